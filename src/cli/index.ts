@@ -1,0 +1,3 @@
+#!/usr/bin/env node
+// The `poet` command.
+console.log('poet: not yet')

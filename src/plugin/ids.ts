@@ -1,0 +1,36 @@
+// Function ids and the virtual-module keys that carry them through URLs, file systems and every bundler.
+
+export const VIRTUAL_PREFIX = 'virtual:poet/'
+/** Resolved id of a phase module: the `\0` keeps other plugins (and Vite's fs access) away from it. */
+export const RESOLVED_PREFIX = '\0poet:'
+
+const SAFE = /[A-Za-z0-9_.-]/
+
+/**
+ * Encodes a function id (`src/a.ts#Pricing.quote`) into a key made only of `[A-Za-z0-9_.~-]`:
+ * every other character becomes `~` and two hex digits (`/` → `~2f`, `#` → `~23`). Reversible.
+ */
+export function encodeKey(id: string): string {
+  let out = ''
+  for (const ch of id) {
+    if (SAFE.test(ch)) out += ch
+    else for (const byte of new TextEncoder().encode(ch)) out += '~' + byte.toString(16).padStart(2, '0')
+  }
+  return out
+}
+
+export function decodeKey(key: string): string {
+  const bytes: number[] = []
+  for (let i = 0; i < key.length; i++) {
+    if (key[i] === '~') {
+      bytes.push(parseInt(key.slice(i + 1, i + 3), 16))
+      i += 2
+    } else bytes.push(key.charCodeAt(i))
+  }
+  return new TextDecoder().decode(new Uint8Array(bytes))
+}
+
+/** `src/drift.ts` + `detectDrift` → `src/drift.ts#detectDrift`. */
+export function functionId(relativePath: string, name: string): string {
+  return `${relativePath}#${name}`
+}
