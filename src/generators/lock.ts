@@ -1,0 +1,159 @@
+// LockStore: `.poet/lock.json` and `.poet/phases/`, the reviewed record of every generated phase module.
+import { mkdirSync, readFileSync, renameSync, rmdirSync, statSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { encodeKey } from '../plugin/ids'
+
+export interface LockVersion {
+  /** Hash of everything the generation depended on (source, options, types, pack version, generator, model, prompt). */
+  inputHash: string
+  generator: string
+  model?: string
+  usage?: { promptTokens: number; completionTokens: number }
+  /** ISO time of generation. */
+  created: string
+  /** Phase source, relative to the lock dir (posix). */
+  file: string
+  /** What made this version (e.g. `build`, `train: error rate up`). */
+  reason?: string
+}
+
+export interface LockEntry {
+  current: string
+  /** A version under A/B test against `current`, with its traffic share. */
+  candidate?: { version: string; share: number }
+  versions: Record<string, LockVersion>
+}
+
+export interface LockFile {
+  lockfileVersion: 1
+  functions: Record<string, LockEntry>
+}
+
+export interface NewVersion {
+  version: string
+  source: string
+  inputHash: string
+  generator: string
+  model?: string
+  usage?: LockVersion['usage']
+  reason?: string
+}
+
+const LOCK_WAIT_MS = 10_000
+const STALE_MS = 30_000
+
+export class LockStore {
+  readonly file: string
+  constructor(readonly dir: string) {
+    this.file = join(dir, 'lock.json')
+  }
+
+  read(): LockFile {
+    try {
+      return JSON.parse(readFileSync(this.file, 'utf8')) as LockFile
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { lockfileVersion: 1, functions: {} }
+      throw new Error(`poet: cannot read ${this.file}: ${(e as Error).message}`)
+    }
+  }
+
+  /** The current version of `id` when it was generated from exactly `inputHash`. */
+  lookup(id: string, inputHash: string): { version: string; source: string } | undefined {
+    const entry = this.read().functions[id]
+    const v = entry && entry.versions[entry.current]
+    if (!v || v.inputHash !== inputHash) return undefined
+    try {
+      return { version: entry.current, source: readFileSync(join(this.dir, v.file), 'utf8') }
+    } catch {
+      return undefined
+    }
+  }
+
+  /** The phase source of one stored version. */
+  source(id: string, version: string): string | undefined {
+    const v = this.read().functions[id]?.versions[version]
+    if (!v) return undefined
+    try {
+      return readFileSync(join(this.dir, v.file), 'utf8')
+    } catch {
+      return undefined
+    }
+  }
+
+  /** Stores a new version and makes it current. Every earlier version is kept. */
+  write(id: string, nv: NewVersion): void {
+    const file = `phases/${encodeKey(id)}.${nv.version}.js`
+    mkdirSync(join(this.dir, 'phases'), { recursive: true })
+    atomicWrite(join(this.dir, file), nv.source)
+    this.update((lock) => {
+      const entry = (lock.functions[id] ??= { current: nv.version, versions: {} })
+      const existing = entry.versions[nv.version]
+      entry.versions[nv.version] = {
+        inputHash: nv.inputHash,
+        generator: nv.generator,
+        ...(nv.model ? { model: nv.model } : {}),
+        ...(nv.usage ? { usage: nv.usage } : {}),
+        created: existing?.inputHash === nv.inputHash ? existing.created : new Date().toISOString(),
+        file,
+        ...(nv.reason ? { reason: nv.reason } : {}),
+      }
+      entry.current = nv.version
+      if (entry.candidate?.version === nv.version) delete entry.candidate
+    })
+  }
+
+  /** Read-modify-write of lock.json under a cross-process lock, written atomically. */
+  update(mutate: (lock: LockFile) => void): void {
+    mkdirSync(this.dir, { recursive: true })
+    const release = acquire(join(this.dir, '.lock'))
+    try {
+      const lock = this.read()
+      mutate(lock)
+      atomicWrite(this.file, serialize(lock))
+    } finally {
+      release()
+    }
+  }
+}
+
+/** Deterministic JSON: sorted keys, two-space indent, trailing newline. */
+export function serialize(lock: LockFile): string {
+  return JSON.stringify(sortKeys(lock), null, 2) + '\n'
+}
+
+function sortKeys(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(sortKeys)
+  if (v && typeof v === 'object') {
+    const out: Record<string, unknown> = {}
+    for (const k of Object.keys(v).sort()) out[k] = sortKeys((v as Record<string, unknown>)[k])
+    return out
+  }
+  return v
+}
+
+let tmpCounter = 0
+export function atomicWrite(path: string, content: string): void {
+  const tmp = `${path}.${process.pid}.${++tmpCounter}.tmp`
+  writeFileSync(tmp, content)
+  renameSync(tmp, path)
+}
+
+/** A directory lock (mkdir is atomic everywhere); a lock older than STALE_MS is taken over. */
+function acquire(lockPath: string): () => void {
+  const deadline = Date.now() + LOCK_WAIT_MS
+  for (;;) {
+    try {
+      mkdirSync(lockPath)
+      return () => rmdirSync(lockPath)
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e
+      try {
+        if (Date.now() - statSync(lockPath).mtimeMs > STALE_MS) rmdirSync(lockPath)
+      } catch {
+        // released meanwhile
+      }
+      if (Date.now() > deadline) throw new Error(`poet: timed out waiting for ${lockPath} (another build holds the lock)`)
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5)
+    }
+  }
+}
