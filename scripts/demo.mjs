@@ -1,0 +1,48 @@
+// `npm run demo`: builds the package and the playground (Vite, builtin generator, no network), then runs the scenario.
+import { spawnSync } from 'node:child_process'
+import { existsSync, lstatSync, mkdirSync, readFileSync, symlinkSync } from 'node:fs'
+import { dirname, join, relative } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..')
+const playground = join(root, 'playground')
+
+function step(title) {
+  console.log(`\n\x1b[1m▸ ${title}\x1b[0m`)
+}
+
+function run(cmd, args, opts = {}) {
+  const r = spawnSync(cmd, args, { stdio: 'inherit', cwd: root, ...opts })
+  if (r.status !== 0) process.exit(r.status ?? 1)
+}
+
+step('Building unplugin-poet (tsdown)')
+run(process.execPath, [join(root, 'node_modules/tsdown/dist/run.mjs'), '--log-level', 'warn'])
+
+// The playground imports `unplugin-poet` as any user project would: through node_modules.
+const link = join(playground, 'node_modules', 'unplugin-poet')
+if (!existsSync(link)) {
+  mkdirSync(dirname(link), { recursive: true })
+  try {
+    lstatSync(link)
+  } catch {
+    symlinkSync(relative(dirname(link), root), link, 'dir')
+  }
+}
+
+step('Building the playground with Vite: the browser app and its Node entry')
+const { build } = await import('vite')
+const quiet = { configFile: join(playground, 'vite.config.ts'), root: playground, logLevel: 'warn' }
+await build({ ...quiet })
+await build({ ...quiet, build: { ssr: 'src/node.ts', outDir: 'dist/node', sourcemap: true } })
+
+const lock = JSON.parse(readFileSync(join(playground, '.poet', 'lock.json'), 'utf8'))
+const ids = Object.keys(lock.functions)
+console.log(`  ${ids.length} poet functions, phases locked in playground/.poet/lock.json:`)
+for (const id of ids) {
+  const entry = lock.functions[id]
+  console.log(`    ${id}  ${entry.current}  (${entry.versions[entry.current].generator})`)
+}
+
+step('Running the scenario (Node entry)')
+run(process.execPath, ['--enable-source-maps', join(playground, 'dist/node/node.mjs')])
