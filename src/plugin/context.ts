@@ -6,15 +6,17 @@ import { LockStore } from '../generators/lock'
 import { addHotSwap, renderPhaseModule } from '../generators/render'
 import type { FunctionSpec } from '../generators/spec'
 import { decodeKey, encodeKey } from './ids'
-import { DomainRegistry, resolveOptions, transformPoet, type ResolvedOptions } from './standins'
+import { DomainRegistry } from '../generators/builtin/domains'
+import { resolveOptions, type ResolvedOptions } from './standins'
 import type { Options } from './options'
+import { transformPoet, type TransformResult } from './transform'
 
-/** A spec as the transform hands it over: the type files it was resolved from ride along for watch mode. */
-type FoundSpec = FunctionSpec & { dependencies?: string[] }
+/** A spec with the files its module's types were read from, so watch mode re-loads it when they change. */
+type FoundSpec = FunctionSpec & { dependencies: string[] }
 
 export interface TransformOutput {
   code: string
-  map: ReturnType<typeof transformPoet> extends infer R ? (R extends { map: infer M } ? M : never) : never
+  map: TransformResult['map']
   /** Files the specs' types were read from: a change there must re-run the transform. */
   watchFiles: string[]
 }
@@ -61,10 +63,9 @@ export class PoetContext {
       return null
     }
     const keys = result.specs.map((spec) => encodeKey(spec.id))
-    result.specs.forEach((spec, i) => this.specs.set(keys[i]!, spec))
+    result.specs.forEach((spec, i) => this.specs.set(keys[i]!, { ...spec, dependencies: result.dependencies }))
     this.keysByFile.set(file, keys)
-    const watchFiles = [...new Set(result.specs.flatMap((spec) => spec.dependencies ?? []))]
-    return { code: result.code, map: result.map, watchFiles }
+    return { code: result.code, map: result.map, watchFiles: result.dependencies }
   }
 
   /** The source of phase module `<key>`: from the lock when its input hash matches, else freshly generated and locked. */

@@ -2,7 +2,7 @@
 import type { UnpluginFactory } from 'unplugin'
 import { PoetContext } from './context'
 import type { Options } from './options'
-import { POET_IMPORT_FILTER } from './standins'
+import { POET_CODE_FILTER } from './transform'
 import { ESBUILD_LOAD_FILTER, LOAD_FILTER, RESOLVE_FILTER, keyOf, mapWebpackScheme, resolveVirtual } from './virtual'
 
 export const unpluginFactory: UnpluginFactory<Options | undefined, false> = (raw) => {
@@ -32,7 +32,7 @@ export const unpluginFactory: UnpluginFactory<Options | undefined, false> = (raw
     // unplugin runs these filters natively (Vite, Rolldown, Rollup ≥ 4.40) or emulates them (webpack, rspack,
     // esbuild), so a module without the runtime import never reaches the parser on any bundler.
     transform: {
-      filter: { id: { include, exclude }, code: POET_IMPORT_FILTER },
+      filter: { id: { include, exclude }, code: POET_CODE_FILTER },
       handler(code, id) {
         const file = id.replace(/[?#].*$/, '')
         // Build errors are thrown, not passed to this.error: not every bundler stops on this.error.
