@@ -50,6 +50,8 @@ export class PoetBuildError extends Error {
  */
 export function codeFrame(source: string, line: number, column: number, context = 2): string {
   const lines = source.split(/\r\n|\r|\n/)
+  // A final newline does not make a line worth showing.
+  if (lines.length > 1 && lines[lines.length - 1] === '') lines.pop()
   const first = Math.max(1, line - context)
   const last = Math.min(lines.length, line + context)
   const width = String(last).length
@@ -96,12 +98,18 @@ export function buildError(
 export class PoetConfigError extends Error {
   override name = 'PoetConfigError'
   readonly plugin = 'unplugin-poet'
-  readonly code = 'POET_INVALID_PLUGIN_OPTION'
+  readonly code: 'POET_INVALID_PLUGIN_OPTION' | 'POET_UNKNOWN_PLUGIN_OPTION'
   constructor(
     /** Dotted path of the offending option, e.g. `generator.model`. */
     readonly option: string,
     reason: string,
+    unknown = false,
   ) {
-    super(`unplugin-poet: invalid plugin option '${option}': ${reason}`)
+    super(
+      unknown
+        ? `unplugin-poet: unknown plugin option '${option}'.${reason}`
+        : `unplugin-poet: invalid plugin option '${option}': ${reason}`,
+    )
+    this.code = unknown ? 'POET_UNKNOWN_PLUGIN_OPTION' : 'POET_INVALID_PLUGIN_OPTION'
   }
 }

@@ -2,7 +2,7 @@
 import type * as t from '@babel/types'
 import type { PoetOptions } from '../runtime/types'
 import { buildError, type ErrorSite } from './errors'
-import { didYouMean } from './suggest'
+import { closest, didYouMean } from './suggest'
 
 type Rule =
   | { type: 'string' }
@@ -23,7 +23,7 @@ interface OptionSpec {
  * have, and its one-line doc. `satisfies` keeps it in step with `PoetOptions` in src/runtime/types.ts.
  */
 export const POET_OPTIONS = {
-  domain: { rule: { type: 'string' }, doc: 'domain pack name, e.g. ml_monitoring' },
+  domain: { rule: { type: 'string' }, doc: 'the domain pack name' },
   optimizeFor: {
     rule: { type: 'string' },
     doc: 'metric Train improves: accuracy, latency, cost, quality, or a custom feedback metric name',
@@ -40,11 +40,11 @@ export const POET_OPTIONS = {
         jitter: { rule: { type: 'boolean' }, doc: 'full jitter: each delay drawn uniformly from [0, delay]' },
       },
     },
-    doc: 'delays between attempts: { initial, max, factor, jitter }',
+    doc: 'delays between attempts',
   },
   retryOn: {
     rule: { type: 'enum', values: ['transient', 'any'] },
-    doc: "which failures are retried: 'transient' (timeouts, network, 429/5xx-like) or 'any'",
+    doc: 'which failures are retried',
   },
   repair: { rule: { type: 'boolean' }, doc: 'let perceive/enforce normalise values instead of rejecting' },
   sample: { rule: { type: 'number', min: 0, max: 1 }, doc: 'fraction of executions that emit events' },
@@ -142,10 +142,13 @@ function readObject(
       const value = staticValue(valueNode, site, `option '${path}'`)
       const expected = check(spec.rule, value)
       if (expected) {
+        const hint =
+          spec.rule.type === 'enum' && typeof value === 'string' ? closest(value, spec.rule.values) : undefined
         throw buildError(
           site,
           'POET_INVALID_OPTION',
-          `option '${path}' (${spec.doc}) must be ${expected}, but received ${describe(value)}.`,
+          `option '${path}' (${spec.doc}) must be ${expected}, but received ${describe(value)}.` +
+            (hint ? ` Did you mean '${hint}'?` : ''),
           start(valueNode),
         )
       }
@@ -180,7 +183,7 @@ function check(rule: Rule, value: unknown): string | undefined {
       return `${noun} ${rule.above ? '>' : '≥'} ${rule.min}`
     }
     case 'object':
-      return 'an object'
+      return `an object like { ${Object.keys(rule.fields).join(', ')} }`
   }
 }
 
