@@ -2,9 +2,10 @@
 import type { DomainPack } from './builtin/domain'
 import { contentHash } from './render'
 import type { FunctionSpec, PhaseParts } from './spec'
-import { generateBuiltin, type ResolvedOptions } from '../plugin/standins'
+import { generateBuiltin } from './builtin'
+import type { ResolvedGenerator } from '../plugin/options'
 
-export type GeneratorConfig = ResolvedOptions['generator']
+export type GeneratorConfig = ResolvedGenerator
 
 export interface GenerateContext {
   /** The resolved domain pack named by the function's `domain` option, if any. */
@@ -21,15 +22,19 @@ export interface GeneratorIdentity {
 }
 
 export function generatorIdentity(config: GeneratorConfig): GeneratorIdentity {
-  if (config === 'builtin') return { generator: 'builtin' }
+  if (config.provider === 'builtin') return { generator: 'builtin' }
   return { generator: config.provider, model: config.model }
 }
 
 export async function generatePhases(spec: FunctionSpec, config: GeneratorConfig, ctx: GenerateContext): Promise<PhaseParts> {
-  if (config === 'builtin') return generateBuiltin(spec, { pack: ctx.pack })
-  throw new Error(
-    `poet: the "${config.provider}" generator is not available in this build; use generator: 'builtin' (the default)`,
-  )
+  switch (config.provider) {
+    case 'builtin':
+      return generateBuiltin(spec, { pack: ctx.pack })
+    case 'openai':
+      throw new Error(
+        `poet: the "openai" generator is not available in this build yet; use generator: 'builtin' (the default).`,
+      )
+  }
 }
 
 /**

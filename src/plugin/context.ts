@@ -1,14 +1,13 @@
 // The plugin's state in one object: resolved options, the specs the transform found, the lock store and the domain registry.
 import { readFileSync } from 'node:fs'
-import { resolve } from 'node:path'
+import { relative, resolve } from 'node:path'
 import { generatePhases, generatorIdentity, phaseInputHash } from '../generators'
 import { LockStore } from '../generators/lock'
 import { addHotSwap, renderPhaseModule } from '../generators/render'
 import type { FunctionSpec } from '../generators/spec'
 import { decodeKey, encodeKey } from './ids'
 import { DomainRegistry } from '../generators/builtin/domains'
-import { resolveOptions, type ResolvedOptions } from './standins'
-import type { Options } from './options'
+import { resolveOptions, type Options, type ResolvedOptions } from './options'
 import { transformPoet, type TransformResult } from './transform'
 
 /** A spec with the files its module's types were read from, so watch mode re-loads it when they change. */
@@ -50,7 +49,7 @@ export class PoetContext {
 
   private configure(root: string): void {
     this.options = resolveOptions(this.raw, { root })
-    this.lock = new LockStore(resolve(this.options.root, this.options.lockDir))
+    this.lock = new LockStore(this.options.lockDir)
     this.domains = new DomainRegistry(this.options.domains)
   }
 
@@ -94,10 +93,10 @@ export class PoetContext {
     const inputHash = phaseInputHash(spec, generator, pack)
     const hit = this.lock.lookup(spec.id, inputHash)
     if (hit) return hit.source
-    if (this.options.strict && generator !== 'builtin') {
+    if (this.options.strict && generator.provider !== 'builtin') {
       throw new Error(
         `poet: ${spec.id} has no current phases in ${this.lock.file} (missing or stale), and strict builds never call an LLM.\n` +
-          `Run \`poet generate --only '${spec.id}'\` and commit ${this.options.lockDir}/.`,
+          `Run \`poet generate --only '${spec.id}'\` and commit ${relative(this.options.root, this.options.lockDir) || '.'}/.`,
       )
     }
     const parts = await generatePhases(spec, generator, { pack, warn })
