@@ -2,7 +2,7 @@
 import { relative, sep } from 'node:path'
 import type { SourceMap } from 'magic-string'
 import type { FunctionSpec } from '../generators/spec'
-import { resolveSignature } from '../generators/builtin'
+import { resolveSignature } from '../generators/builtin/resolve'
 import { buildError, type ErrorSite } from './errors'
 import { encodeKey, functionId } from './ids'
 import { readPoetOptions, type DomainNames } from './poet-options'

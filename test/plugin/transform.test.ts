@@ -1,5 +1,6 @@
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { originalPositionFor, TraceMap, type EncodedSourceMap } from '@jridgewell/trace-mapping'
 import { describe, expect, it } from 'vitest'
 import { transformPoet } from '../../src/plugin/transform'
 import { context, fixtureDir, inputFile, updating } from './fixtures'
@@ -47,4 +48,45 @@ describe('transform fixtures', () => {
       expect(notApplied(again)).toBe(notApplied(warnings))
     })
   }
+})
+
+/** 1-based line, 0-based column of the first occurrence of `needle` (source-map convention). */
+function positionOf(text: string, needle: string) {
+  const index = text.indexOf(needle)
+  if (index < 0) throw new Error(`'${needle}' not found`)
+  const before = text.slice(0, index).split('\n')
+  return { line: before.length, column: before[before.length - 1]!.length }
+}
+
+describe('source map', () => {
+  const cases: [string, string][] = [
+    ['named-import', 'async (symbol: string)'],
+    ['named-import', 'Math.abs(mean(current)'],
+    ['option-forms', ')((x: number) => x)\n\nexport const d'],
+    ['class-methods', 'return this.base * units'],
+    ['class-methods', "'price-of'(units"],
+    ['directives', '(name: string)'],
+  ]
+  for (const [name, needle] of cases) {
+    it(`${name}: '${needle.split('\n')[0]}' after a rewrite maps back to where it was written`, () => {
+      const dir = join(root, name)
+      const file = join(dir, inputFile(dir))
+      const code = readFileSync(file, 'utf8')
+      const result = transformPoet(code, file, context(root))!
+      const map = new TraceMap(result.map as unknown as EncodedSourceMap)
+      const generated = positionOf(result.code, needle)
+      const original = positionOf(code, needle)
+      expect(generated).not.toEqual(original)
+      expect(originalPositionFor(map, generated)).toEqual({ source: file, name: null, ...original })
+    })
+  }
+
+  it('embeds the original source', () => {
+    const dir = join(root, 'named-import')
+    const file = join(dir, inputFile(dir))
+    const code = readFileSync(file, 'utf8')
+    const { map } = transformPoet(code, file, context(root))!
+    expect(map.sources).toEqual([file])
+    expect(map.sourcesContent).toEqual([code])
+  })
 })
