@@ -1,7 +1,7 @@
 // Fixture projects built by each of the six bundlers through their Node APIs, configured as a user would, importing the built package.
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
-import { dirname, join, relative } from 'node:path'
+import { dirname, join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import type { Options } from '../../src'
 
@@ -101,12 +101,21 @@ async function loadPlugin(project: Project, bundler: Bundler): Promise<(options?
 }
 
 const BUILDERS: Record<Bundler, (job: BuildJob) => Promise<string>> = {
-  async vite({ project, entry, outDir, plugin }) {
+  async vite({ project, entry, outDir, plugin, warnings }) {
     const { build } = await import('vite')
+    const collect = (message: string) => void warnings.push(message)
     await build({
       configFile: false,
       root: project.dir,
-      logLevel: 'silent',
+      customLogger: {
+        info: () => {},
+        warn: collect,
+        warnOnce: collect,
+        error: () => {},
+        clearScreen: () => {},
+        hasErrorLogged: () => false,
+        hasWarned: false,
+      },
       cacheDir: project.path('node_modules/.vite'),
       plugins: [plugin],
       build: {
@@ -161,10 +170,10 @@ const BUILDERS: Record<Bundler, (job: BuildJob) => Promise<string>> = {
     return file
   },
 
-  async esbuild({ project, entry, outDir, plugin }) {
+  async esbuild({ project, entry, outDir, plugin, warnings }) {
     const esbuild = await import('esbuild')
     const file = join(outDir, 'main.mjs')
-    await esbuild.build({
+    const result = await esbuild.build({
       absWorkingDir: project.dir,
       entryPoints: [entry],
       outfile: file,
@@ -176,10 +185,11 @@ const BUILDERS: Record<Bundler, (job: BuildJob) => Promise<string>> = {
       logLevel: 'silent',
       plugins: [plugin],
     })
+    for (const w of result.warnings) warnings.push(w.text)
     return file
   },
 
-  async webpack({ project, entry, outDir, plugin }) {
+  async webpack({ project, entry, outDir, plugin, warnings }) {
     const { default: webpack } = await import('webpack')
     const compiler = webpack({
       context: project.dir,
@@ -194,11 +204,11 @@ const BUILDERS: Record<Bundler, (job: BuildJob) => Promise<string>> = {
       plugins: [plugin],
       infrastructureLogging: { level: 'error' },
     })
-    await runCompiler(compiler)
+    warnings.push(...(await runCompiler(compiler)))
     return join(outDir, 'main.mjs')
   },
 
-  async rspack({ project, entry, outDir, plugin }) {
+  async rspack({ project, entry, outDir, plugin, warnings }) {
     const { rspack } = await import('@rspack/core')
     const compiler = rspack({
       context: project.dir,
@@ -221,30 +231,32 @@ const BUILDERS: Record<Bundler, (job: BuildJob) => Promise<string>> = {
       plugins: [plugin],
       infrastructureLogging: { level: 'error' },
     })
-    await runCompiler(compiler)
+    warnings.push(...(await runCompiler(compiler)))
     return join(outDir, 'main.mjs')
   },
 }
 
+interface WebpackLikeStats {
+  hasErrors(): boolean
+  toString(o: object): string
+  toJson(o: object): { warnings?: { message: string }[] }
+}
+
 interface WebpackLikeCompiler {
-  run(cb: (err: Error | null, stats?: { hasErrors(): boolean; toString(o: object): string }) => void): void
+  run(cb: (err: Error | null, stats?: WebpackLikeStats) => void): void
   close(cb: (err?: Error | null) => void): void
 }
 
-/** Runs a webpack or rspack compiler once; compilation errors reject with the text webpack would print. */
-function runCompiler(compiler: WebpackLikeCompiler): Promise<void> {
+/** Runs a webpack or rspack compiler once; compilation errors reject with the text webpack would print. Resolves to the warnings. */
+function runCompiler(compiler: WebpackLikeCompiler): Promise<string[]> {
   return new Promise((resolve, reject) => {
     compiler.run((err, stats) => {
       compiler.close(() => {
         if (err) reject(err)
-        else if (stats?.hasErrors()) reject(new Error(stats.toString({ all: false, errors: true, colors: false })))
-        else resolve()
+        else if (!stats) reject(new Error('the compiler returned no stats'))
+        else if (stats.hasErrors()) reject(new Error(stats.toString({ all: false, errors: true, colors: false })))
+        else resolve((stats.toJson({ all: false, warnings: true }).warnings ?? []).map((w) => w.message))
       })
     })
   })
-}
-
-/** A path as the fixture's own modules name each other (posix, relative to the project). */
-export function projectPath(project: Project, abs: string): string {
-  return relative(project.dir, abs).split('\\').join('/')
 }

@@ -17,6 +17,7 @@ interface Fixture {
   double(n: unknown): number
   shout(text: unknown): string
   rhyme(line: string): string
+  addOne(n: unknown): number
   events: ExecutionEvent[]
   PoetInputError: new (...args: never[]) => Error & { issues: Issue[] }
   PoetTimeoutError: new (...args: never[]) => Error & { timeout: number }
@@ -29,6 +30,7 @@ const FUNCTIONS = [
   'src/orders.ts#priceOrder',
   'src/pricing.ts#Pricing.quote',
   'src/slow.ts#slow',
+  'src/sync.ts#addOne',
 ]
 
 describe.each(BUNDLERS)('%s', (bundler) => {
@@ -101,6 +103,13 @@ describe.each(BUNDLERS)('%s', (bundler) => {
   it('leaves a module that only mentions poet alone', () => {
     expect(app.rhyme('roses are red')).toBe('roses are red, said the poet')
     expect(Object.keys(lock().functions).sort()).toEqual(FUNCTIONS)
+  })
+
+  it('warns where a timeout is set on a synchronous function, which still runs', () => {
+    const at = positionOf(project.read('src/sync.ts'), 'timeout: 50', 0)
+    const warning = output.warnings.find((w) => w.includes(`src/sync.ts:${at.line}:${at.column + 1}:`))
+    expect(warning, output.warnings.join('\n')).toContain("'timeout' has no effect on src/sync.ts#addOne")
+    expect(app.addOne(1)).toBe(2)
   })
 
   it('maps a position after a rewritten call back to its original line and column', () => {
