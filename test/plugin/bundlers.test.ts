@@ -162,6 +162,20 @@ describe.each(BUNDLERS)('%s', (bundler) => {
     expect(rebuilt.double('4')).toBe(8)
     expect(() => rebuilt.double(true)).toThrow('args[0]: expected number | string, received boolean')
   })
+
+  it('serves a phase module no transformed file declares from the lock, and names what is missing otherwise', async () => {
+    const key = 'src~2forders.ts~23priceOrder'
+    project.write('src/direct.ts', `import phases from 'virtual:poet/${key}'\nexport const { id, version } = phases\n`)
+    const direct = await run<{ id: string; version: string }>(await build(project, bundler, { entry: 'src/direct.ts', outDir: 'dist-direct' }))
+    expect(direct).toMatchObject({ id: 'src/orders.ts#priceOrder', version: lock().functions['src/orders.ts#priceOrder']!.current })
+
+    project.write('src/missing.ts', `import phases from 'virtual:poet/src~2fgone.ts~23vanished'\nexport default phases\n`)
+    const error = await build(project, bundler, { entry: 'src/missing.ts', outDir: 'dist-missing' }).then(
+      () => undefined,
+      (e: unknown) => e as Error,
+    )
+    expect(error?.message).toContain('poet: no phases for "src/gone.ts#vanished" (virtual:poet/src~2fgone.ts~23vanished)')
+  })
 })
 
 /** 1-based line and 0-based column (trace-mapping's convention) of the quote that opens a string literal holding `text`. */
