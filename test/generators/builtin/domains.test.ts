@@ -183,8 +183,8 @@ describe('DomainRegistry: custom packs', () => {
     ],
     [
       'an unknown parent',
-      { name: 'finance:payments', version: '1' },
-      'poet: domain pack "finance:payments" extends unknown pack "finance" — did you mean "financial_services"?',
+      { name: 'financial:payments', version: '1' },
+      'poet: domain pack "financial:payments" extends unknown pack "financial" — did you mean "financial_services"?',
     ],
     ['an unknown key', { name: 'weather', version: '1', neverInEvent: ['values'] }, 'poet: domain pack "weather": unknown key neverInEvent — did you mean neverInEvents? Allowed:'],
     ['attempts 0', { name: 'weather', version: '1', policy: { attempts: 0 } }, 'poet: domain pack "weather": policy.attempts must be an integer ≥ 1 (1 = no retry), got 0.'],
