@@ -30,12 +30,12 @@ function dpIsoDate(s) {
 
 function finiteCheck(site: RuleSite): string | undefined {
   if (!isNumber(site.type)) return undefined
-  return `// ${FINITE}\nif (typeof ${site.value} === 'number' && !Number.isFinite(${site.value})) ${issue(site.path, 'finite number', site.value, FINITE)}`
+  return `if (typeof ${site.value} === 'number' && !Number.isFinite(${site.value})) ${issue(site.path, 'finite number', site.value, FINITE)}`
 }
 
 function dateCheck(site: RuleSite): string | undefined {
   if (!isDateKey(site.key) || !isString(site.type) || core(site.type).kind === 'literal') return undefined
-  return `// ${DATE}\nif (typeof ${site.value} === 'string' && !dpIsoDate(${site.value})) ${issue(site.path, 'ISO 8601 date (2024-05-31 or 2024-05-31T12:00:00Z)', site.value, DATE)}`
+  return `if (typeof ${site.value} === 'string' && !dpIsoDate(${site.value})) ${issue(site.path, 'ISO 8601 date (2024-05-31 or 2024-05-31T12:00:00Z)', site.value, DATE)}`
 }
 
 export const dataProcessing: DomainPack = {
@@ -79,7 +79,6 @@ export const dataProcessing: DomainPack = {
         if (!site.target || !isDateKey(site.key) || !isString(site.type)) return undefined
         const v = site.value
         return [
-          `// ${DATE} (repair)`,
           `if (${v} instanceof Date && !Number.isNaN(${v}.getTime())) {`,
           `  ${site.target} = ${v}.toISOString();`,
           `  ${repaired(site.path, 'Date → ISO 8601 string', DATE)}`,
