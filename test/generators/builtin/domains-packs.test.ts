@@ -1,4 +1,5 @@
 // Every builtin pack's rules, run for real: TypeScript source → generateBuiltin with the pack → imported phase module → values.
+import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import type { PhaseContext, PhaseModule, PoetOptions } from '../../../src/runtime/types'
 import { DomainRegistry } from '../../../src/generators/builtin/domains/index'
@@ -141,6 +142,21 @@ describe('financial_services', () => {
     ])
     expect(perceive(m, [{ ...good, amount: 1500, currency: 'JPY' }]).issues).toBeUndefined()
     expect(perceive(m, [{ ...good, amount: 1500.5, currency: 'JPY' }]).issues).toEqual([
+      { path: 'args[0].amount', expected: 'amount with at most 0 decimal places', received: 'number', rule: 'financial_services.money_amount' },
+    ])
+  })
+
+  it('accepts every cent amount and rejects every amount with a third decimal (property)', async () => {
+    const m = await phases('financial_services', 'export function charge(amount: number): boolean { throw 0 }', 'charge')
+    const cents = fc.integer({ min: -1e15, max: 1e15 })
+    fc.assert(fc.property(cents, (c) => perceive(m, [c / 100]).issues === undefined))
+    const mills = fc.integer({ min: -1e14, max: 1e14 }).filter((n) => n % 10 !== 0)
+    fc.assert(fc.property(mills, (n) => perceive(m, [n / 1000]).issues?.[0]?.expected === 'amount with at most 2 decimal places'))
+  })
+
+  it('reads the currency in any case when judging precision under repair', async () => {
+    const m = await phases('financial_services', quote, 'quote', { repair: true })
+    expect(perceive(m, [{ ...good, amount: 1500.5, currency: 'jpy' }], true).issues).toEqual([
       { path: 'args[0].amount', expected: 'amount with at most 0 decimal places', received: 'number', rule: 'financial_services.money_amount' },
     ])
   })
@@ -353,9 +369,11 @@ describe('data_processing', () => {
 
   it('rejects empty and oversized batches', async () => {
     const m = await phases('data_processing', load, 'loadRows')
-    expect(perceive(m, [[], 't']).issues).toEqual([{ path: 'args[0]', expected: 'non-empty batch', received: 'array', rule: 'data_processing.non_empty_batch' }])
+    expect(perceive(m, [[], 't']).issues).toEqual([{ path: 'args[0]', expected: 'non-empty batch', received: 'empty array', rule: 'data_processing.non_empty_batch' }])
     const big = Array.from({ length: 100_001 }, () => row())
-    expect(perceive(m, [big, 't']).issues).toEqual([{ path: 'args[0]', expected: 'batch of at most 100000 items', received: 'array', rule: 'data_processing.max_batch_size' }])
+    expect(perceive(m, [big, 't']).issues).toEqual([
+      { path: 'args[0]', expected: 'batch of at most 100000 items', received: '100001 items', rule: 'data_processing.max_batch_size' },
+    ])
   })
 
   it('rejects non-finite numbers and dates that are not ISO 8601 or not real days', async () => {

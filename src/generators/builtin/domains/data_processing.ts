@@ -1,6 +1,6 @@
 // The `data_processing` pack: non-empty, bounded batches of finite numbers and ISO 8601 dates; batch size as a stat.
 import type { DomainPack, RuleSite } from '../domain'
-import { core, isNumber, isString, issue, keyHas, paramSites, repaired, words } from './emit'
+import { core, isNumber, isString, issue, issueReceived, keyHas, paramSites, repaired, words } from './emit'
 
 const NON_EMPTY = 'data_processing.non_empty_batch'
 const MAX_BATCH = 'data_processing.max_batch_size'
@@ -59,8 +59,8 @@ export const dataProcessing: DomainPack = {
           ...batches.flatMap((b) => [
             `  if (Array.isArray(${b.value})) {`,
             `    batchSize += ${b.value}.length`,
-            `    if (${b.value}.length === 0) ${issue(b.path, 'non-empty batch', b.value, NON_EMPTY)}`,
-            `    else if (${b.value}.length > ${MAX_BATCH_SIZE}) ${issue(b.path, `batch of at most ${MAX_BATCH_SIZE} items`, b.value, MAX_BATCH)}`,
+            `    if (${b.value}.length === 0) ${issueReceived(b.path, '"non-empty batch"', '"empty array"', NON_EMPTY)}`,
+            `    else if (${b.value}.length > ${MAX_BATCH_SIZE}) ${issueReceived(b.path, `"batch of at most ${MAX_BATCH_SIZE} items"`, `${b.value}.length + " items"`, MAX_BATCH)}`,
             `  }`,
           ]),
           `  const st = (ctx.stats ??= {})`,

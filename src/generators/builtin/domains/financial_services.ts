@@ -43,9 +43,10 @@ function finDecimals(n) {
   const places = dot < 0 ? 0 : mantissa.length - dot - 1
   return e < 0 ? places : Math.max(0, places - Number(s.slice(e + 1)))
 }
-// Decimal places allowed for amounts next to \`currency\`: its minor units when it is a known code, else 2.
+// Decimal places allowed for amounts next to \`currency\`: its minor units when it is a known code (in any case: the
+// code itself is judged by its own rule), else 2.
 function finAllowed(currency) {
-  const d = typeof currency === 'string' ? FIN_DIGITS.get(currency) : undefined
+  const d = typeof currency === 'string' ? FIN_DIGITS.get(currency.trim().toUpperCase()) : undefined
   return d === undefined ? 2 : d
 }`
 
