@@ -457,6 +457,34 @@ describe('security', () => {
   })
 })
 
+describe('key names that only look like a domain key', () => {
+  it('leave counts, rates, ids, formats and texts alone', async () => {
+    const fin = await phases(
+      'financial_services',
+      'export function f(x: { totalCount: number; taxRate: number; paymentId: string; currencySymbol: string; priceDate: string }): void {}',
+      'f',
+    )
+    expect(perceive(fin, [{ totalCount: 1.005, taxRate: 0.0825, paymentId: 'p_1', currencySymbol: '€', priceDate: 'today' }]).issues).toBeUndefined()
+    const data = await phases('data_processing', 'export function f(x: { timeout: string; dateFormat: string; timezone: string; at: string }): void {}', 'f')
+    expect(perceive(data, [{ timeout: '5s', dateFormat: 'yyyy', timezone: 'UTC', at: 'home' }]).issues).toBeUndefined()
+    const api = await phases('api_integration', 'export function f(x: { statusText: string; status: string; urlTemplate: string }): void {}', 'f')
+    expect(perceive(api, [{ statusText: 'OK', status: 'done', urlTemplate: '/items/{id}' }]).issues).toBeUndefined()
+    const llm = await phases('llm_optimization', 'export function f(x: { promptTokens: number; messageId: string; role: string }): void {}', 'f')
+    expect(perceive(llm, [{ promptTokens: 0, messageId: '', role: '' }]).issues).toBeUndefined()
+    const health = await phases('healthcare', 'export function f(x: { tempF: number; roomTemperatureK: number; hrv: number }): void {}', 'f')
+    expect(perceive(health, [{ tempF: 98.6, roomTemperatureK: 293, hrv: 1000 }]).issues).toBeUndefined()
+  })
+
+  it('match across camelCase, snake_case and kebab-case', async () => {
+    const m = await phases('financial_services', 'export function f(x: { unit_price: number; "grand-total": number; AmountMinor: number }): void {}', 'f')
+    expect(perceive(m, [{ unit_price: 1.001, 'grand-total': 2.002, AmountMinor: 3.5 }]).issues?.map((i) => i.path)).toEqual([
+      'args[0].unit_price',
+      'args[0]["grand-total"]',
+      'args[0].AmountMinor',
+    ])
+  })
+})
+
 describe('custom packs in generated phases', () => {
   it("run the parent's rules first, then the child's, under the child's policy", async () => {
     const custom = new DomainRegistry([
