@@ -1,5 +1,5 @@
 // The DomainPack contract: what a domain adds to generated phases (rules as code emitters), to policy, and to events.
-import type { Policy } from '../../runtime/types'
+import type { EventField, Policy } from '../../runtime/types'
 import type { FunctionSpec, TypeIR } from '../spec'
 
 /**
@@ -53,8 +53,8 @@ export interface CodeRule {
   whole?(spec: FunctionSpec, phase: 'perceive' | 'enforce'): string | undefined
 }
 
-/** What may never appear in this domain's events, whatever the function's options say. */
-export type EventField = 'values' | 'stats' | 'comment' | 'label'
+/** What may never appear in this domain's events, whatever the function's options say (defined with the runtime, which enforces it). */
+export type { EventField } from '../../runtime/types'
 
 export interface DomainPack {
   /** `ml_monitoring`; a custom child of a pack is named `parent:child` (e.g. `financial_services:payments`). */
