@@ -221,8 +221,14 @@ describe('healthcare', () => {
     export function triage(patientId: string, v: Vitals): { priority: number; pulse: number } { throw 0 }`
   const ok = { heartRate: 72, bloodPressure: { systolic: 120, diastolic: 80 }, temperatureC: 36.8, spo2: 98, respiratoryRate: 14, tempF: 98.2 }
 
-  it('never lets values, comments or labels into events', () => {
-    expect(registry.get('healthcare').neverInEvents).toEqual(['values', 'comment', 'label'])
+  it('never lets values, comments or labels into events: the phase module tells the runtime', async () => {
+    const m = await phases('healthcare', vitals, 'triage')
+    expect(m.neverInEvents).toEqual(['values', 'comment', 'label'])
+    expect(m.source).toContain('  neverInEvents: ["values","comment","label"],')
+    // A domain without limits renders no field (and versions hash exactly as before).
+    const data = await phases('data_processing', 'export function f(rows: number[]): void {}', 'f')
+    expect(data.neverInEvents).toBeUndefined()
+    expect(data.source).not.toContain('neverInEvents')
   })
 
   it('accepts plausible vitals', async () => {
