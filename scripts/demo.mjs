@@ -11,13 +11,17 @@ function step(title) {
   console.log(`\n\x1b[1m▸ ${title}\x1b[0m`)
 }
 
-function run(cmd, args, opts = {}) {
-  const r = spawnSync(cmd, args, { stdio: 'inherit', cwd: root, ...opts })
-  if (r.status !== 0) process.exit(r.status ?? 1)
+function run(cmd, args, { quiet = false } = {}) {
+  const r = spawnSync(cmd, args, { stdio: quiet ? 'pipe' : 'inherit', cwd: root, encoding: 'utf8' })
+  if (r.status !== 0) {
+    if (quiet) process.stderr.write(r.stdout + r.stderr)
+    process.exit(r.status ?? 1)
+  }
 }
 
 step('Building unplugin-poet (tsdown)')
-run(process.execPath, [join(root, 'node_modules/tsdown/dist/run.mjs'), '--log-level', 'warn'])
+run(process.execPath, [join(root, 'node_modules/tsdown/dist/run.mjs')], { quiet: true })
+console.log('  dist/ ready')
 
 // The playground imports `unplugin-poet` as any user project would: through node_modules.
 const link = join(playground, 'node_modules', 'unplugin-poet')
@@ -45,4 +49,4 @@ for (const id of ids) {
 }
 
 step('Running the scenario (Node entry)')
-run(process.execPath, ['--enable-source-maps', join(playground, 'dist/node/node.mjs')])
+run(process.execPath, ['--enable-source-maps', join(playground, 'dist/node/node.js')])
