@@ -15,7 +15,8 @@ export default defineConfig([
     fixedExtension: true,
     dts: true,
     // The runtime is a separate entry of its own: the plugin never bundles a second copy of it.
-    external: [/^unplugin-poet\//],
+    deps: { neverBundle: [/^unplugin-poet\//] },
+    checks: { pluginTimings: false },
   },
   {
     entry: { runtime: 'src/runtime/index.ts' },
@@ -24,5 +25,6 @@ export default defineConfig([
     fixedExtension: true,
     dts: true,
     clean: false,
+    checks: { pluginTimings: false },
   },
 ])
