@@ -38,6 +38,11 @@ export interface DecoratorSite extends SiteBase {
   /** The method's property key, as a string. */
   key: string
   static: boolean
+  /**
+   * `@poet` is the method's only decorator, so the plugin lowers it. Beside other decorators it stays a decorator
+   * (given its phases like a call): whatever lowers the others then applies all of them in the order written.
+   */
+  alone: boolean
 }
 
 export type PoetSite = CallSite | DecoratorSite
@@ -276,8 +281,8 @@ class Scanner {
   private onCall(call: t.CallExpression, parent: t.Node | null, key: string): void {
     const binding = this.poetBinding(call.callee)
     if (binding === undefined) return
+    if (this.rewritten(call)) return
     const args = call.arguments
-    if (args.length === 2 && args[1]!.type === 'Identifier' && this.phases.has(args[1].name)) return
     const applied = parent?.type === 'CallExpression' && key === 'callee' ? parent : undefined
     const site: CallSite = { kind: 'call', call, name: 'anonymous' }
     if (args.length > 1) {
@@ -305,7 +310,7 @@ class Scanner {
     const expr = decorator.expression
     const called = expr.type === 'CallExpression' ? expr : undefined
     const binding = this.poetBinding(called ? called.callee : expr)
-    if (binding === undefined) return
+    if (binding === undefined || (called && this.rewritten(called))) return
     const member = parent
     const classBody = this.ancestors[this.ancestors.length - 2]
     const klass = this.ancestors[this.ancestors.length - 3]
@@ -365,9 +370,16 @@ class Scanner {
             classBody: classBody as t.ClassBody,
             key,
             static: member.static,
+            alone: member.decorators!.length === 1,
             name: `${this.className(klass!, this.ancestors.length - 4)}.${key}`,
           }
     this.candidates.push({ site, binding, scopes: this.scopes.slice() })
+  }
+
+  /** `poet(opts, __poet_phases_N)`: an earlier pass already rewrote it. */
+  private rewritten(call: t.CallExpression): boolean {
+    const second = call.arguments[1]
+    return call.arguments.length === 2 && second?.type === 'Identifier' && this.phases.has(second.name)
   }
 
   /** The binding a `poet` callee refers to (`poet`, an alias, or a namespace), else undefined. */
