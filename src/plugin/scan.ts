@@ -177,6 +177,8 @@ class Scanner {
   /** Named functions (declarations and `const f = () => …`), for `poet(opts)(f)`. */
   private readonly functions = new Map<string, { owner: Scope; fn: NonNullable<CallSite['fn']> }[]>()
   private readonly candidates: Candidate[] = []
+  /** Sorted start offsets of every whole-word occurrence of a tracked name in the code. */
+  private readonly occurrences: number[] = []
 
   constructor(
     private readonly code: string,
@@ -184,11 +186,31 @@ class Scanner {
     private readonly names: Set<string>,
     private readonly namespaces: Set<string>,
     private readonly phases: Set<string>,
-  ) {}
+  ) {
+    const words = [...names, ...namespaces].map((n) => n.replace(/\$/g, '\\$'))
+    const re = new RegExp(`(?<![\\w$])(?:${words.join('|')})(?![\\w$])`, 'g')
+    for (const m of code.matchAll(re)) this.occurrences.push(m.index)
+  }
+
+  /** Whether a tracked name occurs in code[start, end). */
+  private mentions(start: number, end: number): boolean {
+    const occ = this.occurrences
+    let lo = 0
+    let hi = occ.length
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1
+      if (occ[mid]! < start) lo = mid + 1
+      else hi = mid
+    }
+    return lo < occ.length && occ[lo]! < end
+  }
 
   visit(node: t.Node, parent: t.Node | null, key: string): void {
     if (SKIP_TYPES.has(node.type)) return
     this.enter(node, parent, key)
+    // A subtree whose text never mentions a tracked name holds no poet call and no shadowing declaration:
+    // its own declarations were recorded by enter(), the rest of it is skipped (most of a module, usually).
+    if (!this.mentions(node.start!, node.end!)) return
     const scoped = isScope(node)
     if (scoped) this.scopes.push(node)
     this.ancestors.push(node)
@@ -223,17 +245,15 @@ class Scanner {
 
   private enter(node: t.Node, parent: t.Node | null, key: string): void {
     switch (node.type) {
-      case 'VariableDeclarator': {
-        const decl = parent as t.VariableDeclaration
-        const owner = decl.kind === 'var' ? this.functionScope() : this.top()
-        this.declarePattern(node.id, owner)
-        const init = node.init && unwrap(node.init)
-        if (
-          node.id.type === 'Identifier' &&
-          init &&
-          (init.type === 'ArrowFunctionExpression' || init.type === 'FunctionExpression')
-        ) {
-          this.addFunction(node.id.name, owner, init)
+      case 'VariableDeclaration': {
+        // Recorded here, not per declarator, so `const f = () => …` counts even when the walk skips its subtree.
+        const owner = node.kind === 'var' ? this.functionScope() : this.top()
+        for (const d of node.declarations) {
+          this.declarePattern(d.id, owner)
+          const init = d.init && unwrap(d.init)
+          if (d.id.type === 'Identifier' && (init?.type === 'ArrowFunctionExpression' || init?.type === 'FunctionExpression')) {
+            this.addFunction(d.id.name, owner, init)
+          }
         }
         break
       }
