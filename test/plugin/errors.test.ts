@@ -1,3 +1,4 @@
+// Build-error fixtures: each misuse of poet() and the exact message, location and code frame a user sees.
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'

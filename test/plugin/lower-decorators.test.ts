@@ -1,3 +1,4 @@
+// @poet lowering end to end: transform, esbuild for Node 20 (standard and legacy decorators), builtin phases, real runtime.
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'

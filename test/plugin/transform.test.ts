@@ -1,3 +1,4 @@
+// Transform fixtures (input → output, specs, warnings, idempotence), source maps, and the transform's edge cases.
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { originalPositionFor, TraceMap, type EncodedSourceMap } from '@jridgewell/trace-mapping'
