@@ -210,7 +210,13 @@ class Scanner {
     this.enter(node, parent, key)
     // A subtree whose text never mentions a tracked name holds no poet call and no shadowing declaration:
     // its own declarations were recorded by enter(), the rest of it is skipped (most of a module, usually).
-    if (!this.mentions(node.start!, node.end!)) return
+    if (!this.mentions(node.start!, node.end!)) {
+      // `export function f` / `export const f = …` stay targets for `poet(opts)(f)` elsewhere in the module.
+      if ((node.type === 'ExportNamedDeclaration' || node.type === 'ExportDefaultDeclaration') && node.declaration) {
+        this.enter(node.declaration, node, 'declaration')
+      }
+      return
+    }
     const scoped = isScope(node)
     if (scoped) this.scopes.push(node)
     this.ancestors.push(node)
