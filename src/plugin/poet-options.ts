@@ -261,6 +261,8 @@ function describeNode(node: t.Node): string {
       return 'a computed expression'
     case 'RegExpLiteral':
       return 'a regular expression'
+    case 'SpreadElement':
+      return 'a spread (...)'
     default:
       return `an expression (${node.type})`
   }

@@ -4,10 +4,10 @@ import type * as t from '@babel/types'
 import type { PoetOptions } from '../runtime/types'
 import { VIRTUAL_PREFIX } from './ids'
 import { lowerPoetDecorators, type LoweredMethod } from './lower-decorators'
-import type { PoetSite } from './scan'
+import type { CallSite, DecoratorSite } from './scan'
 
 export interface PlannedSite {
-  site: PoetSite
+  site: CallSite | DecoratorSite
   /** Local name of the phase module's default import, `__poet_phases_N`. */
   phases: string
   /** Virtual-module key (`encodeKey(id)`). */

@@ -19,8 +19,6 @@ interface SiteBase {
   call: t.CallExpression
   /** The name part of the function id, before any `@<line>` disambiguation. */
   name: string
-  /** A misuse found while scanning, thrown when the transform reaches this site (sites run in source order). */
-  error?: PoetBuildError
 }
 
 /** `poet(opts)(fn)`, or a `poet(opts)` that is not applied to a function of this file (`fn` undefined). */
@@ -45,7 +43,13 @@ export interface DecoratorSite extends SiteBase {
   alone: boolean
 }
 
-export type PoetSite = CallSite | DecoratorSite
+/** A misuse found while scanning, thrown when the transform reaches it (sites are handled in source order). */
+export interface RejectedSite {
+  kind: 'rejected'
+  error: PoetBuildError
+}
+
+export type PoetSite = CallSite | DecoratorSite | RejectedSite
 
 export interface ScanResult {
   ast: t.File
@@ -155,7 +159,6 @@ const SKIP_TYPES = new Set([
   'TSInterfaceDeclaration',
   'TSTypeAliasDeclaration',
   'TSDeclareFunction',
-  'TSDeclareMethod',
 ])
 
 type Scope = t.Node
@@ -310,15 +313,17 @@ class Scanner {
     if (this.rewritten(call)) return
     const args = call.arguments
     const applied = parent?.type === 'CallExpression' && key === 'callee' ? parent : undefined
-    const site: CallSite = { kind: 'call', call, name: 'anonymous' }
     if (args.length > 1) {
-      site.error = buildError(
+      const error = buildError(
         this.where,
         'POET_TOO_MANY_ARGUMENTS',
         'poet() takes one argument, its options object; the plugin adds the second itself.',
         start(args[1]!),
       )
+      this.candidates.push({ site: { kind: 'rejected', error }, binding, scopes: this.scopes.slice() })
+      return
     }
+    const site: CallSite = { kind: 'call', call, name: 'anonymous' }
     let target: t.Identifier | undefined
     const arg = applied?.arguments[0] && unwrap(applied.arguments[0])
     if (arg?.type === 'FunctionExpression' || arg?.type === 'ArrowFunctionExpression') site.fn = arg
@@ -384,13 +389,12 @@ class Scanner {
     } else {
       error = fail('@poet() decorates class methods only.')
     }
-    const call = called ?? ({ ...decorator, type: 'CallExpression', callee: expr, arguments: [] } as t.CallExpression)
     const site: PoetSite =
-      error || member?.type !== 'ClassMethod' || key === undefined
-        ? { kind: 'call', call, name: 'anonymous', error }
+      error || !called || member?.type !== 'ClassMethod' || key === undefined
+        ? { kind: 'rejected', error: error! }
         : {
             kind: 'decorator',
-            call,
+            call: called,
             decorator,
             fn: member,
             classBody: classBody as t.ClassBody,
