@@ -3,6 +3,7 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { originalPositionFor, TraceMap, type EncodedSourceMap } from '@jridgewell/trace-mapping'
 import { describe, expect, it } from 'vitest'
+import { DomainRegistry } from '../../src/generators/builtin/domains'
 import { POET_CODE_FILTER, transformPoet } from '../../src/plugin/transform'
 import { context, fixtureDir, inputFile, updating } from './fixtures'
 
@@ -192,5 +193,23 @@ describe('transformPoet', () => {
       'anonymous@2:20',
       'anonymous@2:37',
     ])
+  })
+})
+
+describe('domains come from the registry the plugin was given', () => {
+  const file = join(root, 'inline/src/pay.ts')
+  const code = "import { poet } from 'unplugin-poet/runtime'\nexport const pay = poet({ domain: 'financial_services:payments' })((cents: number) => cents)\n"
+
+  it('accepts a custom pack registered through the domains option', () => {
+    const pack = { name: 'financial_services:payments', version: '1', description: 'card payments', parent: 'financial_services' }
+    const result = transformPoet(code, file, { ...context(root), domains: new DomainRegistry([pack]) })!
+    expect(result.specs[0]!.options).toEqual({ domain: 'financial_services:payments' })
+  })
+
+  it('rejects it, saying how to register it, when it is not registered', () => {
+    expect(() => transformPoet(code, file, context(root))).toThrow(
+      "inline/src/pay.ts:2:35: unknown domain 'financial_services:payments'. A custom pack extending " +
+        "'financial_services' must be passed to the plugin's `domains` option. [POET_UNKNOWN_DOMAIN]",
+    )
   })
 })
