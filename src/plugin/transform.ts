@@ -5,7 +5,7 @@ import type { FunctionSpec } from '../generators/spec'
 import { resolveSignature } from '../generators/builtin/resolve'
 import type { ErrorSite } from './errors'
 import { encodeKey, functionId } from './ids'
-import { readPoetOptions, type DomainNames } from './poet-options'
+import { readPoetOptions, type DomainNames, type Position } from './poet-options'
 import { rewriteModule, type PlannedSite } from './rewrite'
 import { PHASES_BINDING_PREFIX, RUNTIME_ID, scanPoetCalls, type CallSite, type DecoratorSite } from './scan'
 
@@ -44,8 +44,7 @@ export function transformPoet(code: string, file: string, ctx: TransformContext)
   const scan = scanPoetCalls(code, where)
   if (!scan || scan.sites.length === 0) return null
 
-  const marked: { site: MarkedSite; options: PlannedSite['options'] }[] = []
-  const timeouts = new Map<MarkedSite, { line: number; column: number }>()
+  const marked: { site: MarkedSite; options: PlannedSite['options']; timeoutAt?: Position }[] = []
   for (const site of scan.sites) {
     if (site.kind === 'rejected') throw site.error
     const { options, keys } = readPoetOptions(site.call.arguments[0], where, ctx.domains)
@@ -57,9 +56,7 @@ export function transformPoet(code: string, file: string, ctx: TransformContext)
       )
       continue
     }
-    const markedSite = site as MarkedSite
-    if (keys.timeout) timeouts.set(markedSite, keys.timeout)
-    marked.push({ site: markedSite, options })
+    marked.push({ site: site as MarkedSite, options, timeoutAt: keys.timeout })
   }
   if (marked.length === 0) return null
 
@@ -67,14 +64,13 @@ export function transformPoet(code: string, file: string, ctx: TransformContext)
   const planned: PlannedSite[] = []
   const specs: FunctionSpec[] = []
   const dependencies = new Set<string>()
-  marked.forEach(({ site, options }, i) => {
+  marked.forEach(({ site, options, timeoutAt }, i) => {
     const id = functionId(displayPath, names[i]!)
     const sig = resolveSignature({ file: path, code, ast: scan.ast, fn: site.fn, readFile: ctx.readFile })
     for (const d of sig.dependencies) dependencies.add(d)
-    const timeout = timeouts.get(site)
-    if (timeout && !sig.async) {
+    if (timeoutAt && !sig.async) {
       ctx.warn(
-        `${displayPath}:${timeout.line}:${timeout.column + 1}: 'timeout' has no effect on ${id}: the function is ` +
+        `${displayPath}:${timeoutAt.line}:${timeoutAt.column + 1}: 'timeout' has no effect on ${id}: the function is ` +
           'synchronous (not async and not returning a Promise), and a running synchronous call cannot be interrupted. ' +
           'Remove timeout, or make the function async.',
       )
