@@ -8,7 +8,7 @@ import { emit, listeners, settings } from './events'
 import { hashUnit, nextExecutionId } from './ids'
 import { POET } from './meta'
 import { retryAfterOf } from './retry-after'
-import { track } from './track'
+import { forbidden, track } from './track'
 import { isTransient } from './transient'
 import type { ExecutionEvent, Issue, Outcome, PhaseContext, PhaseModule, PhaseVersion, Policy } from './types'
 
@@ -64,6 +64,7 @@ export function execute(t: Target, self: unknown, args: unknown[]): unknown {
   const sample = policy.sample * settings.sample
   const listening = listeners.length > 0 && (sample >= 1 || Math.random() < sample)
   const functionId = ph ? ph.id : t.name
+  if (ph && ph.neverInEvents) forbidden.set(functionId, ph.neverInEvents)
   const c: Call = {
     t,
     self,
@@ -239,7 +240,8 @@ function report(c: Call, outcome: Outcome, e?: unknown): void {
     event.issues = e.issues.map((i) => (i.rule ? { path: i.path, rule: i.rule } : { path: i.path }))
   }
   if (ctx.repairs) event.repairs = ctx.repairs
-  if (ctx.stats) event.stats = ctx.stats
+  const never = c.t.phases && c.t.phases.neverInEvents
+  if (ctx.stats && !(never && never.includes('stats'))) event.stats = ctx.stats
   if (outcome !== 'ok') {
     const name = e !== null && typeof e === 'object' && (e as { name?: unknown }).name
     event.error = typeof name === 'string' ? name : typeof e
