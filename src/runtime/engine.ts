@@ -1,49 +1,17 @@
 // The execution engine: one call through perceive → operate (attempts, backoff, timeout) → enforce, then its event.
 import { backoffDelay } from './backoff'
+import type { Call, Target } from './call'
+import { clock } from './call'
 import { arm, disarm } from './deadline'
 import { PoetInputError } from './errors/PoetInputError'
 import { PoetOutputError } from './errors/PoetOutputError'
 import { PoetTimeoutError } from './errors/PoetTimeoutError'
-import { emit, listeners, settings } from './events'
 import { hashUnit, nextExecutionId } from './ids'
 import { POET } from './meta'
 import { retryAfterOf } from './retry-after'
-import { forbidden, track } from './track'
+import { listeners, settings } from './state'
 import { isTransient } from './transient'
-import type { ExecutionEvent, Issue, Outcome, PhaseContext, PhaseModule, PhaseVersion, Policy } from './types'
-
-type AnyFn = (...args: unknown[]) => unknown
-
-/** What `poet(...)` fixed for one decorated function. */
-export interface Target {
-  fn: AnyFn
-  /** Function id when there is no phase module. */
-  name: string
-  /** Level-1 policy from the options, used only when there is no phase module. */
-  policy: Policy
-  /** Read on every call, never cached: Vite dev hot-swaps a new version into this very object. */
-  phases?: PhaseModule
-}
-
-/** The state of one execution. */
-interface Call {
-  t: Target
-  self: unknown
-  args: unknown[]
-  policy: Policy
-  enforce?: PhaseVersion['enforce']
-  functionId: string
-  version: string
-  ctx: PhaseContext
-  /** Attempts made so far. */
-  n: number
-  /** Whether this execution emits its event (someone listens, and it is sampled). */
-  emit: boolean
-  ts: number
-  t0: number
-}
-
-const clock = typeof performance === 'object' ? () => performance.now() : Date.now
+import type { Issue, PhaseVersion } from './types'
 
 export function execute(t: Target, self: unknown, args: unknown[]): unknown {
   const ph = t.phases
@@ -62,32 +30,30 @@ export function execute(t: Target, self: unknown, args: unknown[]): unknown {
     }
   }
   const sample = policy.sample * settings.sample
-  const listening = listeners.length > 0 && (sample >= 1 || Math.random() < sample)
-  const functionId = ph ? ph.id : t.name
-  if (ph && ph.neverInEvents) forbidden.set(functionId, ph.neverInEvents)
+  const emit = listeners.length > 0 && (sample >= 1 || Math.random() < sample)
   const c: Call = {
+    functionId: ph ? ph.id : t.name,
+    executionId,
+    repair: policy.repair,
     t,
     self,
     args,
     policy,
-    enforce: (served && served.enforce) || (ph && ph.enforce),
-    functionId,
+    enforce: ph && (served!.enforce || ph.enforce),
     version: served ? served.version : 'unversioned',
-    ctx: { functionId, executionId, repair: policy.repair },
     n: 0,
-    emit: listening,
-    ts: listening ? Date.now() : 0,
-    t0: listening ? clock() : 0,
+    emit,
+    t0: emit ? clock() : 0,
   }
-  const perceive = (served && served.perceive) || (ph && ph.perceive)
+  const perceive = ph && (served!.perceive || ph.perceive)
   if (perceive) {
     let issues: Issue[] | undefined
     try {
-      issues = perceive(args, c.ctx)
+      issues = perceive(args, c)
     } catch (e) {
       throw fail(c, e)
     }
-    if (issues && issues.length) throw fail(c, new PoetInputError(issues, functionId, executionId))
+    if (issues && issues.length) throw fail(c, new PoetInputError(issues, c.functionId, executionId))
   }
   return operate(c)
 }
@@ -119,7 +85,7 @@ function operateAsync(c: Call, pending: PromiseLike<unknown>): Promise<unknown> 
     const d = arm(ms, () => {
       over = true
       try {
-        resolve(again(c, new PoetTimeoutError(ms, c.functionId, c.ctx.executionId)))
+        resolve(again(c, new PoetTimeoutError(ms, c.functionId, c.executionId)))
       } catch (e) {
         reject(e)
       }
@@ -178,11 +144,11 @@ function again(c: Call, e: unknown): Promise<unknown> {
 
 function check(c: Call, result: unknown): unknown {
   if (!c.enforce) return result
-  c.ctx.result = result
-  const issues = c.enforce(result, c.ctx)
-  if (issues && issues.length) throw new PoetOutputError(issues, c.functionId, c.ctx.executionId)
+  c.result = result
+  const issues = c.enforce(result, c)
+  if (issues && issues.length) throw new PoetOutputError(issues, c.functionId, c.executionId)
   // Under repair, enforce may have replaced the result with a normalised one.
-  return c.policy.repair ? c.ctx.result : result
+  return c.policy.repair ? c.result : result
 }
 
 function retryable(c: Call, e: unknown): boolean {
@@ -190,8 +156,7 @@ function retryable(c: Call, e: unknown): boolean {
 }
 
 function done(c: Call, result: unknown): unknown {
-  if (listeners.length) track({ functionId: c.functionId, version: c.version, executionId: c.ctx.executionId }, result)
-  if (c.emit) report(c, 'ok')
+  if (listeners.length) settings.end!(c, true, result)
   return result
 }
 
@@ -200,53 +165,15 @@ function fail(c: Call, e: unknown): unknown {
   if (e !== null && (typeof e === 'object' || typeof e === 'function')) {
     try {
       Object.defineProperty(e, POET, {
-        value: { functionId: c.functionId, executionId: c.ctx.executionId, attempts: c.n, version: c.version },
+        value: { functionId: c.functionId, executionId: c.executionId, attempts: c.n, version: c.version },
         configurable: true,
       })
     } catch {
       // A frozen error is rethrown as it is.
     }
   }
-  if (c.emit) {
-    report(
-      c,
-      e instanceof PoetInputError
-        ? 'input_error'
-        : e instanceof PoetOutputError
-          ? 'output_error'
-          : e instanceof PoetTimeoutError
-            ? 'timeout'
-            : 'error',
-      e,
-    )
-  }
+  if (listeners.length) settings.end!(c, false, e)
   return e
-}
-
-function report(c: Call, outcome: Outcome, e?: unknown): void {
-  const ctx = c.ctx
-  const event: ExecutionEvent = {
-    v: 1,
-    kind: 'execution',
-    functionId: c.functionId,
-    version: c.version,
-    executionId: ctx.executionId,
-    ts: c.ts,
-    duration: Math.round((clock() - c.t0) * 1000) / 1000,
-    outcome,
-    attempts: c.n,
-  }
-  if (e instanceof PoetInputError || e instanceof PoetOutputError) {
-    event.issues = e.issues.map((i) => (i.rule ? { path: i.path, rule: i.rule } : { path: i.path }))
-  }
-  if (ctx.repairs) event.repairs = ctx.repairs
-  const never = c.t.phases && c.t.phases.neverInEvents
-  if (ctx.stats && !(never && never.includes('stats'))) event.stats = ctx.stats
-  if (outcome !== 'ok') {
-    const name = e !== null && typeof e === 'object' && (e as { name?: unknown }).name
-    event.error = typeof name === 'string' ? name : typeof e
-  }
-  emit(event)
 }
 
 function isThenable(v: unknown): v is PromiseLike<unknown> {

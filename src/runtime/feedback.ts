@@ -1,5 +1,5 @@
 // feedback() and executionOf(): tie what a user says about a result back to the execution (and version) that produced it.
-import { emit } from './events'
+import { emit } from './state'
 import { POET } from './meta'
 import { byId, byResult, forbidden, type ExecutionRef } from './track'
 import type { FeedbackEvent } from './types'

@@ -1,5 +1,6 @@
 // poet(options?, phases?): the decorator that runs a function (or method) through the engine, keeping its exact type.
-import { execute, type Target } from './engine'
+import type { Target } from './call'
+import { execute } from './engine'
 import { resolvePolicy } from './policy'
 import type { PhaseModule, PoetOptions } from './types'
 
