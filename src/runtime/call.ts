@@ -24,8 +24,6 @@ export interface Call extends PhaseContext {
   n: number
   /** Whether this execution emits its event (someone listens, and it was sampled). */
   emit: boolean
-  /** Start, on the clock below (only when emitting). */
+  /** Start, `performance.now()` (only when emitting). */
   t0: number
 }
-
-export const clock: () => number = typeof performance === 'object' ? () => performance.now() : Date.now

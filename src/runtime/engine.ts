@@ -1,7 +1,6 @@
 // The execution engine: one call through perceive → operate (attempts, backoff, timeout) → enforce, then its event.
 import { backoffDelay } from './backoff'
 import type { Call, Target } from './call'
-import { clock } from './call'
 import { arm, disarm } from './deadline'
 import { PoetInputError } from './errors/PoetInputError'
 import { PoetOutputError } from './errors/PoetOutputError'
@@ -43,7 +42,7 @@ export function execute(t: Target, self: unknown, args: unknown[]): unknown {
     version: served ? served.version : 'unversioned',
     n: 0,
     emit,
-    t0: emit ? clock() : 0,
+    t0: emit ? performance.now() : 0,
   }
   const perceive = ph && (served!.perceive || ph.perceive)
   if (perceive) {
@@ -84,33 +83,28 @@ function operateAsync(c: Call, pending: PromiseLike<unknown>): Promise<unknown> 
     let over = false
     const d = arm(ms, () => {
       over = true
-      try {
-        resolve(again(c, new PoetTimeoutError(ms, c.functionId, c.executionId)))
-      } catch (e) {
-        reject(e)
-      }
+      settle(resolve, reject, again, c, new PoetTimeoutError(ms, c.functionId, c.executionId))
     })
     pending.then(
-      (v) => {
-        if (over) return
-        disarm(d)
-        try {
-          resolve(settled(c, v))
-        } catch (e) {
-          reject(e)
-        }
-      },
-      (e) => {
-        if (over) return
-        disarm(d)
-        try {
-          resolve(again(c, e))
-        } catch (e) {
-          reject(e)
-        }
-      },
+      (v) => over || (disarm(d), settle(resolve, reject, settled, c, v)),
+      (e) => over || (disarm(d), settle(resolve, reject, again, c, e)),
     )
   })
+}
+
+/** Resolves with `next(c, x)`, or rejects with what it throws. */
+function settle(
+  resolve: (v: unknown) => void,
+  reject: (e: unknown) => void,
+  next: (c: Call, x: unknown) => unknown,
+  c: Call,
+  x: unknown,
+): void {
+  try {
+    resolve(next(c, x))
+  } catch (e) {
+    reject(e)
+  }
 }
 
 /** An async attempt's value: checked and returned, or (when enforce rejects it) the next attempt. */
@@ -177,5 +171,5 @@ function fail(c: Call, e: unknown): unknown {
 }
 
 function isThenable(v: unknown): v is PromiseLike<unknown> {
-  return v !== null && (typeof v === 'object' || typeof v === 'function') && typeof (v as PromiseLike<unknown>).then === 'function'
+  return v != null && typeof (v as PromiseLike<unknown>).then === 'function'
 }

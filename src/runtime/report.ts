@@ -1,6 +1,5 @@
 // Ends an execution for its listeners: remembers which execution made a result (for feedback), builds and emits its event.
 import type { Call } from './call'
-import { clock } from './call'
 import { PoetInputError } from './errors/PoetInputError'
 import { PoetOutputError } from './errors/PoetOutputError'
 import { PoetTimeoutError } from './errors/PoetTimeoutError'
@@ -13,7 +12,7 @@ export function report(c: Call, ok: boolean, value: unknown): void {
   if (never) forbidden.set(c.functionId, never)
   if (ok) track({ functionId: c.functionId, version: c.version, executionId: c.executionId }, value)
   if (!c.emit) return
-  const duration = clock() - c.t0
+  const duration = performance.now() - c.t0
   const event: ExecutionEvent = {
     v: 1,
     kind: 'execution',
