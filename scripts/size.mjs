@@ -33,6 +33,7 @@ async function measure(contents) {
 }
 
 const kB = (n) => (n / 1024).toFixed(2) + ' kB'
+const bytes = (n) => `${n} B`
 const rows = []
 for (const [name, contents] of cases) {
   try {
@@ -49,4 +50,4 @@ for (const r of rows) {
   else console.log(`${r.name.padEnd(w)}  ${kB(r.min).padStart(9)}  ${kB(r.gz).padStart(9)}  ${(r.gz / poetGz).toFixed(2)}×`)
 }
 const verdict = poetGz <= TARGET ? 'within' : 'OVER'
-console.log(`\nimport { poet }: ${kB(poetGz)} min+gz, ${verdict} the ${kB(TARGET)} target (${((poetGz / TARGET) * 100).toFixed(0)}%).`)
+console.log(`\nimport { poet }: ${kB(poetGz)} (${bytes(poetGz)}) min+gz, ${verdict} the ${kB(TARGET)} target (${((poetGz / TARGET) * 100).toFixed(0)}%).`)

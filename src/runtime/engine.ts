@@ -17,7 +17,7 @@ export function execute(t: Target, self: unknown, args: unknown[]): unknown {
   const executionId = nextExecutionId()
   let served: PhaseVersion | undefined = ph
   let policy = ph ? ph.policy : t.policy
-  if (ph && ph.variants) {
+  if (ph?.variants) {
     // A/B: a candidate serves its share of executions, chosen by id so the split is deterministic and replayable.
     let u = hashUnit(executionId)
     for (const v of ph.variants) {
@@ -29,7 +29,7 @@ export function execute(t: Target, self: unknown, args: unknown[]): unknown {
     }
   }
   const sample = policy.sample * settings.sample
-  const emit = listeners.length > 0 && (sample >= 1 || Math.random() < sample)
+  const emit = !!listeners.length && Math.random() < sample
   const c: Call = {
     functionId: ph ? ph.id : t.name,
     executionId,
@@ -156,15 +156,13 @@ function done(c: Call, result: unknown): unknown {
 
 /** Returns `e` unchanged (so `instanceof` keeps working) to be rethrown, with the execution attached under the POET symbol. */
 function fail(c: Call, e: unknown): unknown {
-  if (e !== null && (typeof e === 'object' || typeof e === 'function')) {
-    try {
-      Object.defineProperty(e, POET, {
-        value: { functionId: c.functionId, executionId: c.executionId, attempts: c.n, version: c.version },
-        configurable: true,
-      })
-    } catch {
-      // A frozen error is rethrown as it is.
-    }
+  try {
+    Object.defineProperty(e, POET, {
+      value: { functionId: c.functionId, executionId: c.executionId, attempts: c.n, version: c.version },
+      configurable: true,
+    })
+  } catch {
+    // A primitive, or a frozen error: rethrown as it is.
   }
   if (listeners.length) settings.end!(c, false, e)
   return e

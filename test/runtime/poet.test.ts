@@ -412,3 +412,11 @@ describe('events', () => {
     expect(events).toHaveLength(1)
   })
 })
+
+describe('the wrapper', () => {
+  it("keeps the function's name, for stack traces and debuggers", () => {
+    expect(poet()(function detectDrift() {}).name).toBe('detectDrift')
+    const quote = async () => 1
+    expect(poet()(quote).name).toBe('quote')
+  })
+})
