@@ -21,15 +21,14 @@ export function execute(t: Target, self: unknown, args: unknown[]): unknown {
     // A/B: a candidate serves its share of executions, chosen by id so the split is deterministic and replayable.
     let u = hashUnit(executionId)
     for (const v of ph.variants) {
-      if (v.share && (u -= v.share) < 0) {
+      if ((u -= v.share || 0) < 0) {
         served = v
-        if (v.policy) policy = { ...policy, ...v.policy }
+        policy = { ...policy, ...v.policy }
         break
       }
     }
   }
-  const sample = policy.sample * settings.sample
-  const emit = !!listeners.length && Math.random() < sample
+  const emit = !!listeners.length && Math.random() < policy.sample * settings.sample
   const c: Call = {
     functionId: ph ? ph.id : t.name,
     executionId,
@@ -52,7 +51,7 @@ export function execute(t: Target, self: unknown, args: unknown[]): unknown {
     } catch (e) {
       throw fail(c, e)
     }
-    if (issues && issues.length) throw fail(c, new PoetInputError(issues, c.functionId, executionId))
+    if (issues?.length) throw fail(c, new PoetInputError(issues, c.functionId, executionId))
   }
   return operate(c)
 }
@@ -140,7 +139,7 @@ function check(c: Call, result: unknown): unknown {
   if (!c.enforce) return result
   c.result = result
   const issues = c.enforce(result, c)
-  if (issues && issues.length) throw new PoetOutputError(issues, c.functionId, c.executionId)
+  if (issues?.length) throw new PoetOutputError(issues, c.functionId, c.executionId)
   // Under repair, enforce may have replaced the result with a normalised one.
   return c.policy.repair ? c.result : result
 }
