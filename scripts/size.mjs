@@ -1,10 +1,12 @@
 // Prints the runtime's min+gz size (esbuild bundle + minify, then gzip) beside cockatiel and p-retry: `npm run size`.
+import { existsSync } from 'node:fs'
 import { gzipSync } from 'node:zlib'
 import { fileURLToPath } from 'node:url'
 import { build } from 'esbuild'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
 const runtime = JSON.stringify(`${root}src/runtime/index.ts`)
+const dist = `${root}dist/runtime.mjs`
 const TARGET = 2048
 
 const cases = [
@@ -12,6 +14,8 @@ const cases = [
   ['unplugin-poet: poet + feedback + configure', `export { poet, feedback, configure } from ${runtime}`],
   ['unplugin-poet: + httpSink', `export { poet, feedback, configure, httpSink } from ${runtime}`],
   ['unplugin-poet: everything (all sinks)', `export * from ${runtime}`],
+  // What users import: the built runtime, when `npm run build` has made it.
+  ...(existsSync(dist) ? [['unplugin-poet (dist/runtime.mjs): import { poet }', `export { poet } from ${JSON.stringify(dist)}`]] : []),
   ['cockatiel: retry + timeout', `export { retry, timeout, wrap, handleAll, ExponentialBackoff, TimeoutStrategy } from 'cockatiel'`],
   ['p-retry', `export { default } from 'p-retry'`],
 ]
