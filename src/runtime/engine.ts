@@ -56,7 +56,10 @@ export function execute(t: Target, self: unknown, args: unknown[]): unknown {
   return operate(c)
 }
 
-/** Attempts run synchronously until one returns a thenable; a sync function is retried at once (it cannot sleep). */
+/**
+ * Attempts run synchronously until one returns a thenable; a sync function is retried at once, since a sync
+ * call cannot sleep between attempts (backoff applies to async functions only).
+ */
 function operate(c: Call): unknown {
   for (;;) {
     c.n++
@@ -123,16 +126,8 @@ function again(c: Call, e: unknown): Promise<unknown> {
   if (retryAfter !== undefined) delay = Math.max(delay, retryAfter)
   // A Retry-After beyond backoff.max would hold the caller hostage: give up now instead.
   if (!retryable(c, e) || delay > b.max) throw fail(c, e)
-  return new Promise((r) => setTimeout(r, delay)).then(() => {
-    c.n++
-    let r: unknown
-    try {
-      r = c.t.fn.apply(c.self, c.args)
-    } catch (e) {
-      return again(c, e)
-    }
-    return isThenable(r) ? operateAsync(c, r) : settled(c, r)
-  })
+  // After the pause, the same loop as the first attempt: an attempt that fails without a promise is retried at once.
+  return new Promise((r) => setTimeout(r, delay)).then(() => operate(c))
 }
 
 function check(c: Call, result: unknown): unknown {
