@@ -152,7 +152,7 @@ interface BuildJob {
 }
 
 /** `unplugin-poet/<bundler>` resolved from inside the project, exactly as the project's own config would import it. */
-async function loadPlugin(project: Project, bundler: Bundler): Promise<(options?: Options) => never> {
+export async function loadPlugin(project: Project, bundler: Bundler): Promise<(options?: Options) => never> {
   const require = createRequire(project.path('package.json'))
   const mod = (await import(pathToFileURL(require.resolve(`unplugin-poet/${bundler}`)).href)) as {
     default: (options?: Options) => never
