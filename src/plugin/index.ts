@@ -63,6 +63,11 @@ export const unpluginFactory: UnpluginFactory<Options | undefined, false> = (raw
         return [...modules.filter((m) => m.transformResult), ...phases]
       },
     },
+    rolldown: {
+      options(input) {
+        if (input.cwd) ctx.setRoot(input.cwd)
+      },
+    },
     webpack(compiler) {
       ctx.setRoot(compiler.context)
       mapWebpackScheme(compiler)
