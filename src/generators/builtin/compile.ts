@@ -1,7 +1,7 @@
 // Compiles TypeIR into straight-line JavaScript validators (ajv-standalone/typia style) that list every issue with its path.
 import type { CodeRule, RuleSite } from './domain'
 import type { PropertyIR, TupleElementIR, TypeIR } from '../spec'
-import { formatKey } from './resolve'
+import { formatKey, HOLE_PATTERNS } from './resolve'
 
 /** Issues kept per phase call; the rest are dropped so a huge bad input cannot flood events. */
 export const MAX_ISSUES = 20
@@ -124,6 +124,7 @@ export class ValidatorCompiler {
   private readonly refFunctions = new Map<string, string>()
   private readonly recursive = new Map<string, boolean>()
   private readonly constants = new Map<string, string>()
+  private readonly templates = new Map<string, string>()
   private phase: 'perceive' | 'enforce' = 'perceive'
 
   constructor(private readonly options: CompilerOptions) {}
@@ -238,6 +239,7 @@ export class ValidatorCompiler {
         return `${set}.has(${v})`
       }
       case 'template': {
+        if (t.parts) return `(typeof ${v} === "string" && ${this.templateFunction(t.text, t.parts)}(${v}))`
         const re = this.constant('pattern', `/${t.pattern}/`)
         return `(typeof ${v} === "string" && ${re}.test(${v}))`
       }
@@ -276,8 +278,43 @@ export class ValidatorCompiler {
     }
   }
 
+  /** Plain objects: not null, not arrays (unless numerically indexed), not Dates (whose methods TypeScript sees as properties). */
   private objectGuard(v: string, arraysToo: boolean): string {
-    return `(typeof ${v} === "object" && ${v} !== null${arraysToo ? '' : ` && !Array.isArray(${v})`})`
+    return `(typeof ${v} === "object" && ${v} !== null${arraysToo ? '' : ` && !Array.isArray(${v})`} && !(${v} instanceof Date))`
+  }
+
+  /**
+   * A matcher for one template literal type, unrolled: like TypeScript, each hole takes the text up to the first
+   * occurrence of the literal text after it (one character when that text is empty), the last hole takes the rest.
+   */
+  private templateFunction(text: string, parts: NonNullable<Extract<TypeIR, { kind: 'template' }>['parts']>): string {
+    const key = JSON.stringify(parts)
+    const existing = this.templates.get(key)
+    if (existing) return existing
+    const fn = this.constantName('template')
+    this.templates.set(key, fn)
+    const first = parts.texts[0]!
+    const last = parts.texts[parts.texts.length - 1]!
+    const lines = [`// ${text}`, `function ${fn}(s) {`]
+    const lengthTest = first.length + last.length > 0 ? `s.length < ${first.length + last.length} || ` : ''
+    const ends = [first ? `!s.startsWith(${JSON.stringify(first)})` : '', last ? `!s.endsWith(${JSON.stringify(last)})` : ''].filter(Boolean)
+    if (lengthTest || ends.length) lines.push(`  if (${lengthTest}${ends.join(' || ') || 'false'}) return false`)
+    lines.push(last ? `  const body = s.slice(0, s.length - ${last.length})` : `  const body = s`)
+    lines.push(`  let p = ${first.length}, n, h`)
+    parts.holes.forEach((hole, i) => {
+      const after = parts.texts[i + 1]!
+      const isLast = i === parts.holes.length - 1
+      if (isLast) lines.push(`  h = body.slice(p)`)
+      else if (after) {
+        lines.push(`  n = body.indexOf(${JSON.stringify(after)}, p)`, `  if (n < 0) return false`, `  h = body.slice(p, n)`)
+      } else lines.push(`  if (p >= body.length) return false`, `  h = body[p]`)
+      const test = holeTest(hole, this)
+      if (test) lines.push(`  if (${test}) return false`)
+      if (!isLast) lines.push(after ? `  p = n + ${after.length}` : `  p = p + 1`)
+    })
+    lines.push('  return true', '}')
+    this.declarations.push(lines.join('\n'))
+    return fn
   }
 
   private ref(name: string, site: Site): string {
@@ -323,7 +360,8 @@ export class ValidatorCompiler {
       return this.ifElse(`${site.v} === null || ${site.v} === undefined`, this.failWith(site, '{}', site.v), this.rules(t, site))
     }
     const guard = this.objectGuard(site.v, hasNumberIndex(t, this))
-    return this.ifElse(`!${guard}`, this.failWith(site, site.label ?? t.name ?? 'object', site.v), [this.objectBody(t, site), this.rules(t, site)].filter(Boolean).join('\n'))
+    const strings = this.stringsFit(t.properties, t.indexSignatures ?? []) ? `typeof ${site.v} !== "string" && ` : ''
+    return this.ifElse(`${strings}!${guard}`, this.failWith(site, site.label ?? t.name ?? 'object', site.v), [this.objectBody(t, site), this.rules(t, site)].filter(Boolean).join('\n'))
   }
 
   /** Property and index-signature checks of an object already known to be a non-null object. */
@@ -392,7 +430,8 @@ export class ValidatorCompiler {
   private record(t: Extract<TypeIR, { kind: 'record' }>, site: Site): string {
     const guard = this.objectGuard(site.v, this.deref(t.key).kind === 'number')
     const body = this.indexSignature(t.key, t.value, [], site)
-    return this.ifElse(`!${guard}`, this.failWith(site, site.label ?? this.describe(t), site.v), [body, this.rules(t, site)].filter(Boolean).join('\n'))
+    const strings = this.stringsFit([], [t]) ? `typeof ${site.v} !== "string" && ` : ''
+    return this.ifElse(`${strings}!${guard}`, this.failWith(site, site.label ?? this.describe(t), site.v), [body, this.rules(t, site)].filter(Boolean).join('\n'))
   }
 
   private array(t: Extract<TypeIR, { kind: 'array' }>, site: Site): string {
@@ -596,6 +635,22 @@ export class ValidatorCompiler {
     return otherwise ? `if (${cond}) ${then}\nelse {\n${indent(otherwise)}\n}` : `if (${cond}) ${then}`
   }
 
+  /**
+   * Whether a string is a valid value of an object type: TypeScript sees a string's characters as a numeric
+   * index signature, so `{ [i: number]: string }` (with nothing required) accepts one.
+   */
+  private stringsFit(properties: PropertyIR[], signatures: { key: TypeIR; value: TypeIR }[]): boolean {
+    if (properties.some((p) => !p.optional) || signatures.length === 0) return false
+    return signatures.every((s) => this.deref(s.key).kind === 'number' && this.admits(s.value, 'string'))
+  }
+
+  private admits(t: TypeIR, kind: 'string', seen = 0): boolean {
+    if (seen > 8) return false
+    const d = this.deref(t)
+    if (d.kind === kind || d.kind === 'unknown' || d.kind === 'any') return true
+    return d.kind === 'union' && d.types.some((x) => this.admits(x, kind, seen + 1))
+  }
+
   /** Whether `undefined` is a valid value of the type (then a required property must still be present). */
   private admitsUndefined(t: TypeIR, seen = 0): boolean {
     if (seen > 8) return false
@@ -699,8 +754,13 @@ export class ValidatorCompiler {
   private constantName(base: string): string {
     const clean = base.replace(/[^\w$]/g, '_')
     let n = clean
-    for (let i = 2; this.constants.has(n) || [...this.refFunctions.values()].includes(n); i++) n = `${clean}_${i}`
+    const taken = (x: string) => this.constants.has(x) || [...this.refFunctions.values(), ...this.templates.values()].includes(x)
+    for (let i = 2; taken(n); i++) n = `${clean}_${i}`
     return n
+  }
+
+  constantFor(base: string, value: string): string {
+    return this.constant(base, value)
   }
 
   /** A module-level constant (regex, set), declared once per distinct value. */
@@ -710,6 +770,18 @@ export class ValidatorCompiler {
     this.constants.set(n, value)
     this.declarations.push(`const ${n} = ${value}`)
     return n
+  }
+}
+
+/** The condition under which a template hole's text `h` is NOT valid (TypeScript's isValidNumberString / bigint rule); empty when any text is. */
+function holeTest(hole: 'string' | 'number' | 'bigint', c: { constantFor(base: string, value: string): string }): string {
+  switch (hole) {
+    case 'string':
+      return ''
+    case 'number':
+      return `h === "" || !isFinite(+h)`
+    case 'bigint':
+      return `!${c.constantFor('bigintText', `/^${HOLE_PATTERNS.bigint}$/`)}.test(h)`
   }
 }
 
