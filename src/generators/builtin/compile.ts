@@ -102,6 +102,8 @@ interface Site {
   depth: string
   /** Name of the declaration this value was reached through, for messages. */
   label?: string
+  /** The value already passed this type's shape test (a union chose the member by it): do not test again. */
+  guarded?: boolean
 }
 
 export interface CompilerOptions {
@@ -361,7 +363,7 @@ export class ValidatorCompiler {
     }
     const guard = this.objectGuard(site.v, hasNumberIndex(t, this))
     const strings = this.stringsFit(t.properties, t.indexSignatures ?? []) ? `typeof ${site.v} !== "string" && ` : ''
-    return this.ifElse(`${strings}!${guard}`, this.failWith(site, site.label ?? t.name ?? 'object', site.v), [this.objectBody(t, site), this.rules(t, site)].filter(Boolean).join('\n'))
+    return this.shaped(site, `${strings}!${guard}`, site.label ?? t.name ?? 'object', [this.objectBody(t, site), this.rules(t, site)])
   }
 
   /** Property and index-signature checks of an object already known to be a non-null object. */
@@ -431,7 +433,7 @@ export class ValidatorCompiler {
     const guard = this.objectGuard(site.v, this.deref(t.key).kind === 'number')
     const body = this.indexSignature(t.key, t.value, [], site)
     const strings = this.stringsFit([], [t]) ? `typeof ${site.v} !== "string" && ` : ''
-    return this.ifElse(`${strings}!${guard}`, this.failWith(site, site.label ?? this.describe(t), site.v), [body, this.rules(t, site)].filter(Boolean).join('\n'))
+    return this.shaped(site, `${strings}!${guard}`, site.label ?? this.describe(t), [body, this.rules(t, site)])
   }
 
   private array(t: Extract<TypeIR, { kind: 'array' }>, site: Site): string {
@@ -440,7 +442,7 @@ export class ValidatorCompiler {
     const child: Site = { v, path: [...site.path, { text: '[' }, { expr: i }, { text: ']' }], target: `${site.v}[${i}]`, iss: site.iss, depth: site.depth }
     const code = this.check(t.element, child)
     const loop = code ? `for (let ${i} = 0; ${i} < ${site.v}.length; ${i}++) {\n  const ${v} = ${site.v}[${i}]\n${indent(code)}\n}` : ''
-    return this.ifElse(`!Array.isArray(${site.v})`, this.failWith(site, site.label ?? this.describe(t), site.v), [loop, this.rules(t, site)].filter(Boolean).join('\n'))
+    return this.shaped(site, `!Array.isArray(${site.v})`, site.label ?? this.describe(t), [loop, this.rules(t, site)])
   }
 
   private tuple(t: Extract<TypeIR, { kind: 'tuple' }>, site: Site): string {
@@ -471,7 +473,8 @@ export class ValidatorCompiler {
         const v = this.name('v')
         const child: Site = { v, path: [...site.path, { text: '[' }, { expr: i }, { text: ']' }], target: `${a}[${i}]`, iss: site.iss, depth: site.depth }
         const code = this.check(restType.element, child)
-        if (code) body.push(`for (let ${i} = ${head.length}; ${i} < ${a}.length - ${tail.length}; ${i}++) {\n  const ${v} = ${a}[${i}]\n${indent(code)}\n}`)
+        const end = tail.length ? `${a}.length - ${tail.length}` : `${a}.length`
+        if (code) body.push(`for (let ${i} = ${head.length}; ${i} < ${end}; ${i}++) {\n  const ${v} = ${a}[${i}]\n${indent(code)}\n}`)
       }
       tail.forEach((e, j) => {
         const index = `${a}.length - ${tail.length - j}`
@@ -480,7 +483,7 @@ export class ValidatorCompiler {
     }
     const lengthFail = `${site.iss} = addReceived(${site.iss}, ${renderPath(site.path)}, ${JSON.stringify(expected)}, ${a}.length + " elements")`
     const inner = this.ifElse(lengthTest, lengthFail, [body.join('\n'), this.rules(t, site)].filter(Boolean).join('\n'))
-    return this.ifElse(`!Array.isArray(${a})`, this.failWith(site, expected, a), inner)
+    return this.shaped(site, `!Array.isArray(${a})`, expected, [inner])
   }
 
   private union(t: Extract<TypeIR, { kind: 'union' }>, site: Site): string {
@@ -534,7 +537,7 @@ export class ValidatorCompiler {
     const chain: string[] = []
     d.branches.forEach((b, i) => {
       const test = b.values.map((v) => `${tag} === ${jsLiteral(v)}`).join(' || ')
-      const code = this.check(b.type, { ...site, label: undefined })
+      const code = this.check(b.type, { ...site, label: undefined, guarded: true })
       chain.push(`${i === 0 ? 'if' : 'else if'} (${test}) {\n${indent(code || '// accepted')}\n}`)
     })
     this.used.add('addReceived')
@@ -542,7 +545,7 @@ export class ValidatorCompiler {
     const tagPath = renderPath([...site.path, { text: formatKey(d.name) }])
     chain.push(`else ${site.iss} = addReceived(${site.iss}, ${tagPath}, ${JSON.stringify(all.map(literalText).join(' | '))}, literal(${tag}))`)
     const body = `const ${tag} = ${access}\n${chain.join('\n')}`
-    return `// discriminated by ${d.name}\n${this.ifElse(`!${this.objectGuard(site.v, false)}`, this.failWith(site, site.label ?? this.describe(t), site.v), body)}`
+    return `// discriminated by ${d.name}\n${this.shaped(site, `!${this.objectGuard(site.v, false)}`, site.label ?? this.describe(t), [body])}`
   }
 
   /**
@@ -554,10 +557,15 @@ export class ValidatorCompiler {
     const best = this.name('best')
     const out = [`let ${matched} = false, ${best}`]
     t.types.forEach((member, i) => {
-      const u = this.name('u')
-      const code = this.check(member, { ...site, iss: u, label: undefined, target: undefined })
-      const guard = this.guard(member, site.v)
       const prefix = i === 0 ? '' : `!${matched} && `
+      const simple = this.simple(member, site.v)
+      if (simple) {
+        out.push(`if (${prefix}${simple}) ${matched} = true`)
+        return
+      }
+      const u = this.name('u')
+      const code = this.check(member, { ...site, iss: u, label: undefined, target: undefined, guarded: true })
+      const guard = this.guard(member, site.v)
       if (!code) {
         out.push(`if (${prefix}${guard}) ${matched} = true`)
         return
@@ -583,11 +591,7 @@ export class ValidatorCompiler {
       const bodies = parts.map((p) =>
         p.kind === 'objectType' ? this.objectBody(p, { ...site, label: undefined }) : this.indexSignature(p.key, p.value, [], site),
       )
-      return this.ifElse(
-        `!${this.objectGuard(site.v, arraysToo)}`,
-        this.failWith(site, site.label ?? this.describe(t), site.v),
-        [...bodies, this.rules(t, site)].filter(Boolean).join('\n'),
-      )
+      return this.shaped(site, `!${this.objectGuard(site.v, arraysToo)}`, site.label ?? this.describe(t), [...bodies, this.rules(t, site)])
     }
     return t.types.map((x) => this.check(x, { ...site, label: undefined })).filter(Boolean).join('\n')
   }
@@ -629,6 +633,13 @@ export class ValidatorCompiler {
 
   private failWith(site: Site, expected: string, v: string): string {
     return `${site.iss} = add(${site.iss}, ${renderPath(site.path)}, ${JSON.stringify(expected)}, ${v})`
+  }
+
+  /** The shape test of a composite type, then its body; only the body when a union already tested the shape. */
+  private shaped(site: Site, failCond: string, expected: string, body: string[]): string {
+    const code = body.filter(Boolean).join('\n')
+    if (site.guarded) return code
+    return this.ifElse(failCond, this.failWith(site, expected, site.v), code)
   }
 
   private ifElse(cond: string, then: string, otherwise: string): string {
