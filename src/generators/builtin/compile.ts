@@ -5,8 +5,6 @@ import { formatKey, HOLE_PATTERNS } from './resolve'
 
 /** Issues kept per phase call; the rest are dropped so a huge bad input cannot flood events. */
 export const MAX_ISSUES = 20
-/** Recursive types track the values they are inside of below this depth, to stop on cycles. */
-const CYCLE_CHECK_DEPTH = 32
 /** Deeper than this, a recursive value is rejected instead of overflowing the stack. */
 export const MAX_DEPTH = 2000
 
@@ -70,7 +68,7 @@ function nest(issues, prefix, inner) {
     code: `const hasOwn = Object.prototype.hasOwnProperty`,
   },
   deep: {
-    code: `// Values a recursive type is being checked inside of, past depth ${CYCLE_CHECK_DEPTH}: a cycle is accepted when it comes round again.
+    code: `// The objects a recursive check is inside of: a cycle is accepted when it comes round again (each object is checked once).
 const within = []
 function deep(check, v, d, ctx) {
   if (within.includes(v)) return undefined
@@ -344,8 +342,7 @@ export class ValidatorCompiler {
       [
         `// ${name} (recursive): ${this.describe(this.options.types[name]!, true)}`,
         `function ${fn}(v, d, ctx) {`,
-        `  if (d > ${CYCLE_CHECK_DEPTH} && typeof v === "object" && v !== null) return deep(${fn}_body, v, d, ctx)`,
-        `  return ${fn}_body(v, d, ctx)`,
+        `  return typeof v === "object" && v !== null ? deep(${fn}_body, v, d, ctx) : ${fn}_body(v, d, ctx)`,
         `}`,
         `function ${fn}_body(v, d, ctx) {`,
         `  let issues`,
