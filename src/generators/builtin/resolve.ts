@@ -82,7 +82,7 @@ class Resolver {
     const { fn, code, file } = this.input
     const mod = this.modules.get(file)!
     const env: Env = new Map()
-    for (const p of typeParamsOf(fn)) env.set(p, null)
+    for (const p of enclosingTypeParams(this.input.ast, fn)) env.set(p, null)
 
     const params: ParamSpec[] = []
     let index = 0
@@ -830,10 +830,26 @@ function collectModule(file: string, code: string, ast: t.File): ModuleInfo {
   return info
 }
 
-function typeParamsOf(fn: FunctionNode): string[] {
-  const tp = fn.typeParameters
-  if (!tp || tp.type !== 'TSTypeParameterDeclaration') return []
-  return tp.params.map((p) => p.name)
+/** Type parameters in scope at `fn`: its own and those of enclosing classes and functions (all generics here). */
+function enclosingTypeParams(ast: t.File, fn: FunctionNode): string[] {
+  const names: string[] = []
+  const visit = (node: t.Node, scope: string[]): boolean => {
+    const tp = 'typeParameters' in node ? (node.typeParameters as t.Node | null | undefined) : undefined
+    const here = tp && tp.type === 'TSTypeParameterDeclaration' ? [...scope, ...tp.params.map((p: t.TSTypeParameter) => p.name)] : scope
+    if (node === fn) {
+      names.push(...here)
+      return true
+    }
+    for (const key of Object.keys(node) as (keyof typeof node)[]) {
+      if (key === 'loc' || key === 'leadingComments' || key === 'trailingComments' || key === 'innerComments') continue
+      const child = node[key] as unknown
+      const children = Array.isArray(child) ? child : [child]
+      for (const c of children) if (c && typeof c === 'object' && typeof (c as t.Node).type === 'string' && visit(c as t.Node, here)) return true
+    }
+    return false
+  }
+  visit(ast.program, [])
+  return names
 }
 
 /** The `T` of a `Promise<T>`/`PromiseLike<T>` annotation (`null` without a type argument), `undefined` when not a promise. */

@@ -187,3 +187,40 @@ describe('compileValidator', () => {
     expect(helpers).toContain('function add(')
   })
 })
+
+describe('compiled validators: repair', () => {
+  const CODE = `function f(price: number, o: { qty: number; tags: number[] }): { total: number } { return null! }`
+
+  it('converts numeric strings to numbers in place under repair: true, and records each repair', async () => {
+    const m = await phasesFor(CODE, 'f', { options: { repair: true } })
+    const args: unknown[] = ['9.5', { qty: ' 3 ', tags: [1, '2', 'x'] }]
+    const ctx = { functionId: 'x', executionId: 'e', repair: true } as Parameters<NonNullable<typeof m.perceive>>[1]
+    expect(m.perceive!(args, ctx)).toEqual([{ path: 'args[1].tags[2]', expected: 'number', received: 'string' }])
+    expect(args).toEqual([9.5, { qty: 3, tags: [1, 2, 'x'] }])
+    expect(ctx.repairs).toEqual([
+      { path: 'args[0]', action: 'numeric string → number' },
+      { path: 'args[1].qty', action: 'numeric string → number' },
+      { path: 'args[1].tags[1]', action: 'numeric string → number' },
+    ])
+    const out = { functionId: 'x', executionId: 'e', repair: true, result: { total: '12' } } as Parameters<NonNullable<typeof m.enforce>>[1]
+    expect(m.enforce!(out.result, out)).toBeUndefined()
+    expect(out.result).toEqual({ total: 12 })
+  })
+
+  it('changes nothing without repair', async () => {
+    const m = await phasesFor(CODE, 'f')
+    const args: unknown[] = ['9.5', { qty: 3, tags: [] }]
+    expect(perceive(m, args)).toEqual([{ path: 'args[0]', expected: 'number', received: 'string' }])
+    expect(args[0]).toBe('9.5')
+    expect(m.source).not.toContain('numeric string')
+  })
+
+  it('does not count blank or non-finite strings as numbers', async () => {
+    const m = await phasesFor(CODE, 'f', { options: { repair: true } })
+    const ctx = { functionId: 'x', executionId: 'e', repair: true } as Parameters<NonNullable<typeof m.perceive>>[1]
+    expect(m.perceive!([' ', { qty: 'Infinity', tags: [] }], ctx)).toEqual([
+      { path: 'args[0]', expected: 'number', received: 'string' },
+      { path: 'args[1].qty', expected: 'number', received: 'string' },
+    ])
+  })
+})

@@ -175,3 +175,11 @@ describe('resolveSignature', () => {
     expect(r.dependencies).toEqual([file.replace('main.ts', 'item.ts')])
   })
 })
+
+describe('resolveSignature: generics in scope', () => {
+  it('treats type parameters of enclosing classes and functions as generics', () => {
+    const r = resolveIn(`class Repo<T> { save(item: T, n: number) {} }`, 'save')
+    expect(r.params[0]!.type).toEqual({ kind: 'unknown', reason: 'generic type parameter T', text: 'T' })
+    expect(r.params[1]!.type).toEqual({ kind: 'number' })
+  })
+})
