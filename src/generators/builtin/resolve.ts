@@ -740,18 +740,9 @@ class Resolver {
         continue
       }
       this.dependencies.add(candidate)
-      try {
-        const ast = parse(code, {
-          sourceType: 'module',
-          plugins: [['typescript', { dts: candidate.endsWith('.d.ts') }], 'decorators', ...(candidate.endsWith('x') ? (['jsx'] as const) : [])],
-          errorRecovery: true,
-        })
-        const info = collectModule(candidate, code, ast)
-        this.modules.set(candidate, info)
-        return info
-      } catch {
-        this.modules.set(candidate, undefined)
-      }
+      const info = parsedModule(candidate, code)
+      this.modules.set(candidate, info)
+      if (info) return info
     }
     return undefined
   }
@@ -785,6 +776,29 @@ function templatePattern(p: TemplateParts): string {
 
 function templateText(p: TemplateParts): string {
   return `\`${p.texts.map((t, i) => t.replace(/[`\\$]/g, '\\$&') + (i < p.holes.length ? `\${${p.holes[i]}}` : '')).join('')}\``
+}
+
+/** Parsed declaration files, reused across functions and builds while their text is unchanged. */
+const parsed = new Map<string, { code: string; info: ModuleInfo | undefined }>()
+const MAX_PARSED = 1000
+
+function parsedModule(file: string, code: string): ModuleInfo | undefined {
+  const hit = parsed.get(file)
+  if (hit && hit.code === code) return hit.info
+  let info: ModuleInfo | undefined
+  try {
+    const ast = parse(code, {
+      sourceType: 'module',
+      plugins: [['typescript', { dts: file.endsWith('.d.ts') }], 'decorators', ...(/\.[cm]?tsx$/.test(file) ? (['jsx'] as const) : [])],
+      errorRecovery: true,
+    })
+    info = collectModule(file, code, ast)
+  } catch {
+    info = undefined
+  }
+  if (parsed.size >= MAX_PARSED) parsed.delete(parsed.keys().next().value!)
+  parsed.set(file, { code, info })
+  return info
 }
 
 function collectModule(file: string, code: string, ast: t.File): ModuleInfo {
@@ -844,7 +858,13 @@ function enclosingTypeParams(ast: t.File, fn: FunctionNode): string[] {
       if (key === 'loc' || key === 'leadingComments' || key === 'trailingComments' || key === 'innerComments') continue
       const child = node[key] as unknown
       const children = Array.isArray(child) ? child : [child]
-      for (const c of children) if (c && typeof c === 'object' && typeof (c as t.Node).type === 'string' && visit(c as t.Node, here)) return true
+      for (const c of children) {
+        // Only nodes whose range holds the function can enclose it.
+        if (!c || typeof c !== 'object' || typeof (c as t.Node).type !== 'string') continue
+        const n = c as t.Node
+        if (n.start != null && n.end != null && (n.start > fn.start! || n.end < fn.end!)) continue
+        if (visit(n, here)) return true
+      }
     }
     return false
   }
