@@ -218,6 +218,16 @@ describe('financial_services', () => {
     expect(r.repairs).toEqual([{ path: 'args[0].iban', action: 'IBAN → electronic format', rule: 'financial_services.iban' }])
   })
 
+  it('records repairs inside recursive types with their full paths', async () => {
+    const code = 'interface Node { amount: number; children: Node[] }\nexport function f(n: Node): void {}'
+    const m = await phases('financial_services', code, 'f', { repair: true })
+    const tree = { amount: '1', children: [{ amount: '2', children: [{ amount: '3', children: [] }] }] }
+    const r = perceive(m, [tree], true)
+    expect(r.issues).toBeUndefined()
+    expect(tree).toEqual({ amount: 1, children: [{ amount: 2, children: [{ amount: 3, children: [] }] }] })
+    expect(r.repairs!.map((x) => x.path)).toEqual(['args[0].amount', 'args[0].children[0].amount', 'args[0].children[0].children[0].amount'])
+  })
+
   it('enforces non-negative totals in results', async () => {
     const m = await phases('financial_services', quote, 'quote')
     expect(enforce(m, { total: 0, currency: 'EUR', taxRate: -0.5 }).issues).toBeUndefined()
