@@ -296,6 +296,18 @@ function show(v: unknown): string {
   return typeof v === 'string' ? JSON.stringify(v) : typeof v === 'number' || typeof v === 'boolean' ? String(v) : kindOf(v)
 }
 
+/** Markers around the table in any other Markdown file (the README) that `scripts/domains-table.mjs` keeps current. */
+export const TABLE_START = '<!-- poet:domains:start (generated from the domain registry) -->'
+export const TABLE_END = '<!-- poet:domains:end -->'
+
+/** `text` with the part between the table markers replaced by the current table; unchanged when it has no markers. */
+export function withDomainsTable(text: string, registry: DomainRegistry = new DomainRegistry()): string {
+  const start = text.indexOf(TABLE_START)
+  const end = text.indexOf(TABLE_END)
+  if (start < 0 || end < start) return text
+  return `${text.slice(0, start + TABLE_START.length)}\n\n${registry.markdownTable()}\n${text.slice(end)}`
+}
+
 /** The whole of `docs/domains.md`: generated from the registry so the docs cannot drift from the code. */
 export function domainsDocument(registry: DomainRegistry = new DomainRegistry()): string {
   return `# Domain packs
