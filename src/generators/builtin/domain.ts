@@ -24,6 +24,11 @@ export interface RuleSite {
   path: string
   /** The property or parameter name this value sits under, if any (rules may key on names like `amount`, `currency`). */
   key?: string
+  /**
+   * The object this value is a property of, when it is one: lets a rule read siblings (a `currency` next to an
+   * `amount`). Absent for parameters, elements and the result itself.
+   */
+  parent?: { value: string; type: TypeIR }
   /** 'perceive' checks arguments, 'enforce' checks the result. */
   phase: 'perceive' | 'enforce'
   /** Whether repair is on for this function. */
@@ -37,6 +42,12 @@ export interface CodeRule {
   description: string
   /** Emits checks for one value after its type check passed; `undefined` when the rule does not apply here. */
   check?(site: RuleSite): string | undefined
+  /**
+   * Emits a normalisation for one value *before* its type check (e.g. numeric string → number where the type wants
+   * a number, upper-casing a currency code, parsing JSON text where an object is expected). Called only when repair
+   * is on and the site has a `target`; the code assigns to `target` and records every change in `ctx.repairs`.
+   */
+  coerce?(site: RuleSite): string | undefined
   /** Emits checks over the whole input (perceive: `args`) or output (enforce: `ctx.result`) after all type checks. */
   whole?(spec: FunctionSpec, phase: 'perceive' | 'enforce'): string | undefined
 }
