@@ -59,12 +59,12 @@ export interface HashInputs {
  * model and prompt version. Key order never matters (sorted), so the same inputs always give the same hash.
  */
 export function inputHash(spec: FunctionSpec, h: HashInputs): string {
-  const types = { params: spec.params, returns: spec.returns, types: spec.types, async: spec.async }
+  const types = { kind: spec.kind, async: spec.async, params: spec.params, returns: spec.returns, types: spec.types }
   return contentHash(
     'poet-input-1',
     spec.source,
-    JSON.stringify(sortKeys(spec.options)),
-    JSON.stringify(sortKeys(types)),
+    stableJson(spec.options),
+    stableJson(types),
     h.domainVersion ?? '',
     h.generator,
     h.model ?? '',
@@ -168,6 +168,11 @@ export class LockStore {
 /** Deterministic JSON: sorted keys, two-space indent, trailing newline. */
 export function serialize(lock: LockFile): string {
   return JSON.stringify(sortKeys(lock), null, 2) + '\n'
+}
+
+/** JSON with sorted keys; bigint literal types (`1n`) are written as strings instead of throwing. */
+function stableJson(v: unknown): string {
+  return JSON.stringify(sortKeys(v), (_k, x: unknown) => (typeof x === 'bigint' ? `${x}n` : x))
 }
 
 function sortKeys(v: unknown): unknown {

@@ -1,5 +1,6 @@
 // The LLM generator: asks an OpenAI-compatible model for phases, re-asks with the verifier's reasons, falls back to builtin.
 import type { Policy } from '../../runtime/types'
+import type { DomainPack } from '../builtin/domain'
 import type { FunctionSpec, PhaseParts } from '../spec'
 import { verifyCandidate, verifyVariant } from '../verify'
 import { LlmClient, LlmTransportError, type LlmClientOptions } from './client'
@@ -41,6 +42,8 @@ export interface LlmRequest {
   baseline: PhaseParts
   domain?: DomainSummary
   feedback?: string[]
+  /** Overrides the generator's `warn` for this request (a bundler's own warning channel). */
+  warn?: (message: string) => void
 }
 
 export interface OperateVariant {
@@ -114,7 +117,7 @@ export function createLlmGenerator(options: LlmGeneratorOptions, tuning: LlmTuni
       messages = [...buildMessages(request), reaskMessage(reasons)]
     }
     const why = reasons[0] + (reasons.length > 1 ? ` (and ${reasons.length - 1} more)` : '')
-    warn(
+    ;(request.warn ?? warn)(
       `[poet] ${spec.id}: ${generator} gave no verified phases after ${asks} request${asks === 1 ? '' : 's'}: ${why}. ` +
         `Using the builtin generator; run \`poet generate --only ${spec.id}\` to try again.`,
     )
@@ -122,6 +125,29 @@ export function createLlmGenerator(options: LlmGeneratorOptions, tuning: LlmTuni
   }
 
   return { generator, model: options.model, generate }
+}
+
+const shared = new WeakMap<LlmGeneratorOptions, LlmGenerator>()
+
+/**
+ * The dispatch's entry: one generator (so one concurrency limit) per resolved options object, shared by every
+ * function of a build.
+ */
+export function generateWithLlm(
+  spec: FunctionSpec,
+  config: LlmGeneratorOptions,
+  baseline: PhaseParts,
+  ctx: { pack?: DomainPack; warn(message: string): void; feedback?: string[] },
+): Promise<LlmResult> {
+  let gen = shared.get(config)
+  if (!gen) shared.set(config, (gen = createLlmGenerator(config)))
+  return gen.generate({ spec, baseline, domain: ctx.pack && domainSummary(ctx.pack), feedback: ctx.feedback, warn: ctx.warn })
+}
+
+/** What the prompt says about a (resolved) domain pack: its rules, by id and description. */
+export function domainSummary(pack: DomainPack): DomainSummary {
+  const rules = [...(pack.perceive ?? []), ...(pack.enforce ?? [])].map((r) => ({ id: r.id, description: r.description }))
+  return { name: pack.name, version: pack.version, description: pack.description, rules }
 }
 
 type Judged =
