@@ -382,7 +382,14 @@ function meanStat(n: number, sum: number, sumSq: number): MeanStat {
 
 /** A version that received feedback but served no call in the window (feedback arrives later than its call). */
 function emptyMetrics(version: string, into: Map<string, VersionMetrics>): VersionMetrics {
-  const m: VersionMetrics = {
+  const m = noMetrics(version)
+  into.set(version, m)
+  return m
+}
+
+/** Metrics of a version that served nothing. */
+export function noMetrics(version: string): VersionMetrics {
+  return {
     version,
     calls: 0,
     outcomes: { ok: 0, input_error: 0, output_error: 0, timeout: 0, error: 0 },
@@ -393,8 +400,6 @@ function emptyMetrics(version: string, into: Map<string, VersionMetrics>): Versi
     score: { n: 0, mean: 0, variance: 0, clampedSum: 0 },
     metrics: {},
   }
-  into.set(version, m)
-  return m
 }
 
 function windowClause(w: Window, column = 'ts'): [string, number[]] {
