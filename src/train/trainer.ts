@@ -117,7 +117,7 @@ export function applyTraining(plans: Plan[], o: TrainerOptions): Plan[] {
 function judgeCandidate(id: string, entry: TrainEntry, optimizeFor: string, o: TrainerOptions): Plan {
   const cand = entry.candidate!
   const since = Date.parse(cand.since ?? entry.versions[cand.version]?.created ?? '') || 0
-  const byVersion = new Map(o.store.metrics(id, { since }).map((m) => [m.version, m]))
+  const byVersion = new Map(o.store.metrics(id, { since }, { percentiles: false }).map((m) => [m.version, m]))
   const base = byVersion.get(entry.current) ?? noMetrics(entry.current)
   const next = byVersion.get(cand.version) ?? noMetrics(cand.version)
   const primaryName = cand.metric ?? metricName(optimizeFor)
@@ -133,10 +133,10 @@ function lookForTriggers(id: string, entry: TrainEntry, optimizeFor: string, o: 
   const baselineMs = o.baselineMs ?? 7 * 24 * HOUR
   const rule = { ...DEFAULT_RULE, ...o.rule }
   const split = now - recentMs
-  const pick = (since: number, until: number) => o.store.metrics(id, { since, until }).find((m) => m.version === entry.current) ?? noMetrics(entry.current)
+  const pick = (since: number, until: number, percentiles = false) =>
+    o.store.metrics(id, { since, until }, { percentiles }).find((m) => m.version === entry.current) ?? noMetrics(entry.current)
   const baseline = pick(split - baselineMs, split)
   const recent = pick(split, now)
-  const all = pick(split - baselineMs, now)
   const none = (reason: string): Plan => ({ functionId: id, action: 'none', current: entry.current, reason })
 
   const triggers: string[] = []
@@ -171,7 +171,7 @@ function lookForTriggers(id: string, entry: TrainEntry, optimizeFor: string, o: 
   const source = lock.source(id, entry.current)
   const policy = source && readPolicy(source)
   if (!source || !policy) return none(`${triggers.join('; ')}; but the phase module of ${entry.current} is missing or not rendered by unplugin-poet`)
-  const learned = learnPolicy(policy, { metrics: all, goodRejections, goodRejectionThreshold: threshold })
+  const learned = learnPolicy(policy, { metrics: pick(split - baselineMs, now, true), goodRejections, goodRejectionThreshold: threshold })
   if (!learned.changes.length) return none(`${triggers.join('; ')}; the learned parameters equal the current policy (the builtin generator has nothing to change)`)
   const reason = `${triggers.join('; ')} → ${learned.changes.join('; ')}`
   const next = withPolicy(source, learned.policy, reason)
