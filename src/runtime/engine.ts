@@ -84,9 +84,9 @@ export function execute(t: Target, self: unknown, args: unknown[]): unknown {
     try {
       issues = perceive(args, c.ctx)
     } catch (e) {
-      fail(c, e)
+      throw fail(c, e)
     }
-    if (issues && issues.length) fail(c, new PoetInputError(issues, functionId, executionId))
+    if (issues && issues.length) throw fail(c, new PoetInputError(issues, functionId, executionId))
   }
   return operate(c)
 }
@@ -100,52 +100,78 @@ function operate(c: Call): unknown {
       if (isThenable(r)) return operateAsync(c, r)
       return done(c, check(c, r))
     } catch (e) {
-      if (!retryable(c, e)) fail(c, e)
+      if (!retryable(c, e)) throw fail(c, e)
     }
   }
 }
 
-async function operateAsync(c: Call, pending: unknown): Promise<unknown> {
-  for (;;) {
-    try {
-      return done(c, check(c, await within(c, pending)))
-    } catch (e) {
-      if (!retryable(c, e)) fail(c, e)
-      const b = c.policy.backoff
-      let delay = backoffDelay(b, c.n)
-      const retryAfter = retryAfterOf(e)
-      if (retryAfter !== undefined) {
-        // Waiting longer than the policy allows would hold the caller hostage: give up now instead.
-        if (retryAfter > b.max) fail(c, e)
-        delay = Math.max(delay, retryAfter)
-      }
-      await new Promise((r) => setTimeout(r, delay))
-      c.n++
-      try {
-        pending = c.t.fn.apply(c.self, c.args)
-      } catch (e) {
-        pending = Promise.reject(e)
-      }
-    }
-  }
-}
-
-/** The attempt's result, or a PoetTimeoutError once the policy's timeout passes; a late settlement is swallowed. */
-function within(c: Call, pending: unknown): unknown {
+/**
+ * The async path, with promise callbacks rather than async/await: no extra promise without a timeout, and a
+ * timeout costs a registration with the shared deadline timer instead of a timer (and a race) of its own.
+ */
+function operateAsync(c: Call, pending: PromiseLike<unknown>): Promise<unknown> {
   const ms = c.policy.timeout
-  if (!(ms > 0 && ms < Infinity) || !isThenable(pending)) return pending
+  if (!(ms > 0 && ms < Infinity)) return Promise.resolve(pending).then((v) => settled(c, v), (e) => again(c, e))
   return new Promise((resolve, reject) => {
-    const d = arm(ms, () => reject(new PoetTimeoutError(ms, c.functionId, c.ctx.executionId)))
+    // Once an attempt timed out, its late result or rejection is ignored (and, being handled, never unhandled).
+    let over = false
+    const d = arm(ms, () => {
+      over = true
+      try {
+        resolve(again(c, new PoetTimeoutError(ms, c.functionId, c.ctx.executionId)))
+      } catch (e) {
+        reject(e)
+      }
+    })
     pending.then(
       (v) => {
+        if (over) return
         disarm(d)
-        resolve(v)
+        try {
+          resolve(settled(c, v))
+        } catch (e) {
+          reject(e)
+        }
       },
       (e) => {
+        if (over) return
         disarm(d)
-        reject(e)
+        try {
+          resolve(again(c, e))
+        } catch (e) {
+          reject(e)
+        }
       },
     )
+  })
+}
+
+/** An async attempt's value: checked and returned, or (when enforce rejects it) the next attempt. */
+function settled(c: Call, value: unknown): unknown {
+  try {
+    return done(c, check(c, value))
+  } catch (e) {
+    return again(c, e)
+  }
+}
+
+/** The next async attempt after backoff, or a throw of `e` when it is not retryable or attempts ran out. */
+function again(c: Call, e: unknown): Promise<unknown> {
+  const b = c.policy.backoff
+  let delay = backoffDelay(b, c.n)
+  const retryAfter = retryAfterOf(e)
+  if (retryAfter !== undefined) delay = Math.max(delay, retryAfter)
+  // A Retry-After beyond backoff.max would hold the caller hostage: give up now instead.
+  if (!retryable(c, e) || delay > b.max) throw fail(c, e)
+  return new Promise((r) => setTimeout(r, delay)).then(() => {
+    c.n++
+    let r: unknown
+    try {
+      r = c.t.fn.apply(c.self, c.args)
+    } catch (e) {
+      return again(c, e)
+    }
+    return isThenable(r) ? operateAsync(c, r) : settled(c, r)
   })
 }
 
@@ -168,8 +194,8 @@ function done(c: Call, result: unknown): unknown {
   return result
 }
 
-/** Rethrows `e` unchanged (so `instanceof` keeps working), with the execution attached under the POET symbol. */
-function fail(c: Call, e: unknown): never {
+/** Returns `e` unchanged (so `instanceof` keeps working) to be rethrown, with the execution attached under the POET symbol. */
+function fail(c: Call, e: unknown): unknown {
   if (e !== null && (typeof e === 'object' || typeof e === 'function')) {
     try {
       Object.defineProperty(e, POET, {
@@ -193,7 +219,7 @@ function fail(c: Call, e: unknown): never {
       e,
     )
   }
-  throw e
+  return e
 }
 
 function report(c: Call, outcome: Outcome, e?: unknown): void {
