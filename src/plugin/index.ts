@@ -2,7 +2,6 @@
 import { resolve } from 'node:path'
 import type { UnpluginFactory } from 'unplugin'
 import { PoetContext } from './context'
-import { PoetBuildError } from './errors'
 import { RESOLVED_PREFIX } from './ids'
 import type { Options } from './options'
 import { POET_CODE_FILTER } from './transform'
@@ -39,7 +38,7 @@ export const unpluginFactory: UnpluginFactory<Options | undefined, false> = (raw
       handler(code, id) {
         const file = id.replace(/[?#].*$/, '')
         // Build errors are thrown, not passed to this.error: not every bundler stops on this.error.
-        const out = withWritableId(() => ctx.transform(code, file, (message) => this.warn(message)))
+        const out = ctx.transform(code, file, (message) => this.warn(message))
         if (!out) return null
         for (const dep of out.watchFiles) this.addWatchFile(dep)
         return { code: out.code, map: out.map }
@@ -83,19 +82,6 @@ export const unpluginFactory: UnpluginFactory<Options | undefined, false> = (raw
         if (options.absWorkingDir) ctx.setRoot(options.absWorkingDir)
       },
     },
-  }
-}
-
-/**
- * Rollup assigns `error.id` on errors thrown from a transform; PoetBuildError exposes `id` as a getter, which
- * would turn the assignment into a TypeError that hides the real message. An own writable copy avoids that.
- */
-function withWritableId<T>(fn: () => T): T {
-  try {
-    return fn()
-  } catch (error) {
-    if (error instanceof PoetBuildError) Object.defineProperty(error, 'id', { value: error.id, writable: true })
-    throw error
   }
 }
 

@@ -53,7 +53,8 @@ describe('vite dev server', () => {
     const store = new LockStore(project.lockDir)
     const entry = store.read().functions[ID]!
     const source = store.source(ID, entry.current)!.replace(`version: "${entry.current}"`, 'version: "trained0002"')
-    store.write(ID, { ...entry.versions[entry.current]!, version: 'trained0002', source, reason: 'train: test promotion' })
+    const { inputHash, generator } = entry.versions[entry.current]!
+    store.write(ID, { version: 'trained0002', source, inputHash, generator, reason: 'train: test promotion' })
     await eventually(() => {
       app.norm({ x: 3, y: 4 })
       return app.servedVersion() === 'trained0002'

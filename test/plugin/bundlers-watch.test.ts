@@ -37,7 +37,8 @@ describe.each(WATCH_BUNDLERS)('%s watch mode', (bundler) => {
       const store = new LockStore(project.lockDir)
       const entry = store.read().functions[ID]!
       const source = store.source(ID, entry.current)!.replace(`version: "${entry.current}"`, 'version: "trained0001"')
-      store.write(ID, { ...entry.versions[entry.current]!, version: 'trained0001', source, reason: 'train: test promotion' })
+      const { inputHash, generator } = entry.versions[entry.current]!
+      store.write(ID, { version: 'trained0001', source, inputHash, generator, reason: 'train: test promotion' })
       await watcher.until(async (result, build) => {
         const app = await load(result, build)
         app.norm({ x: 3, y: 4 })
