@@ -70,6 +70,11 @@ describe('compiled validators: messages', () => {
     ])
   })
 
+  it('accepts extra properties, as TypeScript does for any value that is not a fresh object literal', async () => {
+    const m = await phasesFor(`interface Point { x: number; y: number }\nfunction f(p: Point) {}`, 'f')
+    expect(perceive(m, [{ x: 1, y: 2, label: 'extra', z: null }])).toBeUndefined()
+  })
+
   it('describes received values without revealing them', async () => {
     const m = await phasesFor(`function f(a: string, b: string, c: string, d: string, e: string, g: string) {}`, 'f')
     expect(perceive(m, [NaN, Infinity, [], {}, new Date(NaN), () => 1])!.map((i) => i.received)).toEqual([
