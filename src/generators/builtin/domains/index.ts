@@ -219,11 +219,13 @@ function merge(parent: ResolvedDomainPack | undefined, child: DomainPack): Resol
 }
 
 function policyText(p: DomainRow['policy']): string {
+  const ms = (n: number) => (n >= 1000 && n % 1000 === 0 ? `${n / 1000} s` : `${n} ms`)
+  const b = p.backoff
   const parts = [
     p.attempts !== undefined && `${p.attempts} attempt${p.attempts === 1 ? '' : 's'}`,
-    p.timeout !== undefined && `timeout ${p.timeout >= 1000 && p.timeout % 1000 === 0 ? `${p.timeout / 1000} s` : `${p.timeout} ms`}`,
+    p.timeout !== undefined && `timeout ${ms(p.timeout)}`,
     p.retryOn !== undefined && `retry on ${p.retryOn}`,
-    p.backoff && `backoff ${Object.entries(p.backoff).map(([k, v]) => `${k} ${v}`).join(', ')}`,
+    b && `backoff ${ms(b.initial)} → ${ms(b.max)}, ×${b.factor}${b.jitter ? ', jittered' : ''}`,
   ].filter((x): x is string => typeof x === 'string')
   return parts.length ? parts.join('<br>') : 'global defaults'
 }
