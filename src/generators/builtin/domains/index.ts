@@ -241,10 +241,13 @@ function checkPolicy(policy: unknown, fail: (what: string) => never): void {
     if (!isRecord(p.backoff)) fail(`policy.backoff must be an object, got ${kindOf(p.backoff)}.`)
     const b = p.backoff as Record<string, unknown>
     unknownKeys(b, BACKOFF_KEYS, fail, 'policy.backoff.')
+    // A pack's backoff is whole: half of one merged into the parent's would be hard to read from the pack alone.
+    const missing = BACKOFF_KEYS.filter((k) => b[k] === undefined)
+    if (missing.length) fail(`policy.backoff needs all of ${BACKOFF_KEYS.join(', ')}; missing ${missing.join(', ')}.`)
     for (const k of ['initial', 'max', 'factor'] as const) {
-      if (b[k] !== undefined && !(typeof b[k] === 'number' && Number.isFinite(b[k]) && b[k] >= 0)) fail(`policy.backoff.${k} must be a number ≥ 0, got ${show(b[k])}.`)
+      if (!(typeof b[k] === 'number' && Number.isFinite(b[k]) && b[k] >= 0)) fail(`policy.backoff.${k} must be a number ≥ 0, got ${show(b[k])}.`)
     }
-    if (b.jitter !== undefined && typeof b.jitter !== 'boolean') fail(`policy.backoff.jitter must be true or false, got ${show(b.jitter)}.`)
+    if (typeof b.jitter !== 'boolean') fail(`policy.backoff.jitter must be true or false, got ${show(b.jitter)}.`)
   }
 }
 
