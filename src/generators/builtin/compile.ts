@@ -210,11 +210,29 @@ export class ValidatorCompiler {
         return this.union(t, site)
       case 'intersection':
         return this.intersection(t, site)
+      case 'number':
+        if (this.options.repair && site.target && site.iss === 'issues') return this.repairNumber(site)
+        return this.ifElse(`!(typeof ${site.v} === "number")`, this.fail(t, site), this.rules(t, site))
       default: {
         const cond = this.simple(t, site.v)!
         return this.ifElse(`!(${cond})`, this.fail(t, site), this.rules(t, site))
       }
     }
+  }
+
+  /** Under `repair: true`, a numeric string where a number belongs is converted in place, and the repair recorded. */
+  private repairNumber(site: Site): string {
+    const t: TypeIR = { kind: 'number' }
+    const repaired = [
+      `${site.target} = +${site.v}`,
+      `;(ctx.repairs ??= []).push({ path: ${renderPath(site.path)}, action: "numeric string → number" })`,
+      this.rules(t, { ...site, v: site.target! }),
+    ]
+    return [
+      `if (ctx.repair && typeof ${site.v} === "string" && ${site.v}.trim() !== "" && isFinite(+${site.v})) {`,
+      indent(repaired.filter(Boolean).join('\n')),
+      `} else ${this.ifElse(`!(typeof ${site.v} === "number")`, this.fail(t, site), this.rules(t, site))}`,
+    ].join('\n')
   }
 
   /** A one-expression test for types that need no nested issues; undefined for the others. */
@@ -353,10 +371,13 @@ export class ValidatorCompiler {
 
   /** A named checker for a recursive declaration: `(value, depth, ctx) → issues with paths relative to the value`. */
   private refFunction(name: string): string {
-    const existing = this.refFunctions.get(name)
+    // Rules differ between the phases, so with rules each phase gets its own checker.
+    const perPhase = !!(this.options.rules?.perceive?.length || this.options.rules?.enforce?.length)
+    const key = perPhase ? `${name}@${this.phase}` : name
+    const existing = this.refFunctions.get(key)
     if (existing) return existing
-    const fn = this.constantName(`check_${name}`)
-    this.refFunctions.set(name, fn)
+    const fn = this.constantName(perPhase ? `check_${name}_${this.phase}` : `check_${name}`)
+    this.refFunctions.set(key, fn)
     this.used.add('deep')
     const body = this.check(this.options.types[name]!, { v: 'v', path: [{ text: '' }], iss: 'issues', depth: 'd', label: name })
     this.declarations.push(

@@ -82,7 +82,7 @@ class Resolver {
     const { fn, code, file } = this.input
     const mod = this.modules.get(file)!
     const env: Env = new Map()
-    for (const p of typeParamsOf(fn)) env.set(p, null)
+    for (const p of enclosingTypeParams(this.input.ast, fn)) env.set(p, null)
 
     const params: ParamSpec[] = []
     let index = 0
@@ -95,7 +95,8 @@ class Resolver {
       index++
     }
 
-    const isAsync = !!fn.async
+    // An async generator returns its iterator synchronously: only a plain async function gives a promise.
+    const isAsync = !!fn.async && !fn.generator
     let returns: TypeIR = { kind: 'unknown', reason: 'no return type annotation' }
     let returnsPromise = false
     const rt = fn.returnType && fn.returnType.type === 'TSTypeAnnotation' ? fn.returnType.typeAnnotation : undefined
@@ -740,18 +741,9 @@ class Resolver {
         continue
       }
       this.dependencies.add(candidate)
-      try {
-        const ast = parse(code, {
-          sourceType: 'module',
-          plugins: [['typescript', { dts: candidate.endsWith('.d.ts') }], 'decorators', ...(candidate.endsWith('x') ? (['jsx'] as const) : [])],
-          errorRecovery: true,
-        })
-        const info = collectModule(candidate, code, ast)
-        this.modules.set(candidate, info)
-        return info
-      } catch {
-        this.modules.set(candidate, undefined)
-      }
+      const info = parsedModule(candidate, code)
+      this.modules.set(candidate, info)
+      if (info) return info
     }
     return undefined
   }
@@ -785,6 +777,29 @@ function templatePattern(p: TemplateParts): string {
 
 function templateText(p: TemplateParts): string {
   return `\`${p.texts.map((t, i) => t.replace(/[`\\$]/g, '\\$&') + (i < p.holes.length ? `\${${p.holes[i]}}` : '')).join('')}\``
+}
+
+/** Parsed declaration files, reused across functions and builds while their text is unchanged. */
+const parsed = new Map<string, { code: string; info: ModuleInfo | undefined }>()
+const MAX_PARSED = 1000
+
+function parsedModule(file: string, code: string): ModuleInfo | undefined {
+  const hit = parsed.get(file)
+  if (hit && hit.code === code) return hit.info
+  let info: ModuleInfo | undefined
+  try {
+    const ast = parse(code, {
+      sourceType: 'module',
+      plugins: [['typescript', { dts: file.endsWith('.d.ts') }], 'decorators', ...(/\.[cm]?tsx$/.test(file) ? (['jsx'] as const) : [])],
+      errorRecovery: true,
+    })
+    info = collectModule(file, code, ast)
+  } catch {
+    info = undefined
+  }
+  if (parsed.size >= MAX_PARSED) parsed.delete(parsed.keys().next().value!)
+  parsed.set(file, { code, info })
+  return info
 }
 
 function collectModule(file: string, code: string, ast: t.File): ModuleInfo {
@@ -830,10 +845,32 @@ function collectModule(file: string, code: string, ast: t.File): ModuleInfo {
   return info
 }
 
-function typeParamsOf(fn: FunctionNode): string[] {
-  const tp = fn.typeParameters
-  if (!tp || tp.type !== 'TSTypeParameterDeclaration') return []
-  return tp.params.map((p) => p.name)
+/** Type parameters in scope at `fn`: its own and those of enclosing classes and functions (all generics here). */
+function enclosingTypeParams(ast: t.File, fn: FunctionNode): string[] {
+  const names: string[] = []
+  const visit = (node: t.Node, scope: string[]): boolean => {
+    const tp = 'typeParameters' in node ? (node.typeParameters as t.Node | null | undefined) : undefined
+    const here = tp && tp.type === 'TSTypeParameterDeclaration' ? [...scope, ...tp.params.map((p: t.TSTypeParameter) => p.name)] : scope
+    if (node === fn) {
+      names.push(...here)
+      return true
+    }
+    for (const key of Object.keys(node) as (keyof typeof node)[]) {
+      if (key === 'loc' || key === 'leadingComments' || key === 'trailingComments' || key === 'innerComments') continue
+      const child = node[key] as unknown
+      const children = Array.isArray(child) ? child : [child]
+      for (const c of children) {
+        // Only nodes whose range holds the function can enclose it.
+        if (!c || typeof c !== 'object' || typeof (c as t.Node).type !== 'string') continue
+        const n = c as t.Node
+        if (n.start != null && n.end != null && (n.start > fn.start! || n.end < fn.end!)) continue
+        if (visit(n, here)) return true
+      }
+    }
+    return false
+  }
+  visit(ast.program, [])
+  return names
 }
 
 /** The `T` of a `Promise<T>`/`PromiseLike<T>` annotation (`null` without a type argument), `undefined` when not a promise. */

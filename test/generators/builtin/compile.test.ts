@@ -187,3 +187,56 @@ describe('compileValidator', () => {
     expect(helpers).toContain('function add(')
   })
 })
+
+describe('compiled validators: repair', () => {
+  const CODE = `function f(price: number, o: { qty: number; tags: number[] }): { total: number } { return null! }`
+
+  it('converts numeric strings to numbers in place under repair: true, and records each repair', async () => {
+    const m = await phasesFor(CODE, 'f', { options: { repair: true } })
+    const args: unknown[] = ['9.5', { qty: ' 3 ', tags: [1, '2', 'x'] }]
+    const ctx = { functionId: 'x', executionId: 'e', repair: true } as Parameters<NonNullable<typeof m.perceive>>[1]
+    expect(m.perceive!(args, ctx)).toEqual([{ path: 'args[1].tags[2]', expected: 'number', received: 'string' }])
+    expect(args).toEqual([9.5, { qty: 3, tags: [1, 2, 'x'] }])
+    expect(ctx.repairs).toEqual([
+      { path: 'args[0]', action: 'numeric string → number' },
+      { path: 'args[1].qty', action: 'numeric string → number' },
+      { path: 'args[1].tags[1]', action: 'numeric string → number' },
+    ])
+    const out = { functionId: 'x', executionId: 'e', repair: true, result: { total: '12' } } as Parameters<NonNullable<typeof m.enforce>>[1]
+    expect(m.enforce!(out.result, out)).toBeUndefined()
+    expect(out.result).toEqual({ total: 12 })
+  })
+
+  it('changes nothing without repair', async () => {
+    const m = await phasesFor(CODE, 'f')
+    const args: unknown[] = ['9.5', { qty: 3, tags: [] }]
+    expect(perceive(m, args)).toEqual([{ path: 'args[0]', expected: 'number', received: 'string' }])
+    expect(args[0]).toBe('9.5')
+    expect(m.source).not.toContain('numeric string')
+  })
+
+  it('does not count blank or non-finite strings as numbers', async () => {
+    const m = await phasesFor(CODE, 'f', { options: { repair: true } })
+    const ctx = { functionId: 'x', executionId: 'e', repair: true } as Parameters<NonNullable<typeof m.perceive>>[1]
+    expect(m.perceive!([' ', { qty: 'Infinity', tags: [] }], ctx)).toEqual([
+      { path: 'args[0]', expected: 'number', received: 'string' },
+      { path: 'args[1].qty', expected: 'number', received: 'string' },
+    ])
+  })
+})
+
+describe('compiled validators: recursive types with rules', () => {
+  it('gives each phase its own checker for a recursive type, so each runs its own rules', async () => {
+    const pack: DomainPack = {
+      name: 'p',
+      version: '1',
+      description: 'phase-specific rules',
+      perceive: [{ id: 'p.in', description: 'in', check: (s) => (s.key === 'value' ? `if (${s.value} > 10) issues = add(issues, ${s.path}, "at most 10", ${s.value}, "p.in")` : undefined) }],
+      enforce: [{ id: 'p.out', description: 'out', check: (s) => (s.key === 'value' ? `if (${s.value} < 0) issues = add(issues, ${s.path}, "non-negative", ${s.value}, "p.out")` : undefined) }],
+    }
+    const m = await phasesFor(`interface Tree { value: number; children: Tree[] }\nfunction f(t: Tree): Tree { return t }`, 'f', { pack })
+    const tree = { value: 1, children: [{ value: 50, children: [] }, { value: -1, children: [] }] }
+    expect(perceive(m, [tree])).toEqual([{ path: 'args[0].children[0].value', expected: 'at most 10', received: 'number', rule: 'p.in' }])
+    expect(enforce(m, tree)).toEqual([{ path: 'result.children[1].value', expected: 'non-negative', received: 'number', rule: 'p.out' }])
+  })
+})
