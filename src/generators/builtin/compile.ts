@@ -355,7 +355,18 @@ export class ValidatorCompiler {
     const fn = this.refFunction(name)
     this.used.add('nest')
     const r = this.name('r')
-    return `{\n  const ${r} = ${fn}(${site.v}, ${site.depth === '0' ? '1' : `${site.depth} + 1`}, ctx)\n  if (${r} !== undefined) ${site.iss} = nest(${site.iss}, ${renderPath(site.path)}, ${r})\n}`
+    const call = `const ${r} = ${fn}(${site.v}, ${site.depth === '0' ? '1' : `${site.depth} + 1`}, ctx)\nif (${r} !== undefined) ${site.iss} = nest(${site.iss}, ${renderPath(site.path)}, ${r})`
+    if (!this.options.repair) return `{\n${indent(call)}\n}`
+    // Repairs inside the named checker have paths relative to its value, like its issues: prefix them the same way.
+    const n = this.name('n')
+    const j = this.name('j')
+    return [
+      `{`,
+      `  const ${n} = ctx.repairs ? ctx.repairs.length : 0`,
+      indent(call),
+      `  if (ctx.repairs) for (let ${j} = ${n}; ${j} < ctx.repairs.length; ${j}++) ctx.repairs[${j}] = { ...ctx.repairs[${j}], path: ${renderPath(site.path)} + ctx.repairs[${j}].path }`,
+      `}`,
+    ].join('\n')
   }
 
   /** A named checker for a recursive declaration: `(value, depth, ctx) → issues with paths relative to the value`. */
