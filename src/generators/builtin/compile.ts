@@ -371,10 +371,13 @@ export class ValidatorCompiler {
 
   /** A named checker for a recursive declaration: `(value, depth, ctx) → issues with paths relative to the value`. */
   private refFunction(name: string): string {
-    const existing = this.refFunctions.get(name)
+    // Rules differ between the phases, so with rules each phase gets its own checker.
+    const perPhase = !!(this.options.rules?.perceive?.length || this.options.rules?.enforce?.length)
+    const key = perPhase ? `${name}@${this.phase}` : name
+    const existing = this.refFunctions.get(key)
     if (existing) return existing
-    const fn = this.constantName(`check_${name}`)
-    this.refFunctions.set(name, fn)
+    const fn = this.constantName(perPhase ? `check_${name}_${this.phase}` : `check_${name}`)
+    this.refFunctions.set(key, fn)
     this.used.add('deep')
     const body = this.check(this.options.types[name]!, { v: 'v', path: [{ text: '' }], iss: 'issues', depth: 'd', label: name })
     this.declarations.push(
