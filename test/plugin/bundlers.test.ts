@@ -17,6 +17,7 @@ interface Fixture {
   double(n: unknown): number
   shout(text: unknown): string
   rhyme(line: string): string
+  addOne(n: unknown): number
   events: ExecutionEvent[]
   PoetInputError: new (...args: never[]) => Error & { issues: Issue[] }
   PoetTimeoutError: new (...args: never[]) => Error & { timeout: number }
@@ -29,6 +30,7 @@ const FUNCTIONS = [
   'src/orders.ts#priceOrder',
   'src/pricing.ts#Pricing.quote',
   'src/slow.ts#slow',
+  'src/sync.ts#addOne',
 ]
 
 describe.each(BUNDLERS)('%s', (bundler) => {
@@ -103,6 +105,13 @@ describe.each(BUNDLERS)('%s', (bundler) => {
     expect(Object.keys(lock().functions).sort()).toEqual(FUNCTIONS)
   })
 
+  it('warns where a timeout is set on a synchronous function, which still runs', () => {
+    const at = positionOf(project.read('src/sync.ts'), 'timeout: 50', 0)
+    const warning = output.warnings.find((w) => w.includes(`src/sync.ts:${at.line}:${at.column + 1}:`))
+    expect(warning, output.warnings.join('\n')).toContain("'timeout' has no effect on src/sync.ts#addOne")
+    expect(app.addOne(1)).toBe(2)
+  })
+
   it('maps a position after a rewritten call back to its original line and column', () => {
     const original = project.read('src/orders.ts')
     const code = readFileSync(output.file, 'utf8')
@@ -152,6 +161,20 @@ describe.each(BUNDLERS)('%s', (bundler) => {
     const rebuilt = await run<Fixture>(third)
     expect(rebuilt.double('4')).toBe(8)
     expect(() => rebuilt.double(true)).toThrow('args[0]: expected number | string, received boolean')
+  })
+
+  it('serves a phase module no transformed file declares from the lock, and names what is missing otherwise', async () => {
+    const key = 'src~2forders.ts~23priceOrder'
+    project.write('src/direct.ts', `import phases from 'virtual:poet/${key}'\nexport const { id, version } = phases\n`)
+    const direct = await run<{ id: string; version: string }>(await build(project, bundler, { entry: 'src/direct.ts', outDir: 'dist-direct' }))
+    expect(direct).toMatchObject({ id: 'src/orders.ts#priceOrder', version: lock().functions['src/orders.ts#priceOrder']!.current })
+
+    project.write('src/missing.ts', `import phases from 'virtual:poet/src~2fgone.ts~23vanished'\nexport default phases\n`)
+    const error = await build(project, bundler, { entry: 'src/missing.ts', outDir: 'dist-missing' }).then(
+      () => undefined,
+      (e: unknown) => e as Error,
+    )
+    expect(error?.message).toContain('poet: no phases for "src/gone.ts#vanished" (virtual:poet/src~2fgone.ts~23vanished)')
   })
 })
 
