@@ -1,0 +1,827 @@
+// Compiles TypeIR into straight-line JavaScript validators (ajv-standalone/typia style) that list every issue with its path.
+import type { CodeRule, RuleSite } from './domain'
+import type { PropertyIR, TupleElementIR, TypeIR } from '../spec'
+import { formatKey } from './resolve'
+
+/** Issues kept per phase call; the rest are dropped so a huge bad input cannot flood events. */
+export const MAX_ISSUES = 20
+/** Recursive types track the values they are inside of below this depth, to stop on cycles. */
+const CYCLE_CHECK_DEPTH = 32
+/** Deeper than this, a recursive value is rejected instead of overflowing the stack. */
+export const MAX_DEPTH = 2000
+
+/**
+ * The module helpers every validator may call. `add` and `describe` are the contract domain rules use
+ * (see domain.ts); the rest are emitted only when the compiled code needs them.
+ */
+const CORE_HELPERS: Record<string, { deps?: string[]; code: string }> = {
+  describe: {
+    code: `// What a value is, without revealing it.
+function describe(v) {
+  if (v === null) return "null"
+  switch (typeof v) {
+    case "number": return v !== v ? "NaN" : v === Infinity ? "Infinity" : v === -Infinity ? "-Infinity" : "number"
+    case "object": return Array.isArray(v) ? "array" : v instanceof Date ? (v.getTime() !== v.getTime() ? "invalid Date" : "Date") : "object"
+    default: return typeof v
+  }
+}`,
+  },
+  add: {
+    deps: ['describe', 'addReceived'],
+    code: `// Records one issue (the first ${MAX_ISSUES} are kept).
+function add(issues, path, expected, value, rule) {
+  return addReceived(issues, path, expected, describe(value), rule)
+}`,
+  },
+  addReceived: {
+    code: `function addReceived(issues, path, expected, received, rule) {
+  if (issues === undefined) issues = []
+  if (issues.length < ${MAX_ISSUES}) issues.push(rule === undefined ? { path, expected, received } : { path, expected, received, rule })
+  return issues
+}`,
+  },
+  literal: {
+    deps: ['describe'],
+    code: `// Names a mismatching literal-like value (short strings are shown, quoted), so "expected "a" | "b", received "c"" reads well.
+function literal(v) {
+  if (typeof v === "string") return v.length <= 32 ? JSON.stringify(v) : "a string of " + v.length + " characters"
+  if (typeof v === "boolean" || (typeof v === "number" && v === v && v !== Infinity && v !== -Infinity)) return String(v)
+  if (typeof v === "bigint") return v + "n"
+  return describe(v)
+}`,
+  },
+  nest: {
+    code: `// Adds the issues a nested check reported, prefixing their relative paths.
+function nest(issues, prefix, inner) {
+  if (issues === undefined) issues = []
+  for (let i = 0; i < inner.length && issues.length < ${MAX_ISSUES}; i++) {
+    const it = inner[i]
+    issues.push({ ...it, path: prefix + it.path })
+  }
+  return issues
+}`,
+  },
+  key: {
+    code: `function key(k) {
+  return /^[A-Za-z_$][\\w$]*$/.test(k) ? "." + k : "[" + JSON.stringify(k) + "]"
+}`,
+  },
+  hasOwn: {
+    code: `const hasOwn = Object.prototype.hasOwnProperty`,
+  },
+  deep: {
+    code: `// Values a recursive type is being checked inside of, past depth ${CYCLE_CHECK_DEPTH}: a cycle is accepted when it comes round again.
+const within = []
+function deep(check, v, d, ctx) {
+  if (within.includes(v)) return undefined
+  if (d > ${MAX_DEPTH}) return [{ path: "", expected: "at most ${MAX_DEPTH} levels of nesting", received: "deeper nesting" }]
+  within.push(v)
+  try {
+    return check(v, d, ctx)
+  } finally {
+    within.pop()
+  }
+}`,
+  },
+}
+
+/** A path in generated code: static text, or a JS expression evaluated only when an issue is recorded. */
+type Segment = { text: string } | { expr: string }
+
+interface Site {
+  /** A local identifier holding the value (cheap to read again). */
+  v: string
+  path: Segment[]
+  /** Assignable expression for the value, for repairs. */
+  target?: string
+  /** Property or parameter name. */
+  key?: string
+  /** The variable collecting issues here (`issues`, or a union branch's own). */
+  iss: string
+  /** JS expression for the recursion depth. */
+  depth: string
+  /** Name of the declaration this value was reached through, for messages. */
+  label?: string
+  /** The object this value is a property of (domain rules may read siblings). */
+  parent?: { value: string; type: TypeIR }
+  /** Domain coercions were already emitted for this value (a ref or union re-checks the same site). */
+  coerced?: boolean
+}
+
+export interface CompilerOptions {
+  /** Named declarations `ref` types point to. */
+  types: Record<string, TypeIR>
+  /** Domain rules invoked at every value site (`check`) of this phase. */
+  rules?: { perceive?: CodeRule[]; enforce?: CodeRule[] }
+  /** Whether the function runs with `repair: true` (passed to rules). */
+  repair?: boolean
+}
+
+/**
+ * Compiles the checks of one function's phases. One compiler serves both phases of a module so
+ * helpers (recursive checkers, patterns, sets) are declared once.
+ */
+export class ValidatorCompiler {
+  private counter = 0
+  private readonly used = new Set<string>(['add'])
+  private readonly declarations: string[] = []
+  private readonly refFunctions = new Map<string, string>()
+  private readonly recursive = new Map<string, boolean>()
+  private readonly constants = new Map<string, string>()
+  private phase: 'perceive' | 'enforce' = 'perceive'
+
+  constructor(private readonly options: CompilerOptions) {}
+
+  /** Statements checking `args` against the parameters; issues go to `issues`. */
+  params(params: { name: string; type: TypeIR; optional: boolean; rest: boolean }[]): string {
+    this.phase = 'perceive'
+    const out: string[] = []
+    params.forEach((p, i) => {
+      if (p.rest) {
+        const el = this.deref(p.type)
+        if (el.kind !== 'array') {
+          out.push(`// ...${p.name}: rest parameters typed as tuples are not checked`)
+          return
+        }
+        const idx = this.name('i')
+        const v = this.name('a')
+        out.push(`// ...${p.name}: ${this.describe(p.type)}`)
+        out.push(`for (let ${idx} = ${i}; ${idx} < args.length; ${idx}++) {`)
+        out.push(indent(`const ${v} = args[${idx}]\n${this.check(el.element, { v, path: [{ text: 'args[' }, { expr: idx }, { text: ']' }], target: `args[${idx}]`, key: p.name, iss: 'issues', depth: '0' })}`))
+        out.push('}')
+        return
+      }
+      const v = this.name('a')
+      const site: Site = { v, path: [{ text: `args[${i}]` }], target: `args[${i}]`, key: p.name, iss: 'issues', depth: '0' }
+      const code = this.check(p.type, site)
+      if (!code) return
+      out.push(`// args[${i}] (${p.name}${p.optional ? '?' : ''}): ${this.describe(p.type)}`)
+      out.push(`const ${v} = args[${i}]`)
+      out.push(p.optional ? `if (${v} !== undefined) {\n${indent(code)}\n}` : code)
+    })
+    return out.join('\n')
+  }
+
+  /** Statements checking `result` (the awaited return value) against `type`. */
+  result(type: TypeIR, path = 'result'): string {
+    this.phase = 'enforce'
+    const code = this.check(type, { v: 'result', path: [{ text: path }], target: 'ctx.result', iss: 'issues', depth: '0' })
+    return code ? `// ${path}: ${this.describe(type)}\n${code}` : ''
+  }
+
+  /** Module-level declarations the compiled checks use. */
+  helpers(): string {
+    const names = new Set<string>()
+    const visit = (n: string) => {
+      if (names.has(n)) return
+      for (const d of CORE_HELPERS[n]!.deps ?? []) visit(d)
+      names.add(n)
+    }
+    for (const n of this.used) visit(n)
+    return [...[...names].map((n) => CORE_HELPERS[n]!.code), ...this.declarations].join('\n\n')
+  }
+
+  /** Checks for one value; empty when the type accepts everything and no rule applies. */
+  private check(type: TypeIR, site: Site): string {
+    const coerce = this.coerce(type, site)
+    if (coerce) {
+      // Repairs replace the value at its target, so the checks below read it again into a fresh local.
+      const v = this.name('c')
+      return `${coerce}\nconst ${v} = ${site.target}\n${this.check(type, { ...site, v, coerced: true })}`
+    }
+    const t = type
+    switch (t.kind) {
+      case 'unknown':
+      case 'any':
+      case 'void':
+        return this.rules(t, site)
+      case 'ref':
+        return this.ref(t.name, site)
+      case 'objectType':
+        return this.object(t, site)
+      case 'record':
+        return this.record(t, site)
+      case 'array':
+        return this.array(t, site)
+      case 'tuple':
+        return this.tuple(t, site)
+      case 'union':
+        return this.union(t, site)
+      case 'intersection':
+        return this.intersection(t, site)
+      default: {
+        const cond = this.simple(t, site.v)!
+        return this.ifElse(`!(${cond})`, this.fail(t, site), this.rules(t, site))
+      }
+    }
+  }
+
+  /** A one-expression test for types that need no nested issues; undefined for the others. */
+  private simple(t: TypeIR, v: string, seen = 0): string | undefined {
+    switch (t.kind) {
+      case 'unknown':
+      case 'any':
+      case 'void':
+        return 'true'
+      case 'never':
+        return 'false'
+      case 'string':
+      case 'number':
+      case 'boolean':
+      case 'bigint':
+      case 'symbol':
+      case 'function':
+        return `typeof ${v} === "${t.kind}"`
+      case 'null':
+        return `${v} === null`
+      case 'undefined':
+        return `${v} === undefined`
+      case 'object':
+        return `((typeof ${v} === "object" && ${v} !== null) || typeof ${v} === "function")`
+      case 'literal':
+        return `${v} === ${jsLiteral(t.value)}`
+      case 'date':
+        return `${v} instanceof Date`
+      case 'enum': {
+        if (t.members.length <= 6) return `(${t.members.map((m) => `${v} === ${jsLiteral(m.value)}`).join(' || ')})`
+        const set = this.constant(`enum_${t.name}`, `new Set(${JSON.stringify(t.members.map((m) => m.value))})`)
+        return `${set}.has(${v})`
+      }
+      case 'template': {
+        const re = this.constant('pattern', `/${t.pattern}/`)
+        return `(typeof ${v} === "string" && ${re}.test(${v}))`
+      }
+      case 'ref': {
+        if (seen > 8 || this.isRecursive(t.name)) return undefined
+        return this.simple(this.options.types[t.name] ?? { kind: 'unknown' }, v, seen + 1)
+      }
+      case 'union': {
+        const parts = t.types.map((x) => this.simple(x, v, seen + 1))
+        if (parts.some((p) => p === undefined)) return undefined
+        return `(${parts.join(' || ')})`
+      }
+      default:
+        return undefined
+    }
+  }
+
+  /** A shallow test that the value is of the right kind to be this type (used to choose union branches). */
+  private guard(t: TypeIR, v: string, seen = 0): string {
+    const d = seen > 8 ? ({ kind: 'unknown' } as TypeIR) : this.deref(t)
+    switch (d.kind) {
+      case 'objectType':
+        if (d.properties.length === 0 && !d.indexSignatures) return `(${v} !== null && ${v} !== undefined)`
+        return this.objectGuard(v, hasNumberIndex(d, this))
+      case 'record':
+        return this.objectGuard(v, this.deref(d.key).kind === 'number')
+      case 'array':
+      case 'tuple':
+        return `Array.isArray(${v})`
+      case 'union':
+        return `(${d.types.map((x) => this.guard(x, v, seen + 1)).join(' || ')})`
+      case 'intersection':
+        return `(${d.types.map((x) => this.guard(x, v, seen + 1)).join(' && ')})`
+      default:
+        return this.simple(d, v) ?? 'true'
+    }
+  }
+
+  private objectGuard(v: string, arraysToo: boolean): string {
+    return `(typeof ${v} === "object" && ${v} !== null${arraysToo ? '' : ` && !Array.isArray(${v})`})`
+  }
+
+  private ref(name: string, site: Site): string {
+    const declared = this.options.types[name] ?? { kind: 'unknown' }
+    if (!this.isRecursive(name)) {
+      // Objects and unions of them read best by their declared name: `expected Order, received string`.
+      const named = ['objectType', 'record', 'intersection', 'union'].includes(declared.kind) && !isLiteralish(declared, this)
+      return this.check(declared, { ...site, label: site.label ?? (named ? name : undefined) })
+    }
+    const fn = this.refFunction(name)
+    this.used.add('nest')
+    const r = this.name('r')
+    return `{\n  const ${r} = ${fn}(${site.v}, ${site.depth === '0' ? '1' : `${site.depth} + 1`}, ctx)\n  if (${r} !== undefined) ${site.iss} = nest(${site.iss}, ${renderPath(site.path)}, ${r})\n}`
+  }
+
+  /** A named checker for a recursive declaration: `(value, depth, ctx) → issues with paths relative to the value`. */
+  private refFunction(name: string): string {
+    const existing = this.refFunctions.get(name)
+    if (existing) return existing
+    const fn = this.constantName(`check_${name}`)
+    this.refFunctions.set(name, fn)
+    this.used.add('deep')
+    const body = this.check(this.options.types[name]!, { v: 'v', path: [{ text: '' }], iss: 'issues', depth: 'd', label: name })
+    this.declarations.push(
+      [
+        `// ${name} (recursive): ${this.describe(this.options.types[name]!, true)}`,
+        `function ${fn}(v, d, ctx) {`,
+        `  if (d > ${CYCLE_CHECK_DEPTH} && typeof v === "object" && v !== null) return deep(${fn}_body, v, d, ctx)`,
+        `  return ${fn}_body(v, d, ctx)`,
+        `}`,
+        `function ${fn}_body(v, d, ctx) {`,
+        `  let issues`,
+        indent(body),
+        `  return issues`,
+        `}`,
+      ].join('\n'),
+    )
+    return fn
+  }
+
+  private object(t: Extract<TypeIR, { kind: 'objectType' }>, site: Site): string {
+    if (t.properties.length === 0 && !t.indexSignatures) {
+      return this.ifElse(`${site.v} === null || ${site.v} === undefined`, this.failWith(site, '{}', site.v), this.rules(t, site))
+    }
+    const guard = this.objectGuard(site.v, hasNumberIndex(t, this))
+    return this.ifElse(`!${guard}`, this.failWith(site, site.label ?? t.name ?? 'object', site.v), [this.objectBody(t, site), this.rules(t, site)].filter(Boolean).join('\n'))
+  }
+
+  /** Property and index-signature checks of an object already known to be a non-null object. */
+  private objectBody(t: Extract<TypeIR, { kind: 'objectType' }>, site: Site): string {
+    const out: string[] = []
+    for (const p of t.properties) out.push(this.property(p, site, t))
+    for (const sig of t.indexSignatures ?? []) out.push(this.indexSignature(sig.key, sig.value, t.properties, site))
+    return out.filter(Boolean).join('\n')
+  }
+
+  private property(p: PropertyIR, site: Site, owner: TypeIR): string {
+    const v = this.name('v')
+    const access = `${site.v}${/^[A-Za-z_$][\w$]*$/.test(p.name) ? `.${p.name}` : `[${JSON.stringify(p.name)}]`}`
+    const child: Site = { v, path: [...site.path, { text: formatKey(p.name) }], target: access, key: p.name, iss: site.iss, depth: site.depth, parent: { value: site.v, type: owner } }
+    const code = this.check(p.type, child)
+    if (!code) return ''
+    const header = `// ${formatKey(p.name).replace(/^\./, '')}${p.optional ? '?' : ''}: ${this.describe(p.type)}`
+    if (p.optional) return `${header}\nconst ${v} = ${access}\nif (${v} !== undefined) {\n${indent(code)}\n}`
+    if (this.admitsUndefined(p.type)) {
+      this.used.add('addReceived')
+      return `${header}\nif (!(${JSON.stringify(p.name)} in ${site.v})) ${site.iss} = addReceived(${site.iss}, ${renderPath(child.path)}, ${JSON.stringify(this.describe(p.type))}, "missing")\nelse {\n  const ${v} = ${access}\n${indent(code)}\n}`
+    }
+    return `${header}\nconst ${v} = ${access}\n${code}`
+  }
+
+  private indexSignature(keyType: TypeIR, value: TypeIR, declared: PropertyIR[], site: Site): string {
+    const k = this.name('k')
+    const v = this.name('v')
+    const child: Site = { v, path: [...site.path, { expr: `key(${k})` }], target: `${site.v}[${k}]`, iss: site.iss, depth: site.depth }
+    const code = this.check(value, child)
+    if (!code) return ''
+    this.used.add('key')
+    this.used.add('hasOwn')
+    const applies = this.keyTest(keyType, k)
+    const skip = declared.length ? `if (${declared.map((p) => `${k} === ${JSON.stringify(p.name)}`).join(' || ')}) continue\n  ` : ''
+    return [
+      `// [key: ${this.describe(keyType)}]: ${this.describe(value)}`,
+      `for (const ${k} in ${site.v}) {`,
+      `  if (!hasOwn.call(${site.v}, ${k})${applies === 'true' ? '' : ` || !(${applies})`}) continue`,
+      `  ${skip}const ${v} = ${site.v}[${k}]`,
+      indent(code),
+      `}`,
+    ].join('\n')
+  }
+
+  /** Whether an own string key falls under an index signature's key type. */
+  private keyTest(keyType: TypeIR, k: string): string {
+    const d = this.deref(keyType)
+    switch (d.kind) {
+      case 'string':
+        return 'true'
+      case 'number':
+        // TypeScript's numeric property names: the key is what a number prints as.
+        return `String(+${k}) === ${k}`
+      case 'template':
+      case 'literal':
+      case 'enum':
+        return this.simple(d, k) ?? 'false'
+      case 'union':
+        return d.types.map((x) => `(${this.keyTest(x, k)})`).join(' || ')
+      default:
+        return 'false'
+    }
+  }
+
+  private record(t: Extract<TypeIR, { kind: 'record' }>, site: Site): string {
+    const guard = this.objectGuard(site.v, this.deref(t.key).kind === 'number')
+    const body = this.indexSignature(t.key, t.value, [], site)
+    return this.ifElse(`!${guard}`, this.failWith(site, site.label ?? this.describe(t), site.v), [body, this.rules(t, site)].filter(Boolean).join('\n'))
+  }
+
+  private array(t: Extract<TypeIR, { kind: 'array' }>, site: Site): string {
+    const i = this.name('i')
+    const v = this.name('v')
+    const child: Site = { v, path: [...site.path, { text: '[' }, { expr: i }, { text: ']' }], target: `${site.v}[${i}]`, iss: site.iss, depth: site.depth }
+    const code = this.check(t.element, child)
+    const loop = code ? `for (let ${i} = 0; ${i} < ${site.v}.length; ${i}++) {\n  const ${v} = ${site.v}[${i}]\n${indent(code)}\n}` : ''
+    return this.ifElse(`!Array.isArray(${site.v})`, this.failWith(site, site.label ?? this.describe(t), site.v), [loop, this.rules(t, site)].filter(Boolean).join('\n'))
+  }
+
+  private tuple(t: Extract<TypeIR, { kind: 'tuple' }>, site: Site): string {
+    const restAt = t.elements.findIndex((e) => e.rest)
+    const head = restAt < 0 ? t.elements : t.elements.slice(0, restAt)
+    const tail = restAt < 0 ? [] : t.elements.slice(restAt + 1)
+    const rest = restAt < 0 ? undefined : t.elements[restAt]!
+    const min = head.filter((e) => !e.optional).length + tail.length
+    const max = rest ? Infinity : head.length
+    const a = site.v
+    const expected = site.label ?? this.describe(t)
+    this.used.add('addReceived')
+    const lengthTest = max === Infinity ? `${a}.length < ${min}` : min === max ? `${a}.length !== ${min}` : `${a}.length < ${min} || ${a}.length > ${max}`
+    const body: string[] = []
+    const element = (e: TupleElementIR, index: string, pathIndex: Segment[]) => {
+      const v = this.name('v')
+      const child: Site = { v, path: [...site.path, { text: '[' }, ...pathIndex, { text: ']' }], target: `${a}[${index}]`, iss: site.iss, depth: site.depth }
+      const code = this.check(e.type, child)
+      if (!code) return
+      body.push(`const ${v} = ${a}[${index}]`)
+      body.push(e.optional ? `if (${v} !== undefined) {\n${indent(code)}\n}` : code)
+    }
+    head.forEach((e, i) => element(e, String(i), [{ text: String(i) }]))
+    if (rest) {
+      const restType = this.deref(rest.type)
+      if (restType.kind === 'array') {
+        const i = this.name('i')
+        const v = this.name('v')
+        const child: Site = { v, path: [...site.path, { text: '[' }, { expr: i }, { text: ']' }], target: `${a}[${i}]`, iss: site.iss, depth: site.depth }
+        const code = this.check(restType.element, child)
+        if (code) body.push(`for (let ${i} = ${head.length}; ${i} < ${a}.length - ${tail.length}; ${i}++) {\n  const ${v} = ${a}[${i}]\n${indent(code)}\n}`)
+      }
+      tail.forEach((e, j) => {
+        const index = `${a}.length - ${tail.length - j}`
+        element(e, index, [{ expr: `(${index})` }])
+      })
+    }
+    const lengthFail = `${site.iss} = addReceived(${site.iss}, ${renderPath(site.path)}, ${JSON.stringify(expected)}, ${a}.length + " elements")`
+    const inner = this.ifElse(lengthTest, lengthFail, [body.join('\n'), this.rules(t, site)].filter(Boolean).join('\n'))
+    return this.ifElse(`!Array.isArray(${a})`, this.failWith(site, expected, a), inner)
+  }
+
+  private union(t: Extract<TypeIR, { kind: 'union' }>, site: Site): string {
+    const expected = this.describe(t)
+    const simple = this.simple(t, site.v)
+    if (simple) return this.ifElse(`!${simple}`, this.fail(t, site, expected), this.rules(t, site))
+
+    // `T | null | undefined`: the nullish values pass, everything else is checked as T (with its rules).
+    const nullish = t.types.filter((x) => x.kind === 'null' || x.kind === 'undefined')
+    const rest = t.types.filter((x) => x.kind !== 'null' && x.kind !== 'undefined')
+    if (nullish.length && rest.length === 1) {
+      const inner = this.check(rest[0]!, { ...site, label: expected })
+      const test = nullish.map((x) => `${site.v} === ${x.kind}`).join(' || ')
+      return inner ? `if (!(${test})) {\n${indent(inner)}\n}` : ''
+    }
+    const discriminated = this.discriminant(rest)
+    if (discriminated && nullish.length === 0) return this.discriminatedUnion(t, discriminated, site)
+    return this.anyOf(t, site, expected)
+  }
+
+  /** A property every member has, with literal values no two members share: one test picks the member. */
+  private discriminant(members: TypeIR[]): { name: string; branches: { values: (string | number | boolean | bigint)[]; type: TypeIR }[] } | undefined {
+    const objects = members.map((m) => this.objectOf(m))
+    if (objects.length < 2 || objects.some((o) => !o)) return undefined
+    for (const p of objects[0]!.properties) {
+      const branches: { values: (string | number | boolean | bigint)[]; type: TypeIR }[] = []
+      const taken = new Set<string>()
+      let ok = true
+      for (let i = 0; i < objects.length && ok; i++) {
+        const prop = objects[i]!.properties.find((q) => q.name === p.name)
+        const values = prop && !prop.optional ? literalValues(this.deref(prop.type)) : undefined
+        if (!values) ok = false
+        else {
+          for (const v of values) {
+            const k = `${typeof v}:${String(v)}`
+            if (taken.has(k)) ok = false
+            taken.add(k)
+          }
+          branches.push({ values: values, type: members[i]! })
+        }
+      }
+      if (ok) return { name: p.name, branches }
+    }
+    return undefined
+  }
+
+  private discriminatedUnion(t: TypeIR, d: NonNullable<ReturnType<ValidatorCompiler['discriminant']>>, site: Site): string {
+    const tag = this.name('tag')
+    const access = `${site.v}${/^[A-Za-z_$][\w$]*$/.test(d.name) ? `.${d.name}` : `[${JSON.stringify(d.name)}]`}`
+    const all = d.branches.flatMap((b) => b.values)
+    const chain: string[] = []
+    d.branches.forEach((b, i) => {
+      const test = b.values.map((v) => `${tag} === ${jsLiteral(v)}`).join(' || ')
+      const code = this.check(b.type, { ...site, label: undefined })
+      chain.push(`${i === 0 ? 'if' : 'else if'} (${test}) {\n${indent(code || '// accepted')}\n}`)
+    })
+    this.used.add('addReceived')
+    this.used.add('literal')
+    const tagPath = renderPath([...site.path, { text: formatKey(d.name) }])
+    chain.push(`else ${site.iss} = addReceived(${site.iss}, ${tagPath}, ${JSON.stringify(all.map(literalText).join(' | '))}, literal(${tag}))`)
+    const body = `const ${tag} = ${access}\n${chain.join('\n')}`
+    return `// discriminated by ${d.name}\n${this.ifElse(`!${this.objectGuard(site.v, false)}`, this.failWith(site, site.label ?? this.describe(t), site.v), body)}`
+  }
+
+  /**
+   * A general union: members whose shape fits are tried in turn, each collecting its own issues.
+   * None fits → one issue naming the union; some fit but all fail → the issues of the closest one.
+   */
+  private anyOf(t: Extract<TypeIR, { kind: 'union' }>, site: Site, expected: string): string {
+    const matched = this.name('matched')
+    const best = this.name('best')
+    const out = [`let ${matched} = false, ${best}`]
+    t.types.forEach((member, i) => {
+      const u = this.name('u')
+      const code = this.check(member, { ...site, iss: u, label: undefined, target: undefined })
+      const guard = this.guard(member, site.v)
+      const prefix = i === 0 ? '' : `!${matched} && `
+      if (!code) {
+        out.push(`if (${prefix}${guard}) ${matched} = true`)
+        return
+      }
+      out.push(
+        `if (${prefix}${guard}) {`,
+        `  let ${u}`,
+        indent(code),
+        `  if (${u} === undefined) ${matched} = true`,
+        `  else if (${best} === undefined || ${u}.length < ${best}.length) ${best} = ${u}`,
+        `}`,
+      )
+    })
+    this.used.add('nest')
+    out.push(`if (!${matched}) ${site.iss} = ${best} === undefined ? ${this.failExpr(t, site, expected)} : nest(${site.iss}, "", ${best})`)
+    return `{\n${indent(out.join('\n'))}\n}`
+  }
+
+  private intersection(t: Extract<TypeIR, { kind: 'intersection' }>, site: Site): string {
+    const parts = t.types.map((x) => this.deref(x))
+    if (parts.every((p) => p.kind === 'objectType' || p.kind === 'record')) {
+      const arraysToo = parts.every((p) => (p.kind === 'objectType' ? hasNumberIndex(p, this) : this.deref(p.key).kind === 'number'))
+      const bodies = parts.map((p) =>
+        p.kind === 'objectType' ? this.objectBody(p, { ...site, label: undefined }) : this.indexSignature(p.key, p.value, [], site),
+      )
+      return this.ifElse(
+        `!${this.objectGuard(site.v, arraysToo)}`,
+        this.failWith(site, site.label ?? this.describe(t), site.v),
+        [...bodies, this.rules(t, site)].filter(Boolean).join('\n'),
+      )
+    }
+    return t.types.map((x) => this.check(x, { ...site, label: undefined })).filter(Boolean).join('\n')
+  }
+
+  /** Domain rules at this site, each in its own block (rules run only where issues go to the phase's list). */
+  private rules(type: TypeIR, site: Site): string {
+    const rules = this.options.rules?.[this.phase]
+    if (!rules?.length || site.iss !== 'issues') return ''
+    const ruleSite: RuleSite = {
+      type,
+      value: site.v,
+      ...(site.target ? { target: site.target } : {}),
+      path: renderPath(site.path),
+      ...(site.key !== undefined ? { key: site.key } : {}),
+      ...(site.parent ? { parent: site.parent } : {}),
+      phase: this.phase,
+      repair: !!this.options.repair,
+    }
+    const out: string[] = []
+    for (const rule of rules) {
+      const code = rule.check?.(ruleSite)
+      if (code) out.push(`// rule ${rule.id}\n{\n${indent(code)}\n}`)
+    }
+    return out.join('\n')
+  }
+
+  /** Domain repairs that run before the type check of a value (repair on, assignable, not inside a union branch). */
+  private coerce(type: TypeIR, site: Site): string {
+    const rules = this.options.rules?.[this.phase]
+    if (site.coerced || !this.options.repair || !site.target || site.iss !== 'issues' || !rules?.length) return ''
+    const ruleSite: RuleSite = {
+      type: this.deref(type),
+      value: site.v,
+      target: site.target,
+      path: renderPath(site.path),
+      ...(site.key !== undefined ? { key: site.key } : {}),
+      ...(site.parent ? { parent: site.parent } : {}),
+      phase: this.phase,
+      repair: true,
+    }
+    const out: string[] = []
+    for (const rule of rules) {
+      const code = rule.coerce?.(ruleSite)
+      if (code) out.push(`// repair ${rule.id}\n{\n${indent(code)}\n}`)
+    }
+    return out.join('\n')
+  }
+
+  /** The statement recording a type mismatch at this site. */
+  private fail(t: TypeIR, site: Site, expected = this.describe(t)): string {
+    return `${site.iss} = ${this.failExpr(t, site, expected)}`
+  }
+
+  private failExpr(t: TypeIR, site: Site, expected: string): string {
+    if (isLiteralish(t, this)) {
+      this.used.add('addReceived')
+      this.used.add('literal')
+      return `addReceived(${site.iss}, ${renderPath(site.path)}, ${JSON.stringify(expected)}, literal(${site.v}))`
+    }
+    return `add(${site.iss}, ${renderPath(site.path)}, ${JSON.stringify(expected)}, ${site.v})`
+  }
+
+  private failWith(site: Site, expected: string, v: string): string {
+    return `${site.iss} = add(${site.iss}, ${renderPath(site.path)}, ${JSON.stringify(expected)}, ${v})`
+  }
+
+  private ifElse(cond: string, then: string, otherwise: string): string {
+    return otherwise ? `if (${cond}) ${then}\nelse {\n${indent(otherwise)}\n}` : `if (${cond}) ${then}`
+  }
+
+  /** Whether `undefined` is a valid value of the type (then a required property must still be present). */
+  private admitsUndefined(t: TypeIR, seen = 0): boolean {
+    if (seen > 8) return false
+    const d = this.deref(t)
+    if (d.kind === 'undefined' || d.kind === 'void' || d.kind === 'unknown' || d.kind === 'any') return true
+    if (d.kind === 'union') return d.types.some((x) => this.admitsUndefined(x, seen + 1))
+    return false
+  }
+
+  deref(t: TypeIR): TypeIR {
+    let cur = t
+    for (let i = 0; cur.kind === 'ref' && i < 50; i++) cur = this.options.types[cur.name] ?? { kind: 'unknown' }
+    return cur
+  }
+
+  private objectOf(t: TypeIR): Extract<TypeIR, { kind: 'objectType' }> | undefined {
+    const d = this.deref(t)
+    if (d.kind === 'objectType') return d
+    if (d.kind === 'intersection') {
+      const parts = d.types.map((x) => this.objectOf(x))
+      if (parts.some((p) => !p)) return undefined
+      return { kind: 'objectType', properties: parts.flatMap((p) => p!.properties) }
+    }
+    return undefined
+  }
+
+  /** Whether a declaration refers back to itself (then it is checked by a named function, not inlined). */
+  private isRecursive(name: string): boolean {
+    const known = this.recursive.get(name)
+    if (known !== undefined) return known
+    const seen = new Set<string>()
+    const stack = [this.options.types[name]]
+    let found = false
+    while (stack.length && !found) {
+      const t = stack.pop()
+      if (!t) continue
+      for (const r of refsIn(t)) {
+        if (r === name) found = true
+        else if (!seen.has(r)) {
+          seen.add(r)
+          stack.push(this.options.types[r])
+        }
+      }
+    }
+    this.recursive.set(name, found)
+    return found
+  }
+
+  /** How a type reads in messages and comments: `string | number`, `"a" | "b"`, `Item[]`, `Order`. */
+  describe(t: TypeIR, expand = false): string {
+    switch (t.kind) {
+      case 'unknown':
+      case 'any':
+      case 'void':
+      case 'never':
+      case 'string':
+      case 'number':
+      case 'boolean':
+      case 'bigint':
+      case 'symbol':
+      case 'null':
+      case 'undefined':
+      case 'object':
+        return t.kind
+      case 'function':
+        return 'function'
+      case 'date':
+        return 'Date'
+      case 'literal':
+        return literalText(t.value)
+      case 'array': {
+        const el = this.describe(t.element)
+        return /[|&\s]/.test(el) && !/^[\w<>]+$/.test(el) ? `(${el})[]` : `${el}[]`
+      }
+      case 'tuple':
+        return `[${t.elements.map((e) => (e.rest ? `...${this.describe(e.type)}` : `${this.describe(e.type)}${e.optional ? '?' : ''}`)).join(', ')}]`
+      case 'objectType':
+        if (t.name && !expand) return t.name
+        return t.properties.length === 0 && !t.indexSignatures ? '{}' : 'object'
+      case 'record':
+        return `Record<${this.describe(t.key)}, ${this.describe(t.value)}>`
+      case 'union':
+        return t.types.map((x) => this.describe(x)).join(' | ')
+      case 'intersection':
+        return t.types.map((x) => this.describe(x)).join(' & ')
+      case 'enum':
+        return `${t.name} (${t.members.map((m) => literalText(m.value)).join(' | ')})`
+      case 'template':
+        return t.text
+      case 'ref': {
+        const d = this.options.types[t.name]
+        return d && (expand || isLiteralish(d, this)) && !this.isRecursive(t.name) ? this.describe(d, false) : t.name
+      }
+    }
+  }
+
+  private name(prefix: string): string {
+    return `${prefix}${++this.counter}`
+  }
+
+  private constantName(base: string): string {
+    const clean = base.replace(/[^\w$]/g, '_')
+    let n = clean
+    for (let i = 2; this.constants.has(n) || [...this.refFunctions.values()].includes(n); i++) n = `${clean}_${i}`
+    return n
+  }
+
+  /** A module-level constant (regex, set), declared once per distinct value. */
+  private constant(base: string, value: string): string {
+    for (const [n, v] of this.constants) if (v === value) return n
+    const n = this.constantName(base)
+    this.constants.set(n, value)
+    this.declarations.push(`const ${n} = ${value}`)
+    return n
+  }
+}
+
+function hasNumberIndex(t: Extract<TypeIR, { kind: 'objectType' }>, c: ValidatorCompiler): boolean {
+  return (t.indexSignatures ?? []).some((s) => c.deref(s.key).kind === 'number')
+}
+
+/** Literal-valued types report the value they got (`received "triangle"`) rather than its kind. */
+function isLiteralish(t: TypeIR, c: ValidatorCompiler, seen = 0): boolean {
+  if (seen > 8) return false
+  const d = c.deref(t)
+  if (d.kind === 'literal' || d.kind === 'enum' || d.kind === 'template') return true
+  if (d.kind === 'union') return d.types.some((x) => { const k = c.deref(x).kind; return k === 'literal' || k === 'enum' || k === 'template' }) && d.types.every((x) => isLiteralish(x, c, seen + 1) || ['null', 'undefined', 'string', 'number', 'boolean'].includes(c.deref(x).kind))
+  return false
+}
+
+function literalValues(t: TypeIR): (string | number | boolean | bigint)[] | undefined {
+  if (t.kind === 'literal') return [t.value]
+  if (t.kind === 'enum') return t.members.map((m) => m.value)
+  if (t.kind === 'union' && t.types.every((x) => x.kind === 'literal')) return t.types.map((x) => (x as { value: string | number | boolean | bigint }).value)
+  return undefined
+}
+
+function refsIn(t: TypeIR): string[] {
+  switch (t.kind) {
+    case 'ref':
+      return [t.name]
+    case 'array':
+      return refsIn(t.element)
+    case 'tuple':
+      return t.elements.flatMap((e) => refsIn(e.type))
+    case 'objectType':
+      return [...t.properties.flatMap((p) => refsIn(p.type)), ...(t.indexSignatures ?? []).flatMap((s) => refsIn(s.value))]
+    case 'record':
+      return refsIn(t.value)
+    case 'union':
+    case 'intersection':
+      return t.types.flatMap(refsIn)
+    default:
+      return []
+  }
+}
+
+function literalText(v: string | number | boolean | bigint): string {
+  return typeof v === 'string' ? JSON.stringify(v) : typeof v === 'bigint' ? `${v}n` : String(v)
+}
+
+function jsLiteral(v: string | number | boolean | bigint): string {
+  if (typeof v === 'bigint') return `${v}n`
+  if (typeof v === 'number' && Object.is(v, -0)) return '0'
+  return typeof v === 'string' ? JSON.stringify(v) : String(v)
+}
+
+/** A path as a JS expression: adjacent static parts merged, dynamic parts concatenated. */
+function renderPath(path: Segment[]): string {
+  const parts: string[] = []
+  let text = ''
+  for (const s of path) {
+    if ('text' in s) text += s.text
+    else {
+      if (text) parts.push(JSON.stringify(text))
+      text = ''
+      parts.push(s.expr)
+    }
+  }
+  if (text || parts.length === 0) parts.push(JSON.stringify(text))
+  return parts.join(' + ')
+}
+
+function indent(code: string): string {
+  return code
+    .split('\n')
+    .map((l) => (l ? '  ' + l : l))
+    .join('\n')
+}
+
+/** Compiles one value check on its own (the value in `result`, `ctx` in scope): for tools and the benchmark. */
+export function compileValidator(type: TypeIR, options: CompilerOptions & { path?: string }): { body: string; helpers: string } {
+  const c = new ValidatorCompiler(options)
+  const body = c.result(type, options.path)
+  return { body, helpers: c.helpers() }
+}

@@ -1,0 +1,61 @@
+// The builtin generator: a function's spec (resolved types plus its domain pack) → perceive/enforce phase parts, offline and deterministic.
+import type { FunctionSpec, PhaseParts, UnresolvedType } from '../spec'
+import type { CodeRule, DomainPack } from './domain'
+import { ValidatorCompiler } from './compile'
+import { resolvePolicy } from './policy'
+
+export { resolveSignature } from './resolve'
+export type { FunctionNode, ResolveInput, ResolvedSignature } from './resolve'
+export { compileValidator, ValidatorCompiler } from './compile'
+export { resolvePolicy, DEFAULT_POLICY } from './policy'
+
+export interface BuiltinOptions {
+  /**
+   * The function's domain pack, or its chain from the root parent to the pack itself
+   * (parents' rules run first, a child's policy wins over its parent's).
+   */
+  pack?: DomainPack | DomainPack[]
+}
+
+export function generateBuiltin(spec: FunctionSpec, options: BuiltinOptions = {}): PhaseParts {
+  const chain = options.pack === undefined ? [] : Array.isArray(options.pack) ? options.pack : [options.pack]
+  const policy = resolvePolicy(spec.options, chain)
+  const perceiveRules: CodeRule[] = chain.flatMap((p) => p.perceive ?? [])
+  const enforceRules: CodeRule[] = chain.flatMap((p) => p.enforce ?? [])
+  const compiler = new ValidatorCompiler({ types: spec.types, rules: { perceive: perceiveRules, enforce: enforceRules }, repair: policy.repair })
+
+  const perceiveChecks = [compiler.params(spec.params), ...wholeRules(perceiveRules, spec, 'perceive')].filter(Boolean)
+  const enforceChecks = [compiler.result(spec.returns), ...wholeRules(enforceRules, spec, 'enforce')].filter(Boolean)
+  const helpers = [compiler.helpers(), ...chain.map((p) => p.helpers?.trim()).filter(Boolean)].join('\n\n')
+  const neverInEvents = [...new Set(chain.flatMap((p) => p.neverInEvents ?? []))]
+
+  return {
+    generator: 'builtin',
+    policy,
+    ...(perceiveChecks.length ? { perceive: phaseBody(perceiveChecks) } : {}),
+    ...(enforceChecks.length ? { enforce: phaseBody(enforceChecks) } : {}),
+    helpers,
+    ...(neverInEvents.length ? { neverInEvents } : {}),
+  }
+}
+
+function wholeRules(rules: CodeRule[], spec: FunctionSpec, phase: 'perceive' | 'enforce'): string[] {
+  return rules.flatMap((r) => {
+    const code = r.whole?.(spec, phase)
+    return code ? [`// rule ${r.id}\n{\n${code.trimEnd()}\n}`] : []
+  })
+}
+
+function phaseBody(checks: string[]): string {
+  return ['let issues', ...checks, 'return issues'].join('\n')
+}
+
+/** One row per unresolved type across functions: what `poet status` prints and tools read. */
+export interface UnresolvedRow extends UnresolvedType {
+  /** Function id. */
+  id: string
+}
+
+export function unresolvedReport(specs: Pick<FunctionSpec, 'id' | 'unresolved'>[]): UnresolvedRow[] {
+  return specs.flatMap((s) => s.unresolved.map((u) => ({ id: s.id, ...u })))
+}

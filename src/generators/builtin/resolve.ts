@@ -1,0 +1,963 @@
+// Resolves a function's TypeScript signature syntactically (no type checker) into TypeIR, following declarations across relative imports.
+import { readFileSync } from 'node:fs'
+import { dirname, resolve as resolvePath } from 'node:path'
+import { parse } from '@babel/parser'
+import type * as t from '@babel/types'
+import type { ParamSpec, PropertyIR, TupleElementIR, TypeIR, UnresolvedType } from '../spec'
+
+export type FunctionNode =
+  | t.FunctionExpression
+  | t.ArrowFunctionExpression
+  | t.FunctionDeclaration
+  | t.ClassMethod
+  | t.ClassPrivateMethod
+  | t.ObjectMethod
+
+export interface ResolveInput {
+  /** Absolute path of the file that holds the function. */
+  file: string
+  /** That file's source. */
+  code: string
+  /** The whole file, parsed by @babel/parser with the typescript (+jsx, decorators) plugins. */
+  ast: t.File
+  fn: FunctionNode
+  /** Reads another file of the project; `undefined` when it does not exist. Defaults to the file system. */
+  readFile?: (path: string) => string | undefined
+}
+
+export interface ResolvedSignature {
+  params: ParamSpec[]
+  /** The return type; the awaited type when the function is async or returns `Promise<T>`. */
+  returns: TypeIR
+  async: boolean
+  /** Named declarations that `ref` types point to. */
+  types: Record<string, TypeIR>
+  unresolved: UnresolvedType[]
+  /** The signature as written, e.g. `(a: number[], b: number[]): Report`. */
+  signature: string
+  /** Other files read to resolve the types (absolute paths): a change to any of them changes the spec. */
+  dependencies: string[]
+}
+
+type Decl = t.TSInterfaceDeclaration | t.TSTypeAliasDeclaration | t.TSEnumDeclaration | t.ClassDeclaration
+
+interface ModuleInfo {
+  file: string
+  code: string
+  /** Top-level declarations by local name (interfaces may merge, so a list). */
+  decls: Map<string, Decl[]>
+  /** Local name → where it is imported from (`imported` is `*` for namespace imports). */
+  imports: Map<string, { source: string; imported: string }>
+  /** Exported name → local name, or a re-export from another module. */
+  exports: Map<string, { local: string } | { source: string; imported: string }>
+  /** `export * from '…'` sources. */
+  starExports: string[]
+}
+
+/** Type parameters in scope: bound to a resolved argument, or `null` when unbound (a generic). */
+type Env = Map<string, TypeIR | null>
+
+const MAX_INSTANTIATION_DEPTH = 20
+
+export function resolveSignature(input: ResolveInput): ResolvedSignature {
+  return new Resolver(input).run()
+}
+
+class Resolver {
+  private readonly modules = new Map<string, ModuleInfo | undefined>()
+  private readonly types: Record<string, TypeIR> = {}
+  /** `<file>\0<name>\0<args>` → key in `types`. */
+  private readonly keys = new Map<string, string>()
+  private readonly unresolved: UnresolvedType[] = []
+  private readonly dependencies = new Set<string>()
+  private readonly readFile: (path: string) => string | undefined
+  private instantiationDepth = 0
+
+  constructor(private readonly input: ResolveInput) {
+    this.readFile = input.readFile ?? readFileOrUndefined
+    this.modules.set(input.file, collectModule(input.file, input.code, input.ast))
+  }
+
+  run(): ResolvedSignature {
+    const { fn, code, file } = this.input
+    const mod = this.modules.get(file)!
+    const env: Env = new Map()
+    for (const p of typeParamsOf(fn)) env.set(p, null)
+
+    const params: ParamSpec[] = []
+    let index = 0
+    for (const raw of fn.params) {
+      const p = raw.type === 'TSParameterProperty' ? raw.parameter : raw
+      if (p.type === 'Identifier' && p.name === 'this') continue
+      const path = `args[${index}]`
+      const spec = this.param(p, mod, env, path, code, index)
+      params.push(spec)
+      index++
+    }
+
+    const isAsync = !!fn.async
+    let returns: TypeIR = { kind: 'unknown', reason: 'no return type annotation' }
+    let returnsPromise = false
+    const rt = fn.returnType && fn.returnType.type === 'TSTypeAnnotation' ? fn.returnType.typeAnnotation : undefined
+    if (rt) {
+      const awaited = promiseArgument(rt, mod)
+      if (awaited !== undefined) {
+        returnsPromise = true
+        returns = awaited === null ? { kind: 'unknown', reason: 'Promise without a type argument' } : this.type(awaited, mod, env, 'result')
+      } else {
+        returns = this.type(rt, mod, env, 'result')
+      }
+    }
+    if (!rt && fn.generator) returns = { kind: 'unknown', reason: 'generator function' }
+    if (returns.kind === 'unknown') this.report('result', rt ? code.slice(rt.start!, rt.end!) : '', returns.reason ?? 'not resolvable')
+
+    const paramText = fn.params.map((p) => code.slice(p.start!, p.end!)).join(', ')
+    const rtText = fn.returnType ? code.slice(fn.returnType.start!, fn.returnType.end!) : ''
+    return {
+      params,
+      returns,
+      async: isAsync || returnsPromise,
+      types: this.types,
+      unresolved: this.unresolved,
+      signature: `(${paramText})${rtText}`,
+      dependencies: [...this.dependencies].sort(),
+    }
+  }
+
+  private param(p: t.Node, mod: ModuleInfo, env: Env, path: string, code: string, index: number): ParamSpec {
+    let optional = false
+    let rest = false
+    let node: t.Node = p
+    let defaultValue: t.Node | undefined
+    if (node.type === 'AssignmentPattern') {
+      optional = true
+      defaultValue = node.right
+      node = node.left
+    }
+    if (node.type === 'RestElement') rest = true
+    if (node.type === 'Identifier' && node.optional) optional = true
+    const name = node.type === 'Identifier' ? node.name : node.type === 'RestElement' && node.argument.type === 'Identifier' ? node.argument.name : `arg${index}`
+    const annotation = 'typeAnnotation' in node && node.typeAnnotation?.type === 'TSTypeAnnotation' ? node.typeAnnotation.typeAnnotation : undefined
+    let type: TypeIR
+    if (annotation) type = this.type(annotation, mod, env, path)
+    else if (defaultValue && inferLiteral(defaultValue)) type = inferLiteral(defaultValue)!
+    else {
+      type = { kind: 'unknown', reason: 'no type annotation' }
+      this.report(path, code.slice(p.start!, p.end!), 'no type annotation')
+    }
+    return { name, type, optional, rest }
+  }
+
+  private report(path: string, text: string, reason: string): void {
+    if (this.unresolved.some((u) => u.path === path && u.reason === reason)) return
+    this.unresolved.push({ path, text, reason })
+  }
+
+  private unknown(node: t.Node, mod: ModuleInfo, path: string, reason: string): TypeIR {
+    const text = mod.code.slice(node.start!, node.end!)
+    this.report(path, text, reason)
+    return { kind: 'unknown', reason, text }
+  }
+
+  /** Resolves one type annotation. `path` names where it sits, for the unresolved report. */
+  type(node: t.TSType, mod: ModuleInfo, env: Env, path: string): TypeIR {
+    switch (node.type) {
+      case 'TSStringKeyword':
+        return { kind: 'string' }
+      case 'TSNumberKeyword':
+        return { kind: 'number' }
+      case 'TSBooleanKeyword':
+        return { kind: 'boolean' }
+      case 'TSBigIntKeyword':
+        return { kind: 'bigint' }
+      case 'TSSymbolKeyword':
+        return { kind: 'symbol' }
+      case 'TSNullKeyword':
+        return { kind: 'null' }
+      case 'TSUndefinedKeyword':
+        return { kind: 'undefined' }
+      case 'TSVoidKeyword':
+        return { kind: 'void' }
+      case 'TSAnyKeyword':
+        return { kind: 'any' }
+      case 'TSUnknownKeyword':
+        return { kind: 'unknown' }
+      case 'TSNeverKeyword':
+        return { kind: 'never' }
+      case 'TSObjectKeyword':
+        return { kind: 'object' }
+      case 'TSFunctionType':
+      case 'TSConstructorType':
+        return { kind: 'function' }
+      case 'TSParenthesizedType':
+        return this.type(node.typeAnnotation, mod, env, path)
+      case 'TSOptionalType':
+      case 'TSRestType':
+        return this.type(node.typeAnnotation, mod, env, path)
+      case 'TSLiteralType':
+        return this.literal(node, mod, env, path)
+      case 'TSArrayType':
+        return { kind: 'array', element: this.type(node.elementType, mod, env, `${path}[]`) }
+      case 'TSTupleType':
+        return this.tuple(node, mod, env, path)
+      case 'TSUnionType':
+        return union(node.types.map((m) => this.type(m, mod, env, path)))
+      case 'TSIntersectionType':
+        return this.intersection(node.types.map((m) => this.type(m, mod, env, path)), node, mod, path)
+      case 'TSTypeLiteral':
+        return this.members(node.members, mod, env, path)
+      case 'TSTypeOperator':
+        if (node.operator === 'readonly') {
+          const inner = this.type(node.typeAnnotation, mod, env, path)
+          return inner.kind === 'array' || inner.kind === 'tuple' ? { ...inner, readonly: true } : inner
+        }
+        if (node.operator === 'unique') return { kind: 'symbol' }
+        return this.keyof(node, mod, env, path)
+      case 'TSIndexedAccessType':
+        return this.indexedAccess(node, mod, env, path)
+      case 'TSTypeReference':
+        return this.reference(node, mod, env, path)
+      case 'TSTypeQuery':
+        return this.unknown(node, mod, path, '`typeof` queries need the type checker')
+      case 'TSConditionalType':
+        return this.unknown(node, mod, path, 'conditional types are not resolved')
+      case 'TSMappedType':
+        return this.unknown(node, mod, path, 'mapped types are not resolved (only Partial, Required, Readonly, Pick, Omit, Record)')
+      case 'TSImportType':
+        return this.unknown(node, mod, path, '`import()` types are not resolved')
+      case 'TSThisType':
+        return this.unknown(node, mod, path, '`this` types are not resolved')
+      default:
+        return this.unknown(node, mod, path, `${node.type.replace(/^TS/, '')} is not resolved`)
+    }
+  }
+
+  private literal(node: t.TSLiteralType, mod: ModuleInfo, env: Env, path: string): TypeIR {
+    const lit = node.literal
+    switch (lit.type) {
+      case 'StringLiteral':
+      case 'NumericLiteral':
+      case 'BooleanLiteral':
+        return { kind: 'literal', value: lit.value }
+      case 'BigIntLiteral':
+        return { kind: 'literal', value: BigInt(lit.value) }
+      case 'UnaryExpression':
+        if (lit.argument.type === 'NumericLiteral') return { kind: 'literal', value: -lit.argument.value }
+        if (lit.argument.type === 'BigIntLiteral') return { kind: 'literal', value: -BigInt(lit.argument.value) }
+        return this.unknown(node, mod, path, 'unsupported literal type')
+      case 'TemplateLiteral':
+        return this.template(lit, node, mod, env, path)
+    }
+  }
+
+  /** Template literal types become anchored patterns; each placeholder must resolve to string/number/bigint/boolean/literals. */
+  private template(lit: t.TemplateLiteral, node: t.TSType, mod: ModuleInfo, env: Env, path: string): TypeIR {
+    if (lit.expressions.length === 0) return { kind: 'literal', value: lit.quasis[0]!.value.cooked ?? lit.quasis[0]!.value.raw }
+    let pattern = ''
+    for (let i = 0; i < lit.quasis.length; i++) {
+      pattern += escapeRegExp(lit.quasis[i]!.value.cooked ?? lit.quasis[i]!.value.raw)
+      const expr = lit.expressions[i]
+      if (!expr) continue
+      const part = this.templatePart(this.type(expr as t.TSType, mod, env, path))
+      if (part === undefined) return this.unknown(node, mod, path, 'template literal placeholder is not string, number, bigint, boolean or a literal')
+      pattern += part
+    }
+    return { kind: 'template', pattern: `^${pattern}$`, text: mod.code.slice(node.start!, node.end!) }
+  }
+
+  private templatePart(ir: TypeIR): string | undefined {
+    const d = this.deref(ir)
+    switch (d.kind) {
+      case 'string':
+        return '[\\s\\S]*'
+      case 'number':
+        return NUMBER_PATTERN
+      case 'bigint':
+        return '-?(?:0|[1-9]\\d*)'
+      case 'boolean':
+        return '(?:true|false)'
+      case 'null':
+        return 'null'
+      case 'undefined':
+        return 'undefined'
+      case 'literal':
+        return escapeRegExp(String(d.value))
+      case 'template':
+        return `(?:${d.pattern.slice(1, -1)})`
+      case 'enum':
+        return `(?:${d.members.map((m) => escapeRegExp(String(m.value))).join('|')})`
+      case 'union': {
+        const parts = d.types.map((x) => this.templatePart(x))
+        if (parts.some((x) => x === undefined)) return undefined
+        return `(?:${parts.join('|')})`
+      }
+      default:
+        return undefined
+    }
+  }
+
+  private tuple(node: t.TSTupleType, mod: ModuleInfo, env: Env, path: string): TypeIR {
+    const elements: TupleElementIR[] = []
+    node.elementTypes.forEach((raw, i) => {
+      let el: t.Node = raw
+      let optional = false
+      let rest = false
+      let name: string | undefined
+      if (el.type === 'TSRestType') {
+        rest = true
+        el = el.typeAnnotation
+      }
+      if (el.type === 'TSNamedTupleMember') {
+        name = el.label.name
+        optional = el.optional
+        el = el.elementType
+      }
+      if (el.type === 'TSOptionalType') {
+        optional = true
+        el = el.typeAnnotation
+      }
+      const type = this.type(el as t.TSType, mod, env, `${path}[${i}]`)
+      elements.push({ type, ...(optional ? { optional } : {}), ...(rest ? { rest } : {}), ...(name ? { name } : {}) })
+    })
+    return { kind: 'tuple', elements }
+  }
+
+  private members(members: t.TSTypeElement[], mod: ModuleInfo, env: Env, path: string, name?: string): TypeIR {
+    const properties: PropertyIR[] = []
+    const indexSignatures: { key: TypeIR; value: TypeIR }[] = []
+    for (const m of members) {
+      if (m.type === 'TSPropertySignature' || m.type === 'TSMethodSignature') {
+        const key = propertyName(m.key, !!m.computed)
+        if (key === undefined) {
+          this.unknown(m, mod, path, 'computed property keys are not resolved')
+          continue
+        }
+        const propPath = `${path}${formatKey(key)}`
+        let type: TypeIR
+        if (m.type === 'TSMethodSignature') type = { kind: 'function' }
+        else if (m.typeAnnotation) type = this.type(m.typeAnnotation.typeAnnotation, mod, env, propPath)
+        else type = { kind: 'any' }
+        const existing = properties.findIndex((p) => p.name === key)
+        const prop: PropertyIR = { name: key, type, optional: !!m.optional, ...(m.type === 'TSPropertySignature' && m.readonly ? { readonly: true } : {}) }
+        if (existing >= 0) properties[existing] = prop
+        else properties.push(prop)
+      } else if (m.type === 'TSIndexSignature') {
+        const param = m.parameters[0]
+        const keyAnn = param?.typeAnnotation?.type === 'TSTypeAnnotation' ? param.typeAnnotation.typeAnnotation : undefined
+        if (!keyAnn || !m.typeAnnotation) continue
+        indexSignatures.push({ key: this.type(keyAnn, mod, env, path), value: this.type(m.typeAnnotation.typeAnnotation, mod, env, `${path}[string]`) })
+      } else if (m.type === 'TSCallSignatureDeclaration' || m.type === 'TSConstructSignatureDeclaration') {
+        return { kind: 'function' }
+      }
+    }
+    return { kind: 'objectType', properties, ...(indexSignatures.length ? { indexSignatures } : {}), ...(name ? { name } : {}) }
+  }
+
+  private intersection(types: TypeIR[], node: t.Node, mod: ModuleInfo, path: string): TypeIR {
+    const flat = types.flatMap((x) => (x.kind === 'intersection' ? x.types : [x]))
+    if (flat.some((x) => x.kind === 'never')) return { kind: 'never' }
+    const kept = flat.filter((x) => x.kind !== 'unknown' || x.reason !== undefined)
+    const primitive = kept.filter((x) => isPrimitiveKind(this.deref(x).kind))
+    const objectish = kept.filter((x) => !isPrimitiveKind(this.deref(x).kind))
+    if (primitive.length && objectish.length) return this.unknown(node, mod, path, 'intersections of primitives with object types (brands) are not checkable')
+    if (kept.length === 1) return kept[0]!
+    if (kept.length === 0) return { kind: 'unknown' }
+    return { kind: 'intersection', types: kept }
+  }
+
+  private keyof(node: t.TSTypeOperator, mod: ModuleInfo, env: Env, path: string): TypeIR {
+    const target = this.objectOf(this.type(node.typeAnnotation, mod, env, path))
+    if (!target) return this.unknown(node, mod, path, '`keyof` of a type that is not a resolvable object type')
+    const keys: TypeIR[] = target.properties.map((p) => ({ kind: 'literal', value: p.name }))
+    for (const s of target.indexSignatures ?? []) {
+      const k = this.deref(s.key)
+      if (k.kind === 'string') keys.push({ kind: 'string' }, { kind: 'number' })
+      else keys.push(s.key)
+    }
+    return union(keys)
+  }
+
+  private indexedAccess(node: t.TSIndexedAccessType, mod: ModuleInfo, env: Env, path: string): TypeIR {
+    const objectIR = this.type(node.objectType, mod, env, path)
+    const index = this.deref(this.type(node.indexType, mod, env, path))
+    const target = this.deref(objectIR)
+    if ((target.kind === 'array' || target.kind === 'tuple') && index.kind === 'number') {
+      return target.kind === 'array' ? target.element : union(target.elements.map((e) => (e.rest ? this.elementOf(e.type) : e.type)))
+    }
+    const obj = this.objectOf(objectIR)
+    const names = literalStrings(index)
+    if (obj && names) {
+      const picked: TypeIR[] = []
+      for (const n of names) {
+        const prop = obj.properties.find((p) => p.name === n)
+        if (!prop) return this.unknown(node, mod, path, `property "${n}" does not exist on the indexed type`)
+        picked.push(prop.optional ? union([prop.type, { kind: 'undefined' }]) : prop.type)
+      }
+      return union(picked)
+    }
+    return this.unknown(node, mod, path, 'indexed access on a type that is not resolvable')
+  }
+
+  private elementOf(t: TypeIR): TypeIR {
+    const d = this.deref(t)
+    return d.kind === 'array' ? d.element : { kind: 'unknown' }
+  }
+
+  private reference(node: t.TSTypeReference, mod: ModuleInfo, env: Env, path: string): TypeIR {
+    const args = node.typeParameters?.params ?? []
+    if (node.typeName.type === 'TSQualifiedName') return this.qualified(node, node.typeName, mod, env, path)
+    const name = node.typeName.name
+    if (env.has(name)) {
+      const bound = env.get(name)
+      return bound ?? this.unknown(node, mod, path, `generic type parameter ${name}`)
+    }
+    const found = this.lookup(mod, name)
+    if (found && 'decl' in found) return this.declaration(found.decls, found.mod, args, mod, env, node, path)
+    if (found && 'package' in found) return this.unknown(node, mod, path, `type from package "${found.package}"`)
+    if (found && 'missing' in found) return this.unknown(node, mod, path, found.missing)
+    return this.builtin(name, args, node, mod, env, path)
+  }
+
+  private qualified(node: t.TSTypeReference, q: t.TSQualifiedName, mod: ModuleInfo, env: Env, path: string): TypeIR {
+    if (q.left.type !== 'Identifier') return this.unknown(node, mod, path, 'deeply qualified names are not resolved')
+    const left = q.left.name
+    const right = q.right.name
+    const imp = mod.imports.get(left)
+    if (imp && imp.imported === '*') {
+      if (!isRelative(imp.source)) return this.unknown(node, mod, path, `type from package "${imp.source}"`)
+      const target = this.load(mod.file, imp.source)
+      if (!target) return this.unknown(node, mod, path, `cannot find module "${imp.source}"`)
+      const found = this.exported(target, right, new Set())
+      if (found && 'decl' in found) return this.declaration(found.decls, found.mod, node.typeParameters?.params ?? [], mod, env, node, path)
+      return this.unknown(node, mod, path, `"${right}" is not exported by "${imp.source}"`)
+    }
+    const found = this.lookup(mod, left)
+    if (found && 'decl' in found) {
+      const decl = found.decls[0]!
+      if (decl.type === 'TSEnumDeclaration') {
+        const e = this.enumOf(decl, found.mod)
+        const member = e.members.find((m) => m.name === right)
+        if (member) return { kind: 'literal', value: member.value }
+        return this.unknown(node, mod, path, `enum ${left} has no member ${right}`)
+      }
+    }
+    if (found && 'package' in found) return this.unknown(node, mod, path, `type from package "${found.package}"`)
+    return this.unknown(node, mod, path, 'namespaces are not resolved')
+  }
+
+  /** Global types TypeScript ships, recognised only when no declaration of the same name shadows them. */
+  private builtin(name: string, args: t.TSType[], node: t.TSTypeReference, mod: ModuleInfo, env: Env, path: string): TypeIR {
+    const arg = (i: number, p = path) => (args[i] ? this.type(args[i]!, mod, env, p) : undefined)
+    switch (name) {
+      case 'Date':
+        return { kind: 'date' }
+      case 'String':
+        return { kind: 'string' }
+      case 'Number':
+        return { kind: 'number' }
+      case 'Boolean':
+        return { kind: 'boolean' }
+      case 'Function':
+        return { kind: 'function' }
+      case 'Object':
+        return { kind: 'objectType', properties: [] }
+      case 'Array':
+      case 'ReadonlyArray': {
+        const el = arg(0, `${path}[]`)
+        if (!el) return this.unknown(node, mod, path, `${name} without a type argument`)
+        return { kind: 'array', element: el, ...(name === 'ReadonlyArray' ? { readonly: true } : {}) }
+      }
+      case 'Record': {
+        const k = arg(0)
+        const v = arg(1, `${path}[string]`)
+        if (!k || !v) return this.unknown(node, mod, path, 'Record needs two type arguments')
+        return this.record(k, v, node, mod, path)
+      }
+      case 'Partial':
+      case 'Required':
+      case 'Readonly': {
+        const target = arg(0)
+        if (!target) return this.unknown(node, mod, path, `${name} needs a type argument`)
+        const d = this.deref(target)
+        if (name === 'Readonly' && (d.kind === 'array' || d.kind === 'tuple')) return { ...d, readonly: true }
+        const obj = this.objectOf(target)
+        if (!obj) return this.unknown(node, mod, path, `${name} of a type that is not a resolvable object type`)
+        return {
+          ...obj,
+          name: undefined,
+          properties: obj.properties.map((p) =>
+            name === 'Partial' ? { ...p, optional: true } : name === 'Required' ? { ...p, optional: false, type: withoutUndefinedIfOptional(p) } : { ...p, readonly: true },
+          ),
+        }
+      }
+      case 'Pick':
+      case 'Omit': {
+        const target = arg(0)
+        const keys = arg(1)
+        const obj = target && this.objectOf(target)
+        const names = keys && literalStrings(this.deref(keys))
+        if (!obj || !names) return this.unknown(node, mod, path, `${name} of a type that is not a resolvable object type with literal keys`)
+        const properties = obj.properties.filter((p) => (name === 'Pick' ? names.includes(p.name) : !names.includes(p.name)))
+        return { kind: 'objectType', properties, ...(name === 'Omit' && obj.indexSignatures ? { indexSignatures: obj.indexSignatures } : {}) }
+      }
+      case 'NonNullable': {
+        const target = arg(0)
+        if (!target) return this.unknown(node, mod, path, 'NonNullable needs a type argument')
+        const d = this.deref(target)
+        if (d.kind === 'union') return union(d.types.filter((x) => x.kind !== 'null' && x.kind !== 'undefined'))
+        return target
+      }
+      case 'Exclude':
+      case 'Extract': {
+        const from = arg(0)
+        const what = arg(1)
+        const d = from && this.deref(from)
+        const w = what && this.deref(what)
+        if (!d || !w || !isLiteralSet(d) || !isLiteralSet(w)) return this.unknown(node, mod, path, `${name} is resolved only over literal unions`)
+        const drop = new Set((w.kind === 'union' ? w.types : [w]).map((x) => literalKey(x)))
+        const members = d.kind === 'union' ? d.types : [d]
+        return union(members.filter((x) => drop.has(literalKey(x)) === (name === 'Extract')))
+      }
+      case 'Promise':
+      case 'PromiseLike':
+        return this.unknown(node, mod, path, 'a Promise inside a value is not checked')
+      default:
+        return this.unknown(node, mod, path, `${name} is not declared in this file or a relative import`)
+    }
+  }
+
+  private record(k: TypeIR, v: TypeIR, node: t.Node, mod: ModuleInfo, path: string): TypeIR {
+    const key = this.deref(k)
+    const names = literalStrings(key, true)
+    if (names) return { kind: 'objectType', properties: names.map((name) => ({ name, type: v, optional: false })) }
+    const parts = key.kind === 'union' ? key.types.map((x) => this.deref(x)) : [key]
+    if (parts.every((p) => p.kind === 'string' || p.kind === 'number' || p.kind === 'template' || p.kind === 'symbol')) return { kind: 'record', key: k, value: v }
+    return this.unknown(node, mod, path, 'Record key is not string, number, a template or a union of literals')
+  }
+
+  /** A named declaration as a `ref` into `types` (instantiated per type-argument list for generics). */
+  private declaration(decls: Decl[], declMod: ModuleInfo, argNodes: t.TSType[], useMod: ModuleInfo, useEnv: Env, node: t.Node, path: string): TypeIR {
+    const first = decls[0]!
+    const name = first.id!.name
+    if (first.type === 'ClassDeclaration') return this.unknown(node, useMod, path, `class ${name} is not checked structurally`)
+    if (first.type === 'TSEnumDeclaration') return this.ref(declMod, name, '', () => this.enumOf(first, declMod))
+
+    const params = first.typeParameters?.params ?? []
+    const args = argNodes.map((a) => this.type(a, useMod, useEnv, path))
+    const env: Env = new Map()
+    params.forEach((p, i) => {
+      const given = args[i]
+      const fallback = p.default ? this.type(p.default, declMod, env, path) : null
+      env.set(p.name, given ?? fallback)
+    })
+    const unbound = [...env].filter(([, v]) => v === null).map(([k]) => k)
+    if (unbound.length) return this.unknown(node, useMod, path, `generic ${name} used without type arguments for ${unbound.join(', ')}`)
+    const argText = params.length ? `<${args.map((a) => this.describeShort(a)).join(', ')}>` : ''
+    if (this.instantiationDepth > MAX_INSTANTIATION_DEPTH) return this.unknown(node, useMod, path, `instantiation of ${name} is too deep`)
+    return this.ref(declMod, name, argText, () => {
+      this.instantiationDepth++
+      try {
+        if (first.type === 'TSTypeAliasDeclaration') return this.type(first.typeAnnotation, declMod, env, name)
+        return this.interfaceOf(decls as t.TSInterfaceDeclaration[], declMod, env, name + argText)
+      } finally {
+        this.instantiationDepth--
+      }
+    })
+  }
+
+  private ref(mod: ModuleInfo, name: string, argText: string, build: () => TypeIR): TypeIR {
+    const id = `${mod.file}\0${name}\0${argText}`
+    let key = this.keys.get(id)
+    if (key === undefined) {
+      key = name + argText
+      for (let n = 2; key in this.types; n++) key = `${name}${argText}#${n}`
+      this.keys.set(id, key)
+      this.types[key] = { kind: 'unknown', reason: 'resolving' }
+      const built = build()
+      this.types[key] = built.kind === 'objectType' && built.name === undefined ? { ...built, name: key } : built
+    }
+    return { kind: 'ref', name: key }
+  }
+
+  private interfaceOf(decls: t.TSInterfaceDeclaration[], mod: ModuleInfo, env: Env, name: string): TypeIR {
+    const properties: PropertyIR[] = []
+    const indexSignatures: { key: TypeIR; value: TypeIR }[] = []
+    const add = (obj: Extract<TypeIR, { kind: 'objectType' }>) => {
+      for (const p of obj.properties) {
+        const i = properties.findIndex((q) => q.name === p.name)
+        if (i >= 0) properties[i] = p
+        else properties.push(p)
+      }
+      indexSignatures.push(...(obj.indexSignatures ?? []))
+    }
+    for (const decl of decls) {
+      for (const h of decl.extends ?? []) {
+        const base = h.expression
+        const ref: t.TSTypeReference = {
+          type: 'TSTypeReference',
+          typeName: base.type === 'Identifier' ? base : (base as t.TSQualifiedName),
+          typeParameters: h.typeParameters ?? null,
+          start: h.start,
+          end: h.end,
+        } as t.TSTypeReference
+        const resolved = this.type(ref, mod, env, name)
+        const obj = this.objectOf(resolved)
+        if (obj) add(obj)
+        else this.report(name, mod.code.slice(h.start!, h.end!), 'base interface is not a resolvable object type')
+      }
+    }
+    for (const decl of decls) {
+      const own = this.members(decl.body.body, mod, env, name)
+      if (own.kind === 'objectType') add(own)
+      else return own
+    }
+    return { kind: 'objectType', properties, ...(indexSignatures.length ? { indexSignatures } : {}), name }
+  }
+
+  private enumOf(decl: t.TSEnumDeclaration, mod: ModuleInfo): Extract<TypeIR, { kind: 'enum' }> {
+    const members: { name: string; value: string | number }[] = []
+    let next: number | undefined = 0
+    const all = enumMembers(decl)
+    for (const m of all) {
+      const name = m.id.type === 'Identifier' ? m.id.name : m.id.value
+      let value: string | number | undefined
+      if (m.initializer) value = evalEnum(m.initializer, members)
+      else value = next
+      if (value === undefined) {
+        this.report(decl.id.name, mod.code.slice(m.start!, m.end!), `enum member ${name} has a computed value`)
+        next = undefined
+        continue
+      }
+      members.push({ name, value })
+      next = typeof value === 'number' ? value + 1 : undefined
+    }
+    return { kind: 'enum', name: decl.id.name, members }
+  }
+
+  /** Follows `ref`s to the declaration they point to. */
+  deref(t: TypeIR): TypeIR {
+    let cur = t
+    for (let i = 0; cur.kind === 'ref' && i < 50; i++) cur = this.types[cur.name] ?? { kind: 'unknown' }
+    return cur
+  }
+
+  /** The type as one object type, when it is one (or an intersection of them). */
+  private objectOf(t: TypeIR): Extract<TypeIR, { kind: 'objectType' }> | undefined {
+    const d = this.deref(t)
+    if (d.kind === 'objectType') return d
+    if (d.kind === 'intersection') {
+      const parts = d.types.map((x) => this.objectOf(x))
+      if (parts.some((p) => !p)) return undefined
+      const properties: PropertyIR[] = []
+      const indexSignatures: { key: TypeIR; value: TypeIR }[] = []
+      for (const part of parts) {
+        for (const p of part!.properties) {
+          const i = properties.findIndex((q) => q.name === p.name)
+          if (i < 0) properties.push(p)
+          else {
+            const prev = properties[i]!
+            properties[i] = { name: p.name, type: { kind: 'intersection', types: [prev.type, p.type] }, optional: prev.optional && p.optional }
+          }
+        }
+        indexSignatures.push(...(part!.indexSignatures ?? []))
+      }
+      return { kind: 'objectType', properties, ...(indexSignatures.length ? { indexSignatures } : {}) }
+    }
+    return undefined
+  }
+
+  private describeShort(t: TypeIR): string {
+    switch (t.kind) {
+      case 'ref':
+        return t.name
+      case 'literal':
+        return typeof t.value === 'string' ? JSON.stringify(t.value) : String(t.value)
+      case 'array':
+        return `${this.describeShort(t.element)}[]`
+      case 'union':
+        return t.types.map((x) => this.describeShort(x)).join(' | ')
+      case 'objectType':
+        return t.name ?? 'object'
+      default:
+        return t.kind
+    }
+  }
+
+  /** What `name` means in `mod`: a declaration (possibly imported), a package import, or a missing export. */
+  private lookup(mod: ModuleInfo, name: string): { decl: true; decls: Decl[]; mod: ModuleInfo } | { package: string } | { missing: string } | undefined {
+    const local = mod.decls.get(name)
+    if (local) return { decl: true, decls: local, mod }
+    const imp = mod.imports.get(name)
+    if (!imp) return undefined
+    if (!isRelative(imp.source)) return { package: imp.source }
+    const target = this.load(mod.file, imp.source)
+    if (!target) return { missing: `cannot find module "${imp.source}" from ${mod.file}` }
+    return this.exported(target, imp.imported, new Set()) ?? { missing: `"${imp.imported}" is not exported by "${imp.source}"` }
+  }
+
+  private exported(mod: ModuleInfo, name: string, seen: Set<string>): ReturnType<Resolver['lookup']> {
+    const key = `${mod.file}\0${name}`
+    if (seen.has(key)) return undefined
+    seen.add(key)
+    const e = mod.exports.get(name)
+    if (e && 'local' in e) return this.lookup(mod, e.local)
+    if (e && 'source' in e) {
+      if (!isRelative(e.source)) return { package: e.source }
+      const target = this.load(mod.file, e.source)
+      return target ? this.exported(target, e.imported, seen) : { missing: `cannot find module "${e.source}"` }
+    }
+    for (const source of mod.starExports) {
+      if (!isRelative(source)) continue
+      const target = this.load(mod.file, source)
+      const found = target && this.exported(target, name, seen)
+      if (found) return found
+    }
+    return undefined
+  }
+
+  private load(from: string, specifier: string): ModuleInfo | undefined {
+    for (const candidate of candidates(resolvePath(dirname(from), specifier))) {
+      if (this.modules.has(candidate)) {
+        const cached = this.modules.get(candidate)
+        if (cached) return cached
+        continue
+      }
+      const code = this.readFile(candidate)
+      if (code === undefined) {
+        this.modules.set(candidate, undefined)
+        continue
+      }
+      this.dependencies.add(candidate)
+      try {
+        const ast = parse(code, {
+          sourceType: 'module',
+          plugins: [['typescript', { dts: candidate.endsWith('.d.ts') }], 'decorators', ...(candidate.endsWith('x') ? (['jsx'] as const) : [])],
+          errorRecovery: true,
+        })
+        const info = collectModule(candidate, code, ast)
+        this.modules.set(candidate, info)
+        return info
+      } catch {
+        this.modules.set(candidate, undefined)
+      }
+    }
+    return undefined
+  }
+}
+
+/** `number` in a template literal type: what `+s` reads as a finite number (TypeScript's rule), approximately. */
+const NUMBER_PATTERN =
+  '\\s*(?:[+-]?(?:\\d+(?:\\.\\d*)?|\\.\\d+)(?:[eE][+-]?\\d+)?|0[xX][0-9a-fA-F]+|0[oO][0-7]+|0[bB][01]+)\\s*'
+
+function collectModule(file: string, code: string, ast: t.File): ModuleInfo {
+  const info: ModuleInfo = { file, code, decls: new Map(), imports: new Map(), exports: new Map(), starExports: [] }
+  const declare = (d: t.Node | null | undefined, exportedAs?: string) => {
+    if (!d) return
+    if (d.type === 'TSInterfaceDeclaration' || d.type === 'TSTypeAliasDeclaration' || d.type === 'TSEnumDeclaration' || (d.type === 'ClassDeclaration' && d.id)) {
+      const name = d.id!.name
+      const list = info.decls.get(name) ?? []
+      list.push(d)
+      info.decls.set(name, list)
+      if (exportedAs) info.exports.set(exportedAs === '*self' ? name : exportedAs, { local: name })
+    }
+  }
+  for (const s of ast.program.body) {
+    if (s.type === 'ImportDeclaration') {
+      for (const sp of s.specifiers) {
+        const imported = sp.type === 'ImportDefaultSpecifier' ? 'default' : sp.type === 'ImportNamespaceSpecifier' ? '*' : sp.imported.type === 'Identifier' ? sp.imported.name : sp.imported.value
+        info.imports.set(sp.local.name, { source: s.source.value, imported })
+      }
+    } else if (s.type === 'ExportNamedDeclaration') {
+      if (s.declaration) declare(s.declaration, '*self')
+      for (const sp of s.specifiers) {
+        const exported = sp.exported.type === 'Identifier' ? sp.exported.name : sp.exported.value
+        if (sp.type === 'ExportSpecifier') {
+          if (s.source) info.exports.set(exported, { source: s.source.value, imported: sp.local.name })
+          else info.exports.set(exported, { local: sp.local.name })
+        } else if (sp.type === 'ExportNamespaceSpecifier' && s.source) {
+          info.imports.set(exported, { source: s.source.value, imported: '*' })
+        }
+      }
+    } else if (s.type === 'ExportDefaultDeclaration') {
+      const d = s.declaration
+      if ((d as t.Node).type === 'TSInterfaceDeclaration' || (d.type === 'ClassDeclaration' && d.id)) declare(d, 'default')
+      else if (d.type === 'Identifier') info.exports.set('default', { local: d.name })
+    } else if (s.type === 'ExportAllDeclaration') {
+      info.starExports.push(s.source.value)
+    } else {
+      declare(s)
+    }
+  }
+  // Local names that are exported by a later `export { X }` resolve through `decls`; nothing more to do.
+  return info
+}
+
+function typeParamsOf(fn: FunctionNode): string[] {
+  const tp = fn.typeParameters
+  if (!tp || tp.type !== 'TSTypeParameterDeclaration') return []
+  return tp.params.map((p) => p.name)
+}
+
+/** The `T` of a `Promise<T>`/`PromiseLike<T>` annotation (`null` without a type argument), `undefined` when not a promise. */
+function promiseArgument(node: t.TSType, mod: ModuleInfo): t.TSType | null | undefined {
+  if (node.type !== 'TSTypeReference' || node.typeName.type !== 'Identifier') return undefined
+  const name = node.typeName.name
+  if ((name !== 'Promise' && name !== 'PromiseLike') || mod.decls.has(name) || mod.imports.has(name)) return undefined
+  return node.typeParameters?.params[0] ?? null
+}
+
+function inferLiteral(node: t.Node): TypeIR | undefined {
+  switch (node.type) {
+    case 'StringLiteral':
+    case 'TemplateLiteral':
+      return { kind: 'string' }
+    case 'NumericLiteral':
+      return { kind: 'number' }
+    case 'BooleanLiteral':
+      return { kind: 'boolean' }
+    case 'BigIntLiteral':
+      return { kind: 'bigint' }
+    case 'UnaryExpression':
+      return node.operator === '-' && node.argument.type === 'NumericLiteral' ? { kind: 'number' } : undefined
+    default:
+      return undefined
+  }
+}
+
+function propertyName(key: t.Node, computed: boolean): string | undefined {
+  if (key.type === 'Identifier' && !computed) return key.name
+  if (key.type === 'StringLiteral') return key.value
+  if (key.type === 'NumericLiteral') return String(key.value)
+  return undefined
+}
+
+/** How a property appears in a path: `.name` for identifiers, `["odd key"]` otherwise. */
+export function formatKey(key: string): string {
+  return /^[A-Za-z_$][\w$]*$/.test(key) ? `.${key}` : `[${JSON.stringify(key)}]`
+}
+
+/** Flattens and de-duplicates a union; a single member stands for itself. */
+export function union(types: TypeIR[]): TypeIR {
+  const flat: TypeIR[] = []
+  const seen = new Set<string>()
+  for (const x of types.flatMap((m) => (m.kind === 'union' ? m.types : [m]))) {
+    if (x.kind === 'never') continue
+    // Anything unchecked absorbs the union: the union accepts at least what it accepts.
+    if (x.kind === 'any' || x.kind === 'unknown') return x
+    const key = JSON.stringify(x, (_k, v) => (typeof v === 'bigint' ? `${v}n` : v))
+    if (seen.has(key)) continue
+    seen.add(key)
+    flat.push(x)
+  }
+  const hasTrue = flat.some((x) => x.kind === 'literal' && x.value === true)
+  const hasFalse = flat.some((x) => x.kind === 'literal' && x.value === false)
+  const merged = hasTrue && hasFalse ? [...flat.filter((x) => !(x.kind === 'literal' && typeof x.value === 'boolean')), { kind: 'boolean' } as TypeIR] : flat
+  if (merged.length === 0) return { kind: 'never' }
+  if (merged.length === 1) return merged[0]!
+  return { kind: 'union', types: merged }
+}
+
+function isPrimitiveKind(kind: TypeIR['kind']): boolean {
+  return ['string', 'number', 'boolean', 'bigint', 'symbol', 'null', 'undefined', 'literal', 'template', 'enum'].includes(kind)
+}
+
+function isLiteralSet(t: TypeIR): boolean {
+  return t.kind === 'literal' || (t.kind === 'union' && t.types.every((x) => x.kind === 'literal'))
+}
+
+function literalKey(t: TypeIR): string {
+  return t.kind === 'literal' ? `${typeof t.value}:${String(t.value)}` : t.kind
+}
+
+/** The string names a literal (union) denotes; numbers become their string form when `numbersToo`. */
+function literalStrings(t: TypeIR, numbersToo = true): string[] | undefined {
+  const parts = t.kind === 'union' ? t.types : [t]
+  const out: string[] = []
+  for (const p of parts) {
+    if (p.kind === 'literal' && (typeof p.value === 'string' || (numbersToo && typeof p.value === 'number'))) out.push(String(p.value))
+    else if (p.kind === 'enum') out.push(...p.members.map((m) => String(m.value)))
+    else return undefined
+  }
+  return out
+}
+
+function withoutUndefinedIfOptional(p: PropertyIR): TypeIR {
+  if (!p.optional || p.type.kind !== 'union') return p.type
+  return union(p.type.types.filter((x) => x.kind !== 'undefined'))
+}
+
+function enumMembers(decl: t.TSEnumDeclaration): t.TSEnumMember[] {
+  const withBody = decl as t.TSEnumDeclaration & { body?: { members: t.TSEnumMember[] } }
+  return withBody.members ?? withBody.body?.members ?? []
+}
+
+/** Constant-folds an enum initializer (literals, earlier members, unary and binary arithmetic). */
+function evalEnum(node: t.Node, earlier: { name: string; value: string | number }[]): string | number | undefined {
+  switch (node.type) {
+    case 'NumericLiteral':
+    case 'StringLiteral':
+      return node.value
+    case 'TemplateLiteral':
+      return node.expressions.length === 0 ? node.quasis[0]!.value.cooked ?? undefined : undefined
+    case 'Identifier':
+      return earlier.find((m) => m.name === node.name)?.value
+    case 'ParenthesizedExpression':
+      return evalEnum(node.expression, earlier)
+    case 'UnaryExpression': {
+      const v = evalEnum(node.argument, earlier)
+      if (typeof v !== 'number') return undefined
+      return node.operator === '-' ? -v : node.operator === '+' ? v : node.operator === '~' ? ~v : undefined
+    }
+    case 'BinaryExpression': {
+      const a = evalEnum(node.left, earlier)
+      const b = evalEnum(node.right, earlier)
+      if (a === undefined || b === undefined) return undefined
+      if (node.operator === '+') return typeof a === 'string' || typeof b === 'string' ? String(a) + String(b) : a + b
+      if (typeof a !== 'number' || typeof b !== 'number') return undefined
+      switch (node.operator) {
+        case '-': return a - b
+        case '*': return a * b
+        case '/': return a / b
+        case '%': return a % b
+        case '**': return a ** b
+        case '<<': return a << b
+        case '>>': return a >> b
+        case '>>>': return a >>> b
+        case '|': return a | b
+        case '&': return a & b
+        case '^': return a ^ b
+        default: return undefined
+      }
+    }
+    default:
+      return undefined
+  }
+}
+
+function isRelative(specifier: string): boolean {
+  return specifier.startsWith('./') || specifier.startsWith('../') || specifier === '.' || specifier === '..'
+}
+
+/** Files a relative specifier may name: `.js` specifiers map to their TypeScript sources, bare ones try extensions and index files. */
+function candidates(base: string): string[] {
+  const js = /\.(m|c)?jsx?$/.exec(base)
+  if (js) {
+    const stem = base.slice(0, -js[0].length)
+    const m = js[1] ?? ''
+    return [`${stem}.${m}ts`, `${stem}.${m}tsx`, `${stem}.d.${m}ts`, base]
+  }
+  if (/\.(m|c)?tsx?$/.test(base)) return [base]
+  return [`${base}.ts`, `${base}.tsx`, `${base}.d.ts`, `${base}/index.ts`, `${base}/index.tsx`, `${base}/index.d.ts`]
+}
+
+function readFileOrUndefined(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8')
+  } catch {
+    return undefined
+  }
+}
+
+function escapeRegExp(s: string): string {
+  return s.replace(/[\\^$.*+?()[\]{}|/]/g, '\\$&')
+}

@@ -1,0 +1,141 @@
+// The plugin's state in one object: resolved options, the specs the transform found, the lock store and the domain registry.
+import { readFileSync } from 'node:fs'
+import { relative, resolve } from 'node:path'
+import { generatePhases, generatorIdentity, phaseInputHash } from '../generators'
+import { LockStore } from '../generators/lock'
+import { addHotSwap, renderPhaseModule } from '../generators/render'
+import type { FunctionSpec } from '../generators/spec'
+import { decodeKey, encodeKey } from './ids'
+import { DomainRegistry } from '../generators/builtin/domains'
+import { resolveOptions, type Options, type ResolvedOptions } from './options'
+import { transformPoet, type TransformResult } from './transform'
+
+/** A spec with the files its module's types were read from, so watch mode re-loads it when they change. */
+type FoundSpec = FunctionSpec & { dependencies: string[] }
+
+export interface TransformOutput {
+  code: string
+  map: TransformResult['map']
+  /** Files the specs' types were read from: a change there must re-run the transform. */
+  watchFiles: string[]
+}
+
+export interface LoadOutput {
+  code: string
+  /** The lock (a new version there must re-load the module) and the function's type files. */
+  watchFiles: string[]
+}
+
+export class PoetContext {
+  options!: ResolvedOptions
+  lock!: LockStore
+  domains!: DomainRegistry
+  /** Vite dev: phase modules are served hot-swappable. */
+  serve = false
+
+  private readonly specs = new Map<string, FoundSpec>()
+  private readonly keysByFile = new Map<string, string[]>()
+  private readonly loading = new Map<string, Promise<LoadOutput>>()
+
+  constructor(private readonly raw: Options | undefined) {
+    // Resolving at once makes a bad plugin option fail when the config is read, before any build work.
+    this.configure(process.cwd())
+  }
+
+  /** Adopts the bundler's project root, unless the user set `root`. */
+  setRoot(root: string): void {
+    if (this.raw?.root === undefined && resolve(root) !== this.options.root) this.configure(resolve(root))
+  }
+
+  private configure(root: string): void {
+    this.options = resolveOptions(this.raw, { root })
+    this.lock = new LockStore(this.options.lockDir)
+    this.domains = new DomainRegistry(this.options.domains)
+  }
+
+  /** Rewrites the `poet(...)` calls in one module; `null` when it has none. Build errors are thrown. */
+  transform(code: string, file: string, warn: (message: string) => void): TransformOutput | null {
+    const result = transformPoet(code, file, { root: this.options.root, domains: this.domains, readFile, warn })
+    for (const key of this.keysByFile.get(file) ?? []) this.specs.delete(key)
+    if (!result) {
+      this.keysByFile.delete(file)
+      return null
+    }
+    const keys = result.specs.map((spec) => encodeKey(spec.id))
+    result.specs.forEach((spec, i) => this.specs.set(keys[i]!, { ...spec, dependencies: result.dependencies }))
+    this.keysByFile.set(file, keys)
+    return { code: result.code, map: result.map, watchFiles: result.dependencies }
+  }
+
+  /** The source of phase module `<key>`: from the lock when its input hash matches, else freshly generated and locked. */
+  load(key: string, warn: (message: string) => void): Promise<LoadOutput> {
+    let pending = this.loading.get(key)
+    if (!pending) {
+      // Concurrent importers of one phase module (webpack, rspack) share one generation.
+      pending = this.loadOnce(key, warn).finally(() => this.loading.delete(key))
+      this.loading.set(key, pending)
+    }
+    return pending
+  }
+
+  private async loadOnce(key: string, warn: (message: string) => void): Promise<LoadOutput> {
+    const spec = this.specs.get(key)
+    const source = spec ? await this.phasesFor(spec, warn) : this.lockedFallback(key)
+    return {
+      code: this.serve ? addHotSwap(source) : source,
+      watchFiles: [this.lock.file, ...(spec?.dependencies ?? [])],
+    }
+  }
+
+  private async phasesFor(spec: FoundSpec, warn: (message: string) => void): Promise<string> {
+    const { generator } = this.options
+    const pack = spec.options.domain ? this.domains.get(spec.options.domain) : undefined
+    const inputHash = phaseInputHash(spec, generator, pack)
+    const hit = this.lock.lookup(spec.id, inputHash)
+    if (hit) return hit.source
+    if (this.options.strict && generator.provider !== 'builtin') {
+      throw new Error(
+        `poet: ${spec.id} has no current phases in ${this.lock.file} (missing or stale), and strict builds never call an LLM.\n` +
+          `Run \`poet generate --only '${spec.id}'\` and commit ${relative(this.options.root, this.options.lockDir) || '.'}/.`,
+      )
+    }
+    const parts = await generatePhases(spec, generator, { pack, warn })
+    const rendered = renderPhaseModule(spec.id, parts)
+    const { model } = generatorIdentity(generator)
+    this.lock.write(spec.id, {
+      version: rendered.version,
+      source: rendered.source,
+      inputHash,
+      generator: parts.generator,
+      ...(model ? { model } : {}),
+      reason: 'build',
+    })
+    return rendered.source
+  }
+
+  /**
+   * A phase module asked for before (or without) the transform of its function, e.g. by a dev server that
+   * restarted with a warm module cache: the lock's current version is the best answer there is.
+   */
+  private lockedFallback(key: string): string {
+    const id = decodeKey(key)
+    const entry = this.lock.read().functions[id]
+    const source = entry && this.lock.source(id, entry.current)
+    if (source === undefined) {
+      throw new Error(
+        `poet: no phases for "${id}" (virtual:poet/${key}): no transformed module declares this function, ` +
+          `and ${this.lock.file} has no current version of it. Check that the file defining it is included by the ` +
+          `plugin's include/exclude options, or run \`poet generate\`.`,
+      )
+    }
+    return source
+  }
+}
+
+function readFile(file: string): string | undefined {
+  try {
+    return readFileSync(file, 'utf8')
+  } catch {
+    return undefined
+  }
+}

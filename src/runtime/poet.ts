@@ -1,0 +1,45 @@
+// poet(options?, phases?): the decorator that runs a function (or method) through the engine, keeping its exact type.
+import { execute, type Target } from './engine'
+import { resolvePolicy } from './policy'
+import type { PhaseModule, PoetOptions } from './types'
+
+type AnyFunction = (...args: never[]) => unknown
+
+/** What `poet(...)` returns: a function wrapper, a standard method decorator and a legacy method decorator in one. */
+export interface PoetDecorator {
+  /** `poet(o)(fn)`: the same function, run through perceive → operate → enforce. */
+  <F extends AnyFunction>(fn: F): F
+  /** `@poet(o)` on a method, TC39 standard decorators. */
+  // `any` mirrors the constraint of the lib's ClassMethodDecoratorContext, which rejects narrower parameter types.
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  <This, F extends (this: This, ...args: any) => any>(method: F, context: ClassMethodDecoratorContext<This, F>): F
+  /** `@poet(o)` on a method, TypeScript `experimentalDecorators`. */
+  <T>(target: object, key: string | symbol, descriptor: TypedPropertyDescriptor<T>): TypedPropertyDescriptor<T>
+}
+
+/**
+ * Marks a function: every call gets validated input, retries with backoff, timeouts, guarded output and an event.
+ * `phases` is the generated phase module the plugin passes; without it, the level-1 policy comes from `options`.
+ */
+export function poet(options: PoetOptions = {}, phases?: PhaseModule): PoetDecorator {
+  // With phases, the build already resolved the policy (domain defaults included); the options are then informational.
+  const policy = resolvePolicy(options)
+  const wrap = (fn: unknown): unknown => {
+    if (typeof fn !== 'function') throw new TypeError(`poet: expected a function or a method to decorate, got ${typeof fn}`)
+    const t: Target = { fn: fn as Target['fn'], name: fn.name || 'anonymous', policy, phases }
+    const wrapped = function (this: unknown, ...args: unknown[]) {
+      return execute(t, this, args)
+    }
+    Object.defineProperty(wrapped, 'name', { value: fn.name })
+    return wrapped
+  }
+  return function decorate(fn: unknown, context?: unknown, descriptor?: PropertyDescriptor) {
+    if (descriptor) {
+      descriptor.value = wrap(descriptor.value)
+      return descriptor
+    }
+    const kind = context && (context as { kind?: unknown }).kind
+    if (kind && kind !== 'method') throw new TypeError(`poet: @poet decorates methods only, not a ${String(kind)}`)
+    return wrap(fn)
+  } as PoetDecorator
+}

@@ -1,0 +1,23 @@
+import { describe, expect, it } from 'vitest'
+import { arm, disarm } from '../../src/runtime/deadline'
+
+describe('the shared deadline timer', () => {
+  it('expires each deadline once, in order, whatever order they were armed in', async () => {
+    const fired: number[] = []
+    const t0 = Date.now()
+    const at: Record<number, number> = {}
+    for (const ms of [60, 20, 40, 10, 30]) arm(ms, () => ((at[ms] = Date.now() - t0), fired.push(ms)))
+    await new Promise((r) => setTimeout(r, 120))
+    expect(fired).toEqual([10, 20, 30, 40, 60])
+    for (const ms of [10, 20, 30, 40, 60]) expect(at[ms]).toBeGreaterThanOrEqual(ms - 1)
+  })
+
+  it('never expires a disarmed deadline, and keeps serving the others', async () => {
+    const fired: string[] = []
+    const a = arm(10, () => fired.push('a'))
+    arm(25, () => fired.push('b'))
+    disarm(a)
+    await new Promise((r) => setTimeout(r, 50))
+    expect(fired).toEqual(['b'])
+  })
+})

@@ -1,0 +1,56 @@
+// Type-checks `@poet()` on methods under both decorator modes with the real compiler.
+import { describe, expect, it } from 'vitest'
+import ts from 'typescript'
+import { fileURLToPath } from 'node:url'
+
+const runtime = fileURLToPath(new URL('../../src/runtime/index.ts', import.meta.url))
+
+function diagnostics(source: string, options: ts.CompilerOptions): string[] {
+  const file = fileURLToPath(new URL('./__decorated.ts', import.meta.url))
+  const host = ts.createCompilerHost(options)
+  const read = host.readFile.bind(host)
+  host.readFile = (f) => (f === file ? source : read(f))
+  const exists = host.fileExists.bind(host)
+  host.fileExists = (f) => f === file || exists(f)
+  const program = ts.createProgram([file], options, host)
+  return ts.getPreEmitDiagnostics(program).map((d) => ts.flattenDiagnosticMessageText(d.messageText, '\n'))
+}
+
+const base: ts.CompilerOptions = {
+  target: ts.ScriptTarget.ES2022,
+  module: ts.ModuleKind.ESNext,
+  moduleResolution: ts.ModuleResolutionKind.Bundler,
+  strict: true,
+  noEmit: true,
+  skipLibCheck: true,
+  lib: ['lib.es2023.d.ts', 'lib.dom.d.ts'],
+  types: [],
+}
+
+const source = `
+import { poet } from ${JSON.stringify(runtime.replace(/\.ts$/, ''))}
+class Pricing {
+  rate = 2
+  @poet({ domain: 'financial_services' })
+  async quote(amount: number): Promise<number> { return amount * this.rate }
+  @poet()
+  sum(xs: number[]): number { return xs.length }
+}
+const n: Promise<number> = new Pricing().quote(1)
+const s: number = new Pricing().sum([1])
+export { n, s }
+`
+
+describe('@poet() type-checks', () => {
+  it('with TC39 standard decorators', () => {
+    expect(diagnostics(source, base)).toEqual([])
+  })
+
+  it('with experimentalDecorators', () => {
+    expect(diagnostics(source, { ...base, experimentalDecorators: true })).toEqual([])
+  })
+
+  it('and a misuse is still caught (the check is real)', () => {
+    expect(diagnostics(source.replace("@poet()\n  sum", "@poet({ attempts: 'x' })\n  sum"), base)).toEqual(["Type 'string' is not assignable to type 'number'."])
+  })
+})
