@@ -62,7 +62,7 @@ export function createCollector(options: CollectorOptions = {}): Collector {
   const cors = {
     'access-control-allow-origin': options.corsOrigin ?? '*',
     'access-control-allow-methods': 'POST, OPTIONS',
-    'access-control-allow-headers': 'content-type, authorization',
+    'access-control-allow-headers': 'content-type, authorization, x-poet-dropped',
     'access-control-expose-headers': 'retry-after',
     'access-control-max-age': '86400',
   }

@@ -41,15 +41,6 @@ export interface Plan {
   create?: { source: string; metric: string; share: number; inputHash: string; generator: string; model?: string }
 }
 
-/**
- * Lock entries may carry what the trainer needs beyond the shared contract: `optimizeFor` (written from the function's
- * options), and on the candidate when its test started and which metric decides it. All optional.
- */
-type TrainEntry = LockEntry & {
-  optimizeFor?: string
-  candidate?: LockEntry['candidate'] & { since?: string; metric?: string }
-}
-
 export const OK_RATE = 'ok rate'
 
 /** Reads the lock and the store and decides, per function with optimizeFor, what should happen. Writes nothing. */
@@ -57,7 +48,7 @@ export function planTraining(o: TrainerOptions): Plan[] {
   const lock = new LockStore(o.lockDir).read()
   const plans: Plan[] = []
   for (const id of Object.keys(lock.functions).sort()) {
-    const entry = lock.functions[id] as TrainEntry
+    const entry = lock.functions[id]!
     const optimizeFor = o.optimizeFor?.[id] ?? entry.optimizeFor
     if (!optimizeFor) continue
     plans.push(entry.candidate ? judgeCandidate(id, entry, optimizeFor, o) : lookForTriggers(id, entry, optimizeFor, o))
@@ -68,7 +59,7 @@ export function planTraining(o: TrainerOptions): Plan[] {
 /** Functions in the lock that Train skips because they have no optimizeFor. */
 export function untrained(o: Pick<TrainerOptions, 'lockDir' | 'optimizeFor'>): string[] {
   const lock = new LockStore(o.lockDir).read()
-  return Object.keys(lock.functions).filter((id) => !(o.optimizeFor?.[id] ?? (lock.functions[id] as TrainEntry).optimizeFor))
+  return Object.keys(lock.functions).filter((id) => !(o.optimizeFor?.[id] ?? lock.functions[id]!.optimizeFor))
 }
 
 /** Applies plans to the lock (pointer moves and new candidate versions) and records every decision in the store. */
@@ -84,7 +75,7 @@ export function applyTraining(plans: Plan[], o: TrainerOptions): Plan[] {
       const file = `phases/${encodeKey(p.functionId)}.${p.candidate}.js`
       atomicWrite(join(o.lockDir, file), c.source)
       lock.update((l) => {
-        const entry = l.functions[p.functionId] as TrainEntry | undefined
+        const entry = l.functions[p.functionId]
         // Another process moved the pointer since the plan was made: the evidence no longer applies.
         if (!entry || entry.current !== p.current || entry.candidate) return
         entry.versions[p.candidate!] ??= {
@@ -114,7 +105,7 @@ export function applyTraining(plans: Plan[], o: TrainerOptions): Plan[] {
   return applied
 }
 
-function judgeCandidate(id: string, entry: TrainEntry, optimizeFor: string, o: TrainerOptions): Plan {
+function judgeCandidate(id: string, entry: LockEntry, optimizeFor: string, o: TrainerOptions): Plan {
   const cand = entry.candidate!
   const since = Date.parse(cand.since ?? entry.versions[cand.version]?.created ?? '') || 0
   const byVersion = new Map(o.store.metrics(id, { since }, { percentiles: false }).map((m) => [m.version, m]))
@@ -127,7 +118,7 @@ function judgeCandidate(id: string, entry: TrainEntry, optimizeFor: string, o: T
   return { functionId: id, action: verdict.action, current: entry.current, candidate: cand.version, reason: verdict.reason }
 }
 
-function lookForTriggers(id: string, entry: TrainEntry, optimizeFor: string, o: TrainerOptions): Plan {
+function lookForTriggers(id: string, entry: LockEntry, optimizeFor: string, o: TrainerOptions): Plan {
   const now = (o.now ?? Date.now)()
   const recentMs = o.recentMs ?? HOUR
   const baselineMs = o.baselineMs ?? 7 * 24 * HOUR

@@ -149,4 +149,17 @@ describe('trainer', () => {
     expect(plan!.action).toBe('none')
     expect(plan!.reason).toBe("feedback score below its baseline: 0.898 → 0.599 (P = 1.000); the builtin generator has no parameter to change for this (an LLM generator can propose new phases from this evidence)")
   })
+
+  it('loses the candidate when a rebuild makes a new current (the candidate was derived from the old one)', () => {
+    const { lock, store, version, options } = setup()
+    store.insert(calls(version, 2000, T - 3 * 24 * HOUR, T - HOUR, 0.01))
+    store.insert(calls(version, 300, T - HOUR, T, 0.15))
+    applyTraining(planTraining(options), options)
+    expect(lock.read().functions[ID]!.candidate).toBeDefined()
+    lockWith(options.lockDir, ID, { optimizeFor: 'latency', policy: { attempts: 2 } })
+    const entry = lock.read().functions[ID]!
+    expect(entry.candidate).toBeUndefined()
+    expect(entry.optimizeFor).toBe('latency')
+    expect(Object.keys(entry.versions)).toHaveLength(3)
+  })
 })
