@@ -5,7 +5,7 @@ import { promisify } from 'node:util'
 import { afterEach, describe, expect, it } from 'vitest'
 import { main } from '../../src/cli/main'
 import type { CliIO } from '../../src/cli/io'
-import type { LockFile } from '../../src/generators/lock'
+import { LockStore, type LockFile } from '../../src/generators/lock'
 import { createProject, PACKAGE_ROOT, type Project } from '../helpers/project'
 import { reply, startOpenAIServer, type OpenAIServer } from '../helpers/openai-server'
 import { goodReply } from '../generators/verify/fixture'
@@ -207,6 +207,28 @@ describe('poet diff', () => {
     expect(single).toMatchObject({ code: 0 })
     expect(single.out).toMatch(/^src\/slow\.ts#slow has only one version \([0-9a-f]{10}\); nothing to compare\.$/)
     expect((await poet(p, ['diff'])).code).toBe(2)
+  })
+
+  it('compares the current version with the candidate under A/B test', async () => {
+    const p = fixture('diff-candidate')
+    await poet(p, ['generate', '--only', 'src/slow.ts#slow'])
+    const store = new LockStore(p.lockDir)
+    const current = store.read().functions['src/slow.ts#slow']!.current
+    const candidateSource = store.source('src/slow.ts#slow', current)!.replace('"attempts":1', '"attempts":2')
+    store.write('src/slow.ts#slow', { version: 'cand000001', source: candidateSource, inputHash: 'h', generator: 'openai:m', reason: 'train: error rate up' })
+    store.update((lock) => {
+      const entry = lock.functions['src/slow.ts#slow']!
+      entry.current = current
+      entry.candidate = { version: 'cand000001', share: 0.1 }
+    })
+    const r = await poet(p, ['diff', 'src/slow.ts#slow'])
+    expect(r.written).toMatch(new RegExp(`^--- src/slow\\.ts#slow@${current} \\(current, builtin, .+\\)\n\\+\\+\\+ src/slow\\.ts#slow@cand000001 \\(candidate, openai:m, .+\\)\n`))
+    expect(r.written).toMatch(/^-.*"attempts":1/m)
+    expect(r.written).toMatch(/^\+.*"attempts":2/m)
+    expect((await poet(p, ['status'])).out).toMatch(/^src\/slow\.ts#slow +[0-9a-f]{10} \(candidate cand000001 at 10%\) +builtin/m)
+    const same = await poet(p, ['diff', 'src/slow.ts#slow', '--from', current, '--to', current])
+    expect(same.out).toBe(`src/slow.ts#slow: ${current} and ${current} have identical phases.`)
+    expect((await poet(p, ['diff', 'src/slow.ts#slow', '--to', 'nope'])).err).toMatch(/--to nope: src\/slow\.ts#slow has no such version \(it has /)
   })
 })
 
