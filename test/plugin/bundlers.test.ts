@@ -141,6 +141,15 @@ describe.each(BUNDLERS)('%s', (bundler) => {
     expect(message).toMatch(new RegExp(`\\| {${at.column + 1}}\\^`))
   })
 
+  it('stops at a misspelled plugin option, naming it and the closest valid one', async () => {
+    const error = await build(project, bundler, { outDir: 'dist-options', options: { lockdir: '.poet' } as never }).then(
+      () => undefined,
+      (e: unknown) => e as Error,
+    )
+    expect(error?.message).toContain("unplugin-poet: unknown plugin option 'lockdir'.")
+    expect(error?.message).toContain("'lockDir'")
+  })
+
   it('writes the lock, reuses it on a second build, and versions a changed function anew', async () => {
     const before = lock()
     const phases = join(project.lockDir, 'phases')
