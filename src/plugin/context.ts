@@ -157,6 +157,8 @@ export class PoetContext {
       inputHash,
       generator: parts.generator,
       ...(model ? { model } : {}),
+      // Train works only on functions whose lock entry names the metric to improve.
+      ...(spec.options.optimizeFor ? { optimizeFor: spec.options.optimizeFor } : {}),
       reason: 'build',
     })
     return { ...rendered, inputHash }
