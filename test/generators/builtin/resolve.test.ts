@@ -233,3 +233,18 @@ describe('resolveSignature: declared top types', () => {
     expect(r.returns).toEqual({ kind: 'unknown' })
   })
 })
+
+describe('resolveSignature: keys through aliases', () => {
+  it('expands Record and Pick keys that mix aliases, enums and literals', () => {
+    const r = resolveIn(
+      `enum Side { Buy = 'buy', Sell = 'sell' }
+       type Extra = 'fee'
+       interface P { a: number; b: string; c: boolean }
+       type AB = 'a' | 'b'
+       function f(r: Record<Side | Extra | 'x', number>, p: Pick<P, AB | 'c'>) {}`,
+      'f',
+    )
+    expect(r.params[0]!.type).toMatchObject({ kind: 'objectType', properties: [{ name: 'buy' }, { name: 'sell' }, { name: 'fee' }, { name: 'x' }] })
+    expect(r.params[1]!.type).toMatchObject({ kind: 'objectType', properties: [{ name: 'a' }, { name: 'b' }, { name: 'c' }] })
+  })
+})
