@@ -18,7 +18,7 @@ describe('vite dev server', () => {
 
   beforeAll(async () => {
     const { createServer, createServerModuleRunner } = await import('vite')
-    project = createProject('vite-dev')
+    project = createProject('vite-dev', { extras: true })
     const poet = await loadPlugin(project, 'vite')
     server = await createServer({
       configFile: false,

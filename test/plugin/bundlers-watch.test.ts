@@ -12,7 +12,7 @@ const ID = 'src/geometry.ts#norm'
 
 describe.each(WATCH_BUNDLERS)('%s watch mode', (bundler) => {
   it('rebuilds with new phases when an imported type changes, and serves a version the lock makes current', async () => {
-    const project = createProject(`watch-${bundler}`)
+    const project = createProject(`watch-${bundler}`, { extras: true })
     const watcher = await watch(project, bundler, { entry: 'src/geometry.ts' })
     const load = (result: BuildResult, build: number) => run<Geometry>(result, `${bundler}-${build}`)
     try {
