@@ -70,6 +70,21 @@ describe('compiled validators: messages', () => {
     ])
   })
 
+  it('accepts extra properties, as TypeScript does for any value that is not a fresh object literal', async () => {
+    const m = await phasesFor(`interface Point { x: number; y: number }\nfunction f(p: Point) {}`, 'f')
+    expect(perceive(m, [{ x: 1, y: 2, label: 'extra', z: null }])).toBeUndefined()
+  })
+
+  it('checks arrays, Dates and functions against object types by their properties, as TypeScript does', async () => {
+    const m = await phasesFor(`interface Named { name: string }\ninterface Point { x: number; y: number }\nfunction f(n: Named, p: Point, w: { a?: number }) {}`, 'f')
+    expect(perceive(m, [function named() {}, { x: 1, y: 2 }, {}])).toBeUndefined()
+    expect(perceive(m, [{ name: 1 }, [1, 2], () => 1])).toEqual([
+      { path: 'args[0].name', expected: 'string', received: 'number' },
+      { path: 'args[1]', expected: 'Point', received: 'array' },
+      { path: 'args[2]', expected: 'object', received: 'function' },
+    ])
+  })
+
   it('describes received values without revealing them', async () => {
     const m = await phasesFor(`function f(a: string, b: string, c: string, d: string, e: string, g: string) {}`, 'f')
     expect(perceive(m, [NaN, Infinity, [], {}, new Date(NaN), () => 1])!.map((i) => i.received)).toEqual([

@@ -225,3 +225,11 @@ describe('resolveSignature: generators', () => {
     expect(r.returns).toEqual({ kind: 'unknown', reason: 'generator function' })
   })
 })
+
+describe('resolveSignature: declared top types', () => {
+  it('does not report `unknown` or `any` the user wrote as unresolved', () => {
+    const r = resolveIn(`function f(a: unknown, b: any): unknown { return a }`, 'f')
+    expect(r.unresolved).toEqual([])
+    expect(r.returns).toEqual({ kind: 'unknown' })
+  })
+})
