@@ -164,12 +164,13 @@ describe.each(BUNDLERS)('%s', (bundler) => {
 
     // The version is a hash of the generated phases: a new parameter type must give new phases.
     const edited = project.read('src/aliased.ts').replace('(n: number): number', '(n: number | string): number')
-    project.write('src/aliased.ts', edited.replace('return n * 2', 'return Number(n) * 2'))
+    project.write('src/aliased.ts', edited.replace('return n * 2', 'return Number(n) * 2').replace('harden()', "harden({ optimizeFor: 'accuracy' })"))
     const third = await build(project, bundler, { outDir: 'dist-third' })
     const after = lock()
     const id = 'src/aliased.ts#double'
     expect(after.functions[id]!.current).not.toBe(before.functions[id]!.current)
     expect(Object.keys(after.functions[id]!.versions)).toHaveLength(2)
+    expect(after.functions[id]).toMatchObject({ optimizeFor: 'accuracy' })
     for (const other of FUNCTIONS.filter((f) => f !== id)) expect(after.functions[other]).toEqual(before.functions[other])
     const rebuilt = await run<Fixture>(third)
     expect(rebuilt.double('4')).toBe(8)
