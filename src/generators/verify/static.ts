@@ -37,6 +37,9 @@ export const FORBIDDEN_NAMES = new Set([
   'defineProperties', 'setPrototypeOf', 'getPrototypeOf', 'assign', 'valueOf', 'toString', 'toJSON',
 ])
 
+/** Top-level names the rendered phase module declares (src/generators/render.ts): helpers may not take them. */
+const MODULE_NAMES = new Set(['perceive', 'enforce', 'phases', 'served'])
+
 /** Size and complexity bounds for one part (a phase body or the helpers). */
 export const LIMITS = {
   sourceChars: 20_000,
@@ -73,6 +76,7 @@ export function checkStatic(input: StaticInput): string[] {
       for (const name of helperNames) {
         if (input.trusted.includes(name)) reasons.push(`helpers: \`${name}\` is a builtin helper and cannot be redeclared`)
         if (name.startsWith('__poet')) reasons.push(`helpers: the \`__poet\` prefix is reserved`)
+        if (MODULE_NAMES.has(name)) reasons.push(`helpers: \`${name}\` is declared by the phase module itself`)
       }
       if (!reasons.length) checkTree('helpers', program, [...input.trusted, ...helperNames], reasons, 0, input.trusted, input.repair)
     }
@@ -312,7 +316,8 @@ function checkTree(part: PartName, program: t.Program, declared: readonly string
         }
         return
       case 'StringLiteral':
-        if (FORBIDDEN_NAMES.has(node.value) && ['constructor', 'prototype', '__proto__'].includes(node.value)) fail(node, `the string "${node.value}" is not allowed`)
+        // Spelled out, these names only serve to reach a prototype; other forbidden names may appear in messages.
+        if (['constructor', 'prototype', '__proto__'].includes(node.value)) fail(node, `the string "${node.value}" is not allowed`)
         return
       case 'TemplateLiteral':
         for (const q of node.quasis) if (/constructor|prototype|__proto__/.test(q.value.cooked ?? q.value.raw)) fail(q, 'template text may not spell `constructor`, `prototype` or `__proto__`')
