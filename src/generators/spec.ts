@@ -1,5 +1,5 @@
 // The contract between the plugin and the generators: a function's spec in, phase-module source out.
-import type { PoetOptions, Policy } from '../runtime/types'
+import type { EventField, PoetOptions, Policy } from '../runtime/types'
 
 /**
  * A TypeScript type as the builtin generator understands it, resolved syntactically.
@@ -116,4 +116,6 @@ export interface PhaseParts {
   enforce?: string
   /** Module-level declarations (helper functions, constant sets, baselines) shared by both phases. */
   helpers?: string
+  /** Event fields the function's domain forbids (the pack's `neverInEvents`, its parents' included). */
+  neverInEvents?: EventField[]
 }

@@ -7,11 +7,13 @@ export function nextExecutionId(): string {
   return prefix + (++counter).toString(36)
 }
 
-/** FNV-1a with a murmur3 finaliser: ids differ only in their last characters, the finaliser spreads that. In [0, 1). */
+/**
+ * A multiplicative (Fibonacci) string hash with a xorshift finish, into [0, 1). Ids differ only in their last
+ * characters; the finish spreads that into the high bits. Small on purpose: it ships in every bundle.
+ */
 export function hashUnit(id: string): number {
-  let h = 0x811c9dc5
-  for (let i = 0; i < id.length; i++) h = Math.imul(h ^ id.charCodeAt(i), 0x01000193)
-  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b)
-  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35)
-  return ((h ^ (h >>> 16)) >>> 0) / 4294967296
+  let h = 0
+  for (let i = 0; i < id.length; i++) h = Math.imul(h ^ id.charCodeAt(i), 0x9e3779b1)
+  h = Math.imul(h ^ (h >>> 15), 0x9e3779b1)
+  return ((h ^ (h >>> 16)) >>> 0) / 2 ** 32
 }

@@ -12,7 +12,7 @@ interface ErrorLike {
 }
 
 // Node's socket and DNS failures, and undici's (what Node's fetch throws as `cause`).
-const NETWORK_CODES = /^(ECONNRESET|ECONNREFUSED|ECONNABORTED|ETIMEDOUT|EAI_AGAIN|EPIPE|ENETUNREACH|ENETDOWN|EHOSTUNREACH|UND_ERR_)/
+const NETWORK_CODES = /^(E(CONN(RESET|REFUSED|ABORTED)|TIMEDOUT|AI_AGAIN|PIPE|NET(UNREACH|DOWN)|HOSTUNREACH)|UND_ERR_)/
 // How fetch reports a network failure in Node/Chromium ("fetch failed", "Failed to fetch"), Firefox and Safari.
 const FETCH_FAILURE = /fetch|network|load failed/i
 

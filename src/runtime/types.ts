@@ -100,7 +100,15 @@ export interface PhaseModule extends PhaseVersion {
   policy: Policy
   /** Candidate versions under A/B test, each with its traffic share. */
   variants?: PhaseVersion[]
+  /**
+   * Event fields this function's domain forbids whatever its options say (e.g. `healthcare`: values, comment, label):
+   * the runtime drops them from execution and feedback events before any listener or sink sees them.
+   */
+  neverInEvents?: EventField[]
 }
+
+/** A part of an event a domain may forbid: argument/result `values`, input `stats`, feedback `comment` and `label`. */
+export type EventField = 'values' | 'stats' | 'comment' | 'label'
 
 export type Outcome = 'ok' | 'input_error' | 'output_error' | 'timeout' | 'error'
 

@@ -102,6 +102,10 @@ interface Site {
   depth: string
   /** Name of the declaration this value was reached through, for messages. */
   label?: string
+  /** The object this value is a property of (domain rules may read siblings). */
+  parent?: { value: string; type: TypeIR }
+  /** Domain coercions were already emitted for this value (a ref or union re-checks the same site). */
+  coerced?: boolean
 }
 
 export interface CompilerOptions {
@@ -179,6 +183,12 @@ export class ValidatorCompiler {
 
   /** Checks for one value; empty when the type accepts everything and no rule applies. */
   private check(type: TypeIR, site: Site): string {
+    const coerce = this.coerce(type, site)
+    if (coerce) {
+      // Repairs replace the value at its target, so the checks below read it again into a fresh local.
+      const v = this.name('c')
+      return `${coerce}\nconst ${v} = ${site.target}\n${this.check(type, { ...site, v, coerced: true })}`
+    }
     const t = type
     switch (t.kind) {
       case 'unknown':
@@ -329,15 +339,15 @@ export class ValidatorCompiler {
   /** Property and index-signature checks of an object already known to be a non-null object. */
   private objectBody(t: Extract<TypeIR, { kind: 'objectType' }>, site: Site): string {
     const out: string[] = []
-    for (const p of t.properties) out.push(this.property(p, site))
+    for (const p of t.properties) out.push(this.property(p, site, t))
     for (const sig of t.indexSignatures ?? []) out.push(this.indexSignature(sig.key, sig.value, t.properties, site))
     return out.filter(Boolean).join('\n')
   }
 
-  private property(p: PropertyIR, site: Site): string {
+  private property(p: PropertyIR, site: Site, owner: TypeIR): string {
     const v = this.name('v')
     const access = `${site.v}${/^[A-Za-z_$][\w$]*$/.test(p.name) ? `.${p.name}` : `[${JSON.stringify(p.name)}]`}`
-    const child: Site = { v, path: [...site.path, { text: formatKey(p.name) }], target: access, key: p.name, iss: site.iss, depth: site.depth }
+    const child: Site = { v, path: [...site.path, { text: formatKey(p.name) }], target: access, key: p.name, iss: site.iss, depth: site.depth, parent: { value: site.v, type: owner } }
     const code = this.check(p.type, child)
     if (!code) return ''
     const header = `// ${formatKey(p.name).replace(/^\./, '')}${p.optional ? '?' : ''}: ${this.describe(p.type)}`
@@ -563,6 +573,7 @@ export class ValidatorCompiler {
       ...(site.target ? { target: site.target } : {}),
       path: renderPath(site.path),
       ...(site.key !== undefined ? { key: site.key } : {}),
+      ...(site.parent ? { parent: site.parent } : {}),
       phase: this.phase,
       repair: !!this.options.repair,
     }
@@ -570,6 +581,28 @@ export class ValidatorCompiler {
     for (const rule of rules) {
       const code = rule.check?.(ruleSite)
       if (code) out.push(`// rule ${rule.id}\n{\n${indent(code)}\n}`)
+    }
+    return out.join('\n')
+  }
+
+  /** Domain repairs that run before the type check of a value (repair on, assignable, not inside a union branch). */
+  private coerce(type: TypeIR, site: Site): string {
+    const rules = this.options.rules?.[this.phase]
+    if (site.coerced || !this.options.repair || !site.target || site.iss !== 'issues' || !rules?.length) return ''
+    const ruleSite: RuleSite = {
+      type: this.deref(type),
+      value: site.v,
+      target: site.target,
+      path: renderPath(site.path),
+      ...(site.key !== undefined ? { key: site.key } : {}),
+      ...(site.parent ? { parent: site.parent } : {}),
+      phase: this.phase,
+      repair: true,
+    }
+    const out: string[] = []
+    for (const rule of rules) {
+      const code = rule.coerce?.(ruleSite)
+      if (code) out.push(`// repair ${rule.id}\n{\n${indent(code)}\n}`)
     }
     return out.join('\n')
   }

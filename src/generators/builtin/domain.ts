@@ -1,12 +1,13 @@
 // The DomainPack contract: what a domain adds to generated phases (rules as code emitters), to policy, and to events.
-import type { Policy } from '../../runtime/types'
+import type { EventField, Policy } from '../../runtime/types'
 import type { FunctionSpec, TypeIR } from '../spec'
 
 /**
  * Conventions every emitter follows, so type checks (the validator compiler) and domain rules compose:
  * - Generated perceive/enforce bodies declare `let issues` (undefined until the first issue) and end with `return issues`.
  * - A rule records a violation with the module helper `issues = add(issues, path, expected, value, rule)`;
- *   `add` describes `value` without leaking it and caps the list (first 20 issues).
+ *   `add` describes `value` without leaking it and caps the list (first 20 issues). When the rule knows better what it
+ *   received (`"3 elements"`), `issues = addReceived(issues, path, expected, received, rule)` takes that text instead.
  * - `path` in emitted code is a JS expression that evaluates to the path string (e.g. `"args[0]"`,
  *   `p + "[" + i + "]"`), `value` a JS expression for the value at that path.
  * - Under `repair`, a rule may replace the value by assigning to `target` (an assignable expression) and must
@@ -52,8 +53,8 @@ export interface CodeRule {
   whole?(spec: FunctionSpec, phase: 'perceive' | 'enforce'): string | undefined
 }
 
-/** What may never appear in this domain's events, whatever the function's options say. */
-export type EventField = 'values' | 'stats' | 'comment' | 'label'
+/** What may never appear in this domain's events, whatever the function's options say (defined with the runtime, which enforces it). */
+export type { EventField } from '../../runtime/types'
 
 export interface DomainPack {
   /** `ml_monitoring`; a custom child of a pack is named `parent:child` (e.g. `financial_services:payments`). */

@@ -27,6 +27,7 @@ export function generateBuiltin(spec: FunctionSpec, options: BuiltinOptions = {}
   const perceiveChecks = [compiler.params(spec.params), ...wholeRules(perceiveRules, spec, 'perceive')].filter(Boolean)
   const enforceChecks = [compiler.result(spec.returns), ...wholeRules(enforceRules, spec, 'enforce')].filter(Boolean)
   const helpers = [compiler.helpers(), ...chain.map((p) => p.helpers?.trim()).filter(Boolean)].join('\n\n')
+  const neverInEvents = [...new Set(chain.flatMap((p) => p.neverInEvents ?? []))]
 
   return {
     generator: 'builtin',
@@ -34,6 +35,7 @@ export function generateBuiltin(spec: FunctionSpec, options: BuiltinOptions = {}
     ...(perceiveChecks.length ? { perceive: phaseBody(perceiveChecks) } : {}),
     ...(enforceChecks.length ? { enforce: phaseBody(enforceChecks) } : {}),
     helpers,
+    ...(neverInEvents.length ? { neverInEvents } : {}),
   }
 }
 

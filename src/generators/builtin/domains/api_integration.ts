@@ -40,7 +40,7 @@ function urlChecks(site: RuleSite): string | undefined {
 function statusCheck(site: RuleSite): string | undefined {
   if (!isStatusKey(site.key) || !isNumber(site.type)) return undefined
   const v = site.value
-  return `// ${STATUS}\nif (typeof ${v} === 'number' && !(Number.isInteger(${v}) && ${v} >= 100 && ${v} <= 599)) ${issue(site.path, 'HTTP status code 100–599', v, STATUS)}`
+  return `if (typeof ${v} === 'number' && !(Number.isInteger(${v}) && ${v} >= 100 && ${v} <= 599)) ${issue(site.path, 'HTTP status code 100–599', v, STATUS)}`
 }
 
 export const apiIntegration: DomainPack = {

@@ -1,6 +1,6 @@
 // The `data_processing` pack: non-empty, bounded batches of finite numbers and ISO 8601 dates; batch size as a stat.
 import type { DomainPack, RuleSite } from '../domain'
-import { core, isNumber, isString, issue, keyHas, paramSites, repaired, words } from './emit'
+import { core, isNumber, isString, issue, issueReceived, keyHas, paramSites, repaired, words } from './emit'
 
 const NON_EMPTY = 'data_processing.non_empty_batch'
 const MAX_BATCH = 'data_processing.max_batch_size'
@@ -30,12 +30,12 @@ function dpIsoDate(s) {
 
 function finiteCheck(site: RuleSite): string | undefined {
   if (!isNumber(site.type)) return undefined
-  return `// ${FINITE}\nif (typeof ${site.value} === 'number' && !Number.isFinite(${site.value})) ${issue(site.path, 'finite number', site.value, FINITE)}`
+  return `if (typeof ${site.value} === 'number' && !Number.isFinite(${site.value})) ${issue(site.path, 'finite number', site.value, FINITE)}`
 }
 
 function dateCheck(site: RuleSite): string | undefined {
   if (!isDateKey(site.key) || !isString(site.type) || core(site.type).kind === 'literal') return undefined
-  return `// ${DATE}\nif (typeof ${site.value} === 'string' && !dpIsoDate(${site.value})) ${issue(site.path, 'ISO 8601 date (2024-05-31 or 2024-05-31T12:00:00Z)', site.value, DATE)}`
+  return `if (typeof ${site.value} === 'string' && !dpIsoDate(${site.value})) ${issue(site.path, 'ISO 8601 date (2024-05-31 or 2024-05-31T12:00:00Z)', site.value, DATE)}`
 }
 
 export const dataProcessing: DomainPack = {
@@ -59,8 +59,8 @@ export const dataProcessing: DomainPack = {
           ...batches.flatMap((b) => [
             `  if (Array.isArray(${b.value})) {`,
             `    batchSize += ${b.value}.length`,
-            `    if (${b.value}.length === 0) ${issue(b.path, 'non-empty batch', b.value, NON_EMPTY)}`,
-            `    else if (${b.value}.length > ${MAX_BATCH_SIZE}) ${issue(b.path, `batch of at most ${MAX_BATCH_SIZE} items`, b.value, MAX_BATCH)}`,
+            `    if (${b.value}.length === 0) ${issueReceived(b.path, '"non-empty batch"', '"empty array"', NON_EMPTY)}`,
+            `    else if (${b.value}.length > ${MAX_BATCH_SIZE}) ${issueReceived(b.path, `"batch of at most ${MAX_BATCH_SIZE} items"`, `${b.value}.length + " items"`, MAX_BATCH)}`,
             `  }`,
           ]),
           `  const st = (ctx.stats ??= {})`,
@@ -79,7 +79,6 @@ export const dataProcessing: DomainPack = {
         if (!site.target || !isDateKey(site.key) || !isString(site.type)) return undefined
         const v = site.value
         return [
-          `// ${DATE} (repair)`,
           `if (${v} instanceof Date && !Number.isNaN(${v}.getTime())) {`,
           `  ${site.target} = ${v}.toISOString();`,
           `  ${repaired(site.path, 'Date → ISO 8601 string', DATE)}`,

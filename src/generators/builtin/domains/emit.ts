@@ -57,18 +57,6 @@ export function isNumberArray(type: TypeIR, types?: Record<string, TypeIR>): boo
   return el !== undefined && isNumber(el, types)
 }
 
-/** Whether the type can hold arbitrary keys (records, index signatures, `object`, `unknown`, `any`). */
-export function isOpenObject(type: TypeIR, types?: Record<string, TypeIR>): boolean {
-  const t = core(type, types)
-  return (
-    t.kind === 'record' ||
-    t.kind === 'object' ||
-    t.kind === 'unknown' ||
-    t.kind === 'any' ||
-    (t.kind === 'objectType' && (t.indexSignatures?.length ?? 0) > 0)
-  )
-}
-
 const IDENT = /^[A-Za-z_$][A-Za-z0-9_$]*$/
 
 /** JS expression for a property of the value expression `value`. */
@@ -89,6 +77,11 @@ export function issue(path: string, expected: string, value: string, rule: strin
 /** Like `issue`, with `expected` a JS expression (e.g. one that names a length known only at run time). */
 export function issueExpr(path: string, expected: string, value: string, rule: string): string {
   return `issues = add(issues, ${path}, ${expected}, ${value}, ${JSON.stringify(rule)})`
+}
+
+/** Like `issueExpr`, with `received` a JS expression describing what was there (`"3 elements"`), never the value. */
+export function issueReceived(path: string, expected: string, received: string, rule: string): string {
+  return `issues = addReceived(issues, ${path}, ${expected}, ${received}, ${JSON.stringify(rule)})`
 }
 
 /** Code that records one repair; never the value itself. */

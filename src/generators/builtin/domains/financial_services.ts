@@ -43,9 +43,10 @@ function finDecimals(n) {
   const places = dot < 0 ? 0 : mantissa.length - dot - 1
   return e < 0 ? places : Math.max(0, places - Number(s.slice(e + 1)))
 }
-// Decimal places allowed for amounts next to \`currency\`: its minor units when it is a known code, else 2.
+// Decimal places allowed for amounts next to \`currency\`: its minor units when it is a known code (in any case: the
+// code itself is judged by its own rule), else 2.
 function finAllowed(currency) {
-  const d = typeof currency === 'string' ? FIN_DIGITS.get(currency) : undefined
+  const d = typeof currency === 'string' ? FIN_DIGITS.get(currency.trim().toUpperCase()) : undefined
   return d === undefined ? 2 : d
 }`
 
@@ -53,7 +54,8 @@ function finAllowed(currency) {
 function siblingCurrency(site: RuleSite): string | undefined {
   const parent = site.parent && core(site.parent.type)
   if (!parent || parent.kind !== 'objectType') return undefined
-  const prop = parent.properties.find((p) => isCurrencyKey(p.name) && isString(p.type))
+  // Any type: a currency alias is a `ref` here, and `finAllowed` falls back to 2 places for whatever is not a known code.
+  const prop = parent.properties.find((p) => isCurrencyKey(p.name))
   return prop && propValue(site.parent!.value, prop.name)
 }
 
@@ -80,11 +82,10 @@ const moneyAmount = (phase: 'perceive' | 'enforce'): CodeRule => ({
       : 'amounts in the result follow the same precision rules',
   check(site) {
     if (!isAmountKey(site.key)) return undefined
-    if (isNumber(site.type)) return `// ${AMOUNT}\n` + amountCheck(site.value, site.path, site)
+    if (isNumber(site.type)) return `` + amountCheck(site.value, site.path, site)
     const el = elementOf(site.type)
     if (el && isNumber(el)) {
       return [
-        `// ${AMOUNT}`,
         `if (Array.isArray(${site.value})) for (let i = 0; i < ${site.value}.length; i++) {`,
         block([amountCheck(`${site.value}[i]`, `${site.path} + "[" + i + "]"`, { ...site, parent: undefined })]),
         `}`,
@@ -95,7 +96,6 @@ const moneyAmount = (phase: 'perceive' | 'enforce'): CodeRule => ({
   coerce(site) {
     if (phase !== 'perceive' || !site.target || !isAmountKey(site.key) || !wantsNumber(site.type)) return undefined
     return [
-      `// ${AMOUNT} (repair)`,
       `if (typeof ${site.value} === 'string' && /^\\s*-?\\d+(\\.\\d+)?\\s*$/.test(${site.value})) {`,
       `  ${site.target} = Number(${site.value});`,
       `  ${repaired(site.path, 'numeric string → number', AMOUNT)}`,
@@ -116,14 +116,12 @@ const currencyCode = (phase: 'perceive' | 'enforce'): CodeRule => ({
   check(site) {
     if (!isCurrencyKey(site.key) || !isString(site.type)) return undefined
     return [
-      `// ${CURRENCY}`,
       `if (typeof ${site.value} === 'string' && !FIN_DIGITS.has(${site.value})) ${issue(site.path, 'ISO 4217 currency code', site.value, CURRENCY)}`,
     ].join('\n')
   },
   coerce(site) {
     if (phase !== 'perceive' || !site.target || !isCurrencyKey(site.key) || !isString(site.type)) return undefined
     return [
-      `// ${CURRENCY} (repair)`,
       `if (typeof ${site.value} === 'string' && ${site.value} !== ${site.value}.trim().toUpperCase() && FIN_DIGITS.has(${site.value}.trim().toUpperCase())) {`,
       `  ${site.target} = ${site.value}.trim().toUpperCase();`,
       `  ${repaired(site.path, 'currency code → upper case', CURRENCY)}`,
@@ -149,7 +147,7 @@ export const financialServices: DomainPack = {
       description: 'totals in the result (`total`, `subtotal`, or the whole result of a `…Total` function) are not negative',
       check(site) {
         if (site.phase !== 'enforce' || !keyHas(site.key, TOTAL_WORDS, NOT_MONEY) || !isNumber(site.type)) return undefined
-        return `// ${TOTAL}\nif (typeof ${site.value} === 'number' && ${site.value} < 0) ${issue(site.path, 'non-negative total', site.value, TOTAL)}`
+        return `if (typeof ${site.value} === 'number' && ${site.value} < 0) ${issue(site.path, 'non-negative total', site.value, TOTAL)}`
       },
       whole(spec, phase) {
         if (phase !== 'enforce' || !words(spec.name.split('.').pop()).some((w) => TOTAL_WORDS.has(w)) || !isNumber(spec.returns, spec.types)) return undefined

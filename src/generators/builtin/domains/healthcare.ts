@@ -57,7 +57,6 @@ function bpOrderCheck(site: RuleSite): string | undefined {
   const s = propValue(site.value, sys.name)
   const d = propValue(site.value, dia.name)
   return [
-    `// ${BP_ORDER}`,
     `if (typeof ${s} === 'number' && typeof ${d} === 'number' && !(${s} > ${d})) ${issue(propPath(site.path, sys.name), 'systolic above diastolic', s, BP_ORDER)}`,
   ].join('\n')
 }

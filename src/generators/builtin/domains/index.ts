@@ -90,18 +90,12 @@ export class DomainRegistry {
     return resolved
   }
 
-  /** The closest known name (edit distance with transpositions, case and `-`/`_` ignored), if any is close enough. */
+  /**
+   * The closest known name (edit distance with transpositions, case and `-`/`_` ignored; a name that starts with
+   * what was typed counts as one edit away), if any is close enough.
+   */
   suggest(name: string): string | undefined {
-    const norm = (s: string) => s.toLowerCase().replace(/[-\s]/g, '_')
-    const wanted = norm(name)
-    let best: string | undefined
-    let bestDistance = Infinity
-    for (const candidate of this.#packs.keys()) {
-      const d = distance(wanted, norm(candidate))
-      if (d < bestDistance) [best, bestDistance] = [candidate, d]
-    }
-    const tolerance = Math.max(2, Math.floor(wanted.length / 3))
-    return best !== undefined && bestDistance <= tolerance ? best : undefined
+    return closest(name, this.names())
   }
 
   /** `unknown domain "x"` with the closest name and the list of known ones: what the build error says. */
@@ -182,12 +176,27 @@ export class DomainRegistry {
 
   #checkParent(pack: DomainPack): void {
     if (pack.parent === undefined || this.#packs.has(pack.parent)) return
-    const hint = this.suggest(pack.parent)
+    const others = this.names().filter((n) => n !== pack.name)
+    const hint = closest(pack.parent, others)
     throw new DomainPackError(
       pack.name,
-      `poet: domain pack ${JSON.stringify(pack.name)} extends unknown pack ${JSON.stringify(pack.parent)}${hint ? ` — did you mean ${JSON.stringify(hint)}?` : '.'} Known domains: ${this.names().join(', ')}.`,
+      `poet: domain pack ${JSON.stringify(pack.name)} extends unknown pack ${JSON.stringify(pack.parent)}${hint ? ` — did you mean ${JSON.stringify(hint)}?` : '.'} Known domains: ${others.join(', ')}.`,
     )
   }
+}
+
+function closest(name: string, candidates: string[]): string | undefined {
+  const norm = (s: string) => s.toLowerCase().replace(/[-\s]/g, '_')
+  const wanted = norm(name)
+  let best: string | undefined
+  let bestDistance = Infinity
+  for (const candidate of candidates) {
+    const known = norm(candidate)
+    const d = wanted.length >= 3 && known.startsWith(wanted) ? Math.min(1, distance(wanted, known)) : distance(wanted, known)
+    if (d < bestDistance) [best, bestDistance] = [candidate, d]
+  }
+  const tolerance = Math.max(2, Math.floor(wanted.length / 3))
+  return best !== undefined && bestDistance <= tolerance ? best : undefined
 }
 
 function merge(parent: ResolvedDomainPack | undefined, child: DomainPack): ResolvedDomainPack {
@@ -197,7 +206,6 @@ function merge(parent: ResolvedDomainPack | undefined, child: DomainPack): Resol
     return out.concat(own.filter((o) => !inherited.some((r) => r.id === o.id)))
   }
   const policy = { ...parent?.policy, ...child.policy }
-  if (parent?.policy.backoff && child.policy?.backoff) policy.backoff = { ...parent.policy.backoff, ...child.policy.backoff }
   return {
     ...child,
     chain: [...(parent?.chain ?? []), child.name],
@@ -286,4 +294,48 @@ function kindOf(v: unknown): string {
 
 function show(v: unknown): string {
   return typeof v === 'string' ? JSON.stringify(v) : typeof v === 'number' || typeof v === 'boolean' ? String(v) : kindOf(v)
+}
+
+/** The whole of `docs/domains.md`: generated from the registry so the docs cannot drift from the code. */
+export function domainsDocument(registry: DomainRegistry = new DomainRegistry()): string {
+  return `# Domain packs
+
+<!-- Generated from the domain registry (src/generators/builtin/domains). Do not edit: run \`node scripts/domains-table.mjs\`. -->
+
+\`poet({ domain })\` adds a pack's rules to the generated perceive (arguments) and enforce (result) phases, and its
+policy defaults under the function's own options. Rules match on TypeScript types and on key names (a parameter or
+property called \`amount\`, \`currency\`, \`heartRate\` …); every issue names its rule. With \`repair: true\` some
+rules normalise instead of rejecting, and record each change (path, action, rule) in the execution event.
+Events never carry argument or result values unless the function's options allow it; the last column lists what a
+pack forbids whatever the options say.
+
+${registry.markdownTable()}
+## Custom packs
+
+Pass packs to the plugin's \`domains\` option. A pack extends another by naming it \`<parent>:<child>\`
+(\`parent\` is then implied, or set it explicitly): its policy overrides the parent's key by key, its rules run after
+the parent's (a rule reusing an inherited id replaces that rule), helpers are concatenated, event limits are joined,
+and its version is combined with the parent's, so a parent's update regenerates every child's phases.
+
+\`\`\`ts
+import type { DomainPack } from 'unplugin-poet'
+
+const payments: DomainPack = {
+  name: 'financial_services:payments',
+  version: '1.0.0',
+  description: 'Card payments up to 10 000.',
+  policy: { attempts: 1 },
+  perceive: [{
+    id: 'financial_services:payments.max_amount',
+    description: 'amounts at most 10 000',
+    check: (site) => site.key === 'amount'
+      ? \`if (typeof \${site.value} === 'number' && \${site.value} > 10000) issues = add(issues, \${site.path}, "amount ≤ 10000", \${site.value}, "financial_services:payments.max_amount")\`
+      : undefined,
+  }],
+}
+\`\`\`
+
+A pack that cannot be used (no name or version, an unknown parent, a bad policy, a rule id outside its pack) stops
+the build with an error naming the pack and the fix; an unknown \`domain\` suggests the closest name.
+`
 }

@@ -100,7 +100,6 @@ export const llmOptimization: DomainPack = {
         if (!site.target || !wantsStructure(site.type)) return undefined
         const v = site.value
         return [
-          `// ${JSON_OUTPUT} (repair)`,
           `if (typeof ${v} === 'string' && llmParses(llmUnfence(${v}))) {`,
           `  ${site.target} = JSON.parse(llmUnfence(${v}));`,
           `  ${repaired(site.path, 'JSON text → parsed value', JSON_OUTPUT)}`,

@@ -1,7 +1,7 @@
 // The `ml_monitoring` pack: finite, non-empty, equally long samples; sample statistics and drift against a running baseline.
 import type { FunctionSpec } from '../../spec'
 import type { DomainPack, RuleSite } from '../domain'
-import { block, core, elementOf, isNumber, isNumberArray, issue, issueExpr, keyHas, paramSites } from './emit'
+import { block, core, elementOf, isNumber, isNumberArray, issue, issueReceived, keyHas, paramSites } from './emit'
 
 const FINITE = 'ml_monitoring.finite_numbers'
 const NON_EMPTY = 'ml_monitoring.non_empty_sample'
@@ -80,7 +80,7 @@ export const mlMonitoring: DomainPack = {
       description: 'a number array (a sample) holds at least one value',
       check(site) {
         if (!isNumberArray(site.type)) return undefined
-        return [`// ${NON_EMPTY}`, `if (Array.isArray(${site.value}) && ${site.value}.length === 0) ${issue(site.path, 'non-empty sample', site.value, NON_EMPTY)}`].join('\n')
+        return [`if (Array.isArray(${site.value}) && ${site.value}.length === 0) ${issueReceived(site.path, '"non-empty sample"', '"empty array"', NON_EMPTY)}`].join('\n')
       },
     },
     {
@@ -97,7 +97,7 @@ export const mlMonitoring: DomainPack = {
             others.map(
               (s) =>
                 `if (${s.value}.length !== ${first!.value}.length) ` +
-                issueExpr(s.path, `${JSON.stringify(`same length as ${first!.name} (`)} + ${first!.value}.length + ")"`, s.value, EQUAL),
+                issueReceived(s.path, `${JSON.stringify(`${first!.name}'s length, `)} + ${first!.value}.length`, `${s.value}.length + " elements"`, EQUAL),
             ),
           ),
           `}`,
@@ -144,17 +144,16 @@ export const mlMonitoring: DomainPack = {
 
 function finiteCheck(site: RuleSite): string | undefined {
   if (!isNumber(site.type)) return undefined
-  return [`// ${FINITE}`, `if (typeof ${site.value} === 'number' && !Number.isFinite(${site.value})) ${issue(site.path, 'finite number', site.value, FINITE)}`].join('\n')
+  return [`if (typeof ${site.value} === 'number' && !Number.isFinite(${site.value})) ${issue(site.path, 'finite number', site.value, FINITE)}`].join('\n')
 }
 
 function probabilityCheck(site: RuleSite): string | undefined {
   if (!isProbabilityKey(site.key)) return undefined
   const test = (v: string) => `typeof ${v} === 'number' && !(${v} >= 0 && ${v} <= 1)`
-  if (isNumber(site.type)) return [`// ${PROBABILITY}`, `if (${test(site.value)}) ${issue(site.path, 'probability in [0, 1]', site.value, PROBABILITY)}`].join('\n')
+  if (isNumber(site.type)) return [`if (${test(site.value)}) ${issue(site.path, 'probability in [0, 1]', site.value, PROBABILITY)}`].join('\n')
   const el = elementOf(site.type)
   if (el && isNumber(core(el))) {
     return [
-      `// ${PROBABILITY}`,
       `if (Array.isArray(${site.value})) for (let i = 0; i < ${site.value}.length; i++) {`,
       `  if (${test(`${site.value}[i]`)}) ${issue(`${site.path} + "[" + i + "]"`, 'probability in [0, 1]', `${site.value}[i]`, PROBABILITY)}`,
       `}`,

@@ -1,6 +1,6 @@
 // The `security` pack: hostile strings and objects stopped at the door, secrets kept out of results, nothing in events.
 import type { DomainPack, RuleSite } from '../domain'
-import { core, isOpenObject, isString, issue, keyHas } from './emit'
+import { core, isString, issue, keyHas } from './emit'
 
 const CONTROL = 'security.control_chars'
 const TRAVERSAL = 'security.path_traversal'
@@ -18,13 +18,15 @@ const SEC_CONTROL = /[\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\u007F]/
 // A \`..\` segment under either separator, raw or percent-encoded.
 const SEC_TRAVERSAL = /(^|[\\\\/]|%2f|%5c)(\\.|%2e){2}([\\\\/]|%2f|%5c|$)/i
 const SEC_POLLUTING = ['__proto__', 'constructor', 'prototype']
-// The first own key that would pollute a prototype when merged, searched depth-first through plain data.
-function secPolluted(v, depth) {
-  if (v === null || typeof v !== 'object' || depth > 64) return undefined
-  for (const k of SEC_POLLUTING) if (Object.prototype.hasOwnProperty.call(v, k)) return k
+// Where the first own key that would pollute a prototype when merged sits (\`.a[0].__proto__\`), searched depth-first
+// through plain data; \`seen\` keeps shared or cyclic objects from being walked twice.
+function secPolluted(v, depth, seen) {
+  if (v === null || typeof v !== 'object' || depth > 64 || seen.has(v)) return undefined
+  seen.add(v)
+  for (const k of SEC_POLLUTING) if (Object.prototype.hasOwnProperty.call(v, k)) return '.' + k
   for (const k of Object.keys(v)) {
-    const inner = secPolluted(v[k], depth + 1)
-    if (inner !== undefined) return k + '.' + inner
+    const inner = secPolluted(v[k], depth + 1, seen)
+    if (inner !== undefined) return (Array.isArray(v) ? '[' + k + ']' : /^[A-Za-z_$][\\w$]*$/.test(k) ? '.' + k : '[' + JSON.stringify(k) + ']') + inner
   }
   return undefined
 }
@@ -47,18 +49,19 @@ function stringChecks(site: RuleSite): string | undefined {
 
 function pollutionCheck(site: RuleSite): string | undefined {
   const t = core(site.type)
-  if (t.kind !== 'objectType' && !isOpenObject(t)) return undefined
   const v = site.value
-  // A closed object type's nested objects are sites of their own; open ones (records, unknown) are searched here.
-  const found = isOpenObject(t)
-    ? `secPolluted(${v}, 0)`
-    : `SEC_POLLUTING.find((k) => ${v} !== null && typeof ${v} === 'object' && Object.prototype.hasOwnProperty.call(${v}, k))`
+  // The compiler checks the members of object types and records as sites of their own: one level is enough there.
+  // \`unknown\`, \`any\` and \`object\` it does not descend into, so they are searched through.
+  if (t.kind === 'unknown' || t.kind === 'any' || t.kind === 'object') {
+    return [
+      `const polluted = secPolluted(${v}, 0, new Set())`,
+      `if (polluted !== undefined) ${issue(`${site.path} + polluted`, 'no __proto__, constructor or prototype key', v, POLLUTION)}`,
+    ].join('\n')
+  }
+  if (t.kind !== 'objectType' && t.kind !== 'record') return undefined
   return [
-    `// ${POLLUTION}`,
-    `{`,
-    `  const polluted = ${found}`,
-    `  if (polluted !== undefined) ${issue(`${site.path} + "." + polluted`, 'no __proto__, constructor or prototype key', v, POLLUTION)}`,
-    `}`,
+    `const polluted = SEC_POLLUTING.find((k) => Object.prototype.hasOwnProperty.call(${v}, k))`,
+    `if (polluted !== undefined) ${issue(`${site.path} + "." + polluted`, 'no __proto__, constructor or prototype key', v, POLLUTION)}`,
   ].join('\n')
 }
 
@@ -74,7 +77,7 @@ export const security: DomainPack = {
     { id: CONTROL, description: 'strings hold no NUL or control characters (tab, CR and LF allowed)', check: stringChecks },
     { id: SIZE, description: `strings hold at most ${MAX_STRING} characters` },
     { id: TRAVERSAL, description: "path-like keys (`path`, `file`, `dir`, `key` …) have no `..` segment, raw or percent-encoded" },
-    { id: POLLUTION, description: 'objects have no own `__proto__`, `constructor` or `prototype` key (searched deeply in records and `unknown`)', check: pollutionCheck },
+    { id: POLLUTION, description: 'objects have no own `__proto__`, `constructor` or `prototype` key (searched through `unknown`, `any` and `object` values)', check: pollutionCheck },
   ],
   enforce: [
     {
@@ -82,7 +85,7 @@ export const security: DomainPack = {
       description: 'result strings carry no private key, AWS access key id, GitHub or Slack token',
       check(site) {
         if (!isString(site.type)) return undefined
-        return `// ${SECRET}\nif (typeof ${site.value} === 'string' && SEC_SECRET.test(${site.value})) ${issue(site.path, 'no credentials in output', site.value, SECRET)}`
+        return `if (typeof ${site.value} === 'string' && SEC_SECRET.test(${site.value})) ${issue(site.path, 'no credentials in output', site.value, SECRET)}`
       },
     },
   ],

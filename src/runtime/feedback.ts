@@ -1,0 +1,73 @@
+// feedback() and executionOf(): tie what a user says about a result back to the execution (and version) that produced it.
+import { emit } from './events'
+import { POET } from './meta'
+import { byId, byResult, type ExecutionRef } from './track'
+import type { FeedbackEvent } from './types'
+
+export type { ExecutionRef }
+
+/** What a user (or a metric job) says about one execution. */
+export interface Feedback {
+  /** A score for the target metric, e.g. 0..1 accuracy. */
+  score?: number
+  /** A short category, e.g. `missed-drift`. */
+  label?: string
+  /** Named numeric metrics (e.g. `{ latency_ms: 120 }`); `optimizeFor` may name one. */
+  metrics?: Record<string, number>
+  /** Free text. Treated as untrusted data downstream. */
+  comment?: string
+}
+
+/**
+ * Which execution produced `value`: an object result of a poet function (remembered weakly while a sink or
+ * listener is configured) or an error a poet function rethrew. Undefined for anything else, primitives included.
+ */
+export function executionOf(value: unknown): ExecutionRef | undefined {
+  if (value === null || (typeof value !== 'object' && typeof value !== 'function')) return
+  const ref = byResult.get(value)
+  if (ref) return ref
+  const meta = (value as { [POET]?: ExecutionRef })[POET]
+  if (meta) return { functionId: meta.functionId, version: meta.version, executionId: meta.executionId }
+}
+
+/**
+ * Records feedback about one execution, named by its result, its rethrown error, its execution id (recent ones
+ * in this process), or an `ExecutionRef` (e.g. `executionOf(result)` sent to a client and back).
+ */
+export function feedback(about: unknown, fb: Feedback): void {
+  const ref = typeof about === 'string' ? byId.get(about) : (executionOf(about) ?? asRef(about))
+  if (!ref) {
+    throw new TypeError(
+      'poet: feedback() cannot tell which execution this is about. Pass an object result of a poet function or an error it threw ' +
+        '(remembered while a sink or listener is configured), a recent execution id, or executionOf(result).',
+    )
+  }
+  const event: FeedbackEvent = { v: 1, kind: 'feedback', functionId: ref.functionId, version: ref.version, executionId: ref.executionId, ts: Date.now() }
+  if (fb.score !== undefined) event.score = finite(fb.score, 'score')
+  if (fb.label !== undefined) event.label = text(fb.label, 'label')
+  if (fb.comment !== undefined) event.comment = text(fb.comment, 'comment')
+  if (fb.metrics !== undefined) {
+    if (typeof fb.metrics !== 'object' || fb.metrics === null) throw new TypeError('poet: feedback metrics must be an object of numbers')
+    const metrics: Record<string, number> = {}
+    for (const k of Object.keys(fb.metrics)) metrics[k] = finite(fb.metrics[k], `metrics.${k}`)
+    event.metrics = metrics
+  }
+  emit(event)
+}
+
+function asRef(v: unknown): ExecutionRef | undefined {
+  const r = v as Partial<ExecutionRef> | null
+  if (r && typeof r === 'object' && typeof r.functionId === 'string' && typeof r.version === 'string' && typeof r.executionId === 'string') {
+    return { functionId: r.functionId, version: r.version, executionId: r.executionId }
+  }
+}
+
+function finite(v: unknown, field: string): number {
+  if (typeof v !== 'number' || !Number.isFinite(v)) throw new TypeError(`poet: feedback ${field} must be a finite number`)
+  return v
+}
+
+function text(v: unknown, field: string): string {
+  if (typeof v !== 'string') throw new TypeError(`poet: feedback ${field} must be a string`)
+  return v
+}

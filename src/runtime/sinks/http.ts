@@ -1,0 +1,144 @@
+// httpSink: batches events and POSTs them as JSON (keepalive), retrying with backoff and Retry-After, never losing the page's unload.
+import { parseRetryAfter } from '../retry-after'
+import type { Sink } from '../sink'
+import type { PoetEvent } from '../types'
+
+export interface HttpSinkOptions {
+  /** Where batches are POSTed, e.g. `http://127.0.0.1:4318/v1/events` or `/__poet/events`. */
+  url: string
+  /** Sent as `Authorization: Bearer <token>` (the collector's `--token`). */
+  token?: string
+  headers?: Record<string, string>
+  /** Events per request; a full batch is sent at once. @default 50 */
+  batchSize?: number
+  /** Milliseconds a partial batch waits before it is sent. @default 1000 */
+  interval?: number
+  /** Events held at most; beyond it the oldest are dropped (and counted). @default 1000 */
+  maxQueue?: number
+  /** Retries of a batch after a network error, 408, 429 or 5xx, before it is given up. @default 4 */
+  retries?: number
+  /** Delay before the first retry, doubling (full jitter) up to 30 s; a Retry-After header wins. @default 500 */
+  retryDelay?: number
+  /** The request body for a batch. @default JSON.stringify */
+  encode?: (events: PoetEvent[]) => string
+  /** @default globalThis.fetch */
+  fetch?: typeof fetch
+}
+
+export interface HttpSink extends Sink {
+  /** Sends everything queued now; resolves when done (never rejects). */
+  flush(): Promise<void>
+  /** Flushes, then stops listening to page and process lifecycle events. */
+  close(): Promise<void>
+  /** Events accepted by the server. */
+  readonly sent: number
+  /** Events dropped because the queue was full (oldest first). */
+  readonly dropped: number
+  /** Events given up: refused by the server (4xx) or still failing after every retry. */
+  readonly failed: number
+}
+
+// Browsers cap the bodies of keepalive requests in flight at 64 KiB; bigger batches go without it.
+const KEEPALIVE_MAX = 60_000
+
+export function httpSink(options: HttpSinkOptions): HttpSink {
+  const { url, batchSize = 50, interval = 1000, maxQueue = 1000, retries = 4, retryDelay = 500, encode = JSON.stringify } = options
+  const doFetch = options.fetch ?? ((input, init) => fetch(input, init))
+  const headers: Record<string, string> = { 'content-type': 'application/json', ...options.headers }
+  if (options.token) headers.authorization = `Bearer ${options.token}`
+  const queue: PoetEvent[] = []
+  let sent = 0
+  let dropped = 0
+  let failed = 0
+  let timer: ReturnType<typeof setTimeout> | undefined
+  let sending: Promise<void> | undefined
+
+  const sink = ((events: PoetEvent[]) => {
+    for (const e of events) {
+      if (queue.length >= maxQueue) {
+        queue.shift()
+        dropped++
+      }
+      queue.push(e)
+    }
+    if (queue.length >= batchSize) void drain(false)
+    else if (!timer && queue.length) timer = unref(setTimeout(() => ((timer = undefined), void drain(true)), interval))
+  }) as HttpSink
+
+  /** Sends batches one at a time: full ones, or everything when `all`. */
+  function drain(all: boolean): Promise<void> {
+    sending ??= (async () => {
+      try {
+        while (queue.length >= batchSize || (all && queue.length)) await send(queue.splice(0, batchSize))
+      } finally {
+        sending = undefined
+      }
+    })()
+    return sending
+  }
+
+  async function send(batch: PoetEvent[]): Promise<void> {
+    const body = encode(batch)
+    for (let attempt = 0; ; attempt++) {
+      let wait: number | undefined
+      try {
+        const res = await doFetch(url, { method: 'POST', headers: { ...headers, 'x-poet-dropped': String(dropped) }, body, keepalive: body.length < KEEPALIVE_MAX })
+        // Read the body so the connection can be reused.
+        await res.text().catch(() => '')
+        if (res.ok) return void (sent += batch.length)
+        if (res.status !== 408 && res.status !== 429 && res.status < 500) return void (failed += batch.length)
+        wait = parseRetryAfter(res.headers.get('retry-after'))
+      } catch {
+        // A network error: worth another try.
+      }
+      if (attempt >= retries) return void (failed += batch.length)
+      const backoff = Math.random() * Math.min(30_000, retryDelay * 2 ** attempt)
+      await new Promise((r) => unref(setTimeout(r, Math.max(backoff, wait ?? 0))))
+    }
+  }
+
+  /** The page is going away: start every request now (keepalive lets them outlive the page), awaiting none. */
+  function urgent(): void {
+    while (queue.length) void send(queue.splice(0, batchSize)).catch(() => {})
+  }
+  const onVisibility = () => {
+    if (typeof document !== 'undefined' && document.visibilityState === 'hidden') urgent()
+  }
+  const flush = async (): Promise<void> => {
+    while (queue.length || sending) await drain(true)
+  }
+  // Node: send what is left when the event loop runs dry (our timers are unref'd, so they never hold a process).
+  const proc = (globalThis as { process?: { on?(e: string, f: () => void): void; off?(e: string, f: () => void): void } }).process
+  const onBeforeExit = () => {
+    if (queue.length) void flush()
+  }
+  const target = globalThis as { addEventListener?: typeof addEventListener; removeEventListener?: typeof removeEventListener }
+  if (typeof target.addEventListener === 'function') {
+    target.addEventListener('pagehide', urgent)
+    target.addEventListener('visibilitychange', onVisibility)
+  }
+  if (proc && typeof proc.on === 'function') proc.on('beforeExit', onBeforeExit)
+
+  return Object.defineProperties(sink, {
+    flush: { value: flush },
+    close: {
+      value: async () => {
+        await flush()
+        if (typeof target.removeEventListener === 'function') {
+          target.removeEventListener('pagehide', urgent)
+          target.removeEventListener('visibilitychange', onVisibility)
+        }
+        if (proc && typeof proc.off === 'function') proc.off('beforeExit', onBeforeExit)
+      },
+    },
+    sent: { get: () => sent },
+    dropped: { get: () => dropped },
+    failed: { get: () => failed },
+  })
+}
+
+function unref<T>(timer: T): T {
+  const t = timer as { unref?(): void }
+  if (t && typeof t.unref === 'function') t.unref()
+  return timer
+}

@@ -1,0 +1,64 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { executionOf, feedback, onEvent, poet, type ExecutionEvent, type FeedbackEvent, type PoetEvent } from '../../src/runtime/index'
+
+const events: PoetEvent[] = []
+let off: () => void
+beforeEach(() => (off = onEvent((e) => events.push(e))))
+afterEach(() => {
+  off()
+  events.length = 0
+})
+
+const detect = poet()(function detect(xs: number[]) {
+  return { drift: xs.length > 2 }
+})
+
+describe('feedback', () => {
+  it('ties feedback on a result to the execution and version that produced it', () => {
+    const r = detect([1, 2, 3])
+    const run = events[0] as ExecutionEvent
+    expect(executionOf(r)).toEqual({ functionId: 'detect', version: 'unversioned', executionId: run.executionId })
+    feedback(r, { score: 0.2, label: 'missed-drift', metrics: { latency_ms: 12 }, comment: 'too late' })
+    expect(events[1]).toEqual({
+      v: 1,
+      kind: 'feedback',
+      functionId: 'detect',
+      version: 'unversioned',
+      executionId: run.executionId,
+      ts: expect.any(Number),
+      score: 0.2,
+      label: 'missed-drift',
+      metrics: { latency_ms: 12 },
+      comment: 'too late',
+    } satisfies FeedbackEvent)
+  })
+
+  it('accepts a recent execution id, an ExecutionRef that travelled as JSON, and a rethrown error', async () => {
+    const r = detect([1])
+    const id = executionOf(r)!.executionId
+    feedback(id, { score: 1 })
+    feedback(JSON.parse(JSON.stringify(executionOf(r))), { score: 0 })
+    const failing = poet({ attempts: 1 })(async function failing() {
+      throw new Error('nope')
+    })
+    const err = await failing().catch((e: unknown) => e)
+    feedback(err, { label: 'should-not-fail' })
+    const fb = events.filter((e): e is FeedbackEvent => e.kind === 'feedback')
+    const failed = events.find((e) => e.kind === 'execution' && e.functionId === 'failing')!
+    expect(fb.map((e) => e.executionId)).toEqual([id, id, failed.executionId])
+    expect(fb[2]).toMatchObject({ functionId: 'failing', label: 'should-not-fail' })
+  })
+
+  it('says clearly when it cannot tell which execution is meant', () => {
+    expect(() => feedback({ drift: true }, { score: 1 })).toThrow(/feedback\(\) cannot tell which execution this is about/)
+    expect(() => feedback('no-such-id', { score: 1 })).toThrow(TypeError)
+    expect(executionOf(42)).toBeUndefined()
+  })
+
+  it('refuses malformed feedback, naming the field', () => {
+    const r = detect([1])
+    expect(() => feedback(r, { score: NaN })).toThrow('poet: feedback score must be a finite number')
+    expect(() => feedback(r, { metrics: { cost: 'high' as unknown as number } })).toThrow('poet: feedback metrics.cost must be a finite number')
+    expect(() => feedback(r, { label: 3 as unknown as string })).toThrow('poet: feedback label must be a string')
+  })
+})
