@@ -1,6 +1,7 @@
 // The one unplugin factory: wires each bundler's hooks to a PoetContext, and nothing else.
 import type { UnpluginFactory } from 'unplugin'
 import { PoetContext } from './context'
+import { DEV_CLIENT_KEY, DevServer } from './dev-server'
 import { PoetBuildError } from './errors'
 import type { Options } from './options'
 import { POET_CODE_FILTER } from './transform'
@@ -8,6 +9,7 @@ import { ESBUILD_LOAD_FILTER, LOAD_FILTER, RESOLVE_FILTER, keyOf, mapWebpackSche
 
 export const unpluginFactory: UnpluginFactory<Options | undefined, false> = (raw) => {
   const ctx = new PoetContext(raw)
+  const dev = new DevServer(ctx)
   const { include, exclude } = ctx.options
 
   return {
@@ -24,8 +26,10 @@ export const unpluginFactory: UnpluginFactory<Options | undefined, false> = (raw
       async handler(id) {
         const key = keyOf(id)
         if (key === undefined) return null
+        if (key === DEV_CLIENT_KEY) return { code: dev.clientModule(), map: null }
         const out = await ctx.load(key, (message) => this.warn(message))
         for (const file of out.watchFiles) this.addWatchFile(file)
+        dev.loaded(key, out.code)
         return { code: out.code, map: null }
       },
     },
@@ -40,7 +44,8 @@ export const unpluginFactory: UnpluginFactory<Options | undefined, false> = (raw
         const out = withWritableId(() => ctx.transform(code, file, (message) => this.warn(message)))
         if (!out) return null
         for (const dep of out.watchFiles) this.addWatchFile(dep)
-        return { code: out.code, map: out.map }
+        dev.remember(file, code, out.watchFiles)
+        return { code: dev.decorate(out.code), map: out.map }
       },
     },
 
@@ -48,6 +53,10 @@ export const unpluginFactory: UnpluginFactory<Options | undefined, false> = (raw
       configResolved(config) {
         ctx.setRoot(config.root)
         ctx.serve = config.command === 'serve'
+      },
+      configureServer: (server) => dev.configureServer(server),
+      hotUpdate(update) {
+        return dev.hotUpdate(this.environment, update)
       },
     },
     rolldown: {

@@ -1,0 +1,260 @@
+// Vite dev: mounts the collector and dashboard under /__poet, points the runtime at them, and hot-swaps regenerated phase modules.
+import { readFileSync } from 'node:fs'
+import { resolve } from 'node:path'
+import type { DevEnvironment, EnvironmentModuleNode, HotUpdateOptions, ViteDevServer } from 'vite'
+import { createDashboard, crossOrigin, type FunctionInfo } from '../dashboard/handler'
+import type { PoetEvent } from '../runtime/types'
+import { createCollector, type Collector } from '../train/collector'
+import { applyTraining, planTraining } from '../train/trainer'
+import type { PoetContext } from './context'
+import { RESOLVED_PREFIX, VIRTUAL_PREFIX } from './ids'
+
+/** Key of the dev-only module that configures the runtime's sink; `encodeKey` never yields `~~`, so no function has it. */
+export const DEV_CLIENT_KEY = '~~dev'
+/** Where the dev server mounts everything POET: `/__poet/events`, `/__poet/` (dashboard), `/__poet/v1/*`. */
+export const DEV_BASE = '/__poet'
+/** A global the dev server sets so that modules run in its own process (SSR) report in-process, not over HTTP. */
+const IN_PROCESS_SINK = 'unplugin-poet.dev-sink'
+/** Feedback arriving in bursts is trained on once per quiet spell. */
+const TRAIN_DEBOUNCE_MS = 300
+const VERSION_LINE = /^ {2}version: "([^"]+)",$/m
+
+type InProcessGlobal = Record<symbol, ((events: PoetEvent[]) => void) | undefined>
+
+export class DevServer {
+  private collector?: Collector
+  /** Last seen source of every poet module and of the type files its specs read: what "did the JS change?" compares against. */
+  private readonly sources = new Map<string, string>()
+  /** The change whose specs were refreshed last, and its verdict: hotUpdate runs once per environment for one change. */
+  private refreshed?: { change: string; jsChanged: boolean }
+  /** The version each phase module was last served at (its `version` line). */
+  private readonly served = new Map<string, string>()
+  private trainTimer?: ReturnType<typeof setTimeout>
+  private logger?: ViteDevServer['config']['logger']
+
+  constructor(private readonly ctx: PoetContext) {}
+
+  private get active(): boolean {
+    return this.ctx.serve
+  }
+
+  /** A transformed module in dev also imports the dev client, which points the runtime it shares at the dev server. */
+  decorate(code: string): string {
+    if (!this.active || this.ctx.options.feedback === false) return code
+    // Appended, not prepended: imports are hoisted anyway, and the source map of the code above stays exact.
+    return `${code}\nimport ${JSON.stringify(VIRTUAL_PREFIX + DEV_CLIENT_KEY)}\n`
+  }
+
+  /** Records what a poet module and its type files held when transformed. */
+  remember(file: string, code: string, dependencies: string[]): void {
+    if (!this.active) return
+    this.sources.set(file, code)
+    for (const dep of dependencies) if (!this.sources.has(dep)) this.sources.set(dep, readText(dep) ?? '')
+  }
+
+  /**
+   * The dev client: runs before the module that imported it, against the same `unplugin-poet/runtime` instance (it is
+   * resolved exactly like the app's own import). In the dev server's process (SSR) events go straight to the store.
+   */
+  clientModule(): string {
+    const feedback = this.ctx.options.feedback
+    const endpoint = (feedback && feedback.endpoint) || `${DEV_BASE}/events`
+    return [
+      `import { configure, httpSink } from 'unplugin-poet/runtime'`,
+      `const local = globalThis[Symbol.for(${JSON.stringify(IN_PROCESS_SINK)})]`,
+      `configure({ sink: typeof local === 'function' ? local : httpSink({ url: ${JSON.stringify(endpoint)}, interval: 250 }) })`,
+      '',
+    ].join('\n')
+  }
+
+  configureServer(server: ViteDevServer): void {
+    this.logger = server.config.logger
+    const { options, lock } = this.ctx
+    const collector = createCollector({ db: resolve(options.lockDir, 'feedback.db'), lockDir: options.lockDir, base: DEV_BASE, rateLimit: false })
+    this.collector = collector
+    ;(globalThis as unknown as InProcessGlobal)[Symbol.for(IN_PROCESS_SINK)] = (events) => {
+      collector.store.insert(events)
+      this.scheduleTraining()
+    }
+    const dashboard = options.dashboard
+      ? createDashboard({
+          base: DEV_BASE,
+          lockDir: lock.dir,
+          store: collector.store,
+          collector: collector.handle,
+          project: projectName(options.root),
+          writable: true,
+          functions: () => this.functionInfo(),
+        })
+      : undefined
+
+    server.middlewares.use((req, res, next) => {
+      const path = (req.url ?? '/').split('?')[0]!
+      if (path !== DEV_BASE && !path.startsWith(`${DEV_BASE}/`)) return next()
+      // The events endpoint answers CORS for `poet serve`; in dev, a write from another site is never the app's own.
+      if (req.method === 'POST' && crossOrigin(req)) {
+        res.writeHead(403, { 'content-type': 'application/json' })
+        return res.end(JSON.stringify({ error: 'cross-origin writes to the POET dev server are refused' }))
+      }
+      if (path === `${DEV_BASE}/events` && req.method === 'POST') res.once('finish', () => res.statusCode === 202 && this.scheduleTraining())
+      const rest = () => collector.handle(req, res, next)
+      if (dashboard) dashboard(req, res, rest)
+      else rest()
+    })
+    server.httpServer?.once('close', () => this.close())
+    // Type files read by a spec may live outside the root, where Vite does not watch unless asked.
+    for (const spec of this.ctx.found.values()) server.watcher.add(spec.dependencies)
+  }
+
+  /**
+   * Regenerates the phase modules a change touches and lets Vite hot-swap them. When only types changed (the
+   * stripped JS is the same), the importing modules are left alone, so the page is not reloaded and state survives.
+   */
+  async hotUpdate(env: DevEnvironment, update: HotUpdateOptions): Promise<EnvironmentModuleNode[] | undefined> {
+    if (!this.active) return undefined
+    const file = resolve(update.file)
+    if (file === this.ctx.lock.file) return this.lockChanged(env)
+    const owners = this.ownersOf(file)
+    if (!owners.length) return undefined
+    const change = `${file}\0${update.timestamp}`
+    if (this.refreshed?.change !== change) {
+      const next = await update.read()
+      const jsChanged = await this.jsChanged(file, next)
+      this.sources.set(file, next)
+      if (!this.refreshSpecs(owners, file, next)) return undefined
+      this.refreshed = { change, jsChanged }
+    }
+    const { jsChanged } = this.refreshed!
+    const phases = this.phaseModules(env, (key) => owners.includes(this.ctx.found.get(key)?.file ?? ''))
+    if (!phases.length) return undefined
+    return jsChanged && update.modules.length ? [...update.modules, ...phases] : phases
+  }
+
+  /** Files whose poet functions depend on `file`: itself when it declares some, and every module reading types from it. */
+  private ownersOf(file: string): string[] {
+    const owners = new Set<string>()
+    for (const spec of this.ctx.found.values()) if (spec.file === file || spec.dependencies.includes(file)) owners.add(spec.file)
+    return [...owners]
+  }
+
+  /** Re-runs the transform of the owners so their specs carry the new types; false when the new source is a build error. */
+  private refreshSpecs(owners: string[], changed: string, next: string): boolean {
+    try {
+      for (const owner of owners) {
+        const code = owner === changed ? next : readText(owner)
+        if (code === undefined) continue
+        const out = this.ctx.transform(code, owner, (message) => this.logger?.warn(message))
+        if (out) this.remember(owner, code, out.watchFiles)
+      }
+      return true
+    } catch (error) {
+      // Vite re-transforms the importer and shows this error in its overlay; the phases stay as they were.
+      this.logger?.error(`[unplugin-poet] ${(error as Error).message}`)
+      return false
+    }
+  }
+
+  /** A type-only edit leaves the JS that esbuild-style stripping produces byte for byte the same. */
+  private async jsChanged(file: string, next: string): Promise<boolean> {
+    const previous = this.sources.get(file)
+    if (previous === undefined) return true
+    if (previous === next) return false
+    const { transformWithOxc } = await import('vite')
+    try {
+      const [a, b] = await Promise.all([transformWithOxc(previous, file), transformWithOxc(next, file)])
+      return a.code !== b.code
+    } catch {
+      return true
+    }
+  }
+
+  /** Records which version a phase module was served at, so a lock change swaps only the modules it moved. */
+  loaded(key: string, code: string): void {
+    const version = VERSION_LINE.exec(code)?.[1]
+    if (this.active && version) this.served.set(key, version)
+  }
+
+  /**
+   * After the trainer, a rollback or a promotion moved a `current` pointer: swap the phase modules that now serve
+   * another version. Every phase module watches the lock, so without this list any write to it (each generation
+   * writes one) would swap them all.
+   */
+  private lockChanged(env: DevEnvironment): EnvironmentModuleNode[] {
+    const functions = this.ctx.lock.read().functions
+    return this.phaseModules(env, (key) => {
+      const served = this.served.get(key)
+      const id = this.ctx.found.get(key)?.id
+      const entry = id === undefined ? undefined : functions[id]
+      return served !== undefined && entry !== undefined && entry.current !== served
+    })
+  }
+
+  private phaseModules(env: DevEnvironment, pick: (key: string) => boolean): EnvironmentModuleNode[] {
+    const out: EnvironmentModuleNode[] = []
+    for (const key of this.ctx.found.keys()) {
+      const mod = env.moduleGraph.getModuleById(RESOLVED_PREFIX + key)
+      if (mod && pick(key)) out.push(mod)
+    }
+    return out
+  }
+
+  private functionInfo(): Record<string, FunctionInfo> {
+    const out: Record<string, FunctionInfo> = {}
+    for (const spec of this.ctx.found.values()) {
+      out[spec.id] = {
+        ...(spec.options.domain ? { domain: spec.options.domain } : {}),
+        ...(spec.options.optimizeFor ? { optimizeFor: spec.options.optimizeFor } : {}),
+      }
+    }
+    return out
+  }
+
+  /** Train in dev: feedback that justifies a new version becomes a candidate in the lock right away, which HMR then serves. */
+  private scheduleTraining(): void {
+    clearTimeout(this.trainTimer)
+    this.trainTimer = setTimeout(() => this.train(), TRAIN_DEBOUNCE_MS)
+    this.trainTimer.unref?.()
+  }
+
+  private train(): void {
+    const store = this.collector?.store
+    if (!store) return
+    const optimizeFor: Record<string, string> = {}
+    for (const spec of this.ctx.found.values()) if (spec.options.optimizeFor) optimizeFor[spec.id] = spec.options.optimizeFor
+    if (!Object.keys(optimizeFor).length) return
+    try {
+      const options = { lockDir: this.ctx.lock.dir, store, optimizeFor }
+      for (const plan of applyTraining(planTraining(options), options)) {
+        this.logger?.info(`[unplugin-poet] ${plan.functionId}: ${plan.action} ${plan.candidate ?? ''} (${plan.reason})`, { timestamp: true })
+      }
+    } catch (error) {
+      this.logger?.error(`[unplugin-poet] training failed: ${(error as Error).message}`)
+    }
+  }
+
+  private close(): void {
+    clearTimeout(this.trainTimer)
+    const g = globalThis as unknown as InProcessGlobal
+    delete g[Symbol.for(IN_PROCESS_SINK)]
+    this.collector?.close()
+    this.collector = undefined
+  }
+}
+
+function projectName(root: string): string {
+  try {
+    const name = (JSON.parse(readFileSync(resolve(root, 'package.json'), 'utf8')) as { name?: unknown }).name
+    if (typeof name === 'string' && name) return name
+  } catch {
+    // no package.json: the folder name says it
+  }
+  return resolve(root).split(/[\\/]/).pop() || root
+}
+
+function readText(file: string): string | undefined {
+  try {
+    return readFileSync(file, 'utf8')
+  } catch {
+    return undefined
+  }
+}

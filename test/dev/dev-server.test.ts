@@ -1,0 +1,129 @@
+// Vite dev end to end in Chromium: events reach /__poet/events unconfigured, type edits and lock changes hot-swap phases without a reload.
+import { randomUUID } from 'node:crypto'
+import type { Browser, Page } from 'playwright-core'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { LockStore } from '../../src/generators/lock'
+import { launchChromium, startDevApp, type DevApp } from './app'
+
+const ID = 'src/sensor.ts#normalize'
+
+interface CallResult {
+  ok?: number
+  error?: string
+  message?: string
+  index?: number
+}
+
+let app: DevApp
+let browser: Browser
+let page: Page
+const token = randomUUID()
+
+beforeAll(async () => {
+  ;[app, browser] = await Promise.all([startDevApp('dev-hmr'), launchChromium()])
+  page = await browser.newPage()
+  await page.goto(app.url)
+  await page.waitForSelector('body[data-ready="1"]')
+  await page.evaluate((t) => ((window as unknown as Record<string, unknown>).__token = t), token)
+})
+
+afterAll(async () => {
+  await browser?.close()
+  await app?.close()
+})
+
+const call = (input: unknown) => page.evaluate((i) => (window as unknown as { app: { call(i: unknown): CallResult } }).app.call(i), input)
+const tokenSurvived = () => page.evaluate(() => (window as unknown as Record<string, unknown>).__token)
+/** Calls until the result passes `until`: the swap lands when the browser has fetched the new phase module. */
+async function callUntil(input: unknown, until: (r: CallResult) => boolean, timeout = 15_000): Promise<CallResult> {
+  const end = Date.now() + timeout
+  for (;;) {
+    const r = await call(input)
+    if (until(r) || Date.now() > end) return r
+    await new Promise((done) => setTimeout(done, 100))
+  }
+}
+
+async function functionsRows(): Promise<{ id: string; version: string; calls: number; role?: string }[]> {
+  const res = await fetch(`${app.url}/__poet/v1/functions?window=1h`)
+  return ((await res.json()) as { functions: { id: string; version: string; calls: number; role?: string }[] }).functions
+}
+
+async function until<T>(read: () => Promise<T>, ok: (v: T) => boolean, timeout = 15_000): Promise<T> {
+  const end = Date.now() + timeout
+  for (;;) {
+    const v = await read()
+    if (ok(v) || Date.now() > end) return v
+    await new Promise((done) => setTimeout(done, 150))
+  }
+}
+
+describe('vite dev server', () => {
+  it('validates with the generated phases, and the runtime reports to /__poet/events with no configuration, through one runtime instance', async () => {
+    expect(await call({ value: 50, unit: 'F' })).toEqual({ ok: 10 })
+    const rejected = await call({ kelvin: 300 })
+    expect(rejected.error).toBe('PoetInputError')
+    const rows = await until(functionsRows, (r) => r.some((x) => x.id === ID && x.calls >= 2))
+    expect(rows.find((x) => x.id === ID)?.calls).toBeGreaterThanOrEqual(2)
+    // The dev client and the app import the runtime through the same pre-bundled URL: one module, one sink.
+    const runtimes = await page.evaluate(() =>
+      performance
+        .getEntriesByType('resource')
+        .map((e) => new URL(e.name).pathname)
+        .filter((p) => /unplugin-poet.*runtime|runtime\.mjs/.test(p)),
+    )
+    expect(new Set(runtimes).size).toBe(1)
+    expect(runtimes[0]).toMatch(/\/node_modules\/\.vite\/deps\//)
+  })
+
+  it("hot-swaps the phases when a function's parameter type changes, without reloading the page", async () => {
+    const before = await page.evaluate(() => (window as unknown as Record<string, unknown>).lastVersion)
+    app.write('src/sensor.ts', app.read('src/sensor.ts').replace('(r: Reading)', '(r: Reading | { kelvin: number })'))
+    const r = await callUntil({ kelvin: 300 }, (x) => x.ok !== undefined)
+    expect(r.ok).toBeCloseTo(26.85)
+    expect(await tokenSurvived()).toBe(token)
+    expect(await page.evaluate(() => (window as unknown as Record<string, unknown>).lastVersion)).not.toBe(before)
+  })
+
+  it('hot-swaps when a type-only file the signature reads changes (a file outside the module graph)', async () => {
+    expect((await call({ value: 300, unit: 'K' })).error).toBe('PoetInputError')
+    app.write('src/types.ts', app.read('src/types.ts').replace(`'C' | 'F'`, `'C' | 'F' | 'K'`))
+    const r = await callUntil({ value: 300, unit: 'K' }, (x) => x.ok !== undefined)
+    expect(r.ok).toBeCloseTo(26.85)
+    expect(await tokenSurvived()).toBe(token)
+  })
+
+  it('feedback rating rejected inputs good makes the trainer add a candidate; making it current hot-swaps the served version', async () => {
+    const lock = new LockStore(app.path('.poet'))
+    const base = lock.read().functions[ID]!.current
+    for (let i = 0; i < 6; i++) {
+      const r = await call({ value: i, unit: 'X' })
+      expect(r.error).toBe('PoetInputError')
+      await page.evaluate((index) => (window as unknown as { app: { rate(i: number, s: number): void } }).app.rate(index, 1), r.index!)
+    }
+    const entry = await until(
+      async () => lock.read().functions[ID],
+      (e) => !!e?.candidate,
+    )
+    expect(entry?.candidate, 'the dev server trained on the feedback').toBeDefined()
+    const candidate = entry!.candidate!.version
+    expect(entry!.versions[candidate]!.reason).toMatch(/^train: .*rated good.*repair off → on/)
+    // Still the base version: a candidate only serves once promoted.
+    await call({ value: 1, unit: 'C' })
+    expect(await page.evaluate(() => (window as unknown as Record<string, unknown>).lastVersion)).toBe(base)
+
+    lock.update((l) => {
+      l.functions[ID]!.current = candidate
+      delete l.functions[ID]!.candidate
+    })
+    const served = await until(
+      async () => {
+        await call({ value: 1, unit: 'C' })
+        return page.evaluate(() => (window as unknown as Record<string, unknown>).lastVersion)
+      },
+      (v) => v === candidate,
+    )
+    expect(served).toBe(candidate)
+    expect(await tokenSurvived()).toBe(token)
+  })
+})
