@@ -116,7 +116,7 @@ export function createLlmGenerator(options: LlmGeneratorOptions, tuning: LlmTuni
       reasons = judged.reasons
       messages = [...buildMessages(request), reaskMessage(reasons)]
     }
-    const why = reasons[0] + (reasons.length > 1 ? ` (and ${reasons.length - 1} more)` : '')
+    const why = reasons[0]!.replace(/[.\s]+$/, '') + (reasons.length > 1 ? ` (and ${reasons.length - 1} more)` : '')
     ;(request.warn ?? warn)(
       `[poet] ${spec.id}: ${generator} gave no verified phases after ${asks} request${asks === 1 ? '' : 's'}: ${why}. ` +
         `Using the builtin generator; run \`poet generate --only ${spec.id}\` to try again.`,

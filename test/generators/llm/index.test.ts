@@ -83,7 +83,7 @@ describe('the LLM generator against an OpenAI-compatible server', () => {
     ['broken JSON', () => reply.brokenJson(), /the answer is not valid JSON/],
     ['a schema mismatch', () => reply.json({ ...goodReply, argExamples: 'none' }), /the answer does not match the required JSON schema: argExamples: /],
     ['finish_reason length', () => reply.truncated(), /the answer was cut off at the token limit \(finish_reason: length\)/],
-    ['a refusal', () => reply.refusal("I can't help with that."), /the model refused: I can't help with that\./],
+    ['a refusal', () => reply.refusal("I can't help with that."), /the model refused: I can't help with that/],
     ['a verifier rejection', () => reply.json({ ...goodReply, perceive: 'let issues\nreturn issues' }), /perceive accepts/],
   ]
   it.each(fallbacks)('falls back to builtin after bounded re-asks on %s, warning once and naming why', async (_name, script, why) => {
