@@ -23,8 +23,13 @@ export interface LockVersion {
 
 export interface LockEntry {
   current: string
-  /** A version under A/B test against `current`, with its traffic share. */
-  candidate?: { version: string; share: number }
+  /**
+   * A version under A/B test against `current`, with its traffic share. Train also records when the test
+   * started (`since`, ISO) and the metric that decides it (`metric`, e.g. `ok rate`, `latency`).
+   */
+  candidate?: { version: string; share: number; since?: string; metric?: string }
+  /** The function's `optimizeFor` at its last generation: Train works only on entries that have one. */
+  optimizeFor?: string
   versions: Record<string, LockVersion>
 }
 
@@ -42,6 +47,8 @@ export interface NewVersion {
   usage?: LockVersion['usage']
   reason?: string
   variants?: { name: string; body: string; rationale: string }[]
+  /** The function's `optimizeFor` option; absent means Train is off for it. */
+  optimizeFor?: string
 }
 
 /** Everything besides the spec that a generation depends on. */
@@ -146,8 +153,11 @@ export class LockStore {
         ...(nv.reason ? { reason: nv.reason } : {}),
         ...(variants ? { variants } : {}),
       }
+      if (nv.optimizeFor) entry.optimizeFor = nv.optimizeFor
+      else delete entry.optimizeFor
+      // A candidate was derived from the old current (its types, its rules): it cannot be tested against a new one.
+      if (entry.current !== nv.version) delete entry.candidate
       entry.current = nv.version
-      if (entry.candidate?.version === nv.version) delete entry.candidate
     })
   }
 

@@ -12,6 +12,9 @@ export interface Evidence {
   goodRejectionThreshold: number
 }
 
+/** The parameters the builtin generator can learn; the trainer picks those its triggers point at. */
+export type Learnable = 'timeout' | 'attempts' | 'repair'
+
 export interface LearnedPolicy {
   policy: Policy
   /** One line per parameter changed, with the numbers that justified it. */
@@ -30,11 +33,11 @@ const MIN_SAMPLE = 30
  * observed per-attempt failure rate q (smallest k with q^k ≤ RESIDUAL_FAILURE); repair on when users rated enough
  * rejected inputs good. A parameter changes only when the evidence moves it by more than a fifth.
  */
-export function learnPolicy(current: Policy, e: Evidence): LearnedPolicy {
+export function learnPolicy(current: Policy, e: Evidence, learn: ReadonlySet<Learnable>): LearnedPolicy {
   const policy: Policy = { ...current, backoff: { ...current.backoff } }
   const changes: string[] = []
   const m = e.metrics
-  if (m.outcomes.ok >= MIN_SAMPLE && m.okLatency.p99 > 0) {
+  if (learn.has('timeout') && m.outcomes.ok >= MIN_SAMPLE && m.okLatency.p99 > 0) {
     const timeout = Math.min(300_000, Math.max(50, Math.ceil((m.okLatency.p99 * TIMEOUT_MARGIN) / 10) * 10))
     if (Math.abs(timeout - current.timeout) / current.timeout > 0.2) {
       policy.timeout = timeout
@@ -44,7 +47,7 @@ export function learnPolicy(current: Policy, e: Evidence): LearnedPolicy {
   // Input errors are never retried: their single attempt says nothing about transient failures.
   const tries = m.attempts - m.outcomes.input_error
   const failedTries = tries - m.outcomes.ok
-  if (tries >= MIN_SAMPLE && failedTries > 0) {
+  if (learn.has('attempts') && tries >= MIN_SAMPLE && failedTries > 0) {
     const q = failedTries / tries
     const attempts = Math.min(MAX_ATTEMPTS, Math.max(1, Math.ceil(Math.log(RESIDUAL_FAILURE) / Math.log(q))))
     if (q < 1 && attempts > current.attempts) {
@@ -53,7 +56,7 @@ export function learnPolicy(current: Policy, e: Evidence): LearnedPolicy {
     }
   }
   const rated = e.goodRejections.reduce((n, r) => n + r.count, 0)
-  if (!current.repair && rated >= e.goodRejectionThreshold) {
+  if (learn.has('repair') && !current.repair && rated >= e.goodRejectionThreshold) {
     policy.repair = true
     const top = e.goodRejections.slice(0, 3).map((r) => `${r.issue} ×${r.count}`).join(', ')
     changes.push(`repair off → on (${rated} rejected inputs rated good: ${top})`)

@@ -3,6 +3,7 @@ import { createHash, timingSafeEqual } from 'node:crypto'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { LockStore, type LockEntry } from '../generators/lock'
+import type { PoetEvent } from '../runtime/types'
 import { FeedbackStore, type RetentionOptions, type VersionMetrics } from './store'
 import { validateBatch } from './validate'
 
@@ -61,7 +62,7 @@ export function createCollector(options: CollectorOptions = {}): Collector {
   const cors = {
     'access-control-allow-origin': options.corsOrigin ?? '*',
     'access-control-allow-methods': 'POST, OPTIONS',
-    'access-control-allow-headers': 'content-type, authorization',
+    'access-control-allow-headers': 'content-type, authorization, x-poet-dropped',
     'access-control-expose-headers': 'retry-after',
     'access-control-max-age': '86400',
   }
@@ -100,11 +101,31 @@ export function createCollector(options: CollectorOptions = {}): Collector {
     if (wait) return tooMany(res, wait, cors)
     let stored: number
     try {
-      stored = store.insert(checked.events)
+      stored = await commit(checked.events)
     } catch (e) {
       return send(res, 503, { error: `the feedback store could not commit the batch, nothing stored: ${(e as Error).message}` }, { ...cors, 'retry-after': '1' })
     }
     send(res, 202, { accepted: checked.events.length, stored }, cors)
+  }
+
+  // Group commit: batches validated in the same turn of the event loop share one transaction, so one fsync
+  // acknowledges them all. Each request still gets its 202 only after that commit.
+  let queue: { events: PoetEvent[]; done: (stored: number) => void; failed: (e: unknown) => void }[] = []
+  function commit(events: PoetEvent[]): Promise<number> {
+    return new Promise((done, failed) => {
+      if (!queue.length) setImmediate(flush)
+      queue.push({ events, done, failed })
+    })
+  }
+  function flush(): void {
+    const group = queue
+    queue = []
+    try {
+      const stored = store.insertMany(group.map((q) => q.events))
+      group.forEach((q, i) => q.done(stored[i]!))
+    } catch (e) {
+      for (const q of group) q.failed(e)
+    }
   }
 
   function functionsTable(url: URL): unknown {

@@ -138,7 +138,7 @@ export class FeedbackStore {
   private lastPrune = 0
   private readonly insertExecution: Database.Statement
   private readonly insertFeedback: Database.Statement
-  private readonly insertBatch: (events: readonly PoetEvent[], received: number) => number
+  private readonly insertBatches: (batches: readonly (readonly PoetEvent[])[], received: number) => number[]
 
   constructor(
     readonly file: string,
@@ -176,14 +176,16 @@ export class FeedbackStore {
          (digest, execution_id, function_id, version, ts, received, score, label, metrics, comment)
        VALUES (@digest, @executionId, @functionId, @version, @ts, @received, @score, @label, @metrics, @comment)`,
     )
-    this.insertBatch = this.db.transaction((events: readonly PoetEvent[], received: number) => {
-      let stored = 0
-      for (const e of events) {
-        const info = e.kind === 'execution' ? this.insertExecution.run(executionRow(e, received)) : this.insertFeedback.run(feedbackRow(e, received))
-        stored += info.changes
-      }
-      return stored
-    })
+    this.insertBatches = this.db.transaction((batches: readonly (readonly PoetEvent[])[], received: number) =>
+      batches.map((events) => {
+        let stored = 0
+        for (const e of events) {
+          const info = e.kind === 'execution' ? this.insertExecution.run(executionRow(e, received)) : this.insertFeedback.run(feedbackRow(e, received))
+          stored += info.changes
+        }
+        return stored
+      }),
+    )
   }
 
   /**
@@ -191,8 +193,13 @@ export class FeedbackStore {
    * Returns how many events were new (a resent execution or identical feedback is ignored).
    */
   insert(events: readonly PoetEvent[]): number {
+    return this.insertMany([events])[0]!
+  }
+
+  /** Stores several batches in one transaction (one fsync for all: the collector's group commit). Returns each one's new events. */
+  insertMany(batches: readonly (readonly PoetEvent[])[]): number[] {
     const now = this.now()
-    const stored = this.insertBatch(events, now)
+    const stored = this.insertBatches(batches, now)
     if (now - this.lastPrune >= this.retention.intervalMs) this.prune()
     return stored
   }

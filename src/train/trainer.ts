@@ -2,7 +2,7 @@
 import { join } from 'node:path'
 import { atomicWrite, LockStore, type LockEntry } from '../generators/lock'
 import { encodeKey } from '../plugin/ids'
-import { learnPolicy, readPolicy, withPolicy } from './candidate'
+import { learnPolicy, readPolicy, withPolicy, type Learnable } from './candidate'
 import { compare, decide, DEFAULT_RULE, MARGINS, type Arm, type Comparison, type MetricSpec, type RuleOptions } from './rule'
 import { noMetrics, type FeedbackStore, type VersionMetrics } from './store'
 
@@ -41,15 +41,6 @@ export interface Plan {
   create?: { source: string; metric: string; share: number; inputHash: string; generator: string; model?: string }
 }
 
-/**
- * Lock entries may carry what the trainer needs beyond the shared contract: `optimizeFor` (written from the function's
- * options), and on the candidate when its test started and which metric decides it. All optional.
- */
-type TrainEntry = LockEntry & {
-  optimizeFor?: string
-  candidate?: LockEntry['candidate'] & { since?: string; metric?: string }
-}
-
 export const OK_RATE = 'ok rate'
 
 /** Reads the lock and the store and decides, per function with optimizeFor, what should happen. Writes nothing. */
@@ -57,7 +48,7 @@ export function planTraining(o: TrainerOptions): Plan[] {
   const lock = new LockStore(o.lockDir).read()
   const plans: Plan[] = []
   for (const id of Object.keys(lock.functions).sort()) {
-    const entry = lock.functions[id] as TrainEntry
+    const entry = lock.functions[id]!
     const optimizeFor = o.optimizeFor?.[id] ?? entry.optimizeFor
     if (!optimizeFor) continue
     plans.push(entry.candidate ? judgeCandidate(id, entry, optimizeFor, o) : lookForTriggers(id, entry, optimizeFor, o))
@@ -68,7 +59,7 @@ export function planTraining(o: TrainerOptions): Plan[] {
 /** Functions in the lock that Train skips because they have no optimizeFor. */
 export function untrained(o: Pick<TrainerOptions, 'lockDir' | 'optimizeFor'>): string[] {
   const lock = new LockStore(o.lockDir).read()
-  return Object.keys(lock.functions).filter((id) => !(o.optimizeFor?.[id] ?? (lock.functions[id] as TrainEntry).optimizeFor))
+  return Object.keys(lock.functions).filter((id) => !(o.optimizeFor?.[id] ?? lock.functions[id]!.optimizeFor))
 }
 
 /** Applies plans to the lock (pointer moves and new candidate versions) and records every decision in the store. */
@@ -84,7 +75,7 @@ export function applyTraining(plans: Plan[], o: TrainerOptions): Plan[] {
       const file = `phases/${encodeKey(p.functionId)}.${p.candidate}.js`
       atomicWrite(join(o.lockDir, file), c.source)
       lock.update((l) => {
-        const entry = l.functions[p.functionId] as TrainEntry | undefined
+        const entry = l.functions[p.functionId]
         // Another process moved the pointer since the plan was made: the evidence no longer applies.
         if (!entry || entry.current !== p.current || entry.candidate) return
         entry.versions[p.candidate!] ??= {
@@ -114,7 +105,7 @@ export function applyTraining(plans: Plan[], o: TrainerOptions): Plan[] {
   return applied
 }
 
-function judgeCandidate(id: string, entry: TrainEntry, optimizeFor: string, o: TrainerOptions): Plan {
+function judgeCandidate(id: string, entry: LockEntry, optimizeFor: string, o: TrainerOptions): Plan {
   const cand = entry.candidate!
   const since = Date.parse(cand.since ?? entry.versions[cand.version]?.created ?? '') || 0
   const byVersion = new Map(o.store.metrics(id, { since }, { percentiles: false }).map((m) => [m.version, m]))
@@ -127,7 +118,7 @@ function judgeCandidate(id: string, entry: TrainEntry, optimizeFor: string, o: T
   return { functionId: id, action: verdict.action, current: entry.current, candidate: cand.version, reason: verdict.reason }
 }
 
-function lookForTriggers(id: string, entry: TrainEntry, optimizeFor: string, o: TrainerOptions): Plan {
+function lookForTriggers(id: string, entry: LockEntry, optimizeFor: string, o: TrainerOptions): Plan {
   const now = (o.now ?? Date.now)()
   const recentMs = o.recentMs ?? HOUR
   const baselineMs = o.baselineMs ?? 7 * 24 * HOUR
@@ -140,21 +131,26 @@ function lookForTriggers(id: string, entry: TrainEntry, optimizeFor: string, o: 
   const none = (reason: string): Plan => ({ functionId: id, action: 'none', current: entry.current, reason })
 
   const triggers: string[] = []
+  // What each trigger lets the builtin generator try: failures → timeout and attempts, slowness → timeout,
+  // good inputs rejected → repair. A falling score or cost has no builtin parameter (an LLM generator can use the evidence).
+  const learn = new Set<Learnable>()
   let metric = OK_RATE
-  const up = (name: string, failures: (m: VersionMetrics) => number) => {
+  const up = (name: string, failures: (m: VersionMetrics) => number, fix: Learnable[]) => {
     const c = compare({ name, higherIsBetter: true, margin: o.margins?.rate ?? MARGINS.rate }, rateArm(baseline, failures), rateArm(recent, failures))
     if (c.n.candidate >= rule.minRollback && c.n.baseline >= rule.minRollback && c.pWorse >= rule.rollbackAt) {
       triggers.push(`${name} up: ${pct(1 - c.baseline)} → ${pct(1 - c.candidate)} (P = ${c.pWorse.toFixed(3)})`)
+      for (const f of fix) learn.add(f)
     }
   }
-  up('error rate', (m) => m.outcomes.error + m.outcomes.timeout)
-  up('validation-failure rate', (m) => m.outcomes.input_error + m.outcomes.output_error)
+  up('error rate', (m) => m.outcomes.error + m.outcomes.timeout, ['timeout', 'attempts'])
+  up('validation-failure rate', (m) => m.outcomes.input_error + m.outcomes.output_error, [])
   const target = metricName(optimizeFor)
   if (target !== OK_RATE) {
     const c = comparison(target, baseline, recent, o)
     if (c.n.candidate >= rule.minRollback && c.n.baseline >= rule.minRollback && c.pWorse >= rule.rollbackAt) {
-      triggers.push(`${target} below its baseline: ${c.baseline.toFixed(3)} → ${c.candidate.toFixed(3)} (P = ${c.pWorse.toFixed(3)})`)
+      triggers.push(`${target} ${target === 'latency' ? 'above' : 'below'} its baseline: ${fmtMetric(target, c.baseline)} → ${fmtMetric(target, c.candidate)} (P = ${c.pWorse.toFixed(3)})`)
       metric = target
+      if (target === 'latency') learn.add('timeout')
     }
   }
   const counts = new Map<string, number>()
@@ -164,15 +160,20 @@ function lookForTriggers(id: string, entry: TrainEntry, optimizeFor: string, o: 
   const goodRejections = [...counts].map(([issue, count]) => ({ issue, count })).sort((a, b) => b.count - a.count)
   const threshold = o.goodRejections ?? 5
   const rated = goodRejections.reduce((n, r) => n + r.count, 0)
-  if (rated >= threshold) triggers.push(`${rated} rejected inputs rated good`)
+  if (rated >= threshold) {
+    triggers.push(`${rated} rejected inputs rated good`)
+    learn.add('repair')
+  }
   if (!triggers.length) return none(`no trigger (last ${Math.round(recentMs / 60_000)} min: ${recent.calls} calls, ${pct(1 - recent.outcomes.ok / (recent.calls || 1))} failed)`)
 
   const lock = new LockStore(o.lockDir)
   const source = lock.source(id, entry.current)
   const policy = source && readPolicy(source)
   if (!source || !policy) return none(`${triggers.join('; ')}; but the phase module of ${entry.current} is missing or not rendered by unplugin-poet`)
-  const learned = learnPolicy(policy, { metrics: pick(split - baselineMs, now, true), goodRejections, goodRejectionThreshold: threshold })
-  if (!learned.changes.length) return none(`${triggers.join('; ')}; the learned parameters equal the current policy (the builtin generator has nothing to change)`)
+  const learned = learnPolicy(policy, { metrics: pick(split - baselineMs, now, true), goodRejections, goodRejectionThreshold: threshold }, learn)
+  if (!learned.changes.length) {
+    return none(`${triggers.join('; ')}; the builtin generator has no parameter to change for this (an LLM generator can propose new phases from this evidence)`)
+  }
   const reason = `${triggers.join('; ')} → ${learned.changes.join('; ')}`
   const next = withPolicy(source, learned.policy, reason)
   const tried = o.store.decisions(id).find((d) => d.to === next.version && (d.action === 'rollback' || d.action === 'retire'))
@@ -223,6 +224,11 @@ function armOf(name: string, m: VersionMetrics, margins: typeof MARGINS): { arm:
 
 function rateArm(m: VersionMetrics, failures: (m: VersionMetrics) => number): Arm {
   return { kind: 'rate', n: m.calls, successes: m.calls - failures(m) }
+}
+
+/** Latency comparisons run on ln(ms): show them in ms. */
+function fmtMetric(name: string, x: number): string {
+  return name === 'latency' ? `${Math.round(Math.exp(x))} ms` : x.toFixed(3)
 }
 
 function pct(x: number): string {

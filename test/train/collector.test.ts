@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { createServer as createViteServer } from 'vite'
 import { serve, type RunningCollector, type ServeOptions } from '../../src/train/collector'
-import { execution, feedback, tempDir } from './helpers'
+import { execution, feedback, lockWith, tempDir } from './helpers'
 
 const running: RunningCollector[] = []
 afterEach(async () => {
@@ -152,7 +152,8 @@ describe('POST /v1/events', () => {
     const pre = await fetch(`${r.url}/v1/events`, { method: 'OPTIONS', headers: { origin: 'http://app.test', 'access-control-request-method': 'POST' } })
     expect(pre.status).toBe(204)
     expect(pre.headers.get('access-control-allow-origin')).toBe('*')
-    expect(pre.headers.get('access-control-allow-headers')).toMatch(/authorization/)
+    // httpSink sends x-poet-dropped (its count of events dropped from a full queue): the preflight must allow it.
+    expect(pre.headers.get('access-control-allow-headers')).toBe('content-type, authorization, x-poet-dropped')
     const res = await post(r, [execution()], { origin: 'http://app.test' })
     expect(res.headers.get('access-control-allow-origin')).toBe('*')
     expect(res.headers.get('access-control-expose-headers')).toMatch(/retry-after/)
@@ -222,6 +223,21 @@ describe('GET endpoints', () => {
     const bad = await fetch(`${r.url}/v1/functions?window=forever`)
     expect(bad.status).toBe(400)
     expect((await bad.json()).error).toMatch(/window must look like 15m, 24h or 7d/)
+  })
+
+  it('marks current and candidate versions and shows version reasons when it knows the lock', async () => {
+    const dir = tempDir()
+    const { lock, version } = lockWith(join(dir, '.poet'), 'src/drift.ts#detectDrift', { optimizeFor: 'accuracy' })
+    lock.update((l) => void (l.functions['src/drift.ts#detectDrift']!.candidate = { version: 'bbbbbbbbbb', share: 0.25 }))
+    const r = await start({ lockDir: join(dir, '.poet') })
+    expect((await post(r, [execution({ version }), execution({ version: 'bbbbbbbbbb' })])).status).toBe(202)
+    const { functions } = await (await fetch(`${r.url}/v1/functions`)).json()
+    expect(functions.map((f: { version: string; role: string; share: number }) => [f.version, f.role, f.share])).toEqual(
+      [[version, 'current', 0.75], ['bbbbbbbbbb', 'candidate', 0.25]].sort((a, b) => String(a[0]).localeCompare(String(b[0]))),
+    )
+    const detail = await (await fetch(`${r.url}/v1/functions/${encodeURIComponent('src/drift.ts#detectDrift')}`)).json()
+    expect(detail).toMatchObject({ current: version, candidate: { version: 'bbbbbbbbbb', share: 0.25 } })
+    expect(detail.versions.find((v: { version: string }) => v.version === version)).toMatchObject({ role: 'current', generator: 'builtin', reason: 'build', calls: 1 })
   })
 
   it('GET /healthz answers without a token; /v1/functions needs it when one is set', async () => {

@@ -56,7 +56,6 @@ export function lockWith(dir: string, id: string, o: { optimizeFor?: string; pol
     policy: { attempts: 3, timeout: 30_000, backoff: { initial: 100, max: 5000, factor: 2, jitter: true }, retryOn: 'any', repair: false, sample: 1, ...o.policy },
     perceive: 'let issues\nif (!Array.isArray(args[0])) issues = [{ path: "args[0]", expected: "array", received: typeof args[0] }]\nreturn issues',
   })
-  lock.write(id, { version: rendered.version, source: rendered.source, inputHash: 'input-hash-1', generator: 'builtin', reason: 'build' })
-  if (o.optimizeFor) lock.update((l) => void Object.assign(l.functions[id]!, { optimizeFor: o.optimizeFor }))
+  lock.write(id, { version: rendered.version, source: rendered.source, inputHash: 'input-hash-1', generator: 'builtin', reason: 'build', optimizeFor: o.optimizeFor })
   return { lock, version: rendered.version }
 }

@@ -135,4 +135,31 @@ describe('trainer', () => {
     expect(lock.read().functions[ID]!.candidate).toBeUndefined()
     expect(store.decisions(ID)).toEqual([])
   })
+
+  it('notices its optimizeFor metric falling below baseline, and says when the builtin generator has nothing to learn', () => {
+    const { store, version, options } = setup('accuracy')
+    const before = calls(version, 400, T - 2 * 24 * HOUR, T - HOUR, 0)
+    const after = calls(version, 200, T - HOUR, T, 0)
+    store.insert([...before, ...after])
+    store.insert([
+      ...before.map((e, i) => feedback({ functionId: ID, version, executionId: e.executionId, ts: e.ts, score: i % 10 < 9 ? 1 : 0 })),
+      ...after.map((e, i) => feedback({ functionId: ID, version, executionId: e.executionId, ts: e.ts, score: i % 10 < 6 ? 1 : 0 })),
+    ])
+    const [plan] = planTraining(options)
+    expect(plan!.action).toBe('none')
+    expect(plan!.reason).toBe("feedback score below its baseline: 0.898 → 0.599 (P = 1.000); the builtin generator has no parameter to change for this (an LLM generator can propose new phases from this evidence)")
+  })
+
+  it('loses the candidate when a rebuild makes a new current (the candidate was derived from the old one)', () => {
+    const { lock, store, version, options } = setup()
+    store.insert(calls(version, 2000, T - 3 * 24 * HOUR, T - HOUR, 0.01))
+    store.insert(calls(version, 300, T - HOUR, T, 0.15))
+    applyTraining(planTraining(options), options)
+    expect(lock.read().functions[ID]!.candidate).toBeDefined()
+    lockWith(options.lockDir, ID, { optimizeFor: 'latency', policy: { attempts: 2 } })
+    const entry = lock.read().functions[ID]!
+    expect(entry.candidate).toBeUndefined()
+    expect(entry.optimizeFor).toBe('latency')
+    expect(Object.keys(entry.versions)).toHaveLength(3)
+  })
 })
