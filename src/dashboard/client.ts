@@ -43,6 +43,7 @@ interface Info {
   optimizeFor?: string
   generator?: string
   current?: string
+  promotable?: string[]
 }
 
 const config = JSON.parse(document.getElementById('poet-config')!.textContent!) as PageConfig
@@ -123,10 +124,12 @@ function functionsTable(rows: [string, Row[]][], info: Record<string, Info>): st
       const current = versions.find((v) => v.role === 'current') ?? versions[0]
       const calls = versions.reduce((n, v) => n + v.calls, 0)
       const candidate = versions.find((v) => v.role === 'candidate')
-      const rates = KINDS.map(({ kind, label }) => {
-        const failed = versions.reduce((n, v) => n + v.errorRate[kind] * v.calls, 0)
-        return rate(label, calls ? failed / calls : 0)
-      }).join('')
+      // Only the kinds that happened: four zero chips per row would drown the ones that matter.
+      const rates =
+        KINDS.map(({ kind, label }) => {
+          const failed = versions.reduce((n, v) => n + v.errorRate[kind] * v.calls, 0)
+          return failed > 0 ? rate(label, failed / calls) : ''
+        }).join('') || (calls ? '<span class="rate ok">no errors</span>' : '<span class="muted">—</span>')
       const [file, name] = splitId(id)
       return `<tr class="fn" data-id="${esc(id)}">
   <td class="id"><span class="file">${esc(file)}#</span>${esc(name)}</td>
@@ -164,7 +167,7 @@ async function showFunction(id: string, info: Info): Promise<void> {
 <h1 class="id">${esc(id)}</h1>
 <div class="meta">${info.domain ? `<span class="tag domain">${esc(info.domain)}</span>` : ''}${info.optimizeFor ? `<span class="tag">optimizes ${esc(info.optimizeFor)}</span>` : ''}<span>current <span class="ver">${esc(d.current ?? '—')}</span></span>${d.candidate ? `<span class="tag candidate">candidate ${esc(d.candidate.version)} · ${pct(d.candidate.share)} of calls</span>` : ''}</div>
 <div class="kpis">
-  ${kpi('Calls', fmtInt(calls))}${kpi('Failed', calls ? pct(failed / calls) : '—')}${kpi('p50', ms(current?.p50))}${kpi('p95', ms(current?.p95))}${kpi('Feedback', score(current?.score))}
+  ${kpi('Calls · all versions', fmtInt(calls))}${kpi('Failed · all versions', calls ? pct(failed / calls) : '—')}${kpi('p50 · current version', ms(current?.p50))}${kpi('p95 · current version', ms(current?.p95))}${kpi('Feedback · current version', score(current?.score))}
 </div>
 <div class="grid">
   <div class="panel"><h2>Calls and errors</h2><div class="chart" id="chart-calls"></div></div>
@@ -176,7 +179,7 @@ async function showFunction(id: string, info: Info): Promise<void> {
   <div class="panel"><h2>Decisions</h2>${decisions(d)}</div>
 </div>
 <div class="stack"></div>
-<div class="panel"><h2>Versions</h2>${versionTable(id, versions)}</div>
+<div class="panel"><h2>Versions</h2>${versionTable(id, versions, info)}</div>
 <div class="panel" id="diff-panel"><h2>Phase code diff</h2>${versions.length > 1 ? diffControls(id, versions) : '<p class="muted">Only one version so far: a diff appears once the source, its types or the trainer produce another.</p>'}<div id="diff"></div></div>`
   if (shell !== rendered) {
     destroyCharts()
@@ -212,7 +215,7 @@ function decisions(d: Detail): string {
     .join('')
 }
 
-function versionTable(id: string, versions: VersionRow[]): string {
+function versionTable(id: string, versions: VersionRow[], info: Info): string {
   const rows = [...versions]
     .reverse()
     .map((v) => {
@@ -221,7 +224,9 @@ function versionTable(id: string, versions: VersionRow[]): string {
         ? ''
         : v.role === 'current'
           ? `<button class="act danger" data-action="rollback" data-id="${esc(id)}" title="Stop the candidate, or go back to the previous version">Roll back</button>`
-          : `<button class="act" data-action="promote" data-id="${esc(id)}" data-version="${esc(v.version)}" title="Make this version current">Promote</button>`
+          : info.promotable?.includes(v.version)
+            ? `<button class="act" data-action="promote" data-id="${esc(id)}" data-version="${esc(v.version)}" title="Make this version current">Promote</button>`
+            : `<span class="muted" title="Generated from an earlier source: revert the source to serve it again">older source</span>`
       return `<tr><td class="ver">${esc(v.version)} ${role}</td><td class="muted">${v.created ? esc(new Date(v.created).toLocaleString()) : '—'}</td><td>${esc(v.generator ?? '—')}</td><td class="reason">${esc(v.reason ?? '—')}</td><td class="num">${fmtInt(v.calls)}</td><td class="num">${score(v.score)}</td><td class="num">${buttons}</td></tr>`
     })
     .join('')

@@ -5,7 +5,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import { createRequire } from 'node:module'
 import { LockStore } from '../generators/lock'
 import type { FeedbackStore } from '../train/store'
-import type { Middleware } from '../train/collector'
+import type { Middleware, RunningCollector } from '../train/collector'
 import { renderPage } from './page'
 
 /** Largest body a dashboard action may send: an id and a version, with room to spare. */
@@ -19,6 +19,11 @@ export interface FunctionInfo {
   /** From the lock: the version serving calls, and what generated it. */
   current?: string
   generator?: string
+  /**
+   * Versions generated from the same input as the current one (the trainer's): only these can be made current, since
+   * the plugin regenerates any version whose input no longer matches the source.
+   */
+  promotable?: string[]
 }
 
 export interface DashboardOptions {
@@ -34,6 +39,8 @@ export interface DashboardOptions {
   writable: boolean
   /** Write token. @default 32 random bytes, new at every start */
   token?: string
+  /** `poet serve --token`: its `/api/*` reads then need `Authorization: Bearer <token>` too, like the collector's. */
+  readToken?: string
   /** What the running build knows about each function beyond the lock (domain, optimizeFor). */
   functions?: () => Record<string, FunctionInfo>
 }
@@ -59,6 +66,9 @@ export function createDashboard(o: DashboardOptions): Middleware {
       return page(res, renderPage({ base, project: o.project, writable: o.writable, token: o.writable ? token : undefined, uplotCss: uplotCss() }))
     }
     if (path === `${base}/dashboard.js`) return script(res)
+    if (path.startsWith(`${base}/api/`) && isRead(req) && o.readToken && !sameToken(/^Bearer\s+(.+)$/i.exec(req.headers.authorization ?? '')?.[1], o.readToken)) {
+      return send(res, 401, { error: 'missing or wrong bearer token: open the dashboard as /#?token=<the --token of poet serve>' }, { 'www-authenticate': 'Bearer' })
+    }
     if (path === `${base}/api/functions`) {
       if (!isRead(req)) return send(res, 405, { error: 'use GET' }, { allow: 'GET, HEAD' })
       return send(res, 200, { project: o.project, writable: o.writable, functions: functionInfo() })
@@ -86,7 +96,9 @@ export function createDashboard(o: DashboardOptions): Middleware {
   function functionInfo(): Record<string, FunctionInfo> {
     const out: Record<string, FunctionInfo> = { ...o.functions?.() }
     for (const [id, entry] of Object.entries(lock.read().functions)) {
-      out[id] = { ...out[id], current: entry.current, generator: entry.versions[entry.current]?.generator }
+      const input = entry.versions[entry.current]?.inputHash
+      const promotable = Object.keys(entry.versions).filter((v) => v !== entry.current && entry.versions[v]!.inputHash === input)
+      out[id] = { ...out[id], current: entry.current, generator: entry.versions[entry.current]?.generator, promotable }
     }
     return out
   }
@@ -120,6 +132,15 @@ export function createDashboard(o: DashboardOptions): Middleware {
   }
 }
 
+/** `poet serve`: the read-only dashboard at `/`, in front of the collector's own routes. */
+export function attachDashboard(running: RunningCollector, o: { lockDir: string; project: string; token?: string }): void {
+  const collector = running.collector
+  const dashboard = createDashboard({ base: '', lockDir: o.lockDir, store: collector.store, collector: collector.handle, project: o.project, writable: false, readToken: o.token })
+  // serve() made the collector the server's request listener; the dashboard goes in front of it, and passes on the rest.
+  running.server.removeAllListeners('request')
+  running.server.on('request', (req: IncomingMessage, res: ServerResponse) => dashboard(req, res, () => collector.handle(req, res)))
+}
+
 /** Makes `version` current; promoting the candidate under test ends its test. Recorded as a decision. */
 export function promote(lock: LockStore, store: FeedbackStore, id: string, version: string): ActionResult {
   let result: ActionResult = { status: 404, body: { error: `no function ${JSON.stringify(id)} in ${lock.file}` } }
@@ -128,6 +149,10 @@ export function promote(lock: LockStore, store: FeedbackStore, id: string, versi
     if (!entry) return
     if (!entry.versions[version]) {
       result = { status: 404, body: { error: `${id} has no version ${JSON.stringify(version)}; it has ${Object.keys(entry.versions).join(', ')}` } }
+      return
+    }
+    if (entry.versions[version]!.inputHash !== entry.versions[entry.current]?.inputHash) {
+      result = { status: 409, body: { error: `${version} was generated from another source of ${id}; the plugin would regenerate it away. Revert the source to serve it again.` } }
       return
     }
     if (entry.current === version) {
@@ -143,7 +168,10 @@ export function promote(lock: LockStore, store: FeedbackStore, id: string, versi
   return result
 }
 
-/** Stops the candidate under test, or else moves back to the version created before the current one. */
+/**
+ * Stops the candidate under test, or else moves back to the latest version created before the current one from the
+ * same input (an older source's version would be regenerated away at the next load).
+ */
 export function rollback(lock: LockStore, store: FeedbackStore, id: string): ActionResult {
   let result: ActionResult = { status: 404, body: { error: `no function ${JSON.stringify(id)} in ${lock.file}` } }
   lock.update((l) => {
@@ -157,11 +185,12 @@ export function rollback(lock: LockStore, store: FeedbackStore, id: string): Act
       return
     }
     const created = (v: string) => Date.parse(entry.versions[v]!.created) || 0
+    const input = entry.versions[entry.current]?.inputHash
     const earlier = Object.keys(entry.versions)
-      .filter((v) => v !== entry.current && created(v) <= created(entry.current))
+      .filter((v) => v !== entry.current && created(v) <= created(entry.current) && entry.versions[v]!.inputHash === input)
       .sort((a, b) => created(b) - created(a))
     if (!earlier.length) {
-      result = { status: 409, body: { error: `${id} has no version older than ${entry.current} to roll back to` } }
+      result = { status: 409, body: { error: `${id} has no earlier version of its current source to roll back to (to go back further, revert the source)` } }
       return
     }
     const from = entry.current
@@ -218,14 +247,16 @@ function readBody(req: IncomingMessage, limit: number): Promise<string | undefin
   })
 }
 
+/** The client bundle tsdown builds beside the package's entries; `../../dist/` when this module runs from source. */
+const SCRIPT_PLACES = ['./dashboard.iife.js', '../../dist/dashboard.iife.js']
 let cachedScript: string | undefined
-/** The client bundle tsdown builds next to the package's entries (`dist/dashboard.iife.js`). */
 function dashboardScript(): string | undefined {
-  if (cachedScript === undefined) {
+  for (const place of SCRIPT_PLACES) {
+    if (cachedScript !== undefined) break
     try {
-      cachedScript = readFileSync(new URL('./dashboard.iife.js', import.meta.url), 'utf8')
+      cachedScript = readFileSync(new URL(place, import.meta.url), 'utf8')
     } catch {
-      return undefined
+      // try the next place
     }
   }
   return cachedScript

@@ -95,6 +95,7 @@ tbody tr.fn:hover { background: #fafaf8; }
 .tag.candidate { background: var(--warn-soft); color: var(--warn); }
 .rates { display: flex; gap: 4px; flex-wrap: wrap; }
 .rate { font-variant-numeric: tabular-nums; font-size: 12px; padding: 1px 6px; border-radius: 5px; background: var(--soft); color: var(--muted); white-space: nowrap; }
+.rate.ok { background: var(--ok-soft); color: var(--ok); }
 .rate.hot { background: var(--bad-soft); color: var(--bad); }
 .rate.warm { background: var(--warn-soft); color: var(--warn); }
 .score { font-variant-numeric: tabular-nums; }
