@@ -1,6 +1,8 @@
 // Vite dev end to end in Chromium: events reach /__poet/events unconfigured, type edits and lock changes hot-swap phases without a reload.
 import { randomUUID } from 'node:crypto'
+import { request } from 'node:http'
 import type { Browser, Page } from 'playwright-core'
+import type { RunnableDevEnvironment } from 'vite'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { LockStore } from '../../src/generators/lock'
 import { launchChromium, startDevApp, type DevApp } from './app'
@@ -125,5 +127,84 @@ describe('vite dev server', () => {
     )
     expect(served).toBe(candidate)
     expect(await tokenSurvived()).toBe(token)
+  })
+
+  it('runs SSR functions in-process: their events reach the store directly, and type edits reach them too', async () => {
+    const executions = async () => ((await (await fetch(`${app.url}/__poet/healthz`)).json()) as { executions: number }).executions
+    const before = await executions()
+    // The environment's module runner (what SSR frameworks use since Vite 6) runs with HMR, like the browser.
+    const runner = (app.server.environments.ssr as RunnableDevEnvironment).runner
+    const ssr = (await runner.import('/src/sensor.ts')) as { normalize(r: unknown): number }
+    expect(() => ssr.normalize({ value: 1, unit: 'R' })).toThrow(/args\[0\]/)
+    expect(await until(executions, (n) => n > before)).toBeGreaterThan(before)
+    app.write('src/types.ts', app.read('src/types.ts').replace(/unit: (.+)/, `unit: $1 | 'R'`))
+    const end = Date.now() + 15_000
+    let result: unknown
+    while (Date.now() < end) {
+      try {
+        result = ssr.normalize({ value: 1, unit: 'R' })
+        break
+      } catch {
+        await new Promise((done) => setTimeout(done, 100))
+      }
+    }
+    expect(result).toBe(1)
+  })
+})
+
+describe('dev endpoints', () => {
+  const post = (path: string, body: string, headers: Record<string, string>) =>
+    new Promise<{ status: number; body: string }>((done, fail) => {
+      const req = request(`${app.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers } }, (res) => {
+        let text = ''
+        res.on('data', (c: Buffer) => (text += c.toString()))
+        res.on('end', () => done({ status: res.statusCode!, body: text }))
+      })
+      req.on('error', fail)
+      req.end(body)
+    })
+  const host = () => new URL(app.url).host
+  const writeToken = async () => {
+    const html = await (await fetch(`${app.url}/__poet/`)).text()
+    return (JSON.parse(/<script id="poet-config" type="application\/json">(.*?)<\/script>/.exec(html)![1]!) as { token: string }).token
+  }
+  const event = () => JSON.stringify([{ v: 1, kind: 'execution', functionId: ID, version: 'x', executionId: randomUUID(), ts: Date.now(), duration: 1, outcome: 'ok', attempts: 1 }])
+
+  it('refuse cross-origin writes: events from another site are not stored', async () => {
+    const count = async () => ((await (await fetch(`${app.url}/__poet/healthz`)).json()) as { executions: number }).executions
+    const before = await count()
+    const evil = await post('/__poet/events', event(), { origin: 'http://evil.example' })
+    expect(evil.status).toBe(403)
+    expect(evil.body).toMatch(/cross-origin/)
+    expect((await post('/__poet/events', event(), { 'sec-fetch-site': 'cross-site' })).status).toBe(403)
+    expect(await count()).toBe(before)
+    expect((await post('/__poet/events', event(), { origin: `http://${host()}`, 'sec-fetch-site': 'same-origin' })).status).toBe(202)
+  })
+
+  it('refuse promote and rollback without the page token or from another origin', async () => {
+    const token = await writeToken()
+    const body = JSON.stringify({ id: ID })
+    const noToken = await post('/__poet/api/rollback', body, { origin: `http://${host()}` })
+    expect(noToken.status).toBe(403)
+    expect(noToken.body).toMatch(/x-poet-token/)
+    expect((await post('/__poet/api/rollback', body, { 'x-poet-token': 'guess', origin: `http://${host()}` })).status).toBe(403)
+    const crossSite = await post('/__poet/api/rollback', body, { 'x-poet-token': token, origin: 'http://evil.example' })
+    expect(crossSite.status).toBe(403)
+    expect(crossSite.body).toMatch(/cross-origin/)
+  })
+
+  it('refuse bodies over the limit with 413', async () => {
+    const token = await writeToken()
+    const big = await post('/__poet/api/promote', JSON.stringify({ id: ID, version: 'x'.repeat(20_000) }), { 'x-poet-token': token })
+    expect(big.status).toBe(413)
+    const huge = await post('/__poet/events', `[${'0,'.repeat(600_000)}0]`, {})
+    expect(huge.status).toBe(413)
+  })
+
+  it('serve the page with the token and without framing', async () => {
+    const res = await fetch(`${app.url}/__poet/`)
+    expect(res.headers.get('x-frame-options')).toBe('DENY')
+    expect((await writeToken()).length).toBeGreaterThanOrEqual(40)
+    expect((await fetch(`${app.url}/__poet`, { redirect: 'manual' })).headers.get('location')).toBe('/__poet/')
   })
 })
