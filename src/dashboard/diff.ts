@@ -34,8 +34,8 @@ export function lineDiff(before: string, after: string, context = 3): DiffLine[]
     if (i < n && j < m && x[i] === y[j]) {
       middle.push({ op: ' ', text: x[i++]! })
       j++
-    } else if (j < m && (i === n || lcs[i * (m + 1) + j + 1]! >= lcs[(i + 1) * (m + 1) + j]!)) middle.push({ op: '+', text: y[j++]! })
-    else middle.push({ op: '-', text: x[i++]! })
+    } else if (i < n && (j === m || lcs[(i + 1) * (m + 1) + j]! >= lcs[i * (m + 1) + j + 1]!)) middle.push({ op: '-', text: x[i++]! })
+    else middle.push({ op: '+', text: y[j++]! })
   }
   const all: DiffLine[] = [...a.slice(0, start).map((text) => ({ op: ' ' as const, text })), ...middle, ...b.slice(b.length - end).map((text) => ({ op: ' ' as const, text }))]
   return fold(all, context)
