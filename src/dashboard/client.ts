@@ -106,14 +106,23 @@ async function showTable(info: Record<string, Info>): Promise<void> {
 }
 
 function emptyState(): string {
-  return `<div class="panel empty">
-  <h1>No POET functions yet</h1>
-  <p>Mark a function with <code>poet()</code> and call it: its calls, errors, latency and feedback appear here within seconds.${config.writable ? ' In dev the runtime reports to this server by itself.' : ' Point the runtime at this collector with <code>httpSink</code>.'}</p>
-  <pre>import { poet, feedback } from 'unplugin-poet/runtime'
+  const snippet = config.writable
+    ? `import { poet } from 'unplugin-poet/runtime'
 
 export const quote = poet({ domain: 'financial_services' })(
   function quote(amount: number, currency: 'EUR' | 'USD') { … },
-)</pre>
+)`
+    : `import { configure, httpSink } from 'unplugin-poet/runtime'
+
+configure({ sink: httpSink({ url: '${location.origin}/v1/events' }) })`
+  return `<div class="panel empty">
+  <h1>No POET functions yet</h1>
+  <p>${
+    config.writable
+      ? 'Mark a function with <code>poet()</code> and call it: in dev the runtime reports to this server by itself, and its calls, errors, latency and feedback appear here within seconds.'
+      : 'Point the runtime at this collector, then call a <code>poet()</code> function: its calls, errors, latency and feedback appear here within seconds.'
+  }</p>
+  <pre>${esc(snippet)}</pre>
 </div>`
 }
 
@@ -163,32 +172,45 @@ async function showFunction(id: string, info: Info): Promise<void> {
   const current = versions.find((v) => v.role === 'current') ?? versions[versions.length - 1]
   const calls = versions.reduce((n, v) => n + v.calls, 0)
   const failed = versions.reduce((n, v) => n + KINDS.reduce((m, k) => m + v.errorRate[k.kind] * v.calls, 0), 0)
-  const shell = `<p class="crumbs"><a href="#/">← All functions</a></p>
+  // The skeleton changes only with the function, the window or its set of versions; each poll refills its sections in
+  // place, so charts keep their cursor, the diff its selection and the page its scroll position.
+  const skeleton = `${id}\0${windowSelect.value}\0${versions.map((v) => v.version).join(',')}`
+  if (skeleton !== rendered) {
+    destroyCharts()
+    app.innerHTML = `<p class="crumbs"><a href="#/">← All functions</a></p>
 <h1 class="id">${esc(id)}</h1>
-<div class="meta">${info.domain ? `<span class="tag domain">${esc(info.domain)}</span>` : ''}${info.optimizeFor ? `<span class="tag">optimizes ${esc(info.optimizeFor)}</span>` : ''}<span>current <span class="ver">${esc(d.current ?? '—')}</span></span>${d.candidate ? `<span class="tag candidate">candidate ${esc(d.candidate.version)} · ${pct(d.candidate.share)} of calls</span>` : ''}</div>
-<div class="kpis">
-  ${kpi('Calls · all versions', fmtInt(calls))}${kpi('Failed · all versions', calls ? pct(failed / calls) : '—')}${kpi('p50 · current version', ms(current?.p50))}${kpi('p95 · current version', ms(current?.p95))}${kpi('Feedback · current version', score(current?.score))}
-</div>
+<div class="meta" id="meta"></div>
+<div class="kpis" id="kpis"></div>
 <div class="grid">
   <div class="panel"><h2>Calls and errors</h2><div class="chart" id="chart-calls"></div></div>
   <div class="panel"><h2>Latency</h2><div class="chart" id="chart-latency"></div></div>
 </div>
 <div class="stack"></div>
 <div class="grid">
-  <div class="panel"><h2>Feedback score by version</h2>${scoreBars(versions)}</div>
-  <div class="panel"><h2>Decisions</h2>${decisions(d)}</div>
+  <div class="panel"><h2>Feedback score by version</h2><div id="scores"></div></div>
+  <div class="panel"><h2>Decisions</h2><div id="decisions"></div></div>
 </div>
 <div class="stack"></div>
-<div class="panel"><h2>Versions</h2>${versionTable(id, versions, info)}</div>
+<div class="panel"><h2>Versions</h2><div id="versions"></div></div>
 <div class="panel" id="diff-panel"><h2>Phase code diff</h2>${versions.length > 1 ? diffControls(id, versions) : '<p class="muted">Only one version so far: a diff appears once the source, its types or the trainer produce another.</p>'}<div id="diff"></div></div>`
-  if (shell !== rendered) {
-    destroyCharts()
-    app.innerHTML = shell
-    rendered = shell
-    wireVersionButtons(id)
+    rendered = skeleton
     if (versions.length > 1) void wireDiff(id, versions)
   }
+  fill('meta', `${info.domain ? `<span class="tag domain">${esc(info.domain)}</span>` : ''}${info.optimizeFor ? `<span class="tag">optimizes ${esc(info.optimizeFor)}</span>` : ''}<span>current <span class="ver">${esc(d.current ?? '—')}</span></span>${d.candidate ? `<span class="tag candidate">candidate ${esc(d.candidate.version)} · ${pct(d.candidate.share)} of calls</span>` : ''}`)
+  fill('kpis', `${kpi('Calls · all versions', fmtInt(calls))}${kpi('Failed · all versions', calls ? pct(failed / calls) : '—')}${kpi('p50 · current version', ms(current?.p50))}${kpi('p95 · current version', ms(current?.p95))}${kpi('Feedback · current version', score(current?.score))}`)
+  fill('scores', scoreBars(versions))
+  fill('decisions', decisions(d))
+  if (fill('versions', versionTable(id, versions, info))) wireVersionButtons(id)
   drawCharts(d)
+}
+
+/** Replaces a section's HTML when it changed; true when it did. */
+function fill(id: string, html: string): boolean {
+  const el = document.getElementById(id)
+  if (!el || el.dataset.html === html) return false
+  el.innerHTML = html
+  el.dataset.html = html
+  return true
 }
 
 function kpi(label: string, value: string): string {
@@ -308,6 +330,7 @@ function drawCharts(d: Detail): void {
     callsEl.innerHTML = latencyEl.innerHTML = '<p class="muted">No calls in this window yet.</p>'
     return
   }
+  callsEl.innerHTML = latencyEl.innerHTML = ''
   const width = Math.max(280, callsEl.clientWidth)
   const axis = { stroke: '#6b6f7a', grid: { stroke: '#efefec', width: 1 }, ticks: { stroke: '#efefec', width: 1 } }
   charts = [

@@ -29,6 +29,7 @@ export class DevServer {
   private refreshed?: { change: string; jsChanged: boolean }
   /** The version each phase module was last served at (its `version` line). */
   private readonly served = new Map<string, string>()
+  private inProcess?: (events: PoetEvent[]) => void
   private trainTimer?: ReturnType<typeof setTimeout>
   private logger?: ViteDevServer['config']['logger']
 
@@ -72,10 +73,13 @@ export class DevServer {
     const { options, lock } = this.ctx
     const collector = createCollector({ db: resolve(options.lockDir, 'feedback.db'), lockDir: options.lockDir, base: DEV_BASE, rateLimit: false })
     this.collector = collector
-    ;(globalThis as unknown as InProcessGlobal)[Symbol.for(IN_PROCESS_SINK)] = (events) => {
+    this.inProcess = (events) => {
       collector.store.insert(events)
       this.scheduleTraining()
     }
+    ;(globalThis as unknown as InProcessGlobal)[Symbol.for(IN_PROCESS_SINK)] = this.inProcess
+    // SQLite rewrites its files at every batch: nothing there for Vite to react to.
+    server.watcher.unwatch(resolve(options.lockDir, 'feedback.db*'))
     const dashboard = options.dashboard
       ? createDashboard({
           base: DEV_BASE,
@@ -235,7 +239,8 @@ export class DevServer {
   private close(): void {
     clearTimeout(this.trainTimer)
     const g = globalThis as unknown as InProcessGlobal
-    delete g[Symbol.for(IN_PROCESS_SINK)]
+    // Another dev server in this process may have taken the global over since.
+    if (g[Symbol.for(IN_PROCESS_SINK)] === this.inProcess) delete g[Symbol.for(IN_PROCESS_SINK)]
     this.collector?.close()
     this.collector = undefined
   }

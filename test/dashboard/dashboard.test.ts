@@ -144,7 +144,7 @@ describe('dashboard of `poet serve`', () => {
       const page = await browser.newPage()
       await page.goto(`${url}/`)
       await expect.poll(() => page.locator('.empty').innerText()).toContain('No POET functions yet')
-      expect(await page.locator('.empty').innerText()).toContain('httpSink')
+      expect(await page.locator('.empty').innerText()).toContain(`httpSink({ url: '${url}/v1/events' })`)
       await page.screenshot({ path: join(SHOTS, 'dashboard-empty.png') })
       const res = await fetch(`${url}/api/rollback`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"id":"x"}' })
       expect(res.status).toBe(403)
