@@ -151,9 +151,8 @@ export class DevServer {
         if (out) this.remember(owner, code, out.watchFiles)
       }
       return true
-    } catch (error) {
-      // Vite re-transforms the importer and shows this error in its overlay; the phases stay as they were.
-      this.logger?.error(`[unplugin-poet] ${(error as Error).message}`)
+    } catch {
+      // Vite re-transforms the module, which throws the same error into its terminal and overlay; the phases stay as they were.
       return false
     }
   }

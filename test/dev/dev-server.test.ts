@@ -152,6 +152,21 @@ describe('vite dev server', () => {
   })
 })
 
+describe('a broken edit', () => {
+  it('shows the build error in the overlay, keeps the server up, and recovers when fixed', async () => {
+    const good = app.read('src/sensor.ts')
+    app.write('src/sensor.ts', good.replace(`optimizeFor: 'accuracy'`, `optimizeFor: 'accuracy', domain: 'ml_monitorin'`))
+    const overlay = page.locator('vite-error-overlay')
+    await expect.poll(() => overlay.count(), { timeout: 15_000 }).toBe(1)
+    const message = await overlay.evaluate((el) => el.shadowRoot?.textContent ?? '')
+    expect(message).toContain('ml_monitorin')
+    expect(message).toContain('ml_monitoring')
+    app.write('src/sensor.ts', good)
+    await page.waitForSelector('body[data-ready="1"]', { timeout: 15_000 })
+    await expect.poll(async () => (await page.locator('vite-error-overlay').count()) === 0 && (await call({ value: 50, unit: 'F' })).ok, { timeout: 15_000 }).toBe(10)
+  })
+})
+
 describe('dev endpoints', () => {
   const post = (path: string, body: string, headers: Record<string, string>) =>
     new Promise<{ status: number; body: string }>((done, fail) => {
