@@ -4,6 +4,7 @@ import { dirname, join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { chromium, type Browser } from 'playwright-core'
 import type { ViteDevServer } from 'vite'
+import type { Options } from '../../src'
 
 export const PACKAGE_ROOT = fileURLToPath(new URL('../..', import.meta.url))
 const TMP = join(PACKAGE_ROOT, 'test/.tmp')
@@ -61,7 +62,7 @@ export interface DevApp {
  * Writes the fixture app into test/.tmp and starts Vite on 127.0.0.1, port 0. The package is copied (package.json +
  * dist/), not linked: like an npm install, so Vite pre-bundles `unplugin-poet/runtime` as a dependency.
  */
-export async function startDevApp(name: string, files: Record<string, string> = FILES): Promise<DevApp> {
+export async function startDevApp(name: string, files: Record<string, string> = FILES, options?: Options): Promise<DevApp> {
   mkdirSync(TMP, { recursive: true })
   const dir = mkdtempSync(join(TMP, `${name}-`))
   const path = (rel: string) => join(dir, rel)
@@ -82,7 +83,7 @@ export async function startDevApp(name: string, files: Record<string, string> = 
     configFile: false,
     logLevel: 'warn',
     clearScreen: false,
-    plugins: [poet()],
+    plugins: [poet(options)],
     server: { host: '127.0.0.1', port: 0, strictPort: false, fs: { allow: [dir] } },
   })
   await server.listen()

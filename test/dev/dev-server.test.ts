@@ -223,3 +223,23 @@ describe('dev endpoints', () => {
     expect((await fetch(`${app.url}/__poet`, { redirect: 'manual' })).headers.get('location')).toBe('/__poet/')
   })
 })
+
+describe('dev options', () => {
+  it('feedback: false leaves the runtime unconfigured, dashboard: false leaves /__poet/ to the app; events are still taken', async () => {
+    const quiet = await startDevApp('dev-quiet', undefined, { feedback: false, dashboard: false })
+    try {
+      const runner = (quiet.server.environments.ssr as RunnableDevEnvironment).runner
+      const ssr = (await runner.import('/src/sensor.ts')) as { normalize(r: unknown): number }
+      expect(ssr.normalize({ value: 50, unit: 'F' })).toBe(10)
+      await new Promise((done) => setTimeout(done, 300))
+      const health = (await (await fetch(`${quiet.url}/__poet/healthz`)).json()) as { executions: number }
+      expect(health.executions).toBe(0)
+      const page = await (await fetch(`${quiet.url}/__poet/`)).text()
+      expect(page).not.toContain('poet-config')
+      const res = await fetch(`${quiet.url}/__poet/events`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '[]' })
+      expect(res.status).toBe(202)
+    } finally {
+      await quiet.close()
+    }
+  })
+})
