@@ -187,6 +187,36 @@ describe('timeouts', () => {
   })
 })
 
+describe('timeouts that do not apply', () => {
+  it('never time out a sync function: it cannot be abandoned, so it stays sync and returns', () => {
+    const busy = poet({ timeout: 1 })(() => {
+      const end = Date.now() + 10
+      while (Date.now() < end);
+      return 'done'
+    })
+    expect(busy()).toBe('done')
+    expect(last()).toMatchObject({ outcome: 'ok', attempts: 1 })
+  })
+
+  it('timeout: 0 turns timeouts off', async () => {
+    const slow = poet({ timeout: 0 })(async () => {
+      await sleep(30)
+      return 'done'
+    })
+    expect(await slow()).toBe('done')
+  })
+
+  it('retries a promise-returning function that failed before returning its promise', async () => {
+    let calls = 0
+    const f = poet({ attempts: 2 })((): Promise<string> => {
+      if (++calls === 1) throw new Error('sync failure')
+      return Promise.resolve('second')
+    })
+    expect(await f()).toBe('second')
+    expect(calls).toBe(2)
+  })
+})
+
 describe('phases', () => {
   it('rejects invalid input with PoetInputError listing the issue paths, without calling the function or retrying', () => {
     let calls = 0
@@ -410,5 +440,13 @@ describe('events', () => {
     off()
     f()
     expect(events).toHaveLength(1)
+  })
+})
+
+describe('the wrapper', () => {
+  it("keeps the function's name, for stack traces and debuggers", () => {
+    expect(poet()(function detectDrift() {}).name).toBe('detectDrift')
+    const quote = async () => 1
+    expect(poet()(quote).name).toBe('quote')
   })
 })
