@@ -17,7 +17,6 @@ export const DEV_BASE = '/__poet'
 const IN_PROCESS_SINK = 'unplugin-poet.dev-sink'
 /** Feedback arriving in bursts is trained on once per quiet spell. */
 const TRAIN_DEBOUNCE_MS = 300
-const VERSION_LINE = /^ {2}version: "([^"]+)",$/m
 
 type InProcessGlobal = Record<symbol, ((events: PoetEvent[]) => void) | undefined>
 
@@ -25,10 +24,8 @@ export class DevServer {
   private collector?: Collector
   /** Last seen source of every poet module and of the type files its specs read: what "did the JS change?" compares against. */
   private readonly sources = new Map<string, string>()
-  /** The change whose specs were refreshed last, and its verdict: hotUpdate runs once per environment for one change. */
-  private refreshed?: { change: string; jsChanged: boolean }
-  /** The version each phase module was last served at (its `version` line). */
-  private readonly served = new Map<string, string>()
+  /** The last change seen, with its stale phase modules and whether its JS changed. */
+  private refreshed?: { change: string; stale: string[]; jsChanged: boolean }
   private inProcess?: (events: PoetEvent[]) => void
   private trainTimer?: ReturnType<typeof setTimeout>
   private logger?: ViteDevServer['config']['logger']
@@ -111,53 +108,38 @@ export class DevServer {
   }
 
   /**
-   * Regenerates the phase modules a change touches and lets Vite hot-swap them. When only types changed (the
-   * stripped JS is the same), the importing modules are left alone, so the page is not reloaded and state survives.
+   * Hot-swaps the phase modules a change made stale (PoetContext decides which: new types or options, or a moved lock
+   * pointer). When the change touched only types, the stripped JS of the edited module is byte for byte the same, and
+   * the modules importing it are left alone: the page is not reloaded and its state survives.
    */
   async hotUpdate(env: DevEnvironment, update: HotUpdateOptions): Promise<EnvironmentModuleNode[] | undefined> {
     if (!this.active) return undefined
     const file = resolve(update.file)
-    if (file === this.ctx.lock.file) return this.lockChanged(env)
-    const owners = this.ownersOf(file)
-    if (!owners.length) return undefined
+    const isLock = file === this.ctx.lock.file
+    if (!isLock && !this.touchesPoet(file)) return undefined
+    // Vite calls this once per environment for one change: the specs are refreshed and compared once.
     const change = `${file}\0${update.timestamp}`
     if (this.refreshed?.change !== change) {
-      const next = await update.read()
-      const jsChanged = await this.jsChanged(file, next)
-      this.sources.set(file, next)
-      if (!this.refreshSpecs(owners, file, next)) return undefined
-      this.refreshed = { change, jsChanged }
+      let text: string | undefined
+      const read = async () => (text ??= await update.read())
+      const stale = await this.ctx.staleAfterChange(file, read)
+      const jsChanged = !isLock && (await this.jsChanged(file, await read()))
+      if (!isLock) this.sources.set(file, await read())
+      this.refreshed = { change, stale, jsChanged }
     }
-    const { jsChanged } = this.refreshed!
-    const phases = this.phaseModules(env, (key) => owners.includes(this.ctx.found.get(key)?.file ?? ''))
-    if (!phases.length) return undefined
-    return jsChanged && update.modules.length ? [...update.modules, ...phases] : phases
+    const { stale, jsChanged } = this.refreshed
+    const phases = stale.flatMap((key) => env.moduleGraph.getModuleById(RESOLVED_PREFIX + key) ?? [])
+    // Vite already invalidated the edited module; listing it propagates the update (a reload when nothing accepts it).
+    return jsChanged ? [...update.modules, ...phases] : phases
   }
 
-  /** Files whose poet functions depend on `file`: itself when it declares some, and every module reading types from it. */
-  private ownersOf(file: string): string[] {
-    const owners = new Set<string>()
-    for (const spec of this.ctx.found.values()) if (spec.file === file || spec.dependencies.includes(file)) owners.add(spec.file)
-    return [...owners]
+  /** Whether `file` declares poet functions or holds types one of them reads. */
+  private touchesPoet(file: string): boolean {
+    for (const spec of this.ctx.found.values()) if (spec.file === file || spec.dependencies.includes(file)) return true
+    return false
   }
 
-  /** Re-runs the transform of the owners so their specs carry the new types; false when the new source is a build error. */
-  private refreshSpecs(owners: string[], changed: string, next: string): boolean {
-    try {
-      for (const owner of owners) {
-        const code = owner === changed ? next : readText(owner)
-        if (code === undefined) continue
-        const out = this.ctx.transform(code, owner, (message) => this.logger?.warn(message))
-        if (out) this.remember(owner, code, out.watchFiles)
-      }
-      return true
-    } catch {
-      // Vite re-transforms the module, which throws the same error into its terminal and overlay; the phases stay as they were.
-      return false
-    }
-  }
-
-  /** A type-only edit leaves the JS that esbuild-style stripping produces byte for byte the same. */
+  /** A type-only edit leaves the JS that type stripping produces the same. */
   private async jsChanged(file: string, next: string): Promise<boolean> {
     const previous = this.sources.get(file)
     if (previous === undefined) return true
@@ -169,36 +151,6 @@ export class DevServer {
     } catch {
       return true
     }
-  }
-
-  /** Records which version a phase module was served at, so a lock change swaps only the modules it moved. */
-  loaded(key: string, code: string): void {
-    const version = VERSION_LINE.exec(code)?.[1]
-    if (this.active && version) this.served.set(key, version)
-  }
-
-  /**
-   * After the trainer, a rollback or a promotion moved a `current` pointer: swap the phase modules that now serve
-   * another version. Every phase module watches the lock, so without this list any write to it (each generation
-   * writes one) would swap them all.
-   */
-  private lockChanged(env: DevEnvironment): EnvironmentModuleNode[] {
-    const functions = this.ctx.lock.read().functions
-    return this.phaseModules(env, (key) => {
-      const served = this.served.get(key)
-      const id = this.ctx.found.get(key)?.id
-      const entry = id === undefined ? undefined : functions[id]
-      return served !== undefined && entry !== undefined && entry.current !== served
-    })
-  }
-
-  private phaseModules(env: DevEnvironment, pick: (key: string) => boolean): EnvironmentModuleNode[] {
-    const out: EnvironmentModuleNode[] = []
-    for (const key of this.ctx.found.keys()) {
-      const mod = env.moduleGraph.getModuleById(RESOLVED_PREFIX + key)
-      if (mod && pick(key)) out.push(mod)
-    }
-    return out
   }
 
   private functionInfo(): Record<string, FunctionInfo> {

@@ -2,7 +2,6 @@
 import type { UnpluginFactory } from 'unplugin'
 import { PoetContext } from './context'
 import { DEV_CLIENT_KEY, DevServer } from './dev-server'
-import { PoetBuildError } from './errors'
 import type { Options } from './options'
 import { POET_CODE_FILTER } from './transform'
 import { ESBUILD_LOAD_FILTER, LOAD_FILTER, RESOLVE_FILTER, keyOf, mapWebpackScheme, resolveVirtual } from './virtual'
@@ -29,7 +28,6 @@ export const unpluginFactory: UnpluginFactory<Options | undefined, false> = (raw
         if (key === DEV_CLIENT_KEY) return { code: dev.clientModule(), map: null }
         const out = await ctx.load(key, (message) => this.warn(message))
         for (const file of out.watchFiles) this.addWatchFile(file)
-        dev.loaded(key, out.code)
         return { code: out.code, map: null }
       },
     },
@@ -41,7 +39,7 @@ export const unpluginFactory: UnpluginFactory<Options | undefined, false> = (raw
       handler(code, id) {
         const file = id.replace(/[?#].*$/, '')
         // Build errors are thrown, not passed to this.error: not every bundler stops on this.error.
-        const out = withWritableId(() => ctx.transform(code, file, (message) => this.warn(message)))
+        const out = ctx.transform(code, file, (message) => this.warn(message))
         if (!out) return null
         for (const dep of out.watchFiles) this.addWatchFile(dep)
         dev.remember(file, code, out.watchFiles)
@@ -55,6 +53,8 @@ export const unpluginFactory: UnpluginFactory<Options | undefined, false> = (raw
         ctx.serve = config.command === 'serve'
       },
       configureServer: (server) => dev.configureServer(server),
+      // Phase modules self-accept and copy a new version into the object the runtime holds: updating just them
+      // hot-swaps validation and policy without re-running (or reloading) the code that calls the function.
       hotUpdate(update) {
         return dev.hotUpdate(this.environment, update)
       },
@@ -79,19 +79,6 @@ export const unpluginFactory: UnpluginFactory<Options | undefined, false> = (raw
         if (options.absWorkingDir) ctx.setRoot(options.absWorkingDir)
       },
     },
-  }
-}
-
-/**
- * Rollup assigns `error.id` on errors thrown from a transform; PoetBuildError exposes `id` as a getter, which
- * would turn the assignment into a TypeError that hides the real message. An own writable copy avoids that.
- */
-function withWritableId<T>(fn: () => T): T {
-  try {
-    return fn()
-  } catch (error) {
-    if (error instanceof PoetBuildError) Object.defineProperty(error, 'id', { value: error.id, writable: true })
-    throw error
   }
 }
 

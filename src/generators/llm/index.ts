@@ -201,12 +201,3 @@ function mergePolicy(spec: FunctionSpec, base: Policy, suggested: PhaseReply['po
 function clamp(n: number, lo: number, hi: number): number {
   return Math.min(hi, Math.max(lo, Math.round(n)))
 }
-
-/** The error a strict build (CI) raises instead of calling the LLM. */
-export function strictMissError(id: string, stale: boolean): Error {
-  const what = stale ? 'is stale in the lock (its source, options, types or generator changed)' : 'has no entry in the lock'
-  return new Error(
-    `[poet] ${id} ${what}, and this is a strict build (the default when CI is set), which never calls an LLM. ` +
-      `Run \`poet generate${stale ? ` --only ${id}` : ''}\` locally and commit .poet/.`,
-  )
-}

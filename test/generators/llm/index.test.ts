@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { afterEach, describe, expect, it } from 'vitest'
-import { createLlmGenerator, PROMPT_VERSION, strictMissError, type LlmGeneratorOptions, type LlmTuning } from '../../../src/generators/llm'
+import { createLlmGenerator, PROMPT_VERSION, type LlmGeneratorOptions, type LlmTuning } from '../../../src/generators/llm'
 import { inputHash, LockStore } from '../../../src/generators/lock'
 import { renderPhaseModule } from '../../../src/generators/render'
 import type { PhaseContext, PhaseModule } from '../../../src/runtime/types'
@@ -204,14 +204,5 @@ describe('hostile replies', () => {
     }).join('\n')
     for (const p of payloads) expect(written, p.name).not.toContain(p.marker)
     expect(written).toContain('function perceive(args, ctx)')
-  })
-})
-
-describe('strictMissError', () => {
-  it('names the function and the command that fixes it', () => {
-    expect(strictMissError('src/a.ts#f', false).message).toBe(
-      '[poet] src/a.ts#f has no entry in the lock, and this is a strict build (the default when CI is set), which never calls an LLM. Run `poet generate` locally and commit .poet/.',
-    )
-    expect(strictMissError('src/a.ts#f', true).message).toMatch(/is stale in the lock .* Run `poet generate --only src\/a\.ts#f` locally and commit \.poet\/\.$/)
   })
 })

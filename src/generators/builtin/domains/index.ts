@@ -153,7 +153,7 @@ export class DomainRegistry {
     if (input.description !== undefined && typeof input.description !== 'string') fail(`description must be a string, got ${kindOf(input.description)}.`)
     const parent = input.parent ?? (name.includes(':') ? name.slice(0, name.lastIndexOf(':')) : undefined)
     if (parent !== undefined && (typeof parent !== 'string' || !name.startsWith(parent + ':') || name.length === parent.length + 1 || name.slice(parent.length + 1).includes(':'))) {
-      fail(`a pack extending ${JSON.stringify(parent)} is named "${String(parent)}:<child>"; this one extends itself or a pack its name does not start with.`)
+      fail(`a pack extending ${JSON.stringify(parent)} must be named "${String(parent)}:<child>", one level below it.`)
     }
     if (input.policy !== undefined) checkPolicy(input.policy, fail)
     for (const phase of ['perceive', 'enforce'] as const) {
@@ -294,6 +294,18 @@ function kindOf(v: unknown): string {
 
 function show(v: unknown): string {
   return typeof v === 'string' ? JSON.stringify(v) : typeof v === 'number' || typeof v === 'boolean' ? String(v) : kindOf(v)
+}
+
+/** Markers around the table in any other Markdown file (the README) that `scripts/domains-table.mjs` keeps current. */
+export const TABLE_START = '<!-- poet:domains:start (generated from the domain registry) -->'
+export const TABLE_END = '<!-- poet:domains:end -->'
+
+/** `text` with the part between the table markers replaced by the current table; unchanged when it has no markers. */
+export function withDomainsTable(text: string, registry: DomainRegistry = new DomainRegistry()): string {
+  const start = text.indexOf(TABLE_START)
+  const end = text.indexOf(TABLE_END)
+  if (start < 0 || end < start) return text
+  return `${text.slice(0, start + TABLE_START.length)}\n\n${registry.markdownTable()}\n${text.slice(end)}`
 }
 
 /** The whole of `docs/domains.md`: generated from the registry so the docs cannot drift from the code. */
