@@ -95,7 +95,8 @@ class Resolver {
       index++
     }
 
-    const isAsync = !!fn.async
+    // An async generator returns its iterator synchronously: only a plain async function gives a promise.
+    const isAsync = !!fn.async && !fn.generator
     let returns: TypeIR = { kind: 'unknown', reason: 'no return type annotation' }
     let returnsPromise = false
     const rt = fn.returnType && fn.returnType.type === 'TSTypeAnnotation' ? fn.returnType.typeAnnotation : undefined

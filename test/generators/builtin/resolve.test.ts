@@ -217,3 +217,11 @@ describe('resolveSignature on real code', () => {
     expect(functions).toBeGreaterThan(100)
   })
 })
+
+describe('resolveSignature: generators', () => {
+  it('does not call an async generator async (it returns its iterator at once) and leaves its result unchecked', () => {
+    const r = resolveIn(`async function* stream(n: number) { yield n }`, 'stream')
+    expect(r.async).toBe(false)
+    expect(r.returns).toEqual({ kind: 'unknown', reason: 'generator function' })
+  })
+})
