@@ -7,7 +7,7 @@ describe('the shared deadline timer', () => {
     const t0 = Date.now()
     const at: Record<number, number> = {}
     for (const ms of [60, 20, 40, 10, 30]) arm(ms, () => ((at[ms] = Date.now() - t0), fired.push(ms)))
-    await new Promise((r) => setTimeout(r, 120))
+    await new Promise((r) => setTimeout(r, 300))
     // Deadlines that expired by the same tick go together; on a busy machine that can be several.
     expect([...fired].sort((a, b) => a - b)).toEqual([10, 20, 30, 40, 60])
     for (const ms of [10, 20, 30, 40, 60]) expect(at[ms]).toBeGreaterThanOrEqual(ms - 1)
