@@ -1,13 +1,14 @@
 // The one unplugin factory: wires each bundler's hooks to a PoetContext, and nothing else.
 import type { UnpluginFactory } from 'unplugin'
 import { PoetContext } from './context'
-import { PoetBuildError } from './errors'
+import { DEV_CLIENT_KEY, DevServer } from './dev-server'
 import type { Options } from './options'
 import { POET_CODE_FILTER } from './transform'
 import { ESBUILD_LOAD_FILTER, LOAD_FILTER, RESOLVE_FILTER, keyOf, mapWebpackScheme, resolveVirtual } from './virtual'
 
 export const unpluginFactory: UnpluginFactory<Options | undefined, false> = (raw) => {
   const ctx = new PoetContext(raw)
+  const dev = new DevServer(ctx)
   const { include, exclude } = ctx.options
 
   return {
@@ -24,6 +25,7 @@ export const unpluginFactory: UnpluginFactory<Options | undefined, false> = (raw
       async handler(id) {
         const key = keyOf(id)
         if (key === undefined) return null
+        if (key === DEV_CLIENT_KEY) return { code: dev.clientModule(), map: null }
         const out = await ctx.load(key, (message) => this.warn(message))
         for (const file of out.watchFiles) this.addWatchFile(file)
         return { code: out.code, map: null }
@@ -37,10 +39,11 @@ export const unpluginFactory: UnpluginFactory<Options | undefined, false> = (raw
       handler(code, id) {
         const file = id.replace(/[?#].*$/, '')
         // Build errors are thrown, not passed to this.error: not every bundler stops on this.error.
-        const out = withWritableId(() => ctx.transform(code, file, (message) => this.warn(message)))
+        const out = ctx.transform(code, file, (message) => this.warn(message))
         if (!out) return null
         for (const dep of out.watchFiles) this.addWatchFile(dep)
-        return { code: out.code, map: out.map }
+        dev.remember(file, code, out.watchFiles)
+        return { code: dev.decorate(out.code), map: out.map }
       },
     },
 
@@ -48,6 +51,12 @@ export const unpluginFactory: UnpluginFactory<Options | undefined, false> = (raw
       configResolved(config) {
         ctx.setRoot(config.root)
         ctx.serve = config.command === 'serve'
+      },
+      configureServer: (server) => dev.configureServer(server),
+      // Phase modules self-accept and copy a new version into the object the runtime holds: updating just them
+      // hot-swaps validation and policy without re-running (or reloading) the code that calls the function.
+      hotUpdate(update) {
+        return dev.hotUpdate(this.environment, update)
       },
     },
     rolldown: {
@@ -70,19 +79,6 @@ export const unpluginFactory: UnpluginFactory<Options | undefined, false> = (raw
         if (options.absWorkingDir) ctx.setRoot(options.absWorkingDir)
       },
     },
-  }
-}
-
-/**
- * Rollup assigns `error.id` on errors thrown from a transform; PoetBuildError exposes `id` as a getter, which
- * would turn the assignment into a TypeError that hides the real message. An own writable copy avoids that.
- */
-function withWritableId<T>(fn: () => T): T {
-  try {
-    return fn()
-  } catch (error) {
-    if (error instanceof PoetBuildError) Object.defineProperty(error, 'id', { value: error.id, writable: true })
-    throw error
   }
 }
 

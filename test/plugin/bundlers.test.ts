@@ -103,6 +103,19 @@ describe.each(BUNDLERS)('%s', (bundler) => {
     expect(Object.keys(lock().functions).sort()).toEqual(FUNCTIONS)
   })
 
+  it('warns where a timeout is set on a synchronous function, which still runs', async () => {
+    const other = createProject(`${bundler}-sync`, { extras: true })
+    try {
+      const result = await build(other, bundler, { entry: 'src/sync.ts' })
+      const at = positionOf(other.read('src/sync.ts'), 'timeout: 50', 0)
+      const warning = result.warnings.find((w) => w.includes(`src/sync.ts:${at.line}:${at.column + 1}:`))
+      expect(warning, result.warnings.join('\n')).toContain("'timeout' has no effect on src/sync.ts#addOne")
+      expect((await run<{ addOne(n: number): number }>(result)).addOne(1)).toBe(2)
+    } finally {
+      other.remove()
+    }
+  })
+
   it('maps a position after a rewritten call back to its original line and column', () => {
     const original = project.read('src/orders.ts')
     const code = readFileSync(output.file, 'utf8')
@@ -128,6 +141,15 @@ describe.each(BUNDLERS)('%s', (bundler) => {
     expect(message).toMatch(new RegExp(`\\| {${at.column + 1}}\\^`))
   })
 
+  it('stops at a misspelled plugin option, naming it and the closest valid one', async () => {
+    const error = await build(project, bundler, { outDir: 'dist-options', options: { lockdir: '.poet' } as never }).then(
+      () => undefined,
+      (e: unknown) => e as Error,
+    )
+    expect(error?.message).toContain("unplugin-poet: unknown plugin option 'lockdir'.")
+    expect(error?.message).toContain("'lockDir'")
+  })
+
   it('writes the lock, reuses it on a second build, and versions a changed function anew', async () => {
     const before = lock()
     const phases = join(project.lockDir, 'phases')
@@ -142,16 +164,31 @@ describe.each(BUNDLERS)('%s', (bundler) => {
 
     // The version is a hash of the generated phases: a new parameter type must give new phases.
     const edited = project.read('src/aliased.ts').replace('(n: number): number', '(n: number | string): number')
-    project.write('src/aliased.ts', edited.replace('return n * 2', 'return Number(n) * 2'))
+    project.write('src/aliased.ts', edited.replace('return n * 2', 'return Number(n) * 2').replace('harden()', "harden({ optimizeFor: 'accuracy' })"))
     const third = await build(project, bundler, { outDir: 'dist-third' })
     const after = lock()
     const id = 'src/aliased.ts#double'
     expect(after.functions[id]!.current).not.toBe(before.functions[id]!.current)
     expect(Object.keys(after.functions[id]!.versions)).toHaveLength(2)
+    expect(after.functions[id]).toMatchObject({ optimizeFor: 'accuracy' })
     for (const other of FUNCTIONS.filter((f) => f !== id)) expect(after.functions[other]).toEqual(before.functions[other])
     const rebuilt = await run<Fixture>(third)
     expect(rebuilt.double('4')).toBe(8)
     expect(() => rebuilt.double(true)).toThrow('args[0]: expected number | string, received boolean')
+  })
+
+  it('serves a phase module no transformed file declares from the lock, and names what is missing otherwise', async () => {
+    const key = 'src~2forders.ts~23priceOrder'
+    project.write('src/direct.ts', `import phases from 'virtual:poet/${key}'\nexport const { id, version } = phases\n`)
+    const direct = await run<{ id: string; version: string }>(await build(project, bundler, { entry: 'src/direct.ts', outDir: 'dist-direct' }))
+    expect(direct).toMatchObject({ id: 'src/orders.ts#priceOrder', version: lock().functions['src/orders.ts#priceOrder']!.current })
+
+    project.write('src/missing.ts', `import phases from 'virtual:poet/src~2fgone.ts~23vanished'\nexport default phases\n`)
+    const error = await build(project, bundler, { entry: 'src/missing.ts', outDir: 'dist-missing' }).then(
+      () => undefined,
+      (e: unknown) => e as Error,
+    )
+    expect(error?.message).toContain('poet: no phases for "src/gone.ts#vanished" (virtual:poet/src~2fgone.ts~23vanished)')
   })
 })
 

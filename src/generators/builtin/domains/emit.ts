@@ -57,6 +57,10 @@ export function isNumberArray(type: TypeIR, types?: Record<string, TypeIR>): boo
   return el !== undefined && isNumber(el, types)
 }
 
+const URL_WORDS = new Set(['url', 'uri', 'endpoint', 'href', 'webhook', 'callback'])
+/** `url`, `baseUrl`, `webhook_uri`, `callbackUrl` — not `urlTemplate` or `urlPattern`. */
+export const isUrlKey = (key: string | undefined): boolean => keyHas(key, URL_WORDS, new Set(['path', 'template', 'pattern']))
+
 const IDENT = /^[A-Za-z_$][A-Za-z0-9_$]*$/
 
 /** JS expression for a property of the value expression `value`. */
