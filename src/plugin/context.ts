@@ -45,6 +45,11 @@ export class PoetContext {
     this.configure(process.cwd())
   }
 
+  /** The specs of every transformed module, by phase-module key (the dev server's hot regeneration and dashboard read them). */
+  get found(): ReadonlyMap<string, FoundSpec> {
+    return this.specs
+  }
+
   /** Adopts the bundler's project root, unless the user set `root`. */
   setRoot(root: string): void {
     if (this.raw?.root === undefined && resolve(root) !== this.options.root) this.configure(resolve(root))

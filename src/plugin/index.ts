@@ -1,19 +1,15 @@
 // The one unplugin factory: wires each bundler's hooks to a PoetContext, and nothing else.
-import { join, resolve } from 'node:path'
 import type { UnpluginFactory } from 'unplugin'
 import { PoetContext } from './context'
-import { RESOLVED_PREFIX } from './ids'
+import { DEV_CLIENT_KEY, DevServer } from './dev-server'
 import type { Options } from './options'
 import { POET_CODE_FILTER } from './transform'
 import { ESBUILD_LOAD_FILTER, LOAD_FILTER, RESOLVE_FILTER, keyOf, mapWebpackScheme, resolveVirtual } from './virtual'
 
-/** Where the Vite dev server answers for POET: `/__poet/events` takes event batches, `/__poet/v1/*` serves metrics. */
-export const DEV_BASE = '/__poet'
-
 export const unpluginFactory: UnpluginFactory<Options | undefined, false> = (raw) => {
   const ctx = new PoetContext(raw)
+  const dev = new DevServer(ctx)
   const { include, exclude } = ctx.options
-  let closeCollector: (() => void) | undefined
 
   return {
     name: 'unplugin-poet',
@@ -29,6 +25,7 @@ export const unpluginFactory: UnpluginFactory<Options | undefined, false> = (raw
       async handler(id) {
         const key = keyOf(id)
         if (key === undefined) return null
+        if (key === DEV_CLIENT_KEY) return { code: dev.clientModule(), map: null }
         const out = await ctx.load(key, (message) => this.warn(message))
         for (const file of out.watchFiles) this.addWatchFile(file)
         return { code: out.code, map: null }
@@ -45,7 +42,8 @@ export const unpluginFactory: UnpluginFactory<Options | undefined, false> = (raw
         const out = ctx.transform(code, file, (message) => this.warn(message))
         if (!out) return null
         for (const dep of out.watchFiles) this.addWatchFile(dep)
-        return { code: out.code, map: out.map }
+        dev.remember(file, code, out.watchFiles)
+        return { code: dev.decorate(out.code), map: out.map }
       },
     },
 
@@ -54,51 +52,11 @@ export const unpluginFactory: UnpluginFactory<Options | undefined, false> = (raw
         ctx.setRoot(config.root)
         ctx.serve = config.command === 'serve'
       },
-      async configureServer(server) {
-        if (ctx.options.feedback === false) return
-        // SQLite is loaded only when a dev server asks for the collector, never by a plain build.
-        const { createCollector } = await import('../train/collector')
-        const collector = createCollector({
-          db: join(ctx.options.lockDir, 'feedback.db'),
-          lockDir: ctx.options.lockDir,
-          base: DEV_BASE,
-        })
-        server.middlewares.use(collector.handle)
-        closeCollector = () => collector.close()
-      },
-      buildEnd() {
-        closeCollector?.()
-        closeCollector = undefined
-      },
-      // Pages send their events without any setup: to the dev server in dev, to `feedback.endpoint` when set.
-      // `pre`, so that Vite then resolves the inline script's bare import like any other.
-      transformIndexHtml: {
-        order: 'pre',
-        handler() {
-          const { feedback } = ctx.options
-          const url = feedback === false ? undefined : (feedback.endpoint ?? (ctx.serve ? `${DEV_BASE}/events` : undefined))
-          if (!feedback || !url) return
-          const setup = `configure({ sink: httpSink({ url: ${JSON.stringify(url)} }), sample: ${feedback.sample} })`
-          return [
-            {
-              tag: 'script',
-              attrs: { type: 'module' },
-              children: `import { configure, httpSink } from 'unplugin-poet/runtime'\n${setup}`,
-              injectTo: 'head-prepend',
-            },
-          ]
-        },
-      },
+      configureServer: (server) => dev.configureServer(server),
       // Phase modules self-accept and copy a new version into the object the runtime holds: updating just them
       // hot-swaps validation and policy without re-running (or reloading) the code that calls the function.
-      async hotUpdate({ file, modules, read }) {
-        const stale = await ctx.staleAfterChange(file, read)
-        if (stale.length === 0 && resolve(file) !== resolve(ctx.lock.file)) return
-        const graph = this.environment.moduleGraph
-        const phases = stale.flatMap((key) => graph.getModuleById(RESOLVED_PREFIX + key) ?? [])
-        // Nodes that only stand for a watched file (the lock, a types-only file) were never transformed: updating
-        // them would propagate to their importers and reload the page, for code that did not change.
-        return [...modules.filter((m) => m.transformResult), ...phases]
+      hotUpdate(update) {
+        return dev.hotUpdate(this.environment, update)
       },
     },
     rolldown: {
