@@ -1,6 +1,7 @@
 // Execution ids: unique and cheap (random per-process prefix + counter), and a stable hash of one for A/B splits.
 
-const prefix = Date.now().toString(36) + Math.random().toString(36).slice(2, 8) + '-'
+// About 50 random bits per process: collisions between processes are negligible for telemetry joins.
+const prefix = Math.random().toString(36).slice(2) + '-'
 let counter = 0
 
 export function nextExecutionId(): string {

@@ -11,8 +11,9 @@ interface ErrorLike {
   cause?: { code?: unknown }
 }
 
-// Node's socket and DNS failures, and undici's (what Node's fetch throws as `cause`).
-const NETWORK_CODES = /^(E(CONN(RESET|REFUSED|ABORTED)|TIMEDOUT|AI_AGAIN|PIPE|NET(UNREACH|DOWN)|HOSTUNREACH)|UND_ERR_)/
+// Node's socket and DNS failures (ECONNRESET/REFUSED/ABORTED, ENETUNREACH/DOWN, EHOSTUNREACH …), and undici's
+// (what Node's fetch throws as `cause`).
+const NETWORK_CODES = /^(E(CONN|TIMEDOUT|AI_AGAIN|PIPE|NET|HOST)|UND_ERR)/
 // How fetch reports a network failure in Node/Chromium ("fetch failed", "Failed to fetch"), Firefox and Safari.
 const FETCH_FAILURE = /fetch|network|load failed/i
 

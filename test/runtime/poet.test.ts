@@ -353,10 +353,12 @@ describe('method decorators', () => {
     expect(last()).toMatchObject({ functionId: 'src/math.ts#sqrt', outcome: 'ok' })
   })
 
-  it('refuses what is not a method, saying so', () => {
-    const d = poet() as unknown as (v: unknown, c?: unknown) => unknown
-    expect(() => d(undefined, { kind: 'field', name: 'x' })).toThrow('poet: @poet decorates methods only, not a field')
-    expect(() => d(42)).toThrow('poet: expected a function or a method to decorate, got number')
+  it('refuses what is not a function or a method, saying so', () => {
+    const d = poet() as unknown as (v: unknown, c?: unknown, descriptor?: PropertyDescriptor) => unknown
+    // A standard decorator on a field receives undefined; a legacy one on an accessor, a descriptor without value.
+    expect(() => d(undefined, { kind: 'field', name: 'x' })).toThrow('poet: expected a function or a method, got undefined')
+    expect(() => d({}, 'x', { get: () => 1 })).toThrow('poet: expected a function or a method, got undefined')
+    expect(() => d(42)).toThrow('poet: expected a function or a method, got number')
   })
 })
 
