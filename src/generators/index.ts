@@ -1,8 +1,9 @@
 // Generator dispatch: one FunctionSpec in, PhaseParts out, from the generator the plugin options name.
 import type { DomainPack } from './builtin/domain'
-import { contentHash } from './render'
 import type { FunctionSpec, PhaseParts } from './spec'
 import { generateBuiltin } from './builtin'
+import { generateWithLlm, PROMPT_VERSION } from './llm'
+import { inputHash } from './lock'
 import type { ResolvedGenerator } from '../plugin/options'
 
 export type GeneratorConfig = ResolvedGenerator
@@ -23,7 +24,7 @@ export interface GeneratorIdentity {
 
 export function generatorIdentity(config: GeneratorConfig): GeneratorIdentity {
   if (config.provider === 'builtin') return { generator: 'builtin' }
-  return { generator: config.provider, model: config.model }
+  return { generator: `openai:${config.model}`, model: config.model, promptVersion: PROMPT_VERSION }
 }
 
 export async function generatePhases(spec: FunctionSpec, config: GeneratorConfig, ctx: GenerateContext): Promise<PhaseParts> {
@@ -31,9 +32,7 @@ export async function generatePhases(spec: FunctionSpec, config: GeneratorConfig
     case 'builtin':
       return generateBuiltin(spec, { pack: ctx.pack })
     case 'openai':
-      throw new Error(
-        `poet: the "openai" generator is not available in this build yet; use generator: 'builtin' (the default).`,
-      )
+      return (await generateWithLlm(spec, config, generateBuiltin(spec, { pack: ctx.pack }), ctx)).parts
   }
 }
 
@@ -42,25 +41,5 @@ export async function generatePhases(spec: FunctionSpec, config: GeneratorConfig
  * Key order inside options and types does not matter.
  */
 export function phaseInputHash(spec: FunctionSpec, config: GeneratorConfig, pack?: Pick<DomainPack, 'version'>): string {
-  const id = generatorIdentity(config)
-  const types = { kind: spec.kind, async: spec.async, params: spec.params, returns: spec.returns, types: spec.types }
-  return contentHash(
-    spec.source,
-    stableJson(spec.options),
-    stableJson(types),
-    pack?.version ?? '',
-    id.generator,
-    id.model ?? '',
-    id.promptVersion ?? '',
-  )
-}
-
-function stableJson(value: unknown): string {
-  return JSON.stringify(value, (_key, v: unknown) =>
-    v && typeof v === 'object' && !Array.isArray(v)
-      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
-      : typeof v === 'bigint'
-        ? `${v}n`
-        : v,
-  )
+  return inputHash(spec, { ...generatorIdentity(config), domainVersion: pack?.version })
 }
