@@ -34,8 +34,11 @@ export type TypeIR =
   | { kind: 'intersection'; types: TypeIR[] }
   | { kind: 'date' }
   | { kind: 'enum'; name: string; members: { name: string; value: string | number }[] }
-  /** Template literal type, as an anchored regular expression source. */
-  | { kind: 'template'; pattern: string; text: string }
+  /**
+   * Template literal type, as an anchored regular expression source. `parts`, when present, is the exact form:
+   * literal texts around `string`/`number`/`bigint` holes (texts.length === holes.length + 1), matched as TypeScript does.
+   */
+  | { kind: 'template'; pattern: string; text: string; parts?: { texts: string[]; holes: ('string' | 'number' | 'bigint')[] } }
   /** A reference into `FunctionSpec.types` (named, possibly recursive, declarations). */
   | { kind: 'ref'; name: string }
 

@@ -1,12 +1,10 @@
 // Compiles TypeIR into straight-line JavaScript validators (ajv-standalone/typia style) that list every issue with its path.
 import type { CodeRule, RuleSite } from './domain'
 import type { PropertyIR, TupleElementIR, TypeIR } from '../spec'
-import { formatKey } from './resolve'
+import { formatKey, HOLE_PATTERNS } from './resolve'
 
 /** Issues kept per phase call; the rest are dropped so a huge bad input cannot flood events. */
 export const MAX_ISSUES = 20
-/** Recursive types track the values they are inside of below this depth, to stop on cycles. */
-const CYCLE_CHECK_DEPTH = 32
 /** Deeper than this, a recursive value is rejected instead of overflowing the stack. */
 export const MAX_DEPTH = 2000
 
@@ -70,7 +68,7 @@ function nest(issues, prefix, inner) {
     code: `const hasOwn = Object.prototype.hasOwnProperty`,
   },
   deep: {
-    code: `// Values a recursive type is being checked inside of, past depth ${CYCLE_CHECK_DEPTH}: a cycle is accepted when it comes round again.
+    code: `// The objects a recursive check is inside of: a cycle is accepted when it comes round again (each object is checked once).
 const within = []
 function deep(check, v, d, ctx) {
   if (within.includes(v)) return undefined
@@ -106,6 +104,8 @@ interface Site {
   parent?: { value: string; type: TypeIR }
   /** Domain coercions were already emitted for this value (a ref or union re-checks the same site). */
   coerced?: boolean
+  /** The value already passed this type's shape test (a union chose the member by it): do not test again. */
+  guarded?: boolean
 }
 
 export interface CompilerOptions {
@@ -128,6 +128,7 @@ export class ValidatorCompiler {
   private readonly refFunctions = new Map<string, string>()
   private readonly recursive = new Map<string, boolean>()
   private readonly constants = new Map<string, string>()
+  private readonly templates = new Map<string, string>()
   private phase: 'perceive' | 'enforce' = 'perceive'
 
   constructor(private readonly options: CompilerOptions) {}
@@ -209,11 +210,29 @@ export class ValidatorCompiler {
         return this.union(t, site)
       case 'intersection':
         return this.intersection(t, site)
+      case 'number':
+        if (this.options.repair && site.target && site.iss === 'issues') return this.repairNumber(site)
+        return this.ifElse(`!(typeof ${site.v} === "number")`, this.fail(t, site), this.rules(t, site))
       default: {
         const cond = this.simple(t, site.v)!
         return this.ifElse(`!(${cond})`, this.fail(t, site), this.rules(t, site))
       }
     }
+  }
+
+  /** Under `repair: true`, a numeric string where a number belongs is converted in place, and the repair recorded. */
+  private repairNumber(site: Site): string {
+    const t: TypeIR = { kind: 'number' }
+    const repaired = [
+      `${site.target} = +${site.v}`,
+      `;(ctx.repairs ??= []).push({ path: ${renderPath(site.path)}, action: "numeric string → number" })`,
+      this.rules(t, { ...site, v: site.target! }),
+    ]
+    return [
+      `if (ctx.repair && typeof ${site.v} === "string" && ${site.v}.trim() !== "" && isFinite(+${site.v})) {`,
+      indent(repaired.filter(Boolean).join('\n')),
+      `} else ${this.ifElse(`!(typeof ${site.v} === "number")`, this.fail(t, site), this.rules(t, site))}`,
+    ].join('\n')
   }
 
   /** A one-expression test for types that need no nested issues; undefined for the others. */
@@ -248,6 +267,7 @@ export class ValidatorCompiler {
         return `${set}.has(${v})`
       }
       case 'template': {
+        if (t.parts) return `(typeof ${v} === "string" && ${this.templateFunction(t.text, t.parts)}(${v}))`
         const re = this.constant('pattern', `/${t.pattern}/`)
         return `(typeof ${v} === "string" && ${re}.test(${v}))`
       }
@@ -286,8 +306,43 @@ export class ValidatorCompiler {
     }
   }
 
+  /** Plain objects: not null, not arrays (unless numerically indexed), not Dates (whose methods TypeScript sees as properties). */
   private objectGuard(v: string, arraysToo: boolean): string {
-    return `(typeof ${v} === "object" && ${v} !== null${arraysToo ? '' : ` && !Array.isArray(${v})`})`
+    return `(typeof ${v} === "object" && ${v} !== null${arraysToo ? '' : ` && !Array.isArray(${v})`} && !(${v} instanceof Date))`
+  }
+
+  /**
+   * A matcher for one template literal type, unrolled: like TypeScript, each hole takes the text up to the first
+   * occurrence of the literal text after it (one character when that text is empty), the last hole takes the rest.
+   */
+  private templateFunction(text: string, parts: NonNullable<Extract<TypeIR, { kind: 'template' }>['parts']>): string {
+    const key = JSON.stringify(parts)
+    const existing = this.templates.get(key)
+    if (existing) return existing
+    const fn = this.constantName('template')
+    this.templates.set(key, fn)
+    const first = parts.texts[0]!
+    const last = parts.texts[parts.texts.length - 1]!
+    const lines = [`// ${text}`, `function ${fn}(s) {`]
+    const lengthTest = first.length + last.length > 0 ? `s.length < ${first.length + last.length} || ` : ''
+    const ends = [first ? `!s.startsWith(${JSON.stringify(first)})` : '', last ? `!s.endsWith(${JSON.stringify(last)})` : ''].filter(Boolean)
+    if (lengthTest || ends.length) lines.push(`  if (${lengthTest}${ends.join(' || ') || 'false'}) return false`)
+    lines.push(last ? `  const body = s.slice(0, s.length - ${last.length})` : `  const body = s`)
+    lines.push(`  let p = ${first.length}, n, h`)
+    parts.holes.forEach((hole, i) => {
+      const after = parts.texts[i + 1]!
+      const isLast = i === parts.holes.length - 1
+      if (isLast) lines.push(`  h = body.slice(p)`)
+      else if (after) {
+        lines.push(`  n = body.indexOf(${JSON.stringify(after)}, p)`, `  if (n < 0) return false`, `  h = body.slice(p, n)`)
+      } else lines.push(`  if (p >= body.length) return false`, `  h = body[p]`)
+      const test = holeTest(hole, this)
+      if (test) lines.push(`  if (${test}) return false`)
+      if (!isLast) lines.push(after ? `  p = n + ${after.length}` : `  p = p + 1`)
+    })
+    lines.push('  return true', '}')
+    this.declarations.push(lines.join('\n'))
+    return fn
   }
 
   private ref(name: string, site: Site): string {
@@ -315,8 +370,7 @@ export class ValidatorCompiler {
       [
         `// ${name} (recursive): ${this.describe(this.options.types[name]!, true)}`,
         `function ${fn}(v, d, ctx) {`,
-        `  if (d > ${CYCLE_CHECK_DEPTH} && typeof v === "object" && v !== null) return deep(${fn}_body, v, d, ctx)`,
-        `  return ${fn}_body(v, d, ctx)`,
+        `  return typeof v === "object" && v !== null ? deep(${fn}_body, v, d, ctx) : ${fn}_body(v, d, ctx)`,
         `}`,
         `function ${fn}_body(v, d, ctx) {`,
         `  let issues`,
@@ -333,7 +387,8 @@ export class ValidatorCompiler {
       return this.ifElse(`${site.v} === null || ${site.v} === undefined`, this.failWith(site, '{}', site.v), this.rules(t, site))
     }
     const guard = this.objectGuard(site.v, hasNumberIndex(t, this))
-    return this.ifElse(`!${guard}`, this.failWith(site, site.label ?? t.name ?? 'object', site.v), [this.objectBody(t, site), this.rules(t, site)].filter(Boolean).join('\n'))
+    const strings = this.stringsFit(t.properties, t.indexSignatures ?? []) ? `typeof ${site.v} !== "string" && ` : ''
+    return this.shaped(site, `${strings}!${guard}`, site.label ?? t.name ?? 'object', [this.objectBody(t, site), this.rules(t, site)])
   }
 
   /** Property and index-signature checks of an object already known to be a non-null object. */
@@ -402,7 +457,8 @@ export class ValidatorCompiler {
   private record(t: Extract<TypeIR, { kind: 'record' }>, site: Site): string {
     const guard = this.objectGuard(site.v, this.deref(t.key).kind === 'number')
     const body = this.indexSignature(t.key, t.value, [], site)
-    return this.ifElse(`!${guard}`, this.failWith(site, site.label ?? this.describe(t), site.v), [body, this.rules(t, site)].filter(Boolean).join('\n'))
+    const strings = this.stringsFit([], [t]) ? `typeof ${site.v} !== "string" && ` : ''
+    return this.shaped(site, `${strings}!${guard}`, site.label ?? this.describe(t), [body, this.rules(t, site)])
   }
 
   private array(t: Extract<TypeIR, { kind: 'array' }>, site: Site): string {
@@ -411,7 +467,7 @@ export class ValidatorCompiler {
     const child: Site = { v, path: [...site.path, { text: '[' }, { expr: i }, { text: ']' }], target: `${site.v}[${i}]`, iss: site.iss, depth: site.depth }
     const code = this.check(t.element, child)
     const loop = code ? `for (let ${i} = 0; ${i} < ${site.v}.length; ${i}++) {\n  const ${v} = ${site.v}[${i}]\n${indent(code)}\n}` : ''
-    return this.ifElse(`!Array.isArray(${site.v})`, this.failWith(site, site.label ?? this.describe(t), site.v), [loop, this.rules(t, site)].filter(Boolean).join('\n'))
+    return this.shaped(site, `!Array.isArray(${site.v})`, site.label ?? this.describe(t), [loop, this.rules(t, site)])
   }
 
   private tuple(t: Extract<TypeIR, { kind: 'tuple' }>, site: Site): string {
@@ -442,7 +498,8 @@ export class ValidatorCompiler {
         const v = this.name('v')
         const child: Site = { v, path: [...site.path, { text: '[' }, { expr: i }, { text: ']' }], target: `${a}[${i}]`, iss: site.iss, depth: site.depth }
         const code = this.check(restType.element, child)
-        if (code) body.push(`for (let ${i} = ${head.length}; ${i} < ${a}.length - ${tail.length}; ${i}++) {\n  const ${v} = ${a}[${i}]\n${indent(code)}\n}`)
+        const end = tail.length ? `${a}.length - ${tail.length}` : `${a}.length`
+        if (code) body.push(`for (let ${i} = ${head.length}; ${i} < ${end}; ${i}++) {\n  const ${v} = ${a}[${i}]\n${indent(code)}\n}`)
       }
       tail.forEach((e, j) => {
         const index = `${a}.length - ${tail.length - j}`
@@ -451,7 +508,7 @@ export class ValidatorCompiler {
     }
     const lengthFail = `${site.iss} = addReceived(${site.iss}, ${renderPath(site.path)}, ${JSON.stringify(expected)}, ${a}.length + " elements")`
     const inner = this.ifElse(lengthTest, lengthFail, [body.join('\n'), this.rules(t, site)].filter(Boolean).join('\n'))
-    return this.ifElse(`!Array.isArray(${a})`, this.failWith(site, expected, a), inner)
+    return this.shaped(site, `!Array.isArray(${a})`, expected, [inner])
   }
 
   private union(t: Extract<TypeIR, { kind: 'union' }>, site: Site): string {
@@ -505,7 +562,7 @@ export class ValidatorCompiler {
     const chain: string[] = []
     d.branches.forEach((b, i) => {
       const test = b.values.map((v) => `${tag} === ${jsLiteral(v)}`).join(' || ')
-      const code = this.check(b.type, { ...site, label: undefined })
+      const code = this.check(b.type, { ...site, label: undefined, guarded: true })
       chain.push(`${i === 0 ? 'if' : 'else if'} (${test}) {\n${indent(code || '// accepted')}\n}`)
     })
     this.used.add('addReceived')
@@ -513,7 +570,7 @@ export class ValidatorCompiler {
     const tagPath = renderPath([...site.path, { text: formatKey(d.name) }])
     chain.push(`else ${site.iss} = addReceived(${site.iss}, ${tagPath}, ${JSON.stringify(all.map(literalText).join(' | '))}, literal(${tag}))`)
     const body = `const ${tag} = ${access}\n${chain.join('\n')}`
-    return `// discriminated by ${d.name}\n${this.ifElse(`!${this.objectGuard(site.v, false)}`, this.failWith(site, site.label ?? this.describe(t), site.v), body)}`
+    return `// discriminated by ${d.name}\n${this.shaped(site, `!${this.objectGuard(site.v, false)}`, site.label ?? this.describe(t), [body])}`
   }
 
   /**
@@ -525,10 +582,15 @@ export class ValidatorCompiler {
     const best = this.name('best')
     const out = [`let ${matched} = false, ${best}`]
     t.types.forEach((member, i) => {
-      const u = this.name('u')
-      const code = this.check(member, { ...site, iss: u, label: undefined, target: undefined })
-      const guard = this.guard(member, site.v)
       const prefix = i === 0 ? '' : `!${matched} && `
+      const simple = this.simple(member, site.v)
+      if (simple) {
+        out.push(`if (${prefix}${simple}) ${matched} = true`)
+        return
+      }
+      const u = this.name('u')
+      const code = this.check(member, { ...site, iss: u, label: undefined, target: undefined, guarded: true })
+      const guard = this.guard(member, site.v)
       if (!code) {
         out.push(`if (${prefix}${guard}) ${matched} = true`)
         return
@@ -554,11 +616,7 @@ export class ValidatorCompiler {
       const bodies = parts.map((p) =>
         p.kind === 'objectType' ? this.objectBody(p, { ...site, label: undefined }) : this.indexSignature(p.key, p.value, [], site),
       )
-      return this.ifElse(
-        `!${this.objectGuard(site.v, arraysToo)}`,
-        this.failWith(site, site.label ?? this.describe(t), site.v),
-        [...bodies, this.rules(t, site)].filter(Boolean).join('\n'),
-      )
+      return this.shaped(site, `!${this.objectGuard(site.v, arraysToo)}`, site.label ?? this.describe(t), [...bodies, this.rules(t, site)])
     }
     return t.types.map((x) => this.check(x, { ...site, label: undefined })).filter(Boolean).join('\n')
   }
@@ -625,8 +683,31 @@ export class ValidatorCompiler {
     return `${site.iss} = add(${site.iss}, ${renderPath(site.path)}, ${JSON.stringify(expected)}, ${v})`
   }
 
+  /** The shape test of a composite type, then its body; only the body when a union already tested the shape. */
+  private shaped(site: Site, failCond: string, expected: string, body: string[]): string {
+    const code = body.filter(Boolean).join('\n')
+    if (site.guarded) return code
+    return this.ifElse(failCond, this.failWith(site, expected, site.v), code)
+  }
+
   private ifElse(cond: string, then: string, otherwise: string): string {
     return otherwise ? `if (${cond}) ${then}\nelse {\n${indent(otherwise)}\n}` : `if (${cond}) ${then}`
+  }
+
+  /**
+   * Whether a string is a valid value of an object type: TypeScript sees a string's characters as a numeric
+   * index signature, so `{ [i: number]: string }` (with nothing required) accepts one.
+   */
+  private stringsFit(properties: PropertyIR[], signatures: { key: TypeIR; value: TypeIR }[]): boolean {
+    if (properties.some((p) => !p.optional) || signatures.length === 0) return false
+    return signatures.every((s) => this.deref(s.key).kind === 'number' && this.admits(s.value, 'string'))
+  }
+
+  private admits(t: TypeIR, kind: 'string', seen = 0): boolean {
+    if (seen > 8) return false
+    const d = this.deref(t)
+    if (d.kind === kind || d.kind === 'unknown' || d.kind === 'any') return true
+    return d.kind === 'union' && d.types.some((x) => this.admits(x, kind, seen + 1))
   }
 
   /** Whether `undefined` is a valid value of the type (then a required property must still be present). */
@@ -732,8 +813,13 @@ export class ValidatorCompiler {
   private constantName(base: string): string {
     const clean = base.replace(/[^\w$]/g, '_')
     let n = clean
-    for (let i = 2; this.constants.has(n) || [...this.refFunctions.values()].includes(n); i++) n = `${clean}_${i}`
+    const taken = (x: string) => this.constants.has(x) || [...this.refFunctions.values(), ...this.templates.values()].includes(x)
+    for (let i = 2; taken(n); i++) n = `${clean}_${i}`
     return n
+  }
+
+  constantFor(base: string, value: string): string {
+    return this.constant(base, value)
   }
 
   /** A module-level constant (regex, set), declared once per distinct value. */
@@ -743,6 +829,18 @@ export class ValidatorCompiler {
     this.constants.set(n, value)
     this.declarations.push(`const ${n} = ${value}`)
     return n
+  }
+}
+
+/** The condition under which a template hole's text `h` is NOT valid (TypeScript's isValidNumberString / bigint rule); empty when any text is. */
+function holeTest(hole: 'string' | 'number' | 'bigint', c: { constantFor(base: string, value: string): string }): string {
+  switch (hole) {
+    case 'string':
+      return ''
+    case 'number':
+      return `h === "" || !isFinite(+h)`
+    case 'bigint':
+      return `!${c.constantFor('bigintText', `/^${HOLE_PATTERNS.bigint}$/`)}.test(h)`
   }
 }
 

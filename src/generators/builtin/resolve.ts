@@ -82,7 +82,7 @@ class Resolver {
     const { fn, code, file } = this.input
     const mod = this.modules.get(file)!
     const env: Env = new Map()
-    for (const p of typeParamsOf(fn)) env.set(p, null)
+    for (const p of enclosingTypeParams(this.input.ast, fn)) env.set(p, null)
 
     const params: ParamSpec[] = []
     let index = 0
@@ -250,46 +250,58 @@ class Resolver {
     }
   }
 
-  /** Template literal types become anchored patterns; each placeholder must resolve to string/number/bigint/boolean/literals. */
+  /**
+   * Template literal types, normalised as TypeScript does: finite placeholders (literals, booleans, enums,
+   * unions of them) are distributed into a union of templates; what remains are `string`/`number`/`bigint`
+   * holes between literal texts, matched at run time the way TypeScript matches them.
+   */
   private template(lit: t.TemplateLiteral, node: t.TSType, mod: ModuleInfo, env: Env, path: string): TypeIR {
-    if (lit.expressions.length === 0) return { kind: 'literal', value: lit.quasis[0]!.value.cooked ?? lit.quasis[0]!.value.raw }
-    let pattern = ''
-    for (let i = 0; i < lit.quasis.length; i++) {
-      pattern += escapeRegExp(lit.quasis[i]!.value.cooked ?? lit.quasis[i]!.value.raw)
-      const expr = lit.expressions[i]
-      if (!expr) continue
-      const part = this.templatePart(this.type(expr as t.TSType, mod, env, path))
-      if (part === undefined) return this.unknown(node, mod, path, 'template literal placeholder is not string, number, bigint, boolean or a literal')
-      pattern += part
+    let acc: TemplateParts[] = [{ texts: [lit.quasis[0]!.value.cooked ?? ''], holes: [] }]
+    for (let i = 0; i < lit.expressions.length; i++) {
+      const alternatives = this.templateAlternatives(this.type(lit.expressions[i] as t.TSType, mod, env, path), 0)
+      if (!alternatives) return this.unknown(node, mod, path, 'template literal placeholder is not string, number, bigint, boolean, a literal or a template')
+      const tail: TemplateParts = { texts: [lit.quasis[i + 1]!.value.cooked ?? ''], holes: [] }
+      acc = acc.flatMap((a) => alternatives.map((b) => concatParts(concatParts(a, b), tail)))
+      if (acc.length > MAX_TEMPLATE_EXPANSION) return this.unknown(node, mod, path, `template literal type expands to more than ${MAX_TEMPLATE_EXPANSION} members`)
     }
-    return { kind: 'template', pattern: `^${pattern}$`, text: mod.code.slice(node.start!, node.end!) }
+    const text = mod.code.slice(node.start!, node.end!)
+    return union(
+      acc.map((p): TypeIR =>
+        p.holes.length === 0 ? { kind: 'literal', value: p.texts[0]! } : { kind: 'template', pattern: templatePattern(p), text: acc.length === 1 ? text : templateText(p), parts: p },
+      ),
+    )
   }
 
-  private templatePart(ir: TypeIR): string | undefined {
+  /** What a placeholder can stand for: finite texts, holes, or nested templates (undefined when it cannot be a placeholder). */
+  private templateAlternatives(ir: TypeIR, depth: number): TemplateParts[] | undefined {
+    if (depth > 10) return undefined
     const d = this.deref(ir)
+    const text = (s: string): TemplateParts[] => [{ texts: [s], holes: [] }]
+    const hole = (h: TemplateHole): TemplateParts[] => [{ texts: ['', ''], holes: [h] }]
     switch (d.kind) {
       case 'string':
-        return '[\\s\\S]*'
       case 'number':
-        return NUMBER_PATTERN
       case 'bigint':
-        return '-?(?:0|[1-9]\\d*)'
+        return hole(d.kind)
       case 'boolean':
-        return '(?:true|false)'
+        return [...text('true'), ...text('false')]
       case 'null':
-        return 'null'
       case 'undefined':
-        return 'undefined'
+        return text(d.kind)
       case 'literal':
-        return escapeRegExp(String(d.value))
-      case 'template':
-        return `(?:${d.pattern.slice(1, -1)})`
+        return text(String(d.value))
       case 'enum':
-        return `(?:${d.members.map((m) => escapeRegExp(String(m.value))).join('|')})`
+        return d.members.flatMap((m) => text(String(m.value)))
+      case 'template':
+        return d.parts ? [d.parts] : undefined
       case 'union': {
-        const parts = d.types.map((x) => this.templatePart(x))
-        if (parts.some((x) => x === undefined)) return undefined
-        return `(?:${parts.join('|')})`
+        const all: TemplateParts[] = []
+        for (const m of d.types) {
+          const alt = this.templateAlternatives(m, depth + 1)
+          if (!alt) return undefined
+          all.push(...alt)
+        }
+        return all
       }
       default:
         return undefined
@@ -745,9 +757,35 @@ class Resolver {
   }
 }
 
-/** `number` in a template literal type: what `+s` reads as a finite number (TypeScript's rule), approximately. */
-const NUMBER_PATTERN =
-  '\\s*(?:[+-]?(?:\\d+(?:\\.\\d*)?|\\.\\d+)(?:[eE][+-]?\\d+)?|0[xX][0-9a-fA-F]+|0[oO][0-7]+|0[bB][01]+)\\s*'
+type TemplateParts = NonNullable<Extract<TypeIR, { kind: 'template' }>['parts']>
+type TemplateHole = TemplateParts['holes'][number]
+
+const MAX_TEMPLATE_EXPANSION = 64
+
+/**
+ * Regular-expression sources for template holes. They over-approximate (TypeScript's `number` is "`+s` is finite",
+ * which overflow escapes); the compiled check uses the exact rule, these serve tools that want one pattern.
+ */
+export const HOLE_PATTERNS: Record<TemplateHole, string> = {
+  string: '[\\s\\S]*',
+  number: '(?:\\s+|\\s*(?:[+-]?(?:\\d+(?:\\.\\d*)?|\\.\\d+)(?:[eE][+-]?\\d+)?|0[xX][0-9a-fA-F]+|0[oO][0-7]+|0[bB][01]+)\\s*)',
+  bigint: '-?(?:0|[1-9]\\d*|0[xX][0-9a-fA-F]+|0[oO][0-7]+|0[bB][01]+)',
+}
+
+function concatParts(a: TemplateParts, b: TemplateParts): TemplateParts {
+  return {
+    texts: [...a.texts.slice(0, -1), a.texts[a.texts.length - 1]! + b.texts[0]!, ...b.texts.slice(1)],
+    holes: [...a.holes, ...b.holes],
+  }
+}
+
+function templatePattern(p: TemplateParts): string {
+  return `^${p.texts.map((t, i) => escapeRegExp(t) + (i < p.holes.length ? HOLE_PATTERNS[p.holes[i]!] : '')).join('')}$`
+}
+
+function templateText(p: TemplateParts): string {
+  return `\`${p.texts.map((t, i) => t.replace(/[`\\$]/g, '\\$&') + (i < p.holes.length ? `\${${p.holes[i]}}` : '')).join('')}\``
+}
 
 function collectModule(file: string, code: string, ast: t.File): ModuleInfo {
   const info: ModuleInfo = { file, code, decls: new Map(), imports: new Map(), exports: new Map(), starExports: [] }
@@ -792,10 +830,26 @@ function collectModule(file: string, code: string, ast: t.File): ModuleInfo {
   return info
 }
 
-function typeParamsOf(fn: FunctionNode): string[] {
-  const tp = fn.typeParameters
-  if (!tp || tp.type !== 'TSTypeParameterDeclaration') return []
-  return tp.params.map((p) => p.name)
+/** Type parameters in scope at `fn`: its own and those of enclosing classes and functions (all generics here). */
+function enclosingTypeParams(ast: t.File, fn: FunctionNode): string[] {
+  const names: string[] = []
+  const visit = (node: t.Node, scope: string[]): boolean => {
+    const tp = 'typeParameters' in node ? (node.typeParameters as t.Node | null | undefined) : undefined
+    const here = tp && tp.type === 'TSTypeParameterDeclaration' ? [...scope, ...tp.params.map((p: t.TSTypeParameter) => p.name)] : scope
+    if (node === fn) {
+      names.push(...here)
+      return true
+    }
+    for (const key of Object.keys(node) as (keyof typeof node)[]) {
+      if (key === 'loc' || key === 'leadingComments' || key === 'trailingComments' || key === 'innerComments') continue
+      const child = node[key] as unknown
+      const children = Array.isArray(child) ? child : [child]
+      for (const c of children) if (c && typeof c === 'object' && typeof (c as t.Node).type === 'string' && visit(c as t.Node, here)) return true
+    }
+    return false
+  }
+  visit(ast.program, [])
+  return names
 }
 
 /** The `T` of a `Promise<T>`/`PromiseLike<T>` annotation (`null` without a type argument), `undefined` when not a promise. */

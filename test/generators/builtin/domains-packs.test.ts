@@ -200,6 +200,24 @@ describe('financial_services', () => {
     expect(perceive(m, [{ ...good, amount: '12,50' }], true).issues).toEqual([{ path: 'args[0].amount', expected: 'number', received: 'string' }])
   })
 
+  it('checks IBANs and card numbers by their checksums, and normalises an IBAN only under repair', async () => {
+    const code = 'export function pay(from: { iban: string; cardNumber?: string }): void {}'
+    const m = await phases('financial_services', code, 'pay')
+    expect(perceive(m, [{ iban: 'DE89370400440532013000', cardNumber: '4111 1111 1111 1111' }]).issues).toBeUndefined()
+    expect(perceive(m, [{ iban: 'DE89 3704 0044 0532 0130 00' }]).issues).toBeUndefined()
+    expect(perceive(m, [{ iban: 'DE88370400440532013000', cardNumber: '4111111111111112' }]).issues).toEqual([
+      { path: 'args[0].iban', expected: 'IBAN with valid check digits', received: 'string', rule: 'financial_services.iban' },
+      { path: 'args[0].cardNumber', expected: 'card number passing the Luhn check', received: 'string', rule: 'financial_services.card_number' },
+    ])
+    expect(perceive(m, [{ iban: 'gb82 west 1234 5698 7654 32' }]).issues?.[0]?.rule).toBe('financial_services.iban')
+    const repairing = await phases('financial_services', code, 'pay', { repair: true })
+    const from = { iban: 'gb82 west 1234 5698 7654 32' }
+    const r = perceive(repairing, [from], true)
+    expect(r.issues).toBeUndefined()
+    expect(from.iban).toBe('GB82WEST12345698765432')
+    expect(r.repairs).toEqual([{ path: 'args[0].iban', action: 'IBAN → electronic format', rule: 'financial_services.iban' }])
+  })
+
   it('enforces non-negative totals in results', async () => {
     const m = await phases('financial_services', quote, 'quote')
     expect(enforce(m, { total: 0, currency: 'EUR', taxRate: -0.5 }).issues).toBeUndefined()

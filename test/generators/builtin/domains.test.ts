@@ -179,7 +179,7 @@ describe('DomainRegistry: custom packs', () => {
     [
       'a parent its name does not carry',
       { name: 'payments', version: '1', parent: 'financial_services' },
-      'poet: domain pack "payments": a pack extending "financial_services" is named "financial_services:<child>"; this one extends itself or a pack its name does not start with.',
+      'poet: domain pack "payments": a pack extending "financial_services" must be named "financial_services:<child>", one level below it.',
     ],
     [
       'an unknown parent',
@@ -216,7 +216,7 @@ describe('DomainRegistry: custom packs', () => {
   it('cannot form a cycle: a parent is always a strict prefix of its child', () => {
     const e = errorOf(() => new DomainRegistry([{ name: 'a:b', version: '1', description: '' }, { name: 'a', version: '1', description: '', parent: 'a:b' }]))
     expect(e.pack).toBe('a')
-    expect(e.message).toContain('a pack extending "a:b" is named "a:b:<child>"')
+    expect(e.message).toBe('poet: domain pack "a": a pack extending "a:b" must be named "a:b:<child>", one level below it.')
   })
 
   it('suggests custom names too', () => {

@@ -8,7 +8,7 @@ const FINITE = 'data_processing.finite_numbers'
 const DATE = 'data_processing.iso_date'
 
 /** Bigger batches belong in a stream or in chunks: one call holding them blows memory and every timeout. */
-export const MAX_BATCH_SIZE = 100_000
+const MAX_BATCH_SIZE = 100_000
 
 const DATE_WORDS = new Set(['date', 'dates', 'timestamp', 'datetime', 'time', 'at', 'on', 'since', 'until', 'deadline', 'birthday', 'dob'])
 /** `createdAt`, `start_date`, `timestamp` — not `dateFormat`, `timeout` or `timezone`. */

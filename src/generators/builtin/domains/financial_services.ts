@@ -6,6 +6,8 @@ import { block, core, elementOf, isNumber, isString, issue, issueExpr, keyHas, p
 const AMOUNT = 'financial_services.money_amount'
 const CURRENCY = 'financial_services.currency_code'
 const TOTAL = 'financial_services.non_negative_total'
+const IBAN = 'financial_services.iban'
+const CARD = 'financial_services.card_number'
 
 const AMOUNT_WORDS = new Set([
   'amount', 'amounts', 'price', 'prices', 'total', 'subtotal', 'balance', 'fee', 'fees', 'cost', 'costs', 'tax',
@@ -18,13 +20,19 @@ const NOT_MONEY = new Set(['count', 'qty', 'quantity', 'rate', 'percent', 'pct',
 const MINOR_WORDS = new Set(['cents', 'pence', 'minor'])
 const CURRENCY_WORDS = new Set(['currency', 'ccy'])
 const TOTAL_WORDS = new Set(['total', 'subtotal', 'grandtotal'])
+const isIbanKey = (key: string | undefined): boolean => keyHas(key, new Set(['iban']))
+/** `cardNumber`, `card_no`, `pan`, `ccNumber` — not `cardHolder` or `cardType`. */
+const isCardKey = (key: string | undefined): boolean => {
+  const ws = words(key)
+  return ws.includes('pan') || ((ws.includes('card') || ws.includes('cc')) && (ws.includes('number') || ws.includes('no') || ws.includes('num')))
+}
 
-export const isAmountKey = (key: string | undefined): boolean => keyHas(key, AMOUNT_WORDS, NOT_MONEY)
+const isAmountKey = (key: string | undefined): boolean => keyHas(key, AMOUNT_WORDS, NOT_MONEY)
 const isMinorKey = (key: string | undefined): boolean => keyHas(key, MINOR_WORDS)
 const isCurrencyKey = (key: string | undefined): boolean => keyHas(key, CURRENCY_WORDS, new Set(['symbol', 'name']))
 
 /** Active ISO 4217 codes by their minor units (decimal digits). Funds and precious-metal codes are left out. */
-export const CURRENCY_DIGITS: Record<number, string> = {
+const CURRENCY_DIGITS: Record<number, string> = {
   0: 'BIF CLP DJF GNF ISK JPY KMF KRW PYG RWF UGX UYI VND VUV XAF XOF XPF',
   2: 'AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BMD BND BOB BOV BRL BSD BTN BWP BYN BZD CAD CDF CHE CHF CHW CNY COP COU CRC CUC CUP CVE CZK DKK DOP DZD EGP ERN ETB EUR FJD FKP GBP GEL GHS GIP GMD GTQ GYD HKD HNL HTG HUF IDR ILS INR IRR JMD KES KGS KHR KPW KYD KZT LAK LBP LKR LRD LSL MAD MDL MGA MKD MMK MNT MOP MRU MUR MVR MWK MXN MXV MYR MZN NAD NGN NIO NOK NPR NZD PAB PEN PGK PHP PKR PLN QAR RON RSD RUB SAR SBD SCR SDG SEK SGD SHP SLE SLL SOS SRD SSP STN SVC SYP SZL THB TJS TMT TOP TRY TTD TWD TZS UAH USD USN UYU UZS VED VES WST XCD XCG YER ZAR ZMW ZWG ZWL',
   3: 'BHD IQD JOD KWD LYD OMR TND',
@@ -48,6 +56,29 @@ function finDecimals(n) {
 function finAllowed(currency) {
   const d = typeof currency === 'string' ? FIN_DIGITS.get(currency.trim().toUpperCase()) : undefined
   return d === undefined ? 2 : d
+}
+// ISO 13616: country, check digits, then the account; valid when the rearranged number is 1 modulo 97.
+function finIban(s) {
+  const iban = s.replace(/ /g, '')
+  if (!/^[A-Z]{2}[0-9]{2}[A-Z0-9]{11,30}$/.test(iban)) return false
+  let r = 0
+  for (const ch of iban.slice(4) + iban.slice(0, 4)) {
+    const d = ch <= '9' ? ch : String(ch.charCodeAt(0) - 55)
+    for (const digit of d) r = (r * 10 + (digit.charCodeAt(0) - 48)) % 97
+  }
+  return r === 1
+}
+// Card numbers: 12 to 19 digits (spaces or dashes between groups) passing the Luhn checksum.
+function finLuhn(s) {
+  const digits = s.replace(/[ -]/g, '')
+  if (!/^[0-9]{12,19}$/.test(digits)) return false
+  let sum = 0
+  for (let i = 0; i < digits.length; i++) {
+    let d = digits.charCodeAt(digits.length - 1 - i) - 48
+    if (i % 2 === 1) d = d * 2 > 9 ? d * 2 - 9 : d * 2
+    sum += d
+  }
+  return sum % 10 === 0
 }`
 
 /** The sibling currency expression, when this site is a property of an object that has a currency-like string key. */
@@ -138,7 +169,36 @@ export const financialServices: DomainPack = {
   policy: { attempts: 2, timeout: 15_000, retryOn: 'transient' },
   neverInEvents: ['values', 'comment'],
   helpers,
-  perceive: [moneyAmount('perceive'), currencyCode('perceive')],
+  perceive: [
+    moneyAmount('perceive'),
+    currencyCode('perceive'),
+    {
+      id: IBAN,
+      description: '`iban` keys hold a valid IBAN (format and ISO 13616 check digits; print-format spaces allowed); repair removes the spaces and upper-cases',
+      check(site) {
+        if (!isIbanKey(site.key) || !isString(site.type)) return undefined
+        return `if (typeof ${site.value} === 'string' && !finIban(${site.value})) ${issue(site.path, 'IBAN with valid check digits', site.value, IBAN)}`
+      },
+      coerce(site) {
+        if (!site.target || !isIbanKey(site.key) || !isString(site.type)) return undefined
+        const v = site.value
+        return [
+          `if (typeof ${v} === 'string' && ${v} !== ${v}.replace(/\\s+/g, '').toUpperCase() && finIban(${v}.replace(/\\s+/g, '').toUpperCase())) {`,
+          `  ${site.target} = ${v}.replace(/\\s+/g, '').toUpperCase();`,
+          `  ${repaired(site.path, 'IBAN → electronic format', IBAN)}`,
+          `}`,
+        ].join('\n')
+      },
+    },
+    {
+      id: CARD,
+      description: 'card-number keys (`cardNumber`, `pan` …) hold 12–19 digits passing the Luhn check',
+      check(site) {
+        if (!isCardKey(site.key) || !isString(site.type)) return undefined
+        return `if (typeof ${site.value} === 'string' && !finLuhn(${site.value})) ${issue(site.path, 'card number passing the Luhn check', site.value, CARD)}`
+      },
+    },
+  ],
   enforce: [
     moneyAmount('enforce'),
     currencyCode('enforce'),

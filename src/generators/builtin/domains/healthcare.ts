@@ -17,7 +17,7 @@ interface Vital {
  * Bounds are what a living patient can show (wide on purpose): a value outside them is a unit mix-up or a typo
  * (°F sent as °C, kPa as mmHg), not a clinical finding.
  */
-export const VITALS: Vital[] = [
+const VITALS: Vital[] = [
   { what: 'heart rate (bpm)', min: 20, max: 300, matches: (ws, j) => /heartrate|pulse(rate)?$|^bpm$|^hr$/.test(j) || ws.includes('bpm') },
   { what: 'systolic blood pressure (mmHg)', min: 50, max: 300, matches: (ws) => ws.includes('systolic') || ws.includes('sbp') },
   { what: 'diastolic blood pressure (mmHg)', min: 20, max: 200, matches: (ws) => ws.includes('diastolic') || ws.includes('dbp') },
@@ -31,7 +31,7 @@ export const VITALS: Vital[] = [
   { what: 'respiratory rate (breaths/min)', min: 4, max: 80, matches: (ws, j) => /respiratoryrate|resprate|breathingrate|^rr$/.test(j) },
 ]
 
-export function vitalOf(key: string | undefined): Vital | undefined {
+function vitalOf(key: string | undefined): Vital | undefined {
   const ws = words(key)
   const joined = ws.join('')
   return ws.length ? VITALS.find((v) => v.matches(ws, joined)) : undefined

@@ -153,7 +153,7 @@ export class DomainRegistry {
     if (input.description !== undefined && typeof input.description !== 'string') fail(`description must be a string, got ${kindOf(input.description)}.`)
     const parent = input.parent ?? (name.includes(':') ? name.slice(0, name.lastIndexOf(':')) : undefined)
     if (parent !== undefined && (typeof parent !== 'string' || !name.startsWith(parent + ':') || name.length === parent.length + 1 || name.slice(parent.length + 1).includes(':'))) {
-      fail(`a pack extending ${JSON.stringify(parent)} is named "${String(parent)}:<child>"; this one extends itself or a pack its name does not start with.`)
+      fail(`a pack extending ${JSON.stringify(parent)} must be named "${String(parent)}:<child>", one level below it.`)
     }
     if (input.policy !== undefined) checkPolicy(input.policy, fail)
     for (const phase of ['perceive', 'enforce'] as const) {

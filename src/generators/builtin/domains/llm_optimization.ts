@@ -10,8 +10,8 @@ const OUTPUT_LENGTH = 'llm_optimization.output_length'
 const JSON_OUTPUT = 'llm_optimization.json_output'
 
 /** About 50k tokens: beyond it a prompt is almost surely an accident (a whole file pasted), and a costly one. */
-export const MAX_PROMPT_CHARS = 200_000
-export const MAX_OUTPUT_CHARS = 100_000
+const MAX_PROMPT_CHARS = 200_000
+const MAX_OUTPUT_CHARS = 100_000
 
 const PROMPT_WORDS = new Set(['prompt', 'prompts', 'query', 'question', 'instruction', 'instructions', 'message', 'system'])
 const isPromptKey = (key: string | undefined): boolean => keyHas(key, PROMPT_WORDS, new Set(['id', 'count', 'tokens', 'type', 'role']))

@@ -10,9 +10,9 @@ const PROBABILITY = 'ml_monitoring.probability_range'
 const STATS = 'ml_monitoring.sample_stats'
 
 /** Drift is flagged when the sample mean is this many standard errors away from the baseline mean. */
-export const DRIFT_Z = 3
+const DRIFT_Z = 3
 /** The baseline must hold this many values before drift is judged (too few make any z meaningless). */
-export const MIN_BASELINE = 30
+const MIN_BASELINE = 30
 
 const PROBABILITY_WORDS = new Set(['probability', 'probabilities', 'prob', 'probs', 'confidence', 'likelihood', 'pvalue'])
 
@@ -80,7 +80,7 @@ export const mlMonitoring: DomainPack = {
       description: 'a number array (a sample) holds at least one value',
       check(site) {
         if (!isNumberArray(site.type)) return undefined
-        return [`if (Array.isArray(${site.value}) && ${site.value}.length === 0) ${issueReceived(site.path, '"non-empty sample"', '"empty array"', NON_EMPTY)}`].join('\n')
+        return `if (Array.isArray(${site.value}) && ${site.value}.length === 0) ${issueReceived(site.path, '"non-empty sample"', '"empty array"', NON_EMPTY)}`
       },
     },
     {
@@ -91,7 +91,7 @@ export const mlMonitoring: DomainPack = {
         if (ss.length < 2) return undefined
         const [first, ...others] = ss
         return [
-          `// ${EQUAL}: ${ss.map((s) => s.name).join(', ')}`,
+          `// samples: ${ss.map((s) => s.name).join(', ')}`,
           `if (${ss.map((s) => `Array.isArray(${s.value})`).join(' && ')}) {`,
           block(
             others.map(
@@ -110,7 +110,7 @@ export const mlMonitoring: DomainPack = {
       whole(spec, phase) {
         const ss = phase === 'perceive' ? samples(spec) : []
         if (ss.length === 0) return undefined
-        const lines = [`// ${STATS}: only clean inputs feed the statistics and the baseline`, `if (issues === undefined) {`, `  const st = (ctx.stats ??= {})`]
+        const lines = ['// only clean inputs feed the statistics and the baseline', `if (issues === undefined) {`, `  const st = (ctx.stats ??= {})`]
         ss.forEach((s, i) => {
           lines.push(
             `  const s${i} = mlStats(${s.value})`,
@@ -144,13 +144,13 @@ export const mlMonitoring: DomainPack = {
 
 function finiteCheck(site: RuleSite): string | undefined {
   if (!isNumber(site.type)) return undefined
-  return [`if (typeof ${site.value} === 'number' && !Number.isFinite(${site.value})) ${issue(site.path, 'finite number', site.value, FINITE)}`].join('\n')
+  return `if (typeof ${site.value} === 'number' && !Number.isFinite(${site.value})) ${issue(site.path, 'finite number', site.value, FINITE)}`
 }
 
 function probabilityCheck(site: RuleSite): string | undefined {
   if (!isProbabilityKey(site.key)) return undefined
   const test = (v: string) => `typeof ${v} === 'number' && !(${v} >= 0 && ${v} <= 1)`
-  if (isNumber(site.type)) return [`if (${test(site.value)}) ${issue(site.path, 'probability in [0, 1]', site.value, PROBABILITY)}`].join('\n')
+  if (isNumber(site.type)) return `if (${test(site.value)}) ${issue(site.path, 'probability in [0, 1]', site.value, PROBABILITY)}`
   const el = elementOf(site.type)
   if (el && isNumber(core(el))) {
     return [

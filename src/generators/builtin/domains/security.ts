@@ -9,7 +9,7 @@ const POLLUTION = 'security.prototype_pollution'
 const SECRET = 'security.secret_leak'
 
 /** 1 MiB of UTF-16 code units: above it a string is a payload, not a field, and costs every later check. */
-export const MAX_STRING = 1_048_576
+const MAX_STRING = 1_048_576
 
 const PATH_WORDS = new Set(['path', 'paths', 'file', 'files', 'filename', 'filepath', 'dir', 'dirname', 'directory', 'folder', 'key', 'location'])
 

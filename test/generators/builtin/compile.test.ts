@@ -1,0 +1,226 @@
+import { describe, expect, it } from 'vitest'
+import type { DomainPack } from '../../../src/generators/builtin/domain'
+import { compileValidator } from '../../../src/generators/builtin/compile'
+import { enforce, perceive, phasesFor } from './harness'
+
+describe('compiled validators: messages', () => {
+  it('gives one issue naming the discriminant of a discriminated union', async () => {
+    const m = await phasesFor(
+      `type Shape = { kind: 'circle'; r: number } | { kind: 'square'; side: number }
+       function area(s: Shape) {}`,
+      'area',
+    )
+    expect(perceive(m, [{ kind: 'circle', r: 1 }])).toBeUndefined()
+    expect(perceive(m, [{ kind: 'triangle', r: 1 }])).toEqual([{ path: 'args[0].kind', expected: '"circle" | "square"', received: '"triangle"' }])
+    expect(perceive(m, [{ kind: 'square', r: 1 }])).toEqual([{ path: 'args[0].side', expected: 'number', received: 'undefined' }])
+    expect(perceive(m, ['circle'])).toEqual([{ path: 'args[0]', expected: 'Shape', received: 'string' }])
+  })
+
+  it('names the union when no member fits, and reports the closest member otherwise', async () => {
+    const m = await phasesFor(`interface Point { x: number; y: number }\nfunction f(v: string | Point | number[]) {}`, 'f')
+    expect(perceive(m, [true])).toEqual([{ path: 'args[0]', expected: 'string | Point | number[]', received: 'boolean' }])
+    expect(perceive(m, [{ x: 1, y: '2' }])).toEqual([{ path: 'args[0].y', expected: 'number', received: 'string' }])
+    expect(perceive(m, [[1, 'x']])).toEqual([{ path: 'args[0][1]', expected: 'number', received: 'string' }])
+  })
+
+  it('reads literal, Date, tuple, template and enum mismatches well', async () => {
+    const m = await phasesFor(
+      `enum Level { Low = 1, High = 10 }
+       function f(a: 'a' | 'b', d: Date, t: [string, number], id: \`id-\${number}\`, l: Level, n: bigint | null) {}`,
+      'f',
+    )
+    expect(perceive(m, ['a', new Date(0), ['x', 1], 'id-7', 10, 5n])).toBeUndefined()
+    expect(perceive(m, ['c', '2024-01-01', ['x', 1, 2], 'id-x', NaN, 5])).toEqual([
+      { path: 'args[0]', expected: '"a" | "b"', received: '"c"' },
+      { path: 'args[1]', expected: 'Date', received: 'string' },
+      { path: 'args[2]', expected: '[string, number]', received: '3 elements' },
+      { path: 'args[3]', expected: '`id-${number}`', received: '"id-x"' },
+      // Stricter than TypeScript on purpose: it lets any `number` (NaN included) into a numeric enum.
+      { path: 'args[4]', expected: 'Level (1 | 10)', received: 'NaN' },
+      { path: 'args[5]', expected: 'bigint | null', received: 'number' },
+    ])
+  })
+
+  it('does not show long strings it received', async () => {
+    const m = await phasesFor(`function f(a: 'yes' | 'no') {}`, 'f')
+    expect(perceive(m, ['x'.repeat(100)])).toEqual([{ path: 'args[0]', expected: '"yes" | "no"', received: 'a string of 100 characters' }])
+  })
+
+  it('tells a missing required property from one set to undefined when the type allows undefined', async () => {
+    const m = await phasesFor(`function f(o: { a: number | undefined; b?: string }) {}`, 'f')
+    expect(perceive(m, [{ a: undefined }])).toBeUndefined()
+    expect(perceive(m, [{}])).toEqual([{ path: 'args[0].a', expected: 'number | undefined', received: 'missing' }])
+  })
+
+  it('formats odd keys and index-signature keys in paths', async () => {
+    const m = await phasesFor(`function f(o: { 'odd key': number; [k: string]: number }) {}`, 'f')
+    expect(perceive(m, [{ 'odd key': 'x', good: 1, 'bad-key': 'y', ok_2: null }])).toEqual([
+      { path: 'args[0]["odd key"]', expected: 'number', received: 'string' },
+      { path: 'args[0]["bad-key"]', expected: 'number', received: 'string' },
+      { path: 'args[0].ok_2', expected: 'number', received: 'null' },
+    ])
+  })
+
+  it('names interfaces in messages and checks a rest parameter element by element', async () => {
+    const m = await phasesFor(`interface Order { id: string }\nfunction f(o: Order, ...tags: string[]) {}`, 'f')
+    expect(perceive(m, [{ id: 'a' }, 'x', 'y'])).toBeUndefined()
+    expect(perceive(m, [null, 'x', 3])).toEqual([
+      { path: 'args[0]', expected: 'Order', received: 'null' },
+      { path: 'args[2]', expected: 'string', received: 'number' },
+    ])
+  })
+
+  it('describes received values without revealing them', async () => {
+    const m = await phasesFor(`function f(a: string, b: string, c: string, d: string, e: string, g: string) {}`, 'f')
+    expect(perceive(m, [NaN, Infinity, [], {}, new Date(NaN), () => 1])!.map((i) => i.received)).toEqual([
+      'NaN',
+      'Infinity',
+      'array',
+      'object',
+      'invalid Date',
+      'function',
+    ])
+  })
+})
+
+describe('compiled validators: recursive types', () => {
+  const TREE = `interface Tree { value: number; children: Tree[] }\nfunction f(t: Tree): Tree { return t }`
+
+  it('checks nested values with full paths', async () => {
+    const m = await phasesFor(TREE, 'f')
+    const tree = { value: 1, children: [{ value: 2, children: [{ value: 3, children: [] }, { value: 'four', children: [] }] }] }
+    expect(perceive(m, [tree])).toEqual([{ path: 'args[0].children[0].children[1].value', expected: 'number', received: 'string' }])
+    expect(enforce(m, tree)).toEqual([{ path: 'result.children[0].children[1].value', expected: 'number', received: 'string' }])
+  })
+
+  it('accepts a cyclic value without overflowing the stack, and still finds issues in it', async () => {
+    const m = await phasesFor(TREE, 'f')
+    const node: { value: unknown; children: unknown[] } = { value: 1, children: [] }
+    node.children.push(node)
+    expect(perceive(m, [node])).toBeUndefined()
+    const bad: { value: unknown; children: unknown[] } = { value: 1, children: [] }
+    bad.children.push({ value: 'x', children: [bad] })
+    expect(perceive(m, [bad])).toEqual([{ path: 'args[0].children[0].value', expected: 'number', received: 'string' }])
+  })
+
+  it('rejects absurdly deep values instead of overflowing the stack', async () => {
+    const m = await phasesFor(`interface List { value: number; next: List | null }\nfunction f(l: List) {}`, 'f')
+    let list: { value: number; next: unknown } = { value: 0, next: null }
+    for (let i = 1; i < 100_000; i++) list = { value: i, next: list }
+    const issues = perceive(m, [list])!
+    expect(issues).toHaveLength(1)
+    expect(issues[0]!.expected).toBe('at most 2000 levels of nesting')
+    expect(issues[0]!.path).toMatch(/^args\[0\](\.next){2000,}$/)
+  })
+
+  it('checks a recursive JSON type', async () => {
+    const m = await phasesFor(`type Json = string | number | boolean | null | Json[] | { [key: string]: Json }\nfunction f(j: Json) {}`, 'f')
+    expect(perceive(m, [{ a: [1, 'x', { b: null }], c: true }])).toBeUndefined()
+    expect(perceive(m, [{ a: [1, { b: undefined }] }])).toEqual([{ path: 'args[0].a[1].b', expected: 'string | number | boolean | null | Json[] | object', received: 'undefined' }])
+  })
+})
+
+describe('compiled validators: domain rules', () => {
+  const pack: DomainPack = {
+    name: 'money',
+    version: '1',
+    description: 'test pack',
+    helpers: 'const MONEY_KEYS = new Set(["amount", "total"])',
+    perceive: [
+      {
+        id: 'money.non_negative',
+        description: 'amounts are not negative',
+        check: (site) =>
+          site.type.kind === 'number' && site.key && ['amount', 'total'].includes(site.key)
+            ? `if (MONEY_KEYS.has(${JSON.stringify(site.key)}) && ${site.value} < 0) issues = add(issues, ${site.path}, "non-negative amount", ${site.value}, "money.non_negative")`
+            : undefined,
+      },
+      {
+        id: 'money.repair_strings',
+        description: 'trims currency codes under repair',
+        check: (site) =>
+          site.repair && site.key === 'currency' && site.target
+            ? `if (${site.value} !== ${site.value}.trim()) { ${site.target} = ${site.value}.trim(); (ctx.repairs ??= []).push({ path: ${site.path}, action: "trimmed", rule: "money.repair_strings" }) }`
+            : undefined,
+      },
+      {
+        id: 'money.count',
+        description: 'counts lines',
+        whole: (spec, phase) => (phase === 'perceive' && spec.params.length ? `ctx.stats = { lines: Array.isArray(args[0]) ? args[0].length : 0 }` : undefined),
+      },
+    ],
+  }
+  const CODE = `function pay(lines: { amount: number; currency: string }[]) {}`
+
+  it('runs rule checks at every value site after the type check passed, with paths, and whole-input rules', async () => {
+    const m = await phasesFor(CODE, 'pay', { pack })
+    const ctx = { functionId: 'x', executionId: 'e', repair: false } as Parameters<NonNullable<typeof m.perceive>>[1]
+    expect(m.perceive!([[{ amount: 1, currency: 'EUR' }, { amount: -2, currency: 'EUR' }, { amount: 'x', currency: 'EUR' }]], ctx)).toEqual([
+      { path: 'args[0][1].amount', expected: 'non-negative amount', received: 'number', rule: 'money.non_negative' },
+      { path: 'args[0][2].amount', expected: 'number', received: 'string' },
+    ])
+    expect(ctx.stats).toEqual({ lines: 3 })
+    expect(m.source).toContain('// rule money.non_negative')
+  })
+
+  it('lets rules repair through the assignable target under repair: true', async () => {
+    const m = await phasesFor(CODE, 'pay', { pack, options: { repair: true } })
+    const args = [[{ amount: 1, currency: ' EUR ' }]]
+    const ctx = { functionId: 'x', executionId: 'e', repair: true } as Parameters<NonNullable<typeof m.perceive>>[1]
+    expect(m.perceive!(args, ctx)).toBeUndefined()
+    expect(args[0]![0]!.currency).toBe('EUR')
+    expect(ctx.repairs).toEqual([{ path: 'args[0][0].currency', action: 'trimmed', rule: 'money.repair_strings' }])
+  })
+
+  it('takes the policy from the pack unless the options say otherwise', async () => {
+    const withPolicy = { ...pack, policy: { attempts: 7, retryOn: 'transient' as const } }
+    expect((await phasesFor(CODE, 'pay', { pack: withPolicy })).policy).toMatchObject({ attempts: 7, retryOn: 'transient' })
+    expect((await phasesFor(CODE, 'pay', { pack: withPolicy, options: { attempts: 2 } })).policy).toMatchObject({ attempts: 2, retryOn: 'transient' })
+  })
+})
+
+describe('compileValidator', () => {
+  it('compiles one type to a body and its helpers, with a comment naming the type', () => {
+    const { body, helpers } = compileValidator({ kind: 'array', element: { kind: 'number' } }, { types: {}, path: 'input' })
+    expect(body.split('\n')[0]).toBe('// input: number[]')
+    expect(body).toContain('"input[" + ')
+    expect(helpers).toContain('function add(')
+  })
+})
+
+describe('compiled validators: repair', () => {
+  const CODE = `function f(price: number, o: { qty: number; tags: number[] }): { total: number } { return null! }`
+
+  it('converts numeric strings to numbers in place under repair: true, and records each repair', async () => {
+    const m = await phasesFor(CODE, 'f', { options: { repair: true } })
+    const args: unknown[] = ['9.5', { qty: ' 3 ', tags: [1, '2', 'x'] }]
+    const ctx = { functionId: 'x', executionId: 'e', repair: true } as Parameters<NonNullable<typeof m.perceive>>[1]
+    expect(m.perceive!(args, ctx)).toEqual([{ path: 'args[1].tags[2]', expected: 'number', received: 'string' }])
+    expect(args).toEqual([9.5, { qty: 3, tags: [1, 2, 'x'] }])
+    expect(ctx.repairs).toEqual([
+      { path: 'args[0]', action: 'numeric string → number' },
+      { path: 'args[1].qty', action: 'numeric string → number' },
+      { path: 'args[1].tags[1]', action: 'numeric string → number' },
+    ])
+    const out = { functionId: 'x', executionId: 'e', repair: true, result: { total: '12' } } as Parameters<NonNullable<typeof m.enforce>>[1]
+    expect(m.enforce!(out.result, out)).toBeUndefined()
+    expect(out.result).toEqual({ total: 12 })
+  })
+
+  it('changes nothing without repair', async () => {
+    const m = await phasesFor(CODE, 'f')
+    const args: unknown[] = ['9.5', { qty: 3, tags: [] }]
+    expect(perceive(m, args)).toEqual([{ path: 'args[0]', expected: 'number', received: 'string' }])
+    expect(args[0]).toBe('9.5')
+    expect(m.source).not.toContain('numeric string')
+  })
+
+  it('does not count blank or non-finite strings as numbers', async () => {
+    const m = await phasesFor(CODE, 'f', { options: { repair: true } })
+    const ctx = { functionId: 'x', executionId: 'e', repair: true } as Parameters<NonNullable<typeof m.perceive>>[1]
+    expect(m.perceive!([' ', { qty: 'Infinity', tags: [] }], ctx)).toEqual([
+      { path: 'args[0]', expected: 'number', received: 'string' },
+      { path: 'args[1].qty', expected: 'number', received: 'string' },
+    ])
+  })
+})
