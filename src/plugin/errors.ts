@@ -21,11 +21,14 @@ export interface SourceLocation {
 
 /**
  * A misuse of `poet(...)` found at build time. Thrown from the transform so the build fails; bundlers show
- * `message`, and Vite's overlay also reads `loc`, `frame` and `id`.
+ * `message`, and Vite's overlay also reads `loc`, `frame` and `id`. Fields are plain and writable on purpose:
+ * Rollup and Vite assign `id`, `plugin`, `code` and `hook` on errors thrown from a hook.
  */
 export class PoetBuildError extends Error {
   override name = 'PoetBuildError'
-  readonly plugin = 'unplugin-poet'
+  plugin = 'unplugin-poet'
+  /** The file the error is in (Rollup's `RollupError.id`). */
+  id: string
   constructor(
     readonly code: PoetBuildErrorCode,
     /** What is wrong, without the location (that is in `message`). */
@@ -36,11 +39,7 @@ export class PoetBuildError extends Error {
     displayPath: string,
   ) {
     super(`${displayPath}:${loc.line}:${loc.column + 1}: ${reason} [${code}]\n\n${frame}`)
-  }
-
-  /** The file the error is in (Rollup's `RollupError.id`). */
-  get id(): string {
-    return this.loc.file
+    this.id = loc.file
   }
 }
 

@@ -15,7 +15,9 @@ export interface LoweredMethod {
  * Vite 8 and Rolldown emit standard decorators untouched and Node 20 cannot run them, so `@poet(...)` never
  * reaches the bundler: the decorator is cut out and each class gets one `static { … }` block, first in its body,
  * that takes the method's descriptor and redefines it with the wrapped function. Placed first, it runs before any
- * static field initializer could call the method; methods are already on the class by then. Options are a
+ * static field initializer could call the method; methods are already on the class by then. Only a `@poet` that is
+ * its method's sole decorator comes here: beside others it must compose in the order written, which only the tool
+ * that lowers the others can do (see `DecoratorSite.alone`). Options are a
  * validated static literal, so they are written back as JSON on one line and no original line moves.
  */
 export function lowerPoetDecorators(s: MagicString, code: string, methods: LoweredMethod[]): void {

@@ -91,12 +91,12 @@ export function readPoetOptions(arg: t.Node | undefined, site: ErrorSite, domain
   const options = readObject(node, POET_OPTIONS, site, 'poet()', '', keys) as PoetOptions
   if (options.domain !== undefined && !domains.has(options.domain)) {
     const valueNode = propertyValue(node, 'domain')!
-    throw buildError(
-      site,
-      'POET_UNKNOWN_DOMAIN',
-      `unknown domain '${options.domain}'.${didYouMean(options.domain, domains.names())}`,
-      start(valueNode),
-    )
+    const parent = options.domain.includes(':') ? options.domain.slice(0, options.domain.lastIndexOf(':')) : undefined
+    const hint =
+      parent && domains.has(parent)
+        ? ` A custom pack extending '${parent}' must be passed to the plugin's \`domains\` option.`
+        : didYouMean(options.domain, domains.names())
+    throw buildError(site, 'POET_UNKNOWN_DOMAIN', `unknown domain '${options.domain}'.${hint}`, start(valueNode))
   }
   return { options, keys }
 }
@@ -261,6 +261,8 @@ function describeNode(node: t.Node): string {
       return 'a computed expression'
     case 'RegExpLiteral':
       return 'a regular expression'
+    case 'SpreadElement':
+      return 'a spread (...)'
     default:
       return `an expression (${node.type})`
   }

@@ -4,10 +4,10 @@ import type * as t from '@babel/types'
 import type { PoetOptions } from '../runtime/types'
 import { VIRTUAL_PREFIX } from './ids'
 import { lowerPoetDecorators, type LoweredMethod } from './lower-decorators'
-import type { PoetSite } from './scan'
+import type { CallSite, DecoratorSite } from './scan'
 
 export interface PlannedSite {
-  site: PoetSite
+  site: CallSite | DecoratorSite
   /** Local name of the phase module's default import, `__poet_phases_N`. */
   phases: string
   /** Virtual-module key (`encodeKey(id)`). */
@@ -16,7 +16,8 @@ export interface PlannedSite {
 }
 
 /**
- * `poet(opts)` → `poet(opts, __poet_phases_N)`, `poet()` → `poet(undefined, __poet_phases_N)`, `@poet(...)` lowered,
+ * `poet(opts)` → `poet(opts, __poet_phases_N)`, `poet()` → `poet(undefined, __poet_phases_N)` (a `@poet(...)` beside
+ * other decorators too), a `@poet(...)` alone on its method lowered,
  * and `import __poet_phases_N from 'virtual:poet/<key>'` at the top (after a hashbang or directives).
  * Only insertions and removals: everything the user wrote keeps its position in the source map.
  */
@@ -25,7 +26,7 @@ export function rewriteModule(code: string, ast: t.File, planned: PlannedSite[])
   const methods: LoweredMethod[] = []
   for (const p of planned) {
     const { site } = p
-    if (site.kind === 'decorator') {
+    if (site.kind === 'decorator' && site.alone) {
       methods.push({ site, phases: p.phases, options: p.options })
       continue
     }

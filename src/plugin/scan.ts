@@ -19,8 +19,6 @@ interface SiteBase {
   call: t.CallExpression
   /** The name part of the function id, before any `@<line>` disambiguation. */
   name: string
-  /** A misuse found while scanning, thrown when the transform reaches this site (sites run in source order). */
-  error?: PoetBuildError
 }
 
 /** `poet(opts)(fn)`, or a `poet(opts)` that is not applied to a function of this file (`fn` undefined). */
@@ -38,9 +36,20 @@ export interface DecoratorSite extends SiteBase {
   /** The method's property key, as a string. */
   key: string
   static: boolean
+  /**
+   * `@poet` is the method's only decorator, so the plugin lowers it. Beside other decorators it stays a decorator
+   * (given its phases like a call): whatever lowers the others then applies all of them in the order written.
+   */
+  alone: boolean
 }
 
-export type PoetSite = CallSite | DecoratorSite
+/** A misuse found while scanning, thrown when the transform reaches it (sites are handled in source order). */
+export interface RejectedSite {
+  kind: 'rejected'
+  error: PoetBuildError
+}
+
+export type PoetSite = CallSite | DecoratorSite | RejectedSite
 
 export interface ScanResult {
   ast: t.File
@@ -150,7 +159,6 @@ const SKIP_TYPES = new Set([
   'TSInterfaceDeclaration',
   'TSTypeAliasDeclaration',
   'TSDeclareFunction',
-  'TSDeclareMethod',
 ])
 
 type Scope = t.Node
@@ -172,6 +180,8 @@ class Scanner {
   /** Named functions (declarations and `const f = () => …`), for `poet(opts)(f)`. */
   private readonly functions = new Map<string, { owner: Scope; fn: NonNullable<CallSite['fn']> }[]>()
   private readonly candidates: Candidate[] = []
+  /** Sorted start offsets of every whole-word occurrence of a tracked name in the code. */
+  private readonly occurrences: number[] = []
 
   constructor(
     private readonly code: string,
@@ -179,11 +189,37 @@ class Scanner {
     private readonly names: Set<string>,
     private readonly namespaces: Set<string>,
     private readonly phases: Set<string>,
-  ) {}
+  ) {
+    const words = [...names, ...namespaces].map((n) => n.replace(/\$/g, '\\$'))
+    const re = new RegExp(`(?<![\\w$])(?:${words.join('|')})(?![\\w$])`, 'g')
+    for (const m of code.matchAll(re)) this.occurrences.push(m.index)
+  }
+
+  /** Whether a tracked name occurs in code[start, end). */
+  private mentions(start: number, end: number): boolean {
+    const occ = this.occurrences
+    let lo = 0
+    let hi = occ.length
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1
+      if (occ[mid]! < start) lo = mid + 1
+      else hi = mid
+    }
+    return lo < occ.length && occ[lo]! < end
+  }
 
   visit(node: t.Node, parent: t.Node | null, key: string): void {
     if (SKIP_TYPES.has(node.type)) return
     this.enter(node, parent, key)
+    // A subtree whose text never mentions a tracked name holds no poet call and no shadowing declaration:
+    // its own declarations were recorded by enter(), the rest of it is skipped (most of a module, usually).
+    if (!this.mentions(node.start!, node.end!)) {
+      // `export function f` / `export const f = …` stay targets for `poet(opts)(f)` elsewhere in the module.
+      if ((node.type === 'ExportNamedDeclaration' || node.type === 'ExportDefaultDeclaration') && node.declaration) {
+        this.enter(node.declaration, node, 'declaration')
+      }
+      return
+    }
     const scoped = isScope(node)
     if (scoped) this.scopes.push(node)
     this.ancestors.push(node)
@@ -218,17 +254,15 @@ class Scanner {
 
   private enter(node: t.Node, parent: t.Node | null, key: string): void {
     switch (node.type) {
-      case 'VariableDeclarator': {
-        const decl = parent as t.VariableDeclaration
-        const owner = decl.kind === 'var' ? this.functionScope() : this.top()
-        this.declarePattern(node.id, owner)
-        const init = node.init && unwrap(node.init)
-        if (
-          node.id.type === 'Identifier' &&
-          init &&
-          (init.type === 'ArrowFunctionExpression' || init.type === 'FunctionExpression')
-        ) {
-          this.addFunction(node.id.name, owner, init)
+      case 'VariableDeclaration': {
+        // Recorded here, not per declarator, so `const f = () => …` counts even when the walk skips its subtree.
+        const owner = node.kind === 'var' ? this.functionScope() : this.top()
+        for (const d of node.declarations) {
+          this.declarePattern(d.id, owner)
+          const init = d.init && unwrap(d.init)
+          if (d.id.type === 'Identifier' && (init?.type === 'ArrowFunctionExpression' || init?.type === 'FunctionExpression')) {
+            this.addFunction(d.id.name, owner, init)
+          }
         }
         break
       }
@@ -276,18 +310,20 @@ class Scanner {
   private onCall(call: t.CallExpression, parent: t.Node | null, key: string): void {
     const binding = this.poetBinding(call.callee)
     if (binding === undefined) return
+    if (this.rewritten(call)) return
     const args = call.arguments
-    if (args.length === 2 && args[1]!.type === 'Identifier' && this.phases.has(args[1].name)) return
     const applied = parent?.type === 'CallExpression' && key === 'callee' ? parent : undefined
-    const site: CallSite = { kind: 'call', call, name: 'anonymous' }
     if (args.length > 1) {
-      site.error = buildError(
+      const error = buildError(
         this.where,
         'POET_TOO_MANY_ARGUMENTS',
         'poet() takes one argument, its options object; the plugin adds the second itself.',
         start(args[1]!),
       )
+      this.candidates.push({ site: { kind: 'rejected', error }, binding, scopes: this.scopes.slice() })
+      return
     }
+    const site: CallSite = { kind: 'call', call, name: 'anonymous' }
     let target: t.Identifier | undefined
     const arg = applied?.arguments[0] && unwrap(applied.arguments[0])
     if (arg?.type === 'FunctionExpression' || arg?.type === 'ArrowFunctionExpression') site.fn = arg
@@ -305,7 +341,7 @@ class Scanner {
     const expr = decorator.expression
     const called = expr.type === 'CallExpression' ? expr : undefined
     const binding = this.poetBinding(called ? called.callee : expr)
-    if (binding === undefined) return
+    if (binding === undefined || (called && this.rewritten(called))) return
     const member = parent
     const classBody = this.ancestors[this.ancestors.length - 2]
     const klass = this.ancestors[this.ancestors.length - 3]
@@ -353,21 +389,27 @@ class Scanner {
     } else {
       error = fail('@poet() decorates class methods only.')
     }
-    const call = called ?? ({ ...decorator, type: 'CallExpression', callee: expr, arguments: [] } as t.CallExpression)
     const site: PoetSite =
-      error || member?.type !== 'ClassMethod' || key === undefined
-        ? { kind: 'call', call, name: 'anonymous', error }
+      error || !called || member?.type !== 'ClassMethod' || key === undefined
+        ? { kind: 'rejected', error: error! }
         : {
             kind: 'decorator',
-            call,
+            call: called,
             decorator,
             fn: member,
             classBody: classBody as t.ClassBody,
             key,
             static: member.static,
+            alone: member.decorators!.length === 1,
             name: `${this.className(klass!, this.ancestors.length - 4)}.${key}`,
           }
     this.candidates.push({ site, binding, scopes: this.scopes.slice() })
+  }
+
+  /** `poet(opts, __poet_phases_N)`: an earlier pass already rewrote it. */
+  private rewritten(call: t.CallExpression): boolean {
+    const second = call.arguments[1]
+    return call.arguments.length === 2 && second?.type === 'Identifier' && this.phases.has(second.name)
   }
 
   /** The binding a `poet` callee refers to (`poet`, an alias, or a namespace), else undefined. */

@@ -3,13 +3,16 @@ import { relative, sep } from 'node:path'
 import type { SourceMap } from 'magic-string'
 import type { FunctionSpec } from '../generators/spec'
 import { resolveSignature } from '../generators/builtin/resolve'
-import { buildError, type ErrorSite } from './errors'
+import type { ErrorSite } from './errors'
 import { encodeKey, functionId } from './ids'
-import { readPoetOptions, type DomainNames } from './poet-options'
+import { readPoetOptions, type DomainNames, type Position } from './poet-options'
 import { rewriteModule, type PlannedSite } from './rewrite'
-import { PHASES_BINDING_PREFIX, RUNTIME_ID, scanPoetCalls, type PoetSite } from './scan'
+import { PHASES_BINDING_PREFIX, RUNTIME_ID, scanPoetCalls, type CallSite, type DecoratorSite } from './scan'
 
 export { POET_CODE_FILTER, RUNTIME_ID } from './scan'
+
+/** A site the transform generates phases for: a call applied to a function of this file, or a method. */
+type MarkedSite = (CallSite & { fn: NonNullable<CallSite['fn']> }) | DecoratorSite
 
 export interface TransformContext {
   /** Project root: ids are paths relative to it. */
@@ -41,21 +44,11 @@ export function transformPoet(code: string, file: string, ctx: TransformContext)
   const scan = scanPoetCalls(code, where)
   if (!scan || scan.sites.length === 0) return null
 
-  const marked: { site: PoetSite & { fn: NonNullable<PoetSite['fn']> }; options: PlannedSite['options'] }[] = []
-  const timeouts = new Map<PoetSite, { line: number; column: number }>()
+  const marked: { site: MarkedSite; options: PlannedSite['options']; timeoutAt?: Position }[] = []
   for (const site of scan.sites) {
-    if (site.error) throw site.error
-    const arg = site.call.arguments[0]
-    if (arg?.type === 'SpreadElement') {
-      throw buildError(
-        where,
-        'POET_NON_LITERAL_OPTION',
-        'the options argument must be a static literal, but here it is a spread (...). Write the options object itself.',
-        { line: arg.loc!.start.line, column: arg.loc!.start.column },
-      )
-    }
-    const { options, keys } = readPoetOptions(arg, where, ctx.domains)
-    if (!site.fn) {
+    if (site.kind === 'rejected') throw site.error
+    const { options, keys } = readPoetOptions(site.call.arguments[0], where, ctx.domains)
+    if (site.kind === 'call' && !site.fn) {
       const at = site.call.loc!.start
       ctx.warn(
         `${displayPath}:${at.line}:${at.column + 1}: poet(...) is not applied directly to a function defined in this ` +
@@ -63,8 +56,7 @@ export function transformPoet(code: string, file: string, ctx: TransformContext)
       )
       continue
     }
-    if (keys.timeout) timeouts.set(site, keys.timeout)
-    marked.push({ site: site as (typeof marked)[number]['site'], options })
+    marked.push({ site: site as MarkedSite, options, timeoutAt: keys.timeout })
   }
   if (marked.length === 0) return null
 
@@ -72,14 +64,13 @@ export function transformPoet(code: string, file: string, ctx: TransformContext)
   const planned: PlannedSite[] = []
   const specs: FunctionSpec[] = []
   const dependencies = new Set<string>()
-  marked.forEach(({ site, options }, i) => {
+  marked.forEach(({ site, options, timeoutAt }, i) => {
     const id = functionId(displayPath, names[i]!)
     const sig = resolveSignature({ file: path, code, ast: scan.ast, fn: site.fn, readFile: ctx.readFile })
     for (const d of sig.dependencies) dependencies.add(d)
-    const timeout = timeouts.get(site)
-    if (timeout && !sig.async) {
+    if (timeoutAt && !sig.async) {
       ctx.warn(
-        `${displayPath}:${timeout.line}:${timeout.column + 1}: 'timeout' has no effect on ${id}: the function is ` +
+        `${displayPath}:${timeoutAt.line}:${timeoutAt.column + 1}: 'timeout' has no effect on ${id}: the function is ` +
           'synchronous (not async and not returning a Promise), and a running synchronous call cannot be interrupted. ' +
           'Remove timeout, or make the function async.',
       )
@@ -111,7 +102,7 @@ export function transformPoet(code: string, file: string, ctx: TransformContext)
 }
 
 /** Names shared by several functions in one file get `@<line>` (and `:<column>` if they share a line too). */
-function disambiguate(sites: PoetSite[]): string[] {
+function disambiguate(sites: MarkedSite[]): string[] {
   const count = new Map<string, number>()
   for (const s of sites) count.set(s.name, (count.get(s.name) ?? 0) + 1)
   const withLine = sites.map((s) => (count.get(s.name)! > 1 ? `${s.name}@${s.call.loc!.start.line}` : s.name))
@@ -121,7 +112,7 @@ function disambiguate(sites: PoetSite[]): string[] {
 }
 
 /** The function's own text; for a decorated method, from its first token after the decorators. */
-function functionSource(code: string, fn: NonNullable<PoetSite['fn']>): string {
+function functionSource(code: string, fn: MarkedSite['fn']): string {
   let from = fn.start!
   for (const d of (fn.type === 'ClassMethod' && fn.decorators) || []) from = Math.max(from, d.end!)
   return code.slice(from, fn.end!).trimStart()

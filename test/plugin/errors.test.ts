@@ -1,3 +1,4 @@
+// Build-error fixtures: each misuse of poet() and the exact message, location and code frame a user sees.
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
@@ -39,6 +40,19 @@ describe('build errors (fixtures: input and the exact message a user sees)', () 
       expect(e.frame).toContain(`> ${e.loc.line} |`)
     })
   }
+})
+
+describe('PoetBuildError', () => {
+  it('takes the fields Rollup and Vite assign on errors thrown from a hook', () => {
+    const err = new PoetBuildError('POET_UNKNOWN_OPTION', 'unknown option', { file: '/p/a.ts', line: 1, column: 0 }, '> 1 | x', 'a.ts')
+    const asRollupDoes = err as unknown as Record<string, unknown>
+    asRollupDoes.id = '/p/a.ts?used'
+    asRollupDoes.plugin = 'unplugin-poet'
+    asRollupDoes.hook = 'transform'
+    expect(err.id).toBe('/p/a.ts?used')
+    expect(err.reason).toBe('unknown option')
+    expect(err.message).toBe('a.ts:1:1: unknown option [POET_UNKNOWN_OPTION]\n\n> 1 | x')
+  })
 })
 
 describe('codeFrame', () => {

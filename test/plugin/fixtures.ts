@@ -1,28 +1,17 @@
-// Shared by the transform and error tests: the fixture-case runner's context (builtin domain names, collected warnings).
+// Shared by the transform and error tests: the fixture-case runner's context (the real domain registry, collected warnings).
 import { readdirSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
+import { DomainRegistry } from '../../src/generators/builtin/domains'
 import type { TransformContext } from '../../src/plugin/transform'
 
-export const DOMAINS = [
-  'ml_monitoring',
-  'financial_services',
-  'healthcare',
-  'api_integration',
-  'llm_optimization',
-  'data_processing',
-  'security',
-]
+const domains = new DomainRegistry()
 
 export const fixtureDir = (kind: 'transform' | 'errors') =>
   fileURLToPath(new URL(`../fixtures/${kind}`, import.meta.url))
 
-/** A transform context rooted at `root`, knowing the builtin domain names, collecting warnings into `warnings`. */
+/** A transform context rooted at `root`, knowing the builtin domain packs, collecting warnings into `warnings`. */
 export function context(root: string, warnings: string[] = []): TransformContext {
-  return {
-    root,
-    domains: { has: (n) => DOMAINS.includes(n), names: () => DOMAINS },
-    warn: (m) => warnings.push(m),
-  }
+  return { root, domains, warn: (m) => warnings.push(m) }
 }
 
 /** `input.ts`, `input.tsx`, `input.js`… of one case directory. */

@@ -1,3 +1,4 @@
+// Plugin options: every default filled by resolveOptions, and a friendly error for every wrong option.
 import { resolve } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { PoetConfigError } from '../../src/plugin/errors'

@@ -1,3 +1,4 @@
+// Closest-name suggestions used by option and domain errors.
 import { describe, expect, it } from 'vitest'
 import { closest, didYouMean, editDistance } from '../../src/plugin/suggest'
 
