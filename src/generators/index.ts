@@ -2,7 +2,7 @@
 import type { DomainPack } from './builtin/domain'
 import type { FunctionSpec, PhaseParts } from './spec'
 import { generateBuiltin } from './builtin'
-import { generateWithLlm, PROMPT_VERSION } from './llm'
+import { PROMPT_VERSION } from './llm/prompt'
 import { inputHash } from './lock'
 import type { ResolvedGenerator } from '../plugin/options'
 
@@ -31,8 +31,12 @@ export async function generatePhases(spec: FunctionSpec, config: GeneratorConfig
   switch (config.provider) {
     case 'builtin':
       return generateBuiltin(spec, { pack: ctx.pack })
-    case 'openai':
+    case 'openai': {
+      // The LLM stack (openai SDK, zod, the QuickJS sandbox) loads only when a build asks for it: a builtin build
+      // never pays for importing it, which costs more than all its transforms together.
+      const { generateWithLlm } = await import('./llm')
       return (await generateWithLlm(spec, config, generateBuiltin(spec, { pack: ctx.pack }), ctx)).parts
+    }
   }
 }
 
