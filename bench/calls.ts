@@ -99,7 +99,7 @@ async function orderPhases(): Promise<PhaseModule> {
     types: r.types, options: {}, source: ORDER_SOURCE, signature: r.signature, unresolved: r.unresolved,
   }
   if (r.unresolved.length) throw new Error(`bench: the order type did not fully resolve: ${JSON.stringify(r.unresolved)}`)
-  const out = join(TMP, 'order-phases.mjs')
+  const out = join(TMP, 'calls-order-phases.mjs')
   writeFileSync(out, renderPhaseModule(spec.id, generateBuiltin(spec)).source)
   return ((await import(pathToFileURL(out).href)) as { default: PhaseModule }).default
 }

@@ -10,7 +10,7 @@ export interface AppShape {
 }
 
 /** Module i: ordinary typed code, or (for every k-th) the same code with its function marked by poet(). */
-function moduleSource(i: number, marked: boolean): string {
+export function moduleSource(i: number, marked: boolean): string {
   const kind = ['sum', 'mean', 'max'][i % 3]!
   const body = `
 export interface Item${i} { id: string; qty: number; price: number; tags: string[]; discount?: number }

@@ -1,6 +1,6 @@
 // Shared benchmark plumbing: smoke/full budgets, tinybench runs reduced to median and spread, and the rows handed to bench/run.mjs.
 import { mkdirSync } from 'node:fs'
-import { dirname, join } from 'node:path'
+import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { Bench } from 'tinybench'
 
