@@ -844,7 +844,14 @@ function enclosingTypeParams(ast: t.File, fn: FunctionNode): string[] {
       if (key === 'loc' || key === 'leadingComments' || key === 'trailingComments' || key === 'innerComments') continue
       const child = node[key] as unknown
       const children = Array.isArray(child) ? child : [child]
-      for (const c of children) if (c && typeof c === 'object' && typeof (c as t.Node).type === 'string' && visit(c as t.Node, here)) return true
+      for (const c of children) {
+        if (!c || typeof c !== 'object' || typeof (c as t.Node).type !== 'string') continue
+        // Only the path down to fn matters: a subtree whose range does not hold fn is skipped, or a file of n
+        // marked functions would cost n walks of the whole file.
+        const { start, end } = c as t.Node
+        if (start != null && end != null && (fn.start! < start || fn.end! > end)) continue
+        if (visit(c as t.Node, here)) return true
+      }
     }
     return false
   }
