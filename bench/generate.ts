@@ -37,9 +37,10 @@ function source(f: number): string {
   return lines.join('\n') + '\n'
 }
 
-/** One full generation of every function; returns milliseconds and how many phase modules it rendered. */
-function generateAll(sources: string[]): { ms: number; modules: number } {
+/** One full generation of every function: wall and CPU milliseconds, and how many phase modules it rendered. */
+function generateAll(sources: string[]): { ms: number; cpuMs: number; modules: number } {
   const t0 = performance.now()
+  const cpu0 = process.cpuUsage()
   const domains = new DomainRegistry()
   const ctx = { root: '/bench', domains, warn: () => {} }
   let modules = 0
@@ -51,7 +52,8 @@ function generateAll(sources: string[]): { ms: number; modules: number } {
       if (renderPhaseModule(spec.id, generateBuiltin(spec, { pack })).source.length) modules++
     }
   })
-  return { ms: performance.now() - t0, modules }
+  const cpu = process.cpuUsage(cpu0)
+  return { ms: performance.now() - t0, cpuMs: (cpu.user + cpu.system) / 1000, modules }
 }
 
 const sources = Array.from({ length: FILES }, (_, f) => source(f))
@@ -60,24 +62,28 @@ if (process.argv.includes('--once')) {
 } else {
   const runs = SMOKE ? 1 : 7
   const cold: number[] = []
+  const coldCpu: number[] = []
   for (let r = 0; r < runs; r++) {
-    const out = JSON.parse(execFileSync(process.execPath, [fileURLToPath(import.meta.url), '--once'], { encoding: 'utf8' })) as { ms: number; modules: number }
+    const out = JSON.parse(execFileSync(process.execPath, [fileURLToPath(import.meta.url), '--once'], { encoding: 'utf8' })) as ReturnType<typeof generateAll>
     if (out.modules !== FILES * PER_FILE) throw new Error(`bench: generated ${out.modules} phase modules, expected ${FILES * PER_FILE}`)
     cold.push(out.ms * 1e6)
+    coldCpu.push(out.cpuMs * 1e6)
   }
   progress(`generation: ${runs} fresh processes`)
   // Then in this process, warmed: what a long-lived dev server or a second generation pays.
   generateAll(sources)
   const warm = measured(Array.from({ length: SMOKE ? 1 : 5 }, () => generateAll(sources).ms * 1e6))
   const c = measured(cold)
+  const cpu = measured(coldCpu)
   const rows: Row[] = [
     {
       what: `builtin generation for ${FILES * PER_FILE} functions`,
       baseline: '—',
-      measured: time(c.median, c.spread),
-      ratio: `${time(c.median / (FILES * PER_FILE))} per function`,
+      measured: `${time(cpu.median, cpu.spread)} CPU (${time(c.median, c.spread)} wall)`,
+      ratio: `${time(cpu.median / (FILES * PER_FILE))} CPU per function`,
       target: '≤ 1 s total',
-      verdict: verdict(c.median <= 1e9),
+      // CPU time: on a shared, oversubscribed machine wall time measures the neighbours as much as the work.
+      verdict: verdict(cpu.median <= 1e9),
       note:
         `generation: ${FILES} files × ${PER_FILE} functions (4 of 5 with a domain pack): scan, signatures, generate, input hash and render, ` +
         `in a fresh process each time (median of ${runs}, JIT cold, file writes excluded); warmed in one process: ${time(warm.median, warm.spread)}.`,
