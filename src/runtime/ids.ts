@@ -16,5 +16,5 @@ export function hashUnit(id: string): number {
   let h = 0
   for (let i = 0; i < id.length; i++) h = Math.imul(h ^ id.charCodeAt(i), 0x9e3779b1)
   h = Math.imul(h ^ (h >>> 15), 0x9e3779b1)
-  return ((h ^ (h >>> 16)) >>> 0) / 2 ** 32
+  return (h >>> 0) / 2 ** 32
 }
