@@ -1,10 +1,9 @@
-// Regenerates docs/domains.md from the domain registry (`--check` fails instead when the file is out of date).
+// Regenerates docs/domains.md and the domains table in README.md from the domain registry (`--check` fails instead when either is out of date).
 import { readFileSync, writeFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { build } from 'esbuild'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
-const target = `${root}docs/domains.md`
 
 // The registry is TypeScript: bundle it in memory rather than depend on a build of the whole package.
 const out = await build({
@@ -15,18 +14,30 @@ const out = await build({
   platform: 'neutral',
 })
 const mod = await import(`data:text/javascript;base64,${Buffer.from(out.outputFiles[0].text).toString('base64')}`)
-const text = mod.domainsDocument()
 
-if (process.argv.includes('--check')) {
-  let current = ''
+const read = (file) => {
   try {
-    current = readFileSync(target, 'utf8')
-  } catch {}
-  if (current !== text) {
-    console.error('docs/domains.md is out of date: run `node scripts/domains-table.mjs`')
-    process.exit(1)
+    return readFileSync(`${root}${file}`, 'utf8')
+  } catch {
+    return ''
   }
-} else {
-  writeFileSync(target, text)
-  console.log('wrote docs/domains.md')
 }
+const targets = [
+  ['docs/domains.md', mod.domainsDocument()],
+  // The README embeds the table between markers; without them it is left alone.
+  ['README.md', mod.withDomainsTable(read('README.md'))],
+]
+
+const check = process.argv.includes('--check')
+let stale = 0
+for (const [file, text] of targets) {
+  if (read(file) === text) continue
+  if (check) {
+    console.error(`${file} is out of date: run \`node scripts/domains-table.mjs\``)
+    stale++
+  } else {
+    writeFileSync(`${root}${file}`, text)
+    console.log(`wrote ${file}`)
+  }
+}
+process.exit(stale ? 1 : 0)

@@ -1,7 +1,7 @@
 // Resolves a function's TypeScript signature syntactically (no type checker) into TypeIR, following declarations across relative imports.
 import { readFileSync } from 'node:fs'
 import { dirname, resolve as resolvePath } from 'node:path'
-import { parse } from '../parser'
+import { parse } from '@babel/parser'
 import type * as t from '@babel/types'
 import type { ParamSpec, PropertyIR, TupleElementIR, TypeIR, UnresolvedType } from '../spec'
 
@@ -95,7 +95,8 @@ class Resolver {
       index++
     }
 
-    const isAsync = !!fn.async
+    // An async generator returns its iterator synchronously: only a plain async function gives a promise.
+    const isAsync = !!fn.async && !fn.generator
     let returns: TypeIR = { kind: 'unknown', reason: 'no return type annotation' }
     let returnsPromise = false
     const rt = fn.returnType && fn.returnType.type === 'TSTypeAnnotation' ? fn.returnType.typeAnnotation : undefined
@@ -740,18 +741,9 @@ class Resolver {
         continue
       }
       this.dependencies.add(candidate)
-      try {
-        const ast = parse(code, {
-          sourceType: 'module',
-          plugins: [['typescript', { dts: candidate.endsWith('.d.ts') }], 'decorators', ...(candidate.endsWith('x') ? (['jsx'] as const) : [])],
-          errorRecovery: true,
-        })
-        const info = collectModule(candidate, code, ast)
-        this.modules.set(candidate, info)
-        return info
-      } catch {
-        this.modules.set(candidate, undefined)
-      }
+      const info = parsedModule(candidate, code)
+      this.modules.set(candidate, info)
+      if (info) return info
     }
     return undefined
   }
@@ -785,6 +777,29 @@ function templatePattern(p: TemplateParts): string {
 
 function templateText(p: TemplateParts): string {
   return `\`${p.texts.map((t, i) => t.replace(/[`\\$]/g, '\\$&') + (i < p.holes.length ? `\${${p.holes[i]}}` : '')).join('')}\``
+}
+
+/** Parsed declaration files, reused across functions and builds while their text is unchanged. */
+const parsed = new Map<string, { code: string; info: ModuleInfo | undefined }>()
+const MAX_PARSED = 1000
+
+function parsedModule(file: string, code: string): ModuleInfo | undefined {
+  const hit = parsed.get(file)
+  if (hit && hit.code === code) return hit.info
+  let info: ModuleInfo | undefined
+  try {
+    const ast = parse(code, {
+      sourceType: 'module',
+      plugins: [['typescript', { dts: file.endsWith('.d.ts') }], 'decorators', ...(/\.[cm]?tsx$/.test(file) ? (['jsx'] as const) : [])],
+      errorRecovery: true,
+    })
+    info = collectModule(file, code, ast)
+  } catch {
+    info = undefined
+  }
+  if (parsed.size >= MAX_PARSED) parsed.delete(parsed.keys().next().value!)
+  parsed.set(file, { code, info })
+  return info
 }
 
 function collectModule(file: string, code: string, ast: t.File): ModuleInfo {
@@ -845,12 +860,11 @@ function enclosingTypeParams(ast: t.File, fn: FunctionNode): string[] {
       const child = node[key] as unknown
       const children = Array.isArray(child) ? child : [child]
       for (const c of children) {
+        // Only nodes whose range holds the function can enclose it.
         if (!c || typeof c !== 'object' || typeof (c as t.Node).type !== 'string') continue
-        // Only the path down to fn matters: a subtree whose range does not hold fn is skipped, or a file of n
-        // marked functions would cost n walks of the whole file.
-        const { start, end } = c as t.Node
-        if (start != null && end != null && (fn.start! < start || fn.end! > end)) continue
-        if (visit(c as t.Node, here)) return true
+        const n = c as t.Node
+        if (n.start != null && n.end != null && (n.start > fn.start! || n.end < fn.end!)) continue
+        if (visit(n, here)) return true
       }
     }
     return false

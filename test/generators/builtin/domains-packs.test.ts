@@ -161,6 +161,18 @@ describe('financial_services', () => {
     ])
   })
 
+  it('checks the number member of a union type, and repairs only where a string is not allowed anyway', async () => {
+    const m = await phases('financial_services', 'export function f(x: { amount: number | string; price: number | null }): void {}', 'f', { repair: true })
+    const x = { amount: '1.999', price: 1.001 }
+    expect(perceive(m, [x], true).issues).toEqual([
+      { path: 'args[0].price', expected: 'amount with at most 2 decimal places', received: 'number', rule: 'financial_services.money_amount' },
+    ])
+    expect(x.amount).toBe('1.999')
+    expect(perceive(m, [{ amount: 1.999, price: '2.5' }], true).issues).toEqual([
+      { path: 'args[0].amount', expected: 'amount with at most 2 decimal places', received: 'number', rule: 'financial_services.money_amount' },
+    ])
+  })
+
   it('checks amount and currency parameters by name', async () => {
     const m = await phases('financial_services', 'export function charge(amount: number, currency: string, note: string): boolean { throw 0 }', 'charge')
     expect(perceive(m, [10.01, 'USD', 'x']).issues).toBeUndefined()
@@ -218,6 +230,16 @@ describe('financial_services', () => {
     expect(r.repairs).toEqual([{ path: 'args[0].iban', action: 'IBAN → electronic format', rule: 'financial_services.iban' }])
   })
 
+  it('records repairs inside recursive types with their full paths', async () => {
+    const code = 'interface Node { amount: number; children: Node[] }\nexport function f(n: Node): void {}'
+    const m = await phases('financial_services', code, 'f', { repair: true })
+    const tree = { amount: '1', children: [{ amount: '2', children: [{ amount: '3', children: [] }] }] }
+    const r = perceive(m, [tree], true)
+    expect(r.issues).toBeUndefined()
+    expect(tree).toEqual({ amount: 1, children: [{ amount: 2, children: [{ amount: 3, children: [] }] }] })
+    expect(r.repairs!.map((x) => x.path)).toEqual(['args[0].amount', 'args[0].children[0].amount', 'args[0].children[0].children[0].amount'])
+  })
+
   it('enforces non-negative totals in results', async () => {
     const m = await phases('financial_services', quote, 'quote')
     expect(enforce(m, { total: 0, currency: 'EUR', taxRate: -0.5 }).issues).toBeUndefined()
@@ -263,6 +285,15 @@ describe('healthcare', () => {
       { path: 'args[1].temperatureC', expected: 'body temperature (°C) in [25, 45]', received: 'number', rule: 'healthcare.vital_range' },
       { path: 'args[1].spo2', expected: 'SpO2 (%) in [50, 100]', received: 'number', rule: 'healthcare.vital_range' },
       { path: 'args[1].respiratoryRate', expected: 'respiratory rate (breaths/min) in [4, 80]', received: 'number', rule: 'healthcare.vital_range' },
+    ])
+  })
+
+  it('checks weight and height only when the key names the unit', async () => {
+    const m = await phases('healthcare', 'export function bmi(p: { weightKg: number; heightCm: number; weight: number }): number { throw 0 }', 'bmi')
+    expect(perceive(m, [{ weightKg: 70, heightCm: 175, weight: 154 }]).issues).toBeUndefined()
+    expect(perceive(m, [{ weightKg: 70_000, heightCm: 1.75, weight: 154 }]).issues).toEqual([
+      { path: 'args[0].weightKg', expected: 'body weight (kg) in [0.2, 700]', received: 'number', rule: 'healthcare.vital_range' },
+      { path: 'args[0].heightCm', expected: 'height (cm) in [20, 280]', received: 'number', rule: 'healthcare.vital_range' },
     ])
   })
 
@@ -381,7 +412,8 @@ describe('data_processing', () => {
   const load = `
     interface Row { id: string; value: number; createdAt: string; dateFormat?: string }
     export async function loadRows(rows: Row[], tableName: string): Promise<{ inserted: number; finishedAt: string }> { throw 0 }`
-  const row = (over: object = {}) => ({ id: 'a', value: 1.5, createdAt: '2024-05-31T12:00:00Z', dateFormat: 'yyyy', ...over })
+  let rows = 0
+  const row = (over: object = {}) => ({ id: `r${++rows}`, value: 1.5, createdAt: '2024-05-31T12:00:00Z', dateFormat: 'yyyy', ...over })
 
   it('accepts a batch and reports its size', async () => {
     const m = await phases('data_processing', load, 'loadRows')
@@ -397,6 +429,15 @@ describe('data_processing', () => {
     const big = Array.from({ length: 100_001 }, () => row())
     expect(perceive(m, [big, 't']).issues).toEqual([
       { path: 'args[0]', expected: 'batch of at most 100000 items', received: '100001 items', rule: 'data_processing.max_batch_size' },
+    ])
+  })
+
+  it('rejects duplicate ids within a batch, pointing at the repeat and the first', async () => {
+    const m = await phases('data_processing', load, 'loadRows')
+    expect(perceive(m, [[row({ id: 'a' }), row({ id: 'b' })], 't']).issues).toBeUndefined()
+    expect(perceive(m, [[row({ id: 'a' }), row({ id: 'b' }), row({ id: 'a' }), row({ id: 'b' })], 't']).issues).toEqual([
+      { path: 'args[0][2].id', expected: 'unique id (first at [0])', received: 'a duplicate', rule: 'data_processing.unique_ids' },
+      { path: 'args[0][3].id', expected: 'unique id (first at [1])', received: 'a duplicate', rule: 'data_processing.unique_ids' },
     ])
   })
 
@@ -468,6 +509,31 @@ describe('security', () => {
     expect(perceive(m, [{ ...ok(), options: JSON.parse('{"overwrite": false, "__proto__": {"polluted": 1}}') }, null]).issues).toEqual([
       issue('args[0].options.__proto__', 'object'),
     ])
+  })
+
+  it('rejects URLs that would make the server call inside its own network (SSRF)', async () => {
+    const m = await phases('security', 'export async function preview(webhookUrl: string, page: string): Promise<void> {}', 'preview')
+    for (const ok of ['https://example.com/hook', 'http://93.184.216.34:8080/x', 'https://[2606:4700::1111]/']) expect(perceive(m, [ok, 'x']).issues).toBeUndefined()
+    const internal = [
+      'http://localhost:3000/admin',
+      'http://127.0.0.1/',
+      'http://2130706433/',
+      'http://0x7f.1/',
+      'http://169.254.169.254/latest/meta-data/',
+      'http://10.0.0.5/',
+      'http://172.20.1.1/',
+      'http://192.168.1.1/',
+      'http://[::1]/',
+      'http://[fd00::1]/',
+      'http://[::ffff:127.0.0.1]/',
+      'file:///etc/passwd',
+      'gopher://example.com/',
+    ]
+    for (const url of internal) {
+      expect(perceive(m, [url, 'x']).issues, url).toEqual([{ path: 'args[0]', expected: 'URL of a public http(s) host', received: 'string', rule: 'security.internal_url' }])
+    }
+    // A key that names no URL is not judged as one.
+    expect(perceive(m, ['https://example.com/', 'http://127.0.0.1/']).issues).toBeUndefined()
   })
 
   it('keeps credentials out of results', async () => {

@@ -103,6 +103,32 @@ describe('ml_monitoring under the runtime', () => {
   })
 })
 
+describe('llm_optimization under the runtime', () => {
+  const code = `
+    interface Entities { people: string[] }
+    export async function extract(prompt: string): Promise<Entities> { throw 0 }`
+  const model = async (prompt: string) => '```json\n{"people": ["Ada"]}\n```' + prompt.slice(0, 0)
+
+  it('hands the caller the parsed object when the model answers with fenced JSON, under repair', async () => {
+    const extract = await marked('llm_optimization', code, 'extract', model as unknown as (prompt: string) => Promise<{ people: string[] }>, { repair: true })
+    const [event] = await eventsOf(async () => expect(await extract('  Who is named here?  ')).toEqual({ people: ['Ada'] }))
+    expect(event).toMatchObject({
+      outcome: 'ok',
+      stats: { prompt_chars: 22 },
+      repairs: [
+        { path: 'args[0]', action: 'trimmed surrounding whitespace', rule: 'llm_optimization.non_empty_prompt' },
+        { path: 'result', action: 'JSON text → parsed value', rule: 'llm_optimization.json_output' },
+      ],
+    })
+  })
+
+  it('without repair, the same answer is an output error the caller can see', async () => {
+    const extract = await marked('llm_optimization', code, 'extract', model as unknown as (prompt: string) => Promise<{ people: string[] }>, { attempts: 1 })
+    const [event] = await eventsOf(async () => expect(String(await caught(() => extract('Who?')))).toContain('result: expected Entities, received string'))
+    expect(event).toMatchObject({ outcome: 'output_error', issues: [{ path: 'result' }] })
+  })
+})
+
 describe('api_integration under the runtime, against a real HTTP server', () => {
   let server: Server
   let base = ''

@@ -12,11 +12,11 @@ import { BUILTIN_PACKS, DomainRegistry } from '../../../src/generators/builtin/d
 const RECORDED: Record<string, string> = {
   ml_monitoring: '1.0.0 95a7354ad532edd9',
   financial_services: '1.0.0 51306efd0ef155c4',
-  healthcare: '1.0.0 f570250a6bc050bf',
-  api_integration: '1.0.0 77c197f4d8dcad24',
+  healthcare: '1.0.0 9acdeea2e05c565d',
+  api_integration: '1.0.0 35ae35b6bb1fcd83',
   llm_optimization: '1.0.0 7cfc4f3f4cfe112f',
-  data_processing: '1.0.0 5eebc8ffc34bf7bf',
-  security: '1.0.0 cf26c02b08415f56',
+  data_processing: '1.0.0 d07df548e1b56034',
+  security: '1.0.0 d2b1588fecada940',
 }
 
 const num: TypeIR = { kind: 'number' }

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
 import type { CodeRule, DomainPack } from '../../../src/generators/builtin/domain'
-import { DomainPackError, DomainRegistry, distance, domainsDocument } from '../../../src/generators/builtin/domains/index'
+import { DomainPackError, DomainRegistry, distance, domainsDocument, TABLE_END, TABLE_START, withDomainsTable } from '../../../src/generators/builtin/domains/index'
 
 const BUILTIN = ['ml_monitoring', 'financial_services', 'healthcare', 'api_integration', 'llm_optimization', 'data_processing', 'security']
 
@@ -191,7 +191,9 @@ describe('DomainRegistry: custom packs', () => {
     ['a negative timeout', { name: 'weather', version: '1', policy: { timeout: -5 } }, 'policy.timeout must be a positive number of milliseconds, got -5.'],
     ['a bad retryOn', { name: 'weather', version: '1', policy: { retryOn: 'never' } }, 'policy.retryOn must be "transient" or "any", got "never".'],
     ['a policy typo', { name: 'weather', version: '1', policy: { attemps: 2 } }, 'unknown key policy.attemps — did you mean policy.attempts?'],
-    ['a bad backoff', { name: 'weather', version: '1', policy: { backoff: { jitter: 'yes' } } }, 'policy.backoff.jitter must be true or false, got "yes".'],
+    ['a partial backoff', { name: 'weather', version: '1', policy: { backoff: { max: 100 } } }, 'policy.backoff needs all of initial, max, factor, jitter; missing initial, factor, jitter.'],
+    ['a bad backoff', { name: 'weather', version: '1', policy: { backoff: { initial: 1, max: 2, factor: 2, jitter: 'yes' } } }, 'policy.backoff.jitter must be true or false, got "yes".'],
+    ['a negative backoff', { name: 'weather', version: '1', policy: { backoff: { initial: -1, max: 2, factor: 2, jitter: true } } }, 'policy.backoff.initial must be a number ≥ 0, got -1.'],
     ['rules not in an array', { name: 'weather', version: '1', perceive: rule('weather.x') }, 'perceive must be an array of rules, got object.'],
     [
       'a rule id outside the pack',
@@ -238,7 +240,17 @@ describe('the domains table', () => {
     expect(rows.find((r) => r.startsWith('| `ml_monitoring` |'))).toContain('(\\|z\\| > 3)')
   })
 
-  it('is exactly what docs/domains.md holds (regenerate with `node scripts/domains-table.mjs`)', () => {
+  it('replaces only what sits between the README markers, and leaves a file without markers alone', () => {
+    const registry = new DomainRegistry([{ name: 'weather', version: '1', description: 'Forecasts.' }])
+    const readme = `# Title\n\n${TABLE_START}\nold table\n${TABLE_END}\n\nAfter.\n`
+    expect(withDomainsTable(readme, registry)).toBe(`# Title\n\n${TABLE_START}\n\n${registry.markdownTable()}\n${TABLE_END}\n\nAfter.\n`)
+    expect(withDomainsTable(withDomainsTable(readme, registry), registry)).toBe(withDomainsTable(readme, registry))
+    expect(withDomainsTable('# No table here\n', registry)).toBe('# No table here\n')
+  })
+
+  it('is exactly what docs/domains.md (and the README, when it embeds the table) hold: `node scripts/domains-table.mjs` regenerates them', () => {
+    const readme = readFileSync(fileURLToPath(new URL('../../../README.md', import.meta.url)), 'utf8')
+    expect(withDomainsTable(readme)).toBe(readme)
     const file = readFileSync(fileURLToPath(new URL('../../../docs/domains.md', import.meta.url)), 'utf8')
     expect(file).toBe(domainsDocument())
     expect(file).toContain(new DomainRegistry().markdownTable())

@@ -1,13 +1,11 @@
 // The `api_integration` pack: retry only transient failures (honouring Retry-After), sane URLs and HTTP status codes.
 import type { DomainPack, RuleSite } from '../domain'
-import { isNumber, isString, issue, keyHas, words } from './emit'
+import { isNumber, isString, issue, isUrlKey, words } from './emit'
 
 const URL_RULE = 'api_integration.absolute_url'
 const CREDENTIALS = 'api_integration.no_credentials_in_url'
 const STATUS = 'api_integration.status_code'
 
-const URL_WORDS = new Set(['url', 'uri', 'endpoint', 'href', 'webhook'])
-const isUrlKey = (key: string | undefined): boolean => keyHas(key, URL_WORDS, new Set(['path', 'template', 'pattern']))
 /** `status`, `statusCode`, `httpStatus` — but not `statusText` or `statusMessage`. */
 const isStatusKey = (key: string | undefined): boolean => {
   const ws = words(key)
@@ -53,7 +51,7 @@ export const apiIntegration: DomainPack = {
   neverInEvents: ['values'],
   helpers,
   perceive: [
-    { id: URL_RULE, description: 'URL-like keys (`url`, `endpoint`, `href`, `webhook` …) hold an absolute http(s) URL', check: urlChecks },
+    { id: URL_RULE, description: 'URL-like keys (`url`, `endpoint`, `href`, `webhook`, `callback` …) hold an absolute http(s) URL', check: urlChecks },
     { id: CREDENTIALS, description: 'URLs never embed `user:password@` credentials (they would end up in logs and proxies)' },
     { id: STATUS, description: '`status`/`statusCode` numbers are integer HTTP codes 100–599', check: statusCheck },
   ],

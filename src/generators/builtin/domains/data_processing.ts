@@ -6,6 +6,7 @@ const NON_EMPTY = 'data_processing.non_empty_batch'
 const MAX_BATCH = 'data_processing.max_batch_size'
 const FINITE = 'data_processing.finite_numbers'
 const DATE = 'data_processing.iso_date'
+const UNIQUE = 'data_processing.unique_ids'
 
 /** Bigger batches belong in a stream or in chunks: one call holding them blows memory and every timeout. */
 const MAX_BATCH_SIZE = 100_000
@@ -70,6 +71,39 @@ export const dataProcessing: DomainPack = {
       },
     },
     { id: MAX_BATCH, description: `a batch holds at most ${MAX_BATCH_SIZE} items` },
+    {
+      id: UNIQUE,
+      description: 'in a batch of records with an `id` (or `uuid`) field, no id appears twice',
+      whole(spec, phase) {
+        if (phase !== 'perceive') return undefined
+        const keyed = paramSites(spec).flatMap((b) => {
+          const batch = core(b.type, spec.types)
+          const row = batch.kind === 'array' ? core(batch.element, spec.types) : undefined
+          const id = row?.kind === 'objectType' ? row.properties.find((p) => p.name === 'id' || p.name === 'uuid') : undefined
+          return id ? [{ ...b, id: id.name }] : []
+        })
+        return keyed.length === 0
+          ? undefined
+          : keyed
+              .map((b) =>
+                [
+                  `// ids of ${b.name}, by first position`,
+                  `if (Array.isArray(${b.value})) {`,
+                  `  const seen = new Map()`,
+                  `  for (let i = 0; i < ${b.value}.length; i++) {`,
+                  `    const row = ${b.value}[i]`,
+                  `    const id = row !== null && typeof row === 'object' ? row.${b.id} : undefined`,
+                  `    if (id === undefined || id === null) continue`,
+                  `    const first = seen.get(id)`,
+                  `    if (first === undefined) seen.set(id, i)`,
+                  `    else ${issueReceived(`${b.path} + "[" + i + "].${b.id}"`, `"unique ${b.id} (first at [" + first + "])"`, '"a duplicate"', UNIQUE)}`,
+                  `  }`,
+                  `}`,
+                ].join('\n'),
+              )
+              .join('\n')
+      },
+    },
     { id: FINITE, description: 'every number is finite (no NaN or ±Infinity)', check: finiteCheck },
     {
       id: DATE,

@@ -29,6 +29,9 @@ const VITALS: Vital[] = [
   },
   { what: 'SpO2 (%)', min: 50, max: 100, matches: (ws, j) => /spo2|oxygensaturation|o2sat/.test(j) },
   { what: 'respiratory rate (breaths/min)', min: 4, max: 80, matches: (ws, j) => /respiratoryrate|resprate|breathingrate|^rr$/.test(j) },
+  // Weight and height only with their unit in the key: a bare `weight` may be pounds, grams or a model weight.
+  { what: 'body weight (kg)', min: 0.2, max: 700, matches: (ws) => ws.includes('weight') && ws.includes('kg') },
+  { what: 'height (cm)', min: 20, max: 280, matches: (ws) => ws.includes('height') && ws.includes('cm') },
 ]
 
 function vitalOf(key: string | undefined): Vital | undefined {

@@ -1,12 +1,13 @@
 // The `security` pack: hostile strings and objects stopped at the door, secrets kept out of results, nothing in events.
 import type { DomainPack, RuleSite } from '../domain'
-import { core, isString, issue, keyHas } from './emit'
+import { core, isString, issue, isUrlKey, keyHas } from './emit'
 
 const CONTROL = 'security.control_chars'
 const TRAVERSAL = 'security.path_traversal'
 const SIZE = 'security.max_string_length'
 const POLLUTION = 'security.prototype_pollution'
 const SECRET = 'security.secret_leak'
+const INTERNAL_URL = 'security.internal_url'
 
 /** 1 MiB of UTF-16 code units: above it a string is a payload, not a field, and costs every later check. */
 const MAX_STRING = 1_048_576
@@ -30,6 +31,26 @@ function secPolluted(v, depth, seen) {
   }
   return undefined
 }
+// A URL the server would call inside its own network (SSRF): another scheme than http(s), or a loopback, private,
+// carrier-grade NAT, link-local (cloud metadata) or unspecified host. The URL parser has already turned \`0x7f.1\` or
+// \`2130706433\` into 127.0.0.1. Text that is no absolute URL is left to other rules.
+function secInternalUrl(s) {
+  let u
+  try {
+    u = new URL(s)
+  } catch {
+    return false
+  }
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') return true
+  const h = u.hostname.replace(/^\\[|\\]$/g, '').toLowerCase()
+  if (h === 'localhost' || h.endsWith('.localhost') || h === '0.0.0.0' || h === '::' || h === '::1') return true
+  const m = /^(\\d+)\\.(\\d+)\\.\\d+\\.\\d+$/.exec(h)
+  if (m) {
+    const a = +m[1], b = +m[2]
+    return a === 0 || a === 10 || a === 127 || (a === 100 && b >= 64 && b <= 127) || (a === 169 && b === 254) || (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168)
+  }
+  return /^f[cd][0-9a-f]{0,2}:/.test(h) || /^fe[89ab][0-9a-f]?:/.test(h) || h.startsWith('::ffff:')
+}
 // Private keys and access tokens that must never leave in a result.
 const SEC_SECRET = /-----BEGIN (?:[A-Z]+ )?PRIVATE KEY-----|\\bAKIA[0-9A-Z]{16}\\b|\\bgh[pousr]_[A-Za-z0-9]{36,}\\b|\\bxox[abpr]-[A-Za-z0-9-]{10,}/`
 
@@ -37,12 +58,13 @@ function stringChecks(site: RuleSite): string | undefined {
   if (!isString(site.type)) return undefined
   const v = site.value
   const lines = [
-    `// ${CONTROL}, ${SIZE}${keyHas(site.key, PATH_WORDS) ? `, ${TRAVERSAL}` : ''}`,
+    `// also ${[SIZE, keyHas(site.key, PATH_WORDS) && TRAVERSAL, isUrlKey(site.key) && INTERNAL_URL].filter(Boolean).join(', ')}`,
     `if (typeof ${v} === 'string') {`,
     `  if (${v}.length > ${MAX_STRING}) ${issue(site.path, `string of at most ${MAX_STRING} characters`, v, SIZE)}`,
     `  else if (SEC_CONTROL.test(${v})) ${issue(site.path, 'text without NUL or control characters', v, CONTROL)}`,
   ]
   if (keyHas(site.key, PATH_WORDS)) lines.push(`  else if (SEC_TRAVERSAL.test(${v})) ${issue(site.path, "path without '..' segments", v, TRAVERSAL)}`)
+  if (isUrlKey(site.key)) lines.push(`  else if (secInternalUrl(${v})) ${issue(site.path, 'URL of a public http(s) host', v, INTERNAL_URL)}`)
   lines.push('}')
   return lines.join('\n')
 }
@@ -77,6 +99,11 @@ export const security: DomainPack = {
     { id: CONTROL, description: 'strings hold no NUL or control characters (tab, CR and LF allowed)', check: stringChecks },
     { id: SIZE, description: `strings hold at most ${MAX_STRING} characters` },
     { id: TRAVERSAL, description: "path-like keys (`path`, `file`, `dir`, `key` …) have no `..` segment, raw or percent-encoded" },
+    {
+      id: INTERNAL_URL,
+      description:
+        'URL-like keys (`url`, `webhook`, `callback` …) point at no loopback, private, link-local (cloud metadata) or unspecified address and use http(s) only, against SSRF (names are not resolved: DNS rebinding needs a check at request time)',
+    },
     { id: POLLUTION, description: 'objects have no own `__proto__`, `constructor` or `prototype` key (searched through `unknown`, `any` and `object` values)', check: pollutionCheck },
   ],
   enforce: [
