@@ -21,9 +21,12 @@ interface BuildRun {
   transforms?: number
 }
 
-function buildOnce(mode: 'plugin' | 'bare', count = false): BuildRun {
+const cache = join(TMP, 'transform-cache.json')
+
+function buildOnce(mode: 'plugin' | 'bare' | 'replay', extra: string[] = []): BuildRun {
+  const args = mode === 'replay' ? ['plugin', '--replay', cache] : [mode]
   const t0 = performance.now()
-  const out = execFileSync(process.execPath, [script, app, mode, ...(count ? ['--count'] : [])], { encoding: 'utf8' })
+  const out = execFileSync(process.execPath, [script, app, ...args, ...extra], { encoding: 'utf8' })
   const wallMs = performance.now() - t0
   return { wallMs, ...(JSON.parse(out.trim().split('\n').pop()!) as Omit<BuildRun, 'wallMs'>) }
 }
@@ -37,24 +40,29 @@ function runOutput(mode: 'plugin' | 'bare'): { total: number; rejected: boolean 
 progress(`vite build: writing a ${SHAPE.modules}-module app, ${SHAPE.poets} with poet functions`)
 writeApp(app, SHAPE)
 // Warm lock: the first build with the plugin generates every phase module into .poet/; the timed ones only read it.
-const cold = buildOnce('plugin', true)
+const cold = buildOnce('plugin', ['--count'])
 if (!existsSync(join(app, '.poet/lock.json'))) throw new Error('bench: the warm-up build with the plugin wrote no .poet/lock.json')
-const counted = buildOnce('plugin', true)
+const counted = buildOnce('plugin', ['--count', '--record', cache])
 buildOnce('bare')
 const withPlugin = runOutput('plugin')
 const without = runOutput('bare')
 if (withPlugin.total !== without.total) throw new Error(`bench: the app computes ${withPlugin.total} with the plugin but ${without.total} without`)
 if (!withPlugin.rejected || without.rejected) throw new Error('bench: only the build with the plugin should reject a wrong argument (generated perceive)')
 
-const runs: Record<'plugin' | 'bare', BuildRun[]> = { plugin: [], bare: [] }
+type Mode = 'plugin' | 'bare' | 'replay'
+const runs: Record<Mode, BuildRun[]> = { plugin: [], bare: [], replay: [] }
+const MODES: Mode[] = ['plugin', 'bare', 'replay']
 for (let r = 0; r < RUNS; r++) {
-  // Alternating keeps the machine's drift out of the ratio.
-  for (const mode of r % 2 ? (['bare', 'plugin'] as const) : (['plugin', 'bare'] as const)) runs[mode].push(buildOnce(mode))
+  // Rotating the order keeps the machine's drift out of the ratios.
+  for (let i = 0; i < MODES.length; i++) {
+    const mode = MODES[(i + r) % MODES.length]!
+    runs[mode].push(buildOnce(mode))
+  }
   progress(`vite build: round ${r + 1}/${RUNS}`)
 }
-const wall = (mode: 'plugin' | 'bare') => measured(runs[mode].map((x) => x.wallMs * 1e6))
-const inner = (mode: 'plugin' | 'bare') => measured(runs[mode].map((x) => x.buildMs * 1e6))
-const cpu = (mode: 'plugin' | 'bare') => measured(runs[mode].map((x) => x.cpuMs * 1e6))
+const wall = (mode: Mode) => measured(runs[mode].map((x) => x.wallMs * 1e6))
+const inner = (mode: Mode) => measured(runs[mode].map((x) => x.buildMs * 1e6))
+const cpu = (mode: Mode) => measured(runs[mode].map((x) => x.cpuMs * 1e6))
 const p = wall('plugin')
 const b = wall('bare')
 const ratio = p.median / b.median
@@ -71,9 +79,11 @@ const rows: Row[] = [
     target: '≤ 1.05×',
     verdict: verdict(ratio <= 1.05),
     note:
-      `vite build: whole process, median of ${RUNS} alternating runs each; the build() call alone: ${time(inner('plugin').median, inner('plugin').spread)} ` +
+      `vite build: whole process, median of ${RUNS} interleaved runs each; the build() call alone: ${time(inner('plugin').median, inner('plugin').spread)} ` +
       `vs ${time(inner('bare').median, inner('bare').spread)} (${times(innerRatio)}); process CPU: ${time(cpu('plugin').median, cpu('plugin').spread)} vs ${time(cpu('bare').median, cpu('bare').spread)} (${times(cpu('plugin').median / cpu('bare').median)}); cold lock (first build, generating ${SHAPE.poets} phase modules): ${time(cold.wallMs * 1e6)}. ` +
-      `Both outputs run and compute the same total; only the plugin's rejects a wrong argument.`,
+      `Both outputs run and compute the same total; only the plugin's rejects a wrong argument. ` +
+      `Experiment: the same build serving the plugin's recorded transform results instead of transforming (what a persistent transform cache would cost): ` +
+      `${time(wall('replay').median, wall('replay').spread)}, ${times(wall('replay').median / b.median)} the build without the plugin.`,
   },
   {
     what: 'a file without a poet import',
