@@ -1,5 +1,5 @@
 // Finds the functions marked with `poet(...)` in one module: one babel parse, one walk, imports and scopes respected.
-import { parse, type ParserPlugin } from '@babel/parser'
+import { parse, type ParserPlugin } from '../generators/parser'
 import type * as t from '@babel/types'
 import { buildError, type ErrorSite, type PoetBuildError } from './errors'
 import { VIRTUAL_PREFIX } from './ids'

@@ -1,7 +1,7 @@
 // Resolves a function's TypeScript signature syntactically (no type checker) into TypeIR, following declarations across relative imports.
 import { readFileSync } from 'node:fs'
 import { dirname, resolve as resolvePath } from 'node:path'
-import { parse } from '@babel/parser'
+import { parse } from '../parser'
 import type * as t from '@babel/types'
 import type { ParamSpec, PropertyIR, TupleElementIR, TypeIR, UnresolvedType } from '../spec'
 

@@ -1,5 +1,5 @@
 // The verify gate: nothing a model wrote reaches the lock or a bundle unless it passes the static check and the sandbox.
-import { parse } from '@babel/parser'
+import { parse } from '../parser'
 import type { FunctionSpec, PhaseParts } from '../spec'
 import { runInSandbox, phaseScript, type SandboxCase, type SandboxVerdict } from './sandbox'
 import { bindingNames, checkFunctionBody, checkStatic } from './static'

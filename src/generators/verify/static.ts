@@ -1,5 +1,5 @@
 // The verify gate's static half: parses generated code and admits only a small, documented subset of JavaScript.
-import { parse } from '@babel/parser'
+import { parse } from '../parser'
 import type * as t from '@babel/types'
 
 /**

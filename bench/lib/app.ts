@@ -1,0 +1,71 @@
+// Writes the generated TypeScript app the build benchmark bundles: N modules, every (N/poets)-th one holding a poet function.
+import { mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { ROOT } from './harness'
+
+export interface AppShape {
+  modules: number
+  /** How many of the modules hold a poet-marked function. */
+  poets: number
+}
+
+/** Module i: ordinary typed code, or (for every k-th) the same code with its function marked by poet(). */
+export function moduleSource(i: number, marked: boolean): string {
+  const kind = ['sum', 'mean', 'max'][i % 3]!
+  const body = `
+export interface Item${i} { id: string; qty: number; price: number; tags: string[]; discount?: number }
+export type Mode${i} = 'gross' | 'net'
+
+const RATE_${i} = ${(i % 17) / 100 + 0.05}
+
+function lineTotal${i}(item: Item${i}, mode: Mode${i}): number {
+  const base = item.qty * item.price
+  const off = item.discount ?? 0
+  return mode === 'gross' ? base * (1 + RATE_${i}) - off : base - off
+}
+
+export function label${i}(items: Item${i}[]): string {
+  return items.map((it) => \`\${it.id}:\${it.tags.join('|')}\`).join(',')
+}
+`
+  const fn = `function total${i}(items: Item${i}[], mode: Mode${i}): number {
+  const totals = items.map((it) => lineTotal${i}(it, mode))
+  ${kind === 'sum' ? 'return totals.reduce((a, b) => a + b, 0)' : kind === 'mean' ? 'return totals.length ? totals.reduce((a, b) => a + b, 0) / totals.length : 0' : 'return totals.length ? Math.max(...totals) : 0'}
+}`
+  if (!marked) return `${body}\nexport ${fn}\n`
+  return `import { poet } from 'unplugin-poet/runtime'\n${body}\nexport const total${i} = poet({ attempts: 2 })(\n  ${fn.replace(/\n/g, '\n  ')},\n)\n`
+}
+
+/** The entry: imports every module, runs every function once, and reports whether poet rejected a wrong argument. */
+function mainSource(shape: AppShape, marked: (i: number) => boolean): string {
+  const lines: string[] = []
+  for (let i = 0; i < shape.modules; i++) lines.push(`import { total${i}, label${i} } from './m/m${i}'`)
+  const first = [...Array(shape.modules).keys()].find(marked)!
+  lines.push(
+    '',
+    `const items = [{ id: 'a', qty: 2, price: 3.5, tags: ['x'] }, { id: 'b', qty: 1, price: 10, tags: [], discount: 1 }]`,
+    'let total = 0',
+    'let labels = 0',
+  )
+  for (let i = 0; i < shape.modules; i++) lines.push(`total += total${i}(items, ${i % 2 ? "'net'" : "'gross'"}); labels += label${i}(items).length`)
+  lines.push(
+    'let rejected = false',
+    // With the plugin, generated perceive rejects a string qty before the call; without it the call just runs.
+    `try { total${first}([{ id: 'c', qty: '2' as unknown as number, price: 1, tags: [] }], 'net') } catch (e) { rejected = (e as Error).name === 'PoetInputError' }`,
+    'console.log(JSON.stringify({ total: Math.round(total * 100) / 100, labels, rejected }))',
+    '',
+  )
+  return lines.join('\n')
+}
+
+/** Writes the app into `dir` (replacing what was there) with `node_modules/unplugin-poet` linked to this package. */
+export function writeApp(dir: string, shape: AppShape): void {
+  rmSync(dir, { recursive: true, force: true })
+  mkdirSync(join(dir, 'src/m'), { recursive: true })
+  mkdirSync(join(dir, 'node_modules'))
+  symlinkSync(ROOT, join(dir, 'node_modules/unplugin-poet'), 'dir')
+  const every = Math.floor(shape.modules / shape.poets)
+  const marked = (i: number) => i % every === 0 && i / every < shape.poets
+  for (let i = 0; i < shape.modules; i++) writeFileSync(join(dir, `src/m/m${i}.ts`), moduleSource(i, marked(i)))
+  writeFileSync(join(dir, 'src/main.ts'), mainSource(shape, marked))
+}

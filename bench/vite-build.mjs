@@ -1,0 +1,71 @@
+// One `vite build` of the generated app, as its own process: `node bench/vite-build.mjs <app> plugin|bare [--count] [--record|--replay <file>]`.
+// With --count it also counts @babel/parser parses and calls of the plugin's transform handler (prints them as JSON).
+// --record saves the plugin's transform results; --replay serves them instead of transforming: what a persistent
+// transform cache would cost on a warm build (an experiment to size that design, not how the plugin works today).
+import { createHash } from 'node:crypto'
+import { readFileSync, writeFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import { join } from 'node:path'
+
+const [app, mode] = process.argv.slice(2)
+if (!app || (mode !== 'plugin' && mode !== 'bare')) {
+  console.error('usage: node bench/vite-build.mjs <app dir> plugin|bare [--count]')
+  process.exit(2)
+}
+const count = process.argv.includes('--count')
+const flag = (name) => {
+  const i = process.argv.indexOf(name)
+  return i < 0 ? undefined : process.argv[i + 1]
+}
+const record = flag('--record')
+const replay = flag('--replay')
+const recorded = record ? {} : replay ? JSON.parse(readFileSync(replay, 'utf8')) : undefined
+const digest = (id, code) => createHash('sha1').update(id).update('\0').update(code).digest('hex')
+const counts = { parses: 0, transforms: 0 }
+
+if (count) {
+  // @babel/parser is CommonJS: wrapping its export before the plugin's ESM import binds it makes every parse visible.
+  const babel = createRequire(new URL('../package.json', import.meta.url))('@babel/parser')
+  const parse = babel.parse
+  babel.parse = (...args) => {
+    counts.parses++
+    return parse(...args)
+  }
+}
+
+const { build } = await import('vite')
+const plugins = []
+if (mode === 'plugin') {
+  const { default: poet } = await import('unplugin-poet/vite')
+  const plugin = poet()
+  const handler = plugin.transform.handler
+  plugin.transform.handler = function (code, id) {
+    if (count) counts.transforms++
+    if (replay) {
+      const hit = recorded[digest(id, code)]
+      if (hit) return hit
+    }
+    const out = handler.call(this, code, id)
+    if (record && out) recorded[digest(id, code)] = { code: out.code, map: out.map }
+    return out
+  }
+  plugins.push(plugin)
+}
+
+const t0 = performance.now()
+await build({
+  configFile: false,
+  root: app,
+  logLevel: 'silent',
+  plugins,
+  build: {
+    outDir: join(app, `dist-${mode}`),
+    emptyOutDir: true,
+    rolldownOptions: { input: join(app, 'src/main.ts'), output: { entryFileNames: 'main.mjs' } },
+  },
+})
+const buildMs = performance.now() - t0
+if (record) writeFileSync(record, JSON.stringify(recorded))
+// The whole process's CPU, native bundler threads included: on a crowded machine it tracks the work better than wall time.
+const { user, system } = process.cpuUsage()
+console.log(JSON.stringify({ buildMs, cpuMs: (user + system) / 1000, ...(count ? counts : {}) }))
