@@ -1,6 +1,6 @@
 // The plugin's state in one object: resolved options, the specs the transform found, the lock store and the domain registry.
 import { readFileSync } from 'node:fs'
-import { relative, resolve } from 'node:path'
+import { join, relative, resolve } from 'node:path'
 import { generatePhases, generatorIdentity, phaseInputHash } from '../generators'
 import { LockStore } from '../generators/lock'
 import { addHotSwap, renderPhaseModule } from '../generators/render'
@@ -9,6 +9,7 @@ import { decodeKey, encodeKey } from './ids'
 import type { DomainPack } from '../generators/builtin/domain'
 import { DomainRegistry } from '../generators/builtin/domains'
 import { resolveOptions, type Options, type ResolvedOptions } from './options'
+import type { Collector } from '../train/collector'
 import { transformPoet, type TransformResult } from './transform'
 
 /** A spec with the files its module's types were read from, so watch mode re-loads it when they change. */
@@ -54,6 +55,29 @@ export class PoetContext {
     this.options = resolveOptions(this.raw, { root })
     this.lock = new LockStore(this.options.lockDir)
     this.domains = new DomainRegistry(this.options.domains)
+  }
+
+  /** Vite dev: the collector that takes the page's events into `<lockDir>/feedback.db`, unless feedback is off. */
+  async devCollector(base: string): Promise<Collector | undefined> {
+    if (this.options.feedback === false) return undefined
+    // SQLite is loaded only when a dev server asks for the collector, never by a plain build.
+    const { createCollector } = await import('../train/collector')
+    return createCollector({ db: join(this.options.lockDir, 'feedback.db'), lockDir: this.options.lockDir, base })
+  }
+
+  /**
+   * The module script that points the page's runtime at an event endpoint: `feedback.endpoint`, else in dev the
+   * dev server's `devEndpoint`. Undefined when feedback is off or there is nowhere to send to.
+   */
+  feedbackSetup(devEndpoint: string): string | undefined {
+    const { feedback } = this.options
+    if (feedback === false) return undefined
+    const url = feedback.endpoint ?? (this.serve ? devEndpoint : undefined)
+    if (!url) return undefined
+    return [
+      "import { configure, httpSink } from 'unplugin-poet/runtime'",
+      `configure({ sink: httpSink({ url: ${JSON.stringify(url)} }), sample: ${feedback.sample} })`,
+    ].join('\n')
   }
 
   /** Rewrites the `poet(...)` calls in one module; `null` when it has none. Build errors are thrown. */

@@ -1,5 +1,5 @@
 // The one unplugin factory: wires each bundler's hooks to a PoetContext, and nothing else.
-import { join, resolve } from 'node:path'
+import { resolve } from 'node:path'
 import type { UnpluginFactory } from 'unplugin'
 import { PoetContext } from './context'
 import { RESOLVED_PREFIX } from './ids'
@@ -55,14 +55,8 @@ export const unpluginFactory: UnpluginFactory<Options | undefined, false> = (raw
         ctx.serve = config.command === 'serve'
       },
       async configureServer(server) {
-        if (ctx.options.feedback === false) return
-        // SQLite is loaded only when a dev server asks for the collector, never by a plain build.
-        const { createCollector } = await import('../train/collector')
-        const collector = createCollector({
-          db: join(ctx.options.lockDir, 'feedback.db'),
-          lockDir: ctx.options.lockDir,
-          base: DEV_BASE,
-        })
+        const collector = await ctx.devCollector(DEV_BASE)
+        if (!collector) return
         server.middlewares.use(collector.handle)
         closeCollector = () => collector.close()
       },
@@ -75,18 +69,8 @@ export const unpluginFactory: UnpluginFactory<Options | undefined, false> = (raw
       transformIndexHtml: {
         order: 'pre',
         handler() {
-          const { feedback } = ctx.options
-          const url = feedback === false ? undefined : (feedback.endpoint ?? (ctx.serve ? `${DEV_BASE}/events` : undefined))
-          if (!feedback || !url) return
-          const setup = `configure({ sink: httpSink({ url: ${JSON.stringify(url)} }), sample: ${feedback.sample} })`
-          return [
-            {
-              tag: 'script',
-              attrs: { type: 'module' },
-              children: `import { configure, httpSink } from 'unplugin-poet/runtime'\n${setup}`,
-              injectTo: 'head-prepend',
-            },
-          ]
+          const children = ctx.feedbackSetup(`${DEV_BASE}/events`)
+          if (children) return [{ tag: 'script', attrs: { type: 'module' }, children, injectTo: 'head-prepend' }]
         },
       },
       // Phase modules self-accept and copy a new version into the object the runtime holds: updating just them
