@@ -128,6 +128,7 @@ export function httpSink(options: HttpSinkOptions): HttpSink {
     flush: { value: flush },
     close: {
       value: async () => {
+        clearTimeout(timer)
         await flush()
         if (typeof target.removeEventListener === 'function') {
           target.removeEventListener('pagehide', urgent)
