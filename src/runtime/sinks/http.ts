@@ -43,6 +43,10 @@ const KEEPALIVE_MAX = 60_000
 
 export function httpSink(options: HttpSinkOptions): HttpSink {
   const { url, batchSize = 50, interval = 1000, maxQueue = 1000, retries = 4, retryDelay = 500, encode = JSON.stringify } = options
+  // A relative URL resolves against the page; with no page it would fail on every send, silently: say so now.
+  if (typeof location === 'undefined' && !/^[a-z][a-z\d+.-]*:/i.test(url)) {
+    throw new TypeError(`poet: httpSink needs an absolute url outside a browser, got "${url}"`)
+  }
   const doFetch = options.fetch ?? ((input, init) => fetch(input, init))
   const headers: Record<string, string> = { 'content-type': 'application/json', ...options.headers }
   if (options.token) headers.authorization = `Bearer ${options.token}`
@@ -124,6 +128,7 @@ export function httpSink(options: HttpSinkOptions): HttpSink {
     flush: { value: flush },
     close: {
       value: async () => {
+        clearTimeout(timer)
         await flush()
         if (typeof target.removeEventListener === 'function') {
           target.removeEventListener('pagehide', urgent)
