@@ -191,7 +191,9 @@ describe('DomainRegistry: custom packs', () => {
     ['a negative timeout', { name: 'weather', version: '1', policy: { timeout: -5 } }, 'policy.timeout must be a positive number of milliseconds, got -5.'],
     ['a bad retryOn', { name: 'weather', version: '1', policy: { retryOn: 'never' } }, 'policy.retryOn must be "transient" or "any", got "never".'],
     ['a policy typo', { name: 'weather', version: '1', policy: { attemps: 2 } }, 'unknown key policy.attemps — did you mean policy.attempts?'],
-    ['a bad backoff', { name: 'weather', version: '1', policy: { backoff: { jitter: 'yes' } } }, 'policy.backoff.jitter must be true or false, got "yes".'],
+    ['a partial backoff', { name: 'weather', version: '1', policy: { backoff: { max: 100 } } }, 'policy.backoff needs all of initial, max, factor, jitter; missing initial, factor, jitter.'],
+    ['a bad backoff', { name: 'weather', version: '1', policy: { backoff: { initial: 1, max: 2, factor: 2, jitter: 'yes' } } }, 'policy.backoff.jitter must be true or false, got "yes".'],
+    ['a negative backoff', { name: 'weather', version: '1', policy: { backoff: { initial: -1, max: 2, factor: 2, jitter: true } } }, 'policy.backoff.initial must be a number ≥ 0, got -1.'],
     ['rules not in an array', { name: 'weather', version: '1', perceive: rule('weather.x') }, 'perceive must be an array of rules, got object.'],
     [
       'a rule id outside the pack',

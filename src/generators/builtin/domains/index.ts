@@ -219,11 +219,13 @@ function merge(parent: ResolvedDomainPack | undefined, child: DomainPack): Resol
 }
 
 function policyText(p: DomainRow['policy']): string {
+  const ms = (n: number) => (n >= 1000 && n % 1000 === 0 ? `${n / 1000} s` : `${n} ms`)
+  const b = p.backoff
   const parts = [
     p.attempts !== undefined && `${p.attempts} attempt${p.attempts === 1 ? '' : 's'}`,
-    p.timeout !== undefined && `timeout ${p.timeout >= 1000 && p.timeout % 1000 === 0 ? `${p.timeout / 1000} s` : `${p.timeout} ms`}`,
+    p.timeout !== undefined && `timeout ${ms(p.timeout)}`,
     p.retryOn !== undefined && `retry on ${p.retryOn}`,
-    p.backoff && `backoff ${Object.entries(p.backoff).map(([k, v]) => `${k} ${v}`).join(', ')}`,
+    b && `backoff ${ms(b.initial)} → ${ms(b.max)}, ×${b.factor}${b.jitter ? ', jittered' : ''}`,
   ].filter((x): x is string => typeof x === 'string')
   return parts.length ? parts.join('<br>') : 'global defaults'
 }
@@ -239,10 +241,13 @@ function checkPolicy(policy: unknown, fail: (what: string) => never): void {
     if (!isRecord(p.backoff)) fail(`policy.backoff must be an object, got ${kindOf(p.backoff)}.`)
     const b = p.backoff as Record<string, unknown>
     unknownKeys(b, BACKOFF_KEYS, fail, 'policy.backoff.')
+    // A pack's backoff is whole: half of one merged into the parent's would be hard to read from the pack alone.
+    const missing = BACKOFF_KEYS.filter((k) => b[k] === undefined)
+    if (missing.length) fail(`policy.backoff needs all of ${BACKOFF_KEYS.join(', ')}; missing ${missing.join(', ')}.`)
     for (const k of ['initial', 'max', 'factor'] as const) {
-      if (b[k] !== undefined && !(typeof b[k] === 'number' && Number.isFinite(b[k]) && b[k] >= 0)) fail(`policy.backoff.${k} must be a number ≥ 0, got ${show(b[k])}.`)
+      if (!(typeof b[k] === 'number' && Number.isFinite(b[k]) && b[k] >= 0)) fail(`policy.backoff.${k} must be a number ≥ 0, got ${show(b[k])}.`)
     }
-    if (b.jitter !== undefined && typeof b.jitter !== 'boolean') fail(`policy.backoff.jitter must be true or false, got ${show(b.jitter)}.`)
+    if (typeof b.jitter !== 'boolean') fail(`policy.backoff.jitter must be true or false, got ${show(b.jitter)}.`)
   }
 }
 
