@@ -148,7 +148,7 @@ export class PoetContext {
           `Run \`poet generate --only '${spec.id}'\` and commit ${relative(this.options.root, this.options.lockDir) || '.'}/.`,
       )
     }
-    const parts = await generatePhases(spec, generator, { pack, warn })
+    const { parts, usage, variants } = await generatePhases(spec, generator, { pack, warn })
     const rendered = renderPhaseModule(spec.id, parts)
     const { model } = generatorIdentity(generator)
     this.lock.write(spec.id, {
@@ -157,6 +157,10 @@ export class PoetContext {
       inputHash,
       generator: parts.generator,
       ...(model ? { model } : {}),
+      ...(usage ? { usage } : {}),
+      ...(variants ? { variants } : {}),
+      // Train works only on functions whose lock entry names the metric to improve.
+      ...(spec.options.optimizeFor ? { optimizeFor: spec.options.optimizeFor } : {}),
       reason: 'build',
     })
     return { ...rendered, inputHash }

@@ -1,16 +1,19 @@
 // The one unplugin factory: wires each bundler's hooks to a PoetContext, and nothing else.
-import { resolve } from 'node:path'
+import { join, resolve } from 'node:path'
 import type { UnpluginFactory } from 'unplugin'
 import { PoetContext } from './context'
-import { PoetBuildError } from './errors'
 import { RESOLVED_PREFIX } from './ids'
 import type { Options } from './options'
 import { POET_CODE_FILTER } from './transform'
 import { ESBUILD_LOAD_FILTER, LOAD_FILTER, RESOLVE_FILTER, keyOf, mapWebpackScheme, resolveVirtual } from './virtual'
 
+/** Where the Vite dev server answers for POET: `/__poet/events` takes event batches, `/__poet/v1/*` serves metrics. */
+export const DEV_BASE = '/__poet'
+
 export const unpluginFactory: UnpluginFactory<Options | undefined, false> = (raw) => {
   const ctx = new PoetContext(raw)
   const { include, exclude } = ctx.options
+  let closeCollector: (() => void) | undefined
 
   return {
     name: 'unplugin-poet',
@@ -39,7 +42,7 @@ export const unpluginFactory: UnpluginFactory<Options | undefined, false> = (raw
       handler(code, id) {
         const file = id.replace(/[?#].*$/, '')
         // Build errors are thrown, not passed to this.error: not every bundler stops on this.error.
-        const out = withWritableId(() => ctx.transform(code, file, (message) => this.warn(message)))
+        const out = ctx.transform(code, file, (message) => this.warn(message))
         if (!out) return null
         for (const dep of out.watchFiles) this.addWatchFile(dep)
         return { code: out.code, map: out.map }
@@ -50,6 +53,41 @@ export const unpluginFactory: UnpluginFactory<Options | undefined, false> = (raw
       configResolved(config) {
         ctx.setRoot(config.root)
         ctx.serve = config.command === 'serve'
+      },
+      async configureServer(server) {
+        if (ctx.options.feedback === false) return
+        // SQLite is loaded only when a dev server asks for the collector, never by a plain build.
+        const { createCollector } = await import('../train/collector')
+        const collector = createCollector({
+          db: join(ctx.options.lockDir, 'feedback.db'),
+          lockDir: ctx.options.lockDir,
+          base: DEV_BASE,
+        })
+        server.middlewares.use(collector.handle)
+        closeCollector = () => collector.close()
+      },
+      buildEnd() {
+        closeCollector?.()
+        closeCollector = undefined
+      },
+      // Pages send their events without any setup: to the dev server in dev, to `feedback.endpoint` when set.
+      // `pre`, so that Vite then resolves the inline script's bare import like any other.
+      transformIndexHtml: {
+        order: 'pre',
+        handler() {
+          const { feedback } = ctx.options
+          const url = feedback === false ? undefined : (feedback.endpoint ?? (ctx.serve ? `${DEV_BASE}/events` : undefined))
+          if (!feedback || !url) return
+          const setup = `configure({ sink: httpSink({ url: ${JSON.stringify(url)} }), sample: ${feedback.sample} })`
+          return [
+            {
+              tag: 'script',
+              attrs: { type: 'module' },
+              children: `import { configure, httpSink } from 'unplugin-poet/runtime'\n${setup}`,
+              injectTo: 'head-prepend',
+            },
+          ]
+        },
       },
       // Phase modules self-accept and copy a new version into the object the runtime holds: updating just them
       // hot-swaps validation and policy without re-running (or reloading) the code that calls the function.
@@ -83,19 +121,6 @@ export const unpluginFactory: UnpluginFactory<Options | undefined, false> = (raw
         if (options.absWorkingDir) ctx.setRoot(options.absWorkingDir)
       },
     },
-  }
-}
-
-/**
- * Rollup assigns `error.id` on errors thrown from a transform; PoetBuildError exposes `id` as a getter, which
- * would turn the assignment into a TypeError that hides the real message. An own writable copy avoids that.
- */
-function withWritableId<T>(fn: () => T): T {
-  try {
-    return fn()
-  } catch (error) {
-    if (error instanceof PoetBuildError) Object.defineProperty(error, 'id', { value: error.id, writable: true })
-    throw error
   }
 }
 

@@ -11,6 +11,11 @@ export type Bundler = (typeof BUNDLERS)[number]
 /** The worktree root: what `node_modules/unplugin-poet` in every fixture project points at. */
 export const PACKAGE_ROOT = fileURLToPath(new URL('../..', import.meta.url))
 const FIXTURE = join(PACKAGE_ROOT, 'test/fixtures/project')
+/**
+ * Sources only some tests need (watch mode, warnings). They live apart because other suites (the CLI's) count
+ * the functions of the base fixture.
+ */
+const EXTRAS = join(PACKAGE_ROOT, 'test/fixtures/project-extras')
 const TMP = join(PACKAGE_ROOT, 'test/.tmp')
 const STRIP_TS_LOADER = join(PACKAGE_ROOT, 'test/helpers/strip-ts-loader.cjs')
 
@@ -25,11 +30,12 @@ export interface Project {
   remove(): void
 }
 
-/** Copies the fixture project into a fresh directory under test/.tmp with the package linked in. */
-export function createProject(name: string): Project {
+/** Copies the fixture project (with `extras`, also test/fixtures/project-extras) into a fresh directory under test/.tmp, the package linked in. */
+export function createProject(name: string, { extras = false } = {}): Project {
   mkdirSync(TMP, { recursive: true })
   const dir = mkdtempSync(join(TMP, `${name}-`))
   cpSync(FIXTURE, dir, { recursive: true })
+  if (extras) cpSync(EXTRAS, dir, { recursive: true })
   mkdirSync(join(dir, 'node_modules'))
   symlinkSync(PACKAGE_ROOT, join(dir, 'node_modules/unplugin-poet'), 'dir')
   const path = (rel: string) => join(dir, rel)

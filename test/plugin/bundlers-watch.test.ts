@@ -12,7 +12,7 @@ const ID = 'src/geometry.ts#norm'
 
 describe.each(WATCH_BUNDLERS)('%s watch mode', (bundler) => {
   it('rebuilds with new phases when an imported type changes, and serves a version the lock makes current', async () => {
-    const project = createProject(`watch-${bundler}`)
+    const project = createProject(`watch-${bundler}`, { extras: true })
     const watcher = await watch(project, bundler, { entry: 'src/geometry.ts' })
     const load = (result: BuildResult, build: number) => run<Geometry>(result, `${bundler}-${build}`)
     try {
@@ -37,7 +37,8 @@ describe.each(WATCH_BUNDLERS)('%s watch mode', (bundler) => {
       const store = new LockStore(project.lockDir)
       const entry = store.read().functions[ID]!
       const source = store.source(ID, entry.current)!.replace(`version: "${entry.current}"`, 'version: "trained0001"')
-      store.write(ID, { ...entry.versions[entry.current]!, version: 'trained0001', source, reason: 'train: test promotion' })
+      const { inputHash, generator } = entry.versions[entry.current]!
+      store.write(ID, { version: 'trained0001', source, inputHash, generator, reason: 'train: test promotion' })
       await watcher.until(async (result, build) => {
         const app = await load(result, build)
         app.norm({ x: 3, y: 4 })
