@@ -12,24 +12,24 @@ import { listeners, settings } from './state'
 import { isTransient } from './transient'
 import type { Issue, PhaseVersion } from './types'
 
+/** Runs one call of a decorated function: returns its (checked) result, or a promise of it when `fn` is async. */
 export function execute(t: Target, self: unknown, args: unknown[]): unknown {
   const ph = t.phases
   const executionId = nextExecutionId()
   let served: PhaseVersion | undefined = ph
   let policy = ph ? ph.policy : t.policy
-  if (ph && ph.variants) {
+  if (ph?.variants) {
     // A/B: a candidate serves its share of executions, chosen by id so the split is deterministic and replayable.
     let u = hashUnit(executionId)
     for (const v of ph.variants) {
-      if (v.share && (u -= v.share) < 0) {
+      if ((u -= v.share || 0) < 0) {
         served = v
-        if (v.policy) policy = { ...policy, ...v.policy }
+        policy = { ...policy, ...v.policy }
         break
       }
     }
   }
-  const sample = policy.sample * settings.sample
-  const emit = listeners.length > 0 && (sample >= 1 || Math.random() < sample)
+  const emit = !!listeners.length && Math.random() < policy.sample * settings.sample
   const c: Call = {
     functionId: ph ? ph.id : t.name,
     executionId,
@@ -52,12 +52,15 @@ export function execute(t: Target, self: unknown, args: unknown[]): unknown {
     } catch (e) {
       throw fail(c, e)
     }
-    if (issues && issues.length) throw fail(c, new PoetInputError(issues, c.functionId, executionId))
+    if (issues?.length) throw fail(c, new PoetInputError(issues, c.functionId, executionId))
   }
   return operate(c)
 }
 
-/** Attempts run synchronously until one returns a thenable; a sync function is retried at once (it cannot sleep). */
+/**
+ * Attempts run synchronously until one returns a thenable; a sync function is retried at once, since a sync
+ * call cannot sleep between attempts (backoff applies to async functions only).
+ */
 function operate(c: Call): unknown {
   for (;;) {
     c.n++
@@ -124,23 +127,15 @@ function again(c: Call, e: unknown): Promise<unknown> {
   if (retryAfter !== undefined) delay = Math.max(delay, retryAfter)
   // A Retry-After beyond backoff.max would hold the caller hostage: give up now instead.
   if (!retryable(c, e) || delay > b.max) throw fail(c, e)
-  return new Promise((r) => setTimeout(r, delay)).then(() => {
-    c.n++
-    let r: unknown
-    try {
-      r = c.t.fn.apply(c.self, c.args)
-    } catch (e) {
-      return again(c, e)
-    }
-    return isThenable(r) ? operateAsync(c, r) : settled(c, r)
-  })
+  // After the pause, the same loop as the first attempt: an attempt that fails without a promise is retried at once.
+  return new Promise((r) => setTimeout(r, delay)).then(() => operate(c))
 }
 
 function check(c: Call, result: unknown): unknown {
   if (!c.enforce) return result
   c.result = result
   const issues = c.enforce(result, c)
-  if (issues && issues.length) throw new PoetOutputError(issues, c.functionId, c.executionId)
+  if (issues?.length) throw new PoetOutputError(issues, c.functionId, c.executionId)
   // Under repair, enforce may have replaced the result with a normalised one.
   return c.policy.repair ? c.result : result
 }
@@ -156,15 +151,13 @@ function done(c: Call, result: unknown): unknown {
 
 /** Returns `e` unchanged (so `instanceof` keeps working) to be rethrown, with the execution attached under the POET symbol. */
 function fail(c: Call, e: unknown): unknown {
-  if (e !== null && (typeof e === 'object' || typeof e === 'function')) {
-    try {
-      Object.defineProperty(e, POET, {
-        value: { functionId: c.functionId, executionId: c.executionId, attempts: c.n, version: c.version },
-        configurable: true,
-      })
-    } catch {
-      // A frozen error is rethrown as it is.
-    }
+  try {
+    Object.defineProperty(e, POET, {
+      value: { functionId: c.functionId, executionId: c.executionId, attempts: c.n, version: c.version },
+      configurable: true,
+    })
+  } catch {
+    // A primitive, or a frozen error: rethrown as it is.
   }
   if (listeners.length) settings.end!(c, false, e)
   return e

@@ -28,11 +28,12 @@ export function poet(options: PoetOptions = {}, phases?: PhaseModule): PoetDecor
   const wrap = (fn: unknown): unknown => {
     if (typeof fn !== 'function') throw new TypeError(`poet: expected a function or a method, got ${typeof fn}`)
     const t: Target = { fn: fn as Target['fn'], name: fn.name || 'anonymous', policy, phases }
-    const wrapped = function (this: unknown, ...args: unknown[]) {
-      return execute(t, this, args)
-    }
-    Object.defineProperty(wrapped, 'name', { value: fn.name })
-    return wrapped
+    // A function defined as a property value takes the property's name: the wrapper keeps fn's name in stack traces.
+    return {
+      [fn.name]: function (this: unknown, ...args: unknown[]) {
+        return execute(t, this, args)
+      },
+    }[fn.name]
   }
   // A standard decorator's context needs no look: its value is the method. A legacy one passes the descriptor.
   return function decorate(fn: unknown, _context?: unknown, descriptor?: PropertyDescriptor) {

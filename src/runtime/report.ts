@@ -8,7 +8,7 @@ import { forbidden, track } from './track'
 import type { ExecutionEvent } from './types'
 
 export function report(c: Call, ok: boolean, value: unknown): void {
-  const never = c.t.phases && c.t.phases.neverInEvents
+  const never = c.t.phases?.neverInEvents
   if (never) forbidden.set(c.functionId, never)
   if (ok) track({ functionId: c.functionId, version: c.version, executionId: c.executionId }, value)
   if (!c.emit) return

@@ -106,4 +106,30 @@ describe('the runtime in Chromium', () => {
     expect(errors).toEqual([])
     await page.close()
   })
+
+  it('flushes when the page becomes hidden (visibilitychange), before any interval', async () => {
+    posted.length = 0
+    const page = await browser.newPage()
+    await page.goto(base)
+    await page.waitForFunction(() => (window as unknown as { ready?: boolean }).ready)
+    await page.evaluate(() => {
+      const { poet, configure, httpSink } = (window as unknown as { Poet: typeof import('../../src/runtime/index') }).Poet
+      configure({ sink: httpSink({ url: '/events', batchSize: 100, interval: 60_000 }) })
+      const add = poet()(function add(a: number, b: number) {
+        return a + b
+      })
+      add(1, 2)
+      add(3, 4)
+    })
+    await new Promise((r) => setTimeout(r, 100))
+    expect(posted).toEqual([])
+    // What the browser does when the tab is switched away or the phone locks.
+    await page.evaluate(() => {
+      Object.defineProperty(document, 'visibilityState', { value: 'hidden', configurable: true })
+      document.dispatchEvent(new Event('visibilitychange', { bubbles: true }))
+    })
+    for (let i = 0; i < 50 && posted.length === 0; i++) await new Promise((r) => setTimeout(r, 50))
+    expect(posted.flat().map((e) => `${e.functionId} ${e.kind}`)).toEqual(['add execution', 'add execution'])
+    await page.close()
+  })
 })

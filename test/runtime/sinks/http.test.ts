@@ -16,6 +16,9 @@ const event = (i: number): ExecutionEvent => ({
 const events = (from: number, n: number) => Array.from({ length: n }, (_, i) => event(from + i))
 const ids = (body: string) => (JSON.parse(body) as PoetEvent[]).map((e) => e.executionId)
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+async function until(done: () => boolean, ms = 5000) {
+  for (const end = Date.now() + ms; !done() && Date.now() < end; ) await sleep(10)
+}
 
 const cleanup: (() => Promise<void>)[] = []
 afterEach(async () => {
@@ -32,17 +35,18 @@ async function setup(answer?: Parameters<typeof startServer>[0], opts: Partial<P
 
 describe('httpSink against a real HTTP server', () => {
   it('sends full batches at once and a partial batch after the interval, as JSON with the token', async () => {
-    const { server, sink } = await setup(undefined, { batchSize: 3, interval: 300, token: 's3cret' })
+    const { server, sink } = await setup(undefined, { batchSize: 3, interval: 1500, token: 's3cret' })
     const t0 = Date.now()
     sink(events(0, 7))
-    await sleep(200)
+    await until(() => server.received.length >= 2)
+    expect(Date.now() - t0).toBeLessThan(1400)
     expect(server.received.map((r) => ids(r.body))).toEqual([
       ['x-0', 'x-1', 'x-2'],
       ['x-3', 'x-4', 'x-5'],
     ])
-    await sleep(200)
-    expect(server.received.map((r) => ids(r.body))[2]).toEqual(['x-6'])
-    expect(server.received[2].at - t0).toBeGreaterThanOrEqual(295)
+    await until(() => server.received.length >= 3)
+    expect(ids(server.received[2].body)).toEqual(['x-6'])
+    expect(server.received[2].at - t0).toBeGreaterThanOrEqual(1495)
     expect(server.received[0].headers).toMatchObject({ authorization: 'Bearer s3cret', 'content-type': 'application/json', 'x-poet-dropped': '0' })
     expect(server.received[0].path).toBe('/v1/events')
     expect(sink.sent).toBe(7)
@@ -120,7 +124,7 @@ describe('httpSink against a real HTTP server', () => {
     })
     await f(1)
     await f(2)
-    await sleep(50)
+    await until(() => server.received.length >= 1)
     const body = JSON.parse(server.received[0].body) as ExecutionEvent[]
     expect(body.map((e) => [e.functionId, e.outcome])).toEqual([
       ['double', 'ok'],
