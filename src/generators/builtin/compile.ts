@@ -64,6 +64,21 @@ function nest(issues, prefix, inner) {
   return /^[A-Za-z_$][\\w$]*$/.test(k) ? "." + k : "[" + JSON.stringify(k) + "]"
 }`,
   },
+  collapse: {
+    deps: ['add'],
+    code: `// Replaces the issues found inside a value since \`from\` with one issue about the value itself.
+function collapse(issues, from, path, expected, value) {
+  issues.length = from
+  return add(from === 0 ? undefined : issues, path, expected, value)
+}`,
+  },
+  closer: {
+    code: `// Which failed union member is nearer the value: fewer issues, and on a tie, issues inside it beat one about the value itself.
+function closer(a, b, path) {
+  const score = (list) => list.length + (list.some((it) => it.path === path) ? 0.5 : 0)
+  return score(a) < score(b)
+}`,
+  },
   hasOwn: {
     code: `const hasOwn = Object.prototype.hasOwnProperty`,
   },
@@ -291,6 +306,7 @@ export class ValidatorCompiler {
     switch (d.kind) {
       case 'objectType':
         if (d.properties.length === 0 && !d.indexSignatures) return `(${v} !== null && ${v} !== undefined)`
+        if (isStructural(d)) return structuralGuard(v)
         return this.objectGuard(v, hasNumberIndex(d, this))
       case 'record':
         return this.objectGuard(v, this.deref(d.key).kind === 'number')
@@ -371,10 +387,13 @@ export class ValidatorCompiler {
 
   /** A named checker for a recursive declaration: `(value, depth, ctx) → issues with paths relative to the value`. */
   private refFunction(name: string): string {
-    const existing = this.refFunctions.get(name)
+    // Rules differ between the phases, so with rules each phase gets its own checker.
+    const perPhase = !!(this.options.rules?.perceive?.length || this.options.rules?.enforce?.length)
+    const key = perPhase ? `${name}@${this.phase}` : name
+    const existing = this.refFunctions.get(key)
     if (existing) return existing
-    const fn = this.constantName(`check_${name}`)
-    this.refFunctions.set(name, fn)
+    const fn = this.constantName(perPhase ? `check_${name}_${this.phase}` : `check_${name}`)
+    this.refFunctions.set(key, fn)
     this.used.add('deep')
     const body = this.check(this.options.types[name]!, { v: 'v', path: [{ text: '' }], iss: 'issues', depth: 'd', label: name })
     this.declarations.push(
@@ -397,9 +416,24 @@ export class ValidatorCompiler {
     if (t.properties.length === 0 && !t.indexSignatures) {
       return this.ifElse(`${site.v} === null || ${site.v} === undefined`, this.failWith(site, '{}', site.v), this.rules(t, site))
     }
+    const expected = site.label ?? t.name ?? 'object'
+    if (isStructural(t)) {
+      // Like TypeScript, an array, Date or function is fine when it has the properties; if it lacks them, one issue
+      // at the value ("expected Point, received array") reads better than one per missing property.
+      const n = this.name('n')
+      const { iss, v } = site
+      this.used.add('collapse')
+      const body = [
+        `const ${n} = ${iss} === undefined ? 0 : ${iss}.length`,
+        this.objectBody(t, site),
+        `if (${iss} !== undefined && ${iss}.length > ${n} && (Array.isArray(${v}) || ${v} instanceof Date || typeof ${v} === "function")) ${iss} = collapse(${iss}, ${n}, ${renderPath(site.path)}, ${JSON.stringify(expected)}, ${v})`,
+        this.rules(t, site),
+      ]
+      return this.shaped(site, `!${structuralGuard(v)}`, expected, body)
+    }
     const guard = this.objectGuard(site.v, hasNumberIndex(t, this))
     const strings = this.stringsFit(t.properties, t.indexSignatures ?? []) ? `typeof ${site.v} !== "string" && ` : ''
-    return this.shaped(site, `${strings}!${guard}`, site.label ?? t.name ?? 'object', [this.objectBody(t, site), this.rules(t, site)])
+    return this.shaped(site, `${strings}!${guard}`, expected, [this.objectBody(t, site), this.rules(t, site)])
   }
 
   /** Property and index-signature checks of an object already known to be a non-null object. */
@@ -586,7 +620,7 @@ export class ValidatorCompiler {
 
   /**
    * A general union: members whose shape fits are tried in turn, each collecting its own issues.
-   * None fits → one issue naming the union; some fit but all fail → the issues of the closest one.
+   * None fits → one issue naming the union; some fit but all fail → the issues of the closest one (see `closer`).
    */
   private anyOf(t: Extract<TypeIR, { kind: 'union' }>, site: Site, expected: string): string {
     const matched = this.name('matched')
@@ -611,11 +645,12 @@ export class ValidatorCompiler {
         `  let ${u}`,
         indent(code),
         `  if (${u} === undefined) ${matched} = true`,
-        `  else if (${best} === undefined || ${u}.length < ${best}.length) ${best} = ${u}`,
+        `  else if (${best} === undefined || closer(${u}, ${best}, ${renderPath(site.path)})) ${best} = ${u}`,
         `}`,
       )
     })
     this.used.add('nest')
+    this.used.add('closer')
     out.push(`if (!${matched}) ${site.iss} = ${best} === undefined ? ${this.failExpr(t, site, expected)} : nest(${site.iss}, "", ${best})`)
     return `{\n${indent(out.join('\n'))}\n}`
   }
@@ -853,6 +888,19 @@ function holeTest(hole: 'string' | 'number' | 'bigint', c: { constantFor(base: s
     case 'bigint':
       return `!${c.constantFor('bigintText', `/^${HOLE_PATTERNS.bigint}$/`)}.test(h)`
   }
+}
+
+/**
+ * An object type with a required property and no index signature: TypeScript checks any value against it by its
+ * properties alone (arrays, Dates and functions included), so only null and primitives fail the shape test.
+ * Weak types (all optional) and index signatures are stricter in TypeScript, and keep the plain-object test.
+ */
+function isStructural(t: Extract<TypeIR, { kind: 'objectType' }>): boolean {
+  return !t.indexSignatures && t.properties.some((p) => !p.optional)
+}
+
+function structuralGuard(v: string): string {
+  return `((typeof ${v} === "object" && ${v} !== null) || typeof ${v} === "function")`
 }
 
 function hasNumberIndex(t: Extract<TypeIR, { kind: 'objectType' }>, c: ValidatorCompiler): boolean {

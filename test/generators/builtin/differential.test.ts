@@ -117,7 +117,9 @@ const CORPUS: string[] = [
   'Money', 'Line', 'Line[]', 'M.Money', 'Audited',
 ]
 
-const VALUES_PER_TYPE = 100
+/** Deterministic by default; `POET_DIFF_RUNS=1000 POET_DIFF_SEED=7 npx vitest run …differential` explores further. */
+const VALUES_PER_TYPE = Number(process.env.POET_DIFF_RUNS ?? 100)
+const SEED = Number(process.env.POET_DIFF_SEED ?? 1000)
 
 interface Val {
   /** TypeScript source text of the value. */
@@ -388,7 +390,7 @@ describe('differential: generated validators vs the TypeScript compiler', () => 
 
   it('accepts exactly the values tsc accepts, for every annotation', async () => {
     const entries = await buildEntries()
-    const samples = entries.map((e, i) => fc.sample(arbitraryFor(e.type, e.types), { numRuns: VALUES_PER_TYPE, seed: 1000 + i }))
+    const samples = entries.map((e, i) => fc.sample(arbitraryFor(e.type, e.types), { numRuns: VALUES_PER_TYPE, seed: SEED + i }))
     const statements: string[] = []
     const owners: { entry: number; value: Val }[] = []
     samples.forEach((values, i) => {
@@ -398,6 +400,7 @@ describe('differential: generated validators vs the TypeScript compiler', () => 
       }
     })
     const { rejected, preludeErrors } = tscVerdicts(statements)
+    if (process.env.POET_DIFF_DUMP) (await import('node:fs')).writeFileSync(process.env.POET_DIFF_DUMP, JSON.stringify({ statements, rejected: [...rejected] }))
     expect(preludeErrors).toEqual([])
 
     const disagreements: string[] = []
