@@ -94,6 +94,7 @@ export async function generateCommand(argv: string[], io: CliIO): Promise<number
       ...(result.usage ? { usage: result.usage } : {}),
       reason: result.fallback ? `fallback: ${result.fallback}` : v.force ? 'generate --force' : 'generate',
       ...(result.variants ? { variants: result.variants } : {}),
+      ...(s.spec.options.optimizeFor ? { optimizeFor: s.spec.options.optimizeFor } : {}),
     })
   }
   const upToDate = states.length - todo.length

@@ -46,6 +46,7 @@ export interface NewVersion {
   model?: string
   usage?: LockVersion['usage']
   reason?: string
+  /** Verified operate variants to store beside the version (see `LockVersion.variants`). */
   variants?: { name: string; body: string; rationale: string }[]
   /** The function's `optimizeFor` option; absent means Train is off for it. */
   optimizeFor?: string

@@ -5,7 +5,8 @@ import { promisify } from 'node:util'
 import { afterEach, describe, expect, it } from 'vitest'
 import { main } from '../../src/cli/main'
 import type { CliIO } from '../../src/cli/io'
-import type { LockFile } from '../../src/generators/lock'
+import { LockStore, type LockFile } from '../../src/generators/lock'
+import { readdirSync } from 'node:fs'
 import { createProject, PACKAGE_ROOT, type Project } from '../helpers/project'
 import { reply, startOpenAIServer, type OpenAIServer } from '../helpers/openai-server'
 import { goodReply } from '../generators/verify/fixture'
@@ -25,10 +26,19 @@ afterEach(async () => {
   project = server = undefined
 })
 
-/** The fixture project without its deliberately broken file. */
+/** The CLI's own sources, so its tests do not move when the shared fixture project grows. */
+const SOURCES: Record<string, string> = {
+  'src/double.ts': `import { poet } from 'unplugin-poet/runtime'\n\nexport const double = poet()(function double(n: number): number {\n  return n * 2\n})\n`,
+  'src/orders.ts': `import { poet } from 'unplugin-poet/runtime'\n\ninterface Order { items: { name: string; price: number }[] }\n\nexport const priceOrder = poet({ domain: 'financial_services' })(function priceOrder(order: Order): number {\n  return order.items.reduce((s, i) => s + i.price, 0)\n})\n`,
+  'src/pricing.ts': `import { poet } from 'unplugin-poet/runtime'\n\nexport class Pricing {\n  constructor(private rate: number) {}\n\n  @poet({ attempts: 2 })\n  quote(amount: number): number {\n    return amount * this.rate\n  }\n}\n`,
+  'src/slow.ts': `import { poet } from 'unplugin-poet/runtime'\n\nexport const slow = poet({ timeout: 20, attempts: 1 })(async function slow(): Promise<string> {\n  await new Promise((resolve) => setTimeout(resolve, 300))\n  return 'too late'\n})\n`,
+}
+
+/** A fresh project (the package linked in) holding exactly SOURCES. */
 function fixture(name: string): Project {
   project = createProject(`cli-${name}`)
-  rmSync(project.path('src/broken.ts'))
+  for (const f of readdirSync(project.path('src'))) rmSync(project.path(`src/${f}`))
+  for (const [file, code] of Object.entries(SOURCES)) project.write(file, code)
   return project
 }
 
@@ -41,22 +51,22 @@ async function poet(p: Project, argv: string[], extra: Partial<CliIO> = {}) {
 }
 
 const lockOf = (p: Project) => JSON.parse(p.read('.poet/lock.json')) as LockFile
-const ids = ['src/aliased.ts#double', 'src/flaky.ts#flaky', 'src/namespaced.ts#shout', 'src/orders.ts#priceOrder', 'src/pricing.ts#Pricing.quote', 'src/slow.ts#slow']
+const ids = ['src/double.ts#double', 'src/orders.ts#priceOrder', 'src/pricing.ts#Pricing.quote', 'src/slow.ts#slow']
 
 describe('poet generate', () => {
   it('writes every function into the lock with one plain line each, then has nothing to do', async () => {
     const p = fixture('generate')
     const first = await poet(p, ['generate'])
     expect(first.code).toBe(0)
-    for (const id of ids) expect(first.out).toMatch(new RegExp(`^\\[\\d/6\\] ${id.replace(/[.#]/g, '\\$&')}  builtin [0-9a-f]{10}$`, 'm'))
-    expect(first.out).toMatch(/Generated 6 functions with builtin\. Lock: \.poet\/lock\.json$/)
+    for (const id of ids) expect(first.out).toMatch(new RegExp(`^\\[\\d/4\\] ${id.replace(/[.#]/g, '\\$&')}  builtin [0-9a-f]{10}$`, 'm'))
+    expect(first.out).toMatch(/Generated 4 functions with builtin\. Lock: \.poet\/lock\.json$/)
     expect(Object.keys(lockOf(p).functions)).toEqual(ids)
 
     const bytes = p.read('.poet/lock.json')
     const again = await poet(p, ['generate'])
-    expect(again).toMatchObject({ code: 0, out: 'Nothing to do: all 6 functions are up to date in .poet/lock.json.' })
+    expect(again).toMatchObject({ code: 0, out: 'Nothing to do: all 4 functions are up to date in .poet/lock.json.' })
     expect(p.read('.poet/lock.json')).toBe(bytes)
-    expect(await poet(p, ['generate', '--check'])).toMatchObject({ code: 0, out: 'All 6 functions are up to date in .poet/lock.json.' })
+    expect(await poet(p, ['generate', '--check'])).toMatchObject({ code: 0, out: 'All 4 functions are up to date in .poet/lock.json.' })
   })
 
   it('--check exits 1 naming stale and missing entries, and writes nothing', async () => {
@@ -64,12 +74,12 @@ describe('poet generate', () => {
     expect((await poet(p, ['generate', '--check'])).code).toBe(1)
     expect(existsSync(p.path('.poet/lock.json'))).toBe(false)
     await poet(p, ['generate'])
-    p.write('src/aliased.ts', p.read('src/aliased.ts').replace('n * 2', 'n * 3'))
+    p.write('src/double.ts', p.read('src/double.ts').replace('n * 2', 'n * 3'))
     p.write('src/extra.ts', SCALE)
     const check = await poet(p, ['generate', '--check'])
     expect(check.code).toBe(1)
-    expect(check.out).toBe('stale    src/aliased.ts#double  (its source, options, types, domain pack or generator changed)\nmissing  src/extra.ts#scale')
-    expect(check.err).toBe('poet generate --check: 2 of 7 functions not up to date in .poet/lock.json. Run `poet generate` and commit the lock.')
+    expect(check.out).toBe('stale    src/double.ts#double  (its source, options, types, domain pack or generator changed)\nmissing  src/extra.ts#scale')
+    expect(check.err).toBe('poet generate --check: 2 of 5 functions not up to date in .poet/lock.json. Run `poet generate` and commit the lock.')
   })
 
   it('--only regenerates one function; an unknown id is a usage error with a suggestion', async () => {
@@ -95,7 +105,7 @@ describe('poet generate', () => {
     const p = fixture('tty')
     const r = await poet(p, ['generate'], { tty: true })
     expect(r.written).toContain('\r\x1b[K[')
-    expect(r.written).toMatch(/\] 6\/6/)
+    expect(r.written).toMatch(/\] 4\/4/)
     expect(r.out).toMatch(/^ {2}src\/slow\.ts#slow {2}builtin [0-9a-f]{10}$/m)
   })
 
@@ -111,10 +121,11 @@ describe('poet generate', () => {
   })
 
   it('fails with exit 1 and the code frame when a source file misuses poet()', async () => {
-    project = createProject('cli-broken')
-    const r = await poet(project, ['generate'])
+    const p = fixture('broken')
+    p.write('src/broken.ts', `import { poet } from 'unplugin-poet/runtime'\n\nexport const broken = poet({ atempts: 3 })(function broken(n: number): number {\n  return n\n})\n`)
+    const r = await poet(p, ['generate'])
     expect(r.code).toBe(1)
-    expect(r.err).toContain("src/broken.ts:4:30: unknown poet() option 'atempts'. Did you mean 'attempts'? [POET_UNKNOWN_OPTION]")
+    expect(r.err).toContain("src/broken.ts:3:30: unknown poet() option 'atempts'. Did you mean 'attempts'? [POET_UNKNOWN_OPTION]")
     expect(r.err).toMatch(/poet generate: 1 file with errors; fix it first\.$/)
   })
 })
@@ -166,6 +177,20 @@ describe('poet generate with an LLM', () => {
     expect(retry.err).toBe('')
   })
 
+  it('keeps LLM requests to --concurrency', async () => {
+    server = await startOpenAIServer(() => reply.slow(100, goodReply))
+    const p = fixture('llm-concurrency')
+    for (const file of Object.keys(SOURCES)) rmSync(p.path(file))
+    for (const name of ['a', 'b', 'c']) p.write(`src/scale-${name}.ts`, SCALE)
+    const only = ['src/scale-a.ts#scale', 'src/scale-b.ts#scale', 'src/scale-c.ts#scale']
+    const flags = ['--model', 'test-model', '--base-url', server.baseURL]
+    for (const id of only) expect((await poet(p, ['generate', '--only', id, '--concurrency', '1', ...flags])).code).toBe(0)
+    expect(server.maxInFlight).toBe(1)
+    const all = await poet(p, ['generate', '--force', '--concurrency', '3', ...flags])
+    expect(all.out).toMatch(/Generated 3 functions with openai:test-model\. Lock/)
+    expect(server.maxInFlight).toBe(3)
+  })
+
   it('says which config file is broken', async () => {
     const p = fixture('bad-config')
     writeFileSync(p.path('poet.config.json'), '{ "generator": ')
@@ -190,9 +215,9 @@ describe('poet status', () => {
     const lines = r.out.split('\n')
     expect(lines[0]).toMatch(/^id +version +generator +stale\? +unresolved types$/)
     expect(r.out).toMatch(/^src\/opaque\.ts#opaque +[0-9a-f]{10} +builtin +no +1: args\[0\] \(Remote\)$/m)
-    expect(r.out).toMatch(/^src\/aliased\.ts#double +[0-9a-f]{10} +builtin +no +—$/m)
+    expect(r.out).toMatch(/^src\/double\.ts#double +[0-9a-f]{10} +builtin +no +—$/m)
     expect(r.out).toMatch(/^src\/slow\.ts#slow +[0-9a-f]{10} +builtin +yes +—$/m)
-    expect(r.out).toMatch(/\n7 functions, 1 stale or missing — run `poet generate`\.$/)
+    expect(r.out).toMatch(/\n5 functions, 1 stale or missing — run `poet generate`\.$/)
   })
 })
 
@@ -207,6 +232,28 @@ describe('poet diff', () => {
     expect(single).toMatchObject({ code: 0 })
     expect(single.out).toMatch(/^src\/slow\.ts#slow has only one version \([0-9a-f]{10}\); nothing to compare\.$/)
     expect((await poet(p, ['diff'])).code).toBe(2)
+  })
+
+  it('compares the current version with the candidate under A/B test', async () => {
+    const p = fixture('diff-candidate')
+    await poet(p, ['generate', '--only', 'src/slow.ts#slow'])
+    const store = new LockStore(p.lockDir)
+    const current = store.read().functions['src/slow.ts#slow']!.current
+    const candidateSource = store.source('src/slow.ts#slow', current)!.replace('"attempts":1', '"attempts":2')
+    store.write('src/slow.ts#slow', { version: 'cand000001', source: candidateSource, inputHash: 'h', generator: 'openai:m', reason: 'train: error rate up' })
+    store.update((lock) => {
+      const entry = lock.functions['src/slow.ts#slow']!
+      entry.current = current
+      entry.candidate = { version: 'cand000001', share: 0.1 }
+    })
+    const r = await poet(p, ['diff', 'src/slow.ts#slow'])
+    expect(r.written).toMatch(new RegExp(`^--- src/slow\\.ts#slow@${current} \\(current, builtin, .+\\)\n\\+\\+\\+ src/slow\\.ts#slow@cand000001 \\(candidate, openai:m, .+\\)\n`))
+    expect(r.written).toMatch(/^-.*"attempts":1/m)
+    expect(r.written).toMatch(/^\+.*"attempts":2/m)
+    expect((await poet(p, ['status'])).out).toMatch(/^src\/slow\.ts#slow +[0-9a-f]{10} \(candidate cand000001 at 10%\) +builtin/m)
+    const same = await poet(p, ['diff', 'src/slow.ts#slow', '--from', current, '--to', current])
+    expect(same.out).toBe(`src/slow.ts#slow: ${current} and ${current} have identical phases.`)
+    expect((await poet(p, ['diff', 'src/slow.ts#slow', '--to', 'nope'])).err).toMatch(/--to nope: src\/slow\.ts#slow has no such version \(it has /)
   })
 })
 
@@ -249,7 +296,7 @@ describe('poet (dispatcher)', () => {
     const failed = await run(process.execPath, [bin, 'generate', '--check'], { cwd: p.dir }).catch((e: { code: number; stdout: string }) => e)
     expect(failed).toMatchObject({ code: 1 })
     const ok = await run(process.execPath, [bin, 'generate'], { cwd: p.dir, env: { ...process.env, CI: '' } })
-    expect(ok.stdout).toMatch(/^\[1\/6\] src\/aliased\.ts#double {2}builtin/m)
-    expect((await run(process.execPath, [bin, 'generate', '--check'], { cwd: p.dir })).stdout).toBe('All 6 functions are up to date in .poet/lock.json.\n')
+    expect(ok.stdout).toMatch(/^\[1\/4\] src\/double\.ts#double {2}builtin/m)
+    expect((await run(process.execPath, [bin, 'generate', '--check'], { cwd: p.dir })).stdout).toBe('All 4 functions are up to date in .poet/lock.json.\n')
   })
 })

@@ -6,6 +6,7 @@ import { promisify } from 'node:util'
 import { build } from 'esbuild'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { inputHash, LockStore, serialize } from '../../src/generators/lock'
+import { createProject } from '../helpers/project'
 import { scaleSpec } from './verify/fixture'
 
 const run = promisify(execFile)
@@ -131,5 +132,35 @@ for (let i = 0; i < Number(n); i++) {
       expect(['one-39', 'two-39']).toContain(same.current)
       expect(readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([])
     })
+  })
+
+  it('stays complete and valid under two concurrent vite builds in separate processes', async () => {
+    const project = createProject('lock-parallel')
+    try {
+      const fn = (name: string) => `export const ${name} = poet()(function ${name}(n: number): number {\n  return n\n})\n`
+      const header = `import { poet } from 'unplugin-poet/runtime'\nexport { shared } from './shared.ts'\n`
+      project.write('src/shared.ts', `import { poet } from 'unplugin-poet/runtime'\n${fn('shared')}`)
+      project.write('src/a.ts', header + Array.from({ length: 15 }, (_, i) => fn(`a${i}`)).join(''))
+      project.write('src/b.ts', header + Array.from({ length: 15 }, (_, i) => fn(`b${i}`)).join(''))
+      for (const which of ['a', 'b']) {
+        project.write(
+          `build-${which}.mjs`,
+          `import { build } from 'vite'\nimport poet from 'unplugin-poet/vite'\n` +
+            `await build({ root: ${JSON.stringify(project.dir)}, logLevel: 'silent', configFile: false, plugins: [poet({ strict: false })], ` +
+            `build: { outDir: 'dist-${which}', minify: false, lib: { entry: 'src/${which}.ts', formats: ['es'], fileName: '${which}' } } })\n`,
+        )
+      }
+      const both = () => Promise.all(['a', 'b'].map((w) => run(process.execPath, [project.path(`build-${w}.mjs`)], { cwd: project.dir })))
+      await both()
+      const text = project.read('.poet/lock.json')
+      const ids = Object.keys((JSON.parse(text) as { functions: object }).functions)
+      expect(ids).toHaveLength(31)
+      expect(ids).toContain('src/shared.ts#shared')
+      for (let i = 0; i < 15; i++) expect(ids).toEqual(expect.arrayContaining([`src/a.ts#a${i}`, `src/b.ts#b${i}`]))
+      await both()
+      expect(project.read('.poet/lock.json')).toBe(text)
+    } finally {
+      project.remove()
+    }
   })
 })
