@@ -25,4 +25,15 @@ export default defineConfig([
     dts: true,
     clean: false,
   },
+  {
+    // The dashboard page's script (uPlot included): one static file the dev server and `poet serve` send as is.
+    entry: { dashboard: 'src/dashboard/client.ts' },
+    platform: 'browser',
+    format: 'iife',
+    target: 'es2020',
+    minify: true,
+    dts: false,
+    clean: false,
+    noExternal: ['uplot'],
+  },
 ])

@@ -1,6 +1,6 @@
 // The plugin's state in one object: resolved options, the specs the transform found, the lock store and the domain registry.
 import { readFileSync } from 'node:fs'
-import { join, relative, resolve } from 'node:path'
+import { relative, resolve } from 'node:path'
 import { generatePhases, generatorIdentity, phaseInputHash } from '../generators'
 import { LockStore } from '../generators/lock'
 import { addHotSwap, renderPhaseModule } from '../generators/render'
@@ -9,7 +9,6 @@ import { decodeKey, encodeKey } from './ids'
 import type { DomainPack } from '../generators/builtin/domain'
 import { DomainRegistry } from '../generators/builtin/domains'
 import { resolveOptions, type Options, type ResolvedOptions } from './options'
-import type { Collector } from '../train/collector'
 import { transformPoet, type TransformResult } from './transform'
 
 /** A spec with the files its module's types were read from, so watch mode re-loads it when they change. */
@@ -46,6 +45,11 @@ export class PoetContext {
     this.configure(process.cwd())
   }
 
+  /** The specs of every transformed module, by phase-module key (the dev server's hot regeneration and dashboard read them). */
+  get found(): ReadonlyMap<string, FoundSpec> {
+    return this.specs
+  }
+
   /** Adopts the bundler's project root, unless the user set `root`. */
   setRoot(root: string): void {
     if (this.raw?.root === undefined && resolve(root) !== this.options.root) this.configure(resolve(root))
@@ -57,26 +61,16 @@ export class PoetContext {
     this.domains = new DomainRegistry(this.options.domains)
   }
 
-  /** Vite dev: the collector that takes the page's events into `<lockDir>/feedback.db`, unless feedback is off. */
-  async devCollector(base: string): Promise<Collector | undefined> {
-    if (this.options.feedback === false) return undefined
-    // SQLite is loaded only when a dev server asks for the collector, never by a plain build.
-    const { createCollector } = await import('../train/collector')
-    return createCollector({ db: join(this.options.lockDir, 'feedback.db'), lockDir: this.options.lockDir, base })
-  }
-
   /**
-   * The module script that points the page's runtime at an event endpoint: `feedback.endpoint`, else in dev the
-   * dev server's `devEndpoint`. Undefined when feedback is off or there is nowhere to send to.
+   * The module script that points a built page's runtime at `feedback.endpoint`; undefined when none is set or
+   * feedback is off. (In dev, the dev server's client module does this for every environment.)
    */
-  feedbackSetup(devEndpoint: string): string | undefined {
+  feedbackSetup(): string | undefined {
     const { feedback } = this.options
-    if (feedback === false) return undefined
-    const url = feedback.endpoint ?? (this.serve ? devEndpoint : undefined)
-    if (!url) return undefined
+    if (this.serve || feedback === false || !feedback.endpoint) return undefined
     return [
       "import { configure, httpSink } from 'unplugin-poet/runtime'",
-      `configure({ sink: httpSink({ url: ${JSON.stringify(url)} }), sample: ${feedback.sample} })`,
+      `configure({ sink: httpSink({ url: ${JSON.stringify(feedback.endpoint)} }), sample: ${feedback.sample} })`,
     ].join('\n')
   }
 

@@ -1,19 +1,16 @@
 // The one unplugin factory: wires each bundler's hooks to a PoetContext, and nothing else.
-import { resolve } from 'node:path'
 import type { UnpluginFactory } from 'unplugin'
 import { PoetContext } from './context'
-import { RESOLVED_PREFIX } from './ids'
+import type { DevServer } from './dev-server'
 import type { Options } from './options'
 import { POET_CODE_FILTER } from './transform'
-import { ESBUILD_LOAD_FILTER, LOAD_FILTER, RESOLVE_FILTER, keyOf, mapWebpackScheme, resolveVirtual } from './virtual'
-
-/** Where the Vite dev server answers for POET: `/__poet/events` takes event batches, `/__poet/v1/*` serves metrics. */
-export const DEV_BASE = '/__poet'
+import { DEV_CLIENT_KEY, ESBUILD_LOAD_FILTER, LOAD_FILTER, RESOLVE_FILTER, keyOf, mapWebpackScheme, resolveVirtual } from './virtual'
 
 export const unpluginFactory: UnpluginFactory<Options | undefined, false> = (raw) => {
   const ctx = new PoetContext(raw)
+  // Only a Vite dev server has one: the collector, dashboard and trainer (SQLite) never load for a build.
+  let dev: DevServer | undefined
   const { include, exclude } = ctx.options
-  let closeCollector: (() => void) | undefined
 
   return {
     name: 'unplugin-poet',
@@ -29,6 +26,7 @@ export const unpluginFactory: UnpluginFactory<Options | undefined, false> = (raw
       async handler(id) {
         const key = keyOf(id)
         if (key === undefined) return null
+        if (key === DEV_CLIENT_KEY && dev) return { code: dev.clientModule(), map: null }
         const out = await ctx.load(key, (message) => this.warn(message))
         for (const file of out.watchFiles) this.addWatchFile(file)
         return { code: out.code, map: null }
@@ -45,44 +43,32 @@ export const unpluginFactory: UnpluginFactory<Options | undefined, false> = (raw
         const out = ctx.transform(code, file, (message) => this.warn(message))
         if (!out) return null
         for (const dep of out.watchFiles) this.addWatchFile(dep)
-        return { code: out.code, map: out.map }
+        if (!dev) return { code: out.code, map: out.map }
+        dev.remember(file, code, out.watchFiles)
+        return { code: dev.decorate(out.code), map: out.map }
       },
     },
 
     vite: {
-      configResolved(config) {
+      async configResolved(config) {
         ctx.setRoot(config.root)
         ctx.serve = config.command === 'serve'
+        if (ctx.serve) dev = new (await import('./dev-server')).DevServer(ctx)
       },
-      async configureServer(server) {
-        const collector = await ctx.devCollector(DEV_BASE)
-        if (!collector) return
-        server.middlewares.use(collector.handle)
-        closeCollector = () => collector.close()
+      configureServer: (server) => dev?.configureServer(server),
+      // Phase modules self-accept and copy a new version into the object the runtime holds: updating just them
+      // hot-swaps validation and policy without re-running (or reloading) the code that calls the function.
+      hotUpdate(update) {
+        return dev?.hotUpdate(this.environment, update)
       },
-      buildEnd() {
-        closeCollector?.()
-        closeCollector = undefined
-      },
-      // Pages send their events without any setup: to the dev server in dev, to `feedback.endpoint` when set.
+      // A built page sends its events to `feedback.endpoint`, when one is set, without any setup in app code.
       // `pre`, so that Vite then resolves the inline script's bare import like any other.
       transformIndexHtml: {
         order: 'pre',
         handler() {
-          const children = ctx.feedbackSetup(`${DEV_BASE}/events`)
+          const children = ctx.feedbackSetup()
           if (children) return [{ tag: 'script', attrs: { type: 'module' }, children, injectTo: 'head-prepend' }]
         },
-      },
-      // Phase modules self-accept and copy a new version into the object the runtime holds: updating just them
-      // hot-swaps validation and policy without re-running (or reloading) the code that calls the function.
-      async hotUpdate({ file, modules, read }) {
-        const stale = await ctx.staleAfterChange(file, read)
-        if (stale.length === 0 && resolve(file) !== resolve(ctx.lock.file)) return
-        const graph = this.environment.moduleGraph
-        const phases = stale.flatMap((key) => graph.getModuleById(RESOLVED_PREFIX + key) ?? [])
-        // Nodes that only stand for a watched file (the lock, a types-only file) were never transformed: updating
-        // them would propagate to their importers and reload the page, for code that did not change.
-        return [...modules.filter((m) => m.transformResult), ...phases]
       },
     },
     rolldown: {

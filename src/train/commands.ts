@@ -1,6 +1,7 @@
 // The Train commands of the `poet` CLI: `serve`, `train`, `rollback`; each resolves to an exit code (0 ok, 1 failure, 2 usage).
 import { existsSync } from 'node:fs'
-import { join, resolve } from 'node:path'
+import { basename, join, resolve } from 'node:path'
+import { attachDashboard } from '../dashboard/handler'
 import { parseArgs, type ParseArgsConfig } from 'node:util'
 import { LockStore } from '../generators/lock'
 import { serve } from './collector'
@@ -35,7 +36,7 @@ Options:
   --max-rows <n>        keep at most this many events per table       default 1000000
   -h, --help            show this help
 
-Endpoints: POST /v1/events, GET /v1/functions, GET /v1/functions/:id, GET /healthz`
+Endpoints: POST /v1/events, GET /v1/functions, GET /v1/functions/:id, GET /healthz; the dashboard at /`
 
 /** `poet serve`: runs the collector until SIGINT/SIGTERM. */
 export async function serveCommand(argv: string[], io: CommandIO = consoleIO): Promise<number> {
@@ -79,8 +80,10 @@ export async function serveCommand(argv: string[], io: CommandIO = consoleIO): P
     )
     return 1
   }
+  attachDashboard(running, { lockDir: resolve(cwd, args.values['lock-dir'] ?? '.poet'), project: basename(cwd), token: token || undefined })
   io.out(`poet serve: collecting events at ${running.url}/v1/events`)
   io.out(`  store ${db}${token ? ', bearer token required' : ''}; status table at ${running.url}/v1/functions`)
+  io.out(`  dashboard at ${running.url}/${token ? '#?token=<token>' : ''}`)
   await (io.stopped ?? signalled())
   await running.close()
   io.out('poet serve: stopped')

@@ -12,8 +12,8 @@ export interface MetricSpec {
   name: string
   higherIsBetter: boolean
   /**
-   * The smallest difference worth acting on, in the metric's units (a rate: absolute, e.g. 0.01 = one point;
-   * latency: on ln(ms), e.g. ln 1.02 = 2 %). Differences inside it count as a tie.
+   * The smallest difference worth acting on, in the metric's units (a rate: absolute, e.g. 0.02 = two points;
+   * a mean, e.g. latency in ms: usually a share of the baseline's mean). Differences inside it count as a tie.
    */
   margin: number
 }

@@ -46,8 +46,8 @@ export interface VersionMetrics {
   attempts: number
   /** Latency of all calls, nearest-rank percentiles, ms. */
   latency: { p50: number; p95: number; p99: number }
-  /** Latency of successful calls only: p99 and the mean/variance of ln(ms), which the trainer compares. */
-  okLatency: { p99: number; log: MeanStat }
+  /** Latency of successful calls only (failures are the ok rate's business): p99, and the mean the trainer compares. */
+  okLatency: { p99: number; mean: MeanStat }
   /** Feedback score: mean over all scores; `clampedSum` is Σ clamp(score, 0, 1) for the Beta-Binomial rule. */
   score: MeanStat & { clampedSum: number }
   /** Custom feedback metrics by name. */
@@ -247,8 +247,8 @@ export class FeedbackStore {
       .prepare(
         `SELECT version, count(*) AS calls, sum(attempts) AS attempts,
            ${OUTCOMES.map((o) => `sum(outcome = '${o}') AS ${o}`).join(', ')},
-           sum(CASE WHEN outcome = 'ok' THEN ln(max(duration, 0.001)) END) AS logSum,
-           sum(CASE WHEN outcome = 'ok' THEN ln(max(duration, 0.001)) * ln(max(duration, 0.001)) END) AS logSq
+           sum(CASE WHEN outcome = 'ok' THEN duration END) AS okSum,
+           sum(CASE WHEN outcome = 'ok' THEN duration * duration END) AS okSq
          FROM executions WHERE function_id = ? ${where} GROUP BY version ORDER BY version`,
       )
       .all(functionId, ...params) as Row[]
@@ -276,7 +276,7 @@ export class FeedbackStore {
         },
         okLatency: {
           p99: this.percentile(`${select} AND outcome = 'ok'`, [functionId, version, ...params], outcomes.ok, 0.99, o.percentiles),
-          log: meanStat(outcomes.ok, (r.logSum as number | null) ?? 0, (r.logSq as number | null) ?? 0),
+          mean: meanStat(outcomes.ok, (r.okSum as number | null) ?? 0, (r.okSq as number | null) ?? 0),
         },
         score: { ...meanStat(0, 0, 0), clampedSum: 0 },
         metrics: {},
@@ -406,7 +406,7 @@ export function noMetrics(version: string): VersionMetrics {
     errorRate: { input_error: 0, output_error: 0, timeout: 0, error: 0 },
     attempts: 0,
     latency: { p50: 0, p95: 0, p99: 0 },
-    okLatency: { p99: 0, log: { n: 0, mean: 0, variance: 0 } },
+    okLatency: { p99: 0, mean: { n: 0, mean: 0, variance: 0 } },
     score: { n: 0, mean: 0, variance: 0, clampedSum: 0 },
     metrics: {},
   }

@@ -215,7 +215,8 @@ function armOf(name: string, m: VersionMetrics, margins: typeof MARGINS): { arm:
     return { arm: { kind: 'rate', n: m.score.n, successes: m.score.clampedSum }, spec: { name, higherIsBetter: true, margin: margins.rate } }
   }
   if (name === 'latency') {
-    return { arm: { kind: 'mean', ...m.okLatency.log }, spec: { name: 'latency (ln ms of successful calls)', higherIsBetter: false, margin: Math.log(1 + margins.relative) } }
+    const s = m.okLatency.mean
+    return { arm: { kind: 'mean', ...s }, spec: { name: 'latency (mean ms of successful calls)', higherIsBetter: false, margin: Math.max(1e-9, s.mean * margins.relative) } }
   }
   // `cost` or a custom feedback metric: cost is lower-is-better, every other custom metric higher-is-better.
   const s = m.metrics[name] ?? { n: 0, mean: 0, variance: 0 }
@@ -226,9 +227,8 @@ function rateArm(m: VersionMetrics, failures: (m: VersionMetrics) => number): Ar
   return { kind: 'rate', n: m.calls, successes: m.calls - failures(m) }
 }
 
-/** Latency comparisons run on ln(ms): show them in ms. */
 function fmtMetric(name: string, x: number): string {
-  return name === 'latency' ? `${Math.round(Math.exp(x))} ms` : x.toFixed(3)
+  return name === 'latency' ? `${x.toFixed(1)} ms` : x.toFixed(3)
 }
 
 function pct(x: number): string {

@@ -15,7 +15,7 @@ function observed(over: Partial<VersionMetrics>): VersionMetrics {
 
 describe('learnPolicy', () => {
   it('sets the timeout to p99 of successful calls × 2 and raises attempts from the per-attempt failure rate', () => {
-    const m = observed({ calls: 1000, attempts: 1400, outcomes: { ok: 950, input_error: 0, output_error: 0, timeout: 50, error: 0 }, okLatency: { p99: 412.3, log: { n: 950, mean: 5, variance: 0.2 } } })
+    const m = observed({ calls: 1000, attempts: 1400, outcomes: { ok: 950, input_error: 0, output_error: 0, timeout: 50, error: 0 }, okLatency: { p99: 412.3, mean: { n: 950, mean: 150, variance: 900 } } })
     const learned = learnPolicy(policy, { metrics: m, goodRejections: [], goodRejectionThreshold: 5 }, ALL)
     expect(learned.policy).toEqual({ ...policy, timeout: 830, attempts: 6 })
     expect(learned.changes).toEqual([
@@ -25,14 +25,14 @@ describe('learnPolicy', () => {
   })
 
   it('changes nothing on thin evidence or when the evidence agrees with the policy', () => {
-    const few = observed({ calls: 10, attempts: 10, outcomes: { ok: 10, input_error: 0, output_error: 0, timeout: 0, error: 0 }, okLatency: { p99: 5, log: { n: 10, mean: 1, variance: 0 } } })
+    const few = observed({ calls: 10, attempts: 10, outcomes: { ok: 10, input_error: 0, output_error: 0, timeout: 0, error: 0 }, okLatency: { p99: 5, mean: { n: 10, mean: 3, variance: 1 } } })
     expect(learnPolicy(policy, { metrics: few, goodRejections: [], goodRejectionThreshold: 5 }, ALL).changes).toEqual([])
-    const agrees = observed({ calls: 500, attempts: 500, outcomes: { ok: 500, input_error: 0, output_error: 0, timeout: 0, error: 0 }, okLatency: { p99: 14_000, log: { n: 500, mean: 9, variance: 0.1 } } })
+    const agrees = observed({ calls: 500, attempts: 500, outcomes: { ok: 500, input_error: 0, output_error: 0, timeout: 0, error: 0 }, okLatency: { p99: 14_000, mean: { n: 500, mean: 8000, variance: 1e6 } } })
     expect(learnPolicy(policy, { metrics: agrees, goodRejections: [], goodRejectionThreshold: 5 }, ALL).changes).toEqual([])
   })
 
   it('learns only the parameters it is asked to', () => {
-    const m = observed({ calls: 1000, attempts: 1400, outcomes: { ok: 950, input_error: 0, output_error: 0, timeout: 50, error: 0 }, okLatency: { p99: 412.3, log: { n: 950, mean: 5, variance: 0.2 } } })
+    const m = observed({ calls: 1000, attempts: 1400, outcomes: { ok: 950, input_error: 0, output_error: 0, timeout: 50, error: 0 }, okLatency: { p99: 412.3, mean: { n: 950, mean: 150, variance: 900 } } })
     expect(learnPolicy(policy, { metrics: m, goodRejections: [], goodRejectionThreshold: 5 }, new Set(['timeout'] as const)).policy).toEqual({ ...policy, timeout: 830 })
     expect(learnPolicy(policy, { metrics: m, goodRejections: [], goodRejectionThreshold: 5 }, new Set()).changes).toEqual([])
   })

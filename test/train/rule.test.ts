@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest'
 import { compare, decide, DEFAULT_RULE, normalCdf, type MetricSpec } from '../../src/train/rule'
 
 const okRate: MetricSpec = { name: 'ok rate', higherIsBetter: true, margin: 0.02 }
-const latency: MetricSpec = { name: 'latency', higherIsBetter: false, margin: Math.log(1.04) }
+const latency: MetricSpec = { name: 'latency', higherIsBetter: false, margin: 4 }
 const rate = (n: number, ok: number) => ({ kind: 'rate' as const, n, successes: ok })
 const mean = (n: number, m: number, sd: number) => ({ kind: 'mean' as const, n, mean: m, variance: sd * sd })
 
@@ -22,7 +22,7 @@ describe('compare', () => {
   })
 
   it('orients lower-is-better metrics and knows nothing from fewer than two observations', () => {
-    expect(compare(latency, mean(500, Math.log(100), 0.5), mean(500, Math.log(80), 0.5)).pBetter).toBeGreaterThan(0.99)
+    expect(compare(latency, mean(500, 100, 50), mean(500, 80, 40)).pBetter).toBeGreaterThan(0.99)
     expect(compare(latency, mean(500, 4, 0.5), mean(1, 1, 0))).toMatchObject({ pBetter: 0, pWorse: 0 })
   })
 
@@ -45,14 +45,14 @@ describe('decide', () => {
     const worse = decide(compare(okRate, rate(1000, 950), rate(120, 95)), [])
     expect(worse.action).toBe('rollback')
     expect(worse.reason).toMatch(/^worse on ok rate: .*P\(worse\) = 1\.000 ≥ 0\.975$/)
-    const guard = decide(compare(okRate, rate(1000, 950), rate(120, 114)), [compare(latency, mean(1000, Math.log(100), 0.5), mean(120, Math.log(150), 0.5))])
+    const guard = decide(compare(okRate, rate(1000, 950), rate(120, 114)), [compare(latency, mean(1000, 100, 50), mean(120, 150, 75))])
     expect(guard.action).toBe('rollback')
     expect(guard.reason).toMatch(/^worse on latency/)
     expect(decide(compare(okRate, rate(1000, 950), rate(60, 40)), []).action).toBe('wait')
   })
 
   it('does not promote while a guard leans worse', () => {
-    const v = decide(compare(okRate, rate(1000, 900), rate(400, 396)), [compare(latency, mean(1000, 4.6, 0.5), mean(400, 4.66, 0.5))])
+    const v = decide(compare(okRate, rate(1000, 900), rate(400, 396)), [compare(latency, mean(1000, 100, 50), mean(400, 106, 50))])
     expect(v).toEqual({ action: 'wait', reason: expect.stringMatching(/^better on ok rate but latency leans worse/) })
   })
 

@@ -17,7 +17,7 @@ function gaussian(r: () => number): number {
   return Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r())
 }
 
-/** One arm's true behaviour: the chance a call succeeds, and ln(latency) ~ N(mu, sigma). */
+/** One arm's true behaviour: the chance a call succeeds, and ln(latency in ms) ~ N(mu, sigma). */
 export interface Truth {
   ok: number
   mu: number
@@ -41,29 +41,30 @@ export interface RunResult {
 }
 
 export const OK_RATE: MetricSpec = { name: 'ok rate', higherIsBetter: true, margin: MARGINS.rate }
-export const LATENCY: MetricSpec = { name: 'latency', higherIsBetter: false, margin: Math.log(1 + MARGINS.relative) }
+/** Mean latency of successful calls; its margin is relative to the baseline's mean, as in the trainer. */
+export const LATENCY: Omit<MetricSpec, 'margin'> = { name: 'latency', higherIsBetter: false }
 
 class Running {
   n = 0
   ok = 0
-  logN = 0
-  logMean = 0
-  logM2 = 0
-  add(ok: boolean, logLatency: number) {
+  okN = 0
+  mean = 0
+  m2 = 0
+  add(ok: boolean, ms: number) {
     this.n++
     if (!ok) return
     this.ok++
     // Welford: the same mean/variance the store computes from sums, without cancellation.
-    this.logN++
-    const d = logLatency - this.logMean
-    this.logMean += d / this.logN
-    this.logM2 += d * (logLatency - this.logMean)
+    this.okN++
+    const d = ms - this.mean
+    this.mean += d / this.okN
+    this.m2 += d * (ms - this.mean)
   }
   rate(): Arm {
     return { kind: 'rate', n: this.n, successes: this.ok }
   }
   latency(): Arm {
-    return { kind: 'mean', n: this.logN, mean: this.logMean, variance: this.logN > 1 ? this.logM2 / (this.logN - 1) : 0 }
+    return { kind: 'mean', n: this.okN, mean: this.mean, variance: this.okN > 1 ? this.m2 / (this.okN - 1) : 0 }
   }
 }
 
@@ -75,10 +76,10 @@ export function runExperiment(s: Scenario, seed: number, o: { share: number; eve
   for (let i = 1; i <= o.horizon; i++) {
     const toCandidate = r() < o.share
     const truth = toCandidate ? s.candidate : s.baseline
-    ;(toCandidate ? cand : base).add(r() < truth.ok, truth.mu + truth.sigma * gaussian(r))
+    ;(toCandidate ? cand : base).add(r() < truth.ok, Math.exp(truth.mu + truth.sigma * gaussian(r)))
     if (i % o.every !== 0) continue
     const okRate = compare(OK_RATE, base.rate(), cand.rate())
-    const latency = compare(LATENCY, base.latency(), cand.latency())
+    const latency = compare({ ...LATENCY, margin: Math.max(1e-9, base.mean * MARGINS.relative) }, base.latency(), cand.latency())
     const verdict = s.primary === 'ok rate' ? decide(okRate, [latency], o.rule) : decide(latency, [okRate], o.rule)
     if (verdict.action !== 'wait') return { action: verdict.action, events: i, candidateEvents: cand.n }
   }

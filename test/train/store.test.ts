@@ -44,7 +44,9 @@ describe('FeedbackStore', () => {
     expect(ma!.attempts).toBe(110)
     expect(ma!.latency).toEqual({ p50: 50, p95: 95, p99: 99 })
     expect(ma!.okLatency.p99).toBe(100)
-    expect(ma!.okLatency.log.n).toBe(98)
+    // Successful calls are durations 3..100 ms.
+    expect(ma!.okLatency.mean).toMatchObject({ n: 98, mean: 51.5 })
+    expect(ma!.okLatency.mean.variance).toBeCloseTo(808.5)
     expect(ma!.score.n).toBe(3)
     expect(ma!.score.mean).toBeCloseTo(2.5 / 3)
     expect(ma!.score.clampedSum).toBe(2)

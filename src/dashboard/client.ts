@@ -1,0 +1,421 @@
+// The dashboard page's script: polls the collector's JSON, renders the functions table and one function's charts, versions and diffs.
+import uPlot from 'uplot'
+import { lineDiff, type DiffLine } from './diff'
+import type { PageConfig } from './page'
+
+type Kind = 'input_error' | 'output_error' | 'timeout' | 'error'
+const KINDS: { kind: Kind; label: string }[] = [
+  { kind: 'input_error', label: 'input' },
+  { kind: 'output_error', label: 'output' },
+  { kind: 'timeout', label: 'timeout' },
+  { kind: 'error', label: 'error' },
+]
+
+interface Row {
+  id: string
+  version: string
+  role?: string
+  share?: number
+  calls: number
+  errorRate: Record<Kind, number>
+  p50: number
+  p95: number
+  score: { mean: number | null; n: number }
+}
+
+interface VersionRow extends Row {
+  created?: string
+  generator?: string
+  reason?: string
+}
+
+interface Detail {
+  id: string
+  current?: string
+  candidate?: { version: string; share: number }
+  versions: VersionRow[]
+  series: { t: number; calls: number; errors: number; p50: number; p95: number }[]
+  decisions: { ts: number; action: string; from?: string; to?: string; reason: string }[]
+}
+
+interface Info {
+  domain?: string
+  optimizeFor?: string
+  generator?: string
+  current?: string
+  promotable?: string[]
+}
+
+const config = JSON.parse(document.getElementById('poet-config')!.textContent!) as PageConfig
+const app = document.getElementById('app')!
+const windowSelect = document.getElementById('window') as HTMLSelectElement
+const live = document.getElementById('live')!
+const POLL_MS = 2000
+
+let charts: uPlot[] = []
+let rendered = ''
+let diffPick: { id: string; from: string; to: string } | undefined
+
+async function getJson<T>(path: string): Promise<T> {
+  const res = await fetch(config.base + path, { headers: authHeaders(), cache: 'no-store' })
+  if (!res.ok) throw new Error(((await res.json().catch(() => ({}))) as { error?: string }).error ?? `${res.status} ${res.statusText}`)
+  return (await res.json()) as T
+}
+
+/** `poet serve --token`: the collector wants the bearer token, which the user gives the page as `#token=…`. */
+function authHeaders(): Record<string, string> {
+  const token = new URLSearchParams(location.hash.split('?')[1] ?? '').get('token') ?? sessionStorage.getItem('poet-token')
+  if (token) sessionStorage.setItem('poet-token', token)
+  return token ? { authorization: `Bearer ${token}` } : {}
+}
+
+function route(): { id?: string } {
+  const m = /^#\/fn\/([^?]+)/.exec(location.hash)
+  return m ? { id: decodeURIComponent(m[1]!) } : {}
+}
+
+async function refresh(): Promise<void> {
+  try {
+    const { id } = route()
+    const meta = await getJson<{ functions: Record<string, Info> }>('/api/functions')
+    if (id) await showFunction(id, meta.functions[id] ?? {})
+    else await showTable(meta.functions)
+    live.classList.remove('stale')
+    live.textContent = 'live'
+  } catch (e) {
+    live.classList.add('stale')
+    live.textContent = 'offline'
+    if (!rendered) app.innerHTML = `<div class="panel"><h1>Cannot reach the collector</h1><p class="muted">${esc((e as Error).message)}</p></div>`
+  }
+}
+
+async function showTable(info: Record<string, Info>): Promise<void> {
+  const data = await getJson<{ functions: Row[] }>(`/v1/functions?window=${windowSelect.value}`)
+  const byId = new Map<string, Row[]>()
+  for (const r of data.functions) byId.set(r.id, [...(byId.get(r.id) ?? []), r])
+  for (const id of Object.keys(info)) if (!byId.has(id)) byId.set(id, [])
+  const html = byId.size === 0 ? emptyState() : functionsTable([...byId].sort(([a], [b]) => a.localeCompare(b)), info)
+  if (html !== rendered) {
+    destroyCharts()
+    app.innerHTML = html
+    rendered = html
+    for (const tr of app.querySelectorAll<HTMLTableRowElement>('tr.fn')) {
+      tr.addEventListener('click', () => (location.hash = `#/fn/${encodeURIComponent(tr.dataset.id!)}`))
+    }
+  }
+}
+
+function emptyState(): string {
+  const snippet = config.writable
+    ? `import { poet } from 'unplugin-poet/runtime'
+
+export const quote = poet({ domain: 'financial_services' })(
+  function quote(amount: number, currency: 'EUR' | 'USD') { … },
+)`
+    : `import { configure, httpSink } from 'unplugin-poet/runtime'
+
+configure({ sink: httpSink({ url: '${location.origin}/v1/events' }) })`
+  return `<div class="panel empty">
+  <h1>No POET functions yet</h1>
+  <p>${
+    config.writable
+      ? 'Mark a function with <code>poet()</code> and call it: in dev the runtime reports to this server by itself, and its calls, errors, latency and feedback appear here within seconds.'
+      : 'Point the runtime at this collector, then call a <code>poet()</code> function: its calls, errors, latency and feedback appear here within seconds.'
+  }</p>
+  <pre>${esc(snippet)}</pre>
+</div>`
+}
+
+function functionsTable(rows: [string, Row[]][], info: Record<string, Info>): string {
+  const body = rows
+    .map(([id, versions]) => {
+      const i = info[id] ?? {}
+      const current = versions.find((v) => v.role === 'current') ?? versions[0]
+      const calls = versions.reduce((n, v) => n + v.calls, 0)
+      const candidate = versions.find((v) => v.role === 'candidate')
+      // Only the kinds that happened: four zero chips per row would drown the ones that matter.
+      const rates =
+        KINDS.map(({ kind, label }) => {
+          const failed = versions.reduce((n, v) => n + v.errorRate[kind] * v.calls, 0)
+          return failed > 0 ? rate(label, failed / calls) : ''
+        }).join('') || (calls ? '<span class="rate ok">no errors</span>' : '<span class="muted">—</span>')
+      const [file, name] = splitId(id)
+      return `<tr class="fn" data-id="${esc(id)}">
+  <td class="id"><span class="file">${esc(file)}#</span>${esc(name)}</td>
+  <td>${i.domain ? `<span class="tag domain">${esc(i.domain)}</span>` : '<span class="muted">—</span>'}</td>
+  <td class="ver">${esc(current?.version ?? i.current ?? '—')}${candidate ? ` <span class="tag candidate" title="candidate under test">+${esc(candidate.version.slice(0, 6))} ${pct(candidate.share ?? 0)}</span>` : ''}</td>
+  <td>${esc(i.generator ?? '—')}</td>
+  <td class="num">${fmtInt(calls)}</td>
+  <td><div class="rates">${rates}</div></td>
+  <td class="num">${ms(current?.p50)}</td>
+  <td class="num">${ms(current?.p95)}</td>
+  <td class="num score">${score(current?.score)}</td>
+</tr>`
+    })
+    .join('')
+  return `<div class="panel"><h2>Functions · last ${esc(windowLabel())}</h2>
+<table><thead><tr><th>Function</th><th>Domain</th><th>Version</th><th>Generator</th><th class="num">Calls</th><th>Error rate by kind</th><th class="num">p50</th><th class="num">p95</th><th class="num">Feedback</th></tr></thead>
+<tbody>${body}</tbody></table></div>`
+}
+
+async function showFunction(id: string, info: Info): Promise<void> {
+  let d: Detail
+  try {
+    d = await getJson<Detail>(`/v1/functions/${encodeURIComponent(id)}?window=${windowSelect.value}`)
+  } catch (e) {
+    destroyCharts()
+    rendered = `<p class="crumbs"><a href="#/">← All functions</a></p><div class="panel"><h1>${esc(id)}</h1><p class="muted">${esc((e as Error).message)}</p></div>`
+    app.innerHTML = rendered
+    return
+  }
+  const versions = [...d.versions].sort((a, b) => (a.created ?? '').localeCompare(b.created ?? '') || a.version.localeCompare(b.version))
+  const current = versions.find((v) => v.role === 'current') ?? versions[versions.length - 1]
+  const calls = versions.reduce((n, v) => n + v.calls, 0)
+  const failed = versions.reduce((n, v) => n + KINDS.reduce((m, k) => m + v.errorRate[k.kind] * v.calls, 0), 0)
+  // The skeleton changes only with the function, the window or its set of versions; each poll refills its sections in
+  // place, so charts keep their cursor, the diff its selection and the page its scroll position.
+  const skeleton = `${id}\0${windowSelect.value}\0${versions.map((v) => v.version).join(',')}`
+  if (skeleton !== rendered) {
+    destroyCharts()
+    app.innerHTML = `<p class="crumbs"><a href="#/">← All functions</a></p>
+<h1 class="id">${esc(id)}</h1>
+<div class="meta" id="meta"></div>
+<div class="kpis" id="kpis"></div>
+<div class="grid">
+  <div class="panel"><h2>Calls and errors</h2><div class="chart" id="chart-calls"></div></div>
+  <div class="panel"><h2>Latency</h2><div class="chart" id="chart-latency"></div></div>
+</div>
+<div class="stack"></div>
+<div class="grid">
+  <div class="panel"><h2>Feedback score by version</h2><div id="scores"></div></div>
+  <div class="panel"><h2>Decisions</h2><div id="decisions"></div></div>
+</div>
+<div class="stack"></div>
+<div class="panel"><h2>Versions</h2><div id="versions"></div></div>
+<div class="panel" id="diff-panel"><h2>Phase code diff</h2>${versions.length > 1 ? diffControls(id, versions) : '<p class="muted">Only one version so far: a diff appears once the source, its types or the trainer produce another.</p>'}<div id="diff"></div></div>`
+    rendered = skeleton
+    if (versions.length > 1) void wireDiff(id, versions)
+  }
+  fill('meta', `${info.domain ? `<span class="tag domain">${esc(info.domain)}</span>` : ''}${info.optimizeFor ? `<span class="tag">optimizes ${esc(info.optimizeFor)}</span>` : ''}<span>current <span class="ver">${esc(d.current ?? '—')}</span></span>${d.candidate ? `<span class="tag candidate">candidate ${esc(d.candidate.version)} · ${pct(d.candidate.share)} of calls</span>` : ''}`)
+  fill('kpis', `${kpi('Calls · all versions', fmtInt(calls))}${kpi('Failed · all versions', calls ? pct(failed / calls) : '—')}${kpi('p50 · current version', ms(current?.p50))}${kpi('p95 · current version', ms(current?.p95))}${kpi('Feedback · current version', score(current?.score))}`)
+  fill('scores', scoreBars(versions))
+  fill('decisions', decisions(d))
+  if (fill('versions', versionTable(id, versions, info))) wireVersionButtons(id)
+  drawCharts(d)
+}
+
+/** Replaces a section's HTML when it changed; true when it did. */
+function fill(id: string, html: string): boolean {
+  const el = document.getElementById(id)
+  if (!el || el.dataset.html === html) return false
+  el.innerHTML = html
+  el.dataset.html = html
+  return true
+}
+
+function kpi(label: string, value: string): string {
+  return `<div class="kpi"><div class="label">${label}</div><div class="value">${value}</div></div>`
+}
+
+function scoreBars(versions: VersionRow[]): string {
+  const rated = versions.filter((v) => v.score.n > 0)
+  if (!rated.length) return '<p class="muted">No feedback yet. Call <code>feedback(result, { score })</code> to rate results; scores drive Train.</p>'
+  return `<div class="bars">${rated
+    .map((v) => {
+      const s = v.score.mean ?? 0
+      return `<div class="bar"><span class="ver">${esc(v.version)}</span><div class="track"><div class="fill" style="width:${Math.max(0, Math.min(1, s)) * 100}%"></div></div><span class="num">${s.toFixed(2)} <small class="muted">n=${fmtInt(v.score.n)}</small></span></div>`
+    })
+    .join('')}</div>`
+}
+
+function decisions(d: Detail): string {
+  if (!d.decisions.length) return '<p class="muted">No decisions yet. With <code>optimizeFor</code>, Train proposes, promotes and rolls back versions from the evidence.</p>'
+  return d.decisions
+    .slice(-12)
+    .reverse()
+    .map((x) => `<div class="decision"><span class="muted">${esc(new Date(x.ts).toLocaleString())}</span><span><span class="tag ${x.action === 'promote' ? 'current' : x.action === 'candidate' ? 'candidate' : ''}">${esc(x.action)}</span></span><span>${x.to ? `<span class="ver">${esc(x.from ?? '')} → ${esc(x.to)}</span> ` : ''}<span class="reason">${esc(x.reason)}</span></span></div>`)
+    .join('')
+}
+
+function versionTable(id: string, versions: VersionRow[], info: Info): string {
+  const rows = [...versions]
+    .reverse()
+    .map((v) => {
+      const role = v.role === 'current' || v.role === 'candidate' ? `<span class="tag ${v.role}">${v.role}${v.role === 'candidate' && v.share ? ` ${pct(v.share)}` : ''}</span>` : ''
+      const buttons = !config.writable
+        ? ''
+        : v.role === 'current'
+          ? `<button class="act danger" data-action="rollback" data-id="${esc(id)}" title="Stop the candidate, or go back to the previous version">Roll back</button>`
+          : info.promotable?.includes(v.version)
+            ? `<button class="act" data-action="promote" data-id="${esc(id)}" data-version="${esc(v.version)}" title="Make this version current">Promote</button>`
+            : `<span class="muted" title="Generated from an earlier source: revert the source to serve it again">older source</span>`
+      return `<tr><td class="ver">${esc(v.version)} ${role}</td><td class="muted">${v.created ? esc(new Date(v.created).toLocaleString()) : '—'}</td><td>${esc(v.generator ?? '—')}</td><td class="reason">${esc(v.reason ?? '—')}</td><td class="num">${fmtInt(v.calls)}</td><td class="num">${score(v.score)}</td><td class="num">${buttons}</td></tr>`
+    })
+    .join('')
+  return `<table><thead><tr><th>Version</th><th>Created</th><th>Generator</th><th>What made it</th><th class="num">Calls</th><th class="num">Feedback</th><th></th></tr></thead><tbody>${rows}</tbody></table>`
+}
+
+function wireVersionButtons(id: string): void {
+  for (const b of app.querySelectorAll<HTMLButtonElement>('button[data-action]')) {
+    b.addEventListener('click', async () => {
+      b.disabled = true
+      try {
+        const res = await fetch(`${config.base}/api/${b.dataset.action}`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'x-poet-token': config.token ?? '' },
+          body: JSON.stringify({ id, version: b.dataset.version }),
+        })
+        const body = (await res.json()) as { message?: string; error?: string }
+        toast(body.message ?? body.error ?? `${res.status}`, !res.ok)
+      } catch (e) {
+        toast((e as Error).message, true)
+      }
+      rendered = ''
+      await refresh()
+    })
+  }
+}
+
+function diffControls(id: string, versions: VersionRow[]): string {
+  const pick = diffPick?.id === id ? diffPick : { id, from: versions[versions.length - 2]!.version, to: versions[versions.length - 1]!.version }
+  diffPick = pick
+  const options = (selected: string) => versions.map((v) => `<option value="${esc(v.version)}"${v.version === selected ? ' selected' : ''}>${esc(v.version)}${v.role === 'current' ? ' (current)' : ''}</option>`).join('')
+  return `<div class="diffbar">from <select id="diff-from">${options(pick.from)}</select> to <select id="diff-to">${options(pick.to)}</select></div>`
+}
+
+async function wireDiff(id: string, versions: VersionRow[]): Promise<void> {
+  const from = document.getElementById('diff-from') as HTMLSelectElement
+  const to = document.getElementById('diff-to') as HTMLSelectElement
+  const show = async () => {
+    diffPick = { id, from: from.value, to: to.value }
+    const [a, b] = await Promise.all([source(id, from.value), source(id, to.value)])
+    document.getElementById('diff')!.innerHTML = renderDiff(lineDiff(a, b))
+  }
+  from.addEventListener('change', () => void show())
+  to.addEventListener('change', () => void show())
+  if (versions.length > 1) await show()
+}
+
+const sources = new Map<string, Promise<string>>()
+function source(id: string, version: string): Promise<string> {
+  const key = `${id}\0${version}`
+  let p = sources.get(key)
+  if (!p) {
+    p = fetch(`${config.base}/api/source?id=${encodeURIComponent(id)}&version=${encodeURIComponent(version)}`, { headers: authHeaders() }).then((r) => (r.ok ? r.text() : `(source unavailable: ${r.status})`))
+    sources.set(key, p)
+  }
+  return p
+}
+
+function renderDiff(lines: DiffLine[]): string {
+  if (lines.every((l) => l.op === ' ')) return '<p class="muted">The two versions have the same phase code.</p>'
+  return `<div class="diff">${lines
+    .map((l) => (l.op === '…' ? `<div class="gap">${esc(l.text)}</div>` : `<div class="${l.op === '+' ? 'add' : l.op === '-' ? 'del' : ''}">${l.op} ${esc(l.text)}</div>`))
+    .join('')}</div>`
+}
+
+function drawCharts(d: Detail): void {
+  const t = d.series.map((b) => b.t / 1000)
+  const callsData: uPlot.AlignedData = [t, d.series.map((b) => b.calls), d.series.map((b) => b.errors)]
+  const latencyData: uPlot.AlignedData = [t, d.series.map((b) => b.p50), d.series.map((b) => b.p95)]
+  if (charts.length === 2) {
+    charts[0]!.setData(callsData)
+    charts[1]!.setData(latencyData)
+    return
+  }
+  const callsEl = document.getElementById('chart-calls')
+  const latencyEl = document.getElementById('chart-latency')
+  if (!callsEl || !latencyEl) return
+  if (!d.series.length) {
+    callsEl.innerHTML = latencyEl.innerHTML = '<p class="muted">No calls in this window yet.</p>'
+    return
+  }
+  callsEl.innerHTML = latencyEl.innerHTML = ''
+  const width = Math.max(280, callsEl.clientWidth)
+  const axis = { stroke: '#6b6f7a', grid: { stroke: '#efefec', width: 1 }, ticks: { stroke: '#efefec', width: 1 } }
+  charts = [
+    new uPlot(
+      {
+        width,
+        height: 200,
+        series: [{}, { label: 'calls', stroke: '#3b5bdb', fill: 'rgba(59,91,219,.08)', width: 2 }, { label: 'errors', stroke: '#c92a2a', fill: 'rgba(201,42,42,.08)', width: 2 }],
+        axes: [axis, { ...axis, size: 48 }],
+        scales: { y: { range: (_u, _min, max) => [0, Math.max(1, max)] } },
+      },
+      callsData,
+      callsEl,
+    ),
+    new uPlot(
+      {
+        width,
+        height: 200,
+        series: [{}, { label: 'p50 ms', stroke: '#2b8a3e', width: 2 }, { label: 'p95 ms', stroke: '#b35c00', width: 2, dash: [6, 4] }],
+        axes: [axis, { ...axis, size: 56 }],
+        scales: { y: { range: (_u, _min, max) => [0, Math.max(1, max)] } },
+      },
+      latencyData,
+      latencyEl,
+    ),
+  ]
+}
+
+function destroyCharts(): void {
+  for (const c of charts) c.destroy()
+  charts = []
+}
+
+let toastTimer: ReturnType<typeof setTimeout> | undefined
+function toast(message: string, error: boolean): void {
+  const el = document.getElementById('toast')!
+  el.textContent = message
+  el.className = error ? 'toast error' : 'toast'
+  el.hidden = false
+  clearTimeout(toastTimer)
+  toastTimer = setTimeout(() => (el.hidden = true), 5000)
+}
+
+function rate(label: string, x: number): string {
+  const cls = x >= 0.1 ? ' hot' : x > 0 ? ' warm' : ''
+  return `<span class="rate${cls}" title="${label} errors">${label} ${x > 0 && x < 0.001 ? '<0.1 %' : pct(x)}</span>`
+}
+
+function splitId(id: string): [string, string] {
+  const i = id.lastIndexOf('#')
+  return i < 0 ? ['', id] : [id.slice(0, i), id.slice(i + 1)]
+}
+
+function windowLabel(): string {
+  return windowSelect.selectedOptions[0]?.textContent ?? windowSelect.value
+}
+
+function pct(x: number): string {
+  return `${(x * 100).toFixed(x > 0 && x < 0.1 ? 1 : 0)} %`
+}
+
+function ms(x: number | undefined): string {
+  if (x === undefined || !Number.isFinite(x) || x === 0) return '<span class="muted">—</span>'
+  return x < 10 ? `${x.toFixed(2)} ms` : x < 1000 ? `${x.toFixed(0)} ms` : `${(x / 1000).toFixed(2)} s`
+}
+
+function score(s: { mean: number | null; n: number } | undefined): string {
+  return s && s.mean !== null && s.n > 0 ? `${s.mean.toFixed(2)} <small class="muted">n=${fmtInt(s.n)}</small>` : '<span class="muted">—</span>'
+}
+
+function fmtInt(n: number): string {
+  return n.toLocaleString('en-US')
+}
+
+function esc(s: string): string {
+  return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`)
+}
+
+windowSelect.addEventListener('change', () => {
+  rendered = ''
+  void refresh()
+})
+addEventListener('hashchange', () => {
+  rendered = ''
+  void refresh()
+})
+void refresh()
+setInterval(() => void refresh(), POLL_MS)

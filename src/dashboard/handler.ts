@@ -1,0 +1,305 @@
+// The dashboard's HTTP side: the page, its script, and its own JSON endpoints (phase sources, promote, roll back) beside the collector's.
+import { randomBytes, timingSafeEqual } from 'node:crypto'
+import { readFileSync } from 'node:fs'
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import { createRequire } from 'node:module'
+import { LockStore } from '../generators/lock'
+import type { FeedbackStore } from '../train/store'
+import type { Middleware, RunningCollector } from '../train/collector'
+import { renderPage } from './page'
+
+/** Largest body a dashboard action may send: an id and a version, with room to spare. */
+export const MAX_ACTION_BODY = 16 * 1024
+/** The header that carries the write token the page was given. */
+export const TOKEN_HEADER = 'x-poet-token'
+
+export interface FunctionInfo {
+  domain?: string
+  optimizeFor?: string
+  /** From the lock: the version serving calls, and what generated it. */
+  current?: string
+  generator?: string
+  /**
+   * Versions generated from the same input as the current one (the trainer's): only these can be made current, since
+   * the plugin regenerates any version whose input no longer matches the source.
+   */
+  promotable?: string[]
+}
+
+export interface DashboardOptions {
+  /** Path prefix: `/__poet` in Vite dev, `` for `poet serve`. */
+  base: string
+  lockDir: string
+  store: FeedbackStore
+  /** The collector's handler, mounted under the same base: the page reads `GET <base>/v1/functions[/:id]` from it. */
+  collector: Middleware
+  /** Shown in the page title. */
+  project: string
+  /** Promote and roll back from the page (dev only): every write then needs the token the page was given. */
+  writable: boolean
+  /** Write token. @default 32 random bytes, new at every start */
+  token?: string
+  /** `poet serve --token`: its `/api/*` reads then need `Authorization: Bearer <token>` too, like the collector's. */
+  readToken?: string
+  /** What the running build knows about each function beyond the lock (domain, optimizeFor). */
+  functions?: () => Record<string, FunctionInfo>
+}
+
+export interface ActionResult {
+  status: number
+  body: { ok: true; message: string; current: string } | { error: string }
+}
+
+/** The dashboard as connect middleware: answers its own paths under `base`, passes everything else to `next`. */
+export function createDashboard(o: DashboardOptions): Middleware {
+  const base = o.base.replace(/\/$/, '')
+  const token = o.token ?? randomBytes(32).toString('base64url')
+  const lock = new LockStore(o.lockDir)
+
+  return (req, res, next) => {
+    const url = new URL(req.url ?? '/', 'http://dashboard')
+    const path = url.pathname
+    const pass = () => (next ? next() : send(res, 404, { error: `no route ${req.method} ${path}` }))
+    if (base && path === base) return redirect(res, `${base}/`)
+    if (path === `${base}/` || path === `${base}/index.html`) {
+      if (!isRead(req)) return send(res, 405, { error: 'use GET' }, { allow: 'GET, HEAD' })
+      return page(res, renderPage({ base, project: o.project, writable: o.writable, token: o.writable ? token : undefined, uplotCss: uplotCss() }))
+    }
+    if (path === `${base}/dashboard.js`) return script(res)
+    if (path.startsWith(`${base}/api/`) && isRead(req) && o.readToken && !sameToken(/^Bearer\s+(.+)$/i.exec(req.headers.authorization ?? '')?.[1], o.readToken)) {
+      return send(res, 401, { error: 'missing or wrong bearer token: open the dashboard as /#?token=<the --token of poet serve>' }, { 'www-authenticate': 'Bearer' })
+    }
+    if (path === `${base}/api/functions`) {
+      if (!isRead(req)) return send(res, 405, { error: 'use GET' }, { allow: 'GET, HEAD' })
+      return send(res, 200, { project: o.project, writable: o.writable, functions: functionInfo() })
+    }
+    if (path === `${base}/api/source`) {
+      if (!isRead(req)) return send(res, 405, { error: 'use GET' }, { allow: 'GET, HEAD' })
+      const id = url.searchParams.get('id') ?? ''
+      const version = url.searchParams.get('version') ?? ''
+      const source = lock.source(id, version)
+      if (source === undefined) return send(res, 404, { error: `no phase source for ${JSON.stringify(id)} at version ${JSON.stringify(version)} in ${lock.file}` })
+      return text(res, source)
+    }
+    if (path === `${base}/api/promote` || path === `${base}/api/rollback`) {
+      const action = path.endsWith('promote') ? 'promote' : 'rollback'
+      void write(req, action).then(
+        (r) => send(res, r.status, r.body),
+        (e: unknown) => send(res, 500, { error: `dashboard error: ${(e as Error).message}` }),
+      )
+      return
+    }
+    pass()
+  }
+
+  /** The build's view (domain, optimizeFor) merged with the lock's (current version and its generator). */
+  function functionInfo(): Record<string, FunctionInfo> {
+    const out: Record<string, FunctionInfo> = { ...o.functions?.() }
+    for (const [id, entry] of Object.entries(lock.read().functions)) {
+      const input = entry.versions[entry.current]?.inputHash
+      const promotable = Object.keys(entry.versions).filter((v) => v !== entry.current && entry.versions[v]!.inputHash === input)
+      out[id] = { ...out[id], current: entry.current, generator: entry.versions[entry.current]?.generator, promotable }
+    }
+    return out
+  }
+
+  async function write(req: IncomingMessage, action: 'promote' | 'rollback'): Promise<ActionResult> {
+    if (req.method !== 'POST') return { status: 405, body: { error: `${req.method} is not allowed here; POST { id${action === 'promote' ? ', version' : ''} }` } }
+    if (!o.writable) return { status: 403, body: { error: 'this dashboard is read-only: promote and roll back from the Vite dev server, or run `poet rollback`' } }
+    if (crossOrigin(req)) return { status: 403, body: { error: 'cross-origin writes are refused: use the dashboard page this server served' } }
+    if (!sameToken(req.headers[TOKEN_HEADER], token)) return { status: 403, body: { error: `missing or wrong ${TOKEN_HEADER} header (reload the dashboard: the token changes at every server start)` } }
+    if (!/^application\/json\b/i.test(req.headers['content-type'] ?? '')) return { status: 415, body: { error: 'send the body as application/json' } }
+    const raw = await readBody(req, MAX_ACTION_BODY)
+    if (raw === undefined) return { status: 413, body: { error: `body over ${MAX_ACTION_BODY} bytes` } }
+    let body: { id?: unknown; version?: unknown }
+    try {
+      body = JSON.parse(raw) as typeof body
+    } catch {
+      return { status: 400, body: { error: 'body is not valid JSON' } }
+    }
+    if (typeof body?.id !== 'string') return { status: 400, body: { error: 'expected { "id": "<function id>" }' } }
+    if (action === 'promote' && typeof body.version !== 'string') return { status: 400, body: { error: 'expected { "id": "…", "version": "<version to make current>" }' } }
+    return action === 'promote' ? promote(lock, o.store, body.id, body.version as string) : rollback(lock, o.store, body.id)
+  }
+
+  function script(res: ServerResponse): void {
+    const js = dashboardScript()
+    if (js === undefined) {
+      return send(res, 500, { error: 'the dashboard script is missing from dist/ (dashboard.iife.js): rebuild unplugin-poet with `npx tsdown`' })
+    }
+    res.writeHead(200, { 'content-type': 'text/javascript; charset=utf-8', 'cache-control': 'no-cache' })
+    res.end(js)
+  }
+}
+
+/** `poet serve`: the read-only dashboard at `/`, in front of the collector's own routes. */
+export function attachDashboard(running: RunningCollector, o: { lockDir: string; project: string; token?: string }): void {
+  const collector = running.collector
+  const dashboard = createDashboard({ base: '', lockDir: o.lockDir, store: collector.store, collector: collector.handle, project: o.project, writable: false, readToken: o.token })
+  // serve() made the collector the server's request listener; the dashboard goes in front of it, and passes on the rest.
+  running.server.removeAllListeners('request')
+  running.server.on('request', (req: IncomingMessage, res: ServerResponse) => dashboard(req, res, () => collector.handle(req, res)))
+}
+
+/** Makes `version` current; promoting the candidate under test ends its test. Recorded as a decision. */
+export function promote(lock: LockStore, store: FeedbackStore, id: string, version: string): ActionResult {
+  let result: ActionResult = { status: 404, body: { error: `no function ${JSON.stringify(id)} in ${lock.file}` } }
+  lock.update((l) => {
+    const entry = l.functions[id]
+    if (!entry) return
+    if (!entry.versions[version]) {
+      result = { status: 404, body: { error: `${id} has no version ${JSON.stringify(version)}; it has ${Object.keys(entry.versions).join(', ')}` } }
+      return
+    }
+    if (entry.versions[version]!.inputHash !== entry.versions[entry.current]?.inputHash) {
+      result = { status: 409, body: { error: `${version} was generated from another source of ${id}; the plugin would regenerate it away. Revert the source to serve it again.` } }
+      return
+    }
+    if (entry.current === version) {
+      result = { status: 200, body: { ok: true, message: `${id} already serves ${version}`, current: version } }
+      return
+    }
+    const from = entry.current
+    entry.current = version
+    if (entry.candidate) delete entry.candidate
+    store.recordDecision({ functionId: id, ts: Date.now(), action: 'promote', from, to: version, reason: 'promoted from the dashboard' })
+    result = { status: 200, body: { ok: true, message: `${id}: current ${from} → ${version}`, current: version } }
+  })
+  return result
+}
+
+/**
+ * Stops the candidate under test, or else moves back to the latest version created before the current one from the
+ * same input (an older source's version would be regenerated away at the next load).
+ */
+export function rollback(lock: LockStore, store: FeedbackStore, id: string): ActionResult {
+  let result: ActionResult = { status: 404, body: { error: `no function ${JSON.stringify(id)} in ${lock.file}` } }
+  lock.update((l) => {
+    const entry = l.functions[id]
+    if (!entry) return
+    if (entry.candidate) {
+      const stopped = entry.candidate.version
+      delete entry.candidate
+      store.recordDecision({ functionId: id, ts: Date.now(), action: 'rollback', from: entry.current, to: stopped, reason: 'candidate stopped from the dashboard' })
+      result = { status: 200, body: { ok: true, message: `${id}: candidate ${stopped} stopped; ${entry.current} serves every call`, current: entry.current } }
+      return
+    }
+    const created = (v: string) => Date.parse(entry.versions[v]!.created) || 0
+    const input = entry.versions[entry.current]?.inputHash
+    const earlier = Object.keys(entry.versions)
+      .filter((v) => v !== entry.current && created(v) <= created(entry.current) && entry.versions[v]!.inputHash === input)
+      .sort((a, b) => created(b) - created(a))
+    if (!earlier.length) {
+      result = { status: 409, body: { error: `${id} has no earlier version of its current source to roll back to (to go back further, revert the source)` } }
+      return
+    }
+    const from = entry.current
+    entry.current = earlier[0]!
+    store.recordDecision({ functionId: id, ts: Date.now(), action: 'rollback', from, to: entry.current, reason: 'rolled back from the dashboard' })
+    result = { status: 200, body: { ok: true, message: `${id}: current ${from} → ${entry.current}`, current: entry.current } }
+  })
+  return result
+}
+
+/**
+ * A browser write from another site: `Sec-Fetch-Site` says so where browsers send it, else an `Origin` whose host is not
+ * the one the request was sent to. Requests without either (curl, scripts) are not browsers acting for another site.
+ */
+export function crossOrigin(req: IncomingMessage): boolean {
+  const site = req.headers['sec-fetch-site']
+  if (site && site !== 'same-origin' && site !== 'none') return true
+  const origin = req.headers.origin
+  if (!origin) return false
+  try {
+    return new URL(origin).host !== req.headers.host
+  } catch {
+    return true
+  }
+}
+
+function sameToken(given: string | string[] | undefined, token: string): boolean {
+  if (typeof given !== 'string') return false
+  const a = Buffer.from(given)
+  const b = Buffer.from(token)
+  return a.length === b.length && timingSafeEqual(a, b)
+}
+
+function isRead(req: IncomingMessage): boolean {
+  return req.method === 'GET' || req.method === 'HEAD'
+}
+
+/** Reads the body, or undefined once it passes `limit` bytes (then the rest is not read). */
+function readBody(req: IncomingMessage, limit: number): Promise<string | undefined> {
+  if (Number(req.headers['content-length']) > limit) return Promise.resolve(undefined)
+  return new Promise((done, fail) => {
+    const chunks: Buffer[] = []
+    let size = 0
+    const onData = (chunk: Buffer) => {
+      size += chunk.length
+      if (size <= limit) return void chunks.push(chunk)
+      req.off('data', onData)
+      req.pause()
+      done(undefined)
+    }
+    req.on('data', onData)
+    req.on('end', () => done(Buffer.concat(chunks).toString('utf8')))
+    req.on('error', fail)
+  })
+}
+
+/** The client bundle tsdown builds beside the package's entries; `../../dist/` when this module runs from source. */
+const SCRIPT_PLACES = ['./dashboard.iife.js', '../../dist/dashboard.iife.js']
+let cachedScript: string | undefined
+function dashboardScript(): string | undefined {
+  for (const place of SCRIPT_PLACES) {
+    if (cachedScript !== undefined) break
+    try {
+      cachedScript = readFileSync(new URL(place, import.meta.url), 'utf8')
+    } catch {
+      // try the next place
+    }
+  }
+  return cachedScript
+}
+
+let cachedCss: string | undefined
+function uplotCss(): string {
+  if (cachedCss === undefined) {
+    try {
+      cachedCss = readFileSync(createRequire(import.meta.url).resolve('uplot/dist/uPlot.min.css'), 'utf8')
+    } catch {
+      // Charts still draw without it; only their legend layout suffers.
+      cachedCss = ''
+    }
+  }
+  return cachedCss
+}
+
+function page(res: ServerResponse, html: string): void {
+  res.writeHead(200, {
+    'content-type': 'text/html; charset=utf-8',
+    'cache-control': 'no-store',
+    // The page holds a write token: no framing by other sites, no referrer leaks.
+    'x-frame-options': 'DENY',
+    'content-security-policy': "frame-ancestors 'none'",
+    'referrer-policy': 'no-referrer',
+  })
+  res.end(html)
+}
+
+function text(res: ServerResponse, body: string): void {
+  res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' })
+  res.end(body)
+}
+
+function redirect(res: ServerResponse, to: string): void {
+  res.writeHead(302, { location: to })
+  res.end()
+}
+
+function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  if (res.headersSent) return
+  const json = JSON.stringify(body)
+  res.writeHead(status, { ...headers, 'content-type': 'application/json; charset=utf-8', 'content-length': String(Buffer.byteLength(json)) })
+  res.end(json)
+}

@@ -1,0 +1,216 @@
+// Vite dev: mounts the collector and dashboard under /__poet, points the runtime at them, and hot-swaps regenerated phase modules.
+import { readFileSync } from 'node:fs'
+import { resolve } from 'node:path'
+import type { DevEnvironment, EnvironmentModuleNode, HotUpdateOptions, ViteDevServer } from 'vite'
+import { createDashboard, crossOrigin, type FunctionInfo } from '../dashboard/handler'
+import type { PoetEvent } from '../runtime/types'
+import { createCollector, type Collector } from '../train/collector'
+import { applyTraining, planTraining } from '../train/trainer'
+import type { PoetContext } from './context'
+import { RESOLVED_PREFIX, VIRTUAL_PREFIX } from './ids'
+
+/** Key of the dev-only module that configures the runtime's sink; `encodeKey` never yields `~~`, so no function has it. */
+export const DEV_CLIENT_KEY = '~~dev'
+/** Where the dev server mounts everything POET: `/__poet/events`, `/__poet/` (dashboard), `/__poet/v1/*`. */
+export const DEV_BASE = '/__poet'
+/** A global the dev server sets so that modules run in its own process (SSR) report in-process, not over HTTP. */
+const IN_PROCESS_SINK = 'unplugin-poet.dev-sink'
+/** Feedback arriving in bursts is trained on once per quiet spell. */
+const TRAIN_DEBOUNCE_MS = 300
+
+type InProcessGlobal = Record<symbol, ((events: PoetEvent[]) => void) | undefined>
+
+export class DevServer {
+  private collector?: Collector
+  /** Last seen source of every poet module and of the type files its specs read: what "did the JS change?" compares against. */
+  private readonly sources = new Map<string, string>()
+  /** The last change seen, with its stale phase modules and whether its JS changed. */
+  private refreshed?: { change: string; stale: string[]; jsChanged: boolean }
+  private inProcess?: (events: PoetEvent[]) => void
+  private trainTimer?: ReturnType<typeof setTimeout>
+  private logger?: ViteDevServer['config']['logger']
+
+  constructor(private readonly ctx: PoetContext) {}
+
+  private get active(): boolean {
+    return this.ctx.serve
+  }
+
+  /** A transformed module in dev also imports the dev client, which points the runtime it shares at the dev server. */
+  decorate(code: string): string {
+    if (!this.active || this.ctx.options.feedback === false) return code
+    // Appended, not prepended: imports are hoisted anyway, and the source map of the code above stays exact.
+    return `${code}\nimport ${JSON.stringify(VIRTUAL_PREFIX + DEV_CLIENT_KEY)}\n`
+  }
+
+  /** Records what a poet module and its type files held when transformed. */
+  remember(file: string, code: string, dependencies: string[]): void {
+    if (!this.active) return
+    this.sources.set(file, code)
+    for (const dep of dependencies) if (!this.sources.has(dep)) this.sources.set(dep, readText(dep) ?? '')
+  }
+
+  /**
+   * The dev client: runs before the module that imported it, against the same `unplugin-poet/runtime` instance (it is
+   * resolved exactly like the app's own import). In the dev server's process (SSR) events go straight to the store.
+   */
+  clientModule(): string {
+    const feedback = this.ctx.options.feedback
+    const endpoint = (feedback && feedback.endpoint) || `${DEV_BASE}/events`
+    return [
+      `import { configure, httpSink } from 'unplugin-poet/runtime'`,
+      `const local = globalThis[Symbol.for(${JSON.stringify(IN_PROCESS_SINK)})]`,
+      `configure({ sink: typeof local === 'function' ? local : httpSink({ url: ${JSON.stringify(endpoint)}, interval: 250 }) })`,
+      '',
+    ].join('\n')
+  }
+
+  configureServer(server: ViteDevServer): void {
+    this.logger = server.config.logger
+    const { options, lock } = this.ctx
+    const collector = createCollector({ db: resolve(options.lockDir, 'feedback.db'), lockDir: options.lockDir, base: DEV_BASE, rateLimit: false })
+    this.collector = collector
+    this.inProcess = (events) => {
+      collector.store.insert(events)
+      this.scheduleTraining()
+    }
+    ;(globalThis as unknown as InProcessGlobal)[Symbol.for(IN_PROCESS_SINK)] = this.inProcess
+    // SQLite rewrites its files at every batch: nothing there for Vite to react to.
+    server.watcher.unwatch(resolve(options.lockDir, 'feedback.db*'))
+    const dashboard = options.dashboard
+      ? createDashboard({
+          base: DEV_BASE,
+          lockDir: lock.dir,
+          store: collector.store,
+          collector: collector.handle,
+          project: projectName(options.root),
+          writable: true,
+          functions: () => this.functionInfo(),
+        })
+      : undefined
+
+    server.middlewares.use((req, res, next) => {
+      const path = (req.url ?? '/').split('?')[0]!
+      if (path !== DEV_BASE && !path.startsWith(`${DEV_BASE}/`)) return next()
+      // The events endpoint answers CORS for `poet serve`; in dev, a write from another site is never the app's own.
+      if (req.method === 'POST' && crossOrigin(req)) {
+        res.writeHead(403, { 'content-type': 'application/json' })
+        return res.end(JSON.stringify({ error: 'cross-origin writes to the POET dev server are refused' }))
+      }
+      if (path === `${DEV_BASE}/events` && req.method === 'POST') res.once('finish', () => res.statusCode === 202 && this.scheduleTraining())
+      const rest = () => collector.handle(req, res, next)
+      if (dashboard) dashboard(req, res, rest)
+      else rest()
+    })
+    server.httpServer?.once('close', () => this.close())
+    // Type files read by a spec may live outside the root, where Vite does not watch unless asked.
+    for (const spec of this.ctx.found.values()) server.watcher.add(spec.dependencies)
+  }
+
+  /**
+   * Hot-swaps the phase modules a change made stale (PoetContext decides which: new types or options, or a moved lock
+   * pointer). When the change touched only types, the stripped JS of the edited module is byte for byte the same, and
+   * the modules importing it are left alone: the page is not reloaded and its state survives.
+   */
+  async hotUpdate(env: DevEnvironment, update: HotUpdateOptions): Promise<EnvironmentModuleNode[] | undefined> {
+    if (!this.active) return undefined
+    const file = resolve(update.file)
+    const isLock = file === this.ctx.lock.file
+    if (!isLock && !this.touchesPoet(file)) return undefined
+    // Vite calls this once per environment for one change: the specs are refreshed and compared once.
+    const change = `${file}\0${update.timestamp}`
+    if (this.refreshed?.change !== change) {
+      let text: string | undefined
+      const read = async () => (text ??= await update.read())
+      const stale = await this.ctx.staleAfterChange(file, read)
+      const jsChanged = !isLock && (await this.jsChanged(file, await read()))
+      if (!isLock) this.sources.set(file, await read())
+      this.refreshed = { change, stale, jsChanged }
+    }
+    const { stale, jsChanged } = this.refreshed
+    const phases = stale.flatMap((key) => env.moduleGraph.getModuleById(RESOLVED_PREFIX + key) ?? [])
+    // Vite already invalidated the edited module; listing it propagates the update (a reload when nothing accepts it).
+    return jsChanged ? [...update.modules, ...phases] : phases
+  }
+
+  /** Whether `file` declares poet functions or holds types one of them reads. */
+  private touchesPoet(file: string): boolean {
+    for (const spec of this.ctx.found.values()) if (spec.file === file || spec.dependencies.includes(file)) return true
+    return false
+  }
+
+  /** A type-only edit leaves the JS that type stripping produces the same. */
+  private async jsChanged(file: string, next: string): Promise<boolean> {
+    const previous = this.sources.get(file)
+    if (previous === undefined) return true
+    if (previous === next) return false
+    const { transformWithOxc } = await import('vite')
+    try {
+      const [a, b] = await Promise.all([transformWithOxc(previous, file), transformWithOxc(next, file)])
+      return a.code !== b.code
+    } catch {
+      return true
+    }
+  }
+
+  private functionInfo(): Record<string, FunctionInfo> {
+    const out: Record<string, FunctionInfo> = {}
+    for (const spec of this.ctx.found.values()) {
+      out[spec.id] = {
+        ...(spec.options.domain ? { domain: spec.options.domain } : {}),
+        ...(spec.options.optimizeFor ? { optimizeFor: spec.options.optimizeFor } : {}),
+      }
+    }
+    return out
+  }
+
+  /** Train in dev: feedback that justifies a new version becomes a candidate in the lock right away, which HMR then serves. */
+  private scheduleTraining(): void {
+    clearTimeout(this.trainTimer)
+    this.trainTimer = setTimeout(() => this.train(), TRAIN_DEBOUNCE_MS)
+    this.trainTimer.unref?.()
+  }
+
+  private train(): void {
+    const store = this.collector?.store
+    if (!store) return
+    const optimizeFor: Record<string, string> = {}
+    for (const spec of this.ctx.found.values()) if (spec.options.optimizeFor) optimizeFor[spec.id] = spec.options.optimizeFor
+    if (!Object.keys(optimizeFor).length) return
+    try {
+      const options = { lockDir: this.ctx.lock.dir, store, optimizeFor }
+      for (const plan of applyTraining(planTraining(options), options)) {
+        this.logger?.info(`[unplugin-poet] ${plan.functionId}: ${plan.action} ${plan.candidate ?? ''} (${plan.reason})`, { timestamp: true })
+      }
+    } catch (error) {
+      this.logger?.error(`[unplugin-poet] training failed: ${(error as Error).message}`)
+    }
+  }
+
+  private close(): void {
+    clearTimeout(this.trainTimer)
+    const g = globalThis as unknown as InProcessGlobal
+    // Another dev server in this process may have taken the global over since.
+    if (g[Symbol.for(IN_PROCESS_SINK)] === this.inProcess) delete g[Symbol.for(IN_PROCESS_SINK)]
+    this.collector?.close()
+    this.collector = undefined
+  }
+}
+
+function projectName(root: string): string {
+  try {
+    const name = (JSON.parse(readFileSync(resolve(root, 'package.json'), 'utf8')) as { name?: unknown }).name
+    if (typeof name === 'string' && name) return name
+  } catch {
+    // no package.json: the folder name says it
+  }
+  return resolve(root).split(/[\\/]/).pop() || root
+}
+
+function readText(file: string): string | undefined {
+  try {
+    return readFileSync(file, 'utf8')
+  } catch {
+    return undefined
+  }
+}

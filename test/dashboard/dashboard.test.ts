@@ -1,0 +1,157 @@
+// The dashboard in Chromium: the functions table, live updates under thousands of events, charts, diffs, promote and roll back.
+import { randomUUID } from 'node:crypto'
+import { mkdirSync } from 'node:fs'
+import { join } from 'node:path'
+import type { Browser, Page } from 'playwright-core'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { LockStore } from '../../src/generators/lock'
+import { FILES, PACKAGE_ROOT, launchChromium, startDevApp, type DevApp } from '../dev/app'
+
+const SENSOR = 'src/sensor.ts#normalize'
+const QUOTE = 'src/quote.ts#quote'
+const SHOTS = join(PACKAGE_ROOT, 'test/.tmp')
+
+const files = {
+  ...FILES,
+  'src/quote.ts': `import { poet } from 'unplugin-poet/runtime'
+
+export const quote = poet({ domain: 'financial_services' })(function quote(amount: number, currency: 'EUR' | 'USD'): number {
+  return Math.round(amount * (currency === 'USD' ? 1.08 : 1) * 100) / 100
+})
+`,
+  'src/main.ts': FILES['src/main.ts']!.replace(`import { normalize } from './sensor'`, `import { normalize } from './sensor'\nimport { quote } from './quote'`).replace('w.app = {', 'w.quote = quote\nw.app = {'),
+}
+
+let app: DevApp
+let browser: Browser
+let site: Page
+let board: Page
+const token = randomUUID()
+
+beforeAll(async () => {
+  ;[app, browser] = await Promise.all([startDevApp('dashboard', files), launchChromium()])
+  site = await browser.newPage()
+  await site.goto(app.url)
+  await site.waitForSelector('body[data-ready="1"]')
+  await site.evaluate((t) => ((window as unknown as Record<string, unknown>).__token = t), token)
+  board = await browser.newPage({ viewport: { width: 1320, height: 1000 } })
+})
+
+afterAll(async () => {
+  await browser?.close()
+  await app?.close()
+})
+
+const call = (input: unknown) => site.evaluate((i) => (window as unknown as { app: { call(i: unknown): { ok?: number; error?: string; index?: number } } }).app.call(i), input)
+const lastVersion = () => site.evaluate(() => (window as unknown as Record<string, unknown>).lastVersion)
+
+/** Synthetic traffic over the last hour, posted the way the runtime posts it: execution and feedback events in batches. */
+async function postTraffic(id: string, version: string, n: number): Promise<void> {
+  const now = Date.now()
+  const events: Record<string, unknown>[] = []
+  for (let i = 0; i < n; i++) {
+    const executionId = `${id}-${version}-${i}-${randomUUID()}`
+    const outcome = i % 37 === 0 ? 'input_error' : i % 53 === 0 ? 'timeout' : i % 71 === 0 ? 'error' : 'ok'
+    const ts = now - Math.floor(((n - i) / n) * 55 * 60_000)
+    events.push({ v: 1, kind: 'execution', functionId: id, version, executionId, ts, duration: 2 + ((i * 7919) % 40) + (i % 50 === 0 ? 120 : 0), outcome, attempts: outcome === 'ok' ? 1 : 2 })
+    if (i % 5 === 0) events.push({ v: 1, kind: 'feedback', functionId: id, version, executionId, ts: ts + 10, score: 0.6 + ((i * 31) % 40) / 100 })
+  }
+  for (let i = 0; i < events.length; i += 1000) {
+    const res = await fetch(`${app.url}/__poet/events`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(events.slice(i, i + 1000)) })
+    expect(res.status).toBe(202)
+  }
+}
+
+describe('dashboard at /__poet/', () => {
+  it('lists every function with its domain, version and generator, and updates live as thousands of events arrive', async () => {
+    expect(await call({ value: 50, unit: 'F' })).toEqual({ ok: 10 })
+    await site.evaluate(() => (window as unknown as { quote(a: number, c: string): number }).quote(10, 'USD'))
+    await board.goto(`${app.url}/__poet/`)
+    const sensorRow = board.locator(`tr.fn[data-id="${SENSOR}"]`)
+    const quoteRow = board.locator(`tr.fn[data-id="${QUOTE}"]`)
+    await expect.poll(() => quoteRow.count()).toBe(1)
+    await expect.poll(() => quoteRow.innerText()).toContain('financial_services')
+    expect(await quoteRow.innerText()).toContain('builtin')
+    const version = new LockStore(app.path('.poet')).read().functions[SENSOR]!.current
+    await expect.poll(() => sensorRow.innerText()).toContain(version)
+
+    await postTraffic(SENSOR, version, 3000)
+    await postTraffic(QUOTE, new LockStore(app.path('.poet')).read().functions[QUOTE]!.current, 400)
+    // Calls, the error-rate chips and the feedback score come from the events: the table shows them without a reload.
+    await expect.poll(() => sensorRow.locator('td.num').first().innerText(), { timeout: 10_000 }).toMatch(/^3,00\d$/)
+    const text = await sensorRow.innerText()
+    expect(text).toMatch(/input 2\.\d %/)
+    expect(text).toMatch(/0\.\d\d\s+n=600/)
+    await board.screenshot({ path: join(SHOTS, 'dashboard-table.png'), fullPage: true })
+  })
+
+  it("shows one function's charts, versions with what made them, and the diff between versions", async () => {
+    // A new version from an edit of the parameter type: the version history gains a row, the diff shows the new check.
+    app.write('src/sensor.ts', app.read('src/sensor.ts').replace('(r: Reading)', '(r: Reading | { kelvin: number })'))
+    await expect.poll(async () => (await call({ kelvin: 300 })).ok, { timeout: 15_000 }).toBeCloseTo(26.85)
+    await board.locator(`tr.fn[data-id="${SENSOR}"]`).click()
+    await board.waitForSelector('#chart-calls canvas')
+    expect(await board.locator('.chart canvas').count()).toBeGreaterThanOrEqual(2)
+    expect(await board.locator('.u-legend').first().innerText()).toContain('calls')
+    const rows = board.locator('.panel:has(h2:text("Versions")) tbody tr')
+    await expect.poll(() => rows.count()).toBe(2)
+    expect(await rows.first().innerText()).toContain('current')
+    expect(await rows.first().innerText()).toContain('build')
+    await board.waitForSelector('.diff .add')
+    expect(await board.locator('.diff .add').allInnerTexts()).toEqual(expect.arrayContaining([expect.stringMatching(/kelvin/)]))
+    expect(await board.locator('.panel:has(h2:text("Feedback score by version")) .bar').count()).toBe(1)
+  })
+
+  it('promote makes a trained version current and the app serves it at once; roll back returns to the previous one', async () => {
+    const lock = new LockStore(app.path('.poet'))
+    const base = lock.read().functions[SENSOR]!.current
+    for (let i = 0; i < 6; i++) {
+      const r = await call({ value: i, unit: 'X' })
+      await site.evaluate((index) => (window as unknown as { app: { rate(i: number, s: number): void } }).app.rate(index, 1), r.index!)
+    }
+    await expect.poll(() => lock.read().functions[SENSOR]?.candidate?.version, { timeout: 15_000 }).toBeDefined()
+    const candidate = lock.read().functions[SENSOR]!.candidate!.version
+    await expect.poll(() => board.locator('.tag.candidate').count(), { timeout: 10_000 }).toBeGreaterThan(0)
+    expect(await board.locator('.decision').first().innerText()).toContain('candidate')
+    await board.screenshot({ path: join(SHOTS, 'dashboard.png'), fullPage: true })
+
+    await board.locator(`button[data-action="promote"][data-version="${candidate}"]`).click()
+    await expect.poll(() => board.locator('#toast').innerText()).toContain(`→ ${candidate}`)
+    expect(lock.read().functions[SENSOR]!.current).toBe(candidate)
+    await expect.poll(async () => (await call({ value: 1, unit: 'C' }), lastVersion()), { timeout: 15_000 }).toBe(candidate)
+    expect(await site.evaluate(() => (window as unknown as Record<string, unknown>).__token)).toBe(token)
+
+    await board.locator('button[data-action="rollback"]').click()
+    await expect.poll(() => lock.read().functions[SENSOR]!.current).toBe(base)
+    await expect.poll(async () => (await call({ value: 1, unit: 'C' }), lastVersion()), { timeout: 15_000 }).toBe(base)
+    expect(await site.evaluate(() => (window as unknown as Record<string, unknown>).__token)).toBe(token)
+    await expect.poll(() => board.locator('.decision').first().innerText()).toContain('rolled back from the dashboard')
+  })
+})
+
+describe('dashboard of `poet serve`', () => {
+  it('shows a helpful empty state before any event, and is read-only', async () => {
+    const dir = join(PACKAGE_ROOT, 'test/.tmp', `serve-empty-${randomUUID().slice(0, 8)}`)
+    mkdirSync(dir, { recursive: true })
+    const { serveCommand } = await import('../../src/train/commands')
+    const out: string[] = []
+    let stop!: () => void
+    const stopped = new Promise<void>((done) => (stop = done))
+    const exit = serveCommand(['--port', '0'], { out: (l) => out.push(l), err: (l) => out.push(l), cwd: dir, stopped })
+    await expect.poll(() => out.join('\n')).toMatch(/dashboard at http/)
+    const url = /dashboard at (\S+)\//.exec(out.join('\n'))![1]!
+    try {
+      const page = await browser.newPage()
+      await page.goto(`${url}/`)
+      await expect.poll(() => page.locator('.empty').innerText()).toContain('No POET functions yet')
+      expect(await page.locator('.empty').innerText()).toContain(`httpSink({ url: '${url}/v1/events' })`)
+      await page.screenshot({ path: join(SHOTS, 'dashboard-empty.png') })
+      const res = await fetch(`${url}/api/rollback`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"id":"x"}' })
+      expect(res.status).toBe(403)
+      expect(((await res.json()) as { error: string }).error).toMatch(/read-only/)
+    } finally {
+      stop()
+      expect(await exit).toBe(0)
+    }
+  })
+})

@@ -1,0 +1,120 @@
+// The dashboard's endpoints over real HTTP on a real lock and SQLite store: sources, promote, roll back, and every refusal.
+import { mkdtempSync, rmSync } from 'node:fs'
+import { createServer, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { createDashboard, type DashboardOptions } from '../../src/dashboard/handler'
+import { LockStore } from '../../src/generators/lock'
+import { createCollector, type Collector } from '../../src/train/collector'
+
+const ID = 'src/a.ts#f'
+const TOKEN = 'test-token-0123456789'
+
+let dir: string
+let lock: LockStore
+let collector: Collector
+let server: Server
+let url: string
+
+async function start(extra: Partial<DashboardOptions> = {}): Promise<void> {
+  const dashboard = createDashboard({ base: '/__poet', lockDir: lock.dir, store: collector.store, collector: collector.handle, project: 'p', writable: true, token: TOKEN, ...extra })
+  server = createServer((req, res) => dashboard(req, res, () => collector.handle(req, res)))
+  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done))
+  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+}
+
+function version(v: string, input: string, reason: string, created: string): void {
+  lock.write(ID, { version: v, source: `// ${v}\n`, inputHash: input, generator: 'builtin', reason })
+  lock.update((l) => (l.functions[ID]!.versions[v]!.created = created))
+}
+
+const act = (action: 'promote' | 'rollback', body: unknown, headers: Record<string, string> = {}) =>
+  fetch(`${url}/__poet/api/${action}`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-poet-token': TOKEN, ...headers }, body: JSON.stringify(body) })
+
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'poet-dashboard-'))
+  lock = new LockStore(join(dir, '.poet'))
+  collector = createCollector({ db: join(dir, '.poet/feedback.db'), lockDir: lock.dir, base: '/__poet' })
+  version('aaaa', 'in-1', 'build', '2026-01-01T00:00:00.000Z')
+  version('bbbb', 'in-2', 'build', '2026-01-02T00:00:00.000Z')
+  version('cccc', 'in-2', 'train: error rate up', '2026-01-03T00:00:00.000Z')
+  lock.update((l) => (l.functions[ID]!.current = 'bbbb'))
+})
+
+afterEach(async () => {
+  await new Promise((done) => server?.close(done))
+  collector.close()
+  rmSync(dir, { recursive: true, force: true })
+})
+
+describe('dashboard endpoints', () => {
+  it('serve phase sources by version, and 404 naming what is missing', async () => {
+    await start()
+    expect(await (await fetch(`${url}/__poet/api/source?id=${encodeURIComponent(ID)}&version=cccc`)).text()).toBe('// cccc\n')
+    const missing = await fetch(`${url}/__poet/api/source?id=${encodeURIComponent(ID)}&version=zzzz`)
+    expect(missing.status).toBe(404)
+    expect(((await missing.json()) as { error: string }).error).toContain('"zzzz"')
+  })
+
+  it('list which versions can be promoted: those generated from the current source', async () => {
+    await start({ functions: () => ({ [ID]: { domain: 'security' } }) })
+    const info = (await (await fetch(`${url}/__poet/api/functions`)).json()) as { functions: Record<string, { domain: string; current: string; promotable: string[] }> }
+    expect(info.functions[ID]).toEqual({ domain: 'security', current: 'bbbb', generator: 'builtin', promotable: ['cccc'] })
+  })
+
+  it('promote a version of the same source, record the decision, and refuse one of an older source', async () => {
+    await start()
+    const ok = await act('promote', { id: ID, version: 'cccc' })
+    expect(ok.status).toBe(200)
+    expect(((await ok.json()) as { message: string }).message).toBe(`${ID}: current bbbb → cccc`)
+    expect(lock.read().functions[ID]!.current).toBe('cccc')
+    expect(collector.store.decisions(ID)).toMatchObject([{ action: 'promote', from: 'bbbb', to: 'cccc', reason: 'promoted from the dashboard' }])
+
+    const older = await act('promote', { id: ID, version: 'aaaa' })
+    expect(older.status).toBe(409)
+    expect(((await older.json()) as { error: string }).error).toMatch(/another source.*Revert the source/)
+    const unknown = await act('promote', { id: ID, version: 'zzzz' })
+    expect(unknown.status).toBe(404)
+    expect(((await unknown.json()) as { error: string }).error).toContain('aaaa, bbbb, cccc')
+    expect((await act('promote', { id: 'src/nope.ts#g', version: 'aaaa' })).status).toBe(404)
+  })
+
+  it('roll back: stop a candidate first, then return to the earlier version of the same source, then refuse', async () => {
+    lock.update((l) => {
+      l.functions[ID]!.current = 'cccc'
+      l.functions[ID]!.candidate = { version: 'bbbb', share: 0.2 }
+    })
+    await start()
+    expect(((await (await act('rollback', { id: ID })).json()) as { message: string }).message).toBe(`${ID}: candidate bbbb stopped; cccc serves every call`)
+    expect(lock.read().functions[ID]!.candidate).toBeUndefined()
+    expect(((await (await act('rollback', { id: ID })).json()) as { message: string }).message).toBe(`${ID}: current cccc → bbbb`)
+    const none = await act('rollback', { id: ID })
+    expect(none.status).toBe(409)
+    expect(((await none.json()) as { error: string }).error).toMatch(/no earlier version of its current source/)
+    expect(lock.read().functions[ID]!.current).toBe('bbbb')
+  })
+
+  it('refuse malformed writes with the reason', async () => {
+    await start()
+    expect((await fetch(`${url}/__poet/api/promote`)).status).toBe(405)
+    expect((await act('promote', { id: ID })).status).toBe(400)
+    const text = await fetch(`${url}/__poet/api/promote`, { method: 'POST', headers: { 'content-type': 'text/plain', 'x-poet-token': TOKEN }, body: '{}' })
+    expect(text.status).toBe(415)
+    const broken = await fetch(`${url}/__poet/api/promote`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-poet-token': TOKEN }, body: '{' })
+    expect(broken.status).toBe(400)
+    expect(lock.read().functions[ID]!.current).toBe('bbbb')
+  })
+
+  it('read-only (poet serve): writes are refused, and reads need the bearer token when one is set', async () => {
+    await start({ writable: false, readToken: 'secret' })
+    const write = await act('rollback', { id: ID })
+    expect(write.status).toBe(403)
+    expect((await fetch(`${url}/__poet/api/functions`)).status).toBe(401)
+    expect((await fetch(`${url}/__poet/api/functions`, { headers: { authorization: 'Bearer secret' } })).status).toBe(200)
+    const html = await (await fetch(`${url}/__poet/`)).text()
+    expect(html).not.toContain(TOKEN)
+    expect(html).toContain('"writable":false')
+  })
+})

@@ -1,0 +1,112 @@
+// A real Vite dev server on a fixture app (the built package installed as a copy in its node_modules) and a real Chromium.
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { dirname, join } from 'node:path'
+import { fileURLToPath, pathToFileURL } from 'node:url'
+import { chromium, type Browser } from 'playwright-core'
+import type { ViteDevServer } from 'vite'
+import type { Options } from '../../src'
+
+export const PACKAGE_ROOT = fileURLToPath(new URL('../..', import.meta.url))
+const TMP = join(PACKAGE_ROOT, 'test/.tmp')
+
+/** The fixture app: one poet function whose parameter type comes partly from a type-only file. */
+export const FILES: Record<string, string> = {
+  'package.json': JSON.stringify({ name: 'poet-dev-app', private: true, type: 'module' }),
+  'index.html': `<!doctype html><html><head><title>app</title></head><body><h1>POET dev app</h1><script type="module" src="/src/main.ts"></script></body></html>`,
+  'src/types.ts': `export interface Reading {\n  value: number\n  unit: 'C' | 'F'\n}\n`,
+  'src/sensor.ts': `import { poet } from 'unplugin-poet/runtime'
+import type { Reading } from './types'
+
+export const normalize = poet({ optimizeFor: 'accuracy', attempts: 1 })(function normalize(r: Reading): number {
+  const x = r as { value?: number; unit?: string; kelvin?: number }
+  if (x.kelvin !== undefined) return x.kelvin - 273.15
+  return x.unit === 'F' ? ((x.value! - 32) * 5) / 9 : x.unit === 'K' ? x.value! - 273.15 : x.value!
+})
+`,
+  'src/main.ts': `import { onEvent, feedback } from 'unplugin-poet/runtime'
+import { normalize } from './sensor'
+
+const w = window as unknown as Record<string, unknown>
+const errors: unknown[] = []
+onEvent((e) => {
+  if (e.kind === 'execution') w.lastVersion = e.version
+})
+w.app = {
+  call(input: unknown) {
+    try {
+      return { ok: normalize(input as never) }
+    } catch (e) {
+      errors.push(e)
+      return { error: (e as Error).name, message: (e as Error).message, index: errors.length - 1 }
+    }
+  },
+  rate(index: number, score: number) {
+    feedback(errors[index], { score })
+  },
+}
+document.body.dataset.ready = '1'
+`,
+}
+
+export interface DevApp {
+  dir: string
+  url: string
+  server: ViteDevServer
+  path(rel: string): string
+  read(rel: string): string
+  write(rel: string, content: string): void
+  close(): Promise<void>
+}
+
+/**
+ * Writes the fixture app into test/.tmp and starts Vite on 127.0.0.1, port 0. The package is copied (package.json +
+ * dist/), not linked: like an npm install, so Vite pre-bundles `unplugin-poet/runtime` as a dependency.
+ */
+export async function startDevApp(name: string, files: Record<string, string> = FILES, options?: Options): Promise<DevApp> {
+  mkdirSync(TMP, { recursive: true })
+  const dir = mkdtempSync(join(TMP, `${name}-`))
+  const path = (rel: string) => join(dir, rel)
+  const write = (rel: string, content: string) => {
+    mkdirSync(dirname(path(rel)), { recursive: true })
+    writeFileSync(path(rel), content)
+  }
+  for (const [rel, content] of Object.entries(files)) write(rel, content)
+  const pkg = path('node_modules/unplugin-poet')
+  mkdirSync(pkg, { recursive: true })
+  cpSync(join(PACKAGE_ROOT, 'package.json'), join(pkg, 'package.json'))
+  cpSync(join(PACKAGE_ROOT, 'dist'), join(pkg, 'dist'), { recursive: true })
+  // The plugin itself runs from the worktree's dist: its own dependencies resolve from the shared install there.
+  const { createServer } = await import('vite')
+  const { default: poet } = (await import(pathToFileURL(join(PACKAGE_ROOT, 'dist/vite.mjs')).href)) as typeof import('../../src/vite')
+  const server = await createServer({
+    root: dir,
+    configFile: false,
+    logLevel: 'warn',
+    clearScreen: false,
+    plugins: [poet(options)],
+    server: { host: '127.0.0.1', port: 0, strictPort: false, fs: { allow: [dir] } },
+  })
+  await server.listen()
+  const address = server.httpServer!.address()
+  if (!address || typeof address === 'string') throw new Error('vite did not listen on a TCP port')
+  return {
+    dir,
+    url: `http://127.0.0.1:${address.port}`,
+    server,
+    path,
+    read: (rel) => readFileSync(path(rel), 'utf8'),
+    write,
+    close: async () => {
+      await server.close()
+      rmSync(dir, { recursive: true, force: true })
+    },
+  }
+}
+
+/** Debian's Chromium through playwright-core, without anything that talks to the network on its own. */
+export function launchChromium(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
+  })
+}

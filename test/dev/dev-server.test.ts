@@ -1,0 +1,245 @@
+// Vite dev end to end in Chromium: events reach /__poet/events unconfigured, type edits and lock changes hot-swap phases without a reload.
+import { randomUUID } from 'node:crypto'
+import { request } from 'node:http'
+import type { Browser, Page } from 'playwright-core'
+import type { RunnableDevEnvironment } from 'vite'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { LockStore } from '../../src/generators/lock'
+import { launchChromium, startDevApp, type DevApp } from './app'
+
+const ID = 'src/sensor.ts#normalize'
+
+interface CallResult {
+  ok?: number
+  error?: string
+  message?: string
+  index?: number
+}
+
+let app: DevApp
+let browser: Browser
+let page: Page
+const token = randomUUID()
+
+beforeAll(async () => {
+  ;[app, browser] = await Promise.all([startDevApp('dev-hmr'), launchChromium()])
+  page = await browser.newPage()
+  await page.goto(app.url)
+  await page.waitForSelector('body[data-ready="1"]')
+  await page.evaluate((t) => ((window as unknown as Record<string, unknown>).__token = t), token)
+})
+
+afterAll(async () => {
+  await browser?.close()
+  await app?.close()
+})
+
+const call = (input: unknown) => page.evaluate((i) => (window as unknown as { app: { call(i: unknown): CallResult } }).app.call(i), input)
+const tokenSurvived = () => page.evaluate(() => (window as unknown as Record<string, unknown>).__token)
+/** Calls until the result passes `until`: the swap lands when the browser has fetched the new phase module. */
+async function callUntil(input: unknown, until: (r: CallResult) => boolean, timeout = 15_000): Promise<CallResult> {
+  const end = Date.now() + timeout
+  for (;;) {
+    const r = await call(input)
+    if (until(r) || Date.now() > end) return r
+    await new Promise((done) => setTimeout(done, 100))
+  }
+}
+
+async function functionsRows(): Promise<{ id: string; version: string; calls: number; role?: string }[]> {
+  const res = await fetch(`${app.url}/__poet/v1/functions?window=1h`)
+  return ((await res.json()) as { functions: { id: string; version: string; calls: number; role?: string }[] }).functions
+}
+
+async function until<T>(read: () => Promise<T>, ok: (v: T) => boolean, timeout = 15_000): Promise<T> {
+  const end = Date.now() + timeout
+  for (;;) {
+    const v = await read()
+    if (ok(v) || Date.now() > end) return v
+    await new Promise((done) => setTimeout(done, 150))
+  }
+}
+
+describe('vite dev server', () => {
+  it('validates with the generated phases, and the runtime reports to /__poet/events with no configuration, through one runtime instance', async () => {
+    expect(await call({ value: 50, unit: 'F' })).toEqual({ ok: 10 })
+    const rejected = await call({ kelvin: 300 })
+    expect(rejected.error).toBe('PoetInputError')
+    const rows = await until(functionsRows, (r) => r.some((x) => x.id === ID && x.calls >= 2))
+    expect(rows.find((x) => x.id === ID)?.calls).toBeGreaterThanOrEqual(2)
+    // The dev client and the app import the runtime through the same pre-bundled URL: one module, one sink.
+    const runtimes = await page.evaluate(() =>
+      performance
+        .getEntriesByType('resource')
+        .map((e) => new URL(e.name).pathname)
+        .filter((p) => /unplugin-poet.*runtime|runtime\.mjs/.test(p)),
+    )
+    expect(new Set(runtimes).size).toBe(1)
+    expect(runtimes[0]).toMatch(/\/node_modules\/\.vite\/deps\//)
+  })
+
+  it("hot-swaps the phases when a function's parameter type changes, without reloading the page", async () => {
+    const before = await page.evaluate(() => (window as unknown as Record<string, unknown>).lastVersion)
+    app.write('src/sensor.ts', app.read('src/sensor.ts').replace('(r: Reading)', '(r: Reading | { kelvin: number })'))
+    const r = await callUntil({ kelvin: 300 }, (x) => x.ok !== undefined)
+    expect(r.ok).toBeCloseTo(26.85)
+    expect(await tokenSurvived()).toBe(token)
+    expect(await page.evaluate(() => (window as unknown as Record<string, unknown>).lastVersion)).not.toBe(before)
+  })
+
+  it('hot-swaps when a type-only file the signature reads changes (a file outside the module graph)', async () => {
+    expect((await call({ value: 300, unit: 'K' })).error).toBe('PoetInputError')
+    app.write('src/types.ts', app.read('src/types.ts').replace(`'C' | 'F'`, `'C' | 'F' | 'K'`))
+    const r = await callUntil({ value: 300, unit: 'K' }, (x) => x.ok !== undefined)
+    expect(r.ok).toBeCloseTo(26.85)
+    expect(await tokenSurvived()).toBe(token)
+  })
+
+  it('feedback rating rejected inputs good makes the trainer add a candidate; making it current hot-swaps the served version', async () => {
+    const lock = new LockStore(app.path('.poet'))
+    const base = lock.read().functions[ID]!.current
+    for (let i = 0; i < 6; i++) {
+      const r = await call({ value: i, unit: 'X' })
+      expect(r.error).toBe('PoetInputError')
+      await page.evaluate((index) => (window as unknown as { app: { rate(i: number, s: number): void } }).app.rate(index, 1), r.index!)
+    }
+    const entry = await until(
+      async () => lock.read().functions[ID],
+      (e) => !!e?.candidate,
+    )
+    expect(entry?.candidate, 'the dev server trained on the feedback').toBeDefined()
+    const candidate = entry!.candidate!.version
+    expect(entry!.versions[candidate]!.reason).toMatch(/^train: .*rated good.*repair off → on/)
+    // Still the base version: a candidate only serves once promoted.
+    await call({ value: 1, unit: 'C' })
+    expect(await page.evaluate(() => (window as unknown as Record<string, unknown>).lastVersion)).toBe(base)
+
+    lock.update((l) => {
+      l.functions[ID]!.current = candidate
+      delete l.functions[ID]!.candidate
+    })
+    const served = await until(
+      async () => {
+        await call({ value: 1, unit: 'C' })
+        return page.evaluate(() => (window as unknown as Record<string, unknown>).lastVersion)
+      },
+      (v) => v === candidate,
+    )
+    expect(served).toBe(candidate)
+    expect(await tokenSurvived()).toBe(token)
+  })
+
+  it('runs SSR functions in-process: their events reach the store directly, and type edits reach them too', async () => {
+    const executions = async () => ((await (await fetch(`${app.url}/__poet/healthz`)).json()) as { executions: number }).executions
+    const before = await executions()
+    // The environment's module runner (what SSR frameworks use since Vite 6) runs with HMR, like the browser.
+    const runner = (app.server.environments.ssr as RunnableDevEnvironment).runner
+    const ssr = (await runner.import('/src/sensor.ts')) as { normalize(r: unknown): number }
+    expect(() => ssr.normalize({ value: 1, unit: 'R' })).toThrow(/args\[0\]/)
+    expect(await until(executions, (n) => n > before)).toBeGreaterThan(before)
+    app.write('src/types.ts', app.read('src/types.ts').replace(/unit: (.+)/, `unit: $1 | 'R'`))
+    const end = Date.now() + 15_000
+    let result: unknown
+    while (Date.now() < end) {
+      try {
+        result = ssr.normalize({ value: 1, unit: 'R' })
+        break
+      } catch {
+        await new Promise((done) => setTimeout(done, 100))
+      }
+    }
+    expect(result).toBe(1)
+  })
+})
+
+describe('a broken edit', () => {
+  it('shows the build error in the overlay, keeps the server up, and recovers when fixed', async () => {
+    const good = app.read('src/sensor.ts')
+    app.write('src/sensor.ts', good.replace(`optimizeFor: 'accuracy'`, `optimizeFor: 'accuracy', domain: 'ml_monitorin'`))
+    const overlay = page.locator('vite-error-overlay')
+    await expect.poll(() => overlay.count(), { timeout: 15_000 }).toBe(1)
+    const message = await overlay.evaluate((el) => el.shadowRoot?.textContent ?? '')
+    expect(message).toContain('ml_monitorin')
+    expect(message).toContain('ml_monitoring')
+    app.write('src/sensor.ts', good)
+    await page.waitForSelector('body[data-ready="1"]', { timeout: 15_000 })
+    await expect.poll(async () => (await page.locator('vite-error-overlay').count()) === 0 && (await call({ value: 50, unit: 'F' })).ok, { timeout: 15_000 }).toBe(10)
+  })
+})
+
+describe('dev endpoints', () => {
+  const post = (path: string, body: string, headers: Record<string, string>) =>
+    new Promise<{ status: number; body: string }>((done, fail) => {
+      const req = request(`${app.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers } }, (res) => {
+        let text = ''
+        res.on('data', (c: Buffer) => (text += c.toString()))
+        res.on('end', () => done({ status: res.statusCode!, body: text }))
+      })
+      req.on('error', fail)
+      req.end(body)
+    })
+  const host = () => new URL(app.url).host
+  const writeToken = async () => {
+    const html = await (await fetch(`${app.url}/__poet/`)).text()
+    return (JSON.parse(/<script id="poet-config" type="application\/json">(.*?)<\/script>/.exec(html)![1]!) as { token: string }).token
+  }
+  const event = () => JSON.stringify([{ v: 1, kind: 'execution', functionId: ID, version: 'x', executionId: randomUUID(), ts: Date.now(), duration: 1, outcome: 'ok', attempts: 1 }])
+
+  it('refuse cross-origin writes: events from another site are not stored', async () => {
+    const count = async () => ((await (await fetch(`${app.url}/__poet/healthz`)).json()) as { executions: number }).executions
+    const before = await count()
+    const evil = await post('/__poet/events', event(), { origin: 'http://evil.example' })
+    expect(evil.status).toBe(403)
+    expect(evil.body).toMatch(/cross-origin/)
+    expect((await post('/__poet/events', event(), { 'sec-fetch-site': 'cross-site' })).status).toBe(403)
+    expect(await count()).toBe(before)
+    expect((await post('/__poet/events', event(), { origin: `http://${host()}`, 'sec-fetch-site': 'same-origin' })).status).toBe(202)
+  })
+
+  it('refuse promote and rollback without the page token or from another origin', async () => {
+    const token = await writeToken()
+    const body = JSON.stringify({ id: ID })
+    const noToken = await post('/__poet/api/rollback', body, { origin: `http://${host()}` })
+    expect(noToken.status).toBe(403)
+    expect(noToken.body).toMatch(/x-poet-token/)
+    expect((await post('/__poet/api/rollback', body, { 'x-poet-token': 'guess', origin: `http://${host()}` })).status).toBe(403)
+    const crossSite = await post('/__poet/api/rollback', body, { 'x-poet-token': token, origin: 'http://evil.example' })
+    expect(crossSite.status).toBe(403)
+    expect(crossSite.body).toMatch(/cross-origin/)
+  })
+
+  it('refuse bodies over the limit with 413', async () => {
+    const token = await writeToken()
+    const big = await post('/__poet/api/promote', JSON.stringify({ id: ID, version: 'x'.repeat(20_000) }), { 'x-poet-token': token })
+    expect(big.status).toBe(413)
+    const huge = await post('/__poet/events', `[${'0,'.repeat(600_000)}0]`, {})
+    expect(huge.status).toBe(413)
+  })
+
+  it('serve the page with the token and without framing', async () => {
+    const res = await fetch(`${app.url}/__poet/`)
+    expect(res.headers.get('x-frame-options')).toBe('DENY')
+    expect((await writeToken()).length).toBeGreaterThanOrEqual(40)
+    expect((await fetch(`${app.url}/__poet`, { redirect: 'manual' })).headers.get('location')).toBe('/__poet/')
+  })
+})
+
+describe('dev options', () => {
+  it('feedback: false leaves the runtime unconfigured, dashboard: false leaves /__poet/ to the app; events are still taken', async () => {
+    const quiet = await startDevApp('dev-quiet', undefined, { feedback: false, dashboard: false })
+    try {
+      const runner = (quiet.server.environments.ssr as RunnableDevEnvironment).runner
+      const ssr = (await runner.import('/src/sensor.ts')) as { normalize(r: unknown): number }
+      expect(ssr.normalize({ value: 50, unit: 'F' })).toBe(10)
+      await new Promise((done) => setTimeout(done, 300))
+      const health = (await (await fetch(`${quiet.url}/__poet/healthz`)).json()) as { executions: number }
+      expect(health.executions).toBe(0)
+      const page = await (await fetch(`${quiet.url}/__poet/`)).text()
+      expect(page).not.toContain('poet-config')
+      const res = await fetch(`${quiet.url}/__poet/events`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '[]' })
+      expect(res.status).toBe(202)
+    } finally {
+      await quiet.close()
+    }
+  })
+})
