@@ -117,8 +117,20 @@ describe('httpSink against a real HTTP server', () => {
     }
   })
 
-  it('refuses a relative url where there is no page to resolve it against', () => {
-    expect(() => httpSink({ url: '/__poet/events' })).toThrow('poet: httpSink needs an absolute url outside a browser, got "/__poet/events"')
+  it('warns about a relative url where there is no page to resolve it against, and drops its events without failing', async () => {
+    const warnings: unknown[] = []
+    const warn = console.warn
+    console.warn = (m: unknown) => void warnings.push(m)
+    try {
+      const sink = httpSink({ url: '/__poet/events' })
+      cleanup.push(sink.close)
+      sink(events(0, 2))
+      await sink.flush()
+      expect(warnings).toEqual(['poet: httpSink needs an absolute url outside a browser, got "/__poet/events"; its events are dropped'])
+      expect([sink.sent, sink.failed]).toEqual([0, 2])
+    } finally {
+      console.warn = warn
+    }
   })
 
   it('carries real execution events from configure() to the server', async () => {
