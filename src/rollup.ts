@@ -1,5 +1,7 @@
 // The Rollup entry: `import poet from 'unplugin-poet/rollup'`.
-import { createRollupPlugin } from 'unplugin'
+import { createRollupPlugin, type UnpluginInstance } from 'unplugin'
 import { unpluginFactory } from './plugin'
+import type { Options } from './plugin/options'
 
-export default createRollupPlugin(unpluginFactory)
+// unplugin types every entry as "a plugin or an array of them"; this factory always makes exactly one.
+export default createRollupPlugin(unpluginFactory) as UnpluginInstance<Options | undefined, false>['rollup']

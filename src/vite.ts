@@ -1,5 +1,7 @@
 // The Vite entry: `import poet from 'unplugin-poet/vite'`.
-import { createVitePlugin } from 'unplugin'
+import { createVitePlugin, type UnpluginInstance } from 'unplugin'
 import { unpluginFactory } from './plugin'
+import type { Options } from './plugin/options'
 
-export default createVitePlugin(unpluginFactory)
+// unplugin types every entry as "a plugin or an array of them"; this factory always makes exactly one.
+export default createVitePlugin(unpluginFactory) as UnpluginInstance<Options | undefined, false>['vite']

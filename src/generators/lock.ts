@@ -2,6 +2,8 @@
 import { mkdirSync, readFileSync, renameSync, rmdirSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { encodeKey } from '../plugin/ids'
+import { contentHash } from './render'
+import type { FunctionSpec } from './spec'
 
 export interface LockVersion {
   /** Hash of everything the generation depended on (source, options, types, pack version, generator, model, prompt). */
@@ -13,14 +15,21 @@ export interface LockVersion {
   created: string
   /** Phase source, relative to the lock dir (posix). */
   file: string
-  /** What made this version (e.g. `build`, `train: error rate up`). */
+  /** What made this version (e.g. `build`, `train: error rate up`, `fallback: …`). */
   reason?: string
+  /** Verified operate variants proposed with this version (optimizeFor): JSON file for review and A/B tests, never bundled. */
+  variants?: { file: string; names: string[] }
 }
 
 export interface LockEntry {
   current: string
-  /** A version under A/B test against `current`, with its traffic share. */
-  candidate?: { version: string; share: number }
+  /**
+   * A version under A/B test against `current`, with its traffic share. Train also records when the test
+   * started (`since`, ISO) and the metric that decides it (`metric`, e.g. `ok rate`, `latency`).
+   */
+  candidate?: { version: string; share: number; since?: string; metric?: string }
+  /** The function's `optimizeFor` at its last generation: Train works only on entries that have one. */
+  optimizeFor?: string
   versions: Record<string, LockVersion>
 }
 
@@ -37,6 +46,37 @@ export interface NewVersion {
   model?: string
   usage?: LockVersion['usage']
   reason?: string
+  variants?: { name: string; body: string; rationale: string }[]
+  /** The function's `optimizeFor` option; absent means Train is off for it. */
+  optimizeFor?: string
+}
+
+/** Everything besides the spec that a generation depends on. */
+export interface HashInputs {
+  /** `builtin`, `openai:<model>` … (the generator configured, not the one that ended up producing the parts). */
+  generator: string
+  model?: string
+  promptVersion?: string
+  /** `<name>@<version>` of the domain pack (and its parents), when the function has a domain. */
+  domainVersion?: string
+}
+
+/**
+ * The input hash of a lock entry: function source, options, resolved types, domain pack version, generator,
+ * model and prompt version. Key order never matters (sorted), so the same inputs always give the same hash.
+ */
+export function inputHash(spec: FunctionSpec, h: HashInputs): string {
+  const types = { kind: spec.kind, async: spec.async, params: spec.params, returns: spec.returns, types: spec.types }
+  return contentHash(
+    'poet-input-1',
+    spec.source,
+    stableJson(spec.options),
+    stableJson(types),
+    h.domainVersion ?? '',
+    h.generator,
+    h.model ?? '',
+    h.promptVersion ?? '',
+  )
 }
 
 const LOCK_WAIT_MS = 10_000
@@ -80,11 +120,26 @@ export class LockStore {
     }
   }
 
-  /** Stores a new version and makes it current. Every earlier version is kept. */
+  /** Every stored version of `id`, oldest first (ties broken by version), with which one is current. */
+  history(id: string): { version: string; current: boolean; candidate: boolean; entry: LockVersion }[] {
+    const entry = this.read().functions[id]
+    if (!entry) return []
+    return Object.entries(entry.versions)
+      .sort(([va, a], [vb, b]) => a.created.localeCompare(b.created) || va.localeCompare(vb))
+      .map(([version, v]) => ({ version, current: version === entry.current, candidate: entry.candidate?.version === version, entry: v }))
+  }
+
+  /**
+   * Stores a new version and makes it current. Every earlier version is kept. Writing what is already
+   * there changes no byte on disk.
+   */
   write(id: string, nv: NewVersion): void {
-    const file = `phases/${encodeKey(id)}.${nv.version}.js`
+    const base = `phases/${encodeKey(id)}.${nv.version}`
+    const file = `${base}.js`
     mkdirSync(join(this.dir, 'phases'), { recursive: true })
-    atomicWrite(join(this.dir, file), nv.source)
+    writeIfChanged(join(this.dir, file), nv.source)
+    const variants = nv.variants?.length ? { file: `${base}.variants.json`, names: nv.variants.map((v) => v.name) } : undefined
+    if (variants) writeIfChanged(join(this.dir, variants.file), JSON.stringify(nv.variants, null, 2) + '\n')
     this.update((lock) => {
       const entry = (lock.functions[id] ??= { current: nv.version, versions: {} })
       const existing = entry.versions[nv.version]
@@ -93,12 +148,16 @@ export class LockStore {
         generator: nv.generator,
         ...(nv.model ? { model: nv.model } : {}),
         ...(nv.usage ? { usage: nv.usage } : {}),
-        created: existing?.inputHash === nv.inputHash ? existing.created : new Date().toISOString(),
+        created: existing?.inputHash === nv.inputHash ? existing.created : now(),
         file,
         ...(nv.reason ? { reason: nv.reason } : {}),
+        ...(variants ? { variants } : {}),
       }
+      if (nv.optimizeFor) entry.optimizeFor = nv.optimizeFor
+      else delete entry.optimizeFor
+      // A candidate was derived from the old current (its types, its rules): it cannot be tested against a new one.
+      if (entry.current !== nv.version) delete entry.candidate
       entry.current = nv.version
-      if (entry.candidate?.version === nv.version) delete entry.candidate
     })
   }
 
@@ -109,7 +168,7 @@ export class LockStore {
     try {
       const lock = this.read()
       mutate(lock)
-      atomicWrite(this.file, serialize(lock))
+      writeIfChanged(this.file, serialize(lock))
     } finally {
       release()
     }
@@ -121,6 +180,11 @@ export function serialize(lock: LockFile): string {
   return JSON.stringify(sortKeys(lock), null, 2) + '\n'
 }
 
+/** JSON with sorted keys; bigint literal types (`1n`) are written as strings instead of throwing. */
+function stableJson(v: unknown): string {
+  return JSON.stringify(sortKeys(v), (_k, x: unknown) => (typeof x === 'bigint' ? `${x}n` : x))
+}
+
 function sortKeys(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(sortKeys)
   if (v && typeof v === 'object') {
@@ -129,6 +193,22 @@ function sortKeys(v: unknown): unknown {
     return out
   }
   return v
+}
+
+/** Reproducible builds: `SOURCE_DATE_EPOCH` (seconds) pins every `created` time. */
+function now(): string {
+  const epoch = Number(process.env.SOURCE_DATE_EPOCH)
+  return new Date(process.env.SOURCE_DATE_EPOCH && Number.isFinite(epoch) ? epoch * 1000 : Date.now()).toISOString()
+}
+
+/** Leaves the file (and its mtime, which watchers see) alone when it already holds exactly `content`. */
+function writeIfChanged(path: string, content: string): void {
+  try {
+    if (readFileSync(path, 'utf8') === content) return
+  } catch {
+    // missing: write it
+  }
+  atomicWrite(path, content)
 }
 
 let tmpCounter = 0

@@ -1,5 +1,6 @@
 // configure(): where events go (sinks) and what fraction of executions emits them, for the whole runtime.
-import { onEvent, settings } from './events'
+import { onEvent } from './events'
+import { settings } from './state'
 import type { Sink } from './sink'
 import type { PoetEvent } from './types'
 

@@ -23,7 +23,7 @@ export function disarm(d: Deadline): void {
 }
 
 function schedule(at: number): void {
-  if (timer !== undefined) clearTimeout(timer)
+  clearTimeout(timer)
   armedAt = at
   timer = setTimeout(fire, at - Date.now())
   // Never keep a Node process alive just to time out work nobody is waiting on any more.

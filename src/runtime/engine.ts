@@ -1,97 +1,65 @@
 // The execution engine: one call through perceive → operate (attempts, backoff, timeout) → enforce, then its event.
 import { backoffDelay } from './backoff'
+import type { Call, Target } from './call'
 import { arm, disarm } from './deadline'
 import { PoetInputError } from './errors/PoetInputError'
 import { PoetOutputError } from './errors/PoetOutputError'
 import { PoetTimeoutError } from './errors/PoetTimeoutError'
-import { emit, listeners, settings } from './events'
 import { hashUnit, nextExecutionId } from './ids'
 import { POET } from './meta'
 import { retryAfterOf } from './retry-after'
-import { track } from './track'
+import { listeners, settings } from './state'
 import { isTransient } from './transient'
-import type { ExecutionEvent, Issue, Outcome, PhaseContext, PhaseModule, PhaseVersion, Policy } from './types'
-
-type AnyFn = (...args: unknown[]) => unknown
-
-/** What `poet(...)` fixed for one decorated function. */
-export interface Target {
-  fn: AnyFn
-  /** Function id when there is no phase module. */
-  name: string
-  /** Level-1 policy from the options, used only when there is no phase module. */
-  policy: Policy
-  /** Read on every call, never cached: Vite dev hot-swaps a new version into this very object. */
-  phases?: PhaseModule
-}
-
-/** The state of one execution. */
-interface Call {
-  t: Target
-  self: unknown
-  args: unknown[]
-  policy: Policy
-  enforce?: PhaseVersion['enforce']
-  functionId: string
-  version: string
-  ctx: PhaseContext
-  /** Attempts made so far. */
-  n: number
-  /** Whether this execution emits its event (someone listens, and it is sampled). */
-  emit: boolean
-  ts: number
-  t0: number
-}
-
-const clock = typeof performance === 'object' ? () => performance.now() : Date.now
+import type { Issue, PhaseVersion } from './types'
 
 export function execute(t: Target, self: unknown, args: unknown[]): unknown {
   const ph = t.phases
   const executionId = nextExecutionId()
   let served: PhaseVersion | undefined = ph
   let policy = ph ? ph.policy : t.policy
-  if (ph && ph.variants) {
+  if (ph?.variants) {
     // A/B: a candidate serves its share of executions, chosen by id so the split is deterministic and replayable.
     let u = hashUnit(executionId)
     for (const v of ph.variants) {
-      if (v.share && (u -= v.share) < 0) {
+      if ((u -= v.share || 0) < 0) {
         served = v
-        if (v.policy) policy = { ...policy, ...v.policy }
+        policy = { ...policy, ...v.policy }
         break
       }
     }
   }
-  const sample = policy.sample * settings.sample
-  const listening = listeners.length > 0 && (sample >= 1 || Math.random() < sample)
-  const functionId = ph ? ph.id : t.name
+  const emit = !!listeners.length && Math.random() < policy.sample * settings.sample
   const c: Call = {
+    functionId: ph ? ph.id : t.name,
+    executionId,
+    repair: policy.repair,
     t,
     self,
     args,
     policy,
-    enforce: (served && served.enforce) || (ph && ph.enforce),
-    functionId,
+    enforce: ph && (served!.enforce || ph.enforce),
     version: served ? served.version : 'unversioned',
-    ctx: { functionId, executionId, repair: policy.repair },
     n: 0,
-    emit: listening,
-    ts: listening ? Date.now() : 0,
-    t0: listening ? clock() : 0,
+    emit,
+    t0: emit ? performance.now() : 0,
   }
-  const perceive = (served && served.perceive) || (ph && ph.perceive)
+  const perceive = ph && (served!.perceive || ph.perceive)
   if (perceive) {
     let issues: Issue[] | undefined
     try {
-      issues = perceive(args, c.ctx)
+      issues = perceive(args, c)
     } catch (e) {
       throw fail(c, e)
     }
-    if (issues && issues.length) throw fail(c, new PoetInputError(issues, functionId, executionId))
+    if (issues?.length) throw fail(c, new PoetInputError(issues, c.functionId, executionId))
   }
   return operate(c)
 }
 
-/** Attempts run synchronously until one returns a thenable; a sync function is retried at once (it cannot sleep). */
+/**
+ * Attempts run synchronously until one returns a thenable; a sync function is retried at once, since a sync
+ * call cannot sleep between attempts (backoff applies to async functions only).
+ */
 function operate(c: Call): unknown {
   for (;;) {
     c.n++
@@ -117,33 +85,28 @@ function operateAsync(c: Call, pending: PromiseLike<unknown>): Promise<unknown> 
     let over = false
     const d = arm(ms, () => {
       over = true
-      try {
-        resolve(again(c, new PoetTimeoutError(ms, c.functionId, c.ctx.executionId)))
-      } catch (e) {
-        reject(e)
-      }
+      settle(resolve, reject, again, c, new PoetTimeoutError(ms, c.functionId, c.executionId))
     })
     pending.then(
-      (v) => {
-        if (over) return
-        disarm(d)
-        try {
-          resolve(settled(c, v))
-        } catch (e) {
-          reject(e)
-        }
-      },
-      (e) => {
-        if (over) return
-        disarm(d)
-        try {
-          resolve(again(c, e))
-        } catch (e) {
-          reject(e)
-        }
-      },
+      (v) => over || (disarm(d), settle(resolve, reject, settled, c, v)),
+      (e) => over || (disarm(d), settle(resolve, reject, again, c, e)),
     )
   })
+}
+
+/** Resolves with `next(c, x)`, or rejects with what it throws. */
+function settle(
+  resolve: (v: unknown) => void,
+  reject: (e: unknown) => void,
+  next: (c: Call, x: unknown) => unknown,
+  c: Call,
+  x: unknown,
+): void {
+  try {
+    resolve(next(c, x))
+  } catch (e) {
+    reject(e)
+  }
 }
 
 /** An async attempt's value: checked and returned, or (when enforce rejects it) the next attempt. */
@@ -163,25 +126,17 @@ function again(c: Call, e: unknown): Promise<unknown> {
   if (retryAfter !== undefined) delay = Math.max(delay, retryAfter)
   // A Retry-After beyond backoff.max would hold the caller hostage: give up now instead.
   if (!retryable(c, e) || delay > b.max) throw fail(c, e)
-  return new Promise((r) => setTimeout(r, delay)).then(() => {
-    c.n++
-    let r: unknown
-    try {
-      r = c.t.fn.apply(c.self, c.args)
-    } catch (e) {
-      return again(c, e)
-    }
-    return isThenable(r) ? operateAsync(c, r) : settled(c, r)
-  })
+  // After the pause, the same loop as the first attempt: an attempt that fails without a promise is retried at once.
+  return new Promise((r) => setTimeout(r, delay)).then(() => operate(c))
 }
 
 function check(c: Call, result: unknown): unknown {
   if (!c.enforce) return result
-  c.ctx.result = result
-  const issues = c.enforce(result, c.ctx)
-  if (issues && issues.length) throw new PoetOutputError(issues, c.functionId, c.ctx.executionId)
+  c.result = result
+  const issues = c.enforce(result, c)
+  if (issues?.length) throw new PoetOutputError(issues, c.functionId, c.executionId)
   // Under repair, enforce may have replaced the result with a normalised one.
-  return c.policy.repair ? c.ctx.result : result
+  return c.policy.repair ? c.result : result
 }
 
 function retryable(c: Call, e: unknown): boolean {
@@ -189,64 +144,24 @@ function retryable(c: Call, e: unknown): boolean {
 }
 
 function done(c: Call, result: unknown): unknown {
-  if (listeners.length) track({ functionId: c.functionId, version: c.version, executionId: c.ctx.executionId }, result)
-  if (c.emit) report(c, 'ok')
+  if (listeners.length) settings.end!(c, true, result)
   return result
 }
 
 /** Returns `e` unchanged (so `instanceof` keeps working) to be rethrown, with the execution attached under the POET symbol. */
 function fail(c: Call, e: unknown): unknown {
-  if (e !== null && (typeof e === 'object' || typeof e === 'function')) {
-    try {
-      Object.defineProperty(e, POET, {
-        value: { functionId: c.functionId, executionId: c.ctx.executionId, attempts: c.n, version: c.version },
-        configurable: true,
-      })
-    } catch {
-      // A frozen error is rethrown as it is.
-    }
+  try {
+    Object.defineProperty(e, POET, {
+      value: { functionId: c.functionId, executionId: c.executionId, attempts: c.n, version: c.version },
+      configurable: true,
+    })
+  } catch {
+    // A primitive, or a frozen error: rethrown as it is.
   }
-  if (c.emit) {
-    report(
-      c,
-      e instanceof PoetInputError
-        ? 'input_error'
-        : e instanceof PoetOutputError
-          ? 'output_error'
-          : e instanceof PoetTimeoutError
-            ? 'timeout'
-            : 'error',
-      e,
-    )
-  }
+  if (listeners.length) settings.end!(c, false, e)
   return e
 }
 
-function report(c: Call, outcome: Outcome, e?: unknown): void {
-  const ctx = c.ctx
-  const event: ExecutionEvent = {
-    v: 1,
-    kind: 'execution',
-    functionId: c.functionId,
-    version: c.version,
-    executionId: ctx.executionId,
-    ts: c.ts,
-    duration: Math.round((clock() - c.t0) * 1000) / 1000,
-    outcome,
-    attempts: c.n,
-  }
-  if (e instanceof PoetInputError || e instanceof PoetOutputError) {
-    event.issues = e.issues.map((i) => (i.rule ? { path: i.path, rule: i.rule } : { path: i.path }))
-  }
-  if (ctx.repairs) event.repairs = ctx.repairs
-  if (ctx.stats) event.stats = ctx.stats
-  if (outcome !== 'ok') {
-    const name = e !== null && typeof e === 'object' && (e as { name?: unknown }).name
-    event.error = typeof name === 'string' ? name : typeof e
-  }
-  emit(event)
-}
-
 function isThenable(v: unknown): v is PromiseLike<unknown> {
-  return v !== null && (typeof v === 'object' || typeof v === 'function') && typeof (v as PromiseLike<unknown>).then === 'function'
+  return v != null && typeof (v as PromiseLike<unknown>).then === 'function'
 }

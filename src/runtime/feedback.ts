@@ -1,7 +1,7 @@
 // feedback() and executionOf(): tie what a user says about a result back to the execution (and version) that produced it.
-import { emit } from './events'
+import { emit } from './state'
 import { POET } from './meta'
-import { byId, byResult, type ExecutionRef } from './track'
+import { byId, byResult, forbidden, type ExecutionRef } from './track'
 import type { FeedbackEvent } from './types'
 
 export type { ExecutionRef }
@@ -44,8 +44,10 @@ export function feedback(about: unknown, fb: Feedback): void {
   }
   const event: FeedbackEvent = { v: 1, kind: 'feedback', functionId: ref.functionId, version: ref.version, executionId: ref.executionId, ts: Date.now() }
   if (fb.score !== undefined) event.score = finite(fb.score, 'score')
-  if (fb.label !== undefined) event.label = text(fb.label, 'label')
-  if (fb.comment !== undefined) event.comment = text(fb.comment, 'comment')
+  // What the function's domain forbids in events is checked, then left out.
+  const never = forbidden.get(ref.functionId) ?? []
+  if (fb.label !== undefined && text(fb.label, 'label') !== undefined && !never.includes('label')) event.label = fb.label
+  if (fb.comment !== undefined && text(fb.comment, 'comment') !== undefined && !never.includes('comment')) event.comment = fb.comment
   if (fb.metrics !== undefined) {
     if (typeof fb.metrics !== 'object' || fb.metrics === null) throw new TypeError('poet: feedback metrics must be an object of numbers')
     const metrics: Record<string, number> = {}

@@ -1,6 +1,7 @@
 // Execution ids: unique and cheap (random per-process prefix + counter), and a stable hash of one for A/B splits.
 
-const prefix = Date.now().toString(36) + Math.random().toString(36).slice(2, 8) + '-'
+// About 50 random bits per process: collisions between processes are negligible for telemetry joins.
+const prefix = Math.random().toString(36).slice(2) + '-'
 let counter = 0
 
 export function nextExecutionId(): string {
@@ -15,5 +16,5 @@ export function hashUnit(id: string): number {
   let h = 0
   for (let i = 0; i < id.length; i++) h = Math.imul(h ^ id.charCodeAt(i), 0x9e3779b1)
   h = Math.imul(h ^ (h >>> 15), 0x9e3779b1)
-  return ((h ^ (h >>> 16)) >>> 0) / 2 ** 32
+  return (h >>> 0) / 2 ** 32
 }

@@ -1,5 +1,6 @@
 // poet(options?, phases?): the decorator that runs a function (or method) through the engine, keeping its exact type.
-import { execute, type Target } from './engine'
+import type { Target } from './call'
+import { execute } from './engine'
 import { resolvePolicy } from './policy'
 import type { PhaseModule, PoetOptions } from './types'
 
@@ -25,21 +26,19 @@ export function poet(options: PoetOptions = {}, phases?: PhaseModule): PoetDecor
   // With phases, the build already resolved the policy (domain defaults included); the options are then informational.
   const policy = resolvePolicy(options)
   const wrap = (fn: unknown): unknown => {
-    if (typeof fn !== 'function') throw new TypeError(`poet: expected a function or a method to decorate, got ${typeof fn}`)
+    if (typeof fn !== 'function') throw new TypeError(`poet: expected a function or a method, got ${typeof fn}`)
     const t: Target = { fn: fn as Target['fn'], name: fn.name || 'anonymous', policy, phases }
-    const wrapped = function (this: unknown, ...args: unknown[]) {
-      return execute(t, this, args)
-    }
-    Object.defineProperty(wrapped, 'name', { value: fn.name })
-    return wrapped
+    // A function defined as a property value takes the property's name: the wrapper keeps fn's name in stack traces.
+    return {
+      [fn.name]: function (this: unknown, ...args: unknown[]) {
+        return execute(t, this, args)
+      },
+    }[fn.name]
   }
-  return function decorate(fn: unknown, context?: unknown, descriptor?: PropertyDescriptor) {
-    if (descriptor) {
-      descriptor.value = wrap(descriptor.value)
-      return descriptor
-    }
-    const kind = context && (context as { kind?: unknown }).kind
-    if (kind && kind !== 'method') throw new TypeError(`poet: @poet decorates methods only, not a ${String(kind)}`)
-    return wrap(fn)
+  // A standard decorator's context needs no look: its value is the method. A legacy one passes the descriptor.
+  return function decorate(fn: unknown, _context?: unknown, descriptor?: PropertyDescriptor) {
+    if (!descriptor) return wrap(fn)
+    descriptor.value = wrap(descriptor.value)
+    return descriptor
   } as PoetDecorator
 }

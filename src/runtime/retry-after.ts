@@ -13,6 +13,6 @@ type HeadersLike = { get(name: string): string | null } | Record<string, string 
 /** `Retry-After` from `err.headers` or `err.response.headers`: a `Headers`-like object with `get`, or a plain record. */
 export function retryAfterOf(err: unknown): number | undefined {
   const e = err as { headers?: HeadersLike; response?: { headers?: HeadersLike } } | null
-  const h = e && (e.headers || (e.response && e.response.headers))
-  if (h) return parseRetryAfter('get' in h && typeof h.get === 'function' ? h.get('retry-after') : (h as Record<string, string>)['retry-after'])
+  const h = e?.headers || e?.response?.headers
+  if (h) return parseRetryAfter(typeof h.get === 'function' ? (h.get as (name: string) => string | null)('retry-after') : (h as Record<string, string>)['retry-after'])
 }

@@ -1,6 +1,4 @@
 // Decides whether a failure is transient (worth retrying under `retryOn: 'transient'`): timeouts, network errors, 408/429/5xx.
-import { PoetTimeoutError } from './errors/PoetTimeoutError'
-
 interface ErrorLike {
   name?: unknown
   message?: unknown
@@ -11,20 +9,21 @@ interface ErrorLike {
   cause?: { code?: unknown }
 }
 
-// Node's socket and DNS failures, and undici's (what Node's fetch throws as `cause`).
-const NETWORK_CODES = /^(E(CONN(RESET|REFUSED|ABORTED)|TIMEDOUT|AI_AGAIN|PIPE|NET(UNREACH|DOWN)|HOSTUNREACH)|UND_ERR_)/
+// Node's socket and DNS failures (ECONNRESET/REFUSED/ABORTED, ENETUNREACH/DOWN, EHOSTUNREACH …), and undici's
+// (what Node's fetch throws as `cause`).
+const NETWORK_CODES = /^(E(CONN|TIMEDOUT|AI_AGAIN|PIPE|NET|HOST)|UND_ERR)/
 // How fetch reports a network failure in Node/Chromium ("fetch failed", "Failed to fetch"), Firefox and Safari.
 const FETCH_FAILURE = /fetch|network|load failed/i
 
 export function isTransient(err: unknown): boolean {
-  if (err instanceof PoetTimeoutError) return true
-  if (!err || typeof err !== 'object') return false
-  const e = err as ErrorLike
-  const status = Number(e.status ?? e.statusCode ?? (e.response && e.response.status))
+  // Object(): primitives get a wrapper without these properties, null and undefined an empty object.
+  const e = Object(err) as ErrorLike
+  const status = Number(e.status ?? e.statusCode ?? e.response?.status)
   if (status) return status === 408 || status === 429 || status >= 500
-  const code = e.code ?? (e.cause && e.cause.code)
+  const code = e.code ?? e.cause?.code
   return (
-    e.name === 'TimeoutError' ||
+    // PoetTimeoutError, and AbortSignal.timeout()'s DOMException.
+    /TimeoutError$/.test(e.name as string) ||
     (typeof code === 'string' && NETWORK_CODES.test(code)) ||
     (e instanceof TypeError && FETCH_FAILURE.test(e.message))
   )

@@ -20,7 +20,10 @@ export interface PoetOptions {
   optimizeFor?: 'accuracy' | 'latency' | 'cost' | 'quality' | (string & {})
   /** Total tries, 1 = no retry. @default the domain's, else 3 */
   attempts?: number
-  /** Milliseconds per attempt (async functions only); on expiry the attempt fails with `PoetTimeoutError`. @default the domain's, else 30000 */
+  /**
+   * Milliseconds per attempt (async functions only); on expiry the attempt fails with `PoetTimeoutError`.
+   * `0` or `Infinity`: no timeout. @default the domain's, else 30000
+   */
   timeout?: number
   /** Delays between attempts. @default { initial: 100, max: 5000, factor: 2, jitter: true } */
   backoff?: BackoffOptions

@@ -20,8 +20,4 @@ describe('backoffDelay', () => {
     for (const s of samples) deciles[Math.min(9, Math.floor(s / 40))]++
     for (const d of deciles) expect(d / samples.length).toBeGreaterThan(0.08)
   })
-
-  it('draws jitter from the random source it is given', () => {
-    expect(backoffDelay({ ...b, jitter: true }, 2, () => 0.25)).toBe(50)
-  })
 })

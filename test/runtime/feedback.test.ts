@@ -62,3 +62,27 @@ describe('feedback', () => {
     expect(() => feedback(r, { label: 3 as unknown as string })).toThrow('poet: feedback label must be a string')
   })
 })
+
+describe("a domain's neverInEvents", () => {
+  it('keeps forbidden fields out of execution and feedback events', () => {
+    const vitals = poet(
+      {},
+      {
+        id: 'src/ward.ts#triage',
+        version: 'h1',
+        generator: 'test',
+        policy: { attempts: 1, timeout: 0, backoff: { initial: 1, max: 1, factor: 2, jitter: true }, retryOn: 'any', repair: false, sample: 1 },
+        neverInEvents: ['values', 'stats', 'comment', 'label'],
+        perceive: (_, ctx) => void (ctx.stats = { heartRate: 180 }),
+      },
+    )((hr: number) => ({ urgent: hr > 150 }))
+    const r = vitals(180)
+    feedback(r, { score: 1, label: 'patient-x', comment: 'Mr X, bed 4' })
+    const [run, fb] = events
+    expect(run).not.toHaveProperty('stats')
+    expect(fb).toMatchObject({ kind: 'feedback', score: 1 })
+    expect(fb).not.toHaveProperty('label')
+    expect(fb).not.toHaveProperty('comment')
+    expect(JSON.stringify(events)).not.toMatch(/180|patient|bed 4/)
+  })
+})

@@ -152,7 +152,8 @@ describe('timeouts', () => {
     })
     const t0 = Date.now()
     const err = await f().catch((e: unknown) => e)
-    expect(Date.now() - t0).toBeLessThan(150)
+    // Waiting for the slow attempts would take 400 ms.
+    expect(Date.now() - t0).toBeLessThan(350)
     expect(err).toBeInstanceOf(PoetTimeoutError)
     expect(err).toMatchObject({ timeout: 20, functionId: 'slow', phase: 'operate', message: 'poet: slow timed out after 20 ms' })
     expect(calls).toBe(2)
@@ -184,6 +185,36 @@ describe('timeouts', () => {
     })
     expect(await Promise.all([1, 2, 3].map((x) => f(x)))).toEqual([1, 2, 3])
     expect(events.map((e) => (e as ExecutionEvent).outcome)).toEqual(['ok', 'ok', 'ok'])
+  })
+})
+
+describe('timeouts that do not apply', () => {
+  it('never time out a sync function: it cannot be abandoned, so it stays sync and returns', () => {
+    const busy = poet({ timeout: 1 })(() => {
+      const end = Date.now() + 10
+      while (Date.now() < end);
+      return 'done'
+    })
+    expect(busy()).toBe('done')
+    expect(last()).toMatchObject({ outcome: 'ok', attempts: 1 })
+  })
+
+  it('timeout: 0 turns timeouts off', async () => {
+    const slow = poet({ timeout: 0 })(async () => {
+      await sleep(30)
+      return 'done'
+    })
+    expect(await slow()).toBe('done')
+  })
+
+  it('retries a promise-returning function that failed before returning its promise', async () => {
+    let calls = 0
+    const f = poet({ attempts: 2 })((): Promise<string> => {
+      if (++calls === 1) throw new Error('sync failure')
+      return Promise.resolve('second')
+    })
+    expect(await f()).toBe('second')
+    expect(calls).toBe(2)
   })
 })
 
@@ -353,10 +384,12 @@ describe('method decorators', () => {
     expect(last()).toMatchObject({ functionId: 'src/math.ts#sqrt', outcome: 'ok' })
   })
 
-  it('refuses what is not a method, saying so', () => {
-    const d = poet() as unknown as (v: unknown, c?: unknown) => unknown
-    expect(() => d(undefined, { kind: 'field', name: 'x' })).toThrow('poet: @poet decorates methods only, not a field')
-    expect(() => d(42)).toThrow('poet: expected a function or a method to decorate, got number')
+  it('refuses what is not a function or a method, saying so', () => {
+    const d = poet() as unknown as (v: unknown, c?: unknown, descriptor?: PropertyDescriptor) => unknown
+    // A standard decorator on a field receives undefined; a legacy one on an accessor, a descriptor without value.
+    expect(() => d(undefined, { kind: 'field', name: 'x' })).toThrow('poet: expected a function or a method, got undefined')
+    expect(() => d({}, 'x', { get: () => 1 })).toThrow('poet: expected a function or a method, got undefined')
+    expect(() => d(42)).toThrow('poet: expected a function or a method, got number')
   })
 })
 
@@ -408,5 +441,13 @@ describe('events', () => {
     off()
     f()
     expect(events).toHaveLength(1)
+  })
+})
+
+describe('the wrapper', () => {
+  it("keeps the function's name, for stack traces and debuggers", () => {
+    expect(poet()(function detectDrift() {}).name).toBe('detectDrift')
+    const quote = async () => 1
+    expect(poet()(quote).name).toBe('quote')
   })
 })

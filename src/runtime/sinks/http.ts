@@ -62,7 +62,8 @@ export function httpSink(options: HttpSinkOptions): HttpSink {
       queue.push(e)
     }
     if (queue.length >= batchSize) void drain(false)
-    else if (!timer && queue.length) timer = unref(setTimeout(() => ((timer = undefined), void drain(true)), interval))
+    // Whatever is left of a partial batch goes out after the interval at the latest.
+    if (!timer && queue.length) timer = unref(setTimeout(() => ((timer = undefined), void drain(true)), interval))
   }) as HttpSink
 
   /** Sends batches one at a time: full ones, or everything when `all`. */

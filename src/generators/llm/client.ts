@@ -1,0 +1,131 @@
+// The one place that talks to an LLM: the official `openai` SDK, with our own bounded retries, timeouts and concurrency.
+import OpenAI from 'openai'
+import { zodResponseFormat } from 'openai/helpers/zod'
+import type { ChatMessage } from './prompt'
+import { PhaseReply } from './schema'
+
+export interface LlmClientOptions {
+  model: string
+  baseURL?: string
+  apiKey?: string
+  /** Requests in flight at once. */
+  concurrency: number
+  /** Milliseconds per request. */
+  timeout: number
+  /** Retries of one request on 429, 5xx, timeouts and connection errors. */
+  retries: number
+  /** Upper bound of any wait between retries, whatever `Retry-After` asks for. */
+  maxRetryDelay: number
+}
+
+export interface Completion {
+  content: string | null
+  refusal: string | null
+  finishReason: string
+  usage?: { promptTokens: number; completionTokens: number }
+}
+
+/** A request that failed for good (after retries): the build falls back, it never fails on it. */
+export class LlmTransportError extends Error {
+  override name = 'LlmTransportError'
+}
+
+const RESPONSE_FORMAT = zodResponseFormat(PhaseReply, 'poet_phases')
+
+export class LlmClient {
+  private readonly sdk: OpenAI
+  private active = 0
+  private readonly waiting: (() => void)[] = []
+
+  constructor(readonly options: LlmClientOptions) {
+    this.sdk = new OpenAI({
+      baseURL: options.baseURL,
+      // A local OpenAI-compatible server (Ollama, vLLM, LM Studio) needs no key, but the SDK insists on one.
+      apiKey: options.apiKey ?? process.env.OPENAI_API_KEY ?? 'not-needed',
+      timeout: options.timeout,
+      maxRetries: 0,
+    })
+  }
+
+  /** One chat completion with structured output, retried on transient failures; throws LlmTransportError at the end. */
+  async complete(messages: ChatMessage[]): Promise<Completion> {
+    await this.slot()
+    try {
+      for (let attempt = 0; ; attempt++) {
+        try {
+          const res = await this.sdk.chat.completions.create({
+            model: this.options.model,
+            messages,
+            response_format: RESPONSE_FORMAT,
+            temperature: 0,
+          })
+          const choice = res.choices?.[0]
+          if (!choice) throw new LlmTransportError('the server answered without any choice')
+          return {
+            content: choice.message?.content ?? null,
+            refusal: choice.message?.refusal ?? null,
+            finishReason: choice.finish_reason ?? 'stop',
+            usage: res.usage ? { promptTokens: res.usage.prompt_tokens, completionTokens: res.usage.completion_tokens } : undefined,
+          }
+        } catch (e) {
+          const delay = attempt < this.options.retries ? this.retryDelay(e, attempt) : undefined
+          if (delay === undefined) throw new LlmTransportError(describe(e, this.options))
+          await new Promise((r) => setTimeout(r, delay))
+        }
+      }
+    } finally {
+      this.release()
+    }
+  }
+
+  /** Milliseconds to wait before retrying, or undefined when the error is not worth a retry. */
+  private retryDelay(e: unknown, attempt: number): number | undefined {
+    if (e instanceof OpenAI.APIConnectionError) return this.backoff(attempt)
+    if (!(e instanceof OpenAI.APIError) || e.status === undefined) return undefined
+    if (e.status !== 429 && e.status !== 408 && e.status < 500) return undefined
+    const asked = retryAfter(e.headers)
+    return Math.min(asked ?? this.backoff(attempt), this.options.maxRetryDelay)
+  }
+
+  private backoff(attempt: number): number {
+    const ceiling = Math.min(500 * 2 ** attempt, this.options.maxRetryDelay)
+    return ceiling / 2 + Math.random() * (ceiling / 2)
+  }
+
+  private async slot(): Promise<void> {
+    if (this.active < this.options.concurrency) {
+      this.active++
+      return
+    }
+    await new Promise<void>((resolve) => this.waiting.push(resolve))
+  }
+
+  private release(): void {
+    const next = this.waiting.shift()
+    if (next) next()
+    else this.active--
+  }
+}
+
+/** `Retry-After` as seconds or an HTTP date, or the non-standard `retry-after-ms`, in milliseconds. */
+export function retryAfter(headers: Headers | undefined): number | undefined {
+  const ms = Number(headers?.get('retry-after-ms'))
+  if (headers?.get('retry-after-ms') && Number.isFinite(ms) && ms >= 0) return ms
+  const value = headers?.get('retry-after')
+  if (!value) return undefined
+  const seconds = Number(value)
+  if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000
+  const date = Date.parse(value)
+  return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now())
+}
+
+function describe(e: unknown, o: LlmClientOptions): string {
+  const where = o.baseURL ?? 'the OpenAI API'
+  if (e instanceof OpenAI.APIConnectionTimeoutError) return `no answer from ${where} within ${o.timeout} ms (tried ${o.retries + 1} times)`
+  if (e instanceof OpenAI.APIConnectionError) return `cannot reach ${where} (${(e.cause as Error | undefined)?.message ?? e.message})`
+  if (e instanceof OpenAI.APIError) {
+    const tries = e.status === 429 || (e.status ?? 0) >= 500 ? ` after ${o.retries + 1} tries` : ''
+    return `${where} answered HTTP ${e.status}${tries}: ${e.message.replace(/^\d+\s*/, '').slice(0, 200)}`
+  }
+  return (e as Error)?.message ?? String(e)
+}

@@ -1,0 +1,635 @@
+// The verify gate's static half: parses generated code and admits only a small, documented subset of JavaScript.
+import { parse } from '@babel/parser'
+import type * as t from '@babel/types'
+
+/**
+ * Globals generated code may name, and how. Everything else that is not declared in the code itself, a
+ * phase parameter (`args`, `result`, `ctx`) or a trusted builtin helper (`add` …) is rejected.
+ * - `member`: only these members may be read (`Number.isFinite`); `call`: the global itself may be called (`String(x)`).
+ * - `new`: may be constructed (`new Set([...])`); `instanceof`: may appear on the right of `instanceof`.
+ */
+export const ALLOWED_GLOBALS: Record<string, { members?: readonly string[] | '*'; call?: boolean; new?: boolean; instanceof?: boolean }> = {
+  Math: { members: '*' },
+  Number: { members: ['isFinite', 'isInteger', 'isNaN', 'isSafeInteger', 'MAX_SAFE_INTEGER', 'MIN_SAFE_INTEGER', 'EPSILON'], call: true },
+  String: { call: true },
+  Boolean: { call: true },
+  Array: { members: ['isArray'], instanceof: true },
+  Object: { members: ['keys', 'values', 'entries', 'hasOwn'] },
+  Date: { instanceof: true },
+  Set: { new: true },
+  Map: { new: true },
+  undefined: {},
+  NaN: {},
+  Infinity: {},
+  isFinite: { call: true },
+  isNaN: { call: true },
+}
+
+/** Names that lead out of a value to its prototype chain, the global object or the caller: never written, read or spelled. */
+export const FORBIDDEN_NAMES = new Set([
+  'constructor', 'prototype', '__proto__', '__defineGetter__', '__defineSetter__', '__lookupGetter__',
+  '__lookupSetter__', 'caller', 'callee', 'arguments', 'call', 'apply', 'bind',
+  'eval', 'Function', 'AsyncFunction', 'GeneratorFunction', 'globalThis', 'global', 'window', 'self', 'frames',
+  'process', 'require', 'module', 'exports', 'import', 'fetch', 'XMLHttpRequest', 'WebSocket', 'importScripts',
+  'setTimeout', 'setInterval', 'setImmediate', 'queueMicrotask', 'requestAnimationFrame', 'Reflect', 'Proxy',
+  'Symbol', 'WeakRef', 'FinalizationRegistry', 'Atomics', 'SharedArrayBuffer', 'WebAssembly', 'Buffer',
+  'document', 'navigator', 'location', 'localStorage', 'Deno', 'Bun', 'console', 'defineProperty',
+  'defineProperties', 'setPrototypeOf', 'getPrototypeOf', 'assign', 'valueOf', 'toString', 'toJSON',
+])
+
+/** Size and complexity bounds for one part (a phase body or the helpers). */
+export const LIMITS = {
+  sourceChars: 20_000,
+  astNodes: 6_000,
+  loopNesting: 3,
+  functionNesting: 3,
+  regexChars: 200,
+} as const
+
+export type PartName = 'perceive' | 'enforce' | 'helpers' | `variant ${string}`
+
+export interface StaticInput {
+  /** Names declared by trusted code the candidate may call (the builtin helpers: `add` …). */
+  trusted: readonly string[]
+  /** Whether the function repairs: only then may phases write into `args`, `result` or `ctx.result`. */
+  repair?: boolean
+  helpers?: string
+  perceive?: string
+  enforce?: string
+}
+
+/** Reasons a candidate fails the static gate; empty when it passes. Each reason names the part and the line. */
+export function checkStatic(input: StaticInput): string[] {
+  const reasons: string[] = []
+  const helperNames: string[] = []
+  if (input.helpers) {
+    const program = parseProgram('helpers', input.helpers, reasons)
+    if (program) {
+      for (const stmt of program.body) {
+        if (stmt.type === 'FunctionDeclaration' && stmt.id) helperNames.push(stmt.id.name)
+        else if (stmt.type === 'VariableDeclaration' && stmt.kind === 'const') helperNames.push(...stmt.declarations.flatMap((d) => bindingNames(d.id)))
+        else reasons.push(`helpers line ${line(stmt)}: only function declarations and \`const\` declarations are allowed at the top level, found ${stmt.type}`)
+      }
+      for (const name of helperNames) {
+        if (input.trusted.includes(name)) reasons.push(`helpers: \`${name}\` is a builtin helper and cannot be redeclared`)
+        if (name.startsWith('__poet')) reasons.push(`helpers: the \`__poet\` prefix is reserved`)
+      }
+      if (!reasons.length) checkTree('helpers', program, [...input.trusted, ...helperNames], reasons, 0, input.trusted, input.repair)
+    }
+  }
+  const declared = [...input.trusted, ...helperNames]
+  for (const [part, params] of [['perceive', ['args', 'ctx']], ['enforce', ['result', 'ctx']]] as const) {
+    const body = input[part]
+    if (body !== undefined) checkFunctionBody(part, body, params, declared, reasons, input.trusted, input.repair)
+  }
+  return [...new Set(reasons)]
+}
+
+/** Checks one function body wrapped as `function <part>(<params>) { body }`, e.g. an operate variant. */
+export function checkFunctionBody(part: PartName, body: string, params: readonly string[], declared: readonly string[], reasons: string[], trusted: readonly string[] = [], repair = false): void {
+  const name = part.replace(/\W/g, '_')
+  const prefix = `function ${name}(${params.join(', ')}) {\n`
+  const program = parseProgram(part, prefix + body + '\n}', reasons, -1)
+  if (!program) return
+  // A body that closes the wrapper early (`} evil(); function x() {`) parses as several top-level statements.
+  if (program.body.length !== 1 || program.body[0]!.type !== 'FunctionDeclaration') {
+    reasons.push(`${part}: the body must stay inside its function (it closes the wrapper and adds top-level code)`)
+    return
+  }
+  checkTree(part, program, declared, reasons, -1, trusted, repair)
+}
+
+function parseProgram(part: PartName, code: string, reasons: string[], lineOffset = 0): t.Program | undefined {
+  if (code.length > LIMITS.sourceChars) {
+    reasons.push(`${part}: ${code.length} characters, over the limit of ${LIMITS.sourceChars}`)
+    return undefined
+  }
+  try {
+    return parse(code, { sourceType: 'script', strictMode: true, errorRecovery: false, ranges: false }).program
+  } catch (e) {
+    const err = e as Error & { loc?: { line: number; column: number } }
+    const where = err.loc ? ` line ${err.loc.line + lineOffset}` : ''
+    reasons.push(`${part}${where}: does not parse: ${err.message.replace(/\s*\(\d+:\d+\)$/, '')}`)
+    return undefined
+  }
+}
+
+interface Scope {
+  names: Set<string>
+  /** Identifiers known to hold a loop counter (`for (let i = 0; …; i++)`): safe computed keys. */
+  counters: Set<string>
+  /** Identifiers holding an own key of a value (`for (const k of Object.keys(v))`): safe to read with, never to write with. */
+  keys: Set<string>
+  parent?: Scope
+}
+
+/** Whether `name` resolves, in its nearest declaring scope, to a declaration (or a counter, or a key). */
+function lookup(scope: Scope | undefined, name: string, field: 'names' | 'counters' | 'keys'): boolean {
+  for (let s = scope; s; s = s.parent) if (s.names.has(name)) return s[field].has(name)
+  return false
+}
+
+/** How an allowed global may be used, or undefined when `name` is not one (own keys only: `'constructor' in {}` is true). */
+function globalRule(name: string): (typeof ALLOWED_GLOBALS)[string] | undefined {
+  return Object.hasOwn(ALLOWED_GLOBALS, name) ? ALLOWED_GLOBALS[name] : undefined
+}
+
+const BANNED_NODES: Record<string, string> = {
+  ImportDeclaration: 'imports',
+  ImportExpression: 'dynamic import',
+  Import: 'dynamic import',
+  ExportNamedDeclaration: 'exports',
+  ExportDefaultDeclaration: 'exports',
+  ExportAllDeclaration: 'exports',
+  MetaProperty: '`import.meta` / `new.target`',
+  WithStatement: '`with` statements',
+  ThisExpression: '`this`',
+  Super: '`super`',
+  ClassDeclaration: 'classes',
+  ClassExpression: 'classes',
+  TaggedTemplateExpression: 'tagged templates',
+  YieldExpression: 'generators',
+  AwaitExpression: '`await`',
+  DebuggerStatement: '`debugger`',
+  LabeledStatement: 'labels',
+  WhileStatement: '`while` loops (use a bounded `for`)',
+  DoWhileStatement: '`do … while` loops (use a bounded `for`)',
+  SequenceExpression: 'comma expressions',
+  FunctionExpression: 'function expressions (use a named function declaration)',
+  BigIntLiteral: 'bigint literals',
+  V8IntrinsicIdentifier: 'V8 intrinsics',
+}
+
+/** Array methods that change the array they are called on. */
+const MUTATORS = new Set(['push', 'pop', 'shift', 'unshift', 'splice', 'sort', 'reverse', 'fill', 'copyWithin', 'set', 'add', 'clear'])
+/** Where a phase's input lives: written only under repair. */
+const INPUT_ROOTS = new Set(['args', 'result'])
+
+function checkTree(part: PartName, program: t.Program, declared: readonly string[], reasons: string[], lineOffset = 0, trustedHelpers: readonly string[] = [], repair = false): void {
+  const before = reasons.length
+  const fail = (node: t.Node, msg: string): void => {
+    if (reasons.length - before < 8) reasons.push(`${part} line ${line(node) + lineOffset}: ${msg}`)
+  }
+  let nodes = 0
+  const root: Scope = { names: new Set(declared), counters: new Set(), keys: new Set() }
+
+  const walk = (node: t.Node | null | undefined, scope: Scope, loops: number, fns: number): void => {
+    if (!node) return
+    if (++nodes > LIMITS.astNodes) {
+      if (nodes === LIMITS.astNodes + 1) fail(node, `more than ${LIMITS.astNodes} syntax nodes`)
+      return
+    }
+    const banned = BANNED_NODES[node.type]
+    if (banned) return fail(node, `not allowed: ${banned}`)
+    switch (node.type) {
+      case 'Program':
+        hoist(node.body, scope)
+        for (const s of node.body) walk(s, scope, loops, fns)
+        return
+      case 'FunctionDeclaration':
+      case 'ArrowFunctionExpression': {
+        if (node.async || node.generator) return fail(node, 'async functions and generators are not allowed')
+        if (fns + 1 > LIMITS.functionNesting) return fail(node, `functions nested deeper than ${LIMITS.functionNesting}`)
+        if (node.type === 'FunctionDeclaration' && node.id) checkName(node.id, node.id.name)
+        const inner: Scope = { names: new Set(), counters: new Set(), keys: new Set(), parent: scope }
+        for (const p of node.params) {
+          for (const n of bindingNames(p)) inner.names.add(n)
+          walkPattern(p, inner, loops, fns + 1)
+        }
+        if (node.body.type !== 'BlockStatement') return walk(node.body, inner, loops, fns + 1)
+        hoistVars(node.body, inner)
+        hoist(node.body.body, inner)
+        for (const s of node.body.body) walk(s, inner, loops, fns + 1)
+        return
+      }
+      case 'BlockStatement': {
+        const inner: Scope = { names: new Set(), counters: new Set(), keys: new Set(), parent: scope }
+        hoist(node.body, inner)
+        for (const s of node.body) walk(s, inner, loops, fns)
+        return
+      }
+      case 'VariableDeclaration':
+        for (const d of node.declarations) {
+          walkPattern(d.id, scope, loops, fns)
+          walk(d.init, scope, loops, fns)
+        }
+        return
+      case 'ForStatement': {
+        if (loops + 1 > LIMITS.loopNesting) return fail(node, `loops nested deeper than ${LIMITS.loopNesting}`)
+        const inner: Scope = { names: new Set(), counters: new Set(), keys: new Set(), parent: scope }
+        const counter = boundedCounter(node, (e) => numericIndex(e, scope))
+        if (!counter) return fail(node, '`for` loops must count a `let` variable from a number with `++`, `--`, `+=` or `-=` and test it')
+        if (node.init?.type === 'VariableDeclaration') for (const d of node.init.declarations) for (const n of bindingNames(d.id)) inner.names.add(n)
+        inner.counters.add(counter)
+        walk(node.init, inner, loops, fns)
+        walk(node.test, inner, loops, fns)
+        walk(node.update, inner, loops, fns)
+        if (assigns(node.body, counter) || (node.test && assigns(node.test, counter))) return fail(node, `the loop counter \`${counter}\` is assigned inside the loop`)
+        walk(node.body, inner, loops + 1, fns)
+        return
+      }
+      case 'ForOfStatement':
+      case 'ForInStatement': {
+        if (loops + 1 > LIMITS.loopNesting) return fail(node, `loops nested deeper than ${LIMITS.loopNesting}`)
+        if (node.type === 'ForOfStatement' && node.await) return fail(node, '`for await` is not allowed')
+        const inner: Scope = { names: new Set(), counters: new Set(), keys: new Set(), parent: scope }
+        if (node.left.type !== 'VariableDeclaration') return fail(node, 'loop variables must be declared with `const` or `let`')
+        for (const d of node.left.declarations) for (const n of bindingNames(d.id)) inner.names.add(n)
+        const single = node.left.declarations[0]?.id
+        if (node.left.kind === 'const' && single?.type === 'Identifier' && (node.type === 'ForInStatement' || isObjectKeysCall(node.right))) inner.keys.add(single.name)
+        walkPattern(node.left.declarations[0]!.id, inner, loops, fns)
+        walk(node.right, scope, loops, fns)
+        walk(node.body, inner, loops + 1, fns)
+        return
+      }
+      case 'CatchClause': {
+        const inner: Scope = { names: new Set(), counters: new Set(), keys: new Set(), parent: scope }
+        if (node.param) for (const n of bindingNames(node.param)) inner.names.add(n)
+        walk(node.body, inner, loops, fns)
+        return
+      }
+      case 'Identifier':
+        if (!checkName(node, node.name)) return
+        if (!lookup(scope, node.name, 'names')) {
+          const g = globalRule(node.name)
+          if (!g) fail(node, `\`${node.name}\` is not declared; generated code may only use ${allowedList(declared)}`)
+          else if (g.members || g.call || g.new || g.instanceof) fail(node, `\`${node.name}\` may only be used as ${usage(node.name)}`)
+        }
+        return
+      case 'MemberExpression':
+      case 'OptionalMemberExpression':
+        return member(node, scope, loops, fns, false)
+      case 'CallExpression':
+      case 'OptionalCallExpression': {
+        const callee = node.callee
+        if (callee.type === 'Identifier' && globalRule(callee.name)?.call && !lookup(scope, callee.name, 'names')) checkName(callee, callee.name)
+        else if (!isTrustedCall(callee, scope)) {
+          if (!repair && callee.type === 'MemberExpression' && !callee.computed && callee.property.type === 'Identifier' && MUTATORS.has(callee.property.name) && writesInput(callee.object)) {
+            return fail(node, `\`.${callee.property.name}()\` changes its input, but repair is off (copy it first)`)
+          }
+          walk(callee, scope, loops, fns)
+        }
+        for (const a of node.arguments) walk(a, scope, loops, fns)
+        return
+      }
+      case 'NewExpression': {
+        const callee = node.callee
+        if (callee.type !== 'Identifier' || !globalRule(callee.name)?.new || lookup(scope, callee.name, 'names')) {
+          return fail(node, '`new` is only allowed for `Set` and `Map`')
+        }
+        for (const a of node.arguments) walk(a, scope, loops, fns)
+        return
+      }
+      case 'BinaryExpression':
+        if (node.operator === 'instanceof' && node.right.type === 'Identifier' && globalRule(node.right.name)?.instanceof && !lookup(scope, node.right.name, 'names')) {
+          walk(node.left, scope, loops, fns)
+          return
+        }
+        walk(node.left, scope, loops, fns)
+        walk(node.right, scope, loops, fns)
+        return
+      case 'UnaryExpression':
+        if (node.operator === 'delete') return fail(node, '`delete` is not allowed')
+        walk(node.argument, scope, loops, fns)
+        return
+      case 'AssignmentExpression':
+        assignTarget(node.left, scope, loops, fns)
+        walk(node.right, scope, loops, fns)
+        return
+      case 'UpdateExpression':
+        assignTarget(node.argument, scope, loops, fns)
+        return
+      case 'ObjectExpression':
+        for (const p of node.properties) {
+          if (p.type === 'ObjectMethod') return fail(p, 'object methods, getters and setters are not allowed')
+          if (p.type === 'SpreadElement') {
+            walk(p.argument, scope, loops, fns)
+            continue
+          }
+          if (p.computed) return fail(p, 'computed object keys are not allowed')
+          propertyKey(p.key)
+          walk(p.value, scope, loops, fns)
+        }
+        return
+      case 'StringLiteral':
+        if (FORBIDDEN_NAMES.has(node.value) && ['constructor', 'prototype', '__proto__'].includes(node.value)) fail(node, `the string "${node.value}" is not allowed`)
+        return
+      case 'TemplateLiteral':
+        for (const q of node.quasis) if (/constructor|prototype|__proto__/.test(q.value.cooked ?? q.value.raw)) fail(q, 'template text may not spell `constructor`, `prototype` or `__proto__`')
+        for (const e of node.expressions) walk(e, scope, loops, fns)
+        return
+      case 'RegExpLiteral': {
+        const problem = regexProblem(node.pattern)
+        if (problem) fail(node, `regular expression /${node.pattern.slice(0, 40)}/: ${problem}`)
+        return
+      }
+      case 'Directive':
+      case 'DirectiveLiteral':
+      case 'NumericLiteral':
+      case 'BooleanLiteral':
+      case 'NullLiteral':
+      case 'EmptyStatement':
+      case 'BreakStatement':
+      case 'ContinueStatement':
+        return
+      case 'ExpressionStatement':
+      case 'ReturnStatement':
+      case 'ThrowStatement':
+      case 'IfStatement':
+      case 'ConditionalExpression':
+      case 'LogicalExpression':
+      case 'ArrayExpression':
+      case 'SpreadElement':
+      case 'SwitchStatement':
+      case 'SwitchCase':
+      case 'TryStatement':
+      case 'TemplateElement':
+        for (const child of children(node)) walk(child, scope, loops, fns)
+        return
+      default:
+        return fail(node, `${node.type} is not allowed`)
+    }
+  }
+
+  /** False (after recording why) when the name itself is forbidden. */
+  const checkName = (node: t.Node, name: string): boolean => {
+    if (FORBIDDEN_NAMES.has(name)) fail(node, `\`${name}\` is not allowed`)
+    else if (name.startsWith('__poet')) fail(node, 'the `__poet` prefix is reserved')
+    else return true
+    return false
+  }
+
+  const propertyKey = (key: t.Node): void => {
+    if (key.type === 'Identifier') checkName(key, key.name)
+    else if (key.type === 'StringLiteral') checkName(key, key.value)
+    else if (key.type !== 'NumericLiteral') fail(key, 'object keys must be names, strings or numbers')
+  }
+
+  const walkPattern = (p: t.Node, scope: Scope, loops: number, fns: number): void => {
+    switch (p.type) {
+      case 'Identifier':
+        checkName(p, p.name)
+        return
+      case 'AssignmentPattern':
+        walkPattern(p.left, scope, loops, fns)
+        return walk(p.right, scope, loops, fns)
+      case 'RestElement':
+        return walkPattern(p.argument, scope, loops, fns)
+      case 'ArrayPattern':
+        for (const e of p.elements) if (e) walkPattern(e, scope, loops, fns)
+        return
+      case 'ObjectPattern':
+        for (const prop of p.properties) {
+          if (prop.type === 'RestElement') walkPattern(prop.argument, scope, loops, fns)
+          else if (prop.computed) fail(prop, 'computed keys in destructuring are not allowed')
+          else {
+            propertyKey(prop.key)
+            walkPattern(prop.value, scope, loops, fns)
+          }
+        }
+        return
+      default:
+        return fail(p, `${p.type} is not allowed in a declaration`)
+    }
+  }
+
+  const member = (node: t.MemberExpression | t.OptionalMemberExpression, scope: Scope, loops: number, fns: number, writing: boolean): void => {
+    const obj = node.object
+    if (!node.computed) {
+      const prop = node.property as t.Identifier | t.PrivateName
+      if (prop.type !== 'Identifier') return fail(node, 'private names are not allowed')
+      checkName(prop, prop.name)
+      if (obj.type === 'Identifier' && globalRule(obj.name) && !lookup(scope, obj.name, 'names')) {
+        const members = globalRule(obj.name)!.members
+        if (writing) return fail(node, `\`${obj.name}\` cannot be modified`)
+        if (members !== '*' && !members?.includes(prop.name)) return fail(node, `\`${obj.name}.${prop.name}\` is not allowed; ${obj.name} may only be used as ${usage(obj.name)}`)
+        return
+      }
+      return walk(obj, scope, loops, fns)
+    }
+    if (obj.type === 'Identifier' && globalRule(obj.name) && !lookup(scope, obj.name, 'names')) return fail(node, `computed access on \`${obj.name}\` is not allowed`)
+    walk(obj, scope, loops, fns)
+    const key = node.property as t.Expression
+    if (!safeIndex(key, scope, writing)) {
+      return fail(node, `computed access \`[…]\` must use a number, a plain string, or a loop counter${writing ? '' : ' or a key from `Object.keys`'} (it could spell \`constructor\` or \`__proto__\`)`)
+    }
+    if (key.type !== 'StringLiteral' && key.type !== 'NumericLiteral') walk(key, scope, loops, fns)
+    else if (key.type === 'StringLiteral') checkName(key, key.value)
+  }
+
+  const safeIndex = (key: t.Expression, scope: Scope, writing: boolean): boolean => {
+    switch (key.type) {
+      case 'NumericLiteral':
+        return true
+      case 'StringLiteral':
+        return !FORBIDDEN_NAMES.has(key.value)
+      case 'Identifier':
+        return lookup(scope, key.name, 'counters') || (!writing && lookup(scope, key.name, 'keys'))
+      case 'BinaryExpression':
+        return ['+', '-', '*'].includes(key.operator) && numericIndex(key.left as t.Expression, scope) && numericIndex(key.right, scope)
+      case 'MemberExpression':
+        // `xs[xs.length - 1]` style: only `.length` of something.
+        return !key.computed && key.property.type === 'Identifier' && key.property.name === 'length'
+      default:
+        return false
+    }
+  }
+
+  const numericIndex = (e: t.Expression, scope: Scope): boolean =>
+    e.type === 'NumericLiteral' ||
+    (e.type === 'Identifier' && lookup(scope, e.name, 'counters')) ||
+    (e.type === 'MemberExpression' && !e.computed && e.property.type === 'Identifier' && e.property.name === 'length') ||
+    (e.type === 'BinaryExpression' && ['+', '-', '*'].includes(e.operator) && numericIndex(e.left as t.Expression, scope) && numericIndex(e.right, scope))
+
+  const assignTarget = (target: t.Node, scope: Scope, loops: number, fns: number): void => {
+    if (target.type === 'Identifier') {
+      if (!checkName(target, target.name)) return
+      if (!lookup(scope, target.name, 'names')) return fail(target, `\`${target.name}\` is not a local variable and cannot be assigned`)
+      if (scope.parent === undefined || isTrustedName(target.name)) return fail(target, `\`${target.name}\` cannot be reassigned`)
+      return
+    }
+    if (target.type === 'MemberExpression') {
+      if (!repair && writesInput(target)) return fail(target, 'writes into its input, but repair is off (phases must leave arguments and results as they are)')
+      return member(target, scope, loops, fns, true)
+    }
+    if (target.type === 'ObjectPattern' || target.type === 'ArrayPattern') return fail(target, 'destructuring assignment is not allowed')
+    fail(target, `cannot assign to ${target.type}`)
+  }
+
+  const isTrustedName = (name: string): boolean => declared.includes(name)
+
+  /**
+   * `.call` on a trusted helper (`hasOwn.call(v, k)`), or the idiom `Object.prototype.hasOwnProperty.call(v, k)`:
+   * the builtin generator writes both, so a model that keeps the baseline's checks must be able to keep them.
+   */
+  const isTrustedCall = (callee: t.Node, scope: Scope): boolean => {
+    if (callee.type !== 'MemberExpression' || callee.computed || callee.property.type !== 'Identifier' || callee.property.name !== 'call') return false
+    const target = callee.object
+    if (target.type === 'Identifier') return trustedHelpers.includes(target.name) && !shadowed(scope, target.name)
+    return memberPath(target) === 'Object.prototype.hasOwnProperty' && !lookup(scope, 'Object', 'names')
+  }
+
+  const shadowed = (scope: Scope, name: string): boolean => {
+    for (let s: Scope | undefined = scope; s && s !== root; s = s.parent) if (s.names.has(name)) return true
+    return false
+  }
+
+  walk(program, root, 0, 0)
+}
+
+/** Whether an expression reaches into the phase's input: `args…`, `result…` or `ctx.result…`. */
+function writesInput(node: t.Node): boolean {
+  let n = node
+  while (n.type === 'MemberExpression') {
+    if (n.object.type === 'Identifier' && n.object.name === 'ctx' && !n.computed && n.property.type === 'Identifier' && n.property.name === 'result') return true
+    n = n.object
+  }
+  return n.type === 'Identifier' && INPUT_ROOTS.has(n.name)
+}
+
+/** `a.b.c` for a chain of plain (non-computed) member reads on an identifier, else undefined. */
+function memberPath(node: t.Node): string | undefined {
+  if (node.type === 'Identifier') return node.name
+  if (node.type !== 'MemberExpression' || node.computed || node.property.type !== 'Identifier') return undefined
+  const left = memberPath(node.object)
+  return left && `${left}.${node.property.name}`
+}
+
+/** The counter of `for (let i = <number>; <test>; i++ | i-- | i += n | i -= n)`, else undefined. */
+function boundedCounter(node: t.ForStatement, numeric: (e: t.Expression) => boolean): string | undefined {
+  const init = node.init
+  if (!init || init.type !== 'VariableDeclaration' || init.kind !== 'let' || !node.test || !node.update) return undefined
+  const first = init.declarations[0]
+  if (!first || first.id.type !== 'Identifier' || !first.init || !numeric(first.init)) return undefined
+  const name = first.id.name
+  const u = node.update
+  const counts =
+    (u.type === 'UpdateExpression' && u.argument.type === 'Identifier' && u.argument.name === name) ||
+    (u.type === 'AssignmentExpression' && ['+=', '-='].includes(u.operator) && u.left.type === 'Identifier' && u.left.name === name && u.right.type === 'NumericLiteral' && u.right.value > 0)
+  return counts && mentions(node.test, name) ? name : undefined
+}
+
+function isObjectKeysCall(e: t.Expression): boolean {
+  return (
+    e.type === 'CallExpression' &&
+    e.callee.type === 'MemberExpression' &&
+    e.callee.object.type === 'Identifier' &&
+    e.callee.object.name === 'Object' &&
+    e.callee.property.type === 'Identifier' &&
+    e.callee.property.name === 'keys'
+  )
+}
+
+function mentions(node: t.Node, name: string): boolean {
+  if (node.type === 'Identifier') return node.name === name
+  return children(node).some((c) => mentions(c, name))
+}
+
+function assigns(node: t.Node, name: string): boolean {
+  if ((node.type === 'AssignmentExpression' && node.left.type === 'Identifier' && node.left.name === name) || (node.type === 'UpdateExpression' && node.argument.type === 'Identifier' && node.argument.name === name)) return true
+  return children(node).some((c) => assigns(c, name))
+}
+
+/** Declarations visible in the whole block: function declarations and let/const at this level. */
+function hoist(body: t.Statement[], scope: Scope): void {
+  for (const s of body) {
+    if (s.type === 'FunctionDeclaration' && s.id) scope.names.add(s.id.name)
+    if (s.type === 'VariableDeclaration') for (const d of s.declarations) for (const n of bindingNames(d.id)) scope.names.add(n)
+  }
+}
+
+/** `var` declarations anywhere in a function body (outside nested functions) belong to the function scope. */
+function hoistVars(node: t.Node, scope: Scope): void {
+  for (const c of children(node)) {
+    if (c.type === 'FunctionDeclaration') continue
+    if (c.type === 'VariableDeclaration' && c.kind === 'var') for (const d of c.declarations) for (const n of bindingNames(d.id)) scope.names.add(n)
+    hoistVars(c, scope)
+  }
+}
+
+export function bindingNames(p: t.Node): string[] {
+  switch (p.type) {
+    case 'Identifier':
+      return [p.name]
+    case 'AssignmentPattern':
+      return bindingNames(p.left)
+    case 'RestElement':
+      return bindingNames(p.argument)
+    case 'ArrayPattern':
+      return p.elements.flatMap((e) => (e ? bindingNames(e) : []))
+    case 'ObjectPattern':
+      return p.properties.flatMap((prop) => (prop.type === 'RestElement' ? bindingNames(prop.argument) : bindingNames(prop.value)))
+    default:
+      return []
+  }
+}
+
+const SKIP_KEYS = new Set(['loc', 'start', 'end', 'extra', 'leadingComments', 'trailingComments', 'innerComments', 'range'])
+
+function children(node: t.Node): t.Node[] {
+  const out: t.Node[] = []
+  for (const [k, v] of Object.entries(node)) {
+    if (SKIP_KEYS.has(k)) continue
+    if (Array.isArray(v)) for (const x of v) if (x && typeof x.type === 'string') out.push(x)
+    if (v && typeof v === 'object' && typeof (v as t.Node).type === 'string') out.push(v as t.Node)
+  }
+  return out
+}
+
+/** Catastrophic-backtracking shapes and other costly patterns, judged from the source of a regex literal. */
+export function regexProblem(pattern: string): string | undefined {
+  if (pattern.length > LIMITS.regexChars) return `longer than ${LIMITS.regexChars} characters`
+  if (/\\[1-9]|\\k</.test(pattern)) return 'backreferences are not allowed'
+  if (/\(\?<?[=!]/.test(pattern)) return 'lookaround is not allowed'
+  // A quantified group that itself contains a quantifier, e.g. (a+)+ or (\w*)*, or an alternation, e.g. (a|ab)*:
+  // exponential backtracking on a long enough input.
+  const stack: { quantifier: boolean; alternation: boolean }[] = []
+  let unbounded = 0
+  for (let i = 0; i < pattern.length; i++) {
+    const ch = pattern[i]
+    if (ch === '\\') {
+      i++
+      continue
+    }
+    if (ch === '[') {
+      while (i < pattern.length && pattern[i] !== ']') i += pattern[i] === '\\' ? 2 : 1
+      continue
+    }
+    const top = stack[stack.length - 1]
+    if (ch === '(') stack.push({ quantifier: false, alternation: false })
+    else if (ch === '|' && top) top.alternation = true
+    else if (ch === ')') {
+      const inner = stack.pop() ?? { quantifier: false, alternation: false }
+      const next = pattern[i + 1]
+      const quantified = next === '*' || next === '+' || next === '{'
+      if (quantified && inner.quantifier) return 'nested quantifiers (catastrophic backtracking)'
+      if (quantified && inner.alternation) return 'a repeated alternation (catastrophic backtracking)'
+      const parent = stack[stack.length - 1]
+      if (parent && (inner.quantifier || quantified)) parent.quantifier = true
+    } else if (ch === '*' || ch === '+' || ch === '{') {
+      if (ch !== '{') unbounded++
+      if (top) top.quantifier = true
+    }
+  }
+  if (unbounded > 4) return `${unbounded} unbounded repetitions (at most 4)`
+  return undefined
+}
+
+function line(node: t.Node): number {
+  return node.loc?.start.line ?? 0
+}
+
+function usage(name: string): string {
+  const g = ALLOWED_GLOBALS[name]!
+  const forms: string[] = []
+  if (g.members === '*') forms.push(`\`${name}.<member>\``)
+  else if (g.members) forms.push(...g.members.map((m) => `\`${name}.${m}\``))
+  if (g.call) forms.push(`\`${name}(x)\``)
+  if (g.new) forms.push(`\`new ${name}(…)\``)
+  if (g.instanceof) forms.push(`\`x instanceof ${name}\``)
+  return forms.join(', ')
+}
+
+function allowedList(declared: readonly string[]): string {
+  return [...new Set([...declared, ...Object.keys(ALLOWED_GLOBALS)])].map((n) => `\`${n}\``).join(', ') + ' and names it declares'
+}

@@ -1,0 +1,201 @@
+// The plugin's state in one object: resolved options, the specs the transform found, the lock store and the domain registry.
+import { readFileSync } from 'node:fs'
+import { relative, resolve } from 'node:path'
+import { generatePhases, generatorIdentity, phaseInputHash } from '../generators'
+import { LockStore } from '../generators/lock'
+import { addHotSwap, renderPhaseModule } from '../generators/render'
+import type { FunctionSpec } from '../generators/spec'
+import { decodeKey, encodeKey } from './ids'
+import type { DomainPack } from '../generators/builtin/domain'
+import { DomainRegistry } from '../generators/builtin/domains'
+import { resolveOptions, type Options, type ResolvedOptions } from './options'
+import { transformPoet, type TransformResult } from './transform'
+
+/** A spec with the files its module's types were read from, so watch mode re-loads it when they change. */
+type FoundSpec = FunctionSpec & { dependencies: string[] }
+
+export interface TransformOutput {
+  code: string
+  map: TransformResult['map']
+  /** Files the specs' types were read from: a change there must re-run the transform. */
+  watchFiles: string[]
+}
+
+export interface LoadOutput {
+  code: string
+  /** The lock (a new version there must re-load the module) and the function's type files. */
+  watchFiles: string[]
+}
+
+export class PoetContext {
+  options!: ResolvedOptions
+  lock!: LockStore
+  domains!: DomainRegistry
+  /** Vite dev: phase modules are served hot-swappable. */
+  serve = false
+
+  private readonly specs = new Map<string, FoundSpec>()
+  private readonly keysByFile = new Map<string, string[]>()
+  private readonly loading = new Map<string, Promise<LoadOutput>>()
+  /** What each phase module was last served from, to tell in dev whether a change made it stale. */
+  private readonly served = new Map<string, { version: string; inputHash?: string }>()
+
+  constructor(private readonly raw: Options | undefined) {
+    // Resolving at once makes a bad plugin option fail when the config is read, before any build work.
+    this.configure(process.cwd())
+  }
+
+  /** Adopts the bundler's project root, unless the user set `root`. */
+  setRoot(root: string): void {
+    if (this.raw?.root === undefined && resolve(root) !== this.options.root) this.configure(resolve(root))
+  }
+
+  private configure(root: string): void {
+    this.options = resolveOptions(this.raw, { root })
+    this.lock = new LockStore(this.options.lockDir)
+    this.domains = new DomainRegistry(this.options.domains)
+  }
+
+  /** Rewrites the `poet(...)` calls in one module; `null` when it has none. Build errors are thrown. */
+  transform(code: string, file: string, warn: (message: string) => void): TransformOutput | null {
+    const result = transformPoet(code, file, { root: this.options.root, domains: this.domains, readFile, warn })
+    for (const key of this.keysByFile.get(file) ?? []) this.specs.delete(key)
+    if (!result) {
+      this.keysByFile.delete(file)
+      return null
+    }
+    const keys = result.specs.map((spec) => encodeKey(spec.id))
+    result.specs.forEach((spec, i) => this.specs.set(keys[i]!, { ...spec, dependencies: result.dependencies }))
+    this.keysByFile.set(file, keys)
+    return { code: result.code, map: result.map, watchFiles: result.dependencies }
+  }
+
+  /** The source of phase module `<key>`: from the lock when its input hash matches, else freshly generated and locked. */
+  load(key: string, warn: (message: string) => void): Promise<LoadOutput> {
+    let pending = this.loading.get(key)
+    if (!pending) {
+      // Concurrent importers of one phase module (webpack, rspack) share one generation.
+      pending = this.loadOnce(key, warn).finally(() => this.loading.delete(key))
+      this.loading.set(key, pending)
+    }
+    return pending
+  }
+
+  private async loadOnce(key: string, warn: (message: string) => void): Promise<LoadOutput> {
+    const spec = this.specs.get(key)
+    const served = spec ? await this.phasesFor(spec, warn) : this.lockedFallback(key)
+    this.served.set(key, { version: served.version, inputHash: served.inputHash })
+    return {
+      code: this.serve ? addHotSwap(served.source) : served.source,
+      watchFiles: [this.lock.file, ...(spec?.dependencies ?? [])],
+    }
+  }
+
+  /**
+   * Vite dev: the keys of served phase modules that a change to `file` makes stale — its own functions, the
+   * functions whose types it holds, or (for the lock) any whose current version moved. Specs are refreshed first.
+   */
+  async staleAfterChange(file: string, read: () => string | Promise<string>): Promise<string[]> {
+    const changed = resolve(file)
+    const candidates = new Set<string>(changed === resolve(this.lock.file) ? this.served.keys() : [])
+    const files = new Set<string>()
+    for (const [key, spec] of this.specs) {
+      if (resolve(spec.file) === changed || spec.dependencies.some((d) => resolve(d) === changed)) {
+        files.add(spec.file)
+        candidates.add(key)
+      }
+    }
+    for (const f of files) {
+      const code = resolve(f) === changed ? await read() : readFile(f)
+      if (code === undefined) continue
+      try {
+        this.transform(code, f, () => {})
+      } catch {
+        // A file mid-edit may not parse; the bundler's own transform of it reports the error.
+        continue
+      }
+      for (const key of this.keysByFile.get(f) ?? []) candidates.add(key)
+    }
+    return [...candidates].filter((key) => this.isStale(key))
+  }
+
+  private isStale(key: string): boolean {
+    const served = this.served.get(key)
+    if (!served) return false
+    const spec = this.specs.get(key)
+    if (spec && this.inputHashOf(spec) !== served.inputHash) return true
+    const entry = this.lock.read().functions[spec?.id ?? decodeKey(key)]
+    return !!entry && entry.current !== served.version
+  }
+
+  private packOf(spec: FoundSpec): DomainPack | undefined {
+    return spec.options.domain ? this.domains.get(spec.options.domain) : undefined
+  }
+
+  private inputHashOf(spec: FoundSpec): string {
+    return phaseInputHash(spec, this.options.generator, this.packOf(spec))
+  }
+
+  private async phasesFor(spec: FoundSpec, warn: (message: string) => void): Promise<ServedPhases> {
+    const { generator } = this.options
+    const pack = this.packOf(spec)
+    const inputHash = this.inputHashOf(spec)
+    const hit = this.lock.lookup(spec.id, inputHash)
+    if (hit) return { ...hit, inputHash }
+    if (this.options.strict && generator.provider !== 'builtin') {
+      throw new Error(
+        `poet: ${spec.id} has no current phases in ${this.lock.file} (missing or stale), and strict builds never call an LLM.\n` +
+          `Run \`poet generate --only '${spec.id}'\` and commit ${relative(this.options.root, this.options.lockDir) || '.'}/.`,
+      )
+    }
+    const { parts, usage, variants } = await generatePhases(spec, generator, { pack, warn })
+    const rendered = renderPhaseModule(spec.id, parts)
+    const { model } = generatorIdentity(generator)
+    this.lock.write(spec.id, {
+      version: rendered.version,
+      source: rendered.source,
+      inputHash,
+      generator: parts.generator,
+      ...(model ? { model } : {}),
+      ...(usage ? { usage } : {}),
+      ...(variants ? { variants } : {}),
+      // Train works only on functions whose lock entry names the metric to improve.
+      ...(spec.options.optimizeFor ? { optimizeFor: spec.options.optimizeFor } : {}),
+      reason: 'build',
+    })
+    return { ...rendered, inputHash }
+  }
+
+  /**
+   * A phase module asked for before (or without) the transform of its function, e.g. by a dev server that
+   * restarted with a warm module cache: the lock's current version is the best answer there is.
+   */
+  private lockedFallback(key: string): ServedPhases {
+    const id = decodeKey(key)
+    const entry = this.lock.read().functions[id]
+    const source = entry && this.lock.source(id, entry.current)
+    if (!entry || source === undefined) {
+      throw new Error(
+        `poet: no phases for "${id}" (virtual:poet/${key}): no transformed module declares this function, ` +
+          `and ${this.lock.file} has no current version of it. Check that the file defining it is included by the ` +
+          `plugin's include/exclude options, or run \`poet generate\`.`,
+      )
+    }
+    return { version: entry.current, source }
+  }
+}
+
+interface ServedPhases {
+  version: string
+  source: string
+  /** Absent when served from the lock without a spec to hash. */
+  inputHash?: string
+}
+
+function readFile(file: string): string | undefined {
+  try {
+    return readFileSync(file, 'utf8')
+  } catch {
+    return undefined
+  }
+}

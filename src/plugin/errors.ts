@@ -1,0 +1,114 @@
+// Build errors the transform throws: a code, a message naming file:line:column, and a code frame under it.
+
+/** Every build error the transform can throw, by code. */
+export type PoetBuildErrorCode =
+  | 'POET_PARSE_ERROR'
+  | 'POET_NON_LITERAL_OPTION'
+  | 'POET_UNKNOWN_OPTION'
+  | 'POET_DUPLICATE_OPTION'
+  | 'POET_INVALID_OPTION'
+  | 'POET_UNKNOWN_DOMAIN'
+  | 'POET_TOO_MANY_ARGUMENTS'
+  | 'POET_DECORATOR_NOT_CALLED'
+  | 'POET_UNSUPPORTED_DECORATOR_TARGET'
+
+/** Where an error points. `line` is 1-based; `column` is 0-based, as in Rollup's and Vite's `loc`. */
+export interface SourceLocation {
+  file: string
+  line: number
+  column: number
+}
+
+/**
+ * A misuse of `poet(...)` found at build time. Thrown from the transform so the build fails; bundlers show
+ * `message`, and Vite's overlay also reads `loc`, `frame` and `id`. Fields are plain and writable on purpose:
+ * Rollup and Vite assign `id`, `plugin`, `code` and `hook` on errors thrown from a hook.
+ */
+export class PoetBuildError extends Error {
+  override name = 'PoetBuildError'
+  plugin = 'unplugin-poet'
+  /** The file the error is in (Rollup's `RollupError.id`). */
+  id: string
+  constructor(
+    readonly code: PoetBuildErrorCode,
+    /** What is wrong, without the location (that is in `message`). */
+    readonly reason: string,
+    readonly loc: SourceLocation,
+    readonly frame: string,
+    /** Path shown in the message (relative to the project root). */
+    displayPath: string,
+  ) {
+    super(`${displayPath}:${loc.line}:${loc.column + 1}: ${reason} [${code}]\n\n${frame}`)
+    this.id = loc.file
+  }
+}
+
+/**
+ * A few lines of `source` around `line`, numbered, with a `>` on that line and a caret under `column` (0-based).
+ * Tabs before the column are kept in the caret line so the caret lines up in any editor or terminal.
+ */
+export function codeFrame(source: string, line: number, column: number, context = 2): string {
+  const lines = source.split(/\r\n|\r|\n/)
+  // A final newline does not make a line worth showing.
+  if (lines.length > 1 && lines[lines.length - 1] === '') lines.pop()
+  const first = Math.max(1, line - context)
+  const last = Math.min(lines.length, line + context)
+  const width = String(last).length
+  const out: string[] = []
+  for (let n = first; n <= last; n++) {
+    const text = lines[n - 1]!
+    const gutter = String(n).padStart(width)
+    out.push(`${n === line ? '>' : ' '} ${gutter} |${text ? ' ' + text : ''}`)
+    if (n === line) {
+      const lead = text.slice(0, column).replace(/[^\t]/g, ' ')
+      out.push(`  ${' '.repeat(width)} | ${lead}^`)
+    }
+  }
+  return out.join('\n')
+}
+
+/** Everything needed to point an error at a place in one file. */
+export interface ErrorSite {
+  /** Absolute path of the file. */
+  file: string
+  /** Path shown in messages: relative to the project root, posix. */
+  displayPath: string
+  /** The file's source, for the code frame. */
+  code: string
+}
+
+/** Builds a PoetBuildError at a babel position (`line` 1-based, `column` 0-based). */
+export function buildError(
+  site: ErrorSite,
+  code: PoetBuildErrorCode,
+  reason: string,
+  at: { line: number; column: number },
+): PoetBuildError {
+  return new PoetBuildError(
+    code,
+    reason,
+    { file: site.file, line: at.line, column: at.column },
+    codeFrame(site.code, at.line, at.column),
+    site.displayPath,
+  )
+}
+
+/** A wrong plugin option (`poet({...})` in the bundler config): names the option path and what it expects. */
+export class PoetConfigError extends Error {
+  override name = 'PoetConfigError'
+  readonly plugin = 'unplugin-poet'
+  readonly code: 'POET_INVALID_PLUGIN_OPTION' | 'POET_UNKNOWN_PLUGIN_OPTION'
+  constructor(
+    /** Dotted path of the offending option, e.g. `generator.model`. */
+    readonly option: string,
+    reason: string,
+    unknown = false,
+  ) {
+    super(
+      unknown
+        ? `unplugin-poet: unknown plugin option '${option}'.${reason}`
+        : `unplugin-poet: invalid plugin option '${option}': ${reason}`,
+    )
+    this.code = unknown ? 'POET_UNKNOWN_PLUGIN_OPTION' : 'POET_INVALID_PLUGIN_OPTION'
+  }
+}

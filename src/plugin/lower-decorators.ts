@@ -1,0 +1,47 @@
+// Lowers `@poet(...)` on class methods to plain code (a static block that wraps the method), leaving other decorators as written.
+import type MagicString from 'magic-string'
+import type * as t from '@babel/types'
+import type { PoetOptions } from '../runtime/types'
+import type { DecoratorSite } from './scan'
+
+export interface LoweredMethod {
+  site: DecoratorSite
+  /** Local name of the phase module's default import. */
+  phases: string
+  options: PoetOptions
+}
+
+/**
+ * Vite 8 and Rolldown emit standard decorators untouched and Node 20 cannot run them, so `@poet(...)` never
+ * reaches the bundler: the decorator is cut out and each class gets one `static { … }` block, first in its body,
+ * that takes the method's descriptor and redefines it with the wrapped function. Placed first, it runs before any
+ * static field initializer could call the method; methods are already on the class by then. Only a `@poet` that is
+ * its method's sole decorator comes here: beside others it must compose in the order written, which only the tool
+ * that lowers the others can do (see `DecoratorSite.alone`). Options are a
+ * validated static literal, so they are written back as JSON on one line and no original line moves.
+ */
+export function lowerPoetDecorators(s: MagicString, code: string, methods: LoweredMethod[]): void {
+  const byClass = new Map<t.ClassBody, string[]>()
+  for (const { site, phases, options } of methods) {
+    const { decorator, call } = site
+    s.remove(decorator.start!, skipSpace(code, decorator.end!))
+    const target = site.static ? 'this' : 'this.prototype'
+    const key = JSON.stringify(site.key)
+    const callee = code.slice(call.callee.start!, call.callee.end!)
+    const opts = Object.keys(options).length ? JSON.stringify(options) : 'undefined'
+    const stmts = byClass.get(site.classBody) ?? []
+    stmts.push(
+      `{ const __poet_d = Object.getOwnPropertyDescriptor(${target}, ${key}); ` +
+        `__poet_d.value = ${callee}(${opts}, ${phases})(__poet_d.value); ` +
+        `Object.defineProperty(${target}, ${key}, __poet_d) }`,
+    )
+    byClass.set(site.classBody, stmts)
+  }
+  for (const [body, stmts] of byClass) s.appendLeft(body.start! + 1, ` static { ${stmts.join(' ')} }`)
+}
+
+/** The first non-whitespace position at or after `i`, so removing a decorator also removes its line break. */
+function skipSpace(code: string, i: number): number {
+  while (i < code.length && /\s/.test(code[i]!)) i++
+  return i
+}

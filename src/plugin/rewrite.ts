@@ -1,0 +1,45 @@
+// Rewrites a scanned module with magic-string: phases passed into each poet() call, one import per function, a source map.
+import MagicString from 'magic-string'
+import type * as t from '@babel/types'
+import type { PoetOptions } from '../runtime/types'
+import { VIRTUAL_PREFIX } from './ids'
+import { lowerPoetDecorators, type LoweredMethod } from './lower-decorators'
+import type { CallSite, DecoratorSite } from './scan'
+
+export interface PlannedSite {
+  site: CallSite | DecoratorSite
+  /** Local name of the phase module's default import, `__poet_phases_N`. */
+  phases: string
+  /** Virtual-module key (`encodeKey(id)`). */
+  key: string
+  options: PoetOptions
+}
+
+/**
+ * `poet(opts)` → `poet(opts, __poet_phases_N)`, `poet()` → `poet(undefined, __poet_phases_N)` (a `@poet(...)` beside
+ * other decorators too), a `@poet(...)` alone on its method lowered,
+ * and `import __poet_phases_N from 'virtual:poet/<key>'` at the top (after a hashbang or directives).
+ * Only insertions and removals: everything the user wrote keeps its position in the source map.
+ */
+export function rewriteModule(code: string, ast: t.File, planned: PlannedSite[]): MagicString {
+  const s = new MagicString(code)
+  const methods: LoweredMethod[] = []
+  for (const p of planned) {
+    const { site } = p
+    if (site.kind === 'decorator' && site.alone) {
+      methods.push({ site, phases: p.phases, options: p.options })
+      continue
+    }
+    const last = site.call.arguments[site.call.arguments.length - 1]
+    if (last) s.appendLeft(last.end!, `, ${p.phases}`)
+    else s.appendLeft(site.call.end! - 1, `undefined, ${p.phases}`)
+  }
+  lowerPoetDecorators(s, code, methods)
+
+  const imports = planned.map((p) => `import ${p.phases} from '${VIRTUAL_PREFIX}${p.key}';`)
+  const directives = ast.program.directives
+  const after = directives.length ? directives[directives.length - 1]!.end! : (ast.program.interpreter?.end ?? undefined)
+  if (after === undefined) s.prepend(imports.join('\n') + '\n')
+  else s.appendLeft(after, '\n' + imports.join('\n'))
+  return s
+}

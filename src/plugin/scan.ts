@@ -1,0 +1,578 @@
+// Finds the functions marked with `poet(...)` in one module: one babel parse, one walk, imports and scopes respected.
+import { parse, type ParserPlugin } from '@babel/parser'
+import type * as t from '@babel/types'
+import { buildError, type ErrorSite, type PoetBuildError } from './errors'
+import { VIRTUAL_PREFIX } from './ids'
+import { unwrap } from './poet-options'
+
+/** The runtime specifier that makes `poet` ours; also the transform's cheap pre-filter. */
+export const RUNTIME_ID = 'unplugin-poet/runtime'
+/** Code filter for the bundler wiring: a module that does not match is never parsed. */
+export const POET_CODE_FILTER = /unplugin-poet\/runtime/
+
+export const PHASES_BINDING_PREFIX = '__poet_phases_'
+
+export type FunctionNode = t.FunctionDeclaration | t.FunctionExpression | t.ArrowFunctionExpression | t.ClassMethod
+
+interface SiteBase {
+  /** The `poet(...)` call: `poet(opts)` itself, not the call that applies it. */
+  call: t.CallExpression
+  /** The name part of the function id, before any `@<line>` disambiguation. */
+  name: string
+}
+
+/** `poet(opts)(fn)`, or a `poet(opts)` that is not applied to a function of this file (`fn` undefined). */
+export interface CallSite extends SiteBase {
+  kind: 'call'
+  fn?: t.FunctionDeclaration | t.FunctionExpression | t.ArrowFunctionExpression
+}
+
+/** `@poet(opts)` on a class method. */
+export interface DecoratorSite extends SiteBase {
+  kind: 'decorator'
+  decorator: t.Decorator
+  fn: t.ClassMethod
+  classBody: t.ClassBody
+  /** The method's property key, as a string. */
+  key: string
+  static: boolean
+  /**
+   * `@poet` is the method's only decorator, so the plugin lowers it. Beside other decorators it stays a decorator
+   * (given its phases like a call): whatever lowers the others then applies all of them in the order written.
+   */
+  alone: boolean
+}
+
+/** A misuse found while scanning, thrown when the transform reaches it (sites are handled in source order). */
+export interface RejectedSite {
+  kind: 'rejected'
+  error: PoetBuildError
+}
+
+export type PoetSite = CallSite | DecoratorSite | RejectedSite
+
+export interface ScanResult {
+  ast: t.File
+  /** Marked functions in source order, not yet rewritten; calls a previous pass rewrote are left out. */
+  sites: PoetSite[]
+  /** Highest N of an existing `__poet_phases_N` binding, -1 when none: new bindings start above it. */
+  lastPhaseIndex: number
+}
+
+/**
+ * Parses `code` and finds every `poet` imported from the runtime that is used to mark a function.
+ * Returns undefined when the module does not import `poet` from the runtime at all.
+ */
+export function scanPoetCalls(code: string, where: ErrorSite): ScanResult | undefined {
+  const ast = parseModule(code, where)
+  const names = new Set<string>()
+  const namespaces = new Set<string>()
+  const phases = new Set<string>()
+  let lastPhaseIndex = -1
+  for (const stmt of ast.program.body) {
+    if (stmt.type !== 'ImportDeclaration' || stmt.importKind === 'type') continue
+    const from = stmt.source.value
+    for (const spec of stmt.specifiers) {
+      if (from === RUNTIME_ID) {
+        if (spec.type === 'ImportNamespaceSpecifier') namespaces.add(spec.local.name)
+        else if (spec.type === 'ImportSpecifier' && spec.importKind !== 'type' && exportedName(spec) === 'poet') {
+          names.add(spec.local.name)
+        }
+      } else if (from.startsWith(VIRTUAL_PREFIX) && spec.type === 'ImportDefaultSpecifier') {
+        phases.add(spec.local.name)
+        const n = spec.local.name.startsWith(PHASES_BINDING_PREFIX)
+          ? Number(spec.local.name.slice(PHASES_BINDING_PREFIX.length))
+          : NaN
+        if (Number.isInteger(n)) lastPhaseIndex = Math.max(lastPhaseIndex, n)
+      }
+    }
+  }
+  if (names.size === 0 && namespaces.size === 0) return undefined
+
+  const scanner = new Scanner(code, where, names, namespaces, phases)
+  scanner.visit(ast.program, null, '')
+  return { ast, sites: scanner.resolve(), lastPhaseIndex }
+}
+
+function exportedName(spec: t.ImportSpecifier): string {
+  return spec.imported.type === 'Identifier' ? spec.imported.name : spec.imported.value
+}
+
+/** Parses with TypeScript (or plain JS), JSX where the extension allows it, and standard then legacy decorators. */
+export function parseModule(code: string, where: ErrorSite): t.File {
+  const ext = /\.([cm]?[jt]sx?)$/.exec(where.file.replace(/[?#].*$/, ''))?.[1]
+  const lang: ParserPlugin[] =
+    ext === undefined
+      ? ['typescript', 'jsx']
+      : ext.includes('t')
+        ? ext.endsWith('x')
+          ? ['typescript', 'jsx']
+          : ['typescript']
+        : ['jsx']
+  const attempt = (decorators: ParserPlugin) =>
+    parse(code, {
+      sourceType: 'module',
+      errorRecovery: false,
+      allowAwaitOutsideFunction: true,
+      attachComment: false,
+      plugins: [...lang, decorators, 'importAttributes', 'explicitResourceManagement'],
+    })
+  try {
+    return attempt('decorators')
+  } catch (standard) {
+    try {
+      return attempt('decorators-legacy')
+    } catch {
+      const err = standard as Error & { loc?: { line: number; column: number } }
+      throw buildError(
+        where,
+        'POET_PARSE_ERROR',
+        `cannot parse this module to find poet() calls: ${err.message.replace(/\s*\(\d+:\d+\)$/, '')}.`,
+        err.loc ?? { line: 1, column: 0 },
+      )
+    }
+  }
+}
+
+/** Keys that never hold runtime code (types, positions, comments), so the walk skips them. */
+const SKIP_KEYS = new Set([
+  'type',
+  'start',
+  'end',
+  'loc',
+  'range',
+  'extra',
+  'leadingComments',
+  'trailingComments',
+  'innerComments',
+  'typeAnnotation',
+  'returnType',
+  'typeParameters',
+  'typeArguments',
+  'superTypeParameters',
+  'implements',
+  'predicate',
+])
+
+const SKIP_TYPES = new Set([
+  'ImportDeclaration',
+  'TSInterfaceDeclaration',
+  'TSTypeAliasDeclaration',
+  'TSDeclareFunction',
+])
+
+type Scope = t.Node
+
+interface Candidate {
+  site: PoetSite
+  /** The binding the callee refers to: it must not be shadowed anywhere in `scopes`. */
+  binding: string
+  scopes: Scope[]
+  /** `poet(opts)(someName)`: resolved against same-file function declarations when the walk is done. */
+  target?: t.Identifier
+}
+
+class Scanner {
+  private readonly scopes: Scope[] = []
+  private readonly ancestors: t.Node[] = []
+  /** Declarations of the tracked names, by the scope that owns them. */
+  private readonly shadows = new Map<Scope, Set<string>>()
+  /** Named functions (declarations and `const f = () => …`), for `poet(opts)(f)`. */
+  private readonly functions = new Map<string, { owner: Scope; fn: NonNullable<CallSite['fn']> }[]>()
+  private readonly candidates: Candidate[] = []
+  /** Sorted start offsets of every whole-word occurrence of a tracked name in the code. */
+  private readonly occurrences: number[] = []
+
+  constructor(
+    private readonly code: string,
+    private readonly where: ErrorSite,
+    private readonly names: Set<string>,
+    private readonly namespaces: Set<string>,
+    private readonly phases: Set<string>,
+  ) {
+    const words = [...names, ...namespaces].map((n) => n.replace(/\$/g, '\\$'))
+    const re = new RegExp(`(?<![\\w$])(?:${words.join('|')})(?![\\w$])`, 'g')
+    for (const m of code.matchAll(re)) this.occurrences.push(m.index)
+  }
+
+  /** Whether a tracked name occurs in code[start, end). */
+  private mentions(start: number, end: number): boolean {
+    const occ = this.occurrences
+    let lo = 0
+    let hi = occ.length
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1
+      if (occ[mid]! < start) lo = mid + 1
+      else hi = mid
+    }
+    return lo < occ.length && occ[lo]! < end
+  }
+
+  visit(node: t.Node, parent: t.Node | null, key: string): void {
+    if (SKIP_TYPES.has(node.type)) return
+    this.enter(node, parent, key)
+    // A subtree whose text never mentions a tracked name holds no poet call and no shadowing declaration:
+    // its own declarations were recorded by enter(), the rest of it is skipped (most of a module, usually).
+    if (!this.mentions(node.start!, node.end!)) {
+      // `export function f` / `export const f = …` stay targets for `poet(opts)(f)` elsewhere in the module.
+      if ((node.type === 'ExportNamedDeclaration' || node.type === 'ExportDefaultDeclaration') && node.declaration) {
+        this.enter(node.declaration, node, 'declaration')
+      }
+      return
+    }
+    const scoped = isScope(node)
+    if (scoped) this.scopes.push(node)
+    this.ancestors.push(node)
+    const record = node as unknown as Record<string, unknown>
+    for (const k in record) {
+      if (SKIP_KEYS.has(k)) continue
+      const v = record[k]
+      if (Array.isArray(v)) {
+        for (const child of v) if (isNode(child)) this.visit(child, node, k)
+      } else if (isNode(v)) this.visit(v, node, k)
+    }
+    this.ancestors.pop()
+    if (scoped) this.scopes.pop()
+  }
+
+  /** Candidates whose callee is really the runtime's `poet`, with identifier targets resolved. */
+  resolve(): PoetSite[] {
+    const out: PoetSite[] = []
+    for (const c of this.candidates) {
+      if (c.scopes.some((s) => this.shadows.get(s)?.has(c.binding))) continue
+      if (c.target && c.site.kind === 'call') {
+        const name = c.target.name
+        const decls = this.functions.get(name)
+        for (let i = c.scopes.length - 1; i >= 0 && decls && !c.site.fn; i--) {
+          c.site.fn = decls.find((d) => d.owner === c.scopes[i])?.fn
+        }
+      }
+      out.push(c.site)
+    }
+    return out
+  }
+
+  private enter(node: t.Node, parent: t.Node | null, key: string): void {
+    switch (node.type) {
+      case 'VariableDeclaration': {
+        // Recorded here, not per declarator, so `const f = () => …` counts even when the walk skips its subtree.
+        const owner = node.kind === 'var' ? this.functionScope() : this.top()
+        for (const d of node.declarations) {
+          this.declarePattern(d.id, owner)
+          const init = d.init && unwrap(d.init)
+          if (d.id.type === 'Identifier' && (init?.type === 'ArrowFunctionExpression' || init?.type === 'FunctionExpression')) {
+            this.addFunction(d.id.name, owner, init)
+          }
+        }
+        break
+      }
+      case 'FunctionDeclaration':
+        if (node.id) {
+          this.declare(node.id.name, this.top())
+          this.addFunction(node.id.name, this.top(), node)
+        }
+        this.declareParams(node)
+        break
+      case 'FunctionExpression':
+        if (node.id) this.declare(node.id.name, node)
+        this.declareParams(node)
+        break
+      case 'ArrowFunctionExpression':
+      case 'ObjectMethod':
+      case 'ClassMethod':
+      case 'ClassPrivateMethod':
+        this.declareParams(node)
+        break
+      case 'ClassDeclaration':
+        if (node.id) this.declare(node.id.name, this.top())
+        break
+      case 'ClassExpression':
+        if (node.id) this.declare(node.id.name, node)
+        break
+      case 'CatchClause':
+        if (node.param) this.declarePattern(node.param, node)
+        break
+      case 'TSEnumDeclaration':
+        this.declare(node.id.name, this.top())
+        break
+      case 'TSModuleDeclaration':
+        if (node.id.type === 'Identifier') this.declare(node.id.name, this.top())
+        break
+      case 'CallExpression':
+        if (parent?.type !== 'Decorator') this.onCall(node, parent, key)
+        break
+      case 'Decorator':
+        this.onDecorator(node, parent)
+        break
+    }
+  }
+
+  private onCall(call: t.CallExpression, parent: t.Node | null, key: string): void {
+    const binding = this.poetBinding(call.callee)
+    if (binding === undefined) return
+    if (this.rewritten(call)) return
+    const args = call.arguments
+    const applied = parent?.type === 'CallExpression' && key === 'callee' ? parent : undefined
+    if (args.length > 1) {
+      const error = buildError(
+        this.where,
+        'POET_TOO_MANY_ARGUMENTS',
+        'poet() takes one argument, its options object; the plugin adds the second itself.',
+        start(args[1]!),
+      )
+      this.candidates.push({ site: { kind: 'rejected', error }, binding, scopes: this.scopes.slice() })
+      return
+    }
+    const site: CallSite = { kind: 'call', call, name: 'anonymous' }
+    let target: t.Identifier | undefined
+    const arg = applied?.arguments[0] && unwrap(applied.arguments[0])
+    if (arg?.type === 'FunctionExpression' || arg?.type === 'ArrowFunctionExpression') site.fn = arg
+    else if (arg?.type === 'Identifier') target = arg
+    // `parent` is the last ancestor; the applied call's own holder is one above it.
+    const named = applied
+      ? this.bindingName(applied, this.ancestors.length - 2)
+      : this.bindingName(call, this.ancestors.length - 1)
+    const ownName = site.fn?.type === 'FunctionExpression' ? site.fn.id?.name : undefined
+    site.name = named ?? ownName ?? target?.name ?? 'anonymous'
+    this.candidates.push({ site, binding, scopes: this.scopes.slice(), target })
+  }
+
+  private onDecorator(decorator: t.Decorator, parent: t.Node | null): void {
+    const expr = decorator.expression
+    const called = expr.type === 'CallExpression' ? expr : undefined
+    const binding = this.poetBinding(called ? called.callee : expr)
+    if (binding === undefined || (called && this.rewritten(called))) return
+    const member = parent
+    const classBody = this.ancestors[this.ancestors.length - 2]
+    const klass = this.ancestors[this.ancestors.length - 3]
+    const fail = (reason: string, at: t.Node = decorator) =>
+      buildError(this.where, 'POET_UNSUPPORTED_DECORATOR_TARGET', reason, start(at))
+    let error: PoetBuildError | undefined
+    let key: string | undefined
+    if (!called) {
+      const text = this.code.slice(expr.start!, expr.end!)
+      error = buildError(
+        this.where,
+        'POET_DECORATOR_NOT_CALLED',
+        `write @${text}() with parentheses: ${text}(options?) returns the decorator.`,
+        start(decorator),
+      )
+    } else if (member?.type === 'ClassMethod' && classBody?.type === 'ClassBody') {
+      if (member.kind === 'get' || member.kind === 'set') {
+        error = fail(`@poet() cannot decorate a ${member.kind === 'get' ? 'getter' : 'setter'}; put it on a method.`)
+      } else if (member.kind === 'constructor') {
+        error = fail('@poet() cannot decorate a constructor; put it on a method.')
+      } else {
+        key = methodKey(member)
+        if (key === undefined) {
+          error = fail(
+            '@poet() needs the method name at build time: a computed key must be a string literal, e.g. ["quote"]().',
+            member.key,
+          )
+        }
+      }
+    } else if (member?.type === 'ClassPrivateMethod') {
+      error = fail(
+        '@poet() cannot decorate a #private method: the plugin wraps methods through the class prototype, which ' +
+          'cannot reach #private ones. Use a regular method (TypeScript `private` is fine).',
+      )
+    } else if (
+      member?.type === 'ClassProperty' ||
+      member?.type === 'ClassPrivateProperty' ||
+      member?.type === 'ClassAccessorProperty'
+    ) {
+      error = fail('@poet() decorates methods, not fields; to wrap a function in a field write `field = poet(options)(fn)`.')
+    } else if (member?.type === 'ClassDeclaration' || member?.type === 'ClassExpression') {
+      error = fail('@poet() decorates methods, not classes; put it on each method to wrap.')
+    } else if (member?.type === 'TSDeclareMethod') {
+      error = fail('@poet() needs a method with a body; put it on the implementation, not an overload or abstract signature.')
+    } else {
+      error = fail('@poet() decorates class methods only.')
+    }
+    const site: PoetSite =
+      error || !called || member?.type !== 'ClassMethod' || key === undefined
+        ? { kind: 'rejected', error: error! }
+        : {
+            kind: 'decorator',
+            call: called,
+            decorator,
+            fn: member,
+            classBody: classBody as t.ClassBody,
+            key,
+            static: member.static,
+            alone: member.decorators!.length === 1,
+            name: `${this.className(klass!, this.ancestors.length - 4)}.${key}`,
+          }
+    this.candidates.push({ site, binding, scopes: this.scopes.slice() })
+  }
+
+  /** `poet(opts, __poet_phases_N)`: an earlier pass already rewrote it. */
+  private rewritten(call: t.CallExpression): boolean {
+    const second = call.arguments[1]
+    return call.arguments.length === 2 && second?.type === 'Identifier' && this.phases.has(second.name)
+  }
+
+  /** The binding a `poet` callee refers to (`poet`, an alias, or a namespace), else undefined. */
+  private poetBinding(callee: t.Node): string | undefined {
+    if (callee.type === 'Identifier') return this.names.has(callee.name) ? callee.name : undefined
+    if (
+      (callee.type === 'MemberExpression' || callee.type === 'OptionalMemberExpression') &&
+      callee.object.type === 'Identifier' &&
+      this.namespaces.has(callee.object.name)
+    ) {
+      const p = callee.property
+      const name = callee.computed ? (p.type === 'StringLiteral' ? p.value : undefined) : p.type === 'Identifier' ? p.name : undefined
+      return name === 'poet' ? callee.object.name : undefined
+    }
+    return undefined
+  }
+
+  /** The name `child` (held by `ancestors[holderIndex]`) is bound to: variable, export default, assignment, property. */
+  private bindingName(child: t.Node, holderIndex: number): string | undefined {
+    let i = holderIndex
+    let holder = this.ancestors[i]
+    while (holder && isTransparent(holder)) {
+      child = holder
+      holder = this.ancestors[--i]
+    }
+    if (!holder) return undefined
+    switch (holder.type) {
+      case 'VariableDeclarator':
+        return holder.init === child && holder.id.type === 'Identifier' ? holder.id.name : undefined
+      case 'ExportDefaultDeclaration':
+        return 'default'
+      case 'AssignmentExpression':
+        if (holder.right !== child) return undefined
+        if (holder.left.type === 'Identifier') return holder.left.name
+        if (holder.left.type === 'MemberExpression') return propertyName(holder.left.property, holder.left.computed)
+        return undefined
+      case 'ObjectProperty':
+        return holder.value === child ? propertyName(holder.key, holder.computed) : undefined
+      case 'ClassProperty': {
+        const key = propertyName(holder.key, holder.computed)
+        const klass = this.ancestors[i - 2]
+        return key && klass ? `${this.className(klass, i - 3)}.${key}` : undefined
+      }
+    }
+    return undefined
+  }
+
+  /** A class's name: its own, else what it is bound to, `default` for `export default class {}`. */
+  private className(klass: t.Node, parentIndex: number): string {
+    if ((klass.type === 'ClassDeclaration' || klass.type === 'ClassExpression') && klass.id) return klass.id.name
+    if (this.ancestors[parentIndex]?.type === 'ExportDefaultDeclaration') return 'default'
+    return this.bindingName(klass, parentIndex) ?? 'anonymous'
+  }
+
+  private declareParams(fn: t.Function): void {
+    for (const p of fn.params) this.declarePattern(p, fn)
+  }
+
+  private declarePattern(p: t.Node, owner: Scope): void {
+    switch (p.type) {
+      case 'Identifier':
+        this.declare(p.name, owner)
+        break
+      case 'AssignmentPattern':
+        this.declarePattern(p.left, owner)
+        break
+      case 'RestElement':
+        this.declarePattern(p.argument, owner)
+        break
+      case 'ArrayPattern':
+        for (const el of p.elements) if (el) this.declarePattern(el, owner)
+        break
+      case 'ObjectPattern':
+        for (const prop of p.properties) this.declarePattern(prop.type === 'RestElement' ? prop : prop.value, owner)
+        break
+      case 'TSParameterProperty':
+        this.declarePattern(p.parameter, owner)
+        break
+    }
+  }
+
+  private declare(name: string, owner: Scope): void {
+    if (!this.names.has(name) && !this.namespaces.has(name)) return
+    let set = this.shadows.get(owner)
+    if (!set) this.shadows.set(owner, (set = new Set()))
+    set.add(name)
+  }
+
+  private addFunction(name: string, owner: Scope, fn: NonNullable<CallSite['fn']>): void {
+    let list = this.functions.get(name)
+    if (!list) this.functions.set(name, (list = []))
+    list.push({ owner, fn })
+  }
+
+  private top(): Scope {
+    return this.scopes[this.scopes.length - 1]!
+  }
+
+  private functionScope(): Scope {
+    for (let i = this.scopes.length - 1; i > 0; i--) if (isFunction(this.scopes[i]!)) return this.scopes[i]!
+    return this.scopes[0]!
+  }
+}
+
+function isNode(v: unknown): v is t.Node {
+  return typeof v === 'object' && v !== null && typeof (v as { type?: unknown }).type === 'string'
+}
+
+function isFunction(node: t.Node): boolean {
+  switch (node.type) {
+    case 'FunctionDeclaration':
+    case 'FunctionExpression':
+    case 'ArrowFunctionExpression':
+    case 'ObjectMethod':
+    case 'ClassMethod':
+    case 'ClassPrivateMethod':
+      return true
+  }
+  return false
+}
+
+/** Nodes that open a scope in which a name can shadow the module's `poet` import. */
+function isScope(node: t.Node): boolean {
+  switch (node.type) {
+    case 'Program':
+    case 'BlockStatement':
+    case 'StaticBlock':
+    case 'ForStatement':
+    case 'ForInStatement':
+    case 'ForOfStatement':
+    case 'CatchClause':
+    case 'SwitchStatement':
+    case 'ClassDeclaration':
+    case 'ClassExpression':
+    case 'TSModuleBlock':
+      return true
+  }
+  return isFunction(node)
+}
+
+/** Wrappers that do not change which name an expression is bound to. */
+function isTransparent(node: t.Node): boolean {
+  return (
+    node.type === 'TSAsExpression' ||
+    node.type === 'TSSatisfiesExpression' ||
+    node.type === 'TSTypeAssertion' ||
+    node.type === 'TSNonNullExpression' ||
+    node.type === 'ParenthesizedExpression'
+  )
+}
+
+function propertyName(key: t.Node, computed: boolean): string | undefined {
+  if (key.type === 'StringLiteral') return key.value
+  if (computed) return undefined
+  if (key.type === 'Identifier') return key.name
+  if (key.type === 'NumericLiteral') return String(key.value)
+  return undefined
+}
+
+function methodKey(m: t.ClassMethod): string | undefined {
+  return propertyName(m.key, m.computed)
+}
+
+function start(node: t.Node): { line: number; column: number } {
+  return { line: node.loc!.start.line, column: node.loc!.start.column }
+}

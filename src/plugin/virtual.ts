@@ -1,0 +1,35 @@
+// Phase modules as virtual modules: recognising `virtual:poet/<key>`, its resolved `\0poet:<key>` form, and per-bundler fixes.
+import type { Compiler } from 'webpack'
+import { RESOLVED_PREFIX, VIRTUAL_PREFIX } from './ids'
+
+/**
+ * Ids the resolveId hook answers: the public `virtual:poet/<key>`, and the resolved form itself, which is what
+ * webpack asks for after {@link mapWebpackScheme} rewrote the request.
+ */
+export const RESOLVE_FILTER = /^(?:virtual:poet\/|\0poet:)/
+/** Ids the load hook answers. */
+export const LOAD_FILTER = /^\0poet:/
+/** esbuild's onLoad filter: source files the transform may touch, and phase modules. */
+export const ESBUILD_LOAD_FILTER = /\.[cm]?[jt]sx?$|^\0poet:/
+
+/** `virtual:poet/<key>` or `\0poet:<key>` → `\0poet:<key>`; anything else → undefined. */
+export function resolveVirtual(id: string): string | undefined {
+  if (id.startsWith(VIRTUAL_PREFIX)) return RESOLVED_PREFIX + id.slice(VIRTUAL_PREFIX.length)
+  if (id.startsWith(RESOLVED_PREFIX)) return id
+  return undefined
+}
+
+/** The key inside a resolved phase-module id, or undefined for any other id. */
+export function keyOf(resolvedId: string): string | undefined {
+  return resolvedId.startsWith(RESOLVED_PREFIX) ? resolvedId.slice(RESOLVED_PREFIX.length) : undefined
+}
+
+/**
+ * webpack reads `virtual:` as a URI scheme and fails with UnhandledSchemeError before any resolver plugin runs,
+ * so the request is rewritten to the resolved form before resolution starts.
+ */
+export function mapWebpackScheme(compiler: Compiler): void {
+  new compiler.webpack.NormalModuleReplacementPlugin(/^virtual:poet\//, (data) => {
+    data.request = RESOLVED_PREFIX + data.request.slice(VIRTUAL_PREFIX.length)
+  }).apply(compiler)
+}

@@ -1,0 +1,45 @@
+// Ends an execution for its listeners: remembers which execution made a result (for feedback), builds and emits its event.
+import type { Call } from './call'
+import { PoetInputError } from './errors/PoetInputError'
+import { PoetOutputError } from './errors/PoetOutputError'
+import { PoetTimeoutError } from './errors/PoetTimeoutError'
+import { emit } from './state'
+import { forbidden, track } from './track'
+import type { ExecutionEvent } from './types'
+
+export function report(c: Call, ok: boolean, value: unknown): void {
+  const never = c.t.phases?.neverInEvents
+  if (never) forbidden.set(c.functionId, never)
+  if (ok) track({ functionId: c.functionId, version: c.version, executionId: c.executionId }, value)
+  if (!c.emit) return
+  const duration = performance.now() - c.t0
+  const event: ExecutionEvent = {
+    v: 1,
+    kind: 'execution',
+    functionId: c.functionId,
+    version: c.version,
+    executionId: c.executionId,
+    ts: Math.round(Date.now() - duration),
+    duration: Math.round(duration * 1000) / 1000,
+    outcome: ok
+      ? 'ok'
+      : value instanceof PoetInputError
+        ? 'input_error'
+        : value instanceof PoetOutputError
+          ? 'output_error'
+          : value instanceof PoetTimeoutError
+            ? 'timeout'
+            : 'error',
+    attempts: c.n,
+  }
+  if (value instanceof PoetInputError || value instanceof PoetOutputError) {
+    event.issues = value.issues.map((i) => (i.rule ? { path: i.path, rule: i.rule } : { path: i.path }))
+  }
+  if (c.repairs) event.repairs = c.repairs
+  if (c.stats && !(never && never.includes('stats'))) event.stats = c.stats
+  if (!ok) {
+    const name = value !== null && typeof value === 'object' && (value as { name?: unknown }).name
+    event.error = typeof name === 'string' ? name : typeof value
+  }
+  emit(event)
+}

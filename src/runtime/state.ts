@@ -1,0 +1,28 @@
+// The runtime's shared state: listeners, the global sample, and the reporter that onEvent installs.
+import type { Call } from './call'
+import type { PoetEvent } from './types'
+
+export type EventListener = (event: PoetEvent) => void
+
+export const listeners: EventListener[] = []
+
+export const settings: {
+  /** Global sample rate (configure), multiplied with each function's. */
+  sample: number
+  /**
+   * Called as each execution ends while anyone listens. Installed by onEvent, so a bundle that never listens
+   * never carries the code that builds events.
+   */
+  end?: (c: Call, ok: boolean, value: unknown) => void
+} = { sample: 1 }
+
+export function emit(event: PoetEvent): void {
+  // A copy, so a listener may unsubscribe while being called.
+  for (const l of listeners.slice()) {
+    try {
+      l(event)
+    } catch {
+      // Telemetry must never break the call it describes.
+    }
+  }
+}

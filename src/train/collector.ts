@@ -1,0 +1,384 @@
+// The collector: node http handlers that take event batches into the feedback store and serve the metrics table.
+import { createHash, timingSafeEqual } from 'node:crypto'
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { LockStore, type LockEntry } from '../generators/lock'
+import type { PoetEvent } from '../runtime/types'
+import { FeedbackStore, type RetentionOptions, type VersionMetrics } from './store'
+import { validateBatch } from './validate'
+
+/** A connect-style handler: Vite's `server.middlewares.use(...)` and plain `http.createServer` both take it. */
+export type Middleware = (req: IncomingMessage, res: ServerResponse, next?: (err?: unknown) => void) => void
+
+export interface RateLimitOptions {
+  /** Sustained events per second per token (per client address when no token is configured). @default 2000 */
+  eventsPerSecond?: number
+  /** Events a token may send at once before the sustained rate applies. @default 20000 */
+  burst?: number
+}
+
+export interface CollectorOptions {
+  /** An open store to write to; otherwise `db` is opened (and closed by `close()`). */
+  store?: FeedbackStore
+  /** Path of the SQLite file. @default '.poet/feedback.db' */
+  db?: string
+  /** When set, every `/v1/*` request must carry `Authorization: Bearer <token>`. */
+  token?: string
+  /** Largest accepted body in bytes. @default 1 MiB */
+  maxBody?: number
+  /** Per-token rate limit; `false` turns it off. */
+  rateLimit?: RateLimitOptions | false
+  retention?: RetentionOptions
+  /** The lock directory, to mark current/candidate versions and show version reasons. @default none */
+  lockDir?: string
+  /** Path prefix the full handler answers under, e.g. `/__poet` (then `/__poet/events` takes events too). @default '' */
+  base?: string
+  /** `Access-Control-Allow-Origin` of the events endpoint. @default '*' */
+  corsOrigin?: string
+  /** Clock. @default Date.now */
+  now?: () => number
+}
+
+export interface Collector {
+  /** Every endpoint: `POST /v1/events`, `GET /v1/functions`, `GET /v1/functions/:id`, `GET /healthz`; anything else → `next()` or 404. */
+  handle: Middleware
+  /** Events only, answering at whatever path it is mounted on (Vite dev: `/__poet/events`). Non-POST/OPTIONS → `next()` or 405. */
+  events: Middleware
+  store: FeedbackStore
+  close(): void
+}
+
+export const MAX_BODY = 1024 * 1024
+const HOUR = 3_600_000
+
+export function createCollector(options: CollectorOptions = {}): Collector {
+  const store = options.store ?? new FeedbackStore(options.db ?? '.poet/feedback.db', { retention: options.retention, now: options.now })
+  const now = options.now ?? Date.now
+  const maxBody = options.maxBody ?? MAX_BODY
+  const base = (options.base ?? '').replace(/\/$/, '')
+  const limiter = options.rateLimit === false ? undefined : new RateLimiter(options.rateLimit ?? {}, now)
+  const tokenDigest = options.token ? sha256(options.token) : undefined
+  const lock = options.lockDir ? new LockStore(options.lockDir) : undefined
+  const cors = {
+    'access-control-allow-origin': options.corsOrigin ?? '*',
+    'access-control-allow-methods': 'POST, OPTIONS',
+    'access-control-allow-headers': 'content-type, authorization, x-poet-dropped',
+    'access-control-expose-headers': 'retry-after',
+    'access-control-max-age': '86400',
+  }
+
+  function authorized(req: IncomingMessage): boolean {
+    if (!tokenDigest) return true
+    const m = /^Bearer\s+(.+)$/i.exec(req.headers.authorization ?? '')
+    return !!m && timingSafeEqual(sha256(m[1]!.trim()), tokenDigest)
+  }
+
+  function clientKey(req: IncomingMessage): string {
+    return tokenDigest ? (req.headers.authorization ?? '') : (req.socket.remoteAddress ?? '')
+  }
+
+  async function ingest(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (req.method === 'OPTIONS') return send(res, 204, undefined, cors)
+    if (req.method !== 'POST') return send(res, 405, { error: `${req.method} is not allowed here; POST a JSON array of events` }, { ...cors, allow: 'POST, OPTIONS' })
+    if (!authorized(req)) {
+      return send(res, 401, { error: 'missing or wrong bearer token (send `Authorization: Bearer <token>`, as given to `poet serve --token`)' }, { ...cors, 'www-authenticate': 'Bearer' })
+    }
+    const key = clientKey(req)
+    const early = limiter?.wait(key, 1)
+    if (early) return tooMany(res, early, cors)
+    const body = await readBody(req, maxBody)
+    if (body === 'too-large') return send(res, 413, { error: `body over ${maxBody} bytes; send smaller batches` }, { ...cors, connection: 'close' })
+    if (body === 'aborted') return
+    let parsed: unknown
+    try {
+      parsed = JSON.parse(body.toString('utf8'))
+    } catch (e) {
+      return send(res, 400, { error: `body is not valid JSON: ${(e as Error).message}` }, cors)
+    }
+    const checked = validateBatch(parsed)
+    if (!checked.ok) return send(res, 400, { error: `invalid batch, nothing stored: ${checked.reason}` }, cors)
+    const wait = limiter?.take(key, Math.max(1, checked.events.length))
+    if (wait) return tooMany(res, wait, cors)
+    let stored: number
+    try {
+      stored = await commit(checked.events)
+    } catch (e) {
+      return send(res, 503, { error: `the feedback store could not commit the batch, nothing stored: ${(e as Error).message}` }, { ...cors, 'retry-after': '1' })
+    }
+    send(res, 202, { accepted: checked.events.length, stored }, cors)
+  }
+
+  // Group commit: batches validated in the same turn of the event loop share one transaction, so one fsync
+  // acknowledges them all. Each request still gets its 202 only after that commit.
+  let queue: { events: PoetEvent[]; done: (stored: number) => void; failed: (e: unknown) => void }[] = []
+  function commit(events: PoetEvent[]): Promise<number> {
+    return new Promise((done, failed) => {
+      if (!queue.length) setImmediate(flush)
+      queue.push({ events, done, failed })
+    })
+  }
+  function flush(): void {
+    const group = queue
+    queue = []
+    try {
+      const stored = store.insertMany(group.map((q) => q.events))
+      group.forEach((q, i) => q.done(stored[i]!))
+    } catch (e) {
+      for (const q of group) q.failed(e)
+    }
+  }
+
+  function functionsTable(url: URL): unknown {
+    const window = readWindow(url, now())
+    const entries = lock?.read().functions ?? {}
+    const rows: Record<string, unknown>[] = []
+    const seen = new Set<string>()
+    for (const { id } of store.functions(window)) {
+      for (const m of store.metrics(id, window)) {
+        seen.add(`${id}\0${m.version}`)
+        rows.push({ id, ...role(entries[id], m.version), ...summary(m) })
+      }
+    }
+    for (const [id, entry] of Object.entries(entries)) {
+      if (!seen.has(`${id}\0${entry.current}`)) rows.push({ id, ...role(entry, entry.current), ...summary(undefined) })
+    }
+    rows.sort((a, b) => String(a.id).localeCompare(String(b.id)) || String(a.version).localeCompare(String(b.version)))
+    return { window, functions: rows }
+  }
+
+  function functionDetail(id: string, url: URL): unknown {
+    const window = readWindow(url, now())
+    const entry = lock?.read().functions[id]
+    const metrics = new Map(store.metrics(id, window).map((m) => [m.version, m]))
+    if (!entry && metrics.size === 0 && store.decisions(id).length === 0) return undefined
+    const versions = new Set([...Object.keys(entry?.versions ?? {}), ...metrics.keys()])
+    const bucket = parseDuration(url.searchParams.get('bucket')) ?? Math.max(60_000, Math.round((window.until - window.since) / 60))
+    return {
+      id,
+      current: entry?.current,
+      candidate: entry?.candidate,
+      window,
+      versions: [...versions].map((version) => {
+        const v = entry?.versions[version]
+        return {
+          ...role(entry, version),
+          ...(v ? { created: v.created, generator: v.generator, reason: v.reason } : {}),
+          ...summary(metrics.get(version)),
+          latency: metrics.get(version)?.latency,
+          metrics: metrics.get(version)?.metrics ?? {},
+        }
+      }),
+      series: store.series(id, bucket, window),
+      decisions: store.decisions(id),
+    }
+  }
+
+  const handle: Middleware = (req, res, next) => {
+    const url = new URL(req.url ?? '/', 'http://collector')
+    const path = url.pathname
+    if (path === `${base}/v1/events` || path === `${base}/events`) return void ingest(req, res).catch((e) => fail(res, e))
+    if (path === `${base}/healthz`) {
+      if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, { error: 'use GET' }, { allow: 'GET, HEAD' })
+      return send(res, 200, { ok: true, executions: store.count('executions'), feedback: store.count('feedback') })
+    }
+    if (path === `${base}/v1/functions` || path.startsWith(`${base}/v1/functions/`)) {
+      if (req.method !== 'GET') return send(res, 405, { error: 'use GET' }, { allow: 'GET' })
+      if (!authorized(req)) return send(res, 401, { error: 'missing or wrong bearer token' }, { 'www-authenticate': 'Bearer' })
+      try {
+        if (path === `${base}/v1/functions`) return send(res, 200, functionsTable(url))
+        const id = decodeURIComponent(path.slice(`${base}/v1/functions/`.length))
+        const detail = functionDetail(id, url)
+        return detail ? send(res, 200, detail) : send(res, 404, { error: `no function ${JSON.stringify(id)} in the store or the lock (ids look like src/file.ts#name, URL-encoded)` })
+      } catch (e) {
+        return e instanceof BadRequest ? send(res, 400, { error: e.message }) : fail(res, e)
+      }
+    }
+    if (next) return next()
+    send(res, 404, { error: `no route ${req.method} ${path}; see /v1/events, /v1/functions, /healthz` })
+  }
+
+  const events: Middleware = (req, res, next) => {
+    if (next && req.method !== 'POST' && req.method !== 'OPTIONS') return next()
+    void ingest(req, res).catch((e) => fail(res, e))
+  }
+
+  return {
+    handle,
+    events,
+    store,
+    close() {
+      if (!options.store) store.close()
+    },
+  }
+}
+
+export interface ServeOptions extends CollectorOptions {
+  /** @default 8787 */
+  port?: number
+  /** @default '127.0.0.1' */
+  host?: string
+}
+
+export interface RunningCollector {
+  url: string
+  server: Server
+  collector: Collector
+  close(): Promise<void>
+}
+
+/** `poet serve`: the collector on its own HTTP server. */
+export function serve(options: ServeOptions = {}): Promise<RunningCollector> {
+  const collector = createCollector(options)
+  const server = createServer((req, res) => collector.handle(req, res))
+  return new Promise((resolve, reject) => {
+    server.once('error', (e) => {
+      collector.close()
+      reject(e)
+    })
+    server.listen(options.port ?? 8787, options.host ?? '127.0.0.1', () => {
+      const { address, port } = server.address() as AddressInfo
+      resolve({
+        url: `http://${address.includes(':') ? `[${address}]` : address}:${port}`,
+        server,
+        collector,
+        close: () =>
+          new Promise<void>((done) => {
+            server.close(() => {
+              collector.close()
+              done()
+            })
+            server.closeAllConnections()
+          }),
+      })
+    })
+  })
+}
+
+/** A token bucket per client: batches spend one token per event. */
+class RateLimiter {
+  private readonly rate: number
+  private readonly burst: number
+  private readonly buckets = new Map<string, { tokens: number; at: number }>()
+
+  constructor(
+    o: RateLimitOptions,
+    private readonly now: () => number,
+  ) {
+    this.rate = o.eventsPerSecond ?? 2000
+    this.burst = o.burst ?? 20_000
+  }
+
+  /** Seconds to wait before `n` events fit, without spending anything; undefined when they fit now. */
+  wait(key: string, n: number): number | undefined {
+    const b = this.refill(key)
+    return b.tokens >= Math.min(n, this.burst) ? undefined : Math.ceil((Math.min(n, this.burst) - b.tokens) / this.rate)
+  }
+
+  /** Spends `n` tokens, or returns the seconds to wait (nothing spent). A batch larger than the burst may drain it whole. */
+  take(key: string, n: number): number | undefined {
+    const wait = this.wait(key, n)
+    if (wait !== undefined) return wait
+    const b = this.refill(key)
+    b.tokens -= Math.min(n, b.tokens)
+    return undefined
+  }
+
+  private refill(key: string): { tokens: number; at: number } {
+    const t = this.now()
+    let b = this.buckets.get(key)
+    if (!b) {
+      // Full buckets carry no state worth keeping; dropping them bounds memory under many clients.
+      if (this.buckets.size >= 10_000) for (const [k, v] of this.buckets) if (v.tokens + ((t - v.at) / 1000) * this.rate >= this.burst) this.buckets.delete(k)
+      b = { tokens: this.burst, at: t }
+      this.buckets.set(key, b)
+    }
+    b.tokens = Math.min(this.burst, b.tokens + ((t - b.at) / 1000) * this.rate)
+    b.at = t
+    return b
+  }
+}
+
+class BadRequest extends Error {}
+
+function readWindow(url: URL, now: number): { since: number; until: number } {
+  const until = numberParam(url, 'until') ?? now
+  const sinceParam = numberParam(url, 'since')
+  const span = parseDuration(url.searchParams.get('window'))
+  if (url.searchParams.has('window') && span === undefined) throw new BadRequest(`window must look like 15m, 24h or 7d, received ${JSON.stringify(url.searchParams.get('window'))}`)
+  return { since: sinceParam ?? until - (span ?? 24 * HOUR), until }
+}
+
+function numberParam(url: URL, name: string): number | undefined {
+  const raw = url.searchParams.get(name)
+  if (raw === null) return undefined
+  const n = Number(raw)
+  if (!Number.isFinite(n)) throw new BadRequest(`${name} must be epoch milliseconds, received ${JSON.stringify(raw)}`)
+  return n
+}
+
+/** `90s`, `15m`, `24h`, `7d` → milliseconds. */
+export function parseDuration(raw: string | null | undefined): number | undefined {
+  const m = raw ? /^(\d+(?:\.\d+)?)(ms|s|m|h|d)$/.exec(raw.trim()) : null
+  if (!m) return undefined
+  return Number(m[1]) * { ms: 1, s: 1000, m: 60_000, h: HOUR, d: 24 * HOUR }[m[2] as 'ms']
+}
+
+function role(entry: LockEntry | undefined, version: string): { version: string; role?: string; share?: number } {
+  if (!entry) return { version }
+  if (entry.current === version) return { version, role: 'current', ...(entry.candidate ? { share: 1 - entry.candidate.share } : {}) }
+  if (entry.candidate?.version === version) return { version, role: 'candidate', share: entry.candidate.share }
+  return { version, role: entry.versions[version] ? 'previous' : 'unknown' }
+}
+
+function summary(m: VersionMetrics | undefined) {
+  return {
+    calls: m?.calls ?? 0,
+    errorRate: m?.errorRate ?? { input_error: 0, output_error: 0, timeout: 0, error: 0 },
+    p50: m?.latency.p50 ?? 0,
+    p95: m?.latency.p95 ?? 0,
+    score: m && m.score.n > 0 ? { mean: m.score.mean, n: m.score.n } : { mean: null, n: 0 },
+  }
+}
+
+/** Reads at most `limit` bytes; beyond that it stops reading and reports `too-large`. */
+function readBody(req: IncomingMessage, limit: number): Promise<Buffer | 'too-large' | 'aborted'> {
+  const declared = Number(req.headers['content-length'])
+  if (Number.isFinite(declared) && declared > limit) return Promise.resolve('too-large')
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = []
+    let size = 0
+    const onData = (chunk: Buffer) => {
+      size += chunk.length
+      if (size > limit) {
+        req.off('data', onData)
+        req.pause()
+        resolve('too-large')
+      } else chunks.push(chunk)
+    }
+    req.on('data', onData)
+    req.on('end', () => resolve(Buffer.concat(chunks)))
+    req.on('error', () => resolve('aborted'))
+    req.on('close', () => {
+      if (!req.complete) resolve('aborted')
+    })
+  })
+}
+
+function tooMany(res: ServerResponse, seconds: number, cors: Record<string, string>): void {
+  send(res, 429, { error: `rate limit: retry after ${seconds}s` }, { ...cors, 'retry-after': String(seconds) })
+}
+
+function send(res: ServerResponse, status: number, body?: unknown, headers: Record<string, string> = {}): void {
+  if (res.headersSent) return
+  const text = body === undefined ? '' : JSON.stringify(body)
+  res.writeHead(status, { ...headers, ...(body === undefined ? {} : { 'content-type': 'application/json; charset=utf-8', 'content-length': String(Buffer.byteLength(text)) }) })
+  res.end(text)
+}
+
+function fail(res: ServerResponse, e: unknown): void {
+  send(res, 500, { error: `collector error: ${(e as Error)?.message ?? String(e)}` })
+}
+
+function sha256(s: string): Buffer {
+  return createHash('sha256').update(s).digest()
+}

@@ -1,0 +1,287 @@
+// The Train commands of the `poet` CLI: `serve`, `train`, `rollback`; each resolves to an exit code (0 ok, 1 failure, 2 usage).
+import { existsSync } from 'node:fs'
+import { join, resolve } from 'node:path'
+import { parseArgs, type ParseArgsConfig } from 'node:util'
+import { LockStore } from '../generators/lock'
+import { serve } from './collector'
+import { FeedbackStore } from './store'
+import { applyTraining, planTraining, untrained, type Plan } from './trainer'
+
+const DAY = 86_400_000
+
+export interface CommandIO {
+  out(line: string): void
+  err(line: string): void
+  /** Working directory the defaults (`.poet/…`) are relative to. @default process.cwd() */
+  cwd?: string
+  /** Resolves when the command should stop (serve only). @default SIGINT or SIGTERM */
+  stopped?: Promise<void>
+}
+
+const consoleIO: CommandIO = { out: (l) => console.log(l), err: (l) => console.error(l) }
+
+const SERVE_HELP = `poet serve — collect runtime events into the feedback store
+
+Usage: poet serve [--port <n>] [--host <addr>] [--db <file>] [--token <t>]
+
+Options:
+  --port <n>            port to listen on (0 picks a free one)        default 8787
+  --host <addr>         address to bind                               default 127.0.0.1
+  --db <file>           SQLite feedback store                         default .poet/feedback.db
+  --token <t>           require "Authorization: Bearer <t>" on /v1/*  default $POET_TOKEN, else none
+  --lock-dir <dir>      lock to mark current/candidate versions       default .poet
+  --rate <n>            events per second per token (429 beyond)      default 2000
+  --retention-days <n>  delete events older than this                 default 30
+  --max-rows <n>        keep at most this many events per table       default 1000000
+  -h, --help            show this help
+
+Endpoints: POST /v1/events, GET /v1/functions, GET /v1/functions/:id, GET /healthz`
+
+/** `poet serve`: runs the collector until SIGINT/SIGTERM. */
+export async function serveCommand(argv: string[], io: CommandIO = consoleIO): Promise<number> {
+  const args = parse(argv, io, SERVE_HELP, {
+    port: { type: 'string' },
+    host: { type: 'string' },
+    db: { type: 'string' },
+    token: { type: 'string' },
+    'lock-dir': { type: 'string' },
+    rate: { type: 'string' },
+    'retention-days': { type: 'string' },
+    'max-rows': { type: 'string' },
+  })
+  if (typeof args === 'number') return args
+  if (args.positionals.length) return usage(io, `poet serve takes no arguments, received ${JSON.stringify(args.positionals[0])}`, SERVE_HELP)
+  const cwd = io.cwd ?? process.cwd()
+  const port = integer(args.values.port, 'port', 8787, io, 0)
+  const rate = integer(args.values.rate, 'rate', 2000, io, 1)
+  const days = integer(args.values['retention-days'], 'retention-days', 30, io, 1)
+  const maxRows = integer(args.values['max-rows'], 'max-rows', 1_000_000, io, 1)
+  if ([port, rate, days, maxRows].includes(undefined)) return 2
+  const db = resolve(cwd, args.values.db ?? join('.poet', 'feedback.db'))
+  const token = args.values.token ?? process.env.POET_TOKEN
+  let running
+  try {
+    running = await serve({
+      port,
+      host: args.values.host ?? '127.0.0.1',
+      db,
+      token: token || undefined,
+      lockDir: resolve(cwd, args.values['lock-dir'] ?? '.poet'),
+      rateLimit: { eventsPerSecond: rate, burst: rate! * 10 },
+      retention: { maxAgeMs: days! * DAY, maxRows },
+    })
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code
+    io.err(
+      code === 'EADDRINUSE'
+        ? `poet serve: port ${port} is already in use; pick another with --port`
+        : `poet serve: cannot start: ${(e as Error).message}`,
+    )
+    return 1
+  }
+  io.out(`poet serve: collecting events at ${running.url}/v1/events`)
+  io.out(`  store ${db}${token ? ', bearer token required' : ''}; status table at ${running.url}/v1/functions`)
+  await (io.stopped ?? signalled())
+  await running.close()
+  io.out('poet serve: stopped')
+  return 0
+}
+
+const TRAIN_HELP = `poet train — decide, per function with optimizeFor, what its metrics call for
+
+Usage: poet train [--apply] [--db <file>] [--lock-dir <dir>] [--share <0..1>]
+
+Without --apply it only shows the decisions. Decisions:
+  candidate  a trigger fired (error or validation-failure rate up, metric below its baseline, rejected inputs
+             rated good): a new version with learned parameters will serve --share of the calls
+  promote    the candidate is better with P ≥ 0.99 (at least 200 observations per arm): it becomes current
+  rollback   the candidate is worse with P ≥ 0.975 (after 100 candidate observations): it stops serving
+  retire     no difference beyond the margin after 20000 candidate observations: it stops serving
+  wait       not enough evidence yet
+
+Options:
+  --apply            apply the decisions to the lock (.poet/lock.json)
+  --db <file>        feedback store                       default .poet/feedback.db
+  --lock-dir <dir>   lock directory                       default .poet
+  --share <x>        traffic share of a new candidate     default 0.2
+  -h, --help         show this help`
+
+/** `poet train [--apply]`: shows the trainer's decisions and, with --apply, applies them. */
+export async function trainCommand(argv: string[], io: CommandIO = consoleIO): Promise<number> {
+  const args = parse(argv, io, TRAIN_HELP, {
+    apply: { type: 'boolean' },
+    db: { type: 'string' },
+    'lock-dir': { type: 'string' },
+    share: { type: 'string' },
+  })
+  if (typeof args === 'number') return args
+  if (args.positionals.length) return usage(io, `poet train takes no arguments, received ${JSON.stringify(args.positionals[0])}`, TRAIN_HELP)
+  const share = args.values.share === undefined ? 0.2 : Number(args.values.share)
+  if (!(share > 0 && share < 1)) return usage(io, `--share must be a number between 0 and 1 (exclusive), received ${JSON.stringify(args.values.share)}`, TRAIN_HELP)
+  const cwd = io.cwd ?? process.cwd()
+  const db = resolve(cwd, args.values.db ?? join('.poet', 'feedback.db'))
+  const lockDir = resolve(cwd, args.values['lock-dir'] ?? '.poet')
+  if (!existsSync(db)) {
+    io.err(`poet train: no feedback store at ${db}. Collect events first: run \`poet serve\` (or the Vite dev server) with a sink pointing at it.`)
+    return 1
+  }
+  let store: FeedbackStore | undefined
+  try {
+    store = new FeedbackStore(db)
+    const options = { lockDir, store, share }
+    const plans = planTraining(options)
+    const skipped = untrained(options)
+    if (!plans.length) {
+      io.out(`poet train: no function has optimizeFor${skipped.length ? ` (${skipped.length} in the lock without it)` : ''}; nothing to train.`)
+      return 0
+    }
+    for (const line of table(plans)) io.out(line)
+    if (skipped.length) io.out(`(${skipped.length} function${skipped.length === 1 ? '' : 's'} without optimizeFor skipped)`)
+    const actionable = plans.filter((p) => p.action !== 'wait' && p.action !== 'none')
+    if (!args.values.apply) {
+      io.out(actionable.length ? `\n${actionable.length} decision${actionable.length === 1 ? '' : 's'} to apply: run \`poet train --apply\`.` : '\nNothing to apply.')
+      return 0
+    }
+    const applied = applyTraining(plans, options)
+    io.out(`\napplied ${applied.length} of ${actionable.length} decision${actionable.length === 1 ? '' : 's'} to ${join(lockDir, 'lock.json')}`)
+    if (applied.length < actionable.length) io.out('(the lock changed meanwhile for the others; run `poet train` again)')
+    return 0
+  } catch (e) {
+    io.err(`poet train: ${(e as Error).message.replace(/^poet: /, '')}`)
+    return 1
+  } finally {
+    store?.close()
+  }
+}
+
+function table(plans: Plan[]): string[] {
+  const rows = plans.map((p) => [p.functionId, p.action, p.candidate ? `${p.current} → ${p.candidate}` : p.current, p.reason])
+  const head = ['function', 'decision', 'versions', 'why']
+  const widths = head.slice(0, 3).map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)))
+  const line = (r: string[]) => r.map((c, i) => (i < 3 ? c.padEnd(widths[i]!) : c)).join('  ')
+  return [line(head), ...rows.map(line)]
+}
+
+const ROLLBACK_HELP = `poet rollback — move a function's current pointer back (instant: no generation, no build)
+
+Usage: poet rollback <function id> [--to <version>] [--lock-dir <dir>]
+
+Without --to: stops the candidate under test if there is one, else makes the version created before the
+current one current. With --to: makes that version (or a unique prefix of it) current.
+
+Options:
+  --to <version>     the version to make current
+  --lock-dir <dir>   lock directory    default .poet
+  -h, --help         show this help`
+
+/** `poet rollback <id> [--to <v>]`: a pointer move in the lock; every version stays. */
+export async function rollbackCommand(argv: string[], io: CommandIO = consoleIO): Promise<number> {
+  const args = parse(argv, io, ROLLBACK_HELP, { to: { type: 'string' }, 'lock-dir': { type: 'string' } })
+  if (typeof args === 'number') return args
+  if (args.positionals.length !== 1) return usage(io, 'poet rollback needs exactly one function id', ROLLBACK_HELP)
+  const id = args.positionals[0]!
+  const lock = new LockStore(resolve(io.cwd ?? process.cwd(), args.values['lock-dir'] ?? '.poet'))
+  let message = ''
+  let failure = ''
+  try {
+    lock.update((l) => {
+      const entry = l.functions[id]
+      if (!entry) {
+        const known = Object.keys(l.functions)
+        const close = known.filter((k) => k.includes(id) || id.includes(k.split('#')[1] ?? k)).slice(0, 5)
+        failure = `no function ${JSON.stringify(id)} in ${lock.file}.${close.length ? ` Did you mean ${close.map((k) => JSON.stringify(k)).join(', ')}?` : known.length ? ` Known: ${known.slice(0, 5).join(', ')}${known.length > 5 ? ' …' : ''}` : ''}`
+        return
+      }
+      const versions = Object.keys(entry.versions)
+      if (args.values.to !== undefined) {
+        const matches = versions.filter((v) => v.startsWith(args.values.to!))
+        if (matches.length !== 1) {
+          failure = `${matches.length ? 'ambiguous' : 'unknown'} version ${JSON.stringify(args.values.to)} of ${id}; versions: ${describeVersions(entry.versions, entry.current)}`
+          return
+        }
+        const to = matches[0]!
+        if (to === entry.current && !entry.candidate) {
+          message = `${id} is already at ${to}; nothing changed`
+          return
+        }
+        const from = entry.current
+        entry.current = to
+        delete entry.candidate
+        message = `${id}: current ${from} → ${to}`
+        return
+      }
+      if (entry.candidate) {
+        message = `${id}: candidate ${entry.candidate.version} stopped; ${entry.current} serves every call`
+        delete entry.candidate
+        return
+      }
+      const created = (v: string) => Date.parse(entry.versions[v]!.created) || 0
+      const earlier = versions.filter((v) => v !== entry.current && created(v) <= created(entry.current)).sort((a, b) => created(b) - created(a))
+      if (!earlier.length) {
+        failure = `${id} has no version older than ${entry.current} to roll back to; versions: ${describeVersions(entry.versions, entry.current)}`
+        return
+      }
+      message = `${id}: current ${entry.current} → ${earlier[0]}`
+      entry.current = earlier[0]!
+    })
+  } catch (e) {
+    io.err(`poet rollback: ${(e as Error).message.replace(/^poet: /, '')}`)
+    return 1
+  }
+  if (failure) {
+    io.err(`poet rollback: ${failure}`)
+    return 1
+  }
+  io.out(message)
+  return 0
+}
+
+function describeVersions(versions: Record<string, { created: string; reason?: string }>, current: string): string {
+  return Object.entries(versions)
+    .sort((a, b) => a[1].created.localeCompare(b[1].created))
+    .map(([v, x]) => `${v}${v === current ? ' (current)' : ''}`)
+    .join(', ')
+}
+
+function signalled(): Promise<void> {
+  return new Promise((done) => {
+    const stop = () => {
+      process.off('SIGINT', stop)
+      process.off('SIGTERM', stop)
+      done()
+    }
+    process.on('SIGINT', stop)
+    process.on('SIGTERM', stop)
+  })
+}
+
+type Parsed<O extends NonNullable<ParseArgsConfig['options']>> = ReturnType<typeof parseArgs<{ options: O; allowPositionals: true }>>
+
+/** Parses argv strictly; prints help (→ 0) or a usage error (→ 2) and returns the exit code instead of values. */
+function parse<O extends NonNullable<ParseArgsConfig['options']>>(argv: string[], io: CommandIO, help: string, options: O): Parsed<O> | number {
+  if (argv.includes('-h') || argv.includes('--help')) {
+    io.out(help)
+    return 0
+  }
+  try {
+    return parseArgs({ args: argv, options, allowPositionals: true, strict: true }) as Parsed<O>
+  } catch (e) {
+    io.err(`${(e as Error).message.replace(/\. To specify a positional.*$/s, '')}\n\n${help}`)
+    return 2
+  }
+}
+
+function usage(io: CommandIO, message: string, help: string): number {
+  io.err(`${message}\n\n${help}`)
+  return 2
+}
+
+function integer(raw: string | undefined, name: string, fallback: number, io: CommandIO, min: number): number | undefined {
+  if (raw === undefined) return fallback
+  const n = Number(raw)
+  if (!Number.isInteger(n) || n < min) {
+    io.err(`--${name} must be an integer ≥ ${min}, received ${JSON.stringify(raw)}`)
+    return undefined
+  }
+  return n
+}

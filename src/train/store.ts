@@ -1,0 +1,466 @@
+// FeedbackStore: the SQLite file (WAL) that holds execution and feedback events, prunes itself, and answers metric queries.
+import { createHash } from 'node:crypto'
+import { mkdirSync } from 'node:fs'
+import { dirname } from 'node:path'
+import Database from 'better-sqlite3'
+import type { ExecutionEvent, FeedbackEvent, Outcome, PoetEvent } from '../runtime/types'
+
+export const OUTCOMES: readonly Outcome[] = ['ok', 'input_error', 'output_error', 'timeout', 'error']
+
+export interface RetentionOptions {
+  /** Events received longer ago than this are deleted. @default 30 days */
+  maxAgeMs?: number
+  /** At most this many rows per table (executions, feedback); the oldest go first. @default 1_000_000 */
+  maxRows?: number
+  /** How often retention runs while events arrive. @default 60_000 */
+  intervalMs?: number
+}
+
+export interface StoreOptions {
+  retention?: RetentionOptions
+  /** Clock, for tests of retention. @default Date.now */
+  now?: () => number
+}
+
+/** A time window over event time (`ts`), epoch milliseconds, `until` exclusive. */
+export interface Window {
+  since?: number
+  until?: number
+}
+
+export interface MeanStat {
+  n: number
+  mean: number
+  /** Sample variance (n − 1 denominator); 0 when n < 2. */
+  variance: number
+}
+
+/** Everything the table, the dashboard and the trainer need about one version of one function over a window. */
+export interface VersionMetrics {
+  version: string
+  calls: number
+  outcomes: Record<Outcome, number>
+  /** Share of calls per failure kind (`ok` excluded). */
+  errorRate: Record<Exclude<Outcome, 'ok'>, number>
+  /** Sum of attempts over all calls (retries show as attempts > calls). */
+  attempts: number
+  /** Latency of all calls, nearest-rank percentiles, ms. */
+  latency: { p50: number; p95: number; p99: number }
+  /** Latency of successful calls only: p99 and the mean/variance of ln(ms), which the trainer compares. */
+  okLatency: { p99: number; log: MeanStat }
+  /** Feedback score: mean over all scores; `clampedSum` is Σ clamp(score, 0, 1) for the Beta-Binomial rule. */
+  score: MeanStat & { clampedSum: number }
+  /** Custom feedback metrics by name. */
+  metrics: Record<string, MeanStat>
+}
+
+export interface SeriesBucket {
+  /** Bucket start, epoch ms. */
+  t: number
+  calls: number
+  errors: number
+  p50: number
+  p95: number
+}
+
+export interface Decision {
+  functionId: string
+  ts: number
+  action: string
+  from?: string
+  to?: string
+  reason: string
+}
+
+/** An input perceive rejected on a call that users nevertheless rated good. */
+export interface GoodRejection {
+  executionId: string
+  /** Issue paths (with rule when a domain rule fired) of the rejected input. */
+  issues: string[]
+}
+
+const DAY = 86_400_000
+const SCHEMA_VERSION = 1
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS executions (
+  seq INTEGER PRIMARY KEY,
+  execution_id TEXT NOT NULL UNIQUE,
+  function_id TEXT NOT NULL,
+  version TEXT NOT NULL,
+  ts INTEGER NOT NULL,
+  received INTEGER NOT NULL,
+  duration REAL NOT NULL,
+  outcome TEXT NOT NULL,
+  attempts INTEGER NOT NULL,
+  error TEXT,
+  issues TEXT,
+  repairs TEXT,
+  stats TEXT
+);
+CREATE INDEX IF NOT EXISTS executions_by_function ON executions (function_id, version, ts);
+CREATE INDEX IF NOT EXISTS executions_by_received ON executions (received);
+CREATE TABLE IF NOT EXISTS feedback (
+  seq INTEGER PRIMARY KEY,
+  -- a resent batch (its 202 was lost) must not count twice: the digest is the event's content
+  digest TEXT NOT NULL UNIQUE,
+  execution_id TEXT NOT NULL,
+  function_id TEXT NOT NULL,
+  version TEXT NOT NULL,
+  ts INTEGER NOT NULL,
+  received INTEGER NOT NULL,
+  score REAL,
+  label TEXT,
+  metrics TEXT,
+  comment TEXT
+);
+CREATE INDEX IF NOT EXISTS feedback_by_execution ON feedback (execution_id);
+CREATE INDEX IF NOT EXISTS feedback_by_function ON feedback (function_id, version, ts);
+CREATE INDEX IF NOT EXISTS feedback_by_received ON feedback (received);
+CREATE TABLE IF NOT EXISTS decisions (
+  seq INTEGER PRIMARY KEY,
+  function_id TEXT NOT NULL,
+  ts INTEGER NOT NULL,
+  action TEXT NOT NULL,
+  from_version TEXT,
+  to_version TEXT,
+  reason TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS decisions_by_function ON decisions (function_id, ts);
+`
+
+type Row = Record<string, number | string | null>
+
+export class FeedbackStore {
+  readonly db: Database.Database
+  private readonly retention: Required<RetentionOptions>
+  private readonly now: () => number
+  private lastPrune = 0
+  private readonly insertExecution: Database.Statement
+  private readonly insertFeedback: Database.Statement
+  private readonly insertBatches: (batches: readonly (readonly PoetEvent[])[], received: number) => number[]
+
+  constructor(
+    readonly file: string,
+    options: StoreOptions = {},
+  ) {
+    if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true })
+    try {
+      this.db = new Database(file)
+    } catch (e) {
+      throw new Error(`poet: cannot open the feedback store ${file}: ${(e as Error).message}`)
+    }
+    this.db.pragma('journal_mode = WAL')
+    // A 202 promises the batch survives a crash of this process or of the machine: fsync every commit.
+    this.db.pragma('synchronous = FULL')
+    this.db.pragma('busy_timeout = 5000')
+    const found = this.db.pragma('user_version', { simple: true }) as number
+    if (found > SCHEMA_VERSION) {
+      throw new Error(`poet: ${file} was written by a newer unplugin-poet (schema ${found}, this one knows ${SCHEMA_VERSION})`)
+    }
+    this.db.exec(SCHEMA)
+    this.db.pragma(`user_version = ${SCHEMA_VERSION}`)
+    this.retention = {
+      maxAgeMs: options.retention?.maxAgeMs ?? 30 * DAY,
+      maxRows: options.retention?.maxRows ?? 1_000_000,
+      intervalMs: options.retention?.intervalMs ?? 60_000,
+    }
+    this.now = options.now ?? Date.now
+    this.insertExecution = this.db.prepare(
+      `INSERT OR IGNORE INTO executions
+         (execution_id, function_id, version, ts, received, duration, outcome, attempts, error, issues, repairs, stats)
+       VALUES (@executionId, @functionId, @version, @ts, @received, @duration, @outcome, @attempts, @error, @issues, @repairs, @stats)`,
+    )
+    this.insertFeedback = this.db.prepare(
+      `INSERT OR IGNORE INTO feedback
+         (digest, execution_id, function_id, version, ts, received, score, label, metrics, comment)
+       VALUES (@digest, @executionId, @functionId, @version, @ts, @received, @score, @label, @metrics, @comment)`,
+    )
+    this.insertBatches = this.db.transaction((batches: readonly (readonly PoetEvent[])[], received: number) =>
+      batches.map((events) => {
+        let stored = 0
+        for (const e of events) {
+          const info = e.kind === 'execution' ? this.insertExecution.run(executionRow(e, received)) : this.insertFeedback.run(feedbackRow(e, received))
+          stored += info.changes
+        }
+        return stored
+      }),
+    )
+  }
+
+  /**
+   * Stores a validated batch in one transaction: when this returns, the batch is durable (all or nothing).
+   * Returns how many events were new (a resent execution or identical feedback is ignored).
+   */
+  insert(events: readonly PoetEvent[]): number {
+    return this.insertMany([events])[0]!
+  }
+
+  /** Stores several batches in one transaction (one fsync for all: the collector's group commit). Returns each one's new events. */
+  insertMany(batches: readonly (readonly PoetEvent[])[]): number[] {
+    const now = this.now()
+    const stored = this.insertBatches(batches, now)
+    if (now - this.lastPrune >= this.retention.intervalMs) this.prune()
+    return stored
+  }
+
+  /** Applies retention now: deletes rows older than maxAge, then the oldest beyond maxRows. Returns rows deleted. */
+  prune(): number {
+    const now = this.now()
+    this.lastPrune = now
+    const cutoff = now - this.retention.maxAgeMs
+    let deleted = 0
+    this.db.transaction(() => {
+      for (const table of ['executions', 'feedback']) {
+        deleted += this.db.prepare(`DELETE FROM ${table} WHERE received < ?`).run(cutoff).changes
+        deleted += this.db
+          .prepare(`DELETE FROM ${table} WHERE seq <= (SELECT seq FROM ${table} ORDER BY seq DESC LIMIT 1 OFFSET ?)`)
+          .run(this.retention.maxRows).changes
+      }
+      deleted += this.db.prepare('DELETE FROM decisions WHERE ts < ?').run(cutoff).changes
+    })()
+    return deleted
+  }
+
+  count(table: 'executions' | 'feedback'): number {
+    return (this.db.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n
+  }
+
+  /** Function ids seen in the window, with the versions that served them. */
+  functions(window: Window = {}): { id: string; versions: string[] }[] {
+    const [where, params] = windowClause(window)
+    const rows = this.db
+      .prepare(`SELECT DISTINCT function_id AS id, version FROM executions WHERE 1 ${where} ORDER BY function_id, version`)
+      .all(...params) as { id: string; version: string }[]
+    const byId = new Map<string, string[]>()
+    for (const r of rows) byId.set(r.id, [...(byId.get(r.id) ?? []), r.version])
+    return [...byId].map(([id, versions]) => ({ id, versions }))
+  }
+
+  /**
+   * Metrics of every version of `functionId` that served calls in the window.
+   * `percentiles: false` skips the latency percentiles (left 0): they cost a sort per version, and the A/B rule needs none.
+   */
+  metrics(functionId: string, window: Window = {}, o: { percentiles?: boolean } = {}): VersionMetrics[] {
+    const [where, params] = windowClause(window)
+    const rows = this.db
+      .prepare(
+        `SELECT version, count(*) AS calls, sum(attempts) AS attempts,
+           ${OUTCOMES.map((o) => `sum(outcome = '${o}') AS ${o}`).join(', ')},
+           sum(CASE WHEN outcome = 'ok' THEN ln(max(duration, 0.001)) END) AS logSum,
+           sum(CASE WHEN outcome = 'ok' THEN ln(max(duration, 0.001)) * ln(max(duration, 0.001)) END) AS logSq
+         FROM executions WHERE function_id = ? ${where} GROUP BY version ORDER BY version`,
+      )
+      .all(functionId, ...params) as Row[]
+    const result = new Map<string, VersionMetrics>()
+    for (const r of rows) {
+      const version = r.version as string
+      const calls = r.calls as number
+      const outcomes = Object.fromEntries(OUTCOMES.map((o) => [o, r[o] as number])) as Record<Outcome, number>
+      const select = `SELECT duration FROM executions WHERE function_id = ? AND version = ? ${where}`
+      result.set(version, {
+        version,
+        calls,
+        outcomes,
+        errorRate: {
+          input_error: outcomes.input_error / calls,
+          output_error: outcomes.output_error / calls,
+          timeout: outcomes.timeout / calls,
+          error: outcomes.error / calls,
+        },
+        attempts: r.attempts as number,
+        latency: {
+          p50: this.percentile(select, [functionId, version, ...params], calls, 0.5, o.percentiles),
+          p95: this.percentile(select, [functionId, version, ...params], calls, 0.95, o.percentiles),
+          p99: this.percentile(select, [functionId, version, ...params], calls, 0.99, o.percentiles),
+        },
+        okLatency: {
+          p99: this.percentile(`${select} AND outcome = 'ok'`, [functionId, version, ...params], outcomes.ok, 0.99, o.percentiles),
+          log: meanStat(outcomes.ok, (r.logSum as number | null) ?? 0, (r.logSq as number | null) ?? 0),
+        },
+        score: { ...meanStat(0, 0, 0), clampedSum: 0 },
+        metrics: {},
+      })
+    }
+    const scores = this.db
+      .prepare(
+        `SELECT version, count(score) AS n, sum(score) AS s, sum(score * score) AS sq, sum(min(max(score, 0), 1)) AS clamped
+         FROM feedback WHERE function_id = ? AND score IS NOT NULL ${where} GROUP BY version`,
+      )
+      .all(functionId, ...params) as Row[]
+    for (const r of scores) {
+      const m = result.get(r.version as string) ?? emptyMetrics(r.version as string, result)
+      m.score = { ...meanStat(r.n as number, r.s as number, r.sq as number), clampedSum: r.clamped as number }
+    }
+    const [fWhere, fParams] = windowClause(window, 'f.ts')
+    const custom = this.db
+      .prepare(
+        `SELECT f.version AS version, j.key AS name, count(*) AS n, sum(j.value) AS s, sum(j.value * j.value) AS sq
+         FROM feedback AS f, json_each(f.metrics) AS j
+         WHERE f.function_id = ? AND f.metrics IS NOT NULL ${fWhere} GROUP BY f.version, j.key`,
+      )
+      .all(functionId, ...fParams) as Row[]
+    for (const r of custom) {
+      const m = result.get(r.version as string) ?? emptyMetrics(r.version as string, result)
+      m.metrics[r.name as string] = meanStat(r.n as number, r.s as number, r.sq as number)
+    }
+    return [...result.values()]
+  }
+
+  /** Calls, errors and latency percentiles of `functionId` per time bucket (all versions together). */
+  series(functionId: string, bucketMs: number, window: Window = {}): SeriesBucket[] {
+    const [where, params] = windowClause(window)
+    const rows = this.db
+      .prepare(
+        `SELECT ts - ts % ? AS t, duration, outcome != 'ok' AS failed
+         FROM executions WHERE function_id = ? ${where} ORDER BY t, duration`,
+      )
+      .all(Math.max(1, Math.round(bucketMs)), functionId, ...params) as { t: number; duration: number; failed: number }[]
+    const buckets: SeriesBucket[] = []
+    let i = 0
+    while (i < rows.length) {
+      let j = i
+      let errors = 0
+      while (j < rows.length && rows[j]!.t === rows[i]!.t) errors += rows[j++]!.failed
+      const n = j - i
+      buckets.push({ t: rows[i]!.t, calls: n, errors, p50: rows[i + rank(n, 0.5)]!.duration, p95: rows[i + rank(n, 0.95)]!.duration })
+      i = j
+    }
+    return buckets
+  }
+
+  /** Executions perceive rejected (input_error) that feedback rated good: score ≥ 0.8 or label `good`. */
+  goodRejections(functionId: string, window: Window = {}): GoodRejection[] {
+    const [where, params] = windowClause(window, 'f.ts')
+    const rows = this.db
+      .prepare(
+        `SELECT DISTINCT e.execution_id AS executionId, e.issues AS issues
+         FROM feedback AS f JOIN executions AS e ON e.execution_id = f.execution_id
+         WHERE f.function_id = ? AND e.outcome = 'input_error' AND (f.score >= 0.8 OR lower(f.label) = 'good')
+           ${where}`,
+      )
+      .all(functionId, ...params) as { executionId: string; issues: string | null }[]
+    return rows.map((r) => ({
+      executionId: r.executionId,
+      issues: (r.issues ? (JSON.parse(r.issues) as { path: string; rule?: string }[]) : []).map((i) =>
+        i.rule ? `${i.path} (${i.rule})` : i.path,
+      ),
+    }))
+  }
+
+  recordDecision(d: Decision): void {
+    this.db
+      .prepare('INSERT INTO decisions (function_id, ts, action, from_version, to_version, reason) VALUES (?, ?, ?, ?, ?, ?)')
+      .run(d.functionId, d.ts, d.action, d.from ?? null, d.to ?? null, d.reason)
+  }
+
+  decisions(functionId: string): Decision[] {
+    const rows = this.db
+      .prepare('SELECT ts, action, from_version, to_version, reason FROM decisions WHERE function_id = ? ORDER BY seq')
+      .all(functionId) as { ts: number; action: string; from_version: string | null; to_version: string | null; reason: string }[]
+    return rows.map((r) => ({
+      functionId,
+      ts: r.ts,
+      action: r.action,
+      ...(r.from_version ? { from: r.from_version } : {}),
+      ...(r.to_version ? { to: r.to_version } : {}),
+      reason: r.reason,
+    }))
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close()
+  }
+
+  private percentile(select: string, params: unknown[], n: number, p: number, enabled = true): number {
+    if (n === 0 || !enabled) return 0
+    const row = this.db.prepare(`${select} ORDER BY duration LIMIT 1 OFFSET ?`).get(...params, rank(n, p)) as { duration: number }
+    return row.duration
+  }
+}
+
+/** Nearest-rank index (0-based) of percentile p among n sorted values. */
+function rank(n: number, p: number): number {
+  return Math.max(0, Math.ceil(p * n) - 1)
+}
+
+function meanStat(n: number, sum: number, sumSq: number): MeanStat {
+  if (n === 0) return { n: 0, mean: 0, variance: 0 }
+  const mean = sum / n
+  return { n, mean, variance: n > 1 ? Math.max(0, (sumSq - n * mean * mean) / (n - 1)) : 0 }
+}
+
+/** A version that received feedback but served no call in the window (feedback arrives later than its call). */
+function emptyMetrics(version: string, into: Map<string, VersionMetrics>): VersionMetrics {
+  const m = noMetrics(version)
+  into.set(version, m)
+  return m
+}
+
+/** Metrics of a version that served nothing. */
+export function noMetrics(version: string): VersionMetrics {
+  return {
+    version,
+    calls: 0,
+    outcomes: { ok: 0, input_error: 0, output_error: 0, timeout: 0, error: 0 },
+    errorRate: { input_error: 0, output_error: 0, timeout: 0, error: 0 },
+    attempts: 0,
+    latency: { p50: 0, p95: 0, p99: 0 },
+    okLatency: { p99: 0, log: { n: 0, mean: 0, variance: 0 } },
+    score: { n: 0, mean: 0, variance: 0, clampedSum: 0 },
+    metrics: {},
+  }
+}
+
+function windowClause(w: Window, column = 'ts'): [string, number[]] {
+  let sql = ''
+  const params: number[] = []
+  if (w.since !== undefined) {
+    sql += ` AND ${column} >= ?`
+    params.push(w.since)
+  }
+  if (w.until !== undefined) {
+    sql += ` AND ${column} < ?`
+    params.push(w.until)
+  }
+  return [sql, params]
+}
+
+function json(v: unknown): string | null {
+  return v === undefined ? null : JSON.stringify(v)
+}
+
+function executionRow(e: ExecutionEvent, received: number) {
+  return {
+    executionId: e.executionId,
+    functionId: e.functionId,
+    version: e.version,
+    ts: Math.round(e.ts),
+    received,
+    duration: e.duration,
+    outcome: e.outcome,
+    attempts: e.attempts,
+    error: e.error ?? null,
+    issues: json(e.issues),
+    repairs: json(e.repairs),
+    stats: json(e.stats),
+  }
+}
+
+function feedbackRow(e: FeedbackEvent, received: number) {
+  const metrics = json(e.metrics)
+  return {
+    digest: createHash('sha256')
+      .update(JSON.stringify([e.executionId, e.ts, e.score ?? null, e.label ?? null, metrics, e.comment ?? null]))
+      .digest('base64url'),
+    executionId: e.executionId,
+    functionId: e.functionId,
+    version: e.version,
+    ts: Math.round(e.ts),
+    received,
+    score: e.score ?? null,
+    label: e.label ?? null,
+    metrics,
+    comment: e.comment ?? null,
+  }
+}

@@ -1,0 +1,236 @@
+// The trainer: for each function with optimizeFor, reads metrics per version, then plans and applies candidate, promote, rollback.
+import { join } from 'node:path'
+import { atomicWrite, LockStore, type LockEntry } from '../generators/lock'
+import { encodeKey } from '../plugin/ids'
+import { learnPolicy, readPolicy, withPolicy, type Learnable } from './candidate'
+import { compare, decide, DEFAULT_RULE, MARGINS, type Arm, type Comparison, type MetricSpec, type RuleOptions } from './rule'
+import { noMetrics, type FeedbackStore, type VersionMetrics } from './store'
+
+const HOUR = 3_600_000
+
+export interface TrainerOptions {
+  lockDir: string
+  store: FeedbackStore
+  /** optimizeFor per function id, for lock entries that do not carry it (or to override it). */
+  optimizeFor?: Record<string, string>
+  /** Traffic share a new candidate serves. @default 0.2 */
+  share?: number
+  /** The recent window triggers look at. @default 1 hour */
+  recentMs?: number
+  /** The window before it that serves as the baseline. @default 7 days */
+  baselineMs?: number
+  /** Rejected inputs rated good before repair is tried. @default 5 */
+  goodRejections?: number
+  rule?: Partial<RuleOptions>
+  /** Practical margins (see MARGINS). */
+  margins?: Partial<typeof MARGINS>
+  /** @default Date.now */
+  now?: () => number
+}
+
+export type Action = 'candidate' | 'promote' | 'rollback' | 'retire' | 'wait' | 'none'
+
+export interface Plan {
+  functionId: string
+  action: Action
+  current: string
+  /** The candidate under test, or the one `candidate` creates. */
+  candidate?: string
+  reason: string
+  /** What `candidate` writes: the new module and the metric its test is decided on. */
+  create?: { source: string; metric: string; share: number; inputHash: string; generator: string; model?: string }
+}
+
+export const OK_RATE = 'ok rate'
+
+/** Reads the lock and the store and decides, per function with optimizeFor, what should happen. Writes nothing. */
+export function planTraining(o: TrainerOptions): Plan[] {
+  const lock = new LockStore(o.lockDir).read()
+  const plans: Plan[] = []
+  for (const id of Object.keys(lock.functions).sort()) {
+    const entry = lock.functions[id]!
+    const optimizeFor = o.optimizeFor?.[id] ?? entry.optimizeFor
+    if (!optimizeFor) continue
+    plans.push(entry.candidate ? judgeCandidate(id, entry, optimizeFor, o) : lookForTriggers(id, entry, optimizeFor, o))
+  }
+  return plans
+}
+
+/** Functions in the lock that Train skips because they have no optimizeFor. */
+export function untrained(o: Pick<TrainerOptions, 'lockDir' | 'optimizeFor'>): string[] {
+  const lock = new LockStore(o.lockDir).read()
+  return Object.keys(lock.functions).filter((id) => !(o.optimizeFor?.[id] ?? lock.functions[id]!.optimizeFor))
+}
+
+/** Applies plans to the lock (pointer moves and new candidate versions) and records every decision in the store. */
+export function applyTraining(plans: Plan[], o: TrainerOptions): Plan[] {
+  const lock = new LockStore(o.lockDir)
+  const now = (o.now ?? Date.now)()
+  const applied: Plan[] = []
+  for (const p of plans) {
+    if (p.action === 'wait' || p.action === 'none') continue
+    let done = false
+    if (p.action === 'candidate') {
+      const c = p.create!
+      const file = `phases/${encodeKey(p.functionId)}.${p.candidate}.js`
+      atomicWrite(join(o.lockDir, file), c.source)
+      lock.update((l) => {
+        const entry = l.functions[p.functionId]
+        // Another process moved the pointer since the plan was made: the evidence no longer applies.
+        if (!entry || entry.current !== p.current || entry.candidate) return
+        entry.versions[p.candidate!] ??= {
+          inputHash: c.inputHash,
+          generator: c.generator,
+          ...(c.model ? { model: c.model } : {}),
+          created: new Date(now).toISOString(),
+          file,
+          reason: `train: ${p.reason}`,
+        }
+        entry.candidate = { version: p.candidate!, share: c.share, since: new Date(now).toISOString(), metric: c.metric }
+        done = true
+      })
+    } else {
+      lock.update((l) => {
+        const entry = l.functions[p.functionId]
+        if (!entry || entry.current !== p.current || entry.candidate?.version !== p.candidate) return
+        if (p.action === 'promote') entry.current = p.candidate!
+        delete entry.candidate
+        done = true
+      })
+    }
+    if (!done) continue
+    o.store.recordDecision({ functionId: p.functionId, ts: now, action: p.action, from: p.current, to: p.candidate, reason: p.reason })
+    applied.push(p)
+  }
+  return applied
+}
+
+function judgeCandidate(id: string, entry: LockEntry, optimizeFor: string, o: TrainerOptions): Plan {
+  const cand = entry.candidate!
+  const since = Date.parse(cand.since ?? entry.versions[cand.version]?.created ?? '') || 0
+  const byVersion = new Map(o.store.metrics(id, { since }, { percentiles: false }).map((m) => [m.version, m]))
+  const base = byVersion.get(entry.current) ?? noMetrics(entry.current)
+  const next = byVersion.get(cand.version) ?? noMetrics(cand.version)
+  const primaryName = cand.metric ?? metricName(optimizeFor)
+  const names = [...new Set([primaryName, OK_RATE, metricName(optimizeFor)])]
+  const [primary, ...guards] = names.map((n) => comparison(n, base, next, o)) as [Comparison, ...Comparison[]]
+  const verdict = decide(primary, guards, { ...DEFAULT_RULE, ...o.rule })
+  return { functionId: id, action: verdict.action, current: entry.current, candidate: cand.version, reason: verdict.reason }
+}
+
+function lookForTriggers(id: string, entry: LockEntry, optimizeFor: string, o: TrainerOptions): Plan {
+  const now = (o.now ?? Date.now)()
+  const recentMs = o.recentMs ?? HOUR
+  const baselineMs = o.baselineMs ?? 7 * 24 * HOUR
+  const rule = { ...DEFAULT_RULE, ...o.rule }
+  const split = now - recentMs
+  const pick = (since: number, until: number, percentiles = false) =>
+    o.store.metrics(id, { since, until }, { percentiles }).find((m) => m.version === entry.current) ?? noMetrics(entry.current)
+  const baseline = pick(split - baselineMs, split)
+  const recent = pick(split, now)
+  const none = (reason: string): Plan => ({ functionId: id, action: 'none', current: entry.current, reason })
+
+  const triggers: string[] = []
+  // What each trigger lets the builtin generator try: failures → timeout and attempts, slowness → timeout,
+  // good inputs rejected → repair. A falling score or cost has no builtin parameter (an LLM generator can use the evidence).
+  const learn = new Set<Learnable>()
+  let metric = OK_RATE
+  const up = (name: string, failures: (m: VersionMetrics) => number, fix: Learnable[]) => {
+    const c = compare({ name, higherIsBetter: true, margin: o.margins?.rate ?? MARGINS.rate }, rateArm(baseline, failures), rateArm(recent, failures))
+    if (c.n.candidate >= rule.minRollback && c.n.baseline >= rule.minRollback && c.pWorse >= rule.rollbackAt) {
+      triggers.push(`${name} up: ${pct(1 - c.baseline)} → ${pct(1 - c.candidate)} (P = ${c.pWorse.toFixed(3)})`)
+      for (const f of fix) learn.add(f)
+    }
+  }
+  up('error rate', (m) => m.outcomes.error + m.outcomes.timeout, ['timeout', 'attempts'])
+  up('validation-failure rate', (m) => m.outcomes.input_error + m.outcomes.output_error, [])
+  const target = metricName(optimizeFor)
+  if (target !== OK_RATE) {
+    const c = comparison(target, baseline, recent, o)
+    if (c.n.candidate >= rule.minRollback && c.n.baseline >= rule.minRollback && c.pWorse >= rule.rollbackAt) {
+      triggers.push(`${target} ${target === 'latency' ? 'above' : 'below'} its baseline: ${fmtMetric(target, c.baseline)} → ${fmtMetric(target, c.candidate)} (P = ${c.pWorse.toFixed(3)})`)
+      metric = target
+      if (target === 'latency') learn.add('timeout')
+    }
+  }
+  const counts = new Map<string, number>()
+  for (const r of o.store.goodRejections(id, { since: split - baselineMs, until: now })) {
+    for (const issue of new Set(r.issues)) counts.set(issue, (counts.get(issue) ?? 0) + 1)
+  }
+  const goodRejections = [...counts].map(([issue, count]) => ({ issue, count })).sort((a, b) => b.count - a.count)
+  const threshold = o.goodRejections ?? 5
+  const rated = goodRejections.reduce((n, r) => n + r.count, 0)
+  if (rated >= threshold) {
+    triggers.push(`${rated} rejected inputs rated good`)
+    learn.add('repair')
+  }
+  if (!triggers.length) return none(`no trigger (last ${Math.round(recentMs / 60_000)} min: ${recent.calls} calls, ${pct(1 - recent.outcomes.ok / (recent.calls || 1))} failed)`)
+
+  const lock = new LockStore(o.lockDir)
+  const source = lock.source(id, entry.current)
+  const policy = source && readPolicy(source)
+  if (!source || !policy) return none(`${triggers.join('; ')}; but the phase module of ${entry.current} is missing or not rendered by unplugin-poet`)
+  const learned = learnPolicy(policy, { metrics: pick(split - baselineMs, now, true), goodRejections, goodRejectionThreshold: threshold }, learn)
+  if (!learned.changes.length) {
+    return none(`${triggers.join('; ')}; the builtin generator has no parameter to change for this (an LLM generator can propose new phases from this evidence)`)
+  }
+  const reason = `${triggers.join('; ')} → ${learned.changes.join('; ')}`
+  const next = withPolicy(source, learned.policy, reason)
+  const tried = o.store.decisions(id).find((d) => d.to === next.version && (d.action === 'rollback' || d.action === 'retire'))
+  if (tried) return none(`${triggers.join('; ')}; the learned version ${next.version} was already tested and ${tried.action === 'rollback' ? 'rolled back' : 'retired'}`)
+  const base = entry.versions[entry.current]!
+  return {
+    functionId: id,
+    action: 'candidate',
+    current: entry.current,
+    candidate: next.version,
+    reason,
+    create: {
+      source: next.source,
+      metric,
+      share: o.share ?? 0.2,
+      // The base's input hash: the plugin keeps serving the lock for unchanged source, whichever version is current.
+      inputHash: base.inputHash,
+      generator: base.generator,
+      ...(base.model ? { model: base.model } : {}),
+    },
+  }
+}
+
+/** The metric a function's optimizeFor names: accuracy and quality are the feedback score. */
+export function metricName(optimizeFor: string): string {
+  if (optimizeFor === 'accuracy' || optimizeFor === 'quality') return 'feedback score'
+  return optimizeFor
+}
+
+function comparison(name: string, base: VersionMetrics, cand: VersionMetrics, o: TrainerOptions): Comparison {
+  const margins = { ...MARGINS, ...o.margins }
+  const { arm: b, spec } = armOf(name, base, margins)
+  return compare(spec, b, armOf(name, cand, margins).arm)
+}
+
+function armOf(name: string, m: VersionMetrics, margins: typeof MARGINS): { arm: Arm; spec: MetricSpec } {
+  if (name === OK_RATE) return { arm: rateArm(m, (x) => x.calls - x.outcomes.ok), spec: { name, higherIsBetter: true, margin: margins.rate } }
+  if (name === 'feedback score') {
+    return { arm: { kind: 'rate', n: m.score.n, successes: m.score.clampedSum }, spec: { name, higherIsBetter: true, margin: margins.rate } }
+  }
+  if (name === 'latency') {
+    return { arm: { kind: 'mean', ...m.okLatency.log }, spec: { name: 'latency (ln ms of successful calls)', higherIsBetter: false, margin: Math.log(1 + margins.relative) } }
+  }
+  // `cost` or a custom feedback metric: cost is lower-is-better, every other custom metric higher-is-better.
+  const s = m.metrics[name] ?? { n: 0, mean: 0, variance: 0 }
+  return { arm: { kind: 'mean', ...s }, spec: { name, higherIsBetter: name !== 'cost', margin: Math.max(1e-9, Math.abs(s.mean) * margins.relative) } }
+}
+
+function rateArm(m: VersionMetrics, failures: (m: VersionMetrics) => number): Arm {
+  return { kind: 'rate', n: m.calls, successes: m.calls - failures(m) }
+}
+
+/** Latency comparisons run on ln(ms): show them in ms. */
+function fmtMetric(name: string, x: number): string {
+  return name === 'latency' ? `${Math.round(Math.exp(x))} ms` : x.toFixed(3)
+}
+
+function pct(x: number): string {
+  return `${(x * 100).toFixed(1)} %`
+}

@@ -1,0 +1,135 @@
+import { execFile } from 'node:child_process'
+import { mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { promisify } from 'node:util'
+import { build } from 'esbuild'
+import { beforeAll, describe, expect, it } from 'vitest'
+import { inputHash, LockStore, serialize } from '../../src/generators/lock'
+import { scaleSpec } from './verify/fixture'
+
+const run = promisify(execFile)
+const fresh = () => mkdtempSync(join(tmpdir(), 'poet-lock-'))
+const nv = (version: string, extra: object = {}) => ({ version, source: `export default ${JSON.stringify(version)}\n`, inputHash: 'h1', generator: 'builtin', ...extra })
+
+describe('inputHash', () => {
+  it('changes with every input the lock depends on and ignores key order', () => {
+    const base = inputHash(scaleSpec, { generator: 'openai:m', model: 'm', promptVersion: 'p1', domainVersion: 'd@1' })
+    expect(inputHash({ ...scaleSpec }, { promptVersion: 'p1', model: 'm', domainVersion: 'd@1', generator: 'openai:m' })).toBe(base)
+    const variants = [
+      inputHash({ ...scaleSpec, source: scaleSpec.source + ' ' }, { generator: 'openai:m', model: 'm', promptVersion: 'p1', domainVersion: 'd@1' }),
+      inputHash({ ...scaleSpec, options: { attempts: 2 } }, { generator: 'openai:m', model: 'm', promptVersion: 'p1', domainVersion: 'd@1' }),
+      inputHash({ ...scaleSpec, returns: { kind: 'number' } }, { generator: 'openai:m', model: 'm', promptVersion: 'p1', domainVersion: 'd@1' }),
+      inputHash(scaleSpec, { generator: 'openai:m', model: 'm', promptVersion: 'p1', domainVersion: 'd@2' }),
+      inputHash(scaleSpec, { generator: 'builtin', model: 'm', promptVersion: 'p1', domainVersion: 'd@1' }),
+      inputHash(scaleSpec, { generator: 'openai:m', model: 'm2', promptVersion: 'p1', domainVersion: 'd@1' }),
+      inputHash(scaleSpec, { generator: 'openai:m', model: 'm', promptVersion: 'p2', domainVersion: 'd@1' }),
+    ]
+    expect(new Set([base, ...variants]).size).toBe(8)
+    expect(inputHash({ ...scaleSpec, options: { domain: 'x', attempts: 2 } }, { generator: 'b' })).toBe(inputHash({ ...scaleSpec, options: { attempts: 2, domain: 'x' } }, { generator: 'b' }))
+  })
+})
+
+describe('LockStore', () => {
+  it('keeps every version with a current pointer, and looks up by input hash', () => {
+    const store = new LockStore(fresh())
+    store.write('src/a.ts#f', nv('v1', { inputHash: 'h1', usage: { promptTokens: 10, completionTokens: 5 }, model: 'm', generator: 'openai:m' }))
+    store.write('src/a.ts#f', nv('v2', { inputHash: 'h2', reason: 'fallback: model refused' }))
+    const entry = store.read().functions['src/a.ts#f']!
+    expect(entry.current).toBe('v2')
+    expect(Object.keys(entry.versions)).toEqual(['v1', 'v2'])
+    expect(entry.versions.v1).toMatchObject({ generator: 'openai:m', model: 'm', usage: { promptTokens: 10, completionTokens: 5 }, file: 'phases/src~2fa.ts~23f.v1.js' })
+    expect(store.lookup('src/a.ts#f', 'h2')?.source).toBe('export default "v2"\n')
+    expect(store.lookup('src/a.ts#f', 'h1')).toBeUndefined()
+    expect(store.source('src/a.ts#f', 'v1')).toBe('export default "v1"\n')
+    expect(store.history('src/a.ts#f').map((h) => [h.version, h.current])).toEqual([['v1', false], ['v2', true]])
+  })
+
+  it('writes operate variants beside the version, never into the phase module', () => {
+    const dir = fresh()
+    const store = new LockStore(dir)
+    store.write('src/a.ts#f', nv('v1', { variants: [{ name: 'fast', body: 'return 1', rationale: 'r' }] }))
+    const v = store.read().functions['src/a.ts#f']!.versions.v1!
+    expect(v.variants).toEqual({ file: 'phases/src~2fa.ts~23f.v1.variants.json', names: ['fast'] })
+    expect(JSON.parse(readFileSync(join(dir, v.variants!.file), 'utf8'))).toEqual([{ name: 'fast', body: 'return 1', rationale: 'r' }])
+    expect(store.source('src/a.ts#f', 'v1')).not.toContain('return 1')
+  })
+
+  it('is deterministic: sorted keys, and writing the same thing again touches no file', async () => {
+    const dir = fresh()
+    const store = new LockStore(dir)
+    store.write('src/z.ts#z', nv('v1'))
+    store.write('src/a.ts#a', nv('v1'))
+    const text = readFileSync(store.file, 'utf8')
+    expect(text).toBe(serialize(JSON.parse(text)))
+    expect(Object.keys(JSON.parse(text).functions)).toEqual(['src/a.ts#a', 'src/z.ts#z'])
+    const mtimes = () => readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.js') || f.endsWith('.json')).map((f) => statSync(join(dir, f)).mtimeMs)
+    const before = mtimes()
+    await new Promise((r) => setTimeout(r, 20))
+    store.write('src/z.ts#z', nv('v1'))
+    store.write('src/a.ts#a', nv('v1'))
+    expect(readFileSync(store.file, 'utf8')).toBe(text)
+    expect(mtimes()).toEqual(before)
+  })
+
+  it('gives byte-identical locks for the same inputs under SOURCE_DATE_EPOCH', () => {
+    const previous = process.env.SOURCE_DATE_EPOCH
+    process.env.SOURCE_DATE_EPOCH = '1700000000'
+    try {
+      const [a, b] = [new LockStore(fresh()), new LockStore(fresh())]
+      for (const s of [a, b]) {
+        s.write('src/b.ts#b', nv('v1'))
+        s.write('src/a.ts#a', nv('v9'))
+      }
+      expect(readFileSync(a.file, 'utf8')).toBe(readFileSync(b.file, 'utf8'))
+      expect(readFileSync(a.file, 'utf8')).toContain('"created": "2023-11-14T22:13:20.000Z"')
+    } finally {
+      if (previous === undefined) delete process.env.SOURCE_DATE_EPOCH
+      else process.env.SOURCE_DATE_EPOCH = previous
+    }
+  })
+
+  it('says which file is broken when lock.json is not JSON', () => {
+    const dir = fresh()
+    writeFileSync(join(dir, 'lock.json'), '{ nope')
+    expect(() => new LockStore(dir).read()).toThrow(`poet: cannot read ${join(dir, 'lock.json')}:`)
+  })
+
+  describe('under two concurrent processes', () => {
+    let script: string
+    beforeAll(async () => {
+      const dir = fresh()
+      script = join(dir, 'writer.mjs')
+      await build({
+        stdin: {
+          contents: `import { LockStore } from ${JSON.stringify(join(process.cwd(), 'src/generators/lock.ts'))}
+const [dir, who, n] = process.argv.slice(2)
+const store = new LockStore(dir)
+for (let i = 0; i < Number(n); i++) {
+  store.write('src/' + who + '.ts#f' + i, { version: who + i, source: 'export default 1\\n', inputHash: 'h', generator: 'builtin' })
+  store.write('src/shared.ts#same', { version: who + '-' + i, source: 'export default "' + who + i + '"\\n', inputHash: who, generator: 'builtin' })
+}`,
+          resolveDir: process.cwd(),
+          loader: 'ts',
+        },
+        bundle: true,
+        platform: 'node',
+        format: 'esm',
+        outfile: script,
+        logLevel: 'silent',
+      })
+    })
+
+    it('loses no entry and always leaves valid JSON', async () => {
+      const dir = fresh()
+      const n = 40
+      await Promise.all([run(process.execPath, [script, dir, 'one', String(n)]), run(process.execPath, [script, dir, 'two', String(n)])])
+      const lock = JSON.parse(readFileSync(join(dir, 'lock.json'), 'utf8'))
+      for (const who of ['one', 'two']) for (let i = 0; i < n; i++) expect(lock.functions[`src/${who}.ts#f${i}`]?.current, `${who} ${i}`).toBe(`${who}${i}`)
+      const same = lock.functions['src/shared.ts#same']
+      expect(Object.keys(same.versions)).toHaveLength(2 * n)
+      expect(['one-39', 'two-39']).toContain(same.current)
+      expect(readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([])
+    })
+  })
+})

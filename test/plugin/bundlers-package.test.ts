@@ -1,0 +1,119 @@
+// The built package as a consumer meets it: every export present in dist/, and every entry type-checks in a user's config.
+import { existsSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import ts from 'typescript'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { PACKAGE_ROOT, createProject, type Project } from '../helpers/project'
+
+interface PackageJson {
+  exports: Record<string, string | { types?: string; default?: string }>
+  bin: Record<string, string>
+  files: string[]
+}
+
+const pkg = JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')) as PackageJson
+
+describe('the built package', () => {
+  it('has a module and its declarations in dist/ for every export, and the bin', () => {
+    const entries = Object.entries(pkg.exports).filter(([key]) => key !== './package.json')
+    expect(entries.map(([key]) => key)).toEqual(
+      expect.arrayContaining(['.', './vite', './rollup', './rolldown', './esbuild', './webpack', './rspack', './runtime', './client']),
+    )
+    for (const [key, target] of entries) {
+      const paths = typeof target === 'string' ? [target] : Object.values(target)
+      for (const path of paths) expect(existsSync(join(PACKAGE_ROOT, path)), `${key} → ${path}`).toBe(true)
+      if (typeof target !== 'string' && target.default) expect(target.types, `${key} has types`).toMatch(/\.d\.m?ts$/)
+    }
+    const bin = readFileSync(join(PACKAGE_ROOT, pkg.bin.poet!), 'utf8')
+    expect(bin.startsWith('#!/usr/bin/env node')).toBe(true)
+  })
+})
+
+describe('a consumer project', () => {
+  let project: Project
+  let diagnostics: Map<string, string[]>
+
+  beforeAll(() => {
+    project = createProject('consumer')
+    project.write(
+      'configs.ts',
+      [
+        "import type { UserConfig } from 'vite'",
+        "import type { RollupOptions } from 'rollup'",
+        "import type { RolldownOptions } from 'rolldown'",
+        "import type { BuildOptions } from 'esbuild'",
+        "import type { Configuration } from 'webpack'",
+        "import type { RspackOptions } from '@rspack/core'",
+        "import unplugin, { type Options } from 'unplugin-poet'",
+        "import vite from 'unplugin-poet/vite'",
+        "import rollup from 'unplugin-poet/rollup'",
+        "import rolldown from 'unplugin-poet/rolldown'",
+        "import esbuild from 'unplugin-poet/esbuild'",
+        "import webpack from 'unplugin-poet/webpack'",
+        "import rspack from 'unplugin-poet/rspack'",
+        '',
+        "const options: Options = { lockDir: '.poet', generator: 'builtin', include: [/\\.ts$/], strict: false }",
+        'export const viteConfig: UserConfig = { plugins: [vite(options)] }',
+        "export const pluginName: string = vite().name",
+        'export const rollupConfig: RollupOptions = { plugins: [rollup()] }',
+        'export const rolldownConfig: RolldownOptions = { plugins: [rolldown()] }',
+        'export const esbuildConfig: BuildOptions = { plugins: [esbuild()] }',
+        'export const webpackConfig: Configuration = { plugins: [webpack()] }',
+        'export const rspackConfig: RspackOptions = { plugins: [rspack()] }',
+        'export const fromInstance = [unplugin.vite(), unplugin.webpack(options)]',
+        '',
+      ].join('\n'),
+    )
+    project.write(
+      'app.ts',
+      [
+        '/// <reference types="unplugin-poet/client" />',
+        "import { poet, PoetInputError } from 'unplugin-poet/runtime'",
+        "import phases from 'virtual:poet/src~2fapp.ts~23twice'",
+        '',
+        'export const twice = poet({ attempts: 2 })((n: number): number => n * 2)',
+        'export const result: number = twice(21)',
+        'export const version: string = phases.version',
+        'export const isInputError = (e: unknown): boolean => e instanceof PoetInputError',
+        '',
+      ].join('\n'),
+    )
+    project.write('bad.ts', "import vite from 'unplugin-poet/vite'\nexport const p = vite({ lockdir: '.poet' })\n")
+    diagnostics = typeCheck(project, ['configs.ts', 'app.ts', 'bad.ts'])
+  })
+  afterAll(() => project.remove())
+
+  it('type-checks a config for each of the six bundlers, and the runtime and phase modules in app code', () => {
+    expect(diagnostics.get('configs.ts')).toEqual([])
+    expect(diagnostics.get('app.ts')).toEqual([])
+  })
+
+  it('rejects a misspelled plugin option at compile time', () => {
+    expect(diagnostics.get('bad.ts')).toEqual([expect.stringContaining("'lockdir' does not exist in type 'Options'")])
+  })
+})
+
+/** Diagnostics per file, as `tsc --noEmit` would print them for a consumer with `moduleResolution: bundler`. */
+function typeCheck(project: Project, files: string[]): Map<string, string[]> {
+  const program = ts.createProgram(
+    files.map((f) => project.path(f)),
+    {
+      target: ts.ScriptTarget.ES2022,
+      module: ts.ModuleKind.ESNext,
+      moduleResolution: ts.ModuleResolutionKind.Bundler,
+      strict: true,
+      noEmit: true,
+      skipLibCheck: true,
+      types: [],
+      lib: ['lib.es2023.d.ts', 'lib.dom.d.ts'],
+    },
+  )
+  const out = new Map<string, string[]>(files.map((f) => [f, []]))
+  for (const d of ts.getPreEmitDiagnostics(program)) {
+    const file = d.file ? files.find((f) => d.file!.fileName === project.path(f)) : undefined
+    const text = ts.flattenDiagnosticMessageText(d.messageText, '\n')
+    if (file) out.get(file)!.push(text)
+    else throw new Error(`type error outside the consumer's files: ${d.file?.fileName ?? '(global)'}: ${text}`)
+  }
+  return out
+}

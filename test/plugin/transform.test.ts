@@ -1,0 +1,215 @@
+// Transform fixtures (input → output, specs, warnings, idempotence), source maps, and the transform's edge cases.
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { originalPositionFor, TraceMap, type EncodedSourceMap } from '@jridgewell/trace-mapping'
+import { describe, expect, it } from 'vitest'
+import { DomainRegistry } from '../../src/generators/builtin/domains'
+import { POET_CODE_FILTER, transformPoet } from '../../src/plugin/transform'
+import { context, fixtureDir, inputFile, updating } from './fixtures'
+
+const root = fixtureDir('transform')
+
+/** Compares `actual` with the stored expected file; writes it only when updating deliberately. */
+function expectFile(path: string, actual: string) {
+  if (updating) writeFileSync(path, actual)
+  else if (!existsSync(path)) throw new Error(`missing ${path}: run with UPDATE_FIXTURES=1 and review the result`)
+  expect(actual).toBe(readFileSync(path, 'utf8'))
+}
+
+describe('transform fixtures', () => {
+  for (const name of readdirSync(root).sort()) {
+    const dir = join(root, name)
+    const input = inputFile(dir)
+    const file = join(dir, input)
+    const code = readFileSync(file, 'utf8')
+
+    if (name.startsWith('unchanged-')) {
+      it(`${name}: comes back null, so the module stays byte-identical`, () => {
+        const warnings: string[] = []
+        expect(transformPoet(code, file, context(root, warnings))).toBeNull()
+        expect(warnings).toEqual([])
+      })
+      continue
+    }
+
+    it(`${name}: rewrites as expected, and a second pass changes nothing`, () => {
+      const warnings: string[] = []
+      const result = transformPoet(code, file, context(root, warnings))
+      expect(result).not.toBeNull()
+      expectFile(join(dir, input.replace('input', 'output')), result!.code)
+      const specs = result!.specs.map(({ id, name, kind, async, options }) => ({ id, name, kind, async, options }))
+      expectFile(join(dir, 'specs.json'), JSON.stringify(specs, null, 2) + '\n')
+      const warningsFile = join(dir, 'warnings.txt')
+      if (warnings.length || existsSync(warningsFile)) expectFile(warningsFile, warnings.join('\n') + '\n')
+
+      const again: string[] = []
+      expect(transformPoet(result!.code, file, context(root, again))).toBeNull()
+      // Only calls the plugin cannot rewrite are reported again (one import line lower each); the rest is left alone.
+      const notApplied = (ws: string[]) => ws.filter((w) => w.includes('is not applied directly')).length
+      expect(again.length).toBe(notApplied(again))
+      expect(notApplied(again)).toBe(notApplied(warnings))
+    })
+  }
+})
+
+/** 1-based line, 0-based column of the first occurrence of `needle` (source-map convention). */
+function positionOf(text: string, needle: string) {
+  const index = text.indexOf(needle)
+  if (index < 0) throw new Error(`'${needle}' not found`)
+  const before = text.slice(0, index).split('\n')
+  return { line: before.length, column: before[before.length - 1]!.length }
+}
+
+describe('source map', () => {
+  const cases: [string, string][] = [
+    ['named-import', 'async (symbol: string)'],
+    ['named-import', 'Math.abs(mean(current)'],
+    ['option-forms', ')((x: number) => x)\n\nexport const d'],
+    ['class-methods', 'return this.base * units'],
+    ['class-methods', "'price-of'(units"],
+    ['directives', '(name: string)'],
+  ]
+  for (const [name, needle] of cases) {
+    it(`${name}: '${needle.split('\n')[0]}' after a rewrite maps back to where it was written`, () => {
+      const dir = join(root, name)
+      const file = join(dir, inputFile(dir))
+      const code = readFileSync(file, 'utf8')
+      const result = transformPoet(code, file, context(root))!
+      const map = new TraceMap(result.map as unknown as EncodedSourceMap)
+      const generated = positionOf(result.code, needle)
+      const original = positionOf(code, needle)
+      expect(generated).not.toEqual(original)
+      expect(originalPositionFor(map, generated)).toEqual({ source: file, name: null, ...original })
+    })
+  }
+
+  it('embeds the original source', () => {
+    const dir = join(root, 'named-import')
+    const file = join(dir, inputFile(dir))
+    const code = readFileSync(file, 'utf8')
+    const { map } = transformPoet(code, file, context(root))!
+    expect(map.sources).toEqual([file])
+    expect(map.sourcesContent).toEqual([code])
+  })
+})
+
+describe('transformPoet', () => {
+  const file = join(root, 'inline/src/report.ts')
+
+  it('never parses a module without the runtime import (a syntax error there goes unnoticed)', () => {
+    expect(transformPoet('export const broken = poet()((', file, context(root))).toBeNull()
+    expect(POET_CODE_FILTER.test('export const broken = poet()((')).toBe(false)
+    expect(POET_CODE_FILTER.test("import { poet } from 'unplugin-poet/runtime'")).toBe(true)
+  })
+
+  it('builds specs with resolved types, including types from relatively imported files', () => {
+    const types = join(root, 'inline/src/types.ts')
+    const read: string[] = []
+    const ctx = {
+      ...context(root),
+      readFile: (abs: string) => {
+        read.push(abs)
+        return abs === types ? 'export interface Report { drift: boolean; score: number }\n' : undefined
+      },
+    }
+    const code = [
+      "import { poet } from 'unplugin-poet/runtime'",
+      "import type { Report } from './types'",
+      '',
+      "export const detect = poet({ domain: 'ml_monitoring' })(",
+      '  async (current: number[], label?: string): Promise<Report> => ({ drift: current.length > 0, score: 0 }),',
+      ')',
+      '',
+    ].join('\n')
+    const result = transformPoet(code, file, ctx)!
+    expect(read).toContain(types)
+    expect(result.dependencies).toEqual([types])
+    const [spec] = result.specs
+    expect(spec).toMatchObject({
+      id: 'inline/src/report.ts#detect',
+      file,
+      name: 'detect',
+      kind: 'function',
+      async: true,
+      options: { domain: 'ml_monitoring' },
+      signature: '(current: number[], label?: string): Promise<Report>',
+      source: 'async (current: number[], label?: string): Promise<Report> => ({ drift: current.length > 0, score: 0 })',
+      unresolved: [],
+    })
+    expect(spec!.params).toEqual([
+      { name: 'current', type: { kind: 'array', element: { kind: 'number' } }, optional: false, rest: false },
+      { name: 'label', type: { kind: 'string' }, optional: true, rest: false },
+    ])
+    // The return type is the awaited Report, resolved from the other file.
+    const returned = spec!.returns.kind === 'ref' ? spec!.types[spec!.returns.name] : spec!.returns
+    expect(returned).toMatchObject({ kind: 'objectType', properties: [{ name: 'drift' }, { name: 'score' }] })
+  })
+
+  it('takes a method spec from the method itself, without its decorators', () => {
+    const code = [
+      "import { poet } from 'unplugin-poet/runtime'",
+      'export class Pricing {',
+      "  @poet({ domain: 'financial_services' })",
+      '  static async quote(units: number): Promise<number> {',
+      '    return units * 2',
+      '  }',
+      '}',
+    ].join('\n')
+    const [spec] = transformPoet(code, file, context(root))!.specs
+    expect(spec).toMatchObject({
+      id: 'inline/src/report.ts#Pricing.quote',
+      kind: 'method',
+      async: true,
+      source: 'static async quote(units: number): Promise<number> {\n    return units * 2\n  }',
+      params: [{ name: 'units', type: { kind: 'number' } }],
+      returns: { kind: 'number' },
+    })
+  })
+
+  it('ignores a bundler query string in the id and the import keys', () => {
+    const code = "import { poet } from 'unplugin-poet/runtime'\nexport const f = poet()((x: number) => x)\n"
+    const result = transformPoet(code, `${file}?v=3f2a`, context(root))!
+    expect(result.specs[0]!.id).toBe('inline/src/report.ts#f')
+    expect(result.specs[0]!.file).toBe(file)
+    expect(result.code).toContain("from 'virtual:poet/inline~2fsrc~2freport.ts~23f';")
+  })
+
+  it('numbers new phase bindings above the ones an earlier pass left', () => {
+    const code = [
+      "import __poet_phases_0 from 'virtual:poet/inline~2fsrc~2freport.ts~23f';",
+      "import { poet } from 'unplugin-poet/runtime'",
+      'export const f = poet(undefined, __poet_phases_0)((x: number) => x)',
+      'export const g = poet()((x: number) => x)',
+    ].join('\n')
+    const result = transformPoet(code, file, context(root))!
+    expect(result.specs.map((s) => s.id)).toEqual(['inline/src/report.ts#g'])
+    expect(result.code).toContain('export const g = poet(undefined, __poet_phases_1)((x: number) => x)')
+    expect(result.code).toContain("import __poet_phases_1 from 'virtual:poet/inline~2fsrc~2freport.ts~23g';")
+  })
+
+  it('gives functions sharing a name and a line their column too', () => {
+    const code = "import { poet } from 'unplugin-poet/runtime'\nexport const fs = [poet()(() => 1), poet()(() => 2)]\n"
+    expect(transformPoet(code, file, context(root))!.specs.map((s) => s.name)).toEqual([
+      'anonymous@2:20',
+      'anonymous@2:37',
+    ])
+  })
+})
+
+describe('domains come from the registry the plugin was given', () => {
+  const file = join(root, 'inline/src/pay.ts')
+  const code = "import { poet } from 'unplugin-poet/runtime'\nexport const pay = poet({ domain: 'financial_services:payments' })((cents: number) => cents)\n"
+
+  it('accepts a custom pack registered through the domains option', () => {
+    const pack = { name: 'financial_services:payments', version: '1', description: 'card payments', parent: 'financial_services' }
+    const result = transformPoet(code, file, { ...context(root), domains: new DomainRegistry([pack]) })!
+    expect(result.specs[0]!.options).toEqual({ domain: 'financial_services:payments' })
+  })
+
+  it('rejects it, saying how to register it, when it is not registered', () => {
+    expect(() => transformPoet(code, file, context(root))).toThrow(
+      "inline/src/pay.ts:2:35: unknown domain 'financial_services:payments'. A custom pack extending " +
+        "'financial_services' must be passed to the plugin's `domains` option. [POET_UNKNOWN_DOMAIN]",
+    )
+  })
+})

@@ -1,0 +1,135 @@
+// The runtime in real Chromium: served from 127.0.0.1, imported as an ES module, events flushed when the page goes away.
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { chromium, type Browser } from 'playwright-core'
+import type { PoetEvent } from '../../src/runtime/index'
+import { bundleRuntime } from './bundle'
+
+const PAGE = `<!doctype html><meta charset="utf-8"><title>poet</title>
+<script type="module">
+  import * as Poet from '/runtime.js'
+  window.Poet = Poet
+  window.unhandled = []
+  addEventListener('unhandledrejection', (e) => window.unhandled.push(String(e.reason)))
+  window.ready = true
+</script>`
+
+let browser: Browser
+let base: string
+const posted: PoetEvent[][] = []
+let close: () => Promise<void>
+
+beforeAll(async () => {
+  const runtime = await bundleRuntime('esm')
+  const server = createServer((req, res) => {
+    if (req.method === 'POST' && req.url === '/events') {
+      let body = ''
+      req.on('data', (c) => (body += c))
+      req.on('end', () => {
+        posted.push(JSON.parse(body))
+        res.writeHead(202).end()
+      })
+      return
+    }
+    const [type, content] = req.url === '/runtime.js' ? ['text/javascript', runtime] : ['text/html', PAGE]
+    res.writeHead(200, { 'content-type': type }).end(content)
+  })
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+  close = () => new Promise((r) => server.close(() => r()))
+  browser = await chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+  })
+})
+
+afterAll(async () => {
+  await browser?.close()
+  await close?.()
+})
+
+describe('the runtime in Chromium', () => {
+  it('runs poet functions and flushes their events with keepalive when the page is hidden and left', async () => {
+    const page = await browser.newPage()
+    const errors: string[] = []
+    page.on('pageerror', (e) => errors.push(e.message))
+    await page.goto(base)
+    await page.waitForFunction(() => (window as unknown as { ready?: boolean }).ready)
+    const result = await page.evaluate(async () => {
+      const { poet, configure, httpSink, feedback, PoetInputError, PoetTimeoutError } = (window as unknown as { Poet: typeof import('../../src/runtime/index') }).Poet
+      // A long interval: nothing is sent until the page goes away.
+      configure({ sink: httpSink({ url: '/events', batchSize: 100, interval: 60_000 }) })
+      const phases = {
+        id: 'src/cart.ts#total',
+        version: 'v1',
+        generator: 'test',
+        policy: { attempts: 1, timeout: 0, backoff: { initial: 1, max: 1, factor: 2, jitter: true }, retryOn: 'any' as const, repair: false, sample: 1 },
+        perceive: (args: unknown[]) => (Array.isArray(args[0]) ? undefined : [{ path: 'args[0]', expected: 'array', received: typeof args[0] }]),
+      }
+      const total = poet({}, phases)((prices: number[]) => ({ sum: prices.reduce((a, b) => a + b, 0) }))
+      const slow = poet({ timeout: 20, attempts: 2, backoff: { initial: 1 } })(function slow() {
+        return new Promise((_, reject) => setTimeout(() => reject(new Error('late')), 100))
+      })
+      const t = total([1, 2, 3])
+      feedback(t, { score: 0.9 })
+      let input = ''
+      try {
+        total('nope' as unknown as number[])
+      } catch (e) {
+        input = e instanceof PoetInputError ? e.message : 'wrong error'
+      }
+      const timedOut = await slow().then(
+        () => false,
+        (e: unknown) => e instanceof PoetTimeoutError,
+      )
+      await new Promise((r) => setTimeout(r, 200))
+      return { sum: t.sum, input, timedOut, unhandled: (window as unknown as { unhandled: string[] }).unhandled }
+    })
+    expect(result).toEqual({
+      sum: 6,
+      input: 'poet: invalid input of src/cart.ts#total:\n  args[0]: expected array, received string',
+      timedOut: true,
+      unhandled: [],
+    })
+    expect(posted).toEqual([])
+    await page.goto('about:blank')
+    for (let i = 0; i < 50 && posted.length === 0; i++) await new Promise((r) => setTimeout(r, 50))
+    const events = posted.flat()
+    expect(events.map((e) => (e.kind === 'execution' ? `${e.functionId} ${e.outcome}` : `${e.functionId} feedback`))).toEqual([
+      'src/cart.ts#total ok',
+      'src/cart.ts#total feedback',
+      'src/cart.ts#total input_error',
+      'slow timeout',
+    ])
+    expect(JSON.stringify(events)).not.toContain('nope')
+    expect(errors).toEqual([])
+    await page.close()
+  })
+
+  it('flushes when the page becomes hidden (visibilitychange), before any interval', async () => {
+    posted.length = 0
+    const page = await browser.newPage()
+    await page.goto(base)
+    await page.waitForFunction(() => (window as unknown as { ready?: boolean }).ready)
+    await page.evaluate(() => {
+      const { poet, configure, httpSink } = (window as unknown as { Poet: typeof import('../../src/runtime/index') }).Poet
+      configure({ sink: httpSink({ url: '/events', batchSize: 100, interval: 60_000 }) })
+      const add = poet()(function add(a: number, b: number) {
+        return a + b
+      })
+      add(1, 2)
+      add(3, 4)
+    })
+    await new Promise((r) => setTimeout(r, 100))
+    expect(posted).toEqual([])
+    // What the browser does when the tab is switched away or the phone locks.
+    await page.evaluate(() => {
+      Object.defineProperty(document, 'visibilityState', { value: 'hidden', configurable: true })
+      document.dispatchEvent(new Event('visibilitychange', { bubbles: true }))
+    })
+    for (let i = 0; i < 50 && posted.length === 0; i++) await new Promise((r) => setTimeout(r, 50))
+    expect(posted.flat().map((e) => `${e.functionId} ${e.kind}`)).toEqual(['add execution', 'add execution'])
+    await page.close()
+  })
+})

@@ -1,0 +1,134 @@
+import { afterEach, describe, expect, it } from 'vitest'
+import { configure, httpSink, poet, type ExecutionEvent, type PoetEvent } from '../../../src/runtime/index'
+import { startServer } from './server'
+
+const event = (i: number): ExecutionEvent => ({
+  v: 1,
+  kind: 'execution',
+  functionId: 'src/a.ts#f',
+  version: 'v1',
+  executionId: `x-${i}`,
+  ts: Date.now(),
+  duration: 1,
+  outcome: 'ok',
+  attempts: 1,
+})
+const events = (from: number, n: number) => Array.from({ length: n }, (_, i) => event(from + i))
+const ids = (body: string) => (JSON.parse(body) as PoetEvent[]).map((e) => e.executionId)
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+async function until(done: () => boolean, ms = 5000) {
+  for (const end = Date.now() + ms; !done() && Date.now() < end; ) await sleep(10)
+}
+
+const cleanup: (() => Promise<void>)[] = []
+afterEach(async () => {
+  configure({ sink: false })
+  while (cleanup.length) await cleanup.pop()!()
+})
+
+async function setup(answer?: Parameters<typeof startServer>[0], opts: Partial<Parameters<typeof httpSink>[0]> = {}) {
+  const server = await startServer(answer)
+  const sink = httpSink({ url: `${server.url}/v1/events`, retryDelay: 10, ...opts })
+  cleanup.push(server.close, sink.close)
+  return { server, sink }
+}
+
+describe('httpSink against a real HTTP server', () => {
+  it('sends full batches at once and a partial batch after the interval, as JSON with the token', async () => {
+    const { server, sink } = await setup(undefined, { batchSize: 3, interval: 1500, token: 's3cret' })
+    const t0 = Date.now()
+    sink(events(0, 7))
+    await until(() => server.received.length >= 2)
+    expect(Date.now() - t0).toBeLessThan(1400)
+    expect(server.received.map((r) => ids(r.body))).toEqual([
+      ['x-0', 'x-1', 'x-2'],
+      ['x-3', 'x-4', 'x-5'],
+    ])
+    await until(() => server.received.length >= 3)
+    expect(ids(server.received[2].body)).toEqual(['x-6'])
+    expect(server.received[2].at - t0).toBeGreaterThanOrEqual(1495)
+    expect(server.received[0].headers).toMatchObject({ authorization: 'Bearer s3cret', 'content-type': 'application/json', 'x-poet-dropped': '0' })
+    expect(server.received[0].path).toBe('/v1/events')
+    expect(sink.sent).toBe(7)
+  })
+
+  it('uses keepalive requests, so a flush on page unload outlives the page', async () => {
+    const seen: (boolean | undefined)[] = []
+    const { sink } = await setup(undefined, { fetch: (url, init) => (seen.push(init?.keepalive), fetch(url, init)) })
+    sink(events(0, 2))
+    await sink.flush()
+    expect(seen).toEqual([true])
+  })
+
+  it('honours 429 with Retry-After, then delivers the batch', async () => {
+    const { server, sink } = await setup((_, n) => (n === 1 ? { status: 429, headers: { 'retry-after': '1' } } : { status: 202 }))
+    sink(events(0, 2))
+    await sink.flush()
+    expect(server.received).toHaveLength(2)
+    expect(server.received[1].at - server.received[0].at).toBeGreaterThanOrEqual(990)
+    expect(ids(server.received[1].body)).toEqual(['x-0', 'x-1'])
+    expect([sink.sent, sink.failed]).toEqual([2, 0])
+  })
+
+  it('retries 5xx with backoff and gives a batch up after `retries`, counting it', async () => {
+    const { server, sink } = await setup(() => ({ status: 503 }), { retries: 2 })
+    sink(events(0, 3))
+    await sink.flush()
+    expect(server.received).toHaveLength(3)
+    expect([sink.sent, sink.failed]).toEqual([0, 3])
+  })
+
+  it('does not retry a batch the server refused (400)', async () => {
+    const { server, sink } = await setup(() => ({ status: 400 }))
+    sink(events(0, 1))
+    await sink.flush()
+    expect(server.received).toHaveLength(1)
+    expect(sink.failed).toBe(1)
+  })
+
+  it('drops the oldest events beyond maxQueue, counts them, and tells the server', async () => {
+    const { server, sink } = await setup(undefined, { maxQueue: 5, batchSize: 100, interval: 10_000 })
+    sink(events(0, 8))
+    await sink.flush()
+    expect(sink.dropped).toBe(3)
+    expect(ids(server.received[0].body)).toEqual(['x-3', 'x-4', 'x-5', 'x-6', 'x-7'])
+    expect(server.received[0].headers['x-poet-dropped']).toBe('3')
+  })
+
+  it('survives an unreachable server without an unhandled rejection, and the calls it reports on never notice', async () => {
+    const unhandled: unknown[] = []
+    const onUnhandled = (r: unknown) => unhandled.push(r)
+    process.on('unhandledRejection', onUnhandled)
+    try {
+      const server = await startServer()
+      await server.close()
+      const sink = httpSink({ url: `${server.url}/v1/events`, retries: 2, retryDelay: 5, batchSize: 2 })
+      cleanup.push(sink.close)
+      configure({ sink })
+      const f = poet()((x: number) => x * 2)
+      for (let i = 0; i < 5; i++) expect(f(i)).toBe(i * 2)
+      await sleep(0)
+      await sink.flush()
+      expect([sink.sent, sink.failed]).toEqual([0, 5])
+      expect(unhandled).toEqual([])
+    } finally {
+      process.off('unhandledRejection', onUnhandled)
+    }
+  })
+
+  it('carries real execution events from configure() to the server', async () => {
+    const { server, sink } = await setup(undefined, { batchSize: 2 })
+    configure({ sink })
+    const f = poet()(async function double(x: number) {
+      return x * 2
+    })
+    await f(1)
+    await f(2)
+    await until(() => server.received.length >= 1)
+    const body = JSON.parse(server.received[0].body) as ExecutionEvent[]
+    expect(body.map((e) => [e.functionId, e.outcome])).toEqual([
+      ['double', 'ok'],
+      ['double', 'ok'],
+    ])
+  })
+})

@@ -1,0 +1,73 @@
+// Learned parameters and the rewritten phase module they produce.
+import { describe, expect, it } from 'vitest'
+import { renderPhaseModule } from '../../src/generators/render'
+import type { Policy } from '../../src/runtime/types'
+import { learnPolicy, readPolicy, withPolicy } from '../../src/train/candidate'
+import { noMetrics, type VersionMetrics } from '../../src/train/store'
+
+const policy: Policy = { attempts: 3, timeout: 30_000, backoff: { initial: 100, max: 5000, factor: 2, jitter: true }, retryOn: 'any', repair: false, sample: 1 }
+
+const ALL = new Set(['timeout', 'attempts', 'repair'] as const)
+
+function observed(over: Partial<VersionMetrics>): VersionMetrics {
+  return { ...noMetrics('v1'), ...over }
+}
+
+describe('learnPolicy', () => {
+  it('sets the timeout to p99 of successful calls × 2 and raises attempts from the per-attempt failure rate', () => {
+    const m = observed({ calls: 1000, attempts: 1400, outcomes: { ok: 950, input_error: 0, output_error: 0, timeout: 50, error: 0 }, okLatency: { p99: 412.3, log: { n: 950, mean: 5, variance: 0.2 } } })
+    const learned = learnPolicy(policy, { metrics: m, goodRejections: [], goodRejectionThreshold: 5 }, ALL)
+    expect(learned.policy).toEqual({ ...policy, timeout: 830, attempts: 6 })
+    expect(learned.changes).toEqual([
+      'timeout 30000 → 830 ms (p99 of 950 successful calls 412.3 ms × 2)',
+      'attempts 3 → 6 (32.1 % of 1400 attempts failed)',
+    ])
+  })
+
+  it('changes nothing on thin evidence or when the evidence agrees with the policy', () => {
+    const few = observed({ calls: 10, attempts: 10, outcomes: { ok: 10, input_error: 0, output_error: 0, timeout: 0, error: 0 }, okLatency: { p99: 5, log: { n: 10, mean: 1, variance: 0 } } })
+    expect(learnPolicy(policy, { metrics: few, goodRejections: [], goodRejectionThreshold: 5 }, ALL).changes).toEqual([])
+    const agrees = observed({ calls: 500, attempts: 500, outcomes: { ok: 500, input_error: 0, output_error: 0, timeout: 0, error: 0 }, okLatency: { p99: 14_000, log: { n: 500, mean: 9, variance: 0.1 } } })
+    expect(learnPolicy(policy, { metrics: agrees, goodRejections: [], goodRejectionThreshold: 5 }, ALL).changes).toEqual([])
+  })
+
+  it('learns only the parameters it is asked to', () => {
+    const m = observed({ calls: 1000, attempts: 1400, outcomes: { ok: 950, input_error: 0, output_error: 0, timeout: 50, error: 0 }, okLatency: { p99: 412.3, log: { n: 950, mean: 5, variance: 0.2 } } })
+    expect(learnPolicy(policy, { metrics: m, goodRejections: [], goodRejectionThreshold: 5 }, new Set(['timeout'] as const)).policy).toEqual({ ...policy, timeout: 830 })
+    expect(learnPolicy(policy, { metrics: m, goodRejections: [], goodRejectionThreshold: 5 }, new Set()).changes).toEqual([])
+  })
+
+  it('turns repair on when enough rejected inputs were rated good', () => {
+    const learned = learnPolicy(policy, { metrics: noMetrics('v1'), goodRejections: [{ issue: 'args[0].amount', count: 4 }, { issue: 'args[1]', count: 2 }], goodRejectionThreshold: 5 }, ALL)
+    expect(learned.policy.repair).toBe(true)
+    expect(learned.changes).toEqual(['repair off → on (6 rejected inputs rated good: args[0].amount ×4, args[1] ×2)'])
+  })
+})
+
+describe('withPolicy', () => {
+  const rendered = renderPhaseModule('src/a.ts#f', {
+    generator: 'builtin',
+    policy,
+    perceive: 'let issues\nif (typeof args[0] !== "number") issues = [{ path: "args[0]", expected: "number", received: typeof args[0] }]\nreturn issues',
+  })
+
+  it('reads the policy of a rendered module', () => {
+    expect(readPolicy(rendered.source)).toEqual(policy)
+    expect(readPolicy('export default {}')).toBeUndefined()
+  })
+
+  it('writes a new, deterministic version that runs with the new policy and the same phases', async () => {
+    const next = withPolicy(rendered.source, { ...policy, timeout: 830 }, 'error rate up')
+    expect(next.version).toMatch(/^[0-9a-f]{10}$/)
+    expect(next.version).not.toBe(rendered.version)
+    expect(withPolicy(rendered.source, { ...policy, timeout: 830 }, 'error rate up').version).toBe(next.version)
+    expect(next.source).toContain(`// trained from ${rendered.version}: error rate up`)
+    const mod = (await import(`data:text/javascript,${encodeURIComponent(next.source)}`)).default
+    expect(mod).toMatchObject({ id: 'src/a.ts#f', version: next.version, generator: 'builtin', policy: { ...policy, timeout: 830 } })
+    expect(mod.perceive(['x'], {})).toEqual([{ path: 'args[0]', expected: 'number', received: 'string' }])
+  })
+
+  it('refuses a module unplugin-poet did not render', () => {
+    expect(() => withPolicy('export default {}', policy, 'x')).toThrow(/not rendered by unplugin-poet/)
+  })
+})

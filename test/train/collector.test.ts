@@ -1,0 +1,281 @@
+// The collector over real HTTP on 127.0.0.1 with a real SQLite file: what it accepts, what it refuses, what it reports.
+import { request } from 'node:http'
+import { join } from 'node:path'
+import { afterEach, describe, expect, it } from 'vitest'
+import { createServer as createViteServer } from 'vite'
+import { serve, type RunningCollector, type ServeOptions } from '../../src/train/collector'
+import { execution, feedback, lockWith, tempDir } from './helpers'
+
+const running: RunningCollector[] = []
+afterEach(async () => {
+  for (const r of running.splice(0)) await r.close()
+})
+
+async function start(options: ServeOptions = {}): Promise<RunningCollector> {
+  const r = await serve({ port: 0, db: join(tempDir(), 'feedback.db'), ...options })
+  running.push(r)
+  return r
+}
+
+function post(r: RunningCollector, body: unknown, headers: Record<string, string> = {}) {
+  return fetch(`${r.url}/v1/events`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  })
+}
+
+const stored = (r: RunningCollector) => r.collector.store.count('executions') + r.collector.store.count('feedback')
+
+describe('POST /v1/events', () => {
+  it('stores a valid batch and answers 202 only after it is committed', async () => {
+    const r = await start()
+    const e1 = execution({ duration: 10 })
+    const e2 = execution({ duration: 30, outcome: 'timeout', attempts: 3, error: 'PoetTimeoutError' })
+    const res = await post(r, [e1, e2, feedback({ executionId: e1.executionId, score: 0.5, metrics: { cost: 2 } })])
+    expect(res.status).toBe(202)
+    expect(await res.json()).toEqual({ accepted: 3, stored: 3 })
+    expect(r.collector.store.count('executions')).toBe(2)
+    expect(r.collector.store.count('feedback')).toBe(1)
+  })
+
+  it('ignores a resent batch instead of counting it twice', async () => {
+    const r = await start()
+    const batch = [execution(), feedback({ label: 'good' })]
+    expect((await post(r, batch)).status).toBe(202)
+    const again = await post(r, batch)
+    expect(again.status).toBe(202)
+    expect(await again.json()).toEqual({ accepted: 2, stored: 0 })
+    expect(stored(r)).toBe(2)
+  })
+
+  it('refuses a missing or wrong bearer token with 401 and stores nothing', async () => {
+    const r = await start({ token: 's3cret' })
+    const none = await post(r, [execution()])
+    expect(none.status).toBe(401)
+    expect(none.headers.get('www-authenticate')).toBe('Bearer')
+    expect((await none.json()).error).toMatch(/bearer token/)
+    expect((await post(r, [execution()], { authorization: 'Bearer nope' })).status).toBe(401)
+    expect((await post(r, [execution()], { authorization: 's3cret' })).status).toBe(401)
+    expect(stored(r)).toBe(0)
+    expect((await post(r, [execution()], { authorization: 'Bearer s3cret' })).status).toBe(202)
+    expect(stored(r)).toBe(1)
+  })
+
+  it('refuses malformed JSON with a readable reason', async () => {
+    const r = await start()
+    const res = await post(r, '[{"v":1,')
+    expect(res.status).toBe(400)
+    expect((await res.json()).error).toMatch(/^body is not valid JSON: /)
+    expect(stored(r)).toBe(0)
+  })
+
+  it.each([
+    ['not an array', { events: [] }, /expected a JSON array of events, received an object/],
+    ['a value-carrying field', [execution(), execution({ args: [1, 2] } as never)], /events\[1\]\.args: unknown field on a execution event \(events never carry argument or result values\)/],
+    ['a wrong version', [execution({ v: 2 } as never)], /events\[0\]\.v: expected 1/],
+    ['an unknown kind', [{ ...execution(), kind: 'log' }], /events\[0\]\.kind: expected 'execution' or 'feedback', received a string/],
+    ['an unknown outcome', [execution({ outcome: 'meh' } as never)], /events\[0\]\.outcome: expected one of ok, input_error/],
+    ['a missing execution id', [{ ...execution(), executionId: undefined }], /events\[0\]\.executionId: expected a string, received a undefined/],
+    ['a fractional attempt count', [execution({ attempts: 1.5 })], /events\[0\]\.attempts: expected an integer/],
+    ['a negative duration', [execution({ duration: -1 })], /events\[0\]\.duration: expected ≥ 0/],
+    ['an issue carrying the received value', [execution({ issues: [{ path: 'args[0]', received: 'secret' } as never] })], /events\[0\]\.issues\[0\]\.received: unknown field/],
+    ['a non-numeric stat', [execution({ stats: { n: 'many' } as never })], /events\[0\]\.stats\.n: expected a finite number, received a string/],
+    ['empty feedback', [feedback({ score: undefined })], /events\[0\]: feedback carries none of score, label, metrics, comment/],
+    ['a score that is a string', [feedback({ score: '1' as never })], /events\[0\]\.score: expected a finite number/],
+  ])('refuses a batch with %s (400, nothing stored, not even its valid events)', async (_name, body, reason) => {
+    const r = await start()
+    const res = await post(r, Array.isArray(body) ? [execution(), ...body] : body)
+    expect(res.status).toBe(400)
+    const { error } = await res.json()
+    expect(error).toMatch(/^invalid batch, nothing stored: /)
+    expect(error.replace(/events\[(\d+)\]/, (_: string, i: string) => `events[${Number(i) - (Array.isArray(body) ? 1 : 0)}]`)).toMatch(reason)
+    expect(stored(r)).toBe(0)
+  })
+
+  it('refuses a body over 1 MiB with 413, from its Content-Length, before reading it', async () => {
+    const r = await start()
+    const big = [execution({ error: 'x'.repeat(150) })]
+    while (JSON.stringify(big).length <= 1024 * 1024) big.push(...big.slice(0, 500).map(() => execution({ error: 'x'.repeat(150) })))
+    const res = await post(r, big)
+    expect(res.status).toBe(413)
+    expect((await res.json()).error).toMatch(/body over 1048576 bytes/)
+    expect(stored(r)).toBe(0)
+  })
+
+  it('refuses a chunked body with 413 as soon as it passes 1 MiB, without waiting for its end', async () => {
+    const r = await start()
+    const { status, sentAfterAnswer } = await new Promise<{ status: number; sentAfterAnswer: boolean }>((resolve, reject) => {
+      let answered = false
+      const req = request(`${r.url}/v1/events`, { method: 'POST', headers: { 'content-type': 'application/json' } }, (res) => {
+        answered = true
+        res.resume()
+        resolve({ status: res.statusCode!, sentAfterAnswer: false })
+        req.destroy()
+      })
+      req.on('error', (e) => (answered ? undefined : reject(e)))
+      req.write('[')
+      const chunk = JSON.stringify(execution()) + ','
+      // A client that would send 8 MiB: the answer must come long before.
+      let sent = 0
+      const pump = () => {
+        while (!answered && sent < 8 * 1024 * 1024) {
+          sent += chunk.length
+          if (!req.write(chunk)) return void req.once('drain', pump)
+        }
+        if (!answered) req.end('{}]')
+      }
+      pump()
+    })
+    expect(status).toBe(413)
+    expect(sentAfterAnswer).toBe(false)
+    expect(stored(r)).toBe(0)
+  })
+
+  it('answers 429 with Retry-After once a token spends its rate, and accepts again after waiting', async () => {
+    let clock = 1_000_000
+    const r = await start({ token: 't', rateLimit: { eventsPerSecond: 10, burst: 20 }, now: () => clock })
+    const auth = { authorization: 'Bearer t' }
+    expect((await post(r, Array.from({ length: 15 }, () => execution()), auth)).status).toBe(202)
+    const limited = await post(r, Array.from({ length: 10 }, () => execution()), auth)
+    expect(limited.status).toBe(429)
+    expect(limited.headers.get('retry-after')).toBe('1')
+    expect((await limited.json()).error).toMatch(/rate limit: retry after 1s/)
+    expect(stored(r)).toBe(15)
+    clock += 1000
+    expect((await post(r, Array.from({ length: 10 }, () => execution()), auth)).status).toBe(202)
+    expect(stored(r)).toBe(25)
+  })
+
+  it('answers a CORS preflight and lets browsers read Retry-After', async () => {
+    const r = await start()
+    const pre = await fetch(`${r.url}/v1/events`, { method: 'OPTIONS', headers: { origin: 'http://app.test', 'access-control-request-method': 'POST' } })
+    expect(pre.status).toBe(204)
+    expect(pre.headers.get('access-control-allow-origin')).toBe('*')
+    // httpSink sends x-poet-dropped (its count of events dropped from a full queue): the preflight must allow it.
+    expect(pre.headers.get('access-control-allow-headers')).toBe('content-type, authorization, x-poet-dropped')
+    const res = await post(r, [execution()], { origin: 'http://app.test' })
+    expect(res.headers.get('access-control-allow-origin')).toBe('*')
+    expect(res.headers.get('access-control-expose-headers')).toMatch(/retry-after/)
+  })
+
+  it('answers 405 to other methods', async () => {
+    const r = await start()
+    const res = await fetch(`${r.url}/v1/events`)
+    expect(res.status).toBe(405)
+    expect(res.headers.get('allow')).toBe('POST, OPTIONS')
+  })
+})
+
+describe('GET endpoints', () => {
+  it('GET /v1/functions is the status table: calls, error rate by kind, p50/p95, score per version', async () => {
+    const r = await start()
+    const t = Date.now()
+    const events = [
+      ...Array.from({ length: 8 }, (_, i) => execution({ ts: t, duration: (i + 1) * 10 })),
+      execution({ ts: t, outcome: 'timeout', duration: 100 }),
+      execution({ ts: t, outcome: 'input_error', duration: 1 }),
+      execution({ ts: t, version: 'bbbbbbbbbb', duration: 5 }),
+      execution({ ts: t, functionId: 'src/other.ts#f' }),
+    ]
+    expect((await post(r, events)).status).toBe(202)
+    expect((await post(r, [feedback({ executionId: events[0]!.executionId, score: 0.2 }), feedback({ executionId: events[1]!.executionId, score: 0.6 })])).status).toBe(202)
+    const res = await fetch(`${r.url}/v1/functions`)
+    expect(res.status).toBe(200)
+    const { functions } = await res.json()
+    expect(functions.map((f: { id: string; version: string }) => `${f.id} ${f.version}`)).toEqual([
+      'src/drift.ts#detectDrift aaaaaaaaaa',
+      'src/drift.ts#detectDrift bbbbbbbbbb',
+      'src/other.ts#f aaaaaaaaaa',
+    ])
+    expect(functions[0]).toMatchObject({
+      calls: 10,
+      errorRate: { input_error: 0.1, output_error: 0, timeout: 0.1, error: 0 },
+      p50: 40,
+      p95: 100,
+      score: { n: 2 },
+    })
+    expect(functions[0].score.mean).toBeCloseTo(0.4)
+  })
+
+  it('GET /v1/functions/:id shows versions, a time series and 404s an unknown id', async () => {
+    const r = await start()
+    const t0 = Date.UTC(2026, 0, 1, 12)
+    const events = [
+      execution({ ts: t0, duration: 10 }),
+      execution({ ts: t0 + 1000, duration: 20, outcome: 'error' }),
+      execution({ ts: t0 + 60_000, duration: 30 }),
+    ]
+    expect((await post(r, events)).status).toBe(202)
+    const id = encodeURIComponent('src/drift.ts#detectDrift')
+    const res = await fetch(`${r.url}/v1/functions/${id}?since=${t0}&until=${t0 + 120_000}&bucket=1m`)
+    expect(res.status).toBe(200)
+    const detail = await res.json()
+    expect(detail.id).toBe('src/drift.ts#detectDrift')
+    expect(detail.versions).toMatchObject([{ version: 'aaaaaaaaaa', calls: 3, errorRate: { error: 1 / 3 } }])
+    expect(detail.series).toEqual([
+      { t: t0, calls: 2, errors: 1, p50: 10, p95: 20 },
+      { t: t0 + 60_000, calls: 1, errors: 0, p50: 30, p95: 30 },
+    ])
+    const missing = await fetch(`${r.url}/v1/functions/${encodeURIComponent('src/nope.ts#x')}`)
+    expect(missing.status).toBe(404)
+    expect((await missing.json()).error).toMatch(/no function "src\/nope.ts#x"/)
+    const bad = await fetch(`${r.url}/v1/functions?window=forever`)
+    expect(bad.status).toBe(400)
+    expect((await bad.json()).error).toMatch(/window must look like 15m, 24h or 7d/)
+  })
+
+  it('marks current and candidate versions and shows version reasons when it knows the lock', async () => {
+    const dir = tempDir()
+    const { lock, version } = lockWith(join(dir, '.poet'), 'src/drift.ts#detectDrift', { optimizeFor: 'accuracy' })
+    lock.update((l) => void (l.functions['src/drift.ts#detectDrift']!.candidate = { version: 'bbbbbbbbbb', share: 0.25 }))
+    const r = await start({ lockDir: join(dir, '.poet') })
+    expect((await post(r, [execution({ version }), execution({ version: 'bbbbbbbbbb' })])).status).toBe(202)
+    const { functions } = await (await fetch(`${r.url}/v1/functions`)).json()
+    expect(functions.map((f: { version: string; role: string; share: number }) => [f.version, f.role, f.share])).toEqual(
+      [[version, 'current', 0.75], ['bbbbbbbbbb', 'candidate', 0.25]].sort((a, b) => String(a[0]).localeCompare(String(b[0]))),
+    )
+    const detail = await (await fetch(`${r.url}/v1/functions/${encodeURIComponent('src/drift.ts#detectDrift')}`)).json()
+    expect(detail).toMatchObject({ current: version, candidate: { version: 'bbbbbbbbbb', share: 0.25 } })
+    expect(detail.versions.find((v: { version: string }) => v.version === version)).toMatchObject({ role: 'current', generator: 'builtin', reason: 'build', calls: 1 })
+  })
+
+  it('GET /healthz answers without a token; /v1/functions needs it when one is set', async () => {
+    const r = await start({ token: 'k' })
+    const health = await fetch(`${r.url}/healthz`)
+    expect(health.status).toBe(200)
+    expect(await health.json()).toEqual({ ok: true, executions: 0, feedback: 0 })
+    expect((await fetch(`${r.url}/v1/functions`)).status).toBe(401)
+    expect((await fetch(`${r.url}/v1/functions`, { headers: { authorization: 'Bearer k' } })).status).toBe(200)
+    expect((await fetch(`${r.url}/nowhere`)).status).toBe(404)
+  })
+})
+
+describe('mounted in the Vite dev server', () => {
+  it('takes events at /__poet/events and leaves every other request to Vite', async () => {
+    const { createCollector } = await import('../../src/train/collector')
+    const dir = tempDir()
+    const collector = createCollector({ db: join(dir, 'feedback.db') })
+    const vite = await createViteServer({
+      root: dir,
+      logLevel: 'silent',
+      configFile: false,
+      server: { port: 0, host: '127.0.0.1', strictPort: false },
+      plugins: [{ name: 'poet-events', configureServer: (s) => void s.middlewares.use('/__poet/events', collector.events) }],
+    })
+    try {
+      await vite.listen()
+      const url = vite.resolvedUrls!.local[0]!.replace(/\/$/, '')
+      const res = await fetch(`${url}/__poet/events`, { method: 'POST', body: JSON.stringify([execution()]) })
+      expect(res.status).toBe(202)
+      expect(collector.store.count('executions')).toBe(1)
+      const bad = await fetch(`${url}/__poet/events`, { method: 'POST', body: '{' })
+      expect(bad.status).toBe(400)
+      const get = await fetch(`${url}/__poet/events`)
+      expect(get.status).not.toBe(405)
+    } finally {
+      await vite.close()
+      collector.close()
+    }
+  })
+})

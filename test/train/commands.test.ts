@@ -1,0 +1,154 @@
+// `poet serve`, `poet train` and `poet rollback` as a user runs them: output, exit codes, effects on the lock and store.
+import { createServer } from 'node:net'
+import { join } from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { rollbackCommand, serveCommand, trainCommand, type CommandIO } from '../../src/train/commands'
+import { FeedbackStore } from '../../src/train/store'
+import { execution, lockWith, tempDir } from './helpers'
+
+function io(cwd?: string, stopped?: Promise<void>) {
+  const out: string[] = []
+  const err: string[] = []
+  const x: CommandIO = { out: (l) => out.push(l), err: (l) => err.push(l), cwd, stopped }
+  return { io: x, out, err }
+}
+
+const ID = 'src/api.ts#fetchQuote'
+
+describe('poet serve', () => {
+  it('prints its help and exits 0', async () => {
+    const t = io()
+    expect(await serveCommand(['--help'], t.io)).toBe(0)
+    expect(t.out[0]).toMatch(/^poet serve — collect runtime events/)
+  })
+
+  it.each([
+    [['--port', 'abc'], /^--port must be an integer ≥ 0, received "abc"/],
+    [['--nope'], /^Unknown option '--nope'/],
+    [['extra'], /^poet serve takes no arguments, received "extra"/],
+  ])('exits 2 with a usage error for %j', async (argv, message) => {
+    const t = io()
+    expect(await serveCommand(argv, t.io)).toBe(2)
+    expect(t.err[0]).toMatch(message)
+  })
+
+  it('serves the collector on the given port with the .poet store by default, until stopped', async () => {
+    const cwd = tempDir()
+    let stop!: () => void
+    const t = io(cwd, new Promise((r) => (stop = r)))
+    const done = serveCommand(['--port', '0', '--token', 'k'], t.io)
+    await expect.poll(() => t.out.length).toBeGreaterThan(1)
+    const url = /collecting events at (\S+)\/v1\/events/.exec(t.out[0]!)![1]!
+    expect(t.out[1]).toBe(`  store ${join(cwd, '.poet', 'feedback.db')}, bearer token required; status table at ${url}/v1/functions`)
+    const res = await fetch(`${url}/v1/events`, { method: 'POST', headers: { authorization: 'Bearer k' }, body: JSON.stringify([execution()]) })
+    expect(res.status).toBe(202)
+    stop()
+    expect(await done).toBe(0)
+    expect(t.out.at(-1)).toBe('poet serve: stopped')
+    const store = new FeedbackStore(join(cwd, '.poet', 'feedback.db'))
+    expect(store.count('executions')).toBe(1)
+    store.close()
+  })
+
+  it('exits 1 with a friendly message when the port is taken', async () => {
+    const blocker = createServer()
+    await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r))
+    const port = (blocker.address() as { port: number }).port
+    const t = io(tempDir())
+    try {
+      expect(await serveCommand(['--port', String(port)], t.io)).toBe(1)
+      expect(t.err).toEqual([`poet serve: port ${port} is already in use; pick another with --port`])
+    } finally {
+      blocker.close()
+    }
+  })
+})
+
+describe('poet train', () => {
+  it('says how to collect events when there is no store yet', async () => {
+    const cwd = tempDir()
+    const t = io(cwd)
+    expect(await trainCommand([], t.io)).toBe(1)
+    expect(t.err[0]).toBe(`poet train: no feedback store at ${join(cwd, '.poet', 'feedback.db')}. Collect events first: run \`poet serve\` (or the Vite dev server) with a sink pointing at it.`)
+  })
+
+  it('shows decisions without --apply, applies them with it', async () => {
+    const cwd = tempDir()
+    const { lock, version } = lockWith(join(cwd, '.poet'), ID, { optimizeFor: 'latency' })
+    lockWith(join(cwd, '.poet'), 'src/other.ts#plain')
+    const store = new FeedbackStore(join(cwd, '.poet', 'feedback.db'))
+    const now = Date.now()
+    store.insert(Array.from({ length: 1000 }, (_, i) => execution({ functionId: ID, version, ts: now - 2 * 3_600_000 - i * 1000, duration: 80 + (i % 40) })))
+    store.insert(Array.from({ length: 200 }, (_, i) => execution({ functionId: ID, version, ts: now - i * 1000, duration: 90, ...(i < 40 ? { outcome: 'timeout', attempts: 3 } : {}) })))
+    store.close()
+
+    const dry = io(cwd)
+    expect(await trainCommand([], dry.io)).toBe(0)
+    expect(dry.out[0]).toMatch(/^function\s+decision\s+versions\s+why$/)
+    expect(dry.out[1]).toMatch(new RegExp(`^src/api\\.ts#fetchQuote\\s+candidate\\s+${version} → [0-9a-f]{10}\\s+error rate up: `))
+    expect(dry.out.slice(2)).toEqual(['(1 function without optimizeFor skipped)', '\n1 decision to apply: run `poet train --apply`.'])
+    expect(lock.read().functions[ID]!.candidate).toBeUndefined()
+
+    const applied = io(cwd)
+    expect(await trainCommand(['--apply', '--share', '0.1'], applied.io)).toBe(0)
+    expect(applied.out.at(-1)).toBe(`\napplied 1 of 1 decision to ${join(cwd, '.poet', 'lock.json')}`)
+    expect(lock.read().functions[ID]!.candidate).toMatchObject({ share: 0.1 })
+  })
+
+  it('exits 2 on a share outside (0, 1)', async () => {
+    const t = io(tempDir())
+    expect(await trainCommand(['--share', '1.5'], t.io)).toBe(2)
+    expect(t.err[0]).toMatch(/^--share must be a number between 0 and 1 \(exclusive\), received "1.5"/)
+  })
+})
+
+describe('poet rollback', () => {
+  function twoVersions() {
+    const cwd = tempDir()
+    const { lock, version: first } = lockWith(join(cwd, '.poet'), ID, { policy: { timeout: 1000 } })
+    const { version: second } = lockWith(join(cwd, '.poet'), ID, { policy: { timeout: 2000 } })
+    lock.update((l) => void (l.functions[ID]!.versions[second]!.created = new Date(Date.now() + 1000).toISOString()))
+    return { cwd, lock, first, second }
+  }
+
+  it('moves current back to the version before it, then refuses to go further', async () => {
+    const { cwd, lock, first, second } = twoVersions()
+    const t = io(cwd)
+    expect(await rollbackCommand([ID], t.io)).toBe(0)
+    expect(t.out).toEqual([`${ID}: current ${second} → ${first}`])
+    expect(lock.read().functions[ID]!.current).toBe(first)
+    const again = io(cwd)
+    expect(await rollbackCommand([ID], again.io)).toBe(1)
+    expect(again.err[0]).toBe(`poet rollback: ${ID} has no version older than ${first} to roll back to; versions: ${first} (current), ${second}`)
+  })
+
+  it('stops a candidate under test before touching current', async () => {
+    const { cwd, lock, first, second } = twoVersions()
+    lock.update((l) => void (l.functions[ID]!.candidate = { version: first, share: 0.2 }))
+    const t = io(cwd)
+    expect(await rollbackCommand([ID], t.io)).toBe(0)
+    expect(t.out).toEqual([`${ID}: candidate ${first} stopped; ${second} serves every call`])
+    expect(lock.read().functions[ID]).toMatchObject({ current: second })
+    expect(lock.read().functions[ID]!.candidate).toBeUndefined()
+  })
+
+  it('--to takes a unique version prefix and names the versions when it is wrong', async () => {
+    const { cwd, lock, first, second } = twoVersions()
+    const t = io(cwd)
+    expect(await rollbackCommand([ID, '--to', first.slice(0, 4)], t.io)).toBe(0)
+    expect(lock.read().functions[ID]!.current).toBe(first)
+    const bad = io(cwd)
+    expect(await rollbackCommand([ID, '--to', 'zzz'], bad.io)).toBe(1)
+    expect(bad.err[0]).toBe(`poet rollback: unknown version "zzz" of ${ID}; versions: ${first} (current), ${second}`)
+  })
+
+  it('suggests ids for an unknown function and exits 2 without one', async () => {
+    const { cwd } = twoVersions()
+    const t = io(cwd)
+    expect(await rollbackCommand(['fetchQuote'], t.io)).toBe(1)
+    expect(t.err[0]).toBe(`poet rollback: no function "fetchQuote" in ${join(cwd, '.poet', 'lock.json')}. Did you mean "${ID}"?`)
+    const none = io(cwd)
+    expect(await rollbackCommand([], none.io)).toBe(2)
+    expect(none.err[0]).toMatch(/^poet rollback needs exactly one function id/)
+  })
+})

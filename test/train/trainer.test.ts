@@ -1,0 +1,165 @@
+// The trainer end to end on a real lock and a real SQLite store: triggers, candidates, promotion, rollback.
+import { existsSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { describe, expect, it } from 'vitest'
+import type { ExecutionEvent } from '../../src/runtime/types'
+import { readPolicy } from '../../src/train/candidate'
+import { rollbackCommand } from '../../src/train/commands'
+import { FeedbackStore } from '../../src/train/store'
+import { applyTraining, planTraining, untrained, type TrainerOptions } from '../../src/train/trainer'
+import { execution, feedback, lockWith, tempDir } from './helpers'
+
+const ID = 'src/api.ts#fetchQuote'
+const HOUR = 3_600_000
+// After the lock was written (its versions carry real creation times), so trained versions are newer.
+const T = Math.ceil(Date.now() / HOUR) * HOUR + 24 * HOUR
+
+function setup(optimizeFor = 'latency') {
+  const dir = tempDir()
+  const { lock, version } = lockWith(join(dir, '.poet'), ID, { optimizeFor })
+  const store = new FeedbackStore(join(dir, '.poet', 'feedback.db'))
+  let now = T
+  const options: TrainerOptions = { lockDir: join(dir, '.poet'), store, now: () => now }
+  return { lock, store, version, options, setNow: (t: number) => (now = t) }
+}
+
+/** `n` calls of `version` spread over [from, to): a `fail` share of them time out after 3 attempts. */
+function calls(version: string, n: number, from: number, to: number, fail: number, ms = 100): ExecutionEvent[] {
+  return Array.from({ length: n }, (_, i) => {
+    const failed = i < Math.round(n * fail)
+    return execution({
+      functionId: ID,
+      version,
+      ts: from + Math.floor(((to - from) * i) / n),
+      duration: failed ? 30_000 : ms * (0.5 + ((i * 7919) % 100) / 100),
+      outcome: failed ? 'timeout' : 'ok',
+      attempts: failed ? 3 : 1,
+      ...(failed ? { error: 'PoetTimeoutError' } : {}),
+    })
+  })
+}
+
+describe('trainer', () => {
+  it('turns a rising error rate into a candidate with learned parameters, served to a share, without moving current', () => {
+    const { lock, store, version, options } = setup()
+    store.insert(calls(version, 2000, T - 3 * 24 * HOUR, T - HOUR, 0.01))
+    store.insert(calls(version, 300, T - HOUR, T, 0.15))
+    const [plan] = planTraining(options)
+    expect(plan).toMatchObject({ functionId: ID, action: 'candidate', current: version })
+    // 8 % of attempts failed: three attempts already leave < 0.1 % failing, so only the timeout is learned.
+    expect(plan!.reason).toBe('error rate up: 1.0 % → 15.2 % (P = 1.000) → timeout 30000 → 300 ms (p99 of 2235 successful calls 148 ms × 2)')
+    expect(applyTraining([plan!], options)).toHaveLength(1)
+    const entry = lock.read().functions[ID]!
+    expect(entry.current).toBe(version)
+    expect(entry.candidate).toMatchObject({ version: plan!.candidate, share: 0.2, metric: 'ok rate', since: new Date(T).toISOString() })
+    expect(entry.versions[plan!.candidate!]).toMatchObject({ inputHash: 'input-hash-1', generator: 'builtin', reason: `train: ${plan!.reason}` })
+    const file = join(options.lockDir, entry.versions[plan!.candidate!]!.file)
+    expect(existsSync(file)).toBe(true)
+    expect(readPolicy(readFileSync(file, 'utf8'))).toMatchObject({ timeout: 300, attempts: 3 })
+    expect(store.decisions(ID)).toMatchObject([{ action: 'candidate', from: version, to: plan!.candidate }])
+    expect(planTraining(options)[0]).toMatchObject({ action: 'wait', reason: expect.stringMatching(/200 more observations per arm before promotion$/) })
+  })
+
+  it('promotes a better candidate and keeps every version, so `poet rollback` can move back', async () => {
+    const { lock, store, version, options, setNow } = setup()
+    store.insert(calls(version, 2000, T - 3 * 24 * HOUR, T - HOUR, 0.01))
+    store.insert(calls(version, 300, T - HOUR, T, 0.15))
+    const [plan] = planTraining(options)
+    applyTraining([plan!], options)
+    store.insert(calls(version, 1200, T, T + HOUR, 0.15))
+    store.insert(calls(plan!.candidate!, 300, T, T + HOUR, 0.01))
+    setNow(T + HOUR)
+    const [judged] = planTraining(options)
+    expect(judged).toMatchObject({ action: 'promote', current: version, candidate: plan!.candidate })
+    expect(judged!.reason).toMatch(/^better on ok rate: 0\.8\d+ \(n=1200\) → 0\.98\d+ \(n=300\), P\(better\) = 1\.000 ≥ 0\.99$/)
+    applyTraining([judged!], options)
+    const entry = lock.read().functions[ID]!
+    expect(entry.current).toBe(plan!.candidate)
+    expect(entry.candidate).toBeUndefined()
+    expect(Object.keys(entry.versions).sort()).toEqual([version, plan!.candidate].sort())
+    expect(store.decisions(ID).map((d) => d.action)).toEqual(['candidate', 'promote'])
+    const out: string[] = []
+    expect(await rollbackCommand([ID, '--lock-dir', options.lockDir], { out: (l) => out.push(l), err: (l) => out.push(l) })).toBe(0)
+    expect(out).toEqual([`${ID}: current ${plan!.candidate} → ${version}`])
+    expect(lock.read().functions[ID]!.current).toBe(version)
+  })
+
+  it('rolls back a worse candidate and does not offer the same learned version again', () => {
+    const { lock, store, version, options, setNow } = setup()
+    store.insert(calls(version, 2000, T - 3 * 24 * HOUR, T - HOUR, 0.01))
+    store.insert(calls(version, 300, T - HOUR, T, 0.15))
+    const [plan] = planTraining(options)
+    applyTraining([plan!], options)
+    store.insert(calls(version, 600, T, T + HOUR, 0.1))
+    store.insert(calls(plan!.candidate!, 150, T, T + HOUR, 0.3))
+    setNow(T + HOUR)
+    const [judged] = planTraining(options)
+    expect(judged).toMatchObject({ action: 'rollback', reason: expect.stringMatching(/^worse on ok rate: .*P\(worse\) = 1\.000 ≥ 0\.975$/) })
+    applyTraining([judged!], options)
+    const entry = lock.read().functions[ID]!
+    expect(entry.current).toBe(version)
+    expect(entry.candidate).toBeUndefined()
+    expect(entry.versions[plan!.candidate!]).toBeDefined()
+    // Same evidence an hour later: the trigger fires again, but that version already lost its test.
+    setNow(T)
+    expect(planTraining(options)[0]).toMatchObject({ action: 'none', reason: expect.stringMatching(/already tested and rolled back$/) })
+  })
+
+  it('tries repair when users rate rejected inputs as good', () => {
+    const { store, version, options } = setup('accuracy')
+    const rejected = Array.from({ length: 6 }, () => execution({ functionId: ID, version, ts: T - 1000, outcome: 'input_error', attempts: 0, duration: 1, issues: [{ path: 'args[0].amount' }] }))
+    store.insert(rejected)
+    store.insert(rejected.map((e) => feedback({ functionId: ID, version, executionId: e.executionId, ts: T - 500, score: undefined, label: 'good' })))
+    const [plan] = planTraining(options)
+    expect(plan).toMatchObject({ action: 'candidate', reason: '6 rejected inputs rated good → repair off → on (6 rejected inputs rated good: args[0].amount ×6)' })
+    expect(readPolicy(plan!.create!.source)?.repair).toBe(true)
+  })
+
+  it('leaves functions without optimizeFor alone and says why nothing happens', () => {
+    const { store, version, options } = setup('')
+    expect(planTraining(options)).toEqual([])
+    expect(untrained(options)).toEqual([ID])
+    store.insert(calls(version, 500, T - 2 * HOUR, T, 0))
+    expect(planTraining({ ...options, optimizeFor: { [ID]: 'latency' } })).toEqual([
+      { functionId: ID, action: 'none', current: version, reason: 'no trigger (last 60 min: 250 calls, 0.0 % failed)' },
+    ])
+  })
+
+  it('does not apply a plan made stale by another process moving the pointer', () => {
+    const { lock, store, version, options } = setup()
+    store.insert(calls(version, 2000, T - 3 * 24 * HOUR, T - HOUR, 0.01))
+    store.insert(calls(version, 300, T - HOUR, T, 0.15))
+    const plans = planTraining(options)
+    lock.update((l) => void (l.functions[ID]!.current = 'someoneelse'))
+    expect(applyTraining(plans, options)).toEqual([])
+    expect(lock.read().functions[ID]!.candidate).toBeUndefined()
+    expect(store.decisions(ID)).toEqual([])
+  })
+
+  it('notices its optimizeFor metric falling below baseline, and says when the builtin generator has nothing to learn', () => {
+    const { store, version, options } = setup('accuracy')
+    const before = calls(version, 400, T - 2 * 24 * HOUR, T - HOUR, 0)
+    const after = calls(version, 200, T - HOUR, T, 0)
+    store.insert([...before, ...after])
+    store.insert([
+      ...before.map((e, i) => feedback({ functionId: ID, version, executionId: e.executionId, ts: e.ts, score: i % 10 < 9 ? 1 : 0 })),
+      ...after.map((e, i) => feedback({ functionId: ID, version, executionId: e.executionId, ts: e.ts, score: i % 10 < 6 ? 1 : 0 })),
+    ])
+    const [plan] = planTraining(options)
+    expect(plan!.action).toBe('none')
+    expect(plan!.reason).toBe("feedback score below its baseline: 0.898 → 0.599 (P = 1.000); the builtin generator has no parameter to change for this (an LLM generator can propose new phases from this evidence)")
+  })
+
+  it('loses the candidate when a rebuild makes a new current (the candidate was derived from the old one)', () => {
+    const { lock, store, version, options } = setup()
+    store.insert(calls(version, 2000, T - 3 * 24 * HOUR, T - HOUR, 0.01))
+    store.insert(calls(version, 300, T - HOUR, T, 0.15))
+    applyTraining(planTraining(options), options)
+    expect(lock.read().functions[ID]!.candidate).toBeDefined()
+    lockWith(options.lockDir, ID, { optimizeFor: 'latency', policy: { attempts: 2 } })
+    const entry = lock.read().functions[ID]!
+    expect(entry.candidate).toBeUndefined()
+    expect(entry.optimizeFor).toBe('latency')
+    expect(Object.keys(entry.versions)).toHaveLength(3)
+  })
+})
