@@ -2,7 +2,7 @@
 import type { DomainPack } from './builtin/domain'
 import type { FunctionSpec, PhaseParts } from './spec'
 import { generateBuiltin } from './builtin'
-import { generateWithLlm, PROMPT_VERSION } from './llm'
+import { PROMPT_VERSION } from './llm/prompt'
 import { inputHash, type LockVersion, type NewVersion } from './lock'
 import type { ResolvedGenerator } from '../plugin/options'
 
@@ -40,6 +40,8 @@ export async function generatePhases(spec: FunctionSpec, config: GeneratorConfig
     case 'builtin':
       return { parts: generateBuiltin(spec, { pack: ctx.pack }) }
     case 'openai': {
+      // The SDK, the schema and the sandbox load only for projects that use an LLM, never for builtin builds.
+      const { generateWithLlm } = await import('./llm')
       const { parts, usage, variants } = await generateWithLlm(spec, config, generateBuiltin(spec, { pack: ctx.pack }), ctx)
       return { parts, ...(usage ? { usage } : {}), ...(variants?.length ? { variants } : {}) }
     }

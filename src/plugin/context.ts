@@ -61,6 +61,19 @@ export class PoetContext {
     this.domains = new DomainRegistry(this.options.domains)
   }
 
+  /**
+   * The module script that points a built page's runtime at `feedback.endpoint`; undefined when none is set or
+   * feedback is off. (In dev, the dev server's client module does this for every environment.)
+   */
+  feedbackSetup(): string | undefined {
+    const { feedback } = this.options
+    if (this.serve || feedback === false || !feedback.endpoint) return undefined
+    return [
+      "import { configure, httpSink } from 'unplugin-poet/runtime'",
+      `configure({ sink: httpSink({ url: ${JSON.stringify(feedback.endpoint)} }), sample: ${feedback.sample} })`,
+    ].join('\n')
+  }
+
   /** Rewrites the `poet(...)` calls in one module; `null` when it has none. Build errors are thrown. */
   transform(code: string, file: string, warn: (message: string) => void): TransformOutput | null {
     const result = transformPoet(code, file, { root: this.options.root, domains: this.domains, readFile, warn })

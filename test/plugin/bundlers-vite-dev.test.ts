@@ -1,4 +1,6 @@
 // The Vite dev server: hot-swappable phase modules, swaps on type and lock changes, and events collected from a real page.
+import { readdirSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { ModuleRunner } from 'vite/module-runner'
 import { LockStore } from '../../src/generators/lock'
@@ -115,6 +117,30 @@ describe('vite dev server with a page in Chromium', () => {
 
     const refused = await fetch(new URL('__poet/events', base), { method: 'POST', body: '{"not":"a batch"}' })
     expect(refused.status).toBe(400)
+  })
+})
+
+describe('vite build of a page', () => {
+  it('points the page at feedback.endpoint when one is set, and sends nothing anywhere when feedback is off', async () => {
+    const { build } = await import('vite')
+    const project = createProject('vite-page-build', { extras: true })
+    const poet = await loadPlugin(project, 'vite')
+    const bundle = async (feedback: unknown) => {
+      const outDir = project.path(`dist-${feedback ? 'on' : 'off'}`)
+      await build({ configFile: false, root: project.dir, logLevel: 'silent', plugins: [poet({ feedback } as never)], build: { outDir, minify: false } })
+      const assets = join(outDir, 'assets')
+      return readdirSync(assets).map((f) => readFileSync(join(assets, f), 'utf8')).join('\n')
+    }
+    try {
+      const on = await bundle({ endpoint: 'https://collector.example/v1/events', sample: 0.5 })
+      expect(on).toContain('url: "https://collector.example/v1/events"')
+      expect(on).toMatch(/sample: 0?\.5\b/)
+      const off = await bundle(false)
+      expect(off).not.toContain('collector.example')
+      expect(off).not.toContain('/__poet/events')
+    } finally {
+      project.remove()
+    }
   })
 })
 

@@ -71,6 +71,7 @@ export function checkStatic(input: StaticInput): string[] {
       for (const stmt of program.body) {
         if (stmt.type === 'FunctionDeclaration' && stmt.id) helperNames.push(stmt.id.name)
         else if (stmt.type === 'VariableDeclaration' && stmt.kind === 'const') helperNames.push(...stmt.declarations.flatMap((d) => bindingNames(d.id)))
+        else if (BANNED_NODES[stmt.type]) reasons.push(`helpers line ${line(stmt)}: not allowed: ${BANNED_NODES[stmt.type]}`)
         else reasons.push(`helpers line ${line(stmt)}: only function declarations and \`const\` declarations are allowed at the top level, found ${stmt.type}`)
       }
       for (const name of helperNames) {
@@ -108,8 +109,14 @@ function parseProgram(part: PartName, code: string, reasons: string[], lineOffse
     reasons.push(`${part}: ${code.length} characters, over the limit of ${LIMITS.sourceChars}`)
     return undefined
   }
+  // Scripts read `<!--` and `-->` as comments and modules do not: code hidden from one reading must not exist.
+  if (/<!--|-->/.test(code)) {
+    reasons.push(`${part}: HTML-like comments (\`<!--\`, \`-->\`) are not allowed`)
+    return undefined
+  }
   try {
-    return parse(code, { sourceType: 'script', strictMode: true, errorRecovery: false, ranges: false }).program
+    // Parsed as what it becomes: part of an ES module (strict, `await` reserved).
+    return parse(code, { sourceType: 'module', errorRecovery: false, ranges: false }).program
   } catch (e) {
     const err = e as Error & { loc?: { line: number; column: number } }
     const where = err.loc ? ` line ${err.loc.line + lineOffset}` : ''
