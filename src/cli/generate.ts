@@ -93,7 +93,7 @@ export async function generateCommand(argv: string[], io: CliIO): Promise<number
       ...(identity.model ? { model: identity.model } : {}),
       ...(result.usage ? { usage: result.usage } : {}),
       reason: result.fallback ? `fallback: ${result.fallback}` : v.force ? 'generate --force' : 'generate',
-      ...(result.variants ? { variantSources: result.variants } : {}),
+      ...(result.variants ? { variants: result.variants } : {}),
       ...(s.spec.options.optimizeFor ? { optimizeFor: s.spec.options.optimizeFor } : {}),
     })
   }

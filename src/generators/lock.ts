@@ -47,7 +47,7 @@ export interface NewVersion {
   usage?: LockVersion['usage']
   reason?: string
   /** Verified operate variants to store beside the version (see `LockVersion.variants`). */
-  variantSources?: { name: string; body: string; rationale: string }[]
+  variants?: { name: string; body: string; rationale: string }[]
   /** The function's `optimizeFor` option; absent means Train is off for it. */
   optimizeFor?: string
 }
@@ -139,8 +139,8 @@ export class LockStore {
     const file = `${base}.js`
     mkdirSync(join(this.dir, 'phases'), { recursive: true })
     writeIfChanged(join(this.dir, file), nv.source)
-    const variants = nv.variantSources?.length ? { file: `${base}.variants.json`, names: nv.variantSources.map((v) => v.name) } : undefined
-    if (variants) writeIfChanged(join(this.dir, variants.file), JSON.stringify(nv.variantSources, null, 2) + '\n')
+    const variants = nv.variants?.length ? { file: `${base}.variants.json`, names: nv.variants.map((v) => v.name) } : undefined
+    if (variants) writeIfChanged(join(this.dir, variants.file), JSON.stringify(nv.variants, null, 2) + '\n')
     this.update((lock) => {
       const entry = (lock.functions[id] ??= { current: nv.version, versions: {} })
       const existing = entry.versions[nv.version]

@@ -61,6 +61,19 @@ export class PoetContext {
     this.domains = new DomainRegistry(this.options.domains)
   }
 
+  /**
+   * The module script that points a built page's runtime at `feedback.endpoint`; undefined when none is set or
+   * feedback is off. (In dev, the dev server's client module does this for every environment.)
+   */
+  feedbackSetup(): string | undefined {
+    const { feedback } = this.options
+    if (this.serve || feedback === false || !feedback.endpoint) return undefined
+    return [
+      "import { configure, httpSink } from 'unplugin-poet/runtime'",
+      `configure({ sink: httpSink({ url: ${JSON.stringify(feedback.endpoint)} }), sample: ${feedback.sample} })`,
+    ].join('\n')
+  }
+
   /** Rewrites the `poet(...)` calls in one module; `null` when it has none. Build errors are thrown. */
   transform(code: string, file: string, warn: (message: string) => void): TransformOutput | null {
     const result = transformPoet(code, file, { root: this.options.root, domains: this.domains, readFile, warn })
@@ -153,7 +166,7 @@ export class PoetContext {
           `Run \`poet generate --only '${spec.id}'\` and commit ${relative(this.options.root, this.options.lockDir) || '.'}/.`,
       )
     }
-    const parts = await generatePhases(spec, generator, { pack, warn })
+    const { parts, usage, variants } = await generatePhases(spec, generator, { pack, warn })
     const rendered = renderPhaseModule(spec.id, parts)
     const { model } = generatorIdentity(generator)
     this.lock.write(spec.id, {
@@ -162,6 +175,8 @@ export class PoetContext {
       inputHash,
       generator: parts.generator,
       ...(model ? { model } : {}),
+      ...(usage ? { usage } : {}),
+      ...(variants ? { variants } : {}),
       // Train works only on functions whose lock entry names the metric to improve.
       ...(spec.options.optimizeFor ? { optimizeFor: spec.options.optimizeFor } : {}),
       reason: 'build',

@@ -1,14 +1,15 @@
 // The one unplugin factory: wires each bundler's hooks to a PoetContext, and nothing else.
 import type { UnpluginFactory } from 'unplugin'
 import { PoetContext } from './context'
-import { DEV_CLIENT_KEY, DevServer } from './dev-server'
+import type { DevServer } from './dev-server'
 import type { Options } from './options'
 import { POET_CODE_FILTER } from './transform'
-import { ESBUILD_LOAD_FILTER, LOAD_FILTER, RESOLVE_FILTER, keyOf, mapWebpackScheme, resolveVirtual } from './virtual'
+import { DEV_CLIENT_KEY, ESBUILD_LOAD_FILTER, LOAD_FILTER, RESOLVE_FILTER, keyOf, mapWebpackScheme, resolveVirtual } from './virtual'
 
 export const unpluginFactory: UnpluginFactory<Options | undefined, false> = (raw) => {
   const ctx = new PoetContext(raw)
-  const dev = new DevServer(ctx)
+  // Only a Vite dev server has one: the collector, dashboard and trainer (SQLite) never load for a build.
+  let dev: DevServer | undefined
   const { include, exclude } = ctx.options
 
   return {
@@ -25,7 +26,7 @@ export const unpluginFactory: UnpluginFactory<Options | undefined, false> = (raw
       async handler(id) {
         const key = keyOf(id)
         if (key === undefined) return null
-        if (key === DEV_CLIENT_KEY) return { code: dev.clientModule(), map: null }
+        if (key === DEV_CLIENT_KEY && dev) return { code: dev.clientModule(), map: null }
         const out = await ctx.load(key, (message) => this.warn(message))
         for (const file of out.watchFiles) this.addWatchFile(file)
         return { code: out.code, map: null }
@@ -42,21 +43,32 @@ export const unpluginFactory: UnpluginFactory<Options | undefined, false> = (raw
         const out = ctx.transform(code, file, (message) => this.warn(message))
         if (!out) return null
         for (const dep of out.watchFiles) this.addWatchFile(dep)
+        if (!dev) return { code: out.code, map: out.map }
         dev.remember(file, code, out.watchFiles)
         return { code: dev.decorate(out.code), map: out.map }
       },
     },
 
     vite: {
-      configResolved(config) {
+      async configResolved(config) {
         ctx.setRoot(config.root)
         ctx.serve = config.command === 'serve'
+        if (ctx.serve) dev = new (await import('./dev-server')).DevServer(ctx)
       },
-      configureServer: (server) => dev.configureServer(server),
+      configureServer: (server) => dev?.configureServer(server),
       // Phase modules self-accept and copy a new version into the object the runtime holds: updating just them
       // hot-swaps validation and policy without re-running (or reloading) the code that calls the function.
       hotUpdate(update) {
-        return dev.hotUpdate(this.environment, update)
+        return dev?.hotUpdate(this.environment, update)
+      },
+      // A built page sends its events to `feedback.endpoint`, when one is set, without any setup in app code.
+      // `pre`, so that Vite then resolves the inline script's bare import like any other.
+      transformIndexHtml: {
+        order: 'pre',
+        handler() {
+          const children = ctx.feedbackSetup()
+          if (children) return [{ tag: 'script', attrs: { type: 'module' }, children, injectTo: 'head-prepend' }]
+        },
       },
     },
     rolldown: {

@@ -12,6 +12,12 @@ export const LOAD_FILTER = /^\0poet:/
 /** esbuild's onLoad filter: source files the transform may touch, and phase modules. */
 export const ESBUILD_LOAD_FILTER = /\.[cm]?[jt]sx?$|^\0poet:/
 
+/**
+ * Key of the dev-only module that points the runtime at the Vite dev server (served by dev-server.ts). `encodeKey`
+ * never yields `~~`, so no function has it. Defined here so the factory knows it without loading the dev server.
+ */
+export const DEV_CLIENT_KEY = '~~dev'
+
 /** `virtual:poet/<key>` or `\0poet:<key>` → `\0poet:<key>`; anything else → undefined. */
 export function resolveVirtual(id: string): string | undefined {
   if (id.startsWith(VIRTUAL_PREFIX)) return RESOLVED_PREFIX + id.slice(VIRTUAL_PREFIX.length)

@@ -177,6 +177,20 @@ describe('poet generate with an LLM', () => {
     expect(retry.err).toBe('')
   })
 
+  it('keeps LLM requests to --concurrency', async () => {
+    server = await startOpenAIServer(() => reply.slow(100, goodReply))
+    const p = fixture('llm-concurrency')
+    for (const file of Object.keys(SOURCES)) rmSync(p.path(file))
+    for (const name of ['a', 'b', 'c']) p.write(`src/scale-${name}.ts`, SCALE)
+    const only = ['src/scale-a.ts#scale', 'src/scale-b.ts#scale', 'src/scale-c.ts#scale']
+    const flags = ['--model', 'test-model', '--base-url', server.baseURL]
+    for (const id of only) expect((await poet(p, ['generate', '--only', id, '--concurrency', '1', ...flags])).code).toBe(0)
+    expect(server.maxInFlight).toBe(1)
+    const all = await poet(p, ['generate', '--force', '--concurrency', '3', ...flags])
+    expect(all.out).toMatch(/Generated 3 functions with openai:test-model\. Lock/)
+    expect(server.maxInFlight).toBe(3)
+  })
+
   it('says which config file is broken', async () => {
     const p = fixture('bad-config')
     writeFileSync(p.path('poet.config.json'), '{ "generator": ')

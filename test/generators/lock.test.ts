@@ -49,7 +49,7 @@ describe('LockStore', () => {
   it('writes operate variants beside the version, never into the phase module', () => {
     const dir = fresh()
     const store = new LockStore(dir)
-    store.write('src/a.ts#f', nv('v1', { variantSources: [{ name: 'fast', body: 'return 1', rationale: 'r' }] }))
+    store.write('src/a.ts#f', nv('v1', { variants: [{ name: 'fast', body: 'return 1', rationale: 'r' }] }))
     const v = store.read().functions['src/a.ts#f']!.versions.v1!
     expect(v.variants).toEqual({ file: 'phases/src~2fa.ts~23f.v1.variants.json', names: ['fast'] })
     expect(JSON.parse(readFileSync(join(dir, v.variants!.file), 'utf8'))).toEqual([{ name: 'fast', body: 'return 1', rationale: 'r' }])

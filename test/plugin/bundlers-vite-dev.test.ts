@@ -1,4 +1,6 @@
-// The Vite dev server: phase modules are served hot-swappable, and a change to types or to the lock swaps them in place.
+// The Vite dev server: hot-swappable phase modules, swaps on type and lock changes, and events collected from a real page.
+import { readdirSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { ModuleRunner } from 'vite/module-runner'
 import { LockStore } from '../../src/generators/lock'
@@ -61,6 +63,96 @@ describe('vite dev server', () => {
     })
   })
 })
+
+describe('vite dev server with a page in Chromium', () => {
+  let project: Project
+  let server: import('vite').ViteDevServer
+  let browser: import('playwright-core').Browser
+
+  beforeAll(async () => {
+    const { createServer } = await import('vite')
+    const { chromium } = await import('playwright-core')
+    project = createProject('vite-dev-page', { extras: true })
+    const poet = await loadPlugin(project, 'vite')
+    server = await createServer({
+      configFile: false,
+      root: project.dir,
+      logLevel: 'silent',
+      cacheDir: project.path('node_modules/.vite'),
+      server: { host: '127.0.0.1', port: 0, hmr: false },
+      plugins: [poet()],
+    })
+    await server.listen()
+    browser = await chromium.launch({
+      executablePath: '/usr/bin/chromium',
+      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    })
+  })
+  afterAll(async () => {
+    await browser?.close()
+    await server?.close()
+    project?.remove()
+  })
+
+  it("takes the events of a page that set nothing up at /__poet/events, and serves them at /__poet/v1/functions", async () => {
+    const base = server.resolvedUrls!.local[0]!
+    const page = await browser.newPage()
+    const errors: string[] = []
+    page.on('pageerror', (e) => errors.push(e.message))
+    await page.goto(base)
+    await page.waitForFunction(() => (window as unknown as { doubled?: number }).doubled === 42)
+    expect(errors).toEqual([])
+
+    interface Row {
+      id: string
+      role?: string
+      calls: number
+    }
+    let rows: Row[] = []
+    await eventuallyAsync(async () => {
+      rows = ((await (await fetch(new URL('__poet/v1/functions', base))).json()) as { functions: Row[] }).functions
+      return rows.some((r) => r.id === 'src/aliased.ts#double' && r.calls === 1)
+    })
+    expect(rows.find((r) => r.id === 'src/aliased.ts#double')).toMatchObject({ role: 'current', calls: 1 })
+
+    const refused = await fetch(new URL('__poet/events', base), { method: 'POST', body: '{"not":"a batch"}' })
+    expect(refused.status).toBe(400)
+  })
+})
+
+describe('vite build of a page', () => {
+  it('points the page at feedback.endpoint when one is set, and sends nothing anywhere when feedback is off', async () => {
+    const { build } = await import('vite')
+    const project = createProject('vite-page-build', { extras: true })
+    const poet = await loadPlugin(project, 'vite')
+    const bundle = async (feedback: unknown) => {
+      const outDir = project.path(`dist-${feedback ? 'on' : 'off'}`)
+      await build({ configFile: false, root: project.dir, logLevel: 'silent', plugins: [poet({ feedback } as never)], build: { outDir, minify: false } })
+      const assets = join(outDir, 'assets')
+      return readdirSync(assets).map((f) => readFileSync(join(assets, f), 'utf8')).join('\n')
+    }
+    try {
+      const on = await bundle({ endpoint: 'https://collector.example/v1/events', sample: 0.5 })
+      expect(on).toContain('url: "https://collector.example/v1/events"')
+      expect(on).toMatch(/sample: 0?\.5\b/)
+      const off = await bundle(false)
+      expect(off).not.toContain('collector.example')
+      expect(off).not.toContain('/__poet/events')
+    } finally {
+      project.remove()
+    }
+  })
+})
+
+/** Polls async `check` until it returns true, for at most `timeout` ms. */
+async function eventuallyAsync(check: () => Promise<boolean>, timeout = 15_000): Promise<void> {
+  const deadline = Date.now() + timeout
+  while (Date.now() < deadline) {
+    if (await check()) return
+    await new Promise((r) => setTimeout(r, 100))
+  }
+  throw new Error(`not within ${timeout} ms`)
+}
 
 /** Polls `check` until it returns true (a throw counts as not yet), for at most `timeout` ms. */
 async function eventually(check: () => boolean, timeout = 15_000): Promise<void> {

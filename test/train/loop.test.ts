@@ -27,7 +27,7 @@ describe('the Train loop end to end', () => {
     const { lock, version } = lockWith(lockDir, ID, { optimizeFor: 'latency', policy: { timeout: 30_000, backoff } })
     // What `poet train --apply` writes after an "error rate up" trigger, and the plugin then serves as a variant.
     const base = lock.source(ID, version)!
-    const cand = withPolicy(base, { ...readPolicy(base)!, timeout: 30, attempts: 4 }, 'test: stragglers')
+    const cand = withPolicy(base, { ...readPolicy(base)!, timeout: 150, attempts: 4 }, 'test: stragglers')
     const since = new Date(Date.now() - 1000).toISOString()
     lock.update((l) => {
       const entry = l.functions[ID]!
@@ -43,15 +43,16 @@ describe('the Train loop end to end', () => {
     const sink = httpSink({ url: `${collector.url}/v1/events`, token: 't', batchSize: 100, interval: 20 })
     configure({ sink })
 
-    // Three attempts in ten straggle for 400 ms; a fresh attempt usually does not.
+    // Three attempts in ten straggle for a second; a fresh attempt usually does not. (The 150 ms timeout leaves
+    // room for a loaded machine's timer lag on the 2 ms path.)
     const r = rng(7)
     const search = poet({ optimizeFor: 'latency' }, phases)(async function search(q: number[]) {
-      await new Promise((done) => setTimeout(done, r() < 0.3 ? 400 : 2))
+      await new Promise((done) => setTimeout(done, r() < 0.3 ? 1000 : 2))
       return { hits: q.length }
     })
     const results: { hits: number }[] = []
     for (let round = 0; round < 5; round++) {
-      // Now and then (~1 %) all four of the candidate's 30 ms attempts straggle: those calls reject with PoetTimeoutError.
+      // Now and then (~1 %) all four of the candidate's 150 ms attempts straggle: those calls reject with PoetTimeoutError.
       for (const s of await Promise.allSettled(Array.from({ length: 100 }, () => search([1, 2, 3])))) if (s.status === 'fulfilled') results.push(s.value)
     }
     for (const res of results.slice(0, 50)) feedback(res, { score: 1, metrics: { clicks: 2 } })
@@ -71,7 +72,7 @@ describe('the Train loop end to end', () => {
     const rows = table.functions.filter((f: { id: string }) => f.id === ID)
     expect(rows.map((f: { version: string }) => f.version).sort()).toEqual([version, cand.version].sort())
     const byVersion = Object.fromEntries(rows.map((f: { version: string; p95: number }) => [f.version, f]))
-    expect(byVersion[version].p95).toBeGreaterThan(300)
-    expect(byVersion[cand.version].p95).toBeLessThan(300)
+    expect(byVersion[version].p95).toBeGreaterThan(900)
+    expect(byVersion[cand.version].p95).toBeLessThan(900)
   })
 })

@@ -64,6 +64,21 @@ function nest(issues, prefix, inner) {
   return /^[A-Za-z_$][\\w$]*$/.test(k) ? "." + k : "[" + JSON.stringify(k) + "]"
 }`,
   },
+  collapse: {
+    deps: ['add'],
+    code: `// Replaces the issues found inside a value since \`from\` with one issue about the value itself.
+function collapse(issues, from, path, expected, value) {
+  issues.length = from
+  return add(from === 0 ? undefined : issues, path, expected, value)
+}`,
+  },
+  closer: {
+    code: `// Which failed union member is nearer the value: fewer issues, and on a tie, issues inside it beat one about the value itself.
+function closer(a, b, path) {
+  const score = (list) => list.length + (list.some((it) => it.path === path) ? 0.5 : 0)
+  return score(a) < score(b)
+}`,
+  },
   hasOwn: {
     code: `const hasOwn = Object.prototype.hasOwnProperty`,
   },
@@ -291,6 +306,7 @@ export class ValidatorCompiler {
     switch (d.kind) {
       case 'objectType':
         if (d.properties.length === 0 && !d.indexSignatures) return `(${v} !== null && ${v} !== undefined)`
+        if (isStructural(d)) return structuralGuard(v)
         return this.objectGuard(v, hasNumberIndex(d, this))
       case 'record':
         return this.objectGuard(v, this.deref(d.key).kind === 'number')
@@ -371,10 +387,13 @@ export class ValidatorCompiler {
 
   /** A named checker for a recursive declaration: `(value, depth, ctx) → issues with paths relative to the value`. */
   private refFunction(name: string): string {
-    const existing = this.refFunctions.get(name)
+    // Rules differ between the phases, so with rules each phase gets its own checker.
+    const perPhase = !!(this.options.rules?.perceive?.length || this.options.rules?.enforce?.length)
+    const key = perPhase ? `${name}@${this.phase}` : name
+    const existing = this.refFunctions.get(key)
     if (existing) return existing
-    const fn = this.constantName(`check_${name}`)
-    this.refFunctions.set(name, fn)
+    const fn = this.constantName(perPhase ? `check_${name}_${this.phase}` : `check_${name}`)
+    this.refFunctions.set(key, fn)
     this.used.add('deep')
     const body = this.check(this.options.types[name]!, { v: 'v', path: [{ text: '' }], iss: 'issues', depth: 'd', label: name })
     this.declarations.push(
@@ -397,9 +416,30 @@ export class ValidatorCompiler {
     if (t.properties.length === 0 && !t.indexSignatures) {
       return this.ifElse(`${site.v} === null || ${site.v} === undefined`, this.failWith(site, '{}', site.v), this.rules(t, site))
     }
+    const expected = site.label ?? t.name ?? 'object'
+    if (isStructural(t)) return this.structural(site, expected, [this.objectBody(t, site)], this.rules(t, site))
     const guard = this.objectGuard(site.v, hasNumberIndex(t, this))
     const strings = this.stringsFit(t.properties, t.indexSignatures ?? []) ? `typeof ${site.v} !== "string" && ` : ''
-    return this.shaped(site, `${strings}!${guard}`, site.label ?? t.name ?? 'object', [this.objectBody(t, site), this.rules(t, site)])
+    return this.shaped(site, `${strings}!${guard}`, expected, [this.objectBody(t, site), this.rules(t, site)])
+  }
+
+  /**
+   * An object type checked by its properties alone, as TypeScript does: arrays, Dates, functions and even primitives
+   * (`"abc"` has a `length`) pass when they have them. When such a value lacks them, one issue at the value
+   * ("expected Point, received array") reads better than one per missing property.
+   */
+  private structural(site: Site, expected: string, bodies: string[], rules: string): string {
+    const n = this.name('n')
+    const { iss, v } = site
+    this.used.add('collapse')
+    const body = [
+      `const ${n} = ${iss} === undefined ? 0 : ${iss}.length`,
+      ...bodies,
+      `if (${iss} !== undefined && ${iss}.length > ${n} && (typeof ${v} !== "object" || Array.isArray(${v}) || ${v} instanceof Date)) ${iss} = collapse(${iss}, ${n}, ${renderPath(site.path)}, ${JSON.stringify(expected)}, ${v})`,
+      // Domain rules written for objects never see a primitive that happened to fit.
+      rules ? `if (typeof ${v} === "object" || typeof ${v} === "function") {\n${indent(rules)}\n}` : '',
+    ]
+    return this.shaped(site, `!${structuralGuard(v)}`, expected, body)
   }
 
   /** Property and index-signature checks of an object already known to be a non-null object. */
@@ -420,7 +460,7 @@ export class ValidatorCompiler {
     if (p.optional) return `${header}\nconst ${v} = ${access}\nif (${v} !== undefined) {\n${indent(code)}\n}`
     if (this.admitsUndefined(p.type)) {
       this.used.add('addReceived')
-      return `${header}\nif (!(${JSON.stringify(p.name)} in ${site.v})) ${site.iss} = addReceived(${site.iss}, ${renderPath(child.path)}, ${JSON.stringify(this.describe(p.type))}, "missing")\nelse {\n  const ${v} = ${access}\n${indent(code)}\n}`
+      return `${header}\nif (!(${JSON.stringify(p.name)} in Object(${site.v}))) ${site.iss} = addReceived(${site.iss}, ${renderPath(child.path)}, ${JSON.stringify(this.describe(p.type))}, "missing")\nelse {\n  const ${v} = ${access}\n${indent(code)}\n}`
     }
     return `${header}\nconst ${v} = ${access}\n${code}`
   }
@@ -586,7 +626,7 @@ export class ValidatorCompiler {
 
   /**
    * A general union: members whose shape fits are tried in turn, each collecting its own issues.
-   * None fits → one issue naming the union; some fit but all fail → the issues of the closest one.
+   * None fits → one issue naming the union; some fit but all fail → the issues of the closest one (see `closer`).
    */
   private anyOf(t: Extract<TypeIR, { kind: 'union' }>, site: Site, expected: string): string {
     const matched = this.name('matched')
@@ -611,17 +651,25 @@ export class ValidatorCompiler {
         `  let ${u}`,
         indent(code),
         `  if (${u} === undefined) ${matched} = true`,
-        `  else if (${best} === undefined || ${u}.length < ${best}.length) ${best} = ${u}`,
+        `  else if (${best} === undefined || closer(${u}, ${best}, ${renderPath(site.path)})) ${best} = ${u}`,
         `}`,
       )
     })
     this.used.add('nest')
-    out.push(`if (!${matched}) ${site.iss} = ${best} === undefined ? ${this.failExpr(t, site, expected)} : nest(${site.iss}, "", ${best})`)
+    this.used.add('closer')
+    // When the closest member only has one issue about the value itself, the union's own name reads better.
+    const whole = `${best} === undefined || (${best}.length === 1 && ${best}[0].path === ${renderPath(site.path)})`
+    out.push(`if (!${matched}) ${site.iss} = ${whole} ? ${this.failExpr(t, site, expected)} : nest(${site.iss}, "", ${best})`)
     return `{\n${indent(out.join('\n'))}\n}`
   }
 
   private intersection(t: Extract<TypeIR, { kind: 'intersection' }>, site: Site): string {
     const parts = t.types.map((x) => this.deref(x))
+    const objects = parts.filter((p) => p.kind === 'objectType')
+    if (objects.length === parts.length && isStructural({ kind: 'objectType', properties: objects.flatMap((o) => o.properties), ...(objects.some((o) => o.indexSignatures) ? { indexSignatures: [] } : {}) })) {
+      const bodies = objects.map((o) => this.objectBody(o, { ...site, label: undefined }))
+      return this.structural(site, site.label ?? this.describe(t), bodies, this.rules(t, site))
+    }
     if (parts.every((p) => p.kind === 'objectType' || p.kind === 'record')) {
       const arraysToo = parts.every((p) => (p.kind === 'objectType' ? hasNumberIndex(p, this) : this.deref(p.key).kind === 'number'))
       const bodies = parts.map((p) =>
@@ -853,6 +901,19 @@ function holeTest(hole: 'string' | 'number' | 'bigint', c: { constantFor(base: s
     case 'bigint':
       return `!${c.constantFor('bigintText', `/^${HOLE_PATTERNS.bigint}$/`)}.test(h)`
   }
+}
+
+/**
+ * An object type with a required property and no index signature: TypeScript checks any value against it by its
+ * properties alone (arrays, Dates, functions and primitives included), so only null and undefined fail the shape test.
+ * Weak types (all optional) and index signatures are stricter in TypeScript, and keep the plain-object test.
+ */
+function isStructural(t: Extract<TypeIR, { kind: 'objectType' }>): boolean {
+  return !t.indexSignatures && t.properties.some((p) => !p.optional)
+}
+
+function structuralGuard(v: string): string {
+  return `(${v} !== null && ${v} !== undefined)`
 }
 
 function hasNumberIndex(t: Extract<TypeIR, { kind: 'objectType' }>, c: ValidatorCompiler): boolean {

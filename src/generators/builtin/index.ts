@@ -17,6 +17,15 @@ export interface BuiltinOptions {
   pack?: DomainPack | DomainPack[]
 }
 
+/**
+ * Perceive checks every argument against its parameter's type, enforce checks the awaited result; domain rules run
+ * at every value site and once per phase. Types understood (resolve.ts): primitives, literals, unions (discriminated
+ * ones report the discriminant), intersections, arrays, tuples (optional/rest), objects and interfaces (`extends`,
+ * merging), index signatures, `Record`, enums, `Date`, template literal types (matched as TypeScript does), generic
+ * aliases/interfaces with arguments, `Partial`/`Required`/`Readonly`/`Pick`/`Omit`/`NonNullable`/`Exclude`/`Extract`,
+ * `keyof`, indexed access, recursive types, across relative imports. Anything else is accepted and listed in
+ * `spec.unresolved`. Differentially tested against `tsc` (test/generators/builtin/differential.test.ts).
+ */
 export function generateBuiltin(spec: FunctionSpec, options: BuiltinOptions = {}): PhaseParts {
   const chain = options.pack === undefined ? [] : Array.isArray(options.pack) ? options.pack : [options.pack]
   const policy = resolvePolicy(spec.options, chain)

@@ -30,11 +30,14 @@ export class LlmTransportError extends Error {
   override name = 'LlmTransportError'
 }
 
-const RESPONSE_FORMAT = zodResponseFormat(PhaseReply, 'poet_phases')
+const STRICT_FORMAT = zodResponseFormat(PhaseReply, 'poet_phases')
+/** For servers without `json_schema` support (older Ollama, some proxies): JSON mode; the zod parse still checks the shape. */
+const JSON_MODE = { type: 'json_object' } as const
 
 export class LlmClient {
   private readonly sdk: OpenAI
   private active = 0
+  private format: typeof STRICT_FORMAT | typeof JSON_MODE = STRICT_FORMAT
   private readonly waiting: (() => void)[] = []
 
   constructor(readonly options: LlmClientOptions) {
@@ -56,8 +59,7 @@ export class LlmClient {
           const res = await this.sdk.chat.completions.create({
             model: this.options.model,
             messages,
-            response_format: RESPONSE_FORMAT,
-            temperature: 0,
+            response_format: this.format,
           })
           const choice = res.choices?.[0]
           if (!choice) throw new LlmTransportError('the server answered without any choice')
@@ -68,6 +70,11 @@ export class LlmClient {
             usage: res.usage ? { promptTokens: res.usage.prompt_tokens, completionTokens: res.usage.completion_tokens } : undefined,
           }
         } catch (e) {
+          if (this.format === STRICT_FORMAT && rejectsJsonSchema(e)) {
+            this.format = JSON_MODE
+            attempt--
+            continue
+          }
           const delay = attempt < this.options.retries ? this.retryDelay(e, attempt) : undefined
           if (delay === undefined) throw new LlmTransportError(describe(e, this.options))
           await new Promise((r) => setTimeout(r, delay))
@@ -105,6 +112,10 @@ export class LlmClient {
     if (next) next()
     else this.active--
   }
+}
+
+function rejectsJsonSchema(e: unknown): boolean {
+  return e instanceof OpenAI.APIError && e.status === 400 && /response_format|json_schema/i.test(e.message)
 }
 
 /** `Retry-After` as seconds or an HTTP date, or the non-standard `retry-after-ms`, in milliseconds. */

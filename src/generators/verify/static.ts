@@ -37,6 +37,9 @@ export const FORBIDDEN_NAMES = new Set([
   'defineProperties', 'setPrototypeOf', 'getPrototypeOf', 'assign', 'valueOf', 'toString', 'toJSON',
 ])
 
+/** Top-level names the rendered phase module declares (src/generators/render.ts): helpers may not take them. */
+const MODULE_NAMES = new Set(['perceive', 'enforce', 'phases', 'served'])
+
 /** Size and complexity bounds for one part (a phase body or the helpers). */
 export const LIMITS = {
   sourceChars: 20_000,
@@ -68,11 +71,13 @@ export function checkStatic(input: StaticInput): string[] {
       for (const stmt of program.body) {
         if (stmt.type === 'FunctionDeclaration' && stmt.id) helperNames.push(stmt.id.name)
         else if (stmt.type === 'VariableDeclaration' && stmt.kind === 'const') helperNames.push(...stmt.declarations.flatMap((d) => bindingNames(d.id)))
+        else if (BANNED_NODES[stmt.type]) reasons.push(`helpers line ${line(stmt)}: not allowed: ${BANNED_NODES[stmt.type]}`)
         else reasons.push(`helpers line ${line(stmt)}: only function declarations and \`const\` declarations are allowed at the top level, found ${stmt.type}`)
       }
       for (const name of helperNames) {
         if (input.trusted.includes(name)) reasons.push(`helpers: \`${name}\` is a builtin helper and cannot be redeclared`)
         if (name.startsWith('__poet')) reasons.push(`helpers: the \`__poet\` prefix is reserved`)
+        if (MODULE_NAMES.has(name)) reasons.push(`helpers: \`${name}\` is declared by the phase module itself`)
       }
       if (!reasons.length) checkTree('helpers', program, [...input.trusted, ...helperNames], reasons, 0, input.trusted, input.repair)
     }
@@ -104,8 +109,14 @@ function parseProgram(part: PartName, code: string, reasons: string[], lineOffse
     reasons.push(`${part}: ${code.length} characters, over the limit of ${LIMITS.sourceChars}`)
     return undefined
   }
+  // Scripts read `<!--` and `-->` as comments and modules do not: code hidden from one reading must not exist.
+  if (/<!--|-->/.test(code)) {
+    reasons.push(`${part}: HTML-like comments (\`<!--\`, \`-->\`) are not allowed`)
+    return undefined
+  }
   try {
-    return parse(code, { sourceType: 'script', strictMode: true, errorRecovery: false, ranges: false }).program
+    // Parsed as what it becomes: part of an ES module (strict, `await` reserved).
+    return parse(code, { sourceType: 'module', errorRecovery: false, ranges: false }).program
   } catch (e) {
     const err = e as Error & { loc?: { line: number; column: number } }
     const where = err.loc ? ` line ${err.loc.line + lineOffset}` : ''
@@ -312,7 +323,8 @@ function checkTree(part: PartName, program: t.Program, declared: readonly string
         }
         return
       case 'StringLiteral':
-        if (FORBIDDEN_NAMES.has(node.value) && ['constructor', 'prototype', '__proto__'].includes(node.value)) fail(node, `the string "${node.value}" is not allowed`)
+        // Spelled out, these names only serve to reach a prototype; other forbidden names may appear in messages.
+        if (['constructor', 'prototype', '__proto__'].includes(node.value)) fail(node, `the string "${node.value}" is not allowed`)
         return
       case 'TemplateLiteral':
         for (const q of node.quasis) if (/constructor|prototype|__proto__/.test(q.value.cooked ?? q.value.raw)) fail(q, 'template text may not spell `constructor`, `prototype` or `__proto__`')

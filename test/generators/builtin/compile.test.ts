@@ -70,6 +70,26 @@ describe('compiled validators: messages', () => {
     ])
   })
 
+  it('accepts extra properties, as TypeScript does for any value that is not a fresh object literal', async () => {
+    const m = await phasesFor(`interface Point { x: number; y: number }\nfunction f(p: Point) {}`, 'f')
+    expect(perceive(m, [{ x: 1, y: 2, label: 'extra', z: null }])).toBeUndefined()
+  })
+
+  it('checks arrays, Dates, functions and primitives against object types by their properties, as TypeScript does', async () => {
+    const m = await phasesFor(
+      `interface Named { name: string }\ninterface Point { x: number; y: number }\nfunction f(n: Named, p: Point, w: { a?: number }, l: { length: number }, u: number | Point) {}`,
+      'f',
+    )
+    expect(perceive(m, [function named() {}, { x: 1, y: 2 }, {}, 'abc', 1])).toBeUndefined()
+    expect(perceive(m, [{ name: 1 }, [1, 2], () => 1, 7, 'x'])).toEqual([
+      { path: 'args[0].name', expected: 'string', received: 'number' },
+      { path: 'args[1]', expected: 'Point', received: 'array' },
+      { path: 'args[2]', expected: 'object', received: 'function' },
+      { path: 'args[3]', expected: 'object', received: 'number' },
+      { path: 'args[4]', expected: 'number | Point', received: 'string' },
+    ])
+  })
+
   it('describes received values without revealing them', async () => {
     const m = await phasesFor(`function f(a: string, b: string, c: string, d: string, e: string, g: string) {}`, 'f')
     expect(perceive(m, [NaN, Infinity, [], {}, new Date(NaN), () => 1])!.map((i) => i.received)).toEqual([
@@ -222,5 +242,21 @@ describe('compiled validators: repair', () => {
       { path: 'args[0]', expected: 'number', received: 'string' },
       { path: 'args[1].qty', expected: 'number', received: 'string' },
     ])
+  })
+})
+
+describe('compiled validators: recursive types with rules', () => {
+  it('gives each phase its own checker for a recursive type, so each runs its own rules', async () => {
+    const pack: DomainPack = {
+      name: 'p',
+      version: '1',
+      description: 'phase-specific rules',
+      perceive: [{ id: 'p.in', description: 'in', check: (s) => (s.key === 'value' ? `if (${s.value} > 10) issues = add(issues, ${s.path}, "at most 10", ${s.value}, "p.in")` : undefined) }],
+      enforce: [{ id: 'p.out', description: 'out', check: (s) => (s.key === 'value' ? `if (${s.value} < 0) issues = add(issues, ${s.path}, "non-negative", ${s.value}, "p.out")` : undefined) }],
+    }
+    const m = await phasesFor(`interface Tree { value: number; children: Tree[] }\nfunction f(t: Tree): Tree { return t }`, 'f', { pack })
+    const tree = { value: 1, children: [{ value: 50, children: [] }, { value: -1, children: [] }] }
+    expect(perceive(m, [tree])).toEqual([{ path: 'args[0].children[0].value', expected: 'at most 10', received: 'number', rule: 'p.in' }])
+    expect(enforce(m, tree)).toEqual([{ path: 'result.children[1].value', expected: 'non-negative', received: 'number', rule: 'p.out' }])
   })
 })

@@ -161,6 +161,18 @@ describe('financial_services', () => {
     ])
   })
 
+  it('checks the number member of a union type, and repairs only where a string is not allowed anyway', async () => {
+    const m = await phases('financial_services', 'export function f(x: { amount: number | string; price: number | null }): void {}', 'f', { repair: true })
+    const x = { amount: '1.999', price: 1.001 }
+    expect(perceive(m, [x], true).issues).toEqual([
+      { path: 'args[0].price', expected: 'amount with at most 2 decimal places', received: 'number', rule: 'financial_services.money_amount' },
+    ])
+    expect(x.amount).toBe('1.999')
+    expect(perceive(m, [{ amount: 1.999, price: '2.5' }], true).issues).toEqual([
+      { path: 'args[0].amount', expected: 'amount with at most 2 decimal places', received: 'number', rule: 'financial_services.money_amount' },
+    ])
+  })
+
   it('checks amount and currency parameters by name', async () => {
     const m = await phases('financial_services', 'export function charge(amount: number, currency: string, note: string): boolean { throw 0 }', 'charge')
     expect(perceive(m, [10.01, 'USD', 'x']).issues).toBeUndefined()

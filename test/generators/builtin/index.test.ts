@@ -83,6 +83,20 @@ describe('generateBuiltin: first cut', () => {
   })
 })
 
+describe('unresolvedReport', () => {
+  it('lists every unresolved type of every function, keyed by function id', () => {
+    const a = specFor(`import type { X } from 'x'\nfunction a(v: X): number { return 1 }`, 'a')
+    const b = specFor(`function b(v: number): number { return v }`, 'b')
+    const c = specFor(`function c<T>(v: T, w: Map<string, T>): void {}`, 'c')
+    expect(unresolvedReport([a, b, c])).toEqual([
+      { id: 'src/main.ts#a', path: 'args[0]', text: 'X', reason: 'type from package "x"' },
+      { id: 'src/main.ts#c', path: 'args[0]', text: 'T', reason: 'generic type parameter T' },
+      { id: 'src/main.ts#c', path: 'args[1]', text: 'Map<string, T>', reason: 'Map is not declared in this file or a relative import' },
+    ])
+    expect(JSON.parse(JSON.stringify(unresolvedReport([c])))).toEqual(unresolvedReport([c]))
+  })
+})
+
 describe('resolvePolicy', () => {
   it('fills every default', () => {
     expect(resolvePolicy({})).toEqual({

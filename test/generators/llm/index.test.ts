@@ -118,6 +118,20 @@ describe('the LLM generator against an OpenAI-compatible server', () => {
     expect(bad.warnings).toEqual([expect.stringContaining(`${bad.server.baseURL} answered HTTP 500 after 3 tries: scripted 500`)])
   })
 
+  it('falls back to JSON mode on a server that does not support json_schema', async () => {
+    const { gen, warnings, server } = await setup((req) =>
+      req.response_format?.type === 'json_schema'
+        ? { status: 400, body: JSON.stringify({ error: { message: "response_format 'json_schema' is not supported by this model" } }) }
+        : reply.json(goodReply),
+    )
+    const result = await gen.generate({ spec: scaleSpec, baseline: scaleBaseline })
+    expect(result.parts.generator).toBe('openai:test-model')
+    expect(warnings).toEqual([])
+    expect(server.requests.map((r) => r.response_format?.type)).toEqual(['json_schema', 'json_object'])
+    await gen.generate({ spec: scaleSpec, baseline: scaleBaseline })
+    expect(server.requests.map((r) => r.response_format?.type)).toEqual(['json_schema', 'json_object', 'json_object'])
+  })
+
   it('does not retry a 401: the key is wrong, not the moment', async () => {
     const { gen, warnings, server } = await setup(() => reply.status(401))
     const result = await gen.generate({ spec: scaleSpec, baseline: scaleBaseline })

@@ -44,6 +44,10 @@ describe('checkStatic explains what it rejects, with the line', () => {
 
   it('keeps helpers to declarations and away from the reserved prefix', () => {
     expect(checkStatic({ trusted, helpers: 'function __poet_run() {}' })).toEqual(['helpers: the `__poet` prefix is reserved'])
+    expect(checkStatic({ trusted, helpers: 'function phases() {}\nconst perceive = 1' })).toEqual([
+      'helpers: `phases` is declared by the phase module itself',
+      'helpers: `perceive` is declared by the phase module itself',
+    ])
   })
 })
 

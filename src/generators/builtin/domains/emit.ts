@@ -32,19 +32,26 @@ export function core(type: TypeIR, types?: Record<string, TypeIR>, depth = 0): T
   return type
 }
 
-/** Whether every non-nullish member of the type is of `kind` (literals of that primitive count). */
-function isPrimitive(type: TypeIR, kind: 'number' | 'string', types?: Record<string, TypeIR>): boolean {
+/**
+ * Whether the type holds values of `kind` (literals of that primitive count): `'some'` when any union member does,
+ * `'every'` when all non-nullish members do.
+ */
+function isPrimitive(type: TypeIR, kind: 'number' | 'string', types: Record<string, TypeIR> | undefined, mode: 'some' | 'every'): boolean {
   const t = core(type, types)
   if (t.kind === kind) return true
   if (t.kind === 'literal') return typeof t.value === kind
   if (kind === 'string' && t.kind === 'template') return true
-  if (t.kind === 'enum') return t.members.every((m) => typeof m.value === kind)
-  if (t.kind === 'union') return t.types.every((m) => isPrimitive(m, kind, types))
+  if (t.kind === 'enum') return t.members[mode]((m) => typeof m.value === kind)
+  if (t.kind === 'union') return t.types[mode]((m) => isPrimitive(m, kind, types, mode))
   return false
 }
 
-export const isNumber = (type: TypeIR, types?: Record<string, TypeIR>): boolean => isPrimitive(type, 'number', types)
-export const isString = (type: TypeIR, types?: Record<string, TypeIR>): boolean => isPrimitive(type, 'string', types)
+/** The type may hold a number (`number`, `1 | 2`, `number | string` …): checks emitted for it guard with `typeof`. */
+export const isNumber = (type: TypeIR, types?: Record<string, TypeIR>): boolean => isPrimitive(type, 'number', types, 'some')
+/** The type may hold a string. */
+export const isString = (type: TypeIR, types?: Record<string, TypeIR>): boolean => isPrimitive(type, 'string', types, 'some')
+/** The type holds numbers only (nullish aside): what code that computes with the value needs. */
+export const isOnlyNumber = (type: TypeIR, types?: Record<string, TypeIR>): boolean => isPrimitive(type, 'number', types, 'every')
 
 /** The element type when the type is an array (or readonly array) of something, else undefined. */
 export function elementOf(type: TypeIR, types?: Record<string, TypeIR>): TypeIR | undefined {
@@ -54,7 +61,7 @@ export function elementOf(type: TypeIR, types?: Record<string, TypeIR>): TypeIR 
 
 export function isNumberArray(type: TypeIR, types?: Record<string, TypeIR>): boolean {
   const el = elementOf(type, types)
-  return el !== undefined && isNumber(el, types)
+  return el !== undefined && isOnlyNumber(el, types)
 }
 
 const URL_WORDS = new Set(['url', 'uri', 'endpoint', 'href', 'webhook', 'callback'])

@@ -113,7 +113,7 @@ const moneyAmount = (phase: 'perceive' | 'enforce'): CodeRule => ({
       : 'amounts in the result follow the same precision rules',
   check(site) {
     if (!isAmountKey(site.key)) return undefined
-    if (isNumber(site.type)) return `` + amountCheck(site.value, site.path, site)
+    if (isNumber(site.type)) return amountCheck(site.value, site.path, site)
     const el = elementOf(site.type)
     if (el && isNumber(el)) {
       return [
@@ -135,10 +135,9 @@ const moneyAmount = (phase: 'perceive' | 'enforce'): CodeRule => ({
   },
 })
 
-/** A number, or a union that has a number member (a string there would pass the type check and need no repair). */
+/** A number and never a string (where a string is allowed, it passes the type check and needs no repair). */
 function wantsNumber(type: TypeIR): boolean {
-  const t = core(type)
-  return isNumber(t) && !(t.kind === 'union' && t.types.some((m) => isString(m)))
+  return isNumber(type) && !isString(type)
 }
 
 const currencyCode = (phase: 'perceive' | 'enforce'): CodeRule => ({
