@@ -83,8 +83,13 @@ export function httpSink(options: HttpSinkOptions): HttpSink {
   }
 
   async function send(batch: PoetEvent[]): Promise<void> {
-    if (unusable) return void (failed += batch.length)
-    const body = encode(batch)
+    let body: string | undefined
+    try {
+      if (!unusable) body = encode(batch)
+    } catch {
+      // A custom encode that throws: retrying would not help, and nothing may reject from here.
+    }
+    if (body === undefined) return void (failed += batch.length)
     for (let attempt = 0; ; attempt++) {
       let wait: number | undefined
       try {

@@ -133,6 +133,27 @@ describe('httpSink against a real HTTP server', () => {
     }
   })
 
+  it('counts a batch its encode cannot encode as failed, without an unhandled rejection', async () => {
+    const unhandled: unknown[] = []
+    const onUnhandled = (r: unknown) => unhandled.push(r)
+    process.on('unhandledRejection', onUnhandled)
+    try {
+      const { server, sink } = await setup(undefined, {
+        batchSize: 2,
+        encode: () => {
+          throw new Error('cannot encode')
+        },
+      })
+      sink(events(0, 2))
+      await sink.flush()
+      await sleep(20)
+      expect([server.received.length, sink.failed]).toEqual([0, 2])
+      expect(unhandled).toEqual([])
+    } finally {
+      process.off('unhandledRejection', onUnhandled)
+    }
+  })
+
   it('carries real execution events from configure() to the server', async () => {
     const { server, sink } = await setup(undefined, { batchSize: 2 })
     configure({ sink })
