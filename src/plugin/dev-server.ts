@@ -15,6 +15,8 @@ export const DEV_CLIENT_KEY = '~~dev'
 export const DEV_BASE = '/__poet'
 /** A global the dev server sets so that modules run in its own process (SSR) report in-process, not over HTTP. */
 const IN_PROCESS_SINK = 'unplugin-poet.dev-sink'
+/** How long after a lock change it is read again, past the file watcher's 50 ms window for repeated changes. */
+const LOCK_SETTLE_MS = 150
 /** Feedback arriving in bursts is trained on once per quiet spell. */
 const TRAIN_DEBOUNCE_MS = 300
 
@@ -27,6 +29,8 @@ export class DevServer {
   /** The last change seen, with its stale phase modules and whether its JS changed. */
   private refreshed?: { change: string; stale: string[]; jsChanged: boolean }
   private inProcess?: (events: PoetEvent[]) => void
+  private settleTimer?: ReturnType<typeof setTimeout>
+  private server?: ViteDevServer
   private trainTimer?: ReturnType<typeof setTimeout>
   private logger?: ViteDevServer['config']['logger']
 
@@ -67,6 +71,7 @@ export class DevServer {
 
   configureServer(server: ViteDevServer): void {
     this.logger = server.config.logger
+    this.server = server
     const { options, lock } = this.ctx
     const collector = createCollector({ db: resolve(options.lockDir, 'feedback.db'), lockDir: options.lockDir, base: DEV_BASE, rateLimit: false })
     this.collector = collector
@@ -98,11 +103,21 @@ export class DevServer {
         return res.end(JSON.stringify({ error: 'cross-origin writes to the POET dev server are refused' }))
       }
       if (path === `${DEV_BASE}/events` && req.method === 'POST') res.once('finish', () => res.statusCode === 202 && this.scheduleTraining())
+      if (path.startsWith(`${DEV_BASE}/api/`) && req.method === 'POST') res.once('finish', () => res.statusCode === 200 && this.settleLock())
       const rest = () => collector.handle(req, res, next)
       if (dashboard) dashboard(req, res, rest)
       else rest()
     })
     server.httpServer?.once('close', () => this.close())
+    if (dashboard) {
+      const printUrls = server.printUrls.bind(server)
+      server.printUrls = () => {
+        printUrls()
+        const local = server.resolvedUrls?.local[0]
+        // The dashboard sits at the server's root whatever Vite's `base` is, like the events endpoint the runtime posts to.
+        if (local) server.config.logger.info(`  \x1b[32m➜\x1b[0m  \x1b[1mPOET\x1b[0m:    ${new URL(local).origin}${DEV_BASE}/`)
+      }
+    }
     // Type files read by a spec may live outside the root, where Vite does not watch unless asked.
     for (const spec of this.ctx.found.values()) server.watcher.add(spec.dependencies)
   }
@@ -128,9 +143,32 @@ export class DevServer {
       this.refreshed = { change, stale, jsChanged }
     }
     const { stale, jsChanged } = this.refreshed
+    if (isLock) this.settleLock()
     const phases = stale.flatMap((key) => env.moduleGraph.getModuleById(RESOLVED_PREFIX + key) ?? [])
     // Vite already invalidated the edited module; listing it propagates the update (a reload when nothing accepts it).
     return jsChanged ? [...update.modules, ...phases] : phases
+  }
+
+  /**
+   * Checks the lock again once writes have settled. The file watcher drops a second change to one file within 50 ms
+   * (the trainer's candidate, then a promotion right after), which would leave a moved pointer unserved.
+   */
+  private settleLock(): void {
+    clearTimeout(this.settleTimer)
+    this.settleTimer = setTimeout(() => void this.swapStale(), LOCK_SETTLE_MS)
+    this.settleTimer.unref?.()
+  }
+
+  private async swapStale(): Promise<void> {
+    const server = this.server
+    if (!server) return
+    const stale = await this.ctx.staleAfterChange(this.ctx.lock.file, () => '')
+    for (const env of Object.values(server.environments)) {
+      for (const key of stale) {
+        const mod = env.moduleGraph.getModuleById(RESOLVED_PREFIX + key)
+        if (mod) await env.reloadModule(mod)
+      }
+    }
   }
 
   /** Whether `file` declares poet functions or holds types one of them reads. */
@@ -179,7 +217,9 @@ export class DevServer {
     if (!Object.keys(optimizeFor).length) return
     try {
       const options = { lockDir: this.ctx.lock.dir, store, optimizeFor }
-      for (const plan of applyTraining(planTraining(options), options)) {
+      const applied = applyTraining(planTraining(options), options)
+      if (applied.length) this.settleLock()
+      for (const plan of applied) {
         this.logger?.info(`[unplugin-poet] ${plan.functionId}: ${plan.action} ${plan.candidate ?? ''} (${plan.reason})`, { timestamp: true })
       }
     } catch (error) {
@@ -189,6 +229,8 @@ export class DevServer {
 
   private close(): void {
     clearTimeout(this.trainTimer)
+    clearTimeout(this.settleTimer)
+    this.server = undefined
     const g = globalThis as unknown as InProcessGlobal
     // Another dev server in this process may have taken the global over since.
     if (g[Symbol.for(IN_PROCESS_SINK)] === this.inProcess) delete g[Symbol.for(IN_PROCESS_SINK)]

@@ -216,6 +216,19 @@ describe('dev endpoints', () => {
     expect(huge.status).toBe(413)
   })
 
+  it('are announced with the server URLs', () => {
+    const lines: string[] = []
+    const logger = app.server.config.logger
+    const info = logger.info
+    logger.info = (message) => void lines.push(message)
+    try {
+      app.server.printUrls()
+    } finally {
+      logger.info = info
+    }
+    expect(lines.join('\n')).toContain(`${app.url}/__poet/`)
+  })
+
   it('serve the page with the token and without framing', async () => {
     const res = await fetch(`${app.url}/__poet/`)
     expect(res.headers.get('x-frame-options')).toBe('DENY')
