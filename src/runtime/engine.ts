@@ -12,6 +12,7 @@ import { listeners, settings } from './state'
 import { isTransient } from './transient'
 import type { Issue, PhaseVersion } from './types'
 
+/** Runs one call of a decorated function: returns its (checked) result, or a promise of it when `fn` is async. */
 export function execute(t: Target, self: unknown, args: unknown[]): unknown {
   const ph = t.phases
   const executionId = nextExecutionId()

@@ -1,11 +1,11 @@
 // onEvent(): subscribe to execution and feedback events (sinks subscribe through configure).
 import { report } from './report'
-import { listeners, settings, type EventListener } from './state'
+import { listeners, settings, type PoetEventListener } from './state'
 
-export type { EventListener }
+export type { PoetEventListener }
 
 /** Calls `listener` with every sampled execution event and every feedback event. Returns an unsubscribe function. */
-export function onEvent(listener: EventListener): () => void {
+export function onEvent(listener: PoetEventListener): () => void {
   settings.end = report
   listeners.push(listener)
   return () => {

@@ -35,7 +35,7 @@ export function executionOf(value: unknown): ExecutionRef | undefined {
  * in this process), or an `ExecutionRef` (e.g. `executionOf(result)` sent to a client and back).
  */
 export function feedback(about: unknown, fb: Feedback): void {
-  const ref = typeof about === 'string' ? byId.get(about) : (executionOf(about) ?? asRef(about))
+  const ref = typeof about === 'string' ? byId(about) : (executionOf(about) ?? asRef(about))
   if (!ref) {
     throw new TypeError(
       'poet: feedback() cannot tell which execution this is about. Pass an object result of a poet function or an error it threw ' +

@@ -5,12 +5,12 @@ const prefix = Math.random().toString(36).slice(2) + '-'
 let counter = 0
 
 export function nextExecutionId(): string {
-  return prefix + (++counter).toString(36)
+  return prefix + ++counter
 }
 
 /**
- * A multiplicative (Fibonacci) string hash with a xorshift finish, into [0, 1). Ids differ only in their last
- * characters; the finish spreads that into the high bits. Small on purpose: it ships in every bundle.
+ * A multiplicative (golden-ratio) string hash with a xorshift-multiply finish, into [0, 1). Ids differ only in
+ * their last characters; the finish carries that into the high bits. Small on purpose: it ships in every bundle.
  */
 export function hashUnit(id: string): number {
   let h = 0

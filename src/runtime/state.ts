@@ -2,9 +2,9 @@
 import type { Call } from './call'
 import type { PoetEvent } from './types'
 
-export type EventListener = (event: PoetEvent) => void
+export type PoetEventListener = (event: PoetEvent) => void
 
-export const listeners: EventListener[] = []
+export const listeners: PoetEventListener[] = []
 
 export const settings: {
   /** Global sample rate (configure), multiplied with each function's. */

@@ -25,7 +25,10 @@ export interface PoetOptions {
    * `0` or `Infinity`: no timeout. @default the domain's, else 30000
    */
   timeout?: number
-  /** Delays between attempts. @default { initial: 100, max: 5000, factor: 2, jitter: true } */
+  /**
+   * Delays between attempts of an async function (a sync one cannot wait: it is retried at once).
+   * @default { initial: 100, max: 5000, factor: 2, jitter: true }
+   */
   backoff?: BackoffOptions
   /** Which failures are retried: `'transient'` (timeouts, network, 429/5xx-like) or `'any'`. @default the domain's, else 'any' */
   retryOn?: 'transient' | 'any'

@@ -1,5 +1,6 @@
-// Type-checks `@poet()` on methods under both decorator modes with the real compiler.
+// `@poet()` on methods under both decorator modes with the real compiler: it type-checks, and TypeScript's output runs.
 import { describe, expect, it } from 'vitest'
+import { poet } from '../../src/runtime/index'
 import ts from 'typescript'
 import { fileURLToPath } from 'node:url'
 
@@ -52,5 +53,41 @@ describe('@poet() type-checks', () => {
 
   it('and a misuse is still caught (the check is real)', () => {
     expect(diagnostics(source.replace("@poet()\n  sum", "@poet({ attempts: 'x' })\n  sum"), base)).toEqual(["Type 'string' is not assignable to type 'number'."])
+  })
+})
+
+/** Compiles `body` (a function body declaring a decorated class) with TypeScript, then runs it with the real `poet`. */
+function compileAndRun(body: string, options: ts.CompilerOptions): unknown {
+  const { outputText } = ts.transpileModule(`export function run() {${body}}`, {
+    compilerOptions: { module: ts.ModuleKind.CommonJS, ...options },
+  })
+  const exports: { run?: () => unknown } = {}
+  new Function('exports', 'poet', outputText)(exports, poet)
+  return exports.run!()
+}
+
+const decorated = `
+  class Pricing {
+    rate = 2
+    failures = 1
+    @poet({ attempts: 2 })
+    quote(n: number) {
+      if (this.failures-- > 0) throw new Error('flaky')
+      return n * this.rate
+    }
+    @poet()
+    static describe() { return this.name }
+  }
+  const p = new Pricing()
+  return [p.quote(21), p.failures, Pricing.describe(), p.quote.name]
+`
+
+describe("@poet() in TypeScript's own output", () => {
+  it('runs as a standard decorator (TypeScript lowers it for ES2022)', () => {
+    expect(compileAndRun(decorated, { target: ts.ScriptTarget.ES2022 })).toEqual([42, -1, 'Pricing', 'quote'])
+  })
+
+  it('runs as a legacy experimentalDecorators decorator', () => {
+    expect(compileAndRun(decorated, { target: ts.ScriptTarget.ES2022, experimentalDecorators: true })).toEqual([42, -1, 'Pricing', 'quote'])
   })
 })

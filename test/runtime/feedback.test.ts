@@ -83,6 +83,6 @@ describe("a domain's neverInEvents", () => {
     expect(fb).toMatchObject({ kind: 'feedback', score: 1 })
     expect(fb).not.toHaveProperty('label')
     expect(fb).not.toHaveProperty('comment')
-    expect(JSON.stringify(events)).not.toMatch(/180|patient|bed 4/)
+    expect(JSON.stringify(events)).not.toMatch(/heartRate|patient|bed 4/)
   })
 })

@@ -43,6 +43,10 @@ const KEEPALIVE_MAX = 60_000
 
 export function httpSink(options: HttpSinkOptions): HttpSink {
   const { url, batchSize = 50, interval = 1000, maxQueue = 1000, retries = 4, retryDelay = 500, encode = JSON.stringify } = options
+  // A relative URL resolves against the page; with no page (SSR, Node, edge) every send would fail. Telemetry must
+  // not break the app that configured it, so the sink says so once and counts its events as failed.
+  const unusable = typeof location === 'undefined' && !/^[a-z][a-z\d+.-]*:/i.test(url)
+  if (unusable) console.warn(`poet: httpSink needs an absolute url outside a browser, got "${url}"; its events are dropped`)
   const doFetch = options.fetch ?? ((input, init) => fetch(input, init))
   const headers: Record<string, string> = { 'content-type': 'application/json', ...options.headers }
   if (options.token) headers.authorization = `Bearer ${options.token}`
@@ -79,6 +83,7 @@ export function httpSink(options: HttpSinkOptions): HttpSink {
   }
 
   async function send(batch: PoetEvent[]): Promise<void> {
+    if (unusable) return void (failed += batch.length)
     const body = encode(batch)
     for (let attempt = 0; ; attempt++) {
       let wait: number | undefined
@@ -124,6 +129,7 @@ export function httpSink(options: HttpSinkOptions): HttpSink {
     flush: { value: flush },
     close: {
       value: async () => {
+        clearTimeout(timer)
         await flush()
         if (typeof target.removeEventListener === 'function') {
           target.removeEventListener('pagehide', urgent)

@@ -1,0 +1,60 @@
+// The runtime in a real Node process: it never holds the process open, and events still leave before it exits.
+import { spawn } from 'node:child_process'
+import { mkdirSync, writeFileSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { PoetEvent } from '../../src/runtime/index'
+import { bundleRuntime } from './bundle'
+import { startServer } from './sinks/server'
+
+const dir = fileURLToPath(new URL('../.tmp/runtime-process/', import.meta.url))
+let server: Awaited<ReturnType<typeof startServer>>
+
+beforeAll(async () => {
+  mkdirSync(dir, { recursive: true })
+  writeFileSync(`${dir}runtime.mjs`, await bundleRuntime('esm'))
+  server = await startServer()
+})
+afterAll(() => server.close())
+
+/** Runs an ES module script beside the bundled runtime; resolves with its exit code, output and wall time. */
+function run(name: string, source: string): Promise<{ code: number | null; out: string; ms: number }> {
+  writeFileSync(`${dir}${name}.mjs`, source)
+  const t0 = Date.now()
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [`${dir}${name}.mjs`], { stdio: ['ignore', 'pipe', 'pipe'] })
+    let out = ''
+    child.stdout.on('data', (c) => (out += c))
+    child.stderr.on('data', (c) => (out += c))
+    child.on('exit', (code) => resolve({ code, out, ms: Date.now() - t0 }))
+  })
+}
+
+describe('the runtime in a Node process', () => {
+  it('exits as soon as the work is done: a 30 s timeout armed on a fast call keeps nothing alive', async () => {
+    const r = await run(
+      'timeout',
+      `import { poet } from './runtime.mjs'
+       const quick = poet({ timeout: 30_000 })(async (x) => x * 2)
+       console.log(await quick(21))`,
+    )
+    expect(r).toMatchObject({ code: 0, out: '42\n' })
+    expect(r.ms).toBeLessThan(10_000)
+  })
+
+  it('sends queued events before the process exits, without waiting for the batch interval', async () => {
+    const before = server.received.length
+    const r = await run(
+      'flush-on-exit',
+      `import { poet, configure, httpSink } from './runtime.mjs'
+       configure({ sink: httpSink({ url: ${JSON.stringify(server.url + '/v1/events')}, interval: 60_000, batchSize: 100 }) })
+       const f = poet()(function work(x) { return x + 1 })
+       f(1); f(2); f(3)
+       console.log('done')`,
+    )
+    expect(r).toMatchObject({ code: 0, out: 'done\n' })
+    expect(r.ms).toBeLessThan(10_000)
+    const events = server.received.slice(before).flatMap((x) => JSON.parse(x.body) as PoetEvent[])
+    expect(events.map((e) => `${e.functionId} ${e.kind}`)).toEqual(['work execution', 'work execution', 'work execution'])
+  })
+})
