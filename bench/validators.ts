@@ -1,7 +1,8 @@
 // Benchmark: the builtin generator's validator against zod 4, valibot and a hand-written check on the same 20-field order (`npm run bench:validators`).
-import { mkdirSync, writeFileSync } from 'node:fs'
-import { dirname, join } from 'node:path'
-import { fileURLToPath, pathToFileURL } from 'node:url'
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { pathToFileURL } from 'node:url'
 import { parse } from '@babel/parser'
 import { Bench } from 'tinybench'
 import * as v from 'valibot'
@@ -55,9 +56,9 @@ async function generated(): Promise<PhaseModule> {
   const r = resolveSignature({ file, code: SOURCE, ast, fn })
   const spec = { id: 'bench#place', file, name: 'place', kind: 'function' as const, async: false, params: r.params, returns: r.returns, types: r.types, options: {}, source: SOURCE, signature: r.signature, unresolved: r.unresolved }
   const { source } = renderPhaseModule(spec.id, generateBuiltin(spec))
-  const out = join(dirname(fileURLToPath(import.meta.url)), '.tmp', 'order-phases.mjs')
-  mkdirSync(dirname(out), { recursive: true })
+  const out = join(mkdtempSync(join(tmpdir(), 'poet-bench-')), 'order-phases.mjs')
   writeFileSync(out, source)
+  console.log(`generated phase module: ${out}`)
   return ((await import(pathToFileURL(out).href)) as { default: PhaseModule }).default
 }
 

@@ -1,9 +1,9 @@
-// Generator dispatch: one FunctionSpec in, PhaseParts out, from the generator the plugin options name.
+// Generator dispatch: one FunctionSpec in, PhaseParts (and what the lock records with them) out, from the generator the plugin options name.
 import type { DomainPack } from './builtin/domain'
 import type { FunctionSpec, PhaseParts } from './spec'
 import { generateBuiltin } from './builtin'
 import { PROMPT_VERSION } from './llm/prompt'
-import { inputHash } from './lock'
+import { inputHash, type LockVersion, type NewVersion } from './lock'
 import type { ResolvedGenerator } from '../plugin/options'
 
 export type GeneratorConfig = ResolvedGenerator
@@ -27,15 +27,24 @@ export function generatorIdentity(config: GeneratorConfig): GeneratorIdentity {
   return { generator: `openai:${config.model}`, model: config.model, promptVersion: PROMPT_VERSION }
 }
 
-export async function generatePhases(spec: FunctionSpec, config: GeneratorConfig, ctx: GenerateContext): Promise<PhaseParts> {
+/** One generation: the parts to render, and what the lock records beside them. */
+export interface Generation {
+  parts: PhaseParts
+  usage?: LockVersion['usage']
+  /** Verified operate variants (optimizeFor): stored beside the version for review and A/B tests, never bundled. */
+  variants?: NewVersion['variants']
+}
+
+export async function generatePhases(spec: FunctionSpec, config: GeneratorConfig, ctx: GenerateContext): Promise<Generation> {
   switch (config.provider) {
     case 'builtin':
-      return generateBuiltin(spec, { pack: ctx.pack })
+      return { parts: generateBuiltin(spec, { pack: ctx.pack }) }
     case 'openai': {
       // The LLM stack (openai SDK, zod, the QuickJS sandbox) loads only when a build asks for it: a builtin build
       // never pays for importing it, which costs more than all its transforms together.
       const { generateWithLlm } = await import('./llm')
-      return (await generateWithLlm(spec, config, generateBuiltin(spec, { pack: ctx.pack }), ctx)).parts
+      const { parts, usage, variants } = await generateWithLlm(spec, config, generateBuiltin(spec, { pack: ctx.pack }), ctx)
+      return { parts, ...(usage ? { usage } : {}), ...(variants?.length ? { variants } : {}) }
     }
   }
 }

@@ -6,6 +6,7 @@ import { LockStore } from '../generators/lock'
 import { addHotSwap, renderPhaseModule } from '../generators/render'
 import type { FunctionSpec } from '../generators/spec'
 import { decodeKey, encodeKey } from './ids'
+import type { DomainPack } from '../generators/builtin/domain'
 import { DomainRegistry } from '../generators/builtin/domains'
 import { resolveOptions, type Options, type ResolvedOptions } from './options'
 import { transformPoet, type TransformResult } from './transform'
@@ -36,6 +37,8 @@ export class PoetContext {
   private readonly specs = new Map<string, FoundSpec>()
   private readonly keysByFile = new Map<string, string[]>()
   private readonly loading = new Map<string, Promise<LoadOutput>>()
+  /** What each phase module was last served from, to tell in dev whether a change made it stale. */
+  private readonly served = new Map<string, { version: string; inputHash?: string }>()
 
   constructor(private readonly raw: Options | undefined) {
     // Resolving at once makes a bad plugin option fail when the config is read, before any build work.
@@ -80,26 +83,72 @@ export class PoetContext {
 
   private async loadOnce(key: string, warn: (message: string) => void): Promise<LoadOutput> {
     const spec = this.specs.get(key)
-    const source = spec ? await this.phasesFor(spec, warn) : this.lockedFallback(key)
+    const served = spec ? await this.phasesFor(spec, warn) : this.lockedFallback(key)
+    this.served.set(key, { version: served.version, inputHash: served.inputHash })
     return {
-      code: this.serve ? addHotSwap(source) : source,
+      code: this.serve ? addHotSwap(served.source) : served.source,
       watchFiles: [this.lock.file, ...(spec?.dependencies ?? [])],
     }
   }
 
-  private async phasesFor(spec: FoundSpec, warn: (message: string) => void): Promise<string> {
+  /**
+   * Vite dev: the keys of served phase modules that a change to `file` makes stale — its own functions, the
+   * functions whose types it holds, or (for the lock) any whose current version moved. Specs are refreshed first.
+   */
+  async staleAfterChange(file: string, read: () => string | Promise<string>): Promise<string[]> {
+    const changed = resolve(file)
+    const candidates = new Set<string>(changed === resolve(this.lock.file) ? this.served.keys() : [])
+    const files = new Set<string>()
+    for (const [key, spec] of this.specs) {
+      if (resolve(spec.file) === changed || spec.dependencies.some((d) => resolve(d) === changed)) {
+        files.add(spec.file)
+        candidates.add(key)
+      }
+    }
+    for (const f of files) {
+      const code = resolve(f) === changed ? await read() : readFile(f)
+      if (code === undefined) continue
+      try {
+        this.transform(code, f, () => {})
+      } catch {
+        // A file mid-edit may not parse; the bundler's own transform of it reports the error.
+        continue
+      }
+      for (const key of this.keysByFile.get(f) ?? []) candidates.add(key)
+    }
+    return [...candidates].filter((key) => this.isStale(key))
+  }
+
+  private isStale(key: string): boolean {
+    const served = this.served.get(key)
+    if (!served) return false
+    const spec = this.specs.get(key)
+    if (spec && this.inputHashOf(spec) !== served.inputHash) return true
+    const entry = this.lock.read().functions[spec?.id ?? decodeKey(key)]
+    return !!entry && entry.current !== served.version
+  }
+
+  private packOf(spec: FoundSpec): DomainPack | undefined {
+    return spec.options.domain ? this.domains.get(spec.options.domain) : undefined
+  }
+
+  private inputHashOf(spec: FoundSpec): string {
+    return phaseInputHash(spec, this.options.generator, this.packOf(spec))
+  }
+
+  private async phasesFor(spec: FoundSpec, warn: (message: string) => void): Promise<ServedPhases> {
     const { generator } = this.options
-    const pack = spec.options.domain ? this.domains.get(spec.options.domain) : undefined
-    const inputHash = phaseInputHash(spec, generator, pack)
+    const pack = this.packOf(spec)
+    const inputHash = this.inputHashOf(spec)
     const hit = this.lock.lookup(spec.id, inputHash)
-    if (hit) return hit.source
+    if (hit) return { ...hit, inputHash }
     if (this.options.strict && generator.provider !== 'builtin') {
       throw new Error(
         `poet: ${spec.id} has no current phases in ${this.lock.file} (missing or stale), and strict builds never call an LLM.\n` +
           `Run \`poet generate --only '${spec.id}'\` and commit ${relative(this.options.root, this.options.lockDir) || '.'}/.`,
       )
     }
-    const parts = await generatePhases(spec, generator, { pack, warn })
+    const { parts, usage, variants } = await generatePhases(spec, generator, { pack, warn })
     const rendered = renderPhaseModule(spec.id, parts)
     const { model } = generatorIdentity(generator)
     this.lock.write(spec.id, {
@@ -108,28 +157,39 @@ export class PoetContext {
       inputHash,
       generator: parts.generator,
       ...(model ? { model } : {}),
+      ...(usage ? { usage } : {}),
+      ...(variants ? { variants } : {}),
+      // Train works only on functions whose lock entry names the metric to improve.
+      ...(spec.options.optimizeFor ? { optimizeFor: spec.options.optimizeFor } : {}),
       reason: 'build',
     })
-    return rendered.source
+    return { ...rendered, inputHash }
   }
 
   /**
    * A phase module asked for before (or without) the transform of its function, e.g. by a dev server that
    * restarted with a warm module cache: the lock's current version is the best answer there is.
    */
-  private lockedFallback(key: string): string {
+  private lockedFallback(key: string): ServedPhases {
     const id = decodeKey(key)
     const entry = this.lock.read().functions[id]
     const source = entry && this.lock.source(id, entry.current)
-    if (source === undefined) {
+    if (!entry || source === undefined) {
       throw new Error(
         `poet: no phases for "${id}" (virtual:poet/${key}): no transformed module declares this function, ` +
           `and ${this.lock.file} has no current version of it. Check that the file defining it is included by the ` +
           `plugin's include/exclude options, or run \`poet generate\`.`,
       )
     }
-    return source
+    return { version: entry.current, source }
   }
+}
+
+interface ServedPhases {
+  version: string
+  source: string
+  /** Absent when served from the lock without a spec to hash. */
+  inputHash?: string
 }
 
 function readFile(file: string): string | undefined {

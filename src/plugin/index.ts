@@ -1,7 +1,8 @@
 // The one unplugin factory: wires each bundler's hooks to a PoetContext, and nothing else.
+import { resolve } from 'node:path'
 import type { UnpluginFactory } from 'unplugin'
 import { PoetContext } from './context'
-import { PoetBuildError } from './errors'
+import { RESOLVED_PREFIX } from './ids'
 import type { Options } from './options'
 import { POET_CODE_FILTER } from './transform'
 import { ESBUILD_LOAD_FILTER, LOAD_FILTER, RESOLVE_FILTER, keyOf, mapWebpackScheme, resolveVirtual } from './virtual'
@@ -37,7 +38,7 @@ export const unpluginFactory: UnpluginFactory<Options | undefined, false> = (raw
       handler(code, id) {
         const file = id.replace(/[?#].*$/, '')
         // Build errors are thrown, not passed to this.error: not every bundler stops on this.error.
-        const out = withWritableId(() => ctx.transform(code, file, (message) => this.warn(message)))
+        const out = ctx.transform(code, file, (message) => this.warn(message))
         if (!out) return null
         for (const dep of out.watchFiles) this.addWatchFile(dep)
         return { code: out.code, map: out.map }
@@ -48,6 +49,17 @@ export const unpluginFactory: UnpluginFactory<Options | undefined, false> = (raw
       configResolved(config) {
         ctx.setRoot(config.root)
         ctx.serve = config.command === 'serve'
+      },
+      // Phase modules self-accept and copy a new version into the object the runtime holds: updating just them
+      // hot-swaps validation and policy without re-running (or reloading) the code that calls the function.
+      async hotUpdate({ file, modules, read }) {
+        const stale = await ctx.staleAfterChange(file, read)
+        if (stale.length === 0 && resolve(file) !== resolve(ctx.lock.file)) return
+        const graph = this.environment.moduleGraph
+        const phases = stale.flatMap((key) => graph.getModuleById(RESOLVED_PREFIX + key) ?? [])
+        // Nodes that only stand for a watched file (the lock, a types-only file) were never transformed: updating
+        // them would propagate to their importers and reload the page, for code that did not change.
+        return [...modules.filter((m) => m.transformResult), ...phases]
       },
     },
     rolldown: {
@@ -70,19 +82,6 @@ export const unpluginFactory: UnpluginFactory<Options | undefined, false> = (raw
         if (options.absWorkingDir) ctx.setRoot(options.absWorkingDir)
       },
     },
-  }
-}
-
-/**
- * Rollup assigns `error.id` on errors thrown from a transform; PoetBuildError exposes `id` as a getter, which
- * would turn the assignment into a TypeError that hides the real message. An own writable copy avoids that.
- */
-function withWritableId<T>(fn: () => T): T {
-  try {
-    return fn()
-  } catch (error) {
-    if (error instanceof PoetBuildError) Object.defineProperty(error, 'id', { value: error.id, writable: true })
-    throw error
   }
 }
 

@@ -11,6 +11,11 @@ export type Bundler = (typeof BUNDLERS)[number]
 /** The worktree root: what `node_modules/unplugin-poet` in every fixture project points at. */
 export const PACKAGE_ROOT = fileURLToPath(new URL('../..', import.meta.url))
 const FIXTURE = join(PACKAGE_ROOT, 'test/fixtures/project')
+/**
+ * Sources only some tests need (watch mode, warnings). They live apart because other suites (the CLI's) count
+ * the functions of the base fixture.
+ */
+const EXTRAS = join(PACKAGE_ROOT, 'test/fixtures/project-extras')
 const TMP = join(PACKAGE_ROOT, 'test/.tmp')
 const STRIP_TS_LOADER = join(PACKAGE_ROOT, 'test/helpers/strip-ts-loader.cjs')
 
@@ -25,11 +30,12 @@ export interface Project {
   remove(): void
 }
 
-/** Copies the fixture project into a fresh directory under test/.tmp with the package linked in. */
-export function createProject(name: string): Project {
+/** Copies the fixture project (with `extras`, also test/fixtures/project-extras) into a fresh directory under test/.tmp, the package linked in. */
+export function createProject(name: string, { extras = false } = {}): Project {
   mkdirSync(TMP, { recursive: true })
   const dir = mkdtempSync(join(TMP, `${name}-`))
   cpSync(FIXTURE, dir, { recursive: true })
+  if (extras) cpSync(EXTRAS, dir, { recursive: true })
   mkdirSync(join(dir, 'node_modules'))
   symlinkSync(PACKAGE_ROOT, join(dir, 'node_modules/unplugin-poet'), 'dir')
   const path = (rel: string) => join(dir, rel)
@@ -66,20 +72,80 @@ export interface BuildResult {
 
 /** Builds the project with one bundler; a failed build rejects with the bundler's error (its message as the user sees it). */
 export async function build(project: Project, bundler: Bundler, opts: BuildOptions = {}): Promise<BuildResult> {
+  const job = await createJob(project, bundler, opts)
+  const file = await BUILDERS[bundler](job)
+  return { file, map: `${file}.map`, warnings: job.warnings }
+}
+
+/** Imports the output of a build in this Node process (`fresh`: a new module instance, for outputs rebuilt in place). */
+export async function run<T = Record<string, unknown>>(result: BuildResult, fresh?: string | number): Promise<T> {
+  const url = pathToFileURL(result.file).href + (fresh === undefined ? '' : `?fresh=${fresh}`)
+  return (await import(url)) as T
+}
+
+async function createJob(project: Project, bundler: Bundler, opts: BuildOptions): Promise<BuildJob> {
   const entry = opts.entry ?? 'src/main.ts'
   const outDir = project.path(opts.outDir ?? `dist-${bundler}`)
   rmSync(outDir, { recursive: true, force: true })
   const poet = await loadPlugin(project, bundler)
-  const warnings: string[] = []
   // Rollup has no notion of a project root and takes process.cwd(), which here is the test runner's: name it.
   const options = bundler === 'rollup' ? { root: project.dir, ...opts.options } : opts.options
-  const file = await BUILDERS[bundler]({ project, entry, outDir, plugin: poet(options), warnings })
-  return { file, map: `${file}.map`, warnings }
+  return { project, entry, outDir, plugin: poet(options), warnings: [] }
 }
 
-/** Imports the output of a build in this Node process. */
-export async function run<T = Record<string, unknown>>(result: BuildResult): Promise<T> {
-  return (await import(pathToFileURL(result.file).href)) as T
+export const WATCH_BUNDLERS = ['rollup', 'webpack', 'rspack'] as const
+export type WatchBundler = (typeof WATCH_BUNDLERS)[number]
+
+export interface Watcher {
+  /**
+   * Waits (at most `timeout` ms) for a completed build whose output satisfies `ready`; the predicate runs once per
+   * completed build, so a rebuild that never comes fails the wait, naming the last error if there was one.
+   */
+  until(ready: (result: BuildResult, build: number) => Promise<boolean>, timeout?: number): Promise<BuildResult>
+  close(): Promise<void>
+}
+
+/** Starts the bundler's own watch mode on the project, configured exactly as {@link build} configures a build. */
+export async function watch(project: Project, bundler: WatchBundler, opts: BuildOptions = {}): Promise<Watcher> {
+  const job = await createJob(project, bundler, opts)
+  const file = join(job.outDir, 'main.mjs')
+  let builds = 0
+  let lastError: Error | undefined
+  const wake = new Set<() => void>()
+  const settled = (error?: Error) => {
+    builds++
+    lastError = error
+    for (const w of wake) w()
+  }
+  const stop = await WATCH_STARTERS[bundler](job, settled)
+  return {
+    async until(ready, timeout = 20_000) {
+      const deadline = Date.now() + timeout
+      let seen = 0
+      for (;;) {
+        if (builds > seen) {
+          seen = builds
+          const result = { file, map: `${file}.map`, warnings: job.warnings }
+          if (!lastError && (await ready(result, seen))) return result
+          continue
+        }
+        const left = deadline - Date.now()
+        if (left <= 0) {
+          throw new Error(`${bundler} watch: no build satisfied the check within ${timeout} ms (${builds} builds)${lastError ? `; last error: ${lastError.message}` : ''}`)
+        }
+        await new Promise<void>((resolve) => {
+          const done = () => {
+            clearTimeout(timer)
+            wake.delete(done)
+            resolve()
+          }
+          const timer = setTimeout(done, left)
+          wake.add(done)
+        })
+      }
+    },
+    close: stop,
+  }
 }
 
 interface BuildJob {
@@ -92,7 +158,7 @@ interface BuildJob {
 }
 
 /** `unplugin-poet/<bundler>` resolved from inside the project, exactly as the project's own config would import it. */
-async function loadPlugin(project: Project, bundler: Bundler): Promise<(options?: Options) => never> {
+export async function loadPlugin(project: Project, bundler: Bundler): Promise<(options?: Options) => never> {
   const require = createRequire(project.path('package.json'))
   const mod = (await import(pathToFileURL(require.resolve(`unplugin-poet/${bundler}`)).href)) as {
     default: (options?: Options) => never
@@ -129,27 +195,10 @@ const BUILDERS: Record<Bundler, (job: BuildJob) => Promise<string>> = {
     return join(outDir, 'main.mjs')
   },
 
-  async rollup({ project, entry, outDir, plugin, warnings }) {
+  async rollup(job) {
     const { rollup } = await import('rollup')
-    const { transform } = await import('esbuild')
-    const bundle = await rollup({
-      input: project.path(entry),
-      // A Node library keeps its dependencies external; the output imports the runtime from node_modules.
-      external: (id) => id.startsWith('unplugin-poet/'),
-      onwarn: (w) => void warnings.push(w.message),
-      plugins: [
-        plugin,
-        {
-          name: 'strip-ts',
-          async transform(code, id) {
-            if (!id.endsWith('.ts')) return null
-            const out = await transform(code, { loader: 'ts', format: 'esm', target: 'es2022', sourcemap: 'external', sourcefile: id })
-            return { code: out.code, map: out.map }
-          },
-        },
-      ],
-    })
-    const file = join(outDir, 'main.mjs')
+    const bundle = await rollup(await rollupInput(job))
+    const file = join(job.outDir, 'main.mjs')
     await bundle.write({ file, format: 'es', sourcemap: true })
     await bundle.close()
     return file
@@ -189,50 +238,114 @@ const BUILDERS: Record<Bundler, (job: BuildJob) => Promise<string>> = {
     return file
   },
 
-  async webpack({ project, entry, outDir, plugin, warnings }) {
+  async webpack(job) {
     const { default: webpack } = await import('webpack')
-    const compiler = webpack({
-      context: project.dir,
-      mode: 'none',
-      target: 'node20',
-      entry: `./${entry}`,
-      devtool: 'source-map',
-      output: { path: outDir, filename: 'main.mjs', module: true, chunkFormat: 'module', library: { type: 'module' } },
-      experiments: { outputModule: true },
-      resolve: { extensions: ['.ts', '.js'] },
-      module: { rules: [{ test: /\.ts$/, loader: STRIP_TS_LOADER }] },
-      plugins: [plugin],
-      infrastructureLogging: { level: 'error' },
-    })
-    warnings.push(...(await runCompiler(compiler)))
-    return join(outDir, 'main.mjs')
+    const compiler = webpack(webpackConfig(job))
+    job.warnings.push(...(await runCompiler(compiler)))
+    return join(job.outDir, 'main.mjs')
   },
 
-  async rspack({ project, entry, outDir, plugin, warnings }) {
+  async rspack(job) {
     const { rspack } = await import('@rspack/core')
-    const compiler = rspack({
-      context: project.dir,
-      mode: 'none',
-      target: 'node20',
-      entry: `./${entry}`,
-      devtool: 'source-map',
-      output: { path: outDir, filename: 'main.mjs', module: true, chunkFormat: 'module', library: { type: 'module' } },
-      resolve: { extensions: ['.ts', '.js'] },
-      module: {
-        rules: [
-          {
-            test: /\.ts$/,
-            loader: 'builtin:swc-loader',
-            options: { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' } },
-            type: 'javascript/auto',
-          },
-        ],
+    const compiler = rspack(rspackConfig(job))
+    job.warnings.push(...(await runCompiler(compiler)))
+    return join(job.outDir, 'main.mjs')
+  },
+}
+
+async function rollupInput({ project, entry, plugin, warnings }: BuildJob): Promise<import('rollup').RollupOptions> {
+  const { transform } = await import('esbuild')
+  return {
+    input: project.path(entry),
+    // A Node library keeps its dependencies external; the output imports the runtime from node_modules.
+    external: (id) => id.startsWith('unplugin-poet/'),
+    onwarn: (w) => void warnings.push(w.message),
+    plugins: [
+      plugin,
+      {
+        name: 'strip-ts',
+        async transform(code, id) {
+          if (!id.endsWith('.ts')) return null
+          const out = await transform(code, { loader: 'ts', format: 'esm', target: 'es2022', sourcemap: 'external', sourcefile: id })
+          return { code: out.code, map: out.map }
+        },
       },
-      plugins: [plugin],
-      infrastructureLogging: { level: 'error' },
+    ],
+  }
+}
+
+function webpackConfig({ project, entry, outDir, plugin }: BuildJob): import('webpack').Configuration {
+  return {
+    context: project.dir,
+    mode: 'none',
+    target: 'node20',
+    entry: `./${entry}`,
+    devtool: 'source-map',
+    output: { path: outDir, filename: 'main.mjs', module: true, chunkFormat: 'module', library: { type: 'module' } },
+    experiments: { outputModule: true },
+    resolve: { extensions: ['.ts', '.js'] },
+    module: { rules: [{ test: /\.ts$/, loader: STRIP_TS_LOADER }] },
+    plugins: [plugin],
+    infrastructureLogging: { level: 'error' },
+  }
+}
+
+function rspackConfig({ project, entry, outDir, plugin }: BuildJob): import('@rspack/core').RspackOptions {
+  return {
+    context: project.dir,
+    mode: 'none',
+    target: 'node20',
+    entry: `./${entry}`,
+    devtool: 'source-map',
+    output: { path: outDir, filename: 'main.mjs', module: true, chunkFormat: 'module', library: { type: 'module' } },
+    resolve: { extensions: ['.ts', '.js'] },
+    module: {
+      rules: [
+        {
+          test: /\.ts$/,
+          loader: 'builtin:swc-loader',
+          options: { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' } },
+          type: 'javascript/auto',
+        },
+      ],
+    },
+    plugins: [plugin],
+    infrastructureLogging: { level: 'error' },
+  }
+}
+
+type WatchStarter = (job: BuildJob, settled: (error?: Error) => void) => Promise<() => Promise<void>>
+
+const WATCH_STARTERS: Record<WatchBundler, WatchStarter> = {
+  async rollup(job, settled) {
+    const { watch } = await import('rollup')
+    const watcher = watch({
+      ...(await rollupInput(job)),
+      output: { file: join(job.outDir, 'main.mjs'), format: 'es', sourcemap: true },
+      watch: { buildDelay: 50, clearScreen: false },
     })
-    warnings.push(...(await runCompiler(compiler)))
-    return join(outDir, 'main.mjs')
+    watcher.on('event', (event) => {
+      if (event.code === 'BUNDLE_END') void event.result.close().then(() => settled())
+      else if (event.code === 'ERROR') {
+        void event.result?.close()
+        settled(new Error(event.error.message))
+      }
+    })
+    return () => watcher.close()
+  },
+  async webpack(job, settled) {
+    const { default: webpack } = await import('webpack')
+    const watching = webpack(webpackConfig(job)).watch({ aggregateTimeout: 50 }, (err, stats) =>
+      settled(err ?? (stats?.hasErrors() ? new Error(stats.toString({ all: false, errors: true })) : undefined)),
+    )
+    return () => new Promise<void>((resolve) => (watching ? watching.close(() => resolve()) : resolve()))
+  },
+  async rspack(job, settled) {
+    const { rspack } = await import('@rspack/core')
+    const watching = rspack(rspackConfig(job)).watch({ aggregateTimeout: 50 }, (err, stats) =>
+      settled(err ?? (stats?.hasErrors() ? new Error(stats.toString({ all: false, errors: true })) : undefined)),
+    )
+    return () => new Promise<void>((resolve) => (watching ? watching.close(() => resolve()) : resolve()))
   },
 }
 

@@ -17,7 +17,6 @@ interface Fixture {
   double(n: unknown): number
   shout(text: unknown): string
   rhyme(line: string): string
-  addOne(n: unknown): number
   events: ExecutionEvent[]
   PoetInputError: new (...args: never[]) => Error & { issues: Issue[] }
   PoetTimeoutError: new (...args: never[]) => Error & { timeout: number }
@@ -30,7 +29,6 @@ const FUNCTIONS = [
   'src/orders.ts#priceOrder',
   'src/pricing.ts#Pricing.quote',
   'src/slow.ts#slow',
-  'src/sync.ts#addOne',
 ]
 
 describe.each(BUNDLERS)('%s', (bundler) => {
@@ -105,11 +103,17 @@ describe.each(BUNDLERS)('%s', (bundler) => {
     expect(Object.keys(lock().functions).sort()).toEqual(FUNCTIONS)
   })
 
-  it('warns where a timeout is set on a synchronous function, which still runs', () => {
-    const at = positionOf(project.read('src/sync.ts'), 'timeout: 50', 0)
-    const warning = output.warnings.find((w) => w.includes(`src/sync.ts:${at.line}:${at.column + 1}:`))
-    expect(warning, output.warnings.join('\n')).toContain("'timeout' has no effect on src/sync.ts#addOne")
-    expect(app.addOne(1)).toBe(2)
+  it('warns where a timeout is set on a synchronous function, which still runs', async () => {
+    const other = createProject(`${bundler}-sync`, { extras: true })
+    try {
+      const result = await build(other, bundler, { entry: 'src/sync.ts' })
+      const at = positionOf(other.read('src/sync.ts'), 'timeout: 50', 0)
+      const warning = result.warnings.find((w) => w.includes(`src/sync.ts:${at.line}:${at.column + 1}:`))
+      expect(warning, result.warnings.join('\n')).toContain("'timeout' has no effect on src/sync.ts#addOne")
+      expect((await run<{ addOne(n: number): number }>(result)).addOne(1)).toBe(2)
+    } finally {
+      other.remove()
+    }
   })
 
   it('maps a position after a rewritten call back to its original line and column', () => {
@@ -137,6 +141,15 @@ describe.each(BUNDLERS)('%s', (bundler) => {
     expect(message).toMatch(new RegExp(`\\| {${at.column + 1}}\\^`))
   })
 
+  it('stops at a misspelled plugin option, naming it and the closest valid one', async () => {
+    const error = await build(project, bundler, { outDir: 'dist-options', options: { lockdir: '.poet' } as never }).then(
+      () => undefined,
+      (e: unknown) => e as Error,
+    )
+    expect(error?.message).toContain("unplugin-poet: unknown plugin option 'lockdir'.")
+    expect(error?.message).toContain("'lockDir'")
+  })
+
   it('writes the lock, reuses it on a second build, and versions a changed function anew', async () => {
     const before = lock()
     const phases = join(project.lockDir, 'phases')
@@ -151,12 +164,13 @@ describe.each(BUNDLERS)('%s', (bundler) => {
 
     // The version is a hash of the generated phases: a new parameter type must give new phases.
     const edited = project.read('src/aliased.ts').replace('(n: number): number', '(n: number | string): number')
-    project.write('src/aliased.ts', edited.replace('return n * 2', 'return Number(n) * 2'))
+    project.write('src/aliased.ts', edited.replace('return n * 2', 'return Number(n) * 2').replace('harden()', "harden({ optimizeFor: 'accuracy' })"))
     const third = await build(project, bundler, { outDir: 'dist-third' })
     const after = lock()
     const id = 'src/aliased.ts#double'
     expect(after.functions[id]!.current).not.toBe(before.functions[id]!.current)
     expect(Object.keys(after.functions[id]!.versions)).toHaveLength(2)
+    expect(after.functions[id]).toMatchObject({ optimizeFor: 'accuracy' })
     for (const other of FUNCTIONS.filter((f) => f !== id)) expect(after.functions[other]).toEqual(before.functions[other])
     const rebuilt = await run<Fixture>(third)
     expect(rebuilt.double('4')).toBe(8)

@@ -417,23 +417,29 @@ export class ValidatorCompiler {
       return this.ifElse(`${site.v} === null || ${site.v} === undefined`, this.failWith(site, '{}', site.v), this.rules(t, site))
     }
     const expected = site.label ?? t.name ?? 'object'
-    if (isStructural(t)) {
-      // Like TypeScript, an array, Date or function is fine when it has the properties; if it lacks them, one issue
-      // at the value ("expected Point, received array") reads better than one per missing property.
-      const n = this.name('n')
-      const { iss, v } = site
-      this.used.add('collapse')
-      const body = [
-        `const ${n} = ${iss} === undefined ? 0 : ${iss}.length`,
-        this.objectBody(t, site),
-        `if (${iss} !== undefined && ${iss}.length > ${n} && (Array.isArray(${v}) || ${v} instanceof Date || typeof ${v} === "function")) ${iss} = collapse(${iss}, ${n}, ${renderPath(site.path)}, ${JSON.stringify(expected)}, ${v})`,
-        this.rules(t, site),
-      ]
-      return this.shaped(site, `!${structuralGuard(v)}`, expected, body)
-    }
+    if (isStructural(t)) return this.structural(site, expected, [this.objectBody(t, site)], this.rules(t, site))
     const guard = this.objectGuard(site.v, hasNumberIndex(t, this))
     const strings = this.stringsFit(t.properties, t.indexSignatures ?? []) ? `typeof ${site.v} !== "string" && ` : ''
     return this.shaped(site, `${strings}!${guard}`, expected, [this.objectBody(t, site), this.rules(t, site)])
+  }
+
+  /**
+   * An object type checked by its properties alone, as TypeScript does: arrays, Dates, functions and even primitives
+   * (`"abc"` has a `length`) pass when they have them. When such a value lacks them, one issue at the value
+   * ("expected Point, received array") reads better than one per missing property.
+   */
+  private structural(site: Site, expected: string, bodies: string[], rules: string): string {
+    const n = this.name('n')
+    const { iss, v } = site
+    this.used.add('collapse')
+    const body = [
+      `const ${n} = ${iss} === undefined ? 0 : ${iss}.length`,
+      ...bodies,
+      `if (${iss} !== undefined && ${iss}.length > ${n} && (typeof ${v} !== "object" || Array.isArray(${v}) || ${v} instanceof Date)) ${iss} = collapse(${iss}, ${n}, ${renderPath(site.path)}, ${JSON.stringify(expected)}, ${v})`,
+      // Domain rules written for objects never see a primitive that happened to fit.
+      rules ? `if (typeof ${v} === "object" || typeof ${v} === "function") {\n${indent(rules)}\n}` : '',
+    ]
+    return this.shaped(site, `!${structuralGuard(v)}`, expected, body)
   }
 
   /** Property and index-signature checks of an object already known to be a non-null object. */
@@ -454,7 +460,7 @@ export class ValidatorCompiler {
     if (p.optional) return `${header}\nconst ${v} = ${access}\nif (${v} !== undefined) {\n${indent(code)}\n}`
     if (this.admitsUndefined(p.type)) {
       this.used.add('addReceived')
-      return `${header}\nif (!(${JSON.stringify(p.name)} in ${site.v})) ${site.iss} = addReceived(${site.iss}, ${renderPath(child.path)}, ${JSON.stringify(this.describe(p.type))}, "missing")\nelse {\n  const ${v} = ${access}\n${indent(code)}\n}`
+      return `${header}\nif (!(${JSON.stringify(p.name)} in Object(${site.v}))) ${site.iss} = addReceived(${site.iss}, ${renderPath(child.path)}, ${JSON.stringify(this.describe(p.type))}, "missing")\nelse {\n  const ${v} = ${access}\n${indent(code)}\n}`
     }
     return `${header}\nconst ${v} = ${access}\n${code}`
   }
@@ -651,12 +657,19 @@ export class ValidatorCompiler {
     })
     this.used.add('nest')
     this.used.add('closer')
-    out.push(`if (!${matched}) ${site.iss} = ${best} === undefined ? ${this.failExpr(t, site, expected)} : nest(${site.iss}, "", ${best})`)
+    // When the closest member only has one issue about the value itself, the union's own name reads better.
+    const whole = `${best} === undefined || (${best}.length === 1 && ${best}[0].path === ${renderPath(site.path)})`
+    out.push(`if (!${matched}) ${site.iss} = ${whole} ? ${this.failExpr(t, site, expected)} : nest(${site.iss}, "", ${best})`)
     return `{\n${indent(out.join('\n'))}\n}`
   }
 
   private intersection(t: Extract<TypeIR, { kind: 'intersection' }>, site: Site): string {
     const parts = t.types.map((x) => this.deref(x))
+    const objects = parts.filter((p) => p.kind === 'objectType')
+    if (objects.length === parts.length && isStructural({ kind: 'objectType', properties: objects.flatMap((o) => o.properties), ...(objects.some((o) => o.indexSignatures) ? { indexSignatures: [] } : {}) })) {
+      const bodies = objects.map((o) => this.objectBody(o, { ...site, label: undefined }))
+      return this.structural(site, site.label ?? this.describe(t), bodies, this.rules(t, site))
+    }
     if (parts.every((p) => p.kind === 'objectType' || p.kind === 'record')) {
       const arraysToo = parts.every((p) => (p.kind === 'objectType' ? hasNumberIndex(p, this) : this.deref(p.key).kind === 'number'))
       const bodies = parts.map((p) =>
@@ -892,7 +905,7 @@ function holeTest(hole: 'string' | 'number' | 'bigint', c: { constantFor(base: s
 
 /**
  * An object type with a required property and no index signature: TypeScript checks any value against it by its
- * properties alone (arrays, Dates and functions included), so only null and primitives fail the shape test.
+ * properties alone (arrays, Dates, functions and primitives included), so only null and undefined fail the shape test.
  * Weak types (all optional) and index signatures are stricter in TypeScript, and keep the plain-object test.
  */
 function isStructural(t: Extract<TypeIR, { kind: 'objectType' }>): boolean {
@@ -900,7 +913,7 @@ function isStructural(t: Extract<TypeIR, { kind: 'objectType' }>): boolean {
 }
 
 function structuralGuard(v: string): string {
-  return `((typeof ${v} === "object" && ${v} !== null) || typeof ${v} === "function")`
+  return `(${v} !== null && ${v} !== undefined)`
 }
 
 function hasNumberIndex(t: Extract<TypeIR, { kind: 'objectType' }>, c: ValidatorCompiler): boolean {

@@ -110,7 +110,8 @@ class Resolver {
       }
     }
     if (!rt && fn.generator) returns = { kind: 'unknown', reason: 'generator function' }
-    if (returns.kind === 'unknown') this.report('result', rt ? code.slice(rt.start!, rt.end!) : '', returns.reason ?? 'not resolvable')
+    // A declared `unknown` is a choice, not a gap: only unknowns with a reason are reported.
+    if (returns.kind === 'unknown' && returns.reason) this.report('result', rt ? code.slice(rt.start!, rt.end!) : '', returns.reason)
 
     const paramText = fn.params.map((p) => code.slice(p.start!, p.end!)).join(', ')
     const rtText = fn.returnType ? code.slice(fn.returnType.start!, fn.returnType.end!) : ''
@@ -398,7 +399,7 @@ class Resolver {
       return target.kind === 'array' ? target.element : union(target.elements.map((e) => (e.rest ? this.elementOf(e.type) : e.type)))
     }
     const obj = this.objectOf(objectIR)
-    const names = literalStrings(index)
+    const names = literalStrings(index, (x) => this.deref(x))
     if (obj && names) {
       const picked: TypeIR[] = []
       for (const n of names) {
@@ -508,7 +509,7 @@ class Resolver {
         const target = arg(0)
         const keys = arg(1)
         const obj = target && this.objectOf(target)
-        const names = keys && literalStrings(this.deref(keys))
+        const names = keys && literalStrings(keys, (x) => this.deref(x))
         if (!obj || !names) return this.unknown(node, mod, path, `${name} of a type that is not a resolvable object type with literal keys`)
         const properties = obj.properties.filter((p) => (name === 'Pick' ? names.includes(p.name) : !names.includes(p.name)))
         return { kind: 'objectType', properties, ...(name === 'Omit' && obj.indexSignatures ? { indexSignatures: obj.indexSignatures } : {}) }
@@ -541,7 +542,7 @@ class Resolver {
 
   private record(k: TypeIR, v: TypeIR, node: t.Node, mod: ModuleInfo, path: string): TypeIR {
     const key = this.deref(k)
-    const names = literalStrings(key, true)
+    const names = literalStrings(key, (x) => this.deref(x))
     if (names) return { kind: 'objectType', properties: names.map((name) => ({ name, type: v, optional: false })) }
     const parts = key.kind === 'union' ? key.types.map((x) => this.deref(x)) : [key]
     if (parts.every((p) => p.kind === 'string' || p.kind === 'number' || p.kind === 'template' || p.kind === 'symbol')) return { kind: 'record', key: k, value: v }
@@ -841,7 +842,6 @@ function collectModule(file: string, code: string, ast: t.File): ModuleInfo {
       declare(s)
     }
   }
-  // Local names that are exported by a later `export { X }` resolve through `decls`; nothing more to do.
   return info
 }
 
@@ -944,12 +944,15 @@ function literalKey(t: TypeIR): string {
   return t.kind === 'literal' ? `${typeof t.value}:${String(t.value)}` : t.kind
 }
 
-/** The string names a literal (union) denotes; numbers become their string form when `numbersToo`. */
-function literalStrings(t: TypeIR, numbersToo = true): string[] | undefined {
-  const parts = t.kind === 'union' ? t.types : [t]
+/** The property names a literal (union) denotes; numbers become their string form, as keys do. */
+function literalStrings(t: TypeIR, deref: (t: TypeIR) => TypeIR): string[] | undefined {
+  const flat = (x: TypeIR, depth: number): TypeIR[] => {
+    const d = deref(x)
+    return d.kind === 'union' && depth < 10 ? d.types.flatMap((m) => flat(m, depth + 1)) : [d]
+  }
   const out: string[] = []
-  for (const p of parts) {
-    if (p.kind === 'literal' && (typeof p.value === 'string' || (numbersToo && typeof p.value === 'number'))) out.push(String(p.value))
+  for (const p of flat(t, 0)) {
+    if (p.kind === 'literal' && (typeof p.value === 'string' || typeof p.value === 'number')) out.push(String(p.value))
     else if (p.kind === 'enum') out.push(...p.members.map((m) => String(m.value)))
     else return undefined
   }

@@ -116,7 +116,7 @@ export function createLlmGenerator(options: LlmGeneratorOptions, tuning: LlmTuni
       reasons = judged.reasons
       messages = [...buildMessages(request), reaskMessage(reasons)]
     }
-    const why = reasons[0] + (reasons.length > 1 ? ` (and ${reasons.length - 1} more)` : '')
+    const why = reasons[0]!.replace(/[.\s]+$/, '') + (reasons.length > 1 ? ` (and ${reasons.length - 1} more)` : '')
     ;(request.warn ?? warn)(
       `[poet] ${spec.id}: ${generator} gave no verified phases after ${asks} request${asks === 1 ? '' : 's'}: ${why}. ` +
         `Using the builtin generator; run \`poet generate --only ${spec.id}\` to try again.`,
@@ -200,13 +200,4 @@ function mergePolicy(spec: FunctionSpec, base: Policy, suggested: PhaseReply['po
 
 function clamp(n: number, lo: number, hi: number): number {
   return Math.min(hi, Math.max(lo, Math.round(n)))
-}
-
-/** The error a strict build (CI) raises instead of calling the LLM. */
-export function strictMissError(id: string, stale: boolean): Error {
-  const what = stale ? 'is stale in the lock (its source, options, types or generator changed)' : 'has no entry in the lock'
-  return new Error(
-    `[poet] ${id} ${what}, and this is a strict build (the default when CI is set), which never calls an LLM. ` +
-      `Run \`poet generate${stale ? ` --only ${id}` : ''}\` locally and commit .poet/.`,
-  )
 }

@@ -50,7 +50,7 @@ export function trustedNames(helpers: string | undefined): string[] {
  */
 export async function verifyCandidate(spec: FunctionSpec, baseline: PhaseParts, candidate: Candidate): Promise<Verdict> {
   const trusted = trustedNames(baseline.helpers)
-  const reasons = checkStatic({ trusted, helpers: candidate.helpers, perceive: candidate.perceive, enforce: candidate.enforce })
+  const reasons = checkStatic({ trusted, repair: baseline.policy.repair, helpers: candidate.helpers, perceive: candidate.perceive, enforce: candidate.enforce })
   if (reasons.length) return { ok: false, reasons: reasons.slice(0, MAX_REASONS) }
 
   const helpers = [baseline.helpers, candidate.helpers].filter(Boolean).join('\n')
@@ -144,7 +144,8 @@ function problem(v: SandboxVerdict): string | undefined {
 export async function verifyVariant(spec: FunctionSpec, baseline: PhaseParts, body: string, validArgs: string[]): Promise<string[]> {
   const reasons: string[] = []
   const params = spec.params.map((p, i) => (p.rest ? `...${safeParam(p.name, i)}` : safeParam(p.name, i)))
-  checkFunctionBody('variant operate', body, params, trustedNames(baseline.helpers), reasons)
+  const trusted = trustedNames(baseline.helpers)
+  checkFunctionBody('variant operate', body, params, trusted, reasons, trusted)
   if (reasons.length) return reasons
   // The variant runs as the perceive phase of a throwaway script, so the sandbox reports throws and input mutation.
   const script = `${phaseScript({ helpers: baseline.helpers, perceive: 'operate(...args)\nreturn undefined' })}\nfunction operate(${params.join(', ')}) {\n${body}\n}`

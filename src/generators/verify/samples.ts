@@ -30,9 +30,9 @@ export function sampleArgs(spec: FunctionSpec): Sample[] {
   }
   const plain = variants.map((items): Sample => ({ value: print({ items }), label: '', plain: true }))
   const first = variants[0]!
-  const near: Sample[] = nearMisses({ items: first }, 'args')
+  // The runtime always passes an array, so the root itself is never swapped: only arguments and what is inside them.
+  const near: Sample[] = nearMisses({ items: first }, 'args', false)
   if (first.length) near.push({ value: print({ items: first.slice(0, -1) }), label: `args without its last argument`, plain: false })
-  near.push({ value: '"not an array"', label: 'args = "not an array"', plain: false })
   return [...plain, ...near].slice(0, MAX_SAMPLES)
 }
 
@@ -119,10 +119,10 @@ function valid(t: TypeIR, spec: FunctionSpec, depth: number): Value[] {
 }
 
 /** The value with one position (the root, an element, a property) replaced by each wrong value. */
-function nearMisses(root: Value, rootPath: string): Sample[] {
+function nearMisses(root: Value, rootPath: string, swapRoot = true): Sample[] {
   const out: Sample[] = []
   const visit = (replace: (v: Value) => Value, node: Value, path: string): void => {
-    for (const w of WRONG) out.push({ value: print(replace({ src: w })), label: `${path} = ${w}`, plain: false })
+    if (node !== root || swapRoot) for (const w of WRONG) out.push({ value: print(replace({ src: w })), label: `${path} = ${w}`, plain: false })
     if ('items' in node) {
       node.items.forEach((item, i) =>
         visit((v) => replace({ items: node.items.map((x, j) => (j === i ? v : x)) }), item, `${path}[${i}]`),

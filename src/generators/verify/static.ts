@@ -51,6 +51,8 @@ export type PartName = 'perceive' | 'enforce' | 'helpers' | `variant ${string}`
 export interface StaticInput {
   /** Names declared by trusted code the candidate may call (the builtin helpers: `add` …). */
   trusted: readonly string[]
+  /** Whether the function repairs: only then may phases write into `args`, `result` or `ctx.result`. */
+  repair?: boolean
   helpers?: string
   perceive?: string
   enforce?: string
@@ -72,19 +74,19 @@ export function checkStatic(input: StaticInput): string[] {
         if (input.trusted.includes(name)) reasons.push(`helpers: \`${name}\` is a builtin helper and cannot be redeclared`)
         if (name.startsWith('__poet')) reasons.push(`helpers: the \`__poet\` prefix is reserved`)
       }
-      if (!reasons.length) checkTree('helpers', program, [...input.trusted, ...helperNames], reasons)
+      if (!reasons.length) checkTree('helpers', program, [...input.trusted, ...helperNames], reasons, 0, input.trusted, input.repair)
     }
   }
   const declared = [...input.trusted, ...helperNames]
   for (const [part, params] of [['perceive', ['args', 'ctx']], ['enforce', ['result', 'ctx']]] as const) {
     const body = input[part]
-    if (body !== undefined) checkFunctionBody(part, body, params, declared, reasons)
+    if (body !== undefined) checkFunctionBody(part, body, params, declared, reasons, input.trusted, input.repair)
   }
   return [...new Set(reasons)]
 }
 
 /** Checks one function body wrapped as `function <part>(<params>) { body }`, e.g. an operate variant. */
-export function checkFunctionBody(part: PartName, body: string, params: readonly string[], declared: readonly string[], reasons: string[]): void {
+export function checkFunctionBody(part: PartName, body: string, params: readonly string[], declared: readonly string[], reasons: string[], trusted: readonly string[] = [], repair = false): void {
   const name = part.replace(/\W/g, '_')
   const prefix = `function ${name}(${params.join(', ')}) {\n`
   const program = parseProgram(part, prefix + body + '\n}', reasons, -1)
@@ -94,7 +96,7 @@ export function checkFunctionBody(part: PartName, body: string, params: readonly
     reasons.push(`${part}: the body must stay inside its function (it closes the wrapper and adds top-level code)`)
     return
   }
-  checkTree(part, program, declared, reasons, -1)
+  checkTree(part, program, declared, reasons, -1, trusted, repair)
 }
 
 function parseProgram(part: PartName, code: string, reasons: string[], lineOffset = 0): t.Program | undefined {
@@ -158,7 +160,12 @@ const BANNED_NODES: Record<string, string> = {
   V8IntrinsicIdentifier: 'V8 intrinsics',
 }
 
-function checkTree(part: PartName, program: t.Program, declared: readonly string[], reasons: string[], lineOffset = 0): void {
+/** Array methods that change the array they are called on. */
+const MUTATORS = new Set(['push', 'pop', 'shift', 'unshift', 'splice', 'sort', 'reverse', 'fill', 'copyWithin', 'set', 'add', 'clear'])
+/** Where a phase's input lives: written only under repair. */
+const INPUT_ROOTS = new Set(['args', 'result'])
+
+function checkTree(part: PartName, program: t.Program, declared: readonly string[], reasons: string[], lineOffset = 0, trustedHelpers: readonly string[] = [], repair = false): void {
   const before = reasons.length
   const fail = (node: t.Node, msg: string): void => {
     if (reasons.length - before < 8) reasons.push(`${part} line ${line(node) + lineOffset}: ${msg}`)
@@ -256,7 +263,12 @@ function checkTree(part: PartName, program: t.Program, declared: readonly string
       case 'OptionalCallExpression': {
         const callee = node.callee
         if (callee.type === 'Identifier' && globalRule(callee.name)?.call && !lookup(scope, callee.name, 'names')) checkName(callee, callee.name)
-        else walk(callee, scope, loops, fns)
+        else if (!isTrustedCall(callee, scope)) {
+          if (!repair && callee.type === 'MemberExpression' && !callee.computed && callee.property.type === 'Identifier' && MUTATORS.has(callee.property.name) && writesInput(callee.object)) {
+            return fail(node, `\`.${callee.property.name}()\` changes its input, but repair is off (copy it first)`)
+          }
+          walk(callee, scope, loops, fns)
+        }
         for (const a of node.arguments) walk(a, scope, loops, fns)
         return
       }
@@ -436,14 +448,51 @@ function checkTree(part: PartName, program: t.Program, declared: readonly string
       if (scope.parent === undefined || isTrustedName(target.name)) return fail(target, `\`${target.name}\` cannot be reassigned`)
       return
     }
-    if (target.type === 'MemberExpression') return member(target, scope, loops, fns, true)
+    if (target.type === 'MemberExpression') {
+      if (!repair && writesInput(target)) return fail(target, 'writes into its input, but repair is off (phases must leave arguments and results as they are)')
+      return member(target, scope, loops, fns, true)
+    }
     if (target.type === 'ObjectPattern' || target.type === 'ArrayPattern') return fail(target, 'destructuring assignment is not allowed')
     fail(target, `cannot assign to ${target.type}`)
   }
 
   const isTrustedName = (name: string): boolean => declared.includes(name)
 
+  /**
+   * `.call` on a trusted helper (`hasOwn.call(v, k)`), or the idiom `Object.prototype.hasOwnProperty.call(v, k)`:
+   * the builtin generator writes both, so a model that keeps the baseline's checks must be able to keep them.
+   */
+  const isTrustedCall = (callee: t.Node, scope: Scope): boolean => {
+    if (callee.type !== 'MemberExpression' || callee.computed || callee.property.type !== 'Identifier' || callee.property.name !== 'call') return false
+    const target = callee.object
+    if (target.type === 'Identifier') return trustedHelpers.includes(target.name) && !shadowed(scope, target.name)
+    return memberPath(target) === 'Object.prototype.hasOwnProperty' && !lookup(scope, 'Object', 'names')
+  }
+
+  const shadowed = (scope: Scope, name: string): boolean => {
+    for (let s: Scope | undefined = scope; s && s !== root; s = s.parent) if (s.names.has(name)) return true
+    return false
+  }
+
   walk(program, root, 0, 0)
+}
+
+/** Whether an expression reaches into the phase's input: `args…`, `result…` or `ctx.result…`. */
+function writesInput(node: t.Node): boolean {
+  let n = node
+  while (n.type === 'MemberExpression') {
+    if (n.object.type === 'Identifier' && n.object.name === 'ctx' && !n.computed && n.property.type === 'Identifier' && n.property.name === 'result') return true
+    n = n.object
+  }
+  return n.type === 'Identifier' && INPUT_ROOTS.has(n.name)
+}
+
+/** `a.b.c` for a chain of plain (non-computed) member reads on an identifier, else undefined. */
+function memberPath(node: t.Node): string | undefined {
+  if (node.type === 'Identifier') return node.name
+  if (node.type !== 'MemberExpression' || node.computed || node.property.type !== 'Identifier') return undefined
+  const left = memberPath(node.object)
+  return left && `${left}.${node.property.name}`
 }
 
 /** The counter of `for (let i = <number>; <test>; i++ | i-- | i += n | i -= n)`, else undefined. */
@@ -532,8 +581,10 @@ export function regexProblem(pattern: string): string | undefined {
   if (pattern.length > LIMITS.regexChars) return `longer than ${LIMITS.regexChars} characters`
   if (/\\[1-9]|\\k</.test(pattern)) return 'backreferences are not allowed'
   if (/\(\?<?[=!]/.test(pattern)) return 'lookaround is not allowed'
-  // A quantified group that itself contains a quantifier, e.g. (a+)+ or (\w*)*: exponential backtracking.
-  const stack: boolean[] = []
+  // A quantified group that itself contains a quantifier, e.g. (a+)+ or (\w*)*, or an alternation, e.g. (a|ab)*:
+  // exponential backtracking on a long enough input.
+  const stack: { quantifier: boolean; alternation: boolean }[] = []
+  let unbounded = 0
   for (let i = 0; i < pattern.length; i++) {
     const ch = pattern[i]
     if (ch === '\\') {
@@ -544,16 +595,23 @@ export function regexProblem(pattern: string): string | undefined {
       while (i < pattern.length && pattern[i] !== ']') i += pattern[i] === '\\' ? 2 : 1
       continue
     }
-    if (ch === '(') stack.push(false)
+    const top = stack[stack.length - 1]
+    if (ch === '(') stack.push({ quantifier: false, alternation: false })
+    else if (ch === '|' && top) top.alternation = true
     else if (ch === ')') {
-      const inner = stack.pop() ?? false
+      const inner = stack.pop() ?? { quantifier: false, alternation: false }
       const next = pattern[i + 1]
       const quantified = next === '*' || next === '+' || next === '{'
-      if (inner && quantified) return 'nested quantifiers (catastrophic backtracking)'
-      if (inner && stack.length) stack[stack.length - 1] = true
-      if (quantified && stack.length) stack[stack.length - 1] = true
-    } else if ((ch === '*' || ch === '+' || ch === '{') && stack.length) stack[stack.length - 1] = true
+      if (quantified && inner.quantifier) return 'nested quantifiers (catastrophic backtracking)'
+      if (quantified && inner.alternation) return 'a repeated alternation (catastrophic backtracking)'
+      const parent = stack[stack.length - 1]
+      if (parent && (inner.quantifier || quantified)) parent.quantifier = true
+    } else if (ch === '*' || ch === '+' || ch === '{') {
+      if (ch !== '{') unbounded++
+      if (top) top.quantifier = true
+    }
   }
+  if (unbounded > 4) return `${unbounded} unbounded repetitions (at most 4)`
   return undefined
 }
 

@@ -75,13 +75,18 @@ describe('compiled validators: messages', () => {
     expect(perceive(m, [{ x: 1, y: 2, label: 'extra', z: null }])).toBeUndefined()
   })
 
-  it('checks arrays, Dates and functions against object types by their properties, as TypeScript does', async () => {
-    const m = await phasesFor(`interface Named { name: string }\ninterface Point { x: number; y: number }\nfunction f(n: Named, p: Point, w: { a?: number }) {}`, 'f')
-    expect(perceive(m, [function named() {}, { x: 1, y: 2 }, {}])).toBeUndefined()
-    expect(perceive(m, [{ name: 1 }, [1, 2], () => 1])).toEqual([
+  it('checks arrays, Dates, functions and primitives against object types by their properties, as TypeScript does', async () => {
+    const m = await phasesFor(
+      `interface Named { name: string }\ninterface Point { x: number; y: number }\nfunction f(n: Named, p: Point, w: { a?: number }, l: { length: number }, u: number | Point) {}`,
+      'f',
+    )
+    expect(perceive(m, [function named() {}, { x: 1, y: 2 }, {}, 'abc', 1])).toBeUndefined()
+    expect(perceive(m, [{ name: 1 }, [1, 2], () => 1, 7, 'x'])).toEqual([
       { path: 'args[0].name', expected: 'string', received: 'number' },
       { path: 'args[1]', expected: 'Point', received: 'array' },
       { path: 'args[2]', expected: 'object', received: 'function' },
+      { path: 'args[3]', expected: 'object', received: 'number' },
+      { path: 'args[4]', expected: 'number | Point', received: 'string' },
     ])
   })
 

@@ -225,3 +225,26 @@ describe('resolveSignature: generators', () => {
     expect(r.returns).toEqual({ kind: 'unknown', reason: 'generator function' })
   })
 })
+
+describe('resolveSignature: declared top types', () => {
+  it('does not report `unknown` or `any` the user wrote as unresolved', () => {
+    const r = resolveIn(`function f(a: unknown, b: any): unknown { return a }`, 'f')
+    expect(r.unresolved).toEqual([])
+    expect(r.returns).toEqual({ kind: 'unknown' })
+  })
+})
+
+describe('resolveSignature: keys through aliases', () => {
+  it('expands Record and Pick keys that mix aliases, enums and literals', () => {
+    const r = resolveIn(
+      `enum Side { Buy = 'buy', Sell = 'sell' }
+       type Extra = 'fee'
+       interface P { a: number; b: string; c: boolean }
+       type AB = 'a' | 'b'
+       function f(r: Record<Side | Extra | 'x', number>, p: Pick<P, AB | 'c'>) {}`,
+      'f',
+    )
+    expect(r.params[0]!.type).toMatchObject({ kind: 'objectType', properties: [{ name: 'buy' }, { name: 'sell' }, { name: 'fee' }, { name: 'x' }] })
+    expect(r.params[1]!.type).toMatchObject({ kind: 'objectType', properties: [{ name: 'a' }, { name: 'b' }, { name: 'c' }] })
+  })
+})

@@ -1,0 +1,76 @@
+// `poet diff <id>`: what changed between two versions of a function's phases, as a unified diff.
+import { parseArgs } from 'node:util'
+import { LockStore } from '../generators/lock'
+import { closest } from '../plugin/suggest'
+import { COMMON_FLAGS, COMMON_HELP, loadConfig } from './config'
+import { EXIT, usage, type CliIO } from './io'
+import { unifiedDiff } from './unified-diff'
+
+export const DIFF_HELP = `poet diff — compare two versions of a function's generated phases
+
+Usage: poet diff <id> [--from <version>] [--to <version>] [project options]
+
+By default: the current version against the candidate under A/B test; without a candidate, against the
+newest other version (the previous one, or a newer one after a rollback).
+Exit code 0 (also when there is nothing to compare), 2 for an unknown id or version.
+
+${COMMON_HELP}`
+
+export async function diffCommand(argv: string[], io: CliIO): Promise<number> {
+  let args
+  try {
+    args = parseArgs({ args: argv, allowPositionals: true, strict: true, options: { ...COMMON_FLAGS, from: { type: 'string' }, to: { type: 'string' }, help: { type: 'boolean', short: 'h' } } })
+  } catch (e) {
+    return usage(io, (e as Error).message, DIFF_HELP)
+  }
+  if (args.values.help) return void io.out(DIFF_HELP), EXIT.ok
+  const [id, ...extra] = args.positionals
+  if (!id) return usage(io, 'which function? Pass its id, e.g. poet diff src/drift.ts#detectDrift', DIFF_HELP)
+  if (extra.length) return usage(io, `one id at a time, received also ${JSON.stringify(extra[0])}`, DIFF_HELP)
+  const { options } = await loadConfig(args.values, io.cwd ?? process.cwd(), io.env ?? process.env)
+  const lock = new LockStore(options.lockDir)
+  const functions = lock.read().functions
+  const entry = functions[id]
+  if (!entry) {
+    const hint = closest(id, Object.keys(functions))
+    return usage(io, `${id} is not in ${lock.file}.${hint ? ` Did you mean ${hint}?` : ' Run `poet status` to list the functions.'}`, DIFF_HELP)
+  }
+  const history = lock.history(id)
+  for (const flag of ['from', 'to'] as const) {
+    const version = args.values[flag]
+    if (version !== undefined && !entry.versions[version]) {
+      return usage(io, `--${flag} ${version}: ${id} has no such version (it has ${history.map((h) => h.version).join(', ')})`, DIFF_HELP)
+    }
+  }
+  let from = args.values.from
+  let to = args.values.to
+  if (from === undefined && to === undefined) {
+    const pick = defaultPair(entry.current, entry.candidate?.version, history.map((h) => h.version))
+    if (!pick) {
+      io.out(`${id} has only one version (${entry.current}); nothing to compare.`)
+      return EXIT.ok
+    }
+    ;[from, to] = pick
+  }
+  // With one end given, the other is the current version.
+  from ??= entry.current
+  to ??= entry.current
+  const label = (v: string) => {
+    const meta = entry.versions[v]!
+    const role = v === entry.current ? 'current' : v === entry.candidate?.version ? 'candidate' : 'previous'
+    return `${id}@${v} (${role}, ${meta.generator}, ${meta.created})`
+  }
+  const text = unifiedDiff(lock.source(id, from) ?? '', lock.source(id, to) ?? '', label(from), label(to))
+  if (!text) io.out(`${id}: ${from} and ${to} have identical phases.`)
+  else io.write ? io.write(text) : io.out(text.trimEnd())
+  return EXIT.ok
+}
+
+/** [from, to]: current → candidate, else previous → current, else current → a newer version (after a rollback). */
+function defaultPair(current: string, candidate: string | undefined, oldestFirst: string[]): [string, string] | undefined {
+  if (candidate && candidate !== current) return [current, candidate]
+  const others = oldestFirst.filter((v) => v !== current)
+  if (!others.length) return undefined
+  const newestOther = others[others.length - 1]!
+  return oldestFirst.indexOf(newestOther) > oldestFirst.indexOf(current) ? [current, newestOther] : [newestOther, current]
+}

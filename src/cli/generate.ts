@@ -1,0 +1,126 @@
+// `poet generate`: (re)generates the phases of every function whose lock entry is missing or stale, and writes the lock.
+import { relative } from 'node:path'
+import { parseArgs } from 'node:util'
+import { generateBuiltin } from '../generators/builtin'
+import { generatorIdentity } from '../generators'
+import { createLlmGenerator, domainSummary, type LlmResult } from '../generators/llm'
+import { LockStore } from '../generators/lock'
+import { renderPhaseModule } from '../generators/render'
+import type { ResolvedGenerator } from '../plugin/options'
+import { closest } from '../plugin/suggest'
+import { COMMON_FLAGS, COMMON_HELP, loadConfig } from './config'
+import { EXIT, usage, type CliIO } from './io'
+import { Progress } from './progress'
+import { scanProject } from './project'
+import { specStates, type SpecState } from './state'
+
+export const GENERATE_HELP = `poet generate — write the phases of every poet() function into the lock (.poet/)
+
+Usage: poet generate [--check] [--force] [--only <id>] [--concurrency <n>] [project options]
+
+  --check               change nothing; exit 1 and name every function whose lock entry is missing or stale
+  --force               regenerate even functions whose entry is up to date
+  --only <id>           just this function (id as in the lock: src/file.ts#name)
+  --concurrency <n>     LLM requests in flight at once          default: generator.concurrency, else 4
+
+A function whose LLM answer fails verification falls back to the builtin generator with a warning;
+plain \`poet generate\` tries the LLM again for such functions.
+
+${COMMON_HELP}`
+
+export async function generateCommand(argv: string[], io: CliIO): Promise<number> {
+  let args
+  try {
+    args = parseArgs({ args: argv, allowPositionals: false, strict: true, options: { ...COMMON_FLAGS, check: { type: 'boolean' }, force: { type: 'boolean' }, only: { type: 'string' }, concurrency: { type: 'string' }, help: { type: 'boolean', short: 'h' } } })
+  } catch (e) {
+    return usage(io, (e as Error).message, GENERATE_HELP)
+  }
+  const v = args.values
+  if (v.help) return void io.out(GENERATE_HELP), EXIT.ok
+  if (v.check && v.force) return usage(io, '--check and --force cannot be combined', GENERATE_HELP)
+  const concurrency = v.concurrency === undefined ? undefined : Number(v.concurrency)
+  if (concurrency !== undefined && (!Number.isInteger(concurrency) || concurrency < 1)) return usage(io, `--concurrency must be a whole number ≥ 1, received "${v.concurrency}"`, GENERATE_HELP)
+
+  const { options } = await loadConfig(v, io.cwd ?? process.cwd(), io.env ?? process.env)
+  const project = scanProject(options)
+  for (const w of project.warnings) io.err(`warning: ${w}`)
+  if (project.errors.length) {
+    for (const e of project.errors) io.err(e)
+    io.err(`poet generate: ${project.errors.length} file${project.errors.length === 1 ? '' : 's'} with errors; fix ${project.errors.length === 1 ? 'it' : 'them'} first.`)
+    return EXIT.failure
+  }
+  const lock = new LockStore(options.lockDir)
+  let states = specStates(project.specs, options, project.registry, lock)
+  if (v.only !== undefined) {
+    states = states.filter((s) => s.spec.id === v.only)
+    if (!states.length) {
+      const hint = closest(v.only, project.specs.map((s) => s.id))
+      return usage(io, `--only ${v.only}: no poet() function has this id.${hint ? ` Did you mean ${hint}?` : ''}`, GENERATE_HELP)
+    }
+  }
+  const lockPath = relative(io.cwd ?? process.cwd(), lock.file) || lock.file
+
+  if (v.check) {
+    const bad = states.filter((s) => s.state !== 'fresh')
+    for (const s of bad) io.out(`${s.state.padEnd(7)}  ${s.spec.id}${s.state === 'stale' ? '  (its source, options, types, domain pack or generator changed)' : ''}`)
+    if (bad.length) {
+      io.err(`poet generate --check: ${bad.length} of ${states.length} function${states.length === 1 ? '' : 's'} not up to date in ${lockPath}. Run \`poet generate\` and commit the lock.`)
+      return EXIT.failure
+    }
+    io.out(`All ${states.length} function${states.length === 1 ? ' is' : 's are'} up to date in ${lockPath}.`)
+    return EXIT.ok
+  }
+
+  const todo = states.filter((s) => v.force || s.state !== 'fresh' || s.fallback)
+  if (!todo.length) {
+    io.out(`Nothing to do: all ${states.length} function${states.length === 1 ? ' is' : 's are'} up to date in ${lockPath}.`)
+    return EXIT.ok
+  }
+  const progress = new Progress(todo.length, io)
+  const generated = await generateAll(todo, options.generator, concurrency, progress)
+  progress.end()
+
+  const identity = generatorIdentity(options.generator)
+  let fellBack = 0
+  for (const [s, result] of generated) {
+    const rendered = renderPhaseModule(s.spec.id, result.parts)
+    if (result.fallback) fellBack++
+    lock.write(s.spec.id, {
+      version: rendered.version,
+      source: rendered.source,
+      inputHash: s.hash,
+      generator: result.parts.generator,
+      ...(identity.model ? { model: identity.model } : {}),
+      ...(result.usage ? { usage: result.usage } : {}),
+      reason: result.fallback ? `fallback: ${result.fallback}` : v.force ? 'generate --force' : 'generate',
+      ...(result.variants ? { variants: result.variants } : {}),
+    })
+  }
+  const upToDate = states.length - todo.length
+  io.out(
+    `Generated ${todo.length} function${todo.length === 1 ? '' : 's'} with ${identity.generator}` +
+      (fellBack ? ` (${fellBack} fell back to builtin)` : '') +
+      (upToDate ? `; ${upToDate} already up to date` : '') +
+      `. Lock: ${lockPath}`,
+  )
+  return EXIT.ok
+}
+
+async function generateAll(todo: SpecState[], generator: ResolvedGenerator, concurrency: number | undefined, progress: Progress): Promise<[SpecState, GenerateResult][]> {
+  const llm =
+    generator.provider === 'openai'
+      ? createLlmGenerator({ ...generator, ...(concurrency ? { concurrency } : {}) }, { warn: (m) => progress.warn(m) })
+      : undefined
+  return Promise.all(
+    todo.map(async (s): Promise<[SpecState, GenerateResult]> => {
+      progress.start(s.spec.id)
+      const baseline = generateBuiltin(s.spec, { pack: s.pack })
+      const result: GenerateResult = llm ? await llm.generate({ spec: s.spec, baseline, domain: s.pack && domainSummary(s.pack) }) : { parts: baseline }
+      const version = renderPhaseModule(s.spec.id, result.parts).version
+      progress.finish(s.spec.id, result.fallback ? `builtin ${version} (fallback)` : `${result.parts.generator} ${version}`)
+      return [s, result]
+    }),
+  )
+}
+
+type GenerateResult = Pick<LlmResult, 'parts'> & Partial<Omit<LlmResult, 'parts'>>

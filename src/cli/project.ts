@@ -1,0 +1,83 @@
+// Finds every poet()-marked function in a project the way the plugin does: same include/exclude, same transform.
+import { readdirSync, readFileSync } from 'node:fs'
+import { join, relative, sep } from 'node:path'
+import type { FilterPattern } from 'unplugin'
+import { DomainRegistry } from '../generators/builtin/domains'
+import type { FunctionSpec } from '../generators/spec'
+import type { ResolvedOptions } from '../plugin/options'
+import { transformPoet } from '../plugin/transform'
+
+export interface ScannedProject {
+  specs: FunctionSpec[]
+  /** Transform warnings (e.g. poet() not applied to a function). */
+  warnings: string[]
+  /** Build errors (bad options …), each with its file:line:column and code frame. */
+  errors: string[]
+  registry: DomainRegistry
+}
+
+/** Directories never entered: dependencies, VCS and tool state, and the lock itself. */
+const SKIP_DIRS = new Set(['node_modules', '.git', '.poet'])
+
+export function scanProject(options: ResolvedOptions): ScannedProject {
+  const registry = new DomainRegistry(options.domains)
+  const include = matcher(options.include, options.root)
+  const exclude = matcher(options.exclude, options.root)
+  const result: ScannedProject = { specs: [], warnings: [], errors: [], registry }
+  for (const file of walk(options.root, options.lockDir)) {
+    if (!include(file) || exclude(file)) continue
+    const code = readFileSync(file, 'utf8')
+    try {
+      const out = transformPoet(code, file, { root: options.root, domains: registry, readFile, warn: (m) => result.warnings.push(m) })
+      if (out) result.specs.push(...out.specs)
+    } catch (e) {
+      result.errors.push((e as Error).message)
+    }
+  }
+  result.specs.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+  return result
+}
+
+function* walk(dir: string, lockDir: string): Generator<string> {
+  const entries = readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))
+  for (const e of entries) {
+    const path = join(dir, e.name)
+    if (e.isDirectory()) {
+      if (!SKIP_DIRS.has(e.name) && !e.name.startsWith('.') && path !== lockDir) yield* walk(path, lockDir)
+    } else if (e.isFile()) yield path
+  }
+}
+
+/** A FilterPattern test like the bundlers': RegExps see the absolute path, strings are globs relative to the root. */
+function matcher(pattern: FilterPattern, root: string): (file: string) => boolean {
+  const list = pattern === null || pattern === undefined ? [] : Array.isArray(pattern) ? pattern : [pattern]
+  const tests = list.map((p) => (typeof p === 'string' ? globToRegExp(p) : p))
+  return (file) => {
+    const abs = file.split(sep).join('/')
+    const rel = relative(root, file).split(sep).join('/')
+    return tests.some((t) => t.test(abs) || t.test(rel))
+  }
+}
+
+function globToRegExp(pattern: string): RegExp {
+  const glob = pattern.replace(/^\.\//, '')
+  let re = ''
+  for (let i = 0; i < glob.length; i++) {
+    const c = glob[i]!
+    if (c === '*' && glob[i + 1] === '*') {
+      re += glob[i + 2] === '/' ? '(?:.*/)?' : '.*'
+      i += glob[i + 2] === '/' ? 2 : 1
+    } else if (c === '*') re += '[^/]*'
+    else if (c === '?') re += '[^/]'
+    else re += c.replace(/[.+^${}()|[\]\\]/g, '\\$&')
+  }
+  return new RegExp(`^${re}$`)
+}
+
+function readFile(file: string): string | undefined {
+  try {
+    return readFileSync(file, 'utf8')
+  } catch {
+    return undefined
+  }
+}

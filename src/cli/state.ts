@@ -1,0 +1,34 @@
+// Where each function stands against the lock: fresh, stale or missing, and whether its current version is an LLM fallback.
+import type { DomainPack } from '../generators/builtin/domain'
+import type { DomainRegistry } from '../generators/builtin/domains'
+import { phaseInputHash } from '../generators'
+import type { LockEntry, LockStore, LockVersion } from '../generators/lock'
+import type { FunctionSpec } from '../generators/spec'
+import type { ResolvedOptions } from '../plugin/options'
+
+export type LockState = 'fresh' | 'stale' | 'missing'
+
+export interface SpecState {
+  spec: FunctionSpec
+  pack?: DomainPack
+  /** The input hash the function has now. */
+  hash: string
+  state: LockState
+  entry?: LockEntry
+  current?: LockVersion
+  /** The current version came from the builtin generator although an LLM is configured (it failed at the time). */
+  fallback: boolean
+}
+
+export function specStates(specs: FunctionSpec[], options: ResolvedOptions, registry: DomainRegistry, lock: LockStore): SpecState[] {
+  const functions = lock.read().functions
+  return specs.map((spec) => {
+    const pack = spec.options.domain ? registry.get(spec.options.domain) : undefined
+    const hash = phaseInputHash(spec, options.generator, pack)
+    const entry = functions[spec.id]
+    const current = entry?.versions[entry.current]
+    const state: LockState = !current ? 'missing' : current.inputHash === hash ? 'fresh' : 'stale'
+    const fallback = !!current && options.generator.provider !== 'builtin' && current.generator === 'builtin'
+    return { spec, ...(pack ? { pack } : {}), hash, state, ...(entry ? { entry } : {}), ...(current ? { current } : {}), fallback }
+  })
+}

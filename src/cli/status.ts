@@ -1,0 +1,55 @@
+// `poet status`: one row per poet() function — its current version, generator, staleness and unresolved types.
+import { parseArgs } from 'node:util'
+import { LockStore } from '../generators/lock'
+import { COMMON_FLAGS, COMMON_HELP, loadConfig } from './config'
+import { EXIT, table, usage, type CliIO } from './io'
+import { scanProject } from './project'
+import { specStates } from './state'
+
+export const STATUS_HELP = `poet status — the lock against the source: what is generated, by whom, and what is stale
+
+Usage: poet status [project options]
+
+Columns: id, current version, generator ("(fallback)" when an LLM was configured but failed),
+stale? (yes: source/options/types/domain/generator changed; missing: never generated),
+unresolved types (accepted as unknown at run time; annotate them to get them checked).
+Exit code 0, or 1 when a source file has poet() errors.
+
+${COMMON_HELP}`
+
+export async function statusCommand(argv: string[], io: CliIO): Promise<number> {
+  let args
+  try {
+    args = parseArgs({ args: argv, allowPositionals: false, strict: true, options: { ...COMMON_FLAGS, help: { type: 'boolean', short: 'h' } } })
+  } catch (e) {
+    return usage(io, (e as Error).message, STATUS_HELP)
+  }
+  if (args.values.help) return void io.out(STATUS_HELP), EXIT.ok
+  const { options } = await loadConfig(args.values, io.cwd ?? process.cwd(), io.env ?? process.env)
+  const project = scanProject(options)
+  const lock = new LockStore(options.lockDir)
+  const states = specStates(project.specs, options, project.registry, lock)
+  if (!states.length && !project.errors.length) {
+    io.out(`No poet() functions found under ${options.root}.`)
+    return EXIT.ok
+  }
+  const rows = states.map((s) => {
+    const candidate = s.entry?.candidate ? ` (candidate ${s.entry.candidate.version} at ${Math.round(s.entry.candidate.share * 100)}%)` : ''
+    const unresolved = s.spec.unresolved.length ? `${s.spec.unresolved.length}: ${s.spec.unresolved.map((u) => `${u.path} (${u.text})`).join(', ')}` : '—'
+    return [
+      s.spec.id,
+      s.entry ? s.entry.current + candidate : '—',
+      s.current ? s.current.generator + (s.fallback ? ' (fallback)' : '') : '—',
+      s.state === 'fresh' ? 'no' : s.state === 'stale' ? 'yes' : 'missing',
+      unresolved,
+    ]
+  })
+  io.out(table(['id', 'version', 'generator', 'stale?', 'unresolved types'], rows))
+  const known = new Set(states.map((s) => s.spec.id))
+  const orphans = Object.keys(lock.read().functions).filter((id) => !known.has(id))
+  if (orphans.length) io.out(`\nIn the lock but no longer in the source: ${orphans.join(', ')}`)
+  const stale = states.filter((s) => s.state !== 'fresh').length
+  io.out(`\n${states.length} function${states.length === 1 ? '' : 's'}, ${stale} stale or missing${stale ? ' — run `poet generate`' : ''}.`)
+  for (const e of project.errors) io.err(e)
+  return project.errors.length ? EXIT.failure : EXIT.ok
+}

@@ -1,0 +1,255 @@
+import { execFile } from 'node:child_process'
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { promisify } from 'node:util'
+import { afterEach, describe, expect, it } from 'vitest'
+import { main } from '../../src/cli/main'
+import type { CliIO } from '../../src/cli/io'
+import type { LockFile } from '../../src/generators/lock'
+import { createProject, PACKAGE_ROOT, type Project } from '../helpers/project'
+import { reply, startOpenAIServer, type OpenAIServer } from '../helpers/openai-server'
+import { goodReply } from '../generators/verify/fixture'
+
+const SCALE = `import { poet } from 'unplugin-poet/runtime'
+
+export const scale = poet()(function scale(values: number[], factor: number): number[] {
+  return values.map((v) => v * factor)
+})
+`
+
+let project: Project | undefined
+let server: OpenAIServer | undefined
+afterEach(async () => {
+  project?.remove()
+  await server?.close()
+  project = server = undefined
+})
+
+/** The fixture project without its deliberately broken file. */
+function fixture(name: string): Project {
+  project = createProject(`cli-${name}`)
+  rmSync(project.path('src/broken.ts'))
+  return project
+}
+
+async function poet(p: Project, argv: string[], extra: Partial<CliIO> = {}) {
+  const out: string[] = []
+  const err: string[] = []
+  const written: string[] = []
+  const code = await main(argv, { out: (l) => out.push(l), err: (l) => err.push(l), cwd: p.dir, tty: false, env: {}, write: (t) => written.push(t), ...extra })
+  return { code, out: out.join('\n'), err: err.join('\n'), written: written.join('') }
+}
+
+const lockOf = (p: Project) => JSON.parse(p.read('.poet/lock.json')) as LockFile
+const ids = ['src/aliased.ts#double', 'src/flaky.ts#flaky', 'src/namespaced.ts#shout', 'src/orders.ts#priceOrder', 'src/pricing.ts#Pricing.quote', 'src/slow.ts#slow']
+
+describe('poet generate', () => {
+  it('writes every function into the lock with one plain line each, then has nothing to do', async () => {
+    const p = fixture('generate')
+    const first = await poet(p, ['generate'])
+    expect(first.code).toBe(0)
+    for (const id of ids) expect(first.out).toMatch(new RegExp(`^\\[\\d/6\\] ${id.replace(/[.#]/g, '\\$&')}  builtin [0-9a-f]{10}$`, 'm'))
+    expect(first.out).toMatch(/Generated 6 functions with builtin\. Lock: \.poet\/lock\.json$/)
+    expect(Object.keys(lockOf(p).functions)).toEqual(ids)
+
+    const bytes = p.read('.poet/lock.json')
+    const again = await poet(p, ['generate'])
+    expect(again).toMatchObject({ code: 0, out: 'Nothing to do: all 6 functions are up to date in .poet/lock.json.' })
+    expect(p.read('.poet/lock.json')).toBe(bytes)
+    expect(await poet(p, ['generate', '--check'])).toMatchObject({ code: 0, out: 'All 6 functions are up to date in .poet/lock.json.' })
+  })
+
+  it('--check exits 1 naming stale and missing entries, and writes nothing', async () => {
+    const p = fixture('check')
+    expect((await poet(p, ['generate', '--check'])).code).toBe(1)
+    expect(existsSync(p.path('.poet/lock.json'))).toBe(false)
+    await poet(p, ['generate'])
+    p.write('src/aliased.ts', p.read('src/aliased.ts').replace('n * 2', 'n * 3'))
+    p.write('src/extra.ts', SCALE)
+    const check = await poet(p, ['generate', '--check'])
+    expect(check.code).toBe(1)
+    expect(check.out).toBe('stale    src/aliased.ts#double  (its source, options, types, domain pack or generator changed)\nmissing  src/extra.ts#scale')
+    expect(check.err).toBe('poet generate --check: 2 of 7 functions not up to date in .poet/lock.json. Run `poet generate` and commit the lock.')
+  })
+
+  it('--only regenerates one function; an unknown id is a usage error with a suggestion', async () => {
+    const p = fixture('only')
+    const only = await poet(p, ['generate', '--only', 'src/slow.ts#slow'])
+    expect(only.code).toBe(0)
+    expect(Object.keys(lockOf(p).functions)).toEqual(['src/slow.ts#slow'])
+    const typo = await poet(p, ['generate', '--only', 'src/slow.ts#slwo'])
+    expect(typo.code).toBe(2)
+    expect(typo.err).toMatch(/^poet: --only src\/slow\.ts#slwo: no poet\(\) function has this id\. Did you mean src\/slow\.ts#slow\?/)
+  })
+
+  it('--force regenerates up-to-date functions', async () => {
+    const p = fixture('force')
+    await poet(p, ['generate'])
+    const forced = await poet(p, ['generate', '--force', '--only', 'src/slow.ts#slow'])
+    expect(forced.out).toMatch(/Generated 1 function with builtin\. Lock/)
+    const entry = lockOf(p).functions['src/slow.ts#slow']!
+    expect(entry.versions[entry.current]!.reason).toBe('generate --force')
+  })
+
+  it('draws a progress bar with counts on a terminal', async () => {
+    const p = fixture('tty')
+    const r = await poet(p, ['generate'], { tty: true })
+    expect(r.written).toContain('\r\x1b[K[')
+    expect(r.written).toMatch(/\] 6\/6/)
+    expect(r.out).toMatch(/^ {2}src\/slow\.ts#slow {2}builtin [0-9a-f]{10}$/m)
+  })
+
+  it('rejects misuse with exit code 2 and the help', async () => {
+    const p = fixture('usage')
+    const unknownFlag = await poet(p, ['generate', '--chekc'])
+    expect(unknownFlag.code).toBe(2)
+    expect(unknownFlag.err).toMatch(/Unknown option '--chekc'[\s\S]*Usage: poet generate/)
+    expect((await poet(p, ['generate', '--check', '--force'])).err).toMatch(/--check and --force cannot be combined/)
+    expect((await poet(p, ['generate', '--concurrency', '0'])).code).toBe(2)
+    expect((await poet(p, ['generate', '--generator', 'claude'])).err).toBe('poet generate: --generator must be builtin or openai, received "claude"')
+    expect((await poet(p, ['generate', '--help'])).out).toMatch(/^poet generate — /)
+  })
+
+  it('fails with exit 1 and the code frame when a source file misuses poet()', async () => {
+    project = createProject('cli-broken')
+    const r = await poet(project, ['generate'])
+    expect(r.code).toBe(1)
+    expect(r.err).toContain("src/broken.ts:4:30: unknown poet() option 'atempts'. Did you mean 'attempts'? [POET_UNKNOWN_OPTION]")
+    expect(r.err).toMatch(/poet generate: 1 file with errors; fix it first\.$/)
+  })
+})
+
+describe('poet generate with an LLM', () => {
+  it('writes verified phases with model and usage; `diff` shows them against the builtin version', async () => {
+    server = await startOpenAIServer(() => reply.json(goodReply))
+    const p = fixture('llm')
+    p.write('src/scale.ts', SCALE)
+    await poet(p, ['generate', '--only', 'src/scale.ts#scale'])
+    const r = await poet(p, ['generate', '--only', 'src/scale.ts#scale', '--model', 'test-model', '--base-url', server.baseURL])
+    expect(r.code).toBe(0)
+    expect(r.out).toMatch(/^\[1\/1\] src\/scale\.ts#scale {2}openai:test-model [0-9a-f]{10}$/m)
+    const entry = lockOf(p).functions['src/scale.ts#scale']!
+    expect(Object.keys(entry.versions)).toHaveLength(2)
+    expect(entry.versions[entry.current]).toMatchObject({ generator: 'openai:test-model', model: 'test-model', usage: { promptTokens: 100, completionTokens: 50 }, reason: 'generate' })
+
+    const diff = await poet(p, ['diff', 'src/scale.ts#scale'])
+    expect(diff.code).toBe(0)
+    expect(diff.written).toMatch(/^--- src\/scale\.ts#scale@[0-9a-f]{10} \(previous, builtin, .+\)\n\+\+\+ src\/scale\.ts#scale@[0-9a-f]{10} \(current, openai:test-model, .+\)\n@@ /)
+    expect(diff.written).toContain('\n+  else if (args[1] > 1e6) issues = add(issues, "args[1]", "factor at most 1e6", args[1], "scale.reasonable_factor")\n')
+    expect(diff.written).toMatch(/\n-\/\/ generated by builtin, version/)
+
+    const status = await poet(p, ['status', '--model', 'test-model', '--base-url', server.baseURL])
+    expect(status.out).toMatch(/^src\/scale\.ts#scale +[0-9a-f]{10} +openai:test-model +no +—$/m)
+  })
+
+  it('falls back to builtin with one warning, shows it in status, and retries it on the next generate', async () => {
+    let good = false
+    server = await startOpenAIServer(() => (good ? reply.json(goodReply) : reply.refusal('No.')))
+    const p = fixture('llm-fallback')
+    p.write('src/scale.ts', SCALE)
+    writeFileSync(p.path('poet.config.json'), JSON.stringify({ generator: { provider: 'openai', model: 'test-model', baseURL: server.baseURL, apiKey: 'k' } }))
+    const r = await poet(p, ['generate', '--only', 'src/scale.ts#scale'])
+    expect(r.code).toBe(0)
+    expect(r.err.split('\n')).toEqual([
+      '[poet] src/scale.ts#scale: openai:test-model gave no verified phases after 3 requests: the model refused: No. Using the builtin generator; run `poet generate --only src/scale.ts#scale` to try again.',
+    ])
+    expect(r.out).toMatch(/src\/scale\.ts#scale {2}builtin [0-9a-f]{10} \(fallback\)/)
+    expect(r.out).toMatch(/\(1 fell back to builtin\)/)
+    const entry = lockOf(p).functions['src/scale.ts#scale']!
+    expect(entry.versions[entry.current]).toMatchObject({ generator: 'builtin', model: 'test-model', reason: 'fallback: the model refused: No' })
+    expect((await poet(p, ['status'])).out).toMatch(/^src\/scale\.ts#scale +[0-9a-f]{10} +builtin \(fallback\) +no/m)
+    expect((await poet(p, ['generate', '--check', '--only', 'src/scale.ts#scale'])).code).toBe(0)
+
+    good = true
+    const retry = await poet(p, ['generate', '--only', 'src/scale.ts#scale'])
+    expect(retry.out).toMatch(/openai:test-model [0-9a-f]{10}$/m)
+    expect(retry.err).toBe('')
+  })
+
+  it('says which config file is broken', async () => {
+    const p = fixture('bad-config')
+    writeFileSync(p.path('poet.config.json'), '{ "generator": ')
+    const r = await poet(p, ['status'])
+    expect(r.code).toBe(2)
+    expect(r.err).toMatch(/^poet status: .*poet\.config\.json: not valid JSON/)
+    writeFileSync(p.path('poet.config.json'), JSON.stringify({ generatr: 'builtin' }))
+    const unknown = await poet(p, ['status'])
+    expect(unknown.code).toBe(2)
+    expect(unknown.err).toMatch(/poet\.config\.json: .*generatr.*generator/)
+  })
+})
+
+describe('poet status', () => {
+  it('prints a table with version, generator, staleness and unresolved types', async () => {
+    const p = fixture('status')
+    p.write('src/opaque.ts', `import { poet } from 'unplugin-poet/runtime'\nimport type { Remote } from 'some-package'\nexport const opaque = poet()(function opaque(r: Remote): number {\n  return 1\n})\n`)
+    await poet(p, ['generate'])
+    p.write('src/slow.ts', p.read('src/slow.ts').replace("'too late'", "'much too late'"))
+    const r = await poet(p, ['status'])
+    expect(r.code).toBe(0)
+    const lines = r.out.split('\n')
+    expect(lines[0]).toMatch(/^id +version +generator +stale\? +unresolved types$/)
+    expect(r.out).toMatch(/^src\/opaque\.ts#opaque +[0-9a-f]{10} +builtin +no +1: args\[0\] \(Remote\)$/m)
+    expect(r.out).toMatch(/^src\/aliased\.ts#double +[0-9a-f]{10} +builtin +no +—$/m)
+    expect(r.out).toMatch(/^src\/slow\.ts#slow +[0-9a-f]{10} +builtin +yes +—$/m)
+    expect(r.out).toMatch(/\n7 functions, 1 stale or missing — run `poet generate`\.$/)
+  })
+})
+
+describe('poet diff', () => {
+  it('names unknown ids and says when there is only one version', async () => {
+    const p = fixture('diff')
+    await poet(p, ['generate'])
+    const unknown = await poet(p, ['diff', 'src/slow.ts#slwo'])
+    expect(unknown.code).toBe(2)
+    expect(unknown.err).toMatch(/src\/slow\.ts#slwo is not in .*lock\.json\. Did you mean src\/slow\.ts#slow\?/)
+    const single = await poet(p, ['diff', 'src/slow.ts#slow'])
+    expect(single).toMatchObject({ code: 0 })
+    expect(single.out).toMatch(/^src\/slow\.ts#slow has only one version \([0-9a-f]{10}\); nothing to compare\.$/)
+    expect((await poet(p, ['diff'])).code).toBe(2)
+  })
+})
+
+describe('poet domains', () => {
+  it('lists the packs, shows one, and suggests a name for a typo', async () => {
+    const p = fixture('domains')
+    const list = await poet(p, ['domains'])
+    expect(list.code).toBe(0)
+    expect(list.out).toMatch(/^ml_monitoring +1\.0\.0 +\d+ +Model and data monitoring/m)
+    const one = await poet(p, ['domains', 'financial_services'])
+    expect(one.out).toMatch(/^financial_services 1\.0\.0\n/)
+    expect(one.out).toMatch(/perceive rules:\n {2}financial_services\./)
+    const json = JSON.parse((await poet(p, ['domains', '--json'])).out) as { name: string }[]
+    expect(json.map((d) => d.name)).toContain('healthcare')
+    const typo = await poet(p, ['domains', 'helthcare'])
+    expect(typo.code).toBe(2)
+    expect(typo.err).toMatch(/no domain pack named "helthcare"\. Did you mean healthcare\?/)
+  })
+})
+
+describe('poet (dispatcher)', () => {
+  it('suggests a command, prints help, and hands serve/train/rollback to Train', async () => {
+    const p = fixture('dispatch')
+    const typo = await poet(p, ['gen'])
+    expect(typo.code).toBe(2)
+    expect(typo.err).toMatch(/^poet: unknown command "gen"\. Did you mean `poet generate`\?/)
+    expect((await poet(p, ['--help'])).out).toMatch(/^poet — generate, review and train/)
+    expect((await poet(p, [])).code).toBe(2)
+    const rollback = await poet(p, ['rollback', '--help'])
+    expect(rollback.code).toBe(0)
+    expect(rollback.out).toMatch(/^poet rollback — /)
+    expect((await poet(p, ['help', 'status'])).out).toMatch(/^poet status — /)
+  })
+
+  it('runs as the built `poet` bin with real exit codes', async () => {
+    const p = fixture('bin')
+    const bin = join(PACKAGE_ROOT, 'dist/cli.mjs')
+    expect(readFileSync(bin, 'utf8').startsWith('#!/usr/bin/env node\n')).toBe(true)
+    const run = promisify(execFile)
+    const failed = await run(process.execPath, [bin, 'generate', '--check'], { cwd: p.dir }).catch((e: { code: number; stdout: string }) => e)
+    expect(failed).toMatchObject({ code: 1 })
+    const ok = await run(process.execPath, [bin, 'generate'], { cwd: p.dir, env: { ...process.env, CI: '' } })
+    expect(ok.stdout).toMatch(/^\[1\/6\] src\/aliased\.ts#double {2}builtin/m)
+    expect((await run(process.execPath, [bin, 'generate', '--check'], { cwd: p.dir })).stdout).toBe('All 6 functions are up to date in .poet/lock.json.\n')
+  })
+})

@@ -1,0 +1,54 @@
+// The gate must admit what the builtin generator writes: a model that keeps the baseline's checks must not be rejected for it.
+import { describe, expect, it } from 'vitest'
+import { generateBuiltin } from '../../../src/generators/builtin'
+import { DomainRegistry } from '../../../src/generators/builtin/domains'
+import { checkStatic } from '../../../src/generators/verify/static'
+import { trustedNames } from '../../../src/generators/verify'
+import { runInSandbox, phaseScript } from '../../../src/generators/verify/sandbox'
+import { sampleArgs, sampleResults } from '../../../src/generators/verify/samples'
+import { transformPoet } from '../../../src/plugin/transform'
+
+const registry = new DomainRegistry()
+
+const SOURCES: [string, string][] = [
+  ['none', `
+    enum Level { Low = 'low', High = 'high' }
+    type Id = \`user-\${number}\`
+    interface Point { x: number; y: number; label?: string | null }
+    export const shapes = poet()(function shapes(points: Point[], pair: [number, string], level: Level, tags: Record<string, boolean>, at: Date, id: Id, ...rest: number[]): { ok: true } | { ok: false; error: string } { throw 0 })`],
+  ['ml_monitoring', `
+    interface DriftReport { drift: boolean; pValue: number; scores?: { confidence: number }[] }
+    export const detectDrift = poet({ domain: 'ml_monitoring' })(function detectDrift(current: number[], reference: number[]): DriftReport { throw 0 })`],
+  ['financial_services', `
+    interface Line { sku: string; unitPrice: number; quantity: number }
+    interface QuoteRequest { amount: number; currency: string; lines: Line[]; feeCents?: number }
+    interface Quote { total: number; currency: string; taxRate: number }
+    export const quote = poet({ domain: 'financial_services', repair: true })(async function quote(req: QuoteRequest): Promise<Quote> { throw 0 })`],
+  ['healthcare', `
+    interface Vitals { heartRate: number; bloodPressure: { systolic: number; diastolic: number }; temperatureC?: number; spo2: number; respiratoryRate: number }
+    export const triage = poet({ domain: 'healthcare' })(function triage(patientId: string, v: Vitals): { priority: number; pulse: number } { throw 0 })`],
+  ['api_integration', `
+    interface Response { statusCode: number; body: string; next?: string | null }
+    export const fetchPage = poet({ domain: 'api_integration' })(async function fetchPage(endpoint: string, page: number): Promise<Response> { throw 0 })`],
+  ['llm_optimization', `
+    interface Entities { people: string[]; places: string[] }
+    export const extract = poet({ domain: 'llm_optimization' })(async function extract(instruction: string, text: string): Promise<Entities> { throw 0 })`],
+  ['data_processing', `
+    interface Row { id: string; value: number; createdAt: string; dateFormat?: string }
+    export const loadRows = poet({ domain: 'data_processing' })(async function loadRows(rows: Row[], tableName: string): Promise<{ inserted: number; finishedAt: string }> { throw 0 })`],
+  ['security', `
+    interface Upload { filePath: string; content: string; meta: Record<string, unknown>; options: { overwrite: boolean } }
+    export const save = poet({ domain: 'security' })(function save(upload: Upload, payload: unknown): { message: string } { throw 0 })`],
+]
+
+describe('the builtin baseline under the verify gate', () => {
+  it.each(SOURCES)('passes the static allow-list and runs in the sandbox (%s)', async (domain, body) => {
+    const code = `import { poet } from 'unplugin-poet/runtime'\n${body}\n`
+    const [spec] = transformPoet(code, '/project/src/f.ts', { root: '/project', domains: registry, warn: () => {} })!.specs
+    const parts = generateBuiltin(spec!, { pack: domain === 'none' ? undefined : registry.get(domain) })
+    expect(checkStatic({ trusted: trustedNames(parts.helpers), repair: parts.policy.repair, perceive: parts.perceive, enforce: parts.enforce })).toEqual([])
+    const cases = [...sampleArgs(spec!).map((s) => ({ phase: 'perceive' as const, value: s.value })), ...sampleResults(spec!).map((s) => ({ phase: 'enforce' as const, value: s.value }))]
+    const out = await runInSandbox(phaseScript(parts), cases, parts.policy.repair)
+    expect('verdicts' in out && out.verdicts.filter((v) => v.threw)).toEqual([])
+  })
+})

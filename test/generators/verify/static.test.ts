@@ -1,0 +1,64 @@
+import { describe, expect, it } from 'vitest'
+import { checkStatic, regexProblem } from '../../../src/generators/verify/static'
+
+const trusted = ['add', 'describe', 'hasOwn']
+const perceive = (body: string, repair = false) => checkStatic({ trusted, repair, perceive: `let issues\n${body}\nreturn issues` })
+
+describe('checkStatic admits the code a validator needs', () => {
+  it.each([
+    ['array checks with arrows', 'if (!Array.isArray(args[0]) || !args[0].every((x) => typeof x === "number")) issues = add(issues, "args[0]", "number[]", args[0])'],
+    ['a counted loop with template paths', 'const xs = args[0]\nfor (let i = 0; i < xs.length; i++) if (!Number.isFinite(xs[i])) issues = add(issues, `args[0][${i}]`, "finite number", xs[i])'],
+    ['own keys of a record', 'const r = args[0]\nfor (const k of Object.keys(r)) if (typeof r[k] !== "boolean") issues = add(issues, "args[0]." + k, "boolean", r[k])'],
+    ['the last element', 'const xs = args[0]\nif (xs.length && xs[xs.length - 1] < 0) issues = add(issues, "args[0]", "ends non-negative", xs, "d.rule")'],
+    ['sets, dates, regexes, switch', 'const CODES = new Set(["USD", "EUR"])\nconst d = args[1]\nif (!(d instanceof Date) || Number.isNaN(d.getTime())) issues = add(issues, "args[1]", "Date", d)\nif (!/^[A-Z]{3}$/.test(String(args[0])) || !CODES.has(args[0])) issues = add(issues, "args[0]", "currency", args[0], "fin.iso4217")\nswitch (typeof args[2]) {\n  case "string": break\n  default: issues = add(issues, "args[2]", "string", args[2])\n}'],
+    ['statistics and a helper call', 'const xs = args[0]\nlet sum = 0\nfor (const x of xs) sum += x\nctx.stats = { n: xs.length, mean: xs.length ? sum / xs.length : 0, max: Math.max(...xs) }\nif (!hasOwn.call(args, 0)) issues = add(issues, "args[0]", "present", undefined)'],
+    ['a local helper function', 'function positive(v) { return typeof v === "number" && v > 0 }\nif (!positive(args[0])) issues = add(issues, "args[0]", "positive number", args[0])'],
+  ])('%s', (_name, body) => {
+    expect(perceive(body)).toEqual([])
+  })
+
+  it('lets a repairing phase write into its input and record it', () => {
+    const body = 'if (typeof args[0] === "string") {\n  args[0] = Number(args[0])\n  ;(ctx.repairs ??= []).push({ path: "args[0]", action: "numeric string → number" })\n}'
+    expect(perceive(body, true)).toEqual([])
+    expect(perceive(body, false)).toEqual(['perceive line 3: writes into its input, but repair is off (phases must leave arguments and results as they are)'])
+  })
+})
+
+describe('checkStatic explains what it rejects, with the line', () => {
+  it.each([
+    ['let issues\nconst g = globalThis\nreturn issues', 'perceive line 2: `globalThis` is not allowed'],
+    ['let issues\nconst j = JSON.stringify(args)\nreturn issues', 'perceive line 2: `JSON` is not declared; generated code may only use `add`, `describe`, `hasOwn`, `Math`, `Number`, `String`, `Boolean`, `Array`, `Object`, `Date`, `Set`, `Map`, `undefined`, `NaN`, `Infinity`, `isFinite`, `isNaN` and names it declares'],
+    ['let issues\nconst k = "x"\nconst v = args[k]\nreturn issues', 'perceive line 3: computed access `[…]` must use a number, a plain string, or a loop counter or a key from `Object.keys` (it could spell `constructor` or `__proto__`)'],
+    ['let issues\nconst n = Number.parseFloat("1")\nreturn issues', 'perceive line 2: `Number.parseFloat` is not allowed; Number may only be used as `Number.isFinite`, `Number.isInteger`, `Number.isNaN`, `Number.isSafeInteger`, `Number.MAX_SAFE_INTEGER`, `Number.MIN_SAFE_INTEGER`, `Number.EPSILON`, `Number(x)`'],
+    ['let issues\nfor (const x of args) { for (const y of args) { for (const z of args) { for (const w of args) {} } } }\nreturn issues', 'perceive line 2: loops nested deeper than 3'],
+    ['let issues\nMath.max = null\nreturn issues', 'perceive line 2: `Math` cannot be modified'],
+    ['let issues\nadd = null\nreturn issues', 'perceive line 2: `add` cannot be reassigned'],
+  ])('%#', (body, reason) => {
+    expect(checkStatic({ trusted, perceive: body })[0]).toBe(reason)
+  })
+
+  it('bounds size: source length and syntax nodes', () => {
+    expect(checkStatic({ trusted, perceive: `let issues\n${'issues = issues\n'.repeat(2000)}return issues` })[0]).toMatch(/^perceive: \d+ characters, over the limit of 20000$/)
+    expect(checkStatic({ trusted, perceive: `let issues\nconst a = [${'1,'.repeat(6500)}]\nreturn issues` })[0]).toBe('perceive line 2: more than 6000 syntax nodes')
+  })
+
+  it('keeps helpers to declarations and away from the reserved prefix', () => {
+    expect(checkStatic({ trusted, helpers: 'function __poet_run() {}' })).toEqual(['helpers: the `__poet` prefix is reserved'])
+  })
+})
+
+describe('regexProblem', () => {
+  it.each([
+    ['^[A-Z]{3}$', undefined],
+    ['^\\d+(\\.\\d+)?$', undefined],
+    ['^(USD|EUR)$', undefined],
+    ['^(a+)+$', 'nested quantifiers (catastrophic backtracking)'],
+    ['^(\\w*\\s?)*$', 'nested quantifiers (catastrophic backtracking)'],
+    ['^(a|ab)*$', 'a repeated alternation (catastrophic backtracking)'],
+    ['(a)\\1', 'backreferences are not allowed'],
+    ['a(?=b)', 'lookaround is not allowed'],
+    ['a*b*c*d*e*', '5 unbounded repetitions (at most 4)'],
+  ])('/%s/', (pattern, problem) => {
+    expect(regexProblem(pattern)).toBe(problem)
+  })
+})

@@ -1,0 +1,38 @@
+// A bundler build with the LLM generator records in the lock what the generation cost, as `poet generate` does.
+import { afterEach, describe, expect, it } from 'vitest'
+import type { LockFile } from '../../src/generators/lock'
+import { goodReply } from '../generators/verify/fixture'
+import { reply, startOpenAIServer, type OpenAIServer } from '../helpers/openai-server'
+import { build, createProject, run, type Project } from '../helpers/project'
+
+const SCALE = `import { poet } from 'unplugin-poet/runtime'
+
+export const scale = poet()(function scale(values: number[], factor: number): number[] {
+  return values.map((v) => v * factor)
+})
+`
+
+let server: OpenAIServer | undefined
+let project: Project | undefined
+afterEach(async () => {
+  await server?.close()
+  project?.remove()
+  server = project = undefined
+})
+
+describe('a build with the openai generator', () => {
+  it('writes the token usage of the reply it shipped into the lock', async () => {
+    server = await startOpenAIServer(() => ({ ...reply.json(goodReply), usage: { prompt_tokens: 1234, completion_tokens: 567 } }))
+    project = createProject('llm-usage')
+    project.write('src/scale.ts', SCALE)
+    const generator = { provider: 'openai', model: 'test-model', baseURL: server.baseURL, apiKey: 'k' } as const
+    const out = await build(project, 'esbuild', { entry: 'src/scale.ts', options: { generator, strict: false } })
+    expect((await run<{ scale(v: number[], f: number): number[] }>(out)).scale([1, 2], 3)).toEqual([3, 6])
+
+    const entry = (JSON.parse(project.read('.poet/lock.json')) as LockFile).functions['src/scale.ts#scale']!
+    expect(entry.versions[entry.current]).toMatchObject({
+      generator: 'openai:test-model',
+      usage: { promptTokens: 1234, completionTokens: 567 },
+    })
+  })
+})

@@ -1,0 +1,52 @@
+// Watch mode in the bundlers that have one through their Node API: type files and the lock are watched.
+import { describe, expect, it } from 'vitest'
+import { LockStore } from '../../src/generators/lock'
+import { WATCH_BUNDLERS, createProject, run, watch, type BuildResult } from '../helpers/project'
+
+interface Geometry {
+  norm(p: { x: unknown; y: unknown }): number
+  servedVersion(): string | undefined
+}
+
+const ID = 'src/geometry.ts#norm'
+
+describe.each(WATCH_BUNDLERS)('%s watch mode', (bundler) => {
+  it('rebuilds with new phases when an imported type changes, and serves a version the lock makes current', async () => {
+    const project = createProject(`watch-${bundler}`, { extras: true })
+    const watcher = await watch(project, bundler, { entry: 'src/geometry.ts' })
+    const load = (result: BuildResult, build: number) => run<Geometry>(result, `${bundler}-${build}`)
+    try {
+      await watcher.until(async (result, build) => {
+        const app = await load(result, build)
+        expect(() => app.norm({ x: '3', y: 4 })).toThrow('args[0].x: expected number, received string')
+        return true
+      })
+
+      // `import type` leaves no import for the bundler to follow: only the plugin's watch on shapes.ts sees this.
+      project.write('src/shapes.ts', project.read('src/shapes.ts').replace('x: number', 'x: number | string'))
+      await watcher.until(async (result, build) => {
+        const app = await load(result, build)
+        try {
+          return app.norm({ x: '3', y: 4 }) === 5
+        } catch {
+          return false
+        }
+      })
+
+      // What a trainer's promotion or `poet rollback` does: another version, same inputs, made current.
+      const store = new LockStore(project.lockDir)
+      const entry = store.read().functions[ID]!
+      const source = store.source(ID, entry.current)!.replace(`version: "${entry.current}"`, 'version: "trained0001"')
+      const { inputHash, generator } = entry.versions[entry.current]!
+      store.write(ID, { version: 'trained0001', source, inputHash, generator, reason: 'train: test promotion' })
+      await watcher.until(async (result, build) => {
+        const app = await load(result, build)
+        app.norm({ x: 3, y: 4 })
+        return app.servedVersion() === 'trained0001'
+      })
+    } finally {
+      await watcher.close()
+      project.remove()
+    }
+  })
+})
