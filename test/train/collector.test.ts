@@ -147,6 +147,30 @@ describe('POST /v1/events', () => {
     expect(stored(r)).toBe(25)
   })
 
+  it('answers 503 with Retry-After, storing nothing, when the store cannot commit', async () => {
+    const dir = tempDir()
+    const { FeedbackStore } = await import('../../src/train/store')
+    const store = new FeedbackStore(join(dir, 'feedback.db'))
+    const r = await start({ store })
+    store.close()
+    const res = await post(r, [execution()])
+    expect(res.status).toBe(503)
+    expect(res.headers.get('retry-after')).toBe('1')
+    expect((await res.json()).error).toMatch(/^the feedback store could not commit the batch, nothing stored: /)
+  })
+
+  it('stores nothing from a client that hangs up mid-body, and keeps serving', async () => {
+    const r = await start()
+    await new Promise<void>((resolve) => {
+      const req = request(`${r.url}/v1/events`, { method: 'POST', headers: { 'content-type': 'application/json', 'content-length': '100000' } })
+      req.on('error', () => resolve())
+      req.write(JSON.stringify([execution()]).slice(0, -1), () => setTimeout(() => req.destroy(), 50))
+      req.on('close', () => resolve())
+    })
+    expect((await post(r, [execution()])).status).toBe(202)
+    expect(stored(r)).toBe(1)
+  })
+
   it('answers a CORS preflight and lets browsers read Retry-After', async () => {
     const r = await start()
     const pre = await fetch(`${r.url}/v1/events`, { method: 'OPTIONS', headers: { origin: 'http://app.test', 'access-control-request-method': 'POST' } })
