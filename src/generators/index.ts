@@ -32,7 +32,7 @@ export interface Generation {
   parts: PhaseParts
   usage?: LockVersion['usage']
   /** Verified operate variants (optimizeFor): stored beside the version for review and A/B tests, never bundled. */
-  variants?: NewVersion['variantSources']
+  variants?: NewVersion['variants']
 }
 
 export async function generatePhases(spec: FunctionSpec, config: GeneratorConfig, ctx: GenerateContext): Promise<Generation> {
