@@ -1,25 +1,30 @@
 // One shared timer for every pending attempt timeout: armed for the earliest deadline, it settles whatever has expired.
-// A per-call setTimeout (or AbortController) costs microseconds; registering here costs a Set insert.
+// A per-call setTimeout (or AbortController) costs microseconds; registering here costs an array push.
 
 export interface Deadline {
   at: number
   expire(): void
+  /** Index in `pending`. */
+  i: number
 }
 
-const pending = new Set<Deadline>()
+// An array with swap-remove rather than a Set: arming and disarming on every async call must not hash.
+const pending: Deadline[] = []
 let timer: ReturnType<typeof setTimeout> | undefined
 let armedAt = Infinity
 
 /** Calls `expire` once `ms` milliseconds have passed, unless `disarm` comes first. */
 export function arm(ms: number, expire: () => void): Deadline {
-  const d = { at: Date.now() + ms, expire }
-  pending.add(d)
+  const d = { at: Date.now() + ms, expire, i: pending.length }
+  pending.push(d)
   if (d.at < armedAt) schedule(d.at)
   return d
 }
 
+/** Cancels a deadline that has not expired; at most once (the engine's attempts guarantee it). */
 export function disarm(d: Deadline): void {
-  pending.delete(d)
+  const last = pending.pop()!
+  if (last !== d) pending[(last.i = d.i)] = last
 }
 
 function schedule(at: number): void {
@@ -36,11 +41,14 @@ function fire(): void {
   armedAt = Infinity
   const now = Date.now()
   let next = Infinity
-  for (const d of pending) {
+  // Backwards: a swap-remove moves an already visited entry into the current slot.
+  for (let i = pending.length - 1; i >= 0; i--) {
+    const d = pending[i]
     if (d.at <= now) {
-      pending.delete(d)
+      disarm(d)
       d.expire()
     } else if (d.at < next) next = d.at
   }
-  if (next < Infinity) schedule(next)
+  // An expire that armed a new deadline has scheduled the timer for it already.
+  if (next < armedAt) schedule(next)
 }

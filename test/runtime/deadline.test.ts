@@ -22,3 +22,24 @@ describe('the shared deadline timer', () => {
     expect(fired).toEqual(['b'])
   })
 })
+
+describe('the shared deadline timer under churn', () => {
+  it('keeps every live deadline and no dead one after many arms and disarms in any order', async () => {
+    const fired = new Set<number>()
+    const live = new Map<number, ReturnType<typeof arm>>()
+    for (let k = 0; k < 2000; k++) {
+      live.set(k, arm(30 + (k % 7), () => fired.add(k)))
+      // Disarm an earlier one, out of order.
+      if (k % 3 === 0) {
+        const victim = (k * 7919) % (k + 1)
+        const d = live.get(victim)
+        if (d) {
+          disarm(d)
+          live.delete(victim)
+        }
+      }
+    }
+    await new Promise((r) => setTimeout(r, 200))
+    expect([...fired].sort((a, b) => a - b)).toEqual([...live.keys()].sort((a, b) => a - b))
+  })
+})
