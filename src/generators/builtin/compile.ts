@@ -156,7 +156,7 @@ export class ValidatorCompiler {
       if (p.rest) {
         const el = this.deref(p.type)
         if (el.kind !== 'array') {
-          out.push(`// ...${p.name}: rest parameters typed as tuples are not checked`)
+          out.push(`// ...${p.name}: not checked (rest parameters are checked only when typed as arrays)`)
           return
         }
         const idx = this.name('i')

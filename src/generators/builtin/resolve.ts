@@ -147,6 +147,10 @@ class Resolver {
       type = { kind: 'unknown', reason: 'no type annotation' }
       this.report(path, code.slice(p.start!, p.end!), 'no type annotation')
     }
+    const restKind = this.deref(type).kind
+    if (rest && restKind !== 'array' && restKind !== 'unknown' && restKind !== 'any') {
+      this.report(path, code.slice(p.start!, p.end!), 'rest parameters are checked only when typed as arrays')
+    }
     return { name, type, optional, rest }
   }
 

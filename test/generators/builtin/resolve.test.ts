@@ -248,3 +248,12 @@ describe('resolveSignature: keys through aliases', () => {
     expect(r.params[1]!.type).toMatchObject({ kind: 'objectType', properties: [{ name: 'a' }, { name: 'b' }, { name: 'c' }] })
   })
 })
+
+describe('resolveSignature: rest parameters', () => {
+  it('reports a rest parameter typed as a tuple, which is not checked', async () => {
+    const m = await phasesFor(`function f(a: number, ...rest: [string, number]) {}`, 'f')
+    expect(m.spec.unresolved).toContainEqual({ path: 'args[1]', text: '...rest: [string, number]', reason: 'rest parameters are checked only when typed as arrays' })
+    expect(perceive(m, [1, 2, 'x'])).toBeUndefined()
+    expect(perceive(m, ['x'])).toEqual([{ path: 'args[0]', expected: 'number', received: 'string' }])
+  })
+})
