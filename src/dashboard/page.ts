@@ -88,6 +88,7 @@ tbody tr.fn { cursor: pointer; }
 tbody tr.fn:hover { background: #fafaf8; }
 .id { font-family: var(--mono); font-size: 13px; }
 .id .file { color: var(--muted); }
+h1.id { font-size: 19px; margin-top: 4px; }
 .ver { font-family: var(--mono); font-size: 12.5px; }
 .tag { display: inline-block; padding: 1px 7px; border-radius: 999px; font-size: 11.5px; font-weight: 550; background: var(--soft); color: var(--muted); white-space: nowrap; }
 .tag.domain { background: var(--accent-soft); color: var(--accent); }

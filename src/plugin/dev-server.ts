@@ -8,9 +8,8 @@ import { createCollector, type Collector } from '../train/collector'
 import { applyTraining, planTraining } from '../train/trainer'
 import type { PoetContext } from './context'
 import { RESOLVED_PREFIX, VIRTUAL_PREFIX } from './ids'
+import { DEV_CLIENT_KEY } from './virtual'
 
-/** Key of the dev-only module that configures the runtime's sink; `encodeKey` never yields `~~`, so no function has it. */
-export const DEV_CLIENT_KEY = '~~dev'
 /** Where the dev server mounts everything POET: `/__poet/events`, `/__poet/` (dashboard), `/__poet/v1/*`. */
 export const DEV_BASE = '/__poet'
 /** A global the dev server sets so that modules run in its own process (SSR) report in-process, not over HTTP. */
