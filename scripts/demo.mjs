@@ -35,12 +35,10 @@ if (!existsSync(link)) {
 }
 
 step('Building the playground with Vite: the browser app and its Node entry')
-const { build } = await import('vite')
-const quiet = { configFile: join(playground, 'vite.config.ts'), root: playground, logLevel: 'warn' }
-await build({ ...quiet })
-await build({ ...quiet, build: { ssr: 'src/node.ts', outDir: 'dist/node', sourcemap: true } })
+const { buildPlayground } = await import('../playground/build.mjs')
+const { nodeEntry, lockFile } = await buildPlayground(playground)
 
-const lock = JSON.parse(readFileSync(join(playground, '.poet', 'lock.json'), 'utf8'))
+const lock = JSON.parse(readFileSync(lockFile, 'utf8'))
 const ids = Object.keys(lock.functions)
 console.log(`  ${ids.length} poet functions, phases locked in playground/.poet/lock.json:`)
 for (const id of ids) {
@@ -49,4 +47,4 @@ for (const id of ids) {
 }
 
 step('Running the scenario (Node entry)')
-run(process.execPath, ['--enable-source-maps', join(playground, 'dist/node/node.js')])
+run(process.execPath, ['--enable-source-maps', nodeEntry])
