@@ -7,6 +7,7 @@ import type { PoetEvent } from '../runtime/types'
 import { createCollector, type Collector } from '../train/collector'
 import { applyTraining, planTraining } from '../train/trainer'
 import type { PoetContext } from './context'
+import { scanPoetCalls, type PoetSite } from './scan'
 import { RESOLVED_PREFIX, VIRTUAL_PREFIX } from './ids'
 import { DEV_CLIENT_KEY } from './virtual'
 
@@ -176,15 +177,23 @@ export class DevServer {
     return false
   }
 
-  /** A type-only edit leaves the JS that type stripping produces the same. */
+  /**
+   * A type-only edit leaves the JS that type stripping produces the same. So does an edit of `poet({...})` options
+   * alone: the runtime takes its policy from the phase module, so the new options arrive with the swapped phases.
+   */
   private async jsChanged(file: string, next: string): Promise<boolean> {
     const previous = this.sources.get(file)
     if (previous === undefined) return true
     if (previous === next) return false
     const { transformWithOxc } = await import('vite')
     try {
-      const [a, b] = await Promise.all([transformWithOxc(previous, file), transformWithOxc(next, file)])
-      return a.code !== b.code
+      // Options that do not build (an unknown domain, say) must reach Vite's own transform, which shows the error;
+      // and the edit that fixes them must reach it too, to replace the failed module.
+      for (const code of [previous, next]) this.ctx.transform(code, file, () => {})
+      const [a, b] = await Promise.all(
+        [previous, next].map((code) => transformWithOxc(withoutPoetOptions(code, file), file)),
+      )
+      return a!.code !== b!.code
     } catch {
       return true
     }
@@ -254,4 +263,21 @@ function readText(file: string): string | undefined {
   } catch {
     return undefined
   }
+}
+
+/** `code` with the options argument of every `poet(...)` that marks a function blanked out (same length, same lines). */
+function withoutPoetOptions(code: string, file: string): string {
+  let sites: PoetSite[]
+  try {
+    sites = scanPoetCalls(code, { file, displayPath: file, code })?.sites ?? []
+  } catch {
+    return code
+  }
+  let out = code
+  for (const site of sites) {
+    const options = site.kind === 'rejected' ? undefined : site.call.arguments[0]
+    if (options?.start == null || options.end == null) continue
+    out = out.slice(0, options.start) + code.slice(options.start, options.end).replace(/[^\n]/g, ' ') + out.slice(options.end)
+  }
+  return out
 }

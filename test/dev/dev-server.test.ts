@@ -95,6 +95,20 @@ describe('vite dev server', () => {
     expect(await tokenSurvived()).toBe(token)
   })
 
+  it("hot-swaps when only a function's options change: the policy and domain rules arrive with the phases", async () => {
+    const original = app.read('src/sensor.ts')
+    expect(await call({ value: Number.NaN, unit: 'C' })).toEqual({ ok: Number.NaN })
+    app.write('src/sensor.ts', original.replace('attempts: 1 }', "attempts: 1, domain: 'ml_monitoring' }"))
+    const r = await callUntil({ value: Number.NaN, unit: 'C' }, (x) => x.error !== undefined)
+    // ml_monitoring's finite-number rule: on the input, or (inside a union an earlier test made) on the result.
+    expect(r.error).toMatch(/^Poet(Input|Output)Error$/)
+    expect(r.message).toMatch(/: expected finite number/)
+    expect(await tokenSurvived()).toBe(token)
+    app.write('src/sensor.ts', original)
+    expect(await callUntil({ value: Number.NaN, unit: 'C' }, (x) => x.error === undefined)).toEqual({ ok: Number.NaN })
+    expect(await tokenSurvived()).toBe(token)
+  })
+
   it('feedback rating rejected inputs good makes the trainer add a candidate; making it current hot-swaps the served version', async () => {
     const lock = new LockStore(app.path('.poet'))
     const base = lock.read().functions[ID]!.current
