@@ -1,5 +1,6 @@
-// One `vite build` of the generated app, as its own process: `node bench/vite-build.mjs <app> plugin|bare [--count] [--record|--replay <file>]`.
+// One `vite build` of the generated app, as its own process: `node bench/vite-build.mjs <app> plugin|bare [--count] [--no-cache] [--record|--replay <file>]`.
 // With --count it also counts @babel/parser parses and calls of the plugin's transform handler (prints them as JSON).
+// --no-cache turns the plugin's transform cache off (a warm cache parses nothing, so the parse counter needs it off).
 // --record saves the plugin's transform results; --replay serves them instead of transforming: what a persistent
 // transform cache would cost on a warm build (an experiment to size that design, not how the plugin works today).
 import { createHash } from 'node:crypto'
@@ -13,6 +14,7 @@ if (!app || (mode !== 'plugin' && mode !== 'bare')) {
   process.exit(2)
 }
 const count = process.argv.includes('--count')
+const noCache = process.argv.includes('--no-cache')
 const flag = (name) => {
   const i = process.argv.indexOf(name)
   return i < 0 ? undefined : process.argv[i + 1]
@@ -37,7 +39,7 @@ const { build } = await import('vite')
 const plugins = []
 if (mode === 'plugin') {
   const { default: poet } = await import('unplugin-poet/vite')
-  const plugin = poet()
+  const plugin = poet(noCache ? { cache: false } : undefined)
   const handler = plugin.transform.handler
   plugin.transform.handler = function (code, id) {
     if (count) counts.transforms++

@@ -1,6 +1,7 @@
 // The plugin's state in one object: resolved options, the specs the transform found, the lock store and the domain registry.
-import { readFileSync } from 'node:fs'
+import { readFileSync, statSync } from 'node:fs'
 import { relative, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { generatePhases, generatorIdentity, phaseInputHash } from '../generators'
 import { LockStore } from '../generators/lock'
 import { addHotSwap, renderPhaseModule } from '../generators/render'
@@ -8,15 +9,17 @@ import type { FunctionSpec } from '../generators/spec'
 import { decodeKey, encodeKey } from './ids'
 import type { DomainPack } from '../generators/builtin/domain'
 import { DomainRegistry } from '../generators/builtin/domains'
+import { hashText, TransformCache, type CachedTransform, type CacheStats, type SourceMapJSON } from './cache'
 import { resolveOptions, type Options, type ResolvedOptions } from './options'
-import { transformPoet, type TransformResult } from './transform'
+import { RUNTIME_ID, transformPoet } from './transform'
 
 /** A spec with the files its module's types were read from, so watch mode re-loads it when they change. */
 type FoundSpec = FunctionSpec & { dependencies: string[] }
 
 export interface TransformOutput {
   code: string
-  map: TransformResult['map']
+  /** A source map object; replayed from the cache it is plain JSON, without magic-string's methods. */
+  map: SourceMapJSON
   /** Files the specs' types were read from: a change there must re-run the transform. */
   watchFiles: string[]
 }
@@ -31,6 +34,8 @@ export class PoetContext {
   options!: ResolvedOptions
   lock!: LockStore
   domains!: DomainRegistry
+  /** Undefined when the `cache` option is off. */
+  private cache: TransformCache | undefined
   /** Vite dev: phase modules are served hot-swappable. */
   serve = false
 
@@ -59,6 +64,15 @@ export class PoetContext {
     this.options = resolveOptions(this.raw, { root })
     this.lock = new LockStore(this.options.lockDir)
     this.domains = new DomainRegistry(this.options.domains)
+    const { cacheDir } = this.options
+    // The domain names decide which `domain:` options are accepted; root decides every function id.
+    const salt = JSON.stringify([PLUGIN_BUILD, root, this.domains.names().sort()])
+    this.cache = cacheDir ? new TransformCache(cacheDir, salt) : undefined
+  }
+
+  /** Hits, misses and writes of the transform cache in this process (zeros when it is off): what a warm build skipped. */
+  get cacheStats(): CacheStats {
+    return this.cache?.stats ?? { hits: 0, misses: 0, writes: 0 }
   }
 
   /**
@@ -76,7 +90,7 @@ export class PoetContext {
 
   /** Rewrites the `poet(...)` calls in one module; `null` when it has none. Build errors are thrown. */
   transform(code: string, file: string, warn: (message: string) => void): TransformOutput | null {
-    const result = transformPoet(code, file, { root: this.options.root, domains: this.domains, readFile, warn })
+    const result = this.transformCached(code, file, warn)
     for (const key of this.keysByFile.get(file) ?? []) this.specs.delete(key)
     if (!result) {
       this.keysByFile.delete(file)
@@ -86,6 +100,37 @@ export class PoetContext {
     result.specs.forEach((spec, i) => this.specs.set(keys[i]!, { ...spec, dependencies: result.dependencies }))
     this.keysByFile.set(file, keys)
     return { code: result.code, map: result.map, watchFiles: result.dependencies }
+  }
+
+  /** The transform, replayed from the cache when the module and every type file it read are unchanged. */
+  private transformCached(code: string, file: string, warn: (message: string) => void): Omit<CachedTransform, 'warnings'> | null {
+    const { root } = this.options
+    const cache = this.cache
+    if (!cache || !code.includes(RUNTIME_ID)) {
+      return transformPoet(code, file, { root, domains: this.domains, readFile, warn })
+    }
+    const hit = cache.get(file, code, readFile)
+    if (hit) {
+      for (const message of hit.warnings) warn(message)
+      return hit
+    }
+    const reads = new Map<string, string | null>()
+    const warnings: string[] = []
+    const result = transformPoet(code, file, {
+      root,
+      domains: this.domains,
+      readFile(abs) {
+        const text = readFile(abs)
+        reads.set(abs, text === undefined ? null : hashText(text))
+        return text
+      },
+      warn(message) {
+        warnings.push(message)
+        warn(message)
+      },
+    })
+    if (result) cache.set(file, code, reads, { ...result, warnings })
+    return result
   }
 
   /** The source of phase module `<key>`: from the lock when its input hash matches, else freshly generated and locked. */
@@ -209,6 +254,15 @@ interface ServedPhases {
   /** Absent when served from the lock without a spec to hash. */
   inputHash?: string
 }
+
+/**
+ * This build of the plugin: the size and time of the file holding this code, so a new version (or a rebuilt dist/)
+ * never replays what an older transform recorded.
+ */
+const PLUGIN_BUILD = (() => {
+  const { size, mtimeMs } = statSync(fileURLToPath(import.meta.url))
+  return `${size}:${mtimeMs}`
+})()
 
 function readFile(file: string): string | undefined {
   try {

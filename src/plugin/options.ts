@@ -47,6 +47,11 @@ export interface Options {
   feedback?: false | FeedbackOptions
   /** Serve the dashboard at `/__poet/` in dev. @default true */
   dashboard?: boolean
+  /**
+   * Keep each poet module's transform result in `node_modules/.cache/unplugin-poet/` (under root), so a build whose
+   * modules and type files did not change never parses them again; `false` turns it off. @default true
+   */
+  cache?: boolean
 }
 
 export type ResolvedGenerator =
@@ -71,6 +76,8 @@ export interface ResolvedOptions {
   domains: DomainPack[]
   feedback: false | { endpoint: string | undefined; sample: number }
   dashboard: boolean
+  /** Where the transform cache lives; false: no cache. */
+  cacheDir: string | false
 }
 
 export const DEFAULT_INCLUDE: RegExp[] = [/\.[cm]?[jt]sx?$/]
@@ -86,6 +93,7 @@ const OPTION_KEYS = [
   'domains',
   'feedback',
   'dashboard',
+  'cache',
 ] as const satisfies readonly (keyof Options)[]
 const GENERATOR_KEYS = ['provider', 'model', 'baseURL', 'apiKey', 'concurrency', 'timeout'] as const
 const FEEDBACK_KEYS = ['endpoint', 'sample'] as const
@@ -119,6 +127,9 @@ export function resolveOptions(raw: Options | undefined, context: ResolveContext
     domains: o.domains === undefined ? [] : domains(o.domains),
     feedback: feedback(o.feedback),
     dashboard: o.dashboard === undefined ? true : boolean(o.dashboard, 'dashboard'),
+    // Beside the caches of Vite (node_modules/.vite), webpack and babel-loader: already ignored by git and by watchers.
+    cacheDir:
+      o.cache === undefined || boolean(o.cache, 'cache') ? resolve(root, 'node_modules/.cache/unplugin-poet') : false,
   }
 }
 

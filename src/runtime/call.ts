@@ -22,8 +22,8 @@ export interface Call extends PhaseContext {
   version: string
   /** Attempts made so far. */
   n: number
-  /** Whether this execution emits its event (someone listens, and it was sampled). */
-  emit: boolean
+  /** Whether this execution emits its event (someone listens, and it was sampled); absent while nobody listens. */
+  emit?: boolean
   /** Start, `performance.now()` (only when emitting). */
-  t0: number
+  t0?: number
 }

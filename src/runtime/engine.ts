@@ -8,53 +8,80 @@ import { PoetTimeoutError } from './errors/PoetTimeoutError'
 import { hashUnit, nextExecutionId } from './ids'
 import { POET } from './meta'
 import { retryAfterOf } from './retry-after'
-import { listeners, settings } from './state'
+import { settings } from './state'
 import { isTransient } from './transient'
-import type { Issue, PhaseVersion } from './types'
+import type { Issue, PhaseVersion, Policy } from './types'
 
 /** Runs one call of a decorated function: returns its (checked) result, or a promise of it when `fn` is async. */
 export function execute(t: Target, self: unknown, args: unknown[]): unknown {
-  const ph = t.phases
-  const executionId = nextExecutionId()
-  let served: PhaseVersion | undefined = ph
-  let policy = ph ? ph.policy : t.policy
-  if (ph?.variants) {
-    // A/B: a candidate serves its share of executions, chosen by id so the split is deterministic and replayable.
-    let u = hashUnit(executionId)
-    for (const v of ph.variants) {
-      if ((u -= v.share || 0) < 0) {
-        served = v
-        policy = { ...policy, ...v.policy }
-        break
-      }
-    }
-  }
-  const emit = !!listeners.length && Math.random() < policy.sample * settings.sample
-  const c: Call = {
-    functionId: ph ? ph.id : t.name,
-    executionId,
-    repair: policy.repair,
-    t,
-    self,
-    args,
-    policy,
-    enforce: ph && (served!.enforce || ph.enforce),
-    version: served ? served.version : 'unversioned',
-    n: 0,
-    emit,
-    t0: emit ? performance.now() : 0,
-  }
-  const perceive = ph && (served!.perceive || ph.perceive)
-  if (perceive) {
+  const c = new Execution(t, self, args)
+  if (c.perceive) {
     let issues: Issue[] | undefined
     try {
-      issues = perceive(args, c)
+      issues = c.perceive(args, c)
     } catch (e) {
       throw fail(c, e)
     }
-    if (issues?.length) throw fail(c, new PoetInputError(issues, c.functionId, executionId))
+    if (issues?.length) throw fail(c, new PoetInputError(issues, c.functionId, c.executionId))
   }
   return operate(c)
+}
+
+/**
+ * One execution, also the context its phases receive. Its id is drawn on first read (an error, an event, a phase
+ * that asks): a call nobody observes never pays for one, which is most of the engine's cost on a fast sync call.
+ */
+class Execution implements Call {
+  // Declared, not defined: class fields would cost the es2020 runtime bundle a define helper per field.
+  declare t: Target
+  declare self: unknown
+  declare args: unknown[]
+  declare readonly functionId: string
+  declare readonly repair: boolean
+  declare policy: Policy
+  declare perceive: PhaseVersion['perceive']
+  declare enforce: Call['enforce']
+  declare version: string
+  declare n: number
+  declare emit?: boolean
+  declare t0?: number
+  declare result?: unknown
+  declare repairs?: Call['repairs']
+  declare stats?: Call['stats']
+  declare private id: string | undefined
+
+  constructor(t: Target, self: unknown, args: unknown[]) {
+    this.t = t
+    this.self = self
+    this.args = args
+    const ph = t.phases
+    let served: PhaseVersion | undefined = ph
+    let policy = ph ? ph.policy : t.policy
+    if (ph?.variants) {
+      // A/B: a candidate serves its share of executions, chosen by id so the split is deterministic and replayable.
+      let u = hashUnit(this.executionId)
+      for (const v of ph.variants) {
+        if ((u -= v.share || 0) < 0) {
+          served = v
+          policy = { ...policy, ...v.policy }
+          break
+        }
+      }
+    }
+    this.functionId = ph ? ph.id : t.name
+    this.repair = policy.repair
+    this.policy = policy
+    this.perceive = ph && (served!.perceive || ph.perceive)
+    this.enforce = ph && (served!.enforce || ph.enforce)
+    this.version = served ? served.version : 'unversioned'
+    this.n = 0
+    // Only once someone listens (onEvent installs it): decides whether this execution is sampled and starts its clock.
+    settings.start?.(this)
+  }
+
+  get executionId(): string {
+    return this.id || (this.id = nextExecutionId())
+  }
 }
 
 /**
@@ -145,7 +172,7 @@ function retryable(c: Call, e: unknown): boolean {
 }
 
 function done(c: Call, result: unknown): unknown {
-  if (listeners.length) settings.end!(c, true, result)
+  settings.end?.(c, true, result)
   return result
 }
 
@@ -159,7 +186,7 @@ function fail(c: Call, e: unknown): unknown {
   } catch {
     // A primitive, or a frozen error: rethrown as it is.
   }
-  if (listeners.length) settings.end!(c, false, e)
+  settings.end?.(c, false, e)
   return e
 }
 

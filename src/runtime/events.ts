@@ -6,7 +6,16 @@ export type { PoetEventListener }
 
 /** Calls `listener` with every sampled execution event and every feedback event. Returns an unsubscribe function. */
 export function onEvent(listener: PoetEventListener): () => void {
-  settings.end = report
+  // The engine's listener-only work lives here, so a bundle that never listens never carries it.
+  settings.start = (c) => {
+    if (listeners.length && Math.random() < c.policy.sample * settings.sample) {
+      c.emit = true
+      c.t0 = performance.now()
+    }
+  }
+  settings.end = (c, ok, value) => {
+    if (listeners.length) report(c, ok, value)
+  }
   listeners.push(listener)
   return () => {
     const i = listeners.indexOf(listener)

@@ -12,7 +12,7 @@ export function report(c: Call, ok: boolean, value: unknown): void {
   if (never) forbidden.set(c.functionId, never)
   if (ok) track({ functionId: c.functionId, version: c.version, executionId: c.executionId }, value)
   if (!c.emit) return
-  const duration = performance.now() - c.t0
+  const duration = performance.now() - c.t0!
   const event: ExecutionEvent = {
     v: 1,
     kind: 'execution',

@@ -14,6 +14,8 @@ export const settings: {
    * never carries the code that builds events.
    */
   end?: (c: Call, ok: boolean, value: unknown) => void
+  /** Called as each execution starts, once onEvent was called: samples it and starts its clock. */
+  start?: (c: Call) => void
 } = { sample: 1 }
 
 export function emit(event: PoetEvent): void {

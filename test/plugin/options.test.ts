@@ -28,6 +28,7 @@ describe('resolveOptions', () => {
       domains: [],
       feedback: { endpoint: undefined, sample: 1 },
       dashboard: true,
+      cacheDir: resolve(root, 'node_modules/.cache/unplugin-poet'),
     })
   })
 
@@ -80,7 +81,7 @@ describe('plugin option errors name the option and what it expects', () => {
     [
       'unknown key, far',
       { colour: 'red' },
-      "unplugin-poet: unknown plugin option 'colour'. Expected one of: 'include', 'exclude', 'root', 'lockDir', 'strict', 'generator', 'domains', 'feedback', 'dashboard'.",
+      "unplugin-poet: unknown plugin option 'colour'. Expected one of: 'include', 'exclude', 'root', 'lockDir', 'strict', 'generator', 'domains', 'feedback', 'dashboard', 'cache'.",
     ],
     ['wrong type', { strict: 'yes' }, "unplugin-poet: invalid plugin option 'strict': expected true or false, received the string 'yes'."],
     [

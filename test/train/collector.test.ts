@@ -39,6 +39,31 @@ describe('POST /v1/events', () => {
     expect(r.collector.store.count('feedback')).toBe(1)
   })
 
+  it('under load, lets batches arriving in later loop turns share a commit, and acks each only once stored', async () => {
+    const r = await start()
+    const store = r.collector.store
+    const insertMany = store.insertMany.bind(store)
+    let commits = 0
+    store.insertMany = (batches) => {
+      commits++
+      return insertMany(batches)
+    }
+    const batch = () => [execution(), execution()]
+    // A first wave of concurrent batches: the collector now knows it is under load.
+    const warm = await Promise.all(Array.from({ length: 8 }, () => post(r, batch())))
+    expect(warm.map((res) => res.status)).toEqual(Array(8).fill(202))
+    commits = 0
+    const wave: Promise<Response>[] = []
+    for (let i = 0; i < 16; i++) {
+      wave.push(post(r, batch()))
+      await new Promise((next) => setTimeout(next, 1))
+    }
+    const acks = await Promise.all(wave)
+    expect(acks.map((res) => res.status)).toEqual(Array(16).fill(202))
+    expect(commits).toBeLessThan(16)
+    expect(store.count('executions')).toBe(48)
+  })
+
   it('ignores a resent batch instead of counting it twice', async () => {
     const r = await start()
     const batch = [execution(), feedback({ label: 'good' })]
