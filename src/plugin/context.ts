@@ -154,7 +154,7 @@ export class PoetContext {
       )
     }
     const { parts, usage, variants } = await generatePhases(spec, generator, { pack, warn })
-    const rendered = renderPhaseModule(spec.id, parts)
+    const rendered = renderPhaseModule(spec.id, parts, { async: spec.async })
     const { model } = generatorIdentity(generator)
     this.lock.write(spec.id, {
       version: rendered.version,

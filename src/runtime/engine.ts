@@ -10,7 +10,7 @@ import { POET } from './meta'
 import { retryAfterOf } from './retry-after'
 import { listeners, settings } from './state'
 import { isTransient } from './transient'
-import type { Issue, PhaseVersion } from './types'
+import type { PhaseVersion } from './types'
 
 /** Runs one call of a decorated function: returns its (checked) result, or a promise of it when `fn` is async. */
 export function execute(t: Target, self: unknown, args: unknown[]): unknown {
@@ -44,17 +44,18 @@ export function execute(t: Target, self: unknown, args: unknown[]): unknown {
     emit,
     t0: emit ? performance.now() : 0,
   }
-  const perceive = ph && (served!.perceive || ph.perceive)
-  if (perceive) {
-    let issues: Issue[] | undefined
-    try {
-      issues = perceive(args, c)
-    } catch (e) {
-      throw fail(c, e)
-    }
-    if (issues?.length) throw fail(c, new PoetInputError(issues, c.functionId, executionId))
+  try {
+    const issues = ph && (served!.perceive || ph.perceive)?.(args, c)
+    if (issues?.length) throw new PoetInputError(issues, c.functionId, executionId)
+    return operate(c)
+  } catch (e) {
+    // Before the first attempt, the failure is perceive's and ends the execution here; operate ended its own.
+    if (!c.n) e = fail(c, e)
+    // An async function never throws, it rejects: `f(bad).catch(…)` must see a perceive rejection too. Without a
+    // phase module to say so, a native async function tells by its constructor (a transpiled one cannot be told).
+    if (ph?.async || t.fn.constructor.name === 'AsyncFunction') return Promise.reject(e)
+    throw e
   }
-  return operate(c)
 }
 
 /**
