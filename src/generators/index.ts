@@ -33,6 +33,8 @@ export interface Generation {
   usage?: LockVersion['usage']
   /** Verified operate variants (optimizeFor): stored beside the version for review and A/B tests, never bundled. */
   variants?: NewVersion['variantSources']
+  /** Why the configured generator fell back to builtin, when it did: the lock records it as `fallback: <why>`. */
+  fallback?: string
 }
 
 export async function generatePhases(spec: FunctionSpec, config: GeneratorConfig, ctx: GenerateContext): Promise<Generation> {
@@ -40,8 +42,8 @@ export async function generatePhases(spec: FunctionSpec, config: GeneratorConfig
     case 'builtin':
       return { parts: generateBuiltin(spec, { pack: ctx.pack }) }
     case 'openai': {
-      const { parts, usage, variants } = await generateWithLlm(spec, config, generateBuiltin(spec, { pack: ctx.pack }), ctx)
-      return { parts, ...(usage ? { usage } : {}), ...(variants?.length ? { variants } : {}) }
+      const { parts, usage, variants, fallback } = await generateWithLlm(spec, config, generateBuiltin(spec, { pack: ctx.pack }), ctx)
+      return { parts, ...(usage ? { usage } : {}), ...(variants?.length ? { variants } : {}), ...(fallback ? { fallback } : {}) }
     }
   }
 }

@@ -158,7 +158,7 @@ export class PoetContext {
           `Run \`poet generate --only '${spec.id}'\` and commit ${relative(this.options.root, this.options.lockDir) || '.'}/.`,
       )
     }
-    const { parts, usage, variants } = await generatePhases(spec, generator, { pack, warn })
+    const { parts, usage, variants, fallback } = await generatePhases(spec, generator, { pack, warn })
     const rendered = renderPhaseModule(spec.id, parts, { async: spec.async })
     const { model } = generatorIdentity(generator)
     this.lock.write(spec.id, {
@@ -171,7 +171,8 @@ export class PoetContext {
       ...(variants ? { variants } : {}),
       // Train works only on functions whose lock entry names the metric to improve.
       ...(spec.options.optimizeFor ? { optimizeFor: spec.options.optimizeFor } : {}),
-      reason: 'build',
+      // As `poet generate` records it, so `poet status` and the next generate see the fallback for what it is.
+      reason: fallback ? `fallback: ${fallback}` : 'build',
     })
     return { ...rendered, inputHash }
   }

@@ -36,3 +36,20 @@ describe('a build with the openai generator', () => {
     })
   })
 })
+
+describe('a build whose LLM gives no verified phases', () => {
+  it('ships builtin phases, warns once, and records the fallback and its reason in the lock, as `poet generate` does', async () => {
+    server = await startOpenAIServer(() => reply.refusal('No.'))
+    project = createProject('llm-fallback')
+    project.write('src/scale.ts', SCALE)
+    const generator = { provider: 'openai', model: 'test-model', baseURL: server.baseURL, apiKey: 'k' } as const
+    const out = await build(project, 'esbuild', { entry: 'src/scale.ts', options: { generator, strict: false } })
+    expect((await run<{ scale(v: number[], f: number): number[] }>(out)).scale([1, 2], 3)).toEqual([3, 6])
+    expect(out.warnings.filter((w) => w.includes('src/scale.ts#scale'))).toEqual([
+      expect.stringContaining('openai:test-model gave no verified phases after 3 requests: the model refused: No. Using the builtin generator'),
+    ])
+
+    const entry = (JSON.parse(project.read('.poet/lock.json')) as LockFile).functions['src/scale.ts#scale']!
+    expect(entry.versions[entry.current]).toMatchObject({ generator: 'builtin', model: 'test-model', reason: 'fallback: the model refused: No' })
+  })
+})
