@@ -279,6 +279,8 @@ describe('poet domains', () => {
     const typo = await poet(p, ['domains', 'helthcare'])
     expect(typo.code).toBe(2)
     expect(typo.err).toMatch(/no domain pack named "helthcare"\. Did you mean healthcare\?/)
+    // The registry's suggestion, as a build error gives it: a prefix of a pack's name points at that pack.
+    expect((await poet(p, ['domains', 'health'])).err).toMatch(/no domain pack named "health"\. Did you mean healthcare\?/)
   })
 })
 
