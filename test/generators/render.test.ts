@@ -1,6 +1,6 @@
 // renderPhaseModule: what the rendered module tells the runtime about the function beside its phases.
 import { describe, expect, it } from 'vitest'
-import { renderPhaseModule } from '../../src/generators/render'
+import { addHotSwap, renderPhaseModule } from '../../src/generators/render'
 import type { PhaseParts } from '../../src/generators/spec'
 import type { PhaseModule } from '../../src/runtime/types'
 
@@ -27,5 +27,27 @@ describe('renderPhaseModule', () => {
     const sync = renderPhaseModule('src/rates.ts#convert', parts, { async: false })
     expect(sync.source).toBe(renderPhaseModule('src/rates.ts#convert', parts).source)
     expect((await load(sync.source)).async).toBeUndefined()
+  })
+})
+
+describe('addHotSwap', () => {
+  /** Evaluates a hot-swappable module against a stand-in for Vite's `import.meta.hot`, sharing `data` across versions. */
+  async function loadHot(source: string, data: Record<string, unknown>): Promise<PhaseModule> {
+    const hot = `({ accept() {}, data: globalThis.__poetHotData })`
+    ;(globalThis as { __poetHotData?: unknown }).__poetHotData = data
+    return load(addHotSwap(source).replaceAll('import.meta.hot', hot))
+  }
+
+  it('swaps a new version into the object the runtime holds, dropping what the new one no longer says', async () => {
+    const data: Record<string, unknown> = {}
+    const first = await loadHot(renderPhaseModule('src/rates.ts#convert', { ...parts, neverInEvents: ['stats'] }, { async: true }).source, data)
+    expect(first).toMatchObject({ async: true, neverInEvents: ['stats'] })
+    const next = renderPhaseModule('src/rates.ts#convert', { ...parts, policy: { ...parts.policy, attempts: 1 } })
+    const second = await loadHot(next.source, data)
+    expect(second).toBe(first)
+    expect(first.version).toBe(next.version)
+    expect(first.policy.attempts).toBe(1)
+    expect(first).not.toHaveProperty('async')
+    expect(first).not.toHaveProperty('neverInEvents')
   })
 })
