@@ -1,6 +1,5 @@
 // `poet domains`: the domain packs this project can use (builtin and custom), from the domain registry.
 import { parseArgs } from 'node:util'
-import { closest } from '../plugin/suggest'
 import { COMMON_FLAGS, COMMON_HELP, loadConfig } from './config'
 import { EXIT, table, usage, type CliIO } from './io'
 import { DomainRegistry } from '../generators/builtin/domains'
@@ -25,13 +24,14 @@ export async function domainsCommand(argv: string[], io: CliIO): Promise<number>
   }
   if (args.values.help) return void io.out(DOMAINS_HELP), EXIT.ok
   const { options } = await loadConfig(args.values, io.cwd ?? process.cwd(), io.env ?? process.env)
-  const rows = new DomainRegistry(options.domains).describe()
+  const registry = new DomainRegistry(options.domains)
+  const rows = registry.describe()
   const [name, ...extra] = args.positionals
   if (extra.length) return usage(io, `one pack at a time, received also ${JSON.stringify(extra[0])}`, DOMAINS_HELP)
   if (name !== undefined) {
     const row = rows.find((r) => r.name === name)
     if (!row) {
-      const hint = closest(name, rows.map((r) => r.name))
+      const hint = registry.suggest(name)
       return usage(io, `no domain pack named "${name}".${hint ? ` Did you mean ${hint}?` : ''} Packs: ${rows.map((r) => r.name).join(', ')}`, DOMAINS_HELP)
     }
     if (args.values.json) return void io.out(JSON.stringify(row, null, 2)), EXIT.ok

@@ -83,7 +83,7 @@ export async function generateCommand(argv: string[], io: CliIO): Promise<number
   const identity = generatorIdentity(options.generator)
   let fellBack = 0
   for (const [s, result] of generated) {
-    const rendered = renderPhaseModule(s.spec.id, result.parts)
+    const rendered = renderPhaseModule(s.spec.id, result.parts, { async: s.spec.async })
     if (result.fallback) fellBack++
     lock.write(s.spec.id, {
       version: rendered.version,

@@ -33,6 +33,8 @@ export interface Generation {
   usage?: LockVersion['usage']
   /** Verified operate variants (optimizeFor): stored beside the version for review and A/B tests, never bundled. */
   variants?: NewVersion['variants']
+  /** Why the configured generator fell back to builtin, when it did: the lock records it as `fallback: <why>`. */
+  fallback?: string
 }
 
 export async function generatePhases(spec: FunctionSpec, config: GeneratorConfig, ctx: GenerateContext): Promise<Generation> {
@@ -42,8 +44,8 @@ export async function generatePhases(spec: FunctionSpec, config: GeneratorConfig
     case 'openai': {
       // The SDK, the schema and the sandbox load only for projects that use an LLM, never for builtin builds.
       const { generateWithLlm } = await import('./llm')
-      const { parts, usage, variants } = await generateWithLlm(spec, config, generateBuiltin(spec, { pack: ctx.pack }), ctx)
-      return { parts, ...(usage ? { usage } : {}), ...(variants?.length ? { variants } : {}) }
+      const { parts, usage, variants, fallback } = await generateWithLlm(spec, config, generateBuiltin(spec, { pack: ctx.pack }), ctx)
+      return { parts, ...(usage ? { usage } : {}), ...(variants?.length ? { variants } : {}), ...(fallback ? { fallback } : {}) }
     }
   }
 }

@@ -11,6 +11,12 @@ export interface RenderedPhases {
   source: string
 }
 
+/** What the module says about the function itself, beside its phases. */
+export interface RenderOptions {
+  /** `FunctionSpec.async`: the runtime then reports every failure, a perceive rejection included, as a rejected promise. */
+  async?: boolean
+}
+
 /** Short, stable content hash used for versions and input hashes. */
 export function contentHash(...parts: string[]): string {
   const h = createHash('sha256')
@@ -18,7 +24,7 @@ export function contentHash(...parts: string[]): string {
   return h.digest('hex').slice(0, 10)
 }
 
-export function renderPhaseModule(id: string, parts: PhaseParts): RenderedPhases {
+export function renderPhaseModule(id: string, parts: PhaseParts, options: RenderOptions = {}): RenderedPhases {
   const policy = JSON.stringify(parts.policy)
   const never = parts.neverInEvents?.length ? JSON.stringify(parts.neverInEvents) : undefined
   // Only a module with event limits hashes them, so every version rendered before they existed keeps its hash.
@@ -41,6 +47,8 @@ export function renderPhaseModule(id: string, parts: PhaseParts): RenderedPhases
     `  enforce: ${parts.enforce ? 'enforce' : 'undefined'},`,
     `  variants: undefined,`,
     ...(never ? [`  neverInEvents: ${never},`] : []),
+    // Not in the version: a fact of the function (its input hash has it), not of the phases generated for it.
+    ...(options.async ? ['  async: true,'] : []),
     `}`,
     '',
   )
@@ -60,7 +68,11 @@ export function addHotSwap(source: string): string {
       'if (import.meta.hot) {',
       '  import.meta.hot.accept()',
       '  const previous = import.meta.hot.data.phases',
-      '  if (previous) served = Object.assign(previous, phases)',
+      '  if (previous) {',
+      '    // What the new version no longer says (an event limit lifted, a function no longer async) must not linger.',
+      '    for (const key of Object.keys(previous)) if (!(key in phases)) delete previous[key]',
+      '    served = Object.assign(previous, phases)',
+      '  }',
       '  import.meta.hot.data.phases = served',
       '}',
       'export default served',

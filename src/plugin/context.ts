@@ -6,6 +6,7 @@ import { generatePhases, generatorIdentity, phaseInputHash } from '../generators
 import { LockStore } from '../generators/lock'
 import { addHotSwap, renderPhaseModule } from '../generators/render'
 import type { FunctionSpec } from '../generators/spec'
+import { servedPhases } from '../train/variants'
 import { decodeKey, encodeKey } from './ids'
 import type { DomainPack } from '../generators/builtin/domain'
 import { DomainRegistry } from '../generators/builtin/domains'
@@ -43,7 +44,7 @@ export class PoetContext {
   private readonly keysByFile = new Map<string, string[]>()
   private readonly loading = new Map<string, Promise<LoadOutput>>()
   /** What each phase module was last served from, to tell in dev whether a change made it stale. */
-  private readonly served = new Map<string, { version: string; inputHash?: string }>()
+  private readonly served = new Map<string, { version: string; inputHash?: string; candidate?: string }>()
 
   constructor(private readonly raw: Options | undefined) {
     // Resolving at once makes a bad plugin option fail when the config is read, before any build work.
@@ -147,9 +148,12 @@ export class PoetContext {
   private async loadOnce(key: string, warn: (message: string) => void): Promise<LoadOutput> {
     const spec = this.specs.get(key)
     const served = spec ? await this.phasesFor(spec, warn) : this.lockedFallback(key)
-    this.served.set(key, { version: served.version, inputHash: served.inputHash })
+    const id = spec?.id ?? decodeKey(key)
+    // A candidate under A/B test in the lock is served beside current, so the runtime's split runs in the bundle.
+    const source = servedPhases(this.lock, id, served.source)
+    this.served.set(key, { version: served.version, inputHash: served.inputHash, candidate: candidateOf(this.lock, id) })
     return {
-      code: this.serve ? addHotSwap(served.source) : served.source,
+      code: this.serve ? addHotSwap(source) : source,
       watchFiles: [this.lock.file, ...(spec?.dependencies ?? [])],
     }
   }
@@ -187,8 +191,9 @@ export class PoetContext {
     if (!served) return false
     const spec = this.specs.get(key)
     if (spec && this.inputHashOf(spec) !== served.inputHash) return true
-    const entry = this.lock.read().functions[spec?.id ?? decodeKey(key)]
-    return !!entry && entry.current !== served.version
+    const id = spec?.id ?? decodeKey(key)
+    const entry = this.lock.read().functions[id]
+    return !!entry && (entry.current !== served.version || candidateOf(this.lock, id) !== served.candidate)
   }
 
   private packOf(spec: FoundSpec): DomainPack | undefined {
@@ -211,8 +216,8 @@ export class PoetContext {
           `Run \`poet generate --only '${spec.id}'\` and commit ${relative(this.options.root, this.options.lockDir) || '.'}/.`,
       )
     }
-    const { parts, usage, variants } = await generatePhases(spec, generator, { pack, warn })
-    const rendered = renderPhaseModule(spec.id, parts)
+    const { parts, usage, variants, fallback } = await generatePhases(spec, generator, { pack, warn })
+    const rendered = renderPhaseModule(spec.id, parts, { async: spec.async })
     const { model } = generatorIdentity(generator)
     this.lock.write(spec.id, {
       version: rendered.version,
@@ -224,7 +229,8 @@ export class PoetContext {
       ...(variants ? { variants } : {}),
       // Train works only on functions whose lock entry names the metric to improve.
       ...(spec.options.optimizeFor ? { optimizeFor: spec.options.optimizeFor } : {}),
-      reason: 'build',
+      // As `poet generate` records it, so `poet status` and the next generate see the fallback for what it is.
+      reason: fallback ? `fallback: ${fallback}` : 'build',
     })
     return { ...rendered, inputHash }
   }
@@ -263,6 +269,12 @@ const PLUGIN_BUILD = (() => {
   const { size, mtimeMs } = statSync(fileURLToPath(import.meta.url))
   return `${size}:${mtimeMs}`
 })()
+
+/** The lock's candidate for `id` as served (version and share), to notice when Train starts, changes or ends a test. */
+function candidateOf(lock: LockStore, id: string): string | undefined {
+  const c = lock.read().functions[id]?.candidate
+  return c && `${c.version}@${c.share}`
+}
 
 function readFile(file: string): string | undefined {
   try {

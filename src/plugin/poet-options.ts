@@ -56,6 +56,10 @@ export const POET_OPTION_KEYS = Object.keys(POET_OPTIONS) as (keyof PoetOptions)
 export interface DomainNames {
   has(name: string): boolean
   names(): string[]
+  /** The closest known name, if one is close enough: the one "did you mean" for domains. */
+  suggest(name: string): string | undefined
+  /** The sentence for a name it does not know, with that suggestion and the known names. */
+  unknownMessage(name: string): string
 }
 
 /** A 1-based line and 0-based column, as babel reports them. */
@@ -92,11 +96,15 @@ export function readPoetOptions(arg: t.Node | undefined, site: ErrorSite, domain
   if (options.domain !== undefined && !domains.has(options.domain)) {
     const valueNode = propertyValue(node, 'domain')!
     const parent = options.domain.includes(':') ? options.domain.slice(0, options.domain.lastIndexOf(':')) : undefined
-    const hint =
-      parent && domains.has(parent)
-        ? ` A custom pack extending '${parent}' must be passed to the plugin's \`domains\` option.`
-        : didYouMean(options.domain, domains.names())
-    throw buildError(site, 'POET_UNKNOWN_DOMAIN', `unknown domain '${options.domain}'.${hint}`, start(valueNode))
+    // The registry's own sentence (its suggestion, its list), so the build, `poet domains` and the registry agree;
+    // the build error places it at file:line:column itself. A child of a known pack, unless it is a typo of another
+    // registered child, is a custom pack that was not passed to the plugin.
+    const hint = domains.suggest(options.domain)
+    const reason =
+      parent && domains.has(parent) && (hint === undefined || hint === parent)
+        ? `unknown domain ${JSON.stringify(options.domain)}. A custom pack extending ${JSON.stringify(parent)} must be passed to the plugin's \`domains\` option.`
+        : domains.unknownMessage(options.domain).replace(/^poet: /, '')
+    throw buildError(site, 'POET_UNKNOWN_DOMAIN', reason, start(valueNode))
   }
   return { options, keys }
 }

@@ -10,21 +10,23 @@ import { POET } from './meta'
 import { retryAfterOf } from './retry-after'
 import { settings } from './state'
 import { isTransient } from './transient'
-import type { Issue, PhaseVersion, Policy } from './types'
+import type { PhaseVersion, Policy } from './types'
 
 /** Runs one call of a decorated function: returns its (checked) result, or a promise of it when `fn` is async. */
 export function execute(t: Target, self: unknown, args: unknown[]): unknown {
   const c = new Execution(t, self, args)
-  if (c.perceive) {
-    let issues: Issue[] | undefined
-    try {
-      issues = c.perceive(args, c)
-    } catch (e) {
-      throw fail(c, e)
-    }
-    if (issues?.length) throw fail(c, new PoetInputError(issues, c.functionId, c.executionId))
+  try {
+    const issues = c.perceive?.(args, c)
+    if (issues?.length) throw new PoetInputError(issues, c.functionId, c.executionId)
+    return operate(c)
+  } catch (e) {
+    // Before the first attempt, the failure is perceive's and ends the execution here; operate ended its own.
+    if (!c.n) e = fail(c, e)
+    // An async function never throws, it rejects: `f(bad).catch(…)` must see a perceive rejection too. Without a
+    // phase module to say so, a native async function tells by its constructor (a transpiled one cannot be told).
+    if (t.phases?.async || t.fn.constructor.name === 'AsyncFunction') return Promise.reject(e)
+    throw e
   }
-  return operate(c)
 }
 
 /**

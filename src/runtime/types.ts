@@ -111,6 +111,11 @@ export interface PhaseModule extends PhaseVersion {
    * the runtime drops them from execution and feedback events before any listener or sink sees them.
    */
   neverInEvents?: EventField[]
+  /**
+   * The function is async (declared so, or returns a `Promise`): every failure, a perceive rejection included, is
+   * then a rejected promise, never a synchronous throw.
+   */
+  async?: boolean
 }
 
 /** A part of an event a domain may forbid: argument/result `values`, input `stats`, feedback `comment` and `label`. */

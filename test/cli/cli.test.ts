@@ -128,6 +128,14 @@ describe('poet generate', () => {
     expect(r.err).toContain("src/broken.ts:3:30: unknown poet() option 'atempts'. Did you mean 'attempts'? [POET_UNKNOWN_OPTION]")
     expect(r.err).toMatch(/poet generate: 1 file with errors; fix it first\.$/)
   })
+
+  it("marks an async function's phase module async, as a build does, so the runtime rejects rather than throws", async () => {
+    const p = fixture('async')
+    expect((await poet(p, ['generate'])).code).toBe(0)
+    const source = (id: string) => new LockStore(p.lockDir).source(id, lockOf(p).functions[id]!.current)!
+    expect(source('src/slow.ts#slow')).toContain('  async: true,\n')
+    expect(source('src/double.ts#double')).not.toContain('async:')
+  })
 })
 
 describe('poet generate with an LLM', () => {
@@ -271,6 +279,8 @@ describe('poet domains', () => {
     const typo = await poet(p, ['domains', 'helthcare'])
     expect(typo.code).toBe(2)
     expect(typo.err).toMatch(/no domain pack named "helthcare"\. Did you mean healthcare\?/)
+    // The registry's suggestion, as a build error gives it: a prefix of a pack's name points at that pack.
+    expect((await poet(p, ['domains', 'health'])).err).toMatch(/no domain pack named "health"\. Did you mean healthcare\?/)
   })
 })
 

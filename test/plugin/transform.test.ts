@@ -208,8 +208,20 @@ describe('domains come from the registry the plugin was given', () => {
 
   it('rejects it, saying how to register it, when it is not registered', () => {
     expect(() => transformPoet(code, file, context(root))).toThrow(
-      "inline/src/pay.ts:2:35: unknown domain 'financial_services:payments'. A custom pack extending " +
-        "'financial_services' must be passed to the plugin's `domains` option. [POET_UNKNOWN_DOMAIN]",
+      'inline/src/pay.ts:2:35: unknown domain "financial_services:payments". A custom pack extending ' +
+        '"financial_services" must be passed to the plugin\'s `domains` option. [POET_UNKNOWN_DOMAIN]',
+    )
+  })
+
+  it("suggests the registry's names, custom packs included, as the registry itself does", () => {
+    const pack = { name: 'financial_services:payments', version: '1', description: 'card payments', parent: 'financial_services' }
+    const domains = new DomainRegistry([pack])
+    const typo = code.replace('financial_services:payments', 'financial_services:payment')
+    expect(() => transformPoet(typo, file, { ...context(root), domains })).toThrow(
+      `inline/src/pay.ts:2:35: ${domains.unknownMessage('financial_services:payment').replace(/^poet: /, '')} [POET_UNKNOWN_DOMAIN]`,
+    )
+    expect(() => transformPoet(typo, file, { ...context(root), domains })).toThrow(
+      'unknown domain "financial_services:payment" — did you mean "financial_services:payments"? Known domains: ml_monitoring,',
     )
   })
 })

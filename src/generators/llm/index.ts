@@ -107,7 +107,13 @@ export function createLlmGenerator(options: LlmGeneratorOptions, tuning: LlmTuni
       const judged = await judge(spec, baseline, reply)
       if ('parts' in judged) {
         return {
-          parts: { ...judged.parts, generator, policy: mergePolicy(spec, baseline.policy, judged.policy) },
+          parts: {
+            ...judged.parts,
+            generator,
+            policy: mergePolicy(spec, baseline.policy, judged.policy),
+            // The domain's event limits are the pack's, never the model's to drop: carried over from the baseline.
+            ...(baseline.neverInEvents ? { neverInEvents: baseline.neverInEvents } : {}),
+          },
           model: options.model,
           usage,
           ...(judged.variants.length ? { variants: judged.variants } : {}),

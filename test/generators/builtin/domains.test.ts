@@ -101,7 +101,7 @@ describe('DomainRegistry: unknown names', () => {
     const e = errorOf(() => registry.get('helthcare'))
     expect(e.pack).toBe('helthcare')
     expect(e.message).toBe(`poet: unknown domain "helthcare" — did you mean "healthcare"? Known domains: ${BUILTIN.join(', ')}.`)
-    expect(registry.unknownMessage('weather')).toBe(`poet: unknown domain "weather" Known domains: ${BUILTIN.join(', ')}.`)
+    expect(registry.unknownMessage('weather')).toBe(`poet: unknown domain "weather". Known domains: ${BUILTIN.join(', ')}.`)
   })
 
   it('counts a transposition as one edit', () => {

@@ -6,7 +6,8 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { createLlmGenerator, PROMPT_VERSION, type LlmGeneratorOptions, type LlmTuning } from '../../../src/generators/llm'
 import { inputHash, LockStore } from '../../../src/generators/lock'
 import { renderPhaseModule } from '../../../src/generators/render'
-import type { PhaseContext, PhaseModule } from '../../../src/runtime/types'
+import { onEvent, poet } from '../../../src/runtime'
+import type { PhaseContext, PhaseModule, PoetEvent } from '../../../src/runtime/types'
 import { deadPort, reply, startOpenAIServer, type OpenAIServer, type Script } from '../../helpers/openai-server'
 import { goodReply, scaleBaseline, scaleSpec } from '../verify/fixture'
 import { hostilePayloads, hostileReply } from '../verify/hostile'
@@ -183,6 +184,28 @@ describe('the LLM generator against an OpenAI-compatible server', () => {
     expect(renderPhaseModule(scaleSpec.id, tuned.parts).source).not.toContain('values[i] * factor')
     const plain = await gen.generate({ spec: scaleSpec, baseline: scaleBaseline })
     expect(plain.variants).toBeUndefined()
+  })
+
+  it("keeps the domain's event limits: stats the model's perceive computes never reach an event", async () => {
+    const { gen } = await setup(() => reply.json(goodReply))
+    const result = await gen.generate({ spec: { ...scaleSpec, options: { domain: 'clinic' } }, baseline: { ...scaleBaseline, neverInEvents: ['stats', 'comment'] } })
+    expect(result.fallback).toBeUndefined()
+    expect(result.parts.generator).toBe('openai:test-model')
+    expect(result.parts.neverInEvents).toEqual(['stats', 'comment'])
+    const phases = await importPhases(renderPhaseModule(scaleSpec.id, result.parts).source)
+    expect(phases.neverInEvents).toEqual(['stats', 'comment'])
+    const events: PoetEvent[] = []
+    const off = onEvent((e) => events.push(e))
+    try {
+      poet({}, phases)((values: number[], factor: number) => values.map((v) => v * factor))([1, 2, 3], 2)
+    } finally {
+      off()
+    }
+    expect(events).toEqual([expect.objectContaining({ kind: 'execution', outcome: 'ok' })])
+    expect(events[0]).not.toHaveProperty('stats')
+
+    const plain = await gen.generate({ spec: scaleSpec, baseline: scaleBaseline })
+    expect(plain.parts).not.toHaveProperty('neverInEvents')
   })
 })
 

@@ -101,7 +101,7 @@ export class DomainRegistry {
   /** `unknown domain "x"` with the closest name and the list of known ones: what the build error says. */
   unknownMessage(name: string): string {
     const hint = this.suggest(name)
-    return `poet: unknown domain ${JSON.stringify(name)}${hint ? ` — did you mean ${JSON.stringify(hint)}?` : ''} Known domains: ${this.names().join(', ')}.`
+    return `poet: unknown domain ${JSON.stringify(name)}${hint ? ` — did you mean ${JSON.stringify(hint)}?` : '.'} Known domains: ${this.names().join(', ')}.`
   }
 
   /** One row per pack, resolved, for `poet domains` and the docs table. */

@@ -1,0 +1,113 @@
+// A/B tests in built bundles: the lock's candidate is served beside current, so the runtime splits executions between them.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { encodeKey } from '../../src/plugin/ids'
+import { PoetContext } from '../../src/plugin/context'
+import { LockStore } from '../../src/generators/lock'
+import type { ExecutionEvent, PhaseModule } from '../../src/runtime/types'
+import { readPolicy, withPolicy } from '../../src/train/candidate'
+import { FeedbackStore } from '../../src/train/store'
+import { applyTraining, type Plan } from '../../src/train/trainer'
+import { BUNDLERS, build, createProject, run, type Bundler, type Project } from '../helpers/project'
+
+const ID = 'src/rank.ts#rank'
+const SOURCE = `
+import { onEvent, poet } from 'unplugin-poet/runtime'
+
+export { PoetInputError } from 'unplugin-poet/runtime'
+export const events: unknown[] = []
+onEvent((e) => events.push(e))
+
+export const rank = poet({ optimizeFor: 'latency' })(function rank(scores: number[]): number {
+  return Math.max(...scores)
+})
+`
+
+interface App {
+  rank(scores: unknown): number
+  events: ExecutionEvent[]
+  PoetInputError: new (...args: never[]) => Error
+}
+
+/** Starts (or, with `end`, retires) an A/B test on `ID` the way `poet train --apply` does, with a real SQLite store. */
+function train(project: Project, plan: Omit<Plan, 'functionId'>): void {
+  const store = new FeedbackStore(project.path('.poet/feedback.db'))
+  try {
+    expect(applyTraining([{ functionId: ID, ...plan }], { lockDir: project.lockDir, store })).toHaveLength(1)
+  } finally {
+    store.close()
+  }
+}
+
+/** Puts a candidate with 5 attempts (the current version has 3) under test at `share`; returns both versions. */
+function startCandidate(project: Project, share: number): { current: string; candidate: string } {
+  const lock = new LockStore(project.lockDir)
+  const entry = lock.read().functions[ID]!
+  const source = lock.source(ID, entry.current)!
+  const next = withPolicy(source, { ...readPolicy(source)!, attempts: 5 }, 'test: more attempts')
+  train(project, {
+    action: 'candidate',
+    current: entry.current,
+    candidate: next.version,
+    reason: 'test: more attempts',
+    create: { source: next.source, metric: 'latency', share, inputHash: entry.versions[entry.current]!.inputHash, generator: 'builtin' },
+  })
+  return { current: entry.current, candidate: next.version }
+}
+
+describe.each(BUNDLERS)('%s', (bundler: Bundler) => {
+  let project: Project
+  let builds = 0
+  const buildAndRun = async () => run<App>(await build(project, bundler, { entry: 'src/rank.ts' }), `${bundler}-${++builds}`)
+
+  beforeAll(async () => {
+    project = createProject(`candidate-${bundler}`)
+    project.write('src/rank.ts', SOURCE)
+    await buildAndRun()
+  })
+  afterAll(() => project.remove())
+
+  it('serves a candidate at share 0.5 beside current: events name both versions, about half each', async () => {
+    const { current, candidate } = startCandidate(project, 0.5)
+    const app = await buildAndRun()
+    for (let i = 0; i < 1000; i++) expect(app.rank([1, i])).toBe(i || 1)
+    const versions = app.events.map((e) => e.version)
+    expect(new Set(versions)).toEqual(new Set([current, candidate]))
+    const share = versions.filter((v) => v === candidate).length / versions.length
+    expect(share).toBeGreaterThan(0.4)
+    expect(share).toBeLessThan(0.6)
+    // Both arms validate alike: a bad input is refused whichever version serves it.
+    for (let i = 0; i < 20; i++) expect(() => app.rank('9')).toThrow(app.PoetInputError)
+    expect(new Set(app.events.slice(-20).map((e) => e.outcome))).toEqual(new Set(['input_error']))
+
+    // Train retires the test: the next build serves current alone.
+    train(project, { action: 'retire', current, candidate, reason: 'test: no difference' })
+    const after = await buildAndRun()
+    after.rank([1])
+    expect(after.events.map((e) => e.version)).toEqual([current])
+  })
+})
+
+describe('a phase module loaded without its transform (a dev server restarted with a warm cache)', () => {
+  let project: Project
+  beforeAll(async () => {
+    project = createProject('candidate-fallback')
+    project.write('src/rank.ts', SOURCE)
+    await build(project, 'esbuild', { entry: 'src/rank.ts' })
+  })
+  afterAll(() => project.remove())
+
+  it("is the lock's current version with its candidate attached, and goes stale when Train starts the test", async () => {
+    const ctx = new PoetContext({ root: project.dir })
+    const key = encodeKey(ID)
+    const load = async () => (await import(`data:text/javascript,${encodeURIComponent((await ctx.load(key, () => {})).code)}`)).default as PhaseModule
+    expect((await load()).variants).toBeUndefined()
+
+    const { current, candidate } = startCandidate(project, 0.3)
+    // In Vite dev, a lock change that starts an A/B test hot-updates the module, as a new current version does.
+    expect(await ctx.staleAfterChange(project.path('.poet/lock.json'), () => project.read('.poet/lock.json'))).toEqual([key])
+    const phases = await load()
+    expect(phases.version).toBe(current)
+    expect(phases.variants).toEqual([expect.objectContaining({ version: candidate, share: 0.3, policy: expect.objectContaining({ attempts: 5 }) })])
+    expect(await ctx.staleAfterChange(project.path('.poet/lock.json'), () => project.read('.poet/lock.json'))).toEqual([])
+  })
+})
