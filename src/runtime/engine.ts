@@ -151,9 +151,7 @@ function settled(c: Call, value: unknown): unknown {
 /** The next async attempt after backoff, or a throw of `e` when it is not retryable or attempts ran out. */
 function again(c: Call, e: unknown): Promise<unknown> {
   const b = c.policy.backoff
-  let delay = backoffDelay(b, c.n)
-  const retryAfter = retryAfterOf(e)
-  if (retryAfter !== undefined) delay = Math.max(delay, retryAfter)
+  const delay = Math.max(backoffDelay(b, c.n), retryAfterOf(e) ?? 0)
   // A Retry-After beyond backoff.max would hold the caller hostage: give up now instead.
   if (!retryable(c, e) || delay > b.max) throw fail(c, e)
   // After the pause, the same loop as the first attempt: an attempt that fails without a promise is retried at once.
@@ -181,12 +179,9 @@ function done(c: Call, result: unknown): unknown {
 /** Returns `e` unchanged (so `instanceof` keeps working) to be rethrown, with the execution attached under the POET symbol. */
 function fail(c: Call, e: unknown): unknown {
   try {
-    Object.defineProperty(e, POET, {
-      value: { functionId: c.functionId, executionId: c.executionId, attempts: c.n, version: c.version },
-      configurable: true,
-    })
+    ;(e as Record<symbol, unknown>)[POET] = { functionId: c.functionId, executionId: c.executionId, attempts: c.n, version: c.version }
   } catch {
-    // A primitive, or a frozen error: rethrown as it is.
+    // A primitive (in strict mode), or a frozen error: rethrown as it is.
   }
   settings.end?.(c, false, e)
   return e
