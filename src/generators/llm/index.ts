@@ -6,24 +6,13 @@ import { verifyCandidate, verifyVariant } from '../verify'
 import { LlmClient, LlmTransportError, type LlmClientOptions } from './client'
 import { buildMessages, reaskMessage, type ChatMessage, type DomainSummary } from './prompt'
 import { PhaseReply } from './schema'
+import type { OpenAIGeneratorOptions } from '../../plugin/options'
 
 export { PROMPT_VERSION, type DomainSummary } from './prompt'
 export { LlmTransportError } from './client'
 
-/** `generator: { provider: 'openai', … }` in the plugin options and `poet.config`. */
-export interface LlmGeneratorOptions {
-  provider: 'openai'
-  /** Model name, e.g. `gpt-4.1-mini`, `qwen2.5-coder:7b`. */
-  model: string
-  /** Any OpenAI-compatible endpoint (Azure, Ollama, vLLM, LM Studio). @default the OpenAI API */
-  baseURL?: string
-  /** @default process.env.OPENAI_API_KEY */
-  apiKey?: string
-  /** Requests in flight at once. @default 4 */
-  concurrency?: number
-  /** Milliseconds per request. @default 60000 */
-  timeout?: number
-}
+/** `generator: { provider: 'openai', … }` in the plugin options and `poet.config`: one definition, with the plugin's options. */
+export type LlmGeneratorOptions = OpenAIGeneratorOptions
 
 export interface LlmTuning {
   /** Re-asks after a rejected answer before falling back. @default 2 */
