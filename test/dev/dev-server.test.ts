@@ -127,6 +127,21 @@ describe('vite dev server', () => {
     // A candidate is a trial: the current pointer stays where it was until a promotion.
     expect(entry!.current).toBe(base)
 
+    // The trial runs at once, with no reload: the candidate serves its share of calls beside the current version.
+    const seen = await until(
+      async () => {
+        const versions = new Set<unknown>()
+        for (let i = 0; i < 40; i++) {
+          await call({ value: 1, unit: 'C' })
+          versions.add(await page.evaluate(() => (window as unknown as Record<string, unknown>).lastVersion))
+        }
+        return versions
+      },
+      (v) => v.has(candidate) && v.has(base),
+    )
+    expect([...seen].sort()).toEqual([base, candidate].sort())
+    expect(await tokenSurvived()).toBe(token)
+
     lock.update((l) => {
       l.functions[ID]!.current = candidate
       delete l.functions[ID]!.candidate
