@@ -95,7 +95,7 @@ describe('seeded simulation through the real store, trainer and lock', () => {
   })
 })
 
-describe('the rule over 500 seeds per scenario (the numbers in the README's Train section)', () => {
+describe('the rule over 500 seeds per scenario (the numbers in the README, section Train)', () => {
   const seeds = Array.from({ length: 500 }, (_, i) => i + 1)
   const rows = SCENARIOS.map(({ scenario, expected }) => ({ expected, ...summarize(scenario, expected, seeds, { share: SHARE, every: EVERY, horizon: HORIZON }) }))
 
