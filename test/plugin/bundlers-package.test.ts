@@ -1,9 +1,9 @@
 // The built package as a consumer meets it: every export present in dist/, and every entry type-checks in a user's config.
 import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import ts from 'typescript'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { PACKAGE_ROOT, createProject, type Project } from '../helpers/project'
+import { typeCheck } from '../helpers/typecheck'
 
 interface PackageJson {
   exports: Record<string, string | { types?: string; default?: string }>
@@ -79,41 +79,16 @@ describe('a consumer project', () => {
       ].join('\n'),
     )
     project.write('bad.ts', "import vite from 'unplugin-poet/vite'\nexport const p = vite({ lockdir: '.poet' })\n")
-    diagnostics = typeCheck(project, ['configs.ts', 'app.ts', 'bad.ts'])
+    diagnostics = typeCheck(['configs.ts', 'app.ts', 'bad.ts'].map((f) => project.path(f)))
   })
   afterAll(() => project.remove())
 
   it('type-checks a config for each of the six bundlers, and the runtime and phase modules in app code', () => {
-    expect(diagnostics.get('configs.ts')).toEqual([])
-    expect(diagnostics.get('app.ts')).toEqual([])
+    expect(diagnostics.get(project.path('configs.ts'))).toEqual([])
+    expect(diagnostics.get(project.path('app.ts'))).toEqual([])
   })
 
   it('rejects a misspelled plugin option at compile time', () => {
-    expect(diagnostics.get('bad.ts')).toEqual([expect.stringContaining("'lockdir' does not exist in type 'Options'")])
+    expect(diagnostics.get(project.path('bad.ts'))).toEqual([expect.stringContaining("'lockdir' does not exist in type 'Options'")])
   })
 })
-
-/** Diagnostics per file, as `tsc --noEmit` would print them for a consumer with `moduleResolution: bundler`. */
-function typeCheck(project: Project, files: string[]): Map<string, string[]> {
-  const program = ts.createProgram(
-    files.map((f) => project.path(f)),
-    {
-      target: ts.ScriptTarget.ES2022,
-      module: ts.ModuleKind.ESNext,
-      moduleResolution: ts.ModuleResolutionKind.Bundler,
-      strict: true,
-      noEmit: true,
-      skipLibCheck: true,
-      types: [],
-      lib: ['lib.es2023.d.ts', 'lib.dom.d.ts'],
-    },
-  )
-  const out = new Map<string, string[]>(files.map((f) => [f, []]))
-  for (const d of ts.getPreEmitDiagnostics(program)) {
-    const file = d.file ? files.find((f) => d.file!.fileName === project.path(f)) : undefined
-    const text = ts.flattenDiagnosticMessageText(d.messageText, '\n')
-    if (file) out.get(file)!.push(text)
-    else throw new Error(`type error outside the consumer's files: ${d.file?.fileName ?? '(global)'}: ${text}`)
-  }
-  return out
-}

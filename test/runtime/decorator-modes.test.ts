@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest'
 import { poet } from '../../src/runtime/index'
 import ts from 'typescript'
 import { fileURLToPath } from 'node:url'
+import { CONSUMER_OPTIONS, typeCheck } from '../helpers/typecheck'
 
 const runtime = fileURLToPath(new URL('../../src/runtime/index.ts', import.meta.url))
 
@@ -13,19 +14,7 @@ function diagnostics(source: string, options: ts.CompilerOptions): string[] {
   host.readFile = (f) => (f === file ? source : read(f))
   const exists = host.fileExists.bind(host)
   host.fileExists = (f) => f === file || exists(f)
-  const program = ts.createProgram([file], options, host)
-  return ts.getPreEmitDiagnostics(program).map((d) => ts.flattenDiagnosticMessageText(d.messageText, '\n'))
-}
-
-const base: ts.CompilerOptions = {
-  target: ts.ScriptTarget.ES2022,
-  module: ts.ModuleKind.ESNext,
-  moduleResolution: ts.ModuleResolutionKind.Bundler,
-  strict: true,
-  noEmit: true,
-  skipLibCheck: true,
-  lib: ['lib.es2023.d.ts', 'lib.dom.d.ts'],
-  types: [],
+  return typeCheck([file], options, host).get(file)!
 }
 
 const source = `
@@ -44,15 +33,15 @@ export { n, s }
 
 describe('@poet() type-checks', () => {
   it('with TC39 standard decorators', () => {
-    expect(diagnostics(source, base)).toEqual([])
+    expect(diagnostics(source, CONSUMER_OPTIONS)).toEqual([])
   })
 
   it('with experimentalDecorators', () => {
-    expect(diagnostics(source, { ...base, experimentalDecorators: true })).toEqual([])
+    expect(diagnostics(source, { ...CONSUMER_OPTIONS, experimentalDecorators: true })).toEqual([])
   })
 
   it('and a misuse is still caught (the check is real)', () => {
-    expect(diagnostics(source.replace("@poet()\n  sum", "@poet({ attempts: 'x' })\n  sum"), base)).toEqual(["Type 'string' is not assignable to type 'number'."])
+    expect(diagnostics(source.replace("@poet()\n  sum", "@poet({ attempts: 'x' })\n  sum"), CONSUMER_OPTIONS)).toEqual(["Type 'string' is not assignable to type 'number'."])
   })
 })
 
