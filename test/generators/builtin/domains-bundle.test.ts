@@ -1,8 +1,9 @@
 // Domains through every real bundler: builtin packs and a custom child pack from the plugin's `domains` option, built and run.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { DomainPack } from '../../../src/generators/builtin/domain'
 import type { ExecutionEvent } from '../../../src/runtime/types'
+import type { DomainPack } from '../../../src/generators/builtin/domain'
 import { BUNDLERS, build, createProject, run, type BuildResult, type Project } from '../../helpers/project'
+import { paymentsPack } from './payments-pack'
 
 const SOURCE = `
 import { onEvent, poet } from 'unplugin-poet/runtime'
@@ -27,24 +28,6 @@ export const triage = poet({ domain: 'healthcare' })(function triage(heartRate: 
 })
 `
 
-/** A team's own pack: the builtin money rules plus a limit, and no retries. */
-const payments: DomainPack = {
-  name: 'financial_services:payments',
-  version: '1.0.0',
-  description: 'Card payments up to 10 000.',
-  policy: { attempts: 1 },
-  helpers: 'const PAY_LIMIT = 10000',
-  perceive: [
-    {
-      id: 'financial_services:payments.max_amount',
-      description: 'amounts at most 10 000',
-      check: (site) =>
-        site.key === 'amount'
-          ? `if (typeof ${site.value} === 'number' && ${site.value} > PAY_LIMIT) issues = add(issues, ${site.path}, "amount ≤ 10000", ${site.value}, "financial_services:payments.max_amount")`
-          : undefined,
-    },
-  ],
-}
 
 interface App {
   charge(c: { amount: unknown; currency: string }): Promise<{ total: number; currency: string }>
@@ -61,7 +44,7 @@ describe.each(BUNDLERS)('%s', (bundler) => {
   beforeAll(async () => {
     project = createProject(`domains-${bundler}`)
     project.write('src/domains.ts', SOURCE)
-    output = await build(project, bundler, { entry: 'src/domains.ts', options: { domains: [payments] } })
+    output = await build(project, bundler, { entry: 'src/domains.ts', options: { domains: [paymentsPack] } })
     app = await run<App>(output)
   })
   afterAll(() => project.remove())

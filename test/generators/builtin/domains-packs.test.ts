@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest'
 import type { PhaseContext, PhaseModule, PoetOptions } from '../../../src/runtime/types'
 import { DomainRegistry } from '../../../src/generators/builtin/domains/index'
 import { phasesFor } from './harness'
+import { paymentsPack } from './payments-pack'
 
 const registry = new DomainRegistry()
 
@@ -577,25 +578,7 @@ describe('key names that only look like a domain key', () => {
 
 describe('custom packs in generated phases', () => {
   it("run the parent's rules first, then the child's, under the child's policy", async () => {
-    const custom = new DomainRegistry([
-      {
-        name: 'financial_services:payments',
-        version: '0.1.0',
-        description: 'Card payments up to 10 000.',
-        policy: { attempts: 1 },
-        helpers: 'const PAY_LIMIT = 10000',
-        perceive: [
-          {
-            id: 'financial_services:payments.max_amount',
-            description: 'amounts at most 10 000',
-            check: (site) =>
-              site.key === 'amount'
-                ? `if (typeof ${site.value} === 'number' && ${site.value} > PAY_LIMIT) issues = add(issues, ${site.path}, "amount ≤ 10000", ${site.value}, "financial_services:payments.max_amount")`
-                : undefined,
-          },
-        ],
-      },
-    ])
+    const custom = new DomainRegistry([paymentsPack])
     const m = await phasesFor('export function pay(amount: number, currency: string): boolean { throw 0 }', 'pay', {
       pack: custom.get('financial_services:payments'),
       options: { domain: 'financial_services:payments' },
