@@ -3,6 +3,7 @@ import { join } from 'node:path'
 import { atomicWrite, LockStore, type LockEntry } from '../generators/lock'
 import { encodeKey } from '../plugin/ids'
 import { learnPolicy, readPolicy, withPolicy, type Learnable } from './candidate'
+import { learnThresholds, readLearned, THRESHOLD_RULES } from './thresholds'
 import { compare, decide, DEFAULT_RULE, MARGINS, type Arm, type Comparison, type MetricSpec, type RuleOptions } from './rule'
 import { noMetrics, type FeedbackStore, type VersionMetrics } from './store'
 
@@ -153,9 +154,13 @@ function lookForTriggers(id: string, entry: LockEntry, optimizeFor: string, o: T
       if (target === 'latency') learn.add('timeout')
     }
   }
+  const source = new LockStore(o.lockDir).source(id, entry.current)
+  const current = source ? readLearned(source) : undefined
+  // A rejection a learnable threshold made is that threshold's evidence: repair cannot admit it.
+  const byThreshold = (issue: string) => [...THRESHOLD_RULES].some((rule) => current?.[rule] !== undefined && issue.endsWith(` (${rule})`))
   const counts = new Map<string, number>()
   for (const r of o.store.goodRejections(id, { since: split - baselineMs, until: now })) {
-    for (const issue of new Set(r.issues)) counts.set(issue, (counts.get(issue) ?? 0) + 1)
+    for (const issue of new Set(r.issues)) if (!byThreshold(issue)) counts.set(issue, (counts.get(issue) ?? 0) + 1)
   }
   const goodRejections = [...counts].map(([issue, count]) => ({ issue, count })).sort((a, b) => b.count - a.count)
   const threshold = o.goodRejections ?? 5
@@ -164,18 +169,21 @@ function lookForTriggers(id: string, entry: LockEntry, optimizeFor: string, o: T
     triggers.push(`${rated} rejected inputs rated good`)
     learn.add('repair')
   }
+  // Domain thresholds: each fires its own trigger, only when the current version's calls move it.
+  const thresholds = current && learnThresholds(current, o.store.observations(id, entry.current, { since: split - baselineMs, until: now }), { goodRejections: threshold })
+  if (thresholds) triggers.push(...thresholds.triggers)
   if (!triggers.length) return none(`no trigger (last ${Math.round(recentMs / 60_000)} min: ${recent.calls} calls, ${pct(1 - recent.outcomes.ok / (recent.calls || 1))} failed)`)
 
-  const lock = new LockStore(o.lockDir)
-  const source = lock.source(id, entry.current)
   const policy = source && readPolicy(source)
   if (!source || !policy) return none(`${triggers.join('; ')}; but the phase module of ${entry.current} is missing or not rendered by unplugin-poet`)
   const learned = learnPolicy(policy, { metrics: pick(split - baselineMs, now, true), goodRejections, goodRejectionThreshold: threshold }, learn)
-  if (!learned.changes.length) {
+  const changes = [...learned.changes, ...(thresholds?.changes ?? [])]
+  if (!changes.length) {
     return none(`${triggers.join('; ')}; the builtin generator has no parameter to change for this (an LLM generator can propose new phases from this evidence)`)
   }
-  const reason = `${triggers.join('; ')} → ${learned.changes.join('; ')}`
-  const next = withPolicy(source, learned.policy, reason)
+  if (thresholds?.metric === 'target' && metric === OK_RATE) metric = target
+  const reason = `${triggers.join('; ')} → ${changes.join('; ')}`
+  const next = withPolicy(source, learned.policy, reason, thresholds?.changes.length ? thresholds.learned : undefined)
   const tried = o.store.decisions(id).find((d) => d.to === next.version && (d.action === 'rollback' || d.action === 'retire'))
   if (tried) return none(`${triggers.join('; ')}; the learned version ${next.version} was already tested and ${tried.action === 'rollback' ? 'rolled back' : 'retired'}`)
   const base = entry.versions[entry.current]!

@@ -13,6 +13,8 @@ const STATS = 'ml_monitoring.sample_stats'
 export const DRIFT_Z = 3
 /** The baseline must hold this many values before drift is judged (too few make any z meaningless). */
 export const MIN_BASELINE = 30
+/** The baseline's weight is capped at this many values so it keeps following slow change. */
+export const MAX_BASELINE = 100_000
 /** Keys of the thresholds Train learns for this pack (the `learned` line of a rendered module). */
 export const LEARNED_DRIFT_Z = 'ml_monitoring.drift_z'
 export const LEARNED_BASELINE = 'ml_monitoring.baseline'
@@ -46,7 +48,7 @@ function mlStats(xs) {
 const mlBaseline = { n: learned["${LEARNED_BASELINE}"].n, mean: learned["${LEARNED_BASELINE}"].mean, m2: learned["${LEARNED_BASELINE}"].m2 }
 const ML_MIN_BASELINE = ${MIN_BASELINE}
 // Caps the baseline's weight so it keeps following slow change instead of freezing after a long run.
-const ML_MAX_BASELINE = 100000
+const ML_MAX_BASELINE = ${MAX_BASELINE}
 // z of the sample mean against the baseline (undefined while the baseline is too small), then merges the sample in.
 function mlDrift(base, s) {
   let z
