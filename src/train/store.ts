@@ -387,6 +387,23 @@ export class FeedbackStore {
     })
   }
 
+  /** The most recent feedback on `version` that carries a label or a comment (newest first, at most `limit`). */
+  comments(functionId: string, version: string, window: Window = {}, limit = 20): { score?: number; label?: string; comment?: string }[] {
+    const [where, params] = windowClause(window)
+    const rows = this.db
+      .prepare(
+        `SELECT score, label, comment FROM feedback
+         WHERE function_id = ? AND version = ? AND (label IS NOT NULL OR comment IS NOT NULL) ${where}
+         ORDER BY ts DESC, seq DESC LIMIT ?`,
+      )
+      .all(functionId, version, ...params, limit) as { score: number | null; label: string | null; comment: string | null }[]
+    return rows.map((r) => ({
+      ...(r.score !== null ? { score: r.score } : {}),
+      ...(r.label !== null ? { label: r.label } : {}),
+      ...(r.comment !== null ? { comment: r.comment } : {}),
+    }))
+  }
+
   recordDecision(d: Decision): void {
     this.db
       .prepare('INSERT INTO decisions (function_id, ts, action, from_version, to_version, reason) VALUES (?, ?, ?, ?, ?, ?)')
