@@ -177,7 +177,7 @@ export async function trainCommand(argv: string[], io: CommandIO = consoleIO): P
     io.out(`\napplied ${applied.length} of ${actionable.length} decision${actionable.length === 1 ? '' : 's'} to ${join(lockDir, 'lock.json')}`)
     if (applied.length < actionable.length) io.out('(the lock changed meanwhile for the others; run `poet train` again)')
     if (rejected.length) {
-      for (const p of rejected) io.err(`poet train: ${p.functionId}: no candidate: ${p.reason.slice(p.reason.indexOf(' gave no candidate: ') + 20)}`)
+      for (const p of rejected) io.err(`poet train: ${p.functionId}: no candidate: ${p.rejection}`)
       io.err(`poet train: ${rejected.length} LLM candidate${rejected.length === 1 ? '' : 's'} rejected; nothing of ${rejected.length === 1 ? 'it' : 'them'} reached the lock. Run \`poet train --apply\` again to ask again.`)
       return 1
     }

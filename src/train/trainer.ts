@@ -57,6 +57,8 @@ export interface Plan {
   reason: string
   /** What `candidate` writes: the new module and the metric its test is decided on. */
   create?: { source: string; metric: string; share: number; inputHash: string; generator: string; model?: string; usage?: LockVersion['usage'] }
+  /** Why the LLM generator gave no candidate (`rejected` only): the verify gate's reasons, a transport failure … */
+  rejection?: string
   /** A candidate still to be asked of the LLM generator (`proposeCandidates`), with the evidence for its prompt. */
   ask?: { generator: string; metric: string; evidence: TrainingEvidence; feedback: string[] }
 }
@@ -95,7 +97,7 @@ export async function proposeCandidates(plans: Plan[], o: TrainerOptions): Promi
       const { ask, ...plan } = p
       const triggers = p.reason.replace(/ → ask .*$/, '')
       const answer = await o.llm.propose({ functionId: p.functionId, entry, evidence: ask.evidence, feedback: ask.feedback })
-      if (!answer.ok) return { ...plan, action: 'rejected', reason: `${triggers}; ${ask.generator} gave no candidate: ${answer.reason}` }
+      if (!answer.ok) return { ...plan, action: 'rejected', reason: `${triggers}; ${ask.generator} gave no candidate: ${answer.reason}`, rejection: answer.reason }
       if (entry.versions[answer.version]) return { ...plan, action: 'none', reason: `${triggers}; ${ask.generator} proposed ${answer.version}, a version the lock already holds` }
       const base = entry.versions[entry.current]!
       return {

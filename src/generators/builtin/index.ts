@@ -61,7 +61,7 @@ export function generateBuiltin(spec: FunctionSpec, options: BuiltinOptions = {}
  */
 export function learnedLine(learned: Record<string, LearnedValue>): string {
   const sorted = Object.fromEntries(Object.keys(learned).sort().map((k) => [k, learned[k]]))
-  return `// Thresholds Train learns from observed distributions (\`poet train\`); the domain's defaults until then.\nconst learned = ${JSON.stringify(sorted)}`
+  return `// Domain thresholds: the pack's defaults, or what \`poet train\` learned from observed distributions.\nconst learned = ${JSON.stringify(sorted)}`
 }
 
 function wholeRules(rules: CodeRule[], spec: FunctionSpec, phase: 'perceive' | 'enforce'): string[] {
