@@ -224,7 +224,7 @@ function lookForTriggers(id: string, entry: LockEntry, optimizeFor: string, o: T
   for (const r of o.store.goodRejections(id, { since: split - baselineMs, until: now })) {
     for (const issue of new Set(r.issues)) if (!byThreshold(issue)) counts.set(issue, (counts.get(issue) ?? 0) + 1)
   }
-  const goodRejections = [...counts].map(([issue, count]) => ({ issue, count })).sort((a, b) => b.count - a.count)
+  const goodRejections = [...counts].map(([issue, count]) => ({ issue, count })).sort((a, b) => b.count - a.count || (a.issue < b.issue ? -1 : 1))
   const threshold = o.goodRejections ?? 5
   const rated = goodRejections.reduce((n, r) => n + r.count, 0)
   if (rated >= threshold) {
@@ -242,7 +242,7 @@ function lookForTriggers(id: string, entry: LockEntry, optimizeFor: string, o: T
       version: entry.current,
       triggers,
       metrics: metricLines(pick(split - baselineMs, now, true), recentMs, baselineMs),
-      goodRejections: [...counts].map(([issue, count]) => ({ issue, count })).sort((a, b) => b.count - a.count || (a.issue < b.issue ? -1 : 1)),
+      goodRejections,
       ...(source ? { currentSource: source } : {}),
     }
     const feedback = source ? userFeedback(o.store, id, entry.current, split - baselineMs, now, source) : []

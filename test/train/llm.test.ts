@@ -45,13 +45,13 @@ async function poet(dir: string, argv: string[], env: Record<string, string> = {
  * A project whose `scale` phases the LLM generated (the server's first answer), then production events: 300 calls, and
  * 8 factors the phases rejected that users rated good, with comments.
  */
-async function trainedProject(later: (index: number) => ScriptedReply, config: Record<string, unknown> = {}) {
+async function trainedProject(later: (index: number) => ScriptedReply, config: Record<string, unknown> = {}, code = SCALE) {
   server = await startOpenAIServer((_, i) => (i === 0 ? reply.json(goodReply) : later(i)))
   const dir = tempDir()
   writeFileSync(join(dir, 'package.json'), '{ "type": "module" }')
   writeFileSync(join(dir, 'poet.config.json'), JSON.stringify({ generator: { provider: 'openai', model: 'test-model', ...config } }))
   mkdirSync(join(dir, 'src'))
-  writeFileSync(join(dir, 'src', 'scale.ts'), SCALE)
+  writeFileSync(join(dir, 'src', 'scale.ts'), code)
   const generated = await poet(dir, ['generate', '--base-url', server.baseURL])
   expect(generated.code).toBe(0)
   const lock = new LockStore(join(dir, '.poet'))
@@ -161,6 +161,17 @@ describe('poet train for phases an LLM wrote', () => {
     const store = new FeedbackStore(join(p.dir, '.poet', 'feedback.db'))
     expect(store.decisions(ID)).toMatchObject([{ action: 'rejected', from: p.version, reason: expect.stringMatching(why) }])
     store.close()
+  })
+
+  it('never quotes labels or comments the function\'s domain keeps out of events, even when the store holds some', async () => {
+    const p = await trainedProject(() => reply.json(trainedReply), {}, SCALE.replace("{ optimizeFor: 'accuracy' }", "{ domain: 'healthcare', optimizeFor: 'accuracy' }"))
+    expect(p.lock.source(ID, p.version)).toContain('neverInEvents: ["values","comment","label"]')
+    const run = await poet(p.dir, ['train', '--apply'], p.env)
+    expect(run.code).toBe(0)
+    const prompt = p.server.requests[1]!.messages.map((m) => m.content).join('\n')
+    expect(prompt).toContain('<untrusted kind="rejected-inputs">\nargs[1] (scale.reasonable_factor) ×8\n</untrusted>')
+    expect(prompt).not.toContain('mm → km')
+    expect(prompt).not.toContain('<untrusted kind="feedback">')
   })
 
   it('says what is missing when the project no longer configures the LLM', async () => {
