@@ -79,6 +79,18 @@ export interface GoodRejection {
   issues: string[]
 }
 
+/**
+ * A call of one version, as the trainer learns domain thresholds from it: what happened, the input statistics
+ * perceive reported, and how users rated it (`good`: score ≥ 0.8 or label `good`; `bad`: score ≤ 0.2 or label `bad`;
+ * conflicting ratings count as neither).
+ */
+export interface Observation {
+  outcome: Outcome
+  issues: { path: string; rule?: string }[]
+  stats?: Record<string, number>
+  rating?: 'good' | 'bad'
+}
+
 const DAY = 86_400_000
 const SCHEMA_VERSION = 1
 
@@ -345,6 +357,50 @@ export class FeedbackStore {
       issues: (r.issues ? (JSON.parse(r.issues) as { path: string; rule?: string }[]) : []).map((i) =>
         i.rule ? `${i.path} (${i.rule})` : i.path,
       ),
+    }))
+  }
+
+  /**
+   * Calls of `version` in the window (event time) that carry input statistics or issues, oldest first, each with its
+   * rating: the distributions the trainer learns domain thresholds from.
+   */
+  observations(functionId: string, version: string, window: Window = {}): Observation[] {
+    const [where, params] = windowClause(window, 'e.ts')
+    const rows = this.db
+      .prepare(
+        `SELECT e.outcome AS outcome, e.issues AS issues, e.stats AS stats,
+           (SELECT max(f.score >= 0.8 OR lower(f.label) = 'good') FROM feedback AS f WHERE f.execution_id = e.execution_id) AS good,
+           (SELECT max(f.score <= 0.2 OR lower(f.label) = 'bad') FROM feedback AS f WHERE f.execution_id = e.execution_id) AS bad
+         FROM executions AS e
+         WHERE e.function_id = ? AND e.version = ? AND (e.stats IS NOT NULL OR e.issues IS NOT NULL) ${where}
+         ORDER BY e.seq`,
+      )
+      .all(functionId, version, ...params) as { outcome: Outcome; issues: string | null; stats: string | null; good: number | null; bad: number | null }[]
+    return rows.map((r) => {
+      const rating = r.good && !r.bad ? 'good' : r.bad && !r.good ? 'bad' : undefined
+      return {
+        outcome: r.outcome,
+        issues: r.issues ? (JSON.parse(r.issues) as Observation['issues']) : [],
+        ...(r.stats ? { stats: JSON.parse(r.stats) as Record<string, number> } : {}),
+        ...(rating ? { rating } : {}),
+      }
+    })
+  }
+
+  /** The most recent feedback on `version` that carries a label or a comment (newest first, at most `limit`). */
+  comments(functionId: string, version: string, window: Window = {}, limit = 20): { score?: number; label?: string; comment?: string }[] {
+    const [where, params] = windowClause(window)
+    const rows = this.db
+      .prepare(
+        `SELECT score, label, comment FROM feedback
+         WHERE function_id = ? AND version = ? AND (label IS NOT NULL OR comment IS NOT NULL) ${where}
+         ORDER BY ts DESC, seq DESC LIMIT ?`,
+      )
+      .all(functionId, version, ...params, limit) as { score: number | null; label: string | null; comment: string | null }[]
+    return rows.map((r) => ({
+      ...(r.score !== null ? { score: r.score } : {}),
+      ...(r.label !== null ? { label: r.label } : {}),
+      ...(r.comment !== null ? { comment: r.comment } : {}),
     }))
   }
 

@@ -1,8 +1,10 @@
 // The trainer: for each function with optimizeFor, reads metrics per version, then plans and applies candidate, promote, rollback.
 import { join } from 'node:path'
-import { atomicWrite, LockStore, type LockEntry } from '../generators/lock'
+import { atomicWrite, LockStore, type LockEntry, type LockVersion } from '../generators/lock'
+import type { TrainingEvidence } from '../generators/llm/prompt'
 import { encodeKey } from '../plugin/ids'
 import { learnPolicy, readPolicy, withPolicy, type Learnable } from './candidate'
+import { learnThresholds, readLearned, THRESHOLD_RULES } from './thresholds'
 import { compare, decide, DEFAULT_RULE, MARGINS, type Arm, type Comparison, type MetricSpec, type RuleOptions } from './rule'
 import { noMetrics, type FeedbackStore, type VersionMetrics } from './store'
 
@@ -26,9 +28,25 @@ export interface TrainerOptions {
   margins?: Partial<typeof MARGINS>
   /** @default Date.now */
   now?: () => number
+  /**
+   * Asks the LLM generator for candidates of functions whose phases it wrote (`poet train` builds one from the
+   * project's config). Without it, those functions get builtin candidates (learned policy) like any other.
+   */
+  llm?: LlmProposer
 }
 
-export type Action = 'candidate' | 'promote' | 'rollback' | 'retire' | 'wait' | 'none'
+/** What the trainer asks of an LLM generator: new phases for one function, with the evidence in the prompt. */
+export interface LlmProposer {
+  propose(request: { functionId: string; entry: LockEntry; evidence: TrainingEvidence; feedback: string[] }): Promise<Proposal>
+}
+
+/** A verified candidate module, or why there is none (the verify gate's reasons, a transport failure …). */
+export type Proposal =
+  | { ok: true; version: string; source: string; generator: string; model?: string; usage?: LockVersion['usage'] }
+  | { ok: false; reason: string }
+
+/** `rejected`: the LLM generator was asked for a candidate and gave none that passed the verify gate. */
+export type Action = 'candidate' | 'promote' | 'rollback' | 'retire' | 'rejected' | 'wait' | 'none'
 
 export interface Plan {
   functionId: string
@@ -38,7 +56,11 @@ export interface Plan {
   candidate?: string
   reason: string
   /** What `candidate` writes: the new module and the metric its test is decided on. */
-  create?: { source: string; metric: string; share: number; inputHash: string; generator: string; model?: string }
+  create?: { source: string; metric: string; share: number; inputHash: string; generator: string; model?: string; usage?: LockVersion['usage'] }
+  /** Why the LLM generator gave no candidate (`rejected` only): the verify gate's reasons, a transport failure … */
+  rejection?: string
+  /** A candidate still to be asked of the LLM generator (`proposeCandidates`), with the evidence for its prompt. */
+  ask?: { generator: string; metric: string; evidence: TrainingEvidence; feedback: string[] }
 }
 
 export const OK_RATE = 'ok rate'
@@ -62,6 +84,40 @@ export function untrained(o: Pick<TrainerOptions, 'lockDir' | 'optimizeFor'>): s
   return Object.keys(lock.functions).filter((id) => !(o.optimizeFor?.[id] ?? lock.functions[id]!.optimizeFor))
 }
 
+/**
+ * Asks the LLM generator for every candidate a plan left to it: the answer passes the verify gate (inside the
+ * generator, as at build time) and becomes the plan's new version, or the plan becomes `rejected` with the reason.
+ */
+export async function proposeCandidates(plans: Plan[], o: TrainerOptions): Promise<Plan[]> {
+  const lock = new LockStore(o.lockDir).read()
+  return Promise.all(
+    plans.map(async (p): Promise<Plan> => {
+      const entry = lock.functions[p.functionId]
+      if (!p.ask || !o.llm || !entry) return p
+      const { ask, ...plan } = p
+      const triggers = p.reason.replace(/ → ask .*$/, '')
+      const answer = await o.llm.propose({ functionId: p.functionId, entry, evidence: ask.evidence, feedback: ask.feedback })
+      if (!answer.ok) return { ...plan, action: 'rejected', reason: `${triggers}; ${ask.generator} gave no candidate: ${answer.reason}`, rejection: answer.reason }
+      if (entry.versions[answer.version]) return { ...plan, action: 'none', reason: `${triggers}; ${ask.generator} proposed ${answer.version}, a version the lock already holds` }
+      const base = entry.versions[entry.current]!
+      return {
+        ...plan,
+        candidate: answer.version,
+        reason: `${triggers} → new phases from ${answer.generator}, verified`,
+        create: {
+          source: answer.source,
+          metric: ask.metric,
+          share: o.share ?? 0.2,
+          inputHash: base.inputHash,
+          generator: answer.generator,
+          ...(answer.model ? { model: answer.model } : {}),
+          ...(answer.usage ? { usage: answer.usage } : {}),
+        },
+      }
+    }),
+  )
+}
+
 /** Applies plans to the lock (pointer moves and new candidate versions) and records every decision in the store. */
 export function applyTraining(plans: Plan[], o: TrainerOptions): Plan[] {
   const lock = new LockStore(o.lockDir)
@@ -69,9 +125,15 @@ export function applyTraining(plans: Plan[], o: TrainerOptions): Plan[] {
   const applied: Plan[] = []
   for (const p of plans) {
     if (p.action === 'wait' || p.action === 'none') continue
+    if (p.action === 'rejected') {
+      // Nothing reaches the lock; the store keeps the attempt, so the dashboard shows why no candidate came.
+      o.store.recordDecision({ functionId: p.functionId, ts: now, action: p.action, from: p.current, reason: p.reason })
+      continue
+    }
     let done = false
     if (p.action === 'candidate') {
-      const c = p.create!
+      if (!p.create) continue
+      const c = p.create
       const file = `phases/${encodeKey(p.functionId)}.${p.candidate}.js`
       atomicWrite(join(o.lockDir, file), c.source)
       lock.update((l) => {
@@ -82,6 +144,7 @@ export function applyTraining(plans: Plan[], o: TrainerOptions): Plan[] {
           inputHash: c.inputHash,
           generator: c.generator,
           ...(c.model ? { model: c.model } : {}),
+          ...(c.usage ? { usage: c.usage } : {}),
           created: new Date(now).toISOString(),
           file,
           reason: `train: ${p.reason}`,
@@ -153,29 +216,48 @@ function lookForTriggers(id: string, entry: LockEntry, optimizeFor: string, o: T
       if (target === 'latency') learn.add('timeout')
     }
   }
+  const source = new LockStore(o.lockDir).source(id, entry.current)
+  const current = source ? readLearned(source) : undefined
+  // A rejection a learnable threshold made is that threshold's evidence: repair cannot admit it.
+  const byThreshold = (issue: string) => [...THRESHOLD_RULES].some((rule) => current?.[rule] !== undefined && issue.endsWith(` (${rule})`))
   const counts = new Map<string, number>()
   for (const r of o.store.goodRejections(id, { since: split - baselineMs, until: now })) {
-    for (const issue of new Set(r.issues)) counts.set(issue, (counts.get(issue) ?? 0) + 1)
+    for (const issue of new Set(r.issues)) if (!byThreshold(issue)) counts.set(issue, (counts.get(issue) ?? 0) + 1)
   }
-  const goodRejections = [...counts].map(([issue, count]) => ({ issue, count })).sort((a, b) => b.count - a.count)
+  const goodRejections = [...counts].map(([issue, count]) => ({ issue, count })).sort((a, b) => b.count - a.count || (a.issue < b.issue ? -1 : 1))
   const threshold = o.goodRejections ?? 5
   const rated = goodRejections.reduce((n, r) => n + r.count, 0)
   if (rated >= threshold) {
     triggers.push(`${rated} rejected inputs rated good`)
     learn.add('repair')
   }
+  // Domain thresholds: each fires its own trigger, only when the current version's calls move it.
+  const thresholds = current && learnThresholds(current, o.store.observations(id, entry.current, { since: split - baselineMs, until: now }), { goodRejections: threshold })
+  if (thresholds) triggers.push(...thresholds.triggers)
   if (!triggers.length) return none(`no trigger (last ${Math.round(recentMs / 60_000)} min: ${recent.calls} calls, ${pct(1 - recent.outcomes.ok / (recent.calls || 1))} failed)`)
 
-  const lock = new LockStore(o.lockDir)
-  const source = lock.source(id, entry.current)
+  const made = entry.versions[entry.current]?.generator
+  if (o.llm && made?.startsWith('openai:')) {
+    const evidence: TrainingEvidence = {
+      version: entry.current,
+      triggers,
+      metrics: metricLines(pick(split - baselineMs, now, true), recentMs, baselineMs),
+      goodRejections,
+      ...(source ? { currentSource: source } : {}),
+    }
+    const feedback = source ? userFeedback(o.store, id, entry.current, split - baselineMs, now, source) : []
+    return { functionId: id, action: 'candidate', current: entry.current, reason: `${triggers.join('; ')} → ask ${made} for new phases with this evidence`, ask: { generator: made, metric, evidence, feedback } }
+  }
   const policy = source && readPolicy(source)
   if (!source || !policy) return none(`${triggers.join('; ')}; but the phase module of ${entry.current} is missing or not rendered by unplugin-poet`)
   const learned = learnPolicy(policy, { metrics: pick(split - baselineMs, now, true), goodRejections, goodRejectionThreshold: threshold }, learn)
-  if (!learned.changes.length) {
+  const changes = [...learned.changes, ...(thresholds?.changes ?? [])]
+  if (!changes.length) {
     return none(`${triggers.join('; ')}; the builtin generator has no parameter to change for this (an LLM generator can propose new phases from this evidence)`)
   }
-  const reason = `${triggers.join('; ')} → ${learned.changes.join('; ')}`
-  const next = withPolicy(source, learned.policy, reason)
+  if (thresholds?.metric === 'target' && metric === OK_RATE) metric = target
+  const reason = `${triggers.join('; ')} → ${changes.join('; ')}`
+  const next = withPolicy(source, learned.policy, reason, thresholds?.changes.length ? thresholds.learned : undefined)
   const tried = o.store.decisions(id).find((d) => d.to === next.version && (d.action === 'rollback' || d.action === 'retire'))
   if (tried) return none(`${triggers.join('; ')}; the learned version ${next.version} was already tested and ${tried.action === 'rollback' ? 'rolled back' : 'retired'}`)
   const base = entry.versions[entry.current]!
@@ -195,6 +277,37 @@ function lookForTriggers(id: string, entry: LockEntry, optimizeFor: string, o: T
       ...(base.model ? { model: base.model } : {}),
     },
   }
+}
+
+/** What the prompt says about the current version's calls: numbers only, computed here. */
+function metricLines(m: VersionMetrics, recentMs: number, baselineMs: number): string[] {
+  const days = (recentMs + baselineMs) / (24 * HOUR)
+  const lines = [`over the last ${Number(days.toFixed(2))} days: ${m.calls} calls, ${(m.attempts / (m.calls || 1)).toFixed(2)} attempts per call`]
+  const kinds = (['input_error', 'output_error', 'timeout', 'error'] as const).map((k) => `${k} ${pct(m.errorRate[k] || 0)} (${m.outcomes[k]})`)
+  lines.push(`failures by kind: ${kinds.join(', ')}`)
+  if (m.calls) lines.push(`latency of all calls: p50 ${m.latency.p50} ms, p95 ${m.latency.p95} ms, p99 ${m.latency.p99} ms`)
+  if (m.outcomes.ok) lines.push(`latency of successful calls: mean ${m.okLatency.mean.mean.toFixed(1)} ms, p99 ${m.okLatency.p99} ms`)
+  if (m.score.n) lines.push(`feedback score: mean ${m.score.mean.toFixed(3)} over ${m.score.n} ratings`)
+  for (const [name, s] of Object.entries(m.metrics).sort()) lines.push(`feedback metric ${name}: mean ${s.mean.toFixed(3)} over ${s.n} ratings`)
+  return lines
+}
+
+/**
+ * Recent feedback with text, for the prompt (quoted there as untrusted): labels and comments only where the function's
+ * domain lets events carry them (the module's `neverInEvents`), whatever a forged event may have stored.
+ */
+function userFeedback(store: FeedbackStore, id: string, version: string, since: number, until: number, source: string): string[] {
+  const never = /^ {2}neverInEvents: (\[.*\]),$/m.exec(source)?.[1]
+  const forbidden = new Set<string>(never ? (JSON.parse(never) as string[]) : [])
+  if (forbidden.has('comment') && forbidden.has('label')) return []
+  return store
+    .comments(id, version, { since, until })
+    .map((f) => {
+      const parts = [f.score !== undefined ? `score ${f.score}` : '', !forbidden.has('label') && f.label ? `label ${JSON.stringify(f.label)}` : '']
+      const text = !forbidden.has('comment') && f.comment ? `: ${f.comment}` : ''
+      return text || parts[1] ? `${parts.filter(Boolean).join(', ')}${text}` : ''
+    })
+    .filter(Boolean)
 }
 
 /** The metric a function's optimizeFor names: accuracy and quality are the feedback score. */

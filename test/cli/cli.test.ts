@@ -270,7 +270,7 @@ describe('poet domains', () => {
     const p = fixture('domains')
     const list = await poet(p, ['domains'])
     expect(list.code).toBe(0)
-    expect(list.out).toMatch(/^ml_monitoring +1\.0\.0 +\d+ +Model and data monitoring/m)
+    expect(list.out).toMatch(/^ml_monitoring +1\.1\.0 +\d+ +Model and data monitoring/m)
     const one = await poet(p, ['domains', 'financial_services'])
     expect(one.out).toMatch(/^financial_services 1\.0\.0\n/)
     expect(one.out).toMatch(/perceive rules:\n {2}financial_services\./)

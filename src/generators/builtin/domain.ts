@@ -73,4 +73,13 @@ export interface DomainPack {
   helpers?: string
   /** Fields events may never carry. */
   neverInEvents?: EventField[]
+  /**
+   * Thresholds Train may rewrite (builtin packs only: the trainer knows what each one means and which evidence moves
+   * it). Keys are `<domain>.<threshold>`; the generator renders them as one line, `const learned = {...}`, at the top
+   * of the module's helpers, and the pack's code reads them from there instead of from constants.
+   */
+  learned?(spec: FunctionSpec): Record<string, LearnedValue>
 }
+
+/** A learnable threshold's value: JSON, so the trainer can read and rewrite the rendered line. */
+export type LearnedValue = number | { [key: string]: number | string | null }

@@ -1,6 +1,6 @@
 // The builtin generator: a function's spec (resolved types plus its domain pack) → perceive/enforce phase parts, offline and deterministic.
 import type { FunctionSpec, PhaseParts, UnresolvedType } from '../spec'
-import type { CodeRule, DomainPack } from './domain'
+import type { CodeRule, DomainPack, LearnedValue } from './domain'
 import { ValidatorCompiler } from './compile'
 import { resolvePolicy } from './policy'
 
@@ -35,7 +35,14 @@ export function generateBuiltin(spec: FunctionSpec, options: BuiltinOptions = {}
 
   const perceiveChecks = [compiler.params(spec.params), ...wholeRules(perceiveRules, spec, 'perceive')].filter(Boolean)
   const enforceChecks = [compiler.result(spec.returns), ...wholeRules(enforceRules, spec, 'enforce')].filter(Boolean)
-  const helpers = [compiler.helpers(), ...chain.map((p) => p.helpers?.trim()).filter(Boolean)].join('\n\n')
+  const learned = Object.assign({}, ...chain.map((p) => p.learned?.(spec))) as Record<string, LearnedValue>
+  const helpers = [
+    Object.keys(learned).length ? learnedLine(learned) : '',
+    compiler.helpers(),
+    ...chain.map((p) => p.helpers?.trim()),
+  ]
+    .filter(Boolean)
+    .join('\n\n')
   const neverInEvents = [...new Set(chain.flatMap((p) => p.neverInEvents ?? []))]
 
   return {
@@ -46,6 +53,15 @@ export function generateBuiltin(spec: FunctionSpec, options: BuiltinOptions = {}
     helpers,
     ...(neverInEvents.length ? { neverInEvents } : {}),
   }
+}
+
+/**
+ * The one line Train rewrites (src/train/thresholds.ts reads it back): the domain's learnable thresholds, keys sorted
+ * so the same values always render the same bytes.
+ */
+export function learnedLine(learned: Record<string, LearnedValue>): string {
+  const sorted = Object.fromEntries(Object.keys(learned).sort().map((k) => [k, learned[k]]))
+  return `// Domain thresholds: the pack's defaults, or what \`poet train\` learned from observed distributions.\nconst learned = ${JSON.stringify(sorted)}`
 }
 
 function wholeRules(rules: CodeRule[], spec: FunctionSpec, phase: 'perceive' | 'enforce'): string[] {

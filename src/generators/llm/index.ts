@@ -4,11 +4,11 @@ import type { DomainPack } from '../builtin/domain'
 import type { FunctionSpec, PhaseParts } from '../spec'
 import { verifyCandidate, verifyVariant } from '../verify'
 import { LlmClient, LlmTransportError, type LlmClientOptions } from './client'
-import { buildMessages, reaskMessage, type ChatMessage, type DomainSummary } from './prompt'
+import { buildMessages, reaskMessage, type ChatMessage, type DomainSummary, type TrainingEvidence } from './prompt'
 import { PhaseReply } from './schema'
 import type { OpenAIGeneratorOptions } from '../../plugin/options'
 
-export { PROMPT_VERSION, type DomainSummary } from './prompt'
+export { PROMPT_VERSION, type DomainSummary, type TrainingEvidence } from './prompt'
 export { LlmTransportError } from './client'
 
 /** `generator: { provider: 'openai', … }` in the plugin options and `poet.config`: one definition, with the plugin's options. */
@@ -31,6 +31,8 @@ export interface LlmRequest {
   baseline: PhaseParts
   domain?: DomainSummary
   feedback?: string[]
+  /** Production evidence, when Train asks for a better version. */
+  evidence?: TrainingEvidence
   /** Overrides the generator's `warn` for this request (a bundler's own warning channel). */
   warn?: (message: string) => void
 }
@@ -132,11 +134,11 @@ export function generateWithLlm(
   spec: FunctionSpec,
   config: LlmGeneratorOptions,
   baseline: PhaseParts,
-  ctx: { pack?: DomainPack; warn(message: string): void; feedback?: string[] },
+  ctx: { pack?: DomainPack; warn(message: string): void; feedback?: string[]; evidence?: TrainingEvidence },
 ): Promise<LlmResult> {
   let gen = shared.get(config)
   if (!gen) shared.set(config, (gen = createLlmGenerator(config)))
-  return gen.generate({ spec, baseline, domain: ctx.pack && domainSummary(ctx.pack), feedback: ctx.feedback, warn: ctx.warn })
+  return gen.generate({ spec, baseline, domain: ctx.pack && domainSummary(ctx.pack), feedback: ctx.feedback, evidence: ctx.evidence, warn: ctx.warn })
 }
 
 /** What the prompt says about a (resolved) domain pack: its rules, by id and description. */

@@ -13,6 +13,20 @@ export interface DomainSummary {
   rules: { id: string; description: string }[]
 }
 
+/** What Train saw in production, when it asks the model for a better version (src/train builds it from the feedback store). */
+export interface TrainingEvidence {
+  /** The version in production the evidence is about. */
+  version: string
+  /** Why a new version is asked: the trainer's triggers (its own numbers, no event text). */
+  triggers: string[]
+  /** Metric lines computed by the trainer: calls, failures per kind, latency, feedback scores. */
+  metrics: string[]
+  /** Issue paths (with their rule) of rejected inputs users rated good, with counts. Event data: quoted as untrusted. */
+  goodRejections: { issue: string; count: number }[]
+  /** The phase module in production, when it can be read. */
+  currentSource?: string
+}
+
 export interface PromptInput {
   spec: FunctionSpec
   /** The builtin generator's parts: the baseline to improve on. */
@@ -20,6 +34,8 @@ export interface PromptInput {
   domain?: DomainSummary
   /** Recent user feedback (Train); quoted as untrusted data. */
   feedback?: string[]
+  /** Production evidence (Train): the prompt then asks for phases that answer it. */
+  evidence?: TrainingEvidence
 }
 
 export type ChatMessage = { role: 'system' | 'user'; content: string }
@@ -54,7 +70,7 @@ export function untrusted(kind: string, text: string): string {
 }
 
 export function buildMessages(input: PromptInput): ChatMessage[] {
-  const { spec, baseline, domain, feedback } = input
+  const { spec, baseline, domain, feedback, evidence } = input
   const sections = [
     `Function id: ${spec.id} (${spec.async ? 'async ' : ''}${spec.kind})`,
     `Signature:\n${untrusted('signature', spec.signature)}`,
@@ -72,11 +88,31 @@ export function buildMessages(input: PromptInput): ChatMessage[] {
     `Baseline perceive body:\n${untrusted('baseline-perceive', baseline.perceive ?? '(none)')}`,
     `Baseline enforce body:\n${untrusted('baseline-enforce', baseline.enforce ?? '(none)')}`,
     feedback?.length ? `Recent user feedback on this function:\n${untrusted('feedback', feedback.join('\n'))}` : '',
+    evidence ? evidenceSection(evidence) : '',
   ]
   return [
     { role: 'system', content: SYSTEM },
     { role: 'user', content: sections.filter(Boolean).join('\n\n') },
   ]
+}
+
+/** The Train request: what production showed about the current version, and what to do about it. */
+function evidenceSection(e: TrainingEvidence): string {
+  return [
+    `Train request: version ${e.version} of this function serves production, and its metrics call for a better version.`,
+    `Why:\n${e.triggers.map((t) => `- ${t}`).join('\n')}`,
+    `Observed (numbers computed by the trainer):\n${e.metrics.map((m) => `- ${m}`).join('\n')}`,
+    e.goodRejections.length
+      ? `Rejected inputs that users rated good (issue path and rule, then how many calls):\n${untrusted('rejected-inputs', e.goodRejections.map((r) => `${r.issue} ×${r.count}`).join('\n'))}`
+      : '',
+    e.currentSource ? `The phase module in production:\n${untrusted('current-phases', e.currentSource)}` : '',
+    'Propose phases that answer this evidence: accept inputs users rated good where the declared types allow them (a rule ' +
+      'that rejects them may be too strict), keep rejecting what the types forbid, and suggest a policy (attempts, timeout) ' +
+      'that fits the observed latency and failures. Your answer is verified like any other and then A/B tested against the ' +
+      'version in production; it replaces it only if it does measurably better.',
+  ]
+    .filter(Boolean)
+    .join('\n\n')
 }
 
 /** The follow-up after a rejected answer: the reasons, quoted (they may contain the model's own text). */

@@ -10,12 +10,12 @@ import { BUILTIN_PACKS, DomainRegistry } from '../../../src/generators/builtin/d
  * bump that pack's `version` (so existing locks regenerate), then paste the fingerprint the failure prints.
  */
 const RECORDED: Record<string, string> = {
-  ml_monitoring: '1.0.0 95a7354ad532edd9',
+  ml_monitoring: '1.1.0 17dd93a68f896c49',
   financial_services: '1.0.0 51306efd0ef155c4',
   healthcare: '1.0.0 9acdeea2e05c565d',
   api_integration: '1.0.0 35ae35b6bb1fcd83',
   llm_optimization: '1.0.0 7cfc4f3f4cfe112f',
-  data_processing: '1.0.0 d07df548e1b56034',
+  data_processing: '1.1.0 71f0130fb9d48572',
   security: '1.0.0 d2b1588fecada940',
 }
 

@@ -8,8 +8,10 @@ const FINITE = 'data_processing.finite_numbers'
 const DATE = 'data_processing.iso_date'
 const UNIQUE = 'data_processing.unique_ids'
 
-/** Bigger batches belong in a stream or in chunks: one call holding them blows memory and every timeout. */
-const MAX_BATCH_SIZE = 100_000
+/** Bigger batches belong in a stream or in chunks: one call holding them blows memory and every timeout (Train may raise it). */
+export const MAX_BATCH_SIZE = 100_000
+/** Key of the learnable batch limit in the `learned` line of a rendered module. */
+export const LEARNED_MAX_BATCH = 'data_processing.max_batch_size'
 
 const DATE_WORDS = new Set(['date', 'dates', 'timestamp', 'datetime', 'time', 'at', 'on', 'since', 'until', 'deadline', 'birthday', 'dob'])
 /** `createdAt`, `start_date`, `timestamp` — not `dateFormat`, `timeout` or `timezone`. */
@@ -41,11 +43,13 @@ function dateCheck(site: RuleSite): string | undefined {
 
 export const dataProcessing: DomainPack = {
   name: 'data_processing',
-  version: '1.0.0',
+  // 1.1.0: the batch limit is learnable (the `learned` line).
+  version: '1.1.0',
   description: 'Batch and ETL steps: batches non-empty and bounded, numbers finite, dates ISO 8601; batch size reported.',
   // Batch steps are long and usually idempotent: a generous timeout and retries on transient failures.
   policy: { attempts: 3, timeout: 120_000, retryOn: 'transient' },
   helpers,
+  learned: () => ({ [LEARNED_MAX_BATCH]: MAX_BATCH_SIZE }),
   perceive: [
     {
       id: NON_EMPTY,
@@ -61,7 +65,7 @@ export const dataProcessing: DomainPack = {
             `  if (Array.isArray(${b.value})) {`,
             `    batchSize += ${b.value}.length`,
             `    if (${b.value}.length === 0) ${issueReceived(b.path, '"non-empty batch"', '"empty array"', NON_EMPTY)}`,
-            `    else if (${b.value}.length > ${MAX_BATCH_SIZE}) ${issueReceived(b.path, `"batch of at most ${MAX_BATCH_SIZE} items"`, `${b.value}.length + " items"`, MAX_BATCH)}`,
+            `    else if (${b.value}.length > learned[${JSON.stringify(LEARNED_MAX_BATCH)}]) ${issueReceived(b.path, `"batch of at most " + learned[${JSON.stringify(LEARNED_MAX_BATCH)}] + " items"`, `${b.value}.length + " items"`, MAX_BATCH)}`,
             `  }`,
           ]),
           `  const st = (ctx.stats ??= {})`,

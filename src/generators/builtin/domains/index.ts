@@ -215,6 +215,8 @@ function merge(parent: ResolvedDomainPack | undefined, child: DomainPack): Resol
     enforce: rules(parent?.enforce, child.enforce),
     helpers: [parent?.helpers, child.helpers].filter(Boolean).join('\n\n') || undefined,
     neverInEvents: [...new Set([...(parent?.neverInEvents ?? []), ...(child.neverInEvents ?? [])])],
+    // Only builtin packs declare learnable thresholds (custom packs cannot: see PACK_KEYS); a child keeps its parent's.
+    ...(child.learned ?? parent?.learned ? { learned: child.learned ?? parent?.learned } : {}),
   }
 }
 

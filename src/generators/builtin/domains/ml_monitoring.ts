@@ -9,10 +9,15 @@ const EQUAL = 'ml_monitoring.equal_sample_lengths'
 const PROBABILITY = 'ml_monitoring.probability_range'
 const STATS = 'ml_monitoring.sample_stats'
 
-/** Drift is flagged when the sample mean is this many standard errors away from the baseline mean. */
-const DRIFT_Z = 3
+/** Drift is flagged when the sample mean is this many standard errors away from the baseline mean (Train may learn it). */
+export const DRIFT_Z = 3
 /** The baseline must hold this many values before drift is judged (too few make any z meaningless). */
-const MIN_BASELINE = 30
+export const MIN_BASELINE = 30
+/** The baseline's weight is capped at this many values so it keeps following slow change. */
+export const MAX_BASELINE = 100_000
+/** Keys of the thresholds Train learns for this pack (the `learned` line of a rendered module). */
+export const LEARNED_DRIFT_Z = 'ml_monitoring.drift_z'
+export const LEARNED_BASELINE = 'ml_monitoring.baseline'
 
 const PROBABILITY_WORDS = new Set(['probability', 'probabilities', 'prob', 'probs', 'confidence', 'likelihood', 'pvalue'])
 
@@ -38,11 +43,12 @@ function mlStats(xs) {
   }
   return { n, mean, m2, std: n > 1 ? Math.sqrt(m2 / (n - 1)) : 0, min, max }
 }
-// Module state: lives as long as this phase module, i.e. per function and process (reset by a new version).
-const mlBaseline = { n: 0, mean: 0, m2: 0 }
+// Module state: lives as long as this phase module, i.e. per function and process (reset by a new version). It starts
+// from the baseline Train learned from earlier calls, if any, so a fresh page or isolate judges drift from its first call.
+const mlBaseline = { n: learned["${LEARNED_BASELINE}"].n, mean: learned["${LEARNED_BASELINE}"].mean, m2: learned["${LEARNED_BASELINE}"].m2 }
 const ML_MIN_BASELINE = ${MIN_BASELINE}
 // Caps the baseline's weight so it keeps following slow change instead of freezing after a long run.
-const ML_MAX_BASELINE = 100000
+const ML_MAX_BASELINE = ${MAX_BASELINE}
 // z of the sample mean against the baseline (undefined while the baseline is too small), then merges the sample in.
 function mlDrift(base, s) {
   let z
@@ -64,11 +70,17 @@ function mlDrift(base, s) {
 
 export const mlMonitoring: DomainPack = {
   name: 'ml_monitoring',
-  version: '1.0.0',
+  // 1.1.0: the drift threshold and the baseline's seed are learnable (the `learned` line).
+  version: '1.1.0',
   description: 'Model and data monitoring: clean numeric samples, sample statistics, drift against a running baseline.',
   policy: { attempts: 2, timeout: 10_000, retryOn: 'transient' },
   neverInEvents: ['values'],
   helpers,
+  // The baseline names the sample it describes, so the trainer pools that sample's stats (`<name>.n/.mean/.std`).
+  learned: (spec) => ({
+    [LEARNED_DRIFT_Z]: DRIFT_Z,
+    [LEARNED_BASELINE]: { sample: samples(spec)[0]?.name ?? null, n: 0, mean: 0, m2: 0 },
+  }),
   perceive: [
     {
       id: FINITE,
@@ -122,7 +134,7 @@ export const mlMonitoring: DomainPack = {
           `    const z = mlDrift(mlBaseline, s0)`,
           `    if (z !== undefined) {`,
           `      st.drift_z = z`,
-          `      st.drift = Math.abs(z) > ${DRIFT_Z} ? 1 : 0`,
+          `      st.drift = Math.abs(z) > learned[${JSON.stringify(LEARNED_DRIFT_Z)}] ? 1 : 0`,
           `    }`,
           `  }`,
           `}`,
