@@ -4,6 +4,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net'
 import { LockStore, type LockEntry } from '../generators/lock'
 import type { PoetEvent } from '../runtime/types'
+import { eventLimits } from './limits'
 import { FeedbackStore, type RetentionOptions, type VersionMetrics } from './store'
 import { validateBatch } from './validate'
 
@@ -61,6 +62,7 @@ export function createCollector(options: CollectorOptions = {}): Collector {
   const limiter = options.rateLimit === false ? undefined : new RateLimiter(options.rateLimit ?? {}, now)
   const tokenDigest = options.token ? sha256(options.token) : undefined
   const lock = options.lockDir ? new LockStore(options.lockDir) : undefined
+  const scrub = lock && eventLimits(lock)
   const cors = {
     'access-control-allow-origin': options.corsOrigin ?? '*',
     'access-control-allow-methods': 'POST, OPTIONS',
@@ -101,6 +103,7 @@ export function createCollector(options: CollectorOptions = {}): Collector {
     if (!checked.ok) return send(res, 400, { error: `invalid batch, nothing stored: ${checked.reason}` }, cors)
     const wait = limiter?.take(key, Math.max(1, checked.events.length))
     if (wait) return tooMany(res, wait, cors)
+    scrub?.(checked.events)
     let stored: number
     try {
       stored = await commit(checked.events)

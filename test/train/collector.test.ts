@@ -289,6 +289,26 @@ describe('GET endpoints', () => {
     expect(detail.versions.find((v: { version: string }) => v.version === version)).toMatchObject({ role: 'current', generator: 'builtin', reason: 'build', calls: 1 })
   })
 
+  it("drops what a function's domain forbids in events, even from a client that could not know the domain", async () => {
+    const dir = tempDir()
+    const vitals = lockWith(join(dir, '.poet'), 'src/vitals.ts#triage', { neverInEvents: ['stats', 'comment', 'label'] })
+    const drift = lockWith(join(dir, '.poet'), 'src/drift.ts#detectDrift')
+    const r = await start({ lockDir: join(dir, '.poet') })
+    // What a server would send after rating, by its ref, a result a browser computed: it never ran triage itself.
+    const run = execution({ functionId: 'src/vitals.ts#triage', version: vitals.version, stats: { 'heartRate.n': 1 } })
+    const rated = feedback({ functionId: 'src/vitals.ts#triage', version: vitals.version, executionId: run.executionId, label: 'tachycardia', comment: 'patient Jane Doe, bed 4', score: 0.9 })
+    const other = execution({ version: drift.version, stats: { n: 4 } })
+    const otherRated = feedback({ version: drift.version, executionId: other.executionId, label: 'missed-drift', comment: 'late by a day' })
+    expect((await post(r, [run, rated, other, otherRated])).status).toBe(202)
+
+    const store = r.collector.store
+    expect(store.comments('src/vitals.ts#triage', vitals.version)).toEqual([])
+    expect(store.metrics('src/vitals.ts#triage')[0]).toMatchObject({ version: vitals.version, calls: 1, score: { n: 1 } })
+    expect(store.observations('src/vitals.ts#triage', vitals.version)).toEqual([])
+    expect(store.comments('src/drift.ts#detectDrift', drift.version)).toEqual([{ score: 1, label: 'missed-drift', comment: 'late by a day' }])
+    expect(store.observations('src/drift.ts#detectDrift', drift.version)).toEqual([{ outcome: 'ok', issues: [], stats: { n: 4 }, rating: 'good' }])
+  })
+
   it('GET /healthz answers without a token; /v1/functions needs it when one is set', async () => {
     const r = await start({ token: 'k' })
     const health = await fetch(`${r.url}/healthz`)
