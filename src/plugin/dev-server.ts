@@ -9,7 +9,9 @@ import { applyTraining, planTraining } from '../train/trainer'
 import type { PoetContext } from './context'
 import { scanPoetCalls, type PoetSite } from './scan'
 import { RESOLVED_PREFIX, VIRTUAL_PREFIX } from './ids'
-import { DEV_CLIENT_KEY } from './virtual'
+import { DEV_CLIENT_KEY, DEV_HOT_KEY } from './virtual'
+import type { SourceMapJSON } from './cache'
+import { hotModule, hotSwappable } from './dev-hot'
 
 /** Where the dev server mounts everything POET: `/__poet/events`, `/__poet/` (dashboard), `/__poet/v1/*`. */
 export const DEV_BASE = '/__poet'
@@ -40,11 +42,23 @@ export class DevServer {
     return this.ctx.serve
   }
 
-  /** A transformed module in dev also imports the dev client, which points the runtime it shares at the dev server. */
-  decorate(code: string): string {
-    if (!this.active || this.ctx.options.feedback === false) return code
+  /**
+   * A transformed module in dev keeps its poet functions stable across edits of their bodies (dev-hot.ts), and imports
+   * the dev client, which points the runtime it shares at the dev server.
+   */
+  decorate(code: string, map: SourceMapJSON, file: string): { code: string; map: SourceMapJSON } {
+    if (!this.active) return { code, map }
+    const out = hotSwappable(code, map, file)
+    if (this.ctx.options.feedback === false) return out
     // Appended, not prepended: imports are hoisted anyway, and the source map of the code above stays exact.
-    return `${code}\nimport ${JSON.stringify(VIRTUAL_PREFIX + DEV_CLIENT_KEY)}\n`
+    return { code: `${out.code}\nimport ${JSON.stringify(VIRTUAL_PREFIX + DEV_CLIENT_KEY)}\n`, map: out.map }
+  }
+
+  /** The source of one of the dev server's own modules, `virtual:poet/~~<name>`. */
+  devModule(key: string): string {
+    if (key === DEV_CLIENT_KEY) return this.clientModule()
+    if (key === DEV_HOT_KEY) return hotModule()
+    throw new Error(`poet: no dev module "${VIRTUAL_PREFIX}${key}": only ${DEV_CLIENT_KEY} and ${DEV_HOT_KEY} exist.`)
   }
 
   /** Records what a poet module and its type files held when transformed. */
@@ -58,7 +72,7 @@ export class DevServer {
    * The dev client: runs before the module that imported it, against the same `unplugin-poet/runtime` instance (it is
    * resolved exactly like the app's own import). In the dev server's process (SSR) events go straight to the store.
    */
-  clientModule(): string {
+  private clientModule(): string {
     const feedback = this.ctx.options.feedback
     const endpoint = (feedback && feedback.endpoint) || `${DEV_BASE}/events`
     return [

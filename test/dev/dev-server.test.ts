@@ -109,6 +109,26 @@ describe('vite dev server', () => {
     expect(await tokenSurvived()).toBe(token)
   })
 
+  it("hot-swaps an edited function body without a reload: the caller that imported it at start runs the new body", async () => {
+    const original = app.read('src/sensor.ts')
+    const lock = new LockStore(app.path('.poet'))
+    expect(await call({ value: 5, unit: 'C' })).toEqual({ ok: 5 })
+    app.write('src/sensor.ts', original.replace(': x.value!\n})', ': x.value! * 2\n})'))
+    // main.ts imported normalize once, at start; nothing imports it again.
+    expect(await callUntil({ value: 5, unit: 'C' }, (r) => r.ok === 10)).toEqual({ ok: 10 })
+    expect(await tokenSurvived()).toBe(token)
+    // The new body runs through the engine as before: validation still applies, and its events name the served version.
+    expect((await call({ kelvin: 'warm' })).error).toBe('PoetInputError')
+    const served = await until(
+      async () => lock.read().functions[ID]?.current,
+      (v) => v !== undefined,
+    )
+    expect(await page.evaluate(() => (window as unknown as Record<string, unknown>).lastVersion)).toBe(served)
+    app.write('src/sensor.ts', original)
+    expect(await callUntil({ value: 5, unit: 'C' }, (r) => r.ok === 5)).toEqual({ ok: 5 })
+    expect(await tokenSurvived()).toBe(token)
+  })
+
   it('feedback rating rejected inputs good makes the trainer add a candidate; making it current hot-swaps the served version', async () => {
     const lock = new LockStore(app.path('.poet'))
     const base = lock.read().functions[ID]!.current
@@ -177,6 +197,23 @@ describe('vite dev server', () => {
       }
     }
     expect(result).toBe(1)
+  })
+})
+
+describe('vite dev server, SSR', () => {
+  it("hot-swaps an edited function body in the environment's module runner, and ssrLoadModule loads the new body", async () => {
+    const runner = (app.server.environments.ssr as RunnableDevEnvironment).runner
+    const ssr = (await runner.import('/src/sensor.ts')) as { normalize(r: unknown): number }
+    expect(ssr.normalize({ value: 5, unit: 'C' })).toBe(5)
+    const original = app.read('src/sensor.ts')
+    app.write('src/sensor.ts', original.replace(': x.value!\n})', ': x.value! * 3\n})'))
+    // The module object imported before the edit: its export now runs the new body.
+    expect(await until(async () => ssr.normalize({ value: 5, unit: 'C' }), (v) => v === 15)).toBe(15)
+    expect(() => ssr.normalize({ value: '5', unit: 'C' })).toThrow(/args\[0\]\.value: expected/)
+    const loaded = (await app.server.ssrLoadModule('/src/sensor.ts')) as { normalize(r: unknown): number }
+    expect(loaded.normalize({ value: 5, unit: 'C' })).toBe(15)
+    app.write('src/sensor.ts', original)
+    expect(await until(async () => ssr.normalize({ value: 5, unit: 'C' }), (v) => v === 5)).toBe(5)
   })
 })
 
