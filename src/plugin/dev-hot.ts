@@ -8,7 +8,13 @@ import { PHASES_BINDING_PREFIX, parseModule } from './scan'
 import { DEV_HOT_KEY } from './virtual'
 
 const HOT = '__poet_hot'
-const ACCEPT = '__poet_accept'
+
+/** A transformed poet module made hot-swappable, and what its importers hold of it (see {@link hotExports}). */
+export interface HotModule {
+  code: string
+  map: SourceMapJSON
+  exports: string | undefined
+}
 
 /**
  * Wraps each rewritten `poet(opts, __poet_phases_N)` of a transformed module as
@@ -18,31 +24,47 @@ const ACCEPT = '__poet_accept'
  * that imported it earlier keep working functions that now run the new body. Anything else the module exports could
  * go stale in its importers, so such a module is left to Vite's normal update.
  */
-export function hotSwappable(code: string, map: SourceMapJSON, file: string): { code: string; map: SourceMapJSON } {
+export function hotSwappable(code: string, map: SourceMapJSON, file: string): HotModule {
   const ast = parseModule(code, { file, displayPath: file, code })
-  const keys = phaseKeys(ast)
-  const calls = new Set<t.CallExpression>()
-  walk(ast.program, (node) => {
-    if (node.type !== 'CallExpression' || node.arguments.length !== 2) return
-    const phases = node.arguments[1]!
-    if (phases.type === 'Identifier' && keys.has(phases.name)) calls.add(node)
-  })
-  if (calls.size === 0) return { code, map }
+  const { calls } = rewrittenCalls(ast)
+  if (calls.size === 0) return { code, map, exports: undefined }
   const insertions: Insertion[] = []
-  for (const call of calls) {
-    const key = keys.get((call.arguments[1] as t.Identifier).name)!
+  for (const [call, key] of calls) {
     insertions.push({ at: call.start!, text: `${HOT}(import.meta.hot, ${JSON.stringify(key)}, ` }, { at: call.end!, text: ')' })
   }
   const out = insertWithMap(code, map, insertions)
-  const names = poetExports(ast, calls)
-  const hotModule = JSON.stringify(VIRTUAL_PREFIX + DEV_HOT_KEY)
+  const exports = poetExports(ast, calls)
   // Appended: imports are hoisted anyway, and lines after the last one need nothing from the source map. The accept
   // call is written out literally, because that is how Vite tells a module that accepts its own updates.
-  const tail = names
-    ? `\nimport { hot as ${HOT}, accept as ${ACCEPT} } from ${hotModule}\n` +
-      `if (import.meta.hot) import.meta.hot.accept(${ACCEPT}(import.meta.hot, ${JSON.stringify(names)}))\n`
-    : `\nimport { hot as ${HOT} } from ${hotModule}\n`
-  return { code: out.code + tail, map: out.map }
+  const tail =
+    `\nimport { hot as ${HOT} } from ${JSON.stringify(VIRTUAL_PREFIX + DEV_HOT_KEY)}\n` +
+    (exports ? 'if (import.meta.hot) import.meta.hot.accept()\n' : '')
+  return { code: out.code + tail, map: out.map, exports }
+}
+
+/**
+ * What the importers of a transformed poet module hold, when that is only poet functions: its export names with the
+ * id of the function each one is bound to, as one string. Undefined when the module exports anything else. An edit
+ * may hot-swap the module only while this stays the same: the stable functions its importers hold then stand for
+ * exactly the functions the new module exports.
+ */
+export function hotExports(code: string, file: string): string | undefined {
+  const ast = parseModule(code, { file, displayPath: file, code })
+  const { calls } = rewrittenCalls(ast)
+  return calls.size ? poetExports(ast, calls) : undefined
+}
+
+/** Every `poet(opts, __poet_phases_N)` the transform wrote, with its phase-module key. */
+function rewrittenCalls(ast: t.File): { calls: Map<t.CallExpression, string> } {
+  const keys = phaseKeys(ast)
+  const calls = new Map<t.CallExpression, string>()
+  walk(ast.program, (node) => {
+    if (node.type !== 'CallExpression' || node.arguments.length !== 2) return
+    const phases = node.arguments[1]!
+    const key = phases.type === 'Identifier' ? keys.get(phases.name) : undefined
+    if (key !== undefined) calls.set(node, key)
+  })
+  return { calls }
 }
 
 /** `__poet_phases_N` → the key of the phase module it is imported from. */
@@ -60,24 +82,27 @@ function phaseKeys(ast: t.File): Map<string, string> {
 }
 
 /**
- * The module's export names, sorted, when each one is a `const` bound to a poet function of this module (`calls`
- * applied to a function); undefined when the module exports anything else, or nothing. Type-only exports vanish in
- * the JS and do not count.
+ * `name=<key>` for each export of the module, sorted and joined, when each one is a `const` bound to a poet function
+ * of this module (a rewritten call applied to a function); undefined when the module exports anything else, or
+ * nothing. Type-only exports vanish in the JS and do not count.
  */
-function poetExports(ast: t.File, calls: Set<t.CallExpression>): string[] | undefined {
-  const isPoet = (node: t.Node | null | undefined): boolean => {
+function poetExports(ast: t.File, calls: Map<t.CallExpression, string>): string | undefined {
+  const keyOf = (node: t.Node | null | undefined): string | undefined => {
     const n = node && unwrap(node)
-    return n?.type === 'CallExpression' && calls.has(unwrap(n.callee) as t.CallExpression)
+    return n?.type === 'CallExpression' ? calls.get(unwrap(n.callee) as t.CallExpression) : undefined
   }
-  const poetConsts = new Set<string>()
+  const poetConsts = new Map<string, string>()
   const types = new Set<string>()
   for (const stmt of ast.program.body) {
     const decl = stmt.type === 'ExportNamedDeclaration' ? stmt.declaration : stmt
     if (decl?.type === 'VariableDeclaration' && decl.kind === 'const') {
-      for (const d of decl.declarations) if (d.id.type === 'Identifier' && isPoet(d.init)) poetConsts.add(d.id.name)
+      for (const d of decl.declarations) {
+        const key = keyOf(d.init)
+        if (d.id.type === 'Identifier' && key !== undefined) poetConsts.set(d.id.name, key)
+      }
     } else if (decl?.type === 'TSInterfaceDeclaration' || decl?.type === 'TSTypeAliasDeclaration') types.add(decl.id.name)
   }
-  const names: string[] = []
+  const exported: string[] = []
   for (const stmt of ast.program.body) {
     switch (stmt.type) {
       case 'ExportNamedDeclaration': {
@@ -86,8 +111,9 @@ function poetExports(ast: t.File, calls: Set<t.CallExpression>): string[] | unde
         if (decl) {
           if (decl.type === 'VariableDeclaration') {
             for (const d of decl.declarations) {
-              if (d.id.type !== 'Identifier' || !poetConsts.has(d.id.name)) return undefined
-              names.push(d.id.name)
+              const key = d.id.type === 'Identifier' ? poetConsts.get(d.id.name) : undefined
+              if (key === undefined) return undefined
+              exported.push(`${(d.id as t.Identifier).name}=${key}`)
             }
           } else if (!isTypeOnly(decl)) return undefined
           break
@@ -96,15 +122,17 @@ function poetExports(ast: t.File, calls: Set<t.CallExpression>): string[] | unde
         for (const spec of stmt.specifiers) {
           if (spec.type !== 'ExportSpecifier') return undefined
           if (spec.exportKind === 'type' || types.has(spec.local.name)) continue
-          if (!poetConsts.has(spec.local.name)) return undefined
-          names.push(spec.exported.type === 'Identifier' ? spec.exported.name : spec.exported.value)
+          const key = poetConsts.get(spec.local.name)
+          if (key === undefined) return undefined
+          exported.push(`${spec.exported.type === 'Identifier' ? spec.exported.name : spec.exported.value}=${key}`)
         }
         break
       }
       case 'ExportDefaultDeclaration': {
         const decl = stmt.declaration
-        if (!isPoet(decl) && !(decl.type === 'Identifier' && poetConsts.has(decl.name))) return undefined
-        names.push('default')
+        const key = keyOf(decl) ?? (decl.type === 'Identifier' ? poetConsts.get(decl.name) : undefined)
+        if (key === undefined) return undefined
+        exported.push(`default=${key}`)
         break
       }
       case 'ExportAllDeclaration':
@@ -114,7 +142,7 @@ function poetExports(ast: t.File, calls: Set<t.CallExpression>): string[] | unde
         return undefined
     }
   }
-  return names.length ? names.sort() : undefined
+  return exported.length ? exported.sort().join(' ') : undefined
 }
 
 function isTypeOnly(decl: t.Declaration): boolean {
@@ -152,57 +180,34 @@ function isNode(v: unknown): v is t.Node {
 }
 
 /**
- * `virtual:poet/~~hot`, run in the page (and in each module runner). Registries live in `import.meta.hot.data`, which
- * Vite keeps per module and per environment across its evaluations, and which a page reload starts afresh.
+ * `virtual:poet/~~hot`, run in the page (and in each module runner). Its registry lives in `import.meta.hot.data`,
+ * which Vite keeps per module and per environment across its evaluations, and which a page reload starts afresh.
  */
 export function hotModule(): string {
   return `// unplugin-poet, Vite dev only: one stable function per poet function, whose body follows the module's edits.
 const REGISTRY = 'unplugin-poet:functions'
-// The stable functions each evaluation of a module handed out, by its import.meta.hot (a new one per evaluation).
-const handedOut = new WeakMap()
 
 export function hot(meta, key, decorate) {
   if (!meta) return decorate
   const entries = (meta.data[REGISTRY] ??= new Map())
-  let handed = handedOut.get(meta)
-  if (!handed) handedOut.set(meta, (handed = new Set()))
   const swap = (fn) => {
     const latest = decorate(fn)
-    let entry = entries.get(key)
-    if (entry) entry.latest = latest
-    else {
-      const e = { latest }
-      // Named like the function it stands for, as poet's own wrapper is, for stack traces and logs.
-      const stable = { [latest.name]: function (...args) { return e.latest.apply(this, args) } }[latest.name]
-      entries.set(key, (entry = Object.assign(e, { stable })))
+    const entry = entries.get(key)
+    if (entry) {
+      entry.latest = latest
+      return entry.stable
     }
-    handed.add(entry.stable)
-    return entry.stable
+    const created = { latest }
+    // Named like the function it stands for, as poet's own wrapper is, for stack traces and logs.
+    created.stable = { [latest.name]: function (...args) { return created.latest.apply(this, args) } }[latest.name]
+    entries.set(key, created)
+    return created.stable
   }
   // The same three forms as poet's decorator: a function, a standard method decorator, a legacy one.
   return function (fn, _context, descriptor) {
     if (!descriptor) return swap(fn)
     descriptor.value = swap(descriptor.value)
     return descriptor
-  }
-}
-
-// Runs in the old evaluation with the new module: its importers still hold the old exports, which stay right only
-// while the new module exports the same names, bound to the same stable functions. Otherwise they must update too.
-export function accept(meta, names) {
-  const handed = handedOut.get(meta) ?? new Set()
-  return (next) => {
-    if (!next) return
-    const now = Object.keys(next)
-    const gone = names.filter((n) => !now.includes(n))
-    const added = now.filter((n) => !names.includes(n))
-    const moved = now.filter((n) => names.includes(n) && !handed.has(next[n]))
-    const why = [
-      gone.length ? 'no longer exports ' + gone.join(', ') : '',
-      added.length ? 'now exports ' + added.join(', ') : '',
-      moved.length ? moved.join(', ') + ' got a new poet function id' : '',
-    ].filter(Boolean)
-    if (why.length) meta.invalidate('[unplugin-poet] ' + why.join('; ') + ': its importers update too')
   }
 }
 `

@@ -11,7 +11,7 @@ import { scanPoetCalls, type PoetSite } from './scan'
 import { RESOLVED_PREFIX, VIRTUAL_PREFIX } from './ids'
 import { DEV_CLIENT_KEY, DEV_HOT_KEY } from './virtual'
 import type { SourceMapJSON } from './cache'
-import { hotModule, hotSwappable } from './dev-hot'
+import { hotExports, hotModule, hotSwappable } from './dev-hot'
 
 /** Where the dev server mounts everything POET: `/__poet/events`, `/__poet/` (dashboard), `/__poet/v1/*`. */
 export const DEV_BASE = '/__poet'
@@ -28,8 +28,10 @@ export class DevServer {
   private collector?: Collector
   /** Last seen source of every poet module and of the type files its specs read: what "did the JS change?" compares against. */
   private readonly sources = new Map<string, string>()
-  /** The last change seen, with its stale phase modules and whether its JS changed. */
-  private refreshed?: { change: string; stale: string[]; jsChanged: boolean }
+  /** What the importers of each poet module hold of it, as last served (`hotExports`; undefined: not only poet functions). */
+  private readonly hotExports = new Map<string, string | undefined>()
+  /** The last change seen: its stale phase modules, whether its JS changed, and whether the edited module stays hot. */
+  private refreshed?: { change: string; stale: string[]; jsChanged: boolean; staysHot: boolean }
   private inProcess?: (events: PoetEvent[]) => void
   private settleTimer?: ReturnType<typeof setTimeout>
   private server?: ViteDevServer
@@ -49,7 +51,8 @@ export class DevServer {
   decorate(code: string, map: SourceMapJSON, file: string): { code: string; map: SourceMapJSON } {
     if (!this.active) return { code, map }
     const out = hotSwappable(code, map, file)
-    if (this.ctx.options.feedback === false) return out
+    this.hotExports.set(file, out.exports)
+    if (this.ctx.options.feedback === false) return { code: out.code, map: out.map }
     // Appended, not prepended: imports are hoisted anyway, and the source map of the code above stays exact.
     return { code: `${out.code}\nimport ${JSON.stringify(VIRTUAL_PREFIX + DEV_CLIENT_KEY)}\n`, map: out.map }
   }
@@ -153,14 +156,35 @@ export class DevServer {
       const read = async () => (text ??= await update.read())
       const stale = await this.ctx.staleAfterChange(file, read)
       const jsChanged = !isLock && (await this.jsChanged(file, await read()))
+      const staysHot = jsChanged && this.staysHot(file, await read())
       if (!isLock) this.sources.set(file, await read())
-      this.refreshed = { change, stale, jsChanged }
+      this.refreshed = { change, stale, jsChanged, staysHot }
     }
-    const { stale, jsChanged } = this.refreshed
+    const { stale, jsChanged, staysHot } = this.refreshed
     if (isLock) this.settleLock()
     const phases = stale.flatMap((key) => env.moduleGraph.getModuleById(RESOLVED_PREFIX + key) ?? [])
+    if (!jsChanged) return phases
+    // Vite still reads whether the module accepts itself from its last transform. When the edit changes what its
+    // importers hold (an export added, removed, renamed, or no longer a poet function), they must update too.
+    if (!staysHot) for (const mod of update.modules) mod.isSelfAccepting = false
     // Vite already invalidated the edited module; listing it propagates the update (a reload when nothing accepts it).
-    return jsChanged ? [...update.modules, ...phases] : phases
+    return [...update.modules, ...phases]
+  }
+
+  /**
+   * Whether the new source of a hot-swappable module still exports the same poet functions under the same names.
+   * A source that does not build keeps the module as it was: Vite's own transform shows the error, and the edit that
+   * fixes it is compared with what was last served.
+   */
+  private staysHot(file: string, next: string): boolean {
+    const served = this.hotExports.get(file)
+    if (served === undefined) return false
+    try {
+      const out = this.ctx.transform(next, file, () => {})
+      return !!out && hotExports(out.code, file) === served
+    } catch {
+      return true
+    }
   }
 
   /**

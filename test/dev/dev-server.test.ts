@@ -217,6 +217,124 @@ describe('vite dev server, SSR', () => {
   })
 })
 
+describe('vite dev server, modules that export more than poet functions', () => {
+  const FALLBACK_FILES: Record<string, string> = {
+    'package.json': JSON.stringify({ name: 'poet-dev-fallback', private: true, type: 'module' }),
+    'index.html': `<!doctype html><html><head><title>app</title></head><body><h1>fallback</h1><script type="module" src="/src/main.ts"></script></body></html>`,
+    'src/labels.ts': `import { poet } from 'unplugin-poet/runtime'
+
+export const LABEL = 'v1'
+export const shout = poet()(function shout(s: string): string {
+  return s.toUpperCase()
+})
+`,
+    'src/units.ts': `import { poet } from 'unplugin-poet/runtime'
+
+export const scale = poet()(function scale(n: number): number {
+  return n * 2
+})
+`,
+    'src/main.ts': `import { LABEL, shout } from './labels'
+import * as units from './units'
+
+;(window as unknown as Record<string, unknown>).app = {
+  label: () => LABEL,
+  shout: (s: string) => shout(s),
+  exports: () => Object.keys(units),
+  scale: (n: number) => (units as unknown as { scale(n: number): number }).scale(n),
+}
+document.body.dataset.ready = '1'
+`,
+  }
+  interface FallbackApp {
+    label(): string
+    exports(): string[]
+    scale(n: number): number
+  }
+  let fallback: DevApp
+  let tab: Page
+
+  beforeAll(async () => {
+    fallback = await startDevApp('dev-fallback', FALLBACK_FILES)
+    tab = await browser.newPage()
+    await tab.goto(fallback.url)
+    await tab.waitForSelector('body[data-ready="1"]')
+  })
+  afterAll(async () => {
+    await tab?.close()
+    await fallback?.close()
+  })
+
+  /** Sets a fresh token on the page, to tell afterwards whether it was reloaded. */
+  const mark = async () => {
+    await tab.waitForSelector('body[data-ready="1"]')
+    const t = randomUUID()
+    await tab.evaluate((v) => ((window as unknown as Record<string, unknown>).__token = v), t)
+    return t
+  }
+  /** Reads from the page's app until `ok`; a read while the page reloads counts as not yet. */
+  const read = <T,>(fn: (app: FallbackApp) => T, ok: (v: T | undefined) => boolean) =>
+    until(async () => {
+      try {
+        return (await tab.evaluate(`(${fn.toString()})(window.app)`)) as T
+      } catch {
+        return undefined
+      }
+    }, ok)
+  const marked = () => tab.evaluate(() => (window as unknown as Record<string, unknown>).__token)
+
+  it('a module that also exports a constant updates the usual way: the page shows the new constant, not a stale one', async () => {
+    const t = await mark()
+    fallback.write('src/labels.ts', fallback.read('src/labels.ts').replace(`'v1'`, `'v2'`))
+    expect(await read((a) => a.label(), (v) => v === 'v2')).toBe('v2')
+    // Vite's normal update: nothing accepts labels.ts, so the page reloaded.
+    expect(await marked()).not.toBe(t)
+  })
+
+  it('a poet-only module that starts exporting a constant makes its importers update too: no stale module object', async () => {
+    const original = fallback.read('src/units.ts')
+    expect(await read((a) => a.exports(), (v) => v !== undefined)).toEqual(['scale'])
+    const t = await mark()
+    fallback.write('src/units.ts', `${original}export const FACTOR = 3\n`)
+    expect(await read((a) => a.exports(), (v) => !!v?.includes('FACTOR'))).toEqual(['FACTOR', 'scale'])
+    expect(await marked()).not.toBe(t)
+    fallback.write('src/units.ts', original)
+    expect(await read((a) => a.exports(), (v) => v?.length === 1)).toEqual(['scale'])
+  })
+
+  it('renaming an exported poet function makes its importers update too', async () => {
+    const original = fallback.read('src/units.ts')
+    const t = await mark()
+    fallback.write('src/units.ts', original.replace('export const scale', 'export const double'))
+    expect(await read((a) => a.exports(), (v) => !!v?.includes('double'))).toEqual(['double'])
+    expect(await marked()).not.toBe(t)
+    fallback.write('src/units.ts', original)
+    expect(await read((a) => a.exports(), (v) => !!v?.includes('scale'))).toEqual(['scale'])
+  })
+
+  it('an export that now holds a poet function with another id makes its importers update too, and runs the new body', async () => {
+    const original = fallback.read('src/units.ts')
+    expect(await read((a) => a.scale(1), (v) => v !== undefined)).toBe(2)
+    const t = await mark()
+    fallback.write(
+      'src/units.ts',
+      original.replace('export const scale', 'const times').replace('n * 2', 'n * 5') + 'export { times as scale }\n',
+    )
+    expect(await read((a) => a.scale(1), (v) => v === 5)).toBe(5)
+    expect(await marked()).not.toBe(t)
+    fallback.write('src/units.ts', original)
+    expect(await read((a) => a.scale(1), (v) => v === 2)).toBe(2)
+  })
+
+  it('a poet-only module still hot-swaps after all that', async () => {
+    const original = fallback.read('src/units.ts')
+    const t = await mark()
+    fallback.write('src/units.ts', original.replace('n * 2', 'n * 7'))
+    expect(await read((a) => a.scale(1), (v) => v === 7)).toBe(7)
+    expect(await marked()).toBe(t)
+  })
+})
+
 describe('a broken edit', () => {
   it('shows the build error in the overlay, keeps the server up, and recovers when fixed', async () => {
     const good = app.read('src/sensor.ts')
