@@ -1,11 +1,14 @@
 // Vite dev end to end in Chromium: events reach /__poet/events unconfigured, type edits and lock changes hot-swap phases without a reload.
 import { randomUUID } from 'node:crypto'
+import { readdirSync, readFileSync, rmSync } from 'node:fs'
 import { request } from 'node:http'
+import { join } from 'node:path'
+import { pathToFileURL } from 'node:url'
 import type { Browser, Page } from 'playwright-core'
 import type { RunnableDevEnvironment } from 'vite'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { LockStore } from '../../src/generators/lock'
-import { launchChromium, startDevApp, type DevApp } from './app'
+import { launchChromium, PACKAGE_ROOT, startDevApp, type DevApp } from './app'
 
 const ID = 'src/sensor.ts#normalize'
 
@@ -436,6 +439,26 @@ describe('dev options', () => {
       expect(res.status).toBe(202)
     } finally {
       await quiet.close()
+    }
+  })
+})
+
+describe('vite build', () => {
+  it('of the same app holds none of the dev code: no hot wrapping, no dev client, no import.meta.hot', async () => {
+    const built = await startDevApp('dev-build')
+    try {
+      const { build } = await import('vite')
+      const { default: poet } = (await import(pathToFileURL(join(PACKAGE_ROOT, 'dist/vite.mjs')).href)) as typeof import('../../src/vite')
+      const outDir = `${built.dir}-dist`
+      await build({ configFile: false, root: built.dir, logLevel: 'silent', plugins: [poet()], build: { outDir, minify: false } })
+      const assets = join(outDir, 'assets')
+      const bundle = readdirSync(assets).map((f) => readFileSync(join(assets, f), 'utf8')).join('\n')
+      rmSync(outDir, { recursive: true, force: true })
+      expect(bundle).toContain('function normalize(r)')
+      expect(bundle).toContain('src/sensor.ts#normalize')
+      expect(bundle).not.toMatch(/__poet_hot|import\.meta\.hot|~~hot|~~dev|\/__poet\/events/)
+    } finally {
+      await built.close()
     }
   })
 })
