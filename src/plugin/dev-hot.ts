@@ -26,7 +26,7 @@ export interface HotModule {
  */
 export function hotSwappable(code: string, map: SourceMapJSON, file: string): HotModule {
   const ast = parseModule(code, { file, displayPath: file, code })
-  const { calls } = rewrittenCalls(ast)
+  const calls = rewrittenCalls(ast)
   if (calls.size === 0) return { code, map, exports: undefined }
   const insertions: Insertion[] = []
   for (const [call, key] of calls) {
@@ -50,12 +50,12 @@ export function hotSwappable(code: string, map: SourceMapJSON, file: string): Ho
  */
 export function hotExports(code: string, file: string): string | undefined {
   const ast = parseModule(code, { file, displayPath: file, code })
-  const { calls } = rewrittenCalls(ast)
+  const calls = rewrittenCalls(ast)
   return calls.size ? poetExports(ast, calls) : undefined
 }
 
 /** Every `poet(opts, __poet_phases_N)` the transform wrote, with its phase-module key. */
-function rewrittenCalls(ast: t.File): { calls: Map<t.CallExpression, string> } {
+function rewrittenCalls(ast: t.File): Map<t.CallExpression, string> {
   const keys = phaseKeys(ast)
   const calls = new Map<t.CallExpression, string>()
   walk(ast.program, (node) => {
@@ -64,7 +64,7 @@ function rewrittenCalls(ast: t.File): { calls: Map<t.CallExpression, string> } {
     const key = phases.type === 'Identifier' ? keys.get(phases.name) : undefined
     if (key !== undefined) calls.set(node, key)
   })
-  return { calls }
+  return calls
 }
 
 /** `__poet_phases_N` → the key of the phase module it is imported from. */
