@@ -2,7 +2,7 @@
 import type * as t from '@babel/types'
 import type { SourceMapJSON } from './cache'
 import { insertWithMap, type Insertion } from './dev-sourcemap'
-import { VIRTUAL_PREFIX } from './ids'
+import { decodeKey, VIRTUAL_PREFIX } from './ids'
 import { unwrap } from './poet-options'
 import { PHASES_BINDING_PREFIX, parseModule } from './scan'
 import { DEV_HOT_KEY } from './virtual'
@@ -52,6 +52,23 @@ export function hotExports(code: string, file: string): string | undefined {
   const ast = parseModule(code, { file, displayPath: file, code })
   const calls = rewrittenCalls(ast)
   return calls.size ? poetExports(ast, calls) : undefined
+}
+
+/** Why an edit ends the hot swap of a module, in words, from what {@link hotExports} said before and after it. */
+export function hotExportsChange(before: string, after: string | undefined): string {
+  if (after === undefined) return 'it now exports something other than poet functions'
+  const parse = (list: string) => new Map(list.split(' ').map((pair) => pair.split('=') as [string, string]))
+  const [was, is] = [parse(before), parse(after)]
+  const gone = [...was.keys()].filter((name) => !is.has(name))
+  const added = [...is.keys()].filter((name) => !was.has(name))
+  const moved = [...is.keys()].filter((name) => was.has(name) && was.get(name) !== is.get(name))
+  return [
+    gone.length ? `it no longer exports ${gone.join(', ')}` : '',
+    added.length ? `it now exports ${added.join(', ')}` : '',
+    ...moved.map((name) => `${name} is now ${decodeKey(is.get(name)!)}`),
+  ]
+    .filter(Boolean)
+    .join('; ')
 }
 
 /** Every `poet(opts, __poet_phases_N)` the transform wrote, with its phase-module key. */

@@ -1,6 +1,6 @@
 // Vite dev: mounts the collector and dashboard under /__poet, points the runtime at them, and hot-swaps regenerated phase modules.
 import { readFileSync } from 'node:fs'
-import { resolve } from 'node:path'
+import { relative, resolve, sep } from 'node:path'
 import type { DevEnvironment, EnvironmentModuleNode, HotUpdateOptions, ViteDevServer } from 'vite'
 import { createDashboard, crossOrigin, type FunctionInfo } from '../dashboard/handler'
 import type { PoetEvent } from '../runtime/types'
@@ -11,7 +11,7 @@ import { scanPoetCalls, type PoetSite } from './scan'
 import { RESOLVED_PREFIX, VIRTUAL_PREFIX } from './ids'
 import { DEV_CLIENT_KEY, DEV_HOT_KEY } from './virtual'
 import type { SourceMapJSON } from './cache'
-import { hotExports, hotModule, hotSwappable } from './dev-hot'
+import { hotExports, hotExportsChange, hotModule, hotSwappable } from './dev-hot'
 
 /** Where the dev server mounts everything POET: `/__poet/events`, `/__poet/` (dashboard), `/__poet/v1/*`. */
 export const DEV_BASE = '/__poet'
@@ -179,12 +179,18 @@ export class DevServer {
   private staysHot(file: string, next: string): boolean {
     const served = this.hotExports.get(file)
     if (served === undefined) return false
+    let now: string | undefined
     try {
       const out = this.ctx.transform(next, file, () => {})
-      return !!out && hotExports(out.code, file) === served
+      now = out ? hotExports(out.code, file) : undefined
     } catch {
       return true
     }
+    if (now === served) return true
+    // Vite then logs a page reload (or an update of the importers): say why this edit was not hot-swapped.
+    const where = relative(this.ctx.options.root, file).split(sep).join('/')
+    this.logger?.info(`[unplugin-poet] ${where}: ${hotExportsChange(served, now)}, so its importers update too.`, { timestamp: true })
+    return false
   }
 
   /**

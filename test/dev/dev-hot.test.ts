@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { originalPositionFor, TraceMap, type EncodedSourceMap } from '@jridgewell/trace-mapping'
 import { describe, expect, it } from 'vitest'
-import { hotExports, hotModule, hotSwappable } from '../../src/plugin/dev-hot'
+import { hotExports, hotExportsChange, hotModule, hotSwappable } from '../../src/plugin/dev-hot'
 import { transformPoet } from '../../src/plugin/transform'
 import { poet } from '../../src/runtime'
 import { context, fixtureDir, inputFile } from '../plugin/fixtures'
@@ -73,6 +73,20 @@ describe('dev transform', () => {
       expect(hotExports(out.base.code, file)).toBe(exports)
     })
   }
+
+  it('says why an edit ends the hot swap of a module', () => {
+    const before = hotExports(devTransform(`${header}\nexport const a = poet()((n: number) => n)\nexport const b = poet()((n: number) => n)\n`).base.code, file)!
+    const after = (body: string) => hotExports(devTransform(`${header}\n${body}\n`).base.code, file)
+    expect(hotExportsChange(before, after('export const a = poet()((n: number) => n)\nexport const c = poet()((n: number) => n)'))).toBe(
+      'it no longer exports b; it now exports c',
+    )
+    expect(hotExportsChange(before, after('export const a = poet()((n: number) => n)\nconst d = poet()((n: number) => n)\nexport { d as b }'))).toBe(
+      'b is now inline/src/units.ts#d',
+    )
+    expect(hotExportsChange(before, after('export const a = poet()((n: number) => n)\nexport const b = 2'))).toBe(
+      'it now exports something other than poet functions',
+    )
+  })
 
   it('wraps a lowered @poet method and a @poet beside other decorators', () => {
     const code = `${header}\nfunction log(m: unknown) { return m }\nclass C {\n  @poet() a(n: number) { return n }\n  @log @poet() b(n: number) { return n }\n}\nexport const c = new C()\n`

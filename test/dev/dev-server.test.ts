@@ -297,10 +297,20 @@ document.body.dataset.ready = '1'
   it('a poet-only module that starts exporting a constant makes its importers update too: no stale module object', async () => {
     const original = fallback.read('src/units.ts')
     expect(await read((a) => a.exports(), (v) => v !== undefined)).toEqual(['scale'])
+    const logged: string[] = []
+    const logger = fallback.server.config.logger
+    const info = logger.info
+    logger.info = (message) => void logged.push(message)
     const t = await mark()
-    fallback.write('src/units.ts', `${original}export const FACTOR = 3\n`)
-    expect(await read((a) => a.exports(), (v) => !!v?.includes('FACTOR'))).toEqual(['FACTOR', 'scale'])
+    try {
+      fallback.write('src/units.ts', `${original}export const FACTOR = 3\n`)
+      expect(await read((a) => a.exports(), (v) => !!v?.includes('FACTOR'))).toEqual(['FACTOR', 'scale'])
+    } finally {
+      logger.info = info
+    }
     expect(await marked()).not.toBe(t)
+    // The terminal says why this edit reloaded the page instead of hot-swapping it.
+    expect(logged).toContain('[unplugin-poet] src/units.ts: it now exports something other than poet functions, so its importers update too.')
     fallback.write('src/units.ts', original)
     expect(await read((a) => a.exports(), (v) => v?.length === 1)).toEqual(['scale'])
   })
