@@ -220,6 +220,34 @@ describe('vite dev server, SSR', () => {
   })
 })
 
+describe('vite dev server, @poet methods', () => {
+  it('hot-swaps an edited @poet method of a class the module keeps to itself', async () => {
+    app.write(
+      'src/pricing.ts',
+      `import { poet } from 'unplugin-poet/runtime'
+
+class Pricing {
+  @poet({ attempts: 1 })
+  unit(units: number): number {
+    return units * 10
+  }
+}
+
+const pricing = new Pricing()
+export const quote = poet({ attempts: 1 })(function quote(units: number): number {
+  return pricing.unit(units)
+})
+`,
+    )
+    const runner = (app.server.environments.ssr as RunnableDevEnvironment).runner
+    const ssr = (await runner.import('/src/pricing.ts')) as { quote(n: number): number }
+    expect(ssr.quote(2)).toBe(20)
+    expect(() => ssr.quote('2' as never)).toThrow(/args\[0\]: expected number/)
+    app.write('src/pricing.ts', app.read('src/pricing.ts').replace('units * 10', 'units * 11'))
+    expect(await until(async () => ssr.quote(2), (v) => v === 22)).toBe(22)
+  })
+})
+
 describe('vite dev server, modules that export more than poet functions', () => {
   const FALLBACK_FILES: Record<string, string> = {
     'package.json': JSON.stringify({ name: 'poet-dev-fallback', private: true, type: 'module' }),
