@@ -1,4 +1,4 @@
-// Vite dev: mounts the collector and dashboard under /__poet, points the runtime at them, and hot-swaps regenerated phase modules.
+// Vite dev: mounts the collector and dashboard under /__poet, points the runtime at them, and hot-swaps regenerated phase modules and edited function bodies.
 import { readFileSync } from 'node:fs'
 import { relative, resolve, sep } from 'node:path'
 import type { DevEnvironment, EnvironmentModuleNode, HotUpdateOptions, ViteDevServer } from 'vite'

@@ -1,4 +1,4 @@
-// Vite dev end to end in Chromium: events reach /__poet/events unconfigured, type edits and lock changes hot-swap phases without a reload.
+// Vite dev end to end in Chromium and the SSR runner: events reach /__poet/events unconfigured; type, option, body and lock changes hot-swap without a reload.
 import { randomUUID } from 'node:crypto'
 import { readdirSync, readFileSync, rmSync } from 'node:fs'
 import { request } from 'node:http'
