@@ -30,8 +30,8 @@ export class DevServer {
   private readonly sources = new Map<string, string>()
   /** What the importers of each poet module hold of it, as last served (`hotExports`; undefined: not only poet functions). */
   private readonly hotExports = new Map<string, string | undefined>()
-  /** The last change seen: its stale phase modules, whether its JS changed, and whether the edited module stays hot. */
-  private refreshed?: { change: string; stale: string[]; jsChanged: boolean; staysHot: boolean }
+  /** The last change seen: its stale phase modules, whether its JS changed, and whether it ends the module's hot swap. */
+  private refreshed?: { change: string; stale: string[]; jsChanged: boolean; endsHotSwap: boolean }
   private inProcess?: (events: PoetEvent[]) => void
   private settleTimer?: ReturnType<typeof setTimeout>
   private server?: ViteDevServer
@@ -156,41 +156,43 @@ export class DevServer {
       const read = async () => (text ??= await update.read())
       const stale = await this.ctx.staleAfterChange(file, read)
       const jsChanged = !isLock && (await this.jsChanged(file, await read()))
-      const staysHot = jsChanged && this.staysHot(file, await read())
+      const endsHotSwap = jsChanged && this.endsHotSwap(file, await read())
       if (!isLock) this.sources.set(file, await read())
-      this.refreshed = { change, stale, jsChanged, staysHot }
+      this.refreshed = { change, stale, jsChanged, endsHotSwap }
     }
-    const { stale, jsChanged, staysHot } = this.refreshed
+    const { stale, jsChanged, endsHotSwap } = this.refreshed
     if (isLock) this.settleLock()
     const phases = stale.flatMap((key) => env.moduleGraph.getModuleById(RESOLVED_PREFIX + key) ?? [])
     if (!jsChanged) return phases
     // Vite still reads whether the module accepts itself from its last transform. When the edit changes what its
     // importers hold (an export added, removed, renamed, or no longer a poet function), they must update too.
-    if (!staysHot) for (const mod of update.modules) mod.isSelfAccepting = false
+    if (endsHotSwap) for (const mod of update.modules) mod.isSelfAccepting = false
     // Vite already invalidated the edited module; listing it propagates the update (a reload when nothing accepts it).
     return [...update.modules, ...phases]
   }
 
   /**
-   * Whether the new source of a hot-swappable module still exports the same poet functions under the same names.
-   * A source that does not build keeps the module as it was: Vite's own transform shows the error, and the edit that
-   * fixes it is compared with what was last served.
+   * Whether an edit makes a module that accepted its own updates (through `hotSwappable`) export other things than
+   * before: names added, removed or renamed, or bound to something other than the same poet functions. A module the
+   * plugin never made self-accepting is left to Vite's view of it. A source that does not build changes nothing here:
+   * Vite's own transform shows the error, and the edit that fixes it is compared with what was last served.
    */
-  private staysHot(file: string, next: string): boolean {
+  private endsHotSwap(file: string, next: string): boolean {
     const served = this.hotExports.get(file)
     if (served === undefined) return false
-    let now: string | undefined
+    let out: ReturnType<PoetContext['transform']>
     try {
-      const out = this.ctx.transform(next, file, () => {})
-      now = out ? hotExports(out.code, file) : undefined
+      out = this.ctx.transform(next, file, () => {})
     } catch {
-      return true
+      return false
     }
-    if (now === served) return true
+    const now = out ? hotExports(out.code, file) : undefined
+    if (now === served) return false
     // Vite then logs a page reload (or an update of the importers): say why this edit was not hot-swapped.
+    const why = out ? hotExportsChange(served, now) : 'it no longer marks any function with poet()'
     const where = relative(this.ctx.options.root, file).split(sep).join('/')
-    this.logger?.info(`[unplugin-poet] ${where}: ${hotExportsChange(served, now)}, so its importers update too.`, { timestamp: true })
-    return false
+    this.logger?.info(`[unplugin-poet] ${where}: ${why}, so its importers update too.`, { timestamp: true })
+    return true
   }
 
   /**

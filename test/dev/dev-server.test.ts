@@ -253,11 +253,23 @@ describe('vite dev server, modules that export more than poet functions', () => 
     'package.json': JSON.stringify({ name: 'poet-dev-fallback', private: true, type: 'module' }),
     'index.html': `<!doctype html><html><head><title>app</title></head><body><h1>fallback</h1><script type="module" src="/src/main.ts"></script></body></html>`,
     'src/labels.ts': `import { poet } from 'unplugin-poet/runtime'
+import type { Square } from './shapes'
 
 export const LABEL = 'v1'
 export const shout = poet()(function shout(s: string): string {
   return s.toUpperCase()
 })
+export const area = poet()(function area(s: Square): number {
+  return s.side ** 2
+})
+`,
+    // A module of the app's own that accepts its updates, and holds a type a poet function reads.
+    'src/shapes.ts': `export interface Square {
+  side: number
+}
+export const SIDES = 4
+;(window as unknown as Record<string, unknown>).sides = SIDES
+if (import.meta.hot) import.meta.hot.accept()
 `,
     'src/units.ts': `import { poet } from 'unplugin-poet/runtime'
 
@@ -267,6 +279,7 @@ export const scale = poet()(function scale(n: number): number {
 `,
     'src/main.ts': `import { LABEL, shout } from './labels'
 import * as units from './units'
+import './shapes'
 
 ;(window as unknown as Record<string, unknown>).app = {
   label: () => LABEL,
@@ -365,6 +378,13 @@ document.body.dataset.ready = '1'
     expect(await marked()).not.toBe(t)
     fallback.write('src/units.ts', original)
     expect(await read((a) => a.scale(1), (v) => v === 2)).toBe(2)
+  })
+
+  it("leaves a module that accepts its own updates alone, also when it holds a poet function's types", async () => {
+    const t = await mark()
+    fallback.write('src/shapes.ts', fallback.read('src/shapes.ts').replace('SIDES = 4', 'SIDES = 5'))
+    await expect.poll(() => tab.evaluate(() => (window as unknown as Record<string, unknown>).sides), { timeout: 15_000 }).toBe(5)
+    expect(await marked()).toBe(t)
   })
 
   it('a poet-only module still hot-swaps after all that', async () => {
