@@ -116,6 +116,8 @@ describe('vite dev server', () => {
     const original = app.read('src/sensor.ts')
     const lock = new LockStore(app.path('.poet'))
     expect(await call({ value: 5, unit: 'C' })).toEqual({ ok: 5 })
+    const callsOf = (rows: { id: string; calls: number }[]) => rows.filter((x) => x.id === ID).reduce((n, x) => n + x.calls, 0)
+    const before = callsOf(await until(functionsRows, (rows) => callsOf(rows) > 0))
     app.write('src/sensor.ts', original.replace(': x.value!\n})', ': x.value! * 2\n})'))
     // main.ts imported normalize once, at start; nothing imports it again.
     expect(await callUntil({ value: 5, unit: 'C' }, (r) => r.ok === 10)).toEqual({ ok: 10 })
@@ -127,6 +129,8 @@ describe('vite dev server', () => {
       (v) => v !== undefined,
     )
     expect(await page.evaluate(() => (window as unknown as Record<string, unknown>).lastVersion)).toBe(served)
+    // ...and they reach the dev server as before.
+    expect(callsOf(await until(functionsRows, (rows) => callsOf(rows) >= before + 2))).toBeGreaterThanOrEqual(before + 2)
     app.write('src/sensor.ts', original)
     expect(await callUntil({ value: 5, unit: 'C' }, (r) => r.ok === 5)).toEqual({ ok: 5 })
     expect(await tokenSurvived()).toBe(token)
