@@ -1,5 +1,5 @@
 // The dev transform that makes poet function bodies hot-swappable: its output, which modules accept their own updates, exact source maps, and the stable functions it hands out.
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { originalPositionFor, TraceMap, type EncodedSourceMap } from '@jridgewell/trace-mapping'
@@ -145,13 +145,17 @@ describe('dev transform source maps', () => {
 })
 
 describe('the hot module', () => {
-  /** The module as the page runs it, imported from a file. */
+  /** The module as the page runs it, imported from a file: a fresh instance each time. */
   async function load(): Promise<{ hot: (meta: unknown, key: string, decorate: ReturnType<typeof poet>) => ReturnType<typeof poet> }> {
-    const dir = join(PACKAGE_ROOT, 'test/.tmp')
-    mkdirSync(dir, { recursive: true })
-    const path = join(dir, `hot-${process.pid}-${Date.now()}.mjs`)
-    writeFileSync(path, hotModule())
-    return import(pathToFileURL(path).href)
+    const tmp = join(PACKAGE_ROOT, 'test/.tmp')
+    mkdirSync(tmp, { recursive: true })
+    const dir = mkdtempSync(join(tmp, 'hot-'))
+    try {
+      writeFileSync(join(dir, 'hot.mjs'), hotModule())
+      return await import(pathToFileURL(join(dir, 'hot.mjs')).href)
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
   }
   /** What Vite gives each evaluation of one module: a new `import.meta.hot`, sharing that module's `data`. */
   const evaluation = (data: Record<string, unknown>) => ({ data })
