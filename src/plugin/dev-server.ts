@@ -1,6 +1,6 @@
-// Vite dev: mounts the collector and dashboard under /__poet, points the runtime at them, and hot-swaps regenerated phase modules.
+// Vite dev: mounts the collector and dashboard under /__poet, points the runtime at them, and hot-swaps regenerated phase modules and edited function bodies.
 import { readFileSync } from 'node:fs'
-import { resolve } from 'node:path'
+import { relative, resolve, sep } from 'node:path'
 import type { DevEnvironment, EnvironmentModuleNode, HotUpdateOptions, ViteDevServer } from 'vite'
 import { createDashboard, crossOrigin, type FunctionInfo } from '../dashboard/handler'
 import type { PoetEvent } from '../runtime/types'
@@ -9,7 +9,9 @@ import { applyTraining, planTraining } from '../train/trainer'
 import type { PoetContext } from './context'
 import { scanPoetCalls, type PoetSite } from './scan'
 import { RESOLVED_PREFIX, VIRTUAL_PREFIX } from './ids'
-import { DEV_CLIENT_KEY } from './virtual'
+import { DEV_CLIENT_KEY, DEV_HOT_KEY } from './virtual'
+import type { SourceMapJSON } from './cache'
+import { hotExports, hotExportsChange, hotModule, hotSwappable } from './dev-hot'
 
 /** Where the dev server mounts everything POET: `/__poet/events`, `/__poet/` (dashboard), `/__poet/v1/*`. */
 export const DEV_BASE = '/__poet'
@@ -26,8 +28,10 @@ export class DevServer {
   private collector?: Collector
   /** Last seen source of every poet module and of the type files its specs read: what "did the JS change?" compares against. */
   private readonly sources = new Map<string, string>()
-  /** The last change seen, with its stale phase modules and whether its JS changed. */
-  private refreshed?: { change: string; stale: string[]; jsChanged: boolean }
+  /** What the importers of each poet module hold of it, as last served (`hotExports`; undefined: not only poet functions). */
+  private readonly hotExports = new Map<string, string | undefined>()
+  /** The last change seen: its stale phase modules, whether its JS changed, and whether it ends the module's hot swap. */
+  private refreshed?: { change: string; stale: string[]; jsChanged: boolean; endsHotSwap: boolean }
   private inProcess?: (events: PoetEvent[]) => void
   private settleTimer?: ReturnType<typeof setTimeout>
   private server?: ViteDevServer
@@ -40,11 +44,24 @@ export class DevServer {
     return this.ctx.serve
   }
 
-  /** A transformed module in dev also imports the dev client, which points the runtime it shares at the dev server. */
-  decorate(code: string): string {
-    if (!this.active || this.ctx.options.feedback === false) return code
+  /**
+   * A transformed module in dev keeps its poet functions stable across edits of their bodies (dev-hot.ts), and imports
+   * the dev client, which points the runtime it shares at the dev server.
+   */
+  decorate(code: string, map: SourceMapJSON, file: string): { code: string; map: SourceMapJSON } {
+    if (!this.active) return { code, map }
+    const out = hotSwappable(code, map, file)
+    this.hotExports.set(file, out.exports)
+    if (this.ctx.options.feedback === false) return { code: out.code, map: out.map }
     // Appended, not prepended: imports are hoisted anyway, and the source map of the code above stays exact.
-    return `${code}\nimport ${JSON.stringify(VIRTUAL_PREFIX + DEV_CLIENT_KEY)}\n`
+    return { code: `${out.code}\nimport ${JSON.stringify(VIRTUAL_PREFIX + DEV_CLIENT_KEY)}\n`, map: out.map }
+  }
+
+  /** The source of one of the dev server's own modules, `virtual:poet/~~<name>`. */
+  devModule(key: string): string {
+    if (key === DEV_CLIENT_KEY) return this.clientModule()
+    if (key === DEV_HOT_KEY) return hotModule()
+    throw new Error(`poet: no dev module "${VIRTUAL_PREFIX}${key}": only ${DEV_CLIENT_KEY} and ${DEV_HOT_KEY} exist.`)
   }
 
   /** Records what a poet module and its type files held when transformed. */
@@ -58,7 +75,7 @@ export class DevServer {
    * The dev client: runs before the module that imported it, against the same `unplugin-poet/runtime` instance (it is
    * resolved exactly like the app's own import). In the dev server's process (SSR) events go straight to the store.
    */
-  clientModule(): string {
+  private clientModule(): string {
     const feedback = this.ctx.options.feedback
     const endpoint = (feedback && feedback.endpoint) || `${DEV_BASE}/events`
     return [
@@ -139,14 +156,43 @@ export class DevServer {
       const read = async () => (text ??= await update.read())
       const stale = await this.ctx.staleAfterChange(file, read)
       const jsChanged = !isLock && (await this.jsChanged(file, await read()))
+      const endsHotSwap = jsChanged && this.endsHotSwap(file, await read())
       if (!isLock) this.sources.set(file, await read())
-      this.refreshed = { change, stale, jsChanged }
+      this.refreshed = { change, stale, jsChanged, endsHotSwap }
     }
-    const { stale, jsChanged } = this.refreshed
+    const { stale, jsChanged, endsHotSwap } = this.refreshed
     if (isLock) this.settleLock()
     const phases = stale.flatMap((key) => env.moduleGraph.getModuleById(RESOLVED_PREFIX + key) ?? [])
+    if (!jsChanged) return phases
+    // Vite still reads whether the module accepts itself from its last transform. When the edit changes what its
+    // importers hold (an export added, removed, renamed, or no longer a poet function), they must update too.
+    if (endsHotSwap) for (const mod of update.modules) mod.isSelfAccepting = false
     // Vite already invalidated the edited module; listing it propagates the update (a reload when nothing accepts it).
-    return jsChanged ? [...update.modules, ...phases] : phases
+    return [...update.modules, ...phases]
+  }
+
+  /**
+   * Whether an edit makes a module that accepted its own updates (through `hotSwappable`) export other things than
+   * before: names added, removed or renamed, or bound to something other than the same poet functions. A module the
+   * plugin never made self-accepting is left to Vite's view of it. A source that does not build changes nothing here:
+   * Vite's own transform shows the error, and the edit that fixes it is compared with what was last served.
+   */
+  private endsHotSwap(file: string, next: string): boolean {
+    const served = this.hotExports.get(file)
+    if (served === undefined) return false
+    let out: ReturnType<PoetContext['transform']>
+    try {
+      out = this.ctx.transform(next, file, () => {})
+    } catch {
+      return false
+    }
+    const now = out ? hotExports(out.code, file) : undefined
+    if (now === served) return false
+    // Vite then logs a page reload (or an update of the importers): say why this edit was not hot-swapped.
+    const why = out ? hotExportsChange(served, now) : 'it no longer marks any function with poet()'
+    const where = relative(this.ctx.options.root, file).split(sep).join('/')
+    this.logger?.info(`[unplugin-poet] ${where}: ${why}, so its importers update too.`, { timestamp: true })
+    return true
   }
 
   /**

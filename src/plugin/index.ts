@@ -4,7 +4,7 @@ import { PoetContext } from './context'
 import type { DevServer } from './dev-server'
 import type { Options } from './options'
 import { POET_CODE_FILTER } from './transform'
-import { DEV_CLIENT_KEY, ESBUILD_LOAD_FILTER, LOAD_FILTER, RESOLVE_FILTER, keyOf, mapWebpackScheme, resolveVirtual } from './virtual'
+import { DEV_KEY_PREFIX, ESBUILD_LOAD_FILTER, LOAD_FILTER, RESOLVE_FILTER, keyOf, mapWebpackScheme, resolveVirtual } from './virtual'
 
 export const unpluginFactory: UnpluginFactory<Options | undefined, false> = (raw) => {
   const ctx = new PoetContext(raw)
@@ -26,7 +26,7 @@ export const unpluginFactory: UnpluginFactory<Options | undefined, false> = (raw
       async handler(id) {
         const key = keyOf(id)
         if (key === undefined) return null
-        if (key === DEV_CLIENT_KEY && dev) return { code: dev.clientModule(), map: null }
+        if (dev && key.startsWith(DEV_KEY_PREFIX)) return { code: dev.devModule(key), map: null }
         const out = await ctx.load(key, (message) => this.warn(message))
         for (const file of out.watchFiles) this.addWatchFile(file)
         return { code: out.code, map: null }
@@ -45,7 +45,7 @@ export const unpluginFactory: UnpluginFactory<Options | undefined, false> = (raw
         for (const dep of out.watchFiles) this.addWatchFile(dep)
         if (!dev) return { code: out.code, map: out.map }
         dev.remember(file, code, out.watchFiles)
-        return { code: dev.decorate(out.code), map: out.map }
+        return dev.decorate(out.code, out.map, file)
       },
     },
 

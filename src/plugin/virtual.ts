@@ -13,10 +13,14 @@ export const LOAD_FILTER = /^\0poet:/
 export const ESBUILD_LOAD_FILTER = /\.[cm]?[jt]sx?$|^\0poet:/
 
 /**
- * Key of the dev-only module that points the runtime at the Vite dev server (served by dev-server.ts). `encodeKey`
- * never yields `~~`, so no function has it. Defined here so the factory knows it without loading the dev server.
+ * Keys of the Vite dev server's own modules start with `~~`, which `encodeKey` never yields, so no function has one.
+ * Defined here so the factory knows them without loading the dev server.
  */
+export const DEV_KEY_PREFIX = '~~'
+/** The dev client: points the runtime at the Vite dev server (served by dev-server.ts). */
 export const DEV_CLIENT_KEY = '~~dev'
+/** Keeps poet functions stable across hot updates of their modules (served by dev-server.ts, from dev-hot.ts). */
+export const DEV_HOT_KEY = '~~hot'
 
 /** `virtual:poet/<key>` or `\0poet:<key>` → `\0poet:<key>`; anything else → undefined. */
 export function resolveVirtual(id: string): string | undefined {

@@ -1,11 +1,14 @@
-// Vite dev end to end in Chromium: events reach /__poet/events unconfigured, type edits and lock changes hot-swap phases without a reload.
+// Vite dev end to end in Chromium and the SSR runner: events reach /__poet/events unconfigured; type, option, body and lock changes hot-swap without a reload.
 import { randomUUID } from 'node:crypto'
+import { readdirSync, readFileSync, rmSync } from 'node:fs'
 import { request } from 'node:http'
+import { join } from 'node:path'
+import { pathToFileURL } from 'node:url'
 import type { Browser, Page } from 'playwright-core'
 import type { RunnableDevEnvironment } from 'vite'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { LockStore } from '../../src/generators/lock'
-import { launchChromium, startDevApp, type DevApp } from './app'
+import { launchChromium, PACKAGE_ROOT, startDevApp, type DevApp } from './app'
 
 const ID = 'src/sensor.ts#normalize'
 
@@ -109,6 +112,30 @@ describe('vite dev server', () => {
     expect(await tokenSurvived()).toBe(token)
   })
 
+  it("hot-swaps an edited function body without a reload: the caller that imported it at start runs the new body", async () => {
+    const original = app.read('src/sensor.ts')
+    const lock = new LockStore(app.path('.poet'))
+    expect(await call({ value: 5, unit: 'C' })).toEqual({ ok: 5 })
+    const callsOf = (rows: { id: string; calls: number }[]) => rows.filter((x) => x.id === ID).reduce((n, x) => n + x.calls, 0)
+    const before = callsOf(await until(functionsRows, (rows) => callsOf(rows) > 0))
+    app.write('src/sensor.ts', original.replace(': x.value!\n})', ': x.value! * 2\n})'))
+    // main.ts imported normalize once, at start; nothing imports it again.
+    expect(await callUntil({ value: 5, unit: 'C' }, (r) => r.ok === 10)).toEqual({ ok: 10 })
+    expect(await tokenSurvived()).toBe(token)
+    // The new body runs through the engine as before: validation still applies, and its events name the served version.
+    expect((await call({ kelvin: 'warm' })).error).toBe('PoetInputError')
+    const served = await until(
+      async () => lock.read().functions[ID]?.current,
+      (v) => v !== undefined,
+    )
+    expect(await page.evaluate(() => (window as unknown as Record<string, unknown>).lastVersion)).toBe(served)
+    // ...and they reach the dev server as before.
+    expect(callsOf(await until(functionsRows, (rows) => callsOf(rows) >= before + 2))).toBeGreaterThanOrEqual(before + 2)
+    app.write('src/sensor.ts', original)
+    expect(await callUntil({ value: 5, unit: 'C' }, (r) => r.ok === 5)).toEqual({ ok: 5 })
+    expect(await tokenSurvived()).toBe(token)
+  })
+
   it('feedback rating rejected inputs good makes the trainer add a candidate; making it current hot-swaps the served version', async () => {
     const lock = new LockStore(app.path('.poet'))
     const base = lock.read().functions[ID]!.current
@@ -177,6 +204,199 @@ describe('vite dev server', () => {
       }
     }
     expect(result).toBe(1)
+  })
+})
+
+describe('vite dev server, SSR', () => {
+  it("hot-swaps an edited function body in the environment's module runner, and ssrLoadModule loads the new body", async () => {
+    const runner = (app.server.environments.ssr as RunnableDevEnvironment).runner
+    const ssr = (await runner.import('/src/sensor.ts')) as { normalize(r: unknown): number }
+    expect(ssr.normalize({ value: 5, unit: 'C' })).toBe(5)
+    const original = app.read('src/sensor.ts')
+    app.write('src/sensor.ts', original.replace(': x.value!\n})', ': x.value! * 3\n})'))
+    // The module object imported before the edit: its export now runs the new body.
+    expect(await until(async () => ssr.normalize({ value: 5, unit: 'C' }), (v) => v === 15)).toBe(15)
+    expect(() => ssr.normalize({ value: '5', unit: 'C' })).toThrow(/args\[0\]\.value: expected/)
+    const loaded = (await app.server.ssrLoadModule('/src/sensor.ts')) as { normalize(r: unknown): number }
+    expect(loaded.normalize({ value: 5, unit: 'C' })).toBe(15)
+    app.write('src/sensor.ts', original)
+    expect(await until(async () => ssr.normalize({ value: 5, unit: 'C' }), (v) => v === 5)).toBe(5)
+  })
+})
+
+describe('vite dev server, @poet methods', () => {
+  it('hot-swaps an edited @poet method of a class the module keeps to itself', async () => {
+    app.write(
+      'src/pricing.ts',
+      `import { poet } from 'unplugin-poet/runtime'
+
+class Pricing {
+  @poet({ attempts: 1 })
+  unit(units: number): number {
+    return units * 10
+  }
+}
+
+const pricing = new Pricing()
+export const quote = poet({ attempts: 1 })(function quote(units: number): number {
+  return pricing.unit(units)
+})
+`,
+    )
+    const runner = (app.server.environments.ssr as RunnableDevEnvironment).runner
+    const ssr = (await runner.import('/src/pricing.ts')) as { quote(n: number): number }
+    expect(ssr.quote(2)).toBe(20)
+    expect(() => ssr.quote('2' as never)).toThrow(/args\[0\]: expected number/)
+    app.write('src/pricing.ts', app.read('src/pricing.ts').replace('units * 10', 'units * 11'))
+    expect(await until(async () => ssr.quote(2), (v) => v === 22)).toBe(22)
+  })
+})
+
+describe('vite dev server, modules that export more than poet functions', () => {
+  const FALLBACK_FILES: Record<string, string> = {
+    'package.json': JSON.stringify({ name: 'poet-dev-fallback', private: true, type: 'module' }),
+    'index.html': `<!doctype html><html><head><title>app</title></head><body><h1>fallback</h1><script type="module" src="/src/main.ts"></script></body></html>`,
+    'src/labels.ts': `import { poet } from 'unplugin-poet/runtime'
+import type { Square } from './shapes'
+
+export const LABEL = 'v1'
+export const shout = poet()(function shout(s: string): string {
+  return s.toUpperCase()
+})
+export const area = poet()(function area(s: Square): number {
+  return s.side ** 2
+})
+`,
+    // A module of the app's own that accepts its updates, and holds a type a poet function reads.
+    'src/shapes.ts': `export interface Square {
+  side: number
+}
+export const SIDES = 4
+;(window as unknown as Record<string, unknown>).sides = SIDES
+if (import.meta.hot) import.meta.hot.accept()
+`,
+    'src/units.ts': `import { poet } from 'unplugin-poet/runtime'
+
+export const scale = poet()(function scale(n: number): number {
+  return n * 2
+})
+`,
+    'src/main.ts': `import { LABEL, shout } from './labels'
+import * as units from './units'
+import './shapes'
+
+;(window as unknown as Record<string, unknown>).app = {
+  label: () => LABEL,
+  shout: (s: string) => shout(s),
+  exports: () => Object.keys(units),
+  scale: (n: number) => (units as unknown as { scale(n: number): number }).scale(n),
+}
+document.body.dataset.ready = '1'
+`,
+  }
+  interface FallbackApp {
+    label(): string
+    exports(): string[]
+    scale(n: number): number
+  }
+  let fallback: DevApp
+  let tab: Page
+
+  beforeAll(async () => {
+    fallback = await startDevApp('dev-fallback', FALLBACK_FILES)
+    tab = await browser.newPage()
+    await tab.goto(fallback.url)
+    await tab.waitForSelector('body[data-ready="1"]')
+  })
+  afterAll(async () => {
+    await tab?.close()
+    await fallback?.close()
+  })
+
+  /** Sets a fresh token on the page, to tell afterwards whether it was reloaded. */
+  const mark = async () => {
+    await tab.waitForSelector('body[data-ready="1"]')
+    const t = randomUUID()
+    await tab.evaluate((v) => ((window as unknown as Record<string, unknown>).__token = v), t)
+    return t
+  }
+  /** Reads from the page's app until `ok`; a read while the page reloads counts as not yet. */
+  const read = <T,>(fn: (app: FallbackApp) => T, ok: (v: T | undefined) => boolean) =>
+    until(async () => {
+      try {
+        return (await tab.evaluate(`(${fn.toString()})(window.app)`)) as T
+      } catch {
+        return undefined
+      }
+    }, ok)
+  const marked = () => tab.evaluate(() => (window as unknown as Record<string, unknown>).__token)
+
+  it('a module that also exports a constant updates the usual way: the page shows the new constant, not a stale one', async () => {
+    const t = await mark()
+    fallback.write('src/labels.ts', fallback.read('src/labels.ts').replace(`'v1'`, `'v2'`))
+    expect(await read((a) => a.label(), (v) => v === 'v2')).toBe('v2')
+    // Vite's normal update: nothing accepts labels.ts, so the page reloaded.
+    expect(await marked()).not.toBe(t)
+  })
+
+  it('a poet-only module that starts exporting a constant makes its importers update too: no stale module object', async () => {
+    const original = fallback.read('src/units.ts')
+    expect(await read((a) => a.exports(), (v) => v !== undefined)).toEqual(['scale'])
+    const logged: string[] = []
+    const logger = fallback.server.config.logger
+    const info = logger.info
+    logger.info = (message) => void logged.push(message)
+    const t = await mark()
+    try {
+      fallback.write('src/units.ts', `${original}export const FACTOR = 3\n`)
+      expect(await read((a) => a.exports(), (v) => !!v?.includes('FACTOR'))).toEqual(['FACTOR', 'scale'])
+    } finally {
+      logger.info = info
+    }
+    expect(await marked()).not.toBe(t)
+    // The terminal says why this edit reloaded the page instead of hot-swapping it.
+    expect(logged).toContain('[unplugin-poet] src/units.ts: it now exports something other than poet functions, so its importers update too.')
+    fallback.write('src/units.ts', original)
+    expect(await read((a) => a.exports(), (v) => v?.length === 1)).toEqual(['scale'])
+  })
+
+  it('renaming an exported poet function makes its importers update too', async () => {
+    const original = fallback.read('src/units.ts')
+    const t = await mark()
+    fallback.write('src/units.ts', original.replace('export const scale', 'export const double'))
+    expect(await read((a) => a.exports(), (v) => !!v?.includes('double'))).toEqual(['double'])
+    expect(await marked()).not.toBe(t)
+    fallback.write('src/units.ts', original)
+    expect(await read((a) => a.exports(), (v) => !!v?.includes('scale'))).toEqual(['scale'])
+  })
+
+  it('an export that now holds a poet function with another id makes its importers update too, and runs the new body', async () => {
+    const original = fallback.read('src/units.ts')
+    expect(await read((a) => a.scale(1), (v) => v !== undefined)).toBe(2)
+    const t = await mark()
+    fallback.write(
+      'src/units.ts',
+      original.replace('export const scale', 'const times').replace('n * 2', 'n * 5') + 'export { times as scale }\n',
+    )
+    expect(await read((a) => a.scale(1), (v) => v === 5)).toBe(5)
+    expect(await marked()).not.toBe(t)
+    fallback.write('src/units.ts', original)
+    expect(await read((a) => a.scale(1), (v) => v === 2)).toBe(2)
+  })
+
+  it("leaves a module that accepts its own updates alone, also when it holds a poet function's types", async () => {
+    const t = await mark()
+    fallback.write('src/shapes.ts', fallback.read('src/shapes.ts').replace('SIDES = 4', 'SIDES = 5'))
+    await expect.poll(() => tab.evaluate(() => (window as unknown as Record<string, unknown>).sides), { timeout: 15_000 }).toBe(5)
+    expect(await marked()).toBe(t)
+  })
+
+  it('a poet-only module still hot-swaps after all that', async () => {
+    const original = fallback.read('src/units.ts')
+    const t = await mark()
+    fallback.write('src/units.ts', original.replace('n * 2', 'n * 7'))
+    expect(await read((a) => a.scale(1), (v) => v === 7)).toBe(7)
+    expect(await marked()).toBe(t)
   })
 })
 
@@ -281,6 +501,26 @@ describe('dev options', () => {
       expect(res.status).toBe(202)
     } finally {
       await quiet.close()
+    }
+  })
+})
+
+describe('vite build', () => {
+  it('of the same app holds none of the dev code: no hot wrapping, no dev client, no import.meta.hot', async () => {
+    const built = await startDevApp('dev-build')
+    try {
+      const { build } = await import('vite')
+      const { default: poet } = (await import(pathToFileURL(join(PACKAGE_ROOT, 'dist/vite.mjs')).href)) as typeof import('../../src/vite')
+      const outDir = `${built.dir}-dist`
+      await build({ configFile: false, root: built.dir, logLevel: 'silent', plugins: [poet()], build: { outDir, minify: false } })
+      const assets = join(outDir, 'assets')
+      const bundle = readdirSync(assets).map((f) => readFileSync(join(assets, f), 'utf8')).join('\n')
+      rmSync(outDir, { recursive: true, force: true })
+      expect(bundle).toContain('function normalize(r)')
+      expect(bundle).toContain('src/sensor.ts#normalize')
+      expect(bundle).not.toMatch(/__poet_hot|import\.meta\.hot|~~hot|~~dev|\/__poet\/events/)
+    } finally {
+      await built.close()
     }
   })
 })
