@@ -88,3 +88,17 @@ function indent(body: string): string {
     .map((l) => (l ? '  ' + l : l))
     .join('\n')
 }
+
+/**
+ * The JSON value that `line` (a regex whose first group is the JSON) holds in a rendered phase module, if any: the
+ * `policy:`, `neverInEvents:` and `const learned =` lines the trainer and the collector read back.
+ */
+export function jsonLine<T>(source: string, line: RegExp): T | undefined {
+  const m = line.exec(source)
+  if (!m) return undefined
+  try {
+    return JSON.parse(m[1]!) as T
+  } catch {
+    return undefined
+  }
+}

@@ -1,6 +1,6 @@
 // Builtin candidates: policy parameters learned from observed metrics, written into a new version of a phase module.
 import type { Policy } from '../runtime/types'
-import { contentHash } from '../generators/render'
+import { contentHash, jsonLine } from '../generators/render'
 import type { VersionMetrics } from './store'
 import { replaceLearned, type Learned } from './thresholds'
 
@@ -70,13 +70,7 @@ const VERSION_LINE = /^ {2}version: "([^"]+)",$/m
 
 /** The resolved policy a rendered phase module carries, or undefined when the source is not a rendered module. */
 export function readPolicy(source: string): Policy | undefined {
-  const m = POLICY_LINE.exec(source)
-  if (!m) return undefined
-  try {
-    return JSON.parse(m[1]!) as Policy
-  } catch {
-    return undefined
-  }
+  return jsonLine<Policy>(source, POLICY_LINE)
 }
 
 /**

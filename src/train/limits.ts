@@ -2,6 +2,7 @@
 import { statSync } from 'node:fs'
 import type { LockStore } from '../generators/lock'
 import type { EventField, PoetEvent } from '../runtime/types'
+import { jsonLine } from '../generators/render'
 
 const NEVER_LINE = /^ {2}neverInEvents: (\[.*\]),$/m
 
@@ -20,7 +21,7 @@ export function eventLimits(lock: LockStore): (events: PoetEvent[]) => void {
     if (!never) {
       // A version the lock does not hold (an old build, a typo) gets the limits of the function's current version.
       const source = lock.source(functionId, version) ?? lock.source(functionId, lock.read().functions[functionId]?.current ?? '')
-      never = source ? parse(source) : []
+      never = (source && jsonLine<EventField[]>(source, NEVER_LINE)) || []
       cache.set(key, never)
     }
     return never
@@ -39,14 +40,6 @@ export function eventLimits(lock: LockStore): (events: PoetEvent[]) => void {
         if (never.includes('comment')) delete e.comment
       } else if (never.includes('stats')) delete e.stats
     }
-  }
-}
-
-function parse(source: string): EventField[] {
-  try {
-    return JSON.parse(NEVER_LINE.exec(source)?.[1] ?? '[]') as EventField[]
-  } catch {
-    return []
   }
 }
 

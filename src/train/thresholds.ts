@@ -4,6 +4,7 @@ import { learnedLine } from '../generators/builtin'
 import { LEARNED_MAX_BATCH, MAX_BATCH_SIZE } from '../generators/builtin/domains/data_processing'
 import { LEARNED_BASELINE, LEARNED_DRIFT_Z, MAX_BASELINE, MIN_BASELINE } from '../generators/builtin/domains/ml_monitoring'
 import type { Observation } from './store'
+import { jsonLine } from '../generators/render'
 
 export type Learned = Record<string, LearnedValue>
 
@@ -40,13 +41,7 @@ const LEARNED_LINE = /^const learned = (\{.*\})$/m
 
 /** The learnable thresholds a rendered phase module carries, or undefined when it has none. */
 export function readLearned(source: string): Learned | undefined {
-  const m = LEARNED_LINE.exec(source)
-  if (!m) return undefined
-  try {
-    return JSON.parse(m[1]!) as Learned
-  } catch {
-    return undefined
-  }
+  return jsonLine<Learned>(source, LEARNED_LINE)
 }
 
 /** The same module with other thresholds: only the `learned` line changes (its format is the generator's). */
