@@ -89,11 +89,26 @@ export class LockStore {
     this.file = join(dir, 'lock.json')
   }
 
+  /** The last text read and its parse: a build asks for the lock once or more per phase module, and it rarely changes. */
+  #last: { text: string; lock: LockFile } | undefined
+
+  /** The lock as it is on disk now. Shared between calls while the file is unchanged: read it, never mutate it. */
   read(): LockFile {
+    let text: string
     try {
-      return JSON.parse(readFileSync(this.file, 'utf8')) as LockFile
+      text = readFileSync(this.file, 'utf8')
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { lockfileVersion: 1, functions: {} }
+      throw new Error(`poet: cannot read ${this.file}: ${(e as Error).message}`)
+    }
+    if (this.#last?.text !== text) this.#last = { text, lock: this.#parse(text) }
+    return this.#last.lock
+  }
+
+  #parse(text: string): LockFile {
+    try {
+      return JSON.parse(text) as LockFile
+    } catch (e) {
       throw new Error(`poet: cannot read ${this.file}: ${(e as Error).message}`)
     }
   }
@@ -167,7 +182,8 @@ export class LockStore {
     mkdirSync(this.dir, { recursive: true })
     const release = acquire(join(this.dir, '.lock'))
     try {
-      const lock = this.read()
+      // A copy of its own: the parse read() shares must not change under its other readers.
+      const lock = structuredClone(this.read())
       mutate(lock)
       writeIfChanged(this.file, serialize(lock))
     } finally {
