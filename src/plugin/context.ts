@@ -12,7 +12,8 @@ import type { DomainPack } from '../generators/builtin/domain'
 import { DomainRegistry } from '../generators/builtin/domains'
 import { hashText, TransformCache, type CachedTransform, type CacheStats, type SourceMapJSON } from './cache'
 import { resolveOptions, type Options, type ResolvedOptions } from './options'
-import { RUNTIME_ID, transformPoet } from './transform'
+import { RUNTIME_ID } from './ids'
+import type { transformPoet } from './transform'
 
 /** A spec with the files its module's types were read from, so watch mode re-loads it when they change. */
 type FoundSpec = FunctionSpec & { dependencies: string[] }
@@ -39,6 +40,11 @@ export class PoetContext {
   private cache: TransformCache | undefined
   /** Vite dev: phase modules are served hot-swappable. */
   serve = false
+  /**
+   * The parser, scanner and type resolver, loaded on the first module the cache does not hold: a warm build never
+   * imports them (they are most of what importing the plugin would otherwise cost).
+   */
+  private transformer: typeof transformPoet | undefined
 
   private readonly specs = new Map<string, FoundSpec>()
   private readonly keysByFile = new Map<string, string[]>()
@@ -89,9 +95,32 @@ export class PoetContext {
     ].join('\n')
   }
 
-  /** Rewrites the `poet(...)` calls in one module; `null` when it has none. Build errors are thrown. */
+  /** Loads what a transform that misses the cache needs, once. Vite dev loads it up front: its dev server transforms synchronously. */
+  async loadTransformer(): Promise<void> {
+    this.transformer ??= (await import('./transform')).transformPoet
+  }
+
+  /** The transform hook: as {@link transform}, loading the transformer on the first module the cache does not hold. */
+  async transformAsync(code: string, file: string, warn: (message: string) => void): Promise<TransformOutput | null> {
+    let result = this.lookup(code, file, warn)
+    if (result === undefined) {
+      await this.loadTransformer()
+      result = this.produce(code, file, warn)
+    }
+    return this.adopt(file, result)
+  }
+
+  /**
+   * Rewrites the `poet(...)` calls in one module; `null` when it has none. Build errors are thrown. A module the cache
+   * does not hold needs {@link loadTransformer} first.
+   */
   transform(code: string, file: string, warn: (message: string) => void): TransformOutput | null {
-    const result = this.transformCached(code, file, warn)
+    const result = this.lookup(code, file, warn)
+    return this.adopt(file, result === undefined ? this.produce(code, file, warn) : result)
+  }
+
+  /** Remembers the specs a transform found (or that the module has none any more) and shapes what the hook returns. */
+  private adopt(file: string, result: TransformResultLike | null): TransformOutput | null {
     for (const key of this.keysByFile.get(file) ?? []) this.specs.delete(key)
     if (!result) {
       this.keysByFile.delete(file)
@@ -103,18 +132,25 @@ export class PoetContext {
     return { code: result.code, map: result.map, watchFiles: result.dependencies }
   }
 
-  /** The transform, replayed from the cache when the module and every type file it read are unchanged. */
-  private transformCached(code: string, file: string, warn: (message: string) => void): Omit<CachedTransform, 'warnings'> | null {
+  /**
+   * `null` for a module without the runtime import; the recorded transform when the module and every type file it
+   * read are unchanged; `undefined` when it has to be transformed.
+   */
+  private lookup(code: string, file: string, warn: (message: string) => void): TransformResultLike | null | undefined {
+    if (!code.includes(RUNTIME_ID)) return null
+    const hit = this.cache?.get(file, code, readFile)
+    if (!hit) return undefined
+    for (const message of hit.warnings) warn(message)
+    return hit
+  }
+
+  /** Transforms a module (parse, scan, signatures, rewrite) and records the result in the cache. */
+  private produce(code: string, file: string, warn: (message: string) => void): TransformResultLike | null {
+    const transformPoet = this.transformer
+    if (!transformPoet) throw new Error('poet: internal error: a module missed the transform cache before the transformer was loaded')
     const { root } = this.options
     const cache = this.cache
-    if (!cache || !code.includes(RUNTIME_ID)) {
-      return transformPoet(code, file, { root, domains: this.domains, readFile, warn })
-    }
-    const hit = cache.get(file, code, readFile)
-    if (hit) {
-      for (const message of hit.warnings) warn(message)
-      return hit
-    }
+    if (!cache) return transformPoet(code, file, { root, domains: this.domains, readFile, warn })
     const reads = new Map<string, string | null>()
     const warnings: string[] = []
     const result = transformPoet(code, file, {
@@ -172,6 +208,7 @@ export class PoetContext {
         candidates.add(key)
       }
     }
+    if (files.size > 0) await this.loadTransformer()
     for (const f of files) {
       const code = resolve(f) === changed ? await read() : readFile(f)
       if (code === undefined) continue
@@ -253,6 +290,9 @@ export class PoetContext {
     return { version: entry.current, source }
   }
 }
+
+/** A transform's result, fresh or replayed from the cache (whose map is plain JSON). */
+type TransformResultLike = Omit<CachedTransform, 'warnings'>
 
 interface ServedPhases {
   version: string

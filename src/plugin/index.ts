@@ -3,7 +3,7 @@ import type { UnpluginFactory } from 'unplugin'
 import { PoetContext } from './context'
 import type { DevServer } from './dev-server'
 import type { Options } from './options'
-import { POET_CODE_FILTER } from './transform'
+import { POET_CODE_FILTER } from './ids'
 import { DEV_CLIENT_KEY, ESBUILD_LOAD_FILTER, LOAD_FILTER, RESOLVE_FILTER, keyOf, mapWebpackScheme, resolveVirtual } from './virtual'
 
 export const unpluginFactory: UnpluginFactory<Options | undefined, false> = (raw) => {
@@ -37,10 +37,10 @@ export const unpluginFactory: UnpluginFactory<Options | undefined, false> = (raw
     // esbuild), so a module without the runtime import never reaches the parser on any bundler.
     transform: {
       filter: { id: { include, exclude }, code: POET_CODE_FILTER },
-      handler(code, id) {
+      async handler(code, id) {
         const file = id.replace(/[?#].*$/, '')
         // Build errors are thrown, not passed to this.error: not every bundler stops on this.error.
-        const out = ctx.transform(code, file, (message) => this.warn(message))
+        const out = await ctx.transformAsync(code, file, (message) => this.warn(message))
         if (!out) return null
         for (const dep of out.watchFiles) this.addWatchFile(dep)
         if (!dev) return { code: out.code, map: out.map }
@@ -53,7 +53,9 @@ export const unpluginFactory: UnpluginFactory<Options | undefined, false> = (raw
       async configResolved(config) {
         ctx.setRoot(config.root)
         ctx.serve = config.command === 'serve'
-        if (ctx.serve) dev = new (await import('./dev-server')).DevServer(ctx)
+        if (!ctx.serve) return
+        dev = new (await import('./dev-server')).DevServer(ctx)
+        await ctx.loadTransformer()
       },
       configureServer: (server) => dev?.configureServer(server),
       // Phase modules self-accept and copy a new version into the object the runtime holds: updating just them
