@@ -9,7 +9,7 @@ import type { FunctionSpec } from '../generators/spec'
 import { servedPhases } from '../train/variants'
 import { decodeKey, encodeKey } from './ids'
 import type { DomainPack } from '../generators/builtin/domain'
-import { DomainRegistry } from '../generators/builtin/domains'
+import type { DomainRegistry } from '../generators/builtin/domains'
 import { hashText, TransformCache, type CachedTransform, type CacheStats, type SourceMapJSON } from './cache'
 import { resolveOptions, type Options, type ResolvedOptions } from './options'
 import { RUNTIME_ID } from './ids'
@@ -35,7 +35,11 @@ export interface LoadOutput {
 export class PoetContext {
   options!: ResolvedOptions
   lock!: LockStore
-  domains!: DomainRegistry
+  /**
+   * The domain packs, loaded when something needs them (a function with a domain, a transform, custom packs to check
+   * at build start): the builtin packs are the largest part of the plugin a warm build can do without.
+   */
+  private domains: DomainRegistry | undefined
   /** Undefined when the `cache` option is off. */
   private cache: TransformCache | undefined
   /** Vite dev: phase modules are served hot-swappable. */
@@ -70,10 +74,11 @@ export class PoetContext {
   private configure(root: string): void {
     this.options = resolveOptions(this.raw, { root })
     this.lock = new LockStore(this.options.lockDir)
-    this.domains = new DomainRegistry(this.options.domains)
+    this.domains = undefined
     const { cacheDir } = this.options
-    // The domain names decide which `domain:` options are accepted; root decides every function id.
-    const salt = JSON.stringify([PLUGIN_BUILD, root, this.domains.names().sort()])
+    // The domain names decide which `domain:` options are accepted (the builtin ones come with the plugin build);
+    // root decides every function id.
+    const salt = JSON.stringify([PLUGIN_BUILD, root, this.options.domains.map((p) => p.name).sort()])
     this.cache = cacheDir ? new TransformCache(cacheDir, salt) : undefined
   }
 
@@ -97,7 +102,17 @@ export class PoetContext {
 
   /** Loads what a transform that misses the cache needs, once. Vite dev loads it up front: its dev server transforms synchronously. */
   async loadTransformer(): Promise<void> {
+    await this.loadDomains()
     this.transformer ??= (await import('./transform')).transformPoet
+  }
+
+  /** Loads the domain registry, once; custom packs that cannot be used throw DomainPackError here. */
+  async loadDomains(): Promise<DomainRegistry> {
+    if (!this.domains) {
+      const { DomainRegistry } = await import('../generators/builtin/domains')
+      this.domains ??= new DomainRegistry(this.options.domains)
+    }
+    return this.domains
   }
 
   /** The transform hook: as {@link transform}, loading the transformer on the first module the cache does not hold. */
@@ -147,15 +162,16 @@ export class PoetContext {
   /** Transforms a module (parse, scan, signatures, rewrite) and records the result in the cache. */
   private produce(code: string, file: string, warn: (message: string) => void): TransformResultLike | null {
     const transformPoet = this.transformer
-    if (!transformPoet) throw new Error('poet: internal error: a module missed the transform cache before the transformer was loaded')
+    const domains = this.domains
+    if (!transformPoet || !domains) throw new Error('poet: internal error: a module missed the transform cache before the transformer was loaded')
     const { root } = this.options
     const cache = this.cache
-    if (!cache) return transformPoet(code, file, { root, domains: this.domains, readFile, warn })
+    if (!cache) return transformPoet(code, file, { root, domains, readFile, warn })
     const reads = new Map<string, string | null>()
     const warnings: string[] = []
     const result = transformPoet(code, file, {
       root,
-      domains: this.domains,
+      domains,
       readFile(abs) {
         const text = readFile(abs)
         reads.set(abs, text === undefined ? null : hashText(text))
@@ -208,7 +224,7 @@ export class PoetContext {
         candidates.add(key)
       }
     }
-    if (files.size > 0) await this.loadTransformer()
+    if (files.size > 0 || [...this.specs.values()].some((spec) => spec.options.domain)) await this.loadTransformer()
     for (const f of files) {
       const code = resolve(f) === changed ? await read() : readFile(f)
       if (code === undefined) continue
@@ -233,8 +249,11 @@ export class PoetContext {
     return !!entry && (entry.current !== served.version || candidateOf(this.lock, id) !== served.candidate)
   }
 
+  /** The spec's domain pack; the registry must be loaded when the spec has a domain (phasesFor and staleAfterChange do). */
   private packOf(spec: FoundSpec): DomainPack | undefined {
-    return spec.options.domain ? this.domains.get(spec.options.domain) : undefined
+    if (!spec.options.domain) return undefined
+    if (!this.domains) throw new Error(`poet: internal error: the domain registry was not loaded for ${spec.id}`)
+    return this.domains.get(spec.options.domain)
   }
 
   private inputHashOf(spec: FoundSpec): string {
@@ -243,6 +262,7 @@ export class PoetContext {
 
   private async phasesFor(spec: FoundSpec, warn: (message: string) => void): Promise<ServedPhases> {
     const { generator } = this.options
+    if (spec.options.domain) await this.loadDomains()
     const pack = this.packOf(spec)
     const inputHash = this.inputHashOf(spec)
     const hit = this.lock.lookup(spec.id, inputHash)

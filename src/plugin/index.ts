@@ -17,6 +17,11 @@ export const unpluginFactory: UnpluginFactory<Options | undefined, false> = (raw
     name: 'unplugin-poet',
     enforce: 'pre',
 
+    // Custom domain packs are checked when the build starts (the registry loads lazily): a bad one stops it there.
+    async buildStart() {
+      if (ctx.options.domains.length > 0) await ctx.loadDomains()
+    },
+
     resolveId: {
       filter: { id: RESOLVE_FILTER },
       handler: (id) => resolveVirtual(id) ?? null,
