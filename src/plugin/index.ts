@@ -4,7 +4,6 @@ import { PoetContext } from './context'
 import type { DevServer } from './dev-server'
 import type { Options } from './options'
 import { POET_CODE_FILTER } from './ids'
-import { HELPERS_KEY, helpersModule, shareHelpers } from './shared-helpers'
 import { DEV_CLIENT_KEY, ESBUILD_LOAD_FILTER, LOAD_FILTER, RESOLVE_FILTER, keyOf, mapWebpackScheme, resolveVirtual } from './virtual'
 
 export const unpluginFactory: UnpluginFactory<Options | undefined, false> = (raw) => {
@@ -33,11 +32,9 @@ export const unpluginFactory: UnpluginFactory<Options | undefined, false> = (raw
         const key = keyOf(id)
         if (key === undefined) return null
         if (key === DEV_CLIENT_KEY && dev) return { code: dev.clientModule(), map: null }
-        if (key === HELPERS_KEY) return { code: helpersModule(), map: null }
         const out = await ctx.load(key, (message) => this.warn(message))
         for (const file of out.watchFiles) this.addWatchFile(file)
-        // Most of a phase module's code is the helpers every one of them declares: the bundle gets them once.
-        return { code: shareHelpers(out.code), map: null }
+        return { code: out.code, map: null }
       },
     },
 
