@@ -48,7 +48,7 @@ export const unpluginFactory: UnpluginFactory<Options | undefined, false> = (raw
         const out = await ctx.transformAsync(code, file, (message) => this.warn(message))
         if (!out) return null
         for (const dep of out.watchFiles) this.addWatchFile(dep)
-        if (!dev) return { code: out.code, map: out.map }
+        if (!dev) return { code: out.code, map: wantsSourceMap(this) ? out.map : null }
         dev.remember(file, code, out.watchFiles)
         return { code: dev.decorate(out.code), map: out.map }
       },
@@ -99,6 +99,15 @@ export const unpluginFactory: UnpluginFactory<Options | undefined, false> = (raw
       },
     },
   }
+}
+
+/**
+ * False only in a Vite build whose environment emits no source maps (Vite's default): the bundler would convert each
+ * map and then drop it. Other bundlers decide about maps after the transforms, so they always get one.
+ */
+function wantsSourceMap(context: object): boolean {
+  const { environment } = context as { environment?: { mode: string; config: { build: { sourcemap: unknown } } } }
+  return !environment || environment.mode === 'dev' || environment.config.build.sourcemap !== false
 }
 
 function guessLoader(id: string): 'js' | 'jsx' | 'ts' | 'tsx' {

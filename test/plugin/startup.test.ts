@@ -22,18 +22,28 @@ register('data:text/javascript,' + encodeURIComponent(
 ))
 const { build } = await import('vite')
 const { default: poet } = await import('unplugin-poet/vite')
+const plugin = poet()
+const transform = plugin.transform.handler
+plugin.transform.handler = async function (...args) {
+  const out = await transform.apply(this, args)
+  if (out?.map) process.stderr.write('MAP ' + args[1] + '\\n')
+  return out
+}
 await build({
   configFile: false,
   root: process.cwd(),
   logLevel: 'silent',
-  plugins: [poet()],
+  plugins: [plugin],
   build: { ssr: 'src/startup.ts', outDir: 'dist-startup', minify: false, rolldownOptions: { output: { entryFileNames: 'main.mjs' } } },
 })
 for (const file of Object.keys(createRequire(import.meta.url).cache)) process.stderr.write('LOADED ' + file + '\\n')
 `
 
-/** What one build loaded: package names from node_modules, and the text of each file of this package's dist/. */
-function buildAndList(project: Project): { packages: Set<string>; plugin: string } {
+/**
+ * What one build loaded: package names from node_modules, and the text of each file of this package's dist/; and how
+ * many source maps the plugin's transform handed to the bundler.
+ */
+function buildAndList(project: Project): { packages: Set<string>; plugin: string; maps: number } {
   const out = spawnSync(process.execPath, [project.path('build.mjs')], { cwd: project.dir, encoding: 'utf8' })
   expect(out.status, out.stderr).toBe(0)
   const loaded = out.stderr
@@ -44,7 +54,7 @@ function buildAndList(project: Project): { packages: Set<string>; plugin: string
   const packages = new Set(loaded.map((f) => /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(f)?.[1]).filter((p) => p !== undefined))
   const dist = `${PACKAGE_ROOT}dist/`
   const plugin = loaded.filter((f) => f.startsWith(dist)).map((f) => readFileSync(f, 'utf8')).join('\n')
-  return { packages, plugin }
+  return { packages, plugin, maps: out.stderr.split('\n').filter((l) => l.startsWith('MAP ')).length }
 }
 
 describe('vite build startup', () => {
@@ -73,6 +83,9 @@ describe('vite build startup', () => {
     expect(warm.plugin).not.toContain('function scanPoetCalls(')
     expect(warm.plugin).not.toContain('var ValidatorCompiler = class')
     expect(warm.plugin).not.toContain('name: "financial_services"')
+    // Vite builds without source maps by default: a map per module would only be converted and dropped.
+    expect(warm.maps).toBe(0)
+    expect(cold.maps).toBe(0)
     const app = await run<{ total(items: unknown): number }>({ file: project.path('dist-startup/main.mjs'), map: '', warnings: [] })
     expect(app.total([{ qty: 2, price: 3 }])).toBe(6)
     expect(() => app.total([{ qty: '2', price: 3 }])).toThrow(/args\[0\]\[0\]\.qty: expected number, received string/)
