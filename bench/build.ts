@@ -83,7 +83,7 @@ const rows: Row[] = [
       `vite build: whole process, median of ${RUNS} interleaved runs each; the build() call alone: ${time(inner('plugin').median, inner('plugin').spread)} ` +
       `vs ${time(inner('bare').median, inner('bare').spread)} (${times(innerRatio)}); process CPU: ${time(cpu('plugin').median, cpu('plugin').spread)} vs ${time(cpu('bare').median, cpu('bare').spread)} (${times(cpu('plugin').median / cpu('bare').median)}); cold lock (first build, generating ${SHAPE.poets} phase modules): ${time(cold.wallMs * 1e6)}. ` +
       `Both outputs run and compute the same total; only the plugin's rejects a wrong argument. ` +
-      `Experiment: the same build serving the plugin's recorded transform results instead of transforming (what a persistent transform cache would cost): ` +
+      `Experiment: the same build with the transform hook serving recorded results from memory (no cache lookup; phase modules then come from the lock without input hashing): ` +
       `${time(wall('replay').median, wall('replay').spread)}, ${times(wall('replay').median / b.median)} the build without the plugin (process CPU ${times(cpu('replay').median / cpu('bare').median)}).`,
   },
   {

@@ -1,8 +1,8 @@
 // One `vite build` of the generated app, as its own process: `node bench/vite-build.mjs <app> plugin|bare [--count] [--no-cache] [--record|--replay <file>]`.
 // With --count it also counts @babel/parser parses and calls of the plugin's transform handler (prints them as JSON).
 // --no-cache turns the plugin's transform cache off (a warm cache parses nothing, so the parse counter needs it off).
-// --record saves the plugin's transform results; --replay serves them instead of transforming: what a persistent
-// transform cache would cost on a warm build (an experiment to size that design, not how the plugin works today).
+// --record saves the plugin's transform results; --replay serves them from memory instead of calling the transform
+// handler: what the build costs without the handler's work (an experiment that sizes it, not how the plugin works).
 import { createHash } from 'node:crypto'
 import { readFileSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
@@ -41,13 +41,13 @@ if (mode === 'plugin') {
   const { default: poet } = await import('unplugin-poet/vite')
   const plugin = poet(noCache ? { cache: false } : undefined)
   const handler = plugin.transform.handler
-  plugin.transform.handler = function (code, id) {
+  plugin.transform.handler = async function (code, id) {
     if (count) counts.transforms++
     if (replay) {
       const hit = recorded[digest(id, code)]
       if (hit) return hit
     }
-    const out = handler.call(this, code, id)
+    const out = await handler.call(this, code, id)
     if (record && out) recorded[digest(id, code)] = { code: out.code, map: out.map }
     return out
   }

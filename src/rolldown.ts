@@ -1,7 +1,7 @@
 // The Rolldown entry: `import poet from 'unplugin-poet/rolldown'`.
-import { createRolldownPlugin, type UnpluginInstance } from 'unplugin'
+import type { UnpluginInstance } from 'unplugin'
 import { unpluginFactory } from './plugin'
+import { rollupFamilyPlugin } from './plugin/adapter'
 import type { Options } from './plugin/options'
 
-// unplugin types every entry as "a plugin or an array of them"; this factory always makes exactly one.
-export default createRolldownPlugin(unpluginFactory) as UnpluginInstance<Options | undefined, false>['rolldown']
+export default rollupFamilyPlugin('rolldown', unpluginFactory) as UnpluginInstance<Options | undefined, false>['rolldown']

@@ -1,8 +1,7 @@
 // Generator dispatch: one FunctionSpec in, PhaseParts (and what the lock records with them) out, from the generator the plugin options name.
 import type { DomainPack } from './builtin/domain'
 import type { FunctionSpec, PhaseParts } from './spec'
-import { generateBuiltin } from './builtin'
-import { PROMPT_VERSION } from './llm/prompt'
+import { PROMPT_VERSION } from './llm/version'
 import { inputHash, type LockVersion, type NewVersion } from './lock'
 import type { ResolvedGenerator } from '../plugin/options'
 
@@ -38,6 +37,8 @@ export interface Generation {
 }
 
 export async function generatePhases(spec: FunctionSpec, config: GeneratorConfig, ctx: GenerateContext): Promise<Generation> {
+  // Loaded on the first generation: a build whose every function is in the lock never needs the generator.
+  const { generateBuiltin } = await import('./builtin')
   switch (config.provider) {
     case 'builtin':
       return { parts: generateBuiltin(spec, { pack: ctx.pack }) }

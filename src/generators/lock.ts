@@ -89,11 +89,35 @@ export class LockStore {
     this.file = join(dir, 'lock.json')
   }
 
+  /**
+   * The last text read, its parse, and the file's identity then (inode, size, modification and change times): a
+   * build asks for the lock several times per phase module, and it rarely changes. A write through this class renames
+   * a new file into place, so the inode changes; any other write changes the times.
+   */
+  #last: { stamp: string; text: string; lock: LockFile } | undefined
+
+  /** The lock as it is on disk now. Shared between calls while the file is unchanged: read it, never mutate it. */
   read(): LockFile {
+    let stamp: string
+    let text: string
     try {
-      return JSON.parse(readFileSync(this.file, 'utf8')) as LockFile
+      const st = statSync(this.file, { bigint: true })
+      stamp = `${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`
+      if (this.#last?.stamp === stamp) return this.#last.lock
+      text = readFileSync(this.file, 'utf8')
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { lockfileVersion: 1, functions: {} }
+      throw new Error(`poet: cannot read ${this.file}: ${(e as Error).message}`)
+    }
+    const lock = this.#last?.text === text ? this.#last.lock : this.#parse(text)
+    this.#last = { stamp, text, lock }
+    return lock
+  }
+
+  #parse(text: string): LockFile {
+    try {
+      return JSON.parse(text) as LockFile
+    } catch (e) {
       throw new Error(`poet: cannot read ${this.file}: ${(e as Error).message}`)
     }
   }
@@ -167,7 +191,8 @@ export class LockStore {
     mkdirSync(this.dir, { recursive: true })
     const release = acquire(join(this.dir, '.lock'))
     try {
-      const lock = this.read()
+      // A copy of its own: the parse read() shares must not change under its other readers.
+      const lock = structuredClone(this.read())
       mutate(lock)
       writeIfChanged(this.file, serialize(lock))
     } finally {

@@ -9,10 +9,11 @@ import type { FunctionSpec } from '../generators/spec'
 import { servedPhases } from '../train/variants'
 import { decodeKey, encodeKey } from './ids'
 import type { DomainPack } from '../generators/builtin/domain'
-import { DomainRegistry } from '../generators/builtin/domains'
+import type { DomainRegistry } from '../generators/builtin/domains'
 import { hashText, TransformCache, type CachedTransform, type CacheStats, type SourceMapJSON } from './cache'
 import { resolveOptions, type Options, type ResolvedOptions } from './options'
-import { RUNTIME_ID, transformPoet } from './transform'
+import { RUNTIME_ID } from './ids'
+import type { transformPoet } from './transform'
 
 /** A spec with the files its module's types were read from, so watch mode re-loads it when they change. */
 type FoundSpec = FunctionSpec & { dependencies: string[] }
@@ -34,11 +35,20 @@ export interface LoadOutput {
 export class PoetContext {
   options!: ResolvedOptions
   lock!: LockStore
-  domains!: DomainRegistry
+  /**
+   * The domain packs, loaded when something needs them (a function with a domain, a transform, custom packs to check
+   * at build start): the builtin packs are the largest part of the plugin a warm build can do without.
+   */
+  private domains: DomainRegistry | undefined
   /** Undefined when the `cache` option is off. */
   private cache: TransformCache | undefined
   /** Vite dev: phase modules are served hot-swappable. */
   serve = false
+  /**
+   * The parser, scanner and type resolver, loaded on the first module the cache does not hold: a warm build never
+   * imports them (they are most of what importing the plugin would otherwise cost).
+   */
+  private transformer: typeof transformPoet | undefined
 
   private readonly specs = new Map<string, FoundSpec>()
   private readonly keysByFile = new Map<string, string[]>()
@@ -64,10 +74,11 @@ export class PoetContext {
   private configure(root: string): void {
     this.options = resolveOptions(this.raw, { root })
     this.lock = new LockStore(this.options.lockDir)
-    this.domains = new DomainRegistry(this.options.domains)
+    this.domains = undefined
     const { cacheDir } = this.options
-    // The domain names decide which `domain:` options are accepted; root decides every function id.
-    const salt = JSON.stringify([PLUGIN_BUILD, root, this.domains.names().sort()])
+    // The domain names decide which `domain:` options are accepted (the builtin ones come with the plugin build);
+    // root decides every function id.
+    const salt = JSON.stringify([PLUGIN_BUILD, root, this.options.domains.map((p) => p.name).sort()])
     this.cache = cacheDir ? new TransformCache(cacheDir, salt) : undefined
   }
 
@@ -89,9 +100,42 @@ export class PoetContext {
     ].join('\n')
   }
 
-  /** Rewrites the `poet(...)` calls in one module; `null` when it has none. Build errors are thrown. */
+  /** Loads what a transform that misses the cache needs, once. Vite dev loads it up front: its dev server transforms synchronously. */
+  async loadTransformer(): Promise<void> {
+    await this.loadDomains()
+    this.transformer ??= (await import('./transform')).transformPoet
+  }
+
+  /** Loads the domain registry, once; custom packs that cannot be used throw DomainPackError here. */
+  async loadDomains(): Promise<DomainRegistry> {
+    if (!this.domains) {
+      const { DomainRegistry } = await import('../generators/builtin/domains')
+      this.domains ??= new DomainRegistry(this.options.domains)
+    }
+    return this.domains
+  }
+
+  /** The transform hook: as {@link transform}, loading the transformer on the first module the cache does not hold. */
+  async transformAsync(code: string, file: string, warn: (message: string) => void): Promise<TransformOutput | null> {
+    let result = this.lookup(code, file, warn)
+    if (result === undefined) {
+      await this.loadTransformer()
+      result = this.produce(code, file, warn)
+    }
+    return this.adopt(file, result)
+  }
+
+  /**
+   * Rewrites the `poet(...)` calls in one module; `null` when it has none. Build errors are thrown. A module the cache
+   * does not hold needs {@link loadTransformer} first.
+   */
   transform(code: string, file: string, warn: (message: string) => void): TransformOutput | null {
-    const result = this.transformCached(code, file, warn)
+    const result = this.lookup(code, file, warn)
+    return this.adopt(file, result === undefined ? this.produce(code, file, warn) : result)
+  }
+
+  /** Remembers the specs a transform found (or that the module has none any more) and shapes what the hook returns. */
+  private adopt(file: string, result: TransformResultLike | null): TransformOutput | null {
     for (const key of this.keysByFile.get(file) ?? []) this.specs.delete(key)
     if (!result) {
       this.keysByFile.delete(file)
@@ -103,23 +147,31 @@ export class PoetContext {
     return { code: result.code, map: result.map, watchFiles: result.dependencies }
   }
 
-  /** The transform, replayed from the cache when the module and every type file it read are unchanged. */
-  private transformCached(code: string, file: string, warn: (message: string) => void): Omit<CachedTransform, 'warnings'> | null {
+  /**
+   * `null` for a module without the runtime import; the recorded transform when the module and every type file it
+   * read are unchanged; `undefined` when it has to be transformed.
+   */
+  private lookup(code: string, file: string, warn: (message: string) => void): TransformResultLike | null | undefined {
+    if (!code.includes(RUNTIME_ID)) return null
+    const hit = this.cache?.get(file, code, readFile)
+    if (!hit) return undefined
+    for (const message of hit.warnings) warn(message)
+    return hit
+  }
+
+  /** Transforms a module (parse, scan, signatures, rewrite) and records the result in the cache. */
+  private produce(code: string, file: string, warn: (message: string) => void): TransformResultLike | null {
+    const transformPoet = this.transformer
+    const domains = this.domains
+    if (!transformPoet || !domains) throw new Error('poet: internal error: a module missed the transform cache before the transformer was loaded')
     const { root } = this.options
     const cache = this.cache
-    if (!cache || !code.includes(RUNTIME_ID)) {
-      return transformPoet(code, file, { root, domains: this.domains, readFile, warn })
-    }
-    const hit = cache.get(file, code, readFile)
-    if (hit) {
-      for (const message of hit.warnings) warn(message)
-      return hit
-    }
+    if (!cache) return transformPoet(code, file, { root, domains, readFile, warn })
     const reads = new Map<string, string | null>()
     const warnings: string[] = []
     const result = transformPoet(code, file, {
       root,
-      domains: this.domains,
+      domains,
       readFile(abs) {
         const text = readFile(abs)
         reads.set(abs, text === undefined ? null : hashText(text))
@@ -172,6 +224,7 @@ export class PoetContext {
         candidates.add(key)
       }
     }
+    if (files.size > 0 || [...this.specs.values()].some((spec) => spec.options.domain)) await this.loadTransformer()
     for (const f of files) {
       const code = resolve(f) === changed ? await read() : readFile(f)
       if (code === undefined) continue
@@ -196,8 +249,11 @@ export class PoetContext {
     return !!entry && (entry.current !== served.version || candidateOf(this.lock, id) !== served.candidate)
   }
 
+  /** The spec's domain pack; the registry must be loaded when the spec has a domain (phasesFor and staleAfterChange do). */
   private packOf(spec: FoundSpec): DomainPack | undefined {
-    return spec.options.domain ? this.domains.get(spec.options.domain) : undefined
+    if (!spec.options.domain) return undefined
+    if (!this.domains) throw new Error(`poet: internal error: the domain registry was not loaded for ${spec.id}`)
+    return this.domains.get(spec.options.domain)
   }
 
   private inputHashOf(spec: FoundSpec): string {
@@ -206,6 +262,7 @@ export class PoetContext {
 
   private async phasesFor(spec: FoundSpec, warn: (message: string) => void): Promise<ServedPhases> {
     const { generator } = this.options
+    if (spec.options.domain) await this.loadDomains()
     const pack = this.packOf(spec)
     const inputHash = this.inputHashOf(spec)
     const hit = this.lock.lookup(spec.id, inputHash)
@@ -253,6 +310,9 @@ export class PoetContext {
     return { version: entry.current, source }
   }
 }
+
+/** A transform's result, fresh or replayed from the cache (whose map is plain JSON). */
+type TransformResultLike = Omit<CachedTransform, 'warnings'>
 
 interface ServedPhases {
   version: string

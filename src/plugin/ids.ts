@@ -1,5 +1,10 @@
 // Function ids and the virtual-module keys that carry them through URLs, file systems and every bundler.
 
+/** The runtime specifier that makes `poet` ours; also the transform's cheap pre-filter. */
+export const RUNTIME_ID = 'unplugin-poet/runtime'
+/** Code filter for the bundler wiring: a module that does not match is never parsed. */
+export const POET_CODE_FILTER = /unplugin-poet\/runtime/
+
 export const VIRTUAL_PREFIX = 'virtual:poet/'
 /** Resolved id of a phase module: the `\0` keeps other plugins (and Vite's fs access) away from it. */
 export const RESOLVED_PREFIX = '\0poet:'

@@ -3,7 +3,7 @@ import type { UnpluginFactory } from 'unplugin'
 import { PoetContext } from './context'
 import type { DevServer } from './dev-server'
 import type { Options } from './options'
-import { POET_CODE_FILTER } from './transform'
+import { POET_CODE_FILTER } from './ids'
 import { DEV_KEY_PREFIX, ESBUILD_LOAD_FILTER, LOAD_FILTER, RESOLVE_FILTER, keyOf, mapWebpackScheme, resolveVirtual } from './virtual'
 
 export const unpluginFactory: UnpluginFactory<Options | undefined, false> = (raw) => {
@@ -15,6 +15,11 @@ export const unpluginFactory: UnpluginFactory<Options | undefined, false> = (raw
   return {
     name: 'unplugin-poet',
     enforce: 'pre',
+
+    // Custom domain packs are checked when the build starts (the registry loads lazily): a bad one stops it there.
+    async buildStart() {
+      if (ctx.options.domains.length > 0) await ctx.loadDomains()
+    },
 
     resolveId: {
       filter: { id: RESOLVE_FILTER },
@@ -37,13 +42,13 @@ export const unpluginFactory: UnpluginFactory<Options | undefined, false> = (raw
     // esbuild), so a module without the runtime import never reaches the parser on any bundler.
     transform: {
       filter: { id: { include, exclude }, code: POET_CODE_FILTER },
-      handler(code, id) {
+      async handler(code, id) {
         const file = id.replace(/[?#].*$/, '')
         // Build errors are thrown, not passed to this.error: not every bundler stops on this.error.
-        const out = ctx.transform(code, file, (message) => this.warn(message))
+        const out = await ctx.transformAsync(code, file, (message) => this.warn(message))
         if (!out) return null
         for (const dep of out.watchFiles) this.addWatchFile(dep)
-        if (!dev) return { code: out.code, map: out.map }
+        if (!dev) return { code: out.code, map: wantsSourceMap(this) ? out.map : null }
         dev.remember(file, code, out.watchFiles)
         return dev.decorate(out.code, out.map, file)
       },
@@ -53,7 +58,9 @@ export const unpluginFactory: UnpluginFactory<Options | undefined, false> = (raw
       async configResolved(config) {
         ctx.setRoot(config.root)
         ctx.serve = config.command === 'serve'
-        if (ctx.serve) dev = new (await import('./dev-server')).DevServer(ctx)
+        if (!ctx.serve) return
+        dev = new (await import('./dev-server')).DevServer(ctx)
+        await ctx.loadTransformer()
       },
       configureServer: (server) => dev?.configureServer(server),
       // Phase modules self-accept and copy a new version into the object the runtime holds: updating just them
@@ -92,6 +99,15 @@ export const unpluginFactory: UnpluginFactory<Options | undefined, false> = (raw
       },
     },
   }
+}
+
+/**
+ * False only in a Vite build whose environment emits no source maps (Vite's default): the bundler would convert each
+ * map and then drop it. Other bundlers decide about maps after the transforms, so they always get one.
+ */
+function wantsSourceMap(context: object): boolean {
+  const { environment } = context as { environment?: { mode: string; config: { build: { sourcemap: unknown } } } }
+  return !environment || environment.mode === 'dev' || environment.config.build.sourcemap !== false
 }
 
 function guessLoader(id: string): 'js' | 'jsx' | 'ts' | 'tsx' {

@@ -2,13 +2,11 @@
 import { parse, type ParserPlugin } from '../generators/parser'
 import type * as t from '@babel/types'
 import { buildError, type ErrorSite, type PoetBuildError } from './errors'
-import { VIRTUAL_PREFIX } from './ids'
+import { RUNTIME_ID, VIRTUAL_PREFIX } from './ids'
 import { unwrap } from './poet-options'
 
-/** The runtime specifier that makes `poet` ours; also the transform's cheap pre-filter. */
-export const RUNTIME_ID = 'unplugin-poet/runtime'
-/** Code filter for the bundler wiring: a module that does not match is never parsed. */
-export const POET_CODE_FILTER = /unplugin-poet\/runtime/
+// Defined beside the virtual-module ids, so the plugin's startup reads them without loading the scanner.
+export { POET_CODE_FILTER, RUNTIME_ID } from './ids'
 
 export const PHASES_BINDING_PREFIX = '__poet_phases_'
 

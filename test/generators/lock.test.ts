@@ -96,6 +96,22 @@ describe('LockStore', () => {
     expect(() => new LockStore(dir).read()).toThrow(`poet: cannot read ${join(dir, 'lock.json')}:`)
   })
 
+  it('sees every change at once, whether written by another store or edited in place, and never a torn parse', () => {
+    const dir = fresh()
+    const reader = new LockStore(dir)
+    new LockStore(dir).write('src/a.ts#f', nv('aaaaaaaaaa'))
+    expect(reader.read().functions['src/a.ts#f']!.current).toBe('aaaaaaaaaa')
+    expect(reader.read()).toBe(reader.read())
+    new LockStore(dir).write('src/a.ts#f', nv('bbbbbbbbbb'))
+    expect(reader.read().functions['src/a.ts#f']!.current).toBe('bbbbbbbbbb')
+    // An edit in place of the same length (a hand edit, a checkout), right after the last read.
+    const file = join(dir, 'lock.json')
+    writeFileSync(file, readFileSync(file, 'utf8').replace('"current": "bbbbbbbbbb"', '"current": "aaaaaaaaaa"'))
+    expect(reader.read().functions['src/a.ts#f']!.current).toBe('aaaaaaaaaa')
+    writeFileSync(file, '{ nope')
+    expect(() => reader.read()).toThrow(`poet: cannot read ${file}:`)
+  })
+
   describe('under two concurrent processes', () => {
     let script: string
     beforeAll(async () => {

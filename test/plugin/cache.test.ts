@@ -44,26 +44,26 @@ function project(): { order: string; types: string } {
   return { order: join(dir, 'src/order.ts'), types: join(dir, 'src/types.ts') }
 }
 
-/** One transform by a fresh plugin instance, as a new build process would make it. */
-function transform(file: string, options: Options = {}) {
+/** One transform by a fresh plugin instance, as a new build process would make it (through the transform hook's path). */
+async function transform(file: string, options: Options = {}) {
   const ctx = new PoetContext({ root: dir, ...options })
   const warnings: string[] = []
   const before = parses
-  const out = ctx.transform(readFileSync(file, 'utf8'), file, (m) => warnings.push(m))
+  const out = await ctx.transformAsync(readFileSync(file, 'utf8'), file, (m) => warnings.push(m))
   return { out, warnings, parses: parses - before, stats: ctx.cacheStats, spec: ctx.found.values().next().value }
 }
 
 const cacheDir = () => join(dir, 'node_modules/.cache/unplugin-poet')
 
 describe('transform cache', () => {
-  it('serves a second build from the cache without parsing, with the same code, map, specs, warnings and watch files', () => {
+  it('serves a second build from the cache without parsing, with the same code, map, specs, warnings and watch files', async () => {
     const { order, types } = project()
-    const cold = transform(order)
+    const cold = await transform(order)
     expect(cold.parses).toBeGreaterThan(0)
     expect(cold.stats).toEqual({ hits: 0, misses: 1, writes: 1 })
     expect(cold.warnings.join('\n')).toContain("'timeout' has no effect on src/order.ts#total")
 
-    const warm = transform(order)
+    const warm = await transform(order)
     expect(warm.parses).toBe(0)
     expect(warm.stats).toEqual({ hits: 1, misses: 0, writes: 0 })
     expect(warm.out!.code).toBe(cold.out!.code)
@@ -73,52 +73,52 @@ describe('transform cache', () => {
     expect(warm.spec).toEqual(cold.spec)
   })
 
-  it('misses when a type file the specs read changes, and the new spec has the new type', () => {
+  it('misses when a type file the specs read changes, and the new spec has the new type', async () => {
     const { order, types } = project()
-    transform(order)
+    await transform(order)
     writeFileSync(types, 'export interface Order {\n  qty: number\n  note: string\n}\n')
-    const after = transform(order)
+    const after = await transform(order)
     expect(after.parses).toBeGreaterThan(0)
     expect(after.stats.hits).toBe(0)
     expect(JSON.stringify(after.spec!.types)).toContain('note')
   })
 
-  it('misses when a type file the resolver looked for and did not find appears', () => {
+  it('misses when a type file the resolver looked for and did not find appears', async () => {
     const { order, types } = project()
     // './types' first resolves to types.ts; moving it to types/index.ts changes which candidates exist.
     rmSync(types)
     mkdirSync(join(dir, 'src/types'))
     writeFileSync(join(dir, 'src/types/index.ts'), TYPES)
-    transform(order)
+    await transform(order)
     writeFileSync(types, 'export interface Order {\n  qty: string\n}\n')
-    const after = transform(order)
+    const after = await transform(order)
     expect(after.stats.hits).toBe(0)
     expect(after.out!.watchFiles).toEqual([types])
   })
 
-  it('misses when the domain packs change: a domain no longer known fails the build instead of replaying', () => {
+  it('misses when the domain packs change: a domain no longer known fails the build instead of replaying', async () => {
     const { order } = project()
     const acme: DomainPack = { name: 'acme', version: '1', description: 'test pack' }
     writeFileSync(order, ORDER.replace('attempts: 2,', "attempts: 2, domain: 'acme',"))
-    expect(transform(order, { domains: [acme] }).stats.writes).toBe(1)
-    expect(() => transform(order)).toThrow(/acme/)
+    expect((await transform(order, { domains: [acme] })).stats.writes).toBe(1)
+    await expect(transform(order)).rejects.toThrow(/acme/)
   })
 
-  it('ignores a corrupt entry, transforms again and replaces it', () => {
+  it('ignores a corrupt entry, transforms again and replaces it', async () => {
     const { order } = project()
-    const cold = transform(order)
+    const cold = await transform(order)
     const [entry] = readdirSync(cacheDir())
     writeFileSync(join(cacheDir(), entry!), '{"format":1,"file":')
-    const again = transform(order)
+    const again = await transform(order)
     expect(again.parses).toBeGreaterThan(0)
     expect(again.out!.code).toBe(cold.out!.code)
-    expect(transform(order).stats.hits).toBe(1)
+    expect((await transform(order)).stats.hits).toBe(1)
   })
 
-  it('with cache: false, parses every time and writes nothing', () => {
+  it('with cache: false, parses every time and writes nothing', async () => {
     const { order } = project()
-    transform(order, { cache: false })
-    expect(transform(order, { cache: false }).parses).toBeGreaterThan(0)
+    await transform(order, { cache: false })
+    expect((await transform(order, { cache: false })).parses).toBeGreaterThan(0)
     expect(() => readdirSync(cacheDir())).toThrow(/ENOENT/)
   })
 })

@@ -2,8 +2,7 @@
 import type { FunctionSpec, PhaseParts } from '../spec'
 import { ALLOWED_GLOBALS } from '../verify/static'
 
-/** Part of every lock entry's input hash: a new prompt makes every LLM-generated entry stale. */
-export const PROMPT_VERSION = 'poet-llm-1'
+export { PROMPT_VERSION } from './version'
 
 /** What the prompt says about the function's domain pack (from the domain registry). */
 export interface DomainSummary {
