@@ -17,7 +17,9 @@ export interface ScannedProject {
 }
 
 /** Directories never entered: dependencies, VCS and tool state, and the lock itself. */
-const SKIP_DIRS = new Set(['node_modules', '.git', '.poet'])
+// Dependencies, and what bundlers, test runners and doc tools write: a bundle holds poet() calls the plugin already
+// rewrote (with their phases inlined), which would read as user code calling poet() with two arguments.
+const SKIP_DIRS = new Set(['node_modules', 'dist', 'build', 'out', 'coverage', 'storybook-static'])
 
 export function scanProject(options: ResolvedOptions): ScannedProject {
   const registry = new DomainRegistry(options.domains)

@@ -227,6 +227,16 @@ describe('poet status', () => {
     expect(r.out).toMatch(/^src\/slow\.ts#slow +[0-9a-f]{10} +builtin +yes +—$/m)
     expect(r.out).toMatch(/\n5 functions, 1 stale or missing — run `poet generate`\.$/)
   })
+
+  it('leaves build output alone: a bundle in dist/ holds calls the plugin already rewrote', async () => {
+    const p = fixture('status-dist')
+    await poet(p, ['generate'])
+    const bundled = `import { poet } from 'unplugin-poet/runtime'\nvar double = poet(void 0, { id: "src/double.ts#double", version: "0123456789" })(function double(n) {\n  return n * 2\n})\nexport { double }\n`
+    for (const dir of ['dist', 'build', 'out', 'coverage']) p.write(`${dir}/assets/index.js`, bundled)
+    const r = await poet(p, ['status'])
+    expect(r).toMatchObject({ code: 0, err: '' })
+    expect(r.out).toMatch(/\n4 functions, 0 stale or missing\.$/)
+  })
 })
 
 describe('poet diff', () => {
