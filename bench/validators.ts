@@ -1,6 +1,5 @@
 // Benchmark: the builtin generator's validator against zod 4, valibot and a hand-written check on the same 20-field order (`npm run bench:validators`).
-import { mkdtempSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { parse } from '@babel/parser'
@@ -11,6 +10,7 @@ import type { Issue, PhaseModule } from '../src/runtime/types'
 import { generateBuiltin } from '../src/generators/builtin'
 import { renderPhaseModule } from '../src/generators/render'
 import { resolveSignature } from '../src/generators/builtin/resolve'
+import { TMP } from './lib/harness'
 
 const SOURCE = `
 interface Address { street: string; city: string; zip: string; country: 'DE' | 'FR' | 'US' }
@@ -56,7 +56,8 @@ async function generated(): Promise<PhaseModule> {
   const r = resolveSignature({ file, code: SOURCE, ast, fn })
   const spec = { id: 'bench#place', file, name: 'place', kind: 'function' as const, async: false, params: r.params, returns: r.returns, types: r.types, options: {}, source: SOURCE, signature: r.signature, unresolved: r.unresolved }
   const { source } = renderPhaseModule(spec.id, generateBuiltin(spec))
-  const out = join(mkdtempSync(join(tmpdir(), 'poet-bench-')), 'order-phases.mjs')
+  // Inside the package, where the module's bare `unplugin-poet/runtime` import resolves to the built runtime.
+  const out = join(TMP, 'validators-order-phases.mjs')
   writeFileSync(out, source)
   console.log(`generated phase module: ${out}`)
   return ((await import(pathToFileURL(out).href)) as { default: PhaseModule }).default

@@ -3,10 +3,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { encodeKey } from '../../src/plugin/ids'
 import { PoetContext } from '../../src/plugin/context'
 import { LockStore } from '../../src/generators/lock'
-import type { ExecutionEvent, PhaseModule } from '../../src/runtime/types'
+import type { ExecutionEvent } from '../../src/runtime/types'
 import { readPolicy, withPolicy } from '../../src/train/candidate'
 import { FeedbackStore } from '../../src/train/store'
 import { applyTraining, type Plan } from '../../src/train/trainer'
+import { importPhases } from '../helpers/phase-module'
 import { BUNDLERS, build, createProject, run, type Bundler, type Project } from '../helpers/project'
 
 const ID = 'src/rank.ts#rank'
@@ -99,7 +100,7 @@ describe('a phase module loaded without its transform (a dev server restarted wi
   it("is the lock's current version with its candidate attached, and goes stale when Train starts the test", async () => {
     const ctx = new PoetContext({ root: project.dir })
     const key = encodeKey(ID)
-    const load = async () => (await import(`data:text/javascript,${encodeURIComponent((await ctx.load(key, () => {})).code)}`)).default as PhaseModule
+    const load = async () => importPhases((await ctx.load(key, () => {})).code)
     expect((await load()).variants).toBeUndefined()
 
     const { current, candidate } = startCandidate(project, 0.3)

@@ -4,6 +4,7 @@ import { renderPhaseModule } from '../../src/generators/render'
 import type { Policy } from '../../src/runtime/types'
 import { learnPolicy, readPolicy, withPolicy } from '../../src/train/candidate'
 import { noMetrics, type VersionMetrics } from '../../src/train/store'
+import { importPhases } from '../helpers/phase-module'
 
 const policy: Policy = { attempts: 3, timeout: 30_000, backoff: { initial: 100, max: 5000, factor: 2, jitter: true }, retryOn: 'any', repair: false, sample: 1 }
 
@@ -62,9 +63,9 @@ describe('withPolicy', () => {
     expect(next.version).not.toBe(rendered.version)
     expect(withPolicy(rendered.source, { ...policy, timeout: 830 }, 'error rate up').version).toBe(next.version)
     expect(next.source).toContain(`// trained from ${rendered.version}: error rate up`)
-    const mod = (await import(`data:text/javascript,${encodeURIComponent(next.source)}`)).default
+    const mod = await importPhases(next.source)
     expect(mod).toMatchObject({ id: 'src/a.ts#f', version: next.version, generator: 'builtin', policy: { ...policy, timeout: 830 } })
-    expect(mod.perceive(['x'], {})).toEqual([{ path: 'args[0]', expected: 'number', received: 'string' }])
+    expect(mod.perceive!(['x'], {} as Parameters<NonNullable<typeof mod.perceive>>[1])).toEqual([{ path: 'args[0]', expected: 'number', received: 'string' }])
   })
 
   it('refuses a module unplugin-poet did not render', () => {

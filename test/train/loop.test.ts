@@ -8,6 +8,7 @@ import { serve, type RunningCollector } from '../../src/train/collector'
 import { applyTraining, planTraining } from '../../src/train/trainer'
 import { lockWith, tempDir } from './helpers'
 import { rng } from './simulation'
+import { importPhases } from '../helpers/phase-module'
 
 const ID = 'src/search.ts#search'
 const running: RunningCollector[] = []
@@ -16,9 +17,7 @@ afterEach(async () => {
   for (const r of running.splice(0)) await r.close()
 })
 
-async function load(source: string): Promise<PhaseModule> {
-  return (await import(`data:text/javascript,${encodeURIComponent(source)}`)).default as PhaseModule
-}
+const load = importPhases
 
 describe('the Train loop end to end', () => {
   it('promotes a learned timeout that cuts stragglers, from events the runtime sent over HTTP', async () => {

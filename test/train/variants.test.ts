@@ -3,18 +3,17 @@ import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { addHotSwap } from '../../src/generators/render'
 import { onEvent, poet } from '../../src/runtime'
-import type { ExecutionEvent, PhaseModule } from '../../src/runtime/types'
+import type { ExecutionEvent } from '../../src/runtime/types'
 import { readPolicy, withPolicy } from '../../src/train/candidate'
 import { servedPhases, withCandidate } from '../../src/train/variants'
 import { lockWith, tempDir } from './helpers'
+import { importPhases } from '../helpers/phase-module'
 
 const ID = 'src/rank.ts#rank'
 const off: (() => void)[] = []
 afterEach(() => off.splice(0).forEach((f) => f()))
 
-async function load(source: string): Promise<PhaseModule> {
-  return (await import(`data:text/javascript,${encodeURIComponent(source)}`)).default as PhaseModule
-}
+const load = importPhases
 
 function setup() {
   const lockDir = join(tempDir(), '.poet')

@@ -2,17 +2,26 @@
 import type { CodeRule, RuleSite } from './domain'
 import type { PropertyIR, TupleElementIR, TypeIR } from '../spec'
 import { formatKey, HOLE_PATTERNS } from './resolve'
+import { MAX_ISSUES } from '../../runtime/validate'
 
-/** Issues kept per phase call; the rest are dropped so a huge bad input cannot flood events. */
-export const MAX_ISSUES = 20
 /** Deeper than this, a recursive value is rejected instead of overflowing the stack. */
 export const MAX_DEPTH = 2000
 
 /**
- * The module helpers every validator may call. `add` and `describe` are the contract domain rules use
- * (see domain.ts); the rest are emitted only when the compiled code needs them.
+ * The helpers every validator may call. `add` and `describe` are the contract domain rules use (see domain.ts). The
+ * ones in RUNTIME_HELPERS are imported from `unplugin-poet/runtime` (src/runtime/validate.ts) under these local names,
+ * so a phase module holds only its own checks; the rest are declared in the module when the compiled code needs them.
  */
+const RUNTIME_HELPERS: Record<string, string> = {
+  describe: 'describeValue',
+  addReceived: 'addIssueReceived',
+  add: 'addIssue',
+  collapse: 'collapseIssues',
+  literal: 'literalText',
+}
+
 const CORE_HELPERS: Record<string, { deps?: string[]; code: string }> = {
+  // The runtime's helpers as module code, for a phase module that must stand alone (see inlineRuntimeHelpers).
   describe: {
     code: `// What a value is, without revealing it.
 function describe(v) {
@@ -48,6 +57,14 @@ function literal(v) {
   return describe(v)
 }`,
   },
+  collapse: {
+    deps: ['add'],
+    code: `// Replaces the issues found inside a value since \`from\` with one issue about the value itself.
+function collapse(issues, from, path, expected, value) {
+  issues.length = from
+  return add(from === 0 ? undefined : issues, path, expected, value)
+}`,
+  },
   nest: {
     code: `// Adds the issues a nested check reported, prefixing their relative paths.
 function nest(issues, prefix, inner) {
@@ -62,14 +79,6 @@ function nest(issues, prefix, inner) {
   key: {
     code: `function key(k) {
   return /^[A-Za-z_$][\\w$]*$/.test(k) ? "." + k : "[" + JSON.stringify(k) + "]"
-}`,
-  },
-  collapse: {
-    deps: ['add'],
-    code: `// Replaces the issues found inside a value since \`from\` with one issue about the value itself.
-function collapse(issues, from, path, expected, value) {
-  issues.length = from
-  return add(from === 0 ? undefined : issues, path, expected, value)
 }`,
   },
   closer: {
@@ -185,8 +194,8 @@ export class ValidatorCompiler {
     return code ? `// ${path}: ${this.describe(type)}\n${code}` : ''
   }
 
-  /** Module-level declarations the compiled checks use. */
-  helpers(): string {
+  /** The helpers the compiled checks call, in declaration order (dependencies first). */
+  private helperNames(): string[] {
     const names = new Set<string>()
     const visit = (n: string) => {
       if (names.has(n)) return
@@ -194,7 +203,19 @@ export class ValidatorCompiler {
       names.add(n)
     }
     for (const n of this.used) visit(n)
-    return [...[...names].map((n) => CORE_HELPERS[n]!.code), ...this.declarations].join('\n\n')
+    return [...names]
+  }
+
+  /** The import of the runtime's helpers the compiled checks call (always `add` and what it needs: domain rules may call them). */
+  imports(): string {
+    const names = this.helperNames().filter((n) => n in RUNTIME_HELPERS)
+    return `import { ${names.map((n) => `${RUNTIME_HELPERS[n]} as ${n}`).join(', ')} } from "unplugin-poet/runtime"`
+  }
+
+  /** Module-level declarations the compiled checks use, beside the imported helpers. */
+  helpers(): string {
+    const own = this.helperNames().filter((n) => !(n in RUNTIME_HELPERS))
+    return [...own.map((n) => CORE_HELPERS[n]!.code), ...this.declarations].join('\n\n')
   }
 
   /** Checks for one value; empty when the type accepts everything and no rule applies. */
@@ -993,5 +1014,25 @@ function indent(code: string): string {
 export function compileValidator(type: TypeIR, options: CompilerOptions & { path?: string }): { body: string; helpers: string } {
   const c = new ValidatorCompiler(options)
   const body = c.result(type, options.path)
-  return { body, helpers: c.helpers() }
+  return { body, helpers: [c.imports(), c.helpers()].filter(Boolean).join('\n\n') }
+}
+
+const RUNTIME_IMPORT = /^import \{([^}]*)\} from "unplugin-poet\/runtime"\n*/m
+
+/**
+ * Module helpers with the runtime import replaced by the same helpers declared in place: for code that must stand
+ * alone, like the LLM generator's baseline, which its verifier runs as a script in a sandbox with no imports.
+ */
+export function inlineRuntimeHelpers(helpers: string): string {
+  const m = RUNTIME_IMPORT.exec(helpers)
+  if (!m) return helpers
+  const local = new Map(Object.entries(RUNTIME_HELPERS).map(([name, exported]) => [exported, name]))
+  const names = m[1]!.split(',').map((spec) => {
+    const [exported, as] = spec.trim().split(/\s+as\s+/)
+    const name = local.get(exported!)
+    if (!name || (as ?? exported) !== name) throw new Error(`inlineRuntimeHelpers: unknown runtime helper import "${spec.trim()}"`)
+    return name
+  })
+  const code = names.map((n) => CORE_HELPERS[n]!.code).join('\n\n')
+  return helpers.replace(RUNTIME_IMPORT, code + '\n\n').trimEnd()
 }

@@ -6,7 +6,7 @@ import { resolvePolicy } from './policy'
 
 export { resolveSignature } from './resolve'
 export type { FunctionNode, ResolveInput, ResolvedSignature } from './resolve'
-export { compileValidator, ValidatorCompiler } from './compile'
+export { compileValidator, inlineRuntimeHelpers, ValidatorCompiler } from './compile'
 export { resolvePolicy, DEFAULT_POLICY } from './policy'
 
 export interface BuiltinOptions {
@@ -37,6 +37,7 @@ export function generateBuiltin(spec: FunctionSpec, options: BuiltinOptions = {}
   const enforceChecks = [compiler.result(spec.returns), ...wholeRules(enforceRules, spec, 'enforce')].filter(Boolean)
   const learned = Object.assign({}, ...chain.map((p) => p.learned?.(spec))) as Record<string, LearnedValue>
   const helpers = [
+    compiler.imports(),
     Object.keys(learned).length ? learnedLine(learned) : '',
     compiler.helpers(),
     ...chain.map((p) => p.helpers?.trim()),

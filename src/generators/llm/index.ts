@@ -3,6 +3,7 @@ import type { Policy } from '../../runtime/types'
 import type { DomainPack } from '../builtin/domain'
 import type { FunctionSpec, PhaseParts } from '../spec'
 import { verifyCandidate, verifyVariant } from '../verify'
+import { inlineRuntimeHelpers } from '../builtin/compile'
 import { LlmClient, LlmTransportError, type LlmClientOptions } from './client'
 import { buildMessages, reaskMessage, type ChatMessage, type DomainSummary, type TrainingEvidence } from './prompt'
 import { PhaseReply } from './schema'
@@ -75,7 +76,10 @@ export function createLlmGenerator(options: LlmGeneratorOptions, tuning: LlmTuni
   const warn = tuning.warn ?? ((m: string) => console.warn(m))
   const generator = `openai:${options.model}`
 
-  async function generate(request: LlmRequest): Promise<LlmResult> {
+  async function generate(given: LlmRequest): Promise<LlmResult> {
+    // LLM phases stand alone, with the builtin helpers declared in place: the verifier runs them as a script in a
+    // sandbox, where the runtime import the builtin phases use does not exist.
+    const request = given.baseline.helpers ? { ...given, baseline: { ...given.baseline, helpers: inlineRuntimeHelpers(given.baseline.helpers) } } : given
     const { spec, baseline } = request
     let messages: ChatMessage[] = buildMessages(request)
     const usage = { promptTokens: 0, completionTokens: 0 }
@@ -118,7 +122,7 @@ export function createLlmGenerator(options: LlmGeneratorOptions, tuning: LlmTuni
       `[poet] ${spec.id}: ${generator} gave no verified phases after ${asks} request${asks === 1 ? '' : 's'}: ${why}. ` +
         `Using the builtin generator; run \`poet generate --only ${spec.id}\` to try again.`,
     )
-    return { parts: baseline, model: options.model, usage: usage.promptTokens ? usage : undefined, fallback: why }
+    return { parts: given.baseline, model: options.model, usage: usage.promptTokens ? usage : undefined, fallback: why }
   }
 
   return { generator, model: options.model, generate }

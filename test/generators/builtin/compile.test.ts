@@ -204,7 +204,7 @@ describe('compileValidator', () => {
     const { body, helpers } = compileValidator({ kind: 'array', element: { kind: 'number' } }, { types: {}, path: 'input' })
     expect(body.split('\n')[0]).toBe('// input: number[]')
     expect(body).toContain('"input[" + ')
-    expect(helpers).toContain('function add(')
+    expect(helpers).toBe('import { describeValue as describe, addIssueReceived as addReceived, addIssue as add } from "unplugin-poet/runtime"')
   })
 })
 

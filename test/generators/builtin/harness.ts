@@ -1,7 +1,4 @@
 // Test harness: source text → resolved spec → generated phase module, imported for real so its checks can be run.
-import { mkdirSync, writeFileSync } from 'node:fs'
-import { dirname, join } from 'node:path'
-import { fileURLToPath, pathToFileURL } from 'node:url'
 import { parse } from '@babel/parser'
 import type * as t from '@babel/types'
 import type { PhaseModule, PoetOptions } from '../../../src/runtime/types'
@@ -10,6 +7,7 @@ import type { DomainPack } from '../../../src/generators/builtin/domain'
 import { renderPhaseModule } from '../../../src/generators/render'
 import { generateBuiltin } from '../../../src/generators/builtin'
 import { resolveSignature, type FunctionNode, type ResolvedSignature } from '../../../src/generators/builtin/resolve'
+import { importPhases } from '../../helpers/phase-module'
 
 export function parseTs(code: string): t.File {
   return parse(code, { sourceType: 'module', plugins: ['typescript', 'jsx', 'decorators'] })
@@ -60,16 +58,8 @@ export function specFor(code: string, name: string, opts: { file?: string; files
   }
 }
 
-const TMP = join(dirname(fileURLToPath(import.meta.url)), '../../.tmp/builtin')
-let written = 0
-
 /** Imports generated module source for real, from a file (so failures point at readable generated lines). */
-export async function importModule(source: string): Promise<PhaseModule> {
-  mkdirSync(TMP, { recursive: true })
-  const file = join(TMP, `phases-${process.pid}-${++written}.mjs`)
-  writeFileSync(file, source)
-  return ((await import(pathToFileURL(file).href)) as { default: PhaseModule }).default
-}
+export const importModule = importPhases
 
 export async function phasesFor(
   code: string,

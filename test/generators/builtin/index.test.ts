@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
-import { generateBuiltin, resolvePolicy, unresolvedReport } from '../../../src/generators/builtin'
-import { enforce, perceive, phasesFor, specFor } from './harness'
+import { generateBuiltin, inlineRuntimeHelpers, resolvePolicy, unresolvedReport } from '../../../src/generators/builtin'
+import { addIssue, addIssueReceived, collapseIssues, describeValue, literalText } from '../../../src/runtime'
+import { enforce, importModule, perceive, phasesFor, specFor } from './harness'
 
 const ORDER = `
 function place(order: { id: string; items: { sku: string; price: number; qty?: number }[]; note?: string }, priority: 'low' | 'high'): boolean {
@@ -76,6 +77,16 @@ describe('generateBuiltin: first cut', () => {
     expect(m.generator).toBe('builtin')
   })
 
+  it('imports the shared issue helpers from the runtime instead of declaring them in every module', async () => {
+    const m = await phasesFor(ORDER, 'place')
+    expect(m.source).toContain('import { describeValue as describe, addIssueReceived as addReceived, addIssue as add, collapseIssues as collapse, literalText as literal } from "unplugin-poet/runtime"')
+    expect(m.source).not.toMatch(/function (describe|addReceived|add|collapse|literal)\(/)
+    expect(perceive(m, [{ id: 'o', items: 'none' }, 'urgent'])).toEqual([
+      { path: 'args[0].items', expected: 'object[]', received: 'string' },
+      { path: 'args[1]', expected: '"low" | "high"', received: '"urgent"' },
+    ])
+  })
+
   it('builds no path strings on the happy path', async () => {
     const m = await phasesFor(ORDER, 'place')
     // Every path concatenation sits in the argument list of an issue-recording call.
@@ -130,5 +141,37 @@ describe('resolvePolicy', () => {
   it('is what generateBuiltin puts in the phase parts', () => {
     const spec = specFor('function f(a: number) {}', 'f', { options: { attempts: 1 } })
     expect(generateBuiltin(spec).policy.attempts).toBe(1)
+  })
+})
+
+describe('inlineRuntimeHelpers', () => {
+  const VALUES: unknown[] = [null, undefined, NaN, Infinity, -Infinity, 1, 'x', 'y'.repeat(40), true, 3n, [], {}, new Date(0), new Date(NaN), Symbol('s'), () => 0]
+
+  it('declares in place helpers that behave exactly like the runtime ones (for the LLM sandbox)', async () => {
+    const { helpers } = generateBuiltin(specFor(ORDER, 'place'))
+    const inline = inlineRuntimeHelpers(helpers!)
+    expect(inline).not.toContain('import')
+    const m = (await importModule(`${inline}\nexport default { describe, addReceived, add, collapse, literal }`)) as unknown as Record<string, (...a: unknown[]) => unknown>
+    for (const v of VALUES) {
+      expect(m.describe!(v)).toBe(describeValue(v))
+      expect(m.literal!(v)).toBe(literalText(v))
+      expect(m.add!(undefined, 'p', 'number', v, 'r')).toEqual(addIssue(undefined, 'p', 'number', v, 'r'))
+    }
+    const many = (add: (...a: unknown[]) => unknown) => {
+      let issues: unknown
+      for (let i = 0; i < 25; i++) issues = add(issues, `p${i}`, 'string', i)
+      return issues
+    }
+    expect(many(m.add!)).toEqual(many(addIssue as (...a: unknown[]) => unknown))
+    expect((many(m.add!) as unknown[]).length).toBe(20)
+    expect(m.addReceived!(undefined, 'p', 'x', '3 elements')).toEqual(addIssueReceived(undefined, 'p', 'x', '3 elements'))
+    const inner = () => [{ path: 'a', expected: 'x', received: 'y' }, { path: 'b', expected: 'x', received: 'y' }]
+    expect(m.collapse!(inner(), 1, 'p', 'T', 'v')).toEqual(collapseIssues(inner(), 1, 'p', 'T', 'v'))
+    expect(m.collapse!(inner(), 0, 'p', 'T', 'v')).toEqual(collapseIssues(inner(), 0, 'p', 'T', 'v'))
+  })
+
+  it('leaves helpers without the runtime import as they are, and refuses an import it does not know', () => {
+    expect(inlineRuntimeHelpers('const learned = {}')).toBe('const learned = {}')
+    expect(() => inlineRuntimeHelpers('import { poet as add } from "unplugin-poet/runtime"\n')).toThrow('unknown runtime helper import "poet as add"')
   })
 })

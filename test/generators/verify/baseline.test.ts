@@ -1,6 +1,6 @@
 // The gate must admit what the builtin generator writes: a model that keeps the baseline's checks must not be rejected for it.
 import { describe, expect, it } from 'vitest'
-import { generateBuiltin } from '../../../src/generators/builtin'
+import { generateBuiltin, inlineRuntimeHelpers } from '../../../src/generators/builtin'
 import { DomainRegistry } from '../../../src/generators/builtin/domains'
 import { checkStatic } from '../../../src/generators/verify/static'
 import { trustedNames } from '../../../src/generators/verify'
@@ -45,7 +45,10 @@ describe('the builtin baseline under the verify gate', () => {
   it.each(SOURCES)('passes the static allow-list and runs in the sandbox (%s)', async (domain, body) => {
     const code = `import { poet } from 'unplugin-poet/runtime'\n${body}\n`
     const [spec] = transformPoet(code, '/project/src/f.ts', { root: '/project', domains: registry, warn: () => {} })!.specs
-    const parts = generateBuiltin(spec!, { pack: domain === 'none' ? undefined : registry.get(domain) })
+    const built = generateBuiltin(spec!, { pack: domain === 'none' ? undefined : registry.get(domain) })
+    // The baseline as the LLM generator hands it to the gate: the runtime's helpers declared in place.
+    const parts = { ...built, helpers: inlineRuntimeHelpers(built.helpers!) }
+    expect(parts.helpers).not.toContain('import')
     expect(checkStatic({ trusted: trustedNames(parts.helpers), repair: parts.policy.repair, perceive: parts.perceive, enforce: parts.enforce })).toEqual([])
     const cases = [...sampleArgs(spec!).map((s) => ({ phase: 'perceive' as const, value: s.value })), ...sampleResults(spec!).map((s) => ({ phase: 'enforce' as const, value: s.value }))]
     const out = await runInSandbox(phaseScript(parts), cases, parts.policy.repair)

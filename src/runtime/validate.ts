@@ -1,0 +1,46 @@
+// The helpers generated phase modules share (`import { addIssue as add, … } from 'unplugin-poet/runtime'`), so each module holds only its own checks.
+import type { Issue } from './types'
+
+/** Issues kept per phase call; the rest are dropped so a huge bad input cannot flood events. */
+export const MAX_ISSUES = 20
+
+type Issues = Issue[] | undefined
+
+/** What a value is, without revealing it. */
+export function describeValue(v: unknown): string {
+  if (v === null) return 'null'
+  switch (typeof v) {
+    case 'number':
+      return v !== v ? 'NaN' : v === Infinity ? 'Infinity' : v === -Infinity ? '-Infinity' : 'number'
+    case 'object':
+      return Array.isArray(v) ? 'array' : v instanceof Date ? (v.getTime() !== v.getTime() ? 'invalid Date' : 'Date') : 'object'
+    default:
+      return typeof v
+  }
+}
+
+/** Records one issue whose `received` text is given (the first 20 are kept). */
+export function addIssueReceived(issues: Issues, path: string, expected: string, received: string, rule?: string): Issue[] {
+  if (issues === undefined) issues = []
+  if (issues.length < MAX_ISSUES) issues.push(rule === undefined ? { path, expected, received } : { path, expected, received, rule })
+  return issues
+}
+
+/** Records one issue about `value` (the first 20 are kept). */
+export function addIssue(issues: Issues, path: string, expected: string, value: unknown, rule?: string): Issue[] {
+  return addIssueReceived(issues, path, expected, describeValue(value), rule)
+}
+
+/** Names a mismatching literal-like value (short strings are shown, quoted), so `expected "a" | "b", received "c"` reads well. */
+export function literalText(v: unknown): string {
+  if (typeof v === 'string') return v.length <= 32 ? JSON.stringify(v) : 'a string of ' + v.length + ' characters'
+  if (typeof v === 'boolean' || (typeof v === 'number' && v === v && v !== Infinity && v !== -Infinity)) return String(v)
+  if (typeof v === 'bigint') return v + 'n'
+  return describeValue(v)
+}
+
+/** Replaces the issues found inside a value since `from` with one issue about the value itself. */
+export function collapseIssues(issues: Issue[], from: number, path: string, expected: string, value: unknown): Issue[] {
+  issues.length = from
+  return addIssue(from === 0 ? undefined : issues, path, expected, value)
+}
