@@ -159,12 +159,7 @@ export class LockStore {
    * there changes no byte on disk.
    */
   write(id: string, nv: NewVersion): void {
-    const base = `phases/${encodeKey(id)}.${nv.version}`
-    const file = `${base}.js`
-    mkdirSync(join(this.dir, 'phases'), { recursive: true })
-    writeIfChanged(join(this.dir, file), nv.source)
-    const variants = nv.variants?.length ? { file: `${base}.variants.json`, names: nv.variants.map((v) => v.name) } : undefined
-    if (variants) writeIfChanged(join(this.dir, variants.file), JSON.stringify(nv.variants, null, 2) + '\n')
+    const { file, variants } = this.writeFiles(id, nv.version, nv.source, nv.variants)
     this.update((lock) => {
       const entry = (lock.functions[id] ??= { current: nv.version, versions: {} })
       const existing = entry.versions[nv.version]
@@ -184,6 +179,21 @@ export class LockStore {
       if (entry.current !== nv.version) delete entry.candidate
       entry.current = nv.version
     })
+  }
+
+  /**
+   * Writes a version's phase module (and its verified operate variants, when there are any) under `phases/`, before
+   * the lock names them; returns the paths the lock records, relative to the lock directory.
+   */
+  writeFiles(id: string, version: string, source: string, variants?: NewVersion['variants']): Pick<LockVersion, 'file' | 'variants'> {
+    const base = `phases/${encodeKey(id)}.${version}`
+    const file = `${base}.js`
+    mkdirSync(join(this.dir, 'phases'), { recursive: true })
+    writeIfChanged(join(this.dir, file), source)
+    if (!variants?.length) return { file }
+    const stored = { file: `${base}.variants.json`, names: variants.map((v) => v.name) }
+    writeIfChanged(join(this.dir, stored.file), JSON.stringify(variants, null, 2) + '\n')
+    return { file, variants: stored }
   }
 
   /** Read-modify-write of lock.json under a cross-process lock, written atomically. */

@@ -57,6 +57,7 @@ export function projectProposer(load: () => Promise<ProjectContext>): LlmPropose
         generator: result.parts.generator,
         model: result.model,
         ...(result.usage ? { usage: result.usage } : {}),
+        ...(result.variants?.length ? { variants: result.variants } : {}),
       }
     },
   }

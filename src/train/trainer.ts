@@ -1,8 +1,6 @@
 // The trainer: for each function with optimizeFor, reads metrics per version, then plans and applies candidate, promote, rollback.
-import { join } from 'node:path'
-import { atomicWrite, LockStore, type LockEntry, type LockVersion } from '../generators/lock'
+import { LockStore, type LockEntry, type LockVersion, type NewVersion } from '../generators/lock'
 import type { TrainingEvidence } from '../generators/llm/prompt'
-import { encodeKey } from '../plugin/ids'
 import { learnPolicy, readPolicy, withPolicy, type Learnable } from './candidate'
 import { learnThresholds, readLearned, THRESHOLD_RULES } from './thresholds'
 import { compare, decide, DEFAULT_RULE, MARGINS, type Arm, type Comparison, type MetricSpec, type RuleOptions } from './rule'
@@ -42,7 +40,7 @@ export interface LlmProposer {
 
 /** A verified candidate module, or why there is none (the verify gate's reasons, a transport failure …). */
 export type Proposal =
-  | { ok: true; version: string; source: string; generator: string; model?: string; usage?: LockVersion['usage'] }
+  | { ok: true; version: string; source: string; generator: string; model?: string; usage?: LockVersion['usage']; variants?: NewVersion['variants'] }
   | { ok: false; reason: string }
 
 /** `rejected`: the LLM generator was asked for a candidate and gave none that passed the verify gate. */
@@ -56,7 +54,7 @@ export interface Plan {
   candidate?: string
   reason: string
   /** What `candidate` writes: the new module and the metric its test is decided on. */
-  create?: { source: string; metric: string; share: number; inputHash: string; generator: string; model?: string; usage?: LockVersion['usage'] }
+  create?: { source: string; metric: string; share: number; inputHash: string; generator: string; model?: string; usage?: LockVersion['usage']; variants?: NewVersion['variants'] }
   /** Why the LLM generator gave no candidate (`rejected` only): the verify gate's reasons, a transport failure … */
   rejection?: string
   /** A candidate still to be asked of the LLM generator (`proposeCandidates`), with the evidence for its prompt. */
@@ -112,6 +110,7 @@ export async function proposeCandidates(plans: Plan[], o: TrainerOptions): Promi
           generator: answer.generator,
           ...(answer.model ? { model: answer.model } : {}),
           ...(answer.usage ? { usage: answer.usage } : {}),
+          ...(answer.variants?.length ? { variants: answer.variants } : {}),
         },
       }
     }),
@@ -134,8 +133,7 @@ export function applyTraining(plans: Plan[], o: TrainerOptions): Plan[] {
     if (p.action === 'candidate') {
       if (!p.create) continue
       const c = p.create
-      const file = `phases/${encodeKey(p.functionId)}.${p.candidate}.js`
-      atomicWrite(join(o.lockDir, file), c.source)
+      const files = lock.writeFiles(p.functionId, p.candidate!, c.source, c.variants)
       lock.update((l) => {
         const entry = l.functions[p.functionId]
         // Another process moved the pointer since the plan was made: the evidence no longer applies.
@@ -146,7 +144,7 @@ export function applyTraining(plans: Plan[], o: TrainerOptions): Plan[] {
           ...(c.model ? { model: c.model } : {}),
           ...(c.usage ? { usage: c.usage } : {}),
           created: new Date(now).toISOString(),
-          file,
+          ...files,
           reason: `train: ${p.reason}`,
         }
         entry.candidate = { version: p.candidate!, share: c.share, since: new Date(now).toISOString(), metric: c.metric }

@@ -136,6 +136,24 @@ describe('poet train for phases an LLM wrote', () => {
     expect(p.server.requests).toHaveLength(2)
   })
 
+  it('stores the verified operate variants the model proposes beside the candidate, never in its phases', async () => {
+    const variants = [
+      { name: 'loop', body: 'const out = []\nfor (let i = 0; i < values.length; i++) out.push(values[i] * factor)\nreturn out', rationale: 'no closure per call' },
+      { name: 'escape', body: 'return globalThis.process', rationale: 'evil' },
+    ]
+    const p = await trainedProject(() => reply.json({ ...trainedReply, variants }))
+    const run = await poet(p.dir, ['train', '--apply'], p.env)
+    expect(run).toMatchObject({ code: 0, err: '' })
+
+    const entry = p.lock.read().functions[ID]!
+    const cand = entry.versions[entry.candidate!.version]!
+    expect(cand.variants).toEqual({ file: cand.file.replace(/\.js$/, '.variants.json'), names: ['loop'] })
+    const stored = JSON.parse(readFileSync(join(p.dir, '.poet', cand.variants!.file), 'utf8')) as { name: string; body: string }[]
+    expect(stored.map((v) => v.name)).toEqual(['loop'])
+    expect(stored[0]!.body).toContain('values[i] * factor')
+    expect(p.lock.source(ID, entry.candidate!.version)).not.toContain('values[i] * factor')
+  })
+
   const hostile = hostilePayloads().find((h) => h.name === 'process-env')!
   const failures: [string, () => ScriptedReply, RegExp, Record<string, unknown>][] = [
     ['broken JSON', () => reply.brokenJson(), /the answer is not valid JSON/, {}],
