@@ -122,3 +122,10 @@ export interface PhaseParts {
   /** Event fields the function's domain forbids (the pack's `neverInEvents`, its parents' included). */
   neverInEvents?: EventField[]
 }
+
+/** Follows `ref`s through `types` to the declaration they point to (an unknown name, or a cycle of aliases, is `unknown`). */
+export function derefType(types: Record<string, TypeIR>, t: TypeIR): TypeIR {
+  let cur = t
+  for (let i = 0; cur.kind === 'ref' && i < 50; i++) cur = types[cur.name] ?? { kind: 'unknown' }
+  return cur
+}

@@ -1,6 +1,6 @@
 // Compiles TypeIR into straight-line JavaScript validators (ajv-standalone/typia style) that list every issue with its path.
 import type { CodeRule, RuleSite } from './domain'
-import type { PropertyIR, TupleElementIR, TypeIR } from '../spec'
+import { derefType, type PropertyIR, type TupleElementIR, type TypeIR } from '../spec'
 import { formatKey, HOLE_PATTERNS } from './resolve'
 import { MAX_ISSUES } from '../../runtime/validate'
 
@@ -800,9 +800,7 @@ export class ValidatorCompiler {
   }
 
   deref(t: TypeIR): TypeIR {
-    let cur = t
-    for (let i = 0; cur.kind === 'ref' && i < 50; i++) cur = this.options.types[cur.name] ?? { kind: 'unknown' }
-    return cur
+    return derefType(this.options.types, t)
   }
 
   private objectOf(t: TypeIR): Extract<TypeIR, { kind: 'objectType' }> | undefined {

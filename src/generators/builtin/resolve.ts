@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs'
 import { dirname, resolve as resolvePath } from 'node:path'
 import { parse } from '../parser'
 import type * as t from '@babel/types'
-import type { ParamSpec, PropertyIR, TupleElementIR, TypeIR, UnresolvedType } from '../spec'
+import { derefType, type ParamSpec, type PropertyIR, type TupleElementIR, type TypeIR, type UnresolvedType } from '../spec'
 
 export type FunctionNode =
   | t.FunctionExpression
@@ -654,9 +654,7 @@ class Resolver {
 
   /** Follows `ref`s to the declaration they point to. */
   deref(t: TypeIR): TypeIR {
-    let cur = t
-    for (let i = 0; cur.kind === 'ref' && i < 50; i++) cur = this.types[cur.name] ?? { kind: 'unknown' }
-    return cur
+    return derefType(this.types, t)
   }
 
   /** The type as one object type, when it is one (or an intersection of them). */
