@@ -274,31 +274,32 @@ async function rollupInput({ project, entry, plugin, warnings }: BuildJob): Prom
   }
 }
 
-function webpackConfig({ project, entry, outDir, plugin }: BuildJob): import('webpack').Configuration {
+/** What the webpack and rspack builds share: an ES module for Node 20 with a source map, from `.ts` sources. */
+function webpackFamilyBase({ project, entry, outDir, plugin }: BuildJob) {
   return {
     context: project.dir,
-    mode: 'none',
-    target: 'node20',
+    mode: 'none' as const,
+    target: 'node20' as const,
     entry: `./${entry}`,
-    devtool: 'source-map',
-    output: { path: outDir, filename: 'main.mjs', module: true, chunkFormat: 'module', library: { type: 'module' } },
-    experiments: { outputModule: true },
+    devtool: 'source-map' as const,
+    output: { path: outDir, filename: 'main.mjs', module: true, chunkFormat: 'module' as const, library: { type: 'module' as const } },
     resolve: { extensions: ['.ts', '.js'] },
-    module: { rules: [{ test: /\.ts$/, loader: STRIP_TS_LOADER }] },
     plugins: [plugin],
-    infrastructureLogging: { level: 'error' },
+    infrastructureLogging: { level: 'error' as const },
   }
 }
 
-function rspackConfig({ project, entry, outDir, plugin }: BuildJob): import('@rspack/core').RspackOptions {
+function webpackConfig(job: BuildJob): import('webpack').Configuration {
   return {
-    context: project.dir,
-    mode: 'none',
-    target: 'node20',
-    entry: `./${entry}`,
-    devtool: 'source-map',
-    output: { path: outDir, filename: 'main.mjs', module: true, chunkFormat: 'module', library: { type: 'module' } },
-    resolve: { extensions: ['.ts', '.js'] },
+    ...webpackFamilyBase(job),
+    experiments: { outputModule: true },
+    module: { rules: [{ test: /\.ts$/, loader: STRIP_TS_LOADER }] },
+  }
+}
+
+function rspackConfig(job: BuildJob): import('@rspack/core').RspackOptions {
+  return {
+    ...webpackFamilyBase(job),
     module: {
       rules: [
         {
@@ -309,8 +310,6 @@ function rspackConfig({ project, entry, outDir, plugin }: BuildJob): import('@rs
         },
       ],
     },
-    plugins: [plugin],
-    infrastructureLogging: { level: 'error' },
   }
 }
 
