@@ -39,11 +39,16 @@ function calls(version: string, n: number, from: number, to: number, fail: numbe
   })
 }
 
+/** Three days at 1 % timeouts, then an hour at 15 %: the error-rate trigger the candidate tests start from. */
+function errorRateRise(store: FeedbackStore, version: string): void {
+  store.insert(calls(version, 2000, T - 3 * 24 * HOUR, T - HOUR, 0.01))
+  store.insert(calls(version, 300, T - HOUR, T, 0.15))
+}
+
 describe('trainer', () => {
   it('turns a rising error rate into a candidate with learned parameters, served to a share, without moving current', () => {
     const { lock, store, version, options } = setup()
-    store.insert(calls(version, 2000, T - 3 * 24 * HOUR, T - HOUR, 0.01))
-    store.insert(calls(version, 300, T - HOUR, T, 0.15))
+    errorRateRise(store, version)
     const [plan] = planTraining(options)
     expect(plan).toMatchObject({ functionId: ID, action: 'candidate', current: version })
     // 8 % of attempts failed: three attempts already leave < 0.1 % failing, so only the timeout is learned.
@@ -62,8 +67,7 @@ describe('trainer', () => {
 
   it('promotes a better candidate and keeps every version, so `poet rollback` can move back', async () => {
     const { lock, store, version, options, setNow } = setup()
-    store.insert(calls(version, 2000, T - 3 * 24 * HOUR, T - HOUR, 0.01))
-    store.insert(calls(version, 300, T - HOUR, T, 0.15))
+    errorRateRise(store, version)
     const [plan] = planTraining(options)
     applyTraining([plan!], options)
     store.insert(calls(version, 1200, T, T + HOUR, 0.15))
@@ -86,8 +90,7 @@ describe('trainer', () => {
 
   it('rolls back a worse candidate and does not offer the same learned version again', () => {
     const { lock, store, version, options, setNow } = setup()
-    store.insert(calls(version, 2000, T - 3 * 24 * HOUR, T - HOUR, 0.01))
-    store.insert(calls(version, 300, T - HOUR, T, 0.15))
+    errorRateRise(store, version)
     const [plan] = planTraining(options)
     applyTraining([plan!], options)
     store.insert(calls(version, 600, T, T + HOUR, 0.1))
@@ -127,8 +130,7 @@ describe('trainer', () => {
 
   it('does not apply a plan made stale by another process moving the pointer', () => {
     const { lock, store, version, options } = setup()
-    store.insert(calls(version, 2000, T - 3 * 24 * HOUR, T - HOUR, 0.01))
-    store.insert(calls(version, 300, T - HOUR, T, 0.15))
+    errorRateRise(store, version)
     const plans = planTraining(options)
     lock.update((l) => void (l.functions[ID]!.current = 'someoneelse'))
     expect(applyTraining(plans, options)).toEqual([])
@@ -152,8 +154,7 @@ describe('trainer', () => {
 
   it('loses the candidate when a rebuild makes a new current (the candidate was derived from the old one)', () => {
     const { lock, store, version, options } = setup()
-    store.insert(calls(version, 2000, T - 3 * 24 * HOUR, T - HOUR, 0.01))
-    store.insert(calls(version, 300, T - HOUR, T, 0.15))
+    errorRateRise(store, version)
     applyTraining(planTraining(options), options)
     expect(lock.read().functions[ID]!.candidate).toBeDefined()
     lockWith(options.lockDir, ID, { optimizeFor: 'latency', policy: { attempts: 2 } })
