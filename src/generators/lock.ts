@@ -122,9 +122,9 @@ export class LockStore {
     }
   }
 
-  /** The current version of `id` when it was generated from exactly `inputHash`. */
-  lookup(id: string, inputHash: string): { version: string; source: string } | undefined {
-    const entry = this.read().functions[id]
+  /** The current version of `id` when it was generated from exactly `inputHash` (in `lock`, when the caller read it). */
+  lookup(id: string, inputHash: string, lock: LockFile = this.read()): { version: string; source: string } | undefined {
+    const entry = lock.functions[id]
     const v = entry && entry.versions[entry.current]
     if (!v || v.inputHash !== inputHash) return undefined
     try {
@@ -134,9 +134,9 @@ export class LockStore {
     }
   }
 
-  /** The phase source of one stored version. */
-  source(id: string, version: string): string | undefined {
-    const v = this.read().functions[id]?.versions[version]
+  /** The phase source of one stored version (in `lock`, when the caller read it). */
+  source(id: string, version: string, lock: LockFile = this.read()): string | undefined {
+    const v = lock.functions[id]?.versions[version]
     if (!v) return undefined
     try {
       return readFileSync(join(this.dir, v.file), 'utf8')

@@ -10,6 +10,11 @@ export interface CachedTransform {
   code: string
   map: SourceMapJSON
   specs: FunctionSpec[]
+  /**
+   * Each spec's input hash for the generator and domain packs the cache was salted with: a warm build checks the
+   * lock against it without hashing the specs again (or loading the domain packs).
+   */
+  inputHashes: string[]
   dependencies: string[]
   warnings: string[]
 }
@@ -33,7 +38,7 @@ export interface CacheStats {
   writes: number
 }
 
-const FORMAT = 1
+const FORMAT = 2
 /** Entries kept at most; past it the oldest half is dropped (one entry is one poet module, a few kB). */
 const MAX_ENTRIES = 5000
 

@@ -3,7 +3,7 @@ import { readFileSync, statSync } from 'node:fs'
 import { relative, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { generatePhases, generatorIdentity, phaseInputHash } from '../generators'
-import { LockStore } from '../generators/lock'
+import { LockStore, type LockFile } from '../generators/lock'
 import { addHotSwap, renderPhaseModule } from '../generators/render'
 import type { FunctionSpec } from '../generators/spec'
 import { servedPhases } from '../train/variants'
@@ -15,8 +15,11 @@ import { resolveOptions, type Options, type ResolvedOptions } from './options'
 import { RUNTIME_ID } from './ids'
 import type { transformPoet } from './transform'
 
-/** A spec with the files its module's types were read from, so watch mode re-loads it when they change. */
-type FoundSpec = FunctionSpec & { dependencies: string[] }
+/**
+ * A spec with the files its module's types were read from, so watch mode re-loads it when they change, and its input
+ * hash for the configured generator.
+ */
+type FoundSpec = FunctionSpec & { dependencies: string[]; inputHash: string }
 
 export interface TransformOutput {
   code: string
@@ -77,8 +80,9 @@ export class PoetContext {
     this.domains = undefined
     const { cacheDir } = this.options
     // The domain names decide which `domain:` options are accepted (the builtin ones come with the plugin build);
-    // root decides every function id.
-    const salt = JSON.stringify([PLUGIN_BUILD, root, this.options.domains.map((p) => p.name).sort()])
+    // root decides every function id; the generator and the packs' versions decide the input hashes recorded.
+    const packs = this.options.domains.map((p) => `${p.name}@${p.version}`).sort()
+    const salt = JSON.stringify([PLUGIN_BUILD, root, packs, generatorIdentity(this.options.generator)])
     this.cache = cacheDir ? new TransformCache(cacheDir, salt) : undefined
   }
 
@@ -142,7 +146,9 @@ export class PoetContext {
       return null
     }
     const keys = result.specs.map((spec) => encodeKey(spec.id))
-    result.specs.forEach((spec, i) => this.specs.set(keys[i]!, { ...spec, dependencies: result.dependencies }))
+    result.specs.forEach((spec, i) =>
+      this.specs.set(keys[i]!, { ...spec, dependencies: result.dependencies, inputHash: result.inputHashes[i]! }),
+    )
     this.keysByFile.set(file, keys)
     return { code: result.code, map: result.map, watchFiles: result.dependencies }
   }
@@ -166,7 +172,7 @@ export class PoetContext {
     if (!transformPoet || !domains) throw new Error('poet: internal error: a module missed the transform cache before the transformer was loaded')
     const { root } = this.options
     const cache = this.cache
-    if (!cache) return transformPoet(code, file, { root, domains, readFile, warn })
+    if (!cache) return this.withInputHashes(transformPoet(code, file, { root, domains, readFile, warn }))
     const reads = new Map<string, string | null>()
     const warnings: string[] = []
     const result = transformPoet(code, file, {
@@ -182,8 +188,15 @@ export class PoetContext {
         warn(message)
       },
     })
-    if (result) cache.set(file, code, reads, { ...result, warnings })
-    return result
+    const hashed = this.withInputHashes(result)
+    if (hashed) cache.set(file, code, reads, { ...hashed, warnings })
+    return hashed
+  }
+
+  private withInputHashes(result: ReturnType<typeof transformPoet>): TransformResultLike | null {
+    if (!result) return null
+    const { generator } = this.options
+    return { ...result, inputHashes: result.specs.map((spec) => phaseInputHash(spec, generator, this.packOf(spec))) }
   }
 
   /** The source of phase module `<key>`: from the lock when its input hash matches, else freshly generated and locked. */
@@ -199,11 +212,14 @@ export class PoetContext {
 
   private async loadOnce(key: string, warn: (message: string) => void): Promise<LoadOutput> {
     const spec = this.specs.get(key)
-    const served = spec ? await this.phasesFor(spec, warn) : this.lockedFallback(key)
+    let lock = this.lock.read()
+    const served = spec ? await this.phasesFor(spec, lock, warn) : this.lockedFallback(key, lock)
     const id = spec?.id ?? decodeKey(key)
+    // A generation wrote to the lock: what is served next is read from what it holds now.
+    if (served.generated) lock = this.lock.read()
     // A candidate under A/B test in the lock is served beside current, so the runtime's split runs in the bundle.
-    const source = servedPhases(this.lock, id, served.source)
-    this.served.set(key, { version: served.version, inputHash: served.inputHash, candidate: candidateOf(this.lock, id) })
+    const source = servedPhases(this.lock, id, served.source, lock)
+    this.served.set(key, { version: served.version, inputHash: served.inputHash, candidate: candidateOf(lock, id) })
     return {
       code: this.serve ? addHotSwap(source) : source,
       watchFiles: [this.lock.file, ...(spec?.dependencies ?? [])],
@@ -243,30 +259,28 @@ export class PoetContext {
     const served = this.served.get(key)
     if (!served) return false
     const spec = this.specs.get(key)
-    if (spec && this.inputHashOf(spec) !== served.inputHash) return true
+    if (spec && spec.inputHash !== served.inputHash) return true
     const id = spec?.id ?? decodeKey(key)
-    const entry = this.lock.read().functions[id]
-    return !!entry && (entry.current !== served.version || candidateOf(this.lock, id) !== served.candidate)
+    const lock = this.lock.read()
+    const entry = lock.functions[id]
+    return !!entry && (entry.current !== served.version || candidateOf(lock, id) !== served.candidate)
   }
 
   /** The spec's domain pack; the registry must be loaded when the spec has a domain (phasesFor and staleAfterChange do). */
-  private packOf(spec: FoundSpec): DomainPack | undefined {
+  private packOf(spec: FunctionSpec): DomainPack | undefined {
     if (!spec.options.domain) return undefined
     if (!this.domains) throw new Error(`poet: internal error: the domain registry was not loaded for ${spec.id}`)
     return this.domains.get(spec.options.domain)
   }
 
-  private inputHashOf(spec: FoundSpec): string {
-    return phaseInputHash(spec, this.options.generator, this.packOf(spec))
-  }
-
-  private async phasesFor(spec: FoundSpec, warn: (message: string) => void): Promise<ServedPhases> {
+  private async phasesFor(spec: FoundSpec, lock: LockFile, warn: (message: string) => void): Promise<ServedPhases> {
     const { generator } = this.options
+    const { inputHash } = spec
+    const hit = this.lock.lookup(spec.id, inputHash, lock)
+    if (hit) return { ...hit, inputHash }
+    // Only a generation needs the pack itself: the input hash already names its version.
     if (spec.options.domain) await this.loadDomains()
     const pack = this.packOf(spec)
-    const inputHash = this.inputHashOf(spec)
-    const hit = this.lock.lookup(spec.id, inputHash)
-    if (hit) return { ...hit, inputHash }
     if (this.options.strict && generator.provider !== 'builtin') {
       throw new Error(
         `poet: ${spec.id} has no current phases in ${this.lock.file} (missing or stale), and strict builds never call an LLM.\n` +
@@ -289,17 +303,17 @@ export class PoetContext {
       // As `poet generate` records it, so `poet status` and the next generate see the fallback for what it is.
       reason: fallback ? `fallback: ${fallback}` : 'build',
     })
-    return { ...rendered, inputHash }
+    return { ...rendered, inputHash, generated: true }
   }
 
   /**
    * A phase module asked for before (or without) the transform of its function, e.g. by a dev server that
    * restarted with a warm module cache: the lock's current version is the best answer there is.
    */
-  private lockedFallback(key: string): ServedPhases {
+  private lockedFallback(key: string, lock: LockFile): ServedPhases {
     const id = decodeKey(key)
-    const entry = this.lock.read().functions[id]
-    const source = entry && this.lock.source(id, entry.current)
+    const entry = lock.functions[id]
+    const source = entry && this.lock.source(id, entry.current, lock)
     if (!entry || source === undefined) {
       throw new Error(
         `poet: no phases for "${id}" (virtual:poet/${key}): no transformed module declares this function, ` +
@@ -319,6 +333,8 @@ interface ServedPhases {
   source: string
   /** Absent when served from the lock without a spec to hash. */
   inputHash?: string
+  /** Freshly generated: the lock changed. */
+  generated?: boolean
 }
 
 /**
@@ -331,8 +347,8 @@ const PLUGIN_BUILD = (() => {
 })()
 
 /** The lock's candidate for `id` as served (version and share), to notice when Train starts, changes or ends a test. */
-function candidateOf(lock: LockStore, id: string): string | undefined {
-  const c = lock.read().functions[id]?.candidate
+function candidateOf(lock: LockFile, id: string): string | undefined {
+  const c = lock.functions[id]?.candidate
   return c && `${c.version}@${c.share}`
 }
 

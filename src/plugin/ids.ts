@@ -9,7 +9,7 @@ export const VIRTUAL_PREFIX = 'virtual:poet/'
 /** Resolved id of a phase module: the `\0` keeps other plugins (and Vite's fs access) away from it. */
 export const RESOLVED_PREFIX = '\0poet:'
 
-const SAFE = /[A-Za-z0-9_.-]/
+const encoder = new TextEncoder()
 
 /**
  * Encodes a function id (`src/a.ts#Pricing.quote`) into a key made only of `[A-Za-z0-9_.~-]`:
@@ -17,9 +17,17 @@ const SAFE = /[A-Za-z0-9_.-]/
  */
 export function encodeKey(id: string): string {
   let out = ''
-  for (const ch of id) {
-    if (SAFE.test(ch)) out += ch
-    else for (const byte of new TextEncoder().encode(ch)) out += '~' + byte.toString(16).padStart(2, '0')
+  for (let i = 0; i < id.length; i++) {
+    const c = id.charCodeAt(i)
+    const safe = (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 95 || c === 46 || c === 45
+    if (safe) out += id[i]
+    else if (c < 0x80) out += '~' + c.toString(16).padStart(2, '0')
+    else {
+      // Outside ASCII: the UTF-8 bytes of the whole code point (a lone surrogate encodes as U+FFFD, as TextEncoder does).
+      const ch = String.fromCodePoint(id.codePointAt(i)!)
+      for (const byte of encoder.encode(ch)) out += '~' + byte.toString(16).padStart(2, '0')
+      i += ch.length - 1
+    }
   }
   return out
 }

@@ -1,5 +1,5 @@
 // Serving an A/B test: the current phase module with the lock's candidate attached as its variant, still one self-contained module.
-import type { LockStore } from '../generators/lock'
+import type { LockFile, LockStore } from '../generators/lock'
 
 const EXPORT_LINE = 'export default phases\n'
 /** The one import a rendered phase module may hold: the runtime's shared issue helpers (src/generators/builtin/compile.ts). */
@@ -48,8 +48,8 @@ export function withCandidate(current: string, candidate: string, share: number)
  * What the plugin serves for `id` given the current version's source: with a candidate under test in the lock, the
  * current module with the candidate attached; otherwise (or when the candidate's file is missing) the source unchanged.
  */
-export function servedPhases(lock: LockStore, id: string, currentSource: string): string {
-  const candidate = lock.read().functions[id]?.candidate
-  const source = candidate && lock.source(id, candidate.version)
+export function servedPhases(lock: LockStore, id: string, currentSource: string, file: LockFile = lock.read()): string {
+  const candidate = file.functions[id]?.candidate
+  const source = candidate && lock.source(id, candidate.version, file)
   return candidate && source ? withCandidate(currentSource, source, candidate.share) : currentSource
 }

@@ -5,7 +5,8 @@ import { join } from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import type { DomainPack } from '../../src/generators/builtin/domain'
 import { PoetContext } from '../../src/plugin/context'
-import type { Options } from '../../src/plugin/options'
+import { phaseInputHash } from '../../src/generators'
+import { resolveOptions, type Options } from '../../src/plugin/options'
 import { build, createProject, PACKAGE_ROOT, run, type Project } from '../helpers/project'
 
 // @babel/parser is CommonJS and src/generators/parser.ts reads `.parse` from this same object on every call:
@@ -102,6 +103,30 @@ describe('transform cache', () => {
     writeFileSync(order, ORDER.replace('attempts: 2,', "attempts: 2, domain: 'acme',"))
     expect((await transform(order, { domains: [acme] })).stats.writes).toBe(1)
     await expect(transform(order)).rejects.toThrow(/acme/)
+  })
+
+  it('misses when the generator or a pack version changes: the input hash it records is the new one', async () => {
+    const { order } = project()
+    writeFileSync(order, ORDER.replace('attempts: 2,', "attempts: 2, domain: 'acme',"))
+    const v1: DomainPack = { name: 'acme', version: '1', description: 'test pack' }
+    const v2: DomainPack = { ...v1, version: '2' }
+    const llm: Options['generator'] = { provider: 'openai', model: 'gpt-test', apiKey: 'k' }
+    const first = await transform(order, { domains: [v1] })
+    const again = await transform(order, { domains: [v1] })
+    expect(again.stats.hits).toBe(1)
+    expect(again.spec!.inputHash).toBe(first.spec!.inputHash)
+    const newPack = await transform(order, { domains: [v2] })
+    const newGenerator = await transform(order, { domains: [v1], generator: llm })
+    for (const after of [newPack, newGenerator]) {
+      expect(after.stats.hits).toBe(0)
+      expect(after.spec!.inputHash).not.toBe(first.spec!.inputHash)
+    }
+    // What was recorded is what hashing the spec now gives.
+    expect(newPack.spec!.inputHash).toBe(phaseInputHash(newPack.spec!, { provider: 'builtin' }, v2))
+    const { dependencies: _deps, inputHash: _hash, ...spec } = newGenerator.spec!
+    expect((await transform(order, { domains: [v1], generator: llm })).spec!.inputHash).toBe(
+      phaseInputHash(spec, resolveOptions({ generator: llm }, { root: dir }).generator, v1),
+    )
   })
 
   it('ignores a corrupt entry, transforms again and replaces it', async () => {

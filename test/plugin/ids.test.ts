@@ -11,4 +11,11 @@ describe('virtual-module keys', () => {
     }
     expect(encodeKey('src/drift.ts#detectDrift')).toBe('src~2fdrift.ts~23detectDrift')
   })
+
+  it('encodes every character outside the safe set as its UTF-8 bytes, astral ones whole', () => {
+    expect(encodeKey('src/ü/😀.ts#f')).toBe('src~2f~c3~bc~2f~f0~9f~98~80.ts~23f')
+    expect(decodeKey(encodeKey('src/😀ü.ts#a😀'))).toBe('src/😀ü.ts#a😀')
+    // A lone surrogate cannot be UTF-8: it becomes U+FFFD, as TextEncoder writes it.
+    expect(encodeKey('a\ud800b')).toBe('a~ef~bf~bdb')
+  })
 })

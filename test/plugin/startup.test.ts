@@ -11,6 +11,10 @@ import { poet } from 'unplugin-poet/runtime'
 export const total = poet({ attempts: 1 })(function total(items: { qty: number; price: number }[]): number {
   return items.reduce((sum, it) => sum + it.qty * it.price, 0)
 })
+
+export const cleanRows = poet({ domain: 'data_processing' })(function cleanRows(rows: { id: string }[]): { id: string }[] {
+  return rows.filter((r) => r.id !== '')
+})
 `
 
 // One build in a fresh Node process, as \`vite build\` runs: every ES module it loads is reported by a loader hook,
@@ -78,7 +82,7 @@ describe('vite build startup', () => {
     expect(cold.plugin).toContain('var ValidatorCompiler = class')
   })
 
-  it('loads none of them for a warm build, nor unplugin or the domain packs, and its bundle still validates', async () => {
+  it('loads none of them for a warm build, nor unplugin or the domain packs (a function has one), and its bundle still validates', async () => {
     for (const pkg of ['unplugin', '@babel/parser', 'magic-string']) expect(warm.packages, pkg).not.toContain(pkg)
     expect(warm.plugin).not.toContain('function scanPoetCalls(')
     expect(warm.plugin).not.toContain('var ValidatorCompiler = class')
@@ -86,8 +90,14 @@ describe('vite build startup', () => {
     // Vite builds without source maps by default: a map per module would only be converted and dropped.
     expect(warm.maps).toBe(0)
     expect(cold.maps).toBe(0)
-    const app = await run<{ total(items: unknown): number }>({ file: project.path('dist-startup/main.mjs'), map: '', warnings: [] })
+    const app = await run<{ total(items: unknown): number; cleanRows(rows: unknown): unknown }>({
+      file: project.path('dist-startup/main.mjs'),
+      map: '',
+      warnings: [],
+    })
     expect(app.total([{ qty: 2, price: 3 }])).toBe(6)
+    expect(app.cleanRows([{ id: 'a' }, { id: '' }])).toEqual([{ id: 'a' }])
+    expect(() => app.cleanRows([{ id: 1 }])).toThrow(/args\[0\]\[0\]\.id: expected string, received number/)
     expect(() => app.total([{ qty: '2', price: 3 }])).toThrow(/args\[0\]\[0\]\.qty: expected number, received string/)
   })
 })
