@@ -1,8 +1,9 @@
 // One `vite build` of the generated app, as its own process: `node bench/vite-build.mjs <app> plugin|bare [--count] [--no-cache] [--record|--replay <file>]`.
 // With --count it also counts @babel/parser parses and calls of the plugin's transform handler (prints them as JSON).
 // --no-cache turns the plugin's transform cache off (a warm cache parses nothing, so the parse counter needs it off).
-// --record saves the plugin's transform results; --replay serves them from memory instead of calling the transform
-// handler: what the build costs without the handler's work (an experiment that sizes it, not how the plugin works).
+// --record saves what the plugin's transform and load hooks returned; --replay builds with a stand-in plugin that serves
+// exactly that from memory, and no unplugin-poet at all: what the build costs for the code the plugin adds, without
+// any of the plugin's own work (an experiment that splits the two, not how the plugin works).
 import { createHash } from 'node:crypto'
 import { readFileSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
@@ -21,7 +22,7 @@ const flag = (name) => {
 }
 const record = flag('--record')
 const replay = flag('--replay')
-const recorded = record ? {} : replay ? JSON.parse(readFileSync(replay, 'utf8')) : undefined
+const recorded = record ? { transform: {}, load: {} } : replay ? JSON.parse(readFileSync(replay, 'utf8')) : undefined
 const digest = (id, code) => createHash('sha1').update(id).update('\0').update(code).digest('hex')
 const counts = { parses: 0, transforms: 0 }
 
@@ -37,18 +38,33 @@ if (count) {
 
 const { build } = await import('vite')
 const plugins = []
-if (mode === 'plugin') {
+if (mode === 'plugin' && replay) {
+  // The same hooks and filters as the plugin's, answering from the recording.
+  plugins.push({
+    name: 'replay',
+    enforce: 'pre',
+    resolveId: { filter: { id: /^virtual:poet\// }, handler: (id) => '\0poet:' + id.slice('virtual:poet/'.length) },
+    load: { filter: { id: /^\0poet:/ }, handler: (id) => recorded.load[id] ?? null },
+    transform: {
+      filter: { id: { include: [/\.[cm]?[jt]sx?$/], exclude: [/node_modules/] }, code: /unplugin-poet\/runtime/ },
+      handler: (code, id) => recorded.transform[digest(id, code)] ?? null,
+    },
+  })
+} else if (mode === 'plugin') {
   const { default: poet } = await import('unplugin-poet/vite')
   const plugin = poet(noCache ? { cache: false } : undefined)
-  const handler = plugin.transform.handler
-  plugin.transform.handler = async function (code, id) {
+  const { transform, load } = plugin
+  const handler = transform.handler
+  transform.handler = async function (code, id) {
     if (count) counts.transforms++
-    if (replay) {
-      const hit = recorded[digest(id, code)]
-      if (hit) return hit
-    }
     const out = await handler.call(this, code, id)
-    if (record && out) recorded[digest(id, code)] = { code: out.code, map: out.map }
+    if (record && out) recorded.transform[digest(id, code)] = { code: out.code, map: out.map }
+    return out
+  }
+  const loadHandler = load.handler
+  load.handler = async function (id) {
+    const out = await loadHandler.call(this, id)
+    if (record && out) recorded.load[id] = out
     return out
   }
   plugins.push(plugin)
