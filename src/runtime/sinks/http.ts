@@ -56,6 +56,7 @@ export function httpSink(options: HttpSinkOptions): HttpSink {
   let failed = 0
   let timer: ReturnType<typeof setTimeout> | undefined
   let sending: Promise<void> | undefined
+  let drainAll = false
 
   const sink = ((events: PoetEvent[]) => {
     for (const e of events) {
@@ -70,16 +71,28 @@ export function httpSink(options: HttpSinkOptions): HttpSink {
     if (!timer && queue.length) timer = unref(setTimeout(() => ((timer = undefined), void drain(true)), interval))
   }) as HttpSink
 
-  /** Sends batches one at a time: full ones, or everything when `all`. */
+  /**
+   * Sends batches one at a time: full ones, and everything once any caller asked for `all` (a drain already running
+   * takes that request over). Starts only when there is something to send, so the first `await` always comes before
+   * the `finally`: a drain that ended at once would otherwise stay in `sending` for good, and every later drain (and
+   * `flush`) would wait on it instead of sending.
+   */
   function drain(all: boolean): Promise<void> {
-    sending ??= (async () => {
-      try {
-        while (queue.length >= batchSize || (all && queue.length)) await send(queue.splice(0, batchSize))
-      } finally {
-        sending = undefined
-      }
-    })()
-    return sending
+    drainAll ||= all
+    const more = () => queue.length >= batchSize || (drainAll && queue.length > 0)
+    if (!sending && more()) {
+      sending = (async () => {
+        try {
+          do await send(queue.splice(0, batchSize))
+          while (more())
+        } finally {
+          sending = undefined
+          drainAll = false
+        }
+      })()
+    }
+    if (!sending) drainAll = false
+    return sending ?? Promise.resolve()
   }
 
   async function send(batch: PoetEvent[]): Promise<void> {

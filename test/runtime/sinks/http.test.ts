@@ -53,6 +53,33 @@ describe('httpSink against a real HTTP server', () => {
     expect(sink.sent).toBe(7)
   })
 
+  it('keeps sending after its interval fires on an empty queue (a full batch went out first), and flush then ends', async () => {
+    // A fetch that answers at once: the full batch is done before the interval fires, so the queue is empty then.
+    const bodies: string[] = []
+    const sink = httpSink({
+      url: 'http://collector.invalid/v1/events',
+      batchSize: 2,
+      interval: 20,
+      fetch: async (_url, init) => (bodies.push(String(init?.body)), new Response(null, { status: 202 })),
+    })
+    // Closed at the end, not in afterEach: close flushes, which before the fix never ended (and so neither would the run).
+    sink(events(0, 1)) // a partial batch: the interval starts
+    sink(events(1, 1)) // now full: sent at once
+    await sleep(60) // the interval fires on the empty queue
+    sink(events(2, 2))
+    await until(() => bodies.length >= 2, 500)
+    expect(bodies.map(ids)).toEqual([
+      ['x-0', 'x-1'],
+      ['x-2', 'x-3'],
+    ])
+    // Only reached once batches flow again: before the fix, flush spun on the finished drain forever.
+    sink(events(4, 1))
+    await sink.flush()
+    expect(ids(bodies[2]!)).toEqual(['x-4'])
+    expect(sink.sent).toBe(5)
+    await sink.close()
+  })
+
   it('uses keepalive requests, so a flush on page unload outlives the page', async () => {
     const seen: (boolean | undefined)[] = []
     const { sink } = await setup(undefined, { fetch: (url, init) => (seen.push(init?.keepalive), fetch(url, init)) })
