@@ -5,7 +5,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import { createRequire } from 'node:module'
 import { LockStore } from '../generators/lock'
 import type { FeedbackStore } from '../train/store'
-import type { Middleware, RunningCollector } from '../train/collector'
+import { badTarget, guarded, requestUrl, type Middleware, type RunningCollector } from '../train/collector'
 import { renderPage } from './page'
 
 /** Largest body a dashboard action may send: an id and a version, with room to spare. */
@@ -57,7 +57,8 @@ export function createDashboard(o: DashboardOptions): Middleware {
   const lock = new LockStore(o.lockDir)
 
   return (req, res, next) => {
-    const url = new URL(req.url ?? '/', 'http://dashboard')
+    const url = requestUrl(req)
+    if (!url) return badTarget(req, res)
     const path = url.pathname
     const pass = () => (next ? next() : send(res, 404, { error: `no route ${req.method} ${path}` }))
     if (base && path === base) return redirect(res, `${base}/`)
@@ -138,7 +139,7 @@ export function attachDashboard(running: RunningCollector, o: { lockDir: string;
   const dashboard = createDashboard({ base: '', lockDir: o.lockDir, store: collector.store, collector: collector.handle, project: o.project, writable: false, readToken: o.token })
   // serve() made the collector the server's request listener; the dashboard goes in front of it, and passes on the rest.
   running.server.removeAllListeners('request')
-  running.server.on('request', (req: IncomingMessage, res: ServerResponse) => dashboard(req, res, () => collector.handle(req, res)))
+  running.server.on('request', guarded((req, res) => dashboard(req, res, () => collector.handle(req, res))))
 }
 
 /** Makes `version` current; promoting the candidate under test ends its test. Recorded as a decision. */

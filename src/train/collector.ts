@@ -189,7 +189,8 @@ export function createCollector(options: CollectorOptions = {}): Collector {
   }
 
   const handle: Middleware = (req, res, next) => {
-    const url = new URL(req.url ?? '/', 'http://collector')
+    const url = requestUrl(req)
+    if (!url) return badTarget(req, res)
     const path = url.pathname
     if (path === `${base}/v1/events` || path === `${base}/events`) return void ingest(req, res).catch((e) => fail(res, e))
     if (path === `${base}/healthz`) {
@@ -201,7 +202,7 @@ export function createCollector(options: CollectorOptions = {}): Collector {
       if (!authorized(req)) return send(res, 401, { error: 'missing or wrong bearer token' }, { 'www-authenticate': 'Bearer' })
       try {
         if (path === `${base}/v1/functions`) return send(res, 200, functionsTable(url))
-        const id = decodeURIComponent(path.slice(`${base}/v1/functions/`.length))
+        const id = decodeId(path.slice(`${base}/v1/functions/`.length))
         const detail = functionDetail(id, url)
         return detail ? send(res, 200, detail) : send(res, 404, { error: `no function ${JSON.stringify(id)} in the store or the lock (ids look like src/file.ts#name, URL-encoded)` })
       } catch (e) {
@@ -244,7 +245,7 @@ export interface RunningCollector {
 /** `poet serve`: the collector on its own HTTP server. */
 export function serve(options: ServeOptions = {}): Promise<RunningCollector> {
   const collector = createCollector(options)
-  const server = createServer((req, res) => collector.handle(req, res))
+  const server = createServer(guarded(collector.handle))
   return new Promise((resolve, reject) => {
     server.once('error', (e) => {
       collector.close()
@@ -314,6 +315,41 @@ class RateLimiter {
 }
 
 class BadRequest extends Error {}
+
+/**
+ * A request listener that answers 500 when `handler` throws: on a plain `http.Server` (unlike Vite's connect) a throw
+ * there is an uncaught exception, which would end `poet serve` (a lock.json left with merge conflicts, say).
+ */
+export function guarded(handler: Middleware): (req: IncomingMessage, res: ServerResponse) => void {
+  return (req, res) => {
+    try {
+      handler(req, res)
+    } catch (e) {
+      fail(res, e)
+    }
+  }
+}
+
+/** The request's URL, or undefined when its target is none: Node's parser takes targets like `//[` that `new URL` refuses. */
+export function requestUrl(req: IncomingMessage): URL | undefined {
+  try {
+    return new URL(req.url ?? '/', 'http://collector')
+  } catch {
+    return undefined
+  }
+}
+
+export function badTarget(req: IncomingMessage, res: ServerResponse): void {
+  send(res, 400, { error: `the request target ${JSON.stringify(req.url)} is not a valid URL path` })
+}
+
+function decodeId(raw: string): string {
+  try {
+    return decodeURIComponent(raw)
+  } catch {
+    throw new BadRequest(`the function id ${JSON.stringify(raw)} is not validly URL-encoded (encode it with encodeURIComponent)`)
+  }
+}
 
 function readWindow(url: URL, now: number): { since: number; until: number } {
   const until = numberParam(url, 'until') ?? now

@@ -1,5 +1,6 @@
 // `poet serve`, `poet train` and `poet rollback` as a user runs them: output, exit codes, effects on the lock and store.
-import { createServer } from 'node:net'
+import { connect, createServer } from 'node:net'
+import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { rollbackCommand, serveCommand, trainCommand, type CommandIO } from '../../src/train/commands'
@@ -14,6 +15,21 @@ function io(cwd?: string, stopped?: Promise<void>) {
 }
 
 const ID = 'src/api.ts#fetchQuote'
+
+/** Sends raw bytes and returns what came back before the server closed the connection (or 2 s passed). */
+function rawRequest(port: number, bytes: string): Promise<string> {
+  return new Promise((resolve) => {
+    let got = ''
+    const socket = connect(port, '127.0.0.1', () => socket.write(bytes))
+    const timer = setTimeout(() => socket.destroy(), 2000)
+    socket.on('data', (d) => (got += String(d)))
+    socket.on('close', () => {
+      clearTimeout(timer)
+      resolve(got)
+    })
+    socket.on('error', () => undefined)
+  })
+}
 
 describe('poet serve', () => {
   it('prints its help and exits 0', async () => {
@@ -48,6 +64,29 @@ describe('poet serve', () => {
     const store = new FeedbackStore(join(cwd, '.poet', 'feedback.db'))
     expect(store.count('executions')).toBe(1)
     store.close()
+  })
+
+  it('answers 400 to a request target that is not a URL, and keeps serving', async () => {
+    const cwd = tempDir()
+    let stop!: () => void
+    const t = io(cwd, new Promise((r) => (stop = r)))
+    const done = serveCommand(['--port', '0'], t.io)
+    await expect.poll(() => t.out.length).toBeGreaterThan(1)
+    const url = new URL(/collecting events at (\S+)\/v1\/events/.exec(t.out[0]!)![1]!)
+    // What any client on the network can send: Node's parser takes these targets, `new URL` does not.
+    for (const target of ['//[', '/v1/functions/%E0%A4%A']) {
+      const head = await rawRequest(Number(url.port), `GET ${target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`)
+      expect(head.split('\r\n')[0]).toBe('HTTP/1.1 400 Bad Request')
+    }
+    // A lock.json in the middle of a merge conflict: the dashboard cannot read it, and says so.
+    mkdirSync(join(cwd, '.poet'), { recursive: true })
+    writeFileSync(join(cwd, '.poet', 'lock.json'), '<<<<<<< HEAD\n')
+    const conflicted = await rawRequest(Number(url.port), 'GET /api/functions HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n')
+    expect(conflicted.split('\r\n')[0]).toBe('HTTP/1.1 500 Internal Server Error')
+    expect(conflicted).toContain('cannot read')
+    expect((await fetch(`${url.origin}/healthz`)).status).toBe(200)
+    stop()
+    expect(await done).toBe(0)
   })
 
   it('exits 1 with a friendly message when the port is taken', async () => {
