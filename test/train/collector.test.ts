@@ -309,6 +309,24 @@ describe('GET endpoints', () => {
     expect(store.observations('src/drift.ts#detectDrift', drift.version)).toEqual([{ outcome: 'ok', issues: [], stats: { n: 4 }, rating: 'good' }])
   })
 
+  it('keeps answering (and the trainer keeps reading) after valid events whose numbers sum past 64-bit integers', async () => {
+    const dir = tempDir()
+    lockWith(join(dir, '.poet'), 'src/drift.ts#detectDrift', { optimizeFor: 'cost' })
+    const r = await start({ lockDir: join(dir, '.poet') })
+    const big = [execution({ attempts: 9e18 }), execution({ attempts: 9e18 })]
+    const rated = big.map((e) => feedback({ executionId: e.executionId, metrics: { cost: 9e18 } }))
+    expect((await post(r, [...big, ...rated])).status).toBe(202)
+    const table = await fetch(`${r.url}/v1/functions`)
+    expect(table.status).toBe(200)
+    expect((await table.json()).functions).toContainEqual(expect.objectContaining({ id: 'src/drift.ts#detectDrift', calls: 2 }))
+    const detail = await fetch(`${r.url}/v1/functions/${encodeURIComponent('src/drift.ts#detectDrift')}`)
+    expect(detail.status).toBe(200)
+    const versions: { version: string; metrics: Record<string, unknown> }[] = (await detail.json()).versions
+    expect(versions.find((v) => v.version === 'aaaaaaaaaa')?.metrics.cost).toMatchObject({ n: 2, mean: 9e18 })
+    const { planTraining } = await import('../../src/train/trainer')
+    expect(planTraining({ lockDir: join(dir, '.poet'), store: r.collector.store })).toHaveLength(1)
+  })
+
   it('GET /healthz answers without a token; /v1/functions needs it when one is set', async () => {
     const r = await start({ token: 'k' })
     const health = await fetch(`${r.url}/healthz`)
