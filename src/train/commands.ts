@@ -203,8 +203,9 @@ const ROLLBACK_HELP = `poet rollback — move a function's current pointer back 
 
 Usage: poet rollback <function id> [--to <version>] [--lock-dir <dir>]
 
-Without --to: stops the candidate under test if there is one, else makes the version created before the
-current one current. With --to: makes that version (or a unique prefix of it) current.
+Without --to: stops the candidate under test if there is one, else makes the version of the same source
+created before the current one current (a version of another source would be regenerated away by the next
+build). With --to: makes that version (or a unique prefix of it) current.
 
 Options:
   --to <version>     the version to make current
@@ -219,6 +220,7 @@ export async function rollbackCommand(argv: string[], io: CommandIO = consoleIO)
   const id = args.positionals[0]!
   const lock = new LockStore(resolve(io.cwd ?? process.cwd(), args.values['lock-dir'] ?? '.poet'))
   let message = ''
+  let note = ''
   let failure = ''
   try {
     lock.update((l) => {
@@ -230,6 +232,9 @@ export async function rollbackCommand(argv: string[], io: CommandIO = consoleIO)
         return
       }
       const versions = Object.keys(entry.versions)
+      // The plugin serves current only while its input hash matches the source: a version of another source is
+      // regenerated away by the next build (or, from an LLM in a strict build, fails it).
+      const input = entry.versions[entry.current]?.inputHash
       if (args.values.to !== undefined) {
         const matches = versions.filter((v) => v.startsWith(args.values.to!))
         if (matches.length !== 1) {
@@ -245,6 +250,9 @@ export async function rollbackCommand(argv: string[], io: CommandIO = consoleIO)
         entry.current = to
         delete entry.candidate
         message = `${id}: current ${from} → ${to}`
+        if (entry.versions[to]!.inputHash !== input) {
+          note = `note: ${to} was generated from another source of ${id}; the next build regenerates the phases of the current source unless you revert it`
+        }
         return
       }
       if (entry.candidate) {
@@ -253,9 +261,14 @@ export async function rollbackCommand(argv: string[], io: CommandIO = consoleIO)
         return
       }
       const created = (v: string) => Date.parse(entry.versions[v]!.created) || 0
-      const earlier = versions.filter((v) => v !== entry.current && created(v) <= created(entry.current)).sort((a, b) => created(b) - created(a))
+      const older = versions.filter((v) => v !== entry.current && created(v) <= created(entry.current)).sort((a, b) => created(b) - created(a))
+      const earlier = older.filter((v) => entry.versions[v]!.inputHash === input)
       if (!earlier.length) {
-        failure = `${id} has no version older than ${entry.current} to roll back to; versions: ${describeVersions(entry.versions, entry.current)}`
+        const one = older.length === 1
+        const why = older.length
+          ? `no earlier version of its current source to roll back to (${older.join(', ')} ${one ? 'was' : 'were'} generated from another source: revert the source, or pick ${one ? 'it' : 'one'} with --to)`
+          : `no version older than ${entry.current} to roll back to`
+        failure = `${id} has ${why}; versions: ${describeVersions(entry.versions, entry.current)}`
         return
       }
       message = `${id}: current ${entry.current} → ${earlier[0]}`
@@ -270,6 +283,7 @@ export async function rollbackCommand(argv: string[], io: CommandIO = consoleIO)
     return 1
   }
   io.out(message)
+  if (note) io.err(`poet rollback: ${note}`)
   return 0
 }
 

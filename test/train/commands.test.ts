@@ -4,6 +4,7 @@ import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { rollbackCommand, serveCommand, trainCommand, type CommandIO } from '../../src/train/commands'
+import { LockStore } from '../../src/generators/lock'
 import { FeedbackStore } from '../../src/train/store'
 import { execution, lockWith, tempDir } from './helpers'
 
@@ -159,6 +160,31 @@ describe('poet rollback', () => {
     const again = io(cwd)
     expect(await rollbackCommand([ID], again.io)).toBe(1)
     expect(again.err[0]).toBe(`poet rollback: ${ID} has no version older than ${first} to roll back to; versions: ${first} (current), ${second}`)
+  })
+
+  it('goes back only to versions of the current source: an older source\'s version would be regenerated away by the next build', async () => {
+    const cwd = tempDir()
+    const lock = new LockStore(join(cwd, '.poet'))
+    const version = (v: string, input: string, created: string) => {
+      lock.write(ID, { version: v, source: `// ${v}\n`, inputHash: input, generator: 'builtin', reason: 'build' })
+      lock.update((l) => void (l.functions[ID]!.versions[v]!.created = created))
+    }
+    version('aaaa', 'source-1', '2026-01-01T00:00:00.000Z')
+    version('bbbb', 'source-2', '2026-01-02T00:00:00.000Z')
+    version('cccc', 'source-2', '2026-01-03T00:00:00.000Z')
+    const t = io(cwd)
+    expect(await rollbackCommand([ID], t.io)).toBe(0)
+    expect(t.out).toEqual([`${ID}: current cccc → bbbb`])
+    const again = io(cwd)
+    expect(await rollbackCommand([ID], again.io)).toBe(1)
+    expect(again.err[0]).toBe(
+      `poet rollback: ${ID} has no earlier version of its current source to roll back to (aaaa was generated from another source: revert the source, or pick it with --to); versions: aaaa, bbbb (current), cccc`,
+    )
+    expect(lock.read().functions[ID]!.current).toBe('bbbb')
+    const to = io(cwd)
+    expect(await rollbackCommand([ID, '--to', 'aaaa'], to.io)).toBe(0)
+    expect(to.out).toEqual([`${ID}: current bbbb → aaaa`])
+    expect(to.err).toEqual([`poet rollback: note: aaaa was generated from another source of ${ID}; the next build regenerates the phases of the current source unless you revert it`])
   })
 
   it('stops a candidate under test before touching current', async () => {
