@@ -5,7 +5,7 @@ import { attachDashboard } from '../dashboard/handler'
 import { parseArgs, type ParseArgsConfig } from 'node:util'
 import { LockStore } from '../generators/lock'
 import { serve } from './collector'
-import { FeedbackStore } from './store'
+import { FeedbackStore, type Decision } from './store'
 import { COMMON_FLAGS, ConfigError, loadConfig } from '../cli/config'
 import { scanProject } from '../cli/project'
 import { projectProposer } from './llm'
@@ -201,7 +201,7 @@ function table(plans: Plan[]): string[] {
 
 const ROLLBACK_HELP = `poet rollback — move a function's current pointer back (instant: no generation, no build)
 
-Usage: poet rollback <function id> [--to <version>] [--lock-dir <dir>]
+Usage: poet rollback <function id> [--to <version>] [--lock-dir <dir>] [--db <file>]
 
 Without --to: stops the candidate under test if there is one, else makes the version of the same source
 created before the current one current (a version of another source would be regenerated away by the next
@@ -210,18 +210,22 @@ build). With --to: makes that version (or a unique prefix of it) current.
 Options:
   --to <version>     the version to make current
   --lock-dir <dir>   lock directory    default .poet
+  --db <file>        feedback store that records the decision, when it exists
+                                       default .poet/feedback.db
   -h, --help         show this help`
 
 /** `poet rollback <id> [--to <v>]`: a pointer move in the lock; every version stays. */
 export async function rollbackCommand(argv: string[], io: CommandIO = consoleIO): Promise<number> {
-  const args = parse(argv, io, ROLLBACK_HELP, { to: { type: 'string' }, 'lock-dir': { type: 'string' } })
+  const args = parse(argv, io, ROLLBACK_HELP, { to: { type: 'string' }, 'lock-dir': { type: 'string' }, db: { type: 'string' } })
   if (typeof args === 'number') return args
   if (args.positionals.length !== 1) return usage(io, 'poet rollback needs exactly one function id', ROLLBACK_HELP)
   const id = args.positionals[0]!
-  const lock = new LockStore(resolve(io.cwd ?? process.cwd(), args.values['lock-dir'] ?? '.poet'))
+  const cwd = io.cwd ?? process.cwd()
+  const lock = new LockStore(resolve(cwd, args.values['lock-dir'] ?? '.poet'))
   let message = ''
   let note = ''
   let failure = ''
+  let decision: Decision | undefined
   try {
     lock.update((l) => {
       const entry = l.functions[id]
@@ -250,6 +254,7 @@ export async function rollbackCommand(argv: string[], io: CommandIO = consoleIO)
         entry.current = to
         delete entry.candidate
         message = `${id}: current ${from} → ${to}`
+        decision = { functionId: id, ts: Date.now(), action: 'rollback', from, to, reason: 'rolled back by poet rollback --to' }
         if (entry.versions[to]!.inputHash !== input) {
           note = `note: ${to} was generated from another source of ${id}; the next build regenerates the phases of the current source unless you revert it`
         }
@@ -257,6 +262,8 @@ export async function rollbackCommand(argv: string[], io: CommandIO = consoleIO)
       }
       if (entry.candidate) {
         message = `${id}: candidate ${entry.candidate.version} stopped; ${entry.current} serves every call`
+        // As the trainer records its own rollbacks: `to` is the stopped candidate, which it then never offers again.
+        decision = { functionId: id, ts: Date.now(), action: 'rollback', from: entry.current, to: entry.candidate.version, reason: 'candidate stopped by poet rollback' }
         delete entry.candidate
         return
       }
@@ -272,6 +279,7 @@ export async function rollbackCommand(argv: string[], io: CommandIO = consoleIO)
         return
       }
       message = `${id}: current ${entry.current} → ${earlier[0]}`
+      decision = { functionId: id, ts: Date.now(), action: 'rollback', from: entry.current, to: earlier[0], reason: 'rolled back by poet rollback' }
       entry.current = earlier[0]!
     })
   } catch (e) {
@@ -284,7 +292,22 @@ export async function rollbackCommand(argv: string[], io: CommandIO = consoleIO)
   }
   io.out(message)
   if (note) io.err(`poet rollback: ${note}`)
+  if (decision) record(resolve(cwd, args.values.db ?? join('.poet', 'feedback.db')), decision, io)
   return 0
+}
+
+/** Records a rollback in the feedback store, as the trainer and the dashboard do: the trainer reads it back. */
+function record(db: string, decision: Decision, io: CommandIO): void {
+  if (!existsSync(db)) return
+  let store: FeedbackStore | undefined
+  try {
+    store = new FeedbackStore(db)
+    store.recordDecision(decision)
+  } catch (e) {
+    io.err(`poet rollback: the lock moved, but ${db} could not record it (poet train may offer the stopped candidate again): ${(e as Error).message.replace(/^poet: /, '')}`)
+  } finally {
+    store?.close()
+  }
 }
 
 function describeVersions(versions: Record<string, { created: string; reason?: string }>, current: string): string {

@@ -135,6 +135,25 @@ describe('poet train', () => {
     expect(lock.read().functions[ID]!.candidate).toMatchObject({ share: 0.1 })
   })
 
+  it('does not offer again a candidate that poet rollback stopped', async () => {
+    const cwd = tempDir()
+    const { lock, version } = lockWith(join(cwd, '.poet'), ID, { optimizeFor: 'latency' })
+    const store = new FeedbackStore(join(cwd, '.poet', 'feedback.db'))
+    const now = Date.now()
+    store.insert(Array.from({ length: 1000 }, (_, i) => execution({ functionId: ID, version, ts: now - 2 * 3_600_000 - i * 1000, duration: 80 + (i % 40) })))
+    store.insert(Array.from({ length: 200 }, (_, i) => execution({ functionId: ID, version, ts: now - i * 1000, duration: 90, ...(i < 40 ? { outcome: 'timeout', attempts: 3 } : {}) })))
+    store.close()
+    expect(await trainCommand(['--apply'], io(cwd).io)).toBe(0)
+    const candidate = lock.read().functions[ID]!.candidate!.version
+    const stopped = io(cwd)
+    expect(await rollbackCommand([ID], stopped.io)).toBe(0)
+    expect(stopped.out).toEqual([`${ID}: candidate ${candidate} stopped; ${version} serves every call`])
+    const next = io(cwd)
+    expect(await trainCommand(['--apply'], next.io)).toBe(0)
+    expect(next.out[1]).toMatch(new RegExp(`^src/api\\.ts#fetchQuote\\s+none\\s+.*the learned version ${candidate} was already tested and rolled back$`))
+    expect(lock.read().functions[ID]!.candidate).toBeUndefined()
+  })
+
   it('exits 2 on a share outside (0, 1)', async () => {
     const t = io(tempDir())
     expect(await trainCommand(['--share', '1.5'], t.io)).toBe(2)
