@@ -88,6 +88,20 @@ describe('learnThresholds', () => {
     expect(learnThresholds(seeded, [...calm, ...missed.slice(0, 4)], { goodRejections: 5 }).changes).toEqual([])
   })
 
+  it('learns the drift threshold from 60 000 rated calls in well under a second (the dev server trains on its event loop)', () => {
+    const seeded = { ...ML, 'ml_monitoring.baseline': { ...SEED, n: 400, mean: 4, m2: 1600 } }
+    const n = 60_000
+    // Distinct |z| in [0, 8): good below 4, bad from 4, with every tenth rating the other way.
+    const observations: Observation[] = Array.from({ length: n }, (_, i) => {
+      const z = (((i * 7919) % n) / n) * 8
+      return { outcome: 'ok', issues: [], stats: { drift_z: z }, rating: (z < 4) !== (i % 10 === 0) ? 'good' : 'bad' }
+    })
+    const t0 = performance.now()
+    const out = learnThresholds(seeded, observations, { goodRejections: 5 })
+    expect(performance.now() - t0).toBeLessThan(1500)
+    expect(out.learned['ml_monitoring.drift_z']).toBe(4)
+  })
+
   it('raises the batch limit to cover the batches users rated good, unless a bad rating vetoes it', () => {
     const DP = { 'data_processing.max_batch_size': 100_000 }
     const rejected = (size: number, rating: 'good' | 'bad'): Observation => ({
