@@ -212,7 +212,14 @@ export class FeedbackStore {
   insertMany(batches: readonly (readonly PoetEvent[])[]): number[] {
     const now = this.now()
     const stored = this.insertBatches(batches, now)
-    if (now - this.lastPrune >= this.retention.intervalMs) this.prune()
+    if (now - this.lastPrune >= this.retention.intervalMs) {
+      try {
+        this.prune()
+      } catch {
+        // The batches are committed: a failed retention (the write lock held elsewhere past the busy timeout) must not
+        // turn their acknowledgement into "nothing stored". It runs again at the next interval.
+      }
+    }
     return stored
   }
 

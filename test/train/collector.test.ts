@@ -184,6 +184,16 @@ describe('POST /v1/events', () => {
     expect((await res.json()).error).toMatch(/^the feedback store could not commit the batch, nothing stored: /)
   })
 
+  it('acknowledges a committed batch although the retention run after it fails (it is not "nothing stored")', async () => {
+    const r = await start({ retention: { maxRows: 1 } })
+    // Stands in for what makes a DELETE fail in production (another process holding the write lock past the busy timeout).
+    r.collector.store.db.exec(`CREATE TRIGGER keep BEFORE DELETE ON executions BEGIN SELECT RAISE(ABORT, 'database is locked'); END`)
+    const res = await post(r, [execution(), execution()])
+    expect(await res.json()).toEqual({ accepted: 2, stored: 2 })
+    expect(res.status).toBe(202)
+    expect(r.collector.store.count('executions')).toBe(2)
+  })
+
   it('stores nothing from a client that hangs up mid-body, and keeps serving', async () => {
     const r = await start()
     await new Promise<void>((resolve) => {
