@@ -281,7 +281,8 @@ export class DevServer {
     }
   }
 
-  private close(): void {
+  /** Releases the store and the in-process sink: on Vite's `closeServer`, or when its HTTP server closes (Vite < 8). */
+  close(): void {
     clearTimeout(this.trainTimer)
     clearTimeout(this.settleTimer)
     this.server = undefined
