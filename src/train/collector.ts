@@ -78,7 +78,9 @@ export function createCollector(options: CollectorOptions = {}): Collector {
   }
 
   function clientKey(req: IncomingMessage): string {
-    return tokenDigest ? (req.headers.authorization ?? '') : (req.socket.remoteAddress ?? '')
+    // Requests that got here carry the one token, however they spell the header (`bearer`, extra spaces): keyed on the
+    // header text, each spelling had a budget of its own, and a client could multiply its rate at will.
+    return tokenDigest ? 'token' : (req.socket.remoteAddress ?? '')
   }
 
   async function ingest(req: IncomingMessage, res: ServerResponse): Promise<void> {

@@ -167,6 +167,11 @@ describe('POST /v1/events', () => {
     expect(limited.headers.get('retry-after')).toBe('1')
     expect((await limited.json()).error).toMatch(/rate limit: retry after 1s/)
     expect(stored(r)).toBe(15)
+    // The same token written another way is still the same token, with the same budget.
+    for (const authorization of ['Bearer  t', 'bearer t', 'Bearer t ']) {
+      expect((await post(r, Array.from({ length: 10 }, () => execution()), { authorization })).status).toBe(429)
+    }
+    expect(stored(r)).toBe(15)
     clock += 1000
     expect((await post(r, Array.from({ length: 10 }, () => execution()), auth)).status).toBe(202)
     expect(stored(r)).toBe(25)
