@@ -4,6 +4,7 @@ import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { rollbackCommand, serveCommand, trainCommand, type CommandIO } from '../../src/train/commands'
+import { promote } from '../../src/dashboard/handler'
 import { LockStore } from '../../src/generators/lock'
 import { FeedbackStore } from '../../src/train/store'
 import { execution, lockWith, tempDir } from './helpers'
@@ -151,6 +152,27 @@ describe('poet train', () => {
     const next = io(cwd)
     expect(await trainCommand(['--apply'], next.io)).toBe(0)
     expect(next.out[1]).toMatch(new RegExp(`^src/api\\.ts#fetchQuote\\s+none\\s+.*the learned version ${candidate} was already tested and rolled back$`))
+    expect(lock.read().functions[ID]!.candidate).toBeUndefined()
+  })
+
+  it('does not offer again a learned version that was promoted, then rolled back by poet rollback', async () => {
+    const cwd = tempDir()
+    const { lock, version } = lockWith(join(cwd, '.poet'), ID, { optimizeFor: 'latency' })
+    const store = new FeedbackStore(join(cwd, '.poet', 'feedback.db'))
+    const now = Date.now()
+    store.insert(Array.from({ length: 1000 }, (_, i) => execution({ functionId: ID, version, ts: now - 2 * 3_600_000 - i * 1000, duration: 80 + (i % 40) })))
+    store.insert(Array.from({ length: 200 }, (_, i) => execution({ functionId: ID, version, ts: now - i * 1000, duration: 90, ...(i < 40 ? { outcome: 'timeout', attempts: 3 } : {}) })))
+    expect(await trainCommand(['--apply'], io(cwd).io)).toBe(0)
+    const learned = lock.read().functions[ID]!.candidate!.version
+    expect(promote(lock, store, ID, learned).status).toBe(200)
+    store.close()
+    const back = io(cwd)
+    expect(await rollbackCommand([ID], back.io)).toBe(0)
+    expect(back.out).toEqual([`${ID}: current ${learned} → ${version}`])
+    const next = io(cwd)
+    expect(await trainCommand(['--apply'], next.io)).toBe(0)
+    expect(next.out[1]).toMatch(new RegExp(`^src/api\\.ts#fetchQuote\\s+none\\s+.*the learned version ${learned} was already tested and rolled back$`))
+    expect(lock.read().functions[ID]).toMatchObject({ current: version })
     expect(lock.read().functions[ID]!.candidate).toBeUndefined()
   })
 
