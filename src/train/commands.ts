@@ -246,19 +246,22 @@ export async function rollbackCommand(argv: string[], io: CommandIO = consoleIO)
           return
         }
         const to = matches[0]!
-        if (to === entry.current && !entry.candidate) {
+        if (to !== entry.current) {
+          const from = entry.current
+          entry.current = to
+          delete entry.candidate
+          message = `${id}: current ${from} → ${to}`
+          decision = { functionId: id, ts: Date.now(), action: 'rollback', from, to, reason: 'rolled back by poet rollback --to' }
+          if (entry.versions[to]!.inputHash !== input) {
+            note = `note: ${to} was generated from another source of ${id}; the next build regenerates the phases of the current source unless you revert it`
+          }
+          return
+        }
+        if (!entry.candidate) {
           message = `${id} is already at ${to}; nothing changed`
           return
         }
-        const from = entry.current
-        entry.current = to
-        delete entry.candidate
-        message = `${id}: current ${from} → ${to}`
-        decision = { functionId: id, ts: Date.now(), action: 'rollback', from, to, reason: 'rolled back by poet rollback --to' }
-        if (entry.versions[to]!.inputHash !== input) {
-          note = `note: ${to} was generated from another source of ${id}; the next build regenerates the phases of the current source unless you revert it`
-        }
-        return
+        // --to the current version while a candidate is under test: that is stopping the candidate, below.
       }
       if (entry.candidate) {
         message = `${id}: candidate ${entry.candidate.version} stopped; ${entry.current} serves every call`

@@ -238,6 +238,20 @@ describe('poet rollback', () => {
     expect(lock.read().functions[ID]!.candidate).toBeUndefined()
   })
 
+  it('--to the current version stops the candidate under test, and records it as stopped', async () => {
+    const { cwd, lock, first, second } = twoVersions()
+    lock.update((l) => void (l.functions[ID]!.candidate = { version: first, share: 0.2 }))
+    new FeedbackStore(join(cwd, '.poet', 'feedback.db')).close()
+    const t = io(cwd)
+    expect(await rollbackCommand([ID, '--to', second], t.io)).toBe(0)
+    expect(t.out).toEqual([`${ID}: candidate ${first} stopped; ${second} serves every call`])
+    expect(lock.read().functions[ID]).toMatchObject({ current: second })
+    expect(lock.read().functions[ID]!.candidate).toBeUndefined()
+    const store = new FeedbackStore(join(cwd, '.poet', 'feedback.db'))
+    expect(store.decisions(ID)).toMatchObject([{ action: 'rollback', from: second, to: first }])
+    store.close()
+  })
+
   it('--to takes a unique version prefix and names the versions when it is wrong', async () => {
     const { cwd, lock, first, second } = twoVersions()
     const t = io(cwd)
