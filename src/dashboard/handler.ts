@@ -146,7 +146,7 @@ export function attachDashboard(running: RunningCollector, o: { lockDir: string;
 export function promote(lock: LockStore, store: FeedbackStore, id: string, version: string): ActionResult {
   let result: ActionResult = { status: 404, body: { error: `no function ${JSON.stringify(id)} in ${lock.file}` } }
   lock.update((l) => {
-    const entry = l.functions[id]
+    const entry = Object.hasOwn(l.functions, id) ? l.functions[id] : undefined
     if (!entry) return
     if (!entry.versions[version]) {
       result = { status: 404, body: { error: `${id} has no version ${JSON.stringify(version)}; it has ${Object.keys(entry.versions).join(', ')}` } }
@@ -176,7 +176,7 @@ export function promote(lock: LockStore, store: FeedbackStore, id: string, versi
 export function rollback(lock: LockStore, store: FeedbackStore, id: string): ActionResult {
   let result: ActionResult = { status: 404, body: { error: `no function ${JSON.stringify(id)} in ${lock.file}` } }
   lock.update((l) => {
-    const entry = l.functions[id]
+    const entry = Object.hasOwn(l.functions, id) ? l.functions[id] : undefined
     if (!entry) return
     if (entry.candidate) {
       const stopped = entry.candidate.version

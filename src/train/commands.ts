@@ -228,7 +228,8 @@ export async function rollbackCommand(argv: string[], io: CommandIO = consoleIO)
   let decision: Decision | undefined
   try {
     lock.update((l) => {
-      const entry = l.functions[id]
+      // Own keys only: `constructor` or `__proto__` would otherwise find Object's.
+      const entry = Object.hasOwn(l.functions, id) ? l.functions[id] : undefined
       if (!entry) {
         const known = Object.keys(l.functions)
         const close = known.filter((k) => k.includes(id) || id.includes(k.split('#')[1] ?? k)).slice(0, 5)

@@ -267,6 +267,11 @@ describe('poet rollback', () => {
     const t = io(cwd)
     expect(await rollbackCommand(['fetchQuote'], t.io)).toBe(1)
     expect(t.err[0]).toBe(`poet rollback: no function "fetchQuote" in ${join(cwd, '.poet', 'lock.json')}. Did you mean "${ID}"?`)
+    for (const name of ['constructor', '__proto__', 'toString']) {
+      const inherited = io(cwd)
+      expect(await rollbackCommand([name], inherited.io)).toBe(1)
+      expect(inherited.err[0]).toMatch(new RegExp(`^poet rollback: no function "${name}" in `))
+    }
     const none = io(cwd)
     expect(await rollbackCommand([], none.io)).toBe(2)
     expect(none.err[0]).toMatch(/^poet rollback needs exactly one function id/)
