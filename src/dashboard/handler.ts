@@ -78,7 +78,7 @@ export function createDashboard(o: DashboardOptions): Middleware {
       if (!isRead(req)) return send(res, 405, { error: 'use GET' }, { allow: 'GET, HEAD' })
       const id = url.searchParams.get('id') ?? ''
       const version = url.searchParams.get('version') ?? ''
-      const source = lock.source(id, version)
+      const source = Object.hasOwn(lock.read().functions, id) ? lock.source(id, version) : undefined
       if (source === undefined) return send(res, 404, { error: `no phase source for ${JSON.stringify(id)} at version ${JSON.stringify(version)} in ${lock.file}` })
       return text(res, source)
     }

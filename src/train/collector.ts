@@ -153,7 +153,7 @@ export function createCollector(options: CollectorOptions = {}): Collector {
     for (const { id } of store.functions(window)) {
       for (const m of store.metrics(id, window)) {
         seen.add(`${id}\0${m.version}`)
-        rows.push({ id, ...role(entries[id], m.version), ...summary(m) })
+        rows.push({ id, ...role(entryOf(entries, id), m.version), ...summary(m) })
       }
     }
     for (const [id, entry] of Object.entries(entries)) {
@@ -165,7 +165,7 @@ export function createCollector(options: CollectorOptions = {}): Collector {
 
   function functionDetail(id: string, url: URL): unknown {
     const window = readWindow(url, now())
-    const entry = lock?.read().functions[id]
+    const entry = entryOf(lock?.read().functions ?? {}, id)
     const metrics = new Map(store.metrics(id, window).map((m) => [m.version, m]))
     if (!entry && metrics.size === 0 && store.decisions(id).length === 0) return undefined
     const versions = new Set([...Object.keys(entry?.versions ?? {}), ...metrics.keys()])
@@ -374,6 +374,11 @@ export function parseDuration(raw: string | null | undefined): number | undefine
   const m = raw ? /^(\d+(?:\.\d+)?)(ms|s|m|h|d)$/.exec(raw.trim()) : null
   if (!m) return undefined
   return Number(m[1]) * { ms: 1, s: 1000, m: 60_000, h: HOUR, d: 24 * HOUR }[m[2] as 'ms']
+}
+
+/** Own keys only: ids come from clients, and one like `constructor` would find Object's, which has no versions. */
+function entryOf(functions: Record<string, LockEntry>, id: string): LockEntry | undefined {
+  return Object.hasOwn(functions, id) ? functions[id] : undefined
 }
 
 function role(entry: LockEntry | undefined, version: string): { version: string; role?: string; share?: number } {

@@ -56,6 +56,7 @@ describe('dashboard endpoints', () => {
     const missing = await fetch(`${url}/__poet/api/source?id=${encodeURIComponent(ID)}&version=zzzz`)
     expect(missing.status).toBe(404)
     expect(((await missing.json()) as { error: string }).error).toContain('"zzzz"')
+    expect((await fetch(`${url}/__poet/api/source?id=constructor&version=aaaa`)).status).toBe(404)
   })
 
   it('list which versions can be promoted: those generated from the current source', async () => {

@@ -342,6 +342,17 @@ describe('GET endpoints', () => {
     expect(planTraining({ lockDir: join(dir, '.poet'), store: r.collector.store })).toHaveLength(1)
   })
 
+  it('takes events whose function id is a name Object.prototype holds, and 404s their detail', async () => {
+    const dir = tempDir()
+    lockWith(join(dir, '.poet'), 'src/drift.ts#detectDrift')
+    const r = await start({ lockDir: join(dir, '.poet') })
+    const names = ['constructor', '__proto__', 'toString']
+    expect((await post(r, names.map((functionId) => execution({ functionId })))).status).toBe(202)
+    expect(r.collector.store.count('executions')).toBe(3)
+    expect((await fetch(`${r.url}/v1/functions`)).status).toBe(200)
+    expect((await fetch(`${r.url}/v1/functions/hasOwnProperty`)).status).toBe(404)
+  })
+
   it('GET /healthz answers without a token; /v1/functions needs it when one is set', async () => {
     const r = await start({ token: 'k' })
     const health = await fetch(`${r.url}/healthz`)
