@@ -58,7 +58,7 @@ export async function serveCommand(argv: string[], io: CommandIO = consoleIO): P
   if (typeof args === 'number') return args
   if (args.positionals.length) return usage(io, `poet serve takes no arguments, received ${JSON.stringify(args.positionals[0])}`, SERVE_HELP)
   const cwd = io.cwd ?? process.cwd()
-  const port = integer(args.values.port, 'port', 8787, io, 0)
+  const port = integer(args.values.port, 'port', 8787, io, 0, 65_535)
   const rate = integer(args.values.rate, 'rate', 2000, io, 1)
   const days = integer(args.values['retention-days'], 'retention-days', 30, io, 1)
   const maxRows = integer(args.values['max-rows'], 'max-rows', 1_000_000, io, 1)
@@ -354,11 +354,11 @@ function usage(io: CommandIO, message: string, help: string): number {
   return 2
 }
 
-function integer(raw: string | undefined, name: string, fallback: number, io: CommandIO, min: number): number | undefined {
+function integer(raw: string | undefined, name: string, fallback: number, io: CommandIO, min: number, max = Infinity): number | undefined {
   if (raw === undefined) return fallback
   const n = Number(raw)
-  if (!Number.isInteger(n) || n < min) {
-    io.err(`--${name} must be an integer ≥ ${min}, received ${JSON.stringify(raw)}`)
+  if (!Number.isInteger(n) || n < min || n > max) {
+    io.err(`--${name} must be an integer ${max === Infinity ? `≥ ${min}` : `from ${min} to ${max}`}, received ${JSON.stringify(raw)}`)
     return undefined
   }
   return n

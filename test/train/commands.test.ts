@@ -41,7 +41,8 @@ describe('poet serve', () => {
   })
 
   it.each([
-    [['--port', 'abc'], /^--port must be an integer ≥ 0, received "abc"/],
+    [['--port', 'abc'], /^--port must be an integer from 0 to 65535, received "abc"/],
+    [['--port', '70000'], /^--port must be an integer from 0 to 65535, received "70000"/],
     [['--nope'], /^Unknown option '--nope'/],
     [['extra'], /^poet serve takes no arguments, received "extra"/],
   ])('exits 2 with a usage error for %j', async (argv, message) => {
