@@ -93,12 +93,17 @@ function seedBaseline(seed: Baseline, observations: readonly Observation[], out:
     const sn = s[key('n')]
     const smean = s[key('mean')]
     const sstd = s[key('std')]
-    if (!(typeof sn === 'number' && sn > 0 && Number.isFinite(smean) && Number.isFinite(sstd))) continue
-    const sm2 = sstd! * sstd! * (sn - 1)
-    const total = n + sn
+    // A sample's size is an array length: an integer below 2^32.
+    if (!(Number.isInteger(sn) && sn! > 0 && sn! < 2 ** 32 && Number.isFinite(smean) && Number.isFinite(sstd))) continue
+    const sm2 = sstd! * sstd! * (sn! - 1)
+    const total = n + sn!
     const d = smean! - mean
-    mean += (d * sn) / total
-    m2 += sm2 + (d * d * n * sn) / total
+    const nextMean = mean + (d * sn!) / total
+    const nextM2 = m2 + sm2 + (d * d * n * sn!) / total
+    // Statistics whose squares overflow (a forged event) would seed Infinity, which the module's JSON line writes as null.
+    if (!Number.isFinite(nextMean) || !Number.isFinite(nextM2)) continue
+    mean = nextMean
+    m2 = nextM2
     n = total
     calls++
   }

@@ -58,6 +58,17 @@ describe('learnThresholds', () => {
     expect(out.learned['ml_monitoring.drift_z']).toBe(3)
     // Deterministic: the same evidence gives the same bytes.
     expect(JSON.stringify(learnThresholds(ML, observations, { goodRejections: 5 }).learned)).toBe(JSON.stringify(out.learned))
+
+    // Statistics no sample has (a fractional count, more values than an array holds) or whose squares overflow (an event
+    // anyone could post) are no
+    // evidence: they would seed an m2 of Infinity, which the module's JSON line writes as null.
+    const forged: Observation[] = [
+      { outcome: 'ok', issues: [], stats: { 'current.n': 1e308, 'current.mean': 1, 'current.std': 1 } },
+      { outcome: 'ok', issues: [], stats: { 'current.n': 10, 'current.mean': 1e300, 'current.std': 1e300 } },
+      { outcome: 'ok', issues: [], stats: { 'current.n': 2.5, 'current.mean': 5, 'current.std': 1 } },
+    ]
+    expect(learnThresholds(ML, [...forged, ...observations], { goodRejections: 5 }).learned).toEqual(out.learned)
+    expect(learnThresholds(ML, [...observations, ...forged], { goodRejections: 5 }).learned).toEqual(out.learned)
   })
 
   it('leaves the seed alone on thin evidence, and once it is seeded', () => {
