@@ -63,8 +63,6 @@ export const unpluginFactory: UnpluginFactory<Options | undefined, false> = (raw
         await ctx.loadTransformer()
       },
       configureServer: (server) => dev?.configureServer(server),
-      // In middleware mode there is no HTTP server whose close says the dev server is done.
-      closeServer: () => dev?.close(),
       // Phase modules self-accept and copy a new version into the object the runtime holds: updating just them
       // hot-swaps validation and policy without re-running (or reloading) the code that calls the function.
       hotUpdate(update) {

@@ -34,3 +34,26 @@ it('closes the feedback store and lets go of the in-process sink when a middlewa
   expect(existsSync(join(dir, '.poet', 'feedback.db-wal'))).toBe(false)
   expect((globalThis as Record<symbol, unknown>)[Symbol.for('unplugin-poet.dev-sink')]).toBeUndefined()
 })
+
+it('keeps taking events after a restart (the plugin object is reused), and releases the store when closed', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'poet-dev-mw-'))
+  dirs.push(dir)
+  writeFileSync(join(dir, 'package.json'), '{"name":"mw","type":"module"}')
+  const vite = await createServer({ root: dir, configFile: false, logLevel: 'silent', server: { middlewareMode: true }, plugins: [poet()] })
+  const http = createHttpServer((req, res) => vite.middlewares(req, res))
+  await new Promise<void>((done) => http.listen(0, '127.0.0.1', done))
+  const url = `http://127.0.0.1:${(http.address() as AddressInfo).port}/__poet/events`
+  const post = (executionId: string) =>
+    fetch(url, { method: 'POST', body: JSON.stringify([{ v: 1, kind: 'execution', functionId: 'src/a.ts#f', version: 'v1', executionId, ts: Date.now(), duration: 1, outcome: 'ok', attempts: 1 }]) })
+  try {
+    expect((await post('e1')).status).toBe(202)
+    await vite.restart()
+    expect((await post('e2')).status).toBe(202)
+    expect((globalThis as Record<symbol, unknown>)[Symbol.for('unplugin-poet.dev-sink')]).toBeTypeOf('function')
+  } finally {
+    await vite.close()
+    await new Promise((done) => http.close(done))
+  }
+  expect(existsSync(join(dir, '.poet', 'feedback.db-wal'))).toBe(false)
+  expect((globalThis as Record<symbol, unknown>)[Symbol.for('unplugin-poet.dev-sink')]).toBeUndefined()
+})
