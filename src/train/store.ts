@@ -236,7 +236,8 @@ export class FeedbackStore {
           .prepare(`DELETE FROM ${table} WHERE seq <= (SELECT seq FROM ${table} ORDER BY seq DESC LIMIT 1 OFFSET ?)`)
           .run(this.retention.maxRows).changes
       }
-      deleted += this.db.prepare('DELETE FROM decisions WHERE ts < ?').run(cutoff).changes
+      // Rollbacks and retirements stay: the trainer reads them to never offer a stopped version again.
+      deleted += this.db.prepare("DELETE FROM decisions WHERE ts < ? AND action NOT IN ('rollback', 'retire')").run(cutoff).changes
     })()
     return deleted
   }
