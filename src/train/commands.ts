@@ -222,6 +222,11 @@ export async function rollbackCommand(argv: string[], io: CommandIO = consoleIO)
   const id = args.positionals[0]!
   const cwd = io.cwd ?? process.cwd()
   const lock = new LockStore(resolve(cwd, args.values['lock-dir'] ?? '.poet'))
+  // update() would create the directory and an empty lock: a rollback typed in the wrong directory must leave no trace.
+  if (!existsSync(lock.file)) {
+    io.err(`poet rollback: no lock at ${lock.file} (run it from the project root, or pass --lock-dir)`)
+    return 1
+  }
   let message = ''
   let note = ''
   let failure = ''

@@ -1,6 +1,6 @@
 // `poet serve`, `poet train` and `poet rollback` as a user runs them: output, exit codes, effects on the lock and store.
 import { connect, createServer } from 'node:net'
-import { mkdirSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { rollbackCommand, serveCommand, trainCommand, type CommandIO } from '../../src/train/commands'
@@ -261,6 +261,14 @@ describe('poet rollback', () => {
     const bad = io(cwd)
     expect(await rollbackCommand([ID, '--to', 'zzz'], bad.io)).toBe(1)
     expect(bad.err[0]).toBe(`poet rollback: unknown version "zzz" of ${ID}; versions: ${first} (current), ${second}`)
+  })
+
+  it('exits 1 naming the missing lock, and writes nothing, when run where there is no lock', async () => {
+    const cwd = tempDir()
+    const t = io(cwd)
+    expect(await rollbackCommand([ID], t.io)).toBe(1)
+    expect(t.err).toEqual([`poet rollback: no lock at ${join(cwd, '.poet', 'lock.json')} (run it from the project root, or pass --lock-dir)`])
+    expect(existsSync(join(cwd, '.poet'))).toBe(false)
   })
 
   it('suggests ids for an unknown function and exits 2 without one', async () => {
