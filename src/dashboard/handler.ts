@@ -5,7 +5,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import { createRequire } from 'node:module'
 import { LockStore } from '../generators/lock'
 import type { FeedbackStore } from '../train/store'
-import type { Middleware, RunningCollector } from '../train/collector'
+import { badTarget, guarded, requestUrl, type Middleware, type RunningCollector } from '../train/collector'
 import { renderPage } from './page'
 
 /** Largest body a dashboard action may send: an id and a version, with room to spare. */
@@ -57,7 +57,8 @@ export function createDashboard(o: DashboardOptions): Middleware {
   const lock = new LockStore(o.lockDir)
 
   return (req, res, next) => {
-    const url = new URL(req.url ?? '/', 'http://dashboard')
+    const url = requestUrl(req)
+    if (!url) return badTarget(req, res)
     const path = url.pathname
     const pass = () => (next ? next() : send(res, 404, { error: `no route ${req.method} ${path}` }))
     if (base && path === base) return redirect(res, `${base}/`)
@@ -77,7 +78,7 @@ export function createDashboard(o: DashboardOptions): Middleware {
       if (!isRead(req)) return send(res, 405, { error: 'use GET' }, { allow: 'GET, HEAD' })
       const id = url.searchParams.get('id') ?? ''
       const version = url.searchParams.get('version') ?? ''
-      const source = lock.source(id, version)
+      const source = Object.hasOwn(lock.read().functions, id) ? lock.source(id, version) : undefined
       if (source === undefined) return send(res, 404, { error: `no phase source for ${JSON.stringify(id)} at version ${JSON.stringify(version)} in ${lock.file}` })
       return text(res, source)
     }
@@ -138,14 +139,14 @@ export function attachDashboard(running: RunningCollector, o: { lockDir: string;
   const dashboard = createDashboard({ base: '', lockDir: o.lockDir, store: collector.store, collector: collector.handle, project: o.project, writable: false, readToken: o.token })
   // serve() made the collector the server's request listener; the dashboard goes in front of it, and passes on the rest.
   running.server.removeAllListeners('request')
-  running.server.on('request', (req: IncomingMessage, res: ServerResponse) => dashboard(req, res, () => collector.handle(req, res)))
+  running.server.on('request', guarded((req, res) => dashboard(req, res, () => collector.handle(req, res))))
 }
 
 /** Makes `version` current; promoting the candidate under test ends its test. Recorded as a decision. */
 export function promote(lock: LockStore, store: FeedbackStore, id: string, version: string): ActionResult {
   let result: ActionResult = { status: 404, body: { error: `no function ${JSON.stringify(id)} in ${lock.file}` } }
   lock.update((l) => {
-    const entry = l.functions[id]
+    const entry = Object.hasOwn(l.functions, id) ? l.functions[id] : undefined
     if (!entry) return
     if (!entry.versions[version]) {
       result = { status: 404, body: { error: `${id} has no version ${JSON.stringify(version)}; it has ${Object.keys(entry.versions).join(', ')}` } }
@@ -175,7 +176,7 @@ export function promote(lock: LockStore, store: FeedbackStore, id: string, versi
 export function rollback(lock: LockStore, store: FeedbackStore, id: string): ActionResult {
   let result: ActionResult = { status: 404, body: { error: `no function ${JSON.stringify(id)} in ${lock.file}` } }
   lock.update((l) => {
-    const entry = l.functions[id]
+    const entry = Object.hasOwn(l.functions, id) ? l.functions[id] : undefined
     if (!entry) return
     if (entry.candidate) {
       const stopped = entry.candidate.version

@@ -125,7 +125,18 @@ export class DevServer {
       if (dashboard) dashboard(req, res, rest)
       else rest()
     })
-    server.httpServer?.once('close', () => this.close())
+    // Closing or restarting a server closes its environments, with or without an HTTP server (middleware mode). Not a
+    // closeServer hook: a restart runs it after the new server is configured, and an inline plugin object is shared
+    // by both, so it could not tell this DevServer from the new one.
+    const client = server.environments.client
+    const closeClient = client.close.bind(client)
+    client.close = async () => {
+      try {
+        await closeClient()
+      } finally {
+        this.close()
+      }
+    }
     if (dashboard) {
       const printUrls = server.printUrls.bind(server)
       server.printUrls = () => {

@@ -78,7 +78,9 @@ export function createCollector(options: CollectorOptions = {}): Collector {
   }
 
   function clientKey(req: IncomingMessage): string {
-    return tokenDigest ? (req.headers.authorization ?? '') : (req.socket.remoteAddress ?? '')
+    // Requests that got here carry the one token, however they spell the header (`bearer`, extra spaces): keyed on the
+    // header text, each spelling had a budget of its own, and a client could multiply its rate at will.
+    return tokenDigest ? 'token' : (req.socket.remoteAddress ?? '')
   }
 
   async function ingest(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -151,7 +153,7 @@ export function createCollector(options: CollectorOptions = {}): Collector {
     for (const { id } of store.functions(window)) {
       for (const m of store.metrics(id, window)) {
         seen.add(`${id}\0${m.version}`)
-        rows.push({ id, ...role(entries[id], m.version), ...summary(m) })
+        rows.push({ id, ...role(entryOf(entries, id), m.version), ...summary(m) })
       }
     }
     for (const [id, entry] of Object.entries(entries)) {
@@ -163,7 +165,7 @@ export function createCollector(options: CollectorOptions = {}): Collector {
 
   function functionDetail(id: string, url: URL): unknown {
     const window = readWindow(url, now())
-    const entry = lock?.read().functions[id]
+    const entry = entryOf(lock?.read().functions ?? {}, id)
     const metrics = new Map(store.metrics(id, window).map((m) => [m.version, m]))
     if (!entry && metrics.size === 0 && store.decisions(id).length === 0) return undefined
     const versions = new Set([...Object.keys(entry?.versions ?? {}), ...metrics.keys()])
@@ -189,7 +191,8 @@ export function createCollector(options: CollectorOptions = {}): Collector {
   }
 
   const handle: Middleware = (req, res, next) => {
-    const url = new URL(req.url ?? '/', 'http://collector')
+    const url = requestUrl(req)
+    if (!url) return badTarget(req, res)
     const path = url.pathname
     if (path === `${base}/v1/events` || path === `${base}/events`) return void ingest(req, res).catch((e) => fail(res, e))
     if (path === `${base}/healthz`) {
@@ -201,7 +204,7 @@ export function createCollector(options: CollectorOptions = {}): Collector {
       if (!authorized(req)) return send(res, 401, { error: 'missing or wrong bearer token' }, { 'www-authenticate': 'Bearer' })
       try {
         if (path === `${base}/v1/functions`) return send(res, 200, functionsTable(url))
-        const id = decodeURIComponent(path.slice(`${base}/v1/functions/`.length))
+        const id = decodeId(path.slice(`${base}/v1/functions/`.length))
         const detail = functionDetail(id, url)
         return detail ? send(res, 200, detail) : send(res, 404, { error: `no function ${JSON.stringify(id)} in the store or the lock (ids look like src/file.ts#name, URL-encoded)` })
       } catch (e) {
@@ -244,7 +247,7 @@ export interface RunningCollector {
 /** `poet serve`: the collector on its own HTTP server. */
 export function serve(options: ServeOptions = {}): Promise<RunningCollector> {
   const collector = createCollector(options)
-  const server = createServer((req, res) => collector.handle(req, res))
+  const server = createServer(guarded(collector.handle))
   return new Promise((resolve, reject) => {
     server.once('error', (e) => {
       collector.close()
@@ -315,6 +318,41 @@ class RateLimiter {
 
 class BadRequest extends Error {}
 
+/**
+ * A request listener that answers 500 when `handler` throws: on a plain `http.Server` (unlike Vite's connect) a throw
+ * there is an uncaught exception, which would end `poet serve` (a lock.json left with merge conflicts, say).
+ */
+export function guarded(handler: Middleware): (req: IncomingMessage, res: ServerResponse) => void {
+  return (req, res) => {
+    try {
+      handler(req, res)
+    } catch (e) {
+      fail(res, e)
+    }
+  }
+}
+
+/** The request's URL, or undefined when its target is none: Node's parser takes targets like `//[` that `new URL` refuses. */
+export function requestUrl(req: IncomingMessage): URL | undefined {
+  try {
+    return new URL(req.url ?? '/', 'http://collector')
+  } catch {
+    return undefined
+  }
+}
+
+export function badTarget(req: IncomingMessage, res: ServerResponse): void {
+  send(res, 400, { error: `the request target ${JSON.stringify(req.url)} is not a valid URL path` })
+}
+
+function decodeId(raw: string): string {
+  try {
+    return decodeURIComponent(raw)
+  } catch {
+    throw new BadRequest(`the function id ${JSON.stringify(raw)} is not validly URL-encoded (encode it with encodeURIComponent)`)
+  }
+}
+
 function readWindow(url: URL, now: number): { since: number; until: number } {
   const until = numberParam(url, 'until') ?? now
   const sinceParam = numberParam(url, 'since')
@@ -336,6 +374,11 @@ export function parseDuration(raw: string | null | undefined): number | undefine
   const m = raw ? /^(\d+(?:\.\d+)?)(ms|s|m|h|d)$/.exec(raw.trim()) : null
   if (!m) return undefined
   return Number(m[1]) * { ms: 1, s: 1000, m: 60_000, h: HOUR, d: 24 * HOUR }[m[2] as 'ms']
+}
+
+/** Own keys only: ids come from clients, and one like `constructor` would find Object's, which has no versions. */
+function entryOf(functions: Record<string, LockEntry>, id: string): LockEntry | undefined {
+  return Object.hasOwn(functions, id) ? functions[id] : undefined
 }
 
 function role(entry: LockEntry | undefined, version: string): { version: string; role?: string; share?: number } {

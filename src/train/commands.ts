@@ -5,7 +5,7 @@ import { attachDashboard } from '../dashboard/handler'
 import { parseArgs, type ParseArgsConfig } from 'node:util'
 import { LockStore } from '../generators/lock'
 import { serve } from './collector'
-import { FeedbackStore } from './store'
+import { FeedbackStore, type Decision } from './store'
 import { COMMON_FLAGS, ConfigError, loadConfig } from '../cli/config'
 import { scanProject } from '../cli/project'
 import { projectProposer } from './llm'
@@ -58,7 +58,7 @@ export async function serveCommand(argv: string[], io: CommandIO = consoleIO): P
   if (typeof args === 'number') return args
   if (args.positionals.length) return usage(io, `poet serve takes no arguments, received ${JSON.stringify(args.positionals[0])}`, SERVE_HELP)
   const cwd = io.cwd ?? process.cwd()
-  const port = integer(args.values.port, 'port', 8787, io, 0)
+  const port = integer(args.values.port, 'port', 8787, io, 0, 65_535)
   const rate = integer(args.values.rate, 'rate', 2000, io, 1)
   const days = integer(args.values['retention-days'], 'retention-days', 30, io, 1)
   const maxRows = integer(args.values['max-rows'], 'max-rows', 1_000_000, io, 1)
@@ -201,28 +201,40 @@ function table(plans: Plan[]): string[] {
 
 const ROLLBACK_HELP = `poet rollback — move a function's current pointer back (instant: no generation, no build)
 
-Usage: poet rollback <function id> [--to <version>] [--lock-dir <dir>]
+Usage: poet rollback <function id> [--to <version>] [--lock-dir <dir>] [--db <file>]
 
-Without --to: stops the candidate under test if there is one, else makes the version created before the
-current one current. With --to: makes that version (or a unique prefix of it) current.
+Without --to: stops the candidate under test if there is one, else makes the version of the same source
+created before the current one current (a version of another source would be regenerated away by the next
+build). With --to: makes that version (or a unique prefix of it) current.
 
 Options:
   --to <version>     the version to make current
   --lock-dir <dir>   lock directory    default .poet
+  --db <file>        feedback store that records the decision, when it exists
+                                       default .poet/feedback.db
   -h, --help         show this help`
 
 /** `poet rollback <id> [--to <v>]`: a pointer move in the lock; every version stays. */
 export async function rollbackCommand(argv: string[], io: CommandIO = consoleIO): Promise<number> {
-  const args = parse(argv, io, ROLLBACK_HELP, { to: { type: 'string' }, 'lock-dir': { type: 'string' } })
+  const args = parse(argv, io, ROLLBACK_HELP, { to: { type: 'string' }, 'lock-dir': { type: 'string' }, db: { type: 'string' } })
   if (typeof args === 'number') return args
   if (args.positionals.length !== 1) return usage(io, 'poet rollback needs exactly one function id', ROLLBACK_HELP)
   const id = args.positionals[0]!
-  const lock = new LockStore(resolve(io.cwd ?? process.cwd(), args.values['lock-dir'] ?? '.poet'))
+  const cwd = io.cwd ?? process.cwd()
+  const lock = new LockStore(resolve(cwd, args.values['lock-dir'] ?? '.poet'))
+  // update() would create the directory and an empty lock: a rollback typed in the wrong directory must leave no trace.
+  if (!existsSync(lock.file)) {
+    io.err(`poet rollback: no lock at ${lock.file} (run it from the project root, or pass --lock-dir)`)
+    return 1
+  }
   let message = ''
+  let note = ''
   let failure = ''
+  let decision: Decision | undefined
   try {
     lock.update((l) => {
-      const entry = l.functions[id]
+      // Own keys only: `constructor` or `__proto__` would otherwise find Object's.
+      const entry = Object.hasOwn(l.functions, id) ? l.functions[id] : undefined
       if (!entry) {
         const known = Object.keys(l.functions)
         const close = known.filter((k) => k.includes(id) || id.includes(k.split('#')[1] ?? k)).slice(0, 5)
@@ -230,6 +242,9 @@ export async function rollbackCommand(argv: string[], io: CommandIO = consoleIO)
         return
       }
       const versions = Object.keys(entry.versions)
+      // The plugin serves current only while its input hash matches the source: a version of another source is
+      // regenerated away by the next build (or, from an LLM in a strict build, fails it).
+      const input = entry.versions[entry.current]?.inputHash
       if (args.values.to !== undefined) {
         const matches = versions.filter((v) => v.startsWith(args.values.to!))
         if (matches.length !== 1) {
@@ -237,28 +252,43 @@ export async function rollbackCommand(argv: string[], io: CommandIO = consoleIO)
           return
         }
         const to = matches[0]!
-        if (to === entry.current && !entry.candidate) {
+        if (to !== entry.current) {
+          const from = entry.current
+          entry.current = to
+          delete entry.candidate
+          message = `${id}: current ${from} → ${to}`
+          decision = { functionId: id, ts: Date.now(), action: 'rollback', from, to, reason: 'rolled back by poet rollback --to' }
+          if (entry.versions[to]!.inputHash !== input) {
+            note = `note: ${to} was generated from another source of ${id}; the next build regenerates the phases of the current source unless you revert it`
+          }
+          return
+        }
+        if (!entry.candidate) {
           message = `${id} is already at ${to}; nothing changed`
           return
         }
-        const from = entry.current
-        entry.current = to
-        delete entry.candidate
-        message = `${id}: current ${from} → ${to}`
-        return
+        // --to the current version while a candidate is under test: that is stopping the candidate, below.
       }
       if (entry.candidate) {
         message = `${id}: candidate ${entry.candidate.version} stopped; ${entry.current} serves every call`
+        // As the trainer records its own rollbacks: `to` is the stopped candidate, which it then never offers again.
+        decision = { functionId: id, ts: Date.now(), action: 'rollback', from: entry.current, to: entry.candidate.version, reason: 'candidate stopped by poet rollback' }
         delete entry.candidate
         return
       }
       const created = (v: string) => Date.parse(entry.versions[v]!.created) || 0
-      const earlier = versions.filter((v) => v !== entry.current && created(v) <= created(entry.current)).sort((a, b) => created(b) - created(a))
+      const older = versions.filter((v) => v !== entry.current && created(v) <= created(entry.current)).sort((a, b) => created(b) - created(a))
+      const earlier = older.filter((v) => entry.versions[v]!.inputHash === input)
       if (!earlier.length) {
-        failure = `${id} has no version older than ${entry.current} to roll back to; versions: ${describeVersions(entry.versions, entry.current)}`
+        const one = older.length === 1
+        const why = older.length
+          ? `no earlier version of its current source to roll back to (${older.join(', ')} ${one ? 'was' : 'were'} generated from another source: revert the source, or pick ${one ? 'it' : 'one'} with --to)`
+          : `no version older than ${entry.current} to roll back to`
+        failure = `${id} has ${why}; versions: ${describeVersions(entry.versions, entry.current)}`
         return
       }
       message = `${id}: current ${entry.current} → ${earlier[0]}`
+      decision = { functionId: id, ts: Date.now(), action: 'rollback', from: entry.current, to: earlier[0], reason: 'rolled back by poet rollback' }
       entry.current = earlier[0]!
     })
   } catch (e) {
@@ -270,7 +300,23 @@ export async function rollbackCommand(argv: string[], io: CommandIO = consoleIO)
     return 1
   }
   io.out(message)
+  if (note) io.err(`poet rollback: ${note}`)
+  if (decision) record(resolve(cwd, args.values.db ?? join('.poet', 'feedback.db')), decision, io)
   return 0
+}
+
+/** Records a rollback in the feedback store, as the trainer and the dashboard do: the trainer reads it back. */
+function record(db: string, decision: Decision, io: CommandIO): void {
+  if (!existsSync(db)) return
+  let store: FeedbackStore | undefined
+  try {
+    store = new FeedbackStore(db)
+    store.recordDecision(decision)
+  } catch (e) {
+    io.err(`poet rollback: the lock moved, but ${db} could not record it (poet train may offer the stopped candidate again): ${(e as Error).message.replace(/^poet: /, '')}`)
+  } finally {
+    store?.close()
+  }
 }
 
 function describeVersions(versions: Record<string, { created: string; reason?: string }>, current: string): string {
@@ -313,11 +359,11 @@ function usage(io: CommandIO, message: string, help: string): number {
   return 2
 }
 
-function integer(raw: string | undefined, name: string, fallback: number, io: CommandIO, min: number): number | undefined {
+function integer(raw: string | undefined, name: string, fallback: number, io: CommandIO, min: number, max = Infinity): number | undefined {
   if (raw === undefined) return fallback
   const n = Number(raw)
-  if (!Number.isInteger(n) || n < min) {
-    io.err(`--${name} must be an integer ≥ ${min}, received ${JSON.stringify(raw)}`)
+  if (!Number.isInteger(n) || n < min || n > max) {
+    io.err(`--${name} must be an integer ${max === Infinity ? `≥ ${min}` : `from ${min} to ${max}`}, received ${JSON.stringify(raw)}`)
     return undefined
   }
   return n

@@ -19,8 +19,11 @@ export function eventLimits(lock: LockStore): (events: PoetEvent[]) => void {
     const key = `${functionId}@${version}`
     let never = cache.get(key)
     if (!never) {
+      const file = lock.read()
+      // Own keys only: an id like `constructor` (any client may send one) would find Object's, which has no versions.
+      const entry = Object.hasOwn(file.functions, functionId) ? file.functions[functionId] : undefined
       // A version the lock does not hold (an old build, a typo) gets the limits of the function's current version.
-      const source = lock.source(functionId, version) ?? lock.source(functionId, lock.read().functions[functionId]?.current ?? '')
+      const source = entry && (lock.source(functionId, version, file) ?? lock.source(functionId, entry.current, file))
       never = (source && jsonLine<EventField[]>(source, NEVER_LINE)) || []
       cache.set(key, never)
     }

@@ -63,14 +63,15 @@ export function compare(metric: MetricSpec, baseline: Arm, candidate: Arm): Comp
   const c = posterior(candidate)
   const sd = Math.sqrt(b.variance + c.variance)
   const diff = metric.higherIsBetter ? c.mean - b.mean : b.mean - c.mean
-  const known = Number.isFinite(sd) && sd > 0
+  // sd 0: both arms are means over ≥ 2 identical observations (a cost fixed per version), so the difference is exact.
+  const p = (d: number) => (!Number.isFinite(sd) || Number.isNaN(d) ? 0 : sd === 0 ? Number(d > 0) : normalCdf(d / sd))
   return {
     metric,
     n: { baseline: baseline.n, candidate: candidate.n },
     baseline: b.mean,
     candidate: c.mean,
-    pBetter: known ? normalCdf((diff - metric.margin) / sd) : 0,
-    pWorse: known ? normalCdf((-diff - metric.margin) / sd) : 0,
+    pBetter: p(diff - metric.margin),
+    pWorse: p(-diff - metric.margin),
   }
 }
 

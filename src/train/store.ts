@@ -212,7 +212,14 @@ export class FeedbackStore {
   insertMany(batches: readonly (readonly PoetEvent[])[]): number[] {
     const now = this.now()
     const stored = this.insertBatches(batches, now)
-    if (now - this.lastPrune >= this.retention.intervalMs) this.prune()
+    if (now - this.lastPrune >= this.retention.intervalMs) {
+      try {
+        this.prune()
+      } catch {
+        // The batches are committed: a failed retention (the write lock held elsewhere past the busy timeout) must not
+        // turn their acknowledgement into "nothing stored". It runs again at the next interval.
+      }
+    }
     return stored
   }
 
@@ -229,7 +236,8 @@ export class FeedbackStore {
           .prepare(`DELETE FROM ${table} WHERE seq <= (SELECT seq FROM ${table} ORDER BY seq DESC LIMIT 1 OFFSET ?)`)
           .run(this.retention.maxRows).changes
       }
-      deleted += this.db.prepare('DELETE FROM decisions WHERE ts < ?').run(cutoff).changes
+      // Rollbacks and retirements stay: the trainer reads them to never offer a stopped version again.
+      deleted += this.db.prepare("DELETE FROM decisions WHERE ts < ? AND action NOT IN ('rollback', 'retire')").run(cutoff).changes
     })()
     return deleted
   }
@@ -255,12 +263,14 @@ export class FeedbackStore {
    */
   metrics(functionId: string, window: Window = {}, o: { percentiles?: boolean } = {}): VersionMetrics[] {
     const [where, params] = windowClause(window)
+    // total(), not sum(): sum() of integers throws on 64-bit overflow, and one valid event (attempts: 9e18) would then
+    // break every read of this function until retention removed it.
     const rows = this.db
       .prepare(
-        `SELECT version, count(*) AS calls, sum(attempts) AS attempts,
+        `SELECT version, count(*) AS calls, total(attempts) AS attempts,
            ${OUTCOMES.map((o) => `sum(outcome = '${o}') AS ${o}`).join(', ')},
-           sum(CASE WHEN outcome = 'ok' THEN duration END) AS okSum,
-           sum(CASE WHEN outcome = 'ok' THEN duration * duration END) AS okSq
+           total(CASE WHEN outcome = 'ok' THEN duration END) AS okSum,
+           total(CASE WHEN outcome = 'ok' THEN duration * duration END) AS okSq
          FROM executions WHERE function_id = ? ${where} GROUP BY version ORDER BY version`,
       )
       .all(functionId, ...params) as Row[]
@@ -288,7 +298,7 @@ export class FeedbackStore {
         },
         okLatency: {
           p99: this.percentile(`${select} AND outcome = 'ok'`, [functionId, version, ...params], outcomes.ok, 0.99, o.percentiles),
-          mean: meanStat(outcomes.ok, (r.okSum as number | null) ?? 0, (r.okSq as number | null) ?? 0),
+          mean: meanStat(outcomes.ok, r.okSum as number, r.okSq as number),
         },
         score: { ...meanStat(0, 0, 0), clampedSum: 0 },
         metrics: {},
@@ -296,7 +306,7 @@ export class FeedbackStore {
     }
     const scores = this.db
       .prepare(
-        `SELECT version, count(score) AS n, sum(score) AS s, sum(score * score) AS sq, sum(min(max(score, 0), 1)) AS clamped
+        `SELECT version, count(score) AS n, total(score) AS s, total(score * score) AS sq, total(min(max(score, 0), 1)) AS clamped
          FROM feedback WHERE function_id = ? AND score IS NOT NULL ${where} GROUP BY version`,
       )
       .all(functionId, ...params) as Row[]
@@ -307,7 +317,7 @@ export class FeedbackStore {
     const [fWhere, fParams] = windowClause(window, 'f.ts')
     const custom = this.db
       .prepare(
-        `SELECT f.version AS version, j.key AS name, count(*) AS n, sum(j.value) AS s, sum(j.value * j.value) AS sq
+        `SELECT f.version AS version, j.key AS name, count(*) AS n, total(j.value) AS s, total(j.value * j.value) AS sq
          FROM feedback AS f, json_each(f.metrics) AS j
          WHERE f.function_id = ? AND f.metrics IS NOT NULL ${fWhere} GROUP BY f.version, j.key`,
       )

@@ -93,12 +93,17 @@ function seedBaseline(seed: Baseline, observations: readonly Observation[], out:
     const sn = s[key('n')]
     const smean = s[key('mean')]
     const sstd = s[key('std')]
-    if (!(typeof sn === 'number' && sn > 0 && Number.isFinite(smean) && Number.isFinite(sstd))) continue
-    const sm2 = sstd! * sstd! * (sn - 1)
-    const total = n + sn
+    // A sample's size is an array length: an integer below 2^32.
+    if (!(Number.isInteger(sn) && sn! > 0 && sn! < 2 ** 32 && Number.isFinite(smean) && Number.isFinite(sstd))) continue
+    const sm2 = sstd! * sstd! * (sn! - 1)
+    const total = n + sn!
     const d = smean! - mean
-    mean += (d * sn) / total
-    m2 += sm2 + (d * d * n * sn) / total
+    const nextMean = mean + (d * sn!) / total
+    const nextM2 = m2 + sm2 + (d * d * n * sn!) / total
+    // Statistics whose squares overflow (a forged event) would seed Infinity, which the module's JSON line writes as null.
+    if (!Number.isFinite(nextMean) || !Number.isFinite(nextM2)) continue
+    mean = nextMean
+    m2 = nextM2
     n = total
     calls++
   }
@@ -131,7 +136,10 @@ function learnDriftZ(z0: number, observations: readonly Observation[], out: Lear
     ;(ob.rating === 'good' ? good : bad).push(Math.abs(z))
   }
   if (good.length + bad.length < MIN_CALLS) return
-  const cost = (t: number) => good.filter((g) => g > t).length + bad.filter((b) => b <= t).length
+  // Counting from sorted lists: scanning them per candidate threshold is quadratic in the rated calls (12 s for 60 000).
+  good.sort((a, b) => a - b)
+  bad.sort((a, b) => a - b)
+  const cost = (t: number) => good.length - atMost(good, t) + atMost(bad, t)
   const now = cost(z0)
   if (now < MIN_MISJUDGED) return
   const values = [...new Set([...good, ...bad])].sort((a, b) => a - b)
@@ -144,7 +152,7 @@ function learnDriftZ(z0: number, observations: readonly Observation[], out: Lear
     if (c < bestCost || (c === bestCost && Math.abs(t - z0) < Math.abs(best - z0))) [best, bestCost] = [t, c]
   }
   if (best === z0 || Math.abs(best - z0) / z0 <= MIN_CHANGE) return
-  const fa = good.filter((g) => g > z0).length
+  const fa = good.length - atMost(good, z0)
   out.learned[LEARNED_DRIFT_Z] = best
   out.triggers.push(`drift |z| > ${z0} misjudged ${now} of ${good.length + bad.length} rated calls (${fa} false alarm${fa === 1 ? '' : 's'} rated good, ${now - fa} miss${now - fa === 1 ? '' : 'es'} rated bad)`)
   out.changes.push(`drift threshold ${z0} → ${best} (misjudges ${bestCost} of them)`)
@@ -172,6 +180,18 @@ function learnMaxBatch(limit: number, observations: readonly Observation[], o: T
   out.triggers.push(`${good.length} batches rejected as over ${limit} items were rated good (largest call ${largest} items)`)
   out.changes.push(`batch limit ${limit} → ${next} items`)
   out.metric = 'ok rate'
+}
+
+/** How many values of the ascending `sorted` are ≤ t. */
+function atMost(sorted: readonly number[], t: number): number {
+  let lo = 0
+  let hi = sorted.length
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1
+    if (sorted[mid]! <= t) lo = mid + 1
+    else hi = mid
+  }
+  return lo
 }
 
 /** Up to two significant digits: 152 345 → 160 000, so the limit reads as chosen, with headroom. */

@@ -256,7 +256,11 @@ function lookForTriggers(id: string, entry: LockEntry, optimizeFor: string, o: T
   if (thresholds?.metric === 'target' && metric === OK_RATE) metric = target
   const reason = `${triggers.join('; ')} → ${changes.join('; ')}`
   const next = withPolicy(source, learned.policy, reason, thresholds?.changes.length ? thresholds.learned : undefined)
-  const tried = o.store.decisions(id).find((d) => d.to === next.version && (d.action === 'rollback' || d.action === 'retire'))
+  // Tested and stopped as a candidate (`to`), or rolled back from after serving as current (`from`: `poet rollback`
+  // or the dashboard moving the pointer away from a promoted version).
+  const tried = o.store
+    .decisions(id)
+    .find((d) => (d.to === next.version && (d.action === 'rollback' || d.action === 'retire')) || (d.from === next.version && d.action === 'rollback'))
   if (tried) return none(`${triggers.join('; ')}; the learned version ${next.version} was already tested and ${tried.action === 'rollback' ? 'rolled back' : 'retired'}`)
   const base = entry.versions[entry.current]!
   return {

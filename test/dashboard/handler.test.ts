@@ -56,6 +56,7 @@ describe('dashboard endpoints', () => {
     const missing = await fetch(`${url}/__poet/api/source?id=${encodeURIComponent(ID)}&version=zzzz`)
     expect(missing.status).toBe(404)
     expect(((await missing.json()) as { error: string }).error).toContain('"zzzz"')
+    expect((await fetch(`${url}/__poet/api/source?id=constructor&version=aaaa`)).status).toBe(404)
   })
 
   it('list which versions can be promoted: those generated from the current source', async () => {
@@ -104,6 +105,10 @@ describe('dashboard endpoints', () => {
     expect(text.status).toBe(415)
     const broken = await fetch(`${url}/__poet/api/promote`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-poet-token': TOKEN }, body: '{' })
     expect(broken.status).toBe(400)
+    for (const id of ['constructor', '__proto__']) {
+      expect((await act('rollback', { id })).status).toBe(404)
+      expect((await act('promote', { id, version: 'aaaa' })).status).toBe(404)
+    }
     expect(lock.read().functions[ID]!.current).toBe('bbbb')
   })
 

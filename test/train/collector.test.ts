@@ -167,6 +167,11 @@ describe('POST /v1/events', () => {
     expect(limited.headers.get('retry-after')).toBe('1')
     expect((await limited.json()).error).toMatch(/rate limit: retry after 1s/)
     expect(stored(r)).toBe(15)
+    // The same token written another way is still the same token, with the same budget.
+    for (const authorization of ['Bearer  t', 'bearer t', 'Bearer t ']) {
+      expect((await post(r, Array.from({ length: 10 }, () => execution()), { authorization })).status).toBe(429)
+    }
+    expect(stored(r)).toBe(15)
     clock += 1000
     expect((await post(r, Array.from({ length: 10 }, () => execution()), auth)).status).toBe(202)
     expect(stored(r)).toBe(25)
@@ -182,6 +187,16 @@ describe('POST /v1/events', () => {
     expect(res.status).toBe(503)
     expect(res.headers.get('retry-after')).toBe('1')
     expect((await res.json()).error).toMatch(/^the feedback store could not commit the batch, nothing stored: /)
+  })
+
+  it('acknowledges a committed batch although the retention run after it fails (it is not "nothing stored")', async () => {
+    const r = await start({ retention: { maxRows: 1 } })
+    // Stands in for what makes a DELETE fail in production (another process holding the write lock past the busy timeout).
+    r.collector.store.db.exec(`CREATE TRIGGER keep BEFORE DELETE ON executions BEGIN SELECT RAISE(ABORT, 'database is locked'); END`)
+    const res = await post(r, [execution(), execution()])
+    expect(await res.json()).toEqual({ accepted: 2, stored: 2 })
+    expect(res.status).toBe(202)
+    expect(r.collector.store.count('executions')).toBe(2)
   })
 
   it('stores nothing from a client that hangs up mid-body, and keeps serving', async () => {
@@ -307,6 +322,35 @@ describe('GET endpoints', () => {
     expect(store.observations('src/vitals.ts#triage', vitals.version)).toEqual([])
     expect(store.comments('src/drift.ts#detectDrift', drift.version)).toEqual([{ score: 1, label: 'missed-drift', comment: 'late by a day' }])
     expect(store.observations('src/drift.ts#detectDrift', drift.version)).toEqual([{ outcome: 'ok', issues: [], stats: { n: 4 }, rating: 'good' }])
+  })
+
+  it('keeps answering (and the trainer keeps reading) after valid events whose numbers sum past 64-bit integers', async () => {
+    const dir = tempDir()
+    lockWith(join(dir, '.poet'), 'src/drift.ts#detectDrift', { optimizeFor: 'cost' })
+    const r = await start({ lockDir: join(dir, '.poet') })
+    const big = [execution({ attempts: 9e18 }), execution({ attempts: 9e18 })]
+    const rated = big.map((e) => feedback({ executionId: e.executionId, metrics: { cost: 9e18 } }))
+    expect((await post(r, [...big, ...rated])).status).toBe(202)
+    const table = await fetch(`${r.url}/v1/functions`)
+    expect(table.status).toBe(200)
+    expect((await table.json()).functions).toContainEqual(expect.objectContaining({ id: 'src/drift.ts#detectDrift', calls: 2 }))
+    const detail = await fetch(`${r.url}/v1/functions/${encodeURIComponent('src/drift.ts#detectDrift')}`)
+    expect(detail.status).toBe(200)
+    const versions: { version: string; metrics: Record<string, unknown> }[] = (await detail.json()).versions
+    expect(versions.find((v) => v.version === 'aaaaaaaaaa')?.metrics.cost).toMatchObject({ n: 2, mean: 9e18 })
+    const { planTraining } = await import('../../src/train/trainer')
+    expect(planTraining({ lockDir: join(dir, '.poet'), store: r.collector.store })).toHaveLength(1)
+  })
+
+  it('takes events whose function id is a name Object.prototype holds, and 404s their detail', async () => {
+    const dir = tempDir()
+    lockWith(join(dir, '.poet'), 'src/drift.ts#detectDrift')
+    const r = await start({ lockDir: join(dir, '.poet') })
+    const names = ['constructor', '__proto__', 'toString']
+    expect((await post(r, names.map((functionId) => execution({ functionId })))).status).toBe(202)
+    expect(r.collector.store.count('executions')).toBe(3)
+    expect((await fetch(`${r.url}/v1/functions`)).status).toBe(200)
+    expect((await fetch(`${r.url}/v1/functions/hasOwnProperty`)).status).toBe(404)
   })
 
   it('GET /healthz answers without a token; /v1/functions needs it when one is set', async () => {

@@ -1,8 +1,11 @@
 // `poet serve`, `poet train` and `poet rollback` as a user runs them: output, exit codes, effects on the lock and store.
-import { createServer } from 'node:net'
+import { connect, createServer } from 'node:net'
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { rollbackCommand, serveCommand, trainCommand, type CommandIO } from '../../src/train/commands'
+import { promote } from '../../src/dashboard/handler'
+import { LockStore } from '../../src/generators/lock'
 import { FeedbackStore } from '../../src/train/store'
 import { execution, lockWith, tempDir } from './helpers'
 
@@ -15,6 +18,21 @@ function io(cwd?: string, stopped?: Promise<void>) {
 
 const ID = 'src/api.ts#fetchQuote'
 
+/** Sends raw bytes and returns what came back before the server closed the connection (or 2 s passed). */
+function rawRequest(port: number, bytes: string): Promise<string> {
+  return new Promise((resolve) => {
+    let got = ''
+    const socket = connect(port, '127.0.0.1', () => socket.write(bytes))
+    const timer = setTimeout(() => socket.destroy(), 2000)
+    socket.on('data', (d) => (got += String(d)))
+    socket.on('close', () => {
+      clearTimeout(timer)
+      resolve(got)
+    })
+    socket.on('error', () => undefined)
+  })
+}
+
 describe('poet serve', () => {
   it('prints its help and exits 0', async () => {
     const t = io()
@@ -23,7 +41,8 @@ describe('poet serve', () => {
   })
 
   it.each([
-    [['--port', 'abc'], /^--port must be an integer ≥ 0, received "abc"/],
+    [['--port', 'abc'], /^--port must be an integer from 0 to 65535, received "abc"/],
+    [['--port', '70000'], /^--port must be an integer from 0 to 65535, received "70000"/],
     [['--nope'], /^Unknown option '--nope'/],
     [['extra'], /^poet serve takes no arguments, received "extra"/],
   ])('exits 2 with a usage error for %j', async (argv, message) => {
@@ -48,6 +67,29 @@ describe('poet serve', () => {
     const store = new FeedbackStore(join(cwd, '.poet', 'feedback.db'))
     expect(store.count('executions')).toBe(1)
     store.close()
+  })
+
+  it('answers 400 to a request target that is not a URL, and keeps serving', async () => {
+    const cwd = tempDir()
+    let stop!: () => void
+    const t = io(cwd, new Promise((r) => (stop = r)))
+    const done = serveCommand(['--port', '0'], t.io)
+    await expect.poll(() => t.out.length).toBeGreaterThan(1)
+    const url = new URL(/collecting events at (\S+)\/v1\/events/.exec(t.out[0]!)![1]!)
+    // What any client on the network can send: Node's parser takes these targets, `new URL` does not.
+    for (const target of ['//[', '/v1/functions/%E0%A4%A']) {
+      const head = await rawRequest(Number(url.port), `GET ${target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`)
+      expect(head.split('\r\n')[0]).toBe('HTTP/1.1 400 Bad Request')
+    }
+    // A lock.json in the middle of a merge conflict: the dashboard cannot read it, and says so.
+    mkdirSync(join(cwd, '.poet'), { recursive: true })
+    writeFileSync(join(cwd, '.poet', 'lock.json'), '<<<<<<< HEAD\n')
+    const conflicted = await rawRequest(Number(url.port), 'GET /api/functions HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n')
+    expect(conflicted.split('\r\n')[0]).toBe('HTTP/1.1 500 Internal Server Error')
+    expect(conflicted).toContain('cannot read')
+    expect((await fetch(`${url.origin}/healthz`)).status).toBe(200)
+    stop()
+    expect(await done).toBe(0)
   })
 
   it('exits 1 with a friendly message when the port is taken', async () => {
@@ -95,6 +137,46 @@ describe('poet train', () => {
     expect(lock.read().functions[ID]!.candidate).toMatchObject({ share: 0.1 })
   })
 
+  it('does not offer again a candidate that poet rollback stopped', async () => {
+    const cwd = tempDir()
+    const { lock, version } = lockWith(join(cwd, '.poet'), ID, { optimizeFor: 'latency' })
+    const store = new FeedbackStore(join(cwd, '.poet', 'feedback.db'))
+    const now = Date.now()
+    store.insert(Array.from({ length: 1000 }, (_, i) => execution({ functionId: ID, version, ts: now - 2 * 3_600_000 - i * 1000, duration: 80 + (i % 40) })))
+    store.insert(Array.from({ length: 200 }, (_, i) => execution({ functionId: ID, version, ts: now - i * 1000, duration: 90, ...(i < 40 ? { outcome: 'timeout', attempts: 3 } : {}) })))
+    store.close()
+    expect(await trainCommand(['--apply'], io(cwd).io)).toBe(0)
+    const candidate = lock.read().functions[ID]!.candidate!.version
+    const stopped = io(cwd)
+    expect(await rollbackCommand([ID], stopped.io)).toBe(0)
+    expect(stopped.out).toEqual([`${ID}: candidate ${candidate} stopped; ${version} serves every call`])
+    const next = io(cwd)
+    expect(await trainCommand(['--apply'], next.io)).toBe(0)
+    expect(next.out[1]).toMatch(new RegExp(`^src/api\\.ts#fetchQuote\\s+none\\s+.*the learned version ${candidate} was already tested and rolled back$`))
+    expect(lock.read().functions[ID]!.candidate).toBeUndefined()
+  })
+
+  it('does not offer again a learned version that was promoted, then rolled back by poet rollback', async () => {
+    const cwd = tempDir()
+    const { lock, version } = lockWith(join(cwd, '.poet'), ID, { optimizeFor: 'latency' })
+    const store = new FeedbackStore(join(cwd, '.poet', 'feedback.db'))
+    const now = Date.now()
+    store.insert(Array.from({ length: 1000 }, (_, i) => execution({ functionId: ID, version, ts: now - 2 * 3_600_000 - i * 1000, duration: 80 + (i % 40) })))
+    store.insert(Array.from({ length: 200 }, (_, i) => execution({ functionId: ID, version, ts: now - i * 1000, duration: 90, ...(i < 40 ? { outcome: 'timeout', attempts: 3 } : {}) })))
+    expect(await trainCommand(['--apply'], io(cwd).io)).toBe(0)
+    const learned = lock.read().functions[ID]!.candidate!.version
+    expect(promote(lock, store, ID, learned).status).toBe(200)
+    store.close()
+    const back = io(cwd)
+    expect(await rollbackCommand([ID], back.io)).toBe(0)
+    expect(back.out).toEqual([`${ID}: current ${learned} → ${version}`])
+    const next = io(cwd)
+    expect(await trainCommand(['--apply'], next.io)).toBe(0)
+    expect(next.out[1]).toMatch(new RegExp(`^src/api\\.ts#fetchQuote\\s+none\\s+.*the learned version ${learned} was already tested and rolled back$`))
+    expect(lock.read().functions[ID]).toMatchObject({ current: version })
+    expect(lock.read().functions[ID]!.candidate).toBeUndefined()
+  })
+
   it('exits 2 on a share outside (0, 1)', async () => {
     const t = io(tempDir())
     expect(await trainCommand(['--share', '1.5'], t.io)).toBe(2)
@@ -122,6 +204,31 @@ describe('poet rollback', () => {
     expect(again.err[0]).toBe(`poet rollback: ${ID} has no version older than ${first} to roll back to; versions: ${first} (current), ${second}`)
   })
 
+  it('goes back only to versions of the current source: an older source\'s version would be regenerated away by the next build', async () => {
+    const cwd = tempDir()
+    const lock = new LockStore(join(cwd, '.poet'))
+    const version = (v: string, input: string, created: string) => {
+      lock.write(ID, { version: v, source: `// ${v}\n`, inputHash: input, generator: 'builtin', reason: 'build' })
+      lock.update((l) => void (l.functions[ID]!.versions[v]!.created = created))
+    }
+    version('aaaa', 'source-1', '2026-01-01T00:00:00.000Z')
+    version('bbbb', 'source-2', '2026-01-02T00:00:00.000Z')
+    version('cccc', 'source-2', '2026-01-03T00:00:00.000Z')
+    const t = io(cwd)
+    expect(await rollbackCommand([ID], t.io)).toBe(0)
+    expect(t.out).toEqual([`${ID}: current cccc → bbbb`])
+    const again = io(cwd)
+    expect(await rollbackCommand([ID], again.io)).toBe(1)
+    expect(again.err[0]).toBe(
+      `poet rollback: ${ID} has no earlier version of its current source to roll back to (aaaa was generated from another source: revert the source, or pick it with --to); versions: aaaa, bbbb (current), cccc`,
+    )
+    expect(lock.read().functions[ID]!.current).toBe('bbbb')
+    const to = io(cwd)
+    expect(await rollbackCommand([ID, '--to', 'aaaa'], to.io)).toBe(0)
+    expect(to.out).toEqual([`${ID}: current bbbb → aaaa`])
+    expect(to.err).toEqual([`poet rollback: note: aaaa was generated from another source of ${ID}; the next build regenerates the phases of the current source unless you revert it`])
+  })
+
   it('stops a candidate under test before touching current', async () => {
     const { cwd, lock, first, second } = twoVersions()
     lock.update((l) => void (l.functions[ID]!.candidate = { version: first, share: 0.2 }))
@@ -130,6 +237,20 @@ describe('poet rollback', () => {
     expect(t.out).toEqual([`${ID}: candidate ${first} stopped; ${second} serves every call`])
     expect(lock.read().functions[ID]).toMatchObject({ current: second })
     expect(lock.read().functions[ID]!.candidate).toBeUndefined()
+  })
+
+  it('--to the current version stops the candidate under test, and records it as stopped', async () => {
+    const { cwd, lock, first, second } = twoVersions()
+    lock.update((l) => void (l.functions[ID]!.candidate = { version: first, share: 0.2 }))
+    new FeedbackStore(join(cwd, '.poet', 'feedback.db')).close()
+    const t = io(cwd)
+    expect(await rollbackCommand([ID, '--to', second], t.io)).toBe(0)
+    expect(t.out).toEqual([`${ID}: candidate ${first} stopped; ${second} serves every call`])
+    expect(lock.read().functions[ID]).toMatchObject({ current: second })
+    expect(lock.read().functions[ID]!.candidate).toBeUndefined()
+    const store = new FeedbackStore(join(cwd, '.poet', 'feedback.db'))
+    expect(store.decisions(ID)).toMatchObject([{ action: 'rollback', from: second, to: first }])
+    store.close()
   })
 
   it('--to takes a unique version prefix and names the versions when it is wrong', async () => {
@@ -142,11 +263,24 @@ describe('poet rollback', () => {
     expect(bad.err[0]).toBe(`poet rollback: unknown version "zzz" of ${ID}; versions: ${first} (current), ${second}`)
   })
 
+  it('exits 1 naming the missing lock, and writes nothing, when run where there is no lock', async () => {
+    const cwd = tempDir()
+    const t = io(cwd)
+    expect(await rollbackCommand([ID], t.io)).toBe(1)
+    expect(t.err).toEqual([`poet rollback: no lock at ${join(cwd, '.poet', 'lock.json')} (run it from the project root, or pass --lock-dir)`])
+    expect(existsSync(join(cwd, '.poet'))).toBe(false)
+  })
+
   it('suggests ids for an unknown function and exits 2 without one', async () => {
     const { cwd } = twoVersions()
     const t = io(cwd)
     expect(await rollbackCommand(['fetchQuote'], t.io)).toBe(1)
     expect(t.err[0]).toBe(`poet rollback: no function "fetchQuote" in ${join(cwd, '.poet', 'lock.json')}. Did you mean "${ID}"?`)
+    for (const name of ['constructor', '__proto__', 'toString']) {
+      const inherited = io(cwd)
+      expect(await rollbackCommand([name], inherited.io)).toBe(1)
+      expect(inherited.err[0]).toMatch(new RegExp(`^poet rollback: no function "${name}" in `))
+    }
     const none = io(cwd)
     expect(await rollbackCommand([], none.io)).toBe(2)
     expect(none.err[0]).toMatch(/^poet rollback needs exactly one function id/)

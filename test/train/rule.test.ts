@@ -26,6 +26,15 @@ describe('compare', () => {
     expect(compare(latency, mean(500, 4, 0.5), mean(1, 1, 0))).toMatchObject({ pBetter: 0, pWorse: 0 })
   })
 
+  it('reads a metric that never varies within an arm as known exactly: a difference beyond the margin is certain', () => {
+    const cost: MetricSpec = { name: 'cost', higherIsBetter: false, margin: 0.04 }
+    expect(compare(cost, mean(500, 1, 0), mean(300, 2, 0))).toMatchObject({ pBetter: 0, pWorse: 1 })
+    expect(compare(cost, mean(500, 2, 0), mean(300, 1, 0))).toMatchObject({ pBetter: 1, pWorse: 0 })
+    expect(compare(cost, mean(500, 1, 0), mean(300, 1.01, 0))).toMatchObject({ pBetter: 0, pWorse: 0 })
+    expect(decide(compare(cost, mean(500, 1, 0), mean(300, 2, 0)), []).action).toBe('rollback')
+    expect(decide(compare(cost, mean(500, 2, 0), mean(300, 1, 0)), []).action).toBe('promote')
+  })
+
   it('has an accurate normal CDF', () => {
     expect(normalCdf(0)).toBeCloseTo(0.5, 7)
     expect(normalCdf(1.959964)).toBeCloseTo(0.975, 6)

@@ -90,4 +90,15 @@ describe('FeedbackStore', () => {
     expect(store.count('executions')).toBe(0)
     store.close()
   })
+
+  it('keeps, however old, the rollback and retire decisions the trainer reads to never offer a stopped version again', () => {
+    let now = Date.UTC(2026, 0, 1)
+    const store = new FeedbackStore(join(tempDir(), 'f.db'), { now: () => now })
+    const id = 'src/drift.ts#detectDrift'
+    for (const action of ['candidate', 'rollback', 'retire', 'rejected']) store.recordDecision({ functionId: id, ts: now, action, from: 'aaaa', to: `v-${action}`, reason: 'test' })
+    now += 31 * 86_400_000
+    store.prune()
+    expect(store.decisions(id).map((d) => d.action)).toEqual(['rollback', 'retire'])
+    store.close()
+  })
 })

@@ -58,6 +58,17 @@ describe('learnThresholds', () => {
     expect(out.learned['ml_monitoring.drift_z']).toBe(3)
     // Deterministic: the same evidence gives the same bytes.
     expect(JSON.stringify(learnThresholds(ML, observations, { goodRejections: 5 }).learned)).toBe(JSON.stringify(out.learned))
+
+    // Statistics no sample has (a fractional count, more values than an array holds) or whose squares overflow (an event
+    // anyone could post) are no
+    // evidence: they would seed an m2 of Infinity, which the module's JSON line writes as null.
+    const forged: Observation[] = [
+      { outcome: 'ok', issues: [], stats: { 'current.n': 1e308, 'current.mean': 1, 'current.std': 1 } },
+      { outcome: 'ok', issues: [], stats: { 'current.n': 10, 'current.mean': 1e300, 'current.std': 1e300 } },
+      { outcome: 'ok', issues: [], stats: { 'current.n': 2.5, 'current.mean': 5, 'current.std': 1 } },
+    ]
+    expect(learnThresholds(ML, [...forged, ...observations], { goodRejections: 5 }).learned).toEqual(out.learned)
+    expect(learnThresholds(ML, [...observations, ...forged], { goodRejections: 5 }).learned).toEqual(out.learned)
   })
 
   it('leaves the seed alone on thin evidence, and once it is seeded', () => {
@@ -86,6 +97,20 @@ describe('learnThresholds', () => {
 
     // Four misjudged calls are noise: nothing moves.
     expect(learnThresholds(seeded, [...calm, ...missed.slice(0, 4)], { goodRejections: 5 }).changes).toEqual([])
+  })
+
+  it('learns the drift threshold from 60 000 rated calls in well under a second (the dev server trains on its event loop)', () => {
+    const seeded = { ...ML, 'ml_monitoring.baseline': { ...SEED, n: 400, mean: 4, m2: 1600 } }
+    const n = 60_000
+    // Distinct |z| in [0, 8): good below 4, bad from 4, with every tenth rating the other way.
+    const observations: Observation[] = Array.from({ length: n }, (_, i) => {
+      const z = (((i * 7919) % n) / n) * 8
+      return { outcome: 'ok', issues: [], stats: { drift_z: z }, rating: (z < 4) !== (i % 10 === 0) ? 'good' : 'bad' }
+    })
+    const t0 = performance.now()
+    const out = learnThresholds(seeded, observations, { goodRejections: 5 })
+    expect(performance.now() - t0).toBeLessThan(1500)
+    expect(out.learned['ml_monitoring.drift_z']).toBe(4)
   })
 
   it('raises the batch limit to cover the batches users rated good, unless a bad rating vetoes it', () => {

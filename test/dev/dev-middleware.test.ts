@@ -1,0 +1,59 @@
+// The dev server in middleware mode (a framework's own HTTP server in front of Vite): events are taken, and close() releases the store.
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { createServer as createHttpServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { createServer } from 'vite'
+import { afterEach, expect, it } from 'vitest'
+import poet from '../../src/vite'
+
+const dirs: string[] = []
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true })
+})
+
+it('closes the feedback store and lets go of the in-process sink when a middleware-mode server closes', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'poet-dev-mw-'))
+  dirs.push(dir)
+  writeFileSync(join(dir, 'package.json'), '{"name":"mw","type":"module"}')
+  const vite = await createServer({ root: dir, configFile: false, logLevel: 'silent', server: { middlewareMode: true }, plugins: [poet()] })
+  const http = createHttpServer(vite.middlewares)
+  await new Promise<void>((done) => http.listen(0, '127.0.0.1', done))
+  try {
+    const url = `http://127.0.0.1:${(http.address() as AddressInfo).port}/__poet/events`
+    const event = { v: 1, kind: 'execution', functionId: 'src/a.ts#f', version: 'v1', executionId: 'e1', ts: Date.now(), duration: 1, outcome: 'ok', attempts: 1 }
+    expect((await fetch(url, { method: 'POST', body: JSON.stringify([event]) })).status).toBe(202)
+    expect(existsSync(join(dir, '.poet', 'feedback.db-wal'))).toBe(true)
+    expect((globalThis as Record<symbol, unknown>)[Symbol.for('unplugin-poet.dev-sink')]).toBeTypeOf('function')
+  } finally {
+    await vite.close()
+    await new Promise((done) => http.close(done))
+  }
+  // SQLite removes the write-ahead log when its last connection closes.
+  expect(existsSync(join(dir, '.poet', 'feedback.db-wal'))).toBe(false)
+  expect((globalThis as Record<symbol, unknown>)[Symbol.for('unplugin-poet.dev-sink')]).toBeUndefined()
+})
+
+it('keeps taking events after a restart (the plugin object is reused), and releases the store when closed', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'poet-dev-mw-'))
+  dirs.push(dir)
+  writeFileSync(join(dir, 'package.json'), '{"name":"mw","type":"module"}')
+  const vite = await createServer({ root: dir, configFile: false, logLevel: 'silent', server: { middlewareMode: true }, plugins: [poet()] })
+  const http = createHttpServer((req, res) => vite.middlewares(req, res))
+  await new Promise<void>((done) => http.listen(0, '127.0.0.1', done))
+  const url = `http://127.0.0.1:${(http.address() as AddressInfo).port}/__poet/events`
+  const post = (executionId: string) =>
+    fetch(url, { method: 'POST', body: JSON.stringify([{ v: 1, kind: 'execution', functionId: 'src/a.ts#f', version: 'v1', executionId, ts: Date.now(), duration: 1, outcome: 'ok', attempts: 1 }]) })
+  try {
+    expect((await post('e1')).status).toBe(202)
+    await vite.restart()
+    expect((await post('e2')).status).toBe(202)
+    expect((globalThis as Record<symbol, unknown>)[Symbol.for('unplugin-poet.dev-sink')]).toBeTypeOf('function')
+  } finally {
+    await vite.close()
+    await new Promise((done) => http.close(done))
+  }
+  expect(existsSync(join(dir, '.poet', 'feedback.db-wal'))).toBe(false)
+  expect((globalThis as Record<symbol, unknown>)[Symbol.for('unplugin-poet.dev-sink')]).toBeUndefined()
+})
