@@ -57,4 +57,40 @@ describe('the runtime in a Node process', () => {
     const events = server.received.slice(before).flatMap((x) => JSON.parse(x.body) as PoetEvent[])
     expect(events.map((e) => `${e.functionId} ${e.kind}`)).toEqual(['work execution', 'work execution', 'work execution'])
   })
+
+  it('awaits a retry in progress on close at the end of a script, instead of exiting with the batch unsent', async () => {
+    // The collector is busy once (a 503, as under load): the batch waits out its backoff, and close awaits that.
+    const busy = await startServer((_, n) => (n === 1 ? { status: 503 } : { status: 202 }))
+    try {
+      const r = await run(
+        'close-during-retry',
+        `import { httpSink } from './runtime.mjs'
+         const sink = httpSink({ url: ${JSON.stringify(busy.url + '/v1/events')}, retryDelay: 300 })
+         sink([{ v: 1, kind: 'execution', functionId: 'f', version: 'v', executionId: 'x', ts: 0, duration: 1, outcome: 'ok', attempts: 1 }])
+         await sink.close()
+         console.log('sent', sink.sent)`,
+      )
+      expect(r).toMatchObject({ code: 0, out: 'sent 1\n' })
+      expect(busy.received).toHaveLength(2)
+    } finally {
+      await busy.close()
+    }
+  })
+
+  it('sends a batch that was waiting to be retried when the process ran dry', async () => {
+    const busy = await startServer((_, n) => (n === 1 ? { status: 503 } : { status: 202 }))
+    try {
+      const r = await run(
+        'exit-during-retry',
+        `import { poet, configure, httpSink } from './runtime.mjs'
+         configure({ sink: httpSink({ url: ${JSON.stringify(busy.url + '/v1/events')}, batchSize: 1, retryDelay: 300 }) })
+         poet()(function work(x) { return x + 1 })(1)
+         console.log('done')`,
+      )
+      expect(r).toMatchObject({ code: 0, out: 'done\n' })
+      expect(busy.received.map((x) => (JSON.parse(x.body) as PoetEvent[]).length)).toEqual([1, 1])
+    } finally {
+      await busy.close()
+    }
+  })
 })

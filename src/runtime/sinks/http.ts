@@ -57,6 +57,10 @@ export function httpSink(options: HttpSinkOptions): HttpSink {
   let timer: ReturnType<typeof setTimeout> | undefined
   let sending: Promise<void> | undefined
   let drainAll = false
+  // A retry's wait is unref'd, so the sink never holds a process by itself; but while anyone awaits a flush (close at
+  // the end of a script, the process running dry) it must, or Node exits mid-wait and the batch is never sent.
+  let holding = 0
+  let pause: ReturnType<typeof setTimeout> | undefined
 
   const sink = ((events: PoetEvent[]) => {
     for (const e of events) {
@@ -117,7 +121,10 @@ export function httpSink(options: HttpSinkOptions): HttpSink {
       }
       if (attempt >= retries) return void (failed += batch.length)
       const backoff = Math.random() * Math.min(30_000, retryDelay * 2 ** attempt)
-      await new Promise((r) => unref(setTimeout(r, Math.max(backoff, wait ?? 0))))
+      await new Promise((r) => {
+        pause = setTimeout(r, Math.max(backoff, wait ?? 0))
+        if (!holding) unref(pause)
+      })
     }
   }
 
@@ -129,12 +136,18 @@ export function httpSink(options: HttpSinkOptions): HttpSink {
     if (typeof document !== 'undefined' && document.visibilityState === 'hidden') urgent()
   }
   const flush = async (): Promise<void> => {
-    while (queue.length || sending) await drain(true)
+    holding++
+    ;(pause as { ref?(): void } | undefined)?.ref?.()
+    try {
+      while (queue.length || sending) await drain(true)
+    } finally {
+      holding--
+    }
   }
   // Node: send what is left when the event loop runs dry (our timers are unref'd, so they never hold a process).
   const proc = (globalThis as { process?: { on?(e: string, f: () => void): void; off?(e: string, f: () => void): void } }).process
   const onBeforeExit = () => {
-    if (queue.length) void flush()
+    if (queue.length || sending) void flush()
   }
   const target = globalThis as { addEventListener?: typeof addEventListener; removeEventListener?: typeof removeEventListener }
   if (typeof target.addEventListener === 'function') {
