@@ -19,6 +19,11 @@ export interface HttpSinkOptions {
   retries?: number
   /** Delay before the first retry, doubling (full jitter) up to 30 s; a Retry-After header wins. @default 500 */
   retryDelay?: number
+  /**
+   * Milliseconds a request may take, answer included, before it counts as a network error (and is retried): a
+   * collector that never answers must not hold the sink, and every `flush` and `close`, for good. @default 10000
+   */
+  timeout?: number
   /** The request body for a batch. @default JSON.stringify */
   encode?: (events: PoetEvent[]) => string
   /** @default globalThis.fetch */
@@ -42,7 +47,7 @@ export interface HttpSink extends Sink {
 const KEEPALIVE_MAX = 60_000
 
 export function httpSink(options: HttpSinkOptions): HttpSink {
-  const { url, batchSize = 50, interval = 1000, maxQueue = 1000, retries = 4, retryDelay = 500, encode = JSON.stringify } = options
+  const { url, batchSize = 50, interval = 1000, maxQueue = 1000, retries = 4, retryDelay = 500, timeout = 10_000, encode = JSON.stringify } = options
   // A relative URL resolves against the page; with no page (SSR, Node, edge) every send would fail. Telemetry must
   // not break the app that configured it, so the sink says so once and counts its events as failed.
   const unusable = typeof location === 'undefined' && !/^[a-z][a-z\d+.-]*:/i.test(url)
@@ -110,7 +115,14 @@ export function httpSink(options: HttpSinkOptions): HttpSink {
     for (let attempt = 0; ; attempt++) {
       let wait: number | undefined
       try {
-        const res = await doFetch(url, { method: 'POST', headers: { ...headers, 'x-poet-dropped': String(dropped) }, body, keepalive: body.length < KEEPALIVE_MAX })
+        const res = await doFetch(url, {
+          method: 'POST',
+          headers: { ...headers, 'x-poet-dropped': String(dropped) },
+          body,
+          keepalive: body.length < KEEPALIVE_MAX,
+          // Bounds reading the answer too. Older browsers without AbortSignal.timeout wait as long as fetch does.
+          signal: AbortSignal.timeout?.(timeout),
+        })
         // Read the body so the connection can be reused.
         await res.text().catch(() => '')
         if (res.ok) return void (sent += batch.length)

@@ -106,6 +106,15 @@ describe('httpSink against a real HTTP server', () => {
     expect([sink.sent, sink.failed]).toEqual([0, 3])
   })
 
+  it('gives up on a request the server never answers after `timeout`, and retries it', async () => {
+    const { server, sink } = await setup((_, n) => (n === 1 ? null : { status: 202 }), { timeout: 200 })
+    sink(events(0, 2))
+    // Raced, so that a sink stuck on the hanging request fails here rather than in the test's timeout.
+    await Promise.race([sink.flush(), sleep(3000)])
+    expect(server.received).toHaveLength(2)
+    expect([sink.sent, sink.failed]).toEqual([2, 0])
+  })
+
   it('does not retry a batch the server refused (400)', async () => {
     const { server, sink } = await setup(() => ({ status: 400 }))
     sink(events(0, 1))
