@@ -43,7 +43,8 @@ export interface HttpSink extends Sink {
   readonly failed: number
 }
 
-// Browsers cap the bodies of keepalive requests in flight at 64 KiB; bigger batches go without it.
+// Browsers cap the bodies of keepalive requests in flight at 64 KiB (of UTF-8, not characters: a longer one fails
+// outright, on every retry); bigger batches go without it.
 const KEEPALIVE_MAX = 60_000
 
 export function httpSink(options: HttpSinkOptions): HttpSink {
@@ -112,6 +113,8 @@ export function httpSink(options: HttpSinkOptions): HttpSink {
       // A custom encode that throws: retrying would not help, and nothing may reject from here.
     }
     if (body === undefined) return void (failed += batch.length)
+    // A character is at most 3 bytes of UTF-8 (a surrogate pair, 2 characters, is 4): only a long body needs counting.
+    const keepalive = (body.length * 3 < KEEPALIVE_MAX ? body.length : new TextEncoder().encode(body).length) < KEEPALIVE_MAX
     for (let attempt = 0; ; attempt++) {
       let wait: number | undefined
       try {
@@ -119,7 +122,7 @@ export function httpSink(options: HttpSinkOptions): HttpSink {
           method: 'POST',
           headers: { ...headers, 'x-poet-dropped': String(dropped) },
           body,
-          keepalive: body.length < KEEPALIVE_MAX,
+          keepalive,
           // Bounds reading the answer too. Older browsers without AbortSignal.timeout wait as long as fetch does.
           signal: AbortSignal.timeout?.(timeout),
         })

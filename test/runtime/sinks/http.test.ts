@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest'
-import { configure, httpSink, poet, type ExecutionEvent, type PoetEvent } from '../../../src/runtime/index'
+import { configure, httpSink, poet, type ExecutionEvent, type FeedbackEvent, type PoetEvent } from '../../../src/runtime/index'
 import { startServer } from './server'
 
 const event = (i: number): ExecutionEvent => ({
@@ -86,6 +86,17 @@ describe('httpSink against a real HTTP server', () => {
     sink(events(0, 2))
     await sink.flush()
     expect(seen).toEqual([true])
+  })
+
+  it('sends a body over the keepalive limit in bytes without keepalive, even when it is short in characters', async () => {
+    const seen: (boolean | undefined)[] = []
+    const { server, sink } = await setup(undefined, { fetch: (url, init) => (seen.push(init?.keepalive), fetch(url, init)) })
+    // 25 000 characters, 75 000 bytes of UTF-8: a browser refuses such a keepalive request outright (64 KiB limit).
+    const comment = '漢'.repeat(25_000)
+    sink([{ v: 1, kind: 'feedback', functionId: 'src/a.ts#f', version: 'v1', executionId: 'x-0', ts: Date.now(), comment }])
+    await sink.flush()
+    expect(seen).toEqual([false])
+    expect((JSON.parse(server.received[0].body) as FeedbackEvent[])[0].comment).toBe(comment)
   })
 
   it('honours 429 with Retry-After, then delivers the batch', async () => {
