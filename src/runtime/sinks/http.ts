@@ -17,7 +17,10 @@ export interface HttpSinkOptions {
   maxQueue?: number
   /** Retries of a batch after a network error, 408, 429 or 5xx, before it is given up. @default 4 */
   retries?: number
-  /** Delay before the first retry, doubling (full jitter) up to 30 s; a Retry-After header wins. @default 500 */
+  /**
+   * Delay before the first retry, doubling (full jitter) up to 30 s; a Retry-After header wins, up to 30 s (a longer
+   * one gives the batch up). @default 500
+   */
   retryDelay?: number
   /**
    * Milliseconds a request may take, answer included, before it counts as a network error (and is retried): a
@@ -46,6 +49,9 @@ export interface HttpSink extends Sink {
 // Browsers cap the bodies of keepalive requests in flight at 64 KiB (of UTF-8, not characters: a longer one fails
 // outright, on every retry); bigger batches go without it.
 const KEEPALIVE_MAX = 60_000
+// The longest wait before a retry. A Retry-After beyond it gives the batch up: obeying an hour would hold the one
+// batch in flight, and every flush, close and Node exit behind it, for that hour.
+const MAX_DELAY = 30_000
 
 export function httpSink(options: HttpSinkOptions): HttpSink {
   const { url, batchSize = 50, interval = 1000, maxQueue = 1000, retries = 4, retryDelay = 500, timeout = 10_000, encode = JSON.stringify } = options
@@ -134,8 +140,8 @@ export function httpSink(options: HttpSinkOptions): HttpSink {
       } catch {
         // A network error: worth another try.
       }
-      if (attempt >= retries) return void (failed += batch.length)
-      const backoff = Math.random() * Math.min(30_000, retryDelay * 2 ** attempt)
+      if (attempt >= retries || (wait ?? 0) > MAX_DELAY) return void (failed += batch.length)
+      const backoff = Math.random() * Math.min(MAX_DELAY, retryDelay * 2 ** attempt)
       await new Promise((r) => {
         pause = setTimeout(r, Math.max(backoff, wait ?? 0))
         if (!holding) unref(pause)

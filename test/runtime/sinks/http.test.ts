@@ -109,6 +109,15 @@ describe('httpSink against a real HTTP server', () => {
     expect([sink.sent, sink.failed]).toEqual([2, 0])
   })
 
+  it('gives a batch up rather than wait out a Retry-After beyond its longest backoff (30 s)', async () => {
+    const { server, sink } = await setup(() => ({ status: 503, headers: { 'retry-after': '3600' } }))
+    sink(events(0, 2))
+    // Raced: a sink that obeys the hour holds flush (and close, and a Node process at exit) for that hour.
+    await Promise.race([sink.flush(), sleep(2000)])
+    expect(server.received).toHaveLength(1)
+    expect([sink.sent, sink.failed]).toEqual([0, 2])
+  })
+
   it('retries 5xx with backoff and gives a batch up after `retries`, counting it', async () => {
     const { server, sink } = await setup(() => ({ status: 503 }), { retries: 2 })
     sink(events(0, 3))
