@@ -42,6 +42,19 @@ describe('the runtime in a Node process', () => {
     expect(r.ms).toBeLessThan(10_000)
   })
 
+  it('treats a timeout too long for a timer (about 25 days or more) as none, rather than firing every millisecond', async () => {
+    // A platform timer cannot wait 2^31 ms or more: it fires after 1 ms instead (Node warns each time).
+    const r = await run(
+      'long-timeout',
+      `import { poet } from './runtime.mjs'
+       let overflows = 0
+       process.on('warning', (w) => { if (w.name === 'TimeoutOverflowWarning') overflows++ })
+       const slow = poet({ timeout: 1e12 })(async (x) => { await new Promise((r) => setTimeout(r, 100)); return x })
+       console.log(await slow(1), overflows)`,
+    )
+    expect(r).toMatchObject({ code: 0, out: '1 0\n' })
+  })
+
   it('sends queued events before the process exits, without waiting for the batch interval', async () => {
     const before = server.received.length
     const r = await run(
