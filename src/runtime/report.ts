@@ -1,4 +1,4 @@
-// Ends an execution for its listeners: remembers which execution made a result (for feedback), builds and emits its event.
+// Ends an execution for its listeners: remembers which execution made a result or error (for feedback), builds and emits its event.
 import type { Call } from './call'
 import { PoetInputError } from './errors/PoetInputError'
 import { PoetOutputError } from './errors/PoetOutputError'
@@ -10,7 +10,8 @@ import type { ExecutionEvent } from './types'
 export function report(c: Call, ok: boolean, value: unknown): void {
   const never = c.t.phases?.neverInEvents
   if (never) forbidden.set(c.functionId, never)
-  if (ok) track({ functionId: c.functionId, version: c.version, executionId: c.executionId }, value)
+  // Failures too: feedback on a rejected call (a good input refused) comes by its id, or by a frozen error without meta.
+  track({ functionId: c.functionId, version: c.version, executionId: c.executionId }, value)
   if (!c.emit) return
   const duration = performance.now() - c.t0!
   const event: ExecutionEvent = {

@@ -49,6 +49,29 @@ describe('feedback', () => {
     expect(fb[2]).toMatchObject({ functionId: 'failing', label: 'should-not-fail' })
   })
 
+  it('accepts the execution id of a recent failed execution, as carried by its error or its event', async () => {
+    const rejecting = poet({ attempts: 1 })(async function rejecting() {
+      throw new Error('nope')
+    })
+    const err = (await rejecting().catch((e: unknown) => e)) as Error
+    const failed = events.find((e) => e.kind === 'execution' && e.functionId === 'rejecting')!
+    feedback(failed.executionId, { score: 1, label: 'good' })
+    expect(events.at(-1)).toMatchObject({ kind: 'feedback', functionId: 'rejecting', executionId: executionOf(err)!.executionId, label: 'good' })
+
+    // A frozen error cannot carry poet's metadata, yet feedback can still name its execution by it.
+    const frozen = poet({ attempts: 1 })(function frozen() {
+      throw Object.freeze(new Error('frozen'))
+    })
+    let thrown: unknown
+    try {
+      frozen()
+    } catch (e) {
+      thrown = e
+    }
+    feedback(thrown, { score: 0 })
+    expect(events.at(-1)).toMatchObject({ kind: 'feedback', functionId: 'frozen', executionId: events.at(-2)!.executionId })
+  })
+
   it('says clearly when it cannot tell which execution is meant', () => {
     expect(() => feedback({ drift: true }, { score: 1 })).toThrow(/feedback\(\) cannot tell which execution this is about/)
     expect(() => feedback('no-such-id', { score: 1 })).toThrow(TypeError)
