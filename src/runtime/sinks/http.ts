@@ -55,6 +55,8 @@ const MAX_DELAY = 30_000
 
 export function httpSink(options: HttpSinkOptions): HttpSink {
   const { url, batchSize = 50, interval = 1000, maxQueue = 1000, retries = 4, retryDelay = 500, timeout = 10_000, encode = JSON.stringify } = options
+  // Batches are taken with splice(0, batchSize): below 1, the queue never shrinks and the sink posts `[]` forever.
+  if (!(batchSize >= 1 && Number.isInteger(batchSize))) throw new RangeError(`poet: httpSink batchSize must be a whole number from 1, got ${batchSize}`)
   // A relative URL resolves against the page; with no page (SSR, Node, edge) every send would fail. Telemetry must
   // not break the app that configured it, so the sink says so once and counts its events as failed.
   const unusable = typeof location === 'undefined' && !/^[a-z][a-z\d+.-]*:/i.test(url)

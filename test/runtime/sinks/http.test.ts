@@ -173,6 +173,12 @@ describe('httpSink against a real HTTP server', () => {
     }
   })
 
+  it('refuses a batch size that could never empty its queue, rather than posting empty batches forever', () => {
+    for (const batchSize of [0, -1, 0.5, NaN]) {
+      expect(() => httpSink({ url: 'http://127.0.0.1:1/v1/events', batchSize })).toThrow(`poet: httpSink batchSize must be a whole number from 1, got ${batchSize}`)
+    }
+  })
+
   it('warns about a relative url where there is no page to resolve it against, and drops its events without failing', async () => {
     const warnings: unknown[] = []
     const warn = console.warn
