@@ -37,7 +37,12 @@ export function report(c: Call, ok: boolean, value: unknown): void {
     event.issues = value.issues.map((i) => (i.rule ? { path: i.path, rule: i.rule } : { path: i.path }))
   }
   if (c.repairs) event.repairs = c.repairs
-  if (c.stats && !(never && never.includes('stats'))) event.stats = c.stats
+  if (c.stats && !(never && never.includes('stats'))) {
+    // JSON has no NaN or Infinity: they would travel as null, and a collector refuses the whole batch holding one.
+    const stats: Record<string, number> = {}
+    for (const k in c.stats) if (Number.isFinite(c.stats[k])) stats[k] = c.stats[k]
+    event.stats = stats
+  }
   if (!ok) {
     const name = value !== null && typeof value === 'object' && (value as { name?: unknown }).name
     event.error = typeof name === 'string' ? name : typeof value

@@ -276,6 +276,16 @@ describe('phases', () => {
     })
   })
 
+  it('leaves non-finite input statistics out of the event, which JSON (and so every sink) would turn into null', () => {
+    // A generated perceive's mean of an empty sample is NaN: as null it would make a collector refuse the whole batch.
+    const p: PhaseModule = { ...phases(), perceive: (_, ctx) => void (ctx.stats = { n: 0, mean: NaN, min: Infinity, max: -Infinity }) }
+    poet({}, p)((n: number) => n)(1)
+    const event = last()
+    expect(event).toMatchObject({ outcome: 'ok' })
+    expect(event.stats).toEqual({ n: 0 })
+    expect(JSON.parse(JSON.stringify(event))).toEqual(event)
+  })
+
   it('reads the phase module on every call, so a hot swap applies to the next call', () => {
     const p = phases({ attempts: 1 })
     let calls = 0
