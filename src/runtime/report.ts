@@ -36,7 +36,9 @@ export function report(c: Call, ok: boolean, value: unknown): void {
   if (value instanceof PoetInputError || value instanceof PoetOutputError) {
     event.issues = value.issues.map((i) => (i.rule ? { path: i.path, rule: i.rule } : { path: i.path }))
   }
-  if (c.repairs) event.repairs = c.repairs
+  // A repair of every element of a long array is one repair each; a collector refuses an event listing over 100
+  // (and with it the whole batch), so the first 100 stand for them.
+  if (c.repairs) event.repairs = c.repairs.slice(0, 100)
   if (c.stats && !(never && never.includes('stats'))) {
     // JSON has no NaN or Infinity: they would travel as null, and a collector refuses the whole batch holding one.
     const stats: Record<string, number> = {}

@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest'
+import { validateBatch } from '../../src/train/validate'
 import {
   onEvent,
   poet,
@@ -284,6 +285,26 @@ describe('phases', () => {
     expect(event).toMatchObject({ outcome: 'ok' })
     expect(event.stats).toEqual({ n: 0 })
     expect(JSON.parse(JSON.stringify(event))).toEqual(event)
+  })
+
+  it('keeps an event within what the collector accepts when a repair touches every element of a long array', () => {
+    const p: PhaseModule = {
+      ...phases({ repair: true }),
+      perceive(args, ctx) {
+        const xs = args[0] as unknown[]
+        xs.forEach((x, i) => {
+          xs[i] = Number(x)
+          ;(ctx.repairs ??= []).push({ path: `args[0][${i}]`, action: 'numeric string → number' })
+        })
+        return undefined
+      },
+    }
+    poet({}, p)((xs: number[]) => xs.length)(Array.from({ length: 150 }, (_, i) => String(i)) as never)
+    const event = last()
+    expect(event.repairs).toHaveLength(100)
+    expect(event.repairs![0]).toEqual({ path: 'args[0][0]', action: 'numeric string → number' })
+    // Beyond 100, the collector refuses the whole batch holding the event.
+    expect(validateBatch([event])).toMatchObject({ ok: true })
   })
 
   it('reads the phase module on every call, so a hot swap applies to the next call', () => {
