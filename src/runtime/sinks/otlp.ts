@@ -78,7 +78,8 @@ export function otlpLogs(events: PoetEvent[], resource: Record<string, string | 
 function anyValue(v: unknown): AnyValue | undefined {
   if (typeof v === 'string') return { stringValue: v }
   if (typeof v === 'boolean') return { boolValue: v }
-  // int64 travels as a decimal string in OTLP JSON.
-  if (typeof v === 'number') return Number.isInteger(v) ? { intValue: String(v) } : { doubleValue: v }
+  // int64 travels as a decimal string in OTLP JSON. Beyond 2^53 a number is no exact integer, and its String() may be
+  // `1e+21` or overflow int64, which a Collector refuses (with the whole request): a double holds it as it is.
+  if (typeof v === 'number') return Number.isSafeInteger(v) ? { intValue: String(v) } : { doubleValue: v }
   if (Array.isArray(v)) return { arrayValue: { values: v.map(anyValue).filter((x): x is AnyValue => !!x) } }
 }
