@@ -90,6 +90,23 @@ describe('the runtime in a Node process', () => {
     }
   })
 
+  it('exits within the retries of one batch when the collector is down, however many batches are queued', async () => {
+    const gone = await startServer()
+    await gone.close()
+    const r = await run(
+      'exit-collector-down',
+      `import { poet, configure, httpSink } from './runtime.mjs'
+       const sink = httpSink({ url: ${JSON.stringify(gone.url + '/v1/events')}, batchSize: 2, retryDelay: 200 })
+       configure({ sink })
+       const f = poet()(function work(x) { return x + 1 })
+       for (let i = 0; i < 20; i++) f(i)
+       process.on('exit', () => console.log('failed', sink.failed))`,
+    )
+    expect(r).toMatchObject({ code: 0, out: 'failed 20\n' })
+    // One batch's retries wait 3 s at most (200 + 400 + 800 + 1600 ms, jittered); ten batches in turn, 15 s on average.
+    expect(r.ms).toBeLessThan(5000)
+  })
+
   it('sends a batch that was waiting to be retried when the process ran dry', async () => {
     const busy = await startServer((_, n) => (n === 1 ? { status: 503 } : { status: 202 }))
     try {

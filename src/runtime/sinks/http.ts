@@ -15,7 +15,10 @@ export interface HttpSinkOptions {
   interval?: number
   /** Events held at most; beyond it the oldest are dropped (and counted). @default 1000 */
   maxQueue?: number
-  /** Retries of a batch after a network error, 408, 429 or 5xx, before it is given up. @default 4 */
+  /**
+   * Retries of a batch after a network error, 408, 429 or 5xx, before it is given up. The batch after one given up
+   * gets a single try: if that fails too, the collector is down and the queue behind it is given up as well. @default 4
+   */
   retries?: number
   /**
    * Delay before the first retry, doubling (full jitter) up to 30 s; a Retry-After header wins, up to 30 s (a longer
@@ -75,6 +78,8 @@ export function httpSink(options: HttpSinkOptions): HttpSink {
   // the end of a script, the process running dry) it must, or Node exits mid-wait and the batch is never sent.
   let holding = 0
   let pause: ReturnType<typeof setTimeout> | undefined
+  // A batch was just given up after its retries: the collector looks down, so the next batch gets one try only.
+  let down = false
 
   const sink = ((events: PoetEvent[]) => {
     for (const e of events) {
@@ -136,13 +141,22 @@ export function httpSink(options: HttpSinkOptions): HttpSink {
         })
         // Read the body so the connection can be reused.
         await res.text().catch(() => '')
-        if (res.ok) return void (sent += batch.length)
+        if (res.ok) {
+          down = false
+          return void (sent += batch.length)
+        }
         if (res.status !== 408 && res.status !== 429 && res.status < 500) return void (failed += batch.length)
         wait = parseRetryAfter(res.headers.get('retry-after'))
       } catch {
         // A network error: worth another try.
       }
-      if (attempt >= retries || (wait ?? 0) > MAX_DELAY) return void (failed += batch.length)
+      if (down || attempt >= retries || (wait ?? 0) > MAX_DELAY) {
+        // Down still: every batch behind this one would wait out the same retries in turn, holding flush, close and a
+        // Node exit for minutes. They are given up with it; events that come later get their tries again.
+        if (down) failed += queue.splice(0).length
+        down = !down
+        return void (failed += batch.length)
+      }
       const backoff = Math.random() * Math.min(MAX_DELAY, retryDelay * 2 ** attempt)
       await new Promise((r) => {
         pause = setTimeout(r, Math.max(backoff, wait ?? 0))

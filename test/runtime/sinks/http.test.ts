@@ -135,6 +135,30 @@ describe('httpSink against a real HTTP server', () => {
     expect([sink.sent, sink.failed]).toEqual([2, 0])
   })
 
+  it('gives the queue up when the collector is down, rather than each batch waiting out its own retries', async () => {
+    const { server, sink } = await setup(() => ({ status: 503 }), { batchSize: 2, retries: 2, retryDelay: 100 })
+    sink(events(0, 10))
+    const t0 = Date.now()
+    await sink.flush()
+    // The first batch is tried 3 times, the next once; that failing too, the 3 batches behind it are given up.
+    expect(server.received).toHaveLength(4)
+    expect([sink.sent, sink.failed]).toEqual([0, 10])
+    expect(Date.now() - t0).toBeLessThan(1000)
+  })
+
+  it('after giving a batch up, goes on as before once the collector answers again', async () => {
+    const { server, sink } = await setup((_, n) => (n <= 3 || n === 6 ? { status: 503 } : { status: 202 }), { batchSize: 2, retries: 2 })
+    sink(events(0, 6))
+    await sink.flush()
+    expect(server.received.map((r) => ids(r.body)[0])).toEqual(['x-0', 'x-0', 'x-0', 'x-2', 'x-4'])
+    expect([sink.sent, sink.failed]).toEqual([4, 2])
+    // Back to full retries: a single 503 more, and the batch still gets through.
+    sink(events(10, 2))
+    await sink.flush()
+    expect(server.received.slice(5).map((r) => ids(r.body)[0])).toEqual(['x-10', 'x-10'])
+    expect([sink.sent, sink.failed]).toEqual([6, 2])
+  })
+
   it('does not retry a batch the server refused (400)', async () => {
     const { server, sink } = await setup(() => ({ status: 400 }))
     sink(events(0, 1))
