@@ -37,7 +37,7 @@ export interface HttpSinkOptions {
 }
 
 export interface HttpSink extends Sink {
-  /** Sends everything queued now; resolves when done (never rejects). */
+  /** Sends everything queued now (not what comes in meanwhile); resolves when done (never rejects). */
   flush(): Promise<void>
   /** Flushes, then stops listening to page and process lifecycle events. */
   close(): Promise<void>
@@ -73,6 +73,10 @@ export function httpSink(options: HttpSinkOptions): HttpSink {
   let failed = 0
   let timer: ReturnType<typeof setTimeout> | undefined
   let sending: Promise<void> | undefined
+  // The batch the drain is sending now: a flush waits batch by batch, not for the drain to end, which under a steady
+  // stream of events it never does.
+  let step: Promise<void> | undefined
+  let queued = 0
   let drainAll = false
   // A retry's wait is unref'd, so the sink never holds a process by itself; but while anyone awaits a flush (close at
   // the end of a script, the process running dry) it must, or Node exits mid-wait and the batch is never sent.
@@ -89,9 +93,10 @@ export function httpSink(options: HttpSinkOptions): HttpSink {
       }
       queue.push(e)
     }
-    if (queue.length >= batchSize) void drain(false)
+    queued += events.length
+    if (queue.length >= batchSize) drain(false)
     // Whatever is left of a partial batch goes out after the interval at the latest.
-    if (!timer && queue.length) timer = unref(setTimeout(() => ((timer = undefined), void drain(true)), interval))
+    if (!timer && queue.length) timer = unref(setTimeout(() => ((timer = undefined), drain(true)), interval))
   }) as HttpSink
 
   /**
@@ -100,13 +105,13 @@ export function httpSink(options: HttpSinkOptions): HttpSink {
    * the `finally`: a drain that ended at once would otherwise stay in `sending` for good, and every later drain (and
    * `flush`) would wait on it instead of sending.
    */
-  function drain(all: boolean): Promise<void> {
+  function drain(all: boolean): void {
     drainAll ||= all
     const more = () => queue.length >= batchSize || (drainAll && queue.length > 0)
     if (!sending && more()) {
       sending = (async () => {
         try {
-          do await send(queue.splice(0, batchSize))
+          do await (step = send(queue.splice(0, batchSize)))
           while (more())
         } finally {
           sending = undefined
@@ -115,7 +120,6 @@ export function httpSink(options: HttpSinkOptions): HttpSink {
       })()
     }
     if (!sending) drainAll = false
-    return sending ?? Promise.resolve()
   }
 
   async function send(batch: PoetEvent[]): Promise<void> {
@@ -176,7 +180,11 @@ export function httpSink(options: HttpSinkOptions): HttpSink {
     holding++
     ;(pause as { ref?(): void } | undefined)?.ref?.()
     try {
-      while (queue.length || sending) await drain(true)
+      // Done once every event queued before the call has been sent, failed or dropped.
+      for (const target = queued; sent + failed + dropped < target && (queue.length || sending); ) {
+        drain(true)
+        await step
+      }
     } finally {
       holding--
     }

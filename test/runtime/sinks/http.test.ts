@@ -80,6 +80,26 @@ describe('httpSink against a real HTTP server', () => {
     await sink.close()
   })
 
+  it('ends a flush once what was queued at the call is sent, while events keep coming', async () => {
+    // A slow collector and a steady stream of events (a busy server flushing at the end of each request).
+    const { server, sink } = await setup(undefined, {
+      batchSize: 2,
+      fetch: async (url, init) => (await sleep(30), fetch(url, init)),
+    })
+    let n = 0
+    const stream = setInterval(() => sink(events(n++, 1)), 5)
+    try {
+      await sleep(50)
+      const queued = n
+      const outcome = await Promise.race([sink.flush().then(() => 'flushed'), sleep(3000).then(() => 'still flushing')])
+      expect(outcome).toBe('flushed')
+      const got = server.received.flatMap((r) => ids(r.body))
+      expect(events(0, queued).map((e) => e.executionId).every((id) => got.includes(id))).toBe(true)
+    } finally {
+      clearInterval(stream)
+    }
+  })
+
   it('uses keepalive requests, so a flush on page unload outlives the page', async () => {
     const seen: (boolean | undefined)[] = []
     const { sink } = await setup(undefined, { fetch: (url, init) => (seen.push(init?.keepalive), fetch(url, init)) })
