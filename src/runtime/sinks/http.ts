@@ -206,6 +206,8 @@ export function httpSink(options: HttpSinkOptions): HttpSink {
     close: {
       value: async () => {
         clearTimeout(timer)
+        // Cleared, not just stopped: a stale id would keep every later partial batch from arming the interval.
+        timer = undefined
         await flush()
         if (typeof target.removeEventListener === 'function') {
           target.removeEventListener('pagehide', urgent)

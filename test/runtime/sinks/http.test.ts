@@ -100,6 +100,15 @@ describe('httpSink against a real HTTP server', () => {
     }
   })
 
+  it('still sends a partial batch after its interval once closed while a timer was pending (events that come late)', async () => {
+    const { server, sink } = await setup(undefined, { batchSize: 10, interval: 50 })
+    sink(events(0, 1)) // arms the interval
+    await sink.close()
+    sink(events(1, 1)) // a call still ending after close, with the sink still configured
+    await until(() => server.received.length >= 2, 1000)
+    expect(server.received.map((r) => ids(r.body))).toEqual([['x-0'], ['x-1']])
+  })
+
   it('uses keepalive requests, so a flush on page unload outlives the page', async () => {
     const seen: (boolean | undefined)[] = []
     const { sink } = await setup(undefined, { fetch: (url, init) => (seen.push(init?.keepalive), fetch(url, init)) })
