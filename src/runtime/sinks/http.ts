@@ -180,6 +180,9 @@ export function httpSink(options: HttpSinkOptions): HttpSink {
     holding++
     ;(pause as { ref?(): void } | undefined)?.ref?.()
     try {
+      // configure() hands events over a microtask after the calls that made them: let those of calls made just before
+      // this flush land first, or `f(); await sink.close()` on a script's last lines leaves f's event behind.
+      await undefined
       // Done once every event queued before the call has been sent, failed or dropped.
       for (const target = queued; sent + failed + dropped < target && (queue.length || sending); ) {
         drain(true)

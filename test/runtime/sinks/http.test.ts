@@ -271,6 +271,22 @@ describe('httpSink against a real HTTP server', () => {
     }
   })
 
+  it('includes in a flush or close the events of calls made just before it, which configure() delivers a microtask later', async () => {
+    const { server, sink } = await setup(undefined, { interval: 60_000 })
+    configure({ sink })
+    const f = poet()(function work(x: number) {
+      return x + 1
+    })
+    f(1)
+    await sink.flush()
+    expect(sink.sent).toBe(1)
+    // The last lines of a script: its last call's event must not be left behind in a closed sink.
+    f(2)
+    await sink.close()
+    expect(sink.sent).toBe(2)
+    expect(server.received).toHaveLength(2)
+  })
+
   it('carries real execution events from configure() to the server', async () => {
     const { server, sink } = await setup(undefined, { batchSize: 2 })
     configure({ sink })
