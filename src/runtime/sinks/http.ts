@@ -27,7 +27,8 @@ export interface HttpSinkOptions {
   retryDelay?: number
   /**
    * Milliseconds a request may take, answer included, before it counts as a network error (and is retried): a
-   * collector that never answers must not hold the sink, and every `flush` and `close`, for good. @default 10000
+   * collector that never answers must not hold the sink, and every `flush` and `close`, for good. `0` or `Infinity`:
+   * none. @default 10000
    */
   timeout?: number
   /** The request body for a batch. @default JSON.stringify */
@@ -134,14 +135,16 @@ export function httpSink(options: HttpSinkOptions): HttpSink {
     const keepalive = (body.length * 3 < KEEPALIVE_MAX ? body.length : new TextEncoder().encode(body).length) < KEEPALIVE_MAX
     for (let attempt = 0; ; attempt++) {
       let wait: number | undefined
+      // Bounds reading the answer too. Older browsers without AbortSignal.timeout wait as long as fetch does; Node's
+      // takes whole milliseconds that a timer can wait, and 0 or Infinity mean none (as a poet timeout does).
+      const signal = timeout > 0 && timeout < 2 ** 31 - 1 ? AbortSignal.timeout?.(Math.ceil(timeout)) : undefined
       try {
         const res = await doFetch(url, {
           method: 'POST',
           headers: { ...headers, 'x-poet-dropped': String(dropped) },
           body,
           keepalive,
-          // Bounds reading the answer too. Older browsers without AbortSignal.timeout wait as long as fetch does.
-          signal: AbortSignal.timeout?.(timeout),
+          signal,
         })
         // Read the body so the connection can be reused.
         await res.text().catch(() => '')

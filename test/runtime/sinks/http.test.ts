@@ -190,6 +190,15 @@ describe('httpSink against a real HTTP server', () => {
     expect([sink.sent, sink.failed]).toEqual([6, 2])
   })
 
+  it('takes a request timeout of 0 or Infinity as none, and a fractional one as it is, rather than failing every request', async () => {
+    for (const timeout of [0, Infinity, 1500.5]) {
+      const { server, sink } = await setup(undefined, { timeout })
+      sink(events(0, 1))
+      await sink.flush()
+      expect([timeout, server.received.length, sink.sent, sink.failed]).toEqual([timeout, 1, 1, 0])
+    }
+  })
+
   it('does not retry a batch the server refused (400)', async () => {
     const { server, sink } = await setup(() => ({ status: 400 }))
     sink(events(0, 1))
