@@ -31,6 +31,11 @@ export interface HttpSinkOptions {
    * none. @default 10000
    */
   timeout?: number
+  /**
+   * Tells the server how many events were dropped so far, in an `x-poet-dropped` header (the poet collector reads it).
+   * Cross-origin, a server must allow that header in CORS, or browsers refuse every request. @default true
+   */
+  dropCountHeader?: boolean
   /** The request body for a batch. @default JSON.stringify */
   encode?: (events: PoetEvent[]) => string
   /** @default globalThis.fetch */
@@ -58,7 +63,7 @@ const KEEPALIVE_MAX = 60_000
 const MAX_DELAY = 30_000
 
 export function httpSink(options: HttpSinkOptions): HttpSink {
-  const { url, batchSize = 50, interval = 1000, maxQueue = 1000, retries = 4, retryDelay = 500, timeout = 10_000, encode = JSON.stringify } = options
+  const { url, batchSize = 50, interval = 1000, maxQueue = 1000, retries = 4, retryDelay = 500, timeout = 10_000, dropCountHeader = true, encode = JSON.stringify } = options
   // Batches are taken with splice(0, batchSize): below 1, the queue never shrinks and the sink posts `[]` forever.
   if (!(batchSize >= 1 && Number.isInteger(batchSize))) throw new RangeError(`poet: httpSink batchSize must be a whole number from 1, got ${batchSize}`)
   // A relative URL resolves against the page; with no page (SSR, Node, edge) every send would fail. Telemetry must
@@ -141,7 +146,7 @@ export function httpSink(options: HttpSinkOptions): HttpSink {
       try {
         const res = await doFetch(url, {
           method: 'POST',
-          headers: { ...headers, 'x-poet-dropped': String(dropped) },
+          headers: dropCountHeader ? { ...headers, 'x-poet-dropped': String(dropped) } : headers,
           body,
           keepalive,
           signal,

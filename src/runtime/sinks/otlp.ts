@@ -2,7 +2,7 @@
 import type { PoetEvent } from '../types'
 import { httpSink, type HttpSink, type HttpSinkOptions } from './http'
 
-export interface OtlpSinkOptions extends Omit<HttpSinkOptions, 'url' | 'encode'> {
+export interface OtlpSinkOptions extends Omit<HttpSinkOptions, 'url' | 'encode' | 'dropCountHeader'> {
   /** The collector's OTLP/HTTP logs endpoint. @default 'http://localhost:4318/v1/logs' */
   url?: string
   /** `service.name` of the resource. @default 'unplugin-poet' */
@@ -13,7 +13,14 @@ export interface OtlpSinkOptions extends Omit<HttpSinkOptions, 'url' | 'encode'>
 
 export function otlpSink(options: OtlpSinkOptions = {}): HttpSink {
   const resource = { 'service.name': options.serviceName ?? 'unplugin-poet', ...options.resource }
-  return httpSink({ ...options, url: options.url ?? 'http://localhost:4318/v1/logs', encode: (events) => JSON.stringify(otlpLogs(events, resource)) })
+  return httpSink({
+    ...options,
+    url: options.url ?? 'http://localhost:4318/v1/logs',
+    encode: (events) => JSON.stringify(otlpLogs(events, resource)),
+    // A Collector knows nothing of it, and its CORS lets only the standard headers through: from a browser on another
+    // origin, the header alone would get every request refused.
+    dropCountHeader: false,
+  })
 }
 
 type AnyValue = { stringValue: string } | { intValue: string } | { doubleValue: number } | { boolValue: boolean } | { arrayValue: { values: AnyValue[] } }
