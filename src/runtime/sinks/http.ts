@@ -45,7 +45,7 @@ export interface HttpSinkOptions {
 export interface HttpSink extends Sink {
   /** Sends everything queued now (not what comes in meanwhile); resolves when done (never rejects). */
   flush(): Promise<void>
-  /** Flushes, then stops listening to page and process lifecycle events. */
+  /** Flushes, then stops listening to page and process lifecycle events (until it gets events again). */
   close(): Promise<void>
   /** Events accepted by the server. */
   readonly sent: number
@@ -92,6 +92,8 @@ export function httpSink(options: HttpSinkOptions): HttpSink {
   let down = false
 
   const sink = ((events: PoetEvent[]) => {
+    // A closed sink that is used again (configured again after configure closed it) must not lose its events at exit.
+    listen(true)
     for (const e of events) {
       if (queue.length >= maxQueue) {
         queue.shift()
@@ -206,11 +208,26 @@ export function httpSink(options: HttpSinkOptions): HttpSink {
     if (queue.length || sending) void flush()
   }
   const target = globalThis as { addEventListener?: typeof addEventListener; removeEventListener?: typeof removeEventListener }
-  if (typeof target.addEventListener === 'function') {
-    target.addEventListener('pagehide', urgent)
-    target.addEventListener('visibilitychange', onVisibility)
+  let listening = false
+  /** Follows (or stops following) the page's and the process's lifecycle: close stops, and new events resume it. */
+  function listen(on: boolean): void {
+    if (listening === on) return
+    listening = on
+    if (on) {
+      if (typeof target.addEventListener === 'function') {
+        target.addEventListener('pagehide', urgent)
+        target.addEventListener('visibilitychange', onVisibility)
+      }
+      if (proc && typeof proc.on === 'function') proc.on('beforeExit', onBeforeExit)
+    } else {
+      if (typeof target.removeEventListener === 'function') {
+        target.removeEventListener('pagehide', urgent)
+        target.removeEventListener('visibilitychange', onVisibility)
+      }
+      if (proc && typeof proc.off === 'function') proc.off('beforeExit', onBeforeExit)
+    }
   }
-  if (proc && typeof proc.on === 'function') proc.on('beforeExit', onBeforeExit)
+  listen(true)
 
   return Object.defineProperties(sink, {
     flush: { value: flush },
@@ -219,12 +236,12 @@ export function httpSink(options: HttpSinkOptions): HttpSink {
         clearTimeout(timer)
         // Cleared, not just stopped: a stale id would keep every later partial batch from arming the interval.
         timer = undefined
+        // As flush does: the events of calls made before close land first, and only what comes after counts as new.
+        await undefined
+        const held = queued
         await flush()
-        if (typeof target.removeEventListener === 'function') {
-          target.removeEventListener('pagehide', urgent)
-          target.removeEventListener('visibilitychange', onVisibility)
-        }
-        if (proc && typeof proc.off === 'function') proc.off('beforeExit', onBeforeExit)
+        // Events that came meanwhile mean it is in use again (configured anew): it goes on following the lifecycle.
+        if (queued === held) listen(false)
       },
     },
     sent: { get: () => sent },
