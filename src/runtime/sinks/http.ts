@@ -32,7 +32,7 @@ export interface HttpSinkOptions {
    */
   timeout?: number
   /**
-   * Tells the server how many events were dropped so far, in an `x-poet-dropped` header (the poet collector reads it).
+   * Tells the server how many events were dropped so far, in an `x-poet-dropped` header (the poet collector allows it).
    * Cross-origin, a server must allow that header in CORS, or browsers refuse every request. @default true
    */
   dropCountHeader?: boolean
