@@ -307,6 +307,25 @@ describe('phases', () => {
     expect(validateBatch([event])).toMatchObject({ ok: true })
   })
 
+  it("reports an inner poet function's rejected input or output as an error of the outer call, not as its own", () => {
+    const inner = poet({}, phases({ attempts: 1 }))((n: number) => -n)
+    const outer = poet({}, { ...phases({ attempts: 1 }), id: 'src/api.ts#handle', perceive: undefined, enforce: undefined })((x: unknown) =>
+      inner(x as number),
+    )
+    // The outer function's own phases accepted its input; what failed is a call it made.
+    expect(catchSync(() => outer('4'))).toBeInstanceOf(PoetInputError)
+    expect(events.map((e) => [e.functionId, (e as ExecutionEvent).outcome, (e as ExecutionEvent).error, (e as ExecutionEvent).issues])).toEqual([
+      ['src/math.ts#sqrt', 'input_error', 'PoetInputError', [{ path: 'args[0]' }]],
+      ['src/api.ts#handle', 'error', 'PoetInputError', undefined],
+    ])
+    events.length = 0
+    expect(catchSync(() => outer(4))).toBeInstanceOf(PoetOutputError)
+    expect(events.map((e) => [e.functionId, (e as ExecutionEvent).outcome, (e as ExecutionEvent).issues])).toEqual([
+      ['src/math.ts#sqrt', 'output_error', [{ path: 'result' }]],
+      ['src/api.ts#handle', 'error', undefined],
+    ])
+  })
+
   it('reads the phase module on every call, so a hot swap applies to the next call', () => {
     const p = phases({ attempts: 1 })
     let calls = 0
