@@ -5,13 +5,17 @@ import type { Sink } from './sink'
 import type { PoetEvent } from './types'
 
 export interface ConfigureOptions {
-  /** Sinks for every event (httpSink, otlpSink, consoleSink, or any function). `false` removes them. Replaces earlier sinks. */
+  /**
+   * Sinks for every event (httpSink, otlpSink, consoleSink, or any function). `false` removes them. Replaces earlier
+   * sinks, closing those that have a `close` (httpSink, otlpSink): what they hold is still sent.
+   */
   sink?: Sink | Sink[] | false
   /** Fraction of executions that emit events, multiplied with each function's own `sample`. @default 1 */
   sample?: number
 }
 
 let detach: (() => void) | undefined
+let current: Sink[] = []
 
 export function configure(options: ConfigureOptions): void {
   if (options.sample !== undefined) {
@@ -22,6 +26,10 @@ export function configure(options: ConfigureOptions): void {
   if (detach) detach()
   detach = undefined
   const sinks = options.sink ? ([] as Sink[]).concat(options.sink) : []
+  // A replaced sink is done with. Closing one (httpSink, otlpSink) sends what it still holds and drops its page and
+  // process listeners, which would otherwise pile up with every configure: a module run again by HMR, or per request.
+  for (const old of current) if (!sinks.includes(old)) closeSink(old)
+  current = sinks
   if (!sinks.length) return
   let batch: PoetEvent[] | undefined
   // One delivery per microtask: a burst of calls reaches each sink as one batch, never inside the call itself.
@@ -36,6 +44,15 @@ export function configure(options: ConfigureOptions): void {
     }
     batch.push(event)
   })
+}
+
+function closeSink(sink: Sink): void {
+  try {
+    const r = (sink as { close?(): unknown }).close?.()
+    if (r && typeof (r as PromiseLike<unknown>).then === 'function') (r as PromiseLike<unknown>).then(undefined, () => {})
+  } catch {
+    // A custom sink's close that throws: it is let go all the same.
+  }
 }
 
 function deliver(sink: Sink, events: PoetEvent[]): void {

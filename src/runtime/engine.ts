@@ -109,7 +109,8 @@ function operate(c: Call): unknown {
  */
 function operateAsync(c: Call, pending: PromiseLike<unknown>): Promise<unknown> {
   const ms = c.policy.timeout
-  if (!(ms > 0 && ms < Infinity)) return Promise.resolve(pending).then((v) => settled(c, v), (e) => again(c, e))
+  // 2^31 ms (about 25 days) and beyond, no timer can wait (it fires at once, over and over): as good as none.
+  if (!(ms > 0 && ms < 2 ** 31)) return Promise.resolve(pending).then((v) => settled(c, v), (e) => again(c, e))
   return new Promise((resolve, reject) => {
     // Once an attempt timed out, its late result or rejection is ignored (and, being handled, never unhandled).
     let over = false

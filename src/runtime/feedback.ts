@@ -6,6 +6,11 @@ import type { FeedbackEvent } from './types'
 
 export type { ExecutionRef }
 
+// What the collector takes (src/train/validate.ts LIMITS): the runtime cannot import it, so the numbers are repeated.
+const MAX_NAME = 100
+const MAX_COMMENT = 2000
+const MAX_METRICS = 64
+
 /** What a user (or a metric job) says about one execution. */
 export interface Feedback {
   /** A score for the target metric, e.g. 0..1 accuracy. */
@@ -42,18 +47,37 @@ export function feedback(about: unknown, fb: Feedback): void {
         '(remembered while a sink or listener is configured), a recent execution id, or executionOf(result).',
     )
   }
+  // A collector refuses a batch holding one event it cannot take (400, nothing stored): what a developer passes wrong
+  // is refused here instead, where it shows; a user's free-text comment is cut to the collector's length.
+  if (fb.score === undefined && fb.label === undefined && fb.metrics === undefined && fb.comment === undefined) {
+    throw new TypeError('poet: feedback needs a score, label, metrics or comment')
+  }
   const event: FeedbackEvent = { v: 1, kind: 'feedback', functionId: ref.functionId, version: ref.version, executionId: ref.executionId, ts: Date.now() }
   if (fb.score !== undefined) event.score = finite(fb.score, 'score')
   // What the function's domain forbids in events is checked, then left out.
   const never = forbidden.get(ref.functionId) ?? []
-  if (fb.label !== undefined && text(fb.label, 'label') !== undefined && !never.includes('label')) event.label = fb.label
-  if (fb.comment !== undefined && text(fb.comment, 'comment') !== undefined && !never.includes('comment')) event.comment = fb.comment
+  if (fb.label !== undefined) {
+    const label = text(fb.label, 'label')
+    if (!label || label.length > MAX_NAME) throw new TypeError(`poet: feedback label must be 1 to ${MAX_NAME} characters`)
+    if (!never.includes('label')) event.label = label
+  }
+  if (fb.comment !== undefined) {
+    const comment = text(fb.comment, 'comment')
+    if (!never.includes('comment')) event.comment = comment.slice(0, MAX_COMMENT)
+  }
   if (fb.metrics !== undefined) {
     if (typeof fb.metrics !== 'object' || fb.metrics === null) throw new TypeError('poet: feedback metrics must be an object of numbers')
     const metrics: Record<string, number> = {}
-    for (const k of Object.keys(fb.metrics)) metrics[k] = finite(fb.metrics[k], `metrics.${k}`)
+    const keys = Object.keys(fb.metrics)
+    if (keys.length > MAX_METRICS) throw new TypeError(`poet: feedback carries at most ${MAX_METRICS} metrics`)
+    for (const k of keys) {
+      if (!k || k.length > MAX_NAME) throw new TypeError(`poet: feedback metric names must be 1 to ${MAX_NAME} characters`)
+      metrics[k] = finite(fb.metrics[k], `metrics.${k}`)
+    }
     event.metrics = metrics
   }
+  // All it carried is forbidden by the domain: nothing is left to say (and an empty event would be refused).
+  if (event.score === undefined && event.label === undefined && event.metrics === undefined && event.comment === undefined) return
   emit(event)
 }
 

@@ -1,5 +1,6 @@
-// Ends an execution for its listeners: remembers which execution made a result (for feedback), builds and emits its event.
+// Ends an execution for its listeners: remembers which execution made a result or error (for feedback), builds and emits its event.
 import type { Call } from './call'
+import { PoetError } from './errors/PoetError'
 import { PoetInputError } from './errors/PoetInputError'
 import { PoetOutputError } from './errors/PoetOutputError'
 import { PoetTimeoutError } from './errors/PoetTimeoutError'
@@ -10,9 +11,13 @@ import type { ExecutionEvent } from './types'
 export function report(c: Call, ok: boolean, value: unknown): void {
   const never = c.t.phases?.neverInEvents
   if (never) forbidden.set(c.functionId, never)
-  if (ok) track({ functionId: c.functionId, version: c.version, executionId: c.executionId }, value)
+  // Failures too: feedback on a rejected call (a good input refused) comes by its id, or by a frozen error without meta.
+  track({ functionId: c.functionId, version: c.version, executionId: c.executionId }, value)
   if (!c.emit) return
   const duration = performance.now() - c.t0!
+  // A poet error of another execution (a poet function this one called) only passes through: this call's own phases
+  // did not reject anything, so it is an error here, and its issue paths (the inner function's) are not this one's.
+  const own = value instanceof PoetError && value.executionId === c.executionId ? value : undefined
   const event: ExecutionEvent = {
     v: 1,
     kind: 'execution',
@@ -23,20 +28,27 @@ export function report(c: Call, ok: boolean, value: unknown): void {
     duration: Math.round(duration * 1000) / 1000,
     outcome: ok
       ? 'ok'
-      : value instanceof PoetInputError
+      : own instanceof PoetInputError
         ? 'input_error'
-        : value instanceof PoetOutputError
+        : own instanceof PoetOutputError
           ? 'output_error'
-          : value instanceof PoetTimeoutError
+          : own instanceof PoetTimeoutError
             ? 'timeout'
             : 'error',
     attempts: c.n,
   }
-  if (value instanceof PoetInputError || value instanceof PoetOutputError) {
-    event.issues = value.issues.map((i) => (i.rule ? { path: i.path, rule: i.rule } : { path: i.path }))
+  if (own instanceof PoetInputError || own instanceof PoetOutputError) {
+    event.issues = own.issues.map((i) => (i.rule ? { path: i.path, rule: i.rule } : { path: i.path }))
   }
-  if (c.repairs) event.repairs = c.repairs
-  if (c.stats && !(never && never.includes('stats'))) event.stats = c.stats
+  // A repair of every element of a long array is one repair each; a collector refuses an event listing over 100
+  // (and with it the whole batch), so the first 100 stand for them.
+  if (c.repairs) event.repairs = c.repairs.slice(0, 100)
+  if (c.stats && !(never && never.includes('stats'))) {
+    // JSON has no NaN or Infinity: they would travel as null, and a collector refuses the whole batch holding one.
+    const stats: Record<string, number> = {}
+    for (const k in c.stats) if (Number.isFinite(c.stats[k])) stats[k] = c.stats[k]
+    event.stats = stats
+  }
   if (!ok) {
     const name = value !== null && typeof value === 'object' && (value as { name?: unknown }).name
     event.error = typeof name === 'string' ? name : typeof value

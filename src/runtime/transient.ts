@@ -13,7 +13,7 @@ interface ErrorLike {
 // (what Node's fetch throws as `cause`).
 const NETWORK_CODES = /^(E(CONN|TIMEDOUT|AI_AGAIN|PIPE|NET|HOST)|UND_ERR)/
 // How fetch reports a network failure in Node/Chromium ("fetch failed", "Failed to fetch"), Firefox and Safari.
-const FETCH_FAILURE = /fetch|network|load failed/i
+const FETCH_FAILURE = /^(fetch|failed to f|network|load f)/i
 
 export function isTransient(err: unknown): boolean {
   // Object(): primitives get a wrapper without these properties, null and undefined an empty object.
@@ -24,7 +24,8 @@ export function isTransient(err: unknown): boolean {
   return (
     // PoetTimeoutError, and AbortSignal.timeout()'s DOMException.
     /TimeoutError$/.test(e.name as string) ||
-    (typeof code === 'string' && NETWORK_CODES.test(code)) ||
+    // String(): a code that is no string matches no pattern (and a symbol cannot make test() throw).
+    NETWORK_CODES.test(String(code)) ||
     (e instanceof TypeError && FETCH_FAILURE.test(e.message))
   )
 }

@@ -132,4 +132,45 @@ describe('the runtime in Chromium', () => {
     expect(posted.flat().map((e) => `${e.functionId} ${e.kind}`)).toEqual(['add execution', 'add execution'])
     await page.close()
   })
+
+  it('reaches an OpenTelemetry Collector on another origin whose CORS allows only the default headers', async () => {
+    // What a Collector's OTLP/HTTP receiver answers with `cors: { allowed_origins: ['*'] }` and no allowed_headers:
+    // only Accept, Accept-Language, Content-Type and Content-Language (and X-Requested-With) pass its preflight.
+    const logs: unknown[] = []
+    const collector = createServer((req, res) => {
+      const cors = { 'access-control-allow-origin': '*' }
+      if (req.method === 'OPTIONS') {
+        const asked = String(req.headers['access-control-request-headers'] ?? '').split(',').map((h) => h.trim()).filter(Boolean)
+        const allowed = ['accept', 'accept-language', 'content-type', 'content-language', 'x-requested-with']
+        if (asked.every((h) => allowed.includes(h))) res.writeHead(204, { ...cors, 'access-control-allow-methods': 'POST', 'access-control-allow-headers': asked.join(', ') })
+        else res.writeHead(204)
+        return void res.end()
+      }
+      let body = ''
+      req.on('data', (c) => (body += c))
+      req.on('end', () => {
+        logs.push(JSON.parse(body))
+        res.writeHead(200, { ...cors, 'content-type': 'application/json' }).end('{}')
+      })
+    })
+    await new Promise<void>((r) => collector.listen(0, '127.0.0.1', r))
+    const otlp = `http://localhost:${(collector.address() as AddressInfo).port}/v1/logs`
+    const page = await browser.newPage()
+    try {
+      await page.goto(base)
+      await page.waitForFunction(() => (window as unknown as { ready?: boolean }).ready)
+      const counts = await page.evaluate(async (url) => {
+        const { otlpSink } = (window as unknown as { Poet: typeof import('../../src/runtime/index') }).Poet
+        const sink = otlpSink({ url, retries: 0 })
+        sink([{ v: 1, kind: 'execution', functionId: 'f', version: 'v', executionId: 'x', ts: Date.now(), duration: 1, outcome: 'ok', attempts: 1 }])
+        await sink.flush()
+        return [sink.sent, sink.failed]
+      }, otlp)
+      expect(counts).toEqual([1, 0])
+      expect(logs).toHaveLength(1)
+    } finally {
+      await page.close()
+      await new Promise((r) => collector.close(r))
+    }
+  })
 })

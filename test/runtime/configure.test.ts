@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest'
-import { configure, poet, type PoetEvent } from '../../src/runtime/index'
+import { configure, httpSink, poet, type PoetEvent } from '../../src/runtime/index'
+import { startServer } from './sinks/server'
 
 afterEach(() => configure({ sink: false, sample: 1 }))
 
@@ -66,6 +67,39 @@ describe('configure', () => {
       expect(unhandled).toEqual([])
     } finally {
       process.off('unhandledRejection', onUnhandled)
+    }
+  })
+
+  it('closes the httpSinks it replaces: their events still go out, and their process listeners do not pile up', async () => {
+    const server = await startServer()
+    try {
+      const before = process.listenerCount('beforeExit')
+      const f = poet()(function work(x: number) {
+        return x
+      })
+      // A module that configures its sink, run again on every edit (HMR) or per request.
+      for (let i = 0; i < 12; i++) {
+        configure({ sink: httpSink({ url: `${server.url}/v1/events`, interval: 60_000 }) })
+        f(i)
+      }
+      configure({ sink: false })
+      await new Promise((r) => setTimeout(r, 300))
+      expect(process.listenerCount('beforeExit')).toBe(before)
+      expect(server.received.flatMap((r) => JSON.parse(r.body) as PoetEvent[])).toHaveLength(12)
+
+      // Configured again after configure closed it, a sink follows the process again, so its events still leave at exit.
+      const again = httpSink({ url: `${server.url}/v1/events`, interval: 60_000 })
+      configure({ sink: again })
+      configure({ sink: false })
+      configure({ sink: again })
+      f(99)
+      await new Promise((r) => setTimeout(r, 0))
+      expect(process.listenerCount('beforeExit')).toBe(before + 1)
+      configure({ sink: false })
+      await new Promise((r) => setTimeout(r, 300))
+      expect(process.listenerCount('beforeExit')).toBe(before)
+    } finally {
+      await server.close()
     }
   })
 })

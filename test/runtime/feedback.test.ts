@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { executionOf, feedback, onEvent, poet, type ExecutionEvent, type FeedbackEvent, type PoetEvent } from '../../src/runtime/index'
+import { validateBatch } from '../../src/train/validate'
 
 const events: PoetEvent[] = []
 let off: () => void
@@ -49,6 +50,29 @@ describe('feedback', () => {
     expect(fb[2]).toMatchObject({ functionId: 'failing', label: 'should-not-fail' })
   })
 
+  it('accepts the execution id of a recent failed execution, as carried by its error or its event', async () => {
+    const rejecting = poet({ attempts: 1 })(async function rejecting() {
+      throw new Error('nope')
+    })
+    const err = (await rejecting().catch((e: unknown) => e)) as Error
+    const failed = events.find((e) => e.kind === 'execution' && e.functionId === 'rejecting')!
+    feedback(failed.executionId, { score: 1, label: 'good' })
+    expect(events.at(-1)).toMatchObject({ kind: 'feedback', functionId: 'rejecting', executionId: executionOf(err)!.executionId, label: 'good' })
+
+    // A frozen error cannot carry poet's metadata, yet feedback can still name its execution by it.
+    const frozen = poet({ attempts: 1 })(function frozen() {
+      throw Object.freeze(new Error('frozen'))
+    })
+    let thrown: unknown
+    try {
+      frozen()
+    } catch (e) {
+      thrown = e
+    }
+    feedback(thrown, { score: 0 })
+    expect(events.at(-1)).toMatchObject({ kind: 'feedback', functionId: 'frozen', executionId: events.at(-2)!.executionId })
+  })
+
   it('says clearly when it cannot tell which execution is meant', () => {
     expect(() => feedback({ drift: true }, { score: 1 })).toThrow(/feedback\(\) cannot tell which execution this is about/)
     expect(() => feedback('no-such-id', { score: 1 })).toThrow(TypeError)
@@ -60,6 +84,24 @@ describe('feedback', () => {
     expect(() => feedback(r, { score: NaN })).toThrow('poet: feedback score must be a finite number')
     expect(() => feedback(r, { metrics: { cost: 'high' as unknown as number } })).toThrow('poet: feedback metrics.cost must be a finite number')
     expect(() => feedback(r, { label: 3 as unknown as string })).toThrow('poet: feedback label must be a string')
+  })
+
+  it('emits only feedback the collector accepts: one event it refuses would lose its whole batch', () => {
+    const r = detect([1])
+    // A user's free text is kept to the collector's 2000 characters rather than refused.
+    feedback(r, { comment: 'x'.repeat(5000) })
+    expect((events.at(-1) as FeedbackEvent).comment).toHaveLength(2000)
+    // What a developer passes wrong is refused here, where it can be seen, like a wrong type.
+    expect(() => feedback(r, {})).toThrow('poet: feedback needs a score, label, metrics or comment')
+    expect(() => feedback(r, { label: '' })).toThrow('poet: feedback label must be 1 to 100 characters')
+    expect(() => feedback(r, { label: 'l'.repeat(101) })).toThrow('poet: feedback label must be 1 to 100 characters')
+    expect(() => feedback(r, { metrics: { ['k'.repeat(101)]: 1 } })).toThrow('poet: feedback metric names must be 1 to 100 characters')
+    expect(() => feedback(r, { metrics: Object.fromEntries(Array.from({ length: 65 }, (_, i) => [`m${i}`, i])) })).toThrow(
+      'poet: feedback carries at most 64 metrics',
+    )
+    const fb = events.filter((e) => e.kind === 'feedback')
+    expect(fb).toHaveLength(1)
+    expect(validateBatch(fb)).toMatchObject({ ok: true })
   })
 })
 
@@ -84,5 +126,20 @@ describe("a domain's neverInEvents", () => {
     expect(fb).not.toHaveProperty('label')
     expect(fb).not.toHaveProperty('comment')
     expect(JSON.stringify(events)).not.toMatch(/heartRate|patient|bed 4/)
+  })
+
+  it('sends no feedback event when all it carried is forbidden (an empty one is refused by the collector)', () => {
+    const triage = poet(
+      {},
+      {
+        id: 'src/ward.ts#triage2',
+        version: 'h1',
+        generator: 'test',
+        policy: { attempts: 1, timeout: 0, backoff: { initial: 1, max: 1, factor: 2, jitter: true }, retryOn: 'any', repair: false, sample: 1 },
+        neverInEvents: ['comment', 'label'],
+      },
+    )((hr: number) => ({ urgent: hr > 150 }))
+    feedback(triage(180), { label: 'wrong', comment: 'Mr X' })
+    expect(events.map((e) => e.kind)).toEqual(['execution'])
   })
 })

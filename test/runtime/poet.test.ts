@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest'
+import { validateBatch } from '../../src/train/validate'
 import {
   onEvent,
   poet,
@@ -274,6 +275,55 @@ describe('phases', () => {
         { path: 'result', action: 'clamp to 0', rule: 'demo.non_negative' },
       ],
     })
+  })
+
+  it('leaves non-finite input statistics out of the event, which JSON (and so every sink) would turn into null', () => {
+    // A generated perceive's mean of an empty sample is NaN: as null it would make a collector refuse the whole batch.
+    const p: PhaseModule = { ...phases(), perceive: (_, ctx) => void (ctx.stats = { n: 0, mean: NaN, min: Infinity, max: -Infinity }) }
+    poet({}, p)((n: number) => n)(1)
+    const event = last()
+    expect(event).toMatchObject({ outcome: 'ok' })
+    expect(event.stats).toEqual({ n: 0 })
+    expect(JSON.parse(JSON.stringify(event))).toEqual(event)
+  })
+
+  it('keeps an event within what the collector accepts when a repair touches every element of a long array', () => {
+    const p: PhaseModule = {
+      ...phases({ repair: true }),
+      perceive(args, ctx) {
+        const xs = args[0] as unknown[]
+        xs.forEach((x, i) => {
+          xs[i] = Number(x)
+          ;(ctx.repairs ??= []).push({ path: `args[0][${i}]`, action: 'numeric string → number' })
+        })
+        return undefined
+      },
+    }
+    poet({}, p)((xs: number[]) => xs.length)(Array.from({ length: 150 }, (_, i) => String(i)) as never)
+    const event = last()
+    expect(event.repairs).toHaveLength(100)
+    expect(event.repairs![0]).toEqual({ path: 'args[0][0]', action: 'numeric string → number' })
+    // Beyond 100, the collector refuses the whole batch holding the event.
+    expect(validateBatch([event])).toMatchObject({ ok: true })
+  })
+
+  it("reports an inner poet function's rejected input or output as an error of the outer call, not as its own", () => {
+    const inner = poet({}, phases({ attempts: 1 }))((n: number) => -n)
+    const outer = poet({}, { ...phases({ attempts: 1 }), id: 'src/api.ts#handle', perceive: undefined, enforce: undefined })((x: unknown) =>
+      inner(x as number),
+    )
+    // The outer function's own phases accepted its input; what failed is a call it made.
+    expect(catchSync(() => outer('4'))).toBeInstanceOf(PoetInputError)
+    expect(events.map((e) => [e.functionId, (e as ExecutionEvent).outcome, (e as ExecutionEvent).error, (e as ExecutionEvent).issues])).toEqual([
+      ['src/math.ts#sqrt', 'input_error', 'PoetInputError', [{ path: 'args[0]' }]],
+      ['src/api.ts#handle', 'error', 'PoetInputError', undefined],
+    ])
+    events.length = 0
+    expect(catchSync(() => outer(4))).toBeInstanceOf(PoetOutputError)
+    expect(events.map((e) => [e.functionId, (e as ExecutionEvent).outcome, (e as ExecutionEvent).issues])).toEqual([
+      ['src/math.ts#sqrt', 'output_error', [{ path: 'result' }]],
+      ['src/api.ts#handle', 'error', undefined],
+    ])
   })
 
   it('reads the phase module on every call, so a hot swap applies to the next call', () => {

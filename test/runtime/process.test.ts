@@ -42,6 +42,19 @@ describe('the runtime in a Node process', () => {
     expect(r.ms).toBeLessThan(10_000)
   })
 
+  it('treats a timeout too long for a timer (about 25 days or more) as none, rather than firing every millisecond', async () => {
+    // A platform timer cannot wait 2^31 ms or more: it fires after 1 ms instead (Node warns each time).
+    const r = await run(
+      'long-timeout',
+      `import { poet } from './runtime.mjs'
+       let overflows = 0
+       process.on('warning', (w) => { if (w.name === 'TimeoutOverflowWarning') overflows++ })
+       const slow = poet({ timeout: 1e12 })(async (x) => { await new Promise((r) => setTimeout(r, 100)); return x })
+       console.log(await slow(1), overflows)`,
+    )
+    expect(r).toMatchObject({ code: 0, out: '1 0\n' })
+  })
+
   it('sends queued events before the process exits, without waiting for the batch interval', async () => {
     const before = server.received.length
     const r = await run(
@@ -56,5 +69,58 @@ describe('the runtime in a Node process', () => {
     expect(r.ms).toBeLessThan(10_000)
     const events = server.received.slice(before).flatMap((x) => JSON.parse(x.body) as PoetEvent[])
     expect(events.map((e) => `${e.functionId} ${e.kind}`)).toEqual(['work execution', 'work execution', 'work execution'])
+  })
+
+  it('awaits a retry in progress on close at the end of a script, instead of exiting with the batch unsent', async () => {
+    // The collector is busy once (a 503, as under load): the batch waits out its backoff, and close awaits that.
+    const busy = await startServer((_, n) => (n === 1 ? { status: 503 } : { status: 202 }))
+    try {
+      const r = await run(
+        'close-during-retry',
+        `import { httpSink } from './runtime.mjs'
+         const sink = httpSink({ url: ${JSON.stringify(busy.url + '/v1/events')}, retryDelay: 300 })
+         sink([{ v: 1, kind: 'execution', functionId: 'f', version: 'v', executionId: 'x', ts: 0, duration: 1, outcome: 'ok', attempts: 1 }])
+         await sink.close()
+         console.log('sent', sink.sent)`,
+      )
+      expect(r).toMatchObject({ code: 0, out: 'sent 1\n' })
+      expect(busy.received).toHaveLength(2)
+    } finally {
+      await busy.close()
+    }
+  })
+
+  it('exits within the retries of one batch when the collector is down, however many batches are queued', async () => {
+    const gone = await startServer()
+    await gone.close()
+    const r = await run(
+      'exit-collector-down',
+      `import { poet, configure, httpSink } from './runtime.mjs'
+       const sink = httpSink({ url: ${JSON.stringify(gone.url + '/v1/events')}, batchSize: 2, retryDelay: 200 })
+       configure({ sink })
+       const f = poet()(function work(x) { return x + 1 })
+       for (let i = 0; i < 20; i++) f(i)
+       process.on('exit', () => console.log('failed', sink.failed))`,
+    )
+    expect(r).toMatchObject({ code: 0, out: 'failed 20\n' })
+    // One batch's retries wait 3 s at most (200 + 400 + 800 + 1600 ms, jittered); ten batches in turn, 15 s on average.
+    expect(r.ms).toBeLessThan(5000)
+  })
+
+  it('sends a batch that was waiting to be retried when the process ran dry', async () => {
+    const busy = await startServer((_, n) => (n === 1 ? { status: 503 } : { status: 202 }))
+    try {
+      const r = await run(
+        'exit-during-retry',
+        `import { poet, configure, httpSink } from './runtime.mjs'
+         configure({ sink: httpSink({ url: ${JSON.stringify(busy.url + '/v1/events')}, batchSize: 1, retryDelay: 300 }) })
+         poet()(function work(x) { return x + 1 })(1)
+         console.log('done')`,
+      )
+      expect(r).toMatchObject({ code: 0, out: 'done\n' })
+      expect(busy.received.map((x) => (JSON.parse(x.body) as PoetEvent[]).length)).toEqual([1, 1])
+    } finally {
+      await busy.close()
+    }
   })
 })

@@ -15,10 +15,27 @@ export interface HttpSinkOptions {
   interval?: number
   /** Events held at most; beyond it the oldest are dropped (and counted). @default 1000 */
   maxQueue?: number
-  /** Retries of a batch after a network error, 408, 429 or 5xx, before it is given up. @default 4 */
+  /**
+   * Retries of a batch after a network error, 408, 429 or 5xx, before it is given up. The batch after one given up
+   * gets a single try: if that fails too, the collector is down and the queue behind it is given up as well. @default 4
+   */
   retries?: number
-  /** Delay before the first retry, doubling (full jitter) up to 30 s; a Retry-After header wins. @default 500 */
+  /**
+   * Delay before the first retry, doubling (full jitter) up to 30 s; a Retry-After header wins, up to 30 s (a longer
+   * one gives the batch up). @default 500
+   */
   retryDelay?: number
+  /**
+   * Milliseconds a request may take, answer included, before it counts as a network error (and is retried): a
+   * collector that never answers must not hold the sink, and every `flush` and `close`, for good. `0` or `Infinity`:
+   * none. @default 10000
+   */
+  timeout?: number
+  /**
+   * Tells the server how many events were dropped so far, in an `x-poet-dropped` header (the poet collector allows it).
+   * Cross-origin, a server must allow that header in CORS, or browsers refuse every request. @default true
+   */
+  dropCountHeader?: boolean
   /** The request body for a batch. @default JSON.stringify */
   encode?: (events: PoetEvent[]) => string
   /** @default globalThis.fetch */
@@ -26,9 +43,9 @@ export interface HttpSinkOptions {
 }
 
 export interface HttpSink extends Sink {
-  /** Sends everything queued now; resolves when done (never rejects). */
+  /** Sends everything queued now (not what comes in meanwhile); resolves when done (never rejects). */
   flush(): Promise<void>
-  /** Flushes, then stops listening to page and process lifecycle events. */
+  /** Flushes, then stops listening to page and process lifecycle events (until it gets events again). */
   close(): Promise<void>
   /** Events accepted by the server. */
   readonly sent: number
@@ -38,11 +55,17 @@ export interface HttpSink extends Sink {
   readonly failed: number
 }
 
-// Browsers cap the bodies of keepalive requests in flight at 64 KiB; bigger batches go without it.
+// Browsers cap the bodies of keepalive requests in flight at 64 KiB (of UTF-8, not characters: a longer one fails
+// outright, on every retry); bigger batches go without it.
 const KEEPALIVE_MAX = 60_000
+// The longest wait before a retry. A Retry-After beyond it gives the batch up: obeying an hour would hold the one
+// batch in flight, and every flush, close and Node exit behind it, for that hour.
+const MAX_DELAY = 30_000
 
 export function httpSink(options: HttpSinkOptions): HttpSink {
-  const { url, batchSize = 50, interval = 1000, maxQueue = 1000, retries = 4, retryDelay = 500, encode = JSON.stringify } = options
+  const { url, batchSize = 50, interval = 1000, maxQueue = 1000, retries = 4, retryDelay = 500, timeout = 10_000, dropCountHeader = true, encode = JSON.stringify } = options
+  // Batches are taken with splice(0, batchSize): below 1, the queue never shrinks and the sink posts `[]` forever.
+  if (!(batchSize >= 1 && Number.isInteger(batchSize))) throw new RangeError(`poet: httpSink batchSize must be a whole number from 1, got ${batchSize}`)
   // A relative URL resolves against the page; with no page (SSR, Node, edge) every send would fail. Telemetry must
   // not break the app that configured it, so the sink says so once and counts its events as failed.
   const unusable = typeof location === 'undefined' && !/^[a-z][a-z\d+.-]*:/i.test(url)
@@ -56,9 +79,21 @@ export function httpSink(options: HttpSinkOptions): HttpSink {
   let failed = 0
   let timer: ReturnType<typeof setTimeout> | undefined
   let sending: Promise<void> | undefined
+  // The batch the drain is sending now: a flush waits batch by batch, not for the drain to end, which under a steady
+  // stream of events it never does.
+  let step: Promise<void> | undefined
+  let queued = 0
   let drainAll = false
+  // A retry's wait is unref'd, so the sink never holds a process by itself; but while anyone awaits a flush (close at
+  // the end of a script, the process running dry) it must, or Node exits mid-wait and the batch is never sent.
+  let holding = 0
+  let pause: ReturnType<typeof setTimeout> | undefined
+  // A batch was just given up after its retries: the collector looks down, so the next batch gets one try only.
+  let down = false
 
   const sink = ((events: PoetEvent[]) => {
+    // A closed sink that is used again (configured again after configure closed it) must not lose its events at exit.
+    listen(true)
     for (const e of events) {
       if (queue.length >= maxQueue) {
         queue.shift()
@@ -66,9 +101,10 @@ export function httpSink(options: HttpSinkOptions): HttpSink {
       }
       queue.push(e)
     }
-    if (queue.length >= batchSize) void drain(false)
+    queued += events.length
+    if (queue.length >= batchSize) drain(false)
     // Whatever is left of a partial batch goes out after the interval at the latest.
-    if (!timer && queue.length) timer = unref(setTimeout(() => ((timer = undefined), void drain(true)), interval))
+    if (!timer && queue.length) timer = unref(setTimeout(() => ((timer = undefined), drain(true)), interval))
   }) as HttpSink
 
   /**
@@ -77,13 +113,13 @@ export function httpSink(options: HttpSinkOptions): HttpSink {
    * the `finally`: a drain that ended at once would otherwise stay in `sending` for good, and every later drain (and
    * `flush`) would wait on it instead of sending.
    */
-  function drain(all: boolean): Promise<void> {
+  function drain(all: boolean): void {
     drainAll ||= all
     const more = () => queue.length >= batchSize || (drainAll && queue.length > 0)
     if (!sending && more()) {
       sending = (async () => {
         try {
-          do await send(queue.splice(0, batchSize))
+          do await (step = send(queue.splice(0, batchSize)))
           while (more())
         } finally {
           sending = undefined
@@ -92,7 +128,6 @@ export function httpSink(options: HttpSinkOptions): HttpSink {
       })()
     }
     if (!sending) drainAll = false
-    return sending ?? Promise.resolve()
   }
 
   async function send(batch: PoetEvent[]): Promise<void> {
@@ -103,21 +138,44 @@ export function httpSink(options: HttpSinkOptions): HttpSink {
       // A custom encode that throws: retrying would not help, and nothing may reject from here.
     }
     if (body === undefined) return void (failed += batch.length)
+    // A character is at most 3 bytes of UTF-8 (a surrogate pair, 2 characters, is 4): only a long body needs counting.
+    const keepalive = (body.length * 3 < KEEPALIVE_MAX ? body.length : new TextEncoder().encode(body).length) < KEEPALIVE_MAX
     for (let attempt = 0; ; attempt++) {
       let wait: number | undefined
+      // Bounds reading the answer too. Older browsers without AbortSignal.timeout wait as long as fetch does; Node's
+      // takes whole milliseconds that a timer can wait, and 0 or Infinity mean none (as a poet timeout does).
+      const signal = timeout > 0 && timeout < 2 ** 31 - 1 ? AbortSignal.timeout?.(Math.ceil(timeout)) : undefined
       try {
-        const res = await doFetch(url, { method: 'POST', headers: { ...headers, 'x-poet-dropped': String(dropped) }, body, keepalive: body.length < KEEPALIVE_MAX })
+        const res = await doFetch(url, {
+          method: 'POST',
+          headers: dropCountHeader ? { ...headers, 'x-poet-dropped': String(dropped) } : headers,
+          body,
+          keepalive,
+          signal,
+        })
         // Read the body so the connection can be reused.
         await res.text().catch(() => '')
-        if (res.ok) return void (sent += batch.length)
+        if (res.ok) {
+          down = false
+          return void (sent += batch.length)
+        }
         if (res.status !== 408 && res.status !== 429 && res.status < 500) return void (failed += batch.length)
         wait = parseRetryAfter(res.headers.get('retry-after'))
       } catch {
         // A network error: worth another try.
       }
-      if (attempt >= retries) return void (failed += batch.length)
-      const backoff = Math.random() * Math.min(30_000, retryDelay * 2 ** attempt)
-      await new Promise((r) => unref(setTimeout(r, Math.max(backoff, wait ?? 0))))
+      if (down || attempt >= retries || (wait ?? 0) > MAX_DELAY) {
+        // Down still: every batch behind this one would wait out the same retries in turn, holding flush, close and a
+        // Node exit for minutes. They are given up with it; events that come later get their tries again.
+        if (down) failed += queue.splice(0).length
+        down = !down
+        return void (failed += batch.length)
+      }
+      const backoff = Math.random() * Math.min(MAX_DELAY, retryDelay * 2 ** attempt)
+      await new Promise((r) => {
+        pause = setTimeout(r, Math.max(backoff, wait ?? 0))
+        if (!holding) unref(pause)
+      })
     }
   }
 
@@ -129,31 +187,61 @@ export function httpSink(options: HttpSinkOptions): HttpSink {
     if (typeof document !== 'undefined' && document.visibilityState === 'hidden') urgent()
   }
   const flush = async (): Promise<void> => {
-    while (queue.length || sending) await drain(true)
+    holding++
+    ;(pause as { ref?(): void } | undefined)?.ref?.()
+    try {
+      // configure() hands events over a microtask after the calls that made them: let those of calls made just before
+      // this flush land first, or `f(); await sink.close()` on a script's last lines leaves f's event behind.
+      await undefined
+      // Done once every event queued before the call has been sent, failed or dropped.
+      for (const target = queued; sent + failed + dropped < target && (queue.length || sending); ) {
+        drain(true)
+        await step
+      }
+    } finally {
+      holding--
+    }
   }
   // Node: send what is left when the event loop runs dry (our timers are unref'd, so they never hold a process).
   const proc = (globalThis as { process?: { on?(e: string, f: () => void): void; off?(e: string, f: () => void): void } }).process
   const onBeforeExit = () => {
-    if (queue.length) void flush()
+    if (queue.length || sending) void flush()
   }
   const target = globalThis as { addEventListener?: typeof addEventListener; removeEventListener?: typeof removeEventListener }
-  if (typeof target.addEventListener === 'function') {
-    target.addEventListener('pagehide', urgent)
-    target.addEventListener('visibilitychange', onVisibility)
+  let listening = false
+  /** Follows (or stops following) the page's and the process's lifecycle: close stops, and new events resume it. */
+  function listen(on: boolean): void {
+    if (listening === on) return
+    listening = on
+    if (on) {
+      if (typeof target.addEventListener === 'function') {
+        target.addEventListener('pagehide', urgent)
+        target.addEventListener('visibilitychange', onVisibility)
+      }
+      if (proc && typeof proc.on === 'function') proc.on('beforeExit', onBeforeExit)
+    } else {
+      if (typeof target.removeEventListener === 'function') {
+        target.removeEventListener('pagehide', urgent)
+        target.removeEventListener('visibilitychange', onVisibility)
+      }
+      if (proc && typeof proc.off === 'function') proc.off('beforeExit', onBeforeExit)
+    }
   }
-  if (proc && typeof proc.on === 'function') proc.on('beforeExit', onBeforeExit)
+  listen(true)
 
   return Object.defineProperties(sink, {
     flush: { value: flush },
     close: {
       value: async () => {
         clearTimeout(timer)
+        // Cleared, not just stopped: a stale id would keep every later partial batch from arming the interval.
+        timer = undefined
+        // As flush does: the events of calls made before close land first, and only what comes after counts as new.
+        await undefined
+        const held = queued
         await flush()
-        if (typeof target.removeEventListener === 'function') {
-          target.removeEventListener('pagehide', urgent)
-          target.removeEventListener('visibilitychange', onVisibility)
-        }
-        if (proc && typeof proc.off === 'function') proc.off('beforeExit', onBeforeExit)
+        // Events that came meanwhile mean it is in use again (configured anew): it goes on following the lifecycle.
+        if (queued === held) listen(false)
       },
     },
     sent: { get: () => sent },

@@ -2,7 +2,7 @@
 import type { PoetEvent } from '../types'
 import { httpSink, type HttpSink, type HttpSinkOptions } from './http'
 
-export interface OtlpSinkOptions extends Omit<HttpSinkOptions, 'url' | 'encode'> {
+export interface OtlpSinkOptions extends Omit<HttpSinkOptions, 'url' | 'encode' | 'dropCountHeader'> {
   /** The collector's OTLP/HTTP logs endpoint. @default 'http://localhost:4318/v1/logs' */
   url?: string
   /** `service.name` of the resource. @default 'unplugin-poet' */
@@ -13,7 +13,14 @@ export interface OtlpSinkOptions extends Omit<HttpSinkOptions, 'url' | 'encode'>
 
 export function otlpSink(options: OtlpSinkOptions = {}): HttpSink {
   const resource = { 'service.name': options.serviceName ?? 'unplugin-poet', ...options.resource }
-  return httpSink({ ...options, url: options.url ?? 'http://localhost:4318/v1/logs', encode: (events) => JSON.stringify(otlpLogs(events, resource)) })
+  return httpSink({
+    ...options,
+    url: options.url ?? 'http://localhost:4318/v1/logs',
+    encode: (events) => JSON.stringify(otlpLogs(events, resource)),
+    // A Collector knows nothing of it, and its CORS lets only the standard headers through: from a browser on another
+    // origin, the header alone would get every request refused.
+    dropCountHeader: false,
+  })
 }
 
 type AnyValue = { stringValue: string } | { intValue: string } | { doubleValue: number } | { boolValue: boolean } | { arrayValue: { values: AnyValue[] } }
@@ -78,7 +85,8 @@ export function otlpLogs(events: PoetEvent[], resource: Record<string, string | 
 function anyValue(v: unknown): AnyValue | undefined {
   if (typeof v === 'string') return { stringValue: v }
   if (typeof v === 'boolean') return { boolValue: v }
-  // int64 travels as a decimal string in OTLP JSON.
-  if (typeof v === 'number') return Number.isInteger(v) ? { intValue: String(v) } : { doubleValue: v }
+  // int64 travels as a decimal string in OTLP JSON. Beyond 2^53 a number is no exact integer, and its String() may be
+  // `1e+21` or overflow int64, which a Collector refuses (with the whole request): a double holds it as it is.
+  if (typeof v === 'number') return Number.isSafeInteger(v) ? { intValue: String(v) } : { doubleValue: v }
   if (Array.isArray(v)) return { arrayValue: { values: v.map(anyValue).filter((x): x is AnyValue => !!x) } }
 }

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest'
-import { configure, httpSink, poet, type ExecutionEvent, type PoetEvent } from '../../../src/runtime/index'
+import { configure, httpSink, poet, type ExecutionEvent, type FeedbackEvent, type PoetEvent } from '../../../src/runtime/index'
 import { startServer } from './server'
 
 const event = (i: number): ExecutionEvent => ({
@@ -50,6 +50,8 @@ describe('httpSink against a real HTTP server', () => {
     expect(server.received[2].at - t0).toBeGreaterThanOrEqual(2495)
     expect(server.received[0].headers).toMatchObject({ authorization: 'Bearer s3cret', 'content-type': 'application/json', 'x-poet-dropped': '0' })
     expect(server.received[0].path).toBe('/v1/events')
+    // The server records a request before the sink has read its answer (and counted it): wait for that too.
+    await until(() => sink.sent === 7)
     expect(sink.sent).toBe(7)
   })
 
@@ -80,12 +82,52 @@ describe('httpSink against a real HTTP server', () => {
     await sink.close()
   })
 
+  it('ends a flush once what was queued at the call is sent, while events keep coming', async () => {
+    // A slow collector and a steady stream of events (a busy server flushing at the end of each request).
+    const { server, sink } = await setup(undefined, {
+      batchSize: 2,
+      fetch: async (url, init) => (await sleep(30), fetch(url, init)),
+    })
+    let n = 0
+    const stream = setInterval(() => sink(events(n++, 1)), 5)
+    try {
+      await sleep(50)
+      const queued = n
+      const outcome = await Promise.race([sink.flush().then(() => 'flushed'), sleep(3000).then(() => 'still flushing')])
+      expect(outcome).toBe('flushed')
+      const got = server.received.flatMap((r) => ids(r.body))
+      expect(events(0, queued).map((e) => e.executionId).every((id) => got.includes(id))).toBe(true)
+    } finally {
+      clearInterval(stream)
+    }
+  })
+
+  it('still sends a partial batch after its interval once closed while a timer was pending (events that come late)', async () => {
+    const { server, sink } = await setup(undefined, { batchSize: 10, interval: 50 })
+    sink(events(0, 1)) // arms the interval
+    await sink.close()
+    sink(events(1, 1)) // a call still ending after close, with the sink still configured
+    await until(() => server.received.length >= 2, 1000)
+    expect(server.received.map((r) => ids(r.body))).toEqual([['x-0'], ['x-1']])
+  })
+
   it('uses keepalive requests, so a flush on page unload outlives the page', async () => {
     const seen: (boolean | undefined)[] = []
     const { sink } = await setup(undefined, { fetch: (url, init) => (seen.push(init?.keepalive), fetch(url, init)) })
     sink(events(0, 2))
     await sink.flush()
     expect(seen).toEqual([true])
+  })
+
+  it('sends a body over the keepalive limit in bytes without keepalive, even when it is short in characters', async () => {
+    const seen: (boolean | undefined)[] = []
+    const { server, sink } = await setup(undefined, { fetch: (url, init) => (seen.push(init?.keepalive), fetch(url, init)) })
+    // 25 000 characters, 75 000 bytes of UTF-8: a browser refuses such a keepalive request outright (64 KiB limit).
+    const comment = '漢'.repeat(25_000)
+    sink([{ v: 1, kind: 'feedback', functionId: 'src/a.ts#f', version: 'v1', executionId: 'x-0', ts: Date.now(), comment }])
+    await sink.flush()
+    expect(seen).toEqual([false])
+    expect((JSON.parse(server.received[0].body) as FeedbackEvent[])[0].comment).toBe(comment)
   })
 
   it('honours 429 with Retry-After, then delivers the batch', async () => {
@@ -98,12 +140,63 @@ describe('httpSink against a real HTTP server', () => {
     expect([sink.sent, sink.failed]).toEqual([2, 0])
   })
 
+  it('gives a batch up rather than wait out a Retry-After beyond its longest backoff (30 s)', async () => {
+    const { server, sink } = await setup(() => ({ status: 503, headers: { 'retry-after': '3600' } }))
+    sink(events(0, 2))
+    // Raced: a sink that obeys the hour holds flush (and close, and a Node process at exit) for that hour.
+    await Promise.race([sink.flush(), sleep(2000)])
+    expect(server.received).toHaveLength(1)
+    expect([sink.sent, sink.failed]).toEqual([0, 2])
+  })
+
   it('retries 5xx with backoff and gives a batch up after `retries`, counting it', async () => {
     const { server, sink } = await setup(() => ({ status: 503 }), { retries: 2 })
     sink(events(0, 3))
     await sink.flush()
     expect(server.received).toHaveLength(3)
     expect([sink.sent, sink.failed]).toEqual([0, 3])
+  })
+
+  it('gives up on a request the server never answers after `timeout`, and retries it', async () => {
+    const { server, sink } = await setup((_, n) => (n === 1 ? null : { status: 202 }), { timeout: 200 })
+    sink(events(0, 2))
+    // Raced, so that a sink stuck on the hanging request fails here rather than in the test's timeout.
+    await Promise.race([sink.flush(), sleep(3000)])
+    expect(server.received).toHaveLength(2)
+    expect([sink.sent, sink.failed]).toEqual([2, 0])
+  })
+
+  it('gives the queue up when the collector is down, rather than each batch waiting out its own retries', async () => {
+    const { server, sink } = await setup(() => ({ status: 503 }), { batchSize: 2, retries: 2, retryDelay: 100 })
+    sink(events(0, 10))
+    const t0 = Date.now()
+    await sink.flush()
+    // The first batch is tried 3 times, the next once; that failing too, the 3 batches behind it are given up.
+    expect(server.received).toHaveLength(4)
+    expect([sink.sent, sink.failed]).toEqual([0, 10])
+    expect(Date.now() - t0).toBeLessThan(1000)
+  })
+
+  it('after giving a batch up, goes on as before once the collector answers again', async () => {
+    const { server, sink } = await setup((_, n) => (n <= 3 || n === 6 ? { status: 503 } : { status: 202 }), { batchSize: 2, retries: 2 })
+    sink(events(0, 6))
+    await sink.flush()
+    expect(server.received.map((r) => ids(r.body)[0])).toEqual(['x-0', 'x-0', 'x-0', 'x-2', 'x-4'])
+    expect([sink.sent, sink.failed]).toEqual([4, 2])
+    // Back to full retries: a single 503 more, and the batch still gets through.
+    sink(events(10, 2))
+    await sink.flush()
+    expect(server.received.slice(5).map((r) => ids(r.body)[0])).toEqual(['x-10', 'x-10'])
+    expect([sink.sent, sink.failed]).toEqual([6, 2])
+  })
+
+  it('takes a request timeout of 0 or Infinity as none, and a fractional one as it is, rather than failing every request', async () => {
+    for (const timeout of [0, Infinity, 1500.5]) {
+      const { server, sink } = await setup(undefined, { timeout })
+      sink(events(0, 1))
+      await sink.flush()
+      expect([timeout, server.received.length, sink.sent, sink.failed]).toEqual([timeout, 1, 1, 0])
+    }
   })
 
   it('does not retry a batch the server refused (400)', async () => {
@@ -144,6 +237,12 @@ describe('httpSink against a real HTTP server', () => {
     }
   })
 
+  it('refuses a batch size that could never empty its queue, rather than posting empty batches forever', () => {
+    for (const batchSize of [0, -1, 0.5, NaN]) {
+      expect(() => httpSink({ url: 'http://127.0.0.1:1/v1/events', batchSize })).toThrow(`poet: httpSink batchSize must be a whole number from 1, got ${batchSize}`)
+    }
+  })
+
   it('warns about a relative url where there is no page to resolve it against, and drops its events without failing', async () => {
     const warnings: unknown[] = []
     const warn = console.warn
@@ -179,6 +278,22 @@ describe('httpSink against a real HTTP server', () => {
     } finally {
       process.off('unhandledRejection', onUnhandled)
     }
+  })
+
+  it('includes in a flush or close the events of calls made just before it, which configure() delivers a microtask later', async () => {
+    const { server, sink } = await setup(undefined, { interval: 60_000 })
+    configure({ sink })
+    const f = poet()(function work(x: number) {
+      return x + 1
+    })
+    f(1)
+    await sink.flush()
+    expect(sink.sent).toBe(1)
+    // The last lines of a script: its last call's event must not be left behind in a closed sink.
+    f(2)
+    await sink.close()
+    expect(sink.sent).toBe(2)
+    expect(server.received).toHaveLength(2)
   })
 
   it('carries real execution events from configure() to the server', async () => {

@@ -94,6 +94,12 @@ describe('otlpSink against the opentelemetry-proto schema', () => {
     expect(third['poet.stats.items.n']).toEqual({ intValue: '3' })
   })
 
+  it('sends an integer beyond int64 (or beyond exact doubles) as a double, which the schema reads back unchanged', () => {
+    const big: PoetEvent = { ...base, kind: 'feedback', executionId: 'e-5', metrics: { bytes: 2 ** 64, exact: 2 ** 53 - 1, huge: 1e21 } }
+    const { request } = withoutEventNames(otlpLogs([big], resource))
+    expect(throughSchema(request)).toEqual(request)
+  })
+
   it('has teeth: a misspelt field or a number where int64 wants a string does not survive the schema', () => {
     const good = withoutEventNames(otlpLogs(events.slice(0, 1), resource)).request as { resourceLogs: { scopeLogs: { logRecords: Record<string, unknown>[] }[] }[] }
     const record = good.resourceLogs[0]!.scopeLogs[0]!.logRecords[0]!

@@ -14,7 +14,8 @@ export interface Answer {
   headers?: Record<string, string>
 }
 
-export async function startServer(answer: (req: Received, n: number) => Answer = () => ({ status: 202 })) {
+/** `answer` returning `null` leaves the request hanging, as a stuck collector would. */
+export async function startServer(answer: (req: Received, n: number) => Answer | null = () => ({ status: 202 })) {
   const received: Received[] = []
   const server = createServer((req, res) => {
     let body = ''
@@ -24,7 +25,7 @@ export async function startServer(answer: (req: Received, n: number) => Answer =
       const r: Received = { at: Date.now(), path: req.url ?? '', headers: req.headers, body }
       received.push(r)
       const a = answer(r, received.length)
-      res.writeHead(a.status, a.headers).end()
+      if (a) res.writeHead(a.status, a.headers).end()
     })
   })
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
@@ -32,6 +33,10 @@ export async function startServer(answer: (req: Received, n: number) => Answer =
   return {
     url: `http://127.0.0.1:${port}`,
     received,
-    close: () => new Promise<void>((r) => server.close(() => r())),
+    close: () =>
+      new Promise<void>((r) => {
+        server.close(() => r())
+        server.closeAllConnections()
+      }),
   }
 }
