@@ -94,7 +94,11 @@ export async function proposeCandidates(plans: Plan[], o: TrainerOptions): Promi
       if (!p.ask || !o.llm || !entry) return p
       const { ask, ...plan } = p
       const triggers = p.reason.replace(/ → ask .*$/, '')
-      const answer = await o.llm.propose({ functionId: p.functionId, entry, evidence: ask.evidence, feedback: ask.feedback })
+      // One function's failed request (an unreadable config, a crash in the generator) is that function's rejection:
+      // the other functions' decisions, rollbacks included, still apply.
+      const answer = await o.llm
+        .propose({ functionId: p.functionId, entry, evidence: ask.evidence, feedback: ask.feedback })
+        .catch((e: unknown): Proposal => ({ ok: false, reason: e instanceof Error ? e.message : String(e) }))
       if (!answer.ok) return { ...plan, action: 'rejected', reason: `${triggers}; ${ask.generator} gave no candidate: ${answer.reason}`, rejection: answer.reason }
       if (entry.versions[answer.version]) return { ...plan, action: 'none', reason: `${triggers}; ${ask.generator} proposed ${answer.version}, a version the lock already holds` }
       const base = entry.versions[entry.current]!

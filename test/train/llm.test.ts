@@ -201,6 +201,23 @@ describe('poet train for phases an LLM wrote', () => {
     expect(p.server.requests).toHaveLength(1)
   })
 
+  it('reports an unreadable config as that function\'s rejection, after printing the plan, and records it', async () => {
+    const p = await trainedProject(() => reply.json(trainedReply))
+    writeFileSync(join(p.dir, 'poet.config.json'), '{ "generator": { "provider": "openai", ')
+    const run = await poet(p.dir, ['train', '--apply'], p.env)
+    expect(run.code).toBe(1)
+    expect(run.out).toContain(ID)
+    expect(run.err).toMatch(new RegExp(`poet train: ${ID}: no candidate: .*poet\\.config\\.json`))
+    expect(run.err).toContain('1 LLM candidate rejected; nothing of it reached the lock')
+    const store = new FeedbackStore(join(p.dir, '.poet', 'feedback.db'))
+    try {
+      expect(store.decisions(ID).map((d) => d.action)).toContain('rejected')
+    } finally {
+      store.close()
+    }
+    expect(p.lock.read().functions[ID]!.candidate).toBeUndefined()
+  })
+
   it('trains builtin phases without any server', async () => {
     const dir = tempDir()
     writeFileSync(join(dir, 'package.json'), '{ "type": "module" }')
