@@ -13,17 +13,25 @@ afterEach(() => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true })
 })
 
-it('closes the feedback store and lets go of the in-process sink when a middleware-mode server closes', async () => {
+/** A Vite dev server in middleware mode behind a plain HTTP server, and a way to post one event to its endpoint. */
+async function middlewareServer() {
   const dir = mkdtempSync(join(tmpdir(), 'poet-dev-mw-'))
   dirs.push(dir)
   writeFileSync(join(dir, 'package.json'), '{"name":"mw","type":"module"}')
   const vite = await createServer({ root: dir, configFile: false, logLevel: 'silent', server: { middlewareMode: true }, plugins: [poet()] })
-  const http = createHttpServer(vite.middlewares)
+  // Through a closure: a restart swaps vite.middlewares for the new server's.
+  const http = createHttpServer((req, res) => vite.middlewares(req, res))
   await new Promise<void>((done) => http.listen(0, '127.0.0.1', done))
+  const url = `http://127.0.0.1:${(http.address() as AddressInfo).port}/__poet/events`
+  const post = (executionId: string) =>
+    fetch(url, { method: 'POST', body: JSON.stringify([{ v: 1, kind: 'execution', functionId: 'src/a.ts#f', version: 'v1', executionId, ts: Date.now(), duration: 1, outcome: 'ok', attempts: 1 }]) })
+  return { dir, vite, http, post }
+}
+
+it('closes the feedback store and lets go of the in-process sink when a middleware-mode server closes', async () => {
+  const { dir, vite, http, post } = await middlewareServer()
   try {
-    const url = `http://127.0.0.1:${(http.address() as AddressInfo).port}/__poet/events`
-    const event = { v: 1, kind: 'execution', functionId: 'src/a.ts#f', version: 'v1', executionId: 'e1', ts: Date.now(), duration: 1, outcome: 'ok', attempts: 1 }
-    expect((await fetch(url, { method: 'POST', body: JSON.stringify([event]) })).status).toBe(202)
+    expect((await post('e1')).status).toBe(202)
     expect(existsSync(join(dir, '.poet', 'feedback.db-wal'))).toBe(true)
     expect((globalThis as Record<symbol, unknown>)[Symbol.for('unplugin-poet.dev-sink')]).toBeTypeOf('function')
   } finally {
@@ -36,15 +44,7 @@ it('closes the feedback store and lets go of the in-process sink when a middlewa
 })
 
 it('keeps taking events after a restart (the plugin object is reused), and releases the store when closed', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'poet-dev-mw-'))
-  dirs.push(dir)
-  writeFileSync(join(dir, 'package.json'), '{"name":"mw","type":"module"}')
-  const vite = await createServer({ root: dir, configFile: false, logLevel: 'silent', server: { middlewareMode: true }, plugins: [poet()] })
-  const http = createHttpServer((req, res) => vite.middlewares(req, res))
-  await new Promise<void>((done) => http.listen(0, '127.0.0.1', done))
-  const url = `http://127.0.0.1:${(http.address() as AddressInfo).port}/__poet/events`
-  const post = (executionId: string) =>
-    fetch(url, { method: 'POST', body: JSON.stringify([{ v: 1, kind: 'execution', functionId: 'src/a.ts#f', version: 'v1', executionId, ts: Date.now(), duration: 1, outcome: 'ok', attempts: 1 }]) })
+  const { dir, vite, http, post } = await middlewareServer()
   try {
     expect((await post('e1')).status).toBe(202)
     await vite.restart()

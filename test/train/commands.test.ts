@@ -33,6 +33,13 @@ function rawRequest(port: number, bytes: string): Promise<string> {
   })
 }
 
+
+/** Two hours of healthy calls, then the last 200 with 40 timeouts: the error-rate rise that makes Train propose a candidate. */
+function insertTimeoutRise(store: FeedbackStore, version: string): void {
+  const now = Date.now()
+  store.insert(Array.from({ length: 1000 }, (_, i) => execution({ functionId: ID, version, ts: now - 2 * 3_600_000 - i * 1000, duration: 80 + (i % 40) })))
+  store.insert(Array.from({ length: 200 }, (_, i) => execution({ functionId: ID, version, ts: now - i * 1000, duration: 90, ...(i < 40 ? { outcome: 'timeout', attempts: 3 } : {}) })))
+}
 describe('poet serve', () => {
   it('prints its help and exits 0', async () => {
     const t = io()
@@ -119,9 +126,7 @@ describe('poet train', () => {
     const { lock, version } = lockWith(join(cwd, '.poet'), ID, { optimizeFor: 'latency' })
     lockWith(join(cwd, '.poet'), 'src/other.ts#plain')
     const store = new FeedbackStore(join(cwd, '.poet', 'feedback.db'))
-    const now = Date.now()
-    store.insert(Array.from({ length: 1000 }, (_, i) => execution({ functionId: ID, version, ts: now - 2 * 3_600_000 - i * 1000, duration: 80 + (i % 40) })))
-    store.insert(Array.from({ length: 200 }, (_, i) => execution({ functionId: ID, version, ts: now - i * 1000, duration: 90, ...(i < 40 ? { outcome: 'timeout', attempts: 3 } : {}) })))
+    insertTimeoutRise(store, version)
     store.close()
 
     const dry = io(cwd)
@@ -141,9 +146,7 @@ describe('poet train', () => {
     const cwd = tempDir()
     const { lock, version } = lockWith(join(cwd, '.poet'), ID, { optimizeFor: 'latency' })
     const store = new FeedbackStore(join(cwd, '.poet', 'feedback.db'))
-    const now = Date.now()
-    store.insert(Array.from({ length: 1000 }, (_, i) => execution({ functionId: ID, version, ts: now - 2 * 3_600_000 - i * 1000, duration: 80 + (i % 40) })))
-    store.insert(Array.from({ length: 200 }, (_, i) => execution({ functionId: ID, version, ts: now - i * 1000, duration: 90, ...(i < 40 ? { outcome: 'timeout', attempts: 3 } : {}) })))
+    insertTimeoutRise(store, version)
     store.close()
     expect(await trainCommand(['--apply'], io(cwd).io)).toBe(0)
     const candidate = lock.read().functions[ID]!.candidate!.version
@@ -160,9 +163,7 @@ describe('poet train', () => {
     const cwd = tempDir()
     const { lock, version } = lockWith(join(cwd, '.poet'), ID, { optimizeFor: 'latency' })
     const store = new FeedbackStore(join(cwd, '.poet', 'feedback.db'))
-    const now = Date.now()
-    store.insert(Array.from({ length: 1000 }, (_, i) => execution({ functionId: ID, version, ts: now - 2 * 3_600_000 - i * 1000, duration: 80 + (i % 40) })))
-    store.insert(Array.from({ length: 200 }, (_, i) => execution({ functionId: ID, version, ts: now - i * 1000, duration: 90, ...(i < 40 ? { outcome: 'timeout', attempts: 3 } : {}) })))
+    insertTimeoutRise(store, version)
     expect(await trainCommand(['--apply'], io(cwd).io)).toBe(0)
     const learned = lock.read().functions[ID]!.candidate!.version
     expect(promote(lock, store, ID, learned).status).toBe(200)
