@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { executionOf, feedback, onEvent, poet, type ExecutionEvent, type FeedbackEvent, type PoetEvent } from '../../src/runtime/index'
+import { executionOf, feedback, onEvent, poet, type ExecutionEvent, type FeedbackEvent, type PhaseModule, type PoetEvent } from '../../src/runtime/index'
 import { validateBatch } from '../../src/train/validate'
 
 const events: PoetEvent[] = []
@@ -106,18 +106,22 @@ describe('feedback', () => {
 })
 
 describe("a domain's neverInEvents", () => {
-  it('keeps forbidden fields out of execution and feedback events', () => {
-    const vitals = poet(
+  /** A triage function whose phases (as a healthcare-like domain generates them) forbid `never` in events. */
+  const triageWith = (id: string, never: NonNullable<PhaseModule['neverInEvents']>, perceive?: PhaseModule['perceive']) =>
+    poet(
       {},
       {
-        id: 'src/ward.ts#triage',
+        id,
         version: 'h1',
         generator: 'test',
         policy: { attempts: 1, timeout: 0, backoff: { initial: 1, max: 1, factor: 2, jitter: true }, retryOn: 'any', repair: false, sample: 1 },
-        neverInEvents: ['values', 'stats', 'comment', 'label'],
-        perceive: (_, ctx) => void (ctx.stats = { heartRate: 180 }),
+        neverInEvents: never,
+        ...(perceive ? { perceive } : {}),
       },
     )((hr: number) => ({ urgent: hr > 150 }))
+
+  it('keeps forbidden fields out of execution and feedback events', () => {
+    const vitals = triageWith('src/ward.ts#triage', ['values', 'stats', 'comment', 'label'], (_, ctx) => void (ctx.stats = { heartRate: 180 }))
     const r = vitals(180)
     feedback(r, { score: 1, label: 'patient-x', comment: 'Mr X, bed 4' })
     const [run, fb] = events
@@ -129,16 +133,7 @@ describe("a domain's neverInEvents", () => {
   })
 
   it('sends no feedback event when all it carried is forbidden (an empty one is refused by the collector)', () => {
-    const triage = poet(
-      {},
-      {
-        id: 'src/ward.ts#triage2',
-        version: 'h1',
-        generator: 'test',
-        policy: { attempts: 1, timeout: 0, backoff: { initial: 1, max: 1, factor: 2, jitter: true }, retryOn: 'any', repair: false, sample: 1 },
-        neverInEvents: ['comment', 'label'],
-      },
-    )((hr: number) => ({ urgent: hr > 150 }))
+    const triage = triageWith('src/ward.ts#triage2', ['comment', 'label'])
     feedback(triage(180), { label: 'wrong', comment: 'Mr X' })
     expect(events.map((e) => e.kind)).toEqual(['execution'])
   })
