@@ -25,35 +25,38 @@ async function middlewareServer() {
   const url = `http://127.0.0.1:${(http.address() as AddressInfo).port}/__poet/events`
   const post = (executionId: string) =>
     fetch(url, { method: 'POST', body: JSON.stringify([{ v: 1, kind: 'execution', functionId: 'src/a.ts#f', version: 'v1', executionId, ts: Date.now(), duration: 1, outcome: 'ok', attempts: 1 }]) })
-  return { dir, vite, http, post }
-}
-
-it('closes the feedback store and lets go of the in-process sink when a middleware-mode server closes', async () => {
-  const { dir, vite, http, post } = await middlewareServer()
-  try {
-    expect((await post('e1')).status).toBe(202)
-    expect(existsSync(join(dir, '.poet', 'feedback.db-wal'))).toBe(true)
-    expect((globalThis as Record<symbol, unknown>)[Symbol.for('unplugin-poet.dev-sink')]).toBeTypeOf('function')
-  } finally {
+  const close = async () => {
     await vite.close()
     await new Promise((done) => http.close(done))
   }
-  // SQLite removes the write-ahead log when its last connection closes.
-  expect(existsSync(join(dir, '.poet', 'feedback.db-wal'))).toBe(false)
-  expect((globalThis as Record<symbol, unknown>)[Symbol.for('unplugin-poet.dev-sink')]).toBeUndefined()
+  return { dir, vite, post, close }
+}
+
+const devSink = () => (globalThis as Record<symbol, unknown>)[Symbol.for('unplugin-poet.dev-sink')]
+/** SQLite removes the write-ahead log when its last connection closes: the store is released. */
+const released = (dir: string) => !existsSync(join(dir, '.poet', 'feedback.db-wal')) && devSink() === undefined
+
+it('closes the feedback store and lets go of the in-process sink when a middleware-mode server closes', async () => {
+  const { dir, post, close } = await middlewareServer()
+  try {
+    expect((await post('e1')).status).toBe(202)
+    expect(existsSync(join(dir, '.poet', 'feedback.db-wal'))).toBe(true)
+    expect(devSink()).toBeTypeOf('function')
+  } finally {
+    await close()
+  }
+  expect(released(dir)).toBe(true)
 })
 
 it('keeps taking events after a restart (the plugin object is reused), and releases the store when closed', async () => {
-  const { dir, vite, http, post } = await middlewareServer()
+  const { dir, vite, post, close } = await middlewareServer()
   try {
     expect((await post('e1')).status).toBe(202)
     await vite.restart()
     expect((await post('e2')).status).toBe(202)
-    expect((globalThis as Record<symbol, unknown>)[Symbol.for('unplugin-poet.dev-sink')]).toBeTypeOf('function')
+    expect(devSink()).toBeTypeOf('function')
   } finally {
-    await vite.close()
-    await new Promise((done) => http.close(done))
+    await close()
   }
-  expect(existsSync(join(dir, '.poet', 'feedback.db-wal'))).toBe(false)
-  expect((globalThis as Record<symbol, unknown>)[Symbol.for('unplugin-poet.dev-sink')]).toBeUndefined()
+  expect(released(dir)).toBe(true)
 })
