@@ -401,7 +401,10 @@ class Scanner {
             alone: member.decorators!.length === 1,
             name: `${this.className(klass!, this.ancestors.length - 4)}.${key}`,
           }
-    this.candidates.push({ site, binding, scopes: this.scopes.slice() })
+    // A member decorator is evaluated in the class's scope, not the method's: the method's own parameters and
+    // `var`s (a parameter named poet) do not shadow it.
+    const scopes = this.scopes[this.scopes.length - 1] === member ? this.scopes.slice(0, -1) : this.scopes.slice()
+    this.candidates.push({ site, binding, scopes })
   }
 
   /** `poet(opts, __poet_phases_N)`: an earlier pass already rewrote it. */
