@@ -1,4 +1,6 @@
 // The one unplugin factory: wires each bundler's hooks to a PoetContext, and nothing else.
+import { extname } from 'node:path'
+import type { Loader } from 'esbuild'
 import type { UnpluginFactory } from 'unplugin'
 import { PoetContext } from './context'
 import type { DevServer } from './dev-server'
@@ -11,6 +13,8 @@ export const unpluginFactory: UnpluginFactory<Options | undefined, false> = (raw
   // Only a Vite dev server has one: the collector, dashboard and trainer (SQLite) never load for a build.
   let dev: DevServer | undefined
   const { include, exclude } = ctx.options
+  // esbuild: what the build maps extensions to (`loader: { '.js': 'jsx' }`), which the transformed code must keep.
+  let esbuildLoaders: Record<string, Loader> = {}
 
   return {
     name: 'unplugin-poet',
@@ -93,9 +97,10 @@ export const unpluginFactory: UnpluginFactory<Options | undefined, false> = (raw
     esbuild: {
       onResolveFilter: RESOLVE_FILTER,
       onLoadFilter: ESBUILD_LOAD_FILTER,
-      loader: (_code, id) => (keyOf(id) === undefined ? guessLoader(id) : 'js'),
+      loader: (_code, id) => (keyOf(id) === undefined ? sourceLoader(id, esbuildLoaders) : 'js'),
       config(options) {
         if (options.absWorkingDir) ctx.setRoot(options.absWorkingDir)
+        esbuildLoaders = options.loader ?? {}
       },
     },
   }
@@ -110,7 +115,11 @@ function wantsSourceMap(context: object): boolean {
   return !environment || environment.mode === 'dev' || environment.config.build.sourcemap !== false
 }
 
-function guessLoader(id: string): 'js' | 'jsx' | 'ts' | 'tsx' {
-  const ext = /\.[cm]?([jt]sx?)$/.exec(id)?.[1]
+/** The build's own loader for the file's extension, else the one its extension names. */
+function sourceLoader(id: string, configured: Record<string, Loader>): Loader {
+  const path = id.replace(/[?#].*$/, '')
+  const own = configured[extname(path)]
+  if (own) return own
+  const ext = /\.[cm]?([jt]sx?)$/.exec(path)?.[1]
   return ext === 'jsx' || ext === 'ts' || ext === 'tsx' ? ext : 'js'
 }
