@@ -154,7 +154,7 @@ export class PoetContext {
   }
 
   /**
-   * `null` for a module without the runtime import; the recorded transform when the module and every type file it
+   * `null` for a module without the runtime import, or one the cache remembers had nothing to rewrite; the recorded transform when the module and every type file it
    * read are unchanged; `undefined` when it has to be transformed.
    */
   private lookup(code: string, file: string, warn: (message: string) => void): TransformResultLike | null | undefined {
@@ -162,7 +162,7 @@ export class PoetContext {
     const hit = this.cache?.get(file, code, readFile)
     if (!hit) return undefined
     for (const message of hit.warnings) warn(message)
-    return hit
+    return 'unchanged' in hit ? null : hit
   }
 
   /** Transforms a module (parse, scan, signatures, rewrite) and records the result in the cache. */
@@ -189,7 +189,8 @@ export class PoetContext {
       },
     })
     const hashed = this.withInputHashes(result)
-    if (hashed) cache.set(file, code, reads, { ...hashed, warnings })
+    // A module with nothing to rewrite is remembered too, or every warm build would parse it again.
+    cache.set(file, code, reads, hashed ? { ...hashed, warnings } : { unchanged: true, warnings })
     return hashed
   }
 
