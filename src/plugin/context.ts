@@ -154,8 +154,8 @@ export class PoetContext {
   }
 
   /**
-   * `null` for a module without the runtime import, or one the cache remembers had nothing to rewrite; the recorded transform when the module and every type file it
-   * read are unchanged; `undefined` when it has to be transformed.
+   * `null` for a module without the runtime import, or one the cache remembers had nothing to rewrite; the recorded
+   * transform when the module and every type file it read are unchanged; `undefined` when it has to be transformed.
    */
   private lookup(code: string, file: string, warn: (message: string) => void): TransformResultLike | null | undefined {
     if (!code.includes(RUNTIME_ID)) return null
