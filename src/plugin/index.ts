@@ -5,7 +5,7 @@ import type { UnpluginFactory } from 'unplugin'
 import { PoetContext } from './context'
 import type { DevServer } from './dev-server'
 import type { Options } from './options'
-import { POET_CODE_FILTER } from './ids'
+import { fileOf, POET_CODE_FILTER } from './ids'
 import { DEV_KEY_PREFIX, ESBUILD_LOAD_FILTER, LOAD_FILTER, RESOLVE_FILTER, keyOf, mapWebpackScheme, resolveVirtual } from './virtual'
 
 export const unpluginFactory: UnpluginFactory<Options | undefined, false> = (raw) => {
@@ -47,7 +47,7 @@ export const unpluginFactory: UnpluginFactory<Options | undefined, false> = (raw
     transform: {
       filter: { id: { include, exclude }, code: POET_CODE_FILTER },
       async handler(code, id) {
-        const file = id.replace(/[?#].*$/, '')
+        const file = fileOf(id)
         // Build errors are thrown, not passed to this.error: not every bundler stops on this.error.
         const out = await ctx.transformAsync(code, file, (message) => this.warn(message))
         if (!out) return null
@@ -117,7 +117,7 @@ function wantsSourceMap(context: object): boolean {
 
 /** The build's own loader for the file's extension, else the one its extension names. */
 function sourceLoader(id: string, configured: Record<string, Loader>): Loader {
-  const path = id.replace(/[?#].*$/, '')
+  const path = fileOf(id)
   const own = configured[extname(path)]
   if (own) return own
   const ext = /\.[cm]?([jt]sx?)$/.exec(path)?.[1]
