@@ -49,8 +49,8 @@ export class PoetBuildError extends Error {
  */
 export function codeFrame(source: string, line: number, column: number, context = 2): string {
   const lines = source.split(/\r\n|\r|\n/)
-  // A final newline does not make a line worth showing.
-  if (lines.length > 1 && lines[lines.length - 1] === '') lines.pop()
+  // A final newline does not make a line worth showing, unless the error is there (a parse error at the end).
+  if (lines.length > 1 && lines[lines.length - 1] === '' && line < lines.length) lines.pop()
   const first = Math.max(1, line - context)
   const last = Math.min(lines.length, line + context)
   const width = String(last).length
