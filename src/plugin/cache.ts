@@ -19,6 +19,15 @@ export interface CachedTransform {
   warnings: string[]
 }
 
+/**
+ * A module that imports the runtime but marks no function (an app's setup module calling `configure`): nothing to
+ * rewrite, only the warnings the transform gave.
+ */
+export interface CachedNothing {
+  unchanged: true
+  warnings: string[]
+}
+
 /** A source map as JSON: what the bundlers read (magic-string's methods do not survive the cache). */
 export type SourceMapJSON = Pick<SourceMap, 'version' | 'file' | 'sources' | 'sourcesContent' | 'names' | 'mappings'>
 
@@ -29,7 +38,7 @@ interface Entry {
   format: typeof FORMAT
   file: string
   reads: Record<string, string | null>
-  result: CachedTransform
+  result: CachedTransform | CachedNothing
 }
 
 export interface CacheStats {
@@ -58,8 +67,8 @@ export class TransformCache {
     private readonly salt: string,
   ) {}
 
-  /** The recorded transform of `code`, if every file it read still holds what it held then; undefined otherwise. */
-  get(file: string, code: string, read: (abs: string) => string | undefined): CachedTransform | undefined {
+  /** The recorded transform of `code` (or that it had nothing to rewrite), if every file it read still holds what it held then; undefined otherwise. */
+  get(file: string, code: string, read: (abs: string) => string | undefined): CachedTransform | CachedNothing | undefined {
     const entry = this.readEntry(this.pathOf(file, code))
     const valid =
       entry?.format === FORMAT &&
@@ -77,7 +86,7 @@ export class TransformCache {
   }
 
   /** Records a transform; a cache that cannot be written (read-only disk, no space) only costs the next build time. */
-  set(file: string, code: string, reads: Reads, result: CachedTransform): void {
+  set(file: string, code: string, reads: Reads, result: CachedTransform | CachedNothing): void {
     const entry: Entry = { format: FORMAT, file, reads: Object.fromEntries(reads), result }
     const path = this.pathOf(file, code)
     // Written beside and renamed: a concurrent build, or one killed mid-write, never leaves a torn entry behind.

@@ -154,15 +154,15 @@ export class PoetContext {
   }
 
   /**
-   * `null` for a module without the runtime import; the recorded transform when the module and every type file it
-   * read are unchanged; `undefined` when it has to be transformed.
+   * `null` for a module without the runtime import, or one the cache remembers had nothing to rewrite; the recorded
+   * transform when the module and every type file it read are unchanged; `undefined` when it has to be transformed.
    */
   private lookup(code: string, file: string, warn: (message: string) => void): TransformResultLike | null | undefined {
     if (!code.includes(RUNTIME_ID)) return null
     const hit = this.cache?.get(file, code, readFile)
     if (!hit) return undefined
     for (const message of hit.warnings) warn(message)
-    return hit
+    return 'unchanged' in hit ? null : hit
   }
 
   /** Transforms a module (parse, scan, signatures, rewrite) and records the result in the cache. */
@@ -171,16 +171,15 @@ export class PoetContext {
     const domains = this.domains
     if (!transformPoet || !domains) throw new Error('poet: internal error: a module missed the transform cache before the transformer was loaded')
     const { root } = this.options
-    const cache = this.cache
-    if (!cache) return this.withInputHashes(transformPoet(code, file, { root, domains, readFile, warn }))
-    const reads = new Map<string, string | null>()
+    // Every file the type resolver tried, with what it held (undefined: not there).
+    const reads = new Map<string, string | undefined>()
     const warnings: string[] = []
     const result = transformPoet(code, file, {
       root,
       domains,
       readFile(abs) {
         const text = readFile(abs)
-        reads.set(abs, text === undefined ? null : hashText(text))
+        reads.set(abs, text)
         return text
       },
       warn(message) {
@@ -188,8 +187,19 @@ export class PoetContext {
         warn(message)
       },
     })
-    const hashed = this.withInputHashes(result)
-    if (hashed) cache.set(file, code, reads, { ...hashed, warnings })
+    // A file the resolver looked for and did not find is watched too: were it created (or a deleted one restored),
+    // the types would change, and an `import type` gives the bundler no import of its own to watch.
+    const missing = [...reads].filter(([, text]) => text === undefined).map(([path]) => path)
+    const hashed = this.withInputHashes(
+      result && { ...result, dependencies: [...new Set([...result.dependencies, ...missing.sort()])] },
+    )
+    // A module with nothing to rewrite is remembered too, or every warm build would parse it again.
+    this.cache?.set(
+      file,
+      code,
+      new Map([...reads].map(([path, text]) => [path, text === undefined ? null : hashText(text)])),
+      hashed ? { ...hashed, warnings } : { unchanged: true, warnings },
+    )
     return hashed
   }
 

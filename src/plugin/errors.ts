@@ -48,9 +48,10 @@ export class PoetBuildError extends Error {
  * Tabs before the column are kept in the caret line so the caret lines up in any editor or terminal.
  */
 export function codeFrame(source: string, line: number, column: number, context = 2): string {
-  const lines = source.split(/\r\n|\r|\n/)
-  // A final newline does not make a line worth showing.
-  if (lines.length > 1 && lines[lines.length - 1] === '') lines.pop()
+  // The line terminators babel counts lines by (as JavaScript and tsc do), U+2028 and U+2029 included.
+  const lines = source.split(/\r\n|[\r\n\u2028\u2029]/)
+  // A final newline does not make a line worth showing, unless the error is there (a parse error at the end).
+  if (lines.length > 1 && lines[lines.length - 1] === '' && line < lines.length) lines.pop()
   const first = Math.max(1, line - context)
   const last = Math.min(lines.length, line + context)
   const width = String(last).length

@@ -1,4 +1,5 @@
 // Function ids and the virtual-module keys that carry them through URLs, file systems and every bundler.
+import { existsSync } from 'node:fs'
 
 /** The runtime specifier that makes `poet` ours; also the transform's cheap pre-filter. */
 export const RUNTIME_ID = 'unplugin-poet/runtime'
@@ -46,4 +47,15 @@ export function decodeKey(key: string): string {
 /** `src/drift.ts` + `detectDrift` → `src/drift.ts#detectDrift`. */
 export function functionId(relativePath: string, name: string): string {
   return `${relativePath}#${name}`
+}
+
+/**
+ * The file a bundler's module id names: without its `?query`, and without a `#fragment` unless the `#` is part of
+ * the file's name (`notes #1.ts`), which only the file system can tell.
+ */
+export function fileOf(id: string): string {
+  const query = id.indexOf('?')
+  const path = query < 0 ? id : id.slice(0, query)
+  const hash = path.lastIndexOf('#')
+  return hash < 0 || existsSync(path) ? path : path.slice(0, hash)
 }

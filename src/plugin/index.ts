@@ -1,9 +1,11 @@
 // The one unplugin factory: wires each bundler's hooks to a PoetContext, and nothing else.
+import { extname } from 'node:path'
+import type { Loader } from 'esbuild'
 import type { UnpluginFactory } from 'unplugin'
 import { PoetContext } from './context'
 import type { DevServer } from './dev-server'
 import type { Options } from './options'
-import { POET_CODE_FILTER } from './ids'
+import { fileOf, POET_CODE_FILTER } from './ids'
 import { DEV_KEY_PREFIX, ESBUILD_LOAD_FILTER, LOAD_FILTER, RESOLVE_FILTER, keyOf, mapWebpackScheme, resolveVirtual } from './virtual'
 
 export const unpluginFactory: UnpluginFactory<Options | undefined, false> = (raw) => {
@@ -11,6 +13,8 @@ export const unpluginFactory: UnpluginFactory<Options | undefined, false> = (raw
   // Only a Vite dev server has one: the collector, dashboard and trainer (SQLite) never load for a build.
   let dev: DevServer | undefined
   const { include, exclude } = ctx.options
+  // esbuild: what the build maps extensions to (`loader: { '.js': 'jsx' }`), which the transformed code must keep.
+  let esbuildLoaders: Record<string, Loader> = {}
 
   return {
     name: 'unplugin-poet',
@@ -43,7 +47,7 @@ export const unpluginFactory: UnpluginFactory<Options | undefined, false> = (raw
     transform: {
       filter: { id: { include, exclude }, code: POET_CODE_FILTER },
       async handler(code, id) {
-        const file = id.replace(/[?#].*$/, '')
+        const file = fileOf(id)
         // Build errors are thrown, not passed to this.error: not every bundler stops on this.error.
         const out = await ctx.transformAsync(code, file, (message) => this.warn(message))
         if (!out) return null
@@ -93,9 +97,10 @@ export const unpluginFactory: UnpluginFactory<Options | undefined, false> = (raw
     esbuild: {
       onResolveFilter: RESOLVE_FILTER,
       onLoadFilter: ESBUILD_LOAD_FILTER,
-      loader: (_code, id) => (keyOf(id) === undefined ? guessLoader(id) : 'js'),
+      loader: (_code, id) => (keyOf(id) === undefined ? sourceLoader(id, esbuildLoaders) : 'js'),
       config(options) {
         if (options.absWorkingDir) ctx.setRoot(options.absWorkingDir)
+        esbuildLoaders = options.loader ?? {}
       },
     },
   }
@@ -110,7 +115,11 @@ function wantsSourceMap(context: object): boolean {
   return !environment || environment.mode === 'dev' || environment.config.build.sourcemap !== false
 }
 
-function guessLoader(id: string): 'js' | 'jsx' | 'ts' | 'tsx' {
-  const ext = /\.[cm]?([jt]sx?)$/.exec(id)?.[1]
+/** The build's own loader for the file's extension, else the one its extension names. */
+function sourceLoader(id: string, configured: Record<string, Loader>): Loader {
+  const path = fileOf(id)
+  const own = configured[extname(path)]
+  if (own) return own
+  const ext = /\.[cm]?([jt]sx?)$/.exec(path)?.[1]
   return ext === 'jsx' || ext === 'ts' || ext === 'tsx' ? ext : 'js'
 }

@@ -37,7 +37,7 @@ export interface Options {
   root?: string
   /** Where the lock and generated phases live, relative to root. @default '.poet' */
   lockDir?: string
-  /** Never call an LLM: a missing or stale lock entry fails the build. @default !!process.env.CI */
+  /** Never call an LLM: a missing or stale lock entry fails the build. @default true when `CI` is set, and not to 'false' */
   strict?: boolean
   /** Who writes perceive/enforce phases: the offline builtin generator, or an OpenAI-compatible LLM. @default 'builtin' */
   generator?: 'builtin' | OpenAIGeneratorOptions
@@ -122,7 +122,8 @@ export function resolveOptions(raw: Options | undefined, context: ResolveContext
     exclude: o.exclude === undefined ? DEFAULT_EXCLUDE : filter(o.exclude, 'exclude'),
     root,
     lockDir: isAbsolute(lockDir) ? lockDir : resolve(root, lockDir),
-    strict: o.strict === undefined ? !!env.CI : boolean(o.strict, 'strict'),
+    // `CI=false` is how a build says it is not one (CRA's and Netlify's idiom; ci-info reads it so too).
+    strict: o.strict === undefined ? !!env.CI && env.CI !== 'false' : boolean(o.strict, 'strict'),
     generator: generator(o.generator, env),
     domains: o.domains === undefined ? [] : domains(o.domains),
     feedback: feedback(o.feedback),

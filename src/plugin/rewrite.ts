@@ -18,7 +18,7 @@ export interface PlannedSite {
 /**
  * `poet(opts)` → `poet(opts, __poet_phases_N)`, `poet()` → `poet(undefined, __poet_phases_N)` (a `@poet(...)` beside
  * other decorators too), a `@poet(...)` alone on its method lowered,
- * and `import __poet_phases_N from 'virtual:poet/<key>'` at the top (after a hashbang or directives).
+ * and `import __poet_phases_N from 'virtual:poet/<key>'` before the first statement.
  * Only insertions and removals: everything the user wrote keeps its position in the source map.
  */
 export function rewriteModule(code: string, ast: t.File, planned: PlannedSite[]): MagicString {
@@ -37,9 +37,9 @@ export function rewriteModule(code: string, ast: t.File, planned: PlannedSite[])
   lowerPoetDecorators(s, code, methods)
 
   const imports = planned.map((p) => `import ${p.phases} from '${VIRTUAL_PREFIX}${p.key}';`)
-  const directives = ast.program.directives
-  const after = directives.length ? directives[directives.length - 1]!.end! : (ast.program.interpreter?.end ?? undefined)
-  if (after === undefined) s.prepend(imports.join('\n') + '\n')
-  else s.appendLeft(after, '\n' + imports.join('\n'))
+  // Right before the first statement: after a hashbang, directives and the comments that lead the file, where
+  // TypeScript alone reads pragmas (`@jsx`, `@jsxImportSource`) and triple-slash references. A scanned module has
+  // one statement at least, its runtime import.
+  s.appendLeft(ast.program.body[0]!.start!, imports.join('\n') + '\n')
   return s
 }

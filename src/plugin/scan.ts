@@ -2,7 +2,7 @@
 import { parse, type ParserPlugin } from '../generators/parser'
 import type * as t from '@babel/types'
 import { buildError, type ErrorSite, type PoetBuildError } from './errors'
-import { RUNTIME_ID, VIRTUAL_PREFIX } from './ids'
+import { fileOf, RUNTIME_ID, VIRTUAL_PREFIX } from './ids'
 import { unwrap } from './poet-options'
 
 // Defined beside the virtual-module ids, so the plugin's startup reads them without loading the scanner.
@@ -98,7 +98,7 @@ function exportedName(spec: t.ImportSpecifier): string {
 
 /** Parses with TypeScript (or plain JS), JSX where the extension allows it, and standard then legacy decorators. */
 export function parseModule(code: string, where: ErrorSite): t.File {
-  const ext = /\.([cm]?[jt]sx?)$/.exec(where.file.replace(/[?#].*$/, ''))?.[1]
+  const ext = /\.([cm]?[jt]sx?)$/.exec(fileOf(where.file))?.[1]
   const lang: ParserPlugin[] =
     ext === undefined
       ? ['typescript', 'jsx']
@@ -401,7 +401,10 @@ class Scanner {
             alone: member.decorators!.length === 1,
             name: `${this.className(klass!, this.ancestors.length - 4)}.${key}`,
           }
-    this.candidates.push({ site, binding, scopes: this.scopes.slice() })
+    // A member decorator is evaluated in the class's scope, not the method's: the method's own parameters and
+    // `var`s (a parameter named poet) do not shadow it.
+    const scopes = this.scopes[this.scopes.length - 1] === member ? this.scopes.slice(0, -1) : this.scopes.slice()
+    this.candidates.push({ site, binding, scopes })
   }
 
   /** `poet(opts, __poet_phases_N)`: an earlier pass already rewrote it. */

@@ -4,7 +4,7 @@ import type { SourceMap } from 'magic-string'
 import type { FunctionSpec } from '../generators/spec'
 import { resolveSignature } from '../generators/builtin/resolve'
 import type { ErrorSite } from './errors'
-import { encodeKey, functionId } from './ids'
+import { encodeKey, fileOf, functionId } from './ids'
 import { readPoetOptions, type DomainNames, type Position } from './poet-options'
 import { rewriteModule, type PlannedSite } from './rewrite'
 import { PHASES_BINDING_PREFIX, RUNTIME_ID, scanPoetCalls, type CallSite, type DecoratorSite } from './scan'
@@ -38,7 +38,7 @@ export interface TransformResult {
  */
 export function transformPoet(code: string, file: string, ctx: TransformContext): TransformResult | null {
   if (!code.includes(RUNTIME_ID)) return null
-  const path = file.replace(/[?#].*$/, '')
+  const path = fileOf(file)
   const displayPath = relative(ctx.root, path).split(sep).join('/')
   const where: ErrorSite = { file: path, displayPath, code }
   const scan = scanPoetCalls(code, where)

@@ -1,4 +1,5 @@
 // Watch mode in the bundlers that have one through their Node API: type files and the lock are watched.
+import { rmSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
 import { LockStore } from '../../src/generators/lock'
 import { WATCH_BUNDLERS, createProject, run, watch, type BuildResult } from '../helpers/project'
@@ -44,6 +45,33 @@ describe.each(WATCH_BUNDLERS)('%s watch mode', (bundler) => {
         app.norm({ x: 3, y: 4 })
         return app.servedVersion() === 'trained0001'
       })
+    } finally {
+      await watcher.close()
+      project.remove()
+    }
+  })
+
+  it('rebuilds when a type file that was deleted comes back', async () => {
+    const project = createProject(`watch-back-${bundler}`, { extras: true })
+    const watcher = await watch(project, bundler, { entry: 'src/geometry.ts' })
+    const accepts = async (result: BuildResult, build: number, x: unknown) => {
+      const app = await run<Geometry>(result, `${bundler}-back-${build}`)
+      try {
+        app.norm({ x, y: 4 })
+        return true
+      } catch {
+        return false
+      }
+    }
+    try {
+      await watcher.until(async (result, build) => !(await accepts(result, build, '3')))
+      const shapes = project.read('src/shapes.ts')
+      // Without the file, Point is unresolved and accepted as unknown.
+      rmSync(project.path('src/shapes.ts'))
+      await watcher.until((result, build) => accepts(result, build, 'anything'))
+      // `import type` leaves no import for the bundler to follow: only the plugin can watch for the file to return.
+      project.write('src/shapes.ts', shapes.replace('x: number', 'x: boolean'))
+      await watcher.until(async (result, build) => (await accepts(result, build, true)) && !(await accepts(result, build, 3)))
     } finally {
       await watcher.close()
       project.remove()

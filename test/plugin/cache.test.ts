@@ -129,6 +129,19 @@ describe('transform cache', () => {
     )
   })
 
+  it('remembers a module that imports the runtime but marks nothing, so a warm build does not parse it either', async () => {
+    const { order } = project()
+    writeFileSync(order, "import { configure, poet } from 'unplugin-poet/runtime'\nconfigure({ sample: 0.5 })\nexport const later = poet()\n")
+    const cold = await transform(order)
+    expect(cold.out).toBeNull()
+    expect(cold.warnings.join('\n')).toContain('is not applied directly to a function')
+    const warm = await transform(order)
+    expect(warm.out).toBeNull()
+    expect(warm.parses).toBe(0)
+    expect(warm.stats).toEqual({ hits: 1, misses: 0, writes: 0 })
+    expect(warm.warnings).toEqual(cold.warnings)
+  })
+
   it('ignores a corrupt entry, transforms again and replaces it', async () => {
     const { order } = project()
     const cold = await transform(order)

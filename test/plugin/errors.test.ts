@@ -55,6 +55,21 @@ describe('PoetBuildError', () => {
   })
 })
 
+describe('error positions', () => {
+  it('frame the line babel names when a comment holds a U+2028 line separator (pasted text)', () => {
+    const code = [
+      "import { poet } from 'unplugin-poet/runtime'",
+      '/* copied from the spec:\u2028the total of an order */',
+      'export const total = poet({ atempts: 2 })((n: number) => n)',
+    ].join('\n')
+    const e = thrown(() => transformPoet(code, '/p/src/total.ts', context('/p'))) as PoetBuildError
+    expect(e.code).toBe('POET_UNKNOWN_OPTION')
+    const marked = e.frame.split('\n').find((l) => l.startsWith('>'))
+    expect(marked).toContain('atempts')
+    expect(e.frame.split('\n').at(-1)!.indexOf('^')).toBe(marked!.indexOf('atempts'))
+  })
+})
+
 describe('codeFrame', () => {
   it('puts the caret under the column and keeps tabs so it lines up', () => {
     const source = 'a\n\tbb(\tc)\nd'

@@ -55,6 +55,12 @@ describe('resolveOptions', () => {
     expect(resolveOptions({ strict: false }, { root, env: { CI: '1' } }).strict).toBe(false)
   })
 
+  it('is not strict where CI is set to false, as `CI=false npm run build` means (and ci-info reads it)', () => {
+    expect(resolveOptions({}, { root, env: { CI: 'false' } }).strict).toBe(false)
+    expect(resolveOptions({}, { root, env: { CI: '' } }).strict).toBe(false)
+    expect(resolveOptions({}, { root, env: {} }).strict).toBe(false)
+  })
+
   it('resolves root and lockDir against the bundler root, keeping explicit values', () => {
     const r = resolveOptions(
       { root: 'app', lockDir: 'locks/poet', feedback: { endpoint: 'http://127.0.0.1:4318/v1/events', sample: 0.25 } },

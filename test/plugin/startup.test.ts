@@ -5,8 +5,15 @@ import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createProject, PACKAGE_ROOT, run, type Project } from '../helpers/project'
 
+// An app's setup module imports the runtime too, without marking anything.
+const SETUP = `
+import { configure } from 'unplugin-poet/runtime'
+configure({ sample: 1 })
+`
+
 const SOURCE = `
 import { poet } from 'unplugin-poet/runtime'
+import './setup'
 
 export const total = poet({ attempts: 1 })(function total(items: { qty: number; price: number }[]): number {
   return items.reduce((sum, it) => sum + it.qty * it.price, 0)
@@ -69,6 +76,7 @@ describe('vite build startup', () => {
   beforeAll(() => {
     project = createProject('startup')
     project.write('src/startup.ts', SOURCE)
+    project.write('src/setup.ts', SETUP)
     project.write('build.mjs', BUILD_SCRIPT)
     cold = buildAndList(project)
     warm = buildAndList(project)
