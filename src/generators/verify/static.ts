@@ -129,15 +129,25 @@ interface Scope {
   names: Set<string>
   /** Identifiers known to hold a loop counter (`for (let i = 0; …; i++)`): safe computed keys. */
   counters: Set<string>
-  /** Identifiers holding an own key of a value (`for (const k of Object.keys(v))`): safe to read with, never to write with. */
-  keys: Set<string>
+  /**
+   * Identifiers holding an own key of a value (`for (const k of Object.keys(v))`), with the value's name and the scope
+   * that declares it: safe to read that value with, never another (`{}[k]` is `Object` when the input has a
+   * `constructor` key), and never to write with.
+   */
+  keys: Map<string, { subject: string; at: Scope | undefined }>
   parent?: Scope
 }
 
 /** Whether `name` resolves, in its nearest declaring scope, to a declaration (or a counter, or a key). */
 function lookup(scope: Scope | undefined, name: string, field: 'names' | 'counters' | 'keys'): boolean {
-  for (let s = scope; s; s = s.parent) if (s.names.has(name)) return s[field].has(name)
-  return false
+  const s = declaring(scope, name)
+  return !!s && s[field].has(name)
+}
+
+/** The scope that declares `name`, as seen from `scope`. */
+function declaring(scope: Scope | undefined, name: string): Scope | undefined {
+  for (let s = scope; s; s = s.parent) if (s.names.has(name)) return s
+  return undefined
 }
 
 /** How an allowed global may be used, or undefined when `name` is not one (own keys only: `'constructor' in {}` is true). */
@@ -182,7 +192,8 @@ function checkTree(part: PartName, program: t.Program, declared: readonly string
     if (reasons.length - before < 8) reasons.push(`${part} line ${line(node) + lineOffset}: ${msg}`)
   }
   let nodes = 0
-  const root: Scope = { names: new Set(declared), counters: new Set(), keys: new Set() }
+  const assigned = assignedNames(program)
+  const root: Scope = { names: new Set(declared), counters: new Set(), keys: new Map() }
 
   const walk = (node: t.Node | null | undefined, scope: Scope, loops: number, fns: number): void => {
     if (!node) return
@@ -202,7 +213,7 @@ function checkTree(part: PartName, program: t.Program, declared: readonly string
         if (node.async || node.generator) return fail(node, 'async functions and generators are not allowed')
         if (fns + 1 > LIMITS.functionNesting) return fail(node, `functions nested deeper than ${LIMITS.functionNesting}`)
         if (node.type === 'FunctionDeclaration' && node.id) checkName(node.id, node.id.name)
-        const inner: Scope = { names: new Set(), counters: new Set(), keys: new Set(), parent: scope }
+        const inner: Scope = { names: new Set(), counters: new Set(), keys: new Map(), parent: scope }
         for (const p of node.params) {
           for (const n of bindingNames(p)) inner.names.add(n)
           walkPattern(p, inner, loops, fns + 1)
@@ -214,7 +225,7 @@ function checkTree(part: PartName, program: t.Program, declared: readonly string
         return
       }
       case 'BlockStatement': {
-        const inner: Scope = { names: new Set(), counters: new Set(), keys: new Set(), parent: scope }
+        const inner: Scope = { names: new Set(), counters: new Set(), keys: new Map(), parent: scope }
         hoist(node.body, inner)
         for (const s of node.body) walk(s, inner, loops, fns)
         return
@@ -227,7 +238,7 @@ function checkTree(part: PartName, program: t.Program, declared: readonly string
         return
       case 'ForStatement': {
         if (loops + 1 > LIMITS.loopNesting) return fail(node, `loops nested deeper than ${LIMITS.loopNesting}`)
-        const inner: Scope = { names: new Set(), counters: new Set(), keys: new Set(), parent: scope }
+        const inner: Scope = { names: new Set(), counters: new Set(), keys: new Map(), parent: scope }
         const counter = boundedCounter(node, (e) => numericIndex(e, scope))
         if (!counter) return fail(node, '`for` loops must count a `let` variable from a number with `++`, `--`, `+=` or `-=` and test it')
         if (node.init?.type === 'VariableDeclaration') for (const d of node.init.declarations) for (const n of bindingNames(d.id)) inner.names.add(n)
@@ -243,18 +254,21 @@ function checkTree(part: PartName, program: t.Program, declared: readonly string
       case 'ForInStatement': {
         if (loops + 1 > LIMITS.loopNesting) return fail(node, `loops nested deeper than ${LIMITS.loopNesting}`)
         if (node.type === 'ForOfStatement' && node.await) return fail(node, '`for await` is not allowed')
-        const inner: Scope = { names: new Set(), counters: new Set(), keys: new Set(), parent: scope }
+        const inner: Scope = { names: new Set(), counters: new Set(), keys: new Map(), parent: scope }
         if (node.left.type !== 'VariableDeclaration') return fail(node, 'loop variables must be declared with `const` or `let`')
         for (const d of node.left.declarations) for (const n of bindingNames(d.id)) inner.names.add(n)
         const single = node.left.declarations[0]?.id
-        if (node.left.kind === 'const' && single?.type === 'Identifier' && (node.type === 'ForInStatement' || isObjectKeysCall(node.right))) inner.keys.add(single.name)
+        const subject = node.type === 'ForInStatement' ? node.right : isObjectKeysCall(node.right) ? node.right.arguments[0] : undefined
+        if (node.left.kind === 'const' && single?.type === 'Identifier' && subject?.type === 'Identifier') {
+          inner.keys.set(single.name, { subject: subject.name, at: declaring(scope, subject.name) })
+        }
         walkPattern(node.left.declarations[0]!.id, inner, loops, fns)
         walk(node.right, scope, loops, fns)
         walk(node.body, inner, loops + 1, fns)
         return
       }
       case 'CatchClause': {
-        const inner: Scope = { names: new Set(), counters: new Set(), keys: new Set(), parent: scope }
+        const inner: Scope = { names: new Set(), counters: new Set(), keys: new Map(), parent: scope }
         if (node.param) for (const n of bindingNames(node.param)) inner.names.add(n)
         walk(node.body, inner, loops, fns)
         return
@@ -422,36 +436,41 @@ function checkTree(part: PartName, program: t.Program, declared: readonly string
     if (obj.type === 'Identifier' && globalRule(obj.name) && !lookup(scope, obj.name, 'names')) return fail(node, `computed access on \`${obj.name}\` is not allowed`)
     walk(obj, scope, loops, fns)
     const key = node.property as t.Expression
-    if (!safeIndex(key, scope, writing)) {
-      return fail(node, `computed access \`[…]\` must use a number, a plain string, or a loop counter${writing ? '' : ' or a key from `Object.keys`'} (it could spell \`constructor\` or \`__proto__\`)`)
+    if (!safeIndex(key, scope, writing, obj)) {
+      return fail(node, `computed access \`[…]\` must use a number, a plain string, or a loop counter${writing ? '' : ' or, on that object itself, a key from `Object.keys`'} (it could spell \`constructor\` or \`__proto__\`)`)
     }
     if (key.type !== 'StringLiteral' && key.type !== 'NumericLiteral') walk(key, scope, loops, fns)
     else if (key.type === 'StringLiteral') checkName(key, key.value)
   }
 
-  const safeIndex = (key: t.Expression, scope: Scope, writing: boolean): boolean => {
+  const safeIndex = (key: t.Expression, scope: Scope, writing: boolean, obj: t.Node): boolean => {
     switch (key.type) {
-      case 'NumericLiteral':
-        return true
       case 'StringLiteral':
         return !FORBIDDEN_NAMES.has(key.value)
-      case 'Identifier':
-        return lookup(scope, key.name, 'counters') || (!writing && lookup(scope, key.name, 'keys'))
-      case 'BinaryExpression':
-        return ['+', '-', '*'].includes(key.operator) && numericIndex(key.left as t.Expression, scope) && numericIndex(key.right, scope)
-      case 'MemberExpression':
-        // `xs[xs.length - 1]` style: only `.length` of something.
-        return !key.computed && key.property.type === 'Identifier' && key.property.name === 'length'
+      case 'Identifier': {
+        if (lookup(scope, key.name, 'counters')) return true
+        const own = declaring(scope, key.name)?.keys.get(key.name)
+        // The key read on the very object it came from (the same binding, never reassigned) is one of its own.
+        return !writing && !!own && obj.type === 'Identifier' && obj.name === own.subject && declaring(scope, obj.name) === own.at && !!own.at && !assigned.has(obj.name)
+      }
       default:
-        return false
+        return numericIndex(key, scope)
     }
   }
 
-  const numericIndex = (e: t.Expression, scope: Scope): boolean =>
-    e.type === 'NumericLiteral' ||
-    (e.type === 'Identifier' && lookup(scope, e.name, 'counters')) ||
-    (e.type === 'MemberExpression' && !e.computed && e.property.type === 'Identifier' && e.property.name === 'length') ||
-    (e.type === 'BinaryExpression' && ['+', '-', '*'].includes(e.operator) && numericIndex(e.left as t.Expression, scope) && numericIndex(e.right, scope))
+  /**
+   * An expression that is a number whatever the values in it: `.length` of an object can be any string (an input's
+   * `{"length": "constructor"}`), so it counts only under `-` and `*`, which make a number of anything, never `+`.
+   */
+  const numericIndex = (e: t.Expression, scope: Scope): boolean => {
+    if (e.type === 'NumericLiteral') return true
+    if (e.type === 'Identifier') return lookup(scope, e.name, 'counters')
+    if (e.type !== 'BinaryExpression') return false
+    const left = e.left as t.Expression
+    if (e.operator === '+') return numericIndex(left, scope) && numericIndex(e.right, scope)
+    const operand = (x: t.Expression) => numericIndex(x, scope) || isLength(x)
+    return (e.operator === '-' || e.operator === '*') && operand(left) && operand(e.right)
+  }
 
   const assignTarget = (target: t.Node, scope: Scope, loops: number, fns: number): void => {
     if (target.type === 'Identifier') {
@@ -499,6 +518,19 @@ function writesInput(node: t.Node): boolean {
   return n.type === 'Identifier' && INPUT_ROOTS.has(n.name)
 }
 
+/** `x.length`, of anything. */
+function isLength(e: t.Node): boolean {
+  return e.type === 'MemberExpression' && !e.computed && e.property.type === 'Identifier' && e.property.name === 'length'
+}
+
+/** Every name assigned (`x = …`, `x++`) anywhere in the tree, whatever scope it is in. */
+function assignedNames(node: t.Node, out = new Set<string>()): Set<string> {
+  if (node.type === 'AssignmentExpression' && node.left.type === 'Identifier') out.add(node.left.name)
+  if (node.type === 'UpdateExpression' && node.argument.type === 'Identifier') out.add(node.argument.name)
+  for (const c of children(node)) assignedNames(c, out)
+  return out
+}
+
 /** `a.b.c` for a chain of plain (non-computed) member reads on an identifier, else undefined. */
 function memberPath(node: t.Node): string | undefined {
   if (node.type === 'Identifier') return node.name
@@ -521,7 +553,7 @@ function boundedCounter(node: t.ForStatement, numeric: (e: t.Expression) => bool
   return counts && mentions(node.test, name) ? name : undefined
 }
 
-function isObjectKeysCall(e: t.Expression): boolean {
+function isObjectKeysCall(e: t.Expression): e is t.CallExpression {
   return (
     e.type === 'CallExpression' &&
     e.callee.type === 'MemberExpression' &&

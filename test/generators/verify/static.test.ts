@@ -28,7 +28,7 @@ describe('checkStatic explains what it rejects, with the line', () => {
   it.each([
     ['let issues\nconst g = globalThis\nreturn issues', 'perceive line 2: `globalThis` is not allowed'],
     ['let issues\nconst j = JSON.stringify(args)\nreturn issues', 'perceive line 2: `JSON` is not declared; generated code may only use `add`, `describe`, `hasOwn`, `Math`, `Number`, `String`, `Boolean`, `Array`, `Object`, `Date`, `Set`, `Map`, `undefined`, `NaN`, `Infinity`, `isFinite`, `isNaN` and names it declares'],
-    ['let issues\nconst k = "x"\nconst v = args[k]\nreturn issues', 'perceive line 3: computed access `[…]` must use a number, a plain string, or a loop counter or a key from `Object.keys` (it could spell `constructor` or `__proto__`)'],
+    ['let issues\nconst k = "x"\nconst v = args[k]\nreturn issues', 'perceive line 3: computed access `[…]` must use a number, a plain string, or a loop counter or, on that object itself, a key from `Object.keys` (it could spell `constructor` or `__proto__`)'],
     ['let issues\nconst n = Number.parseFloat("1")\nreturn issues', 'perceive line 2: `Number.parseFloat` is not allowed; Number may only be used as `Number.isFinite`, `Number.isInteger`, `Number.isNaN`, `Number.isSafeInteger`, `Number.MAX_SAFE_INTEGER`, `Number.MIN_SAFE_INTEGER`, `Number.EPSILON`, `Number(x)`'],
     ['let issues\nfor (const x of args) { for (const y of args) { for (const z of args) { for (const w of args) {} } } }\nreturn issues', 'perceive line 2: loops nested deeper than 3'],
     ['let issues\nMath.max = null\nreturn issues', 'perceive line 2: `Math` cannot be modified'],
@@ -48,6 +48,29 @@ describe('checkStatic explains what it rejects, with the line', () => {
       'helpers: `phases` is declared by the phase module itself',
       'helpers: `perceive` is declared by the phase module itself',
     ])
+  })
+})
+
+describe('checkStatic keeps computed keys from spelling a way to Function', () => {
+  // Each would reach `Function` at run time: `""["constructor"]` is `String`, and its `constructor` is `Function`.
+  const input = () => [JSON.parse('{"constructor": 1, "length": "constructor"}')]
+  it.each([
+    ['two `.length`s added up', 'const a = { length: "constr" }\nconst b = { length: "uctor" }\nconst s = ""[a.length + b.length]\nissues = s[a.length + b.length]("return 42")()'],
+    ['an input\'s `.length`', 'const s = ""[args[0].length]\nissues = s[args[0].length]("return 42")()'],
+    ['a counter counted from a `.length`', 'for (let i = args[0].length; i !== 0; i--) {\n  issues = ""[i][i]("return 42")()\n  break\n}'],
+    ['a key of the input read on another object', 'const o = {}\nfor (const k in args[0]) {\n  const c = o[k]\n  issues = c[k]("return 42")()\n  break\n}'],
+    ['a key from `Object.keys` read on another object', 'const o = []\nfor (const k of Object.keys(args[0])) {\n  issues = o[k][k]("return 42")()\n  break\n}'],
+    ['a key read on its object after it was reassigned', 'let v = args[0]\nfor (const k in v) {\n  v = {}\n  issues = v[k][k]("return 42")()\n  break\n}'],
+    ['a key read on a shadowing binding', 'const v = args[0]\nfor (const k in v) {\n  const v = {}\n  issues = v[k][k]("return 42")()\n  break\n}'],
+  ])('%s', (_name, body) => {
+    const code = `let issues\n${body}\nreturn issues`
+    expect(new Function('args', 'ctx', code)(input(), {})).toBe(42)
+    expect(perceive(body)[0]).toMatch(/computed access|`for` loops must count/)
+  })
+
+  it('still reads a key on the object it came from, and the last element by its length', () => {
+    expect(perceive('const v = args[0]\nfor (const k in v) if (hasOwn.call(v, k) && typeof v[k] !== "number") issues = add(issues, "args[0]", "numbers", v)')).toEqual([])
+    expect(perceive('const xs = args[0]\nfor (let i = xs.length - 1; i >= 0; i--) if (xs[i] < xs[xs.length - 1]) issues = add(issues, "args[0]", "sorted", xs)')).toEqual([])
   })
 })
 
