@@ -250,6 +250,15 @@ describe('poet diff', () => {
     expect(single).toMatchObject({ code: 0 })
     expect(single.out).toMatch(/^src\/slow\.ts#slow has only one version \([0-9a-f]{10}\); nothing to compare\.$/)
     expect((await poet(p, ['diff'])).code).toBe(2)
+    // Names every object has: unknown ids all the same, never a crash.
+    for (const id of ['constructor', 'toString', '__proto__', 'hasOwnProperty']) {
+      const r = await poet(p, ['diff', id])
+      expect(r.code).toBe(2)
+      expect(r.err).toContain(`${id} is not in `)
+      const version = await poet(p, ['diff', 'src/slow.ts#slow', '--from', id])
+      expect(version.code).toBe(2)
+      expect(version.err).toContain(`--from ${id}: src/slow.ts#slow has no such version`)
+    }
   })
 
   it('compares the current version with the candidate under A/B test', async () => {
