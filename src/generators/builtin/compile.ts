@@ -91,6 +91,17 @@ function closer(a, b, path) {
   hasOwn: {
     code: `const hasOwn = Object.prototype.hasOwnProperty`,
   },
+  assigned: {
+    code: `// Whether a repair could write its value: a frozen or read-only input is checked as it is, never a TypeError.
+function assigned(write) {
+  try {
+    write()
+    return true
+  } catch {
+    return false
+  }
+}`,
+  },
   deep: {
     code: `// The objects a recursive check is inside of: a cycle is accepted when it comes round again (each object is checked once).
 const within = []
@@ -260,12 +271,12 @@ export class ValidatorCompiler {
   private repairNumber(site: Site): string {
     const t: TypeIR = { kind: 'number' }
     const repaired = [
-      `${site.target} = +${site.v}`,
       `;(ctx.repairs ??= []).push({ path: ${renderPath(site.path)}, action: "numeric string → number" })`,
       this.rules(t, { ...site, v: site.target! }),
     ]
+    this.used.add('assigned')
     return [
-      `if (ctx.repair && typeof ${site.v} === "string" && ${site.v}.trim() !== "" && isFinite(+${site.v})) {`,
+      `if (ctx.repair && typeof ${site.v} === "string" && ${site.v}.trim() !== "" && isFinite(+${site.v}) && assigned(() => { ${site.target} = +${site.v} })) {`,
       indent(repaired.filter(Boolean).join('\n')),
       `} else ${this.ifElse(`!(typeof ${site.v} === "number")`, this.fail(t, site), this.rules(t, site))}`,
     ].join('\n')
@@ -740,7 +751,8 @@ export class ValidatorCompiler {
     const out: string[] = []
     for (const rule of rules) {
       const code = rule.coerce?.(ruleSite)
-      if (code) out.push(`// repair ${rule.id}\n{\n${indent(code)}\n}`)
+      // A frozen or read-only input cannot take the repair: the checks that follow report the value as it is.
+      if (code) out.push(`// repair ${rule.id}\ntry {\n${indent(code)}\n} catch {}`)
     }
     return out.join('\n')
   }

@@ -235,6 +235,21 @@ describe('compiled validators: repair', () => {
     expect(m.source).not.toContain('numeric string')
   })
 
+  it('reports what it cannot write (a frozen input, a read-only result) instead of throwing a TypeError', async () => {
+    const m = await phasesFor(CODE, 'f', { options: { repair: true } })
+    const ctx = { functionId: 'x', executionId: 'e', repair: true } as Parameters<NonNullable<typeof m.perceive>>[1]
+    const args = Object.freeze(['9.5', Object.freeze({ qty: '3', tags: Object.freeze(['2']) })])
+    expect(m.perceive!(args as unknown[], ctx)).toEqual([
+      { path: 'args[0]', expected: 'number', received: 'string' },
+      { path: 'args[1].qty', expected: 'number', received: 'string' },
+      { path: 'args[1].tags[0]', expected: 'number', received: 'string' },
+    ])
+    expect(ctx.repairs).toBeUndefined()
+    const result = Object.freeze({ total: '12' })
+    const out = { functionId: 'x', executionId: 'e', repair: true, result } as Parameters<NonNullable<typeof m.enforce>>[1]
+    expect(m.enforce!(result, out)).toEqual([{ path: 'result.total', expected: 'number', received: 'string' }])
+  })
+
   it('does not count blank or non-finite strings as numbers', async () => {
     const m = await phasesFor(CODE, 'f', { options: { repair: true } })
     const ctx = { functionId: 'x', executionId: 'e', repair: true } as Parameters<NonNullable<typeof m.perceive>>[1]
