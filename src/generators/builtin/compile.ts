@@ -111,6 +111,10 @@ function deep(check, v, d, ctx) {
   within.push(v)
   try {
     return check(v, d, ctx)
+  } catch (e) {
+    // A wide type, or a caller already deep in its own stack, runs out of stack before ${MAX_DEPTH} levels.
+    if (e instanceof RangeError) return [{ path: "", expected: "nesting the stack can hold", received: "deeper nesting" }]
+    throw e
   } finally {
     within.pop()
   }

@@ -133,6 +133,18 @@ describe('compiled validators: recursive types', () => {
     expect(issues[0]!.path).toMatch(/^args\[0\](\.next){2000,}$/)
   })
 
+  it('reports a value nested deeper than the stack holds as an issue, not a RangeError', async () => {
+    const m = await phasesFor(`type Json = string | number | boolean | null | Json[] | { [key: string]: Json }\nfunction f(j: Json) {}`, 'f')
+    let json: unknown = 1
+    for (let i = 0; i < 1990; i++) json = [{ a: json }]
+    // Called from deep in the caller's own stack, as a framework would.
+    const at = (depth: number): ReturnType<typeof perceive> => (depth === 0 ? perceive(m, [json]) : at(depth - 1))
+    const issues = at(2000)!
+    expect(issues).toHaveLength(1)
+    expect(issues[0]).toMatchObject({ expected: 'nesting the stack can hold', received: 'deeper nesting' })
+    expect(issues[0]!.path).toMatch(/^args\[0\](\[0\]\.a)+/)
+  })
+
   it('checks a recursive JSON type', async () => {
     const m = await phasesFor(`type Json = string | number | boolean | null | Json[] | { [key: string]: Json }\nfunction f(j: Json) {}`, 'f')
     expect(perceive(m, [{ a: [1, 'x', { b: null }], c: true }])).toBeUndefined()
