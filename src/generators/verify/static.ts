@@ -240,7 +240,7 @@ function checkTree(part: PartName, program: t.Program, declared: readonly string
         if (loops + 1 > LIMITS.loopNesting) return fail(node, `loops nested deeper than ${LIMITS.loopNesting}`)
         const inner: Scope = { names: new Set(), counters: new Set(), keys: new Map(), parent: scope }
         const counter = boundedCounter(node, (e) => numericIndex(e, scope))
-        if (!counter) return fail(node, '`for` loops must count a `let` variable from a number with `++`, `--`, `+=` or `-=` and test it')
+        if (!counter) return fail(node, '`for` loops must count a `let` variable from a number with `++`, `--`, `+=` or `-=` and test it against a bound the way it counts (`i < n` up, `i >= 0` down)')
         if (node.init?.type === 'VariableDeclaration') for (const d of node.init.declarations) for (const n of bindingNames(d.id)) inner.names.add(n)
         inner.counters.add(counter)
         walk(node.init, inner, loops, fns)
@@ -547,10 +547,29 @@ function boundedCounter(node: t.ForStatement, numeric: (e: t.Expression) => bool
   if (!first || first.id.type !== 'Identifier' || !first.init || !numeric(first.init)) return undefined
   const name = first.id.name
   const u = node.update
-  const counts =
-    (u.type === 'UpdateExpression' && u.argument.type === 'Identifier' && u.argument.name === name) ||
-    (u.type === 'AssignmentExpression' && ['+=', '-='].includes(u.operator) && u.left.type === 'Identifier' && u.left.name === name && u.right.type === 'NumericLiteral' && u.right.value > 0)
-  return counts && mentions(node.test, name) ? name : undefined
+  const up =
+    (u.type === 'UpdateExpression' && u.argument.type === 'Identifier' && u.argument.name === name && u.operator === '++') ||
+    (u.type === 'AssignmentExpression' && u.operator === '+=' && u.left.type === 'Identifier' && u.left.name === name && u.right.type === 'NumericLiteral' && u.right.value > 0)
+  const down =
+    (u.type === 'UpdateExpression' && u.argument.type === 'Identifier' && u.argument.name === name && u.operator === '--') ||
+    (u.type === 'AssignmentExpression' && u.operator === '-=' && u.left.type === 'Identifier' && u.left.name === name && u.right.type === 'NumericLiteral' && u.right.value > 0)
+  if (!up && !down) return undefined
+  return bounds(node.test, name, up ? 'up' : 'down') ? name : undefined
+}
+
+/**
+ * Whether the loop test ends the loop as the counter moves: `i < n` or `i <= n` counting up, `i > n` or `i >= n`
+ * counting down (either side), alone or under `&&`. `i !== n` can be stepped over, and `i < n` counting down never ends.
+ */
+function bounds(test: t.Node, counter: string, direction: 'up' | 'down'): boolean {
+  if (test.type === 'LogicalExpression') return test.operator === '&&' && (bounds(test.left, counter, direction) || bounds(test.right, counter, direction))
+  if (test.type !== 'BinaryExpression') return false
+  const isCounter = (e: t.Node) => e.type === 'Identifier' && e.name === counter
+  const below = test.operator === '<' || test.operator === '<='
+  const above = test.operator === '>' || test.operator === '>='
+  if (isCounter(test.left)) return direction === 'up' ? below : above
+  if (isCounter(test.right)) return direction === 'up' ? above : below
+  return false
 }
 
 function isObjectKeysCall(e: t.Expression): e is t.CallExpression {
@@ -562,11 +581,6 @@ function isObjectKeysCall(e: t.Expression): e is t.CallExpression {
     e.callee.property.type === 'Identifier' &&
     e.callee.property.name === 'keys'
   )
-}
-
-function mentions(node: t.Node, name: string): boolean {
-  if (node.type === 'Identifier') return node.name === name
-  return children(node).some((c) => mentions(c, name))
 }
 
 function assigns(node: t.Node, name: string): boolean {

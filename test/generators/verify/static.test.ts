@@ -74,6 +74,26 @@ describe('checkStatic keeps computed keys from spelling a way to Function', () =
   })
 })
 
+describe('checkStatic admits only loops that end', () => {
+  it.each([
+    ['counting down against an upper bound', 'for (let i = 0; i < 10; i--) issues = undefined'],
+    ['counting up against a lower bound', 'for (let i = 10; i >= 0; i++) issues = undefined'],
+    ['a step that can jump over `!==`', 'for (let i = 0; i !== 10; i += 3) issues = undefined'],
+    ['a bound only under `||`', 'for (let i = 0; i < 10 || args.length > 0; i++) issues = undefined'],
+  ])('rejects %s', (_name, body) => {
+    expect(perceive(body)[0]).toMatch(/`for` loops must count .* the way it counts/)
+  })
+
+  it.each([
+    ['up', 'for (let i = 0; i < args.length; i++) issues = undefined'],
+    ['down', 'for (let i = args.length - 1; i >= 0; i--) issues = undefined'],
+    ['by steps, the bound on the left', 'for (let i = 0; 10 > i; i += 2) issues = undefined'],
+    ['with a second condition', 'for (let i = 0; i < args.length && issues === undefined; i++) issues = undefined'],
+  ])('admits counting %s', (_name, body) => {
+    expect(perceive(body)).toEqual([])
+  })
+})
+
 describe('regexProblem', () => {
   it.each([
     ['^[A-Z]{3}$', undefined],
