@@ -139,6 +139,20 @@ describe('poet generate', () => {
 })
 
 describe('poet generate with an LLM', () => {
+  it('writes each function into the lock as soon as it is generated, not when the slowest one is', async () => {
+    server = await startOpenAIServer((request) => (request.messages.some((m) => m.content.includes('scaleLater')) ? reply.slow(2_500, goodReply) : reply.json(goodReply)))
+    const p = fixture('llm-incremental')
+    p.write('src/scale.ts', SCALE + SCALE.replace(/\bscale\b/g, 'scaleLater').replace(/^import .*\n/, ''))
+    const running = poet(p, ['generate', '--model', 'test-model', '--base-url', server.baseURL])
+    // Long before the slow answer: an interrupted run keeps what it already paid for.
+    await new Promise((resolve) => setTimeout(resolve, 1_500))
+    const early = existsSync(p.path('.poet/lock.json')) ? lockOf(p).functions : {}
+    expect(early['src/scale.ts#scale']?.versions[early['src/scale.ts#scale']!.current]?.generator).toBe('openai:test-model')
+    expect(early['src/scale.ts#scaleLater']).toBeUndefined()
+    expect((await running).code).toBe(0)
+    expect(lockOf(p).functions['src/scale.ts#scaleLater']?.versions[lockOf(p).functions['src/scale.ts#scaleLater']!.current]?.generator).toBe('openai:test-model')
+  })
+
   it('writes verified phases with model and usage; `diff` shows them against the builtin version', async () => {
     server = await startOpenAIServer(() => reply.json(goodReply))
     const p = fixture('llm')
