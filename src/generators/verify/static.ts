@@ -101,7 +101,7 @@ export function checkFunctionBody(part: PartName, body: string, params: readonly
     reasons.push(`${part}: the body must stay inside its function (it closes the wrapper and adds top-level code)`)
     return
   }
-  checkTree(part, program, declared, reasons, -1, trusted, repair)
+  checkTree(part, program, declared, reasons, -1, trusted, repair, params.includes('ctx'))
 }
 
 function parseProgram(part: PartName, code: string, reasons: string[], lineOffset = 0): t.Program | undefined {
@@ -135,8 +135,18 @@ interface Scope {
    * `constructor` key), and never to write with.
    */
   keys: Map<string, { subject: string; at: Scope | undefined }>
+  /** The phase function's own scope, whose `ctx` is the runtime's execution (see CTX_MEMBERS). */
+  phase?: boolean
   parent?: Scope
 }
+
+/**
+ * What a phase may do with its `ctx`: read these members, write the last three. At run time `ctx` is the execution
+ * itself, which also holds the decorated function, its `this` and the phases every later call runs: reaching those
+ * would let a phase call the user's code, or swap out the checks the sandbox verified.
+ */
+const CTX_MEMBERS = new Set(['functionId', 'executionId', 'repair', 'repairs', 'stats', 'result'])
+const CTX_WRITABLE = new Set(['repairs', 'stats', 'result'])
 
 /** Whether `name` resolves, in its nearest declaring scope, to a declaration (or a counter, or a key). */
 function lookup(scope: Scope | undefined, name: string, field: 'names' | 'counters' | 'keys'): boolean {
@@ -186,7 +196,7 @@ const MUTATORS = new Set(['push', 'pop', 'shift', 'unshift', 'splice', 'sort', '
 /** Where a phase's input lives: written only under repair. */
 const INPUT_ROOTS = new Set(['args', 'result'])
 
-function checkTree(part: PartName, program: t.Program, declared: readonly string[], reasons: string[], lineOffset = 0, trustedHelpers: readonly string[] = [], repair = false): void {
+function checkTree(part: PartName, program: t.Program, declared: readonly string[], reasons: string[], lineOffset = 0, trustedHelpers: readonly string[] = [], repair = false, phase = false): void {
   const before = reasons.length
   const fail = (node: t.Node, msg: string): void => {
     if (reasons.length - before < 8) reasons.push(`${part} line ${line(node) + lineOffset}: ${msg}`)
@@ -213,7 +223,7 @@ function checkTree(part: PartName, program: t.Program, declared: readonly string
         if (node.async || node.generator) return fail(node, 'async functions and generators are not allowed')
         if (fns + 1 > LIMITS.functionNesting) return fail(node, `functions nested deeper than ${LIMITS.functionNesting}`)
         if (node.type === 'FunctionDeclaration' && node.id) checkName(node.id, node.id.name)
-        const inner: Scope = { names: new Set(), counters: new Set(), keys: new Map(), parent: scope }
+        const inner: Scope = { names: new Set(), counters: new Set(), keys: new Map(), parent: scope, ...(phase && scope === root ? { phase: true } : {}) }
         for (const p of node.params) {
           for (const n of bindingNames(p)) inner.names.add(n)
           walkPattern(p, inner, loops, fns + 1)
@@ -274,6 +284,7 @@ function checkTree(part: PartName, program: t.Program, declared: readonly string
         return
       }
       case 'Identifier':
+        if (isPhaseCtx(node, scope)) return fail(node, `\`ctx\` may only be used as \`ctx.<member>\` (${[...CTX_MEMBERS].join(', ')})`)
         if (!checkName(node, node.name)) return
         if (!lookup(scope, node.name, 'names')) {
           const g = globalRule(node.name)
@@ -294,7 +305,9 @@ function checkTree(part: PartName, program: t.Program, declared: readonly string
           }
           walk(callee, scope, loops, fns)
         }
-        for (const a of node.arguments) walk(a, scope, loops, fns)
+        // The recursive checkers the builtin generator declares take the context along, and are trusted with it.
+        const checker = callee.type === 'Identifier' && callee.name.startsWith('check_') && trustedHelpers.includes(callee.name) && !shadowed(scope, callee.name)
+        for (const a of node.arguments) if (!(checker && isPhaseCtx(a, scope))) walk(a, scope, loops, fns)
         return
       }
       case 'NewExpression': {
@@ -421,6 +434,13 @@ function checkTree(part: PartName, program: t.Program, declared: readonly string
 
   const member = (node: t.MemberExpression | t.OptionalMemberExpression, scope: Scope, loops: number, fns: number, writing: boolean): void => {
     const obj = node.object
+    // A computed key on `ctx` goes on below, where `ctx` itself, as a bare value, is refused.
+    if (!node.computed && isPhaseCtx(obj, scope)) {
+      const name = node.property.type === 'Identifier' ? node.property.name : undefined
+      if (!name || !CTX_MEMBERS.has(name)) return fail(node, `\`ctx\` has only ${[...CTX_MEMBERS].map((m) => `\`ctx.${m}\``).join(', ')}`)
+      if (writing && !CTX_WRITABLE.has(name)) return fail(node, `\`ctx.${name}\` cannot be assigned`)
+      return
+    }
     if (!node.computed) {
       const prop = node.property as t.Identifier | t.PrivateName
       if (prop.type !== 'Identifier') return fail(node, 'private names are not allowed')
@@ -488,6 +508,9 @@ function checkTree(part: PartName, program: t.Program, declared: readonly string
   }
 
   const isTrustedName = (name: string): boolean => declared.includes(name)
+
+  /** The phase's own `ctx` parameter (not a helper's parameter or a local of that name). */
+  const isPhaseCtx = (node: t.Node, scope: Scope): boolean => node.type === 'Identifier' && node.name === 'ctx' && !!declaring(scope, 'ctx')?.phase
 
   /**
    * `.call` on a trusted helper (`hasOwn.call(v, k)`), or the idiom `Object.prototype.hasOwnProperty.call(v, k)`:

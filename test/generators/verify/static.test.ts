@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { checkStatic, regexProblem } from '../../../src/generators/verify/static'
+import { poet } from '../../../src/runtime'
+import type { PhaseModule } from '../../../src/runtime/types'
 
 const trusted = ['add', 'describe', 'hasOwn']
 const perceive = (body: string, repair = false) => checkStatic({ trusted, repair, perceive: `let issues\n${body}\nreturn issues` })
@@ -71,6 +73,39 @@ describe('checkStatic keeps computed keys from spelling a way to Function', () =
   it('still reads a key on the object it came from, and the last element by its length', () => {
     expect(perceive('const v = args[0]\nfor (const k in v) if (hasOwn.call(v, k) && typeof v[k] !== "number") issues = add(issues, "args[0]", "numbers", v)')).toEqual([])
     expect(perceive('const xs = args[0]\nfor (let i = xs.length - 1; i >= 0; i--) if (xs[i] < xs[xs.length - 1]) issues = add(issues, "args[0]", "sorted", xs)')).toEqual([])
+  })
+})
+
+describe('checkStatic keeps a phase to its own part of ctx', () => {
+  // At run time `ctx` is the execution: it holds the decorated function, its `this`, and the phases later calls run.
+  const disarm = 'if (ctx.t !== undefined) ctx.t.phases.perceive = undefined\nif (typeof args[0] !== "number") issues = add(issues, "args[0]", "number", args[0])'
+
+  it('would otherwise let a phase that passed the sandbox (where ctx has no `t`) switch off every later check', () => {
+    const perceive = new Function('args', 'ctx', `const add = (l, path, expected) => [...(l ?? []), { path, expected, received: "?" }]\nlet issues\n${disarm}\nreturn issues`)
+    const phases = { id: 'src/a.ts#f', version: 'v1', generator: 'openai:m', policy: { attempts: 1, timeout: 1000, retryOn: 'any', repair: false, backoff: { initial: 1, max: 1, factor: 2, jitter: false } }, perceive } as unknown as PhaseModule
+    const f = poet({}, phases)((n: number) => n)
+    expect(() => f('one' as unknown as number)).toThrow(/expected number/)
+    expect(f('two' as unknown as number)).toBe('two')
+  })
+
+  it.each([
+    ['the runtime internals', disarm],
+    ['the user function', 'ctx.t.fn(1)'],
+    ['the caller\'s `this`', 'const me = ctx.self'],
+    ['ctx as a value', 'const c = ctx\nc.t.fn(1)'],
+    ['ctx spread', 'const c = { ...ctx }'],
+    ['ctx handed to a local function', 'function h(c) { return c.t }\nh(ctx)'],
+    ['ctx handed to a helper that calls back', 'function h(v, d, c) { return c.t }\ndeep(h, args, 0, ctx)'],
+    ['a computed member', 'const t = ctx["t"]'],
+    ['a member it may read, but not write', 'ctx.functionId = "x"'],
+  ])('rejects %s', (_name, body) => {
+    expect(checkStatic({ trusted: [...trusted, 'deep'], perceive: `let issues\n${body}\nreturn issues` }).join('\n')).toMatch(/ctx/)
+  })
+
+  it('admits what phases do with ctx: statistics, repairs, the result, and the recursive checkers', () => {
+    const body = 'ctx.stats = { n: args.length }\nif (ctx.repair) (ctx.repairs ??= []).push({ path: "args", action: "none" })\nconst r = check_Tree(args[0], 1, ctx)\nif (r !== undefined) issues = r\nif (ctx.executionId === ctx.functionId) issues = undefined'
+    expect(checkStatic({ trusted: [...trusted, 'check_Tree'], perceive: `let issues\n${body}\nreturn issues` })).toEqual([])
+    expect(checkStatic({ trusted, repair: true, enforce: 'if (typeof ctx.result === "string") ctx.result = ctx.result.trim()\nreturn undefined' })).toEqual([])
   })
 })
 
