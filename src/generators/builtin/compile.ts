@@ -667,26 +667,29 @@ export class ValidatorCompiler {
   private anyOf(t: Extract<TypeIR, { kind: 'union' }>, site: Site, expected: string): string {
     const matched = this.name('matched')
     const best = this.name('best')
-    const out = [`let ${matched} = false, ${best}`]
+    // With domain rules, `matched` says which member matched (1-based), so its rules can run once it is known.
+    const ruled = site.iss === 'issues' && !!this.options.rules?.[this.phase]?.length
+    const mark = (i: number) => (ruled ? String(i + 1) : 'true')
+    const out = [`let ${matched} = ${ruled ? '0' : 'false'}, ${best}`]
     t.types.forEach((member, i) => {
       const prefix = i === 0 ? '' : `!${matched} && `
       const simple = this.simple(member, site.v)
       if (simple) {
-        out.push(`if (${prefix}${simple}) ${matched} = true`)
+        out.push(`if (${prefix}${simple}) ${matched} = ${mark(i)}`)
         return
       }
       const u = this.name('u')
       const code = this.check(member, { ...site, iss: u, label: undefined, target: undefined, guarded: true })
       const guard = this.guard(member, site.v)
       if (!code) {
-        out.push(`if (${prefix}${guard}) ${matched} = true`)
+        out.push(`if (${prefix}${guard}) ${matched} = ${mark(i)}`)
         return
       }
       out.push(
         `if (${prefix}${guard}) {`,
         `  let ${u}`,
         indent(code),
-        `  if (${u} === undefined) ${matched} = true`,
+        `  if (${u} === undefined) ${matched} = ${mark(i)}`,
         `  else if (${best} === undefined || closer(${u}, ${best}, ${renderPath(site.path)})) ${best} = ${u}`,
         `}`,
       )
@@ -696,8 +699,16 @@ export class ValidatorCompiler {
     // When the closest member only has one issue about the value itself, the union's own name reads better.
     const whole = `${best} === undefined || (${best}.length === 1 && ${best}[0].path === ${renderPath(site.path)})`
     out.push(`if (!${matched}) ${site.iss} = ${whole} ? ${this.failExpr(t, site, expected)} : nest(${site.iss}, "", ${best})`)
+    if (ruled) {
+      // The members were tried with issues of their own, where rules do not run: the matched one's rules run now.
+      t.types.forEach((member, i) => {
+        const code = this.check(member, { ...site, label: undefined, guarded: true })
+        if (/^\s*\/\/ (rule|repair) /m.test(code)) out.push(`else if (${matched} === ${i + 1}) {\n${indent(code)}\n}`)
+      })
+    }
     return `{\n${indent(out.join('\n'))}\n}`
   }
+
 
   private intersection(t: Extract<TypeIR, { kind: 'intersection' }>, site: Site): string {
     const parts = t.types.map((x) => this.deref(x))
