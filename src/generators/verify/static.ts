@@ -273,7 +273,7 @@ function checkTree(part: PartName, program: t.Program, declared: readonly string
           inner.keys.set(single.name, { subject: subject.name, at: declaring(scope, subject.name) })
         }
         walkPattern(node.left.declarations[0]!.id, inner, loops, fns)
-        walk(node.right, scope, loops, fns)
+        if (!(node.type === 'ForOfStatement' && isTrustedValue(node.right, scope))) walk(node.right, scope, loops, fns)
         walk(node.body, inner, loops + 1, fns)
         return
       }
@@ -285,6 +285,7 @@ function checkTree(part: PartName, program: t.Program, declared: readonly string
       }
       case 'Identifier':
         if (isPhaseCtx(node, scope)) return fail(node, `\`ctx\` may only be used as \`ctx.<member>\` (${[...CTX_MEMBERS].join(', ')})`)
+        if (isTrustedValue(node, scope)) return fail(node, `\`${(node as t.Identifier).name}\` belongs to the builtin helpers: call it, read from it, or hand it to another builtin helper`)
         if (!checkName(node, node.name)) return
         if (!lookup(scope, node.name, 'names')) {
           const g = globalRule(node.name)
@@ -299,15 +300,21 @@ function checkTree(part: PartName, program: t.Program, declared: readonly string
       case 'OptionalCallExpression': {
         const callee = node.callee
         if (callee.type === 'Identifier' && globalRule(callee.name)?.call && !lookup(scope, callee.name, 'names')) checkName(callee, callee.name)
-        else if (!isTrustedCall(callee, scope)) {
-          if (!repair && callee.type === 'MemberExpression' && !callee.computed && callee.property.type === 'Identifier' && MUTATORS.has(callee.property.name) && writesInput(callee.object)) {
-            return fail(node, `\`.${callee.property.name}()\` changes its input, but repair is off (copy it first)`)
+        else if (!isTrustedCall(callee, scope) && !isTrustedValue(callee, scope)) {
+          const method = callee.type === 'MemberExpression' && !callee.computed && callee.property.type === 'Identifier' ? callee.property.name : undefined
+          if (!repair && method && MUTATORS.has(method) && writesInput((callee as t.MemberExpression).object)) {
+            return fail(node, `\`.${method}()\` changes its input, but repair is off (copy it first)`)
+          }
+          // The builtin helpers' sets, arrays and regexes outlive the call: changing one would change every later check.
+          if (method && (MUTATORS.has(method) || method === 'delete') && trustedRoot((callee as t.MemberExpression).object, scope)) {
+            return fail(node, `\`.${method}()\` would change \`${trustedRoot((callee as t.MemberExpression).object, scope)}\`, which belongs to the builtin helpers`)
           }
           walk(callee, scope, loops, fns)
         }
         // The recursive checkers the builtin generator declares take the context along, and are trusted with it.
         const checker = callee.type === 'Identifier' && callee.name.startsWith('check_') && trustedHelpers.includes(callee.name) && !shadowed(scope, callee.name)
-        for (const a of node.arguments) if (!(checker && isPhaseCtx(a, scope))) walk(a, scope, loops, fns)
+        const toTrusted = isTrustedValue(callee, scope)
+        for (const a of node.arguments) if (!(checker && isPhaseCtx(a, scope)) && !(toTrusted && isTrustedValue(a, scope))) walk(a, scope, loops, fns)
         return
       }
       case 'NewExpression': {
@@ -451,9 +458,17 @@ function checkTree(part: PartName, program: t.Program, declared: readonly string
         if (members !== '*' && !members?.includes(prop.name)) return fail(node, `\`${obj.name}.${prop.name}\` is not allowed; ${obj.name} may only be used as ${usage(obj.name)}`)
         return
       }
+      if (isTrustedValue(obj, scope)) return writing ? fail(node, `\`${(obj as t.Identifier).name}\` belongs to the builtin helpers and cannot be modified`) : undefined
       return walk(obj, scope, loops, fns)
     }
     if (obj.type === 'Identifier' && globalRule(obj.name) && !lookup(scope, obj.name, 'names')) return fail(node, `computed access on \`${obj.name}\` is not allowed`)
+    if (isTrustedValue(obj, scope)) {
+      if (writing) return fail(node, `\`${(obj as t.Identifier).name}\` belongs to the builtin helpers and cannot be modified`)
+      const key = node.property as t.Expression
+      if (!safeIndex(key, scope, false, obj)) return fail(node, `computed access \`[…]\` must use a number, a plain string, or a loop counter (it could spell \`constructor\` or \`__proto__\`)`)
+      if (key.type !== 'StringLiteral' && key.type !== 'NumericLiteral') walk(key, scope, loops, fns)
+      return
+    }
     walk(obj, scope, loops, fns)
     const key = node.property as t.Expression
     if (!safeIndex(key, scope, writing, obj)) {
@@ -501,6 +516,8 @@ function checkTree(part: PartName, program: t.Program, declared: readonly string
     }
     if (target.type === 'MemberExpression') {
       if (!repair && writesInput(target)) return fail(target, 'writes into its input, but repair is off (phases must leave arguments and results as they are)')
+      const owner = trustedRoot(target, scope)
+      if (owner) return fail(target, `\`${owner}\` belongs to the builtin helpers and cannot be modified`)
       return member(target, scope, loops, fns, true)
     }
     if (target.type === 'ObjectPattern' || target.type === 'ArrayPattern') return fail(target, 'destructuring assignment is not allowed')
@@ -508,6 +525,17 @@ function checkTree(part: PartName, program: t.Program, declared: readonly string
   }
 
   const isTrustedName = (name: string): boolean => declared.includes(name)
+
+  /** A name the trusted builtin helpers declare, as the code at hand sees it (not shadowed by one of its own). */
+  const isTrustedValue = (node: t.Node, scope: Scope): boolean =>
+    node.type === 'Identifier' && trustedHelpers.includes(node.name) && declaring(scope, node.name) === root
+
+  /** The builtin helper a member chain (`SETS.x.y`) starts from, if any. */
+  const trustedRoot = (node: t.Node, scope: Scope): string | undefined => {
+    let n = node
+    while (n.type === 'MemberExpression' || n.type === 'OptionalMemberExpression') n = n.object
+    return isTrustedValue(n, scope) ? (n as t.Identifier).name : undefined
+  }
 
   /** The phase's own `ctx` parameter (not a helper's parameter or a local of that name). */
   const isPhaseCtx = (node: t.Node, scope: Scope): boolean => node.type === 'Identifier' && node.name === 'ctx' && !!declaring(scope, 'ctx')?.phase

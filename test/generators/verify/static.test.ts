@@ -109,6 +109,31 @@ describe('checkStatic keeps a phase to its own part of ctx', () => {
   })
 })
 
+describe('checkStatic keeps the builtin helpers as they are', () => {
+  // Module-level: a change made during one call weakens every later call, and the sandbox runs each candidate once.
+  const helpers = [...trusted, 'SEC_POLLUTING', 'enum_Color', 'within', 'deep', 'check_Tree', 'pattern']
+  const check = (body: string) => checkStatic({ trusted: helpers, perceive: `let issues\n${body}\nreturn issues` })
+
+  it.each([
+    ['emptying an array', 'SEC_POLLUTING.length = 0'],
+    ['overwriting an element', 'SEC_POLLUTING[0] = "x"'],
+    ['a mutating method', 'SEC_POLLUTING.splice(0, 3)'],
+    ['adding to an enum set', 'enum_Color.add(args[0])'],
+    ['deleting from an enum set', 'enum_Color.delete("red")'],
+    ['marking a value as already checked', 'within.push(args[0])'],
+    ['a regex\'s state', 'pattern.lastIndex = 3'],
+    ['an alias', 'const s = enum_Color\ns.add(args[0])'],
+    ['handing one to its own function', 'function grow(s) { s.add(args[0]) }\ngrow(enum_Color)'],
+  ])('rejects %s', (_name, body) => {
+    expect(check(body).join('\n')).toMatch(/belongs to the builtin helpers/)
+  })
+
+  it('admits calling, reading and iterating them', () => {
+    const body = 'if (!enum_Color.has(args[0])) issues = add(issues, "args[0]", "Color", args[0])\nfor (const k of SEC_POLLUTING) if (hasOwn.call(args, k)) issues = add(issues, "args", k, args)\nif (SEC_POLLUTING.length > 3 || !pattern.test(String(args[1]))) issues = add(issues, "args[1]", "text", args[1])\nconst r = check_Tree(args[2], 1, ctx)\nif (r !== undefined) issues = r'
+    expect(check(body)).toEqual([])
+  })
+})
+
 describe('checkStatic admits only loops that end', () => {
   it.each([
     ['counting down against an upper bound', 'for (let i = 0; i < 10; i--) issues = undefined'],
