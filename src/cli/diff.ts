@@ -30,7 +30,8 @@ export async function diffCommand(argv: string[], io: CliIO): Promise<number> {
   const { options } = await loadConfig(args.values, io.cwd ?? process.cwd(), io.env ?? process.env)
   const lock = new LockStore(options.lockDir)
   const functions = lock.read().functions
-  const entry = functions[id]
+  // Own keys only: an id like `constructor` names something every object has.
+  const entry = Object.hasOwn(functions, id) ? functions[id] : undefined
   if (!entry) {
     const hint = closest(id, Object.keys(functions))
     return usage(io, `${id} is not in ${lock.file}.${hint ? ` Did you mean ${hint}?` : ' Run `poet status` to list the functions.'}`, DIFF_HELP)
@@ -38,7 +39,7 @@ export async function diffCommand(argv: string[], io: CliIO): Promise<number> {
   const history = lock.history(id)
   for (const flag of ['from', 'to'] as const) {
     const version = args.values[flag]
-    if (version !== undefined && !entry.versions[version]) {
+    if (version !== undefined && !Object.hasOwn(entry.versions, version)) {
       return usage(io, `--${flag} ${version}: ${id} has no such version (it has ${history.map((h) => h.version).join(', ')})`, DIFF_HELP)
     }
   }

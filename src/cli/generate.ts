@@ -77,14 +77,11 @@ export async function generateCommand(argv: string[], io: CliIO): Promise<number
     return EXIT.ok
   }
   const progress = new Progress(todo.length, io)
-  const generated = await generateAll(todo, options.generator, concurrency, progress)
-  progress.end()
-
   const identity = generatorIdentity(options.generator)
-  let fellBack = 0
-  for (const [s, result] of generated) {
+  // Each function goes into the lock as soon as it is generated: a run interrupted, or one function failing, keeps
+  // what the others already cost.
+  const save = (s: SpecState, result: GenerateResult): void => {
     const rendered = renderPhaseModule(s.spec.id, result.parts, { async: s.spec.async })
-    if (result.fallback) fellBack++
     lock.write(s.spec.id, {
       version: rendered.version,
       source: rendered.source,
@@ -97,29 +94,44 @@ export async function generateCommand(argv: string[], io: CliIO): Promise<number
       ...(s.spec.options.optimizeFor ? { optimizeFor: s.spec.options.optimizeFor } : {}),
     })
   }
+  const settled = await generateAll(todo, options.generator, concurrency, progress, save)
+  progress.end()
+
+  const failed = settled.filter((r): r is PromiseRejectedResult => r.status === 'rejected')
+  const fellBack = settled.filter((r) => r.status === 'fulfilled' && r.value.fallback).length
+  for (const [i, r] of settled.entries()) if (r.status === 'rejected') io.err(`poet generate: ${todo[i]!.spec.id}: ${(r.reason as Error)?.stack ?? String(r.reason)}`)
   const upToDate = states.length - todo.length
+  const done = todo.length - failed.length
   io.out(
-    `Generated ${todo.length} function${todo.length === 1 ? '' : 's'} with ${identity.generator}` +
+    `Generated ${done} function${done === 1 ? '' : 's'} with ${identity.generator}` +
       (fellBack ? ` (${fellBack} fell back to builtin)` : '') +
+      (failed.length ? `; ${failed.length} failed` : '') +
       (upToDate ? `; ${upToDate} already up to date` : '') +
       `. Lock: ${lockPath}`,
   )
-  return EXIT.ok
+  return failed.length ? EXIT.failure : EXIT.ok
 }
 
-async function generateAll(todo: SpecState[], generator: ResolvedGenerator, concurrency: number | undefined, progress: Progress): Promise<[SpecState, GenerateResult][]> {
+async function generateAll(
+  todo: SpecState[],
+  generator: ResolvedGenerator,
+  concurrency: number | undefined,
+  progress: Progress,
+  save: (s: SpecState, result: GenerateResult) => void,
+): Promise<PromiseSettledResult<GenerateResult>[]> {
   const llm =
     generator.provider === 'openai'
       ? createLlmGenerator({ ...generator, ...(concurrency ? { concurrency } : {}) }, { warn: (m) => progress.warn(m) })
       : undefined
-  return Promise.all(
-    todo.map(async (s): Promise<[SpecState, GenerateResult]> => {
+  return Promise.allSettled(
+    todo.map(async (s): Promise<GenerateResult> => {
       progress.start(s.spec.id)
       const baseline = generateBuiltin(s.spec, { pack: s.pack })
       const result: GenerateResult = llm ? await llm.generate({ spec: s.spec, baseline, domain: s.pack && domainSummary(s.pack) }) : { parts: baseline }
+      save(s, result)
       const version = renderPhaseModule(s.spec.id, result.parts).version
       progress.finish(s.spec.id, result.fallback ? `builtin ${version} (fallback)` : `${result.parts.generator} ${version}`)
-      return [s, result]
+      return result
     }),
   )
 }

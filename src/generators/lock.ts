@@ -1,6 +1,7 @@
 // LockStore: `.poet/lock.json` and `.poet/phases/`, the reviewed record of every generated phase module.
 import { mkdirSync, readFileSync, renameSync, rmdirSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { threadId } from 'node:worker_threads'
 import { encodeKey } from '../plugin/ids'
 import { contentHash } from './render'
 import type { FunctionSpec } from './spec'
@@ -249,7 +250,8 @@ function writeIfChanged(path: string, content: string): void {
 
 let tmpCounter = 0
 export function atomicWrite(path: string, content: string): void {
-  const tmp = `${path}.${process.pid}.${++tmpCounter}.tmp`
+  // Worker threads share the pid, each with its own counter: the thread id keeps their temporary files apart.
+  const tmp = `${path}.${process.pid}.${threadId}.${++tmpCounter}.tmp`
   writeFileSync(tmp, content)
   renameSync(tmp, path)
 }

@@ -139,6 +139,20 @@ describe('poet generate', () => {
 })
 
 describe('poet generate with an LLM', () => {
+  it('writes each function into the lock as soon as it is generated, not when the slowest one is', async () => {
+    server = await startOpenAIServer((request) => (request.messages.some((m) => m.content.includes('scaleLater')) ? reply.slow(2_500, goodReply) : reply.json(goodReply)))
+    const p = fixture('llm-incremental')
+    p.write('src/scale.ts', SCALE + SCALE.replace(/\bscale\b/g, 'scaleLater').replace(/^import .*\n/, ''))
+    const running = poet(p, ['generate', '--model', 'test-model', '--base-url', server.baseURL])
+    // Long before the slow answer: an interrupted run keeps what it already paid for.
+    await new Promise((resolve) => setTimeout(resolve, 1_500))
+    const early = existsSync(p.path('.poet/lock.json')) ? lockOf(p).functions : {}
+    expect(early['src/scale.ts#scale']?.versions[early['src/scale.ts#scale']!.current]?.generator).toBe('openai:test-model')
+    expect(early['src/scale.ts#scaleLater']).toBeUndefined()
+    expect((await running).code).toBe(0)
+    expect(lockOf(p).functions['src/scale.ts#scaleLater']?.versions[lockOf(p).functions['src/scale.ts#scaleLater']!.current]?.generator).toBe('openai:test-model')
+  })
+
   it('writes verified phases with model and usage; `diff` shows them against the builtin version', async () => {
     server = await startOpenAIServer(() => reply.json(goodReply))
     const p = fixture('llm')
@@ -250,6 +264,15 @@ describe('poet diff', () => {
     expect(single).toMatchObject({ code: 0 })
     expect(single.out).toMatch(/^src\/slow\.ts#slow has only one version \([0-9a-f]{10}\); nothing to compare\.$/)
     expect((await poet(p, ['diff'])).code).toBe(2)
+    // Names every object has: unknown ids all the same, never a crash.
+    for (const id of ['constructor', 'toString', '__proto__', 'hasOwnProperty']) {
+      const r = await poet(p, ['diff', id])
+      expect(r.code).toBe(2)
+      expect(r.err).toContain(`${id} is not in `)
+      const version = await poet(p, ['diff', 'src/slow.ts#slow', '--from', id])
+      expect(version.code).toBe(2)
+      expect(version.err).toContain(`--from ${id}: src/slow.ts#slow has no such version`)
+    }
   })
 
   it('compares the current version with the candidate under A/B test', async () => {

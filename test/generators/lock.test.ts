@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process'
+import { Worker } from 'node:worker_threads'
 import { mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -148,6 +149,46 @@ for (let i = 0; i < Number(n); i++) {
       expect(['one-39', 'two-39']).toContain(same.current)
       expect(readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([])
     })
+  })
+
+  it('writes the same files from two threads of one process (one pid) without their temporary files colliding', async () => {
+    const dir = fresh()
+    const script = join(dir, 'thread.mjs')
+    await build({
+      stdin: {
+        contents: `import { workerData } from 'node:worker_threads'
+import { LockStore } from ${JSON.stringify(join(process.cwd(), 'src/generators/lock.ts'))}
+const { dir, who, go } = workerData
+const store = new LockStore(dir)
+// Both threads start together, so their writes (and their counters) run side by side.
+Atomics.wait(new Int32Array(go), 0, 0)
+for (let i = 0; i < 300; i++) store.writeFiles('src/shared.ts#same', 'aaaaaaaaaa', 'export default "' + who + i + '"\\n')`,
+        resolveDir: process.cwd(),
+        loader: 'ts',
+      },
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      outfile: script,
+      logLevel: 'silent',
+    })
+    const go = new SharedArrayBuffer(4)
+    const thread = (who: string) => {
+      const w = new Worker(script, { workerData: { dir, who, go } })
+      const done = new Promise<void>((resolve, reject) => {
+        w.on('error', reject)
+        w.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`thread ${who} exited with ${code}`))))
+      })
+      return { done, online: new Promise((resolve) => w.once('online', resolve)) }
+    }
+    const threads = [thread('one'), thread('two')]
+    await Promise.all(threads.map((t) => t.online))
+    await new Promise((resolve) => setTimeout(resolve, 100))
+    Atomics.store(new Int32Array(go), 0, 1)
+    Atomics.notify(new Int32Array(go), 0)
+    await Promise.all(threads.map((t) => t.done))
+    expect(readFileSync(join(dir, 'phases/src~2fshared.ts~23same.aaaaaaaaaa.js'), 'utf8')).toMatch(/^export default "(one|two)299"\n$/)
+    expect(readdirSync(join(dir, 'phases')).filter((f) => f.endsWith('.tmp'))).toEqual([])
   })
 
   it('stays complete and valid under two concurrent vite builds in separate processes', async () => {

@@ -14,6 +14,8 @@ export interface ScriptedReply {
   headers?: Record<string, string>
   /** Wait this long before answering (a slow model). */
   delayMs?: number
+  /** Send the headers and the first half of the body at once, the rest this much later (a stalled stream). */
+  bodyDelayMs?: number
   /** The assistant message content (a JSON text for a good reply). */
   content?: string | null
   refusal?: string
@@ -92,7 +94,12 @@ export async function startOpenAIServer(script: Script): Promise<OpenAIServer> {
         ],
         usage: { prompt_tokens: 100, completion_tokens: 50, total_tokens: 150, ...r.usage },
       })
-    res.writeHead(r.status ?? 200, { 'content-type': 'application/json', ...r.headers }).end(payload)
+    res.writeHead(r.status ?? 200, { 'content-type': 'application/json', ...r.headers })
+    if (!r.bodyDelayMs) return void res.end(payload)
+    res.write(payload.slice(0, payload.length >> 1))
+    const t = setTimeout(() => (timers.delete(t), res.end(payload.slice(payload.length >> 1))), r.bodyDelayMs)
+    timers.add(t)
+    res.on('close', () => (clearTimeout(t), timers.delete(t)))
   })
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   const { port } = server.address() as AddressInfo

@@ -91,6 +91,17 @@ function closer(a, b, path) {
   hasOwn: {
     code: `const hasOwn = Object.prototype.hasOwnProperty`,
   },
+  assigned: {
+    code: `// Whether a repair could write its value: a frozen or read-only input is checked as it is, never a TypeError.
+function assigned(write) {
+  try {
+    write()
+    return true
+  } catch {
+    return false
+  }
+}`,
+  },
   deep: {
     code: `// The objects a recursive check is inside of: a cycle is accepted when it comes round again (each object is checked once).
 const within = []
@@ -100,6 +111,10 @@ function deep(check, v, d, ctx) {
   within.push(v)
   try {
     return check(v, d, ctx)
+  } catch (e) {
+    // A wide type, or a caller already deep in its own stack, runs out of stack before ${MAX_DEPTH} levels.
+    if (e instanceof RangeError) return [{ path: "", expected: "nesting the stack can hold", received: "deeper nesting" }]
+    throw e
   } finally {
     within.pop()
   }
@@ -260,12 +275,12 @@ export class ValidatorCompiler {
   private repairNumber(site: Site): string {
     const t: TypeIR = { kind: 'number' }
     const repaired = [
-      `${site.target} = +${site.v}`,
       `;(ctx.repairs ??= []).push({ path: ${renderPath(site.path)}, action: "numeric string → number" })`,
       this.rules(t, { ...site, v: site.target! }),
     ]
+    this.used.add('assigned')
     return [
-      `if (ctx.repair && typeof ${site.v} === "string" && ${site.v}.trim() !== "" && isFinite(+${site.v})) {`,
+      `if (ctx.repair && typeof ${site.v} === "string" && ${site.v}.trim() !== "" && isFinite(+${site.v}) && assigned(() => { ${site.target} = +${site.v} })) {`,
       indent(repaired.filter(Boolean).join('\n')),
       `} else ${this.ifElse(`!(typeof ${site.v} === "number")`, this.fail(t, site), this.rules(t, site))}`,
     ].join('\n')
@@ -652,26 +667,29 @@ export class ValidatorCompiler {
   private anyOf(t: Extract<TypeIR, { kind: 'union' }>, site: Site, expected: string): string {
     const matched = this.name('matched')
     const best = this.name('best')
-    const out = [`let ${matched} = false, ${best}`]
+    // With domain rules, `matched` says which member matched (1-based), so its rules can run once it is known.
+    const ruled = site.iss === 'issues' && !!this.options.rules?.[this.phase]?.length
+    const mark = (i: number) => (ruled ? String(i + 1) : 'true')
+    const out = [`let ${matched} = ${ruled ? '0' : 'false'}, ${best}`]
     t.types.forEach((member, i) => {
       const prefix = i === 0 ? '' : `!${matched} && `
       const simple = this.simple(member, site.v)
       if (simple) {
-        out.push(`if (${prefix}${simple}) ${matched} = true`)
+        out.push(`if (${prefix}${simple}) ${matched} = ${mark(i)}`)
         return
       }
       const u = this.name('u')
       const code = this.check(member, { ...site, iss: u, label: undefined, target: undefined, guarded: true })
       const guard = this.guard(member, site.v)
       if (!code) {
-        out.push(`if (${prefix}${guard}) ${matched} = true`)
+        out.push(`if (${prefix}${guard}) ${matched} = ${mark(i)}`)
         return
       }
       out.push(
         `if (${prefix}${guard}) {`,
         `  let ${u}`,
         indent(code),
-        `  if (${u} === undefined) ${matched} = true`,
+        `  if (${u} === undefined) ${matched} = ${mark(i)}`,
         `  else if (${best} === undefined || closer(${u}, ${best}, ${renderPath(site.path)})) ${best} = ${u}`,
         `}`,
       )
@@ -681,8 +699,16 @@ export class ValidatorCompiler {
     // When the closest member only has one issue about the value itself, the union's own name reads better.
     const whole = `${best} === undefined || (${best}.length === 1 && ${best}[0].path === ${renderPath(site.path)})`
     out.push(`if (!${matched}) ${site.iss} = ${whole} ? ${this.failExpr(t, site, expected)} : nest(${site.iss}, "", ${best})`)
+    if (ruled) {
+      // The members were tried with issues of their own, where rules do not run: the matched one's rules run now.
+      t.types.forEach((member, i) => {
+        const code = this.check(member, { ...site, label: undefined, guarded: true })
+        if (/^\s*\/\/ (rule|repair) /m.test(code)) out.push(`else if (${matched} === ${i + 1}) {\n${indent(code)}\n}`)
+      })
+    }
     return `{\n${indent(out.join('\n'))}\n}`
   }
+
 
   private intersection(t: Extract<TypeIR, { kind: 'intersection' }>, site: Site): string {
     const parts = t.types.map((x) => this.deref(x))
@@ -740,7 +766,8 @@ export class ValidatorCompiler {
     const out: string[] = []
     for (const rule of rules) {
       const code = rule.coerce?.(ruleSite)
-      if (code) out.push(`// repair ${rule.id}\n{\n${indent(code)}\n}`)
+      // A frozen or read-only input cannot take the repair: the checks that follow report the value as it is.
+      if (code) out.push(`// repair ${rule.id}\ntry {\n${indent(code)}\n} catch {}`)
     }
     return out.join('\n')
   }

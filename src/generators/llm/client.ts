@@ -55,12 +55,16 @@ export class LlmClient {
     await this.slot()
     try {
       for (let attempt = 0; ; attempt++) {
+        // The SDK's own timeout ends when the headers arrive: this one also bounds the body, which a server can hold back.
+        const deadline = new AbortController()
+        const timer = setTimeout(() => deadline.abort(), this.options.timeout)
         try {
-          const res = await this.sdk.chat.completions.create({
-            model: this.options.model,
-            messages,
-            response_format: this.format,
-          })
+          const res = await this.sdk.chat.completions
+            .create({ model: this.options.model, messages, response_format: this.format }, { signal: deadline.signal })
+            .catch((e: unknown) => {
+              throw deadline.signal.aborted ? new OpenAI.APIConnectionTimeoutError() : e
+            })
+            .finally(() => clearTimeout(timer))
           const choice = res.choices?.[0]
           if (!choice) throw new LlmTransportError('the server answered without any choice')
           return {

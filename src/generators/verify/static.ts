@@ -101,7 +101,7 @@ export function checkFunctionBody(part: PartName, body: string, params: readonly
     reasons.push(`${part}: the body must stay inside its function (it closes the wrapper and adds top-level code)`)
     return
   }
-  checkTree(part, program, declared, reasons, -1, trusted, repair)
+  checkTree(part, program, declared, reasons, -1, trusted, repair, params.includes('ctx'))
 }
 
 function parseProgram(part: PartName, code: string, reasons: string[], lineOffset = 0): t.Program | undefined {
@@ -129,15 +129,35 @@ interface Scope {
   names: Set<string>
   /** Identifiers known to hold a loop counter (`for (let i = 0; …; i++)`): safe computed keys. */
   counters: Set<string>
-  /** Identifiers holding an own key of a value (`for (const k of Object.keys(v))`): safe to read with, never to write with. */
-  keys: Set<string>
+  /**
+   * Identifiers holding an own key of a value (`for (const k of Object.keys(v))`), with the value's name and the scope
+   * that declares it: safe to read that value with, never another (`{}[k]` is `Object` when the input has a
+   * `constructor` key), and never to write with.
+   */
+  keys: Map<string, { subject: string; at: Scope | undefined }>
+  /** The phase function's own scope, whose `ctx` is the runtime's execution (see CTX_MEMBERS). */
+  phase?: boolean
   parent?: Scope
 }
 
+/**
+ * What a phase may do with its `ctx`: read these members, write the last three. At run time `ctx` is the execution
+ * itself, which also holds the decorated function, its `this` and the phases every later call runs: reaching those
+ * would let a phase call the user's code, or swap out the checks the sandbox verified.
+ */
+const CTX_MEMBERS = new Set(['functionId', 'executionId', 'repair', 'repairs', 'stats', 'result'])
+const CTX_WRITABLE = new Set(['repairs', 'stats', 'result'])
+
 /** Whether `name` resolves, in its nearest declaring scope, to a declaration (or a counter, or a key). */
 function lookup(scope: Scope | undefined, name: string, field: 'names' | 'counters' | 'keys'): boolean {
-  for (let s = scope; s; s = s.parent) if (s.names.has(name)) return s[field].has(name)
-  return false
+  const s = declaring(scope, name)
+  return !!s && s[field].has(name)
+}
+
+/** The scope that declares `name`, as seen from `scope`. */
+function declaring(scope: Scope | undefined, name: string): Scope | undefined {
+  for (let s = scope; s; s = s.parent) if (s.names.has(name)) return s
+  return undefined
 }
 
 /** How an allowed global may be used, or undefined when `name` is not one (own keys only: `'constructor' in {}` is true). */
@@ -176,13 +196,14 @@ const MUTATORS = new Set(['push', 'pop', 'shift', 'unshift', 'splice', 'sort', '
 /** Where a phase's input lives: written only under repair. */
 const INPUT_ROOTS = new Set(['args', 'result'])
 
-function checkTree(part: PartName, program: t.Program, declared: readonly string[], reasons: string[], lineOffset = 0, trustedHelpers: readonly string[] = [], repair = false): void {
+function checkTree(part: PartName, program: t.Program, declared: readonly string[], reasons: string[], lineOffset = 0, trustedHelpers: readonly string[] = [], repair = false, phase = false): void {
   const before = reasons.length
   const fail = (node: t.Node, msg: string): void => {
     if (reasons.length - before < 8) reasons.push(`${part} line ${line(node) + lineOffset}: ${msg}`)
   }
   let nodes = 0
-  const root: Scope = { names: new Set(declared), counters: new Set(), keys: new Set() }
+  const assigned = assignedNames(program)
+  const root: Scope = { names: new Set(declared), counters: new Set(), keys: new Map() }
 
   const walk = (node: t.Node | null | undefined, scope: Scope, loops: number, fns: number): void => {
     if (!node) return
@@ -202,7 +223,7 @@ function checkTree(part: PartName, program: t.Program, declared: readonly string
         if (node.async || node.generator) return fail(node, 'async functions and generators are not allowed')
         if (fns + 1 > LIMITS.functionNesting) return fail(node, `functions nested deeper than ${LIMITS.functionNesting}`)
         if (node.type === 'FunctionDeclaration' && node.id) checkName(node.id, node.id.name)
-        const inner: Scope = { names: new Set(), counters: new Set(), keys: new Set(), parent: scope }
+        const inner: Scope = { names: new Set(), counters: new Set(), keys: new Map(), parent: scope, ...(phase && scope === root ? { phase: true } : {}) }
         for (const p of node.params) {
           for (const n of bindingNames(p)) inner.names.add(n)
           walkPattern(p, inner, loops, fns + 1)
@@ -214,7 +235,7 @@ function checkTree(part: PartName, program: t.Program, declared: readonly string
         return
       }
       case 'BlockStatement': {
-        const inner: Scope = { names: new Set(), counters: new Set(), keys: new Set(), parent: scope }
+        const inner: Scope = { names: new Set(), counters: new Set(), keys: new Map(), parent: scope }
         hoist(node.body, inner)
         for (const s of node.body) walk(s, inner, loops, fns)
         return
@@ -227,9 +248,9 @@ function checkTree(part: PartName, program: t.Program, declared: readonly string
         return
       case 'ForStatement': {
         if (loops + 1 > LIMITS.loopNesting) return fail(node, `loops nested deeper than ${LIMITS.loopNesting}`)
-        const inner: Scope = { names: new Set(), counters: new Set(), keys: new Set(), parent: scope }
+        const inner: Scope = { names: new Set(), counters: new Set(), keys: new Map(), parent: scope }
         const counter = boundedCounter(node, (e) => numericIndex(e, scope))
-        if (!counter) return fail(node, '`for` loops must count a `let` variable from a number with `++`, `--`, `+=` or `-=` and test it')
+        if (!counter) return fail(node, '`for` loops must count a `let` variable from a number with `++`, `--`, `+=` or `-=` and test it against a bound the way it counts (`i < n` up, `i >= 0` down)')
         if (node.init?.type === 'VariableDeclaration') for (const d of node.init.declarations) for (const n of bindingNames(d.id)) inner.names.add(n)
         inner.counters.add(counter)
         walk(node.init, inner, loops, fns)
@@ -243,23 +264,28 @@ function checkTree(part: PartName, program: t.Program, declared: readonly string
       case 'ForInStatement': {
         if (loops + 1 > LIMITS.loopNesting) return fail(node, `loops nested deeper than ${LIMITS.loopNesting}`)
         if (node.type === 'ForOfStatement' && node.await) return fail(node, '`for await` is not allowed')
-        const inner: Scope = { names: new Set(), counters: new Set(), keys: new Set(), parent: scope }
+        const inner: Scope = { names: new Set(), counters: new Set(), keys: new Map(), parent: scope }
         if (node.left.type !== 'VariableDeclaration') return fail(node, 'loop variables must be declared with `const` or `let`')
         for (const d of node.left.declarations) for (const n of bindingNames(d.id)) inner.names.add(n)
         const single = node.left.declarations[0]?.id
-        if (node.left.kind === 'const' && single?.type === 'Identifier' && (node.type === 'ForInStatement' || isObjectKeysCall(node.right))) inner.keys.add(single.name)
+        const subject = node.type === 'ForInStatement' ? node.right : isObjectKeysCall(node.right) ? node.right.arguments[0] : undefined
+        if (node.left.kind === 'const' && single?.type === 'Identifier' && subject?.type === 'Identifier') {
+          inner.keys.set(single.name, { subject: subject.name, at: declaring(scope, subject.name) })
+        }
         walkPattern(node.left.declarations[0]!.id, inner, loops, fns)
-        walk(node.right, scope, loops, fns)
+        if (!(node.type === 'ForOfStatement' && isTrustedValue(node.right, scope))) walk(node.right, scope, loops, fns)
         walk(node.body, inner, loops + 1, fns)
         return
       }
       case 'CatchClause': {
-        const inner: Scope = { names: new Set(), counters: new Set(), keys: new Set(), parent: scope }
+        const inner: Scope = { names: new Set(), counters: new Set(), keys: new Map(), parent: scope }
         if (node.param) for (const n of bindingNames(node.param)) inner.names.add(n)
         walk(node.body, inner, loops, fns)
         return
       }
       case 'Identifier':
+        if (isPhaseCtx(node, scope)) return fail(node, `\`ctx\` may only be used as \`ctx.<member>\` (${[...CTX_MEMBERS].join(', ')})`)
+        if (isTrustedValue(node, scope)) return fail(node, `\`${(node as t.Identifier).name}\` belongs to the builtin helpers: call it, read from it, or hand it to another builtin helper`)
         if (!checkName(node, node.name)) return
         if (!lookup(scope, node.name, 'names')) {
           const g = globalRule(node.name)
@@ -274,13 +300,21 @@ function checkTree(part: PartName, program: t.Program, declared: readonly string
       case 'OptionalCallExpression': {
         const callee = node.callee
         if (callee.type === 'Identifier' && globalRule(callee.name)?.call && !lookup(scope, callee.name, 'names')) checkName(callee, callee.name)
-        else if (!isTrustedCall(callee, scope)) {
-          if (!repair && callee.type === 'MemberExpression' && !callee.computed && callee.property.type === 'Identifier' && MUTATORS.has(callee.property.name) && writesInput(callee.object)) {
-            return fail(node, `\`.${callee.property.name}()\` changes its input, but repair is off (copy it first)`)
+        else if (!isTrustedCall(callee, scope) && !isTrustedValue(callee, scope)) {
+          const method = callee.type === 'MemberExpression' && !callee.computed && callee.property.type === 'Identifier' ? callee.property.name : undefined
+          if (!repair && method && MUTATORS.has(method) && writesInput((callee as t.MemberExpression).object)) {
+            return fail(node, `\`.${method}()\` changes its input, but repair is off (copy it first)`)
+          }
+          // The builtin helpers' sets, arrays and regexes outlive the call: changing one would change every later check.
+          if (method && (MUTATORS.has(method) || method === 'delete') && trustedRoot((callee as t.MemberExpression).object, scope)) {
+            return fail(node, `\`.${method}()\` would change \`${trustedRoot((callee as t.MemberExpression).object, scope)}\`, which belongs to the builtin helpers`)
           }
           walk(callee, scope, loops, fns)
         }
-        for (const a of node.arguments) walk(a, scope, loops, fns)
+        // The recursive checkers the builtin generator declares take the context along, and are trusted with it.
+        const checker = callee.type === 'Identifier' && callee.name.startsWith('check_') && trustedHelpers.includes(callee.name) && !shadowed(scope, callee.name)
+        const toTrusted = isTrustedValue(callee, scope)
+        for (const a of node.arguments) if (!(checker && isPhaseCtx(a, scope)) && !(toTrusted && isTrustedValue(a, scope))) walk(a, scope, loops, fns)
         return
       }
       case 'NewExpression': {
@@ -407,6 +441,13 @@ function checkTree(part: PartName, program: t.Program, declared: readonly string
 
   const member = (node: t.MemberExpression | t.OptionalMemberExpression, scope: Scope, loops: number, fns: number, writing: boolean): void => {
     const obj = node.object
+    // A computed key on `ctx` goes on below, where `ctx` itself, as a bare value, is refused.
+    if (!node.computed && isPhaseCtx(obj, scope)) {
+      const name = node.property.type === 'Identifier' ? node.property.name : undefined
+      if (!name || !CTX_MEMBERS.has(name)) return fail(node, `\`ctx\` has only ${[...CTX_MEMBERS].map((m) => `\`ctx.${m}\``).join(', ')}`)
+      if (writing && !CTX_WRITABLE.has(name)) return fail(node, `\`ctx.${name}\` cannot be assigned`)
+      return
+    }
     if (!node.computed) {
       const prop = node.property as t.Identifier | t.PrivateName
       if (prop.type !== 'Identifier') return fail(node, 'private names are not allowed')
@@ -417,41 +458,54 @@ function checkTree(part: PartName, program: t.Program, declared: readonly string
         if (members !== '*' && !members?.includes(prop.name)) return fail(node, `\`${obj.name}.${prop.name}\` is not allowed; ${obj.name} may only be used as ${usage(obj.name)}`)
         return
       }
+      if (isTrustedValue(obj, scope)) return writing ? fail(node, `\`${(obj as t.Identifier).name}\` belongs to the builtin helpers and cannot be modified`) : undefined
       return walk(obj, scope, loops, fns)
     }
     if (obj.type === 'Identifier' && globalRule(obj.name) && !lookup(scope, obj.name, 'names')) return fail(node, `computed access on \`${obj.name}\` is not allowed`)
+    if (isTrustedValue(obj, scope)) {
+      if (writing) return fail(node, `\`${(obj as t.Identifier).name}\` belongs to the builtin helpers and cannot be modified`)
+      const key = node.property as t.Expression
+      if (!safeIndex(key, scope, false, obj)) return fail(node, `computed access \`[…]\` must use a number, a plain string, or a loop counter (it could spell \`constructor\` or \`__proto__\`)`)
+      if (key.type !== 'StringLiteral' && key.type !== 'NumericLiteral') walk(key, scope, loops, fns)
+      return
+    }
     walk(obj, scope, loops, fns)
     const key = node.property as t.Expression
-    if (!safeIndex(key, scope, writing)) {
-      return fail(node, `computed access \`[…]\` must use a number, a plain string, or a loop counter${writing ? '' : ' or a key from `Object.keys`'} (it could spell \`constructor\` or \`__proto__\`)`)
+    if (!safeIndex(key, scope, writing, obj)) {
+      return fail(node, `computed access \`[…]\` must use a number, a plain string, or a loop counter${writing ? '' : ' or, on that object itself, a key from `Object.keys`'} (it could spell \`constructor\` or \`__proto__\`)`)
     }
     if (key.type !== 'StringLiteral' && key.type !== 'NumericLiteral') walk(key, scope, loops, fns)
     else if (key.type === 'StringLiteral') checkName(key, key.value)
   }
 
-  const safeIndex = (key: t.Expression, scope: Scope, writing: boolean): boolean => {
+  const safeIndex = (key: t.Expression, scope: Scope, writing: boolean, obj: t.Node): boolean => {
     switch (key.type) {
-      case 'NumericLiteral':
-        return true
       case 'StringLiteral':
         return !FORBIDDEN_NAMES.has(key.value)
-      case 'Identifier':
-        return lookup(scope, key.name, 'counters') || (!writing && lookup(scope, key.name, 'keys'))
-      case 'BinaryExpression':
-        return ['+', '-', '*'].includes(key.operator) && numericIndex(key.left as t.Expression, scope) && numericIndex(key.right, scope)
-      case 'MemberExpression':
-        // `xs[xs.length - 1]` style: only `.length` of something.
-        return !key.computed && key.property.type === 'Identifier' && key.property.name === 'length'
+      case 'Identifier': {
+        if (lookup(scope, key.name, 'counters')) return true
+        const own = declaring(scope, key.name)?.keys.get(key.name)
+        // The key read on the very object it came from (the same binding, never reassigned) is one of its own.
+        return !writing && !!own && obj.type === 'Identifier' && obj.name === own.subject && declaring(scope, obj.name) === own.at && !!own.at && !assigned.has(obj.name)
+      }
       default:
-        return false
+        return numericIndex(key, scope)
     }
   }
 
-  const numericIndex = (e: t.Expression, scope: Scope): boolean =>
-    e.type === 'NumericLiteral' ||
-    (e.type === 'Identifier' && lookup(scope, e.name, 'counters')) ||
-    (e.type === 'MemberExpression' && !e.computed && e.property.type === 'Identifier' && e.property.name === 'length') ||
-    (e.type === 'BinaryExpression' && ['+', '-', '*'].includes(e.operator) && numericIndex(e.left as t.Expression, scope) && numericIndex(e.right, scope))
+  /**
+   * An expression that is a number whatever the values in it: `.length` of an object can be any string (an input's
+   * `{"length": "constructor"}`), so it counts only under `-` and `*`, which make a number of anything, never `+`.
+   */
+  const numericIndex = (e: t.Expression, scope: Scope): boolean => {
+    if (e.type === 'NumericLiteral') return true
+    if (e.type === 'Identifier') return lookup(scope, e.name, 'counters')
+    if (e.type !== 'BinaryExpression') return false
+    const left = e.left as t.Expression
+    if (e.operator === '+') return numericIndex(left, scope) && numericIndex(e.right, scope)
+    const operand = (x: t.Expression) => numericIndex(x, scope) || isLength(x)
+    return (e.operator === '-' || e.operator === '*') && operand(left) && operand(e.right)
+  }
 
   const assignTarget = (target: t.Node, scope: Scope, loops: number, fns: number): void => {
     if (target.type === 'Identifier') {
@@ -462,6 +516,8 @@ function checkTree(part: PartName, program: t.Program, declared: readonly string
     }
     if (target.type === 'MemberExpression') {
       if (!repair && writesInput(target)) return fail(target, 'writes into its input, but repair is off (phases must leave arguments and results as they are)')
+      const owner = trustedRoot(target, scope)
+      if (owner) return fail(target, `\`${owner}\` belongs to the builtin helpers and cannot be modified`)
       return member(target, scope, loops, fns, true)
     }
     if (target.type === 'ObjectPattern' || target.type === 'ArrayPattern') return fail(target, 'destructuring assignment is not allowed')
@@ -469,6 +525,20 @@ function checkTree(part: PartName, program: t.Program, declared: readonly string
   }
 
   const isTrustedName = (name: string): boolean => declared.includes(name)
+
+  /** A name the trusted builtin helpers declare, as the code at hand sees it (not shadowed by one of its own). */
+  const isTrustedValue = (node: t.Node, scope: Scope): boolean =>
+    node.type === 'Identifier' && trustedHelpers.includes(node.name) && declaring(scope, node.name) === root
+
+  /** The builtin helper a member chain (`SETS.x.y`) starts from, if any. */
+  const trustedRoot = (node: t.Node, scope: Scope): string | undefined => {
+    let n = node
+    while (n.type === 'MemberExpression' || n.type === 'OptionalMemberExpression') n = n.object
+    return isTrustedValue(n, scope) ? (n as t.Identifier).name : undefined
+  }
+
+  /** The phase's own `ctx` parameter (not a helper's parameter or a local of that name). */
+  const isPhaseCtx = (node: t.Node, scope: Scope): boolean => node.type === 'Identifier' && node.name === 'ctx' && !!declaring(scope, 'ctx')?.phase
 
   /**
    * `.call` on a trusted helper (`hasOwn.call(v, k)`), or the idiom `Object.prototype.hasOwnProperty.call(v, k)`:
@@ -499,6 +569,19 @@ function writesInput(node: t.Node): boolean {
   return n.type === 'Identifier' && INPUT_ROOTS.has(n.name)
 }
 
+/** `x.length`, of anything. */
+function isLength(e: t.Node): boolean {
+  return e.type === 'MemberExpression' && !e.computed && e.property.type === 'Identifier' && e.property.name === 'length'
+}
+
+/** Every name assigned (`x = …`, `x++`) anywhere in the tree, whatever scope it is in. */
+function assignedNames(node: t.Node, out = new Set<string>()): Set<string> {
+  if (node.type === 'AssignmentExpression' && node.left.type === 'Identifier') out.add(node.left.name)
+  if (node.type === 'UpdateExpression' && node.argument.type === 'Identifier') out.add(node.argument.name)
+  for (const c of children(node)) assignedNames(c, out)
+  return out
+}
+
 /** `a.b.c` for a chain of plain (non-computed) member reads on an identifier, else undefined. */
 function memberPath(node: t.Node): string | undefined {
   if (node.type === 'Identifier') return node.name
@@ -515,13 +598,32 @@ function boundedCounter(node: t.ForStatement, numeric: (e: t.Expression) => bool
   if (!first || first.id.type !== 'Identifier' || !first.init || !numeric(first.init)) return undefined
   const name = first.id.name
   const u = node.update
-  const counts =
-    (u.type === 'UpdateExpression' && u.argument.type === 'Identifier' && u.argument.name === name) ||
-    (u.type === 'AssignmentExpression' && ['+=', '-='].includes(u.operator) && u.left.type === 'Identifier' && u.left.name === name && u.right.type === 'NumericLiteral' && u.right.value > 0)
-  return counts && mentions(node.test, name) ? name : undefined
+  const up =
+    (u.type === 'UpdateExpression' && u.argument.type === 'Identifier' && u.argument.name === name && u.operator === '++') ||
+    (u.type === 'AssignmentExpression' && u.operator === '+=' && u.left.type === 'Identifier' && u.left.name === name && u.right.type === 'NumericLiteral' && u.right.value > 0)
+  const down =
+    (u.type === 'UpdateExpression' && u.argument.type === 'Identifier' && u.argument.name === name && u.operator === '--') ||
+    (u.type === 'AssignmentExpression' && u.operator === '-=' && u.left.type === 'Identifier' && u.left.name === name && u.right.type === 'NumericLiteral' && u.right.value > 0)
+  if (!up && !down) return undefined
+  return bounds(node.test, name, up ? 'up' : 'down') ? name : undefined
 }
 
-function isObjectKeysCall(e: t.Expression): boolean {
+/**
+ * Whether the loop test ends the loop as the counter moves: `i < n` or `i <= n` counting up, `i > n` or `i >= n`
+ * counting down (either side), alone or under `&&`. `i !== n` can be stepped over, and `i < n` counting down never ends.
+ */
+function bounds(test: t.Node, counter: string, direction: 'up' | 'down'): boolean {
+  if (test.type === 'LogicalExpression') return test.operator === '&&' && (bounds(test.left, counter, direction) || bounds(test.right, counter, direction))
+  if (test.type !== 'BinaryExpression') return false
+  const isCounter = (e: t.Node) => e.type === 'Identifier' && e.name === counter
+  const below = test.operator === '<' || test.operator === '<='
+  const above = test.operator === '>' || test.operator === '>='
+  if (isCounter(test.left)) return direction === 'up' ? below : above
+  if (isCounter(test.right)) return direction === 'up' ? above : below
+  return false
+}
+
+function isObjectKeysCall(e: t.Expression): e is t.CallExpression {
   return (
     e.type === 'CallExpression' &&
     e.callee.type === 'MemberExpression' &&
@@ -530,11 +632,6 @@ function isObjectKeysCall(e: t.Expression): boolean {
     e.callee.property.type === 'Identifier' &&
     e.callee.property.name === 'keys'
   )
-}
-
-function mentions(node: t.Node, name: string): boolean {
-  if (node.type === 'Identifier') return node.name === name
-  return children(node).some((c) => mentions(c, name))
 }
 
 function assigns(node: t.Node, name: string): boolean {

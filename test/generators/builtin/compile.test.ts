@@ -133,6 +133,18 @@ describe('compiled validators: recursive types', () => {
     expect(issues[0]!.path).toMatch(/^args\[0\](\.next){2000,}$/)
   })
 
+  it('reports a value nested deeper than the stack holds as an issue, not a RangeError', async () => {
+    const m = await phasesFor(`type Json = string | number | boolean | null | Json[] | { [key: string]: Json }\nfunction f(j: Json) {}`, 'f')
+    let json: unknown = 1
+    for (let i = 0; i < 1990; i++) json = [{ a: json }]
+    // Called from deep in the caller's own stack, as a framework would.
+    const at = (depth: number): ReturnType<typeof perceive> => (depth === 0 ? perceive(m, [json]) : at(depth - 1))
+    const issues = at(2000)!
+    expect(issues).toHaveLength(1)
+    expect(issues[0]).toMatchObject({ expected: 'nesting the stack can hold', received: 'deeper nesting' })
+    expect(issues[0]!.path).toMatch(/^args\[0\](\[0\]\.a)+/)
+  })
+
   it('checks a recursive JSON type', async () => {
     const m = await phasesFor(`type Json = string | number | boolean | null | Json[] | { [key: string]: Json }\nfunction f(j: Json) {}`, 'f')
     expect(perceive(m, [{ a: [1, 'x', { b: null }], c: true }])).toBeUndefined()
@@ -233,6 +245,21 @@ describe('compiled validators: repair', () => {
     expect(perceive(m, args)).toEqual([{ path: 'args[0]', expected: 'number', received: 'string' }])
     expect(args[0]).toBe('9.5')
     expect(m.source).not.toContain('numeric string')
+  })
+
+  it('reports what it cannot write (a frozen input, a read-only result) instead of throwing a TypeError', async () => {
+    const m = await phasesFor(CODE, 'f', { options: { repair: true } })
+    const ctx = { functionId: 'x', executionId: 'e', repair: true } as Parameters<NonNullable<typeof m.perceive>>[1]
+    const args = Object.freeze(['9.5', Object.freeze({ qty: '3', tags: Object.freeze(['2']) })])
+    expect(m.perceive!(args as unknown[], ctx)).toEqual([
+      { path: 'args[0]', expected: 'number', received: 'string' },
+      { path: 'args[1].qty', expected: 'number', received: 'string' },
+      { path: 'args[1].tags[0]', expected: 'number', received: 'string' },
+    ])
+    expect(ctx.repairs).toBeUndefined()
+    const result = Object.freeze({ total: '12' })
+    const out = { functionId: 'x', executionId: 'e', repair: true, result } as Parameters<NonNullable<typeof m.enforce>>[1]
+    expect(m.enforce!(result, out)).toEqual([{ path: 'result.total', expected: 'number', received: 'string' }])
   })
 
   it('does not count blank or non-finite strings as numbers', async () => {

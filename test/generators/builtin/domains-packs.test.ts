@@ -548,6 +548,39 @@ describe('security', () => {
   })
 })
 
+describe('rules inside a union of object types (no discriminant)', () => {
+  it('run on the member the value matched, in perceive and enforce', async () => {
+    const code = `interface Card { amount: number; currency: string; card: string }
+      interface Bank { amount: number; currency: string; iban: string }
+      export function pay(p: Card | Bank): Card | Bank { return p }`
+    const fin = await phases('financial_services', code, 'pay')
+    expect(perceive(fin, [{ amount: 1.234, currency: 'XXQ', iban: 'DE89 3704 0044 0532 0130 00' }]).issues).toEqual([
+      { path: 'args[0].amount', expected: 'amount with at most 2 decimal places', received: 'number', rule: 'financial_services.money_amount' },
+      { path: 'args[0].currency', expected: 'ISO 4217 currency code', received: 'string', rule: 'financial_services.currency_code' },
+    ])
+    expect(perceive(fin, [{ amount: 12.5, currency: 'EUR', card: '4242' }]).issues).toBeUndefined()
+    expect(enforce(fin, { amount: 0.001, currency: 'EUR', card: '4242' }).issues).toEqual([
+      { path: 'result.amount', expected: 'amount with at most 2 decimal places', received: 'number', rule: 'financial_services.money_amount' },
+    ])
+    // Matching no member gives the closest member's type issues, with no rule run on a shape that did not fit.
+    expect(perceive(fin, [{ amount: 0.001 }]).issues!.filter((i) => i.rule)).toEqual([])
+  })
+
+  it('keep path traversal out of a file request that is one of several shapes', async () => {
+    const sec = await phases('security', 'export function open(r: { path: string; mode: string } | { url: string }): void {}', 'open')
+    expect(perceive(sec, [{ path: '../../etc/passwd', mode: 'r' }]).issues).toEqual([
+      expect.objectContaining({ path: 'args[0].path', rule: 'security.path_traversal' }),
+    ])
+  })
+
+  it('repair the matched member under repair: true', async () => {
+    const fin = await phases('financial_services', 'export function pay(p: { amount: number; currency: string } | { cents: number }): void {}', 'pay', { repair: true })
+    const r = perceive(fin, [{ amount: 5, currency: 'eur' }], true)
+    expect(r.issues).toBeUndefined()
+    expect(r.args).toEqual([{ amount: 5, currency: 'EUR' }])
+  })
+})
+
 describe('key names that only look like a domain key', () => {
   it('leave counts, rates, ids, formats and texts alone', async () => {
     const fin = await phases(

@@ -61,6 +61,21 @@ describe('financial_services under the runtime', () => {
     })
   })
 
+  it('under repair, a frozen charge it cannot repair is an input error, not a TypeError from the phase', async () => {
+    let calls = 0
+    const charge = await marked('financial_services', code, 'charge', async (c: { amount: number; currency: string }) => {
+      calls++
+      return { total: c.amount }
+    }, { repair: true })
+    const error = await caught(() => charge(Object.freeze({ amount: '19.90' as unknown as number, currency: 'chf' })))
+    expect(error).toBeInstanceOf(PoetInputError)
+    expect((error as PoetInputError).issues).toEqual([
+      { path: 'args[0].amount', expected: 'number', received: 'string' },
+      { path: 'args[0].currency', expected: 'ISO 4217 currency code', received: 'string', rule: 'financial_services.currency_code' },
+    ])
+    expect(calls).toBe(0)
+  })
+
   it('rejects over-precise money before the function runs, without retrying, naming the rule in the event', async () => {
     let calls = 0
     const charge = await marked('financial_services', code, 'charge', async (c: { amount: number; currency: string }) => {

@@ -150,6 +150,20 @@ describe('the LLM generator against an OpenAI-compatible server', () => {
     expect(warnings[0]).toMatch(/no answer from http:\/\/127\.0\.0\.1:\d+\/v1 within 300 ms \(tried 3 times\)/)
   })
 
+  it('never hangs on a reply whose body stalls after its headers', async () => {
+    const { gen, warnings, server } = await setup(() => ({ content: JSON.stringify(goodReply), bodyDelayMs: 60_000 }), { timeout: 300 }, { maxRetryDelay: 50 })
+    const started = Date.now()
+    // Bounded by the test: with the bug the request waits for the body as long as the server holds it back.
+    const result = await Promise.race([
+      gen.generate({ spec: scaleSpec, baseline: scaleBaseline }),
+      new Promise<undefined>((resolve) => setTimeout(resolve, 5_000)),
+    ])
+    expect(result?.parts.generator).toBe('builtin')
+    expect(Date.now() - started).toBeLessThan(3_000)
+    expect(server.requests).toHaveLength(3)
+    expect(warnings[0]).toMatch(/no answer from http:\/\/127\.0\.0\.1:\d+\/v1 within 300 ms \(tried 3 times\)/)
+  })
+
   it('falls back when nothing listens on the port', async () => {
     const warnings: string[] = []
     const gen = createLlmGenerator({ provider: 'openai', model: 'm', baseURL: await deadPort(), apiKey: 'k' }, { warn: (m) => warnings.push(m), maxRetryDelay: 20 })
