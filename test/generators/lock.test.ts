@@ -11,6 +11,9 @@ import { createProject } from '../helpers/project'
 import { scaleSpec } from './verify/fixture'
 
 const run = promisify(execFile)
+/** Bundles a script that imports the LockStore from source, so a plain Node process or thread can run it. */
+const bundleScript = (contents: string, outfile: string) =>
+  build({ stdin: { contents, resolveDir: process.cwd(), loader: 'ts' }, bundle: true, platform: 'node', format: 'esm', outfile, logLevel: 'silent' })
 const fresh = () => mkdtempSync(join(tmpdir(), 'poet-lock-'))
 const nv = (version: string, extra: object = {}) => ({ version, source: `export default ${JSON.stringify(version)}\n`, inputHash: 'h1', generator: 'builtin', ...extra })
 
@@ -118,24 +121,16 @@ describe('LockStore', () => {
     beforeAll(async () => {
       const dir = fresh()
       script = join(dir, 'writer.mjs')
-      await build({
-        stdin: {
-          contents: `import { LockStore } from ${JSON.stringify(join(process.cwd(), 'src/generators/lock.ts'))}
+      await bundleScript(
+        `import { LockStore } from ${JSON.stringify(join(process.cwd(), 'src/generators/lock.ts'))}
 const [dir, who, n] = process.argv.slice(2)
 const store = new LockStore(dir)
 for (let i = 0; i < Number(n); i++) {
   store.write('src/' + who + '.ts#f' + i, { version: who + i, source: 'export default 1\\n', inputHash: 'h', generator: 'builtin' })
   store.write('src/shared.ts#same', { version: who + '-' + i, source: 'export default "' + who + i + '"\\n', inputHash: who, generator: 'builtin' })
 }`,
-          resolveDir: process.cwd(),
-          loader: 'ts',
-        },
-        bundle: true,
-        platform: 'node',
-        format: 'esm',
-        outfile: script,
-        logLevel: 'silent',
-      })
+        script,
+      )
     })
 
     it('loses no entry and always leaves valid JSON', async () => {
@@ -154,24 +149,16 @@ for (let i = 0; i < Number(n); i++) {
   it('writes the same files from two threads of one process (one pid) without their temporary files colliding', async () => {
     const dir = fresh()
     const script = join(dir, 'thread.mjs')
-    await build({
-      stdin: {
-        contents: `import { workerData } from 'node:worker_threads'
+    await bundleScript(
+      `import { workerData } from 'node:worker_threads'
 import { LockStore } from ${JSON.stringify(join(process.cwd(), 'src/generators/lock.ts'))}
 const { dir, who, go } = workerData
 const store = new LockStore(dir)
 // Both threads start together, so their writes (and their counters) run side by side.
 Atomics.wait(new Int32Array(go), 0, 0)
 for (let i = 0; i < 300; i++) store.writeFiles('src/shared.ts#same', 'aaaaaaaaaa', 'export default "' + who + i + '"\\n')`,
-        resolveDir: process.cwd(),
-        loader: 'ts',
-      },
-      bundle: true,
-      platform: 'node',
-      format: 'esm',
-      outfile: script,
-      logLevel: 'silent',
-    })
+      script,
+    )
     const go = new SharedArrayBuffer(4)
     const thread = (who: string) => {
       const w = new Worker(script, { workerData: { dir, who, go } })
