@@ -187,7 +187,7 @@ export class LockStore {
    * the lock names them; returns the paths the lock records, relative to the lock directory.
    */
   writeFiles(id: string, version: string, source: string, variants?: NewVersion['variants']): Pick<LockVersion, 'file' | 'variants'> {
-    const base = `phases/${encodeKey(id)}.${version}`
+    const base = `phases/${fileStem(id)}.${version}`
     const file = `${base}.js`
     mkdirSync(join(this.dir, 'phases'), { recursive: true })
     writeIfChanged(join(this.dir, file), source)
@@ -254,6 +254,16 @@ export function atomicWrite(path: string, content: string): void {
   const tmp = `${path}.${process.pid}.${threadId}.${++tmpCounter}.tmp`
   writeFileSync(tmp, content)
   renameSync(tmp, path)
+}
+
+/**
+ * The start of a phase file's name: the id's key, or, past 120 characters, its first 100 and a hash of the whole id.
+ * File systems cap a name at 255 bytes, and a key grows fast (a CJK character is 9: `~e8~a8~88`); with the version and
+ * the temporary suffix of an atomic write, 120 leaves room. Each version records its file, so readers never derive it.
+ */
+function fileStem(id: string): string {
+  const key = encodeKey(id)
+  return key.length <= 120 ? key : `${key.slice(0, 100)}~~${contentHash(id)}`
 }
 
 /** A directory lock (mkdir is atomic everywhere); a lock older than STALE_MS is taken over. */
