@@ -116,11 +116,21 @@ export class LockStore {
   }
 
   #parse(text: string): LockFile {
+    let lock: unknown
     try {
-      return JSON.parse(text) as LockFile
+      lock = JSON.parse(text)
     } catch (e) {
       throw new Error(`poet: cannot read ${this.file}: ${(e as Error).message}`)
     }
+    // JSON of another shape (null, an array, a merge tool's output) would fail later as a TypeError far from here.
+    const functions = (lock as Partial<LockFile> | null)?.functions
+    if (typeof lock !== 'object' || Array.isArray(lock) || typeof functions !== 'object' || functions === null || Array.isArray(functions)) {
+      throw new Error(
+        `poet: cannot read ${this.file}: it is JSON but not a poet lock (expected { "lockfileVersion": 1, "functions": { … } }). ` +
+          'Restore it from version control, or delete it and run `poet generate`.',
+      )
+    }
+    return lock as LockFile
   }
 
   /** The current version of `id` when it was generated from exactly `inputHash` (in `lock`, when the caller read it). */

@@ -100,6 +100,14 @@ describe('LockStore', () => {
     expect(() => new LockStore(dir).read()).toThrow(`poet: cannot read ${join(dir, 'lock.json')}:`)
   })
 
+  it('says what is wrong when lock.json is JSON of another shape, instead of failing later with a TypeError', () => {
+    for (const text of ['null', '[]', '{}', '{ "lockfileVersion": 1, "functions": null }', '{ "functions": [] }']) {
+      const dir = fresh()
+      writeFileSync(join(dir, 'lock.json'), text)
+      expect(() => new LockStore(dir).read(), text).toThrow(`poet: cannot read ${join(dir, 'lock.json')}: it is JSON but not a poet lock`)
+    }
+  })
+
   it('sees every change at once, whether written by another store or edited in place, and never a torn parse', () => {
     const dir = fresh()
     const reader = new LockStore(dir)
