@@ -3,13 +3,9 @@ import { emit } from './state'
 import { POET } from './meta'
 import { byId, byResult, forbidden, type ExecutionRef } from './track'
 import type { FeedbackEvent } from './types'
+import { MAX_COMMENT, MAX_KEY, MAX_LABEL, MAX_MAP_KEYS } from './limits'
 
 export type { ExecutionRef }
-
-// What the collector takes (src/train/validate.ts LIMITS): the runtime cannot import it, so the numbers are repeated.
-const MAX_NAME = 100
-const MAX_COMMENT = 2000
-const MAX_METRICS = 64
 
 /** What a user (or a metric job) says about one execution. */
 export interface Feedback {
@@ -58,7 +54,7 @@ export function feedback(about: unknown, fb: Feedback): void {
   const never = forbidden.get(ref.functionId) ?? []
   if (fb.label !== undefined) {
     const label = text(fb.label, 'label')
-    if (!label || label.length > MAX_NAME) throw new TypeError(`poet: feedback label must be 1 to ${MAX_NAME} characters`)
+    if (!label || label.length > MAX_LABEL) throw new TypeError(`poet: feedback label must be 1 to ${MAX_LABEL} characters`)
     if (!never.includes('label')) event.label = label
   }
   if (fb.comment !== undefined) {
@@ -69,9 +65,9 @@ export function feedback(about: unknown, fb: Feedback): void {
     if (typeof fb.metrics !== 'object' || fb.metrics === null) throw new TypeError('poet: feedback metrics must be an object of numbers')
     const metrics: Record<string, number> = {}
     const keys = Object.keys(fb.metrics)
-    if (keys.length > MAX_METRICS) throw new TypeError(`poet: feedback carries at most ${MAX_METRICS} metrics`)
+    if (keys.length > MAX_MAP_KEYS) throw new TypeError(`poet: feedback carries at most ${MAX_MAP_KEYS} metrics`)
     for (const k of keys) {
-      if (!k || k.length > MAX_NAME) throw new TypeError(`poet: feedback metric names must be 1 to ${MAX_NAME} characters`)
+      if (!k || k.length > MAX_KEY) throw new TypeError(`poet: feedback metric names must be 1 to ${MAX_KEY} characters`)
       metrics[k] = finite(fb.metrics[k], `metrics.${k}`)
     }
     event.metrics = metrics

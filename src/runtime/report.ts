@@ -4,6 +4,7 @@ import { PoetError } from './errors/PoetError'
 import { PoetInputError } from './errors/PoetInputError'
 import { PoetOutputError } from './errors/PoetOutputError'
 import { PoetTimeoutError } from './errors/PoetTimeoutError'
+import { MAX_LIST_ITEMS } from './limits'
 import { emit } from './state'
 import { forbidden, track } from './track'
 import type { ExecutionEvent } from './types'
@@ -40,9 +41,9 @@ export function report(c: Call, ok: boolean, value: unknown): void {
   if (own instanceof PoetInputError || own instanceof PoetOutputError) {
     event.issues = own.issues.map((i) => (i.rule ? { path: i.path, rule: i.rule } : { path: i.path }))
   }
-  // A repair of every element of a long array is one repair each; a collector refuses an event listing over 100
-  // (and with it the whole batch), so the first 100 stand for them.
-  if (c.repairs) event.repairs = c.repairs.slice(0, 100)
+  // A repair of every element of a long array is one repair each; a collector refuses an event listing more (and
+  // with it the whole batch), so the first ones stand for them.
+  if (c.repairs) event.repairs = c.repairs.slice(0, MAX_LIST_ITEMS)
   if (c.stats && !(never && never.includes('stats'))) {
     // JSON has no NaN or Infinity: they would travel as null, and a collector refuses the whole batch holding one.
     const stats: Record<string, number> = {}

@@ -1,5 +1,6 @@
 // Strict validation of an event batch as the collector receives it: one readable reason for the first thing wrong.
 import type { PoetEvent } from '../runtime/types'
+import { MAX_COMMENT, MAX_KEY, MAX_LABEL, MAX_LIST_ITEMS, MAX_MAP_KEYS } from '../runtime/limits'
 import { OUTCOMES } from './store'
 
 /** Bounds that keep one event small and the store free of anything that could carry user values. */
@@ -8,11 +9,11 @@ export const LIMITS = {
   id: 512,
   version: 64,
   error: 200,
-  label: 100,
-  comment: 2_000,
-  listItems: 100,
-  mapKeys: 64,
-  key: 100,
+  label: MAX_LABEL,
+  comment: MAX_COMMENT,
+  listItems: MAX_LIST_ITEMS,
+  mapKeys: MAX_MAP_KEYS,
+  key: MAX_KEY,
 } as const
 
 const COMMON = ['v', 'kind', 'functionId', 'version', 'executionId', 'ts'] as const

@@ -1,0 +1,8 @@
+// What the collector accepts in one event (src/train/validate.ts uses these): feedback is checked against the same numbers.
+export const MAX_LABEL = 100
+export const MAX_COMMENT = 2_000
+/** Items of a list field (issues, repairs). */
+export const MAX_LIST_ITEMS = 100
+/** Keys of a map field (stats, metrics), and the length of one such key. */
+export const MAX_MAP_KEYS = 64
+export const MAX_KEY = 100
