@@ -3,7 +3,7 @@ import { randomBytes, timingSafeEqual } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { createRequire } from 'node:module'
-import { LockStore } from '../generators/lock'
+import { earlierVersions, LockStore } from '../generators/lock'
 import type { FeedbackStore } from '../train/store'
 import { badTarget, guarded, requestUrl, type Middleware, type RunningCollector } from '../train/collector'
 import { renderPage } from './page'
@@ -185,11 +185,7 @@ export function rollback(lock: LockStore, store: FeedbackStore, id: string): Act
       result = { status: 200, body: { ok: true, message: `${id}: candidate ${stopped} stopped; ${entry.current} serves every call`, current: entry.current } }
       return
     }
-    const created = (v: string) => Date.parse(entry.versions[v]!.created) || 0
-    const input = entry.versions[entry.current]?.inputHash
-    const earlier = Object.keys(entry.versions)
-      .filter((v) => v !== entry.current && created(v) <= created(entry.current) && entry.versions[v]!.inputHash === input)
-      .sort((a, b) => created(b) - created(a))
+    const earlier = earlierVersions(entry).sameSource
     if (!earlier.length) {
       result = { status: 409, body: { error: `${id} has no earlier version of its current source to roll back to (to go back further, revert the source)` } }
       return

@@ -222,6 +222,20 @@ export class LockStore {
   }
 }
 
+/**
+ * What a rollback can go back to: the versions created before the current one, newest first, and those of them
+ * generated from the current source (the plugin serves current only while its input hash matches the source, so a
+ * version of another source would be regenerated away by the next build).
+ */
+export function earlierVersions(entry: LockEntry): { older: string[]; sameSource: string[] } {
+  const created = (v: string) => Date.parse(entry.versions[v]!.created) || 0
+  const input = entry.versions[entry.current]?.inputHash
+  const older = Object.keys(entry.versions)
+    .filter((v) => v !== entry.current && created(v) <= created(entry.current))
+    .sort((a, b) => created(b) - created(a))
+  return { older, sameSource: older.filter((v) => entry.versions[v]!.inputHash === input) }
+}
+
 /** Deterministic JSON: sorted keys, two-space indent, trailing newline. */
 export function serialize(lock: LockFile): string {
   return JSON.stringify(sortKeys(lock), null, 2) + '\n'

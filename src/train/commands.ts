@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs'
 import { basename, join, resolve } from 'node:path'
 import { attachDashboard } from '../dashboard/handler'
 import { parseArgs, type ParseArgsConfig } from 'node:util'
-import { LockStore } from '../generators/lock'
+import { earlierVersions, LockStore } from '../generators/lock'
 import { serve } from './collector'
 import { FeedbackStore, type Decision } from './store'
 import { COMMON_FLAGS, ConfigError, loadConfig } from '../cli/config'
@@ -276,9 +276,7 @@ export async function rollbackCommand(argv: string[], io: CommandIO = consoleIO)
         delete entry.candidate
         return
       }
-      const created = (v: string) => Date.parse(entry.versions[v]!.created) || 0
-      const older = versions.filter((v) => v !== entry.current && created(v) <= created(entry.current)).sort((a, b) => created(b) - created(a))
-      const earlier = older.filter((v) => entry.versions[v]!.inputHash === input)
+      const { older, sameSource: earlier } = earlierVersions(entry)
       if (!earlier.length) {
         const one = older.length === 1
         const why = older.length
