@@ -154,6 +154,11 @@ function lookup(scope: Scope | undefined, name: string, field: 'names' | 'counte
   return !!s && s[field].has(name)
 }
 
+/** A new, empty scope inside `parent`. */
+function childScope(parent: Scope): Scope {
+  return { names: new Set(), counters: new Set(), keys: new Map(), parent }
+}
+
 /** The scope that declares `name`, as seen from `scope`. */
 function declaring(scope: Scope | undefined, name: string): Scope | undefined {
   for (let s = scope; s; s = s.parent) if (s.names.has(name)) return s
@@ -223,7 +228,7 @@ function checkTree(part: PartName, program: t.Program, declared: readonly string
         if (node.async || node.generator) return fail(node, 'async functions and generators are not allowed')
         if (fns + 1 > LIMITS.functionNesting) return fail(node, `functions nested deeper than ${LIMITS.functionNesting}`)
         if (node.type === 'FunctionDeclaration' && node.id) checkName(node.id, node.id.name)
-        const inner: Scope = { names: new Set(), counters: new Set(), keys: new Map(), parent: scope, ...(phase && scope === root ? { phase: true } : {}) }
+        const inner: Scope = { ...childScope(scope), ...(phase && scope === root ? { phase: true } : {}) }
         for (const p of node.params) {
           for (const n of bindingNames(p)) inner.names.add(n)
           walkPattern(p, inner, loops, fns + 1)
@@ -235,7 +240,7 @@ function checkTree(part: PartName, program: t.Program, declared: readonly string
         return
       }
       case 'BlockStatement': {
-        const inner: Scope = { names: new Set(), counters: new Set(), keys: new Map(), parent: scope }
+        const inner = childScope(scope)
         hoist(node.body, inner)
         for (const s of node.body) walk(s, inner, loops, fns)
         return
@@ -248,7 +253,7 @@ function checkTree(part: PartName, program: t.Program, declared: readonly string
         return
       case 'ForStatement': {
         if (loops + 1 > LIMITS.loopNesting) return fail(node, `loops nested deeper than ${LIMITS.loopNesting}`)
-        const inner: Scope = { names: new Set(), counters: new Set(), keys: new Map(), parent: scope }
+        const inner = childScope(scope)
         const counter = boundedCounter(node, (e) => numericIndex(e, scope))
         if (!counter) return fail(node, '`for` loops must count a `let` variable from a number with `++`, `--`, `+=` or `-=` and test it against a bound the way it counts (`i < n` up, `i >= 0` down)')
         if (node.init?.type === 'VariableDeclaration') for (const d of node.init.declarations) for (const n of bindingNames(d.id)) inner.names.add(n)
@@ -264,7 +269,7 @@ function checkTree(part: PartName, program: t.Program, declared: readonly string
       case 'ForInStatement': {
         if (loops + 1 > LIMITS.loopNesting) return fail(node, `loops nested deeper than ${LIMITS.loopNesting}`)
         if (node.type === 'ForOfStatement' && node.await) return fail(node, '`for await` is not allowed')
-        const inner: Scope = { names: new Set(), counters: new Set(), keys: new Map(), parent: scope }
+        const inner = childScope(scope)
         if (node.left.type !== 'VariableDeclaration') return fail(node, 'loop variables must be declared with `const` or `let`')
         for (const d of node.left.declarations) for (const n of bindingNames(d.id)) inner.names.add(n)
         const single = node.left.declarations[0]?.id
@@ -278,7 +283,7 @@ function checkTree(part: PartName, program: t.Program, declared: readonly string
         return
       }
       case 'CatchClause': {
-        const inner: Scope = { names: new Set(), counters: new Set(), keys: new Map(), parent: scope }
+        const inner = childScope(scope)
         if (node.param) for (const n of bindingNames(node.param)) inner.names.add(n)
         walk(node.body, inner, loops, fns)
         return
