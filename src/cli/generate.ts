@@ -2,9 +2,9 @@
 import { relative } from 'node:path'
 import { parseArgs } from 'node:util'
 import { generateBuiltin } from '../generators/builtin'
-import { generatorIdentity } from '../generators'
+import { compilerUpgradeOnly, generatorIdentity } from '../generators'
 import { createLlmGenerator, domainSummary, type LlmResult } from '../generators/llm'
-import { LockStore } from '../generators/lock'
+import { LockStore, type NewVersion } from '../generators/lock'
 import { renderPhaseModule } from '../generators/render'
 import type { ResolvedGenerator } from '../plugin/options'
 import { closest } from '../plugin/suggest'
@@ -62,7 +62,7 @@ export async function generateCommand(argv: string[], io: CliIO): Promise<number
 
   if (v.check) {
     const bad = states.filter((s) => s.state !== 'fresh')
-    for (const s of bad) io.out(`${s.state.padEnd(7)}  ${s.spec.id}${s.state === 'stale' ? '  (its source, options, types, domain pack or generator changed)' : ''}`)
+    for (const s of bad) io.out(`${s.state.padEnd(7)}  ${s.spec.id}${s.state !== 'stale' ? '' : s.compilerUpgrade ? '  (a newer builtin compiler writes other checks; its inputs are unchanged)' : '  (its source, options, types, domain pack or generator changed)'}`)
     if (bad.length) {
       io.err(`poet generate --check: ${bad.length} of ${states.length} function${states.length === 1 ? '' : 's'} not up to date in ${lockPath}. Run \`poet generate\` and commit the lock.`)
       return EXIT.failure
@@ -80,9 +80,9 @@ export async function generateCommand(argv: string[], io: CliIO): Promise<number
   const identity = generatorIdentity(options.generator)
   // Each function goes into the lock as soon as it is generated: a run interrupted, or one function failing, keeps
   // what the others already cost.
-  const save = (s: SpecState, result: GenerateResult): void => {
+  const save = async (s: SpecState, result: GenerateResult): Promise<string> => {
     const rendered = renderPhaseModule(s.spec.id, result.parts, { async: s.spec.async })
-    lock.write(s.spec.id, {
+    const fresh: NewVersion = {
       version: rendered.version,
       source: rendered.source,
       inputHash: s.hash,
@@ -92,7 +92,16 @@ export async function generateCommand(argv: string[], io: CliIO): Promise<number
       reason: result.fallback ? `fallback: ${result.fallback}` : v.force ? 'generate --force' : 'generate',
       ...(result.variants ? { variants: result.variants } : {}),
       ...(s.spec.options.optimizeFor ? { optimizeFor: s.spec.options.optimizeFor } : {}),
-    })
+    }
+    // --force asks for the generator's own output: what Train promoted is kept only across a compiler upgrade.
+    if (v.force || !compilerUpgradeOnly(s.spec, options.generator, s.pack, s.current)) {
+      lock.write(s.spec.id, fresh)
+      return rendered.version
+    }
+    const { writeKeepingTrained } = await import('../train/carry')
+    const written = writeKeepingTrained(lock, s.spec.id, fresh)
+    if (written.kept) progress.warn(`${s.spec.id}: kept what Train promoted in ${written.kept}`)
+    return written.version
   }
   const settled = await generateAll(todo, options.generator, concurrency, progress, save)
   progress.end()
@@ -117,7 +126,7 @@ async function generateAll(
   generator: ResolvedGenerator,
   concurrency: number | undefined,
   progress: Progress,
-  save: (s: SpecState, result: GenerateResult) => void,
+  save: (s: SpecState, result: GenerateResult) => Promise<string>,
 ): Promise<PromiseSettledResult<GenerateResult>[]> {
   const llm =
     generator.provider === 'openai'
@@ -128,8 +137,7 @@ async function generateAll(
       progress.start(s.spec.id)
       const baseline = generateBuiltin(s.spec, { pack: s.pack })
       const result: GenerateResult = llm ? await llm.generate({ spec: s.spec, baseline, domain: s.pack && domainSummary(s.pack) }) : { parts: baseline }
-      save(s, result)
-      const version = renderPhaseModule(s.spec.id, result.parts).version
+      const version = await save(s, result)
       progress.finish(s.spec.id, result.fallback ? `builtin ${version} (fallback)` : `${result.parts.generator} ${version}`)
       return result
     }),

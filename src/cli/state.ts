@@ -1,7 +1,7 @@
 // Where each function stands against the lock: fresh, stale or missing, and whether its current version is an LLM fallback.
 import type { DomainPack } from '../generators/builtin/domain'
 import type { DomainRegistry } from '../generators/builtin/domains'
-import { phaseInputHash } from '../generators'
+import { compilerUpgradeOnly, phaseInputHash } from '../generators'
 import type { LockEntry, LockStore, LockVersion } from '../generators/lock'
 import type { FunctionSpec } from '../generators/spec'
 import type { ResolvedOptions } from '../plugin/options'
@@ -18,6 +18,8 @@ export interface SpecState {
   current?: LockVersion
   /** The current version came from the builtin generator although an LLM is configured (it failed at the time). */
   fallback: boolean
+  /** Stale only because a newer builtin compiler would write other checks: its inputs are what they were. */
+  compilerUpgrade: boolean
 }
 
 export function specStates(specs: FunctionSpec[], options: ResolvedOptions, registry: DomainRegistry, lock: LockStore): SpecState[] {
@@ -29,6 +31,7 @@ export function specStates(specs: FunctionSpec[], options: ResolvedOptions, regi
     const current = entry?.versions[entry.current]
     const state: LockState = !current ? 'missing' : current.inputHash === hash ? 'fresh' : 'stale'
     const fallback = !!current && options.generator.provider !== 'builtin' && current.generator === 'builtin'
-    return { spec, ...(pack ? { pack } : {}), hash, state, ...(entry ? { entry } : {}), ...(current ? { current } : {}), fallback }
+    const compilerUpgrade = state === 'stale' && compilerUpgradeOnly(spec, options.generator, pack, current)
+    return { spec, ...(pack ? { pack } : {}), hash, state, ...(entry ? { entry } : {}), ...(current ? { current } : {}), fallback, compilerUpgrade }
   })
 }

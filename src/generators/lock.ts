@@ -59,13 +59,16 @@ export interface HashInputs {
   generator: string
   model?: string
   promptVersion?: string
+  /** The builtin compiler's version (builtin only: an LLM entry does not go stale when the builtin compiler changes). */
+  compilerVersion?: string
   /** `<name>@<version>` of the domain pack (and its parents), when the function has a domain. */
   domainVersion?: string
 }
 
 /**
  * The input hash of a lock entry: function source, options, resolved types, domain pack version, generator,
- * model and prompt version. Key order never matters (sorted), so the same inputs always give the same hash.
+ * model and prompt version, or the builtin compiler's version. Key order never matters (sorted), so the same inputs
+ * always give the same hash.
  */
 export function inputHash(spec: FunctionSpec, h: HashInputs): string {
   const types = { kind: spec.kind, async: spec.async, params: spec.params, returns: spec.returns, types: spec.types }
@@ -78,6 +81,8 @@ export function inputHash(spec: FunctionSpec, h: HashInputs): string {
     h.generator,
     h.model ?? '',
     h.promptVersion ?? '',
+    // Only when there is one: the hashes of LLM entries stay what they were before builtin versions were hashed.
+    ...(h.compilerVersion ? [h.compilerVersion] : []),
   )
 }
 

@@ -1,0 +1,162 @@
+// A newer builtin compiler reaches functions whose source did not change: their lock entries go stale, the next build
+// (or `poet generate`) regenerates them, and what Train promoted in them is kept.
+import { readdirSync, rmSync } from 'node:fs'
+import { afterEach, describe, expect, it } from 'vitest'
+import { main } from '../../src/cli/main'
+import { scanProject } from '../../src/cli/project'
+import { compilerUpgradeOnly, phaseInputHash } from '../../src/generators'
+import { EARLIER_BUILTIN_VERSIONS } from '../../src/generators/builtin/version'
+import { inputHash, LockStore } from '../../src/generators/lock'
+import { PROMPT_VERSION } from '../../src/generators/llm/version'
+import { resolveOptions } from '../../src/plugin/options'
+import { readPolicy, withPolicy } from '../../src/train/candidate'
+import { build, createProject, run, type Project } from '../helpers/project'
+
+const ID = 'src/total.ts#total'
+const SOURCE = `
+import { poet } from 'unplugin-poet/runtime'
+
+export { PoetInputError } from 'unplugin-poet/runtime'
+export let calls = 0
+
+interface Line { price: number; qty: number }
+
+export const total = poet({ attempts: 2, optimizeFor: 'latency' })(function total(lines: Line[]): number {
+  calls++
+  if (lines.length === 0) throw new Error('no lines')
+  return lines.reduce((s, l) => s + l.price * l.qty, 0)
+})
+`
+
+interface App {
+  total(lines: unknown): number
+  calls: number
+  PoetInputError: new (...args: never[]) => Error
+}
+
+let project: Project | undefined
+afterEach(() => project?.remove())
+
+function fixture(name: string): Project {
+  project = createProject(`compiler-${name}`)
+  for (const f of readdirSync(project.path('src'))) rmSync(project.path(`src/${f}`))
+  project.write('src/total.ts', SOURCE)
+  return project
+}
+
+/**
+ * Makes the lock look as a release before the compiler's version was hashed left it: the current version's hash is
+ * the old formula's, and its phases are what an older compiler wrote (here: checks that let `price: "9"` through).
+ * With `attempts`, the current version is one Train promoted from it, with that many attempts.
+ */
+function olderCompiler(p: Project, attempts?: number): { old: string; trained?: string } {
+  const lock = new LockStore(p.lockDir)
+  const spec = scanProject(resolveOptions({ root: p.dir })).specs.find((s) => s.id === ID)!
+  const legacy = inputHash(spec, { generator: 'builtin' })
+  const entry = lock.read().functions[ID]!
+  const weak = lock.source(ID, entry.current)!.replace(/if \(!\(typeof (\w+) === "number"\)\)/g, 'if (false)')
+  expect(weak).not.toEqual(lock.source(ID, entry.current))
+  const old = renderLike(weak, 'old0000001')
+  lock.write(ID, { version: old.version, source: old.source, inputHash: legacy, generator: 'builtin', reason: 'build', optimizeFor: 'latency' })
+  if (attempts === undefined) return { old: old.version }
+  const trained = withPolicy(old.source, { ...readPolicy(old.source)!, attempts }, 'attempts up (test)')
+  lock.write(ID, { version: trained.version, source: trained.source, inputHash: legacy, generator: 'builtin', reason: 'train: attempts up (test)', optimizeFor: 'latency' })
+  return { old: old.version, trained: trained.version }
+}
+
+/** The same module under another version id, as a stored version of an older release would be. */
+function renderLike(source: string, version: string): { version: string; source: string } {
+  const current = /^ {2}version: "([^"]+)",$/m.exec(source)![1]!
+  return { version, source: source.split(current).join(version) }
+}
+
+async function poet(p: Project, argv: string[]) {
+  const out: string[] = []
+  const err: string[] = []
+  const code = await main(argv, { out: (l) => out.push(l), err: (l) => err.push(l), cwd: p.dir, tty: false, env: {}, write: () => {} })
+  return { code, out: out.join('\n'), err: err.join('\n') }
+}
+
+describe('a newer builtin compiler', () => {
+  it('regenerates an entry an older compiler wrote, in a strict build too, so its fixed checks reach the bundle', async () => {
+    const p = fixture('build')
+    await build(p, 'rollup', { entry: 'src/total.ts', outDir: 'dist/first' })
+    const { old } = olderCompiler(p)
+    const status = await poet(p, ['status'])
+    expect(status.out).toMatch(/src\/total\.ts#total\s+\S+\s+builtin\s+yes \(compiler\)/)
+    const check = await poet(p, ['generate', '--check'])
+    expect(check.code, check.out + check.err).toBe(1)
+    expect(check.out).toContain('stale    src/total.ts#total  (a newer builtin compiler writes other checks; its inputs are unchanged)')
+
+    const built = await build(p, 'rollup', { entry: 'src/total.ts', outDir: 'dist/new', options: { strict: true } })
+    const app = await run<App>(built, 'new')
+    expect(() => app.total([{ price: '9', qty: 2 }])).toThrow(app.PoetInputError)
+    expect(() => app.total([{ price: '9', qty: 2 }])).toThrow(/args\[0\]\[0\]\.price/)
+    expect(app.total([{ price: 3, qty: 2 }])).toBe(6)
+    const entry = new LockStore(p.lockDir).read().functions[ID]!
+    expect(entry.current).not.toBe(old)
+    // Nothing Train promoted, so the new version is the compiler's own output, and the old one is kept for rollback.
+    expect(entry.versions[entry.current]!.reason).toBe('build')
+    expect(Object.keys(entry.versions)).toContain(old)
+    expect((await poet(p, ['generate', '--check'])).code).toBe(0)
+  })
+
+  it("keeps the policy Train promoted: the regenerated version has the new checks and the trained attempts", async () => {
+    const p = fixture('trained')
+    await build(p, 'rollup', { entry: 'src/total.ts', outDir: 'dist/first' })
+    const { trained } = olderCompiler(p, 4)
+
+    const result = await build(p, 'vite', { entry: 'src/total.ts', outDir: 'dist/vite' })
+    expect(result.warnings.join('\n')).toContain(`${ID}: regenerated by a newer builtin compiler; kept what Train promoted in ${trained}`)
+    const app = await run<App>(result, 'trained')
+    expect(() => app.total([{ price: '9', qty: 2 }])).toThrow(app.PoetInputError)
+    // Every attempt of a failing call runs the function: 4, as trained, not the 2 of its options.
+    const before = app.calls
+    expect(() => app.total([])).toThrow('no lines')
+    expect(app.calls - before).toBe(4)
+
+    const lock = new LockStore(p.lockDir)
+    const entry = lock.read().functions[ID]!
+    const current = entry.versions[entry.current]!
+    expect(current.reason).toBe(`build: kept attempts Train promoted in ${trained}`)
+    const source = lock.source(ID, entry.current)!
+    expect(readPolicy(source)!.attempts).toBe(4)
+    // Trained from the new compiler's own output, which the lock holds beside it.
+    const base = /^\/\/ trained from (\S+): attempts as Train promoted them in (\S+), kept across a builtin compiler upgrade$/m.exec(source)
+    expect(base?.[2]).toBe(trained)
+    expect(readPolicy(lock.source(ID, base![1]!)!)!.attempts).toBe(2)
+    expect(entry.versions[base![1]!]!.reason).toBe('build')
+  })
+
+  it('poet generate keeps what Train promoted too, and --force gives the compiler its own output', async () => {
+    const p = fixture('generate')
+    expect((await poet(p, ['generate'])).code).toBe(0)
+    olderCompiler(p, 5)
+    const generated = await poet(p, ['generate'])
+    expect(generated.code).toBe(0)
+    expect(generated.err).toMatch(/src\/total\.ts#total: kept what Train promoted in \w+/)
+    const lock = new LockStore(p.lockDir)
+    const attempts = () => readPolicy(lock.source(ID, lock.read().functions[ID]!.current)!)!.attempts
+    expect(attempts()).toBe(5)
+    expect((await poet(p, ['generate', '--force'])).code).toBe(0)
+    expect(attempts()).toBe(2)
+  })
+
+  it('leaves alone what only looks like an upgrade: a changed source, an LLM generator, an LLM-written version', () => {
+    const p = fixture('unit')
+    const options = resolveOptions({ root: p.dir })
+    const spec = scanProject(options).specs.find((s) => s.id === ID)!
+    const version = (inputHash: string, generator = 'builtin') => ({ inputHash, generator, created: '', file: '' })
+    const legacy = inputHash(spec, { generator: 'builtin' })
+    expect(EARLIER_BUILTIN_VERSIONS).toContain('')
+    expect(phaseInputHash(spec, options.generator)).not.toBe(legacy)
+    expect(compilerUpgradeOnly(spec, options.generator, undefined, version(legacy))).toBe(true)
+    expect(compilerUpgradeOnly(spec, options.generator, undefined, version(phaseInputHash(spec, options.generator)))).toBe(false)
+    expect(compilerUpgradeOnly({ ...spec, source: spec.source + ' ' }, options.generator, undefined, version(legacy))).toBe(false)
+    expect(compilerUpgradeOnly(spec, options.generator, undefined, version(legacy, 'openai:gpt-4o-mini'))).toBe(false)
+    const llm = resolveOptions({ root: p.dir, generator: { provider: 'openai', model: 'm', baseURL: 'http://127.0.0.1:9/v1', apiKey: 'k' } })
+    expect(compilerUpgradeOnly(spec, llm.generator, undefined, version(legacy))).toBe(false)
+    // An LLM entry's hash is what it was before the compiler's version was hashed: no paid-for entry goes stale.
+    expect(phaseInputHash(spec, llm.generator)).toBe(inputHash(spec, { generator: 'openai:m', model: 'm', promptVersion: PROMPT_VERSION }))
+  })
+})
