@@ -15,8 +15,9 @@ const TRAINED_FROM = /^\/\/ trained from (\S+):/gm
 export function writeKeepingTrained(lock: LockStore, id: string, fresh: NewVersion): { version: string; source: string; kept?: string } {
   const file = lock.read()
   const entry = Object.hasOwn(file.functions, id) ? file.functions[id] : undefined
-  const trained = entry?.versions[entry.current]?.reason?.startsWith('train:') ? lock.source(id, entry.current, file) : undefined
-  const carried = trained === undefined ? undefined : carry(trained, fresh.source, (v) => lock.source(id, v, file))
+  const currentSource = entry && lock.source(id, entry.current, file)
+  // The module's header, not the version's reason: a version carried across an earlier upgrade is trained too.
+  const carried = currentSource?.match(TRAINED_FROM) ? carry(currentSource, fresh.source, (v) => lock.source(id, v, file)) : undefined
   if (!carried) {
     lock.write(id, fresh)
     return { version: fresh.version, source: fresh.source }

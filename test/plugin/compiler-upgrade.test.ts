@@ -10,6 +10,9 @@ import { inputHash, LockStore } from '../../src/generators/lock'
 import { PROMPT_VERSION } from '../../src/generators/llm/version'
 import { resolveOptions } from '../../src/plugin/options'
 import { readPolicy, withPolicy } from '../../src/train/candidate'
+import { writeKeepingTrained } from '../../src/train/carry'
+import { readLearned } from '../../src/train/thresholds'
+import { LEARNED_MAX_BATCH } from '../../src/generators/builtin/domains/data_processing'
 import { build, createProject, run, type Project } from '../helpers/project'
 
 const ID = 'src/total.ts#total'
@@ -158,5 +161,36 @@ describe('a newer builtin compiler', () => {
     expect(compilerUpgradeOnly(spec, llm.generator, undefined, version(legacy))).toBe(false)
     // An LLM entry's hash is what it was before the compiler's version was hashed: no paid-for entry goes stale.
     expect(phaseInputHash(spec, llm.generator)).toBe(inputHash(spec, { generator: 'openai:m', model: 'm', promptVersion: PROMPT_VERSION }))
+  })
+
+  it('keeps trained values across one upgrade after another, learned thresholds included, and only what Train changed', async () => {
+    const p = fixture('carry')
+    p.write('src/rows.ts', `import { poet } from 'unplugin-poet/runtime'\n\nexport const load = poet({ domain: 'data_processing', optimizeFor: 'latency' })(function load(rows: number[]): number {\n  return rows.length\n})\n`)
+    expect((await poet(p, ['generate'])).code).toBe(0)
+    const id = 'src/rows.ts#load'
+    const lock = new LockStore(p.lockDir)
+    const currentSource = () => lock.source(id, lock.read().functions[id]!.current)!
+    const built = currentSource()
+    const defaultBatch = readLearned(built)![LEARNED_MAX_BATCH]
+    const trained = withPolicy(built, { ...readPolicy(built)!, timeout: 1234 }, 'timeout (test)', { ...readLearned(built)!, [LEARNED_MAX_BATCH]: 77 })
+    const base = { inputHash: 'h', generator: 'builtin', reason: 'build', optimizeFor: 'latency' }
+    lock.write(id, { ...base, ...trained, reason: 'train: timeout (test)' })
+
+    // Two releases in a row, each writing other checks (and the second a new default: attempts 3).
+    const release = (n: number, edit: (src: string) => string) => renderLike(edit(built).replace('function perceive(args, ctx) {', `function perceive(args, ctx) {\n  // compiler ${n}`), `rel000000${n}`)
+    const first = writeKeepingTrained(lock, id, { ...base, ...release(1, (x) => x) })
+    expect(first.kept).toBe(trained.version)
+    const second = writeKeepingTrained(lock, id, { ...base, ...release(2, (x) => x.replace(/"attempts":\d+/, '"attempts":3')) })
+    expect(second.kept).toBe(first.version)
+    const now = currentSource()
+    expect(now).toContain('// compiler 2')
+    expect(readPolicy(now)).toMatchObject({ timeout: 1234, attempts: 3 })
+    expect(readLearned(now)![LEARNED_MAX_BATCH]).toBe(77)
+    expect(defaultBatch).not.toBe(77)
+    // Nothing trained, nothing carried: the release's own module.
+    const plain = renderLike(built, 'rel0000003')
+    lock.write(id, { ...base, ...plain })
+    expect(writeKeepingTrained(lock, id, { ...base, ...renderLike(built.replace('// data_processing', '// compiler 4\n// data_processing'), 'rel0000004') }).kept).toBeUndefined()
+    expect(lock.read().functions[id]!.current).toBe('rel0000004')
   })
 })
