@@ -88,6 +88,9 @@ export function httpSink(options: HttpSinkOptions): HttpSink {
   // the end of a script, the process running dry) it must, or Node exits mid-wait and the batch is never sent.
   let holding = 0
   let pause: ReturnType<typeof setTimeout> | undefined
+  // Retries waiting out their delay, each ended at once by calling it: a page going away takes its timers with it, and
+  // a batch still waiting would be lost. A set, since the page's own urgent sends may be retrying beside the drain.
+  const waits = new Set<() => void>()
   // A batch was just given up after its retries: the collector looks down, so the next batch gets one try only.
   let down = false
 
@@ -172,15 +175,26 @@ export function httpSink(options: HttpSinkOptions): HttpSink {
         return void (failed += batch.length)
       }
       const backoff = Math.random() * Math.min(MAX_DELAY, retryDelay * 2 ** attempt)
-      await new Promise((r) => {
-        pause = setTimeout(r, Math.max(backoff, wait ?? 0))
-        if (!holding) unref(pause)
+      await new Promise<void>((r) => {
+        const t = (pause = setTimeout(go, Math.max(backoff, wait ?? 0)))
+        function go() {
+          clearTimeout(t)
+          waits.delete(go)
+          r()
+        }
+        waits.add(go)
+        if (!holding) unref(t)
       })
     }
   }
 
-  /** The page is going away: start every request now (keepalive lets them outlive the page), awaiting none. */
+  /**
+   * The page is going away: start every request now (keepalive lets them outlive the page), awaiting none. A batch
+   * waiting out a retry goes now too, Retry-After or not, as its retry: the timer it waited on is cleared, so it is
+   * never sent twice. Its request starts a microtask later, still before the page is gone.
+   */
   function urgent(): void {
+    for (const go of waits) go()
     while (queue.length) void send(queue.splice(0, batchSize)).catch(() => {})
   }
   const onVisibility = () => {
