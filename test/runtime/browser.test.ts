@@ -24,6 +24,8 @@ let close: () => Promise<void>
 const flaky: { at: number; url: string; body: string }[] = []
 let retryAfter = '20'
 let refuse = 1
+// A collector that holds its first request for a while, as a slow one does: the queue behind it grows.
+const slow: { url: string; events: number }[] = []
 
 beforeAll(async () => {
   const runtime = await bundleRuntime('esm')
@@ -44,6 +46,15 @@ beforeAll(async () => {
         flaky.push({ at: Date.now(), url: req.url ?? '', body })
         if (flaky.length <= refuse) res.writeHead(503, { 'retry-after': retryAfter }).end()
         else res.writeHead(202).end()
+      })
+      return
+    }
+    if (req.method === 'POST' && req.url?.startsWith('/slow')) {
+      let body = ''
+      req.on('data', (c) => (body += c))
+      req.on('end', () => {
+        slow.push({ url: req.url ?? '', events: (JSON.parse(body) as unknown[]).length })
+        setTimeout(() => res.writeHead(202).end(), slow.length === 1 ? 1500 : 0)
       })
       return
     }
@@ -241,6 +252,42 @@ describe('the runtime in Chromium', () => {
     // Every batch once more, in whichever order: every event of the page reached the collector, once.
     expect(flaky.slice(4).flatMap(ids).sort()).toEqual([...new Set(flaky.slice(0, 4).flatMap(ids))].sort())
     expect(flaky.slice(4).map((r) => ids(r).length).sort()).toEqual([1, 2, 2])
+    await page.close()
+  })
+
+  it('keeps the keepalive requests it starts as the page goes away within the 64 KiB a browser allows in flight', async () => {
+    slow.length = 0
+    const page = await browser.newPage()
+    await page.goto(base)
+    await page.waitForFunction(() => (window as unknown as { ready?: boolean }).ready)
+    const refused = await page.evaluate(async () => {
+      const { httpSink } = (window as unknown as { Poet: typeof import('../../src/runtime/index') }).Poet
+      // What the browser refuses: a keepalive request past the page's quota fails at once, and after pagehide nothing
+      // retries it.
+      const refused: number[] = []
+      const sink = httpSink({
+        url: '/slow',
+        batchSize: 10,
+        interval: 60_000,
+        fetch: (url, init) =>
+          fetch(`${url}?keepalive=${init?.keepalive}`, init).catch((e: unknown) => {
+            if (init?.keepalive) refused.push(String(init.body).length)
+            throw e
+          }),
+      })
+      // About 11 KB a batch: the first is held by the collector, the nine behind it queue up (about 99 KB).
+      const comment = 'x'.repeat(1000)
+      sink(Array.from({ length: 100 }, (_, i) => ({ v: 1, kind: 'feedback', functionId: 'f', version: 'v', executionId: `x-${i}`, ts: Date.now(), comment }) as const))
+      await new Promise((r) => setTimeout(r, 300))
+      dispatchEvent(new Event('pagehide'))
+      await new Promise((r) => setTimeout(r, 300))
+      return refused
+    })
+    expect(refused).toEqual([])
+    await until(() => slow.reduce((n, r) => n + r.events, 0) >= 100)
+    expect(slow.reduce((n, r) => n + r.events, 0)).toBe(100)
+    // Within the budget with keepalive, the rest without (they may still get out before the page is gone).
+    expect(slow.filter((r) => r.url.endsWith('keepalive=true')).length).toBeGreaterThanOrEqual(4)
     await page.close()
   })
 
