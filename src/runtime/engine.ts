@@ -107,10 +107,13 @@ function operate(c: Call): unknown {
  * The async path, with promise callbacks rather than async/await: no extra promise without a timeout, and a
  * timeout costs a registration with the shared deadline timer instead of a timer (and a race) of its own.
  */
-function operateAsync(c: Call, pending: PromiseLike<unknown>): Promise<unknown> {
+function operateAsync(c: Call, r: PromiseLike<unknown>): Promise<unknown> {
   const ms = c.policy.timeout
+  // Adopted rather than called: a thenable that breaks the Promise contract (calls both callbacks, one of them twice,
+  // or throws) must still settle the attempt once, or it disarms its deadline twice and runs attempts nobody awaits.
+  const pending = Promise.resolve(r)
   // 2^31 ms (about 25 days) and beyond, no timer can wait (it fires at once, over and over): as good as none.
-  if (!(ms > 0 && ms < 2 ** 31)) return Promise.resolve(pending).then((v) => settled(c, v), (e) => again(c, e))
+  if (!(ms > 0 && ms < 2 ** 31)) return pending.then((v) => settled(c, v), (e) => again(c, e))
   return new Promise((resolve, reject) => {
     // Once an attempt timed out, its late result or rejection is ignored (and, being handled, never unhandled).
     let over = false

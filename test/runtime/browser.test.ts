@@ -2,7 +2,7 @@
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { chromium, type Browser } from 'playwright-core'
+import { chromium, type Browser, type Page } from 'playwright-core'
 import type { PoetEvent } from '../../src/runtime/index'
 import { bundleRuntime } from './bundle'
 
@@ -19,6 +19,13 @@ let browser: Browser
 let base: string
 const posted: PoetEvent[][] = []
 let close: () => Promise<void>
+// A collector that refuses its first `refuse` requests with 503 and this Retry-After, then accepts: batches wait out
+// their retries.
+const flaky: { at: number; url: string; body: string }[] = []
+let retryAfter = '20'
+let refuse = 1
+// A collector that holds its first request for a while, as a slow one does: the queue behind it grows.
+const slow: { url: string; events: number }[] = []
 
 beforeAll(async () => {
   const runtime = await bundleRuntime('esm')
@@ -29,6 +36,25 @@ beforeAll(async () => {
       req.on('end', () => {
         posted.push(JSON.parse(body))
         res.writeHead(202).end()
+      })
+      return
+    }
+    if (req.method === 'POST' && req.url?.startsWith('/flaky')) {
+      let body = ''
+      req.on('data', (c) => (body += c))
+      req.on('end', () => {
+        flaky.push({ at: Date.now(), url: req.url ?? '', body })
+        if (flaky.length <= refuse) res.writeHead(503, { 'retry-after': retryAfter }).end()
+        else res.writeHead(202).end()
+      })
+      return
+    }
+    if (req.method === 'POST' && req.url?.startsWith('/slow')) {
+      let body = ''
+      req.on('data', (c) => (body += c))
+      req.on('end', () => {
+        slow.push({ url: req.url ?? '', events: (JSON.parse(body) as unknown[]).length })
+        setTimeout(() => res.writeHead(202).end(), slow.length === 1 ? 1500 : 0)
       })
       return
     }
@@ -43,6 +69,10 @@ beforeAll(async () => {
     args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
   })
 })
+
+async function until(done: () => boolean, ms = 3000) {
+  for (const end = Date.now() + ms; !done() && Date.now() < end; ) await new Promise((r) => setTimeout(r, 20))
+}
 
 afterAll(async () => {
   await browser?.close()
@@ -130,6 +160,134 @@ describe('the runtime in Chromium', () => {
     })
     for (let i = 0; i < 50 && posted.length === 0; i++) await new Promise((r) => setTimeout(r, 50))
     expect(posted.flat().map((e) => `${e.functionId} ${e.kind}`)).toEqual(['add execution', 'add execution'])
+    await page.close()
+  })
+
+  /** A page whose sink's only batch was refused with 503: resolves once the page is waiting out the retry. */
+  async function waitingOutRetry(): Promise<Page> {
+    flaky.length = 0
+    refuse = 1
+    const page = await browser.newPage()
+    await page.goto(base)
+    await page.waitForFunction(() => (window as unknown as { ready?: boolean }).ready)
+    await page.evaluate(() => {
+      const w = window as unknown as { Poet: typeof import('../../src/runtime/index'); sink: unknown }
+      const { poet, configure, httpSink } = w.Poet
+      // The request tells the collector whether it was sent with keepalive, the flag that lets it outlive the page.
+      const sink = httpSink({ url: '/flaky', batchSize: 1, fetch: (url, init) => fetch(`${url}?keepalive=${init?.keepalive}`, init) })
+      w.sink = sink
+      configure({ sink })
+      poet()(function add(a: number, b: number) {
+        return a + b
+      })(1, 2)
+    })
+    await until(() => flaky.length >= 1)
+    // The answer read and the wait begun.
+    await new Promise((r) => setTimeout(r, 300))
+    expect(flaky).toHaveLength(1)
+    return page
+  }
+
+  it('sends a batch waiting out a retry at once, with keepalive, when the page is left, rather than losing it', async () => {
+    retryAfter = '20'
+    const page = await waitingOutRetry()
+    await page.goto('about:blank')
+    await until(() => flaky.length >= 2)
+    expect(flaky).toHaveLength(2)
+    expect(flaky[1]).toMatchObject({ url: '/flaky?keepalive=true', body: flaky[0].body })
+    expect(flaky[1].at - flaky[0].at).toBeLessThan(5000)
+    await page.close()
+  })
+
+  it('sends a batch waiting out a retry when the page is hidden, and not a second time when its wait would have ended', async () => {
+    retryAfter = '2'
+    const page = await waitingOutRetry()
+    await page.evaluate(() => {
+      Object.defineProperty(document, 'visibilityState', { value: 'hidden', configurable: true })
+      document.dispatchEvent(new Event('visibilitychange', { bubbles: true }))
+    })
+    await until(() => flaky.length >= 2)
+    expect(flaky[1].at - flaky[0].at).toBeLessThan(1000)
+    // Past the Retry-After: the retry it was waiting for must not go out as well.
+    await new Promise((r) => setTimeout(r, 2000))
+    expect(flaky.map((r) => r.body)).toEqual([flaky[0].body, flaky[0].body])
+    const counts = await page.evaluate(() => {
+      const sink = (window as unknown as { sink: { sent: number; failed: number } }).sink
+      return [sink.sent, sink.failed]
+    })
+    expect(counts).toEqual([1, 0])
+    await page.close()
+  })
+
+  it('sends every batch waiting out a retry when the page is left, including those first sent when it was hidden', async () => {
+    flaky.length = 0
+    refuse = 4
+    retryAfter = '20'
+    const page = await browser.newPage()
+    await page.goto(base)
+    await page.waitForFunction(() => (window as unknown as { ready?: boolean }).ready)
+    await page.evaluate(() => {
+      const { poet, configure, httpSink } = (window as unknown as { Poet: typeof import('../../src/runtime/index') }).Poet
+      configure({ sink: httpSink({ url: '/flaky', batchSize: 2, interval: 60_000 }) })
+      const add = poet()(function add(a: number, b: number) {
+        return a + b
+      })
+      for (let i = 0; i < 5; i++) add(i, i)
+    })
+    // The first batch refused: it waits out its retry, and the three events behind it wait for it.
+    await until(() => flaky.length >= 1)
+    await new Promise((r) => setTimeout(r, 300))
+    // Hidden: the waiting batch is retried and the others sent; all three refused again, all three wait.
+    await page.evaluate(() => {
+      Object.defineProperty(document, 'visibilityState', { value: 'hidden', configurable: true })
+      document.dispatchEvent(new Event('visibilitychange', { bubbles: true }))
+    })
+    await until(() => flaky.length >= 4)
+    await new Promise((r) => setTimeout(r, 300))
+    expect(flaky).toHaveLength(4)
+    await page.goto('about:blank')
+    await until(() => flaky.length >= 7)
+    const ids = (r: { body: string }) => (JSON.parse(r.body) as PoetEvent[]).map((e) => e.executionId)
+    expect(flaky).toHaveLength(7)
+    // Every batch once more, in whichever order: every event of the page reached the collector, once.
+    expect(flaky.slice(4).flatMap(ids).sort()).toEqual([...new Set(flaky.slice(0, 4).flatMap(ids))].sort())
+    expect(flaky.slice(4).map((r) => ids(r).length).sort()).toEqual([1, 2, 2])
+    await page.close()
+  })
+
+  it('keeps the keepalive requests it starts as the page goes away within the 64 KiB a browser allows in flight', async () => {
+    slow.length = 0
+    const page = await browser.newPage()
+    await page.goto(base)
+    await page.waitForFunction(() => (window as unknown as { ready?: boolean }).ready)
+    const refused = await page.evaluate(async () => {
+      const { httpSink } = (window as unknown as { Poet: typeof import('../../src/runtime/index') }).Poet
+      // What the browser refuses: a keepalive request past the page's quota fails at once, and after pagehide nothing
+      // retries it.
+      const refused: number[] = []
+      const sink = httpSink({
+        url: '/slow',
+        batchSize: 10,
+        interval: 60_000,
+        fetch: (url, init) =>
+          fetch(`${url}?keepalive=${init?.keepalive}`, init).catch((e: unknown) => {
+            if (init?.keepalive) refused.push(String(init.body).length)
+            throw e
+          }),
+      })
+      // About 11 KB a batch: the first is held by the collector, the nine behind it queue up (about 99 KB).
+      const comment = 'x'.repeat(1000)
+      sink(Array.from({ length: 100 }, (_, i) => ({ v: 1, kind: 'feedback', functionId: 'f', version: 'v', executionId: `x-${i}`, ts: Date.now(), comment }) as const))
+      await new Promise((r) => setTimeout(r, 300))
+      dispatchEvent(new Event('pagehide'))
+      await new Promise((r) => setTimeout(r, 300))
+      return refused
+    })
+    expect(refused).toEqual([])
+    await until(() => slow.reduce((n, r) => n + r.events, 0) >= 100)
+    expect(slow.reduce((n, r) => n + r.events, 0)).toBe(100)
+    // Within the budget with keepalive, the rest without (they may still get out before the page is gone).
+    expect(slow.filter((r) => r.url.endsWith('keepalive=true')).length).toBeGreaterThanOrEqual(4)
     await page.close()
   })
 

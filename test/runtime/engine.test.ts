@@ -121,3 +121,73 @@ describe('ExecutionEvent', () => {
     expect(shape(b!)).toEqual(shape(a!))
   })
 })
+
+describe('a thenable that breaks the Promise contract, under a timeout', () => {
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+  type Then = (resolve: (v: unknown) => void, reject: (e: unknown) => void) => void
+
+  /** A poet function returning `{ then }` (a hand-rolled or legacy promise), counting its runs. */
+  function broken(then: Then) {
+    const runs = { n: 0 }
+    const f = poet({ timeout: 100, attempts: 2, backoff: { initial: 1, max: 5 } })(function legacy(): Promise<unknown> {
+      runs.n++
+      return { then } as unknown as Promise<unknown>
+    })
+    return { f, runs }
+  }
+
+  /**
+   * Another call with a timeout, pending meanwhile: it must still time out. Before the fix, the broken thenable disarmed
+   * its deadline twice, which threw the shared timer's list out (this deadline lost, and an uncaught TypeError later).
+   */
+  function bystander(): Promise<string> {
+    const stuck = poet({ timeout: 150, attempts: 1 })(function stuck(): Promise<never> {
+      return new Promise(() => {})
+    })
+    return Promise.race([stuck().then(() => 'resolved', (e: Error) => e.name), sleep(1000).then(() => 'never timed out')])
+  }
+
+  /** Settles once with the first outcome, and nothing more happens after it: no attempt nobody awaits, no 2nd event. */
+  async function expectOnce(then: Then, outcome: [string, unknown], runs: number, event: Partial<ExecutionEvent>) {
+    listen()
+    const other = bystander()
+    const { f, runs: ran } = broken(then)
+    const got = await Promise.race([
+      f().then((v) => ['resolved', v], (e: Error) => ['rejected', e.message]),
+      sleep(1000).then(() => ['never settled']),
+    ])
+    expect(got).toEqual(outcome)
+    // Past the timeout and any backoff: a deadline left armed, or a second callback, would show by now.
+    await sleep(300)
+    expect(ran.n).toBe(runs)
+    expect(events.filter((e) => e.functionId === 'legacy')).toEqual([expect.objectContaining(event)])
+    expect(await other).toBe('PoetTimeoutError')
+  }
+
+  it('takes the first of two callbacks: resolved, then rejected', async () => {
+    await expectOnce((resolve, reject) => (resolve(1), reject(new Error('second'))), ['resolved', 1], 1, { outcome: 'ok', attempts: 1 })
+  })
+
+  it('takes the first of two callbacks when both come later, from a timer', async () => {
+    await expectOnce((resolve, reject) => void setTimeout(() => (resolve(1), reject(new Error('second'))), 5), ['resolved', 1], 1, { outcome: 'ok', attempts: 1 })
+  })
+
+  it('takes the first value of a callback called twice', async () => {
+    await expectOnce((resolve) => (resolve(1), resolve(2)), ['resolved', 1], 1, { outcome: 'ok', attempts: 1 })
+  })
+
+  it('takes a synchronous throw from then as the attempt failing: retried, reported, and never timed out later', async () => {
+    const then: Then = () => {
+      throw new Error('then threw')
+    }
+    await expectOnce(then, ['rejected', 'then threw'], 2, { outcome: 'error', attempts: 2, error: 'Error' })
+  })
+
+  it('ignores a throw after the first callback', async () => {
+    const then: Then = (resolve) => {
+      resolve(1)
+      throw new Error('after')
+    }
+    await expectOnce(then, ['resolved', 1], 1, { outcome: 'ok', attempts: 1 })
+  })
+})

@@ -55,9 +55,12 @@ export interface HttpSink extends Sink {
   readonly failed: number
 }
 
-// Browsers cap the bodies of keepalive requests in flight at 64 KiB (of UTF-8, not characters: a longer one fails
-// outright, on every retry); bigger batches go without it.
+// Browsers cap the bodies of keepalive requests in flight at 64 KiB, all of a page's together (of UTF-8, not
+// characters): a request past it fails outright, and as the page goes away nothing retries it. Requests past our share
+// of it go without keepalive, which may still get out before the page is gone.
 const KEEPALIVE_MAX = 60_000
+// Bytes of keepalive bodies in flight, from every sink of the page: they share the one quota.
+let inflight = 0
 // The longest wait before a retry. A Retry-After beyond it gives the batch up: obeying an hour would hold the one
 // batch in flight, and every flush, close and Node exit behind it, for that hour.
 const MAX_DELAY = 30_000
@@ -88,6 +91,9 @@ export function httpSink(options: HttpSinkOptions): HttpSink {
   // the end of a script, the process running dry) it must, or Node exits mid-wait and the batch is never sent.
   let holding = 0
   let pause: ReturnType<typeof setTimeout> | undefined
+  // Retries waiting out their delay, each ended at once by calling it: a page going away takes its timers with it, and
+  // a batch still waiting would be lost. A set, since the page's own urgent sends may be retrying beside the drain.
+  const waits = new Set<() => void>()
   // A batch was just given up after its retries: the collector looks down, so the next batch gets one try only.
   let down = false
 
@@ -138,10 +144,11 @@ export function httpSink(options: HttpSinkOptions): HttpSink {
       // A custom encode that throws: retrying would not help, and nothing may reject from here.
     }
     if (body === undefined) return void (failed += batch.length)
-    // A character is at most 3 bytes of UTF-8 (a surrogate pair, 2 characters, is 4): only a long body needs counting.
-    const keepalive = (body.length * 3 < KEEPALIVE_MAX ? body.length : new TextEncoder().encode(body).length) < KEEPALIVE_MAX
+    const size = new TextEncoder().encode(body).length
     for (let attempt = 0; ; attempt++) {
       let wait: number | undefined
+      const keepalive = inflight + size < KEEPALIVE_MAX
+      if (keepalive) inflight += size
       // Bounds reading the answer too. Older browsers without AbortSignal.timeout wait as long as fetch does; Node's
       // takes whole milliseconds that a timer can wait, and 0 or Infinity mean none (as a poet timeout does).
       const signal = timeout > 0 && timeout < 2 ** 31 - 1 ? AbortSignal.timeout?.(Math.ceil(timeout)) : undefined
@@ -163,6 +170,9 @@ export function httpSink(options: HttpSinkOptions): HttpSink {
         wait = parseRetryAfter(res.headers.get('retry-after'))
       } catch {
         // A network error: worth another try.
+      } finally {
+        // Done once its answer is read: the browser counts a request against the quota until then.
+        if (keepalive) inflight -= size
       }
       if (down || attempt >= retries || (wait ?? 0) > MAX_DELAY) {
         // Down still: every batch behind this one would wait out the same retries in turn, holding flush, close and a
@@ -172,15 +182,26 @@ export function httpSink(options: HttpSinkOptions): HttpSink {
         return void (failed += batch.length)
       }
       const backoff = Math.random() * Math.min(MAX_DELAY, retryDelay * 2 ** attempt)
-      await new Promise((r) => {
-        pause = setTimeout(r, Math.max(backoff, wait ?? 0))
-        if (!holding) unref(pause)
+      await new Promise<void>((r) => {
+        const t = (pause = setTimeout(go, Math.max(backoff, wait ?? 0)))
+        function go() {
+          clearTimeout(t)
+          waits.delete(go)
+          r()
+        }
+        waits.add(go)
+        if (!holding) unref(t)
       })
     }
   }
 
-  /** The page is going away: start every request now (keepalive lets them outlive the page), awaiting none. */
+  /**
+   * The page is going away: start every request now (keepalive lets them outlive the page), awaiting none. A batch
+   * waiting out a retry goes now too, Retry-After or not, as its retry: the timer it waited on is cleared, so it is
+   * never sent twice. Its request starts a microtask later, still before the page is gone.
+   */
   function urgent(): void {
+    for (const go of waits) go()
     while (queue.length) void send(queue.splice(0, batchSize)).catch(() => {})
   }
   const onVisibility = () => {
