@@ -94,6 +94,11 @@ describe('poet serve', () => {
     const conflicted = await rawRequest(Number(url.port), 'GET /api/functions HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n')
     expect(conflicted.split('\r\n')[0]).toBe('HTTP/1.1 500 Internal Server Error')
     expect(conflicted).toContain('cannot read')
+    // Events meanwhile are kept by their sink for a retry, not refused for good nor stored unchecked.
+    const events = await fetch(`${url.origin}/v1/events`, { method: 'POST', body: JSON.stringify([execution()]) })
+    expect(events.status).toBe(503)
+    expect(events.headers.get('retry-after')).toBe('10')
+    expect((await events.json()).error).toContain(`poet: cannot read ${join(cwd, '.poet', 'lock.json')}: it holds unresolved merge conflict markers`)
     expect((await fetch(`${url.origin}/healthz`)).status).toBe(200)
     stop()
     expect(await done).toBe(0)
