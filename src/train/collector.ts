@@ -46,6 +46,11 @@ export interface Collector {
   /** Events only, answering at whatever path it is mounted on (Vite dev: `/__poet/events`). Non-POST/OPTIONS → `next()` or 405. */
   events: Middleware
   store: FeedbackStore
+  /**
+   * Stores a batch this process's own runtime made (Vite dev's SSR), with what its functions' domains forbid dropped as
+   * for a posted batch. Throws, storing nothing, when the lock cannot be read. Returns how many events were new.
+   */
+  insert(events: PoetEvent[]): number
   close(): void
 }
 
@@ -237,6 +242,10 @@ export function createCollector(options: CollectorOptions = {}): Collector {
     handle,
     events,
     store,
+    insert(batch) {
+      limits?.apply(batch)
+      return store.insert(batch)
+    },
     close() {
       if (!options.store) store.close()
     },
