@@ -125,7 +125,11 @@ export class LockStore {
     try {
       lock = JSON.parse(text)
     } catch (e) {
-      throw new Error(`poet: cannot read ${this.file}: ${(e as Error).message}`)
+      // JSON.parse would only point at a position: a merge's markers are worth naming, with what to do about them.
+      const why = /^<{7}(?: |$)/m.test(text)
+        ? 'it holds unresolved merge conflict markers (<<<<<<<). Resolve the conflict, or take one side and run `poet generate`.'
+        : (e as Error).message
+      throw new Error(`poet: cannot read ${this.file}: ${why}`)
     }
     // JSON of another shape (null, an array, a merge tool's output) would fail later as a TypeError far from here.
     const functions = (lock as Partial<LockFile> | null)?.functions

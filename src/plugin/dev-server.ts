@@ -93,7 +93,15 @@ export class DevServer {
     const collector = createCollector({ db: resolve(options.lockDir, 'feedback.db'), lockDir: options.lockDir, base: DEV_BASE, rateLimit: false })
     this.collector = collector
     this.inProcess = (events) => {
-      collector.store.insert(events)
+      try {
+        // Feedback rated here about a result the browser computed carries what the function's domain forbids: this
+        // process never ran it, so its runtime could not drop it.
+        collector.insert(events)
+      } catch (error) {
+        // No sink here to keep the batch for a retry: it is lost, and said so once.
+        this.logger?.warnOnce(`[unplugin-poet] events of server-side calls are not stored: ${(error as Error).message}`)
+        return
+      }
       this.scheduleTraining()
     }
     ;(globalThis as unknown as InProcessGlobal)[Symbol.for(IN_PROCESS_SINK)] = this.inProcess

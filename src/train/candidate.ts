@@ -68,6 +68,13 @@ export function learnPolicy(current: Policy, e: Evidence, learn: ReadonlySet<Lea
 const POLICY_LINE = /^ {2}policy: (\{.*\}),$/m
 const VERSION_LINE = /^ {2}version: "([^"]+)",$/m
 
+const ASYNC_LINE = /^ {2}async: true,$/m
+
+/** Whether a rendered phase module says its function is async (declared so, or annotated to return a Promise). */
+export function declaresAsync(source: string): boolean {
+  return ASYNC_LINE.test(source)
+}
+
 /** The resolved policy a rendered phase module carries, or undefined when the source is not a rendered module. */
 export function readPolicy(source: string): Policy | undefined {
   return jsonLine<Policy>(source, POLICY_LINE)

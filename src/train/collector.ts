@@ -4,7 +4,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net'
 import { LockStore, type LockEntry } from '../generators/lock'
 import type { PoetEvent } from '../runtime/types'
-import { eventLimits } from './limits'
+import { EventLimits } from './limits'
 import { FeedbackStore, type RetentionOptions, type VersionMetrics } from './store'
 import { validateBatch } from './validate'
 
@@ -46,6 +46,11 @@ export interface Collector {
   /** Events only, answering at whatever path it is mounted on (Vite dev: `/__poet/events`). Non-POST/OPTIONS → `next()` or 405. */
   events: Middleware
   store: FeedbackStore
+  /**
+   * Stores a batch this process's own runtime made (Vite dev's SSR), with what its functions' domains forbid dropped as
+   * for a posted batch. Throws, storing nothing, when the lock cannot be read. Returns how many events were new.
+   */
+  insert(events: PoetEvent[]): number
   close(): void
 }
 
@@ -53,6 +58,8 @@ export const MAX_BODY = 1024 * 1024
 const HOUR = 3_600_000
 /** The longest a batch waits for others to share its commit: a bound on the latency the window adds to an ack. */
 const MAX_COMMIT_WINDOW_MS = 4
+/** A broken lock waits for a person: retrying every second would only spend the sink's retries before they come. */
+const LOCK_RETRY_SECONDS = 10
 
 export function createCollector(options: CollectorOptions = {}): Collector {
   const store = options.store ?? new FeedbackStore(options.db ?? '.poet/feedback.db', { retention: options.retention, now: options.now })
@@ -62,7 +69,7 @@ export function createCollector(options: CollectorOptions = {}): Collector {
   const limiter = options.rateLimit === false ? undefined : new RateLimiter(options.rateLimit ?? {}, now)
   const tokenDigest = options.token ? sha256(options.token) : undefined
   const lock = options.lockDir ? new LockStore(options.lockDir) : undefined
-  const scrub = lock && eventLimits(lock)
+  const limits = lock && new EventLimits(lock)
   const cors = {
     'access-control-allow-origin': options.corsOrigin ?? '*',
     'access-control-allow-methods': 'POST, OPTIONS',
@@ -105,7 +112,18 @@ export function createCollector(options: CollectorOptions = {}): Collector {
     if (!checked.ok) return send(res, 400, { error: `invalid batch, nothing stored: ${checked.reason}` }, cors)
     const wait = limiter?.take(key, Math.max(1, checked.events.length))
     if (wait) return tooMany(res, wait, cors)
-    scrub?.(checked.events)
+    try {
+      limits?.apply(checked.events)
+    } catch (e) {
+      // A merge conflict in lock.json, say: until someone fixes it, which functions forbid what is unknown. Storing the
+      // batch as sent could keep what a domain forbids; refusing it for good would lose it. The sink keeps it and retries.
+      return send(
+        res,
+        503,
+        { error: `the lock cannot be read, so this batch cannot be checked against the event limits of its functions' domains; nothing stored, send it again once the lock is fixed: ${(e as Error).message}` },
+        { ...cors, 'retry-after': String(LOCK_RETRY_SECONDS) },
+      )
+    }
     let stored: number
     try {
       stored = await commit(checked.events)
@@ -224,6 +242,10 @@ export function createCollector(options: CollectorOptions = {}): Collector {
     handle,
     events,
     store,
+    insert(batch) {
+      limits?.apply(batch)
+      return store.insert(batch)
+    },
     close() {
       if (!options.store) store.close()
     },

@@ -1,55 +1,75 @@
 // The collector's own check of each domain's event limits: what a function's phases forbid is dropped before storing.
-import { statSync } from 'node:fs'
-import type { LockStore } from '../generators/lock'
+import { join } from 'node:path'
+import type { LockFile, LockStore } from '../generators/lock'
 import type { EventField, PoetEvent } from '../runtime/types'
 import { jsonLine } from '../generators/render'
 
 const NEVER_LINE = /^ {2}neverInEvents: (\[.*\]),$/m
+const NONE: readonly EventField[] = []
 
 /**
  * The runtime already leaves out what a domain forbids, but it can only know the domain of a function it ran:
  * feedback sent with an execution ref from another process (a server rating what a browser computed) would carry a
  * label or comment the domain forbids. The collector knows every version's phases from the lock, so it drops them too.
  */
-export function eventLimits(lock: LockStore): (events: PoetEvent[]) => void {
-  // Versions are content-addressed, so a version's limits never change; the lock file's mtime says when to look again.
-  const cache = new Map<string, readonly EventField[]>()
-  let seen = -1
-  const limitsOf = (functionId: string, version: string): readonly EventField[] => {
-    const key = `${functionId}@${version}`
-    let never = cache.get(key)
-    if (!never) {
-      const file = lock.read()
-      // Own keys only: an id like `constructor` (any client may send one) would find Object's, which has no versions.
-      const entry = Object.hasOwn(file.functions, functionId) ? file.functions[functionId] : undefined
-      // A version the lock does not hold (an old build, a typo) gets the limits of the function's current version.
-      const source = entry && (lock.source(functionId, version, file) ?? lock.source(functionId, entry.current, file))
-      never = (source && jsonLine<EventField[]>(source, NEVER_LINE)) || []
-      cache.set(key, never)
-    }
-    return never
+export class EventLimits {
+  /**
+   * Limits per version the lock holds. Keyed on what the lock names, never on what a client sent: ids and versions
+   * come from anyone who can post, and a key per pair they make up would grow without bound.
+   */
+  readonly #cache = new Map<string, readonly EventField[]>()
+  /** The parse the cache was filled from: the lock store hands out the same object while the file is unchanged. */
+  #from: LockFile | undefined
+
+  constructor(private readonly lock: LockStore) {}
+
+  /** How many versions' limits are held (never more than the lock holds). */
+  get cached(): number {
+    return this.#cache.size
   }
-  return (events) => {
-    const mtime = mtimeOf(lock.file)
-    if (mtime !== seen) {
-      cache.clear()
-      seen = mtime
+
+  /**
+   * Drops from `events` what their functions' domains forbid. Throws, having changed nothing, when the lock or a phase
+   * module it names cannot be read: what the batch may carry is then unknown, and storing it could keep what is forbidden.
+   */
+  apply(events: PoetEvent[]): void {
+    const file = this.lock.read()
+    if (file !== this.#from) {
+      this.#cache.clear()
+      this.#from = file
     }
-    for (const e of events) {
-      const never = limitsOf(e.functionId, e.version)
-      if (!never.length) continue
+    const limits = events.map((e) => this.#limitsOf(file, e.functionId, e.version))
+    events.forEach((e, i) => {
+      const never = limits[i]!
+      if (!never.length) return
       if (e.kind === 'feedback') {
         if (never.includes('label')) delete e.label
         if (never.includes('comment')) delete e.comment
       } else if (never.includes('stats')) delete e.stats
-    }
+    })
   }
-}
 
-function mtimeOf(file: string): number {
-  try {
-    return statSync(file).mtimeMs
-  } catch {
-    return 0
+  #limitsOf(file: LockFile, functionId: string, sent: string): readonly EventField[] {
+    // Own keys only: an id like `constructor` (any client may send one) would find Object's, which has no versions.
+    const entry = Object.hasOwn(file.functions, functionId) ? file.functions[functionId]! : undefined
+    if (!entry) return NONE
+    // A version the lock does not hold (an old build, a typo) gets the limits of the function's current version.
+    const version = Object.hasOwn(entry.versions, sent) ? sent : entry.current
+    const key = `${functionId}\0${version}`
+    let never = this.#cache.get(key)
+    if (!never) {
+      const source = this.lock.source(functionId, version, file)
+      if (source === undefined) {
+        const stored = Object.hasOwn(entry.versions, version) ? entry.versions[version]! : undefined
+        throw new Error(
+          stored
+            ? `poet: cannot read ${join(this.lock.dir, stored.file)}, the phase module of ${functionId} version ${version} that ${this.lock.file} names. Restore ${this.lock.dir} from version control, or run \`poet generate\`.`
+            : `poet: ${this.lock.file} names ${version} as the current version of ${functionId} but does not list it. Restore it from version control, or run \`poet generate\`.`,
+        )
+      }
+      never = jsonLine<EventField[]>(source, NEVER_LINE) ?? NONE
+      this.#cache.set(key, never)
+    }
+    return never
   }
 }

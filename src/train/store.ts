@@ -151,6 +151,7 @@ export class FeedbackStore {
   private readonly insertExecution: Database.Statement
   private readonly insertFeedback: Database.Statement
   private readonly insertBatches: (batches: readonly (readonly PoetEvent[])[], received: number) => number[]
+  private readonly inOneSnapshot: <T>(read: () => T) => T
 
   constructor(
     readonly file: string,
@@ -188,6 +189,7 @@ export class FeedbackStore {
          (digest, execution_id, function_id, version, ts, received, score, label, metrics, comment)
        VALUES (@digest, @executionId, @functionId, @version, @ts, @received, @score, @label, @metrics, @comment)`,
     )
+    this.inOneSnapshot = this.db.transaction((read: () => unknown) => read()) as <T>(read: () => T) => T
     this.insertBatches = this.db.transaction((batches: readonly (readonly PoetEvent[])[], received: number) =>
       batches.map((events) => {
         let stored = 0
@@ -262,6 +264,12 @@ export class FeedbackStore {
    * `percentiles: false` skips the latency percentiles (left 0): they cost a sort per version, and the A/B rule needs none.
    */
   metrics(functionId: string, window: Window = {}, o: { percentiles?: boolean } = {}): VersionMetrics[] {
+    // One read transaction, so one snapshot: retention or ingest in another process (WAL lets it write meanwhile)
+    // could otherwise delete rows between the counts and the percentiles, whose OFFSET would then find no row.
+    return this.inOneSnapshot(() => this.readMetrics(functionId, window, o))
+  }
+
+  private readMetrics(functionId: string, window: Window, o: { percentiles?: boolean }): VersionMetrics[] {
     const [where, params] = windowClause(window)
     // total(), not sum(): sum() of integers throws on 64-bit overflow, and one valid event (attempts: 9e18) would then
     // break every read of this function until retention removed it.

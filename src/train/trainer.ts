@@ -1,7 +1,7 @@
 // The trainer: for each function with optimizeFor, reads metrics per version, then plans and applies candidate, promote, rollback.
 import { LockStore, type LockEntry, type LockVersion, type NewVersion } from '../generators/lock'
 import type { TrainingEvidence } from '../generators/llm/prompt'
-import { learnPolicy, readPolicy, withPolicy, type Learnable } from './candidate'
+import { declaresAsync, learnPolicy, readPolicy, withPolicy, type Learnable } from './candidate'
 import { learnThresholds, readLearned, THRESHOLD_RULES } from './thresholds'
 import { compare, decide, DEFAULT_RULE, MARGINS, type Arm, type Comparison, type MetricSpec, type RuleOptions } from './rule'
 import { noMetrics, type FeedbackStore, type VersionMetrics } from './store'
@@ -252,10 +252,16 @@ function lookForTriggers(id: string, entry: LockEntry, optimizeFor: string, o: T
   }
   const policy = source && readPolicy(source)
   if (!source || !policy) return none(`${triggers.join('; ')}; but the phase module of ${entry.current} is missing or not rendered by unplugin-poet`)
+  // The runtime times out only calls that return a promise: a synchronous call cannot be interrupted, so a learned
+  // timeout would put a parameter that changes nothing under an A/B test. The module says async when the signature
+  // does; a call that timed out proves it for a function whose signature does not tell (plain JS returning a promise).
+  const sync = !declaresAsync(source) && baseline.outcomes.timeout + recent.outcomes.timeout === 0
+  const noTimeout = sync && learn.delete('timeout')
   const learned = learnPolicy(policy, { metrics: pick(split - baselineMs, now, true), goodRejections, goodRejectionThreshold: threshold }, learn)
   const changes = [...learned.changes, ...(thresholds?.changes ?? [])]
   if (!changes.length) {
-    return none(`${triggers.join('; ')}; the builtin generator has no parameter to change for this (an LLM generator can propose new phases from this evidence)`)
+    const why = noTimeout ? ': a timeout cannot apply to a synchronous function' : ''
+    return none(`${triggers.join('; ')}; the builtin generator has no parameter to change for this${why} (an LLM generator can propose new phases from this evidence)`)
   }
   if (thresholds?.metric === 'target' && metric === OK_RATE) metric = target
   const reason = `${triggers.join('; ')} → ${changes.join('; ')}`

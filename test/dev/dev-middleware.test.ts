@@ -1,5 +1,5 @@
 // The dev server in middleware mode (a framework's own HTTP server in front of Vite): events are taken, and close() releases the store.
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer as createHttpServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
@@ -7,6 +7,8 @@ import { join } from 'node:path'
 import { createServer } from 'vite'
 import { afterEach, expect, it } from 'vitest'
 import poet from '../../src/vite'
+import { FeedbackStore } from '../../src/train/store'
+import { feedback, lockWith } from '../train/helpers'
 
 const dirs: string[] = []
 afterEach(() => {
@@ -59,4 +61,40 @@ it('keeps taking events after a restart (the plugin object is reused), and relea
     await close()
   }
   expect(released(dir)).toBe(true)
+})
+
+it('answers 503 with Retry-After at /__poet/events while lock.json has merge conflicts, and takes the same batch once resolved', async () => {
+  const { dir, post, close } = await middlewareServer()
+  const lock = join(dir, '.poet', 'lock.json')
+  try {
+    mkdirSync(join(dir, '.poet'), { recursive: true })
+    writeFileSync(lock, '{\n<<<<<<< HEAD\n  "lockfileVersion": 1,\n=======\n  "lockfileVersion": 1,\n>>>>>>> feature\n  "functions": {}\n}\n')
+    const refused = await post('e1')
+    expect(refused.status).toBe(503)
+    expect(refused.headers.get('retry-after')).toBe('10')
+    expect((await refused.json()).error).toContain(`poet: cannot read ${lock}: it holds unresolved merge conflict markers`)
+    writeFileSync(lock, '{ "lockfileVersion": 1, "functions": {} }\n')
+    expect((await post('e1')).status).toBe(202)
+  } finally {
+    await close()
+  }
+})
+
+it("drops what a domain forbids from events the server's own runtime hands over in-process, as from events posted over HTTP", async () => {
+  const { dir, close } = await middlewareServer()
+  try {
+    // A server rating, by its ref, a result the browser computed: this process never ran triage, so its runtime cannot know.
+    const vitals = lockWith(join(dir, '.poet'), 'src/vitals.ts#triage', { neverInEvents: ['stats', 'comment', 'label'] })
+    const sink = devSink() as (events: unknown[]) => void
+    sink([feedback({ functionId: 'src/vitals.ts#triage', version: vitals.version, label: 'tachycardia', comment: 'patient Jane Doe, bed 4' })])
+    const store = new FeedbackStore(join(dir, '.poet', 'feedback.db'))
+    try {
+      expect(store.count('feedback')).toBe(1)
+      expect(store.comments('src/vitals.ts#triage', vitals.version)).toEqual([])
+    } finally {
+      store.close()
+    }
+  } finally {
+    await close()
+  }
 })

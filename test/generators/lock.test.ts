@@ -100,6 +100,14 @@ describe('LockStore', () => {
     expect(() => new LockStore(dir).read()).toThrow(`poet: cannot read ${join(dir, 'lock.json')}:`)
   })
 
+  it('names merge conflict markers in lock.json, and what to do about them', () => {
+    const dir = fresh()
+    writeFileSync(join(dir, 'lock.json'), '{\n<<<<<<< HEAD\n  "lockfileVersion": 1,\n=======\n  "lockfileVersion": 1,\n>>>>>>> feature\n  "functions": {}\n}\n')
+    expect(() => new LockStore(dir).read()).toThrow(
+      `poet: cannot read ${join(dir, 'lock.json')}: it holds unresolved merge conflict markers (<<<<<<<). Resolve the conflict, or take one side and run \`poet generate\`.`,
+    )
+  })
+
   it('says what is wrong when lock.json is JSON of another shape, instead of failing later with a TypeError', () => {
     for (const text of ['null', '[]', '{}', '{ "lockfileVersion": 1, "functions": null }', '{ "functions": [] }']) {
       const dir = fresh()

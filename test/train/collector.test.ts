@@ -1,4 +1,5 @@
 // The collector over real HTTP on 127.0.0.1 with a real SQLite file: what it accepts, what it refuses, what it reports.
+import { readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { request } from 'node:http'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -197,6 +198,44 @@ describe('POST /v1/events', () => {
     expect(await res.json()).toEqual({ accepted: 2, stored: 2 })
     expect(res.status).toBe(202)
     expect(r.collector.store.count('executions')).toBe(2)
+  })
+
+  it('answers 503 with Retry-After and what is wrong while the lock cannot be read, storing nothing, and takes the same batch once it is fixed', async () => {
+    const dir = tempDir()
+    const lockDir = join(dir, '.poet')
+    const vitals = lockWith(lockDir, 'src/vitals.ts#triage', { neverInEvents: ['stats', 'comment', 'label'] })
+    const good = readFileSync(vitals.lock.file, 'utf8')
+    const r = await start({ lockDir })
+    const run = execution({ functionId: 'src/vitals.ts#triage', version: vitals.version, stats: { 'heartRate.n': 1 } })
+    const rated = feedback({ functionId: 'src/vitals.ts#triage', version: vitals.version, executionId: run.executionId, label: 'tachycardia', comment: 'patient Jane Doe, bed 4' })
+    const batch = [run, rated]
+    // What `git merge` leaves when both branches moved the function's current version.
+    writeFileSync(vitals.lock.file, good.replace(/^( *"current": ).*$/m, (line, head: string) => `<<<<<<< HEAD\n${line}\n=======\n${head}"bbbbbbbbbb",\n>>>>>>> feature`))
+    for (const broken of [undefined, '[]\n']) {
+      if (broken) writeFileSync(vitals.lock.file, broken)
+      const res = await post(r, batch)
+      expect(res.status).toBe(503)
+      expect(res.headers.get('retry-after')).toBe('10')
+      const { error } = await res.json()
+      expect(error).toContain(vitals.lock.file)
+      expect(error).toMatch(broken ? /it is JSON but not a poet lock/ : /it holds unresolved merge conflict markers/)
+      expect(error).toMatch(/^the lock cannot be read, so this batch cannot be checked against the event limits of its functions' domains; nothing stored, send it again once the lock is fixed: /)
+      expect(stored(r)).toBe(0)
+    }
+    writeFileSync(vitals.lock.file, good)
+    // A lock naming a phase module that is not there: its limits are as unknown.
+    const phase = join(lockDir, vitals.lock.read().functions['src/vitals.ts#triage']!.versions[vitals.version]!.file)
+    const phaseSource = readFileSync(phase, 'utf8')
+    rmSync(phase)
+    const missing = await post(r, batch)
+    expect(missing.status).toBe(503)
+    expect((await missing.json()).error).toContain(`poet: cannot read ${phase}, the phase module of src/vitals.ts#triage version ${vitals.version} that ${vitals.lock.file} names.`)
+    expect(stored(r)).toBe(0)
+    writeFileSync(phase, phaseSource)
+    expect((await post(r, batch)).status).toBe(202)
+    expect(stored(r)).toBe(2)
+    expect(r.collector.store.comments('src/vitals.ts#triage', vitals.version)).toEqual([])
+    expect(r.collector.store.observations('src/vitals.ts#triage', vitals.version)).toEqual([])
   })
 
   it('stores nothing from a client that hangs up mid-body, and keeps serving', async () => {

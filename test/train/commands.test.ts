@@ -17,6 +17,7 @@ function io(cwd?: string, stopped?: Promise<void>) {
 }
 
 const ID = 'src/api.ts#fetchQuote'
+const readLock = (cwd: string) => new LockStore(join(cwd, '.poet')).read()
 
 /** Sends raw bytes and returns what came back before the server closed the connection (or 2 s passed). */
 function rawRequest(port: number, bytes: string): Promise<string> {
@@ -94,6 +95,11 @@ describe('poet serve', () => {
     const conflicted = await rawRequest(Number(url.port), 'GET /api/functions HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n')
     expect(conflicted.split('\r\n')[0]).toBe('HTTP/1.1 500 Internal Server Error')
     expect(conflicted).toContain('cannot read')
+    // Events meanwhile are kept by their sink for a retry, not refused for good nor stored unchecked.
+    const events = await fetch(`${url.origin}/v1/events`, { method: 'POST', body: JSON.stringify([execution()]) })
+    expect(events.status).toBe(503)
+    expect(events.headers.get('retry-after')).toBe('10')
+    expect((await events.json()).error).toContain(`poet: cannot read ${join(cwd, '.poet', 'lock.json')}: it holds unresolved merge conflict markers`)
     expect((await fetch(`${url.origin}/healthz`)).status).toBe(200)
     stop()
     expect(await done).toBe(0)
@@ -176,6 +182,31 @@ describe('poet train', () => {
     expect(next.out[1]).toMatch(new RegExp(`^src/api\\.ts#fetchQuote\\s+none\\s+.*the learned version ${learned} was already tested and rolled back$`))
     expect(lock.read().functions[ID]).toMatchObject({ current: version })
     expect(lock.read().functions[ID]!.candidate).toBeUndefined()
+  })
+
+  it('proposes a learned timeout for an async function, never for a synchronous one (the runtime cannot time it out)', async () => {
+    const cwd = tempDir()
+    const SYNC = 'src/score.ts#score'
+    const sync = lockWith(join(cwd, '.poet'), SYNC, { optimizeFor: 'latency' })
+    const async = lockWith(join(cwd, '.poet'), ID, { optimizeFor: 'latency', async: true })
+    const store = new FeedbackStore(join(cwd, '.poet', 'feedback.db'))
+    // Two hours at about 100 ms, then an hour at about 300 ms: latency above its baseline, and no call timed out.
+    const now = Date.now()
+    for (const [functionId, version] of [[SYNC, sync.version], [ID, async.version]] as const) {
+      store.insert(Array.from({ length: 1000 }, (_, i) => execution({ functionId, version, ts: now - 3_600_000 - (i + 1) * 7000, duration: 80 + (i % 40) })))
+      store.insert(Array.from({ length: 200 }, (_, i) => execution({ functionId, version, ts: now - i * 1000, duration: 280 + (i % 40) })))
+    }
+    store.close()
+    const t = io(cwd)
+    expect(await trainCommand(['--apply'], t.io)).toBe(0)
+    expect(t.out[1]).toMatch(new RegExp(`^src/api\\.ts#fetchQuote\\s+candidate\\s+${async.version} → [0-9a-f]{10}\\s+latency above its baseline: .* → timeout 30000 → \\d+ ms `))
+    expect(t.out[2]).toMatch(
+      new RegExp(
+        `^src/score\\.ts#score\\s+none\\s+${sync.version}\\s+latency above its baseline: .*; the builtin generator has no parameter to change for this: a timeout cannot apply to a synchronous function \\(`,
+      ),
+    )
+    expect(readLock(cwd).functions[ID]!.candidate).toBeDefined()
+    expect(readLock(cwd).functions[SYNC]!.candidate).toBeUndefined()
   })
 
   it('exits 2 on a share outside (0, 1)', async () => {

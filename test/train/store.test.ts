@@ -56,6 +56,39 @@ describe('FeedbackStore', () => {
     store.close()
   })
 
+  it('reads metrics from one snapshot: retention by another connection between its queries cannot tear them', () => {
+    const file = join(tempDir(), 'f.db')
+    const store = new FeedbackStore(file)
+    const t = 1_700_000_000_000
+    const calls = Array.from({ length: 100 }, (_, i) => execution({ ts: t + i, duration: i + 1 }))
+    store.insert([...calls, ...calls.map((e) => feedback({ executionId: e.executionId, ts: e.ts, score: 1 }))])
+    // Another process on the same file: `poet serve` applying retention while `poet train` reads.
+    const other = new Database(file)
+    other.pragma('busy_timeout = 5000')
+    const prepare = store.db.prepare.bind(store.db)
+    let retained = false
+    // Lands the other connection's delete exactly where it tears a read: after the counts, before the percentiles.
+    store.db.prepare = ((sql: string) => {
+      if (!retained && sql.includes('ORDER BY duration')) {
+        retained = true
+        other.exec('DELETE FROM executions; DELETE FROM feedback')
+      }
+      return prepare(sql)
+    }) as typeof store.db.prepare
+    try {
+      const metrics = store.metrics('src/drift.ts#detectDrift')
+      expect(retained).toBe(true)
+      expect(metrics).toHaveLength(1)
+      expect(metrics[0]).toMatchObject({ calls: 100, latency: { p50: 50, p95: 95, p99: 99 }, okLatency: { p99: 99 }, score: { n: 100, mean: 1 } })
+      // The delete was committed all along: the next read sees it.
+      expect(store.metrics('src/drift.ts#detectDrift')).toEqual([])
+    } finally {
+      store.db.prepare = prepare
+      other.close()
+      store.close()
+    }
+  })
+
   it('finds rejected inputs that users rated good', () => {
     const store = new FeedbackStore(join(tempDir(), 'f.db'))
     const rejected = execution({ outcome: 'input_error', issues: [{ path: 'args[0].amount', rule: 'financial_services.non_negative' }] })

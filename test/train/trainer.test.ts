@@ -65,6 +65,19 @@ describe('trainer', () => {
     expect(planTraining(options)[0]).toMatchObject({ action: 'wait', reason: expect.stringMatching(/200 more observations per arm before promotion$/) })
   })
 
+  it('learns attempts but no timeout for a synchronous function whose errors rise: the runtime never times out a sync call', () => {
+    const { store, version, options } = setup()
+    // Thrown errors, not timeouts: nothing says the function ever returned a promise, and its module does not say async.
+    const failing = (n: number, from: number, to: number, fail: number) =>
+      calls(version, n, from, to, fail).map((e): ExecutionEvent => (e.outcome === 'timeout' ? { ...e, outcome: 'error', error: 'RangeError', duration: 40 } : e))
+    store.insert(failing(2000, T - 3 * 24 * HOUR, T - HOUR, 0.01))
+    store.insert(failing(300, T - HOUR, T, 0.3))
+    const [plan] = planTraining(options)
+    expect(plan).toMatchObject({ action: 'candidate', current: version })
+    expect(plan!.reason).toBe('error rate up: 1.0 % → 30.1 % (P = 1.000) → attempts 3 → 4 (13.1 % of 2520 attempts failed)')
+    expect(readPolicy(plan!.create!.source)).toMatchObject({ timeout: 30_000, attempts: 4 })
+  })
+
   it('promotes a better candidate and keeps every version, so `poet rollback` can move back', async () => {
     const { lock, store, version, options, setNow } = setup()
     errorRateRise(store, version)

@@ -1,0 +1,30 @@
+// The collector's event limits on a real lock: what a domain forbids is dropped, and what clients make up is not remembered.
+import { join } from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { EventLimits } from '../../src/train/limits'
+import { execution, feedback, lockWith, tempDir } from './helpers'
+
+describe('EventLimits', () => {
+  it('holds the limits of versions the lock holds only, however many ids and versions clients make up, and still applies them', () => {
+    const lockDir = join(tempDir(), '.poet')
+    const vitals = lockWith(lockDir, 'src/vitals.ts#triage', { neverInEvents: ['stats', 'comment', 'label'] })
+    lockWith(lockDir, 'src/drift.ts#detectDrift')
+    const limits = new EventLimits(vitals.lock)
+    for (let b = 0; b < 20; b++) {
+      const made = Array.from({ length: 500 }, (_, i) => [
+        feedback({ functionId: `src/forged-${b}-${i}.ts#f`, label: 'kept' }),
+        feedback({ functionId: 'src/vitals.ts#triage', version: `v${b}-${i}`, label: 'tachycardia', comment: 'bed 4' }),
+        execution({ functionId: 'src/vitals.ts#triage', version: `v${b}-${i}`, stats: { n: 1 } }),
+      ]).flat()
+      limits.apply(made)
+      // Unknown ids keep what they sent; an unknown version of a known function gets its current version's limits.
+      expect(made.filter((e) => e.kind === 'feedback' && e.label === 'kept')).toHaveLength(500)
+      expect(made.filter((e) => e.functionId === 'src/vitals.ts#triage').every((e) => !('label' in e) && !('comment' in e) && !('stats' in e))).toBe(true)
+    }
+    expect(limits.cached).toBe(1)
+    const known = [feedback({ functionId: 'src/vitals.ts#triage', version: vitals.version, label: 'x' }), feedback({ version: 'unknown', label: 'missed-drift' })]
+    limits.apply(known)
+    expect(known.map((e) => (e.kind === 'feedback' ? e.label : e.kind))).toEqual([undefined, 'missed-drift'])
+    expect(limits.cached).toBe(2)
+  })
+})
