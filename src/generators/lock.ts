@@ -1,5 +1,7 @@
 // LockStore: `.poet/lock.json` and `.poet/phases/`, the reviewed record of every generated phase module.
-import { mkdirSync, readFileSync, renameSync, rmdirSync, statSync, writeFileSync } from 'node:fs'
+import { randomUUID } from 'node:crypto'
+import { mkdirSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs'
+import { hostname } from 'node:os'
 import { join } from 'node:path'
 import { threadId } from 'node:worker_threads'
 import { encodeKey } from '../plugin/ids'
@@ -299,22 +301,175 @@ function fileStem(id: string): string {
   return key.length <= 120 ? key : `${key.slice(0, 100)}~~${contentHash(id)}`
 }
 
-/** A directory lock (mkdir is atomic everywhere); a lock older than STALE_MS is taken over. */
+/**
+ * Who holds `.poet/.lock`, recorded in it (`owner-<random>.json`) so that a waiter can tell a holder that crashed from
+ * one still at work. A file name of its own per holding lets exactly one waiter take over a given holding (see
+ * `takeOver`). `ns` is Linux's pid namespace: a container can share the host name and the project, but not the pids.
+ */
+interface LockOwner {
+  pid: number
+  host: string
+  ns?: string
+  since: string
+}
+
+const OWNER_PREFIX = 'owner-'
+
+/** What a waiter saw: the holder's record (when there is a readable one), and the identity and times of that record, else of the directory. */
+interface Held {
+  file?: string
+  owner?: LockOwner
+  ino: number
+  mtimeMs: number
+}
+
+/**
+ * A directory lock (mkdir is atomic everywhere) holding its owner's record. A waiter takes it over at once when its
+ * holder was a process of this machine that has ended (a killed build), and otherwise when it is older than STALE_MS
+ * (a holder on another host sharing the drive, a lock of a poet without owner records, pid reuse).
+ */
 function acquire(lockPath: string): () => void {
   const deadline = Date.now() + LOCK_WAIT_MS
   for (;;) {
+    const release = create(lockPath)
+    if (release) return release
+    const held = inspect(lockPath)
+    if (held && isStale(held)) {
+      takeOver(lockPath, held)
+      continue
+    }
+    if (Date.now() > deadline) throw new Error(waitedTooLong(lockPath, held))
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5)
+  }
+}
+
+/** Takes the lock when it is free; returns how to release it, or undefined when another holds it. */
+function create(lockPath: string): (() => void) | undefined {
+  try {
+    mkdirSync(lockPath)
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST') return undefined
+    throw e
+  }
+  const record = join(lockPath, `${OWNER_PREFIX}${randomUUID()}.json`)
+  try {
+    const owner: LockOwner = { pid: process.pid, host: hostname(), ns: pidNamespace(), since: new Date().toISOString() }
+    writeFileSync(record, JSON.stringify(owner))
+  } catch (e) {
+    // ENOENT: a waiter that judged an older lock without a record stale moved this one aside before it had its record.
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined
+    rmSync(lockPath, { recursive: true, force: true })
+    throw e
+  }
+  return () => {
     try {
-      mkdirSync(lockPath)
-      return () => rmdirSync(lockPath)
+      unlinkSync(record)
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e
-      try {
-        if (Date.now() - statSync(lockPath).mtimeMs > STALE_MS) rmdirSync(lockPath)
-      } catch {
-        // released meanwhile
-      }
-      if (Date.now() > deadline) throw new Error(`poet: timed out waiting for ${lockPath} (another build holds the lock)`)
-      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5)
+      // Taken over meanwhile (judged crashed or too old): the directory is another holder's now.
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return
+      throw e
+    }
+    rmSync(lockPath, { recursive: true, force: true })
+  }
+}
+
+/** The lock as it is now, or undefined when it was released meanwhile. */
+function inspect(lockPath: string): Held | undefined {
+  try {
+    // The record first, then the times: a lock replaced in between is then judged by the newer one's (younger) age.
+    const file = readdirSync(lockPath).find((f) => f.startsWith(OWNER_PREFIX))
+    const owner = file === undefined ? undefined : readOwner(join(lockPath, file))
+    const { ino, mtimeMs } = statSync(owner ? join(lockPath, file!) : lockPath)
+    return { file: owner && file, owner, ino, mtimeMs }
+  } catch {
+    return undefined
+  }
+}
+
+/** The record, or undefined while it is being written (or when it is not one). */
+function readOwner(path: string): LockOwner | undefined {
+  try {
+    const o = JSON.parse(readFileSync(path, 'utf8')) as Partial<LockOwner> | null
+    return typeof o?.pid === 'number' && typeof o.host === 'string' && typeof o.since === 'string' ? (o as LockOwner) : undefined
+  } catch {
+    return undefined
+  }
+}
+
+function isStale(held: Held): boolean {
+  if (held.owner && onThisMachine(held.owner) && !isRunning(held.owner.pid)) return true
+  return Date.now() - held.mtimeMs > STALE_MS
+}
+
+/**
+ * Removes a stale lock, so that the next create can take it; never a newer lock that replaced it meanwhile, which
+ * another waiter that judged the same lock stale may already have made.
+ */
+function takeOver(lockPath: string, held: Held): void {
+  if (held.file) {
+    // Of the waiters that remove this holding's record, exactly one succeeds, and a newer holding has another name.
+    try {
+      unlinkSync(join(lockPath, held.file))
+    } catch {
+      return
+    }
+    // Without a record and just changed (the unlink), the directory now looks fresh to every other waiter.
+    rmSync(lockPath, { recursive: true, force: true })
+    return
+  }
+  // No record to claim: move the directory aside, and keep it only when it is the one judged stale.
+  const aside = `${lockPath}.${process.pid}.${threadId}.${randomUUID()}.stale`
+  try {
+    renameSync(lockPath, aside)
+  } catch {
+    return
+  }
+  const moved = inspect(aside)
+  if (!moved || (!moved.file && moved.ino === held.ino && moved.mtimeMs === held.mtimeMs)) {
+    rmSync(aside, { recursive: true, force: true })
+    return
+  }
+  try {
+    renameSync(aside, lockPath)
+  } catch {
+    // Taken meanwhile: the holder that was moved aside finds its record gone when it releases, and leaves that lock be.
+    rmSync(aside, { recursive: true, force: true })
+  }
+}
+
+function waitedTooLong(lockPath: string, held: Held | undefined): string {
+  const since = held?.owner?.since ?? (held ? new Date(held.mtimeMs).toISOString() : undefined)
+  const waited = `poet: waited ${LOCK_WAIT_MS / 1000} s for the lock ${lockPath}`
+  const how = `delete the directory ${lockPath} and run again.`
+  if (!held?.owner) return `${waited}, held${since ? ` since ${since}` : ''} by another build. If no poet build or \`poet generate\` is running, ${how}`
+  const { pid, host } = held.owner
+  const where = onThisMachine(held.owner) ? 'on this machine' : `on ${host}`
+  return `${waited}, held since ${since} by process ${pid} ${where}. If process ${pid} is not a poet build or \`poet generate\`, ${how}`
+}
+
+function onThisMachine(owner: LockOwner): boolean {
+  return owner.host === hostname() && owner.ns === pidNamespace()
+}
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (e) {
+    // EPERM: it runs, as another user.
+    return (e as NodeJS.ErrnoException).code !== 'ESRCH'
+  }
+}
+
+let namespace: { id: string | undefined } | undefined
+/** Linux's pid namespace of this process (`pid:[4026531836]`); undefined elsewhere. */
+function pidNamespace(): string | undefined {
+  if (!namespace) {
+    try {
+      namespace = { id: readlinkSync('/proc/self/ns/pid') }
+    } catch {
+      namespace = { id: undefined }
     }
   }
+  return namespace.id
 }

@@ -1,6 +1,6 @@
 // Vite dev: mounts the collector and dashboard under /__poet, points the runtime at them, and hot-swaps regenerated phase modules and edited function bodies.
 import { readFileSync } from 'node:fs'
-import { relative, resolve, sep } from 'node:path'
+import { resolve } from 'node:path'
 import type { DevEnvironment, EnvironmentModuleNode, HotUpdateOptions, ViteDevServer } from 'vite'
 import { createDashboard, crossOrigin, type FunctionInfo } from '../dashboard/handler'
 import type { PoetEvent } from '../runtime/types'
@@ -8,7 +8,7 @@ import { createCollector, type Collector } from '../train/collector'
 import { applyTraining, planTraining } from '../train/trainer'
 import type { PoetContext } from './context'
 import { scanPoetCalls, type PoetSite } from './scan'
-import { RESOLVED_PREFIX, VIRTUAL_PREFIX } from './ids'
+import { projectPath, RESOLVED_PREFIX, VIRTUAL_PREFIX } from './ids'
 import { DEV_CLIENT_KEY, DEV_HOT_KEY } from './virtual'
 import type { SourceMapJSON } from './cache'
 import { hotExports, hotExportsChange, hotModule, hotSwappable } from './dev-hot'
@@ -209,7 +209,7 @@ export class DevServer {
     if (now === served) return false
     // Vite then logs a page reload (or an update of the importers): say why this edit was not hot-swapped.
     const why = out ? hotExportsChange(served, now) : 'it no longer marks any function with poet()'
-    const where = relative(this.ctx.options.root, file).split(sep).join('/')
+    const where = projectPath(this.ctx.options.root, file)
     this.logger?.info(`[unplugin-poet] ${where}: ${why}, so its importers update too.`, { timestamp: true })
     return true
   }

@@ -1,5 +1,6 @@
 // Function ids and the virtual-module keys that carry them through URLs, file systems and every bundler.
-import { existsSync } from 'node:fs'
+import { existsSync, realpathSync } from 'node:fs'
+import { isAbsolute, relative, sep } from 'node:path'
 
 /** The runtime specifier that makes `poet` ours; also the transform's cheap pre-filter. */
 export const RUNTIME_ID = 'unplugin-poet/runtime'
@@ -47,6 +48,23 @@ export function decodeKey(key: string): string {
 /** `src/drift.ts` + `detectDrift` → `src/drift.ts#detectDrift`. */
 export function functionId(relativePath: string, name: string): string {
   return `${relativePath}#${name}`
+}
+
+/**
+ * A module's path relative to the project root, with `/`: the start of its function ids. Bundlers hand over module
+ * paths with symlinks resolved (webpack, rspack, Rolldown, esbuild) or kept (`preserveSymlinks`), and the root may be
+ * either too: a path that leaves the root is compared again by both real paths, so a file has one id however reached.
+ */
+export function projectPath(root: string, file: string): string {
+  let rel = relative(root, file)
+  if (rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel)) {
+    try {
+      rel = relative(realpathSync(root), realpathSync(file))
+    } catch {
+      // a file not on disk (a test's, a bundler's virtual one): its path as given is all there is
+    }
+  }
+  return rel.split(sep).join('/')
 }
 
 /**

@@ -1,10 +1,9 @@
 // The transform core: finds poet()-marked functions in a module, checks their options, builds their specs, rewrites the module.
-import { relative, sep } from 'node:path'
 import type { SourceMap } from 'magic-string'
 import type { FunctionSpec } from '../generators/spec'
 import { resolveSignature } from '../generators/builtin/resolve'
 import type { ErrorSite } from './errors'
-import { encodeKey, fileOf, functionId } from './ids'
+import { encodeKey, fileOf, functionId, projectPath } from './ids'
 import { readPoetOptions, type DomainNames, type Position } from './poet-options'
 import { rewriteModule, type PlannedSite } from './rewrite'
 import { PHASES_BINDING_PREFIX, RUNTIME_ID, scanPoetCalls, type CallSite, type DecoratorSite } from './scan'
@@ -39,7 +38,7 @@ export interface TransformResult {
 export function transformPoet(code: string, file: string, ctx: TransformContext): TransformResult | null {
   if (!code.includes(RUNTIME_ID)) return null
   const path = fileOf(file)
-  const displayPath = relative(ctx.root, path).split(sep).join('/')
+  const displayPath = projectPath(ctx.root, path)
   const where: ErrorSite = { file: path, displayPath, code }
   const scan = scanPoetCalls(code, where)
   if (!scan || scan.sites.length === 0) return null

@@ -1,4 +1,5 @@
 // Phase modules as virtual modules: recognising `virtual:poet/<key>`, its resolved `\0poet:<key>` form, and per-bundler fixes.
+import { realpathSync } from 'node:fs'
 import type { Compiler } from 'webpack'
 import { RESOLVED_PREFIX, VIRTUAL_PREFIX } from './ids'
 
@@ -42,4 +43,41 @@ export function mapWebpackScheme(compiler: Compiler): void {
   new compiler.webpack.NormalModuleReplacementPlugin(/^virtual:poet\//, (data) => {
     data.request = RESOLVED_PREFIX + data.request.slice(VIRTUAL_PREFIX.length)
   }).apply(compiler)
+}
+
+/**
+ * unplugin keeps webpack's and rspack's phase modules as in-memory files under the compiler's `context` as it is when
+ * the plugin applies, and both bundlers then resolve each to its real path: through a symlinked context that is
+ * another path, and every phase module fails with ENOENT. So unplugin applies with the real context; the compiler's
+ * own is left as the user set it.
+ */
+export function withRealContext<Options, Plugin extends { apply(compiler: never): void }>(
+  create: (options?: Options) => Plugin,
+): (options?: Options) => Plugin {
+  return (options) => {
+    const plugin = create(options)
+    return {
+      ...plugin,
+      apply(compiler: { options: { context?: string } }) {
+        const given = compiler.options.context
+        const real = given === undefined ? undefined : realPath(given)
+        if (real === given) return plugin.apply(compiler as never)
+        compiler.options.context = real
+        try {
+          plugin.apply(compiler as never)
+        } finally {
+          compiler.options.context = given
+        }
+      },
+    }
+  }
+}
+
+function realPath(path: string): string {
+  try {
+    return realpathSync(path)
+  } catch {
+    // a context that does not exist: the bundler itself reports it
+    return path
+  }
 }

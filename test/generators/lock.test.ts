@@ -1,12 +1,12 @@
-import { execFile } from 'node:child_process'
+import { execFile, spawn } from 'node:child_process'
 import { Worker } from 'node:worker_threads'
-import { mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, statSync, utimesSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { build } from 'esbuild'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { inputHash, LockStore, serialize } from '../../src/generators/lock'
+import { inputHash, LockStore, serialize, type LockFile } from '../../src/generators/lock'
 import { createProject } from '../helpers/project'
 import { scaleSpec } from './verify/fixture'
 
@@ -132,27 +132,70 @@ describe('LockStore', () => {
     expect(() => reader.read()).toThrow(`poet: cannot read ${file}:`)
   })
 
-  describe('under two concurrent processes', () => {
+  describe('across processes', () => {
+    // One script for every child: `write` (versions of its own functions and of a shared one), `hold` (takes the lock
+    // and never lets go, until killed), `count` (increments a counter kept in the lock, one update at a time).
     let script: string
     beforeAll(async () => {
-      const dir = fresh()
-      script = join(dir, 'writer.mjs')
+      script = join(fresh(), 'child.mjs')
       await bundleScript(
         `import { LockStore } from ${JSON.stringify(join(process.cwd(), 'src/generators/lock.ts'))}
-const [dir, who, n] = process.argv.slice(2)
+const [mode, dir, ...rest] = process.argv.slice(2)
 const store = new LockStore(dir)
-for (let i = 0; i < Number(n); i++) {
-  store.write('src/' + who + '.ts#f' + i, { version: who + i, source: 'export default 1\\n', inputHash: 'h', generator: 'builtin' })
-  store.write('src/shared.ts#same', { version: who + '-' + i, source: 'export default "' + who + i + '"\\n', inputHash: who, generator: 'builtin' })
+if (mode === 'hold') {
+  store.update(() => {
+    process.stdout.write('holding\\n')
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0)
+  })
+} else if (mode === 'count') {
+  process.stdout.write('ready\\n')
+  for (let i = 0; i < Number(rest[0]); i++) {
+    store.update((lock) => {
+      const entry = (lock.functions.counter ??= { current: '0', versions: {} })
+      entry.current = String(Number(entry.current) + 1)
+    })
+  }
+} else {
+  const [who, n] = rest
+  for (let i = 0; i < Number(n); i++) {
+    store.write('src/' + who + '.ts#f' + i, { version: who + i, source: 'export default 1\\n', inputHash: 'h', generator: 'builtin' })
+    store.write('src/shared.ts#same', { version: who + '-' + i, source: 'export default "' + who + i + '"\\n', inputHash: who, generator: 'builtin' })
+  }
 }`,
         script,
       )
     })
 
+    /** A child running the script, with a promise of its exit code and one of the first line it prints. */
+    const child = (...args: string[]) => {
+      const proc = spawn(process.execPath, [script, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+      let stderr = ''
+      proc.stderr.on('data', (d: Buffer) => (stderr += d))
+      const exit = new Promise<{ code: number | null; stderr: string }>((resolve) => proc.once('exit', (code) => resolve({ code, stderr })))
+      const started = new Promise<void>((resolve, reject) => {
+        proc.stdout.once('data', () => resolve())
+        void exit.then(({ code, stderr }) => reject(new Error(`the child exited with ${code} before it started: ${stderr}`)))
+      })
+      return { proc, exit, started }
+    }
+    /** A child that holds the lock of `dir` until killed; resolves once it holds it. */
+    const holder = async (dir: string) => {
+      const held = child('hold', dir)
+      await held.started
+      return held
+    }
+    const kill = async (c: ReturnType<typeof child>) => {
+      c.proc.kill('SIGKILL')
+      await c.exit
+    }
+    const counter = (dir: string) => (JSON.parse(readFileSync(join(dir, 'lock.json'), 'utf8')) as LockFile).functions.counter?.current
+    const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+    const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+
     it('loses no entry and always leaves valid JSON', async () => {
       const dir = fresh()
       const n = 40
-      await Promise.all([run(process.execPath, [script, dir, 'one', String(n)]), run(process.execPath, [script, dir, 'two', String(n)])])
+      await Promise.all([run(process.execPath, [script, 'write', dir, 'one', String(n)]), run(process.execPath, [script, 'write', dir, 'two', String(n)])])
       const lock = JSON.parse(readFileSync(join(dir, 'lock.json'), 'utf8'))
       for (const who of ['one', 'two']) for (let i = 0; i < n; i++) expect(lock.functions[`src/${who}.ts#f${i}`]?.current, `${who} ${i}`).toBe(`${who}${i}`)
       const same = lock.functions['src/shared.ts#same']
@@ -160,6 +203,102 @@ for (let i = 0; i < Number(n); i++) {
       expect(['one-39', 'two-39']).toContain(same.current)
       expect(readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([])
     })
+
+    it('takes over at once the lock of a process killed while it held it', async () => {
+      const dir = fresh()
+      await kill(await holder(dir))
+      const store = new LockStore(dir)
+      const started = Date.now()
+      store.write('src/a.ts#f', nv('v1'))
+      expect(Date.now() - started).toBeLessThan(1000)
+      expect(store.read().functions['src/a.ts#f']?.current).toBe('v1')
+      expect(readdirSync(dir).sort()).toEqual(['lock.json', 'phases'])
+    }, 20_000)
+
+    it('keeps a waiter waiting while the holder lives, and lets it go on as soon as the holder is killed', async () => {
+      const dir = fresh()
+      const held = await holder(dir)
+      try {
+        const waiter = child('count', dir, '1')
+        await waiter.started
+        await sleep(1500)
+        expect(waiter.proc.exitCode).toBeNull()
+        await kill(held)
+        const killedAt = Date.now()
+        expect(await waiter.exit).toEqual({ code: 0, stderr: '' })
+        expect(Date.now() - killedAt).toBeLessThan(1500)
+        expect(counter(dir)).toBe('1')
+      } finally {
+        held.proc.kill('SIGKILL')
+      }
+    }, 20_000)
+
+    it('says which process holds the lock, and how to free it, when a live holder keeps it past the wait', async () => {
+      const dir = fresh()
+      const held = await holder(dir)
+      try {
+        const lockPath = join(dir, '.lock')
+        let message = ''
+        try {
+          new LockStore(dir).write('src/a.ts#f', nv('v1'))
+        } catch (e) {
+          message = (e as Error).message
+        }
+        const pid = held.proc.pid
+        expect(message).toMatch(new RegExp(`^poet: waited 10 s for the lock ${escape(lockPath)}, held since \\S+ by process ${pid} on this machine\\. `))
+        expect(message).toContain(`If process ${pid} is not a poet build or \`poet generate\`, delete the directory ${lockPath} and run again.`)
+      } finally {
+        await kill(held)
+      }
+    }, 40_000)
+
+    it('takes over a lock without an owner record (an older poet left it) once it is older than 30 s, also when several processes want it', async () => {
+      const dir = fresh()
+      const lockPath = join(dir, '.lock')
+      mkdirSync(lockPath)
+      const old = (Date.now() - 31_000) / 1000
+      utimesSync(lockPath, old, old)
+      const waiters = Array.from({ length: 4 }, () => child('count', dir, '25'))
+      try {
+        for (const w of waiters) expect(await w.exit).toEqual({ code: 0, stderr: '' })
+        expect(counter(dir)).toBe('100')
+        expect(readdirSync(dir).sort()).toEqual(['lock.json'])
+      } finally {
+        for (const w of waiters) w.proc.kill('SIGKILL')
+      }
+    }, 30_000)
+
+    it('waits out the age of a lock held on another host sharing the drive, whose pid means nothing here', () => {
+      const dir = fresh()
+      const lockPath = join(dir, '.lock')
+      mkdirSync(lockPath)
+      const record = join(lockPath, 'owner-elsewhere.json')
+      // Beyond Linux's largest pid: no process here has it.
+      writeFileSync(record, JSON.stringify({ pid: 4_194_305, host: 'build-server-2', since: new Date().toISOString() }))
+      const aged = (Date.now() - 27_000) / 1000
+      utimesSync(record, aged, aged)
+      const started = Date.now()
+      new LockStore(dir).write('src/a.ts#f', nv('v1'))
+      expect(Date.now() - started).toBeGreaterThan(2000)
+      expect(Date.now() - started).toBeLessThan(8000)
+      expect(readdirSync(dir).sort()).toEqual(['lock.json', 'phases'])
+    }, 20_000)
+
+    it('loses no update when several processes wait on a killed holder and take it over together', async () => {
+      const dir = fresh()
+      const held = await holder(dir)
+      const waiters = Array.from({ length: 4 }, () => child('count', dir, '25'))
+      try {
+        await Promise.all(waiters.map((w) => w.started))
+        await sleep(300)
+        await kill(held)
+        for (const w of waiters) expect(await w.exit).toEqual({ code: 0, stderr: '' })
+        expect(counter(dir)).toBe('100')
+        expect(readdirSync(dir).sort()).toEqual(['lock.json'])
+      } finally {
+        for (const p of [held, ...waiters]) p.proc.kill('SIGKILL')
+      }
+    }, 30_000)
   })
 
   it('writes the same files from two threads of one process (one pid) without their temporary files colliding', async () => {

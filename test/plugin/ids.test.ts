@@ -1,5 +1,8 @@
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { decodeKey, encodeKey, functionId } from '../../src/plugin/ids'
+import { decodeKey, encodeKey, functionId, projectPath } from '../../src/plugin/ids'
 
 describe('virtual-module keys', () => {
   it('survive URLs and file systems and round-trip to the function id', () => {
@@ -17,5 +20,28 @@ describe('virtual-module keys', () => {
     expect(decodeKey(encodeKey('src/😀ü.ts#a😀'))).toBe('src/😀ü.ts#a😀')
     // A lone surrogate cannot be UTF-8: it becomes U+FFFD, as TextEncoder writes it.
     expect(encodeKey('a\ud800b')).toBe('a~ef~bf~bdb')
+  })
+})
+
+describe('projectPath', () => {
+  it('gives a file one path whether the root or the file is reached through a symlink', () => {
+    const base = mkdtempSync(join(tmpdir(), 'poet-ids-'))
+    try {
+      const real = join(base, 'real')
+      mkdirSync(join(real, 'src'), { recursive: true })
+      writeFileSync(join(real, 'src/a.ts'), '')
+      writeFileSync(join(base, 'outside.ts'), '')
+      const link = join(base, 'link')
+      symlinkSync(real, link, 'dir')
+      expect(projectPath(real, join(real, 'src/a.ts'))).toBe('src/a.ts')
+      expect(projectPath(link, join(real, 'src/a.ts'))).toBe('src/a.ts')
+      expect(projectPath(real, join(link, 'src/a.ts'))).toBe('src/a.ts')
+      expect(projectPath(link, join(link, 'src/a.ts'))).toBe('src/a.ts')
+      // Outside the project however reached, and a path not on disk, as given.
+      expect(projectPath(link, join(base, 'outside.ts'))).toBe('../outside.ts')
+      expect(projectPath(link, join(base, 'gone.ts'))).toBe('../gone.ts')
+    } finally {
+      rmSync(base, { recursive: true, force: true })
+    }
   })
 })
