@@ -11,6 +11,15 @@ export type Bundler = (typeof BUNDLERS)[number]
 /** The worktree root: what `node_modules/unplugin-poet` in every fixture project points at. */
 export const PACKAGE_ROOT = fileURLToPath(new URL('../..', import.meta.url))
 const FIXTURE = join(PACKAGE_ROOT, 'test/fixtures/project')
+/** The ids of the fixture project's poet functions, as the lock lists them. */
+export const FIXTURE_FUNCTIONS = [
+  'src/aliased.ts#double',
+  'src/flaky.ts#flaky',
+  'src/namespaced.ts#shout',
+  'src/orders.ts#priceOrder',
+  'src/pricing.ts#Pricing.quote',
+  'src/slow.ts#slow',
+]
 /**
  * Sources only some tests need (watch mode, warnings). They live apart because other suites (the CLI's) count
  * the functions of the base fixture.

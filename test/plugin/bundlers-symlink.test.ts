@@ -3,16 +3,7 @@ import { mkdtempSync, rmSync, symlinkSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { LockFile } from '../../src/generators/lock'
-import { BUNDLERS, build, createProject, run, type Project } from '../helpers/project'
-
-const FUNCTIONS = [
-  'src/aliased.ts#double',
-  'src/flaky.ts#flaky',
-  'src/namespaced.ts#shout',
-  'src/orders.ts#priceOrder',
-  'src/pricing.ts#Pricing.quote',
-  'src/slow.ts#slow',
-]
+import { BUNDLERS, build, createProject, FIXTURE_FUNCTIONS, run, type Project } from '../helpers/project'
 
 describe.each(BUNDLERS)('%s', (bundler) => {
   let real: Project
@@ -42,6 +33,6 @@ describe.each(BUNDLERS)('%s', (bundler) => {
     const output = await build(project, bundler, root === undefined ? {} : { options: { root } })
     const app = await run<{ priceOrder(order: unknown): number }>(output, root ?? 'context')
     expect(app.priceOrder({ items: [{ name: 'tea', price: 3 }, { name: 'cake', price: 4.5 }] })).toBe(7.5)
-    expect(Object.keys((JSON.parse(real.read('.poet/lock.json')) as LockFile).functions)).toEqual(FUNCTIONS)
+    expect(Object.keys((JSON.parse(real.read('.poet/lock.json')) as LockFile).functions)).toEqual(FIXTURE_FUNCTIONS)
   })
 })

@@ -5,7 +5,7 @@ import { TraceMap, originalPositionFor } from '@jridgewell/trace-mapping'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { LockFile } from '../../src/generators/lock'
 import type { ExecutionEvent, Issue } from '../../src/runtime/types'
-import { BUNDLERS, build, createProject, run, type BuildResult, type Project } from '../helpers/project'
+import { BUNDLERS, build, createProject, FIXTURE_FUNCTIONS, run, type BuildResult, type Project } from '../helpers/project'
 
 /** What the fixture's entry exports (see test/fixtures/project/src/main.ts). */
 interface Fixture {
@@ -21,15 +21,6 @@ interface Fixture {
   PoetInputError: new (...args: never[]) => Error & { issues: Issue[] }
   PoetTimeoutError: new (...args: never[]) => Error & { timeout: number }
 }
-
-const FUNCTIONS = [
-  'src/aliased.ts#double',
-  'src/flaky.ts#flaky',
-  'src/namespaced.ts#shout',
-  'src/orders.ts#priceOrder',
-  'src/pricing.ts#Pricing.quote',
-  'src/slow.ts#slow',
-]
 
 describe.each(BUNDLERS)('%s', (bundler) => {
   let project: Project
@@ -100,7 +91,7 @@ describe.each(BUNDLERS)('%s', (bundler) => {
 
   it('leaves a module that only mentions poet alone', () => {
     expect(app.rhyme('roses are red')).toBe('roses are red, said the poet')
-    expect(Object.keys(lock().functions).sort()).toEqual(FUNCTIONS)
+    expect(Object.keys(lock().functions).sort()).toEqual(FIXTURE_FUNCTIONS)
   })
 
   it('warns where a timeout is set on a synchronous function, which still runs', async () => {
@@ -156,7 +147,7 @@ describe.each(BUNDLERS)('%s', (bundler) => {
     const stamps = () => Object.fromEntries(readdirSync(phases).map((f) => [f, statSync(join(phases, f)).mtimeMs]))
     const lockBytes = project.read('.poet/lock.json')
     const phaseStamps = stamps()
-    expect(Object.keys(phaseStamps)).toHaveLength(FUNCTIONS.length)
+    expect(Object.keys(phaseStamps)).toHaveLength(FIXTURE_FUNCTIONS.length)
 
     await build(project, bundler, { outDir: 'dist-second' })
     expect(project.read('.poet/lock.json')).toBe(lockBytes)
@@ -171,7 +162,7 @@ describe.each(BUNDLERS)('%s', (bundler) => {
     expect(after.functions[id]!.current).not.toBe(before.functions[id]!.current)
     expect(Object.keys(after.functions[id]!.versions)).toHaveLength(2)
     expect(after.functions[id]).toMatchObject({ optimizeFor: 'accuracy' })
-    for (const other of FUNCTIONS.filter((f) => f !== id)) expect(after.functions[other]).toEqual(before.functions[other])
+    for (const other of FIXTURE_FUNCTIONS.filter((f) => f !== id)) expect(after.functions[other]).toEqual(before.functions[other])
     const rebuilt = await run<Fixture>(third)
     expect(rebuilt.double('4')).toBe(8)
     expect(() => rebuilt.double(true)).toThrow('args[0]: expected number | string, received boolean')
