@@ -2,7 +2,7 @@
 import { relative } from 'node:path'
 import { parseArgs } from 'node:util'
 import { generateBuiltin } from '../generators/builtin'
-import { compilerUpgradeOnly, generatorIdentity } from '../generators'
+import { compilerUpgradeOnly, generatorIdentity, writeGeneration } from '../generators'
 import { createLlmGenerator, domainSummary, type LlmResult } from '../generators/llm'
 import { LockStore, type NewVersion } from '../generators/lock'
 import { renderPhaseModule } from '../generators/render'
@@ -94,12 +94,7 @@ export async function generateCommand(argv: string[], io: CliIO): Promise<number
       ...(s.spec.options.optimizeFor ? { optimizeFor: s.spec.options.optimizeFor } : {}),
     }
     // --force asks for the generator's own output: what Train promoted is kept only across a compiler upgrade.
-    if (v.force || !compilerUpgradeOnly(s.spec, options.generator, s.pack, s.current)) {
-      lock.write(s.spec.id, fresh)
-      return rendered.version
-    }
-    const { writeKeepingTrained } = await import('../train/carry')
-    const written = writeKeepingTrained(lock, s.spec.id, fresh)
+    const written = await writeGeneration(lock, s.spec.id, fresh, !v.force && compilerUpgradeOnly(s.spec, options.generator, s.pack, s.current))
     if (written.kept) progress.warn(`${s.spec.id}: kept what Train promoted in ${written.kept}`)
     return written.version
   }

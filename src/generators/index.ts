@@ -3,7 +3,7 @@ import type { DomainPack } from './builtin/domain'
 import type { FunctionSpec, PhaseParts } from './spec'
 import { PROMPT_VERSION } from './llm/version'
 import { BUILTIN_VERSION, EARLIER_BUILTIN_VERSIONS } from './builtin/version'
-import { inputHash, type LockVersion, type NewVersion } from './lock'
+import { inputHash, type LockStore, type LockVersion, type NewVersion } from './lock'
 import type { ResolvedGenerator } from '../plugin/options'
 
 export type GeneratorConfig = ResolvedGenerator
@@ -68,4 +68,17 @@ export function phaseInputHash(spec: FunctionSpec, config: GeneratorConfig, pack
 export function compilerUpgradeOnly(spec: FunctionSpec, config: GeneratorConfig, pack: Pick<DomainPack, 'version'> | undefined, current: LockVersion | undefined): boolean {
   if (config.provider !== 'builtin' || current?.generator !== 'builtin') return false
   return EARLIER_BUILTIN_VERSIONS.some((compilerVersion) => inputHash(spec, { generator: 'builtin', compilerVersion, domainVersion: pack?.version }) === current.inputHash)
+}
+
+/**
+ * Writes a generation as the current version of `id`. When only a compiler upgrade asked for it, what Train promoted in
+ * the version it replaces is kept (`kept`: that version), and the trainer's code is loaded for it only then.
+ */
+export async function writeGeneration(lock: LockStore, id: string, fresh: NewVersion, compilerUpgrade: boolean): Promise<{ version: string; source: string; kept?: string }> {
+  if (!compilerUpgrade) {
+    lock.write(id, fresh)
+    return { version: fresh.version, source: fresh.source }
+  }
+  const { writeKeepingTrained } = await import('../train/carry')
+  return writeKeepingTrained(lock, id, fresh)
 }
