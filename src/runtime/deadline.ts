@@ -25,6 +25,8 @@ export function arm(ms: number, expire: () => void): Deadline {
 export function disarm(d: Deadline): void {
   const last = pending.pop()!
   if (last !== d) pending[(last.i = d.i)] = last
+  // Nothing left to time out: a timer without unref (Deno's) would keep the process alive until it fires.
+  else if (!pending.length) clearTimeout(timer), (armedAt = Infinity)
 }
 
 function schedule(at: number): void {
@@ -32,12 +34,10 @@ function schedule(at: number): void {
   armedAt = at
   timer = setTimeout(fire, at - Date.now())
   // Never keep a Node process alive just to time out work nobody is waiting on any more.
-  const t = timer as { unref?(): void }
-  if (t.unref) t.unref()
+  ;(timer as { unref?(): void }).unref?.()
 }
 
 function fire(): void {
-  timer = undefined
   armedAt = Infinity
   const now = Date.now()
   let next = Infinity

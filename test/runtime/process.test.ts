@@ -42,6 +42,21 @@ describe('the runtime in a Node process', () => {
     expect(r.ms).toBeLessThan(10_000)
   })
 
+  it('exits as soon as the work is done on a platform whose timers cannot be unref\'d (Deno\'s are numbers)', async () => {
+    const r = await run(
+      'timeout-no-unref',
+      `const setTimer = globalThis.setTimeout
+       // As in Deno: a timer is a number, with no unref, and keeps the process alive until it fires or is cleared.
+       globalThis.setTimeout = (fn, ms, ...args) => Number(setTimer(fn, ms, ...args))
+       const { poet } = await import('./runtime.mjs')
+       const quick = poet({ timeout: 20_000 })(async (x) => x * 2)
+       const late = poet({ timeout: 25_000 })(async (x) => { await new Promise((r) => setTimer(r, 50)); return x })
+       console.log(await quick(21), await Promise.all([late(1), quick(2)]))`,
+    )
+    expect(r).toMatchObject({ code: 0, out: '42 [ 1, 4 ]\n' })
+    expect(r.ms).toBeLessThan(10_000)
+  })
+
   it('treats a timeout too long for a timer (about 25 days or more) as none, rather than firing every millisecond', async () => {
     // A platform timer cannot wait 2^31 ms or more: it fires after 1 ms instead (Node warns each time).
     const r = await run(
