@@ -242,6 +242,13 @@ describe('poet status', () => {
     expect(r.out).toMatch(/\n5 functions, 1 stale or missing — run `poet generate`\.$/)
   })
 
+  it('says "no type annotation" where a function has none, rather than an empty annotation', async () => {
+    const p = fixture('status-untyped')
+    p.write('src/untyped.js', `import { poet } from 'unplugin-poet/runtime'\nexport const add = poet()(function add(a, b) {\n  return { sum: a + b }\n})\n`)
+    const r = await poet(p, ['status'])
+    expect(r.out).toMatch(/^src\/untyped\.js#add +— +— +missing +3: args\[0\] \(a: no type annotation\), args\[1\] \(b: no type annotation\), result \(no return type annotation\)$/m)
+  })
+
   it('leaves build output alone: a bundle in dist/ holds calls the plugin already rewrote', async () => {
     const p = fixture('status-dist')
     await poet(p, ['generate'])
