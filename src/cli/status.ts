@@ -48,7 +48,8 @@ export async function statusCommand(argv: string[], io: CliIO): Promise<number> 
   })
   io.out(table(['id', 'version', 'generator', 'stale?', 'unresolved types'], rows))
   const known = new Set(states.map((s) => s.spec.id))
-  const orphans = Object.keys(lock.read().functions).filter((id) => !known.has(id))
+  // A function in a file that failed to scan is still in the source: only its options could not be read.
+  const orphans = Object.keys(lock.read().functions).filter((id) => !known.has(id) && !project.failedFiles.has(id.slice(0, id.lastIndexOf('#'))))
   if (orphans.length) io.out(`\nIn the lock but no longer in the source: ${orphans.join(', ')}`)
   const stale = states.filter((s) => s.state !== 'fresh').length
   io.out(`\n${states.length} function${states.length === 1 ? '' : 's'}, ${stale} stale or missing${stale ? ' — run `poet generate`' : ''}.`)
