@@ -1,4 +1,5 @@
 // The built package as a consumer meets it: every export present in dist/, and every entry type-checks in a user's config.
+import { execFileSync } from 'node:child_process'
 import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -26,6 +27,13 @@ describe('the built package', () => {
     }
     const bin = readFileSync(join(PACKAGE_ROOT, pkg.bin.poet!), 'utf8')
     expect(bin.startsWith('#!/usr/bin/env node')).toBe(true)
+  })
+
+  it('ships the domain pack reference the README sends users to for writing a custom pack', () => {
+    const packed = JSON.parse(execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: PACKAGE_ROOT, encoding: 'utf8' })) as [{ files: { path: string }[] }]
+    const files = packed[0].files.map((f) => f.path)
+    expect(readFileSync(join(PACKAGE_ROOT, 'README.md'), 'utf8')).toContain('](docs/domains.md)')
+    expect(files).toEqual(expect.arrayContaining(['README.md', 'docs/domains.md', 'client.d.ts', 'dist/runtime.mjs']))
   })
 })
 
