@@ -96,6 +96,13 @@ describe('a consumer project', () => {
     expect(diagnostics.get(project.path('app.ts'))).toEqual([])
   })
 
+  it('loads in a CommonJS config the way the README says: require(entry).default is the plugin', () => {
+    project.write('cjs/package.json', '{ "type": "commonjs" }')
+    project.write('cjs/webpack.config.js', "const poet = require('unplugin-poet/webpack').default\nmodule.exports = { plugins: [poet()] }\n")
+    const out = execFileSync(process.execPath, ['-e', "const c = require('./webpack.config.js'); console.log(typeof c.plugins[0].apply)"], { cwd: project.path('cjs'), encoding: 'utf8' })
+    expect(out.trim()).toBe('function')
+  })
+
   it('rejects a misspelled plugin option at compile time', () => {
     expect(diagnostics.get(project.path('bad.ts'))).toEqual([expect.stringContaining("'lockdir' does not exist in type 'Options'")])
   })
