@@ -5,7 +5,12 @@ import type { FilterPattern } from 'unplugin'
 import { DomainRegistry } from '../generators/builtin/domains'
 import type { FunctionSpec } from '../generators/spec'
 import type { ResolvedOptions } from '../plugin/options'
+import { PoetBuildError } from '../plugin/errors'
 import { transformPoet } from '../plugin/transform'
+
+const CONFIG_HINT =
+  'The poet command does not read your bundler config: it takes custom domain packs (and every other plugin option) from ' +
+  'poet.config.mjs in the project root. Export the options there and pass the same object to the plugin.'
 
 export interface ScannedProject {
   specs: FunctionSpec[]
@@ -13,6 +18,8 @@ export interface ScannedProject {
   warnings: string[]
   /** Build errors (bad options …), each with its file:line:column and code frame. */
   errors: string[]
+  /** Files (relative to the root, `/`-separated) the errors are in: their functions could not be read. */
+  failedFiles: Set<string>
   registry: DomainRegistry
 }
 
@@ -25,7 +32,7 @@ export function scanProject(options: ResolvedOptions): ScannedProject {
   const registry = new DomainRegistry(options.domains)
   const include = matcher(options.include, options.root)
   const exclude = matcher(options.exclude, options.root)
-  const result: ScannedProject = { specs: [], warnings: [], errors: [], registry }
+  const result: ScannedProject = { specs: [], warnings: [], errors: [], failedFiles: new Set(), registry }
   for (const file of walk(options.root, options.lockDir)) {
     if (!include(file) || exclude(file)) continue
     const code = readFileSync(file, 'utf8')
@@ -33,7 +40,10 @@ export function scanProject(options: ResolvedOptions): ScannedProject {
       const out = transformPoet(code, file, { root: options.root, domains: registry, readFile, warn: (m) => result.warnings.push(m) })
       if (out) result.specs.push(...out.specs)
     } catch (e) {
-      result.errors.push((e as Error).message)
+      result.failedFiles.add(relative(options.root, file).split(sep).join('/'))
+      // The build's message says to pass the pack to the plugin; a user who did, in vite.config, still meets it here.
+      const unknownPack = e instanceof PoetBuildError && e.code === 'POET_UNKNOWN_DOMAIN' && options.domains.length === 0
+      result.errors.push((e as Error).message + (unknownPack ? `\n${CONFIG_HINT}` : ''))
     }
   }
   result.specs.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))

@@ -5,6 +5,7 @@ import { COMMON_FLAGS, COMMON_HELP, loadConfig } from './config'
 import { EXIT, table, usage, type CliIO } from './io'
 import { scanProject } from './project'
 import { specStates } from './state'
+import type { UnresolvedType } from '../generators/spec'
 
 export const STATUS_HELP = `poet status — the lock against the source: what is generated, by whom, and what is stale
 
@@ -36,7 +37,7 @@ export async function statusCommand(argv: string[], io: CliIO): Promise<number> 
   }
   const rows = states.map((s) => {
     const candidate = s.entry?.candidate ? ` (candidate ${s.entry.candidate.version} at ${Math.round(s.entry.candidate.share * 100)}%)` : ''
-    const unresolved = s.spec.unresolved.length ? `${s.spec.unresolved.length}: ${s.spec.unresolved.map((u) => `${u.path} (${u.text})`).join(', ')}` : '—'
+    const unresolved = s.spec.unresolved.length ? `${s.spec.unresolved.length}: ${s.spec.unresolved.map(describeUnresolved).join(', ')}` : '—'
     return [
       s.spec.id,
       s.entry ? s.entry.current + candidate : '—',
@@ -47,10 +48,17 @@ export async function statusCommand(argv: string[], io: CliIO): Promise<number> 
   })
   io.out(table(['id', 'version', 'generator', 'stale?', 'unresolved types'], rows))
   const known = new Set(states.map((s) => s.spec.id))
-  const orphans = Object.keys(lock.read().functions).filter((id) => !known.has(id))
+  // A function in a file that failed to scan is still in the source: only its options could not be read.
+  const orphans = Object.keys(lock.read().functions).filter((id) => !known.has(id) && !project.failedFiles.has(id.slice(0, id.lastIndexOf('#'))))
   if (orphans.length) io.out(`\nIn the lock but no longer in the source: ${orphans.join(', ')}`)
   const stale = states.filter((s) => s.state !== 'fresh').length
   io.out(`\n${states.length} function${states.length === 1 ? '' : 's'}, ${stale} stale or missing${stale ? ' — run `poet generate`' : ''}.`)
   for (const e of project.errors) io.err(e)
   return project.errors.length ? EXIT.failure : EXIT.ok
+}
+
+/** The annotation as written; where none was written, the reason instead (an empty `result ()` told the user nothing). */
+function describeUnresolved(u: UnresolvedType): string {
+  if (!u.text) return `${u.path} (${u.reason})`
+  return u.reason === 'no type annotation' ? `${u.path} (${u.text}: ${u.reason})` : `${u.path} (${u.text})`
 }

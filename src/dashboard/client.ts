@@ -34,6 +34,8 @@ interface Detail {
   current?: string
   candidate?: { version: string; share: number }
   versions: VersionRow[]
+  /** The window asked for, in epoch ms: the charts' time axis. */
+  window: { since: number; until: number }
   series: { t: number; calls: number; errors: number; p50: number; p95: number }[]
   decisions: { ts: number; action: string; from?: string; to?: string; reason: string }[]
 }
@@ -53,6 +55,9 @@ const live = document.getElementById('live')!
 const POLL_MS = 2000
 
 let charts: uPlot[] = []
+// The time axis spans the window asked for (epoch s), read again at every poll's setData. Left to uPlot, the range
+// around a new function's single bucket stretched over years.
+let span: [number, number] = [0, 1]
 let rendered = ''
 let diffPick: { id: string; from: string; to: string } | undefined
 
@@ -315,6 +320,7 @@ function renderDiff(lines: DiffLine[]): string {
 }
 
 function drawCharts(d: Detail): void {
+  span = [d.window.since / 1000, d.window.until / 1000]
   const t = d.series.map((b) => b.t / 1000)
   const callsData: uPlot.AlignedData = [t, d.series.map((b) => b.calls), d.series.map((b) => b.errors)]
   const latencyData: uPlot.AlignedData = [t, d.series.map((b) => b.p50), d.series.map((b) => b.p95)]
@@ -340,7 +346,7 @@ function drawCharts(d: Detail): void {
         height: 200,
         series: [{}, { label: 'calls', stroke: '#3b5bdb', fill: 'rgba(59,91,219,.08)', width: 2 }, { label: 'errors', stroke: '#c92a2a', fill: 'rgba(201,42,42,.08)', width: 2 }],
         axes: [axis, { ...axis, size: 48 }],
-        scales: { y: { range: (_u, _min, max) => [0, Math.max(1, max)] } },
+        scales: { x: { time: true, range: () => span }, y: { range: (_u, _min, max) => [0, Math.max(1, max)] } },
       },
       callsData,
       callsEl,
@@ -351,7 +357,7 @@ function drawCharts(d: Detail): void {
         height: 200,
         series: [{}, { label: 'p50 ms', stroke: '#2b8a3e', width: 2 }, { label: 'p95 ms', stroke: '#b35c00', width: 2, dash: [6, 4] }],
         axes: [axis, { ...axis, size: 56 }],
-        scales: { y: { range: (_u, _min, max) => [0, Math.max(1, max)] } },
+        scales: { x: { time: true, range: () => span }, y: { range: (_u, _min, max) => [0, Math.max(1, max)] } },
       },
       latencyData,
       latencyEl,

@@ -12,7 +12,7 @@ import type { DomainPack } from '../generators/builtin/domain'
 import type { DomainRegistry } from '../generators/builtin/domains'
 import { hashText, TransformCache, type CachedTransform, type CacheStats, type SourceMapJSON } from './cache'
 import { resolveOptions, type Options, type ResolvedOptions } from './options'
-import { RUNTIME_ID } from './ids'
+import { POET_CODE_FILTER } from './ids'
 import type { transformPoet } from './transform'
 
 /**
@@ -158,7 +158,7 @@ export class PoetContext {
    * transform when the module and every type file it read are unchanged; `undefined` when it has to be transformed.
    */
   private lookup(code: string, file: string, warn: (message: string) => void): TransformResultLike | null | undefined {
-    if (!code.includes(RUNTIME_ID)) return null
+    if (!POET_CODE_FILTER.test(code)) return null
     const hit = this.cache?.get(file, code, readFile)
     if (!hit) return undefined
     for (const message of hit.warnings) warn(message)

@@ -37,6 +37,8 @@ export class DevServer {
   private server?: ViteDevServer
   private trainTimer?: ReturnType<typeof setTimeout>
   private logger?: ViteDevServer['config']['logger']
+  /** Why the event store could not open, when it could not: the dev client then sends nothing. */
+  private storeOff?: string
 
   constructor(private readonly ctx: PoetContext) {}
 
@@ -77,6 +79,8 @@ export class DevServer {
    */
   private clientModule(): string {
     const feedback = this.ctx.options.feedback
+    // Nothing would take the events: posting them would only fill the console with 503s.
+    if (this.storeOff && !(feedback && feedback.endpoint)) return ''
     const endpoint = (feedback && feedback.endpoint) || `${DEV_BASE}/events`
     return [
       `import { configure, httpSink } from 'unplugin-poet/runtime'`,
@@ -89,8 +93,37 @@ export class DevServer {
   configureServer(server: ViteDevServer): void {
     this.logger = server.config.logger
     this.server = server
-    const { options, lock } = this.ctx
-    const collector = createCollector({ db: resolve(options.lockDir, 'feedback.db'), lockDir: options.lockDir, base: DEV_BASE, rateLimit: false })
+    const { options } = this.ctx
+    // Type files read by a spec may live outside the root, where Vite does not watch unless asked.
+    for (const spec of this.ctx.found.values()) server.watcher.add(spec.dependencies)
+    // Closing or restarting a server closes its environments, with or without an HTTP server (middleware mode). Not a
+    // closeServer hook: a restart runs it after the new server is configured, and an inline plugin object is shared
+    // by both, so it could not tell this DevServer from the new one.
+    const client = server.environments.client
+    const closeClient = client.close.bind(client)
+    client.close = async () => {
+      try {
+        await closeClient()
+      } finally {
+        this.close()
+      }
+    }
+    let collector: Collector
+    try {
+      collector = createCollector({ db: resolve(options.lockDir, 'feedback.db'), lockDir: options.lockDir, base: DEV_BASE, rateLimit: false })
+    } catch (error) {
+      // The app must not lose its dev server to telemetry: without a store (better-sqlite3's native module not built,
+      // the file unwritable …) it is served as usual, validation and HMR included, and /__poet/ says why it is off.
+      this.storeOff = `the POET dashboard and event store are off: ${(error as Error).message}`
+      server.config.logger.warn(`[unplugin-poet] ${this.storeOff}`)
+      server.middlewares.use((req, res, next) => {
+        const path = (req.url ?? '/').split('?')[0]!
+        if (path !== DEV_BASE && !path.startsWith(`${DEV_BASE}/`)) return next()
+        res.writeHead(503, { 'content-type': 'text/plain; charset=utf-8' })
+        res.end(`${this.storeOff}\n`)
+      })
+      return
+    }
     this.collector = collector
     this.inProcess = (events) => {
       try {
@@ -110,7 +143,7 @@ export class DevServer {
     const dashboard = options.dashboard
       ? createDashboard({
           base: DEV_BASE,
-          lockDir: lock.dir,
+          lockDir: this.ctx.lock.dir,
           store: collector.store,
           collector: collector.handle,
           project: projectName(options.root),
@@ -133,18 +166,6 @@ export class DevServer {
       if (dashboard) dashboard(req, res, rest)
       else rest()
     })
-    // Closing or restarting a server closes its environments, with or without an HTTP server (middleware mode). Not a
-    // closeServer hook: a restart runs it after the new server is configured, and an inline plugin object is shared
-    // by both, so it could not tell this DevServer from the new one.
-    const client = server.environments.client
-    const closeClient = client.close.bind(client)
-    client.close = async () => {
-      try {
-        await closeClient()
-      } finally {
-        this.close()
-      }
-    }
     if (dashboard) {
       const printUrls = server.printUrls.bind(server)
       server.printUrls = () => {
@@ -154,8 +175,6 @@ export class DevServer {
         if (local) server.config.logger.info(`  \x1b[32m➜\x1b[0m  \x1b[1mPOET\x1b[0m:    ${new URL(local).origin}${DEV_BASE}/`)
       }
     }
-    // Type files read by a spec may live outside the root, where Vite does not watch unless asked.
-    for (const spec of this.ctx.found.values()) server.watcher.add(spec.dependencies)
   }
 
   /**

@@ -2,10 +2,16 @@
 import { existsSync, realpathSync } from 'node:fs'
 import { isAbsolute, relative, sep } from 'node:path'
 
-/** The runtime specifier that makes `poet` ours; also the transform's cheap pre-filter. */
+/** The runtime specifier that makes `poet` ours. */
 export const RUNTIME_ID = 'unplugin-poet/runtime'
-/** Code filter for the bundler wiring: a module that does not match is never parsed. */
-export const POET_CODE_FILTER = /unplugin-poet\/runtime/
+/** The package root: the bundler plugin, where a user may look for `poet` by mistake. */
+export const PACKAGE_ID = 'unplugin-poet'
+/**
+ * Code filter for the bundler wiring, and the transform's cheap pre-filter: a module that does not match is never
+ * parsed. The package root passes too, so that `import { poet } from 'unplugin-poet'` is named as the mistake it is
+ * instead of failing later inside the plugin's own code (esbuild: `Could not resolve "vite"`).
+ */
+export const POET_CODE_FILTER = /unplugin-poet(?:\/runtime)?['"]/
 
 export const VIRTUAL_PREFIX = 'virtual:poet/'
 /** Resolved id of a phase module: the `\0` keeps other plugins (and Vite's fs access) away from it. */

@@ -37,7 +37,10 @@ export interface Options {
   root?: string
   /** Where the lock and generated phases live, relative to root. @default '.poet' */
   lockDir?: string
-  /** Never call an LLM: a missing or stale lock entry fails the build. @default true when `CI` is set, and not to 'false' */
+  /**
+   * Never call an LLM: with an LLM generator, a missing or stale lock entry fails the build, naming `poet generate`
+   * (the builtin generator still writes its entries, offline). @default true when `CI` is set, and not to 'false'
+   */
   strict?: boolean
   /** Who writes perceive/enforce phases: the offline builtin generator, or an OpenAI-compatible LLM. @default 'builtin' */
   generator?: 'builtin' | OpenAIGeneratorOptions

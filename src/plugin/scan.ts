@@ -2,7 +2,7 @@
 import { parse, type ParserPlugin } from '../generators/parser'
 import type * as t from '@babel/types'
 import { buildError, type ErrorSite, type PoetBuildError } from './errors'
-import { fileOf, RUNTIME_ID, VIRTUAL_PREFIX } from './ids'
+import { fileOf, PACKAGE_ID, RUNTIME_ID, VIRTUAL_PREFIX } from './ids'
 import { unwrap } from './poet-options'
 
 // Defined beside the virtual-module ids, so the plugin's startup reads them without loading the scanner.
@@ -76,6 +76,14 @@ export function scanPoetCalls(code: string, where: ErrorSite): ScanResult | unde
         else if (spec.type === 'ImportSpecifier' && spec.importKind !== 'type' && exportedName(spec) === 'poet') {
           names.add(spec.local.name)
         }
+      } else if (from === PACKAGE_ID && spec.type === 'ImportSpecifier' && spec.importKind !== 'type' && exportedName(spec) === 'poet') {
+        throw buildError(
+          where,
+          'POET_WRONG_IMPORT',
+          "poet() comes from 'unplugin-poet/runtime'; 'unplugin-poet' itself is the bundler plugin, for your bundler config. " +
+            "Write: import { poet } from 'unplugin-poet/runtime'",
+          spec.loc!.start,
+        )
       } else if (from.startsWith(VIRTUAL_PREFIX) && spec.type === 'ImportDefaultSpecifier') {
         phases.add(spec.local.name)
         const n = spec.local.name.startsWith(PHASES_BINDING_PREFIX)

@@ -6,7 +6,7 @@ import type { ErrorSite } from './errors'
 import { encodeKey, fileOf, functionId, projectPath } from './ids'
 import { readPoetOptions, type DomainNames, type Position } from './poet-options'
 import { rewriteModule, type PlannedSite } from './rewrite'
-import { PHASES_BINDING_PREFIX, RUNTIME_ID, scanPoetCalls, type CallSite, type DecoratorSite } from './scan'
+import { PHASES_BINDING_PREFIX, POET_CODE_FILTER, scanPoetCalls, type CallSite, type DecoratorSite } from './scan'
 
 export { POET_CODE_FILTER, RUNTIME_ID } from './scan'
 
@@ -36,7 +36,7 @@ export interface TransformResult {
  * or only calls an earlier pass already rewrote. Throws a PoetBuildError on any misuse of `poet(...)`.
  */
 export function transformPoet(code: string, file: string, ctx: TransformContext): TransformResult | null {
-  if (!code.includes(RUNTIME_ID)) return null
+  if (!POET_CODE_FILTER.test(code)) return null
   const path = fileOf(file)
   const displayPath = projectPath(ctx.root, path)
   const where: ErrorSite = { file: path, displayPath, code }

@@ -1,5 +1,5 @@
 // feedback() and executionOf(): tie what a user says about a result back to the execution (and version) that produced it.
-import { emit } from './state'
+import { emit, listeners } from './state'
 import { POET } from './meta'
 import { byId, byResult, forbidden, type ExecutionRef } from './track'
 import type { FeedbackEvent } from './types'
@@ -38,6 +38,9 @@ export function executionOf(value: unknown): ExecutionRef | undefined {
 export function feedback(about: unknown, fb: Feedback): void {
   const ref = typeof about === 'string' ? byId(about) : (executionOf(about) ?? asRef(about))
   if (!ref) {
+    // Results are remembered only while something listens. With no sink and no listener (a production build without
+    // a feedback endpoint) nothing would record this feedback either: code that rates results in dev must not throw there.
+    if (!listeners.length) return
     throw new TypeError(
       'poet: feedback() cannot tell which execution this is about. Pass an object result of a poet function or an error it threw ' +
         '(remembered while a sink or listener is configured), a recent execution id, or executionOf(result).',

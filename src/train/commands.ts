@@ -64,6 +64,10 @@ export async function serveCommand(argv: string[], io: CommandIO = consoleIO): P
   const maxRows = integer(args.values['max-rows'], 'max-rows', 1_000_000, io, 1)
   if ([port, rate, days, maxRows].includes(undefined)) return 2
   const db = resolve(cwd, args.values.db ?? join('.poet', 'feedback.db'))
+  // `--token "$POET_TOKEN"` with the variable unset passes an empty token: running open to anyone is then a surprise.
+  if (args.values.token !== undefined && !args.values.token.trim()) {
+    return usage(io, 'poet serve: --token is empty (is $POET_TOKEN set?). Pass a token, or leave --token out to accept events without one.', SERVE_HELP)
+  }
   const token = args.values.token ?? process.env.POET_TOKEN
   let running
   try {

@@ -103,7 +103,9 @@ export function decide(primary: Comparison, guards: Comparison[], rule: RuleOpti
 }
 
 function describe(c: Comparison): string {
-  return `${fmt(c.baseline)} (n=${c.n.baseline}) → ${fmt(c.candidate)} (n=${c.n.candidate})`
+  // An arm without observations has only its prior's mean (an ok rate of 0.5): printed, it read as a measured 50 %.
+  const arm = (x: number, n: number) => `${n ? fmt(x) : '—'} (n=${n})`
+  return `${arm(c.baseline, c.n.baseline)} → ${arm(c.candidate, c.n.candidate)}`
 }
 
 function fmt(x: number): string {

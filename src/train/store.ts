@@ -161,7 +161,7 @@ export class FeedbackStore {
     try {
       this.db = new Database(file)
     } catch (e) {
-      throw new Error(`poet: cannot open the feedback store ${file}: ${(e as Error).message}`)
+      throw new Error(`poet: cannot open the feedback store ${file}: ${openFailure((e as Error).message)}`)
     }
     this.db.pragma('journal_mode = WAL')
     // A 202 promises the batch survives a crash of this process or of the machine: fsync every commit.
@@ -537,4 +537,18 @@ function feedbackRow(e: FeedbackEvent, received: number) {
     metrics,
     comment: e.comment ?? null,
   }
+}
+
+/**
+ * Why the store would not open, said so a user can act on it. better-sqlite3 loads its native module on first use: when
+ * its install script never ran (`--ignore-scripts`, a package manager that asks before running them) or it was built
+ * for another Node, its own message is a list of paths tried, or an ABI number, and names no cure.
+ */
+function openFailure(message: string): string {
+  if (!/Could not locate the bindings file|NODE_MODULE_VERSION|better_sqlite3\.node/.test(message)) return message
+  return (
+    `better-sqlite3, which stores POET's events, has no native module built for this Node (${process.version}). ` +
+    'Run `npm rebuild better-sqlite3` (or your package manager\'s rebuild, with its install script allowed to run), ' +
+    `then start again. (${message.split('\n')[0]})`
+  )
 }

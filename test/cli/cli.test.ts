@@ -242,6 +242,26 @@ describe('poet status', () => {
     expect(r.out).toMatch(/\n5 functions, 1 stale or missing — run `poet generate`\.$/)
   })
 
+  it('says "no type annotation" where a function has none, rather than an empty annotation', async () => {
+    const p = fixture('status-untyped')
+    p.write('src/untyped.js', `import { poet } from 'unplugin-poet/runtime'\nexport const add = poet()(function add(a, b) {\n  return { sum: a + b }\n})\n`)
+    const r = await poet(p, ['status'])
+    expect(r.out).toMatch(/^src\/untyped\.js#add +— +— +missing +3: args\[0\] \(a: no type annotation\), args\[1\] \(b: no type annotation\), result \(no return type annotation\)$/m)
+  })
+
+  it('says where the command takes a custom pack from when only the bundler config has it, and keeps its function out of the orphans', async () => {
+    const p = fixture('status-custom-pack')
+    p.write('src/pay.ts', `import { poet } from 'unplugin-poet/runtime'\nexport const charge = poet({ domain: 'financial_services:payments' })(function charge(amount: number): number {\n  return amount\n})\n`)
+    p.write('poet.config.mjs', `export default { domains: [{ name: 'financial_services:payments', version: '1.0.0', description: 'Card payments.', policy: { attempts: 1 } }] }\n`)
+    expect((await poet(p, ['generate'])).code).toBe(0)
+    // As when the pack lives in vite.config.ts only: the build knows it, the command does not.
+    rmSync(p.path('poet.config.mjs'))
+    const r = await poet(p, ['status'])
+    expect(r.code).toBe(1)
+    expect(r.err).toMatch(/unknown domain "financial_services:payments"[\s\S]*The poet command does not read your bundler config: it takes custom domain packs .* from poet\.config\.mjs in the project root/)
+    expect(r.out).not.toMatch(/no longer in the source/)
+  })
+
   it('leaves build output alone: a bundle in dist/ holds calls the plugin already rewrote', async () => {
     const p = fixture('status-dist')
     await poet(p, ['generate'])

@@ -102,6 +102,29 @@ describe('dashboard at /__poet/', () => {
     expect(await board.locator('.panel:has(h2:text("Feedback score by version")) .bar').count()).toBe(1)
   })
 
+  it("draws a new function's first calls at the end of the window's time axis, not amid years of axis", async () => {
+    const id = 'src/once.ts#once'
+    const event = { v: 1, kind: 'execution', functionId: id, version: 'v1', executionId: randomUUID(), ts: Date.now(), duration: 3, outcome: 'ok', attempts: 1 }
+    const res = await fetch(`${app.url}/__poet/events`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify([event]) })
+    expect(res.status).toBe(202)
+    const page = await browser.newPage({ viewport: { width: 1320, height: 1000 } })
+    try {
+      await page.goto(`${app.url}/__poet/#/fn/${encodeURIComponent(id)}`)
+      const over = page.locator('#chart-calls .u-over')
+      await over.waitFor()
+      const box = (await over.boundingBox())!
+      // Hovering snaps uPlot's cursor point to the only bucket: where it lands on the plot is where that bucket is drawn.
+      await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2)
+      const point = page.locator('#chart-calls .u-cursor-pt').nth(1)
+      await expect.poll(async () => (await point.boundingBox())?.width ?? 0).toBeGreaterThan(0)
+      const at = (await point.boundingBox())!
+      // The bucket started within the last minute of a one-hour window: the right-hand edge.
+      expect((at.x + at.width / 2 - box.x) / box.width).toBeGreaterThan(0.95)
+    } finally {
+      await page.close()
+    }
+  })
+
   it('promote makes a trained version current and the app serves it at once; roll back returns to the previous one', async () => {
     const lock = new LockStore(app.path('.poet'))
     const base = lock.read().functions[SENSOR]!.current

@@ -8,7 +8,7 @@ import type { Browser, Page } from 'playwright-core'
 import type { RunnableDevEnvironment } from 'vite'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { LockStore } from '../../src/generators/lock'
-import { launchChromium, PACKAGE_ROOT, startDevApp, type DevApp } from './app'
+import { FILES, launchChromium, PACKAGE_ROOT, startDevApp, type DevApp } from './app'
 
 const ID = 'src/sensor.ts#normalize'
 
@@ -521,6 +521,31 @@ describe('vite build', () => {
       expect(bundle).not.toMatch(/__poet_hot|import\.meta\.hot|~~hot|~~dev|\/__poet\/events/)
     } finally {
       await built.close()
+    }
+  })
+})
+
+describe('vite dev server without an event store', () => {
+  it('serves the app with its validation when the store cannot open, and says at /__poet/ why the dashboard is off', async () => {
+    // A directory where the SQLite file belongs: as real a failure to open as better-sqlite3 without its native module.
+    const broken = await startDevApp('dev-no-store', { ...FILES, '.poet/feedback.db/keep': '' })
+    const tab = await browser.newPage()
+    const posted: string[] = []
+    tab.on('request', (r) => r.url().includes('/__poet/') && posted.push(r.url()))
+    try {
+      await tab.goto(broken.url)
+      await tab.waitForSelector('body[data-ready="1"]')
+      const rejected = await tab.evaluate(() => (window as unknown as { app: { call(i: unknown): CallResult } }).app.call({ value: '50', unit: 'F' }))
+      expect(rejected).toMatchObject({ error: 'PoetInputError' })
+      const res = await fetch(`${broken.url}/__poet/`)
+      expect(res.status).toBe(503)
+      expect(await res.text()).toMatch(/^the POET dashboard and event store are off: poet: cannot open the feedback store .*feedback\.db: unable to open database file/)
+      // The dev client sends nothing that could only fail.
+      await new Promise((done) => setTimeout(done, 600))
+      expect(posted).toEqual([])
+    } finally {
+      await tab.close()
+      await broken.close()
     }
   })
 })

@@ -1,4 +1,5 @@
 // The built package as a consumer meets it: every export present in dist/, and every entry type-checks in a user's config.
+import { execFileSync } from 'node:child_process'
 import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -26,6 +27,13 @@ describe('the built package', () => {
     }
     const bin = readFileSync(join(PACKAGE_ROOT, pkg.bin.poet!), 'utf8')
     expect(bin.startsWith('#!/usr/bin/env node')).toBe(true)
+  })
+
+  it('ships the domain pack reference the README sends users to for writing a custom pack', () => {
+    const packed = JSON.parse(execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: PACKAGE_ROOT, encoding: 'utf8' })) as [{ files: { path: string }[] }]
+    const files = packed[0].files.map((f) => f.path)
+    expect(readFileSync(join(PACKAGE_ROOT, 'README.md'), 'utf8')).toContain('](docs/domains.md)')
+    expect(files).toEqual(expect.arrayContaining(['README.md', 'docs/domains.md', 'client.d.ts', 'dist/runtime.mjs']))
   })
 })
 
@@ -86,6 +94,13 @@ describe('a consumer project', () => {
   it('type-checks a config for each of the six bundlers, and the runtime and phase modules in app code', () => {
     expect(diagnostics.get(project.path('configs.ts'))).toEqual([])
     expect(diagnostics.get(project.path('app.ts'))).toEqual([])
+  })
+
+  it('loads in a CommonJS config the way the README says: require(entry).default is the plugin', () => {
+    project.write('cjs/package.json', '{ "type": "commonjs" }')
+    project.write('cjs/webpack.config.js', "const poet = require('unplugin-poet/webpack').default\nmodule.exports = { plugins: [poet()] }\n")
+    const out = execFileSync(process.execPath, ['-e', "const c = require('./webpack.config.js'); console.log(typeof c.plugins[0].apply)"], { cwd: project.path('cjs'), encoding: 'utf8' })
+    expect(out.trim()).toBe('function')
   })
 
   it('rejects a misspelled plugin option at compile time', () => {

@@ -132,6 +132,17 @@ describe.each(BUNDLERS)('%s', (bundler) => {
     expect(message).toMatch(new RegExp(`\\| {${at.column + 1}}\\^`))
   })
 
+  it('names the mistake when poet is imported from the package root (esbuild failed on "Could not resolve vite" inside the plugin)', async () => {
+    project.write('src/wrong-import.ts', "import { poet } from 'unplugin-poet'\n\nexport const f = poet()((x: number) => x * 2)\n")
+    const error = await build(project, bundler, { entry: 'src/wrong-import.ts', outDir: 'dist-wrong-import' }).then(
+      () => undefined,
+      (e: unknown) => e as Error,
+    )
+    expect(error, 'the build must fail').toBeInstanceOf(Error)
+    expect(error!.message).toContain("src/wrong-import.ts:1:10: poet() comes from 'unplugin-poet/runtime'")
+    expect(error!.message).not.toContain('Could not resolve')
+  })
+
   it('stops at a misspelled plugin option, naming it and the closest valid one', async () => {
     const error = await build(project, bundler, { outDir: 'dist-options', options: { lockdir: '.poet' } as never }).then(
       () => undefined,

@@ -79,6 +79,14 @@ describe('feedback', () => {
     expect(executionOf(42)).toBeUndefined()
   })
 
+  it('is a quiet no-op when no sink or listener is configured, as in a build without a feedback endpoint', () => {
+    off()
+    const r = detect([1])
+    expect(() => feedback(r, { score: 1 })).not.toThrow()
+    expect(() => feedback('no-such-id', { label: 'good' })).not.toThrow()
+    expect(events).toEqual([])
+  })
+
   it('refuses malformed feedback, naming the field', () => {
     const r = detect([1])
     expect(() => feedback(r, { score: NaN })).toThrow('poet: feedback score must be a finite number')

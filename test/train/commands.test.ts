@@ -59,6 +59,13 @@ describe('poet serve', () => {
     expect(t.err[0]).toMatch(message)
   })
 
+  it('refuses an empty --token, as `--token "$POET_TOKEN"` gives with the variable unset, rather than run open to anyone', async () => {
+    const t = io(tempDir(), Promise.resolve())
+    expect(await serveCommand(['--port', '0', '--token', ''], t.io)).toBe(2)
+    expect(t.err[0]).toMatch(/^poet serve: --token is empty \(is \$POET_TOKEN set\?\)/)
+    expect(t.out).toEqual([])
+  })
+
   it('serves the collector on the given port with the .poet store by default, until stopped', async () => {
     const cwd = tempDir()
     let stop!: () => void

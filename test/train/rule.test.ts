@@ -43,6 +43,11 @@ describe('compare', () => {
 })
 
 describe('decide', () => {
+  it('says "—" for an arm with no observations yet, not its prior mean read as a measured rate', () => {
+    expect(decide(compare(okRate, rate(0, 0), rate(0, 0)), []).reason).toMatch(/^ok rate: — \(n=0\) → — \(n=0\), P\(better\)/)
+    expect(decide(compare(okRate, rate(40, 30), rate(0, 0)), []).reason).toMatch(/^ok rate: 0\.\d+ \(n=40\) → — \(n=0\)/)
+  })
+
   it('promotes a clearly better candidate once both arms have the minimum sample', () => {
     const v = decide(compare(okRate, rate(1000, 900), rate(300, 297)), [])
     expect(v.action).toBe('promote')

@@ -140,7 +140,10 @@ function describe(e: unknown, o: LlmClientOptions): string {
   if (e instanceof OpenAI.APIConnectionError) return `cannot reach ${where} (${(e.cause as Error | undefined)?.message ?? e.message})`
   if (e instanceof OpenAI.APIError) {
     const tries = e.status === 429 || (e.status ?? 0) >= 500 ? ` after ${o.retries + 1} tries` : ''
-    return `${where} answered HTTP ${e.status}${tries}: ${e.message.replace(/^\d+\s*/, '').slice(0, 200)}`
+    // Without a key the SDK sent our placeholder: OpenAI's answer then names "not-needed" as the user's key.
+    const keyless = (e.status === 401 || e.status === 403) && (o.apiKey ?? process.env.OPENAI_API_KEY) === undefined
+    const hint = keyless ? ' (no API key was given: set OPENAI_API_KEY, or generator.apiKey)' : ''
+    return `${where} answered HTTP ${e.status}${tries}${hint}: ${e.message.replace(/^\d+\s*/, '').slice(0, 200)}`
   }
   return (e as Error)?.message ?? String(e)
 }

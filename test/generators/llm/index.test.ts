@@ -141,6 +141,18 @@ describe('the LLM generator against an OpenAI-compatible server', () => {
     expect(warnings).toHaveLength(1)
   })
 
+  it('says that no API key was given when a 401 answers a request made without one', async () => {
+    const saved = process.env.OPENAI_API_KEY
+    delete process.env.OPENAI_API_KEY
+    try {
+      const { gen } = await setup(() => reply.status(401), { apiKey: undefined })
+      const result = await gen.generate({ spec: scaleSpec, baseline: scaleBaseline })
+      expect(result.fallback).toMatch(/answered HTTP 401 \(no API key was given: set OPENAI_API_KEY, or generator\.apiKey\): scripted 401/)
+    } finally {
+      if (saved !== undefined) process.env.OPENAI_API_KEY = saved
+    }
+  })
+
   it('never hangs on a reply slower than the timeout', async () => {
     const { gen, warnings } = await setup(() => reply.slow(10_000, goodReply), { timeout: 300 }, { maxRetryDelay: 50 })
     const started = Date.now()
