@@ -29,11 +29,13 @@ describe('the built package', () => {
     expect(bin.startsWith('#!/usr/bin/env node')).toBe(true)
   })
 
-  it('ships the domain pack reference the README sends users to for writing a custom pack', () => {
+  it('ships the domain pack reference the README sends users to for writing a custom pack, and the license it names', () => {
     const packed = JSON.parse(execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: PACKAGE_ROOT, encoding: 'utf8' })) as [{ files: { path: string }[] }]
     const files = packed[0].files.map((f) => f.path)
     expect(readFileSync(join(PACKAGE_ROOT, 'README.md'), 'utf8')).toContain('](docs/domains.md)')
-    expect(files).toEqual(expect.arrayContaining(['README.md', 'docs/domains.md', 'client.d.ts', 'dist/runtime.mjs']))
+    expect(files).toEqual(expect.arrayContaining(['README.md', 'LICENSE', 'docs/domains.md', 'client.d.ts', 'dist/runtime.mjs']))
+    const pkg = JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { license: string }
+    expect(readFileSync(join(PACKAGE_ROOT, 'LICENSE'), 'utf8')).toMatch(new RegExp(`^${pkg.license} License`))
   })
 })
 
