@@ -5,6 +5,7 @@ import type { DevEnvironment, EnvironmentModuleNode, HotUpdateOptions, ViteDevSe
 import { createDashboard, crossOrigin, type FunctionInfo } from '../dashboard/handler'
 import type { PoetEvent } from '../runtime/types'
 import { createCollector, type Collector } from '../train/collector'
+import { keepOutOfGit } from '../train/store'
 import { applyTraining, planTraining } from '../train/trainer'
 import type { PoetContext } from './context'
 import { scanPoetCalls, type PoetSite } from './scan'
@@ -110,7 +111,9 @@ export class DevServer {
     }
     let collector: Collector
     try {
-      collector = createCollector({ db: resolve(options.lockDir, 'feedback.db'), lockDir: options.lockDir, base: DEV_BASE, rateLimit: false })
+      const db = resolve(options.lockDir, 'feedback.db')
+      keepOutOfGit(db)
+      collector = createCollector({ db, lockDir: options.lockDir, base: DEV_BASE, rateLimit: false })
     } catch (error) {
       // The app must not lose its dev server to telemetry: without a store (better-sqlite3's native module not built,
       // the file unwritable …) it is served as usual, validation and HMR included, and /__poet/ says why it is off.

@@ -1,7 +1,7 @@
 // FeedbackStore: the SQLite file (WAL) that holds execution and feedback events, prunes itself, and answers metric queries.
 import { createHash } from 'node:crypto'
-import { mkdirSync } from 'node:fs'
-import { dirname } from 'node:path'
+import { mkdirSync, writeFileSync } from 'node:fs'
+import { basename, dirname, join } from 'node:path'
 import Database from 'better-sqlite3'
 import type { ExecutionEvent, FeedbackEvent, Outcome, PoetEvent } from '../runtime/types'
 
@@ -20,6 +20,19 @@ export interface StoreOptions {
   retention?: RetentionOptions
   /** Clock, for tests of retention. @default Date.now */
   now?: () => number
+}
+
+/**
+ * A store kept beside the lock (`.poet/feedback.db`, where `vite dev` and `poet serve` keep it) is data, not source,
+ * but users commit `.poet/`: a `.gitignore` there keeps the store and its WAL files out. One the user wrote is kept.
+ */
+export function keepOutOfGit(file: string): void {
+  mkdirSync(dirname(file), { recursive: true })
+  try {
+    writeFileSync(join(dirname(file), '.gitignore'), `# Written by unplugin-poet: the feedback store is data, not source.\n/${basename(file)}*\n`, { flag: 'wx' })
+  } catch {
+    // there is one already (the user's, or ours), or the directory is read-only: neither stops the store
+  }
 }
 
 /** A time window over event time (`ts`), epoch milliseconds, `until` exclusive. */

@@ -1,5 +1,6 @@
 // The dev server in middleware mode (a framework's own HTTP server in front of Vite): events are taken, and close() releases the store.
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { execFileSync } from 'node:child_process'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer as createHttpServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
@@ -16,9 +17,9 @@ afterEach(() => {
 })
 
 /** A Vite dev server in middleware mode behind a plain HTTP server, and a way to post one event to its endpoint. */
-async function middlewareServer() {
-  const dir = mkdtempSync(join(tmpdir(), 'poet-dev-mw-'))
-  dirs.push(dir)
+async function middlewareServer(project?: string) {
+  const dir = project ?? mkdtempSync(join(tmpdir(), 'poet-dev-mw-'))
+  if (!project) dirs.push(dir)
   writeFileSync(join(dir, 'package.json'), '{"name":"mw","type":"module"}')
   const vite = await createServer({ root: dir, configFile: false, logLevel: 'silent', server: { middlewareMode: true }, plugins: [poet()] })
   // Through a closure: a restart swaps vite.middlewares for the new server's.
@@ -97,4 +98,25 @@ it("drops what a domain forbids from events the server's own runtime hands over 
   } finally {
     await close()
   }
+})
+
+it('keeps the event store out of git: .poet/.gitignore names it, and one the user wrote is left as it is', async () => {
+  const { dir, post, close } = await middlewareServer()
+  try {
+    expect((await post('git-1')).status).toBe(202)
+    execFileSync('git', ['init', '-q'], { cwd: dir })
+    writeFileSync(join(dir, '.poet', 'lock.json'), '{ "lockfileVersion": 1, "functions": {} }\n')
+    const status = execFileSync('git', ['status', '--porcelain', '--untracked-files=all'], { cwd: dir, encoding: 'utf8' })
+    expect(status).toContain('.poet/lock.json')
+    expect(status).toContain('.poet/.gitignore')
+    expect(status).not.toContain('feedback.db')
+  } finally {
+    await close()
+  }
+  const own = '# mine\n*.db\n'
+  writeFileSync(join(dir, '.poet', '.gitignore'), own)
+  const again = await middlewareServer(dir)
+  expect((await again.post('git-2')).status).toBe(202)
+  await again.close()
+  expect(readFileSync(join(dir, '.poet', '.gitignore'), 'utf8')).toBe(own)
 })
