@@ -79,6 +79,14 @@ afterAll(async () => {
   await close?.()
 })
 
+/** A page of the test server with the bundled runtime loaded (as `window.Poet`). */
+async function openPage(): Promise<Page> {
+  const page = await browser.newPage()
+  await page.goto(base)
+  await page.waitForFunction(() => (window as unknown as { ready?: boolean }).ready)
+  return page
+}
+
 describe('the runtime in Chromium', () => {
   it('runs poet functions and flushes their events with keepalive when the page is hidden and left', async () => {
     const page = await browser.newPage()
@@ -139,9 +147,7 @@ describe('the runtime in Chromium', () => {
 
   it('flushes when the page becomes hidden (visibilitychange), before any interval', async () => {
     posted.length = 0
-    const page = await browser.newPage()
-    await page.goto(base)
-    await page.waitForFunction(() => (window as unknown as { ready?: boolean }).ready)
+    const page = await openPage()
     await page.evaluate(() => {
       const { poet, configure, httpSink } = (window as unknown as { Poet: typeof import('../../src/runtime/index') }).Poet
       configure({ sink: httpSink({ url: '/events', batchSize: 100, interval: 60_000 }) })
@@ -167,9 +173,7 @@ describe('the runtime in Chromium', () => {
   async function waitingOutRetry(): Promise<Page> {
     flaky.length = 0
     refuse = 1
-    const page = await browser.newPage()
-    await page.goto(base)
-    await page.waitForFunction(() => (window as unknown as { ready?: boolean }).ready)
+    const page = await openPage()
     await page.evaluate(() => {
       const w = window as unknown as { Poet: typeof import('../../src/runtime/index'); sink: unknown }
       const { poet, configure, httpSink } = w.Poet
@@ -223,9 +227,7 @@ describe('the runtime in Chromium', () => {
     flaky.length = 0
     refuse = 4
     retryAfter = '20'
-    const page = await browser.newPage()
-    await page.goto(base)
-    await page.waitForFunction(() => (window as unknown as { ready?: boolean }).ready)
+    const page = await openPage()
     await page.evaluate(() => {
       const { poet, configure, httpSink } = (window as unknown as { Poet: typeof import('../../src/runtime/index') }).Poet
       configure({ sink: httpSink({ url: '/flaky', batchSize: 2, interval: 60_000 }) })
@@ -257,9 +259,7 @@ describe('the runtime in Chromium', () => {
 
   it('keeps the keepalive requests it starts as the page goes away within the 64 KiB a browser allows in flight', async () => {
     slow.length = 0
-    const page = await browser.newPage()
-    await page.goto(base)
-    await page.waitForFunction(() => (window as unknown as { ready?: boolean }).ready)
+    const page = await openPage()
     const refused = await page.evaluate(async () => {
       const { httpSink } = (window as unknown as { Poet: typeof import('../../src/runtime/index') }).Poet
       // What the browser refuses: a keepalive request past the page's quota fails at once, and after pagehide nothing
@@ -313,10 +313,8 @@ describe('the runtime in Chromium', () => {
     })
     await new Promise<void>((r) => collector.listen(0, '127.0.0.1', r))
     const otlp = `http://localhost:${(collector.address() as AddressInfo).port}/v1/logs`
-    const page = await browser.newPage()
+    const page = await openPage()
     try {
-      await page.goto(base)
-      await page.waitForFunction(() => (window as unknown as { ready?: boolean }).ready)
       const counts = await page.evaluate(async (url) => {
         const { otlpSink } = (window as unknown as { Poet: typeof import('../../src/runtime/index') }).Poet
         const sink = otlpSink({ url, retries: 0 })
