@@ -55,7 +55,10 @@ export async function main(argv: string[], io: CliIO = consoleIO): Promise<numbe
       io.err(`poet ${name}: ${e.message}`)
       return EXIT.usage
     }
-    io.err(`poet ${name}: ${(e as Error).stack ?? String(e)}`)
+    // Errors worded for users start with `poet: ` (an unreadable lock.json, a lock held too long): their message says
+    // what is wrong and what to do, and a stack would bury it. Anything else is a bug of ours, worth its stack.
+    const message = e instanceof Error ? e.message : String(e)
+    io.err(/^poet: /.test(message) ? `poet ${name}: ${message.slice('poet: '.length)}` : `poet ${name}: ${(e as Error).stack ?? message}`)
     return EXIT.failure
   }
 }
