@@ -296,6 +296,23 @@ describe('poet diff', () => {
     expect(same.out).toBe(`src/slow.ts#slow: ${current} and ${current} have identical phases.`)
     expect((await poet(p, ['diff', 'src/slow.ts#slow', '--to', 'nope'])).err).toMatch(/--to nope: src\/slow\.ts#slow has no such version \(it has /)
   })
+  it('says which phase file is missing instead of diffing against nothing', async () => {
+    const p = fixture('diff-missing')
+    await poet(p, ['generate', '--only', 'src/slow.ts#slow'])
+    const store = new LockStore(p.lockDir)
+    const current = store.read().functions['src/slow.ts#slow']!.current
+    store.write('src/slow.ts#slow', { version: 'cand000001', source: store.source('src/slow.ts#slow', current)!.replace('"attempts":1', '"attempts":2'), inputHash: 'h', generator: 'builtin', reason: 'train' })
+    store.update((lock) => {
+      lock.functions['src/slow.ts#slow']!.current = current
+      lock.functions['src/slow.ts#slow']!.candidate = { version: 'cand000001', share: 0.1 }
+    })
+    const file = store.read().functions['src/slow.ts#slow']!.versions[current]!.file
+    rmSync(join(p.lockDir, file))
+    const r = await poet(p, ['diff', 'src/slow.ts#slow'])
+    expect(r.code).toBe(1)
+    expect(r.written).toBe('')
+    expect(r.err).toBe(`poet diff: the phase module of src/slow.ts#slow@${current} is missing: ${join(p.lockDir, file)}. Restore .poet/ from version control, or run \`poet generate --force --only src/slow.ts#slow\`.`)
+  })
 })
 
 describe('poet domains', () => {
@@ -329,6 +346,17 @@ describe('poet (dispatcher)', () => {
     expect(rollback.code).toBe(0)
     expect(rollback.out).toMatch(/^poet rollback — /)
     expect((await poet(p, ['help', 'status'])).out).toMatch(/^poet status — /)
+  })
+
+  it('answers a broken lock.json with what is wrong and what to do, never a stack trace', async () => {
+    const p = fixture('broken-lock')
+    await poet(p, ['generate'])
+    writeFileSync(join(p.lockDir, 'lock.json'), '<<<<<<< HEAD\n{}\n=======\n{}\n>>>>>>> theirs\n')
+    for (const argv of [['status'], ['diff', 'src/slow.ts#slow'], ['generate'], ['generate', '--check']]) {
+      const r = await poet(p, argv)
+      expect(r.code, argv.join(' ')).toBe(1)
+      expect(r.err, argv.join(' ')).toBe(`poet ${argv[0]}: cannot read ${join(p.lockDir, 'lock.json')}: it holds unresolved merge conflict markers (<<<<<<<). Resolve the conflict, or take one side and run \`poet generate\`.`)
+    }
   })
 
   it('runs as the built `poet` bin with real exit codes', async () => {
