@@ -1,5 +1,5 @@
 // The dashboard's endpoints over real HTTP on a real lock and SQLite store: sources, promote, roll back, and every refusal.
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
@@ -31,7 +31,7 @@ function version(v: string, input: string, reason: string, created: string): voi
 }
 
 const act = (action: 'promote' | 'rollback', body: unknown, headers: Record<string, string> = {}) =>
-  fetch(`${url}/__poet/api/${action}`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-poet-token': TOKEN, ...headers }, body: JSON.stringify(body) })
+  fetch(`${url}/__poet/api/${action}`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-poet-token': TOKEN, ...headers }, body: JSON.stringify(body), signal: AbortSignal.timeout(5000) })
 
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'poet-dashboard-'))
@@ -95,6 +95,46 @@ describe('dashboard endpoints', () => {
     expect(none.status).toBe(409)
     expect(((await none.json()) as { error: string }).error).toMatch(/no earlier version of its current source/)
     expect(lock.read().functions[ID]!.current).toBe('bbbb')
+  })
+
+  it('refuse a write made from a stale view: another tab or the trainer moved the lock since the page showed it', async () => {
+    lock.update((l) => {
+      l.functions[ID]!.current = 'cccc'
+      l.functions[ID]!.candidate = { version: 'bbbb', share: 0.2 }
+    })
+    await start()
+    // Two tabs show candidate bbbb under test; both click "Roll back", meaning "stop the candidate".
+    const seen = { id: ID, current: 'cccc', candidate: 'bbbb' }
+    expect((await act('rollback', seen)).status).toBe(200)
+    const second = await act('rollback', seen)
+    expect(second.status).toBe(409)
+    expect(((await second.json()) as { error: string }).error).toBe(
+      `${ID} changed since the page showed it: current cccc, no candidate (the page showed current cccc, candidate bbbb). Nothing was done; check the page again.`,
+    )
+    // The second click must not have rolled current back to bbbb.
+    expect(lock.read().functions[ID]!.current).toBe('cccc')
+    const promote = await act('promote', { id: ID, version: 'bbbb', current: 'bbbb', candidate: null })
+    expect(promote.status).toBe(409)
+    expect(lock.read().functions[ID]!.current).toBe('cccc')
+    // A write that states no view (curl, scripts) acts on the lock as it is.
+    expect((await act('promote', { id: ID, version: 'bbbb' })).status).toBe(200)
+    expect(collector.store.decisions(ID).map((d) => d.action)).toEqual(['rollback', 'promote'])
+  })
+
+  it('answer a broken lock.json with 503 and what is wrong, for reads and writes alike', async () => {
+    await start()
+    writeFileSync(lock.file, '<<<<<<< HEAD\n{}\n=======\n{}\n>>>>>>> theirs\n')
+    const why = `cannot read ${lock.file}: it holds unresolved merge conflict markers (<<<<<<<). Resolve the conflict, or take one side and run \`poet generate\`.`
+    for (const res of [
+      // A throw there would leave the request unanswered (or, in Vite, to its HTML error page): fail fast instead.
+      await fetch(`${url}/__poet/api/functions`, { signal: AbortSignal.timeout(5000) }),
+      await fetch(`${url}/__poet/api/source?id=${encodeURIComponent(ID)}&version=bbbb`, { signal: AbortSignal.timeout(5000) }),
+      await act('rollback', { id: ID }),
+      await act('promote', { id: ID, version: 'cccc' }),
+    ]) {
+      expect(res.status).toBe(503)
+      expect(await res.json()).toEqual({ error: why })
+    }
   })
 
   it('refuse malformed writes with the reason', async () => {
