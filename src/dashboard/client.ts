@@ -56,9 +56,12 @@ let charts: uPlot[] = []
 let rendered = ''
 let diffPick: { id: string; from: string; to: string } | undefined
 
+/** The server answered, with an error it explains (a broken lock.json, a wrong token): not a connection problem. */
+class ServerError extends Error {}
+
 async function getJson<T>(path: string): Promise<T> {
   const res = await fetch(config.base + path, { headers: authHeaders(), cache: 'no-store' })
-  if (!res.ok) throw new Error(((await res.json().catch(() => ({}))) as { error?: string }).error ?? `${res.status} ${res.statusText}`)
+  if (!res.ok) throw new ServerError(((await res.json().catch(() => ({}))) as { error?: string }).error ?? `${res.status} ${res.statusText}`)
   return (await res.json()) as T
 }
 
@@ -71,9 +74,16 @@ function authHeaders(): Record<string, string> {
 
 function route(): { id?: string } {
   const m = /^#\/fn\/([^?]+)/.exec(location.hash)
-  return m ? { id: decodeURIComponent(m[1]!) } : {}
+  if (!m) return {}
+  try {
+    return { id: decodeURIComponent(m[1]!) }
+  } catch {
+    // A hand-edited link with a stray `%`: the id as written, which the collector then reports as unknown.
+    return { id: m[1]! }
+  }
 }
 
+let lastError: string | undefined
 async function refresh(): Promise<void> {
   try {
     const { id } = route()
@@ -82,10 +92,21 @@ async function refresh(): Promise<void> {
     else await showTable(meta.functions)
     live.classList.remove('stale')
     live.textContent = 'live'
+    live.title = 'Refreshes every 2 seconds'
+    lastError = undefined
   } catch (e) {
+    const message = (e as Error).message
+    const answered = e instanceof ServerError
     live.classList.add('stale')
-    live.textContent = 'offline'
-    if (!rendered) app.innerHTML = `<div class="panel"><h1>Cannot reach the collector</h1><p class="muted">${esc((e as Error).message)}</p></div>`
+    live.textContent = answered ? 'error' : 'offline'
+    live.title = message
+    if (!rendered) {
+      app.innerHTML = `<div class="panel"><h1>${answered ? 'The collector answered with an error' : 'Cannot reach the collector'}</h1><p class="muted">${esc(message)}</p></div>`
+    } else if (message !== lastError) {
+      // The page keeps what it last showed; say once why it stopped updating rather than go quietly stale.
+      toast(`Not updating: ${message}`, true)
+    }
+    lastError = message
   }
 }
 
@@ -200,7 +221,7 @@ async function showFunction(id: string, info: Info): Promise<void> {
   fill('kpis', `${kpi('Calls · all versions', fmtInt(calls))}${kpi('Failed · all versions', calls ? pct(failed / calls) : '—')}${kpi('p50 · current version', ms(current?.p50))}${kpi('p95 · current version', ms(current?.p95))}${kpi('Feedback · current version', score(current?.score))}`)
   fill('scores', scoreBars(versions))
   fill('decisions', decisions(d))
-  if (fill('versions', versionTable(id, versions, info))) wireVersionButtons(id)
+  if (fill('versions', versionTable(id, versions, info, d))) wireVersionButtons(id)
   drawCharts(d)
 }
 
@@ -237,7 +258,9 @@ function decisions(d: Detail): string {
     .join('')
 }
 
-function versionTable(id: string, versions: VersionRow[], info: Info): string {
+function versionTable(id: string, versions: VersionRow[], info: Info, d: Detail): string {
+  // What the user sees when clicking goes with the click: the server refuses it if the lock has moved since.
+  const seen = `data-current="${esc(d.current ?? '')}" data-candidate="${esc(d.candidate?.version ?? '')}"`
   const rows = [...versions]
     .reverse()
     .map((v) => {
@@ -245,9 +268,9 @@ function versionTable(id: string, versions: VersionRow[], info: Info): string {
       const buttons = !config.writable
         ? ''
         : v.role === 'current'
-          ? `<button class="act danger" data-action="rollback" data-id="${esc(id)}" title="Stop the candidate, or go back to the previous version">Roll back</button>`
+          ? `<button class="act danger" data-action="rollback" data-id="${esc(id)}" ${seen} title="Stop the candidate, or go back to the previous version">Roll back</button>`
           : info.promotable?.includes(v.version)
-            ? `<button class="act" data-action="promote" data-id="${esc(id)}" data-version="${esc(v.version)}" title="Make this version current">Promote</button>`
+            ? `<button class="act" data-action="promote" data-id="${esc(id)}" data-version="${esc(v.version)}" ${seen} title="Make this version current">Promote</button>`
             : `<span class="muted" title="Generated from an earlier source: revert the source to serve it again">older source</span>`
       return `<tr><td class="ver">${esc(v.version)} ${role}</td><td class="muted">${v.created ? esc(new Date(v.created).toLocaleString()) : '—'}</td><td>${esc(v.generator ?? '—')}</td><td class="reason">${esc(v.reason ?? '—')}</td><td class="num">${fmtInt(v.calls)}</td><td class="num">${score(v.score)}</td><td class="num">${buttons}</td></tr>`
     })
@@ -263,7 +286,7 @@ function wireVersionButtons(id: string): void {
         const res = await fetch(`${config.base}/api/${b.dataset.action}`, {
           method: 'POST',
           headers: { 'content-type': 'application/json', 'x-poet-token': config.token ?? '' },
-          body: JSON.stringify({ id, version: b.dataset.version }),
+          body: JSON.stringify({ id, version: b.dataset.version, current: b.dataset.current, candidate: b.dataset.candidate || null }),
         })
         const body = (await res.json()) as { message?: string; error?: string }
         toast(body.message ?? body.error ?? `${res.status}`, !res.ok)
@@ -289,22 +312,33 @@ async function wireDiff(id: string, versions: VersionRow[]): Promise<void> {
   const show = async () => {
     diffPick = { id, from: from.value, to: to.value }
     const [a, b] = await Promise.all([source(id, from.value), source(id, to.value)])
-    document.getElementById('diff')!.innerHTML = renderDiff(lineDiff(a, b))
+    // A diff against a missing source would show every line of the other as added or removed.
+    const missing = [a, b].find((x): x is { error: string } => typeof x !== 'string')
+    document.getElementById('diff')!.innerHTML = missing ? `<p class="muted">No diff: ${esc(missing.error)}</p>` : renderDiff(lineDiff(a as string, b as string))
   }
   from.addEventListener('change', () => void show())
   to.addEventListener('change', () => void show())
   if (versions.length > 1) await show()
 }
 
+/** Versions are content hashes, so a source once read is that version's for good; a failure is asked again next time. */
 const sources = new Map<string, Promise<string>>()
-function source(id: string, version: string): Promise<string> {
+async function source(id: string, version: string): Promise<string | { error: string }> {
   const key = `${id}\0${version}`
   let p = sources.get(key)
   if (!p) {
-    p = fetch(`${config.base}/api/source?id=${encodeURIComponent(id)}&version=${encodeURIComponent(version)}`, { headers: authHeaders() }).then((r) => (r.ok ? r.text() : `(source unavailable: ${r.status})`))
+    p = fetch(`${config.base}/api/source?id=${encodeURIComponent(id)}&version=${encodeURIComponent(version)}`, { headers: authHeaders() }).then(async (r) => {
+      if (r.ok) return r.text()
+      throw new Error(((await r.json().catch(() => ({}))) as { error?: string }).error ?? `${r.status} ${r.statusText}`)
+    })
     sources.set(key, p)
   }
-  return p
+  try {
+    return await p
+  } catch (e) {
+    sources.delete(key)
+    return { error: (e as Error).message }
+  }
 }
 
 function renderDiff(lines: DiffLine[]): string {
