@@ -1,6 +1,7 @@
 // The dashboard page's script: polls the collector's JSON, renders the functions table and one function's charts, versions and diffs.
 import uPlot from 'uplot'
 import { lineDiff, type DiffLine } from './diff'
+import { chartSeries, ms, pct, type SeriesBucket } from './format'
 import type { PageConfig } from './page'
 
 type Kind = 'input_error' | 'output_error' | 'timeout' | 'error'
@@ -34,7 +35,10 @@ interface Detail {
   current?: string
   candidate?: { version: string; share: number }
   versions: VersionRow[]
-  series: { t: number; calls: number; errors: number; p50: number; p95: number }[]
+  window?: { since: number; until: number }
+  /** Bucket size of `series`, ms; buckets without calls are not in it. */
+  bucket?: number
+  series: SeriesBucket[]
   decisions: { ts: number; action: string; from?: string; to?: string; reason: string }[]
 }
 
@@ -168,8 +172,8 @@ function functionsTable(rows: [string, Row[]][], info: Record<string, Info>): st
   <td>${esc(i.generator ?? '—')}</td>
   <td class="num">${fmtInt(calls)}</td>
   <td><div class="rates">${rates}</div></td>
-  <td class="num">${ms(current?.p50)}</td>
-  <td class="num">${ms(current?.p95)}</td>
+  <td class="num">${ms(current?.p50, current?.calls)}</td>
+  <td class="num">${ms(current?.p95, current?.calls)}</td>
   <td class="num score">${score(current?.score)}</td>
 </tr>`
     })
@@ -218,7 +222,7 @@ async function showFunction(id: string, info: Info): Promise<void> {
     if (versions.length > 1) void wireDiff(id, versions)
   }
   fill('meta', `${info.domain ? `<span class="tag domain">${esc(info.domain)}</span>` : ''}${info.optimizeFor ? `<span class="tag">optimizes ${esc(info.optimizeFor)}</span>` : ''}<span>current <span class="ver">${esc(d.current ?? '—')}</span></span>${d.candidate ? `<span class="tag candidate">candidate ${esc(d.candidate.version)} · ${pct(d.candidate.share)} of calls</span>` : ''}`)
-  fill('kpis', `${kpi('Calls · all versions', fmtInt(calls))}${kpi('Failed · all versions', calls ? pct(failed / calls) : '—')}${kpi('p50 · current version', ms(current?.p50))}${kpi('p95 · current version', ms(current?.p95))}${kpi('Feedback · current version', score(current?.score))}`)
+  fill('kpis', `${kpi('Calls · all versions', fmtInt(calls))}${kpi('Failed · all versions', calls ? pct(failed / calls) : '—')}${kpi('p50 · current version', ms(current?.p50, current?.calls))}${kpi('p95 · current version', ms(current?.p95, current?.calls))}${kpi('Feedback · current version', score(current?.score))}`)
   fill('scores', scoreBars(versions))
   fill('decisions', decisions(d))
   if (fill('versions', versionTable(id, versions, info, d))) wireVersionButtons(id)
@@ -349,9 +353,9 @@ function renderDiff(lines: DiffLine[]): string {
 }
 
 function drawCharts(d: Detail): void {
-  const t = d.series.map((b) => b.t / 1000)
-  const callsData: uPlot.AlignedData = [t, d.series.map((b) => b.calls), d.series.map((b) => b.errors)]
-  const latencyData: uPlot.AlignedData = [t, d.series.map((b) => b.p50), d.series.map((b) => b.p95)]
+  const s = chartSeries(d.series, d.window, d.bucket)
+  const callsData: uPlot.AlignedData = [s.t, s.calls, s.errors]
+  const latencyData: uPlot.AlignedData = [s.t, s.p50, s.p95]
   if (charts.length === 2) {
     charts[0]!.setData(callsData)
     charts[1]!.setData(latencyData)
@@ -410,7 +414,7 @@ function toast(message: string, error: boolean): void {
 
 function rate(label: string, x: number): string {
   const cls = x >= 0.1 ? ' hot' : x > 0 ? ' warm' : ''
-  return `<span class="rate${cls}" title="${label} errors">${label} ${x > 0 && x < 0.001 ? '<0.1 %' : pct(x)}</span>`
+  return `<span class="rate${cls}" title="${label} errors">${label} ${pct(x)}</span>`
 }
 
 function splitId(id: string): [string, string] {
@@ -420,15 +424,6 @@ function splitId(id: string): [string, string] {
 
 function windowLabel(): string {
   return windowSelect.selectedOptions[0]?.textContent ?? windowSelect.value
-}
-
-function pct(x: number): string {
-  return `${(x * 100).toFixed(x > 0 && x < 0.1 ? 1 : 0)} %`
-}
-
-function ms(x: number | undefined): string {
-  if (x === undefined || !Number.isFinite(x) || x === 0) return '<span class="muted">—</span>'
-  return x < 10 ? `${x.toFixed(2)} ms` : x < 1000 ? `${x.toFixed(0)} ms` : `${(x / 1000).toFixed(2)} s`
 }
 
 function score(s: { mean: number | null; n: number } | undefined): string {
