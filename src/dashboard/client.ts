@@ -87,18 +87,34 @@ function route(): { id?: string } {
   }
 }
 
+/**
+ * Polls, navigation and actions each refresh the page, and with a slow collector several answers are in flight at once:
+ * only the latest refresh started may draw, so an answer for the page the user left never lands over the one they
+ * opened. A poll is skipped while a refresh is still out, so a slow collector does not gather a queue of them.
+ */
+let latest = 0
+let inFlight = 0
+function refresh(o: { poll?: boolean } = {}): Promise<void> {
+  if (o.poll && inFlight) return Promise.resolve()
+  const mine = ++latest
+  inFlight++
+  return refreshOnce(() => mine !== latest).finally(() => inFlight--)
+}
+
 let lastError: string | undefined
-async function refresh(): Promise<void> {
+async function refreshOnce(superseded: () => boolean): Promise<void> {
   try {
     const { id } = route()
     const meta = await getJson<{ functions: Record<string, Info> }>('/api/functions')
-    if (id) await showFunction(id, meta.functions[id] ?? {})
-    else await showTable(meta.functions)
+    if (superseded()) return
+    if (id) await showFunction(id, meta.functions[id] ?? {}, superseded)
+    else await showTable(meta.functions, superseded)
     live.classList.remove('stale')
     live.textContent = 'live'
     live.title = 'Refreshes every 2 seconds'
     lastError = undefined
   } catch (e) {
+    if (superseded()) return
     const message = (e as Error).message
     const answered = e instanceof ServerError
     live.classList.add('stale')
@@ -114,8 +130,9 @@ async function refresh(): Promise<void> {
   }
 }
 
-async function showTable(info: Record<string, Info>): Promise<void> {
+async function showTable(info: Record<string, Info>, superseded: () => boolean): Promise<void> {
   const data = await getJson<{ functions: Row[] }>(`/v1/functions?window=${windowSelect.value}`)
+  if (superseded()) return
   const byId = new Map<string, Row[]>()
   for (const r of data.functions) byId.set(r.id, [...(byId.get(r.id) ?? []), r])
   for (const id of Object.keys(info)) if (!byId.has(id)) byId.set(id, [])
@@ -183,16 +200,18 @@ function functionsTable(rows: [string, Row[]][], info: Record<string, Info>): st
 <tbody>${body}</tbody></table></div>`
 }
 
-async function showFunction(id: string, info: Info): Promise<void> {
+async function showFunction(id: string, info: Info, superseded: () => boolean): Promise<void> {
   let d: Detail
   try {
     d = await getJson<Detail>(`/v1/functions/${encodeURIComponent(id)}?window=${windowSelect.value}`)
   } catch (e) {
+    if (superseded()) return
     destroyCharts()
     rendered = `<p class="crumbs"><a href="#/">← All functions</a></p><div class="panel"><h1>${esc(id)}</h1><p class="muted">${esc((e as Error).message)}</p></div>`
     app.innerHTML = rendered
     return
   }
+  if (superseded()) return
   const versions = [...d.versions].sort((a, b) => (a.created ?? '').localeCompare(b.created ?? '') || a.version.localeCompare(b.version))
   const current = versions.find((v) => v.role === 'current') ?? versions[versions.length - 1]
   const calls = versions.reduce((n, v) => n + v.calls, 0)
@@ -447,4 +466,4 @@ addEventListener('hashchange', () => {
   void refresh()
 })
 void refresh()
-setInterval(() => void refresh(), POLL_MS)
+setInterval(() => void refresh({ poll: true }), POLL_MS)

@@ -199,6 +199,33 @@ describe('dashboard of `poet serve`', () => {
     }
   })
 
+  it('never lets a slow answer for the page the user left overwrite the one they opened', async () => {
+    const dir = join(PACKAGE_ROOT, 'test/.tmp', `serve-slow-${randomUUID().slice(0, 8)}`)
+    const lock = new LockStore(join(dir, '.poet'))
+    const id = 'src/a.ts#f'
+    lock.write(id, { version: 'aaaa000001', source: '// one\n', inputHash: 'in-1', generator: 'builtin', reason: 'build' })
+    const serve = await startServe(dir)
+    const page = await browser.newPage()
+    try {
+      await page.goto(`${serve.url}/`)
+      await expect.poll(() => page.locator(`tr.fn[data-id="${id}"]`).count()).toBe(1)
+      // A collector slow to answer the table (a large store): the next poll starts while the user opens a function.
+      await page.route('**/v1/functions?window=*', async (r) => {
+        await new Promise((done) => setTimeout(done, 1500))
+        await r.continue().catch(() => undefined)
+      })
+      await page.waitForRequest('**/v1/functions?window=*')
+      await page.locator(`tr.fn[data-id="${id}"]`).click()
+      await page.waitForSelector('h1.id')
+      await page.waitForTimeout(1800)
+      expect(await page.locator('h1.id').count()).toBe(1)
+      expect(await page.locator('tr.fn').count()).toBe(0)
+    } finally {
+      await page.close()
+      await serve.stop()
+    }
+  })
+
   it('says why it stopped updating, shows no diff against a missing phase module, and survives a malformed link', async () => {
     const dir = join(PACKAGE_ROOT, 'test/.tmp', `serve-broken-${randomUUID().slice(0, 8)}`)
     const lock = new LockStore(join(dir, '.poet'))
