@@ -49,6 +49,11 @@ export async function generateCommand(argv: string[], io: CliIO): Promise<number
     io.err(`poet generate: ${project.errors.length} file${project.errors.length === 1 ? '' : 's'} with errors; fix ${project.errors.length === 1 ? 'it' : 'them'} first.`)
     return EXIT.failure
   }
+  if (!project.specs.length) {
+    // "All 0 functions are up to date" would pass a check run from the wrong directory.
+    io.out(`No poet() functions found under ${options.root}: nothing to ${v.check ? 'check' : 'generate'}. Run it from the project root, or pass --root.`)
+    return EXIT.ok
+  }
   const lock = new LockStore(options.lockDir)
   let states = specStates(project.specs, options, project.registry, lock)
   if (v.only !== undefined) {

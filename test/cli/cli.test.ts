@@ -82,6 +82,18 @@ describe('poet generate', () => {
     expect(check.err).toBe('poet generate --check: 2 of 5 functions not up to date in .poet/lock.json. Run `poet generate` and commit the lock.')
   })
 
+  it('says when it finds no poet() function, rather than that all 0 are up to date', async () => {
+    const p = fixture('generate-empty')
+    for (const file of Object.keys(SOURCES)) rmSync(p.path(file))
+    p.write('src/plain.ts', 'export const x = 1\n')
+    for (const argv of [['generate'], ['generate', '--check']]) {
+      const r = await poet(p, argv)
+      expect(r.code, argv.join(' ')).toBe(0)
+      expect(r.out, argv.join(' ')).toBe(`No poet() functions found under ${p.dir}: nothing to ${argv[1] ? 'check' : 'generate'}. Run it from the project root, or pass --root.`)
+    }
+    expect(existsSync(p.lockDir)).toBe(false)
+  })
+
   it('--only regenerates one function; an unknown id is a usage error with a suggestion', async () => {
     const p = fixture('only')
     const only = await poet(p, ['generate', '--only', 'src/slow.ts#slow'])
