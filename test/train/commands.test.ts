@@ -93,7 +93,7 @@ describe('poet serve', () => {
     mkdirSync(join(cwd, '.poet'), { recursive: true })
     writeFileSync(join(cwd, '.poet', 'lock.json'), '<<<<<<< HEAD\n')
     const conflicted = await rawRequest(Number(url.port), 'GET /api/functions HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n')
-    expect(conflicted.split('\r\n')[0]).toBe('HTTP/1.1 500 Internal Server Error')
+    expect(conflicted.split('\r\n')[0]).toBe('HTTP/1.1 503 Service Unavailable')
     expect(conflicted).toContain('cannot read')
     // Events meanwhile are kept by their sink for a retry, not refused for good nor stored unchecked.
     const events = await fetch(`${url.origin}/v1/events`, { method: 'POST', body: JSON.stringify([execution()]) })
