@@ -112,12 +112,12 @@ Without --apply it only shows the decisions. Decisions:
 
 Options:
   --apply            apply the decisions to the lock (.poet/lock.json)
-  --db <file>        feedback store                       default .poet/feedback.db
-  --lock-dir <dir>   lock directory                       default .poet
+  --db <file>        feedback store                       default <lock dir>/feedback.db
+  --lock-dir <dir>   lock directory                       default: the config's lockDir, else .poet in the root
   --share <x>        traffic share of a new candidate     default 0.2
   -h, --help         show this help
 
-Project options, for functions whose phases an LLM wrote (flags win over poet.config.json / poet.config.mjs):
+Project options (flags win over poet.config.json / poet.config.mjs in the root):
   --root <dir>          project root                    default: current directory
   --generator <name>    builtin | openai                default: the config's
   --model <name>        model for the openai generator
@@ -138,8 +138,20 @@ export async function trainCommand(argv: string[], io: CommandIO = consoleIO): P
   const share = args.values.share === undefined ? 0.2 : Number(args.values.share)
   if (!(share > 0 && share < 1)) return usage(io, `--share must be a number between 0 and 1 (exclusive), received ${JSON.stringify(args.values.share)}`, TRAIN_HELP)
   const cwd = io.cwd ?? process.cwd()
-  const db = resolve(cwd, args.values.db ?? join('.poet', 'feedback.db'))
-  const lockDir = resolve(cwd, args.values['lock-dir'] ?? '.poet')
+  const env = io.env ?? process.env
+  // The project's own places, as `poet generate` and the dev server find them: --root, then its config's lockDir, with
+  // the store the dev server keeps beside the lock. A config that cannot be read is reported by the functions that need
+  // it (those an LLM wrote), as it always was: builtin training goes on with the default lock directory.
+  const project = resolve(cwd, args.values.root ?? '.')
+  const configured = await loadConfig(args.values, cwd, env).then(
+    ({ options }) => options.lockDir,
+    (e: unknown) => {
+      if (e instanceof ConfigError) return undefined
+      throw e
+    },
+  )
+  const lockDir = args.values['lock-dir'] === undefined ? (configured ?? join(project, '.poet')) : resolve(cwd, args.values['lock-dir'])
+  const db = args.values.db === undefined ? join(lockDir, 'feedback.db') : resolve(cwd, args.values.db)
   if (!existsSync(db)) {
     io.err(`poet train: no feedback store at ${db}. Collect events first: run \`poet serve\` (or the Vite dev server) with a sink pointing at it.`)
     return 1
@@ -147,7 +159,6 @@ export async function trainCommand(argv: string[], io: CommandIO = consoleIO): P
   let store: FeedbackStore | undefined
   try {
     store = new FeedbackStore(db)
-    const env = io.env ?? process.env
     const llm = projectProposer(async () => {
       const { options } = await loadConfig(args.values, cwd, env)
       return { options, project: scanProject(options), env }

@@ -209,6 +209,22 @@ describe('poet train', () => {
     expect(readLock(cwd).functions[SYNC]!.candidate).toBeUndefined()
   })
 
+  it('reads the lock and store of the project --root names, and of the lockDir its poet.config.json sets', async () => {
+    const cwd = tempDir()
+    const root = join(cwd, 'packages', 'app')
+    const { version } = lockWith(join(root, 'poet-lock'), ID, { optimizeFor: 'latency' })
+    writeFileSync(join(root, 'poet.config.json'), JSON.stringify({ lockDir: 'poet-lock' }))
+    const store = new FeedbackStore(join(root, 'poet-lock', 'feedback.db'))
+    insertTimeoutRise(store, version)
+    store.close()
+    const t = io(cwd)
+    expect(await trainCommand(['--root', 'packages/app'], t.io)).toBe(0)
+    expect(t.out[1]).toMatch(new RegExp(`^src/api\\.ts#fetchQuote\\s+candidate\\s+${version} → `))
+    const inRoot = io(root)
+    expect(await trainCommand([], inRoot.io)).toBe(0)
+    expect(inRoot.out[1]).toMatch(/candidate/)
+  })
+
   it('exits 2 on a share outside (0, 1)', async () => {
     const t = io(tempDir())
     expect(await trainCommand(['--share', '1.5'], t.io)).toBe(2)
