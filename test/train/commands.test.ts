@@ -225,6 +225,15 @@ describe('poet train', () => {
     expect(inRoot.out[1]).toMatch(/candidate/)
   })
 
+  it('says a quiet function had no calls, not that 100 % of them failed', async () => {
+    const cwd = tempDir()
+    const { version } = lockWith(join(cwd, '.poet'), ID, { optimizeFor: 'latency' })
+    new FeedbackStore(join(cwd, '.poet', 'feedback.db')).close()
+    const t = io(cwd)
+    expect(await trainCommand([], t.io)).toBe(0)
+    expect(t.out[1]).toMatch(new RegExp(`^src/api\\.ts#fetchQuote\\s+none\\s+${version}\\s+no trigger \\(no calls in the last 60 min\\)$`))
+  })
+
   it('exits 2 on a share outside (0, 1)', async () => {
     const t = io(tempDir())
     expect(await trainCommand(['--share', '1.5'], t.io)).toBe(2)
