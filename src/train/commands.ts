@@ -33,9 +33,9 @@ Usage: poet serve [--port <n>] [--host <addr>] [--db <file>] [--token <t>]
 Options:
   --port <n>            port to listen on (0 picks a free one)        default 8787
   --host <addr>         address to bind                               default 127.0.0.1
-  --db <file>           SQLite feedback store                         default .poet/feedback.db
+  --db <file>           SQLite feedback store                         default <lock dir>/feedback.db
   --token <t>           require "Authorization: Bearer <t>" on /v1/*  default $POET_TOKEN, else none
-  --lock-dir <dir>      lock to mark current/candidate versions       default .poet
+  --lock-dir <dir>      lock to mark current/candidate versions       default: poet.config's lockDir, else .poet
   --rate <n>            events per second per token (429 beyond)      default 2000
   --retention-days <n>  delete events older than this                 default 30
   --max-rows <n>        keep at most this many events per table       default 1000000
@@ -63,7 +63,8 @@ export async function serveCommand(argv: string[], io: CommandIO = consoleIO): P
   const days = integer(args.values['retention-days'], 'retention-days', 30, io, 1)
   const maxRows = integer(args.values['max-rows'], 'max-rows', 1_000_000, io, 1)
   if ([port, rate, days, maxRows].includes(undefined)) return 2
-  const db = resolve(cwd, args.values.db ?? join('.poet', 'feedback.db'))
+  const lockDir = await lockDirOf(args.values['lock-dir'], cwd, io)
+  const db = args.values.db === undefined ? join(lockDir, 'feedback.db') : resolve(cwd, args.values.db)
   const token = args.values.token ?? process.env.POET_TOKEN
   let running
   try {
@@ -72,7 +73,7 @@ export async function serveCommand(argv: string[], io: CommandIO = consoleIO): P
       host: args.values.host ?? '127.0.0.1',
       db,
       token: token || undefined,
-      lockDir: resolve(cwd, args.values['lock-dir'] ?? '.poet'),
+      lockDir,
       rateLimit: { eventsPerSecond: rate, burst: rate! * 10 },
       retention: { maxAgeMs: days! * DAY, maxRows },
     })
@@ -85,7 +86,7 @@ export async function serveCommand(argv: string[], io: CommandIO = consoleIO): P
     )
     return 1
   }
-  attachDashboard(running, { lockDir: resolve(cwd, args.values['lock-dir'] ?? '.poet'), project: basename(cwd), token: token || undefined })
+  attachDashboard(running, { lockDir, project: basename(cwd), token: token || undefined })
   io.out(`poet serve: collecting events at ${running.url}/v1/events`)
   io.out(`  store ${db}${token ? ', bearer token required' : ''}; status table at ${running.url}/v1/functions`)
   io.out(`  dashboard at ${running.url}/${token ? '#?token=<token>' : ''}`)
@@ -220,9 +221,9 @@ build). With --to: makes that version (or a unique prefix of it) current.
 
 Options:
   --to <version>     the version to make current
-  --lock-dir <dir>   lock directory    default .poet
+  --lock-dir <dir>   lock directory    default: poet.config's lockDir, else .poet
   --db <file>        feedback store that records the decision, when it exists
-                                       default .poet/feedback.db
+                                       default <lock dir>/feedback.db
   -h, --help         show this help`
 
 /** `poet rollback <id> [--to <v>]`: a pointer move in the lock; every version stays. */
@@ -232,7 +233,7 @@ export async function rollbackCommand(argv: string[], io: CommandIO = consoleIO)
   if (args.positionals.length !== 1) return usage(io, 'poet rollback needs exactly one function id', ROLLBACK_HELP)
   const id = args.positionals[0]!
   const cwd = io.cwd ?? process.cwd()
-  const lock = new LockStore(resolve(cwd, args.values['lock-dir'] ?? '.poet'))
+  const lock = new LockStore(await lockDirOf(args.values['lock-dir'], cwd, io))
   // update() would create the directory and an empty lock: a rollback typed in the wrong directory must leave no trace.
   if (!existsSync(lock.file)) {
     io.err(`poet rollback: no lock at ${lock.file} (run it from the project root, or pass --lock-dir)`)
@@ -310,8 +311,17 @@ export async function rollbackCommand(argv: string[], io: CommandIO = consoleIO)
   }
   io.out(message)
   if (note) io.err(`poet rollback: ${note}`)
-  if (decision) record(resolve(cwd, args.values.db ?? join('.poet', 'feedback.db')), decision, io)
+  if (decision) record(args.values.db === undefined ? join(lock.dir, 'feedback.db') : resolve(cwd, args.values.db), decision, io)
   return 0
+}
+
+/**
+ * `--lock-dir`, else the lockDir of the project's poet.config.json/.mjs in the working directory (where the plugin, the
+ * dev server and `poet generate` keep the lock and the store), else `.poet`.
+ */
+async function lockDirOf(flag: string | undefined, cwd: string, io: CommandIO): Promise<string> {
+  if (flag !== undefined) return resolve(cwd, flag)
+  return (await loadConfig({}, cwd, io.env ?? process.env)).options.lockDir
 }
 
 /** Records a rollback in the feedback store, as the trainer and the dashboard do: the trainer reads it back. */

@@ -77,6 +77,23 @@ describe('poet serve', () => {
     store.close()
   })
 
+  it("uses the lock and store of the lockDir the project's poet.config.json sets", async () => {
+    const cwd = tempDir()
+    writeFileSync(join(cwd, 'poet.config.json'), JSON.stringify({ lockDir: 'poet-lock' }))
+    lockWith(join(cwd, 'poet-lock'), ID)
+    let stop!: () => void
+    const t = io(cwd, new Promise((r) => (stop = r)))
+    const done = serveCommand(['--port', '0'], t.io)
+    await expect.poll(() => t.out.length).toBeGreaterThan(1)
+    expect(t.out[1]).toMatch(new RegExp(`^  store ${join(cwd, 'poet-lock', 'feedback.db').replace(/[.\\/]/g, '\\$&')};`))
+    const url = /collecting events at (\S+)\/v1\/events/.exec(t.out[0]!)![1]!
+    const functions = (await (await fetch(`${url}/v1/functions`)).json()) as { functions: { id: string; role?: string }[] }
+    expect(functions.functions).toMatchObject([{ id: ID, role: 'current' }])
+    stop()
+    expect(await done).toBe(0)
+    expect(existsSync(join(cwd, '.poet'))).toBe(false)
+  })
+
   it('answers 400 to a request target that is not a URL, and keeps serving', async () => {
     const cwd = tempDir()
     let stop!: () => void
@@ -318,6 +335,17 @@ describe('poet rollback', () => {
     const bad = io(cwd)
     expect(await rollbackCommand([ID, '--to', 'zzz'], bad.io)).toBe(1)
     expect(bad.err[0]).toBe(`poet rollback: unknown version "zzz" of ${ID}; versions: ${first} (current), ${second}`)
+  })
+
+  it("finds the lock where the project's poet.config.json puts it", async () => {
+    const cwd = tempDir()
+    writeFileSync(join(cwd, 'poet.config.json'), JSON.stringify({ lockDir: 'poet-lock' }))
+    const { lock } = lockWith(join(cwd, 'poet-lock'), ID)
+    lock.write(ID, { version: 'bbbbbbbbbb', source: '// b\n', inputHash: 'input-hash-1', generator: 'builtin', reason: 'train' })
+    const t = io(cwd)
+    expect(await rollbackCommand([ID], t.io)).toBe(0)
+    expect(t.out[0]).toMatch(new RegExp(`^${ID.replace(/[.]/g, '\\.')}: current bbbbbbbbbb → `))
+    expect(existsSync(join(cwd, '.poet'))).toBe(false)
   })
 
   it('exits 1 naming the missing lock, and writes nothing, when run where there is no lock', async () => {
