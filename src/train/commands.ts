@@ -380,7 +380,8 @@ function usage(io: CommandIO, message: string, help: string): number {
 
 function integer(raw: string | undefined, name: string, fallback: number, io: CommandIO, min: number, max = Infinity): number | undefined {
   if (raw === undefined) return fallback
-  const n = Number(raw)
+  // Number('') is 0: `--port "$PORT"` with PORT unset would otherwise listen on a random port.
+  const n = raw.trim() === '' ? NaN : Number(raw)
   if (!Number.isInteger(n) || n < min || n > max) {
     io.err(`--${name} must be an integer ${max === Infinity ? `≥ ${min}` : `from ${min} to ${max}`}, received ${JSON.stringify(raw)}`)
     return undefined

@@ -51,10 +51,14 @@ describe('poet serve', () => {
   it.each([
     [['--port', 'abc'], /^--port must be an integer from 0 to 65535, received "abc"/],
     [['--port', '70000'], /^--port must be an integer from 0 to 65535, received "70000"/],
+    // `--port "$PORT"` with PORT unset: Number('') is 0, which would listen on a random port.
+    [['--port', ''], /^--port must be an integer from 0 to 65535, received ""/],
+    [['--max-rows', ' '], /^--max-rows must be an integer ≥ 1, received " "/],
     [['--nope'], /^Unknown option '--nope'/],
     [['extra'], /^poet serve takes no arguments, received "extra"/],
   ])('exits 2 with a usage error for %j', async (argv, message) => {
-    const t = io()
+    // Stopped at once: a serve that wrongly started returns rather than waiting for a signal.
+    const t = io(tempDir(), Promise.resolve())
     expect(await serveCommand(argv, t.io)).toBe(2)
     expect(t.err[0]).toMatch(message)
   })
