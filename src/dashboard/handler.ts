@@ -176,7 +176,7 @@ export function promote(lock: LockStore, store: FeedbackStore, id: string, versi
     if (!entry) return
     const stale = changedSince(id, entry, seen)
     if (stale) return void (result = stale)
-    if (!entry.versions[version]) {
+    if (!Object.hasOwn(entry.versions, version)) {
       result = { status: 404, body: { error: `${id} has no version ${JSON.stringify(version)}; it has ${Object.keys(entry.versions).join(', ')}` } }
       return
     }
@@ -189,10 +189,12 @@ export function promote(lock: LockStore, store: FeedbackStore, id: string, versi
       return
     }
     const from = entry.current
+    // Promoting another version than the candidate ends the candidate's test too: the message must say so.
+    const ended = entry.candidate && entry.candidate.version !== version ? `; the test of candidate ${entry.candidate.version} ended` : ''
     entry.current = version
     if (entry.candidate) delete entry.candidate
     store.recordDecision({ functionId: id, ts: Date.now(), action: 'promote', from, to: version, reason: 'promoted from the dashboard' })
-    result = { status: 200, body: { ok: true, message: `${id}: current ${from} → ${version}`, current: version } }
+    result = { status: 200, body: { ok: true, message: `${id}: current ${from} → ${version}${ended}`, current: version } }
   })
   return result
 }

@@ -97,6 +97,19 @@ describe('dashboard endpoints', () => {
     expect(lock.read().functions[ID]!.current).toBe('bbbb')
   })
 
+  it('say so when promoting another version ends the candidate under test', async () => {
+    lock.update((l) => (l.functions[ID]!.candidate = { version: 'cccc', share: 0.2 }))
+    version('dddd', 'in-2', 'build', '2026-01-04T00:00:00.000Z')
+    lock.update((l) => {
+      l.functions[ID]!.current = 'bbbb'
+      l.functions[ID]!.candidate = { version: 'cccc', share: 0.2 }
+    })
+    await start()
+    const res = await act('promote', { id: ID, version: 'dddd' })
+    expect(((await res.json()) as { message: string }).message).toBe(`${ID}: current bbbb → dddd; the test of candidate cccc ended`)
+    expect(lock.read().functions[ID]!.candidate).toBeUndefined()
+  })
+
   it('refuse a write made from a stale view: another tab or the trainer moved the lock since the page showed it', async () => {
     lock.update((l) => {
       l.functions[ID]!.current = 'cccc'
@@ -148,6 +161,10 @@ describe('dashboard endpoints', () => {
     for (const id of ['constructor', '__proto__']) {
       expect((await act('rollback', { id })).status).toBe(404)
       expect((await act('promote', { id, version: 'aaaa' })).status).toBe(404)
+      // A version named like what every object has is no version either, not one "of another source".
+      const version = await act('promote', { id: ID, version: id })
+      expect(version.status).toBe(404)
+      expect(((await version.json()) as { error: string }).error).toBe(`${ID} has no version "${id}"; it has aaaa, bbbb, cccc`)
     }
     expect(lock.read().functions[ID]!.current).toBe('bbbb')
   })
