@@ -213,6 +213,8 @@ async function showFunction(id: string, info: Info, superseded: () => boolean): 
   }
   if (superseded()) return
   const versions = [...d.versions].sort((a, b) => (a.created ?? '').localeCompare(b.created ?? '') || a.version.localeCompare(b.version))
+  // Versions the events name but the lock does not hold (another build's) have no phase code to diff.
+  const inLock = versions.filter((v) => v.role !== undefined && v.role !== 'unknown')
   const current = versions.find((v) => v.role === 'current') ?? versions[versions.length - 1]
   const calls = versions.reduce((n, v) => n + v.calls, 0)
   const failed = versions.reduce((n, v) => n + KINDS.reduce((m, k) => m + v.errorRate[k.kind] * v.calls, 0), 0)
@@ -236,9 +238,9 @@ async function showFunction(id: string, info: Info, superseded: () => boolean): 
 </div>
 <div class="stack"></div>
 <div class="panel"><h2>Versions</h2><div id="versions"></div></div>
-<div class="panel" id="diff-panel"><h2>Phase code diff</h2>${versions.length > 1 ? diffControls(id, versions) : '<p class="muted">Only one version so far: a diff appears once the source, its types or the trainer produce another.</p>'}<div id="diff"></div></div>`
+<div class="panel" id="diff-panel"><h2>Phase code diff</h2>${inLock.length > 1 ? diffControls(id, inLock, d) : '<p class="muted">Only one version so far: a diff appears once the source, its types or the trainer produce another.</p>'}<div id="diff"></div></div>`
     rendered = skeleton
-    if (versions.length > 1) void wireDiff(id, versions)
+    if (inLock.length > 1) void wireDiff(id)
   }
   fill('meta', `${info.domain ? `<span class="tag domain">${esc(info.domain)}</span>` : ''}${info.optimizeFor ? `<span class="tag">optimizes ${esc(info.optimizeFor)}</span>` : ''}<span>current <span class="ver">${esc(d.current ?? '—')}</span></span>${d.candidate ? `<span class="tag candidate">candidate ${esc(d.candidate.version)} · ${pct(d.candidate.share)} of calls</span>` : ''}`)
   fill('kpis', `${kpi('Calls · all versions', fmtInt(calls))}${kpi('Failed · all versions', calls ? pct(failed / calls) : '—')}${kpi('p50 · current version', ms(current?.p50, current?.calls))}${kpi('p95 · current version', ms(current?.p95, current?.calls))}${kpi('Feedback · current version', score(current?.score))}`)
@@ -294,7 +296,9 @@ function versionTable(id: string, versions: VersionRow[], info: Info, d: Detail)
           ? `<button class="act danger" data-action="rollback" data-id="${esc(id)}" ${seen} title="Stop the candidate, or go back to the previous version">Roll back</button>`
           : info.promotable?.includes(v.version)
             ? `<button class="act" data-action="promote" data-id="${esc(id)}" data-version="${esc(v.version)}" ${seen} title="Make this version current">Promote</button>`
-            : `<span class="muted" title="Generated from an earlier source: revert the source to serve it again">older source</span>`
+            : v.role === 'unknown' || v.role === undefined
+              ? `<span class="muted" title="Events name this version, but the lock does not hold it: another build or branch made it">not in the lock</span>`
+              : `<span class="muted" title="Generated from an earlier source: revert the source to serve it again">older source</span>`
       return `<tr><td class="ver">${esc(v.version)} ${role}</td><td class="muted">${v.created ? esc(new Date(v.created).toLocaleString()) : '—'}</td><td>${esc(v.generator ?? '—')}</td><td class="reason">${esc(v.reason ?? '—')}</td><td class="num">${fmtInt(v.calls)}</td><td class="num">${score(v.score)}</td><td class="num">${buttons}</td></tr>`
     })
     .join('')
@@ -322,26 +326,46 @@ function wireVersionButtons(id: string): void {
   }
 }
 
-function diffControls(id: string, versions: VersionRow[]): string {
-  const pick = diffPick?.id === id ? diffPick : { id, from: versions[versions.length - 2]!.version, to: versions[versions.length - 1]!.version }
-  diffPick = pick
+/**
+ * The pair the diff opens on, as `poet diff` picks it: current against the candidate under test, else against the
+ * newest other version (older first). A pair the user chose is kept while both its versions exist.
+ */
+function diffControls(id: string, versions: VersionRow[], d: Detail): string {
+  const has = (v: string) => versions.some((x) => x.version === v)
+  const pick = diffPick?.id === id && has(diffPick.from) && has(diffPick.to) ? diffPick : defaultDiff(versions, d)
   const options = (selected: string) => versions.map((v) => `<option value="${esc(v.version)}"${v.version === selected ? ' selected' : ''}>${esc(v.version)}${v.role === 'current' ? ' (current)' : ''}</option>`).join('')
   return `<div class="diffbar">from <select id="diff-from">${options(pick.from)}</select> to <select id="diff-to">${options(pick.to)}</select></div>`
 }
 
-async function wireDiff(id: string, versions: VersionRow[]): Promise<void> {
+function defaultDiff(oldestFirst: VersionRow[], d: Detail): { id: string; from: string; to: string } {
+  const current = d.current && oldestFirst.some((v) => v.version === d.current) ? d.current : oldestFirst[oldestFirst.length - 1]!.version
+  const candidate = d.candidate?.version
+  if (candidate && candidate !== current && oldestFirst.some((v) => v.version === candidate)) return { id: d.id, from: current, to: candidate }
+  const order = oldestFirst.map((v) => v.version)
+  const newestOther = order.filter((v) => v !== current).pop()!
+  return order.indexOf(newestOther) > order.indexOf(current) ? { id: d.id, from: current, to: newestOther } : { id: d.id, from: newestOther, to: current }
+}
+
+let diffShown = 0
+async function wireDiff(id: string): Promise<void> {
   const from = document.getElementById('diff-from') as HTMLSelectElement
   const to = document.getElementById('diff-to') as HTMLSelectElement
   const show = async () => {
-    diffPick = { id, from: from.value, to: to.value }
+    const mine = ++diffShown
     const [a, b] = await Promise.all([source(id, from.value), source(id, to.value)])
+    // Sources of an earlier pick that answer late must not replace the diff of the pair now selected.
+    if (mine !== diffShown) return
     // A diff against a missing source would show every line of the other as added or removed.
     const missing = [a, b].find((x): x is { error: string } => typeof x !== 'string')
     document.getElementById('diff')!.innerHTML = missing ? `<p class="muted">No diff: ${esc(missing.error)}</p>` : renderDiff(lineDiff(a as string, b as string))
   }
-  from.addEventListener('change', () => void show())
-  to.addEventListener('change', () => void show())
-  if (versions.length > 1) await show()
+  const chosen = () => {
+    diffPick = { id, from: from.value, to: to.value }
+    void show()
+  }
+  from.addEventListener('change', chosen)
+  to.addEventListener('change', chosen)
+  await show()
 }
 
 /** Versions are content hashes, so a source once read is that version's for good; a failure is asked again next time. */
