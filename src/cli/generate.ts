@@ -1,5 +1,5 @@
 // `poet generate`: (re)generates the phases of every function whose lock entry is missing or stale, and writes the lock.
-import { relative } from 'node:path'
+import { join, relative } from 'node:path'
 import { parseArgs } from 'node:util'
 import { generateBuiltin } from '../generators/builtin'
 import { compilerUpgradeOnly, generatorIdentity } from '../generators'
@@ -67,7 +67,15 @@ export async function generateCommand(argv: string[], io: CliIO): Promise<number
 
   if (v.check) {
     const bad = states.filter((s) => s.state !== 'fresh')
-    for (const s of bad) io.out(`${s.state.padEnd(7)}  ${s.spec.id}${s.state !== 'stale' ? '' : s.compilerUpgrade ? '  (a newer builtin compiler writes other checks; its inputs are unchanged)' : '  (its source, options, types, domain pack or generator changed)'}`)
+    const why = (s: SpecState) =>
+      s.fileMissing
+        ? `  (its phase module ${relative(io.cwd ?? process.cwd(), join(lock.dir, s.current!.file))} is not on disk: restore it from version control, or run \`poet generate\`)`
+        : s.state !== 'stale'
+          ? ''
+          : s.compilerUpgrade
+            ? '  (a newer builtin compiler writes other checks; its inputs are unchanged)'
+            : '  (its source, options, types, domain pack or generator changed)'
+    for (const s of bad) io.out(`${s.state.padEnd(7)}  ${s.spec.id}${why(s)}`)
     if (bad.length) {
       io.err(`poet generate --check: ${bad.length} of ${states.length} function${states.length === 1 ? '' : 's'} not up to date in ${lockPath}. Run \`poet generate\` and commit the lock.`)
       return EXIT.failure

@@ -82,6 +82,20 @@ describe('poet generate', () => {
     expect(check.err).toBe('poet generate --check: 2 of 5 functions not up to date in .poet/lock.json. Run `poet generate` and commit the lock.')
   })
 
+  it('--check and status name a function whose phase module is missing from .poet/phases, which a build would regenerate', async () => {
+    const p = fixture('check-file')
+    await poet(p, ['generate'])
+    const file = lockOf(p).functions['src/double.ts#double']!.versions[lockOf(p).functions['src/double.ts#double']!.current]!.file
+    rmSync(join(p.lockDir, file))
+    const check = await poet(p, ['generate', '--check'])
+    expect(check.code).toBe(1)
+    expect(check.out).toBe(`missing  src/double.ts#double  (its phase module .poet/${file} is not on disk: restore it from version control, or run \`poet generate\`)`)
+    expect((await poet(p, ['status'])).out).toMatch(/^src\/double\.ts#double +[0-9a-f]{10} +builtin +missing \(file\)/m)
+    expect((await poet(p, ['generate'])).code).toBe(0)
+    expect(existsSync(join(p.lockDir, file))).toBe(true)
+    expect((await poet(p, ['generate', '--check'])).code).toBe(0)
+  })
+
   it('says when it finds no poet() function, rather than that all 0 are up to date', async () => {
     const p = fixture('generate-empty')
     for (const file of Object.keys(SOURCES)) rmSync(p.path(file))
