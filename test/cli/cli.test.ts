@@ -249,6 +249,25 @@ describe('poet generate with an LLM', () => {
     const unknown = await poet(p, ['status'])
     expect(unknown.code).toBe(2)
     expect(unknown.err).toMatch(/poet\.config\.json: .*generatr.*generator/)
+    rmSync(p.path('poet.config.json'))
+    // A config module that does not even load: its path and why, not a stack through Node's module loader.
+    writeFileSync(p.path('poet.config.mjs'), 'export default {\n')
+    const syntax = await poet(p, ['status'])
+    expect(syntax.code).toBe(2)
+    // (Node says SyntaxError: Unexpected end of input; under vitest, Vite's loader words it its own way.)
+    expect(syntax.err).toMatch(new RegExp(`^poet status: ${p.path('poet.config.mjs').replace(/[.]/g, '\\.')}: cannot load it: \\w*Error: .+$`))
+    writeFileSync(p.path('poet.config.mjs'), "import 'no-such-package'\nexport default {}\n")
+    const missing = await poet(p, ['status'])
+    expect(missing.code).toBe(2)
+    expect(missing.err).toMatch(new RegExp(`^poet status: ${p.path('poet.config.mjs').replace(/[.]/g, '\\.')}: cannot load it: Error: Cannot find package 'no-such-package'`))
+    expect(missing.err).not.toContain('\n    at ')
+  })
+
+  it('says --root must be a directory when it names a file', async () => {
+    const p = fixture('root-file')
+    const r = await poet(p, ['status', '--root', 'src/double.ts'])
+    expect(r.code).toBe(2)
+    expect(r.err).toBe(`poet status: --root src/double.ts: not a directory (${p.path('src/double.ts')})`)
   })
 })
 
