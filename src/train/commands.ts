@@ -6,7 +6,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util'
 import { earlierVersions, LockStore } from '../generators/lock'
 import { serve } from './collector'
 import { FeedbackStore, type Decision } from './store'
-import { COMMON_FLAGS, ConfigError, loadConfig } from '../cli/config'
+import { COMMON_FLAGS, ConfigError, loadConfig, type ConfigFlags } from '../cli/config'
 import { scanProject } from '../cli/project'
 import { projectProposer } from './llm'
 import { applyTraining, planTraining, proposeCandidates, untrained, type Plan } from './trainer'
@@ -63,7 +63,7 @@ export async function serveCommand(argv: string[], io: CommandIO = consoleIO): P
   const days = integer(args.values['retention-days'], 'retention-days', 30, io, 1)
   const maxRows = integer(args.values['max-rows'], 'max-rows', 1_000_000, io, 1)
   if ([port, rate, days, maxRows].includes(undefined)) return 2
-  const lockDir = await lockDirOf(args.values['lock-dir'], cwd, io)
+  const lockDir = await lockDirOf(args.values['lock-dir'], {}, cwd, io, 'serve')
   const db = args.values.db === undefined ? join(lockDir, 'feedback.db') : resolve(cwd, args.values.db)
   const token = args.values.token ?? process.env.POET_TOKEN
   let running
@@ -141,17 +141,8 @@ export async function trainCommand(argv: string[], io: CommandIO = consoleIO): P
   const cwd = io.cwd ?? process.cwd()
   const env = io.env ?? process.env
   // The project's own places, as `poet generate` and the dev server find them: --root, then its config's lockDir, with
-  // the store the dev server keeps beside the lock. A config that cannot be read is reported by the functions that need
-  // it (those an LLM wrote), as it always was: builtin training goes on with the default lock directory.
-  const project = resolve(cwd, args.values.root ?? '.')
-  const configured = await loadConfig(args.values, cwd, env).then(
-    ({ options }) => options.lockDir,
-    (e: unknown) => {
-      if (e instanceof ConfigError) return undefined
-      throw e
-    },
-  )
-  const lockDir = args.values['lock-dir'] === undefined ? (configured ?? join(project, '.poet')) : resolve(cwd, args.values['lock-dir'])
+  // the store the dev server keeps beside the lock.
+  const lockDir = await lockDirOf(args.values['lock-dir'], args.values, cwd, io, 'train')
   const db = args.values.db === undefined ? join(lockDir, 'feedback.db') : resolve(cwd, args.values.db)
   if (!existsSync(db)) {
     io.err(`poet train: no feedback store at ${db}. Collect events first: run \`poet serve\` (or the Vite dev server) with a sink pointing at it.`)
@@ -233,7 +224,7 @@ export async function rollbackCommand(argv: string[], io: CommandIO = consoleIO)
   if (args.positionals.length !== 1) return usage(io, 'poet rollback needs exactly one function id', ROLLBACK_HELP)
   const id = args.positionals[0]!
   const cwd = io.cwd ?? process.cwd()
-  const lock = new LockStore(await lockDirOf(args.values['lock-dir'], cwd, io))
+  const lock = new LockStore(await lockDirOf(args.values['lock-dir'], {}, cwd, io, 'rollback'))
   // update() would create the directory and an empty lock: a rollback typed in the wrong directory must leave no trace.
   if (!existsSync(lock.file)) {
     io.err(`poet rollback: no lock at ${lock.file} (run it from the project root, or pass --lock-dir)`)
@@ -316,12 +307,20 @@ export async function rollbackCommand(argv: string[], io: CommandIO = consoleIO)
 }
 
 /**
- * `--lock-dir`, else the lockDir of the project's poet.config.json/.mjs in the working directory (where the plugin, the
- * dev server and `poet generate` keep the lock and the store), else `.poet`.
+ * `--lock-dir`, else the lockDir of the project's poet.config.json/.mjs (where the plugin, the dev server and
+ * `poet generate` keep the lock and the store), else `.poet` in the root. A config that cannot be read is said, and
+ * does not stop these commands: a collector's host may lack what a config imports, and only LLM training needs the rest.
  */
-async function lockDirOf(flag: string | undefined, cwd: string, io: CommandIO): Promise<string> {
+async function lockDirOf(flag: string | undefined, flags: ConfigFlags, cwd: string, io: CommandIO, command: string): Promise<string> {
   if (flag !== undefined) return resolve(cwd, flag)
-  return (await loadConfig({}, cwd, io.env ?? process.env)).options.lockDir
+  try {
+    return (await loadConfig(flags, cwd, io.env ?? process.env)).options.lockDir
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e
+    const fallback = resolve(cwd, flags.root ?? '.', '.poet')
+    io.err(`poet ${command}: ${e.message}; using ${fallback}`)
+    return fallback
+  }
 }
 
 /** Records a rollback in the feedback store, as the trainer and the dashboard do: the trainer reads it back. */

@@ -98,6 +98,19 @@ describe('poet serve', () => {
     expect(existsSync(join(cwd, '.poet'))).toBe(false)
   })
 
+  it('starts with the default lock when the config cannot be read (a collector host may lack what it imports), and says so', async () => {
+    const cwd = tempDir()
+    writeFileSync(join(cwd, 'poet.config.json'), '{ "lockDir": ')
+    let stop!: () => void
+    const t = io(cwd, new Promise((r) => (stop = r)))
+    const done = serveCommand(['--port', '0'], t.io)
+    await expect.poll(() => t.out.length).toBeGreaterThan(1)
+    expect(t.err[0]).toMatch(new RegExp(`^poet serve: .*poet\\.config\\.json: not valid JSON .*; using ${join(cwd, '.poet').replace(/[.\\/]/g, '\\$&')}$`))
+    expect(t.out[1]).toMatch(new RegExp(`^  store ${join(cwd, '.poet', 'feedback.db').replace(/[.\\/]/g, '\\$&')};`))
+    stop()
+    expect(await done).toBe(0)
+  })
+
   it('answers 400 to a request target that is not a URL, and keeps serving', async () => {
     const cwd = tempDir()
     let stop!: () => void
