@@ -157,12 +157,12 @@ describe('dashboard at /__poet/', () => {
 })
 
 /** `poet serve` on `dir` until `stop()`; its URL once it listens. */
-async function startServe(dir: string): Promise<{ url: string; stop(): Promise<void> }> {
+async function startServe(dir: string, args: string[] = []): Promise<{ url: string; stop(): Promise<void> }> {
   const { serveCommand } = await import('../../src/train/commands')
   const out: string[] = []
   let stop!: () => void
   const stopped = new Promise<void>((done) => (stop = done))
-  const exit = serveCommand(['--port', '0'], { out: (l) => out.push(l), err: (l) => out.push(l), cwd: dir, stopped })
+  const exit = serveCommand(['--port', '0', ...args], { out: (l) => out.push(l), err: (l) => out.push(l), cwd: dir, stopped })
   await expect.poll(() => out.join('\n')).toMatch(/dashboard at http/)
   return {
     url: /dashboard at (\S+)\//.exec(out.join('\n'))![1]!,
@@ -196,6 +196,25 @@ describe('dashboard of `poet serve`', () => {
     } finally {
       stop()
       expect(await exit).toBe(0)
+    }
+  })
+
+  it('asks for the token when poet serve wants one, rather than saying the collector is unreachable', async () => {
+    const dir = join(PACKAGE_ROOT, 'test/.tmp', `serve-token-${randomUUID().slice(0, 8)}`)
+    mkdirSync(dir, { recursive: true })
+    const serve = await startServe(dir, ['--token', 'sesame'])
+    const page = await browser.newPage()
+    try {
+      await page.goto(`${serve.url}/`)
+      await expect.poll(() => page.locator('#app h1').innerText()).toBe('The collector answered with an error')
+      expect(await page.locator('#app').innerText()).toContain('open the dashboard as /#?token=')
+      await page.goto(`${serve.url}/#?token=sesame`)
+      await page.reload()
+      await expect.poll(() => page.locator('.empty h1').innerText()).toBe('No POET functions yet')
+      expect(await page.locator('#live').innerText()).toBe('live')
+    } finally {
+      await page.close()
+      await serve.stop()
     }
   })
 
