@@ -9,7 +9,7 @@ import { renderPhaseModule } from '../generators/render'
 import type { ResolvedGenerator } from '../plugin/options'
 import { closest } from '../plugin/suggest'
 import { COMMON_FLAGS, COMMON_HELP, loadConfig } from './config'
-import { EXIT, usage, type CliIO } from './io'
+import { errorText, EXIT, usage, type CliIO } from './io'
 import { Progress } from './progress'
 import { scanProject } from './project'
 import { specStates, type SpecState } from './state'
@@ -121,7 +121,7 @@ export async function generateCommand(argv: string[], io: CliIO): Promise<number
 
   const failed = settled.filter((r): r is PromiseRejectedResult => r.status === 'rejected')
   const fellBack = settled.filter((r) => r.status === 'fulfilled' && r.value.fallback).length
-  for (const [i, r] of settled.entries()) if (r.status === 'rejected') io.err(`poet generate: ${todo[i]!.spec.id}: ${(r.reason as Error)?.stack ?? String(r.reason)}`)
+  for (const [i, r] of settled.entries()) if (r.status === 'rejected') io.err(`poet generate: ${todo[i]!.spec.id}: ${errorText(r.reason)}`)
   const upToDate = states.length - todo.length
   const done = todo.length - failed.length
   io.out(

@@ -3,7 +3,7 @@ import { ConfigError } from './config'
 import { diffCommand } from './diff'
 import { domainsCommand } from './domains'
 import { generateCommand } from './generate'
-import { consoleIO, EXIT, type CliIO } from './io'
+import { consoleIO, errorText, EXIT, type CliIO } from './io'
 import { statusCommand } from './status'
 import { closest } from '../plugin/suggest'
 
@@ -55,10 +55,7 @@ export async function main(argv: string[], io: CliIO = consoleIO): Promise<numbe
       io.err(`poet ${name}: ${e.message}`)
       return EXIT.usage
     }
-    // Errors worded for users start with `poet: ` (an unreadable lock.json, a lock held too long): their message says
-    // what is wrong and what to do, and a stack would bury it. Anything else is a bug of ours, worth its stack.
-    const message = e instanceof Error ? e.message : String(e)
-    io.err(/^poet: /.test(message) ? `poet ${name}: ${message.slice('poet: '.length)}` : `poet ${name}: ${(e as Error).stack ?? message}`)
+    io.err(`poet ${name}: ${errorText(e)}`)
     return EXIT.failure
   }
 }

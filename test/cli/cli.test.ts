@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process'
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -94,6 +94,15 @@ describe('poet generate', () => {
     expect((await poet(p, ['generate'])).code).toBe(0)
     expect(existsSync(join(p.lockDir, file))).toBe(true)
     expect((await poet(p, ['generate', '--check'])).code).toBe(0)
+  })
+
+  it('says which file it could not write, without a stack trace', async () => {
+    const p = fixture('unwritable')
+    mkdirSync(p.lockDir)
+    writeFileSync(join(p.lockDir, 'phases'), '')
+    const r = await poet(p, ['generate', '--only', 'src/double.ts#double'])
+    expect(r.code).toBe(1)
+    expect(r.err).toBe(`poet generate: src/double.ts#double: EEXIST: file already exists, mkdir '${join(p.lockDir, 'phases')}'`)
   })
 
   it('says when it finds no poet() function, rather than that all 0 are up to date', async () => {
