@@ -4,8 +4,8 @@ import { diffLines } from '../generators/line-diff'
 const CONTEXT = 3
 
 export function unifiedDiff(a: string, b: string, fromLabel: string, toLabel: string): string {
-  const x = a.split('\n')
-  const y = b.split('\n')
+  const x = lines(a)
+  const y = lines(b)
   const ops = diffLines(x, y)
   const changed = ops.map((o, i) => (o.op !== ' ' ? i : -1)).filter((i) => i >= 0)
   if (!changed.length) return ''
@@ -25,4 +25,10 @@ export function unifiedDiff(a: string, b: string, fromLabel: string, toLabel: st
     start = end
   }
   return out.join('\n') + '\n'
+}
+
+/** A file's lines: the newline ending the last one ends it, it does not open an empty line after it (as for diff -u). */
+function lines(text: string): string[] {
+  const body = text.endsWith('\n') ? text.slice(0, -1) : text
+  return body === '' ? [] : body.split('\n')
 }
