@@ -1,11 +1,11 @@
 // A unified diff of two versions of a generated phase module, for `poet diff`.
-import { diffLines } from '../generators/line-diff'
+import { diffLines, splitLines } from '../generators/line-diff'
 
 const CONTEXT = 3
 
 export function unifiedDiff(a: string, b: string, fromLabel: string, toLabel: string): string {
-  const x = lines(a)
-  const y = lines(b)
+  const x = splitLines(a)
+  const y = splitLines(b)
   const ops = diffLines(x, y)
   const changed = ops.map((o, i) => (o.op !== ' ' ? i : -1)).filter((i) => i >= 0)
   if (!changed.length) return ''
@@ -25,10 +25,4 @@ export function unifiedDiff(a: string, b: string, fromLabel: string, toLabel: st
     start = end
   }
   return out.join('\n') + '\n'
-}
-
-/** A file's lines: the newline ending the last one ends it, it does not open an empty line after it (as for diff -u). */
-function lines(text: string): string[] {
-  const body = text.endsWith('\n') ? text.slice(0, -1) : text
-  return body === '' ? [] : body.split('\n')
 }

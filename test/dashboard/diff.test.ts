@@ -53,4 +53,8 @@ describe('lineDiff', () => {
     const same = lineDiff(before.join('\n'), before.join('\n'))
     expect(same.every((l) => l.op === ' ')).toBe(true)
   })
+
+  it('counts a file ending in a newline by its lines, with no empty line after the last', () => {
+    expect(lineDiff('a\nb\n', 'a\nc\n').map((l) => `${l.op}${l.text}`)).toEqual([' a', '-b', '+c'])
+  })
 })
