@@ -38,16 +38,11 @@ const COMMANDS: Record<string, Command> = {
 export async function main(argv: string[], io: CliIO = consoleIO): Promise<number> {
   const [name, ...rest] = argv
   if (name === undefined || name === '-h' || name === '--help' || name === 'help') {
-    if (name === 'help' && rest[0] && Object.hasOwn(COMMANDS, rest[0])) return COMMANDS[rest[0]]!(['--help'], io)
+    if (name === 'help' && rest[0] !== undefined) return Object.hasOwn(COMMANDS, rest[0]) ? COMMANDS[rest[0]]!(['--help'], io) : unknownCommand(rest[0], io)
     io.out(HELP)
     return name === undefined ? EXIT.usage : EXIT.ok
   }
-  if (!Object.hasOwn(COMMANDS, name)) {
-    const prefixed = Object.keys(COMMANDS).filter((c) => c.startsWith(name))
-    const hint = prefixed.length === 1 ? prefixed[0] : closest(name, Object.keys(COMMANDS))
-    io.err(`poet: unknown command "${name}".${hint ? ` Did you mean \`poet ${hint}\`?` : ''}\n\n${HELP}`)
-    return EXIT.usage
-  }
+  if (!Object.hasOwn(COMMANDS, name)) return unknownCommand(name, io)
   try {
     return await COMMANDS[name]!(rest, io)
   } catch (e) {
@@ -58,6 +53,13 @@ export async function main(argv: string[], io: CliIO = consoleIO): Promise<numbe
     io.err(`poet ${name}: ${errorText(e)}`)
     return EXIT.failure
   }
+}
+
+function unknownCommand(name: string, io: CliIO): number {
+  const prefixed = Object.keys(COMMANDS).filter((c) => c.startsWith(name))
+  const hint = prefixed.length === 1 ? prefixed[0] : closest(name, Object.keys(COMMANDS))
+  io.err(`poet: unknown command "${name}".${hint ? ` Did you mean \`poet ${hint}\`?` : ''}\n\n${HELP}`)
+  return EXIT.usage
 }
 
 /** Train's commands live in src/train; a build without them still answers clearly. */

@@ -400,6 +400,9 @@ describe('poet (dispatcher)', () => {
     expect(rollback.code).toBe(0)
     expect(rollback.out).toMatch(/^poet rollback — /)
     expect((await poet(p, ['help', 'status'])).out).toMatch(/^poet status — /)
+    const unknownHelp = await poet(p, ['help', 'stauts'])
+    expect(unknownHelp.code).toBe(2)
+    expect(unknownHelp.err).toMatch(/^poet: unknown command "stauts"\. Did you mean `poet status`\?/)
   })
 
   it('answers a broken lock.json with what is wrong and what to do, never a stack trace', async () => {
