@@ -1,6 +1,7 @@
 // The dashboard's HTTP side: the page, its script, and its own JSON endpoints (phase sources, promote, roll back) beside the collector's.
 import { randomBytes, timingSafeEqual } from 'node:crypto'
 import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { createRequire } from 'node:module'
 import { earlierVersions, LockStore, type LockEntry } from '../generators/lock'
@@ -79,9 +80,12 @@ export function createDashboard(o: DashboardOptions): Middleware {
       const id = url.searchParams.get('id') ?? ''
       const version = url.searchParams.get('version') ?? ''
       return answer(res, () => {
-        const source = Object.hasOwn(lock.read().functions, id) ? lock.source(id, version) : undefined
-        if (source === undefined) return send(res, 404, { error: `no phase source for ${JSON.stringify(id)} at version ${JSON.stringify(version)} in ${lock.file}` })
-        text(res, source)
+        const functions = lock.read().functions
+        const stored = Object.hasOwn(functions, id) && Object.hasOwn(functions[id]!.versions, version) ? functions[id]!.versions[version]! : undefined
+        const source = stored && lock.source(id, version)
+        if (source !== undefined) return text(res, source)
+        if (!stored) return send(res, 404, { error: `no phase source for ${JSON.stringify(id)} at version ${JSON.stringify(version)} in ${lock.file}` })
+        send(res, 404, { error: `the phase module of ${id}@${version} is missing: ${join(lock.dir, stored.file)}. Restore .poet/ from version control.` })
       })
     }
     if (path === `${base}/api/promote` || path === `${base}/api/rollback`) {

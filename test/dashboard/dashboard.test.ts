@@ -256,7 +256,8 @@ describe('dashboard of `poet serve`', () => {
     const page = await browser.newPage()
     try {
       await page.goto(`${serve.url}/#/fn/${encodeURIComponent(id)}`)
-      await expect.poll(() => page.locator('#diff').innerText()).toMatch(/^No diff: no phase source for "src\/a\.ts#f" at version "aaaa000001"/)
+      const file = join(lock.dir, lock.read().functions[id]!.versions['aaaa000001']!.file)
+      await expect.poll(() => page.locator('#diff').innerText()).toBe(`No diff: the phase module of ${id}@aaaa000001 is missing: ${file}. Restore .poet/ from version control.`)
       expect(await page.locator('#diff .add').count()).toBe(0)
 
       writeFileSync(lock.file, '<<<<<<< HEAD\n{}\n=======\n{}\n>>>>>>> theirs\n')
