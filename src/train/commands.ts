@@ -110,6 +110,8 @@ Without --apply it only shows the decisions. Decisions:
   rollback   the candidate is worse with P ≥ 0.975 (after 100 candidate observations): it stops serving
   retire     no difference beyond the margin after 20000 candidate observations: it stops serving
   wait       not enough evidence yet
+  none       no candidate under test and nothing to propose: no trigger fired, or one did but there is
+             nothing new to learn from it (the reason says which)
 
 Options:
   --apply            apply the decisions to the lock (.poet/lock.json)
