@@ -35,6 +35,7 @@ Options:
   --host <addr>         address to bind                               default 127.0.0.1
   --db <file>           SQLite feedback store                         default <lock dir>/feedback.db
   --token <t>           require "Authorization: Bearer <t>" on /v1/*  default $POET_TOKEN, else none
+                        and the dashboard's data (open it as /#?token=<t>)
   --lock-dir <dir>      lock to mark current/candidate versions       default: poet.config's lockDir, else .poet
   --rate <n>            events per second per token (429 beyond)      default 2000
   --retention-days <n>  delete events older than this                 default 30
