@@ -58,6 +58,13 @@ export async function diffCommand(argv: string[], io: CliIO): Promise<number> {
   // With one end given, the other is the current version.
   from ??= entry.current
   to ??= entry.current
+  // Only current can be unknown here (--from/--to were checked): a hand-resolved merge of lock.json can lose its version.
+  for (const v of [from, to]) {
+    if (!Object.hasOwn(entry.versions, v)) {
+      io.err(`poet diff: the current version of ${id} in ${lock.file}, ${v}, is not among its versions (an edit or a merge lost it). Compare two of them with --from and --to, or run \`poet generate\` to write the current source's version.`)
+      return EXIT.failure
+    }
+  }
   const label = (v: string) => {
     const meta = entry.versions[v]!
     const role = v === entry.current ? 'current' : v === entry.candidate?.version ? 'candidate' : 'previous'

@@ -163,6 +163,17 @@ export interface SeenState {
   candidate?: string
 }
 
+/** A hand-resolved merge of lock.json can leave current naming a version the lock lost: nothing to compare or go back from. */
+function danglingCurrent(lock: LockStore, id: string, entry: LockEntry): ActionResult | undefined {
+  if (Object.hasOwn(entry.versions, entry.current)) return undefined
+  return {
+    status: 409,
+    body: {
+      error: `the current version of ${id} in ${lock.file}, ${entry.current}, is not among its versions (an edit or a merge lost it): run \`poet rollback ${id} --to <version>\` to pick one (${Object.keys(entry.versions).join(', ')})`,
+    },
+  }
+}
+
 function changedSince(id: string, entry: LockEntry, seen: SeenState | undefined): ActionResult | undefined {
   if (!seen || (seen.current === entry.current && seen.candidate === entry.candidate?.version)) return undefined
   const state = (current: string, candidate: string | undefined) => `current ${current}, ${candidate ? `candidate ${candidate}` : 'no candidate'}`
@@ -178,7 +189,7 @@ export function promote(lock: LockStore, store: FeedbackStore, id: string, versi
   lock.update((l) => {
     const entry = Object.hasOwn(l.functions, id) ? l.functions[id] : undefined
     if (!entry) return
-    const stale = changedSince(id, entry, seen)
+    const stale = changedSince(id, entry, seen) ?? danglingCurrent(lock, id, entry)
     if (stale) return void (result = stale)
     if (!Object.hasOwn(entry.versions, version)) {
       result = { status: 404, body: { error: `${id} has no version ${JSON.stringify(version)}; it has ${Object.keys(entry.versions).join(', ')}` } }
@@ -212,7 +223,7 @@ export function rollback(lock: LockStore, store: FeedbackStore, id: string, seen
   lock.update((l) => {
     const entry = Object.hasOwn(l.functions, id) ? l.functions[id] : undefined
     if (!entry) return
-    const stale = changedSince(id, entry, seen)
+    const stale = changedSince(id, entry, seen) ?? danglingCurrent(lock, id, entry)
     if (stale) return void (result = stale)
     if (entry.candidate) {
       const stopped = entry.candidate.version

@@ -248,6 +248,11 @@ export async function rollbackCommand(argv: string[], io: CommandIO = consoleIO)
         return
       }
       const versions = Object.keys(entry.versions)
+      // A hand-resolved merge of lock.json can leave current naming a version the lock lost: only --to can say where to go.
+      if (!Object.hasOwn(entry.versions, entry.current) && args.values.to === undefined) {
+        failure = `the current version of ${id} in ${lock.file}, ${entry.current}, is not among its versions (an edit or a merge lost it); pick one with --to: ${describeVersions(entry.versions, entry.current)}`
+        return
+      }
       // The plugin serves current only while its input hash matches the source: a version of another source is
       // regenerated away by the next build (or, from an LLM in a strict build, fails it).
       const input = entry.versions[entry.current]?.inputHash
@@ -264,7 +269,7 @@ export async function rollbackCommand(argv: string[], io: CommandIO = consoleIO)
           delete entry.candidate
           message = `${id}: current ${from} → ${to}`
           decision = { functionId: id, ts: Date.now(), action: 'rollback', from, to, reason: 'rolled back by poet rollback --to' }
-          if (entry.versions[to]!.inputHash !== input) {
+          if (input !== undefined && entry.versions[to]!.inputHash !== input) {
             note = `note: ${to} was generated from another source of ${id}; the next build regenerates the phases of the current source unless you revert it`
           }
           return

@@ -350,6 +350,23 @@ describe('poet diff', () => {
     expect(same.out).toBe(`src/slow.ts#slow: ${current} and ${current} have identical phases.`)
     expect((await poet(p, ['diff', 'src/slow.ts#slow', '--to', 'nope'])).err).toMatch(/--to nope: src\/slow\.ts#slow has no such version \(it has /)
   })
+  it('answers a lock whose current pointer names a version it does not hold, instead of crashing', async () => {
+    const p = fixture('diff-dangling')
+    await poet(p, ['generate', '--only', 'src/slow.ts#slow'])
+    const store = new LockStore(p.lockDir)
+    const current = store.read().functions['src/slow.ts#slow']!.current
+    store.write('src/slow.ts#slow', { version: 'cand000001', source: '// other\n', inputHash: 'h', generator: 'builtin', reason: 'train' })
+    store.update((lock) => void (lock.functions['src/slow.ts#slow']!.current = 'deadbeef00'))
+    const r = await poet(p, ['diff', 'src/slow.ts#slow'])
+    expect(r.code).toBe(1)
+    expect(r.err).toBe(
+      `poet diff: the current version of src/slow.ts#slow in ${store.file}, deadbeef00, is not among its versions (an edit or a merge lost it). Compare two of them with --from and --to, or run \`poet generate\` to write the current source's version.`,
+    )
+    const explicit = await poet(p, ['diff', 'src/slow.ts#slow', '--from', current, '--to', 'cand000001'])
+    expect(explicit.code).toBe(0)
+    expect(explicit.written).toContain('+// other')
+  })
+
   it('says which phase file is missing instead of diffing against nothing', async () => {
     const p = fixture('diff-missing')
     await poet(p, ['generate', '--only', 'src/slow.ts#slow'])

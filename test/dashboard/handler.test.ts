@@ -150,6 +150,16 @@ describe('dashboard endpoints', () => {
     }
   })
 
+  it('answer roll back on a lock whose current pointer names a version it does not hold', async () => {
+    lock.update((l) => void (l.functions[ID]!.current = 'deadbeef00'))
+    await start()
+    const res = await act('rollback', { id: ID })
+    expect(res.status).toBe(409)
+    expect(((await res.json()) as { error: string }).error).toBe(
+      `the current version of ${ID} in ${lock.file}, deadbeef00, is not among its versions (an edit or a merge lost it): run \`poet rollback ${ID} --to <version>\` to pick one (aaaa, bbbb, cccc)`,
+    )
+  })
+
   it('refuse malformed writes with the reason', async () => {
     await start()
     expect((await fetch(`${url}/__poet/api/promote`)).status).toBe(405)

@@ -284,6 +284,19 @@ describe('poet rollback', () => {
     return { cwd, lock, first, second }
   }
 
+  it('answers a lock whose current pointer names a version it does not hold (a hand-resolved merge), and lets --to repair it', async () => {
+    const { cwd, lock, first, second } = twoVersions()
+    lock.update((l) => void (l.functions[ID]!.current = 'deadbeef00'))
+    const t = io(cwd)
+    expect(await rollbackCommand([ID], t.io)).toBe(1)
+    expect(t.err[0]).toBe(
+      `poet rollback: the current version of ${ID} in ${lock.file}, deadbeef00, is not among its versions (an edit or a merge lost it); pick one with --to: ${first}, ${second}`,
+    )
+    const to = io(cwd)
+    expect(await rollbackCommand([ID, '--to', second], to.io)).toBe(0)
+    expect(lock.read().functions[ID]!.current).toBe(second)
+  })
+
   it('moves current back to the version before it, then refuses to go further', async () => {
     const { cwd, lock, first, second } = twoVersions()
     const t = io(cwd)
