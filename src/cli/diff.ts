@@ -58,10 +58,11 @@ export async function diffCommand(argv: string[], io: CliIO): Promise<number> {
   // With one end given, the other is the current version.
   from ??= entry.current
   to ??= entry.current
-  // Only current can be unknown here (--from/--to were checked): a hand-resolved merge of lock.json can lose its version.
+  // Only the current or candidate pointer can name an unknown version here (--from/--to were checked): a hand-resolved
+  // merge of lock.json can lose the version it points at.
   for (const v of [from, to]) {
     if (!Object.hasOwn(entry.versions, v)) {
-      io.err(`poet diff: the current version of ${id} in ${lock.file}, ${v}, is not among its versions (an edit or a merge lost it). Compare two of them with --from and --to, or run \`poet generate\` to write the current source's version.`)
+      io.err(`poet diff: the ${v === entry.current ? 'current' : 'candidate'} version of ${id} in ${lock.file}, ${v}, is not among its versions (an edit or a merge lost it). Compare two of them with --from and --to, or run \`poet generate\` to write the current source's version.`)
       return EXIT.failure
     }
   }

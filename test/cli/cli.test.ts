@@ -362,6 +362,11 @@ describe('poet diff', () => {
     expect(r.err).toBe(
       `poet diff: the current version of src/slow.ts#slow in ${store.file}, deadbeef00, is not among its versions (an edit or a merge lost it). Compare two of them with --from and --to, or run \`poet generate\` to write the current source's version.`,
     )
+    store.update((lock) => {
+      lock.functions['src/slow.ts#slow']!.current = current
+      lock.functions['src/slow.ts#slow']!.candidate = { version: 'cafe000002', share: 0.2 }
+    })
+    expect((await poet(p, ['diff', 'src/slow.ts#slow'])).err).toMatch(/^poet diff: the candidate version of src\/slow\.ts#slow in .*, cafe000002, is not among its versions/)
     const explicit = await poet(p, ['diff', 'src/slow.ts#slow', '--from', current, '--to', 'cand000001'])
     expect(explicit.code).toBe(0)
     expect(explicit.written).toContain('+// other')
