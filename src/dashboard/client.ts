@@ -55,6 +55,8 @@ const app = document.getElementById('app')!
 const windowSelect = document.getElementById('window') as HTMLSelectElement
 const live = document.getElementById('live')!
 const POLL_MS = 2000
+/** A read not answered by then is given up: polls wait for the one still out, so one that never ends would stop them. */
+const REQUEST_TIMEOUT_MS = 10_000
 
 let charts: uPlot[] = []
 let rendered = ''
@@ -64,7 +66,13 @@ let diffPick: { id: string; from: string; to: string } | undefined
 class ServerError extends Error {}
 
 async function getJson<T>(path: string): Promise<T> {
-  const res = await fetch(config.base + path, { headers: authHeaders(), cache: 'no-store' })
+  let res: Response
+  try {
+    res = await fetch(config.base + path, { headers: authHeaders(), cache: 'no-store', signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) })
+  } catch (e) {
+    if ((e as Error).name === 'TimeoutError') throw new Error(`the collector did not answer within ${REQUEST_TIMEOUT_MS / 1000} s`)
+    throw e
+  }
   if (!res.ok) throw new ServerError(((await res.json().catch(() => ({}))) as { error?: string }).error ?? `${res.status} ${res.statusText}`)
   return (await res.json()) as T
 }
@@ -374,7 +382,7 @@ async function source(id: string, version: string): Promise<string | { error: st
   const key = `${id}\0${version}`
   let p = sources.get(key)
   if (!p) {
-    p = fetch(`${config.base}/api/source?id=${encodeURIComponent(id)}&version=${encodeURIComponent(version)}`, { headers: authHeaders() }).then(async (r) => {
+    p = fetch(`${config.base}/api/source?id=${encodeURIComponent(id)}&version=${encodeURIComponent(version)}`, { headers: authHeaders(), signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) }).then(async (r) => {
       if (r.ok) return r.text()
       throw new Error(((await r.json().catch(() => ({}))) as { error?: string }).error ?? `${r.status} ${r.statusText}`)
     })

@@ -245,6 +245,27 @@ describe('dashboard of `poet serve`', () => {
     }
   })
 
+  it('recovers from a request the collector never answered: it is given up, and polling goes on', async () => {
+    const dir = join(PACKAGE_ROOT, 'test/.tmp', `serve-hang-${randomUUID().slice(0, 8)}`)
+    const lock = new LockStore(join(dir, '.poet'))
+    lock.write('src/a.ts#f', { version: 'aaaa000001', source: '// one\n', inputHash: 'in-1', generator: 'builtin', reason: 'build' })
+    const serve = await startServe(dir)
+    const page = await browser.newPage()
+    let hung = false
+    // The first read never gets an answer (a server stopped in a debugger, a stalled proxy); later ones do.
+    await page.route('**/api/functions', async (r) => {
+      if (hung) return r.continue()
+      hung = true
+    })
+    try {
+      await page.goto(`${serve.url}/`)
+      await expect.poll(() => page.locator('tr.fn').count(), { timeout: 20_000, interval: 500 }).toBe(1)
+    } finally {
+      await page.close()
+      await serve.stop()
+    }
+  })
+
   it('says why it stopped updating, shows no diff against a missing phase module, and survives a malformed link', async () => {
     const dir = join(PACKAGE_ROOT, 'test/.tmp', `serve-broken-${randomUUID().slice(0, 8)}`)
     const lock = new LockStore(join(dir, '.poet'))
