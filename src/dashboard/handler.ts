@@ -1,6 +1,6 @@
 // The dashboard's HTTP side: the page, its script, and its own JSON endpoints (phase sources, promote, roll back) beside the collector's.
 import { randomBytes, timingSafeEqual } from 'node:crypto'
-import { readFileSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { createRequire } from 'node:module'
@@ -163,6 +163,16 @@ export interface SeenState {
   candidate?: string
 }
 
+/**
+ * A version can be made current only with its phase module on disk: the plugin serves a lock entry by reading it, and
+ * regenerates the phases when it cannot, so the move would not hold (and would lose what Train had learned).
+ */
+export function missingPhase(lockDir: string, entry: LockEntry, version: string): string | undefined {
+  const file = join(lockDir, entry.versions[version]!.file)
+  if (existsSync(file)) return undefined
+  return `cannot make ${version} current: its phase module ${file} is missing: a build could not serve it, and would regenerate the phases instead. Restore .poet/ from version control first.`
+}
+
 /** A hand-resolved merge of lock.json can leave current naming a version the lock lost: nothing to compare or go back from. */
 function danglingCurrent(lock: LockStore, id: string, entry: LockEntry): ActionResult | undefined {
   if (Object.hasOwn(entry.versions, entry.current)) return undefined
@@ -203,6 +213,8 @@ export function promote(lock: LockStore, store: FeedbackStore, id: string, versi
       result = { status: 200, body: { ok: true, message: `${id} already serves ${version}`, current: version } }
       return
     }
+    const missing = missingPhase(lock.dir, entry, version)
+    if (missing) return void (result = { status: 409, body: { error: missing } })
     const from = entry.current
     // Promoting another version than the candidate ends the candidate's test too: the message must say so.
     const ended = entry.candidate && entry.candidate.version !== version ? `; the test of candidate ${entry.candidate.version} ended` : ''
@@ -237,6 +249,8 @@ export function rollback(lock: LockStore, store: FeedbackStore, id: string, seen
       result = { status: 409, body: { error: `${id} has no earlier version of its current source to roll back to (to go back further, revert the source)` } }
       return
     }
+    const missing = missingPhase(lock.dir, entry, earlier[0]!)
+    if (missing) return void (result = { status: 409, body: { error: missing } })
     const from = entry.current
     entry.current = earlier[0]!
     store.recordDecision({ functionId: id, ts: Date.now(), action: 'rollback', from, to: entry.current, reason: 'rolled back from the dashboard' })

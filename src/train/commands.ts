@@ -1,7 +1,7 @@
 // The Train commands of the `poet` CLI: `serve`, `train`, `rollback`; each resolves to an exit code (0 ok, 1 failure, 2 usage).
 import { existsSync } from 'node:fs'
 import { basename, join, resolve } from 'node:path'
-import { attachDashboard } from '../dashboard/handler'
+import { attachDashboard, missingPhase } from '../dashboard/handler'
 import { parseArgs, type ParseArgsConfig } from 'node:util'
 import { earlierVersions, LockStore } from '../generators/lock'
 import { serve } from './collector'
@@ -264,6 +264,8 @@ export async function rollbackCommand(argv: string[], io: CommandIO = consoleIO)
         }
         const to = matches[0]!
         if (to !== entry.current) {
+          const missing = missingPhase(lock.dir, entry, to)
+          if (missing) return void (failure = missing)
           const from = entry.current
           entry.current = to
           delete entry.candidate
@@ -296,6 +298,8 @@ export async function rollbackCommand(argv: string[], io: CommandIO = consoleIO)
         failure = `${id} has ${why}; versions: ${describeVersions(entry.versions, entry.current)}`
         return
       }
+      const missing = missingPhase(lock.dir, entry, earlier[0]!)
+      if (missing) return void (failure = missing)
       message = `${id}: current ${entry.current} → ${earlier[0]}`
       decision = { functionId: id, ts: Date.now(), action: 'rollback', from: entry.current, to: earlier[0], reason: 'rolled back by poet rollback' }
       entry.current = earlier[0]!

@@ -160,6 +160,18 @@ describe('dashboard endpoints', () => {
     )
   })
 
+  it('refuse to make current a version whose phase module is missing', async () => {
+    await start()
+    const file = join(lock.dir, lock.read().functions[ID]!.versions['cccc']!.file)
+    rmSync(file)
+    const res = await act('promote', { id: ID, version: 'cccc' })
+    expect(res.status).toBe(409)
+    expect(((await res.json()) as { error: string }).error).toBe(
+      `cannot make cccc current: its phase module ${file} is missing: a build could not serve it, and would regenerate the phases instead. Restore .poet/ from version control first.`,
+    )
+    expect(lock.read().functions[ID]!.current).toBe('bbbb')
+  })
+
   it('refuse malformed writes with the reason', async () => {
     await start()
     expect((await fetch(`${url}/__poet/api/promote`)).status).toBe(405)

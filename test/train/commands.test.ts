@@ -1,6 +1,6 @@
 // `poet serve`, `poet train` and `poet rollback` as a user runs them: output, exit codes, effects on the lock and store.
 import { connect, createServer } from 'node:net'
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { rollbackCommand, serveCommand, trainCommand, type CommandIO } from '../../src/train/commands'
@@ -295,6 +295,18 @@ describe('poet rollback', () => {
     const to = io(cwd)
     expect(await rollbackCommand([ID, '--to', second], to.io)).toBe(0)
     expect(lock.read().functions[ID]!.current).toBe(second)
+  })
+
+  it('refuses to move current to a version whose phase module is missing (the next build would regenerate it away)', async () => {
+    const { cwd, lock, first, second } = twoVersions()
+    const file = join(lock.dir, lock.read().functions[ID]!.versions[first]!.file)
+    rmSync(file)
+    for (const argv of [[ID], [ID, '--to', first]]) {
+      const t = io(cwd)
+      expect(await rollbackCommand(argv, t.io)).toBe(1)
+      expect(t.err[0]).toBe(`poet rollback: cannot make ${first} current: its phase module ${file} is missing: a build could not serve it, and would regenerate the phases instead. Restore .poet/ from version control first.`)
+      expect(lock.read().functions[ID]!.current).toBe(second)
+    }
   })
 
   it('moves current back to the version before it, then refuses to go further', async () => {
