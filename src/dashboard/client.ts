@@ -164,7 +164,7 @@ export const quote = poet({ domain: 'financial_services' })(
 )`
     : `import { configure, httpSink } from 'unplugin-poet/runtime'
 
-configure({ sink: httpSink({ url: '${location.origin}/v1/events' }) })`
+configure({ sink: httpSink({ url: '${location.origin}/v1/events'${authHeaders().authorization ? ', token: process.env.POET_TOKEN' : ''} }) })`
   return `<div class="panel empty">
   <h1>No POET functions yet</h1>
   <p>${

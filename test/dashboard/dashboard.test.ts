@@ -212,6 +212,8 @@ describe('dashboard of `poet serve`', () => {
       await page.reload()
       await expect.poll(() => page.locator('.empty h1').innerText()).toBe('No POET functions yet')
       expect(await page.locator('#live').innerText()).toBe('live')
+      // Its snippet must pass the token too, or the runtime's events would all be refused with 401.
+      expect(await page.locator('.empty pre').innerText()).toContain(`httpSink({ url: '${serve.url}/v1/events', token: process.env.POET_TOKEN })`)
     } finally {
       await page.close()
       await serve.stop()
