@@ -35,7 +35,7 @@ export async function statusCommand(argv: string[], io: CliIO): Promise<number> 
     return EXIT.ok
   }
   const rows = states.map((s) => {
-    const candidate = s.entry?.candidate ? ` (candidate ${s.entry.candidate.version} at ${Math.round(s.entry.candidate.share * 100)}%)` : ''
+    const candidate = s.entry?.candidate ? ` (candidate ${s.entry.candidate.version} at ${Number((s.entry.candidate.share * 100).toPrecision(2))}%)` : ''
     const unresolved = s.spec.unresolved.length ? `${s.spec.unresolved.length}: ${s.spec.unresolved.map((u) => `${u.path} (${u.text})`).join(', ')}` : '—'
     return [
       s.spec.id,

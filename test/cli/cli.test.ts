@@ -346,6 +346,9 @@ describe('poet diff', () => {
     expect(r.written).toMatch(/^-.*"attempts":1/m)
     expect(r.written).toMatch(/^\+.*"attempts":2/m)
     expect((await poet(p, ['status'])).out).toMatch(/^src\/slow\.ts#slow +[0-9a-f]{10} \(candidate cand000001 at 10%\) +builtin/m)
+    // poet train --share 0.001 is a share like any other: not "at 0%".
+    store.update((lock) => void (lock.functions['src/slow.ts#slow']!.candidate!.share = 0.001))
+    expect((await poet(p, ['status'])).out).toMatch(/\(candidate cand000001 at 0\.1%\)/)
     const same = await poet(p, ['diff', 'src/slow.ts#slow', '--from', current, '--to', current])
     expect(same.out).toBe(`src/slow.ts#slow: ${current} and ${current} have identical phases.`)
     expect((await poet(p, ['diff', 'src/slow.ts#slow', '--to', 'nope'])).err).toMatch(/--to nope: src\/slow\.ts#slow has no such version \(it has /)
