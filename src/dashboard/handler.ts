@@ -170,7 +170,7 @@ export interface SeenState {
 export function missingPhase(lockDir: string, entry: LockEntry, version: string): string | undefined {
   const file = join(lockDir, entry.versions[version]!.file)
   if (existsSync(file)) return undefined
-  return `cannot make ${version} current: its phase module ${file} is missing: a build could not serve it, and would regenerate the phases instead. Restore .poet/ from version control first.`
+  return `cannot make ${version} current: its phase module ${file} is missing, so a build could not serve it and would regenerate the phases instead. Restore .poet/ from version control first.`
 }
 
 /** A hand-resolved merge of lock.json can leave current naming a version the lock lost: nothing to compare or go back from. */

@@ -167,7 +167,7 @@ describe('dashboard endpoints', () => {
     const res = await act('promote', { id: ID, version: 'cccc' })
     expect(res.status).toBe(409)
     expect(((await res.json()) as { error: string }).error).toBe(
-      `cannot make cccc current: its phase module ${file} is missing: a build could not serve it, and would regenerate the phases instead. Restore .poet/ from version control first.`,
+      `cannot make cccc current: its phase module ${file} is missing, so a build could not serve it and would regenerate the phases instead. Restore .poet/ from version control first.`,
     )
     expect(lock.read().functions[ID]!.current).toBe('bbbb')
   })

@@ -304,7 +304,7 @@ describe('poet rollback', () => {
     for (const argv of [[ID], [ID, '--to', first]]) {
       const t = io(cwd)
       expect(await rollbackCommand(argv, t.io)).toBe(1)
-      expect(t.err[0]).toBe(`poet rollback: cannot make ${first} current: its phase module ${file} is missing: a build could not serve it, and would regenerate the phases instead. Restore .poet/ from version control first.`)
+      expect(t.err[0]).toBe(`poet rollback: cannot make ${first} current: its phase module ${file} is missing, so a build could not serve it and would regenerate the phases instead. Restore .poet/ from version control first.`)
       expect(lock.read().functions[ID]!.current).toBe(second)
     }
   })
