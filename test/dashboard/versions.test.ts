@@ -82,4 +82,24 @@ describe("a function's versions", () => {
     expect(await page.locator('#diff-from').inputValue()).toBe('aaaa000001')
     expect(await page.locator('#diff-to').inputValue()).toBe('bbbb000002')
   })
+
+  it('shows ids, versions, reasons and decisions from events and the lock as text, never as markup', async () => {
+    const evil = `<img src=x onerror="window.__pwned=1">`
+    const id = `src/x.ts#${evil}`
+    lock.write(id, { version: 'aaaa000001', source: `// ${evil}\n`, inputHash: 'in-1', generator: 'builtin', reason: `train: ${evil}` })
+    lock.write(id, { version: 'bbbb000002', source: `// two ${evil}\n`, inputHash: 'in-1', generator: 'builtin', reason: 'build' })
+    collector.store.insert([{ v: 1, kind: 'execution', functionId: id, version: `"><svg onload="window.__pwned=2">`, executionId: 'e1', ts: Date.now(), duration: 3, outcome: 'ok', attempts: 1 }])
+    collector.store.recordDecision({ functionId: id, ts: Date.now(), action: `<b onmouseover="window.__pwned=3">x</b>`, from: 'aaaa000001', to: 'bbbb000002', reason: evil })
+    await page.goto(`${url}/__poet/`)
+    await expect.poll(() => page.locator('tr.fn').count()).toBe(1)
+    expect(await page.locator('tr.fn td.id').innerText()).toBe(id)
+    await page.locator('tr.fn').click()
+    await page.waitForSelector('#diff .diff')
+    expect(await page.locator('h1.id').innerText()).toBe(id)
+    expect(await page.locator('#decisions').innerText()).toContain(evil)
+    expect(await page.locator('#versions').innerText()).toContain(`train: ${evil}`)
+    expect(await page.locator('#diff').innerText()).toContain(evil)
+    expect(await page.locator('#app img, #app svg:not(.u-over svg)').count()).toBe(0)
+    expect(await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned)).toBeUndefined()
+  })
 })
