@@ -1,5 +1,5 @@
 // The CLI's configuration: `poet.config.json` or `poet.config.mjs` in the root, then flags, resolved like the plugin's options.
-import { existsSync, readFileSync } from 'node:fs'
+import { existsSync, readFileSync, statSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import type { Options } from '../plugin/options'
@@ -42,6 +42,7 @@ export class ConfigError extends Error {
 export async function loadConfig(flags: ConfigFlags, cwd: string, env: Record<string, string | undefined>): Promise<{ options: ResolvedOptions; file?: string }> {
   const root = resolve(cwd, flags.root ?? '.')
   if (!existsSync(root)) throw new ConfigError(`--root ${flags.root}: no such directory (${root})`)
+  if (!statSync(root).isDirectory()) throw new ConfigError(`--root ${flags.root}: not a directory (${root})`)
   let raw: Options = {}
   let file: string | undefined
   for (const name of CONFIG_FILES) {
@@ -83,7 +84,13 @@ function readJson(path: string): Options {
 }
 
 async function importConfig(path: string): Promise<Options> {
-  const mod = (await import(pathToFileURL(path).href)) as { default?: unknown }
+  let mod: { default?: unknown }
+  try {
+    mod = (await import(pathToFileURL(path).href)) as { default?: unknown }
+  } catch (e) {
+    // A syntax error or a missing import in the user's config: the file and the reason, not Node's loader stack.
+    throw new ConfigError(`${path}: cannot load it: ${e instanceof Error ? `${e.name}: ${e.message.split('\n')[0]}` : String(e)}`)
+  }
   if (!mod.default || typeof mod.default !== 'object') throw new ConfigError(`${path}: must \`export default\` the options object`)
   return mod.default as Options
 }

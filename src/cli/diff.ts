@@ -1,4 +1,5 @@
 // `poet diff <id>`: what changed between two versions of a function's phases, as a unified diff.
+import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { LockStore } from '../generators/lock'
 import { closest } from '../plugin/suggest'
@@ -12,7 +13,8 @@ Usage: poet diff <id> [--from <version>] [--to <version>] [project options]
 
 By default: the current version against the candidate under A/B test; without a candidate, against the
 newest other version (the previous one, or a newer one after a rollback).
-Exit code 0 (also when there is nothing to compare), 2 for an unknown id or version.
+Exit code 0 (also when there is nothing to compare), 1 when a version's phase module is missing from .poet/,
+2 for an unknown id or version.
 
 ${COMMON_HELP}`
 
@@ -56,12 +58,30 @@ export async function diffCommand(argv: string[], io: CliIO): Promise<number> {
   // With one end given, the other is the current version.
   from ??= entry.current
   to ??= entry.current
+  // Only the current or candidate pointer can name an unknown version here (--from/--to were checked): a hand-resolved
+  // merge of lock.json can lose the version it points at.
+  for (const v of [from, to]) {
+    if (!Object.hasOwn(entry.versions, v)) {
+      io.err(`poet diff: the ${v === entry.current ? 'current' : 'candidate'} version of ${id} in ${lock.file}, ${v}, is not among its versions (an edit or a merge lost it). Compare two of them with --from and --to, or run \`poet generate\` to write the current source's version.`)
+      return EXIT.failure
+    }
+  }
   const label = (v: string) => {
     const meta = entry.versions[v]!
     const role = v === entry.current ? 'current' : v === entry.candidate?.version ? 'candidate' : 'previous'
     return `${id}@${v} (${role}, ${meta.generator}, ${meta.created})`
   }
-  const text = unifiedDiff(lock.source(id, from) ?? '', lock.source(id, to) ?? '', label(from), label(to))
+  const sources: string[] = []
+  for (const v of [from, to]) {
+    const source = lock.source(id, v)
+    // Diffing against nothing would show every line as added or removed, as if the phases had changed that much.
+    if (source === undefined) {
+      io.err(`poet diff: the phase module of ${id}@${v} is missing: ${join(lock.dir, entry.versions[v]!.file)}. Restore .poet/ from version control, or run \`poet generate --force --only ${id}\`.`)
+      return EXIT.failure
+    }
+    sources.push(source)
+  }
+  const text = unifiedDiff(sources[0]!, sources[1]!, label(from), label(to))
   if (!text) io.out(`${id}: ${from} and ${to} have identical phases.`)
   else io.write ? io.write(text) : io.out(text.trimEnd())
   return EXIT.ok

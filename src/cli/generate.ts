@@ -1,5 +1,5 @@
 // `poet generate`: (re)generates the phases of every function whose lock entry is missing or stale, and writes the lock.
-import { relative } from 'node:path'
+import { join, relative } from 'node:path'
 import { parseArgs } from 'node:util'
 import { generateBuiltin } from '../generators/builtin'
 import { compilerUpgradeOnly, generatorIdentity, writeGeneration } from '../generators'
@@ -9,7 +9,7 @@ import { renderPhaseModule } from '../generators/render'
 import type { ResolvedGenerator } from '../plugin/options'
 import { closest } from '../plugin/suggest'
 import { COMMON_FLAGS, COMMON_HELP, loadConfig } from './config'
-import { EXIT, usage, type CliIO } from './io'
+import { errorText, EXIT, usage, type CliIO } from './io'
 import { Progress } from './progress'
 import { scanProject } from './project'
 import { specStates, type SpecState } from './state'
@@ -49,6 +49,11 @@ export async function generateCommand(argv: string[], io: CliIO): Promise<number
     io.err(`poet generate: ${project.errors.length} file${project.errors.length === 1 ? '' : 's'} with errors; fix ${project.errors.length === 1 ? 'it' : 'them'} first.`)
     return EXIT.failure
   }
+  if (!project.specs.length) {
+    // "All 0 functions are up to date" would pass a check run from the wrong directory.
+    io.out(`No poet() functions found under ${options.root}: nothing to ${v.check ? 'check' : 'generate'}. Run it from the project root, or pass --root.`)
+    return EXIT.ok
+  }
   const lock = new LockStore(options.lockDir)
   let states = specStates(project.specs, options, project.registry, lock)
   if (v.only !== undefined) {
@@ -62,7 +67,15 @@ export async function generateCommand(argv: string[], io: CliIO): Promise<number
 
   if (v.check) {
     const bad = states.filter((s) => s.state !== 'fresh')
-    for (const s of bad) io.out(`${s.state.padEnd(7)}  ${s.spec.id}${s.state !== 'stale' ? '' : s.compilerUpgrade ? '  (a newer builtin compiler writes other checks; its inputs are unchanged)' : '  (its source, options, types, domain pack or generator changed)'}`)
+    const why = (s: SpecState) =>
+      s.fileMissing
+        ? `  (its phase module ${relative(io.cwd ?? process.cwd(), join(lock.dir, s.current!.file))} is not on disk: restore it from version control, or run \`poet generate\`)`
+        : s.state !== 'stale'
+          ? ''
+          : s.compilerUpgrade
+            ? '  (a newer builtin compiler writes other checks; its inputs are unchanged)'
+            : '  (its source, options, types, domain pack or generator changed)'
+    for (const s of bad) io.out(`${s.state.padEnd(7)}  ${s.spec.id}${why(s)}`)
     if (bad.length) {
       io.err(`poet generate --check: ${bad.length} of ${states.length} function${states.length === 1 ? '' : 's'} not up to date in ${lockPath}. Run \`poet generate\` and commit the lock.`)
       return EXIT.failure
@@ -103,7 +116,7 @@ export async function generateCommand(argv: string[], io: CliIO): Promise<number
 
   const failed = settled.filter((r): r is PromiseRejectedResult => r.status === 'rejected')
   const fellBack = settled.filter((r) => r.status === 'fulfilled' && r.value.fallback).length
-  for (const [i, r] of settled.entries()) if (r.status === 'rejected') io.err(`poet generate: ${todo[i]!.spec.id}: ${(r.reason as Error)?.stack ?? String(r.reason)}`)
+  for (const [i, r] of settled.entries()) if (r.status === 'rejected') io.err(`poet generate: ${todo[i]!.spec.id}: ${errorText(r.reason)}`)
   const upToDate = states.length - todo.length
   const done = todo.length - failed.length
   io.out(

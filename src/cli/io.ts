@@ -35,3 +35,15 @@ export function table(header: string[], rows: string[][]): string {
   const line = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd()
   return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n')
 }
+
+/**
+ * An error as a user reads it. Ours worded for users (`poet: …`) and the system's (a file that cannot be written: its
+ * message names the path) are told by their message; a stack would bury it. Anything else is a bug, worth its stack.
+ */
+export function errorText(e: unknown): string {
+  if (!(e instanceof Error)) return String(e)
+  if (e.message.startsWith('poet: ')) return e.message.slice('poet: '.length)
+  const { code, syscall } = e as NodeJS.ErrnoException
+  if (typeof code === 'string' && typeof syscall === 'string') return e.message
+  return e.stack ?? e.message
+}

@@ -3,7 +3,7 @@ import { ConfigError } from './config'
 import { diffCommand } from './diff'
 import { domainsCommand } from './domains'
 import { generateCommand } from './generate'
-import { consoleIO, EXIT, type CliIO } from './io'
+import { consoleIO, errorText, EXIT, type CliIO } from './io'
 import { statusCommand } from './status'
 import { closest } from '../plugin/suggest'
 
@@ -38,16 +38,11 @@ const COMMANDS: Record<string, Command> = {
 export async function main(argv: string[], io: CliIO = consoleIO): Promise<number> {
   const [name, ...rest] = argv
   if (name === undefined || name === '-h' || name === '--help' || name === 'help') {
-    if (name === 'help' && rest[0] && Object.hasOwn(COMMANDS, rest[0])) return COMMANDS[rest[0]]!(['--help'], io)
+    if (name === 'help' && rest[0] !== undefined) return Object.hasOwn(COMMANDS, rest[0]) ? COMMANDS[rest[0]]!(['--help'], io) : unknownCommand(rest[0], io)
     io.out(HELP)
     return name === undefined ? EXIT.usage : EXIT.ok
   }
-  if (!Object.hasOwn(COMMANDS, name)) {
-    const prefixed = Object.keys(COMMANDS).filter((c) => c.startsWith(name))
-    const hint = prefixed.length === 1 ? prefixed[0] : closest(name, Object.keys(COMMANDS))
-    io.err(`poet: unknown command "${name}".${hint ? ` Did you mean \`poet ${hint}\`?` : ''}\n\n${HELP}`)
-    return EXIT.usage
-  }
+  if (!Object.hasOwn(COMMANDS, name)) return unknownCommand(name, io)
   try {
     return await COMMANDS[name]!(rest, io)
   } catch (e) {
@@ -55,9 +50,16 @@ export async function main(argv: string[], io: CliIO = consoleIO): Promise<numbe
       io.err(`poet ${name}: ${e.message}`)
       return EXIT.usage
     }
-    io.err(`poet ${name}: ${(e as Error).stack ?? String(e)}`)
+    io.err(`poet ${name}: ${errorText(e)}`)
     return EXIT.failure
   }
+}
+
+function unknownCommand(name: string, io: CliIO): number {
+  const prefixed = Object.keys(COMMANDS).filter((c) => c.startsWith(name))
+  const hint = prefixed.length === 1 ? prefixed[0] : closest(name, Object.keys(COMMANDS))
+  io.err(`poet: unknown command "${name}".${hint ? ` Did you mean \`poet ${hint}\`?` : ''}\n\n${HELP}`)
+  return EXIT.usage
 }
 
 /** Train's commands live in src/train; a build without them still answers clearly. */

@@ -1,4 +1,6 @@
 // Where each function stands against the lock: fresh, stale or missing, and whether its current version is an LLM fallback.
+import { existsSync } from 'node:fs'
+import { join } from 'node:path'
 import type { DomainPack } from '../generators/builtin/domain'
 import type { DomainRegistry } from '../generators/builtin/domains'
 import { compilerUpgradeOnly, phaseInputHash } from '../generators'
@@ -20,6 +22,8 @@ export interface SpecState {
   fallback: boolean
   /** Stale only because a newer builtin compiler would write other checks: its inputs are what they were. */
   compilerUpgrade: boolean
+  /** Missing although the lock names a current version: its phase module is not on disk (a build regenerates it). */
+  fileMissing: boolean
 }
 
 export function specStates(specs: FunctionSpec[], options: ResolvedOptions, registry: DomainRegistry, lock: LockStore): SpecState[] {
@@ -29,9 +33,11 @@ export function specStates(specs: FunctionSpec[], options: ResolvedOptions, regi
     const hash = phaseInputHash(spec, options.generator, pack)
     const entry = functions[spec.id]
     const current = entry?.versions[entry.current]
-    const state: LockState = !current ? 'missing' : current.inputHash === hash ? 'fresh' : 'stale'
+    // The plugin serves a lock hit only when its phase module reads: without the file, a build regenerates it.
+    const fileMissing = !!current && !existsSync(join(lock.dir, current.file))
+    const state: LockState = !current || fileMissing ? 'missing' : current.inputHash === hash ? 'fresh' : 'stale'
     const fallback = !!current && options.generator.provider !== 'builtin' && current.generator === 'builtin'
     const compilerUpgrade = state === 'stale' && compilerUpgradeOnly(spec, options.generator, pack, current)
-    return { spec, ...(pack ? { pack } : {}), hash, state, ...(entry ? { entry } : {}), ...(current ? { current } : {}), fallback, compilerUpgrade }
+    return { spec, ...(pack ? { pack } : {}), hash, state, ...(entry ? { entry } : {}), ...(current ? { current } : {}), fallback, compilerUpgrade, fileMissing }
   })
 }

@@ -13,7 +13,7 @@ Usage: poet status [project options]
 
 Columns: id, current version, generator ("(fallback)" when an LLM was configured but failed),
 stale? (yes: source/options/types/domain/generator changed; yes (compiler): only a newer builtin compiler;
-missing: never generated),
+missing: never generated; missing (file): its phase module is not in .poet/phases),
 unresolved types (accepted as unknown at run time; annotate them to get them checked).
 Exit code 0, or 1 when a source file has poet() errors.
 
@@ -36,13 +36,13 @@ export async function statusCommand(argv: string[], io: CliIO): Promise<number> 
     return EXIT.ok
   }
   const rows = states.map((s) => {
-    const candidate = s.entry?.candidate ? ` (candidate ${s.entry.candidate.version} at ${Math.round(s.entry.candidate.share * 100)}%)` : ''
+    const candidate = s.entry?.candidate ? ` (candidate ${s.entry.candidate.version} at ${Number((s.entry.candidate.share * 100).toPrecision(2))}%)` : ''
     const unresolved = s.spec.unresolved.length ? `${s.spec.unresolved.length}: ${s.spec.unresolved.map(describeUnresolved).join(', ')}` : '—'
     return [
       s.spec.id,
       s.entry ? s.entry.current + candidate : '—',
       s.current ? s.current.generator + (s.fallback ? ' (fallback)' : '') : '—',
-      s.state === 'fresh' ? 'no' : s.state === 'missing' ? 'missing' : s.compilerUpgrade ? 'yes (compiler)' : 'yes',
+      s.state === 'fresh' ? 'no' : s.fileMissing ? 'missing (file)' : s.state === 'missing' ? 'missing' : s.compilerUpgrade ? 'yes (compiler)' : 'yes',
       unresolved,
     ]
   })

@@ -1,11 +1,11 @@
 // A unified diff of two versions of a generated phase module, for `poet diff`.
-import { diffLines } from '../generators/line-diff'
+import { diffLines, splitLines } from '../generators/line-diff'
 
 const CONTEXT = 3
 
 export function unifiedDiff(a: string, b: string, fromLabel: string, toLabel: string): string {
-  const x = a.split('\n')
-  const y = b.split('\n')
+  const x = splitLines(a)
+  const y = splitLines(b)
   const ops = diffLines(x, y)
   const changed = ops.map((o, i) => (o.op !== ' ' ? i : -1)).filter((i) => i >= 0)
   if (!changed.length) return ''

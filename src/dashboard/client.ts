@@ -1,6 +1,7 @@
 // The dashboard page's script: polls the collector's JSON, renders the functions table and one function's charts, versions and diffs.
 import uPlot from 'uplot'
 import { lineDiff, type DiffLine } from './diff'
+import { chartSeries, ms, pct, type SeriesBucket } from './format'
 import type { PageConfig } from './page'
 
 type Kind = 'input_error' | 'output_error' | 'timeout' | 'error'
@@ -36,7 +37,9 @@ interface Detail {
   versions: VersionRow[]
   /** The window asked for, in epoch ms: the charts' time axis. */
   window: { since: number; until: number }
-  series: { t: number; calls: number; errors: number; p50: number; p95: number }[]
+  /** Bucket size of `series`, ms; buckets without calls are not in it. */
+  bucket?: number
+  series: SeriesBucket[]
   decisions: { ts: number; action: string; from?: string; to?: string; reason: string }[]
 }
 
@@ -53,6 +56,8 @@ const app = document.getElementById('app')!
 const windowSelect = document.getElementById('window') as HTMLSelectElement
 const live = document.getElementById('live')!
 const POLL_MS = 2000
+/** A read not answered by then is given up: polls wait for the one still out, so one that never ends would stop them. */
+const REQUEST_TIMEOUT_MS = 10_000
 
 let charts: uPlot[] = []
 // The time axis spans the window asked for (epoch s), read again at every poll's setData. Left to uPlot, the range
@@ -61,9 +66,18 @@ let span: [number, number] = [0, 1]
 let rendered = ''
 let diffPick: { id: string; from: string; to: string } | undefined
 
+/** The server answered, with an error it explains (a broken lock.json, a wrong token): not a connection problem. */
+class ServerError extends Error {}
+
 async function getJson<T>(path: string): Promise<T> {
-  const res = await fetch(config.base + path, { headers: authHeaders(), cache: 'no-store' })
-  if (!res.ok) throw new Error(((await res.json().catch(() => ({}))) as { error?: string }).error ?? `${res.status} ${res.statusText}`)
+  let res: Response
+  try {
+    res = await fetch(config.base + path, { headers: authHeaders(), cache: 'no-store', signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) })
+  } catch (e) {
+    if ((e as Error).name === 'TimeoutError') throw new Error(`the collector did not answer within ${REQUEST_TIMEOUT_MS / 1000} s`)
+    throw e
+  }
+  if (!res.ok) throw new ServerError(((await res.json().catch(() => ({}))) as { error?: string }).error ?? `${res.status} ${res.statusText}`)
   return (await res.json()) as T
 }
 
@@ -76,26 +90,61 @@ function authHeaders(): Record<string, string> {
 
 function route(): { id?: string } {
   const m = /^#\/fn\/([^?]+)/.exec(location.hash)
-  return m ? { id: decodeURIComponent(m[1]!) } : {}
-}
-
-async function refresh(): Promise<void> {
+  if (!m) return {}
   try {
-    const { id } = route()
-    const meta = await getJson<{ functions: Record<string, Info> }>('/api/functions')
-    if (id) await showFunction(id, meta.functions[id] ?? {})
-    else await showTable(meta.functions)
-    live.classList.remove('stale')
-    live.textContent = 'live'
-  } catch (e) {
-    live.classList.add('stale')
-    live.textContent = 'offline'
-    if (!rendered) app.innerHTML = `<div class="panel"><h1>Cannot reach the collector</h1><p class="muted">${esc((e as Error).message)}</p></div>`
+    return { id: decodeURIComponent(m[1]!) }
+  } catch {
+    // A hand-edited link with a stray `%`: the id as written, which the collector then reports as unknown.
+    return { id: m[1]! }
   }
 }
 
-async function showTable(info: Record<string, Info>): Promise<void> {
+/**
+ * Polls, navigation and actions each refresh the page, and with a slow collector several answers are in flight at once:
+ * only the latest refresh started may draw, so an answer for the page the user left never lands over the one they
+ * opened. A poll is skipped while a refresh is still out, so a slow collector does not gather a queue of them.
+ */
+let latest = 0
+let inFlight = 0
+function refresh(o: { poll?: boolean } = {}): Promise<void> {
+  if (o.poll && inFlight) return Promise.resolve()
+  const mine = ++latest
+  inFlight++
+  return refreshOnce(() => mine !== latest).finally(() => inFlight--)
+}
+
+let lastError: string | undefined
+async function refreshOnce(superseded: () => boolean): Promise<void> {
+  try {
+    const { id } = route()
+    const meta = await getJson<{ functions: Record<string, Info> }>('/api/functions')
+    if (superseded()) return
+    if (id) await showFunction(id, meta.functions[id] ?? {}, superseded)
+    else await showTable(meta.functions, superseded)
+    live.classList.remove('stale')
+    live.textContent = 'live'
+    live.title = 'Refreshes every 2 seconds'
+    lastError = undefined
+  } catch (e) {
+    if (superseded()) return
+    const message = (e as Error).message
+    const answered = e instanceof ServerError
+    live.classList.add('stale')
+    live.textContent = answered ? 'error' : 'offline'
+    live.title = message
+    if (!rendered) {
+      app.innerHTML = `<div class="panel"><h1>${answered ? 'The collector answered with an error' : 'Cannot reach the collector'}</h1><p class="muted">${esc(message)}</p></div>`
+    } else if (message !== lastError) {
+      // The page keeps what it last showed; say once why it stopped updating rather than go quietly stale.
+      toast(`Not updating: ${message}`, true)
+    }
+    lastError = message
+  }
+}
+
+async function showTable(info: Record<string, Info>, superseded: () => boolean): Promise<void> {
   const data = await getJson<{ functions: Row[] }>(`/v1/functions?window=${windowSelect.value}`)
+  if (superseded()) return
   const byId = new Map<string, Row[]>()
   for (const r of data.functions) byId.set(r.id, [...(byId.get(r.id) ?? []), r])
   for (const id of Object.keys(info)) if (!byId.has(id)) byId.set(id, [])
@@ -119,7 +168,7 @@ export const quote = poet({ domain: 'financial_services' })(
 )`
     : `import { configure, httpSink } from 'unplugin-poet/runtime'
 
-configure({ sink: httpSink({ url: '${location.origin}/v1/events' }) })`
+configure({ sink: httpSink({ url: '${location.origin}/v1/events'${authHeaders().authorization ? ', token: process.env.POET_TOKEN' : ''} }) })`
   return `<div class="panel empty">
   <h1>No POET functions yet</h1>
   <p>${
@@ -152,8 +201,8 @@ function functionsTable(rows: [string, Row[]][], info: Record<string, Info>): st
   <td>${esc(i.generator ?? '—')}</td>
   <td class="num">${fmtInt(calls)}</td>
   <td><div class="rates">${rates}</div></td>
-  <td class="num">${ms(current?.p50)}</td>
-  <td class="num">${ms(current?.p95)}</td>
+  <td class="num">${ms(current?.p50, current?.calls)}</td>
+  <td class="num">${ms(current?.p95, current?.calls)}</td>
   <td class="num score">${score(current?.score)}</td>
 </tr>`
     })
@@ -163,17 +212,21 @@ function functionsTable(rows: [string, Row[]][], info: Record<string, Info>): st
 <tbody>${body}</tbody></table></div>`
 }
 
-async function showFunction(id: string, info: Info): Promise<void> {
+async function showFunction(id: string, info: Info, superseded: () => boolean): Promise<void> {
   let d: Detail
   try {
     d = await getJson<Detail>(`/v1/functions/${encodeURIComponent(id)}?window=${windowSelect.value}`)
   } catch (e) {
+    if (superseded()) return
     destroyCharts()
     rendered = `<p class="crumbs"><a href="#/">← All functions</a></p><div class="panel"><h1>${esc(id)}</h1><p class="muted">${esc((e as Error).message)}</p></div>`
     app.innerHTML = rendered
     return
   }
+  if (superseded()) return
   const versions = [...d.versions].sort((a, b) => (a.created ?? '').localeCompare(b.created ?? '') || a.version.localeCompare(b.version))
+  // Versions the events name but the lock does not hold (another build's) have no phase code to diff.
+  const inLock = versions.filter((v) => v.role !== undefined && v.role !== 'unknown')
   const current = versions.find((v) => v.role === 'current') ?? versions[versions.length - 1]
   const calls = versions.reduce((n, v) => n + v.calls, 0)
   const failed = versions.reduce((n, v) => n + KINDS.reduce((m, k) => m + v.errorRate[k.kind] * v.calls, 0), 0)
@@ -197,15 +250,15 @@ async function showFunction(id: string, info: Info): Promise<void> {
 </div>
 <div class="stack"></div>
 <div class="panel"><h2>Versions</h2><div id="versions"></div></div>
-<div class="panel" id="diff-panel"><h2>Phase code diff</h2>${versions.length > 1 ? diffControls(id, versions) : '<p class="muted">Only one version so far: a diff appears once the source, its types or the trainer produce another.</p>'}<div id="diff"></div></div>`
+<div class="panel" id="diff-panel"><h2>Phase code diff</h2>${inLock.length > 1 ? diffControls(id, inLock, d) : '<p class="muted">Only one version so far: a diff appears once the source, its types or the trainer produce another.</p>'}<div id="diff"></div></div>`
     rendered = skeleton
-    if (versions.length > 1) void wireDiff(id, versions)
+    if (inLock.length > 1) void wireDiff(id)
   }
   fill('meta', `${info.domain ? `<span class="tag domain">${esc(info.domain)}</span>` : ''}${info.optimizeFor ? `<span class="tag">optimizes ${esc(info.optimizeFor)}</span>` : ''}<span>current <span class="ver">${esc(d.current ?? '—')}</span></span>${d.candidate ? `<span class="tag candidate">candidate ${esc(d.candidate.version)} · ${pct(d.candidate.share)} of calls</span>` : ''}`)
-  fill('kpis', `${kpi('Calls · all versions', fmtInt(calls))}${kpi('Failed · all versions', calls ? pct(failed / calls) : '—')}${kpi('p50 · current version', ms(current?.p50))}${kpi('p95 · current version', ms(current?.p95))}${kpi('Feedback · current version', score(current?.score))}`)
+  fill('kpis', `${kpi('Calls · all versions', fmtInt(calls))}${kpi('Failed · all versions', calls ? pct(failed / calls) : '—')}${kpi('p50 · current version', ms(current?.p50, current?.calls))}${kpi('p95 · current version', ms(current?.p95, current?.calls))}${kpi('Feedback · current version', score(current?.score))}`)
   fill('scores', scoreBars(versions))
   fill('decisions', decisions(d))
-  if (fill('versions', versionTable(id, versions, info))) wireVersionButtons(id)
+  if (fill('versions', versionTable(id, versions, info, d))) wireVersionButtons(id)
   drawCharts(d)
 }
 
@@ -242,7 +295,9 @@ function decisions(d: Detail): string {
     .join('')
 }
 
-function versionTable(id: string, versions: VersionRow[], info: Info): string {
+function versionTable(id: string, versions: VersionRow[], info: Info, d: Detail): string {
+  // What the user sees when clicking goes with the click: the server refuses it if the lock has moved since.
+  const seen = `data-current="${esc(d.current ?? '')}" data-candidate="${esc(d.candidate?.version ?? '')}"`
   const rows = [...versions]
     .reverse()
     .map((v) => {
@@ -250,10 +305,12 @@ function versionTable(id: string, versions: VersionRow[], info: Info): string {
       const buttons = !config.writable
         ? ''
         : v.role === 'current'
-          ? `<button class="act danger" data-action="rollback" data-id="${esc(id)}" title="Stop the candidate, or go back to the previous version">Roll back</button>`
+          ? `<button class="act danger" data-action="rollback" data-id="${esc(id)}" ${seen} title="Stop the candidate, or go back to the previous version">Roll back</button>`
           : info.promotable?.includes(v.version)
-            ? `<button class="act" data-action="promote" data-id="${esc(id)}" data-version="${esc(v.version)}" title="Make this version current">Promote</button>`
-            : `<span class="muted" title="Generated from an earlier source: revert the source to serve it again">older source</span>`
+            ? `<button class="act" data-action="promote" data-id="${esc(id)}" data-version="${esc(v.version)}" ${seen} title="Make this version current">Promote</button>`
+            : v.role === 'unknown' || v.role === undefined
+              ? `<span class="muted" title="Events name this version, but the lock does not hold it: another build or branch made it">not in the lock</span>`
+              : `<span class="muted" title="Generated from an earlier source: revert the source to serve it again">older source</span>`
       return `<tr><td class="ver">${esc(v.version)} ${role}</td><td class="muted">${v.created ? esc(new Date(v.created).toLocaleString()) : '—'}</td><td>${esc(v.generator ?? '—')}</td><td class="reason">${esc(v.reason ?? '—')}</td><td class="num">${fmtInt(v.calls)}</td><td class="num">${score(v.score)}</td><td class="num">${buttons}</td></tr>`
     })
     .join('')
@@ -268,7 +325,7 @@ function wireVersionButtons(id: string): void {
         const res = await fetch(`${config.base}/api/${b.dataset.action}`, {
           method: 'POST',
           headers: { 'content-type': 'application/json', 'x-poet-token': config.token ?? '' },
-          body: JSON.stringify({ id, version: b.dataset.version }),
+          body: JSON.stringify({ id, version: b.dataset.version, current: b.dataset.current, candidate: b.dataset.candidate || null }),
         })
         const body = (await res.json()) as { message?: string; error?: string }
         toast(body.message ?? body.error ?? `${res.status}`, !res.ok)
@@ -281,35 +338,66 @@ function wireVersionButtons(id: string): void {
   }
 }
 
-function diffControls(id: string, versions: VersionRow[]): string {
-  const pick = diffPick?.id === id ? diffPick : { id, from: versions[versions.length - 2]!.version, to: versions[versions.length - 1]!.version }
-  diffPick = pick
+/**
+ * The pair the diff opens on, as `poet diff` picks it: current against the candidate under test, else against the
+ * newest other version (older first). A pair the user chose is kept while both its versions exist.
+ */
+function diffControls(id: string, versions: VersionRow[], d: Detail): string {
+  const has = (v: string) => versions.some((x) => x.version === v)
+  const pick = diffPick?.id === id && has(diffPick.from) && has(diffPick.to) ? diffPick : defaultDiff(versions, d)
   const options = (selected: string) => versions.map((v) => `<option value="${esc(v.version)}"${v.version === selected ? ' selected' : ''}>${esc(v.version)}${v.role === 'current' ? ' (current)' : ''}</option>`).join('')
   return `<div class="diffbar">from <select id="diff-from">${options(pick.from)}</select> to <select id="diff-to">${options(pick.to)}</select></div>`
 }
 
-async function wireDiff(id: string, versions: VersionRow[]): Promise<void> {
+function defaultDiff(oldestFirst: VersionRow[], d: Detail): { id: string; from: string; to: string } {
+  const current = d.current && oldestFirst.some((v) => v.version === d.current) ? d.current : oldestFirst[oldestFirst.length - 1]!.version
+  const candidate = d.candidate?.version
+  if (candidate && candidate !== current && oldestFirst.some((v) => v.version === candidate)) return { id: d.id, from: current, to: candidate }
+  const order = oldestFirst.map((v) => v.version)
+  const newestOther = order.filter((v) => v !== current).pop()!
+  return order.indexOf(newestOther) > order.indexOf(current) ? { id: d.id, from: current, to: newestOther } : { id: d.id, from: newestOther, to: current }
+}
+
+let diffShown = 0
+async function wireDiff(id: string): Promise<void> {
   const from = document.getElementById('diff-from') as HTMLSelectElement
   const to = document.getElementById('diff-to') as HTMLSelectElement
   const show = async () => {
-    diffPick = { id, from: from.value, to: to.value }
+    const mine = ++diffShown
     const [a, b] = await Promise.all([source(id, from.value), source(id, to.value)])
-    document.getElementById('diff')!.innerHTML = renderDiff(lineDiff(a, b))
+    // Sources of an earlier pick that answer late must not replace the diff of the pair now selected.
+    if (mine !== diffShown) return
+    // A diff against a missing source would show every line of the other as added or removed.
+    const missing = [a, b].find((x): x is { error: string } => typeof x !== 'string')
+    document.getElementById('diff')!.innerHTML = missing ? `<p class="muted">No diff: ${esc(missing.error)}</p>` : renderDiff(lineDiff(a as string, b as string))
   }
-  from.addEventListener('change', () => void show())
-  to.addEventListener('change', () => void show())
-  if (versions.length > 1) await show()
+  const chosen = () => {
+    diffPick = { id, from: from.value, to: to.value }
+    void show()
+  }
+  from.addEventListener('change', chosen)
+  to.addEventListener('change', chosen)
+  await show()
 }
 
+/** Versions are content hashes, so a source once read is that version's for good; a failure is asked again next time. */
 const sources = new Map<string, Promise<string>>()
-function source(id: string, version: string): Promise<string> {
+async function source(id: string, version: string): Promise<string | { error: string }> {
   const key = `${id}\0${version}`
   let p = sources.get(key)
   if (!p) {
-    p = fetch(`${config.base}/api/source?id=${encodeURIComponent(id)}&version=${encodeURIComponent(version)}`, { headers: authHeaders() }).then((r) => (r.ok ? r.text() : `(source unavailable: ${r.status})`))
+    p = fetch(`${config.base}/api/source?id=${encodeURIComponent(id)}&version=${encodeURIComponent(version)}`, { headers: authHeaders(), signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) }).then(async (r) => {
+      if (r.ok) return r.text()
+      throw new Error(((await r.json().catch(() => ({}))) as { error?: string }).error ?? `${r.status} ${r.statusText}`)
+    })
     sources.set(key, p)
   }
-  return p
+  try {
+    return await p
+  } catch (e) {
+    sources.delete(key)
+    return { error: (e as Error).message }
+  }
 }
 
 function renderDiff(lines: DiffLine[]): string {
@@ -321,9 +409,9 @@ function renderDiff(lines: DiffLine[]): string {
 
 function drawCharts(d: Detail): void {
   span = [d.window.since / 1000, d.window.until / 1000]
-  const t = d.series.map((b) => b.t / 1000)
-  const callsData: uPlot.AlignedData = [t, d.series.map((b) => b.calls), d.series.map((b) => b.errors)]
-  const latencyData: uPlot.AlignedData = [t, d.series.map((b) => b.p50), d.series.map((b) => b.p95)]
+  const s = chartSeries(d.series, d.window, d.bucket)
+  const callsData: uPlot.AlignedData = [s.t, s.calls, s.errors]
+  const latencyData: uPlot.AlignedData = [s.t, s.p50, s.p95]
   if (charts.length === 2) {
     charts[0]!.setData(callsData)
     charts[1]!.setData(latencyData)
@@ -382,7 +470,7 @@ function toast(message: string, error: boolean): void {
 
 function rate(label: string, x: number): string {
   const cls = x >= 0.1 ? ' hot' : x > 0 ? ' warm' : ''
-  return `<span class="rate${cls}" title="${label} errors">${label} ${x > 0 && x < 0.001 ? '<0.1 %' : pct(x)}</span>`
+  return `<span class="rate${cls}" title="${label} errors">${label} ${pct(x)}</span>`
 }
 
 function splitId(id: string): [string, string] {
@@ -392,15 +480,6 @@ function splitId(id: string): [string, string] {
 
 function windowLabel(): string {
   return windowSelect.selectedOptions[0]?.textContent ?? windowSelect.value
-}
-
-function pct(x: number): string {
-  return `${(x * 100).toFixed(x > 0 && x < 0.1 ? 1 : 0)} %`
-}
-
-function ms(x: number | undefined): string {
-  if (x === undefined || !Number.isFinite(x) || x === 0) return '<span class="muted">—</span>'
-  return x < 10 ? `${x.toFixed(2)} ms` : x < 1000 ? `${x.toFixed(0)} ms` : `${(x / 1000).toFixed(2)} s`
 }
 
 function score(s: { mean: number | null; n: number } | undefined): string {
@@ -424,4 +503,4 @@ addEventListener('hashchange', () => {
   void refresh()
 })
 void refresh()
-setInterval(() => void refresh(), POLL_MS)
+setInterval(() => void refresh({ poll: true }), POLL_MS)

@@ -1,5 +1,5 @@
 // Line diff of two phase modules for the dashboard, with unchanged runs folded to a few lines of context.
-import { diffLines } from '../generators/line-diff'
+import { diffLines, splitLines } from '../generators/line-diff'
 
 export interface DiffLine {
   /** `+` added, `-` removed, ` ` unchanged, `…` a folded run of unchanged lines. */
@@ -11,8 +11,15 @@ export interface DiffLine {
 const MAX_LINES = 3000
 
 export function lineDiff(before: string, after: string, context = 3): DiffLine[] {
-  const ops = diffLines(before.split('\n').slice(0, MAX_LINES), after.split('\n').slice(0, MAX_LINES))
-  return fold(ops.map(({ op, text }) => ({ op, text })), context)
+  const a = splitLines(before)
+  const b = splitLines(after)
+  const ops: DiffLine[] = diffLines(a.slice(0, MAX_LINES), b.slice(0, MAX_LINES)).map(({ op, text }) => ({ op, text }))
+  const restA = a.slice(MAX_LINES)
+  const restB = b.slice(MAX_LINES)
+  // Dropping the rest would call two versions equal whenever they differ only past the lines compared.
+  if (restA.length === restB.length && restA.every((line, k) => line === restB[k])) ops.push(...restA.map((text) => ({ op: ' ' as const, text })))
+  else ops.push(...restA.map((text) => ({ op: '-' as const, text })), ...restB.map((text) => ({ op: '+' as const, text })))
+  return fold(ops, context)
 }
 
 /** Keeps `context` unchanged lines around each change; longer unchanged runs become one `…` line saying how many. */

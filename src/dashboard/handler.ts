@@ -1,9 +1,10 @@
 // The dashboard's HTTP side: the page, its script, and its own JSON endpoints (phase sources, promote, roll back) beside the collector's.
 import { randomBytes, timingSafeEqual } from 'node:crypto'
-import { readFileSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { createRequire } from 'node:module'
-import { earlierVersions, LockStore } from '../generators/lock'
+import { earlierVersions, LockStore, type LockEntry } from '../generators/lock'
 import type { FeedbackStore } from '../train/store'
 import { badTarget, guarded, requestUrl, type Middleware, type RunningCollector } from '../train/collector'
 import { renderPage } from './page'
@@ -72,21 +73,26 @@ export function createDashboard(o: DashboardOptions): Middleware {
     }
     if (path === `${base}/api/functions`) {
       if (!isRead(req)) return send(res, 405, { error: 'use GET' }, { allow: 'GET, HEAD' })
-      return send(res, 200, { project: o.project, writable: o.writable, functions: functionInfo() })
+      return answer(res, () => send(res, 200, { project: o.project, writable: o.writable, functions: functionInfo() }))
     }
     if (path === `${base}/api/source`) {
       if (!isRead(req)) return send(res, 405, { error: 'use GET' }, { allow: 'GET, HEAD' })
       const id = url.searchParams.get('id') ?? ''
       const version = url.searchParams.get('version') ?? ''
-      const source = Object.hasOwn(lock.read().functions, id) ? lock.source(id, version) : undefined
-      if (source === undefined) return send(res, 404, { error: `no phase source for ${JSON.stringify(id)} at version ${JSON.stringify(version)} in ${lock.file}` })
-      return text(res, source)
+      return answer(res, () => {
+        const functions = lock.read().functions
+        const stored = Object.hasOwn(functions, id) && Object.hasOwn(functions[id]!.versions, version) ? functions[id]!.versions[version]! : undefined
+        const source = stored && lock.source(id, version)
+        if (source !== undefined) return text(res, source)
+        if (!stored) return send(res, 404, { error: `no phase source for ${JSON.stringify(id)} at version ${JSON.stringify(version)} in ${lock.file}` })
+        send(res, 404, { error: `the phase module of ${id}@${version} is missing: ${join(lock.dir, stored.file)}. Restore .poet/ from version control.` })
+      })
     }
     if (path === `${base}/api/promote` || path === `${base}/api/rollback`) {
       const action = path.endsWith('promote') ? 'promote' : 'rollback'
       void write(req, action).then(
         (r) => send(res, r.status, r.body),
-        (e: unknown) => send(res, 500, { error: `dashboard error: ${(e as Error).message}` }),
+        (e: unknown) => failed(res, e),
       )
       return
     }
@@ -112,7 +118,7 @@ export function createDashboard(o: DashboardOptions): Middleware {
     if (!/^application\/json\b/i.test(req.headers['content-type'] ?? '')) return { status: 415, body: { error: 'send the body as application/json' } }
     const raw = await readBody(req, MAX_ACTION_BODY)
     if (raw === undefined) return { status: 413, body: { error: `body over ${MAX_ACTION_BODY} bytes` } }
-    let body: { id?: unknown; version?: unknown }
+    let body: { id?: unknown; version?: unknown; current?: unknown; candidate?: unknown }
     try {
       body = JSON.parse(raw) as typeof body
     } catch {
@@ -120,7 +126,12 @@ export function createDashboard(o: DashboardOptions): Middleware {
     }
     if (typeof body?.id !== 'string') return { status: 400, body: { error: 'expected { "id": "<function id>" }' } }
     if (action === 'promote' && typeof body.version !== 'string') return { status: 400, body: { error: 'expected { "id": "…", "version": "<version to make current>" }' } }
-    return action === 'promote' ? promote(lock, o.store, body.id, body.version as string) : rollback(lock, o.store, body.id)
+    if (body.current !== undefined && typeof body.current !== 'string') return { status: 400, body: { error: '"current" is the current version the page showed, a string' } }
+    if (body.candidate !== undefined && body.candidate !== null && typeof body.candidate !== 'string') {
+      return { status: 400, body: { error: '"candidate" is the candidate version the page showed, a string, or null for none' } }
+    }
+    const seen: SeenState | undefined = typeof body.current === 'string' ? { current: body.current, candidate: typeof body.candidate === 'string' ? body.candidate : undefined } : undefined
+    return action === 'promote' ? promote(lock, o.store, body.id, body.version as string, seen) : rollback(lock, o.store, body.id, seen)
   }
 
   function script(res: ServerResponse): void {
@@ -142,13 +153,55 @@ export function attachDashboard(running: RunningCollector, o: { lockDir: string;
   running.server.on('request', guarded((req, res) => dashboard(req, res, () => collector.handle(req, res))))
 }
 
+/**
+ * The pointers a page showed when its user clicked. "Roll back" means "stop the candidate" while one is under test and
+ * "go back a version" otherwise: acted on after another tab (or the trainer) moved the lock, it would do what the user
+ * never asked for.
+ */
+export interface SeenState {
+  current: string
+  candidate?: string
+}
+
+/**
+ * A version can be made current only with its phase module on disk: the plugin serves a lock entry by reading it, and
+ * regenerates the phases when it cannot, so the move would not hold (and would lose what Train had learned).
+ */
+export function missingPhase(lockDir: string, entry: LockEntry, version: string): string | undefined {
+  const file = join(lockDir, entry.versions[version]!.file)
+  if (existsSync(file)) return undefined
+  return `cannot make ${version} current: its phase module ${file} is missing, so a build could not serve it and would regenerate the phases instead. Restore .poet/ from version control first.`
+}
+
+/** A hand-resolved merge of lock.json can leave current naming a version the lock lost: nothing to compare or go back from. */
+function danglingCurrent(lock: LockStore, id: string, entry: LockEntry): ActionResult | undefined {
+  if (Object.hasOwn(entry.versions, entry.current)) return undefined
+  return {
+    status: 409,
+    body: {
+      error: `the current version of ${id} in ${lock.file}, ${entry.current}, is not among its versions (an edit or a merge lost it): run \`poet rollback ${id} --to <version>\` to pick one (${Object.keys(entry.versions).join(', ')})`,
+    },
+  }
+}
+
+function changedSince(id: string, entry: LockEntry, seen: SeenState | undefined): ActionResult | undefined {
+  if (!seen || (seen.current === entry.current && seen.candidate === entry.candidate?.version)) return undefined
+  const state = (current: string, candidate: string | undefined) => `current ${current}, ${candidate ? `candidate ${candidate}` : 'no candidate'}`
+  return {
+    status: 409,
+    body: { error: `${id} changed since the page showed it: ${state(entry.current, entry.candidate?.version)} (the page showed ${state(seen.current, seen.candidate)}). Nothing was done; check the page again.` },
+  }
+}
+
 /** Makes `version` current; promoting the candidate under test ends its test. Recorded as a decision. */
-export function promote(lock: LockStore, store: FeedbackStore, id: string, version: string): ActionResult {
+export function promote(lock: LockStore, store: FeedbackStore, id: string, version: string, seen?: SeenState): ActionResult {
   let result: ActionResult = { status: 404, body: { error: `no function ${JSON.stringify(id)} in ${lock.file}` } }
   lock.update((l) => {
     const entry = Object.hasOwn(l.functions, id) ? l.functions[id] : undefined
     if (!entry) return
-    if (!entry.versions[version]) {
+    const stale = changedSince(id, entry, seen) ?? danglingCurrent(lock, id, entry)
+    if (stale) return void (result = stale)
+    if (!Object.hasOwn(entry.versions, version)) {
       result = { status: 404, body: { error: `${id} has no version ${JSON.stringify(version)}; it has ${Object.keys(entry.versions).join(', ')}` } }
       return
     }
@@ -160,11 +213,15 @@ export function promote(lock: LockStore, store: FeedbackStore, id: string, versi
       result = { status: 200, body: { ok: true, message: `${id} already serves ${version}`, current: version } }
       return
     }
+    const missing = missingPhase(lock.dir, entry, version)
+    if (missing) return void (result = { status: 409, body: { error: missing } })
     const from = entry.current
+    // Promoting another version than the candidate ends the candidate's test too: the message must say so.
+    const ended = entry.candidate && entry.candidate.version !== version ? `; the test of candidate ${entry.candidate.version} ended` : ''
     entry.current = version
     if (entry.candidate) delete entry.candidate
     store.recordDecision({ functionId: id, ts: Date.now(), action: 'promote', from, to: version, reason: 'promoted from the dashboard' })
-    result = { status: 200, body: { ok: true, message: `${id}: current ${from} → ${version}`, current: version } }
+    result = { status: 200, body: { ok: true, message: `${id}: current ${from} → ${version}${ended}`, current: version } }
   })
   return result
 }
@@ -173,11 +230,13 @@ export function promote(lock: LockStore, store: FeedbackStore, id: string, versi
  * Stops the candidate under test, or else moves back to the latest version created before the current one from the
  * same input (an older source's version would be regenerated away at the next load).
  */
-export function rollback(lock: LockStore, store: FeedbackStore, id: string): ActionResult {
+export function rollback(lock: LockStore, store: FeedbackStore, id: string, seen?: SeenState): ActionResult {
   let result: ActionResult = { status: 404, body: { error: `no function ${JSON.stringify(id)} in ${lock.file}` } }
   lock.update((l) => {
     const entry = Object.hasOwn(l.functions, id) ? l.functions[id] : undefined
     if (!entry) return
+    const stale = changedSince(id, entry, seen) ?? danglingCurrent(lock, id, entry)
+    if (stale) return void (result = stale)
     if (entry.candidate) {
       const stopped = entry.candidate.version
       delete entry.candidate
@@ -190,6 +249,8 @@ export function rollback(lock: LockStore, store: FeedbackStore, id: string): Act
       result = { status: 409, body: { error: `${id} has no earlier version of its current source to roll back to (to go back further, revert the source)` } }
       return
     }
+    const missing = missingPhase(lock.dir, entry, earlier[0]!)
+    if (missing) return void (result = { status: 409, body: { error: missing } })
     const from = entry.current
     entry.current = earlier[0]!
     store.recordDecision({ functionId: id, ts: Date.now(), action: 'rollback', from, to: entry.current, reason: 'rolled back from the dashboard' })
@@ -282,6 +343,25 @@ function page(res: ServerResponse, html: string): void {
     'referrer-policy': 'no-referrer',
   })
   res.end(html)
+}
+
+/**
+ * Runs a route that reads the lock. Thrown there, an unreadable lock.json (a merge conflict, another build holding it
+ * too long) would reach Vite as a 500 with its own HTML page, and the dashboard could only say it got a 500.
+ */
+function answer(res: ServerResponse, route: () => void): void {
+  try {
+    route()
+  } catch (e) {
+    failed(res, e)
+  }
+}
+
+/** Errors worded for users (`poet: …`) are about the lock's state, which someone can fix: 503 with that message. */
+function failed(res: ServerResponse, e: unknown): void {
+  const message = e instanceof Error ? e.message : String(e)
+  if (/^poet: /.test(message)) send(res, 503, { error: message.slice('poet: '.length) })
+  else send(res, 500, { error: `dashboard error: ${message}` })
 }
 
 function text(res: ServerResponse, body: string): void {

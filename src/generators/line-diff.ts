@@ -38,3 +38,9 @@ export function diffLines(before: string[], after: string[]): LineOp[] {
   for (let k = 0; k < end; k++) ops.push({ op: ' ', text: before[n + start + k]!, a: n + start + k, b: m + start + k })
   return ops
 }
+
+/** A file's lines as diff -u reads them: the newline ending the last one does not open an empty line after it. */
+export function splitLines(text: string): string[] {
+  const body = text.endsWith('\n') ? text.slice(0, -1) : text
+  return body === '' ? [] : body.split('\n')
+}

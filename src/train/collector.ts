@@ -203,6 +203,7 @@ export function createCollector(options: CollectorOptions = {}): Collector {
           metrics: metrics.get(version)?.metrics ?? {},
         }
       }),
+      bucket,
       series: store.series(id, bucket, window),
       decisions: store.decisions(id),
     }

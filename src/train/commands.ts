@@ -1,12 +1,12 @@
 // The Train commands of the `poet` CLI: `serve`, `train`, `rollback`; each resolves to an exit code (0 ok, 1 failure, 2 usage).
 import { existsSync } from 'node:fs'
 import { basename, join, resolve } from 'node:path'
-import { attachDashboard } from '../dashboard/handler'
+import { attachDashboard, missingPhase } from '../dashboard/handler'
 import { parseArgs, type ParseArgsConfig } from 'node:util'
 import { earlierVersions, LockStore } from '../generators/lock'
 import { serve } from './collector'
 import { FeedbackStore, type Decision } from './store'
-import { COMMON_FLAGS, ConfigError, loadConfig } from '../cli/config'
+import { COMMON_FLAGS, ConfigError, loadConfig, type ConfigFlags } from '../cli/config'
 import { scanProject } from '../cli/project'
 import { projectProposer } from './llm'
 import { applyTraining, planTraining, proposeCandidates, untrained, type Plan } from './trainer'
@@ -33,9 +33,10 @@ Usage: poet serve [--port <n>] [--host <addr>] [--db <file>] [--token <t>]
 Options:
   --port <n>            port to listen on (0 picks a free one)        default 8787
   --host <addr>         address to bind                               default 127.0.0.1
-  --db <file>           SQLite feedback store                         default .poet/feedback.db
+  --db <file>           SQLite feedback store                         default <lock dir>/feedback.db
   --token <t>           require "Authorization: Bearer <t>" on /v1/*  default $POET_TOKEN, else none
-  --lock-dir <dir>      lock to mark current/candidate versions       default .poet
+                        and the dashboard's data (open it as /#?token=<t>)
+  --lock-dir <dir>      lock to mark current/candidate versions       default: poet.config's lockDir, else .poet
   --rate <n>            events per second per token (429 beyond)      default 2000
   --retention-days <n>  delete events older than this                 default 30
   --max-rows <n>        keep at most this many events per table       default 1000000
@@ -63,7 +64,8 @@ export async function serveCommand(argv: string[], io: CommandIO = consoleIO): P
   const days = integer(args.values['retention-days'], 'retention-days', 30, io, 1)
   const maxRows = integer(args.values['max-rows'], 'max-rows', 1_000_000, io, 1)
   if ([port, rate, days, maxRows].includes(undefined)) return 2
-  const db = resolve(cwd, args.values.db ?? join('.poet', 'feedback.db'))
+  const lockDir = await lockDirOf(args.values['lock-dir'], {}, cwd, io, 'serve')
+  const db = args.values.db === undefined ? join(lockDir, 'feedback.db') : resolve(cwd, args.values.db)
   // `--token "$POET_TOKEN"` with the variable unset passes an empty token: running open to anyone is then a surprise.
   if (args.values.token !== undefined && !args.values.token.trim()) {
     return usage(io, 'poet serve: --token is empty (is $POET_TOKEN set?). Pass a token, or leave --token out to accept events without one.', SERVE_HELP)
@@ -76,7 +78,7 @@ export async function serveCommand(argv: string[], io: CommandIO = consoleIO): P
       host: args.values.host ?? '127.0.0.1',
       db,
       token: token || undefined,
-      lockDir: resolve(cwd, args.values['lock-dir'] ?? '.poet'),
+      lockDir,
       rateLimit: { eventsPerSecond: rate, burst: rate! * 10 },
       retention: { maxAgeMs: days! * DAY, maxRows },
     })
@@ -89,7 +91,7 @@ export async function serveCommand(argv: string[], io: CommandIO = consoleIO): P
     )
     return 1
   }
-  attachDashboard(running, { lockDir: resolve(cwd, args.values['lock-dir'] ?? '.poet'), project: basename(cwd), token: token || undefined })
+  attachDashboard(running, { lockDir, project: basename(cwd), token: token || undefined })
   io.out(`poet serve: collecting events at ${running.url}/v1/events`)
   io.out(`  store ${db}${token ? ', bearer token required' : ''}; status table at ${running.url}/v1/functions`)
   io.out(`  dashboard at ${running.url}/${token ? '#?token=<token>' : ''}`)
@@ -113,15 +115,17 @@ Without --apply it only shows the decisions. Decisions:
   rollback   the candidate is worse with P ≥ 0.975 (after 100 candidate observations): it stops serving
   retire     no difference beyond the margin after 20000 candidate observations: it stops serving
   wait       not enough evidence yet
+  none       no candidate under test and nothing to propose: no trigger fired, or one did but there is
+             nothing new to learn from it (the reason says which)
 
 Options:
   --apply            apply the decisions to the lock (.poet/lock.json)
-  --db <file>        feedback store                       default .poet/feedback.db
-  --lock-dir <dir>   lock directory                       default .poet
+  --db <file>        feedback store                       default <lock dir>/feedback.db
+  --lock-dir <dir>   lock directory                       default: the config's lockDir, else .poet in the root
   --share <x>        traffic share of a new candidate     default 0.2
   -h, --help         show this help
 
-Project options, for functions whose phases an LLM wrote (flags win over poet.config.json / poet.config.mjs):
+Project options (flags win over poet.config.json / poet.config.mjs in the root):
   --root <dir>          project root                    default: current directory
   --generator <name>    builtin | openai                default: the config's
   --model <name>        model for the openai generator
@@ -142,8 +146,11 @@ export async function trainCommand(argv: string[], io: CommandIO = consoleIO): P
   const share = args.values.share === undefined ? 0.2 : Number(args.values.share)
   if (!(share > 0 && share < 1)) return usage(io, `--share must be a number between 0 and 1 (exclusive), received ${JSON.stringify(args.values.share)}`, TRAIN_HELP)
   const cwd = io.cwd ?? process.cwd()
-  const db = resolve(cwd, args.values.db ?? join('.poet', 'feedback.db'))
-  const lockDir = resolve(cwd, args.values['lock-dir'] ?? '.poet')
+  const env = io.env ?? process.env
+  // The project's own places, as `poet generate` and the dev server find them: --root, then its config's lockDir, with
+  // the store the dev server keeps beside the lock.
+  const lockDir = await lockDirOf(args.values['lock-dir'], args.values, cwd, io, 'train')
+  const db = args.values.db === undefined ? join(lockDir, 'feedback.db') : resolve(cwd, args.values.db)
   if (!existsSync(db)) {
     io.err(`poet train: no feedback store at ${db}. Collect events first: run \`poet serve\` (or the Vite dev server) with a sink pointing at it.`)
     return 1
@@ -151,7 +158,6 @@ export async function trainCommand(argv: string[], io: CommandIO = consoleIO): P
   let store: FeedbackStore | undefined
   try {
     store = new FeedbackStore(db)
-    const env = io.env ?? process.env
     const llm = projectProposer(async () => {
       const { options } = await loadConfig(args.values, cwd, env)
       return { options, project: scanProject(options), env }
@@ -213,9 +219,9 @@ build). With --to: makes that version (or a unique prefix of it) current.
 
 Options:
   --to <version>     the version to make current
-  --lock-dir <dir>   lock directory    default .poet
+  --lock-dir <dir>   lock directory    default: poet.config's lockDir, else .poet
   --db <file>        feedback store that records the decision, when it exists
-                                       default .poet/feedback.db
+                                       default <lock dir>/feedback.db
   -h, --help         show this help`
 
 /** `poet rollback <id> [--to <v>]`: a pointer move in the lock; every version stays. */
@@ -225,7 +231,7 @@ export async function rollbackCommand(argv: string[], io: CommandIO = consoleIO)
   if (args.positionals.length !== 1) return usage(io, 'poet rollback needs exactly one function id', ROLLBACK_HELP)
   const id = args.positionals[0]!
   const cwd = io.cwd ?? process.cwd()
-  const lock = new LockStore(resolve(cwd, args.values['lock-dir'] ?? '.poet'))
+  const lock = new LockStore(await lockDirOf(args.values['lock-dir'], {}, cwd, io, 'rollback'))
   // update() would create the directory and an empty lock: a rollback typed in the wrong directory must leave no trace.
   if (!existsSync(lock.file)) {
     io.err(`poet rollback: no lock at ${lock.file} (run it from the project root, or pass --lock-dir)`)
@@ -246,6 +252,11 @@ export async function rollbackCommand(argv: string[], io: CommandIO = consoleIO)
         return
       }
       const versions = Object.keys(entry.versions)
+      // A hand-resolved merge of lock.json can leave current naming a version the lock lost: only --to can say where to go.
+      if (!Object.hasOwn(entry.versions, entry.current) && args.values.to === undefined) {
+        failure = `the current version of ${id} in ${lock.file}, ${entry.current}, is not among its versions (an edit or a merge lost it); pick one with --to: ${describeVersions(entry.versions, entry.current)}`
+        return
+      }
       // The plugin serves current only while its input hash matches the source: a version of another source is
       // regenerated away by the next build (or, from an LLM in a strict build, fails it).
       const input = entry.versions[entry.current]?.inputHash
@@ -257,12 +268,14 @@ export async function rollbackCommand(argv: string[], io: CommandIO = consoleIO)
         }
         const to = matches[0]!
         if (to !== entry.current) {
+          const missing = missingPhase(lock.dir, entry, to)
+          if (missing) return void (failure = missing)
           const from = entry.current
           entry.current = to
           delete entry.candidate
           message = `${id}: current ${from} → ${to}`
           decision = { functionId: id, ts: Date.now(), action: 'rollback', from, to, reason: 'rolled back by poet rollback --to' }
-          if (entry.versions[to]!.inputHash !== input) {
+          if (input !== undefined && entry.versions[to]!.inputHash !== input) {
             note = `note: ${to} was generated from another source of ${id}; the next build regenerates the phases of the current source unless you revert it`
           }
           return
@@ -289,6 +302,8 @@ export async function rollbackCommand(argv: string[], io: CommandIO = consoleIO)
         failure = `${id} has ${why}; versions: ${describeVersions(entry.versions, entry.current)}`
         return
       }
+      const missing = missingPhase(lock.dir, entry, earlier[0]!)
+      if (missing) return void (failure = missing)
       message = `${id}: current ${entry.current} → ${earlier[0]}`
       decision = { functionId: id, ts: Date.now(), action: 'rollback', from: entry.current, to: earlier[0], reason: 'rolled back by poet rollback' }
       entry.current = earlier[0]!
@@ -303,8 +318,25 @@ export async function rollbackCommand(argv: string[], io: CommandIO = consoleIO)
   }
   io.out(message)
   if (note) io.err(`poet rollback: ${note}`)
-  if (decision) record(resolve(cwd, args.values.db ?? join('.poet', 'feedback.db')), decision, io)
+  if (decision) record(args.values.db === undefined ? join(lock.dir, 'feedback.db') : resolve(cwd, args.values.db), decision, io)
   return 0
+}
+
+/**
+ * `--lock-dir`, else the lockDir of the project's poet.config.json/.mjs (where the plugin, the dev server and
+ * `poet generate` keep the lock and the store), else `.poet` in the root. A config that cannot be read is said, and
+ * does not stop these commands: a collector's host may lack what a config imports, and only LLM training needs the rest.
+ */
+async function lockDirOf(flag: string | undefined, flags: ConfigFlags, cwd: string, io: CommandIO, command: string): Promise<string> {
+  if (flag !== undefined) return resolve(cwd, flag)
+  try {
+    return (await loadConfig(flags, cwd, io.env ?? process.env)).options.lockDir
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e
+    const fallback = resolve(cwd, flags.root ?? '.', '.poet')
+    io.err(`poet ${command}: ${e.message}; using ${fallback}`)
+    return fallback
+  }
 }
 
 /** Records a rollback in the feedback store, as the trainer and the dashboard do: the trainer reads it back. */
@@ -363,7 +395,8 @@ function usage(io: CommandIO, message: string, help: string): number {
 
 function integer(raw: string | undefined, name: string, fallback: number, io: CommandIO, min: number, max = Infinity): number | undefined {
   if (raw === undefined) return fallback
-  const n = Number(raw)
+  // Number('') is 0: `--port "$PORT"` with PORT unset would otherwise listen on a random port.
+  const n = raw.trim() === '' ? NaN : Number(raw)
   if (!Number.isInteger(n) || n < min || n > max) {
     io.err(`--${name} must be an integer ${max === Infinity ? `≥ ${min}` : `from ${min} to ${max}`}, received ${JSON.stringify(raw)}`)
     return undefined

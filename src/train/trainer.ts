@@ -236,7 +236,10 @@ function lookForTriggers(id: string, entry: LockEntry, optimizeFor: string, o: T
   // Domain thresholds: each fires its own trigger, only when the current version's calls move it.
   const thresholds = current && learnThresholds(current, o.store.observations(id, entry.current, { since: split - baselineMs, until: now }), { goodRejections: threshold })
   if (thresholds) triggers.push(...thresholds.triggers)
-  if (!triggers.length) return none(`no trigger (last ${Math.round(recentMs / 60_000)} min: ${recent.calls} calls, ${pct(1 - recent.outcomes.ok / (recent.calls || 1))} failed)`)
+  const minutes = Math.round(recentMs / 60_000)
+  if (!triggers.length) {
+    return none(recent.calls ? `no trigger (last ${minutes} min: ${recent.calls} calls, ${pct(1 - recent.outcomes.ok / recent.calls)} failed)` : `no trigger (no calls in the last ${minutes} min)`)
+  }
 
   const made = entry.versions[entry.current]?.generator
   if (o.llm && made?.startsWith('openai:')) {

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process'
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -80,6 +80,41 @@ describe('poet generate', () => {
     expect(check.code).toBe(1)
     expect(check.out).toBe('stale    src/double.ts#double  (its source, options, types, domain pack or generator changed)\nmissing  src/extra.ts#scale')
     expect(check.err).toBe('poet generate --check: 2 of 5 functions not up to date in .poet/lock.json. Run `poet generate` and commit the lock.')
+  })
+
+  it('--check and status name a function whose phase module is missing from .poet/phases, which a build would regenerate', async () => {
+    const p = fixture('check-file')
+    await poet(p, ['generate'])
+    const file = lockOf(p).functions['src/double.ts#double']!.versions[lockOf(p).functions['src/double.ts#double']!.current]!.file
+    rmSync(join(p.lockDir, file))
+    const check = await poet(p, ['generate', '--check'])
+    expect(check.code).toBe(1)
+    expect(check.out).toBe(`missing  src/double.ts#double  (its phase module .poet/${file} is not on disk: restore it from version control, or run \`poet generate\`)`)
+    expect((await poet(p, ['status'])).out).toMatch(/^src\/double\.ts#double +[0-9a-f]{10} +builtin +missing \(file\)/m)
+    expect((await poet(p, ['generate'])).code).toBe(0)
+    expect(existsSync(join(p.lockDir, file))).toBe(true)
+    expect((await poet(p, ['generate', '--check'])).code).toBe(0)
+  })
+
+  it('says which file it could not write, without a stack trace', async () => {
+    const p = fixture('unwritable')
+    mkdirSync(p.lockDir)
+    writeFileSync(join(p.lockDir, 'phases'), '')
+    const r = await poet(p, ['generate', '--only', 'src/double.ts#double'])
+    expect(r.code).toBe(1)
+    expect(r.err).toBe(`poet generate: src/double.ts#double: EEXIST: file already exists, mkdir '${join(p.lockDir, 'phases')}'`)
+  })
+
+  it('says when it finds no poet() function, rather than that all 0 are up to date', async () => {
+    const p = fixture('generate-empty')
+    for (const file of Object.keys(SOURCES)) rmSync(p.path(file))
+    p.write('src/plain.ts', 'export const x = 1\n')
+    for (const argv of [['generate'], ['generate', '--check']]) {
+      const r = await poet(p, argv)
+      expect(r.code, argv.join(' ')).toBe(0)
+      expect(r.out, argv.join(' ')).toBe(`No poet() functions found under ${p.dir}: nothing to ${argv[1] ? 'check' : 'generate'}. Run it from the project root, or pass --root.`)
+    }
+    expect(existsSync(p.lockDir)).toBe(false)
   })
 
   it('--only regenerates one function; an unknown id is a usage error with a suggestion', async () => {
@@ -223,6 +258,25 @@ describe('poet generate with an LLM', () => {
     const unknown = await poet(p, ['status'])
     expect(unknown.code).toBe(2)
     expect(unknown.err).toMatch(/poet\.config\.json: .*generatr.*generator/)
+    rmSync(p.path('poet.config.json'))
+    // A config module that does not even load: its path and why, not a stack through Node's module loader.
+    writeFileSync(p.path('poet.config.mjs'), 'export default {\n')
+    const syntax = await poet(p, ['status'])
+    expect(syntax.code).toBe(2)
+    // (Node says SyntaxError: Unexpected end of input; under vitest, Vite's loader words it its own way.)
+    expect(syntax.err).toMatch(new RegExp(`^poet status: ${p.path('poet.config.mjs').replace(/[.]/g, '\\.')}: cannot load it: \\w*Error: .+$`))
+    writeFileSync(p.path('poet.config.mjs'), "import 'no-such-package'\nexport default {}\n")
+    const missing = await poet(p, ['status'])
+    expect(missing.code).toBe(2)
+    expect(missing.err).toMatch(new RegExp(`^poet status: ${p.path('poet.config.mjs').replace(/[.]/g, '\\.')}: cannot load it: Error: Cannot find package 'no-such-package'`))
+    expect(missing.err).not.toContain('\n    at ')
+  })
+
+  it('says --root must be a directory when it names a file', async () => {
+    const p = fixture('root-file')
+    const r = await poet(p, ['status', '--root', 'src/double.ts'])
+    expect(r.code).toBe(2)
+    expect(r.err).toBe(`poet status: --root src/double.ts: not a directory (${p.path('src/double.ts')})`)
   })
 })
 
@@ -312,9 +366,51 @@ describe('poet diff', () => {
     expect(r.written).toMatch(/^-.*"attempts":1/m)
     expect(r.written).toMatch(/^\+.*"attempts":2/m)
     expect((await poet(p, ['status'])).out).toMatch(/^src\/slow\.ts#slow +[0-9a-f]{10} \(candidate cand000001 at 10%\) +builtin/m)
+    // poet train --share 0.001 is a share like any other: not "at 0%".
+    store.update((lock) => void (lock.functions['src/slow.ts#slow']!.candidate!.share = 0.001))
+    expect((await poet(p, ['status'])).out).toMatch(/\(candidate cand000001 at 0\.1%\)/)
     const same = await poet(p, ['diff', 'src/slow.ts#slow', '--from', current, '--to', current])
     expect(same.out).toBe(`src/slow.ts#slow: ${current} and ${current} have identical phases.`)
     expect((await poet(p, ['diff', 'src/slow.ts#slow', '--to', 'nope'])).err).toMatch(/--to nope: src\/slow\.ts#slow has no such version \(it has /)
+  })
+  it('answers a lock whose current pointer names a version it does not hold, instead of crashing', async () => {
+    const p = fixture('diff-dangling')
+    await poet(p, ['generate', '--only', 'src/slow.ts#slow'])
+    const store = new LockStore(p.lockDir)
+    const current = store.read().functions['src/slow.ts#slow']!.current
+    store.write('src/slow.ts#slow', { version: 'cand000001', source: '// other\n', inputHash: 'h', generator: 'builtin', reason: 'train' })
+    store.update((lock) => void (lock.functions['src/slow.ts#slow']!.current = 'deadbeef00'))
+    const r = await poet(p, ['diff', 'src/slow.ts#slow'])
+    expect(r.code).toBe(1)
+    expect(r.err).toBe(
+      `poet diff: the current version of src/slow.ts#slow in ${store.file}, deadbeef00, is not among its versions (an edit or a merge lost it). Compare two of them with --from and --to, or run \`poet generate\` to write the current source's version.`,
+    )
+    store.update((lock) => {
+      lock.functions['src/slow.ts#slow']!.current = current
+      lock.functions['src/slow.ts#slow']!.candidate = { version: 'cafe000002', share: 0.2 }
+    })
+    expect((await poet(p, ['diff', 'src/slow.ts#slow'])).err).toMatch(/^poet diff: the candidate version of src\/slow\.ts#slow in .*, cafe000002, is not among its versions/)
+    const explicit = await poet(p, ['diff', 'src/slow.ts#slow', '--from', current, '--to', 'cand000001'])
+    expect(explicit.code).toBe(0)
+    expect(explicit.written).toContain('+// other')
+  })
+
+  it('says which phase file is missing instead of diffing against nothing', async () => {
+    const p = fixture('diff-missing')
+    await poet(p, ['generate', '--only', 'src/slow.ts#slow'])
+    const store = new LockStore(p.lockDir)
+    const current = store.read().functions['src/slow.ts#slow']!.current
+    store.write('src/slow.ts#slow', { version: 'cand000001', source: store.source('src/slow.ts#slow', current)!.replace('"attempts":1', '"attempts":2'), inputHash: 'h', generator: 'builtin', reason: 'train' })
+    store.update((lock) => {
+      lock.functions['src/slow.ts#slow']!.current = current
+      lock.functions['src/slow.ts#slow']!.candidate = { version: 'cand000001', share: 0.1 }
+    })
+    const file = store.read().functions['src/slow.ts#slow']!.versions[current]!.file
+    rmSync(join(p.lockDir, file))
+    const r = await poet(p, ['diff', 'src/slow.ts#slow'])
+    expect(r.code).toBe(1)
+    expect(r.written).toBe('')
+    expect(r.err).toBe(`poet diff: the phase module of src/slow.ts#slow@${current} is missing: ${join(p.lockDir, file)}. Restore .poet/ from version control, or run \`poet generate --force --only src/slow.ts#slow\`.`)
   })
 })
 
@@ -349,6 +445,20 @@ describe('poet (dispatcher)', () => {
     expect(rollback.code).toBe(0)
     expect(rollback.out).toMatch(/^poet rollback — /)
     expect((await poet(p, ['help', 'status'])).out).toMatch(/^poet status — /)
+    const unknownHelp = await poet(p, ['help', 'stauts'])
+    expect(unknownHelp.code).toBe(2)
+    expect(unknownHelp.err).toMatch(/^poet: unknown command "stauts"\. Did you mean `poet status`\?/)
+  })
+
+  it('answers a broken lock.json with what is wrong and what to do, never a stack trace', async () => {
+    const p = fixture('broken-lock')
+    await poet(p, ['generate'])
+    writeFileSync(join(p.lockDir, 'lock.json'), '<<<<<<< HEAD\n{}\n=======\n{}\n>>>>>>> theirs\n')
+    for (const argv of [['status'], ['diff', 'src/slow.ts#slow'], ['generate'], ['generate', '--check']]) {
+      const r = await poet(p, argv)
+      expect(r.code, argv.join(' ')).toBe(1)
+      expect(r.err, argv.join(' ')).toBe(`poet ${argv[0]}: cannot read ${join(p.lockDir, 'lock.json')}: it holds unresolved merge conflict markers (<<<<<<<). Resolve the conflict, or take one side and run \`poet generate\`.`)
+    }
   })
 
   it('runs as the built `poet` bin with real exit codes', async () => {

@@ -1,6 +1,6 @@
 // The dashboard in Chromium: the functions table, live updates under thousands of events, charts, diffs, promote and roll back.
 import { randomUUID } from 'node:crypto'
-import { mkdirSync } from 'node:fs'
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -150,7 +150,51 @@ describe('dashboard at /__poet/', () => {
     expect(await site.evaluate(() => (window as unknown as Record<string, unknown>).__token)).toBe(token)
     await expect.poll(() => board.locator('.decision').first().innerText()).toContain('rolled back from the dashboard')
   })
+  it('refuses a click from a stale view: another tab stopped the candidate, so "Roll back" must not move current', async () => {
+    const lock = new LockStore(app.path('.poet'))
+    const base = lock.read().functions[SENSOR]!.current
+    const entry = lock.read().functions[SENSOR]!.versions[base]!
+    lock.write(SENSOR, { version: 'stale00001', source: lock.source(SENSOR, base)!, inputHash: entry.inputHash, generator: 'builtin', reason: 'train: test' })
+    lock.update((l) => {
+      l.functions[SENSOR]!.current = base
+      l.functions[SENSOR]!.candidate = { version: 'stale00001', share: 0.2 }
+    })
+    const tab = await browser.newPage()
+    try {
+      await tab.goto(`${app.url}/__poet/#/fn/${encodeURIComponent(SENSOR)}`)
+      await expect.poll(() => tab.locator('#meta .tag.candidate').count(), { timeout: 10_000 }).toBe(1)
+      // This tab stops polling (a slow network, a laptop lid): it keeps showing the candidate under test.
+      await tab.route('**/__poet/api/functions', (r) => r.abort())
+      const writeToken = await tab.evaluate(() => (JSON.parse(document.getElementById('poet-config')!.textContent!) as { token: string }).token)
+      // Another tab stops the candidate.
+      const other = await fetch(`${app.url}/__poet/api/rollback`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-poet-token': writeToken }, body: JSON.stringify({ id: SENSOR }) })
+      expect(other.status).toBe(200)
+      await tab.locator('button[data-action="rollback"]').click()
+      await expect.poll(() => tab.locator('#toast').innerText()).toContain('changed since the page showed it')
+      expect(lock.read().functions[SENSOR]!.current).toBe(base)
+      expect(lock.read().functions[SENSOR]!.candidate).toBeUndefined()
+    } finally {
+      await tab.close()
+    }
+  })
 })
+
+/** `poet serve` on `dir` until `stop()`; its URL once it listens. */
+async function startServe(dir: string, args: string[] = []): Promise<{ url: string; stop(): Promise<void> }> {
+  const { serveCommand } = await import('../../src/train/commands')
+  const out: string[] = []
+  let stop!: () => void
+  const stopped = new Promise<void>((done) => (stop = done))
+  const exit = serveCommand(['--port', '0', ...args], { out: (l) => out.push(l), err: (l) => out.push(l), cwd: dir, stopped })
+  await expect.poll(() => out.join('\n')).toMatch(/dashboard at http/)
+  return {
+    url: /dashboard at (\S+)\//.exec(out.join('\n'))![1]!,
+    async stop() {
+      stop()
+      expect(await exit).toBe(0)
+    },
+  }
+}
 
 describe('dashboard of `poet serve`', () => {
   it('shows a helpful empty state before any event, and is read-only', async () => {
@@ -175,6 +219,106 @@ describe('dashboard of `poet serve`', () => {
     } finally {
       stop()
       expect(await exit).toBe(0)
+    }
+  })
+
+  it('asks for the token when poet serve wants one, rather than saying the collector is unreachable', async () => {
+    const dir = join(PACKAGE_ROOT, 'test/.tmp', `serve-token-${randomUUID().slice(0, 8)}`)
+    mkdirSync(dir, { recursive: true })
+    const serve = await startServe(dir, ['--token', 'sesame'])
+    const page = await browser.newPage()
+    try {
+      await page.goto(`${serve.url}/`)
+      await expect.poll(() => page.locator('#app h1').innerText()).toBe('The collector answered with an error')
+      expect(await page.locator('#app').innerText()).toContain('open the dashboard as /#?token=')
+      await page.goto(`${serve.url}/#?token=sesame`)
+      await page.reload()
+      await expect.poll(() => page.locator('.empty h1').innerText()).toBe('No POET functions yet')
+      expect(await page.locator('#live').innerText()).toBe('live')
+      // Its snippet must pass the token too, or the runtime's events would all be refused with 401.
+      expect(await page.locator('.empty pre').innerText()).toContain(`httpSink({ url: '${serve.url}/v1/events', token: process.env.POET_TOKEN })`)
+    } finally {
+      await page.close()
+      await serve.stop()
+    }
+  })
+
+  it('never lets a slow answer for the page the user left overwrite the one they opened', async () => {
+    const dir = join(PACKAGE_ROOT, 'test/.tmp', `serve-slow-${randomUUID().slice(0, 8)}`)
+    const lock = new LockStore(join(dir, '.poet'))
+    const id = 'src/a.ts#f'
+    lock.write(id, { version: 'aaaa000001', source: '// one\n', inputHash: 'in-1', generator: 'builtin', reason: 'build' })
+    const serve = await startServe(dir)
+    const page = await browser.newPage()
+    try {
+      await page.goto(`${serve.url}/`)
+      await expect.poll(() => page.locator(`tr.fn[data-id="${id}"]`).count()).toBe(1)
+      // A collector slow to answer the table (a large store): the next poll starts while the user opens a function.
+      await page.route('**/v1/functions?window=*', async (r) => {
+        await new Promise((done) => setTimeout(done, 1500))
+        await r.continue().catch(() => undefined)
+      })
+      await page.waitForRequest('**/v1/functions?window=*')
+      await page.locator(`tr.fn[data-id="${id}"]`).click()
+      await page.waitForSelector('h1.id')
+      await page.waitForTimeout(1800)
+      expect(await page.locator('h1.id').count()).toBe(1)
+      expect(await page.locator('tr.fn').count()).toBe(0)
+    } finally {
+      await page.close()
+      await serve.stop()
+    }
+  })
+
+  it('recovers from a request the collector never answered: it is given up, and polling goes on', async () => {
+    const dir = join(PACKAGE_ROOT, 'test/.tmp', `serve-hang-${randomUUID().slice(0, 8)}`)
+    const lock = new LockStore(join(dir, '.poet'))
+    lock.write('src/a.ts#f', { version: 'aaaa000001', source: '// one\n', inputHash: 'in-1', generator: 'builtin', reason: 'build' })
+    const serve = await startServe(dir)
+    const page = await browser.newPage()
+    let hung = false
+    // The first read never gets an answer (a server stopped in a debugger, a stalled proxy); later ones do.
+    await page.route('**/api/functions', async (r) => {
+      if (hung) return r.continue()
+      hung = true
+    })
+    try {
+      await page.goto(`${serve.url}/`)
+      await expect.poll(() => page.locator('tr.fn').count(), { timeout: 20_000, interval: 500 }).toBe(1)
+    } finally {
+      await page.close()
+      await serve.stop()
+    }
+  })
+
+  it('says why it stopped updating, shows no diff against a missing phase module, and survives a malformed link', async () => {
+    const dir = join(PACKAGE_ROOT, 'test/.tmp', `serve-broken-${randomUUID().slice(0, 8)}`)
+    const lock = new LockStore(join(dir, '.poet'))
+    const id = 'src/a.ts#f'
+    lock.write(id, { version: 'aaaa000001', source: '// one\n', inputHash: 'in-1', generator: 'builtin', reason: 'build' })
+    lock.write(id, { version: 'bbbb000002', source: '// two\n', inputHash: 'in-2', generator: 'builtin', reason: 'build' })
+    rmSync(join(lock.dir, lock.read().functions[id]!.versions['aaaa000001']!.file))
+    const serve = await startServe(dir)
+    const page = await browser.newPage()
+    try {
+      await page.goto(`${serve.url}/#/fn/${encodeURIComponent(id)}`)
+      const file = join(lock.dir, lock.read().functions[id]!.versions['aaaa000001']!.file)
+      await expect.poll(() => page.locator('#diff').innerText()).toBe(`No diff: the phase module of ${id}@aaaa000001 is missing: ${file}. Restore .poet/ from version control.`)
+      expect(await page.locator('#diff .add').count()).toBe(0)
+
+      writeFileSync(lock.file, '<<<<<<< HEAD\n{}\n=======\n{}\n>>>>>>> theirs\n')
+      await expect.poll(() => page.locator('#toast').innerText(), { timeout: 10_000 }).toContain('Not updating: cannot read')
+      expect(await page.locator('#toast').innerText()).toContain('merge conflict markers')
+      expect(await page.locator('#live').innerText()).toBe('error')
+
+      writeFileSync(lock.file, '{ "lockfileVersion": 1, "functions": {} }\n')
+      await page.goto(`${serve.url}/#/fn/%E0%A4%A`)
+      await page.reload()
+      await expect.poll(() => page.locator('#app h1').innerText()).toBe('%E0%A4%A')
+      expect(await page.locator('#app').innerText()).toContain('no function "%E0%A4%A"')
+    } finally {
+      await page.close()
+      await serve.stop()
     }
   })
 })

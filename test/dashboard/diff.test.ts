@@ -42,4 +42,19 @@ describe('lineDiff', () => {
     expect(diff.filter((l) => l.op === '-').map((l) => l.text)).toEqual(['one', 'two'])
     expect(diff.filter((l) => l.op === '+').map((l) => l.text)).toEqual(['three'])
   })
+
+  it('still shows a change past the lines it compares line by line, rather than calling the versions equal', () => {
+    const before = lines(3100)
+    const after = [...before]
+    after[3050] = 'line changed'
+    const diff = lineDiff(before.join('\n'), after.join('\n'))
+    expect(diff.filter((l) => l.op === '-' || l.op === '+').map((l) => `${l.op}${l.text}`)).toContain('+line changed')
+    expect(diff.filter((l) => l.op === '-').map((l) => l.text)).toContain('line 3050')
+    const same = lineDiff(before.join('\n'), before.join('\n'))
+    expect(same.every((l) => l.op === ' ')).toBe(true)
+  })
+
+  it('counts a file ending in a newline by its lines, with no empty line after the last', () => {
+    expect(lineDiff('a\nb\n', 'a\nc\n').map((l) => `${l.op}${l.text}`)).toEqual([' a', '-b', '+c'])
+  })
 })

@@ -1,5 +1,5 @@
 // The dashboard's endpoints over real HTTP on a real lock and SQLite store: sources, promote, roll back, and every refusal.
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
@@ -31,7 +31,7 @@ function version(v: string, input: string, reason: string, created: string): voi
 }
 
 const act = (action: 'promote' | 'rollback', body: unknown, headers: Record<string, string> = {}) =>
-  fetch(`${url}/__poet/api/${action}`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-poet-token': TOKEN, ...headers }, body: JSON.stringify(body) })
+  fetch(`${url}/__poet/api/${action}`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-poet-token': TOKEN, ...headers }, body: JSON.stringify(body), signal: AbortSignal.timeout(5000) })
 
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'poet-dashboard-'))
@@ -97,6 +97,81 @@ describe('dashboard endpoints', () => {
     expect(lock.read().functions[ID]!.current).toBe('bbbb')
   })
 
+  it('say so when promoting another version ends the candidate under test', async () => {
+    lock.update((l) => (l.functions[ID]!.candidate = { version: 'cccc', share: 0.2 }))
+    version('dddd', 'in-2', 'build', '2026-01-04T00:00:00.000Z')
+    lock.update((l) => {
+      l.functions[ID]!.current = 'bbbb'
+      l.functions[ID]!.candidate = { version: 'cccc', share: 0.2 }
+    })
+    await start()
+    const res = await act('promote', { id: ID, version: 'dddd' })
+    expect(((await res.json()) as { message: string }).message).toBe(`${ID}: current bbbb → dddd; the test of candidate cccc ended`)
+    expect(lock.read().functions[ID]!.candidate).toBeUndefined()
+  })
+
+  it('refuse a write made from a stale view: another tab or the trainer moved the lock since the page showed it', async () => {
+    lock.update((l) => {
+      l.functions[ID]!.current = 'cccc'
+      l.functions[ID]!.candidate = { version: 'bbbb', share: 0.2 }
+    })
+    await start()
+    // Two tabs show candidate bbbb under test; both click "Roll back", meaning "stop the candidate".
+    const seen = { id: ID, current: 'cccc', candidate: 'bbbb' }
+    expect((await act('rollback', seen)).status).toBe(200)
+    const second = await act('rollback', seen)
+    expect(second.status).toBe(409)
+    expect(((await second.json()) as { error: string }).error).toBe(
+      `${ID} changed since the page showed it: current cccc, no candidate (the page showed current cccc, candidate bbbb). Nothing was done; check the page again.`,
+    )
+    // The second click must not have rolled current back to bbbb.
+    expect(lock.read().functions[ID]!.current).toBe('cccc')
+    const promote = await act('promote', { id: ID, version: 'bbbb', current: 'bbbb', candidate: null })
+    expect(promote.status).toBe(409)
+    expect(lock.read().functions[ID]!.current).toBe('cccc')
+    // A write that states no view (curl, scripts) acts on the lock as it is.
+    expect((await act('promote', { id: ID, version: 'bbbb' })).status).toBe(200)
+    expect(collector.store.decisions(ID).map((d) => d.action)).toEqual(['rollback', 'promote'])
+  })
+
+  it('answer a broken lock.json with 503 and what is wrong, for reads and writes alike', async () => {
+    await start()
+    writeFileSync(lock.file, '<<<<<<< HEAD\n{}\n=======\n{}\n>>>>>>> theirs\n')
+    const why = `cannot read ${lock.file}: it holds unresolved merge conflict markers (<<<<<<<). Resolve the conflict, or take one side and run \`poet generate\`.`
+    for (const res of [
+      // A throw there would leave the request unanswered (or, in Vite, to its HTML error page): fail fast instead.
+      await fetch(`${url}/__poet/api/functions`, { signal: AbortSignal.timeout(5000) }),
+      await fetch(`${url}/__poet/api/source?id=${encodeURIComponent(ID)}&version=bbbb`, { signal: AbortSignal.timeout(5000) }),
+      await act('rollback', { id: ID }),
+      await act('promote', { id: ID, version: 'cccc' }),
+    ]) {
+      expect(res.status).toBe(503)
+      expect(await res.json()).toEqual({ error: why })
+    }
+  })
+
+  it('answer roll back on a lock whose current pointer names a version it does not hold', async () => {
+    lock.update((l) => void (l.functions[ID]!.current = 'deadbeef00'))
+    await start()
+    const res = await act('rollback', { id: ID })
+    expect(res.status).toBe(409)
+    expect(((await res.json()) as { error: string }).error).toBe(
+      `the current version of ${ID} in ${lock.file}, deadbeef00, is not among its versions (an edit or a merge lost it): run \`poet rollback ${ID} --to <version>\` to pick one (aaaa, bbbb, cccc)`,
+    )
+  })
+
+  it('refuse to make current a version whose phase module is missing', async () => {
+    await start()
+    const file = join(lock.dir, lock.read().functions[ID]!.versions['cccc']!.file)
+    rmSync(file)
+    const res = await act('promote', { id: ID, version: 'cccc' })
+    expect(res.status).toBe(409)
+    expect(((await res.json()) as { error: string }).error).toBe(
+      `cannot make cccc current: its phase module ${file} is missing, so a build could not serve it and would regenerate the phases instead. Restore .poet/ from version control first.`,
+    )
+    expect(lock.read().functions[ID]!.current).toBe('bbbb')
+  })
+
   it('refuse malformed writes with the reason', async () => {
     await start()
     expect((await fetch(`${url}/__poet/api/promote`)).status).toBe(405)
@@ -108,6 +183,10 @@ describe('dashboard endpoints', () => {
     for (const id of ['constructor', '__proto__']) {
       expect((await act('rollback', { id })).status).toBe(404)
       expect((await act('promote', { id, version: 'aaaa' })).status).toBe(404)
+      // A version named like what every object has is no version either, not one "of another source".
+      const version = await act('promote', { id: ID, version: id })
+      expect(version.status).toBe(404)
+      expect(((await version.json()) as { error: string }).error).toBe(`${ID} has no version "${id}"; it has aaaa, bbbb, cccc`)
     }
     expect(lock.read().functions[ID]!.current).toBe('bbbb')
   })

@@ -25,4 +25,10 @@ describe('unifiedDiff', () => {
     )
     expect(unifiedDiff(before, before, 'a', 'b')).toBe('')
   })
+
+  it('reads files ending in a newline as diff -u does: no empty last line in the counts or the context', () => {
+    // What `diff -u` prints for these two files, so `patch` applies it without fuzz.
+    expect(unifiedDiff('a\nb\nc\n', 'a\nb\nd\n', 'x', 'y')).toBe(['--- x', '+++ y', '@@ -1,3 +1,3 @@', ' a', ' b', '-c', '+d', ''].join('\n'))
+    expect(unifiedDiff('', 'a\n', 'x', 'y')).toBe(['--- x', '+++ y', '@@ -0,0 +1,1 @@', '+a', ''].join('\n'))
+  })
 })

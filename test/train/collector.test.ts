@@ -320,6 +320,8 @@ describe('GET endpoints', () => {
       { t: t0, calls: 2, errors: 1, p50: 10, p95: 20 },
       { t: t0 + 60_000, calls: 1, errors: 0, p50: 30, p95: 30 },
     ])
+    // Buckets without calls are left out: the bucket size says where they would be, so a chart can show them empty.
+    expect(detail.bucket).toBe(60_000)
     const missing = await fetch(`${r.url}/v1/functions/${encodeURIComponent('src/nope.ts#x')}`)
     expect(missing.status).toBe(404)
     expect((await missing.json()).error).toMatch(/no function "src\/nope.ts#x"/)

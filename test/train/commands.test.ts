@@ -1,6 +1,6 @@
 // `poet serve`, `poet train` and `poet rollback` as a user runs them: output, exit codes, effects on the lock and store.
 import { connect, createServer } from 'node:net'
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { rollbackCommand, serveCommand, trainCommand, type CommandIO } from '../../src/train/commands'
@@ -51,10 +51,14 @@ describe('poet serve', () => {
   it.each([
     [['--port', 'abc'], /^--port must be an integer from 0 to 65535, received "abc"/],
     [['--port', '70000'], /^--port must be an integer from 0 to 65535, received "70000"/],
+    // `--port "$PORT"` with PORT unset: Number('') is 0, which would listen on a random port.
+    [['--port', ''], /^--port must be an integer from 0 to 65535, received ""/],
+    [['--max-rows', ' '], /^--max-rows must be an integer ≥ 1, received " "/],
     [['--nope'], /^Unknown option '--nope'/],
     [['extra'], /^poet serve takes no arguments, received "extra"/],
   ])('exits 2 with a usage error for %j', async (argv, message) => {
-    const t = io()
+    // Stopped at once: a serve that wrongly started returns rather than waiting for a signal.
+    const t = io(tempDir(), Promise.resolve())
     expect(await serveCommand(argv, t.io)).toBe(2)
     expect(t.err[0]).toMatch(message)
   })
@@ -84,6 +88,36 @@ describe('poet serve', () => {
     store.close()
   })
 
+  it("uses the lock and store of the lockDir the project's poet.config.json sets", async () => {
+    const cwd = tempDir()
+    writeFileSync(join(cwd, 'poet.config.json'), JSON.stringify({ lockDir: 'poet-lock' }))
+    lockWith(join(cwd, 'poet-lock'), ID)
+    let stop!: () => void
+    const t = io(cwd, new Promise((r) => (stop = r)))
+    const done = serveCommand(['--port', '0'], t.io)
+    await expect.poll(() => t.out.length).toBeGreaterThan(1)
+    expect(t.out[1]).toMatch(new RegExp(`^  store ${join(cwd, 'poet-lock', 'feedback.db').replace(/[.\\/]/g, '\\$&')};`))
+    const url = /collecting events at (\S+)\/v1\/events/.exec(t.out[0]!)![1]!
+    const functions = (await (await fetch(`${url}/v1/functions`)).json()) as { functions: { id: string; role?: string }[] }
+    expect(functions.functions).toMatchObject([{ id: ID, role: 'current' }])
+    stop()
+    expect(await done).toBe(0)
+    expect(existsSync(join(cwd, '.poet'))).toBe(false)
+  })
+
+  it('starts with the default lock when the config cannot be read (a collector host may lack what it imports), and says so', async () => {
+    const cwd = tempDir()
+    writeFileSync(join(cwd, 'poet.config.json'), '{ "lockDir": ')
+    let stop!: () => void
+    const t = io(cwd, new Promise((r) => (stop = r)))
+    const done = serveCommand(['--port', '0'], t.io)
+    await expect.poll(() => t.out.length).toBeGreaterThan(1)
+    expect(t.err[0]).toMatch(new RegExp(`^poet serve: .*poet\\.config\\.json: not valid JSON .*; using ${join(cwd, '.poet').replace(/[.\\/]/g, '\\$&')}$`))
+    expect(t.out[1]).toMatch(new RegExp(`^  store ${join(cwd, '.poet', 'feedback.db').replace(/[.\\/]/g, '\\$&')};`))
+    stop()
+    expect(await done).toBe(0)
+  })
+
   it('answers 400 to a request target that is not a URL, and keeps serving', async () => {
     const cwd = tempDir()
     let stop!: () => void
@@ -100,7 +134,7 @@ describe('poet serve', () => {
     mkdirSync(join(cwd, '.poet'), { recursive: true })
     writeFileSync(join(cwd, '.poet', 'lock.json'), '<<<<<<< HEAD\n')
     const conflicted = await rawRequest(Number(url.port), 'GET /api/functions HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n')
-    expect(conflicted.split('\r\n')[0]).toBe('HTTP/1.1 500 Internal Server Error')
+    expect(conflicted.split('\r\n')[0]).toBe('HTTP/1.1 503 Service Unavailable')
     expect(conflicted).toContain('cannot read')
     // Events meanwhile are kept by their sink for a retry, not refused for good nor stored unchecked.
     const events = await fetch(`${url.origin}/v1/events`, { method: 'POST', body: JSON.stringify([execution()]) })
@@ -216,6 +250,31 @@ describe('poet train', () => {
     expect(readLock(cwd).functions[SYNC]!.candidate).toBeUndefined()
   })
 
+  it('reads the lock and store of the project --root names, and of the lockDir its poet.config.json sets', async () => {
+    const cwd = tempDir()
+    const root = join(cwd, 'packages', 'app')
+    const { version } = lockWith(join(root, 'poet-lock'), ID, { optimizeFor: 'latency' })
+    writeFileSync(join(root, 'poet.config.json'), JSON.stringify({ lockDir: 'poet-lock' }))
+    const store = new FeedbackStore(join(root, 'poet-lock', 'feedback.db'))
+    insertTimeoutRise(store, version)
+    store.close()
+    const t = io(cwd)
+    expect(await trainCommand(['--root', 'packages/app'], t.io)).toBe(0)
+    expect(t.out[1]).toMatch(new RegExp(`^src/api\\.ts#fetchQuote\\s+candidate\\s+${version} → `))
+    const inRoot = io(root)
+    expect(await trainCommand([], inRoot.io)).toBe(0)
+    expect(inRoot.out[1]).toMatch(/candidate/)
+  })
+
+  it('says a quiet function had no calls, not that 100 % of them failed', async () => {
+    const cwd = tempDir()
+    const { version } = lockWith(join(cwd, '.poet'), ID, { optimizeFor: 'latency' })
+    new FeedbackStore(join(cwd, '.poet', 'feedback.db')).close()
+    const t = io(cwd)
+    expect(await trainCommand([], t.io)).toBe(0)
+    expect(t.out[1]).toMatch(new RegExp(`^src/api\\.ts#fetchQuote\\s+none\\s+${version}\\s+no trigger \\(no calls in the last 60 min\\)$`))
+  })
+
   it('exits 2 on a share outside (0, 1)', async () => {
     const t = io(tempDir())
     expect(await trainCommand(['--share', '1.5'], t.io)).toBe(2)
@@ -231,6 +290,31 @@ describe('poet rollback', () => {
     lock.update((l) => void (l.functions[ID]!.versions[second]!.created = new Date(Date.now() + 1000).toISOString()))
     return { cwd, lock, first, second }
   }
+
+  it('answers a lock whose current pointer names a version it does not hold (a hand-resolved merge), and lets --to repair it', async () => {
+    const { cwd, lock, first, second } = twoVersions()
+    lock.update((l) => void (l.functions[ID]!.current = 'deadbeef00'))
+    const t = io(cwd)
+    expect(await rollbackCommand([ID], t.io)).toBe(1)
+    expect(t.err[0]).toBe(
+      `poet rollback: the current version of ${ID} in ${lock.file}, deadbeef00, is not among its versions (an edit or a merge lost it); pick one with --to: ${first}, ${second}`,
+    )
+    const to = io(cwd)
+    expect(await rollbackCommand([ID, '--to', second], to.io)).toBe(0)
+    expect(lock.read().functions[ID]!.current).toBe(second)
+  })
+
+  it('refuses to move current to a version whose phase module is missing (the next build would regenerate it away)', async () => {
+    const { cwd, lock, first, second } = twoVersions()
+    const file = join(lock.dir, lock.read().functions[ID]!.versions[first]!.file)
+    rmSync(file)
+    for (const argv of [[ID], [ID, '--to', first]]) {
+      const t = io(cwd)
+      expect(await rollbackCommand(argv, t.io)).toBe(1)
+      expect(t.err[0]).toBe(`poet rollback: cannot make ${first} current: its phase module ${file} is missing, so a build could not serve it and would regenerate the phases instead. Restore .poet/ from version control first.`)
+      expect(lock.read().functions[ID]!.current).toBe(second)
+    }
+  })
 
   it('moves current back to the version before it, then refuses to go further', async () => {
     const { cwd, lock, first, second } = twoVersions()
@@ -300,6 +384,17 @@ describe('poet rollback', () => {
     const bad = io(cwd)
     expect(await rollbackCommand([ID, '--to', 'zzz'], bad.io)).toBe(1)
     expect(bad.err[0]).toBe(`poet rollback: unknown version "zzz" of ${ID}; versions: ${first} (current), ${second}`)
+  })
+
+  it("finds the lock where the project's poet.config.json puts it", async () => {
+    const cwd = tempDir()
+    writeFileSync(join(cwd, 'poet.config.json'), JSON.stringify({ lockDir: 'poet-lock' }))
+    const { lock } = lockWith(join(cwd, 'poet-lock'), ID)
+    lock.write(ID, { version: 'bbbbbbbbbb', source: '// b\n', inputHash: 'input-hash-1', generator: 'builtin', reason: 'train' })
+    const t = io(cwd)
+    expect(await rollbackCommand([ID], t.io)).toBe(0)
+    expect(t.out[0]).toMatch(new RegExp(`^${ID.replace(/[.]/g, '\\.')}: current bbbbbbbbbb → `))
+    expect(existsSync(join(cwd, '.poet'))).toBe(false)
   })
 
   it('exits 1 naming the missing lock, and writes nothing, when run where there is no lock', async () => {
