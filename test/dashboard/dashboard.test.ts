@@ -113,13 +113,18 @@ describe('dashboard at /__poet/', () => {
       const over = page.locator('#chart-calls .u-over')
       await over.waitFor()
       const box = (await over.boundingBox())!
-      // Hovering snaps uPlot's cursor point to the only bucket: where it lands on the plot is where that bucket is drawn.
-      await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2)
-      const point = page.locator('#chart-calls .u-cursor-pt').nth(1)
-      await expect.poll(async () => (await point.boundingBox())?.width ?? 0).toBeGreaterThan(0)
-      const at = (await point.boundingBox())!
-      // The bucket started within the last minute of a one-hour window: the right-hand edge.
-      expect((at.x + at.width / 2 - box.x) / box.width).toBeGreaterThan(0.95)
+      // Hovering snaps uPlot's cursor point to the nearest bucket: where the one call is drawn is where its point stands
+      // highest. It came within the last minute of a one-hour window, so at the right-hand edge, and nowhere before.
+      const point = page.locator('#chart-calls .u-cursor-pt').nth(0)
+      const pointAt = async (fraction: number) => {
+        await page.mouse.move(box.x + box.width * fraction, box.y + box.height / 2)
+        await expect.poll(async () => (await point.boundingBox())?.width ?? 0).toBeGreaterThan(0)
+        const at = (await point.boundingBox())!
+        return { x: (at.x + at.width / 2 - box.x) / box.width, y: at.y }
+      }
+      const end = await pointAt(0.995)
+      expect(end.x).toBeGreaterThan(0.95)
+      for (const fraction of [0.05, 0.5, 0.9]) expect((await pointAt(fraction)).y).toBeGreaterThan(end.y)
     } finally {
       await page.close()
     }
