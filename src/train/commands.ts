@@ -5,7 +5,7 @@ import { attachDashboard, missingPhase } from '../dashboard/handler'
 import { parseArgs, type ParseArgsConfig } from 'node:util'
 import { earlierVersions, LockStore } from '../generators/lock'
 import { serve } from './collector'
-import { FeedbackStore, type Decision } from './store'
+import { FeedbackStore, keepOutOfGit, type Decision } from './store'
 import { COMMON_FLAGS, ConfigError, loadConfig, type ConfigFlags } from '../cli/config'
 import { scanProject } from '../cli/project'
 import { projectProposer } from './llm'
@@ -70,6 +70,8 @@ export async function serveCommand(argv: string[], io: CommandIO = consoleIO): P
   if (args.values.token !== undefined && !args.values.token.trim()) {
     return usage(io, 'poet serve: --token is empty (is $POET_TOKEN set?). Pass a token, or leave --token out to accept events without one.', SERVE_HELP)
   }
+  // Beside the lock, which users commit: keep the store out of git, as the dev server does.
+  if (args.values.db === undefined) keepOutOfGit(db)
   const token = args.values.token ?? process.env.POET_TOKEN
   let running
   try {

@@ -1,6 +1,6 @@
 // `poet serve`, `poet train` and `poet rollback` as a user runs them: output, exit codes, effects on the lock and store.
 import { connect, createServer } from 'node:net'
-import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { rollbackCommand, serveCommand, trainCommand, type CommandIO } from '../../src/train/commands'
@@ -86,6 +86,8 @@ describe('poet serve', () => {
     const store = new FeedbackStore(join(cwd, '.poet', 'feedback.db'))
     expect(store.count('executions')).toBe(1)
     store.close()
+    // Beside the lock users commit, the store is kept out of git; a store named with --db elsewhere is the user's call.
+    expect(readFileSync(join(cwd, '.poet', '.gitignore'), 'utf8')).toMatch(/^\/feedback\.db\*$/m)
   })
 
   it("uses the lock and store of the lockDir the project's poet.config.json sets", async () => {
