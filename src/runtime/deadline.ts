@@ -25,8 +25,9 @@ export function arm(ms: number, expire: () => void): Deadline {
 export function disarm(d: Deadline): void {
   const last = pending.pop()!
   if (last !== d) pending[(last.i = d.i)] = last
-  // Nothing left to time out: a timer without unref (Deno's) would keep the process alive until it fires.
-  else if (!pending.length) clearTimeout(timer), (armedAt = Infinity)
+  // Nothing left to time out: a timer without unref (Deno's) would keep the process alive until it fires. One with
+  // unref stays armed, so that sequential calls reuse it instead of each setting a timer of its own.
+  else if (!pending.length && !(timer as { unref?(): void }).unref) clearTimeout(timer), (armedAt = Infinity)
 }
 
 function schedule(at: number): void {

@@ -57,6 +57,24 @@ describe('the runtime in a Node process', () => {
     expect(r.ms).toBeLessThan(10_000)
   })
 
+  it('sets no timer per call: sequential calls with a timeout share one armed timer', async () => {
+    const r = await run(
+      'timeout-shared',
+      `const setTimer = globalThis.setTimeout
+       let timers = 0
+       globalThis.setTimeout = (...args) => (timers++, setTimer(...args))
+       const { poet } = await import('./runtime.mjs')
+       const quick = poet({ timeout: 20_000 })(async (x) => x * 2)
+       let sum = 0
+       for (let i = 0; i < 200; i++) sum += await quick(i)
+       console.log(sum, timers)`,
+    )
+    expect(r.code).toBe(0)
+    const [sum, timers] = r.out.trim().split(' ').map(Number)
+    expect(sum).toBe(2 * ((199 * 200) / 2))
+    expect(timers).toBeLessThanOrEqual(2)
+  })
+
   it('treats a timeout too long for a timer (about 25 days or more) as none, rather than firing every millisecond', async () => {
     // A platform timer cannot wait 2^31 ms or more: it fires after 1 ms instead (Node warns each time).
     const r = await run(
