@@ -11,7 +11,9 @@ export const PACKAGE_ID = 'unplugin-poet'
  * parsed. The package root passes too, so that `import { poet } from 'unplugin-poet'` is named as the mistake it is
  * instead of failing later inside the plugin's own code (esbuild: `Could not resolve "vite"`).
  */
-export const POET_CODE_FILTER = /unplugin-poet(?:\/runtime)?['"]/
+// The root only after `from`: the runtime's own code says "unplugin-poet" (its Symbol.for key), and a linked package
+// (npm link, workspaces) is not under node_modules, so a looser filter would parse the runtime in every build.
+export const POET_CODE_FILTER = /unplugin-poet\/runtime|from\s*['"]unplugin-poet['"]/
 
 export const VIRTUAL_PREFIX = 'virtual:poet/'
 /** Resolved id of a phase module: the `\0` keeps other plugins (and Vite's fs access) away from it. */

@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { decodeKey, encodeKey, functionId, projectPath } from '../../src/plugin/ids'
+import { decodeKey, encodeKey, functionId, POET_CODE_FILTER, projectPath } from '../../src/plugin/ids'
 
 describe('virtual-module keys', () => {
   it('survive URLs and file systems and round-trip to the function id', () => {
@@ -43,5 +43,23 @@ describe('projectPath', () => {
     } finally {
       rmSync(base, { recursive: true, force: true })
     }
+  })
+})
+
+describe('the code filter (a module it refuses is never parsed)', () => {
+  it('takes imports of the runtime, and of the package root (to name that mistake), however they are spaced', () => {
+    for (const code of [
+      "import { poet } from 'unplugin-poet/runtime'",
+      'import{poet}from"unplugin-poet/runtime"',
+      "const { poet } = await import('unplugin-poet/runtime')",
+      "import { poet } from 'unplugin-poet'",
+      'import{poet}from"unplugin-poet"',
+    ])
+      expect(POET_CODE_FILTER.test(code), code).toBe(true)
+  })
+
+  it("refuses code that only names the package: the runtime's own Symbol.for key, a comment, the plugin in a config", () => {
+    for (const code of ['const key = Symbol.for("unplugin-poet")', '// events come from unplugin-poet', "const name = 'unplugin-poet'"])
+      expect(POET_CODE_FILTER.test(code), code).toBe(false)
   })
 })
