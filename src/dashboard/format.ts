@@ -1,13 +1,9 @@
 // How the dashboard page writes numbers and lays out its time series: pure, so what a user reads is tested in Node.
 
-export interface SeriesBucket {
-  /** Start of the bucket, epoch ms. */
-  t: number
-  calls: number
-  errors: number
-  p50: number
-  p95: number
-}
+// A type only, erased from the page's bundle: the store itself never reaches the browser.
+import type { SeriesBucket } from '../train/store'
+
+export type { SeriesBucket }
 
 /** A chart's columns: time in seconds (uPlot's unit), then one value per bucket; `null` draws a gap. */
 export interface ChartSeries {
