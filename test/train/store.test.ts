@@ -69,7 +69,7 @@ describe('FeedbackStore', () => {
     let retained = false
     // Lands the other connection's delete exactly where it tears a read: after the counts, before the percentiles.
     store.db.prepare = ((sql: string) => {
-      if (!retained && sql.includes('ORDER BY duration')) {
+      if (!retained && sql.startsWith("SELECT duration, outcome = 'ok'")) {
         retained = true
         other.exec('DELETE FROM executions; DELETE FROM feedback')
       }
@@ -132,6 +132,52 @@ describe('FeedbackStore', () => {
     now += 31 * 86_400_000
     store.prune()
     expect(store.decisions(id).map((d) => d.action)).toEqual(['rollback', 'retire'])
+    store.close()
+  })
+})
+
+describe('latency of a busy function', () => {
+  // 120 000 calls over 100 minutes, the duration of call i being i mod 1000 ms (so every percentile is known), 1 in 10
+  // failing; then one quiet minute with a single slow call.
+  const N = 120_000
+  const start = Date.UTC(2026, 0, 1)
+  const at = (i: number) => start + Math.floor((i * 6_000_000) / N)
+  function busyStore(): FeedbackStore {
+    const store = new FeedbackStore(join(tempDir(), 'busy.db'))
+    const batch = Array.from({ length: N }, (_, i) =>
+      execution({ ts: at(i), duration: i % 1000, outcome: i % 10 === 9 ? 'error' : 'ok', executionId: `busy-${i}` }),
+    )
+    batch.push(execution({ ts: start + 6_000_000 + 30_000, duration: 4321, executionId: 'quiet-1' }))
+    store.insertMany([batch])
+    return store
+  }
+
+  it('reads the percentiles from an even sample past 50 000 calls: within a few ms of exact, with exact counts', () => {
+    const store = busyStore()
+    const [m] = store.metrics('src/drift.ts#detectDrift', { since: start, until: start + 6_000_000 })
+    expect(m!.calls).toBe(N)
+    expect(m!.outcomes).toMatchObject({ ok: N * 0.9, error: N * 0.1 })
+    // Exact: p50 499, p95 949, p99 989 of all; of the successful ones (i mod 10 ≠ 9) p99 988.
+    expect(Math.abs(m!.latency.p50 - 499)).toBeLessThanOrEqual(5)
+    expect(Math.abs(m!.latency.p95 - 949)).toBeLessThanOrEqual(5)
+    expect(Math.abs(m!.latency.p99 - 989)).toBeLessThanOrEqual(5)
+    expect(Math.abs(m!.okLatency.p99 - 988)).toBeLessThanOrEqual(5)
+    store.close()
+  })
+
+  it('keeps every bucket of the series exact in its counts, and gives a quiet bucket the sample missed its own latency', () => {
+    const store = busyStore()
+    const series = store.series('src/drift.ts#detectDrift', 60_000, { since: start, until: start + 7_200_000 })
+    expect(series).toHaveLength(101)
+    expect(series.reduce((n, b) => n + b.calls, 0)).toBe(N + 1)
+    expect(series.slice(0, 100).every((b) => b.calls === N / 100 && b.errors === N / 1000)).toBe(true)
+    // Each minute holds 1 200 consecutive calls: its exact p50 and p95, beside what the sample gives.
+    series.slice(0, 100).forEach((b, minute) => {
+      const durations = Array.from({ length: N / 100 }, (_, j) => (minute * (N / 100) + j) % 1000).sort((x, y) => x - y)
+      expect(Math.abs(b.p50 - durations[599]!)).toBeLessThanOrEqual(15)
+      expect(Math.abs(b.p95 - durations[1139]!)).toBeLessThanOrEqual(15)
+    })
+    expect(series[100]).toEqual({ t: start + 6_000_000, calls: 1, errors: 0, p50: 4321, p95: 4321 })
     store.close()
   })
 })
