@@ -181,3 +181,44 @@ describe('latency of a busy function', () => {
     store.close()
   })
 })
+
+describe('latency sample of functions called together', () => {
+  // A request handler that calls two functions in turn: their events arrive interleaved, one of each per request, so
+  // every other row of the table is each one's. 2 × 60 000 calls, the first taking i mod 100 ms, the second 5 s.
+  const N = 60_000
+  const start = Date.UTC(2026, 0, 1)
+  function pairedStore(): FeedbackStore {
+    const store = new FeedbackStore(join(tempDir(), 'paired.db'))
+    const batch = Array.from({ length: N }, (_, i) => [
+      execution({ ts: start + i * 50, duration: i % 100, executionId: `first-${i}` }),
+      execution({ ts: start + i * 50, duration: 5000, functionId: 'src/other.ts#second', executionId: `second-${i}` }),
+    ]).flat()
+    store.insertMany([batch])
+    return store
+  }
+
+  it('gives each one its own percentiles, not none (the sample of every k-th row missed one of them whole)', () => {
+    const store = pairedStore()
+    const [first] = store.metrics('src/drift.ts#detectDrift', { since: start })
+    const [second] = store.metrics('src/other.ts#second', { since: start })
+    expect(first!.calls).toBe(N)
+    expect(Math.abs(first!.latency.p50 - 49)).toBeLessThanOrEqual(2)
+    expect(Math.abs(first!.latency.p99 - 98)).toBeLessThanOrEqual(2)
+    expect(Math.abs(first!.okLatency.p99 - 98)).toBeLessThanOrEqual(2)
+    expect(second!.latency).toEqual({ p50: 5000, p95: 5000, p99: 5000 })
+    expect(second!.okLatency.p99).toBe(5000)
+    store.close()
+  })
+
+  it('spreads the series sample over every bucket of each, so a bucket is never estimated from a handful of its calls', () => {
+    const store = new FeedbackStore(join(tempDir(), 'sparse.db'))
+    // 60 000 calls of 10 ms in the first minutes, then a quiet minute with 4 calls, the last of them 9 s.
+    const busy = Array.from({ length: N }, (_, i) => execution({ ts: start + Math.floor(i / 1000) * 60_000, duration: 10, executionId: `b-${i}` }))
+    const quietAt = start + 60 * 60_000
+    const quiet = [1, 2, 9000, 3].map((d, i) => execution({ ts: quietAt + i, duration: d, executionId: `q-${i}` }))
+    store.insertMany([[...busy, ...quiet]])
+    const series = store.series('src/drift.ts#detectDrift', 60_000, { since: start })
+    expect(series.at(-1)).toEqual({ t: quietAt, calls: 4, errors: 0, p50: 2, p95: 9000 })
+    store.close()
+  })
+})
