@@ -348,6 +348,12 @@ export class FeedbackStore {
 
   /** Calls, errors and latency percentiles of `functionId` per time bucket (all versions together). */
   series(functionId: string, bucketMs: number, window: Window = {}): SeriesBucket[] {
+    // One snapshot, as metrics(): rows another process deletes between the counts and the latency reads would leave
+    // their buckets with calls and a latency of 0.
+    return this.inOneSnapshot(() => this.readSeries(functionId, bucketMs, window))
+  }
+
+  private readSeries(functionId: string, bucketMs: number, window: Window): SeriesBucket[] {
     const [where, params] = windowClause(window)
     const size = Math.max(1, Math.round(bucketMs))
     const counts = this.db

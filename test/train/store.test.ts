@@ -89,6 +89,34 @@ describe('FeedbackStore', () => {
     }
   })
 
+  it('reads a series from one snapshot: retention by another connection between its counts and latencies cannot tear it', () => {
+    const file = join(tempDir(), 'f.db')
+    const store = new FeedbackStore(file)
+    const t = 1_700_000_020_000
+    store.insert(Array.from({ length: 100 }, (_, i) => execution({ ts: t + i, duration: i + 1 })))
+    const other = new Database(file)
+    other.pragma('busy_timeout = 5000')
+    const prepare = store.db.prepare.bind(store.db)
+    let retained = false
+    store.db.prepare = ((sql: string) => {
+      if (!retained && sql.startsWith('SELECT ts - ts % ?, duration')) {
+        retained = true
+        other.exec('DELETE FROM executions')
+      }
+      return prepare(sql)
+    }) as typeof store.db.prepare
+    try {
+      const series = store.series('src/drift.ts#detectDrift', 60_000)
+      expect(retained).toBe(true)
+      expect(series).toEqual([{ t: 1_699_999_980_000, calls: 100, errors: 0, p50: 50, p95: 95 }])
+      expect(store.series('src/drift.ts#detectDrift', 60_000)).toEqual([])
+    } finally {
+      store.db.prepare = prepare
+      other.close()
+      store.close()
+    }
+  })
+
   it('finds rejected inputs that users rated good', () => {
     const store = new FeedbackStore(join(tempDir(), 'f.db'))
     const rejected = execution({ outcome: 'input_error', issues: [{ path: 'args[0].amount', rule: 'financial_services.non_negative' }] })
