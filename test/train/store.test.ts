@@ -238,6 +238,26 @@ describe('latency sample of functions called together', () => {
     store.close()
   })
 
+  it('reads the quiet buckets of a busy series in one pass, not one scan of the function per bucket', () => {
+    const store = new FeedbackStore(join(tempDir(), 'quiet.db'))
+    // 60 000 calls in the first half hour, then a call a minute for 90 minutes: most of those the sample misses.
+    const busy = Array.from({ length: N }, (_, i) => execution({ ts: start + Math.floor(i / 2000) * 60_000, duration: 10, executionId: `b-${i}` }))
+    const quiet = Array.from({ length: 90 }, (_, m) => execution({ ts: start + (30 + m) * 60_000, duration: 20, executionId: `q-${m}` }))
+    store.insertMany([[...busy, ...quiet]])
+    const prepare = store.db.prepare.bind(store.db)
+    let queries = 0
+    store.db.prepare = ((sql: string) => (queries++, prepare(sql))) as typeof store.db.prepare
+    try {
+      const series = store.series('src/drift.ts#detectDrift', 60_000, { since: start })
+      expect(series).toHaveLength(120)
+      expect(series.slice(30).every((b) => b.calls === 1 && b.p50 === 20 && b.p95 === 20)).toBe(true)
+      expect(queries).toBeLessThanOrEqual(3)
+    } finally {
+      store.db.prepare = prepare
+      store.close()
+    }
+  })
+
   it('spreads the series sample over every bucket of each, so a bucket is never estimated from a handful of its calls', () => {
     const store = new FeedbackStore(join(tempDir(), 'sparse.db'))
     // 60 000 calls of 10 ms in the first minutes, then a quiet minute with 4 calls, the last of them 9 s.
