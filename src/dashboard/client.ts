@@ -217,6 +217,9 @@ async function showFunction(id: string, info: Info, superseded: () => boolean): 
   try {
     d = await getJson<Detail>(`/v1/functions/${encodeURIComponent(id)}?window=${windowSelect.value}`)
   } catch (e) {
+    // Not reached, or no answer in time: the page keeps what it showed and says it is offline, as for any other read.
+    // Only an answer (no such function, a broken lock) replaces it.
+    if (!(e instanceof ServerError)) throw e
     if (superseded()) return
     destroyCharts()
     rendered = `<p class="crumbs"><a href="#/">← All functions</a></p><div class="panel"><h1>${esc(id)}</h1><p class="muted">${esc((e as Error).message)}</p></div>`

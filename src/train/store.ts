@@ -348,26 +348,33 @@ export class FeedbackStore {
 
   /** Calls, errors and latency percentiles of `functionId` per time bucket (all versions together). */
   series(functionId: string, bucketMs: number, window: Window = {}): SeriesBucket[] {
+    // One snapshot, as metrics(): rows another process deletes between the counts and the latency reads would leave
+    // their buckets with calls and a latency of 0.
+    return this.inOneSnapshot(() => this.readSeries(functionId, bucketMs, window))
+  }
+
+  private readSeries(functionId: string, bucketMs: number, window: Window): SeriesBucket[] {
     const [where, params] = windowClause(window)
     const size = Math.max(1, Math.round(bucketMs))
     const counts = this.db
       .prepare(`SELECT ts - ts % ? AS t, count(*) AS calls, sum(outcome != 'ok') AS errors FROM executions WHERE function_id = ? ${where} GROUP BY t ORDER BY t`)
       .all(size, functionId, ...params) as { t: number; calls: number; errors: number }[]
-    // Latency from the same evenly spread sample as metrics() when there are many calls; a bucket the sample missed
-    // (a quiet minute in a busy hour) is read whole, which is cheap for the few calls it has.
+    // Latency from an evenly spread sample, as in metrics(), when there are many calls. A bucket the sample left with
+    // few of its calls (a quiet minute in a busy hour) is read whole, all such buckets in one pass: few calls each.
     const total = counts.reduce((n, b) => n + b.calls, 0)
     const every = Math.ceil(total / PERCENTILE_SAMPLE)
     const durations = new Map<number, number[]>()
-    const read = (extra: string, more: unknown[]) => {
-      const rows = this.db.prepare(`SELECT ts - ts % ?, duration FROM executions WHERE function_id = ? ${where}${extra}`).raw().all(size, functionId, ...params, ...more) as [number, number][]
-      for (const [t, d] of rows) {
+    const read = (sql: string, more: unknown[]) => {
+      for (const [t, d] of this.db.prepare(sql).raw().all(size, functionId, ...params, ...more) as [number, number][]) {
         const list = durations.get(t)
         if (list) list.push(d)
         else durations.set(t, [d])
       }
     }
-    read(every > 1 ? ` AND seq % ${every} = 0` : '', [])
-    for (const b of counts) if (!durations.has(b.t)) read(' AND ts >= ? AND ts < ?', [b.t, b.t + size])
+    read(`SELECT ts - ts % ?, duration FROM executions WHERE ${sampled(every, 'function_id = ?' + where, 'PARTITION BY version ')}`, [])
+    const whole = every > 1 ? counts.filter((b) => (durations.get(b.t)?.length ?? 0) < BUCKET_SAMPLE).map((b) => b.t) : []
+    for (const t of whole) durations.delete(t)
+    if (whole.length) read(`SELECT ts - ts % ? AS t, duration FROM executions WHERE function_id = ? ${where} AND t IN (SELECT value FROM json_each(?))`, [JSON.stringify(whole)])
     return counts.map((b) => {
       const sorted = Float64Array.from(durations.get(b.t) ?? []).sort()
       return { t: b.t, calls: b.calls, errors: b.errors, p50: at(sorted, 0.5), p95: at(sorted, 0.95) }
@@ -463,14 +470,15 @@ export class FeedbackStore {
 
   /**
    * The sorted durations of one version's calls in the window, all and successful ones, read once for every
-   * percentile. Past PERCENTILE_SAMPLE calls, an evenly spread sample of about that many (every k-th by arrival, which
-   * the index holds, so the rows left out are never read): a dashboard poll and a `poet train` then cost the same for
-   * a busy function as for a quiet one, instead of a sort of every call per percentile (a second for 300 000 calls).
+   * percentile. Past PERCENTILE_SAMPLE calls, an evenly spread sample of about that many (every k-th of its calls by
+   * time, counted on the index, so the rows left out are never read): a dashboard poll and a `poet train` then cost
+   * the same for a busy function as for a quiet one, instead of a sort of every call per percentile (a second for
+   * 300 000 calls).
    */
   private latencies(functionId: string, version: string, where: string, params: unknown[], calls: number): { all: Float64Array; ok: Float64Array } {
     const every = Math.ceil(calls / PERCENTILE_SAMPLE)
     const rows = this.db
-      .prepare(`SELECT duration, outcome = 'ok' FROM executions WHERE function_id = ? AND version = ? ${where}${every > 1 ? ` AND seq % ${every} = 0` : ''}`)
+      .prepare(`SELECT duration, outcome = 'ok' FROM executions WHERE ${sampled(every, 'function_id = ? AND version = ?' + where)}`)
       .raw()
       .all(functionId, version, ...params) as [number, number][]
     const all = Float64Array.from(rows, (r) => r[0]).sort()
@@ -484,6 +492,19 @@ export class FeedbackStore {
 
 /** Above this many calls of a version in a window, its latency percentiles come from a sample of about this many. */
 const PERCENTILE_SAMPLE = 50_000
+/** A series bucket whose sample holds fewer of its calls than this has its latency read from all of them. */
+const BUCKET_SAMPLE = 50
+
+/**
+ * The condition for the rows matching `filter`, or, past one in `every`, every `every`-th of them by time (within each
+ * partition). Counted over those rows, not by seq: seq counts every function's rows, so two functions called in turn
+ * (one request calling both) would have all of one's rows, or none, at a multiple of 2. The index holds function,
+ * version and ts, so the counting reads no row of the table; `ts` order within a version is the index's, so no sort.
+ */
+function sampled(every: number, filter: string, partition = ''): string {
+  if (every <= 1) return filter
+  return `seq IN (SELECT seq FROM (SELECT seq, row_number() OVER (${partition}ORDER BY ts) AS n FROM executions WHERE ${filter}) WHERE n % ${every} = 0)`
+}
 
 /** Percentile p (nearest rank) of sorted values; 0 when there are none (or percentiles were not asked for). */
 function at(sorted: Float64Array | undefined, p: number): number {

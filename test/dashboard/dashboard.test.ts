@@ -296,6 +296,32 @@ describe('dashboard of `poet serve`', () => {
     }
   })
 
+  it("keeps a function's page when one poll of it fails to connect, and says it is offline rather than live", async () => {
+    const dir = join(PACKAGE_ROOT, 'test/.tmp', `serve-blip-${randomUUID().slice(0, 8)}`)
+    const lock = new LockStore(join(dir, '.poet'))
+    const id = 'src/a.ts#f'
+    lock.write(id, { version: 'aaaa000001', source: '// one\n', inputHash: 'in-1', generator: 'builtin', reason: 'build' })
+    const serve = await startServe(dir)
+    const page = await browser.newPage()
+    try {
+      await page.goto(`${serve.url}/#/fn/${encodeURIComponent(id)}`)
+      await page.waitForSelector('h1.id')
+      // A network blip on the function's own read (a proxy dropping one connection): the page it shows stays.
+      let dropped = 0
+      await page.route('**/v1/functions/**', (r) => (dropped++ ? r.continue() : r.abort('connectionreset')))
+      await expect.poll(() => dropped, { timeout: 10_000 }).toBeGreaterThan(0)
+      await expect.poll(() => page.locator('#live').innerText()).toBe('offline')
+      expect(await page.locator('h1.id').innerText()).toBe(id)
+      expect(await page.locator('#toast').innerText()).toContain('Not updating:')
+      // The next poll is answered: live again, on the same page.
+      await expect.poll(() => page.locator('#live').innerText(), { timeout: 10_000 }).toBe('live')
+      expect(await page.locator('h1.id').innerText()).toBe(id)
+    } finally {
+      await page.close()
+      await serve.stop()
+    }
+  })
+
   it('says why it stopped updating, shows no diff against a missing phase module, and survives a malformed link', async () => {
     const dir = join(PACKAGE_ROOT, 'test/.tmp', `serve-broken-${randomUUID().slice(0, 8)}`)
     const lock = new LockStore(join(dir, '.poet'))

@@ -89,6 +89,34 @@ describe('FeedbackStore', () => {
     }
   })
 
+  it('reads a series from one snapshot: retention by another connection between its counts and latencies cannot tear it', () => {
+    const file = join(tempDir(), 'f.db')
+    const store = new FeedbackStore(file)
+    const t = 1_700_000_020_000
+    store.insert(Array.from({ length: 100 }, (_, i) => execution({ ts: t + i, duration: i + 1 })))
+    const other = new Database(file)
+    other.pragma('busy_timeout = 5000')
+    const prepare = store.db.prepare.bind(store.db)
+    let retained = false
+    store.db.prepare = ((sql: string) => {
+      if (!retained && sql.startsWith('SELECT ts - ts % ?, duration')) {
+        retained = true
+        other.exec('DELETE FROM executions')
+      }
+      return prepare(sql)
+    }) as typeof store.db.prepare
+    try {
+      const series = store.series('src/drift.ts#detectDrift', 60_000)
+      expect(retained).toBe(true)
+      expect(series).toEqual([{ t: 1_699_999_980_000, calls: 100, errors: 0, p50: 50, p95: 95 }])
+      expect(store.series('src/drift.ts#detectDrift', 60_000)).toEqual([])
+    } finally {
+      store.db.prepare = prepare
+      other.close()
+      store.close()
+    }
+  })
+
   it('finds rejected inputs that users rated good', () => {
     const store = new FeedbackStore(join(tempDir(), 'f.db'))
     const rejected = execution({ outcome: 'input_error', issues: [{ path: 'args[0].amount', rule: 'financial_services.non_negative' }] })
@@ -178,6 +206,67 @@ describe('latency of a busy function', () => {
       expect(Math.abs(b.p95 - durations[1139]!)).toBeLessThanOrEqual(15)
     })
     expect(series[100]).toEqual({ t: start + 6_000_000, calls: 1, errors: 0, p50: 4321, p95: 4321 })
+    store.close()
+  })
+})
+
+describe('latency sample of functions called together', () => {
+  // A request handler that calls two functions in turn: their events arrive interleaved, one of each per request, so
+  // every other row of the table is each one's. 2 × 60 000 calls, the first taking i mod 100 ms, the second 5 s.
+  const N = 60_000
+  const start = Date.UTC(2026, 0, 1)
+  function pairedStore(): FeedbackStore {
+    const store = new FeedbackStore(join(tempDir(), 'paired.db'))
+    const batch = Array.from({ length: N }, (_, i) => [
+      execution({ ts: start + i * 50, duration: i % 100, executionId: `first-${i}` }),
+      execution({ ts: start + i * 50, duration: 5000, functionId: 'src/other.ts#second', executionId: `second-${i}` }),
+    ]).flat()
+    store.insertMany([batch])
+    return store
+  }
+
+  it('gives each one its own percentiles, not none (the sample of every k-th row missed one of them whole)', () => {
+    const store = pairedStore()
+    const [first] = store.metrics('src/drift.ts#detectDrift', { since: start })
+    const [second] = store.metrics('src/other.ts#second', { since: start })
+    expect(first!.calls).toBe(N)
+    expect(Math.abs(first!.latency.p50 - 49)).toBeLessThanOrEqual(2)
+    expect(Math.abs(first!.latency.p99 - 98)).toBeLessThanOrEqual(2)
+    expect(Math.abs(first!.okLatency.p99 - 98)).toBeLessThanOrEqual(2)
+    expect(second!.latency).toEqual({ p50: 5000, p95: 5000, p99: 5000 })
+    expect(second!.okLatency.p99).toBe(5000)
+    store.close()
+  })
+
+  it('reads the quiet buckets of a busy series in one pass, not one scan of the function per bucket', () => {
+    const store = new FeedbackStore(join(tempDir(), 'quiet.db'))
+    // 60 000 calls in the first half hour, then a call a minute for 90 minutes: most of those the sample misses.
+    const busy = Array.from({ length: N }, (_, i) => execution({ ts: start + Math.floor(i / 2000) * 60_000, duration: 10, executionId: `b-${i}` }))
+    const quiet = Array.from({ length: 90 }, (_, m) => execution({ ts: start + (30 + m) * 60_000, duration: 20, executionId: `q-${m}` }))
+    store.insertMany([[...busy, ...quiet]])
+    const prepare = store.db.prepare.bind(store.db)
+    let queries = 0
+    store.db.prepare = ((sql: string) => (queries++, prepare(sql))) as typeof store.db.prepare
+    try {
+      const series = store.series('src/drift.ts#detectDrift', 60_000, { since: start })
+      expect(series).toHaveLength(120)
+      expect(series.slice(30).every((b) => b.calls === 1 && b.p50 === 20 && b.p95 === 20)).toBe(true)
+      expect(queries).toBeLessThanOrEqual(3)
+    } finally {
+      store.db.prepare = prepare
+      store.close()
+    }
+  })
+
+  it('spreads the series sample over every bucket of each, so a bucket is never estimated from a handful of its calls', () => {
+    const store = new FeedbackStore(join(tempDir(), 'sparse.db'))
+    // 60 000 calls of 10 ms in the first minutes, then a quiet minute with 4 calls, the last of them 9 s.
+    const busy = Array.from({ length: N }, (_, i) => execution({ ts: start + Math.floor(i / 1000) * 60_000, duration: 10, executionId: `b-${i}` }))
+    const quietAt = start + 60 * 60_000
+    const quiet = [1, 2, 9000, 3].map((d, i) => execution({ ts: quietAt + i, duration: d, executionId: `q-${i}` }))
+    store.insertMany([[...busy, ...quiet]])
+    const series = store.series('src/drift.ts#detectDrift', 60_000, { since: start })
+    expect(series.at(-1)).toEqual({ t: quietAt, calls: 4, errors: 0, p50: 2, p95: 9000 })
     store.close()
   })
 })
