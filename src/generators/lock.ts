@@ -181,25 +181,38 @@ export class LockStore {
    * there changes no byte on disk.
    */
   write(id: string, nv: NewVersion): void {
-    const { file, variants } = this.writeFiles(id, nv.version, nv.source, nv.variants)
+    this.writeAll(id, [nv])
+  }
+
+  /**
+   * Stores versions in one update of the lock, the last made current: a reader never sees the ones before it as
+   * current (a compiler upgrade's fresh module, written beside the one keeping what Train promoted).
+   */
+  writeAll(id: string, versions: readonly NewVersion[]): void {
+    const files = versions.map((nv) => this.writeFiles(id, nv.version, nv.source, nv.variants))
+    const last = versions.at(-1)
+    if (!last) return
     this.update((lock) => {
-      const entry = (lock.functions[id] ??= { current: nv.version, versions: {} })
-      const existing = entry.versions[nv.version]
-      entry.versions[nv.version] = {
-        inputHash: nv.inputHash,
-        generator: nv.generator,
-        ...(nv.model ? { model: nv.model } : {}),
-        ...(nv.usage ? { usage: nv.usage } : {}),
-        created: existing?.inputHash === nv.inputHash ? existing.created : now(),
-        file,
-        ...(nv.reason ? { reason: nv.reason } : {}),
-        ...(variants ? { variants } : {}),
+      const entry = (lock.functions[id] ??= { current: last.version, versions: {} })
+      for (const [i, nv] of versions.entries()) {
+        const { file, variants } = files[i]!
+        const existing = entry.versions[nv.version]
+        entry.versions[nv.version] = {
+          inputHash: nv.inputHash,
+          generator: nv.generator,
+          ...(nv.model ? { model: nv.model } : {}),
+          ...(nv.usage ? { usage: nv.usage } : {}),
+          created: existing?.inputHash === nv.inputHash ? existing.created : now(),
+          file,
+          ...(nv.reason ? { reason: nv.reason } : {}),
+          ...(variants ? { variants } : {}),
+        }
       }
-      if (nv.optimizeFor) entry.optimizeFor = nv.optimizeFor
+      if (last.optimizeFor) entry.optimizeFor = last.optimizeFor
       else delete entry.optimizeFor
       // A candidate was derived from the old current (its types, its rules): it cannot be tested against a new one.
-      if (entry.current !== nv.version) delete entry.candidate
-      entry.current = nv.version
+      if (entry.current !== last.version) delete entry.candidate
+      entry.current = last.version
     })
   }
 

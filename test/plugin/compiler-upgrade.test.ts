@@ -131,6 +131,28 @@ describe('a newer builtin compiler', () => {
     expect(entry.versions[base![1]!]!.reason).toBe('build')
   })
 
+  it('carries once when two builds regenerate the same function at the same time, and names the version Train promoted', async () => {
+    const p = fixture('concurrent')
+    await build(p, 'rollup', { entry: 'src/total.ts', outDir: 'dist/first' })
+    const { trained } = olderCompiler(p, 4)
+    const lock = new LockStore(p.lockDir)
+    const before = lock.read().functions[ID]!
+    // Both decide from the lock as it was (stale by the compiler only), and the later one writes after the earlier.
+    const [a, b] = await Promise.all(['a', 'b'].map((n) => build(p, 'vite', { entry: 'src/total.ts', outDir: `dist/${n}` })))
+    for (const [name, result] of [['a', a!], ['b', b!]] as const) {
+      const app = await run<App>(result, `concurrent-${name}`)
+      const calls = app.calls
+      expect(() => app.total([])).toThrow('no lines')
+      expect(app.calls - calls, `the attempts of build ${name}`).toBe(4)
+    }
+    const entry = lock.read().functions[ID]!
+    const source = lock.source(ID, entry.current)!
+    expect(entry.versions[entry.current]!.reason).toBe(`build: kept attempts Train promoted in ${trained}`)
+    expect(source.match(/^\/\/ trained from .*$/gm)).toEqual([expect.stringContaining(`as Train promoted them in ${trained}, kept`)])
+    // Besides the fresh module (here the first build's own), only the one keeping Train's attempts.
+    expect(Object.keys(entry.versions).filter((v) => !Object.hasOwn(before.versions, v))).toEqual([entry.current])
+  })
+
   it('poet generate keeps what Train promoted too, and --force gives the compiler its own output', async () => {
     const p = fixture('generate')
     expect((await poet(p, ['generate'])).code).toBe(0)
@@ -176,11 +198,11 @@ describe('a newer builtin compiler', () => {
     const base = { inputHash: 'h', generator: 'builtin', reason: 'build', optimizeFor: 'latency' }
     lock.write(id, { ...base, ...trained, reason: 'train: timeout (test)' })
 
-    // Two releases in a row, each writing other checks (and the second a new default: attempts 3).
+    // Two releases in a row, each writing other checks (and the second a new default: attempts 3), each hashing its version.
     const release = (n: number, edit: (src: string) => string) => renderLike(edit(built).replace('function perceive(args, ctx) {', `function perceive(args, ctx) {\n  // compiler ${n}`), `rel000000${n}`)
-    const first = writeKeepingTrained(lock, id, { ...base, ...release(1, (x) => x) })
+    const first = writeKeepingTrained(lock, id, { ...base, inputHash: 'h1', ...release(1, (x) => x) })
     expect(first.kept).toBe(trained.version)
-    const second = writeKeepingTrained(lock, id, { ...base, ...release(2, (x) => x.replace(/"attempts":\d+/, '"attempts":3')) })
+    const second = writeKeepingTrained(lock, id, { ...base, inputHash: 'h2', ...release(2, (x) => x.replace(/"attempts":\d+/, '"attempts":3')) })
     expect(second.kept).toBe(first.version)
     const now = currentSource()
     expect(now).toContain('// compiler 2')
@@ -190,7 +212,7 @@ describe('a newer builtin compiler', () => {
     // Nothing trained, nothing carried: the release's own module.
     const plain = renderLike(built, 'rel0000003')
     lock.write(id, { ...base, ...plain })
-    expect(writeKeepingTrained(lock, id, { ...base, ...renderLike(built.replace('// data_processing', '// compiler 4\n// data_processing'), 'rel0000004') }).kept).toBeUndefined()
+    expect(writeKeepingTrained(lock, id, { ...base, inputHash: 'h4', ...renderLike(built.replace('// data_processing', '// compiler 4\n// data_processing'), 'rel0000004') }).kept).toBeUndefined()
     expect(lock.read().functions[id]!.current).toBe('rel0000004')
   })
 })
