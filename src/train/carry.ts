@@ -21,6 +21,17 @@ export function writeKeepingTrained(lock: LockStore, id: string, fresh: NewVersi
   const done = current?.inputHash === fresh.inputHash && lock.source(id, entry!.current, file)
   if (done) return { version: entry!.current, source: done }
   const currentSource = entry && lock.source(id, entry.current, file)
+  // The new compiler writes the very module training started from (its fix was for other shapes): the current version
+  // is right as Train wrote it, reason and all, and only its inputs' hash (and its base's) is the new compiler's.
+  const base = currentSource && [...currentSource.matchAll(TRAINED_FROM)].at(-1)?.[1]
+  if (currentSource && base === fresh.version && entry!.versions[base]) {
+    const restamp = [base, entry!.current]
+    lock.update((l) => {
+      const e = l.functions[id]
+      for (const v of restamp) if (e?.versions[v]) e.versions[v].inputHash = fresh.inputHash
+    })
+    return { version: entry!.current, source: currentSource }
+  }
   // The module's header, not the version's reason: a version carried across an earlier upgrade is trained too.
   const carried = currentSource?.match(TRAINED_FROM) ? carry(currentSource, fresh.source, (v) => lock.source(id, v, file)) : undefined
   if (!carried) {

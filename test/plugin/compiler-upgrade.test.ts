@@ -153,6 +153,32 @@ describe('a newer builtin compiler', () => {
     expect(Object.keys(entry.versions).filter((v) => !Object.hasOwn(before.versions, v))).toEqual([entry.current])
   })
 
+  it("leaves a trained version as Train wrote it when the new compiler writes the same module for the function", async () => {
+    const p = fixture('unchanged')
+    await build(p, 'rollup', { entry: 'src/total.ts', outDir: 'dist/first' })
+    // An older release that wrote this very module (its fix was for other shapes), and Train's version of it.
+    const lock = new LockStore(p.lockDir)
+    const spec = scanProject(resolveOptions({ root: p.dir })).specs.find((s) => s.id === ID)!
+    const legacy = inputHash(spec, { generator: 'builtin' })
+    const built = lock.read().functions[ID]!.current
+    const same = lock.source(ID, built)!
+    lock.write(ID, { version: built, source: same, inputHash: legacy, generator: 'builtin', reason: 'build', optimizeFor: 'latency' })
+    const trained = withPolicy(same, { ...readPolicy(same)!, attempts: 4 }, 'attempts up (test)')
+    lock.write(ID, { version: trained.version, source: trained.source, inputHash: legacy, generator: 'builtin', reason: 'train: attempts up (test)', optimizeFor: 'latency' })
+
+    const result = await build(p, 'vite', { entry: 'src/total.ts', outDir: 'dist/vite' })
+    const app = await run<App>(result, 'unchanged')
+    const calls = app.calls
+    expect(() => app.total([])).toThrow('no lines')
+    expect(app.calls - calls).toBe(4)
+    const entry = lock.read().functions[ID]!
+    expect(entry.current).toBe(trained.version)
+    expect(entry.versions[trained.version]!.reason).toBe('train: attempts up (test)')
+    expect(lock.source(ID, trained.version)).toBe(trained.source)
+    expect(result.warnings.join('\n')).not.toContain('kept what Train promoted')
+    expect((await poet(p, ['generate', '--check'])).code).toBe(0)
+  })
+
   it('poet generate keeps what Train promoted too, and --force gives the compiler its own output', async () => {
     const p = fixture('generate')
     expect((await poet(p, ['generate'])).code).toBe(0)
