@@ -165,6 +165,13 @@ describe('a newer builtin compiler', () => {
     lock.write(ID, { version: built, source: same, inputHash: legacy, generator: 'builtin', reason: 'build', optimizeFor: 'latency' })
     const trained = withPolicy(same, { ...readPolicy(same)!, attempts: 4 }, 'attempts up (test)')
     lock.write(ID, { version: trained.version, source: trained.source, inputHash: legacy, generator: 'builtin', reason: 'train: attempts up (test)', optimizeFor: 'latency' })
+    // Under A/B test against it: a candidate Train derived from the trained version.
+    const candidate = withPolicy(same, { ...readPolicy(same)!, attempts: 5 }, 'attempts up again (test)')
+    lock.update((l) => {
+      const e = l.functions[ID]!
+      e.versions[candidate.version] = { ...e.versions[trained.version]!, file: lock.writeFiles(ID, candidate.version, candidate.source).file, reason: 'train: again (test)' }
+      e.candidate = { version: candidate.version, share: 0.2 }
+    })
 
     const result = await build(p, 'vite', { entry: 'src/total.ts', outDir: 'dist/vite' })
     const app = await run<App>(result, 'unchanged')
@@ -175,6 +182,8 @@ describe('a newer builtin compiler', () => {
     expect(entry.current).toBe(trained.version)
     expect(entry.versions[trained.version]!.reason).toBe('train: attempts up (test)')
     expect(lock.source(ID, trained.version)).toBe(trained.source)
+    expect(entry.candidate?.version).toBe(candidate.version)
+    expect(entry.versions[candidate.version]!.inputHash).toBe(entry.versions[trained.version]!.inputHash)
     expect(result.warnings.join('\n')).not.toContain('kept what Train promoted')
     expect((await poet(p, ['generate', '--check'])).code).toBe(0)
   })
