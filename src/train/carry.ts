@@ -22,14 +22,13 @@ export function writeKeepingTrained(lock: LockStore, id: string, fresh: NewVersi
   if (done) return { version: entry!.current, source: done }
   const currentSource = entry && lock.source(id, entry.current, file)
   // The new compiler writes the very module training started from (its fix was for other shapes): the current version
-  // is right as Train wrote it, reason and all, and only its inputs' hash (and its base's) is the new compiler's. So is
-  // a candidate under test, derived from it: once promoted, it must not look stale.
+  // is right as Train wrote it, reason and all. So is every version of the same inputs (its base, earlier trained ones
+  // a rollback goes back to, a candidate under test): only their hash becomes the new compiler's.
   const base = currentSource && [...currentSource.matchAll(TRAINED_FROM)].at(-1)?.[1]
   if (currentSource && base === fresh.version && entry!.versions[base]) {
-    const restamp = [base, entry!.current, ...(entry!.candidate ? [entry!.candidate.version] : [])]
+    const before = entry!.versions[entry!.current]!.inputHash
     lock.update((l) => {
-      const e = l.functions[id]
-      for (const v of restamp) if (e?.versions[v]) e.versions[v].inputHash = fresh.inputHash
+      for (const v of Object.values(l.functions[id]?.versions ?? {})) if (v.inputHash === before) v.inputHash = fresh.inputHash
     })
     return { version: entry!.current, source: currentSource }
   }

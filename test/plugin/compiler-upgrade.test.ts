@@ -6,7 +6,7 @@ import { main } from '../../src/cli/main'
 import { scanProject } from '../../src/cli/project'
 import { compilerUpgradeOnly, phaseInputHash } from '../../src/generators'
 import { EARLIER_BUILTIN_VERSIONS } from '../../src/generators/builtin/version'
-import { inputHash, LockStore } from '../../src/generators/lock'
+import { earlierVersions, inputHash, LockStore } from '../../src/generators/lock'
 import { PROMPT_VERSION } from '../../src/generators/llm/version'
 import { resolveOptions } from '../../src/plugin/options'
 import { readPolicy, withPolicy } from '../../src/train/candidate'
@@ -163,14 +163,18 @@ describe('a newer builtin compiler', () => {
     const built = lock.read().functions[ID]!.current
     const same = lock.source(ID, built)!
     lock.write(ID, { version: built, source: same, inputHash: legacy, generator: 'builtin', reason: 'build', optimizeFor: 'latency' })
-    const trained = withPolicy(same, { ...readPolicy(same)!, attempts: 4 }, 'attempts up (test)')
+    // Trained twice: a rollback from the current goes back to the first.
+    const first = withPolicy(same, { ...readPolicy(same)!, attempts: 3 }, 'attempts up (test)')
+    lock.write(ID, { version: first.version, source: first.source, inputHash: legacy, generator: 'builtin', reason: 'train: attempts up (test)', optimizeFor: 'latency' })
+    const trained = withPolicy(first.source, { ...readPolicy(same)!, attempts: 4 }, 'attempts up (test)')
     lock.write(ID, { version: trained.version, source: trained.source, inputHash: legacy, generator: 'builtin', reason: 'train: attempts up (test)', optimizeFor: 'latency' })
     // Under A/B test against it: a candidate Train derived from the trained version.
     const candidate = withPolicy(same, { ...readPolicy(same)!, attempts: 5 }, 'attempts up again (test)')
     lock.update((l) => {
       const e = l.functions[ID]!
-      e.versions[candidate.version] = { ...e.versions[trained.version]!, file: lock.writeFiles(ID, candidate.version, candidate.source).file, reason: 'train: again (test)' }
-      e.candidate = { version: candidate.version, share: 0.2 }
+      e.versions[candidate.version] = { ...e.versions[trained.version]!, file: lock.writeFiles(ID, candidate.version, candidate.source).file, reason: 'train: again (test)', created: new Date(Date.now() + 60_000).toISOString() }
+      // A share (almost) no call takes: the attempts the bundle runs are the current's.
+      e.candidate = { version: candidate.version, share: 1e-9 }
     })
 
     const result = await build(p, 'vite', { entry: 'src/total.ts', outDir: 'dist/vite' })
@@ -184,6 +188,8 @@ describe('a newer builtin compiler', () => {
     expect(lock.source(ID, trained.version)).toBe(trained.source)
     expect(entry.candidate?.version).toBe(candidate.version)
     expect(entry.versions[candidate.version]!.inputHash).toBe(entry.versions[trained.version]!.inputHash)
+    // A rollback still goes back to the version training started from.
+    expect(earlierVersions(entry).sameSource).toEqual([first.version, built])
     expect(result.warnings.join('\n')).not.toContain('kept what Train promoted')
     expect((await poet(p, ['generate', '--check'])).code).toBe(0)
   })
