@@ -202,7 +202,9 @@ export class LockStore {
           generator: nv.generator,
           ...(nv.model ? { model: nv.model } : {}),
           ...(nv.usage ? { usage: nv.usage } : {}),
-          created: existing?.inputHash === nv.inputHash ? existing.created : now(),
+          // A millisecond apart, oldest first: rollback targets are the versions created before current, and one
+          // written beside another must not count as earlier than it.
+          created: existing?.inputHash === nv.inputHash ? existing.created : now(i - (versions.length - 1)),
           file,
           ...(nv.reason ? { reason: nv.reason } : {}),
           ...(variants ? { variants } : {}),
@@ -281,9 +283,9 @@ function sortKeys(v: unknown): unknown {
 }
 
 /** Reproducible builds: `SOURCE_DATE_EPOCH` (seconds) pins every `created` time. */
-function now(): string {
+function now(offsetMs = 0): string {
   const epoch = Number(process.env.SOURCE_DATE_EPOCH)
-  return new Date(process.env.SOURCE_DATE_EPOCH && Number.isFinite(epoch) ? epoch * 1000 : Date.now()).toISOString()
+  return new Date((process.env.SOURCE_DATE_EPOCH && Number.isFinite(epoch) ? epoch * 1000 : Date.now()) + offsetMs).toISOString()
 }
 
 /** Leaves the file (and its mtime, which watchers see) alone when it already holds exactly `content`. */

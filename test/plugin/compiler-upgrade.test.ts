@@ -129,6 +129,9 @@ describe('a newer builtin compiler', () => {
     expect(base?.[2]).toBe(trained)
     expect(readPolicy(lock.source(ID, base![1]!)!)!.attempts).toBe(2)
     expect(entry.versions[base![1]!]!.reason).toBe('build')
+    // A rollback goes back to that module, and from there not forward again to the one keeping Train's attempts.
+    expect(earlierVersions(entry).sameSource[0]).toBe(base![1])
+    expect(earlierVersions({ ...entry, current: base![1]! }).older).not.toContain(entry.current)
   })
 
   it('carries once when two builds regenerate the same function at the same time, and names the version Train promoted', async () => {
@@ -243,6 +246,8 @@ describe('a newer builtin compiler', () => {
     const release = (n: number, edit: (src: string) => string) => renderLike(edit(built).replace('function perceive(args, ctx) {', `function perceive(args, ctx) {\n  // compiler ${n}`), `rel000000${n}`)
     const first = writeKeepingTrained(lock, id, { ...base, inputHash: 'h1', ...release(1, (x) => x) })
     expect(first.kept).toBe(trained.version)
+    // Rolled back to the release's own module, a rollback from there does not go forward to the one keeping Train's values.
+    expect(earlierVersions({ ...lock.read().functions[id]!, current: 'rel0000001' }).older).not.toContain(first.version)
     const second = writeKeepingTrained(lock, id, { ...base, inputHash: 'h2', ...release(2, (x) => x.replace(/"attempts":\d+/, '"attempts":3')) })
     expect(second.kept).toBe(first.version)
     const now = currentSource()
