@@ -181,25 +181,40 @@ export class LockStore {
    * there changes no byte on disk.
    */
   write(id: string, nv: NewVersion): void {
-    const { file, variants } = this.writeFiles(id, nv.version, nv.source, nv.variants)
+    this.writeAll(id, [nv])
+  }
+
+  /**
+   * Stores versions in one update of the lock, the last made current: a reader never sees the ones before it as
+   * current (a compiler upgrade's fresh module, written beside the one keeping what Train promoted).
+   */
+  writeAll(id: string, versions: readonly NewVersion[]): void {
+    const files = versions.map((nv) => this.writeFiles(id, nv.version, nv.source, nv.variants))
+    const last = versions.at(-1)
+    if (!last) return
     this.update((lock) => {
-      const entry = (lock.functions[id] ??= { current: nv.version, versions: {} })
-      const existing = entry.versions[nv.version]
-      entry.versions[nv.version] = {
-        inputHash: nv.inputHash,
-        generator: nv.generator,
-        ...(nv.model ? { model: nv.model } : {}),
-        ...(nv.usage ? { usage: nv.usage } : {}),
-        created: existing?.inputHash === nv.inputHash ? existing.created : now(),
-        file,
-        ...(nv.reason ? { reason: nv.reason } : {}),
-        ...(variants ? { variants } : {}),
+      const entry = (lock.functions[id] ??= { current: last.version, versions: {} })
+      for (const [i, nv] of versions.entries()) {
+        const { file, variants } = files[i]!
+        const existing = entry.versions[nv.version]
+        entry.versions[nv.version] = {
+          inputHash: nv.inputHash,
+          generator: nv.generator,
+          ...(nv.model ? { model: nv.model } : {}),
+          ...(nv.usage ? { usage: nv.usage } : {}),
+          // A millisecond apart, oldest first: rollback targets are the versions created before current, and one
+          // written beside another must not count as earlier than it.
+          created: existing?.inputHash === nv.inputHash ? existing.created : now(i - (versions.length - 1)),
+          file,
+          ...(nv.reason ? { reason: nv.reason } : {}),
+          ...(variants ? { variants } : {}),
+        }
       }
-      if (nv.optimizeFor) entry.optimizeFor = nv.optimizeFor
+      if (last.optimizeFor) entry.optimizeFor = last.optimizeFor
       else delete entry.optimizeFor
       // A candidate was derived from the old current (its types, its rules): it cannot be tested against a new one.
-      if (entry.current !== nv.version) delete entry.candidate
-      entry.current = nv.version
+      if (entry.current !== last.version) delete entry.candidate
+      entry.current = last.version
     })
   }
 
@@ -268,9 +283,9 @@ function sortKeys(v: unknown): unknown {
 }
 
 /** Reproducible builds: `SOURCE_DATE_EPOCH` (seconds) pins every `created` time. */
-function now(): string {
+function now(offsetMs = 0): string {
   const epoch = Number(process.env.SOURCE_DATE_EPOCH)
-  return new Date(process.env.SOURCE_DATE_EPOCH && Number.isFinite(epoch) ? epoch * 1000 : Date.now()).toISOString()
+  return new Date((process.env.SOURCE_DATE_EPOCH && Number.isFinite(epoch) ? epoch * 1000 : Date.now()) + offsetMs).toISOString()
 }
 
 /** Leaves the file (and its mtime, which watchers see) alone when it already holds exactly `content`. */
@@ -330,15 +345,18 @@ interface Held {
  */
 function acquire(lockPath: string): () => void {
   const deadline = Date.now() + LOCK_WAIT_MS
+  // Why the last take-over failed: one that cannot remove the stale lock (not ours to remove, a read-only drive, a
+  // directory Windows will not rename) waits like a live holder, and the timeout says why, instead of spinning forever.
+  let failed: Error | undefined
   for (;;) {
     const release = create(lockPath)
     if (release) return release
     const held = inspect(lockPath)
     if (held && isStale(held)) {
-      takeOver(lockPath, held)
-      continue
+      failed = takeOver(lockPath, held)
+      if (!failed) continue
     }
-    if (Date.now() > deadline) throw new Error(waitedTooLong(lockPath, held))
+    if (Date.now() > deadline) throw new Error(waitedTooLong(lockPath, held, failed))
     Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5)
   }
 }
@@ -403,31 +421,36 @@ function isStale(held: Held): boolean {
 
 /**
  * Removes a stale lock, so that the next create can take it; never a newer lock that replaced it meanwhile, which
- * another waiter that judged the same lock stale may already have made.
+ * another waiter that judged the same lock stale may already have made. Returns why it could not remove it, unless
+ * another waiter did (or the holder released it) meanwhile.
  */
-function takeOver(lockPath: string, held: Held): void {
+function takeOver(lockPath: string, held: Held): Error | undefined {
   if (held.file) {
     // Of the waiters that remove this holding's record, exactly one succeeds, and a newer holding has another name.
     try {
       unlinkSync(join(lockPath, held.file))
-    } catch {
-      return
+    } catch (e) {
+      return gone(e) ? undefined : (e as Error)
     }
     // Without a record and just changed (the unlink), the directory now looks fresh to every other waiter.
-    rmSync(lockPath, { recursive: true, force: true })
-    return
+    try {
+      rmSync(lockPath, { recursive: true, force: true })
+    } catch (e) {
+      return e as Error
+    }
+    return undefined
   }
   // No record to claim: move the directory aside, and keep it only when it is the one judged stale.
   const aside = `${lockPath}.${process.pid}.${threadId}.${randomUUID()}.stale`
   try {
     renameSync(lockPath, aside)
-  } catch {
-    return
+  } catch (e) {
+    return gone(e) ? undefined : (e as Error)
   }
   const moved = inspect(aside)
   if (!moved || (!moved.file && moved.ino === held.ino && moved.mtimeMs === held.mtimeMs)) {
     rmSync(aside, { recursive: true, force: true })
-    return
+    return undefined
   }
   try {
     renameSync(aside, lockPath)
@@ -435,12 +458,22 @@ function takeOver(lockPath: string, held: Held): void {
     // Taken meanwhile: the holder that was moved aside finds its record gone when it releases, and leaves that lock be.
     rmSync(aside, { recursive: true, force: true })
   }
+  return undefined
 }
 
-function waitedTooLong(lockPath: string, held: Held | undefined): string {
+/** The stale lock (or its record) is no longer there: another waiter took it over, or its holder let go. */
+function gone(e: unknown): boolean {
+  return (e as NodeJS.ErrnoException).code === 'ENOENT'
+}
+
+function waitedTooLong(lockPath: string, held: Held | undefined, failed: Error | undefined): string {
   const since = held?.owner?.since ?? (held ? new Date(held.mtimeMs).toISOString() : undefined)
   const waited = `poet: waited ${LOCK_WAIT_MS / 1000} s for the lock ${lockPath}`
   const how = `delete the directory ${lockPath} and run again.`
+  if (failed) {
+    const by = held?.owner ? `process ${held.owner.pid}${onThisMachine(held.owner) ? ' on this machine, which has ended' : ` on ${held.owner.host}`}` : 'a build that has ended'
+    return `${waited}, held${since ? ` since ${since}` : ''} by ${by}, but it could not be removed (${failed.message}). Delete the directory ${lockPath} and run again.`
+  }
   if (!held?.owner) return `${waited}, held${since ? ` since ${since}` : ''} by another build. If no poet build or \`poet generate\` is running, ${how}`
   const { pid, host } = held.owner
   const where = onThisMachine(held.owner) ? 'on this machine' : `on ${host}`

@@ -15,7 +15,23 @@ const TRAINED_FROM = /^\/\/ trained from (\S+):/gm
 export function writeKeepingTrained(lock: LockStore, id: string, fresh: NewVersion): { version: string; source: string; kept?: string } {
   const file = lock.read()
   const entry = Object.hasOwn(file.functions, id) ? file.functions[id] : undefined
+  // Another build (or `poet generate`) that saw the same stale entry regenerated it first: carrying again would keep
+  // Train's values a second time, as if that regeneration had promoted them.
+  const current = entry?.versions[entry.current]
+  const done = current?.inputHash === fresh.inputHash && lock.source(id, entry!.current, file)
+  if (done) return { version: entry!.current, source: done }
   const currentSource = entry && lock.source(id, entry.current, file)
+  // The new compiler writes the very module training started from (its fix was for other shapes): the current version
+  // is right as Train wrote it, reason and all. So is every version of the same inputs (its base, earlier trained ones
+  // a rollback goes back to, a candidate under test): only their hash becomes the new compiler's.
+  const base = currentSource && [...currentSource.matchAll(TRAINED_FROM)].at(-1)?.[1]
+  if (currentSource && base === fresh.version && entry!.versions[base]) {
+    const before = entry!.versions[entry!.current]!.inputHash
+    lock.update((l) => {
+      for (const v of Object.values(l.functions[id]?.versions ?? {})) if (v.inputHash === before) v.inputHash = fresh.inputHash
+    })
+    return { version: entry!.current, source: currentSource }
+  }
   // The module's header, not the version's reason: a version carried across an earlier upgrade is trained too.
   const carried = currentSource?.match(TRAINED_FROM) ? carry(currentSource, fresh.source, (v) => lock.source(id, v, file)) : undefined
   if (!carried) {
@@ -26,8 +42,10 @@ export function writeKeepingTrained(lock: LockStore, id: string, fresh: NewVersi
   const next = withPolicy(fresh.source, carried.policy, `${carried.what} as Train promoted them in ${from}, kept across a builtin compiler upgrade`, carried.learned)
   // The untrained version first, as training always starts from a version the lock holds: a rollback can go back to
   // it, and a later carry finds it as the base to compare with.
-  lock.write(id, { ...fresh, variants: undefined })
-  lock.write(id, { ...fresh, version: next.version, source: next.source, reason: `${fresh.reason ?? 'build'}: kept ${carried.what} Train promoted in ${from}` })
+  lock.writeAll(id, [
+    { ...fresh, variants: undefined },
+    { ...fresh, version: next.version, source: next.source, reason: `${fresh.reason ?? 'build'}: kept ${carried.what} Train promoted in ${from}` },
+  ])
   return { version: next.version, source: next.source, kept: from }
 }
 

@@ -1,8 +1,8 @@
 import { execFile, spawn } from 'node:child_process'
 import { Worker } from 'node:worker_threads'
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, statSync, utimesSync, writeFileSync } from 'node:fs'
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, statSync, utimesSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import { promisify } from 'node:util'
 import { build } from 'esbuild'
 import { beforeAll, describe, expect, it } from 'vitest'
@@ -283,6 +283,34 @@ if (mode === 'hold') {
       expect(Date.now() - started).toBeLessThan(8000)
       expect(readdirSync(dir).sort()).toEqual(['lock.json', 'phases'])
     }, 20_000)
+
+    it('gives up with what is wrong when a crashed holder\'s lock cannot be removed, instead of spinning forever', async () => {
+      const dir = fresh()
+      await kill(await holder(dir))
+      const lockPath = join(dir, '.lock')
+      // The crashed holder's lock is not the waiter's to remove (another user's, a read-only directory): root may
+      // remove anything, so as root the waiter runs as nobody.
+      chmodSync(lockPath, 0o555)
+      for (const d of [dir, dirname(script)]) chmodSync(d, 0o755)
+      const asNobody = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {}
+      const waiter = spawn(process.execPath, [script, 'count', dir, '1'], { stdio: ['ignore', 'ignore', 'pipe'], ...asNobody })
+      let stderr = ''
+      waiter.stderr.on('data', (d: Buffer) => (stderr += d))
+      const exited = new Promise<number | null>((resolve) => waiter.once('exit', (code) => resolve(code)))
+      const timer = setTimeout(() => waiter.kill('SIGKILL'), 20_000)
+      try {
+        const code = await exited
+        expect(stderr, 'the waiter was still spinning after 20 s').not.toBe('')
+        expect(code).toBe(1)
+        expect(stderr).toContain(`poet: waited 10 s for the lock ${lockPath}, held since `)
+        expect(stderr).toMatch(/which has ended, but it could not be removed \(EACCES: permission denied, unlink /)
+        expect(stderr).toContain(`Delete the directory ${lockPath} and run again.`)
+      } finally {
+        clearTimeout(timer)
+        waiter.kill('SIGKILL')
+        chmodSync(lockPath, 0o755)
+      }
+    }, 30_000)
 
     it('loses no update when several processes wait on a killed holder and take it over together', async () => {
       const dir = fresh()

@@ -6,7 +6,7 @@ import { main } from '../../src/cli/main'
 import { scanProject } from '../../src/cli/project'
 import { compilerUpgradeOnly, phaseInputHash } from '../../src/generators'
 import { EARLIER_BUILTIN_VERSIONS } from '../../src/generators/builtin/version'
-import { inputHash, LockStore } from '../../src/generators/lock'
+import { earlierVersions, inputHash, LockStore } from '../../src/generators/lock'
 import { PROMPT_VERSION } from '../../src/generators/llm/version'
 import { resolveOptions } from '../../src/plugin/options'
 import { readPolicy, withPolicy } from '../../src/train/candidate'
@@ -129,6 +129,72 @@ describe('a newer builtin compiler', () => {
     expect(base?.[2]).toBe(trained)
     expect(readPolicy(lock.source(ID, base![1]!)!)!.attempts).toBe(2)
     expect(entry.versions[base![1]!]!.reason).toBe('build')
+    // A rollback goes back to that module, and from there not forward again to the one keeping Train's attempts.
+    expect(earlierVersions(entry).sameSource[0]).toBe(base![1])
+    expect(earlierVersions({ ...entry, current: base![1]! }).older).not.toContain(entry.current)
+  })
+
+  it('carries once when two builds regenerate the same function at the same time, and names the version Train promoted', async () => {
+    const p = fixture('concurrent')
+    await build(p, 'rollup', { entry: 'src/total.ts', outDir: 'dist/first' })
+    const { trained } = olderCompiler(p, 4)
+    const lock = new LockStore(p.lockDir)
+    const before = lock.read().functions[ID]!
+    // Both decide from the lock as it was (stale by the compiler only), and the later one writes after the earlier.
+    const [a, b] = await Promise.all(['a', 'b'].map((n) => build(p, 'vite', { entry: 'src/total.ts', outDir: `dist/${n}` })))
+    for (const [name, result] of [['a', a!], ['b', b!]] as const) {
+      const app = await run<App>(result, `concurrent-${name}`)
+      const calls = app.calls
+      expect(() => app.total([])).toThrow('no lines')
+      expect(app.calls - calls, `the attempts of build ${name}`).toBe(4)
+    }
+    const entry = lock.read().functions[ID]!
+    const source = lock.source(ID, entry.current)!
+    expect(entry.versions[entry.current]!.reason).toBe(`build: kept attempts Train promoted in ${trained}`)
+    expect(source.match(/^\/\/ trained from .*$/gm)).toEqual([expect.stringContaining(`as Train promoted them in ${trained}, kept`)])
+    // Besides the fresh module (here the first build's own), only the one keeping Train's attempts.
+    expect(Object.keys(entry.versions).filter((v) => !Object.hasOwn(before.versions, v))).toEqual([entry.current])
+  })
+
+  it("leaves a trained version as Train wrote it when the new compiler writes the same module for the function", async () => {
+    const p = fixture('unchanged')
+    await build(p, 'rollup', { entry: 'src/total.ts', outDir: 'dist/first' })
+    // An older release that wrote this very module (its fix was for other shapes), and Train's version of it.
+    const lock = new LockStore(p.lockDir)
+    const spec = scanProject(resolveOptions({ root: p.dir })).specs.find((s) => s.id === ID)!
+    const legacy = inputHash(spec, { generator: 'builtin' })
+    const built = lock.read().functions[ID]!.current
+    const same = lock.source(ID, built)!
+    lock.write(ID, { version: built, source: same, inputHash: legacy, generator: 'builtin', reason: 'build', optimizeFor: 'latency' })
+    // Trained twice: a rollback from the current goes back to the first.
+    const first = withPolicy(same, { ...readPolicy(same)!, attempts: 3 }, 'attempts up (test)')
+    lock.write(ID, { version: first.version, source: first.source, inputHash: legacy, generator: 'builtin', reason: 'train: attempts up (test)', optimizeFor: 'latency' })
+    const trained = withPolicy(first.source, { ...readPolicy(same)!, attempts: 4 }, 'attempts up (test)')
+    lock.write(ID, { version: trained.version, source: trained.source, inputHash: legacy, generator: 'builtin', reason: 'train: attempts up (test)', optimizeFor: 'latency' })
+    // Under A/B test against it: a candidate Train derived from the trained version.
+    const candidate = withPolicy(same, { ...readPolicy(same)!, attempts: 5 }, 'attempts up again (test)')
+    lock.update((l) => {
+      const e = l.functions[ID]!
+      e.versions[candidate.version] = { ...e.versions[trained.version]!, file: lock.writeFiles(ID, candidate.version, candidate.source).file, reason: 'train: again (test)', created: new Date(Date.now() + 60_000).toISOString() }
+      // A share (almost) no call takes: the attempts the bundle runs are the current's.
+      e.candidate = { version: candidate.version, share: 1e-9 }
+    })
+
+    const result = await build(p, 'vite', { entry: 'src/total.ts', outDir: 'dist/vite' })
+    const app = await run<App>(result, 'unchanged')
+    const calls = app.calls
+    expect(() => app.total([])).toThrow('no lines')
+    expect(app.calls - calls).toBe(4)
+    const entry = lock.read().functions[ID]!
+    expect(entry.current).toBe(trained.version)
+    expect(entry.versions[trained.version]!.reason).toBe('train: attempts up (test)')
+    expect(lock.source(ID, trained.version)).toBe(trained.source)
+    expect(entry.candidate?.version).toBe(candidate.version)
+    expect(entry.versions[candidate.version]!.inputHash).toBe(entry.versions[trained.version]!.inputHash)
+    // A rollback still goes back to the version training started from.
+    expect(earlierVersions(entry).sameSource).toEqual([first.version, built])
+    expect(result.warnings.join('\n')).not.toContain('kept what Train promoted')
+    expect((await poet(p, ['generate', '--check'])).code).toBe(0)
   })
 
   it('poet generate keeps what Train promoted too, and --force gives the compiler its own output', async () => {
@@ -176,11 +242,13 @@ describe('a newer builtin compiler', () => {
     const base = { inputHash: 'h', generator: 'builtin', reason: 'build', optimizeFor: 'latency' }
     lock.write(id, { ...base, ...trained, reason: 'train: timeout (test)' })
 
-    // Two releases in a row, each writing other checks (and the second a new default: attempts 3).
+    // Two releases in a row, each writing other checks (and the second a new default: attempts 3), each hashing its version.
     const release = (n: number, edit: (src: string) => string) => renderLike(edit(built).replace('function perceive(args, ctx) {', `function perceive(args, ctx) {\n  // compiler ${n}`), `rel000000${n}`)
-    const first = writeKeepingTrained(lock, id, { ...base, ...release(1, (x) => x) })
+    const first = writeKeepingTrained(lock, id, { ...base, inputHash: 'h1', ...release(1, (x) => x) })
     expect(first.kept).toBe(trained.version)
-    const second = writeKeepingTrained(lock, id, { ...base, ...release(2, (x) => x.replace(/"attempts":\d+/, '"attempts":3')) })
+    // Rolled back to the release's own module, a rollback from there does not go forward to the one keeping Train's values.
+    expect(earlierVersions({ ...lock.read().functions[id]!, current: 'rel0000001' }).older).not.toContain(first.version)
+    const second = writeKeepingTrained(lock, id, { ...base, inputHash: 'h2', ...release(2, (x) => x.replace(/"attempts":\d+/, '"attempts":3')) })
     expect(second.kept).toBe(first.version)
     const now = currentSource()
     expect(now).toContain('// compiler 2')
@@ -190,7 +258,7 @@ describe('a newer builtin compiler', () => {
     // Nothing trained, nothing carried: the release's own module.
     const plain = renderLike(built, 'rel0000003')
     lock.write(id, { ...base, ...plain })
-    expect(writeKeepingTrained(lock, id, { ...base, ...renderLike(built.replace('// data_processing', '// compiler 4\n// data_processing'), 'rel0000004') }).kept).toBeUndefined()
+    expect(writeKeepingTrained(lock, id, { ...base, inputHash: 'h4', ...renderLike(built.replace('// data_processing', '// compiler 4\n// data_processing'), 'rel0000004') }).kept).toBeUndefined()
     expect(lock.read().functions[id]!.current).toBe('rel0000004')
   })
 })
