@@ -201,6 +201,13 @@ async function startServe(dir: string, args: string[] = []): Promise<{ url: stri
   }
 }
 
+/** `poet serve` of a fresh project whose lock holds one function, `src/a.ts#f` (version aaaa000001). */
+async function serveOneFunction(name: string): Promise<{ url: string; stop(): Promise<void> }> {
+  const dir = join(PACKAGE_ROOT, 'test/.tmp', `serve-${name}-${randomUUID().slice(0, 8)}`)
+  new LockStore(join(dir, '.poet')).write('src/a.ts#f', { version: 'aaaa000001', source: '// one\n', inputHash: 'in-1', generator: 'builtin', reason: 'build' })
+  return startServe(dir)
+}
+
 describe('dashboard of `poet serve`', () => {
   it('shows a helpful empty state before any event, and is read-only', async () => {
     const dir = join(PACKAGE_ROOT, 'test/.tmp', `serve-empty-${randomUUID().slice(0, 8)}`)
@@ -249,11 +256,8 @@ describe('dashboard of `poet serve`', () => {
   })
 
   it('never lets a slow answer for the page the user left overwrite the one they opened', async () => {
-    const dir = join(PACKAGE_ROOT, 'test/.tmp', `serve-slow-${randomUUID().slice(0, 8)}`)
-    const lock = new LockStore(join(dir, '.poet'))
     const id = 'src/a.ts#f'
-    lock.write(id, { version: 'aaaa000001', source: '// one\n', inputHash: 'in-1', generator: 'builtin', reason: 'build' })
-    const serve = await startServe(dir)
+    const serve = await serveOneFunction('slow')
     const page = await browser.newPage()
     try {
       await page.goto(`${serve.url}/`)
@@ -276,10 +280,7 @@ describe('dashboard of `poet serve`', () => {
   })
 
   it('recovers from a request the collector never answered: it is given up, and polling goes on', async () => {
-    const dir = join(PACKAGE_ROOT, 'test/.tmp', `serve-hang-${randomUUID().slice(0, 8)}`)
-    const lock = new LockStore(join(dir, '.poet'))
-    lock.write('src/a.ts#f', { version: 'aaaa000001', source: '// one\n', inputHash: 'in-1', generator: 'builtin', reason: 'build' })
-    const serve = await startServe(dir)
+    const serve = await serveOneFunction('hang')
     const page = await browser.newPage()
     let hung = false
     // The first read never gets an answer (a server stopped in a debugger, a stalled proxy); later ones do.
@@ -297,11 +298,8 @@ describe('dashboard of `poet serve`', () => {
   })
 
   it("keeps a function's page when one poll of it fails to connect, and says it is offline rather than live", async () => {
-    const dir = join(PACKAGE_ROOT, 'test/.tmp', `serve-blip-${randomUUID().slice(0, 8)}`)
-    const lock = new LockStore(join(dir, '.poet'))
     const id = 'src/a.ts#f'
-    lock.write(id, { version: 'aaaa000001', source: '// one\n', inputHash: 'in-1', generator: 'builtin', reason: 'build' })
-    const serve = await startServe(dir)
+    const serve = await serveOneFunction('blip')
     const page = await browser.newPage()
     try {
       await page.goto(`${serve.url}/#/fn/${encodeURIComponent(id)}`)
