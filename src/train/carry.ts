@@ -17,14 +17,12 @@ export function writeKeepingTrained(lock: LockStore, id: string, fresh: NewVersi
   const entry = Object.hasOwn(file.functions, id) ? file.functions[id] : undefined
   // Another build (or `poet generate`) that saw the same stale entry regenerated it first: carrying again would keep
   // Train's values a second time, as if that regeneration had promoted them.
-  const current = entry?.versions[entry.current]
-  const done = current?.inputHash === fresh.inputHash && lock.source(id, entry!.current, file)
-  if (done) return { version: entry!.current, source: done }
   const currentSource = entry && lock.source(id, entry.current, file)
+  if (currentSource !== undefined && entry!.versions[entry!.current]!.inputHash === fresh.inputHash) return { version: entry!.current, source: currentSource }
   // The new compiler writes the very module training started from (its fix was for other shapes): the current version
   // is right as Train wrote it, reason and all. So is every version of the same inputs (its base, earlier trained ones
   // a rollback goes back to, a candidate under test): only their hash becomes the new compiler's.
-  const base = currentSource && [...currentSource.matchAll(TRAINED_FROM)].at(-1)?.[1]
+  const base = currentSource && trainedFrom(currentSource)
   if (currentSource && base === fresh.version && entry!.versions[base]) {
     const before = entry!.versions[entry!.current]!.inputHash
     lock.update((l) => {
@@ -33,7 +31,7 @@ export function writeKeepingTrained(lock: LockStore, id: string, fresh: NewVersi
     return { version: entry!.current, source: currentSource }
   }
   // The module's header, not the version's reason: a version carried across an earlier upgrade is trained too.
-  const carried = currentSource?.match(TRAINED_FROM) ? carry(currentSource, fresh.source, (v) => lock.source(id, v, file)) : undefined
+  const carried = base ? carry(currentSource!, base, fresh.source, (v) => lock.source(id, v, file)) : undefined
   if (!carried) {
     lock.write(id, fresh)
     return { version: fresh.version, source: fresh.source }
@@ -56,10 +54,14 @@ interface Carried {
   what: string
 }
 
-function carry(trained: string, fresh: string, sourceOf: (version: string) => string | undefined): Carried | undefined {
-  const origin = [...trained.matchAll(TRAINED_FROM)].at(-1)?.[1]
+/** The version training started from, named by the last `trained from` header of a trained module; undefined for an untrained one. */
+function trainedFrom(source: string): string | undefined {
+  return [...source.matchAll(TRAINED_FROM)].at(-1)?.[1]
+}
+
+function carry(trained: string, origin: string, fresh: string, sourceOf: (version: string) => string | undefined): Carried | undefined {
   // Without the version training started from, the fresh module is the reference: what differs from it is kept.
-  const reference = (origin && sourceOf(origin)) || fresh
+  const reference = sourceOf(origin) || fresh
   const [tp, rp, fp] = [readPolicy(trained), readPolicy(reference), readPolicy(fresh)]
   if (!tp || !rp || !fp) return undefined
   const what: string[] = []
