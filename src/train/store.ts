@@ -1,8 +1,9 @@
 // FeedbackStore: the SQLite file (WAL) that holds execution and feedback events, prunes itself, and answers metric queries.
 import { createHash } from 'node:crypto'
 import { mkdirSync, writeFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
 import { basename, dirname, join } from 'node:path'
-import Database from 'better-sqlite3'
+import type Database from 'better-sqlite3'
 import type { ExecutionEvent, FeedbackEvent, Outcome, PoetEvent } from '../runtime/types'
 
 export const OUTCOMES: readonly Outcome[] = ['ok', 'input_error', 'output_error', 'timeout', 'error']
@@ -172,7 +173,7 @@ export class FeedbackStore {
   ) {
     if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true })
     try {
-      this.db = new Database(file)
+      this.db = new (sqlite())(file)
     } catch (e) {
       throw new Error(`poet: cannot open the feedback store ${file}: ${openFailure((e as Error).message)}`)
     }
@@ -594,6 +595,27 @@ function feedbackRow(e: FeedbackEvent, received: number) {
     label: e.label ?? null,
     metrics,
     comment: e.comment ?? null,
+  }
+}
+
+let loaded: typeof Database | undefined
+
+/**
+ * better-sqlite3, loaded when a store first opens. It is an optional dependency: an install where its native build
+ * fails (no prebuilt binary for this platform, no compiler) still succeeds without it, and only the store needs it, not
+ * the plugin, a build or the runtime.
+ */
+function sqlite(): typeof Database {
+  if (loaded) return loaded
+  try {
+    return (loaded = createRequire(import.meta.url)('better-sqlite3') as typeof Database)
+  } catch (e) {
+    const { code, message } = e as NodeJS.ErrnoException
+    if (code !== 'MODULE_NOT_FOUND' || !/'better-sqlite3'/.test(message)) throw e
+    throw new Error(
+      'better-sqlite3, which stores POET\'s events, is not installed. It is an optional dependency of unplugin-poet, ' +
+        'left out when its native build fails at install: run `npm install better-sqlite3` and read what it says.',
+    )
   }
 }
 
