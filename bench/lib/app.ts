@@ -9,8 +9,14 @@ export interface AppShape {
   poets: number
 }
 
-/** Module i: ordinary typed code, or (for every k-th) the same code with its function marked by poet(). */
-export function moduleSource(i: number, marked: boolean): string {
+/**
+ * How the marked functions are made reliable: `poet` marks them with poet(); `zod` validates their arguments and result
+ * with zod 4 schemas written by hand, as a developer would without POET (the comparison the build benchmark reports).
+ */
+export type Flavour = 'poet' | 'zod'
+
+/** Module i: ordinary typed code, or (for every k-th) the same code with its function marked by poet() or checked by zod. */
+export function moduleSource(i: number, marked: boolean, flavour: Flavour = 'poet'): string {
   const kind = ['sum', 'mean', 'max'][i % 3]!
   const body = `
 export interface Item${i} { id: string; qty: number; price: number; tags: string[]; discount?: number }
@@ -33,11 +39,27 @@ export function label${i}(items: Item${i}[]): string {
   ${kind === 'sum' ? 'return totals.reduce((a, b) => a + b, 0)' : kind === 'mean' ? 'return totals.length ? totals.reduce((a, b) => a + b, 0) / totals.length : 0' : 'return totals.length ? Math.max(...totals) : 0'}
 }`
   if (!marked) return `${body}\nexport ${fn}\n`
+  if (flavour === 'zod') {
+    return `import { z } from 'zod'\n${body}
+const Args${i} = z.tuple([
+  z.array(z.object({ id: z.string(), qty: z.number(), price: z.number(), tags: z.array(z.string()), discount: z.number().optional() })),
+  z.enum(['gross', 'net']),
+])
+const Result${i} = z.number()
+
+${fn.replace(`function total${i}(`, `function compute${i}(`)}
+
+export function total${i}(items: Item${i}[], mode: Mode${i}): number {
+  Args${i}.parse([items, mode])
+  return Result${i}.parse(compute${i}(items, mode))
+}
+`
+  }
   return `import { poet } from 'unplugin-poet/runtime'\n${body}\nexport const total${i} = poet({ attempts: 2 })(\n  ${fn.replace(/\n/g, '\n  ')},\n)\n`
 }
 
 /** The entry: imports every module, runs every function once, and reports whether poet rejected a wrong argument. */
-function mainSource(shape: AppShape, marked: (i: number) => boolean): string {
+function mainSource(shape: AppShape, marked: (i: number) => boolean, flavour: Flavour): string {
   const lines: string[] = []
   for (let i = 0; i < shape.modules; i++) lines.push(`import { total${i}, label${i} } from './m/m${i}'`)
   const first = [...Array(shape.modules).keys()].find(marked)!
@@ -50,22 +72,23 @@ function mainSource(shape: AppShape, marked: (i: number) => boolean): string {
   for (let i = 0; i < shape.modules; i++) lines.push(`total += total${i}(items, ${i % 2 ? "'net'" : "'gross'"}); labels += label${i}(items).length`)
   lines.push(
     'let rejected = false',
-    // With the plugin, generated perceive rejects a string qty before the call; without it the call just runs.
-    `try { total${first}([{ id: 'c', qty: '2' as unknown as number, price: 1, tags: [] }], 'net') } catch (e) { rejected = (e as Error).name === 'PoetInputError' }`,
+    // With the plugin, generated perceive rejects a string qty before the call (zod's schema too); without either the call just runs.
+    `try { total${first}([{ id: 'c', qty: '2' as unknown as number, price: 1, tags: [] }], 'net') } catch (e) { rejected = (e as Error).name === '${flavour === 'zod' ? 'ZodError' : 'PoetInputError'}' }`,
     'console.log(JSON.stringify({ total: Math.round(total * 100) / 100, labels, rejected }))',
     '',
   )
   return lines.join('\n')
 }
 
-/** Writes the app into `dir` (replacing what was there) with `node_modules/unplugin-poet` linked to this package. */
-export function writeApp(dir: string, shape: AppShape): void {
+/** Writes the app into `dir` (replacing what was there) with `node_modules/unplugin-poet` linked to this package (and zod to ours). */
+export function writeApp(dir: string, shape: AppShape, flavour: Flavour = 'poet'): void {
   rmSync(dir, { recursive: true, force: true })
   mkdirSync(join(dir, 'src/m'), { recursive: true })
   mkdirSync(join(dir, 'node_modules'))
   symlinkSync(ROOT, join(dir, 'node_modules/unplugin-poet'), 'dir')
+  symlinkSync(join(ROOT, 'node_modules/zod'), join(dir, 'node_modules/zod'), 'dir')
   const every = Math.floor(shape.modules / shape.poets)
   const marked = (i: number) => i % every === 0 && i / every < shape.poets
-  for (let i = 0; i < shape.modules; i++) writeFileSync(join(dir, `src/m/m${i}.ts`), moduleSource(i, marked(i)))
-  writeFileSync(join(dir, 'src/main.ts'), mainSource(shape, marked))
+  for (let i = 0; i < shape.modules; i++) writeFileSync(join(dir, `src/m/m${i}.ts`), moduleSource(i, marked(i), flavour))
+  writeFileSync(join(dir, 'src/main.ts'), mainSource(shape, marked, flavour))
 }
