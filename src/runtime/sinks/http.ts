@@ -17,7 +17,9 @@ export interface HttpSinkOptions {
   maxQueue?: number
   /**
    * Retries of a batch after a network error, 408, 429 or 5xx, before it is given up. The batch after one given up
-   * gets a single try: if that fails too, the collector is down and the queue behind it is given up as well. @default 4
+   * gets a single try: if that fails too, the collector is down and the queue behind it is given up as well. A batch
+   * waiting out a retry also goes at once when the page is hidden or left; up to this many such early sends are extra
+   * tries, not retries. @default 4
    */
   retries?: number
   /**
@@ -93,7 +95,7 @@ export function httpSink(options: HttpSinkOptions): HttpSink {
   let pause: ReturnType<typeof setTimeout> | undefined
   // Retries waiting out their delay, each ended at once by calling it: a page going away takes its timers with it, and
   // a batch still waiting would be lost. A set, since the page's own urgent sends may be retrying beside the drain.
-  const waits = new Set<() => void>()
+  const waits = new Set<(hurry: boolean) => void>()
   // A batch was just given up after its retries: the collector looks down, so the next batch gets one try only.
   let down = false
 
@@ -145,7 +147,10 @@ export function httpSink(options: HttpSinkOptions): HttpSink {
     }
     if (body === undefined) return void (failed += batch.length)
     const size = new TextEncoder().encode(body).length
-    for (let attempt = 0; ; attempt++) {
+    // Sends the page hurried (hidden or left while the batch waited out a retry) use up no retry: the collector asked
+    // for that wait and nobody waited it out, so a user switching tabs would otherwise spend them all. As many of them
+    // as retries at most, and every one after counts: a page hidden again and again still ends with the batch given up.
+    for (let attempt = 0, hurried = 0; ; ) {
       let wait: number | undefined
       const keepalive = inflight + size < KEEPALIVE_MAX
       if (keepalive) inflight += size
@@ -182,26 +187,27 @@ export function httpSink(options: HttpSinkOptions): HttpSink {
         return void (failed += batch.length)
       }
       const backoff = Math.random() * Math.min(MAX_DELAY, retryDelay * 2 ** attempt)
-      await new Promise<void>((r) => {
-        const t = (pause = setTimeout(go, Math.max(backoff, wait ?? 0)))
-        function go() {
+      const early = await new Promise<boolean>((r) => {
+        const t = (pause = setTimeout(() => go(false), Math.max(backoff, wait ?? 0)))
+        function go(hurry: boolean) {
           clearTimeout(t)
           waits.delete(go)
-          r()
+          r(hurry)
         }
         waits.add(go)
         if (!holding) unref(t)
       })
+      if (!early || hurried++ >= retries) attempt++
     }
   }
 
   /**
    * The page is going away: start every request now (keepalive lets them outlive the page), awaiting none. A batch
-   * waiting out a retry goes now too, Retry-After or not, as its retry: the timer it waited on is cleared, so it is
-   * never sent twice. Its request starts a microtask later, still before the page is gone.
+   * waiting out a retry goes now too, Retry-After or not: the timer it waited on is cleared, so it is never sent twice,
+   * and refused again it waits anew. Its request starts a microtask later, still before the page is gone.
    */
   function urgent(): void {
-    for (const go of waits) go()
+    for (const go of waits) go(true)
     while (queue.length) void send(queue.splice(0, batchSize)).catch(() => {})
   }
   const onVisibility = () => {

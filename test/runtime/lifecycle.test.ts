@@ -1,0 +1,208 @@
+// The sinks across a real page lifecycle in Chromium: tabs hidden by switching to another (not a faked visibilityState),
+// pages put in the back/forward cache and restored.
+import { spawn, type ChildProcess } from 'node:child_process'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core'
+import type { HttpSink, PoetEvent } from '../../src/runtime/index'
+import { bundleRuntime } from './bundle'
+
+type Runtime = typeof import('../../src/runtime/index')
+type Win = { Poet: Runtime; sink: HttpSink; ready?: boolean; log: string[] }
+
+const PAGE = `<!doctype html><meta charset="utf-8"><title>poet</title>
+<script type="module">
+  import * as Poet from '/runtime.js'
+  window.Poet = Poet
+  window.log = []
+  addEventListener('pageshow', (e) => log.push('pageshow ' + e.persisted))
+  addEventListener('pagehide', (e) => log.push('pagehide ' + e.persisted))
+  document.addEventListener('visibilitychange', () => log.push(document.visibilityState))
+  window.ready = true
+</script>`
+
+interface Request {
+  at: number
+  method: string
+  path: string
+  headers: IncomingHttpHeaders
+  body: string
+}
+interface Answer {
+  status: number
+  headers?: Record<string, string>
+}
+
+let chrome: ChildProcess
+let profile: string
+let browser: Browser
+let context: BrowserContext
+let site: Server
+let base: string
+// What the collector is asked and how it answers: each test sets `answer`.
+const requests: Request[] = []
+let answer: (r: Request, n: number) => Answer = () => ({ status: 202 })
+
+beforeAll(async () => {
+  const runtime = await bundleRuntime('esm')
+  site = createServer((req, res) => {
+    if (req.url?.startsWith('/collect')) {
+      let body = ''
+      req.on('data', (c) => (body += c))
+      req.on('end', () => {
+        const r: Request = { at: Date.now(), method: req.method ?? '', path: req.url ?? '', headers: req.headers, body }
+        requests.push(r)
+        const a = answer(r, requests.length)
+        res.writeHead(a.status, a.headers).end()
+      })
+      return
+    }
+    const [type, content] = req.url === '/runtime.js' ? ['text/javascript', runtime] : ['text/html', PAGE]
+    res.writeHead(200, { 'content-type': type }).end(content)
+  })
+  await new Promise<void>((r) => site.listen(0, '127.0.0.1', r))
+  base = `http://127.0.0.1:${(site.address() as AddressInfo).port}`
+  // Chromium started by hand, not by playwright's launch: that one turns the back/forward cache off, and playwright's
+  // default focus emulation keeps every page visible, so switching tabs would hide nothing. Attached with noDefaults,
+  // its default context's pages are as a user's are.
+  profile = mkdtempSync(join(tmpdir(), 'poet-chromium-'))
+  chrome = spawn(
+    '/usr/bin/chromium',
+    ['--headless', '--no-sandbox', '--disable-gpu', '--remote-debugging-port=0', `--user-data-dir=${profile}`, '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', 'about:blank'],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  )
+  const endpoint = await new Promise<string>((resolve, reject) => {
+    let err = ''
+    const timer = setTimeout(() => reject(new Error(`chromium did not start:\n${err}`)), 20_000)
+    chrome.stderr!.on('data', (d: Buffer) => {
+      err += d
+      const m = /DevTools listening on (ws:\/\/\S+)/.exec(err)
+      if (m) {
+        clearTimeout(timer)
+        resolve(m[1]!)
+      }
+    })
+    chrome.once('exit', (code) => reject(new Error(`chromium exited (${code}):\n${err}`)))
+  })
+  browser = await chromium.connectOverCDP(endpoint, { noDefaults: true })
+  context = browser.contexts()[0]!
+})
+
+afterAll(async () => {
+  await browser?.close().catch(() => {})
+  chrome?.kill()
+  if (chrome && chrome.exitCode === null) await new Promise((r) => chrome.once('exit', r))
+  if (profile) rmSync(profile, { recursive: true, force: true })
+  await new Promise((r) => site?.close(r))
+})
+
+const pages: Page[] = []
+afterEach(async () => {
+  while (pages.length) await pages.pop()!.close()
+  requests.length = 0
+  answer = () => ({ status: 202 })
+})
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+async function until(done: () => boolean, ms = 5000) {
+  for (const end = Date.now() + ms; !done() && Date.now() < end; ) await sleep(20)
+}
+
+async function newPage(url = `${base}/`): Promise<Page> {
+  const page = await context.newPage()
+  pages.push(page)
+  await page.goto(url)
+  if (url.startsWith(base)) await page.waitForFunction(() => (window as unknown as Win).ready)
+  return page
+}
+
+/** The app's page with an httpSink posting to `/collect` (options as given), kept as `window.sink`. */
+async function appPage(options: Record<string, unknown> = {}): Promise<Page> {
+  const page = await newPage()
+  await page.evaluate((options) => {
+    const w = window as unknown as Win
+    w.sink = w.Poet.httpSink({ url: '/collect', ...options })
+  }, options)
+  return page
+}
+
+/** Events made on the page and handed to its sink, as configure() would. */
+function emit(page: Page, ids: string[]): Promise<void> {
+  return page.evaluate((ids) => {
+    const w = window as unknown as Win
+    w.sink(ids.map((executionId) => ({ v: 1, kind: 'execution', functionId: 'f', version: 'v', executionId, ts: Date.now(), duration: 1, outcome: 'ok', attempts: 1 }) as const))
+  }, ids)
+}
+
+const counts = (page: Page) =>
+  page.evaluate(() => {
+    const { sent, failed, dropped } = (window as unknown as Win).sink
+    return { sent, failed, dropped }
+  })
+
+/** Until the sink has counted every event it took as sent, failed or dropped. */
+function settled(page: Page): Promise<unknown> {
+  return page.waitForFunction(() => {
+    const s = (window as unknown as Win).sink
+    return s.sent + s.failed + s.dropped > 0
+  })
+}
+
+/** The user switches to another tab and back: the page is really hidden, then visible again. */
+async function switchAway(page: Page, other: Page, ms = 150): Promise<void> {
+  await other.bringToFront()
+  await page.waitForFunction(() => document.visibilityState === 'hidden')
+  await sleep(ms)
+  await page.bringToFront()
+  await page.waitForFunction(() => document.visibilityState === 'visible')
+}
+
+const idsOf = (r: Request) => (JSON.parse(r.body) as PoetEvent[]).map((e) => e.executionId)
+
+describe('httpSink across the page lifecycle in Chromium', () => {
+  it('keeps a batch the collector asked to wait when the user switches tabs while it waits: those early sends use up none of its retries', async () => {
+    // A collector coming back up: it answers 503 with Retry-After for a few seconds, then takes the batch.
+    let upAt = Infinity
+    answer = (r) => (r.at < upAt ? { status: 503, headers: { 'retry-after': '3' } } : { status: 202 })
+    const page = await appPage({ batchSize: 1, retries: 4 })
+    const other = await newPage('about:blank')
+    await page.bringToFront()
+    await emit(page, ['x-1'])
+    await until(() => requests.length >= 1)
+    await sleep(200)
+    // Five switches to another tab and back while the batch waits out its Retry-After: each hide sends it at once
+    // (the page may never come back), and the collector refuses each.
+    for (let i = 0; i < 5; i++) {
+      await switchAway(page, other)
+      await until(() => requests.length >= i + 2)
+    }
+    await sleep(200)
+    // Still waiting: not given up.
+    expect(await counts(page)).toEqual({ sent: 0, failed: 0, dropped: 0 })
+    expect(requests).toHaveLength(6)
+    upAt = Date.now()
+    // The retry it was waiting out goes when its Retry-After is over, and this time is taken.
+    await until(() => requests.length >= 7, 8000)
+    expect(requests.map(idsOf)).toEqual(Array.from({ length: 7 }, () => ['x-1']))
+    await settled(page)
+    expect(await counts(page)).toEqual({ sent: 1, failed: 0, dropped: 0 })
+  })
+  it('still gives a batch up when the collector keeps refusing it, however often the tab is hidden: 1 + 2 × retries sends at most', async () => {
+    answer = () => ({ status: 503, headers: { 'retry-after': '20' } })
+    const page = await appPage({ batchSize: 1, retries: 2 })
+    const other = await newPage('about:blank')
+    await page.bringToFront()
+    await emit(page, ['x-1'])
+    await until(() => requests.length >= 1)
+    await sleep(200)
+    for (let i = 0; i < 7; i++) await switchAway(page, other)
+    await settled(page)
+    expect(await counts(page)).toEqual({ sent: 0, failed: 1, dropped: 0 })
+    await sleep(300)
+    expect(requests).toHaveLength(5)
+  })
+})
