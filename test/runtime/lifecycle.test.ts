@@ -35,9 +35,12 @@ interface Request {
 interface Answer {
   status: number
   headers?: Record<string, string>
+  /** Milliseconds before the answer, as a slow collector takes. */
+  delay?: number
 }
 
 let chrome: ChildProcess
+let exited: Promise<unknown> | undefined
 let profile: string
 let browser: Browser
 let context: BrowserContext
@@ -57,7 +60,7 @@ beforeAll(async () => {
         const r: Request = { at: Date.now(), method: req.method ?? '', path: req.url ?? '', headers: req.headers, body }
         requests.push(r)
         const a = answer(r, requests.length)
-        res.writeHead(a.status, a.headers).end()
+        setTimeout(() => res.writeHead(a.status, a.headers).end(), a.delay ?? 0)
       })
       return
     }
@@ -75,6 +78,7 @@ beforeAll(async () => {
     ['--headless', '--no-sandbox', '--disable-gpu', '--remote-debugging-port=0', `--user-data-dir=${profile}`, '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', 'about:blank'],
     { stdio: ['ignore', 'ignore', 'pipe'] },
   )
+  exited = new Promise((r) => chrome.once('exit', r))
   const endpoint = await new Promise<string>((resolve, reject) => {
     let err = ''
     const timer = setTimeout(() => reject(new Error(`chromium did not start:\n${err}`)), 20_000)
@@ -95,8 +99,9 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close().catch(() => {})
   chrome?.kill()
-  if (chrome && chrome.exitCode === null) await new Promise((r) => chrome.once('exit', r))
-  if (profile) rmSync(profile, { recursive: true, force: true })
+  await exited
+  // Its helpers may still be writing the profile as it goes.
+  if (profile) rmSync(profile, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 })
   await new Promise((r) => site?.close(r))
 })
 
@@ -204,5 +209,20 @@ describe('httpSink across the page lifecycle in Chromium', () => {
     expect(await counts(page)).toEqual({ sent: 0, failed: 1, dropped: 0 })
     await sleep(300)
     expect(requests).toHaveLength(5)
+  })
+  it('ends a flush made while the page is hidden only once the batches sent as it was hidden are answered', async () => {
+    answer = () => ({ status: 202, delay: 1000 })
+    const page = await appPage({ batchSize: 100, interval: 10_000 })
+    const other = await newPage('about:blank')
+    await page.bringToFront()
+    await emit(page, ['x-1', 'x-2'])
+    await other.bringToFront()
+    await page.waitForFunction(() => document.visibilityState === 'hidden')
+    const counted = await page.evaluate(async () => {
+      const { sink } = window as unknown as Win
+      await sink.flush()
+      return { sent: sink.sent, failed: sink.failed }
+    })
+    expect(counted).toEqual({ sent: 2, failed: 0 })
   })
 })

@@ -96,6 +96,8 @@ export function httpSink(options: HttpSinkOptions): HttpSink {
   // Retries waiting out their delay, each ended at once by calling it: a page going away takes its timers with it, and
   // a batch still waiting would be lost. A set, since the page's own urgent sends may be retrying beside the drain.
   const waits = new Set<(hurry: boolean) => void>()
+  // Batches the page sent beside the drain as it was hidden or left, each awaiting nothing: a flush waits for them too.
+  const loose = new Set<Promise<void>>()
   // A batch was just given up after its retries: the collector looks down, so the next batch gets one try only.
   let down = false
 
@@ -208,7 +210,10 @@ export function httpSink(options: HttpSinkOptions): HttpSink {
    */
   function urgent(): void {
     for (const go of waits) go(true)
-    while (queue.length) void send(queue.splice(0, batchSize)).catch(() => {})
+    while (queue.length) {
+      const p = send(queue.splice(0, batchSize)).finally(() => loose.delete(p))
+      loose.add(p)
+    }
   }
   const onVisibility = () => {
     if (typeof document !== 'undefined' && document.visibilityState === 'hidden') urgent()
@@ -221,9 +226,9 @@ export function httpSink(options: HttpSinkOptions): HttpSink {
       // this flush land first, or `f(); await sink.close()` on a script's last lines leaves f's event behind.
       await undefined
       // Done once every event queued before the call has been sent, failed or dropped.
-      for (const target = queued; sent + failed + dropped < target && (queue.length || sending); ) {
+      for (const target = queued; sent + failed + dropped < target && (queue.length || sending || loose.size); ) {
         drain(true)
-        await step
+        await (sending ? step : Promise.race(loose))
       }
     } finally {
       holding--
