@@ -97,9 +97,15 @@ beforeAll(async () => {
 })
 
 afterAll(async () => {
-  await browser?.close().catch(() => {})
-  chrome?.kill()
+  // Closed as a user would (a kill leaves its helpers writing the profile for a while), then disconnected.
+  if (browser) {
+    await browser
+      .newBrowserCDPSession()
+      .then((cdp) => cdp.send('Browser.close'))
+      .catch(() => chrome.kill())
+  } else chrome?.kill()
   await exited
+  await browser?.close().catch(() => {})
   // Its helpers may still be writing the profile as it goes.
   if (profile) rmSync(profile, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 })
   await new Promise((r) => site?.close(r))
@@ -210,6 +216,28 @@ describe('httpSink across the page lifecycle in Chromium', () => {
     await sleep(300)
     expect(requests).toHaveLength(5)
   })
+  it('sends events made while the page is hidden at once: a hidden page may be killed with no further notice', async () => {
+    // The default interval is 1 s; a longer one only widens the window this test shows.
+    const page = await appPage({ batchSize: 100, interval: 10_000 })
+    const other = await newPage('about:blank')
+    await page.bringToFront()
+    await emit(page, ['before-1'])
+    await other.bringToFront()
+    await page.waitForFunction(() => document.visibilityState === 'hidden')
+    await until(() => requests.length >= 1)
+    // A request the page made in the background (or a timer) ends with a call: its event comes while hidden.
+    await emit(page, ['hidden-1'])
+    await sleep(300)
+    // What a phone's OS does to a browser sent to the background, and Chrome to a tab it discards: the renderer is
+    // gone, without pagehide or any other event.
+    const crashed = new Promise((r) => page.once('crash', r))
+    const cdp = await context.newCDPSession(page)
+    void cdp.send('Page.crash').catch(() => {})
+    await crashed
+    await sleep(300)
+    expect(requests.map(idsOf)).toEqual([['before-1'], ['hidden-1']])
+  })
+
   it('ends a flush made while the page is hidden only once the batches sent as it was hidden are answered', async () => {
     answer = () => ({ status: 202, delay: 1000 })
     const page = await appPage({ batchSize: 100, interval: 10_000 })

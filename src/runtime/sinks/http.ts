@@ -11,7 +11,7 @@ export interface HttpSinkOptions {
   headers?: Record<string, string>
   /** Events per request; a full batch is sent at once. @default 50 */
   batchSize?: number
-  /** Milliseconds a partial batch waits before it is sent. @default 1000 */
+  /** Milliseconds a partial batch waits before it is sent; while the page is hidden, none. @default 1000 */
   interval?: number
   /** Events held at most; beyond it the oldest are dropped (and counted). @default 1000 */
   maxQueue?: number
@@ -112,6 +112,9 @@ export function httpSink(options: HttpSinkOptions): HttpSink {
       queue.push(e)
     }
     queued += events.length
+    // A hidden page may be frozen or killed with no further event (a phone's OS does it to a browser sent to the
+    // background): what it makes meanwhile goes at once, as what it held went when it was hidden.
+    if (hidden()) return sendAll()
     if (queue.length >= batchSize) drain(false)
     // Whatever is left of a partial batch goes out after the interval at the latest.
     if (!timer && queue.length) timer = unref(setTimeout(() => ((timer = undefined), drain(true)), interval))
@@ -210,13 +213,18 @@ export function httpSink(options: HttpSinkOptions): HttpSink {
    */
   function urgent(): void {
     for (const go of waits) go(true)
+    sendAll()
+  }
+  /** Starts a request for every batch queued, beside the drain, awaiting none. */
+  function sendAll(): void {
     while (queue.length) {
       const p = send(queue.splice(0, batchSize)).finally(() => loose.delete(p))
       loose.add(p)
     }
   }
+  const hidden = () => typeof document !== 'undefined' && document.visibilityState === 'hidden'
   const onVisibility = () => {
-    if (typeof document !== 'undefined' && document.visibilityState === 'hidden') urgent()
+    if (hidden()) urgent()
   }
   const flush = async (): Promise<void> => {
     holding++
