@@ -9,6 +9,8 @@ import { join } from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core'
 import type { HttpSink, PoetEvent } from '../../src/runtime/index'
+import { serve } from '../../src/train/collector'
+import { tempDir } from '../train/helpers'
 import { bundleRuntime } from './bundle'
 
 type Runtime = typeof import('../../src/runtime/index')
@@ -252,5 +254,53 @@ describe('httpSink across the page lifecycle in Chromium', () => {
       return { sent: sink.sent, failed: sink.failed }
     })
     expect(counted).toEqual({ sent: 2, failed: 0 })
+  })
+  it('sends what it holds as the page goes into the back/forward cache, and keeps working once it is restored', async () => {
+    // The first answer asks the batch to wait: it is waiting as the page goes, and is sent then.
+    answer = (_, n) => (n === 1 ? { status: 503, headers: { 'retry-after': '20' } } : { status: 202 })
+    const page = await appPage({ batchSize: 2, interval: 60_000 })
+    await emit(page, ['a-1', 'a-2', 'a-3'])
+    await until(() => requests.length >= 1)
+    await sleep(200)
+    await page.goto(`${base}/elsewhere`)
+    await until(() => requests.length >= 3)
+    await page.goBack({ waitUntil: 'commit' })
+    await page.waitForFunction(() => (window as unknown as Win).log.includes('pageshow true'))
+    // The same page, with its sink: restored, not loaded again.
+    expect(await page.evaluate(() => (window as unknown as Win).log)).toEqual(['pageshow false', 'pagehide true', 'hidden', 'visible', 'pageshow true'])
+    await emit(page, ['b-1'])
+    const counted = await page.evaluate(async () => {
+      const { sink } = window as unknown as Win
+      await sink.flush()
+      return { sent: sink.sent, failed: sink.failed }
+    })
+    expect(counted).toEqual({ sent: 4, failed: 0 })
+    const bodies = requests.map((r) => idsOf(r).join())
+    expect([bodies[0], bodies.slice(1, 3).sort(), bodies[3]]).toEqual(['a-1,a-2', ['a-1,a-2', 'a-3'], 'b-1'])
+  })
+
+  it('reaches poet serve on another origin with a token (a CORS preflight) when the page is hidden and when it is left', async () => {
+    const poet = await serve({ port: 0, db: join(tempDir(), 'feedback.db'), token: 's3cret' })
+    const stored = () => poet.collector.store.metrics('f', { since: 0, until: Date.now() + 60_000 })[0]?.calls ?? 0
+    try {
+      const page = await newPage()
+      const other = await newPage('about:blank')
+      await page.bringToFront()
+      await page.evaluate((url) => {
+        const w = window as unknown as Win
+        w.sink = w.Poet.httpSink({ url, token: 's3cret', batchSize: 100, interval: 60_000 })
+      }, `${poet.url}/v1/events`)
+      await emit(page, ['a-1', 'a-2'])
+      await other.bringToFront()
+      await until(() => stored() >= 2)
+      expect(stored()).toBe(2)
+      await page.bringToFront()
+      await emit(page, ['b-1'])
+      await page.goto('about:blank')
+      await until(() => stored() >= 3)
+      expect(stored()).toBe(3)
+    } finally {
+      await poet.close()
+    }
   })
 })
