@@ -18,8 +18,8 @@ export interface HttpSinkOptions {
   /**
    * Retries of a batch after a network error, 408, 429 or 5xx, before it is given up. The batch after one given up
    * gets a single try: if that fails too, the collector is down and the queue behind it is given up as well. A batch
-   * waiting out a retry also goes at once when the page is hidden or left; up to this many such early sends are extra
-   * tries, not retries. @default 4
+   * waiting out a retry also goes at once when the page is hidden or left: up to this many such early sends are extra
+   * tries, not retries (then it waits its time out). @default 4
    */
   retries?: number
   /**
@@ -154,7 +154,8 @@ export function httpSink(options: HttpSinkOptions): HttpSink {
     const size = new TextEncoder().encode(body).length
     // Sends the page hurried (hidden or left while the batch waited out a retry) use up no retry: the collector asked
     // for that wait and nobody waited it out, so a user switching tabs would otherwise spend them all. As many of them
-    // as retries at most, and every one after counts: a page hidden again and again still ends with the batch given up.
+    // as retries at most; after that the batch waits its time out, hidden or not, so it is sent 1 + 2 × retries times
+    // at most however often the page is hidden.
     for (let attempt = 0, hurried = 0; ; ) {
       let wait: number | undefined
       const keepalive = inflight + size < KEEPALIVE_MAX
@@ -195,6 +196,7 @@ export function httpSink(options: HttpSinkOptions): HttpSink {
       const early = await new Promise<boolean>((r) => {
         const t = (pause = setTimeout(() => go(false), Math.max(backoff, wait ?? 0)))
         function go(hurry: boolean) {
+          if (hurry && hurried >= retries) return
           clearTimeout(t)
           waits.delete(go)
           r(hurry)
@@ -202,14 +204,16 @@ export function httpSink(options: HttpSinkOptions): HttpSink {
         waits.add(go)
         if (!holding) unref(t)
       })
-      if (!early || hurried++ >= retries) attempt++
+      if (early) hurried++
+      else attempt++
     }
   }
 
   /**
    * The page is going away: start every request now (keepalive lets them outlive the page), awaiting none. A batch
-   * waiting out a retry goes now too, Retry-After or not: the timer it waited on is cleared, so it is never sent twice,
-   * and refused again it waits anew. Its request starts a microtask later, still before the page is gone.
+   * waiting out a retry goes now too, Retry-After or not (unless it already went early as often as it may): the timer
+   * it waited on is cleared, so it is never sent twice, and refused again it waits anew. Its request starts a microtask
+   * later, still before the page is gone.
    */
   function urgent(): void {
     for (const go of waits) go(true)
