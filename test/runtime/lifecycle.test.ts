@@ -223,6 +223,23 @@ describe('httpSink across the page lifecycle in Chromium', () => {
     expect(requests).toHaveLength(3)
   })
 
+  it('sends a batch waiting out a retry when the page is left, even after it went early on every hide it may', async () => {
+    answer = () => ({ status: 503, headers: { 'retry-after': '20' } })
+    const page = await appPage({ batchSize: 1, retries: 1 })
+    const other = await newPage('about:blank')
+    await page.bringToFront()
+    await emit(page, ['x-1'])
+    await until(() => requests.length >= 1)
+    await sleep(200)
+    for (let i = 0; i < 2; i++) await switchAway(page, other)
+    await sleep(200)
+    expect(requests).toHaveLength(2)
+    // The page will not come back: its last chance.
+    await page.goto('about:blank')
+    await until(() => requests.length >= 3)
+    expect(requests.map(idsOf)).toEqual([['x-1'], ['x-1'], ['x-1']])
+  })
+
   it('sends events made while the page is hidden at once: a hidden page may be killed with no further notice', async () => {
     // The default interval is 1 s; a longer one only widens the window this test shows.
     const page = await appPage({ batchSize: 100, interval: 10_000 })

@@ -19,7 +19,7 @@ export interface HttpSinkOptions {
    * Retries of a batch after a network error, 408, 429 or 5xx, before it is given up. The batch after one given up
    * gets a single try: if that fails too, the collector is down and the queue behind it is given up as well. A batch
    * waiting out a retry also goes at once when the page is hidden or left: up to this many such early sends are extra
-   * tries, not retries (then it waits its time out). @default 4
+   * tries, not retries (past them, a hidden page leaves it waiting; one being left sends it as a retry). @default 4
    */
   retries?: number
   /**
@@ -66,6 +66,8 @@ let inflight = 0
 // The longest wait before a retry. A Retry-After beyond it gives the batch up: obeying an hour would hold the one
 // batch in flight, and every flush, close and Node exit behind it, for that hour.
 const MAX_DELAY = 30_000
+/** Why the page ended a batch's wait before its time: hidden (it may come back), or left. */
+type Hurry = 'hidden' | 'left'
 
 export function httpSink(options: HttpSinkOptions): HttpSink {
   const { url, batchSize = 50, interval = 1000, maxQueue = 1000, retries = 4, retryDelay = 500, timeout = 10_000, dropCountHeader = true, encode = JSON.stringify } = options
@@ -95,7 +97,7 @@ export function httpSink(options: HttpSinkOptions): HttpSink {
   let pause: ReturnType<typeof setTimeout> | undefined
   // Retries waiting out their delay, each ended at once by calling it: a page going away takes its timers with it, and
   // a batch still waiting would be lost. A set, since the page's own urgent sends may be retrying beside the drain.
-  const waits = new Set<(hurry: boolean) => void>()
+  const waits = new Set<(why?: Hurry) => void>()
   // Batches the page sent beside the drain as it was hidden or left, each awaiting nothing: a flush waits for them too.
   const loose = new Set<Promise<void>>()
   // A batch was just given up after its retries: the collector looks down, so the next batch gets one try only.
@@ -154,8 +156,8 @@ export function httpSink(options: HttpSinkOptions): HttpSink {
     const size = new TextEncoder().encode(body).length
     // Sends the page hurried (hidden or left while the batch waited out a retry) use up no retry: the collector asked
     // for that wait and nobody waited it out, so a user switching tabs would otherwise spend them all. As many of them
-    // as retries at most; after that the batch waits its time out, hidden or not, so it is sent 1 + 2 × retries times
-    // at most however often the page is hidden.
+    // as retries at most; after that a hidden page leaves the wait alone, and one being left (its last chance) spends
+    // a retry on it, so a batch is sent 1 + 2 × retries times at most.
     for (let attempt = 0, hurried = 0; ; ) {
       let wait: number | undefined
       const keepalive = inflight + size < KEEPALIVE_MAX
@@ -193,18 +195,18 @@ export function httpSink(options: HttpSinkOptions): HttpSink {
         return void (failed += batch.length)
       }
       const backoff = Math.random() * Math.min(MAX_DELAY, retryDelay * 2 ** attempt)
-      const early = await new Promise<boolean>((r) => {
-        const t = (pause = setTimeout(() => go(false), Math.max(backoff, wait ?? 0)))
-        function go(hurry: boolean) {
-          if (hurry && hurried >= retries) return
+      const early = await new Promise<Hurry | undefined>((r) => {
+        const t = (pause = setTimeout(() => go(), Math.max(backoff, wait ?? 0)))
+        function go(why?: Hurry) {
+          if (why === 'hidden' && hurried >= retries) return
           clearTimeout(t)
           waits.delete(go)
-          r(hurry)
+          r(why)
         }
         waits.add(go)
         if (!holding) unref(t)
       })
-      if (early) hurried++
+      if (early && hurried < retries) hurried++
       else attempt++
     }
   }
@@ -215,10 +217,11 @@ export function httpSink(options: HttpSinkOptions): HttpSink {
    * it waited on is cleared, so it is never sent twice, and refused again it waits anew. Its request starts a microtask
    * later, still before the page is gone.
    */
-  function urgent(): void {
-    for (const go of waits) go(true)
+  function urgent(why: Hurry): void {
+    for (const go of waits) go(why)
     sendAll()
   }
+  const onPagehide = () => urgent('left')
   /** Starts a request for every batch queued, beside the drain, awaiting none. */
   function sendAll(): void {
     while (queue.length) {
@@ -228,7 +231,7 @@ export function httpSink(options: HttpSinkOptions): HttpSink {
   }
   const hidden = () => typeof document !== 'undefined' && document.visibilityState === 'hidden'
   const onVisibility = () => {
-    if (hidden()) urgent()
+    if (hidden()) urgent('hidden')
   }
   const flush = async (): Promise<void> => {
     holding++
@@ -259,13 +262,13 @@ export function httpSink(options: HttpSinkOptions): HttpSink {
     listening = on
     if (on) {
       if (typeof target.addEventListener === 'function') {
-        target.addEventListener('pagehide', urgent)
+        target.addEventListener('pagehide', onPagehide)
         target.addEventListener('visibilitychange', onVisibility)
       }
       if (proc && typeof proc.on === 'function') proc.on('beforeExit', onBeforeExit)
     } else {
       if (typeof target.removeEventListener === 'function') {
-        target.removeEventListener('pagehide', urgent)
+        target.removeEventListener('pagehide', onPagehide)
         target.removeEventListener('visibilitychange', onVisibility)
       }
       if (proc && typeof proc.off === 'function') proc.off('beforeExit', onBeforeExit)
