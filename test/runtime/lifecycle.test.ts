@@ -187,8 +187,8 @@ describe('httpSink across the page lifecycle in Chromium', () => {
     await emit(page, ['x-1'])
     await until(() => requests.length >= 1)
     await sleep(200)
-    // Five switches to another tab and back while the batch waits out its Retry-After: each hide sends it at once
-    // (the page may never come back), and the collector refuses each.
+    // Five switches to another tab and back while the batch waits out its Retry-After: the first four hides (its
+    // retries) send it at once, as the page may never come back, and the collector refuses each.
     for (let i = 0; i < 5; i++) {
       await switchAway(page, other)
       await until(() => requests.length >= Math.min(i, 3) + 2)
@@ -205,6 +205,7 @@ describe('httpSink across the page lifecycle in Chromium', () => {
     await settled(page)
     expect(await counts(page)).toEqual({ sent: 1, failed: 0, dropped: 0 })
   })
+
   it('still gives a batch up when the collector keeps refusing it, however often the tab is hidden: 1 + 2 × retries sends at most', async () => {
     answer = () => ({ status: 503, headers: { 'retry-after': '5' } })
     const page = await appPage({ batchSize: 1, retries: 1 })
@@ -277,6 +278,7 @@ describe('httpSink across the page lifecycle in Chromium', () => {
     })
     expect(counted).toEqual({ sent: 2, failed: 0 })
   })
+
   it('sends what it holds as the page goes into the back/forward cache, and keeps working once it is restored', async () => {
     // The first answer asks the batch to wait: it is waiting as the page goes, and is sent then.
     answer = (_, n) => (n === 1 ? { status: 503, headers: { 'retry-after': '20' } } : { status: 202 })
