@@ -212,16 +212,15 @@ export function httpSink(options: HttpSinkOptions): HttpSink {
   }
 
   /**
-   * The page is going away: start every request now (keepalive lets them outlive the page), awaiting none. A batch
-   * waiting out a retry goes now too, Retry-After or not (unless it already went early as often as it may): the timer
-   * it waited on is cleared, so it is never sent twice, and refused again it waits anew. Its request starts a microtask
-   * later, still before the page is gone.
+   * The page is hidden or going away: start every request now (keepalive lets them outlive the page), awaiting none.
+   * A batch waiting out a retry goes now too, Retry-After or not (unless it already went early as often as it may):
+   * the timer it waited on is cleared, so it is never sent twice, and refused again it waits anew. Its request starts
+   * a microtask later, still before the page is gone.
    */
   function urgent(why: Hurry): void {
     for (const go of waits) go(why)
     sendAll()
   }
-  const onPagehide = () => urgent('left')
   /** Starts a request for every batch queued, beside the drain, awaiting none. */
   function sendAll(): void {
     while (queue.length) {
@@ -233,6 +232,7 @@ export function httpSink(options: HttpSinkOptions): HttpSink {
   const onVisibility = () => {
     if (hidden()) urgent('hidden')
   }
+  const onPagehide = () => urgent('left')
   const flush = async (): Promise<void> => {
     holding++
     ;(pause as { ref?(): void } | undefined)?.ref?.()
