@@ -11,13 +11,15 @@ export interface HttpSinkOptions {
   headers?: Record<string, string>
   /** Events per request; a full batch is sent at once. @default 50 */
   batchSize?: number
-  /** Milliseconds a partial batch waits before it is sent. @default 1000 */
+  /** Milliseconds a partial batch waits before it is sent; while the page is hidden, none. @default 1000 */
   interval?: number
   /** Events held at most; beyond it the oldest are dropped (and counted). @default 1000 */
   maxQueue?: number
   /**
    * Retries of a batch after a network error, 408, 429 or 5xx, before it is given up. The batch after one given up
-   * gets a single try: if that fails too, the collector is down and the queue behind it is given up as well. @default 4
+   * gets a single try: if that fails too, the collector is down and the queue behind it is given up as well. A batch
+   * waiting out a retry also goes at once when the page is hidden or left: up to this many such early sends are extra
+   * tries, not retries (past them, a hidden page leaves it waiting; one being left sends it as a retry). @default 4
    */
   retries?: number
   /**
@@ -64,6 +66,8 @@ let inflight = 0
 // The longest wait before a retry. A Retry-After beyond it gives the batch up: obeying an hour would hold the one
 // batch in flight, and every flush, close and Node exit behind it, for that hour.
 const MAX_DELAY = 30_000
+/** Why the page ended a batch's wait before its time: hidden (it may come back), or left. */
+type Hurry = 'hidden' | 'left'
 
 export function httpSink(options: HttpSinkOptions): HttpSink {
   const { url, batchSize = 50, interval = 1000, maxQueue = 1000, retries = 4, retryDelay = 500, timeout = 10_000, dropCountHeader = true, encode = JSON.stringify } = options
@@ -93,7 +97,9 @@ export function httpSink(options: HttpSinkOptions): HttpSink {
   let pause: ReturnType<typeof setTimeout> | undefined
   // Retries waiting out their delay, each ended at once by calling it: a page going away takes its timers with it, and
   // a batch still waiting would be lost. A set, since the page's own urgent sends may be retrying beside the drain.
-  const waits = new Set<() => void>()
+  const waits = new Set<(why?: Hurry) => void>()
+  // Batches the page sent beside the drain as it was hidden or left, each awaiting nothing: a flush waits for them too.
+  const loose = new Set<Promise<void>>()
   // A batch was just given up after its retries: the collector looks down, so the next batch gets one try only.
   let down = false
 
@@ -108,6 +114,9 @@ export function httpSink(options: HttpSinkOptions): HttpSink {
       queue.push(e)
     }
     queued += events.length
+    // A hidden page may be frozen or killed with no further event (a phone's OS does it to a browser sent to the
+    // background): what it makes meanwhile goes at once, as what it held went when it was hidden.
+    if (hidden()) return sendAll()
     if (queue.length >= batchSize) drain(false)
     // Whatever is left of a partial batch goes out after the interval at the latest.
     if (!timer && queue.length) timer = unref(setTimeout(() => ((timer = undefined), drain(true)), interval))
@@ -145,7 +154,11 @@ export function httpSink(options: HttpSinkOptions): HttpSink {
     }
     if (body === undefined) return void (failed += batch.length)
     const size = new TextEncoder().encode(body).length
-    for (let attempt = 0; ; attempt++) {
+    // Sends the page hurried (hidden or left while the batch waited out a retry) use up no retry: the collector asked
+    // for that wait and nobody waited it out, so a user switching tabs would otherwise spend them all. As many of them
+    // as retries at most; after that a hidden page leaves the wait alone, and one being left (its last chance) spends
+    // a retry on it, so a batch is sent 1 + 2 × retries times at most.
+    for (let attempt = 0, hurried = 0; ; ) {
       let wait: number | undefined
       const keepalive = inflight + size < KEEPALIVE_MAX
       if (keepalive) inflight += size
@@ -182,31 +195,44 @@ export function httpSink(options: HttpSinkOptions): HttpSink {
         return void (failed += batch.length)
       }
       const backoff = Math.random() * Math.min(MAX_DELAY, retryDelay * 2 ** attempt)
-      await new Promise<void>((r) => {
-        const t = (pause = setTimeout(go, Math.max(backoff, wait ?? 0)))
-        function go() {
+      const early = await new Promise<Hurry | undefined>((r) => {
+        const t = (pause = setTimeout(() => go(), Math.max(backoff, wait ?? 0)))
+        function go(why?: Hurry) {
+          if (why === 'hidden' && hurried >= retries) return
           clearTimeout(t)
           waits.delete(go)
-          r()
+          r(why)
         }
         waits.add(go)
         if (!holding) unref(t)
       })
+      if (early && hurried < retries) hurried++
+      else attempt++
     }
   }
 
   /**
-   * The page is going away: start every request now (keepalive lets them outlive the page), awaiting none. A batch
-   * waiting out a retry goes now too, Retry-After or not, as its retry: the timer it waited on is cleared, so it is
-   * never sent twice. Its request starts a microtask later, still before the page is gone.
+   * The page is hidden or going away: start every request now (keepalive lets them outlive the page), awaiting none.
+   * A batch waiting out a retry goes now too, Retry-After or not (unless it already went early as often as it may):
+   * the timer it waited on is cleared, so it is never sent twice, and refused again it waits anew. Its request starts
+   * a microtask later, still before the page is gone.
    */
-  function urgent(): void {
-    for (const go of waits) go()
-    while (queue.length) void send(queue.splice(0, batchSize)).catch(() => {})
+  function urgent(why: Hurry): void {
+    for (const go of waits) go(why)
+    sendAll()
   }
+  /** Starts a request for every batch queued, beside the drain, awaiting none. */
+  function sendAll(): void {
+    while (queue.length) {
+      const p = send(queue.splice(0, batchSize)).finally(() => loose.delete(p))
+      loose.add(p)
+    }
+  }
+  const hidden = () => typeof document !== 'undefined' && document.visibilityState === 'hidden'
   const onVisibility = () => {
-    if (typeof document !== 'undefined' && document.visibilityState === 'hidden') urgent()
+    if (hidden()) urgent('hidden')
   }
+  const onPagehide = () => urgent('left')
   const flush = async (): Promise<void> => {
     holding++
     ;(pause as { ref?(): void } | undefined)?.ref?.()
@@ -215,9 +241,9 @@ export function httpSink(options: HttpSinkOptions): HttpSink {
       // this flush land first, or `f(); await sink.close()` on a script's last lines leaves f's event behind.
       await undefined
       // Done once every event queued before the call has been sent, failed or dropped.
-      for (const target = queued; sent + failed + dropped < target && (queue.length || sending); ) {
+      for (const target = queued; sent + failed + dropped < target && (queue.length || sending || loose.size); ) {
         drain(true)
-        await step
+        await (sending ? step : Promise.race(loose))
       }
     } finally {
       holding--
@@ -236,13 +262,13 @@ export function httpSink(options: HttpSinkOptions): HttpSink {
     listening = on
     if (on) {
       if (typeof target.addEventListener === 'function') {
-        target.addEventListener('pagehide', urgent)
+        target.addEventListener('pagehide', onPagehide)
         target.addEventListener('visibilitychange', onVisibility)
       }
       if (proc && typeof proc.on === 'function') proc.on('beforeExit', onBeforeExit)
     } else {
       if (typeof target.removeEventListener === 'function') {
-        target.removeEventListener('pagehide', urgent)
+        target.removeEventListener('pagehide', onPagehide)
         target.removeEventListener('visibilitychange', onVisibility)
       }
       if (proc && typeof proc.off === 'function') proc.off('beforeExit', onBeforeExit)

@@ -1,0 +1,330 @@
+// The sinks across a real page lifecycle in Chromium: tabs hidden by switching to another (not a faked visibilityState),
+// pages put in the back/forward cache and restored.
+import { spawn, type ChildProcess } from 'node:child_process'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core'
+import type { HttpSink, PoetEvent } from '../../src/runtime/index'
+import { serve } from '../../src/train/collector'
+import { tempDir } from '../train/helpers'
+import { bundleRuntime } from './bundle'
+
+type Runtime = typeof import('../../src/runtime/index')
+type Win = { Poet: Runtime; sink: HttpSink; ready?: boolean; log: string[] }
+
+const PAGE = `<!doctype html><meta charset="utf-8"><title>poet</title>
+<script type="module">
+  import * as Poet from '/runtime.js'
+  window.Poet = Poet
+  window.log = []
+  addEventListener('pageshow', (e) => log.push('pageshow ' + e.persisted))
+  addEventListener('pagehide', (e) => log.push('pagehide ' + e.persisted))
+  document.addEventListener('visibilitychange', () => log.push(document.visibilityState))
+  window.ready = true
+</script>`
+
+interface Request {
+  at: number
+  method: string
+  path: string
+  headers: IncomingHttpHeaders
+  body: string
+}
+interface Answer {
+  status: number
+  headers?: Record<string, string>
+  /** Milliseconds before the answer, as a slow collector takes. */
+  delay?: number
+}
+
+let chrome: ChildProcess
+let exited: Promise<unknown> | undefined
+let profile: string
+let browser: Browser
+let context: BrowserContext
+let site: Server
+let base: string
+// What the collector is asked and how it answers: each test sets `answer`.
+const requests: Request[] = []
+let answer: (r: Request, n: number) => Answer = () => ({ status: 202 })
+
+beforeAll(async () => {
+  const runtime = await bundleRuntime('esm')
+  site = createServer((req, res) => {
+    if (req.url?.startsWith('/collect')) {
+      let body = ''
+      req.on('data', (c) => (body += c))
+      req.on('end', () => {
+        const r: Request = { at: Date.now(), method: req.method ?? '', path: req.url ?? '', headers: req.headers, body }
+        requests.push(r)
+        const a = answer(r, requests.length)
+        setTimeout(() => res.writeHead(a.status, a.headers).end(), a.delay ?? 0)
+      })
+      return
+    }
+    const [type, content] = req.url === '/runtime.js' ? ['text/javascript', runtime] : ['text/html', PAGE]
+    res.writeHead(200, { 'content-type': type }).end(content)
+  })
+  await new Promise<void>((r) => site.listen(0, '127.0.0.1', r))
+  base = `http://127.0.0.1:${(site.address() as AddressInfo).port}`
+  // Chromium started by hand, not by playwright's launch: that one turns the back/forward cache off, and playwright's
+  // default focus emulation keeps every page visible, so switching tabs would hide nothing. Attached with noDefaults,
+  // its default context's pages are as a user's are.
+  profile = mkdtempSync(join(tmpdir(), 'poet-chromium-'))
+  chrome = spawn(
+    '/usr/bin/chromium',
+    ['--headless', '--no-sandbox', '--disable-gpu', '--remote-debugging-port=0', `--user-data-dir=${profile}`, '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', 'about:blank'],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  )
+  exited = new Promise((r) => chrome.once('exit', r))
+  const endpoint = await new Promise<string>((resolve, reject) => {
+    let err = ''
+    const timer = setTimeout(() => reject(new Error(`chromium did not start:\n${err}`)), 20_000)
+    chrome.stderr!.on('data', (d: Buffer) => {
+      err += d
+      const m = /DevTools listening on (ws:\/\/\S+)/.exec(err)
+      if (m) {
+        clearTimeout(timer)
+        resolve(m[1]!)
+      }
+    })
+    chrome.once('exit', (code) => reject(new Error(`chromium exited (${code}):\n${err}`)))
+  })
+  browser = await chromium.connectOverCDP(endpoint, { noDefaults: true })
+  context = browser.contexts()[0]!
+})
+
+afterAll(async () => {
+  // Closed as a user would (a kill leaves its helpers writing the profile for a while), then disconnected.
+  if (browser) {
+    await browser
+      .newBrowserCDPSession()
+      .then((cdp) => cdp.send('Browser.close'))
+      .catch(() => chrome.kill())
+  } else chrome?.kill()
+  await exited
+  await browser?.close().catch(() => {})
+  // Its helpers may still be writing the profile as it goes.
+  if (profile) rmSync(profile, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 })
+  await new Promise((r) => site?.close(r))
+})
+
+const pages: Page[] = []
+afterEach(async () => {
+  while (pages.length) await pages.pop()!.close()
+  requests.length = 0
+  answer = () => ({ status: 202 })
+})
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+async function until(done: () => boolean, ms = 5000) {
+  for (const end = Date.now() + ms; !done() && Date.now() < end; ) await sleep(20)
+}
+
+async function newPage(url = `${base}/`): Promise<Page> {
+  const page = await context.newPage()
+  pages.push(page)
+  await page.goto(url)
+  if (url.startsWith(base)) await page.waitForFunction(() => (window as unknown as Win).ready)
+  return page
+}
+
+/** The app's page with an httpSink posting to `/collect` (options as given), kept as `window.sink`. */
+async function appPage(options: Record<string, unknown> = {}): Promise<Page> {
+  const page = await newPage()
+  await page.evaluate((options) => {
+    const w = window as unknown as Win
+    w.sink = w.Poet.httpSink({ url: '/collect', ...options })
+  }, options)
+  return page
+}
+
+/** Events made on the page and handed to its sink, as configure() would. */
+function emit(page: Page, ids: string[]): Promise<void> {
+  return page.evaluate((ids) => {
+    const w = window as unknown as Win
+    w.sink(ids.map((executionId) => ({ v: 1, kind: 'execution', functionId: 'f', version: 'v', executionId, ts: Date.now(), duration: 1, outcome: 'ok', attempts: 1 }) as const))
+  }, ids)
+}
+
+const counts = (page: Page) =>
+  page.evaluate(() => {
+    const { sent, failed, dropped } = (window as unknown as Win).sink
+    return { sent, failed, dropped }
+  })
+
+/** Until the sink has counted every event it took as sent, failed or dropped. */
+function settled(page: Page): Promise<unknown> {
+  return page.waitForFunction(() => {
+    const s = (window as unknown as Win).sink
+    return s.sent + s.failed + s.dropped > 0
+  })
+}
+
+/** The user switches to another tab and back: the page is really hidden, then visible again. */
+async function switchAway(page: Page, other: Page, ms = 150): Promise<void> {
+  await other.bringToFront()
+  await page.waitForFunction(() => document.visibilityState === 'hidden')
+  await sleep(ms)
+  await page.bringToFront()
+  await page.waitForFunction(() => document.visibilityState === 'visible')
+}
+
+const idsOf = (r: Request) => (JSON.parse(r.body) as PoetEvent[]).map((e) => e.executionId)
+
+describe('httpSink across the page lifecycle in Chromium', () => {
+  it('keeps a batch the collector asked to wait when the user switches tabs while it waits: those early sends use up none of its retries', async () => {
+    // A collector coming back up: it answers 503 with Retry-After for a few seconds, then takes the batch.
+    let upAt = Infinity
+    answer = (r) => (r.at < upAt ? { status: 503, headers: { 'retry-after': '3' } } : { status: 202 })
+    const page = await appPage({ batchSize: 1, retries: 4 })
+    const other = await newPage('about:blank')
+    await page.bringToFront()
+    await emit(page, ['x-1'])
+    await until(() => requests.length >= 1)
+    await sleep(200)
+    // Five switches to another tab and back while the batch waits out its Retry-After: the first four hides (its
+    // retries) send it at once, as the page may never come back, and the collector refuses each.
+    for (let i = 0; i < 5; i++) {
+      await switchAway(page, other)
+      await until(() => requests.length >= Math.min(i, 3) + 2)
+    }
+    await sleep(200)
+    // Still waiting: not given up.
+    expect(await counts(page)).toEqual({ sent: 0, failed: 0, dropped: 0 })
+    // The fifth hide found it had gone early as often as it may (its retries): it waits its time out.
+    expect(requests).toHaveLength(5)
+    upAt = Date.now()
+    // The retry it was waiting out goes when its Retry-After is over, and this time is taken.
+    await until(() => requests.length >= 6, 8000)
+    expect(requests.map(idsOf)).toEqual(Array.from({ length: 6 }, () => ['x-1']))
+    await settled(page)
+    expect(await counts(page)).toEqual({ sent: 1, failed: 0, dropped: 0 })
+  })
+
+  it('still gives a batch up when the collector keeps refusing it, however often the tab is hidden: 1 + 2 × retries sends at most', async () => {
+    answer = () => ({ status: 503, headers: { 'retry-after': '5' } })
+    const page = await appPage({ batchSize: 1, retries: 1 })
+    const other = await newPage('about:blank')
+    await page.bringToFront()
+    await emit(page, ['x-1'])
+    await until(() => requests.length >= 1)
+    await sleep(200)
+    // One early send (as many as its retries), then hides leave its wait alone.
+    for (let i = 0; i < 5; i++) await switchAway(page, other)
+    await sleep(200)
+    expect(requests).toHaveLength(2)
+    // Its one retry, when the Retry-After is over, is refused too: given up.
+    await settled(page)
+    expect(await counts(page)).toEqual({ sent: 0, failed: 1, dropped: 0 })
+    expect(requests).toHaveLength(3)
+  })
+
+  it('sends a batch waiting out a retry when the page is left, even after it went early on every hide it may', async () => {
+    answer = () => ({ status: 503, headers: { 'retry-after': '20' } })
+    const page = await appPage({ batchSize: 1, retries: 1 })
+    const other = await newPage('about:blank')
+    await page.bringToFront()
+    await emit(page, ['x-1'])
+    await until(() => requests.length >= 1)
+    await sleep(200)
+    for (let i = 0; i < 2; i++) await switchAway(page, other)
+    await sleep(200)
+    expect(requests).toHaveLength(2)
+    // The page will not come back: its last chance.
+    await page.goto('about:blank')
+    await until(() => requests.length >= 3)
+    expect(requests.map(idsOf)).toEqual([['x-1'], ['x-1'], ['x-1']])
+  })
+
+  it('sends events made while the page is hidden at once: a hidden page may be killed with no further notice', async () => {
+    // The default interval is 1 s; a longer one only widens the window this test shows.
+    const page = await appPage({ batchSize: 100, interval: 10_000 })
+    const other = await newPage('about:blank')
+    await page.bringToFront()
+    await emit(page, ['before-1'])
+    await other.bringToFront()
+    await page.waitForFunction(() => document.visibilityState === 'hidden')
+    await until(() => requests.length >= 1)
+    // A request the page made in the background (or a timer) ends with a call: its event comes while hidden.
+    await emit(page, ['hidden-1'])
+    await sleep(300)
+    // What a phone's OS does to a browser sent to the background, and Chrome to a tab it discards: the renderer is
+    // gone, without pagehide or any other event.
+    const crashed = new Promise((r) => page.once('crash', r))
+    const cdp = await context.newCDPSession(page)
+    void cdp.send('Page.crash').catch(() => {})
+    await crashed
+    await sleep(300)
+    expect(requests.map(idsOf)).toEqual([['before-1'], ['hidden-1']])
+  })
+
+  it('ends a flush made while the page is hidden only once the batches sent as it was hidden are answered', async () => {
+    answer = () => ({ status: 202, delay: 1000 })
+    const page = await appPage({ batchSize: 100, interval: 10_000 })
+    const other = await newPage('about:blank')
+    await page.bringToFront()
+    await emit(page, ['x-1', 'x-2'])
+    await other.bringToFront()
+    await page.waitForFunction(() => document.visibilityState === 'hidden')
+    const counted = await page.evaluate(async () => {
+      const { sink } = window as unknown as Win
+      await sink.flush()
+      return { sent: sink.sent, failed: sink.failed }
+    })
+    expect(counted).toEqual({ sent: 2, failed: 0 })
+  })
+
+  it('sends what it holds as the page goes into the back/forward cache, and keeps working once it is restored', async () => {
+    // The first answer asks the batch to wait: it is waiting as the page goes, and is sent then.
+    answer = (_, n) => (n === 1 ? { status: 503, headers: { 'retry-after': '20' } } : { status: 202 })
+    const page = await appPage({ batchSize: 2, interval: 60_000 })
+    await emit(page, ['a-1', 'a-2', 'a-3'])
+    await until(() => requests.length >= 1)
+    await sleep(200)
+    await page.goto(`${base}/elsewhere`)
+    await until(() => requests.length >= 3)
+    await page.goBack({ waitUntil: 'commit' })
+    await page.waitForFunction(() => (window as unknown as Win).log.includes('pageshow true'))
+    // The same page, with its sink: restored, not loaded again.
+    expect(await page.evaluate(() => (window as unknown as Win).log)).toEqual(['pageshow false', 'pagehide true', 'hidden', 'visible', 'pageshow true'])
+    await emit(page, ['b-1'])
+    const counted = await page.evaluate(async () => {
+      const { sink } = window as unknown as Win
+      await sink.flush()
+      return { sent: sink.sent, failed: sink.failed }
+    })
+    expect(counted).toEqual({ sent: 4, failed: 0 })
+    const bodies = requests.map((r) => idsOf(r).join())
+    expect([bodies[0], bodies.slice(1, 3).sort(), bodies[3]]).toEqual(['a-1,a-2', ['a-1,a-2', 'a-3'], 'b-1'])
+  })
+
+  it('reaches poet serve on another origin with a token (a CORS preflight) when the page is hidden and when it is left', async () => {
+    const poet = await serve({ port: 0, db: join(tempDir(), 'feedback.db'), token: 's3cret' })
+    const stored = () => poet.collector.store.metrics('f', { since: 0, until: Date.now() + 60_000 })[0]?.calls ?? 0
+    try {
+      const page = await newPage()
+      const other = await newPage('about:blank')
+      await page.bringToFront()
+      await page.evaluate((url) => {
+        const w = window as unknown as Win
+        w.sink = w.Poet.httpSink({ url, token: 's3cret', batchSize: 100, interval: 60_000 })
+      }, `${poet.url}/v1/events`)
+      await emit(page, ['a-1', 'a-2'])
+      await other.bringToFront()
+      await until(() => stored() >= 2)
+      expect(stored()).toBe(2)
+      await page.bringToFront()
+      await emit(page, ['b-1'])
+      await page.goto('about:blank')
+      await until(() => stored() >= 3)
+      expect(stored()).toBe(3)
+    } finally {
+      await poet.close()
+    }
+  })
+})
