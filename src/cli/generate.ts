@@ -2,7 +2,7 @@
 import { join, relative } from 'node:path'
 import { parseArgs } from 'node:util'
 import { generateBuiltin } from '../generators/builtin'
-import { compilerUpgradeOnly, generatorIdentity, writeGeneration } from '../generators'
+import { compilerUpgradeOnly, describeTest, generatorIdentity, writeGeneration } from '../generators'
 import { createLlmGenerator, domainSummary, type LlmResult } from '../generators/llm'
 import { LockStore, type NewVersion } from '../generators/lock'
 import { renderPhaseModule } from '../generators/render'
@@ -109,6 +109,7 @@ export async function generateCommand(argv: string[], io: CliIO): Promise<number
     // --force asks for the generator's own output: what Train promoted is kept only across a compiler upgrade.
     const written = await writeGeneration(lock, s.spec.id, fresh, !v.force && compilerUpgradeOnly(s.spec, options.generator, s.pack, s.current))
     if (written.kept) progress.warn(`${s.spec.id}: kept what Train promoted in ${written.kept}`)
+    if (written.test) progress.warn(`${s.spec.id}: ${describeTest(written.test)}`)
     return written.version
   }
   const settled = await generateAll(todo, options.generator, concurrency, progress, save)
