@@ -1,7 +1,7 @@
 // A newer builtin compiler reaches functions whose source did not change: their lock entries go stale, the next build
 // (or `poet generate`) regenerates them, and what Train promoted in them is kept.
 import { execFile } from 'node:child_process'
-import { readdirSync, rmSync } from 'node:fs'
+import { readdirSync, readFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -16,7 +16,7 @@ import { readPolicy, withPolicy } from '../../src/train/candidate'
 import { writeKeepingTrained } from '../../src/train/carry'
 import { readLearned } from '../../src/train/thresholds'
 import { LEARNED_MAX_BATCH } from '../../src/generators/builtin/domains/data_processing'
-import { build, createProject, PACKAGE_ROOT, run, type Project } from '../helpers/project'
+import { build, createProject, PACKAGE_ROOT, readOnly, run, type Project } from '../helpers/project'
 
 const ID = 'src/total.ts#total'
 const SOURCE = `
@@ -341,5 +341,51 @@ describe('a newer builtin compiler', () => {
     expect(entry.versions[entry.current]!.reason).toBe(`build; ${ended}`)
     const status = await cli(p, ['status'])
     expect(status.out).toMatch(new RegExp(`src/total\\.ts#total\\s+${entry.current}\\s+builtin\\s+no\\s`))
+  })
+
+  it('builds a read-only checkout from memory, strict or not, with one clear warning, and keeps what Train promoted and tested', async () => {
+    const p = fixture('readonly')
+    await build(p, 'rollup', { entry: 'src/total.ts', outDir: 'dist/first' })
+    const { trained } = olderCompiler(p, 4)
+    const lock = new LockStore(p.lockDir)
+    const trainedSource = lock.source(ID, trained!)!
+    underTest(p, withPolicy(trainedSource, { ...readPolicy(trainedSource)!, attempts: 5 }, 'attempts up again (test)'))
+    const locked = readFileSync(join(p.lockDir, 'lock.json'), 'utf8')
+    const phases = readdirSync(join(p.lockDir, 'phases'))
+    const writable = readOnly(p.lockDir)
+    try {
+      for (const [n, strict] of [[1, false], [2, true]] as const) {
+        const result = await build(p, n === 1 ? 'vite' : 'rollup', { entry: 'src/total.ts', outDir: `dist/ro${n}`, options: { strict } })
+        const refused = result.warnings.filter((w) => w.includes('cannot be written'))
+        expect(refused, result.warnings.join('\n')).toHaveLength(1)
+        expect(refused[0]).toMatch(
+          new RegExp(
+            `poet: \\.poet/ cannot be written \\((EROFS|EACCES|EPERM)[^)]*\\): the phases of src/total\\.ts#total, and of every other function whose lock entry is missing or stale, are served from memory, ` +
+              'generated offline by the builtin compiler as they would be written\\. Run `poet generate` where \\.poet/ is writable and commit \\.poet/, so builds read them from the lock\\.',
+          ),
+        )
+        const app = await run<App>(result, `readonly-${n}`)
+        // The new compiler's checks, and the A/B test carried onto them in memory: (almost) every call takes the
+        // candidate's 5 attempts.
+        expect(() => app.total([{ price: '9', qty: 2 }])).toThrow(app.PoetInputError)
+        const before = app.calls
+        expect(() => app.total([])).toThrow('no lines')
+        expect(app.calls - before).toBe(5)
+      }
+      expect(readFileSync(join(p.lockDir, 'lock.json'), 'utf8')).toBe(locked)
+      expect(readdirSync(join(p.lockDir, 'phases'))).toEqual(phases)
+      const check = await cli(p, ['generate', '--check'])
+      expect(check.code).toBe(1)
+      expect(check.out).toContain('stale    src/total.ts#total  (a newer builtin compiler writes other checks; its inputs are unchanged)')
+    } finally {
+      writable()
+    }
+    // Where .poet/ is writable, poet generate writes what the read-only builds served.
+    const generated = await cli(p, ['generate'])
+    expect(generated.code, generated.err).toBe(0)
+    const entry = lock.read().functions[ID]!
+    expect(readPolicy(lock.source(ID, entry.current)!)!.attempts).toBe(4)
+    expect(readPolicy(lock.source(ID, entry.candidate!.version)!)!.attempts).toBe(5)
+    expect((await cli(p, ['generate', '--check'])).code).toBe(0)
   })
 })
