@@ -294,6 +294,22 @@ export function earlierVersions(entry: LockEntry): { older: string[]; sameSource
   return { older, sameSource: older.filter((v) => entry.versions[v]!.inputHash === input) }
 }
 
+/**
+ * The input hashes earlier builtin compilers gave the current version's inputs (newest first), as upgrades recorded
+ * them: a version holding one of them is of the current source, from an earlier compiler, and a build regenerates it
+ * with this release's compiler rather than serve it.
+ */
+export function olderCompilerInputs(entry: LockEntry): string[] {
+  const out: string[] = []
+  let hash = entry.versions[entry.current]?.inputHash
+  for (;;) {
+    const older = Object.values(entry.versions).find((v) => v.inputHash === hash && v.compilerUpgradeOf !== undefined)?.compilerUpgradeOf
+    if (older === undefined || out.includes(older)) return out
+    out.push(older)
+    hash = older
+  }
+}
+
 /** Deterministic JSON: sorted keys, two-space indent, trailing newline. */
 export function serialize(lock: LockFile): string {
   return JSON.stringify(sortKeys(lock), null, 2) + '\n'

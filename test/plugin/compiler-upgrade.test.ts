@@ -4,7 +4,11 @@ import { execFile } from 'node:child_process'
 import { readdirSync, readFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { afterEach, describe, expect, it } from 'vitest'
+import { createDashboard } from '../../src/dashboard/handler'
+import { createCollector } from '../../src/train/collector'
 import { main } from '../../src/cli/main'
 import { scanProject } from '../../src/cli/project'
 import { compilerUpgradeOnly, phaseInputHash } from '../../src/generators'
@@ -387,5 +391,50 @@ describe('a newer builtin compiler', () => {
     expect(readPolicy(lock.source(ID, entry.current)!)!.attempts).toBe(4)
     expect(readPolicy(lock.source(ID, entry.candidate!.version)!)!.attempts).toBe(5)
     expect((await cli(p, ['generate', '--check'])).code).toBe(0)
+  })
+
+  it("names versions an older compiler wrote for what they are in poet rollback and the dashboard, not versions of another source", async () => {
+    const p = fixture('older')
+    await build(p, 'rollup', { entry: 'src/total.ts', outDir: 'dist/first' })
+    const { old } = olderCompiler(p)
+    const lock = new LockStore(p.lockDir)
+    // Written before this release's compiler ran, as it would have been (the fixture's first build ran it already).
+    lock.update((l) => (l.functions[ID]!.versions[old]!.created = '2020-01-01T00:00:00.000Z'))
+    await build(p, 'vite', { entry: 'src/total.ts', outDir: 'dist/vite' })
+    const upgraded = lock.read().functions[ID]!.current
+
+    const back = await cli(p, ['rollback', ID])
+    expect(back.code).toBe(1)
+    expect(back.err).toContain(`${ID} has no earlier version of its current source to roll back to (${old} was written by an earlier builtin compiler from this source, which a build regenerates with this release's compiler)`)
+
+    const collector = createCollector({ db: join(p.lockDir, 'feedback.db'), lockDir: p.lockDir, base: '/__poet' })
+    const dashboard = createDashboard({ base: '/__poet', lockDir: p.lockDir, store: collector.store, collector: collector.handle, project: 'p', writable: true, token: 't' })
+    const server = createServer((req, res) => dashboard(req, res, () => collector.handle(req, res)))
+    await new Promise<void>((done) => server.listen(0, '127.0.0.1', done))
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/__poet/api`
+      const info = (await (await fetch(`${url}/functions`)).json()) as { functions: Record<string, { promotable: string[]; olderCompiler?: string[] }> }
+      expect(info.functions[ID]).toMatchObject({ promotable: [], olderCompiler: [old] })
+      const post = (action: string, body: object) =>
+        fetch(`${url}/${action}`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-poet-token': 't' }, body: JSON.stringify(body) }).then(async (r) => ({ status: r.status, ...((await r.json()) as { error?: string }) }))
+      expect(await post('promote', { id: ID, version: old })).toEqual({
+        status: 409,
+        error: `${old} was written by an earlier builtin compiler from the current source of ${ID}; a build would regenerate it with this release's compiler (keeping what Train promoted in it), so it cannot serve again. Promote a version this compiler wrote.`,
+      })
+      expect(await post('rollback', { id: ID })).toEqual({
+        status: 409,
+        error: `${ID} has no earlier version of its current source to roll back to (${old} was written by an earlier builtin compiler from this source, which a build regenerates with this release's compiler)`,
+      })
+    } finally {
+      await new Promise((done) => server.close(done))
+      collector.close()
+    }
+
+    // Picked anyway, it is what the note says: the next build writes this compiler's version again.
+    const to = await cli(p, ['rollback', ID, '--to', old])
+    expect(to.code, to.err).toBe(0)
+    expect(to.err).toContain(`note: ${old} was written by an earlier builtin compiler from the current source of ${ID}; the next build regenerates it with this release's compiler (keeping what Train promoted in it)`)
+    await build(p, 'vite', { entry: 'src/total.ts', outDir: 'dist/again' })
+    expect(lock.read().functions[ID]!.current).toBe(upgraded)
   })
 })
