@@ -54,7 +54,7 @@ export function planKeepingTrained(lock: LockStore, id: string, fresh: NewVersio
         for (const v of Object.values(l.functions[id]?.versions ?? {})) {
           if (v.inputHash !== before) continue
           v.inputHash = fresh.inputHash
-          if (fresh.compiler) v.compiler = fresh.compiler
+          if (fresh.compiler && v.generator === 'builtin') v.compiler = fresh.compiler
         }
       })
     return { version: entry!.current, source: currentSource, candidate: tested, write }

@@ -12,7 +12,7 @@ import { createCollector } from '../../src/train/collector'
 import { main } from '../../src/cli/main'
 import { scanProject } from '../../src/cli/project'
 import { compilerUpgradeOnly, phaseInputHash } from '../../src/generators'
-import { EARLIER_BUILTIN_VERSIONS } from '../../src/generators/builtin/version'
+import { BUILTIN_VERSION, EARLIER_BUILTIN_VERSIONS } from '../../src/generators/builtin/version'
 import { earlierVersions, inputHash, LockStore } from '../../src/generators/lock'
 import { PROMPT_VERSION } from '../../src/generators/llm/version'
 import { resolveOptions } from '../../src/plugin/options'
@@ -21,6 +21,7 @@ import { writeKeepingTrained } from '../../src/train/carry'
 import { readLearned } from '../../src/train/thresholds'
 import { LEARNED_MAX_BATCH } from '../../src/generators/builtin/domains/data_processing'
 import { build, createProject, PACKAGE_ROOT, readOnly, run, type Project } from '../helpers/project'
+import { reply, startOpenAIServer, type OpenAIServer } from '../helpers/openai-server'
 
 const ID = 'src/total.ts#total'
 const SOURCE = `
@@ -45,7 +46,12 @@ interface App {
 }
 
 let project: Project | undefined
-afterEach(() => project?.remove())
+let server: OpenAIServer | undefined
+afterEach(async () => {
+  await server?.close()
+  project?.remove()
+  server = project = undefined
+})
 
 function fixture(name: string): Project {
   project = createProject(`compiler-${name}`)
@@ -436,5 +442,52 @@ describe('a newer builtin compiler', () => {
     expect(to.err).toContain(`note: ${old} was written by an earlier builtin compiler from the current source of ${ID}; the next build regenerates it with this release's compiler (keeping what Train promoted in it)`)
     await build(p, 'vite', { entry: 'src/total.ts', outDir: 'dist/again' })
     expect(lock.read().functions[ID]!.current).toBe(upgraded)
+  })
+
+  it('regenerates a builtin fallback an older compiler wrote, offline: the LLM is not asked again, and Train\'s values are kept', async () => {
+    server = await startOpenAIServer(() => reply.refusal('No'))
+    const p = fixture('fallback')
+    const llm = { provider: 'openai', model: 'test-model', baseURL: server.baseURL, apiKey: 'k' } as const
+    // The CLI reads the generator from the project's config, as the build's options name it.
+    p.write('poet.config.json', JSON.stringify({ generator: { provider: 'openai', model: 'test-model' } }))
+    await build(p, 'vite', { entry: 'src/total.ts', outDir: 'dist/first', options: { generator: llm, strict: false } })
+    const asked = server.requests.length
+    expect(asked).toBeGreaterThan(0)
+    const lock = new LockStore(p.lockDir)
+    const first = lock.read().functions[ID]!
+    const fell = first.versions[first.current]!
+    expect(fell).toMatchObject({ generator: 'builtin', model: 'test-model', reason: 'fallback: the model refused: No', compiler: BUILTIN_VERSION })
+
+    // As an older release left it: its hash the LLM's (unchanged), checks that let `price: "9"` through, no compiler
+    // recorded; then Train promoted 4 attempts in it.
+    const weak = renderLike(lock.source(ID, first.current)!.replace(/if \(!\(typeof (\w+) === "number"\)\)/g, 'if (false)'), 'fall000001')
+    const older = { inputHash: fell.inputHash, generator: 'builtin', model: 'test-model', optimizeFor: 'latency' }
+    lock.write(ID, { ...older, ...weak, reason: 'fallback: the model refused: No' })
+    const trained = withPolicy(weak.source, { ...readPolicy(weak.source)!, attempts: 4 }, 'attempts up (test)')
+    lock.write(ID, { ...older, ...trained, reason: 'train: attempts up (test)' })
+    const status = await cli(p, ['status'])
+    expect(status.out).toMatch(new RegExp(`src/total\\.ts#total\\s+${trained.version}\\s+builtin \\(fallback\\)\\s+yes \\(compiler\\)`))
+    const check = await cli(p, ['generate', '--check'])
+    expect(check.code).toBe(1)
+    expect(check.out).toContain('stale    src/total.ts#total  (its builtin fallback was written by an earlier builtin compiler: a build regenerates it offline, `poet generate` asks the LLM again)')
+
+    // Strict: a build that would ask the LLM fails instead, so this one regenerates without asking it.
+    const result = await build(p, 'rollup', { entry: 'src/total.ts', outDir: 'dist/new', options: { generator: llm, strict: true } })
+    expect(server.requests).toHaveLength(asked)
+    expect(result.warnings.join('\n')).toContain(`${ID}: its builtin fallback was written by an earlier builtin compiler; regenerated offline by this release's compiler, without asking test-model again (\`poet generate\` asks it again)`)
+    const app = await run<App>(result, 'fallback')
+    expect(() => app.total([{ price: '9', qty: 2 }])).toThrow(app.PoetInputError)
+    const before = app.calls
+    expect(() => app.total([])).toThrow('no lines')
+    expect(app.calls - before).toBe(4)
+    const entry = lock.read().functions[ID]!
+    expect(entry.versions[entry.current]).toMatchObject({ generator: 'builtin', model: 'test-model', compiler: BUILTIN_VERSION, inputHash: fell.inputHash, reason: `fallback: the model refused: No: kept attempts Train promoted in ${trained.version}` })
+    expect((await cli(p, ['status'])).out).toMatch(/src\/total\.ts#total\s+\S+\s+builtin \(fallback\)\s+no\s/)
+    // Once regenerated, it is a lock hit like any other: nothing is written or asked again.
+    const locked = readFileSync(join(p.lockDir, 'lock.json'), 'utf8')
+    const again = await build(p, 'rollup', { entry: 'src/total.ts', outDir: 'dist/again', options: { generator: llm, strict: true } })
+    expect(again.warnings.join('\n')).not.toContain('fallback')
+    expect(readFileSync(join(p.lockDir, 'lock.json'), 'utf8')).toBe(locked)
+    expect(server.requests).toHaveLength(asked)
   })
 })
