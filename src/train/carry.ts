@@ -90,13 +90,6 @@ export function planKeepingTrained(lock: LockStore, id: string, fresh: NewVersio
   }
 }
 
-/** Plans and writes at once (`poet generate`, and what a build does when `.poet/` is writable). */
-export function writeKeepingTrained(lock: LockStore, id: string, fresh: NewVersion): PlannedUpgrade {
-  const planned = planKeepingTrained(lock, id, fresh)
-  planned.write()
-  return planned
-}
-
 /** The lock's candidate as the plugin serves it beside current (its phase module read), or undefined. */
 function testedCandidate(lock: LockStore, id: string, entry: LockEntry, file: LockFile): PlannedUpgrade['candidate'] {
   const source = entry.candidate && lock.source(id, entry.candidate.version, file)

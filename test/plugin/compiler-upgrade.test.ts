@@ -11,13 +11,12 @@ import { createDashboard } from '../../src/dashboard/handler'
 import { createCollector } from '../../src/train/collector'
 import { main } from '../../src/cli/main'
 import { scanProject } from '../../src/cli/project'
-import { compilerUpgradeOnly, phaseInputHash } from '../../src/generators'
+import { compilerUpgradeOnly, phaseInputHash, writeGeneration } from '../../src/generators'
 import { BUILTIN_VERSION, EARLIER_BUILTIN_VERSIONS } from '../../src/generators/builtin/version'
 import { earlierVersions, inputHash, LockStore } from '../../src/generators/lock'
 import { PROMPT_VERSION } from '../../src/generators/llm/version'
 import { resolveOptions } from '../../src/plugin/options'
 import { readPolicy, withPolicy } from '../../src/train/candidate'
-import { writeKeepingTrained } from '../../src/train/carry'
 import { readLearned } from '../../src/train/thresholds'
 import { LEARNED_MAX_BATCH } from '../../src/generators/builtin/domains/data_processing'
 import { build, createProject, PACKAGE_ROOT, readOnly, run, type Project } from '../helpers/project'
@@ -280,11 +279,11 @@ describe('a newer builtin compiler', () => {
 
     // Two releases in a row, each writing other checks (and the second a new default: attempts 3), each hashing its version.
     const release = (n: number, edit: (src: string) => string) => renderLike(edit(built).replace('function perceive(args, ctx) {', `function perceive(args, ctx) {\n  // compiler ${n}`), `rel000000${n}`)
-    const first = writeKeepingTrained(lock, id, { ...base, inputHash: 'h1', ...release(1, (x) => x) })
+    const first = await writeGeneration(lock, id, { ...base, inputHash: 'h1', ...release(1, (x) => x) }, true)
     expect(first.kept).toBe(trained.version)
     // Rolled back to the release's own module, a rollback from there does not go forward to the one keeping Train's values.
     expect(earlierVersions({ ...lock.read().functions[id]!, current: 'rel0000001' }).older).not.toContain(first.version)
-    const second = writeKeepingTrained(lock, id, { ...base, inputHash: 'h2', ...release(2, (x) => x.replace(/"attempts":\d+/, '"attempts":3')) })
+    const second = await writeGeneration(lock, id, { ...base, inputHash: 'h2', ...release(2, (x) => x.replace(/"attempts":\d+/, '"attempts":3')) }, true)
     expect(second.kept).toBe(first.version)
     const now = currentSource()
     expect(now).toContain('// compiler 2')
@@ -294,7 +293,7 @@ describe('a newer builtin compiler', () => {
     // Nothing trained, nothing carried: the release's own module.
     const plain = renderLike(built, 'rel0000003')
     lock.write(id, { ...base, ...plain })
-    expect(writeKeepingTrained(lock, id, { ...base, inputHash: 'h4', ...renderLike(built.replace('// data_processing', '// compiler 4\n// data_processing'), 'rel0000004') }).kept).toBeUndefined()
+    expect((await writeGeneration(lock, id, { ...base, inputHash: 'h4', ...renderLike(built.replace('// data_processing', '// compiler 4\n// data_processing'), 'rel0000004') }, true)).kept).toBeUndefined()
     expect(lock.read().functions[id]!.current).toBe('rel0000004')
   })
 
