@@ -59,7 +59,7 @@ export class PoetContext {
   private readonly loading = new Map<string, Promise<LoadOutput>>()
   /** What each phase module was last served from, to tell in dev whether a change made it stale. */
   private readonly served = new Map<string, { version: string; inputHash?: string; candidate?: string }>()
-  /** `.poet/` refused a write (a read-only checkout): said once, then every generation is served from memory. */
+  /** `.poet/` refused a write (a read-only checkout): said once, not for every function served from memory. */
   private lockUnwritable = false
 
   constructor(private readonly raw: Options | undefined) {
@@ -380,7 +380,6 @@ export class PoetContext {
    */
   private lockGeneration(id: string, planned: PlannedGeneration, by: string, warn: (message: string) => void): boolean {
     const offline = by === 'builtin'
-    if (this.lockUnwritable && offline) return false
     try {
       planned.write()
       return true
