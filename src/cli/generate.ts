@@ -2,7 +2,8 @@
 import { join, relative } from 'node:path'
 import { parseArgs } from 'node:util'
 import { generateBuiltin } from '../generators/builtin'
-import { compilerUpgradeOnly, generatorIdentity, writeGeneration } from '../generators'
+import { BUILTIN_VERSION } from '../generators/builtin/version'
+import { compilerUpgradeOnly, describeTest, generatorIdentity, writeGeneration } from '../generators'
 import { createLlmGenerator, domainSummary, type LlmResult } from '../generators/llm'
 import { LockStore, type NewVersion } from '../generators/lock'
 import { renderPhaseModule } from '../generators/render'
@@ -72,8 +73,10 @@ export async function generateCommand(argv: string[], io: CliIO): Promise<number
         ? `  (its phase module ${relative(io.cwd ?? process.cwd(), join(lock.dir, s.current!.file))} is not on disk: restore it from version control, or run \`poet generate\`)`
         : s.state !== 'stale'
           ? ''
-          : s.compilerUpgrade
-            ? '  (a newer builtin compiler writes other checks; its inputs are unchanged)'
+          : s.compilerUpgrade && s.fallback
+            ? '  (its builtin fallback was written by an earlier builtin compiler: a build regenerates it offline, `poet generate` asks the LLM again)'
+            : s.compilerUpgrade
+              ? '  (a newer builtin compiler writes other checks; its inputs are unchanged)'
             : '  (its source, options, types, domain pack or generator changed)'
     for (const s of bad) io.out(`${s.state.padEnd(7)}  ${s.spec.id}${why(s)}`)
     if (bad.length) {
@@ -103,12 +106,14 @@ export async function generateCommand(argv: string[], io: CliIO): Promise<number
       ...(identity.model ? { model: identity.model } : {}),
       ...(result.usage ? { usage: result.usage } : {}),
       reason: result.fallback ? `fallback: ${result.fallback}` : v.force ? 'generate --force' : 'generate',
+      ...(result.fallback ? { compiler: BUILTIN_VERSION } : {}),
       ...(result.variants ? { variants: result.variants } : {}),
       ...(s.spec.options.optimizeFor ? { optimizeFor: s.spec.options.optimizeFor } : {}),
     }
     // --force asks for the generator's own output: what Train promoted is kept only across a compiler upgrade.
     const written = await writeGeneration(lock, s.spec.id, fresh, !v.force && compilerUpgradeOnly(s.spec, options.generator, s.pack, s.current))
     if (written.kept) progress.warn(`${s.spec.id}: kept what Train promoted in ${written.kept}`)
+    if (written.test) progress.warn(`${s.spec.id}: ${describeTest(written.test)}`)
     return written.version
   }
   const settled = await generateAll(todo, options.generator, concurrency, progress, save)

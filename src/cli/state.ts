@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import type { DomainPack } from '../generators/builtin/domain'
 import type { DomainRegistry } from '../generators/builtin/domains'
 import { compilerUpgradeOnly, phaseInputHash } from '../generators'
+import { BUILTIN_VERSION } from '../generators/builtin/version'
 import type { LockEntry, LockStore, LockVersion } from '../generators/lock'
 import type { FunctionSpec } from '../generators/spec'
 import type { ResolvedOptions } from '../plugin/options'
@@ -35,9 +36,11 @@ export function specStates(specs: FunctionSpec[], options: ResolvedOptions, regi
     const current = entry?.versions[entry.current]
     // The plugin serves a lock hit only when its phase module reads: without the file, a build regenerates it.
     const fileMissing = !!current && !existsSync(join(lock.dir, current.file))
-    const state: LockState = !current || fileMissing ? 'missing' : current.inputHash === hash ? 'fresh' : 'stale'
     const fallback = !!current && options.generator.provider !== 'builtin' && current.generator === 'builtin'
-    const compilerUpgrade = state === 'stale' && compilerUpgradeOnly(spec, options.generator, pack, current)
+    // A fallback keeps the LLM's input hash: the compiler it records says whether this release's would write other checks.
+    const outdatedFallback = fallback && current.inputHash === hash && current.compiler !== BUILTIN_VERSION
+    const state: LockState = !current || fileMissing ? 'missing' : current.inputHash === hash && !outdatedFallback ? 'fresh' : 'stale'
+    const compilerUpgrade = state === 'stale' && (outdatedFallback || compilerUpgradeOnly(spec, options.generator, pack, current))
     return { spec, ...(pack ? { pack } : {}), hash, state, ...(entry ? { entry } : {}), ...(current ? { current } : {}), fallback, compilerUpgrade, fileMissing }
   })
 }

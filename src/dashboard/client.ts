@@ -49,6 +49,7 @@ interface Info {
   generator?: string
   current?: string
   promotable?: string[]
+  olderCompiler?: string[]
 }
 
 const config = JSON.parse(document.getElementById('poet-config')!.textContent!) as PageConfig
@@ -313,7 +314,9 @@ function versionTable(id: string, versions: VersionRow[], info: Info, d: Detail)
             ? `<button class="act" data-action="promote" data-id="${esc(id)}" data-version="${esc(v.version)}" ${seen} title="Make this version current">Promote</button>`
             : v.role === 'unknown' || v.role === undefined
               ? `<span class="muted" title="Events name this version, but the lock does not hold it: another build or branch made it">not in the lock</span>`
-              : `<span class="muted" title="Generated from an earlier source: revert the source to serve it again">older source</span>`
+              : info.olderCompiler?.includes(v.version)
+                ? `<span class="muted" title="Written by an earlier builtin compiler from the current source: a build regenerates it with this release's compiler, keeping what Train promoted">older compiler</span>`
+                : `<span class="muted" title="Generated from an earlier source: revert the source to serve it again">older source</span>`
       return `<tr><td class="ver">${esc(v.version)} ${role}</td><td class="muted">${v.created ? esc(new Date(v.created).toLocaleString()) : '—'}</td><td>${esc(v.generator ?? '—')}</td><td class="reason">${esc(v.reason ?? '—')}</td><td class="num">${fmtInt(v.calls)}</td><td class="num">${score(v.score)}</td><td class="num">${buttons}</td></tr>`
     })
     .join('')

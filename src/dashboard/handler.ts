@@ -4,7 +4,7 @@ import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { createRequire } from 'node:module'
-import { earlierVersions, LockStore, type LockEntry } from '../generators/lock'
+import { earlierVersions, LockStore, olderCompilerInputs, type LockEntry } from '../generators/lock'
 import type { FeedbackStore } from '../train/store'
 import { badTarget, guarded, requestUrl, type Middleware, type RunningCollector } from '../train/collector'
 import { renderPage } from './page'
@@ -25,6 +25,8 @@ export interface FunctionInfo {
    * the plugin regenerates any version whose input no longer matches the source.
    */
   promotable?: string[]
+  /** Versions an earlier builtin compiler wrote from the current source: a build regenerates them, so none can be made current. */
+  olderCompiler?: string[]
 }
 
 export interface DashboardOptions {
@@ -105,7 +107,9 @@ export function createDashboard(o: DashboardOptions): Middleware {
     for (const [id, entry] of Object.entries(lock.read().functions)) {
       const input = entry.versions[entry.current]?.inputHash
       const promotable = Object.keys(entry.versions).filter((v) => v !== entry.current && entry.versions[v]!.inputHash === input)
-      out[id] = { ...out[id], current: entry.current, generator: entry.versions[entry.current]?.generator, promotable }
+      const older = olderCompilerInputs(entry)
+      const olderCompiler = Object.keys(entry.versions).filter((v) => older.includes(entry.versions[v]!.inputHash))
+      out[id] = { ...out[id], current: entry.current, generator: entry.versions[entry.current]?.generator, promotable, ...(olderCompiler.length ? { olderCompiler } : {}) }
     }
     return out
   }
@@ -206,7 +210,10 @@ export function promote(lock: LockStore, store: FeedbackStore, id: string, versi
       return
     }
     if (entry.versions[version]!.inputHash !== entry.versions[entry.current]?.inputHash) {
-      result = { status: 409, body: { error: `${version} was generated from another source of ${id}; the plugin would regenerate it away. Revert the source to serve it again.` } }
+      const error = olderCompilerInputs(entry).includes(entry.versions[version]!.inputHash)
+        ? `${version} was written by an earlier builtin compiler from the current source of ${id}; a build would regenerate it with this release's compiler (keeping what Train promoted in it), so it cannot serve again. Promote a version this compiler wrote.`
+        : `${version} was generated from another source of ${id}; the plugin would regenerate it away. Revert the source to serve it again.`
+      result = { status: 409, body: { error } }
       return
     }
     if (entry.current === version) {
@@ -244,9 +251,14 @@ export function rollback(lock: LockStore, store: FeedbackStore, id: string, seen
       result = { status: 200, body: { ok: true, message: `${id}: candidate ${stopped} stopped; ${entry.current} serves every call`, current: entry.current } }
       return
     }
-    const earlier = earlierVersions(entry).sameSource
+    const { older, sameSource: earlier } = earlierVersions(entry)
     if (!earlier.length) {
-      result = { status: 409, body: { error: `${id} has no earlier version of its current source to roll back to (to go back further, revert the source)` } }
+      const byCompiler = olderCompilerInputs(entry)
+      const compiled = older.filter((v) => byCompiler.includes(entry.versions[v]!.inputHash))
+      const why = compiled.length
+        ? `${compiled.join(', ')} ${compiled.length === 1 ? 'was' : 'were'} written by an earlier builtin compiler from this source, which a build regenerates with this release's compiler${compiled.length < older.length ? '; to go back further, revert the source' : ''}`
+        : 'to go back further, revert the source'
+      result = { status: 409, body: { error: `${id} has no earlier version of its current source to roll back to (${why})` } }
       return
     }
     const missing = missingPhase(lock.dir, entry, earlier[0]!)

@@ -70,15 +70,40 @@ export function compilerUpgradeOnly(spec: FunctionSpec, config: GeneratorConfig,
   return EARLIER_BUILTIN_VERSIONS.some((compilerVersion) => inputHash(spec, { generator: 'builtin', compilerVersion, domainVersion: pack?.version }) === current.inputHash)
 }
 
+/** A generation worked out against the lock: what becomes current (and of a running A/B test); `write` locks it. */
+export interface PlannedGeneration {
+  version: string
+  source: string
+  /** The version whose trained values the new current keeps (a compiler upgrade only). */
+  kept?: string
+  /** What became of the A/B test that was running (a compiler upgrade only: any other regeneration ends it). */
+  test?: { from: string; carried: string } | { from: string; ended: string }
+  /** The candidate served beside current afterwards, when there is one. */
+  candidate?: { source: string; share: number }
+  write(): void
+}
+
 /**
- * Writes a generation as the current version of `id`. When only a compiler upgrade asked for it, what Train promoted in
- * the version it replaces is kept (`kept`: that version), and the trainer's code is loaded for it only then.
+ * Works out how a generation becomes the current version of `id`. When only a compiler upgrade asked for it, what
+ * Train promoted in the version it replaces, and the candidate it is testing, are kept (src/train/carry.ts, loaded
+ * only then).
  */
-export async function writeGeneration(lock: LockStore, id: string, fresh: NewVersion, compilerUpgrade: boolean): Promise<{ version: string; source: string; kept?: string }> {
-  if (!compilerUpgrade) {
-    lock.write(id, fresh)
-    return { version: fresh.version, source: fresh.source }
-  }
-  const { writeKeepingTrained } = await import('../train/carry')
-  return writeKeepingTrained(lock, id, fresh)
+export async function planGeneration(lock: LockStore, id: string, fresh: NewVersion, compilerUpgrade: boolean): Promise<PlannedGeneration> {
+  if (!compilerUpgrade) return { version: fresh.version, source: fresh.source, write: () => lock.write(id, fresh) }
+  const { planKeepingTrained } = await import('../train/carry')
+  return planKeepingTrained(lock, id, fresh)
+}
+
+/** Plans a generation and writes it into the lock. */
+export async function writeGeneration(lock: LockStore, id: string, fresh: NewVersion, compilerUpgrade: boolean): Promise<PlannedGeneration> {
+  const planned = await planGeneration(lock, id, fresh, compilerUpgrade)
+  planned.write()
+  return planned
+}
+
+/** What a build or `poet generate` says about the A/B test a compiler upgrade carried or ended. */
+export function describeTest(test: NonNullable<PlannedGeneration['test']>): string {
+  return 'carried' in test
+    ? `the A/B test of candidate ${test.from} goes on as ${test.carried} (what it tests, applied to the new checks; its evidence starts over)`
+    : `the A/B test of candidate ${test.from} ended: ${test.ended}`
 }

@@ -22,6 +22,16 @@ export interface LockVersion {
   reason?: string
   /** Verified operate variants proposed with this version (optimizeFor): JSON file for review and A/B tests, never bundled. */
   variants?: { file: string; names: string[] }
+  /**
+   * The builtin compiler (`BUILTIN_VERSION`) that wrote a builtin fallback under an LLM generator: such a version's
+   * input hash is the LLM's, so only this tells that a newer compiler would write other checks.
+   */
+  compiler?: string
+  /**
+   * The input hash an earlier builtin compiler gave the same source, options and types: the versions holding it are
+   * this one's predecessors from that compiler (the lock tells them apart from versions of an earlier source).
+   */
+  compilerUpgradeOf?: string
 }
 
 export interface LockEntry {
@@ -53,6 +63,17 @@ export interface NewVersion {
   variants?: { name: string; body: string; rationale: string }[]
   /** The function's `optimizeFor` option; absent means Train is off for it. */
   optimizeFor?: string
+  compiler?: string
+  compilerUpgradeOf?: string
+}
+
+/** A candidate written with the versions of `writeAll`, replacing the one under test (see `LockEntry.candidate`). */
+export interface CarriedCandidate {
+  /** The candidate it replaces: when the lock no longer tests that one, this one is not written as a candidate. */
+  replaces: string
+  version: NewVersion
+  share: number
+  metric?: string
 }
 
 /** Everything besides the spec that a generation depends on. */
@@ -188,33 +209,44 @@ export class LockStore {
    * Stores versions in one update of the lock, the last made current: a reader never sees the ones before it as
    * current (a compiler upgrade's fresh module, written beside the one keeping what Train promoted).
    */
-  writeAll(id: string, versions: readonly NewVersion[]): void {
-    const files = versions.map((nv) => this.writeFiles(id, nv.version, nv.source, nv.variants))
+  writeAll(id: string, versions: readonly NewVersion[], candidate?: CarriedCandidate): void {
+    const all = candidate ? [...versions, candidate.version] : versions
+    const files = all.map((nv) => this.writeFiles(id, nv.version, nv.source, nv.variants))
     const last = versions.at(-1)
     if (!last) return
     this.update((lock) => {
       const entry = (lock.functions[id] ??= { current: last.version, versions: {} })
-      for (const [i, nv] of versions.entries()) {
+      const stored = (nv: NewVersion, i: number): LockVersion => {
         const { file, variants } = files[i]!
         const existing = entry.versions[nv.version]
-        entry.versions[nv.version] = {
+        return {
           inputHash: nv.inputHash,
           generator: nv.generator,
           ...(nv.model ? { model: nv.model } : {}),
           ...(nv.usage ? { usage: nv.usage } : {}),
           // A millisecond apart, oldest first: rollback targets are the versions created before current, and one
-          // written beside another must not count as earlier than it.
+          // written beside another must not count as earlier than it (nor a candidate, created after current).
           created: existing?.inputHash === nv.inputHash ? existing.created : now(i - (versions.length - 1)),
           file,
           ...(nv.reason ? { reason: nv.reason } : {}),
           ...(variants ? { variants } : {}),
+          ...(nv.compiler ? { compiler: nv.compiler } : {}),
+          ...(nv.compilerUpgradeOf ? { compilerUpgradeOf: nv.compilerUpgradeOf } : {}),
         }
       }
+      for (const [i, nv] of versions.entries()) entry.versions[nv.version] = stored(nv, i)
       if (last.optimizeFor) entry.optimizeFor = last.optimizeFor
       else delete entry.optimizeFor
+      // Only a test still running goes on (the trainer or a rollback may have ended it since the caller read the lock).
+      const carry = candidate && entry.candidate?.version === candidate.replaces ? candidate : undefined
       // A candidate was derived from the old current (its types, its rules): it cannot be tested against a new one.
       if (entry.current !== last.version) delete entry.candidate
       entry.current = last.version
+      if (carry) {
+        entry.versions[carry.version.version] = stored(carry.version, versions.length)
+        // Its evidence starts over: the calls so far ran other checks.
+        entry.candidate = { version: carry.version.version, share: carry.share, since: now(), ...(carry.metric ? { metric: carry.metric } : {}) }
+      }
     })
   }
 
@@ -260,6 +292,22 @@ export function earlierVersions(entry: LockEntry): { older: string[]; sameSource
     .filter((v) => v !== entry.current && created(v) <= created(entry.current))
     .sort((a, b) => created(b) - created(a))
   return { older, sameSource: older.filter((v) => entry.versions[v]!.inputHash === input) }
+}
+
+/**
+ * The input hashes earlier builtin compilers gave the current version's inputs (newest first), as upgrades recorded
+ * them: a version holding one of them is of the current source, from an earlier compiler, and a build regenerates it
+ * with this release's compiler rather than serve it.
+ */
+export function olderCompilerInputs(entry: LockEntry): string[] {
+  const out: string[] = []
+  let hash = entry.versions[entry.current]?.inputHash
+  for (;;) {
+    const older = Object.values(entry.versions).find((v) => v.inputHash === hash && v.compilerUpgradeOf !== undefined)?.compilerUpgradeOf
+    if (older === undefined || out.includes(older)) return out
+    out.push(older)
+    hash = older
+  }
 }
 
 /** Deterministic JSON: sorted keys, two-space indent, trailing newline. */

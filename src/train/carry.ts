@@ -1,50 +1,130 @@
 // A newer builtin compiler regenerates every builtin lock entry (its version is in the input hash). What Train promoted
-// there, policy parameters and learned thresholds, is not the compiler's to reset: it is carried into the new module.
-import type { LockStore, NewVersion } from '../generators/lock'
+// there, policy parameters and learned thresholds, is not the compiler's to reset: it is carried into the new module,
+// and so is the candidate of a running A/B test.
+import type { CarriedCandidate, LockEntry, LockFile, LockStore, NewVersion } from '../generators/lock'
 import { readPolicy, withPolicy } from './candidate'
 import { readLearned, type Learned } from './thresholds'
 
 /** `// trained from <base>: <reason>` header lines, newest first: the last names the version training started from. */
 const TRAINED_FROM = /^\/\/ trained from (\S+):/gm
 
+/** What becomes of the A/B test that was running: it goes on with the candidate carried onto the new module, or it ends. */
+export type TestAfterUpgrade = { from: string; carried: string } | { from: string; ended: string }
+
+/** A regeneration that only a compiler upgrade asked for, worked out; `write` puts it into the lock. */
+export interface PlannedUpgrade {
+  /** The current version afterwards, and its source. */
+  version: string
+  source: string
+  /** The version whose trained values the new current keeps. */
+  kept?: string
+  test?: TestAfterUpgrade
+  /** The candidate served beside current afterwards, when there is one. */
+  candidate?: { source: string; share: number }
+  write(): void
+}
+
 /**
- * Writes `fresh` (a regeneration that only a compiler upgrade asked for) as the current version of `id`. When the
- * version it replaces was promoted by Train, the values Train changed (against the version training started from)
- * are applied to `fresh` as a trained version of it, and `fresh` itself is kept beside it. Returns what is current.
+ * Works out how `fresh` (a regeneration that only a compiler upgrade asked for) becomes the current version of `id`.
+ * When the version it replaces was promoted by Train, the values Train changed (against the version training started
+ * from) are applied to `fresh` as a trained version of it, and `fresh` itself is kept beside it. A candidate under
+ * A/B test is carried the same way onto the new current, so its test goes on; when that cannot be done soundly, the
+ * test ends and `test.ended` says why (the new current's reason too, so the dashboard shows it).
  */
-export function writeKeepingTrained(lock: LockStore, id: string, fresh: NewVersion): { version: string; source: string; kept?: string } {
+export function planKeepingTrained(lock: LockStore, id: string, fresh: NewVersion): PlannedUpgrade {
   const file = lock.read()
   const entry = Object.hasOwn(file.functions, id) ? file.functions[id] : undefined
+  const current = entry?.versions[entry.current]
+  const currentSource = entry && lock.source(id, entry.current, file)
+  const tested = entry && testedCandidate(lock, id, entry, file)
   // Another build (or `poet generate`) that saw the same stale entry regenerated it first: carrying again would keep
   // Train's values a second time, as if that regeneration had promoted them.
-  const currentSource = entry && lock.source(id, entry.current, file)
-  if (currentSource !== undefined && entry!.versions[entry!.current]!.inputHash === fresh.inputHash) return { version: entry!.current, source: currentSource }
-  // The new compiler writes the very module training started from (its fix was for other shapes): the current version
-  // is right as Train wrote it, reason and all. So is every version of the same inputs (its base, earlier trained ones
-  // a rollback goes back to, a candidate under test): only their hash becomes the new compiler's.
+  if (currentSource !== undefined && current!.inputHash === fresh.inputHash && current!.compiler === fresh.compiler) {
+    return { version: entry!.current, source: currentSource, candidate: tested, write: () => {} }
+  }
+  // The new compiler writes the very module training started from (its fix was for other shapes), or the very module
+  // that is current: the current version is right as it is, reason and all. So is every version of the same inputs
+  // (its base, earlier trained ones a rollback goes back to, a candidate under test): only their hash (and the
+  // compiler a fallback records) becomes the new compiler's.
   const base = currentSource && trainedFrom(currentSource)
-  if (currentSource && base === fresh.version && entry!.versions[base]) {
-    const before = entry!.versions[entry!.current]!.inputHash
-    lock.update((l) => {
-      for (const v of Object.values(l.functions[id]?.versions ?? {})) if (v.inputHash === before) v.inputHash = fresh.inputHash
-    })
-    return { version: entry!.current, source: currentSource }
+  if (currentSource && (base === fresh.version || entry!.current === fresh.version) && entry!.versions[fresh.version]) {
+    const before = current!.inputHash
+    const write = () =>
+      lock.update((l) => {
+        for (const v of Object.values(l.functions[id]?.versions ?? {})) {
+          if (v.inputHash !== before) continue
+          v.inputHash = fresh.inputHash
+          if (fresh.compiler && v.generator === 'builtin') v.compiler = fresh.compiler
+        }
+      })
+    return { version: entry!.current, source: currentSource, candidate: tested, write }
   }
+  const sourceOf = (v: string) => lock.source(id, v, file)
   // The module's header, not the version's reason: a version carried across an earlier upgrade is trained too.
-  const carried = base ? carry(currentSource!, base, fresh.source, (v) => lock.source(id, v, file)) : undefined
-  if (!carried) {
-    lock.write(id, fresh)
-    return { version: fresh.version, source: fresh.source }
-  }
-  const from = entry!.current
-  const next = withPolicy(fresh.source, carried.policy, `${carried.what} as Train promoted them in ${from}, kept across a builtin compiler upgrade`, carried.learned)
+  const carried = base ? carry(currentSource!, base, fresh.source, sourceOf) : undefined
+  // The versions of an earlier compiler keep their hash: the new ones name it, so a rollback or the dashboard can
+  // tell them from versions of an earlier source. A fallback's hash is the LLM's and does not change.
+  const upgradeOf = current && current.inputHash !== fresh.inputHash ? { compilerUpgradeOf: current.inputHash } : {}
+  const from = entry?.current
+  const next = carried && withPolicy(fresh.source, carried.policy, `${carried.what} as Train promoted them in ${from}, kept across a builtin compiler upgrade`, carried.learned)
+  const now = next ?? fresh
+  const test = entry?.candidate ? carryCandidate(lock, id, entry, file, now, { ...fresh, ...upgradeOf }) : undefined
+  const stopped = test && 'ended' in test ? test : undefined
+  const goesOn = test && 'ended' in test ? undefined : test
+  const ended = stopped ? `; the A/B test of candidate ${stopped.from} ended: ${stopped.ended}` : ''
   // The untrained version first, as training always starts from a version the lock holds: a rollback can go back to
   // it, and a later carry finds it as the base to compare with.
-  lock.writeAll(id, [
-    { ...fresh, variants: undefined },
-    { ...fresh, version: next.version, source: next.source, reason: `${fresh.reason ?? 'build'}: kept ${carried.what} Train promoted in ${from}` },
-  ])
-  return { version: next.version, source: next.source, kept: from }
+  const versions: NewVersion[] = next
+    ? [
+        { ...fresh, ...upgradeOf, variants: undefined },
+        { ...fresh, ...upgradeOf, version: next.version, source: next.source, reason: `${fresh.reason ?? 'build'}: kept ${carried.what} Train promoted in ${from}${ended}` },
+      ]
+    : [{ ...fresh, ...upgradeOf, ...(ended ? { reason: `${fresh.reason ?? 'build'}${ended}` } : {}) }]
+  return {
+    version: now.version,
+    source: now.source,
+    ...(next ? { kept: from } : {}),
+    ...(goesOn ? { test: { from: goesOn.replaces, carried: goesOn.version.version } } : stopped ? { test: stopped } : {}),
+    ...(goesOn ? { candidate: { source: goesOn.version.source, share: goesOn.share } } : {}),
+    write: () => lock.writeAll(id, versions, goesOn),
+  }
+}
+
+/** The lock's candidate as the plugin serves it beside current (its phase module read), or undefined. */
+function testedCandidate(lock: LockStore, id: string, entry: LockEntry, file: LockFile): PlannedUpgrade['candidate'] {
+  const source = entry.candidate && lock.source(id, entry.candidate.version, file)
+  return source === undefined ? undefined : { source, share: entry.candidate!.share }
+}
+
+/**
+ * The candidate under test, made again on top of the new current: what it changed (against the version training
+ * started from, as for a promoted version) applied to the new compiler's module. Its test starts over, since the calls
+ * so far ran the old checks. `ended` ends the test, with the reason.
+ */
+function carryCandidate(
+  lock: LockStore,
+  id: string,
+  entry: LockEntry,
+  file: LockFile,
+  now: { version: string; source: string },
+  fresh: NewVersion,
+): CarriedCandidate | { from: string; ended: string } {
+  const { version: from, share, metric } = entry.candidate!
+  const source = lock.source(id, from, file)
+  if (source === undefined) return { from, ended: `its phase module is missing from ${lock.dir}, so there is nothing to carry onto the new checks` }
+  const origin = trainedFrom(source)
+  const made = entry.versions[from]?.generator ?? 'unknown'
+  if (!origin) {
+    return { from, ended: `it was not made by Train from a builtin version (generator ${made}), so its changes cannot be told apart from the old compiler's checks; Train proposes a new candidate from the new version's calls` }
+  }
+  const carried = carry(source, origin, fresh.source, (v) => lock.source(id, v, file))
+  const learned = carried?.learned ?? readLearned(fresh.source)
+  if (!carried || (same(carried.policy, readPolicy(now.source)) && same(learned, readLearned(now.source)))) {
+    return { from, ended: 'the new compiler already writes what it was testing, so the new version holds it' }
+  }
+  const next = withPolicy(now.source, carried.policy, `${carried.what} as candidate ${from} tests them, carried across a builtin compiler upgrade`, carried.learned)
+  const reason = `${entry.versions[from]?.reason ?? 'train'} (carried from candidate ${from} across a builtin compiler upgrade)`
+  return { replaces: from, share, ...(metric ? { metric } : {}), version: { ...fresh, version: next.version, source: next.source, reason, variants: undefined } }
 }
 
 interface Carried {

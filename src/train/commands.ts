@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs'
 import { basename, join, resolve } from 'node:path'
 import { attachDashboard, missingPhase } from '../dashboard/handler'
 import { parseArgs, type ParseArgsConfig } from 'node:util'
-import { earlierVersions, LockStore } from '../generators/lock'
+import { earlierVersions, LockStore, olderCompilerInputs } from '../generators/lock'
 import { serve } from './collector'
 import { FeedbackStore, keepOutOfGit, type Decision } from './store'
 import { COMMON_FLAGS, ConfigError, loadConfig, type ConfigFlags } from '../cli/config'
@@ -273,12 +273,15 @@ export async function rollbackCommand(argv: string[], io: CommandIO = consoleIO)
           const missing = missingPhase(lock.dir, entry, to)
           if (missing) return void (failure = missing)
           const from = entry.current
+          const byCompiler = olderCompilerInputs(entry)
           entry.current = to
           delete entry.candidate
           message = `${id}: current ${from} → ${to}`
           decision = { functionId: id, ts: Date.now(), action: 'rollback', from, to, reason: 'rolled back by poet rollback --to' }
           if (input !== undefined && entry.versions[to]!.inputHash !== input) {
-            note = `note: ${to} was generated from another source of ${id}; the next build regenerates the phases of the current source unless you revert it`
+            note = byCompiler.includes(entry.versions[to]!.inputHash)
+              ? `note: ${to} was written by an earlier builtin compiler from the current source of ${id}; the next build regenerates it with this release's compiler (keeping what Train promoted in it)`
+              : `note: ${to} was generated from another source of ${id}; the next build regenerates the phases of the current source unless you revert it`
           }
           return
         }
@@ -297,10 +300,14 @@ export async function rollbackCommand(argv: string[], io: CommandIO = consoleIO)
       }
       const { older, sameSource: earlier } = earlierVersions(entry)
       if (!earlier.length) {
-        const one = older.length === 1
-        const why = older.length
-          ? `no earlier version of its current source to roll back to (${older.join(', ')} ${one ? 'was' : 'were'} generated from another source: revert the source, or pick ${one ? 'it' : 'one'} with --to)`
-          : `no version older than ${entry.current} to roll back to`
+        const byCompiler = olderCompilerInputs(entry)
+        const [compiled, sourced] = [older.filter((v) => byCompiler.includes(entry.versions[v]!.inputHash)), older.filter((v) => !byCompiler.includes(entry.versions[v]!.inputHash))]
+        const were = (vs: string[]) => `${vs.join(', ')} ${vs.length === 1 ? 'was' : 'were'}`
+        const reasons = [
+          ...(compiled.length ? [`${were(compiled)} written by an earlier builtin compiler from this source, which a build regenerates with this release's compiler`] : []),
+          ...(sourced.length ? [`${were(sourced)} generated from another source: revert the source, or pick ${sourced.length === 1 ? 'it' : 'one'} with --to`] : []),
+        ]
+        const why = older.length ? `no earlier version of its current source to roll back to (${reasons.join('; ')})` : `no version older than ${entry.current} to roll back to`
         failure = `${id} has ${why}; versions: ${describeVersions(entry.versions, entry.current)}`
         return
       }

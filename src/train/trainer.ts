@@ -54,7 +54,7 @@ export interface Plan {
   candidate?: string
   reason: string
   /** What `candidate` writes: the new module and the metric its test is decided on. */
-  create?: { source: string; metric: string; share: number; inputHash: string; generator: string; model?: string; usage?: LockVersion['usage']; variants?: NewVersion['variants'] }
+  create?: { source: string; metric: string; share: number; inputHash: string; generator: string; model?: string; usage?: LockVersion['usage']; variants?: NewVersion['variants']; compiler?: string }
   /** Why the LLM generator gave no candidate (`rejected` only): the verify gate's reasons, a transport failure … */
   rejection?: string
   /** A candidate still to be asked of the LLM generator (`proposeCandidates`), with the evidence for its prompt. */
@@ -147,6 +147,7 @@ export function applyTraining(plans: Plan[], o: TrainerOptions): Plan[] {
           generator: c.generator,
           ...(c.model ? { model: c.model } : {}),
           ...(c.usage ? { usage: c.usage } : {}),
+          ...(c.compiler ? { compiler: c.compiler } : {}),
           created: new Date(now).toISOString(),
           ...files,
           reason: `train: ${p.reason}`,
@@ -290,6 +291,8 @@ function lookForTriggers(id: string, entry: LockEntry, optimizeFor: string, o: T
       inputHash: base.inputHash,
       generator: base.generator,
       ...(base.model ? { model: base.model } : {}),
+      // A fallback's policy change is the same compiler's module: the build must not take it for an outdated one.
+      ...(base.compiler ? { compiler: base.compiler } : {}),
     },
   }
 }

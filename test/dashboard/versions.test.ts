@@ -83,6 +83,17 @@ describe("a function's versions", () => {
     expect(await page.locator('#diff-to').inputValue()).toBe('bbbb000002')
   })
 
+  it('tells a version an earlier builtin compiler wrote from the current source from one of an older source', async () => {
+    version('aaaa000001', 'in-0', '2026-01-01T00:00:00.000Z')
+    version('bbbb000002', 'in-1', '2026-01-02T00:00:00.000Z')
+    // A compiler upgrade regenerated the same source: its version names the hash the earlier compiler gave it.
+    lock.write(ID, { version: 'cccc000003', source: '// phases cccc000003\n', inputHash: 'in-2', generator: 'builtin', reason: 'build', compilerUpgradeOf: 'in-1' })
+    await page.goto(`${url}/__poet/#/fn/${encodeURIComponent(ID)}`)
+    await expect.poll(() => rows().count()).toBe(3)
+    expect(await rowOf('bbbb000002').innerText()).toContain('older compiler')
+    expect(await rowOf('aaaa000001').innerText()).toContain('older source')
+  })
+
   it('shows ids, versions, reasons and decisions from events and the lock as text, never as markup', async () => {
     const evil = `<img src=x onerror="window.__pwned=1">`
     const id = `src/x.ts#${evil}`

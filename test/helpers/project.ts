@@ -1,5 +1,6 @@
 // Fixture projects built by each of the six bundlers through their Node APIs, configured as a user would, importing the built package.
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
+import { execFileSync } from 'node:child_process'
+import { chmodSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
@@ -58,6 +59,31 @@ export function createProject(name: string, { extras = false } = {}): Project {
       writeFileSync(path(rel), content)
     },
     remove: () => rmSync(dir, { recursive: true, force: true }),
+  }
+}
+
+/**
+ * Makes `dir` (and its `phases/`, a lock directory's) read-only as a Nix store or a read-only mount would, and returns how to undo it. chmod stops no write of
+ * root's, so as root the directory is bind-mounted read-only onto itself (EROFS, as a real read-only mount), or else
+ * made immutable (EPERM).
+ */
+export function readOnly(dir: string): () => void {
+  const dirs = [dir, join(dir, 'phases')].filter((d) => statSync(d, { throwIfNoEntry: false })?.isDirectory())
+  if (process.getuid?.() !== 0) {
+    const modes = dirs.map((d) => statSync(d).mode)
+    for (const d of dirs) chmodSync(d, 0o555)
+    return () => dirs.forEach((d, i) => chmodSync(d, modes[i]!))
+  }
+  try {
+    execFileSync('mount', ['--bind', '-o', 'ro', dir, dir], { stdio: 'pipe' })
+    return () => execFileSync('umount', [dir], { stdio: 'pipe' })
+  } catch (mount) {
+    try {
+      execFileSync('chattr', ['+i', ...dirs], { stdio: 'pipe' })
+      return () => execFileSync('chattr', ['-i', ...dirs], { stdio: 'pipe' })
+    } catch (chattr) {
+      throw new Error(`cannot make ${dir} read-only as root: mount --bind -o ro failed (${(mount as Error).message}), and so did chattr +i (${(chattr as Error).message})`)
+    }
   }
 }
 

@@ -1,19 +1,26 @@
 // A newer builtin compiler reaches functions whose source did not change: their lock entries go stale, the next build
 // (or `poet generate`) regenerates them, and what Train promoted in them is kept.
-import { readdirSync, rmSync } from 'node:fs'
+import { execFile } from 'node:child_process'
+import { readdirSync, readFileSync, rmSync } from 'node:fs'
+import { join } from 'node:path'
+import { promisify } from 'node:util'
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { afterEach, describe, expect, it } from 'vitest'
+import { createDashboard } from '../../src/dashboard/handler'
+import { createCollector } from '../../src/train/collector'
 import { main } from '../../src/cli/main'
 import { scanProject } from '../../src/cli/project'
-import { compilerUpgradeOnly, phaseInputHash } from '../../src/generators'
-import { EARLIER_BUILTIN_VERSIONS } from '../../src/generators/builtin/version'
+import { compilerUpgradeOnly, phaseInputHash, writeGeneration } from '../../src/generators'
+import { BUILTIN_VERSION, EARLIER_BUILTIN_VERSIONS } from '../../src/generators/builtin/version'
 import { earlierVersions, inputHash, LockStore } from '../../src/generators/lock'
 import { PROMPT_VERSION } from '../../src/generators/llm/version'
 import { resolveOptions } from '../../src/plugin/options'
 import { readPolicy, withPolicy } from '../../src/train/candidate'
-import { writeKeepingTrained } from '../../src/train/carry'
 import { readLearned } from '../../src/train/thresholds'
 import { LEARNED_MAX_BATCH } from '../../src/generators/builtin/domains/data_processing'
-import { build, createProject, run, type Project } from '../helpers/project'
+import { build, createProject, PACKAGE_ROOT, readOnly, run, type Project } from '../helpers/project'
+import { reply, startOpenAIServer, type OpenAIServer } from '../helpers/openai-server'
 
 const ID = 'src/total.ts#total'
 const SOURCE = `
@@ -38,7 +45,12 @@ interface App {
 }
 
 let project: Project | undefined
-afterEach(() => project?.remove())
+let server: OpenAIServer | undefined
+afterEach(async () => {
+  await server?.close()
+  project?.remove()
+  server = project = undefined
+})
 
 function fixture(name: string): Project {
   project = createProject(`compiler-${name}`)
@@ -78,6 +90,29 @@ async function poet(p: Project, argv: string[]) {
   const err: string[] = []
   const code = await main(argv, { out: (l) => out.push(l), err: (l) => err.push(l), cwd: p.dir, tty: false, env: {}, write: () => {} })
   return { code, out: out.join('\n'), err: err.join('\n') }
+}
+
+/** The built `poet` bin in a child process, as a user runs it. */
+async function cli(p: Project, argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  const done = await promisify(execFile)(process.execPath, [join(PACKAGE_ROOT, 'dist/cli.mjs'), ...argv], { cwd: p.dir, env: { ...process.env, CI: '' } }).then(
+    (r) => ({ code: 0, stdout: r.stdout, stderr: r.stderr }),
+    (e: { code: number; stdout: string; stderr: string }) => e,
+  )
+  return { code: done.code, out: done.stdout, err: done.stderr }
+}
+
+/**
+ * Puts a candidate under A/B test beside the current version, as `poet train --apply` records one: its module is
+ * `source`, its hash the current's, and its share one that (almost) every call takes.
+ */
+function underTest(p: Project, candidate: { version: string; source: string }, generator = 'builtin'): void {
+  const lock = new LockStore(p.lockDir)
+  lock.update((l) => {
+    const e = l.functions[ID]!
+    const current = e.versions[e.current]!
+    e.versions[candidate.version] = { inputHash: current.inputHash, generator, created: new Date(Date.parse(current.created) + 60_000).toISOString(), file: lock.writeFiles(ID, candidate.version, candidate.source).file, reason: 'train: latency above its baseline (test)' }
+    e.candidate = { version: candidate.version, share: 0.999999, since: current.created, metric: 'latency' }
+  })
 }
 
 describe('a newer builtin compiler', () => {
@@ -244,11 +279,11 @@ describe('a newer builtin compiler', () => {
 
     // Two releases in a row, each writing other checks (and the second a new default: attempts 3), each hashing its version.
     const release = (n: number, edit: (src: string) => string) => renderLike(edit(built).replace('function perceive(args, ctx) {', `function perceive(args, ctx) {\n  // compiler ${n}`), `rel000000${n}`)
-    const first = writeKeepingTrained(lock, id, { ...base, inputHash: 'h1', ...release(1, (x) => x) })
+    const first = await writeGeneration(lock, id, { ...base, inputHash: 'h1', ...release(1, (x) => x) }, true)
     expect(first.kept).toBe(trained.version)
     // Rolled back to the release's own module, a rollback from there does not go forward to the one keeping Train's values.
     expect(earlierVersions({ ...lock.read().functions[id]!, current: 'rel0000001' }).older).not.toContain(first.version)
-    const second = writeKeepingTrained(lock, id, { ...base, inputHash: 'h2', ...release(2, (x) => x.replace(/"attempts":\d+/, '"attempts":3')) })
+    const second = await writeGeneration(lock, id, { ...base, inputHash: 'h2', ...release(2, (x) => x.replace(/"attempts":\d+/, '"attempts":3')) }, true)
     expect(second.kept).toBe(first.version)
     const now = currentSource()
     expect(now).toContain('// compiler 2')
@@ -258,7 +293,200 @@ describe('a newer builtin compiler', () => {
     // Nothing trained, nothing carried: the release's own module.
     const plain = renderLike(built, 'rel0000003')
     lock.write(id, { ...base, ...plain })
-    expect(writeKeepingTrained(lock, id, { ...base, inputHash: 'h4', ...renderLike(built.replace('// data_processing', '// compiler 4\n// data_processing'), 'rel0000004') }).kept).toBeUndefined()
+    expect((await writeGeneration(lock, id, { ...base, inputHash: 'h4', ...renderLike(built.replace('// data_processing', '// compiler 4\n// data_processing'), 'rel0000004') }, true)).kept).toBeUndefined()
     expect(lock.read().functions[id]!.current).toBe('rel0000004')
+  })
+
+  it('keeps an A/B test running: the candidate is carried onto the new module, and the build, poet status and the lock say so', async () => {
+    const p = fixture('ab')
+    await build(p, 'rollup', { entry: 'src/total.ts', outDir: 'dist/first' })
+    const { trained } = olderCompiler(p, 4)
+    const lock = new LockStore(p.lockDir)
+    const trainedSource = lock.source(ID, trained!)!
+    const candidate = withPolicy(trainedSource, { ...readPolicy(trainedSource)!, attempts: 5 }, 'attempts up again (test)')
+    underTest(p, candidate)
+
+    const result = await build(p, 'vite', { entry: 'src/total.ts', outDir: 'dist/vite' })
+    const entry = lock.read().functions[ID]!
+    const carried = entry.candidate?.version
+    expect(carried, 'the test goes on').toBeDefined()
+    expect(carried).not.toBe(candidate.version)
+    expect(result.warnings.join('\n')).toContain(`${ID}: regenerated by a newer builtin compiler; the A/B test of candidate ${candidate.version} goes on as ${carried} (what it tests, applied to the new checks; its evidence starts over)`)
+    expect(entry.candidate).toMatchObject({ share: 0.999999, metric: 'latency' })
+    expect(Date.parse(entry.candidate!.since!)).toBeGreaterThan(Date.parse(entry.versions[trained!]!.created))
+    // The candidate's 5 attempts on the new current (the trained 4 kept), with the new compiler's checks and hash.
+    const source = lock.source(ID, carried!)!
+    expect(readPolicy(source)!.attempts).toBe(5)
+    expect(source).toMatch(new RegExp(`^// trained from ${entry.current}: attempts as candidate ${candidate.version} tests them, carried across a builtin compiler upgrade$`, 'm'))
+    expect(entry.versions[carried!]!.inputHash).toBe(entry.versions[entry.current]!.inputHash)
+    expect(entry.versions[carried!]!.reason).toBe(`train: latency above its baseline (test) (carried from candidate ${candidate.version} across a builtin compiler upgrade)`)
+    expect(readPolicy(lock.source(ID, entry.current)!)!.attempts).toBe(4)
+    // The bundle runs the test: (almost) every call takes the candidate, which checks what the new compiler checks.
+    const app = await run<App>(result, 'ab')
+    expect(() => app.total([{ price: '9', qty: 2 }])).toThrow(app.PoetInputError)
+    const before = app.calls
+    expect(() => app.total([])).toThrow('no lines')
+    expect(app.calls - before).toBe(5)
+    const status = await cli(p, ['status'])
+    expect(status.code, status.err).toBe(0)
+    expect(status.out).toMatch(new RegExp(`src/total\\.ts#total\\s+${entry.current} \\(candidate ${carried} at 100%\\)\\s+builtin\\s+no\\s`))
+    expect((await cli(p, ['generate', '--check'])).code).toBe(0)
+  })
+
+  it('says which A/B test ended and why when its candidate cannot be carried, and the lock and poet status agree', async () => {
+    const p = fixture('ab-ended')
+    await build(p, 'rollup', { entry: 'src/total.ts', outDir: 'dist/first' })
+    const { old } = olderCompiler(p)
+    // A candidate that is not Train's policy change of a builtin version: another generator's module.
+    const lock = new LockStore(p.lockDir)
+    const foreign = renderLike(lock.source(ID, old)!.replace('function perceive(args, ctx) {', 'function perceive(args, ctx) {\n  // another generator'), 'llm0000001')
+    underTest(p, foreign, 'openai:m')
+
+    const result = await build(p, 'vite', { entry: 'src/total.ts', outDir: 'dist/vite' })
+    const ended = `the A/B test of candidate llm0000001 ended: it was not made by Train from a builtin version (generator openai:m), so its changes cannot be told apart from the old compiler's checks; Train proposes a new candidate from the new version's calls`
+    expect(result.warnings.join('\n')).toContain(`${ID}: regenerated by a newer builtin compiler; ${ended}`)
+    const entry = lock.read().functions[ID]!
+    expect(entry.candidate).toBeUndefined()
+    expect(entry.versions[entry.current]!.reason).toBe(`build; ${ended}`)
+    const status = await cli(p, ['status'])
+    expect(status.out).toMatch(new RegExp(`src/total\\.ts#total\\s+${entry.current}\\s+builtin\\s+no\\s`))
+  })
+
+  it('builds a read-only checkout from memory, strict or not, with one clear warning, and keeps what Train promoted and tested', async () => {
+    const p = fixture('readonly')
+    await build(p, 'rollup', { entry: 'src/total.ts', outDir: 'dist/first' })
+    const { trained } = olderCompiler(p, 4)
+    const lock = new LockStore(p.lockDir)
+    const trainedSource = lock.source(ID, trained!)!
+    underTest(p, withPolicy(trainedSource, { ...readPolicy(trainedSource)!, attempts: 5 }, 'attempts up again (test)'))
+    const locked = readFileSync(join(p.lockDir, 'lock.json'), 'utf8')
+    const phases = readdirSync(join(p.lockDir, 'phases'))
+    const writable = readOnly(p.lockDir)
+    try {
+      for (const [n, strict] of [[1, false], [2, true]] as const) {
+        const result = await build(p, n === 1 ? 'vite' : 'rollup', { entry: 'src/total.ts', outDir: `dist/ro${n}`, options: { strict } })
+        const refused = result.warnings.filter((w) => w.includes('cannot be written'))
+        expect(refused, result.warnings.join('\n')).toHaveLength(1)
+        expect(refused[0]).toMatch(
+          new RegExp(
+            `poet: \\.poet/ cannot be written \\((EROFS|EACCES|EPERM)[^)]*\\): the phases of src/total\\.ts#total, and of every other function whose lock entry is missing or stale, are served from memory, ` +
+              'generated offline by the builtin compiler as they would be written\\. Run `poet generate` where \\.poet/ is writable and commit \\.poet/, so builds read them from the lock\\.',
+          ),
+        )
+        const app = await run<App>(result, `readonly-${n}`)
+        // The new compiler's checks, and the A/B test carried onto them in memory: (almost) every call takes the
+        // candidate's 5 attempts.
+        expect(() => app.total([{ price: '9', qty: 2 }])).toThrow(app.PoetInputError)
+        const before = app.calls
+        expect(() => app.total([])).toThrow('no lines')
+        expect(app.calls - before).toBe(5)
+      }
+      expect(readFileSync(join(p.lockDir, 'lock.json'), 'utf8')).toBe(locked)
+      expect(readdirSync(join(p.lockDir, 'phases'))).toEqual(phases)
+      const check = await cli(p, ['generate', '--check'])
+      expect(check.code).toBe(1)
+      expect(check.out).toContain('stale    src/total.ts#total  (a newer builtin compiler writes other checks; its inputs are unchanged)')
+    } finally {
+      writable()
+    }
+    // Where .poet/ is writable, poet generate writes what the read-only builds served.
+    const generated = await cli(p, ['generate'])
+    expect(generated.code, generated.err).toBe(0)
+    const entry = lock.read().functions[ID]!
+    expect(readPolicy(lock.source(ID, entry.current)!)!.attempts).toBe(4)
+    expect(readPolicy(lock.source(ID, entry.candidate!.version)!)!.attempts).toBe(5)
+    expect((await cli(p, ['generate', '--check'])).code).toBe(0)
+  })
+
+  it("names versions an older compiler wrote for what they are in poet rollback and the dashboard, not versions of another source", async () => {
+    const p = fixture('older')
+    await build(p, 'rollup', { entry: 'src/total.ts', outDir: 'dist/first' })
+    const { old } = olderCompiler(p)
+    const lock = new LockStore(p.lockDir)
+    // Written before this release's compiler ran, as it would have been (the fixture's first build ran it already).
+    lock.update((l) => (l.functions[ID]!.versions[old]!.created = '2020-01-01T00:00:00.000Z'))
+    await build(p, 'vite', { entry: 'src/total.ts', outDir: 'dist/vite' })
+    const upgraded = lock.read().functions[ID]!.current
+
+    const back = await cli(p, ['rollback', ID])
+    expect(back.code).toBe(1)
+    expect(back.err).toContain(`${ID} has no earlier version of its current source to roll back to (${old} was written by an earlier builtin compiler from this source, which a build regenerates with this release's compiler)`)
+
+    const collector = createCollector({ db: join(p.lockDir, 'feedback.db'), lockDir: p.lockDir, base: '/__poet' })
+    const dashboard = createDashboard({ base: '/__poet', lockDir: p.lockDir, store: collector.store, collector: collector.handle, project: 'p', writable: true, token: 't' })
+    const server = createServer((req, res) => dashboard(req, res, () => collector.handle(req, res)))
+    await new Promise<void>((done) => server.listen(0, '127.0.0.1', done))
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/__poet/api`
+      const info = (await (await fetch(`${url}/functions`)).json()) as { functions: Record<string, { promotable: string[]; olderCompiler?: string[] }> }
+      expect(info.functions[ID]).toMatchObject({ promotable: [], olderCompiler: [old] })
+      const post = (action: string, body: object) =>
+        fetch(`${url}/${action}`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-poet-token': 't' }, body: JSON.stringify(body) }).then(async (r) => ({ status: r.status, ...((await r.json()) as { error?: string }) }))
+      expect(await post('promote', { id: ID, version: old })).toEqual({
+        status: 409,
+        error: `${old} was written by an earlier builtin compiler from the current source of ${ID}; a build would regenerate it with this release's compiler (keeping what Train promoted in it), so it cannot serve again. Promote a version this compiler wrote.`,
+      })
+      expect(await post('rollback', { id: ID })).toEqual({
+        status: 409,
+        error: `${ID} has no earlier version of its current source to roll back to (${old} was written by an earlier builtin compiler from this source, which a build regenerates with this release's compiler)`,
+      })
+    } finally {
+      await new Promise((done) => server.close(done))
+      collector.close()
+    }
+
+    // Picked anyway, it is what the note says: the next build writes this compiler's version again.
+    const to = await cli(p, ['rollback', ID, '--to', old])
+    expect(to.code, to.err).toBe(0)
+    expect(to.err).toContain(`note: ${old} was written by an earlier builtin compiler from the current source of ${ID}; the next build regenerates it with this release's compiler (keeping what Train promoted in it)`)
+    await build(p, 'vite', { entry: 'src/total.ts', outDir: 'dist/again' })
+    expect(lock.read().functions[ID]!.current).toBe(upgraded)
+  })
+
+  it('regenerates a builtin fallback an older compiler wrote, offline: the LLM is not asked again, and Train\'s values are kept', async () => {
+    server = await startOpenAIServer(() => reply.refusal('No'))
+    const p = fixture('fallback')
+    const llm = { provider: 'openai', model: 'test-model', baseURL: server.baseURL, apiKey: 'k' } as const
+    // The CLI reads the generator from the project's config, as the build's options name it.
+    p.write('poet.config.json', JSON.stringify({ generator: { provider: 'openai', model: 'test-model' } }))
+    await build(p, 'vite', { entry: 'src/total.ts', outDir: 'dist/first', options: { generator: llm, strict: false } })
+    const asked = server.requests.length
+    expect(asked).toBeGreaterThan(0)
+    const lock = new LockStore(p.lockDir)
+    const first = lock.read().functions[ID]!
+    const fell = first.versions[first.current]!
+    expect(fell).toMatchObject({ generator: 'builtin', model: 'test-model', reason: 'fallback: the model refused: No', compiler: BUILTIN_VERSION })
+
+    // As an older release left it: its hash the LLM's (unchanged), checks that let `price: "9"` through, no compiler
+    // recorded; then Train promoted 4 attempts in it.
+    const weak = renderLike(lock.source(ID, first.current)!.replace(/if \(!\(typeof (\w+) === "number"\)\)/g, 'if (false)'), 'fall000001')
+    const older = { inputHash: fell.inputHash, generator: 'builtin', model: 'test-model', optimizeFor: 'latency' }
+    lock.write(ID, { ...older, ...weak, reason: 'fallback: the model refused: No' })
+    const trained = withPolicy(weak.source, { ...readPolicy(weak.source)!, attempts: 4 }, 'attempts up (test)')
+    lock.write(ID, { ...older, ...trained, reason: 'train: attempts up (test)' })
+    const status = await cli(p, ['status'])
+    expect(status.out).toMatch(new RegExp(`src/total\\.ts#total\\s+${trained.version}\\s+builtin \\(fallback\\)\\s+yes \\(compiler\\)`))
+    const check = await cli(p, ['generate', '--check'])
+    expect(check.code).toBe(1)
+    expect(check.out).toContain('stale    src/total.ts#total  (its builtin fallback was written by an earlier builtin compiler: a build regenerates it offline, `poet generate` asks the LLM again)')
+
+    // Strict: a build that would ask the LLM fails instead, so this one regenerates without asking it.
+    const result = await build(p, 'rollup', { entry: 'src/total.ts', outDir: 'dist/new', options: { generator: llm, strict: true } })
+    expect(server.requests).toHaveLength(asked)
+    expect(result.warnings.join('\n')).toContain(`${ID}: its builtin fallback was written by an earlier builtin compiler; regenerated offline by this release's compiler, without asking test-model again (\`poet generate\` asks it again)`)
+    const app = await run<App>(result, 'fallback')
+    expect(() => app.total([{ price: '9', qty: 2 }])).toThrow(app.PoetInputError)
+    const before = app.calls
+    expect(() => app.total([])).toThrow('no lines')
+    expect(app.calls - before).toBe(4)
+    const entry = lock.read().functions[ID]!
+    expect(entry.versions[entry.current]).toMatchObject({ generator: 'builtin', model: 'test-model', compiler: BUILTIN_VERSION, inputHash: fell.inputHash, reason: `fallback: the model refused: No: kept attempts Train promoted in ${trained.version}` })
+    expect((await cli(p, ['status'])).out).toMatch(/src\/total\.ts#total\s+\S+\s+builtin \(fallback\)\s+no\s/)
+    // Once regenerated, it is a lock hit like any other: nothing is written or asked again.
+    const locked = readFileSync(join(p.lockDir, 'lock.json'), 'utf8')
+    const again = await build(p, 'rollup', { entry: 'src/total.ts', outDir: 'dist/again', options: { generator: llm, strict: true } })
+    expect(again.warnings.join('\n')).not.toContain('fallback')
+    expect(readFileSync(join(p.lockDir, 'lock.json'), 'utf8')).toBe(locked)
+    expect(server.requests).toHaveLength(asked)
   })
 })

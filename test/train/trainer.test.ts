@@ -65,6 +65,16 @@ describe('trainer', () => {
     expect(planTraining(options)[0]).toMatchObject({ action: 'wait', reason: expect.stringMatching(/200 more observations per arm before promotion$/) })
   })
 
+  it("gives a builtin fallback's candidate the compiler its base records, so a build does not take it for an older compiler's", () => {
+    const { lock, store, version, options } = setup()
+    // A fallback under an LLM generator: the LLM's model and input hash, and the builtin compiler that wrote it.
+    lock.update((l) => Object.assign(l.functions[ID]!.versions[version]!, { model: 'm', compiler: 'poet-builtin-test', reason: 'fallback: refused' }))
+    errorRateRise(store, version)
+    const [plan] = planTraining(options)
+    applyTraining([plan!], options)
+    expect(lock.read().functions[ID]!.versions[plan!.candidate!]).toMatchObject({ generator: 'builtin', model: 'm', compiler: 'poet-builtin-test', inputHash: 'input-hash-1' })
+  })
+
   it('learns attempts but no timeout for a synchronous function whose errors rise: the runtime never times out a sync call', () => {
     const { store, version, options } = setup()
     // Thrown errors, not timeouts: nothing says the function ever returned a promise, and its module does not say async.
