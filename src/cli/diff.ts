@@ -1,8 +1,9 @@
 // `poet diff <id>`: what changed between two versions of a function's phases, as a unified diff.
+import { existsSync } from 'node:fs'
 import { join } from 'node:path'
-import { parseArgs } from 'node:util'
 import { LockStore } from '../generators/lock'
 import { closest } from '../plugin/suggest'
+import { parseCommand } from './args'
 import { COMMON_FLAGS, COMMON_HELP, loadConfig } from './config'
 import { EXIT, usage, type CliIO } from './io'
 import { unifiedDiff } from './unified-diff'
@@ -14,23 +15,20 @@ Usage: poet diff <id> [--from <version>] [--to <version>] [project options]
 By default: the current version against the candidate under A/B test; without a candidate, against the
 newest other version (the previous one, or a newer one after a rollback).
 Exit code 0 (also when there is nothing to compare), 1 when a version's phase module is missing from .poet/,
-2 for an unknown id or version.
+2 for an unknown id or version, or no lock.
 
 ${COMMON_HELP}`
 
 export async function diffCommand(argv: string[], io: CliIO): Promise<number> {
-  let args
-  try {
-    args = parseArgs({ args: argv, allowPositionals: true, strict: true, options: { ...COMMON_FLAGS, from: { type: 'string' }, to: { type: 'string' }, help: { type: 'boolean', short: 'h' } } })
-  } catch (e) {
-    return usage(io, (e as Error).message, DIFF_HELP)
-  }
-  if (args.values.help) return void io.out(DIFF_HELP), EXIT.ok
+  const args = parseCommand(argv, io, DIFF_HELP, { ...COMMON_FLAGS, from: { type: 'string' }, to: { type: 'string' } })
+  if (typeof args === 'number') return args
   const [id, ...extra] = args.positionals
   if (!id) return usage(io, 'which function? Pass its id, e.g. poet diff src/drift.ts#detectDrift', DIFF_HELP)
   if (extra.length) return usage(io, `one id at a time, received also ${JSON.stringify(extra[0])}`, DIFF_HELP)
   const { options } = await loadConfig(args.values, io.cwd ?? process.cwd(), io.env ?? process.env)
   const lock = new LockStore(options.lockDir)
+  // Every id is unknown without a lock: say that, rather than suggest `poet status` for one id after another.
+  if (!existsSync(lock.file)) return usage(io, `no lock at ${lock.file}, so no ${id} in it (run it from the project root, or pass --root)`, DIFF_HELP)
   const functions = lock.read().functions
   // Own keys only: an id like `constructor` names something every object has.
   const entry = Object.hasOwn(functions, id) ? functions[id] : undefined

@@ -1,6 +1,5 @@
 // `poet generate`: (re)generates the phases of every function whose lock entry is missing or stale, and writes the lock.
 import { join, relative } from 'node:path'
-import { parseArgs } from 'node:util'
 import { generateBuiltin } from '../generators/builtin'
 import { compilerUpgradeOnly, generatorIdentity, writeGeneration } from '../generators'
 import { createLlmGenerator, domainSummary, type LlmResult } from '../generators/llm'
@@ -8,6 +7,7 @@ import { LockStore, type NewVersion } from '../generators/lock'
 import { renderPhaseModule } from '../generators/render'
 import type { ResolvedGenerator } from '../plugin/options'
 import { closest } from '../plugin/suggest'
+import { parseCommand } from './args'
 import { COMMON_FLAGS, COMMON_HELP, loadConfig } from './config'
 import { errorText, EXIT, usage, type CliIO } from './io'
 import { Progress } from './progress'
@@ -29,14 +29,10 @@ plain \`poet generate\` tries the LLM again for such functions.
 ${COMMON_HELP}`
 
 export async function generateCommand(argv: string[], io: CliIO): Promise<number> {
-  let args
-  try {
-    args = parseArgs({ args: argv, allowPositionals: false, strict: true, options: { ...COMMON_FLAGS, check: { type: 'boolean' }, force: { type: 'boolean' }, only: { type: 'string' }, concurrency: { type: 'string' }, help: { type: 'boolean', short: 'h' } } })
-  } catch (e) {
-    return usage(io, (e as Error).message, GENERATE_HELP)
-  }
+  const args = parseCommand(argv, io, GENERATE_HELP, { ...COMMON_FLAGS, check: { type: 'boolean' }, force: { type: 'boolean' }, only: { type: 'string' }, concurrency: { type: 'string' } })
+  if (typeof args === 'number') return args
+  if (args.positionals.length) return usage(io, `unexpected argument ${JSON.stringify(args.positionals[0])}: this command takes none${args.positionals[0]!.includes('#') ? ` (one function: --only ${args.positionals[0]})` : ''}`, GENERATE_HELP)
   const v = args.values
-  if (v.help) return void io.out(GENERATE_HELP), EXIT.ok
   if (v.check && v.force) return usage(io, '--check and --force cannot be combined', GENERATE_HELP)
   const concurrency = v.concurrency === undefined ? undefined : Number(v.concurrency)
   if (concurrency !== undefined && (!Number.isInteger(concurrency) || concurrency < 1)) return usage(io, `--concurrency must be a whole number ≥ 1, received "${v.concurrency}"`, GENERATE_HELP)

@@ -20,12 +20,22 @@ export const consoleIO: CliIO = {
   write: (t) => void process.stdout.write(t),
 }
 
-/** Exit codes: 0 ok, 1 a failure was found (stale entries, errors in the project), 2 the command was used wrongly. */
+/**
+ * Exit codes, the same for every command (README, "The `poet` command"): 0 done, also when there was nothing to do;
+ * 1 the command ran and what it checked or was asked to do failed; 2 the command line is wrong, including an
+ * argument that names nothing (an unknown function id, version or pack, a --root, --lock-dir or --db not there).
+ */
 export const EXIT = { ok: 0, failure: 1, usage: 2 } as const
 
-/** Prints `message` and the command's help to stderr; returns the usage exit code. */
-export function usage(io: CliIO, message: string, help: string): number {
-  io.err(`poet: ${message}\n\n${help}`)
+/**
+ * Prints `poet <command>: <message>`, the command's usage line and where its options are, to stderr; returns the usage
+ * exit code. The whole help would push the message out of sight in a CI log.
+ */
+export function usage(io: Pick<CliIO, 'err'>, message: string, help: string): number {
+  const command = /^poet (\S+) —/.exec(help)?.[1]
+  const name = command ? `poet ${command}` : 'poet'
+  const line = help.split('\n').find((l) => l.startsWith('Usage: '))
+  io.err(`${name}: ${message}${line ? `\n${line}` : ''}\nRun \`${name} --help\` for ${command ? 'its options' : 'the commands'}.`)
   return EXIT.usage
 }
 

@@ -1,5 +1,5 @@
 // `poet status`: one row per poet() function — its current version, generator, staleness and unresolved types.
-import { parseArgs } from 'node:util'
+import { parseCommand } from './args'
 import { LockStore } from '../generators/lock'
 import { COMMON_FLAGS, COMMON_HELP, loadConfig } from './config'
 import { EXIT, table, usage, type CliIO } from './io'
@@ -20,13 +20,9 @@ Exit code 0, or 1 when a source file has poet() errors.
 ${COMMON_HELP}`
 
 export async function statusCommand(argv: string[], io: CliIO): Promise<number> {
-  let args
-  try {
-    args = parseArgs({ args: argv, allowPositionals: false, strict: true, options: { ...COMMON_FLAGS, help: { type: 'boolean', short: 'h' } } })
-  } catch (e) {
-    return usage(io, (e as Error).message, STATUS_HELP)
-  }
-  if (args.values.help) return void io.out(STATUS_HELP), EXIT.ok
+  const args = parseCommand(argv, io, STATUS_HELP, COMMON_FLAGS)
+  if (typeof args === 'number') return args
+  if (args.positionals.length) return usage(io, `unexpected argument ${JSON.stringify(args.positionals[0])}: this command takes none`, STATUS_HELP)
   const { options } = await loadConfig(args.values, io.cwd ?? process.cwd(), io.env ?? process.env)
   const project = scanProject(options)
   const lock = new LockStore(options.lockDir)
