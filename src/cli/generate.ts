@@ -35,7 +35,7 @@ export async function generateCommand(argv: string[], io: CliIO): Promise<number
   const v = args.values
   if (v.check && v.force) return usage(io, '--check and --force cannot be combined', GENERATE_HELP)
   const concurrency = v.concurrency === undefined ? undefined : Number(v.concurrency)
-  if (concurrency !== undefined && (!Number.isInteger(concurrency) || concurrency < 1)) return usage(io, `--concurrency must be a whole number ≥ 1, received "${v.concurrency}"`, GENERATE_HELP)
+  if (concurrency !== undefined && (!Number.isInteger(concurrency) || concurrency < 1)) return usage(io, `--concurrency must be an integer ≥ 1, received ${JSON.stringify(v.concurrency)}`, GENERATE_HELP)
 
   const { options } = await loadConfig(v, io.cwd ?? process.cwd(), io.env ?? process.env)
   const project = scanProject(options)

@@ -29,13 +29,14 @@ export const EXIT = { ok: 0, failure: 1, usage: 2 } as const
 
 /**
  * Prints `poet <command>: <message>`, the command's usage line and where its options are, to stderr; returns the usage
- * exit code. The whole help would push the message out of sight in a CI log.
+ * exit code. The whole help would push the message out of sight in a CI log. `brief` leaves the usage out where the
+ * message alone says what to fix (`--root app: no such directory`), as for a wrong poet.config.
  */
-export function usage(io: Pick<CliIO, 'err'>, message: string, help: string): number {
+export function usage(io: Pick<CliIO, 'err'>, message: string, help: string, { brief = false } = {}): number {
   const command = /^poet (\S+) —/.exec(help)?.[1]
   const name = command ? `poet ${command}` : 'poet'
   const line = help.split('\n').find((l) => l.startsWith('Usage: '))
-  io.err(`${name}: ${message}${line ? `\n${line}` : ''}\nRun \`${name} --help\` for ${command ? 'its options' : 'the commands'}.`)
+  io.err(brief ? `${name}: ${message}` : `${name}: ${message}${line ? `\n${line}` : ''}\nRun \`${name} --help\` for ${command ? 'its options' : 'the commands'}.`)
   return EXIT.usage
 }
 

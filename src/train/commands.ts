@@ -165,7 +165,7 @@ export async function trainCommand(argv: string[], io: CommandIO = consoleIO): P
   const lockDir = await lockDirOf(args.values, cwd, io, 'train', TRAIN_HELP)
   if (typeof lockDir === 'number') return lockDir
   const db = args.values.db === undefined ? join(lockDir, 'feedback.db') : resolve(cwd, args.values.db)
-  if (args.values.db !== undefined && !existsSync(db)) return usage(io, `--db ${args.values.db}: no such file (${db})`, TRAIN_HELP)
+  if (args.values.db !== undefined && !existsSync(db)) return usage(io, `--db ${args.values.db}: no such file (${db})`, TRAIN_HELP, { brief: true })
   if (!existsSync(db)) {
     io.err(`poet train: no feedback store at ${db}. Collect events first: run \`poet serve\` (or the Vite dev server) with a sink pointing at it.`)
     return EXIT.failure
@@ -257,7 +257,7 @@ export async function rollbackCommand(argv: string[], io: CommandIO = consoleIO)
   if (!existsSync(lock.file)) return usage(io, `no lock at ${lock.file}, so no ${id} in it (run it from the project root, or pass --root or --lock-dir)`, ROLLBACK_HELP)
   // Checked before the lock moves: a decision the store named by --db cannot record would be offered again by Train.
   const db = args.values.db === undefined ? join(lock.dir, 'feedback.db') : resolve(cwd, args.values.db)
-  if (args.values.db !== undefined && !existsSync(db)) return usage(io, `--db ${args.values.db}: no such file (${db})`, ROLLBACK_HELP)
+  if (args.values.db !== undefined && !existsSync(db)) return usage(io, `--db ${args.values.db}: no such file (${db})`, ROLLBACK_HELP, { brief: true })
   let message = ''
   let note = ''
   let failure = ''
@@ -359,8 +359,8 @@ async function lockDirOf(flags: ConfigFlags & { 'lock-dir'?: string }, cwd: stri
     const given = flags[name]
     if (given === undefined) continue
     const dir = resolve(cwd, given)
-    if (!existsSync(dir)) return usage(io, `--${name} ${given}: no such directory (${dir})`, help)
-    if (!statSync(dir).isDirectory()) return usage(io, `--${name} ${given}: not a directory (${dir})`, help)
+    if (!existsSync(dir)) return usage(io, `--${name} ${given}: no such directory (${dir})`, help, { brief: true })
+    if (!statSync(dir).isDirectory()) return usage(io, `--${name} ${given}: not a directory (${dir})`, help, { brief: true })
   }
   const flag = flags['lock-dir']
   if (flag !== undefined) return resolve(cwd, flag)

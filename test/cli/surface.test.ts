@@ -169,17 +169,12 @@ describe('poet usage errors', () => {
       [['serve', '--token', ''], 'poet serve: --token is empty (is $POET_TOKEN set?). Pass a token, or leave --token out to accept events without one.'],
       [['serve', 'extra'], 'poet serve: unexpected argument "extra": this command takes none'],
       [['generate', '--only'], 'poet generate: --only needs a value: --only <id>'],
+      // The same words for a number as serve's: an integer, with its bounds.
+      [['generate', '--concurrency', 'abc'], 'poet generate: --concurrency must be an integer ≥ 1, received "abc"'],
       [['generate', '--check=yes'], 'poet generate: --check takes no value, received "yes"'],
       [['generate', 'src/slow.ts#slow'], 'poet generate: unexpected argument "src/slow.ts#slow": this command takes none (one function: --only src/slow.ts#slow)'],
       [['train', '--share', '2'], 'poet train: --share must be a number between 0 and 1 (exclusive), received "2"'],
-      [['train', '--root', 'nowhere'], `poet train: --root nowhere: no such directory (${p.path('nowhere')})`],
-      [['train', '--lock-dir', 'nowhere'], `poet train: --lock-dir nowhere: no such directory (${p.path('nowhere')})`],
-      [['train', '--db', 'nowhere.db'], `poet train: --db nowhere.db: no such file (${p.path('nowhere.db')})`],
-      [['rollback', 'src/slow.ts#slow', '--lock-dir', 'nowhere'], `poet rollback: --lock-dir nowhere: no such directory (${p.path('nowhere')})`],
       [['rollback', 'src/slow.ts#slow', '--lock-dir', 'src'], `poet rollback: no lock at ${p.path('src/lock.json')}, so no src/slow.ts#slow in it (run it from the project root, or pass --root or --lock-dir)`],
-      [['rollback', 'src/slow.ts#slow', '--root', 'src/slow.ts'], `poet rollback: --root src/slow.ts: not a directory (${p.path('src/slow.ts')})`],
-      // A decision the named store cannot record would be offered again by the trainer: refused before the lock moves.
-      [['rollback', 'src/slow.ts#slow', '--to', second, '--db', 'nowhere.db'], `poet rollback: --db nowhere.db: no such file (${p.path('nowhere.db')})`],
       [['rollback'], 'poet rollback: which function? Pass its id, e.g. poet rollback src/drift.ts#detectDrift'],
       [['rollback', 'a', 'b'], 'poet rollback: one id at a time, received also "b"'],
     ]
@@ -190,13 +185,23 @@ describe('poet usage errors', () => {
       expectUsage(r, argv[0]!, message.slice(`poet ${argv[0]}: `.length))
       expect(r.stderr).not.toContain('    at ')
     }
-    // Flags that do not name a place: the message says which and what, without the usage line.
-    for (const [argv, message] of [
-      [['train', '--generator', 'claude'], 'poet train: --generator must be builtin or openai, received "claude"\n'],
-      [['status', '--root', 'nowhere'], `poet status: --root nowhere: no such directory (${p.path('nowhere')})\n`],
-    ] as const) {
-      expect(await poet(p.dir, [...argv]), argv.join(' ')).toEqual({ code: 2, stdout: '', stderr: message })
-    }
+    // A path that names nothing, or a value the config resolves: the message alone says what to fix, as for every command.
+    const brief: [string[], string][] = [
+      [['status', '--root', 'nowhere'], `poet status: --root nowhere: no such directory (${p.path('nowhere')})`],
+      [['train', '--root', 'nowhere'], `poet train: --root nowhere: no such directory (${p.path('nowhere')})`],
+      [['serve', '--root', 'nowhere'], `poet serve: --root nowhere: no such directory (${p.path('nowhere')})`],
+      [['train', '--lock-dir', 'nowhere'], `poet train: --lock-dir nowhere: no such directory (${p.path('nowhere')})`],
+      [['serve', '--lock-dir', 'nowhere'], `poet serve: --lock-dir nowhere: no such directory (${p.path('nowhere')})`],
+      [['train', '--db', 'nowhere.db'], `poet train: --db nowhere.db: no such file (${p.path('nowhere.db')})`],
+      [['rollback', 'src/slow.ts#slow', '--lock-dir', 'nowhere'], `poet rollback: --lock-dir nowhere: no such directory (${p.path('nowhere')})`],
+      [['rollback', 'src/slow.ts#slow', '--root', 'src/slow.ts'], `poet rollback: --root src/slow.ts: not a directory (${p.path('src/slow.ts')})`],
+      // A decision the named store cannot record would be offered again by the trainer: refused before the lock moves.
+      [['rollback', 'src/slow.ts#slow', '--to', second, '--db', 'nowhere.db'], `poet rollback: --db nowhere.db: no such file (${p.path('nowhere.db')})`],
+      [['train', '--generator', 'claude'], 'poet train: --generator must be builtin or openai, received "claude"'],
+      [['generate', '--generator', 'claude'], 'poet generate: --generator must be builtin or openai, received "claude"'],
+    ]
+    const briefResults = await Promise.all(brief.map(([argv]) => poet(p.dir, argv)))
+    for (const [i, [argv, message]] of brief.entries()) expect(briefResults[i], argv.join(' ')).toEqual({ code: 2, stdout: '', stderr: `${message}\n` })
     expect(new LockStore(p.lockDir).read().functions['src/slow.ts#slow']!.current).toBe(second)
   })
 })
@@ -219,6 +224,7 @@ describe('poet output for scripts', () => {
     const r = await poet(elsewhere, ['rollback', 'src/slow.ts#slow', '--to', first, '--root', p.dir])
     expect(r).toEqual({ code: 0, stdout: `src/slow.ts#slow: current ${second} → ${first}\n`, stderr: expect.stringMatching(/^poet rollback: note: /) })
     expect(new LockStore(p.lockDir).read().functions['src/slow.ts#slow']!.current).toBe(first)
-    expectUsage(await poet(elsewhere, ['serve', '--root', 'nowhere']), 'serve', `--root nowhere: no such directory (${join(elsewhere, 'nowhere')})`)
+    // serve takes it (a wrong one is refused before anything listens).
+    expect(await poet(elsewhere, ['serve', '--root', 'nowhere'])).toEqual({ code: 2, stdout: '', stderr: `poet serve: --root nowhere: no such directory (${join(elsewhere, 'nowhere')})\n` })
   })
 })
