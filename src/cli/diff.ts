@@ -2,10 +2,9 @@
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { LockStore } from '../generators/lock'
-import { closest } from '../plugin/suggest'
 import { parseCommand } from './args'
 import { COMMON_FLAGS, COMMON_HELP, loadConfig } from './config'
-import { EXIT, usage, type CliIO } from './io'
+import { EXIT, idHint, usage, type CliIO } from './io'
 import { unifiedDiff } from './unified-diff'
 
 export const DIFF_HELP = `poet diff — compare two versions of a function's generated phases
@@ -33,8 +32,7 @@ export async function diffCommand(argv: string[], io: CliIO): Promise<number> {
   // Own keys only: an id like `constructor` names something every object has.
   const entry = Object.hasOwn(functions, id) ? functions[id] : undefined
   if (!entry) {
-    const hint = closest(id, Object.keys(functions))
-    return usage(io, `${id} is not in ${lock.file}.${hint ? ` Did you mean ${hint}?` : ' Run `poet status` to list the functions.'}`, DIFF_HELP)
+    return usage(io, `${id} is not in ${lock.file}.${idHint(id, Object.keys(functions))}`, DIFF_HELP)
   }
   const history = lock.history(id)
   for (const flag of ['from', 'to'] as const) {

@@ -6,10 +6,9 @@ import { createLlmGenerator, domainSummary, type LlmResult } from '../generators
 import { LockStore, type NewVersion } from '../generators/lock'
 import { renderPhaseModule } from '../generators/render'
 import type { ResolvedGenerator } from '../plugin/options'
-import { closest } from '../plugin/suggest'
 import { parseCommand } from './args'
 import { COMMON_FLAGS, COMMON_HELP, loadConfig } from './config'
-import { errorText, EXIT, usage, type CliIO } from './io'
+import { errorText, EXIT, idHint, usage, type CliIO } from './io'
 import { Progress } from './progress'
 import { scanProject } from './project'
 import { specStates, type SpecState } from './state'
@@ -25,6 +24,8 @@ Usage: poet generate [--check] [--force] [--only <id>] [--concurrency <n>] [proj
 
 A function whose LLM answer fails verification falls back to the builtin generator with a warning;
 plain \`poet generate\` tries the LLM again for such functions.
+Exit code 0, 1 when --check finds an entry not up to date, a source file has poet() errors, or a function
+could not be generated; 2 for a wrong option or an unknown --only id.
 
 ${COMMON_HELP}`
 
@@ -55,8 +56,7 @@ export async function generateCommand(argv: string[], io: CliIO): Promise<number
   if (v.only !== undefined) {
     states = states.filter((s) => s.spec.id === v.only)
     if (!states.length) {
-      const hint = closest(v.only, project.specs.map((s) => s.id))
-      return usage(io, `--only ${v.only}: no poet() function has this id.${hint ? ` Did you mean ${hint}?` : ''}`, GENERATE_HELP)
+      return usage(io, `--only ${v.only}: no poet() function has this id.${idHint(v.only, project.specs.map((s) => s.id))}`, GENERATE_HELP)
     }
   }
   const lockPath = relative(io.cwd ?? process.cwd(), lock.file) || lock.file

@@ -1,4 +1,5 @@
 // What every `poet` command writes to and reads from, so commands run the same in a terminal and in tests.
+import { closest } from '../plugin/suggest'
 
 export interface CliIO {
   out(line: string): void
@@ -38,6 +39,18 @@ export function usage(io: Pick<CliIO, 'err'>, message: string, help: string, { b
   const line = help.split('\n').find((l) => l.startsWith('Usage: '))
   io.err(brief ? `${name}: ${message}` : `${name}: ${message}${line ? `\n${line}` : ''}\nRun \`${name} --help\` for ${command ? 'its options' : 'the commands'}.`)
   return EXIT.usage
+}
+
+/**
+ * What to say after "<id> is not in …", the same in every command: the id a typo or a bare function name (`slow` for
+ * `src/slow.ts#slow`) most likely meant, else the ids there are.
+ */
+export function idHint(id: string, known: string[]): string {
+  const close = closest(id, known)
+  const named = close ? [close] : known.filter((k) => k.endsWith(`#${id}`) || k.endsWith(`.${id}`))
+  if (named.length) return ` Did you mean ${named.slice(0, 3).join(' or ')}?`
+  if (!known.length) return ''
+  return ` Functions: ${known.slice(0, 5).join(', ')}${known.length > 5 ? ` and ${known.length - 5} more (\`poet status\` lists them)` : ''}.`
 }
 
 /** A plain-text table with left-aligned columns, as `poet status` and `poet domains` print it. */

@@ -7,7 +7,7 @@ import { serve } from './collector'
 import { FeedbackStore, keepOutOfGit, type Decision } from './store'
 import { parseCommand } from '../cli/args'
 import { COMMON_FLAGS, ConfigError, loadConfig, type ConfigFlags } from '../cli/config'
-import { EXIT, usage } from '../cli/io'
+import { EXIT, idHint, usage } from '../cli/io'
 import { scanProject } from '../cli/project'
 import { projectProposer } from './llm'
 import { applyTraining, planTraining, proposeCandidates, untrained, type Plan } from './trainer'
@@ -269,10 +269,8 @@ export async function rollbackCommand(argv: string[], io: CommandIO = consoleIO)
       // Own keys only: `constructor` or `__proto__` would otherwise find Object's.
       const entry = Object.hasOwn(l.functions, id) ? l.functions[id] : undefined
       if (!entry) {
-        const known = Object.keys(l.functions)
-        const close = known.filter((k) => k.includes(id) || id.includes(k.split('#')[1] ?? k)).slice(0, 5)
         unknown = true
-        failure = `no function ${JSON.stringify(id)} in ${lock.file}.${close.length ? ` Did you mean ${close.map((k) => JSON.stringify(k)).join(', ')}?` : known.length ? ` Known: ${known.slice(0, 5).join(', ')}${known.length > 5 ? ' …' : ''}` : ''}`
+        failure = `${id} is not in ${lock.file}.${idHint(id, Object.keys(l.functions))}`
         return
       }
       const versions = Object.keys(entry.versions)

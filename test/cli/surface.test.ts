@@ -60,7 +60,7 @@ describe('poet exit codes: 0 done, 1 what was asked failed, 2 the command line i
   it('an unknown id or version is 2 in diff and rollback alike; a refused rollback is 1', async () => {
     const { p, second } = await twoVersions()
     expectUsage(await poet(p.dir, ['diff', 'src/slow.ts#slwo']), 'diff', /^poet diff: src\/slow\.ts#slwo is not in .*lock\.json\. Did you mean src\/slow\.ts#slow\?$/)
-    expectUsage(await poet(p.dir, ['rollback', 'src/slow.ts#slwo']), 'rollback', /^poet rollback: no function "src\/slow\.ts#slwo" in .*lock\.json\. Did you mean "src\/slow\.ts#slow"\?$/)
+    expectUsage(await poet(p.dir, ['rollback', 'src/slow.ts#slwo']), 'rollback', /^poet rollback: src\/slow\.ts#slwo is not in .*lock\.json\. Did you mean src\/slow\.ts#slow\?$/)
     expectUsage(await poet(p.dir, ['diff', 'src/slow.ts#slow', '--from', 'zzz']), 'diff', /^poet diff: --from zzz: src\/slow\.ts#slow has no such version/)
     expectUsage(await poet(p.dir, ['rollback', 'src/slow.ts#slow', '--to', 'zzz']), 'rollback', /^poet rollback: unknown version "zzz" of src\/slow\.ts#slow; versions: /)
     // Refused, not misused: the only older version is of another source.
@@ -68,6 +68,23 @@ describe('poet exit codes: 0 done, 1 what was asked failed, 2 the command line i
     expect(refused.code).toBe(1)
     expect(refused.stderr).toMatch(/^poet rollback: src\/slow\.ts#slow has no earlier version of its current source to roll back to/)
     expect(new LockStore(p.lockDir).read().functions['src/slow.ts#slow']!.current).toBe(second)
+  })
+
+  it('an unknown id gets the same hint from diff, rollback and generate --only: the id meant, by typo or by bare name', async () => {
+    const { p } = await twoVersions()
+    const lockFile = join(p.lockDir, 'lock.json')
+    for (const [typed, meant] of [
+      ['src/pricing.ts#Pricing.qoute', 'src/pricing.ts#Pricing.quote'],
+      ['slow', 'src/slow.ts#slow'],
+      ['quote', 'src/pricing.ts#Pricing.quote'],
+    ]) {
+      const [diff, rollback, only] = await Promise.all([poet(p.dir, ['diff', typed!]), poet(p.dir, ['rollback', typed!]), poet(p.dir, ['generate', '--only', typed!])])
+      expectUsage(diff, 'diff', `${typed} is not in ${lockFile}. Did you mean ${meant}?`)
+      expectUsage(rollback, 'rollback', `${typed} is not in ${lockFile}. Did you mean ${meant}?`)
+      expectUsage(only, 'generate', `--only ${typed}: no poet() function has this id. Did you mean ${meant}?`)
+    }
+    const far = await poet(p.dir, ['rollback', 'nothing-like-it'])
+    expectUsage(far, 'rollback', `nothing-like-it is not in ${lockFile}. Functions: src/aliased.ts#double, src/flaky.ts#flaky, src/namespaced.ts#shout, src/orders.ts#priceOrder, src/pricing.ts#Pricing.quote and 1 more (\`poet status\` lists them).`)
   })
 
   it('without a lock, diff and rollback both say there is none, exit 2, and leave no trace', async () => {
