@@ -75,6 +75,10 @@ export async function serveCommand(argv: string[], io: CommandIO = consoleIO): P
   if (args.values.token !== undefined && !args.values.token.trim()) {
     return usage(io, '--token is empty (is $POET_TOKEN set?). Pass a token, or leave --token out to accept events without one.', SERVE_HELP)
   }
+  // `--host "$HOST"` with the variable unset: Node listens on every interface for an empty host, not on 127.0.0.1.
+  if (args.values.host !== undefined && !args.values.host.trim()) {
+    return usage(io, '--host is empty (is $HOST set?). Pass an address (0.0.0.0 for every interface), or leave --host out to listen on 127.0.0.1.', SERVE_HELP)
+  }
   const lockDir = await lockDirOf(args.values, cwd, io, 'serve', SERVE_HELP)
   if (typeof lockDir === 'number') return lockDir
   // The store is created where --db says: only the lock must be there already.

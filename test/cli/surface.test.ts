@@ -24,8 +24,9 @@ interface Run {
 
 function poet(cwd: string, argv: string[]): Promise<Run> {
   return new Promise((done) => {
-    execFile(process.execPath, [BIN, ...argv], { cwd, env: { ...process.env, CI: '', POET_TOKEN: '' } }, (error, stdout, stderr) => {
-      done({ code: error ? Number(error.code) : 0, stdout, stderr })
+    // A serve that wrongly starts is killed rather than left to hang the test; its code is then -1.
+    execFile(process.execPath, [BIN, ...argv], { cwd, env: { ...process.env, CI: '', POET_TOKEN: '' }, timeout: 20_000, killSignal: 'SIGKILL' }, (error, stdout, stderr) => {
+      done({ code: error ? (typeof error.code === 'number' ? error.code : -1) : 0, stdout, stderr })
     })
   })
 }
@@ -184,6 +185,8 @@ describe('poet usage errors', () => {
       [['serve', '--db', '--port', '1'], 'poet serve: --db needs a value: --db <file> (received the option --port instead; write --db=--port if that is the value)'],
       [['serve', '--port', 'abc'], 'poet serve: --port must be an integer from 0 to 65535, received "abc"'],
       [['serve', '--token', ''], 'poet serve: --token is empty (is $POET_TOKEN set?). Pass a token, or leave --token out to accept events without one.'],
+      // Else Node listens on every interface, not on the 127.0.0.1 the default promises.
+      [['serve', '--host', ''], 'poet serve: --host is empty (is $HOST set?). Pass an address (0.0.0.0 for every interface), or leave --host out to listen on 127.0.0.1.'],
       [['serve', 'extra'], 'poet serve: unexpected argument "extra": this command takes none'],
       [['generate', '--only'], 'poet generate: --only needs a value: --only <id>'],
       // The same words for a number as serve's: an integer, with its bounds.
