@@ -4,7 +4,8 @@ import { parseArgs } from 'node:util'
 import { closest } from '../plugin/suggest'
 import { EXIT, usage, type CliIO } from './io'
 
-export type OptionSpec = Record<string, { type: 'string' | 'boolean'; short?: string }>
+/** `ownEmptyCheck`: the command words an empty value itself (what it would do with one, e.g. run open to anyone). */
+export type OptionSpec = Record<string, { type: 'string' | 'boolean'; short?: string; ownEmptyCheck?: boolean }>
 
 export type Values<O extends OptionSpec> = { [K in keyof O]?: O[K]['type'] extends 'boolean' ? boolean : string }
 
@@ -45,6 +46,8 @@ export function parseCommand<O extends OptionSpec>(argv: string[], io: Pick<CliI
     if (t.value === undefined) return usage(io, `${t.rawName} needs a value: ${form}`, help)
     // `--db --port 1` is a forgotten value far more often than a file named --port; `--db=-x` says it is one.
     if (!t.inlineValue && t.value.startsWith('-')) return usage(io, `${t.rawName} needs a value: ${form} (received the option ${t.value} instead; write ${t.rawName}=${t.value} if that is the value)`, help)
+    // `--db "$DB"` with the variable unset: an empty path is the working directory, an empty id matches nothing.
+    if (!t.value.trim() && !spec.ownEmptyCheck) return usage(io, `${t.rawName} is empty (is the variable you passed set?). Pass ${form}, or leave ${t.rawName} out.`, help)
     values[t.name] = t.value
   }
   return { values: values as Values<O>, positionals }

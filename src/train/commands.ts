@@ -51,9 +51,9 @@ export async function serveCommand(argv: string[], io: CommandIO = consoleIO): P
   const args = parseCommand(argv, io, SERVE_HELP, {
     root: { type: 'string' },
     port: { type: 'string' },
-    host: { type: 'string' },
+    host: { type: 'string', ownEmptyCheck: true },
     db: { type: 'string' },
-    token: { type: 'string' },
+    token: { type: 'string', ownEmptyCheck: true },
     'lock-dir': { type: 'string' },
     rate: { type: 'string' },
     'retention-days': { type: 'string' },
@@ -102,7 +102,7 @@ export async function serveCommand(argv: string[], io: CommandIO = consoleIO): P
     io.err(
       code === 'EADDRINUSE'
         ? `poet serve: port ${port} is already in use; pick another with --port`
-        : `poet serve: cannot start: ${(e as Error).message}`,
+        : `poet serve: cannot start: ${(e as Error).message.replace(/^poet: /, '')}`,
     )
     return EXIT.failure
   }

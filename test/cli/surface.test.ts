@@ -187,6 +187,11 @@ describe('poet usage errors', () => {
       [['serve', '--token', ''], 'poet serve: --token is empty (is $POET_TOKEN set?). Pass a token, or leave --token out to accept events without one.'],
       // Else Node listens on every interface, not on the 127.0.0.1 the default promises.
       [['serve', '--host', ''], 'poet serve: --host is empty (is $HOST set?). Pass an address (0.0.0.0 for every interface), or leave --host out to listen on 127.0.0.1.'],
+      // An unset variable: an empty path would be the working directory (a directory as the store), an empty id nothing.
+      [['train', '--db='], 'poet train: --db is empty (is the variable you passed set?). Pass --db <file>, or leave --db out.'],
+      [['rollback', 'src/slow.ts#slow', '--db', ''], 'poet rollback: --db is empty (is the variable you passed set?). Pass --db <file>, or leave --db out.'],
+      [['serve', '--port', ' '], 'poet serve: --port is empty (is the variable you passed set?). Pass --port <n>, or leave --port out.'],
+      [['generate', '--only', ''], 'poet generate: --only is empty (is the variable you passed set?). Pass --only <id>, or leave --only out.'],
       [['serve', 'extra'], 'poet serve: unexpected argument "extra": this command takes none'],
       [['generate', '--only'], 'poet generate: --only needs a value: --only <id>'],
       // The same words for a number as serve's: an integer, with its bounds.
@@ -223,6 +228,10 @@ describe('poet usage errors', () => {
     const briefResults = await Promise.all(brief.map(([argv]) => poet(p.dir, argv)))
     for (const [i, [argv, message]] of brief.entries()) expect(briefResults[i], argv.join(' ')).toEqual({ code: 2, stdout: '', stderr: `${message}\n` })
     expect(new LockStore(p.lockDir).read().functions['src/slow.ts#slow']!.current).toBe(second)
+    // A store that cannot open is a failure (1), said once: not 'cannot start: poet: cannot open …'.
+    const store = await poet(p.dir, ['serve', '--port', '0', '--db', 'src'])
+    expect(store).toMatchObject({ code: 1, stdout: '' })
+    expect(store.stderr).toMatch(new RegExp(`^poet serve: cannot start: cannot open the feedback store ${p.path('src').replace(/[.]/g, '\\.')}: .+\n$`))
   })
 })
 

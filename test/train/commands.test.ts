@@ -52,8 +52,8 @@ describe('poet serve', () => {
     [['--port', 'abc'], /^poet serve: --port must be an integer from 0 to 65535, received "abc"/],
     [['--port', '70000'], /^poet serve: --port must be an integer from 0 to 65535, received "70000"/],
     // `--port "$PORT"` with PORT unset: Number('') is 0, which would listen on a random port.
-    [['--port', ''], /^poet serve: --port must be an integer from 0 to 65535, received ""/],
-    [['--max-rows', ' '], /^poet serve: --max-rows must be an integer ≥ 1, received " "/],
+    [['--port', ''], /^poet serve: --port is empty \(is the variable you passed set\?\)\. Pass --port <n>, or leave --port out\./],
+    [['--max-rows', ' '], /^poet serve: --max-rows is empty \(is the variable you passed set\?\)\. Pass --max-rows <n>, or leave --max-rows out\./],
     [['--nope'], /^poet serve: unknown option --nope\./],
     [['extra'], /^poet serve: unexpected argument "extra": this command takes none/],
   ])('exits 2 with a usage error for %j', async (argv, message) => {
