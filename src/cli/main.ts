@@ -49,7 +49,7 @@ export async function main(argv: string[], io: CliIO = consoleIO): Promise<numbe
     return EXIT.usage
   }
   if (name === '-h' || name === '--help' || name === 'help') {
-    if (name === 'help' && rest[0] !== undefined) return Object.hasOwn(COMMANDS, rest[0]) ? COMMANDS[rest[0]]!(['--help'], io) : unknownCommand(rest[0], io)
+    if (name === 'help' && rest[0] !== undefined && rest[0] !== 'help') return Object.hasOwn(COMMANDS, rest[0]) ? COMMANDS[rest[0]]!(['--help'], io) : unknownCommand(rest[0], io)
     io.out(HELP)
     return EXIT.ok
   }

@@ -108,7 +108,7 @@ describe('poet exit codes: 0 done, 1 what was asked failed, 2 the command line i
 
 describe('poet --help', () => {
   it('prints the top-level help to stdout with exit 0, and the help to stderr with exit 2 when no command is given', async () => {
-    for (const argv of [['--help'], ['-h'], ['help']]) {
+    for (const argv of [['--help'], ['-h'], ['help'], ['help', 'help']]) {
       const r = await poet(PACKAGE_ROOT, argv)
       expect(r, argv.join(' ')).toMatchObject({ code: 0, stderr: '' })
       expect(r.stdout).toMatch(/^poet — generate, review and train/)
