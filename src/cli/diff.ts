@@ -11,6 +11,9 @@ export const DIFF_HELP = `poet diff — compare two versions of a function's gen
 
 Usage: poet diff <id> [--from <version>] [--to <version>] [project options]
 
+  --from <version>   the side shown as --- (a version, or a unique prefix of one)
+  --to <version>     the side shown as +++; with only one of them given, the other is the current version
+
 By default: the current version against the candidate under A/B test; without a candidate, against the
 newest other version (the previous one, or a newer one after a rollback).
 Exit code 0 (also when there is nothing to compare), 1 when a version's phase module is missing from .poet/,
@@ -35,14 +38,19 @@ export async function diffCommand(argv: string[], io: CliIO): Promise<number> {
     return usage(io, `${id} is not in ${lock.file}.${idHint(id, Object.keys(functions))}`, DIFF_HELP)
   }
   const history = lock.history(id)
+  // A version or a unique prefix of one, as `poet rollback --to` takes it: a short hash copied from status or a log.
+  const picked: { from?: string; to?: string } = {}
   for (const flag of ['from', 'to'] as const) {
     const version = args.values[flag]
-    if (version !== undefined && !Object.hasOwn(entry.versions, version)) {
-      return usage(io, `--${flag} ${version}: ${id} has no such version (it has ${history.map((h) => h.version).join(', ')})`, DIFF_HELP)
+    if (version === undefined) continue
+    const matches = Object.hasOwn(entry.versions, version) ? [version] : Object.keys(entry.versions).filter((v) => v.startsWith(version))
+    if (matches.length !== 1) {
+      return usage(io, `--${flag} ${version}: ${id} has ${matches.length ? 'more than one version starting so' : 'no such version'} (it has ${history.map((h) => h.version).join(', ')})`, DIFF_HELP)
     }
+    picked[flag] = matches[0]
   }
-  let from = args.values.from
-  let to = args.values.to
+  let from = picked.from
+  let to = picked.to
   if (from === undefined && to === undefined) {
     const pick = defaultPair(entry.current, entry.candidate?.version, history.map((h) => h.version))
     if (!pick) {

@@ -59,11 +59,15 @@ async function twoVersions(): Promise<{ p: Project; first: string; second: strin
 
 describe('poet exit codes: 0 done, 1 what was asked failed, 2 the command line is wrong', () => {
   it('an unknown id or version is 2 in diff and rollback alike; a refused rollback is 1', async () => {
-    const { p, second } = await twoVersions()
+    const { p, first, second } = await twoVersions()
     expectUsage(await poet(p.dir, ['diff', 'src/slow.ts#slwo']), 'diff', /^poet diff: src\/slow\.ts#slwo is not in .*lock\.json\. Did you mean src\/slow\.ts#slow\?$/)
     expectUsage(await poet(p.dir, ['rollback', 'src/slow.ts#slwo']), 'rollback', /^poet rollback: src\/slow\.ts#slwo is not in .*lock\.json\. Did you mean src\/slow\.ts#slow\?$/)
     expectUsage(await poet(p.dir, ['diff', 'src/slow.ts#slow', '--from', 'zzz']), 'diff', /^poet diff: --from zzz: src\/slow\.ts#slow has no such version/)
     expectUsage(await poet(p.dir, ['rollback', 'src/slow.ts#slow', '--to', 'zzz']), 'rollback', /^poet rollback: unknown version "zzz" of src\/slow\.ts#slow; versions: /)
+    // Both take a unique prefix of a version, as copied from a log.
+    const short = await poet(p.dir, ['diff', 'src/slow.ts#slow', '--from', first.slice(0, 4), '--to', second.slice(0, 5)])
+    expect(short).toMatchObject({ code: 0, stderr: '' })
+    expect(short.stdout).toMatch(new RegExp(`^--- src/slow\\.ts#slow@${first} \\(previous, .*\n\\+\\+\\+ src/slow\\.ts#slow@${second} \\(current, `))
     // Refused, not misused: the only older version is of another source.
     const refused = await poet(p.dir, ['rollback', 'src/slow.ts#slow'])
     expect(refused.code).toBe(1)
