@@ -26,8 +26,8 @@ Options:
   -v, --version   the version of unplugin-poet
 
 Exit codes: 0 done (also when there was nothing to do), 1 the command ran and what it checked or was asked to do
-failed, 2 the command line or poet.config is wrong (an unknown command, option, function id, version or pack; a missing or malformed
-value; a --root, --lock-dir or --db that is not there).`
+failed, 2 the command line or poet.config is wrong (an unknown command, option, function id, version or pack;
+a missing or malformed value; a --root, --lock-dir or --db that is not there).`
 
 type Command = (argv: string[], io: CliIO) => Promise<number>
 

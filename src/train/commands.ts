@@ -237,10 +237,10 @@ created before the current one current (a version of another source would be reg
 build). With --to: makes that version (or a unique prefix of it) current.
 
 Options:
-  --to <version>     the version to make current
+  --to <version>     the version to make current (or a unique prefix of it)
   --root <dir>       project root (its poet.config, its .poet)   default: current directory
-  --lock-dir <dir>   lock directory    default: poet.config's lockDir, else .poet
-  --db <file>        feedback store that records the decision    default <lock dir>/feedback.db, when it exists
+  --lock-dir <dir>   lock directory                              default: poet.config's lockDir, else .poet
+  --db <file>        feedback store that records the decision    default: <lock dir>/feedback.db, when it exists
   -h, --help         show this help
 
 Exit code 0 when the pointer moved (or already was there), 1 when the rollback is refused (nothing earlier to go
