@@ -14,7 +14,7 @@ Usage: poet <command> [options]
 
 Commands:
   generate [--check] [--force] [--only <id>]   write phases into the lock (.poet/); --check fails on stale entries
-  status                                       table of functions: version, generator, stale?, unresolved types
+  status [--json]                              table of functions: version, generator, stale?, unresolved types
   diff <id> [--from <v>] [--to <v>]            unified diff between two versions of a function's phases
   domains [<name>]                             the domain packs and their rules
   serve [--port] [--host] [--db] [--token]     the event collector and its dashboard

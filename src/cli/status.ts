@@ -9,7 +9,10 @@ import type { UnresolvedType } from '../generators/spec'
 
 export const STATUS_HELP = `poet status — the lock against the source: what is generated, by whom, and what is stale
 
-Usage: poet status [project options]
+Usage: poet status [--json] [project options]
+
+  --json     machine-readable output: { functions: [{ id, version, candidate, generator, fallback, state,
+             compilerUpgrade, fileMissing, unresolved }], orphans } (state: fresh | stale | missing)
 
 Columns: id, current version, generator ("(fallback)" when an LLM was configured but failed),
 stale? (yes: source/options/types/domain/generator changed; yes (compiler): only a newer builtin compiler;
@@ -20,13 +23,32 @@ Exit code 0, or 1 when a source file has poet() errors.
 ${COMMON_HELP}`
 
 export async function statusCommand(argv: string[], io: CliIO): Promise<number> {
-  const args = parseCommand(argv, io, STATUS_HELP, COMMON_FLAGS)
+  const args = parseCommand(argv, io, STATUS_HELP, { ...COMMON_FLAGS, json: { type: 'boolean' } })
   if (typeof args === 'number') return args
   if (args.positionals.length) return usage(io, `unexpected argument ${JSON.stringify(args.positionals[0])}: this command takes none`, STATUS_HELP)
   const { options } = await loadConfig(args.values, io.cwd ?? process.cwd(), io.env ?? process.env)
   const project = scanProject(options)
   const lock = new LockStore(options.lockDir)
   const states = specStates(project.specs, options, project.registry, lock)
+  const known = new Set(states.map((s) => s.spec.id))
+  // A function in a file that failed to scan is still in the source: only its options could not be read.
+  const orphans = Object.keys(lock.read().functions).filter((id) => !known.has(id) && !project.failedFiles.has(id.slice(0, id.lastIndexOf('#'))))
+  if (args.values.json) {
+    const functions = states.map((s) => ({
+      id: s.spec.id,
+      version: s.entry?.current ?? null,
+      candidate: s.entry?.candidate ?? null,
+      generator: s.current?.generator ?? null,
+      fallback: s.fallback,
+      state: s.state,
+      compilerUpgrade: s.compilerUpgrade,
+      fileMissing: s.fileMissing,
+      unresolved: s.spec.unresolved,
+    }))
+    io.out(JSON.stringify({ functions, orphans }, null, 2))
+    for (const e of project.errors) io.err(e)
+    return project.errors.length ? EXIT.failure : EXIT.ok
+  }
   if (!states.length && !project.errors.length) {
     io.out(`No poet() functions found under ${options.root}.`)
     return EXIT.ok
@@ -43,9 +65,6 @@ export async function statusCommand(argv: string[], io: CliIO): Promise<number> 
     ]
   })
   io.out(table(['id', 'version', 'generator', 'stale?', 'unresolved types'], rows))
-  const known = new Set(states.map((s) => s.spec.id))
-  // A function in a file that failed to scan is still in the source: only its options could not be read.
-  const orphans = Object.keys(lock.read().functions).filter((id) => !known.has(id) && !project.failedFiles.has(id.slice(0, id.lastIndexOf('#'))))
   if (orphans.length) io.out(`\nIn the lock but no longer in the source: ${orphans.join(', ')}`)
   const stale = states.filter((s) => s.state !== 'fresh').length
   io.out(`\n${states.length} function${states.length === 1 ? '' : 's'}, ${stale} stale or missing${stale ? ' — run `poet generate`' : ''}.`)

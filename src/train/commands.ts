@@ -136,7 +136,7 @@ Without --apply it only shows the decisions. Decisions:
 Options:
   --apply            apply the decisions to the lock (.poet/lock.json)
   --db <file>        feedback store                       default <lock dir>/feedback.db
-  --lock-dir <dir>   lock directory                       default: the config's lockDir, else .poet in the root
+  --lock-dir <dir>   lock directory                       default: poet.config's lockDir, else .poet
   --share <x>        traffic share of a new candidate     default 0.2
   -h, --help         show this help
 

@@ -247,8 +247,20 @@ describe('poet output for scripts', () => {
       expect(r, argv.join(' ')).toMatchObject({ code: 0, stderr: '' })
       expect(() => JSON.parse(r.stdout) as unknown, argv.join(' ')).not.toThrow()
     }
+    // status --json for a script: the JSON alone on stdout even when a source file has errors (those on stderr, exit 1).
+    const broken = await poet(p.dir, ['status', '--json'])
+    expect(broken.code).toBe(1)
+    expect(broken.stderr).toMatch(/^src\/broken\.ts:4:30: unknown poet\(\) option 'atempts'/)
+    const before = JSON.parse(broken.stdout) as { functions: { id: string; state: string; version: string | null }[]; orphans: string[] }
+    expect(before.functions.map((f) => [f.id, f.state, f.version])).toContainEqual(['src/slow.ts#slow', 'missing', null])
+    rmSync(p.path('src/broken.ts'))
     const runs = await Promise.all([['generate'], ['status'], ['domains'], ['generate', '--check']].map((argv) => poet(p.dir, argv)))
     for (const r of runs) expect(r.stdout + r.stderr).not.toContain('\x1b')
+    const after = await poet(p.dir, ['status', '--json'])
+    expect(after).toMatchObject({ code: 0, stderr: '' })
+    const status = JSON.parse(after.stdout) as typeof before
+    expect(status.orphans).toEqual([])
+    expect(status.functions.find((f) => f.id === 'src/slow.ts#slow')).toMatchObject({ state: 'fresh', version: expect.stringMatching(/^[0-9a-f]{10}$/), generator: 'builtin', fallback: false, candidate: null })
   })
 
   it('rollback and serve take --root like the other project commands', async () => {
