@@ -170,6 +170,11 @@ export async function trainCommand(argv: string[], io: CommandIO = consoleIO): P
   if (typeof lockDir === 'number') return lockDir
   const db = args.values.db === undefined ? join(lockDir, 'feedback.db') : resolve(cwd, args.values.db)
   if (args.values.db !== undefined && !existsSync(db)) return usage(io, `--db ${args.values.db}: no such file (${db})`, TRAIN_HELP, { brief: true })
+  // Else a train run from the wrong directory (a cron job, a CI step) would read an empty lock and pass: nothing to train.
+  if (!existsSync(join(lockDir, 'lock.json'))) {
+    io.err(`poet train: no lock at ${join(lockDir, 'lock.json')}, so nothing to train. Run it from the project root (or pass --root or --lock-dir); a build or \`poet generate\` writes the lock.`)
+    return EXIT.failure
+  }
   if (!existsSync(db)) {
     io.err(`poet train: no feedback store at ${db}. Collect events first: run \`poet serve\` (or the Vite dev server) with a sink pointing at it.`)
     return EXIT.failure

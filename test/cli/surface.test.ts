@@ -5,6 +5,7 @@ import { existsSync, readFileSync, rmSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { LockStore } from '../../src/generators/lock'
+import { FeedbackStore } from '../../src/train/store'
 import { createProject, PACKAGE_ROOT, type Project } from '../helpers/project'
 
 const BIN = join(PACKAGE_ROOT, 'dist/cli.mjs')
@@ -92,9 +93,16 @@ describe('poet exit codes: 0 done, 1 what was asked failed, 2 the command line i
     expectUsage(far, 'rollback', `nothing-like-it is not in ${lockFile}. Functions: src/aliased.ts#double, src/flaky.ts#flaky, src/namespaced.ts#shout, src/orders.ts#priceOrder, src/pricing.ts#Pricing.quote and 1 more (\`poet status\` lists them).`)
   })
 
-  it('without a lock, diff and rollback both say there is none, exit 2, and leave no trace', async () => {
+  it('without a lock, diff and rollback both say there is none, exit 2, and leave no trace; train says so, exit 1', async () => {
     const p = (project = createProject('cli-surface-nolock'))
     const lockFile = join(p.lockDir, 'lock.json')
+    // Run from the wrong directory with the store named: an empty lock would pass as 'nothing to train'.
+    new FeedbackStore(p.path('feedback.db')).close()
+    expect(await poet(p.dir, ['train', '--db', 'feedback.db'])).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: `poet train: no lock at ${lockFile}, so nothing to train. Run it from the project root (or pass --root or --lock-dir); a build or \`poet generate\` writes the lock.\n`,
+    })
     expectUsage(await poet(p.dir, ['diff', 'src/slow.ts#slow']), 'diff', `no lock at ${lockFile}, so no src/slow.ts#slow in it (run it from the project root, or pass --root)`)
     expectUsage(await poet(p.dir, ['rollback', 'src/slow.ts#slow']), 'rollback', `no lock at ${lockFile}, so no src/slow.ts#slow in it (run it from the project root, or pass --root or --lock-dir)`)
     expect(existsSync(p.lockDir)).toBe(false)

@@ -165,6 +165,7 @@ describe('poet serve', () => {
 describe('poet train', () => {
   it('says how to collect events when there is no store yet', async () => {
     const cwd = tempDir()
+    lockWith(join(cwd, '.poet'), ID, { optimizeFor: 'latency' })
     const t = io(cwd)
     expect(await trainCommand([], t.io)).toBe(1)
     expect(t.err[0]).toBe(`poet train: no feedback store at ${join(cwd, '.poet', 'feedback.db')}. Collect events first: run \`poet serve\` (or the Vite dev server) with a sink pointing at it.`)
