@@ -1,52 +1,56 @@
 // `poet diff <id>`: what changed between two versions of a function's phases, as a unified diff.
+import { existsSync } from 'node:fs'
 import { join } from 'node:path'
-import { parseArgs } from 'node:util'
 import { LockStore } from '../generators/lock'
-import { closest } from '../plugin/suggest'
+import { parseCommand } from './args'
 import { COMMON_FLAGS, COMMON_HELP, loadConfig } from './config'
-import { EXIT, usage, type CliIO } from './io'
+import { EXIT, idHint, usage, type CliIO } from './io'
 import { unifiedDiff } from './unified-diff'
 
 export const DIFF_HELP = `poet diff — compare two versions of a function's generated phases
 
 Usage: poet diff <id> [--from <version>] [--to <version>] [project options]
 
+  --from <version>   the side shown as --- (a version, or a unique prefix of one)
+  --to <version>     the side shown as +++; with only one of them given, the other is the current version
+
 By default: the current version against the candidate under A/B test; without a candidate, against the
 newest other version (the previous one, or a newer one after a rollback).
 Exit code 0 (also when there is nothing to compare), 1 when a version's phase module is missing from .poet/,
-2 for an unknown id or version.
+2 for an unknown id or version, or no lock.
 
 ${COMMON_HELP}`
 
 export async function diffCommand(argv: string[], io: CliIO): Promise<number> {
-  let args
-  try {
-    args = parseArgs({ args: argv, allowPositionals: true, strict: true, options: { ...COMMON_FLAGS, from: { type: 'string' }, to: { type: 'string' }, help: { type: 'boolean', short: 'h' } } })
-  } catch (e) {
-    return usage(io, (e as Error).message, DIFF_HELP)
-  }
-  if (args.values.help) return void io.out(DIFF_HELP), EXIT.ok
+  const args = parseCommand(argv, io, DIFF_HELP, { ...COMMON_FLAGS, from: { type: 'string' }, to: { type: 'string' } })
+  if (typeof args === 'number') return args
   const [id, ...extra] = args.positionals
   if (!id) return usage(io, 'which function? Pass its id, e.g. poet diff src/drift.ts#detectDrift', DIFF_HELP)
   if (extra.length) return usage(io, `one id at a time, received also ${JSON.stringify(extra[0])}`, DIFF_HELP)
   const { options } = await loadConfig(args.values, io.cwd ?? process.cwd(), io.env ?? process.env)
   const lock = new LockStore(options.lockDir)
+  // Every id is unknown without a lock: say that, rather than suggest `poet status` for one id after another.
+  if (!existsSync(lock.file)) return usage(io, `no lock at ${lock.file}, so no ${id} in it (run it from the project root, or pass --root)`, DIFF_HELP)
   const functions = lock.read().functions
   // Own keys only: an id like `constructor` names something every object has.
   const entry = Object.hasOwn(functions, id) ? functions[id] : undefined
   if (!entry) {
-    const hint = closest(id, Object.keys(functions))
-    return usage(io, `${id} is not in ${lock.file}.${hint ? ` Did you mean ${hint}?` : ' Run `poet status` to list the functions.'}`, DIFF_HELP)
+    return usage(io, `${id} is not in ${lock.file}.${idHint(id, Object.keys(functions))}`, DIFF_HELP)
   }
   const history = lock.history(id)
+  // A version or a unique prefix of one, as `poet rollback --to` takes it: a short hash copied from status or a log.
+  const picked: { from?: string; to?: string } = {}
   for (const flag of ['from', 'to'] as const) {
     const version = args.values[flag]
-    if (version !== undefined && !Object.hasOwn(entry.versions, version)) {
-      return usage(io, `--${flag} ${version}: ${id} has no such version (it has ${history.map((h) => h.version).join(', ')})`, DIFF_HELP)
+    if (version === undefined) continue
+    const matches = Object.hasOwn(entry.versions, version) ? [version] : Object.keys(entry.versions).filter((v) => v.startsWith(version))
+    if (matches.length !== 1) {
+      return usage(io, `--${flag} ${version}: ${id} has ${matches.length ? 'more than one version starting so' : 'no such version'} (it has ${history.map((h) => h.version).join(', ')})`, DIFF_HELP)
     }
+    picked[flag] = matches[0]
   }
-  let from = args.values.from
-  let to = args.values.to
+  let from = picked.from
+  let to = picked.to
   if (from === undefined && to === undefined) {
     const pick = defaultPair(entry.current, entry.candidate?.version, history.map((h) => h.version))
     if (!pick) {

@@ -1,5 +1,5 @@
 // `poet domains`: the domain packs this project can use (builtin and custom), from the domain registry.
-import { parseArgs } from 'node:util'
+import { parseCommand } from './args'
 import { COMMON_FLAGS, COMMON_HELP, loadConfig } from './config'
 import { EXIT, table, usage, type CliIO } from './io'
 import { DomainRegistry } from '../generators/builtin/domains'
@@ -16,13 +16,8 @@ Custom packs come from the \`domains\` option in poet.config.mjs.
 ${COMMON_HELP}`
 
 export async function domainsCommand(argv: string[], io: CliIO): Promise<number> {
-  let args
-  try {
-    args = parseArgs({ args: argv, allowPositionals: true, strict: true, options: { ...COMMON_FLAGS, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } })
-  } catch (e) {
-    return usage(io, (e as Error).message, DOMAINS_HELP)
-  }
-  if (args.values.help) return void io.out(DOMAINS_HELP), EXIT.ok
+  const args = parseCommand(argv, io, DOMAINS_HELP, { ...COMMON_FLAGS, json: { type: 'boolean' } })
+  if (typeof args === 'number') return args
   const { options } = await loadConfig(args.values, io.cwd ?? process.cwd(), io.env ?? process.env)
   const registry = new DomainRegistry(options.domains)
   const rows = registry.describe()

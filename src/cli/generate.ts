@@ -1,6 +1,5 @@
 // `poet generate`: (re)generates the phases of every function whose lock entry is missing or stale, and writes the lock.
 import { join, relative } from 'node:path'
-import { parseArgs } from 'node:util'
 import { generateBuiltin } from '../generators/builtin'
 import { BUILTIN_VERSION } from '../generators/builtin/version'
 import { compilerUpgradeOnly, describeTest, generatorIdentity, writeGeneration } from '../generators'
@@ -8,9 +7,9 @@ import { createLlmGenerator, domainSummary, type LlmResult } from '../generators
 import { LockStore, type NewVersion } from '../generators/lock'
 import { renderPhaseModule } from '../generators/render'
 import type { ResolvedGenerator } from '../plugin/options'
-import { closest } from '../plugin/suggest'
+import { parseCommand } from './args'
 import { COMMON_FLAGS, COMMON_HELP, loadConfig } from './config'
-import { errorText, EXIT, usage, type CliIO } from './io'
+import { errorText, EXIT, idHint, usage, type CliIO } from './io'
 import { Progress } from './progress'
 import { scanProject } from './project'
 import { specStates, type SpecState } from './state'
@@ -26,21 +25,19 @@ Usage: poet generate [--check] [--force] [--only <id>] [--concurrency <n>] [proj
 
 A function whose LLM answer fails verification falls back to the builtin generator with a warning;
 plain \`poet generate\` tries the LLM again for such functions.
+Exit code 0, 1 when --check finds an entry not up to date, a source file has poet() errors, or a function
+could not be generated; 2 for a wrong option or an unknown --only id.
 
 ${COMMON_HELP}`
 
 export async function generateCommand(argv: string[], io: CliIO): Promise<number> {
-  let args
-  try {
-    args = parseArgs({ args: argv, allowPositionals: false, strict: true, options: { ...COMMON_FLAGS, check: { type: 'boolean' }, force: { type: 'boolean' }, only: { type: 'string' }, concurrency: { type: 'string' }, help: { type: 'boolean', short: 'h' } } })
-  } catch (e) {
-    return usage(io, (e as Error).message, GENERATE_HELP)
-  }
+  const args = parseCommand(argv, io, GENERATE_HELP, { ...COMMON_FLAGS, check: { type: 'boolean' }, force: { type: 'boolean' }, only: { type: 'string' }, concurrency: { type: 'string' } })
+  if (typeof args === 'number') return args
+  if (args.positionals.length) return usage(io, `unexpected argument ${JSON.stringify(args.positionals[0])}: this command takes none${args.positionals[0]!.includes('#') ? ` (one function: --only ${args.positionals[0]})` : ''}`, GENERATE_HELP)
   const v = args.values
-  if (v.help) return void io.out(GENERATE_HELP), EXIT.ok
   if (v.check && v.force) return usage(io, '--check and --force cannot be combined', GENERATE_HELP)
   const concurrency = v.concurrency === undefined ? undefined : Number(v.concurrency)
-  if (concurrency !== undefined && (!Number.isInteger(concurrency) || concurrency < 1)) return usage(io, `--concurrency must be a whole number ≥ 1, received "${v.concurrency}"`, GENERATE_HELP)
+  if (concurrency !== undefined && (!Number.isInteger(concurrency) || concurrency < 1)) return usage(io, `--concurrency must be an integer ≥ 1, received ${JSON.stringify(v.concurrency)}`, GENERATE_HELP)
 
   const { options } = await loadConfig(v, io.cwd ?? process.cwd(), io.env ?? process.env)
   const project = scanProject(options)
@@ -60,8 +57,7 @@ export async function generateCommand(argv: string[], io: CliIO): Promise<number
   if (v.only !== undefined) {
     states = states.filter((s) => s.spec.id === v.only)
     if (!states.length) {
-      const hint = closest(v.only, project.specs.map((s) => s.id))
-      return usage(io, `--only ${v.only}: no poet() function has this id.${hint ? ` Did you mean ${hint}?` : ''}`, GENERATE_HELP)
+      return usage(io, `--only ${v.only}: no poet() function has this id.${idHint(v.only, project.specs.map((s) => s.id))}`, GENERATE_HELP)
     }
   }
   const lockPath = relative(io.cwd ?? process.cwd(), lock.file) || lock.file

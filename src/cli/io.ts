@@ -1,4 +1,5 @@
 // What every `poet` command writes to and reads from, so commands run the same in a terminal and in tests.
+import { closest } from '../plugin/suggest'
 
 export interface CliIO {
   out(line: string): void
@@ -20,13 +21,37 @@ export const consoleIO: CliIO = {
   write: (t) => void process.stdout.write(t),
 }
 
-/** Exit codes: 0 ok, 1 a failure was found (stale entries, errors in the project), 2 the command was used wrongly. */
+/**
+ * Exit codes, the same for every command (README, "The `poet` command"): 0 done, also when there was nothing to do;
+ * 1 the command ran and what it checked or was asked to do failed; 2 the command line or poet.config is wrong,
+ * including an argument that names nothing (an unknown function id, version or pack, a --root, --lock-dir or --db
+ * not there).
+ */
 export const EXIT = { ok: 0, failure: 1, usage: 2 } as const
 
-/** Prints `message` and the command's help to stderr; returns the usage exit code. */
-export function usage(io: CliIO, message: string, help: string): number {
-  io.err(`poet: ${message}\n\n${help}`)
+/**
+ * Prints `poet <command>: <message>`, the command's usage line and where its options are, to stderr; returns the usage
+ * exit code. The whole help would push the message out of sight in a CI log. `brief` leaves the usage out where the
+ * message alone says what to fix (`--root app: no such directory`), as for a wrong poet.config.
+ */
+export function usage(io: Pick<CliIO, 'err'>, message: string, help: string, { brief = false } = {}): number {
+  const command = /^poet (\S+) —/.exec(help)?.[1]
+  const name = command ? `poet ${command}` : 'poet'
+  const line = help.split('\n').find((l) => l.startsWith('Usage: '))
+  io.err(brief ? `${name}: ${message}` : `${name}: ${message}${line ? `\n${line}` : ''}\nRun \`${name} --help\` for ${command ? 'its options' : 'the commands'}.`)
   return EXIT.usage
+}
+
+/**
+ * What to say after "<id> is not in …", the same in every command: the id a typo or a bare function name (`slow` for
+ * `src/slow.ts#slow`) most likely meant, else the ids there are.
+ */
+export function idHint(id: string, known: string[]): string {
+  const close = closest(id, known)
+  const named = close ? [close] : known.filter((k) => k.endsWith(`#${id}`) || k.endsWith(`.${id}`))
+  if (named.length) return ` Did you mean ${named.slice(0, 3).join(' or ')}?`
+  if (!known.length) return ''
+  return ` Functions: ${known.slice(0, 5).join(', ')}${known.length > 5 ? ` and ${known.length - 5} more (\`poet status\` lists them)` : ''}.`
 }
 
 /** A plain-text table with left-aligned columns, as `poet status` and `poet domains` print it. */

@@ -1,9 +1,10 @@
 // The `poet` command's dispatcher: one subcommand per job, each with its own --help and exit codes.
+import { createRequire } from 'node:module'
 import { ConfigError } from './config'
 import { diffCommand } from './diff'
 import { domainsCommand } from './domains'
 import { generateCommand } from './generate'
-import { consoleIO, errorText, EXIT, type CliIO } from './io'
+import { consoleIO, errorText, EXIT, usage, type CliIO } from './io'
 import { statusCommand } from './status'
 import { closest } from '../plugin/suggest'
 
@@ -13,15 +14,20 @@ Usage: poet <command> [options]
 
 Commands:
   generate [--check] [--force] [--only <id>]   write phases into the lock (.poet/); --check fails on stale entries
-  status                                       table of functions: version, generator, stale?, unresolved types
+  status [--json]                              table of functions: version, generator, stale?, unresolved types
   diff <id> [--from <v>] [--to <v>]            unified diff between two versions of a function's phases
   domains [<name>]                             the domain packs and their rules
-  serve [--port] [--db] [--token]              run the event collector (feedback store)
-  train [--apply]                              plan (or apply) new versions from feedback
-  rollback <id> [--to <version>]               make an earlier version current again
+  serve [--port] [--host] [--db] [--token]     the event collector and its dashboard
+  train [--apply] [--share <x>]                show (or apply) promotions, rollbacks and new candidates
+  rollback <id> [--to <version>]               move the current pointer back: instant
 
-Run \`poet <command> --help\` for a command's options.
-Exit codes: 0 ok, 1 a failure was found, 2 wrong usage.`
+Options:
+  -h, --help      this help; \`poet <command> --help\` (or \`poet help <command>\`) for a command's options
+  -v, --version   the version of unplugin-poet
+
+Exit codes: 0 done (also when there was nothing to do), 1 the command ran and what it checked or was asked to do
+failed, 2 the command line or poet.config is wrong (an unknown command, option, function id, version or pack;
+a missing or malformed value; a --root, --lock-dir or --db that is not there).`
 
 type Command = (argv: string[], io: CliIO) => Promise<number>
 
@@ -37,10 +43,19 @@ const COMMANDS: Record<string, Command> = {
 
 export async function main(argv: string[], io: CliIO = consoleIO): Promise<number> {
   const [name, ...rest] = argv
-  if (name === undefined || name === '-h' || name === '--help' || name === 'help') {
-    if (name === 'help' && rest[0] !== undefined) return Object.hasOwn(COMMANDS, rest[0]) ? COMMANDS[rest[0]]!(['--help'], io) : unknownCommand(rest[0], io)
+  if (name === undefined) {
+    // A usage error like any other: on stderr, so `poet > file` in a script does not write the help into the file.
+    io.err(HELP)
+    return EXIT.usage
+  }
+  if (name === '-h' || name === '--help' || name === 'help') {
+    if (name === 'help' && rest[0] !== undefined && rest[0] !== 'help') return Object.hasOwn(COMMANDS, rest[0]) ? COMMANDS[rest[0]]!(['--help'], io) : unknownCommand(rest[0], io)
     io.out(HELP)
-    return name === undefined ? EXIT.usage : EXIT.ok
+    return EXIT.ok
+  }
+  if (name === '--version' || name === '-v') {
+    io.out(version())
+    return EXIT.ok
   }
   if (!Object.hasOwn(COMMANDS, name)) return unknownCommand(name, io)
   try {
@@ -58,8 +73,14 @@ export async function main(argv: string[], io: CliIO = consoleIO): Promise<numbe
 function unknownCommand(name: string, io: CliIO): number {
   const prefixed = Object.keys(COMMANDS).filter((c) => c.startsWith(name))
   const hint = prefixed.length === 1 ? prefixed[0] : closest(name, Object.keys(COMMANDS))
-  io.err(`poet: unknown command "${name}".${hint ? ` Did you mean \`poet ${hint}\`?` : ''}\n\n${HELP}`)
-  return EXIT.usage
+  // An option before the command (`poet --root app status`) is not a command either: say where options go.
+  const what = name.startsWith('-') ? `unknown option ${name}` : `unknown command "${name}"`
+  return usage(io, `${what}.${hint ? ` Did you mean \`poet ${hint}\`?` : ''}${name.startsWith('-') ? ' Options go after the command: poet <command> [options].' : ''}`, HELP)
+}
+
+/** The installed package's version, read through its own `exports` (the same from src/ in tests as from dist/). */
+function version(): string {
+  return (createRequire(import.meta.url)('unplugin-poet/package.json') as { version: string }).version
 }
 
 /** Train's commands live in src/train; a build without them still answers clearly. */

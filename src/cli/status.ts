@@ -1,5 +1,5 @@
 // `poet status`: one row per poet() function — its current version, generator, staleness and unresolved types.
-import { parseArgs } from 'node:util'
+import { parseCommand } from './args'
 import { LockStore } from '../generators/lock'
 import { COMMON_FLAGS, COMMON_HELP, loadConfig } from './config'
 import { EXIT, table, usage, type CliIO } from './io'
@@ -9,7 +9,10 @@ import type { UnresolvedType } from '../generators/spec'
 
 export const STATUS_HELP = `poet status — the lock against the source: what is generated, by whom, and what is stale
 
-Usage: poet status [project options]
+Usage: poet status [--json] [project options]
+
+  --json     machine-readable output: { functions: [{ id, version, candidate, generator, fallback, state,
+             compilerUpgrade, fileMissing, unresolved }], orphans } (state: fresh | stale | missing)
 
 Columns: id, current version, generator ("(fallback)" when an LLM was configured but failed),
 stale? (yes: source/options/types/domain/generator changed; yes (compiler): only a newer builtin compiler;
@@ -20,17 +23,32 @@ Exit code 0, or 1 when a source file has poet() errors.
 ${COMMON_HELP}`
 
 export async function statusCommand(argv: string[], io: CliIO): Promise<number> {
-  let args
-  try {
-    args = parseArgs({ args: argv, allowPositionals: false, strict: true, options: { ...COMMON_FLAGS, help: { type: 'boolean', short: 'h' } } })
-  } catch (e) {
-    return usage(io, (e as Error).message, STATUS_HELP)
-  }
-  if (args.values.help) return void io.out(STATUS_HELP), EXIT.ok
+  const args = parseCommand(argv, io, STATUS_HELP, { ...COMMON_FLAGS, json: { type: 'boolean' } })
+  if (typeof args === 'number') return args
+  if (args.positionals.length) return usage(io, `unexpected argument ${JSON.stringify(args.positionals[0])}: this command takes none`, STATUS_HELP)
   const { options } = await loadConfig(args.values, io.cwd ?? process.cwd(), io.env ?? process.env)
   const project = scanProject(options)
   const lock = new LockStore(options.lockDir)
   const states = specStates(project.specs, options, project.registry, lock)
+  const known = new Set(states.map((s) => s.spec.id))
+  // A function in a file that failed to scan is still in the source: only its options could not be read.
+  const orphans = Object.keys(lock.read().functions).filter((id) => !known.has(id) && !project.failedFiles.has(id.slice(0, id.lastIndexOf('#'))))
+  if (args.values.json) {
+    const functions = states.map((s) => ({
+      id: s.spec.id,
+      version: s.entry?.current ?? null,
+      candidate: s.entry?.candidate ?? null,
+      generator: s.current?.generator ?? null,
+      fallback: s.fallback,
+      state: s.state,
+      compilerUpgrade: s.compilerUpgrade,
+      fileMissing: s.fileMissing,
+      unresolved: s.spec.unresolved,
+    }))
+    io.out(JSON.stringify({ functions, orphans }, null, 2))
+    for (const e of project.errors) io.err(e)
+    return project.errors.length ? EXIT.failure : EXIT.ok
+  }
   if (!states.length && !project.errors.length) {
     io.out(`No poet() functions found under ${options.root}.`)
     return EXIT.ok
@@ -47,9 +65,6 @@ export async function statusCommand(argv: string[], io: CliIO): Promise<number> 
     ]
   })
   io.out(table(['id', 'version', 'generator', 'stale?', 'unresolved types'], rows))
-  const known = new Set(states.map((s) => s.spec.id))
-  // A function in a file that failed to scan is still in the source: only its options could not be read.
-  const orphans = Object.keys(lock.read().functions).filter((id) => !known.has(id) && !project.failedFiles.has(id.slice(0, id.lastIndexOf('#'))))
   if (orphans.length) io.out(`\nIn the lock but no longer in the source: ${orphans.join(', ')}`)
   const stale = states.filter((s) => s.state !== 'fresh').length
   io.out(`\n${states.length} function${states.length === 1 ? '' : 's'}, ${stale} stale or missing${stale ? ' — run `poet generate`' : ''}.`)

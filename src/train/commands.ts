@@ -1,12 +1,13 @@
-// The Train commands of the `poet` CLI: `serve`, `train`, `rollback`; each resolves to an exit code (0 ok, 1 failure, 2 usage).
-import { existsSync } from 'node:fs'
+// The Train commands of the `poet` CLI: `serve`, `train`, `rollback`; each resolves to an exit code (EXIT: 0 ok, 1 failure, 2 usage).
+import { existsSync, statSync } from 'node:fs'
 import { basename, join, resolve } from 'node:path'
 import { attachDashboard, missingPhase } from '../dashboard/handler'
-import { parseArgs, type ParseArgsConfig } from 'node:util'
 import { earlierVersions, LockStore, olderCompilerInputs } from '../generators/lock'
 import { serve } from './collector'
 import { FeedbackStore, keepOutOfGit, type Decision } from './store'
+import { parseCommand } from '../cli/args'
 import { COMMON_FLAGS, ConfigError, loadConfig, type ConfigFlags } from '../cli/config'
+import { EXIT, idHint, usage } from '../cli/io'
 import { scanProject } from '../cli/project'
 import { projectProposer } from './llm'
 import { applyTraining, planTraining, proposeCandidates, untrained, type Plan } from './trainer'
@@ -28,7 +29,7 @@ const consoleIO: CommandIO = { out: (l) => console.log(l), err: (l) => console.e
 
 const SERVE_HELP = `poet serve — collect runtime events into the feedback store
 
-Usage: poet serve [--port <n>] [--host <addr>] [--db <file>] [--token <t>]
+Usage: poet serve [--port <n>] [--host <addr>] [--db <file>] [--token <t>] [options]
 
 Options:
   --port <n>            port to listen on (0 picks a free one)        default 8787
@@ -37,6 +38,7 @@ Options:
   --token <t>           require "Authorization: Bearer <t>" on /v1/*  default $POET_TOKEN, else none
                         and the dashboard's data (open it as /#?token=<t>)
   --lock-dir <dir>      lock to mark current/candidate versions       default: poet.config's lockDir, else .poet
+  --root <dir>          project root (its poet.config, its .poet)     default: current directory
   --rate <n>            events per second per token (429 beyond)      default 2000
   --retention-days <n>  delete events older than this                 default 30
   --max-rows <n>        keep at most this many events per table       default 1000000
@@ -46,30 +48,41 @@ Endpoints: POST /v1/events, GET /v1/functions, GET /v1/functions/:id, GET /healt
 
 /** `poet serve`: runs the collector until SIGINT/SIGTERM. */
 export async function serveCommand(argv: string[], io: CommandIO = consoleIO): Promise<number> {
-  const args = parse(argv, io, SERVE_HELP, {
+  const args = parseCommand(argv, io, SERVE_HELP, {
+    root: { type: 'string' },
     port: { type: 'string' },
-    host: { type: 'string' },
+    host: { type: 'string', ownEmptyCheck: true },
     db: { type: 'string' },
-    token: { type: 'string' },
+    token: { type: 'string', ownEmptyCheck: true },
     'lock-dir': { type: 'string' },
     rate: { type: 'string' },
     'retention-days': { type: 'string' },
     'max-rows': { type: 'string' },
   })
   if (typeof args === 'number') return args
-  if (args.positionals.length) return usage(io, `poet serve takes no arguments, received ${JSON.stringify(args.positionals[0])}`, SERVE_HELP)
+  if (args.positionals.length) return usage(io, `unexpected argument ${JSON.stringify(args.positionals[0])}: this command takes none`, SERVE_HELP)
   const cwd = io.cwd ?? process.cwd()
-  const port = integer(args.values.port, 'port', 8787, io, 0, 65_535)
-  const rate = integer(args.values.rate, 'rate', 2000, io, 1)
-  const days = integer(args.values['retention-days'], 'retention-days', 30, io, 1)
-  const maxRows = integer(args.values['max-rows'], 'max-rows', 1_000_000, io, 1)
-  if ([port, rate, days, maxRows].includes(undefined)) return 2
-  const lockDir = await lockDirOf(args.values['lock-dir'], {}, cwd, io, 'serve')
-  const db = args.values.db === undefined ? join(lockDir, 'feedback.db') : resolve(cwd, args.values.db)
+  const port = integer(args.values.port, 'port', 8787, 0, 65_535)
+  const rate = integer(args.values.rate, 'rate', 2000, 1)
+  const days = integer(args.values['retention-days'], 'retention-days', 30, 1)
+  const maxRows = integer(args.values['max-rows'], 'max-rows', 1_000_000, 1)
+  // Each a number, or what is wrong with its flag.
+  if (typeof port === 'string') return usage(io, port, SERVE_HELP)
+  if (typeof rate === 'string') return usage(io, rate, SERVE_HELP)
+  if (typeof days === 'string') return usage(io, days, SERVE_HELP)
+  if (typeof maxRows === 'string') return usage(io, maxRows, SERVE_HELP)
   // `--token "$POET_TOKEN"` with the variable unset passes an empty token: running open to anyone is then a surprise.
   if (args.values.token !== undefined && !args.values.token.trim()) {
-    return usage(io, 'poet serve: --token is empty (is $POET_TOKEN set?). Pass a token, or leave --token out to accept events without one.', SERVE_HELP)
+    return usage(io, '--token is empty (is $POET_TOKEN set?). Pass a token, or leave --token out to accept events without one.', SERVE_HELP)
   }
+  // `--host "$HOST"` with the variable unset: Node listens on every interface for an empty host, not on 127.0.0.1.
+  if (args.values.host !== undefined && !args.values.host.trim()) {
+    return usage(io, '--host is empty (is $HOST set?). Pass an address (0.0.0.0 for every interface), or leave --host out to listen on 127.0.0.1.', SERVE_HELP)
+  }
+  const lockDir = await lockDirOf(args.values, cwd, io, 'serve', SERVE_HELP)
+  if (typeof lockDir === 'number') return lockDir
+  // The store is created where --db says: only the lock must be there already.
+  const db = args.values.db === undefined ? join(lockDir, 'feedback.db') : resolve(cwd, args.values.db)
   // Beside the lock, which users commit: keep the store out of git, as the dev server does.
   if (args.values.db === undefined) keepOutOfGit(db)
   const token = args.values.token ?? process.env.POET_TOKEN
@@ -81,26 +94,26 @@ export async function serveCommand(argv: string[], io: CommandIO = consoleIO): P
       db,
       token: token || undefined,
       lockDir,
-      rateLimit: { eventsPerSecond: rate, burst: rate! * 10 },
-      retention: { maxAgeMs: days! * DAY, maxRows },
+      rateLimit: { eventsPerSecond: rate, burst: rate * 10 },
+      retention: { maxAgeMs: days * DAY, maxRows },
     })
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code
     io.err(
       code === 'EADDRINUSE'
         ? `poet serve: port ${port} is already in use; pick another with --port`
-        : `poet serve: cannot start: ${(e as Error).message}`,
+        : `poet serve: cannot start: ${(e as Error).message.replace(/^poet: /, '')}`,
     )
-    return 1
+    return EXIT.failure
   }
-  attachDashboard(running, { lockDir, project: basename(cwd), token: token || undefined })
+  attachDashboard(running, { lockDir, project: basename(resolve(cwd, args.values.root ?? '.')), token: token || undefined })
   io.out(`poet serve: collecting events at ${running.url}/v1/events`)
   io.out(`  store ${db}${token ? ', bearer token required' : ''}; status table at ${running.url}/v1/functions`)
   io.out(`  dashboard at ${running.url}/${token ? '#?token=<token>' : ''}`)
   await (io.stopped ?? signalled())
   await running.close()
   io.out('poet serve: stopped')
-  return 0
+  return EXIT.ok
 }
 
 const TRAIN_HELP = `poet train — decide, per function with optimizeFor, what its metrics call for
@@ -123,7 +136,7 @@ Without --apply it only shows the decisions. Decisions:
 Options:
   --apply            apply the decisions to the lock (.poet/lock.json)
   --db <file>        feedback store                       default <lock dir>/feedback.db
-  --lock-dir <dir>   lock directory                       default: the config's lockDir, else .poet in the root
+  --lock-dir <dir>   lock directory                       default: poet.config's lockDir, else .poet
   --share <x>        traffic share of a new candidate     default 0.2
   -h, --help         show this help
 
@@ -136,7 +149,7 @@ The API key is read from OPENAI_API_KEY.`
 
 /** `poet train [--apply]`: shows the trainer's decisions and, with --apply, applies them. */
 export async function trainCommand(argv: string[], io: CommandIO = consoleIO): Promise<number> {
-  const args = parse(argv, io, TRAIN_HELP, {
+  const args = parseCommand(argv, io, TRAIN_HELP, {
     apply: { type: 'boolean' },
     db: { type: 'string' },
     'lock-dir': { type: 'string' },
@@ -144,18 +157,27 @@ export async function trainCommand(argv: string[], io: CommandIO = consoleIO): P
     ...COMMON_FLAGS,
   })
   if (typeof args === 'number') return args
-  if (args.positionals.length) return usage(io, `poet train takes no arguments, received ${JSON.stringify(args.positionals[0])}`, TRAIN_HELP)
+  if (args.positionals.length) return usage(io, `unexpected argument ${JSON.stringify(args.positionals[0])}: this command takes none`, TRAIN_HELP)
   const share = args.values.share === undefined ? 0.2 : Number(args.values.share)
   if (!(share > 0 && share < 1)) return usage(io, `--share must be a number between 0 and 1 (exclusive), received ${JSON.stringify(args.values.share)}`, TRAIN_HELP)
   const cwd = io.cwd ?? process.cwd()
   const env = io.env ?? process.env
+  // Checked now, not when --apply first asks the LLM: a plain `poet train --generator claude` must not pass for fine.
+  if (args.values.generator !== undefined || args.values.model !== undefined || args.values['base-url'] !== undefined) await loadConfig(args.values, cwd, env)
   // The project's own places, as `poet generate` and the dev server find them: --root, then its config's lockDir, with
   // the store the dev server keeps beside the lock.
-  const lockDir = await lockDirOf(args.values['lock-dir'], args.values, cwd, io, 'train')
+  const lockDir = await lockDirOf(args.values, cwd, io, 'train', TRAIN_HELP)
+  if (typeof lockDir === 'number') return lockDir
   const db = args.values.db === undefined ? join(lockDir, 'feedback.db') : resolve(cwd, args.values.db)
+  if (args.values.db !== undefined && !existsSync(db)) return usage(io, `--db ${args.values.db}: no such file (${db})`, TRAIN_HELP, { brief: true })
+  // Else a train run from the wrong directory (a cron job, a CI step) would read an empty lock and pass: nothing to train.
+  if (!existsSync(join(lockDir, 'lock.json'))) {
+    io.err(`poet train: no lock at ${join(lockDir, 'lock.json')}, so nothing to train. Run it from the project root (or pass --root or --lock-dir); a build or \`poet generate\` writes the lock.`)
+    return EXIT.failure
+  }
   if (!existsSync(db)) {
     io.err(`poet train: no feedback store at ${db}. Collect events first: run \`poet serve\` (or the Vite dev server) with a sink pointing at it.`)
-    return 1
+    return EXIT.failure
   }
   let store: FeedbackStore | undefined
   try {
@@ -213,44 +235,51 @@ function table(plans: Plan[]): string[] {
 
 const ROLLBACK_HELP = `poet rollback — move a function's current pointer back (instant: no generation, no build)
 
-Usage: poet rollback <function id> [--to <version>] [--lock-dir <dir>] [--db <file>]
+Usage: poet rollback <id> [--to <version>] [--root <dir>] [--lock-dir <dir>] [--db <file>]
 
 Without --to: stops the candidate under test if there is one, else makes the version of the same source
 created before the current one current (a version of another source would be regenerated away by the next
 build). With --to: makes that version (or a unique prefix of it) current.
 
 Options:
-  --to <version>     the version to make current
-  --lock-dir <dir>   lock directory    default: poet.config's lockDir, else .poet
-  --db <file>        feedback store that records the decision, when it exists
-                                       default <lock dir>/feedback.db
-  -h, --help         show this help`
+  --to <version>     the version to make current (or a unique prefix of it)
+  --root <dir>       project root (its poet.config, its .poet)   default: current directory
+  --lock-dir <dir>   lock directory                              default: poet.config's lockDir, else .poet
+  --db <file>        feedback store that records the decision    default: <lock dir>/feedback.db, when it exists
+  -h, --help         show this help
+
+Exit code 0 when the pointer moved (or already was there), 1 when the rollback is refused (nothing earlier to go
+to, a phase module missing), 2 for an unknown id or version, or no lock.`
 
 /** `poet rollback <id> [--to <v>]`: a pointer move in the lock; every version stays. */
 export async function rollbackCommand(argv: string[], io: CommandIO = consoleIO): Promise<number> {
-  const args = parse(argv, io, ROLLBACK_HELP, { to: { type: 'string' }, 'lock-dir': { type: 'string' }, db: { type: 'string' } })
+  const args = parseCommand(argv, io, ROLLBACK_HELP, { to: { type: 'string' }, root: { type: 'string' }, 'lock-dir': { type: 'string' }, db: { type: 'string' } })
   if (typeof args === 'number') return args
-  if (args.positionals.length !== 1) return usage(io, 'poet rollback needs exactly one function id', ROLLBACK_HELP)
-  const id = args.positionals[0]!
+  const [id, ...extra] = args.positionals
+  if (id === undefined) return usage(io, 'which function? Pass its id, e.g. poet rollback src/drift.ts#detectDrift', ROLLBACK_HELP)
+  if (extra.length) return usage(io, `one id at a time, received also ${JSON.stringify(extra[0])}`, ROLLBACK_HELP)
   const cwd = io.cwd ?? process.cwd()
-  const lock = new LockStore(await lockDirOf(args.values['lock-dir'], {}, cwd, io, 'rollback'))
+  const lockDir = await lockDirOf(args.values, cwd, io, 'rollback', ROLLBACK_HELP)
+  if (typeof lockDir === 'number') return lockDir
+  const lock = new LockStore(lockDir)
   // update() would create the directory and an empty lock: a rollback typed in the wrong directory must leave no trace.
-  if (!existsSync(lock.file)) {
-    io.err(`poet rollback: no lock at ${lock.file} (run it from the project root, or pass --lock-dir)`)
-    return 1
-  }
+  if (!existsSync(lock.file)) return usage(io, `no lock at ${lock.file}, so no ${id} in it (run it from the project root, or pass --root or --lock-dir)`, ROLLBACK_HELP)
+  // Checked before the lock moves: a decision the store named by --db cannot record would be offered again by Train.
+  const db = args.values.db === undefined ? join(lock.dir, 'feedback.db') : resolve(cwd, args.values.db)
+  if (args.values.db !== undefined && !existsSync(db)) return usage(io, `--db ${args.values.db}: no such file (${db})`, ROLLBACK_HELP, { brief: true })
   let message = ''
   let note = ''
   let failure = ''
+  // An id or --to version that names nothing is the command line's mistake (2); a refused move is a failure (1).
+  let unknown = false
   let decision: Decision | undefined
   try {
     lock.update((l) => {
       // Own keys only: `constructor` or `__proto__` would otherwise find Object's.
       const entry = Object.hasOwn(l.functions, id) ? l.functions[id] : undefined
       if (!entry) {
-        const known = Object.keys(l.functions)
-        const close = known.filter((k) => k.includes(id) || id.includes(k.split('#')[1] ?? k)).slice(0, 5)
-        failure = `no function ${JSON.stringify(id)} in ${lock.file}.${close.length ? ` Did you mean ${close.map((k) => JSON.stringify(k)).join(', ')}?` : known.length ? ` Known: ${known.slice(0, 5).join(', ')}${known.length > 5 ? ' …' : ''}` : ''}`
+        unknown = true
+        failure = `${id} is not in ${lock.file}.${idHint(id, Object.keys(l.functions))}`
         return
       }
       const versions = Object.keys(entry.versions)
@@ -265,6 +294,7 @@ export async function rollbackCommand(argv: string[], io: CommandIO = consoleIO)
       if (args.values.to !== undefined) {
         const matches = versions.filter((v) => v.startsWith(args.values.to!))
         if (matches.length !== 1) {
+          unknown = true
           failure = `${matches.length ? 'ambiguous' : 'unknown'} version ${JSON.stringify(args.values.to)} of ${id}; versions: ${describeVersions(entry.versions, entry.current)}`
           return
         }
@@ -319,16 +349,17 @@ export async function rollbackCommand(argv: string[], io: CommandIO = consoleIO)
     })
   } catch (e) {
     io.err(`poet rollback: ${(e as Error).message.replace(/^poet: /, '')}`)
-    return 1
+    return EXIT.failure
   }
   if (failure) {
+    if (unknown) return usage(io, failure, ROLLBACK_HELP)
     io.err(`poet rollback: ${failure}`)
-    return 1
+    return EXIT.failure
   }
   io.out(message)
   if (note) io.err(`poet rollback: ${note}`)
-  if (decision) record(args.values.db === undefined ? join(lock.dir, 'feedback.db') : resolve(cwd, args.values.db), decision, io)
-  return 0
+  if (decision) record(db, decision, io)
+  return EXIT.ok
 }
 
 /**
@@ -336,10 +367,20 @@ export async function rollbackCommand(argv: string[], io: CommandIO = consoleIO)
  * `poet generate` keep the lock and the store), else `.poet` in the root. A config that cannot be read is said, and
  * does not stop these commands: a collector's host may lack what a config imports, and only LLM training needs the rest.
  */
-async function lockDirOf(flag: string | undefined, flags: ConfigFlags, cwd: string, io: CommandIO, command: string): Promise<string> {
+async function lockDirOf(flags: ConfigFlags & { 'lock-dir'?: string }, cwd: string, io: CommandIO, command: string, help: string): Promise<string | number> {
+  // A path typed on the command line that names nothing is a typo to report, never a place to fall back from.
+  for (const name of ['root', 'lock-dir'] as const) {
+    const given = flags[name]
+    if (given === undefined) continue
+    const dir = resolve(cwd, given)
+    if (!existsSync(dir)) return usage(io, `--${name} ${given}: no such directory (${dir})`, help, { brief: true })
+    if (!statSync(dir).isDirectory()) return usage(io, `--${name} ${given}: not a directory (${dir})`, help, { brief: true })
+  }
+  const flag = flags['lock-dir']
   if (flag !== undefined) return resolve(cwd, flag)
   try {
-    return (await loadConfig(flags, cwd, io.env ?? process.env)).options.lockDir
+    // The root alone: a wrong --generator or --model is the command line's mistake, not a config to fall back from.
+    return (await loadConfig({ ...(flags.root !== undefined ? { root: flags.root } : {}) }, cwd, io.env ?? process.env)).options.lockDir
   } catch (e) {
     if (!(e instanceof ConfigError)) throw e
     const fallback = resolve(cwd, flags.root ?? '.', '.poet')
@@ -381,34 +422,13 @@ function signalled(): Promise<void> {
   })
 }
 
-type Parsed<O extends NonNullable<ParseArgsConfig['options']>> = ReturnType<typeof parseArgs<{ options: O; allowPositionals: true }>>
-
-/** Parses argv strictly; prints help (→ 0) or a usage error (→ 2) and returns the exit code instead of values. */
-function parse<O extends NonNullable<ParseArgsConfig['options']>>(argv: string[], io: CommandIO, help: string, options: O): Parsed<O> | number {
-  if (argv.includes('-h') || argv.includes('--help')) {
-    io.out(help)
-    return 0
-  }
-  try {
-    return parseArgs({ args: argv, options, allowPositionals: true, strict: true }) as Parsed<O>
-  } catch (e) {
-    io.err(`${(e as Error).message.replace(/\. To specify a positional.*$/s, '')}\n\n${help}`)
-    return 2
-  }
-}
-
-function usage(io: CommandIO, message: string, help: string): number {
-  io.err(`${message}\n\n${help}`)
-  return 2
-}
-
-function integer(raw: string | undefined, name: string, fallback: number, io: CommandIO, min: number, max = Infinity): number | undefined {
+/** The flag's value as an integer in [min, max], else what is wrong with it. */
+function integer(raw: string | undefined, name: string, fallback: number, min: number, max = Infinity): number | string {
   if (raw === undefined) return fallback
   // Number('') is 0: `--port "$PORT"` with PORT unset would otherwise listen on a random port.
   const n = raw.trim() === '' ? NaN : Number(raw)
   if (!Number.isInteger(n) || n < min || n > max) {
-    io.err(`--${name} must be an integer ${max === Infinity ? `≥ ${min}` : `from ${min} to ${max}`}, received ${JSON.stringify(raw)}`)
-    return undefined
+    return `--${name} must be an integer ${max === Infinity ? `≥ ${min}` : `from ${min} to ${max}`}, received ${JSON.stringify(raw)}`
   }
   return n
 }

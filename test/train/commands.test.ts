@@ -49,13 +49,13 @@ describe('poet serve', () => {
   })
 
   it.each([
-    [['--port', 'abc'], /^--port must be an integer from 0 to 65535, received "abc"/],
-    [['--port', '70000'], /^--port must be an integer from 0 to 65535, received "70000"/],
+    [['--port', 'abc'], /^poet serve: --port must be an integer from 0 to 65535, received "abc"/],
+    [['--port', '70000'], /^poet serve: --port must be an integer from 0 to 65535, received "70000"/],
     // `--port "$PORT"` with PORT unset: Number('') is 0, which would listen on a random port.
-    [['--port', ''], /^--port must be an integer from 0 to 65535, received ""/],
-    [['--max-rows', ' '], /^--max-rows must be an integer ≥ 1, received " "/],
-    [['--nope'], /^Unknown option '--nope'/],
-    [['extra'], /^poet serve takes no arguments, received "extra"/],
+    [['--port', ''], /^poet serve: --port is empty \(is the variable you passed set\?\)\. Pass --port <n>, or leave --port out\./],
+    [['--max-rows', ' '], /^poet serve: --max-rows is empty \(is the variable you passed set\?\)\. Pass --max-rows <n>, or leave --max-rows out\./],
+    [['--nope'], /^poet serve: unknown option --nope\./],
+    [['extra'], /^poet serve: unexpected argument "extra": this command takes none/],
   ])('exits 2 with a usage error for %j', async (argv, message) => {
     // Stopped at once: a serve that wrongly started returns rather than waiting for a signal.
     const t = io(tempDir(), Promise.resolve())
@@ -165,6 +165,7 @@ describe('poet serve', () => {
 describe('poet train', () => {
   it('says how to collect events when there is no store yet', async () => {
     const cwd = tempDir()
+    lockWith(join(cwd, '.poet'), ID, { optimizeFor: 'latency' })
     const t = io(cwd)
     expect(await trainCommand([], t.io)).toBe(1)
     expect(t.err[0]).toBe(`poet train: no feedback store at ${join(cwd, '.poet', 'feedback.db')}. Collect events first: run \`poet serve\` (or the Vite dev server) with a sink pointing at it.`)
@@ -280,7 +281,7 @@ describe('poet train', () => {
   it('exits 2 on a share outside (0, 1)', async () => {
     const t = io(tempDir())
     expect(await trainCommand(['--share', '1.5'], t.io)).toBe(2)
-    expect(t.err[0]).toMatch(/^--share must be a number between 0 and 1 \(exclusive\), received "1.5"/)
+    expect(t.err[0]).toMatch(/^poet train: --share must be a number between 0 and 1 \(exclusive\), received "1.5"/)
   })
 })
 
@@ -384,8 +385,8 @@ describe('poet rollback', () => {
     expect(await rollbackCommand([ID, '--to', first.slice(0, 4)], t.io)).toBe(0)
     expect(lock.read().functions[ID]!.current).toBe(first)
     const bad = io(cwd)
-    expect(await rollbackCommand([ID, '--to', 'zzz'], bad.io)).toBe(1)
-    expect(bad.err[0]).toBe(`poet rollback: unknown version "zzz" of ${ID}; versions: ${first} (current), ${second}`)
+    expect(await rollbackCommand([ID, '--to', 'zzz'], bad.io)).toBe(2)
+    expect(bad.err[0]).toMatch(new RegExp(`^poet rollback: unknown version "zzz" of ${ID.replace(/[.]/g, '\\.')}; versions: ${first} \\(current\\), ${second}\nUsage: poet rollback `))
   })
 
   it("finds the lock where the project's poet.config.json puts it", async () => {
@@ -399,26 +400,26 @@ describe('poet rollback', () => {
     expect(existsSync(join(cwd, '.poet'))).toBe(false)
   })
 
-  it('exits 1 naming the missing lock, and writes nothing, when run where there is no lock', async () => {
+  it('exits 2 naming the missing lock, and writes nothing, when run where there is no lock', async () => {
     const cwd = tempDir()
     const t = io(cwd)
-    expect(await rollbackCommand([ID], t.io)).toBe(1)
-    expect(t.err).toEqual([`poet rollback: no lock at ${join(cwd, '.poet', 'lock.json')} (run it from the project root, or pass --lock-dir)`])
+    expect(await rollbackCommand([ID], t.io)).toBe(2)
+    expect(t.err[0]).toMatch(new RegExp(`^poet rollback: no lock at ${join(cwd, '.poet', 'lock.json').replace(/[.]/g, '\\.')}, so no ${ID.replace(/[.]/g, '\\.')} in it \\(run it from the project root, or pass --root or --lock-dir\\)\n`))
     expect(existsSync(join(cwd, '.poet'))).toBe(false)
   })
 
-  it('suggests ids for an unknown function and exits 2 without one', async () => {
+  it('suggests ids for an unknown function, and exits 2 for it as without one', async () => {
     const { cwd } = twoVersions()
     const t = io(cwd)
-    expect(await rollbackCommand(['fetchQuote'], t.io)).toBe(1)
-    expect(t.err[0]).toBe(`poet rollback: no function "fetchQuote" in ${join(cwd, '.poet', 'lock.json')}. Did you mean "${ID}"?`)
+    expect(await rollbackCommand(['fetchQuote'], t.io)).toBe(2)
+    expect(t.err[0]!.split('\n')[0]).toBe(`poet rollback: fetchQuote is not in ${join(cwd, '.poet', 'lock.json')}. Did you mean ${ID}?`)
     for (const name of ['constructor', '__proto__', 'toString']) {
       const inherited = io(cwd)
-      expect(await rollbackCommand([name], inherited.io)).toBe(1)
-      expect(inherited.err[0]).toMatch(new RegExp(`^poet rollback: no function "${name}" in `))
+      expect(await rollbackCommand([name], inherited.io)).toBe(2)
+      expect(inherited.err[0]).toMatch(new RegExp(`^poet rollback: ${name} is not in .*\\. Functions: ${ID.replace(/[.]/g, '\\.')}\\.\n`))
     }
     const none = io(cwd)
     expect(await rollbackCommand([], none.io)).toBe(2)
-    expect(none.err[0]).toMatch(/^poet rollback needs exactly one function id/)
+    expect(none.err[0]).toMatch(/^poet rollback: which function\? Pass its id/)
   })
 })
