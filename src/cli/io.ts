@@ -6,7 +6,7 @@ export interface CliIO {
   err(line: string): void
   /** Working directory the defaults are relative to. @default process.cwd() */
   cwd?: string
-  /** Interactive terminal: progress redraws in place. @default process.stdout.isTTY */
+  /** Interactive terminal: progress redraws in place. @default process.stdout.isTTY, unless TERM=dumb */
   tty?: boolean
   /** Writes without a newline (progress bar). @default process.stdout.write */
   write?(text: string): void
@@ -17,7 +17,8 @@ export interface CliIO {
 export const consoleIO: CliIO = {
   out: (l) => console.log(l),
   err: (l) => console.error(l),
-  tty: process.stdout.isTTY === true,
+  // A terminal that says it cannot move the cursor (`TERM=dumb`: Emacs shells, some CI consoles) gets plain lines.
+  tty: process.stdout.isTTY === true && process.env.TERM !== 'dumb',
   write: (t) => void process.stdout.write(t),
 }
 

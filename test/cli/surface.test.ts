@@ -281,3 +281,25 @@ describe('poet output for scripts', () => {
     expect(await poet(elsewhere, ['serve', '--root', 'nowhere'])).toEqual({ code: 2, stdout: '', stderr: `poet serve: --root nowhere: no such directory (${join(elsewhere, 'nowhere')})\n` })
   })
 })
+
+describe('progress on a terminal', () => {
+  /** Runs `poet generate` on a pseudo-terminal (util-linux `script`), so stdout is a TTY as in a user's shell. */
+  function onTerminal(cwd: string, term: string): Promise<string> {
+    return new Promise((done, fail) => {
+      const command = `${JSON.stringify(process.execPath)} ${JSON.stringify(BIN)} generate --force`
+      execFile('script', ['-qec', command, '/dev/null'], { cwd, env: { ...process.env, CI: '', TERM: term }, timeout: 30_000 }, (error, stdout) =>
+        error ? fail(error) : done(stdout),
+      )
+    })
+  }
+
+  it('redraws a bar in place on a terminal, and prints plain lines where TERM=dumb says the cursor cannot move', async () => {
+    const p = (project = createProject('cli-tty'))
+    rmSync(p.path('src/broken.ts'))
+    const xterm = await onTerminal(p.dir, 'xterm')
+    expect(xterm).toContain('\r\x1b[K[')
+    const dumb = await onTerminal(p.dir, 'dumb')
+    expect(dumb).toMatch(/Generated \d+ functions? with builtin/)
+    expect(dumb).not.toContain('\x1b[')
+  })
+})
