@@ -37,10 +37,24 @@ export class PoetBuildError extends Error {
     readonly loc: SourceLocation,
     readonly frame: string,
     /** Path shown in the message (relative to the project root). */
-    displayPath: string,
+    readonly displayPath: string,
+    /** Whether `message` ends with the frame: false for bundlers that print `frame` under it themselves. */
+    framed = true,
   ) {
-    super(`${displayPath}:${loc.line}:${loc.column + 1}: ${reason} [${code}]\n\n${frame}`)
+    const header = `${displayPath}:${loc.line}:${loc.column + 1}: ${reason} [${code}]`
+    super(framed ? `${header}\n\n${frame}` : header)
     this.id = loc.file
+  }
+
+  /**
+   * This error for Rollup, Rolldown and Vite, which print `frame` under the message (terminal and overlay alike):
+   * with the frame in the message too, every frame showed twice. A new error, so its stack starts with the message
+   * the bundler shows (Rollup and Vite strip that copy of the message from the stack they print).
+   */
+  unframed(): PoetBuildError {
+    const e = new PoetBuildError(this.code, this.reason, this.loc, this.frame, this.displayPath, false)
+    e.stack = `${e.name}: ${e.message}\n${this.stack?.split('\n').filter((l) => /^\s+at /.test(l)).join('\n') ?? ''}`
+    return e
   }
 }
 

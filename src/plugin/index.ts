@@ -4,12 +4,15 @@ import type { Loader } from 'esbuild'
 import type { UnpluginFactory } from 'unplugin'
 import { PoetContext } from './context'
 import type { DevServer } from './dev-server'
+import { PoetBuildError } from './errors'
 import type { Options } from './options'
 import { fileOf, POET_CODE_FILTER } from './ids'
 import { DEV_KEY_PREFIX, ESBUILD_LOAD_FILTER, LOAD_FILTER, RESOLVE_FILTER, keyOf, mapWebpackScheme, resolveVirtual } from './virtual'
 
-export const unpluginFactory: UnpluginFactory<Options | undefined, false> = (raw) => {
+export const unpluginFactory: UnpluginFactory<Options | undefined, false> = (raw, meta) => {
   const ctx = new PoetContext(raw)
+  // These print an error's `frame` under its message themselves; webpack, rspack and esbuild show the message alone.
+  const printsFrame = meta.framework === 'rollup' || meta.framework === 'rolldown' || meta.framework === 'vite'
   // Only a Vite dev server has one: the collector, dashboard and trainer (SQLite) never load for a build.
   let dev: DevServer | undefined
   const { include, exclude } = ctx.options
@@ -49,7 +52,9 @@ export const unpluginFactory: UnpluginFactory<Options | undefined, false> = (raw
       async handler(code, id) {
         const file = fileOf(id)
         // Build errors are thrown, not passed to this.error: not every bundler stops on this.error.
-        const out = await ctx.transformAsync(code, file, (message) => this.warn(message))
+        const out = await ctx.transformAsync(code, file, (message) => this.warn(message)).catch((e: unknown) => {
+          throw printsFrame && e instanceof PoetBuildError ? e.unframed() : e
+        })
         if (!out) return null
         for (const dep of out.watchFiles) this.addWatchFile(dep)
         if (!dev) return { code: out.code, map: wantsSourceMap(this) ? out.map : null }

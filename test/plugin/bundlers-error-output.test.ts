@@ -1,0 +1,54 @@
+// A misuse of poet() as each bundler's own command line prints it: the place, the reason, and the code frame once.
+import { execFile } from 'node:child_process'
+import { join } from 'node:path'
+import { promisify } from 'node:util'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createProject, PACKAGE_ROOT, type Project } from '../helpers/project'
+
+const exec = promisify(execFile)
+const bin = (rel: string) => join(PACKAGE_ROOT, 'node_modules', rel)
+
+/** Each CLI with a config as its README row says, building the fixture's src/broken.ts (`poet({ atempts: 3 })`). */
+const CLIS = {
+  rollup: {
+    args: [bin('rollup/dist/bin/rollup'), '-c', 'rollup.config.mjs'],
+    config: ['rollup.config.mjs', "import poet from 'unplugin-poet/rollup'\nexport default { input: 'src/broken.ts', output: { dir: 'dist-cli' }, plugins: [poet()] }\n"],
+  },
+  rolldown: {
+    args: [bin('rolldown/bin/cli.mjs'), '-c', 'rolldown.config.mjs'],
+    config: ['rolldown.config.mjs', "import poet from 'unplugin-poet/rolldown'\nexport default { input: 'src/broken.ts', output: { dir: 'dist-cli' }, plugins: [poet()] }\n"],
+  },
+  vite: {
+    args: [bin('vite/bin/vite.js'), 'build', '--config', 'vite.config.mjs'],
+    config: ['vite.config.mjs', "import poet from 'unplugin-poet/vite'\nexport default { plugins: [poet()], logLevel: 'error', build: { ssr: 'src/broken.ts', outDir: 'dist-cli' } }\n"],
+  },
+} as const
+
+describe.each(Object.keys(CLIS) as (keyof typeof CLIS)[])('%s command line', (cli) => {
+  let project: Project
+  let output: string
+
+  beforeAll(async () => {
+    project = createProject(`${cli}-cli-error`)
+    const [file, content] = CLIS[cli].config
+    project.write(file, content)
+    const failed = await exec(process.execPath, [...CLIS[cli].args], { cwd: project.dir, env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0' } }).then(
+      () => undefined,
+      (e: { code: number; stdout: string; stderr: string }) => e,
+    )
+    expect(failed, 'the build must fail').toBeDefined()
+    expect(failed!.code).not.toBe(0)
+    // Colour codes stripped, in case a CLI colours regardless.
+    output = (failed!.stdout + failed!.stderr).replace(/\x1b\[[0-9;]*m/g, '')
+  }, 30_000)
+  afterAll(() => project.remove())
+
+  it('says where and what', () => {
+    expect(output, output).toContain("src/broken.ts:4:30: unknown poet() option 'atempts'. Did you mean 'attempts'? [POET_UNKNOWN_OPTION]")
+  })
+
+  it('shows the code frame once (the bundler prints the error\'s frame under its message; it printed twice)', () => {
+    const marked = output.split('\n').filter((l) => /^\s*> 4 \| export const broken = poet\(\{ atempts: 3 \}\)/.test(l))
+    expect(marked, output).toHaveLength(1)
+  })
+})
