@@ -87,6 +87,14 @@ export const unpluginFactory: UnpluginFactory<Options | undefined, false> = (raw
         },
       },
     },
+    rollup: {
+      // A phase module imports the issue helpers domain rules may call (add, addReceived, describe: the contract of
+      // custom packs too), used or not. With the runtime external (a Node build without node-resolve), Rollup warned
+      // of every unused one on every build; bundled, tree-shaking drops them silently, as every other bundler does.
+      onLog(_level, log) {
+        if (log.code === 'UNUSED_EXTERNAL_IMPORT' && log.ids?.length && log.ids.every((id) => keyOf(id) !== undefined)) return false
+      },
+    },
     rolldown: {
       options(input) {
         if (input.cwd) ctx.setRoot(input.cwd)

@@ -89,6 +89,13 @@ describe.each(BUNDLERS)('%s', (bundler) => {
     expect(() => app.shout(7)).toThrow('args[0]: expected string, received number')
   })
 
+  it('builds without a warning (Rollup, with the runtime external, warned of the issue helpers a phase module imports for domain rules and leaves unused)', async () => {
+    expect(output.warnings).toEqual([])
+    // double(n: number) alone: its checks call none of the helpers but `add`.
+    const alone = await build(project, bundler, { entry: 'src/aliased.ts', outDir: 'dist-alone' })
+    expect(alone.warnings).toEqual([])
+  })
+
   it('leaves a module that only mentions poet alone', () => {
     expect(app.rhyme('roses are red')).toBe('roses are red, said the poet')
     expect(Object.keys(lock().functions).sort()).toEqual(FIXTURE_FUNCTIONS)
