@@ -30,6 +30,11 @@ export class PoetBuildError extends Error {
   plugin = 'unplugin-poet'
   /** The file the error is in (Rollup's `RollupError.id`). */
   id: string
+  /**
+   * webpack prints a loader error's stack under its message unless this is set: the plugin's own frames, nine lines
+   * that say nothing about the mistake the message and frame point at (`stats.toString({ errorDetails: true })` shows them).
+   */
+  readonly hideStack = true
   constructor(
     readonly code: PoetBuildErrorCode,
     /** What is wrong, without the location (that is in `message`). */

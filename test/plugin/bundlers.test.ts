@@ -138,6 +138,8 @@ describe.each(BUNDLERS)('%s', (bundler) => {
     expect(message).toContain("unknown poet() option 'atempts'. Did you mean 'attempts'?")
     expect(message).toContain(`> ${at.line} | export const broken = poet({ atempts: 3 })`)
     expect(message).toMatch(new RegExp(`\\| {${at.column + 1}}\\^`))
+    // The plugin's own call stack says nothing about the user's mistake; webpack and rspack print it unless told not to.
+    if (bundler === 'webpack' || bundler === 'rspack') expect(message).not.toMatch(/^\s+at /m)
   })
 
   it('names the mistake when poet is imported from the package root (esbuild failed on "Could not resolve vite" inside the plugin)', async () => {
