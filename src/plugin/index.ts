@@ -13,6 +13,7 @@ export const unpluginFactory: UnpluginFactory<Options | undefined, false> = (raw
   const ctx = new PoetContext(raw)
   // These print an error's `frame` under its message themselves; webpack, rspack and esbuild show the message alone.
   const printsFrame = meta.framework === 'rollup' || meta.framework === 'rolldown' || meta.framework === 'vite'
+  const ownOrder = meta.framework === 'rollup' || meta.framework === 'rolldown'
   // Only a Vite dev server has one: the collector, dashboard and trainer (SQLite) never load for a build.
   let dev: DevServer | undefined
   const { include, exclude } = ctx.options
@@ -48,6 +49,9 @@ export const unpluginFactory: UnpluginFactory<Options | undefined, false> = (raw
     // unplugin runs these filters natively (Vite, Rolldown, Rollup ≥ 4.40) or emulates them (webpack, rspack,
     // esbuild), so a module without the runtime import never reaches the parser on any bundler.
     transform: {
+      // Rollup and Rolldown ignore `enforce` and run plugins in the order listed: after a TS plugin, poet() saw code
+      // without its types (and @poet already lowered), and accepted anything. `order: 'pre'` puts it first there.
+      order: ownOrder ? 'pre' : undefined,
       filter: { id: { include, exclude }, code: POET_CODE_FILTER },
       async handler(code, id) {
         const file = fileOf(id)
