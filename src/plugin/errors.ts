@@ -30,11 +30,6 @@ export class PoetBuildError extends Error {
   plugin = 'unplugin-poet'
   /** The file the error is in (Rollup's `RollupError.id`). */
   id: string
-  /**
-   * webpack prints a loader error's stack under its message unless this is set: the plugin's own frames, nine lines
-   * that say nothing about the mistake the message and frame point at (`stats.toString({ errorDetails: true })` shows them).
-   */
-  readonly hideStack = true
   constructor(
     readonly code: PoetBuildErrorCode,
     /** What is wrong, without the location (that is in `message`). */
@@ -49,17 +44,28 @@ export class PoetBuildError extends Error {
     const header = `${displayPath}:${loc.line}:${loc.column + 1}: ${reason} [${code}]`
     super(framed ? `${header}\n\n${frame}` : header)
     this.id = loc.file
+    // Every bundler prints the stack under the message: the plugin's own frames, nine lines that say nothing about
+    // the mistake the message and frame point at. Rollup and webpack find the message in it by this exact form.
+    this.stack = `${this.name}: ${this.message}\n`
   }
 
   /**
    * This error for Rollup, Rolldown and Vite, which print `frame` under the message (terminal and overlay alike):
-   * with the frame in the message too, every frame showed twice. A new error, so its stack starts with the message
-   * the bundler shows (Rollup and Vite strip that copy of the message from the stack they print).
+   * with the frame in the message too, every frame showed twice.
    */
   unframed(): PoetBuildError {
-    const e = new PoetBuildError(this.code, this.reason, this.loc, this.frame, this.displayPath, false)
-    e.stack = `${e.name}: ${e.message}\n${this.stack?.split('\n').filter((l) => /^\s+at /.test(l)).join('\n') ?? ''}`
-    return e
+    return new PoetBuildError(this.code, this.reason, this.loc, this.frame, this.displayPath, false)
+  }
+
+  /**
+   * This error as a plain `Error`, for webpack: its persistent cache stores a failed module's error, and has
+   * serializers for the built-in error classes only, so a subclass added "No serializer registered for
+   * PoetBuildError" to every failed build. The fields stay; the stack still names it.
+   */
+  plain(): Error {
+    const e = new Error(this.message)
+    e.stack = this.stack
+    return Object.assign(e, { name: this.name, code: this.code, reason: this.reason, loc: this.loc, frame: this.frame, id: this.id, plugin: this.plugin })
   }
 }
 

@@ -11,8 +11,14 @@ import { DEV_KEY_PREFIX, ESBUILD_LOAD_FILTER, LOAD_FILTER, RESOLVE_FILTER, keyOf
 
 export const unpluginFactory: UnpluginFactory<Options | undefined, false> = (raw, meta) => {
   const ctx = new PoetContext(raw)
-  // These print an error's `frame` under its message themselves; webpack, rspack and esbuild show the message alone.
-  const printsFrame = meta.framework === 'rollup' || meta.framework === 'rolldown' || meta.framework === 'vite'
+  // A build error as each bundler shows it best: Rollup, Rolldown and Vite print its `frame` under the message
+  // themselves; webpack's persistent cache stores only built-in error classes; rspack and esbuild show it as it is.
+  const present =
+    meta.framework === 'rollup' || meta.framework === 'rolldown' || meta.framework === 'vite'
+      ? (e: PoetBuildError) => e.unframed()
+      : meta.framework === 'webpack'
+        ? (e: PoetBuildError) => e.plain()
+        : (e: PoetBuildError) => e
   const ownOrder = meta.framework === 'rollup' || meta.framework === 'rolldown'
   // Only a Vite dev server has one: the collector, dashboard and trainer (SQLite) never load for a build.
   let dev: DevServer | undefined
@@ -57,7 +63,7 @@ export const unpluginFactory: UnpluginFactory<Options | undefined, false> = (raw
         const file = fileOf(id)
         // Build errors are thrown, not passed to this.error: not every bundler stops on this.error.
         const out = await ctx.transformAsync(code, file, (message) => this.warn(message)).catch((e: unknown) => {
-          throw printsFrame && e instanceof PoetBuildError ? e.unframed() : e
+          throw e instanceof PoetBuildError ? present(e) : e
         })
         if (!out) return null
         for (const dep of out.watchFiles) this.addWatchFile(dep)
