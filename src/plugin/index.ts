@@ -20,6 +20,9 @@ export const unpluginFactory: UnpluginFactory<Options | undefined, false> = (raw
         ? (e: PoetBuildError) => e.plain()
         : (e: PoetBuildError) => e
   const ownOrder = meta.framework === 'rollup' || meta.framework === 'rolldown'
+  // webpack and rspack keep the stack of the Error unplugin makes of a warning: rspack printed its ten frames (inside
+  // unplugin and this plugin) under every warning, webpack a note that details were hidden. Without one, the message.
+  const warning = meta.framework === 'webpack' || meta.framework === 'rspack' ? (message: string) => ({ message, stack: '' }) : (message: string) => message
   // Only a Vite dev server has one: the collector, dashboard and trainer (SQLite) never load for a build.
   let dev: DevServer | undefined
   const { include, exclude } = ctx.options
@@ -46,7 +49,7 @@ export const unpluginFactory: UnpluginFactory<Options | undefined, false> = (raw
         const key = keyOf(id)
         if (key === undefined) return null
         if (dev && key.startsWith(DEV_KEY_PREFIX)) return { code: dev.devModule(key), map: null }
-        const out = await ctx.load(key, (message) => this.warn(message))
+        const out = await ctx.load(key, (message) => this.warn(warning(message)))
         for (const file of out.watchFiles) this.addWatchFile(file)
         return { code: out.code, map: null }
       },
@@ -62,7 +65,7 @@ export const unpluginFactory: UnpluginFactory<Options | undefined, false> = (raw
       async handler(code, id) {
         const file = fileOf(id)
         // Build errors are thrown, not passed to this.error: not every bundler stops on this.error.
-        const out = await ctx.transformAsync(code, file, (message) => this.warn(message)).catch((e: unknown) => {
+        const out = await ctx.transformAsync(code, file, (message) => this.warn(warning(message))).catch((e: unknown) => {
           throw e instanceof PoetBuildError ? present(e) : e
         })
         if (!out) return null

@@ -80,3 +80,38 @@ describe.each(Object.keys(CLIS) as (keyof typeof CLIS)[])('%s command line', (cl
     expect(marked, output).toHaveLength(1)
   })
 })
+
+/** The TS loaders of the fixture builds (test/helpers/project.ts): a warning is about TypeScript source that must build. */
+const TS_RULES = {
+  webpack: `[{ test: /\\.ts$/, loader: ${JSON.stringify(join(PACKAGE_ROOT, 'test/helpers/strip-ts-loader.cjs'))} }]`,
+  rspack: `[{ test: /\\.ts$/, loader: 'builtin:swc-loader', type: 'javascript/auto', options: { jsc: { parser: { syntax: 'typescript' } } } }]`,
+}
+
+describe.each(['webpack', 'rspack'] as const)('%s warnings, as printed by default', (bundler) => {
+  let project: Project
+  let output: string
+
+  beforeAll(async () => {
+    project = createProject(`${bundler}-cli-warning`, { extras: true })
+    const { imports, factory } = bundler === 'webpack'
+      ? { imports: "import webpack from 'webpack'\nimport poet from 'unplugin-poet/webpack'", factory: 'webpack' }
+      : { imports: "import { rspack } from '@rspack/core'\nimport poet from 'unplugin-poet/rspack'", factory: 'rspack' }
+    project.write('build.mjs', `${imports}
+const compiler = ${factory}({ context: process.cwd(), mode: 'none', entry: './src/sync.ts', output: { path: process.cwd() + '/dist-cli' }, module: { rules: ${TS_RULES[bundler]} }, plugins: [poet()] })
+compiler.run((err, stats) => {
+  if (err) throw err
+  console.log(stats.toString({ colors: false }))
+  compiler.close(() => {})
+})
+`)
+    const { stdout, stderr } = await exec(process.execPath, ['build.mjs'], { cwd: project.dir, env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0' } })
+    output = stdout + stderr
+  }, 30_000)
+  afterAll(() => project.remove())
+
+  it('says where and what, and nothing more (rspack printed the plugin\'s call stack under it, webpack a note that details were hidden)', () => {
+    expect(output).toContain("src/sync.ts:4:30: 'timeout' has no effect on src/sync.ts#addOne")
+    expect(output).not.toMatch(/^[\s│]*at /m)
+    expect(output).not.toContain('detailed information that is not shown')
+  })
+})
