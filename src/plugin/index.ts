@@ -22,6 +22,8 @@ export const unpluginFactory: UnpluginFactory<Options | undefined, false> = (raw
   const ownOrder = meta.framework === 'rollup' || meta.framework === 'rolldown'
   // webpack and rspack keep the stack of the Error unplugin makes of a warning: rspack printed its ten frames (inside
   // unplugin and this plugin) under every warning, webpack a note that details were hidden. Without one, the message.
+  // Once per plugin instance, not at every rebuild of a watch.
+  let saidEndpoint = false
   const warning = meta.framework === 'webpack' || meta.framework === 'rspack' ? (message: string) => ({ message, stack: '' }) : (message: string) => message
   // Only a Vite dev server has one: the collector, dashboard and trainer (SQLite) never load for a build.
   let dev: DevServer | undefined
@@ -64,6 +66,12 @@ export const unpluginFactory: UnpluginFactory<Options | undefined, false> = (raw
       filter: { id: { include, exclude }, code: POET_CODE_FILTER },
       async handler(code, id) {
         const file = fileOf(id)
+        // Said at the first poet module, as build hooks cannot warn on every bundler (and without one, nothing is sent).
+        const { feedback } = ctx.options
+        if (feedback && feedback.endpoint && meta.framework !== 'vite' && !saidEndpoint) {
+          saidEndpoint = true
+          this.warn(warning(endpointUnused(meta.framework, feedback.endpoint)))
+        }
         // Build errors are thrown, not passed to this.error: not every bundler stops on this.error.
         const out = await ctx.transformAsync(code, file, (message) => this.warn(warning(message))).catch((e: unknown) => {
           throw e instanceof PoetBuildError ? present(e) : e
@@ -130,6 +138,21 @@ export const unpluginFactory: UnpluginFactory<Options | undefined, false> = (raw
       },
     },
   }
+}
+
+const BUNDLER_NAMES: Record<string, string> = { rollup: 'Rollup', rolldown: 'Rolldown', esbuild: 'esbuild', webpack: 'webpack', rspack: 'rspack' }
+
+/**
+ * `feedback.endpoint` is put into a page by Vite's index.html hook; other bundlers have no page to put it in, and
+ * the option was set and silently did nothing there.
+ */
+function endpointUnused(framework: string, endpoint: string): string {
+  return (
+    `unplugin-poet: feedback.endpoint (${endpoint}) reaches only pages that Vite builds from an index.html; a ` +
+    `${BUNDLER_NAMES[framework] ?? framework} build has none, so its events go nowhere. Configure the sink in your ` +
+    `entry instead: import { configure, httpSink } from 'unplugin-poet/runtime'; ` +
+    `configure({ sink: httpSink({ url: '${endpoint}' }) })`
+  )
 }
 
 /**

@@ -96,6 +96,18 @@ describe.each(BUNDLERS)('%s', (bundler) => {
     expect(alone.warnings).toEqual([])
   })
 
+  it('says that feedback.endpoint reaches only pages Vite builds from index.html (elsewhere it was set and silently did nothing)', async () => {
+    const endpoint = 'https://poet.example.com/v1/events'
+    const result = await build(project, bundler, { outDir: 'dist-endpoint', options: { feedback: { endpoint } } })
+    const said = result.warnings.filter((w) => w.includes('feedback.endpoint'))
+    if (bundler === 'vite') expect(said).toEqual([])
+    else {
+      expect(said).toHaveLength(1)
+      expect(said[0]).toContain(`feedback.endpoint (${endpoint}) reaches only pages that Vite builds from an index.html`)
+      expect(said[0]).toContain(`configure({ sink: httpSink({ url: '${endpoint}' }) })`)
+    }
+  })
+
   it('leaves a module that only mentions poet alone', () => {
     expect(app.rhyme('roses are red')).toBe('roses are red, said the poet')
     expect(Object.keys(lock().functions).sort()).toEqual(FIXTURE_FUNCTIONS)
