@@ -148,7 +148,7 @@ const BUNDLER_NAMES: Record<string, string> = { rollup: 'Rollup', rolldown: 'Rol
  */
 function endpointUnused(framework: string, endpoint: string): string {
   return (
-    `unplugin-poet: feedback.endpoint (${endpoint}) reaches only pages that Vite builds from an index.html; a ` +
+    `the poet plugin's feedback.endpoint (${endpoint}) reaches only pages that Vite builds from an index.html; a ` +
     `${BUNDLER_NAMES[framework] ?? framework} build has none, so its events go nowhere. Configure the sink in your ` +
     `entry instead: import { configure, httpSink } from 'unplugin-poet/runtime'; ` +
     `configure({ sink: httpSink({ url: '${endpoint}' }) })`
