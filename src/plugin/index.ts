@@ -109,6 +109,12 @@ export const unpluginFactory: UnpluginFactory<Options | undefined, false> = (raw
       },
     },
     rollup: {
+      // @rollup/plugin-typescript emits JavaScript from its load hook: no transform ever sees the TypeScript source,
+      // so poet() found functions without their types (no validation) and @poet methods already compiled, silently.
+      options(input) {
+        const plugins = ([input.plugins] as unknown[]).flat(Infinity)
+        if (plugins.some((p) => isPlugin(p) && p.name === 'typescript' && p.load)) this.warn(TS_PLUGIN_LOADS)
+      },
       // A phase module imports the issue helpers domain rules may call (add, addReceived, describe: the contract of
       // custom packs too), used or not. With the runtime external (a Node build without node-resolve), Rollup warned
       // of every unused one on every build; bundled, tree-shaking drops them silently, as every other bundler does.
@@ -138,6 +144,16 @@ export const unpluginFactory: UnpluginFactory<Options | undefined, false> = (raw
       },
     },
   }
+}
+
+const TS_PLUGIN_LOADS =
+  '@rollup/plugin-typescript compiles .ts files in its load hook, before any transform: poet() then reads your ' +
+  'functions without their types, generates no validation from them, and misses @poet methods. Unless it only emits ' +
+  'declarations (emitDeclarationOnly), strip types with a plugin that transforms instead: rollup-plugin-esbuild, ' +
+  '@rollup/plugin-swc, @rollup/plugin-sucrase or rollup-plugin-typescript2.'
+
+function isPlugin(p: unknown): p is { name?: unknown; load?: unknown } {
+  return typeof p === 'object' && p !== null
 }
 
 const BUNDLER_NAMES: Record<string, string> = { rollup: 'Rollup', rolldown: 'Rolldown', esbuild: 'esbuild', webpack: 'webpack', rspack: 'rspack' }

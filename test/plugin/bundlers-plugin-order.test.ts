@@ -59,3 +59,37 @@ describe.each(['rollup', 'rolldown'] as const)('%s with the TS plugin listed bef
     expect(Object.keys((JSON.parse(project.read('.poet/lock.json')) as LockFile).functions)).toEqual(FIXTURE_FUNCTIONS)
   })
 })
+
+describe('rollup with @rollup/plugin-typescript', () => {
+  it('warns that it compiles .ts files in its load hook, before poet() can read their types (the build went on without validation)', async () => {
+    const project = createProject('rollup-plugin-typescript')
+    try {
+      const poet = await loadPlugin(project, 'rollup')
+      // Its shape as far as poet is concerned: named `typescript`, emitting JavaScript from `load` (see rollup/plugins'
+      // packages/typescript/src/index.ts), so no transform ever sees the TypeScript source.
+      const typescript = {
+        name: 'typescript',
+        async load(id: string) {
+          if (!id.endsWith('.ts')) return null
+          const { readFileSync } = await import('node:fs')
+          return (await transform(readFileSync(id, 'utf8'), { loader: 'ts', format: 'esm', target: 'es2022' })).code
+        },
+      }
+      const warnings: string[] = []
+      const { rollup } = await import('rollup')
+      const bundle = await rollup({
+        input: project.path('src/orders.ts'),
+        external: (id) => id.startsWith('unplugin-poet/'),
+        onwarn: (w) => void warnings.push(w.message),
+        plugins: [poet({ root: project.dir }), typescript],
+      })
+      await bundle.close()
+      const said = warnings.filter((w) => w.includes('@rollup/plugin-typescript'))
+      expect(said, warnings.join('\n')).toHaveLength(1)
+      expect(said[0]).toContain('compiles .ts files in its load hook')
+      expect(said[0]).toContain('rollup-plugin-esbuild')
+    } finally {
+      project.remove()
+    }
+  })
+})
