@@ -22,9 +22,10 @@ export const unpluginFactory: UnpluginFactory<Options | undefined, false> = (raw
   const ownOrder = meta.framework === 'rollup' || meta.framework === 'rolldown'
   // webpack and rspack keep the stack of the Error unplugin makes of a warning: rspack printed its ten frames (inside
   // unplugin and this plugin) under every warning, webpack a note that details were hidden. Without one, the message.
-  // Once per plugin instance, not at every rebuild of a watch.
+  const warning =
+    meta.framework === 'webpack' || meta.framework === 'rspack' ? (message: string) => ({ message, stack: '' }) : (message: string) => message
+  // The feedback.endpoint warning is said once per plugin instance, not at every rebuild of a watch.
   let saidEndpoint = false
-  const warning = meta.framework === 'webpack' || meta.framework === 'rspack' ? (message: string) => ({ message, stack: '' }) : (message: string) => message
   // Only a Vite dev server has one: the collector, dashboard and trainer (SQLite) never load for a build.
   let dev: DevServer | undefined
   const { include, exclude } = ctx.options
