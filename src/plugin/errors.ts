@@ -37,10 +37,35 @@ export class PoetBuildError extends Error {
     readonly loc: SourceLocation,
     readonly frame: string,
     /** Path shown in the message (relative to the project root). */
-    displayPath: string,
+    readonly displayPath: string,
+    /** Whether `message` ends with the frame: false for bundlers that print `frame` under it themselves. */
+    framed = true,
   ) {
-    super(`${displayPath}:${loc.line}:${loc.column + 1}: ${reason} [${code}]\n\n${frame}`)
+    const header = `${displayPath}:${loc.line}:${loc.column + 1}: ${reason} [${code}]`
+    super(framed ? `${header}\n\n${frame}` : header)
     this.id = loc.file
+    // Every bundler prints the stack under the message: the plugin's own frames, nine lines that say nothing about
+    // the mistake the message and frame point at. Rollup and webpack find the message in it by this exact form.
+    this.stack = `${this.name}: ${this.message}\n`
+  }
+
+  /**
+   * This error for Rollup, Rolldown and Vite, which print `frame` under the message (terminal and overlay alike):
+   * with the frame in the message too, every frame showed twice.
+   */
+  unframed(): PoetBuildError {
+    return new PoetBuildError(this.code, this.reason, this.loc, this.frame, this.displayPath, false)
+  }
+
+  /**
+   * This error as a plain `Error`, for webpack: its persistent cache stores a failed module's error, and has
+   * serializers for the built-in error classes only, so a subclass added "No serializer registered for
+   * PoetBuildError" to every failed build. The fields stay; the stack still names it.
+   */
+  plain(): Error {
+    const e = new Error(this.message)
+    e.stack = this.stack
+    return Object.assign(e, { name: this.name, code: this.code, reason: this.reason, loc: this.loc, frame: this.frame, id: this.id, plugin: this.plugin })
   }
 }
 

@@ -4,12 +4,28 @@ import type { Loader } from 'esbuild'
 import type { UnpluginFactory } from 'unplugin'
 import { PoetContext } from './context'
 import type { DevServer } from './dev-server'
+import { PoetBuildError } from './errors'
 import type { Options } from './options'
 import { fileOf, POET_CODE_FILTER } from './ids'
 import { DEV_KEY_PREFIX, ESBUILD_LOAD_FILTER, LOAD_FILTER, RESOLVE_FILTER, keyOf, mapWebpackScheme, resolveVirtual } from './virtual'
 
-export const unpluginFactory: UnpluginFactory<Options | undefined, false> = (raw) => {
+export const unpluginFactory: UnpluginFactory<Options | undefined, false> = (raw, meta) => {
   const ctx = new PoetContext(raw)
+  // A build error as each bundler shows it best: Rollup, Rolldown and Vite print its `frame` under the message
+  // themselves; webpack's persistent cache stores only built-in error classes; rspack and esbuild show it as it is.
+  const present =
+    meta.framework === 'rollup' || meta.framework === 'rolldown' || meta.framework === 'vite'
+      ? (e: PoetBuildError) => e.unframed()
+      : meta.framework === 'webpack'
+        ? (e: PoetBuildError) => e.plain()
+        : (e: PoetBuildError) => e
+  const ownOrder = meta.framework === 'rollup' || meta.framework === 'rolldown'
+  // webpack and rspack keep the stack of the Error unplugin makes of a warning: rspack printed its ten frames (inside
+  // unplugin and this plugin) under every warning, webpack a note that details were hidden. Without one, the message.
+  const warning =
+    meta.framework === 'webpack' || meta.framework === 'rspack' ? (message: string) => ({ message, stack: '' }) : (message: string) => message
+  // The feedback.endpoint warning is said once per plugin instance, not at every rebuild of a watch.
+  let saidEndpoint = false
   // Only a Vite dev server has one: the collector, dashboard and trainer (SQLite) never load for a build.
   let dev: DevServer | undefined
   const { include, exclude } = ctx.options
@@ -36,7 +52,7 @@ export const unpluginFactory: UnpluginFactory<Options | undefined, false> = (raw
         const key = keyOf(id)
         if (key === undefined) return null
         if (dev && key.startsWith(DEV_KEY_PREFIX)) return { code: dev.devModule(key), map: null }
-        const out = await ctx.load(key, (message) => this.warn(message))
+        const out = await ctx.load(key, (message) => this.warn(warning(message)))
         for (const file of out.watchFiles) this.addWatchFile(file)
         return { code: out.code, map: null }
       },
@@ -45,11 +61,22 @@ export const unpluginFactory: UnpluginFactory<Options | undefined, false> = (raw
     // unplugin runs these filters natively (Vite, Rolldown, Rollup ≥ 4.40) or emulates them (webpack, rspack,
     // esbuild), so a module without the runtime import never reaches the parser on any bundler.
     transform: {
+      // Rollup and Rolldown ignore `enforce` and run plugins in the order listed: after a TS plugin, poet() saw code
+      // without its types (and @poet already lowered), and accepted anything. `order: 'pre'` puts it first there.
+      order: ownOrder ? 'pre' : undefined,
       filter: { id: { include, exclude }, code: POET_CODE_FILTER },
       async handler(code, id) {
         const file = fileOf(id)
+        // Said at the first poet module, as build hooks cannot warn on every bundler (and without one, nothing is sent).
+        const { feedback } = ctx.options
+        if (feedback && feedback.endpoint && meta.framework !== 'vite' && !saidEndpoint) {
+          saidEndpoint = true
+          this.warn(warning(endpointUnused(meta.framework, feedback.endpoint)))
+        }
         // Build errors are thrown, not passed to this.error: not every bundler stops on this.error.
-        const out = await ctx.transformAsync(code, file, (message) => this.warn(message))
+        const out = await ctx.transformAsync(code, file, (message) => this.warn(warning(message))).catch((e: unknown) => {
+          throw e instanceof PoetBuildError ? present(e) : e
+        })
         if (!out) return null
         for (const dep of out.watchFiles) this.addWatchFile(dep)
         if (!dev) return { code: out.code, map: wantsSourceMap(this) ? out.map : null }
@@ -82,6 +109,20 @@ export const unpluginFactory: UnpluginFactory<Options | undefined, false> = (raw
         },
       },
     },
+    rollup: {
+      // @rollup/plugin-typescript emits JavaScript from its load hook: no transform ever sees the TypeScript source,
+      // so poet() found functions without their types (no validation) and @poet methods already compiled, silently.
+      options(input) {
+        const plugins = ([input.plugins] as unknown[]).flat(Infinity)
+        if (plugins.some((p) => isPlugin(p) && p.name === 'typescript' && p.load)) this.warn(TS_PLUGIN_LOADS)
+      },
+      // A phase module imports the issue helpers domain rules may call (add, addReceived, describe: the contract of
+      // custom packs too), used or not. With the runtime external (a Node build without node-resolve), Rollup warned
+      // of every unused one on every build; bundled, tree-shaking drops them silently, as every other bundler does.
+      onLog(_level, log) {
+        if (log.code === 'UNUSED_EXTERNAL_IMPORT' && log.ids?.length && log.ids.every((id) => keyOf(id) !== undefined)) return false
+      },
+    },
     rolldown: {
       options(input) {
         if (input.cwd) ctx.setRoot(input.cwd)
@@ -104,6 +145,31 @@ export const unpluginFactory: UnpluginFactory<Options | undefined, false> = (raw
       },
     },
   }
+}
+
+const TS_PLUGIN_LOADS =
+  '@rollup/plugin-typescript compiles .ts files in its load hook, before any transform: poet() then reads your ' +
+  'functions without their types, generates no validation from them, and misses @poet methods. Unless it only emits ' +
+  'declarations (emitDeclarationOnly), strip types with a plugin that transforms instead: rollup-plugin-esbuild, ' +
+  '@rollup/plugin-swc, @rollup/plugin-sucrase or rollup-plugin-typescript2.'
+
+function isPlugin(p: unknown): p is { name?: unknown; load?: unknown } {
+  return typeof p === 'object' && p !== null
+}
+
+const BUNDLER_NAMES: Record<string, string> = { rollup: 'Rollup', rolldown: 'Rolldown', esbuild: 'esbuild', webpack: 'webpack', rspack: 'rspack' }
+
+/**
+ * `feedback.endpoint` is put into a page by Vite's index.html hook; other bundlers have no page to put it in, and
+ * the option was set and silently did nothing there.
+ */
+function endpointUnused(framework: string, endpoint: string): string {
+  return (
+    `the poet plugin's feedback.endpoint (${endpoint}) reaches only pages that Vite builds from an index.html; a ` +
+    `${BUNDLER_NAMES[framework] ?? framework} build has none, so its events go nowhere. Configure the sink in your ` +
+    `entry instead: import { configure, httpSink } from 'unplugin-poet/runtime'; ` +
+    `configure({ sink: httpSink({ url: '${endpoint}' }) })`
+  )
 }
 
 /**

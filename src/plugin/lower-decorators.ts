@@ -14,7 +14,7 @@ export interface LoweredMethod {
 /**
  * Vite 8 and Rolldown emit standard decorators untouched and Node 20 cannot run them, so `@poet(...)` never
  * reaches the bundler: the decorator is cut out and each class gets one `static { … }` block, first in its body,
- * that takes the method's descriptor and redefines it with the wrapped function. Placed first, it runs before any
+ * that redefines the method with its descriptor and the wrapped function as value. Placed first, it runs before any
  * static field initializer could call the method; methods are already on the class by then. Only a `@poet` that is
  * its method's sole decorator comes here: beside others it must compose in the order written, which only the tool
  * that lowers the others can do (see `DecoratorSite.alone`). Options are a
@@ -30,10 +30,11 @@ export function lowerPoetDecorators(s: MagicString, code: string, methods: Lower
     const callee = code.slice(call.callee.start!, call.callee.end!)
     const opts = Object.keys(options).length ? JSON.stringify(options) : 'undefined'
     const stmts = byClass.get(site.classBody) ?? []
+    // Written so that strict TypeScript accepts it too: a type-checking TS step after the plugin (ts-loader,
+    // rollup-plugin-typescript2) sees this code, and a descriptor read into a variable is possibly undefined to it.
     stmts.push(
-      `{ const __poet_d = Object.getOwnPropertyDescriptor(${target}, ${key}); ` +
-        `__poet_d.value = ${callee}(${opts}, ${phases})(__poet_d.value); ` +
-        `Object.defineProperty(${target}, ${key}, __poet_d) }`,
+      `Object.defineProperty(${target}, ${key}, { ...Object.getOwnPropertyDescriptor(${target}, ${key}), ` +
+        `value: ${callee}(${opts}, ${phases})(${target}[${key}]) });`,
     )
     byClass.set(site.classBody, stmts)
   }

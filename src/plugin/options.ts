@@ -22,7 +22,7 @@ export interface OpenAIGeneratorOptions {
 
 /** Where runtime events go from the built app. */
 export interface FeedbackOptions {
-  /** URL the runtime posts event batches to. @default the Vite dev server's `/__poet/events` in dev, else none */
+  /** URL the runtime of a page Vite builds from index.html posts event batches to (other bundlers have no page: configure httpSink in the entry). @default the Vite dev server's `/__poet/events` in dev, else none */
   endpoint?: string
   /** Fraction of executions that emit events, 0..1. @default 1 */
   sample?: number

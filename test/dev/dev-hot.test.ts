@@ -91,7 +91,7 @@ describe('dev transform', () => {
   it('wraps a lowered @poet method and a @poet beside other decorators', () => {
     const code = `${header}\nfunction log(m: unknown) { return m }\nclass C {\n  @poet() a(n: number) { return n }\n  @log @poet() b(n: number) { return n }\n}\nexport const c = new C()\n`
     const out = devTransform(code)
-    expect(out.code).toContain('__poet_d.value = __poet_hot(import.meta.hot, "inline~2fsrc~2funits.ts~23C.a", poet(undefined, __poet_phases_0))(__poet_d.value)')
+    expect(out.code).toContain('value: __poet_hot(import.meta.hot, "inline~2fsrc~2funits.ts~23C.a", poet(undefined, __poet_phases_0))(this.prototype["a"])')
     expect(out.code).toContain('@log @__poet_hot(import.meta.hot, "inline~2fsrc~2funits.ts~23C.b", poet(undefined, __poet_phases_1)) b(')
   })
 })

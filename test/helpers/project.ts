@@ -128,7 +128,7 @@ async function createJob(project: Project, bundler: Bundler, opts: BuildOptions)
   return { project, entry, outDir, plugin: poet(options), warnings: [] }
 }
 
-export const WATCH_BUNDLERS = ['rollup', 'webpack', 'rspack'] as const
+export const WATCH_BUNDLERS = ['rollup', 'rolldown', 'webpack', 'rspack'] as const
 export type WatchBundler = (typeof WATCH_BUNDLERS)[number]
 
 export interface Watcher {
@@ -362,6 +362,26 @@ const WATCH_STARTERS: Record<WatchBundler, WatchStarter> = {
       if (event.code === 'BUNDLE_END') void event.result.close().then(() => settled())
       else if (event.code === 'ERROR') {
         void event.result?.close()
+        settled(new Error(event.error.message))
+      }
+    })
+    return () => watcher.close()
+  },
+  async rolldown({ project, entry, outDir, plugin, warnings }, settled) {
+    const { watch } = await import('rolldown')
+    const watcher = watch({
+      input: project.path(entry),
+      cwd: project.dir,
+      platform: 'node',
+      onLog: (_level, log) => void warnings.push(log.message),
+      plugins: [plugin],
+      output: { file: join(outDir, 'main.mjs'), format: 'es', sourcemap: true },
+      watch: { buildDelay: 50, clearScreen: false },
+    })
+    watcher.on('event', (event) => {
+      if (event.code === 'BUNDLE_END') void event.result.close().then(() => settled())
+      else if (event.code === 'ERROR') {
+        void event.result.close()
         settled(new Error(event.error.message))
       }
     })

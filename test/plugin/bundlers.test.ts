@@ -89,6 +89,25 @@ describe.each(BUNDLERS)('%s', (bundler) => {
     expect(() => app.shout(7)).toThrow('args[0]: expected string, received number')
   })
 
+  it('builds without a warning (Rollup, with the runtime external, warned of the issue helpers a phase module imports for domain rules and leaves unused)', async () => {
+    expect(output.warnings).toEqual([])
+    // double(n: number) alone: its checks call none of the helpers but `add`.
+    const alone = await build(project, bundler, { entry: 'src/aliased.ts', outDir: 'dist-alone' })
+    expect(alone.warnings).toEqual([])
+  })
+
+  it('says that feedback.endpoint reaches only pages Vite builds from index.html (elsewhere it was set and silently did nothing)', async () => {
+    const endpoint = 'https://poet.example.com/v1/events'
+    const result = await build(project, bundler, { outDir: 'dist-endpoint', options: { feedback: { endpoint } } })
+    const said = result.warnings.filter((w) => w.includes('feedback.endpoint'))
+    if (bundler === 'vite') expect(said).toEqual([])
+    else {
+      expect(said).toHaveLength(1)
+      expect(said[0]).toContain(`feedback.endpoint (${endpoint}) reaches only pages that Vite builds from an index.html`)
+      expect(said[0]).toContain(`configure({ sink: httpSink({ url: '${endpoint}' }) })`)
+    }
+  })
+
   it('leaves a module that only mentions poet alone', () => {
     expect(app.rhyme('roses are red')).toBe('roses are red, said the poet')
     expect(Object.keys(lock().functions).sort()).toEqual(FIXTURE_FUNCTIONS)
@@ -125,11 +144,14 @@ describe.each(BUNDLERS)('%s', (bundler) => {
       (e: unknown) => e as Error,
     )
     expect(error, 'the build must fail').toBeInstanceOf(Error)
-    const message = error!.message
+    // Rollup's API hands back the plugin's error, whose frame its CLI prints under the message (see bundlers-error-output).
+    const message = bundler === 'rollup' ? `${error!.message}\n${(error as Error & { frame: string }).frame}` : error!.message
     expect(message).toContain(`src/broken.ts:${at.line}:${at.column + 1}:`)
     expect(message).toContain("unknown poet() option 'atempts'. Did you mean 'attempts'?")
     expect(message).toContain(`> ${at.line} | export const broken = poet({ atempts: 3 })`)
     expect(message).toMatch(new RegExp(`\\| {${at.column + 1}}\\^`))
+    // The plugin's own call stack says nothing about the user's mistake; webpack and rspack print it unless told not to.
+    if (bundler === 'webpack' || bundler === 'rspack') expect(message).not.toMatch(/^\s+at /m)
   })
 
   it('names the mistake when poet is imported from the package root (esbuild failed on "Could not resolve vite" inside the plugin)', async () => {

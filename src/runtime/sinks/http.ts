@@ -102,6 +102,8 @@ export function httpSink(options: HttpSinkOptions): HttpSink {
   const loose = new Set<Promise<void>>()
   // A batch was just given up after its retries: the collector looks down, so the next batch gets one try only.
   let down = false
+  // The refusal statuses already reported.
+  const warned = new Set<number>()
 
   const sink = ((events: PoetEvent[]) => {
     // A closed sink that is used again (configured again after configure closed it) must not lose its events at exit.
@@ -174,12 +176,15 @@ export function httpSink(options: HttpSinkOptions): HttpSink {
           signal,
         })
         // Read the body so the connection can be reused.
-        await res.text().catch(() => '')
+        const answer = await res.text().catch(() => '')
         if (res.ok) {
           down = false
           return void (sent += batch.length)
         }
-        if (res.status !== 408 && res.status !== 429 && res.status < 500) return void (failed += batch.length)
+        if (res.status !== 408 && res.status !== 429 && res.status < 500) {
+          refused(res.status, answer, batch.length)
+          return void (failed += batch.length)
+        }
         wait = parseRetryAfter(res.headers.get('retry-after'))
       } catch {
         // A network error: worth another try.
@@ -209,6 +214,23 @@ export function httpSink(options: HttpSinkOptions): HttpSink {
       if (early && hurried < retries) hurried++
       else attempt++
     }
+  }
+
+  /**
+   * A refusal (a wrong token, a batch the collector finds invalid) is a mistake in the setup that no retry mends, and
+   * every later batch meets it too: said once per status, with the collector's reason, or events vanish without a word.
+   */
+  function refused(status: number, answer: string, n: number): void {
+    if (warned.has(status)) return
+    warned.add(status)
+    let reason = answer.slice(0, 300)
+    try {
+      const error = (JSON.parse(answer) as { error?: unknown }).error
+      if (typeof error === 'string') reason = error
+    } catch {
+      // Not the poet collector's JSON: its text as it came.
+    }
+    console.warn(`poet: httpSink: ${url} refused ${n} events (${status}${reason ? `: ${reason}` : ''}); refused events are not sent again`)
   }
 
   /**

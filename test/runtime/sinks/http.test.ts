@@ -1,5 +1,9 @@
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { configure, httpSink, poet, type ExecutionEvent, type FeedbackEvent, type PoetEvent } from '../../../src/runtime/index'
+import { serve } from '../../../src/train/collector'
 import { startServer } from './server'
 
 const event = (i: number): ExecutionEvent => ({
@@ -205,6 +209,32 @@ describe('httpSink against a real HTTP server', () => {
     await sink.flush()
     expect(server.received).toHaveLength(1)
     expect(sink.failed).toBe(1)
+  })
+
+  it('says once, naming the url and the collector\'s reason, when a real poet serve refuses its token (events went nowhere without a word)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'poet-sink-refused-'))
+    const collector = await serve({ port: 0, db: join(dir, 'feedback.db'), token: 'right' })
+    cleanup.push(async () => {
+      await collector.close()
+      rmSync(dir, { recursive: true, force: true })
+    })
+    const warnings: unknown[] = []
+    const warn = console.warn
+    console.warn = (m: unknown) => void warnings.push(m)
+    try {
+      const url = `${collector.url}/v1/events`
+      const sink = httpSink({ url, token: 'wrong', batchSize: 2 })
+      cleanup.push(sink.close)
+      sink(events(0, 5))
+      await sink.flush()
+      expect([sink.sent, sink.failed]).toEqual([0, 5])
+      expect(warnings).toEqual([
+        `poet: httpSink: ${url} refused 2 events (401: missing or wrong bearer token (send \`Authorization: Bearer <token>\`, as given to \`poet serve --token\`)); refused events are not sent again`,
+      ])
+      expect(collector.collector.store.count('executions')).toBe(0)
+    } finally {
+      console.warn = warn
+    }
   })
 
   it('drops the oldest events beyond maxQueue, counts them, and tells the server', async () => {
