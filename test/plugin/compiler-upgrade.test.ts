@@ -352,6 +352,39 @@ describe('a newer builtin compiler', () => {
     expect(status.out).toMatch(new RegExp(`src/total\\.ts#total\\s+${entry.current}\\s+builtin\\s+no\\s`))
   })
 
+  it('says which A/B test any other regeneration ends, and why: a changed source in a build, poet generate --force', async () => {
+    const p = fixture('ab-regenerated')
+    await build(p, 'rollup', { entry: 'src/total.ts', outDir: 'dist/first' })
+    const lock = new LockStore(p.lockDir)
+    const first = lock.read().functions[ID]!.current
+    const firstSource = lock.source(ID, first)!
+    underTest(p, withPolicy(firstSource, { ...readPolicy(firstSource)!, attempts: 5 }, 'attempts up (test)'))
+    const tested = lock.read().functions[ID]!.candidate!.version
+
+    // The function's options changed: the build regenerates it, and the candidate tested a change to the old version.
+    p.write('src/total.ts', SOURCE.replace('attempts: 2', 'attempts: 3'))
+    const result = await build(p, 'vite', { entry: 'src/total.ts', outDir: 'dist/changed' })
+    const ended = `the A/B test of candidate ${tested} ended: the function's source, options, types, domain pack or generator changed, so it tested a change to ${first}, which the new version replaces; Train proposes a new candidate from the new version's calls`
+    expect(result.warnings.join('\n')).toContain(`poet: ${ID}: ${ended}`)
+    let entry = lock.read().functions[ID]!
+    expect(entry.candidate).toBeUndefined()
+    expect(entry.versions[entry.current]!.reason).toBe(`build; ${ended}`)
+
+    // --force gives the generator's own output in place of a version Train promoted: its candidate's test ends too.
+    const rebuilt = lock.source(ID, entry.current)!
+    const trained = withPolicy(rebuilt, { ...readPolicy(rebuilt)!, attempts: 4 }, 'attempts up (test)')
+    lock.write(ID, { version: trained.version, source: trained.source, inputHash: entry.versions[entry.current]!.inputHash, generator: 'builtin', reason: 'train: attempts up (test)', optimizeFor: 'latency' })
+    underTest(p, withPolicy(trained.source, { ...readPolicy(trained.source)!, attempts: 5 }, 'attempts up again (test)'))
+    const again = lock.read().functions[ID]!.candidate!.version
+    const forced = await cli(p, ['generate', '--force'])
+    expect(forced.code, forced.err).toBe(0)
+    const endedByForce = `the A/B test of candidate ${again} ended: \`poet generate --force\` regenerated the function, so it tested a change to ${trained.version}, which the new version replaces; Train proposes a new candidate from the new version's calls`
+    expect(forced.err).toContain(`${ID}: ${endedByForce}`)
+    entry = lock.read().functions[ID]!
+    expect(entry.candidate).toBeUndefined()
+    expect(entry.versions[entry.current]!.reason).toBe(`generate --force; ${endedByForce}`)
+  })
+
   it('builds a read-only checkout from memory, strict or not, with one clear warning, and keeps what Train promoted and tested', async () => {
     const p = fixture('readonly')
     await build(p, 'rollup', { entry: 'src/total.ts', outDir: 'dist/first' })
