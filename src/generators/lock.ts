@@ -1,8 +1,8 @@
 // LockStore: `.poet/lock.json` and `.poet/phases/`, the reviewed record of every generated phase module.
 import { randomUUID } from 'node:crypto'
-import { mkdirSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs'
+import { accessSync, constants, existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs'
 import { hostname } from 'node:os'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import { threadId } from 'node:worker_threads'
 import { encodeKey } from '../plugin/ids'
 import { contentHash } from './render'
@@ -186,6 +186,24 @@ export class LockStore {
     } catch {
       return undefined
     }
+  }
+
+  /**
+   * Why the lock cannot take writes (a read-only checkout or mount, a directory of another user), or undefined when it
+   * can: asked before a run generates anything, so such a run writes nothing and pays no LLM for phases it cannot keep.
+   * The directories a write goes into are asked, or, where they do not exist yet, the nearest one that would hold them.
+   */
+  unwritable(): NodeJS.ErrnoException | undefined {
+    let dir = join(this.dir, 'phases')
+    while (!existsSync(dir) && dirname(dir) !== dir) dir = dirname(dir)
+    for (const d of dir === join(this.dir, 'phases') ? [this.dir, dir] : [dir]) {
+      try {
+        accessSync(d, constants.W_OK)
+      } catch (e) {
+        return e as NodeJS.ErrnoException
+      }
+    }
+    return undefined
   }
 
   /** Every stored version of `id`, oldest first (ties broken by version), with which one is current. */

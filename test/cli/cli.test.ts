@@ -7,7 +7,7 @@ import { main } from '../../src/cli/main'
 import type { CliIO } from '../../src/cli/io'
 import { LockStore, type LockFile } from '../../src/generators/lock'
 import { readdirSync } from 'node:fs'
-import { createProject, PACKAGE_ROOT, type Project } from '../helpers/project'
+import { createProject, PACKAGE_ROOT, readOnly, type Project } from '../helpers/project'
 import { reply, startOpenAIServer, type OpenAIServer } from '../helpers/openai-server'
 import { goodReply } from '../generators/verify/fixture'
 
@@ -103,6 +103,35 @@ describe('poet generate', () => {
     const r = await poet(p, ['generate', '--only', 'src/double.ts#double'])
     expect(r.code).toBe(1)
     expect(r.err).toBe(`poet generate: src/double.ts#double: EEXIST: file already exists, mkdir '${join(p.lockDir, 'phases')}'`)
+  })
+
+  it('on a read-only .poet/, says once which directory and why, writes nothing, asks no LLM, and exits 1 without a stack', async () => {
+    const p = fixture('readonly')
+    expect((await poet(p, ['generate'])).code).toBe(0)
+    // Stale entries to write: another generator, an LLM that would answer.
+    server = await startOpenAIServer(() => reply.json(goodReply))
+    p.write('poet.config.json', JSON.stringify({ generator: { provider: 'openai', model: 'test-model', baseURL: server.baseURL } }))
+    const before = p.read('.poet/lock.json')
+    const phases = readdirSync(join(p.lockDir, 'phases'))
+    const writable = readOnly(p.lockDir)
+    let r: { code: number; stdout: string; stderr: string }
+    try {
+      const bin = join(PACKAGE_ROOT, 'dist/cli.mjs')
+      r = await promisify(execFile)(process.execPath, [bin, 'generate'], { cwd: p.dir, env: { ...process.env, CI: '', OPENAI_API_KEY: 'k' } }).then(
+        (ok) => ({ code: 0, ...ok }),
+        (e: { code: number; stdout: string; stderr: string }) => e,
+      )
+    } finally {
+      writable()
+    }
+    expect(r.code, r.stderr).toBe(1)
+    expect(r.stderr).toMatch(
+      /^poet generate: cannot write \.poet\/ \(.+\/\.poet\): (read-only file system|permission denied|operation not permitted)\. Nothing was generated or written: make \.poet\/ writable, or run `poet generate` in a writable checkout, and commit \.poet\/\.\n$/,
+    )
+    expect(r.stdout).toBe('')
+    expect(server.requests).toHaveLength(0)
+    expect(p.read('.poet/lock.json')).toBe(before)
+    expect(readdirSync(join(p.lockDir, 'phases'))).toEqual(phases)
   })
 
   it('says when it finds no poet() function, rather than that all 0 are up to date', async () => {
