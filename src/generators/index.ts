@@ -107,8 +107,9 @@ export async function planGeneration(lock: LockStore, id: string, fresh: NewVers
 function regeneratedBecause(fresh: NewVersion, current: LockVersion | undefined): string {
   if (fresh.reason === 'generate --force') return '`poet generate --force` regenerated the function'
   if (current?.inputHash !== fresh.inputHash) return "the function's source, options, types, domain pack or generator changed"
-  // Same inputs, not forced: `poet generate` asked the LLM again in place of a builtin fallback.
-  return `\`poet generate\` asked ${fresh.model ?? 'the LLM'} again in place of its builtin fallback`
+  // Same inputs: `poet generate` asks the LLM again in place of a fallback (a forced run that fell back is recorded as the fallback).
+  if (current.generator === 'builtin' && current.model !== undefined) return `\`poet generate\` asked ${fresh.model ?? 'the LLM'} again in place of its builtin fallback`
+  return 'the function was regenerated from unchanged inputs'
 }
 
 /** Plans a generation and writes it into the lock. */

@@ -263,6 +263,33 @@ describe('poet generate with an LLM', () => {
     expect(retry.err).toBe('')
   })
 
+  it('says which A/B test ends when it asks the LLM again in place of a fallback', async () => {
+    let good = false
+    server = await startOpenAIServer(() => (good ? reply.json(goodReply) : reply.refusal('No.')))
+    const p = fixture('llm-fallback-ab')
+    p.write('src/scale.ts', SCALE)
+    writeFileSync(p.path('poet.config.json'), JSON.stringify({ generator: { provider: 'openai', model: 'test-model', baseURL: server.baseURL, apiKey: 'k' } }))
+    expect((await poet(p, ['generate', '--only', 'src/scale.ts#scale'])).code).toBe(0)
+    const lock = new LockStore(p.lockDir)
+    const id = 'src/scale.ts#scale'
+    const fell = lockOf(p).functions[id]!
+    // A candidate of the fallback under A/B test, as `poet train --apply` records one.
+    const source = lock.source(id, fell.current)!.replace(fell.current, 'cand000001')
+    lock.update((l) => {
+      const e = l.functions[id]!
+      e.versions.cand000001 = { ...e.versions[e.current]!, file: lock.writeFiles(id, 'cand000001', source).file, reason: 'train: ok rate (test)' }
+      e.candidate = { version: 'cand000001', share: 0.2 }
+    })
+    good = true
+    const retry = await poet(p, ['generate', '--only', id])
+    expect(retry.code, retry.err).toBe(0)
+    const ended = `the A/B test of candidate cand000001 ended: \`poet generate\` asked test-model again in place of its builtin fallback, so it tested a change to ${fell.current}, which the new version replaces; Train proposes a new candidate from the new version's calls`
+    expect(retry.err).toBe(`${id}: ${ended}`)
+    const entry = lockOf(p).functions[id]!
+    expect(entry.candidate).toBeUndefined()
+    expect(entry.versions[entry.current]).toMatchObject({ generator: 'openai:test-model', reason: `generate; ${ended}` })
+  })
+
   it('keeps LLM requests to --concurrency', async () => {
     server = await startOpenAIServer(() => reply.slow(100, goodReply))
     const p = fixture('llm-concurrency')
