@@ -88,6 +88,12 @@ export async function generateCommand(argv: string[], io: CliIO): Promise<number
     io.out(`Nothing to do: all ${states.length} function${states.length === 1 ? ' is' : 's are'} up to date in ${lockPath}.`)
     return EXIT.ok
   }
+  const refused = lock.unwritable()
+  if (refused) {
+    const dir = `${relative(io.cwd ?? process.cwd(), lock.dir) || '.'}/`
+    io.err(`poet generate: cannot write ${dir} (${lock.dir}): ${WHY[refused.code ?? ''] ?? refused.message}. Nothing was generated or written: make ${dir} writable, or run \`poet generate\` in a writable checkout, and commit ${dir}.`)
+    return EXIT.failure
+  }
   const progress = new Progress(todo.length, io)
   const identity = generatorIdentity(options.generator)
   // Each function goes into the lock as soon as it is generated: a run interrupted, or one function failing, keeps
@@ -129,6 +135,9 @@ export async function generateCommand(argv: string[], io: CliIO): Promise<number
   )
   return failed.length ? EXIT.failure : EXIT.ok
 }
+
+/** What stops a write into the lock, as a user reads it (the system's message names the syscall too). */
+const WHY: Record<string, string> = { EROFS: 'read-only file system', EACCES: 'permission denied', EPERM: 'operation not permitted' }
 
 async function generateAll(
   todo: SpecState[],

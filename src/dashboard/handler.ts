@@ -4,7 +4,7 @@ import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { createRequire } from 'node:module'
-import { earlierVersions, LockStore, olderCompilerInputs, type LockEntry } from '../generators/lock'
+import { earlierVersions, LockStore, olderCompilerVersions, olderFallback, type LockEntry } from '../generators/lock'
 import type { FeedbackStore } from '../train/store'
 import { badTarget, guarded, requestUrl, type Middleware, type RunningCollector } from '../train/collector'
 import { renderPage } from './page'
@@ -106,9 +106,8 @@ export function createDashboard(o: DashboardOptions): Middleware {
     const out: Record<string, FunctionInfo> = { ...o.functions?.() }
     for (const [id, entry] of Object.entries(lock.read().functions)) {
       const input = entry.versions[entry.current]?.inputHash
-      const promotable = Object.keys(entry.versions).filter((v) => v !== entry.current && entry.versions[v]!.inputHash === input)
-      const older = olderCompilerInputs(entry)
-      const olderCompiler = Object.keys(entry.versions).filter((v) => older.includes(entry.versions[v]!.inputHash))
+      const olderCompiler = olderCompilerVersions(entry).filter((v) => v !== entry.current)
+      const promotable = Object.keys(entry.versions).filter((v) => v !== entry.current && entry.versions[v]!.inputHash === input && !olderCompiler.includes(v))
       out[id] = { ...out[id], current: entry.current, generator: entry.versions[entry.current]?.generator, promotable, ...(olderCompiler.length ? { olderCompiler } : {}) }
     }
     return out
@@ -209,11 +208,13 @@ export function promote(lock: LockStore, store: FeedbackStore, id: string, versi
       result = { status: 404, body: { error: `${id} has no version ${JSON.stringify(version)}; it has ${Object.keys(entry.versions).join(', ')}` } }
       return
     }
-    if (entry.versions[version]!.inputHash !== entry.versions[entry.current]?.inputHash) {
-      const error = olderCompilerInputs(entry).includes(entry.versions[version]!.inputHash)
-        ? `${version} was written by an earlier builtin compiler from the current source of ${id}; a build would regenerate it with this release's compiler (keeping what Train promoted in it), so it cannot serve again. Promote a version this compiler wrote.`
-        : `${version} was generated from another source of ${id}; the plugin would regenerate it away. Revert the source to serve it again.`
+    if (version !== entry.current && olderCompilerVersions(entry).includes(version)) {
+      const error = `${version}${olderFallback(entry.versions[version]!) ? ' (a builtin fallback)' : ''} was written by an earlier builtin compiler from the current source of ${id}; a build would regenerate it with this release's compiler (keeping what Train promoted in it), so it cannot serve again. Promote a version this compiler wrote.`
       result = { status: 409, body: { error } }
+      return
+    }
+    if (entry.versions[version]!.inputHash !== entry.versions[entry.current]?.inputHash) {
+      result = { status: 409, body: { error: `${version} was generated from another source of ${id}; the plugin would regenerate it away. Revert the source to serve it again.` } }
       return
     }
     if (entry.current === version) {
@@ -253,8 +254,8 @@ export function rollback(lock: LockStore, store: FeedbackStore, id: string, seen
     }
     const { older, sameSource: earlier } = earlierVersions(entry)
     if (!earlier.length) {
-      const byCompiler = olderCompilerInputs(entry)
-      const compiled = older.filter((v) => byCompiler.includes(entry.versions[v]!.inputHash))
+      const byCompiler = olderCompilerVersions(entry)
+      const compiled = older.filter((v) => byCompiler.includes(v))
       const why = compiled.length
         ? `${compiled.join(', ')} ${compiled.length === 1 ? 'was' : 'were'} written by an earlier builtin compiler from this source, which a build regenerates with this release's compiler${compiled.length < older.length ? '; to go back further, revert the source' : ''}`
         : 'to go back further, revert the source'

@@ -76,7 +76,7 @@ export interface PlannedGeneration {
   source: string
   /** The version whose trained values the new current keeps (a compiler upgrade only). */
   kept?: string
-  /** What became of the A/B test that was running (a compiler upgrade only: any other regeneration ends it). */
+  /** What became of the A/B test that was running: a compiler upgrade may carry it, any other regeneration ends it. */
   test?: { from: string; carried: string } | { from: string; ended: string }
   /** The candidate served beside current afterwards, when there is one. */
   candidate?: { source: string; share: number }
@@ -89,9 +89,27 @@ export interface PlannedGeneration {
  * only then).
  */
 export async function planGeneration(lock: LockStore, id: string, fresh: NewVersion, compilerUpgrade: boolean): Promise<PlannedGeneration> {
-  if (!compilerUpgrade) return { version: fresh.version, source: fresh.source, write: () => lock.write(id, fresh) }
-  const { planKeepingTrained } = await import('../train/carry')
-  return planKeepingTrained(lock, id, fresh)
+  if (compilerUpgrade) {
+    const { planKeepingTrained } = await import('../train/carry')
+    return planKeepingTrained(lock, id, fresh)
+  }
+  const file = lock.read()
+  const entry = Object.hasOwn(file.functions, id) ? file.functions[id] : undefined
+  const from = entry?.candidate?.version
+  // The lock ends the test when current changes: a candidate was derived from the old current (its types, its rules).
+  if (!entry || from === undefined || entry.current === fresh.version) return { version: fresh.version, source: fresh.source, write: () => lock.write(id, fresh) }
+  const test = { from, ended: `${regeneratedBecause(fresh, entry.versions[entry.current])}, so it tested a change to ${entry.current}, which the new version replaces; Train proposes a new candidate from the new version's calls` }
+  const version = { ...fresh, reason: `${fresh.reason ?? 'build'}; ${describeTest(test)}` }
+  return { version: fresh.version, source: fresh.source, test, write: () => lock.write(id, version) }
+}
+
+/** Why a regeneration other than a compiler upgrade replaced the current version, for the A/B test it ends. */
+function regeneratedBecause(fresh: NewVersion, current: LockVersion | undefined): string {
+  if (fresh.reason === 'generate --force') return '`poet generate --force` regenerated the function'
+  if (current?.inputHash !== fresh.inputHash) return "the function's source, options, types, domain pack or generator changed"
+  // Same inputs: `poet generate` asks the LLM again in place of a fallback (a forced run that fell back is recorded as the fallback).
+  if (current.generator === 'builtin' && current.model !== undefined) return `\`poet generate\` asked ${fresh.model ?? 'the LLM'} again in place of its builtin fallback`
+  return 'the function was regenerated from unchanged inputs'
 }
 
 /** Plans a generation and writes it into the lock. */
@@ -101,7 +119,7 @@ export async function writeGeneration(lock: LockStore, id: string, fresh: NewVer
   return planned
 }
 
-/** What a build or `poet generate` says about the A/B test a compiler upgrade carried or ended. */
+/** What a build or `poet generate` says about the A/B test a regeneration carried or ended. */
 export function describeTest(test: NonNullable<PlannedGeneration['test']>): string {
   return 'carried' in test
     ? `the A/B test of candidate ${test.from} goes on as ${test.carried} (what it tests, applied to the new checks; its evidence starts over)`

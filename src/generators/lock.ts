@@ -1,10 +1,11 @@
 // LockStore: `.poet/lock.json` and `.poet/phases/`, the reviewed record of every generated phase module.
 import { randomUUID } from 'node:crypto'
-import { mkdirSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs'
+import { accessSync, constants, existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs'
 import { hostname } from 'node:os'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import { threadId } from 'node:worker_threads'
 import { encodeKey } from '../plugin/ids'
+import { BUILTIN_VERSION } from './builtin/version'
 import { contentHash } from './render'
 import type { FunctionSpec } from './spec'
 
@@ -188,6 +189,24 @@ export class LockStore {
     }
   }
 
+  /**
+   * Why the lock cannot take writes (a read-only checkout or mount, a directory of another user), or undefined when it
+   * can: asked before a run generates anything, so such a run writes nothing and pays no LLM for phases it cannot keep.
+   * The directories a write goes into are asked, or, where they do not exist yet, the nearest one that would hold them.
+   */
+  unwritable(): NodeJS.ErrnoException | undefined {
+    let dir = join(this.dir, 'phases')
+    while (!existsSync(dir) && dirname(dir) !== dir) dir = dirname(dir)
+    for (const d of dir === join(this.dir, 'phases') ? [this.dir, dir] : [dir]) {
+      try {
+        accessSync(d, constants.W_OK)
+      } catch (e) {
+        return e as NodeJS.ErrnoException
+      }
+    }
+    return undefined
+  }
+
   /** Every stored version of `id`, oldest first (ties broken by version), with which one is current. */
   history(id: string): { version: string; current: boolean; candidate: boolean; entry: LockVersion }[] {
     const entry = this.read().functions[id]
@@ -282,8 +301,9 @@ export class LockStore {
 
 /**
  * What a rollback can go back to: the versions created before the current one, newest first, and those of them
- * generated from the current source (the plugin serves current only while its input hash matches the source, so a
- * version of another source would be regenerated away by the next build).
+ * generated from the current source by this release's compiler (the plugin serves current only while its input hash
+ * matches the source, so a version of another source would be regenerated away by the next build, and so would one
+ * an earlier compiler wrote).
  */
 export function earlierVersions(entry: LockEntry): { older: string[]; sameSource: string[] } {
   const created = (v: string) => Date.parse(entry.versions[v]!.created) || 0
@@ -291,7 +311,9 @@ export function earlierVersions(entry: LockEntry): { older: string[]; sameSource
   const older = Object.keys(entry.versions)
     .filter((v) => v !== entry.current && created(v) <= created(entry.current))
     .sort((a, b) => created(b) - created(a))
-  return { older, sameSource: older.filter((v) => entry.versions[v]!.inputHash === input) }
+  // A fallback an earlier compiler wrote holds the current hash, yet a build regenerates it too.
+  const byCompiler = olderCompilerVersions(entry)
+  return { older, sameSource: older.filter((v) => entry.versions[v]!.inputHash === input && !byCompiler.includes(v)) }
 }
 
 /**
@@ -308,6 +330,26 @@ export function olderCompilerInputs(entry: LockEntry): string[] {
     out.push(older)
     hash = older
   }
+}
+
+/**
+ * The versions of `entry` an earlier builtin compiler wrote from its current inputs, which a build regenerates with
+ * this release's compiler rather than serve: those holding an input hash an earlier compiler gave those inputs, and
+ * builtin fallbacks under an LLM generator (they keep the LLM's hash, so only the compiler they record tells) written
+ * by an earlier compiler.
+ */
+export function olderCompilerVersions(entry: LockEntry): string[] {
+  const byCompiler = olderCompilerInputs(entry)
+  const input = entry.versions[entry.current]?.inputHash
+  return Object.keys(entry.versions).filter((v) => {
+    const version = entry.versions[v]!
+    return byCompiler.includes(version.inputHash) || (version.inputHash === input && olderFallback(version))
+  })
+}
+
+/** A builtin fallback (a builtin version an LLM generator's run recorded, so with its model) an earlier compiler wrote. */
+export function olderFallback(version: LockVersion): boolean {
+  return version.generator === 'builtin' && version.model !== undefined && version.compiler !== BUILTIN_VERSION
 }
 
 /** Deterministic JSON: sorted keys, two-space indent, trailing newline. */

@@ -2,7 +2,7 @@
 import { existsSync, statSync } from 'node:fs'
 import { basename, join, resolve } from 'node:path'
 import { attachDashboard, missingPhase } from '../dashboard/handler'
-import { earlierVersions, LockStore, olderCompilerInputs } from '../generators/lock'
+import { earlierVersions, LockStore, olderCompilerVersions, olderFallback } from '../generators/lock'
 import { serve } from './collector'
 import { FeedbackStore, keepOutOfGit, type Decision } from './store'
 import { parseCommand } from '../cli/args'
@@ -303,15 +303,15 @@ export async function rollbackCommand(argv: string[], io: CommandIO = consoleIO)
           const missing = missingPhase(lock.dir, entry, to)
           if (missing) return void (failure = missing)
           const from = entry.current
-          const byCompiler = olderCompilerInputs(entry)
+          const byCompiler = olderCompilerVersions(entry)
           entry.current = to
           delete entry.candidate
           message = `${id}: current ${from} → ${to}`
           decision = { functionId: id, ts: Date.now(), action: 'rollback', from, to, reason: 'rolled back by poet rollback --to' }
-          if (input !== undefined && entry.versions[to]!.inputHash !== input) {
-            note = byCompiler.includes(entry.versions[to]!.inputHash)
-              ? `note: ${to} was written by an earlier builtin compiler from the current source of ${id}; the next build regenerates it with this release's compiler (keeping what Train promoted in it)`
-              : `note: ${to} was generated from another source of ${id}; the next build regenerates the phases of the current source unless you revert it`
+          if (byCompiler.includes(to)) {
+            note = `note: ${to}${olderFallback(entry.versions[to]!) ? ' (a builtin fallback)' : ''} was written by an earlier builtin compiler from the current source of ${id}; the next build regenerates it with this release's compiler (keeping what Train promoted in it)`
+          } else if (input !== undefined && entry.versions[to]!.inputHash !== input) {
+            note = `note: ${to} was generated from another source of ${id}; the next build regenerates the phases of the current source unless you revert it`
           }
           return
         }
@@ -330,8 +330,8 @@ export async function rollbackCommand(argv: string[], io: CommandIO = consoleIO)
       }
       const { older, sameSource: earlier } = earlierVersions(entry)
       if (!earlier.length) {
-        const byCompiler = olderCompilerInputs(entry)
-        const [compiled, sourced] = [older.filter((v) => byCompiler.includes(entry.versions[v]!.inputHash)), older.filter((v) => !byCompiler.includes(entry.versions[v]!.inputHash))]
+        const byCompiler = olderCompilerVersions(entry)
+        const [compiled, sourced] = [older.filter((v) => byCompiler.includes(v)), older.filter((v) => !byCompiler.includes(v))]
         const were = (vs: string[]) => `${vs.join(', ')} ${vs.length === 1 ? 'was' : 'were'}`
         const reasons = [
           ...(compiled.length ? [`${were(compiled)} written by an earlier builtin compiler from this source, which a build regenerates with this release's compiler`] : []),

@@ -7,7 +7,7 @@ import { main } from '../../src/cli/main'
 import type { CliIO } from '../../src/cli/io'
 import { LockStore, type LockFile } from '../../src/generators/lock'
 import { readdirSync } from 'node:fs'
-import { createProject, PACKAGE_ROOT, type Project } from '../helpers/project'
+import { createProject, PACKAGE_ROOT, readOnly, type Project } from '../helpers/project'
 import { reply, startOpenAIServer, type OpenAIServer } from '../helpers/openai-server'
 import { goodReply } from '../generators/verify/fixture'
 
@@ -103,6 +103,35 @@ describe('poet generate', () => {
     const r = await poet(p, ['generate', '--only', 'src/double.ts#double'])
     expect(r.code).toBe(1)
     expect(r.err).toBe(`poet generate: src/double.ts#double: EEXIST: file already exists, mkdir '${join(p.lockDir, 'phases')}'`)
+  })
+
+  it('on a read-only .poet/, says once which directory and why, writes nothing, asks no LLM, and exits 1 without a stack', async () => {
+    const p = fixture('readonly')
+    expect((await poet(p, ['generate'])).code).toBe(0)
+    // Stale entries to write: another generator, an LLM that would answer.
+    server = await startOpenAIServer(() => reply.json(goodReply))
+    p.write('poet.config.json', JSON.stringify({ generator: { provider: 'openai', model: 'test-model', baseURL: server.baseURL } }))
+    const before = p.read('.poet/lock.json')
+    const phases = readdirSync(join(p.lockDir, 'phases'))
+    const writable = readOnly(p.lockDir)
+    let r: { code: number; stdout: string; stderr: string }
+    try {
+      const bin = join(PACKAGE_ROOT, 'dist/cli.mjs')
+      r = await promisify(execFile)(process.execPath, [bin, 'generate'], { cwd: p.dir, env: { ...process.env, CI: '', OPENAI_API_KEY: 'k' } }).then(
+        (ok) => ({ code: 0, ...ok }),
+        (e: { code: number; stdout: string; stderr: string }) => e,
+      )
+    } finally {
+      writable()
+    }
+    expect(r.code, r.stderr).toBe(1)
+    expect(r.stderr).toMatch(
+      /^poet generate: cannot write \.poet\/ \(.+\/\.poet\): (read-only file system|permission denied|operation not permitted)\. Nothing was generated or written: make \.poet\/ writable, or run `poet generate` in a writable checkout, and commit \.poet\/\.\n$/,
+    )
+    expect(r.stdout).toBe('')
+    expect(server.requests).toHaveLength(0)
+    expect(p.read('.poet/lock.json')).toBe(before)
+    expect(readdirSync(join(p.lockDir, 'phases'))).toEqual(phases)
   })
 
   it('says when it finds no poet() function, rather than that all 0 are up to date', async () => {
@@ -232,6 +261,33 @@ describe('poet generate with an LLM', () => {
     const retry = await poet(p, ['generate', '--only', 'src/scale.ts#scale'])
     expect(retry.out).toMatch(/openai:test-model [0-9a-f]{10}$/m)
     expect(retry.err).toBe('')
+  })
+
+  it('says which A/B test ends when it asks the LLM again in place of a fallback', async () => {
+    let good = false
+    server = await startOpenAIServer(() => (good ? reply.json(goodReply) : reply.refusal('No.')))
+    const p = fixture('llm-fallback-ab')
+    p.write('src/scale.ts', SCALE)
+    writeFileSync(p.path('poet.config.json'), JSON.stringify({ generator: { provider: 'openai', model: 'test-model', baseURL: server.baseURL, apiKey: 'k' } }))
+    expect((await poet(p, ['generate', '--only', 'src/scale.ts#scale'])).code).toBe(0)
+    const lock = new LockStore(p.lockDir)
+    const id = 'src/scale.ts#scale'
+    const fell = lockOf(p).functions[id]!
+    // A candidate of the fallback under A/B test, as `poet train --apply` records one.
+    const source = lock.source(id, fell.current)!.replace(fell.current, 'cand000001')
+    lock.update((l) => {
+      const e = l.functions[id]!
+      e.versions.cand000001 = { ...e.versions[e.current]!, file: lock.writeFiles(id, 'cand000001', source).file, reason: 'train: ok rate (test)' }
+      e.candidate = { version: 'cand000001', share: 0.2 }
+    })
+    good = true
+    const retry = await poet(p, ['generate', '--only', id])
+    expect(retry.code, retry.err).toBe(0)
+    const ended = `the A/B test of candidate cand000001 ended: \`poet generate\` asked test-model again in place of its builtin fallback, so it tested a change to ${fell.current}, which the new version replaces; Train proposes a new candidate from the new version's calls`
+    expect(retry.err).toBe(`${id}: ${ended}`)
+    const entry = lockOf(p).functions[id]!
+    expect(entry.candidate).toBeUndefined()
+    expect(entry.versions[entry.current]).toMatchObject({ generator: 'openai:test-model', reason: `generate; ${ended}` })
   })
 
   it('keeps LLM requests to --concurrency', async () => {

@@ -7,6 +7,7 @@ import { join } from 'node:path'
 import type { Browser, Page } from 'playwright-core'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { createDashboard } from '../../src/dashboard/handler'
+import { BUILTIN_VERSION } from '../../src/generators/builtin/version'
 import { LockStore } from '../../src/generators/lock'
 import { createCollector, type Collector } from '../../src/train/collector'
 import { launchChromium } from '../dev/app'
@@ -92,6 +93,19 @@ describe("a function's versions", () => {
     await expect.poll(() => rows().count()).toBe(3)
     expect(await rowOf('bbbb000002').innerText()).toContain('older compiler')
     expect(await rowOf('aaaa000001').innerText()).toContain('older source')
+  })
+
+  it('labels a builtin fallback an earlier compiler wrote "older compiler", with no Promote, beside one this compiler wrote', async () => {
+    // Under an LLM generator: the fallbacks keep the LLM's hash; only the compiler they record (or none) tells them apart.
+    const fallback = { inputHash: 'in-llm', generator: 'builtin', model: 'm', reason: 'fallback: the model refused' }
+    lock.write(ID, { ...fallback, version: 'aaaa000001', source: '// phases aaaa000001\n' })
+    lock.write(ID, { ...fallback, version: 'bbbb000002', source: '// phases bbbb000002\n', compiler: BUILTIN_VERSION })
+    lock.write(ID, { ...fallback, version: 'cccc000003', source: '// phases cccc000003\n', compiler: BUILTIN_VERSION, reason: 'train: attempts up' })
+    await page.goto(`${url}/__poet/#/fn/${encodeURIComponent(ID)}`)
+    await expect.poll(() => rows().count()).toBe(3)
+    expect(await rowOf('aaaa000001').innerText()).toContain('older compiler')
+    expect(await rowOf('aaaa000001').locator('button').count()).toBe(0)
+    expect(await rowOf('bbbb000002').locator('button[data-action="promote"]').count()).toBe(1)
   })
 
   it('shows ids, versions, reasons and decisions from events and the lock as text, never as markup', async () => {

@@ -352,6 +352,39 @@ describe('a newer builtin compiler', () => {
     expect(status.out).toMatch(new RegExp(`src/total\\.ts#total\\s+${entry.current}\\s+builtin\\s+no\\s`))
   })
 
+  it('says which A/B test any other regeneration ends, and why: a changed source in a build, poet generate --force', async () => {
+    const p = fixture('ab-regenerated')
+    await build(p, 'rollup', { entry: 'src/total.ts', outDir: 'dist/first' })
+    const lock = new LockStore(p.lockDir)
+    const first = lock.read().functions[ID]!.current
+    const firstSource = lock.source(ID, first)!
+    underTest(p, withPolicy(firstSource, { ...readPolicy(firstSource)!, attempts: 5 }, 'attempts up (test)'))
+    const tested = lock.read().functions[ID]!.candidate!.version
+
+    // The function's options changed: the build regenerates it, and the candidate tested a change to the old version.
+    p.write('src/total.ts', SOURCE.replace('attempts: 2', 'attempts: 3'))
+    const result = await build(p, 'vite', { entry: 'src/total.ts', outDir: 'dist/changed' })
+    const ended = `the A/B test of candidate ${tested} ended: the function's source, options, types, domain pack or generator changed, so it tested a change to ${first}, which the new version replaces; Train proposes a new candidate from the new version's calls`
+    expect(result.warnings.join('\n')).toContain(`poet: ${ID}: ${ended}`)
+    let entry = lock.read().functions[ID]!
+    expect(entry.candidate).toBeUndefined()
+    expect(entry.versions[entry.current]!.reason).toBe(`build; ${ended}`)
+
+    // --force gives the generator's own output in place of a version Train promoted: its candidate's test ends too.
+    const rebuilt = lock.source(ID, entry.current)!
+    const trained = withPolicy(rebuilt, { ...readPolicy(rebuilt)!, attempts: 4 }, 'attempts up (test)')
+    lock.write(ID, { version: trained.version, source: trained.source, inputHash: entry.versions[entry.current]!.inputHash, generator: 'builtin', reason: 'train: attempts up (test)', optimizeFor: 'latency' })
+    underTest(p, withPolicy(trained.source, { ...readPolicy(trained.source)!, attempts: 5 }, 'attempts up again (test)'))
+    const again = lock.read().functions[ID]!.candidate!.version
+    const forced = await cli(p, ['generate', '--force'])
+    expect(forced.code, forced.err).toBe(0)
+    const endedByForce = `the A/B test of candidate ${again} ended: \`poet generate --force\` regenerated the function, so it tested a change to ${trained.version}, which the new version replaces; Train proposes a new candidate from the new version's calls`
+    expect(forced.err).toContain(`${ID}: ${endedByForce}`)
+    entry = lock.read().functions[ID]!
+    expect(entry.candidate).toBeUndefined()
+    expect(entry.versions[entry.current]!.reason).toBe(`generate --force; ${endedByForce}`)
+  })
+
   it('builds a read-only checkout from memory, strict or not, with one clear warning, and keeps what Train promoted and tested', async () => {
     const p = fixture('readonly')
     await build(p, 'rollup', { entry: 'src/total.ts', outDir: 'dist/first' })
@@ -441,6 +474,72 @@ describe('a newer builtin compiler', () => {
     expect(to.err).toContain(`note: ${old} was written by an earlier builtin compiler from the current source of ${ID}; the next build regenerates it with this release's compiler (keeping what Train promoted in it)`)
     await build(p, 'vite', { entry: 'src/total.ts', outDir: 'dist/again' })
     expect(lock.read().functions[ID]!.current).toBe(upgraded)
+  })
+
+  it('names builtin fallbacks an older compiler wrote as such in the dashboard and poet rollback: none can be made current again', async () => {
+    server = await startOpenAIServer(() => reply.refusal('No'))
+    const p = fixture('fallback-older')
+    const llm = { provider: 'openai', model: 'test-model', baseURL: server.baseURL, apiKey: 'k' } as const
+    p.write('poet.config.json', JSON.stringify({ generator: { provider: 'openai', model: 'test-model' } }))
+    await build(p, 'vite', { entry: 'src/total.ts', outDir: 'dist/first', options: { generator: llm, strict: false } })
+    const lock = new LockStore(p.lockDir)
+    const first = lock.read().functions[ID]!
+    const fell = first.versions[first.current]!
+    // As an older release left it (no compiler recorded), then Train promoted 4 attempts in it.
+    const weak = renderLike(lock.source(ID, first.current)!.replace(/if \(!\(typeof (\w+) === "number"\)\)/g, 'if (false)'), 'fall000001')
+    const older = { inputHash: fell.inputHash, generator: 'builtin', model: 'test-model', optimizeFor: 'latency' }
+    lock.write(ID, { ...older, ...weak, reason: 'fallback: the model refused: No' })
+    const trained = withPolicy(weak.source, { ...readPolicy(weak.source)!, attempts: 4 }, 'attempts up (test)')
+    lock.write(ID, { ...older, ...trained, reason: 'train: attempts up (test)' })
+    const outdated = [weak.version, trained.version]
+    // Written before this release's compiler ran, as they would have been (the fixture's first build ran it already).
+    lock.update((l) => {
+      const versions = l.functions[ID]!.versions
+      versions[weak.version]!.created = '2020-01-01T00:00:00.000Z'
+      versions[trained.version]!.created = '2020-01-02T00:00:00.000Z'
+    })
+    await build(p, 'rollup', { entry: 'src/total.ts', outDir: 'dist/new', options: { generator: llm, strict: true } })
+    const upgraded = lock.read().functions[ID]!
+    // What this compiler wrote: the regenerated fallback (the module the first build wrote), and the version keeping
+    // Train's attempts, current.
+    expect(upgraded.versions[upgraded.current]).toMatchObject({ compiler: BUILTIN_VERSION, reason: `fallback: the model refused: No: kept attempts Train promoted in ${trained.version}` })
+    expect(Object.keys(upgraded.versions).sort()).toEqual([upgraded.current, first.current, ...outdated].sort())
+
+    const collector = createCollector({ db: join(p.lockDir, 'feedback.db'), lockDir: p.lockDir, base: '/__poet' })
+    const dashboard = createDashboard({ base: '/__poet', lockDir: p.lockDir, store: collector.store, collector: collector.handle, project: 'p', writable: true, token: 't' })
+    const http = createServer((req, res) => dashboard(req, res, () => collector.handle(req, res)))
+    await new Promise<void>((done) => http.listen(0, '127.0.0.1', done))
+    try {
+      const url = `http://127.0.0.1:${(http.address() as AddressInfo).port}/__poet/api`
+      const info = (await (await fetch(`${url}/functions`)).json()) as { functions: Record<string, { promotable: string[]; olderCompiler?: string[] }> }
+      expect(info.functions[ID]!.promotable).toEqual([first.current])
+      expect(info.functions[ID]!.olderCompiler?.sort()).toEqual(outdated.sort())
+      const post = (action: string, body: object) =>
+        fetch(`${url}/${action}`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-poet-token': 't' }, body: JSON.stringify(body) }).then(async (r) => ({ status: r.status, ...((await r.json()) as { error?: string }) }))
+      for (const version of outdated) {
+        expect(await post('promote', { id: ID, version })).toEqual({
+          status: 409,
+          error: `${version} (a builtin fallback) was written by an earlier builtin compiler from the current source of ${ID}; a build would regenerate it with this release's compiler (keeping what Train promoted in it), so it cannot serve again. Promote a version this compiler wrote.`,
+        })
+      }
+    } finally {
+      await new Promise((done) => http.close(done))
+      collector.close()
+    }
+    expect(lock.read().functions[ID]!.current).toBe(upgraded.current)
+
+    // poet rollback goes back to what this compiler wrote, never to them; with nothing else left, it says why.
+    const back = await cli(p, ['rollback', ID])
+    expect(back.code, back.err).toBe(0)
+    expect(back.out).toContain(`${ID}: current ${upgraded.current} → ${first.current}`)
+    const none = await cli(p, ['rollback', ID])
+    expect(none.code).toBe(1)
+    expect(none.err).toContain(
+      `${ID} has no earlier version of its current source to roll back to (${trained.version}, ${weak.version} were written by an earlier builtin compiler from this source, which a build regenerates with this release's compiler); versions:`,
+    )
+    const to = await cli(p, ['rollback', ID, '--to', weak.version])
+    expect(to.code, to.err).toBe(0)
+    expect(to.err).toContain(`note: ${weak.version} (a builtin fallback) was written by an earlier builtin compiler from the current source of ${ID}; the next build regenerates it with this release's compiler (keeping what Train promoted in it)`)
   })
 
   it('regenerates a builtin fallback an older compiler wrote, offline: the LLM is not asked again, and Train\'s values are kept', async () => {
