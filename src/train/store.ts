@@ -110,6 +110,8 @@ const MINUTE = 60_000
 const SCHEMA_VERSION = 2
 /** Sample levels of executions (see levelAt): a sample of 1/2^j of a version's calls is the levels j and up of an index. */
 const LEVELS = 16
+/** The lowest level in the sample index: it holds one call in 2^SAMPLED_FROM. */
+const SAMPLED_FROM = 4
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS executions (
@@ -128,11 +130,14 @@ CREATE TABLE IF NOT EXISTS executions (
   stats TEXT,
   level INTEGER NOT NULL DEFAULT 0
 );
-CREATE INDEX IF NOT EXISTS executions_by_function ON executions (function_id, version, ts);
 CREATE INDEX IF NOT EXISTS executions_by_received ON executions (received);
--- Latency samples read only this index: the calls of one version from some level up, within a time window. The parts
--- of minutes a window cuts are read from it too, all levels.
-CREATE INDEX IF NOT EXISTS executions_sample ON executions (function_id, version, level, ts, duration, outcome, attempts);
+-- Covering what counts and latencies read: the parts of minutes a window cuts, and latency samples of up to a few
+-- times their size, are read from it alone.
+CREATE INDEX IF NOT EXISTS executions_by_function ON executions (function_id, version, ts, duration, outcome, attempts, level);
+-- Larger samples: every 2^j-th call of each minute, j ≥ ${SAMPLED_FROM}, as one range per level. Only those calls are in
+-- it: an index of every call by level takes an insert at a place per level of each version, which cost ingest a third
+-- of its rate with many functions (each commit then writes several times the pages).
+CREATE INDEX IF NOT EXISTS executions_sample ON executions (function_id, version, level, ts, duration, outcome) WHERE level >= ${SAMPLED_FROM};
 -- Exact counts of each function, version and minute, kept by triggers in the transaction of every insert and delete
 -- (retention, or another process on the same file): a poll sums at most a row per minute instead of reading every call.
 CREATE TABLE IF NOT EXISTS execution_minutes (
@@ -487,7 +492,7 @@ export class FeedbackStore {
       }
     }
     read(
-      `SELECT ts - ts % ?, duration FROM executions WHERE function_id = ? AND version IN (SELECT value FROM json_each(?)) AND ${levels(from)} ${where}`,
+      `SELECT ts - ts % ?, duration FROM ${sampleOf(from)} AND version IN (SELECT value FROM json_each(?)) ${where}`,
       [size, functionId, versions, ...params],
     )
     const whole = from > 0 ? counts.filter((b) => (durations.get(b.t)?.length ?? 0) < BUCKET_SAMPLE).map((b) => b.t) : []
@@ -497,7 +502,7 @@ export class FeedbackStore {
       read(
         // CROSS JOIN: the buckets first, so that each is a range of the index; left to itself the planner read every call.
         `SELECT e.ts - e.ts % ?, e.duration FROM json_each(?) AS b CROSS JOIN executions AS e
-         WHERE e.function_id = ? AND e.version IN (SELECT value FROM json_each(?)) AND e.${levels(0)} AND e.ts >= b.value ->> 0 AND e.ts < b.value ->> 1`,
+         WHERE e.function_id = ? AND e.version IN (SELECT value FROM json_each(?)) AND e.ts >= b.value ->> 0 AND e.ts < b.value ->> 1`,
         [size, JSON.stringify(ranges), functionId, versions],
       )
     }
@@ -603,7 +608,7 @@ export class FeedbackStore {
   private latencies(functionId: string, version: string, window: Window, calls: number, sample: number): { all: Float64Array; ok: Float64Array } {
     const [where, params] = windowClause(window)
     const rows = this.db
-      .prepare(`SELECT duration, outcome = 'ok' FROM executions WHERE function_id = ? AND version = ? AND ${levels(sampleLevel(calls, sample))} ${where}`)
+      .prepare(`SELECT duration, outcome = 'ok' FROM ${sampleOf(sampleLevel(calls, sample))} AND version = ? ${where}`)
       .raw()
       .all(functionId, version, ...params) as [number, number][]
     const all = Float64Array.from(rows, (r) => r[0]).sort()
@@ -659,7 +664,7 @@ function splitWindow(w: Window): SplitWindow {
  */
 function acrossMinutes(rollup: 'execution_minutes' | 'score_minutes', rolled: string, raw: string): string {
   // Executions through the sample index, which holds every column read, one range per level; scores through their own.
-  const [events, filter] = rollup === 'execution_minutes' ? ['executions INDEXED BY executions_sample', levels(0)] : ['feedback', 'score IS NOT NULL']
+  const [events, filter] = rollup === 'execution_minutes' ? ['executions INDEXED BY executions_by_function', '1'] : ['feedback', 'score IS NOT NULL']
   const part = (n: 1 | 2) => `SELECT ${raw} FROM ${events}
     WHERE function_id = @functionId AND version IN (SELECT version FROM ${rollup} WHERE function_id = @functionId AND minute = @m${n})
       AND ts >= @lo${n} AND ts < @hi${n} AND ${filter}`
@@ -675,7 +680,8 @@ function migrate(db: Database.Database): void {
   const columns = db.pragma('table_info(executions)') as { name: string }[]
   const older = columns.length > 0 && !columns.some((c) => c.name === 'level')
   if (older) {
-    db.exec('ALTER TABLE executions ADD COLUMN level INTEGER NOT NULL DEFAULT 0')
+    // Schema 1's index of calls by function covered no column a count reads: it is made again, covering.
+    db.exec('ALTER TABLE executions ADD COLUMN level INTEGER NOT NULL DEFAULT 0; DROP INDEX IF EXISTS executions_by_function')
     db.function('poet_level', { deterministic: true }, (n) => levelAt(Number(n)))
     db.exec(`
       UPDATE executions SET level = poet_level(placed.n) FROM (
@@ -720,11 +726,15 @@ function sampleLevel(calls: number, sample: number): number {
 }
 
 /**
- * The calls of level `from` and up, as a condition the sample index answers with one range per level (as `level >= ?`,
- * it would read every sampled call of the version, of all time, to find those of the window).
+ * The calls of a function of level `from` and up (every 2^from-th of each minute): `FROM …` up to its first condition,
+ * `function_id = ?`. Samples that large are a range per level of the sample index; smaller ones (up to 2^SAMPLED_FROM
+ * times the calls they keep) are read off the covering index of every call.
  */
-function levels(from: number): string {
-  return `level IN (${Array.from({ length: LEVELS - from }, (_, i) => from + i).join(', ')})`
+function sampleOf(from: number): string {
+  if (from < SAMPLED_FROM) return `executions INDEXED BY executions_by_function WHERE level >= ${from} AND function_id = ?`
+  const levels = Array.from({ length: LEVELS - from }, (_, i) => from + i).join(', ')
+  // The first term is the index's own condition, word for word: SQLite uses a partial index only when it sees it.
+  return `executions INDEXED BY executions_sample WHERE level >= ${SAMPLED_FROM} AND level IN (${levels}) AND function_id = ?`
 }
 
 /** Percentile p (nearest rank) of sorted values; 0 when there are none (or percentiles were not asked for). */
