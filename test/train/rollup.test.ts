@@ -181,6 +181,10 @@ describe('counts of the dashboard, from the minute rollups', () => {
     expect(store.metrics('src/other.ts#f', { since }).map((m) => [m.calls, m.score.n])).toEqual(after.map((e) => [e.calls, e.score.n]))
     const attempts = events.filter((e) => e.functionId === 'src/other.ts#f' && e.version === 'aaaaaaaaaa' && e.ts >= since).reduce((n, e) => n + e.attempts, 0)
     expect(store.metrics('src/other.ts#f', { since })[0]!.attempts).toBe(attempts)
+    // The mean latency of successful calls, which the trainer compares versions by.
+    const ok = events.filter((e) => e.functionId === 'src/drift.ts#detectDrift' && e.version === 'aaaaaaaaaa' && e.outcome === 'ok').map((e) => e.duration)
+    expect(all[0]!.okLatency.mean.n).toBe(ok.length)
+    expect(all[0]!.okLatency.mean.mean).toBeCloseTo(ok.reduce((s, d) => s + d, 0) / ok.length, 9)
   })
 
   it('stay exact after retention by age and by row count, and a version whose calls all went leaves the table', async () => {
