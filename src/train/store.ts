@@ -106,7 +106,13 @@ export interface Observation {
 }
 
 const DAY = 86_400_000
-const SCHEMA_VERSION = 1
+const MINUTE = 60_000
+/** 2: per-minute rollups of executions and scores, and each execution's sample level (a store of schema 1 is migrated on open). */
+const SCHEMA_VERSION = 2
+/** Sample levels of executions (see levelAt): a sample of 1/2^j of a version's calls is its calls of level j and up. */
+const LEVELS = 16
+/** The lowest level in the sample index: it holds one call in 2^SAMPLED_FROM. */
+const SAMPLED_FROM = 4
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS executions (
@@ -122,10 +128,56 @@ CREATE TABLE IF NOT EXISTS executions (
   error TEXT,
   issues TEXT,
   repairs TEXT,
-  stats TEXT
+  stats TEXT,
+  level INTEGER NOT NULL DEFAULT 0
 );
-CREATE INDEX IF NOT EXISTS executions_by_function ON executions (function_id, version, ts);
 CREATE INDEX IF NOT EXISTS executions_by_received ON executions (received);
+-- Covering what counts and latencies read: the parts of minutes a window cuts, and latency samples of up to a few
+-- times their size, are read from it alone.
+CREATE INDEX IF NOT EXISTS executions_by_function ON executions (function_id, version, ts, duration, outcome, attempts, level);
+-- Larger samples: every 2^j-th call of each minute, j ≥ ${SAMPLED_FROM}, as one range per level. Only those calls are in
+-- it: an index of every call by level takes an insert at a place per level of each version, which cost ingest a third
+-- of its rate with many functions (each commit then writes several times the pages).
+CREATE INDEX IF NOT EXISTS executions_sample ON executions (function_id, version, level, ts, duration, outcome) WHERE level >= ${SAMPLED_FROM};
+-- Exact counts of each function, version and minute, kept by triggers in the transaction of every insert and delete
+-- (retention, or another process on the same file): a poll sums at most a row per minute instead of reading every call.
+CREATE TABLE IF NOT EXISTS execution_minutes (
+  function_id TEXT NOT NULL,
+  version TEXT NOT NULL,
+  minute INTEGER NOT NULL,
+  calls INTEGER NOT NULL,
+  ok INTEGER NOT NULL,
+  input_error INTEGER NOT NULL,
+  output_error INTEGER NOT NULL,
+  timeout INTEGER NOT NULL,
+  error INTEGER NOT NULL,
+  -- REAL, as total() read it: one valid event may carry attempts near 2^63, and integer sums would overflow
+  attempts REAL NOT NULL,
+  ok_sum REAL NOT NULL,
+  ok_sq REAL NOT NULL,
+  PRIMARY KEY (function_id, minute, version)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS execution_minutes_by_minute ON execution_minutes (minute, function_id, version);
+CREATE TRIGGER IF NOT EXISTS executions_count_in AFTER INSERT ON executions BEGIN
+  INSERT INTO execution_minutes VALUES (
+    NEW.function_id, NEW.version, NEW.ts - NEW.ts % ${MINUTE}, 1,
+    NEW.outcome = 'ok', NEW.outcome = 'input_error', NEW.outcome = 'output_error', NEW.outcome = 'timeout', NEW.outcome = 'error',
+    NEW.attempts, iif(NEW.outcome = 'ok', NEW.duration, 0), iif(NEW.outcome = 'ok', NEW.duration * NEW.duration, 0))
+  ON CONFLICT DO UPDATE SET calls = calls + 1,
+    ok = ok + excluded.ok, input_error = input_error + excluded.input_error, output_error = output_error + excluded.output_error,
+    timeout = timeout + excluded.timeout, error = error + excluded.error, attempts = attempts + excluded.attempts,
+    ok_sum = ok_sum + excluded.ok_sum, ok_sq = ok_sq + excluded.ok_sq;
+END;
+CREATE TRIGGER IF NOT EXISTS executions_count_out AFTER DELETE ON executions BEGIN
+  UPDATE execution_minutes SET calls = calls - 1,
+    ok = ok - (OLD.outcome = 'ok'), input_error = input_error - (OLD.outcome = 'input_error'),
+    output_error = output_error - (OLD.outcome = 'output_error'), timeout = timeout - (OLD.outcome = 'timeout'),
+    error = error - (OLD.outcome = 'error'), attempts = attempts - OLD.attempts,
+    ok_sum = ok_sum - iif(OLD.outcome = 'ok', OLD.duration, 0), ok_sq = ok_sq - iif(OLD.outcome = 'ok', OLD.duration * OLD.duration, 0)
+  WHERE function_id = OLD.function_id AND version = OLD.version AND minute = OLD.ts - OLD.ts % ${MINUTE};
+  DELETE FROM execution_minutes
+  WHERE function_id = OLD.function_id AND version = OLD.version AND minute = OLD.ts - OLD.ts % ${MINUTE} AND calls = 0;
+END;
 CREATE TABLE IF NOT EXISTS feedback (
   seq INTEGER PRIMARY KEY,
   -- a resent batch (its 202 was lost) must not count twice: the digest is the event's content
@@ -143,6 +195,27 @@ CREATE TABLE IF NOT EXISTS feedback (
 CREATE INDEX IF NOT EXISTS feedback_by_execution ON feedback (execution_id);
 CREATE INDEX IF NOT EXISTS feedback_by_function ON feedback (function_id, version, ts);
 CREATE INDEX IF NOT EXISTS feedback_by_received ON feedback (received);
+CREATE TABLE IF NOT EXISTS score_minutes (
+  function_id TEXT NOT NULL,
+  version TEXT NOT NULL,
+  minute INTEGER NOT NULL,
+  n INTEGER NOT NULL,
+  score_sum REAL NOT NULL,
+  score_sq REAL NOT NULL,
+  clamped REAL NOT NULL,
+  PRIMARY KEY (function_id, minute, version)
+) WITHOUT ROWID;
+CREATE TRIGGER IF NOT EXISTS feedback_score_in AFTER INSERT ON feedback WHEN NEW.score IS NOT NULL BEGIN
+  INSERT INTO score_minutes VALUES (NEW.function_id, NEW.version, NEW.ts - NEW.ts % ${MINUTE}, 1, NEW.score, NEW.score * NEW.score, min(max(NEW.score, 0), 1))
+  ON CONFLICT DO UPDATE SET n = n + 1, score_sum = score_sum + excluded.score_sum, score_sq = score_sq + excluded.score_sq,
+    clamped = clamped + excluded.clamped;
+END;
+CREATE TRIGGER IF NOT EXISTS feedback_score_out AFTER DELETE ON feedback WHEN OLD.score IS NOT NULL BEGIN
+  UPDATE score_minutes SET n = n - 1, score_sum = score_sum - OLD.score, score_sq = score_sq - OLD.score * OLD.score,
+    clamped = clamped - min(max(OLD.score, 0), 1)
+  WHERE function_id = OLD.function_id AND version = OLD.version AND minute = OLD.ts - OLD.ts % ${MINUTE};
+  DELETE FROM score_minutes WHERE function_id = OLD.function_id AND version = OLD.version AND minute = OLD.ts - OLD.ts % ${MINUTE} AND n = 0;
+END;
 CREATE TABLE IF NOT EXISTS decisions (
   seq INTEGER PRIMARY KEY,
   function_id TEXT NOT NULL,
@@ -185,8 +258,8 @@ export class FeedbackStore {
     if (found > SCHEMA_VERSION) {
       throw new Error(`poet: ${file} was written by a newer unplugin-poet (schema ${found}, this one knows ${SCHEMA_VERSION})`)
     }
-    this.db.exec(SCHEMA)
-    this.db.pragma(`user_version = ${SCHEMA_VERSION}`)
+    // IMMEDIATE: two processes opening a store of schema 1 at once (vite dev and poet serve) migrate it once, in turn.
+    this.db.transaction(() => migrate(this.db)).immediate()
     this.retention = {
       maxAgeMs: options.retention?.maxAgeMs ?? 30 * DAY,
       maxRows: options.retention?.maxRows ?? 1_000_000,
@@ -195,8 +268,8 @@ export class FeedbackStore {
     this.now = options.now ?? Date.now
     this.insertExecution = this.db.prepare(
       `INSERT OR IGNORE INTO executions
-         (execution_id, function_id, version, ts, received, duration, outcome, attempts, error, issues, repairs, stats)
-       VALUES (@executionId, @functionId, @version, @ts, @received, @duration, @outcome, @attempts, @error, @issues, @repairs, @stats)`,
+         (execution_id, function_id, version, ts, received, duration, outcome, attempts, error, issues, repairs, stats, level)
+       VALUES (@executionId, @functionId, @version, @ts, @received, @duration, @outcome, @attempts, @error, @issues, @repairs, @stats, @level)`,
     )
     this.insertFeedback = this.db.prepare(
       `INSERT OR IGNORE INTO feedback
@@ -204,16 +277,27 @@ export class FeedbackStore {
        VALUES (@digest, @executionId, @functionId, @version, @ts, @received, @score, @label, @metrics, @comment)`,
     )
     this.inOneSnapshot = this.db.transaction((read: () => unknown) => read()) as <T>(read: () => T) => T
-    this.insertBatches = this.db.transaction((batches: readonly (readonly PoetEvent[])[], received: number) =>
-      batches.map((events) => {
+    const minuteCalls = this.db.prepare('SELECT calls FROM execution_minutes WHERE function_id = ? AND version = ? AND minute = ?').pluck()
+    this.insertBatches = this.db.transaction((batches: readonly (readonly PoetEvent[])[], received: number) => {
+      // Each call's place among its version's calls of its minute, for its sample level: read once per minute a
+      // transaction touches, then counted here.
+      const placed = new Map<string, number>()
+      const level = (e: ExecutionEvent, ts: number) => {
+        const minute = ts - (ts % MINUTE)
+        const key = `${e.functionId}\0${e.version}\0${minute}`
+        const n = placed.get(key) ?? ((minuteCalls.get(e.functionId, e.version, minute) as number | undefined) ?? 0)
+        placed.set(key, n + 1)
+        return levelAt(n)
+      }
+      return batches.map((events) => {
         let stored = 0
         for (const e of events) {
-          const info = e.kind === 'execution' ? this.insertExecution.run(executionRow(e, received)) : this.insertFeedback.run(feedbackRow(e, received))
+          const info = e.kind === 'execution' ? this.insertExecution.run(executionRow(e, received, level)) : this.insertFeedback.run(feedbackRow(e, received))
           stored += info.changes
         }
         return stored
-      }),
-    )
+      })
+    })
   }
 
   /**
@@ -264,10 +348,15 @@ export class FeedbackStore {
 
   /** Function ids seen in the window, with the versions that served them. */
   functions(window: Window = {}): { id: string; versions: string[] }[] {
-    const [where, params] = windowClause(window)
+    // Whole minutes from the rollup; a version seen only in a minute the window cuts must have a call inside the window.
+    const edge = (n: 1 | 2) => `SELECT function_id, version FROM execution_minutes AS m WHERE minute = @m${n}
+      AND EXISTS (SELECT 1 FROM executions AS e WHERE e.function_id = m.function_id AND e.version = m.version AND e.ts >= @lo${n} AND e.ts < @hi${n})`
     const rows = this.db
-      .prepare(`SELECT DISTINCT function_id AS id, version FROM executions WHERE 1 ${where} ORDER BY function_id, version`)
-      .all(...params) as { id: string; version: string }[]
+      .prepare(
+        `SELECT function_id AS id, version FROM execution_minutes WHERE minute >= @from AND minute < @to
+         UNION ${edge(1)} UNION ${edge(2)} ORDER BY id, version`,
+      )
+      .all(splitWindow(window)) as { id: string; version: string }[]
     const byId = new Map<string, string[]>()
     for (const r of rows) byId.set(r.id, [...(byId.get(r.id) ?? []), r.version])
     return [...byId].map(([id, versions]) => ({ id, versions }))
@@ -276,32 +365,37 @@ export class FeedbackStore {
   /**
    * Metrics of every version of `functionId` that served calls in the window.
    * `percentiles: false` skips the latency percentiles (left 0): they cost a sort per version, and the A/B rule needs none.
+   * `sample` is the size of the latency sample past which percentiles are estimated; `custom: false` skips the custom
+   * feedback metrics (left empty), which are read from every feedback row that carries some.
    */
-  metrics(functionId: string, window: Window = {}, o: { percentiles?: boolean } = {}): VersionMetrics[] {
+  metrics(functionId: string, window: Window = {}, o: MetricsOptions = {}): VersionMetrics[] {
     // One read transaction, so one snapshot: retention or ingest in another process (WAL lets it write meanwhile)
-    // could otherwise delete rows between the counts and the percentiles, whose OFFSET would then find no row.
+    // could otherwise delete rows between the counts and the percentiles.
     return this.inOneSnapshot(() => this.readMetrics(functionId, window, o))
   }
 
-  private readMetrics(functionId: string, window: Window, o: { percentiles?: boolean }): VersionMetrics[] {
-    const [where, params] = windowClause(window)
-    // total(), not sum(): sum() of integers throws on 64-bit overflow, and one valid event (attempts: 9e18) would then
-    // break every read of this function until retention removed it.
+  private readMetrics(functionId: string, window: Window, o: MetricsOptions): VersionMetrics[] {
+    const split = { functionId, ...splitWindow(window) }
+    // total(), not sum(), for attempts and durations: sum() of integers throws on 64-bit overflow, and one valid event
+    // (attempts: 9e18) would then break every read of this function until retention removed it.
     const rows = this.db
       .prepare(
-        `SELECT version, count(*) AS calls, total(attempts) AS attempts,
-           ${OUTCOMES.map((o) => `sum(outcome = '${o}') AS ${o}`).join(', ')},
-           total(CASE WHEN outcome = 'ok' THEN duration END) AS okSum,
-           total(CASE WHEN outcome = 'ok' THEN duration * duration END) AS okSq
-         FROM executions WHERE function_id = ? ${where} GROUP BY version ORDER BY version`,
+        `SELECT version, sum(calls) AS calls, total(attempts) AS attempts, ${OUTCOMES.map((o) => `sum(${o}) AS ${o}`).join(', ')},
+           total(ok_sum) AS okSum, total(ok_sq) AS okSq
+         FROM (${acrossMinutes(
+           'execution_minutes',
+           `version, calls, ${OUTCOMES.join(', ')}, attempts, ok_sum, ok_sq`,
+           `version, 1, ${OUTCOMES.map((o) => `outcome = '${o}'`).join(', ')}, attempts, iif(outcome = 'ok', duration, 0), iif(outcome = 'ok', duration * duration, 0)`,
+         )})
+         GROUP BY version ORDER BY version`,
       )
-      .all(functionId, ...params) as Row[]
+      .all(split) as Row[]
     const result = new Map<string, VersionMetrics>()
     for (const r of rows) {
       const version = r.version as string
       const calls = r.calls as number
       const outcomes = Object.fromEntries(OUTCOMES.map((o) => [o, r[o] as number])) as Record<Outcome, number>
-      const latency = o.percentiles === false ? undefined : this.latencies(functionId, version, where, params, calls)
+      const latency = o.percentiles === false ? undefined : this.latencies(functionId, version, window, calls, o.sample ?? PERCENTILE_SAMPLE)
       result.set(version, {
         version,
         calls,
@@ -324,14 +418,16 @@ export class FeedbackStore {
     }
     const scores = this.db
       .prepare(
-        `SELECT version, count(score) AS n, total(score) AS s, total(score * score) AS sq, total(min(max(score, 0), 1)) AS clamped
-         FROM feedback WHERE function_id = ? AND score IS NOT NULL ${where} GROUP BY version`,
+        `SELECT version, sum(n) AS n, total(score_sum) AS s, total(score_sq) AS sq, total(clamped) AS clamped
+         FROM (${acrossMinutes('score_minutes', 'version, n, score_sum, score_sq, clamped', 'version, 1, score, score * score, min(max(score, 0), 1)')})
+         GROUP BY version`,
       )
-      .all(functionId, ...params) as Row[]
+      .all(split) as Row[]
     for (const r of scores) {
       const m = result.get(r.version as string) ?? emptyMetrics(r.version as string, result)
       m.score = { ...meanStat(r.n as number, r.s as number, r.sq as number), clampedSum: r.clamped as number }
     }
+    if (o.custom === false) return [...result.values()]
     const [fWhere, fParams] = windowClause(window, 'f.ts')
     const custom = this.db
       .prepare(
@@ -347,35 +443,70 @@ export class FeedbackStore {
     return [...result.values()]
   }
 
-  /** Calls, errors and latency percentiles of `functionId` per time bucket (all versions together). */
-  series(functionId: string, bucketMs: number, window: Window = {}): SeriesBucket[] {
+  /**
+   * Calls, errors and latency percentiles of `functionId` per time bucket (all versions together). Past `sample` calls
+   * in the window, the percentiles come from a sample of about that many, and a bucket it leaves with few calls is read whole.
+   */
+  series(functionId: string, bucketMs: number, window: Window = {}, sample = PERCENTILE_SAMPLE): SeriesBucket[] {
     // One snapshot, as metrics(): rows another process deletes between the counts and the latency reads would leave
     // their buckets with calls and a latency of 0.
-    return this.inOneSnapshot(() => this.readSeries(functionId, bucketMs, window))
+    return this.inOneSnapshot(() => this.readSeries(functionId, bucketMs, window, sample))
   }
 
-  private readSeries(functionId: string, bucketMs: number, window: Window): SeriesBucket[] {
+  private readSeries(functionId: string, bucketMs: number, window: Window, sample: number): SeriesBucket[] {
     const [where, params] = windowClause(window)
     const size = Math.max(1, Math.round(bucketMs))
-    const counts = this.db
-      .prepare(`SELECT ts - ts % ? AS t, count(*) AS calls, sum(outcome != 'ok') AS errors FROM executions WHERE function_id = ? ${where} GROUP BY t ORDER BY t`)
-      .all(size, functionId, ...params) as { t: number; calls: number; errors: number }[]
-    // Latency from an evenly spread sample, as in metrics(), when there are many calls. A bucket the sample left with
-    // few of its calls (a quiet minute in a busy hour) is read whole, all such buckets in one pass: few calls each.
+    // Buckets of whole minutes (every bucket the dashboard asks for) sum the rollup's minutes; others count the rows.
+    const byVersion = (
+      size % MINUTE === 0
+        ? this.db
+            .prepare(
+              `SELECT t, version, sum(calls) AS calls, sum(errors) AS errors
+               FROM (${acrossMinutes('execution_minutes', 'minute - minute % @size AS t, version, calls, calls - ok AS errors', "ts - ts % @size, version, 1, outcome != 'ok'")})
+               GROUP BY t, version`,
+            )
+            .all({ functionId, size, ...splitWindow(window) })
+        : this.db
+            .prepare(`SELECT ts - ts % ? AS t, version, count(*) AS calls, sum(outcome != 'ok') AS errors FROM executions WHERE function_id = ? ${where} GROUP BY t, version`)
+            .all(size, functionId, ...params)
+    ) as { t: number; version: string; calls: number; errors: number }[]
+    const buckets = new Map<number, { t: number; calls: number; errors: number }>()
+    for (const r of byVersion) {
+      const b = buckets.get(r.t)
+      if (b) {
+        b.calls += r.calls
+        b.errors += r.errors
+      } else buckets.set(r.t, { t: r.t, calls: r.calls, errors: r.errors })
+    }
+    const counts = [...buckets.values()].sort((a, b) => a.t - b.t)
+    const versions = JSON.stringify([...new Set(byVersion.map((r) => r.version))])
+    // Latency from a sample of the calls, as in metrics(), when there are many. A bucket the sample left with few of its
+    // calls (a quiet minute in a busy hour) is read whole, all such buckets in one pass: few calls each.
     const total = counts.reduce((n, b) => n + b.calls, 0)
-    const every = Math.ceil(total / PERCENTILE_SAMPLE)
+    const from = sampleLevel(total, sample)
     const durations = new Map<number, number[]>()
-    const read = (sql: string, more: unknown[]) => {
-      for (const [t, d] of this.db.prepare(sql).raw().all(size, functionId, ...params, ...more) as [number, number][]) {
+    const read = (sql: string, args: unknown[]) => {
+      for (const [t, d] of this.db.prepare(sql).raw().all(...args) as [number, number][]) {
         const list = durations.get(t)
         if (list) list.push(d)
         else durations.set(t, [d])
       }
     }
-    read(`SELECT ts - ts % ?, duration FROM executions WHERE ${sampled(every, 'function_id = ?' + where, 'PARTITION BY version ')}`, [])
-    const whole = every > 1 ? counts.filter((b) => (durations.get(b.t)?.length ?? 0) < BUCKET_SAMPLE).map((b) => b.t) : []
+    read(
+      `SELECT ts - ts % ?, duration FROM ${sampleOf(from)} AND version IN (SELECT value FROM json_each(?)) ${where}`,
+      [size, functionId, versions, ...params],
+    )
+    const whole = from > 0 ? counts.filter((b) => (durations.get(b.t)?.length ?? 0) < BUCKET_SAMPLE).map((b) => b.t) : []
     for (const t of whole) durations.delete(t)
-    if (whole.length) read(`SELECT ts - ts % ? AS t, duration FROM executions WHERE function_id = ? ${where} AND t IN (SELECT value FROM json_each(?))`, [JSON.stringify(whole)])
+    if (whole.length) {
+      const ranges = whole.map((t) => [Math.max(t, window.since ?? t), Math.min(t + size, window.until ?? t + size)])
+      read(
+        // CROSS JOIN: the buckets first, so that each is a range of the index; left to itself the planner read every call.
+        `SELECT e.ts - e.ts % ?, e.duration FROM json_each(?) AS b CROSS JOIN executions AS e
+         WHERE e.function_id = ? AND e.version IN (SELECT value FROM json_each(?)) AND e.ts >= b.value ->> 0 AND e.ts < b.value ->> 1`,
+        [size, JSON.stringify(ranges), functionId, versions],
+      )
+    }
     return counts.map((b) => {
       const sorted = Float64Array.from(durations.get(b.t) ?? []).sort()
       return { t: b.t, calls: b.calls, errors: b.errors, p50: at(sorted, 0.5), p95: at(sorted, 0.95) }
@@ -471,15 +602,14 @@ export class FeedbackStore {
 
   /**
    * The sorted durations of one version's calls in the window, all and successful ones, read once for every
-   * percentile. Past PERCENTILE_SAMPLE calls, an evenly spread sample of about that many (every k-th of its calls by
-   * time, counted on the index, so the rows left out are never read): a dashboard poll and a `poet train` then cost
-   * the same for a busy function as for a quiet one, instead of a sort of every call per percentile (a second for
-   * 300 000 calls).
+   * percentile. Past `sample` calls, a sample of about that many (every 2^j-th call of each minute, read from an index
+   * that holds them by level, so the rows left out are never read): a dashboard poll and a `poet train` then
+   * cost the same for a busy function as for a quiet one, instead of a sort of every call (a second for 300 000 calls).
    */
-  private latencies(functionId: string, version: string, where: string, params: unknown[], calls: number): { all: Float64Array; ok: Float64Array } {
-    const every = Math.ceil(calls / PERCENTILE_SAMPLE)
+  private latencies(functionId: string, version: string, window: Window, calls: number, sample: number): { all: Float64Array; ok: Float64Array } {
+    const [where, params] = windowClause(window)
     const rows = this.db
-      .prepare(`SELECT duration, outcome = 'ok' FROM executions WHERE ${sampled(every, 'function_id = ? AND version = ?' + where)}`)
+      .prepare(`SELECT duration, outcome = 'ok' FROM ${sampleOf(sampleLevel(calls, sample))} AND version = ? ${where}`)
       .raw()
       .all(functionId, version, ...params) as [number, number][]
     const all = Float64Array.from(rows, (r) => r[0]).sort()
@@ -491,20 +621,121 @@ export class FeedbackStore {
   }
 }
 
+export interface MetricsOptions {
+  /** Latency percentiles (a sort per version); off, they read 0. @default true */
+  percentiles?: boolean
+  /** Past this many calls of a version, its percentiles come from a sample of about this many. @default 50_000 */
+  sample?: number
+  /** Custom feedback metrics; off, `metrics` is empty. @default true */
+  custom?: boolean
+}
+
+/** The whole minutes of a window (`from`, `to`) and the parts of the minutes at its ends it cuts (`m1`…`hi2`), as SQL parameters. */
+interface SplitWindow {
+  from: number
+  to: number
+  m1: number
+  lo1: number
+  hi1: number
+  m2: number
+  lo2: number
+  hi2: number
+}
+
+/**
+ * Cuts a window at whole minutes: those it covers whole are answered from a rollup, and the part of each end minute it
+ * covers (at most a minute of a function's calls) from the events themselves. An empty part is the range [0, 0).
+ */
+function splitWindow(w: Window): SplitWindow {
+  const since = w.since ?? -Infinity
+  const until = w.until ?? Infinity
+  const from = Math.ceil(since / MINUTE) * MINUTE
+  const to = Math.floor(until / MINUTE) * MINUTE
+  // Within one minute: no whole minute, one part.
+  if (from > to) return { from: 0, to: 0, m1: Math.floor(since / MINUTE) * MINUTE, lo1: since, hi1: until, m2: 0, lo2: 0, hi2: 0 }
+  const head = Number.isFinite(since) ? { m1: from - MINUTE, lo1: since, hi1: from } : { m1: 0, lo1: 0, hi1: 0 }
+  const tail = Number.isFinite(until) ? { m2: to, lo2: to, hi2: until } : { m2: 0, lo2: 0, hi2: 0 }
+  return { from, to, ...head, ...tail }
+}
+
+/**
+ * A select of a rollup's rows (`rolled`, columns of `rollup`) for one function over a split window's whole minutes,
+ * followed by the same columns computed from each event (`raw`) in the parts of its end minutes. Versions are looked up
+ * in the end minute's rollup first, so that the events are read by (function, version, ts) ranges of an index.
+ */
+function acrossMinutes(rollup: 'execution_minutes' | 'score_minutes', rolled: string, raw: string): string {
+  // Executions through the sample index, which holds every column read, one range per level; scores through their own.
+  const [events, filter] = rollup === 'execution_minutes' ? ['executions INDEXED BY executions_by_function', '1'] : ['feedback', 'score IS NOT NULL']
+  const part = (n: 1 | 2) => `SELECT ${raw} FROM ${events}
+    WHERE function_id = @functionId AND version IN (SELECT version FROM ${rollup} WHERE function_id = @functionId AND minute = @m${n})
+      AND ts >= @lo${n} AND ts < @hi${n} AND ${filter}`
+  return `SELECT ${rolled} FROM ${rollup} WHERE function_id = @functionId AND minute >= @from AND minute < @to
+    UNION ALL ${part(1)} UNION ALL ${part(2)}`
+}
+
+/**
+ * Brings the file to this schema in one transaction. A store of schema 1 (events only) gets each execution's sample
+ * level and the minute rollups of what it already holds; the triggers keep them from then on.
+ */
+function migrate(db: Database.Database): void {
+  const columns = db.pragma('table_info(executions)') as { name: string }[]
+  const older = columns.length > 0 && !columns.some((c) => c.name === 'level')
+  if (older) {
+    // Schema 1's index of calls by function covered no column a count reads: it is made again, covering.
+    db.exec('ALTER TABLE executions ADD COLUMN level INTEGER NOT NULL DEFAULT 0; DROP INDEX IF EXISTS executions_by_function')
+    db.function('poet_level', { deterministic: true }, (n) => levelAt(Number(n)))
+    db.exec(`
+      UPDATE executions SET level = poet_level(placed.n) FROM (
+        SELECT seq, row_number() OVER (PARTITION BY function_id, version, ts - ts % ${MINUTE} ORDER BY seq) - 1 AS n FROM executions
+      ) AS placed WHERE executions.seq = placed.seq`)
+  }
+  db.exec(SCHEMA)
+  if (older) {
+    db.exec(`
+      INSERT INTO execution_minutes
+      SELECT function_id, version, ts - ts % ${MINUTE} AS minute, count(*),
+        ${OUTCOMES.map((o) => `sum(outcome = '${o}')`).join(', ')},
+        total(attempts), total(iif(outcome = 'ok', duration, 0)), total(iif(outcome = 'ok', duration * duration, 0))
+      FROM executions GROUP BY function_id, version, minute;
+      INSERT INTO score_minutes
+      SELECT function_id, version, ts - ts % ${MINUTE} AS minute, count(*), total(score), total(score * score), total(min(max(score, 0), 1))
+      FROM feedback WHERE score IS NOT NULL GROUP BY function_id, version, minute;
+    `)
+  }
+  db.pragma(`user_version = ${SCHEMA_VERSION}`)
+}
+
+/**
+ * The sample level of the n-th call (from 0) of a version in a minute: how many times 2 divides n (the first call of a
+ * minute gets the top level). The calls of level j and up are every 2^j-th of each minute, a systematic sample that is
+ * never bunched (ids hashed to slots gave a minute's p50 twice the error) and that a minute's later calls extend.
+ */
+function levelAt(n: number): number {
+  let level = 0
+  while (level < LEVELS - 1 && n % 2 ** (level + 1) === 0) level++
+  return level
+}
+
 /** Above this many calls of a version in a window, its latency percentiles come from a sample of about this many. */
 const PERCENTILE_SAMPLE = 50_000
 /** A series bucket whose sample holds fewer of its calls than this has its latency read from all of them. */
 const BUCKET_SAMPLE = 50
 
+/** The lowest level whose calls make a sample of about `sample` (0.7–1.4×) out of `calls`; 0: all of them. */
+function sampleLevel(calls: number, sample: number): number {
+  return calls <= sample ? 0 : Math.min(LEVELS - 1, Math.round(Math.log2(calls / sample)))
+}
+
 /**
- * The condition for the rows matching `filter`, or, past one in `every`, every `every`-th of them by time (within each
- * partition). Counted over those rows, not by seq: seq counts every function's rows, so two functions called in turn
- * (one request calling both) would have all of one's rows, or none, at a multiple of 2. The index holds function,
- * version and ts, so the counting reads no row of the table; `ts` order within a version is the index's, so no sort.
+ * The calls of a function of level `from` and up (every 2^from-th of each minute): `FROM …` up to its first condition,
+ * `function_id = ?`. Samples that large are a range per level of the sample index; smaller ones (up to 2^SAMPLED_FROM
+ * times the calls they keep) are read off the covering index of every call.
  */
-function sampled(every: number, filter: string, partition = ''): string {
-  if (every <= 1) return filter
-  return `seq IN (SELECT seq FROM (SELECT seq, row_number() OVER (${partition}ORDER BY ts) AS n FROM executions WHERE ${filter}) WHERE n % ${every} = 0)`
+function sampleOf(from: number): string {
+  if (from < SAMPLED_FROM) return `executions INDEXED BY executions_by_function WHERE level >= ${from} AND function_id = ?`
+  const levels = Array.from({ length: LEVELS - from }, (_, i) => from + i).join(', ')
+  // The first term is the index's own condition, word for word: SQLite uses a partial index only when it sees it.
+  return `executions INDEXED BY executions_sample WHERE level >= ${SAMPLED_FROM} AND level IN (${levels}) AND function_id = ?`
 }
 
 /** Percentile p (nearest rank) of sorted values; 0 when there are none (or percentiles were not asked for). */
@@ -563,12 +794,13 @@ function json(v: unknown): string | null {
   return v === undefined ? null : JSON.stringify(v)
 }
 
-function executionRow(e: ExecutionEvent, received: number) {
+function executionRow(e: ExecutionEvent, received: number, level: (e: ExecutionEvent, ts: number) => number) {
+  const ts = Math.round(e.ts)
   return {
     executionId: e.executionId,
     functionId: e.functionId,
     version: e.version,
-    ts: Math.round(e.ts),
+    ts,
     received,
     duration: e.duration,
     outcome: e.outcome,
@@ -577,6 +809,7 @@ function executionRow(e: ExecutionEvent, received: number) {
     issues: json(e.issues),
     repairs: json(e.repairs),
     stats: json(e.stats),
+    level: level(e, ts),
   }
 }
 

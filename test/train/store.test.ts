@@ -19,7 +19,7 @@ describe('FeedbackStore', () => {
     const db = new Database(file)
     db.pragma('user_version = 99')
     db.close()
-    expect(() => new FeedbackStore(file)).toThrow(`poet: ${file} was written by a newer unplugin-poet (schema 99, this one knows 1)`)
+    expect(() => new FeedbackStore(file)).toThrow(`poet: ${file} was written by a newer unplugin-poet (schema 99, this one knows 2)`)
   })
 
   it('reports metrics per version within a window: outcomes, attempts, percentiles, scores and custom metrics', () => {
