@@ -204,15 +204,25 @@ describe('poet generate', () => {
 
 describe('poet generate with an LLM', () => {
   it('writes each function into the lock as soon as it is generated, not when the slowest one is', async () => {
-    server = await startOpenAIServer((request) => (request.messages.some((m) => m.content.includes('scaleLater')) ? reply.slow(2_500, goodReply) : reply.json(goodReply)))
+    let release!: () => void
+    const released = new Promise<void>((resolve) => (release = resolve))
+    server = await startOpenAIServer((request) => (request.messages.some((m) => m.content.includes('scaleLater')) ? reply.held(released, goodReply) : reply.json(goodReply)))
     const p = fixture('llm-incremental')
     p.write('src/scale.ts', SCALE + SCALE.replace(/\bscale\b/g, 'scaleLater').replace(/^import .*\n/, ''))
     const running = poet(p, ['generate', '--model', 'test-model', '--base-url', server.baseURL])
-    // Long before the slow answer: an interrupted run keeps what it already paid for.
-    await new Promise((resolve) => setTimeout(resolve, 1_500))
-    const early = existsSync(p.path('.poet/lock.json')) ? lockOf(p).functions : {}
-    expect(early['src/scale.ts#scale']?.versions[early['src/scale.ts#scale']!.current]?.generator).toBe('openai:test-model')
-    expect(early['src/scale.ts#scaleLater']).toBeUndefined()
+    try {
+      // While the slow answer is held back: an interrupted run keeps what it already paid for.
+      const current = (id: string) => {
+        const entry = existsSync(p.path('.poet/lock.json')) ? lockOf(p).functions[id] : undefined
+        return entry?.versions[entry.current]
+      }
+      const deadline = Date.now() + 20_000
+      while (!current('src/scale.ts#scale') && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50))
+      expect(current('src/scale.ts#scale')?.generator).toBe('openai:test-model')
+      expect(current('src/scale.ts#scaleLater')).toBeUndefined()
+    } finally {
+      release()
+    }
     expect((await running).code).toBe(0)
     expect(lockOf(p).functions['src/scale.ts#scaleLater']?.versions[lockOf(p).functions['src/scale.ts#scaleLater']!.current]?.generator).toBe('openai:test-model')
   })

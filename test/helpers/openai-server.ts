@@ -14,6 +14,8 @@ export interface ScriptedReply {
   headers?: Record<string, string>
   /** Wait this long before answering (a slow model). */
   delayMs?: number
+  /** Answer only once this settles (a model as slow as the test needs, released when it has seen what it waits for). */
+  until?: Promise<unknown>
   /** Send the headers and the first half of the body at once, the rest this much later (a stalled stream). */
   bodyDelayMs?: number
   /** The assistant message content (a JSON text for a good reply). */
@@ -48,6 +50,7 @@ export const reply = {
   truncated: (): ScriptedReply => ({ content: '{"perceive": "let issues', finishReason: 'length' }),
   refusal: (text = "I'm sorry, I can't help with that."): ScriptedReply => ({ content: null, refusal: text }),
   slow: (delayMs: number, value: unknown): ScriptedReply => ({ delayMs, content: JSON.stringify(value) }),
+  held: (until: Promise<unknown>, value: unknown): ScriptedReply => ({ until, content: JSON.stringify(value) }),
 }
 
 /** Starts the server; `script` is called once per request with the parsed body and its 0-based index. */
@@ -75,6 +78,10 @@ export async function startOpenAIServer(script: Script): Promise<OpenAIServer> {
         timers.add(t)
         res.on('close', () => (clearTimeout(t), timers.delete(t), resolve()))
       })
+      if (res.destroyed || res.writableEnded) return
+    }
+    if (r.until) {
+      await Promise.race([r.until, new Promise((resolve) => res.on('close', resolve))])
       if (res.destroyed || res.writableEnded) return
     }
     const payload =

@@ -83,9 +83,10 @@ describe('configure', () => {
         f(i)
       }
       configure({ sink: false })
-      await new Promise((r) => setTimeout(r, 300))
+      const received = () => server.received.flatMap((r) => JSON.parse(r.body) as PoetEvent[]).length
+      await until(() => received() >= 12 && process.listenerCount('beforeExit') === before)
       expect(process.listenerCount('beforeExit')).toBe(before)
-      expect(server.received.flatMap((r) => JSON.parse(r.body) as PoetEvent[])).toHaveLength(12)
+      expect(received()).toBe(12)
 
       // Configured again after configure closed it, a sink follows the process again, so its events still leave at exit.
       const again = httpSink({ url: `${server.url}/v1/events`, interval: 60_000 })
@@ -96,10 +97,15 @@ describe('configure', () => {
       await new Promise((r) => setTimeout(r, 0))
       expect(process.listenerCount('beforeExit')).toBe(before + 1)
       configure({ sink: false })
-      await new Promise((r) => setTimeout(r, 300))
+      await until(() => process.listenerCount('beforeExit') === before)
       expect(process.listenerCount('beforeExit')).toBe(before)
     } finally {
       await server.close()
     }
   })
 })
+
+/** Waits until `done()` holds (a loaded machine answers late), for at most 10 s; the assertions after it say what failed. */
+async function until(done: () => boolean): Promise<void> {
+  for (const end = Date.now() + 10_000; !done() && Date.now() < end; ) await new Promise((r) => setTimeout(r, 20))
+}
