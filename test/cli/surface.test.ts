@@ -288,6 +288,21 @@ describe('poet output for scripts', () => {
     )
   })
 
+  it('generate --check in a project whose lock has entries but whose source has no poet() function left says so (exit 0, as for any deleted function)', async () => {
+    const p = (project = createProject('cli-surface-check-empty'))
+    rmSync(p.path('src/broken.ts'))
+    expect((await poet(p.dir, ['generate'])).code).toBe(0)
+    rmSync(p.path('src'), { recursive: true })
+    const r = await poet(p.dir, ['generate', '--check'])
+    expect(r).toEqual({
+      code: 0,
+      stdout:
+        `No poet() functions found under ${p.dir}: nothing to check. .poet/lock.json lists 6 functions (src/aliased.ts#double, ` +
+        'src/flaky.ts#flaky, src/namespaced.ts#shout and 3 more) whose source is gone or left out by include/exclude.\n',
+      stderr: '',
+    })
+  })
+
   it('rollback and serve take --root like the other project commands', async () => {
     const { p, first, second } = await twoVersions()
     const elsewhere = dirname(p.dir)
