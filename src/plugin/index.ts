@@ -4,7 +4,7 @@ import type { Loader } from 'esbuild'
 import type { UnpluginFactory } from 'unplugin'
 import { PoetContext } from './context'
 import type { DevServer } from './dev-server'
-import { PoetBuildError } from './errors'
+import { PoetBuildError, type WarningSite } from './errors'
 import type { Options } from './options'
 import { fileOf, POET_CODE_FILTER } from './ids'
 import { DEV_KEY_PREFIX, ESBUILD_LOAD_FILTER, LOAD_FILTER, RESOLVE_FILTER, keyOf, mapWebpackScheme, resolveVirtual } from './virtual'
@@ -24,6 +24,16 @@ export const unpluginFactory: UnpluginFactory<Options | undefined, false> = (raw
   // unplugin and this plugin) under every warning, webpack a note that details were hidden. Without one, the message.
   const warning =
     meta.framework === 'webpack' || meta.framework === 'rspack' ? (message: string) => ({ message, stack: '' }) : (message: string) => message
+  // A transform warning with a place: Rollup and Rolldown print the place of a warning that has `loc` (and Rollup its
+  // frame) in front of its message, which then named the file twice; so does a Vite dev server, and a Vite build on
+  // Rollup. A Vite build on Rolldown prints the message alone, which must name the place itself.
+  const placed = (context: object, message: string, at: WarningSite | undefined) => {
+    if (!at) return warning(message)
+    if (meta.framework === 'rollup' || meta.framework === 'rolldown' || (meta.framework === 'vite' && (ctx.serve || !onRolldown(context)))) {
+      return { message: at.reason, loc: at.loc, frame: at.frame }
+    }
+    return warning(message)
+  }
   // The feedback.endpoint warning is said once per plugin instance, not at every rebuild of a watch.
   let saidEndpoint = false
   // Only a Vite dev server has one: the collector, dashboard and trainer (SQLite) never load for a build.
@@ -74,7 +84,7 @@ export const unpluginFactory: UnpluginFactory<Options | undefined, false> = (raw
           this.warn(warning(endpointUnused(meta.framework, feedback.endpoint)))
         }
         // Build errors are thrown, not passed to this.error: not every bundler stops on this.error.
-        const out = await ctx.transformAsync(code, file, (message) => this.warn(warning(message))).catch((e: unknown) => {
+        const out = await ctx.transformAsync(code, file, (message, at) => this.warn(placed(this, message, at))).catch((e: unknown) => {
           throw e instanceof PoetBuildError ? present(e) : e
         })
         if (!out) return null
@@ -170,6 +180,11 @@ function endpointUnused(framework: string, endpoint: string): string {
     `entry instead: import { configure, httpSink } from 'unplugin-poet/runtime'; ` +
     `configure({ sink: httpSink({ url: '${endpoint}' }) })`
   )
+}
+
+/** Whether the hook runs in Rolldown (Vite 8, rolldown-vite), which sets `meta.rolldownVersion`; else in Rollup. */
+function onRolldown(context: object): boolean {
+  return typeof (context as { meta?: { rolldownVersion?: unknown } }).meta?.rolldownVersion === 'string'
 }
 
 /**
