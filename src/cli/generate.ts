@@ -47,12 +47,21 @@ export async function generateCommand(argv: string[], io: CliIO): Promise<number
     io.err(`poet generate: ${project.errors.length} file${project.errors.length === 1 ? '' : 's'} with errors; fix ${project.errors.length === 1 ? 'it' : 'them'} first.`)
     return EXIT.failure
   }
+  const lock = new LockStore(options.lockDir)
   if (!project.specs.length) {
     // "All 0 functions are up to date" would pass a check run from the wrong directory.
-    io.out(`No poet() functions found under ${options.root}: nothing to ${v.check ? 'check' : 'generate'}. Run it from the project root, or pass --root.`)
+    const none = `No poet() functions found under ${options.root}: nothing to ${v.check ? 'check' : 'generate'}.`
+    const locked = Object.keys(lock.read().functions)
+    // A lock with entries says this is the project root: the hint to move elsewhere would mislead. Its entries are
+    // left alone, as are those of any deleted function (--check judges only functions in the source).
+    if (!locked.length) io.out(`${none} Run it from the project root, or pass --root.`)
+    else {
+      const path = relative(io.cwd ?? process.cwd(), lock.file) || lock.file
+      const listed = locked.length > 3 ? `${locked.slice(0, 3).join(', ')} and ${locked.length - 3} more` : locked.join(', ')
+      io.out(`${none} ${path} lists ${locked.length} function${locked.length === 1 ? '' : 's'} (${listed}) whose source is gone or left out by include/exclude.`)
+    }
     return EXIT.ok
   }
-  const lock = new LockStore(options.lockDir)
   let states = specStates(project.specs, options, project.registry, lock)
   if (v.only !== undefined) {
     states = states.filter((s) => s.spec.id === v.only)

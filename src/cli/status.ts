@@ -32,7 +32,9 @@ export async function statusCommand(argv: string[], io: CliIO): Promise<number> 
   const states = specStates(project.specs, options, project.registry, lock)
   const known = new Set(states.map((s) => s.spec.id))
   // A function in a file that failed to scan is still in the source: only its options could not be read.
-  const orphans = Object.keys(lock.read().functions).filter((id) => !known.has(id) && !project.failedFiles.has(id.slice(0, id.lastIndexOf('#'))))
+  const locked = Object.keys(lock.read().functions)
+  const inFailedFile = (id: string) => project.failedFiles.has(id.slice(0, id.lastIndexOf('#')))
+  const orphans = locked.filter((id) => !known.has(id) && !inFailedFile(id))
   if (args.values.json) {
     const functions = states.map((s) => ({
       id: s.spec.id,
@@ -67,7 +69,17 @@ export async function statusCommand(argv: string[], io: CliIO): Promise<number> 
   io.out(table(['id', 'version', 'generator', 'stale?', 'unresolved types'], rows))
   if (orphans.length) io.out(`\nIn the lock but no longer in the source: ${orphans.join(', ')}`)
   const stale = states.filter((s) => s.state !== 'fresh').length
-  io.out(`\n${states.length} function${states.length === 1 ? '' : 's'}, ${stale} stale or missing${stale ? ' — run `poet generate`' : ''}.`)
+  const counted = `${states.length} function${states.length === 1 ? '' : 's'}`
+  if (project.failedFiles.size) {
+    // "8 functions, 0 stale" read as all clear while a file's functions went uncounted: say what is not known.
+    const failed = [...project.failedFiles]
+    const files = `${failed.length} file${failed.length === 1 ? '' : 's'} with errors (${failed.join(', ')})`
+    io.out(
+      `\n${counted} read, ${stale} stale or missing; ${files} could not be read, so ${failed.length === 1 ? 'its' : 'their'} ` +
+        `functions are not counted and their state is unknown (the lock lists ${locked.filter(inFailedFile).length} from ${failed.length === 1 ? 'it' : 'them'}). ` +
+        `Fix ${failed.length === 1 ? 'it' : 'them'} first.`,
+    )
+  } else io.out(`\n${counted}, ${stale} stale or missing${stale ? ' — run `poet generate`' : ''}.`)
   for (const e of project.errors) io.err(e)
   return project.errors.length ? EXIT.failure : EXIT.ok
 }

@@ -4,6 +4,7 @@ import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync,
 import { join } from 'node:path'
 import type { SourceMap } from 'magic-string'
 import type { FunctionSpec } from '../generators/spec'
+import type { WarningSite } from './errors'
 
 /** What a transform produced, plus the warnings it gave: a hit replays them so a warm build warns like a cold one. */
 export interface CachedTransform {
@@ -16,7 +17,13 @@ export interface CachedTransform {
    */
   inputHashes: string[]
   dependencies: string[]
-  warnings: string[]
+  warnings: CachedWarning[]
+}
+
+/** A warning as the transform gave it: replayed with its place apart too, so a warm build shows it as a cold one. */
+export interface CachedWarning {
+  message: string
+  at?: WarningSite
 }
 
 /**
@@ -25,7 +32,7 @@ export interface CachedTransform {
  */
 export interface CachedNothing {
   unchanged: true
-  warnings: string[]
+  warnings: CachedWarning[]
 }
 
 /** A source map as JSON: what the bundlers read (magic-string's methods do not survive the cache). */
@@ -47,7 +54,8 @@ export interface CacheStats {
   writes: number
 }
 
-const FORMAT = 2
+// 3: warnings keep their place apart from their message.
+const FORMAT = 3
 /** Entries kept at most; past it the oldest half is dropped (one entry is one poet module, a few kB). */
 const MAX_ENTRIES = 5000
 

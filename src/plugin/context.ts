@@ -11,7 +11,8 @@ import { servedPhases, withCandidate } from '../train/variants'
 import { decodeKey, encodeKey } from './ids'
 import type { DomainPack } from '../generators/builtin/domain'
 import type { DomainRegistry } from '../generators/builtin/domains'
-import { hashText, TransformCache, type CachedTransform, type CacheStats, type SourceMapJSON } from './cache'
+import { hashText, TransformCache, type CachedTransform, type CachedWarning, type CacheStats, type SourceMapJSON } from './cache'
+import type { WarningSite } from './errors'
 import { resolveOptions, type Options, type ResolvedOptions } from './options'
 import { POET_CODE_FILTER } from './ids'
 import type { transformPoet } from './transform'
@@ -123,7 +124,7 @@ export class PoetContext {
   }
 
   /** The transform hook: as {@link transform}, loading the transformer on the first module the cache does not hold. */
-  async transformAsync(code: string, file: string, warn: (message: string) => void): Promise<TransformOutput | null> {
+  async transformAsync(code: string, file: string, warn: TransformWarn): Promise<TransformOutput | null> {
     let result = this.lookup(code, file, warn)
     if (result === undefined) {
       await this.loadTransformer()
@@ -136,7 +137,7 @@ export class PoetContext {
    * Rewrites the `poet(...)` calls in one module; `null` when it has none. Build errors are thrown. A module the cache
    * does not hold needs {@link loadTransformer} first.
    */
-  transform(code: string, file: string, warn: (message: string) => void): TransformOutput | null {
+  transform(code: string, file: string, warn: TransformWarn): TransformOutput | null {
     const result = this.lookup(code, file, warn)
     return this.adopt(file, result === undefined ? this.produce(code, file, warn) : result)
   }
@@ -160,23 +161,23 @@ export class PoetContext {
    * `null` for a module without the runtime import, or one the cache remembers had nothing to rewrite; the recorded
    * transform when the module and every type file it read are unchanged; `undefined` when it has to be transformed.
    */
-  private lookup(code: string, file: string, warn: (message: string) => void): TransformResultLike | null | undefined {
+  private lookup(code: string, file: string, warn: TransformWarn): TransformResultLike | null | undefined {
     if (!POET_CODE_FILTER.test(code)) return null
     const hit = this.cache?.get(file, code, readFile)
     if (!hit) return undefined
-    for (const message of hit.warnings) warn(message)
+    for (const { message, at } of hit.warnings) warn(message, at)
     return 'unchanged' in hit ? null : hit
   }
 
   /** Transforms a module (parse, scan, signatures, rewrite) and records the result in the cache. */
-  private produce(code: string, file: string, warn: (message: string) => void): TransformResultLike | null {
+  private produce(code: string, file: string, warn: TransformWarn): TransformResultLike | null {
     const transformPoet = this.transformer
     const domains = this.domains
     if (!transformPoet || !domains) throw new Error('poet: internal error: a module missed the transform cache before the transformer was loaded')
     const { root } = this.options
     // Every file the type resolver tried, with what it held (undefined: not there).
     const reads = new Map<string, string | undefined>()
-    const warnings: string[] = []
+    const warnings: CachedWarning[] = []
     const result = transformPoet(code, file, {
       root,
       domains,
@@ -185,9 +186,9 @@ export class PoetContext {
         reads.set(abs, text)
         return text
       },
-      warn(message) {
-        warnings.push(message)
-        warn(message)
+      warn(message, at) {
+        warnings.push(at ? { message, at } : { message })
+        warn(message, at)
       },
     })
     // A file the resolver looked for and did not find is watched too: were it created (or a deleted one restored),
@@ -426,6 +427,9 @@ export class PoetContext {
 
 /** A transform's result, fresh or replayed from the cache (whose map is plain JSON). */
 type TransformResultLike = Omit<CachedTransform, 'warnings'>
+
+/** Takes a transform warning: its message names its place, `at` gives the place apart (for Rollup's `loc`). */
+export type TransformWarn = (message: string, at?: WarningSite) => void
 
 interface ServedPhases {
   version: string

@@ -139,3 +139,22 @@ export class PoetConfigError extends Error {
     this.code = unknown ? 'POET_UNKNOWN_PLUGIN_OPTION' : 'POET_INVALID_PLUGIN_OPTION'
   }
 }
+
+/**
+ * Where a transform warning points, apart from its message (which starts with `path:line:column: `): Rollup and
+ * Rolldown print a warning's place themselves from `loc`, so they get the reason alone.
+ */
+export interface WarningSite {
+  /** The warning without its place. */
+  reason: string
+  loc: SourceLocation
+  frame: string
+}
+
+/** A warning at a babel position (`line` 1-based, `column` 0-based): its message, and its site for {@link WarningSite} readers. */
+export function warningAt(site: ErrorSite, reason: string, at: { line: number; column: number }): [string, WarningSite] {
+  return [
+    `${site.displayPath}:${at.line}:${at.column + 1}: ${reason}`,
+    { reason, loc: { file: site.file, line: at.line, column: at.column }, frame: codeFrame(site.code, at.line, at.column) },
+  ]
+}

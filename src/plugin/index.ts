@@ -4,7 +4,7 @@ import type { Loader } from 'esbuild'
 import type { UnpluginFactory } from 'unplugin'
 import { PoetContext } from './context'
 import type { DevServer } from './dev-server'
-import { PoetBuildError } from './errors'
+import { PoetBuildError, type WarningSite } from './errors'
 import type { Options } from './options'
 import { fileOf, POET_CODE_FILTER } from './ids'
 import { DEV_KEY_PREFIX, ESBUILD_LOAD_FILTER, LOAD_FILTER, RESOLVE_FILTER, keyOf, mapWebpackScheme, resolveVirtual } from './virtual'
@@ -24,6 +24,16 @@ export const unpluginFactory: UnpluginFactory<Options | undefined, false> = (raw
   // unplugin and this plugin) under every warning, webpack a note that details were hidden. Without one, the message.
   const warning =
     meta.framework === 'webpack' || meta.framework === 'rspack' ? (message: string) => ({ message, stack: '' }) : (message: string) => message
+  // A transform warning with a place: Rollup and Rolldown print the place of a warning that has `loc` (and Rollup its
+  // frame) in front of its message, which then named the file twice; so does a Vite dev server, and a Vite build on
+  // Rollup. A Vite build on Rolldown prints the message alone, which must name the place itself.
+  const placed = (context: object, message: string, at: WarningSite | undefined) => {
+    if (!at) return warning(message)
+    if (meta.framework === 'rollup' || meta.framework === 'rolldown' || (meta.framework === 'vite' && (ctx.serve || !onRolldown(context)))) {
+      return { message: at.reason, loc: at.loc, frame: at.frame }
+    }
+    return warning(message)
+  }
   // The feedback.endpoint warning is said once per plugin instance, not at every rebuild of a watch.
   let saidEndpoint = false
   // Only a Vite dev server has one: the collector, dashboard and trainer (SQLite) never load for a build.
@@ -69,12 +79,15 @@ export const unpluginFactory: UnpluginFactory<Options | undefined, false> = (raw
         const file = fileOf(id)
         // Said at the first poet module, as build hooks cannot warn on every bundler (and without one, nothing is sent).
         const { feedback } = ctx.options
-        if (feedback && feedback.endpoint && meta.framework !== 'vite' && !saidEndpoint) {
-          saidEndpoint = true
-          this.warn(warning(endpointUnused(meta.framework, feedback.endpoint)))
+        if (feedback && feedback.endpoint && !saidEndpoint) {
+          const pageless = meta.framework === 'vite' ? (ctx.serve ? undefined : pagelessViteBuild(this)) : `${BUNDLER_NAMES[meta.framework] ?? meta.framework} build`
+          if (pageless) {
+            saidEndpoint = true
+            this.warn(warning(endpointUnused(pageless, feedback.endpoint)))
+          }
         }
         // Build errors are thrown, not passed to this.error: not every bundler stops on this.error.
-        const out = await ctx.transformAsync(code, file, (message) => this.warn(warning(message))).catch((e: unknown) => {
+        const out = await ctx.transformAsync(code, file, (message, at) => this.warn(placed(this, message, at))).catch((e: unknown) => {
           throw e instanceof PoetBuildError ? present(e) : e
         })
         if (!out) return null
@@ -160,16 +173,43 @@ function isPlugin(p: unknown): p is { name?: unknown; load?: unknown } {
 const BUNDLER_NAMES: Record<string, string> = { rollup: 'Rollup', rolldown: 'Rolldown', esbuild: 'esbuild', webpack: 'webpack', rspack: 'rspack' }
 
 /**
- * `feedback.endpoint` is put into a page by Vite's index.html hook; other bundlers have no page to put it in, and
- * the option was set and silently did nothing there.
+ * `feedback.endpoint` is put into a page by Vite's index.html hook; other bundlers, and Vite's SSR and library
+ * builds, have no page to put it in, and the option was set and silently did nothing there.
  */
-function endpointUnused(framework: string, endpoint: string): string {
+function endpointUnused(build: string, endpoint: string): string {
   return (
-    `the poet plugin's feedback.endpoint (${endpoint}) reaches only pages that Vite builds from an index.html; a ` +
-    `${BUNDLER_NAMES[framework] ?? framework} build has none, so its events go nowhere. Configure the sink in your ` +
+    `the poet plugin's feedback.endpoint (${endpoint}) reaches only pages that Vite builds from an index.html; ` +
+    `${/^[aeiou]/i.test(build) ? 'an' : 'a'} ${build} has none, so its events go nowhere. Configure the sink in your ` +
     `entry instead: import { configure, httpSink } from 'unplugin-poet/runtime'; ` +
     `configure({ sink: httpSink({ url: '${endpoint}' }) })`
   )
+}
+
+/** Whether the hook runs in Rolldown (Vite 8, rolldown-vite), which sets `meta.rolldownVersion`; else in Rollup. */
+function onRolldown(context: object): boolean {
+  return typeof (context as { meta?: { rolldownVersion?: unknown } }).meta?.rolldownVersion === 'string'
+}
+
+interface ViteBuildConfig {
+  consumer?: string
+  build: { ssr?: unknown; lib?: unknown; rollupOptions?: { input?: unknown }; rolldownOptions?: { input?: unknown } }
+}
+
+/**
+ * What this Vite build is, when it has no page for the endpoint to be put into (SSR, library, or inputs that
+ * are all scripts); undefined when it builds from HTML. In a build of client and server together, the server's.
+ */
+function pagelessViteBuild(context: object): string | undefined {
+  const config = (context as { environment?: { config?: ViteBuildConfig } }).environment?.config
+  if (!config) return undefined
+  const { consumer, build } = config
+  if (consumer === 'server' || build.ssr) return 'Vite SSR build'
+  if (build.lib) return 'Vite library build'
+  const input = build.rolldownOptions?.input ?? build.rollupOptions?.input
+  // None given: Vite builds index.html.
+  if (input === undefined) return undefined
+  const inputs = typeof input === 'string' ? [input] : Array.isArray(input) ? input : Object.values(input as object)
+  return inputs.some((i) => typeof i === 'string' && i.endsWith('.html')) ? undefined : 'Vite build of script entries only'
 }
 
 /**

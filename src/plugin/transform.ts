@@ -2,7 +2,7 @@
 import type { SourceMap } from 'magic-string'
 import type { FunctionSpec } from '../generators/spec'
 import { resolveSignature } from '../generators/builtin/resolve'
-import type { ErrorSite } from './errors'
+import { warningAt, type ErrorSite, type WarningSite } from './errors'
 import { encodeKey, fileOf, functionId, projectPath } from './ids'
 import { readPoetOptions, type DomainNames, type Position } from './poet-options'
 import { rewriteModule, type PlannedSite } from './rewrite'
@@ -19,7 +19,8 @@ export interface TransformContext {
   domains: DomainNames
   /** Reads another file of the project (for types imported from it); undefined when it does not exist. */
   readFile?(abs: string): string | undefined
-  warn(message: string): void
+  /** `message` names its place; `at` gives it apart, when the warning has one. */
+  warn(message: string, at?: WarningSite): void
 }
 
 export interface TransformResult {
@@ -50,8 +51,12 @@ export function transformPoet(code: string, file: string, ctx: TransformContext)
     if (site.kind === 'call' && !site.fn) {
       const at = site.call.loc!.start
       ctx.warn(
-        `${displayPath}:${at.line}:${at.column + 1}: poet(...) is not applied directly to a function defined in this ` +
-          'file, so no phases are generated for it: it runs with the runtime policy only, without generated validation.',
+        ...warningAt(
+          where,
+          'poet(...) is not applied directly to a function defined in this file, so no phases are generated for it: ' +
+            'it runs with the runtime policy only, without generated validation.',
+          at,
+        ),
       )
       continue
     }
@@ -69,9 +74,12 @@ export function transformPoet(code: string, file: string, ctx: TransformContext)
     for (const d of sig.dependencies) dependencies.add(d)
     if (timeoutAt && !sig.async) {
       ctx.warn(
-        `${displayPath}:${timeoutAt.line}:${timeoutAt.column + 1}: 'timeout' has no effect on ${id}: the function is ` +
-          'synchronous (not async and not returning a Promise), and a running synchronous call cannot be interrupted. ' +
-          'Remove timeout, or make the function async.',
+        ...warningAt(
+          where,
+          `'timeout' has no effect on ${id}: the function is synchronous (not async and not returning a Promise), and ` +
+            'a running synchronous call cannot be interrupted. Remove timeout, or make the function async.',
+          timeoutAt,
+        ),
       )
     }
     specs.push({

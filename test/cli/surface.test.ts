@@ -271,6 +271,38 @@ describe('poet output for scripts', () => {
     expect(status.functions.find((f) => f.id === 'src/slow.ts#slow')).toMatchObject({ state: 'fresh', version: expect.stringMatching(/^[0-9a-f]{10}$/), generator: 'builtin', fallback: false, candidate: null })
   })
 
+  it('status with a file that misuses poet() says its functions went uncounted, rather than "8 functions, 0 stale" beside the error', async () => {
+    const p = (project = createProject('cli-surface-status-broken'))
+    const broken = p.read('src/broken.ts')
+    // Generated while the file was right: the lock has its function, which the status below cannot read.
+    p.write('src/broken.ts', broken.replace('atempts', 'attempts'))
+    expect((await poet(p.dir, ['generate'])).code).toBe(0)
+    p.write('src/broken.ts', broken)
+    const r = await poet(p.dir, ['status'])
+    expect(r.code).toBe(1)
+    expect(r.stderr).toMatch(/^src\/broken\.ts:4:30: unknown poet\(\) option 'atempts'/)
+    expect(r.stdout).not.toMatch(/functions, 0 stale or missing\.$/m)
+    expect(r.stdout.trimEnd().split('\n').at(-1)).toBe(
+      '6 functions read, 0 stale or missing; 1 file with errors (src/broken.ts) could not be read, so its functions are ' +
+        'not counted and their state is unknown (the lock lists 1 from it). Fix it first.',
+    )
+  })
+
+  it('generate --check in a project whose lock has entries but whose source has no poet() function left says so (exit 0, as for any deleted function)', async () => {
+    const p = (project = createProject('cli-surface-check-empty'))
+    rmSync(p.path('src/broken.ts'))
+    expect((await poet(p.dir, ['generate'])).code).toBe(0)
+    rmSync(p.path('src'), { recursive: true })
+    const r = await poet(p.dir, ['generate', '--check'])
+    expect(r).toEqual({
+      code: 0,
+      stdout:
+        `No poet() functions found under ${p.dir}: nothing to check. .poet/lock.json lists 6 functions (src/aliased.ts#double, ` +
+        'src/flaky.ts#flaky, src/namespaced.ts#shout and 3 more) whose source is gone or left out by include/exclude.\n',
+      stderr: '',
+    })
+  })
+
   it('rollback and serve take --root like the other project commands', async () => {
     const { p, first, second } = await twoVersions()
     const elsewhere = dirname(p.dir)

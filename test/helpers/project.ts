@@ -2,7 +2,7 @@
 import { execFileSync } from 'node:child_process'
 import { chmodSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
-import { dirname, join } from 'node:path'
+import { dirname, join, relative, sep } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import type { Options } from '../../src'
 
@@ -245,7 +245,7 @@ const BUILDERS: Record<Bundler, (job: BuildJob) => Promise<string>> = {
       input: project.path(entry),
       cwd: project.dir,
       platform: 'node',
-      onLog: (_level, log) => void warnings.push(log.message),
+      onLog: (_level, log) => void warnings.push(rolldownLine(project, log)),
       plugins: [plugin],
     })
     const file = join(outDir, 'main.mjs')
@@ -286,6 +286,16 @@ const BUILDERS: Record<Bundler, (job: BuildJob) => Promise<string>> = {
     job.warnings.push(...(await runCompiler(compiler)))
     return join(job.outDir, 'main.mjs')
   },
+}
+
+/**
+ * A Rolldown log as its command line prints it: the place it gives apart (`loc`), then the message. Rollup's `onwarn`
+ * gets its message with the place already in front.
+ */
+function rolldownLine(project: Project, log: import('rolldown').RollupLog): string {
+  if (!log.loc) return log.message
+  const file = relative(project.dir, log.loc.file ?? log.id ?? '').split(sep).join('/')
+  return `${file} (${log.loc.line}:${log.loc.column}) ${log.message}`
 }
 
 async function rollupInput({ project, entry, plugin, warnings }: BuildJob): Promise<import('rollup').RollupOptions> {

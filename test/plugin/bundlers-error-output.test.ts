@@ -115,3 +115,83 @@ compiler.run((err, stats) => {
     expect(output).not.toContain('detailed information that is not shown')
   })
 })
+
+/** A sync function with a timeout, in plain JavaScript so that every CLI builds it without a TypeScript plugin. */
+const SYNC_JS = "import { poet } from 'unplugin-poet/runtime'\n\nexport const addOne = poet({ timeout: 50 })(function addOne(n) {\n  return n + 1\n})\n"
+const REASON = "'timeout' has no effect on src/sync.js#addOne: the function is synchronous"
+
+/** Rollup's, Rolldown's and Vite's own command lines, building src/sync.js; Vite as an SSR build (no index.html needed). */
+const ROLLUP_LIKE = {
+  rollup: {
+    args: [bin('rollup/dist/bin/rollup'), '-c', 'rollup.config.mjs'],
+    config: ['rollup.config.mjs', "import poet from 'unplugin-poet/rollup'\nexport default { input: 'src/sync.js', output: { dir: 'dist-cli' }, external: /^unplugin-poet/, plugins: [poet()] }\n"],
+    // Rollup's own place (0-based column, as in its errors), then the absolute path and the frame it prints under it.
+    place: 'src/sync.js (3:29): ',
+  },
+  rolldown: {
+    args: [bin('rolldown/bin/cli.mjs'), '-c', 'rolldown.config.mjs'],
+    config: ['rolldown.config.mjs', "import poet from 'unplugin-poet/rolldown'\nexport default { input: 'src/sync.js', output: { dir: 'dist-cli' }, external: /^unplugin-poet/, plugins: [poet()] }\n"],
+    place: 'src/sync.js (3:29) ',
+  },
+  // Vite 8's build prints a plugin warning's message alone: the place must be in it.
+  vite: {
+    args: [bin('vite/bin/vite.js'), 'build', '--config', 'vite.config.mjs'],
+    config: ['vite.config.mjs', "import poet from 'unplugin-poet/vite'\nexport default { plugins: [poet()], build: { ssr: 'src/sync.js', outDir: 'dist-cli' } }\n"],
+    place: 'src/sync.js:3:30: ',
+  },
+} as const
+
+describe.each(Object.keys(ROLLUP_LIKE) as (keyof typeof ROLLUP_LIKE)[])('%s warnings, as printed by default', (cli) => {
+  let project: Project
+  const outputs: string[] = []
+
+  beforeAll(async () => {
+    project = createProject(`${cli}-cli-warning`)
+    project.write('src/sync.js', SYNC_JS)
+    const [file, content] = ROLLUP_LIKE[cli].config
+    project.write(file, content)
+    // Twice: the second build replays the warning from the transform cache.
+    for (let i = 0; i < 2; i++) {
+      const { stdout, stderr } = await exec(process.execPath, [...ROLLUP_LIKE[cli].args], { cwd: project.dir, env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0' } })
+      outputs.push((stdout + stderr).replace(/\x1b\[[0-9;]*m/g, ''))
+    }
+  }, 60_000)
+  afterAll(() => project.remove())
+
+  it('says the place once, in the form the bundler gives its own (Rollup printed "src/sync.js: src/sync.js:3:30: …"), cold and from the cache alike', () => {
+    const said = outputs.map((output) => {
+      const lines = output.split('\n').filter((l) => l.includes(REASON))
+      expect(lines, output).toHaveLength(1)
+      expect(lines[0], output).toContain(ROLLUP_LIKE[cli].place + REASON)
+      // The function id in the reason names the file too; the place, once.
+      expect(lines[0]!.match(/src\/sync\.js(?!#)/g), lines[0]).toHaveLength(1)
+      return lines[0]
+    })
+    expect(said[1]).toBe(said[0])
+  })
+})
+
+describe('Vite dev server warnings', () => {
+  let project: Project
+  afterAll(() => project.remove())
+
+  it('show the place once, as Vite shows its own (File: path:line:column and the frame; it named the file twice)', async () => {
+    project = createProject('vite-dev-warning')
+    project.write('src/sync.js', SYNC_JS)
+    const { createServer, createLogger } = await import('vite')
+    const poet = (await import(join(PACKAGE_ROOT, 'dist/vite.mjs'))) as { default: (o?: object) => import('vite').Plugin }
+    const said: string[] = []
+    const logger = { ...createLogger('silent'), warn: (m: string) => void said.push(m), warnOnce: (m: string) => void said.push(m) }
+    const server = await createServer({ configFile: false, root: project.dir, logLevel: 'silent', customLogger: logger, plugins: [poet.default()], server: { middlewareMode: true, ws: false } })
+    try {
+      await server.environments.ssr.transformRequest('/src/sync.js')
+    } finally {
+      await server.close()
+    }
+    const warning = said.map((m) => m.replace(/\x1b\[[0-9;]*m/g, '')).find((m) => m.includes(REASON))
+    expect(warning, said.join('\n')).toMatch(new RegExp(`^warning: ${REASON.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`))
+    expect(warning).toContain(`File: ${project.path('src/sync.js')}:3:29\n`)
+    expect(warning).toContain('> 3 | export const addOne = poet({ timeout: 50 })(function addOne(n) {')
+    expect(warning!.match(/src\/sync\.js(?!#)/g)).toHaveLength(1)
+  }, 30_000)
+})

@@ -120,14 +120,49 @@ describe('vite dev server with a page in Chromium', () => {
   })
 })
 
+describe('vite library build', () => {
+  it('says once that feedback.endpoint does not reach it (there is no page to put it in; it did nothing without a word)', async () => {
+    const { build, createLogger } = await import('vite')
+    const project = createProject('vite-lib-build', { extras: true })
+    const poet = await loadPlugin(project, 'vite')
+    const endpoint = 'https://collector.example/v1/events'
+    const said: string[] = []
+    const logger = { ...createLogger('silent'), warn: (m: string) => void said.push(m), warnOnce: (m: string) => void said.push(m) }
+    try {
+      const outDir = project.path('dist-lib')
+      // Two entries with poet functions: one warning for the build, not one per module.
+      await build({
+        configFile: false,
+        root: project.dir,
+        customLogger: logger,
+        plugins: [poet({ feedback: { endpoint } })],
+        build: { outDir, minify: false, lib: { entry: { orders: 'src/orders.ts', slow: 'src/slow.ts' }, formats: ['es'] }, rolldownOptions: { external: /^unplugin-poet/ } },
+      })
+      const warned = said.filter((m) => m.includes('feedback.endpoint'))
+      expect(warned, said.join('\n')).toHaveLength(1)
+      expect(warned[0]).toContain(`feedback.endpoint (${endpoint}) reaches only pages that Vite builds from an index.html; a Vite library build has none`)
+      expect(warned[0]).toContain(`configure({ sink: httpSink({ url: '${endpoint}' }) })`)
+      // The library itself is built and runs.
+      const file = readdirSync(outDir).find((f) => f.startsWith('orders.'))!
+      const orders = (await import(join(outDir, file))) as { priceOrder(o: unknown): number }
+      expect(orders.priceOrder({ items: [{ name: 'a', price: 2 }] })).toBe(2)
+      expect(() => orders.priceOrder({ items: [{ name: 'a', price: '2' }] })).toThrow('expected number')
+    } finally {
+      project.remove()
+    }
+  })
+})
+
 describe('vite build of a page', () => {
-  it('points the page at feedback.endpoint when one is set, and sends nothing anywhere when feedback is off', async () => {
-    const { build } = await import('vite')
+  it('points the page at feedback.endpoint when one is set, without a warning, and sends nothing anywhere when feedback is off', async () => {
+    const { build, createLogger } = await import('vite')
     const project = createProject('vite-page-build', { extras: true })
     const poet = await loadPlugin(project, 'vite')
+    const said: string[] = []
+    const logger = { ...createLogger('silent'), warn: (m: string) => void said.push(m), warnOnce: (m: string) => void said.push(m) }
     const bundle = async (feedback: unknown) => {
       const outDir = project.path(`dist-${feedback ? 'on' : 'off'}`)
-      await build({ configFile: false, root: project.dir, logLevel: 'silent', plugins: [poet({ feedback } as never)], build: { outDir, minify: false } })
+      await build({ configFile: false, root: project.dir, customLogger: logger, plugins: [poet({ feedback } as never)], build: { outDir, minify: false } })
       const assets = join(outDir, 'assets')
       return readdirSync(assets).map((f) => readFileSync(join(assets, f), 'utf8')).join('\n')
     }
@@ -135,6 +170,7 @@ describe('vite build of a page', () => {
       const on = await bundle({ endpoint: 'https://collector.example/v1/events', sample: 0.5 })
       expect(on).toContain('url: "https://collector.example/v1/events"')
       expect(on).toMatch(/sample: 0?\.5\b/)
+      expect(said.filter((m) => m.includes('feedback.endpoint'))).toEqual([])
       const off = await bundle(false)
       expect(off).not.toContain('collector.example')
       expect(off).not.toContain('/__poet/events')
