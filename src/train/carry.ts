@@ -120,6 +120,11 @@ function carryCandidate(
   const carried = carry(source, origin, fresh.source, (v) => lock.source(id, v, file))
   const learned = carried?.learned ?? readLearned(fresh.source)
   if (!carried || (same(carried.policy, readPolicy(now.source)) && same(learned, readLearned(now.source)))) {
+    const dropped = droppedThresholds(source, lock.source(id, origin, file), fresh.source)
+    // Else the message would claim the new version holds a change it has no place for.
+    if (dropped.length) {
+      return { from, ended: `the new compiler's checks no longer have the threshold${dropped.length === 1 ? '' : 's'} it was testing (${dropped.join(', ')}), so there is nothing to apply ${dropped.length === 1 ? 'it' : 'them'} to; Train proposes a new candidate from the new version's calls` }
+    }
     return { from, ended: 'the new compiler already writes what it was testing, so the new version holds it' }
   }
   const next = withPolicy(now.source, carried.policy, `${carried.what} as candidate ${from} tests them, carried across a builtin compiler upgrade`, carried.learned)
@@ -162,6 +167,12 @@ function carry(trained: string, origin: string, fresh: string, sourceOf: (versio
     }
   }
   return what.length ? { policy, ...(learned ? { learned } : {}), what: what.join(', ') } : undefined
+}
+
+/** The thresholds Train changed in `trained` (against `reference`, else `fresh`) that the new compiler's module no longer declares. */
+function droppedThresholds(trained: string, reference: string | undefined, fresh: string): string[] {
+  const [tl, rl, fl] = [readLearned(trained), readLearned(reference || fresh), readLearned(fresh)]
+  return Object.keys(tl ?? {}).filter((key) => !Object.hasOwn(fl ?? {}, key) && !same(tl![key], rl?.[key]))
 }
 
 function same(a: unknown, b: unknown): boolean {

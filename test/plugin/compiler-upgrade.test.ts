@@ -297,6 +297,31 @@ describe('a newer builtin compiler', () => {
     expect(lock.read().functions[id]!.current).toBe('rel0000004')
   })
 
+  it("ends the A/B test of a threshold the new compiler no longer has, saying so, not that the new version holds it", async () => {
+    const p = fixture('dropped')
+    p.write('src/rows.ts', `import { poet } from 'unplugin-poet/runtime'\n\nexport const load = poet({ domain: 'data_processing', optimizeFor: 'latency' })(function load(rows: number[]): number {\n  return rows.length\n})\n`)
+    expect((await poet(p, ['generate'])).code).toBe(0)
+    const id = 'src/rows.ts#load'
+    const lock = new LockStore(p.lockDir)
+    const built = lock.source(id, lock.read().functions[id]!.current)!
+    const candidate = withPolicy(built, readPolicy(built)!, 'batch limit (test)', { ...readLearned(built)!, [LEARNED_MAX_BATCH]: 77 })
+    lock.update((l) => {
+      const e = l.functions[id]!
+      e.versions[candidate.version] = { ...e.versions[e.current]!, file: lock.writeFiles(id, candidate.version, candidate.source).file, reason: 'train: batch limit (test)' }
+      e.candidate = { version: candidate.version, share: 0.2, metric: 'ok rate' }
+    })
+    // A release whose checks have no batch limit any more: its module declares no learned thresholds.
+    const release = renderLike(built.replace(/^\/\/ Domain thresholds.*\nconst learned = .*\n/m, ''), 'rel0000001')
+    expect(readLearned(release.source)).toBeUndefined()
+    const planned = await writeGeneration(lock, id, { inputHash: 'h1', generator: 'builtin', reason: 'build', optimizeFor: 'latency', ...release }, true)
+    expect(planned.test).toEqual({
+      from: candidate.version,
+      ended: `the new compiler's checks no longer have the threshold it was testing (${LEARNED_MAX_BATCH}), so there is nothing to apply it to; Train proposes a new candidate from the new version's calls`,
+    })
+    expect(lock.read().functions[id]!.candidate).toBeUndefined()
+    expect(lock.read().functions[id]!.versions[release.version]!.reason).toContain(`the A/B test of candidate ${candidate.version} ended: the new compiler's checks no longer have the threshold`)
+  })
+
   it('keeps an A/B test running: the candidate is carried onto the new module, and the build, poet status and the lock say so', async () => {
     const p = fixture('ab')
     await build(p, 'rollup', { entry: 'src/total.ts', outDir: 'dist/first' })
