@@ -1,6 +1,6 @@
 // The Train commands of the `poet` CLI: `serve`, `train`, `rollback`; each resolves to an exit code (EXIT: 0 ok, 1 failure, 2 usage).
-import { existsSync, statSync } from 'node:fs'
-import { basename, join, relative, resolve } from 'node:path'
+import { accessSync, constants, existsSync, statSync } from 'node:fs'
+import { basename, dirname, join, relative, resolve } from 'node:path'
 import { attachDashboard, missingPhase } from '../dashboard/handler'
 import { earlierVersions, LockStore, olderCompilerVersions, olderFallback, refusedLockWrite, serialize, type LockFile } from '../generators/lock'
 import { serve } from './collector'
@@ -231,6 +231,11 @@ export async function trainCommand(argv: string[], io: CommandIO = consoleIO): P
       io.err(`poet train: ${refused}; the decisions applied before it are in the lock and the store, the others are not. Run \`poet train\` to see what is left.`)
       return EXIT.failure
     }
+    const unopened = storeRefused(db, e, cwd)
+    if (unopened) {
+      io.err(`poet train: ${unopened}`)
+      return EXIT.failure
+    }
     io.err(`poet train: ${(e as Error).message.replace(/^poet: /, '')}`)
     return 1
   } finally {
@@ -416,6 +421,22 @@ async function lockDirOf(flags: ConfigFlags & { 'lock-dir'?: string }, cwd: stri
     const fallback = resolve(cwd, flags.root ?? '.', '.poet')
     io.err(`poet ${command}: ${e.message}; using ${fallback}`)
     return fallback
+  }
+}
+
+/**
+ * SQLite's "unable to open database file" for a store whose directory cannot be written: SQLite writes its journal
+ * files beside the store even to read it, so a read-only `.poet/` refuses the store as well as the lock.
+ */
+function storeRefused(db: string, e: unknown, cwd: string): string | undefined {
+  const code = (e as { code?: unknown }).code
+  if (code !== 'SQLITE_CANTOPEN' && code !== 'SQLITE_READONLY') return undefined
+  try {
+    accessSync(dirname(db), constants.W_OK)
+    return undefined
+  } catch (refusal) {
+    const why = refusedLockWrite(dirname(db), refusal, cwd)
+    return why && `cannot open the feedback store ${db}: ${why}, and SQLite writes its journal beside the store even to read it. Make the directory writable, or pass --db with a copy of the store in a writable place.`
   }
 }
 

@@ -576,7 +576,7 @@ describe('the lock refusing writes', () => {
     expect(readdirSync(p.lockDir).filter((f) => f.endsWith('.tmp'))).toEqual([])
   })
 
-  it('poet rollback and poet train --apply on a read-only .poet/ say which directory and why, change nothing, and exit 1', async () => {
+  it('poet rollback, poet train --apply and poet train on a read-only .poet/ say which directory and why, change nothing, and exit 1', async () => {
     const p = fixture('readonly-train')
     for (const f of Object.keys(SOURCES)) if (f !== 'src/double.ts') rmSync(p.path(f))
     p.write('src/double.ts', SOURCES['src/double.ts']!.replace('poet()', "poet({ optimizeFor: 'latency' })"))
@@ -593,11 +593,12 @@ describe('the lock refusing writes', () => {
     new FeedbackStore(join(p.lockDir, 'feedback.db')).close()
     const before = p.read('.poet/lock.json')
     const writable = readOnly(p.lockDir)
-    let rollback, unknown, train
+    let rollback, unknown, train, show
     try {
       rollback = await bin(p, ['rollback', id])
       unknown = await bin(p, ['rollback', 'src/double.ts#nope'])
       train = await bin(p, ['train', '--apply'])
+      show = await bin(p, ['train'])
     } finally {
       writable()
     }
@@ -613,6 +614,11 @@ describe('the lock refusing writes', () => {
       new RegExp(`^poet train: cannot write \\.poet/ \\(.+/\\.poet\\): ${WHY}\\. Nothing was asked or applied: make \\.poet/ writable, or run \`poet train --apply\` in a writable checkout and commit \\.poet/\\.\\n$`),
     )
     expect(train.stdout).toBe('')
+    // Only showing the decisions writes nothing, yet SQLite cannot open a store in a directory it cannot write.
+    expect(show.code, show.stderr).toBe(1)
+    expect(show.stderr).toMatch(
+      new RegExp(`^poet train: cannot open the feedback store .+/\\.poet/feedback\\.db: cannot write \\.poet/ \\(.+/\\.poet\\): ${WHY}, and SQLite writes its journal beside the store even to read it\\. Make the directory writable, or pass --db with a copy of the store in a writable place\\.\\n$`),
+    )
     expect(p.read('.poet/lock.json')).toBe(before)
   })
 })
