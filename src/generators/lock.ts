@@ -226,13 +226,15 @@ export class LockStore {
 
   /**
    * Stores versions in one update of the lock, the last made current: a reader never sees the ones before it as
-   * current (a compiler upgrade's fresh module, written beside the one keeping what Train promoted).
+   * current (a compiler upgrade's fresh module, written beside the one keeping what Train promoted). Returns whether
+   * `candidate` went in as the candidate under test (not when the test it replaces ended meanwhile).
    */
-  writeAll(id: string, versions: readonly NewVersion[], candidate?: CarriedCandidate): void {
+  writeAll(id: string, versions: readonly NewVersion[], candidate?: CarriedCandidate): boolean {
     const all = candidate ? [...versions, candidate.version] : versions
     const files = all.map((nv) => this.writeFiles(id, nv.version, nv.source, nv.variants))
     const last = versions.at(-1)
-    if (!last) return
+    if (!last) return false
+    let carried = false
     this.update((lock) => {
       const entry = (lock.functions[id] ??= { current: last.version, versions: {} })
       const stored = (nv: NewVersion, i: number): LockVersion => {
@@ -265,8 +267,10 @@ export class LockStore {
         entry.versions[carry.version.version] = stored(carry.version, versions.length)
         // Its evidence starts over: the calls so far ran other checks.
         entry.candidate = { version: carry.version.version, share: carry.share, since: now(), ...(carry.metric ? { metric: carry.metric } : {}) }
+        carried = true
       }
     })
+    return carried
   }
 
   /**

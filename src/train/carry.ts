@@ -80,14 +80,20 @@ export function planKeepingTrained(lock: LockStore, id: string, fresh: NewVersio
         { ...fresh, ...upgradeOf, version: next.version, source: next.source, reason: `${fresh.reason ?? 'build'}: kept ${carried.what} Train promoted in ${from}${ended}` },
       ]
     : [{ ...fresh, ...upgradeOf, ...(ended ? { reason: `${fresh.reason ?? 'build'}${ended}` } : {}) }]
-  return {
+  const plan: PlannedUpgrade = {
     version: now.version,
     source: now.source,
     ...(next ? { kept: from } : {}),
     ...(goesOn ? { test: { from: goesOn.replaces, carried: goesOn.version.version } } : stopped ? { test: stopped } : {}),
     ...(goesOn ? { candidate: { source: goesOn.version.source, share: goesOn.share } } : {}),
-    write: () => lock.writeAll(id, versions, goesOn),
+    write: () => {
+      // The test may have ended since the lock was read here: the build must not say it goes on, nor serve the carried one.
+      if (lock.writeAll(id, versions, goesOn) || !goesOn) return
+      plan.test = { from: goesOn.replaces, ended: 'it ended while the function was regenerated (Train, `poet rollback` or the dashboard ended it), so there was nothing to carry' }
+      delete plan.candidate
+    },
   }
+  return plan
 }
 
 /** The lock's candidate as the plugin serves it beside current (its phase module read), or undefined. */

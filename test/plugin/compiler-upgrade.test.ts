@@ -11,7 +11,7 @@ import { createDashboard } from '../../src/dashboard/handler'
 import { createCollector } from '../../src/train/collector'
 import { main } from '../../src/cli/main'
 import { scanProject } from '../../src/cli/project'
-import { compilerUpgradeOnly, phaseInputHash, writeGeneration } from '../../src/generators'
+import { compilerUpgradeOnly, phaseInputHash, planGeneration, writeGeneration } from '../../src/generators'
 import { BUILTIN_VERSION, EARLIER_BUILTIN_VERSIONS } from '../../src/generators/builtin/version'
 import { earlierVersions, inputHash, LockStore } from '../../src/generators/lock'
 import { PROMPT_VERSION } from '../../src/generators/llm/version'
@@ -356,6 +356,26 @@ describe('a newer builtin compiler', () => {
     expect(status.code, status.err).toBe(0)
     expect(status.out).toMatch(new RegExp(`src/total\\.ts#total\\s+${entry.current} \\(candidate ${carried} at 100%\\)\\s+builtin\\s+no\\s`))
     expect((await cli(p, ['generate', '--check'])).code).toBe(0)
+  })
+
+  it('says the A/B test ended, not that it goes on, when Train or a rollback ends it between the plan and the write', async () => {
+    const p = fixture('ab-race')
+    await build(p, 'rollup', { entry: 'src/total.ts', outDir: 'dist/first' })
+    const lock = new LockStore(p.lockDir)
+    const built = lock.read().functions[ID]!
+    const fresh = { version: built.current, source: lock.source(ID, built.current)!, inputHash: built.versions[built.current]!.inputHash, generator: 'builtin', reason: 'build', optimizeFor: 'latency' }
+    const { trained } = olderCompiler(p, 4)
+    const trainedSource = lock.source(ID, trained!)!
+    const candidate = withPolicy(trainedSource, { ...readPolicy(trainedSource)!, attempts: 5 }, 'attempts up again (test)')
+    underTest(p, candidate)
+    const planned = await planGeneration(lock, ID, fresh, true)
+    expect(planned.test).toMatchObject({ from: candidate.version, carried: expect.any(String) })
+    lock.update((l) => void delete l.functions[ID]!.candidate)
+    planned.write()
+    expect(planned.test).toEqual({ from: candidate.version, ended: 'it ended while the function was regenerated (Train, `poet rollback` or the dashboard ended it), so there was nothing to carry' })
+    expect(planned.candidate).toBeUndefined()
+    expect(lock.read().functions[ID]!.candidate).toBeUndefined()
+    expect(readPolicy(lock.source(ID, lock.read().functions[ID]!.current)!)!.attempts).toBe(4)
   })
 
   it('says which A/B test ended and why when its candidate cannot be carried, and the lock and poet status agree', async () => {
