@@ -127,6 +127,7 @@ export async function generateCommand(argv: string[], io: CliIO): Promise<number
       throw NOT_WRITTEN
     }
     if (written.kept) progress.warn(`${s.spec.id}: kept what Train promoted in ${written.kept}`)
+    if (written.lost) progress.warn(`${s.spec.id}: ${written.lost}`)
     if (written.test) progress.warn(`${s.spec.id}: ${describeTest(written.test)}`)
     return written.version
   }

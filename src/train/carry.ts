@@ -18,6 +18,8 @@ export interface PlannedUpgrade {
   source: string
   /** The version whose trained values the new current keeps. */
   kept?: string
+  /** What of those values the new module has no place for, said as a warning. */
+  lost?: string
   test?: TestAfterUpgrade
   /** The candidate served beside current afterwards, when there is one. */
   candidate?: { source: string; share: number }
@@ -72,18 +74,23 @@ export function planKeepingTrained(lock: LockStore, id: string, fresh: NewVersio
   const stopped = test && 'ended' in test ? test : undefined
   const goesOn = test && 'ended' in test ? undefined : test
   const ended = stopped ? `; the A/B test of candidate ${stopped.from} ended: ${stopped.ended}` : ''
+  // Said, not dropped silently: a threshold Train promoted that the new checks have no place for.
+  const dropped = base ? droppedThresholds(currentSource!, sourceOf(base), fresh.source) : []
+  const lost = dropped.length ? `the new compiler's checks no longer have ${dropped.join(', ')}, which Train promoted in ${from}, so ${dropped.length === 1 ? 'it is' : 'they are'} dropped` : undefined
+  const why = `${lost ? `; ${lost}` : ''}${ended}`
   // The untrained version first, as training always starts from a version the lock holds: a rollback can go back to
   // it, and a later carry finds it as the base to compare with.
   const versions: NewVersion[] = next
     ? [
         { ...fresh, ...upgradeOf, variants: undefined },
-        { ...fresh, ...upgradeOf, version: next.version, source: next.source, reason: `${fresh.reason ?? 'build'}: kept ${carried.what} Train promoted in ${from}${ended}` },
+        { ...fresh, ...upgradeOf, version: next.version, source: next.source, reason: `${fresh.reason ?? 'build'}: kept ${carried.what} Train promoted in ${from}${why}` },
       ]
-    : [{ ...fresh, ...upgradeOf, ...(ended ? { reason: `${fresh.reason ?? 'build'}${ended}` } : {}) }]
+    : [{ ...fresh, ...upgradeOf, ...(why ? { reason: `${fresh.reason ?? 'build'}${why}` } : {}) }]
   const plan: PlannedUpgrade = {
     version: now.version,
     source: now.source,
     ...(next ? { kept: from } : {}),
+    ...(lost ? { lost } : {}),
     ...(goesOn ? { test: { from: goesOn.replaces, carried: goesOn.version.version } } : stopped ? { test: stopped } : {}),
     ...(goesOn ? { candidate: { source: goesOn.version.source, share: goesOn.share } } : {}),
     write: () => {

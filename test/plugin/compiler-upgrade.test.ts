@@ -358,6 +358,23 @@ describe('a newer builtin compiler', () => {
     expect((await cli(p, ['generate', '--check'])).code).toBe(0)
   })
 
+  it('says when the new compiler has no place for a threshold Train promoted, instead of dropping it silently', async () => {
+    const p = fixture('lost')
+    p.write('src/rows.ts', `import { poet } from 'unplugin-poet/runtime'\n\nexport const load = poet({ domain: 'data_processing', optimizeFor: 'latency' })(function load(rows: number[]): number {\n  return rows.length\n})\n`)
+    expect((await poet(p, ['generate'])).code).toBe(0)
+    const id = 'src/rows.ts#load'
+    const lock = new LockStore(p.lockDir)
+    const built = lock.source(id, lock.read().functions[id]!.current)!
+    const trained = withPolicy(built, readPolicy(built)!, 'batch limit (test)', { ...readLearned(built)!, [LEARNED_MAX_BATCH]: 77 })
+    lock.write(id, { inputHash: 'h', generator: 'builtin', reason: 'train: batch limit (test)', optimizeFor: 'latency', ...trained })
+    const release = renderLike(built.replace(/^\/\/ Domain thresholds.*\nconst learned = .*\n/m, ''), 'rel0000001')
+    const planned = await writeGeneration(lock, id, { inputHash: 'h1', generator: 'builtin', reason: 'build', optimizeFor: 'latency', ...release }, true)
+    const lost = `the new compiler's checks no longer have ${LEARNED_MAX_BATCH}, which Train promoted in ${trained.version}, so it is dropped`
+    expect(planned.lost).toBe(lost)
+    expect(planned.version).toBe(release.version)
+    expect(lock.read().functions[id]!.versions[release.version]!.reason).toBe(`build; ${lost}`)
+  })
+
   it('says the A/B test ended, not that it goes on, when Train or a rollback ends it between the plan and the write', async () => {
     const p = fixture('ab-race')
     await build(p, 'rollup', { entry: 'src/total.ts', outDir: 'dist/first' })
