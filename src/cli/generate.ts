@@ -4,7 +4,7 @@ import { generateBuiltin } from '../generators/builtin'
 import { BUILTIN_VERSION } from '../generators/builtin/version'
 import { compilerUpgradeOnly, describeTest, generatorIdentity, writeGeneration } from '../generators'
 import { createLlmGenerator, domainSummary, type LlmResult } from '../generators/llm'
-import { LockStore, type NewVersion } from '../generators/lock'
+import { LockStore, refusedLockWrite, type NewVersion } from '../generators/lock'
 import { renderPhaseModule } from '../generators/render'
 import type { ResolvedGenerator } from '../plugin/options'
 import { parseCommand } from './args'
@@ -100,14 +100,18 @@ export async function generateCommand(argv: string[], io: CliIO): Promise<number
   const refused = lock.unwritable()
   if (refused) {
     const dir = `${relative(io.cwd ?? process.cwd(), lock.dir) || '.'}/`
-    io.err(`poet generate: cannot write ${dir} (${lock.dir}): ${WHY[refused.code ?? ''] ?? refused.message}. Nothing was generated or written: make ${dir} writable, or run \`poet generate\` in a writable checkout, and commit ${dir}.`)
+    io.err(`poet generate: ${refusedLockWrite(lock.dir, refused, io.cwd ?? process.cwd()) ?? `cannot write ${dir} (${lock.dir}): ${refused.message}`}. Nothing was generated or written: make ${dir} writable, or run \`poet generate\` in a writable checkout, and commit ${dir}.`)
     return EXIT.failure
   }
   const progress = new Progress(todo.length, io)
   const identity = generatorIdentity(options.generator)
   // Each function goes into the lock as soon as it is generated: a run interrupted, or one function failing, keeps
   // what the others already cost.
+  // The first write the file system refuses (a full disk, a mount or a permission changed since the check above) stops
+  // the run: every later write would fail the same way, one raw error each, with an LLM paid for every function.
+  let refusal: { id: string; why: string } | undefined
   const save = async (s: SpecState, result: GenerateResult): Promise<string> => {
+    if (refusal) throw NOT_WRITTEN
     const rendered = renderPhaseModule(s.spec.id, result.parts, { async: s.spec.async })
     const fresh: NewVersion = {
       version: rendered.version,
@@ -122,31 +126,52 @@ export async function generateCommand(argv: string[], io: CliIO): Promise<number
       ...(s.spec.options.optimizeFor ? { optimizeFor: s.spec.options.optimizeFor } : {}),
     }
     // --force asks for the generator's own output: what Train promoted is kept only across a compiler upgrade.
-    const written = await writeGeneration(lock, s.spec.id, fresh, !v.force && compilerUpgradeOnly(s.spec, options.generator, s.pack, s.current))
+    let written
+    try {
+      written = await writeGeneration(lock, s.spec.id, fresh, !v.force && compilerUpgradeOnly(s.spec, options.generator, s.pack, s.current))
+    } catch (e) {
+      const why = refusedLockWrite(lock.dir, e, io.cwd ?? process.cwd())
+      if (!why) throw e
+      refusal = { id: s.spec.id, why }
+      throw NOT_WRITTEN
+    }
     if (written.kept) progress.warn(`${s.spec.id}: kept what Train promoted in ${written.kept}`)
+    if (written.lost) progress.warn(`${s.spec.id}: ${written.lost}`)
     if (written.test) progress.warn(`${s.spec.id}: ${describeTest(written.test)}`)
     return written.version
   }
-  const settled = await generateAll(todo, options.generator, concurrency, progress, save)
+  const settled = await generateAll(todo, options.generator, concurrency, progress, save, () => refusal !== undefined)
   progress.end()
 
-  const failed = settled.filter((r): r is PromiseRejectedResult => r.status === 'rejected')
+  const notWritten = todo.filter((_, i) => settled[i]!.status === 'rejected' && (settled[i] as PromiseRejectedResult).reason === NOT_WRITTEN).map((s) => s.spec.id)
+  const failed = settled.filter((r): r is PromiseRejectedResult => r.status === 'rejected' && r.reason !== NOT_WRITTEN)
   const fellBack = settled.filter((r) => r.status === 'fulfilled' && r.value.fallback).length
-  for (const [i, r] of settled.entries()) if (r.status === 'rejected') io.err(`poet generate: ${todo[i]!.spec.id}: ${errorText(r.reason)}`)
+  for (const [i, r] of settled.entries()) if (r.status === 'rejected' && r.reason !== NOT_WRITTEN) io.err(`poet generate: ${todo[i]!.spec.id}: ${errorText(r.reason)}`)
   const upToDate = states.length - todo.length
-  const done = todo.length - failed.length
+  const done = todo.length - failed.length - notWritten.length
+  if (refusal) {
+    const dir = `${relative(io.cwd ?? process.cwd(), lock.dir) || '.'}/`
+    const ids = (list: string[]) => `${list.slice(0, 5).join(', ')}${list.length > 5 ? ` and ${list.length - 5} more` : ''}`
+    const writtenIds = todo.filter((_, i) => settled[i]!.status === 'fulfilled').map((s) => s.spec.id)
+    io.err(
+      `poet generate: stopped at ${refusal.id}: ${refusal.why}. ` +
+        (writtenIds.length ? `Written to the lock: ${ids(writtenIds)}. ` : 'Nothing was written to the lock. ') +
+        `Not written: ${ids(notWritten)} (their lock entries are as they were). Make ${dir} writable and run \`poet generate\` again.`,
+    )
+  }
   io.out(
     `Generated ${done} function${done === 1 ? '' : 's'} with ${identity.generator}` +
       (fellBack ? ` (${fellBack} fell back to builtin)` : '') +
+      (notWritten.length ? `; ${notWritten.length} not written` : '') +
       (failed.length ? `; ${failed.length} failed` : '') +
       (upToDate ? `; ${upToDate} already up to date` : '') +
       `. Lock: ${lockPath}`,
   )
-  return failed.length ? EXIT.failure : EXIT.ok
+  return failed.length || refusal ? EXIT.failure : EXIT.ok
 }
 
-/** What stops a write into the lock, as a user reads it (the system's message names the syscall too). */
-const WHY: Record<string, string> = { EROFS: 'read-only file system', EACCES: 'permission denied', EPERM: 'operation not permitted' }
+/** A function left out once a write into the lock was refused: the run's one message names it, not an error of its own. */
+const NOT_WRITTEN = new Error('not written: the lock refused an earlier write')
 
 async function generateAll(
   todo: SpecState[],
@@ -154,21 +179,36 @@ async function generateAll(
   concurrency: number | undefined,
   progress: Progress,
   save: (s: SpecState, result: GenerateResult) => Promise<string>,
+  stopped: () => boolean,
 ): Promise<PromiseSettledResult<GenerateResult>[]> {
   const llm =
     generator.provider === 'openai'
       ? createLlmGenerator({ ...generator, ...(concurrency ? { concurrency } : {}) }, { warn: (m) => progress.warn(m) })
       : undefined
-  return Promise.allSettled(
-    todo.map(async (s): Promise<GenerateResult> => {
-      progress.start(s.spec.id)
-      const baseline = generateBuiltin(s.spec, { pack: s.pack })
-      const result: GenerateResult = llm ? await llm.generate({ spec: s.spec, baseline, domain: s.pack && domainSummary(s.pack) }) : { parts: baseline }
-      const version = await save(s, result)
-      progress.finish(s.spec.id, result.fallback ? `builtin ${version} (fallback)` : `${result.parts.generator} ${version}`)
-      return result
-    }),
-  )
+  const one = async (s: SpecState): Promise<GenerateResult> => {
+    progress.start(s.spec.id)
+    const baseline = generateBuiltin(s.spec, { pack: s.pack })
+    const result: GenerateResult = llm ? await llm.generate({ spec: s.spec, baseline, domain: s.pack && domainSummary(s.pack) }) : { parts: baseline }
+    const version = await save(s, result)
+    progress.finish(s.spec.id, result.fallback ? `builtin ${version} (fallback)` : `${result.parts.generator} ${version}`)
+    return result
+  }
+  // As many functions in flight as LLM requests may be, each taken only while the lock takes writes: once it refused
+  // one, no LLM is paid for phases that could not be kept. The builtin compiler is synchronous: one at a time is as fast.
+  const settled: PromiseSettledResult<GenerateResult>[] = todo.map(() => ({ status: 'rejected', reason: NOT_WRITTEN }))
+  let next = 0
+  const worker = async (): Promise<void> => {
+    while (next < todo.length && !stopped()) {
+      const i = next++
+      settled[i] = await one(todo[i]!).then(
+        (value) => ({ status: 'fulfilled', value }),
+        (reason: unknown) => ({ status: 'rejected', reason }),
+      )
+    }
+  }
+  const workers = generator.provider === 'openai' ? Math.max(1, concurrency ?? generator.concurrency ?? 4) : 1
+  await Promise.all(Array.from({ length: Math.min(workers, todo.length) }, worker))
+  return settled
 }
 
 type GenerateResult = Pick<LlmResult, 'parts'> & Partial<Omit<LlmResult, 'parts'>>

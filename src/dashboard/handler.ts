@@ -1,11 +1,11 @@
 // The dashboard's HTTP side: the page, its script, and its own JSON endpoints (phase sources, promote, roll back) beside the collector's.
 import { randomBytes, timingSafeEqual } from 'node:crypto'
 import { existsSync, readFileSync } from 'node:fs'
-import { join } from 'node:path'
+import { basename, join } from 'node:path'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { createRequire } from 'node:module'
-import { earlierVersions, LockStore, olderCompilerVersions, olderFallback, type LockEntry } from '../generators/lock'
-import type { FeedbackStore } from '../train/store'
+import { earlierVersions, LockStore, olderCompilerVersions, olderFallback, refusedLockWrite, serialize, type LockEntry, type LockFile } from '../generators/lock'
+import type { Decision, FeedbackStore } from '../train/store'
 import { badTarget, guarded, requestUrl, type Middleware, type RunningCollector } from '../train/collector'
 import { renderPage } from './page'
 
@@ -199,7 +199,8 @@ function changedSince(id: string, entry: LockEntry, seen: SeenState | undefined)
 /** Makes `version` current; promoting the candidate under test ends its test. Recorded as a decision. */
 export function promote(lock: LockStore, store: FeedbackStore, id: string, version: string, seen?: SeenState): ActionResult {
   let result: ActionResult = { status: 404, body: { error: `no function ${JSON.stringify(id)} in ${lock.file}` } }
-  lock.update((l) => {
+  let decision: Decision | undefined
+  const move = (l: LockFile): void => {
     const entry = Object.hasOwn(l.functions, id) ? l.functions[id] : undefined
     if (!entry) return
     const stale = changedSince(id, entry, seen) ?? danglingCurrent(lock, id, entry)
@@ -228,10 +229,10 @@ export function promote(lock: LockStore, store: FeedbackStore, id: string, versi
     const ended = entry.candidate && entry.candidate.version !== version ? `; the test of candidate ${entry.candidate.version} ended` : ''
     entry.current = version
     if (entry.candidate) delete entry.candidate
-    store.recordDecision({ functionId: id, ts: Date.now(), action: 'promote', from, to: version, reason: 'promoted from the dashboard' })
+    decision = { functionId: id, ts: Date.now(), action: 'promote', from, to: version, reason: 'promoted from the dashboard' }
     result = { status: 200, body: { ok: true, message: `${id}: current ${from} → ${version}${ended}`, current: version } }
-  })
-  return result
+  }
+  return act(lock, store, move, () => ({ result, decision }))
 }
 
 /**
@@ -240,7 +241,8 @@ export function promote(lock: LockStore, store: FeedbackStore, id: string, versi
  */
 export function rollback(lock: LockStore, store: FeedbackStore, id: string, seen?: SeenState): ActionResult {
   let result: ActionResult = { status: 404, body: { error: `no function ${JSON.stringify(id)} in ${lock.file}` } }
-  lock.update((l) => {
+  let decision: Decision | undefined
+  const move = (l: LockFile): void => {
     const entry = Object.hasOwn(l.functions, id) ? l.functions[id] : undefined
     if (!entry) return
     const stale = changedSince(id, entry, seen) ?? danglingCurrent(lock, id, entry)
@@ -248,7 +250,7 @@ export function rollback(lock: LockStore, store: FeedbackStore, id: string, seen
     if (entry.candidate) {
       const stopped = entry.candidate.version
       delete entry.candidate
-      store.recordDecision({ functionId: id, ts: Date.now(), action: 'rollback', from: entry.current, to: stopped, reason: 'candidate stopped from the dashboard' })
+      decision = { functionId: id, ts: Date.now(), action: 'rollback', from: entry.current, to: stopped, reason: 'candidate stopped from the dashboard' }
       result = { status: 200, body: { ok: true, message: `${id}: candidate ${stopped} stopped; ${entry.current} serves every call`, current: entry.current } }
       return
     }
@@ -266,9 +268,33 @@ export function rollback(lock: LockStore, store: FeedbackStore, id: string, seen
     if (missing) return void (result = { status: 409, body: { error: missing } })
     const from = entry.current
     entry.current = earlier[0]!
-    store.recordDecision({ functionId: id, ts: Date.now(), action: 'rollback', from, to: entry.current, reason: 'rolled back from the dashboard' })
+    decision = { functionId: id, ts: Date.now(), action: 'rollback', from, to: entry.current, reason: 'rolled back from the dashboard' }
     result = { status: 200, body: { ok: true, message: `${id}: current ${from} → ${entry.current}`, current: entry.current } }
-  })
+  }
+  return act(lock, store, move, () => ({ result, decision }))
+}
+
+/**
+ * Moves the lock with `move` (which leaves what it did to `outcome`), then records the decision: only once the lock
+ * holds the move, so a write the file system refuses leaves the store as it was too. Such a refusal is a 503 saying
+ * so, as the page shows; what needs no write (an unknown id, a refused move, a version already current) is answered
+ * from the lock as read, as on a writable one.
+ */
+function act(lock: LockStore, store: FeedbackStore, move: (l: LockFile) => void, outcome: () => { result: ActionResult; decision?: Decision }): ActionResult {
+  try {
+    lock.update(move)
+  } catch (e) {
+    const why = refusedLockWrite(lock.dir, e)
+    if (!why) throw e
+    const before = lock.read()
+    const after = structuredClone(before)
+    move(after)
+    const { result } = outcome()
+    if (result.status !== 200 || serialize(after) === serialize(before)) return result
+    return { status: 503, body: { error: `${why}, so nothing was changed. Make it writable and try again, or do this in a writable checkout and commit ${basename(lock.dir)}/.` } }
+  }
+  const { result, decision } = outcome()
+  if (decision) store.recordDecision(decision)
   return result
 }
 

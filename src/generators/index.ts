@@ -76,6 +76,8 @@ export interface PlannedGeneration {
   source: string
   /** The version whose trained values the new current keeps (a compiler upgrade only). */
   kept?: string
+  /** Trained values of the version it replaces that the new module has no place for (a compiler upgrade only), said as a warning. */
+  lost?: string
   /** What became of the A/B test that was running: a compiler upgrade may carry it, any other regeneration ends it. */
   test?: { from: string; carried: string } | { from: string; ended: string }
   /** The candidate served beside current afterwards, when there is one. */

@@ -2,7 +2,7 @@
 import { randomUUID } from 'node:crypto'
 import { accessSync, constants, existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs'
 import { hostname } from 'node:os'
-import { dirname, join } from 'node:path'
+import { dirname, join, relative } from 'node:path'
 import { threadId } from 'node:worker_threads'
 import { encodeKey } from '../plugin/ids'
 import { BUILTIN_VERSION } from './builtin/version'
@@ -226,13 +226,15 @@ export class LockStore {
 
   /**
    * Stores versions in one update of the lock, the last made current: a reader never sees the ones before it as
-   * current (a compiler upgrade's fresh module, written beside the one keeping what Train promoted).
+   * current (a compiler upgrade's fresh module, written beside the one keeping what Train promoted). Returns whether
+   * `candidate` went in as the candidate under test (not when the test it replaces ended meanwhile).
    */
-  writeAll(id: string, versions: readonly NewVersion[], candidate?: CarriedCandidate): void {
+  writeAll(id: string, versions: readonly NewVersion[], candidate?: CarriedCandidate): boolean {
     const all = candidate ? [...versions, candidate.version] : versions
     const files = all.map((nv) => this.writeFiles(id, nv.version, nv.source, nv.variants))
     const last = versions.at(-1)
-    if (!last) return
+    if (!last) return false
+    let carried = false
     this.update((lock) => {
       const entry = (lock.functions[id] ??= { current: last.version, versions: {} })
       const stored = (nv: NewVersion, i: number): LockVersion => {
@@ -265,8 +267,10 @@ export class LockStore {
         entry.versions[carry.version.version] = stored(carry.version, versions.length)
         // Its evidence starts over: the calls so far ran other checks.
         entry.candidate = { version: carry.version.version, share: carry.share, since: now(), ...(carry.metric ? { metric: carry.metric } : {}) }
+        carried = true
       }
     })
+    return carried
   }
 
   /**
@@ -352,6 +356,27 @@ export function olderFallback(version: LockVersion): boolean {
   return version.generator === 'builtin' && version.model !== undefined && version.compiler !== BUILTIN_VERSION
 }
 
+/** The file system's refusals of a write, as a user reads them (its own message names the syscall and the file). */
+const REFUSED: Record<string, string> = {
+  EROFS: 'read-only file system',
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  ENOSPC: 'no space left on the device',
+  EDQUOT: 'disk quota exceeded',
+}
+
+/**
+ * `cannot write .poet/ (<absolute path>): <why>` when `e` is the file system refusing a write into the lock directory
+ * `dir` (a read-only checkout or mount, another user's directory, a full disk), else undefined: everything that writes
+ * the lock says such a failure the same way. A command names `dir` relative to its `cwd`, as its user typed it; the
+ * dashboard, whose user typed no path, by its absolute path.
+ */
+export function refusedLockWrite(dir: string, e: unknown, cwd?: string): string | undefined {
+  const code = (e as NodeJS.ErrnoException | undefined)?.code
+  if (code === undefined || !Object.hasOwn(REFUSED, code)) return undefined
+  return `cannot write ${cwd === undefined ? `${dir}/` : `${relative(cwd, dir) || '.'}/ (${dir})`}: ${REFUSED[code]}`
+}
+
 /** Deterministic JSON: sorted keys, two-space indent, trailing newline. */
 export function serialize(lock: LockFile): string {
   return JSON.stringify(sortKeys(lock), null, 2) + '\n'
@@ -392,8 +417,18 @@ let tmpCounter = 0
 export function atomicWrite(path: string, content: string): void {
   // Worker threads share the pid, each with its own counter: the thread id keeps their temporary files apart.
   const tmp = `${path}.${process.pid}.${threadId}.${++tmpCounter}.tmp`
-  writeFileSync(tmp, content)
-  renameSync(tmp, path)
+  try {
+    writeFileSync(tmp, content)
+    renameSync(tmp, path)
+  } catch (e) {
+    // A full disk fails partway through the temporary file: it must not be left beside the lock for a review to find.
+    try {
+      rmSync(tmp, { force: true })
+    } catch {
+      // The write's own error is the one that says what went wrong.
+    }
+    throw e
+  }
 }
 
 /**

@@ -18,6 +18,8 @@ export interface PlannedUpgrade {
   source: string
   /** The version whose trained values the new current keeps. */
   kept?: string
+  /** What of those values the new module has no place for, said as a warning. */
+  lost?: string
   test?: TestAfterUpgrade
   /** The candidate served beside current afterwards, when there is one. */
   candidate?: { source: string; share: number }
@@ -72,22 +74,33 @@ export function planKeepingTrained(lock: LockStore, id: string, fresh: NewVersio
   const stopped = test && 'ended' in test ? test : undefined
   const goesOn = test && 'ended' in test ? undefined : test
   const ended = stopped ? `; the A/B test of candidate ${stopped.from} ended: ${stopped.ended}` : ''
+  // Said, not dropped silently: a threshold Train promoted that the new checks have no place for.
+  const dropped = base ? droppedThresholds(currentSource!, sourceOf(base), fresh.source) : []
+  const lost = dropped.length ? `the new compiler's checks no longer have ${dropped.join(', ')}, which Train promoted in ${from}, so ${dropped.length === 1 ? 'it is' : 'they are'} dropped` : undefined
+  const why = `${lost ? `; ${lost}` : ''}${ended}`
   // The untrained version first, as training always starts from a version the lock holds: a rollback can go back to
   // it, and a later carry finds it as the base to compare with.
   const versions: NewVersion[] = next
     ? [
         { ...fresh, ...upgradeOf, variants: undefined },
-        { ...fresh, ...upgradeOf, version: next.version, source: next.source, reason: `${fresh.reason ?? 'build'}: kept ${carried.what} Train promoted in ${from}${ended}` },
+        { ...fresh, ...upgradeOf, version: next.version, source: next.source, reason: `${fresh.reason ?? 'build'}: kept ${carried.what} Train promoted in ${from}${why}` },
       ]
-    : [{ ...fresh, ...upgradeOf, ...(ended ? { reason: `${fresh.reason ?? 'build'}${ended}` } : {}) }]
-  return {
+    : [{ ...fresh, ...upgradeOf, ...(why ? { reason: `${fresh.reason ?? 'build'}${why}` } : {}) }]
+  const plan: PlannedUpgrade = {
     version: now.version,
     source: now.source,
     ...(next ? { kept: from } : {}),
+    ...(lost ? { lost } : {}),
     ...(goesOn ? { test: { from: goesOn.replaces, carried: goesOn.version.version } } : stopped ? { test: stopped } : {}),
     ...(goesOn ? { candidate: { source: goesOn.version.source, share: goesOn.share } } : {}),
-    write: () => lock.writeAll(id, versions, goesOn),
+    write: () => {
+      // The test may have ended since the lock was read here: the build must not say it goes on, nor serve the carried one.
+      if (lock.writeAll(id, versions, goesOn) || !goesOn) return
+      plan.test = { from: goesOn.replaces, ended: 'it ended while the function was regenerated (Train, `poet rollback` or the dashboard ended it), so there was nothing to carry' }
+      delete plan.candidate
+    },
   }
+  return plan
 }
 
 /** The lock's candidate as the plugin serves it beside current (its phase module read), or undefined. */
@@ -120,6 +133,11 @@ function carryCandidate(
   const carried = carry(source, origin, fresh.source, (v) => lock.source(id, v, file))
   const learned = carried?.learned ?? readLearned(fresh.source)
   if (!carried || (same(carried.policy, readPolicy(now.source)) && same(learned, readLearned(now.source)))) {
+    const dropped = droppedThresholds(source, lock.source(id, origin, file), fresh.source)
+    // Else the message would claim the new version holds a change it has no place for.
+    if (dropped.length) {
+      return { from, ended: `the new compiler's checks no longer have the threshold${dropped.length === 1 ? '' : 's'} it was testing (${dropped.join(', ')}), so there is nothing to apply ${dropped.length === 1 ? 'it' : 'them'} to; Train proposes a new candidate from the new version's calls` }
+    }
     return { from, ended: 'the new compiler already writes what it was testing, so the new version holds it' }
   }
   const next = withPolicy(now.source, carried.policy, `${carried.what} as candidate ${from} tests them, carried across a builtin compiler upgrade`, carried.learned)
@@ -162,6 +180,12 @@ function carry(trained: string, origin: string, fresh: string, sourceOf: (versio
     }
   }
   return what.length ? { policy, ...(learned ? { learned } : {}), what: what.join(', ') } : undefined
+}
+
+/** The thresholds Train changed in `trained` (against `reference`, else `fresh`) that the new compiler's module no longer declares. */
+function droppedThresholds(trained: string, reference: string | undefined, fresh: string): string[] {
+  const [tl, rl, fl] = [readLearned(trained), readLearned(reference || fresh), readLearned(fresh)]
+  return Object.keys(tl ?? {}).filter((key) => !Object.hasOwn(fl ?? {}, key) && !same(tl![key], rl?.[key]))
 }
 
 function same(a: unknown, b: unknown): boolean {

@@ -1,8 +1,8 @@
 // The Train commands of the `poet` CLI: `serve`, `train`, `rollback`; each resolves to an exit code (EXIT: 0 ok, 1 failure, 2 usage).
-import { existsSync, statSync } from 'node:fs'
-import { basename, join, resolve } from 'node:path'
+import { accessSync, constants, existsSync, statSync } from 'node:fs'
+import { basename, dirname, join, relative, resolve } from 'node:path'
 import { attachDashboard, missingPhase } from '../dashboard/handler'
-import { earlierVersions, LockStore, olderCompilerVersions, olderFallback } from '../generators/lock'
+import { earlierVersions, LockStore, olderCompilerVersions, olderFallback, refusedLockWrite, serialize, type LockFile } from '../generators/lock'
 import { serve } from './collector'
 import { FeedbackStore, keepOutOfGit, type Decision } from './store'
 import { parseCommand } from '../cli/args'
@@ -175,6 +175,13 @@ export async function trainCommand(argv: string[], io: CommandIO = consoleIO): P
     io.err(`poet train: no lock at ${join(lockDir, 'lock.json')}, so nothing to train. Run it from the project root (or pass --root or --lock-dir); a build or \`poet generate\` writes the lock.`)
     return EXIT.failure
   }
+  // Asked before the store opens and the LLM is paid: a run whose decisions the lock cannot take does nothing at all.
+  const refused = args.values.apply ? new LockStore(lockDir).unwritable() : undefined
+  if (refused) {
+    const dir = `${relative(cwd, lockDir) || '.'}/`
+    io.err(`poet train: ${refusedLockWrite(lockDir, refused, cwd) ?? `cannot write ${dir} (${lockDir}): ${refused.message}`}. Nothing was asked or applied: make ${dir} writable, or run \`poet train --apply\` in a writable checkout and commit ${dir}.`)
+    return EXIT.failure
+  }
   if (!existsSync(db)) {
     io.err(`poet train: no feedback store at ${db}. Collect events first: run \`poet serve\` (or the Vite dev server) with a sink pointing at it.`)
     return EXIT.failure
@@ -218,6 +225,17 @@ export async function trainCommand(argv: string[], io: CommandIO = consoleIO): P
     return 0
   } catch (e) {
     if (e instanceof ConfigError) throw e
+    const refused = refusedLockWrite(lockDir, e, cwd)
+    if (refused) {
+      // The lock took writes when the run began (a full disk, a mount or permission changed meanwhile).
+      io.err(`poet train: ${refused}; the decisions applied before it are in the lock and the store, the others are not. Run \`poet train\` to see what is left.`)
+      return EXIT.failure
+    }
+    const unopened = storeRefused(db, e, cwd)
+    if (unopened) {
+      io.err(`poet train: ${unopened}`)
+      return EXIT.failure
+    }
     io.err(`poet train: ${(e as Error).message.replace(/^poet: /, '')}`)
     return 1
   } finally {
@@ -273,83 +291,100 @@ export async function rollbackCommand(argv: string[], io: CommandIO = consoleIO)
   // An id or --to version that names nothing is the command line's mistake (2); a refused move is a failure (1).
   let unknown = false
   let decision: Decision | undefined
-  try {
-    lock.update((l) => {
-      // Own keys only: `constructor` or `__proto__` would otherwise find Object's.
-      const entry = Object.hasOwn(l.functions, id) ? l.functions[id] : undefined
-      if (!entry) {
+  const move = (l: LockFile): void => {
+    // Own keys only: `constructor` or `__proto__` would otherwise find Object's.
+    const entry = Object.hasOwn(l.functions, id) ? l.functions[id] : undefined
+    if (!entry) {
+      unknown = true
+      failure = `${id} is not in ${lock.file}.${idHint(id, Object.keys(l.functions))}`
+      return
+    }
+    const versions = Object.keys(entry.versions)
+    // A hand-resolved merge of lock.json can leave current naming a version the lock lost: only --to can say where to go.
+    if (!Object.hasOwn(entry.versions, entry.current) && args.values.to === undefined) {
+      failure = `the current version of ${id} in ${lock.file}, ${entry.current}, is not among its versions (an edit or a merge lost it); pick one with --to: ${describeVersions(entry.versions, entry.current)}`
+      return
+    }
+    // The plugin serves current only while its input hash matches the source: a version of another source is
+    // regenerated away by the next build (or, from an LLM in a strict build, fails it).
+    const input = entry.versions[entry.current]?.inputHash
+    if (args.values.to !== undefined) {
+      const matches = versions.filter((v) => v.startsWith(args.values.to!))
+      if (matches.length !== 1) {
         unknown = true
-        failure = `${id} is not in ${lock.file}.${idHint(id, Object.keys(l.functions))}`
+        failure = `${matches.length ? 'ambiguous' : 'unknown'} version ${JSON.stringify(args.values.to)} of ${id}; versions: ${describeVersions(entry.versions, entry.current)}`
         return
       }
-      const versions = Object.keys(entry.versions)
-      // A hand-resolved merge of lock.json can leave current naming a version the lock lost: only --to can say where to go.
-      if (!Object.hasOwn(entry.versions, entry.current) && args.values.to === undefined) {
-        failure = `the current version of ${id} in ${lock.file}, ${entry.current}, is not among its versions (an edit or a merge lost it); pick one with --to: ${describeVersions(entry.versions, entry.current)}`
-        return
-      }
-      // The plugin serves current only while its input hash matches the source: a version of another source is
-      // regenerated away by the next build (or, from an LLM in a strict build, fails it).
-      const input = entry.versions[entry.current]?.inputHash
-      if (args.values.to !== undefined) {
-        const matches = versions.filter((v) => v.startsWith(args.values.to!))
-        if (matches.length !== 1) {
-          unknown = true
-          failure = `${matches.length ? 'ambiguous' : 'unknown'} version ${JSON.stringify(args.values.to)} of ${id}; versions: ${describeVersions(entry.versions, entry.current)}`
-          return
-        }
-        const to = matches[0]!
-        if (to !== entry.current) {
-          const missing = missingPhase(lock.dir, entry, to)
-          if (missing) return void (failure = missing)
-          const from = entry.current
-          const byCompiler = olderCompilerVersions(entry)
-          entry.current = to
-          delete entry.candidate
-          message = `${id}: current ${from} → ${to}`
-          decision = { functionId: id, ts: Date.now(), action: 'rollback', from, to, reason: 'rolled back by poet rollback --to' }
-          if (byCompiler.includes(to)) {
-            note = `note: ${to}${olderFallback(entry.versions[to]!) ? ' (a builtin fallback)' : ''} was written by an earlier builtin compiler from the current source of ${id}; the next build regenerates it with this release's compiler (keeping what Train promoted in it)`
-          } else if (input !== undefined && entry.versions[to]!.inputHash !== input) {
-            note = `note: ${to} was generated from another source of ${id}; the next build regenerates the phases of the current source unless you revert it`
-          }
-          return
-        }
-        if (!entry.candidate) {
-          message = `${id} is already at ${to}; nothing changed`
-          return
-        }
-        // --to the current version while a candidate is under test: that is stopping the candidate, below.
-      }
-      if (entry.candidate) {
-        message = `${id}: candidate ${entry.candidate.version} stopped; ${entry.current} serves every call`
-        // As the trainer records its own rollbacks: `to` is the stopped candidate, which it then never offers again.
-        decision = { functionId: id, ts: Date.now(), action: 'rollback', from: entry.current, to: entry.candidate.version, reason: 'candidate stopped by poet rollback' }
-        delete entry.candidate
-        return
-      }
-      const { older, sameSource: earlier } = earlierVersions(entry)
-      if (!earlier.length) {
+      const to = matches[0]!
+      if (to !== entry.current) {
+        const missing = missingPhase(lock.dir, entry, to)
+        if (missing) return void (failure = missing)
+        const from = entry.current
         const byCompiler = olderCompilerVersions(entry)
-        const [compiled, sourced] = [older.filter((v) => byCompiler.includes(v)), older.filter((v) => !byCompiler.includes(v))]
-        const were = (vs: string[]) => `${vs.join(', ')} ${vs.length === 1 ? 'was' : 'were'}`
-        const reasons = [
-          ...(compiled.length ? [`${were(compiled)} written by an earlier builtin compiler from this source, which a build regenerates with this release's compiler`] : []),
-          ...(sourced.length ? [`${were(sourced)} generated from another source: revert the source, or pick ${sourced.length === 1 ? 'it' : 'one'} with --to`] : []),
-        ]
-        const why = older.length ? `no earlier version of its current source to roll back to (${reasons.join('; ')})` : `no version older than ${entry.current} to roll back to`
-        failure = `${id} has ${why}; versions: ${describeVersions(entry.versions, entry.current)}`
+        entry.current = to
+        delete entry.candidate
+        message = `${id}: current ${from} → ${to}`
+        decision = { functionId: id, ts: Date.now(), action: 'rollback', from, to, reason: 'rolled back by poet rollback --to' }
+        if (byCompiler.includes(to)) {
+          note = `note: ${to}${olderFallback(entry.versions[to]!) ? ' (a builtin fallback)' : ''} was written by an earlier builtin compiler from the current source of ${id}; the next build regenerates it with this release's compiler (keeping what Train promoted in it)`
+        } else if (input !== undefined && entry.versions[to]!.inputHash !== input) {
+          note = `note: ${to} was generated from another source of ${id}; the next build regenerates the phases of the current source unless you revert it`
+        }
         return
       }
-      const missing = missingPhase(lock.dir, entry, earlier[0]!)
-      if (missing) return void (failure = missing)
-      message = `${id}: current ${entry.current} → ${earlier[0]}`
-      decision = { functionId: id, ts: Date.now(), action: 'rollback', from: entry.current, to: earlier[0], reason: 'rolled back by poet rollback' }
-      entry.current = earlier[0]!
-    })
+      if (!entry.candidate) {
+        message = `${id} is already at ${to}; nothing changed`
+        return
+      }
+      // --to the current version while a candidate is under test: that is stopping the candidate, below.
+    }
+    if (entry.candidate) {
+      message = `${id}: candidate ${entry.candidate.version} stopped; ${entry.current} serves every call`
+      // As the trainer records its own rollbacks: `to` is the stopped candidate, which it then never offers again.
+      decision = { functionId: id, ts: Date.now(), action: 'rollback', from: entry.current, to: entry.candidate.version, reason: 'candidate stopped by poet rollback' }
+      delete entry.candidate
+      return
+    }
+    const { older, sameSource: earlier } = earlierVersions(entry)
+    if (!earlier.length) {
+      const byCompiler = olderCompilerVersions(entry)
+      const [compiled, sourced] = [older.filter((v) => byCompiler.includes(v)), older.filter((v) => !byCompiler.includes(v))]
+      const were = (vs: string[]) => `${vs.join(', ')} ${vs.length === 1 ? 'was' : 'were'}`
+      const reasons = [
+        ...(compiled.length ? [`${were(compiled)} written by an earlier builtin compiler from this source, which a build regenerates with this release's compiler`] : []),
+        ...(sourced.length ? [`${were(sourced)} generated from another source: revert the source, or pick ${sourced.length === 1 ? 'it' : 'one'} with --to`] : []),
+      ]
+      const why = older.length ? `no earlier version of its current source to roll back to (${reasons.join('; ')})` : `no version older than ${entry.current} to roll back to`
+      failure = `${id} has ${why}; versions: ${describeVersions(entry.versions, entry.current)}`
+      return
+    }
+    const missing = missingPhase(lock.dir, entry, earlier[0]!)
+    if (missing) return void (failure = missing)
+    message = `${id}: current ${entry.current} → ${earlier[0]}`
+    decision = { functionId: id, ts: Date.now(), action: 'rollback', from: entry.current, to: earlier[0], reason: 'rolled back by poet rollback' }
+    entry.current = earlier[0]!
+  }
+  try {
+    lock.update(move)
   } catch (e) {
-    io.err(`poet rollback: ${(e as Error).message.replace(/^poet: /, '')}`)
-    return EXIT.failure
+    const refused = refusedLockWrite(lock.dir, e, cwd)
+    if (!refused) {
+      io.err(`poet rollback: ${(e as Error).message.replace(/^poet: /, '')}`)
+      return EXIT.failure
+    }
+    // The lock can still be read: an unknown id, a refused move or a pointer already in place needs no write, and is
+    // said as on a writable lock.
+    const before = lock.read()
+    const after = structuredClone(before)
+    message = note = failure = ''
+    unknown = false
+    decision = undefined
+    move(after)
+    if (!failure && serialize(after) !== serialize(before)) {
+      const dir = `${relative(cwd, lock.dir) || '.'}/`
+      io.err(`poet rollback: ${refused}, so ${id} was not rolled back: nothing changed. Make ${dir} writable and run it again, or roll back in a writable checkout and commit ${dir}.`)
+      return EXIT.failure
+    }
   }
   if (failure) {
     if (unknown) return usage(io, failure, ROLLBACK_HELP)
@@ -386,6 +421,22 @@ async function lockDirOf(flags: ConfigFlags & { 'lock-dir'?: string }, cwd: stri
     const fallback = resolve(cwd, flags.root ?? '.', '.poet')
     io.err(`poet ${command}: ${e.message}; using ${fallback}`)
     return fallback
+  }
+}
+
+/**
+ * SQLite's "unable to open database file" for a store whose directory cannot be written: SQLite writes its journal
+ * files beside the store even to read it, so a read-only `.poet/` refuses the store as well as the lock.
+ */
+function storeRefused(db: string, e: unknown, cwd: string): string | undefined {
+  const code = (e as { code?: unknown }).code
+  if (code !== 'SQLITE_CANTOPEN' && code !== 'SQLITE_READONLY') return undefined
+  try {
+    accessSync(dirname(db), constants.W_OK)
+    return undefined
+  } catch (refusal) {
+    const why = refusedLockWrite(dirname(db), refusal, cwd)
+    return why && `cannot open the feedback store ${db}: ${why}, and SQLite writes its journal beside the store even to read it. Make the directory writable, or pass --db with a copy of the store in a writable place.`
   }
 }
 

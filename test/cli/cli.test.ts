@@ -10,6 +10,7 @@ import { readdirSync } from 'node:fs'
 import { createProject, PACKAGE_ROOT, readOnly, type Project } from '../helpers/project'
 import { reply, startOpenAIServer, type OpenAIServer } from '../helpers/openai-server'
 import { goodReply } from '../generators/verify/fixture'
+import { FeedbackStore } from '../../src/train/store'
 
 const SCALE = `import { poet } from 'unplugin-poet/runtime'
 
@@ -537,5 +538,97 @@ describe('poet (dispatcher)', () => {
     const ok = await run(process.execPath, [bin, 'generate'], { cwd: p.dir, env: { ...process.env, CI: '' } })
     expect(ok.stdout).toMatch(/^\[1\/4\] src\/double\.ts#double {2}builtin/m)
     expect((await run(process.execPath, [bin, 'generate', '--check'], { cwd: p.dir })).stdout).toBe('All 4 functions are up to date in .poet/lock.json.\n')
+  })
+})
+
+describe('the lock refusing writes', () => {
+  /** The built `poet` bin as a child process: its real exit code, stdout and stderr. */
+  const bin = (p: Project, argv: string[]) =>
+    promisify(execFile)(process.execPath, [join(PACKAGE_ROOT, 'dist/cli.mjs'), ...argv], { cwd: p.dir, env: { ...process.env, CI: '', OPENAI_API_KEY: 'k' } }).then(
+      (ok) => ({ code: 0, ...ok }),
+      (e: { code: number; stdout: string; stderr: string }) => e,
+    )
+  const WHY = '(read-only file system|permission denied|operation not permitted)'
+
+  it('poet generate stops at the first write refused midway: one message saying what was written and what was not, no LLM asked after it', async () => {
+    const p = fixture('midway')
+    for (const f of Object.keys(SOURCES)) rmSync(p.path(f))
+    const names = ['a', 'b', 'c']
+    for (const n of names) p.write(`src/${n}.ts`, SCALE.replace(/scale/g, n))
+    expect((await poet(p, ['generate'])).code).toBe(0)
+    const builtin = lockOf(p)
+    let writable: (() => void) | undefined
+    // The second function's answer comes once .poet/ is read-only: the first is in the lock, the second cannot go in.
+    server = await startOpenAIServer((_request, i) => {
+      if (i === 1) writable = readOnly(p.lockDir)
+      return reply.json(goodReply)
+    })
+    p.write('poet.config.json', JSON.stringify({ generator: { provider: 'openai', model: 'test-model', baseURL: server.baseURL } }))
+    let r
+    try {
+      r = await bin(p, ['generate', '--concurrency', '1'])
+    } finally {
+      writable?.()
+    }
+    expect(r.code, r.stderr).toBe(1)
+    expect(r.stderr).toMatch(
+      new RegExp(
+        `^poet generate: stopped at src/b\\.ts#b: cannot write \\.poet/ \\(.+/\\.poet\\): ${WHY}\\. Written to the lock: src/a\\.ts#a\\. ` +
+          'Not written: src/b\\.ts#b, src/c\\.ts#c \\(their lock entries are as they were\\)\\. Make \\.poet/ writable and run `poet generate` again\\.\\n$',
+      ),
+    )
+    expect(r.stdout).toMatch(/Generated 1 function with openai:test-model; 2 not written\. Lock: \.poet\/lock\.json\n$/)
+    expect(server.requests).toHaveLength(2)
+    const after = lockOf(p)
+    expect(after.functions['src/a.ts#a']!.versions[after.functions['src/a.ts#a']!.current]!.generator).toBe('openai:test-model')
+    expect(after.functions['src/b.ts#b']).toEqual(builtin.functions['src/b.ts#b'])
+    expect(after.functions['src/c.ts#c']).toEqual(builtin.functions['src/c.ts#c'])
+    expect(readdirSync(p.lockDir).filter((f) => f.endsWith('.tmp'))).toEqual([])
+  })
+
+  it('poet rollback, poet train --apply and poet train on a read-only .poet/ say which directory and why, change nothing, and exit 1', async () => {
+    const p = fixture('readonly-train')
+    for (const f of Object.keys(SOURCES)) if (f !== 'src/double.ts') rmSync(p.path(f))
+    p.write('src/double.ts', SOURCES['src/double.ts']!.replace('poet()', "poet({ optimizeFor: 'latency' })"))
+    expect((await poet(p, ['generate'])).code).toBe(0)
+    const id = 'src/double.ts#double'
+    const lock = new LockStore(p.lockDir)
+    const current = lock.read().functions[id]!.current
+    const v = lock.read().functions[id]!.versions[current]!
+    lock.write(id, { version: 'cand0001', source: '// a candidate\n', inputHash: v.inputHash, generator: 'builtin', reason: 'train: test' })
+    lock.update((l) => {
+      l.functions[id]!.current = current
+      l.functions[id]!.candidate = { version: 'cand0001', share: 0.2 }
+    })
+    new FeedbackStore(join(p.lockDir, 'feedback.db')).close()
+    const before = p.read('.poet/lock.json')
+    const writable = readOnly(p.lockDir)
+    let rollback, unknown, train, show
+    try {
+      rollback = await bin(p, ['rollback', id])
+      unknown = await bin(p, ['rollback', 'src/double.ts#nope'])
+      train = await bin(p, ['train', '--apply'])
+      show = await bin(p, ['train'])
+    } finally {
+      writable()
+    }
+    expect(rollback.code, rollback.stderr).toBe(1)
+    expect(rollback.stderr).toMatch(
+      new RegExp(`^poet rollback: cannot write \\.poet/ \\(.+/\\.poet\\): ${WHY}, so src/double\\.ts#double was not rolled back: nothing changed\\. Make \\.poet/ writable and run it again, or roll back in a writable checkout and commit \\.poet/\\.\\n$`),
+    )
+    // An unknown id needs no write: the usage error it always was.
+    expect(unknown.code).toBe(2)
+    expect(unknown.stderr).toMatch(/^poet rollback: src\/double\.ts#nope is not in /)
+    expect(train.code, train.stderr).toBe(1)
+    expect(train.stderr).toMatch(
+      new RegExp(`^poet train: cannot write \\.poet/ \\(.+/\\.poet\\): ${WHY}\\. Nothing was asked or applied: make \\.poet/ writable, or run \`poet train --apply\` in a writable checkout and commit \\.poet/\\.\\n$`),
+    )
+    expect(train.stdout).toBe('')
+    // Only showing the decisions writes nothing, yet SQLite cannot open a store in a directory it cannot write.
+    expect(show.code, show.stderr).toBe(1)
+    expect(show.stderr).toMatch(
+      new RegExp(`^poet train: cannot open the feedback store .+/\\.poet/feedback\\.db: cannot write \\.poet/ \\(.+/\\.poet\\): ${WHY}, and SQLite writes its journal beside the store even to read it\\. Make the directory writable, or pass --db with a copy of the store in a writable place\\.\\n$`),
+    )
+    expect(p.read('.poet/lock.json')).toBe(before)
   })
 })

@@ -1,5 +1,5 @@
 // The dashboard's endpoints over real HTTP on a real lock and SQLite store: sources, promote, roll back, and every refusal.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
@@ -8,6 +8,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { createDashboard, type DashboardOptions } from '../../src/dashboard/handler'
 import { LockStore } from '../../src/generators/lock'
 import { createCollector, type Collector } from '../../src/train/collector'
+import { readOnly } from '../helpers/project'
 
 const ID = 'src/a.ts#f'
 const TOKEN = 'test-token-0123456789'
@@ -200,5 +201,39 @@ describe('dashboard endpoints', () => {
     const html = await (await fetch(`${url}/__poet/`)).text()
     expect(html).not.toContain(TOKEN)
     expect(html).toContain('"writable":false')
+  })
+})
+
+describe('dashboard writes on a read-only .poet/', () => {
+  it('answer 503 naming .poet/ and why, record no decision, and leave the lock as it was', async () => {
+    lock.update((l) => (l.functions[ID]!.current = 'cccc'))
+    // The store elsewhere, as with a writable store beside a read-only checkout: only the lock refuses writes.
+    collector.close()
+    collector = createCollector({ db: join(dir, 'feedback.db'), lockDir: lock.dir, base: '/__poet' })
+    await start()
+    const before = readFileSync(lock.file, 'utf8')
+    const writable = readOnly(lock.dir)
+    try {
+      for (const [action, body] of [
+        ['promote', { id: ID, version: 'bbbb' }],
+        ['rollback', { id: ID }],
+      ] as const) {
+        const r = await act(action, body)
+        expect(r.status).toBe(503)
+        expect(((await r.json()) as { error: string }).error).toMatch(
+          new RegExp(`^cannot write ${lock.dir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/: (read-only file system|permission denied), so nothing was changed\\. Make it writable and try again, or do this in a writable checkout and commit \\.poet/\\.$`),
+        )
+      }
+      // What needs no write is answered as on a writable lock.
+      const current = await act('promote', { id: ID, version: 'cccc' })
+      expect(current.status).toBe(200)
+      expect(((await current.json()) as { message: string }).message).toBe(`${ID} already serves cccc`)
+      const older = await act('promote', { id: ID, version: 'aaaa' })
+      expect(older.status).toBe(409)
+    } finally {
+      writable()
+    }
+    expect(readFileSync(lock.file, 'utf8')).toBe(before)
+    expect(collector.store.decisions(ID)).toEqual([])
   })
 })

@@ -1,4 +1,4 @@
-import { execFile, spawn } from 'node:child_process'
+import { execFile, execFileSync, spawn } from 'node:child_process'
 import { Worker } from 'node:worker_threads'
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, statSync, utimesSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -6,7 +6,7 @@ import { dirname, join } from 'node:path'
 import { promisify } from 'node:util'
 import { build } from 'esbuild'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { inputHash, LockStore, serialize, type LockFile } from '../../src/generators/lock'
+import { inputHash, LockStore, refusedLockWrite, serialize, type LockFile } from '../../src/generators/lock'
 import { createProject } from '../helpers/project'
 import { scaleSpec } from './verify/fixture'
 
@@ -388,6 +388,32 @@ for (let i = 0; i < 300; i++) store.writeFiles('src/shared.ts#same', 'aaaaaaaaaa
       expect(project.read('.poet/lock.json')).toBe(text)
     } finally {
       project.remove()
+    }
+  })
+})
+
+describe('a lock write the disk cannot hold', () => {
+  it('leaves no partial temporary file beside the lock, and says so as every command does', () => {
+    // A real full disk: a 64 KiB tmpfs (as root, like the read-only mounts of test/helpers/project.ts), nearly filled.
+    const dir = mkdtempSync(join(tmpdir(), 'poet-full-'))
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', dir], { stdio: 'pipe' })
+    try {
+      const lock = new LockStore(join(dir, '.poet'))
+      lock.write('src/a.ts#f', { version: 'v1', source: '// small\n', inputHash: 'h', generator: 'builtin' })
+      const before = readFileSync(lock.file, 'utf8')
+      writeFileSync(join(dir, 'filler'), Buffer.alloc(48 * 1024))
+      let error: unknown
+      try {
+        lock.write('src/a.ts#f', { version: 'v2', source: `// big\n${'x'.repeat(32 * 1024)}\n`, inputHash: 'h2', generator: 'builtin' })
+      } catch (e) {
+        error = e
+      }
+      expect((error as NodeJS.ErrnoException).code).toBe('ENOSPC')
+      expect(refusedLockWrite(lock.dir, error, dir)).toBe(`cannot write .poet/ (${lock.dir}): no space left on the device`)
+      expect(readdirSync(join(lock.dir, 'phases')).filter((f) => f.endsWith('.tmp'))).toEqual([])
+      expect(readFileSync(lock.file, 'utf8')).toBe(before)
+    } finally {
+      execFileSync('umount', [dir], { stdio: 'pipe' })
     }
   })
 })

@@ -11,7 +11,7 @@ import { createDashboard } from '../../src/dashboard/handler'
 import { createCollector } from '../../src/train/collector'
 import { main } from '../../src/cli/main'
 import { scanProject } from '../../src/cli/project'
-import { compilerUpgradeOnly, phaseInputHash, writeGeneration } from '../../src/generators'
+import { compilerUpgradeOnly, phaseInputHash, planGeneration, writeGeneration } from '../../src/generators'
 import { BUILTIN_VERSION, EARLIER_BUILTIN_VERSIONS } from '../../src/generators/builtin/version'
 import { earlierVersions, inputHash, LockStore } from '../../src/generators/lock'
 import { PROMPT_VERSION } from '../../src/generators/llm/version'
@@ -297,6 +297,31 @@ describe('a newer builtin compiler', () => {
     expect(lock.read().functions[id]!.current).toBe('rel0000004')
   })
 
+  it("ends the A/B test of a threshold the new compiler no longer has, saying so, not that the new version holds it", async () => {
+    const p = fixture('dropped')
+    p.write('src/rows.ts', `import { poet } from 'unplugin-poet/runtime'\n\nexport const load = poet({ domain: 'data_processing', optimizeFor: 'latency' })(function load(rows: number[]): number {\n  return rows.length\n})\n`)
+    expect((await poet(p, ['generate'])).code).toBe(0)
+    const id = 'src/rows.ts#load'
+    const lock = new LockStore(p.lockDir)
+    const built = lock.source(id, lock.read().functions[id]!.current)!
+    const candidate = withPolicy(built, readPolicy(built)!, 'batch limit (test)', { ...readLearned(built)!, [LEARNED_MAX_BATCH]: 77 })
+    lock.update((l) => {
+      const e = l.functions[id]!
+      e.versions[candidate.version] = { ...e.versions[e.current]!, file: lock.writeFiles(id, candidate.version, candidate.source).file, reason: 'train: batch limit (test)' }
+      e.candidate = { version: candidate.version, share: 0.2, metric: 'ok rate' }
+    })
+    // A release whose checks have no batch limit any more: its module declares no learned thresholds.
+    const release = renderLike(built.replace(/^\/\/ Domain thresholds.*\nconst learned = .*\n/m, ''), 'rel0000001')
+    expect(readLearned(release.source)).toBeUndefined()
+    const planned = await writeGeneration(lock, id, { inputHash: 'h1', generator: 'builtin', reason: 'build', optimizeFor: 'latency', ...release }, true)
+    expect(planned.test).toEqual({
+      from: candidate.version,
+      ended: `the new compiler's checks no longer have the threshold it was testing (${LEARNED_MAX_BATCH}), so there is nothing to apply it to; Train proposes a new candidate from the new version's calls`,
+    })
+    expect(lock.read().functions[id]!.candidate).toBeUndefined()
+    expect(lock.read().functions[id]!.versions[release.version]!.reason).toContain(`the A/B test of candidate ${candidate.version} ended: the new compiler's checks no longer have the threshold`)
+  })
+
   it('keeps an A/B test running: the candidate is carried onto the new module, and the build, poet status and the lock say so', async () => {
     const p = fixture('ab')
     await build(p, 'rollup', { entry: 'src/total.ts', outDir: 'dist/first' })
@@ -331,6 +356,43 @@ describe('a newer builtin compiler', () => {
     expect(status.code, status.err).toBe(0)
     expect(status.out).toMatch(new RegExp(`src/total\\.ts#total\\s+${entry.current} \\(candidate ${carried} at 100%\\)\\s+builtin\\s+no\\s`))
     expect((await cli(p, ['generate', '--check'])).code).toBe(0)
+  })
+
+  it('says when the new compiler has no place for a threshold Train promoted, instead of dropping it silently', async () => {
+    const p = fixture('lost')
+    p.write('src/rows.ts', `import { poet } from 'unplugin-poet/runtime'\n\nexport const load = poet({ domain: 'data_processing', optimizeFor: 'latency' })(function load(rows: number[]): number {\n  return rows.length\n})\n`)
+    expect((await poet(p, ['generate'])).code).toBe(0)
+    const id = 'src/rows.ts#load'
+    const lock = new LockStore(p.lockDir)
+    const built = lock.source(id, lock.read().functions[id]!.current)!
+    const trained = withPolicy(built, readPolicy(built)!, 'batch limit (test)', { ...readLearned(built)!, [LEARNED_MAX_BATCH]: 77 })
+    lock.write(id, { inputHash: 'h', generator: 'builtin', reason: 'train: batch limit (test)', optimizeFor: 'latency', ...trained })
+    const release = renderLike(built.replace(/^\/\/ Domain thresholds.*\nconst learned = .*\n/m, ''), 'rel0000001')
+    const planned = await writeGeneration(lock, id, { inputHash: 'h1', generator: 'builtin', reason: 'build', optimizeFor: 'latency', ...release }, true)
+    const lost = `the new compiler's checks no longer have ${LEARNED_MAX_BATCH}, which Train promoted in ${trained.version}, so it is dropped`
+    expect(planned.lost).toBe(lost)
+    expect(planned.version).toBe(release.version)
+    expect(lock.read().functions[id]!.versions[release.version]!.reason).toBe(`build; ${lost}`)
+  })
+
+  it('says the A/B test ended, not that it goes on, when Train or a rollback ends it between the plan and the write', async () => {
+    const p = fixture('ab-race')
+    await build(p, 'rollup', { entry: 'src/total.ts', outDir: 'dist/first' })
+    const lock = new LockStore(p.lockDir)
+    const built = lock.read().functions[ID]!
+    const fresh = { version: built.current, source: lock.source(ID, built.current)!, inputHash: built.versions[built.current]!.inputHash, generator: 'builtin', reason: 'build', optimizeFor: 'latency' }
+    const { trained } = olderCompiler(p, 4)
+    const trainedSource = lock.source(ID, trained!)!
+    const candidate = withPolicy(trainedSource, { ...readPolicy(trainedSource)!, attempts: 5 }, 'attempts up again (test)')
+    underTest(p, candidate)
+    const planned = await planGeneration(lock, ID, fresh, true)
+    expect(planned.test).toMatchObject({ from: candidate.version, carried: expect.any(String) })
+    lock.update((l) => void delete l.functions[ID]!.candidate)
+    planned.write()
+    expect(planned.test).toEqual({ from: candidate.version, ended: 'it ended while the function was regenerated (Train, `poet rollback` or the dashboard ended it), so there was nothing to carry' })
+    expect(planned.candidate).toBeUndefined()
+    expect(lock.read().functions[ID]!.candidate).toBeUndefined()
+    expect(readPolicy(lock.source(ID, lock.read().functions[ID]!.current)!)!.attempts).toBe(4)
   })
 
   it('says which A/B test ended and why when its candidate cannot be carried, and the lock and poet status agree', async () => {
