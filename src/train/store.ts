@@ -237,7 +237,7 @@ export class FeedbackStore {
   private lastPrune = 0
   private readonly insertExecution: Database.Statement
   private readonly insertFeedback: Database.Statement
-  private readonly insertBatches: (batches: readonly (readonly PoetEvent[])[], received: number) => number[]
+  private readonly insertBatches: Database.Transaction<(batches: readonly (readonly PoetEvent[])[], received: number) => number[]>
   private readonly inOneSnapshot: <T>(read: () => T) => T
 
   constructor(
@@ -311,7 +311,11 @@ export class FeedbackStore {
   /** Stores several batches in one transaction (one fsync for all: the collector's group commit). Returns each one's new events. */
   insertMany(batches: readonly (readonly PoetEvent[])[]): number[] {
     const now = this.now()
-    const stored = this.insertBatches(batches, now)
+    // IMMEDIATE: the batch's first statement reads (a minute's count, for the sample level). A transaction that reads
+    // first and writes later is not waited for when another process holds the write lock (SQLite's busy handler does
+    // not run for a read turning into a write): it failed at once with "database is locked" whenever vite dev and
+    // poet serve wrote to one file together.
+    const stored = this.insertBatches.immediate(batches, now)
     if (now - this.lastPrune >= this.retention.intervalMs) {
       try {
         this.prune()
