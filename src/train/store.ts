@@ -21,6 +21,8 @@ export interface StoreOptions {
   retention?: RetentionOptions
   /** Clock, for tests of retention. @default Date.now */
   now?: () => number
+  /** Where the one line said before migrating a store an older unplugin-poet wrote goes. @default standard error */
+  notice?: (line: string) => void
 }
 
 /**
@@ -113,6 +115,8 @@ const SCHEMA_VERSION = 2
 const LEVELS = 16
 /** The lowest level in the sample index: it holds one call in 2^SAMPLED_FROM. */
 const SAMPLED_FROM = 4
+/** How long opening a store waits for another process migrating it (about 8 s per million events), ms. */
+const MIGRATION_WAIT = 300_000
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS executions (
@@ -256,10 +260,18 @@ export class FeedbackStore {
     this.db.pragma('busy_timeout = 5000')
     const found = this.db.pragma('user_version', { simple: true }) as number
     if (found > SCHEMA_VERSION) {
-      throw new Error(`poet: ${file} was written by a newer unplugin-poet (schema ${found}, this one knows ${SCHEMA_VERSION})`)
+      throw new Error(
+        `poet: the feedback store ${file} was written by a newer unplugin-poet (store schema ${found}; this one reads up to ${SCHEMA_VERSION}). ` +
+          'Upgrade unplugin-poet where this runs (every process that opens the store: the dev server, poet serve, poet train), or give this one another file (poet serve --db).',
+      )
     }
     // IMMEDIATE: two processes opening a store of schema 1 at once (vite dev and poet serve) migrate it once, in turn.
-    this.db.transaction(() => migrate(this.db)).immediate()
+    // The second waits for the first's migration (seconds for a large store, longer than the busy timeout of a batch)
+    // instead of failing to open with "database is locked".
+    if (found < SCHEMA_VERSION) this.db.pragma(`busy_timeout = ${MIGRATION_WAIT}`)
+    const notice = options.notice ?? ((line: string) => void process.stderr.write(`${line}\n`))
+    this.db.transaction(() => migrate(this.db, file, notice)).immediate()
+    this.db.pragma('busy_timeout = 5000')
     this.retention = {
       maxAgeMs: options.retention?.maxAgeMs ?? 30 * DAY,
       maxRows: options.retention?.maxRows ?? 1_000_000,
@@ -681,10 +693,15 @@ function acrossMinutes(rollup: 'execution_minutes' | 'score_minutes', rolled: st
  * Brings the file to this schema in one transaction. A store of schema 1 (events only) gets each execution's sample
  * level and the minute rollups of what it already holds; the triggers keep them from then on.
  */
-function migrate(db: Database.Database): void {
+function migrate(db: Database.Database, file: string, notice: (line: string) => void): void {
   const columns = db.pragma('table_info(executions)') as { name: string }[]
   const older = columns.length > 0 && !columns.some((c) => c.name === 'level')
   if (older) {
+    // A dev server or poet serve starting on a large store is silent for seconds meanwhile: said, so it is not taken for hung.
+    const events = db.prepare('SELECT (SELECT count(*) FROM executions) + (SELECT count(*) FROM feedback)').pluck().get() as number
+    if (events > 0) {
+      notice(`poet: updating the feedback store ${file} (${events.toLocaleString('en-US')} events) for this release of unplugin-poet, once; a large store takes a few seconds.`)
+    }
     // Schema 1's index of calls by function covered no column a count reads: it is made again, covering.
     db.exec('ALTER TABLE executions ADD COLUMN level INTEGER NOT NULL DEFAULT 0; DROP INDEX IF EXISTS executions_by_function')
     db.function('poet_level', { deterministic: true }, (n) => levelAt(Number(n)))

@@ -14,12 +14,14 @@ describe('FeedbackStore', () => {
     store.close()
   })
 
-  it('refuses a database written by a newer schema, naming the file', () => {
+  it('refuses a database written by a newer schema, naming the file and what to do', () => {
     const file = join(tempDir(), 'feedback.db')
     const db = new Database(file)
     db.pragma('user_version = 99')
     db.close()
-    expect(() => new FeedbackStore(file)).toThrow(`poet: ${file} was written by a newer unplugin-poet (schema 99, this one knows 2)`)
+    expect(() => new FeedbackStore(file)).toThrow(
+      `poet: the feedback store ${file} was written by a newer unplugin-poet (store schema 99; this one reads up to 2). Upgrade unplugin-poet where this runs`,
+    )
   })
 
   it('reports metrics per version within a window: outcomes, attempts, percentiles, scores and custom metrics', () => {
