@@ -445,13 +445,20 @@ export class FeedbackStore {
     }
     if (o.custom === false) return [...result.values()]
     const [fWhere, fParams] = windowClause(window, 'f.ts')
+    // Version by version (each found by one seek, skipping the rest of its feedback), so that the window is a range of
+    // the index: by function alone, a function page's poll read every feedback event of the function ever kept.
     const custom = this.db
       .prepare(
-        `SELECT f.version AS version, j.key AS name, count(*) AS n, total(j.value) AS s, total(j.value * j.value) AS sq
-         FROM feedback AS f, json_each(f.metrics) AS j
-         WHERE f.function_id = ? AND f.metrics IS NOT NULL ${fWhere} GROUP BY f.version, j.key`,
+        `WITH RECURSIVE versions(version) AS (
+           SELECT (SELECT min(version) FROM feedback WHERE function_id = ?)
+           UNION ALL
+           SELECT (SELECT min(version) FROM feedback WHERE function_id = ? AND version > versions.version) FROM versions WHERE version IS NOT NULL
+         )
+         SELECT f.version AS version, j.key AS name, count(*) AS n, total(j.value) AS s, total(j.value * j.value) AS sq
+         FROM versions CROSS JOIN feedback AS f INDEXED BY feedback_by_function, json_each(f.metrics) AS j
+         WHERE f.function_id = ? AND f.version = versions.version AND f.metrics IS NOT NULL ${fWhere} GROUP BY f.version, j.key`,
       )
-      .all(functionId, ...fParams) as Row[]
+      .all(functionId, functionId, functionId, ...fParams) as Row[]
     for (const r of custom) {
       const m = result.get(r.version as string) ?? emptyMetrics(r.version as string, result)
       m.metrics[r.name as string] = meanStat(r.n as number, r.s as number, r.sq as number)
