@@ -270,8 +270,11 @@ export class FeedbackStore {
     // instead of failing to open with "database is locked".
     if (found < SCHEMA_VERSION) this.db.pragma(`busy_timeout = ${MIGRATION_WAIT}`)
     const notice = options.notice ?? ((line: string) => void process.stderr.write(`${line}\n`))
-    this.db.transaction(() => migrate(this.db, file, notice)).immediate()
+    const migrated = this.db.transaction(() => migrate(this.db, file, notice)).immediate()
+    // The migration rewrote every call into the WAL (~100 MB for a million), which SQLite reuses but never shrinks:
+    // without this it stayed beside the store, that size, for as long as any process kept the store open.
     this.db.pragma('busy_timeout = 5000')
+    if (migrated) this.db.pragma('wal_checkpoint(TRUNCATE)')
     this.retention = {
       maxAgeMs: options.retention?.maxAgeMs ?? 30 * DAY,
       maxRows: options.retention?.maxRows ?? 1_000_000,
@@ -698,9 +701,9 @@ function acrossMinutes(rollup: 'execution_minutes' | 'score_minutes', rolled: st
 
 /**
  * Brings the file to this schema in one transaction. A store of schema 1 (events only) gets each execution's sample
- * level and the minute rollups of what it already holds; the triggers keep them from then on.
+ * level and the minute rollups of what it already holds; the triggers keep them from then on. True when it migrated one.
  */
-function migrate(db: Database.Database, file: string, notice: (line: string) => void): void {
+function migrate(db: Database.Database, file: string, notice: (line: string) => void): boolean {
   const columns = db.pragma('table_info(executions)') as { name: string }[]
   const older = columns.length > 0 && !columns.some((c) => c.name === 'level')
   if (older) {
@@ -731,6 +734,7 @@ function migrate(db: Database.Database, file: string, notice: (line: string) => 
     `)
   }
   db.pragma(`user_version = ${SCHEMA_VERSION}`)
+  return older
 }
 
 /**

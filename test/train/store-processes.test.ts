@@ -1,7 +1,7 @@
 // The feedback store with two processes on one file (vite dev and poet serve, or poet train beside them), as child
 // processes on real SQLite files: concurrent batches, and the migration of a schema-1 file.
 import { spawn, type ChildProcess } from 'node:child_process'
-import { mkdirSync, readFileSync } from 'node:fs'
+import { mkdirSync, readFileSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import { build } from 'esbuild'
@@ -145,4 +145,17 @@ describe('migrating a store an older unplugin-poet wrote', () => {
       [100_000, 50_000],
     ])
   }, 120_000)
+
+  it('leaves no WAL the size of the store beside it while the store stays open', () => {
+    const file = join(tempDir(), 'feedback.db')
+    olderStore(file, 300_000)
+    const store = new FeedbackStore(file, { notice: () => {} })
+    try {
+      // The migration rewrote every call (tens of MB through the WAL); a batch's WAL is a few pages.
+      expect(statSync(`${file}-wal`).size).toBeLessThan(1_000_000)
+      expect(store.count('executions')).toBe(300_000)
+    } finally {
+      store.close()
+    }
+  })
 })
