@@ -62,11 +62,12 @@ const MAX_COMMIT_WINDOW_MS = 4
 const LOCK_RETRY_SECONDS = 10
 /**
  * Latency sample of a version on the dashboard's polls (the trainer's is larger): every 2^j-th call, within a few
- * thousandths of the exact rank, read in a few ms, since every poll holds back the acks of every client.
+ * thousandths of the exact rank, read in a few ms, since every poll holds back the acks of every client. The table
+ * (every function at once) and a function's page read the same one, so that a version's p50 and p95 read the same in both.
  */
-const DASHBOARD_SAMPLE = 10_000
-/** The table shows only the current version's p50 and p95, of every function at once: a smaller sample still. */
-const TABLE_SAMPLE = 5_000
+const VERSION_SAMPLE = 5_000
+/** Latency sample of a function's series, spread over its buckets: larger, as each bucket gets a share of it. */
+const SERIES_SAMPLE = 10_000
 
 export function createCollector(options: CollectorOptions = {}): Collector {
   const store = options.store ?? new FeedbackStore(options.db ?? '.poet/feedback.db', { retention: options.retention, now: options.now })
@@ -176,7 +177,7 @@ export function createCollector(options: CollectorOptions = {}): Collector {
     const rows: Record<string, unknown>[] = []
     const seen = new Set<string>()
     for (const { id } of store.functions(window)) {
-      for (const m of store.metrics(id, window, { sample: TABLE_SAMPLE, custom: false })) {
+      for (const m of store.metrics(id, window, { sample: VERSION_SAMPLE, custom: false })) {
         seen.add(`${id}\0${m.version}`)
         rows.push({ id, ...role(entryOf(entries, id), m.version), ...summary(m) })
       }
@@ -191,7 +192,7 @@ export function createCollector(options: CollectorOptions = {}): Collector {
   function functionDetail(id: string, url: URL): unknown {
     const window = readWindow(url, now())
     const entry = entryOf(lock?.read().functions ?? {}, id)
-    const metrics = new Map(store.metrics(id, window, { sample: DASHBOARD_SAMPLE }).map((m) => [m.version, m]))
+    const metrics = new Map(store.metrics(id, window, { sample: VERSION_SAMPLE }).map((m) => [m.version, m]))
     if (!entry && metrics.size === 0 && store.decisions(id).length === 0) return undefined
     const versions = new Set([...Object.keys(entry?.versions ?? {}), ...metrics.keys()])
     const bucket = parseDuration(url.searchParams.get('bucket')) ?? Math.max(60_000, Math.round((window.until - window.since) / 60))
@@ -211,7 +212,7 @@ export function createCollector(options: CollectorOptions = {}): Collector {
         }
       }),
       bucket,
-      series: store.series(id, bucket, window, DASHBOARD_SAMPLE),
+      series: store.series(id, bucket, window, SERIES_SAMPLE),
       decisions: store.decisions(id),
     }
   }

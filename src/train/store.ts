@@ -21,6 +21,8 @@ export interface StoreOptions {
   retention?: RetentionOptions
   /** Clock, for tests of retention. @default Date.now */
   now?: () => number
+  /** Where the one line said before migrating a store an older unplugin-poet wrote goes. @default standard error */
+  notice?: (line: string) => void
 }
 
 /**
@@ -113,6 +115,8 @@ const SCHEMA_VERSION = 2
 const LEVELS = 16
 /** The lowest level in the sample index: it holds one call in 2^SAMPLED_FROM. */
 const SAMPLED_FROM = 4
+/** How long opening a store waits for another process migrating it (about 8 s per million events), ms. */
+const MIGRATION_WAIT = 300_000
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS executions (
@@ -237,7 +241,7 @@ export class FeedbackStore {
   private lastPrune = 0
   private readonly insertExecution: Database.Statement
   private readonly insertFeedback: Database.Statement
-  private readonly insertBatches: (batches: readonly (readonly PoetEvent[])[], received: number) => number[]
+  private readonly insertBatches: Database.Transaction<(batches: readonly (readonly PoetEvent[])[], received: number) => number[]>
   private readonly inOneSnapshot: <T>(read: () => T) => T
 
   constructor(
@@ -256,10 +260,21 @@ export class FeedbackStore {
     this.db.pragma('busy_timeout = 5000')
     const found = this.db.pragma('user_version', { simple: true }) as number
     if (found > SCHEMA_VERSION) {
-      throw new Error(`poet: ${file} was written by a newer unplugin-poet (schema ${found}, this one knows ${SCHEMA_VERSION})`)
+      throw new Error(
+        `poet: the feedback store ${file} was written by a newer unplugin-poet (store schema ${found}; this one reads up to ${SCHEMA_VERSION}). ` +
+          'Upgrade unplugin-poet where this runs (every process that opens the store: the dev server, poet serve, poet train), or give this one another file (poet serve --db).',
+      )
     }
     // IMMEDIATE: two processes opening a store of schema 1 at once (vite dev and poet serve) migrate it once, in turn.
-    this.db.transaction(() => migrate(this.db)).immediate()
+    // The second waits for the first's migration (seconds for a large store, longer than the busy timeout of a batch)
+    // instead of failing to open with "database is locked".
+    if (found < SCHEMA_VERSION) this.db.pragma(`busy_timeout = ${MIGRATION_WAIT}`)
+    const notice = options.notice ?? ((line: string) => void process.stderr.write(`${line}\n`))
+    const migrated = this.db.transaction(() => migrate(this.db, file, notice)).immediate()
+    // The migration rewrote every call into the WAL (~100 MB for a million), which SQLite reuses but never shrinks:
+    // without this it stayed beside the store, that size, for as long as any process kept the store open.
+    this.db.pragma('busy_timeout = 5000')
+    if (migrated) this.db.pragma('wal_checkpoint(TRUNCATE)')
     this.retention = {
       maxAgeMs: options.retention?.maxAgeMs ?? 30 * DAY,
       maxRows: options.retention?.maxRows ?? 1_000_000,
@@ -311,7 +326,11 @@ export class FeedbackStore {
   /** Stores several batches in one transaction (one fsync for all: the collector's group commit). Returns each one's new events. */
   insertMany(batches: readonly (readonly PoetEvent[])[]): number[] {
     const now = this.now()
-    const stored = this.insertBatches(batches, now)
+    // IMMEDIATE: the batch's first statement reads (a minute's count, for the sample level). A transaction that reads
+    // first and writes later is not waited for when another process holds the write lock (SQLite's busy handler does
+    // not run for a read turning into a write): it failed at once with "database is locked" whenever vite dev and
+    // poet serve wrote to one file together.
+    const stored = this.insertBatches.immediate(batches, now)
     if (now - this.lastPrune >= this.retention.intervalMs) {
       try {
         this.prune()
@@ -429,13 +448,20 @@ export class FeedbackStore {
     }
     if (o.custom === false) return [...result.values()]
     const [fWhere, fParams] = windowClause(window, 'f.ts')
+    // Version by version (each found by one seek, skipping the rest of its feedback), so that the window is a range of
+    // the index: by function alone, a function page's poll read every feedback event of the function ever kept.
     const custom = this.db
       .prepare(
-        `SELECT f.version AS version, j.key AS name, count(*) AS n, total(j.value) AS s, total(j.value * j.value) AS sq
-         FROM feedback AS f, json_each(f.metrics) AS j
-         WHERE f.function_id = ? AND f.metrics IS NOT NULL ${fWhere} GROUP BY f.version, j.key`,
+        `WITH RECURSIVE versions(version) AS (
+           SELECT (SELECT min(version) FROM feedback WHERE function_id = ?)
+           UNION ALL
+           SELECT (SELECT min(version) FROM feedback WHERE function_id = ? AND version > versions.version) FROM versions WHERE version IS NOT NULL
+         )
+         SELECT f.version AS version, j.key AS name, count(*) AS n, total(j.value) AS s, total(j.value * j.value) AS sq
+         FROM versions CROSS JOIN feedback AS f INDEXED BY feedback_by_function, json_each(f.metrics) AS j
+         WHERE f.function_id = ? AND f.version = versions.version AND f.metrics IS NOT NULL ${fWhere} GROUP BY f.version, j.key`,
       )
-      .all(functionId, ...fParams) as Row[]
+      .all(functionId, functionId, functionId, ...fParams) as Row[]
     for (const r of custom) {
       const m = result.get(r.version as string) ?? emptyMetrics(r.version as string, result)
       m.metrics[r.name as string] = meanStat(r.n as number, r.s as number, r.sq as number)
@@ -675,12 +701,17 @@ function acrossMinutes(rollup: 'execution_minutes' | 'score_minutes', rolled: st
 
 /**
  * Brings the file to this schema in one transaction. A store of schema 1 (events only) gets each execution's sample
- * level and the minute rollups of what it already holds; the triggers keep them from then on.
+ * level and the minute rollups of what it already holds; the triggers keep them from then on. True when it migrated one.
  */
-function migrate(db: Database.Database): void {
+function migrate(db: Database.Database, file: string, notice: (line: string) => void): boolean {
   const columns = db.pragma('table_info(executions)') as { name: string }[]
   const older = columns.length > 0 && !columns.some((c) => c.name === 'level')
   if (older) {
+    // A dev server or poet serve starting on a large store is silent for seconds meanwhile: said, so it is not taken for hung.
+    const events = db.prepare('SELECT (SELECT count(*) FROM executions) + (SELECT count(*) FROM feedback)').pluck().get() as number
+    if (events > 0) {
+      notice(`poet: updating the feedback store ${file} (${events.toLocaleString('en-US')} events) for this release of unplugin-poet, once; a large store takes a few seconds.`)
+    }
     // Schema 1's index of calls by function covered no column a count reads: it is made again, covering.
     db.exec('ALTER TABLE executions ADD COLUMN level INTEGER NOT NULL DEFAULT 0; DROP INDEX IF EXISTS executions_by_function')
     db.function('poet_level', { deterministic: true }, (n) => levelAt(Number(n)))
@@ -703,6 +734,7 @@ function migrate(db: Database.Database): void {
     `)
   }
   db.pragma(`user_version = ${SCHEMA_VERSION}`)
+  return older
 }
 
 /**

@@ -286,3 +286,25 @@ describe('a store written by an older unplugin-poet (schema 1)', () => {
     }
   })
 })
+
+describe('latency percentiles of a busy version', () => {
+  it('read the same in the table and on the function’s page', async () => {
+    const r = await start({ db: join(tempDir(), 'feedback.db') })
+    // Past both pages' samples (5 000 and 10 000 calls), spread over the window's minutes, durations in no order.
+    const events = Array.from({ length: 40_000 }, (_, i) =>
+      execution({ executionId: `busy-${i}`, ts: base + Math.floor((i * 6 * MINUTE) / 40_000), duration: (i * 7919) % 1009, outcome: 'ok' }),
+    )
+    await post(r, events)
+    const window = `since=${base}&until=${base + 6 * MINUTE}`
+    const [row] = (await get<{ functions: TableRow[] }>(r, `/v1/functions?${window}`)).functions
+    const page = await get<{ versions: { version: string; p50: number; p95: number; latency: { p50: number; p95: number } }[] }>(
+      r,
+      `/v1/functions/${encodeURIComponent('src/drift.ts#detectDrift')}?${window}`,
+    )
+    const version = page.versions.find((v) => v.version === row!.version)!
+    expect([version.p50, version.p95, version.latency.p50, version.latency.p95]).toEqual([row!.p50, row!.p95, row!.p50, row!.p95])
+    // Still close to the exact ranks.
+    expect(Math.abs(row!.p50 - nearestRank(events.map((e) => e.duration), 0.5))).toBeLessThanOrEqual(10)
+    expect(Math.abs(row!.p95 - nearestRank(events.map((e) => e.duration), 0.95))).toBeLessThanOrEqual(10)
+  })
+})

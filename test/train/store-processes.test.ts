@@ -1,0 +1,161 @@
+// The feedback store with two processes on one file (vite dev and poet serve, or poet train beside them), as child
+// processes on real SQLite files: concurrent batches, and the migration of a schema-1 file.
+import { spawn, type ChildProcess } from 'node:child_process'
+import { mkdirSync, readFileSync, statSync } from 'node:fs'
+import { join } from 'node:path'
+import Database from 'better-sqlite3'
+import { build } from 'esbuild'
+import { afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { FeedbackStore } from '../../src/train/store'
+import { tempDir } from './helpers'
+
+const CHILD = join(import.meta.dirname, '../.tmp/train/store-child.mjs')
+
+beforeAll(async () => {
+  mkdirSync(join(import.meta.dirname, '../.tmp/train'), { recursive: true })
+  await build({
+    entryPoints: [join(import.meta.dirname, 'store-child.ts')],
+    outfile: CHILD,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    packages: 'external',
+    logLevel: 'error',
+  })
+})
+
+const children: ChildProcess[] = []
+afterEach(() => {
+  for (const c of children.splice(0)) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL')
+})
+
+interface Run {
+  child: ChildProcess
+  out: string
+  err: string
+  /** Resolves with the exit code (or signal) once the child ends. */
+  done: Promise<number | string>
+}
+
+function child(args: string[]): Run {
+  const c = spawn(process.execPath, [CHILD, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+  children.push(c)
+  const run: Run = {
+    child: c,
+    out: '',
+    err: '',
+    done: new Promise((resolve) => c.on('exit', (code, signal) => resolve(code ?? signal ?? -1))),
+  }
+  c.stdout!.on('data', (d: Buffer) => (run.out += d))
+  c.stderr!.on('data', (d: Buffer) => (run.err += d))
+  return run
+}
+
+/** Resolves once `read()` matches, or rejects after `ms` (a test that would hang fails instead). */
+async function until(read: () => string, pattern: RegExp, ms: number): Promise<void> {
+  const end = Date.now() + ms
+  while (!pattern.test(read())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${pattern} in ${JSON.stringify(read())}`)
+    await new Promise((r) => setTimeout(r, 20))
+  }
+}
+
+describe('two processes writing one store', () => {
+  it('both store every batch: a batch waits for the other process’s commit instead of failing as locked', async () => {
+    const file = join(tempDir(), 'feedback.db')
+    new FeedbackStore(file).close()
+    const runs = ['a', 'b'].map((tag) => child([file, 'insert', '1500', '2', tag]))
+    for (const r of runs) expect(await r.done, r.err).toBe(0)
+    for (const r of runs) expect(JSON.parse(r.out.split('\n')[1]!)).toEqual({ failed: 0, first: '' })
+    const store = new FeedbackStore(file)
+    try {
+      expect(store.count('executions')).toBe(6_000)
+      expect(store.metrics('src/f.ts#f', {}, { percentiles: false }).map((m) => m.calls)).toEqual([6_000])
+    } finally {
+      store.close()
+    }
+  }, 60_000)
+})
+
+/** A schema-1 file (as an older unplugin-poet left it) of `n` calls over three functions and a score on every second. */
+function olderStore(file: string, n: number): void {
+  const db = new Database(file)
+  db.pragma('journal_mode = WAL')
+  db.exec(readFileSync(new URL('../fixtures/store/schema-1.sql', import.meta.url), 'utf8'))
+  db.exec(`WITH RECURSIVE c(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM c WHERE i < ${n - 1})
+    INSERT INTO executions (execution_id, function_id, version, ts, received, duration, outcome, attempts)
+    SELECT 'e' || i, 'src/f' || (i % 3) || '.ts#f', 'aaaaaaaaaa', ${BASE} + i * 4, ${Date.now()}, i % 1000, iif(i % 10, 'ok', 'error'), 1 FROM c`)
+  db.exec(`INSERT INTO feedback (digest, execution_id, function_id, version, ts, received, score)
+    SELECT 'd' || seq, execution_id, function_id, version, ts, received, 0.5 FROM executions WHERE seq % 2 = 0`)
+  db.close()
+}
+
+const BASE = Date.UTC(2026, 0, 1, 12)
+
+/** Calls and scores of each of the three functions, as the store answers them. */
+function counts(file: string): number[][] {
+  const store = new FeedbackStore(file, { notice: () => {} })
+  try {
+    return [0, 1, 2].map((f) => store.metrics(`src/f${f}.ts#f`, {}, { percentiles: false }).flatMap((m) => [m.calls, m.score.n]))
+  } finally {
+    store.close()
+  }
+}
+
+describe('migrating a store an older unplugin-poet wrote', () => {
+  it('says once what it does, and a second process opening it meanwhile waits for it instead of failing as locked', async () => {
+    const file = join(tempDir(), 'feedback.db')
+    // Large enough that the migration outlasts the busy timeout of a batch (5 s) on this machine.
+    olderStore(file, 900_000)
+    const first = child([file, 'open'])
+    await until(() => first.err, /updating/, 30_000)
+    const second = child([file, 'open'])
+    expect(await first.done, first.err).toBe(0)
+    expect(await second.done, second.err).toBe(0)
+    expect(first.err).toBe(`poet: updating the feedback store ${file} (1,350,000 events) for this release of unplugin-poet, once; a large store takes a few seconds.\n`)
+    // The second found it migrated: nothing to say, nothing counted twice.
+    expect(second.err).toBe('')
+    expect(counts(file)).toEqual([
+      [300_000, 150_000],
+      [300_000, 150_000],
+      [300_000, 150_000],
+    ])
+  }, 120_000)
+
+  it('killed midway leaves the older schema, readable, and the next open migrates it whole', async () => {
+    const file = join(tempDir(), 'feedback.db')
+    olderStore(file, 300_000)
+    const run = child([file, 'open'])
+    await until(() => run.err, /updating/, 30_000)
+    await new Promise((r) => setTimeout(r, 300))
+    run.child.kill('SIGKILL')
+    expect(await run.done).toBe('SIGKILL')
+    const db = new Database(file)
+    try {
+      expect(db.pragma('user_version', { simple: true })).toBe(1)
+      expect((db.pragma('table_info(executions)') as { name: string }[]).some((c) => c.name === 'level')).toBe(false)
+      expect(db.prepare('SELECT count(*) FROM executions').pluck().get()).toBe(300_000)
+    } finally {
+      db.close()
+    }
+    expect(counts(file)).toEqual([
+      [100_000, 50_000],
+      [100_000, 50_000],
+      [100_000, 50_000],
+    ])
+  }, 120_000)
+
+  it('leaves no WAL the size of the store beside it while the store stays open', () => {
+    const file = join(tempDir(), 'feedback.db')
+    olderStore(file, 300_000)
+    const store = new FeedbackStore(file, { notice: () => {} })
+    try {
+      // The migration rewrote every call (tens of MB through the WAL); a batch's WAL is a few pages.
+      expect(statSync(`${file}-wal`).size).toBeLessThan(1_000_000)
+      expect(store.count('executions')).toBe(300_000)
+    } finally {
+      store.close()
+    }
+  })
+})
