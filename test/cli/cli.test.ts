@@ -9,15 +9,10 @@ import { LockStore, type LockFile } from '../../src/generators/lock'
 import { readdirSync } from 'node:fs'
 import { createProject, PACKAGE_ROOT, readOnly, type Project } from '../helpers/project'
 import { reply, startOpenAIServer, type OpenAIServer } from '../helpers/openai-server'
-import { goodReply } from '../generators/verify/fixture'
+import { goodReply, scaleSource } from '../generators/verify/fixture'
 import { FeedbackStore } from '../../src/train/store'
 
-const SCALE = `import { poet } from 'unplugin-poet/runtime'
-
-export const scale = poet()(function scale(values: number[], factor: number): number[] {
-  return values.map((v) => v * factor)
-})
-`
+const SCALE = scaleSource()
 
 let project: Project | undefined
 let server: OpenAIServer | undefined
@@ -209,7 +204,7 @@ describe('poet generate with an LLM', () => {
     const released = new Promise<void>((resolve) => (release = resolve))
     server = await startOpenAIServer((request) => (request.messages.some((m) => m.content.includes('scaleLater')) ? reply.held(released, goodReply) : reply.json(goodReply)))
     const p = fixture('llm-incremental')
-    p.write('src/scale.ts', SCALE + SCALE.replace(/\bscale\b/g, 'scaleLater').replace(/^import .*\n/, ''))
+    p.write('src/scale.ts', SCALE + SCALE.replace(/\bscale\b/g, 'scaleLater').replace(/^(import |export \{).*\n/gm, ''))
     const running = poet(p, ['generate', '--model', 'test-model', '--base-url', server.baseURL])
     try {
       // While the slow answer is held back: an interrupted run keeps what it already paid for.

@@ -5,15 +5,9 @@ import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { build, createProject, readOnly, run, type Project } from '../helpers/project'
 import { reply, startOpenAIServer, type OpenAIServer } from '../helpers/openai-server'
-import { goodReply } from '../generators/verify/fixture'
+import { goodReply, scaleSource } from '../generators/verify/fixture'
 
-const SCALE = `import { poet } from 'unplugin-poet/runtime'
-export { PoetInputError } from 'unplugin-poet/runtime'
-
-export const scale = poet()(function scale(values: number[], factor: number): number[] {
-  return values.map((v) => v * factor)
-})
-`
+const SCALE = scaleSource()
 
 let server: OpenAIServer | undefined
 let project: Project | undefined

@@ -7,18 +7,13 @@ import { main } from '../../src/cli/main'
 import { LockStore } from '../../src/generators/lock'
 import type { PhaseModule, PoetEvent } from '../../src/runtime/types'
 import { FeedbackStore } from '../../src/train/store'
-import { goodReply } from '../generators/verify/fixture'
+import { goodReply, scaleSource } from '../generators/verify/fixture'
 import { hostilePayloads, hostileReply } from '../generators/verify/hostile'
 import { reply, startOpenAIServer, type OpenAIServer, type ScriptedReply } from '../helpers/openai-server'
 import { tempDir } from './helpers'
 
 const ID = 'src/scale.ts#scale'
-const SCALE = `import { poet } from 'unplugin-poet/runtime'
-
-export const scale = poet({ optimizeFor: 'accuracy' })(function scale(values: number[], factor: number): number[] {
-  return values.map((v) => v * factor)
-})
-`
+const SCALE = scaleSource("{ optimizeFor: 'accuracy' }")
 
 /** What the model answers when Train asks: the factor bound users ran into, raised to 1e9 (examples to match). */
 const trainedReply = {

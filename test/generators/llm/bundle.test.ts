@@ -8,16 +8,10 @@ import type { LockFile } from '../../../src/generators/lock'
 import type { Issue, PoetEvent } from '../../../src/runtime/types'
 import { build, createProject, run, type Project } from '../../helpers/project'
 import { reply, startOpenAIServer, type OpenAIServer } from '../../helpers/openai-server'
-import { goodReply } from '../verify/fixture'
+import { goodReply, scaleSource } from '../verify/fixture'
 import { hostilePayloads, hostileReply } from '../verify/hostile'
 
-const SCALE = `import { poet } from 'unplugin-poet/runtime'
-export { PoetInputError } from 'unplugin-poet/runtime'
-
-export const scale = poet()(function scale(values: number[], factor: number): number[] {
-  return values.map((v) => v * factor)
-})
-`
+const SCALE = scaleSource()
 
 let server: OpenAIServer | undefined
 let project: Project | undefined

@@ -19,6 +19,20 @@ export const scaleSpec: FunctionSpec = {
   unresolved: [],
 }
 
+/**
+ * The source of `scaleSpec` as a project holds it (src/scale.ts), for tests that generate it with the scripted model.
+ * `options` goes into `poet(...)`; the module re-exports PoetInputError so a bundle of it can be checked for rejections.
+ */
+export function scaleSource(options = ''): string {
+  return `import { poet } from 'unplugin-poet/runtime'
+export { PoetInputError } from 'unplugin-poet/runtime'
+
+export const scale = poet(${options})(function scale(values: number[], factor: number): number[] {
+  return values.map((v) => v * factor)
+})
+`
+}
+
 /** Written the way the builtin generator writes: `let issues`, `add(...)`, `return issues`. */
 export const scaleBaseline: PhaseParts = {
   generator: 'builtin',
