@@ -1,11 +1,32 @@
 // Shared test helpers for Train: temp dirs that clean up, and well-formed events to post.
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { build } from 'esbuild'
 import { afterEach } from 'vitest'
 import { LockStore } from '../../src/generators/lock'
 import { renderPhaseModule } from '../../src/generators/render'
 import type { EventField, ExecutionEvent, FeedbackEvent, Policy } from '../../src/runtime/types'
+
+/**
+ * Bundles `test/train/<name>.ts`, a script a test runs as a child process (another collector or store on the same
+ * file), to `test/.tmp/train/<name>.mjs`, its packages left to node_modules; returns that path.
+ */
+export async function bundleChild(name: string): Promise<string> {
+  const outfile = join(import.meta.dirname, `../.tmp/train/${name}.mjs`)
+  mkdirSync(join(import.meta.dirname, '../.tmp/train'), { recursive: true })
+  await build({
+    entryPoints: [join(import.meta.dirname, `${name}.ts`)],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    packages: 'external',
+    logLevel: 'error',
+  })
+  return outfile
+}
 
 const dirs: string[] = []
 afterEach(() => {

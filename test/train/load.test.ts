@@ -1,28 +1,16 @@
 // The collector as a separate process under concurrent load (autocannon), and killed with SIGKILL mid-load.
 import { spawn, type ChildProcess } from 'node:child_process'
-import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import autocannon from 'autocannon'
 import Database from 'better-sqlite3'
-import { build } from 'esbuild'
 import { afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { execution, tempDir } from './helpers'
+import { execution, tempDir, bundleChild } from './helpers'
 
-const CHILD = join(import.meta.dirname, '../.tmp/train/collector-child.mjs')
+let CHILD: string
 const BATCH = 10
 
 beforeAll(async () => {
-  mkdirSync(join(import.meta.dirname, '../.tmp/train'), { recursive: true })
-  await build({
-    entryPoints: [join(import.meta.dirname, 'collector-child.ts')],
-    outfile: CHILD,
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    packages: 'external',
-    logLevel: 'error',
-  })
+  CHILD = await bundleChild('collector-child')
 })
 
 const children: ChildProcess[] = []

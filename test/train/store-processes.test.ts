@@ -1,28 +1,17 @@
 // The feedback store with two processes on one file (vite dev and poet serve, or poet train beside them), as child
 // processes on real SQLite files: concurrent batches, and the migration of a schema-1 file.
 import { spawn, type ChildProcess } from 'node:child_process'
-import { mkdirSync, readFileSync, statSync } from 'node:fs'
+import { readFileSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
-import { build } from 'esbuild'
 import { afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { FeedbackStore } from '../../src/train/store'
-import { tempDir } from './helpers'
+import { tempDir, bundleChild } from './helpers'
 
-const CHILD = join(import.meta.dirname, '../.tmp/train/store-child.mjs')
+let CHILD: string
 
 beforeAll(async () => {
-  mkdirSync(join(import.meta.dirname, '../.tmp/train'), { recursive: true })
-  await build({
-    entryPoints: [join(import.meta.dirname, 'store-child.ts')],
-    outfile: CHILD,
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    packages: 'external',
-    logLevel: 'error',
-  })
+  CHILD = await bundleChild('store-child')
 })
 
 const children: ChildProcess[] = []
