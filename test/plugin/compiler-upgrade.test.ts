@@ -74,6 +74,7 @@ function olderCompiler(p: Project, attempts?: number): { old: string; trained?: 
   const old = renderLike(weak, 'old0000001')
   lock.write(ID, { version: old.version, source: old.source, inputHash: legacy, generator: 'builtin', reason: 'build', optimizeFor: 'latency' })
   if (attempts === undefined) return { old: old.version }
+  nextMillisecond()
   const trained = withPolicy(old.source, { ...readPolicy(old.source)!, attempts }, 'attempts up (test)')
   lock.write(ID, { version: trained.version, source: trained.source, inputHash: legacy, generator: 'builtin', reason: 'train: attempts up (test)', optimizeFor: 'latency' })
   return { old: old.version, trained: trained.version }
@@ -201,9 +202,12 @@ describe('a newer builtin compiler', () => {
     const built = lock.read().functions[ID]!.current
     const same = lock.source(ID, built)!
     lock.write(ID, { version: built, source: same, inputHash: legacy, generator: 'builtin', reason: 'build', optimizeFor: 'latency' })
-    // Trained twice: a rollback from the current goes back to the first.
+    // Trained twice: a rollback from the current goes back to the first. Versions are ordered by their creation time,
+    // in milliseconds: written in one millisecond, as a test can, they would tie, as releases and Train runs never do.
+    nextMillisecond()
     const first = withPolicy(same, { ...readPolicy(same)!, attempts: 3 }, 'attempts up (test)')
     lock.write(ID, { version: first.version, source: first.source, inputHash: legacy, generator: 'builtin', reason: 'train: attempts up (test)', optimizeFor: 'latency' })
+    nextMillisecond()
     const trained = withPolicy(first.source, { ...readPolicy(same)!, attempts: 4 }, 'attempts up (test)')
     lock.write(ID, { version: trained.version, source: trained.source, inputHash: legacy, generator: 'builtin', reason: 'train: attempts up (test)', optimizeFor: 'latency' })
     // Under A/B test against it: a candidate Train derived from the trained version.
@@ -551,6 +555,7 @@ describe('a newer builtin compiler', () => {
     const weak = renderLike(lock.source(ID, first.current)!.replace(/if \(!\(typeof (\w+) === "number"\)\)/g, 'if (false)'), 'fall000001')
     const older = { inputHash: fell.inputHash, generator: 'builtin', model: 'test-model', optimizeFor: 'latency' }
     lock.write(ID, { ...older, ...weak, reason: 'fallback: the model refused: No' })
+    nextMillisecond()
     const trained = withPolicy(weak.source, { ...readPolicy(weak.source)!, attempts: 4 }, 'attempts up (test)')
     lock.write(ID, { ...older, ...trained, reason: 'train: attempts up (test)' })
     const outdated = [weak.version, trained.version]
@@ -623,6 +628,7 @@ describe('a newer builtin compiler', () => {
     const weak = renderLike(lock.source(ID, first.current)!.replace(/if \(!\(typeof (\w+) === "number"\)\)/g, 'if (false)'), 'fall000001')
     const older = { inputHash: fell.inputHash, generator: 'builtin', model: 'test-model', optimizeFor: 'latency' }
     lock.write(ID, { ...older, ...weak, reason: 'fallback: the model refused: No' })
+    nextMillisecond()
     const trained = withPolicy(weak.source, { ...readPolicy(weak.source)!, attempts: 4 }, 'attempts up (test)')
     lock.write(ID, { ...older, ...trained, reason: 'train: attempts up (test)' })
     const status = await cli(p, ['status'])
@@ -651,3 +657,11 @@ describe('a newer builtin compiler', () => {
     expect(server.requests).toHaveLength(asked)
   })
 })
+
+/**
+ * Waits for the clock's next millisecond, so that versions written one after the other have distinct creation times
+ * (the lock orders them by it): a test writes several in one millisecond, as releases and Train runs never do.
+ */
+function nextMillisecond(): void {
+  for (const t = Date.now(); Date.now() === t; );
+}
