@@ -263,6 +263,25 @@ describe('httpSink across the page lifecycle in Chromium', () => {
     expect(requests.map(idsOf)).toEqual([['before-1'], ['hidden-1']])
   })
 
+  it('sends the events of one task made while the page is hidden in one request, not one each', async () => {
+    const page = await appPage({ batchSize: 100, interval: 10_000 })
+    const other = await newPage('about:blank')
+    await other.bringToFront()
+    await page.waitForFunction(() => document.visibilityState === 'hidden')
+    // A response handler calling three poet functions: three deliveries in one task.
+    await page.evaluate(() => {
+      const w = window as unknown as Win
+      for (const executionId of ['h-1', 'h-2', 'h-3']) {
+        w.sink([{ v: 1, kind: 'execution', functionId: 'f', version: 'v', executionId, ts: Date.now(), duration: 1, outcome: 'ok', attempts: 1 }])
+      }
+    })
+    await until(() => requests.length >= 1)
+    await emit(page, ['h-4'])
+    await until(() => requests.length >= 2)
+    await sleep(200)
+    expect(requests.map(idsOf)).toEqual([['h-1', 'h-2', 'h-3'], ['h-4']])
+  })
+
   it('ends a flush made while the page is hidden only once the batches sent as it was hidden are answered', async () => {
     answer = () => ({ status: 202, delay: 1000 })
     const page = await appPage({ batchSize: 100, interval: 10_000 })

@@ -104,6 +104,8 @@ export function httpSink(options: HttpSinkOptions): HttpSink {
   let down = false
   // The refusal statuses already reported.
   const warned = new Set<number>()
+  // A send of what a hidden page made is due at the end of this task.
+  let soon = false
 
   const sink = ((events: PoetEvent[]) => {
     // A closed sink that is used again (configured again after configure closed it) must not lose its events at exit.
@@ -118,7 +120,9 @@ export function httpSink(options: HttpSinkOptions): HttpSink {
     queued += events.length
     // A hidden page may be frozen or killed with no further event (a phone's OS does it to a browser sent to the
     // background): what it makes meanwhile goes at once, as what it held went when it was hidden.
-    if (hidden()) return sendAll()
+    // The calls of one task (a response handler calling several functions) share a request: a microtask still runs
+    // before the page could be frozen.
+    if (hidden()) return void (soon ||= (queueMicrotask(() => ((soon = false), sendAll())), true))
     if (queue.length >= batchSize) drain(false)
     // Whatever is left of a partial batch goes out after the interval at the latest.
     if (!timer && queue.length) timer = unref(setTimeout(() => ((timer = undefined), drain(true)), interval))
