@@ -13,7 +13,7 @@ import { main } from '../../src/cli/main'
 import { scanProject } from '../../src/cli/project'
 import { compilerUpgradeOnly, phaseInputHash, planGeneration, writeGeneration } from '../../src/generators'
 import { BUILTIN_VERSION, EARLIER_BUILTIN_VERSIONS } from '../../src/generators/builtin/version'
-import { earlierVersions, inputHash, LockStore } from '../../src/generators/lock'
+import { earlierVersions, inputHash, LockStore, type LockVersion } from '../../src/generators/lock'
 import { PROMPT_VERSION } from '../../src/generators/llm/version'
 import { resolveOptions } from '../../src/plugin/options'
 import { readPolicy, withPolicy } from '../../src/train/candidate'
@@ -69,7 +69,7 @@ function olderCompiler(p: Project, attempts?: number): { old: string; trained?: 
   const spec = scanProject(resolveOptions({ root: p.dir })).specs.find((s) => s.id === ID)!
   const legacy = inputHash(spec, { generator: 'builtin' })
   const entry = lock.read().functions[ID]!
-  const weak = lock.source(ID, entry.current)!.replace(/if \(!\(typeof (\w+) === "number"\)\)/g, 'if (false)')
+  const weak = weakened(lock.source(ID, entry.current)!)
   expect(weak).not.toEqual(lock.source(ID, entry.current))
   const old = renderLike(weak, 'old0000001')
   lock.write(ID, { version: old.version, source: old.source, inputHash: legacy, generator: 'builtin', reason: 'build', optimizeFor: 'latency' })
@@ -78,6 +78,36 @@ function olderCompiler(p: Project, attempts?: number): { old: string; trained?: 
   const trained = withPolicy(old.source, { ...readPolicy(old.source)!, attempts }, 'attempts up (test)')
   lock.write(ID, { version: trained.version, source: trained.source, inputHash: legacy, generator: 'builtin', reason: 'train: attempts up (test)', optimizeFor: 'latency' })
   return { old: old.version, trained: trained.version }
+}
+
+/** Checks an older compiler wrote: its number checks let anything through (here: `price: "9"`). */
+function weakened(source: string): string {
+  return source.replace(/if \(!\(typeof (\w+) === "number"\)\)/g, 'if (false)')
+}
+
+/**
+ * Makes the builtin fallback a build wrote under an LLM config look as an older release left it: its hash the LLM's
+ * (unchanged), weakened checks, no compiler recorded; then Train promoted 4 attempts in it. Returns the fallback as
+ * this release wrote it (and its version), and the two versions written.
+ */
+function olderFallback(lock: LockStore): { built: string; fell: LockVersion; weak: { version: string; source: string }; trained: { version: string; source: string } } {
+  const first = lock.read().functions[ID]!
+  const fell = first.versions[first.current]!
+  const weak = renderLike(weakened(lock.source(ID, first.current)!), 'fall000001')
+  const older = { inputHash: fell.inputHash, generator: 'builtin', model: 'test-model', optimizeFor: 'latency' }
+  lock.write(ID, { ...older, ...weak, reason: 'fallback: the model refused: No' })
+  nextMillisecond()
+  const trained = withPolicy(weak.source, { ...readPolicy(weak.source)!, attempts: 4 }, 'attempts up (test)')
+  lock.write(ID, { ...older, ...trained, reason: 'train: attempts up (test)' })
+  return { built: first.current, fell, weak, trained }
+}
+
+/** A project whose one function has a domain pack with a learned threshold (data_processing's batch limit), generated. */
+async function rowsProject(name: string): Promise<{ p: Project; id: string; lock: LockStore }> {
+  const p = fixture(name)
+  p.write('src/rows.ts', `import { poet } from 'unplugin-poet/runtime'\n\nexport const load = poet({ domain: 'data_processing', optimizeFor: 'latency' })(function load(rows: number[]): number {\n  return rows.length\n})\n`)
+  expect((await poet(p, ['generate'])).code).toBe(0)
+  return { p, id: 'src/rows.ts#load', lock: new LockStore(p.lockDir) }
 }
 
 /** The same module under another version id, as a stored version of an older release would be. */
@@ -269,11 +299,7 @@ describe('a newer builtin compiler', () => {
   })
 
   it('keeps trained values across one upgrade after another, learned thresholds included, and only what Train changed', async () => {
-    const p = fixture('carry')
-    p.write('src/rows.ts', `import { poet } from 'unplugin-poet/runtime'\n\nexport const load = poet({ domain: 'data_processing', optimizeFor: 'latency' })(function load(rows: number[]): number {\n  return rows.length\n})\n`)
-    expect((await poet(p, ['generate'])).code).toBe(0)
-    const id = 'src/rows.ts#load'
-    const lock = new LockStore(p.lockDir)
+    const { id, lock } = await rowsProject('carry')
     const currentSource = () => lock.source(id, lock.read().functions[id]!.current)!
     const built = currentSource()
     const defaultBatch = readLearned(built)![LEARNED_MAX_BATCH]
@@ -302,11 +328,7 @@ describe('a newer builtin compiler', () => {
   })
 
   it("ends the A/B test of a threshold the new compiler no longer has, saying so, not that the new version holds it", async () => {
-    const p = fixture('dropped')
-    p.write('src/rows.ts', `import { poet } from 'unplugin-poet/runtime'\n\nexport const load = poet({ domain: 'data_processing', optimizeFor: 'latency' })(function load(rows: number[]): number {\n  return rows.length\n})\n`)
-    expect((await poet(p, ['generate'])).code).toBe(0)
-    const id = 'src/rows.ts#load'
-    const lock = new LockStore(p.lockDir)
+    const { id, lock } = await rowsProject('dropped')
     const built = lock.source(id, lock.read().functions[id]!.current)!
     const candidate = withPolicy(built, readPolicy(built)!, 'batch limit (test)', { ...readLearned(built)!, [LEARNED_MAX_BATCH]: 77 })
     lock.update((l) => {
@@ -363,11 +385,7 @@ describe('a newer builtin compiler', () => {
   })
 
   it('says when the new compiler has no place for a threshold Train promoted, instead of dropping it silently', async () => {
-    const p = fixture('lost')
-    p.write('src/rows.ts', `import { poet } from 'unplugin-poet/runtime'\n\nexport const load = poet({ domain: 'data_processing', optimizeFor: 'latency' })(function load(rows: number[]): number {\n  return rows.length\n})\n`)
-    expect((await poet(p, ['generate'])).code).toBe(0)
-    const id = 'src/rows.ts#load'
-    const lock = new LockStore(p.lockDir)
+    const { id, lock } = await rowsProject('lost')
     const built = lock.source(id, lock.read().functions[id]!.current)!
     const trained = withPolicy(built, readPolicy(built)!, 'batch limit (test)', { ...readLearned(built)!, [LEARNED_MAX_BATCH]: 77 })
     lock.write(id, { inputHash: 'h', generator: 'builtin', reason: 'train: batch limit (test)', optimizeFor: 'latency', ...trained })
@@ -549,15 +567,7 @@ describe('a newer builtin compiler', () => {
     p.write('poet.config.json', JSON.stringify({ generator: { provider: 'openai', model: 'test-model' } }))
     await build(p, 'vite', { entry: 'src/total.ts', outDir: 'dist/first', options: { generator: llm, strict: false } })
     const lock = new LockStore(p.lockDir)
-    const first = lock.read().functions[ID]!
-    const fell = first.versions[first.current]!
-    // As an older release left it (no compiler recorded), then Train promoted 4 attempts in it.
-    const weak = renderLike(lock.source(ID, first.current)!.replace(/if \(!\(typeof (\w+) === "number"\)\)/g, 'if (false)'), 'fall000001')
-    const older = { inputHash: fell.inputHash, generator: 'builtin', model: 'test-model', optimizeFor: 'latency' }
-    lock.write(ID, { ...older, ...weak, reason: 'fallback: the model refused: No' })
-    nextMillisecond()
-    const trained = withPolicy(weak.source, { ...readPolicy(weak.source)!, attempts: 4 }, 'attempts up (test)')
-    lock.write(ID, { ...older, ...trained, reason: 'train: attempts up (test)' })
+    const { built, weak, trained } = olderFallback(lock)
     const outdated = [weak.version, trained.version]
     // Written before this release's compiler ran, as they would have been (the fixture's first build ran it already).
     lock.update((l) => {
@@ -570,7 +580,7 @@ describe('a newer builtin compiler', () => {
     // What this compiler wrote: the regenerated fallback (the module the first build wrote), and the version keeping
     // Train's attempts, current.
     expect(upgraded.versions[upgraded.current]).toMatchObject({ compiler: BUILTIN_VERSION, reason: `fallback: the model refused: No: kept attempts Train promoted in ${trained.version}` })
-    expect(Object.keys(upgraded.versions).sort()).toEqual([upgraded.current, first.current, ...outdated].sort())
+    expect(Object.keys(upgraded.versions).sort()).toEqual([upgraded.current, built, ...outdated].sort())
 
     const collector = createCollector({ db: join(p.lockDir, 'feedback.db'), lockDir: p.lockDir, base: '/__poet' })
     const dashboard = createDashboard({ base: '/__poet', lockDir: p.lockDir, store: collector.store, collector: collector.handle, project: 'p', writable: true, token: 't' })
@@ -579,7 +589,7 @@ describe('a newer builtin compiler', () => {
     try {
       const url = `http://127.0.0.1:${(http.address() as AddressInfo).port}/__poet/api`
       const info = (await (await fetch(`${url}/functions`)).json()) as { functions: Record<string, { promotable: string[]; olderCompiler?: string[] }> }
-      expect(info.functions[ID]!.promotable).toEqual([first.current])
+      expect(info.functions[ID]!.promotable).toEqual([built])
       expect(info.functions[ID]!.olderCompiler?.sort()).toEqual(outdated.sort())
       const post = (action: string, body: object) =>
         fetch(`${url}/${action}`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-poet-token': 't' }, body: JSON.stringify(body) }).then(async (r) => ({ status: r.status, ...((await r.json()) as { error?: string }) }))
@@ -598,7 +608,7 @@ describe('a newer builtin compiler', () => {
     // poet rollback goes back to what this compiler wrote, never to them; with nothing else left, it says why.
     const back = await cli(p, ['rollback', ID])
     expect(back.code, back.err).toBe(0)
-    expect(back.out).toContain(`${ID}: current ${upgraded.current} → ${first.current}`)
+    expect(back.out).toContain(`${ID}: current ${upgraded.current} → ${built}`)
     const none = await cli(p, ['rollback', ID])
     expect(none.code).toBe(1)
     expect(none.err).toContain(
@@ -619,18 +629,8 @@ describe('a newer builtin compiler', () => {
     const asked = server.requests.length
     expect(asked).toBeGreaterThan(0)
     const lock = new LockStore(p.lockDir)
-    const first = lock.read().functions[ID]!
-    const fell = first.versions[first.current]!
+    const { fell, trained } = olderFallback(lock)
     expect(fell).toMatchObject({ generator: 'builtin', model: 'test-model', reason: 'fallback: the model refused: No', compiler: BUILTIN_VERSION })
-
-    // As an older release left it: its hash the LLM's (unchanged), checks that let `price: "9"` through, no compiler
-    // recorded; then Train promoted 4 attempts in it.
-    const weak = renderLike(lock.source(ID, first.current)!.replace(/if \(!\(typeof (\w+) === "number"\)\)/g, 'if (false)'), 'fall000001')
-    const older = { inputHash: fell.inputHash, generator: 'builtin', model: 'test-model', optimizeFor: 'latency' }
-    lock.write(ID, { ...older, ...weak, reason: 'fallback: the model refused: No' })
-    nextMillisecond()
-    const trained = withPolicy(weak.source, { ...readPolicy(weak.source)!, attempts: 4 }, 'attempts up (test)')
-    lock.write(ID, { ...older, ...trained, reason: 'train: attempts up (test)' })
     const status = await cli(p, ['status'])
     expect(status.out).toMatch(new RegExp(`src/total\\.ts#total\\s+${trained.version}\\s+builtin \\(fallback\\)\\s+yes \\(compiler\\)`))
     const check = await cli(p, ['generate', '--check'])
