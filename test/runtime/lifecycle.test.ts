@@ -144,6 +144,20 @@ async function appPage(options: Record<string, unknown> = {}): Promise<Page> {
 }
 
 /** Events made on the page and handed to its sink, as configure() would. */
+/**
+ * A page in front, another tab to switch to, and one event (`x-1`) in a batch of its own, whose first send the
+ * collector has answered (as `answer` says) and which now waits out its Retry-After, with `retries` left.
+ */
+async function waitingBatch(retries: number): Promise<{ page: Page; other: Page }> {
+  const page = await appPage({ batchSize: 1, retries })
+  const other = await newPage('about:blank')
+  await page.bringToFront()
+  await emit(page, ['x-1'])
+  await until(() => requests.length >= 1)
+  await sleep(200)
+  return { page, other }
+}
+
 function emit(page: Page, ids: string[]): Promise<void> {
   return page.evaluate((ids) => {
     const w = window as unknown as Win
@@ -181,12 +195,7 @@ describe('httpSink across the page lifecycle in Chromium', () => {
     // A collector coming back up: it answers 503 with Retry-After for a few seconds, then takes the batch.
     let upAt = Infinity
     answer = (r) => (r.at < upAt ? { status: 503, headers: { 'retry-after': '3' } } : { status: 202 })
-    const page = await appPage({ batchSize: 1, retries: 4 })
-    const other = await newPage('about:blank')
-    await page.bringToFront()
-    await emit(page, ['x-1'])
-    await until(() => requests.length >= 1)
-    await sleep(200)
+    const { page, other } = await waitingBatch(4)
     // Five switches to another tab and back while the batch waits out its Retry-After: the first four hides (its
     // retries) send it at once, as the page may never come back, and the collector refuses each.
     for (let i = 0; i < 5; i++) {
@@ -208,12 +217,7 @@ describe('httpSink across the page lifecycle in Chromium', () => {
 
   it('still gives a batch up when the collector keeps refusing it, however often the tab is hidden: 1 + 2 × retries sends at most', async () => {
     answer = () => ({ status: 503, headers: { 'retry-after': '5' } })
-    const page = await appPage({ batchSize: 1, retries: 1 })
-    const other = await newPage('about:blank')
-    await page.bringToFront()
-    await emit(page, ['x-1'])
-    await until(() => requests.length >= 1)
-    await sleep(200)
+    const { page, other } = await waitingBatch(1)
     // One early send (as many as its retries), then hides leave its wait alone.
     for (let i = 0; i < 5; i++) await switchAway(page, other)
     await sleep(200)
@@ -226,12 +230,7 @@ describe('httpSink across the page lifecycle in Chromium', () => {
 
   it('sends a batch waiting out a retry when the page is left, even after it went early on every hide it may', async () => {
     answer = () => ({ status: 503, headers: { 'retry-after': '20' } })
-    const page = await appPage({ batchSize: 1, retries: 1 })
-    const other = await newPage('about:blank')
-    await page.bringToFront()
-    await emit(page, ['x-1'])
-    await until(() => requests.length >= 1)
-    await sleep(200)
+    const { page, other } = await waitingBatch(1)
     for (let i = 0; i < 2; i++) await switchAway(page, other)
     await sleep(200)
     expect(requests).toHaveLength(2)
