@@ -2,7 +2,8 @@
 import { readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { request } from 'node:http'
 import { join } from 'node:path'
-import { afterEach, describe, expect, it } from 'vitest'
+import Database from 'better-sqlite3'
+import { afterEach, describe, expect, it, vi } from 'vitest'
 import { createServer as createViteServer } from 'vite'
 import { serve, type RunningCollector, type ServeOptions } from '../../src/train/collector'
 import { execution, feedback, lockWith, tempDir } from './helpers'
@@ -402,6 +403,35 @@ describe('GET endpoints', () => {
     expect((await fetch(`${r.url}/v1/functions`)).status).toBe(401)
     expect((await fetch(`${r.url}/v1/functions`, { headers: { authorization: 'Bearer k' } })).status).toBe(200)
     expect((await fetch(`${r.url}/nowhere`)).status).toBe(404)
+  })
+})
+
+describe('GET /healthz', () => {
+  it('reports the events the store holds from their running totals, reading none of the events (a load balancer polls it on the loop that acks batches)', async () => {
+    const r = await start({ retention: { maxRows: 300 } })
+    const calls = Array.from({ length: 400 }, (_, i) => execution({ ts: Date.now() - i }))
+    expect((await post(r, [...calls, feedback({ executionId: calls[0]!.executionId })])).status).toBe(202)
+    // A resent call is not counted twice; retention (maxRows) ran after the batch.
+    expect((await post(r, calls.slice(-10))).status).toBe(202)
+    // Every statement healthz prepares, to read its query plan.
+    const prepared: string[] = []
+    const original = Database.prototype.prepare
+    const spy = vi.spyOn(Database.prototype, 'prepare').mockImplementation(function (this: Database.Database, sql: string) {
+      prepared.push(sql)
+      return original.call(this, sql)
+    } as never)
+    let health: unknown
+    try {
+      health = await (await fetch(`${r.url}/healthz`)).json()
+    } finally {
+      spy.mockRestore()
+    }
+    expect(health).toEqual({ ok: true, executions: 300, feedback: 1 })
+    const db = r.collector.store.db
+    // Parameters as NULL: a plan does not depend on their values.
+    const plans = prepared.flatMap((sql) => (db.prepare(`EXPLAIN QUERY PLAN ${sql.replaceAll('?', 'NULL')}`).all() as { detail: string }[]).map((p) => p.detail))
+    expect(plans.length).toBeGreaterThan(0)
+    expect(plans.filter((p) => /\b(executions|feedback)\b/.test(p))).toEqual([])
   })
 })
 

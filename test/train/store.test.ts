@@ -154,6 +154,33 @@ describe('FeedbackStore', () => {
     store.close()
   })
 
+  it('counts its events from running totals, which a store an earlier release of schema 2 wrote gets on open', () => {
+    const file = join(tempDir(), 'f.db')
+    let store = new FeedbackStore(file)
+    const calls = Array.from({ length: 40 }, () => execution())
+    store.insert([...calls, feedback({ executionId: calls[0]!.executionId })])
+    store.close()
+    // As the release before the totals left the file: the same schema, without them.
+    const older = new Database(file)
+    older.exec(`DROP TRIGGER executions_total_in; DROP TRIGGER executions_total_out; DROP TRIGGER feedback_total_in;
+      DROP TRIGGER feedback_total_out; DROP TABLE event_totals`)
+    older.close()
+    store = new FeedbackStore(file)
+    expect([store.count('executions'), store.count('feedback')]).toEqual([40, 1])
+    // Another process of that release on the same file writes through the triggers this one added to it.
+    const other = new Database(file)
+    other.prepare("DELETE FROM executions WHERE seq <= 5").run()
+    other.prepare("DELETE FROM feedback").run()
+    other.close()
+    store.insert([...calls, execution()])
+    expect([store.count('executions'), store.count('feedback')]).toEqual([41, 0])
+    store.close()
+    // Opened again, it does not count them twice.
+    store = new FeedbackStore(file)
+    expect(store.count('executions')).toBe(41)
+    store.close()
+  })
+
   it('keeps, however old, the rollback and retire decisions the trainer reads to never offer a stopped version again', () => {
     let now = Date.UTC(2026, 0, 1)
     const store = new FeedbackStore(join(tempDir(), 'f.db'), { now: () => now })
