@@ -479,8 +479,9 @@ export class FeedbackStore {
   }
 
   /**
-   * Calls, errors and latency percentiles of `functionId` per time bucket (all versions together). Past `sample` calls
-   * in the window, the percentiles come from a sample of about that many, and a bucket it leaves with few calls is read whole.
+   * Calls, errors and latency percentiles of `functionId` per bucket of `bucketMs`, a whole number of minutes (all
+   * versions together). Past `sample` calls in the window, the percentiles come from a sample of about that many, and a
+   * bucket it leaves with few calls is read whole.
    */
   series(functionId: string, bucketMs: number, window: Window = {}, sample = PERCENTILE_SAMPLE): SeriesBucket[] {
     // One snapshot, as metrics(): rows another process deletes between the counts and the latency reads would leave
@@ -489,22 +490,17 @@ export class FeedbackStore {
   }
 
   private readSeries(functionId: string, bucketMs: number, window: Window, sample: number): SeriesBucket[] {
+    // Counts are sums of the rollup's minutes: a bucket that split minutes would have to count every call of the window.
+    if (!(bucketMs > 0 && bucketMs % MINUTE === 0)) throw new RangeError(`poet: series buckets are whole minutes, received ${bucketMs} ms`)
     const [where, params] = windowClause(window)
-    const size = Math.max(1, Math.round(bucketMs))
-    // Buckets of whole minutes (every bucket the dashboard asks for) sum the rollup's minutes; others count the rows.
-    const byVersion = (
-      size % MINUTE === 0
-        ? this.db
-            .prepare(
-              `SELECT t, version, sum(calls) AS calls, sum(errors) AS errors
-               FROM (${acrossMinutes('execution_minutes', 'minute - minute % @size AS t, version, calls, calls - ok AS errors', "ts - ts % @size, version, 1, outcome != 'ok'")})
-               GROUP BY t, version`,
-            )
-            .all({ functionId, size, ...splitWindow(window) })
-        : this.db
-            .prepare(`SELECT ts - ts % ? AS t, version, count(*) AS calls, sum(outcome != 'ok') AS errors FROM executions WHERE function_id = ? ${where} GROUP BY t, version`)
-            .all(size, functionId, ...params)
-    ) as { t: number; version: string; calls: number; errors: number }[]
+    const size = bucketMs
+    const byVersion = this.db
+      .prepare(
+        `SELECT t, version, sum(calls) AS calls, sum(errors) AS errors
+         FROM (${acrossMinutes('execution_minutes', 'minute - minute % @size AS t, version, calls, calls - ok AS errors', "ts - ts % @size, version, 1, outcome != 'ok'")})
+         GROUP BY t, version`,
+      )
+      .all({ functionId, size, ...splitWindow(window) }) as { t: number; version: string; calls: number; errors: number }[]
     const buckets = new Map<number, { t: number; calls: number; errors: number }>()
     for (const r of byVersion) {
       const b = buckets.get(r.t)

@@ -331,6 +331,27 @@ describe('GET endpoints', () => {
     expect((await bad.json()).error).toMatch(/window must look like 15m, 24h or 7d/)
   })
 
+  it('serves series in buckets of whole minutes, from the per-minute counts: other sizes are refused, saying which are allowed', async () => {
+    const r = await start()
+    const t0 = Date.UTC(2026, 0, 1, 12)
+    expect((await post(r, [execution({ ts: t0 + 1000 }), execution({ ts: t0 + 61_000, outcome: 'error' })])).status).toBe(202)
+    const id = encodeURIComponent('src/drift.ts#detectDrift')
+    const detail = (query: string) => fetch(`${r.url}/v1/functions/${id}?${query}`)
+    for (const bucket of ['90s', '1.5m', '500ms', '0m', 'soon', '']) {
+      const res = await detail(`since=${t0}&until=${t0 + 120_000}&bucket=${bucket}`)
+      expect(res.status, bucket).toBe(400)
+      expect((await res.json()).error).toBe(
+        `bucket must be a whole number of minutes, like 1m, 5m, 1h or 1d (the store counts calls per minute), received ${JSON.stringify(bucket)}`,
+      )
+    }
+    const twoMinutes = await (await detail(`since=${t0}&until=${t0 + 120_000}&bucket=2m`)).json()
+    expect(twoMinutes.series).toEqual([{ t: t0, calls: 2, errors: 1, p50: 12, p95: 12 }])
+    // Without one, a sixtieth of the window, in whole minutes: 100 minutes are drawn in buckets of 2, 80 in buckets of 1.
+    expect((await (await detail(`since=${t0}&until=${t0 + 100 * 60_000}`)).json()).bucket).toBe(120_000)
+    expect((await (await detail(`since=${t0}&until=${t0 + 80 * 60_000}`)).json()).bucket).toBe(60_000)
+    expect((await (await detail(`since=${t0 - 7 * 86_400_000}&until=${t0 + 30_000}`)).json()).bucket).toBe(168 * 60_000)
+  })
+
   it('marks current and candidate versions and shows version reasons when it knows the lock', async () => {
     const dir = tempDir()
     const { lock, version } = lockWith(join(dir, '.poet'), 'src/drift.ts#detectDrift', { optimizeFor: 'accuracy' })
