@@ -6,7 +6,7 @@ import { LockStore, type LockEntry } from '../generators/lock'
 import type { PoetEvent } from '../runtime/types'
 import { EventLimits } from './limits'
 import { FeedbackStore, type RetentionOptions, type VersionMetrics } from './store'
-import { validateBatch } from './validate'
+import { refuseAbsurdTimes, validateBatch } from './validate'
 
 /** A connect-style handler: Vite's `server.middlewares.use(...)` and plain `http.createServer` both take it. */
 export type Middleware = (req: IncomingMessage, res: ServerResponse, next?: (err?: unknown) => void) => void
@@ -121,8 +121,9 @@ export function createCollector(options: CollectorOptions = {}): Collector {
     if (!checked.ok) return send(res, 400, { error: `invalid batch, nothing stored: ${checked.reason}` }, cors)
     const wait = limiter?.take(key, Math.max(1, checked.events.length))
     if (wait) return tooMany(res, wait, cors)
+    const { kept, refused } = refuseAbsurdTimes(checked.events, now())
     try {
-      limits?.apply(checked.events)
+      limits?.apply(kept)
     } catch (e) {
       // A merge conflict in lock.json, say: until someone fixes it, which functions forbid what is unknown. Storing the
       // batch as sent could keep what a domain forbids; refusing it for good would lose it. The sink keeps it and retries.
@@ -135,11 +136,11 @@ export function createCollector(options: CollectorOptions = {}): Collector {
     }
     let stored: number
     try {
-      stored = await commit(checked.events)
+      stored = kept.length ? await commit(kept) : 0
     } catch (e) {
       return send(res, 503, { error: `the feedback store could not commit the batch, nothing stored: ${(e as Error).message}` }, { ...cors, 'retry-after': '1' })
     }
-    send(res, 202, { accepted: checked.events.length, stored }, cors)
+    send(res, 202, { accepted: kept.length, stored, ...(refused.length ? { refused } : {}) }, cors)
   }
 
   // Group commit: batches validated while a commit is pending share one transaction, so one fsync acknowledges

@@ -120,6 +120,49 @@ describe('POST /v1/events', () => {
     expect(stored(r)).toBe(0)
   })
 
+  it('refuses each event whose time is absurd (far future, negative, not finite), saying why in the 202, and keeps the rest of the batch', async () => {
+    const clock = Date.UTC(2026, 5, 1, 12)
+    const r = await start({ now: () => clock })
+    const id = encodeURIComponent('src/drift.ts#detectDrift')
+    const kept = [execution({ ts: clock - 1000, duration: 40 }), execution({ ts: clock + 3_600_000, duration: 60 })]
+    const body = JSON.stringify([
+      kept[0],
+      // Past 2^63 SQLite holds a time as a float, and its minute no longer matched its latency's: the chart showed 0 ms.
+      execution({ ts: 1e19, duration: 50 }),
+      execution({ ts: -5 }),
+      feedback({ ts: clock + 2 * 86_400_000 }),
+      kept[1],
+    ])
+    // JSON has no Infinity, but a number too large for a double parses as one.
+    const res = await post(r, body.replace(/\]$/, `,${JSON.stringify(execution({ ts: 0 })).replace('"ts":0', '"ts":1e999')}]`))
+    expect(res.status).toBe(202)
+    expect(await res.json()).toEqual({
+      accepted: 2,
+      stored: 2,
+      refused: [
+        { event: 1, reason: "events[1].ts: 10000000000000000000 is more than a day after this collector's clock (2026-06-01T12:00:00.000Z); check the clock of the machine that sent it" },
+        { event: 2, reason: 'events[2].ts: expected epoch milliseconds ≥ 0, received -5' },
+        {
+          event: 3,
+          reason: "events[3].ts: 1780488000000 (2026-06-03T12:00:00.000Z) is more than a day after this collector's clock (2026-06-01T12:00:00.000Z); check the clock of the machine that sent it",
+        },
+        { event: 5, reason: 'events[5].ts: expected a finite number, received Infinity' },
+      ],
+    })
+    expect(stored(r)).toBe(2)
+    const detail = await (await fetch(`${r.url}/v1/functions/${id}?since=${clock - 60_000}&until=${clock + 2 * 3_600_000}&bucket=1h`)).json()
+    expect(detail.series.map((b: { calls: number; p50: number }) => [b.calls, b.p50])).toEqual([
+      [1, 40],
+      [1, 60],
+    ])
+    // A batch whose every event is refused is answered the same way: nothing in it can be sent again to better effect.
+    expect(await (await post(r, [execution({ ts: -1 })])).json()).toEqual({
+      accepted: 0,
+      stored: 0,
+      refused: [{ event: 0, reason: 'events[0].ts: expected epoch milliseconds ≥ 0, received -1' }],
+    })
+  })
+
   it('refuses a body over 1 MiB with 413, from its Content-Length, before reading it', async () => {
     const r = await start()
     const big = [execution({ error: 'x'.repeat(150) })]
@@ -160,7 +203,7 @@ describe('POST /v1/events', () => {
   })
 
   it('answers 429 with Retry-After once a token spends its rate, and accepts again after waiting', async () => {
-    let clock = 1_000_000
+    let clock = Date.now()
     const r = await start({ token: 't', rateLimit: { eventsPerSecond: 10, burst: 20 }, now: () => clock })
     const auth = { authorization: 'Bearer t' }
     expect((await post(r, Array.from({ length: 15 }, () => execution()), auth)).status).toBe(202)
