@@ -115,6 +115,8 @@ const SCHEMA_VERSION = 2
 const LEVELS = 16
 /** The lowest level in the sample index: it holds one call in 2^SAMPLED_FROM. */
 const SAMPLED_FROM = 4
+/** Events one step of retention deletes at most (one transaction: a few ms of the write lock, about 400 KB of WAL). */
+const PRUNE_STEP = 2_000
 /** How long opening a store waits for another process migrating it (about 8 s per million events), ms. */
 const MIGRATION_WAIT = 300_000
 
@@ -247,6 +249,8 @@ export class FeedbackStore {
   private readonly retention: Required<RetentionOptions>
   private readonly now: () => number
   private lastPrune = 0
+  /** The retention pass under way: its cutoffs (received time, and the last seq beyond maxRows), and what it deleted. */
+  private pass: { cutoff: number; beyond: Record<'executions' | 'feedback', number>; deleted: number } | undefined
   private readonly insertExecution: Database.Statement
   private readonly insertFeedback: Database.Statement
   private readonly insertBatches: Database.Transaction<(batches: readonly (readonly PoetEvent[])[], received: number) => number[]>
@@ -339,9 +343,9 @@ export class FeedbackStore {
     // not run for a read turning into a write): it failed at once with "database is locked" whenever vite dev and
     // poet serve wrote to one file together.
     const stored = this.insertBatches.immediate(batches, now)
-    if (now - this.lastPrune >= this.retention.intervalMs) {
+    if (this.pass || now - this.lastPrune >= this.retention.intervalMs) {
       try {
-        this.prune()
+        this.pruneStep()
       } catch {
         // The batches are committed: a failed retention (the write lock held elsewhere past the busy timeout) must not
         // turn their acknowledgement into "nothing stored". It runs again at the next interval.
@@ -350,23 +354,56 @@ export class FeedbackStore {
     return stored
   }
 
-  /** Applies retention now: deletes rows older than maxAge, then the oldest beyond maxRows. Returns rows deleted. */
+  /** Applies retention now, to the end: deletes rows older than maxAge, then the oldest beyond maxRows. Returns rows deleted. */
   prune(): number {
-    const now = this.now()
-    this.lastPrune = now
-    const cutoff = now - this.retention.maxAgeMs
-    let deleted = 0
+    this.pass = undefined
+    let deleted = this.pruneStep()
+    while (this.pass) deleted += this.pruneStep()
+    return deleted
+  }
+
+  /**
+   * One step of retention, in a transaction of its own that deletes at most PRUNE_STEP events: a batch's commit runs
+   * one, and the next batch the next, until the pass is done. One transaction deleting a whole backlog (a million
+   * events once the store reached its age) held the write lock of every process on the file for seconds, and wrote each
+   * page it touched to the WAL before its commit: the WAL grew to about the store's size, and SQLite never shrinks it.
+   * Returns the rows it deleted; `pass` stays set while there are more.
+   */
+  private pruneStep(): number {
+    if (!this.pass) {
+      const now = this.now()
+      this.lastPrune = now
+      // The oldest of the newest maxRows of each table, found once per pass: walking to it costs maxRows index entries.
+      const newest = (table: string) =>
+        (this.db.prepare(`SELECT seq FROM ${table} ORDER BY seq DESC LIMIT 1 OFFSET ?`).pluck().get(this.retention.maxRows) as number | undefined) ?? 0
+      this.pass = { cutoff: now - this.retention.maxAgeMs, beyond: { executions: newest('executions'), feedback: newest('feedback') }, deleted: 0 }
+    }
+    const pass = this.pass
+    let step = 0
     this.db.transaction(() => {
-      for (const table of ['executions', 'feedback']) {
-        deleted += this.db.prepare(`DELETE FROM ${table} WHERE received < ?`).run(cutoff).changes
-        deleted += this.db
-          .prepare(`DELETE FROM ${table} WHERE seq <= (SELECT seq FROM ${table} ORDER BY seq DESC LIMIT 1 OFFSET ?)`)
-          .run(this.retention.maxRows).changes
+      for (const table of ['executions', 'feedback'] as const) {
+        step += this.db.prepare(`DELETE FROM ${table} WHERE seq IN (SELECT seq FROM ${table} WHERE received < ? LIMIT ?)`).run(pass.cutoff, PRUNE_STEP - step).changes
+        step += this.db.prepare(`DELETE FROM ${table} WHERE seq IN (SELECT seq FROM ${table} WHERE seq <= ? ORDER BY seq LIMIT ?)`).run(pass.beyond[table], PRUNE_STEP - step).changes
       }
       // Rollbacks and retirements stay: the trainer reads them to never offer a stopped version again.
-      deleted += this.db.prepare("DELETE FROM decisions WHERE ts < ? AND action NOT IN ('rollback', 'retire')").run(cutoff).changes
+      if (step < PRUNE_STEP) step += this.db.prepare("DELETE FROM decisions WHERE ts < ? AND action NOT IN ('rollback', 'retire')").run(pass.cutoff).changes
     })()
-    return deleted
+    pass.deleted += step
+    if (step >= PRUNE_STEP) return step
+    this.pass = undefined
+    // After a large pass, the WAL is handed back to the file system. Without waiting: a reader in another process (a
+    // long poet train) would hold it, and the checkpoint with it every writer; then the next large pass does it.
+    if (pass.deleted >= PRUNE_STEP) {
+      this.db.pragma('busy_timeout = 0')
+      try {
+        this.db.pragma('wal_checkpoint(TRUNCATE)')
+      } catch {
+        // Busy: the deletions are committed all the same.
+      } finally {
+        this.db.pragma('busy_timeout = 5000')
+      }
+    }
+    return step
   }
 
   /** How many events `table` holds, from its running total (two rows read, however many events). */
