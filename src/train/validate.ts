@@ -102,7 +102,7 @@ function absurdTime(ts: number, now: number): string | undefined {
   if (ts < 0) return `expected epoch milliseconds ≥ 0, received ${ts}`
   if (ts <= now + MAX_AHEAD_MS) return undefined
   const date = Math.abs(ts) <= 8.64e15 ? ` (${new Date(ts).toISOString()})` : ''
-  return `${BigInt(ts)}${date} is more than a day after this collector's clock (${new Date(now).toISOString()}); check the clock of the machine that sent it`
+  return `${ts}${date} is more than a day after this collector's clock (${new Date(now).toISOString()}); check the clock of the machine that sent it`
 }
 
 function list(v: unknown, at: string, required: string[], optional: string[]): void {

@@ -156,10 +156,16 @@ describe('POST /v1/events', () => {
       [1, 60],
     ])
     // A batch whose every event is refused is answered the same way: nothing in it can be sent again to better effect.
-    expect(await (await post(r, [execution({ ts: -1 })])).json()).toEqual({
+    expect(await (await post(r, [execution({ ts: -1 }), execution({ ts: clock + 2 * 86_400_000 + 0.5 })])).json()).toEqual({
       accepted: 0,
       stored: 0,
-      refused: [{ event: 0, reason: 'events[0].ts: expected epoch milliseconds ≥ 0, received -1' }],
+      refused: [
+        { event: 0, reason: 'events[0].ts: expected epoch milliseconds ≥ 0, received -1' },
+        {
+          event: 1,
+          reason: "events[1].ts: 1780488000000.5 (2026-06-03T12:00:00.000Z) is more than a day after this collector's clock (2026-06-01T12:00:00.000Z); check the clock of the machine that sent it",
+        },
+      ],
     })
   })
 
