@@ -95,6 +95,7 @@ export async function generateCommand(argv: string[], io: CliIO): Promise<number
   const todo = states.filter((s) => v.force || s.state !== 'fresh' || s.fallback)
   if (!todo.length) {
     io.out(`Nothing to do: all ${states.length} function${states.length === 1 ? ' is' : 's are'} up to date in ${lockPath}.`)
+    removeStray(lock, io)
     return EXIT.ok
   }
   const refused = lock.unwritable()
@@ -167,7 +168,28 @@ export async function generateCommand(argv: string[], io: CliIO): Promise<number
       (upToDate ? `; ${upToDate} already up to date` : '') +
       `. Lock: ${lockPath}`,
   )
+  if (!refusal) removeStray(lock, io)
   return failed.length || refusal ? EXIT.failure : EXIT.ok
+}
+
+/**
+ * Removes the phase files no version in the lock names and nothing wrote for an hour (see `LockStore.strayFiles`),
+ * saying which. A lock directory that takes no writes keeps them, without a word more than the run said.
+ */
+function removeStray(lock: LockStore, io: CliIO): void {
+  let removed: string[]
+  try {
+    removed = lock.removeStrayFiles()
+  } catch (e) {
+    if (refusedLockWrite(lock.dir, e) === undefined) io.err(`warning: poet generate: could not remove the stray files of ${join(lock.dir, 'phases')}: ${errorText(e)}`)
+    return
+  }
+  if (!removed.length) return
+  const dir = relative(io.cwd ?? process.cwd(), lock.dir) || '.'
+  io.out(
+    `Removed ${removed.length} file${removed.length === 1 ? '' : 's'} from ${dir}/phases/ that no version in ${dir}/lock.json names ` +
+      `(written by a run whose lock write failed or never came): ${removed.map((f) => f.slice('phases/'.length)).join(', ')}`,
+  )
 }
 
 /** A function left out once a write into the lock was refused: the run's one message names it, not an error of its own. */

@@ -1,4 +1,5 @@
 // `poet status`: one row per poet() function — its current version, generator, staleness and unresolved types.
+import { relative } from 'node:path'
 import { parseCommand } from './args'
 import { LockStore } from '../generators/lock'
 import { COMMON_FLAGS, COMMON_HELP, loadConfig } from './config'
@@ -12,7 +13,9 @@ export const STATUS_HELP = `poet status — the lock against the source: what is
 Usage: poet status [--json] [project options]
 
   --json     machine-readable output: { functions: [{ id, version, candidate, generator, fallback, state,
-             compilerUpgrade, fileMissing, unresolved }], orphans } (state: fresh | stale | missing)
+             compilerUpgrade, fileMissing, unresolved }], orphans, strayFiles } (state: fresh | stale | missing;
+             orphans: ids in the lock no longer in the source; strayFiles: files under .poet/phases/ that no version
+             names, written over an hour ago, which \`poet generate\` removes)
 
 Columns: id, current version, generator ("(fallback)" when an LLM was configured but failed),
 stale? (yes: source/options/types/domain/generator changed; yes (compiler): only a newer builtin compiler;
@@ -35,6 +38,7 @@ export async function statusCommand(argv: string[], io: CliIO): Promise<number> 
   const locked = Object.keys(lock.read().functions)
   const inFailedFile = (id: string) => project.failedFiles.has(id.slice(0, id.lastIndexOf('#')))
   const orphans = locked.filter((id) => !known.has(id) && !inFailedFile(id))
+  const strayFiles = lock.strayFiles()
   if (args.values.json) {
     const functions = states.map((s) => ({
       id: s.spec.id,
@@ -47,7 +51,7 @@ export async function statusCommand(argv: string[], io: CliIO): Promise<number> 
       fileMissing: s.fileMissing,
       unresolved: s.spec.unresolved,
     }))
-    io.out(JSON.stringify({ functions, orphans }, null, 2))
+    io.out(JSON.stringify({ functions, orphans, strayFiles }, null, 2))
     for (const e of project.errors) io.err(e)
     return project.errors.length ? EXIT.failure : EXIT.ok
   }
@@ -68,6 +72,13 @@ export async function statusCommand(argv: string[], io: CliIO): Promise<number> 
   })
   io.out(table(['id', 'version', 'generator', 'stale?', 'unresolved types'], rows))
   if (orphans.length) io.out(`\nIn the lock but no longer in the source: ${orphans.join(', ')}`)
+  if (strayFiles.length) {
+    const dir = relative(io.cwd ?? process.cwd(), lock.dir) || '.'
+    io.out(
+      `\n${strayFiles.length} file${strayFiles.length === 1 ? '' : 's'} in ${dir}/phases/ that no version in ${dir}/lock.json names, written over an hour ago ` +
+        `by a run whose lock write failed or never came: ${strayFiles.map((f) => f.slice('phases/'.length)).join(', ')}. \`poet generate\` removes them.`,
+    )
+  }
   const stale = states.filter((s) => s.state !== 'fresh').length
   const counted = `${states.length} function${states.length === 1 ? '' : 's'}`
   if (project.failedFiles.size) {

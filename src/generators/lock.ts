@@ -112,6 +112,13 @@ export function inputHash(spec: FunctionSpec, h: HashInputs): string {
 
 const LOCK_WAIT_MS = 10_000
 const STALE_MS = 30_000
+/**
+ * A file under `phases/` that no version names is certainly abandoned once nothing wrote it for this long: a writer
+ * names its files in the lock milliseconds after writing them (or, waiting for the lock, within LOCK_WAIT_MS).
+ */
+const STRAY_AGE_MS = 3_600_000
+/** The files a LockStore writes under `phases/`: phase modules, variants, and the temporary files of atomic writes. */
+const WRITTEN_HERE = /\.(?:js|variants\.json|tmp)$/
 
 export class LockStore {
   readonly file: string
@@ -236,6 +243,13 @@ export class LockStore {
     if (!last) return false
     let carried = false
     this.update((lock) => {
+      // Written before the lock was taken, a file may have been removed as stray since: an old one left by a refused
+      // write, holding these very bytes, was kept as it was (and as old). Written again now, nothing removes it before
+      // the lock names it.
+      for (const [i, nv] of all.entries()) {
+        const { file, variants } = files[i]!
+        if (!existsSync(join(this.dir, file)) || (variants && !existsSync(join(this.dir, variants.file)))) this.writeFiles(id, nv.version, nv.source, nv.variants)
+      }
       const entry = (lock.functions[id] ??= { current: last.version, versions: {} })
       const stored = (nv: NewVersion, i: number): LockVersion => {
         const { file, variants } = files[i]!
@@ -271,6 +285,55 @@ export class LockStore {
       }
     })
     return carried
+  }
+
+  /**
+   * Files under `phases/` (relative to the lock directory, sorted) that no version in `lock` names and that nothing wrote
+   * for an hour: written by a poet whose lock write was then refused (a read-only lock.json, a full disk) or that was
+   * killed before it, and temporary files of a write cut short. A younger one may be a write on its way into the lock.
+   */
+  strayFiles(lock: LockFile = this.read(), now = Date.now()): string[] {
+    const dir = join(this.dir, 'phases')
+    let names: string[]
+    try {
+      names = readdirSync(dir)
+    } catch {
+      return []
+    }
+    const named = new Set<string>()
+    for (const entry of Object.values(lock.functions)) {
+      for (const v of Object.values(entry.versions)) {
+        named.add(v.file)
+        if (v.variants) named.add(v.variants.file)
+      }
+    }
+    const old = (name: string) => {
+      try {
+        return now - statSync(join(dir, name)).mtimeMs > STRAY_AGE_MS
+      } catch {
+        return false
+      }
+    }
+    return names
+      .filter((name) => WRITTEN_HERE.test(name) && !named.has(`phases/${name}`) && old(name))
+      .map((name) => `phases/${name}`)
+      .sort()
+  }
+
+  /**
+   * Removes the stray files (see `strayFiles`) and returns them. Under the lock: a writer that found one of them already
+   * holding its new module (same version, same bytes, so left as it was, old) checks that it is still there once it
+   * holds the lock, before naming it (see `writeAll`).
+   */
+  removeStrayFiles(): string[] {
+    const release = acquire(join(this.dir, '.lock'))
+    try {
+      const stray = this.strayFiles()
+      for (const file of stray) rmSync(join(this.dir, file), { force: true })
+      return stray
+    } finally {
+      release()
+    }
   }
 
   /**

@@ -6,7 +6,7 @@ import { LockStore, type LockEntry } from '../generators/lock'
 import type { PoetEvent } from '../runtime/types'
 import { EventLimits } from './limits'
 import { FeedbackStore, type RetentionOptions, type VersionMetrics } from './store'
-import { validateBatch } from './validate'
+import { refuseAbsurdTimes, validateBatch } from './validate'
 
 /** A connect-style handler: Vite's `server.middlewares.use(...)` and plain `http.createServer` both take it. */
 export type Middleware = (req: IncomingMessage, res: ServerResponse, next?: (err?: unknown) => void) => void
@@ -55,6 +55,7 @@ export interface Collector {
 }
 
 export const MAX_BODY = 1024 * 1024
+const MINUTE = 60_000
 const HOUR = 3_600_000
 /** The longest a batch waits for others to share its commit: a bound on the latency the window adds to an ack. */
 const MAX_COMMIT_WINDOW_MS = 4
@@ -120,8 +121,9 @@ export function createCollector(options: CollectorOptions = {}): Collector {
     if (!checked.ok) return send(res, 400, { error: `invalid batch, nothing stored: ${checked.reason}` }, cors)
     const wait = limiter?.take(key, Math.max(1, checked.events.length))
     if (wait) return tooMany(res, wait, cors)
+    const { kept, refused } = refuseAbsurdTimes(checked.events, now())
     try {
-      limits?.apply(checked.events)
+      limits?.apply(kept)
     } catch (e) {
       // A merge conflict in lock.json, say: until someone fixes it, which functions forbid what is unknown. Storing the
       // batch as sent could keep what a domain forbids; refusing it for good would lose it. The sink keeps it and retries.
@@ -134,11 +136,11 @@ export function createCollector(options: CollectorOptions = {}): Collector {
     }
     let stored: number
     try {
-      stored = await commit(checked.events)
+      stored = kept.length ? await commit(kept) : 0
     } catch (e) {
       return send(res, 503, { error: `the feedback store could not commit the batch, nothing stored: ${(e as Error).message}` }, { ...cors, 'retry-after': '1' })
     }
-    send(res, 202, { accepted: checked.events.length, stored }, cors)
+    send(res, 202, { accepted: kept.length, stored, ...(refused.length ? { refused } : {}) }, cors)
   }
 
   // Group commit: batches validated while a commit is pending share one transaction, so one fsync acknowledges
@@ -195,7 +197,7 @@ export function createCollector(options: CollectorOptions = {}): Collector {
     const metrics = new Map(store.metrics(id, window, { sample: VERSION_SAMPLE }).map((m) => [m.version, m]))
     if (!entry && metrics.size === 0 && store.decisions(id).length === 0) return undefined
     const versions = new Set([...Object.keys(entry?.versions ?? {}), ...metrics.keys()])
-    const bucket = parseDuration(url.searchParams.get('bucket')) ?? Math.max(60_000, Math.round((window.until - window.since) / 60))
+    const bucket = readBucket(url, window)
     return {
       id,
       current: entry?.current,
@@ -392,6 +394,21 @@ function readWindow(url: URL, now: number): { since: number; until: number } {
   return { since: sinceParam ?? until - (span ?? 24 * HOUR), until }
 }
 
+/**
+ * The series' bucket size: `?bucket=`, or a sixtieth of the window, in whole minutes either way. Those are summed from
+ * the store's per-minute counts; a bucket that splits minutes (`90s`) would count every call of the window one by one
+ * (a day of a busy function on the loop that acks batches), so it is refused rather than served slowly.
+ */
+function readBucket(url: URL, window: { since: number; until: number }): number {
+  const raw = url.searchParams.get('bucket')
+  if (raw === null) return Math.max(1, Math.round((window.until - window.since) / 60 / MINUTE)) * MINUTE
+  const size = parseDuration(raw)
+  if (size === undefined || size <= 0 || size % MINUTE !== 0) {
+    throw new BadRequest(`bucket must be a whole number of minutes, like 1m, 5m, 1h or 1d (the store counts calls per minute), received ${JSON.stringify(raw)}`)
+  }
+  return size
+}
+
 function numberParam(url: URL, name: string): number | undefined {
   const raw = url.searchParams.get(name)
   if (raw === null) return undefined
@@ -404,7 +421,7 @@ function numberParam(url: URL, name: string): number | undefined {
 export function parseDuration(raw: string | null | undefined): number | undefined {
   const m = raw ? /^(\d+(?:\.\d+)?)(ms|s|m|h|d)$/.exec(raw.trim()) : null
   if (!m) return undefined
-  return Number(m[1]) * { ms: 1, s: 1000, m: 60_000, h: HOUR, d: 24 * HOUR }[m[2] as 'ms']
+  return Number(m[1]) * { ms: 1, s: 1000, m: MINUTE, h: HOUR, d: 24 * HOUR }[m[2] as 'ms']
 }
 
 /** Own keys only: ids come from clients, and one like `constructor` would find Object's, which has no versions. */

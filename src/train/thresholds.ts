@@ -136,27 +136,41 @@ function learnDriftZ(z0: number, observations: readonly Observation[], out: Lear
     ;(ob.rating === 'good' ? good : bad).push(Math.abs(z))
   }
   if (good.length + bad.length < MIN_CALLS) return
-  // Counting from sorted lists: scanning them per candidate threshold is quadratic in the rated calls (12 s for 60 000).
   good.sort((a, b) => a - b)
   bad.sort((a, b) => a - b)
-  const cost = (t: number) => good.length - atMost(good, t) + atMost(bad, t)
-  const now = cost(z0)
+  const now = misjudged(good, bad, z0)
   if (now < MIN_MISJUDGED) return
-  const values = [...new Set([...good, ...bad])].sort((a, b) => a - b)
-  let best = z0
-  let bestCost = now
-  for (let i = 0; i + 1 < values.length; i++) {
-    const t = Math.round(((values[i]! + values[i + 1]!) / 2) * 100) / 100
-    if (t < DRIFT_Z_RANGE[0] || t > DRIFT_Z_RANGE[1]) continue
-    const c = cost(t)
-    if (c < bestCost || (c === bestCost && Math.abs(t - z0) < Math.abs(best - z0))) [best, bestCost] = [t, c]
-  }
+  const { threshold: best, misjudged: bestCost } = fewestMisjudged(good, bad, z0)
   if (best === z0 || Math.abs(best - z0) / z0 <= MIN_CHANGE) return
   const fa = good.length - atMost(good, z0)
   out.learned[LEARNED_DRIFT_Z] = best
   out.triggers.push(`drift |z| > ${z0} misjudged ${now} of ${good.length + bad.length} rated calls (${fa} false alarm${fa === 1 ? '' : 's'} rated good, ${now - fa} miss${now - fa === 1 ? '' : 'es'} rated bad)`)
   out.changes.push(`drift threshold ${z0} → ${best} (misjudges ${bestCost} of them)`)
   out.metric ??= 'target'
+}
+
+/** How many of the rated |z| (ascending) a drift threshold `t` misjudges: good ones above it, bad ones at or below it. */
+function misjudged(good: readonly number[], bad: readonly number[], t: number): number {
+  return good.length - atMost(good, t) + atMost(bad, t)
+}
+
+/**
+ * The drift threshold in DRIFT_Z_RANGE that misjudges the fewest of the rated |z| (`good`, `bad`, each ascending):
+ * the current one `z0`, or a midpoint between two neighbouring values that does strictly better or as well and closer
+ * to `z0`. Each candidate is counted by binary search: scanning the ratings per candidate is quadratic in the rated
+ * calls (12 s for 60 000, blocking the dev server's event loop at every training).
+ */
+export function fewestMisjudged(good: readonly number[], bad: readonly number[], z0: number): { threshold: number; misjudged: number } {
+  const values = [...new Set([...good, ...bad])].sort((a, b) => a - b)
+  let best = z0
+  let bestCost = misjudged(good, bad, z0)
+  for (let i = 0; i + 1 < values.length; i++) {
+    const t = Math.round(((values[i]! + values[i + 1]!) / 2) * 100) / 100
+    if (t < DRIFT_Z_RANGE[0] || t > DRIFT_Z_RANGE[1]) continue
+    const c = misjudged(good, bad, t)
+    if (c < bestCost || (c === bestCost && Math.abs(t - z0) < Math.abs(best - z0))) [best, bestCost] = [t, c]
+  }
+  return { threshold: best, misjudged: bestCost }
 }
 
 /**

@@ -50,7 +50,8 @@ function validateEvent(e: unknown, at: string): void {
   text(e.functionId, `${at}.functionId`, LIMITS.id)
   text(e.version, `${at}.version`, LIMITS.version)
   text(e.executionId, `${at}.executionId`, LIMITS.id)
-  num(e.ts, `${at}.ts`, { min: 0 })
+  // Its range is judged per event (absurdTime): one event from a machine with a broken clock must not cost its batch.
+  if (typeof e.ts !== 'number') fail(`${at}.ts`, `expected epoch milliseconds, received ${describe(e.ts)}`)
   if (e.kind === 'execution') {
     num(e.duration, `${at}.duration`, { min: 0 })
     if (!OUTCOMES.includes(e.outcome as never)) fail(`${at}.outcome`, `expected one of ${OUTCOMES.join(', ')}, received ${describe(e.outcome)}`)
@@ -68,6 +69,40 @@ function validateEvent(e: unknown, at: string): void {
     if (e.metrics !== undefined) numbers(e.metrics, `${at}.metrics`)
     if (e.comment !== undefined) text(e.comment, `${at}.comment`, LIMITS.comment, true)
   }
+}
+
+/** An event of a valid batch that the collector refuses on its own, storing the rest: its index, and why. */
+export interface Refusal {
+  event: number
+  reason: string
+}
+
+/** How far after the collector's clock an event's time may be: clocks of clients are off by minutes, not days. */
+const MAX_AHEAD_MS = 86_400_000
+
+/**
+ * The events of a valid batch whose time (`ts`) no call can have had: not finite (a number too large for a double),
+ * before 1970, or more than a day after `now`. Such a time is a broken client clock, not a call to chart: past 2^63 ms
+ * SQLite keeps it as a float whose minute no longer matches its latency's (the chart read 0 ms), and, years ahead, it
+ * would sit first in every view. Refused one by one, so the rest of the batch (most likely from a sound clock) is kept.
+ */
+export function refuseAbsurdTimes(events: readonly PoetEvent[], now: number): { kept: PoetEvent[]; refused: Refusal[] } {
+  const kept: PoetEvent[] = []
+  const refused: Refusal[] = []
+  events.forEach((e, i) => {
+    const why = absurdTime(e.ts, now)
+    if (why) refused.push({ event: i, reason: `events[${i}].ts: ${why}` })
+    else kept.push(e)
+  })
+  return { kept, refused }
+}
+
+function absurdTime(ts: number, now: number): string | undefined {
+  if (!Number.isFinite(ts)) return `expected a finite number, received ${describe(ts)}`
+  if (ts < 0) return `expected epoch milliseconds ≥ 0, received ${ts}`
+  if (ts <= now + MAX_AHEAD_MS) return undefined
+  const date = Math.abs(ts) <= 8.64e15 ? ` (${new Date(ts).toISOString()})` : ''
+  return `${ts}${date} is more than a day after this collector's clock (${new Date(now).toISOString()}); check the clock of the machine that sent it`
 }
 
 function list(v: unknown, at: string, required: string[], optional: string[]): void {

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process'
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -579,6 +579,39 @@ describe('the lock refusing writes', () => {
     expect(after.functions['src/b.ts#b']).toEqual(builtin.functions['src/b.ts#b'])
     expect(after.functions['src/c.ts#c']).toEqual(builtin.functions['src/c.ts#c'])
     expect(readdirSync(p.lockDir).filter((f) => f.endsWith('.tmp'))).toEqual([])
+  })
+
+  it('phase files a refused lock write left behind: poet status names those over an hour old, poet generate removes them, and younger ones stay', async () => {
+    const p = fixture('stray')
+    expect((await poet(p, ['generate'])).code).toBe(0)
+    const named = readdirSync(p.path('.poet/phases')).sort()
+    // What a run whose lock write was refused (a full disk, a read-only lock.json) or never came (a killed build) left:
+    // a module and its variants two hours ago, a temporary file of a write cut short; and one written a moment ago,
+    // by a writer that names it in the lock in a few milliseconds.
+    const hoursAgo = (Date.now() - 2 * 3_600_000) / 1000
+    const left = ['src~double.ts~double.0123456789.js', 'src~double.ts~double.0123456789.variants.json', 'src~slow.ts~slow.9876543210.js.4242.0.1.tmp']
+    for (const f of left) {
+      p.write(`.poet/phases/${f}`, 'export default {}\n')
+      utimesSync(p.path(`.poet/phases/${f}`), hoursAgo, hoursAgo)
+    }
+    p.write('.poet/phases/src~slow.ts~slow.5555555555.js', 'export default {}\n')
+    // Not a file poet writes: a user's, kept however old.
+    p.write('.poet/phases/NOTES.md', 'mine\n')
+    utimesSync(p.path('.poet/phases/NOTES.md'), hoursAgo, hoursAgo)
+
+    const status = await poet(p, ['status'])
+    expect(status.out).toContain(
+      `\n3 files in .poet/phases/ that no version in .poet/lock.json names, written over an hour ago by a run whose lock write failed or never came: ${left.join(', ')}. \`poet generate\` removes them.`,
+    )
+    expect(JSON.parse((await poet(p, ['status', '--json'])).out).strayFiles).toEqual(left.map((f) => `phases/${f}`))
+
+    const generate = await poet(p, ['generate'])
+    expect(generate.code).toBe(0)
+    expect(generate.out).toContain(
+      `Removed 3 files from .poet/phases/ that no version in .poet/lock.json names (written by a run whose lock write failed or never came): ${left.join(', ')}`,
+    )
+    expect(readdirSync(p.path('.poet/phases')).sort()).toEqual([...named, 'NOTES.md', 'src~slow.ts~slow.5555555555.js'].sort())
+    expect((await poet(p, ['status'])).out).not.toContain('no version in')
   })
 
   it('poet rollback, poet train --apply and poet train on a read-only .poet/ say which directory and why, change nothing, and exit 1', async () => {

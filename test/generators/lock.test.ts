@@ -1,6 +1,6 @@
 import { execFile, execFileSync, spawn } from 'node:child_process'
 import { Worker } from 'node:worker_threads'
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, statSync, utimesSync, writeFileSync } from 'node:fs'
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { promisify } from 'node:util'
@@ -147,6 +147,9 @@ if (mode === 'hold') {
     process.stdout.write('holding\\n')
     Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0)
   })
+} else if (mode === 'adopt') {
+  process.stdout.write('ready\\n')
+  store.write('src/a.ts#f', { version: 'v1', source: 'export default "v1"\\n', inputHash: 'h1', generator: 'builtin' })
 } else if (mode === 'count') {
   process.stdout.write('ready\\n')
   for (let i = 0; i < Number(rest[0]); i++) {
@@ -203,6 +206,30 @@ if (mode === 'hold') {
       expect(['one-39', 'two-39']).toContain(same.current)
       expect(readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([])
     })
+
+    it('a writer that found its module already on disk as a stray file names it only once it is sure it is still there', async () => {
+      const dir = fresh()
+      // A run whose lock write was refused two hours ago left exactly the module this writer writes, so the writer leaves
+      // it as it is, old. Removed as stray (under the lock) while the writer waits for the lock, it is written again.
+      const { file } = new LockStore(dir).writeFiles('src/a.ts#f', 'v1', 'export default "v1"\n')
+      const hoursAgo = (Date.now() - 2 * 3_600_000) / 1000
+      utimesSync(join(dir, file), hoursAgo, hoursAgo)
+      expect(new LockStore(dir).strayFiles()).toEqual([file])
+      const held = await holder(dir)
+      try {
+        const writer = child('adopt', dir)
+        await writer.started
+        await sleep(1500)
+        rmSync(join(dir, file))
+        await kill(held)
+        expect(await writer.exit).toEqual({ code: 0, stderr: '' })
+      } finally {
+        held.proc.kill('SIGKILL')
+      }
+      const store = new LockStore(dir)
+      expect(store.read().functions['src/a.ts#f']?.versions.v1?.file).toBe(file)
+      expect(store.source('src/a.ts#f', 'v1')).toBe('export default "v1"\n')
+    }, 20_000)
 
     it('takes over at once the lock of a process killed while it held it', async () => {
       const dir = fresh()

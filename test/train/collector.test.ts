@@ -2,7 +2,8 @@
 import { readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { request } from 'node:http'
 import { join } from 'node:path'
-import { afterEach, describe, expect, it } from 'vitest'
+import Database from 'better-sqlite3'
+import { afterEach, describe, expect, it, vi } from 'vitest'
 import { createServer as createViteServer } from 'vite'
 import { serve, type RunningCollector, type ServeOptions } from '../../src/train/collector'
 import { execution, feedback, lockWith, tempDir } from './helpers'
@@ -119,6 +120,55 @@ describe('POST /v1/events', () => {
     expect(stored(r)).toBe(0)
   })
 
+  it('refuses each event whose time is absurd (far future, negative, not finite), saying why in the 202, and keeps the rest of the batch', async () => {
+    const clock = Date.UTC(2026, 5, 1, 12)
+    const r = await start({ now: () => clock })
+    const id = encodeURIComponent('src/drift.ts#detectDrift')
+    const kept = [execution({ ts: clock - 1000, duration: 40 }), execution({ ts: clock + 3_600_000, duration: 60 })]
+    const body = JSON.stringify([
+      kept[0],
+      // Past 2^63 SQLite holds a time as a float, and its minute no longer matched its latency's: the chart showed 0 ms.
+      execution({ ts: 1e19, duration: 50 }),
+      execution({ ts: -5 }),
+      feedback({ ts: clock + 2 * 86_400_000 }),
+      kept[1],
+    ])
+    // JSON has no Infinity, but a number too large for a double parses as one.
+    const res = await post(r, body.replace(/\]$/, `,${JSON.stringify(execution({ ts: 0 })).replace('"ts":0', '"ts":1e999')}]`))
+    expect(res.status).toBe(202)
+    expect(await res.json()).toEqual({
+      accepted: 2,
+      stored: 2,
+      refused: [
+        { event: 1, reason: "events[1].ts: 10000000000000000000 is more than a day after this collector's clock (2026-06-01T12:00:00.000Z); check the clock of the machine that sent it" },
+        { event: 2, reason: 'events[2].ts: expected epoch milliseconds ≥ 0, received -5' },
+        {
+          event: 3,
+          reason: "events[3].ts: 1780488000000 (2026-06-03T12:00:00.000Z) is more than a day after this collector's clock (2026-06-01T12:00:00.000Z); check the clock of the machine that sent it",
+        },
+        { event: 5, reason: 'events[5].ts: expected a finite number, received Infinity' },
+      ],
+    })
+    expect(stored(r)).toBe(2)
+    const detail = await (await fetch(`${r.url}/v1/functions/${id}?since=${clock - 60_000}&until=${clock + 2 * 3_600_000}&bucket=1h`)).json()
+    expect(detail.series.map((b: { calls: number; p50: number }) => [b.calls, b.p50])).toEqual([
+      [1, 40],
+      [1, 60],
+    ])
+    // A batch whose every event is refused is answered the same way: nothing in it can be sent again to better effect.
+    expect(await (await post(r, [execution({ ts: -1 }), execution({ ts: clock + 2 * 86_400_000 + 0.5 })])).json()).toEqual({
+      accepted: 0,
+      stored: 0,
+      refused: [
+        { event: 0, reason: 'events[0].ts: expected epoch milliseconds ≥ 0, received -1' },
+        {
+          event: 1,
+          reason: "events[1].ts: 1780488000000.5 (2026-06-03T12:00:00.000Z) is more than a day after this collector's clock (2026-06-01T12:00:00.000Z); check the clock of the machine that sent it",
+        },
+      ],
+    })
+  })
+
   it('refuses a body over 1 MiB with 413, from its Content-Length, before reading it', async () => {
     const r = await start()
     const big = [execution({ error: 'x'.repeat(150) })]
@@ -159,7 +209,7 @@ describe('POST /v1/events', () => {
   })
 
   it('answers 429 with Retry-After once a token spends its rate, and accepts again after waiting', async () => {
-    let clock = 1_000_000
+    let clock = Date.now()
     const r = await start({ token: 't', rateLimit: { eventsPerSecond: 10, burst: 20 }, now: () => clock })
     const auth = { authorization: 'Bearer t' }
     expect((await post(r, Array.from({ length: 15 }, () => execution()), auth)).status).toBe(202)
@@ -330,6 +380,27 @@ describe('GET endpoints', () => {
     expect((await bad.json()).error).toMatch(/window must look like 15m, 24h or 7d/)
   })
 
+  it('serves series in buckets of whole minutes, from the per-minute counts: other sizes are refused, saying which are allowed', async () => {
+    const r = await start()
+    const t0 = Date.UTC(2026, 0, 1, 12)
+    expect((await post(r, [execution({ ts: t0 + 1000 }), execution({ ts: t0 + 61_000, outcome: 'error' })])).status).toBe(202)
+    const id = encodeURIComponent('src/drift.ts#detectDrift')
+    const detail = (query: string) => fetch(`${r.url}/v1/functions/${id}?${query}`)
+    for (const bucket of ['90s', '1.5m', '500ms', '0m', 'soon', '']) {
+      const res = await detail(`since=${t0}&until=${t0 + 120_000}&bucket=${bucket}`)
+      expect(res.status, bucket).toBe(400)
+      expect((await res.json()).error).toBe(
+        `bucket must be a whole number of minutes, like 1m, 5m, 1h or 1d (the store counts calls per minute), received ${JSON.stringify(bucket)}`,
+      )
+    }
+    const twoMinutes = await (await detail(`since=${t0}&until=${t0 + 120_000}&bucket=2m`)).json()
+    expect(twoMinutes.series).toEqual([{ t: t0, calls: 2, errors: 1, p50: 12, p95: 12 }])
+    // Without one, a sixtieth of the window, in whole minutes: 100 minutes are drawn in buckets of 2, 80 in buckets of 1.
+    expect((await (await detail(`since=${t0}&until=${t0 + 100 * 60_000}`)).json()).bucket).toBe(120_000)
+    expect((await (await detail(`since=${t0}&until=${t0 + 80 * 60_000}`)).json()).bucket).toBe(60_000)
+    expect((await (await detail(`since=${t0 - 7 * 86_400_000}&until=${t0 + 30_000}`)).json()).bucket).toBe(168 * 60_000)
+  })
+
   it('marks current and candidate versions and shows version reasons when it knows the lock', async () => {
     const dir = tempDir()
     const { lock, version } = lockWith(join(dir, '.poet'), 'src/drift.ts#detectDrift', { optimizeFor: 'accuracy' })
@@ -402,6 +473,35 @@ describe('GET endpoints', () => {
     expect((await fetch(`${r.url}/v1/functions`)).status).toBe(401)
     expect((await fetch(`${r.url}/v1/functions`, { headers: { authorization: 'Bearer k' } })).status).toBe(200)
     expect((await fetch(`${r.url}/nowhere`)).status).toBe(404)
+  })
+})
+
+describe('GET /healthz', () => {
+  it('reports the events the store holds from their running totals, reading none of the events (a load balancer polls it on the loop that acks batches)', async () => {
+    const r = await start({ retention: { maxRows: 300 } })
+    const calls = Array.from({ length: 400 }, (_, i) => execution({ ts: Date.now() - i }))
+    expect((await post(r, [...calls, feedback({ executionId: calls[0]!.executionId })])).status).toBe(202)
+    // A resent call is not counted twice; retention (maxRows) ran after the batch.
+    expect((await post(r, calls.slice(-10))).status).toBe(202)
+    // Every statement healthz prepares, to read its query plan.
+    const prepared: string[] = []
+    const original = Database.prototype.prepare
+    const spy = vi.spyOn(Database.prototype, 'prepare').mockImplementation(function (this: Database.Database, sql: string) {
+      prepared.push(sql)
+      return original.call(this, sql)
+    } as never)
+    let health: unknown
+    try {
+      health = await (await fetch(`${r.url}/healthz`)).json()
+    } finally {
+      spy.mockRestore()
+    }
+    expect(health).toEqual({ ok: true, executions: 300, feedback: 1 })
+    const db = r.collector.store.db
+    // Parameters as NULL: a plan does not depend on their values.
+    const plans = prepared.flatMap((sql) => (db.prepare(`EXPLAIN QUERY PLAN ${sql.replaceAll('?', 'NULL')}`).all() as { detail: string }[]).map((p) => p.detail))
+    expect(plans.length).toBeGreaterThan(0)
+    expect(plans.filter((p) => /\b(executions|feedback)\b/.test(p))).toEqual([])
   })
 })
 

@@ -1,4 +1,5 @@
 // The feedback store on real SQLite files: durability settings, metrics per version and window, retention.
+import { statSync } from 'node:fs'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import { describe, expect, it } from 'vitest'
@@ -151,6 +152,61 @@ describe('FeedbackStore', () => {
     now += 100_000
     expect(store.prune()).toBe(31)
     expect(store.count('executions')).toBe(0)
+    store.close()
+  })
+
+  it('counts its events from running totals, which a store an earlier release of schema 2 wrote gets on open', () => {
+    const file = join(tempDir(), 'f.db')
+    let store = new FeedbackStore(file)
+    const calls = Array.from({ length: 40 }, () => execution())
+    store.insert([...calls, feedback({ executionId: calls[0]!.executionId })])
+    store.close()
+    // As the release before the totals left the file: the same schema, without them.
+    const older = new Database(file)
+    older.exec(`DROP TRIGGER executions_total_in; DROP TRIGGER executions_total_out; DROP TRIGGER feedback_total_in;
+      DROP TRIGGER feedback_total_out; DROP TABLE event_totals`)
+    older.close()
+    store = new FeedbackStore(file)
+    expect([store.count('executions'), store.count('feedback')]).toEqual([40, 1])
+    // Another process of that release on the same file writes through the triggers this one added to it.
+    const other = new Database(file)
+    other.prepare("DELETE FROM executions WHERE seq <= 5").run()
+    other.prepare("DELETE FROM feedback").run()
+    other.close()
+    store.insert([...calls, execution()])
+    expect([store.count('executions'), store.count('feedback')]).toEqual([41, 0])
+    store.close()
+    // Opened again, it does not count them twice.
+    store = new FeedbackStore(file)
+    expect(store.count('executions')).toBe(41)
+    store.close()
+  })
+
+  it('deletes a large retention backlog a bounded step per batch, so the WAL stays small, and truncates the WAL once done', () => {
+    const DAY = 86_400_000
+    let now = Date.UTC(2026, 0, 1)
+    const file = join(tempDir(), 'f.db')
+    const store = new FeedbackStore(file, { retention: { maxAgeMs: DAY }, now: () => now })
+    const wal = () => statSync(`${file}-wal`).size
+    for (let b = 0; b < 30; b++) store.insert(Array.from({ length: 2000 }, (_, i) => execution({ ts: now + i })))
+    store.db.pragma('wal_checkpoint(TRUNCATE)')
+    // Two days on, all 60 000 are past the maximum age. One transaction deleting them wrote every page they were on
+    // to the WAL first (SQLite reuses a WAL, but never shrinks it): a store's size again, for as long as it stays open.
+    now += 2 * DAY
+    let batches = 0
+    let largest = 0
+    // Until a batch finds nothing left to delete.
+    for (let before = -1; store.count('executions') !== before + 1 && batches <= 200; batches++) {
+      before = store.count('executions')
+      store.insert([execution({ ts: now })])
+      largest = Math.max(largest, wal())
+    }
+    expect(store.count('executions')).toBe(batches)
+    // Each batch's commit was followed by a bounded step, not the whole backlog, and the WAL kept to a few MB; once done,
+    // it was truncated (the last batch's commit wrote a few pages to it since).
+    expect(batches).toBeGreaterThanOrEqual(10)
+    expect(largest).toBeLessThan(8 * 1024 * 1024)
+    expect(wal()).toBeLessThan(100 * 1024)
     store.close()
   })
 
