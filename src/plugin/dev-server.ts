@@ -219,6 +219,10 @@ export class DevServer {
     const { stale, jsChanged, endsHotSwap } = this.refreshed
     if (isLock) this.settleLock()
     const phases = stale.flatMap((key) => env.moduleGraph.getModuleById(RESOLVED_PREFIX + key) ?? [])
+    // Invalidated here as for an update, not only listed: Vue's plugin answers an edit of a component (or of a type file
+    // its props read) with the modules it updates itself, dropping the phase modules listed before, and the component
+    // it reloads then imported the old phases again, whose URL had not changed.
+    for (const mod of phases) env.moduleGraph.invalidateModule(mod, new Set(), update.timestamp, true)
     if (!jsChanged) return phases
     // Vite still reads whether the module accepts itself from its last transform. When the edit changes what its
     // importers hold (an export added, removed, renamed, or no longer a poet function), they must update too.

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { main } from '../../src/cli/main'
 import type { LockFile } from '../../src/generators/lock'
 import type { PoetBuildError } from '../../src/plugin/errors'
+import { encodeKey } from '../../src/plugin/ids'
 import { loadPlugin, PACKAGE_ROOT, type Project } from '../helpers/project'
 
 const FIXTURE = join(PACKAGE_ROOT, 'test/fixtures/components')
@@ -171,6 +172,26 @@ describe.each([
     })
     const latest = await runner.import<App>(entry)
     expect(() => latest.price({ cents: 250, currency: 'JPY' })).toThrow('args[0].currency: expected "EUR" | "USD" | "GBP", received "JPY"')
+  })
+
+  it('hands the browser new phases after an edit of the types in the component, past the framework\'s own update', async () => {
+    // Vue's plugin answers an edit of a .vue file with the modules it updates itself: the phase modules the poet plugin
+    // listed before it were dropped, not invalidated, and the component it reloaded imported the old phases again.
+    const client = server.environments.client
+    const key = encodeKey(`${component}#price`)
+    await client.transformRequest(`/${component}`)
+    expect((await client.transformRequest(`virtual:poet/${key}`))!.code).not.toContain('"JPY"')
+    const phases = client.moduleGraph.getModuleById(`\0poet:${key}`)!
+    const own = client.moduleGraph.getModuleById(project.path(component))!
+    const [phasesBefore, ownBefore] = [phases.lastHMRTimestamp, own.lastHMRTimestamp]
+    project.write(component, project.read(component).replace("currency: 'EUR'", "currency: 'JPY' | 'EUR'"))
+    // Done once either is updated: Vue's plugin reloads the component, Svelte's leaves it (its JS is unchanged) and
+    // lets the phase module take the update alone.
+    await eventuallyAsync(async () => phases.lastHMRTimestamp > phasesBefore || own.lastHMRTimestamp > ownBefore)
+    expect(phases.lastHMRTimestamp).toBeGreaterThan(phasesBefore)
+    expect((await client.transformRequest(`virtual:poet/${key}`))!.code).toContain('"JPY"')
+    // The page imports the phase module under a new URL, so it evaluates the new phases, not the ones it holds.
+    if (framework === 'vue') expect((await client.transformRequest(`/${component}`))!.code).toContain(`${key}?import&t=${phases.lastHMRTimestamp}`)
   })
 })
 
