@@ -228,6 +228,33 @@ describe('Vue and Svelte components', () => {
     expect(JSON.stringify(convert.types)).toContain('"lb"')
   })
 
+  it('reads types a component imports from another component', () => {
+    const child = [
+      '<script lang="ts">',
+      'export interface Line { sku: string; qty: number }',
+      '</script>',
+      '<script setup lang="ts">',
+      "import type { Line } from './Other.vue'",
+      'defineProps<{ line: Line }>()',
+      '</script>',
+      '<template><p>{{ line.sku }}</p></template>',
+      '',
+    ].join('\n')
+    const code = [
+      '<script setup lang="ts">',
+      "import { poet } from 'unplugin-poet/runtime'",
+      "import type { Line } from './Child.vue'",
+      'const qty = poet()((line: Line): number => line.qty)',
+      '</script>',
+      '',
+    ].join('\n')
+    const childFile = join(root, 'inline/src/Child.vue')
+    const result = transformPoet(code, vue, { ...context(root), readFile: (abs) => (abs === childFile ? child : undefined) })!
+    expect(result.specs[0]!.unresolved).toEqual([])
+    expect(JSON.stringify(result.specs[0]!.types)).toContain('"sku"')
+    expect(result.dependencies).toEqual([childFile])
+  })
+
   it('warns once about poet() in a template or markup expression, at its place in the component', () => {
     const code = [
       '<script setup lang="ts">',
