@@ -221,7 +221,9 @@ function warnInMarkup(markup: string, scans: ScanResult[], where: ErrorSite, ctx
     ...scans.flatMap((scan) => scan.namespaces.map((ns) => `${escape(ns)}\\s*\\.\\s*poet`)),
   ]
   if (callees.length === 0) return
-  const found = new RegExp(`(?<![\\w$.])(?:${callees.join('|')})\\s*\\(`).exec(markup)
+  const expressions = expressionRanges(markup)
+  const call = new RegExp(`(?<![\\w$.])(?:${callees.join('|')})\\s*\\(`, 'g')
+  const found = [...markup.matchAll(call)].find((m) => expressions.some(([from, to]) => m.index >= from && m.index < to))
   if (!found) return
   ctx.warn(
     ...warningAt(
@@ -232,6 +234,27 @@ function warnInMarkup(markup: string, scans: ScanResult[], where: ErrorSite, ctx
       positionAt(markup, found.index),
     ),
   )
+}
+
+/**
+ * Where a template or markup holds code, so that prose ("a poet (1795–1821)") is not taken for a call: inside braces
+ * (Vue's `{{ }}`, Svelte's `{ }`), and the values of Vue's directives (`:title`, `@click`, `v-if`, `#item`).
+ */
+function expressionRanges(markup: string): [number, number][] {
+  const ranges: [number, number][] = []
+  let depth = 0
+  let from = 0
+  for (let i = 0; i < markup.length; i++) {
+    if (markup[i] === '{' && depth++ === 0) from = i
+    else if (markup[i] === '}' && depth > 0 && --depth === 0) ranges.push([from, i])
+  }
+  if (depth > 0) ranges.push([from, markup.length])
+  for (const m of markup.matchAll(/\s(?::|@|v-|#)[^\s=>/"']*\s*=\s*(?:"([^"]*)"|'([^']*)')/g)) {
+    const value = m[1] ?? m[2] ?? ''
+    const end = m.index + m[0].length - 1
+    ranges.push([end - value.length, end])
+  }
+  return ranges
 }
 
 /** Babel's position (line 1-based, column 0-based) of an offset. */

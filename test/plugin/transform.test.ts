@@ -263,6 +263,7 @@ describe('Vue and Svelte components', () => {
       '</script>',
       '',
       '<template>',
+      '  <p title="a mark (of respect)">The mark (or poet) of a poet (1795–1821)</p>',
       '  <p>{{ mark()((n: number) => n + 1)(2) }}</p>',
       '  <p>{{ mark()((n: number) => n + 2)(2) }}</p>',
       '</template>',
@@ -271,7 +272,7 @@ describe('Vue and Svelte components', () => {
     const warnings: string[] = []
     expect(transformPoet(code, vue, context(root, warnings))!.specs.map((s) => s.id)).toEqual(['inline/src/Cart.vue#f'])
     expect(warnings).toEqual([
-      'inline/src/Cart.vue:7:9: poet() in a template or markup expression is not transformed: the framework compiles it ' +
+      'inline/src/Cart.vue:8:9: poet() in a template or markup expression is not transformed: the framework compiles it ' +
         'after this plugin ran, so it would run with the runtime policy only, without generated validation. Mark the ' +
         'function with poet() in the script block and call it from here.',
     ])
@@ -279,6 +280,10 @@ describe('Vue and Svelte components', () => {
     const svelteWarnings: string[] = []
     expect(transformPoet(markup, svelte, context(root, svelteWarnings))).toBeNull()
     expect(svelteWarnings).toEqual([expect.stringMatching(/^inline\/src\/Badge\.svelte:5:2: poet\(\) in a template or markup expression/)])
+    const directive = `<script setup>\nimport { poet } from 'unplugin-poet/runtime'\n</script>\n<template><button @click="poet()(go)()">go</button></template>\n`
+    const directiveWarnings: string[] = []
+    expect(transformPoet(directive, vue, context(root, directiveWarnings))).toBeNull()
+    expect(directiveWarnings).toEqual([expect.stringMatching(/^inline\/src\/Cart\.vue:4:27: poet\(\) in a template/)])
   })
 
   it('says that a script block in another language is not scanned, and leaves the rest of the component alone', () => {
