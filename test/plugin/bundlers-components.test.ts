@@ -198,6 +198,40 @@ describe.each([
   })
 })
 
+describe.each(['rollup', 'rolldown'] as const)('svelte components in a %s build', (bundler) => {
+  let project: Project
+  beforeAll(() => {
+    project = componentsProject(`components-${bundler}`)
+  })
+  afterAll(() => project?.remove())
+
+  it('hands the rewritten component to the Svelte plugin listed before it, which compiles it; its functions validate', async () => {
+    const { compile } = await import('svelte/compiler')
+    const poet = await loadPlugin(project, bundler)
+    // What rollup-plugin-svelte does, in a few lines: compile every .svelte module it is given (Svelte 5 strips TS).
+    const svelte = {
+      name: 'svelte',
+      transform(code: string, id: string) {
+        return id.endsWith('.svelte') ? compile(code, { filename: id, generate: 'server' }).js : null
+      },
+    }
+    project.write('src/entry.js', project.read('src/svelte-entry.ts').replace('render(lines: unknown): string', 'render(lines)'))
+    const options = { input: project.path('src/entry.js'), external: (id: string) => /^(svelte|unplugin-poet)(\/|$)/.test(id), plugins: [svelte, poet({ root: project.dir })] }
+    const file = project.path(`dist-${bundler}/main.mjs`)
+    if (bundler === 'rollup') {
+      const bundle = await (await import('rollup')).rollup(options)
+      await bundle.write({ file, format: 'es' })
+    } else {
+      const bundle = await (await import('rolldown')).rolldown({ ...options, cwd: project.dir })
+      await bundle.write({ file, format: 'es' })
+    }
+    const app = (await import(pathToFileURL(file).href)) as App
+    expect(await app.render([{ name: 'apple', qty: '2' }])).toContain('args[0][0].qty: expected number, received string')
+    expect(() => app.price({ cents: 250, currency: 'GBP' })).toThrow('args[0].currency: expected "EUR" | "USD", received "GBP"')
+    expect(Object.keys(lockOf(project).functions).sort()).toEqual(SVELTE_IDS)
+  })
+})
+
 describe('components with the poet command', () => {
   let project: Project
   beforeAll(() => {
