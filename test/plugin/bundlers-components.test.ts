@@ -141,6 +141,8 @@ describe.each([
       appType: 'custom',
       cacheDir: project.path('node_modules/.vite'),
       server: { middlewareMode: true, ws: false },
+      // The client's dependency optimizer would write vue's bundle after the server closed, into a removed project.
+      optimizeDeps: { noDiscovery: true },
       plugins: [poet(), await frameworkPlugin(framework)],
     })
     runner = createServerModuleRunner(server.environments.ssr, { hmr: { logger: false } })
