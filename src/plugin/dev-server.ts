@@ -8,7 +8,9 @@ import { createCollector, type Collector } from '../train/collector'
 import { keepOutOfGit } from '../train/store'
 import { applyTraining, planTraining } from '../train/trainer'
 import type { PoetContext } from './context'
-import { scanPoetCalls, type PoetSite } from './scan'
+import { PHASES_BINDING_PREFIX, scanPoetCalls, type PoetSite } from './scan'
+import { COMPONENT_FILE } from './sfc'
+import { insertWithMap } from './dev-sourcemap'
 import { projectPath, RESOLVED_PREFIX, VIRTUAL_PREFIX } from './ids'
 import { DEV_CLIENT_KEY, DEV_HOT_KEY } from './virtual'
 import type { SourceMapJSON } from './cache'
@@ -53,11 +55,24 @@ export class DevServer {
    */
   decorate(code: string, map: SourceMapJSON, file: string): { code: string; map: SourceMapJSON } {
     if (!this.active) return { code, map }
+    if (COMPONENT_FILE.test(file)) return this.decorateComponent(code, map, file)
     const out = hotSwappable(code, map, file)
     this.hotExports.set(file, out.exports)
     if (this.ctx.options.feedback === false) return { code: out.code, map: out.map }
     // Appended, not prepended: imports are hoisted anyway, and the source map of the code above stays exact.
     return { code: `${out.code}\nimport ${JSON.stringify(VIRTUAL_PREFIX + DEV_CLIENT_KEY)}\n`, map: out.map }
+  }
+
+  /**
+   * A Vue or Svelte component is still a component here, which its framework's plugin compiles next: it is updated by
+   * that framework's HMR (its functions are not hot-swapped in place), and it imports the dev client from its script
+   * block, beside the phase modules, on their line so the lines of the component stay its own.
+   */
+  private decorateComponent(code: string, map: SourceMapJSON, file: string): { code: string; map: SourceMapJSON } {
+    this.hotExports.set(file, undefined)
+    const at = code.indexOf(`import ${PHASES_BINDING_PREFIX}`)
+    if (this.ctx.options.feedback === false || at < 0) return { code, map }
+    return insertWithMap(code, map, [{ at, text: `import ${JSON.stringify(VIRTUAL_PREFIX + DEV_CLIENT_KEY)}; ` }])
   }
 
   /** The source of one of the dev server's own modules, `virtual:poet/~~<name>`. */
@@ -204,6 +219,10 @@ export class DevServer {
     const { stale, jsChanged, endsHotSwap } = this.refreshed
     if (isLock) this.settleLock()
     const phases = stale.flatMap((key) => env.moduleGraph.getModuleById(RESOLVED_PREFIX + key) ?? [])
+    // Invalidated here as for an update, not only listed: Vue's plugin answers an edit of a component (or of a type file
+    // its props read) with the modules it updates itself, dropping the phase modules listed before, and the component
+    // it reloads then imported the old phases again, whose URL had not changed.
+    for (const mod of phases) env.moduleGraph.invalidateModule(mod, new Set(), update.timestamp, true)
     if (!jsChanged) return phases
     // Vite still reads whether the module accepts itself from its last transform. When the edit changes what its
     // importers hold (an export added, removed, renamed, or no longer a poet function), they must update too.
@@ -270,7 +289,8 @@ export class DevServer {
    */
   private async jsChanged(file: string, next: string): Promise<boolean> {
     const previous = this.sources.get(file)
-    if (previous === undefined) return true
+    // A component's own plugin compiles it and decides what its edit updates (a re-render, a reload of the component).
+    if (previous === undefined || COMPONENT_FILE.test(file)) return true
     if (previous === next) return false
     const { transformWithOxc } = await import('vite')
     try {

@@ -7,6 +7,7 @@ import type { DevServer } from './dev-server'
 import { PoetBuildError, type WarningSite } from './errors'
 import type { Options } from './options'
 import { fileOf, POET_CODE_FILTER } from './ids'
+import { COMPONENT_FILE } from './sfc'
 import { DEV_KEY_PREFIX, ESBUILD_LOAD_FILTER, LOAD_FILTER, RESOLVE_FILTER, keyOf, mapWebpackScheme, resolveVirtual } from './virtual'
 
 export const unpluginFactory: UnpluginFactory<Options | undefined, false> = (raw, meta) => {
@@ -77,6 +78,9 @@ export const unpluginFactory: UnpluginFactory<Options | undefined, false> = (raw
       filter: { id: { include, exclude }, code: POET_CODE_FILTER },
       async handler(code, id) {
         const file = fileOf(id)
+        // A part of a component (`App.vue?vue&type=script&lang.ts`, `?raw`): the component itself was transformed,
+        // script blocks and all, before the framework's plugin split it.
+        if (id.includes('?') && COMPONENT_FILE.test(file)) return null
         // Said at the first poet module, as build hooks cannot warn on every bundler (and without one, nothing is sent).
         const { feedback } = ctx.options
         if (feedback && feedback.endpoint && !saidEndpoint) {

@@ -29,7 +29,7 @@ export interface FeedbackOptions {
 }
 
 export interface Options {
-  /** Files to scan for `poet(...)`. @default [/\.[cm]?[jt]sx?$/] */
+  /** Files to scan for `poet(...)` (of a `.vue` or `.svelte` component, its script blocks). @default [/\.[cm]?[jt]sx?$/, /\.(?:vue|svelte)$/] */
   include?: FilterPattern
   /** Files never scanned. @default [/[\\/]node_modules[\\/]/, /\.d\.[cm]?ts$/] */
   exclude?: FilterPattern
@@ -83,7 +83,9 @@ export interface ResolvedOptions {
   cacheDir: string | false
 }
 
-export const DEFAULT_INCLUDE: RegExp[] = [/\.[cm]?[jt]sx?$/]
+// Vue and Svelte components too: only their script blocks are scanned, and the code filter keeps every file that
+// does not import the runtime away from the parser, so the other components cost nothing.
+export const DEFAULT_INCLUDE: RegExp[] = [/\.[cm]?[jt]sx?$/, /\.(?:vue|svelte)$/]
 export const DEFAULT_EXCLUDE: RegExp[] = [/[\\/]node_modules[\\/]/, /\.d\.[cm]?ts$/]
 
 const OPTION_KEYS = [

@@ -21,8 +21,8 @@ export interface PlannedSite {
  * and `import __poet_phases_N from 'virtual:poet/<key>'` before the first statement.
  * Only insertions and removals: everything the user wrote keeps its position in the source map.
  */
-export function rewriteModule(code: string, ast: t.File, planned: PlannedSite[]): MagicString {
-  const s = new MagicString(code)
+export function rewriteModule(code: string, ast: t.File, planned: PlannedSite[], how: RewriteOptions = {}): MagicString {
+  const s = how.into ?? new MagicString(code)
   const methods: LoweredMethod[] = []
   for (const p of planned) {
     const { site } = p
@@ -40,6 +40,20 @@ export function rewriteModule(code: string, ast: t.File, planned: PlannedSite[])
   // Right before the first statement: after a hashbang, directives and the comments that lead the file, where
   // TypeScript alone reads pragmas (`@jsx`, `@jsxImportSource`) and triple-slash references. A scanned module has
   // one statement at least, its runtime import.
-  s.appendLeft(ast.program.body[0]!.start!, imports.join('\n') + '\n')
+  const separator = how.oneLine ? ' ' : '\n'
+  s.appendLeft(ast.program.body[0]!.start!, imports.join(separator) + separator)
   return s
+}
+
+export interface RewriteOptions {
+  /**
+   * The MagicString to rewrite into: a component's script blocks are rewritten one after the other into the one of
+   * the whole component (`code` is then the component with only the block kept). @default a new one of `code`
+   */
+  into?: MagicString
+  /**
+   * Put the imports on the line of the first statement: Vue's and Svelte's compilers report their own errors at lines
+   * of the code they are given, which then stay the lines of the component.
+   */
+  oneLine?: boolean
 }

@@ -4,6 +4,7 @@ import type * as t from '@babel/types'
 import { buildError, type ErrorSite, type PoetBuildError } from './errors'
 import { fileOf, PACKAGE_ID, RUNTIME_ID, VIRTUAL_PREFIX } from './ids'
 import { unwrap } from './poet-options'
+import type { ScriptLang } from './sfc'
 
 // Defined beside the virtual-module ids, so the plugin's startup reads them without loading the scanner.
 export { POET_CODE_FILTER, RUNTIME_ID } from './ids'
@@ -55,16 +56,25 @@ export interface ScanResult {
   sites: PoetSite[]
   /** Highest N of an existing `__poet_phases_N` binding, -1 when none: new bindings start above it. */
   lastPhaseIndex: number
+  /** The names `poet` is bound to here: imported (or inherited) as, and namespaces it is reached through (`ns.poet`). */
+  names: string[]
+  namespaces: string[]
 }
 
 /**
- * Parses `code` and finds every `poet` imported from the runtime that is used to mark a function.
+ * `poet` as another script block of the same component imports it: Vue's <script setup> sees the imports of its
+ * <script>, Svelte's instance script those of its module script.
+ */
+export type PoetBindings = Pick<ScanResult, 'names' | 'namespaces'>
+
+/**
+ * Parses `code` and finds every `poet` imported from the runtime (or `inherited`) that is used to mark a function.
  * Returns undefined when the module does not import `poet` from the runtime at all.
  */
-export function scanPoetCalls(code: string, where: ErrorSite): ScanResult | undefined {
-  const ast = parseModule(code, where)
-  const names = new Set<string>()
-  const namespaces = new Set<string>()
+export function scanPoetCalls(code: string, where: ErrorSite, lang?: ScriptLang, inherited?: PoetBindings): ScanResult | undefined {
+  const ast = parseModule(code, where, lang)
+  const names = new Set<string>(inherited?.names)
+  const namespaces = new Set<string>(inherited?.namespaces)
   const phases = new Set<string>()
   let lastPhaseIndex = -1
   for (const stmt of ast.program.body) {
@@ -97,17 +107,20 @@ export function scanPoetCalls(code: string, where: ErrorSite): ScanResult | unde
 
   const scanner = new Scanner(code, where, names, namespaces, phases)
   scanner.visit(ast.program, null, '')
-  return { ast, sites: scanner.resolve(), lastPhaseIndex }
+  return { ast, sites: scanner.resolve(), lastPhaseIndex, names: [...names], namespaces: [...namespaces] }
 }
 
 function exportedName(spec: t.ImportSpecifier): string {
   return spec.imported.type === 'Identifier' ? spec.imported.name : spec.imported.value
 }
 
-/** Parses with TypeScript (or plain JS), JSX where the extension allows it, and standard then legacy decorators. */
-export function parseModule(code: string, where: ErrorSite): t.File {
-  const ext = /\.([cm]?[jt]sx?)$/.exec(fileOf(where.file))?.[1]
-  const lang: ParserPlugin[] =
+/**
+ * Parses with TypeScript (or plain JS), JSX where the extension (or a component's script block, `lang`) allows it,
+ * and standard then legacy decorators.
+ */
+export function parseModule(code: string, where: ErrorSite, lang?: ScriptLang): t.File {
+  const ext = lang ?? /\.([cm]?[jt]sx?)$/.exec(fileOf(where.file))?.[1]
+  const syntax: ParserPlugin[] =
     ext === undefined
       ? ['typescript', 'jsx']
       : ext.includes('t')
@@ -121,7 +134,7 @@ export function parseModule(code: string, where: ErrorSite): t.File {
       errorRecovery: false,
       allowAwaitOutsideFunction: true,
       attachComment: false,
-      plugins: [...lang, decorators, 'importAttributes', 'explicitResourceManagement'],
+      plugins: [...syntax, decorators, 'importAttributes', 'explicitResourceManagement'],
     })
   try {
     return attempt('decorators')

@@ -1,12 +1,14 @@
 // The transform core: finds poet()-marked functions in a module, checks their options, builds their specs, rewrites the module.
-import type { SourceMap } from 'magic-string'
+import type * as t from '@babel/types'
+import MagicString, { type SourceMap } from 'magic-string'
 import type { FunctionSpec } from '../generators/spec'
 import { resolveSignature } from '../generators/builtin/resolve'
-import { warningAt, type ErrorSite, type WarningSite } from './errors'
+import { PoetBuildError, warningAt, type ErrorSite, type WarningSite } from './errors'
 import { encodeKey, fileOf, functionId, projectPath } from './ids'
 import { readPoetOptions, type DomainNames, type Position } from './poet-options'
 import { rewriteModule, type PlannedSite } from './rewrite'
-import { PHASES_BINDING_PREFIX, POET_CODE_FILTER, scanPoetCalls, type CallSite, type DecoratorSite } from './scan'
+import { parseModule, PHASES_BINDING_PREFIX, POET_CODE_FILTER, scanPoetCalls, type CallSite, type DecoratorSite, type PoetBindings, type ScanResult } from './scan'
+import { COMPONENT_FILE, componentParts, keepOnly, type ScriptLang } from './sfc'
 
 export { POET_CODE_FILTER, RUNTIME_ID } from './scan'
 
@@ -41,36 +43,55 @@ export function transformPoet(code: string, file: string, ctx: TransformContext)
   const path = fileOf(file)
   const displayPath = projectPath(ctx.root, path)
   const where: ErrorSite = { file: path, displayPath, code }
-  const scan = scanPoetCalls(code, where)
-  if (!scan || scan.sites.length === 0) return null
+  const component = COMPONENT_FILE.test(path) ? componentModules(code, where, ctx) : undefined
+  const modules: ModuleText[] = component?.modules ?? [{ code, lang: undefined, inner: false, imports: true }]
 
-  const marked: { site: MarkedSite; options: PlannedSite['options']; timeoutAt?: Position }[] = []
-  for (const site of scan.sites) {
-    if (site.kind === 'rejected') throw site.error
-    const { options, keys } = readPoetOptions(site.call.arguments[0], where, ctx.domains)
-    if (site.kind === 'call' && !site.fn) {
-      const at = site.call.loc!.start
-      ctx.warn(
-        ...warningAt(
-          where,
-          'poet(...) is not applied directly to a function defined in this file, so no phases are generated for it: ' +
-            'it runs with the runtime policy only, without generated validation.',
-          at,
-        ),
-      )
-      continue
+  const marked: { site: MarkedSite; options: PlannedSite['options']; timeoutAt?: Position; scan: ScanResult; module: ModuleText }[] = []
+  const scans: ScanResult[] = []
+  const scanned = new Map<ModuleText, t.File>()
+  const outer: PoetBindings = { names: [], namespaces: [] }
+  for (const module of modules) {
+    const inherited = module.inner && outer.names.length + outer.namespaces.length > 0 ? outer : undefined
+    if (!module.imports && !inherited) continue
+    const scan = module.imports ? scanPoetCalls(module.code, where, module.lang, inherited) : scanInherited(module, where, inherited)
+    if (!scan) continue
+    scans.push(scan)
+    scanned.set(module, scan.ast)
+    if (!module.inner) {
+      outer.names.push(...scan.names)
+      outer.namespaces.push(...scan.namespaces)
     }
-    marked.push({ site: site as MarkedSite, options, timeoutAt: keys.timeout })
+    for (const site of scan.sites) {
+      if (site.kind === 'rejected') throw site.error
+      const { options, keys } = readPoetOptions(site.call.arguments[0], where, ctx.domains)
+      if (site.kind === 'call' && !site.fn) {
+        const at = site.call.loc!.start
+        ctx.warn(
+          ...warningAt(
+            where,
+            'poet(...) is not applied directly to a function defined in this file, so no phases are generated for it: ' +
+              'it runs with the runtime policy only, without generated validation.',
+            at,
+          ),
+        )
+        continue
+      }
+      marked.push({ site: site as MarkedSite, options, timeoutAt: keys.timeout, scan, module })
+    }
   }
+  if (component) warnInMarkup(component.markup, scans, where, ctx)
   if (marked.length === 0) return null
 
+  // A component's types are read from all its script blocks at once: Vue's <script> may declare what <script setup> uses.
+  const types = component ? component.types(scanned) : { code, ast: scans[0]!.ast }
   const names = disambiguate(marked.map((m) => m.site))
-  const planned: PlannedSite[] = []
+  const lastPhaseIndex = Math.max(...scans.map((scan) => scan.lastPhaseIndex))
+  const planned = new Map<ScanResult, PlannedSite[]>()
   const specs: FunctionSpec[] = []
   const dependencies = new Set<string>()
-  marked.forEach(({ site, options, timeoutAt }, i) => {
+  marked.forEach(({ site, options, timeoutAt, scan }, i) => {
     const id = functionId(displayPath, names[i]!)
-    const sig = resolveSignature({ file: path, code, ast: scan.ast, fn: site.fn, readFile: ctx.readFile })
+    const sig = resolveSignature({ file: path, code: types.code, ast: types.ast, fn: site.fn, readFile: ctx.readFile })
     for (const d of sig.dependencies) dependencies.add(d)
     if (timeoutAt && !sig.async) {
       ctx.warn(
@@ -96,16 +117,150 @@ export function transformPoet(code: string, file: string, ctx: TransformContext)
       signature: sig.signature,
       unresolved: sig.unresolved,
     })
-    planned.push({ site, phases: PHASES_BINDING_PREFIX + (scan.lastPhaseIndex + 1 + i), key: encodeKey(id), options })
+    const list = planned.get(scan) ?? []
+    list.push({ site, phases: PHASES_BINDING_PREFIX + (lastPhaseIndex + 1 + i), key: encodeKey(id), options })
+    planned.set(scan, list)
   })
 
-  const s = rewriteModule(code, scan.ast, planned)
+  // Every block is rewritten into one MagicString of the whole file, so the map is the component's own.
+  const s = new MagicString(code)
+  for (const { scan, module } of marked) {
+    const list = planned.get(scan)
+    if (!list) continue
+    planned.delete(scan)
+    rewriteModule(module.code, scan.ast, list, { into: s, oneLine: !!component })
+  }
   return {
     code: s.toString(),
     map: s.generateMap({ hires: true, source: file, includeContent: true }),
     specs,
     dependencies: [...dependencies],
   }
+}
+
+/** A module to scan: a whole file, or a component with only one script block kept (positions unchanged). */
+interface ModuleText {
+  code: string
+  lang: ScriptLang | undefined
+  /** A component's <script setup> (Vue) or instance script (Svelte): it sees the imports of the other block. */
+  inner: boolean
+  /** Whether its text passes the code filter: a block that does not, and inherits no `poet`, is not parsed. */
+  imports: boolean
+}
+
+/**
+ * The script blocks of a Vue or Svelte component, each as a module of its own (Svelte's module and instance scripts
+ * are two scopes, and Svelte refuses an import in both), the outer block first; its markup; and the types of all its
+ * blocks together.
+ */
+function componentModules(code: string, where: ErrorSite, ctx: TransformContext) {
+  const parts = componentParts(code, where.file)
+  for (const block of parts.foreign) {
+    if (!POET_CODE_FILTER.test(code.slice(block.start, block.end))) continue
+    ctx.warn(
+      ...warningAt(
+        where,
+        `this <script lang="${block.lang}"> block is not scanned for poet(): only TypeScript and JavaScript blocks ` +
+          '(lang "ts", "tsx", "js", "jsx", or none) are. Its poet functions run with the runtime policy only, without generated validation.',
+        positionAt(code, block.start),
+      ),
+    )
+  }
+  const blocks = [...parts.scripts].sort((a, b) => Number(a.inner) - Number(b.inner))
+  const modules: ModuleText[] = blocks.map((b) => ({
+    code: keepOnly(code, [b]),
+    lang: b.lang,
+    inner: b.inner,
+    imports: POET_CODE_FILTER.test(code.slice(b.start, b.end)),
+  }))
+  // A component's types are read from all its script blocks at once: Vue's <script> may declare what <script setup>
+  // uses, and Svelte's instance script sees the types of its module script.
+  const types = (scanned: Map<ModuleText, t.File>) => {
+    const bodies: t.Statement[] = []
+    let first: t.File | undefined
+    for (const module of modules) {
+      let ast = scanned.get(module)
+      if (!ast) {
+        try {
+          ast = parseModule(module.code, where, module.lang)
+        } catch {
+          // A block that does not parse gives no types; the framework's compiler reports its error.
+          continue
+        }
+      }
+      first ??= ast
+      bodies.push(...ast.program.body)
+    }
+    bodies.sort((a, b) => a.start! - b.start!)
+    return { code: keepOnly(code, blocks), ast: { ...first!, program: { ...first!.program, body: bodies } } }
+  }
+  return { modules, markup: parts.markup, types }
+}
+
+/**
+ * A block scanned only for the `poet` of another block. It may be no module at all (a `<script>` inside Svelte's
+ * `<svelte:head>` is a page script): one that does not parse is the framework's to report, not a poet error.
+ */
+function scanInherited(module: ModuleText, where: ErrorSite, inherited: PoetBindings | undefined): ScanResult | undefined {
+  try {
+    return scanPoetCalls(module.code, where, module.lang, inherited)
+  } catch (e) {
+    if (e instanceof PoetBuildError && e.code === 'POET_PARSE_ERROR') return undefined
+    throw e
+  }
+}
+
+/**
+ * A poet() call in a Vue template or Svelte markup is compiled by the framework, after this plugin ran: it would run
+ * without phases, silently. Said once, at the first one.
+ */
+function warnInMarkup(markup: string, scans: ScanResult[], where: ErrorSite, ctx: TransformContext): void {
+  const escape = (name: string) => name.replace(/\$/g, '\\$')
+  const callees = [
+    ...scans.flatMap((scan) => scan.names.map(escape)),
+    ...scans.flatMap((scan) => scan.namespaces.map((ns) => `${escape(ns)}\\s*\\.\\s*poet`)),
+  ]
+  if (callees.length === 0) return
+  const expressions = expressionRanges(markup)
+  const call = new RegExp(`(?<![\\w$.])(?:${callees.join('|')})\\s*\\(`, 'g')
+  const found = [...markup.matchAll(call)].find((m) => expressions.some(([from, to]) => m.index >= from && m.index < to))
+  if (!found) return
+  ctx.warn(
+    ...warningAt(
+      where,
+      'poet() in a template or markup expression is not transformed: the framework compiles it after this plugin ' +
+        'ran, so it would run with the runtime policy only, without generated validation. Mark the function with ' +
+        'poet() in the script block and call it from here.',
+      positionAt(markup, found.index),
+    ),
+  )
+}
+
+/**
+ * Where a template or markup holds code, so that prose ("a poet (1795–1821)") is not taken for a call: inside braces
+ * (Vue's `{{ }}`, Svelte's `{ }`), and the values of Vue's directives (`:title`, `@click`, `v-if`, `#item`).
+ */
+function expressionRanges(markup: string): [number, number][] {
+  const ranges: [number, number][] = []
+  let depth = 0
+  let from = 0
+  for (let i = 0; i < markup.length; i++) {
+    if (markup[i] === '{' && depth++ === 0) from = i
+    else if (markup[i] === '}' && depth > 0 && --depth === 0) ranges.push([from, i])
+  }
+  if (depth > 0) ranges.push([from, markup.length])
+  for (const m of markup.matchAll(/\s(?::|@|v-|#)[^\s=>/"']*\s*=\s*(?:"([^"]*)"|'([^']*)')/g)) {
+    const value = m[1] ?? m[2] ?? ''
+    const end = m.index + m[0].length - 1
+    ranges.push([end - value.length, end])
+  }
+  return ranges
+}
+
+/** Babel's position (line 1-based, column 0-based) of an offset. */
+function positionAt(code: string, offset: number): Position {
+  const before = code.slice(0, offset).split(/\r\n|[\r\n\u2028\u2029]/)
+  return { line: before.length, column: before[before.length - 1]!.length }
 }
 
 /** Names shared by several functions in one file get `@<line>` (and `:<column>` if they share a line too). */

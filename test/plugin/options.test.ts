@@ -32,10 +32,12 @@ describe('resolveOptions', () => {
     })
   })
 
-  it('default include/exclude take every [cm][jt]sx? source but not node_modules or declarations', () => {
+  it('default include/exclude take every [cm][jt]sx? source and Vue and Svelte component, but not node_modules or declarations', () => {
     const included = (f: string) => DEFAULT_INCLUDE.some((r) => r.test(f)) && !DEFAULT_EXCLUDE.some((r) => r.test(f))
-    for (const f of ['/p/a.ts', '/p/a.tsx', '/p/a.mts', '/p/a.cjs', '/p/a.jsx', '/p/a.js']) expect(included(f)).toBe(true)
-    for (const f of ['/p/node_modules/x/a.js', '/p/a.d.ts', '/p/a.d.mts', '/p/a.vue', '/p/a.css']) expect(included(f)).toBe(false)
+    for (const f of ['/p/a.ts', '/p/a.tsx', '/p/a.mts', '/p/a.cjs', '/p/a.jsx', '/p/a.js', '/p/A.vue', '/p/A.svelte']) expect(included(f)).toBe(true)
+    for (const f of ['/p/node_modules/x/a.js', '/p/node_modules/x/A.vue', '/p/a.d.ts', '/p/a.d.mts', '/p/a.css', '/p/A.vue?vue&type=style&index=0&lang.css']) {
+      expect(included(f)).toBe(false)
+    }
   })
 
   it('is strict by default on CI, and reads the API key from OPENAI_API_KEY', () => {

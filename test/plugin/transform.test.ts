@@ -68,6 +68,9 @@ describe('source map', () => {
     ['class-methods', 'return this.base * units'],
     ['class-methods', "'price-of'(units"],
     ['directives', '(name: string)'],
+    ['component-vue', 'const props = defineProps'],
+    ['component-vue', 'function count(lines'],
+    ['component-svelte', 'function double(w'],
   ]
   for (const [name, needle] of cases) {
     it(`${name}: '${needle.split('\n')[0]}' after a rewrite maps back to where it was written`, () => {
@@ -193,6 +196,132 @@ describe('transformPoet', () => {
       'anonymous@2:20',
       'anonymous@2:37',
     ])
+  })
+})
+
+describe('Vue and Svelte components', () => {
+  const vue = join(root, 'inline/src/Cart.vue')
+  const svelte = join(root, 'inline/src/Badge.svelte')
+  const read = (name: string) => {
+    const dir = join(root, name)
+    const file = join(dir, inputFile(dir))
+    return { file, code: readFileSync(file, 'utf8') }
+  }
+
+  it('keeps every line of the component where it was: the imports go on the line of the first statement of their block', () => {
+    for (const name of ['component-vue', 'component-svelte', 'component-plain-js']) {
+      const { file, code } = read(name)
+      const out = transformPoet(code, file, context(root))!.code
+      expect(out.split('\n').length).toBe(code.split('\n').length)
+      expect(out.replace(/import __poet_phases_\d+ from '[^']+'; /g, '').replace(/, __poet_phases_\d+\)/g, ')').replace(/\(undefined\)/g, '()')).toBe(code)
+    }
+  })
+
+  it("reads the types of a function from every script block: Vue's <script> declares what <script setup> uses, Svelte's module script what its instance uses", () => {
+    const { file, code } = read('component-vue')
+    const count = transformPoet(code, file, context(root))!.specs.find((s) => s.name === 'count')!
+    expect(count.unresolved).toEqual([])
+    expect(JSON.stringify(count.types)).toContain('"qty"')
+    const other = read('component-svelte')
+    const convert = transformPoet(other.code, other.file, context(root))!.specs.find((s) => s.name === 'convert')!
+    expect(convert.unresolved).toEqual([])
+    expect(JSON.stringify(convert.types)).toContain('"lb"')
+  })
+
+  it('reads types a component imports from another component', () => {
+    const child = [
+      '<script lang="ts">',
+      'export interface Line { sku: string; qty: number }',
+      '</script>',
+      '<script setup lang="ts">',
+      "import type { Line } from './Other.vue'",
+      'defineProps<{ line: Line }>()',
+      '</script>',
+      '<template><p>{{ line.sku }}</p></template>',
+      '',
+    ].join('\n')
+    const code = [
+      '<script setup lang="ts">',
+      "import { poet } from 'unplugin-poet/runtime'",
+      "import type { Line } from './Child.vue'",
+      'const qty = poet()((line: Line): number => line.qty)',
+      '</script>',
+      '',
+    ].join('\n')
+    const childFile = join(root, 'inline/src/Child.vue')
+    const result = transformPoet(code, vue, { ...context(root), readFile: (abs) => (abs === childFile ? child : undefined) })!
+    expect(result.specs[0]!.unresolved).toEqual([])
+    expect(JSON.stringify(result.specs[0]!.types)).toContain('"sku"')
+    expect(result.dependencies).toEqual([childFile])
+  })
+
+  it('warns once about poet() in a template or markup expression, at its place in the component', () => {
+    const code = [
+      '<script setup lang="ts">',
+      "import { poet as mark } from 'unplugin-poet/runtime'",
+      'const f = mark()((n: number) => n)',
+      '</script>',
+      '',
+      '<template>',
+      '  <p title="a mark (of respect)">The mark (or poet) of a poet (1795–1821)</p>',
+      '  <p>{{ mark()((n: number) => n + 1)(2) }}</p>',
+      '  <p>{{ mark()((n: number) => n + 2)(2) }}</p>',
+      '</template>',
+      '',
+    ].join('\n')
+    const warnings: string[] = []
+    expect(transformPoet(code, vue, context(root, warnings))!.specs.map((s) => s.id)).toEqual(['inline/src/Cart.vue#f'])
+    expect(warnings).toEqual([
+      'inline/src/Cart.vue:8:9: poet() in a template or markup expression is not transformed: the framework compiles it ' +
+        'after this plugin ran, so it would run with the runtime policy only, without generated validation. Mark the ' +
+        'function with poet() in the script block and call it from here.',
+    ])
+    const markup = `<script>\n  import * as rt from 'unplugin-poet/runtime'\n</script>\n\n{rt.poet()((x) => x)(1)}\n`
+    const svelteWarnings: string[] = []
+    expect(transformPoet(markup, svelte, context(root, svelteWarnings))).toBeNull()
+    expect(svelteWarnings).toEqual([expect.stringMatching(/^inline\/src\/Badge\.svelte:5:2: poet\(\) in a template or markup expression/)])
+    const directive = `<script setup>\nimport { poet } from 'unplugin-poet/runtime'\n</script>\n<template><button @click="poet()(go)()">go</button></template>\n`
+    const directiveWarnings: string[] = []
+    expect(transformPoet(directive, vue, context(root, directiveWarnings))).toBeNull()
+    expect(directiveWarnings).toEqual([expect.stringMatching(/^inline\/src\/Cart\.vue:4:27: poet\(\) in a template/)])
+  })
+
+  it('says that a script block in another language is not scanned, and leaves the rest of the component alone', () => {
+    const code = `<script lang="coffee">\nimport { poet } from 'unplugin-poet/runtime'\n</script>\n\n<template><p>hi</p></template>\n`
+    const warnings: string[] = []
+    expect(transformPoet(code, vue, context(root, warnings))).toBeNull()
+    expect(warnings).toEqual([
+      'inline/src/Cart.vue:1:23: this <script lang="coffee"> block is not scanned for poet(): only TypeScript and ' +
+        'JavaScript blocks (lang "ts", "tsx", "js", "jsx", or none) are. Its poet functions run with the runtime policy ' +
+        'only, without generated validation.',
+    ])
+  })
+
+  it("takes a page script in Svelte's <svelte:head> that is not a module for what it is, not for a poet error", () => {
+    const code = [
+      '<script module lang="ts">',
+      "  import { poet } from 'unplugin-poet/runtime'",
+      '  export const half = poet()((n: number): number => n / 2)',
+      '</script>',
+      '',
+      '<svelte:head>',
+      '  <script>{"@context": "https://schema.org"}</script>',
+      '</svelte:head>',
+      '',
+    ].join('\n')
+    expect(transformPoet(code, svelte, context(root))!.specs.map((s) => s.id)).toEqual(['inline/src/Badge.svelte#half'])
+  })
+
+  it('leaves a component alone when only a comment, a style or a <script src> mentions the runtime', () => {
+    const code = [
+      "<!-- <script setup lang=\"ts\">import { poet } from 'unplugin-poet/runtime'; poet()(function f() {})</script> -->",
+      '<script setup lang="ts" src="./cart.ts"></script>',
+      "<style>p::after { content: \"import { poet } from 'unplugin-poet/runtime'\" }</style>",
+      '',
+    ].join('\n')
+    const warnings: string[] = []
+    expect(transformPoet(code, vue, context(root, warnings))).toBeNull()
+    expect(warnings).toEqual([])
   })
 })
 

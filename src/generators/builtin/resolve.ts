@@ -4,6 +4,7 @@ import { dirname, resolve as resolvePath } from 'node:path'
 import { parse } from '../parser'
 import type * as t from '@babel/types'
 import { derefType, type ParamSpec, type PropertyIR, type TupleElementIR, type TypeIR, type UnresolvedType } from '../spec'
+import { COMPONENT_FILE, componentParts, keepOnly } from '../../plugin/sfc'
 
 export type FunctionNode =
   | t.FunctionExpression
@@ -791,12 +792,16 @@ function parsedModule(file: string, code: string): ModuleInfo | undefined {
   if (hit && hit.code === code) return hit.info
   let info: ModuleInfo | undefined
   try {
-    const ast = parse(code, {
+    // A Vue or Svelte component (`import type { Props } from './Child.vue'`): its script blocks, at their own positions.
+    const scripts = COMPONENT_FILE.test(file) ? componentParts(code, file).scripts : undefined
+    const text = scripts ? keepOnly(code, scripts) : code
+    const jsx = scripts ? scripts.some((b) => b.lang.endsWith('x')) : /\.[cm]?tsx$/.test(file)
+    const ast = parse(text, {
       sourceType: 'module',
-      plugins: [['typescript', { dts: file.endsWith('.d.ts') }], 'decorators', ...(/\.[cm]?tsx$/.test(file) ? (['jsx'] as const) : [])],
+      plugins: [['typescript', { dts: file.endsWith('.d.ts') }], 'decorators', ...(jsx ? (['jsx'] as const) : [])],
       errorRecovery: true,
     })
-    info = collectModule(file, code, ast)
+    info = collectModule(file, text, ast)
   } catch {
     info = undefined
   }
@@ -1026,7 +1031,7 @@ function candidates(base: string): string[] {
     const m = js[1] ?? ''
     return [`${stem}.${m}ts`, `${stem}.${m}tsx`, `${stem}.d.${m}ts`, base]
   }
-  if (/\.(m|c)?tsx?$/.test(base)) return [base]
+  if (/\.(m|c)?tsx?$/.test(base) || COMPONENT_FILE.test(base)) return [base]
   return [`${base}.ts`, `${base}.tsx`, `${base}.d.ts`, `${base}/index.ts`, `${base}/index.tsx`, `${base}/index.d.ts`]
 }
 
