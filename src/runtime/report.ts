@@ -4,7 +4,7 @@ import { PoetError } from './errors/PoetError'
 import { PoetInputError } from './errors/PoetInputError'
 import { PoetOutputError } from './errors/PoetOutputError'
 import { PoetTimeoutError } from './errors/PoetTimeoutError'
-import { MAX_LIST_ITEMS } from './limits'
+import { MAX_ERROR, MAX_ITEM_TEXT, MAX_LIST_ITEMS } from './limits'
 import { emit } from './state'
 import { forbidden, track } from './track'
 import type { ExecutionEvent } from './types'
@@ -16,9 +16,6 @@ export function report(c: Call, ok: boolean, value: unknown): void {
   track({ functionId: c.functionId, version: c.version, executionId: c.executionId }, value)
   if (!c.emit) return
   const duration = performance.now() - c.t0!
-  // A poet error of another execution (a poet function this one called) only passes through: this call's own phases
-  // did not reject anything, so it is an error here, and its issue paths (the inner function's) are not this one's.
-  const own = value instanceof PoetError && value.executionId === c.executionId ? value : undefined
   const event: ExecutionEvent = {
     v: 1,
     kind: 'execution',
@@ -27,32 +24,44 @@ export function report(c: Call, ok: boolean, value: unknown): void {
     executionId: c.executionId,
     ts: Math.round(Date.now() - duration),
     duration: Math.round(duration * 1000) / 1000,
-    outcome: ok
-      ? 'ok'
-      : own instanceof PoetInputError
-        ? 'input_error'
-        : own instanceof PoetOutputError
-          ? 'output_error'
-          : own instanceof PoetTimeoutError
-            ? 'timeout'
-            : 'error',
+    outcome: 'ok',
     attempts: c.n,
   }
-  if (own instanceof PoetInputError || own instanceof PoetOutputError) {
-    event.issues = own.issues.map((i) => (i.rule ? { path: i.path, rule: i.rule } : { path: i.path }))
+  let error: string | undefined
+  if (!ok) {
+    event.outcome = 'error'
+    error = describeFailure(c, event, value) ?? typeof value
   }
   // A repair of every element of a long array is one repair each; a collector refuses an event listing more (and
   // with it the whole batch), so the first ones stand for them.
-  if (c.repairs) event.repairs = c.repairs.slice(0, MAX_LIST_ITEMS)
+  if (c.repairs) event.repairs = c.repairs.slice(0, MAX_LIST_ITEMS).map((r) => ({ ...r, path: fit(r.path, MAX_ITEM_TEXT) }))
   if (c.stats && !(never && never.includes('stats'))) {
     // JSON has no NaN or Infinity: they would travel as null, and a collector refuses the whole batch holding one.
     const stats: Record<string, number> = {}
     for (const k in c.stats) if (Number.isFinite(c.stats[k])) stats[k] = c.stats[k]
     event.stats = stats
   }
-  if (!ok) {
-    const name = value !== null && typeof value === 'object' && (value as { name?: unknown }).name
-    event.error = typeof name === 'string' ? name : typeof value
-  }
+  if (error) event.error = error
   emit(event)
+}
+
+/** Sets the outcome and issue paths of a failed execution; returns its error's name, when it has one. */
+function describeFailure(c: Call, event: ExecutionEvent, value: unknown): string | undefined {
+  // A poet error of another execution (a poet function this one called) only passes through: this call's own phases
+  // did not reject anything, so it is an error here, and its issue paths (the inner function's) are not this one's.
+  const own = value instanceof PoetError && value.executionId === c.executionId ? value : undefined
+  if (own instanceof PoetInputError || own instanceof PoetOutputError) {
+    event.outcome = own instanceof PoetInputError ? 'input_error' : 'output_error'
+    // A path past what a collector takes (a key of user data, a recursive value thousands of levels deep) would get
+    // the whole batch refused: it is cut, marked so. Issues a phase module did not cap are capped here.
+    event.issues = own.issues.slice(0, MAX_LIST_ITEMS).map((i) => (i.rule ? { path: fit(i.path, MAX_ITEM_TEXT), rule: i.rule } : { path: fit(i.path, MAX_ITEM_TEXT) }))
+  } else if (own instanceof PoetTimeoutError) event.outcome = 'timeout'
+  const name = value !== null && typeof value === 'object' && (value as { name?: unknown }).name
+  // A collector takes a name of 1 to MAX_ERROR characters.
+  if (typeof name === 'string' && name) return fit(name, MAX_ERROR)
+}
+
+/** `s`, or its first `max - 1` characters and an ellipsis. */
+function fit(s: string, max: number): string {
+  return s.length > max ? s.slice(0, max - 1) + '…' : s
 }

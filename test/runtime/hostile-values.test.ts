@@ -1,0 +1,99 @@
+// Hostile and unusual run-time values through the whole call path: a real generated phase module, the engine, a real
+// httpSink and a real `poet serve`. The caller gets a clear error (poet's, or the one its own code threw), and the
+// event of every call reaches the store, with the rest of its batch.
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterEach, describe, expect, it } from 'vitest'
+import { configure, httpSink, onEvent, poet, PoetInputError, type ExecutionEvent, type PoetEvent } from '../../src/runtime/index'
+import { serve } from '../../src/train/collector'
+import { phasesFor } from '../generators/builtin/harness'
+
+const cleanup: (() => unknown)[] = []
+afterEach(async () => {
+  configure({ sink: false })
+  while (cleanup.length) await cleanup.pop()!()
+})
+
+/** A real collector on a temp SQLite file, and the sink configured to send to it. */
+async function collector() {
+  const dir = mkdtempSync(join(tmpdir(), 'poet-hostile-'))
+  const running = await serve({ port: 0, db: join(dir, 'feedback.db') })
+  cleanup.push(() => rmSync(dir, { recursive: true, force: true }), () => running.close())
+  const sink = httpSink({ url: `${running.url}/v1/events`, batchSize: 100, retries: 0 })
+  configure({ sink })
+  return { sink, stored: () => running.collector.store.count('executions') }
+}
+
+/** Every event while the test runs. */
+function recorded(): PoetEvent[] {
+  const events: PoetEvent[] = []
+  cleanup.push(onEvent((e) => events.push(e)))
+  return events
+}
+
+const caught = (f: () => unknown): unknown => {
+  try {
+    f()
+  } catch (e) {
+    return e
+  }
+  throw new Error('expected a throw')
+}
+
+const LIST = `interface Node { value: number; next?: Node }
+function walk(n: Node, tags: Record<string, number>): number { return 0 }`
+
+/** `{ value: 1, next: … }` nested `levels` deep, its innermost value a string. */
+function chain(levels: number): unknown {
+  let n: unknown = { value: 'x' }
+  for (let i = 0; i < levels; i++) n = { value: 1, next: n }
+  return n
+}
+
+describe('the event of a call refused for a value no event could name in full', () => {
+  it('reaches the store, with the rest of its batch, when the issue path is past what a collector takes', async () => {
+    const { sink, stored } = await collector()
+    const walk = poet({}, await phasesFor(LIST, 'walk', { options: { attempts: 1 } }))((n: unknown, tags: unknown) => 0)
+    walk({ value: 1 }, {})
+    // 300 levels of `.next`, and a key of 9 000 characters: paths of 1 500 and 9 000 characters.
+    const deep = caught(() => walk(chain(300), {})) as PoetInputError
+    expect(deep.issues[0]!.path).toBe(`args[0]${'.next'.repeat(300)}.value`)
+    const key = 'k k'.repeat(3_000)
+    expect((caught(() => walk({ value: 1 }, { [key]: 'x' } as never)) as PoetInputError).issues[0]!.path).toBe(`args[1]["${key}"]`)
+    await sink.flush()
+    expect([sink.sent, sink.failed]).toEqual([3, 0])
+    expect(stored()).toBe(3)
+  })
+
+  it('cuts such a path in the event, saying so, and keeps the paths that fit as they are', async () => {
+    const events = recorded()
+    const walk = poet({}, await phasesFor(LIST, 'walk', { options: { attempts: 1 } }))((n: unknown, tags: unknown) => 0)
+    caught(() => walk(chain(300), { ok: 1, 'a.b': 'x' } as never))
+    const paths = (events[0] as ExecutionEvent).issues!.map((i) => i.path)
+    expect(paths[0]).toBe(`args[0]${'.next'.repeat(300)}.value`.slice(0, 511) + '…')
+    expect(paths[1]).toBe('args[1]["a.b"]')
+  })
+})
+
+describe('the event of a call that threw an error no collector would take the name of', () => {
+  it('reaches the store, with the rest of its batch, for an empty name and a name of 300 characters', async () => {
+    const { sink, stored } = await collector()
+    const events = recorded()
+    const named = (name: string) => {
+      const e = new Error('failed')
+      e.name = name
+      return e
+    }
+    const f = poet({ attempts: 1 })((name: string) => {
+      if (name !== 'ok') throw named(name)
+    })
+    f('ok')
+    caught(() => f(''))
+    caught(() => f('N'.repeat(300)))
+    await sink.flush()
+    expect([sink.sent, sink.failed]).toEqual([3, 0])
+    expect(stored()).toBe(3)
+    expect(events.map((e) => (e as ExecutionEvent).error)).toEqual([undefined, 'object', `${'N'.repeat(199)}…`])
+  })
+})
