@@ -30,7 +30,12 @@ export function report(c: Call, ok: boolean, value: unknown): void {
   let error: string | undefined
   if (!ok) {
     event.outcome = 'error'
-    error = describeFailure(c, event, value) ?? typeof value
+    error = typeof value
+    // A thrown Proxy, or an error with throwing getters, must not lose the event (nor replace the error the caller
+    // gets): what cannot be read about it is left out, and it is named by its type.
+    try {
+      error = describeFailure(c, event, value) ?? error
+    } catch {}
   }
   // A repair of every element of a long array is one repair each; a collector refuses an event listing more (and
   // with it the whole batch), so the first ones stand for them.

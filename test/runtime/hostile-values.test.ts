@@ -97,3 +97,55 @@ describe('the event of a call that threw an error no collector would take the na
     expect(events.map((e) => (e as ExecutionEvent).error)).toEqual([undefined, 'object', `${'N'.repeat(199)}…`])
   })
 })
+
+describe('an error poet cannot read (throwing getters, Proxies with throwing traps)', () => {
+  /** An Error whose `prop` getter throws. */
+  function withThrowing(prop: string, base: Error = new Error('the real failure')): Error {
+    Object.defineProperty(base, prop, {
+      get() {
+        throw new Error(`${prop} getter`)
+      },
+    })
+    return base
+  }
+  const trapped = () =>
+    new Proxy(new Error('the real failure'), {
+      get() {
+        throw new Error('get trap')
+      },
+      getPrototypeOf() {
+        throw new Error('getPrototypeOf trap')
+      },
+    })
+  const revoked = () => {
+    const { proxy, revoke } = Proxy.revocable(new Error('the real failure'), {})
+    revoke()
+    return proxy
+  }
+
+  // What, the error, the policy's retryOn, and the error's name in the event.
+  const cases: [string, () => unknown, 'any' | 'transient', string][] = [
+    ['a throwing name getter', () => withThrowing('name'), 'any', 'object'],
+    ['a throwing message getter (a TypeError, under retryOn transient)', () => withThrowing('message', new TypeError('the real failure')), 'transient', 'TypeError'],
+    ['a throwing status getter (under retryOn transient)', () => withThrowing('status'), 'transient', 'Error'],
+    ['a throwing headers getter', () => withThrowing('headers'), 'any', 'Error'],
+    ['a Proxy with throwing traps', trapped, 'any', 'object'],
+    ['a revoked Proxy', revoked, 'any', 'object'],
+  ]
+
+  for (const [what, make, retryOn, name] of cases) {
+    it(`is rethrown unchanged, and its event emitted, for ${what}: sync and async`, async () => {
+      const events = recorded()
+      const thrown = make()
+      const sync = poet({ attempts: 2, retryOn })(() => {
+        throw thrown
+      })
+      expect(caught(sync)).toBe(thrown)
+      const async = poet({ attempts: 2, retryOn, backoff: { initial: 1 } })(async () => {
+        throw thrown
+      })
+      await expect(async()).rejects.toBe(thrown)
+      expect(events).toEqual([1, 2].map(() => expect.objectContaining({ outcome: 'error', error: name })))
+    })
+  }
+})
