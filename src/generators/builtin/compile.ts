@@ -112,8 +112,12 @@ function deep(check, v, d, ctx) {
   try {
     return check(v, d, ctx)
   } catch (e) {
-    // A wide type, or a caller already deep in its own stack, runs out of stack before ${MAX_DEPTH} levels.
-    if (e instanceof RangeError) return [{ path: "", expected: "nesting the stack can hold", received: "deeper nesting" }]
+    // A wide type, or a caller already deep in its own stack, runs out of stack before ${MAX_DEPTH} levels: a RangeError
+    // in V8 and JavaScriptCore, an InternalError in SpiderMonkey and QuickJS. Anything else, a RangeError thrown by a
+    // getter of the value included, is the value's own error, for the caller to see. (No regex here: with no stack
+    // left, compiling one fails with a SyntaxError.)
+    const m = (e instanceof RangeError || e?.name === "InternalError") && e.message
+    if (typeof m === "string" && (m.includes("stack") || m.includes("recursion"))) return [{ path: "", expected: "nesting the stack can hold", received: "deeper nesting" }]
     throw e
   } finally {
     within.pop()

@@ -145,6 +145,21 @@ describe('compiled validators: recursive types', () => {
     expect(issues[0]!.path).toMatch(/^args\[0\](\[0\]\.a)+/)
   })
 
+  it("rethrows a RangeError of the value's own getter, rather than reporting it as nesting too deep", async () => {
+    const m = await phasesFor(`interface List { value: number; next?: List }\nfunction f(l: List) {}`, 'f')
+    const mine = new RangeError('value out of range')
+    const list = {
+      value: 1,
+      next: {
+        value: 2,
+        get next(): never {
+          throw mine
+        },
+      },
+    }
+    expect(() => perceive(m, [list])).toThrow(mine)
+  })
+
   it('checks a recursive JSON type', async () => {
     const m = await phasesFor(`type Json = string | number | boolean | null | Json[] | { [key: string]: Json }\nfunction f(j: Json) {}`, 'f')
     expect(perceive(m, [{ a: [1, 'x', { b: null }], c: true }])).toBeUndefined()
