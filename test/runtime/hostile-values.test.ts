@@ -56,14 +56,12 @@ describe('the event of a call refused for a value no event could name in full', 
     const { sink, stored } = await collector()
     const walk = poet({}, await phasesFor(LIST, 'walk', { options: { attempts: 1 } }))((n: unknown, tags: unknown) => 0)
     walk({ value: 1 }, {})
-    // 300 levels of `.next`, and a key of 9 000 characters: paths of 1 500 and 9 000 characters.
+    // 300 levels of `.next`: a path of 1 500 characters.
     const deep = caught(() => walk(chain(300), {})) as PoetInputError
     expect(deep.issues[0]!.path).toBe(`args[0]${'.next'.repeat(300)}.value`)
-    const key = 'k k'.repeat(3_000)
-    expect((caught(() => walk({ value: 1 }, { [key]: 'x' } as never)) as PoetInputError).issues[0]!.path).toBe(`args[1]["${key}"]`)
     await sink.flush()
-    expect([sink.sent, sink.failed]).toEqual([3, 0])
-    expect(stored()).toBe(3)
+    expect([sink.sent, sink.failed]).toEqual([2, 0])
+    expect(stored()).toBe(2)
   })
 
   it('cuts such a path in the event, saying so, and keeps the paths that fit as they are', async () => {

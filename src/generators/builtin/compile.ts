@@ -77,7 +77,10 @@ function nest(issues, prefix, inner) {
 }`,
   },
   key: {
-    code: `function key(k) {
+    code: `// A key of the value in a path: quoted unless it reads as an identifier, and cut past 100 characters (a key is user
+// data, of any length, and a path goes into every message and event).
+function key(k) {
+  if (k.length > 100) k = k.slice(0, 99) + "…"
   return /^[A-Za-z_$][\\w$]*$/.test(k) ? "." + k : "[" + JSON.stringify(k) + "]"
 }`,
   },

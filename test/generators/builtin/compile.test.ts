@@ -61,6 +61,29 @@ describe('compiled validators: messages', () => {
     ])
   })
 
+  it('quotes every key a dot would misread, and cuts a key past 100 characters, so a message stays readable and bounded', async () => {
+    const m = await phasesFor(`function f(o: Record<string, number>) {}`, 'f')
+    const long = 'k'.repeat(1_000_000)
+    const keys = ['a.b', 'with space', 'ü', '__proto__', '0', '1e3', '', 'a"b', 'line\nbreak', long, 'x'.repeat(200)]
+    const o = Object.fromEntries(keys.map((k) => [k, 'bad']))
+    const paths = perceive(m, [o])!.map((i) => i.path)
+    expect(paths.sort()).toEqual(
+      [
+        'args[0]["0"]',
+        'args[0]["1e3"]',
+        'args[0]["a.b"]',
+        'args[0]["with space"]',
+        'args[0]["ü"]',
+        'args[0].__proto__',
+        'args[0][""]',
+        'args[0]["a\\"b"]',
+        'args[0]["line\\nbreak"]',
+        `args[0]["${'k'.repeat(99)}…"]`,
+        `args[0]["${'x'.repeat(99)}…"]`,
+      ].sort(),
+    )
+  })
+
   it('names interfaces in messages and checks a rest parameter element by element', async () => {
     const m = await phasesFor(`interface Order { id: string }\nfunction f(o: Order, ...tags: string[]) {}`, 'f')
     expect(perceive(m, [{ id: 'a' }, 'x', 'y'])).toBeUndefined()
