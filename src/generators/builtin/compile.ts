@@ -106,12 +106,13 @@ function assigned(write) {
 }`,
   },
   deep: {
-    code: `// The objects a recursive check is inside of: a cycle is accepted when it comes round again (each object is checked once).
+    code: `// The objects a recursive check is inside of, each with its checker: a cycle is accepted when it comes round again to
+// the same object for the same type (the same object reached as another type is checked as that type too).
 const within = []
 function deep(check, v, d, ctx) {
-  if (within.includes(v)) return undefined
+  for (let i = 0; i < within.length; i += 2) if (within[i] === v && within[i + 1] === check) return undefined
   if (d > ${MAX_DEPTH}) return [{ path: "", expected: "at most ${MAX_DEPTH} levels of nesting", received: "deeper nesting" }]
-  within.push(v)
+  within.push(v, check)
   try {
     return check(v, d, ctx)
   } catch (e) {
@@ -123,7 +124,7 @@ function deep(check, v, d, ctx) {
     if (typeof m === "string" && (m.includes("stack") || m.includes("recursion"))) return [{ path: "", expected: "nesting the stack can hold", received: "deeper nesting" }]
     throw e
   } finally {
-    within.pop()
+    within.length -= 2
   }
 }`,
   },

@@ -146,6 +146,17 @@ describe('compiled validators: recursive types', () => {
     expect(perceive(m, [bad])).toEqual([{ path: 'args[0].children[0].value', expected: 'number', received: 'string' }])
   })
 
+  it('checks an object met again in a cycle against each type it is reached as, not only the first', async () => {
+    const m = await phasesFor(`interface A { b: B; y: number }\ninterface B { a: A; x: number }\nfunction f(a: A) {}`, 'f')
+    // The same object as an A (which it is) and, through \`b\`, as a B (which it is not: no \`x\`).
+    const o: Record<string, unknown> = { y: 1 }
+    o.a = o
+    o.b = o
+    expect(perceive(m, [o])).toEqual([{ path: 'args[0].b.x', expected: 'number', received: 'undefined' }])
+    o.x = 2
+    expect(perceive(m, [o])).toBeUndefined()
+  })
+
   it('rejects absurdly deep values instead of overflowing the stack', async () => {
     const m = await phasesFor(`interface List { value: number; next: List | null }\nfunction f(l: List) {}`, 'f')
     let list: { value: number; next: unknown } = { value: 0, next: null }
