@@ -28,7 +28,12 @@ function describe(v) {
   if (v === null) return "null"
   switch (typeof v) {
     case "number": return v !== v ? "NaN" : v === Infinity ? "Infinity" : v === -Infinity ? "-Infinity" : "number"
-    case "object": return Array.isArray(v) ? "array" : v instanceof Date ? (v.getTime() !== v.getTime() ? "invalid Date" : "Date") : "object"
+    case "object":
+      if (Array.isArray(v)) return "array"
+      if (v instanceof Date) return v.getTime() !== v.getTime() ? "invalid Date" : "Date"
+      if (v instanceof Map) return "Map"
+      if (v instanceof Set) return "Set"
+      return ArrayBuffer.isView(v) ? Object.prototype.toString.call(v).slice(8, -1) : "object"
     default: return typeof v
   }
 }`,
@@ -366,9 +371,12 @@ export class ValidatorCompiler {
     }
   }
 
-  /** Plain objects: not null, not arrays (unless numerically indexed), not Dates (whose methods TypeScript sees as properties). */
+  /**
+   * Plain objects: not null, not arrays (unless numerically indexed), not Dates (whose methods TypeScript sees as
+   * properties), not Maps or Sets (whose entries are no properties: a Map passed for a record would pass as empty).
+   */
   private objectGuard(v: string, arraysToo: boolean): string {
-    return `(typeof ${v} === "object" && ${v} !== null${arraysToo ? '' : ` && !Array.isArray(${v})`} && !(${v} instanceof Date))`
+    return `(typeof ${v} === "object" && ${v} !== null${arraysToo ? '' : ` && !Array.isArray(${v})`} && !(${v} instanceof Date) && !(${v} instanceof Map) && !(${v} instanceof Set))`
   }
 
   /**

@@ -114,15 +114,30 @@ describe('compiled validators: messages', () => {
   })
 
   it('describes received values without revealing them', async () => {
-    const m = await phasesFor(`function f(a: string, b: string, c: string, d: string, e: string, g: string) {}`, 'f')
-    expect(perceive(m, [NaN, Infinity, [], {}, new Date(NaN), () => 1])!.map((i) => i.received)).toEqual([
+    const m = await phasesFor(`function f(a: string, b: string, c: string, d: string, e: string, g: string, h: string, i: string, j: string) {}`, 'f')
+    expect(perceive(m, [NaN, Infinity, [], {}, new Date(NaN), () => 1, new Map([['k', 'v']]), new Set(), new Float64Array(2)])!.map((i) => i.received)).toEqual([
       'NaN',
       'Infinity',
       'array',
       'object',
       'invalid Date',
       'function',
+      'Map',
+      'Set',
+      'Float64Array',
     ])
+  })
+
+  it('refuses a Map or a Set where a record or an object of optional properties is declared, as TypeScript does', async () => {
+    const m = await phasesFor(`function f(r: Record<string, number>, w: { a?: number }, n: { [i: number]: number }, t: number[]) {}`, 'f')
+    expect(perceive(m, [new Map([['a', 1]]), new Set([1]), new Map(), new Uint8Array(2)])).toEqual([
+      { path: 'args[0]', expected: 'Record<string, number>', received: 'Map' },
+      { path: 'args[1]', expected: 'object', received: 'Set' },
+      { path: 'args[2]', expected: 'object', received: 'Map' },
+      { path: 'args[3]', expected: 'number[]', received: 'Uint8Array' },
+    ])
+    // A typed array has the numeric index signature TypeScript asks for.
+    expect(perceive(m, [{ a: 1 }, {}, new Uint8Array(2), [1]])).toBeUndefined()
   })
 })
 
