@@ -7,7 +7,7 @@ import { PoetTimeoutError } from './errors/PoetTimeoutError'
 import { MAX_ERROR, MAX_ITEM_TEXT, MAX_LIST_ITEMS } from './limits'
 import { emit } from './state'
 import { forbidden, track } from './track'
-import type { ExecutionEvent } from './types'
+import type { ExecutionEvent, Issue, Repair } from './types'
 
 export function report(c: Call, ok: boolean, value: unknown): void {
   const never = c.t.phases?.neverInEvents
@@ -37,9 +37,13 @@ export function report(c: Call, ok: boolean, value: unknown): void {
       error = describeFailure(c, event, value) ?? error
     } catch {}
   }
-  // A repair of every element of a long array is one repair each; a collector refuses an event listing more (and
-  // with it the whole batch), so the first ones stand for them.
-  if (c.repairs) event.repairs = c.repairs.slice(0, MAX_LIST_ITEMS).map((r) => ({ ...r, path: fit(r.path, MAX_ITEM_TEXT) }))
+  if (c.repairs) {
+    try {
+      event.repairs = listed<Repair>(c.repairs, ['path', 'action'])
+    } catch {
+      // A repair whose text cannot even be read: the others are not worth the event.
+    }
+  }
   if (c.stats && !(never && never.includes('stats'))) {
     // JSON has no NaN or Infinity: they would travel as null, and a collector refuses the whole batch holding one.
     const stats: Record<string, number> = {}
@@ -57,13 +61,28 @@ function describeFailure(c: Call, event: ExecutionEvent, value: unknown): string
   const own = value instanceof PoetError && value.executionId === c.executionId ? value : undefined
   if (own instanceof PoetInputError || own instanceof PoetOutputError) {
     event.outcome = own instanceof PoetInputError ? 'input_error' : 'output_error'
-    // A path past what a collector takes (a key of user data, a recursive value thousands of levels deep) would get
-    // the whole batch refused: it is cut, marked so. Issues a phase module did not cap are capped here.
-    event.issues = own.issues.slice(0, MAX_LIST_ITEMS).map((i) => (i.rule ? { path: fit(i.path, MAX_ITEM_TEXT), rule: i.rule } : { path: fit(i.path, MAX_ITEM_TEXT) }))
+    event.issues = listed<Pick<Issue, 'path' | 'rule'>>(own.issues, ['path'])
   } else if (own instanceof PoetTimeoutError) event.outcome = 'timeout'
   const name = value !== null && typeof value === 'object' && (value as { name?: unknown }).name
   // A collector takes a name of 1 to MAX_ERROR characters.
   if (typeof name === 'string' && name) return fit(name, MAX_ERROR)
+}
+
+/**
+ * Issues or repairs as an event lists them. A collector refuses an event holding anything else (and with it the whole
+ * batch), so only their texts are taken: a phase module (an LLM's passes the gate) may have put anything in them, a
+ * value, a BigInt or a cycle that JSON cannot even encode. A text past what a collector takes (a path through a value
+ * hundreds of levels deep) is cut, marked so; one required but empty reads `?`; a repair of every element of a long
+ * array is one each, so the first ones stand for them.
+ */
+function listed<T extends { rule?: string }>(items: readonly unknown[], required: (keyof T & string)[]): T[] {
+  return items.slice(0, MAX_LIST_ITEMS).map((x) => {
+    const item: Record<string, string> = {}
+    for (const k of required) item[k] = fit(String((x as Record<string, unknown>)[k] ?? '') || '?', MAX_ITEM_TEXT)
+    const rule = (x as { rule?: unknown }).rule
+    if (typeof rule === 'string' && rule) item.rule = fit(rule, MAX_ITEM_TEXT)
+    return item as T
+  })
 }
 
 /** `s`, or its first `max - 1` characters and an ellipsis. */

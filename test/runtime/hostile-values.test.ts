@@ -147,3 +147,33 @@ describe('an error poet cannot read (throwing getters, Proxies with throwing tra
     })
   }
 })
+
+describe('repairs and issues a phase module made of anything (an LLM-written one passes the gate with any shape)', () => {
+  it('reach the store as their path, action and rule only, never a value, with the rest of the batch', async () => {
+    const { sink, stored } = await collector()
+    const events = recorded()
+    const f = poet(
+      {},
+      {
+        id: 'src/llm.ts#f',
+        version: 'v1',
+        generator: 'llm:test',
+        policy: { attempts: 1, timeout: 0, backoff: { initial: 1, max: 5, factor: 2, jitter: true }, retryOn: 'any', repair: true, sample: 1 },
+        perceive(args, ctx) {
+          const value = args[0] as Record<string, unknown>
+          ;(ctx.repairs ??= []).push({ path: 'args[0].n', action: 'trimmed', from: value.n, raw: value } as never)
+          if (value.n === 'bad') return [{ path: 1n, expected: 'number', received: 'string', rule: { id: 'x' } } as never]
+        },
+      },
+    )((o: unknown) => o)
+    const cyclic: Record<string, unknown> = { n: 7n }
+    cyclic.self = cyclic
+    f(cyclic)
+    caught(() => f({ n: 'bad' }))
+    await sink.flush()
+    expect([sink.sent, sink.failed]).toEqual([2, 0])
+    expect(stored()).toBe(2)
+    expect(events.map((e) => (e as ExecutionEvent).repairs)).toEqual([[{ path: 'args[0].n', action: 'trimmed' }], [{ path: 'args[0].n', action: 'trimmed' }]])
+    expect((events[1] as ExecutionEvent).issues).toEqual([{ path: '1' }])
+  })
+})
