@@ -3,6 +3,7 @@ import type { CodeRule, RuleSite } from './domain'
 import { derefType, type PropertyIR, type TupleElementIR, type TypeIR } from '../spec'
 import { formatKey, HOLE_PATTERNS } from './resolve'
 import { MAX_ISSUES } from '../../runtime/validate'
+import { MAX_LIST_ITEMS } from '../../runtime/limits'
 
 /** Deeper than this, a recursive value is rejected instead of overflowing the stack. */
 export const MAX_DEPTH = 2000
@@ -288,7 +289,8 @@ export class ValidatorCompiler {
   private repairNumber(site: Site): string {
     const t: TypeIR = { kind: 'number' }
     const repaired = [
-      `;(ctx.repairs ??= []).push({ path: ${renderPath(site.path)}, action: "numeric string → number" })`,
+      // Kept like issues: a huge array of numeric strings would otherwise hold one repair per element for the call.
+      `if ((ctx.repairs ??= []).length < ${MAX_LIST_ITEMS}) ctx.repairs.push({ path: ${renderPath(site.path)}, action: "numeric string → number" })`,
       this.rules(t, { ...site, v: site.target! }),
     ]
     this.used.add('assigned')

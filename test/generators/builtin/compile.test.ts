@@ -303,6 +303,16 @@ describe('compiled validators: repair', () => {
     expect(out.result).toEqual({ total: 12 })
   })
 
+  it('repairs every element of a huge array but keeps the first 100 repairs only, as it keeps the first issues', async () => {
+    const m = await phasesFor(CODE, 'f', { options: { repair: true } })
+    const tags = Array.from({ length: 1_000_000 }, (_, i) => String(i))
+    const ctx = { functionId: 'x', executionId: 'e', repair: true } as Parameters<NonNullable<typeof m.perceive>>[1]
+    expect(m.perceive!(['1', { qty: 1, tags }], ctx)).toBeUndefined()
+    expect(tags[999_999]).toBe(999_999)
+    expect(ctx.repairs).toHaveLength(100)
+    expect(ctx.repairs![99]).toEqual({ path: 'args[1].tags[98]', action: 'numeric string → number' })
+  })
+
   it('changes nothing without repair', async () => {
     const m = await phasesFor(CODE, 'f')
     const args: unknown[] = ['9.5', { qty: 3, tags: [] }]
