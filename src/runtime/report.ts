@@ -4,7 +4,7 @@ import { PoetError } from './errors/PoetError'
 import { PoetInputError } from './errors/PoetInputError'
 import { PoetOutputError } from './errors/PoetOutputError'
 import { PoetTimeoutError } from './errors/PoetTimeoutError'
-import { MAX_ERROR, MAX_ITEM_TEXT, MAX_LIST_ITEMS } from './limits'
+import { MAX_ERROR, MAX_ITEM_TEXT, MAX_KEY, MAX_LIST_ITEMS, MAX_MAP_KEYS } from './limits'
 import { emit } from './state'
 import { forbidden, track } from './track'
 import type { ExecutionEvent, Issue, Repair } from './types'
@@ -45,9 +45,11 @@ export function report(c: Call, ok: boolean, value: unknown): void {
     }
   }
   if (c.stats && !(never && never.includes('stats'))) {
-    // JSON has no NaN or Infinity: they would travel as null, and a collector refuses the whole batch holding one.
+    // A collector refuses the whole batch holding a stat JSON cannot carry (NaN and Infinity travel as null), one it
+    // cannot name (empty, or past MAX_KEY characters), or more than MAX_MAP_KEYS of them: those are left out.
     const stats: Record<string, number> = {}
-    for (const k in c.stats) if (Number.isFinite(c.stats[k])) stats[k] = c.stats[k]
+    let n = 0
+    for (const k in c.stats) if (Number.isFinite(c.stats[k]) && k && k.length <= MAX_KEY && n++ < MAX_MAP_KEYS) stats[k] = c.stats[k]
     event.stats = stats
   }
   if (error) event.error = error

@@ -177,3 +177,31 @@ describe('repairs and issues a phase module made of anything (an LLM-written one
     expect((events[1] as ExecutionEvent).issues).toEqual([{ path: '1' }])
   })
 })
+
+describe('input statistics a phase module made of anything', () => {
+  it('reach the store as at most 64 finite numbers under names a collector takes, with the rest of the batch', async () => {
+    const { sink, stored } = await collector()
+    const events = recorded()
+    const f = poet(
+      {},
+      {
+        id: 'src/llm.ts#stats',
+        version: 'v1',
+        generator: 'llm:test',
+        policy: { attempts: 1, timeout: 0, backoff: { initial: 1, max: 5, factor: 2, jitter: true }, retryOn: 'any', repair: false, sample: 1 },
+        perceive(args, ctx) {
+          const st: Record<string, unknown> = { '': 1, ['k'.repeat(101)]: 2, big: 3n, nan: NaN }
+          for (let i = 0; i < 70; i++) st[`s${i}`] = i
+          ctx.stats = st as Record<string, number>
+          return undefined
+        },
+      },
+    )(() => 0)
+    f()
+    f()
+    await sink.flush()
+    expect([sink.sent, sink.failed]).toEqual([2, 0])
+    expect(stored()).toBe(2)
+    expect(Object.keys((events[0] as ExecutionEvent).stats!)).toEqual(Array.from({ length: 64 }, (_, i) => `s${i}`))
+  })
+})
