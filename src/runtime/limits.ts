@@ -1,4 +1,8 @@
 // What the collector accepts in one event (src/train/validate.ts uses these): feedback is checked against the same numbers.
+/** Characters of a function id or an execution id. */
+export const MAX_ID = 512
+/** Characters of a version. */
+export const MAX_VERSION = 64
 export const MAX_LABEL = 100
 export const MAX_COMMENT = 2_000
 /** Items of a list field (issues, repairs). */

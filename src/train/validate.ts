@@ -1,13 +1,13 @@
 // Strict validation of an event batch as the collector receives it: one readable reason for the first thing wrong.
 import type { PoetEvent } from '../runtime/types'
-import { MAX_COMMENT, MAX_ERROR, MAX_ITEM_TEXT, MAX_KEY, MAX_LABEL, MAX_LIST_ITEMS, MAX_MAP_KEYS } from '../runtime/limits'
+import { MAX_COMMENT, MAX_ERROR, MAX_ID, MAX_ITEM_TEXT, MAX_KEY, MAX_LABEL, MAX_LIST_ITEMS, MAX_MAP_KEYS, MAX_VERSION } from '../runtime/limits'
 import { OUTCOMES } from './store'
 
 /** Bounds that keep one event small and the store free of anything that could carry user values. */
 export const LIMITS = {
   events: 10_000,
-  id: 512,
-  version: 64,
+  id: MAX_ID,
+  version: MAX_VERSION,
   error: MAX_ERROR,
   label: MAX_LABEL,
   comment: MAX_COMMENT,

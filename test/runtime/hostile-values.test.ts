@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
-import { configure, httpSink, onEvent, poet, PoetInputError, type ExecutionEvent, type PoetEvent } from '../../src/runtime/index'
+import { configure, executionOf, feedback, httpSink, onEvent, poet, PoetInputError, type ExecutionEvent, type PoetEvent } from '../../src/runtime/index'
 import { serve } from '../../src/train/collector'
 import { phasesFor } from '../generators/builtin/harness'
 
@@ -22,7 +22,7 @@ async function collector() {
   cleanup.push(() => rmSync(dir, { recursive: true, force: true }), () => running.close())
   const sink = httpSink({ url: `${running.url}/v1/events`, batchSize: 100, retries: 0 })
   configure({ sink })
-  return { sink, stored: () => running.collector.store.count('executions') }
+  return { sink, stored: () => running.collector.store.count('executions') + running.collector.store.count('feedback') }
 }
 
 /** Every event while the test runs. */
@@ -203,5 +203,20 @@ describe('input statistics a phase module made of anything', () => {
     expect([sink.sent, sink.failed]).toEqual([2, 0])
     expect(stored()).toBe(2)
     expect(Object.keys((events[0] as ExecutionEvent).stats!)).toEqual(Array.from({ length: 64 }, (_, i) => `s${i}`))
+  })
+})
+
+describe('feedback about an ExecutionRef that came back from a client', () => {
+  it('refuses, where it shows, one no collector would take, and the batch beside it is stored', async () => {
+    const { sink, stored } = await collector()
+    const f = poet()(() => ({}))
+    const ref = executionOf(f())!
+    for (const forged of [{ ...ref, executionId: 'x'.repeat(600) }, { ...ref, functionId: '' }, { ...ref, version: 'v'.repeat(65) }]) {
+      expect(() => feedback(forged, { score: 1 })).toThrow(TypeError)
+    }
+    feedback(ref, { score: 1 })
+    await sink.flush()
+    expect([sink.sent, sink.failed]).toEqual([2, 0])
+    expect(stored()).toBe(2)
   })
 })
