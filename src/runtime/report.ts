@@ -30,7 +30,7 @@ export function report(c: Call, ok: boolean, value: unknown): void {
   let error: string | undefined
   if (!ok) {
     event.outcome = 'error'
-    error = typeof value
+    error = value === null ? 'null' : typeof value
     // A thrown Proxy, or an error with throwing getters, must not lose the event (nor replace the error the caller
     // gets): what cannot be read about it is left out, and it is named by its type.
     try {

@@ -220,3 +220,27 @@ describe('feedback about an ExecutionRef that came back from a client', () => {
     expect(stored()).toBe(2)
   })
 })
+
+describe('a thrown value that is no Error', () => {
+  it('is retried, rethrown as it is, and named by its type in the event (null as null)', async () => {
+    const events = recorded()
+    const thrown: unknown[] = ['oops', undefined, null, 7n, Symbol('s'), { code: 1 }]
+    for (const v of thrown) {
+      let calls = 0
+      const f = poet({ attempts: 2, backoff: { initial: 1 } })(async () => {
+        calls++
+        throw v
+      })
+      await expect(f()).rejects.toBe(v)
+      expect(calls).toBe(2)
+    }
+    expect(events.map((e) => [(e as ExecutionEvent).attempts, (e as ExecutionEvent).error])).toEqual([
+      [2, 'string'],
+      [2, 'undefined'],
+      [2, 'null'],
+      [2, 'bigint'],
+      [2, 'symbol'],
+      [2, 'object'],
+    ])
+  })
+})
