@@ -171,8 +171,11 @@ function check(c: Call, result: unknown): unknown {
   return c.policy.repair ? c.result : result
 }
 
-function retryable(c: Call, e: unknown): boolean {
-  return c.n < c.policy.attempts && !(e instanceof PoetInputError) && (c.policy.retryOn !== 'transient' || isTransient(e))
+/** Whether to try again after `e`; an error it cannot read (a getter or a Proxy trap that throws) is rethrown as it is. */
+function retryable(c: Call, e: unknown): boolean | undefined {
+  try {
+    return c.n < c.policy.attempts && !(e instanceof PoetInputError) && (c.policy.retryOn !== 'transient' || isTransient(e))
+  } catch {}
 }
 
 function done(c: Call, result: unknown): unknown {

@@ -3,7 +3,7 @@ import { emit, listeners } from './state'
 import { POET } from './meta'
 import { byId, byResult, forbidden, type ExecutionRef } from './track'
 import type { FeedbackEvent } from './types'
-import { MAX_COMMENT, MAX_KEY, MAX_LABEL, MAX_MAP_KEYS } from './limits'
+import { MAX_COMMENT, MAX_ID, MAX_KEY, MAX_LABEL, MAX_MAP_KEYS, MAX_VERSION } from './limits'
 
 export type { ExecutionRef }
 
@@ -82,9 +82,14 @@ export function feedback(about: unknown, fb: Feedback): void {
 
 function asRef(v: unknown): ExecutionRef | undefined {
   const r = v as Partial<ExecutionRef> | null
-  if (r && typeof r === 'object' && typeof r.functionId === 'string' && typeof r.version === 'string' && typeof r.executionId === 'string') {
+  // A ref back from a client is untrusted: one the collector would refuse would take the whole batch with it.
+  if (r && typeof r === 'object' && fits(r.functionId, MAX_ID) && fits(r.version, MAX_VERSION) && fits(r.executionId, MAX_ID)) {
     return { functionId: r.functionId, version: r.version, executionId: r.executionId }
   }
+}
+
+function fits(s: unknown, max: number): s is string {
+  return typeof s === 'string' && s.length > 0 && s.length <= max
 }
 
 function finite(v: unknown, field: string): number {

@@ -8,11 +8,14 @@ export function parseRetryAfter(value: string | null | undefined): number | unde
   return ms === ms ? Math.max(0, ms) : undefined
 }
 
-type HeadersLike = { get(name: string): string | null } | Record<string, string | undefined>
+/** A `Headers`-like object with `get`, or a plain record. */
+type HeadersLike = { get?(name: string): string | null; [name: string]: unknown }
 
 /** `Retry-After` from `err.headers` or `err.response.headers`: a `Headers`-like object with `get`, or a plain record. */
 export function retryAfterOf(err: unknown): number | undefined {
-  const e = err as { headers?: HeadersLike; response?: { headers?: HeadersLike } } | null
-  const h = e?.headers || e?.response?.headers
-  if (h) return parseRetryAfter(typeof h.get === 'function' ? (h.get as (name: string) => string | null)('retry-after') : (h as Record<string, string>)['retry-after'])
+  // Whatever throws (no error, no headers, a getter or Proxy trap that throws) is a header it cannot read: none.
+  try {
+    const h = (err as { headers?: HeadersLike }).headers || (err as { response: { headers: HeadersLike } }).response.headers
+    return parseRetryAfter(h.get?.('retry-after') ?? (h['retry-after'] as string | undefined))
+  } catch {}
 }

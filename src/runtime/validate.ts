@@ -13,7 +13,12 @@ export function describeValue(v: unknown): string {
     case 'number':
       return v !== v ? 'NaN' : v === Infinity ? 'Infinity' : v === -Infinity ? '-Infinity' : 'number'
     case 'object':
-      return Array.isArray(v) ? 'array' : v instanceof Date ? (v.getTime() !== v.getTime() ? 'invalid Date' : 'Date') : 'object'
+      if (Array.isArray(v)) return 'array'
+      if (v instanceof Date) return v.getTime() !== v.getTime() ? 'invalid Date' : 'Date'
+      // Where a record or an array is declared, "received object" would not say what is wrong with one of these.
+      if (v instanceof Map) return 'Map'
+      if (v instanceof Set) return 'Set'
+      return ArrayBuffer.isView(v) ? Object.prototype.toString.call(v).slice(8, -1) : 'object'
     default:
       return typeof v
   }

@@ -1,17 +1,18 @@
 // Strict validation of an event batch as the collector receives it: one readable reason for the first thing wrong.
 import type { PoetEvent } from '../runtime/types'
-import { MAX_COMMENT, MAX_KEY, MAX_LABEL, MAX_LIST_ITEMS, MAX_MAP_KEYS } from '../runtime/limits'
+import { MAX_COMMENT, MAX_ERROR, MAX_ID, MAX_ITEM_TEXT, MAX_KEY, MAX_LABEL, MAX_LIST_ITEMS, MAX_MAP_KEYS, MAX_VERSION } from '../runtime/limits'
 import { OUTCOMES } from './store'
 
 /** Bounds that keep one event small and the store free of anything that could carry user values. */
 export const LIMITS = {
   events: 10_000,
-  id: 512,
-  version: 64,
-  error: 200,
+  id: MAX_ID,
+  version: MAX_VERSION,
+  error: MAX_ERROR,
   label: MAX_LABEL,
   comment: MAX_COMMENT,
   listItems: MAX_LIST_ITEMS,
+  itemText: MAX_ITEM_TEXT,
   mapKeys: MAX_MAP_KEYS,
   key: MAX_KEY,
 } as const
@@ -114,8 +115,8 @@ function list(v: unknown, at: string, required: string[], optional: string[]): v
     for (const key of Object.keys(item)) {
       if (!required.includes(key) && !optional.includes(key)) fail(`${here}.${key}`, `unknown field (allowed: ${[...required, ...optional].join(', ')})`)
     }
-    for (const key of required) text(item[key], `${here}.${key}`, LIMITS.id)
-    for (const key of optional) if (item[key] !== undefined) text(item[key], `${here}.${key}`, LIMITS.id)
+    for (const key of required) text(item[key], `${here}.${key}`, LIMITS.itemText)
+    for (const key of optional) if (item[key] !== undefined) text(item[key], `${here}.${key}`, LIMITS.itemText)
   })
 }
 

@@ -3,6 +3,7 @@ import type { CodeRule, RuleSite } from './domain'
 import { derefType, type PropertyIR, type TupleElementIR, type TypeIR } from '../spec'
 import { formatKey, HOLE_PATTERNS } from './resolve'
 import { MAX_ISSUES } from '../../runtime/validate'
+import { MAX_LIST_ITEMS } from '../../runtime/limits'
 
 /** Deeper than this, a recursive value is rejected instead of overflowing the stack. */
 export const MAX_DEPTH = 2000
@@ -28,7 +29,12 @@ function describe(v) {
   if (v === null) return "null"
   switch (typeof v) {
     case "number": return v !== v ? "NaN" : v === Infinity ? "Infinity" : v === -Infinity ? "-Infinity" : "number"
-    case "object": return Array.isArray(v) ? "array" : v instanceof Date ? (v.getTime() !== v.getTime() ? "invalid Date" : "Date") : "object"
+    case "object":
+      if (Array.isArray(v)) return "array"
+      if (v instanceof Date) return v.getTime() !== v.getTime() ? "invalid Date" : "Date"
+      if (v instanceof Map) return "Map"
+      if (v instanceof Set) return "Set"
+      return ArrayBuffer.isView(v) ? Object.prototype.toString.call(v).slice(8, -1) : "object"
     default: return typeof v
   }
 }`,
@@ -77,7 +83,10 @@ function nest(issues, prefix, inner) {
 }`,
   },
   key: {
-    code: `function key(k) {
+    code: `// A key of the value in a path: quoted unless it reads as an identifier, and cut past 100 characters (a key is user
+// data, of any length, and a path goes into every message and event).
+function key(k) {
+  if (k.length > 100) k = k.slice(0, 99) + "…"
   return /^[A-Za-z_$][\\w$]*$/.test(k) ? "." + k : "[" + JSON.stringify(k) + "]"
 }`,
   },
@@ -103,20 +112,25 @@ function assigned(write) {
 }`,
   },
   deep: {
-    code: `// The objects a recursive check is inside of: a cycle is accepted when it comes round again (each object is checked once).
+    code: `// The objects a recursive check is inside of, each with its checker: a cycle is accepted when it comes round again to
+// the same object for the same type (the same object reached as another type is checked as that type too).
 const within = []
 function deep(check, v, d, ctx) {
-  if (within.includes(v)) return undefined
+  for (let i = 0; i < within.length; i += 2) if (within[i] === v && within[i + 1] === check) return undefined
   if (d > ${MAX_DEPTH}) return [{ path: "", expected: "at most ${MAX_DEPTH} levels of nesting", received: "deeper nesting" }]
-  within.push(v)
+  within.push(v, check)
   try {
     return check(v, d, ctx)
   } catch (e) {
-    // A wide type, or a caller already deep in its own stack, runs out of stack before ${MAX_DEPTH} levels.
-    if (e instanceof RangeError) return [{ path: "", expected: "nesting the stack can hold", received: "deeper nesting" }]
+    // A wide type, or a caller already deep in its own stack, runs out of stack before ${MAX_DEPTH} levels: a RangeError
+    // in V8 and JavaScriptCore, an InternalError in SpiderMonkey and QuickJS. Anything else, a RangeError thrown by a
+    // getter of the value included, is the value's own error, for the caller to see. (No regex here: with no stack
+    // left, compiling one fails with a SyntaxError.)
+    const m = (e instanceof RangeError || e?.name === "InternalError") && e.message
+    if (typeof m === "string" && (m.includes("stack") || m.includes("recursion"))) return [{ path: "", expected: "nesting the stack can hold", received: "deeper nesting" }]
     throw e
   } finally {
-    within.pop()
+    within.length -= 2
   }
 }`,
   },
@@ -275,7 +289,8 @@ export class ValidatorCompiler {
   private repairNumber(site: Site): string {
     const t: TypeIR = { kind: 'number' }
     const repaired = [
-      `;(ctx.repairs ??= []).push({ path: ${renderPath(site.path)}, action: "numeric string → number" })`,
+      // Kept like issues: a huge array of numeric strings would otherwise hold one repair per element for the call.
+      `if ((ctx.repairs ??= []).length < ${MAX_LIST_ITEMS}) ctx.repairs.push({ path: ${renderPath(site.path)}, action: "numeric string → number" })`,
       this.rules(t, { ...site, v: site.target! }),
     ]
     this.used.add('assigned')
@@ -358,9 +373,12 @@ export class ValidatorCompiler {
     }
   }
 
-  /** Plain objects: not null, not arrays (unless numerically indexed), not Dates (whose methods TypeScript sees as properties). */
+  /**
+   * Plain objects: not null, not arrays (unless numerically indexed), not Dates (whose methods TypeScript sees as
+   * properties), not Maps or Sets (whose entries are no properties: a Map passed for a record would pass as empty).
+   */
   private objectGuard(v: string, arraysToo: boolean): string {
-    return `(typeof ${v} === "object" && ${v} !== null${arraysToo ? '' : ` && !Array.isArray(${v})`} && !(${v} instanceof Date))`
+    return `(typeof ${v} === "object" && ${v} !== null${arraysToo ? '' : ` && !Array.isArray(${v})`} && !(${v} instanceof Date) && !(${v} instanceof Map) && !(${v} instanceof Set))`
   }
 
   /**

@@ -153,10 +153,13 @@ export function httpSink(options: HttpSinkOptions): HttpSink {
 
   async function send(batch: PoetEvent[]): Promise<void> {
     let body: string | undefined
-    try {
-      if (!unusable) body = encode(batch)
-    } catch {
-      // A custom encode that throws: retrying would not help, and nothing may reject from here.
+    if (!unusable && (body = encodes(batch)) === undefined) {
+      // An event JSON cannot encode (a BigInt or a cycle a listener put in it) must not take the batch with it: the
+      // others go without it, and it counts as failed (retrying would not help).
+      const all = batch.length
+      batch = batch.filter((e) => encodes([e]) !== undefined)
+      failed += all - batch.length
+      if (batch.length) body = encodes(batch)
     }
     if (body === undefined) return void (failed += batch.length)
     const size = new TextEncoder().encode(body).length
@@ -217,6 +220,15 @@ export function httpSink(options: HttpSinkOptions): HttpSink {
       })
       if (early && hurried < retries) hurried++
       else attempt++
+    }
+  }
+
+  /** The body for `events`, or undefined when it cannot be encoded (a custom encode may throw too: nothing may reject from send). */
+  function encodes(events: PoetEvent[]): string | undefined {
+    try {
+      return encode(events)
+    } catch {
+      return undefined
     }
   }
 

@@ -61,6 +61,29 @@ describe('compiled validators: messages', () => {
     ])
   })
 
+  it('quotes every key a dot would misread, and cuts a key past 100 characters, so a message stays readable and bounded', async () => {
+    const m = await phasesFor(`function f(o: Record<string, number>) {}`, 'f')
+    const long = 'k'.repeat(1_000_000)
+    const keys = ['a.b', 'with space', 'ü', '__proto__', '0', '1e3', '', 'a"b', 'line\nbreak', long, 'x'.repeat(200)]
+    const o = Object.fromEntries(keys.map((k) => [k, 'bad']))
+    const paths = perceive(m, [o])!.map((i) => i.path)
+    expect(paths.sort()).toEqual(
+      [
+        'args[0]["0"]',
+        'args[0]["1e3"]',
+        'args[0]["a.b"]',
+        'args[0]["with space"]',
+        'args[0]["ü"]',
+        'args[0].__proto__',
+        'args[0][""]',
+        'args[0]["a\\"b"]',
+        'args[0]["line\\nbreak"]',
+        `args[0]["${'k'.repeat(99)}…"]`,
+        `args[0]["${'x'.repeat(99)}…"]`,
+      ].sort(),
+    )
+  })
+
   it('names interfaces in messages and checks a rest parameter element by element', async () => {
     const m = await phasesFor(`interface Order { id: string }\nfunction f(o: Order, ...tags: string[]) {}`, 'f')
     expect(perceive(m, [{ id: 'a' }, 'x', 'y'])).toBeUndefined()
@@ -91,15 +114,30 @@ describe('compiled validators: messages', () => {
   })
 
   it('describes received values without revealing them', async () => {
-    const m = await phasesFor(`function f(a: string, b: string, c: string, d: string, e: string, g: string) {}`, 'f')
-    expect(perceive(m, [NaN, Infinity, [], {}, new Date(NaN), () => 1])!.map((i) => i.received)).toEqual([
+    const m = await phasesFor(`function f(a: string, b: string, c: string, d: string, e: string, g: string, h: string, i: string, j: string) {}`, 'f')
+    expect(perceive(m, [NaN, Infinity, [], {}, new Date(NaN), () => 1, new Map([['k', 'v']]), new Set(), new Float64Array(2)])!.map((i) => i.received)).toEqual([
       'NaN',
       'Infinity',
       'array',
       'object',
       'invalid Date',
       'function',
+      'Map',
+      'Set',
+      'Float64Array',
     ])
+  })
+
+  it('refuses a Map or a Set where a record or an object of optional properties is declared, as TypeScript does', async () => {
+    const m = await phasesFor(`function f(r: Record<string, number>, w: { a?: number }, n: { [i: number]: number }, t: number[]) {}`, 'f')
+    expect(perceive(m, [new Map([['a', 1]]), new Set([1]), new Map(), new Uint8Array(2)])).toEqual([
+      { path: 'args[0]', expected: 'Record<string, number>', received: 'Map' },
+      { path: 'args[1]', expected: 'object', received: 'Set' },
+      { path: 'args[2]', expected: 'object', received: 'Map' },
+      { path: 'args[3]', expected: 'number[]', received: 'Uint8Array' },
+    ])
+    // A typed array has the numeric index signature TypeScript asks for.
+    expect(perceive(m, [{ a: 1 }, {}, new Uint8Array(2), [1]])).toBeUndefined()
   })
 })
 
@@ -123,6 +161,17 @@ describe('compiled validators: recursive types', () => {
     expect(perceive(m, [bad])).toEqual([{ path: 'args[0].children[0].value', expected: 'number', received: 'string' }])
   })
 
+  it('checks an object met again in a cycle against each type it is reached as, not only the first', async () => {
+    const m = await phasesFor(`interface A { b: B; y: number }\ninterface B { a: A; x: number }\nfunction f(a: A) {}`, 'f')
+    // The same object as an A (which it is) and, through \`b\`, as a B (which it is not: no \`x\`).
+    const o: Record<string, unknown> = { y: 1 }
+    o.a = o
+    o.b = o
+    expect(perceive(m, [o])).toEqual([{ path: 'args[0].b.x', expected: 'number', received: 'undefined' }])
+    o.x = 2
+    expect(perceive(m, [o])).toBeUndefined()
+  })
+
   it('rejects absurdly deep values instead of overflowing the stack', async () => {
     const m = await phasesFor(`interface List { value: number; next: List | null }\nfunction f(l: List) {}`, 'f')
     let list: { value: number; next: unknown } = { value: 0, next: null }
@@ -143,6 +192,21 @@ describe('compiled validators: recursive types', () => {
     expect(issues).toHaveLength(1)
     expect(issues[0]).toMatchObject({ expected: 'nesting the stack can hold', received: 'deeper nesting' })
     expect(issues[0]!.path).toMatch(/^args\[0\](\[0\]\.a)+/)
+  })
+
+  it("rethrows a RangeError of the value's own getter, rather than reporting it as nesting too deep", async () => {
+    const m = await phasesFor(`interface List { value: number; next?: List }\nfunction f(l: List) {}`, 'f')
+    const mine = new RangeError('value out of range')
+    const list = {
+      value: 1,
+      next: {
+        value: 2,
+        get next(): never {
+          throw mine
+        },
+      },
+    }
+    expect(() => perceive(m, [list])).toThrow(mine)
   })
 
   it('checks a recursive JSON type', async () => {
@@ -237,6 +301,16 @@ describe('compiled validators: repair', () => {
     const out = { functionId: 'x', executionId: 'e', repair: true, result: { total: '12' } } as Parameters<NonNullable<typeof m.enforce>>[1]
     expect(m.enforce!(out.result, out)).toBeUndefined()
     expect(out.result).toEqual({ total: 12 })
+  })
+
+  it('repairs every element of a huge array but keeps the first 100 repairs only, as it keeps the first issues', async () => {
+    const m = await phasesFor(CODE, 'f', { options: { repair: true } })
+    const tags = Array.from({ length: 1_000_000 }, (_, i) => String(i))
+    const ctx = { functionId: 'x', executionId: 'e', repair: true } as Parameters<NonNullable<typeof m.perceive>>[1]
+    expect(m.perceive!(['1', { qty: 1, tags }], ctx)).toBeUndefined()
+    expect(tags[999_999]).toBe(999_999)
+    expect(ctx.repairs).toHaveLength(100)
+    expect(ctx.repairs![99]).toEqual({ path: 'args[1].tags[98]', action: 'numeric string → number' })
   })
 
   it('changes nothing without repair', async () => {

@@ -145,7 +145,7 @@ describe('resolvePolicy', () => {
 })
 
 describe('inlineRuntimeHelpers', () => {
-  const VALUES: unknown[] = [null, undefined, NaN, Infinity, -Infinity, 1, 'x', 'y'.repeat(40), true, 3n, [], {}, new Date(0), new Date(NaN), Symbol('s'), () => 0]
+  const VALUES: unknown[] = [null, undefined, NaN, Infinity, -Infinity, 1, 'x', 'y'.repeat(40), true, 3n, [], {}, new Date(0), new Date(NaN), Symbol('s'), () => 0, new Map(), new Set(), new Int8Array(1), new DataView(new ArrayBuffer(1))]
 
   it('declares in place helpers that behave exactly like the runtime ones (for the LLM sandbox)', async () => {
     const { helpers } = generateBuiltin(specFor(ORDER, 'place'))

@@ -310,6 +310,17 @@ describe('httpSink against a real HTTP server', () => {
     }
   })
 
+  it('sends the rest of a batch without the events JSON cannot encode (a BigInt or a cycle a listener put in one), counting those as failed', async () => {
+    const { server, sink } = await setup(undefined, { batchSize: 5 })
+    const batch: PoetEvent[] = events(0, 5)
+    Object.assign(batch[1]!, { extra: 1n })
+    Object.assign(batch[3]!, { self: batch[3] })
+    sink(batch)
+    await sink.flush()
+    expect(server.received.map((r) => ids(r.body))).toEqual([['x-0', 'x-2', 'x-4']])
+    expect([sink.sent, sink.failed]).toEqual([3, 2])
+  })
+
   it('includes in a flush or close the events of calls made just before it, which configure() delivers a microtask later', async () => {
     const { server, sink } = await setup(undefined, { interval: 60_000 })
     configure({ sink })
