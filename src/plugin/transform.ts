@@ -70,7 +70,7 @@ export function transformPoet(code: string, file: string, ctx: TransformContext)
   const dependencies = new Set<string>()
   marked.forEach(({ site, options, timeoutAt }, i) => {
     const id = functionId(displayPath, names[i]!)
-    const sig = resolveSignature({ file: path, code, ast: scan.ast, fn: site.fn, readFile: ctx.readFile })
+    const sig = resolveSignature({ file: path, code, ast: scan.ast, fn: site.fn, readFile: ctx.readFile, root: ctx.root })
     for (const d of sig.dependencies) dependencies.add(d)
     if (timeoutAt && !sig.async) {
       ctx.warn(

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs'
 import { dirname, resolve as resolvePath } from 'node:path'
 import { parse } from '../parser'
 import type * as t from '@babel/types'
+import { findPathMapping, mapSpecifier, type PathMapping } from './tsconfig-paths'
 import { derefType, type ParamSpec, type PropertyIR, type TupleElementIR, type TypeIR, type UnresolvedType } from '../spec'
 
 export type FunctionNode =
@@ -23,6 +24,8 @@ export interface ResolveInput {
   fn: FunctionNode
   /** Reads another file of the project; `undefined` when it does not exist. Defaults to the file system. */
   readFile?: (path: string) => string | undefined
+  /** The project root: the search for the tsconfig.json whose `paths` map non-relative imports stops there. */
+  root?: string
 }
 
 export interface ResolvedSignature {
@@ -71,6 +74,8 @@ class Resolver {
   private readonly unresolved: UnresolvedType[] = []
   private readonly dependencies = new Set<string>()
   private readonly readFile: (path: string) => string | undefined
+  /** The tsconfig `paths` in force, by directory of the importing file (null: none). */
+  private readonly mappings = new Map<string, PathMapping | null>()
   private instantiationDepth = 0
 
   constructor(private readonly input: ResolveInput) {
@@ -431,7 +436,7 @@ class Resolver {
     }
     const found = this.lookup(mod, name)
     if (found && 'decl' in found) return this.declaration(found.decls, found.mod, args, mod, env, node, path)
-    if (found && 'package' in found) return this.unknown(node, mod, path, `type from package "${found.package}"`)
+    if (found && 'package' in found) return this.unknown(node, mod, path, packageReason(found.package))
     if (found && 'missing' in found) return this.unknown(node, mod, path, found.missing)
     return this.builtin(name, args, node, mod, env, path)
   }
@@ -442,10 +447,10 @@ class Resolver {
     const right = q.right.name
     const imp = mod.imports.get(left)
     if (imp && imp.imported === '*') {
-      if (!isRelative(imp.source)) return this.unknown(node, mod, path, `type from package "${imp.source}"`)
-      const target = this.load(mod.file, imp.source)
-      if (!target) return this.unknown(node, mod, path, `cannot find module "${imp.source}"`)
-      const found = this.exported(target, right, new Set())
+      const target = this.importTarget(mod.file, imp.source)
+      if ('package' in target) return this.unknown(node, mod, path, packageReason(target.package))
+      if ('missing' in target) return this.unknown(node, mod, path, target.missing)
+      const found = this.exported(target.mod, right, new Set())
       if (found && 'decl' in found) return this.declaration(found.decls, found.mod, node.typeParameters?.params ?? [], mod, env, node, path)
       return this.unknown(node, mod, path, `"${right}" is not exported by "${imp.source}"`)
     }
@@ -459,7 +464,7 @@ class Resolver {
         return this.unknown(node, mod, path, `enum ${left} has no member ${right}`)
       }
     }
-    if (found && 'package' in found) return this.unknown(node, mod, path, `type from package "${found.package}"`)
+    if (found && 'package' in found) return this.unknown(node, mod, path, packageReason(found.package))
     return this.unknown(node, mod, path, 'namespaces are not resolved')
   }
 
@@ -705,10 +710,9 @@ class Resolver {
     if (local) return { decl: true, decls: local, mod }
     const imp = mod.imports.get(name)
     if (!imp) return undefined
-    if (!isRelative(imp.source)) return { package: imp.source }
-    const target = this.load(mod.file, imp.source)
-    if (!target) return { missing: `cannot find module "${imp.source}" from ${mod.file}` }
-    return this.exported(target, imp.imported, new Set()) ?? { missing: `"${imp.imported}" is not exported by "${imp.source}"` }
+    const target = this.importTarget(mod.file, imp.source)
+    if (!('mod' in target)) return target
+    return this.exported(target.mod, imp.imported, new Set()) ?? { missing: `"${imp.imported}" is not exported by "${imp.source}"` }
   }
 
   private exported(mod: ModuleInfo, name: string, seen: Set<string>): ReturnType<Resolver['lookup']> {
@@ -718,21 +722,51 @@ class Resolver {
     const e = mod.exports.get(name)
     if (e && 'local' in e) return this.lookup(mod, e.local)
     if (e && 'source' in e) {
-      if (!isRelative(e.source)) return { package: e.source }
-      const target = this.load(mod.file, e.source)
-      return target ? this.exported(target, e.imported, seen) : { missing: `cannot find module "${e.source}"` }
+      const target = this.importTarget(mod.file, e.source)
+      return 'mod' in target ? this.exported(target.mod, e.imported, seen) : target
     }
     for (const source of mod.starExports) {
-      if (!isRelative(source)) continue
-      const target = this.load(mod.file, source)
-      const found = target && this.exported(target, name, seen)
+      const target = this.importTarget(mod.file, source)
+      const found = 'mod' in target && this.exported(target.mod, name, seen)
       if (found) return found
     }
     return undefined
   }
 
-  private load(from: string, specifier: string): ModuleInfo | undefined {
-    for (const candidate of candidates(resolvePath(dirname(from), specifier))) {
+  /**
+   * The module a specifier names, as TypeScript finds it: relative to the importing file, or through the `paths` and
+   * `baseUrl` of the tsconfig.json that governs it; a specifier neither maps is a package's.
+   */
+  private importTarget(from: string, specifier: string): { mod: ModuleInfo } | { package: string } | { missing: string } {
+    if (isRelative(specifier)) {
+      const mod = this.load(resolvePath(dirname(from), specifier))
+      return mod ? { mod } : { missing: `cannot find module "${specifier}" from ${from}` }
+    }
+    const mapped = this.mapping(from)
+    const to = mapped && mapSpecifier(mapped, specifier)
+    if (!to) return { package: specifier }
+    for (const base of to.paths) {
+      const mod = this.load(base)
+      if (mod) return { mod }
+    }
+    // Under `baseUrl` every package name maps too: only a `paths` pattern that matched tells of a missing file.
+    if (!to.pattern) return { package: specifier }
+    return { missing: `cannot find module "${specifier}" (tsconfig.json "paths" entry "${to.pattern}" maps it to ${to.paths.join(', ')})` }
+  }
+
+  private mapping(from: string): PathMapping | undefined {
+    const dir = dirname(from)
+    let found = this.mappings.get(dir)
+    if (found === undefined) {
+      found = findPathMapping(from, this.readFile, this.input.root) ?? null
+      this.mappings.set(dir, found)
+    }
+    for (const f of found?.files ?? []) this.dependencies.add(f)
+    return found ?? undefined
+  }
+
+  private load(base: string): ModuleInfo | undefined {
+    for (const candidate of candidates(base)) {
       if (this.modules.has(candidate)) {
         const cached = this.modules.get(candidate)
         if (cached) return cached
@@ -1012,6 +1046,17 @@ function evalEnum(node: t.Node, earlier: { name: string; value: string | number 
     default:
       return undefined
   }
+}
+
+/**
+ * Why a type from a non-relative import is not checked. Names no npm package can have (`@/…`, `~/…`, `#…`, `$lib`)
+ * are aliases: the tsconfig.json `paths` are followed, a bundler's alias alone is not.
+ */
+function packageReason(specifier: string): string {
+  if (/^(?:@\/|[~#$])/.test(specifier)) {
+    return `"${specifier}" is an alias no tsconfig.json "paths" entry maps (a bundler alias alone is not followed): add it to "paths", or import the type relatively`
+  }
+  return `type from package "${specifier}"`
 }
 
 function isRelative(specifier: string): boolean {

@@ -1,0 +1,49 @@
+// Types imported through tsconfig.json `paths` aliases (`@/types`, as most Vite apps write them): checked in a real build, not accepted as unknown.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { LockFile } from '../../src/generators/lock'
+import { build, createProject, run, type Project } from '../helpers/project'
+
+interface Fixture {
+  total(order: unknown): number
+}
+
+describe.each(['vite', 'esbuild'] as const)('%s with tsconfig paths', (bundler) => {
+  let project: Project
+  let app: Fixture
+
+  beforeAll(async () => {
+    project = createProject(`${bundler}-paths`)
+    // Vite's template: a solution-style tsconfig.json whose app config holds the alias.
+    project.write('tsconfig.json', '{ "files": [], "references": [{ "path": "./tsconfig.app.json" }] }')
+    project.write(
+      'tsconfig.app.json',
+      `{
+        "compilerOptions": {
+          "target": "ES2022", "module": "ESNext", "moduleResolution": "Bundler", "strict": true,
+          // the alias vite.config.ts repeats in resolve.alias
+          "paths": { "@/*": ["./src/*"] },
+        },
+        "include": ["src"],
+      }`,
+    )
+    project.write('src/types/order.ts', 'export interface Order { items: { price: number }[] }\n')
+    project.write('src/types/index.ts', "export * from './order'\n")
+    project.write(
+      'src/total.ts',
+      [
+        "import { poet } from 'unplugin-poet/runtime'",
+        "import type { Order } from '@/types'",
+        'export const total = poet()((order: Order): number => order.items.reduce((s, i) => s + i.price, 0))',
+      ].join('\n'),
+    )
+    app = await run<Fixture>(await build(project, bundler, { entry: 'src/total.ts' }))
+  })
+  afterAll(() => project.remove())
+
+  it('checks the aliased type: a wrong argument is rejected with its path', () => {
+    expect(app.total({ items: [{ price: 2 }, { price: 3 }] })).toBe(5)
+    expect(() => app.total({ items: [{ price: '3' }] })).toThrow(/args\[0\]\.items\[0\]\.price: expected number, received string/)
+    const lock = JSON.parse(project.read('.poet/lock.json')) as LockFile
+    expect(Object.keys(lock.functions)).toEqual(['src/total.ts#total'])
+  })
+})
