@@ -47,7 +47,17 @@ export interface RejectedSite {
   error: PoetBuildError
 }
 
-export type PoetSite = CallSite | DecoratorSite | RejectedSite
+/**
+ * `poet` used other than called (`const reliable = poet`, `export { poet }`, passed as an argument), or re-exported
+ * from the runtime: what is marked through it elsewhere gets no phases, so the transform warns here.
+ */
+export interface EscapeSite {
+  kind: 'escape'
+  at: { line: number; column: number }
+  reason: string
+}
+
+export type PoetSite = CallSite | DecoratorSite | RejectedSite | EscapeSite
 
 export interface ScanResult {
   ast: t.File
@@ -67,7 +77,10 @@ export function scanPoetCalls(code: string, where: ErrorSite): ScanResult | unde
   const namespaces = new Set<string>()
   const phases = new Set<string>()
   let lastPhaseIndex = -1
+  const reexports: EscapeSite[] = []
   for (const stmt of ast.program.body) {
+    const reexported = reexportOfPoet(stmt)
+    if (reexported) reexports.push({ kind: 'escape', at: start(reexported), reason: REEXPORT_REASON })
     if (stmt.type !== 'ImportDeclaration' || stmt.importKind === 'type') continue
     const from = stmt.source.value
     for (const spec of stmt.specifiers) {
@@ -93,11 +106,34 @@ export function scanPoetCalls(code: string, where: ErrorSite): ScanResult | unde
       }
     }
   }
-  if (names.size === 0 && namespaces.size === 0) return undefined
+  if (names.size === 0 && namespaces.size === 0) return reexports.length ? { ast, sites: reexports, lastPhaseIndex } : undefined
 
   const scanner = new Scanner(code, where, names, namespaces, phases)
   scanner.visit(ast.program, null, '')
-  return { ast, sites: scanner.resolve(), lastPhaseIndex }
+  return { ast, sites: [...reexports, ...scanner.resolve()], lastPhaseIndex }
+}
+
+const WHY_NO_PHASES =
+  "The plugin generates phases only for poet(options)(fn) and @poet(options) in the module that imports poet from 'unplugin-poet/runtime'."
+
+const REEXPORT_REASON =
+  'this module re-exports poet: functions that other modules mark with it get no generated phases, so no input or ' +
+  `output validation, only the runtime policy. ${WHY_NO_PHASES} Import it from there in each module that marks functions.`
+
+const ESCAPE_REASON =
+  'poet is used here as a value, not called on a function: what is marked through it (here or in another module) gets ' +
+  `no generated phases, so no input or output validation, only the runtime policy. ${WHY_NO_PHASES} ` +
+  "Call poet(...) on each function directly; an alias (import { poet as reliable } from 'unplugin-poet/runtime') is fine."
+
+/** The specifier of `export { poet } from 'unplugin-poet/runtime'`, `export * from …` or `export * as ns from …`. */
+function reexportOfPoet(stmt: t.Statement): t.Node | undefined {
+  if (stmt.type === 'ExportAllDeclaration') return stmt.source.value === RUNTIME_ID && stmt.exportKind !== 'type' ? stmt : undefined
+  if (stmt.type !== 'ExportNamedDeclaration' || stmt.source?.value !== RUNTIME_ID || stmt.exportKind === 'type') return undefined
+  return stmt.specifiers.find(
+    (sp) =>
+      sp.type === 'ExportNamespaceSpecifier' ||
+      (sp.type === 'ExportSpecifier' && sp.exportKind !== 'type' && sp.local.name === 'poet'),
+  )
 }
 
 function exportedName(spec: t.ImportSpecifier): string {
@@ -307,6 +343,17 @@ class Scanner {
       case 'CallExpression':
         if (parent?.type !== 'Decorator') this.onCall(node, parent, key)
         break
+      case 'Identifier':
+        if ((this.names.has(node.name) && isValueUse(parent, key)) || (this.namespaces.has(node.name) && isValueUse(parent, key) && key !== 'object')) {
+          this.escape(node, node.name)
+        }
+        break
+      case 'MemberExpression':
+      case 'OptionalMemberExpression': {
+        const binding = this.poetBinding(node)
+        if (binding !== undefined && isValueUse(parent, key)) this.escape(node, binding)
+        break
+      }
       case 'Decorator':
         this.onDecorator(node, parent)
         break
@@ -413,6 +460,10 @@ class Scanner {
     // `var`s (a parameter named poet) do not shadow it.
     const scopes = this.scopes[this.scopes.length - 1] === member ? this.scopes.slice(0, -1) : this.scopes.slice()
     this.candidates.push({ site, binding, scopes })
+  }
+
+  private escape(node: t.Node, binding: string): void {
+    this.candidates.push({ site: { kind: 'escape', at: start(node), reason: ESCAPE_REASON }, binding, scopes: this.scopes.slice() })
   }
 
   /** `poet(opts, __poet_phases_N)`: an earlier pass already rewrote it. */
@@ -557,6 +608,44 @@ function isScope(node: t.Node): boolean {
       return true
   }
   return isFunction(node)
+}
+
+/**
+ * Whether an identifier or member expression at `parent[key]` reads the value it names, other than as the callee of
+ * a call or a decorator (handled as marks) or as a `typeof` operand (which marks nothing). Names that only label
+ * (property keys, export aliases, labels) are not reads; declarations are, but shadow the import, so they drop out.
+ */
+function isValueUse(parent: t.Node | null, key: string): boolean {
+  if (!parent) return false
+  switch (parent.type) {
+    case 'CallExpression':
+    case 'Decorator':
+      return key !== 'callee' && key !== 'expression'
+    case 'MemberExpression':
+    case 'OptionalMemberExpression':
+      return key !== 'property' || parent.computed
+    case 'ObjectProperty':
+    case 'ObjectMethod':
+    case 'ClassMethod':
+    case 'ClassPrivateMethod':
+    case 'ClassProperty':
+    case 'ClassAccessorProperty':
+    case 'TSDeclareMethod':
+      return key !== 'key' || !!parent.computed
+    case 'ExportSpecifier':
+      return key === 'local'
+    case 'UnaryExpression':
+      return parent.operator !== 'typeof'
+    case 'LabeledStatement':
+    case 'BreakStatement':
+    case 'ContinueStatement':
+    case 'PrivateName':
+    case 'MetaProperty':
+    case 'TSEnumMember':
+    case 'TSModuleDeclaration':
+      return false
+  }
+  return true
 }
 
 /** Wrappers that do not change which name an expression is bound to. */

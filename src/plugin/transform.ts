@@ -47,6 +47,10 @@ export function transformPoet(code: string, file: string, ctx: TransformContext)
   const marked: { site: MarkedSite; options: PlannedSite['options']; timeoutAt?: Position }[] = []
   for (const site of scan.sites) {
     if (site.kind === 'rejected') throw site.error
+    if (site.kind === 'escape') {
+      ctx.warn(...warningAt(where, site.reason, site.at))
+      continue
+    }
     const { options, keys } = readPoetOptions(site.call.arguments[0], where, ctx.domains)
     if (site.kind === 'call' && !site.fn) {
       const at = site.call.loc!.start
@@ -54,7 +58,8 @@ export function transformPoet(code: string, file: string, ctx: TransformContext)
         ...warningAt(
           where,
           'poet(...) is not applied directly to a function defined in this file, so no phases are generated for it: ' +
-            'it runs with the runtime policy only, without generated validation.',
+            'it runs with the runtime policy only, without generated validation. Write poet(options)(fn) around the function ' +
+            'where it is defined; a wrapper or factory that returns poet(...) for others to apply gives them no phases.',
           at,
         ),
       )
