@@ -2,7 +2,7 @@
 import type { SourceMap } from 'magic-string'
 import type { FunctionSpec } from '../generators/spec'
 import { resolveSignature } from '../generators/builtin/resolve'
-import { warningAt, type ErrorSite, type WarningSite } from './errors'
+import { buildError, PoetBuildError, warningAt, type ErrorSite, type WarningSite } from './errors'
 import { encodeKey, fileOf, functionId, projectPath } from './ids'
 import { readPoetOptions, type DomainNames, type Position } from './poet-options'
 import { rewriteModule, type PlannedSite } from './rewrite'
@@ -51,7 +51,7 @@ export function transformPoet(code: string, file: string, ctx: TransformContext)
       ctx.warn(...warningAt(where, site.reason, site.at))
       continue
     }
-    const { options, keys } = readPoetOptions(site.call.arguments[0], where, ctx.domains)
+    const { options, keys } = readOptions(site, where, ctx.domains)
     if (site.kind === 'call' && !site.fn) {
       const at = site.call.loc!.start
       ctx.warn(
@@ -110,6 +110,26 @@ export function transformPoet(code: string, file: string, ctx: TransformContext)
     map: s.generateMap({ hires: true, source: file, includeContent: true }),
     specs,
     dependencies: [...dependencies],
+  }
+}
+
+/**
+ * The site's options. Options made at run time, in a `poet(...)` not applied to a function here, are most likely a
+ * wrapper that fills in defaults: the error says that a wrapper cannot give what it marks phases anyway.
+ */
+function readOptions(site: CallSite | DecoratorSite, where: ErrorSite, domains: DomainNames): ReturnType<typeof readPoetOptions> {
+  try {
+    return readPoetOptions(site.call.arguments[0], where, domains)
+  } catch (e) {
+    if (!(site.kind === 'call' && !site.fn && e instanceof PoetBuildError && e.code === 'POET_NON_LITERAL_OPTION')) throw e
+    throw buildError(
+      where,
+      e.code,
+      `${e.reason} This poet(...) is not applied to a function either, as in a wrapper that fills in defaults ` +
+        '(`const reliable = (o) => poet({ attempts: 3, ...o })`): what a wrapper marks gets no generated phases in any case, ' +
+        'only the runtime policy. Write poet({ attempts: 3 })(fn) on each function instead.',
+      e.loc,
+    )
   }
 }
 
