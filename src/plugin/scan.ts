@@ -508,8 +508,11 @@ class Scanner {
         return undefined
       case 'ObjectProperty':
         return holder.value === child ? propertyName(holder.key, holder.computed) : undefined
-      case 'ClassProperty': {
-        const key = propertyName(holder.key, holder.computed)
+      case 'ClassProperty':
+      case 'ClassAccessorProperty':
+      case 'ClassPrivateProperty': {
+        // `#name` is named without its `#`: ids are split into file and name at their last `#`.
+        const key = holder.type === 'ClassPrivateProperty' ? holder.key.id.name : propertyName(holder.key, holder.computed)
         const klass = this.ancestors[i - 2]
         return key && klass ? `${this.className(klass, i - 3)}.${key}` : undefined
       }
