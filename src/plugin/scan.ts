@@ -157,7 +157,8 @@ export function parseModule(code: string, where: ErrorSite): t.File {
       errorRecovery: false,
       allowAwaitOutsideFunction: true,
       attachComment: false,
-      plugins: [...lang, decorators, 'importAttributes', 'explicitResourceManagement'],
+      // `accessor` fields (TypeScript 4.9, standard decorators) parse beside either kind of decorators.
+      plugins: [...lang, decorators, 'decoratorAutoAccessors', 'importAttributes', 'explicitResourceManagement'],
     })
   try {
     return attempt('decorators')
@@ -169,7 +170,7 @@ export function parseModule(code: string, where: ErrorSite): t.File {
       throw buildError(
         where,
         'POET_PARSE_ERROR',
-        `cannot parse this module to find poet() calls: ${err.message.replace(/\s*\(\d+:\d+\)$/, '')}.`,
+        `cannot parse this module to find poet() calls: ${err.message.replace(/\s*\(\d+:\d+\)$/, '').replace(/\.$/, '')}.`,
         err.loc ?? { line: 1, column: 0 },
       )
     }

@@ -827,7 +827,7 @@ function parsedModule(file: string, code: string): ModuleInfo | undefined {
   try {
     const ast = parse(code, {
       sourceType: 'module',
-      plugins: [['typescript', { dts: file.endsWith('.d.ts') }], 'decorators', ...(/\.[cm]?tsx$/.test(file) ? (['jsx'] as const) : [])],
+      plugins: [['typescript', { dts: file.endsWith('.d.ts') }], 'decorators', 'decoratorAutoAccessors', ...(/\.[cm]?tsx$/.test(file) ? (['jsx'] as const) : [])],
       errorRecovery: true,
     })
     info = collectModule(file, code, ast)
