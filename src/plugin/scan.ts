@@ -85,6 +85,15 @@ export function scanPoetCalls(code: string, where: ErrorSite): ScanResult | unde
     const from = stmt.source.value
     for (const spec of stmt.specifiers) {
       if (from === RUNTIME_ID) {
+        if (spec.type === 'ImportDefaultSpecifier' || (spec.type === 'ImportSpecifier' && exportedName(spec) === 'default')) {
+          // Every bundler fails on it too, but some only when the code runs (webpack: "….default is not a function").
+          throw buildError(
+            where,
+            'POET_WRONG_IMPORT',
+            `'unplugin-poet/runtime' has no default export. Write: import { poet } from 'unplugin-poet/runtime'`,
+            spec.loc!.start,
+          )
+        }
         if (spec.type === 'ImportNamespaceSpecifier') namespaces.add(spec.local.name)
         else if (spec.type === 'ImportSpecifier' && spec.importKind !== 'type' && exportedName(spec) === 'poet') {
           names.add(spec.local.name)
