@@ -78,7 +78,9 @@ export function scanPoetCalls(code: string, where: ErrorSite): ScanResult | unde
   const phases = new Set<string>()
   let lastPhaseIndex = -1
   const reexports: EscapeSite[] = []
+  let staticMentions = 0
   for (const stmt of ast.program.body) {
+    if ((stmt.type === 'ImportDeclaration' || stmt.type === 'ExportNamedDeclaration' || stmt.type === 'ExportAllDeclaration') && stmt.source?.value === RUNTIME_ID) staticMentions++
     const reexported = reexportOfPoet(stmt)
     if (reexported) reexports.push({ kind: 'escape', at: start(reexported), reason: REEXPORT_REASON })
     if (stmt.type !== 'ImportDeclaration' || stmt.importKind === 'type') continue
@@ -115,6 +117,8 @@ export function scanPoetCalls(code: string, where: ErrorSite): ScanResult | unde
       }
     }
   }
+  // The runtime named anywhere else (`await import(…)`, `require(…)`) is rare: only then is the whole tree searched.
+  if (code.split(RUNTIME_ID).length - 1 > staticMentions) reexports.push(...dynamicLoadsOfPoet(ast))
   if (names.size === 0 && namespaces.size === 0) return reexports.length ? { ast, sites: reexports, lastPhaseIndex } : undefined
 
   const scanner = new Scanner(code, where, names, namespaces, phases)
@@ -133,6 +137,47 @@ const ESCAPE_REASON =
   'poet is used here as a value, not called on a function: what is marked through it (here or in another module) gets ' +
   `no generated phases, so no input or output validation, only the runtime policy. ${WHY_NO_PHASES} ` +
   "Call poet(...) on each function directly; an alias (import { poet as reliable } from 'unplugin-poet/runtime') is fine."
+
+const DYNAMIC_REASON =
+  "poet loaded with import() or require() is not recognised: the functions marked with it get no generated phases, so no input or output validation, only the runtime policy. " +
+  `${WHY_NO_PHASES} Import it statically: import { poet } from 'unplugin-poet/runtime'.`
+
+/** `const { poet } = await import('unplugin-poet/runtime')`, `require('unplugin-poet/runtime').poet` and the like, at the `poet`. */
+function dynamicLoadsOfPoet(ast: t.File): EscapeSite[] {
+  const found: EscapeSite[] = []
+  const visit = (node: t.Node, parents: t.Node[]): void => {
+    if (node.type === 'CallExpression' && loadsRuntime(node)) {
+      let i = parents.length - 1
+      while (parents[i]?.type === 'AwaitExpression') i--
+      const holder = parents[i]
+      const at =
+        holder?.type === 'VariableDeclarator' && holder.id.type === 'ObjectPattern'
+          ? holder.id.properties.find((p) => p.type === 'ObjectProperty' && propertyName(p.key, p.computed) === 'poet')
+          : (holder?.type === 'MemberExpression' || holder?.type === 'OptionalMemberExpression') && propertyName(holder.property, holder.computed) === 'poet'
+            ? holder.property
+            : undefined
+      if (at) found.push({ kind: 'escape', at: start(at), reason: DYNAMIC_REASON })
+    }
+    parents.push(node)
+    const record = node as unknown as Record<string, unknown>
+    for (const k in record) {
+      if (SKIP_KEYS.has(k)) continue
+      const v = record[k]
+      if (Array.isArray(v)) {
+        for (const child of v) if (isNode(child)) visit(child, parents)
+      } else if (isNode(v)) visit(v, parents)
+    }
+    parents.pop()
+  }
+  visit(ast.program, [])
+  return found
+}
+
+function loadsRuntime(call: t.CallExpression): boolean {
+  const [arg] = call.arguments
+  const loader = call.callee.type === 'Import' || (call.callee.type === 'Identifier' && call.callee.name === 'require')
+  return loader && arg?.type === 'StringLiteral' && arg.value === RUNTIME_ID
+}
 
 /** The specifier of `export { poet } from 'unplugin-poet/runtime'`, `export * from …` or `export * as ns from …`. */
 function reexportOfPoet(stmt: t.Statement): t.Node | undefined {
