@@ -81,8 +81,11 @@ export function transformPoet(code: string, file: string, ctx: TransformContext)
       ctx.warn(
         ...warningAt(
           where,
-          `'timeout' has no effect on ${id}: the function is synchronous (not async and not returning a Promise), and ` +
-            'a running synchronous call cannot be interrupted. Remove timeout, or make the function async.',
+          site.fn.generator
+            ? `'timeout' has no effect on ${id}: a generator function returns its iterator at once, and the values it ` +
+                'yields later are not timed. Remove timeout, or time the work inside the generator.'
+            : `'timeout' has no effect on ${id}: the function is synchronous (not async and not returning a Promise), and ` +
+                'a running synchronous call cannot be interrupted. Remove timeout, or make the function async.',
           timeoutAt,
         ),
       )
