@@ -1,7 +1,10 @@
 // Types imported through tsconfig.json `paths` aliases (`@/types`, as most Vite apps write them): checked in a real build, not accepted as unknown.
+import { execFileSync } from 'node:child_process'
+import { rmSync } from 'node:fs'
+import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { LockFile } from '../../src/generators/lock'
-import { build, createProject, run, type Project } from '../helpers/project'
+import { build, createProject, PACKAGE_ROOT, run, type Project } from '../helpers/project'
 
 interface Fixture {
   total(order: unknown): number
@@ -13,6 +16,8 @@ describe.each(['vite', 'esbuild'] as const)('%s with tsconfig paths', (bundler) 
 
   beforeAll(async () => {
     project = createProject(`${bundler}-paths`)
+    // The fixture's deliberately wrong module would fail `poet status`, which reads every module.
+    rmSync(project.path('src/broken.ts'))
     // Vite's template: a solution-style tsconfig.json whose app config holds the alias.
     project.write('tsconfig.json', '{ "files": [], "references": [{ "path": "./tsconfig.app.json" }] }')
     project.write(
@@ -45,5 +50,12 @@ describe.each(['vite', 'esbuild'] as const)('%s with tsconfig paths', (bundler) 
     expect(() => app.total({ items: [{ price: '3' }] })).toThrow(/args\[0\]\.items\[0\]\.price: expected number, received string/)
     const lock = JSON.parse(project.read('.poet/lock.json')) as LockFile
     expect(Object.keys(lock.functions)).toEqual(['src/total.ts#total'])
+  })
+
+  it('poet status reads the alias as the build did: the entry the build locked is fresh, nothing unresolved', () => {
+    // The other fixture functions are not in this build's lock: only the aliased one is checked.
+    const out = execFileSync(process.execPath, [join(PACKAGE_ROOT, 'dist/cli.mjs'), 'status', '--json'], { cwd: project.dir, encoding: 'utf8' })
+    const total = (JSON.parse(out) as { functions: { id: string; state: string; unresolved: { path: string }[] }[] }).functions.find((f) => f.id === 'src/total.ts#total')
+    expect(total).toMatchObject({ state: 'fresh', unresolved: [] })
   })
 })
