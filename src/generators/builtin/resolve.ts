@@ -442,18 +442,18 @@ class Resolver {
   }
 
   private qualified(node: t.TSTypeReference, q: t.TSQualifiedName, mod: ModuleInfo, env: Env, path: string): TypeIR {
+    const right = q.right.name
+    // `ns.Order`, `ns.models.Order`: a namespace import, or a namespace a module re-exports (`export * as models from`).
+    const ns = this.namespace(mod, q.left, 0)
+    if (ns && 'package' in ns) return this.unknown(node, mod, path, packageReason(ns.package))
+    if (ns && 'missing' in ns) return this.unknown(node, mod, path, ns.missing)
+    if (ns) {
+      const found = this.exported(ns.mod, right, new Set())
+      if (found && 'decl' in found) return this.declaration(found.decls, found.mod, node.typeParameters?.params ?? [], mod, env, node, path)
+      return this.unknown(node, mod, path, `"${right}" is not exported by ${ns.mod.file}`)
+    }
     if (q.left.type !== 'Identifier') return this.unknown(node, mod, path, 'deeply qualified names are not resolved')
     const left = q.left.name
-    const right = q.right.name
-    const imp = mod.imports.get(left)
-    if (imp && imp.imported === '*') {
-      const target = this.importTarget(mod.file, imp.source)
-      if ('package' in target) return this.unknown(node, mod, path, packageReason(target.package))
-      if ('missing' in target) return this.unknown(node, mod, path, target.missing)
-      const found = this.exported(target.mod, right, new Set())
-      if (found && 'decl' in found) return this.declaration(found.decls, found.mod, node.typeParameters?.params ?? [], mod, env, node, path)
-      return this.unknown(node, mod, path, `"${right}" is not exported by "${imp.source}"`)
-    }
     const found = this.lookup(mod, left)
     if (found && 'decl' in found) {
       const decl = found.decls[0]!
@@ -733,6 +733,38 @@ class Resolver {
     return undefined
   }
 
+  /** The module a namespace name stands for in `mod` (`import * as ns`, or one re-exported as a namespace); undefined when it is none. */
+  private namespace(mod: ModuleInfo, entity: t.TSEntityName, depth: number): ReturnType<Resolver['importTarget']> | undefined {
+    if (depth > 20) return undefined
+    if (entity.type === 'TSQualifiedName') {
+      const outer = this.namespace(mod, entity.left, depth + 1)
+      return outer && 'mod' in outer ? this.exportedNamespace(outer.mod, entity.right.name, depth + 1) : outer
+    }
+    if (entity.type !== 'Identifier') return undefined
+    const imp = mod.imports.get(entity.name)
+    if (!imp) return undefined
+    const target = this.importTarget(mod.file, imp.source)
+    if (imp.imported === '*' || !('mod' in target)) return target
+    return this.exportedNamespace(target.mod, imp.imported, depth + 1)
+  }
+
+  /** The module `mod` exports as `name`, when that export is a namespace (`export * as name from`, `export { ns as name }`). */
+  private exportedNamespace(mod: ModuleInfo, name: string, depth: number): ReturnType<Resolver['importTarget']> | undefined {
+    if (depth > 20) return undefined
+    const e = mod.exports.get(name)
+    if (e && 'local' in e) return this.namespace(mod, { type: 'Identifier', name: e.local } as t.Identifier, depth + 1)
+    if (e && 'source' in e) {
+      const target = this.importTarget(mod.file, e.source)
+      return e.imported === '*' || !('mod' in target) ? target : this.exportedNamespace(target.mod, e.imported, depth + 1)
+    }
+    for (const source of mod.starExports) {
+      const target = this.importTarget(mod.file, source)
+      const found = 'mod' in target ? this.exportedNamespace(target.mod, name, depth + 1) : undefined
+      if (found) return found
+    }
+    return undefined
+  }
+
   /**
    * The module a specifier names, as TypeScript finds it: relative to the importing file, or through the `paths` and
    * `baseUrl` of the tsconfig.json that governs it; a specifier neither maps is a package's.
@@ -866,6 +898,7 @@ function collectModule(file: string, code: string, ast: t.File): ModuleInfo {
           else info.exports.set(exported, { local: sp.local.name })
         } else if (sp.type === 'ExportNamespaceSpecifier' && s.source) {
           info.imports.set(exported, { source: s.source.value, imported: '*' })
+          info.exports.set(exported, { source: s.source.value, imported: '*' })
         }
       }
     } else if (s.type === 'ExportDefaultDeclaration') {

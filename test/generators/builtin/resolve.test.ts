@@ -56,6 +56,26 @@ describe('resolveSignature', () => {
     expect(r.dependencies).toEqual(['/project/src/barrel/index.ts', '/project/src/barrel/leg.ts', '/project/src/models.ts', '/project/src/types.d.ts'])
   })
 
+  it('follows namespaces a barrel re-exports (export * as models), also through a namespace import', () => {
+    const files = {
+      ...FILES,
+      '/project/src/index.ts': `export * as models from './models'\nimport * as barrel from './barrel'\nexport { barrel }\n`,
+    }
+    const r = resolveIn(
+      `import type { models, barrel } from './index'
+       import type * as root from './index'
+       function f(a: models.Money, b: root.models.Side, c: barrel.Leg, d: models.Nope) {}`,
+      'f',
+      { files },
+    )
+    expect(r.params.map((p) => p.type)).toEqual([
+      { kind: 'ref', name: 'Money' },
+      { kind: 'ref', name: 'Side' },
+      { kind: 'ref', name: 'Leg' },
+      { kind: 'unknown', reason: '"Nope" is not exported by /project/src/models.ts', text: 'models.Nope' },
+    ])
+  })
+
   it('reports what it cannot resolve, with machine-readable reasons', () => {
     const r = resolveIn(
       `import type { Ext } from 'some-package'
