@@ -91,7 +91,7 @@ function configChain(config: string, read: Read, files: string[], seen: Set<stri
   files.push(config)
   let raw: RawConfig
   try {
-    raw = { ...(JSON.parse(stripJsonComments(text)) as object), file: config }
+    raw = { ...(JSON.parse(stripJsonComments(text.replace(/^\uFEFF/, ''))) as object), file: config }
   } catch {
     return []
   }

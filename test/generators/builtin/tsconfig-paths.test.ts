@@ -50,7 +50,8 @@ describe('resolveSignature: tsconfig.json paths', () => {
 
   it('resolves a bare specifier under baseUrl, and leaves a package a package', () => {
     const r = resolveF(`import type { Order } from 'types/order'\nimport type { Schema } from 'zod'\nfunction f(a: Order, b: Schema) {}`, {
-      '/app/tsconfig.json': `{ "compilerOptions": { "baseUrl": "src" } }`,
+      // Saved with a byte order mark, as some Windows editors do.
+      '/app/tsconfig.json': `\uFEFF{ "compilerOptions": { "baseUrl": "src" } }`,
       '/app/src/types/order.ts': ORDER,
     })
     expect(r.params[0]!.type).toEqual({ kind: 'ref', name: 'Order' })
