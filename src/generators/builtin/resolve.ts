@@ -117,6 +117,13 @@ class Resolver {
     if (!rt && fn.generator) returns = { kind: 'unknown', reason: 'generator function' }
     // A declared `unknown` is a choice, not a gap: only unknowns with a reason are reported.
     if (returns.kind === 'unknown' && returns.reason) this.report('result', rt ? code.slice(rt.start!, rt.end!) : '', returns.reason)
+    // Callers see only the overloads; an implementation typed `any` to cover them all would check nothing, unsaid.
+    if (hasOverloads(this.input.ast, fn)) {
+      params.forEach((p, i) => {
+        if (p.type.kind === 'any') this.report(`args[${i}]`, 'any', 'an overloaded function is checked against its implementation signature, not its overloads')
+      })
+      if (returns.kind === 'any') this.report('result', 'any', 'an overloaded function is checked against its implementation signature, not its overloads')
+    }
 
     const paramText = fn.params.map((p) => code.slice(p.start!, p.end!)).join(', ')
     const rtText = fn.returnType ? code.slice(fn.returnType.start!, fn.returnType.end!) : ''
@@ -940,6 +947,35 @@ function enclosingTypeParams(ast: t.File, fn: FunctionNode): string[] {
   }
   visit(ast.program, [])
   return names
+}
+
+/** Whether `fn` is the implementation of overload signatures written beside it (functions and class methods). */
+function hasOverloads(ast: t.File, fn: FunctionNode): boolean {
+  const name = fn.type === 'FunctionDeclaration' ? fn.id?.name : fn.type === 'ClassMethod' && !fn.computed && fn.key.type === 'Identifier' ? fn.key.name : undefined
+  if (name === undefined) return false
+  const unwrap = (n: t.Node): t.Node => (n.type === 'ExportNamedDeclaration' || n.type === 'ExportDefaultDeclaration') && n.declaration ? n.declaration : n
+  const isSignature = (n: t.Node): boolean => {
+    const d = unwrap(n)
+    if (fn.type === 'FunctionDeclaration') return d.type === 'TSDeclareFunction' && d.id?.name === name
+    return d.type === 'TSDeclareMethod' && !d.computed && d.key.type === 'Identifier' && d.key.name === name && !!d.static === !!(fn as t.ClassMethod).static
+  }
+  let found = false
+  const visit = (node: t.Node): void => {
+    if (found || node.start! > fn.start! || node.end! < fn.end!) return
+    for (const key of Object.keys(node) as (keyof typeof node)[]) {
+      if (key === 'loc' || key === 'leadingComments' || key === 'trailingComments' || key === 'innerComments') continue
+      const child = node[key] as unknown
+      if (Array.isArray(child)) {
+        if (child.some((c) => c && unwrap(c as t.Node) === fn)) {
+          found = child.some((c) => c && isSignature(c as t.Node))
+          return
+        }
+        for (const c of child) if (c && typeof (c as t.Node).type === 'string') visit(c as t.Node)
+      } else if (child && typeof (child as t.Node).type === 'string') visit(child as t.Node)
+    }
+  }
+  visit(ast.program)
+  return found
 }
 
 /** The `T` of a `Promise<T>`/`PromiseLike<T>` annotation (`null` without a type argument), `undefined` when not a promise. */
