@@ -399,7 +399,7 @@ class Scanner {
         if (parent?.type !== 'Decorator') this.onCall(node, parent, key)
         break
       case 'Identifier':
-        if ((this.names.has(node.name) && isValueUse(parent, key)) || (this.namespaces.has(node.name) && isValueUse(parent, key) && key !== 'object')) {
+        if ((this.names.has(node.name) && isValueUse(parent, key)) || (this.namespaces.has(node.name) && handsOnPoet(parent, key))) {
           this.escape(node, node.name)
         }
         break
@@ -704,6 +704,19 @@ function isValueUse(parent: t.Node | null, key: string): boolean {
       return false
   }
   return true
+}
+
+/**
+ * Whether a namespace import at `parent[key]` hands its `poet` on: exported (`export { rt }`, `export default rt`) or
+ * destructured (`const { poet } = rt`). Other uses of a namespace (`spyOn(rt, 'feedback')`) are about the rest of it.
+ */
+function handsOnPoet(parent: t.Node | null, key: string): boolean {
+  if (parent?.type === 'ExportSpecifier') return key === 'local'
+  if (parent?.type === 'ExportDefaultDeclaration' || parent?.type === 'TSExportAssignment') return true
+  if (parent?.type === 'VariableDeclarator' && key === 'init' && parent.id.type === 'ObjectPattern') {
+    return parent.id.properties.some((p) => p.type === 'RestElement' || propertyName(p.key, p.computed) === 'poet')
+  }
+  return false
 }
 
 /** Wrappers that do not change which name an expression is bound to. */
