@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs'
 import { dirname, resolve as resolvePath } from 'node:path'
 import { parse } from '../parser'
 import type * as t from '@babel/types'
+import { mapSubpathImport } from './subpath-imports'
 import { findPathMapping, mapSpecifier, type PathMapping } from './tsconfig-paths'
 import { derefType, type ParamSpec, type PropertyIR, type TupleElementIR, type TypeIR, type UnresolvedType } from '../spec'
 
@@ -783,6 +784,8 @@ class Resolver {
     }
     const mapped = this.mapping(from)
     const to = mapped && mapSpecifier(mapped, specifier)
+    // tsconfig `paths` come first, as in TypeScript; a `#` specifier they do not map is a package.json subpath import.
+    if (specifier.startsWith('#') && !to?.pattern) return this.subpathImport(from, specifier)
     if (!to) return { package: specifier }
     for (const base of to.paths) {
       const mod = this.load(base)
@@ -791,6 +794,18 @@ class Resolver {
     // Under `baseUrl` every package name maps too: only a `paths` pattern that matched tells of a missing file.
     if (!to.pattern) return { package: specifier }
     return { missing: `cannot find module "${specifier}" (tsconfig.json "paths" entry "${to.pattern}" maps it to ${to.paths.join(', ')})` }
+  }
+
+  /** `#…` names an entry of the `imports` of the package.json the file belongs to (Node's subpath imports). */
+  private subpathImport(from: string, specifier: string): ReturnType<Resolver['importTarget']> {
+    const mapped = mapSubpathImport(from, specifier, this.readFile, this.input.root)
+    for (const f of mapped?.files ?? []) this.dependencies.add(f)
+    if (!mapped) return { missing: `"${specifier}" is not an entry of the "imports" of the package.json above ${from}` }
+    for (const base of mapped.paths) {
+      const mod = this.load(base)
+      if (mod) return { mod }
+    }
+    return { missing: `cannot find module "${specifier}" (the "imports" of ${mapped.pkg} map it to ${mapped.paths.join(', ') || 'nothing here'})` }
   }
 
   private mapping(from: string): PathMapping | undefined {
@@ -1118,11 +1133,11 @@ function evalEnum(node: t.Node, earlier: { name: string; value: string | number 
 }
 
 /**
- * Why a type from a non-relative import is not checked. Names no npm package can have (`@/…`, `~/…`, `#…`, `$lib`)
+ * Why a type from a non-relative import is not checked. Names no npm package can have (`@/…`, `~/…`, `$lib`)
  * are aliases: the tsconfig.json `paths` are followed, a bundler's alias alone is not.
  */
 function packageReason(specifier: string): string {
-  if (/^(?:@\/|[~#$])/.test(specifier)) {
+  if (/^(?:@\/|[~$])/.test(specifier)) {
     return `"${specifier}" is an alias no tsconfig.json "paths" entry maps (a bundler alias alone is not followed): add it to "paths", or import the type relatively`
   }
   return `type from package "${specifier}"`

@@ -92,3 +92,29 @@ describe('stripJsonComments', () => {
     expect(JSON.parse(stripJsonComments(text))).toEqual({ 'a/*': ['./b/*'], url: 'http://h', l: [1, 2] })
   })
 })
+
+describe('resolveSignature: package.json subpath imports', () => {
+  it('follows a `#` specifier through the imports of the nearest package.json: patterns, conditions, .js to .ts', () => {
+    const r = resolveF(`import type { Order } from '#types/order.js'\nimport type { Order as Exact } from '#order'\nfunction f(a: Order, b: Exact) {}`, {
+      '/app/package.json': JSON.stringify({
+        name: 'app',
+        type: 'module',
+        imports: { '#types/*': { types: './src/types/*', default: './dist/types/*' }, '#order': ['./src/types/order.ts'] },
+      }),
+      '/app/src/types/order.ts': ORDER,
+    })
+    expect(r.params.map((p) => p.type)).toEqual([{ kind: 'ref', name: 'Order' }, { kind: 'ref', name: 'Order' }])
+    expect(r.dependencies).toEqual(['/app/package.json', '/app/src/types/order.ts'])
+  })
+
+  it('lets tsconfig paths map a `#` specifier first, and says when nothing maps one', () => {
+    const files = {
+      '/app/tsconfig.json': `{ "compilerOptions": { "paths": { "#lib/*": ["./src/*"] } } }`,
+      '/app/package.json': `{ "imports": { "#lib/*": "./nowhere/*" } }`,
+      '/app/src/order.ts': ORDER,
+    }
+    const r = resolveF(`import type { Order } from '#lib/order'\nimport type { X } from '#nope'\nfunction f(a: Order, b: X) {}`, files)
+    expect(r.params[0]!.type).toEqual({ kind: 'ref', name: 'Order' })
+    expect(r.unresolved).toContainEqual({ path: 'args[1]', text: 'X', reason: '"#nope" is not an entry of the "imports" of the package.json above /app/src/main.ts' })
+  })
+})
