@@ -694,6 +694,8 @@ function isValueUse(parent: t.Node | null, key: string): boolean {
       return key === 'local'
     case 'UnaryExpression':
       return parent.operator !== 'typeof'
+    case 'ExportNamespaceSpecifier':
+    case 'ExportDefaultSpecifier':
     case 'LabeledStatement':
     case 'BreakStatement':
     case 'ContinueStatement':
