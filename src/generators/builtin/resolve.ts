@@ -1,6 +1,6 @@
 // Resolves a function's TypeScript signature syntactically (no type checker) into TypeIR, following declarations across relative imports.
 import { readFileSync } from 'node:fs'
-import { dirname, resolve as resolvePath } from 'node:path'
+import { dirname, relative, resolve as resolvePath, sep } from 'node:path'
 import { parse } from '../parser'
 import type * as t from '@babel/types'
 import { mapSubpathImport } from './subpath-imports'
@@ -444,7 +444,7 @@ class Resolver {
     }
     const found = this.lookup(mod, name)
     if (found && 'decl' in found) return this.declaration(found.decls, found.mod, args, mod, env, node, path)
-    if (found && 'package' in found) return this.unknown(node, mod, path, packageReason(found.package))
+    if (found && 'package' in found) return this.fromPackage(node, mod, path, found.package)
     if (found && 'missing' in found) return this.unknown(node, mod, path, found.missing)
     return this.builtin(name, args, node, mod, env, path)
   }
@@ -453,12 +453,12 @@ class Resolver {
     const right = q.right.name
     // `ns.Order`, `ns.models.Order`: a namespace import, or a namespace a module re-exports (`export * as models from`).
     const ns = this.namespace(mod, q.left, 0)
-    if (ns && 'package' in ns) return this.unknown(node, mod, path, packageReason(ns.package))
+    if (ns && 'package' in ns) return this.fromPackage(node, mod, path, ns.package)
     if (ns && 'missing' in ns) return this.unknown(node, mod, path, ns.missing)
     if (ns) {
       const found = this.exported(ns.mod, right, new Set())
       if (found && 'decl' in found) return this.declaration(found.decls, found.mod, node.typeParameters?.params ?? [], mod, env, node, path)
-      return this.unknown(node, mod, path, `"${right}" is not exported by ${ns.mod.file}`)
+      return this.unknown(node, mod, path, `"${right}" is not exported by ${mod.code.slice(q.left.start!, q.left.end!)}`)
     }
     if (q.left.type !== 'Identifier') return this.unknown(node, mod, path, 'deeply qualified names are not resolved')
     const left = q.left.name
@@ -472,7 +472,7 @@ class Resolver {
         return this.unknown(node, mod, path, `enum ${left} has no member ${right}`)
       }
     }
-    if (found && 'package' in found) return this.unknown(node, mod, path, packageReason(found.package))
+    if (found && 'package' in found) return this.fromPackage(node, mod, path, found.package)
     return this.unknown(node, mod, path, 'namespaces are not resolved')
   }
 
@@ -780,7 +780,7 @@ class Resolver {
   private importTarget(from: string, specifier: string): { mod: ModuleInfo } | { package: string } | { missing: string } {
     if (isRelative(specifier)) {
       const mod = this.load(resolvePath(dirname(from), specifier))
-      return mod ? { mod } : { missing: `cannot find module "${specifier}" from ${from}` }
+      return mod ? { mod } : { missing: `cannot find module "${specifier}" from ${this.shown(from)}` }
     }
     const mapped = this.mapping(from)
     const to = mapped && mapSpecifier(mapped, specifier)
@@ -793,19 +793,43 @@ class Resolver {
     }
     // Under `baseUrl` every package name maps too: only a `paths` pattern that matched tells of a missing file.
     if (!to.pattern) return { package: specifier }
-    return { missing: `cannot find module "${specifier}" (tsconfig.json "paths" entry "${to.pattern}" maps it to ${to.paths.join(', ')})` }
+    return { missing: `cannot find module "${specifier}" (tsconfig.json "paths" entry "${to.pattern}" maps it to ${to.paths.map((p) => this.shown(p)).join(', ')})` }
   }
 
   /** `#…` names an entry of the `imports` of the package.json the file belongs to (Node's subpath imports). */
   private subpathImport(from: string, specifier: string): ReturnType<Resolver['importTarget']> {
     const mapped = mapSubpathImport(from, specifier, this.readFile, this.input.root)
     for (const f of mapped?.files ?? []) this.dependencies.add(f)
-    if (!mapped) return { missing: `"${specifier}" is not an entry of the "imports" of the package.json above ${from}` }
+    if (!mapped) return { missing: `"${specifier}" is not an entry of the "imports" of the package.json above ${this.shown(from)}` }
     for (const base of mapped.paths) {
       const mod = this.load(base)
       if (mod) return { mod }
     }
-    return { missing: `cannot find module "${specifier}" (the "imports" of ${mapped.pkg} map it to ${mapped.paths.join(', ') || 'nothing here'})` }
+    return { missing: `cannot find module "${specifier}" (the "imports" of ${this.shown(mapped.pkg)} map it to ${mapped.paths.map((p) => this.shown(p)).join(', ') || 'nothing here'})` }
+  }
+
+  /**
+   * A file as a reason names it: relative to the project root when there is one, since reasons are part of the
+   * resolved types and so of the lock's input hashes, which must not depend on where the project is checked out.
+   */
+  private shown(file: string): string {
+    const { root } = this.input
+    return root ? relative(root, file).split(sep).join('/') : file
+  }
+
+  /**
+   * A type from a package is accepted unchecked. An alias no tsconfig.json maps is named as one in the report; the
+   * type keeps the package reason, on which the input hashes of existing lock entries rest.
+   */
+  private fromPackage(node: t.Node, mod: ModuleInfo, path: string, specifier: string): TypeIR {
+    const reason = `type from package "${specifier}"`
+    if (!/^(?:@\/|[~$])/.test(specifier)) return this.unknown(node, mod, path, reason)
+    this.report(
+      path,
+      mod.code.slice(node.start!, node.end!),
+      `"${specifier}" is an alias no tsconfig.json "paths" entry maps (a bundler alias alone is not followed): add it to "paths", or import the type relatively`,
+    )
+    return { kind: 'unknown', reason, text: mod.code.slice(node.start!, node.end!) }
   }
 
   private mapping(from: string): PathMapping | undefined {
@@ -1130,17 +1154,6 @@ function evalEnum(node: t.Node, earlier: { name: string; value: string | number 
     default:
       return undefined
   }
-}
-
-/**
- * Why a type from a non-relative import is not checked. Names no npm package can have (`@/…`, `~/…`, `$lib`)
- * are aliases: the tsconfig.json `paths` are followed, a bundler's alias alone is not.
- */
-function packageReason(specifier: string): string {
-  if (/^(?:@\/|[~$])/.test(specifier)) {
-    return `"${specifier}" is an alias no tsconfig.json "paths" entry maps (a bundler alias alone is not followed): add it to "paths", or import the type relatively`
-  }
-  return `type from package "${specifier}"`
 }
 
 function isRelative(specifier: string): boolean {

@@ -73,7 +73,7 @@ describe('resolveSignature', () => {
       { kind: 'ref', name: 'Money' },
       { kind: 'ref', name: 'Side' },
       { kind: 'ref', name: 'Leg' },
-      { kind: 'unknown', reason: '"Nope" is not exported by /project/src/models.ts', text: 'models.Nope' },
+      { kind: 'unknown', reason: '"Nope" is not exported by models', text: 'models.Nope' },
     ])
   })
 

@@ -6,15 +6,15 @@ import { findFunction, parseTs } from './harness'
 const ORDER = `export interface Order { id: string; qty: number }\n`
 const ORDER_IR = { kind: 'objectType', name: 'Order', properties: [{ name: 'id', type: { kind: 'string' }, optional: false }, { name: 'qty', type: { kind: 'number' }, optional: false }] }
 
-/** Resolves `f` in /app/src/main.ts of an in-memory project rooted at /app. */
-function resolveF(code: string, files: Record<string, string>): ResolvedSignature & { reads: string[] } {
+/** Resolves `f` in /app/src/main.ts of an in-memory project rooted at /app (or `root`, the files moved with it). */
+function resolveF(code: string, files: Record<string, string>, root = '/app'): ResolvedSignature & { reads: string[] } {
   const ast = parseTs(code)
   const reads: string[] = []
   const readFile = (p: string) => {
     reads.push(p)
-    return files[p]
+    return files[p.replace(root, '/app')]
   }
-  return { ...resolveSignature({ file: '/app/src/main.ts', code, ast, fn: findFunction(ast, 'f'), readFile, root: '/app' }), reads }
+  return { ...resolveSignature({ file: `${root}/src/main.ts`, code, ast, fn: findFunction(ast, 'f'), readFile, root }), reads }
 }
 
 describe('resolveSignature: tsconfig.json paths', () => {
@@ -76,13 +76,34 @@ describe('resolveSignature: tsconfig.json paths', () => {
     expect(missing.unresolved).toContainEqual({
       path: 'args[0]',
       text: 'Order',
-      reason: 'cannot find module "@/typo" (tsconfig.json "paths" entry "@/*" maps it to /app/src/typo)',
+      reason: 'cannot find module "@/typo" (tsconfig.json "paths" entry "@/*" maps it to src/typo)',
     })
   })
 
   it('reads no tsconfig.json for a signature without non-relative type imports', () => {
     const r = resolveF(`import type { Order } from './order'\nfunction f(o: Order, n: number) {}`, { '/app/src/order.ts': ORDER })
     expect(r.reads).toEqual(['/app/src/order.ts'])
+  })
+})
+
+describe('resolveSignature: where the project is', () => {
+  it('resolves to the same types in another checkout: reasons name files relative to the root (they are part of input hashes)', () => {
+    const code = `import type { A } from './missing'\nimport type { B } from '@/gone'\nimport type { C } from '#nope'\nimport type { D } from '@/unmapped'\nfunction f(a: A, b: B, c: C, d: D) {}`
+    const files = {
+      '/app/tsconfig.json': `{ "compilerOptions": { "paths": { "@/g*": ["./src/g*"] } } }`,
+      '/app/package.json': `{ "imports": {} }`,
+    }
+    const here = resolveF(code, files)
+    const there = resolveF(code, files, '/home/ci/work/app')
+    expect(there.params).toEqual(here.params)
+    expect(there.unresolved).toEqual(here.unresolved)
+    expect(here.params.map((p) => p.type)).toEqual([
+      { kind: 'unknown', reason: 'cannot find module "./missing" from src/main.ts', text: 'A' },
+      { kind: 'unknown', reason: 'cannot find module "@/gone" (tsconfig.json "paths" entry "@/g*" maps it to src/gone)', text: 'B' },
+      { kind: 'unknown', reason: '"#nope" is not an entry of the "imports" of the package.json above src/main.ts', text: 'C' },
+      // The type keeps the reason earlier releases gave it, on which existing input hashes rest; the report says more.
+      { kind: 'unknown', reason: 'type from package "@/unmapped"', text: 'D' },
+    ])
   })
 })
 
@@ -115,6 +136,6 @@ describe('resolveSignature: package.json subpath imports', () => {
     }
     const r = resolveF(`import type { Order } from '#lib/order'\nimport type { X } from '#nope'\nfunction f(a: Order, b: X) {}`, files)
     expect(r.params[0]!.type).toEqual({ kind: 'ref', name: 'Order' })
-    expect(r.unresolved).toContainEqual({ path: 'args[1]', text: 'X', reason: '"#nope" is not an entry of the "imports" of the package.json above /app/src/main.ts' })
+    expect(r.unresolved).toContainEqual({ path: 'args[1]', text: 'X', reason: '"#nope" is not an entry of the "imports" of the package.json above src/main.ts' })
   })
 })
