@@ -382,7 +382,7 @@ function withoutPoetOptions(code: string, file: string): string {
   }
   let out = code
   for (const site of sites) {
-    const options = site.kind === 'rejected' ? undefined : site.call.arguments[0]
+    const options = site.kind === 'call' || site.kind === 'decorator' ? site.call.arguments[0] : undefined
     if (options?.start == null || options.end == null) continue
     out = out.slice(0, options.start) + code.slice(options.start, options.end).replace(/[^\n]/g, ' ') + out.slice(options.end)
   }

@@ -1,7 +1,7 @@
 // The one unplugin factory: wires each bundler's hooks to a PoetContext, and nothing else.
 import { extname } from 'node:path'
 import type { Loader } from 'esbuild'
-import type { UnpluginFactory } from 'unplugin'
+import type { UnpluginContextMeta, UnpluginFactory, UnpluginOptions } from 'unplugin'
 import { PoetContext } from './context'
 import type { DevServer } from './dev-server'
 import { PoetBuildError, type WarningSite } from './errors'
@@ -10,7 +10,14 @@ import { fileOf, POET_CODE_FILTER } from './ids'
 import { COMPONENT_FILE } from './sfc'
 import { DEV_KEY_PREFIX, ESBUILD_LOAD_FILTER, LOAD_FILTER, RESOLVE_FILTER, keyOf, mapWebpackScheme, resolveVirtual } from './virtual'
 
+/**
+ * The copies a Vite build runs on its worker bundles, by the meta they were made with: such a copy adds no copy of its
+ * own, and what they say once, the copies of one build say once together.
+ */
+const workerCopies = new WeakMap<UnpluginContextMeta, { saidEndpoint: boolean }>()
+
 export const unpluginFactory: UnpluginFactory<Options | undefined, false> = (raw, meta) => {
+  const forWorkers = workerCopies.get(meta)
   const ctx = new PoetContext(raw)
   // A build error as each bundler shows it best: Rollup, Rolldown and Vite print its `frame` under the message
   // themselves; webpack's persistent cache stores only built-in error classes; rspack and esbuild show it as it is.
@@ -37,6 +44,8 @@ export const unpluginFactory: UnpluginFactory<Options | undefined, false> = (raw
   }
   // The feedback.endpoint warning is said once per plugin instance, not at every rebuild of a watch.
   let saidEndpoint = false
+  /** This instance bundles a Vite worker: ours, or one the user listed in `worker.plugins`. */
+  let inWorker = false
   // Only a Vite dev server has one: the collector, dashboard and trainer (SQLite) never load for a build.
   let dev: DevServer | undefined
   const { include, exclude } = ctx.options
@@ -83,7 +92,13 @@ export const unpluginFactory: UnpluginFactory<Options | undefined, false> = (raw
         if (id.includes('?') && COMPONENT_FILE.test(file)) return null
         // Said at the first poet module, as build hooks cannot warn on every bundler (and without one, nothing is sent).
         const { feedback } = ctx.options
-        if (feedback && feedback.endpoint && !saidEndpoint) {
+        if (feedback && feedback.endpoint && inWorker) {
+          // Only the worker copy speaks, once for all workers: a user's own instance beside it would say it twice.
+          if (forWorkers && !forWorkers.saidEndpoint) {
+            forWorkers.saidEndpoint = true
+            this.warn(warning(workerEndpointUnused(feedback.endpoint)))
+          }
+        } else if (feedback && feedback.endpoint && !saidEndpoint) {
           const pageless = meta.framework === 'vite' ? (ctx.serve ? undefined : pagelessViteBuild(this)) : `${BUNDLER_NAMES[meta.framework] ?? meta.framework} build`
           if (pageless) {
             saidEndpoint = true
@@ -103,7 +118,17 @@ export const unpluginFactory: UnpluginFactory<Options | undefined, false> = (raw
     },
 
     vite: {
+      // A Vite build bundles each web worker apart, with `worker.plugins` and not `plugins`: poet() functions in a
+      // worker (new Worker(new URL('./w.ts', import.meta.url)), './w.ts?worker') got no phases, without a word. Vite
+      // appends what this returns to the user's own worker plugins. (A dev server runs `plugins` on workers too.)
+      config(_config, env) {
+        if (forWorkers || env.command !== 'build') return
+        const copy: UnpluginContextMeta = { ...meta }
+        workerCopies.set(copy, { saidEndpoint: false })
+        return { worker: { plugins: () => [viteCopy(unpluginFactory(raw, copy))] } }
+      },
       async configResolved(config) {
+        inWorker = (config as { isWorker?: boolean }).isWorker === true
         ctx.setRoot(config.root)
         ctx.serve = config.command === 'serve'
         if (!ctx.serve) return
@@ -164,6 +189,11 @@ export const unpluginFactory: UnpluginFactory<Options | undefined, false> = (raw
   }
 }
 
+/** A plugin as Vite takes it: its `vite` hooks merged on top, as the Vite entry's adapter does (./adapter.ts). */
+function viteCopy(plugin: UnpluginOptions): UnpluginOptions {
+  return Object.assign(plugin, plugin.vite)
+}
+
 const TS_PLUGIN_LOADS =
   '@rollup/plugin-typescript compiles .ts files in its load hook, before any transform: poet() then reads your ' +
   'functions without their types, generates no validation from them, and misses @poet methods. Unless it only emits ' +
@@ -186,6 +216,15 @@ function endpointUnused(build: string, endpoint: string): string {
     `${/^[aeiou]/i.test(build) ? 'an' : 'a'} ${build} has none, so its events go nowhere. Configure the sink in your ` +
     `entry instead: import { configure, httpSink } from 'unplugin-poet/runtime'; ` +
     `configure({ sink: httpSink({ url: '${endpoint}' }) })`
+  )
+}
+
+/** feedback.endpoint in a Vite build with web workers: the page's runtime is set up, each worker's own is not. */
+function workerEndpointUnused(endpoint: string): string {
+  return (
+    `the poet plugin's feedback.endpoint (${endpoint}) is set up in the pages Vite builds, but a web worker runs a runtime of its own, ` +
+    `so the events of poet functions in workers go nowhere. Configure the sink in each worker: import { configure, httpSink } from ` +
+    `'unplugin-poet/runtime'; configure({ sink: httpSink({ url: '${endpoint}' }) })`
   )
 }
 

@@ -48,7 +48,17 @@ export interface RejectedSite {
   error: PoetBuildError
 }
 
-export type PoetSite = CallSite | DecoratorSite | RejectedSite
+/**
+ * `poet` used other than called (`const reliable = poet`, `export { poet }`, passed as an argument), or re-exported
+ * from the runtime: what is marked through it elsewhere gets no phases, so the transform warns here.
+ */
+export interface EscapeSite {
+  kind: 'escape'
+  at: { line: number; column: number }
+  reason: string
+}
+
+export type PoetSite = CallSite | DecoratorSite | RejectedSite | EscapeSite
 
 export interface ScanResult {
   ast: t.File
@@ -77,11 +87,25 @@ export function scanPoetCalls(code: string, where: ErrorSite, lang?: ScriptLang,
   const namespaces = new Set<string>(inherited?.namespaces)
   const phases = new Set<string>()
   let lastPhaseIndex = -1
+  const reexports: EscapeSite[] = []
+  let staticMentions = 0
   for (const stmt of ast.program.body) {
+    if ((stmt.type === 'ImportDeclaration' || stmt.type === 'ExportNamedDeclaration' || stmt.type === 'ExportAllDeclaration') && stmt.source?.value === RUNTIME_ID) staticMentions++
+    const reexported = reexportOfPoet(stmt)
+    if (reexported) reexports.push({ kind: 'escape', at: start(reexported), reason: REEXPORT_REASON })
     if (stmt.type !== 'ImportDeclaration' || stmt.importKind === 'type') continue
     const from = stmt.source.value
     for (const spec of stmt.specifiers) {
       if (from === RUNTIME_ID) {
+        if (spec.type === 'ImportDefaultSpecifier' || (spec.type === 'ImportSpecifier' && exportedName(spec) === 'default')) {
+          // Every bundler fails on it too, but some only when the code runs (webpack: "….default is not a function").
+          throw buildError(
+            where,
+            'POET_WRONG_IMPORT',
+            `'unplugin-poet/runtime' has no default export. Write: import { poet } from 'unplugin-poet/runtime'`,
+            spec.loc!.start,
+          )
+        }
         if (spec.type === 'ImportNamespaceSpecifier') namespaces.add(spec.local.name)
         else if (spec.type === 'ImportSpecifier' && spec.importKind !== 'type' && exportedName(spec) === 'poet') {
           names.add(spec.local.name)
@@ -103,11 +127,77 @@ export function scanPoetCalls(code: string, where: ErrorSite, lang?: ScriptLang,
       }
     }
   }
-  if (names.size === 0 && namespaces.size === 0) return undefined
+  // The runtime named anywhere else (`await import(…)`, `require(…)`) is rare: only then is the whole tree searched.
+  if (code.split(RUNTIME_ID).length - 1 > staticMentions) reexports.push(...dynamicLoadsOfPoet(ast))
+  if (names.size === 0 && namespaces.size === 0) return reexports.length ? { ast, sites: reexports, lastPhaseIndex, names: [], namespaces: [] } : undefined
 
   const scanner = new Scanner(code, where, names, namespaces, phases)
   scanner.visit(ast.program, null, '')
-  return { ast, sites: scanner.resolve(), lastPhaseIndex, names: [...names], namespaces: [...namespaces] }
+  return { ast, sites: [...reexports, ...scanner.resolve()], lastPhaseIndex, names: [...names], namespaces: [...namespaces] }
+}
+
+const WHY_NO_PHASES =
+  "The plugin generates phases only for poet(options)(fn) and @poet(options) in the module that imports poet from 'unplugin-poet/runtime'."
+
+const REEXPORT_REASON =
+  'this module re-exports poet: functions that other modules mark with it get no generated phases, so no input or ' +
+  `output validation, only the runtime policy. ${WHY_NO_PHASES} Import it from there in each module that marks functions.`
+
+const ESCAPE_REASON =
+  'poet is used here as a value, not called on a function: what is marked through it (here or in another module) gets ' +
+  `no generated phases, so no input or output validation, only the runtime policy. ${WHY_NO_PHASES} ` +
+  "Call poet(...) on each function directly; an alias (import { poet as reliable } from 'unplugin-poet/runtime') is fine."
+
+const DYNAMIC_REASON =
+  "poet loaded with import() or require() is not recognised: the functions marked with it get no generated phases, so no input or output validation, only the runtime policy. " +
+  `${WHY_NO_PHASES} Import it statically: import { poet } from 'unplugin-poet/runtime'.`
+
+/** `const { poet } = await import('unplugin-poet/runtime')`, `require('unplugin-poet/runtime').poet` and the like, at the `poet`. */
+function dynamicLoadsOfPoet(ast: t.File): EscapeSite[] {
+  const found: EscapeSite[] = []
+  const visit = (node: t.Node, parents: t.Node[]): void => {
+    if (node.type === 'CallExpression' && loadsRuntime(node)) {
+      let i = parents.length - 1
+      while (parents[i]?.type === 'AwaitExpression') i--
+      const holder = parents[i]
+      const at =
+        holder?.type === 'VariableDeclarator' && holder.id.type === 'ObjectPattern'
+          ? holder.id.properties.find((p) => p.type === 'ObjectProperty' && propertyName(p.key, p.computed) === 'poet')
+          : (holder?.type === 'MemberExpression' || holder?.type === 'OptionalMemberExpression') && propertyName(holder.property, holder.computed) === 'poet'
+            ? holder.property
+            : undefined
+      if (at) found.push({ kind: 'escape', at: start(at), reason: DYNAMIC_REASON })
+    }
+    parents.push(node)
+    const record = node as unknown as Record<string, unknown>
+    for (const k in record) {
+      if (SKIP_KEYS.has(k)) continue
+      const v = record[k]
+      if (Array.isArray(v)) {
+        for (const child of v) if (isNode(child)) visit(child, parents)
+      } else if (isNode(v)) visit(v, parents)
+    }
+    parents.pop()
+  }
+  visit(ast.program, [])
+  return found
+}
+
+function loadsRuntime(call: t.CallExpression): boolean {
+  const [arg] = call.arguments
+  const loader = call.callee.type === 'Import' || (call.callee.type === 'Identifier' && call.callee.name === 'require')
+  return loader && arg?.type === 'StringLiteral' && arg.value === RUNTIME_ID
+}
+
+/** The specifier of `export { poet } from 'unplugin-poet/runtime'`, `export * from …` or `export * as ns from …`. */
+function reexportOfPoet(stmt: t.Statement): t.Node | undefined {
+  if (stmt.type === 'ExportAllDeclaration') return stmt.source.value === RUNTIME_ID && stmt.exportKind !== 'type' ? stmt : undefined
+  if (stmt.type !== 'ExportNamedDeclaration' || stmt.source?.value !== RUNTIME_ID || stmt.exportKind === 'type') return undefined
+  return stmt.specifiers.find(
+    (sp) =>
+      sp.type === 'ExportNamespaceSpecifier' ||
+      (sp.type === 'ExportSpecifier' && sp.exportKind !== 'type' && sp.local.name === 'poet'),
+  )
 }
 
 function exportedName(spec: t.ImportSpecifier): string {
@@ -134,7 +224,8 @@ export function parseModule(code: string, where: ErrorSite, lang?: ScriptLang): 
       errorRecovery: false,
       allowAwaitOutsideFunction: true,
       attachComment: false,
-      plugins: [...syntax, decorators, 'importAttributes', 'explicitResourceManagement'],
+      // `accessor` fields (TypeScript 4.9, standard decorators) parse beside either kind of decorators.
+      plugins: [...syntax, decorators, 'decoratorAutoAccessors', 'importAttributes', 'explicitResourceManagement'],
     })
   try {
     return attempt('decorators')
@@ -146,7 +237,7 @@ export function parseModule(code: string, where: ErrorSite, lang?: ScriptLang): 
       throw buildError(
         where,
         'POET_PARSE_ERROR',
-        `cannot parse this module to find poet() calls: ${err.message.replace(/\s*\(\d+:\d+\)$/, '')}.`,
+        `cannot parse this module to find poet() calls: ${err.message.replace(/\s*\(\d+:\d+\)$/, '').replace(/\.$/, '')}.`,
         err.loc ?? { line: 1, column: 0 },
       )
     }
@@ -320,6 +411,17 @@ class Scanner {
       case 'CallExpression':
         if (parent?.type !== 'Decorator') this.onCall(node, parent, key)
         break
+      case 'Identifier':
+        if ((this.names.has(node.name) && isValueUse(parent, key)) || (this.namespaces.has(node.name) && handsOnPoet(parent, key))) {
+          this.escape(node, node.name)
+        }
+        break
+      case 'MemberExpression':
+      case 'OptionalMemberExpression': {
+        const binding = this.poetBinding(node)
+        if (binding !== undefined && isValueUse(parent, key)) this.escape(node, binding)
+        break
+      }
       case 'Decorator':
         this.onDecorator(node, parent)
         break
@@ -428,6 +530,10 @@ class Scanner {
     this.candidates.push({ site, binding, scopes })
   }
 
+  private escape(node: t.Node, binding: string): void {
+    this.candidates.push({ site: { kind: 'escape', at: start(node), reason: ESCAPE_REASON }, binding, scopes: this.scopes.slice() })
+  }
+
   /** `poet(opts, __poet_phases_N)`: an earlier pass already rewrote it. */
   private rewritten(call: t.CallExpression): boolean {
     const second = call.arguments[1]
@@ -470,8 +576,11 @@ class Scanner {
         return undefined
       case 'ObjectProperty':
         return holder.value === child ? propertyName(holder.key, holder.computed) : undefined
-      case 'ClassProperty': {
-        const key = propertyName(holder.key, holder.computed)
+      case 'ClassProperty':
+      case 'ClassAccessorProperty':
+      case 'ClassPrivateProperty': {
+        // `#name` is named without its `#`: ids are split into file and name at their last `#`.
+        const key = holder.type === 'ClassPrivateProperty' ? holder.key.id.name : propertyName(holder.key, holder.computed)
         const klass = this.ancestors[i - 2]
         return key && klass ? `${this.className(klass, i - 3)}.${key}` : undefined
       }
@@ -570,6 +679,59 @@ function isScope(node: t.Node): boolean {
       return true
   }
   return isFunction(node)
+}
+
+/**
+ * Whether an identifier or member expression at `parent[key]` reads the value it names, other than as the callee of
+ * a call or a decorator (handled as marks) or as a `typeof` operand (which marks nothing). Names that only label
+ * (property keys, export aliases, labels) are not reads; declarations are, but shadow the import, so they drop out.
+ */
+function isValueUse(parent: t.Node | null, key: string): boolean {
+  if (!parent) return false
+  switch (parent.type) {
+    case 'CallExpression':
+    case 'Decorator':
+      return key !== 'callee' && key !== 'expression'
+    case 'MemberExpression':
+    case 'OptionalMemberExpression':
+      return key !== 'property' || parent.computed
+    case 'ObjectProperty':
+    case 'ObjectMethod':
+    case 'ClassMethod':
+    case 'ClassPrivateMethod':
+    case 'ClassProperty':
+    case 'ClassAccessorProperty':
+    case 'TSDeclareMethod':
+      return key !== 'key' || !!parent.computed
+    case 'ExportSpecifier':
+      return key === 'local'
+    case 'UnaryExpression':
+      return parent.operator !== 'typeof'
+    case 'ExportNamespaceSpecifier':
+    case 'ExportDefaultSpecifier':
+    case 'LabeledStatement':
+    case 'BreakStatement':
+    case 'ContinueStatement':
+    case 'PrivateName':
+    case 'MetaProperty':
+    case 'TSEnumMember':
+    case 'TSModuleDeclaration':
+      return false
+  }
+  return true
+}
+
+/**
+ * Whether a namespace import at `parent[key]` hands its `poet` on: exported (`export { rt }`, `export default rt`) or
+ * destructured (`const { poet } = rt`). Other uses of a namespace (`spyOn(rt, 'feedback')`) are about the rest of it.
+ */
+function handsOnPoet(parent: t.Node | null, key: string): boolean {
+  if (parent?.type === 'ExportSpecifier') return key === 'local'
+  if (parent?.type === 'ExportDefaultDeclaration' || parent?.type === 'TSExportAssignment') return true
+  if (parent?.type === 'VariableDeclarator' && key === 'init' && parent.id.type === 'ObjectPattern') {
+    return parent.id.properties.some((p) => p.type === 'RestElement' || propertyName(p.key, p.computed) === 'poet')
+  }
+  return false
 }
 
 /** Wrappers that do not change which name an expression is bound to. */

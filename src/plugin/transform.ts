@@ -3,7 +3,7 @@ import type * as t from '@babel/types'
 import MagicString, { type SourceMap } from 'magic-string'
 import type { FunctionSpec } from '../generators/spec'
 import { resolveSignature } from '../generators/builtin/resolve'
-import { PoetBuildError, warningAt, type ErrorSite, type WarningSite } from './errors'
+import { buildError, PoetBuildError, warningAt, type ErrorSite, type WarningSite } from './errors'
 import { encodeKey, fileOf, functionId, projectPath } from './ids'
 import { readPoetOptions, type DomainNames, type Position } from './poet-options'
 import { rewriteModule, type PlannedSite } from './rewrite'
@@ -63,14 +63,19 @@ export function transformPoet(code: string, file: string, ctx: TransformContext)
     }
     for (const site of scan.sites) {
       if (site.kind === 'rejected') throw site.error
-      const { options, keys } = readPoetOptions(site.call.arguments[0], where, ctx.domains)
+      if (site.kind === 'escape') {
+        ctx.warn(...warningAt(where, site.reason, site.at))
+        continue
+      }
+      const { options, keys } = readOptions(site, where, ctx.domains)
       if (site.kind === 'call' && !site.fn) {
         const at = site.call.loc!.start
         ctx.warn(
           ...warningAt(
             where,
             'poet(...) is not applied directly to a function defined in this file, so no phases are generated for it: ' +
-              'it runs with the runtime policy only, without generated validation.',
+              'it runs with the runtime policy only, without generated validation. Write poet(options)(fn) around the function ' +
+              'where it is defined; a wrapper or factory that returns poet(...) for others to apply gives them no phases.',
             at,
           ),
         )
@@ -91,14 +96,17 @@ export function transformPoet(code: string, file: string, ctx: TransformContext)
   const dependencies = new Set<string>()
   marked.forEach(({ site, options, timeoutAt, scan }, i) => {
     const id = functionId(displayPath, names[i]!)
-    const sig = resolveSignature({ file: path, code: types.code, ast: types.ast, fn: site.fn, readFile: ctx.readFile })
+    const sig = resolveSignature({ file: path, code: types.code, ast: types.ast, fn: site.fn, readFile: ctx.readFile, root: ctx.root })
     for (const d of sig.dependencies) dependencies.add(d)
     if (timeoutAt && !sig.async) {
       ctx.warn(
         ...warningAt(
           where,
-          `'timeout' has no effect on ${id}: the function is synchronous (not async and not returning a Promise), and ` +
-            'a running synchronous call cannot be interrupted. Remove timeout, or make the function async.',
+          site.fn.generator
+            ? `'timeout' has no effect on ${id}: a generator function returns its iterator at once, and the values it ` +
+                'yields later are not timed. Remove timeout, or time the work inside the generator.'
+            : `'timeout' has no effect on ${id}: the function is synchronous (not async and not returning a Promise), and ` +
+                'a running synchronous call cannot be interrupted. Remove timeout, or make the function async.',
           timeoutAt,
         ),
       )
@@ -261,6 +269,26 @@ function expressionRanges(markup: string): [number, number][] {
 function positionAt(code: string, offset: number): Position {
   const before = code.slice(0, offset).split(/\r\n|[\r\n\u2028\u2029]/)
   return { line: before.length, column: before[before.length - 1]!.length }
+}
+
+/**
+ * The site's options. Options made at run time, in a `poet(...)` not applied to a function here, are most likely a
+ * wrapper that fills in defaults: the error says that a wrapper cannot give what it marks phases anyway.
+ */
+function readOptions(site: CallSite | DecoratorSite, where: ErrorSite, domains: DomainNames): ReturnType<typeof readPoetOptions> {
+  try {
+    return readPoetOptions(site.call.arguments[0], where, domains)
+  } catch (e) {
+    if (!(site.kind === 'call' && !site.fn && e instanceof PoetBuildError && e.code === 'POET_NON_LITERAL_OPTION')) throw e
+    throw buildError(
+      where,
+      e.code,
+      `${e.reason} This poet(...) is not applied to a function either, as in a wrapper that fills in defaults ` +
+        '(`const reliable = (o) => poet({ attempts: 3, ...o })`): what a wrapper marks gets no generated phases in any case, ' +
+        'only the runtime policy. Write poet({ attempts: 3 })(fn) on each function instead.',
+      e.loc,
+    )
+  }
 }
 
 /** Names shared by several functions in one file get `@<line>` (and `:<column>` if they share a line too). */

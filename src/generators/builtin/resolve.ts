@@ -1,8 +1,10 @@
 // Resolves a function's TypeScript signature syntactically (no type checker) into TypeIR, following declarations across relative imports.
 import { readFileSync } from 'node:fs'
-import { dirname, resolve as resolvePath } from 'node:path'
+import { dirname, relative, resolve as resolvePath, sep } from 'node:path'
 import { parse } from '../parser'
 import type * as t from '@babel/types'
+import { mapSubpathImport } from './subpath-imports'
+import { findPathMapping, mapSpecifier, type PathMapping } from './tsconfig-paths'
 import { derefType, type ParamSpec, type PropertyIR, type TupleElementIR, type TypeIR, type UnresolvedType } from '../spec'
 import { COMPONENT_FILE, componentParts, keepOnly } from '../../plugin/sfc'
 
@@ -24,6 +26,8 @@ export interface ResolveInput {
   fn: FunctionNode
   /** Reads another file of the project; `undefined` when it does not exist. Defaults to the file system. */
   readFile?: (path: string) => string | undefined
+  /** The project root: the search for the tsconfig.json whose `paths` map non-relative imports stops there. */
+  root?: string
 }
 
 export interface ResolvedSignature {
@@ -72,6 +76,8 @@ class Resolver {
   private readonly unresolved: UnresolvedType[] = []
   private readonly dependencies = new Set<string>()
   private readonly readFile: (path: string) => string | undefined
+  /** The tsconfig `paths` in force, by directory of the importing file (null: none). */
+  private readonly mappings = new Map<string, PathMapping | null>()
   private instantiationDepth = 0
 
   constructor(private readonly input: ResolveInput) {
@@ -113,6 +119,13 @@ class Resolver {
     if (!rt && fn.generator) returns = { kind: 'unknown', reason: 'generator function' }
     // A declared `unknown` is a choice, not a gap: only unknowns with a reason are reported.
     if (returns.kind === 'unknown' && returns.reason) this.report('result', rt ? code.slice(rt.start!, rt.end!) : '', returns.reason)
+    // Callers see only the overloads; an implementation typed `any` to cover them all would check nothing, unsaid.
+    if (hasOverloads(this.input.ast, fn)) {
+      params.forEach((p, i) => {
+        if (p.type.kind === 'any') this.report(`args[${i}]`, 'any', 'an overloaded function is checked against its implementation signature, not its overloads')
+      })
+      if (returns.kind === 'any') this.report('result', 'any', 'an overloaded function is checked against its implementation signature, not its overloads')
+    }
 
     const paramText = fn.params.map((p) => code.slice(p.start!, p.end!)).join(', ')
     const rtText = fn.returnType ? code.slice(fn.returnType.start!, fn.returnType.end!) : ''
@@ -432,24 +445,24 @@ class Resolver {
     }
     const found = this.lookup(mod, name)
     if (found && 'decl' in found) return this.declaration(found.decls, found.mod, args, mod, env, node, path)
-    if (found && 'package' in found) return this.unknown(node, mod, path, `type from package "${found.package}"`)
+    if (found && 'package' in found) return this.fromPackage(node, mod, path, found.package)
     if (found && 'missing' in found) return this.unknown(node, mod, path, found.missing)
     return this.builtin(name, args, node, mod, env, path)
   }
 
   private qualified(node: t.TSTypeReference, q: t.TSQualifiedName, mod: ModuleInfo, env: Env, path: string): TypeIR {
+    const right = q.right.name
+    // `ns.Order`, `ns.models.Order`: a namespace import, or a namespace a module re-exports (`export * as models from`).
+    const ns = this.namespace(mod, q.left, 0)
+    if (ns && 'package' in ns) return this.fromPackage(node, mod, path, ns.package)
+    if (ns && 'missing' in ns) return this.unknown(node, mod, path, ns.missing)
+    if (ns) {
+      const found = this.exported(ns.mod, right, new Set())
+      if (found && 'decl' in found) return this.declaration(found.decls, found.mod, node.typeParameters?.params ?? [], mod, env, node, path)
+      return this.unknown(node, mod, path, `"${right}" is not exported by ${mod.code.slice(q.left.start!, q.left.end!)}`)
+    }
     if (q.left.type !== 'Identifier') return this.unknown(node, mod, path, 'deeply qualified names are not resolved')
     const left = q.left.name
-    const right = q.right.name
-    const imp = mod.imports.get(left)
-    if (imp && imp.imported === '*') {
-      if (!isRelative(imp.source)) return this.unknown(node, mod, path, `type from package "${imp.source}"`)
-      const target = this.load(mod.file, imp.source)
-      if (!target) return this.unknown(node, mod, path, `cannot find module "${imp.source}"`)
-      const found = this.exported(target, right, new Set())
-      if (found && 'decl' in found) return this.declaration(found.decls, found.mod, node.typeParameters?.params ?? [], mod, env, node, path)
-      return this.unknown(node, mod, path, `"${right}" is not exported by "${imp.source}"`)
-    }
     const found = this.lookup(mod, left)
     if (found && 'decl' in found) {
       const decl = found.decls[0]!
@@ -460,7 +473,7 @@ class Resolver {
         return this.unknown(node, mod, path, `enum ${left} has no member ${right}`)
       }
     }
-    if (found && 'package' in found) return this.unknown(node, mod, path, `type from package "${found.package}"`)
+    if (found && 'package' in found) return this.fromPackage(node, mod, path, found.package)
     return this.unknown(node, mod, path, 'namespaces are not resolved')
   }
 
@@ -706,10 +719,9 @@ class Resolver {
     if (local) return { decl: true, decls: local, mod }
     const imp = mod.imports.get(name)
     if (!imp) return undefined
-    if (!isRelative(imp.source)) return { package: imp.source }
-    const target = this.load(mod.file, imp.source)
-    if (!target) return { missing: `cannot find module "${imp.source}" from ${mod.file}` }
-    return this.exported(target, imp.imported, new Set()) ?? { missing: `"${imp.imported}" is not exported by "${imp.source}"` }
+    const target = this.importTarget(mod.file, imp.source)
+    if (!('mod' in target)) return target
+    return this.exported(target.mod, imp.imported, new Set()) ?? { missing: `"${imp.imported}" is not exported by "${imp.source}"` }
   }
 
   private exported(mod: ModuleInfo, name: string, seen: Set<string>): ReturnType<Resolver['lookup']> {
@@ -719,21 +731,121 @@ class Resolver {
     const e = mod.exports.get(name)
     if (e && 'local' in e) return this.lookup(mod, e.local)
     if (e && 'source' in e) {
-      if (!isRelative(e.source)) return { package: e.source }
-      const target = this.load(mod.file, e.source)
-      return target ? this.exported(target, e.imported, seen) : { missing: `cannot find module "${e.source}"` }
+      const target = this.importTarget(mod.file, e.source)
+      return 'mod' in target ? this.exported(target.mod, e.imported, seen) : target
     }
     for (const source of mod.starExports) {
-      if (!isRelative(source)) continue
-      const target = this.load(mod.file, source)
-      const found = target && this.exported(target, name, seen)
+      const target = this.importTarget(mod.file, source)
+      const found = 'mod' in target && this.exported(target.mod, name, seen)
       if (found) return found
     }
     return undefined
   }
 
-  private load(from: string, specifier: string): ModuleInfo | undefined {
-    for (const candidate of candidates(resolvePath(dirname(from), specifier))) {
+  /** The module a namespace name stands for in `mod` (`import * as ns`, or one re-exported as a namespace); undefined when it is none. */
+  private namespace(mod: ModuleInfo, entity: t.TSEntityName, depth: number): ReturnType<Resolver['importTarget']> | undefined {
+    if (depth > 20) return undefined
+    if (entity.type === 'TSQualifiedName') {
+      const outer = this.namespace(mod, entity.left, depth + 1)
+      return outer && 'mod' in outer ? this.exportedNamespace(outer.mod, entity.right.name, depth + 1) : outer
+    }
+    if (entity.type !== 'Identifier') return undefined
+    const imp = mod.imports.get(entity.name)
+    if (!imp) return undefined
+    const target = this.importTarget(mod.file, imp.source)
+    if (imp.imported === '*' || !('mod' in target)) return target
+    return this.exportedNamespace(target.mod, imp.imported, depth + 1)
+  }
+
+  /** The module `mod` exports as `name`, when that export is a namespace (`export * as name from`, `export { ns as name }`). */
+  private exportedNamespace(mod: ModuleInfo, name: string, depth: number): ReturnType<Resolver['importTarget']> | undefined {
+    if (depth > 20) return undefined
+    const e = mod.exports.get(name)
+    if (e && 'local' in e) return this.namespace(mod, { type: 'Identifier', name: e.local } as t.Identifier, depth + 1)
+    if (e && 'source' in e) {
+      const target = this.importTarget(mod.file, e.source)
+      return e.imported === '*' || !('mod' in target) ? target : this.exportedNamespace(target.mod, e.imported, depth + 1)
+    }
+    for (const source of mod.starExports) {
+      const target = this.importTarget(mod.file, source)
+      const found = 'mod' in target ? this.exportedNamespace(target.mod, name, depth + 1) : undefined
+      if (found) return found
+    }
+    return undefined
+  }
+
+  /**
+   * The module a specifier names, as TypeScript finds it: relative to the importing file, or through the `paths` and
+   * `baseUrl` of the tsconfig.json that governs it; a specifier neither maps is a package's.
+   */
+  private importTarget(from: string, specifier: string): { mod: ModuleInfo } | { package: string } | { missing: string } {
+    if (isRelative(specifier)) {
+      const mod = this.load(resolvePath(dirname(from), specifier))
+      return mod ? { mod } : { missing: `cannot find module "${specifier}" from ${this.shown(from)}` }
+    }
+    const mapped = this.mapping(from)
+    const to = mapped && mapSpecifier(mapped, specifier)
+    // tsconfig `paths` come first, as in TypeScript; a `#` specifier they do not map is a package.json subpath import.
+    if (specifier.startsWith('#') && !to?.pattern) return this.subpathImport(from, specifier)
+    if (!to) return { package: specifier }
+    for (const base of to.paths) {
+      const mod = this.load(base)
+      if (mod) return { mod }
+    }
+    // Under `baseUrl` every package name maps too: only a `paths` pattern that matched tells of a missing file.
+    if (!to.pattern) return { package: specifier }
+    return { missing: `cannot find module "${specifier}" (tsconfig.json "paths" entry "${to.pattern}" maps it to ${to.paths.map((p) => this.shown(p)).join(', ')})` }
+  }
+
+  /** `#…` names an entry of the `imports` of the package.json the file belongs to (Node's subpath imports). */
+  private subpathImport(from: string, specifier: string): ReturnType<Resolver['importTarget']> {
+    const mapped = mapSubpathImport(from, specifier, this.readFile, this.input.root)
+    for (const f of mapped?.files ?? []) this.dependencies.add(f)
+    if (!mapped) return { missing: `"${specifier}" is not an entry of the "imports" of the package.json above ${this.shown(from)}` }
+    for (const base of mapped.paths) {
+      const mod = this.load(base)
+      if (mod) return { mod }
+    }
+    return { missing: `cannot find module "${specifier}" (the "imports" of ${this.shown(mapped.pkg)} map it to ${mapped.paths.map((p) => this.shown(p)).join(', ') || 'nothing here'})` }
+  }
+
+  /**
+   * A file as a reason names it: relative to the project root when there is one, since reasons are part of the
+   * resolved types and so of the lock's input hashes, which must not depend on where the project is checked out.
+   */
+  private shown(file: string): string {
+    const { root } = this.input
+    return root ? relative(root, file).split(sep).join('/') : file
+  }
+
+  /**
+   * A type from a package is accepted unchecked. An alias no tsconfig.json maps is named as one in the report; the
+   * type keeps the package reason, on which the input hashes of existing lock entries rest.
+   */
+  private fromPackage(node: t.Node, mod: ModuleInfo, path: string, specifier: string): TypeIR {
+    const reason = `type from package "${specifier}"`
+    if (!/^(?:@\/|[~$])/.test(specifier)) return this.unknown(node, mod, path, reason)
+    this.report(
+      path,
+      mod.code.slice(node.start!, node.end!),
+      `"${specifier}" is an alias no tsconfig.json "paths" entry maps (a bundler alias alone is not followed): add it to "paths", or import the type relatively`,
+    )
+    return { kind: 'unknown', reason, text: mod.code.slice(node.start!, node.end!) }
+  }
+
+  private mapping(from: string): PathMapping | undefined {
+    const dir = dirname(from)
+    let found = this.mappings.get(dir)
+    if (found === undefined) {
+      found = findPathMapping(from, this.readFile, this.input.root) ?? null
+      this.mappings.set(dir, found)
+    }
+    for (const f of found?.files ?? []) this.dependencies.add(f)
+    return found ?? undefined
+  }
+
+  private load(base: string): ModuleInfo | undefined {
+    for (const candidate of candidates(base)) {
       if (this.modules.has(candidate)) {
         const cached = this.modules.get(candidate)
         if (cached) return cached
@@ -798,7 +910,7 @@ function parsedModule(file: string, code: string): ModuleInfo | undefined {
     const jsx = scripts ? scripts.some((b) => b.lang.endsWith('x')) : /\.[cm]?tsx$/.test(file)
     const ast = parse(text, {
       sourceType: 'module',
-      plugins: [['typescript', { dts: file.endsWith('.d.ts') }], 'decorators', ...(jsx ? (['jsx'] as const) : [])],
+      plugins: [['typescript', { dts: file.endsWith('.d.ts') }], 'decorators', 'decoratorAutoAccessors', ...(jsx ? (['jsx'] as const) : [])],
       errorRecovery: true,
     })
     info = collectModule(file, text, ast)
@@ -837,6 +949,7 @@ function collectModule(file: string, code: string, ast: t.File): ModuleInfo {
           else info.exports.set(exported, { local: sp.local.name })
         } else if (sp.type === 'ExportNamespaceSpecifier' && s.source) {
           info.imports.set(exported, { source: s.source.value, imported: '*' })
+          info.exports.set(exported, { source: s.source.value, imported: '*' })
         }
       }
     } else if (s.type === 'ExportDefaultDeclaration') {
@@ -878,6 +991,35 @@ function enclosingTypeParams(ast: t.File, fn: FunctionNode): string[] {
   }
   visit(ast.program, [])
   return names
+}
+
+/** Whether `fn` is the implementation of overload signatures written beside it (functions and class methods). */
+function hasOverloads(ast: t.File, fn: FunctionNode): boolean {
+  const name = fn.type === 'FunctionDeclaration' ? fn.id?.name : fn.type === 'ClassMethod' && !fn.computed && fn.key.type === 'Identifier' ? fn.key.name : undefined
+  if (name === undefined) return false
+  const unwrap = (n: t.Node): t.Node => (n.type === 'ExportNamedDeclaration' || n.type === 'ExportDefaultDeclaration') && n.declaration ? n.declaration : n
+  const isSignature = (n: t.Node): boolean => {
+    const d = unwrap(n)
+    if (fn.type === 'FunctionDeclaration') return d.type === 'TSDeclareFunction' && d.id?.name === name
+    return d.type === 'TSDeclareMethod' && !d.computed && d.key.type === 'Identifier' && d.key.name === name && !!d.static === !!(fn as t.ClassMethod).static
+  }
+  let found = false
+  const visit = (node: t.Node): void => {
+    if (found || node.start! > fn.start! || node.end! < fn.end!) return
+    for (const key of Object.keys(node) as (keyof typeof node)[]) {
+      if (key === 'loc' || key === 'leadingComments' || key === 'trailingComments' || key === 'innerComments') continue
+      const child = node[key] as unknown
+      if (Array.isArray(child)) {
+        if (child.some((c) => c && unwrap(c as t.Node) === fn)) {
+          found = child.some((c) => c && isSignature(c as t.Node))
+          return
+        }
+        for (const c of child) if (c && typeof (c as t.Node).type === 'string') visit(c as t.Node)
+      } else if (child && typeof (child as t.Node).type === 'string') visit(child as t.Node)
+    }
+  }
+  visit(ast.program)
+  return found
 }
 
 /** The `T` of a `Promise<T>`/`PromiseLike<T>` annotation (`null` without a type argument), `undefined` when not a promise. */

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest'
 import { parse } from '@babel/parser'
 import { unresolvedReport } from '../../../src/generators/builtin'
 import { resolveSignature } from '../../../src/generators/builtin/resolve'
-import { perceive, phasesFor, resolveIn } from './harness'
+import { parseTs, perceive, phasesFor, resolveIn } from './harness'
+import type { FunctionNode } from '../../../src/generators/builtin/resolve'
 
 const FILES = {
   '/project/src/models.ts': `
@@ -54,6 +55,57 @@ describe('resolveSignature', () => {
     })
     expect(r.types.Side).toEqual({ kind: 'enum', name: 'Side', members: [{ name: 'Buy', value: 'buy' }, { name: 'Sell', value: 'sell' }] })
     expect(r.dependencies).toEqual(['/project/src/barrel/index.ts', '/project/src/barrel/leg.ts', '/project/src/models.ts', '/project/src/types.d.ts'])
+  })
+
+  it('follows namespaces a barrel re-exports (export * as models), also through a namespace import', () => {
+    const files = {
+      ...FILES,
+      '/project/src/index.ts': `export * as models from './models'\nimport * as barrel from './barrel'\nexport { barrel }\n`,
+    }
+    const r = resolveIn(
+      `import type { models, barrel } from './index'
+       import type * as root from './index'
+       function f(a: models.Money, b: root.models.Side, c: barrel.Leg, d: models.Nope) {}`,
+      'f',
+      { files },
+    )
+    expect(r.params.map((p) => p.type)).toEqual([
+      { kind: 'ref', name: 'Money' },
+      { kind: 'ref', name: 'Side' },
+      { kind: 'ref', name: 'Leg' },
+      { kind: 'unknown', reason: '"Nope" is not exported by models', text: 'models.Nope' },
+    ])
+  })
+
+  it('reports an overloaded function whose implementation signature says any: its overloads are not what is checked', () => {
+    const code = `export function parse(input: string): number
+       export function parse(input: number[]): number
+       export function parse(input: any): any { return 1 }
+       function precise(input: string): number
+       function precise(input: string | number[]): number { return 1 }
+       class K {
+         static m(a: string): string
+         static m(a: any) { return a }
+         m(a: any) { return a }
+       }`
+    const reason = 'an overloaded function is checked against its implementation signature, not its overloads'
+    expect(resolveIn(code, 'parse').unresolved).toEqual([
+      { path: 'args[0]', text: 'any', reason },
+      { path: 'result', text: 'any', reason },
+    ])
+    expect(resolveIn(code, 'precise').unresolved).toEqual([])
+    const ast = parseTs(code)
+    const methods: FunctionNode[] = []
+    const visit = (n: unknown): void => {
+      if (!n || typeof n !== 'object') return
+      if ((n as { type?: string }).type === 'ClassMethod') methods.push(n as FunctionNode)
+      for (const v of Object.values(n)) if (v && typeof v === 'object') Array.isArray(v) ? v.forEach(visit) : visit(v)
+    }
+    visit(ast.program)
+    const [overloaded, plain] = methods.map((fn) => resolveSignature({ file: '/project/src/main.ts', code, ast, fn, readFile: () => undefined }).unresolved)
+    expect(overloaded).toContainEqual({ path: 'args[0]', text: 'any', reason })
+    // The instance method of the same name has no overloads: its `any` is the author's choice.
+    expect(plain!.map((u) => u.reason)).not.toContain(reason)
   })
 
   it('reports what it cannot resolve, with machine-readable reasons', () => {

@@ -1,0 +1,76 @@
+// Types imported through tsconfig.json `paths` aliases (`@/types`, as most Vite apps write them) and package.json
+// subpath imports (`#types/order`): checked in a real build, not accepted as unknown.
+import { execFileSync } from 'node:child_process'
+import { rmSync } from 'node:fs'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { LockFile } from '../../src/generators/lock'
+import { build, createProject, PACKAGE_ROOT, run, type Project } from '../helpers/project'
+
+interface Fixture {
+  total(order: unknown): number
+  count(order: unknown): number
+}
+
+describe.each(['vite', 'esbuild'] as const)('%s with tsconfig paths', (bundler) => {
+  let project: Project
+  let app: Fixture
+
+  beforeAll(async () => {
+    project = createProject(`${bundler}-paths`)
+    // The fixture's deliberately wrong module would fail `poet status`, which reads every module.
+    rmSync(project.path('src/broken.ts'))
+    // Vite's template: a solution-style tsconfig.json whose app config holds the alias.
+    project.write('tsconfig.json', '{ "files": [], "references": [{ "path": "./tsconfig.app.json" }] }')
+    project.write(
+      'tsconfig.app.json',
+      `{
+        "compilerOptions": {
+          "target": "ES2022", "module": "ESNext", "moduleResolution": "Bundler", "strict": true,
+          // the alias vite.config.ts repeats in resolve.alias
+          "paths": { "@/*": ["./src/*"] },
+        },
+        "include": ["src"],
+      }`,
+    )
+    project.write('src/types/order.ts', 'export interface Order { items: { price: number }[] }\n')
+    project.write('src/types/index.ts', "export * from './order'\n")
+    project.write('package.json', JSON.stringify({ name: 'paths', private: true, type: 'module', imports: { '#types/*': './src/types/*.ts' } }))
+    project.write(
+      'src/count.ts',
+      [
+        "import { poet } from 'unplugin-poet/runtime'",
+        "import type { Order } from '#types/order'",
+        'export const count = poet()((order: Order): number => order.items.length)',
+      ].join('\n'),
+    )
+    project.write('src/entry.ts', "export { total } from './total'\nexport { count } from './count'\n")
+    project.write(
+      'src/total.ts',
+      [
+        "import { poet } from 'unplugin-poet/runtime'",
+        "import type { Order } from '@/types'",
+        'export const total = poet()((order: Order): number => order.items.reduce((s, i) => s + i.price, 0))',
+      ].join('\n'),
+    )
+    app = await run<Fixture>(await build(project, bundler, { entry: 'src/entry.ts' }))
+  })
+  afterAll(() => project.remove())
+
+  it('checks the aliased type: a wrong argument is rejected with its path', () => {
+    expect(app.total({ items: [{ price: 2 }, { price: 3 }] })).toBe(5)
+    expect(() => app.total({ items: [{ price: '3' }] })).toThrow(/args\[0\]\.items\[0\]\.price: expected number, received string/)
+    expect(() => app.count({ items: {} })).toThrow(/args\[0\]\.items: expected object\[\], received object/)
+    const lock = JSON.parse(project.read('.poet/lock.json')) as LockFile
+    expect(Object.keys(lock.functions).sort()).toEqual(['src/count.ts#count', 'src/total.ts#total'])
+  })
+
+  it('poet status reads the alias as the build did: the entry the build locked is fresh, nothing unresolved', () => {
+    // The other fixture functions are not in this build's lock: only the aliased one is checked.
+    const out = execFileSync(process.execPath, [join(PACKAGE_ROOT, 'dist/cli.mjs'), 'status', '--json'], { cwd: project.dir, encoding: 'utf8' })
+    const { functions } = JSON.parse(out) as { functions: { id: string; state: string; unresolved: { path: string }[] }[] }
+    for (const id of ['src/count.ts#count', 'src/total.ts#total']) {
+      expect(functions.find((f) => f.id === id)).toMatchObject({ state: 'fresh', unresolved: [] })
+    }
+  })
+})
