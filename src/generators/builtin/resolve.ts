@@ -351,12 +351,24 @@ class Resolver {
           continue
         }
         const propPath = `${path}${formatKey(key)}`
+        // `get x(): T` and `set x(v: T)` declare a property `x: T`, not a method.
+        const accessor = m.type === 'TSMethodSignature' && (m.kind === 'get' || m.kind === 'set') ? m.kind : undefined
         let type: TypeIR
-        if (m.type === 'TSMethodSignature') type = { kind: 'function' }
-        else if (m.typeAnnotation) type = this.type(m.typeAnnotation.typeAnnotation, mod, env, propPath)
-        else type = { kind: 'any' }
+        if (m.type === 'TSMethodSignature' && !accessor) type = { kind: 'function' }
+        else {
+          const param = accessor === 'set' && m.type === 'TSMethodSignature' ? m.parameters[0] : undefined
+          const annotation = accessor === 'set' ? (param && 'typeAnnotation' in param && param.typeAnnotation?.type === 'TSTypeAnnotation' ? param.typeAnnotation : undefined) : m.typeAnnotation
+          type = annotation ? this.type(annotation.typeAnnotation, mod, env, propPath) : { kind: 'any' }
+        }
         const existing = properties.findIndex((p) => p.name === key)
-        const prop: PropertyIR = { name: key, type, optional: !!m.optional, ...(m.type === 'TSPropertySignature' && m.readonly ? { readonly: true } : {}) }
+        // With both accessors declared, the getter's type is what reading the property gives, and it can be written.
+        if (accessor === 'set' && existing >= 0) {
+          const { readonly: _readonly, ...writable } = properties[existing]!
+          properties[existing] = writable
+          continue
+        }
+        const readonly = (m.type === 'TSPropertySignature' && m.readonly) || (accessor === 'get' && existing < 0)
+        const prop: PropertyIR = { name: key, type, optional: !!m.optional, ...(readonly ? { readonly: true } : {}) }
         if (existing >= 0) properties[existing] = prop
         else properties.push(prop)
       } else if (m.type === 'TSIndexSignature') {
