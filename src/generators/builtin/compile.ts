@@ -343,9 +343,9 @@ export class ValidatorCompiler {
       case 'objectType':
         if (d.properties.length === 0 && !d.indexSignatures) return `(${v} !== null && ${v} !== undefined)`
         if (isStructural(d)) return structuralGuard(v)
-        return this.objectGuard(v, hasNumberIndex(d, this))
+        return this.shapeGuard(d, v)
       case 'record':
-        return this.objectGuard(v, this.deref(d.key).kind === 'number')
+        return this.shapeGuard(d, v)
       case 'array':
       case 'tuple':
         return `Array.isArray(${v})`
@@ -361,6 +361,27 @@ export class ValidatorCompiler {
   /** Plain objects: not null, not arrays (unless numerically indexed), not Dates (whose methods TypeScript sees as properties). */
   private objectGuard(v: string, arraysToo: boolean): string {
     return `(typeof ${v} === "object" && ${v} !== null${arraysToo ? '' : ` && !Array.isArray(${v})`} && !(${v} instanceof Date))`
+  }
+
+  /**
+   * The shape test of an object type checked by its index signatures (or a weak type), as TypeScript relates values to
+   * it: a string index signature of type `any` takes every non-primitive (arrays, Dates and functions too); a numeric
+   * one takes arrays, and strings when nothing is required and the signature's values may be strings.
+   */
+  private shapeGuard(t: Extract<TypeIR, { kind: 'objectType' | 'record' }>, v: string): string {
+    const signatures = t.kind === 'record' ? [t] : (t.indexSignatures ?? [])
+    if (this.anyObject(signatures)) return anyObjectGuard(v)
+    const guard = this.objectGuard(v, signatures.some((s) => this.deref(s.key).kind === 'number'))
+    return this.stringsFit(t.kind === 'record' ? [] : t.properties, signatures) ? `(typeof ${v} === "string" || ${guard})` : guard
+  }
+
+  /** Whether a string index signature of type `any` is among these: TypeScript then relates any non-primitive to the type. */
+  private anyObject(signatures: { key: TypeIR; value: TypeIR }[]): boolean {
+    const stringKey = (k: TypeIR): boolean => {
+      const d = this.deref(k)
+      return d.kind === 'string' || (d.kind === 'union' && d.types.some((x) => this.deref(x).kind === 'string'))
+    }
+    return signatures.some((s) => stringKey(s.key) && this.deref(s.value).kind === 'any')
   }
 
   /**
@@ -454,9 +475,7 @@ export class ValidatorCompiler {
     }
     const expected = site.label ?? t.name ?? 'object'
     if (isStructural(t)) return this.structural(site, expected, [this.objectBody(t, site)], this.rules(t, site))
-    const guard = this.objectGuard(site.v, hasNumberIndex(t, this))
-    const strings = this.stringsFit(t.properties, t.indexSignatures ?? []) ? `typeof ${site.v} !== "string" && ` : ''
-    return this.shaped(site, `${strings}!${guard}`, expected, [this.objectBody(t, site), this.rules(t, site)])
+    return this.shaped(site, `!${this.shapeGuard(t, site.v)}`, expected, [this.objectBody(t, site), this.rules(t, site)])
   }
 
   /**
@@ -542,10 +561,8 @@ export class ValidatorCompiler {
   }
 
   private record(t: Extract<TypeIR, { kind: 'record' }>, site: Site): string {
-    const guard = this.objectGuard(site.v, this.deref(t.key).kind === 'number')
     const body = this.indexSignature(t.key, t.value, [], site)
-    const strings = this.stringsFit([], [t]) ? `typeof ${site.v} !== "string" && ` : ''
-    return this.shaped(site, `${strings}!${guard}`, site.label ?? this.describe(t), [body, this.rules(t, site)])
+    return this.shaped(site, `!${this.shapeGuard(t, site.v)}`, site.label ?? this.describe(t), [body, this.rules(t, site)])
   }
 
   private array(t: Extract<TypeIR, { kind: 'array' }>, site: Site): string {
@@ -718,11 +735,17 @@ export class ValidatorCompiler {
       return this.structural(site, site.label ?? this.describe(t), bodies, this.rules(t, site))
     }
     if (parts.every((p) => p.kind === 'objectType' || p.kind === 'record')) {
-      const arraysToo = parts.every((p) => (p.kind === 'objectType' ? hasNumberIndex(p, this) : this.deref(p.key).kind === 'number'))
+      // The value must fit every part: a part checked by its properties alone, or with a string index of `any`, takes
+      // any object; a numerically indexed one takes arrays too.
+      const signatures = (p: Extract<TypeIR, { kind: 'objectType' | 'record' }>) => (p.kind === 'record' ? [p] : (p.indexSignatures ?? []))
+      const takesAll = (p: Extract<TypeIR, { kind: 'objectType' | 'record' }>) => (p.kind === 'objectType' && isStructural(p)) || this.anyObject(signatures(p))
+      const guard = parts.every(takesAll)
+        ? anyObjectGuard(site.v)
+        : this.objectGuard(site.v, parts.every((p) => takesAll(p) || signatures(p).some((s) => this.deref(s.key).kind === 'number')))
       const bodies = parts.map((p) =>
         p.kind === 'objectType' ? this.objectBody(p, { ...site, label: undefined }) : this.indexSignature(p.key, p.value, [], site),
       )
-      return this.shaped(site, `!${this.objectGuard(site.v, arraysToo)}`, site.label ?? this.describe(t), [...bodies, this.rules(t, site)])
+      return this.shaped(site, `!${guard}`, site.label ?? this.describe(t), [...bodies, this.rules(t, site)])
     }
     return t.types.map((x) => this.check(x, { ...site, label: undefined })).filter(Boolean).join('\n')
   }
@@ -962,8 +985,8 @@ function structuralGuard(v: string): string {
   return `(${v} !== null && ${v} !== undefined)`
 }
 
-function hasNumberIndex(t: Extract<TypeIR, { kind: 'objectType' }>, c: ValidatorCompiler): boolean {
-  return (t.indexSignatures ?? []).some((s) => c.deref(s.key).kind === 'number')
+function anyObjectGuard(v: string): string {
+  return `((typeof ${v} === "object" && ${v} !== null) || typeof ${v} === "function")`
 }
 
 /** Literal-valued types report the value they got (`received "triangle"`) rather than its kind. */

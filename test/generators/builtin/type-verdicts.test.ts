@@ -19,4 +19,31 @@ describe('type verdicts the TypeScript compiler agrees with', () => {
       { path: 'args[0].note', expected: 'string', received: 'number' },
     ])
   })
+
+  it('Record<string, any> and `[key: string]: any` take arrays, Dates, functions and class instances, as tsc does', async () => {
+    const m = await phasesFor(
+      `interface Bag { [key: string]: any }
+       type Meta = { id: string; [key: string]: any }
+       function log(attrs: Record<string, any>, bag: Bag, meta: Meta | null, both: { tags: string[] } & Record<string, any>) {}`,
+      'log',
+    )
+    expect(perceive(m, [[1, 2], new Date(0), Object.assign(() => 1, { id: 'f' }), { tags: ['a'] }])).toBeUndefined()
+    expect(perceive(m, [new Map(), () => 1, Object.assign([1], { id: 'arr' }), Object.assign(['x'], { tags: [] })])).toBeUndefined()
+    expect(perceive(m, ['abc', 1, [1], { tags: ['a', 2] }])).toEqual([
+      { path: 'args[0]', expected: 'Record<string, any>', received: 'string' },
+      { path: 'args[1]', expected: 'Bag', received: 'number' },
+      { path: 'args[2].id', expected: 'string', received: 'undefined' },
+      { path: 'args[3].tags[1]', expected: 'string', received: 'number' },
+    ])
+  })
+
+  it('a union member with a numeric index signature of strings takes a string, as tsc does', async () => {
+    const m = await phasesFor(`type Chars = { [index: number]: string; label?: string }
+function f(v: boolean | Chars, list: (Chars | number)[]) {}`, 'f')
+    expect(perceive(m, ['abc', ['xy', 1, { 0: 'a' }]])).toBeUndefined()
+    expect(perceive(m, [null, [1, { 0: 2 }]])).toEqual([
+      { path: 'args[0]', expected: 'boolean | Chars', received: 'null' },
+      { path: 'args[1][1]["0"]', expected: 'string', received: 'number' },
+    ])
+  })
 })
