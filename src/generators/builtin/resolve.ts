@@ -368,7 +368,7 @@ class Resolver {
           continue
         }
         const readonly = (m.type === 'TSPropertySignature' && m.readonly) || (accessor === 'get' && existing < 0)
-        const prop: PropertyIR = { name: key, type, optional: !!m.optional, ...(readonly ? { readonly: true } : {}) }
+        const prop: PropertyIR = { name: key, type, optional: !!m.optional, ...(readonly ? { readonly: true } : {}), ...(m.key.type === 'NumericLiteral' && !m.computed ? { numeric: true } : {}) }
         if (existing >= 0) properties[existing] = prop
         else properties.push(prop)
       } else if (m.type === 'TSIndexSignature') {
@@ -398,7 +398,7 @@ class Resolver {
   private keyof(node: t.TSTypeOperator, mod: ModuleInfo, env: Env, path: string): TypeIR {
     const target = this.objectOf(this.type(node.typeAnnotation, mod, env, path))
     if (!target) return this.unknown(node, mod, path, '`keyof` of a type that is not a resolvable object type')
-    const keys: TypeIR[] = target.properties.map((p) => ({ kind: 'literal', value: p.name }))
+    const keys: TypeIR[] = target.properties.map((p) => ({ kind: 'literal', value: p.numeric ? Number(p.name) : p.name }))
     for (const s of target.indexSignatures ?? []) {
       const k = this.deref(s.key)
       if (k.kind === 'string') keys.push({ kind: 'string' }, { kind: 'number' })
@@ -559,7 +559,10 @@ class Resolver {
   private record(k: TypeIR, v: TypeIR, node: t.Node, mod: ModuleInfo, path: string): TypeIR {
     const key = this.deref(k)
     const names = literalStrings(key, (x) => this.deref(x))
-    if (names) return { kind: 'objectType', properties: names.map((name) => ({ name, type: v, optional: false })) }
+    if (names) {
+      const numbers = new Set(literalStrings(key, (x) => this.deref(x), 'number'))
+      return { kind: 'objectType', properties: names.map((name) => ({ name, type: v, optional: false, ...(numbers.has(name) ? { numeric: true } : {}) })) }
+    }
     const parts = key.kind === 'union' ? key.types.map((x) => this.deref(x)) : [key]
     if (parts.every((p) => p.kind === 'string' || p.kind === 'number' || p.kind === 'template' || p.kind === 'symbol')) return { kind: 'record', key: k, value: v }
     return this.unknown(node, mod, path, 'Record key is not string, number, a template or a union of literals')
@@ -684,7 +687,7 @@ class Resolver {
           if (i < 0) properties.push(p)
           else {
             const prev = properties[i]!
-            properties[i] = { name: p.name, type: { kind: 'intersection', types: [prev.type, p.type] }, optional: prev.optional && p.optional }
+            properties[i] = { name: p.name, type: { kind: 'intersection', types: [prev.type, p.type] }, optional: prev.optional && p.optional, ...(prev.numeric ? { numeric: true } : {}) }
           }
         }
         indexSignatures.push(...(part!.indexSignatures ?? []))
@@ -958,16 +961,17 @@ function literalKey(t: TypeIR): string {
   return t.kind === 'literal' ? `${typeof t.value}:${String(t.value)}` : t.kind
 }
 
-/** The property names a literal (union) denotes; numbers become their string form, as keys do. */
-function literalStrings(t: TypeIR, deref: (t: TypeIR) => TypeIR): string[] | undefined {
+/** The property names a literal (union) denotes; numbers become their string form, as keys do (only the numbers' with `only`). */
+function literalStrings(t: TypeIR, deref: (t: TypeIR) => TypeIR, only?: 'number'): string[] | undefined {
   const flat = (x: TypeIR, depth: number): TypeIR[] => {
     const d = deref(x)
     return d.kind === 'union' && depth < 10 ? d.types.flatMap((m) => flat(m, depth + 1)) : [d]
   }
   const out: string[] = []
   for (const p of flat(t, 0)) {
-    if (p.kind === 'literal' && (typeof p.value === 'string' || typeof p.value === 'number')) out.push(String(p.value))
-    else if (p.kind === 'enum') out.push(...p.members.map((m) => String(m.value)))
+    if (p.kind === 'literal' && (typeof p.value === 'string' || typeof p.value === 'number')) {
+      if (!only || typeof p.value === only) out.push(String(p.value))
+    } else if (p.kind === 'enum') out.push(...p.members.filter((m) => !only || typeof m.value === only).map((m) => String(m.value)))
     else return undefined
   }
   return out

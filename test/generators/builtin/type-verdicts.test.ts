@@ -46,4 +46,19 @@ function f(v: boolean | Chars, list: (Chars | number)[]) {}`, 'f')
       { path: 'args[1][1]["0"]', expected: 'string', received: 'number' },
     ])
   })
+
+  it('keyof a type with numeric property names (`{ 0: T }`, Record<0 | 1, T>) is those numbers, as tsc has it', async () => {
+    const m = await phasesFor(
+      `type Slots = { 0: string; 1?: number; name: string }
+       enum Level { Low = 1, High = 2 }
+       type ByLevel = Record<Level | 'none', boolean>
+       function pick(slot: keyof Slots, level: keyof ByLevel, picks: { at: keyof Slots }[]) {}`,
+      'pick',
+    )
+    expect(perceive(m, [0, 2, [{ at: 1 }, { at: 'name' }]])).toBeUndefined()
+    expect(perceive(m, ['none', 'none', [{ at: 0 }, { at: '1' }]])).toEqual([
+      { path: 'args[0]', expected: '0 | 1 | "name"', received: '"none"' },
+      { path: 'args[2][1].at', expected: '0 | 1 | "name"', received: '"1"' },
+    ])
+  })
 })
