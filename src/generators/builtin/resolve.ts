@@ -386,7 +386,14 @@ class Resolver {
   private intersection(types: TypeIR[], node: t.Node, mod: ModuleInfo, path: string): TypeIR {
     const flat = types.flatMap((x) => (x.kind === 'intersection' ? x.types : [x]))
     if (flat.some((x) => x.kind === 'never')) return { kind: 'never' }
-    const kept = flat.filter((x) => x.kind !== 'unknown' || x.reason !== undefined)
+    // `{}` takes every value but null and undefined, so it adds nothing to another part: `string & {}` is a string.
+    const empty = (x: TypeIR) => {
+      const d = this.deref(x)
+      return d.kind === 'objectType' && d.properties.length === 0 && !d.indexSignatures
+    }
+    const checked = flat.filter((x) => x.kind !== 'unknown' || x.reason !== undefined)
+    const informative = checked.filter((x) => !empty(x))
+    const kept = informative.length ? informative : checked.slice(0, 1)
     const primitive = kept.filter((x) => isPrimitiveKind(this.deref(x).kind))
     const objectish = kept.filter((x) => !isPrimitiveKind(this.deref(x).kind))
     if (primitive.length && objectish.length) return this.unknown(node, mod, path, 'intersections of primitives with object types (brands) are not checkable')

@@ -61,4 +61,20 @@ function f(v: boolean | Chars, list: (Chars | number)[]) {}`, 'f')
       { path: 'args[2][1].at', expected: '0 | 1 | "name"', received: '"1"' },
     ])
   })
+
+  it('`{}` in an intersection adds nothing: `string & {}` is checked as string, `{} & {}` takes primitives', async () => {
+    const m = await phasesFor(
+      `type Size = 'sm' | 'lg' | (string & {})
+       type Loose = {} & {}
+       function style(size: Size, anything: Loose, sized: { w: number } & {}) {}`,
+      'style',
+    )
+    expect(m.spec.unresolved.filter((u) => u.path !== 'result')).toEqual([])
+    expect(perceive(m, ['xl', 0, { w: 1 }])).toBeUndefined()
+    expect(perceive(m, [12, null, { w: '1' }])).toEqual([
+      { path: 'args[0]', expected: '"sm" | "lg" | string', received: '12' },
+      { path: 'args[1]', expected: '{}', received: 'null' },
+      { path: 'args[2].w', expected: 'number', received: 'string' },
+    ])
+  })
 })
