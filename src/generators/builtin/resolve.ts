@@ -335,7 +335,10 @@ class Resolver {
         el = el.typeAnnotation
       }
       const type = this.type(el as t.TSType, mod, env, `${path}[${i}]`)
-      elements.push({ type, ...(optional ? { optional } : {}), ...(rest ? { rest } : {}), ...(name ? { name } : {}) })
+      // A spread tuple (`[...Head, T]`) stands for its elements, as TypeScript normalises it.
+      const spread = rest ? this.deref(type) : undefined
+      if (spread?.kind === 'tuple') elements.push(...spread.elements)
+      else elements.push({ type, ...(optional ? { optional } : {}), ...(rest ? { rest } : {}), ...(name ? { name } : {}) })
     })
     return { kind: 'tuple', elements }
   }

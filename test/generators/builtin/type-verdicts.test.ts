@@ -77,4 +77,19 @@ function f(v: boolean | Chars, list: (Chars | number)[]) {}`, 'f')
       { path: 'args[2].w', expected: 'number', received: 'string' },
     ])
   })
+
+  it('a spread tuple `[...Head, T]` checks the spread elements and the length', async () => {
+    const m = await phasesFor(
+      `type Point = [x: number, y: number]
+       type Stamped = [...Point, at: Date]
+       type Labeled = [label: string, ...rest: Point]
+       function plot(p: Stamped, l: Labeled) {}`,
+      'plot',
+    )
+    expect(perceive(m, [[1, 2, new Date(0)], ['a', 1, 2]])).toBeUndefined()
+    expect(perceive(m, [[new Date(0)], ['a', 1, '2']])).toEqual([
+      { path: 'args[0]', expected: '[number, number, Date]', received: '1 elements' },
+      { path: 'args[1][2]', expected: 'number', received: 'string' },
+    ])
+  })
 })
