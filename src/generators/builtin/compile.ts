@@ -674,7 +674,10 @@ export class ValidatorCompiler {
     const tagPath = renderPath([...site.path, { text: formatKey(d.name) }])
     chain.push(`else ${site.iss} = addReceived(${site.iss}, ${tagPath}, ${JSON.stringify(all.map(literalText).join(' | '))}, literal(${tag}))`)
     const body = `const ${tag} = ${access}\n${chain.join('\n')}`
-    return `// discriminated by ${d.name}\n${this.shaped(site, `!${this.objectGuard(site.v, false)}`, site.label ?? this.describe(t), [body])}`
+    // Members checked by their properties alone take arrays and functions that have them, as in TypeScript.
+    const structural = d.branches.every((b) => this.checkedByProperties(b.type))
+    const guard = structural ? anyObjectGuard(site.v) : this.objectGuard(site.v, false)
+    return `// discriminated by ${d.name}\n${this.shaped(site, `!${guard}`, site.label ?? this.describe(t), [body])}`
   }
 
   /**
@@ -862,6 +865,15 @@ export class ValidatorCompiler {
       return { kind: 'objectType', properties: parts.flatMap((p) => p!.properties) }
     }
     return undefined
+  }
+
+  /** An object type (or an intersection of them) with a required property and no index signature: see isStructural. */
+  private checkedByProperties(t: TypeIR): boolean {
+    const d = this.deref(t)
+    if (d.kind === 'objectType') return isStructural(d)
+    if (d.kind !== 'intersection') return false
+    const parts = d.types.map((x) => this.deref(x))
+    return parts.every((p) => p.kind === 'objectType' && !p.indexSignatures) && parts.some((p) => p.kind === 'objectType' && isStructural(p))
   }
 
   /** Whether a declaration refers back to itself (then it is checked by a named function, not inlined). */

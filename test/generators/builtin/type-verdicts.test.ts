@@ -92,4 +92,18 @@ function f(v: boolean | Chars, list: (Chars | number)[]) {}`, 'f')
       { path: 'args[1][2]', expected: 'number', received: 'string' },
     ])
   })
+
+  it('a discriminated union of object types takes a function or an array that has the members\' properties, as tsc does', async () => {
+    const m = await phasesFor(
+      `type Handler = { kind: 'sync'; run: () => void } | { kind: 'batch'; size: number }
+       function register(h: Handler) {}`,
+      'register',
+    )
+    expect(perceive(m, [Object.assign(() => 1, { kind: 'sync' as const, run: () => {} })])).toBeUndefined()
+    expect(perceive(m, [Object.assign([1, 2], { kind: 'batch' as const, size: 2 })])).toBeUndefined()
+    expect(perceive(m, [{ kind: 'batch', size: '2' }])).toEqual([{ path: 'args[0].size', expected: 'number', received: 'string' }])
+    // A function lacking a member's properties reads as one issue at the value, as for any object type checked by its properties.
+    expect(perceive(m, [Object.assign(() => 1, { kind: 'batch' as const })])).toEqual([{ path: 'args[0]', expected: 'object', received: 'function' }])
+    expect(perceive(m, ['sync'])).toEqual([{ path: 'args[0]', expected: 'Handler', received: 'string' }])
+  })
 })
