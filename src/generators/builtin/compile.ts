@@ -570,7 +570,9 @@ export class ValidatorCompiler {
     const v = this.name('v')
     const child: Site = { v, path: [...site.path, { text: '[' }, { expr: i }, { text: ']' }], target: `${site.v}[${i}]`, iss: site.iss, depth: site.depth }
     const code = this.check(t.element, child)
-    const loop = code ? `for (let ${i} = 0; ${i} < ${site.v}.length; ${i}++) {\n  const ${v} = ${site.v}[${i}]\n${indent(code)}\n}` : ''
+    // A hole (`new Array<number>(3)`, `delete xs[0]`) is no element at all, and TypeScript types such arrays as T[].
+    const hole = this.admitsUndefined(t.element) ? '' : `  if (${v} === undefined && !(${i} in ${site.v})) continue\n`
+    const loop = code ? `for (let ${i} = 0; ${i} < ${site.v}.length; ${i}++) {\n  const ${v} = ${site.v}[${i}]\n${hole}${indent(code)}\n}` : ''
     return this.shaped(site, `!Array.isArray(${site.v})`, site.label ?? this.describe(t), [loop, this.rules(t, site)])
   }
 

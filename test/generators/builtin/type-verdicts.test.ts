@@ -106,4 +106,22 @@ function f(v: boolean | Chars, list: (Chars | number)[]) {}`, 'f')
     expect(perceive(m, [Object.assign(() => 1, { kind: 'batch' as const })])).toEqual([{ path: 'args[0]', expected: 'object', received: 'function' }])
     expect(perceive(m, ['sync'])).toEqual([{ path: 'args[0]', expected: 'Handler', received: 'string' }])
   })
+
+  it('T[] takes a sparse array (new Array<T>(n), delete xs[i]): a hole is no element, and tsc types such arrays as T[]', async () => {
+    const m = await phasesFor(`type Item = { price: number }
+function total(prices: number[], items: readonly Item[]) {}`, 'total')
+    const items: Item[] = [{ price: 1 }, { price: 2 }, { price: 3 }]
+    delete items[1]
+    expect(perceive(m, [new Array<number>(3), items])).toBeUndefined()
+    const stale: Item[] = [{ price: 1 }, { price: 2 }, undefined as unknown as Item, { price: '4' } as unknown as Item]
+    expect(perceive(m, [[1, undefined, 3], stale])).toEqual([
+      { path: 'args[0][1]', expected: 'number', received: 'undefined' },
+      { path: 'args[1][2]', expected: 'Item', received: 'undefined' },
+      { path: 'args[1][3].price', expected: 'number', received: 'string' },
+    ])
+  })
 })
+
+interface Item {
+  price: number
+}
