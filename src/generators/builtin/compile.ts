@@ -510,12 +510,18 @@ export class ValidatorCompiler {
     const access = `${site.v}${/^[A-Za-z_$][\w$]*$/.test(p.name) ? `.${p.name}` : `[${JSON.stringify(p.name)}]`}`
     const child: Site = { v, path: [...site.path, { text: formatKey(p.name) }], target: access, key: p.name, iss: site.iss, depth: site.depth, parent: { value: site.v, type: owner } }
     const code = this.check(p.type, child)
-    if (!code) return ''
     const header = `// ${formatKey(p.name).replace(/^\./, '')}${p.optional ? '?' : ''}: ${this.describe(p.type)}`
+    const missing = `if (!(${JSON.stringify(p.name)} in Object(${site.v}))) ${site.iss} = addReceived(${site.iss}, ${renderPath(child.path)}, ${JSON.stringify(this.describe(p.type))}, "missing")`
+    if (!code) {
+      if (p.optional) return ''
+      // A required property of type any or unknown may hold anything, undefined included, but it must be there.
+      this.used.add('addReceived')
+      return `${header}\n${missing}`
+    }
     if (p.optional) return `${header}\nconst ${v} = ${access}\nif (${v} !== undefined) {\n${indent(code)}\n}`
     if (this.admitsUndefined(p.type)) {
       this.used.add('addReceived')
-      return `${header}\nif (!(${JSON.stringify(p.name)} in Object(${site.v}))) ${site.iss} = addReceived(${site.iss}, ${renderPath(child.path)}, ${JSON.stringify(this.describe(p.type))}, "missing")\nelse {\n  const ${v} = ${access}\n${indent(code)}\n}`
+      return `${header}\n${missing}\nelse {\n  const ${v} = ${access}\n${indent(code)}\n}`
     }
     return `${header}\nconst ${v} = ${access}\n${code}`
   }

@@ -120,6 +120,19 @@ function total(prices: number[], items: readonly Item[]) {}`, 'total')
       { path: 'args[1][3].price', expected: 'number', received: 'string' },
     ])
   })
+
+  it('a required property of type unknown or any must be present (it may hold undefined), as tsc has it', async () => {
+    const m = await phasesFor(`type Envelope<T> = { id: string; payload: T; meta?: unknown }
+function publish(e: Envelope<unknown>, raw: { data: any }[]) {}`, 'publish')
+    expect(perceive(m, [{ id: 'e1', payload: undefined }, [{ data: null }, { data: undefined }]])).toBeUndefined()
+    expect(perceive(m, [{ id: 'e1' }, [{ data: 1 }, {}]])).toEqual([
+      { path: 'args[0].payload', expected: 'unknown', received: 'missing' },
+      { path: 'args[1][1].data', expected: 'any', received: 'missing' },
+    ])
+    expect(perceive(m, [true, []])).toEqual([
+      { path: 'args[0]', expected: 'Envelope<unknown>', received: 'boolean' },
+    ])
+  })
 })
 
 interface Item {
