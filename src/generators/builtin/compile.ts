@@ -91,6 +91,20 @@ function closer(a, b, path) {
   hasOwn: {
     code: `const hasOwn = Object.prototype.hasOwnProperty`,
   },
+  foreignDate: {
+    code: `// A Date from another realm (an iframe, a vm context) is no instance of this realm's Date, yet a Date to TypeScript:
+// only a real Date has the internal slot getTime reads, whatever its prototype or Symbol.toStringTag say.
+const getTime = Date.prototype.getTime
+function foreignDate(v) {
+  if (typeof v !== "object" || v === null) return false
+  try {
+    getTime.call(v)
+    return true
+  } catch {
+    return false
+  }
+}`,
+  },
   assigned: {
     code: `// Whether a repair could write its value: a frozen or read-only input is checked as it is, never a TypeError.
 function assigned(write) {
@@ -311,7 +325,8 @@ export class ValidatorCompiler {
       case 'literal':
         return `${v} === ${jsLiteral(t.value)}`
       case 'date':
-        return `${v} instanceof Date`
+        this.used.add('foreignDate')
+        return `(${v} instanceof Date || foreignDate(${v}))`
       case 'enum': {
         if (t.members.length <= 6) return `(${t.members.map((m) => `${v} === ${jsLiteral(m.value)}`).join(' || ')})`
         const set = this.constant(`enum_${t.name}`, `new Set(${JSON.stringify(t.members.map((m) => m.value))})`)

@@ -1,4 +1,5 @@
 // Regressions the differential tests against tsc found: per type, the verdict a user sees on a valid call and the path of a real mismatch.
+import { runInNewContext } from 'node:vm'
 import { describe, expect, it } from 'vitest'
 import { perceive, phasesFor } from './harness'
 
@@ -131,6 +132,19 @@ function publish(e: Envelope<unknown>, raw: { data: any }[]) {}`, 'publish')
     ])
     expect(perceive(m, [true, []])).toEqual([
       { path: 'args[0]', expected: 'Envelope<unknown>', received: 'boolean' },
+    ])
+  })
+
+  it('Date takes a Date from another realm (an iframe, a vm context), and still rejects a look-alike', async () => {
+    const m = await phasesFor(`type Slot = { from: Date; to: Date | null }
+function book(slots: Slot[]) {}`, 'book')
+    const foreign = runInNewContext('new Date(0)') as Date
+    expect(foreign instanceof Date).toBe(false)
+    expect(perceive(m, [[{ from: foreign, to: null }]])).toBeUndefined()
+    const lookalike = { getTime: () => 0, [Symbol.toStringTag]: 'Date' }
+    expect(perceive(m, [[{ from: new Date(0), to: null }, { from: lookalike, to: foreign }, { from: foreign, to: '2024-01-01' }]])).toEqual([
+      { path: 'args[0][1].from', expected: 'Date', received: 'object' },
+      { path: 'args[0][2].to', expected: 'Date | null', received: 'string' },
     ])
   })
 })
