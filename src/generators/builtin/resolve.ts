@@ -537,7 +537,10 @@ class Resolver {
         const obj = target && this.objectOf(target)
         const names = keys && literalStrings(keys, (x) => this.deref(x))
         if (!obj || !names) return this.unknown(node, mod, path, `${name} of a type that is not a resolvable object type with literal keys`)
-        const properties = obj.properties.filter((p) => (name === 'Pick' ? names.includes(p.name) : !names.includes(p.name)))
+        // Omit<T, K> is Pick<T, Exclude<keyof T, K>>: with a string index signature keyof T is string | number, which
+        // Exclude leaves whole, so only the index signatures remain and the declared properties are gone.
+        const stringIndexed = name === 'Omit' && (obj.indexSignatures ?? []).some((s) => this.deref(s.key).kind === 'string')
+        const properties = stringIndexed ? [] : obj.properties.filter((p) => (name === 'Pick' ? names.includes(p.name) : !names.includes(p.name)))
         return { kind: 'objectType', properties, ...(name === 'Omit' && obj.indexSignatures ? { indexSignatures: obj.indexSignatures } : {}) }
       }
       case 'NonNullable': {

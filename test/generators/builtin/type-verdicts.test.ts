@@ -147,6 +147,21 @@ function book(slots: Slot[]) {}`, 'book')
       { path: 'args[0][2].to', expected: 'Date | null', received: 'string' },
     ])
   })
+
+  it('Omit of a type with a string index signature keeps only the index signature, as tsc computes it', async () => {
+    const m = await phasesFor(
+      `interface Attrs { id: string; title: string; [key: string]: string | number }
+       type Patch = Omit<Attrs, 'id'>
+       type Counted = Omit<{ id: string; n: number; [i: number]: boolean }, 'id'>
+       function update(patch: Patch, counted: Counted) {}`,
+      'update',
+    )
+    expect(perceive(m, [{ width: 3 }, { n: 1, 0: true }])).toBeUndefined()
+    expect(perceive(m, [{ title: true, width: 3 }, { 0: true }])).toEqual([
+      { path: 'args[0].title', expected: 'string | number', received: 'boolean' },
+      { path: 'args[1].n', expected: 'number', received: 'undefined' },
+    ])
+  })
 })
 
 interface Item {
