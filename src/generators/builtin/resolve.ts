@@ -991,6 +991,8 @@ function literalStrings(t: TypeIR, deref: (t: TypeIR) => TypeIR, only?: 'number'
 }
 
 function withoutUndefinedIfOptional(p: PropertyIR): TypeIR {
+  // `-?` takes undefined out of the type, leaving nothing of an optional property typed only undefined.
+  if (p.optional && p.type.kind === 'undefined') return { kind: 'never' }
   if (!p.optional || p.type.kind !== 'union') return p.type
   return union(p.type.types.filter((x) => x.kind !== 'undefined'))
 }

@@ -162,6 +162,16 @@ function book(slots: Slot[]) {}`, 'book')
       { path: 'args[1].n', expected: 'number', received: 'undefined' },
     ])
   })
+
+  it('Required<T> takes undefined out of optional properties, so one typed only undefined admits no value', async () => {
+    const m = await phasesFor(`type Draft = { title?: string | undefined; removed?: undefined }
+function save(d: Required<Draft>) {}`, 'save')
+    expect(perceive(m, [{ title: 'a', removed: undefined }])).toEqual([{ path: 'args[0].removed', expected: 'never', received: 'undefined' }])
+    expect(perceive(m, [{ title: undefined }])).toEqual([
+      { path: 'args[0].title', expected: 'string', received: 'undefined' },
+      { path: 'args[0].removed', expected: 'never', received: 'undefined' },
+    ])
+  })
 })
 
 interface Item {
