@@ -106,6 +106,7 @@ const models = fc.letrec<{ model: Model; obj: Obj }>((tie) => ({
     { weight: 1, arbitrary: fc.record({ keys: fc.oneof(fc.constant('string' as const), fc.uniqueArray(fc.constantFrom('a', 'b', 'c'), { minLength: 1, maxLength: 3 })), m: tie('model') as fc.Arbitrary<Model> }).map((r): Model => ({ k: 'record', ...r })) },
     { weight: 2, arbitrary: fc.record({ m: tie('obj') as fc.Arbitrary<Obj>, as: fc.constantFrom('interface', 'alias') as fc.Arbitrary<'interface'> }).map((n): Model => ({ k: 'named', ...n })) },
     { weight: 2, arbitrary: generic(tie('model') as fc.Arbitrary<Model>) },
+    { weight: 2, arbitrary: utility(tie('obj') as fc.Arbitrary<Obj>) },
   ),
   obj: fc
     .record({
@@ -140,6 +141,36 @@ function tuple(model: fc.Arbitrary<Model>): fc.Arbitrary<Model> {
       // Either every element is named or none is.
       const uniqueNames = new Set(els.map((e) => e.name)).size === els.length
       return { k: 'tuple', els: els.map((e, i) => (named && uniqueNames ? { ...e, name: e.name ?? `n${i}` } : { ...e, name: undefined })), ro }
+    })
+}
+
+/** Partial, Required, Readonly, Pick, Omit, keyof and indexed access over a generated object type (declared as an alias). */
+function utility(obj: fc.Arbitrary<Obj>): fc.Arbitrary<Model> {
+  const picked = (o: Obj, keys: string[]) => o.props.filter((p) => keys.includes(p.name))
+  return fc
+    .record({ o: obj, fn: fc.constantFrom('Partial', 'Required', 'Readonly', 'Pick', 'Omit', 'keyof', 'index'), keys: fc.subarray(PROP_NAMES, { minLength: 1, maxLength: 2 }) })
+    // Pick asks for keys the type has; keyof and indexed access need a property to be interesting.
+    .filter(({ o, fn, keys }) => (fn === 'Pick' ? picked(o, keys).length > 0 : !['keyof', 'index'].includes(fn) || o.props.length > 0))
+    .map((u) => (u.fn === 'Pick' ? { ...u, keys: picked(u.o, u.keys).map((p) => p.name) } : u))
+    .map(({ o, fn, keys }): Model => {
+      const named: Model = { k: 'named', m: o, as: 'alias' }
+      const own = o.props.map((p) => p.name)
+      switch (fn) {
+        case 'keyof':
+          // A string index adds string | number, a numeric one number: the literal names stay the interesting values.
+          return { k: 'generic', text: ([t]) => `keyof ${t}`, args: [named], expand: () => ({ k: 'union', of: own.map((n): Model => ({ k: 'lit', text: JSON.stringify(n) })) }) }
+        case 'index': {
+          const key = own[0]!
+          return { k: 'generic', text: ([t]) => `${t}[${JSON.stringify(key)}]`, args: [named], expand: () => o.props[0]!.m }
+        }
+        case 'Pick':
+        case 'Omit': {
+          const kept = fn === 'Pick' ? picked(o, keys) : o.props.filter((p) => !keys.includes(p.name))
+          return { k: 'generic', text: ([t]) => `${fn}<${t}, ${keys.map((k) => JSON.stringify(k)).join(' | ')}>`, args: [named], expand: () => ({ k: 'obj', props: kept, ...(fn === 'Omit' && o.index ? { index: o.index } : {}) }) }
+        }
+        default:
+          return { k: 'generic', text: ([t]) => `${fn}<${t}>`, args: [named], expand: () => ({ ...o, props: o.props.map((p) => ({ ...p, opt: fn === 'Partial' ? true : fn === 'Required' ? false : p.opt })) }) }
+      }
     })
 }
 
