@@ -10,13 +10,14 @@ import { evaluate, ORACLE_MAIN, tscVerdicts } from './oracle'
 
 /**
  * Declarations the generated annotations use as leaves, and the helpers values use: `nullProto` passes an object
- * without a prototype, `bare()` one typed `{}`, a spread `{ ...{ zz: 1 }, … }` passes extra properties the way a
- * non-literal source does (TypeScript checks excess properties of fresh literals only), `Pt` passes an instance with a
- * prototype getter, and `id` makes a literal no longer fresh.
+ * without a prototype, `bare()` an empty one (not typed `{}`, which tsc would fold with a primitive beside it in an
+ * array literal), a spread `{ ...{ zz: 1 }, … }` passes extra properties the way a non-literal source does (TypeScript
+ * checks excess properties of fresh literals only), `Pt` an instance with a prototype getter, and `id` makes a literal
+ * no longer fresh.
  */
 const PRELUDE = `
 function nullProto<T extends object>(x: T): T { return Object.assign(Object.create(null), x) }
-function bare(): {} { return Object.create(null) }
+function bare(): { bare?: undefined } { return Object.create(null) }
 function id<T>(x: T): T { return x }
 class Pt { constructor(public x: number, public y: number) {} get z(): string { return 'z' } }
 interface Point { x: number; y: number; z?: string }
