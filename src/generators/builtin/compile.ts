@@ -863,6 +863,8 @@ export class ValidatorCompiler {
     if (seen > 8) return false
     const d = this.deref(t)
     if (d.kind === kind || d.kind === 'unknown' || d.kind === 'any') return true
+    // `{}` takes every value but null and undefined.
+    if (d.kind === 'objectType' && d.properties.length === 0 && !d.indexSignatures) return true
     return d.kind === 'union' && d.types.some((x) => this.admits(x, kind, seen + 1))
   }
 

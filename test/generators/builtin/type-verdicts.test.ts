@@ -38,11 +38,11 @@ describe('type verdicts the TypeScript compiler agrees with', () => {
     ])
   })
 
-  it('a union member with a numeric index signature of strings takes a string, as tsc does', async () => {
+  it('a numeric index signature of strings (or of {}) takes a string, also as a union member, as tsc does', async () => {
     const m = await phasesFor(`type Chars = { [index: number]: string; label?: string }
-function f(v: boolean | Chars, list: (Chars | number)[]) {}`, 'f')
-    expect(perceive(m, ['abc', ['xy', 1, { 0: 'a' }]])).toBeUndefined()
-    expect(perceive(m, [null, [1, { 0: 2 }]])).toEqual([
+function f(v: boolean | Chars, list: (Chars | number)[], any: { [i: number]: {} }) {}`, 'f')
+    expect(perceive(m, ['abc', ['xy', 1, { 0: 'a' }], 'xyz'])).toBeUndefined()
+    expect(perceive(m, [null, [1, { 0: 2 }], { 0: 'a' }])).toEqual([
       { path: 'args[0]', expected: 'boolean | Chars', received: 'null' },
       { path: 'args[1][1]["0"]', expected: 'string', received: 'number' },
     ])
