@@ -528,6 +528,8 @@ class Resolver {
           properties: obj.properties.map((p) =>
             name === 'Partial' ? { ...p, optional: true } : name === 'Required' ? { ...p, optional: false, type: withoutUndefinedIfOptional(p) } : { ...p, readonly: true },
           ),
+          // `?` on a mapped index signature adds undefined to its values.
+          ...(name === 'Partial' && obj.indexSignatures ? { indexSignatures: obj.indexSignatures.map((s) => ({ ...s, value: union([s.value, { kind: 'undefined' }]) })) } : {}),
         }
       }
       case 'Pick':

@@ -172,6 +172,12 @@ function save(d: Required<Draft>) {}`, 'save')
       { path: 'args[0].removed', expected: 'never', received: 'undefined' },
     ])
   })
+
+  it('Partial<T> lets the values of T\'s index signatures be undefined too, as tsc maps them', async () => {
+    const m = await phasesFor(`interface Prices { base: number; [sku: string]: number }\nfunction patch(p: Partial<Prices>) {}`, 'patch')
+    expect(perceive(m, [{ base: undefined, a1: undefined, b2: 3 }])).toBeUndefined()
+    expect(perceive(m, [{ a1: '3' }])).toEqual([{ path: 'args[0].a1', expected: 'number | undefined', received: 'string' }])
+  })
 })
 
 interface Item {
