@@ -761,13 +761,13 @@ export class ValidatorCompiler {
       return this.structural(site, site.label ?? this.describe(t), bodies, this.rules(t, site))
     }
     if (parts.every((p) => p.kind === 'objectType' || p.kind === 'record')) {
-      // The value must fit every part: a part checked by its properties alone, or with a string index of `any`, takes
-      // any object; a numerically indexed one takes arrays too.
-      const signatures = (p: Extract<TypeIR, { kind: 'objectType' | 'record' }>) => (p.kind === 'record' ? [p] : (p.indexSignatures ?? []))
-      const takesAll = (p: Extract<TypeIR, { kind: 'objectType' | 'record' }>) => (p.kind === 'objectType' && isStructural(p)) || this.anyObject(signatures(p))
-      const guard = parts.every(takesAll)
-        ? anyObjectGuard(site.v)
-        : this.objectGuard(site.v, parts.every((p) => takesAll(p) || signatures(p).some((s) => this.deref(s.key).kind === 'number')))
+      // The value must fit the shape of every part. Only an intersection made entirely of weak types (nothing
+      // required, no index signature) is weak to tsc: beside any other part, a weak part asks nothing of the shape.
+      const weak = (p: Extract<TypeIR, { kind: 'objectType' | 'record' }>) => p.kind === 'objectType' && !p.indexSignatures && p.properties.every((x) => x.optional)
+      const shaping = parts.some((p) => !weak(p)) ? parts.filter((p) => !weak(p)) : parts
+      const guards = [...new Set(shaping.map((p) => (p.kind === 'objectType' && isStructural(p) ? structuralGuard(site.v) : this.shapeGuard(p, site.v))))]
+      const shapes = guards.length > 1 ? guards.filter((g) => g !== structuralGuard(site.v)) : guards
+      const guard = shapes.length > 1 ? `(${shapes.join(' && ')})` : shapes[0]!
       const bodies = parts.map((p) =>
         p.kind === 'objectType' ? this.objectBody(p, { ...site, label: undefined }) : this.indexSignature(p.key, p.value, [], site),
       )

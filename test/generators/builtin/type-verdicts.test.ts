@@ -178,6 +178,23 @@ function save(d: Required<Draft>) {}`, 'save')
     expect(perceive(m, [{ base: undefined, a1: undefined, b2: 3 }])).toBeUndefined()
     expect(perceive(m, [{ a1: '3' }])).toEqual([{ path: 'args[0].a1', expected: 'number | undefined', received: 'string' }])
   })
+
+  it('an intersection with a weak part (nothing required) takes the shapes its other parts take, as tsc does', async () => {
+    const m = await phasesFor(
+      `type Row = { id?: string } & { [col: number]: string | number }
+       type Tagged = { tag?: string } & Record<string, any>
+       type Opts = { a?: number } & { b?: string }
+       function load(row: Row, tagged: Tagged, opts: Opts) {}`,
+      'load',
+    )
+    expect(perceive(m, [['x', 1], [1], {}])).toBeUndefined()
+    expect(perceive(m, ['abc', () => 1, { a: 1 }])).toBeUndefined()
+    expect(perceive(m, [[true], 'tag', [1]])).toEqual([
+      { path: 'args[0]["0"]', expected: 'string | number', received: 'boolean' },
+      { path: 'args[1]', expected: 'Tagged', received: 'string' },
+      { path: 'args[2]', expected: 'Opts', received: 'array' },
+    ])
+  })
 })
 
 interface Item {
