@@ -293,7 +293,9 @@ function values(m: Model, depth = 0): fc.Arbitrary<string> {
         : fc.constant([] as string[])
       const shape = fc.record({ props: fc.tuple(...props), index, extra: fc.constantFrom(false, false, false, true), wrap: fc.constantFrom('', '', '', '', '', 'nullProto') }).map(({ props, index, extra, wrap }) => {
         const body = `{ ${[...(extra ? ['...{ zz: 1 }'] : []), ...props.flat(), ...index].join(', ')} }`
-        return wrap && body !== '{  }' ? `${wrap}(${body})` : body
+        // Only at the top and around no array literal: in a generic call's argument, tsc types an array literal by its
+        // elements alone and folds a primitive into an object type beside it ([1n, {}] becomes {}[]), accepting it.
+        return wrap && depth === 0 && body !== '{  }' && !body.includes('[') ? `${wrap}(${body})` : body
       })
       return miss(shape)
     }
