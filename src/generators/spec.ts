@@ -47,6 +47,8 @@ export interface PropertyIR {
   type: TypeIR
   optional: boolean
   readonly?: boolean
+  /** Named by a number (`0: T`, or a key of `Record<0 | 1, T>`): `keyof` gives the number, not the string. */
+  numeric?: boolean
 }
 
 export interface IndexSignatureIR {

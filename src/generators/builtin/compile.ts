@@ -100,6 +100,20 @@ function closer(a, b, path) {
   hasOwn: {
     code: `const hasOwn = Object.prototype.hasOwnProperty`,
   },
+  foreignDate: {
+    code: `// A Date from another realm (an iframe, a vm context) is no instance of this realm's Date, yet a Date to TypeScript:
+// only a real Date has the internal slot getTime reads, whatever its prototype or Symbol.toStringTag say.
+const getTime = Date.prototype.getTime
+function foreignDate(v) {
+  if (typeof v !== "object" || v === null) return false
+  try {
+    getTime.call(v)
+    return true
+  } catch {
+    return false
+  }
+}`,
+  },
   assigned: {
     code: `// Whether a repair could write its value: a frozen or read-only input is checked as it is, never a TypeError.
 function assigned(write) {
@@ -326,7 +340,8 @@ export class ValidatorCompiler {
       case 'literal':
         return `${v} === ${jsLiteral(t.value)}`
       case 'date':
-        return `${v} instanceof Date`
+        this.used.add('foreignDate')
+        return `(${v} instanceof Date || foreignDate(${v}))`
       case 'enum': {
         if (t.members.length <= 6) return `(${t.members.map((m) => `${v} === ${jsLiteral(m.value)}`).join(' || ')})`
         const set = this.constant(`enum_${t.name}`, `new Set(${JSON.stringify(t.members.map((m) => m.value))})`)
@@ -358,9 +373,9 @@ export class ValidatorCompiler {
       case 'objectType':
         if (d.properties.length === 0 && !d.indexSignatures) return `(${v} !== null && ${v} !== undefined)`
         if (isStructural(d)) return structuralGuard(v)
-        return this.objectGuard(v, hasNumberIndex(d, this))
+        return this.shapeGuard(d, v)
       case 'record':
-        return this.objectGuard(v, this.deref(d.key).kind === 'number')
+        return this.shapeGuard(d, v)
       case 'array':
       case 'tuple':
         return `Array.isArray(${v})`
@@ -379,6 +394,27 @@ export class ValidatorCompiler {
    */
   private objectGuard(v: string, arraysToo: boolean): string {
     return `(typeof ${v} === "object" && ${v} !== null${arraysToo ? '' : ` && !Array.isArray(${v})`} && !(${v} instanceof Date) && !(${v} instanceof Map) && !(${v} instanceof Set))`
+  }
+
+  /**
+   * The shape test of an object type checked by its index signatures (or a weak type), as TypeScript relates values to
+   * it: a string index signature of type `any` takes every non-primitive (arrays, Dates and functions too); a numeric
+   * one takes arrays, and strings when nothing is required and the signature's values may be strings.
+   */
+  private shapeGuard(t: Extract<TypeIR, { kind: 'objectType' | 'record' }>, v: string): string {
+    const signatures = t.kind === 'record' ? [t] : (t.indexSignatures ?? [])
+    if (this.anyObject(signatures)) return anyObjectGuard(v)
+    const guard = this.objectGuard(v, signatures.some((s) => this.deref(s.key).kind === 'number'))
+    return this.stringsFit(t.kind === 'record' ? [] : t.properties, signatures) ? `(typeof ${v} === "string" || ${guard})` : guard
+  }
+
+  /** Whether a string index signature of type `any` is among these: TypeScript then relates any non-primitive to the type. */
+  private anyObject(signatures: { key: TypeIR; value: TypeIR }[]): boolean {
+    const stringKey = (k: TypeIR): boolean => {
+      const d = this.deref(k)
+      return d.kind === 'string' || (d.kind === 'union' && d.types.some((x) => this.deref(x).kind === 'string'))
+    }
+    return signatures.some((s) => stringKey(s.key) && this.deref(s.value).kind === 'any')
   }
 
   /**
@@ -472,9 +508,7 @@ export class ValidatorCompiler {
     }
     const expected = site.label ?? t.name ?? 'object'
     if (isStructural(t)) return this.structural(site, expected, [this.objectBody(t, site)], this.rules(t, site))
-    const guard = this.objectGuard(site.v, hasNumberIndex(t, this))
-    const strings = this.stringsFit(t.properties, t.indexSignatures ?? []) ? `typeof ${site.v} !== "string" && ` : ''
-    return this.shaped(site, `${strings}!${guard}`, expected, [this.objectBody(t, site), this.rules(t, site)])
+    return this.shaped(site, `!${this.shapeGuard(t, site.v)}`, expected, [this.objectBody(t, site), this.rules(t, site)])
   }
 
   /**
@@ -509,12 +543,18 @@ export class ValidatorCompiler {
     const access = `${site.v}${/^[A-Za-z_$][\w$]*$/.test(p.name) ? `.${p.name}` : `[${JSON.stringify(p.name)}]`}`
     const child: Site = { v, path: [...site.path, { text: formatKey(p.name) }], target: access, key: p.name, iss: site.iss, depth: site.depth, parent: { value: site.v, type: owner } }
     const code = this.check(p.type, child)
-    if (!code) return ''
     const header = `// ${formatKey(p.name).replace(/^\./, '')}${p.optional ? '?' : ''}: ${this.describe(p.type)}`
+    const missing = `if (!(${JSON.stringify(p.name)} in Object(${site.v}))) ${site.iss} = addReceived(${site.iss}, ${renderPath(child.path)}, ${JSON.stringify(this.describe(p.type))}, "missing")`
+    if (!code) {
+      if (p.optional) return ''
+      // A required property of type any or unknown may hold anything, undefined included, but it must be there.
+      this.used.add('addReceived')
+      return `${header}\n${missing}`
+    }
     if (p.optional) return `${header}\nconst ${v} = ${access}\nif (${v} !== undefined) {\n${indent(code)}\n}`
     if (this.admitsUndefined(p.type)) {
       this.used.add('addReceived')
-      return `${header}\nif (!(${JSON.stringify(p.name)} in Object(${site.v}))) ${site.iss} = addReceived(${site.iss}, ${renderPath(child.path)}, ${JSON.stringify(this.describe(p.type))}, "missing")\nelse {\n  const ${v} = ${access}\n${indent(code)}\n}`
+      return `${header}\n${missing}\nelse {\n  const ${v} = ${access}\n${indent(code)}\n}`
     }
     return `${header}\nconst ${v} = ${access}\n${code}`
   }
@@ -560,10 +600,8 @@ export class ValidatorCompiler {
   }
 
   private record(t: Extract<TypeIR, { kind: 'record' }>, site: Site): string {
-    const guard = this.objectGuard(site.v, this.deref(t.key).kind === 'number')
     const body = this.indexSignature(t.key, t.value, [], site)
-    const strings = this.stringsFit([], [t]) ? `typeof ${site.v} !== "string" && ` : ''
-    return this.shaped(site, `${strings}!${guard}`, site.label ?? this.describe(t), [body, this.rules(t, site)])
+    return this.shaped(site, `!${this.shapeGuard(t, site.v)}`, site.label ?? this.describe(t), [body, this.rules(t, site)])
   }
 
   private array(t: Extract<TypeIR, { kind: 'array' }>, site: Site): string {
@@ -571,7 +609,9 @@ export class ValidatorCompiler {
     const v = this.name('v')
     const child: Site = { v, path: [...site.path, { text: '[' }, { expr: i }, { text: ']' }], target: `${site.v}[${i}]`, iss: site.iss, depth: site.depth }
     const code = this.check(t.element, child)
-    const loop = code ? `for (let ${i} = 0; ${i} < ${site.v}.length; ${i}++) {\n  const ${v} = ${site.v}[${i}]\n${indent(code)}\n}` : ''
+    // A hole (`new Array<number>(3)`, `delete xs[0]`) is no element at all, and TypeScript types such arrays as T[].
+    const hole = this.admitsUndefined(t.element) ? '' : `  if (${v} === undefined && !(${i} in ${site.v})) continue\n`
+    const loop = code ? `for (let ${i} = 0; ${i} < ${site.v}.length; ${i}++) {\n  const ${v} = ${site.v}[${i}]\n${hole}${indent(code)}\n}` : ''
     return this.shaped(site, `!Array.isArray(${site.v})`, site.label ?? this.describe(t), [loop, this.rules(t, site)])
   }
 
@@ -675,7 +715,10 @@ export class ValidatorCompiler {
     const tagPath = renderPath([...site.path, { text: formatKey(d.name) }])
     chain.push(`else ${site.iss} = addReceived(${site.iss}, ${tagPath}, ${JSON.stringify(all.map(literalText).join(' | '))}, literal(${tag}))`)
     const body = `const ${tag} = ${access}\n${chain.join('\n')}`
-    return `// discriminated by ${d.name}\n${this.shaped(site, `!${this.objectGuard(site.v, false)}`, site.label ?? this.describe(t), [body])}`
+    // Members checked by their properties alone take arrays and functions that have them, as in TypeScript.
+    const structural = d.branches.every((b) => this.checkedByProperties(b.type))
+    const guard = structural ? anyObjectGuard(site.v) : this.objectGuard(site.v, false)
+    return `// discriminated by ${d.name}\n${this.shaped(site, `!${guard}`, site.label ?? this.describe(t), [body])}`
   }
 
   /**
@@ -736,11 +779,17 @@ export class ValidatorCompiler {
       return this.structural(site, site.label ?? this.describe(t), bodies, this.rules(t, site))
     }
     if (parts.every((p) => p.kind === 'objectType' || p.kind === 'record')) {
-      const arraysToo = parts.every((p) => (p.kind === 'objectType' ? hasNumberIndex(p, this) : this.deref(p.key).kind === 'number'))
+      // The value must fit the shape of every part. Only an intersection made entirely of weak types (nothing
+      // required, no index signature) is weak to tsc: beside any other part, a weak part asks nothing of the shape.
+      const weak = (p: Extract<TypeIR, { kind: 'objectType' | 'record' }>) => p.kind === 'objectType' && !p.indexSignatures && p.properties.every((x) => x.optional)
+      const shaping = parts.some((p) => !weak(p)) ? parts.filter((p) => !weak(p)) : parts
+      const guards = [...new Set(shaping.map((p) => (p.kind === 'objectType' && isStructural(p) ? structuralGuard(site.v) : this.shapeGuard(p, site.v))))]
+      const shapes = guards.length > 1 ? guards.filter((g) => g !== structuralGuard(site.v)) : guards
+      const guard = shapes.length > 1 ? `(${shapes.join(' && ')})` : shapes[0]!
       const bodies = parts.map((p) =>
         p.kind === 'objectType' ? this.objectBody(p, { ...site, label: undefined }) : this.indexSignature(p.key, p.value, [], site),
       )
-      return this.shaped(site, `!${this.objectGuard(site.v, arraysToo)}`, site.label ?? this.describe(t), [...bodies, this.rules(t, site)])
+      return this.shaped(site, `!${guard}`, site.label ?? this.describe(t), [...bodies, this.rules(t, site)])
     }
     return t.types.map((x) => this.check(x, { ...site, label: undefined })).filter(Boolean).join('\n')
   }
@@ -832,6 +881,8 @@ export class ValidatorCompiler {
     if (seen > 8) return false
     const d = this.deref(t)
     if (d.kind === kind || d.kind === 'unknown' || d.kind === 'any') return true
+    // `{}` takes every value but null and undefined.
+    if (d.kind === 'objectType' && d.properties.length === 0 && !d.indexSignatures) return true
     return d.kind === 'union' && d.types.some((x) => this.admits(x, kind, seen + 1))
   }
 
@@ -857,6 +908,15 @@ export class ValidatorCompiler {
       return { kind: 'objectType', properties: parts.flatMap((p) => p!.properties) }
     }
     return undefined
+  }
+
+  /** An object type (or an intersection of them) with a required property and no index signature: see isStructural. */
+  private checkedByProperties(t: TypeIR): boolean {
+    const d = this.deref(t)
+    if (d.kind === 'objectType') return isStructural(d)
+    if (d.kind !== 'intersection') return false
+    const parts = d.types.map((x) => this.deref(x))
+    return parts.every((p) => p.kind === 'objectType' && !p.indexSignatures) && parts.some((p) => p.kind === 'objectType' && isStructural(p))
   }
 
   /** Whether a declaration refers back to itself (then it is checked by a named function, not inlined). */
@@ -980,8 +1040,8 @@ function structuralGuard(v: string): string {
   return `(${v} !== null && ${v} !== undefined)`
 }
 
-function hasNumberIndex(t: Extract<TypeIR, { kind: 'objectType' }>, c: ValidatorCompiler): boolean {
-  return (t.indexSignatures ?? []).some((s) => c.deref(s.key).kind === 'number')
+function anyObjectGuard(v: string): string {
+  return `((typeof ${v} === "object" && ${v} !== null) || typeof ${v} === "function")`
 }
 
 /** Literal-valued types report the value they got (`received "triangle"`) rather than its kind. */

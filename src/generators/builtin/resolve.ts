@@ -349,7 +349,10 @@ class Resolver {
         el = el.typeAnnotation
       }
       const type = this.type(el as t.TSType, mod, env, `${path}[${i}]`)
-      elements.push({ type, ...(optional ? { optional } : {}), ...(rest ? { rest } : {}), ...(name ? { name } : {}) })
+      // A spread tuple (`[...Head, T]`) stands for its elements, as TypeScript normalises it.
+      const spread = rest ? this.deref(type) : undefined
+      if (spread?.kind === 'tuple') elements.push(...spread.elements)
+      else elements.push({ type, ...(optional ? { optional } : {}), ...(rest ? { rest } : {}), ...(name ? { name } : {}) })
     })
     return { kind: 'tuple', elements }
   }
@@ -365,12 +368,24 @@ class Resolver {
           continue
         }
         const propPath = `${path}${formatKey(key)}`
+        // `get x(): T` and `set x(v: T)` declare a property `x: T`, not a method.
+        const accessor = m.type === 'TSMethodSignature' && (m.kind === 'get' || m.kind === 'set') ? m.kind : undefined
         let type: TypeIR
-        if (m.type === 'TSMethodSignature') type = { kind: 'function' }
-        else if (m.typeAnnotation) type = this.type(m.typeAnnotation.typeAnnotation, mod, env, propPath)
-        else type = { kind: 'any' }
+        if (m.type === 'TSMethodSignature' && !accessor) type = { kind: 'function' }
+        else {
+          const param = accessor === 'set' && m.type === 'TSMethodSignature' ? m.parameters[0] : undefined
+          const annotation = accessor === 'set' ? (param && 'typeAnnotation' in param && param.typeAnnotation?.type === 'TSTypeAnnotation' ? param.typeAnnotation : undefined) : m.typeAnnotation
+          type = annotation ? this.type(annotation.typeAnnotation, mod, env, propPath) : { kind: 'any' }
+        }
         const existing = properties.findIndex((p) => p.name === key)
-        const prop: PropertyIR = { name: key, type, optional: !!m.optional, ...(m.type === 'TSPropertySignature' && m.readonly ? { readonly: true } : {}) }
+        // With both accessors declared, the getter's type is what reading the property gives, and it can be written.
+        if (accessor === 'set' && existing >= 0) {
+          const { readonly: _readonly, ...writable } = properties[existing]!
+          properties[existing] = writable
+          continue
+        }
+        const readonly = (m.type === 'TSPropertySignature' && m.readonly) || (accessor === 'get' && existing < 0)
+        const prop: PropertyIR = { name: key, type, optional: !!m.optional, ...(readonly ? { readonly: true } : {}), ...(m.key.type === 'NumericLiteral' && !m.computed ? { numeric: true } : {}) }
         if (existing >= 0) properties[existing] = prop
         else properties.push(prop)
       } else if (m.type === 'TSIndexSignature') {
@@ -388,7 +403,14 @@ class Resolver {
   private intersection(types: TypeIR[], node: t.Node, mod: ModuleInfo, path: string): TypeIR {
     const flat = types.flatMap((x) => (x.kind === 'intersection' ? x.types : [x]))
     if (flat.some((x) => x.kind === 'never')) return { kind: 'never' }
-    const kept = flat.filter((x) => x.kind !== 'unknown' || x.reason !== undefined)
+    // `{}` takes every value but null and undefined, so it adds nothing to another part: `string & {}` is a string.
+    const empty = (x: TypeIR) => {
+      const d = this.deref(x)
+      return d.kind === 'objectType' && d.properties.length === 0 && !d.indexSignatures
+    }
+    const checked = flat.filter((x) => x.kind !== 'unknown' || x.reason !== undefined)
+    const informative = checked.filter((x) => !empty(x))
+    const kept = informative.length ? informative : checked.slice(0, 1)
     const primitive = kept.filter((x) => isPrimitiveKind(this.deref(x).kind))
     const objectish = kept.filter((x) => !isPrimitiveKind(this.deref(x).kind))
     if (primitive.length && objectish.length) return this.unknown(node, mod, path, 'intersections of primitives with object types (brands) are not checkable')
@@ -400,7 +422,7 @@ class Resolver {
   private keyof(node: t.TSTypeOperator, mod: ModuleInfo, env: Env, path: string): TypeIR {
     const target = this.objectOf(this.type(node.typeAnnotation, mod, env, path))
     if (!target) return this.unknown(node, mod, path, '`keyof` of a type that is not a resolvable object type')
-    const keys: TypeIR[] = target.properties.map((p) => ({ kind: 'literal', value: p.name }))
+    const keys: TypeIR[] = target.properties.map((p) => ({ kind: 'literal', value: p.numeric ? Number(p.name) : p.name }))
     for (const s of target.indexSignatures ?? []) {
       const k = this.deref(s.key)
       if (k.kind === 'string') keys.push({ kind: 'string' }, { kind: 'number' })
@@ -520,6 +542,8 @@ class Resolver {
           properties: obj.properties.map((p) =>
             name === 'Partial' ? { ...p, optional: true } : name === 'Required' ? { ...p, optional: false, type: withoutUndefinedIfOptional(p) } : { ...p, readonly: true },
           ),
+          // `?` on a mapped index signature adds undefined to its values.
+          ...(name === 'Partial' && obj.indexSignatures ? { indexSignatures: obj.indexSignatures.map((s) => ({ ...s, value: union([s.value, { kind: 'undefined' }]) })) } : {}),
         }
       }
       case 'Pick':
@@ -529,7 +553,10 @@ class Resolver {
         const obj = target && this.objectOf(target)
         const names = keys && literalStrings(keys, (x) => this.deref(x))
         if (!obj || !names) return this.unknown(node, mod, path, `${name} of a type that is not a resolvable object type with literal keys`)
-        const properties = obj.properties.filter((p) => (name === 'Pick' ? names.includes(p.name) : !names.includes(p.name)))
+        // Omit<T, K> is Pick<T, Exclude<keyof T, K>>: with a string index signature keyof T is string | number, which
+        // Exclude leaves whole, so only the index signatures remain and the declared properties are gone.
+        const stringIndexed = name === 'Omit' && (obj.indexSignatures ?? []).some((s) => this.deref(s.key).kind === 'string')
+        const properties = stringIndexed ? [] : obj.properties.filter((p) => (name === 'Pick' ? names.includes(p.name) : !names.includes(p.name)))
         return { kind: 'objectType', properties, ...(name === 'Omit' && obj.indexSignatures ? { indexSignatures: obj.indexSignatures } : {}) }
       }
       case 'NonNullable': {
@@ -561,7 +588,10 @@ class Resolver {
   private record(k: TypeIR, v: TypeIR, node: t.Node, mod: ModuleInfo, path: string): TypeIR {
     const key = this.deref(k)
     const names = literalStrings(key, (x) => this.deref(x))
-    if (names) return { kind: 'objectType', properties: names.map((name) => ({ name, type: v, optional: false })) }
+    if (names) {
+      const numbers = new Set(literalStrings(key, (x) => this.deref(x), 'number'))
+      return { kind: 'objectType', properties: names.map((name) => ({ name, type: v, optional: false, ...(numbers.has(name) ? { numeric: true } : {}) })) }
+    }
     const parts = key.kind === 'union' ? key.types.map((x) => this.deref(x)) : [key]
     if (parts.every((p) => p.kind === 'string' || p.kind === 'number' || p.kind === 'template' || p.kind === 'symbol')) return { kind: 'record', key: k, value: v }
     return this.unknown(node, mod, path, 'Record key is not string, number, a template or a union of literals')
@@ -686,7 +716,7 @@ class Resolver {
           if (i < 0) properties.push(p)
           else {
             const prev = properties[i]!
-            properties[i] = { name: p.name, type: { kind: 'intersection', types: [prev.type, p.type] }, optional: prev.optional && p.optional }
+            properties[i] = { name: p.name, type: { kind: 'intersection', types: [prev.type, p.type] }, optional: prev.optional && p.optional, ...(prev.numeric ? { numeric: true } : {}) }
           }
         }
         indexSignatures.push(...(part!.indexSignatures ?? []))
@@ -1093,22 +1123,25 @@ function literalKey(t: TypeIR): string {
   return t.kind === 'literal' ? `${typeof t.value}:${String(t.value)}` : t.kind
 }
 
-/** The property names a literal (union) denotes; numbers become their string form, as keys do. */
-function literalStrings(t: TypeIR, deref: (t: TypeIR) => TypeIR): string[] | undefined {
+/** The property names a literal (union) denotes; numbers become their string form, as keys do (only the numbers' with `only`). */
+function literalStrings(t: TypeIR, deref: (t: TypeIR) => TypeIR, only?: 'number'): string[] | undefined {
   const flat = (x: TypeIR, depth: number): TypeIR[] => {
     const d = deref(x)
     return d.kind === 'union' && depth < 10 ? d.types.flatMap((m) => flat(m, depth + 1)) : [d]
   }
   const out: string[] = []
   for (const p of flat(t, 0)) {
-    if (p.kind === 'literal' && (typeof p.value === 'string' || typeof p.value === 'number')) out.push(String(p.value))
-    else if (p.kind === 'enum') out.push(...p.members.map((m) => String(m.value)))
+    if (p.kind === 'literal' && (typeof p.value === 'string' || typeof p.value === 'number')) {
+      if (!only || typeof p.value === only) out.push(String(p.value))
+    } else if (p.kind === 'enum') out.push(...p.members.filter((m) => !only || typeof m.value === only).map((m) => String(m.value)))
     else return undefined
   }
   return out
 }
 
 function withoutUndefinedIfOptional(p: PropertyIR): TypeIR {
+  // `-?` takes undefined out of the type, leaving nothing of an optional property typed only undefined.
+  if (p.optional && p.type.kind === 'undefined') return { kind: 'never' }
   if (!p.optional || p.type.kind !== 'union') return p.type
   return union(p.type.types.filter((x) => x.kind !== 'undefined'))
 }

@@ -1,18 +1,15 @@
 // TypeScript as the oracle: for many generated values per annotation, the generated validator must accept exactly what `tsc` accepts.
 import { describe, expect, it } from 'vitest'
 import fc from 'fast-check'
-import ts from 'typescript'
-import { dirname, join } from 'node:path'
-import { createRequire } from 'node:module'
 import type { PhaseModule } from '../../../src/runtime/types'
 import type { TypeIR } from '../../../src/generators/spec'
 import { generateBuiltin } from '../../../src/generators/builtin'
 import { renderPhaseModule } from '../../../src/generators/render'
 import { resolveSignature } from '../../../src/generators/builtin/resolve'
 import { ctx, findFunction, importModule, parseTs } from './harness'
+import { ORACLE_MAIN as MAIN, tscVerdicts } from './oracle'
 
 const ROOT = '/project/src'
-const MAIN = `${ROOT}/main.ts`
 
 /** Files the main file imports from: re-exports, `import type`, `.js` specifiers, index files. */
 const FILES: Record<string, string> = {
@@ -317,50 +314,6 @@ function mentionsRef(t: TypeIR): boolean {
   return JSON.stringify(t, (_k, x) => (typeof x === 'bigint' ? String(x) : x)).includes('"kind":"ref"')
 }
 
-/** One Program over every `const v_i_j: T_i = <value>;` statement; the statements with a diagnostic are the rejected ones. */
-function tscVerdicts(statements: string[]): { rejected: Set<number>; preludeErrors: string[] } {
-  const libDir = dirname(createRequire(import.meta.url).resolve('typescript/lib/lib.d.ts'))
-  const main = `${PRELUDE}\n${statements.join('\n')}\n`
-  const files: Record<string, string> = { ...FILES, [MAIN]: main }
-  const options: ts.CompilerOptions = {
-    strict: true,
-    target: ts.ScriptTarget.ES2022,
-    module: ts.ModuleKind.ESNext,
-    moduleResolution: ts.ModuleResolutionKind.Bundler,
-    lib: ['lib.es2022.d.ts'],
-    types: [],
-    noEmit: true,
-    skipLibCheck: true,
-  }
-  const host = ts.createCompilerHost(options)
-  const readLib = (f: string) => ts.sys.readFile(f.startsWith(libDir) ? f : join(libDir, f.split('/').pop()!))
-  host.getDefaultLibLocation = () => libDir
-  host.fileExists = (f) => f in files || (f.startsWith(libDir) && ts.sys.fileExists(f))
-  host.readFile = (f) => files[f] ?? readLib(f)
-  host.directoryExists = (d) => Object.keys(files).some((f) => f.startsWith(d + '/')) || ts.sys.directoryExists(d)
-  host.realpath = (f) => f
-  host.getSourceFile = (f, lang) => {
-    const text = files[f] ?? (f.startsWith(libDir) ? ts.sys.readFile(f) : undefined)
-    return text === undefined ? undefined : ts.createSourceFile(f, text, lang)
-  }
-  host.getCurrentDirectory = () => ROOT
-  const program = ts.createProgram([MAIN], options, host)
-  const firstLine = PRELUDE.split('\n').length
-  const rejected = new Set<number>()
-  const preludeErrors: string[] = []
-  for (const d of [...program.getSyntacticDiagnostics(), ...program.getSemanticDiagnostics()]) {
-    const message = ts.flattenDiagnosticMessageText(d.messageText, '\n')
-    if (!d.file || d.start === undefined) {
-      preludeErrors.push(message)
-      continue
-    }
-    const line = d.file.getLineAndCharacterOfPosition(d.start).line
-    if (d.file.fileName !== MAIN || line < firstLine) preludeErrors.push(`${d.file.fileName}:${line + 1}: ${message}`)
-    else rejected.add(line - firstLine)
-  }
-  return { rejected, preludeErrors }
-}
-
 interface Entry {
   annotation: string
   validator: PhaseModule
@@ -401,7 +354,7 @@ describe('differential: generated validators vs the TypeScript compiler', () => 
         owners.push({ entry: i, value })
       }
     })
-    const { rejected, preludeErrors } = tscVerdicts(statements)
+    const { rejected, preludeErrors } = tscVerdicts(PRELUDE, statements, FILES)
     expect(preludeErrors).toEqual([])
 
     const disagreements: string[] = []

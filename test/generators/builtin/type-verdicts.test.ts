@@ -1,0 +1,202 @@
+// Regressions the differential tests against tsc found: per type, the verdict a user sees on a valid call and the path of a real mismatch.
+import { runInNewContext } from 'node:vm'
+import { describe, expect, it } from 'vitest'
+import { perceive, phasesFor } from './harness'
+
+describe('type verdicts the TypeScript compiler agrees with', () => {
+  it('interface accessors `get x(): T` / `set x(v: T)` are properties of type T, not methods', async () => {
+    const m = await phasesFor(
+      `interface Order { readonly id: string; get total(): number; set note(v: string); get items(): { price: number }[]; set items(v: { price: number }[]) }
+       function checkout(order: Order) {}`,
+      'checkout',
+    )
+    expect(perceive(m, [new (class { id = 'c1'; note = ''; get total() { return 3 } get items() { return [{ price: 1 }, { price: 2 }] } })()])).toBeUndefined()
+    expect(perceive(m, [{ id: 'o1', total: 3, note: 'gift', items: [] }])).toBeUndefined()
+    expect(perceive(m, [{ id: 'o1', total: 3, note: 'gift', items: [{ price: 1 }, { price: 2 }, { price: '3' }] }])).toEqual([
+      { path: 'args[0].items[2].price', expected: 'number', received: 'string' },
+    ])
+    expect(perceive(m, [{ id: 'o1', total: () => 3, note: 1, items: [] }])).toEqual([
+      { path: 'args[0].total', expected: 'number', received: 'function' },
+      { path: 'args[0].note', expected: 'string', received: 'number' },
+    ])
+  })
+
+  it('Record<string, any> and `[key: string]: any` take arrays, Dates, functions and class instances, as tsc does', async () => {
+    const m = await phasesFor(
+      `interface Bag { [key: string]: any }
+       type Meta = { id: string; [key: string]: any }
+       function log(attrs: Record<string, any>, bag: Bag, meta: Meta | null, both: { tags: string[] } & Record<string, any>) {}`,
+      'log',
+    )
+    expect(perceive(m, [[1, 2], new Date(0), Object.assign(() => 1, { id: 'f' }), { tags: ['a'] }])).toBeUndefined()
+    expect(perceive(m, [new Map(), () => 1, Object.assign([1], { id: 'arr' }), Object.assign(['x'], { tags: [] })])).toBeUndefined()
+    expect(perceive(m, ['abc', 1, [1], { tags: ['a', 2] }])).toEqual([
+      { path: 'args[0]', expected: 'Record<string, any>', received: 'string' },
+      { path: 'args[1]', expected: 'Bag', received: 'number' },
+      { path: 'args[2].id', expected: 'string', received: 'undefined' },
+      { path: 'args[3].tags[1]', expected: 'string', received: 'number' },
+    ])
+  })
+
+  it('a numeric index signature of strings (or of {}) takes a string, also as a union member, as tsc does', async () => {
+    const m = await phasesFor(`type Chars = { [index: number]: string; label?: string }
+function f(v: boolean | Chars, list: (Chars | number)[], any: { [i: number]: {} }) {}`, 'f')
+    expect(perceive(m, ['abc', ['xy', 1, { 0: 'a' }], 'xyz'])).toBeUndefined()
+    expect(perceive(m, [null, [1, { 0: 2 }], { 0: 'a' }])).toEqual([
+      { path: 'args[0]', expected: 'boolean | Chars', received: 'null' },
+      { path: 'args[1][1]["0"]', expected: 'string', received: 'number' },
+    ])
+  })
+
+  it('keyof a type with numeric property names (`{ 0: T }`, Record<0 | 1, T>) is those numbers, as tsc has it', async () => {
+    const m = await phasesFor(
+      `type Slots = { 0: string; 1?: number; name: string }
+       enum Level { Low = 1, High = 2 }
+       type ByLevel = Record<Level | 'none', boolean>
+       function pick(slot: keyof Slots, level: keyof ByLevel, picks: { at: keyof Slots }[]) {}`,
+      'pick',
+    )
+    expect(perceive(m, [0, 2, [{ at: 1 }, { at: 'name' }]])).toBeUndefined()
+    expect(perceive(m, ['none', 'none', [{ at: 0 }, { at: '1' }]])).toEqual([
+      { path: 'args[0]', expected: '0 | 1 | "name"', received: '"none"' },
+      { path: 'args[2][1].at', expected: '0 | 1 | "name"', received: '"1"' },
+    ])
+  })
+
+  it('`{}` in an intersection adds nothing: `string & {}` is checked as string, `{} & {}` takes primitives', async () => {
+    const m = await phasesFor(
+      `type Size = 'sm' | 'lg' | (string & {})
+       type Loose = {} & {}
+       function style(size: Size, anything: Loose, sized: { w: number } & {}) {}`,
+      'style',
+    )
+    expect(m.spec.unresolved.filter((u) => u.path !== 'result')).toEqual([])
+    expect(perceive(m, ['xl', 0, { w: 1 }])).toBeUndefined()
+    expect(perceive(m, [12, null, { w: '1' }])).toEqual([
+      { path: 'args[0]', expected: '"sm" | "lg" | string', received: '12' },
+      { path: 'args[1]', expected: '{}', received: 'null' },
+      { path: 'args[2].w', expected: 'number', received: 'string' },
+    ])
+  })
+
+  it('a spread tuple `[...Head, T]` checks the spread elements and the length', async () => {
+    const m = await phasesFor(
+      `type Point = [x: number, y: number]
+       type Stamped = [...Point, at: Date]
+       type Labeled = [label: string, ...rest: Point]
+       function plot(p: Stamped, l: Labeled) {}`,
+      'plot',
+    )
+    expect(perceive(m, [[1, 2, new Date(0)], ['a', 1, 2]])).toBeUndefined()
+    expect(perceive(m, [[new Date(0)], ['a', 1, '2']])).toEqual([
+      { path: 'args[0]', expected: '[number, number, Date]', received: '1 elements' },
+      { path: 'args[1][2]', expected: 'number', received: 'string' },
+    ])
+  })
+
+  it('a discriminated union of object types takes a function or an array that has the members\' properties, as tsc does', async () => {
+    const m = await phasesFor(
+      `type Handler = { kind: 'sync'; run: () => void } | { kind: 'batch'; size: number }
+       function register(h: Handler) {}`,
+      'register',
+    )
+    expect(perceive(m, [Object.assign(() => 1, { kind: 'sync' as const, run: () => {} })])).toBeUndefined()
+    expect(perceive(m, [Object.assign([1, 2], { kind: 'batch' as const, size: 2 })])).toBeUndefined()
+    expect(perceive(m, [{ kind: 'batch', size: '2' }])).toEqual([{ path: 'args[0].size', expected: 'number', received: 'string' }])
+    // A function lacking a member's properties reads as one issue at the value, as for any object type checked by its properties.
+    expect(perceive(m, [Object.assign(() => 1, { kind: 'batch' as const })])).toEqual([{ path: 'args[0]', expected: 'object', received: 'function' }])
+    expect(perceive(m, ['sync'])).toEqual([{ path: 'args[0]', expected: 'Handler', received: 'string' }])
+  })
+
+  it('T[] takes a sparse array (new Array<T>(n), delete xs[i]): a hole is no element, and tsc types such arrays as T[]', async () => {
+    const m = await phasesFor(`type Item = { price: number }
+function total(prices: number[], items: readonly Item[]) {}`, 'total')
+    const items: Item[] = [{ price: 1 }, { price: 2 }, { price: 3 }]
+    delete items[1]
+    expect(perceive(m, [new Array<number>(3), items])).toBeUndefined()
+    const stale: Item[] = [{ price: 1 }, { price: 2 }, undefined as unknown as Item, { price: '4' } as unknown as Item]
+    expect(perceive(m, [[1, undefined, 3], stale])).toEqual([
+      { path: 'args[0][1]', expected: 'number', received: 'undefined' },
+      { path: 'args[1][2]', expected: 'Item', received: 'undefined' },
+      { path: 'args[1][3].price', expected: 'number', received: 'string' },
+    ])
+  })
+
+  it('a required property of type unknown or any must be present (it may hold undefined), as tsc has it', async () => {
+    const m = await phasesFor(`type Envelope<T> = { id: string; payload: T; meta?: unknown }
+function publish(e: Envelope<unknown>, raw: { data: any }[]) {}`, 'publish')
+    expect(perceive(m, [{ id: 'e1', payload: undefined }, [{ data: null }, { data: undefined }]])).toBeUndefined()
+    expect(perceive(m, [{ id: 'e1' }, [{ data: 1 }, {}]])).toEqual([
+      { path: 'args[0].payload', expected: 'unknown', received: 'missing' },
+      { path: 'args[1][1].data', expected: 'any', received: 'missing' },
+    ])
+    expect(perceive(m, [true, []])).toEqual([
+      { path: 'args[0]', expected: 'Envelope<unknown>', received: 'boolean' },
+    ])
+  })
+
+  it('Date takes a Date from another realm (an iframe, a vm context), and still rejects a look-alike', async () => {
+    const m = await phasesFor(`type Slot = { from: Date; to: Date | null }
+function book(slots: Slot[]) {}`, 'book')
+    const foreign = runInNewContext('new Date(0)') as Date
+    expect(foreign instanceof Date).toBe(false)
+    expect(perceive(m, [[{ from: foreign, to: null }]])).toBeUndefined()
+    const lookalike = { getTime: () => 0, [Symbol.toStringTag]: 'Date' }
+    expect(perceive(m, [[{ from: new Date(0), to: null }, { from: lookalike, to: foreign }, { from: foreign, to: '2024-01-01' }]])).toEqual([
+      { path: 'args[0][1].from', expected: 'Date', received: 'object' },
+      { path: 'args[0][2].to', expected: 'Date | null', received: 'string' },
+    ])
+  })
+
+  it('Omit of a type with a string index signature keeps only the index signature, as tsc computes it', async () => {
+    const m = await phasesFor(
+      `interface Attrs { id: string; title: string; [key: string]: string | number }
+       type Patch = Omit<Attrs, 'id'>
+       type Counted = Omit<{ id: string; n: number; [i: number]: boolean }, 'id'>
+       function update(patch: Patch, counted: Counted) {}`,
+      'update',
+    )
+    expect(perceive(m, [{ width: 3 }, { n: 1, 0: true }])).toBeUndefined()
+    expect(perceive(m, [{ title: true, width: 3 }, { 0: true }])).toEqual([
+      { path: 'args[0].title', expected: 'string | number', received: 'boolean' },
+      { path: 'args[1].n', expected: 'number', received: 'undefined' },
+    ])
+  })
+
+  it('Required<T> takes undefined out of optional properties, so one typed only undefined admits no value', async () => {
+    const m = await phasesFor(`type Draft = { title?: string | undefined; removed?: undefined }
+function save(d: Required<Draft>) {}`, 'save')
+    expect(perceive(m, [{ title: 'a', removed: undefined }])).toEqual([{ path: 'args[0].removed', expected: 'never', received: 'undefined' }])
+    expect(perceive(m, [{ title: undefined }])).toEqual([
+      { path: 'args[0].title', expected: 'string', received: 'undefined' },
+      { path: 'args[0].removed', expected: 'never', received: 'undefined' },
+    ])
+  })
+
+  it('Partial<T> lets the values of T\'s index signatures be undefined too, as tsc maps them', async () => {
+    const m = await phasesFor(`interface Prices { base: number; [sku: string]: number }\nfunction patch(p: Partial<Prices>) {}`, 'patch')
+    expect(perceive(m, [{ base: undefined, a1: undefined, b2: 3 }])).toBeUndefined()
+    expect(perceive(m, [{ a1: '3' }])).toEqual([{ path: 'args[0].a1', expected: 'number | undefined', received: 'string' }])
+  })
+
+  it('an intersection with a weak part (nothing required) takes the shapes its other parts take, as tsc does', async () => {
+    const m = await phasesFor(
+      `type Row = { id?: string } & { [col: number]: string | number }
+       type Tagged = { tag?: string } & Record<string, any>
+       type Opts = { a?: number } & { b?: string }
+       function load(row: Row, tagged: Tagged, opts: Opts) {}`,
+      'load',
+    )
+    expect(perceive(m, [['x', 1], [1], {}])).toBeUndefined()
+    expect(perceive(m, ['abc', () => 1, { a: 1 }])).toBeUndefined()
+    expect(perceive(m, [[true], 'tag', [1]])).toEqual([
+      { path: 'args[0]["0"]', expected: 'string | number', received: 'boolean' },
+      { path: 'args[1]', expected: 'Tagged', received: 'string' },
+      { path: 'args[2]', expected: 'Opts', received: 'array' },
+    ])
+  })
+})
+
+interface Item {
+  price: number
+}
