@@ -40,11 +40,14 @@ export interface Project {
   remove(): void
 }
 
-/** Copies the fixture project (with `extras`, also test/fixtures/project-extras) into a fresh directory under test/.tmp, the package linked in. */
-export function createProject(name: string, { extras = false } = {}): Project {
+/**
+ * Copies the fixture project (with `extras`, also test/fixtures/project-extras; or another `fixture` directory) into a
+ * fresh directory under test/.tmp, the package linked in.
+ */
+export function createProject(name: string, { extras = false, fixture = FIXTURE } = {}): Project {
   mkdirSync(TMP, { recursive: true })
   const dir = mkdtempSync(join(TMP, `${name}-`))
-  cpSync(FIXTURE, dir, { recursive: true })
+  cpSync(fixture, dir, { recursive: true })
   if (extras) cpSync(EXTRAS, dir, { recursive: true })
   mkdirSync(join(dir, 'node_modules'))
   symlinkSync(PACKAGE_ROOT, join(dir, 'node_modules/unplugin-poet'), 'dir')

@@ -1,6 +1,6 @@
 // Vue and Svelte single-file components in Vite: poet functions in their script blocks, built with the framework's plugin and run.
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
-import { dirname, join } from 'node:path'
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { originalPositionFor, TraceMap } from '@jridgewell/trace-mapping'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -8,7 +8,7 @@ import { main } from '../../src/cli/main'
 import type { LockFile } from '../../src/generators/lock'
 import type { PoetBuildError } from '../../src/plugin/errors'
 import { encodeKey } from '../../src/plugin/ids'
-import { loadPlugin, PACKAGE_ROOT, type Project } from '../helpers/project'
+import { createProject, loadPlugin, PACKAGE_ROOT, type Project } from '../helpers/project'
 
 const FIXTURE = join(PACKAGE_ROOT, 'test/fixtures/components')
 const VUE_IDS = ['src/components/Cart.vue#count', 'src/components/Cart.vue#price']
@@ -22,26 +22,7 @@ interface App {
 type Framework = 'vue' | 'svelte'
 
 /** A copy of test/fixtures/components under test/.tmp, the package linked in. */
-function componentsProject(name: string): Project {
-  const tmp = join(PACKAGE_ROOT, 'test/.tmp')
-  mkdirSync(tmp, { recursive: true })
-  const dir = mkdtempSync(join(tmp, `${name}-`))
-  cpSync(FIXTURE, dir, { recursive: true })
-  mkdirSync(join(dir, 'node_modules'))
-  symlinkSync(PACKAGE_ROOT, join(dir, 'node_modules/unplugin-poet'), 'dir')
-  const path = (rel: string) => join(dir, rel)
-  return {
-    dir,
-    lockDir: path('.poet'),
-    path,
-    read: (rel) => readFileSync(path(rel), 'utf8'),
-    write: (rel, content) => {
-      mkdirSync(dirname(path(rel)), { recursive: true })
-      writeFileSync(path(rel), content)
-    },
-    remove: () => rmSync(dir, { recursive: true, force: true }),
-  }
-}
+const componentsProject = (name: string): Project => createProject(name, { fixture: FIXTURE })
 
 async function frameworkPlugin(framework: Framework) {
   if (framework === 'vue') return (await import('@vitejs/plugin-vue')).default()
