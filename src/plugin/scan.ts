@@ -23,6 +23,8 @@ interface SiteBase {
    * for it: several such in one file are told apart by their order (`handlers.1`), not by line.
    */
   fromContext?: boolean
+  /** Nothing names the function: its id is `anonymous`, told apart from others like it only by line. */
+  unnamed?: boolean
 }
 
 /** `poet(opts)(fn)`, or a `poet(opts)` that is not applied to a function of this file (`fn` undefined). */
@@ -463,6 +465,7 @@ class Scanner {
     const context = given === undefined && applied ? this.contextName(applied, this.ancestors.length - 2) : undefined
     site.name = given ?? context ?? 'anonymous'
     if (context !== undefined) site.fromContext = true
+    else if (given === undefined) site.unnamed = true
     this.candidates.push({ site, binding, scopes: this.scopes.slice(), target })
   }
 

@@ -90,7 +90,7 @@ export function transformPoet(code: string, file: string, ctx: TransformContext)
   // A component's types are read from all its script blocks at once: Vue's <script> may declare what <script setup> uses.
   const types = component ? component.types(scanned) : { code, ast: scans[0]!.ast }
   const names = disambiguate(marked.map((m) => m.site))
-  const lineBound = marked.flatMap(({ site }, i) => (names[i]!.includes('@') && !site.fromContext && site.kind === 'call' && site.name === 'anonymous' ? [i] : []))
+  const lineBound = marked.flatMap(({ site }, i) => (site.unnamed && names[i]!.includes('@') ? [i] : []))
   if (lineBound.length) warnLineIds(lineBound.map((i) => functionId(displayPath, names[i]!)), marked[lineBound[0]!]!.site.call.loc!.start, where, ctx)
   const lastPhaseIndex = Math.max(...scans.map((scan) => scan.lastPhaseIndex))
   const planned = new Map<ScanResult, PlannedSite[]>()
