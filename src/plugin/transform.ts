@@ -299,11 +299,14 @@ function readOptions(site: CallSite | DecoratorSite, where: ErrorSite, domains: 
  * Other names shared by several functions in one file get `@<line>` (and `:<column>` if they share a line too).
  */
 function disambiguate(sites: MarkedSite[]): string[] {
-  const seen = new Map<string, number>()
+  // A name the code gives keeps its id: one from a place steps aside (`handlers.1`) rather than share it.
+  const given = new Set(sites.filter((s) => !s.fromContext).map((s) => s.name))
+  const next = new Map<string, number>()
   const ordered = sites.map((s) => {
     if (!s.fromContext) return s.name
-    const n = seen.get(s.name) ?? 0
-    seen.set(s.name, n + 1)
+    let n = next.get(s.name) ?? 0
+    while (given.has(n === 0 ? s.name : `${s.name}.${n}`)) n++
+    next.set(s.name, n + 1)
     return n === 0 ? s.name : `${s.name}.${n}`
   })
   const count = new Map<string, number>()

@@ -373,6 +373,18 @@ describe('function ids', () => {
     expect(warnings).toEqual([])
   })
 
+  it('given in the code stay as they were: a name from a place steps aside for one the code gives', () => {
+    const code = [
+      "import { poet } from 'unplugin-poet/runtime'",
+      'export const handlers = [poet()((a: number) => a), poet()((a: number) => a)]',
+      'export function make() {',
+      '  const handlers = poet()((a: number) => a)',
+      '  return handlers',
+      '}',
+    ].join('\n')
+    expect(ids(code)).toEqual(['handlers.1', 'handlers.2', 'handlers'])
+  })
+
   it('keep their line where nothing around names them, and the build says so once per module, with the cure', () => {
     const code = "import { poet } from 'unplugin-poet/runtime'\n;[poet()(() => 1), poet()(() => 2)].map((f) => f())\nvoid poet()(() => 3)\n"
     const warnings: string[] = []
