@@ -630,7 +630,8 @@ class Scanner {
       case 'CallExpression':
       case 'OptionalCallExpression':
       case 'NewExpression':
-        if (holder.callee !== child) slot = calleeName(holder.callee)
+        // `const onSave = useCallback(poet()(…), [])` is `onSave`; `items.map(poet()(…))`, bound to nothing, `map`.
+        if (holder.callee !== child) slot = this.boundThroughCalls(child, i) ?? calleeName(holder.callee)
         break
       default:
         slot = this.bindingName(child, i)
@@ -649,7 +650,8 @@ class Scanner {
         case 'FunctionDeclaration':
         case 'FunctionExpression':
         case 'ArrowFunctionExpression':
-          name = (fn.type !== 'ArrowFunctionExpression' ? fn.id?.name : undefined) ?? this.bindingName(fn, i - 1)
+          // `const Button = memo(() => …)`: a component or callback wrapped in a call is named by what the call is bound to.
+          name = (fn.type !== 'ArrowFunctionExpression' ? fn.id?.name : undefined) ?? this.boundThroughCalls(fn, i - 1)
           break
         case 'ObjectMethod':
           name = propertyName(fn.key, fn.computed)
@@ -665,6 +667,18 @@ class Scanner {
       if (name !== undefined) return name
     }
     return undefined
+  }
+
+  /** The name `child` (held by `ancestors[holderIndex]`) is bound to, passing over the calls it is an argument of. */
+  private boundThroughCalls(child: t.Node, holderIndex: number): string | undefined {
+    let i = holderIndex
+    for (let holder = this.ancestors[i]; holder; holder = this.ancestors[--i]) {
+      const argument =
+        (holder.type === 'CallExpression' || holder.type === 'OptionalCallExpression' || holder.type === 'NewExpression') && holder.callee !== child
+      if (!argument && holder.type !== 'AwaitExpression' && !isTransparent(holder)) break
+      child = holder
+    }
+    return this.bindingName(child, i)
   }
 
   /** A class's name: its own, else what it is bound to, `default` for `export default class {}`. */
