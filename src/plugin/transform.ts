@@ -91,7 +91,9 @@ export function transformPoet(code: string, file: string, ctx: TransformContext)
   const types = component ? component.types(scanned) : { code, ast: scans[0]!.ast }
   const names = disambiguate(marked.map((m) => m.site))
   const lineBound = marked.flatMap(({ site }, i) => (site.unnamed && names[i]!.includes('@') ? [i] : []))
-  if (lineBound.length) warnLineIds(lineBound.map((i) => functionId(displayPath, names[i]!)), marked[lineBound[0]!]!.site.call.loc!.start, where, ctx)
+  if (lineBound.length) {
+    warnLineIds(lineBound.map((i) => functionId(displayPath, names[i]!)), marked[lineBound[0]!]!.site.call.loc!.start, where, ctx)
+  }
   const lastPhaseIndex = Math.max(...scans.map((scan) => scan.lastPhaseIndex))
   const planned = new Map<ScanResult, PlannedSite[]>()
   const specs: FunctionSpec[] = []
@@ -295,8 +297,9 @@ function readOptions(site: CallSite | DecoratorSite, where: ErrorSite, domains: 
 
 /**
  * Names taken from a function's place (`handlers`, `makeLoader.return`) and shared get their order among those sharing
- * them: the first keeps the bare name, the next ones `.1`, `.2`… (`handlers.1`: no character a shell would expand), so adding one after them changes no other id.
- * Other names shared by several functions in one file get `@<line>` (and `:<column>` if they share a line too).
+ * them: the first keeps the bare name, the next ones `.1`, `.2`… (no character a shell would expand, unlike `[1]`), so
+ * adding one after them changes no other id. Other names shared by several functions in one file get `@<line>` (and
+ * `:<column>` if they share a line too).
  */
 function disambiguate(sites: MarkedSite[]): string[] {
   // A name the code gives keeps its id: one from a place steps aside (`handlers.1`) rather than share it.
@@ -322,16 +325,14 @@ function disambiguate(sites: MarkedSite[]): string[] {
  * lock entry goes stale, their Train history and A/B test are left behind), and how to give them a name instead.
  */
 function warnLineIds(ids: string[], at: Position, where: ErrorSite, ctx: TransformContext): void {
-  if (ids.length === 0) return
-  const list = ids.length === 1 ? ids[0]! : `${ids.slice(0, -1).join(', ')} and ${ids[ids.length - 1]}`
+  const one = ids.length === 1
+  const list = one ? ids[0]! : `${ids.slice(0, -1).join(', ')} and ${ids[ids.length - 1]}`
   ctx.warn(
     ...warningAt(
       where,
-      `${list} ${ids.length === 1 ? 'is' : 'are'} told apart only by line, as nothing around ${ids.length === 1 ? 'it' : 'them'} ` +
-        'gives a name: an edit that moves ' +
-        `${ids.length === 1 ? 'it changes its id' : 'one changes its id'}, so its lock entry goes stale and its Train history ` +
-        'and A/B test stay with the old id. Name the function (poet()(function name(…) { … })) or bind it ' +
-        '(const name = poet()(…)).',
+      `${list} ${one ? 'is' : 'are'} told apart only by line, as nothing around ${one ? 'it' : 'them'} gives a name: ` +
+        `an edit that moves ${one ? 'it' : 'one'} changes its id, so its lock entry goes stale and its Train history and ` +
+        'A/B test stay with the old id. Name the function (poet()(function name(…) { … })) or bind it (const name = poet()(…)).',
       at,
     ),
   )
