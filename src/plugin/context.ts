@@ -1,6 +1,6 @@
 // The plugin's state in one object: resolved options, the specs the transform found, the lock store and the domain registry.
 import { readFileSync, statSync } from 'node:fs'
-import { relative, resolve } from 'node:path'
+import { basename, isAbsolute, relative, resolve, sep } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { compilerUpgradeOnly, describeTest, generatePhases, generatorIdentity, phaseInputHash, planGeneration, type PlannedGeneration } from '../generators'
 import { LockStore, type LockFile, type LockVersion, type NewVersion } from '../generators/lock'
@@ -193,7 +193,12 @@ export class PoetContext {
     })
     // A file the resolver looked for and did not find is watched too: were it created (or a deleted one restored),
     // the types would change, and an `import type` gives the bundler no import of its own to watch.
-    const missing = [...reads].filter(([, text]) => text === undefined).map(([path]) => path)
+    // Not a tsconfig.json missing above the root, though: the search for one goes up to the filesystem root, and
+    // watching each directory up to / costs every watcher for a file that hardly ever appears there. The cache still
+    // records them (a warm build checks they are still missing), so a later build sees one that appeared.
+    const missing = [...reads]
+      .filter(([path, text]) => text === undefined && !(basename(path) === 'tsconfig.json' && outside(root, path)))
+      .map(([path]) => path)
     const hashed = this.withInputHashes(
       result && { ...result, dependencies: [...new Set([...result.dependencies, ...missing.sort()])] },
     )
@@ -471,4 +476,10 @@ function readFile(file: string): string | undefined {
   } catch {
     return undefined
   }
+}
+
+/** Whether `file` lies outside the directory `root`. */
+function outside(root: string, file: string): boolean {
+  const rel = relative(root, file)
+  return rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel)
 }

@@ -18,6 +18,13 @@ interface SiteBase {
   call: t.CallExpression
   /** The name part of the function id, before any `@<line>` disambiguation. */
   name: string
+  /**
+   * The name is the place that holds an unnamed function (`makeLoader.return`, `Button.onClick`), not a name written
+   * for it: several such in one file are told apart by their order (`handlers.1`), not by line.
+   */
+  fromContext?: boolean
+  /** Nothing names the function: its id is `anonymous`, told apart from others like it only by line. */
+  unnamed?: boolean
 }
 
 /** `poet(opts)(fn)`, or a `poet(opts)` that is not applied to a function of this file (`fn` undefined). */
@@ -454,7 +461,11 @@ class Scanner {
       ? this.bindingName(applied, this.ancestors.length - 2)
       : this.bindingName(call, this.ancestors.length - 1)
     const ownName = site.fn?.type === 'FunctionExpression' ? site.fn.id?.name : undefined
-    site.name = named ?? ownName ?? target?.name ?? 'anonymous'
+    const given = named ?? ownName ?? target?.name
+    const context = given === undefined && applied ? this.contextName(applied, this.ancestors.length - 2) : undefined
+    site.name = given ?? context ?? 'anonymous'
+    if (context !== undefined) site.fromContext = true
+    else if (given === undefined) site.unnamed = true
     this.candidates.push({ site, binding, scopes: this.scopes.slice(), target })
   }
 
@@ -586,6 +597,88 @@ class Scanner {
       }
     }
     return undefined
+  }
+
+  /**
+   * A name for an unnamed function from where it stands, so that its id does not change with its line: the slot that
+   * holds it (`return`, a JSX attribute, the function it is passed to, the variable or property its array or ternary
+   * is bound to), after the name of the function it is written in (`makeLoader.return`, `Button.onClick`,
+   * `Button.map`). Undefined where nothing names it (`void poet()(…)`).
+   */
+  private contextName(child: t.Node, holderIndex: number): string | undefined {
+    let i = holderIndex
+    let holder = this.ancestors[i]
+    while (holder && passesName(holder, child)) {
+      child = holder
+      holder = this.ancestors[--i]
+    }
+    if (!holder) return undefined
+    let slot: string | undefined
+    let ownerFrom = i - 1
+    switch (holder.type) {
+      case 'ReturnStatement':
+        slot = 'return'
+        break
+      case 'ArrowFunctionExpression':
+        // `() => poet()(…)`: the arrow's body is what it returns, and the arrow is the function it is written in.
+        if (holder.body === child) slot = 'return'
+        ownerFrom = i
+        break
+      case 'JSXAttribute':
+        slot = holder.name.type === 'JSXIdentifier' ? holder.name.name : `${holder.name.namespace.name}:${holder.name.name.name}`
+        break
+      case 'CallExpression':
+      case 'OptionalCallExpression':
+      case 'NewExpression':
+        // `const onSave = useCallback(poet()(…), [])` is `onSave`; `items.map(poet()(…))`, bound to nothing, `map`.
+        if (holder.callee !== child) slot = this.boundThroughCalls(child, i) ?? calleeName(holder.callee)
+        break
+      default:
+        slot = this.bindingName(child, i)
+    }
+    if (slot === undefined) return undefined
+    const owner = this.enclosingFunctionName(ownerFrom)
+    return owner === undefined ? slot : `${owner}.${slot}`
+  }
+
+  /** The name of the nearest function at or above `ancestors[from]` that has one (a callback has none: it is passed over). */
+  private enclosingFunctionName(from: number): string | undefined {
+    for (let i = from; i > 0; i--) {
+      const fn = this.ancestors[i]!
+      let name: string | undefined
+      switch (fn.type) {
+        case 'FunctionDeclaration':
+        case 'FunctionExpression':
+        case 'ArrowFunctionExpression':
+          // `const Button = memo(() => …)`: a component or callback wrapped in a call is named by what the call is bound to.
+          name = (fn.type !== 'ArrowFunctionExpression' ? fn.id?.name : undefined) ?? this.boundThroughCalls(fn, i - 1)
+          break
+        case 'ObjectMethod':
+          name = propertyName(fn.key, fn.computed)
+          break
+        case 'ClassMethod':
+        case 'ClassPrivateMethod': {
+          const key = fn.type === 'ClassPrivateMethod' ? fn.key.id.name : propertyName(fn.key, fn.computed)
+          const klass = this.ancestors[i - 2]
+          name = key && klass ? `${this.className(klass, i - 3)}.${key}` : undefined
+          break
+        }
+      }
+      if (name !== undefined) return name
+    }
+    return undefined
+  }
+
+  /** The name `child` (held by `ancestors[holderIndex]`) is bound to, passing over the calls it is an argument of. */
+  private boundThroughCalls(child: t.Node, holderIndex: number): string | undefined {
+    let i = holderIndex
+    for (let holder = this.ancestors[i]; holder; holder = this.ancestors[--i]) {
+      const argument =
+        (holder.type === 'CallExpression' || holder.type === 'OptionalCallExpression' || holder.type === 'NewExpression') && holder.callee !== child
+      if (!argument && holder.type !== 'AwaitExpression' && !isTransparent(holder)) break
+      child = holder
+    }
+    return this.bindingName(child, i)
   }
 
   /** A class's name: its own, else what it is bound to, `default` for `export default class {}`. */
@@ -743,6 +836,32 @@ function isTransparent(node: t.Node): boolean {
     node.type === 'TSNonNullExpression' ||
     node.type === 'ParenthesizedExpression'
   )
+}
+
+/**
+ * Whether `holder` leaves the name of its `child` to what holds it in turn: a ternary's branch, either side of `??`,
+ * an array's element, an awaited or spread value, a JSX expression, a type assertion.
+ */
+function passesName(holder: t.Node, child: t.Node): boolean {
+  switch (holder.type) {
+    case 'ConditionalExpression':
+      return holder.test !== child
+    case 'LogicalExpression':
+    case 'SequenceExpression':
+    case 'ArrayExpression':
+    case 'AwaitExpression':
+    case 'SpreadElement':
+    case 'JSXExpressionContainer':
+      return true
+  }
+  return isTransparent(holder)
+}
+
+/** `map` of `items.map(…)`, `useCallback` of `useCallback(…)`: the last name of a callee, if it has one. */
+function calleeName(callee: t.Node): string | undefined {
+  if (callee.type === 'Identifier') return callee.name
+  if (callee.type === 'MemberExpression' || callee.type === 'OptionalMemberExpression') return propertyName(callee.property, callee.computed)
+  return undefined
 }
 
 function propertyName(key: t.Node, computed: boolean): string | undefined {

@@ -90,6 +90,10 @@ export function transformPoet(code: string, file: string, ctx: TransformContext)
   // A component's types are read from all its script blocks at once: Vue's <script> may declare what <script setup> uses.
   const types = component ? component.types(scanned) : { code, ast: scans[0]!.ast }
   const names = disambiguate(marked.map((m) => m.site))
+  const lineBound = marked.flatMap(({ site }, i) => (site.unnamed && names[i]!.includes('@') ? [i] : []))
+  if (lineBound.length) {
+    warnLineIds(lineBound.map((i) => functionId(displayPath, names[i]!)), marked[lineBound[0]!]!.site.call.loc!.start, where, ctx)
+  }
   const lastPhaseIndex = Math.max(...scans.map((scan) => scan.lastPhaseIndex))
   const planned = new Map<ScanResult, PlannedSite[]>()
   const specs: FunctionSpec[] = []
@@ -291,14 +295,47 @@ function readOptions(site: CallSite | DecoratorSite, where: ErrorSite, domains: 
   }
 }
 
-/** Names shared by several functions in one file get `@<line>` (and `:<column>` if they share a line too). */
+/**
+ * Names taken from a function's place (`handlers`, `makeLoader.return`) and shared get their order among those sharing
+ * them: the first keeps the bare name, the next ones `.1`, `.2`… (no character a shell would expand, unlike `[1]`), so
+ * adding one after them changes no other id. Other names shared by several functions in one file get `@<line>` (and
+ * `:<column>` if they share a line too).
+ */
 function disambiguate(sites: MarkedSite[]): string[] {
+  // A name the code gives keeps its id: one from a place steps aside (`handlers.1`) rather than share it.
+  const given = new Set(sites.filter((s) => !s.fromContext).map((s) => s.name))
+  const next = new Map<string, number>()
+  const ordered = sites.map((s) => {
+    if (!s.fromContext) return s.name
+    let n = next.get(s.name) ?? 0
+    while (given.has(n === 0 ? s.name : `${s.name}.${n}`)) n++
+    next.set(s.name, n + 1)
+    return n === 0 ? s.name : `${s.name}.${n}`
+  })
   const count = new Map<string, number>()
-  for (const s of sites) count.set(s.name, (count.get(s.name) ?? 0) + 1)
-  const withLine = sites.map((s) => (count.get(s.name)! > 1 ? `${s.name}@${s.call.loc!.start.line}` : s.name))
+  for (const n of ordered) count.set(n, (count.get(n) ?? 0) + 1)
+  const withLine = ordered.map((n, i) => (count.get(n)! > 1 ? `${n}@${sites[i]!.call.loc!.start.line}` : n))
   const again = new Map<string, number>()
   for (const n of withLine) again.set(n, (again.get(n) ?? 0) + 1)
   return withLine.map((n, i) => (again.get(n)! > 1 ? `${n}:${sites[i]!.call.loc!.start.column + 1}` : n))
+}
+
+/**
+ * Once per module: the ids that nothing but their line tells apart, which change whenever an edit moves them (their
+ * lock entry goes stale, their Train history and A/B test are left behind), and how to give them a name instead.
+ */
+function warnLineIds(ids: string[], at: Position, where: ErrorSite, ctx: TransformContext): void {
+  const one = ids.length === 1
+  const list = one ? ids[0]! : `${ids.slice(0, -1).join(', ')} and ${ids[ids.length - 1]}`
+  ctx.warn(
+    ...warningAt(
+      where,
+      `${list} ${one ? 'is' : 'are'} told apart only by line, as nothing around ${one ? 'it' : 'them'} gives a name: ` +
+        `an edit that moves ${one ? 'it' : 'one'} changes its id, so its lock entry goes stale and its Train history and ` +
+        'A/B test stay with the old id. Name the function (poet()(function name(…) { … })) or bind it (const name = poet()(…)).',
+      at,
+    ),
+  )
 }
 
 /** The function's own text; for a decorated method, from its first token after the decorators. */

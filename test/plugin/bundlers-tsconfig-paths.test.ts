@@ -1,10 +1,12 @@
 // Types imported through tsconfig.json `paths` aliases (`@/types`, as most Vite apps write them) and package.json
 // subpath imports (`#types/order`): checked in a real build, not accepted as unknown.
 import { execFileSync } from 'node:child_process'
-import { rmSync } from 'node:fs'
-import { join } from 'node:path'
+import { mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { dirname, join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { LockFile } from '../../src/generators/lock'
+import { PoetContext } from '../../src/plugin/context'
 import { build, createProject, PACKAGE_ROOT, run, type Project } from '../helpers/project'
 
 interface Fixture {
@@ -71,6 +73,97 @@ describe.each(['vite', 'esbuild'] as const)('%s with tsconfig paths', (bundler) 
     const { functions } = JSON.parse(out) as { functions: { id: string; state: string; unresolved: { path: string }[] }[] }
     for (const id of ['src/count.ts#count', 'src/total.ts#total']) {
       expect(functions.find((f) => f.id === id)).toMatchObject({ state: 'fresh', unresolved: [] })
+    }
+  })
+})
+
+/**
+ * A monorepo package built with its own root (`packages/web`) and no tsconfig.json of its own: the repository's
+ * tsconfig.json governs it, as TypeScript finds it by walking up. Made outside the worktree (whose own tsconfig.json
+ * would be found above it otherwise).
+ */
+function monorepo(withRepoConfig: boolean): { repo: string; web: Project } {
+  const repo = realpathSync(mkdtempSync(join(tmpdir(), 'poet-monorepo-')))
+  const dir = join(repo, 'packages/web')
+  const path = (rel: string) => join(dir, rel)
+  const write = (file: string, content: string) => {
+    mkdirSync(dirname(file), { recursive: true })
+    writeFileSync(file, content)
+  }
+  if (withRepoConfig) {
+    write(
+      join(repo, 'tsconfig.json'),
+      '{ "compilerOptions": { "strict": true, "moduleResolution": "Bundler", "paths": { "@shared/*": ["./shared/*"] } } }',
+    )
+  }
+  write(join(repo, 'shared/order.ts'), 'export interface Order { items: { price: number }[] }\n')
+  write(path('package.json'), JSON.stringify({ name: 'web', private: true, type: 'module' }))
+  write(
+    path('src/total.ts'),
+    [
+      "import { poet } from 'unplugin-poet/runtime'",
+      "import type { Order } from '@shared/order'",
+      'export const total = poet()((order: Order): number => order.items.reduce((s, i) => s + i.price, 0))',
+    ].join('\n'),
+  )
+  mkdirSync(path('node_modules'))
+  symlinkSync(PACKAGE_ROOT, path('node_modules/unplugin-poet'), 'dir')
+  return {
+    repo,
+    web: {
+      dir,
+      lockDir: path('.poet'),
+      path,
+      read: (rel) => readFileSync(path(rel), 'utf8'),
+      write: (rel, content) => write(path(rel), content),
+      remove: () => rmSync(repo, { recursive: true, force: true }),
+    },
+  }
+}
+
+describe('a monorepo package without a tsconfig.json of its own', () => {
+  let repo: string
+  let web: Project
+  let app: { total(order: unknown): number }
+
+  beforeAll(async () => {
+    ;({ repo, web } = monorepo(true))
+    app = await run(await build(web, 'vite', { entry: 'src/total.ts' }))
+  })
+  afterAll(() => web.remove())
+
+  it("is governed by the repository's tsconfig.json above its root: the aliased type is checked", () => {
+    expect(app.total({ items: [{ price: 2 }, { price: 3 }] })).toBe(5)
+    expect(() => app.total({ items: [{ price: '3' }] })).toThrow(/args\[0\]\.items\[0\]\.price: expected number, received string/)
+  })
+
+  it('poet status run from the package reads it too: the entry is fresh, nothing unresolved', () => {
+    const out = execFileSync(process.execPath, [join(PACKAGE_ROOT, 'dist/cli.mjs'), 'status', '--json'], { cwd: web.dir, encoding: 'utf8' })
+    const { functions } = JSON.parse(out) as { functions: { id: string; state: string; unresolved: { path: string }[] }[] }
+    expect(functions.find((f) => f.id === 'src/total.ts#total')).toMatchObject({ state: 'fresh', unresolved: [] })
+  })
+
+  it("watches the repository's tsconfig.json, and no tsconfig.json missing between it and the package", async () => {
+    const ctx = new PoetContext({ root: web.dir, cache: false })
+    const out = await ctx.transformAsync(web.read('src/total.ts'), web.path('src/total.ts'), () => {})
+    expect(out!.watchFiles).toContain(join(repo, 'tsconfig.json'))
+    expect(out!.watchFiles).toContain(join(repo, 'shared/order.ts'))
+    expect(out!.watchFiles).not.toContain(join(repo, 'packages/tsconfig.json'))
+  })
+})
+
+describe('a package with no tsconfig.json anywhere above it', () => {
+  it('watches no tsconfig.json missing above its root, up to the filesystem root', async () => {
+    const { web } = monorepo(false)
+    try {
+      const ctx = new PoetContext({ root: web.dir, cache: false })
+      const out = await ctx.transformAsync(web.read('src/total.ts'), web.path('src/total.ts'), () => {})
+      const outside = out!.watchFiles.filter((f) => !f.startsWith(web.dir + '/'))
+      expect(outside).toEqual([])
+      // Inside the root a missing one is watched, as before: creating it there changes the types.
+      expect(out!.watchFiles).toContain(web.path('tsconfig.json'))
+    } finally {
+      web.remove()
     }
   })
 })

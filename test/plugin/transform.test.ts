@@ -200,11 +200,8 @@ describe('transformPoet', () => {
   })
 
   it('gives functions sharing a name and a line their column too', () => {
-    const code = "import { poet } from 'unplugin-poet/runtime'\nexport const fs = [poet()(() => 1), poet()(() => 2)]\n"
-    expect(transformPoet(code, file, context(root))!.specs.map((s) => s.name)).toEqual([
-      'anonymous@2:20',
-      'anonymous@2:37',
-    ])
+    const code = "import { poet } from 'unplugin-poet/runtime'\nexport const f = poet()(() => 1); { const f = poet()(() => 2) }\n"
+    expect(transformPoet(code, file, context(root))!.specs.map((s) => s.name)).toEqual(['f@2:18', 'f@2:47'])
   })
 })
 
@@ -361,5 +358,39 @@ describe('domains come from the registry the plugin was given', () => {
     expect(() => transformPoet(typo, file, { ...context(root), domains })).toThrow(
       'unknown domain "financial_services:payment" — did you mean "financial_services:payments"? Known domains: ml_monitoring,',
     )
+  })
+})
+
+describe('function ids', () => {
+  const file = join(root, 'inline/src/ids.tsx')
+  const ids = (code: string, warnings: string[] = []) => transformPoet(code, file, context(root, warnings))!.specs.map((s) => s.name)
+
+  it('do not move with their line: a function without a name of its own is named by what holds it', () => {
+    const code = readFileSync(join(root, 'context-names/input.tsx'), 'utf8')
+    const moved = code.replace('export function makeLoader', '// a comment\n\n/** and its doc */\nexport function makeLoader')
+    const warnings: string[] = []
+    expect(ids(moved, warnings)).toEqual(ids(code))
+    expect(warnings).toEqual([])
+  })
+
+  it('given in the code stay as they were: a name from a place steps aside for one the code gives', () => {
+    const code = [
+      "import { poet } from 'unplugin-poet/runtime'",
+      'export const handlers = [poet()((a: number) => a), poet()((a: number) => a)]',
+      'export function make() {',
+      '  const handlers = poet()((a: number) => a)',
+      '  return handlers',
+      '}',
+    ].join('\n')
+    expect(ids(code)).toEqual(['handlers.1', 'handlers.2', 'handlers'])
+  })
+
+  it('keep their line where nothing around names them, and the build says so once per module, with the cure', () => {
+    const code = "import { poet } from 'unplugin-poet/runtime'\n;[poet()(() => 1), poet()(() => 2)].map((f) => f())\nvoid poet()(() => 3)\n"
+    const warnings: string[] = []
+    expect(ids(code, warnings)).toEqual(['anonymous@2:3', 'anonymous@2:20', 'anonymous@3'])
+    expect(warnings).toHaveLength(1)
+    expect(warnings[0]).toContain('inline/src/ids.tsx#anonymous@2:3, inline/src/ids.tsx#anonymous@2:20 and inline/src/ids.tsx#anonymous@3')
+    expect(warnings[0]).toContain('poet()(function name(')
   })
 })

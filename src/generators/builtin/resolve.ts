@@ -26,7 +26,10 @@ export interface ResolveInput {
   fn: FunctionNode
   /** Reads another file of the project; `undefined` when it does not exist. Defaults to the file system. */
   readFile?: (path: string) => string | undefined
-  /** The project root: the search for the tsconfig.json whose `paths` map non-relative imports stops there. */
+  /**
+   * The project root: reasons name files relative to it, and the search for the package.json whose `imports` map `#`
+   * specifiers stops there (the one for tsconfig.json goes on up, as TypeScript's).
+   */
   root?: string
 }
 
@@ -867,7 +870,7 @@ class Resolver {
     const dir = dirname(from)
     let found = this.mappings.get(dir)
     if (found === undefined) {
-      found = findPathMapping(from, this.readFile, this.input.root) ?? null
+      found = findPathMapping(from, this.readFile) ?? null
       this.mappings.set(dir, found)
     }
     for (const f of found?.files ?? []) this.dependencies.add(f)

@@ -21,16 +21,17 @@ interface RawConfig {
 }
 
 /**
- * The mapping of the nearest tsconfig.json above `file` (up to `root` when given), following its relative `extends`;
- * a solution-style config (`"files": []` and `references`, as Vite's templates write) lends the mapping of the first
- * config it references that has one. Undefined when no config there maps anything.
+ * The mapping of the nearest tsconfig.json above `file`, following its relative `extends`; a solution-style config
+ * (`"files": []` and `references`, as Vite's templates write) lends the mapping of the first config it references
+ * that has one. Undefined when no config there maps anything. The search goes up to the filesystem root, as
+ * TypeScript's does, past the project root: a monorepo package without a tsconfig.json of its own is governed by the
+ * repository's.
  */
-export function findPathMapping(file: string, read: Read, root?: string): PathMapping | undefined {
-  const stop = root && resolve(root)
+export function findPathMapping(file: string, read: Read): PathMapping | undefined {
   for (let dir = dirname(file); ; dir = dirname(dir)) {
     const config = join(dir, 'tsconfig.json')
     if (read(config) !== undefined) return mappingOf(config, read, new Set())
-    if (dir === stop || dirname(dir) === dir) return undefined
+    if (dirname(dir) === dir) return undefined
   }
 }
 

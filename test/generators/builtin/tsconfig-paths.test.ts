@@ -67,8 +67,8 @@ describe('resolveSignature: tsconfig.json paths', () => {
       text: 'Order',
       reason: '"@/types" is an alias no tsconfig.json "paths" entry maps (a bundler alias alone is not followed): add it to "paths", or import the type relatively',
     })
-    // The search for tsconfig.json stops at the root.
-    expect(unmapped.reads).toEqual(['/app/src/tsconfig.json', '/app/tsconfig.json'])
+    // The search for tsconfig.json goes on past the root, up to the filesystem root, as TypeScript's does.
+    expect(unmapped.reads).toEqual(['/app/src/tsconfig.json', '/app/tsconfig.json', '/tsconfig.json'])
 
     const missing = resolveF(`import type { Order } from '@/typo'\nfunction f(o: Order) {}`, {
       '/app/tsconfig.json': `{ "compilerOptions": { "paths": { "@/*": ["./src/*"] } } }`,
