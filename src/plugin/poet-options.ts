@@ -28,7 +28,8 @@ export const POET_OPTIONS = {
     rule: { type: 'string' },
     doc: 'metric Train improves: accuracy, latency, cost, quality, or a custom feedback metric name',
   },
-  attempts: { rule: { type: 'number', min: 1, integer: true }, doc: 'total tries, 1 = no retry' },
+  // Bounded: a sync function is retried at once, so a huge number is a loop that never ends.
+  attempts: { rule: { type: 'number', min: 1, max: 100, integer: true }, doc: 'total tries, 1 = no retry' },
   timeout: { rule: { type: 'number', min: 0, above: true }, doc: 'milliseconds per attempt, async functions only' },
   backoff: {
     rule: {
@@ -209,13 +210,15 @@ function staticValue(input: t.Node, site: ErrorSite, what: string): unknown {
       if (node.expressions.length === 0) return node.quasis[0]!.value.cooked ?? node.quasis[0]!.value.raw
       throw nonLiteral(site, node.expressions[0]!, what, 'a template literal with ${…} expressions')
     case 'UnaryExpression':
-      if ((node.operator === '-' || node.operator === '+') && unwrap(node.argument).type === 'NumericLiteral') {
-        const n = (unwrap(node.argument) as t.NumericLiteral).value
-        return node.operator === '-' ? -n : n
+      if (node.operator === '-' || node.operator === '+') {
+        const n = numberConstant(unwrap(node.argument))
+        if (n !== undefined) return node.operator === '-' ? -n : n
       }
       break
     case 'Identifier':
       if (node.name === 'undefined') return undefined
+      // Read as the numbers they are, so the option's own range is what the error says ("received Infinity").
+      if (node.name === 'Infinity' || node.name === 'NaN') return numberConstant(node)
       throw nonLiteral(site, node, what, `the variable '${node.name}'`)
     case 'ArrayExpression':
       return node.elements.map((el) => {
@@ -237,6 +240,13 @@ function staticValue(input: t.Node, site: ErrorSite, what: string): unknown {
     }
   }
   throw nonLiteral(site, node, what, describeNode(node))
+}
+
+function numberConstant(node: t.Node): number | undefined {
+  if (node.type === 'NumericLiteral') return node.value
+  if (node.type === 'Identifier' && node.name === 'Infinity') return Infinity
+  if (node.type === 'Identifier' && node.name === 'NaN') return NaN
+  return undefined
 }
 
 function nonLiteral(site: ErrorSite, node: t.Node, what: string, found: string) {

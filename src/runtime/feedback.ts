@@ -66,7 +66,8 @@ export function feedback(about: unknown, fb: Feedback): void {
   }
   if (fb.metrics !== undefined) {
     if (typeof fb.metrics !== 'object' || fb.metrics === null) throw new TypeError('poet: feedback metrics must be an object of numbers')
-    const metrics: Record<string, number> = {}
+    // No prototype: a metric named `__proto__` (an own key of parsed JSON) is kept, not taken as one.
+    const metrics: Record<string, number> = Object.create(null)
     const keys = Object.keys(fb.metrics)
     if (keys.length > MAX_MAP_KEYS) throw new TypeError(`poet: feedback carries at most ${MAX_MAP_KEYS} metrics`)
     for (const k of keys) {

@@ -47,7 +47,8 @@ export function report(c: Call, ok: boolean, value: unknown): void {
   if (c.stats && !(never && never.includes('stats'))) {
     // A collector refuses the whole batch holding a stat JSON cannot carry (NaN and Infinity travel as null), one it
     // cannot name (empty, or past MAX_KEY characters), or more than MAX_MAP_KEYS of them: those are left out.
-    const stats: Record<string, number> = {}
+    // No prototype: a stat named `__proto__` (a key from the input) is kept, not taken as one.
+    const stats: Record<string, number> = Object.create(null)
     let n = 0
     for (const k in c.stats) if (Number.isFinite(c.stats[k]) && k && k.length <= MAX_KEY && n++ < MAX_MAP_KEYS) stats[k] = c.stats[k]
     event.stats = stats

@@ -18,7 +18,7 @@ export interface PoetOptions {
   domain?: string
   /** The metric Train improves: `accuracy`, `latency`, `cost`, `quality`, or a custom feedback metric name. Off by default. */
   optimizeFor?: 'accuracy' | 'latency' | 'cost' | 'quality' | (string & {})
-  /** Total tries, 1 = no retry. @default the domain's, else 3 */
+  /** Total tries, 1 = no retry; at most 100. @default the domain's, else 3 */
   attempts?: number
   /**
    * Milliseconds per attempt (async functions only); on expiry the attempt fails with `PoetTimeoutError`.

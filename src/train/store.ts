@@ -478,7 +478,7 @@ export class FeedbackStore {
           mean: meanStat(outcomes.ok, r.okSum as number, r.okSq as number),
         },
         score: { ...meanStat(0, 0, 0), clampedSum: 0 },
-        metrics: {},
+        metrics: Object.create(null) as Record<string, MeanStat>,
       })
     }
     const scores = this.db
@@ -851,7 +851,8 @@ export function noMetrics(version: string): VersionMetrics {
     latency: { p50: 0, p95: 0, p99: 0 },
     okLatency: { p99: 0, mean: { n: 0, mean: 0, variance: 0 } },
     score: { n: 0, mean: 0, variance: 0, clampedSum: 0 },
-    metrics: {},
+    // No prototype: a metric named `__proto__` is kept, and one named `constructor` is only there when it was sent.
+    metrics: Object.create(null) as Record<string, MeanStat>,
   }
 }
 

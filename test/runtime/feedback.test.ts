@@ -34,6 +34,16 @@ describe('feedback', () => {
     } satisfies FeedbackEvent)
   })
 
+  it('keeps a metric of any name, __proto__ and constructor included, as the collector takes it', () => {
+    const r = detect([1, 2, 3])
+    // A metric map as it comes from JSON (a client's rating, a metric job): `__proto__` is an own key there.
+    feedback(r, { metrics: JSON.parse('{ "__proto__": 0.5, "constructor": 2, "ok": 1 }') as Record<string, number> })
+    const sent = events[1] as FeedbackEvent
+    expect(JSON.parse(JSON.stringify(sent)).metrics).toEqual(JSON.parse('{ "__proto__": 0.5, "constructor": 2, "ok": 1 }'))
+    expect(Object.keys(sent.metrics!)).toEqual(['__proto__', 'constructor', 'ok'])
+    expect(validateBatch([JSON.parse(JSON.stringify(sent))])).toMatchObject({ ok: true })
+  })
+
   it('accepts a recent execution id, an ExecutionRef that travelled as JSON, and a rethrown error', async () => {
     const r = detect([1])
     const id = executionOf(r)!.executionId

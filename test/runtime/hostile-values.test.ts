@@ -206,6 +206,28 @@ describe('input statistics a phase module made of anything', () => {
   })
 })
 
+describe('a statistic named __proto__', () => {
+  it('is kept in the event, as a feedback metric of that name is', () => {
+    const events = recorded()
+    const f = poet(
+      {},
+      {
+        id: 'src/llm.ts#proto',
+        version: 'v1',
+        generator: 'llm:test',
+        policy: { attempts: 1, timeout: 0, backoff: { initial: 1, max: 5, factor: 2, jitter: true }, retryOn: 'any', repair: false, sample: 1 },
+        perceive(args, ctx) {
+          // Keys taken from the input (a count per field of a parsed JSON body) may be any string.
+          ctx.stats = JSON.parse('{ "__proto__": 1, "n": 2 }') as Record<string, number>
+          return undefined
+        },
+      },
+    )(() => 0)
+    f()
+    expect(JSON.parse(JSON.stringify((events[0] as ExecutionEvent).stats))).toEqual(JSON.parse('{ "__proto__": 1, "n": 2 }'))
+  })
+})
+
 describe('feedback about an ExecutionRef that came back from a client', () => {
   it('refuses, where it shows, one no collector would take, and the batch beside it is stored', async () => {
     const { sink, stored } = await collector()

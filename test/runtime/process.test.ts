@@ -22,7 +22,8 @@ function run(name: string, source: string): Promise<{ code: number | null; out: 
   writeFileSync(`${dir}${name}.mjs`, source)
   const t0 = Date.now()
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [`${dir}${name}.mjs`], { stdio: ['ignore', 'pipe', 'pipe'] })
+    // A script that would never end (a retry loop without bound) is killed, and fails on its exit code.
+    const child = spawn(process.execPath, [`${dir}${name}.mjs`], { stdio: ['ignore', 'pipe', 'pipe'], timeout: 20_000 })
     let out = ''
     child.stdout.on('data', (c) => (out += c))
     child.stderr.on('data', (c) => (out += c))
@@ -155,5 +156,20 @@ describe('the runtime in a Node process', () => {
     } finally {
       await busy.close()
     }
+  })
+
+  it('ends a sync function that always throws under an endless or absurd attempts option (no plugin to refuse it)', async () => {
+    const r = await run(
+      'attempts',
+      `import { poet } from './runtime.mjs'
+       for (const attempts of [Infinity, 1e12, NaN, -1, 100]) {
+         let n = 0
+         const f = poet({ attempts })(() => { n++; throw new Error('down') })
+         try { f() } catch (e) { console.log(attempts, n, e.message) }
+       }`,
+    )
+    expect(r.code).toBe(0)
+    // Beyond the plugin's range (1 to 100), the default: three tries.
+    expect(r.out.trim().split('\n')).toEqual(['Infinity 3 down', '1000000000000 3 down', 'NaN 3 down', '-1 1 down', '100 100 down'])
   })
 })

@@ -25,6 +25,20 @@ describe('FeedbackStore', () => {
     )
   })
 
+  it('keeps custom metrics of any name: __proto__ is a metric, and constructor is none unless it was sent', () => {
+    const store = new FeedbackStore(join(tempDir(), 'f.db'))
+    const t = 1_700_000_000_000
+    const run = execution({ ts: t })
+    store.insert([run])
+    store.insert([feedback({ executionId: run.executionId, ts: t, metrics: JSON.parse('{ "__proto__": 0.5 }') as Record<string, number> })])
+    const [m] = store.metrics('src/drift.ts#detectDrift')
+    expect(Object.keys(m!.metrics)).toEqual(['__proto__'])
+    expect(Object.getOwnPropertyDescriptor(m!.metrics, '__proto__')?.value).toEqual({ n: 1, mean: 0.5, variance: 0 })
+    // What the trainer reads for optimizeFor: a name nobody sent is no metric, whatever Object.prototype holds.
+    expect(m!.metrics.constructor).toBeUndefined()
+    store.close()
+  })
+
   it('reports metrics per version within a window: outcomes, attempts, percentiles, scores and custom metrics', () => {
     const store = new FeedbackStore(join(tempDir(), 'f.db'))
     const t = 1_700_000_000_000

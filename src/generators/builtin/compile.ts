@@ -402,6 +402,7 @@ export class ValidatorCompiler {
    * one takes arrays, and strings when nothing is required and the signature's values may be strings.
    */
   private shapeGuard(t: Extract<TypeIR, { kind: 'objectType' | 'record' }>, v: string): string {
+    if (t.kind === 'objectType' && isWeak(t)) return weakGuard(t.properties, v, this.objectGuard(v, false))
     const signatures = t.kind === 'record' ? [t] : (t.indexSignatures ?? [])
     if (this.anyObject(signatures)) return anyObjectGuard(v)
     const guard = this.objectGuard(v, signatures.some((s) => this.deref(s.key).kind === 'number'))
@@ -508,7 +509,10 @@ export class ValidatorCompiler {
     }
     const expected = site.label ?? t.name ?? 'object'
     if (isStructural(t)) return this.structural(site, expected, [this.objectBody(t, site)], this.rules(t, site))
-    return this.shaped(site, `!${this.shapeGuard(t, site.v)}`, expected, [this.objectBody(t, site), this.rules(t, site)])
+    const rules = this.rules(t, site)
+    // A weak type takes a primitive that shares a property; domain rules written for objects never see one.
+    const guarded = rules && isWeak(t) ? `if (typeof ${site.v} === "object" || typeof ${site.v} === "function") {\n${indent(rules)}\n}` : rules
+    return this.shaped(site, `!${this.shapeGuard(t, site.v)}`, expected, [this.objectBody(t, site), guarded])
   }
 
   /**
@@ -781,11 +785,16 @@ export class ValidatorCompiler {
     if (parts.every((p) => p.kind === 'objectType' || p.kind === 'record')) {
       // The value must fit the shape of every part. Only an intersection made entirely of weak types (nothing
       // required, no index signature) is weak to tsc: beside any other part, a weak part asks nothing of the shape.
-      const weak = (p: Extract<TypeIR, { kind: 'objectType' | 'record' }>) => p.kind === 'objectType' && !p.indexSignatures && p.properties.every((x) => x.optional)
-      const shaping = parts.some((p) => !weak(p)) ? parts.filter((p) => !weak(p)) : parts
+      // All weak, the value must share one property with any part (tsc takes their properties together).
+      const allWeak = parts.every(isWeak)
+      const shaping = parts.filter((p) => !isWeak(p))
       const guards = [...new Set(shaping.map((p) => (p.kind === 'objectType' && isStructural(p) ? structuralGuard(site.v) : this.shapeGuard(p, site.v))))]
       const shapes = guards.length > 1 ? guards.filter((g) => g !== structuralGuard(site.v)) : guards
-      const guard = shapes.length > 1 ? `(${shapes.join(' && ')})` : shapes[0]!
+      const guard = allWeak
+        ? weakGuard(parts.flatMap((p) => (p.kind === 'objectType' ? p.properties : [])), site.v, this.objectGuard(site.v, false))
+        : shapes.length > 1
+          ? `(${shapes.join(' && ')})`
+          : shapes[0]!
       const bodies = parts.map((p) =>
         p.kind === 'objectType' ? this.objectBody(p, { ...site, label: undefined }) : this.indexSignature(p.key, p.value, [], site),
       )
@@ -1034,6 +1043,21 @@ function holeTest(hole: 'string' | 'number' | 'bigint', c: { constantFor(base: s
  */
 function isStructural(t: Extract<TypeIR, { kind: 'objectType' }>): boolean {
   return !t.indexSignatures && t.properties.some((p) => !p.optional)
+}
+
+/** A weak type (properties, all optional, no index signature): tsc asks a value to share one of its properties. */
+function isWeak(t: TypeIR): boolean {
+  return t.kind === 'objectType' && !t.indexSignatures && t.properties.length > 0 && t.properties.every((p) => p.optional)
+}
+
+/**
+ * A plain object passes a weak type (its static type, which tsc judges, is unknown here); any other value but a function
+ * passes when it has one of the properties, as tsc sees a Map's size, a Date's getTime or a string's length (a
+ * function type has none of its own to tsc). The properties are checked after.
+ */
+function weakGuard(properties: PropertyIR[], v: string, plain: string): string {
+  const shared = [...new Set(properties.map((p) => `${JSON.stringify(p.name)} in Object(${v})`))].join(' || ')
+  return `(${plain} || (${v} !== null && ${v} !== undefined && typeof ${v} !== "function" && (${shared})))`
 }
 
 function structuralGuard(v: string): string {

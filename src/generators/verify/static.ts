@@ -14,7 +14,8 @@ export const ALLOWED_GLOBALS: Record<string, { members?: readonly string[] | '*'
   String: { call: true },
   Boolean: { call: true },
   Array: { members: ['isArray'], instanceof: true },
-  Object: { members: ['keys', 'values', 'entries', 'hasOwn'] },
+  // `Object(x)` is `x`, or a primitive boxed as property access would box it: `"key" in Object(x)` tests any value.
+  Object: { members: ['keys', 'values', 'entries', 'hasOwn'], call: true },
   Date: { instanceof: true },
   Set: { new: true, instanceof: true },
   Map: { new: true, instanceof: true },
@@ -192,7 +193,7 @@ const BANNED_NODES: Record<string, string> = {
   DoWhileStatement: '`do … while` loops (use a bounded `for`)',
   SequenceExpression: 'comma expressions',
   FunctionExpression: 'function expressions (use a named function declaration)',
-  BigIntLiteral: 'bigint literals',
+  BigIntLiteral: 'bigint literals (but in `===` and `!==`)',
   V8IntrinsicIdentifier: 'V8 intrinsics',
 }
 
@@ -331,6 +332,13 @@ function checkTree(part: PartName, program: t.Program, declared: readonly string
         return
       }
       case 'BinaryExpression':
+        // A bigint literal only to compare with (`v === 2n`, as a literal type is checked), never to compute with:
+        // bigint arithmetic has no bound on its cost.
+        if ((node.operator === '===' || node.operator === '!==') && (node.left.type === 'BigIntLiteral' || node.right.type === 'BigIntLiteral')) {
+          if (node.left.type !== 'BigIntLiteral') walk(node.left, scope, loops, fns)
+          if (node.right.type !== 'BigIntLiteral') walk(node.right, scope, loops, fns)
+          return
+        }
         if (node.operator === 'instanceof' && node.right.type === 'Identifier' && globalRule(node.right.name)?.instanceof && !lookup(scope, node.right.name, 'names')) {
           walk(node.left, scope, loops, fns)
           return

@@ -10,7 +10,12 @@ export interface ConsoleSinkOptions {
 export function consoleSink(options: ConsoleSinkOptions = {}): Sink {
   const log = options.log ?? ((line, e) => (e.kind === 'execution' && e.outcome !== 'ok' ? console.warn(line) : console.log(line)))
   return (events) => {
-    for (const e of events) log(formatEvent(e), e)
+    for (const e of events) {
+      // A custom log that throws on one event loses that line, not the rest of the batch.
+      try {
+        log(formatEvent(e), e)
+      } catch {}
+    }
   }
 }
 

@@ -186,10 +186,26 @@ export function httpSink(options: HttpSinkOptions): HttpSink {
         const answer = await res.text().catch(() => '')
         if (res.ok) {
           down = false
-          return void (sent += batch.length)
+          // poet serve takes a batch but refuses the events it cannot store (a clock a day ahead): `refused` lists them.
+          let n = 0
+          try {
+            const list = (JSON.parse(answer) as { refused?: { reason?: unknown }[] }).refused!
+            refused(res.status, String(list[0]!.reason), `${(n = list.length)} of ${batch.length}`)
+          } catch {
+            // Any other answer: all of it was taken.
+          }
+          failed += n
+          return void (sent += batch.length - n)
         }
         if (res.status !== 408 && res.status !== 429 && res.status < 500) {
-          refused(res.status, answer, batch.length)
+          let reason = answer
+          try {
+            const error = (JSON.parse(answer) as { error?: unknown }).error
+            if (typeof error === 'string') reason = error
+          } catch {
+            // Not the poet collector's JSON: its text as it came.
+          }
+          refused(res.status, reason, batch.length)
           return void (failed += batch.length)
         }
         wait = parseRetryAfter(res.headers.get('retry-after'))
@@ -236,16 +252,10 @@ export function httpSink(options: HttpSinkOptions): HttpSink {
    * A refusal (a wrong token, a batch the collector finds invalid) is a mistake in the setup that no retry mends, and
    * every later batch meets it too: said once per status, with the collector's reason, or events vanish without a word.
    */
-  function refused(status: number, answer: string, n: number): void {
+  function refused(status: number, reason: string, n: number | string): void {
     if (warned.has(status)) return
     warned.add(status)
-    let reason = answer.slice(0, 300)
-    try {
-      const error = (JSON.parse(answer) as { error?: unknown }).error
-      if (typeof error === 'string') reason = error
-    } catch {
-      // Not the poet collector's JSON: its text as it came.
-    }
+    reason = reason.slice(0, 300)
     console.warn(`poet: httpSink: ${url} refused ${n} events (${status}${reason ? `: ${reason}` : ''}); refused events are not sent again`)
   }
 

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest'
 import type { DomainPack } from '../../../src/generators/builtin/domain'
 import { compileValidator } from '../../../src/generators/builtin/compile'
 import { enforce, perceive, phasesFor } from './harness'
+import { evaluate, tscVerdicts } from './oracle'
 
 describe('compiled validators: messages', () => {
   it('gives one issue naming the discriminant of a discriminated union', async () => {
@@ -138,6 +139,49 @@ describe('compiled validators: messages', () => {
     ])
     // A typed array has the numeric index signature TypeScript asks for.
     expect(perceive(m, [{ a: 1 }, {}, new Uint8Array(2), [1]])).toBeUndefined()
+  })
+})
+
+describe('compiled validators: weak types (every property optional) against values other than plain objects', () => {
+  // tsc takes any value but null and undefined that shares a property with a weak type (a Map's size, a Date's getTime,
+  // a string's length) and checks that property; it refuses one sharing none. The verdicts come from tsc itself.
+  const CASES: [string, string][] = [
+    ['{ size?: number }', 'new Map()'],
+    ['{ size?: number }', 'new Map([["k", 1]])'],
+    ['{ size?: number }', 'new Set([1])'],
+    ['{ size?: string }', 'new Map()'],
+    ['{ a?: number }', 'new Map()'],
+    ['{ a?: number }', 'new Set()'],
+    ['{ has?: (k: string) => boolean; a?: number }', 'new Set<string>()'],
+    ['{ getTime?: () => number }', 'new Date(0)'],
+    ['{ a?: number }', 'new Date(0)'],
+    ['{ length?: number }', '[1, 2]'],
+    ['{ length?: number }', '"abc"'],
+    ['{ length?: string }', '"abc"'],
+    ['{ length?: number }', '() => 1'],
+    ['{ toFixed?: unknown }', '5'],
+    ['{ size?: number }', '5'],
+    ['{ size?: number }', 'null'],
+    ['{ size?: number } & { a?: string }', 'new Map()'],
+    ['{ size?: number } | boolean', 'new Map()'],
+    ['Record<string, number>', 'new Map()'],
+    ['{ [i: number]: number }', 'new Map()'],
+  ]
+
+  it('accepts and refuses what tsc accepts and refuses', async () => {
+    const { rejected, preludeErrors } = tscVerdicts(
+      CASES.map(([t], i) => `function f${i}(v: ${t}) {}`).join('\n'),
+      CASES.map(([, v], i) => `f${i}(${v})`),
+    )
+    expect(preludeErrors).toEqual([])
+    const values = await evaluate('', CASES.map(([, v]) => v))
+    const verdicts = await Promise.all(
+      CASES.map(async ([t], i) => {
+        const m = await phasesFor(`function f(v: ${t}) {}`, 'f')
+        return `${t} ← ${CASES[i]![1]}: ${perceive(m, [values[i]]) === undefined ? 'accepted' : 'refused'}`
+      }),
+    )
+    expect(verdicts).toEqual(CASES.map(([t, v], i) => `${t} ← ${v}: ${rejected.has(i) ? 'refused' : 'accepted'}`))
   })
 })
 

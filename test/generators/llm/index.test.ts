@@ -6,6 +6,9 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { createLlmGenerator, PROMPT_VERSION, type LlmGeneratorOptions, type LlmTuning } from '../../../src/generators/llm'
 import { inputHash, LockStore } from '../../../src/generators/lock'
 import { renderPhaseModule } from '../../../src/generators/render'
+import { generateBuiltin } from '../../../src/generators/builtin'
+import { DomainRegistry } from '../../../src/generators/builtin/domains'
+import { transformPoet } from '../../../src/plugin/transform'
 import { onEvent, poet } from '../../../src/runtime'
 import type { PhaseContext, PhaseModule, PoetEvent } from '../../../src/runtime/types'
 import { deadPort, reply, startOpenAIServer, type OpenAIServer, type Script } from '../../helpers/openai-server'
@@ -232,6 +235,32 @@ describe('the LLM generator against an OpenAI-compatible server', () => {
 
     const plain = await gen.generate({ spec: scaleSpec, baseline: scaleBaseline })
     expect(plain.parts).not.toHaveProperty('neverInEvents')
+  })
+})
+
+describe('a model that keeps the baseline as it is', () => {
+  it('passes the gate on the first request: the builtin checks of a weak type, an unknown property and a bigint literal', async () => {
+    const code = `import { poet } from 'unplugin-poet/runtime'
+export const store = poet()(function store(entry: { key: unknown; rank?: 1n | 2n }, cache: { size?: number }): number { return 1 })
+`
+    const [spec] = transformPoet(code, '/project/src/store.ts', { root: '/project', domains: new DomainRegistry(), warn: () => {} })!.specs
+    const baseline = generateBuiltin(spec!)
+    const copied = {
+      ...goodReply,
+      perceive: baseline.perceive,
+      enforce: baseline.enforce,
+      helpers: null,
+      argExamples: [
+        { json: '[{ "key": null }, {}]', valid: true, why: 'a key of any value' },
+        { json: '[{}, {}]', valid: false, why: 'no key' },
+      ],
+      resultExamples: [{ json: '1', valid: true, why: 'a number' }],
+    }
+    const { gen, warnings, server } = await setup(() => reply.json(copied))
+    const result = await gen.generate({ spec: spec!, baseline })
+    expect(result.fallback).toBeUndefined()
+    expect(warnings).toEqual([])
+    expect(server.requests).toHaveLength(1)
   })
 })
 

@@ -16,6 +16,10 @@ const SOURCES: [string, string][] = [
     type Id = \`user-\${number}\`
     interface Point { x: number; y: number; label?: string | null }
     export const shapes = poet()(function shapes(points: Point[], pair: [number, string], level: Level, tags: Record<string, boolean>, at: Date, id: Id, ...rest: number[]): { ok: true } | { ok: false; error: string } { throw 0 })`],
+  ['none', `
+    interface Entry { key: unknown; note: string | undefined; level?: 1n | 2n | 'max' }
+    type Options = { size?: number } & { label?: string }
+    export const store = poet()(function store(entries: Entry[], cache: { size?: number; has?: (k: string) => boolean }, options: Options, index: { [i: number]: string }, seen: Set<string>, byId: Map<string, Entry>, bytes: Uint8Array, nonce: 7n): Entry | null { throw 0 })`],
   ['ml_monitoring', `
     interface DriftReport { drift: boolean; pValue: number; scores?: { confidence: number }[] }
     export const detectDrift = poet({ domain: 'ml_monitoring' })(function detectDrift(current: number[], reference: number[]): DriftReport { throw 0 })`],

@@ -15,6 +15,7 @@ describe('checkStatic admits the code a validator needs', () => {
     ['sets, dates, regexes, switch', 'const CODES = new Set(["USD", "EUR"])\nconst d = args[1]\nif (!(d instanceof Date) || Number.isNaN(d.getTime())) issues = add(issues, "args[1]", "Date", d)\nif (!/^[A-Z]{3}$/.test(String(args[0])) || !CODES.has(args[0])) issues = add(issues, "args[0]", "currency", args[0], "fin.iso4217")\nswitch (typeof args[2]) {\n  case "string": break\n  default: issues = add(issues, "args[2]", "string", args[2])\n}'],
     ['statistics and a helper call', 'const xs = args[0]\nlet sum = 0\nfor (const x of xs) sum += x\nctx.stats = { n: xs.length, mean: xs.length ? sum / xs.length : 0, max: Math.max(...xs) }\nif (!hasOwn.call(args, 0)) issues = add(issues, "args[0]", "present", undefined)'],
     ['a local helper function', 'function positive(v) { return typeof v === "number" && v > 0 }\nif (!positive(args[0])) issues = add(issues, "args[0]", "positive number", args[0])'],
+    ['a property of any value, and a bigint literal type', 'if (!("key" in Object(args[0]))) issues = add(issues, "args[0].key", "present", undefined)\nif (args[1] !== 1n && 2n !== args[1]) issues = add(issues, "args[1]", "1n | 2n", args[1])'],
   ])('%s', (_name, body) => {
     expect(perceive(body)).toEqual([])
   })
@@ -35,6 +36,7 @@ describe('checkStatic explains what it rejects, with the line', () => {
     ['let issues\nfor (const x of args) { for (const y of args) { for (const z of args) { for (const w of args) {} } } }\nreturn issues', 'perceive line 2: loops nested deeper than 3'],
     ['let issues\nMath.max = null\nreturn issues', 'perceive line 2: `Math` cannot be modified'],
     ['let issues\nadd = null\nreturn issues', 'perceive line 2: `add` cannot be reassigned'],
+    ['let issues\nconst b = 2n ** 4000000n\nreturn issues', 'perceive line 2: not allowed: bigint literals (but in `===` and `!==`)'],
   ])('%#', (body, reason) => {
     expect(checkStatic({ trusted, perceive: body })[0]).toBe(reason)
   })

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { consoleSink, type PoetEvent } from '../../../src/runtime/index'
+import { configure, consoleSink, poet, type PoetEvent } from '../../../src/runtime/index'
 
 const base = { v: 1, functionId: 'src/a.ts#quote', version: 'v7', executionId: 'x-1', ts: 0 } as const
 
@@ -22,5 +22,31 @@ describe('consoleSink', () => {
       'poet ✓ src/a.ts#quote@v7 ok 2.0 ms, 2 attempts; repaired args[0] (numeric string → number)',
       'poet ★ src/a.ts#quote@v7 feedback score 0.5, label late (x-1)',
     ])
+  })
+
+  it('prints the rest of a batch when a custom log throws on one event', async () => {
+    const lines: string[] = []
+    let calls = 0
+    configure({
+      sink: consoleSink({
+        log: (line) => {
+          if (calls++ === 0) throw new Error('log is down')
+          lines.push(line)
+        },
+      }),
+    })
+    try {
+      const double = poet()(function double(x: number) {
+        return x * 2
+      })
+      // One microtask: the three events reach the sink as one batch.
+      double(1), double(2), double(3)
+      await new Promise((r) => setTimeout(r, 10))
+      expect(calls).toBe(3)
+      expect(lines).toHaveLength(2)
+      expect(lines[0]).toMatch(/^poet ✓ double@unversioned ok /)
+    } finally {
+      configure({ sink: false })
+    }
   })
 })

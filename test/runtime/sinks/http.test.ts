@@ -237,6 +237,32 @@ describe('httpSink against a real HTTP server', () => {
     }
   })
 
+  it('says once, with the collector\'s reason, when a real poet serve takes a batch but refuses some of its events (a clock a year ahead)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'poet-sink-refused-'))
+    const collector = await serve({ port: 0, db: join(dir, 'feedback.db') })
+    cleanup.push(async () => {
+      await collector.close()
+      rmSync(dir, { recursive: true, force: true })
+    })
+    const warnings: unknown[] = []
+    const warn = console.warn
+    console.warn = (m: unknown) => void warnings.push(m)
+    try {
+      const url = `${collector.url}/v1/events`
+      const sink = httpSink({ url, batchSize: 3 })
+      cleanup.push(sink.close)
+      const ahead = Date.now() + 365 * 86_400_000
+      sink([...events(0, 2), { ...event(2), ts: ahead }, { ...event(3), ts: ahead }, ...events(4, 2)])
+      await sink.flush()
+      expect([sink.sent, sink.failed]).toEqual([4, 2])
+      expect(warnings).toHaveLength(1)
+      expect(warnings[0]).toMatch(new RegExp(`^poet: httpSink: ${url.replace(/[.?]/g, '\\$&')} refused 1 of 3 events \\(202: events\\[2\\]\\.ts: \\d+ \\(.+\\) is more than a day after this collector's clock .+; check the clock of the machine that sent it\\); refused events are not sent again$`))
+      expect(collector.collector.store.count('executions')).toBe(4)
+    } finally {
+      console.warn = warn
+    }
+  })
+
   it('drops the oldest events beyond maxQueue, counts them, and tells the server', async () => {
     const { server, sink } = await setup(undefined, { maxQueue: 5, batchSize: 100, interval: 10_000 })
     sink(events(0, 8))

@@ -236,7 +236,8 @@ function checkPolicy(policy: unknown, fail: (what: string) => never): void {
   if (!isRecord(policy)) fail(`policy must be an object, got ${kindOf(policy)}.`)
   const p = policy as Record<string, unknown>
   unknownKeys(p, POLICY_KEYS, fail, 'policy.')
-  if (p.attempts !== undefined && !(Number.isInteger(p.attempts) && (p.attempts as number) >= 1)) fail(`policy.attempts must be an integer ≥ 1 (1 = no retry), got ${show(p.attempts)}.`)
+  // The range poet() options have: a sync function is retried at once, so a huge number is a loop without end.
+  if (p.attempts !== undefined && !(Number.isInteger(p.attempts) && (p.attempts as number) >= 1 && (p.attempts as number) <= 100)) fail(`policy.attempts must be an integer from 1 to 100 (1 = no retry), got ${show(p.attempts)}.`)
   if (p.timeout !== undefined && !(typeof p.timeout === 'number' && Number.isFinite(p.timeout) && p.timeout > 0)) fail(`policy.timeout must be a positive number of milliseconds, got ${show(p.timeout)}.`)
   if (p.retryOn !== undefined && p.retryOn !== 'transient' && p.retryOn !== 'any') fail(`policy.retryOn must be "transient" or "any", got ${show(p.retryOn)}.`)
   if (p.backoff !== undefined) {
