@@ -1,4 +1,5 @@
 // The one unplugin factory: wires each bundler's hooks to a PoetContext, and nothing else.
+import { existsSync } from 'node:fs'
 import { extname } from 'node:path'
 import type { Loader } from 'esbuild'
 import type { UnpluginContextMeta, UnpluginFactory, UnpluginOptions } from 'unplugin'
@@ -42,6 +43,12 @@ export const unpluginFactory: UnpluginFactory<Options | undefined, false> = (raw
     }
     return warning(message)
   }
+  // A Vite dev server makes each watched file an import of the module, resolved for the page: a file the type resolver
+  // looked for and did not find (the tsconfig.json of a subdirectory) failed the module with "Failed to resolve
+  // import". The dev server sees such a file appear through its own watcher and the sources it remembers.
+  const watch = (context: { addWatchFile(file: string): void }, files: string[]) => {
+    for (const file of files) if (!ctx.serve || existsSync(file)) context.addWatchFile(file)
+  }
   // The feedback.endpoint warning is said once per plugin instance, not at every rebuild of a watch.
   let saidEndpoint = false
   /** This instance bundles a Vite worker: ours, or one the user listed in `worker.plugins`. */
@@ -73,7 +80,7 @@ export const unpluginFactory: UnpluginFactory<Options | undefined, false> = (raw
         if (key === undefined) return null
         if (dev && key.startsWith(DEV_KEY_PREFIX)) return { code: dev.devModule(key), map: null }
         const out = await ctx.load(key, (message) => this.warn(warning(message)))
-        for (const file of out.watchFiles) this.addWatchFile(file)
+        watch(this, out.watchFiles)
         return { code: out.code, map: null }
       },
     },
@@ -110,7 +117,7 @@ export const unpluginFactory: UnpluginFactory<Options | undefined, false> = (raw
           throw e instanceof PoetBuildError ? present(e) : e
         })
         if (!out) return null
-        for (const dep of out.watchFiles) this.addWatchFile(dep)
+        watch(this, out.watchFiles)
         if (!dev) return { code: out.code, map: wantsSourceMap(this) ? out.map : null }
         dev.remember(file, code, out.watchFiles)
         return dev.decorate(out.code, out.map, file)
