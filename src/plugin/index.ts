@@ -11,14 +11,35 @@ import { fileOf, POET_CODE_FILTER } from './ids'
 import { COMPONENT_FILE } from './sfc'
 import { DEV_KEY_PREFIX, ESBUILD_LOAD_FILTER, LOAD_FILTER, RESOLVE_FILTER, keyOf, mapWebpackScheme, resolveVirtual } from './virtual'
 
+/** What a Vite build and the copies it runs on its worker bundles say once together. */
+interface SaidOnce {
+  saidEndpoint: boolean
+  /** The warnings of this build so far: a module both the page and a worker import is transformed by both. */
+  warnings: Set<string>
+}
+
 /**
  * The copies a Vite build runs on its worker bundles, by the meta they were made with: such a copy adds no copy of its
  * own, and what they say once, the copies of one build say once together.
  */
-const workerCopies = new WeakMap<UnpluginContextMeta, { saidEndpoint: boolean }>()
+const workerCopies = new WeakMap<UnpluginContextMeta, SaidOnce>()
+/** The worker copies themselves, as a worker bundle's resolved plugins list them, with what their build said. */
+const workerCopyPlugins = new WeakMap<object, SaidOnce>()
 
 export const unpluginFactory: UnpluginFactory<Options | undefined, false> = (raw, meta) => {
   const forWorkers = workerCopies.get(meta)
+  /** In a user's own instance in `worker.plugins`: what the build's worker copy beside it says. */
+  let besideWorkerCopy: SaidOnce | undefined
+  /** Shared with this Vite build's worker copies, once it made them. */
+  let withWorkers: SaidOnce | undefined
+  /** False for a warning this build (the page's bundle or a worker's) already gave. */
+  const firstTime = (warning: string) => {
+    const said = (forWorkers ?? besideWorkerCopy ?? withWorkers)?.warnings
+    if (!said) return true
+    if (said.has(warning)) return false
+    said.add(warning)
+    return true
+  }
   const ctx = new PoetContext(raw)
   // A build error as each bundler shows it best: Rollup, Rolldown and Vite print its `frame` under the message
   // themselves; webpack's persistent cache stores only built-in error classes; rspack and esbuild show it as it is.
@@ -65,6 +86,8 @@ export const unpluginFactory: UnpluginFactory<Options | undefined, false> = (raw
 
     // Custom domain packs are checked when the build starts (the registry loads lazily): a bad one stops it there.
     async buildStart() {
+      // A watch rebuild says again what still holds.
+      withWorkers?.warnings.clear()
       if (ctx.options.domains.length > 0) await ctx.loadDomains()
     },
 
@@ -79,7 +102,7 @@ export const unpluginFactory: UnpluginFactory<Options | undefined, false> = (raw
         const key = keyOf(id)
         if (key === undefined) return null
         if (dev && key.startsWith(DEV_KEY_PREFIX)) return { code: dev.devModule(key), map: null }
-        const out = await ctx.load(key, (message) => this.warn(warning(message)))
+        const out = await ctx.load(key, (message) => firstTime(message) && this.warn(warning(message)))
         watch(this, out.watchFiles)
         return { code: out.code, map: null }
       },
@@ -113,7 +136,7 @@ export const unpluginFactory: UnpluginFactory<Options | undefined, false> = (raw
           }
         }
         // Build errors are thrown, not passed to this.error: not every bundler stops on this.error.
-        const out = await ctx.transformAsync(code, file, (message, at) => this.warn(placed(this, message, at))).catch((e: unknown) => {
+        const out = await ctx.transformAsync(code, file, (message, at) => firstTime(message) && this.warn(placed(this, message, at))).catch((e: unknown) => {
           throw e instanceof PoetBuildError ? present(e) : e
         })
         if (!out) return null
@@ -131,11 +154,23 @@ export const unpluginFactory: UnpluginFactory<Options | undefined, false> = (raw
       config(_config, env) {
         if (forWorkers || env.command !== 'build') return
         const copy: UnpluginContextMeta = { ...meta }
-        workerCopies.set(copy, { saidEndpoint: false })
-        return { worker: { plugins: () => [viteCopy(unpluginFactory(raw, copy))] } }
+        const said: SaidOnce = { saidEndpoint: false, warnings: new Set() }
+        withWorkers = said
+        workerCopies.set(copy, said)
+        return {
+          worker: {
+            plugins: () => {
+              const plugin = viteCopy(unpluginFactory(raw, copy))
+              workerCopyPlugins.set(plugin, said)
+              return [plugin]
+            },
+          },
+        }
       },
       async configResolved(config) {
         inWorker = (config as { isWorker?: boolean }).isWorker === true
+        const copy = inWorker && !forWorkers ? config.plugins.find((p) => workerCopyPlugins.has(p)) : undefined
+        besideWorkerCopy = copy && workerCopyPlugins.get(copy)
         ctx.setRoot(config.root)
         ctx.serve = config.command === 'serve'
         if (!ctx.serve) return

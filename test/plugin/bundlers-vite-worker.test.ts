@@ -55,8 +55,10 @@ describe.each([false, true])('a Vite build with web workers (poet also in worker
   beforeAll(async () => {
     project = createProject(`vite-worker-${userWorkerPlugin}`)
     project.write('index.html', '<script type="module" src="/src/app.ts"></script>')
-    project.write('src/app.ts', "new Worker(new URL('./url-worker.ts', import.meta.url), { type: 'module' })\nimport Query from './query-worker.ts?worker'\nnew Query()\n")
-    project.write('src/url-worker.ts', WORKER('double'))
+    project.write('src/app.ts', "new Worker(new URL('./url-worker.ts', import.meta.url), { type: 'module' })\nimport Query from './query-worker.ts?worker'\nnew Query()\nimport './reliable'\n")
+    project.write('src/url-worker.ts', `${WORKER('double')}\nimport './reliable'\n`)
+    // A module the page and a worker both import: the page's bundle and the worker's transform it apart.
+    project.write('src/reliable.ts', "export { poet } from 'unplugin-poet/runtime'\n")
     project.write('src/query-worker.ts', WORKER('twice'))
     warnings = await buildApp(project, { feedback: { endpoint: 'https://collector.example/v1/events' } }, userWorkerPlugin)
   })
@@ -80,5 +82,11 @@ describe.each([false, true])('a Vite build with web workers (poet also in worker
     expect(said).toHaveLength(1)
     expect(said[0]).toContain('a web worker runs a runtime of its own')
     expect(said[0]).toContain("configure({ sink: httpSink({ url: 'https://collector.example/v1/events' }) })")
+  })
+
+  it('warns once about a module the page and a worker both import, not once per bundle', () => {
+    const said = warnings.filter((w) => w.includes('src/reliable.ts'))
+    expect(said).toHaveLength(1)
+    expect(said[0]).toContain('this module re-exports poet')
   })
 })
