@@ -7,9 +7,16 @@ import { PoetContext } from './context'
 import type { DevServer } from './dev-server'
 import { PoetBuildError, type WarningSite } from './errors'
 import type { Options } from './options'
+import { matcher } from './filter'
 import { fileOf, POET_CODE_FILTER } from './ids'
 import { COMPONENT_FILE } from './sfc'
 import { DEV_KEY_PREFIX, ESBUILD_LOAD_FILTER, LOAD_FILTER, RESOLVE_FILTER, keyOf, mapWebpackScheme, resolveVirtual } from './virtual'
+
+/**
+ * Vite dev serves a web worker's module as `<file>?worker_file&type=module`, which include patterns written for files
+ * (ending in their extension) never match: its functions ran without phases, though the build gives them theirs.
+ */
+const WORKER_QUERY = /[?&]worker_file(?:&|$)/
 
 /** What a Vite build and the copies it runs on its worker bundles say once together. */
 interface SaidOnce {
@@ -77,6 +84,10 @@ export const unpluginFactory: UnpluginFactory<Options | undefined, false> = (raw
   // Only a Vite dev server has one: the collector, dashboard and trainer (SQLite) never load for a build.
   let dev: DevServer | undefined
   const { include, exclude } = ctx.options
+  const includes = include === null || include === undefined ? [] : Array.isArray(include) ? include : [include]
+  // The id filter lets Vite dev's worker modules through by their query; the file itself is then held to the options.
+  const takesWorker = (file: string) =>
+    (includes.length === 0 || matcher(include, ctx.options.root)(file)) && !matcher(exclude, ctx.options.root)(file)
   // esbuild: what the build maps extensions to (`loader: { '.js': 'jsx' }`), which the transformed code must keep.
   let esbuildLoaders: Record<string, Loader> = {}
 
@@ -114,12 +125,13 @@ export const unpluginFactory: UnpluginFactory<Options | undefined, false> = (raw
       // Rollup and Rolldown ignore `enforce` and run plugins in the order listed: after a TS plugin, poet() saw code
       // without its types (and @poet already lowered), and accepted anything. `order: 'pre'` puts it first there.
       order: ownOrder ? 'pre' : undefined,
-      filter: { id: { include, exclude }, code: POET_CODE_FILTER },
+      filter: { id: { include: meta.framework === 'vite' && includes.length > 0 ? [...includes, WORKER_QUERY] : include, exclude }, code: POET_CODE_FILTER },
       async handler(code, id) {
         const file = fileOf(id)
         // A part of a component (`App.vue?vue&type=script&lang.ts`, `?raw`): the component itself was transformed,
         // script blocks and all, before the framework's plugin split it.
         if (id.includes('?') && COMPONENT_FILE.test(file)) return null
+        if (WORKER_QUERY.test(id) && !takesWorker(file)) return null
         // Said at the first poet module, as build hooks cannot warn on every bundler (and without one, nothing is sent).
         const { feedback } = ctx.options
         if (feedback && feedback.endpoint && inWorker) {

@@ -90,3 +90,31 @@ describe.each([false, true])('a Vite build with web workers (poet also in worker
     expect(said[0]).toContain('this module re-exports poet')
   })
 })
+
+describe('a Vite dev server serving a web worker', () => {
+  it("rewrites the worker module it serves (?worker_file), so its functions check input as in the build", async () => {
+    const { createServer } = await import('vite')
+    const project = createProject('vite-dev-worker')
+    const poet = await loadPlugin(project, 'vite')
+    project.write('src/url-worker.ts', WORKER('double'))
+    const server = await createServer({
+      configFile: false,
+      root: project.dir,
+      logLevel: 'silent',
+      cacheDir: project.path('node_modules/.vite'),
+      server: { middlewareMode: true, ws: false },
+      plugins: [poet()],
+    })
+    try {
+      // What `new Worker(new URL('./url-worker.ts', import.meta.url), { type: 'module' })` requests in dev.
+      const served = await server.environments.client.transformRequest('/src/url-worker.ts?worker_file&type=module')
+      expect(served?.code).toContain('poet:src~2furl-worker.ts~23double')
+      // Left alone, as before: other queries (a raw string of the source) are not modules to rewrite.
+      const raw = await server.environments.client.transformRequest('/src/url-worker.ts?raw')
+      expect(raw?.code).not.toContain('poet:src~2furl-worker.ts')
+    } finally {
+      await server.close()
+      project.remove()
+    }
+  })
+})
