@@ -1,6 +1,6 @@
 // The one unplugin factory: wires each bundler's hooks to a PoetContext, and nothing else.
 import { existsSync } from 'node:fs'
-import { extname } from 'node:path'
+import { extname, relative, sep } from 'node:path'
 import type { Loader } from 'esbuild'
 import type { UnpluginContextMeta, UnpluginFactory, UnpluginOptions } from 'unplugin'
 import { PoetContext } from './context'
@@ -79,6 +79,10 @@ export const unpluginFactory: UnpluginFactory<Options | undefined, false> = (raw
   }
   // The feedback.endpoint warning is said once per plugin instance, not at every rebuild of a watch.
   let saidEndpoint = false
+  /** In a worker copy: the first module of this worker's bundle that imports the runtime. */
+  let workerRuntime: string | undefined
+  /** In a worker copy: whether a module of this worker's bundle configures a sink, as the warning asks. */
+  let workerSink = false
   /** This instance bundles a Vite worker: ours, or one the user listed in `worker.plugins`. */
   let inWorker = false
   // Only a Vite dev server has one: the collector, dashboard and trainer (SQLite) never load for a build.
@@ -135,10 +139,11 @@ export const unpluginFactory: UnpluginFactory<Options | undefined, false> = (raw
         // Said at the first poet module, as build hooks cannot warn on every bundler (and without one, nothing is sent).
         const { feedback } = ctx.options
         if (feedback && feedback.endpoint && inWorker) {
-          // Only the worker copy speaks, once for all workers: a user's own instance beside it would say it twice.
-          if (forWorkers && !forWorkers.saidEndpoint) {
-            forWorkers.saidEndpoint = true
-            this.warn(warning(workerEndpointUnused(feedback.endpoint)))
+          // Weighed when the worker's bundle is done (buildEnd), by the worker copy only: a user's own instance beside it
+          // would say it twice.
+          if (forWorkers) {
+            workerRuntime ??= file
+            workerSink ||= CONFIGURES_SINK.test(code)
           }
         } else if (feedback && feedback.endpoint && !saidEndpoint) {
           const pageless = meta.framework === 'vite' ? (ctx.serve ? undefined : pagelessViteBuild(this)) : `${BUNDLER_NAMES[meta.framework] ?? meta.framework} build`
@@ -160,6 +165,15 @@ export const unpluginFactory: UnpluginFactory<Options | undefined, false> = (raw
     },
 
     vite: {
+      // Once per worker bundle, said once for all the build's workers. A worker that configures its own sink was still
+      // told that its events go nowhere, with nothing left to do to silence it.
+      buildEnd() {
+        const { feedback } = ctx.options
+        if (!forWorkers || forWorkers.saidEndpoint || !feedback || !feedback.endpoint || !workerRuntime || workerSink) return
+        forWorkers.saidEndpoint = true
+        this.warn(warning(workerEndpointUnused(feedback.endpoint, projectFile(ctx.options.root, workerRuntime))))
+      },
+
       // A Vite build bundles each web worker apart, with `worker.plugins` and not `plugins`: poet() functions in a
       // worker (new Worker(new URL('./w.ts', import.meta.url)), './w.ts?worker') got no phases, without a word. Vite
       // appends what this returns to the user's own worker plugins. (A dev server runs `plugins` on workers too.)
@@ -274,12 +288,19 @@ function endpointUnused(build: string, endpoint: string): string {
 }
 
 /** feedback.endpoint in a Vite build with web workers: the page's runtime is set up, each worker's own is not. */
-function workerEndpointUnused(endpoint: string): string {
+function workerEndpointUnused(endpoint: string, worker: string): string {
   return (
     `the poet plugin's feedback.endpoint (${endpoint}) is set up in the pages Vite builds, but a web worker runs a runtime of its own, ` +
-    `so the events of poet functions in workers go nowhere. Configure the sink in each worker: import { configure, httpSink } from ` +
-    `'unplugin-poet/runtime'; configure({ sink: httpSink({ url: '${endpoint}' }) })`
+    `so the events of poet functions in workers go nowhere (${worker}, in a worker that configures no sink). Configure the sink in each worker: ` +
+    `import { configure, httpSink } from 'unplugin-poet/runtime'; configure({ sink: httpSink({ url: '${endpoint}' }) })`
   )
+}
+
+/** A `configure` call on the runtime: `configure(…)` imported from it, or `ns.configure(…)`. */
+const CONFIGURES_SINK = /\bconfigure\s*\(/
+
+function projectFile(root: string, file: string): string {
+  return relative(root, file).split(sep).join('/')
 }
 
 /** Whether the hook runs in Rolldown (Vite 8, rolldown-vite), which sets `meta.rolldownVersion`; else in Rollup. */

@@ -82,12 +82,31 @@ describe.each([false, true])('a Vite build with web workers (poet also in worker
     expect(said).toHaveLength(1)
     expect(said[0]).toContain('a web worker runs a runtime of its own')
     expect(said[0]).toContain("configure({ sink: httpSink({ url: 'https://collector.example/v1/events' }) })")
+    expect(said[0]).toMatch(/\(src\/(?:url|query)-worker\.ts, in a worker that configures no sink\)/)
   })
 
   it('warns once about a module the page and a worker both import, not once per bundle', () => {
     const said = warnings.filter((w) => w.includes('src/reliable.ts'))
     expect(said).toHaveLength(1)
     expect(said[0]).toContain('this module re-exports poet')
+  })
+})
+
+describe('a Vite build whose worker configures its own sink', () => {
+  it('does not tell it that its events go nowhere: it did what the warning asks', async () => {
+    const project = createProject('vite-worker-sink')
+    try {
+      project.write('index.html', '<script type="module" src="/src/app.ts"></script>')
+      project.write('src/app.ts', "new Worker(new URL('./url-worker.ts', import.meta.url), { type: 'module' })\n")
+      // The sink set up in a module of the worker's own, as an app with several workers would.
+      project.write('src/sink.ts', "import { configure, httpSink } from 'unplugin-poet/runtime'\nconfigure({ sink: httpSink({ url: 'https://collector.example/v1/events' }) })\n")
+      project.write('src/url-worker.ts', `import './sink'\n${WORKER('double')}`)
+      const warnings = await buildApp(project, { feedback: { endpoint: 'https://collector.example/v1/events' } }, false)
+      expect(warnings.filter((w) => w.includes('feedback.endpoint'))).toEqual([])
+      expect(JSON.parse(project.read('.poet/lock.json')).functions).toHaveProperty(['src/url-worker.ts#double'])
+    } finally {
+      project.remove()
+    }
   })
 })
 
