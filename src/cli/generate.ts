@@ -94,8 +94,10 @@ export async function generateCommand(argv: string[], io: CliIO): Promise<number
 
   const todo = states.filter((s) => v.force || s.state !== 'fresh' || s.fallback)
   if (!todo.length) {
-    io.out(`Nothing to do: all ${states.length} function${states.length === 1 ? ' is' : 's are'} up to date in ${lockPath}.`)
-    removeStray(lock, io)
+    // "Nothing to do" followed by what it just removed read as a contradiction.
+    const removed = removeStray(lock, io)
+    const upToDate = `${states.length} function${states.length === 1 ? ' is' : 's are'} up to date in ${lockPath}.`
+    io.out(removed ? `All ${upToDate}\n${removed}` : `Nothing to do: all ${upToDate}`)
     return EXIT.ok
   }
   const refused = lock.unwritable()
@@ -168,27 +170,28 @@ export async function generateCommand(argv: string[], io: CliIO): Promise<number
       (upToDate ? `; ${upToDate} already up to date` : '') +
       `. Lock: ${lockPath}`,
   )
-  if (!refusal) removeStray(lock, io)
+  const removed = refusal ? undefined : removeStray(lock, io)
+  if (removed) io.out(removed)
   return failed.length || refusal ? EXIT.failure : EXIT.ok
 }
 
 /**
- * Removes the phase files no version in the lock names and nothing wrote for an hour (see `LockStore.strayFiles`),
- * saying which. A lock directory that takes no writes keeps them, without a word more than the run said.
+ * Removes the phase files no version in the lock names and nothing wrote for an hour (see `LockStore.strayFiles`), and
+ * returns the line that says which. A lock directory that takes no writes keeps them, without a word more than the run said.
  */
-function removeStray(lock: LockStore, io: CliIO): void {
+function removeStray(lock: LockStore, io: CliIO): string | undefined {
   let removed: string[]
   try {
     removed = lock.removeStrayFiles()
   } catch (e) {
     if (refusedLockWrite(lock.dir, e) === undefined) io.err(`warning: poet generate: could not remove the stray files of ${join(lock.dir, 'phases')}: ${errorText(e)}`)
-    return
+    return undefined
   }
-  if (!removed.length) return
+  if (!removed.length) return undefined
   const dir = relative(io.cwd ?? process.cwd(), lock.dir) || '.'
-  io.out(
+  return (
     `Removed ${removed.length} file${removed.length === 1 ? '' : 's'} from ${dir}/phases/ that no version in ${dir}/lock.json names ` +
-      `(written by a run whose lock write failed or never came): ${removed.map((f) => f.slice('phases/'.length)).join(', ')}`,
+    `(written by a run whose lock write failed or never came): ${removed.map((f) => f.slice('phases/'.length)).join(', ')}`
   )
 }
 

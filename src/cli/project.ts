@@ -1,11 +1,11 @@
 // Finds every poet()-marked function in a project the way the plugin does: same include/exclude, same transform.
 import { readdirSync, readFileSync } from 'node:fs'
 import { join, relative, sep } from 'node:path'
-import type { FilterPattern } from 'unplugin'
 import { DomainRegistry } from '../generators/builtin/domains'
 import type { FunctionSpec } from '../generators/spec'
 import type { ResolvedOptions } from '../plugin/options'
 import { PoetBuildError } from '../plugin/errors'
+import { matcher } from '../plugin/filter'
 import { transformPoet } from '../plugin/transform'
 
 const CONFIG_HINT =
@@ -58,32 +58,6 @@ function* walk(dir: string, lockDir: string): Generator<string> {
       if (!SKIP_DIRS.has(e.name) && !e.name.startsWith('.') && path !== lockDir) yield* walk(path, lockDir)
     } else if (e.isFile()) yield path
   }
-}
-
-/** A FilterPattern test like the bundlers': RegExps see the absolute path, strings are globs relative to the root. */
-function matcher(pattern: FilterPattern, root: string): (file: string) => boolean {
-  const list = pattern === null || pattern === undefined ? [] : Array.isArray(pattern) ? pattern : [pattern]
-  const tests = list.map((p) => (typeof p === 'string' ? globToRegExp(p) : p))
-  return (file) => {
-    const abs = file.split(sep).join('/')
-    const rel = relative(root, file).split(sep).join('/')
-    return tests.some((t) => t.test(abs) || t.test(rel))
-  }
-}
-
-function globToRegExp(pattern: string): RegExp {
-  const glob = pattern.replace(/^\.\//, '')
-  let re = ''
-  for (let i = 0; i < glob.length; i++) {
-    const c = glob[i]!
-    if (c === '*' && glob[i + 1] === '*') {
-      re += glob[i + 2] === '/' ? '(?:.*/)?' : '.*'
-      i += glob[i + 2] === '/' ? 2 : 1
-    } else if (c === '*') re += '[^/]*'
-    else if (c === '?') re += '[^/]'
-    else re += c.replace(/[.+^${}()|[\]\\]/g, '\\$&')
-  }
-  return new RegExp(`^${re}$`)
 }
 
 function readFile(file: string): string | undefined {

@@ -76,7 +76,7 @@ export async function statusCommand(argv: string[], io: CliIO): Promise<number> 
     const dir = relative(io.cwd ?? process.cwd(), lock.dir) || '.'
     io.out(
       `\n${strayFiles.length} file${strayFiles.length === 1 ? '' : 's'} in ${dir}/phases/ that no version in ${dir}/lock.json names, written over an hour ago ` +
-        `by a run whose lock write failed or never came: ${strayFiles.map((f) => f.slice('phases/'.length)).join(', ')}. \`poet generate\` removes them.`,
+        `by a run whose lock write failed or never came: ${strayFiles.map((f) => f.slice('phases/'.length)).join(', ')}. \`poet generate\` removes ${strayFiles.length === 1 ? 'it' : 'them'}.`,
     )
   }
   const stale = states.filter((s) => s.state !== 'fresh').length

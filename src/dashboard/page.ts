@@ -17,6 +17,7 @@ export function renderPage(o: PageConfig & { uplotCss: string }): string {
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="referrer" content="no-referrer">
+<link rel="icon" href="data:,">
 <title>POET · ${escapeHtml(o.project)}</title>
 <style>${o.uplotCss}</style>
 <style>${STYLE}</style>

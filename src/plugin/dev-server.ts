@@ -22,6 +22,15 @@ export const DEV_BASE = '/__poet'
 const IN_PROCESS_SINK = 'unplugin-poet.dev-sink'
 /** How long after a lock change it is read again, past the file watcher's 50 ms window for repeated changes. */
 const LOCK_SETTLE_MS = 150
+/**
+ * The dashboard's URL line is colored as Vite colors its own (picocolors' rule): piped into a CI log or a file, raw
+ * escape codes stood around "POET" among Vite's plain lines.
+ */
+const COLORED = colorSupported(process.env, process.argv)
+function colorSupported(env: NodeJS.ProcessEnv, argv: string[]): boolean {
+  if (env.NO_COLOR || argv.includes('--no-color')) return false
+  return Boolean(env.FORCE_COLOR || argv.includes('--color') || process.platform === 'win32' || (process.stdout.isTTY && env.TERM !== 'dumb') || env.CI)
+}
 /** Feedback arriving in bursts is trained on once per quiet spell. */
 const TRAIN_DEBOUNCE_MS = 300
 
@@ -190,7 +199,9 @@ export class DevServer {
         printUrls()
         const local = server.resolvedUrls?.local[0]
         // The dashboard sits at the server's root whatever Vite's `base` is, like the events endpoint the runtime posts to.
-        if (local) server.config.logger.info(`  \x1b[32m➜\x1b[0m  \x1b[1mPOET\x1b[0m:    ${new URL(local).origin}${DEV_BASE}/`)
+        const arrow = COLORED ? '\x1b[32m➜\x1b[0m' : '➜'
+        const name = COLORED ? '\x1b[1mPOET\x1b[0m' : 'POET'
+        if (local) server.config.logger.info(`  ${arrow}  ${name}:    ${new URL(local).origin}${DEV_BASE}/`)
       }
     }
   }

@@ -1,23 +1,52 @@
 // The one unplugin factory: wires each bundler's hooks to a PoetContext, and nothing else.
-import { extname } from 'node:path'
+import { existsSync } from 'node:fs'
+import { extname, relative, sep } from 'node:path'
 import type { Loader } from 'esbuild'
 import type { UnpluginContextMeta, UnpluginFactory, UnpluginOptions } from 'unplugin'
 import { PoetContext } from './context'
 import type { DevServer } from './dev-server'
 import { PoetBuildError, type WarningSite } from './errors'
 import type { Options } from './options'
+import { matcher } from './filter'
 import { fileOf, POET_CODE_FILTER } from './ids'
 import { COMPONENT_FILE } from './sfc'
 import { DEV_KEY_PREFIX, ESBUILD_LOAD_FILTER, LOAD_FILTER, RESOLVE_FILTER, keyOf, mapWebpackScheme, resolveVirtual } from './virtual'
 
 /**
+ * Vite dev serves a web worker's module as `<file>?worker_file&type=module`, which include patterns written for files
+ * (ending in their extension) never match: its functions ran without phases, though the build gives them theirs.
+ */
+const WORKER_QUERY = /[?&]worker_file(?:&|$)/
+
+/** What a Vite build and the copies it runs on its worker bundles say once together. */
+interface SaidOnce {
+  saidEndpoint: boolean
+  /** The warnings of this build so far: a module both the page and a worker import is transformed by both. */
+  warnings: Set<string>
+}
+
+/**
  * The copies a Vite build runs on its worker bundles, by the meta they were made with: such a copy adds no copy of its
  * own, and what they say once, the copies of one build say once together.
  */
-const workerCopies = new WeakMap<UnpluginContextMeta, { saidEndpoint: boolean }>()
+const workerCopies = new WeakMap<UnpluginContextMeta, SaidOnce>()
+/** The worker copies themselves, as a worker bundle's resolved plugins list them, with what their build said. */
+const workerCopyPlugins = new WeakMap<object, SaidOnce>()
 
 export const unpluginFactory: UnpluginFactory<Options | undefined, false> = (raw, meta) => {
   const forWorkers = workerCopies.get(meta)
+  /** In a user's own instance in `worker.plugins`: what the build's worker copy beside it says. */
+  let besideWorkerCopy: SaidOnce | undefined
+  /** Shared with this Vite build's worker copies, once it made them. */
+  let withWorkers: SaidOnce | undefined
+  /** False for a warning this build (the page's bundle or a worker's) already gave. */
+  const firstTime = (warning: string) => {
+    const said = (forWorkers ?? besideWorkerCopy ?? withWorkers)?.warnings
+    if (!said) return true
+    if (said.has(warning)) return false
+    said.add(warning)
+    return true
+  }
   const ctx = new PoetContext(raw)
   // A build error as each bundler shows it best: Rollup, Rolldown and Vite print its `frame` under the message
   // themselves; webpack's persistent cache stores only built-in error classes; rspack and esbuild show it as it is.
@@ -42,13 +71,27 @@ export const unpluginFactory: UnpluginFactory<Options | undefined, false> = (raw
     }
     return warning(message)
   }
+  // A Vite dev server makes each watched file an import of the module, resolved for the page: a file the type resolver
+  // looked for and did not find (the tsconfig.json of a subdirectory) failed the module with "Failed to resolve
+  // import". The dev server sees such a file appear through its own watcher and the sources it remembers.
+  const watch = (context: { addWatchFile(file: string): void }, files: string[]) => {
+    for (const file of files) if (!ctx.serve || existsSync(file)) context.addWatchFile(file)
+  }
   // The feedback.endpoint warning is said once per plugin instance, not at every rebuild of a watch.
   let saidEndpoint = false
+  /** In a worker copy: the first module of this worker's bundle that imports the runtime. */
+  let workerRuntime: string | undefined
+  /** In a worker copy: whether a module of this worker's bundle configures a sink, as the warning asks. */
+  let workerSink = false
   /** This instance bundles a Vite worker: ours, or one the user listed in `worker.plugins`. */
   let inWorker = false
   // Only a Vite dev server has one: the collector, dashboard and trainer (SQLite) never load for a build.
   let dev: DevServer | undefined
   const { include, exclude } = ctx.options
+  const includes = include === null || include === undefined ? [] : Array.isArray(include) ? include : [include]
+  // The id filter lets Vite dev's worker modules through by their query; the file itself is then held to the options.
+  const takesWorker = (file: string) =>
+    (includes.length === 0 || matcher(include, ctx.options.root)(file)) && !matcher(exclude, ctx.options.root)(file)
   // esbuild: what the build maps extensions to (`loader: { '.js': 'jsx' }`), which the transformed code must keep.
   let esbuildLoaders: Record<string, Loader> = {}
 
@@ -58,6 +101,8 @@ export const unpluginFactory: UnpluginFactory<Options | undefined, false> = (raw
 
     // Custom domain packs are checked when the build starts (the registry loads lazily): a bad one stops it there.
     async buildStart() {
+      // A watch rebuild says again what still holds.
+      withWorkers?.warnings.clear()
       if (ctx.options.domains.length > 0) await ctx.loadDomains()
     },
 
@@ -72,8 +117,8 @@ export const unpluginFactory: UnpluginFactory<Options | undefined, false> = (raw
         const key = keyOf(id)
         if (key === undefined) return null
         if (dev && key.startsWith(DEV_KEY_PREFIX)) return { code: dev.devModule(key), map: null }
-        const out = await ctx.load(key, (message) => this.warn(warning(message)))
-        for (const file of out.watchFiles) this.addWatchFile(file)
+        const out = await ctx.load(key, (message) => firstTime(message) && this.warn(warning(message)))
+        watch(this, out.watchFiles)
         return { code: out.code, map: null }
       },
     },
@@ -84,19 +129,21 @@ export const unpluginFactory: UnpluginFactory<Options | undefined, false> = (raw
       // Rollup and Rolldown ignore `enforce` and run plugins in the order listed: after a TS plugin, poet() saw code
       // without its types (and @poet already lowered), and accepted anything. `order: 'pre'` puts it first there.
       order: ownOrder ? 'pre' : undefined,
-      filter: { id: { include, exclude }, code: POET_CODE_FILTER },
+      filter: { id: { include: meta.framework === 'vite' && includes.length > 0 ? [...includes, WORKER_QUERY] : include, exclude }, code: POET_CODE_FILTER },
       async handler(code, id) {
         const file = fileOf(id)
         // A part of a component (`App.vue?vue&type=script&lang.ts`, `?raw`): the component itself was transformed,
         // script blocks and all, before the framework's plugin split it.
         if (id.includes('?') && COMPONENT_FILE.test(file)) return null
+        if (WORKER_QUERY.test(id) && !takesWorker(file)) return null
         // Said at the first poet module, as build hooks cannot warn on every bundler (and without one, nothing is sent).
         const { feedback } = ctx.options
         if (feedback && feedback.endpoint && inWorker) {
-          // Only the worker copy speaks, once for all workers: a user's own instance beside it would say it twice.
-          if (forWorkers && !forWorkers.saidEndpoint) {
-            forWorkers.saidEndpoint = true
-            this.warn(warning(workerEndpointUnused(feedback.endpoint)))
+          // Weighed when the worker's bundle is done (buildEnd), by the worker copy only: a user's own instance beside it
+          // would say it twice.
+          if (forWorkers) {
+            workerRuntime ??= file
+            workerSink ||= CONFIGURES_SINK.test(code)
           }
         } else if (feedback && feedback.endpoint && !saidEndpoint) {
           const pageless = meta.framework === 'vite' ? (ctx.serve ? undefined : pagelessViteBuild(this)) : `${BUNDLER_NAMES[meta.framework] ?? meta.framework} build`
@@ -106,11 +153,11 @@ export const unpluginFactory: UnpluginFactory<Options | undefined, false> = (raw
           }
         }
         // Build errors are thrown, not passed to this.error: not every bundler stops on this.error.
-        const out = await ctx.transformAsync(code, file, (message, at) => this.warn(placed(this, message, at))).catch((e: unknown) => {
+        const out = await ctx.transformAsync(code, file, (message, at) => firstTime(message) && this.warn(placed(this, message, at))).catch((e: unknown) => {
           throw e instanceof PoetBuildError ? present(e) : e
         })
         if (!out) return null
-        for (const dep of out.watchFiles) this.addWatchFile(dep)
+        watch(this, out.watchFiles)
         if (!dev) return { code: out.code, map: wantsSourceMap(this) ? out.map : null }
         dev.remember(file, code, out.watchFiles)
         return dev.decorate(out.code, out.map, file)
@@ -118,17 +165,38 @@ export const unpluginFactory: UnpluginFactory<Options | undefined, false> = (raw
     },
 
     vite: {
+      // Once per worker bundle, said once for all the build's workers. A worker that configures its own sink was still
+      // told that its events go nowhere, with nothing left to do to silence it.
+      buildEnd() {
+        const { feedback } = ctx.options
+        if (!forWorkers || forWorkers.saidEndpoint || !feedback || !feedback.endpoint || !workerRuntime || workerSink) return
+        forWorkers.saidEndpoint = true
+        this.warn(warning(workerEndpointUnused(feedback.endpoint, projectFile(ctx.options.root, workerRuntime))))
+      },
+
       // A Vite build bundles each web worker apart, with `worker.plugins` and not `plugins`: poet() functions in a
       // worker (new Worker(new URL('./w.ts', import.meta.url)), './w.ts?worker') got no phases, without a word. Vite
       // appends what this returns to the user's own worker plugins. (A dev server runs `plugins` on workers too.)
       config(_config, env) {
         if (forWorkers || env.command !== 'build') return
         const copy: UnpluginContextMeta = { ...meta }
-        workerCopies.set(copy, { saidEndpoint: false })
-        return { worker: { plugins: () => [viteCopy(unpluginFactory(raw, copy))] } }
+        const said: SaidOnce = { saidEndpoint: false, warnings: new Set() }
+        withWorkers = said
+        workerCopies.set(copy, said)
+        return {
+          worker: {
+            plugins: () => {
+              const plugin = viteCopy(unpluginFactory(raw, copy))
+              workerCopyPlugins.set(plugin, said)
+              return [plugin]
+            },
+          },
+        }
       },
       async configResolved(config) {
         inWorker = (config as { isWorker?: boolean }).isWorker === true
+        const copy = inWorker && !forWorkers ? config.plugins.find((p) => workerCopyPlugins.has(p)) : undefined
+        besideWorkerCopy = copy && workerCopyPlugins.get(copy)
         ctx.setRoot(config.root)
         ctx.serve = config.command === 'serve'
         if (!ctx.serve) return
@@ -220,12 +288,19 @@ function endpointUnused(build: string, endpoint: string): string {
 }
 
 /** feedback.endpoint in a Vite build with web workers: the page's runtime is set up, each worker's own is not. */
-function workerEndpointUnused(endpoint: string): string {
+function workerEndpointUnused(endpoint: string, worker: string): string {
   return (
     `the poet plugin's feedback.endpoint (${endpoint}) is set up in the pages Vite builds, but a web worker runs a runtime of its own, ` +
-    `so the events of poet functions in workers go nowhere. Configure the sink in each worker: import { configure, httpSink } from ` +
-    `'unplugin-poet/runtime'; configure({ sink: httpSink({ url: '${endpoint}' }) })`
+    `so the events of poet functions in workers go nowhere (${worker}, in a worker that configures no sink). Configure the sink in each worker: ` +
+    `import { configure, httpSink } from 'unplugin-poet/runtime'; configure({ sink: httpSink({ url: '${endpoint}' }) })`
   )
+}
+
+/** A `configure` call on the runtime: `configure(…)` imported from it, or `ns.configure(…)`. */
+const CONFIGURES_SINK = /\bconfigure\s*\(/
+
+function projectFile(root: string, file: string): string {
+  return relative(root, file).split(sep).join('/')
 }
 
 /** Whether the hook runs in Rolldown (Vite 8, rolldown-vite), which sets `meta.rolldownVersion`; else in Rollup. */

@@ -404,7 +404,7 @@ function readBucket(url: URL, window: { since: number; until: number }): number 
   if (raw === null) return Math.max(1, Math.round((window.until - window.since) / 60 / MINUTE)) * MINUTE
   const size = parseDuration(raw)
   if (size === undefined || size <= 0 || size % MINUTE !== 0) {
-    throw new BadRequest(`bucket must be a whole number of minutes, like 1m, 5m, 1h or 1d (the store counts calls per minute), received ${JSON.stringify(raw)}`)
+    throw new BadRequest(`bucket must be a whole number of minutes with its unit, like 1m, 5m, 1h or 1d (the store counts calls per minute), received ${JSON.stringify(raw)}`)
   }
   return size
 }

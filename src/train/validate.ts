@@ -45,7 +45,7 @@ function validateEvent(e: unknown, at: string): void {
   const allowed = e.kind === 'execution' ? EXECUTION_FIELDS : FEEDBACK_FIELDS
   for (const key of Object.keys(e)) {
     if (!allowed.has(key)) {
-      fail(`${at}.${key}`, `unknown field on a ${e.kind} event (events never carry argument or result values)`)
+      fail(`${at}.${key}`, `unknown field on ${e.kind === 'execution' ? 'an' : 'a'} ${e.kind} event (events never carry argument or result values)`)
     }
   }
   text(e.functionId, `${at}.functionId`, LIMITS.id)

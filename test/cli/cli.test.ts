@@ -610,8 +610,14 @@ describe('the lock refusing writes', () => {
     expect(generate.out).toContain(
       `Removed 3 files from .poet/phases/ that no version in .poet/lock.json names (written by a run whose lock write failed or never came): ${left.join(', ')}`,
     )
+    // Every function was up to date: the run did not say "Nothing to do" and then what it removed.
+    expect(generate.out).toMatch(/^All \d+ functions are up to date in \.poet\/lock\.json\.\nRemoved 3 files/)
     expect(readdirSync(p.path('.poet/phases')).sort()).toEqual([...named, 'NOTES.md', 'src~slow.ts~slow.5555555555.js'].sort())
     expect((await poet(p, ['status'])).out).not.toContain('no version in')
+
+    p.write(`.poet/phases/${left[0]}`, 'export default {}\n')
+    utimesSync(p.path(`.poet/phases/${left[0]}`), hoursAgo, hoursAgo)
+    expect((await poet(p, ['status'])).out).toContain(`\n1 file in .poet/phases/ that no version in .poet/lock.json names, written over an hour ago by a run whose lock write failed or never came: ${left[0]}. \`poet generate\` removes it.`)
   })
 
   it('poet rollback, poet train --apply and poet train on a read-only .poet/ say which directory and why, change nothing, and exit 1', async () => {

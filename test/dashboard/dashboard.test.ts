@@ -221,9 +221,14 @@ describe('dashboard of `poet serve`', () => {
     const url = /dashboard at (\S+)\//.exec(out.join('\n'))![1]!
     try {
       const page = await browser.newPage()
+      // The browser's own requests too: a favicon the collector does not have put a 404 in the console of every visit.
+      const failed: string[] = []
+      page.on('console', (m) => void (m.type() === 'error' && failed.push(m.text())))
       await page.goto(`${url}/`)
       await expect.poll(() => page.locator('.empty').innerText()).toContain('No POET functions yet')
       expect(await page.locator('.empty').innerText()).toContain(`httpSink({ url: '${url}/v1/events' })`)
+      await page.waitForTimeout(1000)
+      expect(failed).toEqual([])
       await page.screenshot({ path: join(SHOTS, 'dashboard-empty.png') })
       const res = await fetch(`${url}/api/rollback`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"id":"x"}' })
       expect(res.status).toBe(403)

@@ -7,7 +7,7 @@ import { dirname, join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { LockFile } from '../../src/generators/lock'
 import { PoetContext } from '../../src/plugin/context'
-import { build, createProject, PACKAGE_ROOT, run, type Project } from '../helpers/project'
+import { build, createProject, loadPlugin, PACKAGE_ROOT, run, type Project } from '../helpers/project'
 
 interface Fixture {
   total(order: unknown): number
@@ -165,5 +165,50 @@ describe('a package with no tsconfig.json anywhere above it', () => {
     } finally {
       web.remove()
     }
+  })
+})
+
+describe('vite dev server with tsconfig paths', () => {
+  let project: Project
+  let server: import('vite').ViteDevServer
+
+  beforeAll(async () => {
+    const { createServer } = await import('vite')
+    project = createProject('vite-dev-paths')
+    rmSync(project.path('src/broken.ts'))
+    project.write('tsconfig.json', '{ "compilerOptions": { "strict": true, "paths": { "@/*": ["./src/*"] } } }')
+    project.write('src/types/index.ts', 'export interface Order { items: { price: number }[] }\n')
+    // In a directory without a tsconfig.json of its own: the resolver looks for one there before it finds the root's.
+    project.write(
+      'src/orders/total.ts',
+      [
+        "import { poet } from 'unplugin-poet/runtime'",
+        "import type { Order } from '@/types'",
+        'export const total = poet()((order: Order): number => order.items.reduce((s, i) => s + i.price, 0))',
+      ].join('\n'),
+    )
+    const poet = await loadPlugin(project, 'vite')
+    server = await createServer({
+      configFile: false,
+      root: project.dir,
+      logLevel: 'silent',
+      cacheDir: project.path('node_modules/.vite'),
+      server: { middlewareMode: true, ws: false },
+      plugins: [poet()],
+    })
+  })
+  afterAll(async () => {
+    await server?.close()
+    project?.remove()
+  })
+
+  it("serves the module and its phases to the page: the files the resolver did not find are not the page's imports", async () => {
+    // The browser's environment: Vite's import analysis resolves a module's watched files as imports of it, and a
+    // missing one (src/orders/tsconfig.json) failed the module with "Failed to resolve import".
+    const client = server.environments.client
+    const served = await client.transformRequest('/src/orders/total.ts')
+    expect(served?.code).toContain('poet:src~2forders~2ftotal.ts~23total')
+    const phases = await client.transformRequest('virtual:poet/src~2forders~2ftotal.ts~23total')
+    expect(phases?.code).toContain('args[0].items')
   })
 })

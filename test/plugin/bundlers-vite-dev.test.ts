@@ -1,10 +1,11 @@
 // The Vite dev server: hot-swappable phase modules, swaps on type and lock changes, and events collected from a real page.
+import { spawn } from 'node:child_process'
 import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { ModuleRunner } from 'vite/module-runner'
 import { LockStore } from '../../src/generators/lock'
-import { createProject, loadPlugin, type Project } from '../helpers/project'
+import { createProject, loadPlugin, PACKAGE_ROOT, type Project } from '../helpers/project'
 
 interface Geometry {
   norm(p: { x: unknown; y: unknown }): number
@@ -175,6 +176,33 @@ describe('vite build of a page', () => {
       expect(off).not.toContain('collector.example')
       expect(off).not.toContain('/__poet/events')
     } finally {
+      project.remove()
+    }
+  })
+})
+
+describe('vite dev server started from a terminal command, its output piped', () => {
+  it('prints the dashboard URL without color codes when Vite prints its own lines without them (a CI log, a file)', async () => {
+    const project = createProject('vite-dev-cli')
+    project.write('vite.config.mjs', "import poet from 'unplugin-poet/vite'\nexport default { plugins: [poet()], logLevel: 'info' }\n")
+    const env = { ...process.env }
+    for (const key of ['FORCE_COLOR', 'NO_COLOR', 'CI']) delete env[key]
+    const child = spawn(process.execPath, [join(PACKAGE_ROOT, 'node_modules/vite/bin/vite.js'), '--port', '0', '--strictPort', 'false'], {
+      cwd: project.dir,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    let out = ''
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()))
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()))
+    try {
+      await eventually(() => /POET/.test(out) && /__poet\/\n/.test(out))
+      expect(out).toMatch(/Local: +http:\/\/localhost:\d+\//)
+      expect(out).toMatch(/➜  POET: +http:\/\/localhost:\d+\/__poet\//)
+      expect(out).not.toContain('\x1b[')
+    } finally {
+      child.kill()
+      await new Promise((r) => child.once('exit', r))
       project.remove()
     }
   })

@@ -55,8 +55,10 @@ describe.each([false, true])('a Vite build with web workers (poet also in worker
   beforeAll(async () => {
     project = createProject(`vite-worker-${userWorkerPlugin}`)
     project.write('index.html', '<script type="module" src="/src/app.ts"></script>')
-    project.write('src/app.ts', "new Worker(new URL('./url-worker.ts', import.meta.url), { type: 'module' })\nimport Query from './query-worker.ts?worker'\nnew Query()\n")
-    project.write('src/url-worker.ts', WORKER('double'))
+    project.write('src/app.ts', "new Worker(new URL('./url-worker.ts', import.meta.url), { type: 'module' })\nimport Query from './query-worker.ts?worker'\nnew Query()\nimport './reliable'\n")
+    project.write('src/url-worker.ts', `${WORKER('double')}\nimport './reliable'\n`)
+    // A module the page and a worker both import: the page's bundle and the worker's transform it apart.
+    project.write('src/reliable.ts', "export { poet } from 'unplugin-poet/runtime'\n")
     project.write('src/query-worker.ts', WORKER('twice'))
     warnings = await buildApp(project, { feedback: { endpoint: 'https://collector.example/v1/events' } }, userWorkerPlugin)
   })
@@ -80,5 +82,58 @@ describe.each([false, true])('a Vite build with web workers (poet also in worker
     expect(said).toHaveLength(1)
     expect(said[0]).toContain('a web worker runs a runtime of its own')
     expect(said[0]).toContain("configure({ sink: httpSink({ url: 'https://collector.example/v1/events' }) })")
+    expect(said[0]).toMatch(/\(src\/(?:url|query)-worker\.ts, in a worker that configures no sink\)/)
+  })
+
+  it('warns once about a module the page and a worker both import, not once per bundle', () => {
+    const said = warnings.filter((w) => w.includes('src/reliable.ts'))
+    expect(said).toHaveLength(1)
+    expect(said[0]).toContain('this module re-exports poet')
+  })
+})
+
+describe('a Vite build whose worker configures its own sink', () => {
+  it('does not tell it that its events go nowhere: it did what the warning asks', async () => {
+    const project = createProject('vite-worker-sink')
+    try {
+      project.write('index.html', '<script type="module" src="/src/app.ts"></script>')
+      project.write('src/app.ts', "new Worker(new URL('./url-worker.ts', import.meta.url), { type: 'module' })\n")
+      // The sink set up in a module of the worker's own, as an app with several workers would.
+      project.write('src/sink.ts', "import { configure, httpSink } from 'unplugin-poet/runtime'\nconfigure({ sink: httpSink({ url: 'https://collector.example/v1/events' }) })\n")
+      project.write('src/url-worker.ts', `import './sink'\n${WORKER('double')}`)
+      const warnings = await buildApp(project, { feedback: { endpoint: 'https://collector.example/v1/events' } }, false)
+      expect(warnings.filter((w) => w.includes('feedback.endpoint'))).toEqual([])
+      expect(JSON.parse(project.read('.poet/lock.json')).functions).toHaveProperty(['src/url-worker.ts#double'])
+    } finally {
+      project.remove()
+    }
+  })
+})
+
+describe('a Vite dev server serving a web worker', () => {
+  it("rewrites the worker module it serves (?worker_file), so its functions check input as in the build", async () => {
+    const { createServer } = await import('vite')
+    const project = createProject('vite-dev-worker')
+    const poet = await loadPlugin(project, 'vite')
+    project.write('src/url-worker.ts', WORKER('double'))
+    const server = await createServer({
+      configFile: false,
+      root: project.dir,
+      logLevel: 'silent',
+      cacheDir: project.path('node_modules/.vite'),
+      server: { middlewareMode: true, ws: false },
+      plugins: [poet()],
+    })
+    try {
+      // What `new Worker(new URL('./url-worker.ts', import.meta.url), { type: 'module' })` requests in dev.
+      const served = await server.environments.client.transformRequest('/src/url-worker.ts?worker_file&type=module')
+      expect(served?.code).toContain('poet:src~2furl-worker.ts~23double')
+      // Left alone, as before: other queries (a raw string of the source) are not modules to rewrite.
+      const raw = await server.environments.client.transformRequest('/src/url-worker.ts?raw')
+      expect(raw?.code).not.toContain('poet:src~2furl-worker.ts')
+    } finally {
+      await server.close()
+      project.remove()
+    }
   })
 })

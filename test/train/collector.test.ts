@@ -99,7 +99,7 @@ describe('POST /v1/events', () => {
 
   it.each([
     ['not an array', { events: [] }, /expected a JSON array of events, received an object/],
-    ['a value-carrying field', [execution(), execution({ args: [1, 2] } as never)], /events\[1\]\.args: unknown field on a execution event \(events never carry argument or result values\)/],
+    ['a value-carrying field', [execution(), execution({ args: [1, 2] } as never)], /events\[1\]\.args: unknown field on an execution event \(events never carry argument or result values\)/],
     ['a wrong version', [execution({ v: 2 } as never)], /events\[0\]\.v: expected 1/],
     ['an unknown kind', [{ ...execution(), kind: 'log' }], /events\[0\]\.kind: expected 'execution' or 'feedback', received a string/],
     ['an unknown outcome', [execution({ outcome: 'meh' } as never)], /events\[0\]\.outcome: expected one of ok, input_error/],
@@ -386,11 +386,12 @@ describe('GET endpoints', () => {
     expect((await post(r, [execution({ ts: t0 + 1000 }), execution({ ts: t0 + 61_000, outcome: 'error' })])).status).toBe(202)
     const id = encodeURIComponent('src/drift.ts#detectDrift')
     const detail = (query: string) => fetch(`${r.url}/v1/functions/${id}?${query}`)
-    for (const bucket of ['90s', '1.5m', '500ms', '0m', 'soon', '']) {
+    // A bare number (minutes, as the reader of "a whole number of minutes" may take it) is told the unit it lacks.
+    for (const bucket of ['90s', '1.5m', '500ms', '0m', 'soon', '', '5']) {
       const res = await detail(`since=${t0}&until=${t0 + 120_000}&bucket=${bucket}`)
       expect(res.status, bucket).toBe(400)
       expect((await res.json()).error).toBe(
-        `bucket must be a whole number of minutes, like 1m, 5m, 1h or 1d (the store counts calls per minute), received ${JSON.stringify(bucket)}`,
+        `bucket must be a whole number of minutes with its unit, like 1m, 5m, 1h or 1d (the store counts calls per minute), received ${JSON.stringify(bucket)}`,
       )
     }
     const twoMinutes = await (await detail(`since=${t0}&until=${t0 + 120_000}&bucket=2m`)).json()
