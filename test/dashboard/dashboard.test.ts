@@ -227,7 +227,8 @@ describe('dashboard of `poet serve`', () => {
       await page.goto(`${url}/`)
       await expect.poll(() => page.locator('.empty').innerText()).toContain('No POET functions yet')
       expect(await page.locator('.empty').innerText()).toContain(`httpSink({ url: '${url}/v1/events' })`)
-      await page.waitForTimeout(1000)
+      // The favicon request comes after the load event: every request the page makes has ended by network idle.
+      await page.waitForLoadState('networkidle')
       expect(failed).toEqual([])
       await page.screenshot({ path: join(SHOTS, 'dashboard-empty.png') })
       const res = await fetch(`${url}/api/rollback`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"id":"x"}' })
