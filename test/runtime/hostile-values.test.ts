@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
-import { configure, executionOf, feedback, httpSink, onEvent, poet, PoetInputError, type ExecutionEvent, type PoetEvent } from '../../src/runtime/index'
+import { configure, executionOf, feedback, httpSink, onEvent, poet, PoetInputError, type ExecutionEvent, type PhaseModule, type PoetEvent } from '../../src/runtime/index'
 import { serve } from '../../src/train/collector'
 import { phasesFor } from '../generators/builtin/harness'
 
@@ -154,17 +154,11 @@ describe('repairs and issues a phase module made of anything (an LLM-written one
     const events = recorded()
     const f = poet(
       {},
-      {
-        id: 'src/llm.ts#f',
-        version: 'v1',
-        generator: 'llm:test',
-        policy: { attempts: 1, timeout: 0, backoff: { initial: 1, max: 5, factor: 2, jitter: true }, retryOn: 'any', repair: true, sample: 1 },
-        perceive(args, ctx) {
-          const value = args[0] as Record<string, unknown>
-          ;(ctx.repairs ??= []).push({ path: 'args[0].n', action: 'trimmed', from: value.n, raw: value } as never)
-          if (value.n === 'bad') return [{ path: 1n, expected: 'number', received: 'string', rule: { id: 'x' } } as never]
-        },
-      },
+      llmPhases('src/llm.ts#f', (args, ctx) => {
+        const value = args[0] as Record<string, unknown>
+        ;(ctx.repairs ??= []).push({ path: 'args[0].n', action: 'trimmed', from: value.n, raw: value } as never)
+        if (value.n === 'bad') return [{ path: 1n, expected: 'number', received: 'string', rule: { id: 'x' } } as never]
+      }, { repair: true }),
     )((o: unknown) => o)
     const cyclic: Record<string, unknown> = { n: 7n }
     cyclic.self = cyclic
@@ -184,18 +178,12 @@ describe('input statistics a phase module made of anything', () => {
     const events = recorded()
     const f = poet(
       {},
-      {
-        id: 'src/llm.ts#stats',
-        version: 'v1',
-        generator: 'llm:test',
-        policy: { attempts: 1, timeout: 0, backoff: { initial: 1, max: 5, factor: 2, jitter: true }, retryOn: 'any', repair: false, sample: 1 },
-        perceive(args, ctx) {
-          const st: Record<string, unknown> = { '': 1, ['k'.repeat(101)]: 2, big: 3n, nan: NaN }
-          for (let i = 0; i < 70; i++) st[`s${i}`] = i
-          ctx.stats = st as Record<string, number>
-          return undefined
-        },
-      },
+      llmPhases('src/llm.ts#stats', (args, ctx) => {
+        const st: Record<string, unknown> = { '': 1, ['k'.repeat(101)]: 2, big: 3n, nan: NaN }
+        for (let i = 0; i < 70; i++) st[`s${i}`] = i
+        ctx.stats = st as Record<string, number>
+        return undefined
+      }),
     )(() => 0)
     f()
     f()
@@ -211,17 +199,11 @@ describe('a statistic named __proto__', () => {
     const events = recorded()
     const f = poet(
       {},
-      {
-        id: 'src/llm.ts#proto',
-        version: 'v1',
-        generator: 'llm:test',
-        policy: { attempts: 1, timeout: 0, backoff: { initial: 1, max: 5, factor: 2, jitter: true }, retryOn: 'any', repair: false, sample: 1 },
-        perceive(args, ctx) {
-          // Keys taken from the input (a count per field of a parsed JSON body) may be any string.
-          ctx.stats = JSON.parse('{ "__proto__": 1, "n": 2 }') as Record<string, number>
-          return undefined
-        },
-      },
+      llmPhases('src/llm.ts#proto', (args, ctx) => {
+        // Keys taken from the input (a count per field of a parsed JSON body) may be any string.
+        ctx.stats = JSON.parse('{ "__proto__": 1, "n": 2 }') as Record<string, number>
+        return undefined
+      }),
     )(() => 0)
     f()
     expect(JSON.parse(JSON.stringify((events[0] as ExecutionEvent).stats))).toEqual(JSON.parse('{ "__proto__": 1, "n": 2 }'))
@@ -266,3 +248,14 @@ describe('a thrown value that is no Error', () => {
     ])
   })
 })
+
+/** A phase module as an LLM may write it (the verify gate passes any shape): `perceive` is the test's. */
+function llmPhases(id: string, perceive: PhaseModule['perceive'], { repair = false } = {}): PhaseModule {
+  return {
+    id,
+    version: 'v1',
+    generator: 'llm:test',
+    policy: { attempts: 1, timeout: 0, backoff: { initial: 1, max: 5, factor: 2, jitter: true }, retryOn: 'any', repair, sample: 1 },
+    perceive,
+  }
+}

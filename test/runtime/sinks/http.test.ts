@@ -212,15 +212,8 @@ describe('httpSink against a real HTTP server', () => {
   })
 
   it('says once, naming the url and the collector\'s reason, when a real poet serve refuses its token (events went nowhere without a word)', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'poet-sink-refused-'))
-    const collector = await serve({ port: 0, db: join(dir, 'feedback.db'), token: 'right' })
-    cleanup.push(async () => {
-      await collector.close()
-      rmSync(dir, { recursive: true, force: true })
-    })
-    const warnings: unknown[] = []
-    const warn = console.warn
-    console.warn = (m: unknown) => void warnings.push(m)
+    const collector = await realCollector({ token: 'right' })
+    const { warnings, restore } = capturedWarnings()
     try {
       const url = `${collector.url}/v1/events`
       const sink = httpSink({ url, token: 'wrong', batchSize: 2 })
@@ -233,20 +226,13 @@ describe('httpSink against a real HTTP server', () => {
       ])
       expect(collector.collector.store.count('executions')).toBe(0)
     } finally {
-      console.warn = warn
+      restore()
     }
   })
 
   it('says once, with the collector\'s reason, when a real poet serve takes a batch but refuses some of its events (a clock a year ahead)', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'poet-sink-refused-'))
-    const collector = await serve({ port: 0, db: join(dir, 'feedback.db') })
-    cleanup.push(async () => {
-      await collector.close()
-      rmSync(dir, { recursive: true, force: true })
-    })
-    const warnings: unknown[] = []
-    const warn = console.warn
-    console.warn = (m: unknown) => void warnings.push(m)
+    const collector = await realCollector()
+    const { warnings, restore } = capturedWarnings()
     try {
       const url = `${collector.url}/v1/events`
       const sink = httpSink({ url, batchSize: 3 })
@@ -259,7 +245,7 @@ describe('httpSink against a real HTTP server', () => {
       expect(warnings[0]).toMatch(new RegExp(`^poet: httpSink: ${url.replace(/[.?]/g, '\\$&')} refused 1 of 3 events \\(202: events\\[2\\]\\.ts: \\d+ \\(.+\\) is more than a day after this collector's clock .+; check the clock of the machine that sent it\\); refused events are not sent again$`))
       expect(collector.collector.store.count('executions')).toBe(4)
     } finally {
-      console.warn = warn
+      restore()
     }
   })
 
@@ -300,9 +286,7 @@ describe('httpSink against a real HTTP server', () => {
   })
 
   it('warns about a relative url where there is no page to resolve it against, and drops its events without failing', async () => {
-    const warnings: unknown[] = []
-    const warn = console.warn
-    console.warn = (m: unknown) => void warnings.push(m)
+    const { warnings, restore } = capturedWarnings()
     try {
       const sink = httpSink({ url: '/__poet/events' })
       cleanup.push(sink.close)
@@ -311,7 +295,7 @@ describe('httpSink against a real HTTP server', () => {
       expect(warnings).toEqual(['poet: httpSink needs an absolute url outside a browser, got "/__poet/events"; its events are dropped'])
       expect([sink.sent, sink.failed]).toEqual([0, 2])
     } finally {
-      console.warn = warn
+      restore()
     }
   })
 
@@ -379,3 +363,22 @@ describe('httpSink against a real HTTP server', () => {
     ])
   })
 })
+
+/** A real `poet serve` on 127.0.0.1 with a SQLite file of its own, closed and removed after the test. */
+async function realCollector(options: { token?: string } = {}) {
+  const dir = mkdtempSync(join(tmpdir(), 'poet-sink-collector-'))
+  const collector = await serve({ port: 0, db: join(dir, 'feedback.db'), ...options })
+  cleanup.push(async () => {
+    await collector.close()
+    rmSync(dir, { recursive: true, force: true })
+  })
+  return collector
+}
+
+/** What console.warn is given until `restore()`. */
+function capturedWarnings(): { warnings: unknown[]; restore(): void } {
+  const warnings: unknown[] = []
+  const warn = console.warn
+  console.warn = (m: unknown) => void warnings.push(m)
+  return { warnings, restore: () => void (console.warn = warn) }
+}
