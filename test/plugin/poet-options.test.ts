@@ -71,14 +71,7 @@ describe('poet() options at build time', () => {
       fc.property(wrong, ([key, value]) => {
         const literal = `{ ${key}: ${JSON.stringify(value)} }`
         const code = moduleWith(literal)
-        let error: unknown
-        try {
-          transformPoet(code, file, context(root))
-        } catch (e) {
-          error = e
-        }
-        expect(error).toBeInstanceOf(PoetBuildError)
-        const e = error as PoetBuildError
+        const e = buildErrorOf(code)
         expect(e.code).toBe('POET_INVALID_OPTION')
         expect(e.loc.line).toBe(2)
         expect(e.loc.column).toBe(code.split('\n')[1]!.indexOf(`${key}: `) + key.length + 2)
@@ -100,17 +93,23 @@ describe('numbers no retry loop or timer can honour', () => {
     ['{ backoff: { max: Infinity } }', "option 'backoff.max' (upper bound of any delay, ms) must be a number ≥ 0, but received Infinity."],
   ])('%s is a build error at the value, saying the range', (literal, reason) => {
     const code = moduleWith(literal)
-    let error: unknown
-    try {
-      transformPoet(code, file, context(root))
-    } catch (e) {
-      error = e
-    }
-    expect(error).toBeInstanceOf(PoetBuildError)
-    expect((error as PoetBuildError).code).toBe('POET_INVALID_OPTION')
-    expect((error as PoetBuildError).reason).toBe(reason)
+    const error = buildErrorOf(code)
+    expect(error.code).toBe('POET_INVALID_OPTION')
+    expect(error.reason).toBe(reason)
     // The code frame points at the value.
-    expect((error as PoetBuildError).message).toContain(`> 2 | ${code.split('\n')[1]}`)
-    expect((error as PoetBuildError).loc.column).toBe(code.split('\n')[1]!.search(/Infinity|-Infinity|1e9|NaN|-1 /))
+    expect(error.message).toContain(`> 2 | ${code.split('\n')[1]}`)
+    expect(error.loc.column).toBe(code.split('\n')[1]!.search(/Infinity|-Infinity|1e9|NaN|-1 /))
   })
 })
+
+/** The build error the transform of `code` throws (the test fails if it throws none, or another kind). */
+function buildErrorOf(code: string): PoetBuildError {
+  let error: unknown
+  try {
+    transformPoet(code, file, context(root))
+  } catch (e) {
+    error = e
+  }
+  expect(error).toBeInstanceOf(PoetBuildError)
+  return error as PoetBuildError
+}
