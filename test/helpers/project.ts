@@ -4,6 +4,7 @@ import { chmodSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSy
 import { createRequire } from 'node:module'
 import { dirname, join, relative, sep } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
+import type { InlineConfig, ViteDevServer } from 'vite'
 import type { Options } from '../../src'
 
 export const BUNDLERS = ['vite', 'rollup', 'rolldown', 'esbuild', 'webpack', 'rspack'] as const
@@ -438,5 +439,21 @@ function runCompiler(compiler: WebpackLikeCompiler): Promise<string[]> {
         else resolve((stats.toJson({ all: false, warnings: true }).warnings ?? []).map((w) => w.message))
       })
     })
+  })
+}
+
+/**
+ * A Vite dev server on the project, as the dev tests drive it: in middleware mode without a websocket (they request
+ * modules through its environments), its cache inside the project. `config` adds to or replaces that.
+ */
+export async function viteDevServer(project: Project, config: InlineConfig): Promise<ViteDevServer> {
+  const { createServer } = await import('vite')
+  return createServer({
+    configFile: false,
+    root: project.dir,
+    logLevel: 'silent',
+    cacheDir: project.path('node_modules/.vite'),
+    server: { middlewareMode: true, ws: false },
+    ...config,
   })
 }

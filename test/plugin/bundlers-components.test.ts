@@ -8,7 +8,7 @@ import { main } from '../../src/cli/main'
 import type { LockFile } from '../../src/generators/lock'
 import type { PoetBuildError } from '../../src/plugin/errors'
 import { encodeKey } from '../../src/plugin/ids'
-import { createProject, loadPlugin, PACKAGE_ROOT, type Project } from '../helpers/project'
+import { createProject, loadPlugin, PACKAGE_ROOT, viteDevServer, type Project } from '../helpers/project'
 
 const FIXTURE = join(PACKAGE_ROOT, 'test/fixtures/components')
 const VUE_IDS = ['src/components/Cart.vue#count', 'src/components/Cart.vue#price']
@@ -112,16 +112,11 @@ describe.each([
   let runner: import('vite/module-runner').ModuleRunner
 
   beforeAll(async () => {
-    const { createServer, createServerModuleRunner } = await import('vite')
+    const { createServerModuleRunner } = await import('vite')
     project = componentsProject(`components-dev-${framework}`)
     const poet = await loadPlugin(project, 'vite')
-    server = await createServer({
-      configFile: false,
-      root: project.dir,
-      logLevel: 'silent',
+    server = await viteDevServer(project, {
       appType: 'custom',
-      cacheDir: project.path('node_modules/.vite'),
-      server: { middlewareMode: true, ws: false },
       // The client's dependency optimizer would write vue's bundle after the server closed, into a removed project.
       optimizeDeps: { noDiscovery: true },
       plugins: [poet(), await frameworkPlugin(framework)],

@@ -7,7 +7,7 @@ import { dirname, join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { LockFile } from '../../src/generators/lock'
 import { PoetContext } from '../../src/plugin/context'
-import { build, createProject, loadPlugin, PACKAGE_ROOT, run, type Project } from '../helpers/project'
+import { build, createProject, loadPlugin, PACKAGE_ROOT, run, viteDevServer, type Project } from '../helpers/project'
 
 interface Fixture {
   total(order: unknown): number
@@ -173,7 +173,6 @@ describe('vite dev server with tsconfig paths', () => {
   let server: import('vite').ViteDevServer
 
   beforeAll(async () => {
-    const { createServer } = await import('vite')
     project = createProject('vite-dev-paths')
     rmSync(project.path('src/broken.ts'))
     project.write('tsconfig.json', '{ "compilerOptions": { "strict": true, "paths": { "@/*": ["./src/*"] } } }')
@@ -188,14 +187,7 @@ describe('vite dev server with tsconfig paths', () => {
       ].join('\n'),
     )
     const poet = await loadPlugin(project, 'vite')
-    server = await createServer({
-      configFile: false,
-      root: project.dir,
-      logLevel: 'silent',
-      cacheDir: project.path('node_modules/.vite'),
-      server: { middlewareMode: true, ws: false },
-      plugins: [poet()],
-    })
+    server = await viteDevServer(project, { plugins: [poet()] })
   })
   afterAll(async () => {
     await server?.close()

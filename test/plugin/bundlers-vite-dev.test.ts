@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { ModuleRunner } from 'vite/module-runner'
 import { LockStore } from '../../src/generators/lock'
-import { createProject, loadPlugin, PACKAGE_ROOT, type Project } from '../helpers/project'
+import { createProject, loadPlugin, PACKAGE_ROOT, viteDevServer, type Project } from '../helpers/project'
 
 interface Geometry {
   norm(p: { x: unknown; y: unknown }): number
@@ -20,18 +20,10 @@ describe('vite dev server', () => {
   let runner: ModuleRunner
 
   beforeAll(async () => {
-    const { createServer, createServerModuleRunner } = await import('vite')
+    const { createServerModuleRunner } = await import('vite')
     project = createProject('vite-dev', { extras: true })
     const poet = await loadPlugin(project, 'vite')
-    server = await createServer({
-      configFile: false,
-      root: project.dir,
-      logLevel: 'silent',
-      appType: 'custom',
-      cacheDir: project.path('node_modules/.vite'),
-      server: { middlewareMode: true, ws: false },
-      plugins: [poet()],
-    })
+    server = await viteDevServer(project, { appType: 'custom', plugins: [poet()] })
     runner = createServerModuleRunner(server.environments.ssr, { hmr: { logger: false } })
   })
   afterAll(async () => {

@@ -5,7 +5,7 @@ import { pathToFileURL } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { LockFile } from '../../src/generators/lock'
 import type { Options } from '../../src'
-import { createProject, loadPlugin, type Project } from '../helpers/project'
+import { createProject, loadPlugin, viteDevServer, type Project } from '../helpers/project'
 
 const WORKER = (name: string) =>
   [
@@ -112,18 +112,10 @@ describe('a Vite build whose worker configures its own sink', () => {
 
 describe('a Vite dev server serving a web worker', () => {
   it("rewrites the worker module it serves (?worker_file), so its functions check input as in the build", async () => {
-    const { createServer } = await import('vite')
     const project = createProject('vite-dev-worker')
     const poet = await loadPlugin(project, 'vite')
     project.write('src/url-worker.ts', WORKER('double'))
-    const server = await createServer({
-      configFile: false,
-      root: project.dir,
-      logLevel: 'silent',
-      cacheDir: project.path('node_modules/.vite'),
-      server: { middlewareMode: true, ws: false },
-      plugins: [poet()],
-    })
+    const server = await viteDevServer(project, { plugins: [poet()] })
     try {
       // What `new Worker(new URL('./url-worker.ts', import.meta.url), { type: 'module' })` requests in dev.
       const served = await server.environments.client.transformRequest('/src/url-worker.ts?worker_file&type=module')
