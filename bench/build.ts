@@ -1,9 +1,9 @@
 // Benchmark: whole-process `vite build` of a generated 1,000-module app (50 poet modules, warm lock) with and without the plugin, and proof that plain modules are never parsed.
 import { execFileSync } from 'node:child_process'
-import { existsSync, readFileSync } from 'node:fs'
+import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { gzipSync } from 'node:zlib'
-import { writeApp } from './lib/app'
+import { floorPhases, writeApp } from './lib/app'
 import { emit, measured, progress, ROOT, SMOKE, time, times, TMP, verdict, type Row } from './lib/harness'
 
 const SHAPE = SMOKE ? { modules: 100, poets: 5 } : { modules: 1000, poets: 50 }
@@ -13,9 +13,9 @@ const app = join(TMP, 'app')
 const zodApp = join(TMP, 'app-zod')
 const script = join(ROOT, 'bench/vite-build.mjs')
 
-type Mode = 'plugin' | 'bare' | 'replay' | 'zod'
-const runs: Record<Mode, BuildRun[]> = { plugin: [], bare: [], replay: [], zod: [] }
-const MODES: Mode[] = ['plugin', 'bare', 'replay', 'zod']
+type Mode = 'plugin' | 'bare' | 'replay' | 'floor' | 'zod'
+const runs: Record<Mode, BuildRun[]> = { plugin: [], bare: [], replay: [], floor: [], zod: [] }
+const MODES: Mode[] = ['plugin', 'bare', 'replay', 'floor', 'zod']
 
 interface BuildRun {
   /** Whole process, node start to exit. */
@@ -29,25 +29,28 @@ interface BuildRun {
 }
 
 const cache = join(TMP, 'transform-cache.json')
+/** The same recording with every phase module replaced by its floor (bench/lib/app.ts `floorPhases`). */
+const floorCache = join(TMP, 'transform-floor.json')
 
 function buildOnce(mode: Mode, extra: string[] = []): BuildRun {
-  const args = mode === 'replay' ? ['plugin', '--replay', cache] : mode === 'zod' ? ['bare'] : [mode]
+  const args = mode === 'replay' ? ['plugin', '--replay', cache] : mode === 'floor' ? ['plugin', '--replay', floorCache, '--out', 'floor'] : mode === 'zod' ? ['bare'] : [mode]
   const t0 = performance.now()
   const out = execFileSync(process.execPath, [script, mode === 'zod' ? zodApp : app, ...args, ...extra], { encoding: 'utf8' })
   const wallMs = performance.now() - t0
   return { wallMs, ...(JSON.parse(out.trim().split('\n').pop()!) as Omit<BuildRun, 'wallMs'>) }
 }
 
-const output = (mode: 'plugin' | 'bare' | 'zod') => (mode === 'zod' ? join(zodApp, 'dist-bare/main.mjs') : join(app, `dist-${mode}/main.mjs`))
+type Built = 'plugin' | 'bare' | 'floor' | 'zod'
+const output = (mode: Built) => (mode === 'zod' ? join(zodApp, 'dist-bare/main.mjs') : join(app, `dist-${mode}/main.mjs`))
 
 /** Runs what a build emitted and returns its report: the app's total, and whether the wrong argument was rejected. */
-function runOutput(mode: 'plugin' | 'bare' | 'zod'): { total: number; rejected: boolean } {
+function runOutput(mode: Built): { total: number; rejected: boolean } {
   const out = execFileSync(process.execPath, [output(mode)], { encoding: 'utf8' })
   return JSON.parse(out.trim()) as { total: number; rejected: boolean }
 }
 
 /** What a build emitted, minified (Vite's default) and gzipped, in kB. */
-const gzipKb = (mode: 'plugin' | 'bare' | 'zod') => gzipSync(readFileSync(output(mode)), { level: 9 }).length / 1024
+const gzipKb = (mode: Built) => gzipSync(readFileSync(output(mode)), { level: 9 }).length / 1024
 
 progress(`vite build: writing a ${SHAPE.modules}-module app, ${SHAPE.poets} with poet functions`)
 writeApp(app, SHAPE)
@@ -57,14 +60,26 @@ writeApp(zodApp, SHAPE, 'zod')
 const cold = buildOnce('plugin', ['--count'])
 if (!existsSync(join(app, '.poet/lock.json'))) throw new Error('bench: the warm-up build with the plugin wrote no .poet/lock.json')
 const counted = buildOnce('plugin', ['--count', '--no-cache', '--record', cache])
+{
+  const recording = JSON.parse(readFileSync(cache, 'utf8')) as { transform: unknown; load: Record<string, { code: string } | string> }
+  for (const [key, out] of Object.entries(recording.load)) {
+    const id = /\bid: ("[^"]+")/.exec(typeof out === 'string' ? out : out.code)?.[1]
+    if (!id) throw new Error(`bench: no function id in the recorded phase module ${key}`)
+    recording.load[key] = floorPhases(JSON.parse(id) as string)
+  }
+  writeFileSync(floorCache, JSON.stringify(recording))
+}
 buildOnce('bare')
 buildOnce('zod')
+buildOnce('floor')
 const withPlugin = runOutput('plugin')
 const without = runOutput('bare')
 const withZod = runOutput('zod')
+const withFloor = runOutput('floor')
 if (withPlugin.total !== without.total) throw new Error(`bench: the app computes ${withPlugin.total} with the plugin but ${without.total} without`)
 if (withZod.total !== without.total) throw new Error(`bench: the app computes ${withZod.total} with zod but ${without.total} without`)
 if (!withPlugin.rejected || without.rejected) throw new Error('bench: only the build with the plugin should reject a wrong argument (generated perceive)')
+if (withFloor.total !== without.total || !withFloor.rejected) throw new Error('bench: the floor phase modules should compute the same total and reject the wrong argument')
 if (!withZod.rejected) throw new Error('bench: the build with zod schemas should reject a wrong argument')
 
 for (let r = 0; r < RUNS; r++) {
@@ -122,6 +137,20 @@ const rows: Row[] = [
       `split: the stand-in has the plugin's hooks and filters and answers them from a recording of a real build, so it adds the same code and does none of the ` +
       `plugin's work (import, cache and lock reads). Medians of the paired differences per round: the plugin's own work ${ms(paired('plugin', 'replay'))}, ` +
       `the code it adds (${SHAPE.poets} phase modules of generated checks) ${ms(paired('replay', 'bare'))} over the build without the plugin.`,
+  },
+  {
+    what: `\`vite build\` floor: any generated validation of these ${SHAPE.poets} functions, at the least`,
+    baseline: 'same build without the plugin',
+    measured: time(wall('floor').median, wall('floor').spread),
+    against: time(b.median, b.spread),
+    ratio: times(pairedRatio('floor', 'bare')),
+    target: 'report',
+    verdict: 'report',
+    note:
+      `floor: the stand-in again, serving phase modules that hold only the type tests (each element's five fields, the mode, the result) as straight-line code (DESIGN §5), ` +
+      `every failure a bare number: no paths, expected types or received values, and none of the plugin's own work (bench/lib/app.ts \`floorPhases\`). ` +
+      `Median of the paired differences: ${ms(paired('floor', 'bare'))} over the build without the plugin, against ${ms(paired('replay', 'bare'))} for the phase modules poet generates. ` +
+      `Where this floor is above 1.05×, no encoding of the checks reaches the target.`,
   },
   {
     what: `\`vite build\` of the same app making the ${SHAPE.poets} functions safe by hand instead: zod 4 schemas for their arguments and result`,

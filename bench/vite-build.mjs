@@ -1,4 +1,5 @@
-// One `vite build` of the generated app, as its own process: `node bench/vite-build.mjs <app> plugin|bare [--count] [--no-cache] [--record|--replay <file>]`.
+// One `vite build` of the generated app, as its own process: `node bench/vite-build.mjs <app> plugin|bare [--count] [--no-cache] [--record|--replay <file>] [--out <name>]`.
+// It writes <app>/dist-<name> (the mode's name unless --out says otherwise).
 // With --count it also counts @babel/parser parses and calls of the plugin's transform handler (prints them as JSON).
 // --no-cache turns the plugin's transform cache off (a warm cache parses nothing, so the parse counter needs it off).
 // --record saves what the plugin's transform and load hooks returned; --replay builds with a stand-in plugin that serves
@@ -77,7 +78,7 @@ await build({
   logLevel: 'silent',
   plugins,
   build: {
-    outDir: join(app, `dist-${mode}`),
+    outDir: join(app, `dist-${flag('--out') ?? mode}`),
     emptyOutDir: true,
     rolldownOptions: { input: join(app, 'src/main.ts'), output: { entryFileNames: 'main.mjs' } },
   },

@@ -58,6 +58,43 @@ export function total${i}(items: Item${i}[], mode: Mode${i}): number {
   return `import { poet } from 'unplugin-poet/runtime'\n${body}\nexport const total${i} = poet({ attempts: 2 })(\n  ${fn.replace(/\n/g, '\n  ')},\n)\n`
 }
 
+/**
+ * A floor for what any generated validation of a marked function can cost the build: the phase module of the function
+ * with id `id`, holding only the type tests its perceive and enforce must make (each array element's five fields, the
+ * mode, the result), straight-line as DESIGN §5 asks, with every failure recorded as a bare number (no paths, expected
+ * types or received values to build). Not something poet could ship; the build benchmark measures it to show how much
+ * of the plugin's cost is the checks themselves.
+ */
+export function floorPhases(id: string): string {
+  return `import { addIssue as E } from "unplugin-poet/runtime"
+export default {
+  id: ${JSON.stringify(id)}, version: "floor", generator: "builtin", policy: { attempts: 2 },
+  perceive(args) {
+    let s
+    const a = args[0]
+    if (!Array.isArray(a)) s = E(s, 1)
+    else for (let i = 0; i < a.length; i++) {
+      const v = a[i]
+      if (v == null) { s = E(s, 2); continue }
+      typeof v.id === "string" || (s = E(s, 3))
+      typeof v.qty === "number" || (s = E(s, 4))
+      typeof v.price === "number" || (s = E(s, 5))
+      const t = v.tags
+      if (!Array.isArray(t)) s = E(s, 6)
+      else for (let j = 0; j < t.length; j++) typeof t[j] === "string" || (s = E(s, 7))
+      v.discount === undefined || typeof v.discount === "number" || (s = E(s, 8))
+    }
+    const m = args[1]
+    m === "gross" || m === "net" || (s = E(s, 9))
+    return s
+  },
+  enforce(r) {
+    return typeof r === "number" ? undefined : E(undefined, 10)
+  },
+}
+`
+}
+
 /** The entry: imports every module, runs every function once, and reports whether poet rejected a wrong argument. */
 function mainSource(shape: AppShape, marked: (i: number) => boolean, flavour: Flavour): string {
   const lines: string[] = []

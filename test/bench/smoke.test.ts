@@ -16,6 +16,7 @@ const ROWS = [
   'plugin transform of a module with 3 poet functions',
   '`vite build`, ',
   "`vite build` split: the plugin's own work",
+  '`vite build` floor: any generated validation',
   '`vite build` of the same app making the',
   'a file without a poet import',
   'builtin generation for 1000 functions',
