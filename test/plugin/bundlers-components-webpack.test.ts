@@ -1,4 +1,4 @@
-// Vue and Svelte single-file components in webpack and rspack builds: vue-loader and svelte-loader configured as their guides say, the output run.
+// Vue and Svelte single-file components in webpack and rspack builds: vue-loader and svelte-loader configured as their READMEs say, the output run.
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
@@ -21,7 +21,7 @@ interface App {
 interface Setup {
   bundler: Bundler
   framework: Framework
-  /** vue-loader's `experimentalInlineMatchResource`, which rspack's Vue guide turns on. */
+  /** vue-loader's `experimentalInlineMatchResource`, added for rspack (Rsbuild's Vue plugin turns it on). */
   inlineMatchResource?: boolean
   /** @default `src/<framework>-entry.ts` */
   entry?: string
