@@ -17,6 +17,12 @@ import { DEV_KEY_PREFIX, ESBUILD_LOAD_FILTER, LOAD_FILTER, RESOLVE_FILTER, keyOf
  * (ending in their extension) never match: its functions ran without phases, though the build gives them theirs.
  */
 const WORKER_QUERY = /[?&]worker_file(?:&|$)/
+/**
+ * vue-loader's request for a component's script (`Cart.vue?vue&type=script&setup=true&lang.ts`). In webpack and
+ * rspack a loader reads the file itself for every request, and vue-loader parses the whole component again for this
+ * one and compiles the script it finds, not the one of the component's own request: its poet functions got no phases.
+ */
+const VUE_SCRIPT_REQUEST = /\.vue\?vue&type=script(?:&|$)/
 
 /** What a Vite build and the copies it runs on its worker bundles say once together. */
 interface SaidOnce {
@@ -39,9 +45,13 @@ export const unpluginFactory: UnpluginFactory<Options | undefined, false> = (raw
   let besideWorkerCopy: SaidOnce | undefined
   /** Shared with this Vite build's worker copies, once it made them. */
   let withWorkers: SaidOnce | undefined
+  const webpackLike = meta.framework === 'webpack' || meta.framework === 'rspack'
+  // webpack and rspack transform a Vue component twice, for its own request and its script's: what the first says, the
+  // second does not say again.
+  const saidInBuild: SaidOnce | undefined = webpackLike ? { saidEndpoint: false, warnings: new Set() } : undefined
   /** False for a warning this build (the page's bundle or a worker's) already gave. */
   const firstTime = (warning: string) => {
-    const said = (forWorkers ?? besideWorkerCopy ?? withWorkers)?.warnings
+    const said = (forWorkers ?? besideWorkerCopy ?? withWorkers ?? saidInBuild)?.warnings
     if (!said) return true
     if (said.has(warning)) return false
     said.add(warning)
@@ -60,7 +70,7 @@ export const unpluginFactory: UnpluginFactory<Options | undefined, false> = (raw
   // webpack and rspack keep the stack of the Error unplugin makes of a warning: rspack printed its ten frames (inside
   // unplugin and this plugin) under every warning, webpack a note that details were hidden. Without one, the message.
   const warning =
-    meta.framework === 'webpack' || meta.framework === 'rspack' ? (message: string) => ({ message, stack: '' }) : (message: string) => message
+    webpackLike ? (message: string) => ({ message, stack: '' }) : (message: string) => message
   // A transform warning with a place: Rollup and Rolldown print the place of a warning that has `loc` (and Rollup its
   // frame) in front of its message, which then named the file twice; so does a Vite dev server, and a Vite build on
   // Rollup. A Vite build on Rolldown prints the message alone, which must name the place itself.
@@ -89,8 +99,11 @@ export const unpluginFactory: UnpluginFactory<Options | undefined, false> = (raw
   let dev: DevServer | undefined
   const { include, exclude } = ctx.options
   const includes = include === null || include === undefined ? [] : Array.isArray(include) ? include : [include]
-  // The id filter lets Vite dev's worker modules through by their query; the file itself is then held to the options.
-  const takesWorker = (file: string) =>
+  // Modules that include patterns written for files (ending in their extension) would not match by their query.
+  const queried = meta.framework === 'vite' ? WORKER_QUERY : webpackLike ? VUE_SCRIPT_REQUEST : undefined
+  // The id filter lets Vite dev's worker modules and vue-loader's script requests through by their query; the file
+  // itself is then held to the options.
+  const takesFile = (file: string) =>
     (includes.length === 0 || matcher(include, ctx.options.root)(file)) && !matcher(exclude, ctx.options.root)(file)
   // esbuild: what the build maps extensions to (`loader: { '.js': 'jsx' }`), which the transformed code must keep.
   let esbuildLoaders: Record<string, Loader> = {}
@@ -103,6 +116,7 @@ export const unpluginFactory: UnpluginFactory<Options | undefined, false> = (raw
     async buildStart() {
       // A watch rebuild says again what still holds.
       withWorkers?.warnings.clear()
+      saidInBuild?.warnings.clear()
       if (ctx.options.domains.length > 0) await ctx.loadDomains()
     },
 
@@ -129,13 +143,17 @@ export const unpluginFactory: UnpluginFactory<Options | undefined, false> = (raw
       // Rollup and Rolldown ignore `enforce` and run plugins in the order listed: after a TS plugin, poet() saw code
       // without its types (and @poet already lowered), and accepted anything. `order: 'pre'` puts it first there.
       order: ownOrder ? 'pre' : undefined,
-      filter: { id: { include: meta.framework === 'vite' && includes.length > 0 ? [...includes, WORKER_QUERY] : include, exclude }, code: POET_CODE_FILTER },
+      filter: { id: { include: includes.length > 0 && queried ? [...includes, queried] : include, exclude }, code: POET_CODE_FILTER },
       async handler(code, id) {
         const file = fileOf(id)
-        // A part of a component (`App.vue?vue&type=script&lang.ts`, `?raw`): the component itself was transformed,
-        // script blocks and all, before the framework's plugin split it.
-        if (id.includes('?') && COMPONENT_FILE.test(file)) return null
-        if (WORKER_QUERY.test(id) && !takesWorker(file)) return null
+        if (id.includes('?') && COMPONENT_FILE.test(file)) {
+          // In Vite, Rollup and Rolldown a part of a component (`App.vue?vue&type=script&lang.ts`, `?raw`) is what the
+          // framework's plugin split from the component it was given, which was transformed, script blocks and all.
+          // vue-loader's script request holds the whole file again: rewritten as the component's own request was, so
+          // that both parse the same text (in production, Vue's scope id is a hash of it).
+          if (!webpackLike || !VUE_SCRIPT_REQUEST.test(id) || !takesFile(file)) return null
+        }
+        if (WORKER_QUERY.test(id) && !takesFile(file)) return null
         // Said at the first poet module, as build hooks cannot warn on every bundler (and without one, nothing is sent).
         const { feedback } = ctx.options
         if (feedback && feedback.endpoint && inWorker) {

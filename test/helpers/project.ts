@@ -28,7 +28,8 @@ export const FIXTURE_FUNCTIONS = [
  */
 const EXTRAS = join(PACKAGE_ROOT, 'test/fixtures/project-extras')
 const TMP = join(PACKAGE_ROOT, 'test/.tmp')
-const STRIP_TS_LOADER = join(PACKAGE_ROOT, 'test/helpers/strip-ts-loader.cjs')
+/** The fixtures' webpack loader for `.ts`: strips types with esbuild, as ts-loader would compile them. */
+export const STRIP_TS_LOADER = join(PACKAGE_ROOT, 'test/helpers/strip-ts-loader.cjs')
 
 export interface Project {
   /** Absolute project root. */
@@ -429,7 +430,7 @@ interface WebpackLikeCompiler {
 }
 
 /** Runs a webpack or rspack compiler once; compilation errors reject with the text webpack would print. Resolves to the warnings. */
-function runCompiler(compiler: WebpackLikeCompiler): Promise<string[]> {
+export function runCompiler(compiler: WebpackLikeCompiler): Promise<string[]> {
   return new Promise((resolve, reject) => {
     compiler.run((err, stats) => {
       compiler.close(() => {
