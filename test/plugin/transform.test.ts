@@ -256,6 +256,16 @@ describe('Vue and Svelte components', () => {
     expect(transformPoet(result.code, file, context(root))).toBeNull()
   })
 
+  it('keeps the lines of a component whose poet callee spans two lines, passing its phases as a second argument there', () => {
+    const file = join(root, 'inline/src/Split.svelte')
+    const code = "<script lang=\"ts\">\nimport * as rt from 'unplugin-poet/runtime'\nconst twice = rt\n  .poet()(function twice(n: number): number { return n * 2 })\n</script>\n"
+    const result = transformPoet(code, file, context(root))!
+    expect(result.code.split('\n').length).toBe(code.split('\n').length)
+    expect(result.code).toContain('const twice = rt\n  .poet(undefined, __poet_phases_0)(function twice(')
+    const map = new TraceMap(result.map as unknown as EncodedSourceMap)
+    expect(originalPositionFor(map, positionOf(result.code, 'return n * 2'))).toEqual({ source: file, name: null, ...positionOf(code, 'return n * 2') })
+  })
+
   it("reads the types of a function from every script block: Vue's <script> declares what <script setup> uses, Svelte's module script what its instance uses", () => {
     const { file, code } = read('component-vue')
     const count = transformPoet(code, file, context(root))!.specs.find((s) => s.name === 'count')!
