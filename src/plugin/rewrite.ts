@@ -64,24 +64,28 @@ export function rewriteModule(code: string, ast: t.File, planned: PlannedSite[],
 }
 
 /**
- * An identifier of exactly `length` characters that is not in `taken` (which it joins): `_poet<n>` or `_p<n>` padded with
- * `_` where it fits, else the first free one of that length. Undefined when every one is taken (a one-letter alias, used 53
- * times). Never `$…`: Svelte reads a name starting with `$` as a store subscription.
+ * An identifier of exactly `length` characters that is not in `taken` (which it joins): `_poet<n>` or `_p<n>` padded
+ * with `_` where it fits, else the first free one of that length: a letter or `_` alone, or `_` and letters or digits
+ * (never a keyword). Undefined when every one is taken. Never `$…`: Svelte reads a name starting with `$` as a store
+ * subscription.
  */
 function freshName(length: number, taken: Set<string>): string | undefined {
-  const take = (name: string) => (taken.add(name), name)
+  const free = (name: string) => !taken.has(name) && (taken.add(name), true)
   for (const prefix of ['_poet', '_p']) {
     for (let n = 0; `${prefix}${n}`.length <= length; n++) {
       const name = `${prefix}${n}`.padEnd(length, '_')
-      if (!taken.has(name)) return take(name)
+      if (free(name)) return name
     }
   }
-  const first = '_ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz'
-  const rest = first + '0123456789'
-  // Only short callees get here (a long one always has a free `_p<n>`): one or two characters, 53 × 63 names at most.
-  const names = length === 1 ? [...first] : [...first].flatMap((a) => [...rest].map((b) => a + b))
-  const free = names.find((name) => !taken.has(name))
-  return free === undefined ? undefined : take(free)
+  const chars = '_ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789'
+  if (length === 1) return [...chars.slice(0, -10)].find(free)
+  // Ends at the first name not taken, so after as many tries as there are names taken at most.
+  for (let i = 0; i < chars.length ** (length - 1); i++) {
+    let name = ''
+    for (let n = i, k = 1; k < length; k++, n = Math.floor(n / chars.length)) name = chars[n % chars.length] + name
+    if (free(`_${name}`)) return `_${name}`
+  }
+  return undefined
 }
 
 export interface RewriteOptions {

@@ -266,6 +266,28 @@ describe('Vue and Svelte components', () => {
     expect(originalPositionFor(map, positionOf(result.code, 'return n * 2'))).toEqual({ source: file, name: null, ...positionOf(code, 'return n * 2') })
   })
 
+  it('gives every poet call of a component a name of its callee\'s length, for a one-letter alias and past ten calls of a three-letter one', () => {
+    const file = join(root, 'inline/src/Many.svelte')
+    const calls = Array.from({ length: 12 }, (_, i) => `export const f${i} = poe()(function f${i}(n: number): number { return n + ${i} })`)
+    const code = [
+      '<script lang="ts">',
+      "import { poet as poe, poet as p } from 'unplugin-poet/runtime'",
+      'const _p0 = 1',
+      ...calls,
+      'export const g = p()(function g(n: number): number { return n }), h = p()(function h(n: number): number { return n })',
+      '</script>',
+      '',
+    ].join('\n')
+    const result = transformPoet(code, file, context(root))!
+    const lines = code.split('\n')
+    result.code.split('\n').forEach((line, i) => expect(line.slice(0, lines[i]!.length).replace(/[\w$]+(?=\(\)\()/g, (name) => ['', 'p', '', 'poe'][name.length] || name)).toBe(lines[i]))
+    const names = [...result.code.matchAll(/function ([\w$]+)\(o = \{\}\)/g)].map((m) => m[1]!)
+    expect(names).toHaveLength(14)
+    expect(new Set(names).size).toBe(14)
+    expect(names).not.toContain('_p0')
+    expect(transformPoet(result.code, file, context(root))).toBeNull()
+  })
+
   it("reads the types of a function from every script block: Vue's <script> declares what <script setup> uses, Svelte's module script what its instance uses", () => {
     const { file, code } = read('component-vue')
     const count = transformPoet(code, file, context(root))!.specs.find((s) => s.name === 'count')!
