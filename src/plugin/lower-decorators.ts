@@ -20,11 +20,13 @@ export interface LoweredMethod {
  * that lowers the others can do (see `DecoratorSite.alone`). Options are a
  * validated static literal, so they are written back as JSON on one line and no original line moves.
  */
-export function lowerPoetDecorators(s: MagicString, code: string, methods: LoweredMethod[]): void {
+export function lowerPoetDecorators(s: MagicString, code: string, methods: LoweredMethod[], how: { blank?: boolean } = {}): void {
   const byClass = new Map<t.ClassBody, string[]>()
   for (const { site, phases, options } of methods) {
     const { decorator, call } = site
-    s.remove(decorator.start!, skipSpace(code, decorator.end!))
+    // Blanked, in a component: its line breaks stay, so no line of the component moves (see RewriteOptions.inPlace).
+    if (how.blank) s.overwrite(decorator.start!, decorator.end!, code.slice(decorator.start!, decorator.end!).replace(/[^\r\n\u2028\u2029]/g, ' '))
+    else s.remove(decorator.start!, skipSpace(code, decorator.end!))
     const target = site.static ? 'this' : 'this.prototype'
     const key = JSON.stringify(site.key)
     const callee = code.slice(call.callee.start!, call.callee.end!)

@@ -136,11 +136,12 @@ export function transformPoet(code: string, file: string, ctx: TransformContext)
 
   // Every block is rewritten into one MagicString of the whole file, so the map is the component's own.
   const s = new MagicString(code)
+  const inPlace = component && { taken: new Set(code.match(/[\p{ID_Continue}$\u200c\u200d]+/gu)) }
   for (const { scan, module } of marked) {
     const list = planned.get(scan)
     if (!list) continue
     planned.delete(scan)
-    rewriteModule(module.code, scan.ast, list, { into: s, oneLine: !!component })
+    rewriteModule(module.code, scan.ast, list, { into: s, inPlace })
   }
   return {
     code: s.toString(),

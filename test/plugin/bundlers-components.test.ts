@@ -90,16 +90,18 @@ describe.each([
     expect(Object.keys(lockOf(project).functions).sort()).toEqual(ids)
   })
 
-  it('maps a position in the built code back to its line in the component', () => {
+  it('maps positions on and around a rewritten poet(...) back to their line and column in the component', () => {
     const source = project.read(component)
     const code = readFileSync(built.file, 'utf8')
-    // On the line of a rewritten poet(...): its imports went on another line, so no line of the component moved. The
-    // column there is the framework's to map: Vue's plugin maps the script it compiles apart against the rewritten
-    // component, and Svelte's folds the plugin's map into its own (columns after the inserted text are a little off).
-    const marker = 'function count('
-    const traced = originalPositionFor(new TraceMap(readFileSync(built.map, 'utf8')), positionOf(code, marker))
-    expect(traced.source).toMatch(new RegExp(`${component.replace('.', '\\.')}$`))
-    expect(traced.line).toBe(positionOf(source, marker).line)
+    const map = new TraceMap(readFileSync(built.map, 'utf8'))
+    // On the line of a rewritten poet(...) (after the call, in both blocks), then in its body and after it. Vue's plugin
+    // maps a script block against the text it was given, and Svelte's folds the plugin's map into its own, which Vite
+    // then applies again: columns after the call were 26 to the right in Vue and 3 to the left in Svelte.
+    for (const marker of ['function count(', 'function price(', 'lines.reduce', '`${count(']) {
+      const traced = originalPositionFor(map, positionOf(code, marker))
+      expect(traced.source).toMatch(new RegExp(`${component.replace('.', '\\.')}$`))
+      expect({ marker, line: traced.line, column: traced.column }).toEqual({ marker, ...positionOf(source, marker) })
+    }
   })
 })
 
@@ -173,6 +175,71 @@ describe.each([
     expect((await client.transformRequest(`virtual:poet/${key}`))!.code).toContain('"JPY"')
     // The page imports the phase module under a new URL, so it evaluates the new phases, not the ones it holds.
     if (framework === 'vue') expect((await client.transformRequest(`/${component}`))!.code).toContain(`${key}?import&t=${phases.lastHMRTimestamp}`)
+  })
+})
+
+describe('components on the Vite dev server, in a Chromium page', () => {
+  let project: Project
+  let server: import('vite').ViteDevServer
+  let browser: import('playwright-core').Browser
+
+  beforeAll(async () => {
+    const { createServer } = await import('vite')
+    const { chromium } = await import('playwright-core')
+    project = componentsProject('components-page')
+    project.write('svelte.html', '<!doctype html><body><script type="module" src="/src/svelte-page.ts"></script></body>')
+    project.write('src/svelte-page.ts', "import { mount } from 'svelte'\nimport Badge from './components/Badge.svelte'\n\nmount(Badge, { target: document.body, props: { lines: [{ name: 'pear', qty: 3 }] } })\n")
+    project.write('vue.html', '<!doctype html><body><script type="module" src="/src/vue-page.ts"></script></body>')
+    project.write('src/vue-page.ts', "import { createApp, h } from 'vue'\nimport Cart from './components/Cart.vue'\n\ncreateApp({ render: () => h(Cart, { lines: [{ name: 'pear', qty: 3 }] }) }).mount(document.body)\n")
+    const poet = await loadPlugin(project, 'vite')
+    server = await createServer({
+      configFile: false,
+      root: project.dir,
+      logLevel: 'silent',
+      cacheDir: project.path('node_modules/.vite'),
+      // The dependency optimizer would write its bundles after the server closed, into a removed project.
+      optimizeDeps: { noDiscovery: true },
+      server: { host: '127.0.0.1', port: 0, hmr: false },
+      plugins: [poet(), await frameworkPlugin('vue'), await frameworkPlugin('svelte')],
+    })
+    await server.listen()
+    browser = await chromium.launch({
+      executablePath: '/usr/bin/chromium',
+      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    })
+  })
+  afterAll(async () => {
+    await browser?.close()
+    await server?.close()
+    project?.remove()
+  })
+
+  it.each([
+    { framework: 'svelte', component: 'src/components/Badge.svelte', page: 'svelte.html' },
+    { framework: 'vue', component: 'src/components/Cart.vue', page: 'vue.html' },
+  ])('$framework: the map Chromium gets with the component leads each point of a rewritten poet(...) line back to its line and column', async ({ component, page: html }) => {
+    const page = await browser.newPage()
+    const cdp = await page.context().newCDPSession(page)
+    const parsed: { scriptId: string; url: string; sourceMapURL?: string }[] = []
+    cdp.on('Debugger.scriptParsed', (script) => void parsed.push(script))
+    await cdp.send('Debugger.enable')
+    await page.goto(new URL(html, server.resolvedUrls!.local[0]!).href)
+    await page.waitForFunction(() => document.body.textContent?.includes('3 items'))
+    const script = parsed.find((p) => p.url.split('?')[0]!.endsWith(`/${component}`))
+    expect(script?.sourceMapURL).toMatch(/^data:application\/json;/)
+    const { scriptSource } = await cdp.send('Debugger.getScriptSource', { scriptId: script!.scriptId })
+    const map = new TraceMap(await (await fetch(script!.sourceMapURL!)).text())
+    const source = project.read(component)
+    // Svelte's plugin folds the plugin's map into its own and Vite applies it again: 3 columns to the left, before.
+    for (const marker of ['function count(', 'function price(', 'lines.reduce']) {
+      const traced = originalPositionFor(map, positionOf(scriptSource, marker))
+      expect({ marker, source: traced.source?.endsWith(component.slice(component.lastIndexOf('/') + 1)), line: traced.line, column: traced.column }).toEqual({
+        marker,
+        source: true,
+        ...positionOf(source, marker),
+      })
+    }
+    await page.close()
   })
 })
 

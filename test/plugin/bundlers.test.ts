@@ -1,8 +1,9 @@
 // The fixture project built by each of the six bundlers, its output run in Node 20: what a user of each bundler sees.
+import { execFileSync } from 'node:child_process'
 import { readdirSync, readFileSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { TraceMap, originalPositionFor } from '@jridgewell/trace-mapping'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest'
 import type { LockFile } from '../../src/generators/lock'
 import type { ExecutionEvent, Issue } from '../../src/runtime/types'
 import { BUNDLERS, build, createProject, FIXTURE_FUNCTIONS, run, type Bundler, type BuildResult, type Project } from '../helpers/project'
@@ -139,6 +140,48 @@ describe.each(BUNDLERS)('%s', (bundler) => {
     expect({ line: traced.line, column: traced.column }).toEqual(want)
   })
 
+  it('maps every point of a line with two rewritten calls, and of a lowered @poet, back to its line and column, in LF, CRLF and BOM files; a stack trace too', async () => {
+    const marks = ['before', 'in-options', 'in-body', 'in-second', 'after', 'thrown', 'in-method', 'after-method']
+    const text = (tag: string, eol: string) =>
+      [
+        "import { poet } from 'unplugin-poet/runtime'",
+        'const mark = (label: string) => label',
+        `export const pair = [mark('${tag}before'), poet({ attempts: 1, optimizeFor: '${tag}in-options' })(function one(n: number): number { return n + mark('${tag}in-body').length * 0 }), poet()(function two(s: string): string { return s + mark('${tag}in-second') }), mark('${tag}after')]`,
+        `export const boom = poet({ attempts: 1 })(function boom(n: number): number { if (n > 0) throw new Error('${tag}thrown'); return n }); export const callBoom = (n: number) => boom(n)`,
+        'export class Meter {',
+        '  @poet({ attempts: 1 })',
+        `  read(n: number): number { return n + mark('${tag}in-method').length * 0 }`,
+        `  other(): string { return mark('${tag}after-method') }`,
+        '}',
+        '',
+      ].join(eol)
+    const files = { 'src/maps-lf.ts': text('lf-', '\n'), 'src/maps-crlf.ts': text('crlf-', '\r\n'), 'src/maps-bom.ts': `\uFEFF${text('bom-', '\n')}` }
+    // A project of its own: the lock of the shared one must hold the fixture's functions only.
+    const other = createProject(`${bundler}-maps`)
+    onTestFinished(() => other.remove())
+    for (const [file, content] of Object.entries(files)) other.write(file, content)
+    other.write('src/maps.ts', Object.keys(files).map((f, i) => `export * as m${i} from './${f.slice(4)}'`).join('\n') + '\n')
+    const result = await build(other, bundler, { entry: 'src/maps.ts', outDir: 'dist-maps' })
+    const code = readFileSync(result.file, 'utf8')
+    const raw = JSON.parse(readFileSync(result.map, 'utf8')) as { sources: string[]; sourcesContent: string[] }
+    const map = new TraceMap(raw as never)
+    for (const [file, content] of Object.entries(files)) {
+      const tag = /maps-(\w+)/.exec(file)![1]
+      for (const mark of marks) {
+        const literal = `'${tag}-${mark}'`
+        const traced = originalPositionFor(map, lineColumn(code, code.includes(literal) ? literal : `"${tag}-${mark}"`))
+        expect({ file, mark, source: traced.source?.endsWith(file), line: traced.line, column: traced.column }).toEqual({ file, mark, source: true, ...lineColumn(content, literal) })
+      }
+      // Rollup drops the byte order mark before any plugin sees the file; it shows nowhere in an editor either.
+      expect(raw.sourcesContent[raw.sources.findIndex((s) => s.endsWith(file))]?.replace(/^\uFEFF/, '')).toBe(content.replace(/^\uFEFF/, ''))
+    }
+    // Node resolves the stack through the bundle's map: the frame of the poet function, at `new Error` (1-based).
+    const script = `import(${JSON.stringify(result.file)}).then((m) => { try { m.m1.callBoom(1) } catch (e) { console.log(e.stack) } })`
+    const stack = execFileSync(process.execPath, ['--enable-source-maps', '-e', script], { encoding: 'utf8' })
+    const at = lineColumn(files['src/maps-crlf.ts'], 'new Error')
+    expect(stack).toMatch(new RegExp(`at \\w*boom\\w* \\(.*src/maps-crlf\\.ts:${at.line}:${at.column + 1}\\)`))
+  })
+
   it('fails the build on a misspelled option, naming file:line:column with a code frame', async () => {
     const source = project.read('src/broken.ts')
     const at = positionOf(source, 'atempts', 0)
@@ -226,4 +269,12 @@ function positionOf(code: string, text: string, back = 1): { line: number; colum
   const before = code.slice(0, index - back)
   const line = before.split('\n').length
   return { line, column: before.length - before.lastIndexOf('\n') - 1 }
+}
+
+/** 1-based line and 0-based column (trace-mapping's convention) of `text`, counting CRLF as one line break. */
+function lineColumn(code: string, text: string): { line: number; column: number } {
+  const index = code.indexOf(text)
+  if (index < 0) throw new Error(`"${text}" is not in the code`)
+  const lines = code.slice(0, index).split(/\r?\n/)
+  return { line: lines.length, column: lines[lines.length - 1]!.length }
 }
