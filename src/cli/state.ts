@@ -5,7 +5,8 @@ import type { DomainPack } from '../generators/builtin/domain'
 import type { DomainRegistry } from '../generators/builtin/domains'
 import { compilerUpgradeOnly, phaseInputHash } from '../generators'
 import { BUILTIN_VERSION } from '../generators/builtin/version'
-import type { LockEntry, LockStore, LockVersion } from '../generators/lock'
+import { regenerable, type LockEntry, type LockFile, type LockStore, type LockVersion } from '../generators/lock'
+import { renamedFrom, renameHashes } from '../generators/renamed'
 import type { FunctionSpec } from '../generators/spec'
 import type { ResolvedOptions } from '../plugin/options'
 
@@ -43,4 +44,38 @@ export function specStates(specs: FunctionSpec[], options: ResolvedOptions, regi
     const compilerUpgrade = state === 'stale' && (outdatedFallback || compilerUpgradeOnly(spec, options.generator, pack, current))
     return { spec, ...(pack ? { pack } : {}), hash, state, ...(entry ? { entry } : {}), ...(current ? { current } : {}), fallback, compilerUpgrade, fileMissing }
   })
+}
+
+/** The lock's entries whose function is no longer in the source under their id, as `poet status` and `poet generate` see them. */
+export interface LockLeftovers {
+  /** Functions renamed or moved: the entry of `from` is `to`'s (the next build or `poet generate` carries it over). */
+  renamed: { from: string; to: string }[]
+  /**
+   * The other ids the source no longer has, sorted; `regenerable` when the entry holds nothing a build would not write
+   * again (plain `poet generate` removes it), else it holds an LLM's phases or Train's history (`--prune` removes it).
+   */
+  orphans: { id: string; regenerable: boolean }[]
+}
+
+/**
+ * What the lock holds beyond `states` (every function of the source). A file that failed to scan still has its
+ * functions: only their options could not be read, so its entries are neither orphans nor renamed.
+ */
+export function lockLeftovers(states: SpecState[], options: ResolvedOptions, lock: LockFile, failedFiles: ReadonlySet<string>): LockLeftovers {
+  const inSource = new Set(states.map((s) => s.spec.id))
+  const gone = (id: string) => !inSource.has(id) && !failedFiles.has(id.slice(0, id.lastIndexOf('#')))
+  const claims = new Map<string, string[]>()
+  for (const s of states) {
+    if (s.entry) continue
+    const from = renamedFrom(lock, s.spec.id, renameHashes(s.spec, options.generator, s.pack), gone)
+    if (from !== undefined) claims.set(from, [...(claims.get(from) ?? []), s.spec.id])
+  }
+  // Two new functions made from the same inputs (a copy): which one the entry was is anyone's guess.
+  const renamed = [...claims].filter(([, to]) => to.length === 1).map(([from, to]) => ({ from, to: to[0]! }))
+  const moved = new Set(renamed.map((r) => r.from))
+  const orphans = Object.keys(lock.functions)
+    .filter((id) => gone(id) && !moved.has(id))
+    .sort()
+    .map((id) => ({ id, regenerable: regenerable(lock.functions[id]!) }))
+  return { renamed, orphans }
 }
