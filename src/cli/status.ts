@@ -13,12 +13,13 @@ export const STATUS_HELP = `poet status — the lock against the source: what is
 Usage: poet status [--json] [project options]
 
   --json     machine-readable output: { functions: [{ id, version, candidate, generator, fallback, state,
-             compilerUpgrade, fileMissing, unresolved }], orphans, orphansKept, renamed: [{ from, to }], strayFiles }
-             (state: fresh | stale | missing; orphans: ids in the lock no longer in the source, which
+             compilerUpgrade, fileMissing, unresolved }], orphans, orphansKept, renamed: [{ from, to }], strayFiles,
+             warnings } (state: fresh | stale | missing; orphans: ids in the lock no longer in the source, which
              \`poet generate\` removes, but for orphansKept, whose entries hold phases an LLM wrote or Train's history
              and which it keeps unless asked (see \`poet generate --help\`); renamed: functions renamed or moved whose old entry the next
              build or \`poet generate\` carries over; strayFiles: files under .poet/phases/ that no version names,
-             written over an hour ago, which \`poet generate\` removes)
+             written over an hour ago, which \`poet generate\` removes; warnings: what a build warns about the source,
+             such as modules that re-export or wrap poet, whose functions get no phases)
 
 Columns: id, current version, generator ("(fallback)" when an LLM was configured but failed),
 stale? (yes: source/options/types/domain/generator changed; yes (compiler): only a newer builtin compiler;
@@ -54,10 +55,12 @@ export async function statusCommand(argv: string[], io: CliIO): Promise<number> 
       fileMissing: s.fileMissing,
       unresolved: s.spec.unresolved,
     }))
-    io.out(JSON.stringify({ functions, orphans, orphansKept, renamed, strayFiles }, null, 2))
+    io.out(JSON.stringify({ functions, orphans, orphansKept, renamed, strayFiles, warnings: project.warnings }, null, 2))
     for (const e of project.errors) io.err(e)
     return project.errors.length ? EXIT.failure : EXIT.ok
   }
+  // What a build would warn about: a module that re-exports or wraps poet gives what it marks no phases, and no row here.
+  for (const w of project.warnings) io.err(`warning: ${w}`)
   if (!states.length && !project.errors.length) {
     io.out(`No poet() functions found under ${options.root}.`)
     return EXIT.ok

@@ -1,5 +1,5 @@
-// The lock over months of edits: entries of deleted functions, and renamed and moved functions, as `poet status`,
-// `poet generate` (the built bin, in a child process) and real builds see them.
+// The lock over months of edits: entries of deleted functions, renamed and moved functions, and modules that re-export
+// or wrap poet, as `poet status`, `poet generate` (the built bin, in a child process) and real builds see them.
 import { execFile } from 'node:child_process'
 import { existsSync, readdirSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
@@ -235,5 +235,26 @@ describe('functions renamed or moved', () => {
     const generate = await poet(p, ['generate'])
     expect(generate.stdout).toContain('Removed the lock entries of 2 functions no longer in the source: src/double.ts#double, src/twice.ts#twice.')
     expect(Object.keys(lockOf(p).functions)).toEqual(['src/thrice.ts#thrice'])
+  })
+})
+
+describe('modules that re-export or wrap poet', () => {
+  it('`poet status` warns about them in the build warning\'s words, also when no function is marked directly', async () => {
+    const p = fixture('wrapper', {
+      'src/lib/reliable.ts': "export { poet } from 'unplugin-poet/runtime'\n",
+      'src/double.ts': "import { poet } from './lib/reliable.ts'\n\nexport const double = poet()(function double(n: number): number {\n  return n * 2\n})\n",
+      'src/main.ts': "export { double } from './double.ts'\n",
+    })
+    const built = await build(p, 'esbuild', { outDir: 'dist/esbuild' })
+    const warning = built.warnings.find((w) => w.includes('re-exports poet'))!
+    expect(warning).toMatch(/^src\/lib\/reliable\.ts:1:10: this module re-exports poet: /)
+
+    const status = await poet(p, ['status'])
+    expect(status).toMatchObject({ code: 0, stdout: `No poet() functions found under ${p.dir}.\n`, stderr: `warning: ${warning}\n` })
+    p.write('src/half.ts', HALF)
+    const table = await poet(p, ['status'])
+    expect(table.stderr).toBe(`warning: ${warning}\n`)
+    expect(table.stdout).toMatch(/^src\/half\.ts#half /m)
+    expect(JSON.parse((await poet(p, ['status', '--json'])).stdout)).toMatchObject({ warnings: [warning] })
   })
 })
