@@ -218,6 +218,26 @@ describe('functions renamed or moved', () => {
     expect(await poet(p, ['generate', '--check'])).toMatchObject({ code: 0 })
   })
 
+  it('leaves an entry whose phase module was edited by hand where it is, says so, and generates the function anew', async () => {
+    const p = fixture('moved-edited', { 'src/double.ts': DOUBLE })
+    expect((await poet(p, ['generate'])).code).toBe(0)
+    const old = lockOf(p).functions['src/double.ts#double']!
+    const file = `.poet/${old.versions[old.current]!.file}`
+    // A module that no longer says which function it is for: renamed, it would go on reporting the old id.
+    p.write(file, p.read(file).replace('// POET phases for src/double.ts#double\n', '// reviewed by hand\n'))
+    p.write('src/lib/double.ts', DOUBLE)
+    rmSync(p.path('src/double.ts'))
+
+    const generate = await poet(p, ['generate'])
+    expect(generate.code).toBe(0)
+    expect(generate.stderr).toBe(
+      'warning: src/lib/double.ts#double: the lock entry of src/double.ts#double was not carried over, as a phase module of it is missing or was not written by poet: src/lib/double.ts#double is generated anew.\n',
+    )
+    expect(generate.stdout).toContain('Generated 1 function with builtin.')
+    expect(Object.keys(lockOf(p).functions)).toEqual(['src/double.ts#double', 'src/lib/double.ts#double'])
+    expect(p.read(file).startsWith('// reviewed by hand\n')).toBe(true)
+  })
+
   it('adopts nothing where it cannot tell: the old function still in a file this build does not include, or two entries made from the same inputs', async () => {
     const p = fixture('ambiguous', { 'src/double.ts': DOUBLE, 'src/main.ts': "export { twice } from './twice.ts'\n" })
     expect((await poet(p, ['generate'])).code).toBe(0)
