@@ -4,7 +4,7 @@ import { generateBuiltin } from '../generators/builtin'
 import { BUILTIN_VERSION } from '../generators/builtin/version'
 import { compilerUpgradeOnly, describeTest, generatorIdentity, writeGeneration } from '../generators'
 import { createLlmGenerator, domainSummary, type LlmResult } from '../generators/llm'
-import { LockStore, refusedLockWrite, regenerable, type NewVersion } from '../generators/lock'
+import { LockStore, refusedLockWrite, type NewVersion } from '../generators/lock'
 import { renderPhaseModule } from '../generators/render'
 import type { ResolvedGenerator } from '../plugin/options'
 import { parseCommand } from './args'
@@ -22,7 +22,8 @@ Usage: poet generate [--check] [--force] [--prune] [--only <id>] [--concurrency 
                         and every entry of a function no longer in the source that \`poet generate\` would remove
   --force               regenerate even functions whose entry is up to date
   --prune               also remove the entries of functions no longer in the source that hold phases an LLM
-                        wrote or Train's history (without it, only those a build would write again are removed)
+                        wrote, Train's history or a domain's event limits (without it, only those a build
+                        would write again and that limit no events are removed)
   --only <id>           just this function (id as in the lock: src/file.ts#name); leaves other entries alone
   --concurrency <n>     LLM requests in flight at once          default: generator.concurrency, else 4
 
@@ -80,7 +81,7 @@ export async function generateCommand(argv: string[], io: CliIO): Promise<number
   }
   let states = specStates(project.specs, options, project.registry, lock)
   // One function asked for: the rest of the lock is not this run's business.
-  const leftovers = v.only === undefined ? lockLeftovers(states, options, lock.read(), project.failedFiles) : { renamed: [], orphans: [] }
+  const leftovers = v.only === undefined ? lockLeftovers(states, options, lock, project.failedFiles) : { renamed: [], orphans: [] }
   if (v.only !== undefined) {
     states = states.filter((s) => s.spec.id === v.only)
     if (!states.length) {
@@ -105,9 +106,9 @@ export async function generateCommand(argv: string[], io: CliIO): Promise<number
               ? '  (a newer builtin compiler writes other checks; its inputs are unchanged)'
             : '  (its source, options, types, domain pack or generator changed)'
     for (const s of bad) io.out(`${s.state.padEnd(7)}  ${s.spec.id}${why(s)}`)
-    const removable = leftovers.orphans.filter((o) => o.regenerable).map((o) => o.id)
+    const removable = leftovers.orphans.filter((o) => o.disposable).map((o) => o.id)
     for (const id of removable) io.out(`orphan   ${id}  (no longer in the source: \`poet generate\` removes its entry)`)
-    const kept = leftovers.orphans.filter((o) => !o.regenerable).map((o) => o.id)
+    const kept = leftovers.orphans.filter((o) => !o.disposable).map((o) => o.id)
     // Never removed without being asked, so no reason to fail: said, so that they do not linger unseen.
     if (kept.length) io.out(keptOrphans(kept, lockPath))
     if (bad.length || removable.length) {
@@ -122,7 +123,7 @@ export async function generateCommand(argv: string[], io: CliIO): Promise<number
     return EXIT.ok
   }
 
-  const prune = leftovers.orphans.filter((o) => v.prune || o.regenerable).map((o) => o.id)
+  const prune = leftovers.orphans.filter((o) => v.prune || o.disposable).map((o) => o.id)
   const tidied: string[] = []
   if (leftovers.renamed.length || prune.length) {
     const stop = refusedLock(lock, io)
@@ -133,11 +134,11 @@ export async function generateCommand(argv: string[], io: CliIO): Promise<number
       else if (!Object.hasOwn(lock.read().functions, to)) io.err(`warning: ${to}: the lock entry of ${from} was not carried over, as a phase module of it is missing or was not written by poet: ${to} is generated anew.`)
     }
     // Asked again under the lock: an entry Train or an LLM wrote into since is kept unless --prune said otherwise.
-    const removed = lock.remove(prune, v.prune ? undefined : regenerable)
+    const removed = lock.remove(prune, v.prune ? undefined : (id, entry, file) => lock.disposable(id, entry, file))
     if (removed.length) tidied.push(`Removed the lock entr${removed.length === 1 ? 'y' : 'ies'} of ${removed.length} function${removed.length === 1 ? '' : 's'} no longer in the source: ${removed.join(', ')}.`)
     states = specStates(project.specs, options, project.registry, lock)
   }
-  const kept = v.prune ? [] : leftovers.orphans.filter((o) => !o.regenerable).map((o) => o.id)
+  const kept = v.prune ? [] : leftovers.orphans.filter((o) => !o.disposable).map((o) => o.id)
   if (kept.length) tidied.push(keptOrphans(kept, lockPath))
   for (const line of tidied) io.out(line)
 
@@ -236,7 +237,8 @@ function refusedLock(lock: LockStore, io: CliIO): number | undefined {
 function keptOrphans(ids: string[], lockPath: string): string {
   const one = ids.length === 1
   return (
-    `Kept in ${lockPath}: ${ids.join(', ')}, no longer in the source: ${one ? 'its entry holds' : 'their entries hold'} phases an LLM wrote or Train's history. ` +
+    `Kept in ${lockPath}: ${ids.join(', ')}, no longer in the source: ${one ? 'its entry holds' : 'their entries hold'} phases an LLM wrote, Train's history or a domain's event limits ` +
+    `(which the collector applies to clients still sending ${one ? 'its id' : 'their ids'}). ` +
     `\`poet generate --prune\` removes ${one ? 'it' : 'them'}.`
   )
 }

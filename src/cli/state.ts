@@ -5,7 +5,7 @@ import type { DomainPack } from '../generators/builtin/domain'
 import type { DomainRegistry } from '../generators/builtin/domains'
 import { compilerUpgradeOnly, phaseInputHash } from '../generators'
 import { BUILTIN_VERSION } from '../generators/builtin/version'
-import { regenerable, type LockEntry, type LockFile, type LockStore, type LockVersion } from '../generators/lock'
+import type { LockEntry, LockStore, LockVersion } from '../generators/lock'
 import { renamedFrom, renameHashes } from '../generators/renamed'
 import type { FunctionSpec } from '../generators/spec'
 import type { ResolvedOptions } from '../plugin/options'
@@ -51,17 +51,18 @@ export interface LockLeftovers {
   /** Functions renamed or moved: the entry of `from` is `to`'s (the next build or `poet generate` carries it over). */
   renamed: { from: string; to: string }[]
   /**
-   * The other ids the source no longer has, sorted; `regenerable` when the entry holds nothing a build would not write
-   * again (plain `poet generate` removes it), else it holds an LLM's phases or Train's history (`--prune` removes it).
+   * The other ids the source no longer has, sorted; `disposable` when removing the entry loses nothing (plain `poet
+   * generate` removes it, see `LockStore.disposable`), else only `--prune` does.
    */
-  orphans: { id: string; regenerable: boolean }[]
+  orphans: { id: string; disposable: boolean }[]
 }
 
 /**
  * What the lock holds beyond `states` (every function of the source). A file that failed to scan still has its
  * functions: only their options could not be read, so its entries are neither orphans nor renamed.
  */
-export function lockLeftovers(states: SpecState[], options: ResolvedOptions, lock: LockFile, failedFiles: ReadonlySet<string>): LockLeftovers {
+export function lockLeftovers(states: SpecState[], options: ResolvedOptions, store: LockStore, failedFiles: ReadonlySet<string>): LockLeftovers {
+  const lock = store.read()
   const inSource = new Set(states.map((s) => s.spec.id))
   const gone = (id: string) => !inSource.has(id) && !failedFiles.has(id.slice(0, id.lastIndexOf('#')))
   const claims = new Map<string, string[]>()
@@ -76,6 +77,6 @@ export function lockLeftovers(states: SpecState[], options: ResolvedOptions, loc
   const orphans = Object.keys(lock.functions)
     .filter((id) => gone(id) && !moved.has(id))
     .sort()
-    .map((id) => ({ id, regenerable: regenerable(lock.functions[id]!) }))
+    .map((id) => ({ id, disposable: store.disposable(id, lock.functions[id]!, lock) }))
   return { renamed, orphans }
 }

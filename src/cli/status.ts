@@ -15,8 +15,8 @@ Usage: poet status [--json] [project options]
   --json     machine-readable output: { functions: [{ id, version, candidate, generator, fallback, state,
              compilerUpgrade, fileMissing, unresolved }], orphans, orphansKept, renamed: [{ from, to }], strayFiles,
              warnings } (state: fresh | stale | missing; orphans: ids in the lock no longer in the source, which
-             \`poet generate\` removes, but for orphansKept, whose entries hold phases an LLM wrote or Train's history
-             and which it keeps unless asked (see \`poet generate --help\`); renamed: functions renamed or moved whose old entry the next
+             \`poet generate\` removes, but for orphansKept, whose entries hold phases an LLM wrote, Train's history or
+             a domain's event limits, and which it keeps unless asked (see \`poet generate --help\`); renamed: functions renamed or moved whose old entry the next
              build or \`poet generate\` carries over; strayFiles: files under .poet/phases/ that no version names,
              written over an hour ago, which \`poet generate\` removes; warnings: what a build warns about the source,
              such as modules that re-export or wrap poet, whose functions get no phases)
@@ -39,9 +39,9 @@ export async function statusCommand(argv: string[], io: CliIO): Promise<number> 
   const states = specStates(project.specs, options, project.registry, lock)
   const locked = Object.keys(lock.read().functions)
   const inFailedFile = (id: string) => project.failedFiles.has(id.slice(0, id.lastIndexOf('#')))
-  const { renamed, orphans: leftover } = lockLeftovers(states, options, lock.read(), project.failedFiles)
+  const { renamed, orphans: leftover } = lockLeftovers(states, options, lock, project.failedFiles)
   const orphans = leftover.map((o) => o.id)
-  const orphansKept = leftover.filter((o) => !o.regenerable).map((o) => o.id)
+  const orphansKept = leftover.filter((o) => !o.disposable).map((o) => o.id)
   const strayFiles = lock.strayFiles()
   if (args.values.json) {
     const functions = states.map((s) => ({
@@ -85,7 +85,7 @@ export async function statusCommand(argv: string[], io: CliIO): Promise<number> 
   if (orphansKept.length) {
     const one = orphansKept.length === 1
     io.out(
-      `\nIn the lock but no longer in the source, ${one ? 'its entry holding' : 'their entries holding'} phases an LLM wrote or Train's history: ${orphansKept.join(', ')}. ` +
+      `\nIn the lock but no longer in the source, ${one ? 'its entry holding' : 'their entries holding'} phases an LLM wrote, Train's history or a domain's event limits: ${orphansKept.join(', ')}. ` +
         `\`poet generate\` keeps ${one ? 'it' : 'them'}; \`poet generate --prune\` removes ${one ? 'it' : 'them'}.`,
     )
   }

@@ -6,7 +6,7 @@ import { dirname, join, relative } from 'node:path'
 import { threadId } from 'node:worker_threads'
 import { encodeKey } from '../plugin/ids'
 import { BUILTIN_VERSION } from './builtin/version'
-import { contentHash } from './render'
+import { contentHash, NEVER_IN_EVENTS_LINE } from './render'
 import type { FunctionSpec } from './spec'
 
 export interface LockVersion {
@@ -45,6 +45,11 @@ export interface LockEntry {
   /** The function's `optimizeFor` at its last generation: Train works only on entries that have one. */
   optimizeFor?: string
   versions: Record<string, LockVersion>
+  /**
+   * The ids the function had before renames or moves that kept this entry: clients still running a build from before
+   * send them, and the collector holds their events to this entry's event limits.
+   */
+  formerIds?: string[]
 }
 
 export interface LockFile {
@@ -402,6 +407,9 @@ export class LockStore {
         }
         entry.versions[version] = { ...v, file: `${base}.js`, ...(v.variants ? { variants: { ...v.variants, file: `${base}.variants.json` } } : {}) }
       }
+      const formerIds = [...new Set([...(entry.formerIds ?? []), from])].filter((id) => id !== to)
+      if (formerIds.length) entry.formerIds = formerIds
+      else delete entry.formerIds
       lock.functions[to] = entry
       delete lock.functions[from]
       moved = true
@@ -415,13 +423,13 @@ export class LockStore {
    * Removes the entries of `ids` that `still` (asked again under the lock) lets go, with their phase modules and
    * variants; returns the ids removed.
    */
-  remove(ids: readonly string[], still: (entry: LockEntry) => boolean = () => true): string[] {
+  remove(ids: readonly string[], still: (id: string, entry: LockEntry, lock: LockFile) => boolean = () => true): string[] {
     const removed: string[] = []
     const files: string[] = []
     this.update((lock) => {
       for (const id of ids) {
         const entry = Object.hasOwn(lock.functions, id) ? lock.functions[id] : undefined
-        if (!entry || !still(entry)) continue
+        if (!entry || !still(id, entry, lock)) continue
         for (const v of Object.values(entry.versions)) files.push(v.file, ...(v.variants ? [v.variants.file] : []))
         delete lock.functions[id]
         removed.push(id)
@@ -431,16 +439,22 @@ export class LockStore {
     })
     return removed
   }
-}
 
-/**
- * Whether an entry holds nothing a build would not write again from the source: builtin versions only (deterministic,
- * offline), none that Train made (`train: …`) or carried over a compiler upgrade (`… kept … Train promoted …`, see
- * train/carry.ts), no A/B test. An LLM's phases (paid for, reviewed) and Train's history are kept unless asked.
- */
-export function regenerable(entry: LockEntry): boolean {
-  if (entry.candidate) return false
-  return Object.values(entry.versions).every((v) => v.generator === 'builtin' && !v.reason?.startsWith('train') && !v.reason?.includes('Train promoted'))
+
+  /**
+   * Whether the entry of a function no longer in the source holds nothing that removing it would lose: builtin
+   * versions only (deterministic, offline: a build writes them again), none that Train made (`train: …`) or carried
+   * over a compiler upgrade (`… kept … Train promoted …`, see train/carry.ts), no A/B test, and no event limits of a
+   * domain, which the collector applies from the lock to clients still running the function. An LLM's phases (paid
+   * for, reviewed), Train's history and a domain's limits are kept unless asked.
+   */
+  disposable(id: string, entry: LockEntry, lock: LockFile = this.read()): boolean {
+    if (entry.candidate) return false
+    return Object.entries(entry.versions).every(
+      ([version, v]) =>
+        v.generator === 'builtin' && !v.reason?.startsWith('train') && !v.reason?.includes('Train promoted') && !NEVER_IN_EVENTS_LINE.test(this.source(id, version, lock) ?? ''),
+    )
+  }
 }
 
 /** A rendered phase module (see render.ts) saying `to` where it said `from`; null when it does not read as one. */

@@ -11,7 +11,9 @@ import { inputHash, LockStore, type LockFile } from '../../src/generators/lock'
 import { renderPhaseModule } from '../../src/generators/render'
 import { resolveOptions } from '../../src/plugin/options'
 import { readPolicy, withPolicy } from '../../src/train/candidate'
+import { serve } from '../../src/train/collector'
 import { build, createProject, PACKAGE_ROOT, run, type Project } from '../helpers/project'
+import { execution, feedback } from '../train/helpers'
 import { reply, startOpenAIServer, type OpenAIServer } from '../helpers/openai-server'
 import { goodReply, scaleSource } from '../generators/verify/fixture'
 
@@ -92,9 +94,9 @@ describe('entries of deleted functions', () => {
     const bytes = p.read('.poet/lock.json')
     const files = phaseFiles(p)
 
-    const kept = 'Kept in .poet/lock.json: src/scale.ts#scale, no longer in the source: its entry holds phases an LLM wrote or Train\'s history. `poet generate --prune` removes it.'
+    const kept = 'Kept in .poet/lock.json: src/scale.ts#scale, no longer in the source: its entry holds phases an LLM wrote, Train\'s history or a domain\'s event limits (which the collector applies to clients still sending its id). `poet generate --prune` removes it.'
     expect((await poet(p, ['status'])).stdout).toContain(
-      "\nIn the lock but no longer in the source, its entry holding phases an LLM wrote or Train's history: src/scale.ts#scale. `poet generate` keeps it; `poet generate --prune` removes it.\n",
+      "\nIn the lock but no longer in the source, its entry holding phases an LLM wrote, Train's history or a domain's event limits: src/scale.ts#scale. `poet generate` keeps it; `poet generate --prune` removes it.\n",
     )
     expect(await poet(p, ['generate', '--check'])).toMatchObject({ code: 0, stdout: `${kept}\nAll 1 function is up to date in .poet/lock.json.\n` })
     expect(await poet(p, ['generate'])).toMatchObject({ code: 0, stdout: `${kept}\nAll 1 function is up to date in .poet/lock.json.\n` })
@@ -255,6 +257,37 @@ describe('functions renamed or moved', () => {
     const generate = await poet(p, ['generate'])
     expect(generate.stdout).toContain('Removed the lock entries of 2 functions no longer in the source: src/double.ts#double, src/twice.ts#twice.')
     expect(Object.keys(lockOf(p).functions)).toEqual(['src/thrice.ts#thrice'])
+  })
+})
+
+describe("a domain's event limits", () => {
+  it('keep the entry of a deleted function, and follow a renamed one: the collector applies them to events sent under its old id', async () => {
+    const TRIAGE = `import { poet } from 'unplugin-poet/runtime'\n\nexport const triage = poet({ domain: 'healthcare' })(function triage(v: { heartRate: number }): string {\n  return v.heartRate > 120 ? 'urgent' : 'routine'\n})\n`
+    const p = fixture('limits', { 'src/triage.ts': TRIAGE, 'src/vitals.ts': TRIAGE.replace(/triage/g, 'vitals') })
+    expect((await poet(p, ['generate'])).code).toBe(0)
+    rmSync(p.path('src/vitals.ts'))
+    const kept = await poet(p, ['generate'])
+    expect(kept.stdout).toContain("Kept in .poet/lock.json: src/vitals.ts#vitals, no longer in the source: its entry holds phases an LLM wrote, Train's history or a domain's event limits")
+    expect(Object.keys(lockOf(p).functions)).toContain('src/vitals.ts#vitals')
+
+    p.write('src/clinic/triage.ts', TRIAGE)
+    rmSync(p.path('src/triage.ts'))
+    expect((await poet(p, ['generate'])).stdout).toContain('Carried the lock entry of src/triage.ts#triage over to src/clinic/triage.ts#triage')
+    const entry = lockOf(p).functions['src/clinic/triage.ts#triage']!
+    expect(entry.formerIds).toEqual(['src/triage.ts#triage'])
+
+    // A page still running the build from before the move, rated by a server that never ran the function.
+    const collector = await serve({ port: 0, db: join(p.dir, 'feedback.db'), lockDir: p.lockDir })
+    try {
+      const call = execution({ functionId: 'src/triage.ts#triage', version: entry.current })
+      const rated = feedback({ functionId: 'src/triage.ts#triage', version: entry.current, executionId: call.executionId, label: 'tachycardia', comment: 'patient Jane Doe, bed 4' })
+      const res = await fetch(`${collector.url}/v1/events`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify([call, rated]) })
+      expect(res.status).toBe(202)
+      expect(collector.collector.store.count('feedback')).toBe(1)
+      expect(collector.collector.store.comments('src/triage.ts#triage', entry.current)).toEqual([])
+    } finally {
+      await collector.close()
+    }
   })
 })
 
