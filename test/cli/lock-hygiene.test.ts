@@ -12,7 +12,7 @@ import { renderPhaseModule } from '../../src/generators/render'
 import { resolveOptions } from '../../src/plugin/options'
 import { readPolicy, withPolicy } from '../../src/train/candidate'
 import { serve } from '../../src/train/collector'
-import { build, createProject, PACKAGE_ROOT, run, type Project } from '../helpers/project'
+import { build, createProject, loadPlugin, PACKAGE_ROOT, run, viteDevServer, type Project } from '../helpers/project'
 import { execution, feedback } from '../train/helpers'
 import { reply, startOpenAIServer, type OpenAIServer } from '../helpers/openai-server'
 import { goodReply, scaleSource } from '../generators/verify/fixture'
@@ -218,6 +218,28 @@ describe('functions renamed or moved', () => {
     expect(Object.keys(entry.versions)).toEqual(expect.arrayContaining([first.version, trained.version]))
     expect(readPolicy(p.read(`.poet/${entry.versions[entry.current]!.file}`))!.attempts).toBe(5)
     expect(await poet(p, ['generate', '--check'])).toMatchObject({ code: 0 })
+  })
+
+  it('a Vite dev server takes the old entry over when a function is renamed in its file while it runs', async () => {
+    const p = fixture('renamed-dev', { 'src/double.ts': DOUBLE })
+    expect((await poet(p, ['generate'])).code).toBe(0)
+    const old = lockOf(p).functions['src/double.ts#double']!
+    const poetPlugin = await loadPlugin(p, 'vite')
+    const server = await viteDevServer(p, { plugins: [poetPlugin()] })
+    try {
+      const client = server.environments.client
+      expect((await client.transformRequest('/src/double.ts'))?.code).toContain('poet:src~2fdouble.ts~23double')
+      p.write('src/double.ts', DOUBLE.replace('const double', 'const twice'))
+      client.moduleGraph.invalidateAll()
+      expect((await client.transformRequest('/src/double.ts'))?.code).toContain('poet:src~2fdouble.ts~23twice')
+      const phases = await client.transformRequest('virtual:poet/src~2fdouble.ts~23twice')
+      expect(phases?.code).toContain('id: "src/double.ts#twice"')
+      expect(phases?.code).toContain(`version: "${old.current}"`)
+    } finally {
+      await server.close()
+    }
+    expect(Object.keys(lockOf(p).functions)).toEqual(['src/double.ts#twice'])
+    expect(lockOf(p).functions['src/double.ts#twice']).toMatchObject({ current: old.current, formerIds: ['src/double.ts#double'] })
   })
 
   it('leaves an entry whose phase module was edited by hand where it is, says so, and generates the function anew', async () => {
