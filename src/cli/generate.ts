@@ -12,16 +12,24 @@ import { COMMON_FLAGS, COMMON_HELP, loadConfig } from './config'
 import { errorText, EXIT, idHint, usage, type CliIO } from './io'
 import { Progress } from './progress'
 import { scanProject } from './project'
-import { specStates, type SpecState } from './state'
+import { lockLeftovers, specStates, type SpecState } from './state'
 
 export const GENERATE_HELP = `poet generate — write the phases of every poet() function into the lock (.poet/)
 
-Usage: poet generate [--check] [--force] [--only <id>] [--concurrency <n>] [project options]
+Usage: poet generate [--check] [--force] [--prune] [--only <id>] [--concurrency <n>] [project options]
 
-  --check               change nothing; exit 1 and name every function whose lock entry is missing or stale
+  --check               change nothing; exit 1 and name every function whose lock entry is missing or stale,
+                        and every entry of a function no longer in the source that \`poet generate\` would remove
   --force               regenerate even functions whose entry is up to date
-  --only <id>           just this function (id as in the lock: src/file.ts#name)
+  --prune               also remove the entries of functions no longer in the source that hold phases an LLM
+                        wrote, Train's history or a domain's event limits (without it, only those a build
+                        would write again and that limit no events are removed)
+  --only <id>           just this function (id as in the lock: src/file.ts#name); leaves other entries alone
   --concurrency <n>     LLM requests in flight at once          default: generator.concurrency, else 4
+
+A function renamed or moved whose source, options and types are unchanged takes over the lock entry of its old
+id (its phases, every version, Train's history), when exactly one entry of a function no longer in the source
+was made from them.
 
 A function whose LLM answer fails verification falls back to the builtin generator with a warning;
 plain \`poet generate\` tries the LLM again for such functions.
@@ -31,11 +39,20 @@ could not be generated; 2 for a wrong option or an unknown --only id.
 ${COMMON_HELP}`
 
 export async function generateCommand(argv: string[], io: CliIO): Promise<number> {
-  const args = parseCommand(argv, io, GENERATE_HELP, { ...COMMON_FLAGS, check: { type: 'boolean' }, force: { type: 'boolean' }, only: { type: 'string' }, concurrency: { type: 'string' } })
+  const args = parseCommand(argv, io, GENERATE_HELP, {
+    ...COMMON_FLAGS,
+    check: { type: 'boolean' },
+    force: { type: 'boolean' },
+    prune: { type: 'boolean' },
+    only: { type: 'string' },
+    concurrency: { type: 'string' },
+  })
   if (typeof args === 'number') return args
   if (args.positionals.length) return usage(io, `unexpected argument ${JSON.stringify(args.positionals[0])}: this command takes none${args.positionals[0]!.includes('#') ? ` (one function: --only ${args.positionals[0]})` : ''}`, GENERATE_HELP)
   const v = args.values
   if (v.check && v.force) return usage(io, '--check and --force cannot be combined', GENERATE_HELP)
+  if (v.check && v.prune) return usage(io, '--check and --prune cannot be combined', GENERATE_HELP)
+  if (v.only !== undefined && v.prune) return usage(io, '--only and --prune cannot be combined: --only leaves every other entry alone', GENERATE_HELP)
   const concurrency = v.concurrency === undefined ? undefined : Number(v.concurrency)
   if (concurrency !== undefined && (!Number.isInteger(concurrency) || concurrency < 1)) return usage(io, `--concurrency must be an integer ≥ 1, received ${JSON.stringify(v.concurrency)}`, GENERATE_HELP)
 
@@ -63,6 +80,8 @@ export async function generateCommand(argv: string[], io: CliIO): Promise<number
     return EXIT.ok
   }
   let states = specStates(project.specs, options, project.registry, lock)
+  // One function asked for: the rest of the lock is not this run's business.
+  const leftovers = v.only === undefined ? lockLeftovers(states, options, lock, project.failedFiles) : { renamed: [], orphans: [] }
   if (v.only !== undefined) {
     states = states.filter((s) => s.spec.id === v.only)
     if (!states.length) {
@@ -73,8 +92,11 @@ export async function generateCommand(argv: string[], io: CliIO): Promise<number
 
   if (v.check) {
     const bad = states.filter((s) => s.state !== 'fresh')
+    const renamedFrom = new Map(leftovers.renamed.map((r) => [r.to, r.from]))
     const why = (s: SpecState) =>
-      s.fileMissing
+      renamedFrom.has(s.spec.id)
+        ? `  (renamed or moved from ${renamedFrom.get(s.spec.id)}: \`poet generate\` carries its lock entry over)`
+        : s.fileMissing
         ? `  (its phase module ${relative(io.cwd ?? process.cwd(), join(lock.dir, s.current!.file))} is not on disk: restore it from version control, or run \`poet generate\`)`
         : s.state !== 'stale'
           ? ''
@@ -84,28 +106,52 @@ export async function generateCommand(argv: string[], io: CliIO): Promise<number
               ? '  (a newer builtin compiler writes other checks; its inputs are unchanged)'
             : '  (its source, options, types, domain pack or generator changed)'
     for (const s of bad) io.out(`${s.state.padEnd(7)}  ${s.spec.id}${why(s)}`)
-    if (bad.length) {
-      io.err(`poet generate --check: ${bad.length} of ${states.length} function${states.length === 1 ? '' : 's'} not up to date in ${lockPath}. Run \`poet generate\` and commit the lock.`)
+    const removable = leftovers.orphans.filter((o) => o.disposable).map((o) => o.id)
+    for (const id of removable) io.out(`orphan   ${id}  (no longer in the source: \`poet generate\` removes its entry)`)
+    const kept = leftovers.orphans.filter((o) => !o.disposable).map((o) => o.id)
+    // Never removed without being asked, so no reason to fail: said, so that they do not linger unseen.
+    if (kept.length) io.out(keptOrphans(kept, lockPath))
+    if (bad.length || removable.length) {
+      const counted = [
+        ...(bad.length ? [`${bad.length} of ${states.length} function${states.length === 1 ? '' : 's'} not up to date`] : []),
+        ...(removable.length ? [`${removable.length} entr${removable.length === 1 ? 'y' : 'ies'} of functions no longer in the source`] : []),
+      ]
+      io.err(`poet generate --check: ${counted.join(' and ')} in ${lockPath}. Run \`poet generate\` and commit the lock.`)
       return EXIT.failure
     }
     io.out(`All ${states.length} function${states.length === 1 ? ' is' : 's are'} up to date in ${lockPath}.`)
     return EXIT.ok
   }
 
+  const prune = leftovers.orphans.filter((o) => v.prune || o.disposable).map((o) => o.id)
+  const tidied: string[] = []
+  if (leftovers.renamed.length || prune.length) {
+    const stop = refusedLock(lock, io)
+    if (stop !== undefined) return stop
+    for (const { from, to } of leftovers.renamed) {
+      if (lock.rename(from, to)) tidied.push(`Carried the lock entry of ${from} over to ${to} (renamed or moved; its source, options and types are unchanged).`)
+      // Not carried: its current module is missing, or one of them was not written by poet (edited by hand).
+      else if (!Object.hasOwn(lock.read().functions, to)) io.err(`warning: ${to}: the lock entry of ${from} was not carried over, as a phase module of it is missing or was not written by poet: ${to} is generated anew.`)
+    }
+    // Asked again under the lock: an entry Train or an LLM wrote into since is kept unless --prune said otherwise.
+    const removed = lock.remove(prune, v.prune ? undefined : (id, entry, file) => lock.disposable(id, entry, file))
+    if (removed.length) tidied.push(`Removed the lock entr${removed.length === 1 ? 'y' : 'ies'} of ${removed.length} function${removed.length === 1 ? '' : 's'} no longer in the source: ${removed.join(', ')}.`)
+    states = specStates(project.specs, options, project.registry, lock)
+  }
+  const kept = v.prune ? [] : leftovers.orphans.filter((o) => !o.disposable).map((o) => o.id)
+  if (kept.length) tidied.push(keptOrphans(kept, lockPath))
+  for (const line of tidied) io.out(line)
+
   const todo = states.filter((s) => v.force || s.state !== 'fresh' || s.fallback)
   if (!todo.length) {
     // "Nothing to do" followed by what it just removed read as a contradiction.
     const removed = removeStray(lock, io)
     const upToDate = `${states.length} function${states.length === 1 ? ' is' : 's are'} up to date in ${lockPath}.`
-    io.out(removed ? `All ${upToDate}\n${removed}` : `Nothing to do: all ${upToDate}`)
+    io.out(removed ? `All ${upToDate}\n${removed}` : tidied.length ? `All ${upToDate}` : `Nothing to do: all ${upToDate}`)
     return EXIT.ok
   }
-  const refused = lock.unwritable()
-  if (refused) {
-    const dir = `${relative(io.cwd ?? process.cwd(), lock.dir) || '.'}/`
-    io.err(`poet generate: ${refusedLockWrite(lock.dir, refused, io.cwd ?? process.cwd()) ?? `cannot write ${dir} (${lock.dir}): ${refused.message}`}. Nothing was generated or written: make ${dir} writable, or run \`poet generate\` in a writable checkout, and commit ${dir}.`)
-    return EXIT.failure
-  }
+  const stop = refusedLock(lock, io)
+  if (stop !== undefined) return stop
   const progress = new Progress(todo.length, io)
   const identity = generatorIdentity(options.generator)
   // Each function goes into the lock as soon as it is generated: a run interrupted, or one function failing, keeps
@@ -173,6 +219,28 @@ export async function generateCommand(argv: string[], io: CliIO): Promise<number
   const removed = refusal ? undefined : removeStray(lock, io)
   if (removed) io.out(removed)
   return failed.length || refusal ? EXIT.failure : EXIT.ok
+}
+
+/**
+ * Exit code 1, said, when the lock directory takes no writes: asked before a run changes anything, so it writes
+ * nothing and pays no LLM for phases it could not keep.
+ */
+function refusedLock(lock: LockStore, io: CliIO): number | undefined {
+  const refused = lock.unwritable()
+  if (!refused) return undefined
+  const dir = `${relative(io.cwd ?? process.cwd(), lock.dir) || '.'}/`
+  io.err(`poet generate: ${refusedLockWrite(lock.dir, refused, io.cwd ?? process.cwd()) ?? `cannot write ${dir} (${lock.dir}): ${refused.message}`}. Nothing was generated or written: make ${dir} writable, or run \`poet generate\` in a writable checkout, and commit ${dir}.`)
+  return EXIT.failure
+}
+
+/** The entries of deleted functions that plain `poet generate` keeps, and how to remove them. */
+function keptOrphans(ids: string[], lockPath: string): string {
+  const one = ids.length === 1
+  return (
+    `Kept in ${lockPath}: ${ids.join(', ')}, no longer in the source: ${one ? 'its entry holds' : 'their entries hold'} phases an LLM wrote, Train's history or a domain's event limits ` +
+    `(which the collector applies to clients still sending ${one ? 'its id' : 'their ids'}). ` +
+    `\`poet generate --prune\` removes ${one ? 'it' : 'them'}.`
+  )
 }
 
 /**

@@ -13,7 +13,7 @@ export const HELP = `poet — generate, review and train the phases of poet() fu
 Usage: poet <command> [options]
 
 Commands:
-  generate [--check] [--force] [--only <id>]   write phases into the lock (.poet/); --check fails on stale entries
+  generate [--check] [--force] [--prune] [--only <id>]  write phases into the lock (.poet/); --check fails on stale entries
   status [--json]                              table of functions: version, generator, stale?, unresolved types
   diff <id> [--from <v>] [--to <v>]            unified diff between two versions of a function's phases
   domains [<name>]                             the domain packs and their rules

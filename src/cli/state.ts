@@ -6,6 +6,7 @@ import type { DomainRegistry } from '../generators/builtin/domains'
 import { compilerUpgradeOnly, phaseInputHash } from '../generators'
 import { BUILTIN_VERSION } from '../generators/builtin/version'
 import type { LockEntry, LockStore, LockVersion } from '../generators/lock'
+import { renamedFrom, renameHashes } from '../generators/renamed'
 import type { FunctionSpec } from '../generators/spec'
 import type { ResolvedOptions } from '../plugin/options'
 
@@ -43,4 +44,39 @@ export function specStates(specs: FunctionSpec[], options: ResolvedOptions, regi
     const compilerUpgrade = state === 'stale' && (outdatedFallback || compilerUpgradeOnly(spec, options.generator, pack, current))
     return { spec, ...(pack ? { pack } : {}), hash, state, ...(entry ? { entry } : {}), ...(current ? { current } : {}), fallback, compilerUpgrade, fileMissing }
   })
+}
+
+/** The lock's entries whose function is no longer in the source under their id, as `poet status` and `poet generate` see them. */
+export interface LockLeftovers {
+  /** Functions renamed or moved: the entry of `from` is `to`'s (the next build or `poet generate` carries it over). */
+  renamed: { from: string; to: string }[]
+  /**
+   * The other ids the source no longer has, sorted; `disposable` when removing the entry loses nothing (plain `poet
+   * generate` removes it, see `LockStore.disposable`), else only `--prune` does.
+   */
+  orphans: { id: string; disposable: boolean }[]
+}
+
+/**
+ * What the lock holds beyond `states` (every function of the source). A file that failed to scan still has its
+ * functions: only their options could not be read, so its entries are neither orphans nor renamed.
+ */
+export function lockLeftovers(states: SpecState[], options: ResolvedOptions, store: LockStore, failedFiles: ReadonlySet<string>): LockLeftovers {
+  const lock = store.read()
+  const inSource = new Set(states.map((s) => s.spec.id))
+  const gone = (id: string) => !inSource.has(id) && !failedFiles.has(id.slice(0, id.lastIndexOf('#')))
+  const claims = new Map<string, string[]>()
+  for (const s of states) {
+    if (s.entry) continue
+    const from = renamedFrom(lock, s.spec.id, renameHashes(s.spec, options.generator, s.pack), gone)
+    if (from !== undefined) claims.set(from, [...(claims.get(from) ?? []), s.spec.id])
+  }
+  // Two new functions made from the same inputs (a copy): which one the entry was is anyone's guess.
+  const renamed = [...claims].filter(([, to]) => to.length === 1).map(([from, to]) => ({ from, to: to[0]! }))
+  const moved = new Set(renamed.map((r) => r.from))
+  const orphans = Object.keys(lock.functions)
+    .filter((id) => gone(id) && !moved.has(id))
+    .sort()
+    .map((id) => ({ id, disposable: store.disposable(id, lock.functions[id]!, lock) }))
+  return { renamed, orphans }
 }

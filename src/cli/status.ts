@@ -5,7 +5,7 @@ import { LockStore } from '../generators/lock'
 import { COMMON_FLAGS, COMMON_HELP, loadConfig } from './config'
 import { EXIT, table, usage, type CliIO } from './io'
 import { scanProject } from './project'
-import { specStates } from './state'
+import { lockLeftovers, specStates } from './state'
 import type { UnresolvedType } from '../generators/spec'
 
 export const STATUS_HELP = `poet status — the lock against the source: what is generated, by whom, and what is stale
@@ -13,9 +13,14 @@ export const STATUS_HELP = `poet status — the lock against the source: what is
 Usage: poet status [--json] [project options]
 
   --json     machine-readable output: { functions: [{ id, version, candidate, generator, fallback, state,
-             compilerUpgrade, fileMissing, unresolved }], orphans, strayFiles } (state: fresh | stale | missing;
-             orphans: ids in the lock no longer in the source; strayFiles: files under .poet/phases/ that no version
-             names, written over an hour ago, which \`poet generate\` removes)
+             compilerUpgrade, fileMissing, unresolved }], orphans, orphansKept, renamed: [{ from, to }], strayFiles,
+             warnings } (state: fresh | stale | missing; orphans: ids in the lock no longer in the source, which
+             \`poet generate\` removes, but for orphansKept, whose entries hold phases an LLM wrote, Train's history
+             or a domain's event limits, kept unless asked (see \`poet generate --help\`); renamed: functions renamed
+             or moved whose old entry the next build or \`poet generate\` carries over; strayFiles: files under
+             .poet/phases/ that no version names, written over an hour ago, which \`poet generate\` removes;
+             warnings: what a build warns about the source, such as modules that re-export or wrap poet, whose
+             functions get no phases)
 
 Columns: id, current version, generator ("(fallback)" when an LLM was configured but failed),
 stale? (yes: source/options/types/domain/generator changed; yes (compiler): only a newer builtin compiler;
@@ -33,11 +38,11 @@ export async function statusCommand(argv: string[], io: CliIO): Promise<number> 
   const project = scanProject(options)
   const lock = new LockStore(options.lockDir)
   const states = specStates(project.specs, options, project.registry, lock)
-  const known = new Set(states.map((s) => s.spec.id))
-  // A function in a file that failed to scan is still in the source: only its options could not be read.
   const locked = Object.keys(lock.read().functions)
   const inFailedFile = (id: string) => project.failedFiles.has(id.slice(0, id.lastIndexOf('#')))
-  const orphans = locked.filter((id) => !known.has(id) && !inFailedFile(id))
+  const { renamed, orphans: leftover } = lockLeftovers(states, options, lock, project.failedFiles)
+  const orphans = leftover.map((o) => o.id)
+  const orphansKept = leftover.filter((o) => !o.disposable).map((o) => o.id)
   const strayFiles = lock.strayFiles()
   if (args.values.json) {
     const functions = states.map((s) => ({
@@ -51,10 +56,12 @@ export async function statusCommand(argv: string[], io: CliIO): Promise<number> 
       fileMissing: s.fileMissing,
       unresolved: s.spec.unresolved,
     }))
-    io.out(JSON.stringify({ functions, orphans, strayFiles }, null, 2))
+    io.out(JSON.stringify({ functions, orphans, orphansKept, renamed, strayFiles, warnings: project.warnings }, null, 2))
     for (const e of project.errors) io.err(e)
     return project.errors.length ? EXIT.failure : EXIT.ok
   }
+  // What a build would warn about: a module that re-exports or wraps poet gives what it marks no phases, and no row here.
+  for (const w of project.warnings) io.err(`warning: ${w}`)
   if (!states.length && !project.errors.length) {
     io.out(`No poet() functions found under ${options.root}.`)
     return EXIT.ok
@@ -71,7 +78,18 @@ export async function statusCommand(argv: string[], io: CliIO): Promise<number> 
     ]
   })
   io.out(table(['id', 'version', 'generator', 'stale?', 'unresolved types'], rows))
-  if (orphans.length) io.out(`\nIn the lock but no longer in the source: ${orphans.join(', ')}`)
+  for (const { from, to } of renamed) {
+    io.out(`\n${to} is ${from} renamed or moved (same source, options and types): the next build or \`poet generate\` carries its lock entry over.`)
+  }
+  const removable = orphans.filter((id) => !orphansKept.includes(id))
+  if (removable.length) io.out(`\nIn the lock but no longer in the source: ${removable.join(', ')}. \`poet generate\` removes ${removable.length === 1 ? 'its entry' : 'their entries'}.`)
+  if (orphansKept.length) {
+    const one = orphansKept.length === 1
+    io.out(
+      `\nIn the lock but no longer in the source, ${one ? 'its entry holding' : 'their entries holding'} phases an LLM wrote, Train's history or a domain's event limits: ${orphansKept.join(', ')}. ` +
+        `\`poet generate\` keeps ${one ? 'it' : 'them'}; \`poet generate --prune\` removes ${one ? 'it' : 'them'}.`,
+    )
+  }
   if (strayFiles.length) {
     const dir = relative(io.cwd ?? process.cwd(), lock.dir) || '.'
     io.out(

@@ -6,7 +6,7 @@ import { dirname, join, relative } from 'node:path'
 import { threadId } from 'node:worker_threads'
 import { encodeKey } from '../plugin/ids'
 import { BUILTIN_VERSION } from './builtin/version'
-import { contentHash } from './render'
+import { contentHash, NEVER_IN_EVENTS_LINE } from './render'
 import type { FunctionSpec } from './spec'
 
 export interface LockVersion {
@@ -45,6 +45,11 @@ export interface LockEntry {
   /** The function's `optimizeFor` at its last generation: Train works only on entries that have one. */
   optimizeFor?: string
   versions: Record<string, LockVersion>
+  /**
+   * The ids the function had before renames or moves that kept this entry: clients still running a build from before
+   * send them, and the collector holds their events to this entry's event limits.
+   */
+  formerIds?: string[]
 }
 
 export interface LockFile {
@@ -351,8 +356,12 @@ export class LockStore {
     return { file, variants: stored }
   }
 
-  /** Read-modify-write of lock.json under a cross-process lock, written atomically. */
-  update(mutate: (lock: LockFile) => void): void {
+  /**
+   * Read-modify-write of lock.json under a cross-process lock, written atomically. `after` runs once it is written,
+   * still under the lock: removing files no version names any more, which a writer waiting for the lock may be about
+   * to name again (see `writeAll`), must wait until no lock on disk names them.
+   */
+  update(mutate: (lock: LockFile) => void, after?: () => void): void {
     mkdirSync(this.dir, { recursive: true })
     const release = acquire(join(this.dir, '.lock'))
     try {
@@ -360,9 +369,110 @@ export class LockStore {
       const lock = structuredClone(this.read())
       mutate(lock)
       writeIfChanged(this.file, serialize(lock))
+      after?.()
     } finally {
       release()
     }
+  }
+
+  /**
+   * Moves the entry of `from` (every version, the candidate under test, the pointer) to `to`, for a function renamed
+   * or moved: its phase modules are written again under `to`'s name saying `to` (the id its events carry), with the same
+   * versions, since a version hashes the phases, not the id. False, with nothing changed, when `to` has an entry by
+   * now (another build adopted it), `from` has none, or a module of `from` does not read as one poet wrote.
+   */
+  rename(from: string, to: string): boolean {
+    let moved = false
+    const old: string[] = []
+    this.update((lock) => {
+      const entry = Object.hasOwn(lock.functions, from) ? lock.functions[from] : undefined
+      if (!entry || Object.hasOwn(lock.functions, to)) return
+      const sources = Object.entries(entry.versions).map(([version, v]) => {
+        const source = readText(join(this.dir, v.file))
+        return { version, v, source: source === undefined ? undefined : renameInModule(source, from, to) }
+      })
+      // A module poet did not write (edited by hand) would go on saying `from`, and its events with it.
+      if (sources.some((s) => s.source === null) || !sources.find((s) => s.version === entry.current)?.source) return
+      for (const { version, v, source } of sources) {
+        const base = `phases/${fileStem(to)}.${version}`
+        if (source) {
+          mkdirSync(join(this.dir, 'phases'), { recursive: true })
+          writeIfChanged(join(this.dir, `${base}.js`), source)
+          old.push(v.file)
+        }
+        const variants = v.variants && readText(join(this.dir, v.variants.file))
+        if (v.variants && variants !== undefined) {
+          writeIfChanged(join(this.dir, `${base}.variants.json`), variants)
+          old.push(v.variants.file)
+        }
+        entry.versions[version] = { ...v, file: `${base}.js`, ...(v.variants ? { variants: { ...v.variants, file: `${base}.variants.json` } } : {}) }
+      }
+      const formerIds = [...new Set([...(entry.formerIds ?? []), from])].filter((id) => id !== to)
+      if (formerIds.length) entry.formerIds = formerIds
+      else delete entry.formerIds
+      lock.functions[to] = entry
+      delete lock.functions[from]
+      moved = true
+    }, () => {
+      for (const file of old) rmSync(join(this.dir, file), { force: true })
+    })
+    return moved
+  }
+
+  /**
+   * Removes the entries of `ids` that `still` (asked again under the lock) lets go, with their phase modules and
+   * variants; returns the ids removed.
+   */
+  remove(ids: readonly string[], still: (id: string, entry: LockEntry, lock: LockFile) => boolean = () => true): string[] {
+    const removed: string[] = []
+    const files: string[] = []
+    this.update((lock) => {
+      for (const id of ids) {
+        const entry = Object.hasOwn(lock.functions, id) ? lock.functions[id] : undefined
+        if (!entry || !still(id, entry, lock)) continue
+        for (const v of Object.values(entry.versions)) files.push(v.file, ...(v.variants ? [v.variants.file] : []))
+        delete lock.functions[id]
+        removed.push(id)
+      }
+    }, () => {
+      for (const file of files) rmSync(join(this.dir, file), { force: true })
+    })
+    return removed
+  }
+
+
+  /**
+   * Whether the entry of a function no longer in the source holds nothing that removing it would lose: builtin
+   * versions only (deterministic, offline: a build writes them again), none that Train made (`train: …`) or carried
+   * over a compiler upgrade (`… kept … Train promoted …`, see train/carry.ts), no A/B test, and no event limits of a
+   * domain, which the collector applies from the lock to clients still running the function. An LLM's phases (paid
+   * for, reviewed), Train's history and a domain's limits are kept unless asked.
+   */
+  disposable(id: string, entry: LockEntry, lock: LockFile = this.read()): boolean {
+    if (entry.candidate) return false
+    return Object.entries(entry.versions).every(
+      ([version, v]) =>
+        v.generator === 'builtin' && !v.reason?.startsWith('train') && !v.reason?.includes('Train promoted') && !NEVER_IN_EVENTS_LINE.test(this.source(id, version, lock) ?? ''),
+    )
+  }
+}
+
+/** A rendered phase module (see render.ts) saying `to` where it said `from`; null when it does not read as one. */
+function renameInModule(source: string, from: string, to: string): string | null {
+  const header = `// POET phases for ${from}\n`
+  const line = `\n  id: ${JSON.stringify(from)},\n`
+  // The last one: the phases object closes the module, after helpers an LLM wrote.
+  const at = source.lastIndexOf(line)
+  if (!source.startsWith(header) || at < 0) return null
+  const body = `${source.slice(0, at)}\n  id: ${JSON.stringify(to)},\n${source.slice(at + line.length)}`
+  return `// POET phases for ${to}\n${body.slice(header.length)}`
+}
+
+function readText(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8')
+  } catch {
+    return undefined
   }
 }
 

@@ -55,6 +55,9 @@ export function renderPhaseModule(id: string, parts: PhaseParts, options: Render
   return { version, source: lines.join('\n') + EXPORT_LINE }
 }
 
+/** The line of a rendered module naming the event fields its domain forbids; its group is their JSON. */
+export const NEVER_IN_EVENTS_LINE = /^ {2}neverInEvents: (\[.*\]),$/m
+
 /**
  * Makes a phase module hot-swappable in Vite dev: it self-accepts, and a new version is copied into the
  * object the runtime already holds, so calls after the swap use it without re-running the importer.
