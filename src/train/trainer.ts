@@ -1,5 +1,6 @@
 // The trainer: for each function with optimizeFor, reads metrics per version, then plans and applies candidate, promote, rollback.
 import { LockStore, type LockEntry, type LockVersion, type NewVersion } from '../generators/lock'
+import { jsonLine, NEVER_IN_EVENTS_LINE } from '../generators/render'
 import type { TrainingEvidence } from '../generators/llm/prompt'
 import { declaresAsync, learnPolicy, readPolicy, withPolicy, type Learnable } from './candidate'
 import { learnThresholds, readLearned, THRESHOLD_RULES } from './thresholds'
@@ -315,8 +316,7 @@ function metricLines(m: VersionMetrics, recentMs: number, baselineMs: number): s
  * domain lets events carry them (the module's `neverInEvents`), whatever a forged event may have stored.
  */
 function userFeedback(store: FeedbackStore, id: string, version: string, since: number, until: number, source: string): string[] {
-  const never = /^ {2}neverInEvents: (\[.*\]),$/m.exec(source)?.[1]
-  const forbidden = new Set<string>(never ? (JSON.parse(never) as string[]) : [])
+  const forbidden = new Set<string>(jsonLine<string[]>(source, NEVER_IN_EVENTS_LINE) ?? [])
   if (forbidden.has('comment') && forbidden.has('label')) return []
   return store
     .comments(id, version, { since, until })
