@@ -11,7 +11,7 @@ export interface HttpSinkOptions {
   headers?: Record<string, string>
   /** Events per request; a full batch is sent at once. @default 50 */
   batchSize?: number
-  /** Milliseconds a partial batch waits before it is sent; while the page is hidden, none. @default 1000 */
+  /** Milliseconds a partial batch waits before it is sent; while the page is hidden, a second at most. @default 1000 */
   interval?: number
   /** Events held at most; beyond it the oldest are dropped (and counted). @default 1000 */
   maxQueue?: number
@@ -104,8 +104,6 @@ export function httpSink(options: HttpSinkOptions): HttpSink {
   let down = false
   // The refusal statuses already reported.
   const warned = new Set<number>()
-  // A send of what a hidden page made is due at the end of this task.
-  let soon = false
 
   const sink = ((events: PoetEvent[]) => {
     // A closed sink that is used again (configured again after configure closed it) must not lose its events at exit.
@@ -118,15 +116,18 @@ export function httpSink(options: HttpSinkOptions): HttpSink {
       queue.push(e)
     }
     queued += events.length
-    // A hidden page may be frozen or killed with no further event (a phone's OS does it to a browser sent to the
-    // background): what it makes meanwhile goes at once, as what it held went when it was hidden.
-    // The calls of one task (a response handler calling several functions) share a request: a microtask still runs
-    // before the page could be frozen.
-    if (hidden()) return void (soon ||= (queueMicrotask(() => ((soon = false), sendAll())), true))
     if (queue.length >= batchSize) drain(false)
-    // Whatever is left of a partial batch goes out after the interval at the latest.
-    if (!timer && queue.length) timer = unref(setTimeout(() => ((timer = undefined), drain(true)), interval))
+    arm()
   }) as HttpSink
+
+  /**
+   * Whatever is left of a partial batch goes out after the interval at the latest. A hidden page may be killed with no
+   * further event (a phone's OS does it to a browser sent to the background), so there it waits a second at most: long
+   * enough to share a request with the calls around it, as Chrome runs a hidden page's timers once a second anyway.
+   */
+  function arm(): void {
+    if (!timer && queue.length) timer = unref(setTimeout(() => ((timer = undefined), drain(true)), hidden() ? Math.min(interval, 1000) : interval))
+  }
 
   /**
    * Sends batches one at a time: full ones, and everything once any caller asked for `all` (a drain already running
@@ -267,10 +268,9 @@ export function httpSink(options: HttpSinkOptions): HttpSink {
    */
   function urgent(why: Hurry): void {
     for (const go of waits) go(why)
-    sendAll()
-  }
-  /** Starts a request for every batch queued, beside the drain, awaiting none. */
-  function sendAll(): void {
+    // Nothing is left for it; and armed before the page was hidden, it would hold what comes next for the full interval.
+    clearTimeout(timer)
+    timer = undefined
     while (queue.length) {
       const p = send(queue.splice(0, batchSize)).finally(() => loose.delete(p))
       loose.add(p)
@@ -281,6 +281,8 @@ export function httpSink(options: HttpSinkOptions): HttpSink {
     if (hidden()) urgent('hidden')
   }
   const onPagehide = () => urgent('left')
+  // Chrome freezes a page hidden for long, and may then discard it without another event.
+  const onFreeze = () => urgent('hidden')
   const flush = async (): Promise<void> => {
     holding++
     ;(pause as { ref?(): void } | undefined)?.ref?.()
@@ -312,12 +314,14 @@ export function httpSink(options: HttpSinkOptions): HttpSink {
       if (typeof target.addEventListener === 'function') {
         target.addEventListener('pagehide', onPagehide)
         target.addEventListener('visibilitychange', onVisibility)
+        if (typeof document !== 'undefined') document.addEventListener('freeze', onFreeze)
       }
       if (proc && typeof proc.on === 'function') proc.on('beforeExit', onBeforeExit)
     } else {
       if (typeof target.removeEventListener === 'function') {
         target.removeEventListener('pagehide', onPagehide)
         target.removeEventListener('visibilitychange', onVisibility)
+        if (typeof document !== 'undefined') document.removeEventListener('freeze', onFreeze)
       }
       if (proc && typeof proc.off === 'function') proc.off('beforeExit', onBeforeExit)
     }
