@@ -188,6 +188,20 @@ async function switchAway(page: Page, other: Page, ms = 150): Promise<void> {
   await page.waitForFunction(() => document.visibilityState === 'visible')
 }
 
+/** `n` events as a page makes them: every `errorEvery`-th one a failed call, the rest successes. */
+function emitMany(page: Page, n: number, errorEvery: number): Promise<void> {
+  return page.evaluate(
+    ({ n, errorEvery }) => {
+      const w = window as unknown as Win
+      for (let i = 0; i < n; i++) {
+        const failed = i % errorEvery === errorEvery - 1
+        w.sink([{ v: 1, kind: 'execution', functionId: 'src/orders.ts#priceOrder', version: 'v1', executionId: `${failed ? 'err' : 'ok'}-${i}`, ts: Date.now(), duration: 12.5, outcome: failed ? 'error' : 'ok', attempts: 1, ...(failed && { error: 'TypeError: cannot read properties of undefined' }) }])
+      }
+    },
+    { n, errorEvery },
+  )
+}
+
 const idsOf = (r: Request) => (JSON.parse(r.body) as PoetEvent[]).map((e) => e.executionId)
 
 describe('httpSink across the page lifecycle in Chromium', () => {
@@ -315,6 +329,31 @@ describe('httpSink across the page lifecycle in Chromium', () => {
       return { sent: sink.sent, failed: sink.failed }
     })
     expect(counted).toEqual({ sent: 2, failed: 0 })
+  })
+
+  it('fits what it holds into the keepalive quota as the page is closed, failures first, and counts the rest as dropped', async () => {
+    // 500 events held (one batch, a long interval), about 90 KB of JSON: more than a page may have in flight with
+    // keepalive (64 KiB). Only keepalive requests outlive the page (the Fetch standard ends the others with it; this
+    // Chromium may still get one out over a fast local link), so each request says whether it was one.
+    const page = await appPage({ batchSize: 1000, interval: 60_000 })
+    await page.evaluate(() => {
+      const w = window as unknown as Win
+      w.sink = w.Poet.httpSink({ url: '/collect', batchSize: 1000, interval: 60_000, fetch: (url, init) => fetch(`${url}?keepalive=${init?.keepalive}`, init) })
+    })
+    await emitMany(page, 500, 10)
+    expect(requests).toEqual([])
+    await page.close()
+    await sleep(1500)
+    const got = requests.flatMap(idsOf)
+    const reported = Math.max(0, ...requests.map((r) => Number(r.headers['x-poet-dropped'])))
+    expect(requests.map((r) => r.path).filter((path) => path !== '/collect?keepalive=true')).toEqual([])
+    expect(requests.reduce((n, r) => n + Buffer.byteLength(r.body), 0)).toBeLessThanOrEqual(65_536)
+    // Nothing silently lost: what did not reach the collector is what the sink told it it dropped.
+    expect(new Set(got).size).toBe(got.length)
+    expect(got.length + reported).toBe(500)
+    expect(got.length).toBeGreaterThan(250)
+    // Every failure made it: they are what a user looks for.
+    expect(got.filter((id) => id.startsWith('err-'))).toHaveLength(50)
   })
 
   it('sends what it holds as the page goes into the back/forward cache, and keeps working once it is restored', async () => {

@@ -51,15 +51,19 @@ export interface HttpSink extends Sink {
   close(): Promise<void>
   /** Events accepted by the server. */
   readonly sent: number
-  /** Events dropped because the queue was full (oldest first). */
+  /**
+   * Events dropped: the queue was full (oldest first), or the page was left holding more than a browser lets outlive it
+   * (successes first, failures and feedback last).
+   */
   readonly dropped: number
   /** Events given up: refused by the server (4xx) or still failing after every retry. */
   readonly failed: number
 }
 
 // Browsers cap the bodies of keepalive requests in flight at 64 KiB, all of a page's together (of UTF-8, not
-// characters): a request past it fails outright, and as the page goes away nothing retries it. Requests past our share
-// of it go without keepalive, which may still get out before the page is gone.
+// characters): a request past it fails outright, and as the page goes away nothing retries it. Only keepalive requests
+// outlive the page (the Fetch standard ends the others with it), so what a page being left holds beyond our share of
+// the quota is dropped and counted, and requests past it while the page lives go without keepalive.
 const KEEPALIVE_MAX = 60_000
 // Bytes of keepalive bodies in flight, from every sink of the page: they share the one quota.
 let inflight = 0
@@ -163,7 +167,7 @@ export function httpSink(options: HttpSinkOptions): HttpSink {
       if (batch.length) body = encodes(batch)
     }
     if (body === undefined) return void (failed += batch.length)
-    const size = new TextEncoder().encode(body).length
+    const size = bytes(body)
     // Sends the page hurried (hidden or left while the batch waited out a retry) use up no retry: the collector asked
     // for that wait and nobody waited it out, so a user switching tabs would otherwise spend them all. As many of them
     // as retries at most; after that a hidden page leaves the wait alone, and one being left (its last chance) spends
@@ -230,11 +234,14 @@ export function httpSink(options: HttpSinkOptions): HttpSink {
           if (why === 'hidden' && hurried >= retries) return
           clearTimeout(t)
           waits.delete(go)
+          // Its last chance: back in the queue, to share the keepalive quota with the rest by importance.
+          if (why === 'left') queue.unshift(...batch)
           r(why)
         }
         waits.add(go)
         if (!holding) unref(t)
       })
+      if (early === 'left') return
       if (early && hurried < retries) hurried++
       else attempt++
     }
@@ -261,21 +268,43 @@ export function httpSink(options: HttpSinkOptions): HttpSink {
   }
 
   /**
-   * The page is hidden or going away: start every request now (keepalive lets them outlive the page), awaiting none.
+   * The page is hidden or going away: start requests now for what fits in the keepalive quota (only those outlive the
+   * page), failures and feedback first, awaiting none. What does not fit is dropped and counted if the page is left
+   * (before the requests start, so that they tell the collector), and waits for the quota to free if it is hidden.
    * A batch waiting out a retry goes now too, Retry-After or not (unless it already went early as often as it may):
    * the timer it waited on is cleared, so it is never sent twice, and refused again it waits anew. Its request starts
-   * a microtask later, still before the page is gone.
+   * a microtask later, still before the page is gone; one being left joins the queue here instead.
    */
   function urgent(why: Hurry): void {
     for (const go of waits) go(why)
-    // Nothing is left for it; and armed before the page was hidden, it would hold what comes next for the full interval.
+    // Armed before the page was hidden, it would hold what comes next for the full interval.
     clearTimeout(timer)
     timer = undefined
-    while (queue.length) {
-      const p = send(queue.splice(0, batchSize)).finally(() => loose.delete(p))
+    const important = (e: PoetEvent) => e.kind === 'feedback' || e.outcome !== 'ok'
+    const chosen = new Set<PoetEvent>()
+    let room = KEEPALIVE_MAX - inflight
+    for (const e of [...queue.filter(important), ...queue.filter((e) => !important(e))]) {
+      // Its size alone, brackets included, is at least its share of a batch's. One JSON cannot encode takes no room
+      // (send counts it as failed).
+      const size = bytes(encodes([e]) ?? '')
+      if (size < room) {
+        room -= size
+        chosen.add(e)
+      }
+    }
+    // Sent in the order they came; the rest stays, in place (a spread of a long queue would overflow the stack).
+    const fits = queue.filter((e) => chosen.has(e))
+    let kept = 0
+    for (const e of queue) if (!chosen.has(e)) queue[kept++] = e
+    queue.length = kept
+    if (why === 'left') dropped += queue.splice(0).length
+    while (fits.length) {
+      const p = send(fits.splice(0, batchSize)).finally(() => loose.delete(p))
       loose.add(p)
     }
+    arm()
   }
+  const bytes = (text: string) => new TextEncoder().encode(text).length
   const hidden = () => typeof document !== 'undefined' && document.visibilityState === 'hidden'
   const onVisibility = () => {
     if (hidden()) urgent('hidden')
