@@ -174,6 +174,7 @@ export function httpSink(options: HttpSinkOptions): HttpSink {
     // a retry on it, so a batch is sent 1 + 2 × retries times at most.
     for (let attempt = 0, hurried = 0; ; ) {
       let wait: number | undefined
+      let split = false
       const keepalive = inflight + size < KEEPALIVE_MAX
       if (keepalive) inflight += size
       // Bounds reading the answer too. Older browsers without AbortSignal.timeout wait as long as fetch does; Node's
@@ -202,7 +203,10 @@ export function httpSink(options: HttpSinkOptions): HttpSink {
           failed += n
           return void (sent += batch.length - n)
         }
-        if (res.status !== 408 && res.status !== 429 && res.status < 500) {
+        // Over the collector's size limit, each half may not be: a batch is split until its parts fit (or a lone event
+        // is refused), rather than lost whole.
+        if (res.status === 413 && batch.length > 1) split = true
+        else if (res.status !== 408 && res.status !== 429 && res.status < 500) {
           let reason = answer
           try {
             const error = (JSON.parse(answer) as { error?: unknown }).error
@@ -212,13 +216,17 @@ export function httpSink(options: HttpSinkOptions): HttpSink {
           }
           refused(res.status, reason, batch.length)
           return void (failed += batch.length)
-        }
-        wait = parseRetryAfter(res.headers.get('retry-after'))
+        } else wait = parseRetryAfter(res.headers.get('retry-after'))
       } catch {
         // A network error: worth another try.
       } finally {
         // Done once its answer is read: the browser counts a request against the quota until then.
         if (keepalive) inflight -= size
+      }
+      if (split) {
+        const half = batch.length >> 1
+        await send(batch.slice(0, half))
+        return send(batch.slice(half))
       }
       if (down || attempt >= retries || (wait ?? 0) > MAX_DELAY) {
         // Down still: every batch behind this one would wait out the same retries in turn, holding flush, close and a

@@ -249,6 +249,25 @@ describe('httpSink against a real HTTP server', () => {
     }
   })
 
+  it('splits a batch a real poet serve refuses as too large (413) until its parts fit, rather than losing all of it', async () => {
+    const collector = await realCollector()
+    const { warnings, restore } = capturedWarnings()
+    try {
+      const sink = httpSink({ url: `${collector.url}/v1/events`, batchSize: 300 })
+      cleanup.push(sink.close)
+      // Input errors with 100 issues each (events carry an issue's path), about 4.5 KB: 300 of them are over the
+      // collector's 1 MiB.
+      const issues = Array.from({ length: 100 }, (_, k) => ({ path: `args[0].rows[${k}].cells[3].value` })) as ExecutionEvent['issues']
+      sink(events(0, 300).map((e) => ({ ...e, outcome: 'input_error' as const, issues })))
+      await sink.flush()
+      expect([sink.sent, sink.failed]).toEqual([300, 0])
+      expect(collector.collector.store.count('executions')).toBe(300)
+      expect(warnings).toEqual([])
+    } finally {
+      restore()
+    }
+  })
+
   it('drops the oldest events beyond maxQueue, counts them, and tells the server', async () => {
     const { server, sink } = await setup(undefined, { maxQueue: 5, batchSize: 100, interval: 10_000 })
     sink(events(0, 8))
