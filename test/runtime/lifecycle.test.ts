@@ -356,6 +356,24 @@ describe('httpSink across the page lifecycle in Chromium', () => {
     expect(got.filter((id) => id.startsWith('err-'))).toHaveLength(50)
   })
 
+  it('fits what it holds into the keepalive quota as the page goes into the back/forward cache, and once restored counts every event', async () => {
+    const page = await appPage({ batchSize: 1000, interval: 60_000 })
+    await emitMany(page, 500, 10)
+    await page.goto(`${base}/elsewhere`)
+    await sleep(300)
+    await page.goBack({ waitUntil: 'commit' })
+    await page.waitForFunction(() => (window as unknown as Win).log.includes('pageshow true'))
+    await page.waitForFunction(() => {
+      const s = (window as unknown as Win).sink
+      return s.sent + s.failed + s.dropped === 500
+    })
+    const { sent, failed, dropped } = await counts(page)
+    const got = requests.flatMap(idsOf)
+    expect([got.length, new Set(got).size, sent + dropped, failed]).toEqual([sent, sent, 500, 0])
+    expect(got.filter((id) => id.startsWith('err-'))).toHaveLength(50)
+    expect(Math.max(...requests.map((r) => Number(r.headers['x-poet-dropped'])))).toBe(dropped)
+  })
+
   it('sends what it holds as the page goes into the back/forward cache, and keeps working once it is restored', async () => {
     // The first answer asks the batch to wait: it is waiting as the page goes, and is sent then.
     answer = (_, n) => (n === 1 ? { status: 503, headers: { 'retry-after': '20' } } : { status: 202 })
