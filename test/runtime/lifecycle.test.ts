@@ -374,6 +374,19 @@ describe('httpSink across the page lifecycle in Chromium', () => {
     expect(Math.max(...requests.map((r) => Number(r.headers['x-poet-dropped'])))).toBe(dropped)
   })
 
+  it('sends what it holds as the page is closed in few requests, however small its batches: Chromium loses some of hundreds', async () => {
+    // A collector slow to answer the first batch: with one event a batch, the 399 behind it queue up.
+    answer = (_, n) => ({ status: 202, delay: n === 1 ? 3000 : 0 })
+    const page = await appPage({ batchSize: 1, interval: 60_000 })
+    await emit(page, Array.from({ length: 400 }, (_, i) => `x-${i}`))
+    await until(() => requests.length >= 1)
+    await page.close()
+    await sleep(1500)
+    const got = requests.flatMap(idsOf)
+    expect([got.length, new Set(got).size]).toEqual([400, 400])
+    expect(requests.length).toBeLessThanOrEqual(3)
+  })
+
   it('sends what it holds as the page goes into the back/forward cache, and keeps working once it is restored', async () => {
     // The first answer asks the batch to wait: it is waiting as the page goes, and is sent then.
     answer = (_, n) => (n === 1 ? { status: 503, headers: { 'retry-after': '20' } } : { status: 202 })
@@ -382,7 +395,7 @@ describe('httpSink across the page lifecycle in Chromium', () => {
     await until(() => requests.length >= 1)
     await sleep(200)
     await page.goto(`${base}/elsewhere`)
-    await until(() => requests.length >= 3)
+    await until(() => requests.length >= 2)
     await page.goBack({ waitUntil: 'commit' })
     await page.waitForFunction(() => (window as unknown as Win).log.includes('pageshow true'))
     // The same page, with its sink: restored, not loaded again.
@@ -394,8 +407,8 @@ describe('httpSink across the page lifecycle in Chromium', () => {
       return { sent: sink.sent, failed: sink.failed }
     })
     expect(counted).toEqual({ sent: 4, failed: 0 })
-    const bodies = requests.map((r) => idsOf(r).join())
-    expect([bodies[0], bodies.slice(1, 3).sort(), bodies[3]]).toEqual(['a-1,a-2', ['a-1,a-2', 'a-3'], 'b-1'])
+    // As the page went, the batch waiting and the event behind it, in one request.
+    expect(requests.map((r) => idsOf(r).join(' '))).toEqual(['a-1 a-2', 'a-1 a-2 a-3', 'b-1'])
   })
 
   it('reaches poet serve on another origin with a token (a CORS preflight) when the page is hidden and when it is left', async () => {

@@ -9,7 +9,10 @@ export interface HttpSinkOptions {
   /** Sent as `Authorization: Bearer <token>` (the collector's `--token`). */
   token?: string
   headers?: Record<string, string>
-  /** Events per request; a full batch is sent at once. @default 50 */
+  /**
+   * Events per request; a full batch is sent at once. What the page sends as it is hidden or left goes in one request,
+   * as many events as fit what a browser lets outlive the page. @default 50
+   */
   batchSize?: number
   /** Milliseconds a partial batch waits before it is sent; while the page is hidden, a second at most. @default 1000 */
   interval?: number
@@ -306,8 +309,10 @@ export function httpSink(options: HttpSinkOptions): HttpSink {
     for (const e of queue) if (!chosen.has(e)) queue[kept++] = e
     queue.length = kept
     if (why === 'left') dropped += queue.splice(0).length
-    while (fits.length) {
-      const p = send(fits.splice(0, batchSize)).finally(() => loose.delete(p))
+    // In one request, whatever batchSize says: together they fit the quota, and Chrome allows a page 256 keepalive
+    // requests in flight (past them fetch fails, and a page going away never hears of it).
+    if (fits.length) {
+      const p = send(fits).finally(() => loose.delete(p))
       loose.add(p)
     }
     arm()
