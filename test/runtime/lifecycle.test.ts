@@ -27,6 +27,18 @@ const PAGE = `<!doctype html><meta charset="utf-8"><title>poet</title>
   window.ready = true
 </script>`
 
+// A dedicated worker whose poet function reports to a sink of its own (a relative url, as in a page): it runs the
+// function for each number the page posts, flushes on \`'flush'\`, and answers with its counts.
+const WORKER = `import * as Poet from '/runtime.js'
+const sink = Poet.httpSink({ url: '/collect', interval: 60000 })
+Poet.configure({ sink })
+const double = Poet.poet()(function double(x) { return x * 2 })
+onmessage = async (e) => {
+  if (e.data === 'flush') await sink.flush()
+  else double(e.data)
+  postMessage({ sent: sink.sent, failed: sink.failed, dropped: sink.dropped })
+}`
+
 interface Request {
   at: number
   method: string
@@ -66,7 +78,7 @@ beforeAll(async () => {
       })
       return
     }
-    const [type, content] = req.url === '/runtime.js' ? ['text/javascript', runtime] : ['text/html', PAGE]
+    const [type, content] = req.url === '/runtime.js' ? ['text/javascript', runtime] : req.url === '/worker.js' ? ['text/javascript', WORKER] : ['text/html', PAGE]
     res.writeHead(200, { 'content-type': type }).end(content)
   })
   await new Promise<void>((r) => site.listen(0, '127.0.0.1', r))
@@ -385,6 +397,20 @@ describe('httpSink across the page lifecycle in Chromium', () => {
     const got = requests.flatMap(idsOf)
     expect([got.length, new Set(got).size]).toEqual([400, 400])
     expect(requests.length).toBeLessThanOrEqual(3)
+  })
+
+  it('sends the events of a dedicated worker from its own sink, resolving a relative url against the worker', async () => {
+    const page = await newPage()
+    const counts = await page.evaluate(async () => {
+      const worker = new Worker('/worker.js', { type: 'module' })
+      const ask = (message: unknown) => new Promise<unknown>((r) => ((worker.onmessage = (e) => r(e.data)), worker.postMessage(message)))
+      for (let i = 0; i < 3; i++) await ask(i)
+      const counts = await ask('flush')
+      worker.terminate()
+      return counts
+    })
+    expect(counts).toEqual({ sent: 3, failed: 0, dropped: 0 })
+    expect(requests.map((r) => [r.path, (JSON.parse(r.body) as PoetEvent[]).map((e) => e.kind === 'execution' && e.outcome)])).toEqual([['/collect', ['ok', 'ok', 'ok']]])
   })
 
   it('sends what it holds as the page goes into the back/forward cache, and keeps working once it is restored', async () => {
