@@ -281,7 +281,8 @@ export function httpSink(options: HttpSinkOptions): HttpSink {
   /**
    * The page is hidden or going away: start requests now for what fits in the keepalive quota (only those outlive the
    * page), failures and feedback first, awaiting none. What does not fit is dropped and counted if the page is left
-   * (before the requests start, so that they tell the collector), and waits for the quota to free if it is hidden.
+   * (before the request starts, so that it tells the collector); if it is hidden, it goes as the page's next events do,
+   * with keepalive if the quota has room by then.
    * A batch waiting out a retry goes now too, Retry-After or not (unless it already went early as often as it may):
    * the timer it waited on is cleared, so it is never sent twice, and refused again it waits anew. Its request starts
    * a microtask later, still before the page is gone; one being left joins the queue here instead.
