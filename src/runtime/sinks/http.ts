@@ -275,7 +275,7 @@ export function httpSink(options: HttpSinkOptions): HttpSink {
     if (warned.has(status)) return
     warned.add(status)
     reason = reason.slice(0, 300)
-    console.warn(`poet: httpSink: ${url} refused ${n} events (${status}${reason ? `: ${reason}` : ''}); refused events are not sent again`)
+    console.warn(`poet: httpSink: ${url} refused ${n} event${n === 1 ? '' : 's'} (${status}${reason ? `: ${reason}` : ''}); refused events are not sent again`)
   }
 
   /**
