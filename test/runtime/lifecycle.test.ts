@@ -413,6 +413,24 @@ describe('httpSink across the page lifecycle in Chromium', () => {
     expect(requests.map((r) => [r.path, (JSON.parse(r.body) as PoetEvent[]).map((e) => e.kind === 'execution' && e.outcome)])).toEqual([['/collect', ['ok', 'ok', 'ok']]])
   })
 
+  it('fills the keepalive quota with OpenTelemetry log records too as the page is left, rather than counting a request\'s envelope once per record', async () => {
+    const page = await newPage()
+    const counts = await page.evaluate(async () => {
+      const w = window as unknown as Win
+      const sink = w.Poet.otlpSink({ url: '/collect', batchSize: 1000, interval: 60_000 })
+      sink(Array.from({ length: 500 }, (_, i) => ({ v: 1, kind: 'execution', functionId: 'src/orders.ts#priceOrder', version: 'v1', executionId: `x-${i}`, ts: Date.now(), duration: 1, outcome: 'ok', attempts: 1 }) as const))
+      // The page stays, so that its counts can be read: the sink cannot tell.
+      dispatchEvent(new Event('pagehide'))
+      await sink.flush()
+      return { sent: sink.sent, dropped: sink.dropped }
+    })
+    const records = requests.map((r) => (JSON.parse(r.body) as { resourceLogs: { scopeLogs: { logRecords: unknown[] }[] }[] }).resourceLogs[0]!.scopeLogs[0]!.logRecords.length)
+    const bytes = requests.reduce((n, r) => n + Buffer.byteLength(r.body), 0)
+    expect([records.reduce((a, b) => a + b, 0), counts.sent + counts.dropped]).toEqual([counts.sent, 500])
+    expect(bytes).toBeLessThanOrEqual(60_000)
+    expect(bytes).toBeGreaterThan(58_000)
+  })
+
   it('sends what it holds as the page goes into the back/forward cache, and keeps working once it is restored', async () => {
     // The first answer asks the batch to wait: it is waiting as the page goes, and is sent then.
     answer = (_, n) => (n === 1 ? { status: 503, headers: { 'retry-after': '20' } } : { status: 202 })

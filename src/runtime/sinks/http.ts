@@ -294,11 +294,14 @@ export function httpSink(options: HttpSinkOptions): HttpSink {
     timer = undefined
     const important = (e: PoetEvent) => e.kind === 'feedback' || e.outcome !== 'ok'
     const chosen = new Set<PoetEvent>()
-    let room = KEEPALIVE_MAX - inflight
+    // What a request holds besides its events (`[]`, or the envelope of OTLP log records), counted once.
+    const envelope = bytes(encodes([]) ?? '')
+    let room = KEEPALIVE_MAX - inflight - envelope
     for (const e of [...queue.filter(important), ...queue.filter((e) => !important(e))]) {
-      // Its size alone, brackets included, is at least its share of a batch's. One JSON cannot encode takes no room
-      // (send counts it as failed).
-      const size = bytes(encodes([e]) ?? '')
+      // Its size in a request of its own past the envelope, and a comma: at least its share of a request's. One JSON
+      // cannot encode takes no room (send counts it as failed).
+      const alone = encodes([e])
+      const size = alone === undefined ? 0 : bytes(alone) - envelope + 1
       if (size < room) {
         room -= size
         chosen.add(e)
