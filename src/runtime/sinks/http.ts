@@ -9,9 +9,12 @@ export interface HttpSinkOptions {
   /** Sent as `Authorization: Bearer <token>` (the collector's `--token`). */
   token?: string
   headers?: Record<string, string>
-  /** Events per request; a full batch is sent at once. @default 50 */
+  /**
+   * Events per request; a full batch is sent at once. What the page sends as it is hidden or left goes in one request,
+   * as many events as fit what a browser lets outlive the page. @default 50
+   */
   batchSize?: number
-  /** Milliseconds a partial batch waits before it is sent; while the page is hidden, none. @default 1000 */
+  /** Milliseconds a partial batch waits before it is sent; while the page is hidden, a second at most. @default 1000 */
   interval?: number
   /** Events held at most; beyond it the oldest are dropped (and counted). @default 1000 */
   maxQueue?: number
@@ -51,15 +54,19 @@ export interface HttpSink extends Sink {
   close(): Promise<void>
   /** Events accepted by the server. */
   readonly sent: number
-  /** Events dropped because the queue was full (oldest first). */
+  /**
+   * Events dropped: the queue was full (oldest first), or the page was left holding more than a browser lets outlive it
+   * (successes first, failures and feedback last).
+   */
   readonly dropped: number
   /** Events given up: refused by the server (4xx) or still failing after every retry. */
   readonly failed: number
 }
 
 // Browsers cap the bodies of keepalive requests in flight at 64 KiB, all of a page's together (of UTF-8, not
-// characters): a request past it fails outright, and as the page goes away nothing retries it. Requests past our share
-// of it go without keepalive, which may still get out before the page is gone.
+// characters): a request past it fails outright, and as the page goes away nothing retries it. Only keepalive requests
+// outlive the page (the Fetch standard ends the others with it), so what a page being left holds beyond our share of
+// the quota is dropped and counted, and requests past it while the page lives go without keepalive.
 const KEEPALIVE_MAX = 60_000
 // Bytes of keepalive bodies in flight, from every sink of the page: they share the one quota.
 let inflight = 0
@@ -104,8 +111,6 @@ export function httpSink(options: HttpSinkOptions): HttpSink {
   let down = false
   // The refusal statuses already reported.
   const warned = new Set<number>()
-  // A send of what a hidden page made is due at the end of this task.
-  let soon = false
 
   const sink = ((events: PoetEvent[]) => {
     // A closed sink that is used again (configured again after configure closed it) must not lose its events at exit.
@@ -118,15 +123,18 @@ export function httpSink(options: HttpSinkOptions): HttpSink {
       queue.push(e)
     }
     queued += events.length
-    // A hidden page may be frozen or killed with no further event (a phone's OS does it to a browser sent to the
-    // background): what it makes meanwhile goes at once, as what it held went when it was hidden.
-    // The calls of one task (a response handler calling several functions) share a request: a microtask still runs
-    // before the page could be frozen.
-    if (hidden()) return void (soon ||= (queueMicrotask(() => ((soon = false), sendAll())), true))
     if (queue.length >= batchSize) drain(false)
-    // Whatever is left of a partial batch goes out after the interval at the latest.
-    if (!timer && queue.length) timer = unref(setTimeout(() => ((timer = undefined), drain(true)), interval))
+    arm()
   }) as HttpSink
+
+  /**
+   * Whatever is left of a partial batch goes out after the interval at the latest. A hidden page may be killed with no
+   * further event (a phone's OS does it to a browser sent to the background), so there it waits a second at most: long
+   * enough to share a request with the calls around it, as Chrome runs a hidden page's timers once a second anyway.
+   */
+  function arm(): void {
+    if (!timer && queue.length) timer = unref(setTimeout(() => ((timer = undefined), drain(true)), hidden() ? Math.min(interval, 1000) : interval))
+  }
 
   /**
    * Sends batches one at a time: full ones, and everything once any caller asked for `all` (a drain already running
@@ -162,13 +170,14 @@ export function httpSink(options: HttpSinkOptions): HttpSink {
       if (batch.length) body = encodes(batch)
     }
     if (body === undefined) return void (failed += batch.length)
-    const size = new TextEncoder().encode(body).length
+    const size = bytes(body)
     // Sends the page hurried (hidden or left while the batch waited out a retry) use up no retry: the collector asked
     // for that wait and nobody waited it out, so a user switching tabs would otherwise spend them all. As many of them
     // as retries at most; after that a hidden page leaves the wait alone, and one being left (its last chance) spends
     // a retry on it, so a batch is sent 1 + 2 × retries times at most.
     for (let attempt = 0, hurried = 0; ; ) {
       let wait: number | undefined
+      let split = false
       const keepalive = inflight + size < KEEPALIVE_MAX
       if (keepalive) inflight += size
       // Bounds reading the answer too. Older browsers without AbortSignal.timeout wait as long as fetch does; Node's
@@ -197,7 +206,10 @@ export function httpSink(options: HttpSinkOptions): HttpSink {
           failed += n
           return void (sent += batch.length - n)
         }
-        if (res.status !== 408 && res.status !== 429 && res.status < 500) {
+        // Over the collector's size limit, each half may not be: a batch is split until its parts fit (or a lone event
+        // is refused), rather than lost whole.
+        if (res.status === 413 && batch.length > 1) split = true
+        else if (res.status !== 408 && res.status !== 429 && res.status < 500) {
           let reason = answer
           try {
             const error = (JSON.parse(answer) as { error?: unknown }).error
@@ -207,13 +219,17 @@ export function httpSink(options: HttpSinkOptions): HttpSink {
           }
           refused(res.status, reason, batch.length)
           return void (failed += batch.length)
-        }
-        wait = parseRetryAfter(res.headers.get('retry-after'))
+        } else wait = parseRetryAfter(res.headers.get('retry-after'))
       } catch {
         // A network error: worth another try.
       } finally {
         // Done once its answer is read: the browser counts a request against the quota until then.
         if (keepalive) inflight -= size
+      }
+      if (split) {
+        const half = batch.length >> 1
+        await send(batch.slice(0, half))
+        return send(batch.slice(half))
       }
       if (down || attempt >= retries || (wait ?? 0) > MAX_DELAY) {
         // Down still: every batch behind this one would wait out the same retries in turn, holding flush, close and a
@@ -229,11 +245,14 @@ export function httpSink(options: HttpSinkOptions): HttpSink {
           if (why === 'hidden' && hurried >= retries) return
           clearTimeout(t)
           waits.delete(go)
+          // Its last chance: back in the queue, to share the keepalive quota with the rest by importance.
+          if (why === 'left') queue.unshift(...batch)
           r(why)
         }
         waits.add(go)
         if (!holding) unref(t)
       })
+      if (early === 'left') return
       if (early && hurried < retries) hurried++
       else attempt++
     }
@@ -256,31 +275,60 @@ export function httpSink(options: HttpSinkOptions): HttpSink {
     if (warned.has(status)) return
     warned.add(status)
     reason = reason.slice(0, 300)
-    console.warn(`poet: httpSink: ${url} refused ${n} events (${status}${reason ? `: ${reason}` : ''}); refused events are not sent again`)
+    console.warn(`poet: httpSink: ${url} refused ${n} event${n === 1 ? '' : 's'} (${status}${reason ? `: ${reason}` : ''}); refused events are not sent again`)
   }
 
   /**
-   * The page is hidden or going away: start every request now (keepalive lets them outlive the page), awaiting none.
+   * The page is hidden or going away: start requests now for what fits in the keepalive quota (only those outlive the
+   * page), failures and feedback first, awaiting none. What does not fit is dropped and counted if the page is left
+   * (before the request starts, so that it tells the collector); if it is hidden, it goes as the page's next events do,
+   * with keepalive if the quota has room by then.
    * A batch waiting out a retry goes now too, Retry-After or not (unless it already went early as often as it may):
    * the timer it waited on is cleared, so it is never sent twice, and refused again it waits anew. Its request starts
-   * a microtask later, still before the page is gone.
+   * a microtask later, still before the page is gone; one being left joins the queue here instead.
    */
   function urgent(why: Hurry): void {
     for (const go of waits) go(why)
-    sendAll()
-  }
-  /** Starts a request for every batch queued, beside the drain, awaiting none. */
-  function sendAll(): void {
-    while (queue.length) {
-      const p = send(queue.splice(0, batchSize)).finally(() => loose.delete(p))
+    // Armed before the page was hidden, it would hold what comes next for the full interval.
+    clearTimeout(timer)
+    timer = undefined
+    const important = (e: PoetEvent) => e.kind === 'feedback' || e.outcome !== 'ok'
+    const chosen = new Set<PoetEvent>()
+    // What a request holds besides its events (`[]`, or the envelope of OTLP log records), counted once.
+    const envelope = bytes(encodes([]) ?? '')
+    let room = KEEPALIVE_MAX - inflight - envelope
+    for (const e of [...queue.filter(important), ...queue.filter((e) => !important(e))]) {
+      // Its size in a request of its own past the envelope, and a comma: at least its share of a request's. One JSON
+      // cannot encode takes no room (send counts it as failed).
+      const alone = encodes([e])
+      const size = alone === undefined ? 0 : bytes(alone) - envelope + 1
+      if (size < room) {
+        room -= size
+        chosen.add(e)
+      }
+    }
+    // Sent in the order they came; the rest stays, in place (a spread of a long queue would overflow the stack).
+    const fits = queue.filter((e) => chosen.has(e))
+    let kept = 0
+    for (const e of queue) if (!chosen.has(e)) queue[kept++] = e
+    queue.length = kept
+    if (why === 'left') dropped += queue.splice(0).length
+    // In one request, whatever batchSize says: together they fit the quota, and Chrome allows a page 256 keepalive
+    // requests in flight (past them fetch fails, and a page going away never hears of it).
+    if (fits.length) {
+      const p = send(fits).finally(() => loose.delete(p))
       loose.add(p)
     }
+    arm()
   }
+  const bytes = (text: string) => new TextEncoder().encode(text).length
   const hidden = () => typeof document !== 'undefined' && document.visibilityState === 'hidden'
   const onVisibility = () => {
     if (hidden()) urgent('hidden')
   }
   const onPagehide = () => urgent('left')
+  // Chrome freezes a page hidden for long, and may then discard it without another event.
+  const onFreeze = () => urgent('hidden')
   const flush = async (): Promise<void> => {
     holding++
     ;(pause as { ref?(): void } | undefined)?.ref?.()
@@ -312,12 +360,14 @@ export function httpSink(options: HttpSinkOptions): HttpSink {
       if (typeof target.addEventListener === 'function') {
         target.addEventListener('pagehide', onPagehide)
         target.addEventListener('visibilitychange', onVisibility)
+        if (typeof document !== 'undefined') document.addEventListener('freeze', onFreeze)
       }
       if (proc && typeof proc.on === 'function') proc.on('beforeExit', onBeforeExit)
     } else {
       if (typeof target.removeEventListener === 'function') {
         target.removeEventListener('pagehide', onPagehide)
         target.removeEventListener('visibilitychange', onVisibility)
+        if (typeof document !== 'undefined') document.removeEventListener('freeze', onFreeze)
       }
       if (proc && typeof proc.off === 'function') proc.off('beforeExit', onBeforeExit)
     }

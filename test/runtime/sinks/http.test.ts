@@ -249,6 +249,42 @@ describe('httpSink against a real HTTP server', () => {
     }
   })
 
+  it('splits a batch a real poet serve refuses as too large (413) until its parts fit, rather than losing all of it', async () => {
+    const collector = await realCollector()
+    const { warnings, restore } = capturedWarnings()
+    try {
+      const sink = httpSink({ url: `${collector.url}/v1/events`, batchSize: 300 })
+      cleanup.push(sink.close)
+      // Input errors with 100 issues each (events carry an issue's path), about 4.5 KB: 300 of them are over the
+      // collector's 1 MiB.
+      const issues = Array.from({ length: 100 }, (_, k) => ({ path: `args[0].rows[${k}].cells[3].value` })) as ExecutionEvent['issues']
+      sink(events(0, 300).map((e) => ({ ...e, outcome: 'input_error' as const, issues })))
+      await sink.flush()
+      expect([sink.sent, sink.failed]).toEqual([300, 0])
+      expect(collector.collector.store.count('executions')).toBe(300)
+      expect(warnings).toEqual([])
+    } finally {
+      restore()
+    }
+  })
+
+  it('refuses a lone event over the collector\'s limit, saying so in the singular, and still sends the rest of its batch', async () => {
+    const collector = await realCollector({ maxBody: 2000 })
+    const { warnings, restore } = capturedWarnings()
+    try {
+      const url = `${collector.url}/v1/events`
+      const sink = httpSink({ url, batchSize: 3 })
+      cleanup.push(sink.close)
+      const comment = 'x'.repeat(2000)
+      sink([event(0), { v: 1, kind: 'feedback', functionId: 'src/a.ts#f', version: 'v1', executionId: 'x-0', ts: Date.now(), comment }, event(2)])
+      await sink.flush()
+      expect([sink.sent, sink.failed]).toEqual([2, 1])
+      expect(warnings).toEqual([`poet: httpSink: ${url} refused 1 event (413: body over 2000 bytes; send smaller batches); refused events are not sent again`])
+    } finally {
+      restore()
+    }
+  })
+
   it('drops the oldest events beyond maxQueue, counts them, and tells the server', async () => {
     const { server, sink } = await setup(undefined, { maxQueue: 5, batchSize: 100, interval: 10_000 })
     sink(events(0, 8))
@@ -365,7 +401,7 @@ describe('httpSink against a real HTTP server', () => {
 })
 
 /** A real `poet serve` on 127.0.0.1 with a SQLite file of its own, closed and removed after the test. */
-async function realCollector(options: { token?: string } = {}) {
+async function realCollector(options: { token?: string; maxBody?: number } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'poet-sink-collector-'))
   const collector = await serve({ port: 0, db: join(dir, 'feedback.db'), ...options })
   cleanup.push(async () => {
