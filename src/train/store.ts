@@ -119,6 +119,8 @@ const SAMPLED_FROM = 4
 const PRUNE_STEP = 2_000
 /** How long opening a store waits for another process migrating it (about 8 s per million events), ms. */
 const MIGRATION_WAIT = 300_000
+/** How long a write waits for another process's write transaction on the file (SQLite's busy timeout), ms. */
+export const BUSY_TIMEOUT = 5_000
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS executions (
@@ -269,7 +271,7 @@ export class FeedbackStore {
     this.db.pragma('journal_mode = WAL')
     // A 202 promises the batch survives a crash of this process or of the machine: fsync every commit.
     this.db.pragma('synchronous = FULL')
-    this.db.pragma('busy_timeout = 5000')
+    this.db.pragma(`busy_timeout = ${BUSY_TIMEOUT}`)
     const found = this.db.pragma('user_version', { simple: true }) as number
     if (found > SCHEMA_VERSION) {
       throw new Error(
@@ -285,7 +287,7 @@ export class FeedbackStore {
     const migrated = this.db.transaction(() => migrate(this.db, file, notice)).immediate()
     // The migration rewrote every call into the WAL (~100 MB for a million), which SQLite reuses but never shrinks:
     // without this it stayed beside the store, that size, for as long as any process kept the store open.
-    this.db.pragma('busy_timeout = 5000')
+    this.db.pragma(`busy_timeout = ${BUSY_TIMEOUT}`)
     if (migrated) this.db.pragma('wal_checkpoint(TRUNCATE)')
     this.retention = {
       maxAgeMs: options.retention?.maxAgeMs ?? 30 * DAY,
@@ -335,23 +337,41 @@ export class FeedbackStore {
     return this.insertMany([events])[0]!
   }
 
-  /** Stores several batches in one transaction (one fsync for all: the collector's group commit). Returns each one's new events. */
-  insertMany(batches: readonly (readonly PoetEvent[])[]): number[] {
-    const now = this.now()
-    // IMMEDIATE: the batch's first statement reads (a minute's count, for the sample level). A transaction that reads
-    // first and writes later is not waited for when another process holds the write lock (SQLite's busy handler does
-    // not run for a read turning into a write): it failed at once with "database is locked" whenever vite dev and
-    // poet serve wrote to one file together.
-    const stored = this.insertBatches.immediate(batches, now)
-    if (this.pass || now - this.lastPrune >= this.retention.intervalMs) {
-      try {
-        this.pruneStep()
-      } catch {
-        // The batches are committed: a failed retention (the write lock held elsewhere past the busy timeout) must not
-        // turn their acknowledgement into "nothing stored". It runs again at the next interval.
+  /**
+   * Stores several batches in one transaction (one fsync for all: the collector's group commit). Returns each one's new
+   * events. `wait`: how long to wait, ms, while another process holds the write lock; past it this throws SQLITE_BUSY
+   * (see isBusy), storing nothing. SQLite waits by sleeping in this thread: the collector passes 0 and waits on timers.
+   */
+  insertMany(batches: readonly (readonly PoetEvent[])[], wait = BUSY_TIMEOUT): number[] {
+    return this.waiting(wait, () => {
+      const now = this.now()
+      // IMMEDIATE: the batch's first statement reads (a minute's count, for the sample level). A transaction that reads
+      // first and writes later is not waited for when another process holds the write lock (SQLite's busy handler does
+      // not run for a read turning into a write): it failed at once with "database is locked" whenever vite dev and
+      // poet serve wrote to one file together.
+      const stored = this.insertBatches.immediate(batches, now)
+      if (this.pass || now - this.lastPrune >= this.retention.intervalMs) {
+        try {
+          this.pruneStep()
+        } catch {
+          // The batches are committed: a failed retention (the write lock held elsewhere past the busy timeout) must not
+          // turn their acknowledgement into "nothing stored". It runs again at the next batch or interval.
+        }
       }
+      return stored
+    })
+  }
+
+  /** Runs `run` with SQLite's busy timeout set to `ms`, then puts the connection's back. */
+  private waiting<T>(ms: number, run: () => T): T {
+    const before = this.db.pragma('busy_timeout', { simple: true }) as number
+    if (ms === before) return run()
+    this.db.pragma(`busy_timeout = ${ms}`)
+    try {
+      return run()
+    } finally {
+      this.db.pragma(`busy_timeout = ${before}`)
     }
-    return stored
   }
 
   /** Applies retention now, to the end: deletes rows older than maxAge, then the oldest beyond maxRows. Returns rows deleted. */
@@ -394,13 +414,10 @@ export class FeedbackStore {
     // After a large pass, the WAL is handed back to the file system. Without waiting: a reader in another process (a
     // long poet train) would hold it, and the checkpoint with it every writer; then the next large pass does it.
     if (pass.deleted >= PRUNE_STEP) {
-      this.db.pragma('busy_timeout = 0')
       try {
-        this.db.pragma('wal_checkpoint(TRUNCATE)')
+        this.waiting(0, () => this.db.pragma('wal_checkpoint(TRUNCATE)'))
       } catch {
         // Busy: the deletions are committed all the same.
-      } finally {
-        this.db.pragma('busy_timeout = 5000')
       }
     }
     return step
@@ -909,6 +926,12 @@ function feedbackRow(e: FeedbackEvent, received: number) {
     metrics,
     comment: e.comment ?? null,
   }
+}
+
+/** True for SQLite's "database is locked": another process held the write lock (or a checkpoint) past the wait allowed. */
+export function isBusy(e: unknown): boolean {
+  const code = (e as { code?: unknown } | undefined)?.code
+  return typeof code === 'string' && code.startsWith('SQLITE_BUSY')
 }
 
 let loaded: typeof Database | undefined

@@ -5,8 +5,11 @@ import { readFileSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import { afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { monitorEventLoopDelay } from 'node:perf_hooks'
+import { httpSink } from '../../src/runtime/sinks/http'
+import { serve, type RunningCollector } from '../../src/train/collector'
 import { FeedbackStore } from '../../src/train/store'
-import { tempDir, bundleChild } from './helpers'
+import { execution, tempDir, bundleChild } from './helpers'
 
 let CHILD: string
 
@@ -64,6 +67,74 @@ describe('two processes writing one store', () => {
     } finally {
       store.close()
     }
+  }, 60_000)
+})
+
+/** A store, its collector (`poet serve`) and another process holding the store's write lock for `ms`, once it holds it. */
+async function lockedCollector(ms: number): Promise<{ r: RunningCollector; holder: Run }> {
+  const file = join(tempDir(), 'feedback.db')
+  new FeedbackStore(file).close()
+  const r = await serve({ port: 0, db: file, rateLimit: false })
+  closing.push(r)
+  const holder = child([file, 'hold', String(ms)])
+  await until(() => holder.out, /held/, 10_000)
+  return { r, holder }
+}
+const closing: RunningCollector[] = []
+afterEach(async () => {
+  for (const r of closing.splice(0)) await r.close()
+})
+
+const post = (r: RunningCollector, events: unknown[]) => fetch(`${r.url}/v1/events`, { method: 'POST', body: JSON.stringify(events) })
+
+/** The longest the event loop was held while `run` ran, ms. */
+async function loopHeld<T>(run: () => Promise<T>): Promise<[T, number]> {
+  const lag = monitorEventLoopDelay({ resolution: 10 })
+  lag.enable()
+  try {
+    return [await run(), lag.max / 1e6]
+  } finally {
+    lag.disable()
+  }
+}
+
+describe('a store another process keeps write-locked (a sqlite3 shell, a migration, poet train --apply)', () => {
+  it('the collector waits for the lock without holding its event loop, and stores the batch once the lock is let go', async () => {
+    const { r } = await lockedCollector(2_500)
+    const [res, held] = await loopHeld(() => post(r, [execution()]))
+    expect(await res.json()).toEqual({ accepted: 1, stored: 1 })
+    expect(res.status).toBe(202)
+    // SQLite's own wait sleeps in the thread: the dev server's pages, HMR and /healthz all waited 2.5 s with it.
+    expect(held).toBeLessThan(1_000)
+  }, 30_000)
+
+  it('past the busy timeout it answers 503 with Retry-After and who holds the lock, storing nothing, and takes the batch sent again', async () => {
+    const { r, holder } = await lockedCollector(8_000)
+    const batch = [execution()]
+    const t0 = Date.now()
+    const [res, held] = await loopHeld(() => post(r, batch))
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(4_900)
+    expect(held).toBeLessThan(1_000)
+    expect(res.status).toBe(503)
+    expect(res.headers.get('retry-after')).toBe('5')
+    expect((await res.json()).error).toBe(
+      `the feedback store could not commit the batch, nothing stored: another process has held the write lock of ${r.collector.store.file} for over 5 s ` +
+        '(vite dev or poet serve migrating it, poet train --apply, a sqlite3 shell or DB browser with a transaction open); send it again later',
+    )
+    expect(r.collector.store.count('executions')).toBe(0)
+    await until(() => holder.out, /released/, 10_000)
+    expect((await post(r, batch)).status).toBe(202)
+    expect(r.collector.store.count('executions')).toBe(1)
+  }, 30_000)
+
+  it('httpSink retries through a lock held past the busy timeout: every event is stored, none given up', async () => {
+    const { r } = await lockedCollector(7_000)
+    const sink = httpSink({ url: `${r.url}/v1/events`, batchSize: 10 })
+    const events = Array.from({ length: 25 }, () => execution())
+    sink(events)
+    await sink.close()
+    expect({ sent: sink.sent, failed: sink.failed, dropped: sink.dropped }).toEqual({ sent: 25, failed: 0, dropped: 0 })
+    expect(r.collector.store.count('executions')).toBe(25)
   }, 60_000)
 })
 
