@@ -279,16 +279,33 @@ export class FeedbackStore {
           'Upgrade unplugin-poet where this runs (every process that opens the store: the dev server, poet serve, poet train), or give this one another file (poet serve --db).',
       )
     }
-    // IMMEDIATE: two processes opening a store of schema 1 at once (vite dev and poet serve) migrate it once, in turn.
-    // The second waits for the first's migration (seconds for a large store, longer than the busy timeout of a batch)
-    // instead of failing to open with "database is locked".
-    if (found < SCHEMA_VERSION) this.db.pragma(`busy_timeout = ${MIGRATION_WAIT}`)
-    const notice = options.notice ?? ((line: string) => void process.stderr.write(`${line}\n`))
-    const migrated = this.db.transaction(() => migrate(this.db, file, notice)).immediate()
-    // The migration rewrote every call into the WAL (~100 MB for a million), which SQLite reuses but never shrinks:
-    // without this it stayed beside the store, that size, for as long as any process kept the store open.
-    this.db.pragma(`busy_timeout = ${BUSY_TIMEOUT}`)
-    if (migrated) this.db.pragma('wal_checkpoint(TRUNCATE)')
+    // A store that is up to date opens with reads only. Its migration is a write, and took the write lock at every
+    // open: poet train, poet serve and vite dev failed to start with "database is locked" while another process held it.
+    if (found < SCHEMA_VERSION || !current(this.db)) {
+      // IMMEDIATE: two processes opening a store of schema 1 at once (vite dev and poet serve) migrate it once, in turn.
+      // The second waits for the first's migration (seconds for a large store, longer than the busy timeout of a batch)
+      // instead of failing to open with "database is locked".
+      const wait = found < SCHEMA_VERSION ? MIGRATION_WAIT : BUSY_TIMEOUT
+      this.db.pragma(`busy_timeout = ${wait}`)
+      const notice = options.notice ?? ((line: string) => void process.stderr.write(`${line}\n`))
+      let migrated: boolean
+      try {
+        migrated = this.db.transaction(() => migrate(this.db, file, notice)).immediate()
+      } catch (e) {
+        this.db.close()
+        if (!isBusy(e)) throw e
+        throw new Error(
+          `poet: cannot open the feedback store ${file}: it needs updating for this release of unplugin-poet, and another process ` +
+            `has held its write lock for over ${wait / 1000} s (a sqlite3 shell or DB browser with a transaction open?). ` +
+            'Close that transaction, then start again.',
+          { cause: e },
+        )
+      }
+      // The migration rewrote every call into the WAL (~100 MB for a million), which SQLite reuses but never shrinks:
+      // without this it stayed beside the store, that size, for as long as any process kept the store open.
+      this.db.pragma(`busy_timeout = ${BUSY_TIMEOUT}`)
+      if (migrated) this.db.pragma('wal_checkpoint(TRUNCATE)')
+    }
     this.retention = {
       maxAgeMs: options.retention?.maxAgeMs ?? 30 * DAY,
       maxRows: options.retention?.maxRows ?? 1_000_000,
@@ -756,6 +773,12 @@ function acrossMinutes(rollup: 'execution_minutes' | 'score_minutes', rolled: st
       AND ts >= @lo${n} AND ts < @hi${n} AND ${filter}`
   return `SELECT ${rolled} FROM ${rollup} WHERE function_id = @functionId AND minute >= @from AND minute < @to
     UNION ALL ${part(1)} UNION ALL ${part(2)}`
+}
+
+/** Every table, index and trigger of SCHEMA is in the file (a release may add some without a new schema version). */
+function current(db: Database.Database): boolean {
+  const found = new Set(db.prepare('SELECT name FROM sqlite_master').pluck().all() as string[])
+  return [...SCHEMA.matchAll(/CREATE (?:TABLE|INDEX|TRIGGER) IF NOT EXISTS (\w+)/g)].every((m) => found.has(m[1]!))
 }
 
 /**

@@ -9,7 +9,8 @@ import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { httpSink } from '../../src/runtime/sinks/http'
 import { serve, type RunningCollector } from '../../src/train/collector'
 import { FeedbackStore } from '../../src/train/store'
-import { execution, tempDir, bundleChild } from './helpers'
+import { serveCommand, trainCommand, type CommandIO } from '../../src/train/commands'
+import { execution, lockWith, tempDir, bundleChild } from './helpers'
 
 let CHILD: string
 
@@ -85,6 +86,13 @@ afterEach(async () => {
   for (const r of closing.splice(0)) await r.close()
 })
 
+function commandIO(cwd: string, stopped?: Promise<void>) {
+  const out: string[] = []
+  const err: string[] = []
+  const io: CommandIO = { out: (l) => out.push(l), err: (l) => err.push(l), cwd, stopped }
+  return { io, out, err }
+}
+
 const post = (r: RunningCollector, events: unknown[]) => fetch(`${r.url}/v1/events`, { method: 'POST', body: JSON.stringify(events) })
 
 /** The longest the event loop was held while `run` ran, ms. */
@@ -125,6 +133,26 @@ describe('a store another process keeps write-locked (a sqlite3 shell, a migrati
     await until(() => holder.out, /released/, 10_000)
     expect((await post(r, batch)).status).toBe(202)
     expect(r.collector.store.count('executions')).toBe(1)
+  }, 30_000)
+
+  it('poet train and poet serve start on it at once, as they only read to open a store that is up to date', async () => {
+    const cwd = tempDir()
+    const lockDir = join(cwd, '.poet')
+    lockWith(lockDir, 'src/f.ts#f', { optimizeFor: 'latency' })
+    const file = join(lockDir, 'feedback.db')
+    new FeedbackStore(file).close()
+    const holder = child([file, 'hold', '8000'])
+    await until(() => holder.out, /held/, 10_000)
+    const t0 = Date.now()
+    const train = commandIO(cwd)
+    expect(await trainCommand([], train.io), train.err.join('\n')).toBe(0)
+    expect(train.out[1]).toMatch(/^src\/f\.ts#f\s+none\s+/)
+    const serving = commandIO(cwd, Promise.resolve())
+    expect(await serveCommand(['--port', '0'], serving.io), serving.err.join('\n')).toBe(0)
+    expect(serving.out[0]).toMatch(/^poet serve: collecting events at /)
+    // Both before the holder lets go: they did not wait for it.
+    expect(Date.now() - t0).toBeLessThan(4_000)
+    expect(holder.out).toBe('held\n')
   }, 30_000)
 
   it('httpSink retries through a lock held past the busy timeout: every event is stored, none given up', async () => {
