@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net'
 import { LockStore, type LockEntry } from '../generators/lock'
 import type { PoetEvent } from '../runtime/types'
 import { EventLimits } from './limits'
-import { BUSY_TIMEOUT, FeedbackStore, isBusy, type RetentionOptions, type VersionMetrics } from './store'
+import { BUSY_TIMEOUT, FeedbackStore, isBusy, lockHeld, type RetentionOptions, type VersionMetrics } from './store'
 import { refuseAbsurdTimes, validateBatch } from './validate'
 
 /** A connect-style handler: Vite's `server.middlewares.use(...)` and plain `http.createServer` both take it. */
@@ -381,10 +381,7 @@ class BadRequest extends Error {}
 /** The write lock of the store stayed with another process for as long as a batch may wait. */
 class StoreBusy extends Error {
   constructor(file: string) {
-    super(
-      `another process has held the write lock of ${file} for over ${BUSY_TIMEOUT / 1000} s ` +
-        '(vite dev or poet serve migrating it, poet train --apply, a sqlite3 shell or DB browser with a transaction open); send it again later',
-    )
+    super(`${lockHeld(file)}; send it again later`)
   }
 }
 

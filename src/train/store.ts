@@ -294,12 +294,9 @@ export class FeedbackStore {
       } catch (e) {
         this.db.close()
         if (!isBusy(e)) throw e
-        throw new Error(
-          `poet: cannot open the feedback store ${file}: it needs updating for this release of unplugin-poet, and another process ` +
-            `has held its write lock for over ${wait / 1000} s (a sqlite3 shell or DB browser with a transaction open?). ` +
-            'Close that transaction, then start again.',
-          { cause: e },
-        )
+        throw new Error(`poet: cannot open the feedback store ${file}: it needs updating for this release of unplugin-poet, and ${lockHeld(file, wait)}. Start again once it is done.`, {
+          cause: e,
+        })
       }
       // The migration rewrote every call into the WAL (~100 MB for a million), which SQLite reuses but never shrinks:
       // without this it stayed beside the store, that size, for as long as any process kept the store open.
@@ -678,6 +675,24 @@ export class FeedbackStore {
     }))
   }
 
+  /**
+   * Runs `run` holding the store's write lock, taken first (waiting up to BUSY_TIMEOUT for another process's; past it
+   * this throws SQLITE_BUSY, see isBusy, and `run` does not run). A lock move that `run` records as a decision then
+   * happens only when the decision can be recorded. What `run` recorded is committed even when it throws.
+   */
+  writing<T>(run: () => T): T {
+    this.db.exec('BEGIN IMMEDIATE')
+    let result: T
+    try {
+      result = run()
+    } catch (e) {
+      this.db.exec('COMMIT')
+      throw e
+    }
+    this.db.exec('COMMIT')
+    return result
+  }
+
   recordDecision(d: Decision): void {
     this.db
       .prepare('INSERT INTO decisions (function_id, ts, action, from_version, to_version, reason) VALUES (?, ?, ?, ?, ?, ?)')
@@ -949,6 +964,14 @@ function feedbackRow(e: FeedbackEvent, received: number) {
     metrics,
     comment: e.comment ?? null,
   }
+}
+
+/** What a write that waited `ms` for the write lock of `file` in vain says about it. */
+export function lockHeld(file: string, ms = BUSY_TIMEOUT): string {
+  return (
+    `another process has held the write lock of ${file} for over ${ms / 1000} s ` +
+    '(vite dev or poet serve migrating it, poet train --apply, a sqlite3 shell or DB browser with a transaction open)'
+  )
 }
 
 /** True for SQLite's "database is locked": another process held the write lock (or a checkpoint) past the wait allowed. */

@@ -6,10 +6,11 @@ import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import { afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { monitorEventLoopDelay } from 'node:perf_hooks'
+import { rollback } from '../../src/dashboard/handler'
 import { httpSink } from '../../src/runtime/sinks/http'
 import { serve, type RunningCollector } from '../../src/train/collector'
 import { FeedbackStore } from '../../src/train/store'
-import { serveCommand, trainCommand, type CommandIO } from '../../src/train/commands'
+import { rollbackCommand, serveCommand, trainCommand, type CommandIO } from '../../src/train/commands'
 import { execution, lockWith, tempDir, bundleChild } from './helpers'
 
 let CHILD: string
@@ -153,6 +154,84 @@ describe('a store another process keeps write-locked (a sqlite3 shell, a migrati
     // Both before the holder lets go: they did not wait for it.
     expect(Date.now() - t0).toBeLessThan(4_000)
     expect(holder.out).toBe('held\n')
+  }, 30_000)
+
+  it('poet train --apply moves nothing in the lock while it cannot record the decisions, says why, and applies them once it can', async () => {
+    const cwd = tempDir()
+    const id = 'src/api.ts#fetchQuote'
+    const { lock, version } = lockWith(join(cwd, '.poet'), id, { optimizeFor: 'latency' })
+    const file = join(cwd, '.poet', 'feedback.db')
+    const store = new FeedbackStore(file)
+    // Two hours of healthy calls, then an error-rate rise: Train proposes a candidate.
+    const now = Date.now()
+    store.insert(Array.from({ length: 1000 }, (_, i) => execution({ functionId: id, version, ts: now - 2 * 3_600_000 - i * 1000, duration: 80 + (i % 40) })))
+    store.insert(Array.from({ length: 200 }, (_, i) => execution({ functionId: id, version, ts: now - i * 1000, duration: 90, ...(i < 40 ? { outcome: 'timeout', attempts: 3 } : {}) })))
+    store.close()
+    const holder = child([file, 'hold', '7000'])
+    await until(() => holder.out, /held/, 10_000)
+    const refused = commandIO(cwd)
+    expect(await trainCommand(['--apply'], refused.io)).toBe(1)
+    expect(refused.err).toEqual([
+      `poet train: nothing applied: the decisions could not be recorded, as another process has held the write lock of ${file} for over 5 s ` +
+        '(vite dev or poet serve migrating it, poet train --apply, a sqlite3 shell or DB browser with a transaction open). Run `poet train --apply` again once it is done.',
+    ])
+    expect(lock.read().functions[id]!.candidate).toBeUndefined()
+    await until(() => holder.out, /released/, 10_000)
+    const applied = commandIO(cwd)
+    expect(await trainCommand(['--apply'], applied.io), applied.err.join('\n')).toBe(0)
+    const candidate = lock.read().functions[id]!.candidate!.version
+    const after = new FeedbackStore(file)
+    try {
+      expect(after.decisions(id)).toMatchObject([{ action: 'candidate', from: version, to: candidate }])
+    } finally {
+      after.close()
+    }
+  }, 30_000)
+
+  it("the dashboard's roll back moves nothing while it cannot record the decision, and answers 503 saying why", async () => {
+    const dir = tempDir()
+    const id = 'src/api.ts#fetchQuote'
+    const { lock, version } = lockWith(join(dir, '.poet'), id)
+    const file = join(dir, '.poet', 'feedback.db')
+    lock.update((l) => void (l.functions[id]!.candidate = { version, share: 0.2, since: new Date().toISOString(), metric: 'latency' }))
+    const store = new FeedbackStore(file)
+    try {
+      const holder = child([file, 'hold', '7000'])
+      await until(() => holder.out, /held/, 10_000)
+      expect(rollback(lock, store, id)).toEqual({
+        status: 503,
+        body: {
+          error:
+            `the decision could not be recorded, as another process has held the write lock of ${file} for over 5 s ` +
+            '(vite dev or poet serve migrating it, poet train --apply, a sqlite3 shell or DB browser with a transaction open), so nothing was changed. Try again once it is done.',
+        },
+      })
+      expect(lock.read().functions[id]!.candidate).toMatchObject({ version })
+      await until(() => holder.out, /released/, 10_000)
+      expect(rollback(lock, store, id).status).toBe(200)
+      expect(lock.read().functions[id]!.candidate).toBeUndefined()
+      expect(store.decisions(id)).toMatchObject([{ action: 'rollback', to: version }])
+    } finally {
+      store.close()
+    }
+  }, 30_000)
+
+  it('poet rollback moves the lock at once all the same, and says that the store, locked, could not record it', async () => {
+    const cwd = tempDir()
+    const id = 'src/api.ts#fetchQuote'
+    const { lock, version } = lockWith(join(cwd, '.poet'), id)
+    const file = join(cwd, '.poet', 'feedback.db')
+    lock.update((l) => void (l.functions[id]!.candidate = { version, share: 0.2, since: new Date().toISOString(), metric: 'latency' }))
+    new FeedbackStore(file).close()
+    const holder = child([file, 'hold', '7000'])
+    await until(() => holder.out, /held/, 10_000)
+    const t = commandIO(cwd)
+    expect(await rollbackCommand([id], t.io)).toBe(0)
+    expect(lock.read().functions[id]!.candidate).toBeUndefined()
+    expect(t.err).toEqual([
+      `poet rollback: the lock moved, but ${file} could not record it (poet train may offer the stopped candidate again): another process has held the write lock of ${file} for over 5 s ` +
+        '(vite dev or poet serve migrating it, poet train --apply, a sqlite3 shell or DB browser with a transaction open)',
+    ])
   }, 30_000)
 
   it('httpSink retries through a lock held past the busy timeout: every event is stored, none given up', async () => {
