@@ -1,6 +1,6 @@
 // FeedbackStore: the SQLite file (WAL) that holds execution and feedback events, prunes itself, and answers metric queries.
 import { createHash } from 'node:crypto'
-import { mkdirSync, writeFileSync } from 'node:fs'
+import { mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { basename, dirname, join } from 'node:path'
 import type Database from 'better-sqlite3'
@@ -247,21 +247,38 @@ CREATE INDEX IF NOT EXISTS decisions_by_function ON decisions (function_id, ts);
 type Row = Record<string, number | string | null>
 
 export class FeedbackStore {
-  readonly db: Database.Database
+  /** The connection; a new one when the file was deleted or replaced while open (see follow). */
+  db!: Database.Database
   private readonly retention: Required<RetentionOptions>
   private readonly now: () => number
   private lastPrune = 0
   /** The retention pass under way: its cutoffs (received time, and the last seq beyond maxRows), and what it deleted. */
   private pass: { cutoff: number; beyond: Record<'executions' | 'feedback', number>; deleted: number } | undefined
-  private readonly insertExecution: Database.Statement
-  private readonly insertFeedback: Database.Statement
-  private readonly insertBatches: Database.Transaction<(batches: readonly (readonly PoetEvent[])[], received: number) => number[]>
-  private readonly inOneSnapshot: <T>(read: () => T) => T
+  private insertExecution!: Database.Statement
+  private insertFeedback!: Database.Statement
+  private insertBatches!: Database.Transaction<(batches: readonly (readonly PoetEvent[])[], received: number) => number[]>
+  private inOneSnapshot!: <T>(read: () => T) => T
+  private readonly notice: (line: string) => void
+  /** The store's files as opened (undefined: in memory), to notice them deleted or replaced. */
+  private opened: Record<'db' | 'wal' | 'shm', FileId | undefined> | undefined
 
   constructor(
     readonly file: string,
     options: StoreOptions = {},
   ) {
+    this.notice = options.notice ?? ((line: string) => void process.stderr.write(`${line}\n`))
+    this.retention = {
+      maxAgeMs: options.retention?.maxAgeMs ?? 30 * DAY,
+      maxRows: options.retention?.maxRows ?? 1_000_000,
+      intervalMs: options.retention?.intervalMs ?? 60_000,
+    }
+    this.now = options.now ?? Date.now
+    this.open()
+  }
+
+  /** Opens the file (creating it, or bringing it to this schema) and prepares the statements of ingest. */
+  private open(): void {
+    const file = this.file
     if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true })
     try {
       this.db = new (sqlite())(file)
@@ -287,10 +304,9 @@ export class FeedbackStore {
       // instead of failing to open with "database is locked".
       const wait = found < SCHEMA_VERSION ? MIGRATION_WAIT : BUSY_TIMEOUT
       this.db.pragma(`busy_timeout = ${wait}`)
-      const notice = options.notice ?? ((line: string) => void process.stderr.write(`${line}\n`))
       let migrated: boolean
       try {
-        migrated = this.db.transaction(() => migrate(this.db, file, notice)).immediate()
+        migrated = this.db.transaction(() => migrate(this.db, file, this.notice)).immediate()
       } catch (e) {
         this.db.close()
         if (!isBusy(e)) throw e
@@ -303,12 +319,7 @@ export class FeedbackStore {
       this.db.pragma(`busy_timeout = ${BUSY_TIMEOUT}`)
       if (migrated) this.db.pragma('wal_checkpoint(TRUNCATE)')
     }
-    this.retention = {
-      maxAgeMs: options.retention?.maxAgeMs ?? 30 * DAY,
-      maxRows: options.retention?.maxRows ?? 1_000_000,
-      intervalMs: options.retention?.intervalMs ?? 60_000,
-    }
-    this.now = options.now ?? Date.now
+    this.opened = file === ':memory:' ? undefined : { db: fileId(file), wal: fileId(`${file}-wal`), shm: fileId(`${file}-shm`) }
     this.insertExecution = this.db.prepare(
       `INSERT OR IGNORE INTO executions
          (execution_id, function_id, version, ts, received, duration, outcome, attempts, error, issues, repairs, stats, level)
@@ -344,6 +355,28 @@ export class FeedbackStore {
   }
 
   /**
+   * Opens the file at the store's path again when the one open was deleted or replaced (`rm .poet/feedback.db*`,
+   * `git clean -fdx`, a backup moved over it): batches went on into the unlinked file, acknowledged, and were gone with
+   * the process; and a file moved over it was read with this connection's WAL, which belongs to another file.
+   */
+  private follow(): void {
+    if (!this.opened) return
+    const now = fileId(this.file)
+    if (now && same(now, this.opened.db)) return
+    this.db.close()
+    // SQLite leaves the WAL and shared memory of a file moved or deleted beside the path: a file opened there was read
+    // with the frames of this one's WAL (its events, and pages of another database). Those another process made there
+    // since (the store created again by vite dev or poet serve) are its own.
+    for (const f of ['wal', 'shm'] as const) {
+      const there = fileId(`${this.file}-${f}`)
+      if (there && same(there, this.opened[f])) rmSync(`${this.file}-${f}`, { force: true })
+    }
+    this.pass = undefined
+    this.open()
+    this.notice(`poet: the feedback store ${this.file} was ${now ? 'replaced' : 'deleted'} while in use; events go to ${now ? 'the file now there' : 'a new one there'}.`)
+  }
+
+  /**
    * Stores a validated batch in one transaction: when this returns, the batch is durable (all or nothing).
    * Returns how many events were new (a resent execution or identical feedback is ignored).
    */
@@ -357,6 +390,7 @@ export class FeedbackStore {
    * (see isBusy), storing nothing. SQLite waits by sleeping in this thread: the collector passes 0 and waits on timers.
    */
   insertMany(batches: readonly (readonly PoetEvent[])[], wait = BUSY_TIMEOUT): number[] {
+    this.follow()
     return this.waiting(wait, () => {
       const now = this.now()
       // IMMEDIATE: the batch's first statement reads (a minute's count, for the sample level). A transaction that reads
@@ -681,6 +715,7 @@ export class FeedbackStore {
    * happens only when the decision can be recorded. What `run` recorded is committed even when it throws.
    */
   writing<T>(run: () => T): T {
+    this.follow()
     this.db.exec('BEGIN IMMEDIATE')
     let result: T
     try {
@@ -964,6 +999,21 @@ function feedbackRow(e: FeedbackEvent, received: number) {
     metrics,
     comment: e.comment ?? null,
   }
+}
+
+interface FileId {
+  dev: number
+  ino: number
+}
+
+/** The file at `path` (device and inode), or undefined when there is none. */
+function fileId(path: string): FileId | undefined {
+  const st = statSync(path, { throwIfNoEntry: false })
+  return st && { dev: st.dev, ino: st.ino }
+}
+
+function same(a: FileId, b: FileId | undefined): boolean {
+  return !!b && a.dev === b.dev && a.ino === b.ino
 }
 
 /** What a write that waited `ms` for the write lock of `file` in vain says about it. */

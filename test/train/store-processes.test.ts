@@ -1,7 +1,7 @@
 // The feedback store with two processes on one file (vite dev and poet serve, or poet train beside them), as child
 // processes on real SQLite files: concurrent batches, and the migration of a schema-1 file.
 import { spawn, type ChildProcess } from 'node:child_process'
-import { readFileSync, statSync } from 'node:fs'
+import { readFileSync, renameSync, rmSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import { afterEach, beforeAll, describe, expect, it } from 'vitest'
@@ -243,6 +243,57 @@ describe('a store another process keeps write-locked (a sqlite3 shell, a migrati
     expect({ sent: sink.sent, failed: sink.failed, dropped: sink.dropped }).toEqual({ sent: 25, failed: 0, dropped: 0 })
     expect(r.collector.store.count('executions')).toBe(25)
   }, 60_000)
+})
+
+describe('a store deleted or replaced while in use', () => {
+  /** The calls a fresh connection finds in the file now at `file`. */
+  const callsAt = (file: string) => {
+    const db = new Database(file, { readonly: true })
+    try {
+      return db.prepare('SELECT execution_id FROM executions ORDER BY seq').pluck().all()
+    } finally {
+      db.close()
+    }
+  }
+
+  it('poet serve stores the batches it acknowledges after `rm .poet/feedback.db*` in a new file there, and says so', async () => {
+    const file = join(tempDir(), 'feedback.db')
+    const lines: string[] = []
+    const r = await serve({ port: 0, store: new FeedbackStore(file, { notice: (l) => lines.push(l) }), rateLimit: false })
+    closing.push(r)
+    try {
+      expect((await post(r, [execution({ executionId: 'before' })])).status).toBe(202)
+      for (const f of ['', '-wal', '-shm']) rmSync(`${file}${f}`)
+      const res = await post(r, [execution({ executionId: 'after' })])
+      expect(await res.json()).toEqual({ accepted: 1, stored: 1 })
+      expect(res.status).toBe(202)
+      // Acknowledged into the unlinked file, it was in no file poet train could open, and gone once poet serve stopped.
+      expect(callsAt(file)).toEqual(['after'])
+      expect(lines).toEqual([`poet: the feedback store ${file} was deleted while in use; events go to a new one there.`])
+    } finally {
+      r.collector.store.close()
+    }
+  })
+
+  it('a store moved over it (a backup put back) is written to, and read without the WAL of the file it replaced', () => {
+    const dir = tempDir()
+    const file = join(dir, 'feedback.db')
+    const lines: string[] = []
+    const store = new FeedbackStore(file, { notice: (l) => lines.push(l) })
+    try {
+      store.insert([execution({ executionId: 'old' })])
+      const backup = new FeedbackStore(join(dir, 'backup.db'))
+      backup.insert([execution({ executionId: 'backup' })])
+      backup.close()
+      renameSync(join(dir, 'backup.db'), file)
+      store.insert([execution({ executionId: 'new' })])
+      expect(callsAt(file)).toEqual(['backup', 'new'])
+      expect(store.count('executions')).toBe(2)
+      expect(lines).toEqual([`poet: the feedback store ${file} was replaced while in use; events go to the file now there.`])
+    } finally {
+      store.close()
+    }
+  })
 })
 
 /** A schema-1 file (as an older unplugin-poet left it) of `n` calls over three functions and a score on every second. */
