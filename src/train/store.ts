@@ -119,6 +119,17 @@ const SAMPLED_FROM = 4
 const PRUNE_STEP = 2_000
 /** How long opening a store waits for another process migrating it (about 8 s per million events), ms. */
 const MIGRATION_WAIT = 300_000
+/**
+ * The WAL size past which a write restarts the WAL. SQLite's own checkpoints after each commit copy pages back but can
+ * restart the WAL only at an instant no reader is on it: a process reading without pause (dashboards polling a large
+ * store, a long poet train) beside constant ingest let it grow by megabytes a second, for good.
+ */
+const WAL_BOUND = 32 * 1024 * 1024
+/** How long that restart waits for the readers of other processes to finish their read, ms (it holds writers meanwhile). */
+const WAL_RESTART_WAIT = 200
+/** How often a write looks at the WAL's size, ms; doubled, up to WAL_CHECK_MAX, while readers keep the restart from happening. */
+const WAL_CHECK_INTERVAL = 1_000
+const WAL_CHECK_MAX = 60_000
 /** How long a write waits for another process's write transaction on the file (SQLite's busy timeout), ms. */
 export const BUSY_TIMEOUT = 5_000
 
@@ -252,6 +263,8 @@ export class FeedbackStore {
   private readonly retention: Required<RetentionOptions>
   private readonly now: () => number
   private lastPrune = 0
+  private lastWalCheck = 0
+  private walCheckEvery = WAL_CHECK_INTERVAL
   /** The retention pass under way: its cutoffs (received time, and the last seq beyond maxRows), and what it deleted. */
   private pass: { cutoff: number; beyond: Record<'executions' | 'feedback', number>; deleted: number } | undefined
   private insertExecution!: Database.Statement
@@ -398,6 +411,7 @@ export class FeedbackStore {
       // not run for a read turning into a write): it failed at once with "database is locked" whenever vite dev and
       // poet serve wrote to one file together.
       const stored = this.insertBatches.immediate(batches, now)
+      this.boundWal()
       if (this.pass || now - this.lastPrune >= this.retention.intervalMs) {
         try {
           this.pruneStep()
@@ -408,6 +422,22 @@ export class FeedbackStore {
       }
       return stored
     })
+  }
+
+  /** Restarts (and empties) the WAL once it has grown past WAL_BOUND, if the readers let it; else at a later write. */
+  private boundWal(): void {
+    const t = performance.now()
+    if (!this.opened || t - this.lastWalCheck < this.walCheckEvery) return
+    this.lastWalCheck = t
+    if ((statSync(`${this.file}-wal`, { throwIfNoEntry: false })?.size ?? 0) <= WAL_BOUND) return
+    let busy = true
+    try {
+      busy = (this.waiting(WAL_RESTART_WAIT, () => this.db.pragma('wal_checkpoint(TRUNCATE)')) as { busy: number }[])[0]!.busy !== 0
+    } catch {
+      // Another writer kept it: the batches are committed all the same.
+    }
+    // A reader that holds on (a sqlite3 shell with a read open) is waited for less and less often.
+    this.walCheckEvery = busy ? Math.min(this.walCheckEvery * 2, WAL_CHECK_MAX) : WAL_CHECK_INTERVAL
   }
 
   /** Runs `run` with SQLite's busy timeout set to `ms`, then puts the connection's back. */

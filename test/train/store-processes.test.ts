@@ -245,6 +245,29 @@ describe('a store another process keeps write-locked (a sqlite3 shell, a migrati
   }, 60_000)
 })
 
+describe('the WAL under constant ingest', () => {
+  it('stays bounded beside readers that are always on it (SQLite restarts it only at an instant none is)', async () => {
+    const file = join(tempDir(), 'feedback.db')
+    const store = new FeedbackStore(file, { retention: { intervalMs: 1e12 } })
+    try {
+      store.insert([execution()])
+      const reader = child([file, 'read'])
+      await until(() => reader.out, /reading/, 10_000)
+      let largest = 0
+      // About 57 MB of WAL, at over 10 000 events a second: without a restart, all of it stays in the WAL.
+      for (let n = 0; n < 200; n++) {
+        store.insert(Array.from({ length: 1000 }, (_, i) => execution({ executionId: `w-${n}-${i}`, duration: i })))
+        largest = Math.max(largest, statSync(`${file}-wal`).size)
+        await new Promise((r) => setTimeout(r, 50))
+      }
+      // 32 MB, and what a second of ingest adds before a write looks again.
+      expect(largest).toBeLessThan(44 * 1024 * 1024)
+    } finally {
+      store.close()
+    }
+  }, 60_000)
+})
+
 describe('a store deleted or replaced while in use', () => {
   /** The calls a fresh connection finds in the file now at `file`. */
   const callsAt = (file: string) => {
