@@ -304,6 +304,7 @@ export class FeedbackStore {
     this.db.pragma(`busy_timeout = ${BUSY_TIMEOUT}`)
     const found = this.db.pragma('user_version', { simple: true }) as number
     if (found > SCHEMA_VERSION) {
+      this.db.close()
       throw new Error(
         `poet: the feedback store ${file} was written by a newer unplugin-poet (store schema ${found}; this one reads up to ${SCHEMA_VERSION}). ` +
           'Upgrade unplugin-poet where this runs (every process that opens the store: the dev server, poet serve, poet train), or give this one another file (poet serve --db).',
