@@ -5,7 +5,7 @@ import { basename, join } from 'node:path'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { createRequire } from 'node:module'
 import { earlierVersions, LockStore, olderCompilerVersions, olderFallback, refusedLockWrite, serialize, type LockEntry, type LockFile } from '../generators/lock'
-import type { Decision, FeedbackStore } from '../train/store'
+import { isBusy, lockHeld, type Decision, type FeedbackStore } from '../train/store'
 import { badTarget, guarded, requestUrl, type Middleware, type RunningCollector } from '../train/collector'
 import { renderPage } from './page'
 
@@ -281,6 +281,17 @@ export function rollback(lock: LockStore, store: FeedbackStore, id: string, seen
  * from the lock as read, as on a writable one.
  */
 function act(lock: LockStore, store: FeedbackStore, move: (l: LockFile) => void, outcome: () => { result: ActionResult; decision?: Decision }): ActionResult {
+  // The store's write lock first: the lock then moves only when its decision can be recorded (a rollback the store
+  // lacked, Train would offer again).
+  try {
+    return store.writing(() => moveAndRecord(lock, store, move, outcome))
+  } catch (e) {
+    if (!isBusy(e)) throw e
+    return { status: 503, body: { error: `the decision could not be recorded, as ${lockHeld(store.file)}, so nothing was changed. Try again once it is done.` } }
+  }
+}
+
+function moveAndRecord(lock: LockStore, store: FeedbackStore, move: (l: LockFile) => void, outcome: () => { result: ActionResult; decision?: Decision }): ActionResult {
   try {
     lock.update(move)
   } catch (e) {

@@ -34,7 +34,7 @@ function colorSupported(env: NodeJS.ProcessEnv, argv: string[]): boolean {
 /** Feedback arriving in bursts is trained on once per quiet spell. */
 const TRAIN_DEBOUNCE_MS = 300
 
-type InProcessGlobal = Record<symbol, ((events: PoetEvent[]) => void) | undefined>
+type InProcessGlobal = Record<symbol, ((events: PoetEvent[]) => Promise<void>) | undefined>
 
 export class DevServer {
   private collector?: Collector
@@ -44,7 +44,7 @@ export class DevServer {
   private readonly hotExports = new Map<string, string | undefined>()
   /** The last change seen: its stale phase modules, whether its JS changed, and whether it ends the module's hot swap. */
   private refreshed?: { change: string; stale: string[]; jsChanged: boolean; endsHotSwap: boolean }
-  private inProcess?: (events: PoetEvent[]) => void
+  private inProcess?: (events: PoetEvent[]) => Promise<void>
   private settleTimer?: ReturnType<typeof setTimeout>
   private server?: ViteDevServer
   private trainTimer?: ReturnType<typeof setTimeout>
@@ -152,18 +152,14 @@ export class DevServer {
       return
     }
     this.collector = collector
-    this.inProcess = (events) => {
-      try {
-        // Feedback rated here about a result the browser computed carries what the function's domain forbids: this
-        // process never ran it, so its runtime could not drop it.
-        collector.insert(events)
-      } catch (error) {
+    this.inProcess = (events) =>
+      // Feedback rated here about a result the browser computed carries what the function's domain forbids: this
+      // process never ran it, so its runtime could not drop it.
+      collector.insert(events).then(
+        () => this.scheduleTraining(),
         // No sink here to keep the batch for a retry: it is lost, and said so once.
-        this.logger?.warnOnce(`[unplugin-poet] events of server-side calls are not stored: ${(error as Error).message}`)
-        return
-      }
-      this.scheduleTraining()
-    }
+        (error: unknown) => this.logger?.warnOnce(`[unplugin-poet] events of server-side calls are not stored: ${(error as Error).message}`),
+      )
     ;(globalThis as unknown as InProcessGlobal)[Symbol.for(IN_PROCESS_SINK)] = this.inProcess
     // SQLite rewrites its files at every batch: nothing there for Vite to react to.
     server.watcher.unwatch(resolve(options.lockDir, 'feedback.db*'))

@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net'
 import { LockStore, type LockEntry } from '../generators/lock'
 import type { PoetEvent } from '../runtime/types'
 import { EventLimits } from './limits'
-import { FeedbackStore, type RetentionOptions, type VersionMetrics } from './store'
+import { BUSY_TIMEOUT, FeedbackStore, isBusy, lockHeld, type RetentionOptions, type VersionMetrics } from './store'
 import { refuseAbsurdTimes, validateBatch } from './validate'
 
 /** A connect-style handler: Vite's `server.middlewares.use(...)` and plain `http.createServer` both take it. */
@@ -48,9 +48,10 @@ export interface Collector {
   store: FeedbackStore
   /**
    * Stores a batch this process's own runtime made (Vite dev's SSR), with what its functions' domains forbid dropped as
-   * for a posted batch. Throws, storing nothing, when the lock cannot be read. Returns how many events were new.
+   * for a posted batch, in the group commit of posted batches. Rejects, storing nothing, when the lock cannot be read or
+   * the store cannot commit. Resolves with how many events were new.
    */
-  insert(events: PoetEvent[]): number
+  insert(events: PoetEvent[]): Promise<number>
   close(): void
 }
 
@@ -59,6 +60,13 @@ const MINUTE = 60_000
 const HOUR = 3_600_000
 /** The longest a batch waits for others to share its commit: a bound on the latency the window adds to an ack. */
 const MAX_COMMIT_WINDOW_MS = 4
+/** The longest pause between two tries of a commit while another process holds the write lock, ms. */
+const BUSY_RETRY_MAX_MS = 64
+/**
+ * Retry-After of a batch that waited out BUSY_TIMEOUT for the write lock: a lock held that long (a migration, a shell's
+ * open transaction) is seldom gone a second later, and httpSink's few retries then span half a minute instead of 10 s.
+ */
+const BUSY_RETRY_SECONDS = 5
 /** A broken lock waits for a person: retrying every second would only spend the sink's retries before they come. */
 const LOCK_RETRY_SECONDS = 10
 /**
@@ -138,7 +146,8 @@ export function createCollector(options: CollectorOptions = {}): Collector {
     try {
       stored = kept.length ? await commit(kept) : 0
     } catch (e) {
-      return send(res, 503, { error: `the feedback store could not commit the batch, nothing stored: ${(e as Error).message}` }, { ...cors, 'retry-after': '1' })
+      const retry = e instanceof StoreBusy ? BUSY_RETRY_SECONDS : 1
+      return send(res, 503, { error: `the feedback store could not commit the batch, nothing stored: ${(e as Error).message}` }, { ...cors, 'retry-after': String(retry) })
     }
     send(res, 202, { accepted: kept.length, stored, ...(refused.length ? { refused } : {}) }, cors)
   }
@@ -147,16 +156,22 @@ export function createCollector(options: CollectorOptions = {}): Collector {
   // them all. Each request still gets its 202 only after that commit. Under load (a batch arriving within a few ms
   // of the last commit) the commit waits about one commit's duration, so that batches whose clients are mid-request
   // join it instead of paying an fsync of their own; a batch arriving at an idle collector commits in the same turn.
-  let queue: { events: PoetEvent[]; done: (stored: number) => void; failed: (e: unknown) => void }[] = []
+  //
+  // While another process holds the write lock (vite dev and poet serve on one file, poet train --apply, a sqlite3
+  // shell), the group waits on timers, joined by the batches arriving meanwhile, and each batch gets 503 once it has
+  // waited BUSY_TIMEOUT. SQLite's own wait sleeps in this thread: it held every request of the server (the Vite dev
+  // server's pages and HMR, /healthz) for 5 s per commit.
+  let queue: { events: PoetEvent[]; since: number; done: (stored: number) => void; failed: (e: unknown) => void }[] = []
   let lastCommitEnd = -Infinity
   let lastCommitMs = 0
+  let busyTries = 0
   function commit(events: PoetEvent[]): Promise<number> {
     return new Promise((done, failed) => {
       if (!queue.length) {
         if (performance.now() - lastCommitEnd < MAX_COMMIT_WINDOW_MS) setTimeout(flush, Math.min(MAX_COMMIT_WINDOW_MS, lastCommitMs))
         else setImmediate(flush)
       }
-      queue.push({ events, done, failed })
+      queue.push({ events, since: performance.now(), done, failed })
     })
   }
   function flush(): void {
@@ -164,10 +179,22 @@ export function createCollector(options: CollectorOptions = {}): Collector {
     queue = []
     const t0 = performance.now()
     try {
-      const stored = store.insertMany(group.map((q) => q.events))
+      const stored = store.insertMany(
+        group.map((q) => q.events),
+        0,
+      )
+      busyTries = 0
       group.forEach((q, i) => q.done(stored[i]!))
     } catch (e) {
-      for (const q of group) q.failed(e)
+      if (!isBusy(e)) for (const q of group) q.failed(e)
+      else {
+        for (const q of group) if (t0 - q.since >= BUSY_TIMEOUT) q.failed(new StoreBusy(store.file))
+        // The others try again, with the batches that arrive meanwhile.
+        queue = group.filter((q) => t0 - q.since < BUSY_TIMEOUT)
+        if (queue.length) setTimeout(flush, Math.min(BUSY_RETRY_MAX_MS, 2 ** busyTries++))
+        else busyTries = 0
+        return
+      }
     }
     lastCommitEnd = performance.now()
     lastCommitMs = lastCommitEnd - t0
@@ -253,9 +280,9 @@ export function createCollector(options: CollectorOptions = {}): Collector {
     handle,
     events,
     store,
-    insert(batch) {
+    async insert(batch) {
       limits?.apply(batch)
-      return store.insert(batch)
+      return batch.length ? commit(batch) : 0
     },
     close() {
       if (!options.store) store.close()
@@ -350,6 +377,13 @@ class RateLimiter {
 }
 
 class BadRequest extends Error {}
+
+/** The write lock of the store stayed with another process for as long as a batch may wait. */
+class StoreBusy extends Error {
+  constructor(file: string) {
+    super(`${lockHeld(file)}; send it again later`)
+  }
+}
 
 /**
  * A request listener that answers 500 when `handler` throws: on a plain `http.Server` (unlike Vite's connect) a throw

@@ -4,7 +4,7 @@ import { basename, dirname, join, relative, resolve } from 'node:path'
 import { attachDashboard, missingPhase } from '../dashboard/handler'
 import { earlierVersions, LockStore, olderCompilerVersions, olderFallback, refusedLockWrite, serialize, type LockFile } from '../generators/lock'
 import { serve } from './collector'
-import { FeedbackStore, keepOutOfGit, type Decision } from './store'
+import { FeedbackStore, isBusy, keepOutOfGit, lockHeld, type Decision } from './store'
 import { parseCommand } from '../cli/args'
 import { COMMON_FLAGS, ConfigError, loadConfig, type ConfigFlags } from '../cli/config'
 import { EXIT, idHint, usage } from '../cli/io'
@@ -208,13 +208,24 @@ export async function trainCommand(argv: string[], io: CommandIO = consoleIO): P
       return 0
     }
     const asking = plans.filter((p) => p.ask).length
+    // A store another process keeps write-locked would take no decision: found before the LLM is paid.
+    if (asking && !recordable(store, db, io)) return EXIT.failure
     if (asking) io.out(`asking the LLM generator for ${asking} candidate${asking === 1 ? '' : 's'} with the evidence …`)
     plans = await proposeCandidates(plans, options)
     for (const line of table(plans)) io.out(line)
     if (skipped.length) io.out(`(${skipped.length} function${skipped.length === 1 ? '' : 's'} without optimizeFor skipped)`)
     const actionable = plans.filter((p) => p.action !== 'wait' && p.action !== 'none' && p.action !== 'rejected')
     const rejected = plans.filter((p) => p.action === 'rejected')
-    const applied = applyTraining(plans, options)
+    let applied: Plan[]
+    try {
+      // The store's write lock first: the lock then moves only for decisions the store records (a move it lacked, say
+      // a rollback, Train would offer again).
+      applied = store.writing(() => applyTraining(plans, options))
+    } catch (e) {
+      if (!isBusy(e)) throw e
+      notApplied(db, io)
+      return EXIT.failure
+    }
     io.out(`\napplied ${applied.length} of ${actionable.length} decision${actionable.length === 1 ? '' : 's'} to ${join(lockDir, 'lock.json')}`)
     if (applied.length < actionable.length) io.out('(the lock changed meanwhile for the others; run `poet train` again)')
     if (rejected.length) {
@@ -241,6 +252,22 @@ export async function trainCommand(argv: string[], io: CommandIO = consoleIO): P
   } finally {
     store?.close()
   }
+}
+
+/** Whether the store's write lock can be had now; if not, says so. */
+function recordable(store: FeedbackStore, db: string, io: CommandIO): boolean {
+  try {
+    store.writing(() => undefined)
+    return true
+  } catch (e) {
+    if (!isBusy(e)) throw e
+    notApplied(db, io)
+    return false
+  }
+}
+
+function notApplied(db: string, io: CommandIO): void {
+  io.err(`poet train: nothing applied: the decisions could not be recorded, as ${lockHeld(db)}. Run \`poet train --apply\` again once it is done.`)
 }
 
 function table(plans: Plan[]): string[] {
@@ -448,7 +475,8 @@ function record(db: string, decision: Decision, io: CommandIO): void {
     store = new FeedbackStore(db)
     store.recordDecision(decision)
   } catch (e) {
-    io.err(`poet rollback: the lock moved, but ${db} could not record it (poet train may offer the stopped candidate again): ${(e as Error).message.replace(/^poet: /, '')}`)
+    const why = isBusy(e) ? lockHeld(db) : (e as Error).message.replace(/^poet: /, '')
+    io.err(`poet rollback: the lock moved, but ${db} could not record it (poet train may offer the stopped candidate again): ${why}`)
   } finally {
     store?.close()
   }

@@ -1,6 +1,6 @@
 // FeedbackStore: the SQLite file (WAL) that holds execution and feedback events, prunes itself, and answers metric queries.
 import { createHash } from 'node:crypto'
-import { mkdirSync, writeFileSync } from 'node:fs'
+import { mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { basename, dirname, join } from 'node:path'
 import type Database from 'better-sqlite3'
@@ -119,6 +119,19 @@ const SAMPLED_FROM = 4
 const PRUNE_STEP = 2_000
 /** How long opening a store waits for another process migrating it (about 8 s per million events), ms. */
 const MIGRATION_WAIT = 300_000
+/**
+ * The WAL size past which a write restarts the WAL. SQLite's own checkpoints after each commit copy pages back but can
+ * restart the WAL only at an instant no reader is on it: a process reading without pause (dashboards polling a large
+ * store, a long poet train) beside constant ingest let it grow by megabytes a second, for good.
+ */
+const WAL_BOUND = 32 * 1024 * 1024
+/** How long that restart waits for the readers of other processes to finish their read, ms (it holds writers meanwhile). */
+const WAL_RESTART_WAIT = 200
+/** How often a write looks at the WAL's size, ms; doubled, up to WAL_CHECK_MAX, while readers keep the restart from happening. */
+const WAL_CHECK_INTERVAL = 1_000
+const WAL_CHECK_MAX = 60_000
+/** How long a write waits for another process's write transaction on the file (SQLite's busy timeout), ms. */
+export const BUSY_TIMEOUT = 5_000
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS executions (
@@ -245,21 +258,40 @@ CREATE INDEX IF NOT EXISTS decisions_by_function ON decisions (function_id, ts);
 type Row = Record<string, number | string | null>
 
 export class FeedbackStore {
-  readonly db: Database.Database
+  /** The connection; a new one when the file was deleted or replaced while open (see follow). */
+  db!: Database.Database
   private readonly retention: Required<RetentionOptions>
   private readonly now: () => number
   private lastPrune = 0
+  private lastWalCheck = 0
+  private walCheckEvery = WAL_CHECK_INTERVAL
   /** The retention pass under way: its cutoffs (received time, and the last seq beyond maxRows), and what it deleted. */
   private pass: { cutoff: number; beyond: Record<'executions' | 'feedback', number>; deleted: number } | undefined
-  private readonly insertExecution: Database.Statement
-  private readonly insertFeedback: Database.Statement
-  private readonly insertBatches: Database.Transaction<(batches: readonly (readonly PoetEvent[])[], received: number) => number[]>
-  private readonly inOneSnapshot: <T>(read: () => T) => T
+  private insertExecution!: Database.Statement
+  private insertFeedback!: Database.Statement
+  private insertBatches!: Database.Transaction<(batches: readonly (readonly PoetEvent[])[], received: number) => number[]>
+  private inOneSnapshot!: <T>(read: () => T) => T
+  private readonly notice: (line: string) => void
+  /** The store's files as opened (undefined: in memory), to notice them deleted or replaced. */
+  private opened: Record<'db' | 'wal' | 'shm', FileId | undefined> | undefined
 
   constructor(
     readonly file: string,
     options: StoreOptions = {},
   ) {
+    this.notice = options.notice ?? ((line: string) => void process.stderr.write(`${line}\n`))
+    this.retention = {
+      maxAgeMs: options.retention?.maxAgeMs ?? 30 * DAY,
+      maxRows: options.retention?.maxRows ?? 1_000_000,
+      intervalMs: options.retention?.intervalMs ?? 60_000,
+    }
+    this.now = options.now ?? Date.now
+    this.open()
+  }
+
+  /** Opens the file (creating it, or bringing it to this schema) and prepares the statements of ingest. */
+  private open(): void {
+    const file = this.file
     if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true })
     try {
       this.db = new (sqlite())(file)
@@ -269,30 +301,39 @@ export class FeedbackStore {
     this.db.pragma('journal_mode = WAL')
     // A 202 promises the batch survives a crash of this process or of the machine: fsync every commit.
     this.db.pragma('synchronous = FULL')
-    this.db.pragma('busy_timeout = 5000')
+    this.db.pragma(`busy_timeout = ${BUSY_TIMEOUT}`)
     const found = this.db.pragma('user_version', { simple: true }) as number
     if (found > SCHEMA_VERSION) {
+      this.db.close()
       throw new Error(
         `poet: the feedback store ${file} was written by a newer unplugin-poet (store schema ${found}; this one reads up to ${SCHEMA_VERSION}). ` +
           'Upgrade unplugin-poet where this runs (every process that opens the store: the dev server, poet serve, poet train), or give this one another file (poet serve --db).',
       )
     }
-    // IMMEDIATE: two processes opening a store of schema 1 at once (vite dev and poet serve) migrate it once, in turn.
-    // The second waits for the first's migration (seconds for a large store, longer than the busy timeout of a batch)
-    // instead of failing to open with "database is locked".
-    if (found < SCHEMA_VERSION) this.db.pragma(`busy_timeout = ${MIGRATION_WAIT}`)
-    const notice = options.notice ?? ((line: string) => void process.stderr.write(`${line}\n`))
-    const migrated = this.db.transaction(() => migrate(this.db, file, notice)).immediate()
-    // The migration rewrote every call into the WAL (~100 MB for a million), which SQLite reuses but never shrinks:
-    // without this it stayed beside the store, that size, for as long as any process kept the store open.
-    this.db.pragma('busy_timeout = 5000')
-    if (migrated) this.db.pragma('wal_checkpoint(TRUNCATE)')
-    this.retention = {
-      maxAgeMs: options.retention?.maxAgeMs ?? 30 * DAY,
-      maxRows: options.retention?.maxRows ?? 1_000_000,
-      intervalMs: options.retention?.intervalMs ?? 60_000,
+    // A store that is up to date opens with reads only. Its migration is a write, and took the write lock at every
+    // open: poet train, poet serve and vite dev failed to start with "database is locked" while another process held it.
+    if (found < SCHEMA_VERSION || !current(this.db)) {
+      // IMMEDIATE: two processes opening a store of schema 1 at once (vite dev and poet serve) migrate it once, in turn.
+      // The second waits for the first's migration (seconds for a large store, longer than the busy timeout of a batch)
+      // instead of failing to open with "database is locked".
+      const wait = found < SCHEMA_VERSION ? MIGRATION_WAIT : BUSY_TIMEOUT
+      this.db.pragma(`busy_timeout = ${wait}`)
+      let migrated: boolean
+      try {
+        migrated = this.db.transaction(() => migrate(this.db, file, this.notice)).immediate()
+      } catch (e) {
+        this.db.close()
+        if (!isBusy(e)) throw e
+        throw new Error(`poet: cannot open the feedback store ${file}: it needs updating for this release of unplugin-poet, and ${lockHeld(file, wait)}. Start again once it is done.`, {
+          cause: e,
+        })
+      }
+      // The migration rewrote every call into the WAL (~100 MB for a million), which SQLite reuses but never shrinks:
+      // without this it stayed beside the store, that size, for as long as any process kept the store open.
+      this.db.pragma(`busy_timeout = ${BUSY_TIMEOUT}`)
+      if (migrated) this.db.pragma('wal_checkpoint(TRUNCATE)')
     }
-    this.now = options.now ?? Date.now
+    this.opened = file === ':memory:' ? undefined : { db: fileId(file), wal: fileId(`${file}-wal`), shm: fileId(`${file}-shm`) }
     this.insertExecution = this.db.prepare(
       `INSERT OR IGNORE INTO executions
          (execution_id, function_id, version, ts, received, duration, outcome, attempts, error, issues, repairs, stats, level)
@@ -328,6 +369,28 @@ export class FeedbackStore {
   }
 
   /**
+   * Opens the file at the store's path again when the one open was deleted or replaced (`rm .poet/feedback.db*`,
+   * `git clean -fdx`, a backup moved over it): batches went on into the unlinked file, acknowledged, and were gone with
+   * the process; and a file moved over it was read with this connection's WAL, which belongs to another file.
+   */
+  private follow(): void {
+    if (!this.opened) return
+    const now = fileId(this.file)
+    if (now && same(now, this.opened.db)) return
+    this.db.close()
+    // SQLite leaves the WAL and shared memory of a file moved or deleted beside the path: a file opened there was read
+    // with the frames of this one's WAL (its events, and pages of another database). Those another process made there
+    // since (the store created again by vite dev or poet serve) are its own.
+    for (const f of ['wal', 'shm'] as const) {
+      const there = fileId(`${this.file}-${f}`)
+      if (there && same(there, this.opened[f])) rmSync(`${this.file}-${f}`, { force: true })
+    }
+    this.pass = undefined
+    this.open()
+    this.notice(`poet: the feedback store ${this.file} was ${now ? 'replaced' : 'deleted'} while in use; events go to ${now ? 'the file now there' : 'a new one there'}.`)
+  }
+
+  /**
    * Stores a validated batch in one transaction: when this returns, the batch is durable (all or nothing).
    * Returns how many events were new (a resent execution or identical feedback is ignored).
    */
@@ -335,23 +398,59 @@ export class FeedbackStore {
     return this.insertMany([events])[0]!
   }
 
-  /** Stores several batches in one transaction (one fsync for all: the collector's group commit). Returns each one's new events. */
-  insertMany(batches: readonly (readonly PoetEvent[])[]): number[] {
-    const now = this.now()
-    // IMMEDIATE: the batch's first statement reads (a minute's count, for the sample level). A transaction that reads
-    // first and writes later is not waited for when another process holds the write lock (SQLite's busy handler does
-    // not run for a read turning into a write): it failed at once with "database is locked" whenever vite dev and
-    // poet serve wrote to one file together.
-    const stored = this.insertBatches.immediate(batches, now)
-    if (this.pass || now - this.lastPrune >= this.retention.intervalMs) {
-      try {
-        this.pruneStep()
-      } catch {
-        // The batches are committed: a failed retention (the write lock held elsewhere past the busy timeout) must not
-        // turn their acknowledgement into "nothing stored". It runs again at the next interval.
+  /**
+   * Stores several batches in one transaction (one fsync for all: the collector's group commit). Returns each one's new
+   * events. `wait`: how long to wait, ms, while another process holds the write lock; past it this throws SQLITE_BUSY
+   * (see isBusy), storing nothing. SQLite waits by sleeping in this thread: the collector passes 0 and waits on timers.
+   */
+  insertMany(batches: readonly (readonly PoetEvent[])[], wait = BUSY_TIMEOUT): number[] {
+    this.follow()
+    return this.waiting(wait, () => {
+      const now = this.now()
+      // IMMEDIATE: the batch's first statement reads (a minute's count, for the sample level). A transaction that reads
+      // first and writes later is not waited for when another process holds the write lock (SQLite's busy handler does
+      // not run for a read turning into a write): it failed at once with "database is locked" whenever vite dev and
+      // poet serve wrote to one file together.
+      const stored = this.insertBatches.immediate(batches, now)
+      this.boundWal()
+      if (this.pass || now - this.lastPrune >= this.retention.intervalMs) {
+        try {
+          this.pruneStep()
+        } catch {
+          // The batches are committed: a failed retention (the write lock held elsewhere past the busy timeout) must not
+          // turn their acknowledgement into "nothing stored". It runs again at the next batch or interval.
+        }
       }
+      return stored
+    })
+  }
+
+  /** Restarts (and empties) the WAL once it has grown past WAL_BOUND, if the readers let it; else at a later write. */
+  private boundWal(): void {
+    const t = performance.now()
+    if (!this.opened || t - this.lastWalCheck < this.walCheckEvery) return
+    this.lastWalCheck = t
+    if ((statSync(`${this.file}-wal`, { throwIfNoEntry: false })?.size ?? 0) <= WAL_BOUND) return
+    let busy = true
+    try {
+      busy = (this.waiting(WAL_RESTART_WAIT, () => this.db.pragma('wal_checkpoint(TRUNCATE)')) as { busy: number }[])[0]!.busy !== 0
+    } catch {
+      // Another writer kept it: the batches are committed all the same.
     }
-    return stored
+    // A reader that holds on (a sqlite3 shell with a read open) is waited for less and less often.
+    this.walCheckEvery = busy ? Math.min(this.walCheckEvery * 2, WAL_CHECK_MAX) : WAL_CHECK_INTERVAL
+  }
+
+  /** Runs `run` with SQLite's busy timeout set to `ms`, then puts the connection's back. */
+  private waiting<T>(ms: number, run: () => T): T {
+    const before = this.db.pragma('busy_timeout', { simple: true }) as number
+    if (ms === before) return run()
+    this.db.pragma(`busy_timeout = ${ms}`)
+    try {
+      return run()
+    } finally {
+      this.db.pragma(`busy_timeout = ${before}`)
+    }
   }
 
   /** Applies retention now, to the end: deletes rows older than maxAge, then the oldest beyond maxRows. Returns rows deleted. */
@@ -394,13 +493,10 @@ export class FeedbackStore {
     // After a large pass, the WAL is handed back to the file system. Without waiting: a reader in another process (a
     // long poet train) would hold it, and the checkpoint with it every writer; then the next large pass does it.
     if (pass.deleted >= PRUNE_STEP) {
-      this.db.pragma('busy_timeout = 0')
       try {
-        this.db.pragma('wal_checkpoint(TRUNCATE)')
+        this.waiting(0, () => this.db.pragma('wal_checkpoint(TRUNCATE)'))
       } catch {
         // Busy: the deletions are committed all the same.
-      } finally {
-        this.db.pragma('busy_timeout = 5000')
       }
     }
     return step
@@ -644,6 +740,25 @@ export class FeedbackStore {
     }))
   }
 
+  /**
+   * Runs `run` holding the store's write lock, taken first (waiting up to BUSY_TIMEOUT for another process's; past it
+   * this throws SQLITE_BUSY, see isBusy, and `run` does not run). A lock move that `run` records as a decision then
+   * happens only when the decision can be recorded. What `run` recorded is committed even when it throws.
+   */
+  writing<T>(run: () => T): T {
+    this.follow()
+    this.db.exec('BEGIN IMMEDIATE')
+    let result: T
+    try {
+      result = run()
+    } catch (e) {
+      this.db.exec('COMMIT')
+      throw e
+    }
+    this.db.exec('COMMIT')
+    return result
+  }
+
   recordDecision(d: Decision): void {
     this.db
       .prepare('INSERT INTO decisions (function_id, ts, action, from_version, to_version, reason) VALUES (?, ?, ?, ?, ?, ?)')
@@ -739,6 +854,12 @@ function acrossMinutes(rollup: 'execution_minutes' | 'score_minutes', rolled: st
       AND ts >= @lo${n} AND ts < @hi${n} AND ${filter}`
   return `SELECT ${rolled} FROM ${rollup} WHERE function_id = @functionId AND minute >= @from AND minute < @to
     UNION ALL ${part(1)} UNION ALL ${part(2)}`
+}
+
+/** Every table, index and trigger of SCHEMA is in the file (a release may add some without a new schema version). */
+function current(db: Database.Database): boolean {
+  const found = new Set(db.prepare('SELECT name FROM sqlite_master').pluck().all() as string[])
+  return [...SCHEMA.matchAll(/CREATE (?:TABLE|INDEX|TRIGGER) IF NOT EXISTS (\w+)/g)].every((m) => found.has(m[1]!))
 }
 
 /**
@@ -909,6 +1030,35 @@ function feedbackRow(e: FeedbackEvent, received: number) {
     metrics,
     comment: e.comment ?? null,
   }
+}
+
+interface FileId {
+  dev: number
+  ino: number
+}
+
+/** The file at `path` (device and inode), or undefined when there is none. */
+function fileId(path: string): FileId | undefined {
+  const st = statSync(path, { throwIfNoEntry: false })
+  return st && { dev: st.dev, ino: st.ino }
+}
+
+function same(a: FileId, b: FileId | undefined): boolean {
+  return !!b && a.dev === b.dev && a.ino === b.ino
+}
+
+/** What a write that waited `ms` for the write lock of `file` in vain says about it. */
+export function lockHeld(file: string, ms = BUSY_TIMEOUT): string {
+  return (
+    `another process has held the write lock of ${file} for over ${ms / 1000} s ` +
+    '(vite dev or poet serve migrating it, poet train --apply, a sqlite3 shell or DB browser with a transaction open)'
+  )
+}
+
+/** True for SQLite's "database is locked": another process held the write lock (or a checkpoint) past the wait allowed. */
+export function isBusy(e: unknown): boolean {
+  const code = (e as { code?: unknown } | undefined)?.code
+  return typeof code === 'string' && code.startsWith('SQLITE_BUSY')
 }
 
 let loaded: typeof Database | undefined

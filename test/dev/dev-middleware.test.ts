@@ -86,8 +86,9 @@ it("drops what a domain forbids from events the server's own runtime hands over 
   try {
     // A server rating, by its ref, a result the browser computed: this process never ran triage, so its runtime cannot know.
     const vitals = lockWith(join(dir, '.poet'), 'src/vitals.ts#triage', { neverInEvents: ['stats', 'comment', 'label'] })
-    const sink = devSink() as (events: unknown[]) => void
-    sink([feedback({ functionId: 'src/vitals.ts#triage', version: vitals.version, label: 'tachycardia', comment: 'patient Jane Doe, bed 4' })])
+    // It resolves once the batch is committed (with the posted ones, in the collector's group commit).
+    const sink = devSink() as (events: unknown[]) => Promise<void>
+    await sink([feedback({ functionId: 'src/vitals.ts#triage', version: vitals.version, label: 'tachycardia', comment: 'patient Jane Doe, bed 4' })])
     const store = new FeedbackStore(join(dir, '.poet', 'feedback.db'))
     try {
       expect(store.count('feedback')).toBe(1)

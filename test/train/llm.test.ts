@@ -1,4 +1,5 @@
 // `poet train --apply` for phases an LLM wrote: the evidence in the prompt, the verify gate, the lock — against a scripted OpenAI-compatible server and the real SDK.
+import { spawn } from 'node:child_process'
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
@@ -10,7 +11,7 @@ import { FeedbackStore } from '../../src/train/store'
 import { goodReply, scaleSource } from '../generators/verify/fixture'
 import { hostilePayloads, hostileReply } from '../generators/verify/hostile'
 import { reply, startOpenAIServer, type OpenAIServer, type ScriptedReply } from '../helpers/openai-server'
-import { tempDir } from './helpers'
+import { bundleChild, tempDir } from './helpers'
 
 const ID = 'src/scale.ts#scale'
 const SCALE = scaleSource("{ optimizeFor: 'accuracy' }")
@@ -186,6 +187,26 @@ describe('poet train for phases an LLM wrote', () => {
     expect(prompt).not.toContain('mm → km')
     expect(prompt).not.toContain('<untrusted kind="feedback">')
   })
+
+  it('asks the model nothing while another process keeps the store write-locked, as no decision could be recorded', async () => {
+    const p = await trainedProject(() => reply.json(trainedReply))
+    const file = join(p.dir, '.poet', 'feedback.db')
+    // A sqlite3 shell with a transaction open on the store, in another process, for longer than a write waits.
+    const holder = spawn(process.execPath, [await bundleChild('store-child'), file, 'hold', '7000'], { stdio: ['ignore', 'pipe', 'inherit'] })
+    try {
+      await new Promise((held) => holder.stdout!.once('data', held))
+      const run = await poet(p.dir, ['train', '--apply'], p.env)
+      expect(run.code).toBe(1)
+      expect(run.err).toBe(
+        `poet train: nothing applied: the decisions could not be recorded, as another process has held the write lock of ${file} for over 5 s ` +
+          '(vite dev or poet serve migrating it, poet train --apply, a sqlite3 shell or DB browser with a transaction open). Run `poet train --apply` again once it is done.',
+      )
+      expect(p.server.requests).toHaveLength(1)
+      expect(p.lock.read().functions[ID]!.candidate).toBeUndefined()
+    } finally {
+      holder.kill()
+    }
+  }, 30_000)
 
   it('says what is missing when the project no longer configures the LLM', async () => {
     const p = await trainedProject(() => reply.json(trainedReply))

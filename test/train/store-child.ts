@@ -1,9 +1,40 @@
 // Entry of the child process the two-process store tests start (bundled by esbuild): opens a FeedbackStore on argv[2]
 // and, with `insert <batches> <size> <tag>`, stores that many batches of calls, each in its own transaction, printing
-// how many batches failed and the first failure.
+// how many batches failed and the first failure; with `hold <ms>`, holds the write lock that long (as a sqlite3 shell
+// with a transaction open does), printing `held` once it has it and `released` once it let it go; with `read`, keeps
+// a read open on the file at every instant until killed (dashboards polling a large store: each read lasts 40 ms, and
+// the next begins before it ends), printing `reading`.
 import { FeedbackStore } from '../../src/train/store'
 
 const [file, action, ...rest] = process.argv.slice(2)
+if (action === 'hold') {
+  const { default: Database } = await import('better-sqlite3')
+  // A bare connection: the holder in the field may be any SQLite client.
+  const db = new Database(file!)
+  db.exec('BEGIN IMMEDIATE')
+  process.stdout.write('held\n')
+  await new Promise((r) => setTimeout(r, Number(rest[0])))
+  db.exec('COMMIT')
+  db.close()
+  process.stdout.write('released\n')
+  process.exit(0)
+}
+if (action === 'read') {
+  const { default: Database } = await import('better-sqlite3')
+  const readers = [new Database(file!), new Database(file!)]
+  const read = (db: InstanceType<typeof Database>) => {
+    db.exec('BEGIN')
+    db.prepare('SELECT count(*) FROM executions').get()
+    setTimeout(() => {
+      db.exec('COMMIT')
+      read(db)
+    }, 40)
+  }
+  read(readers[0]!)
+  setTimeout(() => read(readers[1]!), 20)
+  process.stdout.write('reading\n')
+  await new Promise(() => {})
+}
 const store = new FeedbackStore(file!, { retention: { intervalMs: 1e12 } })
 process.stdout.write('open\n')
 if (action === 'insert') {
