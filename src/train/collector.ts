@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net'
 import { LockStore, type LockEntry } from '../generators/lock'
 import type { PoetEvent } from '../runtime/types'
 import { EventLimits } from './limits'
-import { FeedbackStore, type RetentionOptions, type VersionMetrics } from './store'
+import { FeedbackStore, type DropReport, type RetentionOptions, type VersionMetrics } from './store'
 import { refuseAbsurdTimes, validateBatch } from './validate'
 
 /** A connect-style handler: Vite's `server.middlewares.use(...)` and plain `http.createServer` both take it. */
@@ -134,9 +134,10 @@ export function createCollector(options: CollectorOptions = {}): Collector {
         { ...cors, 'retry-after': String(LOCK_RETRY_SECONDS) },
       )
     }
+    const drops = dropReport(req.headers['x-poet-dropped'])
     let stored: number
     try {
-      stored = kept.length ? await commit(kept) : 0
+      stored = kept.length || drops ? await commit(kept, drops) : 0
     } catch (e) {
       return send(res, 503, { error: `the feedback store could not commit the batch, nothing stored: ${(e as Error).message}` }, { ...cors, 'retry-after': '1' })
     }
@@ -147,16 +148,16 @@ export function createCollector(options: CollectorOptions = {}): Collector {
   // them all. Each request still gets its 202 only after that commit. Under load (a batch arriving within a few ms
   // of the last commit) the commit waits about one commit's duration, so that batches whose clients are mid-request
   // join it instead of paying an fsync of their own; a batch arriving at an idle collector commits in the same turn.
-  let queue: { events: PoetEvent[]; done: (stored: number) => void; failed: (e: unknown) => void }[] = []
+  let queue: { events: PoetEvent[]; drops?: DropReport; done: (stored: number) => void; failed: (e: unknown) => void }[] = []
   let lastCommitEnd = -Infinity
   let lastCommitMs = 0
-  function commit(events: PoetEvent[]): Promise<number> {
+  function commit(events: PoetEvent[], drops: DropReport | undefined): Promise<number> {
     return new Promise((done, failed) => {
       if (!queue.length) {
         if (performance.now() - lastCommitEnd < MAX_COMMIT_WINDOW_MS) setTimeout(flush, Math.min(MAX_COMMIT_WINDOW_MS, lastCommitMs))
         else setImmediate(flush)
       }
-      queue.push({ events, done, failed })
+      queue.push({ events, drops, done, failed })
     })
   }
   function flush(): void {
@@ -164,7 +165,10 @@ export function createCollector(options: CollectorOptions = {}): Collector {
     queue = []
     const t0 = performance.now()
     try {
-      const stored = store.insertMany(group.map((q) => q.events))
+      const stored = store.insertMany(
+        group.map((q) => q.events),
+        group.flatMap((q) => (q.drops ? [q.drops] : [])),
+      )
       group.forEach((q, i) => q.done(stored[i]!))
     } catch (e) {
       for (const q of group) q.failed(e)
@@ -188,7 +192,7 @@ export function createCollector(options: CollectorOptions = {}): Collector {
       if (!seen.has(`${id}\0${entry.current}`)) rows.push({ id, ...role(entry, entry.current), ...summary(undefined) })
     }
     rows.sort((a, b) => String(a.id).localeCompare(String(b.id)) || String(a.version).localeCompare(String(b.version)))
-    return { window, functions: rows }
+    return { window, dropped: store.dropped(window), functions: rows }
   }
 
   function functionDetail(id: string, url: URL): unknown {
@@ -226,7 +230,7 @@ export function createCollector(options: CollectorOptions = {}): Collector {
     if (path === `${base}/v1/events` || path === `${base}/events`) return void ingest(req, res).catch((e) => fail(res, e))
     if (path === `${base}/healthz`) {
       if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, { error: 'use GET' }, { allow: 'GET, HEAD' })
-      return send(res, 200, { ok: true, executions: store.count('executions'), feedback: store.count('feedback') })
+      return send(res, 200, { ok: true, executions: store.count('executions'), feedback: store.count('feedback'), dropped: store.droppedHeld() })
     }
     if (path === `${base}/v1/functions` || path.startsWith(`${base}/v1/functions/`)) {
       if (req.method !== 'GET') return send(res, 405, { error: 'use GET' }, { allow: 'GET' })
@@ -444,6 +448,17 @@ function summary(m: VersionMetrics | undefined) {
     p95: m?.latency.p95 ?? 0,
     score: m && m.score.n > 0 ? { mean: m.score.mean, n: m.score.n } : { mean: null, n: 0 },
   }
+}
+
+/**
+ * What a sink's `x-poet-dropped` header reports: `<count>;session=<id>`, its running count. A bare count (a sink of an
+ * earlier release, or another client) is left out: with nothing to tell its senders apart, every request would count
+ * the same drops again.
+ */
+function dropReport(header: string | string[] | undefined): DropReport | undefined {
+  const m = typeof header === 'string' ? /^\s*(\d{1,15})\s*;\s*session=([\w-]{1,64})\s*$/.exec(header) : null
+  const count = m ? Number(m[1]) : 0
+  return count > 0 ? { session: m![2]!, count } : undefined
 }
 
 /** Reads at most `limit` bytes; beyond that it stops reading and reports `too-large`. */

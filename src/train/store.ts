@@ -230,6 +230,16 @@ CREATE TRIGGER IF NOT EXISTS executions_total_in AFTER INSERT ON executions BEGI
 CREATE TRIGGER IF NOT EXISTS executions_total_out AFTER DELETE ON executions BEGIN UPDATE event_totals SET n = n - 1 WHERE name = 'executions'; END;
 CREATE TRIGGER IF NOT EXISTS feedback_total_in AFTER INSERT ON feedback BEGIN UPDATE event_totals SET n = n + 1 WHERE name = 'feedback'; END;
 CREATE TRIGGER IF NOT EXISTS feedback_total_out AFTER DELETE ON feedback BEGIN UPDATE event_totals SET n = n - 1 WHERE name = 'feedback'; END;
+-- Events clients dropped before sending them (a full queue, a page left holding more than keepalive lets outlive it),
+-- as their sinks report them: each sink's highest running count, so that a count sent again (a retry, requests in
+-- parallel) is not counted again, and what each report added, per minute the collector heard it. Added without a
+-- schema version, as the totals: an older release of schema 2 on the same file just never writes them.
+CREATE TABLE IF NOT EXISTS drop_sessions (session TEXT PRIMARY KEY, dropped INTEGER NOT NULL, seen INTEGER NOT NULL) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS drop_sessions_by_seen ON drop_sessions (seen);
+CREATE TABLE IF NOT EXISTS drop_minutes (minute INTEGER PRIMARY KEY, n INTEGER NOT NULL);
+CREATE TRIGGER IF NOT EXISTS dropped_total_in AFTER INSERT ON drop_minutes BEGIN UPDATE event_totals SET n = n + NEW.n WHERE name = 'dropped'; END;
+CREATE TRIGGER IF NOT EXISTS dropped_total_up AFTER UPDATE ON drop_minutes BEGIN UPDATE event_totals SET n = n + NEW.n - OLD.n WHERE name = 'dropped'; END;
+CREATE TRIGGER IF NOT EXISTS dropped_total_out AFTER DELETE ON drop_minutes BEGIN UPDATE event_totals SET n = n - OLD.n WHERE name = 'dropped'; END;
 CREATE TABLE IF NOT EXISTS decisions (
   seq INTEGER PRIMARY KEY,
   function_id TEXT NOT NULL,
@@ -244,6 +254,12 @@ CREATE INDEX IF NOT EXISTS decisions_by_function ON decisions (function_id, ts);
 
 type Row = Record<string, number | string | null>
 
+/** A sink's running count of events it dropped, as its `x-poet-dropped` header says (see httpSink). */
+export interface DropReport {
+  session: string
+  count: number
+}
+
 export class FeedbackStore {
   readonly db: Database.Database
   private readonly retention: Required<RetentionOptions>
@@ -253,7 +269,7 @@ export class FeedbackStore {
   private pass: { cutoff: number; beyond: Record<'executions' | 'feedback', number>; deleted: number } | undefined
   private readonly insertExecution: Database.Statement
   private readonly insertFeedback: Database.Statement
-  private readonly insertBatches: Database.Transaction<(batches: readonly (readonly PoetEvent[])[], received: number) => number[]>
+  private readonly insertBatches: Database.Transaction<(batches: readonly (readonly PoetEvent[])[], drops: readonly DropReport[], received: number) => number[]>
   private readonly inOneSnapshot: <T>(read: () => T) => T
 
   constructor(
@@ -305,7 +321,17 @@ export class FeedbackStore {
     )
     this.inOneSnapshot = this.db.transaction((read: () => unknown) => read()) as <T>(read: () => T) => T
     const minuteCalls = this.db.prepare('SELECT calls FROM execution_minutes WHERE function_id = ? AND version = ? AND minute = ?').pluck()
-    this.insertBatches = this.db.transaction((batches: readonly (readonly PoetEvent[])[], received: number) => {
+    const droppedBefore = this.db.prepare('SELECT dropped FROM drop_sessions WHERE session = ?').pluck()
+    const upsertSession = this.db.prepare(
+      'INSERT INTO drop_sessions VALUES (?, ?, ?) ON CONFLICT DO UPDATE SET dropped = max(dropped, excluded.dropped), seen = excluded.seen',
+    )
+    const addDropped = this.db.prepare('INSERT INTO drop_minutes VALUES (?, ?) ON CONFLICT DO UPDATE SET n = n + excluded.n')
+    this.insertBatches = this.db.transaction((batches: readonly (readonly PoetEvent[])[], drops: readonly DropReport[], received: number) => {
+      for (const { session, count } of drops) {
+        const before = (droppedBefore.get(session) as number | undefined) ?? 0
+        upsertSession.run(session, count, received)
+        if (count > before) addDropped.run(received - (received % MINUTE), count - before)
+      }
       // Each call's place among its version's calls of its minute, for its sample level: read once per minute a
       // transaction touches, then counted here.
       const placed = new Map<string, number>()
@@ -336,13 +362,13 @@ export class FeedbackStore {
   }
 
   /** Stores several batches in one transaction (one fsync for all: the collector's group commit). Returns each one's new events. */
-  insertMany(batches: readonly (readonly PoetEvent[])[]): number[] {
+  insertMany(batches: readonly (readonly PoetEvent[])[], drops: readonly DropReport[] = []): number[] {
     const now = this.now()
     // IMMEDIATE: the batch's first statement reads (a minute's count, for the sample level). A transaction that reads
     // first and writes later is not waited for when another process holds the write lock (SQLite's busy handler does
     // not run for a read turning into a write): it failed at once with "database is locked" whenever vite dev and
     // poet serve wrote to one file together.
-    const stored = this.insertBatches.immediate(batches, now)
+    const stored = this.insertBatches.immediate(batches, drops, now)
     if (this.pass || now - this.lastPrune >= this.retention.intervalMs) {
       try {
         this.pruneStep()
@@ -387,6 +413,9 @@ export class FeedbackStore {
       }
       // Rollbacks and retirements stay: the trainer reads them to never offer a stopped version again.
       if (step < PRUNE_STEP) step += this.db.prepare("DELETE FROM decisions WHERE ts < ? AND action NOT IN ('rollback', 'retire')").run(pass.cutoff).changes
+      // Drop reports age as events do (maxRows bounds neither: a row a minute, or a sink that dropped something).
+      if (step < PRUNE_STEP) step += this.db.prepare('DELETE FROM drop_minutes WHERE minute < ?').run(pass.cutoff - (pass.cutoff % MINUTE)).changes
+      if (step < PRUNE_STEP) step += this.db.prepare('DELETE FROM drop_sessions WHERE seen < ?').run(pass.cutoff).changes
     })()
     pass.deleted += step
     if (step >= PRUNE_STEP) return step
@@ -407,8 +436,21 @@ export class FeedbackStore {
   }
 
   /** How many events `table` holds, from its running total (two rows read, however many events). */
-  count(table: 'executions' | 'feedback'): number {
+  count(table: 'executions' | 'feedback' | 'dropped'): number {
     return this.db.prepare('SELECT n FROM event_totals WHERE name = ?').pluck().get(table) as number
+  }
+
+  /** Events clients reported dropped, counted in the minute the collector heard of it, over the minutes that start in the window. */
+  dropped(window: Window = {}): number {
+    const since = window.since === undefined ? Number.MIN_SAFE_INTEGER : window.since - (window.since % MINUTE)
+    return this.db.prepare('SELECT coalesce(sum(n), 0) FROM drop_minutes WHERE minute >= ? AND minute < ?').pluck().get(since, window.until ?? Number.MAX_SAFE_INTEGER) as number
+  }
+
+  /** Every drop clients reported that the store holds (a running total, as `count`), and since when (the first minute held). */
+  droppedHeld(): { events: number; since?: number } {
+    const events = this.count('dropped')
+    const since = this.db.prepare('SELECT min(minute) FROM drop_minutes').pluck().get() as number | null
+    return since === null ? { events } : { events, since }
   }
 
   /** Function ids seen in the window, with the versions that served them. */
@@ -777,8 +819,8 @@ function migrate(db: Database.Database, file: string, notice: (line: string) => 
   }
   // The totals start from a count of what the file holds when their table is new (a store an earlier release of
   // schema 2 wrote): in this transaction, with the triggers that keep them, so that no write falls in between.
-  for (const table of ['executions', 'feedback']) {
-    db.prepare(`INSERT INTO event_totals SELECT ?, (SELECT count(*) FROM ${table}) WHERE NOT EXISTS (SELECT 1 FROM event_totals WHERE name = ?)`).run(table, table)
+  for (const [name, count] of [['executions', 'count(*) FROM executions'], ['feedback', 'count(*) FROM feedback'], ['dropped', 'coalesce(sum(n), 0) FROM drop_minutes']]) {
+    db.prepare(`INSERT INTO event_totals SELECT ?, (SELECT ${count}) WHERE NOT EXISTS (SELECT 1 FROM event_totals WHERE name = ?)`).run(name, name)
   }
   db.pragma(`user_version = ${SCHEMA_VERSION}`)
   return older
