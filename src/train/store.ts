@@ -443,7 +443,9 @@ export class FeedbackStore {
   /** Events clients reported dropped, counted in the minute the collector heard of it, over the minutes that start in the window. */
   dropped(window: Window = {}): number {
     const since = window.since === undefined ? Number.MIN_SAFE_INTEGER : window.since - (window.since % MINUTE)
-    return this.db.prepare('SELECT coalesce(sum(n), 0) FROM drop_minutes WHERE minute >= ? AND minute < ?').pluck().get(since, window.until ?? Number.MAX_SAFE_INTEGER) as number
+    // total(), not sum(): the counts are the clients' word, and sum() of integers throws on 64-bit overflow, which would
+    // break every poll of the table over a few absurd reports.
+    return this.db.prepare('SELECT total(n) FROM drop_minutes WHERE minute >= ? AND minute < ?').pluck().get(since, window.until ?? Number.MAX_SAFE_INTEGER) as number
   }
 
   /** Every drop clients reported that the store holds (a running total, as `count`), and since when (the first minute held). */
@@ -819,7 +821,7 @@ function migrate(db: Database.Database, file: string, notice: (line: string) => 
   }
   // The totals start from a count of what the file holds when their table is new (a store an earlier release of
   // schema 2 wrote): in this transaction, with the triggers that keep them, so that no write falls in between.
-  for (const [name, count] of [['executions', 'count(*) FROM executions'], ['feedback', 'count(*) FROM feedback'], ['dropped', 'coalesce(sum(n), 0) FROM drop_minutes']]) {
+  for (const [name, count] of [['executions', 'count(*) FROM executions'], ['feedback', 'count(*) FROM feedback'], ['dropped', 'total(n) FROM drop_minutes']]) {
     db.prepare(`INSERT INTO event_totals SELECT ?, (SELECT ${count}) WHERE NOT EXISTS (SELECT 1 FROM event_totals WHERE name = ?)`).run(name, name)
   }
   db.pragma(`user_version = ${SCHEMA_VERSION}`)

@@ -219,6 +219,19 @@ describe('FeedbackStore', () => {
     store.close()
   })
 
+  it('still answers when the drops clients report add up past 64-bit integers (a client may send any count)', () => {
+    let now = Date.UTC(2026, 0, 1)
+    const store = new FeedbackStore(join(tempDir(), 'f.db'), { now: () => now })
+    // Each minute's count fits an integer; their sum does not.
+    const huge = (prefix: string) => Array.from({ length: 5000 }, (_, i) => ({ session: `${prefix}${i}`, count: 999_999_999_999_999 }))
+    store.insertMany([[]], huge('a'))
+    now += 60_000
+    store.insertMany([[]], huge('b'))
+    expect(store.droppedHeld().events).toBeCloseTo(1e4 * 999_999_999_999_999, -6)
+    expect(store.dropped()).toBeCloseTo(1e4 * 999_999_999_999_999, -6)
+    store.close()
+  })
+
   it('takes drop reports into a store an earlier release wrote, which that release can still write', () => {
     const file = join(tempDir(), 'f.db')
     let store = new FeedbackStore(file)
