@@ -370,6 +370,25 @@ describe('httpSink across the page lifecycle in Chromium', () => {
     expect(got.filter((id) => id.startsWith('err-'))).toHaveLength(50)
   })
 
+  it('tells the collector what it dropped as the page is closed even when nothing else fits: the quota is still taken by what it sent as the tab was hidden', async () => {
+    // A slow collector: what the page sent as it was hidden holds the keepalive quota until it is answered.
+    answer = () => ({ status: 202, delay: 1500 })
+    const page = await appPage({ batchSize: 1000, interval: 60_000 })
+    await emitMany(page, 500, 10)
+    const other = await newPage('about:blank')
+    await other.bringToFront()
+    await page.waitForFunction(() => document.visibilityState === 'hidden')
+    await until(() => requests.length >= 1)
+    // Closed before the hidden page's timer sends the rest (a second at most).
+    await page.close()
+    await sleep(2500)
+    const got = requests.flatMap(idsOf)
+    const reported = Math.max(0, ...requests.map(droppedOf))
+    expect(reported).toBeGreaterThan(0)
+    expect(new Set(got).size).toBe(got.length)
+    expect(got.length + reported).toBe(500)
+  })
+
   it('fits what it holds into the keepalive quota as the page goes into the back/forward cache, and once restored counts every event', async () => {
     const page = await appPage({ batchSize: 1000, interval: 60_000 })
     await emitMany(page, 500, 10)

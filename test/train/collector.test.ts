@@ -321,6 +321,8 @@ describe('POST /v1/events', () => {
     // The same count resent with a batch, and an older one arriving late: no more drops.
     expect((await post(r, [execution()], { ...auth, 'x-poet-dropped': '4;session=page1' })).status).toBe(202)
     expect((await post(r, [execution()], { ...auth, 'x-poet-dropped': '2; session=page1' })).status).toBe(202)
+    // So does an empty batch, which a sink sends when a page is left with nothing that fits but the count.
+    expect((await post(r, [], { ...auth, 'x-poet-dropped': '1;session=page0' })).status).toBe(202)
     // A batch whose every event is refused still tells its drops.
     const future = execution({ ts: Date.now() + 3 * 86_400_000 })
     expect((await post(r, [future], { ...auth, 'x-poet-dropped': '5;session=page2' })).status).toBe(202)
@@ -332,10 +334,10 @@ describe('POST /v1/events', () => {
       expect((await post(r, [execution()], { ...auth, 'x-poet-dropped': header })).status).toBe(202)
     }
     const dropped = await health()
-    expect(dropped.events).toBe(9)
+    expect(dropped.events).toBe(10)
     expect(dropped.since).toBeGreaterThanOrEqual(before - (before % 60_000))
     const table = await (await fetch(`${r.url}/v1/functions?window=15m`, { headers: auth })).json()
-    expect(table).toMatchObject({ dropped: 9 })
+    expect(table).toMatchObject({ dropped: 10 })
     const earlier = await (await fetch(`${r.url}/v1/functions?since=0&until=${before - 120_000}`, { headers: auth })).json()
     expect(earlier).toMatchObject({ dropped: 0 })
   })

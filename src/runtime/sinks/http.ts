@@ -317,10 +317,12 @@ export function httpSink(options: HttpSinkOptions): HttpSink {
     let kept = 0
     for (const e of queue) if (!chosen.has(e)) queue[kept++] = e
     queue.length = kept
-    if (why === 'left') dropped += queue.splice(0).length
+    const lost = why === 'left' ? queue.splice(0).length : 0
+    dropped += lost
     // In one request, whatever batchSize says: together they fit the quota, and Chrome allows a page 256 keepalive
-    // requests in flight (past them fetch fails, and a page going away never hears of it).
-    if (fits.length) {
+    // requests in flight (past them fetch fails, and a page going away never hears of it). With none of them fitting
+    // (the requests of a hide just before still in flight fill the quota), an empty one tells the collector the drops.
+    if (fits.length || (lost && dropCountHeader)) {
       const p = send(fits).finally(() => loose.delete(p))
       loose.add(p)
     }
