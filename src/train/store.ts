@@ -415,7 +415,13 @@ export class FeedbackStore {
       if (step < PRUNE_STEP) step += this.db.prepare("DELETE FROM decisions WHERE ts < ? AND action NOT IN ('rollback', 'retire')").run(pass.cutoff).changes
       // Drop reports age as events do (maxRows bounds neither: a row a minute, or a sink that dropped something).
       if (step < PRUNE_STEP) step += this.db.prepare('DELETE FROM drop_minutes WHERE minute < ?').run(pass.cutoff - (pass.cutoff % MINUTE)).changes
-      if (step < PRUNE_STEP) step += this.db.prepare('DELETE FROM drop_sessions WHERE seen < ?').run(pass.cutoff).changes
+      // And the sinks remembered, past maxRows too: each report with a new session id (any client can make them up) adds
+      // one. One forgotten that reports again counts its drops again, which only a flood of made-up sessions brings about.
+      if (step < PRUNE_STEP) {
+        const newest = this.db.prepare('SELECT seen FROM drop_sessions ORDER BY seen DESC LIMIT 1 OFFSET ?').pluck().get(this.retention.maxRows - 1) as number | undefined
+        const before = Math.max(pass.cutoff, newest ?? -Infinity)
+        step += this.db.prepare('DELETE FROM drop_sessions WHERE session IN (SELECT session FROM drop_sessions WHERE seen < ? LIMIT ?)').run(before, PRUNE_STEP - step).changes
+      }
     })()
     pass.deleted += step
     if (step >= PRUNE_STEP) return step

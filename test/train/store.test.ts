@@ -219,6 +219,20 @@ describe('FeedbackStore', () => {
     store.close()
   })
 
+  it('remembers at most maxRows sinks that reported drops, the ones heard from last, and keeps their drops counted', () => {
+    let now = Date.UTC(2026, 0, 1)
+    const store = new FeedbackStore(join(tempDir(), 'f.db'), { retention: { maxRows: 3 }, now: () => now })
+    // Sessions any client can make up, one a request: without a bound, a flood of them grows the file for a month.
+    for (let i = 0; i < 6; i++) {
+      now += 1000
+      store.insertMany([[]], [{ session: `s${i}`, count: 1 }])
+    }
+    store.prune()
+    expect(store.db.prepare('SELECT session FROM drop_sessions ORDER BY session').pluck().all()).toEqual(['s3', 's4', 's5'])
+    expect(store.droppedHeld().events).toBe(6)
+    store.close()
+  })
+
   it('still answers when the drops clients report add up past 64-bit integers (a client may send any count)', () => {
     let now = Date.UTC(2026, 0, 1)
     const store = new FeedbackStore(join(tempDir(), 'f.db'), { now: () => now })
