@@ -100,6 +100,7 @@ h1.id { font-size: 19px; margin-top: 4px; }
 .rate.ok { background: var(--ok-soft); color: var(--ok); }
 .rate.hot { background: var(--bad-soft); color: var(--bad); }
 .rate.warm { background: var(--warn-soft); color: var(--warn); }
+.dropped { background: var(--warn-soft); color: var(--warn); padding: 8px 12px; border-radius: 6px; }
 .score { font-variant-numeric: tabular-nums; }
 .kpis { display: grid; grid-template-columns: repeat(5, 1fr); gap: 12px; margin: 16px 0 18px; }
 .kpi { background: var(--panel); border: 1px solid var(--line); border-radius: 10px; padding: 12px 16px; }

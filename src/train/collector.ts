@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net'
 import { LockStore, type LockEntry } from '../generators/lock'
 import type { PoetEvent } from '../runtime/types'
 import { EventLimits } from './limits'
-import { BUSY_TIMEOUT, FeedbackStore, isBusy, lockHeld, type RetentionOptions, type VersionMetrics } from './store'
+import { BUSY_TIMEOUT, FeedbackStore, isBusy, lockHeld, type DropReport, type RetentionOptions, type VersionMetrics } from './store'
 import { refuseAbsurdTimes, validateBatch } from './validate'
 
 /** A connect-style handler: Vite's `server.middlewares.use(...)` and plain `http.createServer` both take it. */
@@ -142,9 +142,10 @@ export function createCollector(options: CollectorOptions = {}): Collector {
         { ...cors, 'retry-after': String(LOCK_RETRY_SECONDS) },
       )
     }
+    const drops = dropReport(req.headers['x-poet-dropped'])
     let stored: number
     try {
-      stored = kept.length ? await commit(kept) : 0
+      stored = kept.length || drops ? await commit(kept, drops) : 0
     } catch (e) {
       const retry = e instanceof StoreBusy ? BUSY_RETRY_SECONDS : 1
       return send(res, 503, { error: `the feedback store could not commit the batch, nothing stored: ${(e as Error).message}` }, { ...cors, 'retry-after': String(retry) })
@@ -161,17 +162,17 @@ export function createCollector(options: CollectorOptions = {}): Collector {
   // shell), the group waits on timers, joined by the batches arriving meanwhile, and each batch gets 503 once it has
   // waited BUSY_TIMEOUT. SQLite's own wait sleeps in this thread: it held every request of the server (the Vite dev
   // server's pages and HMR, /healthz) for 5 s per commit.
-  let queue: { events: PoetEvent[]; since: number; done: (stored: number) => void; failed: (e: unknown) => void }[] = []
+  let queue: { events: PoetEvent[]; drops?: DropReport; since: number; done: (stored: number) => void; failed: (e: unknown) => void }[] = []
   let lastCommitEnd = -Infinity
   let lastCommitMs = 0
   let busyTries = 0
-  function commit(events: PoetEvent[]): Promise<number> {
+  function commit(events: PoetEvent[], drops: DropReport | undefined): Promise<number> {
     return new Promise((done, failed) => {
       if (!queue.length) {
         if (performance.now() - lastCommitEnd < MAX_COMMIT_WINDOW_MS) setTimeout(flush, Math.min(MAX_COMMIT_WINDOW_MS, lastCommitMs))
         else setImmediate(flush)
       }
-      queue.push({ events, since: performance.now(), done, failed })
+      queue.push({ events, drops, since: performance.now(), done, failed })
     })
   }
   function flush(): void {
@@ -181,6 +182,7 @@ export function createCollector(options: CollectorOptions = {}): Collector {
     try {
       const stored = store.insertMany(
         group.map((q) => q.events),
+        group.flatMap((q) => (q.drops ? [q.drops] : [])),
         0,
       )
       busyTries = 0
@@ -215,7 +217,7 @@ export function createCollector(options: CollectorOptions = {}): Collector {
       if (!seen.has(`${id}\0${entry.current}`)) rows.push({ id, ...role(entry, entry.current), ...summary(undefined) })
     }
     rows.sort((a, b) => String(a.id).localeCompare(String(b.id)) || String(a.version).localeCompare(String(b.version)))
-    return { window, functions: rows }
+    return { window, dropped: store.dropped(window), functions: rows }
   }
 
   function functionDetail(id: string, url: URL): unknown {
@@ -253,7 +255,7 @@ export function createCollector(options: CollectorOptions = {}): Collector {
     if (path === `${base}/v1/events` || path === `${base}/events`) return void ingest(req, res).catch((e) => fail(res, e))
     if (path === `${base}/healthz`) {
       if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, { error: 'use GET' }, { allow: 'GET, HEAD' })
-      return send(res, 200, { ok: true, executions: store.count('executions'), feedback: store.count('feedback') })
+      return send(res, 200, { ok: true, executions: store.count('executions'), feedback: store.count('feedback'), dropped: store.droppedHeld() })
     }
     if (path === `${base}/v1/functions` || path.startsWith(`${base}/v1/functions/`)) {
       if (req.method !== 'GET') return send(res, 405, { error: 'use GET' }, { allow: 'GET' })
@@ -282,7 +284,7 @@ export function createCollector(options: CollectorOptions = {}): Collector {
     store,
     async insert(batch) {
       limits?.apply(batch)
-      return batch.length ? commit(batch) : 0
+      return batch.length ? commit(batch, undefined) : 0
     },
     close() {
       if (!options.store) store.close()
@@ -478,6 +480,17 @@ function summary(m: VersionMetrics | undefined) {
     p95: m?.latency.p95 ?? 0,
     score: m && m.score.n > 0 ? { mean: m.score.mean, n: m.score.n } : { mean: null, n: 0 },
   }
+}
+
+/**
+ * What a sink's `x-poet-dropped` header reports: `<count>;session=<id>`, its running count. A bare count (a sink of an
+ * earlier release, or another client) is left out: with nothing to tell its senders apart, every request would count
+ * the same drops again.
+ */
+function dropReport(header: string | string[] | undefined): DropReport | undefined {
+  const m = typeof header === 'string' ? /^\s*(\d{1,15})\s*;\s*session=([\w-]{1,64})\s*$/.exec(header) : null
+  const count = m ? Number(m[1]) : 0
+  return count > 0 ? { session: m![2]!, count } : undefined
 }
 
 /** Reads at most `limit` bytes; beyond that it stops reading and reports `too-large`. */

@@ -200,9 +200,11 @@ export async function trainCommand(argv: string[], io: CommandIO = consoleIO): P
       io.out(`poet train: no function has optimizeFor${skipped.length ? ` (${skipped.length} in the lock without it)` : ''}; nothing to train.`)
       return 0
     }
+    const lost = droppedNote(store)
     if (!args.values.apply) {
       for (const line of table(plans)) io.out(line)
       if (skipped.length) io.out(`(${skipped.length} function${skipped.length === 1 ? '' : 's'} without optimizeFor skipped)`)
+      if (lost) io.out(lost)
       const actionable = plans.filter((p) => p.action !== 'wait' && p.action !== 'none')
       io.out(actionable.length ? `\n${actionable.length} decision${actionable.length === 1 ? '' : 's'} to apply: run \`poet train --apply\`.` : '\nNothing to apply.')
       return 0
@@ -214,6 +216,7 @@ export async function trainCommand(argv: string[], io: CommandIO = consoleIO): P
     plans = await proposeCandidates(plans, options)
     for (const line of table(plans)) io.out(line)
     if (skipped.length) io.out(`(${skipped.length} function${skipped.length === 1 ? '' : 's'} without optimizeFor skipped)`)
+    if (lost) io.out(lost)
     const actionable = plans.filter((p) => p.action !== 'wait' && p.action !== 'none' && p.action !== 'rejected')
     const rejected = plans.filter((p) => p.action === 'rejected')
     let applied: Plan[]
@@ -465,6 +468,15 @@ function storeRefused(db: string, e: unknown, cwd: string): string | undefined {
     const why = refusedLockWrite(dirname(db), refusal, cwd)
     return why && `cannot open the feedback store ${db}: ${why}, and SQLite writes its journal beside the store even to read it. Make the directory writable, or pass --db with a copy of the store in a writable place.`
   }
+}
+
+/**
+ * Events pages dropped before sending them are in none of the metrics Train decides on (its baseline week and the hour
+ * after it): a run says how many, or a site losing its failures at page exit would look healthier than it is.
+ */
+function droppedNote(store: FeedbackStore): string | undefined {
+  const n = store.dropped({ since: Date.now() - 7 * 24 * 3_600_000 - 3_600_000 })
+  return n ? `(clients reported ${n.toLocaleString('en-US')} event${n === 1 ? '' : 's'} dropped in the week Train reads, never sent: the metrics above miss them)` : undefined
 }
 
 /** Records a rollback in the feedback store, as the trainer and the dashboard do: the trainer reads it back. */

@@ -243,6 +243,16 @@ CREATE TRIGGER IF NOT EXISTS executions_total_in AFTER INSERT ON executions BEGI
 CREATE TRIGGER IF NOT EXISTS executions_total_out AFTER DELETE ON executions BEGIN UPDATE event_totals SET n = n - 1 WHERE name = 'executions'; END;
 CREATE TRIGGER IF NOT EXISTS feedback_total_in AFTER INSERT ON feedback BEGIN UPDATE event_totals SET n = n + 1 WHERE name = 'feedback'; END;
 CREATE TRIGGER IF NOT EXISTS feedback_total_out AFTER DELETE ON feedback BEGIN UPDATE event_totals SET n = n - 1 WHERE name = 'feedback'; END;
+-- Events clients dropped before sending them (a full queue, a page left holding more than keepalive lets outlive it),
+-- as their sinks report them: each sink's highest running count, so that a count sent again (a retry, requests in
+-- parallel) is not counted again, and what each report added, per minute the collector heard it. Added without a
+-- schema version, as the totals: an older release of schema 2 on the same file just never writes them.
+CREATE TABLE IF NOT EXISTS drop_sessions (session TEXT PRIMARY KEY, dropped INTEGER NOT NULL, seen INTEGER NOT NULL) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS drop_sessions_by_seen ON drop_sessions (seen);
+CREATE TABLE IF NOT EXISTS drop_minutes (minute INTEGER PRIMARY KEY, n INTEGER NOT NULL);
+CREATE TRIGGER IF NOT EXISTS dropped_total_in AFTER INSERT ON drop_minutes BEGIN UPDATE event_totals SET n = n + NEW.n WHERE name = 'dropped'; END;
+CREATE TRIGGER IF NOT EXISTS dropped_total_up AFTER UPDATE ON drop_minutes BEGIN UPDATE event_totals SET n = n + NEW.n - OLD.n WHERE name = 'dropped'; END;
+CREATE TRIGGER IF NOT EXISTS dropped_total_out AFTER DELETE ON drop_minutes BEGIN UPDATE event_totals SET n = n - OLD.n WHERE name = 'dropped'; END;
 CREATE TABLE IF NOT EXISTS decisions (
   seq INTEGER PRIMARY KEY,
   function_id TEXT NOT NULL,
@@ -257,6 +267,12 @@ CREATE INDEX IF NOT EXISTS decisions_by_function ON decisions (function_id, ts);
 
 type Row = Record<string, number | string | null>
 
+/** A sink's running count of events it dropped, as its `x-poet-dropped` header says (see httpSink). */
+export interface DropReport {
+  session: string
+  count: number
+}
+
 export class FeedbackStore {
   /** The connection; a new one when the file was deleted or replaced while open (see follow). */
   db!: Database.Database
@@ -269,7 +285,7 @@ export class FeedbackStore {
   private pass: { cutoff: number; beyond: Record<'executions' | 'feedback', number>; deleted: number } | undefined
   private insertExecution!: Database.Statement
   private insertFeedback!: Database.Statement
-  private insertBatches!: Database.Transaction<(batches: readonly (readonly PoetEvent[])[], received: number) => number[]>
+  private insertBatches!: Database.Transaction<(batches: readonly (readonly PoetEvent[])[], drops: readonly DropReport[], received: number) => number[]>
   private inOneSnapshot!: <T>(read: () => T) => T
   private readonly notice: (line: string) => void
   /** The store's files as opened (undefined: in memory), to notice them deleted or replaced. */
@@ -346,7 +362,17 @@ export class FeedbackStore {
     )
     this.inOneSnapshot = this.db.transaction((read: () => unknown) => read()) as <T>(read: () => T) => T
     const minuteCalls = this.db.prepare('SELECT calls FROM execution_minutes WHERE function_id = ? AND version = ? AND minute = ?').pluck()
-    this.insertBatches = this.db.transaction((batches: readonly (readonly PoetEvent[])[], received: number) => {
+    const droppedBefore = this.db.prepare('SELECT dropped FROM drop_sessions WHERE session = ?').pluck()
+    const upsertSession = this.db.prepare(
+      'INSERT INTO drop_sessions VALUES (?, ?, ?) ON CONFLICT DO UPDATE SET dropped = max(dropped, excluded.dropped), seen = excluded.seen',
+    )
+    const addDropped = this.db.prepare('INSERT INTO drop_minutes VALUES (?, ?) ON CONFLICT DO UPDATE SET n = n + excluded.n')
+    this.insertBatches = this.db.transaction((batches: readonly (readonly PoetEvent[])[], drops: readonly DropReport[], received: number) => {
+      for (const { session, count } of drops) {
+        const before = (droppedBefore.get(session) as number | undefined) ?? 0
+        upsertSession.run(session, count, received)
+        if (count > before) addDropped.run(received - (received % MINUTE), count - before)
+      }
       // Each call's place among its version's calls of its minute, for its sample level: read once per minute a
       // transaction touches, then counted here.
       const placed = new Map<string, number>()
@@ -402,8 +428,9 @@ export class FeedbackStore {
    * Stores several batches in one transaction (one fsync for all: the collector's group commit). Returns each one's new
    * events. `wait`: how long to wait, ms, while another process holds the write lock; past it this throws SQLITE_BUSY
    * (see isBusy), storing nothing. SQLite waits by sleeping in this thread: the collector passes 0 and waits on timers.
+   * `drops`: what sinks reported dropped with these batches (see DropReport), stored in the same transaction.
    */
-  insertMany(batches: readonly (readonly PoetEvent[])[], wait = BUSY_TIMEOUT): number[] {
+  insertMany(batches: readonly (readonly PoetEvent[])[], drops: readonly DropReport[] = [], wait = BUSY_TIMEOUT): number[] {
     this.follow()
     return this.waiting(wait, () => {
       const now = this.now()
@@ -411,7 +438,7 @@ export class FeedbackStore {
       // first and writes later is not waited for when another process holds the write lock (SQLite's busy handler does
       // not run for a read turning into a write): it failed at once with "database is locked" whenever vite dev and
       // poet serve wrote to one file together.
-      const stored = this.insertBatches.immediate(batches, now)
+      const stored = this.insertBatches.immediate(batches, drops, now)
       this.boundWal()
       if (this.pass || now - this.lastPrune >= this.retention.intervalMs) {
         try {
@@ -486,6 +513,15 @@ export class FeedbackStore {
       }
       // Rollbacks and retirements stay: the trainer reads them to never offer a stopped version again.
       if (step < PRUNE_STEP) step += this.db.prepare("DELETE FROM decisions WHERE ts < ? AND action NOT IN ('rollback', 'retire')").run(pass.cutoff).changes
+      // Drop reports age as events do (maxRows bounds neither: a row a minute, or a sink that dropped something).
+      if (step < PRUNE_STEP) step += this.db.prepare('DELETE FROM drop_minutes WHERE minute < ?').run(pass.cutoff - (pass.cutoff % MINUTE)).changes
+      // And the sinks remembered, past maxRows too: each report with a new session id (any client can make them up) adds
+      // one. One forgotten that reports again counts its drops again, which only a flood of made-up sessions brings about.
+      if (step < PRUNE_STEP) {
+        const newest = this.db.prepare('SELECT seen FROM drop_sessions ORDER BY seen DESC LIMIT 1 OFFSET ?').pluck().get(this.retention.maxRows - 1) as number | undefined
+        const before = Math.max(pass.cutoff, newest ?? -Infinity)
+        step += this.db.prepare('DELETE FROM drop_sessions WHERE session IN (SELECT session FROM drop_sessions WHERE seen < ? LIMIT ?)').run(before, PRUNE_STEP - step).changes
+      }
     })()
     pass.deleted += step
     if (step >= PRUNE_STEP) return step
@@ -503,8 +539,23 @@ export class FeedbackStore {
   }
 
   /** How many events `table` holds, from its running total (two rows read, however many events). */
-  count(table: 'executions' | 'feedback'): number {
+  count(table: 'executions' | 'feedback' | 'dropped'): number {
     return this.db.prepare('SELECT n FROM event_totals WHERE name = ?').pluck().get(table) as number
+  }
+
+  /** Events clients reported dropped, counted in the minute the collector heard of it, over the minutes that start in the window. */
+  dropped(window: Window = {}): number {
+    const since = window.since === undefined ? Number.MIN_SAFE_INTEGER : window.since - (window.since % MINUTE)
+    // total(), not sum(): the counts are the clients' word, and sum() of integers throws on 64-bit overflow, which would
+    // break every poll of the table over a few absurd reports.
+    return this.db.prepare('SELECT total(n) FROM drop_minutes WHERE minute >= ? AND minute < ?').pluck().get(since, window.until ?? Number.MAX_SAFE_INTEGER) as number
+  }
+
+  /** Every drop clients reported that the store holds (a running total, as `count`), and since when (the first minute held). */
+  droppedHeld(): { events: number; since?: number } {
+    const events = this.count('dropped')
+    const since = this.db.prepare('SELECT min(minute) FROM drop_minutes').pluck().get() as number | null
+    return since === null ? { events } : { events, since }
   }
 
   /** Function ids seen in the window, with the versions that served them. */
@@ -898,8 +949,8 @@ function migrate(db: Database.Database, file: string, notice: (line: string) => 
   }
   // The totals start from a count of what the file holds when their table is new (a store an earlier release of
   // schema 2 wrote): in this transaction, with the triggers that keep them, so that no write falls in between.
-  for (const table of ['executions', 'feedback']) {
-    db.prepare(`INSERT INTO event_totals SELECT ?, (SELECT count(*) FROM ${table}) WHERE NOT EXISTS (SELECT 1 FROM event_totals WHERE name = ?)`).run(table, table)
+  for (const [name, count] of [['executions', 'count(*) FROM executions'], ['feedback', 'count(*) FROM feedback'], ['dropped', 'total(n) FROM drop_minutes']]) {
+    db.prepare(`INSERT INTO event_totals SELECT ?, (SELECT ${count}) WHERE NOT EXISTS (SELECT 1 FROM event_totals WHERE name = ?)`).run(name, name)
   }
   db.pragma(`user_version = ${SCHEMA_VERSION}`)
   return older

@@ -261,6 +261,26 @@ describe('dashboard of `poet serve`', () => {
     }
   })
 
+  it('says above the table how many events clients dropped in the window, which no count of it holds', async () => {
+    const id = 'src/a.ts#f'
+    const serve = await serveOneFunction('dropped')
+    const page = await browser.newPage()
+    try {
+      await page.goto(`${serve.url}/`)
+      await expect.poll(() => page.locator(`tr.fn[data-id="${id}"]`).count()).toBe(1)
+      expect(await page.locator('.dropped').count()).toBe(0)
+      // As an httpSink reports it: its running count, with the session that tells it from other pages' sinks.
+      const event = { v: 1, kind: 'execution', functionId: id, version: 'aaaa000001', executionId: randomUUID(), ts: Date.now(), duration: 1, outcome: 'ok', attempts: 1 }
+      const res = await fetch(`${serve.url}/v1/events`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-poet-dropped': '1234;session=tab1' }, body: JSON.stringify([event]) })
+      expect(res.status).toBe(202)
+      await expect.poll(() => page.locator('.dropped').count(), { timeout: 10_000 }).toBe(1)
+      expect(await page.locator('.dropped').innerText()).toMatch(/^1,234 events dropped by clients in the last 1 hour, never sent: the counts below miss them\./)
+    } finally {
+      await page.close()
+      await serve.stop()
+    }
+  })
+
   it('never lets a slow answer for the page the user left overwrite the one they opened', async () => {
     const id = 'src/a.ts#f'
     const serve = await serveOneFunction('slow')

@@ -215,6 +215,8 @@ function emitMany(page: Page, n: number, errorEvery: number): Promise<void> {
 }
 
 const idsOf = (r: Request) => (JSON.parse(r.body) as PoetEvent[]).map((e) => e.executionId)
+/** The sink's running count of drops in a request's `x-poet-dropped` (`<count>;session=<id>`). */
+const droppedOf = (r: Request) => Number(/^(\d+);session=/.exec(String(r.headers['x-poet-dropped']))?.[1])
 
 describe('httpSink across the page lifecycle in Chromium', () => {
   it('keeps a batch the collector asked to wait when the user switches tabs while it waits: those early sends use up none of its retries', async () => {
@@ -357,7 +359,7 @@ describe('httpSink across the page lifecycle in Chromium', () => {
     await page.close()
     await sleep(1500)
     const got = requests.flatMap(idsOf)
-    const reported = Math.max(0, ...requests.map((r) => Number(r.headers['x-poet-dropped'])))
+    const reported = Math.max(0, ...requests.map(droppedOf))
     expect(requests.map((r) => r.path).filter((path) => path !== '/collect?keepalive=true')).toEqual([])
     expect(requests.reduce((n, r) => n + Buffer.byteLength(r.body), 0)).toBeLessThanOrEqual(65_536)
     // Nothing silently lost: what did not reach the collector is what the sink told it it dropped.
@@ -366,6 +368,25 @@ describe('httpSink across the page lifecycle in Chromium', () => {
     expect(got.length).toBeGreaterThan(250)
     // Every failure made it: they are what a user looks for.
     expect(got.filter((id) => id.startsWith('err-'))).toHaveLength(50)
+  })
+
+  it('tells the collector what it dropped as the page is closed even when nothing else fits: the quota is still taken by what it sent as the tab was hidden', async () => {
+    // A slow collector: what the page sent as it was hidden holds the keepalive quota until it is answered.
+    answer = () => ({ status: 202, delay: 1500 })
+    const page = await appPage({ batchSize: 1000, interval: 60_000 })
+    await emitMany(page, 500, 10)
+    const other = await newPage('about:blank')
+    await other.bringToFront()
+    await page.waitForFunction(() => document.visibilityState === 'hidden')
+    await until(() => requests.length >= 1)
+    // Closed before the hidden page's timer sends the rest (a second at most).
+    await page.close()
+    await sleep(2500)
+    const got = requests.flatMap(idsOf)
+    const reported = Math.max(0, ...requests.map(droppedOf))
+    expect(reported).toBeGreaterThan(0)
+    expect(new Set(got).size).toBe(got.length)
+    expect(got.length + reported).toBe(500)
   })
 
   it('fits what it holds into the keepalive quota as the page goes into the back/forward cache, and once restored counts every event', async () => {
@@ -383,7 +404,7 @@ describe('httpSink across the page lifecycle in Chromium', () => {
     const got = requests.flatMap(idsOf)
     expect([got.length, new Set(got).size, sent + dropped, failed]).toEqual([sent, sent, 500, 0])
     expect(got.filter((id) => id.startsWith('err-'))).toHaveLength(50)
-    expect(Math.max(...requests.map((r) => Number(r.headers['x-poet-dropped'])))).toBe(dropped)
+    expect(Math.max(...requests.map(droppedOf))).toBe(dropped)
   })
 
   it('sends what it holds as the page is closed in few requests, however small its batches: Chromium loses some of hundreds', async () => {
@@ -453,6 +474,32 @@ describe('httpSink across the page lifecycle in Chromium', () => {
     expect(counted).toEqual({ sent: 4, failed: 0 })
     // As the page went, the batch waiting and the event behind it, in one request.
     expect(requests.map((r) => idsOf(r).join(' '))).toEqual(['a-1 a-2', 'a-1 a-2 a-3', 'b-1'])
+  })
+
+  it('tells poet serve on another origin what a page being left could not send, and /healthz and the table show it', async () => {
+    const poet = await serve({ port: 0, db: join(tempDir(), 'feedback.db') })
+    const store = poet.collector.store
+    try {
+      const page = await newPage()
+      await page.evaluate((url) => {
+        const w = window as unknown as Win
+        w.sink = w.Poet.httpSink({ url, batchSize: 1000, interval: 60_000 })
+      }, `${poet.url}/v1/events`)
+      // About 90 KB of events held as the page is left: more than keepalive lets outlive it.
+      await emitMany(page, 500, 10)
+      await page.close()
+      const health = async () => ((await (await fetch(`${poet.url}/healthz`)).json()) as { executions: number; dropped: { events: number } })
+      await until(() => store.count('executions') > 0 && store.count('dropped') > 0, 5000)
+      await sleep(500)
+      const { executions, dropped } = await health()
+      // Nothing lost without a word: what the collector did not get, it was told about.
+      expect(dropped.events).toBeGreaterThan(0)
+      expect(executions + dropped.events).toBe(500)
+      const table = (await (await fetch(`${poet.url}/v1/functions?window=1h`)).json()) as { dropped: number }
+      expect(table.dropped).toBe(dropped.events)
+    } finally {
+      await poet.close()
+    }
   })
 
   it('reaches poet serve on another origin with a token (a CORS preflight) when the page is hidden and when it is left', async () => {

@@ -312,6 +312,36 @@ describe('POST /v1/events', () => {
     expect(res.headers.get('access-control-expose-headers')).toMatch(/retry-after/)
   })
 
+  it('records what sinks report dropped in x-poet-dropped: the highest running count of each sink, only from requests it takes', async () => {
+    const r = await start({ token: 'k' })
+    const auth = { authorization: 'Bearer k' }
+    const health = async () => ((await (await fetch(`${r.url}/healthz`)).json()) as { dropped: { events: number; since?: number } }).dropped
+    const before = Date.now()
+    expect((await post(r, [execution()], { ...auth, 'x-poet-dropped': '4;session=page1' })).status).toBe(202)
+    // The same count resent with a batch, and an older one arriving late: no more drops.
+    expect((await post(r, [execution()], { ...auth, 'x-poet-dropped': '4;session=page1' })).status).toBe(202)
+    expect((await post(r, [execution()], { ...auth, 'x-poet-dropped': '2; session=page1' })).status).toBe(202)
+    // So does an empty batch, which a sink sends when a page is left with nothing that fits but the count.
+    expect((await post(r, [], { ...auth, 'x-poet-dropped': '1;session=page0' })).status).toBe(202)
+    // A batch whose every event is refused still tells its drops.
+    const future = execution({ ts: Date.now() + 3 * 86_400_000 })
+    expect((await post(r, [future], { ...auth, 'x-poet-dropped': '5;session=page2' })).status).toBe(202)
+    // Not from a request without the token, nor one refused as invalid; a bare count (no session) cannot be told from
+    // the same count sent again, and a value that is no count says nothing.
+    expect((await post(r, [execution()], { 'x-poet-dropped': '100;session=page3' })).status).toBe(401)
+    expect((await post(r, [{ v: 1 }], { ...auth, 'x-poet-dropped': '100;session=page3' })).status).toBe(400)
+    for (const header of ['100', '-3;session=page4', '1e3;session=page4', '7;session=', '7;session=a b']) {
+      expect((await post(r, [execution()], { ...auth, 'x-poet-dropped': header })).status).toBe(202)
+    }
+    const dropped = await health()
+    expect(dropped.events).toBe(10)
+    expect(dropped.since).toBeGreaterThanOrEqual(before - (before % 60_000))
+    const table = await (await fetch(`${r.url}/v1/functions?window=15m`, { headers: auth })).json()
+    expect(table).toMatchObject({ dropped: 10 })
+    const earlier = await (await fetch(`${r.url}/v1/functions?since=0&until=${before - 120_000}`, { headers: auth })).json()
+    expect(earlier).toMatchObject({ dropped: 0 })
+  })
+
   it('answers 405 to other methods', async () => {
     const r = await start()
     const res = await fetch(`${r.url}/v1/events`)
@@ -470,7 +500,7 @@ describe('GET endpoints', () => {
     const r = await start({ token: 'k' })
     const health = await fetch(`${r.url}/healthz`)
     expect(health.status).toBe(200)
-    expect(await health.json()).toEqual({ ok: true, executions: 0, feedback: 0 })
+    expect(await health.json()).toEqual({ ok: true, executions: 0, feedback: 0, dropped: { events: 0 } })
     expect((await fetch(`${r.url}/v1/functions`)).status).toBe(401)
     expect((await fetch(`${r.url}/v1/functions`, { headers: { authorization: 'Bearer k' } })).status).toBe(200)
     expect((await fetch(`${r.url}/nowhere`)).status).toBe(404)
@@ -497,7 +527,7 @@ describe('GET /healthz', () => {
     } finally {
       spy.mockRestore()
     }
-    expect(health).toEqual({ ok: true, executions: 300, feedback: 1 })
+    expect(health).toEqual({ ok: true, executions: 300, feedback: 1, dropped: { events: 0 } })
     const db = r.collector.store.db
     // Parameters as NULL: a plan does not depend on their values.
     const plans = prepared.flatMap((sql) => (db.prepare(`EXPLAIN QUERY PLAN ${sql.replaceAll('?', 'NULL')}`).all() as { detail: string }[]).map((p) => p.detail))

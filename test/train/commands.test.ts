@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest'
 import { rollbackCommand, serveCommand, trainCommand, type CommandIO } from '../../src/train/commands'
 import { promote } from '../../src/dashboard/handler'
 import { LockStore } from '../../src/generators/lock'
+import { serve } from '../../src/train/collector'
 import { FeedbackStore } from '../../src/train/store'
 import { execution, lockWith, tempDir } from './helpers'
 
@@ -190,6 +191,33 @@ describe('poet train', () => {
     expect(await trainCommand(['--apply', '--share', '0.1'], applied.io)).toBe(0)
     expect(applied.out.at(-1)).toBe(`\napplied 1 of 1 decision to ${join(cwd, '.poet', 'lock.json')}`)
     expect(lock.read().functions[ID]!.candidate).toMatchObject({ share: 0.1 })
+  })
+
+  it('says how many events clients reported dropped in the week it reads, as its metrics miss them', async () => {
+    const cwd = tempDir()
+    const { version } = lockWith(join(cwd, '.poet'), ID, { optimizeFor: 'latency' })
+    const store = new FeedbackStore(join(cwd, '.poet', 'feedback.db'))
+    insertTimeoutRise(store, version)
+    store.close()
+    const quiet = io(cwd)
+    expect(await trainCommand([], quiet.io)).toBe(0)
+    expect(quiet.out.join('\n')).not.toContain('dropped')
+    // Reported as poet serve hears them: a sink's running count, twice, then higher.
+    const { url, close } = await serve({ port: 0, db: join(cwd, '.poet', 'feedback.db') })
+    try {
+      for (const count of [1200, 1200, 1234]) {
+        const res = await fetch(`${url}/v1/events`, { method: 'POST', headers: { 'x-poet-dropped': `${count};session=tab` }, body: JSON.stringify([execution({ functionId: ID, version })]) })
+        expect(res.status).toBe(202)
+      }
+    } finally {
+      await close()
+    }
+    const dry = io(cwd)
+    expect(await trainCommand([], dry.io)).toBe(0)
+    expect(dry.out.slice(2)).toEqual(['(clients reported 1,234 events dropped in the week Train reads, never sent: the metrics above miss them)', '\n1 decision to apply: run `poet train --apply`.'])
+    const applied = io(cwd)
+    expect(await trainCommand(['--apply'], applied.io)).toBe(0)
+    expect(applied.out).toContain('(clients reported 1,234 events dropped in the week Train reads, never sent: the metrics above miss them)')
   })
 
   it('does not offer again a candidate that poet rollback stopped', async () => {

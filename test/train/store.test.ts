@@ -199,6 +199,79 @@ describe('FeedbackStore', () => {
     store.close()
   })
 
+  it('counts what clients report dropped once per sink, by the minute it heard of it, and lets it age as events do', () => {
+    const MINUTE = 60_000
+    let now = Date.UTC(2026, 0, 1, 12)
+    const store = new FeedbackStore(join(tempDir(), 'f.db'), { retention: { maxAgeMs: 60 * MINUTE, intervalMs: MINUTE }, now: () => now })
+    store.insertMany([[execution()]], [{ session: 'a', count: 3 }])
+    // The same running count again (a retry, a request sent beside it), and a lower one that arrived late: nothing new.
+    store.insertMany([[execution()], []], [{ session: 'a', count: 3 }, { session: 'a', count: 2 }])
+    now += 5 * MINUTE
+    store.insertMany([[]], [{ session: 'a', count: 10 }, { session: 'b', count: 4 }])
+    expect(store.droppedHeld()).toEqual({ events: 14, since: Date.UTC(2026, 0, 1, 12) })
+    expect(store.dropped({ since: now - MINUTE, until: now + MINUTE })).toBe(11)
+    expect(store.dropped({ since: now - 10 * MINUTE, until: now - MINUTE })).toBe(3)
+    // An hour on, the first minute's reports are past maxAge; the sink that made them is too once it has said nothing since.
+    now += 58 * MINUTE
+    store.prune()
+    expect(store.droppedHeld()).toEqual({ events: 11, since: Date.UTC(2026, 0, 1, 12, 5) })
+    now += 10 * MINUTE
+    store.prune()
+    expect(store.droppedHeld()).toEqual({ events: 0 })
+    expect(store.db.prepare('SELECT count(*) FROM drop_sessions').pluck().get()).toBe(0)
+    store.close()
+  })
+
+  it('remembers at most maxRows sinks that reported drops, the ones heard from last, and keeps their drops counted', () => {
+    let now = Date.UTC(2026, 0, 1)
+    const store = new FeedbackStore(join(tempDir(), 'f.db'), { retention: { maxRows: 3 }, now: () => now })
+    // Sessions any client can make up, one a request: without a bound, a flood of them grows the file for a month.
+    for (let i = 0; i < 6; i++) {
+      now += 1000
+      store.insertMany([[]], [{ session: `s${i}`, count: 1 }])
+    }
+    store.prune()
+    expect(store.db.prepare('SELECT session FROM drop_sessions ORDER BY session').pluck().all()).toEqual(['s3', 's4', 's5'])
+    expect(store.droppedHeld().events).toBe(6)
+    store.close()
+  })
+
+  it('still answers when the drops clients report add up past 64-bit integers (a client may send any count)', () => {
+    let now = Date.UTC(2026, 0, 1)
+    const store = new FeedbackStore(join(tempDir(), 'f.db'), { now: () => now })
+    // Each minute's count fits an integer; their sum does not.
+    const huge = (prefix: string) => Array.from({ length: 5000 }, (_, i) => ({ session: `${prefix}${i}`, count: 999_999_999_999_999 }))
+    store.insertMany([[]], huge('a'))
+    now += 60_000
+    store.insertMany([[]], huge('b'))
+    expect(store.droppedHeld().events).toBeCloseTo(1e4 * 999_999_999_999_999, -6)
+    expect(store.dropped()).toBeCloseTo(1e4 * 999_999_999_999_999, -6)
+    store.close()
+  })
+
+  it('takes drop reports into a store an earlier release wrote, which that release can still write', () => {
+    const file = join(tempDir(), 'f.db')
+    let store = new FeedbackStore(file)
+    store.insert([execution()])
+    store.close()
+    // As the release before drop reports left the file: the same schema version, without their tables and total.
+    const older = new Database(file)
+    older.exec(`DROP TABLE drop_minutes; DROP TABLE drop_sessions; DELETE FROM event_totals WHERE name = 'dropped'`)
+    older.close()
+    store = new FeedbackStore(file)
+    expect(store.droppedHeld()).toEqual({ events: 0 })
+    store.insertMany([[execution()]], [{ session: 's', count: 2 }])
+    store.close()
+    // That release still opens it and stores events (its statements name only the tables it knows).
+    const other = new Database(file)
+    expect(other.pragma('user_version', { simple: true })).toBe(2)
+    other.prepare("DELETE FROM executions WHERE seq = 1").run()
+    other.close()
+    store = new FeedbackStore(file)
+    expect([store.count('executions'), store.droppedHeld().events]).toEqual([1, 2])
+    store.close()
+  })
+
   it('deletes a large retention backlog a bounded step per batch, so the WAL stays small, and truncates the WAL once done', () => {
     const DAY = 86_400_000
     let now = Date.UTC(2026, 0, 1)

@@ -37,8 +37,9 @@ export interface HttpSinkOptions {
    */
   timeout?: number
   /**
-   * Tells the server how many events were dropped so far, in an `x-poet-dropped` header (the poet collector allows it).
-   * Cross-origin, a server must allow that header in CORS, or browsers refuse every request. @default true
+   * Tells the server how many events were dropped so far, in an `x-poet-dropped` header (`<count>;session=<id>`, the id
+   * this sink's own: poet serve keeps the highest count of each, so a count sent again is not counted twice). Cross-origin,
+   * a server must allow that header in CORS (the poet collector does), or browsers refuse every request. @default true
    */
   dropCountHeader?: boolean
   /** The request body for a batch. @default JSON.stringify */
@@ -88,6 +89,10 @@ export function httpSink(options: HttpSinkOptions): HttpSink {
   const headers: Record<string, string> = { 'content-type': 'application/json', ...options.headers }
   if (options.token) headers.authorization = `Bearer ${options.token}`
   const queue: PoetEvent[] = []
+  // The count in the header is this sink's running total, sent with every request, retries and parallel sends included:
+  // the collector keeps the highest per session, which no duplicate or reordering can inflate. Random, not a counter:
+  // every page and worker has sinks of its own.
+  const session = Math.random().toString(36).slice(2)
   let sent = 0
   let dropped = 0
   let failed = 0
@@ -186,7 +191,7 @@ export function httpSink(options: HttpSinkOptions): HttpSink {
       try {
         const res = await doFetch(url, {
           method: 'POST',
-          headers: dropCountHeader ? { ...headers, 'x-poet-dropped': String(dropped) } : headers,
+          headers: dropCountHeader ? { ...headers, 'x-poet-dropped': `${dropped};session=${session}` } : headers,
           body,
           keepalive,
           signal,
@@ -312,10 +317,12 @@ export function httpSink(options: HttpSinkOptions): HttpSink {
     let kept = 0
     for (const e of queue) if (!chosen.has(e)) queue[kept++] = e
     queue.length = kept
-    if (why === 'left') dropped += queue.splice(0).length
+    const lost = why === 'left' ? queue.splice(0).length : 0
+    dropped += lost
     // In one request, whatever batchSize says: together they fit the quota, and Chrome allows a page 256 keepalive
-    // requests in flight (past them fetch fails, and a page going away never hears of it).
-    if (fits.length) {
+    // requests in flight (past them fetch fails, and a page going away never hears of it). With none of them fitting
+    // (the requests of a hide just before still in flight fill the quota), an empty one tells the collector the drops.
+    if (fits.length || (lost && dropCountHeader)) {
       const p = send(fits).finally(() => loose.delete(p))
       loose.add(p)
     }

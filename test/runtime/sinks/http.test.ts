@@ -1,6 +1,6 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { configure, httpSink, poet, type ExecutionEvent, type FeedbackEvent, type PoetEvent } from '../../../src/runtime/index'
 import { serve } from '../../../src/train/collector'
@@ -52,7 +52,9 @@ describe('httpSink against a real HTTP server', () => {
     await until(() => server.received.length >= 3, 10_000)
     expect(ids(server.received[2].body)).toEqual(['x-6'])
     expect(server.received[2].at - t0).toBeGreaterThanOrEqual(2495)
-    expect(server.received[0].headers).toMatchObject({ authorization: 'Bearer s3cret', 'content-type': 'application/json', 'x-poet-dropped': '0' })
+    expect(server.received[0].headers).toMatchObject({ authorization: 'Bearer s3cret', 'content-type': 'application/json', 'x-poet-dropped': expect.stringMatching(/^0;session=[\w-]+$/) })
+    // One session per sink, in every request it makes.
+    expect(new Set(server.received.map((r) => r.headers['x-poet-dropped'])).size).toBe(1)
     expect(server.received[0].path).toBe('/v1/events')
     // The server records a request before the sink has read its answer (and counted it): wait for that too.
     await until(() => sink.sent === 7)
@@ -291,7 +293,37 @@ describe('httpSink against a real HTTP server', () => {
     await sink.flush()
     expect(sink.dropped).toBe(3)
     expect(ids(server.received[0].body)).toEqual(['x-3', 'x-4', 'x-5', 'x-6', 'x-7'])
-    expect(server.received[0].headers['x-poet-dropped']).toBe('3')
+    expect(server.received[0].headers['x-poet-dropped']).toMatch(/^3;session=[\w-]+$/)
+  })
+
+  it('has poet serve count what it dropped once, however many requests repeat its running count', async () => {
+    const poet = await serve({ port: 0, db: join(mkdtempSync(join(tmpdir(), 'poet-sink-')), 'feedback.db') })
+    const sink = httpSink({ url: `${poet.url}/v1/events`, maxQueue: 5, batchSize: 100, interval: 10_000 })
+    const other = httpSink({ url: `${poet.url}/v1/events`, maxQueue: 2, batchSize: 100, interval: 10_000 })
+    cleanup.push(async () => {
+      await poet.close()
+      rmSync(dirname(poet.collector.store.file), { recursive: true, force: true })
+    }, sink.close, other.close)
+    const health = async () => ((await (await fetch(`${poet.url}/healthz`)).json()) as { dropped: { events: number; since?: number } }).dropped
+    sink(events(0, 8))
+    await sink.flush()
+    expect(sink.dropped).toBe(3)
+    expect((await health()).events).toBe(3)
+    // Its next requests say 3 again, then 6: the collector adds what is new, not each request's count.
+    sink(events(10, 1))
+    await sink.flush()
+    expect((await health()).events).toBe(3)
+    sink(events(20, 8))
+    await sink.flush()
+    expect([sink.sent, sink.dropped]).toEqual([11, 6])
+    // Another page's sink counts apart.
+    other(events(30, 3))
+    await other.flush()
+    const { events: dropped, since } = await health()
+    expect(dropped).toBe(7)
+    expect(since).toBeLessThanOrEqual(Date.now())
+    const table = (await (await fetch(`${poet.url}/v1/functions?window=1h`)).json()) as { dropped: number }
+    expect(table.dropped).toBe(7)
   })
 
   it('survives an unreachable server without an unhandled rejection, and the calls it reports on never notice', async () => {
