@@ -2,7 +2,6 @@
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
-import { chromium, type Browser } from 'playwright-core'
 import type { ViteDevServer } from 'vite'
 import type { Options } from '../../src'
 
@@ -103,10 +102,4 @@ export async function startDevApp(name: string, files: Record<string, string> = 
   }
 }
 
-/** Debian's Chromium through playwright-core, without anything that talks to the network on its own. */
-export function launchChromium(): Promise<Browser> {
-  return chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
-  })
-}
+export { launchChromium } from '../helpers/chromium'

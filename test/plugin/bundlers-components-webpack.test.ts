@@ -6,6 +6,7 @@ import { originalPositionFor, TraceMap } from '@jridgewell/trace-mapping'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Options } from '../../src'
 import type { LockFile } from '../../src/generators/lock'
+import { expectComponentValidation, type ComponentApp } from '../helpers/components'
 import { createProject, loadPlugin, PACKAGE_ROOT, runCompiler, STRIP_TS_LOADER, type Project } from '../helpers/project'
 
 const FIXTURE = join(PACKAGE_ROOT, 'test/fixtures/components')
@@ -13,10 +14,7 @@ const FIXTURE = join(PACKAGE_ROOT, 'test/fixtures/components')
 type Bundler = 'webpack' | 'rspack'
 type Framework = 'vue' | 'svelte'
 
-interface App {
-  price(m: unknown): string
-  render(lines: unknown): string | Promise<string>
-}
+type App = ComponentApp
 
 interface Setup {
   bundler: Bundler
@@ -101,13 +99,7 @@ describe.each([
   afterAll(() => project?.remove())
 
   it('validates the typed parameters of poet functions in both script blocks, naming the path of a wrong argument', async () => {
-    const { app } = built
-    expect(await app.render([{ name: 'apple', qty: 2 }, { name: 'pear', qty: 3 }])).toContain('5 items')
-    expect(await app.render([{ name: 'apple', qty: '2' }])).toContain(
-      `poet: invalid input of ${component}#count:\n  args[0][0].qty: expected number, received string`,
-    )
-    expect(app.price({ cents: 250, currency: 'EUR' })).toBe('2.50 EUR')
-    expect(() => app.price({ cents: 250, currency: 'GBP' })).toThrow(`${component}#price:\n  args[0].currency: expected "EUR" | "USD", received "GBP"`)
+    await expectComponentValidation(built.app, component)
     expect(built.warnings).toEqual([])
   })
 

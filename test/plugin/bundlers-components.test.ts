@@ -8,16 +8,14 @@ import { main } from '../../src/cli/main'
 import type { LockFile } from '../../src/generators/lock'
 import type { PoetBuildError } from '../../src/plugin/errors'
 import { encodeKey } from '../../src/plugin/ids'
+import { expectComponentValidation, type ComponentApp } from '../helpers/components'
 import { createProject, loadPlugin, PACKAGE_ROOT, viteDevServer, type Project } from '../helpers/project'
 
 const FIXTURE = join(PACKAGE_ROOT, 'test/fixtures/components')
 const VUE_IDS = ['src/components/Cart.vue#count', 'src/components/Cart.vue#price']
 const SVELTE_IDS = ['src/components/Badge.svelte#count', 'src/components/Badge.svelte#price']
 
-interface App {
-  price(m: unknown): string
-  render(lines: unknown): string | Promise<string>
-}
+type App = ComponentApp
 
 type Framework = 'vue' | 'svelte'
 
@@ -74,15 +72,7 @@ describe.each([
   afterAll(() => project?.remove())
 
   it('validates the typed parameters of poet functions in both script blocks, naming the path of a wrong argument', async () => {
-    const { app } = built
-    // <script setup> / the instance script: the function runs while the component renders.
-    expect(await app.render([{ name: 'apple', qty: 2 }, { name: 'pear', qty: 3 }])).toContain('5 items')
-    expect(await app.render([{ name: 'apple', qty: '2' }])).toContain(
-      `poet: invalid input of ${component}#count:\n  args[0][0].qty: expected number, received string`,
-    )
-    // <script> / the module script: exported from the component.
-    expect(app.price({ cents: 250, currency: 'EUR' })).toBe('2.50 EUR')
-    expect(() => app.price({ cents: 250, currency: 'GBP' })).toThrow(`args[0].currency: expected "EUR" | "USD", received "GBP"`)
+    await expectComponentValidation(built.app, component)
     expect(built.warnings).toEqual([])
   })
 
@@ -185,7 +175,7 @@ describe('components on the Vite dev server, in a Chromium page', () => {
 
   beforeAll(async () => {
     const { createServer } = await import('vite')
-    const { chromium } = await import('playwright-core')
+    const { launchChromium } = await import('../helpers/chromium')
     project = componentsProject('components-page')
     project.write('svelte.html', '<!doctype html><body><script type="module" src="/src/svelte-page.ts"></script></body>')
     project.write('src/svelte-page.ts', "import { mount } from 'svelte'\nimport Badge from './components/Badge.svelte'\n\nmount(Badge, { target: document.body, props: { lines: [{ name: 'pear', qty: 3 }] } })\n")
@@ -203,10 +193,7 @@ describe('components on the Vite dev server, in a Chromium page', () => {
       plugins: [poet(), await frameworkPlugin('vue'), await frameworkPlugin('svelte')],
     })
     await server.listen()
-    browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-    })
+    browser = await launchChromium()
   })
   afterAll(async () => {
     await browser?.close()

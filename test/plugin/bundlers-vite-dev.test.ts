@@ -64,7 +64,7 @@ describe('vite dev server with a page in Chromium', () => {
 
   beforeAll(async () => {
     const { createServer } = await import('vite')
-    const { chromium } = await import('playwright-core')
+    const { launchChromium } = await import('../helpers/chromium')
     project = createProject('vite-dev-page', { extras: true })
     const poet = await loadPlugin(project, 'vite')
     server = await createServer({
@@ -76,10 +76,7 @@ describe('vite dev server with a page in Chromium', () => {
       plugins: [poet()],
     })
     await server.listen()
-    browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-    })
+    browser = await launchChromium()
   })
   afterAll(async () => {
     await browser?.close()
