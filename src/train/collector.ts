@@ -311,11 +311,16 @@ export function serve(options: ServeOptions = {}): Promise<RunningCollector> {
   const collector = createCollector(options)
   const server = createServer(guarded(collector.handle))
   return new Promise((resolve, reject) => {
-    server.once('error', (e) => {
+    const failedToStart = (e: Error) => {
       collector.close()
       reject(e)
-    })
+    }
+    server.once('error', failedToStart)
     server.listen(options.port ?? 8787, options.host ?? '127.0.0.1', () => {
+      // Once listening, an error of the server (accepting a connection) is said and the collector goes on: it used to
+      // close the store, and every later batch got 503 from a process that looked healthy.
+      server.off('error', failedToStart)
+      server.on('error', (e) => console.error(`poet serve: the HTTP server reported an error, still serving: ${e.message}`))
       const { address, port } = server.address() as AddressInfo
       resolve({
         url: `http://${address.includes(':') ? `[${address}]` : address}:${port}`,

@@ -29,6 +29,22 @@ function post(r: RunningCollector, body: unknown, headers: Record<string, string
 
 const stored = (r: RunningCollector) => r.collector.store.count('executions') + r.collector.store.count('feedback')
 
+describe('poet serve', () => {
+  it('goes on storing batches after its HTTP server reports an error, and says so on stderr', async () => {
+    const r = await start()
+    const said = vi.spyOn(console, 'error').mockImplementation(() => {})
+    try {
+      r.server.emit('error', Object.assign(new Error('accept EMFILE'), { code: 'EMFILE' }))
+      expect(said).toHaveBeenCalledWith('poet serve: the HTTP server reported an error, still serving: accept EMFILE')
+    } finally {
+      said.mockRestore()
+    }
+    const res = await post(r, [execution()])
+    expect(res.status).toBe(202)
+    expect(stored(r)).toBe(1)
+  })
+})
+
 describe('POST /v1/events', () => {
   it('stores a valid batch and answers 202 only after it is committed', async () => {
     const r = await start()
@@ -46,9 +62,9 @@ describe('POST /v1/events', () => {
     const store = r.collector.store
     const insertMany = store.insertMany.bind(store)
     let commits = 0
-    store.insertMany = (batches) => {
+    store.insertMany = (...args) => {
       commits++
-      return insertMany(batches)
+      return insertMany(...args)
     }
     const batch = () => [execution(), execution()]
     // A first wave of concurrent batches: the collector now knows it is under load.
