@@ -1,7 +1,7 @@
 // The one unplugin factory: wires each bundler's hooks to a PoetContext, and nothing else.
-import { existsSync } from 'node:fs'
-import { extname, relative, sep } from 'node:path'
-import type { Loader } from 'esbuild'
+import { existsSync, readFileSync } from 'node:fs'
+import { extname, relative, resolve, sep } from 'node:path'
+import type { Loader, Metafile, PluginBuild } from 'esbuild'
 import type { UnpluginContextMeta, UnpluginFactory, UnpluginOptions } from 'unplugin'
 import { PoetContext } from './context'
 import type { DevServer } from './dev-server'
@@ -9,7 +9,7 @@ import { PoetBuildError, type WarningSite } from './errors'
 import type { Options } from './options'
 import { matcher } from './filter'
 import { fileOf, POET_CODE_FILTER } from './ids'
-import { COMPONENT_FILE } from './sfc'
+import { COMPONENT_FILE, componentParts, keepOnly } from './sfc'
 import { DEV_KEY_PREFIX, ESBUILD_LOAD_FILTER, LOAD_FILTER, RESOLVE_FILTER, keyOf, mapWebpackScheme, resolveVirtual } from './virtual'
 
 /**
@@ -271,8 +271,58 @@ export const unpluginFactory: UnpluginFactory<Options | undefined, false> = (raw
         if (options.absWorkingDir) ctx.setRoot(options.absWorkingDir)
         esbuildLoaders = options.loader ?? {}
       },
+      setup: (build) => warnOfLoadedComponents(build, ctx.options.root, takesFile),
     },
   }
+}
+
+/**
+ * esbuild hands a file to the first plugin whose onLoad returns it, and no other plugin sees what that one made: a Vue
+ * or Svelte plugin loads and compiles its components itself, and their poet() functions ran without generated
+ * validation, without a word. Taking components over first would not help either, as the framework's plugin would
+ * then never compile them. So the build's metafile (turned on for this, and taken off the result again when the user
+ * did not ask for it) names the components it bundled, and the build warns once of those whose script imports the
+ * runtime.
+ */
+function warnOfLoadedComponents(build: PluginBuild, root: string, takesFile: (file: string) => boolean): void {
+  const own = build.initialOptions.metafile === true
+  build.initialOptions.metafile = true
+  const dir = build.initialOptions.absWorkingDir ?? process.cwd()
+  build.onEnd((result) => {
+    const metafile: Metafile | undefined = result.metafile
+    if (!own) delete result.metafile
+    const files = new Set<string>()
+    for (const input of Object.keys(metafile?.inputs ?? {})) {
+      // `vue:src/Cart.vue?type=script`: the plugin's namespace and query off, the file on disk stays.
+      const file = resolve(dir, input.replace(/^[\w-]{2,}:/, '').replace(/\?.*$/, ''))
+      if (COMPONENT_FILE.test(file) && takesFile(file) && importsRuntime(file)) files.add(projectFile(root, file))
+    }
+    if (files.size === 0) return
+    const list = [...files].sort().join(', ')
+    return {
+      warnings: [
+        {
+          text:
+            `poet() functions in ${list} run without generated validation: in esbuild, the plugin that compiles ` +
+            `${files.size === 1 ? 'this component' : 'these components'} loads ${files.size === 1 ? 'it' : 'them'} itself, ` +
+            `and esbuild passes what one plugin loaded to no other, so the poet plugin never sees ${files.size === 1 ? 'it' : 'them'}. ` +
+            `Move the functions to a .ts file next to the component and import them from there, or build with Vite, ` +
+            `Rollup, Rolldown, webpack or rspack, where components are rewritten.`,
+        },
+      ],
+    }
+  })
+}
+
+/** Whether a component's script blocks import the runtime (a file gone since it was bundled holds nothing). */
+function importsRuntime(file: string): boolean {
+  let code: string
+  try {
+    code = readFileSync(file, 'utf8')
+  } catch {
+    return false
+  }
+  return POET_CODE_FILTER.test(keepOnly(code, componentParts(code, file).scripts))
 }
 
 /** A plugin as Vite takes it: its `vite` hooks merged on top, as the Vite entry's adapter does (./adapter.ts). */
