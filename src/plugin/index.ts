@@ -10,6 +10,7 @@ import type { Options } from './options'
 import { matcher } from './filter'
 import { fileOf, POET_CODE_FILTER } from './ids'
 import { COMPONENT_FILE, componentParts, keepOnly } from './sfc'
+import { restoreComponentSources } from './component-maps'
 import { DEV_KEY_PREFIX, ESBUILD_LOAD_FILTER, LOAD_FILTER, RESOLVE_FILTER, keyOf, mapWebpackScheme, resolveVirtual } from './virtual'
 
 /**
@@ -107,6 +108,10 @@ export const unpluginFactory: UnpluginFactory<Options | undefined, false> = (raw
     (includes.length === 0 || matcher(include, ctx.options.root)(file)) && !matcher(exclude, ctx.options.root)(file)
   // esbuild: what the build maps extensions to (`loader: { '.js': 'jsx' }`), which the transformed code must keep.
   let esbuildLoaders: Record<string, Loader> = {}
+  /** Vite, Rollup and Rolldown: the rewritten text of each component (by file), with its original. */
+  const components = new Map<string, { rewritten: string; original: string }>()
+  const generateBundle = (_options: unknown, bundle: Parameters<typeof restoreComponentSources>[0]) =>
+    restoreComponentSources(bundle, new Map([...components.values()].map((c) => [c.rewritten, c.original])))
 
   return {
     name: 'unplugin-poet',
@@ -176,6 +181,7 @@ export const unpluginFactory: UnpluginFactory<Options | undefined, false> = (raw
         })
         if (!out) return null
         watch(this, out.watchFiles)
+        if (!dev && !webpackLike && COMPONENT_FILE.test(file)) components.set(file, { rewritten: out.code, original: code })
         if (!dev) return { code: out.code, map: wantsSourceMap(this) ? out.map : null }
         dev.remember(file, code, out.watchFiles)
         return dev.decorate(out.code, out.map, file)
@@ -183,6 +189,7 @@ export const unpluginFactory: UnpluginFactory<Options | undefined, false> = (raw
     },
 
     vite: {
+      generateBundle,
       // Once per worker bundle, said once for all the build's workers. A worker that configures its own sink was still
       // told that its events go nowhere, with nothing left to do to silence it.
       buildEnd() {
@@ -238,6 +245,7 @@ export const unpluginFactory: UnpluginFactory<Options | undefined, false> = (raw
       },
     },
     rollup: {
+      generateBundle,
       // @rollup/plugin-typescript emits JavaScript from its load hook: no transform ever sees the TypeScript source,
       // so poet() found functions without their types (no validation) and @poet methods already compiled, silently.
       options(input) {
@@ -252,6 +260,7 @@ export const unpluginFactory: UnpluginFactory<Options | undefined, false> = (raw
       },
     },
     rolldown: {
+      generateBundle,
       options(input) {
         if (input.cwd) ctx.setRoot(input.cwd)
       },
