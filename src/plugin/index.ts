@@ -291,13 +291,14 @@ export const unpluginFactory: UnpluginFactory<Options | undefined, false> = (raw
  * validation, without a word. Taking components over first would not help either, as the framework's plugin would
  * then never compile them. So the build's metafile (turned on for this, and taken off the result again when the user
  * did not ask for it) names the components it bundled, and the build warns once of those whose script imports the
- * runtime.
+ * runtime. esbuild adds an onEnd callback's warnings to the result without logging them: printed here as it would.
  */
 function warnOfLoadedComponents(build: PluginBuild, root: string, takesFile: (file: string) => boolean): void {
-  const own = build.initialOptions.metafile === true
-  build.initialOptions.metafile = true
-  const dir = build.initialOptions.absWorkingDir ?? process.cwd()
-  build.onEnd((result) => {
+  const options = build.initialOptions
+  const own = options.metafile === true
+  options.metafile = true
+  const dir = options.absWorkingDir ?? process.cwd()
+  build.onEnd(async (result) => {
     const metafile: Metafile | undefined = result.metafile
     if (!own) delete result.metafile
     const files = new Set<string>()
@@ -307,19 +308,20 @@ function warnOfLoadedComponents(build: PluginBuild, root: string, takesFile: (fi
       if (COMPONENT_FILE.test(file) && takesFile(file) && importsRuntime(file)) files.add(projectFile(root, file))
     }
     if (files.size === 0) return
-    const list = [...files].sort().join(', ')
-    return {
-      warnings: [
-        {
-          text:
-            `poet() functions in ${list} run without generated validation: in esbuild, the plugin that compiles ` +
-            `${files.size === 1 ? 'this component' : 'these components'} loads ${files.size === 1 ? 'it' : 'them'} itself, ` +
-            `and esbuild passes what one plugin loaded to no other, so the poet plugin never sees ${files.size === 1 ? 'it' : 'them'}. ` +
-            `Move the functions to a .ts file next to the component and import them from there, or build with Vite, ` +
-            `Rollup, Rolldown, webpack or rspack, where components are rewritten.`,
-        },
-      ],
+    const [it, these] = files.size === 1 ? ['it', 'this component'] : ['them', 'these components']
+    const warning = {
+      pluginName: 'unplugin-poet',
+      text:
+        `poet() functions in ${[...files].sort().join(', ')} run without generated validation: in esbuild, the plugin ` +
+        `that compiles ${these} loads ${it} itself, and esbuild passes what one plugin loaded to no other, so the poet ` +
+        `plugin never sees ${it}. Move the functions to a .ts file next to the component and import them from there, or ` +
+        `build with Vite, Rollup, Rolldown, webpack or rspack, where components are rewritten.`,
     }
+    if (!['silent', 'error'].includes(options.logLevel ?? 'warning')) {
+      const color = options.color ?? process.stderr.isTTY
+      process.stderr.write((await build.esbuild.formatMessages([warning], { kind: 'warning', color })).join(''))
+    }
+    return { warnings: [warning] }
   })
 }
 

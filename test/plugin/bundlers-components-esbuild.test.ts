@@ -1,6 +1,8 @@
 // Vue and Svelte components in esbuild: the framework's plugin loads them itself, so the poet plugin says which of
 // them hold poet functions it could not validate.
+import { execFile } from 'node:child_process'
 import { join } from 'node:path'
+import { promisify } from 'node:util'
 import { pathToFileURL } from 'node:url'
 import type { Plugin } from 'esbuild'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -88,5 +90,30 @@ describe.each([
     const { result } = await build(true, true)
     expect(Object.keys(result.metafile?.inputs ?? {})).toContain(component)
     expect(result.warnings).toHaveLength(1)
+  })
+})
+
+describe('a component warning in an esbuild build at its default log level', () => {
+  let project: Project
+  beforeAll(() => {
+    project = createProject('components-esbuild-log', { fixture: FIXTURE })
+  })
+  afterAll(() => project?.remove())
+
+  it('is printed once on stderr, as esbuild prints its own warnings (it logs none an onEnd callback returns)', async () => {
+    project.write(
+      'build.mjs',
+      [
+        "import { build } from 'esbuild'",
+        "import poet from 'unplugin-poet/esbuild'",
+        "const vue = { name: 'vue', setup: (b) => b.onLoad({ filter: /\\.vue$/ }, () => ({ contents: 'export default {}', loader: 'js' })) }",
+        "await build({ entryPoints: ['src/vue-entry.ts'], bundle: true, write: false, platform: 'node', format: 'esm', external: ['vue', 'vue/*', 'unplugin-poet/*'], plugins: [poet(), vue] })",
+        '',
+      ].join('\n'),
+    )
+    const { stderr } = await promisify(execFile)(process.execPath, ['build.mjs'], { cwd: project.dir, timeout: 30_000 })
+    expect(stderr.match(/\[WARNING\]/g)).toHaveLength(1)
+    expect(stderr).toContain('[WARNING] poet() functions in src/components/Cart.vue run without generated validation')
+    expect(stderr).toContain('[plugin unplugin-poet]')
   })
 })
