@@ -1,7 +1,7 @@
 // The one unplugin factory: wires each bundler's hooks to a PoetContext, and nothing else.
-import { existsSync } from 'node:fs'
-import { extname, relative, sep } from 'node:path'
-import type { Loader } from 'esbuild'
+import { existsSync, readFileSync } from 'node:fs'
+import { extname, relative, resolve, sep } from 'node:path'
+import type { Loader, Metafile, PluginBuild } from 'esbuild'
 import type { UnpluginContextMeta, UnpluginFactory, UnpluginOptions } from 'unplugin'
 import { PoetContext } from './context'
 import type { DevServer } from './dev-server'
@@ -9,7 +9,8 @@ import { PoetBuildError, type WarningSite } from './errors'
 import type { Options } from './options'
 import { matcher } from './filter'
 import { fileOf, POET_CODE_FILTER } from './ids'
-import { COMPONENT_FILE } from './sfc'
+import { COMPONENT_FILE, componentParts, keepOnly } from './sfc'
+import { restoreComponentSources } from './component-maps'
 import { DEV_KEY_PREFIX, ESBUILD_LOAD_FILTER, LOAD_FILTER, RESOLVE_FILTER, keyOf, mapWebpackScheme, resolveVirtual } from './virtual'
 
 /**
@@ -107,6 +108,10 @@ export const unpluginFactory: UnpluginFactory<Options | undefined, false> = (raw
     (includes.length === 0 || matcher(include, ctx.options.root)(file)) && !matcher(exclude, ctx.options.root)(file)
   // esbuild: what the build maps extensions to (`loader: { '.js': 'jsx' }`), which the transformed code must keep.
   let esbuildLoaders: Record<string, Loader> = {}
+  /** Vite, Rollup and Rolldown: the rewritten text of each component (by file), with its original. */
+  const components = new Map<string, { rewritten: string; original: string }>()
+  const generateBundle = (_options: unknown, bundle: Parameters<typeof restoreComponentSources>[0]) =>
+    restoreComponentSources(bundle, new Map([...components.values()].map((c) => [c.rewritten, c.original])))
 
   return {
     name: 'unplugin-poet',
@@ -176,6 +181,7 @@ export const unpluginFactory: UnpluginFactory<Options | undefined, false> = (raw
         })
         if (!out) return null
         watch(this, out.watchFiles)
+        if (!dev && !webpackLike && COMPONENT_FILE.test(file)) components.set(file, { rewritten: out.code, original: code })
         if (!dev) return { code: out.code, map: wantsSourceMap(this) ? out.map : null }
         dev.remember(file, code, out.watchFiles)
         return dev.decorate(out.code, out.map, file)
@@ -183,6 +189,7 @@ export const unpluginFactory: UnpluginFactory<Options | undefined, false> = (raw
     },
 
     vite: {
+      generateBundle,
       // Once per worker bundle, said once for all the build's workers. A worker that configures its own sink was still
       // told that its events go nowhere, with nothing left to do to silence it.
       buildEnd() {
@@ -238,6 +245,7 @@ export const unpluginFactory: UnpluginFactory<Options | undefined, false> = (raw
       },
     },
     rollup: {
+      generateBundle,
       // @rollup/plugin-typescript emits JavaScript from its load hook: no transform ever sees the TypeScript source,
       // so poet() found functions without their types (no validation) and @poet methods already compiled, silently.
       options(input) {
@@ -252,6 +260,7 @@ export const unpluginFactory: UnpluginFactory<Options | undefined, false> = (raw
       },
     },
     rolldown: {
+      generateBundle,
       options(input) {
         if (input.cwd) ctx.setRoot(input.cwd)
       },
@@ -271,8 +280,60 @@ export const unpluginFactory: UnpluginFactory<Options | undefined, false> = (raw
         if (options.absWorkingDir) ctx.setRoot(options.absWorkingDir)
         esbuildLoaders = options.loader ?? {}
       },
+      setup: (build) => warnOfLoadedComponents(build, ctx.options.root, takesFile),
     },
   }
+}
+
+/**
+ * esbuild hands a file to the first plugin whose onLoad returns it, and no other plugin sees what that one made: a Vue
+ * or Svelte plugin loads and compiles its components itself, and their poet() functions ran without generated
+ * validation, without a word. Taking components over first would not help either, as the framework's plugin would
+ * then never compile them. So the build's metafile (turned on for this, and taken off the result again when the user
+ * did not ask for it) names the components it bundled, and the build warns once of those whose script imports the
+ * runtime. esbuild adds an onEnd callback's warnings to the result without logging them: printed here as it would.
+ */
+function warnOfLoadedComponents(build: PluginBuild, root: string, takesFile: (file: string) => boolean): void {
+  const options = build.initialOptions
+  const own = options.metafile === true
+  options.metafile = true
+  const dir = options.absWorkingDir ?? process.cwd()
+  build.onEnd(async (result) => {
+    const metafile: Metafile | undefined = result.metafile
+    if (!own) delete result.metafile
+    const files = new Set<string>()
+    for (const input of Object.keys(metafile?.inputs ?? {})) {
+      // `vue:src/Cart.vue?type=script`: the plugin's namespace and query off, the file on disk stays.
+      const file = resolve(dir, input.replace(/^[\w-]{2,}:/, '').replace(/\?.*$/, ''))
+      if (COMPONENT_FILE.test(file) && takesFile(file) && importsRuntime(file)) files.add(projectFile(root, file))
+    }
+    if (files.size === 0) return
+    const [it, these] = files.size === 1 ? ['it', 'this component'] : ['them', 'these components']
+    const warning = {
+      pluginName: 'unplugin-poet',
+      text:
+        `poet() functions in ${[...files].sort().join(', ')} run without generated validation: in esbuild, the plugin ` +
+        `that compiles ${these} loads ${it} itself, and esbuild passes what one plugin loaded to no other, so the poet ` +
+        `plugin never sees ${it}. Move the functions to a .ts file next to the component and import them from there, or ` +
+        `build with Vite, Rollup, Rolldown, webpack or rspack, where components are rewritten.`,
+    }
+    if (!['silent', 'error'].includes(options.logLevel ?? 'warning')) {
+      const color = options.color ?? process.stderr.isTTY
+      process.stderr.write((await build.esbuild.formatMessages([warning], { kind: 'warning', color })).join(''))
+    }
+    return { warnings: [warning] }
+  })
+}
+
+/** Whether a component's script blocks import the runtime (a file gone since it was bundled holds nothing). */
+function importsRuntime(file: string): boolean {
+  let code: string
+  try {
+    code = readFileSync(file, 'utf8')
+  } catch {
+    return false
+  }
+  return POET_CODE_FILTER.test(keepOnly(code, componentParts(code, file).scripts))
 }
 
 /** A plugin as Vite takes it: its `vite` hooks merged on top, as the Vite entry's adapter does (./adapter.ts). */

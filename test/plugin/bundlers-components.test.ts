@@ -31,10 +31,10 @@ async function frameworkPlugin(framework: Framework) {
  * An SSR build of `src/<framework>-entry.ts`. Svelte's plugin is listed first, Vue's after poet(): the order in which
  * a user lists them does not matter.
  */
-async function buildApp(project: Project, framework: Framework, entry = `src/${framework}-entry.ts`) {
+async function buildApp(project: Project, framework: Framework, entry = `src/${framework}-entry.ts`, sourcemap: true | 'inline' = true) {
   const { build } = await import('vite')
   const poet = await loadPlugin(project, 'vite')
-  const outDir = project.path(`dist-${framework}`)
+  const outDir = project.path(`dist-${framework}${sourcemap === true ? '' : `-${sourcemap}`}`)
   const warnings: string[] = []
   const collect = (message: string) => void warnings.push(message)
   await build({
@@ -43,7 +43,7 @@ async function buildApp(project: Project, framework: Framework, entry = `src/${f
     customLogger: { info: () => {}, warn: collect, warnOnce: collect, error: () => {}, clearScreen: () => {}, hasErrorLogged: () => false, hasWarned: false },
     cacheDir: project.path('node_modules/.vite'),
     plugins: framework === 'svelte' ? [await frameworkPlugin(framework), poet()] : [poet(), await frameworkPlugin(framework)],
-    build: { ssr: entry, outDir, sourcemap: true, minify: false, rolldownOptions: { output: { entryFileNames: 'main.mjs' } } },
+    build: { ssr: entry, outDir, sourcemap, minify: false, rolldownOptions: { output: { entryFileNames: 'main.mjs' } } },
   })
   const file = join(outDir, 'main.mjs')
   return { file, map: `${file}.map`, warnings, app: (await import(`${pathToFileURL(file).href}?t=${Date.now()}`)) as App }
@@ -92,6 +92,21 @@ describe.each([
       expect(traced.source).toMatch(new RegExp(`${component.replace('.', '\\.')}$`))
       expect({ marker, line: traced.line, column: traced.column }).toEqual({ marker, ...positionOf(source, marker) })
     }
+  })
+  it.each([true, 'inline'] as const)("lists the component once in the source map, with the text the user wrote, not the plugin's rewrite (sourcemap: %s)", async (sourcemap) => {
+    const { file } = sourcemap === true ? built : await buildApp(project, framework, undefined, sourcemap)
+    const code = readFileSync(file, 'utf8')
+    const json = sourcemap === true ? readFileSync(built.map, 'utf8') : Buffer.from(code.slice(code.lastIndexOf('base64,') + 7), 'base64').toString('utf8')
+    const map = JSON.parse(json) as { sources: string[]; sourcesContent: string[] }
+    const name = component.split('/').pop()!
+    const entries = map.sources.flatMap((source, i) => (source.endsWith(`/${name}`) ? [map.sourcesContent[i]] : []))
+    // Vue's plugin serves a TypeScript script block apart, mapped against the rewritten component: a second entry
+    // showed `_p0_(…)` and the appended imports.
+    expect(entries).toEqual([project.read(component)])
+    // Positions still trace into it.
+    const traced = originalPositionFor(new TraceMap(json), positionOf(code, 'lines.reduce'))
+    expect(traced.source?.endsWith(`/${name}`)).toBe(true)
+    expect({ line: traced.line, column: traced.column }).toEqual(positionOf(project.read(component), 'lines.reduce'))
   })
 })
 
