@@ -14,7 +14,10 @@ export interface HttpSinkOptions {
    * as many events as fit what a browser lets outlive the page. @default 50
    */
   batchSize?: number
-  /** Milliseconds a partial batch waits before it is sent; while the page is hidden, a second at most. @default 1000 */
+  /**
+   * Milliseconds a partial batch waits before it is sent; while the page is hidden, a second at most; in a worker, none
+   * (what a task queued goes as it ends). @default 1000
+   */
   interval?: number
   /** Events held at most; beyond it the oldest are dropped (and counted). @default 1000 */
   maxQueue?: number
@@ -93,6 +96,11 @@ export function httpSink(options: HttpSinkOptions): HttpSink {
   // the collector keeps the highest per session, which no duplicate or reordering can inflate. Random, not a counter:
   // every page and worker has sinks of its own.
   const session = Math.random().toString(36).slice(2)
+  // A worker (dedicated or shared) hears nothing of its page's lifecycle, and ends with it: events batched for the
+  // interval there were lost when the page closed. It sends what a task queued as the task ends (a microtask after
+  // configure hands its events over), beside any request still awaiting its answer, as a page does as it goes.
+  const scope = (globalThis as { WorkerGlobalScope?: abstract new () => unknown }).WorkerGlobalScope
+  const worker = !!scope && globalThis instanceof scope
   let sent = 0
   let dropped = 0
   let failed = 0
@@ -136,9 +144,14 @@ export function httpSink(options: HttpSinkOptions): HttpSink {
    * Whatever is left of a partial batch goes out after the interval at the latest. A hidden page may be killed with no
    * further event (a phone's OS does it to a browser sent to the background), so there it waits a second at most: long
    * enough to share a request with the calls around it, as Chrome runs a hidden page's timers once a second anyway.
+   * A worker's goes as the task that queued it ends.
    */
   function arm(): void {
-    if (!timer && queue.length) timer = unref(setTimeout(() => ((timer = undefined), drain(true)), hidden() ? Math.min(interval, 1000) : interval))
+    if (worker) {
+      queueMicrotask(() => {
+        while (queue.length) aside(queue.splice(0, batchSize))
+      })
+    } else if (!timer && queue.length) timer = unref(setTimeout(() => ((timer = undefined), drain(true)), hidden() ? Math.min(interval, 1000) : interval))
   }
 
   /**
@@ -322,11 +335,13 @@ export function httpSink(options: HttpSinkOptions): HttpSink {
     // In one request, whatever batchSize says: together they fit the quota, and Chrome allows a page 256 keepalive
     // requests in flight (past them fetch fails, and a page going away never hears of it). With none of them fitting
     // (the requests of a hide just before still in flight fill the quota), an empty one tells the collector the drops.
-    if (fits.length || (lost && dropCountHeader)) {
-      const p = send(fits).finally(() => loose.delete(p))
-      loose.add(p)
-    }
+    if (fits.length || (lost && dropCountHeader)) aside(fits)
     arm()
+  }
+  /** Sends a batch beside the drain, awaiting nothing (no answer must hold back what comes next): a flush waits for it. */
+  function aside(batch: PoetEvent[]): void {
+    const p = send(batch).finally(() => loose.delete(p))
+    loose.add(p)
   }
   const bytes = (text: string) => new TextEncoder().encode(text).length
   const hidden = () => typeof document !== 'undefined' && document.visibilityState === 'hidden'
