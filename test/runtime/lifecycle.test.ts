@@ -390,6 +390,19 @@ describe('httpSink across the page lifecycle in Chromium', () => {
     expect(got.length + reported).toBe(500)
   })
 
+  it('tells the collector, as the page is closed, about events it gave up while the collector was down, though nothing else is left to send', async () => {
+    answer = (_, n) => (n === 1 ? { status: 503 } : { status: 202 })
+    const page = await appPage({ retries: 0, interval: 50 })
+    await emit(page, ['x-1'])
+    await page.waitForFunction(() => (window as unknown as Win).sink.failed === 1)
+    await page.close()
+    await until(() => requests.length >= 2)
+    expect(requests.map((r) => [idsOf(r), droppedOf(r)])).toEqual([
+      [['x-1'], 0],
+      [[], 1],
+    ])
+  })
+
   it('fits what it holds into the keepalive quota as the page goes into the back/forward cache, and once restored counts every event', async () => {
     const page = await appPage({ batchSize: 1000, interval: 60_000 })
     await emitMany(page, 500, 10)

@@ -40,9 +40,10 @@ export interface HttpSinkOptions {
    */
   timeout?: number
   /**
-   * Tells the server how many events were dropped so far, in an `x-poet-dropped` header (`<count>;session=<id>`, the id
-   * this sink's own: poet serve keeps the highest count of each, so a count sent again is not counted twice). Cross-origin,
-   * a server must allow that header in CORS (the poet collector does), or browsers refuse every request. @default true
+   * Tells the server how many events were lost so far, dropped or given up (`dropped + failed`: none of them reached
+   * it), in an `x-poet-dropped` header (`<count>;session=<id>`, the id this sink's own: poet serve keeps the highest count
+   * of each, so a count sent again is not counted twice). Cross-origin, a server must allow that header in CORS (the poet
+   * collector does), or browsers refuse every request. @default true
    */
   dropCountHeader?: boolean
   /** The request body for a batch. @default JSON.stringify */
@@ -104,6 +105,8 @@ export function httpSink(options: HttpSinkOptions): HttpSink {
   let sent = 0
   let dropped = 0
   let failed = 0
+  // The count of the header the collector last took: a page being left with more lost since says so in one more request.
+  let told = 0
   let timer: ReturnType<typeof setTimeout> | undefined
   let sending: Promise<void> | undefined
   // The batch the drain is sending now: a flush waits batch by batch, not for the drain to end, which under a steady
@@ -200,11 +203,12 @@ export function httpSink(options: HttpSinkOptions): HttpSink {
       if (keepalive) inflight += size
       // Bounds reading the answer too. Older browsers without AbortSignal.timeout wait as long as fetch does; Node's
       // takes whole milliseconds that a timer can wait, and 0 or Infinity mean none (as a poet timeout does).
+      const lost = dropped + failed
       const signal = timeout > 0 && timeout < 2 ** 31 - 1 ? AbortSignal.timeout?.(Math.ceil(timeout)) : undefined
       try {
         const res = await doFetch(url, {
           method: 'POST',
-          headers: dropCountHeader ? { ...headers, 'x-poet-dropped': `${dropped};session=${session}` } : headers,
+          headers: dropCountHeader ? { ...headers, 'x-poet-dropped': `${lost};session=${session}` } : headers,
           body,
           keepalive,
           signal,
@@ -213,6 +217,7 @@ export function httpSink(options: HttpSinkOptions): HttpSink {
         const answer = await res.text().catch(() => '')
         if (res.ok) {
           down = false
+          told = Math.max(told, lost)
           // poet serve takes a batch but refuses the events it cannot store (a clock a day ahead): `refused` lists them.
           let n = 0
           try {
@@ -330,12 +335,12 @@ export function httpSink(options: HttpSinkOptions): HttpSink {
     let kept = 0
     for (const e of queue) if (!chosen.has(e)) queue[kept++] = e
     queue.length = kept
-    const lost = why === 'left' ? queue.splice(0).length : 0
-    dropped += lost
+    if (why === 'left') dropped += queue.splice(0).length
     // In one request, whatever batchSize says: together they fit the quota, and Chrome allows a page 256 keepalive
     // requests in flight (past them fetch fails, and a page going away never hears of it). With none of them fitting
-    // (the requests of a hide just before still in flight fill the quota), an empty one tells the collector the drops.
-    if (fits.length || (lost && dropCountHeader)) aside(fits)
+    // (the requests of a hide just before still in flight fill the quota), or with nothing left to send, an empty one
+    // tells the collector what was lost since it last heard.
+    if (fits.length || (why === 'left' && dropCountHeader && dropped + failed > told)) aside(fits)
     arm()
   }
   /** Sends a batch beside the drain, awaiting nothing (no answer must hold back what comes next): a flush waits for it. */
