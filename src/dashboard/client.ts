@@ -210,7 +210,7 @@ function functionsTable(rows: [string, Row[]][], info: Record<string, Info>, dro
     .join('')
   // Lost before they were sent, these are in no count of the table: said above it, or its numbers look complete.
   const lost = dropped
-    ? `<p class="dropped">${fmtInt(dropped)} event${dropped === 1 ? '' : 's'} dropped by clients in the last ${esc(windowLabel())}, never sent: the counts below miss them. A sink drops events when its queue is full (raise <code>maxQueue</code>) or when a page is left holding more than the browser lets a page send as it goes.</p>`
+    ? `<p class="dropped">${fmtInt(dropped)} event${dropped === 1 ? '' : 's'} lost by clients in the last ${esc(windowLabel())}, never received: the counts below miss them. A sink drops events when its queue is full (raise <code>maxQueue</code>) or when a page is left holding more than the browser lets a page send as it goes, and gives them up when the collector refuses them or stays down past its retries.</p>`
     : ''
   return `<div class="panel"><h2>Functions · last ${esc(windowLabel())}</h2>${lost}
 <table><thead><tr><th>Function</th><th>Domain</th><th>Version</th><th>Generator</th><th class="num">Calls</th><th>Error rate by kind</th><th class="num">p50</th><th class="num">p95</th><th class="num">Feedback</th></tr></thead>

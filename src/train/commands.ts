@@ -476,7 +476,7 @@ function storeRefused(db: string, e: unknown, cwd: string): string | undefined {
  */
 function droppedNote(store: FeedbackStore): string | undefined {
   const n = store.dropped({ since: Date.now() - 7 * 24 * 3_600_000 - 3_600_000 })
-  return n ? `(clients reported ${n.toLocaleString('en-US')} event${n === 1 ? '' : 's'} dropped in the week Train reads, never sent: the metrics above miss them)` : undefined
+  return n ? `(clients reported ${n.toLocaleString('en-US')} event${n === 1 ? '' : 's'} lost in the week Train reads, never received: the metrics above miss them)` : undefined
 }
 
 /** Records a rollback in the feedback store, as the trainer and the dashboard do: the trainer reads it back. */

@@ -274,7 +274,7 @@ describe('dashboard of `poet serve`', () => {
       const res = await fetch(`${serve.url}/v1/events`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-poet-dropped': '1234;session=tab1' }, body: JSON.stringify([event]) })
       expect(res.status).toBe(202)
       await expect.poll(() => page.locator('.dropped').count(), { timeout: 10_000 }).toBe(1)
-      expect(await page.locator('.dropped').innerText()).toMatch(/^1,234 events dropped by clients in the last 1 hour, never sent: the counts below miss them\./)
+      expect(await page.locator('.dropped').innerText()).toMatch(/^1,234 events lost by clients in the last 1 hour, never received: the counts below miss them\./)
     } finally {
       await page.close()
       await serve.stop()

@@ -27,10 +27,11 @@ const PAGE = `<!doctype html><meta charset="utf-8"><title>poet</title>
   window.ready = true
 </script>`
 
-// A dedicated worker whose poet function reports to a sink of its own (a relative url, as in a page): it runs the
-// function for each number the page posts, flushes on \`'flush'\`, and answers with its counts.
+// A dedicated worker whose poet function reports to a sink of its own (a relative url, as in a page, or the one in its
+// own url's \`?collector=\`): it runs the function for each number the page posts, flushes on \`'flush'\`, and answers
+// with its counts.
 const WORKER = `import * as Poet from '/runtime.js'
-const sink = Poet.httpSink({ url: '/collect', interval: 60000 })
+const sink = Poet.httpSink({ url: new URLSearchParams(location.search).get('collector') ?? '/collect', interval: 60000 })
 Poet.configure({ sink })
 const double = Poet.poet()(function double(x) { return x * 2 })
 onmessage = async (e) => {
@@ -78,7 +79,7 @@ beforeAll(async () => {
       })
       return
     }
-    const [type, content] = req.url === '/runtime.js' ? ['text/javascript', runtime] : req.url === '/worker.js' ? ['text/javascript', WORKER] : ['text/html', PAGE]
+    const [type, content] = req.url === '/runtime.js' ? ['text/javascript', runtime] : req.url?.startsWith('/worker.js') ? ['text/javascript', WORKER] : ['text/html', PAGE]
     res.writeHead(200, { 'content-type': type }).end(content)
   })
   await new Promise<void>((r) => site.listen(0, '127.0.0.1', r))
@@ -389,6 +390,19 @@ describe('httpSink across the page lifecycle in Chromium', () => {
     expect(got.length + reported).toBe(500)
   })
 
+  it('tells the collector, as the page is closed, about events it gave up while the collector was down, though nothing else is left to send', async () => {
+    answer = (_, n) => (n === 1 ? { status: 503 } : { status: 202 })
+    const page = await appPage({ retries: 0, interval: 50 })
+    await emit(page, ['x-1'])
+    await page.waitForFunction(() => (window as unknown as Win).sink.failed === 1)
+    await page.close()
+    await until(() => requests.length >= 2)
+    expect(requests.map((r) => [idsOf(r), droppedOf(r)])).toEqual([
+      [['x-1'], 0],
+      [[], 1],
+    ])
+  })
+
   it('fits what it holds into the keepalive quota as the page goes into the back/forward cache, and once restored counts every event', async () => {
     const page = await appPage({ batchSize: 1000, interval: 60_000 })
     await emitMany(page, 500, 10)
@@ -420,7 +434,7 @@ describe('httpSink across the page lifecycle in Chromium', () => {
     expect(requests.length).toBeLessThanOrEqual(3)
   })
 
-  it('sends the events of a dedicated worker from its own sink, resolving a relative url against the worker', async () => {
+  it('sends the events of a dedicated worker from its own sink at the end of the task that made them, whatever its interval, resolving a relative url against the worker', async () => {
     const page = await newPage()
     const counts = await page.evaluate(async () => {
       const worker = new Worker('/worker.js', { type: 'module' })
@@ -431,7 +445,28 @@ describe('httpSink across the page lifecycle in Chromium', () => {
       return counts
     })
     expect(counts).toEqual({ sent: 3, failed: 0, dropped: 0 })
-    expect(requests.map((r) => [r.path, (JSON.parse(r.body) as PoetEvent[]).map((e) => e.kind === 'execution' && e.outcome)])).toEqual([['/collect', ['ok', 'ok', 'ok']]])
+    // A worker hears nothing of its page going: each message's call went in a request of its own as its task ended.
+    expect(requests.map((r) => [r.path, (JSON.parse(r.body) as PoetEvent[]).map((e) => e.kind === 'execution' && e.outcome)])).toEqual(Array(3).fill(['/collect', ['ok']]))
+  })
+
+  it('loses none of a worker\'s events when the page is closed just after its calls: poet serve stores them', async () => {
+    const poet = await serve({ port: 0, db: join(tempDir(), 'feedback.db') })
+    const store = poet.collector.store
+    try {
+      const page = await newPage()
+      await page.evaluate(async (collector) => {
+        const worker = new Worker(`/worker.js?collector=${encodeURIComponent(collector)}`, { type: 'module' })
+        // Two calls, a message each, and the page goes 20 ms after the last: well within the sink's interval of a minute.
+        await new Promise((r) => ((worker.onmessage = r), worker.postMessage(1)))
+        await new Promise((r) => ((worker.onmessage = r), worker.postMessage(2)))
+      }, `${poet.url}/v1/events`)
+      await sleep(20)
+      await page.close()
+      await until(() => store.count('executions') >= 2)
+      expect(store.count('executions')).toBe(2)
+    } finally {
+      await poet.close()
+    }
   })
 
   it('fills the keepalive quota with OpenTelemetry log records too as the page is left, rather than counting a request\'s envelope once per record', async () => {

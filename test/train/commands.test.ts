@@ -214,10 +214,10 @@ describe('poet train', () => {
     }
     const dry = io(cwd)
     expect(await trainCommand([], dry.io)).toBe(0)
-    expect(dry.out.slice(2)).toEqual(['(clients reported 1,234 events dropped in the week Train reads, never sent: the metrics above miss them)', '\n1 decision to apply: run `poet train --apply`.'])
+    expect(dry.out.slice(2)).toEqual(['(clients reported 1,234 events lost in the week Train reads, never received: the metrics above miss them)', '\n1 decision to apply: run `poet train --apply`.'])
     const applied = io(cwd)
     expect(await trainCommand(['--apply'], applied.io)).toBe(0)
-    expect(applied.out).toContain('(clients reported 1,234 events dropped in the week Train reads, never sent: the metrics above miss them)')
+    expect(applied.out).toContain('(clients reported 1,234 events lost in the week Train reads, never received: the metrics above miss them)')
   })
 
   it('does not offer again a candidate that poet rollback stopped', async () => {

@@ -14,7 +14,10 @@ export interface HttpSinkOptions {
    * as many events as fit what a browser lets outlive the page. @default 50
    */
   batchSize?: number
-  /** Milliseconds a partial batch waits before it is sent; while the page is hidden, a second at most. @default 1000 */
+  /**
+   * Milliseconds a partial batch waits before it is sent; while the page is hidden, a second at most; in a worker, none
+   * (what a task queued goes as it ends). @default 1000
+   */
   interval?: number
   /** Events held at most; beyond it the oldest are dropped (and counted). @default 1000 */
   maxQueue?: number
@@ -37,9 +40,10 @@ export interface HttpSinkOptions {
    */
   timeout?: number
   /**
-   * Tells the server how many events were dropped so far, in an `x-poet-dropped` header (`<count>;session=<id>`, the id
-   * this sink's own: poet serve keeps the highest count of each, so a count sent again is not counted twice). Cross-origin,
-   * a server must allow that header in CORS (the poet collector does), or browsers refuse every request. @default true
+   * Tells the server how many events were lost so far, dropped or given up (`dropped + failed`: none of them reached
+   * it), in an `x-poet-dropped` header (`<count>;session=<id>`, the id this sink's own: poet serve keeps the highest count
+   * of each, so a count sent again is not counted twice). Cross-origin, a server must allow that header in CORS (the poet
+   * collector does), or browsers refuse every request. @default true
    */
   dropCountHeader?: boolean
   /** The request body for a batch. @default JSON.stringify */
@@ -93,9 +97,16 @@ export function httpSink(options: HttpSinkOptions): HttpSink {
   // the collector keeps the highest per session, which no duplicate or reordering can inflate. Random, not a counter:
   // every page and worker has sinks of its own.
   const session = Math.random().toString(36).slice(2)
+  // A worker (dedicated or shared) hears nothing of its page's lifecycle, and ends with it: events batched for the
+  // interval there were lost when the page closed. It sends what a task queued as the task ends (a microtask after
+  // configure hands its events over), beside any request still awaiting its answer, as a page does as it goes.
+  const scope = (globalThis as { WorkerGlobalScope?: abstract new () => unknown }).WorkerGlobalScope
+  const worker = !!scope && globalThis instanceof scope
   let sent = 0
   let dropped = 0
   let failed = 0
+  // The count of the header the collector last took: a page being left with more lost since says so in one more request.
+  let told = 0
   let timer: ReturnType<typeof setTimeout> | undefined
   let sending: Promise<void> | undefined
   // The batch the drain is sending now: a flush waits batch by batch, not for the drain to end, which under a steady
@@ -136,9 +147,14 @@ export function httpSink(options: HttpSinkOptions): HttpSink {
    * Whatever is left of a partial batch goes out after the interval at the latest. A hidden page may be killed with no
    * further event (a phone's OS does it to a browser sent to the background), so there it waits a second at most: long
    * enough to share a request with the calls around it, as Chrome runs a hidden page's timers once a second anyway.
+   * A worker's goes as the task that queued it ends.
    */
   function arm(): void {
-    if (!timer && queue.length) timer = unref(setTimeout(() => ((timer = undefined), drain(true)), hidden() ? Math.min(interval, 1000) : interval))
+    if (worker) {
+      queueMicrotask(() => {
+        while (queue.length) aside(queue.splice(0, batchSize))
+      })
+    } else if (!timer && queue.length) timer = unref(setTimeout(() => ((timer = undefined), drain(true)), hidden() ? Math.min(interval, 1000) : interval))
   }
 
   /**
@@ -187,11 +203,12 @@ export function httpSink(options: HttpSinkOptions): HttpSink {
       if (keepalive) inflight += size
       // Bounds reading the answer too. Older browsers without AbortSignal.timeout wait as long as fetch does; Node's
       // takes whole milliseconds that a timer can wait, and 0 or Infinity mean none (as a poet timeout does).
+      const lost = dropped + failed
       const signal = timeout > 0 && timeout < 2 ** 31 - 1 ? AbortSignal.timeout?.(Math.ceil(timeout)) : undefined
       try {
         const res = await doFetch(url, {
           method: 'POST',
-          headers: dropCountHeader ? { ...headers, 'x-poet-dropped': `${dropped};session=${session}` } : headers,
+          headers: dropCountHeader ? { ...headers, 'x-poet-dropped': `${lost};session=${session}` } : headers,
           body,
           keepalive,
           signal,
@@ -200,6 +217,7 @@ export function httpSink(options: HttpSinkOptions): HttpSink {
         const answer = await res.text().catch(() => '')
         if (res.ok) {
           down = false
+          told = Math.max(told, lost)
           // poet serve takes a batch but refuses the events it cannot store (a clock a day ahead): `refused` lists them.
           let n = 0
           try {
@@ -317,16 +335,18 @@ export function httpSink(options: HttpSinkOptions): HttpSink {
     let kept = 0
     for (const e of queue) if (!chosen.has(e)) queue[kept++] = e
     queue.length = kept
-    const lost = why === 'left' ? queue.splice(0).length : 0
-    dropped += lost
+    if (why === 'left') dropped += queue.splice(0).length
     // In one request, whatever batchSize says: together they fit the quota, and Chrome allows a page 256 keepalive
     // requests in flight (past them fetch fails, and a page going away never hears of it). With none of them fitting
-    // (the requests of a hide just before still in flight fill the quota), an empty one tells the collector the drops.
-    if (fits.length || (lost && dropCountHeader)) {
-      const p = send(fits).finally(() => loose.delete(p))
-      loose.add(p)
-    }
+    // (the requests of a hide just before still in flight fill the quota), or with nothing left to send, an empty one
+    // tells the collector what was lost since it last heard.
+    if (fits.length || (why === 'left' && dropCountHeader && dropped + failed > told)) aside(fits)
     arm()
+  }
+  /** Sends a batch beside the drain, awaiting nothing (no answer must hold back what comes next): a flush waits for it. */
+  function aside(batch: PoetEvent[]): void {
+    const p = send(batch).finally(() => loose.delete(p))
+    loose.add(p)
   }
   const bytes = (text: string) => new TextEncoder().encode(text).length
   const hidden = () => typeof document !== 'undefined' && document.visibilityState === 'hidden'

@@ -326,6 +326,34 @@ describe('httpSink against a real HTTP server', () => {
     expect(table.dropped).toBe(7)
   })
 
+  it('tells poet serve about the events it gave up while the collector was down, once it is up again', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'poet-sink-'))
+    const db = join(dir, 'feedback.db')
+    // Up once only to find a free port, then down: the sink's requests are refused until it is back on that port.
+    const first = await serve({ port: 0, db })
+    const { url } = first
+    const port = Number(new URL(url).port)
+    await first.close()
+    const sink = httpSink({ url: `${url}/v1/events`, retries: 1, retryDelay: 10, batchSize: 100, interval: 10_000 })
+    cleanup.push(sink.close)
+    sink(events(0, 3))
+    await sink.flush()
+    expect([sink.sent, sink.failed]).toEqual([0, 3])
+    const poet = await serve({ port, db })
+    cleanup.push(async () => {
+      await poet.close()
+      rmSync(dir, { recursive: true, force: true })
+    })
+    sink(events(10, 1))
+    await sink.flush()
+    expect([sink.sent, sink.failed, sink.dropped]).toEqual([1, 3, 0])
+    const health = (await (await fetch(`${poet.url}/healthz`)).json()) as { executions: number; dropped: { events: number } }
+    // Nothing lost without a word: what the collector did not get, it was told about.
+    expect([health.executions, health.dropped.events]).toEqual([1, 3])
+    const table = (await (await fetch(`${poet.url}/v1/functions?window=1h`)).json()) as { dropped: number }
+    expect(table.dropped).toBe(3)
+  })
+
   it('survives an unreachable server without an unhandled rejection, and the calls it reports on never notice', async () => {
     const unhandled: unknown[] = []
     const onUnhandled = (r: unknown) => unhandled.push(r)
