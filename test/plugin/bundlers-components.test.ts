@@ -189,7 +189,6 @@ describe('components on the Vite dev server, in a Chromium page', () => {
   let browser: import('playwright-core').Browser
 
   beforeAll(async () => {
-    const { createServer } = await import('vite')
     const { launchChromium } = await import('../helpers/chromium')
     project = componentsProject('components-page')
     project.write('svelte.html', '<!doctype html><body><script type="module" src="/src/svelte-page.ts"></script></body>')
@@ -197,11 +196,7 @@ describe('components on the Vite dev server, in a Chromium page', () => {
     project.write('vue.html', '<!doctype html><body><script type="module" src="/src/vue-page.ts"></script></body>')
     project.write('src/vue-page.ts', "import { createApp, h } from 'vue'\nimport Cart from './components/Cart.vue'\n\ncreateApp({ render: () => h(Cart, { lines: [{ name: 'pear', qty: 3 }] }) }).mount(document.body)\n")
     const poet = await loadPlugin(project, 'vite')
-    server = await createServer({
-      configFile: false,
-      root: project.dir,
-      logLevel: 'silent',
-      cacheDir: project.path('node_modules/.vite'),
+    server = await viteDevServer(project, {
       // The dependency optimizer would write its bundles after the server closed, into a removed project.
       optimizeDeps: { noDiscovery: true },
       server: { host: '127.0.0.1', port: 0, hmr: false },

@@ -63,18 +63,10 @@ describe('vite dev server with a page in Chromium', () => {
   let browser: import('playwright-core').Browser
 
   beforeAll(async () => {
-    const { createServer } = await import('vite')
     const { launchChromium } = await import('../helpers/chromium')
     project = createProject('vite-dev-page', { extras: true })
     const poet = await loadPlugin(project, 'vite')
-    server = await createServer({
-      configFile: false,
-      root: project.dir,
-      logLevel: 'silent',
-      cacheDir: project.path('node_modules/.vite'),
-      server: { host: '127.0.0.1', port: 0, hmr: false },
-      plugins: [poet()],
-    })
+    server = await viteDevServer(project, { server: { host: '127.0.0.1', port: 0, hmr: false }, plugins: [poet()] })
     await server.listen()
     browser = await launchChromium()
   })
