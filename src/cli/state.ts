@@ -5,7 +5,7 @@ import type { DomainPack } from '../generators/builtin/domain'
 import type { DomainRegistry } from '../generators/builtin/domains'
 import { compilerUpgradeOnly, phaseInputHash } from '../generators'
 import { BUILTIN_VERSION } from '../generators/builtin/version'
-import type { LockEntry, LockStore, LockVersion } from '../generators/lock'
+import type { KeptFor, LockEntry, LockStore, LockVersion } from '../generators/lock'
 import { renamedFrom, renameHashes } from '../generators/renamed'
 import type { FunctionSpec } from '../generators/spec'
 import type { ResolvedOptions } from '../plugin/options'
@@ -52,9 +52,9 @@ export interface LockLeftovers {
   renamed: { from: string; to: string }[]
   /**
    * The other ids the source no longer has, sorted; `disposable` when removing the entry loses nothing (plain `poet
-   * generate` removes it, see `LockStore.disposable`), else only `--prune` does.
+   * generate` removes it), else `kept` says what it holds (see `LockStore.keeps`) and only `--prune` does.
    */
-  orphans: { id: string; disposable: boolean }[]
+  orphans: { id: string; disposable: boolean; kept: KeptFor[] }[]
 }
 
 /**
@@ -77,6 +77,27 @@ export function lockLeftovers(states: SpecState[], options: ResolvedOptions, sto
   const orphans = Object.keys(lock.functions)
     .filter((id) => gone(id) && !moved.has(id))
     .sort()
-    .map((id) => ({ id, disposable: store.disposable(id, lock.functions[id]!, lock) }))
+    .map((id) => {
+      const kept = store.keeps(id, lock.functions[id]!, lock)
+      return { id, disposable: !kept.length, kept }
+    })
   return { renamed, orphans }
+}
+
+const KEPT_FOR: Record<KeptFor, string> = { llm: 'phases an LLM wrote', train: "Train's history", limits: "a domain's event limits" }
+
+/**
+ * The kept entries of deleted functions with what each holds (`a.ts#f, its entry holding a domain's event limits`):
+ * naming all three reasons for each read as if a project without an LLM or Train had used them.
+ */
+export function keptOrphanEntries(orphans: { id: string; kept: KeptFor[] }[]): string {
+  const holds = (kept: KeptFor[]) => {
+    const words = kept.map((k) => KEPT_FOR[k])
+    return words.length > 1 ? `${words.slice(0, -1).join(', ')} and ${words.at(-1)}` : words[0]
+  }
+  const first = orphans[0]!.kept.join()
+  if (orphans.every((o) => o.kept.join() === first)) {
+    return `${orphans.map((o) => o.id).join(', ')}, ${orphans.length === 1 ? 'its entry' : 'their entries'} holding ${holds(orphans[0]!.kept)}`
+  }
+  return orphans.map((o) => `${o.id} (holding ${holds(o.kept)})`).join(', ')
 }
