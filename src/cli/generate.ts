@@ -27,9 +27,9 @@ Usage: poet generate [--check] [--force] [--prune] [--only <id>] [--concurrency 
   --only <id>           just this function (id as in the lock: src/file.ts#name); leaves other entries alone
   --concurrency <n>     LLM requests in flight at once          default: generator.concurrency, else 4
 
-A function renamed or moved whose source, options and types are unchanged takes over the lock entry of its old
-id (its phases, every version, Train's history), when exactly one entry of a function no longer in the source
-was made from them.
+A function renamed or moved whose source, options and types are unchanged (its own name may be renamed with it:
+\`function double\` → \`function twice\`) takes over the lock entry of its old id (its phases, every version,
+Train's history), when exactly one entry of a function no longer in the source was made from them.
 
 A function whose LLM answer fails verification falls back to the builtin generator with a warning;
 plain \`poet generate\` tries the LLM again for such functions.

@@ -6,7 +6,7 @@ import type { DomainRegistry } from '../generators/builtin/domains'
 import { compilerUpgradeOnly, phaseInputHash } from '../generators'
 import { BUILTIN_VERSION } from '../generators/builtin/version'
 import type { KeptFor, LockEntry, LockStore, LockVersion } from '../generators/lock'
-import { renamedFrom, renameHashes } from '../generators/renamed'
+import { renamedFrom, renameHashesFrom } from '../generators/renamed'
 import type { FunctionSpec } from '../generators/spec'
 import type { ResolvedOptions } from '../plugin/options'
 
@@ -68,7 +68,7 @@ export function lockLeftovers(states: SpecState[], options: ResolvedOptions, sto
   const claims = new Map<string, string[]>()
   for (const s of states) {
     if (s.entry) continue
-    const from = renamedFrom(lock, s.spec.id, renameHashes(s.spec, options.generator, s.pack), gone)
+    const from = renamedFrom(lock, s.spec.id, renameHashesFrom(s.spec, options.generator, s.pack), gone)
     if (from !== undefined) claims.set(from, [...(claims.get(from) ?? []), s.spec.id])
   }
   // Two new functions made from the same inputs (a copy): which one the entry was is anyone's guess.

@@ -172,6 +172,26 @@ describe('functions renamed or moved', () => {
     expect(await poet(p, ['generate', '--check'])).toMatchObject({ code: 0 })
   })
 
+  it("follows a rename that took the function's own name with it (`function double` → `function twice`), in poet generate and in a build", async () => {
+    const p = fixture('own-name', { 'src/double.ts': DOUBLE, 'src/main.ts': "export { double } from './double.ts'\n" })
+    expect((await poet(p, ['generate'])).code).toBe(0)
+    const old = lockOf(p).functions['src/double.ts#double']!
+    p.write('src/double.ts', DOUBLE.replace(/double/g, 'twice'))
+    p.write('src/main.ts', "export { twice } from './double.ts'\n")
+    expect((await poet(p, ['status'])).stdout).toContain('src/double.ts#twice is src/double.ts#double renamed or moved (same source, options and types)')
+    expect((await poet(p, ['generate'])).stdout).toContain('Carried the lock entry of src/double.ts#double over to src/double.ts#twice')
+    expect(Object.keys(lockOf(p).functions)).toEqual(['src/double.ts#twice'])
+    expect(lockOf(p).functions['src/double.ts#twice']!.current).toBe(old.current)
+
+    // Once more, by a build alone.
+    p.write('src/double.ts', DOUBLE.replace(/double/g, 'dupe'))
+    p.write('src/main.ts', "export { dupe } from './double.ts'\n")
+    const built = await build(p, 'esbuild', { outDir: 'dist/esbuild' })
+    expect(built.warnings.join('\n')).toContain('poet: src/double.ts#dupe: took over the lock entry of src/double.ts#twice')
+    expect(Object.keys(lockOf(p).functions)).toEqual(['src/double.ts#dupe'])
+    expect((await run<{ dupe(n: number): number }>(built)).dupe(4)).toBe(8)
+  })
+
   it('a build takes the old entry over by itself, asks no LLM, and the bundle reports the new id', async () => {
     const p = fixture('moved-build', { 'src/scale.ts': scaleSource(), 'src/main.ts': "export { scale } from './scale.ts'\n" })
     const llm = await withLlm(p)
