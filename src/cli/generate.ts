@@ -128,8 +128,8 @@ export async function generateCommand(argv: string[], io: CliIO): Promise<number
   if (leftovers.renamed.length || prune.length) {
     const stop = refusedLock(lock, io)
     if (stop !== undefined) return stop
-    for (const { from, to } of leftovers.renamed) {
-      if (lock.rename(from, to)) tidied.push(`Carried the lock entry of ${from} over to ${to} (renamed or moved; its source, options and types are unchanged).`)
+    for (const { from, to, rehash } of leftovers.renamed) {
+      if (lock.rename(from, to, rehash)) tidied.push(`Carried the lock entry of ${from} over to ${to} (renamed or moved; its source, options and types are unchanged).`)
       // Not carried: its current module is missing, or one of them was not written by poet (edited by hand).
       else if (!Object.hasOwn(lock.read().functions, to)) io.err(`warning: ${to}: the lock entry of ${from} was not carried over, as a phase module of it is missing or was not written by poet: ${to} is generated anew.`)
     }

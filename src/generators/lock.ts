@@ -382,9 +382,10 @@ export class LockStore {
    * Moves the entry of `from` (every version, the candidate under test, the pointer) to `to`, for a function renamed
    * or moved: its phase modules are written again under `to`'s name saying `to` (the id its events carry), with the same
    * versions, since a version hashes the phases, not the id. False, with nothing changed, when `to` has an entry by
-   * now (another build adopted it), `from` has none, or a module of `from` does not read as one poet wrote.
+   * now (another build adopted it), `from` has none, or a module of `from` does not read as one poet wrote. `rehash`
+   * gives the input hashes its versions have under `to` where they differ (the function's own name renamed with it).
    */
-  rename(from: string, to: string): boolean {
+  rename(from: string, to: string, rehash?: ReadonlyMap<string, string>): boolean {
     let moved = false
     const old: string[] = []
     this.update((lock) => {
@@ -408,7 +409,7 @@ export class LockStore {
           writeIfChanged(join(this.dir, `${base}.variants.json`), variants)
           old.push(v.variants.file)
         }
-        entry.versions[version] = { ...v, file: `${base}.js`, ...(v.variants ? { variants: { ...v.variants, file: `${base}.variants.json` } } : {}) }
+        entry.versions[version] = { ...v, inputHash: rehash?.get(v.inputHash) ?? v.inputHash, file: `${base}.js`, ...(v.variants ? { variants: { ...v.variants, file: `${base}.variants.json` } } : {}) }
       }
       const formerIds = [...new Set([...(entry.formerIds ?? []), from])].filter((id) => id !== to)
       if (formerIds.length) entry.formerIds = formerIds

@@ -76,3 +76,11 @@ export function renamedFrom(lock: LockFile, id: string, hashes: RenameHashes, go
   const named = orphaned((other) => hashes.named(other))
   return named.length === 1 ? named[0] : undefined
 }
+
+/**
+ * The input hashes an entry carried over from `from` takes: those of its former name become those of the name now, so
+ * that the function is not regenerated (an LLM asked again) for a name its phases never depended on.
+ */
+export function rehashFrom(hashes: RenameHashes, from: string): Map<string, string> {
+  return new Map(hashes.named(from).map((hash, i) => [hash, hashes.same[i]!]))
+}

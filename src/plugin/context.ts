@@ -4,7 +4,7 @@ import { basename, isAbsolute, relative, resolve, sep } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { compilerUpgradeOnly, describeTest, generatePhases, generatorIdentity, phaseInputHash, planGeneration, type PlannedGeneration } from '../generators'
 import { LockStore, type LockFile, type LockVersion, type NewVersion } from '../generators/lock'
-import { renamedFrom, renameHashesFrom } from '../generators/renamed'
+import { rehashFrom, renamedFrom, renameHashesFrom } from '../generators/renamed'
 import { BUILTIN_VERSION } from '../generators/builtin/version'
 import { addHotSwap, renderPhaseModule } from '../generators/render'
 import type { FunctionSpec } from '../generators/spec'
@@ -359,7 +359,7 @@ export class PoetContext {
     const from = renamedFrom(lock, spec.id, hashes, (id) => this.gone(id))
     if (from === undefined) return false
     try {
-      if (this.lock.rename(from, spec.id)) {
+      if (this.lock.rename(from, spec.id, rehashFrom(hashes, from))) {
         warn(
           `poet: ${spec.id}: took over the lock entry of ${from}, renamed or moved with the same source, options and types: ` +
             `its phases, versions and what Train changed go on under the new id. Commit ${relative(this.options.root, this.options.lockDir) || '.'}/.`,

@@ -172,24 +172,32 @@ describe('functions renamed or moved', () => {
     expect(await poet(p, ['generate', '--check'])).toMatchObject({ code: 0 })
   })
 
-  it("follows a rename that took the function's own name with it (`function double` → `function twice`), in poet generate and in a build", async () => {
-    const p = fixture('own-name', { 'src/double.ts': DOUBLE, 'src/main.ts': "export { double } from './double.ts'\n" })
+  it("follows a rename that took the function's own name with it (`function scale` → `function resize`), in poet generate and in a build, asking no LLM again", async () => {
+    const p = fixture('own-name', { 'src/scale.ts': scaleSource(), 'src/main.ts': "export { scale } from './scale.ts'\n" })
+    const llm = await withLlm(p)
     expect((await poet(p, ['generate'])).code).toBe(0)
-    const old = lockOf(p).functions['src/double.ts#double']!
-    p.write('src/double.ts', DOUBLE.replace(/double/g, 'twice'))
-    p.write('src/main.ts', "export { twice } from './double.ts'\n")
-    expect((await poet(p, ['status'])).stdout).toContain('src/double.ts#twice is src/double.ts#double renamed or moved (same source, options and types)')
-    expect((await poet(p, ['generate'])).stdout).toContain('Carried the lock entry of src/double.ts#double over to src/double.ts#twice')
-    expect(Object.keys(lockOf(p).functions)).toEqual(['src/double.ts#twice'])
-    expect(lockOf(p).functions['src/double.ts#twice']!.current).toBe(old.current)
+    const old = lockOf(p).functions['src/scale.ts#scale']!
+    const asked = llm.requests.length
+    p.write('src/scale.ts', scaleSource().replace(/scale/g, 'resize'))
+    p.write('src/main.ts', "export { resize } from './scale.ts'\n")
+    expect((await poet(p, ['status'])).stdout).toContain('src/scale.ts#resize is src/scale.ts#scale renamed or moved (same source, options and types)')
+    expect(await poet(p, ['generate'])).toMatchObject({
+      code: 0,
+      stdout: 'Carried the lock entry of src/scale.ts#scale over to src/scale.ts#resize (renamed or moved; its source, options and types are unchanged).\nThe 1 function is up to date in .poet/lock.json.\n',
+    })
+    expect(Object.keys(lockOf(p).functions)).toEqual(['src/scale.ts#resize'])
+    expect(lockOf(p).functions['src/scale.ts#resize']!.current).toBe(old.current)
+    expect((await poet(p, ['generate', '--check'])).code).toBe(0)
 
-    // Once more, by a build alone.
-    p.write('src/double.ts', DOUBLE.replace(/double/g, 'dupe'))
-    p.write('src/main.ts', "export { dupe } from './double.ts'\n")
-    const built = await build(p, 'esbuild', { outDir: 'dist/esbuild' })
-    expect(built.warnings.join('\n')).toContain('poet: src/double.ts#dupe: took over the lock entry of src/double.ts#twice')
-    expect(Object.keys(lockOf(p).functions)).toEqual(['src/double.ts#dupe'])
-    expect((await run<{ dupe(n: number): number }>(built)).dupe(4)).toBe(8)
+    // Once more, by a strict build alone: a stale LLM entry would fail it.
+    p.write('src/scale.ts', scaleSource().replace(/scale/g, 'grow'))
+    p.write('src/main.ts', "export { grow } from './scale.ts'\n")
+    const built = await build(p, 'esbuild', { outDir: 'dist/esbuild', options: { generator: { provider: 'openai', model: 'test-model', baseURL: llm.baseURL, apiKey: 'k' }, strict: true } })
+    expect(built.warnings.join('\n')).toContain('poet: src/scale.ts#grow: took over the lock entry of src/scale.ts#resize')
+    expect(Object.keys(lockOf(p).functions)).toEqual(['src/scale.ts#grow'])
+    expect((await run<{ grow(v: number[], f: number): number[] }>(built)).grow([1, 2], 3)).toEqual([3, 6])
+    expect((await poet(p, ['generate', '--check'])).code).toBe(0)
+    expect(llm.requests).toHaveLength(asked)
   })
 
   it('a build takes the old entry over by itself, asks no LLM, and the bundle reports the new id', async () => {
