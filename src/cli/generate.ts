@@ -12,7 +12,7 @@ import { COMMON_FLAGS, COMMON_HELP, loadConfig } from './config'
 import { errorText, EXIT, idHint, usage, type CliIO } from './io'
 import { Progress } from './progress'
 import { scanProject } from './project'
-import { lockLeftovers, specStates, type SpecState } from './state'
+import { keptOrphanEntries, lockLeftovers, specStates, type LockLeftovers, type SpecState } from './state'
 
 export const GENERATE_HELP = `poet generate — write the phases of every poet() function into the lock (.poet/)
 
@@ -27,9 +27,9 @@ Usage: poet generate [--check] [--force] [--prune] [--only <id>] [--concurrency 
   --only <id>           just this function (id as in the lock: src/file.ts#name); leaves other entries alone
   --concurrency <n>     LLM requests in flight at once          default: generator.concurrency, else 4
 
-A function renamed or moved whose source, options and types are unchanged takes over the lock entry of its old
-id (its phases, every version, Train's history), when exactly one entry of a function no longer in the source
-was made from them.
+A function renamed or moved whose source, options and types are unchanged (its own name may be renamed with it:
+\`function double\` → \`function twice\`) takes over the lock entry of its old id (its phases, every version,
+Train's history), when exactly one entry of a function no longer in the source was made from them.
 
 A function whose LLM answer fails verification falls back to the builtin generator with a warning;
 plain \`poet generate\` tries the LLM again for such functions.
@@ -108,7 +108,7 @@ export async function generateCommand(argv: string[], io: CliIO): Promise<number
     for (const s of bad) io.out(`${s.state.padEnd(7)}  ${s.spec.id}${why(s)}`)
     const removable = leftovers.orphans.filter((o) => o.disposable).map((o) => o.id)
     for (const id of removable) io.out(`orphan   ${id}  (no longer in the source: \`poet generate\` removes its entry)`)
-    const kept = leftovers.orphans.filter((o) => !o.disposable).map((o) => o.id)
+    const kept = leftovers.orphans.filter((o) => !o.disposable)
     // Never removed without being asked, so no reason to fail: said, so that they do not linger unseen.
     if (kept.length) io.out(keptOrphans(kept, lockPath))
     if (bad.length || removable.length) {
@@ -119,7 +119,7 @@ export async function generateCommand(argv: string[], io: CliIO): Promise<number
       io.err(`poet generate --check: ${counted.join(' and ')} in ${lockPath}. Run \`poet generate\` and commit the lock.`)
       return EXIT.failure
     }
-    io.out(`All ${states.length} function${states.length === 1 ? ' is' : 's are'} up to date in ${lockPath}.`)
+    io.out(`${upToDateLine(states.length, 'All', 'The')} in ${lockPath}.`)
     return EXIT.ok
   }
 
@@ -128,8 +128,8 @@ export async function generateCommand(argv: string[], io: CliIO): Promise<number
   if (leftovers.renamed.length || prune.length) {
     const stop = refusedLock(lock, io)
     if (stop !== undefined) return stop
-    for (const { from, to } of leftovers.renamed) {
-      if (lock.rename(from, to)) tidied.push(`Carried the lock entry of ${from} over to ${to} (renamed or moved; its source, options and types are unchanged).`)
+    for (const { from, to, rehash } of leftovers.renamed) {
+      if (lock.rename(from, to, rehash)) tidied.push(`Carried the lock entry of ${from} over to ${to} (renamed or moved; its source, options and types are unchanged).`)
       // Not carried: its current module is missing, or one of them was not written by poet (edited by hand).
       else if (!Object.hasOwn(lock.read().functions, to)) io.err(`warning: ${to}: the lock entry of ${from} was not carried over, as a phase module of it is missing or was not written by poet: ${to} is generated anew.`)
     }
@@ -138,7 +138,7 @@ export async function generateCommand(argv: string[], io: CliIO): Promise<number
     if (removed.length) tidied.push(`Removed the lock entr${removed.length === 1 ? 'y' : 'ies'} of ${removed.length} function${removed.length === 1 ? '' : 's'} no longer in the source: ${removed.join(', ')}.`)
     states = specStates(project.specs, options, project.registry, lock)
   }
-  const kept = v.prune ? [] : leftovers.orphans.filter((o) => !o.disposable).map((o) => o.id)
+  const kept = v.prune ? [] : leftovers.orphans.filter((o) => !o.disposable)
   if (kept.length) tidied.push(keptOrphans(kept, lockPath))
   for (const line of tidied) io.out(line)
 
@@ -146,8 +146,8 @@ export async function generateCommand(argv: string[], io: CliIO): Promise<number
   if (!todo.length) {
     // "Nothing to do" followed by what it just removed read as a contradiction.
     const removed = removeStray(lock, io)
-    const upToDate = `${states.length} function${states.length === 1 ? ' is' : 's are'} up to date in ${lockPath}.`
-    io.out(removed ? `All ${upToDate}\n${removed}` : tidied.length ? `All ${upToDate}` : `Nothing to do: all ${upToDate}`)
+    const fresh = `${upToDateLine(states.length, 'All', 'The')} in ${lockPath}.`
+    io.out(removed ? `${fresh}\n${removed}` : tidied.length ? fresh : `Nothing to do: ${upToDateLine(states.length, 'all', 'the')} in ${lockPath}.`)
     return EXIT.ok
   }
   const stop = refusedLock(lock, io)
@@ -233,14 +233,18 @@ function refusedLock(lock: LockStore, io: CliIO): number | undefined {
   return EXIT.failure
 }
 
-/** The entries of deleted functions that plain `poet generate` keeps, and how to remove them. */
-function keptOrphans(ids: string[], lockPath: string): string {
-  const one = ids.length === 1
-  return (
-    `Kept in ${lockPath}: ${ids.join(', ')}, no longer in the source: ${one ? 'its entry holds' : 'their entries hold'} phases an LLM wrote, Train's history or a domain's event limits ` +
-    `(which the collector applies to clients still sending ${one ? 'its id' : 'their ids'}). ` +
-    `\`poet generate --prune\` removes ${one ? 'it' : 'them'}.`
-  )
+/** "All 3 functions are up to date", "The 1 function is up to date": "all 1 function" read as a slip. */
+function upToDateLine(n: number, all: string, the: string): string {
+  return n === 1 ? `${the} 1 function is up to date` : `${all} ${n} functions are up to date`
+}
+
+/** The entries of deleted functions that plain `poet generate` keeps, what they hold, and how to remove them. */
+function keptOrphans(kept: LockLeftovers['orphans'], lockPath: string): string {
+  const one = kept.length === 1
+  const limits = kept.some((o) => o.kept.includes('limits'))
+    ? ` (the collector applies those limits to clients still sending ${one ? 'its id' : 'the ids'})`
+    : ''
+  return `Kept in ${lockPath}, no longer in the source: ${keptOrphanEntries(kept)}${limits}. \`poet generate --prune\` removes ${one ? 'it' : 'them'}.`
 }
 
 /**

@@ -14,12 +14,12 @@ Usage: poet <command> [options]
 
 Commands:
   generate [--check] [--force] [--prune] [--only <id>]  write phases into the lock (.poet/); --check fails on stale entries
-  status [--json]                              table of functions: version, generator, stale?, unresolved types
-  diff <id> [--from <v>] [--to <v>]            unified diff between two versions of a function's phases
-  domains [<name>]                             the domain packs and their rules
-  serve [--port] [--host] [--db] [--token]     the event collector and its dashboard
-  train [--apply] [--share <x>]                show (or apply) promotions, rollbacks and new candidates
-  rollback <id> [--to <version>]               move the current pointer back: instant
+  status [--json]                                       table of functions: version, generator, stale?, unresolved types
+  diff <id> [--from <v>] [--to <v>]                     unified diff between two versions of a function's phases
+  domains [<name>]                                      the domain packs and their rules
+  serve [--port] [--host] [--db] [--token]              the event collector and its dashboard
+  train [--apply] [--share <x>]                         show (or apply) promotions, rollbacks and new candidates
+  rollback <id> [--to <version>]                        move the current pointer back: instant
 
 Options:
   -h, --help      this help; \`poet <command> --help\` (or \`poet help <command>\`) for a command's options

@@ -5,8 +5,8 @@ import type { DomainPack } from '../generators/builtin/domain'
 import type { DomainRegistry } from '../generators/builtin/domains'
 import { compilerUpgradeOnly, phaseInputHash } from '../generators'
 import { BUILTIN_VERSION } from '../generators/builtin/version'
-import type { LockEntry, LockStore, LockVersion } from '../generators/lock'
-import { renamedFrom, renameHashes } from '../generators/renamed'
+import type { KeptFor, LockEntry, LockStore, LockVersion } from '../generators/lock'
+import { rehashFrom, renamedFrom, renameHashesFrom, type RenameHashes } from '../generators/renamed'
 import type { FunctionSpec } from '../generators/spec'
 import type { ResolvedOptions } from '../plugin/options'
 
@@ -48,13 +48,16 @@ export function specStates(specs: FunctionSpec[], options: ResolvedOptions, regi
 
 /** The lock's entries whose function is no longer in the source under their id, as `poet status` and `poet generate` see them. */
 export interface LockLeftovers {
-  /** Functions renamed or moved: the entry of `from` is `to`'s (the next build or `poet generate` carries it over). */
-  renamed: { from: string; to: string }[]
+  /**
+   * Functions renamed or moved: the entry of `from` is `to`'s (the next build or `poet generate` carries it over),
+   * its input hashes becoming those of `rehash` (see `LockStore.rename`).
+   */
+  renamed: { from: string; to: string; rehash: Map<string, string> }[]
   /**
    * The other ids the source no longer has, sorted; `disposable` when removing the entry loses nothing (plain `poet
-   * generate` removes it, see `LockStore.disposable`), else only `--prune` does.
+   * generate` removes it), else `kept` says what it holds (see `LockStore.keeps`) and only `--prune` does.
    */
-  orphans: { id: string; disposable: boolean }[]
+  orphans: { id: string; disposable: boolean; kept: KeptFor[] }[]
 }
 
 /**
@@ -65,18 +68,40 @@ export function lockLeftovers(states: SpecState[], options: ResolvedOptions, sto
   const lock = store.read()
   const inSource = new Set(states.map((s) => s.spec.id))
   const gone = (id: string) => !inSource.has(id) && !failedFiles.has(id.slice(0, id.lastIndexOf('#')))
-  const claims = new Map<string, string[]>()
+  const claims = new Map<string, { to: string; hashes: RenameHashes }[]>()
   for (const s of states) {
     if (s.entry) continue
-    const from = renamedFrom(lock, s.spec.id, renameHashes(s.spec, options.generator, s.pack), gone)
-    if (from !== undefined) claims.set(from, [...(claims.get(from) ?? []), s.spec.id])
+    const hashes = renameHashesFrom(s.spec, options.generator, s.pack)
+    const from = renamedFrom(lock, s.spec.id, hashes, gone)
+    if (from !== undefined) claims.set(from, [...(claims.get(from) ?? []), { to: s.spec.id, hashes }])
   }
   // Two new functions made from the same inputs (a copy): which one the entry was is anyone's guess.
-  const renamed = [...claims].filter(([, to]) => to.length === 1).map(([from, to]) => ({ from, to: to[0]! }))
+  const renamed = [...claims].filter(([, to]) => to.length === 1).map(([from, [to]]) => ({ from, to: to!.to, rehash: rehashFrom(to!.hashes, from) }))
   const moved = new Set(renamed.map((r) => r.from))
   const orphans = Object.keys(lock.functions)
     .filter((id) => gone(id) && !moved.has(id))
     .sort()
-    .map((id) => ({ id, disposable: store.disposable(id, lock.functions[id]!, lock) }))
+    .map((id) => {
+      const kept = store.keeps(id, lock.functions[id]!, lock)
+      return { id, disposable: !kept.length, kept }
+    })
   return { renamed, orphans }
+}
+
+const KEPT_FOR: Record<KeptFor, string> = { llm: 'phases an LLM wrote', train: "Train's history", limits: "a domain's event limits" }
+
+/**
+ * The kept entries of deleted functions with what each holds (`a.ts#f, its entry holding a domain's event limits`):
+ * naming all three reasons for each read as if a project without an LLM or Train had used them.
+ */
+export function keptOrphanEntries(orphans: { id: string; kept: KeptFor[] }[]): string {
+  const holds = (kept: KeptFor[]) => {
+    const words = kept.map((k) => KEPT_FOR[k])
+    return words.length > 1 ? `${words.slice(0, -1).join(', ')} and ${words.at(-1)}` : words[0]
+  }
+  const first = orphans[0]!.kept.join()
+  if (orphans.every((o) => o.kept.join() === first)) {
+    return `${orphans.map((o) => o.id).join(', ')}, ${orphans.length === 1 ? 'its entry' : 'their entries'} holding ${holds(orphans[0]!.kept)}`
+  }
+  return orphans.map((o) => `${o.id} (holding ${holds(o.kept)})`).join(', ')
 }

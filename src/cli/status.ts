@@ -5,7 +5,7 @@ import { LockStore } from '../generators/lock'
 import { COMMON_FLAGS, COMMON_HELP, loadConfig } from './config'
 import { EXIT, table, usage, type CliIO } from './io'
 import { scanProject } from './project'
-import { lockLeftovers, specStates } from './state'
+import { keptOrphanEntries, lockLeftovers, specStates } from './state'
 import type { UnresolvedType } from '../generators/spec'
 
 export const STATUS_HELP = `poet status — the lock against the source: what is generated, by whom, and what is stale
@@ -42,7 +42,7 @@ export async function statusCommand(argv: string[], io: CliIO): Promise<number> 
   const inFailedFile = (id: string) => project.failedFiles.has(id.slice(0, id.lastIndexOf('#')))
   const { renamed, orphans: leftover } = lockLeftovers(states, options, lock, project.failedFiles)
   const orphans = leftover.map((o) => o.id)
-  const orphansKept = leftover.filter((o) => !o.disposable).map((o) => o.id)
+  const orphansKept = leftover.filter((o) => !o.disposable)
   const strayFiles = lock.strayFiles()
   if (args.values.json) {
     const functions = states.map((s) => ({
@@ -56,7 +56,7 @@ export async function statusCommand(argv: string[], io: CliIO): Promise<number> 
       fileMissing: s.fileMissing,
       unresolved: s.spec.unresolved,
     }))
-    io.out(JSON.stringify({ functions, orphans, orphansKept, renamed, strayFiles, warnings: project.warnings }, null, 2))
+    io.out(JSON.stringify({ functions, orphans, orphansKept: orphansKept.map((o) => o.id), renamed, strayFiles, warnings: project.warnings }, null, 2))
     for (const e of project.errors) io.err(e)
     return project.errors.length ? EXIT.failure : EXIT.ok
   }
@@ -81,12 +81,12 @@ export async function statusCommand(argv: string[], io: CliIO): Promise<number> 
   for (const { from, to } of renamed) {
     io.out(`\n${to} is ${from} renamed or moved (same source, options and types): the next build or \`poet generate\` carries its lock entry over.`)
   }
-  const removable = orphans.filter((id) => !orphansKept.includes(id))
+  const removable = leftover.filter((o) => o.disposable).map((o) => o.id)
   if (removable.length) io.out(`\nIn the lock but no longer in the source: ${removable.join(', ')}. \`poet generate\` removes ${removable.length === 1 ? 'its entry' : 'their entries'}.`)
   if (orphansKept.length) {
     const one = orphansKept.length === 1
     io.out(
-      `\nIn the lock but no longer in the source, ${one ? 'its entry holding' : 'their entries holding'} phases an LLM wrote, Train's history or a domain's event limits: ${orphansKept.join(', ')}. ` +
+      `\nIn the lock but no longer in the source: ${keptOrphanEntries(orphansKept)}. ` +
         `\`poet generate\` keeps ${one ? 'it' : 'them'}; \`poet generate --prune\` removes ${one ? 'it' : 'them'}.`,
     )
   }

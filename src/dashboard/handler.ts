@@ -1,7 +1,7 @@
 // The dashboard's HTTP side: the page, its script, and its own JSON endpoints (phase sources, promote, roll back) beside the collector's.
 import { randomBytes, timingSafeEqual } from 'node:crypto'
 import { existsSync, readFileSync } from 'node:fs'
-import { basename, join } from 'node:path'
+import { basename, join, resolve } from 'node:path'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { createRequire } from 'node:module'
 import { earlierVersions, LockStore, olderCompilerVersions, olderFallback, refusedLockWrite, serialize, type LockEntry, type LockFile } from '../generators/lock'
@@ -429,4 +429,15 @@ function send(res: ServerResponse, status: number, body: unknown, headers: Recor
   const json = JSON.stringify(body)
   res.writeHead(status, { ...headers, 'content-type': 'application/json; charset=utf-8', 'content-length': String(Buffer.byteLength(json)) })
   res.end(json)
+}
+
+/** The dashboard's title: the project's package.json name, else its folder's, in `vite dev` and `poet serve` alike. */
+export function projectName(root: string): string {
+  try {
+    const name = (JSON.parse(readFileSync(resolve(root, 'package.json'), 'utf8')) as { name?: unknown }).name
+    if (typeof name === 'string' && name) return name
+  } catch {
+    // no package.json: the folder name says it
+  }
+  return resolve(root).split(/[\\/]/).pop() || root
 }

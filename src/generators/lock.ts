@@ -115,6 +115,9 @@ export function inputHash(spec: FunctionSpec, h: HashInputs): string {
   )
 }
 
+/** What an entry of a deleted function holds that a build would not write again: an LLM's phases, Train's history, a domain's event limits. */
+export type KeptFor = 'llm' | 'train' | 'limits'
+
 const LOCK_WAIT_MS = 10_000
 const STALE_MS = 30_000
 /**
@@ -379,9 +382,10 @@ export class LockStore {
    * Moves the entry of `from` (every version, the candidate under test, the pointer) to `to`, for a function renamed
    * or moved: its phase modules are written again under `to`'s name saying `to` (the id its events carry), with the same
    * versions, since a version hashes the phases, not the id. False, with nothing changed, when `to` has an entry by
-   * now (another build adopted it), `from` has none, or a module of `from` does not read as one poet wrote.
+   * now (another build adopted it), `from` has none, or a module of `from` does not read as one poet wrote. `rehash`
+   * gives the input hashes its versions have under `to` where they differ (the function's own name renamed with it).
    */
-  rename(from: string, to: string): boolean {
+  rename(from: string, to: string, rehash?: ReadonlyMap<string, string>): boolean {
     let moved = false
     const old: string[] = []
     this.update((lock) => {
@@ -405,7 +409,7 @@ export class LockStore {
           writeIfChanged(join(this.dir, `${base}.variants.json`), variants)
           old.push(v.variants.file)
         }
-        entry.versions[version] = { ...v, file: `${base}.js`, ...(v.variants ? { variants: { ...v.variants, file: `${base}.variants.json` } } : {}) }
+        entry.versions[version] = { ...v, inputHash: rehash?.get(v.inputHash) ?? v.inputHash, file: `${base}.js`, ...(v.variants ? { variants: { ...v.variants, file: `${base}.variants.json` } } : {}) }
       }
       const formerIds = [...new Set([...(entry.formerIds ?? []), from])].filter((id) => id !== to)
       if (formerIds.length) entry.formerIds = formerIds
@@ -442,18 +446,24 @@ export class LockStore {
 
 
   /**
-   * Whether the entry of a function no longer in the source holds nothing that removing it would lose: builtin
-   * versions only (deterministic, offline: a build writes them again), none that Train made (`train: …`) or carried
-   * over a compiler upgrade (`… kept … Train promoted …`, see train/carry.ts), no A/B test, and no event limits of a
-   * domain, which the collector applies from the lock to clients still running the function. An LLM's phases (paid
-   * for, reviewed), Train's history and a domain's limits are kept unless asked.
+   * What the entry of a function no longer in the source holds that removing it would lose, empty when nothing: an
+   * LLM's phases (paid for, reviewed), Train's history (a version Train made, `train: …`, or carried over a compiler
+   * upgrade, `… kept … Train promoted …`, see train/carry.ts; an A/B test), a domain's event limits, which the
+   * collector applies from the lock to clients still running the function. Builtin versions alone are deterministic
+   * and offline: a build writes them again. What it holds is kept unless asked.
    */
+  keeps(id: string, entry: LockEntry, lock: LockFile = this.read()): KeptFor[] {
+    const versions = Object.entries(entry.versions)
+    const kept: KeptFor[] = []
+    if (versions.some(([, v]) => v.generator !== 'builtin')) kept.push('llm')
+    if (entry.candidate || versions.some(([, v]) => v.reason?.startsWith('train') || v.reason?.includes('Train promoted'))) kept.push('train')
+    if (versions.some(([version]) => NEVER_IN_EVENTS_LINE.test(this.source(id, version, lock) ?? ''))) kept.push('limits')
+    return kept
+  }
+
+  /** Whether removing the entry of a function no longer in the source loses nothing (see `keeps`). */
   disposable(id: string, entry: LockEntry, lock: LockFile = this.read()): boolean {
-    if (entry.candidate) return false
-    return Object.entries(entry.versions).every(
-      ([version, v]) =>
-        v.generator === 'builtin' && !v.reason?.startsWith('train') && !v.reason?.includes('Train promoted') && !NEVER_IN_EVENTS_LINE.test(this.source(id, version, lock) ?? ''),
-    )
+    return this.keeps(id, entry, lock).length === 0
   }
 }
 

@@ -4,7 +4,7 @@ import { basename, isAbsolute, relative, resolve, sep } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { compilerUpgradeOnly, describeTest, generatePhases, generatorIdentity, phaseInputHash, planGeneration, type PlannedGeneration } from '../generators'
 import { LockStore, type LockFile, type LockVersion, type NewVersion } from '../generators/lock'
-import { renamedFrom, renameHashes } from '../generators/renamed'
+import { rehashFrom, renamedFrom, renameHashesFrom } from '../generators/renamed'
 import { BUILTIN_VERSION } from '../generators/builtin/version'
 import { addHotSwap, renderPhaseModule } from '../generators/render'
 import type { FunctionSpec } from '../generators/spec'
@@ -350,16 +350,16 @@ export class PoetContext {
    * function is gone. True when the lock now has an entry for it (adopted here, or by a build running beside this one).
    */
   private async adoptRenamed(spec: FoundSpec, pack: DomainPack | undefined, lock: LockFile, warn: (message: string) => void): Promise<boolean> {
-    const hashes = renameHashes(spec, this.options.generator, pack)
+    const hashes = renameHashesFrom(spec, this.options.generator, pack)
     // Most misses are new functions, whose inputs no entry holds: no file is read for them.
-    if (!Object.values(lock.functions).some((e) => hashes.includes(e.versions[e.current]?.inputHash ?? ''))) return false
+    if (!Object.entries(lock.functions).some(([id, e]) => [...hashes.same, ...hashes.named(id)].includes(e.versions[e.current]?.inputHash ?? ''))) return false
     // Another function of this build made from the same inputs (a copy) could be the renamed one just as well.
     if ([...this.specs.values()].some((o) => o.id !== spec.id && o.inputHash === spec.inputHash && !Object.hasOwn(lock.functions, o.id))) return false
     await this.loadTransformer()
     const from = renamedFrom(lock, spec.id, hashes, (id) => this.gone(id))
     if (from === undefined) return false
     try {
-      if (this.lock.rename(from, spec.id)) {
+      if (this.lock.rename(from, spec.id, rehashFrom(hashes, from))) {
         warn(
           `poet: ${spec.id}: took over the lock entry of ${from}, renamed or moved with the same source, options and types: ` +
             `its phases, versions and what Train changed go on under the new id. Commit ${relative(this.options.root, this.options.lockDir) || '.'}/.`,

@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 import type { DevEnvironment, EnvironmentModuleNode, HotUpdateOptions, ViteDevServer } from 'vite'
-import { createDashboard, crossOrigin, type FunctionInfo } from '../dashboard/handler'
+import { createDashboard, crossOrigin, projectName, type FunctionInfo } from '../dashboard/handler'
 import type { PoetEvent } from '../runtime/types'
 import { createCollector, type Collector } from '../train/collector'
 import { keepOutOfGit } from '../train/store'
@@ -359,16 +359,6 @@ export class DevServer {
     this.collector?.close()
     this.collector = undefined
   }
-}
-
-function projectName(root: string): string {
-  try {
-    const name = (JSON.parse(readFileSync(resolve(root, 'package.json'), 'utf8')) as { name?: unknown }).name
-    if (typeof name === 'string' && name) return name
-  } catch {
-    // no package.json: the folder name says it
-  }
-  return resolve(root).split(/[\\/]/).pop() || root
 }
 
 function readText(file: string): string | undefined {

@@ -1,7 +1,7 @@
 // The Train commands of the `poet` CLI: `serve`, `train`, `rollback`; each resolves to an exit code (EXIT: 0 ok, 1 failure, 2 usage).
 import { accessSync, constants, existsSync, statSync } from 'node:fs'
-import { basename, dirname, join, relative, resolve } from 'node:path'
-import { attachDashboard, missingPhase } from '../dashboard/handler'
+import { dirname, join, relative, resolve } from 'node:path'
+import { attachDashboard, missingPhase, projectName } from '../dashboard/handler'
 import { earlierVersions, LockStore, olderCompilerVersions, olderFallback, refusedLockWrite, serialize, type LockFile } from '../generators/lock'
 import { serve } from './collector'
 import { FeedbackStore, isBusy, keepOutOfGit, lockHeld, type Decision } from './store'
@@ -106,7 +106,7 @@ export async function serveCommand(argv: string[], io: CommandIO = consoleIO): P
     )
     return EXIT.failure
   }
-  attachDashboard(running, { lockDir, project: basename(resolve(cwd, args.values.root ?? '.')), token: token || undefined })
+  attachDashboard(running, { lockDir, project: projectName(resolve(cwd, args.values.root ?? '.')), token: token || undefined })
   io.out(`poet serve: collecting events at ${running.url}/v1/events`)
   io.out(`  store ${db}${token ? ', bearer token required' : ''}; status table at ${running.url}/v1/functions`)
   io.out(`  dashboard at ${running.url}/${token ? '#?token=<token>' : ''}`)

@@ -76,12 +76,12 @@ describe('entries of deleted functions', () => {
     const generate = await poet(p, ['generate'])
     expect(generate).toMatchObject({ code: 0, stderr: '' })
     expect(generate.stdout).toBe(
-      'Removed the lock entry of 1 function no longer in the source: src/half.ts#half.\nAll 1 function is up to date in .poet/lock.json.\n',
+      'Removed the lock entry of 1 function no longer in the source: src/half.ts#half.\nThe 1 function is up to date in .poet/lock.json.\n',
     )
     expect(Object.keys(lockOf(p).functions)).toEqual(['src/double.ts#double'])
     expect(existsSync(join(p.lockDir, halfFile))).toBe(false)
     expect(phaseFiles(p)).toHaveLength(1)
-    expect(await poet(p, ['generate', '--check'])).toMatchObject({ code: 0, stdout: 'All 1 function is up to date in .poet/lock.json.\n' })
+    expect(await poet(p, ['generate', '--check'])).toMatchObject({ code: 0, stdout: 'The 1 function is up to date in .poet/lock.json.\n' })
   })
 
   it('keeps an entry that holds phases an LLM wrote unless --prune is given, and --check does not fail on it', async () => {
@@ -94,17 +94,18 @@ describe('entries of deleted functions', () => {
     const bytes = p.read('.poet/lock.json')
     const files = phaseFiles(p)
 
-    const kept = 'Kept in .poet/lock.json: src/scale.ts#scale, no longer in the source: its entry holds phases an LLM wrote, Train\'s history or a domain\'s event limits (which the collector applies to clients still sending its id). `poet generate --prune` removes it.'
+    // What this entry holds, and nothing it does not: no Train, no domain.
+    const kept = 'Kept in .poet/lock.json, no longer in the source: src/scale.ts#scale, its entry holding phases an LLM wrote. `poet generate --prune` removes it.'
     expect((await poet(p, ['status'])).stdout).toContain(
-      "\nIn the lock but no longer in the source, its entry holding phases an LLM wrote, Train's history or a domain's event limits: src/scale.ts#scale. `poet generate` keeps it; `poet generate --prune` removes it.\n",
+      '\nIn the lock but no longer in the source: src/scale.ts#scale, its entry holding phases an LLM wrote. `poet generate` keeps it; `poet generate --prune` removes it.\n',
     )
-    expect(await poet(p, ['generate', '--check'])).toMatchObject({ code: 0, stdout: `${kept}\nAll 1 function is up to date in .poet/lock.json.\n` })
-    expect(await poet(p, ['generate'])).toMatchObject({ code: 0, stdout: `${kept}\nAll 1 function is up to date in .poet/lock.json.\n` })
+    expect(await poet(p, ['generate', '--check'])).toMatchObject({ code: 0, stdout: `${kept}\nThe 1 function is up to date in .poet/lock.json.\n` })
+    expect(await poet(p, ['generate'])).toMatchObject({ code: 0, stdout: `${kept}\nThe 1 function is up to date in .poet/lock.json.\n` })
     expect(p.read('.poet/lock.json')).toBe(bytes)
     expect(phaseFiles(p)).toEqual(files)
 
     const pruned = await poet(p, ['generate', '--prune'])
-    expect(pruned).toMatchObject({ code: 0, stdout: 'Removed the lock entry of 1 function no longer in the source: src/scale.ts#scale.\nAll 1 function is up to date in .poet/lock.json.\n' })
+    expect(pruned).toMatchObject({ code: 0, stdout: 'Removed the lock entry of 1 function no longer in the source: src/scale.ts#scale.\nThe 1 function is up to date in .poet/lock.json.\n' })
     expect(Object.keys(lockOf(p).functions)).toEqual(['src/resize.ts#resize'])
     expect(phaseFiles(p)).toHaveLength(1)
     expect(llm.requests).toHaveLength(asked)
@@ -122,7 +123,7 @@ describe('entries of deleted functions', () => {
     rmSync(p.path('src/half.ts'))
     await build(p, 'esbuild', { outDir: 'dist/esbuild' })
     expect(Object.keys(lockOf(p).functions)).toEqual(['src/double.ts#double', 'src/half.ts#half'])
-    expect(await poet(p, ['generate', '--only', 'src/double.ts#double'])).toMatchObject({ code: 0, stdout: 'Nothing to do: all 1 function is up to date in .poet/lock.json.\n' })
+    expect(await poet(p, ['generate', '--only', 'src/double.ts#double'])).toMatchObject({ code: 0, stdout: 'Nothing to do: the 1 function is up to date in .poet/lock.json.\n' })
     expect(Object.keys(lockOf(p).functions)).toEqual(['src/double.ts#double', 'src/half.ts#half'])
   })
 })
@@ -151,7 +152,7 @@ describe('functions renamed or moved', () => {
       code: 0,
       stdout:
         'Carried the lock entry of src/scale.ts#scale over to src/lib/scale.ts#scale (renamed or moved; its source, options and types are unchanged).\n' +
-        'All 1 function is up to date in .poet/lock.json.\n',
+        'The 1 function is up to date in .poet/lock.json.\n',
     })
     expect(llm.requests).toHaveLength(asked)
     const lock = lockOf(p)
@@ -169,6 +170,34 @@ describe('functions renamed or moved', () => {
     expect(source).toContain('\n  id: "src/lib/scale.ts#scale",\n')
     expect(source).not.toContain('src/scale.ts#scale')
     expect(await poet(p, ['generate', '--check'])).toMatchObject({ code: 0 })
+  })
+
+  it("follows a rename that took the function's own name with it (`function scale` → `function resize`), in poet generate and in a build, asking no LLM again", async () => {
+    const p = fixture('own-name', { 'src/scale.ts': scaleSource(), 'src/main.ts': "export { scale } from './scale.ts'\n" })
+    const llm = await withLlm(p)
+    expect((await poet(p, ['generate'])).code).toBe(0)
+    const old = lockOf(p).functions['src/scale.ts#scale']!
+    const asked = llm.requests.length
+    p.write('src/scale.ts', scaleSource().replace(/scale/g, 'resize'))
+    p.write('src/main.ts', "export { resize } from './scale.ts'\n")
+    expect((await poet(p, ['status'])).stdout).toContain('src/scale.ts#resize is src/scale.ts#scale renamed or moved (same source, options and types)')
+    expect(await poet(p, ['generate'])).toMatchObject({
+      code: 0,
+      stdout: 'Carried the lock entry of src/scale.ts#scale over to src/scale.ts#resize (renamed or moved; its source, options and types are unchanged).\nThe 1 function is up to date in .poet/lock.json.\n',
+    })
+    expect(Object.keys(lockOf(p).functions)).toEqual(['src/scale.ts#resize'])
+    expect(lockOf(p).functions['src/scale.ts#resize']!.current).toBe(old.current)
+    expect((await poet(p, ['generate', '--check'])).code).toBe(0)
+
+    // Once more, by a strict build alone: a stale LLM entry would fail it.
+    p.write('src/scale.ts', scaleSource().replace(/scale/g, 'grow'))
+    p.write('src/main.ts', "export { grow } from './scale.ts'\n")
+    const built = await build(p, 'esbuild', { outDir: 'dist/esbuild', options: { generator: { provider: 'openai', model: 'test-model', baseURL: llm.baseURL, apiKey: 'k' }, strict: true } })
+    expect(built.warnings.join('\n')).toContain('poet: src/scale.ts#grow: took over the lock entry of src/scale.ts#resize')
+    expect(Object.keys(lockOf(p).functions)).toEqual(['src/scale.ts#grow'])
+    expect((await run<{ grow(v: number[], f: number): number[] }>(built)).grow([1, 2], 3)).toEqual([3, 6])
+    expect((await poet(p, ['generate', '--check'])).code).toBe(0)
+    expect(llm.requests).toHaveLength(asked)
   })
 
   it('a build takes the old entry over by itself, asks no LLM, and the bundle reports the new id', async () => {
@@ -289,7 +318,13 @@ describe("a domain's event limits", () => {
     expect((await poet(p, ['generate'])).code).toBe(0)
     rmSync(p.path('src/vitals.ts'))
     const kept = await poet(p, ['generate'])
-    expect(kept.stdout).toContain("Kept in .poet/lock.json: src/vitals.ts#vitals, no longer in the source: its entry holds phases an LLM wrote, Train's history or a domain's event limits")
+    // The README's own example (a domain, no LLM, no Train) was told its entry held phases an LLM wrote, or Train's history.
+    expect(kept.stdout).toContain(
+      "Kept in .poet/lock.json, no longer in the source: src/vitals.ts#vitals, its entry holding a domain's event limits (the collector applies those limits to clients still sending its id). `poet generate --prune` removes it.",
+    )
+    expect((await poet(p, ['status'])).stdout).toContain(
+      "\nIn the lock but no longer in the source: src/vitals.ts#vitals, its entry holding a domain's event limits. `poet generate` keeps it; `poet generate --prune` removes it.\n",
+    )
     expect(Object.keys(lockOf(p).functions)).toContain('src/vitals.ts#vitals')
 
     p.write('src/clinic/triage.ts', TRIAGE)

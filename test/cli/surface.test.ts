@@ -164,6 +164,10 @@ describe('poet --help', () => {
     const listed = help.slice(help.indexOf('Commands:\n'), help.indexOf('\n\n', help.indexOf('Commands:\n'))).split('\n').slice(1).map(synopsis)
     expect(listed).toEqual(documented)
     expect(listed.map((l) => l.split(' ')[0])).toEqual([...COMMANDS])
+    // Each description starts at one column, in the help and in the README (the longest synopsis once pushed its own out).
+    const columns = (lines: string[]) => new Set(lines.map((l) => l.length - l.replace(/^.*? {2,}/, '').length))
+    expect(columns(help.slice(help.indexOf('Commands:\n'), help.indexOf('\n\n', help.indexOf('Commands:\n'))).split('\n').slice(1)).size).toBe(1)
+    expect(columns(block.split('\n')).size).toBe(1)
   })
 })
 

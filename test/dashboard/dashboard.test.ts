@@ -240,6 +240,18 @@ describe('dashboard of `poet serve`', () => {
     }
   })
 
+  it("is titled with the project's package.json name, as the dev dashboard of the same project is", async () => {
+    const dir = join(PACKAGE_ROOT, 'test/.tmp', `serve-named-${randomUUID().slice(0, 8)}`)
+    mkdirSync(dir, { recursive: true })
+    writeFileSync(join(dir, 'package.json'), '{ "name": "shop" }\n')
+    const serve = await startServe(dir)
+    try {
+      expect(await (await fetch(`${serve.url}/`)).text()).toContain('<title>POET · shop</title>')
+    } finally {
+      await serve.stop()
+    }
+  })
+
   it('asks for the token when poet serve wants one, rather than saying the collector is unreachable', async () => {
     const dir = join(PACKAGE_ROOT, 'test/.tmp', `serve-token-${randomUUID().slice(0, 8)}`)
     mkdirSync(dir, { recursive: true })
