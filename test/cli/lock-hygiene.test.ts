@@ -54,6 +54,14 @@ async function withLlm(p: Project): Promise<OpenAIServer> {
   return server
 }
 
+/** A project whose functions the scripted LLM generated: what a test does next must not ask it again (`asked` so far). */
+async function generatedWithLlm(name: string, files: Record<string, string>) {
+  const p = fixture(name, files)
+  const llm = await withLlm(p)
+  expect((await poet(p, ['generate'])).code).toBe(0)
+  return { p, llm, asked: llm.requests.length, old: lockOf(p).functions['src/scale.ts#scale']! }
+}
+
 describe('entries of deleted functions', () => {
   it('`poet status` lists them, `--check` fails on them, and `poet generate` removes them with their phase modules', async () => {
     const p = fixture('deleted', { 'src/double.ts': DOUBLE, 'src/half.ts': HALF })
@@ -85,11 +93,8 @@ describe('entries of deleted functions', () => {
   })
 
   it('keeps an entry that holds phases an LLM wrote unless --prune is given, and --check does not fail on it', async () => {
-    const p = fixture('deleted-llm', { 'src/resize.ts': scaleSource().replace(/scale/g, 'resize'), 'src/scale.ts': scaleSource() })
-    const llm = await withLlm(p)
-    expect((await poet(p, ['generate'])).code).toBe(0)
-    expect(lockOf(p).functions['src/scale.ts#scale']!.versions[lockOf(p).functions['src/scale.ts#scale']!.current]!.generator).toBe('openai:test-model')
-    const asked = llm.requests.length
+    const { p, llm, asked, old } = await generatedWithLlm('deleted-llm', { 'src/resize.ts': scaleSource().replace(/scale/g, 'resize'), 'src/scale.ts': scaleSource() })
+    expect(old.versions[old.current]!.generator).toBe('openai:test-model')
     rmSync(p.path('src/scale.ts'))
     const bytes = p.read('.poet/lock.json')
     const files = phaseFiles(p)
@@ -130,11 +135,7 @@ describe('entries of deleted functions', () => {
 
 describe('functions renamed or moved', () => {
   it('`poet generate` carries an LLM-written entry over to the new id without asking the LLM again; its module says the new id', async () => {
-    const p = fixture('moved-llm', { 'src/scale.ts': scaleSource() })
-    const llm = await withLlm(p)
-    expect((await poet(p, ['generate'])).code).toBe(0)
-    const old = lockOf(p).functions['src/scale.ts#scale']!
-    const asked = llm.requests.length
+    const { p, llm, asked, old } = await generatedWithLlm('moved-llm', { 'src/scale.ts': scaleSource() })
     p.write('src/lib/scale.ts', scaleSource())
     rmSync(p.path('src/scale.ts'))
 
@@ -173,11 +174,7 @@ describe('functions renamed or moved', () => {
   })
 
   it("follows a rename that took the function's own name with it (`function scale` → `function resize`), in poet generate and in a build, asking no LLM again", async () => {
-    const p = fixture('own-name', { 'src/scale.ts': scaleSource(), 'src/main.ts': "export { scale } from './scale.ts'\n" })
-    const llm = await withLlm(p)
-    expect((await poet(p, ['generate'])).code).toBe(0)
-    const old = lockOf(p).functions['src/scale.ts#scale']!
-    const asked = llm.requests.length
+    const { p, llm, asked, old } = await generatedWithLlm('own-name', { 'src/scale.ts': scaleSource(), 'src/main.ts': "export { scale } from './scale.ts'\n" })
     p.write('src/scale.ts', scaleSource().replace(/scale/g, 'resize'))
     p.write('src/main.ts', "export { resize } from './scale.ts'\n")
     expect((await poet(p, ['status'])).stdout).toContain('src/scale.ts#resize is src/scale.ts#scale renamed or moved (same source, options and types)')
@@ -201,11 +198,7 @@ describe('functions renamed or moved', () => {
   })
 
   it('a build takes the old entry over by itself, asks no LLM, and the bundle reports the new id', async () => {
-    const p = fixture('moved-build', { 'src/scale.ts': scaleSource(), 'src/main.ts': "export { scale } from './scale.ts'\n" })
-    const llm = await withLlm(p)
-    expect((await poet(p, ['generate'])).code).toBe(0)
-    const old = lockOf(p).functions['src/scale.ts#scale']!
-    const asked = llm.requests.length
+    const { p, llm, asked, old } = await generatedWithLlm('moved-build', { 'src/scale.ts': scaleSource(), 'src/main.ts': "export { scale } from './scale.ts'\n" })
     p.write('src/lib/scale.ts', scaleSource())
     rmSync(p.path('src/scale.ts'))
     p.write('src/main.ts', "import { onEvent } from 'unplugin-poet/runtime'\nexport { scale } from './lib/scale.ts'\nexport const ids: string[] = []\nonEvent((e) => { ids.push(e.functionId) })\n")
