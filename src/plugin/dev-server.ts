@@ -84,9 +84,9 @@ export class DevServer {
     return insertWithMap(code, map, [{ at, text: `import ${JSON.stringify(VIRTUAL_PREFIX + DEV_CLIENT_KEY)}; ` }])
   }
 
-  /** The source of one of the dev server's own modules, `virtual:poet/~~<name>`. */
-  devModule(key: string): string {
-    if (key === DEV_CLIENT_KEY) return this.clientModule()
+  /** The source of one of the dev server's own modules, `virtual:poet/~~<name>`, for an environment of this `consumer`. */
+  devModule(key: string, consumer: string | undefined): string {
+    if (key === DEV_CLIENT_KEY) return this.clientModule(consumer)
     if (key === DEV_HOT_KEY) return hotModule()
     throw new Error(`poet: no dev module "${VIRTUAL_PREFIX}${key}": only ${DEV_CLIENT_KEY} and ${DEV_HOT_KEY} exist.`)
   }
@@ -102,17 +102,26 @@ export class DevServer {
    * The dev client: runs before the module that imported it, against the same `unplugin-poet/runtime` instance (it is
    * resolved exactly like the app's own import). In the dev server's process (SSR) events go straight to the store.
    */
-  private clientModule(): string {
+  private clientModule(consumer: string | undefined): string {
     const feedback = this.ctx.options.feedback
     // Nothing would take the events: posting them would only fill the console with 503s.
     if (this.storeOff && !(feedback && feedback.endpoint)) return ''
-    const endpoint = (feedback && feedback.endpoint) || `${DEV_BASE}/events`
+    const given = (feedback && feedback.endpoint) || `${DEV_BASE}/events`
+    // A server environment whose runner is not in this process (a worker thread, workerd, a child process) has no page
+    // to resolve a relative URL against: its httpSink dropped every event, saying the URL it was given was relative.
+    const endpoint = consumer === 'server' ? this.onThisServer(given) : given
     return [
       `import { configure, httpSink } from 'unplugin-poet/runtime'`,
       `const local = globalThis[Symbol.for(${JSON.stringify(IN_PROCESS_SINK)})]`,
       `configure({ sink: typeof local === 'function' ? local : httpSink({ url: ${JSON.stringify(endpoint)}, interval: 250 }) })`,
       '',
     ].join('\n')
+  }
+
+  /** `endpoint` resolved against this dev server's own origin once it listens (the events endpoint ignores `base`). */
+  private onThisServer(endpoint: string): string {
+    const local = this.server?.resolvedUrls?.local[0]
+    return local ? new URL(endpoint, new URL(local).origin).href : endpoint
   }
 
   configureServer(server: ViteDevServer): void {

@@ -135,7 +135,7 @@ export const unpluginFactory: UnpluginFactory<Options | undefined, false> = (raw
       async handler(id) {
         const key = keyOf(id)
         if (key === undefined) return null
-        if (dev && key.startsWith(DEV_KEY_PREFIX)) return { code: dev.devModule(key), map: null }
+        if (dev && key.startsWith(DEV_KEY_PREFIX)) return { code: dev.devModule(key, consumerOf(this)), map: null }
         const out = await ctx.load(key, (message) => firstTime(message) && this.warn(warning(message)))
         watch(this, out.watchFiles)
         return { code: out.code, map: null }
@@ -380,6 +380,11 @@ const CONFIGURES_SINK = /\bconfigure\s*\(/
 
 function projectFile(root: string, file: string): string {
   return relative(root, file).split(sep).join('/')
+}
+
+/** The consumer (`client` or `server`) of the Vite environment a hook runs in. */
+function consumerOf(context: object): string | undefined {
+  return (context as { environment?: { config?: { consumer?: string } } }).environment?.config?.consumer
 }
 
 /** Whether the hook runs in Rolldown (Vite 8, rolldown-vite), which sets `meta.rolldownVersion`; else in Rollup. */
