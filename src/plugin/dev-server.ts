@@ -31,6 +31,8 @@ function colorSupported(env: NodeJS.ProcessEnv, argv: string[]): boolean {
   if (env.NO_COLOR || argv.includes('--no-color')) return false
   return Boolean(env.FORCE_COLOR || argv.includes('--color') || process.platform === 'win32' || (process.stdout.isTTY && env.TERM !== 'dumb') || env.CI)
 }
+/** A URL with a scheme, which needs no page to resolve against (httpSink's own test). */
+const ABSOLUTE_URL = /^[a-z][a-z\d+.-]*:/i
 /** Feedback arriving in bursts is trained on once per quiet spell. */
 const TRAIN_DEBOUNCE_MS = 300
 
@@ -100,20 +102,28 @@ export class DevServer {
 
   /**
    * The dev client: runs before the module that imported it, against the same `unplugin-poet/runtime` instance (it is
-   * resolved exactly like the app's own import). In the dev server's process (SSR) events go straight to the store.
+   * resolved exactly like the app's own import). In the dev server's process (SSR) events go straight to the store,
+   * unless `feedback.endpoint` names where dev events go.
    */
   private clientModule(consumer: string | undefined): string {
     const feedback = this.ctx.options.feedback
+    const named = (feedback && feedback.endpoint) || undefined
     // Nothing would take the events: posting them would only fill the console with 503s.
-    if (this.storeOff && !(feedback && feedback.endpoint)) return ''
-    const given = (feedback && feedback.endpoint) || `${DEV_BASE}/events`
+    if (this.storeOff && !named) return ''
+    const given = named ?? `${DEV_BASE}/events`
     // A server environment whose runner is not in this process (a worker thread, workerd, a child process) has no page
     // to resolve a relative URL against: its httpSink dropped every event, saying the URL it was given was relative.
     const endpoint = consumer === 'server' ? this.onThisServer(given) : given
+    const sink = `httpSink({ url: ${JSON.stringify(endpoint)}, interval: 250 })`
+    // SSR code sent its events to the dev store even with an endpoint set, where the pages' went to the endpoint. Only
+    // a relative endpoint with no address to resolve it against (middleware mode) leaves them to the store.
+    if (named && (consumer !== 'server' || ABSOLUTE_URL.test(endpoint))) {
+      return [`import { configure, httpSink } from 'unplugin-poet/runtime'`, `configure({ sink: ${sink} })`, ''].join('\n')
+    }
     return [
       `import { configure, httpSink } from 'unplugin-poet/runtime'`,
       `const local = globalThis[Symbol.for(${JSON.stringify(IN_PROCESS_SINK)})]`,
-      `configure({ sink: typeof local === 'function' ? local : httpSink({ url: ${JSON.stringify(endpoint)}, interval: 250 }) })`,
+      `configure({ sink: typeof local === 'function' ? local : ${sink} })`,
       '',
     ].join('\n')
   }

@@ -1,4 +1,7 @@
-// Vite dev environments beyond client and ssr: a custom environment whose runner runs outside the dev server's process.
+// Vite dev environments beyond the page: where SSR code and a custom environment whose runner runs outside the dev server's process send their events.
+import { createServer, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import type { RunnableDevEnvironment } from 'vite'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { workerEnvironment, type WorkerEnvironment } from '../helpers/worker-environment'
 import { FILES, startDevApp, type DevApp } from './app'
@@ -44,5 +47,41 @@ describe('vite dev, an environment whose runner is in a worker thread (as worker
     // url outside a browser", and every event was dropped.
     expect(await until(() => calls(app), (n) => n >= 2)).toBe(2)
     expect((await worker.call('/src/sensor.ts', 'normalize', [{ value: 1, unit: 'C' }])).warnings).toEqual([])
+  })
+})
+
+describe('vite dev with feedback.endpoint set', () => {
+  let app: DevApp
+  let collector: Server
+  const received: { kind: string; functionId: string }[] = []
+
+  beforeAll(async () => {
+    collector = createServer((req, res) => {
+      let body = ''
+      req.on('data', (chunk: Buffer) => (body += chunk.toString()))
+      req.on('end', () => {
+        received.push(...(JSON.parse(body) as typeof received))
+        res.writeHead(202).end()
+      })
+    })
+    await new Promise<void>((done) => collector.listen(0, '127.0.0.1', done))
+    const endpoint = `http://127.0.0.1:${(collector.address() as AddressInfo).port}/v1/events`
+    app = await startDevApp('dev-env-endpoint', FILES, { feedback: { endpoint } })
+  })
+  afterAll(async () => {
+    await app?.close()
+    await new Promise((done) => collector?.close(done))
+  })
+
+  it('sends the events of SSR code there too, as the README says of every dev event, and leaves the dev store empty', async () => {
+    const ssr = (await (app.server.environments.ssr as RunnableDevEnvironment).runner.import('/src/sensor.ts')) as { normalize(r: unknown): number }
+    expect(ssr.normalize({ value: 3, unit: 'C' })).toBe(3)
+    expect(() => ssr.normalize({ value: '3', unit: 'C' })).toThrow('args[0].value: expected number, received string')
+    expect((await until(async () => received.length, (n) => n >= 2)) >= 2, 'the endpoint received no event').toBe(true)
+    expect(received.map((e) => [e.kind, e.functionId])).toEqual([
+      ['execution', ID],
+      ['execution', ID],
+    ])
+    expect(await calls(app)).toBe(0)
   })
 })
