@@ -5,6 +5,8 @@ import { pathToFileURL } from 'node:url'
 import type { InlineConfig } from 'vite'
 import { describe, expect, it } from 'vitest'
 import type { LockFile } from '../../src/generators/lock'
+import { goodReply, scaleSource } from '../generators/verify/fixture'
+import { reply, startOpenAIServer } from '../helpers/openai-server'
 import { createProject, type Project } from '../helpers/project'
 
 const SENSOR = [
@@ -85,6 +87,41 @@ describe.each(['inline', 'config file'])('vite build --app, its config %s', (kin
       const again = await buildApp(project, inline)
       expect(again.filter((w) => w.includes("'timeout' has no effect"))).toHaveLength(1)
     } finally {
+      project.remove()
+    }
+  })
+})
+
+describe('vite build --app building its environments at once (builder.buildApp), phases written by an LLM', () => {
+  it('asks the LLM once for a function every environment imports, and bundles that one version everywhere', async () => {
+    // Each answer differs (a comment), as a real model's would: three requests made three versions.
+    const llm = await startOpenAIServer((_, i) => reply.slow(200, { ...goodReply, perceive: `// answer ${i}\n${goodReply.perceive}` }))
+    const project = createProject('vite-app-llm')
+    try {
+      project.write('index.html', '<script type="module" src="/src/main.ts"></script>')
+      project.write('src/scale.ts', scaleSource())
+      project.write('src/main.ts', "import { scale } from './scale'\n;(globalThis as any).scale = scale\n")
+      project.write('src/server.ts', "export { scale, PoetInputError } from './scale'\n")
+      // From a config file, each environment's config (and its plugin) is made apart.
+      project.write(
+        'vite.config.mjs',
+        CONFIG.replace('poet()', `poet({ strict: false, generator: { provider: 'openai', model: 'test-model', baseURL: ${JSON.stringify(llm.baseURL)}, apiKey: 'k' } })`)
+          .replaceAll('src/edge.ts', 'src/server.ts')
+          .replace('builder: {}', 'builder: { buildApp: (b) => Promise.all(Object.values(b.environments).map((e) => b.build(e))) }'),
+      )
+      await buildApp(project, { configFile: project.path('vite.config.mjs'), root: project.dir })
+      expect(llm.requests).toHaveLength(1)
+      const entry = (JSON.parse(project.read('.poet/lock.json')) as LockFile).functions['src/scale.ts#scale']!
+      expect(Object.keys(entry.versions)).toEqual([entry.current])
+      const bundled = new Set<string>()
+      for (const dir of ['dist/client/assets', 'dist/server', 'dist/edge']) {
+        for (const f of readdirSync(project.path(dir))) {
+          for (const m of readFileSync(join(project.path(dir), f), 'utf8').matchAll(/src\/scale\.ts#scale["'`],\s*version:\s*["'`](\w+)/g)) bundled.add(m[1]!)
+        }
+      }
+      expect([...bundled]).toEqual([entry.current])
+    } finally {
+      await llm.close()
       project.remove()
     }
   })
