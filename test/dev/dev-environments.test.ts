@@ -1,4 +1,4 @@
-// Vite dev environments beyond the page: where SSR code and a custom environment whose runner runs outside the dev server's process send their events.
+// Vite dev environments beyond the page: SSR and a custom environment swapping phases together, and where SSR code and an environment whose runner runs outside the dev server's process send their events.
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import type { RunnableDevEnvironment } from 'vite'
@@ -21,6 +21,44 @@ async function until<T>(read: () => Promise<T>, ok: (v: T) => boolean, timeout =
     await new Promise((done) => setTimeout(done, 150))
   }
 }
+
+describe('vite dev with SSR and a custom edge environment beside the page', () => {
+  let app: DevApp
+
+  beforeAll(async () => {
+    app = await startDevApp('dev-env-edge', FILES, undefined, {
+      environments: { edge: { resolve: { conditions: ['worker', 'browser'], noExternal: true } } },
+    })
+  })
+  afterAll(async () => {
+    await app?.close()
+  })
+
+  it("swaps a type change of the function's own source into every environment holding it, none left stale", async () => {
+    type Sensor = { normalize(r: unknown): number }
+    const ssr = (await (app.server.environments.ssr as RunnableDevEnvironment).runner.import('/src/sensor.ts')) as Sensor
+    const edge = (await (app.server.environments.edge as RunnableDevEnvironment).runner.import('/src/sensor.ts')) as Sensor
+    const client = app.server.environments.client
+    await client.transformRequest('/src/sensor.ts')
+    const phases = 'virtual:poet/src~2fsensor.ts~23normalize'
+    expect((await client.transformRequest(phases))?.code).not.toContain('kelvin')
+    for (const sensor of [ssr, edge]) expect(() => sensor.normalize({ kelvin: 300 })).toThrow('args[0]')
+
+    app.write('src/sensor.ts', app.read('src/sensor.ts').replace('(r: Reading)', '(r: Reading | { kelvin: number })'))
+    // The modules imported before the edit: their functions now run the new phases.
+    const kelvin = async (sensor: Sensor) => {
+      try {
+        return sensor.normalize({ kelvin: 300 })
+      } catch {
+        return undefined
+      }
+    }
+    for (const sensor of [ssr, edge]) expect(await until(() => kelvin(sensor), (v) => v !== undefined)).toBeCloseTo(26.85)
+    const loaded = (await app.server.ssrLoadModule('/src/sensor.ts')) as Sensor
+    expect(loaded.normalize({ kelvin: 300 })).toBeCloseTo(26.85)
+    expect((await client.transformRequest(phases))?.code).toContain('kelvin')
+  })
+})
 
 describe('vite dev, an environment whose runner is in a worker thread (as workerd or a child process would be)', () => {
   let app: DevApp
