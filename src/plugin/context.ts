@@ -20,6 +20,12 @@ import { POET_CODE_FILTER } from './ids'
 import type { transformPoet } from './transform'
 
 /**
+ * The generations under way in this process, by lock directory, function id and input hash: every plugin instance
+ * generating into one lock waits for the one that started, then reads what it wrote.
+ */
+const GENERATING = new Map<string, Promise<unknown>>()
+
+/**
  * A spec with the files its module's types were read from, so watch mode re-loads it when they change, and its input
  * hash for the configured generator.
  */
@@ -296,7 +302,8 @@ export class PoetContext {
     return this.domains.get(spec.options.domain)
   }
 
-  private async phasesFor(spec: FoundSpec, lock: LockFile, warn: (message: string) => void): Promise<ServedPhases> {
+  /** `alone`: within this instance's own generation of it, which must not wait for itself. */
+  private async phasesFor(spec: FoundSpec, lock: LockFile, warn: (message: string) => void, alone = false): Promise<ServedPhases> {
     const { generator } = this.options
     const { inputHash } = spec
     const hit = this.lock.lookup(spec.id, inputHash, lock)
@@ -307,10 +314,29 @@ export class PoetContext {
       if (generator.provider === 'builtin' || current.generator !== 'builtin' || current.compiler === BUILTIN_VERSION) return { ...hit, inputHash }
       return this.refreshFallback(spec, hit, current, lock, warn)
     }
+    if (alone) return this.generate(spec, lock, warn)
+    // Another plugin instance of this process is generating the same phases into the same lock: `vite build --app`
+    // resolves each environment's config apart (a plugin of its own each, from a config file), and a builder that
+    // builds them at once asked the LLM once per environment, each bundling its own answer, the lock keeping the last.
+    const shared = `${this.lock.dir}\0${spec.id}\0${inputHash}`
+    const running = GENERATING.get(shared)
+    if (running) {
+      await running.catch(() => {})
+      return this.phasesFor(spec, this.lock.read(), warn)
+    }
+    const generation = this.generate(spec, lock, warn).finally(() => GENERATING.delete(shared))
+    GENERATING.set(shared, generation)
+    return generation
+  }
+
+  /** A generation for a spec the lock holds no current phases for (phasesFor looked). */
+  private async generate(spec: FoundSpec, lock: LockFile, warn: (message: string) => void): Promise<ServedPhases> {
+    const { generator } = this.options
+    const { inputHash } = spec
     // Only a generation needs the pack itself: the input hash already names its version.
     if (spec.options.domain) await this.loadDomains()
     const pack = this.packOf(spec)
-    if (!Object.hasOwn(lock.functions, spec.id) && (await this.adoptRenamed(spec, pack, lock, warn))) return this.phasesFor(spec, this.lock.read(), warn)
+    if (!Object.hasOwn(lock.functions, spec.id) && (await this.adoptRenamed(spec, pack, lock, warn))) return this.phasesFor(spec, this.lock.read(), warn, true)
     if (this.options.strict && generator.provider !== 'builtin') {
       throw new Error(
         `poet: ${spec.id} has no current phases in ${this.lock.file} (missing or stale), and strict builds never call an LLM.\n` +

@@ -31,6 +31,8 @@ function colorSupported(env: NodeJS.ProcessEnv, argv: string[]): boolean {
   if (env.NO_COLOR || argv.includes('--no-color')) return false
   return Boolean(env.FORCE_COLOR || argv.includes('--color') || process.platform === 'win32' || (process.stdout.isTTY && env.TERM !== 'dumb') || env.CI)
 }
+/** A URL with a scheme, which needs no page to resolve against (httpSink's own test). */
+const ABSOLUTE_URL = /^[a-z][a-z\d+.-]*:/i
 /** Feedback arriving in bursts is trained on once per quiet spell. */
 const TRAIN_DEBOUNCE_MS = 300
 
@@ -84,9 +86,9 @@ export class DevServer {
     return insertWithMap(code, map, [{ at, text: `import ${JSON.stringify(VIRTUAL_PREFIX + DEV_CLIENT_KEY)}; ` }])
   }
 
-  /** The source of one of the dev server's own modules, `virtual:poet/~~<name>`. */
-  devModule(key: string): string {
-    if (key === DEV_CLIENT_KEY) return this.clientModule()
+  /** The source of one of the dev server's own modules, `virtual:poet/~~<name>`, for an environment of this `consumer`. */
+  devModule(key: string, consumer: string | undefined): string {
+    if (key === DEV_CLIENT_KEY) return this.clientModule(consumer)
     if (key === DEV_HOT_KEY) return hotModule()
     throw new Error(`poet: no dev module "${VIRTUAL_PREFIX}${key}": only ${DEV_CLIENT_KEY} and ${DEV_HOT_KEY} exist.`)
   }
@@ -100,19 +102,36 @@ export class DevServer {
 
   /**
    * The dev client: runs before the module that imported it, against the same `unplugin-poet/runtime` instance (it is
-   * resolved exactly like the app's own import). In the dev server's process (SSR) events go straight to the store.
+   * resolved exactly like the app's own import). In the dev server's process (SSR) events go straight to the store,
+   * unless `feedback.endpoint` names where dev events go.
    */
-  private clientModule(): string {
+  private clientModule(consumer: string | undefined): string {
     const feedback = this.ctx.options.feedback
+    const named = (feedback && feedback.endpoint) || undefined
     // Nothing would take the events: posting them would only fill the console with 503s.
-    if (this.storeOff && !(feedback && feedback.endpoint)) return ''
-    const endpoint = (feedback && feedback.endpoint) || `${DEV_BASE}/events`
+    if (this.storeOff && !named) return ''
+    const given = named ?? `${DEV_BASE}/events`
+    // A server environment whose runner is not in this process (a worker thread, workerd, a child process) has no page
+    // to resolve a relative URL against: its httpSink dropped every event, saying the URL it was given was relative.
+    const endpoint = consumer === 'server' ? this.onThisServer(given) : given
+    const sink = `httpSink({ url: ${JSON.stringify(endpoint)}, interval: 250 })`
+    // SSR code sent its events to the dev store even with an endpoint set, where the pages' went to the endpoint. Only
+    // a relative endpoint with no address to resolve it against (middleware mode) leaves them to the store.
+    if (named && (consumer !== 'server' || ABSOLUTE_URL.test(endpoint))) {
+      return [`import { configure, httpSink } from 'unplugin-poet/runtime'`, `configure({ sink: ${sink} })`, ''].join('\n')
+    }
     return [
       `import { configure, httpSink } from 'unplugin-poet/runtime'`,
       `const local = globalThis[Symbol.for(${JSON.stringify(IN_PROCESS_SINK)})]`,
-      `configure({ sink: typeof local === 'function' ? local : httpSink({ url: ${JSON.stringify(endpoint)}, interval: 250 }) })`,
+      `configure({ sink: typeof local === 'function' ? local : ${sink} })`,
       '',
     ].join('\n')
+  }
+
+  /** `endpoint` resolved against this dev server's own origin once it listens (the events endpoint ignores `base`). */
+  private onThisServer(endpoint: string): string {
+    const local = this.server?.resolvedUrls?.local[0]
+    return local ? new URL(endpoint, new URL(local).origin).href : endpoint
   }
 
   configureServer(server: ViteDevServer): void {

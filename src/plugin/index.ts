@@ -25,34 +25,45 @@ const WORKER_QUERY = /[?&]worker_file(?:&|$)/
  */
 const VUE_SCRIPT_REQUEST = /\.vue\?vue&type=script(?:&|$)/
 
-/** What a Vite build and the copies it runs on its worker bundles say once together. */
+/** What one build says once. */
 interface SaidOnce {
+  /** The warning that feedback.endpoint reaches no page here (a Vite SSR or library build, another bundler). */
   saidEndpoint: boolean
+  /** The warning that feedback.endpoint reaches no web worker's runtime. */
+  saidWorkerEndpoint: boolean
   /** The warnings of this build so far: a module both the page and a worker import is transformed by both. */
   warnings: Set<string>
+  /**
+   * Vite: the environments whose bundle started since the warnings were cleared. One starting again is a new build of
+   * it (a watch rebuild, another build from the same config), which says again what still holds.
+   */
+  started: Set<string>
 }
 
+const saidNothing = (): SaidOnce => ({ saidEndpoint: false, saidWorkerEndpoint: false, warnings: new Set(), started: new Set() })
+
 /**
- * The copies a Vite build runs on its worker bundles, by the meta they were made with: such a copy adds no copy of its
- * own, and what they say once, the copies of one build say once together.
+ * What a Vite build said, by the inline config every config it resolves refers to (`config.inlineConfig`): that of each
+ * environment `vite build --app` builds (client, ssr, custom ones; resolved apart, each with plugins of its own when
+ * they come from a config file) and that of each web worker's bundle. Each of them transforms a module they share,
+ * and said its warnings again: a page, its worker, SSR and an edge environment said each one four times.
  */
-const workerCopies = new WeakMap<UnpluginContextMeta, SaidOnce>()
-/** The worker copies themselves, as a worker bundle's resolved plugins list them, with what their build said. */
-const workerCopyPlugins = new WeakMap<object, SaidOnce>()
+const saidInViteBuilds = new WeakMap<object, SaidOnce>()
+
+/** The copies a Vite build runs on its worker bundles, by the meta they were made with: such a copy adds no copy of its own. */
+const workerCopies = new WeakSet<UnpluginContextMeta>()
 
 export const unpluginFactory: UnpluginFactory<Options | undefined, false> = (raw, meta) => {
-  const forWorkers = workerCopies.get(meta)
-  /** In a user's own instance in `worker.plugins`: what the build's worker copy beside it says. */
-  let besideWorkerCopy: SaidOnce | undefined
-  /** Shared with this Vite build's worker copies, once it made them. */
-  let withWorkers: SaidOnce | undefined
+  const forWorkers = workerCopies.has(meta)
+  /** A Vite build: what it and its other environments and workers said, once its config is resolved. */
+  let viteSaid: SaidOnce | undefined
   const webpackLike = meta.framework === 'webpack' || meta.framework === 'rspack'
   // webpack and rspack transform a Vue component twice, for its own request and its script's: what the first says, the
   // second does not say again.
-  const saidInBuild: SaidOnce | undefined = webpackLike ? { saidEndpoint: false, warnings: new Set() } : undefined
-  /** False for a warning this build (the page's bundle or a worker's) already gave. */
+  const saidInBuild: SaidOnce | undefined = webpackLike ? saidNothing() : undefined
+  /** False for a warning this build (the page's bundle, a worker's, another environment's) already gave. */
   const firstTime = (warning: string) => {
-    const said = (forWorkers ?? besideWorkerCopy ?? withWorkers ?? saidInBuild)?.warnings
+    const said = (viteSaid ?? saidInBuild)?.warnings
     if (!said) return true
     if (said.has(warning)) return false
     said.add(warning)
@@ -88,8 +99,14 @@ export const unpluginFactory: UnpluginFactory<Options | undefined, false> = (raw
   const watch = (context: { addWatchFile(file: string): void }, files: string[]) => {
     for (const file of files) if (!ctx.serve || existsSync(file)) context.addWatchFile(file)
   }
-  // The feedback.endpoint warning is said once per plugin instance, not at every rebuild of a watch.
+  // The feedback.endpoint warning is said once per plugin instance (in Vite, per build), not at every rebuild of a watch.
   let saidEndpoint = false
+  const endpointSaidBefore = () => {
+    const before = viteSaid ? viteSaid.saidEndpoint : saidEndpoint
+    if (viteSaid) viteSaid.saidEndpoint = true
+    else saidEndpoint = true
+    return before
+  }
   /** In a worker copy: the first module of this worker's bundle that imports the runtime. */
   let workerRuntime: string | undefined
   /** In a worker copy: whether a module of this worker's bundle configures a sink, as the warning asks. */
@@ -119,8 +136,15 @@ export const unpluginFactory: UnpluginFactory<Options | undefined, false> = (raw
 
     // Custom domain packs are checked when the build starts (the registry loads lazily): a bad one stops it there.
     async buildStart() {
-      // A watch rebuild says again what still holds.
-      withWorkers?.warnings.clear()
+      // A watch rebuild says again what still holds. A worker's bundle starts within its page's.
+      const environment = environmentOf(this)
+      if (viteSaid && !inWorker) {
+        if (viteSaid.started.has(environment)) {
+          viteSaid.warnings.clear()
+          viteSaid.started.clear()
+        }
+        viteSaid.started.add(environment)
+      }
       saidInBuild?.warnings.clear()
       if (ctx.options.domains.length > 0) await ctx.loadDomains()
     },
@@ -135,7 +159,7 @@ export const unpluginFactory: UnpluginFactory<Options | undefined, false> = (raw
       async handler(id) {
         const key = keyOf(id)
         if (key === undefined) return null
-        if (dev && key.startsWith(DEV_KEY_PREFIX)) return { code: dev.devModule(key), map: null }
+        if (dev && key.startsWith(DEV_KEY_PREFIX)) return { code: dev.devModule(key, consumerOf(this)), map: null }
         const out = await ctx.load(key, (message) => firstTime(message) && this.warn(warning(message)))
         watch(this, out.watchFiles)
         return { code: out.code, map: null }
@@ -168,12 +192,9 @@ export const unpluginFactory: UnpluginFactory<Options | undefined, false> = (raw
             workerRuntime ??= file
             workerSink ||= CONFIGURES_SINK.test(code)
           }
-        } else if (feedback && feedback.endpoint && !saidEndpoint) {
+        } else if (feedback && feedback.endpoint) {
           const pageless = meta.framework === 'vite' ? (ctx.serve ? undefined : pagelessViteBuild(this)) : `${BUNDLER_NAMES[meta.framework] ?? meta.framework} build`
-          if (pageless) {
-            saidEndpoint = true
-            this.warn(warning(endpointUnused(pageless, feedback.endpoint)))
-          }
+          if (pageless && !endpointSaidBefore()) this.warn(warning(endpointUnused(pageless, feedback.endpoint)))
         }
         // Build errors are thrown, not passed to this.error: not every bundler stops on this.error.
         const out = await ctx.transformAsync(code, file, (message, at) => firstTime(message) && this.warn(placed(this, message, at))).catch((e: unknown) => {
@@ -194,8 +215,8 @@ export const unpluginFactory: UnpluginFactory<Options | undefined, false> = (raw
       // told that its events go nowhere, with nothing left to do to silence it.
       buildEnd() {
         const { feedback } = ctx.options
-        if (!forWorkers || forWorkers.saidEndpoint || !feedback || !feedback.endpoint || !workerRuntime || workerSink) return
-        forWorkers.saidEndpoint = true
+        if (!forWorkers || !viteSaid || viteSaid.saidWorkerEndpoint || !feedback || !feedback.endpoint || !workerRuntime || workerSink) return
+        viteSaid.saidWorkerEndpoint = true
         this.warn(warning(workerEndpointUnused(feedback.endpoint, projectFile(ctx.options.root, workerRuntime))))
       },
 
@@ -205,23 +226,16 @@ export const unpluginFactory: UnpluginFactory<Options | undefined, false> = (raw
       config(_config, env) {
         if (forWorkers || env.command !== 'build') return
         const copy: UnpluginContextMeta = { ...meta }
-        const said: SaidOnce = { saidEndpoint: false, warnings: new Set() }
-        withWorkers = said
-        workerCopies.set(copy, said)
-        return {
-          worker: {
-            plugins: () => {
-              const plugin = viteCopy(unpluginFactory(raw, copy))
-              workerCopyPlugins.set(plugin, said)
-              return [plugin]
-            },
-          },
-        }
+        workerCopies.add(copy)
+        return { worker: { plugins: () => [viteCopy(unpluginFactory(raw, copy))] } }
       },
       async configResolved(config) {
         inWorker = (config as { isWorker?: boolean }).isWorker === true
-        const copy = inWorker && !forWorkers ? config.plugins.find((p) => workerCopyPlugins.has(p)) : undefined
-        besideWorkerCopy = copy && workerCopyPlugins.get(copy)
+        const build = (config as { inlineConfig?: object }).inlineConfig
+        if (config.command === 'build' && build) {
+          viteSaid = saidInViteBuilds.get(build) ?? saidNothing()
+          saidInViteBuilds.set(build, viteSaid)
+        }
         ctx.setRoot(config.root)
         ctx.serve = config.command === 'serve'
         if (!ctx.serve) return
@@ -380,6 +394,16 @@ const CONFIGURES_SINK = /\bconfigure\s*\(/
 
 function projectFile(root: string, file: string): string {
   return relative(root, file).split(sep).join('/')
+}
+
+/** The name of the Vite environment a hook runs in (`client`, `ssr`, …); empty outside Vite. */
+function environmentOf(context: object): string {
+  return (context as { environment?: { name?: string } }).environment?.name ?? ''
+}
+
+/** The consumer (`client` or `server`) of the Vite environment a hook runs in. */
+function consumerOf(context: object): string | undefined {
+  return (context as { environment?: { config?: { consumer?: string } } }).environment?.config?.consumer
 }
 
 /** Whether the hook runs in Rolldown (Vite 8, rolldown-vite), which sets `meta.rolldownVersion`; else in Rollup. */

@@ -2,7 +2,7 @@
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
-import type { ViteDevServer } from 'vite'
+import type { InlineConfig, ViteDevServer } from 'vite'
 import type { Options } from '../../src'
 
 export const PACKAGE_ROOT = fileURLToPath(new URL('../..', import.meta.url))
@@ -59,9 +59,10 @@ export interface DevApp {
 
 /**
  * Writes the fixture app into test/.tmp and starts Vite on 127.0.0.1, port 0. The package is copied (package.json +
- * dist/), not linked: like an npm install, so Vite pre-bundles `unplugin-poet/runtime` as a dependency.
+ * dist/), not linked: like an npm install, so Vite pre-bundles `unplugin-poet/runtime` as a dependency. `config` adds to
+ * the server's configuration (environments, say).
  */
-export async function startDevApp(name: string, files: Record<string, string> = FILES, options?: Options): Promise<DevApp> {
+export async function startDevApp(name: string, files: Record<string, string> = FILES, options?: Options, config: InlineConfig = {}): Promise<DevApp> {
   mkdirSync(TMP, { recursive: true })
   const dir = mkdtempSync(join(TMP, `${name}-`))
   const path = (rel: string) => join(dir, rel)
@@ -84,6 +85,7 @@ export async function startDevApp(name: string, files: Record<string, string> = 
     clearScreen: false,
     plugins: [poet(options)],
     server: { host: '127.0.0.1', port: 0, strictPort: false, fs: { allow: [dir] } },
+    ...config,
   })
   await server.listen()
   const address = server.httpServer!.address()
