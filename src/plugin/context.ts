@@ -51,6 +51,8 @@ export class PoetContext {
   private cache: TransformCache | undefined
   /** Vite dev: phase modules are served hot-swappable. */
   serve = false
+  /** Vitest's dev server, where tests run: no collector, dashboard or sink (index.ts). */
+  underVitest = false
   /**
    * The parser, scanner and type resolver, loaded on the first module the cache does not hold: a warm build never
    * imports them (they are most of what importing the plugin would otherwise cost).

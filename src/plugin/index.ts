@@ -225,6 +225,11 @@ export const unpluginFactory: UnpluginFactory<Options | undefined, false> = (raw
         ctx.setRoot(config.root)
         ctx.serve = config.command === 'serve'
         if (!ctx.serve) return
+        // Vitest runs the tests on a dev server of its own. Test calls are not traffic to learn from: no collector,
+        // dashboard or trainer, and no sink set up (the dev endpoint is not served there, and feedback.endpoint would
+        // take them for production calls); onEvent listeners still get every event.
+        ctx.underVitest = config.plugins.some((p) => VITEST_PLUGIN.test(p.name))
+        if (ctx.underVitest) return
         dev = new (await import('./dev-server')).DevServer(ctx)
         await ctx.loadTransformer()
       },
@@ -374,6 +379,9 @@ function workerEndpointUnused(endpoint: string, worker: string): string {
     `import { configure, httpSink } from 'unplugin-poet/runtime'; configure({ sink: httpSink({ url: '${endpoint}' }) })`
   )
 }
+
+/** Vitest's own plugins on the dev server it runs the tests on (`vitest`, and `vitest:project` for each project). */
+const VITEST_PLUGIN = /^vitest(?::|$)/
 
 /** A `configure` call on the runtime: `configure(…)` imported from it, or `ns.configure(…)`. */
 const CONFIGURES_SINK = /\bconfigure\s*\(/

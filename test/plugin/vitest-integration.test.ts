@@ -1,0 +1,133 @@
+// A user's vite.config.ts with poet() under Vitest: the real vitest CLI in a child process on a fixture project.
+import { execFile, spawn } from 'node:child_process'
+import { existsSync, readFileSync } from 'node:fs'
+import { createServer, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { join } from 'node:path'
+import { promisify } from 'node:util'
+import { afterEach, describe, expect, it } from 'vitest'
+import { createProject, PACKAGE_ROOT, type Project } from '../helpers/project'
+
+const FIXTURE = join(PACKAGE_ROOT, 'test/fixtures/vitest')
+const VITEST = join(PACKAGE_ROOT, 'node_modules/vitest/vitest.mjs')
+const FUNCTIONS = ['src/boom.ts#check', 'src/geometry.ts#norm', 'src/orders.ts#priceOrder']
+
+interface Run {
+  code: number | null
+  /** stdout and stderr together, as the user's terminal shows them. */
+  output: string
+}
+
+/**
+ * Starts vitest in `project` as a user's terminal would (no CI, no color, no variables of the vitest running this
+ * test). `onOutput` is called with the output so far at every chunk; the run ends when the process exits, or is killed
+ * (its whole process group: vitest's workers too) by `stop()` or after `timeoutMs`, so a vitest that does not exit
+ * fails the test instead of hanging it.
+ */
+function vitest(
+  project: Project,
+  args: string[],
+  opts: { env?: Record<string, string>; timeoutMs?: number; onOutput?: (output: string, stop: () => void) => void } = {},
+): Promise<Run & { killed: boolean }> {
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('VITEST') && k !== 'TEST' && k !== 'NODE_ENV'))
+  const child = spawn(process.execPath, [VITEST, ...args, '--root', project.dir], {
+    cwd: project.dir,
+    env: { ...env, CI: '', NO_COLOR: '1', ...opts.env },
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  let output = ''
+  let killed = false
+  const kill = () => {
+    if (killed || child.exitCode !== null) return
+    killed = true
+    process.kill(-child.pid!, 'SIGKILL')
+  }
+  const timer = setTimeout(kill, opts.timeoutMs ?? 30_000)
+  const take = (chunk: Buffer) => {
+    output += chunk.toString()
+    opts.onOutput?.(output, kill)
+  }
+  child.stdout.on('data', take)
+  child.stderr.on('data', take)
+  return new Promise((resolve) => {
+    child.on('close', (code) => {
+      clearTimeout(timer)
+      resolve({ code, output, killed })
+    })
+  })
+}
+
+/** An HTTP collector on 127.0.0.1 that records every request. */
+async function recordingCollector(): Promise<{ url: string; requests: string[]; server: Server }> {
+  const requests: string[] = []
+  const server = createServer((req, res) => {
+    req.resume()
+    requests.push(`${req.method} ${req.url}`)
+    res.writeHead(202, { 'access-control-allow-origin': '*' }).end('{"accepted":0,"stored":0}')
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1/events`, requests, server }
+}
+
+function viteConfig(options: string): string {
+  return `import poet from 'unplugin-poet/vite'\nimport { defineConfig } from 'vite'\n\nexport default defineConfig({ plugins: [poet(${options})] })\n`
+}
+
+describe('vitest on a project whose vite.config.ts has poet()', () => {
+  let project: Project | undefined
+  const closers: (() => unknown)[] = []
+  afterEach(async () => {
+    for (const close of closers.splice(0)) await close()
+    project?.remove()
+    project = undefined
+  })
+
+  it('runs the tests with generated validation, locks what vite build would, and sends no test call anywhere', async () => {
+    project = createProject('vitest-run', { fixture: FIXTURE })
+    const collector = await recordingCollector()
+    closers.push(() => new Promise((resolve) => collector.server.close(resolve)))
+    project.write('vite.config.ts', viteConfig(`{ feedback: { endpoint: ${JSON.stringify(collector.url)} } }`))
+
+    const first = await vitest(project, ['run'])
+    expect(first.killed, first.output).toBe(false)
+    expect(first.code, first.output).toBe(0)
+    expect(first.output).toMatch(/Tests\s+8 passed \(8\)/)
+    // Test calls are not production traffic: none reached feedback.endpoint (nor the dev server's endpoint, which
+    // Vitest does not serve: every test file said that its relative URL went nowhere).
+    expect(collector.requests).toEqual([])
+    expect(first.output).not.toMatch(/httpSink|__poet/)
+    // No dev collector, so no event store either.
+    expect(existsSync(join(project.lockDir, 'feedback.db'))).toBe(false)
+
+    // A cold lock is generated as `vite build` does: builtin, offline, current for `poet generate --check`.
+    const lock = JSON.parse(project.read('.poet/lock.json')) as { functions: Record<string, unknown> }
+    expect(Object.keys(lock.functions).sort()).toEqual(FUNCTIONS)
+    const check = await promisify(execFile)(process.execPath, [join(PACKAGE_ROOT, 'dist/cli.mjs'), 'generate', '--check'], { cwd: project.dir, env: { ...process.env, CI: '' } })
+    expect(check.stdout + check.stderr).not.toMatch(/stale/i)
+
+    // A warm run reads the lock and writes nothing.
+    const before = readFileSync(join(project.lockDir, 'lock.json'))
+    const second = await vitest(project, ['run'])
+    expect(second.code, second.output).toBe(0)
+    expect(readFileSync(join(project.lockDir, 'lock.json')).equals(before)).toBe(true)
+    expect(collector.requests).toEqual([])
+  })
+
+  it('shows a bad poet() option as a build error with its place and a code frame', async () => {
+    project = createProject('vitest-error', { fixture: FIXTURE })
+    project.write('src/bad.ts', [
+      `import { poet } from 'unplugin-poet/runtime'`,
+      '',
+      `export const bad = poet({ domian: 'financial_services' })(function bad(n: number): number {`,
+      '  return n',
+      '})',
+      '',
+    ].join('\n'))
+    project.write('src/bad.test.ts', `import { expect, it } from 'vitest'\nimport { bad } from './bad'\n\nit('bad', () => expect(bad(1)).toBe(1))\n`)
+    const run = await vitest(project, ['run', 'bad.test'])
+    expect(run.code).toBe(1)
+    expect(run.output).toContain("src/bad.ts:3:27: unknown poet() option 'domian'. Did you mean 'domain'?")
+    expect(run.output).toMatch(/> 3 \| export const bad = poet\(\{ domian: 'financial_services' \}\)/)
+  })
+})
