@@ -19,6 +19,9 @@ import { resolveOptions, type Options, type ResolvedOptions } from './options'
 import { POET_CODE_FILTER } from './ids'
 import type { transformPoet } from './transform'
 
+/** How long after a lock change it is read again, past the file watcher's 50 ms window for repeated changes. */
+export const LOCK_SETTLE_MS = 150
+
 /**
  * A spec with the files its module's types were read from, so watch mode re-loads it when they change, and its input
  * hash for the configured generator.
@@ -35,7 +38,12 @@ export interface TransformOutput {
 
 export interface LoadOutput {
   code: string
-  /** The lock (a new version there must re-load the module) and the function's type files. */
+  /**
+   * The lock (a new version there must re-load the module) and the function's type files. Without HMR (Vitest), no
+   * hotUpdate hook carries an edit of the function's own file to its phase module: that file is watched too. The lock
+   * is not: every write of it, the plugin's own for the new phases of one edit included, then re-ran every test of a
+   * poet function in Vitest's watch mode; the watchChange hook reads a moved lock instead.
+   */
   watchFiles: string[]
 }
 
@@ -51,6 +59,8 @@ export class PoetContext {
   private cache: TransformCache | undefined
   /** Vite dev: phase modules are served hot-swappable. */
   serve = false
+  /** A dev server without HMR (Vitest's): see {@link LoadOutput.watchFiles}. */
+  withoutHmr = false
   /** Vitest's dev server, where tests run: no collector, dashboard or sink (index.ts). */
   underVitest = false
   /**
@@ -247,7 +257,7 @@ export class PoetContext {
     this.served.set(key, { version: served.version, inputHash: served.inputHash, candidate: candidateOf(lock, id) })
     return {
       code: this.serve ? addHotSwap(source) : source,
-      watchFiles: [this.lock.file, ...(spec?.dependencies ?? [])],
+      watchFiles: !this.withoutHmr ? [this.lock.file, ...(spec?.dependencies ?? [])] : spec ? [...spec.dependencies, spec.file] : [],
     }
   }
 

@@ -6,6 +6,7 @@ import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { afterEach, describe, expect, it } from 'vitest'
+import { LockStore } from '../../src/generators/lock'
 import { createProject, PACKAGE_ROOT, type Project } from '../helpers/project'
 
 const FIXTURE = join(PACKAGE_ROOT, 'test/fixtures/vitest')
@@ -112,6 +113,78 @@ describe('vitest on a project whose vite.config.ts has poet()', () => {
     expect(second.code, second.output).toBe(0)
     expect(readFileSync(join(project.lockDir, 'lock.json')).equals(before)).toBe(true)
     expect(collector.requests).toEqual([])
+  })
+
+  it('serves new phases in watch mode when a function’s types change', async () => {
+    project = createProject('vitest-watch', { fixture: FIXTURE })
+    project.write('src/watch.test.ts', [
+      `import { expect, it } from 'vitest'`,
+      `import { norm } from './geometry'`,
+      `it('accepts a numeric string', () => expect(norm({ x: '3', y: 4 } as never)).toBe(5))`,
+      '',
+    ].join('\n'))
+    const p = project
+    let edited = false
+    let passedAt: number | undefined
+    const run = await vitest(p, ['watch', 'watch.test'], {
+      timeoutMs: 30_000,
+      onOutput: (output, stop) => {
+        if (!edited && /Tests\s+1 failed/.test(output)) {
+          edited = true
+          p.write('src/geometry.ts', p.read('src/geometry.ts').replace('x: number;', 'x: number | string;'))
+        }
+        if (edited && passedAt === undefined && /Tests\s+1 passed/.test(output)) {
+          passedAt = Date.now()
+          // Long enough for the watcher to report the lock the new phases were written to.
+          setTimeout(stop, 2000)
+        }
+      },
+    })
+    expect(run.output).toContain('args[0].x: expected number, received string')
+    expect(edited, run.output).toBe(true)
+    expect(passedAt, run.output).toBeDefined()
+    // The plugin's own write of the lock is no change to test again: the run for the edit was the only one.
+    expect(run.output.match(/Tests\s+1 passed/g), run.output).toHaveLength(1)
+    expect(run.output).not.toContain('lock.json')
+  })
+
+  it('serves the version a lock moved under it makes current (poet rollback, poet train --apply) at the next run', async () => {
+    project = createProject('vitest-watch-lock', { fixture: FIXTURE })
+    const test = [
+      `import { expect, it } from 'vitest'`,
+      `import { onEvent } from 'unplugin-poet/runtime'`,
+      `import { norm } from './geometry'`,
+      `it('runs the current version', () => {`,
+      `  let version: string | undefined`,
+      `  const stop = onEvent((event) => (version = event.version))`,
+      `  norm({ x: 3, y: 4 })`,
+      `  stop()`,
+      `  expect(version).toBe('trained0002')`,
+      `})`,
+      '',
+    ].join('\n')
+    project.write('src/version.test.ts', test)
+    const p = project
+    let moved = false
+    const run = await vitest(p, ['watch', 'version.test'], {
+      onOutput: (output, stop) => {
+        if (!moved && /Tests\s+1 failed/.test(output)) {
+          moved = true
+          // What Train's promotion writes: a new current version of the same inputs.
+          const id = 'src/geometry.ts#norm'
+          const store = new LockStore(p.lockDir)
+          const entry = store.read().functions[id]!
+          const { inputHash, generator } = entry.versions[entry.current]!
+          const source = store.source(id, entry.current)!.replace(`version: "${entry.current}"`, 'version: "trained0002"')
+          store.write(id, { version: 'trained0002', source, inputHash, generator, reason: 'train: test promotion' })
+          // The next run: an edit of the test file.
+          setTimeout(() => p.write('src/version.test.ts', `${test}// edited\n`), 500)
+        }
+        if (moved && /Tests\s+1 passed/.test(output)) stop()
+      },
+    })
+    expect(moved, run.output).toBe(true)
+    expect(run.output).toMatch(/Tests\s+1 passed/)
   })
 
   it('shows a bad poet() option as a build error with its place and a code frame', async () => {
