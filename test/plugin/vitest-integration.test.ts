@@ -8,6 +8,7 @@ import { promisify } from 'node:util'
 import { afterEach, describe, expect, it } from 'vitest'
 import { LockStore } from '../../src/generators/lock'
 import { createProject, PACKAGE_ROOT, type Project } from '../helpers/project'
+import { startOpenAIServer, reply, type OpenAIServer } from '../helpers/openai-server'
 
 const FIXTURE = join(PACKAGE_ROOT, 'test/fixtures/vitest')
 const VITEST = join(PACKAGE_ROOT, 'node_modules/vitest/vitest.mjs')
@@ -185,6 +186,39 @@ describe('vitest on a project whose vite.config.ts has poet()', () => {
     })
     expect(moved, run.output).toBe(true)
     expect(run.output).toMatch(/Tests\s+1 passed/)
+  })
+
+  describe('with an LLM generator configured', () => {
+    let llm: OpenAIServer
+    afterEach(() => llm?.close())
+
+    const setUp = async (name: string) => {
+      const p = createProject(name, { fixture: FIXTURE })
+      llm = await startOpenAIServer(() => reply.status(500))
+      p.write('vite.config.ts', viteConfig(`{ generator: { provider: 'openai', model: 'gpt-test', baseURL: ${JSON.stringify(llm.baseURL)}, apiKey: 'k' } }`))
+      return p
+    }
+
+    it('never asks it: a function without current phases in the lock is tested with builtin phases, kept out of the lock', async () => {
+      project = await setUp('vitest-llm')
+      const run = await vitest(project, ['run'])
+      expect(run.code, run.output).toBe(0)
+      expect(run.output).toMatch(/Tests\s+8 passed \(8\)/)
+      expect(llm.requests.length).toBe(0)
+      expect(run.output).toContain("src/geometry.ts#norm")
+      expect(run.output).toContain("poet generate --only 'src/geometry.ts#norm'")
+      const lock = existsSync(join(project.lockDir, 'lock.json')) ? (JSON.parse(project.read('.poet/lock.json')) as { functions: object }) : { functions: {} }
+      expect(lock.functions).toEqual({})
+    })
+
+    it('fails a strict run (CI) as a strict build does, naming the function and the command', async () => {
+      project = await setUp('vitest-llm-strict')
+      const run = await vitest(project, ['run', 'poet.test'], { env: { CI: 'true' } })
+      expect(run.code, run.output).toBe(1)
+      expect(run.output).toContain('strict builds never call an LLM')
+      expect(run.output).toContain("poet generate --only '")
+      expect(llm.requests.length).toBe(0)
+    })
   })
 
   it('shows a bad poet() option as a build error with its place and a code frame', async () => {
