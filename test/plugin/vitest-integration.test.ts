@@ -221,6 +221,36 @@ describe('vitest on a project whose vite.config.ts has poet()', () => {
     })
   })
 
+  it('validates the poet functions of a Vue component’s script, compiled by @vitejs/plugin-vue', async () => {
+    project = createProject('vitest-vue', { fixture: FIXTURE })
+    project.write('vite.config.ts', `import poet from 'unplugin-poet/vite'\nimport vue from '@vitejs/plugin-vue'\n\nexport default { plugins: [vue(), poet()] }\n`)
+    project.write('src/Cart.vue', [
+      '<script lang="ts">',
+      `import { poet } from 'unplugin-poet/runtime'`,
+      'interface Line { sku: string; qty: number }',
+      'export const count = poet()(function count(lines: Line[]): number {',
+      '  return lines.reduce((sum, line) => sum + line.qty, 0)',
+      '})',
+      '</script>',
+      '',
+      '<template><p>{{ count([]) }}</p></template>',
+      '',
+    ].join('\n'))
+    project.write('src/cart.test.ts', [
+      `import { expect, it } from 'vitest'`,
+      `import { count } from './Cart.vue'`,
+      '',
+      `it('counts valid lines and rejects a string quantity', () => {`,
+      `  expect(count([{ sku: 'a', qty: 2 }])).toBe(2)`,
+      `  expect(() => count([{ sku: 'a', qty: '2' }] as never)).toThrow('args[0][0].qty: expected number, received string')`,
+      '})',
+      '',
+    ].join('\n'))
+    const run = await vitest(project, ['run', 'cart.test'])
+    expect(run.code, run.output).toBe(0)
+    expect(run.output).toMatch(/Tests\s+1 passed \(1\)/)
+  })
+
   it('shows a bad poet() option as a build error with its place and a code frame', async () => {
     project = createProject('vitest-error', { fixture: FIXTURE })
     project.write('src/bad.ts', [
