@@ -19,6 +19,9 @@ import { resolveOptions, type Options, type ResolvedOptions } from './options'
 import { POET_CODE_FILTER } from './ids'
 import type { transformPoet } from './transform'
 
+/** How long after a lock change it is read again, past the file watcher's 50 ms window for repeated changes. */
+export const LOCK_SETTLE_MS = 150
+
 /**
  * The generations under way in this process, by lock directory, function id and input hash: every plugin instance
  * generating into one lock waits for the one that started, then reads what it wrote.
@@ -41,7 +44,12 @@ export interface TransformOutput {
 
 export interface LoadOutput {
   code: string
-  /** The lock (a new version there must re-load the module) and the function's type files. */
+  /**
+   * The lock (a new version there must re-load the module) and the function's type files. Without HMR (Vitest), no
+   * hotUpdate hook carries an edit of the function's own file to its phase module: that file is watched too. The lock
+   * is not: every write of it, the plugin's own for the new phases of one edit included, then re-ran every test of a
+   * poet function in Vitest's watch mode; the watchChange hook reads a moved lock instead.
+   */
   watchFiles: string[]
 }
 
@@ -57,6 +65,12 @@ export class PoetContext {
   private cache: TransformCache | undefined
   /** Vite dev: phase modules are served hot-swappable. */
   serve = false
+  /** A dev server without HMR (Vitest's): see {@link LoadOutput.watchFiles}. */
+  withoutHmr = false
+  /** Vitest's dev server, where tests run: no collector, dashboard or sink (index.ts), and never an LLM. */
+  underVitest = false
+  /** The functions a Vitest run tests with builtin phases in place of an LLM's: each is said once. */
+  private readonly testedWithBuiltin = new Set<string>()
   /**
    * The parser, scanner and type resolver, loaded on the first module the cache does not hold: a warm build never
    * imports them (they are most of what importing the plugin would otherwise cost).
@@ -251,7 +265,7 @@ export class PoetContext {
     this.served.set(key, { version: served.version, inputHash: served.inputHash, candidate: candidateOf(lock, id) })
     return {
       code: this.serve ? addHotSwap(source) : source,
-      watchFiles: [this.lock.file, ...(spec?.dependencies ?? [])],
+      watchFiles: !this.withoutHmr ? [this.lock.file, ...(spec?.dependencies ?? [])] : spec ? [...spec.dependencies, spec.file] : [],
     }
   }
 
@@ -343,6 +357,7 @@ export class PoetContext {
           `Run \`poet generate --only '${spec.id}'\` and commit ${relative(this.options.root, this.options.lockDir) || '.'}/.`,
       )
     }
+    if (this.underVitest && generator.provider !== 'builtin') return this.builtinForTests(spec, pack, warn)
     const { parts, usage, variants, fallback } = await generatePhases(spec, generator, { pack, warn })
     const rendered = renderPhaseModule(spec.id, parts, { async: spec.async })
     const { model } = generatorIdentity(generator)
@@ -455,6 +470,26 @@ export class PoetContext {
     if (planned.lost) warn(`poet: ${spec.id}: ${planned.lost}`)
     if (planned.test) warn(`poet: ${spec.id}: ${describeTest(planned.test)}`)
     return { version: planned.version, source: planned.source, inputHash: spec.inputHash, generated: true, ...(locked ? {} : { memory: { candidate: planned.candidate } }) }
+  }
+
+  /**
+   * A Vitest run with an LLM generator and no current phases for `spec`: every run, watch mode at each save, would
+   * spend tokens without a word, on phases nobody reviewed. The tests run with what the builtin generator writes
+   * from the same signature and domain (offline, deterministic), served from memory: the lock keeps its place for the
+   * LLM's phases, which `poet generate` writes.
+   */
+  private async builtinForTests(spec: FoundSpec, pack: DomainPack | undefined, warn: (message: string) => void): Promise<ServedPhases> {
+    const { generateBuiltin } = await import('../generators/builtin')
+    const rendered = renderPhaseModule(spec.id, generateBuiltin(spec, { pack }), { async: spec.async })
+    if (!this.testedWithBuiltin.has(spec.id)) {
+      this.testedWithBuiltin.add(spec.id)
+      const dir = relative(this.options.root, this.options.lockDir) || '.'
+      warn(
+        `poet: ${spec.id} has no current phases in ${dir}/lock.json (missing or stale), and a Vitest run never asks an LLM: ` +
+          `its tests run with builtin phases, kept out of the lock. To test the LLM's phases, run \`poet generate --only '${spec.id}'\` and commit ${dir}/.`,
+      )
+    }
+    return { version: rendered.version, source: rendered.source, inputHash: spec.inputHash, memory: {} }
   }
 
   /**

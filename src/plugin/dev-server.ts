@@ -7,7 +7,7 @@ import type { PoetEvent } from '../runtime/types'
 import { createCollector, type Collector } from '../train/collector'
 import { keepOutOfGit } from '../train/store'
 import { applyTraining, planTraining } from '../train/trainer'
-import type { PoetContext } from './context'
+import { LOCK_SETTLE_MS, type PoetContext } from './context'
 import { PHASES_BINDING_PREFIX, scanPoetCalls, type PoetSite } from './scan'
 import { COMPONENT_FILE } from './sfc'
 import { insertWithMap } from './dev-sourcemap'
@@ -20,8 +20,6 @@ import { hotExports, hotExportsChange, hotModule, hotSwappable } from './dev-hot
 export const DEV_BASE = '/__poet'
 /** A global the dev server sets so that modules run in its own process (SSR) report in-process, not over HTTP. */
 const IN_PROCESS_SINK = 'unplugin-poet.dev-sink'
-/** How long after a lock change it is read again, past the file watcher's 50 ms window for repeated changes. */
-const LOCK_SETTLE_MS = 150
 /**
  * The dashboard's URL line is colored as Vite colors its own (picocolors' rule): piped into a CI log or a file, raw
  * escape codes stood around "POET" among Vite's plain lines.

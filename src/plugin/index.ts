@@ -3,12 +3,12 @@ import { existsSync, readFileSync } from 'node:fs'
 import { extname, relative, resolve, sep } from 'node:path'
 import type { Loader, Metafile, PluginBuild } from 'esbuild'
 import type { UnpluginContextMeta, UnpluginFactory, UnpluginOptions } from 'unplugin'
-import { PoetContext } from './context'
+import { LOCK_SETTLE_MS, PoetContext } from './context'
 import type { DevServer } from './dev-server'
 import { PoetBuildError, type WarningSite } from './errors'
 import type { Options } from './options'
 import { matcher } from './filter'
-import { fileOf, POET_CODE_FILTER } from './ids'
+import { fileOf, POET_CODE_FILTER, RESOLVED_PREFIX } from './ids'
 import { COMPONENT_FILE, componentParts, keepOnly } from './sfc'
 import { restoreComponentSources } from './component-maps'
 import { DEV_KEY_PREFIX, ESBUILD_LOAD_FILTER, LOAD_FILTER, RESOLVE_FILTER, keyOf, mapWebpackScheme, resolveVirtual } from './virtual'
@@ -239,10 +239,37 @@ export const unpluginFactory: UnpluginFactory<Options | undefined, false> = (raw
         ctx.setRoot(config.root)
         ctx.serve = config.command === 'serve'
         if (!ctx.serve) return
+        // Vite calls no hotUpdate hook without HMR (Vitest turns it off): phase modules then follow their function's
+        // own file through the module graph (PoetContext.load) and the lock through watchChange.
+        ctx.withoutHmr = config.server.hmr === false
+        // Vitest runs the tests on a dev server of its own. Test calls are not traffic to learn from: no collector,
+        // dashboard or trainer, and no sink set up (the dev endpoint is not served there, and feedback.endpoint would
+        // take them for production calls); onEvent listeners still get every event.
+        ctx.underVitest = config.plugins.some((p) => VITEST_PLUGIN.test(p.name))
+        if (ctx.underVitest) return
         dev = new (await import('./dev-server')).DevServer(ctx)
         await ctx.loadTransformer()
       },
       configureServer: (server) => dev?.configureServer(server),
+      // Without HMR no hotUpdate hook runs, and phase modules do not watch the lock (PoetContext.load): the phase
+      // modules a moved lock (`poet rollback`, a trainer) makes stale are dropped here, to be loaded afresh when next
+      // asked for, in every environment (Vite calls this hook for the client's alone unless told otherwise, and Vitest
+      // runs the tests in another).
+      perEnvironmentWatchChangeDuringDev: true,
+      async watchChange(id) {
+        const env = this.environment
+        if (!ctx.withoutHmr || resolve(id) !== resolve(ctx.lock.file) || !('moduleGraph' in env)) return
+        const drop = async () => {
+          for (const key of await ctx.staleAfterChange(id, () => '')) {
+            const mod = env.moduleGraph.getModuleById(RESOLVED_PREFIX + key)
+            if (mod) env.moduleGraph.invalidateModule(mod)
+          }
+        }
+        await drop()
+        // The file watcher does not report a second change to one file within 50 ms of the first (this plugin's own
+        // write of new phases, then a promotion right after): the lock is read again once such writes are over.
+        setTimeout(() => void drop(), LOCK_SETTLE_MS).unref()
+      },
       // Phase modules self-accept and copy a new version into the object the runtime holds: updating just them
       // hot-swaps validation and policy without re-running (or reloading) the code that calls the function.
       hotUpdate(update) {
@@ -388,6 +415,9 @@ function workerEndpointUnused(endpoint: string, worker: string): string {
     `import { configure, httpSink } from 'unplugin-poet/runtime'; configure({ sink: httpSink({ url: '${endpoint}' }) })`
   )
 }
+
+/** Vitest's own plugins on the dev server it runs the tests on (`vitest`, and `vitest:project` for each project). */
+const VITEST_PLUGIN = /^vitest(?::|$)/
 
 /** A `configure` call on the runtime: `configure(…)` imported from it, or `ns.configure(…)`. */
 const CONFIGURES_SINK = /\bconfigure\s*\(/

@@ -102,6 +102,39 @@ describe('vite dev server with a page in Chromium', () => {
   })
 })
 
+describe('vite dev server without HMR (server.hmr: false, as Vitest runs it)', () => {
+  it("serves new phases after an edit of a function's own types, and the version the lock makes current: no hotUpdate hook runs to swap them", async () => {
+    const project = createProject('vite-dev-no-hmr')
+    const poet = await loadPlugin(project, 'vite')
+    const server = await viteDevServer(project, { plugins: [poet()], server: { middlewareMode: true, ws: false, hmr: false } })
+    const env = server.environments.client
+    // As a page reloaded after the edit asks for them: the module first, then the phase module it imports.
+    const phases = async () => {
+      await env.transformRequest('/src/orders.ts')
+      return (await env.transformRequest('virtual:poet/src~2forders.ts~23priceOrder'))!.code
+    }
+    try {
+      const before = await phases()
+      expect(before).toContain('// price: number\n')
+      project.write('src/orders.ts', project.read('src/orders.ts').replace('price: number }', 'price: number | string }'))
+      let after = before
+      await eventuallyAsync(async () => (after = await phases()) !== before)
+      expect(after).toContain('// price: number | string\n')
+      // A version Train makes current, in the lock alone.
+      const id = 'src/orders.ts#priceOrder'
+      const store = new LockStore(project.lockDir)
+      const entry = store.read().functions[id]!
+      const { inputHash, generator } = entry.versions[entry.current]!
+      const source = store.source(id, entry.current)!.replace(`version: "${entry.current}"`, 'version: "trained0002"')
+      store.write(id, { version: 'trained0002', source, inputHash, generator, reason: 'train: test promotion' })
+      await eventuallyAsync(async () => (await phases()).includes('version: "trained0002"'))
+    } finally {
+      await server.close()
+      project.remove()
+    }
+  })
+})
+
 describe('vite library build', () => {
   it('says once that feedback.endpoint does not reach it (there is no page to put it in; it did nothing without a word)', async () => {
     const { build, createLogger } = await import('vite')
