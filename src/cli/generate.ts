@@ -57,7 +57,8 @@ export async function generateCommand(argv: string[], io: CliIO): Promise<number
   if (concurrency !== undefined && (!Number.isInteger(concurrency) || concurrency < 1)) return usage(io, `--concurrency must be an integer ≥ 1, received ${JSON.stringify(v.concurrency)}`, GENERATE_HELP)
 
   const { options } = await loadConfig(v, io.cwd ?? process.cwd(), io.env ?? process.env)
-  const project = scanProject(options)
+  // The function a strict build named may lie outside the root, in a sibling package the lock has no entry of yet.
+  const project = scanProject(options, v.only === undefined ? [] : [v.only])
   for (const w of project.warnings) io.err(`warning: ${w}`)
   if (project.errors.length) {
     for (const e of project.errors) io.err(e)

@@ -1,7 +1,8 @@
 // Finds every poet()-marked function in a project the way the plugin does: same include/exclude, same transform.
-import { readdirSync, readFileSync } from 'node:fs'
-import { join, relative, sep } from 'node:path'
+import { readdirSync, readFileSync, statSync } from 'node:fs'
+import { join, relative, resolve, sep } from 'node:path'
 import { DomainRegistry } from '../generators/builtin/domains'
+import { LockStore } from '../generators/lock'
 import type { FunctionSpec } from '../generators/spec'
 import type { ResolvedOptions } from '../plugin/options'
 import { PoetBuildError } from '../plugin/errors'
@@ -28,12 +29,16 @@ export interface ScannedProject {
 // rewrote (with their phases inlined), which would read as user code calling poet() with two arguments.
 const SKIP_DIRS = new Set(['node_modules', 'dist', 'build', 'out', 'coverage', 'storybook-static'])
 
-export function scanProject(options: ResolvedOptions): ScannedProject {
+/**
+ * Every poet function of the project: the files under the root, and the files outside it (a sibling workspace
+ * package's, reached by the build through a link or a tsconfig path) that the lock or `ids` name.
+ */
+export function scanProject(options: ResolvedOptions, ids: readonly string[] = []): ScannedProject {
   const registry = new DomainRegistry(options.domains)
   const include = matcher(options.include, options.root)
   const exclude = matcher(options.exclude, options.root)
   const result: ScannedProject = { specs: [], warnings: [], errors: [], failedFiles: new Set(), registry }
-  for (const file of walk(options.root, options.lockDir)) {
+  for (const file of [...walk(options.root, options.lockDir), ...outsideRoot(options, ids)]) {
     if (!include(file) || exclude(file)) continue
     const code = readFileSync(file, 'utf8')
     try {
@@ -48,6 +53,23 @@ export function scanProject(options: ResolvedOptions): ScannedProject {
   }
   result.specs.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
   return result
+}
+
+/**
+ * The files outside the root that hold functions of the project: a build reaches a sibling package's sources and
+ * names its functions `../lib/src/a.ts#f`, which no walk of the root finds. Those the lock names (and `ids`, such as
+ * the one a strict build told to generate) are read where they are; one deleted is gone as any other.
+ */
+function outsideRoot(options: ResolvedOptions, ids: readonly string[]): string[] {
+  const named = [...Object.keys(new LockStore(options.lockDir).read().functions), ...ids]
+  const files = new Set<string>()
+  for (const id of named) {
+    const path = id.slice(0, id.lastIndexOf('#'))
+    if (path !== '..' && !path.startsWith('../')) continue
+    const file = resolve(options.root, path)
+    if (statSync(file, { throwIfNoEntry: false })?.isFile()) files.add(file)
+  }
+  return [...files].sort()
 }
 
 function* walk(dir: string, lockDir: string): Generator<string> {
