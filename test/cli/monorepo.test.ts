@@ -1,5 +1,6 @@
 // The poet command in an npm-workspaces monorepo: an app whose build transforms functions of a sibling package it links.
-import { rmSync } from 'node:fs'
+import { existsSync, rmSync } from 'node:fs'
+import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { main } from '../../src/cli/main'
 import type { LockFile } from '../../src/generators/lock'
@@ -81,6 +82,35 @@ describe('an app whose poet functions partly live in a sibling workspace package
     const only = await poet(web.dir, ['generate', '--only', '../lib/src/extra.ts#extra'])
     expect(only.code).toBe(0)
     expect(lockIds()).toEqual(['../lib/src/extra.ts#extra', ...ids])
+  })
+
+  it.each(['status', 'generate'])('poet %s run from the monorepo root names the project that owns the functions, and writes no lock there', async (command) => {
+    const result = await poet(repo.dir, [command])
+    expect(result).toMatchObject({ code: 2, out: '' })
+    expect(result.err).toBe(
+      `poet ${command}: there is no lock here (.poet/lock.json), and the poet functions found here belong to the project in packages/web, ` +
+        `whose build keeps them in packages/web/.poet/lock.json under ids relative to it. Run it there: \`poet ${command} --root packages/web\`, or \`cd packages/web\` first.`,
+    )
+    expect(existsSync(join(repo.dir, '.poet'))).toBe(false)
+  })
+
+  it('poet generate run inside the app (in src/) names the app instead of making a lock of its own there', async () => {
+    const result = await poet(web.path('src'), ['generate', '--check'])
+    expect(result.code).toBe(2)
+    expect(result.err).toContain('belong to the project in .., whose build keeps them in ../.poet/lock.json under ids relative to it. Run it there: `poet generate --root ..`')
+    expect(existsSync(web.path('src/.poet'))).toBe(false)
+  })
+
+  it('warns, from the root, when only some of the functions found have a project of their own, and goes on', async () => {
+    repo.write('packages/util/src/util.ts', "import { poet } from 'unplugin-poet/runtime'\nexport const util = poet()((n: number): number => n)\n")
+    try {
+      const result = await poet(repo.dir, ['status', '--json'])
+      expect(result.code).toBe(0)
+      expect((JSON.parse(result.out) as Status).functions.map((f) => f.id)).toContain('packages/util/src/util.ts#util')
+      expect(result.err).toContain('warning: there is no lock here (.poet/lock.json), and some of the poet functions found here belong to the project in packages/web')
+    } finally {
+      rmSync(join(repo.dir, 'packages/util'), { recursive: true })
+    }
   })
 
   it('still removes the entry of a sibling function that was deleted', async () => {
