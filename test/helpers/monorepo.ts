@@ -9,8 +9,11 @@ export interface Monorepo {
   dir: string
   write(rel: string, content: string): void
   read(rel: string): string
-  /** Writes `packages/<dir>/package.json` and links the package where npm puts it: `node_modules/<name>` at the root. */
-  addPackage(dir: string, pkg: Record<string, unknown>): Project
+  /**
+   * Writes `packages/<dir>/package.json` and links the package where npm puts it, `node_modules/<name>` at the root
+   * (unless `hoisted` is false: see {@link linkInto}).
+   */
+  addPackage(dir: string, pkg: Record<string, unknown>, options?: { hoisted?: boolean }): Project
   /** Links `name` into `packages/<from>/node_modules`, as pnpm links a workspace dependency into its dependent. */
   linkInto(from: string, name: string, dir: string): void
   remove(): void
@@ -36,11 +39,11 @@ export function createMonorepo(): Monorepo {
     dir,
     write,
     read: (rel) => readFileSync(join(dir, rel), 'utf8'),
-    addPackage(at, pkg) {
+    addPackage(at, pkg, { hoisted = true } = {}) {
       const root = join(dir, 'packages', at)
       const path = (rel: string) => join(root, rel)
       write(`packages/${at}/package.json`, JSON.stringify({ type: 'module', ...pkg }, null, 2))
-      link(root, join(dir, 'node_modules', pkg.name as string))
+      if (hoisted) link(root, join(dir, 'node_modules', pkg.name as string))
       return {
         dir: root,
         lockDir: path('.poet'),
