@@ -6,8 +6,8 @@ import type { UnpluginContextMeta, UnpluginFactory, UnpluginOptions } from 'unpl
 import { PoetContext } from './context'
 import type { DevServer } from './dev-server'
 import { PoetBuildError, type WarningSite } from './errors'
-import type { Options } from './options'
-import { matcher } from './filter'
+import { DEFAULT_EXCLUDE, NODE_MODULES, type Options } from './options'
+import { installedPackage, matcher } from './filter'
 import { fileOf, POET_CODE_FILTER } from './ids'
 import { COMPONENT_FILE, componentParts, keepOnly } from './sfc'
 import { restoreComponentSources } from './component-maps'
@@ -98,14 +98,21 @@ export const unpluginFactory: UnpluginFactory<Options | undefined, false> = (raw
   let inWorker = false
   // Only a Vite dev server has one: the collector, dashboard and trainer (SQLite) never load for a build.
   let dev: DevServer | undefined
-  const { include, exclude } = ctx.options
+  const { include } = ctx.options
+  // With the default exclude, node_modules is told apart in the handler where the bundler filters by code before any
+  // hook runs (Vite, Rollup, Rolldown): a workspace package reached through its link (preserveSymlinks) has a
+  // node_modules path, and a filter sees only paths. There, only modules importing the runtime get that far; the other
+  // bundlers would hand the plugin every module of node_modules to read.
+  const ownNodeModules = ctx.options.exclude === DEFAULT_EXCLUDE && (meta.framework === 'vite' || meta.framework === 'rollup' || meta.framework === 'rolldown')
+  const exclude = ownNodeModules ? DEFAULT_EXCLUDE.filter((r) => r !== NODE_MODULES) : ctx.options.exclude
+  const excluded = (file: string) => matcher(exclude, ctx.options.root)(file) || (ownNodeModules && installedPackage(file))
   const includes = include === null || include === undefined ? [] : Array.isArray(include) ? include : [include]
   // Modules that include patterns written for files (ending in their extension) would not match by their query.
   const queried = meta.framework === 'vite' ? WORKER_QUERY : webpackLike ? VUE_SCRIPT_REQUEST : undefined
   // The id filter lets Vite dev's worker modules and vue-loader's script requests through by their query; the file
   // itself is then held to the options.
   const takesFile = (file: string) =>
-    (includes.length === 0 || matcher(include, ctx.options.root)(file)) && !matcher(exclude, ctx.options.root)(file)
+    (includes.length === 0 || matcher(include, ctx.options.root)(file)) && !excluded(file)
   // esbuild: what the build maps extensions to (`loader: { '.js': 'jsx' }`), which the transformed code must keep.
   let esbuildLoaders: Record<string, Loader> = {}
   /** Vite, Rollup and Rolldown: the rewritten text of each component (by file), with its original. */
@@ -151,6 +158,7 @@ export const unpluginFactory: UnpluginFactory<Options | undefined, false> = (raw
       filter: { id: { include: includes.length > 0 && queried ? [...includes, queried] : include, exclude }, code: POET_CODE_FILTER },
       async handler(code, id) {
         const file = fileOf(id)
+        if (ownNodeModules && installedPackage(file)) return null
         if (id.includes('?') && COMPONENT_FILE.test(file)) {
           // In Vite, Rollup and Rolldown a part of a component (`App.vue?vue&type=script&lang.ts`, `?raw`) is what the
           // framework's plugin split from the component it was given, which was transformed, script blocks and all.
