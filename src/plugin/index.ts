@@ -1,6 +1,7 @@
 // The one unplugin factory: wires each bundler's hooks to a PoetContext, and nothing else.
-import { existsSync, readFileSync } from 'node:fs'
+import { existsSync, readFileSync, realpathSync } from 'node:fs'
 import { extname, relative, resolve, sep } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import type { Loader, Metafile, PluginBuild } from 'esbuild'
 import type { UnpluginContextMeta, UnpluginFactory, UnpluginOptions } from 'unplugin'
 import { PoetContext } from './context'
@@ -197,7 +198,12 @@ export const unpluginFactory: UnpluginFactory<Options | undefined, false> = (raw
     },
 
     vite: {
-      generateBundle,
+      generateBundle(options, bundle) {
+        generateBundle(options, bundle)
+        if (viteConfig(this)?.build.lib && Object.values(bundle).some((chunk) => chunk.type === 'chunk' && chunk.moduleIds.includes(RUNTIME_FILE))) {
+          this.warn(warning(LIBRARY_BUNDLES_RUNTIME))
+        }
+      },
       // Once per worker bundle, said once for all the build's workers. A worker that configures its own sink was still
       // told that its events go nowhere, with nothing left to do to silence it.
       buildEnd() {
@@ -390,6 +396,32 @@ function projectFile(root: string, file: string): string {
   return relative(root, file).split(sep).join('/')
 }
 
+/** The runtime as a bundle lists it: the file beside the plugin's own in dist/. */
+const RUNTIME_FILE = (() => {
+  const file = fileURLToPath(new URL('./runtime.mjs', import.meta.url))
+  try {
+    return realpathSync(file)
+  } catch {
+    // the plugin run from its sources (its own tests): no bundle holds a file that is not there
+    return file
+  }
+})()
+
+/**
+ * A library whose dist/ holds a copy of the runtime runs its functions in that copy: the consuming app's `configure`,
+ * sinks and `onEvent` never see them, and its `feedback` cannot tie their results to an execution.
+ */
+const LIBRARY_BUNDLES_RUNTIME =
+  'this library bundles its own copy of unplugin-poet/runtime, so its poet functions will run in a runtime apart from ' +
+  "the app's: the events they emit never reach the sinks and onEvent listeners the app configures, and the app's feedback() " +
+  "cannot tie their results to an execution. Leave the runtime to the app: build.rolldownOptions: { external: [/^unplugin-poet\\//] } " +
+  "(rollupOptions in Vite before 8), with unplugin-poet as a peer dependency."
+
+/** The resolved config of the Vite environment a hook runs in. */
+function viteConfig(context: object): ViteBuildConfig | undefined {
+  return (context as { environment?: { config?: ViteBuildConfig } }).environment?.config
+}
+
 /** Whether the hook runs in Rolldown (Vite 8, rolldown-vite), which sets `meta.rolldownVersion`; else in Rollup. */
 function onRolldown(context: object): boolean {
   return typeof (context as { meta?: { rolldownVersion?: unknown } }).meta?.rolldownVersion === 'string'
@@ -405,7 +437,7 @@ interface ViteBuildConfig {
  * are all scripts); undefined when it builds from HTML. In a build of client and server together, the server's.
  */
 function pagelessViteBuild(context: object): string | undefined {
-  const config = (context as { environment?: { config?: ViteBuildConfig } }).environment?.config
+  const config = viteConfig(context)
   if (!config) return undefined
   const { consumer, build } = config
   if (consumer === 'server' || build.ssr) return 'Vite SSR build'

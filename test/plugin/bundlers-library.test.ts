@@ -42,9 +42,10 @@ describe('a library built with the plugin, consumed from its dist/ by a workspac
   afterAll(() => repo.remove())
 
   // Built as its README says: ESM, the runtime external, so that the app's build brings the one runtime.
-  async function buildLibrary(preserveModules: boolean): Promise<void> {
+  async function buildLibrary(preserveModules: boolean, external = true): Promise<string[]> {
     const { build: viteBuild } = await import('vite')
     const poet = await loadPlugin(lib, 'vite')
+    const warnings: string[] = []
     await viteBuild({
       configFile: false,
       root: lib.dir,
@@ -54,10 +55,22 @@ describe('a library built with the plugin, consumed from its dist/ by a workspac
         lib: { entry: 'src/index.ts', formats: ['es'], fileName: 'index' },
         emptyOutDir: true,
         minify: !preserveModules,
-        rolldownOptions: { external: [/^unplugin-poet\//], output: preserveModules ? { preserveModules: true } : {} },
+        rolldownOptions: {
+          external: external ? [/^unplugin-poet\//] : [],
+          output: preserveModules ? { preserveModules: true } : {},
+          onwarn: (w) => void warnings.push(w.message),
+        },
       },
     })
+    return warnings
   }
+
+  it('a library build that bundles the runtime says that its functions would run in a runtime apart from the app\'s', async () => {
+    expect(await buildLibrary(false)).toEqual([])
+    const warnings = await buildLibrary(false, false)
+    expect(warnings).toEqual([expect.stringContaining('this library bundles its own copy of unplugin-poet/runtime')])
+    expect(warnings[0]).toContain("rolldownOptions: { external: [/^unplugin-poet\\//] }")
+  })
 
   describe.each([
     ['bundled and minified', false],
