@@ -139,10 +139,20 @@ export function scanPoetCalls(code: string, where: ErrorSite, lang?: ScriptLang,
   }
   // A library built with the plugin ships its calls rewritten, each phase module inlined as an object beside it: an app
   // whose build reaches that output (a workspace package's dist/, outside node_modules) must leave it as it is.
-  for (const stmt of ast.program.body) {
+  // esbuild names the module's default export apart (`var poet_src_2fa_default = phases`): aliases are followed.
+  const declarators = ast.program.body.flatMap((stmt) => {
     const declaration = stmt.type === 'ExportNamedDeclaration' ? stmt.declaration : stmt
-    if (declaration?.type !== 'VariableDeclaration') continue
-    for (const d of declaration.declarations) if (d.id.type === 'Identifier' && d.init && isPhaseModule(d.init)) phases.add(d.id.name)
+    return declaration?.type === 'VariableDeclaration' ? declaration.declarations : []
+  })
+  for (let grew = true; grew; ) {
+    grew = false
+    for (const d of declarators) {
+      if (d.id.type !== 'Identifier' || !d.init || phases.has(d.id.name)) continue
+      if (isPhaseModule(d.init) || (d.init.type === 'Identifier' && phases.has(d.init.name))) {
+        phases.add(d.id.name)
+        grew = true
+      }
+    }
   }
   // The runtime named anywhere else (`await import(…)`, `require(…)`) is rare: only then is the whole tree searched.
   if (code.split(RUNTIME_ID).length - 1 > staticMentions) reexports.push(...dynamicLoadsOfPoet(ast))

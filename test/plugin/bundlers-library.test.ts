@@ -72,14 +72,35 @@ describe('a library built with the plugin, consumed from its dist/ by a workspac
     expect(warnings[0]).toContain("rolldownOptions: { external: [/^unplugin-poet\\//] }")
   })
 
+  // As tsup builds a library: esbuild, the runtime external.
+  async function buildWithEsbuild(minify: boolean): Promise<void> {
+    const esbuild = await import('esbuild')
+    const poet = await loadPlugin(lib, 'esbuild')
+    await esbuild.build({
+      absWorkingDir: lib.dir,
+      entryPoints: ['src/index.ts'],
+      outfile: 'dist/index.js',
+      bundle: true,
+      format: 'esm',
+      platform: 'neutral',
+      external: ['unplugin-poet/*'],
+      minify,
+      logLevel: 'silent',
+      plugins: [poet()],
+    })
+  }
+
   describe.each([
-    ['bundled and minified', false],
-    ['its modules kept apart', true],
-  ])('the library %s', (_, preserveModules) => {
-    beforeAll(() => buildLibrary(preserveModules))
+    ['bundled and minified by Vite', 'vite-min'],
+    ['built by Vite, its modules kept apart', 'vite-modules'],
+    ['bundled by esbuild', 'esbuild'],
+    ['bundled and minified by esbuild', 'esbuild-min'],
+  ] as const)('the library %s', (_, how) => {
+    const preserveModules = how === 'vite-modules'
+    beforeAll(() => (how.startsWith('esbuild') ? buildWithEsbuild(how === 'esbuild-min') : buildLibrary(preserveModules).then(() => {})))
 
     it.each(CONSUMERS)('%s: the app builds, the library runs its own phases in the one runtime, and the app locks only its own functions', async (bundler) => {
-      const app = await run<App>(await build(web, bundler, { entry: 'src/main.ts', outDir: `dist-${bundler}-${preserveModules}` }))
+      const app = await run<App>(await build(web, bundler, { entry: 'src/main.ts', outDir: `dist-${bundler}-${how}` }))
       const seen: string[] = []
       const stop = app.onEvent((event) => void seen.push(event.functionId))
       expect(app.total({ items: [{ price: 2 }, { price: 3 }] })).toBe(5)
