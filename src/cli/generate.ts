@@ -11,7 +11,7 @@ import { parseCommand } from './args'
 import { COMMON_FLAGS, COMMON_HELP, loadConfig } from './config'
 import { errorText, EXIT, idHint, usage, type CliIO } from './io'
 import { Progress } from './progress'
-import { scanProject } from './project'
+import { ownedElsewhere, owningProjects, scanProject } from './project'
 import { keptOrphanEntries, lockLeftovers, specStates, type LockLeftovers, type SpecState } from './state'
 
 export const GENERATE_HELP = `poet generate — write the phases of every poet() function into the lock (.poet/)
@@ -57,7 +57,12 @@ export async function generateCommand(argv: string[], io: CliIO): Promise<number
   if (concurrency !== undefined && (!Number.isInteger(concurrency) || concurrency < 1)) return usage(io, `--concurrency must be an integer ≥ 1, received ${JSON.stringify(v.concurrency)}`, GENERATE_HELP)
 
   const { options } = await loadConfig(v, io.cwd ?? process.cwd(), io.env ?? process.env)
-  const project = scanProject(options)
+  // The function a strict build named may lie outside the root, in a sibling package the lock has no entry of yet.
+  const project = scanProject(options, v.only === undefined ? [] : [v.only])
+  // From a monorepo's root, or inside a package: a lock made (or reported on) here is one no build reads.
+  const { owners, all } = owningProjects(options, project)
+  if (all) return usage(io, ownedElsewhere(owners, options, 'generate', io.cwd ?? process.cwd()), GENERATE_HELP, { brief: true })
+  if (owners.length) io.err(`warning: ${ownedElsewhere(owners, options, 'generate', io.cwd ?? process.cwd(), true)}`)
   for (const w of project.warnings) io.err(`warning: ${w}`)
   if (project.errors.length) {
     for (const e of project.errors) io.err(e)

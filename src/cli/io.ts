@@ -26,7 +26,7 @@ export const consoleIO: CliIO = {
  * Exit codes, the same for every command (README, "The `poet` command"): 0 done, also when there was nothing to do;
  * 1 the command ran and what it checked or was asked to do failed; 2 the command line or poet.config is wrong,
  * including an argument that names nothing (an unknown function id, version or pack, a --root, --lock-dir or --db
- * not there).
+ * not there, a directory without a lock whose functions belong to projects with locks of their own).
  */
 export const EXIT = { ok: 0, failure: 1, usage: 2 } as const
 

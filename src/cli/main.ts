@@ -27,7 +27,8 @@ Options:
 
 Exit codes: 0 done (also when there was nothing to do), 1 the command ran and what it checked or was asked to do
 failed, 2 the command line or poet.config is wrong (an unknown command, option, function id, version or pack;
-a missing or malformed value; a --root, --lock-dir or --db that is not there).`
+a missing or malformed value; a --root, --lock-dir or --db that is not there; a directory without a lock whose
+functions belong to projects with locks of their own).`
 
 type Command = (argv: string[], io: CliIO) => Promise<number>
 

@@ -4,7 +4,7 @@ import { parseCommand } from './args'
 import { LockStore } from '../generators/lock'
 import { COMMON_FLAGS, COMMON_HELP, loadConfig } from './config'
 import { EXIT, table, usage, type CliIO } from './io'
-import { scanProject } from './project'
+import { ownedElsewhere, owningProjects, scanProject } from './project'
 import { keptOrphanEntries, lockLeftovers, specStates } from './state'
 import type { UnresolvedType } from '../generators/spec'
 
@@ -36,6 +36,10 @@ export async function statusCommand(argv: string[], io: CliIO): Promise<number> 
   if (args.positionals.length) return usage(io, `unexpected argument ${JSON.stringify(args.positionals[0])}: this command takes none`, STATUS_HELP)
   const { options } = await loadConfig(args.values, io.cwd ?? process.cwd(), io.env ?? process.env)
   const project = scanProject(options)
+  // From a monorepo's root, or inside a package: a lock made (or reported on) here is one no build reads.
+  const { owners, all } = owningProjects(options, project)
+  if (all) return usage(io, ownedElsewhere(owners, options, 'status', io.cwd ?? process.cwd()), STATUS_HELP, { brief: true })
+  if (owners.length) io.err(`warning: ${ownedElsewhere(owners, options, 'status', io.cwd ?? process.cwd(), true)}`)
   const lock = new LockStore(options.lockDir)
   const states = specStates(project.specs, options, project.registry, lock)
   const locked = Object.keys(lock.read().functions)

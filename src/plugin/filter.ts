@@ -1,6 +1,8 @@
 // Tests a file against include/exclude patterns as the bundlers do, for where their own filters cannot: the CLI's walk, and Vite dev's worker modules.
+import { realpathSync } from 'node:fs'
 import { relative, sep } from 'node:path'
 import type { FilterPattern } from 'unplugin'
+import { NODE_MODULES } from './options'
 
 /** A FilterPattern test like the bundlers': RegExps see the absolute path, strings are globs relative to the root. */
 export function matcher(pattern: FilterPattern, root: string): (file: string) => boolean {
@@ -26,4 +28,19 @@ function globToRegExp(pattern: string): RegExp {
     else re += c.replace(/[.+^${}()|[\]\\]/g, '\\$&')
   }
   return new RegExp(`^${re}$`)
+}
+
+/**
+ * Whether a file under node_modules is an installed package's. A workspace package reached through its link
+ * (`resolve.preserveSymlinks`, webpack's `resolve.symlinks: false`, esbuild's `preserveSymlinks`) has a node_modules
+ * path too, but its real one is the project's source, which the build reads as it would through the real path.
+ */
+export function installedPackage(file: string): boolean {
+  if (!NODE_MODULES.test(file)) return false
+  try {
+    return NODE_MODULES.test(realpathSync(file))
+  } catch {
+    // not on disk: nothing tells it apart from an installed package
+    return true
+  }
 }

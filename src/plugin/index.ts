@@ -1,13 +1,14 @@
 // The one unplugin factory: wires each bundler's hooks to a PoetContext, and nothing else.
-import { existsSync, readFileSync } from 'node:fs'
+import { existsSync, readFileSync, realpathSync } from 'node:fs'
 import { extname, relative, resolve, sep } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import type { Loader, Metafile, PluginBuild } from 'esbuild'
 import type { UnpluginContextMeta, UnpluginFactory, UnpluginOptions } from 'unplugin'
 import { LOCK_SETTLE_MS, PoetContext } from './context'
 import type { DevServer } from './dev-server'
 import { PoetBuildError, type WarningSite } from './errors'
-import type { Options } from './options'
-import { matcher } from './filter'
+import { DEFAULT_EXCLUDE, NODE_MODULES, type Options } from './options'
+import { installedPackage, matcher } from './filter'
 import { fileOf, POET_CODE_FILTER, RESOLVED_PREFIX } from './ids'
 import { COMPONENT_FILE, componentParts, keepOnly } from './sfc'
 import { restoreComponentSources } from './component-maps'
@@ -115,14 +116,21 @@ export const unpluginFactory: UnpluginFactory<Options | undefined, false> = (raw
   let inWorker = false
   // Only a Vite dev server has one: the collector, dashboard and trainer (SQLite) never load for a build.
   let dev: DevServer | undefined
-  const { include, exclude } = ctx.options
+  const { include } = ctx.options
+  // With the default exclude, node_modules is told apart in the handler where the bundler filters by code before any
+  // hook runs (Vite, Rollup, Rolldown): a workspace package reached through its link (preserveSymlinks) has a
+  // node_modules path, and a filter sees only paths. There, only modules importing the runtime get that far; the other
+  // bundlers would hand the plugin every module of node_modules to read.
+  const ownNodeModules = ctx.options.exclude === DEFAULT_EXCLUDE && (meta.framework === 'vite' || meta.framework === 'rollup' || meta.framework === 'rolldown')
+  const exclude = ownNodeModules ? DEFAULT_EXCLUDE.filter((r) => r !== NODE_MODULES) : ctx.options.exclude
+  const excluded = (file: string) => matcher(exclude, ctx.options.root)(file) || (ownNodeModules && installedPackage(file))
   const includes = include === null || include === undefined ? [] : Array.isArray(include) ? include : [include]
   // Modules that include patterns written for files (ending in their extension) would not match by their query.
   const queried = meta.framework === 'vite' ? WORKER_QUERY : webpackLike ? VUE_SCRIPT_REQUEST : undefined
   // The id filter lets Vite dev's worker modules and vue-loader's script requests through by their query; the file
   // itself is then held to the options.
   const takesFile = (file: string) =>
-    (includes.length === 0 || matcher(include, ctx.options.root)(file)) && !matcher(exclude, ctx.options.root)(file)
+    (includes.length === 0 || matcher(include, ctx.options.root)(file)) && !excluded(file)
   // esbuild: what the build maps extensions to (`loader: { '.js': 'jsx' }`), which the transformed code must keep.
   let esbuildLoaders: Record<string, Loader> = {}
   /** Vite, Rollup and Rolldown: the rewritten text of each component (by file), with its original. */
@@ -175,6 +183,7 @@ export const unpluginFactory: UnpluginFactory<Options | undefined, false> = (raw
       filter: { id: { include: includes.length > 0 && queried ? [...includes, queried] : include, exclude }, code: POET_CODE_FILTER },
       async handler(code, id) {
         const file = fileOf(id)
+        if (ownNodeModules && installedPackage(file)) return null
         if (id.includes('?') && COMPONENT_FILE.test(file)) {
           // In Vite, Rollup and Rolldown a part of a component (`App.vue?vue&type=script&lang.ts`, `?raw`) is what the
           // framework's plugin split from the component it was given, which was transformed, script blocks and all.
@@ -210,7 +219,12 @@ export const unpluginFactory: UnpluginFactory<Options | undefined, false> = (raw
     },
 
     vite: {
-      generateBundle,
+      generateBundle(options, bundle) {
+        generateBundle(options, bundle)
+        if (viteConfig(this)?.build.lib && Object.values(bundle).some((chunk) => chunk.type === 'chunk' && chunk.moduleIds.includes(RUNTIME_FILE))) {
+          this.warn(warning(LIBRARY_BUNDLES_RUNTIME))
+        }
+      },
       // Once per worker bundle, said once for all the build's workers. A worker that configures its own sink was still
       // told that its events go nowhere, with nothing left to do to silence it.
       buildEnd() {
@@ -436,6 +450,32 @@ function consumerOf(context: object): string | undefined {
   return (context as { environment?: { config?: { consumer?: string } } }).environment?.config?.consumer
 }
 
+/** The runtime as a bundle lists it: the file beside the plugin's own in dist/. */
+const RUNTIME_FILE = (() => {
+  const file = fileURLToPath(new URL('./runtime.mjs', import.meta.url))
+  try {
+    return realpathSync(file)
+  } catch {
+    // the plugin run from its sources (its own tests): no bundle holds a file that is not there
+    return file
+  }
+})()
+
+/**
+ * A library whose dist/ holds a copy of the runtime runs its functions in that copy: the consuming app's `configure`,
+ * sinks and `onEvent` never see them, and its `feedback` cannot tie their results to an execution.
+ */
+const LIBRARY_BUNDLES_RUNTIME =
+  'this library bundles its own copy of unplugin-poet/runtime, so its poet functions will run in a runtime apart from ' +
+  "the app's: the events they emit never reach the sinks and onEvent listeners the app configures, and the app's feedback() " +
+  "cannot tie their results to an execution. Leave the runtime to the app: build.rolldownOptions: { external: [/^unplugin-poet\\//] } " +
+  "(rollupOptions in Vite before 8), with unplugin-poet as a peer dependency."
+
+/** The resolved config of the Vite environment a hook runs in. */
+function viteConfig(context: object): ViteBuildConfig | undefined {
+  return (context as { environment?: { config?: ViteBuildConfig } }).environment?.config
+}
+
 /** Whether the hook runs in Rolldown (Vite 8, rolldown-vite), which sets `meta.rolldownVersion`; else in Rollup. */
 function onRolldown(context: object): boolean {
   return typeof (context as { meta?: { rolldownVersion?: unknown } }).meta?.rolldownVersion === 'string'
@@ -451,7 +491,7 @@ interface ViteBuildConfig {
  * are all scripts); undefined when it builds from HTML. In a build of client and server together, the server's.
  */
 function pagelessViteBuild(context: object): string | undefined {
-  const config = (context as { environment?: { config?: ViteBuildConfig } }).environment?.config
+  const config = viteConfig(context)
   if (!config) return undefined
   const { consumer, build } = config
   if (consumer === 'server' || build.ssr) return 'Vite SSR build'

@@ -86,7 +86,8 @@ export interface ResolvedOptions {
 // Vue and Svelte components too: only their script blocks are scanned, and the code filter keeps every file that
 // does not import the runtime away from the parser, so the other components cost nothing.
 export const DEFAULT_INCLUDE: RegExp[] = [/\.[cm]?[jt]sx?$/, /\.(?:vue|svelte)$/]
-export const DEFAULT_EXCLUDE: RegExp[] = [/[\\/]node_modules[\\/]/, /\.d\.[cm]?ts$/]
+export const NODE_MODULES = /[\\/]node_modules[\\/]/
+export const DEFAULT_EXCLUDE: RegExp[] = [NODE_MODULES, /\.d\.[cm]?ts$/]
 
 const OPTION_KEYS = [
   'include',

@@ -131,6 +131,26 @@ export function scanPoetCalls(code: string, where: ErrorSite, lang?: ScriptLang,
           ? Number(spec.local.name.slice(PHASES_BINDING_PREFIX.length))
           : NaN
         if (Number.isInteger(n)) lastPhaseIndex = Math.max(lastPhaseIndex, n)
+      } else if (BUILT_CHUNK.test(from) && spec.type !== 'ImportNamespaceSpecifier') {
+        // A library's build that kept its modules apart (`preserveModules`) imports each phase module from its own chunk.
+        phases.add(spec.local.name)
+      }
+    }
+  }
+  // A library built with the plugin ships its calls rewritten, each phase module inlined as an object beside it: an app
+  // whose build reaches that output (a workspace package's dist/, outside node_modules) must leave it as it is.
+  // esbuild names the module's default export apart (`var poet_src_2fa_default = phases`): aliases are followed.
+  const declarators = ast.program.body.flatMap((stmt) => {
+    const declaration = stmt.type === 'ExportNamedDeclaration' ? stmt.declaration : stmt
+    return declaration?.type === 'VariableDeclaration' ? declaration.declarations : []
+  })
+  for (let grew = true; grew; ) {
+    grew = false
+    for (const d of declarators) {
+      if (d.id.type !== 'Identifier' || !d.init || phases.has(d.id.name)) continue
+      if (isPhaseModule(d.init) || (d.init.type === 'Identifier' && phases.has(d.init.name))) {
+        phases.add(d.id.name)
+        grew = true
       }
     }
   }
@@ -205,6 +225,22 @@ function reexportOfPoet(stmt: t.Statement): t.Node | undefined {
       sp.type === 'ExportNamespaceSpecifier' ||
       (sp.type === 'ExportSpecifier' && sp.exportKind !== 'type' && sp.local.name === 'poet'),
   )
+}
+
+/** A relative import of built output: a chunk of the same build, which names its files with their extension. */
+const BUILT_CHUNK = /^\.\.?\/.*\.[cm]?js$/
+
+/**
+ * A phase module's default export as a bundler inlines it (`{ id: "src/a.ts#f", version: "…", … }`): the object the
+ * runtime takes as poet()'s second argument, which nothing but the plugin's rewrite puts there.
+ */
+function isPhaseModule(node: t.Node): boolean {
+  if (node.type !== 'ObjectExpression') return false
+  const value = (name: string) => {
+    const p = node.properties.find((q) => q.type === 'ObjectProperty' && !q.computed && propertyName(q.key, false) === name)
+    return p?.type === 'ObjectProperty' && p.value.type === 'StringLiteral' ? p.value.value : undefined
+  }
+  return value('id')?.includes('#') === true && value('version') !== undefined && value('generator') !== undefined
 }
 
 function exportedName(spec: t.ImportSpecifier): string {
@@ -545,10 +581,11 @@ class Scanner {
     this.candidates.push({ site: { kind: 'escape', at: start(node), reason: ESCAPE_REASON }, binding, scopes: this.scopes.slice() })
   }
 
-  /** `poet(opts, __poet_phases_N)`: an earlier pass already rewrote it. */
+  /** `poet(opts, __poet_phases_N)`: an earlier pass (or a library's build, its phases bundled) already rewrote it. */
   private rewritten(call: t.CallExpression): boolean {
     const second = call.arguments[1]
-    return call.arguments.length === 2 && second?.type === 'Identifier' && this.phases.has(second.name)
+    if (call.arguments.length !== 2 || !second) return false
+    return (second.type === 'Identifier' && this.phases.has(second.name)) || isPhaseModule(second)
   }
 
   /** The binding a `poet` callee refers to (`poet`, an alias, or a namespace), else undefined. */

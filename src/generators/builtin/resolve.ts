@@ -5,6 +5,7 @@ import { parse } from '../parser'
 import type * as t from '@babel/types'
 import { mapSubpathImport } from './subpath-imports'
 import { findPathMapping, mapSpecifier, type PathMapping } from './tsconfig-paths'
+import { mapWorkspacePackage } from './workspace-packages'
 import { derefType, type ParamSpec, type PropertyIR, type TupleElementIR, type TypeIR, type UnresolvedType } from '../spec'
 import { COMPONENT_FILE, componentParts, keepOnly } from '../../plugin/sfc'
 
@@ -820,14 +821,30 @@ class Resolver {
     const to = mapped && mapSpecifier(mapped, specifier)
     // tsconfig `paths` come first, as in TypeScript; a `#` specifier they do not map is a package.json subpath import.
     if (specifier.startsWith('#') && !to?.pattern) return this.subpathImport(from, specifier)
-    if (!to) return { package: specifier }
+    if (!to) return this.workspacePackage(from, specifier)
     for (const base of to.paths) {
       const mod = this.load(base)
       if (mod) return { mod }
     }
     // Under `baseUrl` every package name maps too: only a `paths` pattern that matched tells of a missing file.
-    if (!to.pattern) return { package: specifier }
+    if (!to.pattern) return this.workspacePackage(from, specifier)
     return { missing: `cannot find module "${specifier}" (tsconfig.json "paths" entry "${to.pattern}" maps it to ${to.paths.map((p) => this.shown(p)).join(', ')})` }
+  }
+
+  /**
+   * A package of the repository's own workspace (linked into node_modules, its real path outside them) is the
+   * project's code: its types are read from where its package.json points TypeScript. Any other package's are not.
+   */
+  private workspacePackage(from: string, specifier: string): ReturnType<Resolver['importTarget']> {
+    const mapped = mapWorkspacePackage(from, specifier, this.readFile)
+    if (!mapped) return { package: specifier }
+    this.dependencies.add(mapped.pkg)
+    for (const base of mapped.paths) {
+      const mod = this.load(base)
+      if (mod) return { mod }
+    }
+    const where = mapped.paths.map((p) => this.shown(p)).join(', ') || 'nothing'
+    return { missing: `cannot find the types of "${specifier}": the package.json of the workspace package (${this.shown(mapped.pkg)}) points to ${where}, not there (build that package, or point its "types" at its sources)` }
   }
 
   /** `#…` names an entry of the `imports` of the package.json the file belongs to (Node's subpath imports). */

@@ -33,7 +33,7 @@ export function mapSubpathImport(file: string, specifier: string, read: Read, ro
 }
 
 /** The relative targets of the entry that matches: the exact key, else the `*` pattern with the longest prefix. */
-function match(imports: object, specifier: string): string[] | undefined {
+export function match(imports: object, specifier: string): string[] | undefined {
   const entries = Object.entries(imports)
   const exact = entries.find(([key]) => key === specifier)
   if (exact) return targetsOf(exact[1], undefined)

@@ -1,0 +1,68 @@
+// Maps a bare specifier to the files of a workspace package (linked into node_modules from the repository, as npm, pnpm and yarn workspaces do), as TypeScript finds its types.
+import { realpathSync } from 'node:fs'
+import { dirname, join, resolve, sep } from 'node:path'
+import { match } from './subpath-imports'
+
+type Read = (path: string) => string | undefined
+
+interface PackageJson {
+  exports?: unknown
+  types?: unknown
+  typings?: unknown
+  module?: unknown
+  main?: unknown
+}
+
+/**
+ * The absolute paths `specifier` (`@acme/types`, `@acme/types/order`) names in a workspace package that the file's
+ * node_modules link to, with the package.json read; undefined for a specifier no node_modules above the file holds, and
+ * for an installed package (its real path under node_modules): a dependency's types are not the project's to check.
+ */
+export function mapWorkspacePackage(file: string, specifier: string, read: Read): { paths: string[]; pkg: string } | undefined {
+  const parts = specifier.split('/')
+  const nameLength = specifier.startsWith('@') ? 2 : 1
+  if (parts.length < nameLength || parts.slice(0, nameLength).some((p) => p === '' || p === '.' || p === '..')) return undefined
+  const name = parts.slice(0, nameLength).join('/')
+  const subpath = ['.', ...parts.slice(nameLength)].join('/')
+  for (let dir = dirname(file); ; dir = dirname(dir)) {
+    // Looked for without `read`, which records what it reads (the plugin watches a missing file, and replays a cached
+    // transform only while each is as it was): every node_modules up to the filesystem root, and every installed
+    // package's package.json, are not worth that.
+    const link = join(dir, 'node_modules', name)
+    const real = realPath(link)
+    if (real !== undefined) {
+      if (`${real}${sep}`.includes(`${sep}node_modules${sep}`)) return undefined
+      const text = read(join(real, 'package.json'))
+      if (text === undefined) return undefined
+      let pkg: PackageJson
+      try {
+        pkg = JSON.parse(text.replace(/^\uFEFF/, '')) as PackageJson
+      } catch {
+        return undefined
+      }
+      return { paths: targets(pkg, subpath).map((t) => resolve(real, t)), pkg: join(real, 'package.json') }
+    }
+    if (dirname(dir) === dir) return undefined
+  }
+}
+
+/** The package's files for `subpath` (`.` or `./order`): by its `exports`, else its `types`, `module` or `main` entry. */
+function targets(pkg: PackageJson, subpath: string): string[] {
+  const { exports } = pkg
+  if (exports !== undefined && exports !== null) {
+    // `"exports": "./src/index.ts"` or `{ "types": …, "default": … }`: the package's one entry.
+    const map = typeof exports === 'string' || Array.isArray(exports) || !Object.keys(exports).some((k) => k.startsWith('.')) ? { '.': exports } : exports
+    return match(map, subpath) ?? []
+  }
+  if (subpath !== '.') return [subpath]
+  const entry = [pkg.types, pkg.typings, pkg.module, pkg.main].find((e): e is string => typeof e === 'string' && e !== '')
+  return [entry ?? './index']
+}
+
+function realPath(path: string): string | undefined {
+  try {
+    return realpathSync(path)
+  } catch {
+    return undefined
+  }
+}
