@@ -6,7 +6,7 @@ import { dirname, join, relative } from 'node:path'
 import { threadId } from 'node:worker_threads'
 import { encodeKey } from '../plugin/ids'
 import { BUILTIN_VERSION } from './builtin/version'
-import { contentHash, NEVER_IN_EVENTS_LINE } from './render'
+import { comment, contentHash, NEVER_IN_EVENTS_LINE } from './render'
 import type { FunctionSpec } from './spec'
 
 export interface LockVersion {
@@ -469,13 +469,13 @@ export class LockStore {
 
 /** A rendered phase module (see render.ts) saying `to` where it said `from`; null when it does not read as one. */
 function renameInModule(source: string, from: string, to: string): string | null {
-  const header = `// POET phases for ${from}\n`
+  const header = `${comment(`POET phases for ${from}`)}\n`
   const line = `\n  id: ${JSON.stringify(from)},\n`
   // The last one: the phases object closes the module, after helpers an LLM wrote.
   const at = source.lastIndexOf(line)
   if (!source.startsWith(header) || at < 0) return null
   const body = `${source.slice(0, at)}\n  id: ${JSON.stringify(to)},\n${source.slice(at + line.length)}`
-  return `// POET phases for ${to}\n${body.slice(header.length)}`
+  return `${comment(`POET phases for ${to}`)}\n${body.slice(header.length)}`
 }
 
 function readText(path: string): string | undefined {
