@@ -178,6 +178,14 @@ export class LockStore {
           'Restore it from version control, or delete it and run `poet generate`.',
       )
     }
+    const outside = fileOutsidePhases(functions as Record<string, unknown>)
+    if (outside) {
+      throw new Error(
+        `poet: cannot read ${this.file}: the entry of ${JSON.stringify(outside.id)} names ${JSON.stringify(outside.file)} as a file of its version ${outside.version}, ` +
+          `outside ${join(this.dir, 'phases')}/ where poet keeps every phase module: poet would read it as code and remove it with the entry. ` +
+          'Restore lock.json from version control, or delete the entry and run `poet generate`.',
+      )
+    }
     return lock as LockFile
   }
 
@@ -465,6 +473,26 @@ export class LockStore {
   disposable(id: string, entry: LockEntry, lock: LockFile = this.read()): boolean {
     return this.keeps(id, entry, lock).length === 0
   }
+}
+
+/** A file a version may name: `phases/<name>`, one level down, as LockStore writes them. */
+const PHASE_FILE = /^phases\/(?!\.\.?$)[^/\\]+$/
+
+/**
+ * The first file a lock names outside `phases/`. The lock is text anyone can edit in a pull request or a merge, and
+ * each file it names is read as a phase module (served by the dashboard, bundled) and removed with its entry.
+ */
+function fileOutsidePhases(functions: Record<string, unknown>): { id: string; version: string; file: unknown } | undefined {
+  for (const [id, entry] of Object.entries(functions)) {
+    const versions = (entry as Partial<LockEntry> | null)?.versions
+    if (typeof versions !== 'object' || versions === null) continue
+    for (const [version, v] of Object.entries(versions as Record<string, Partial<LockVersion> | null>)) {
+      for (const file of [v?.file, v?.variants?.file]) {
+        if (file !== undefined && (typeof file !== 'string' || !PHASE_FILE.test(file))) return { id, version, file }
+      }
+    }
+  }
+  return undefined
 }
 
 /** A rendered phase module (see render.ts) saying `to` where it said `from`; null when it does not read as one. */
