@@ -456,6 +456,20 @@ describe('dev endpoints', () => {
     expect(crossSite.body).toMatch(/cross-origin/)
   })
 
+  it('answer nothing under a name the page of another site rebinds to this server (DNS rebinding): Vite checks allowedHosts before them', async () => {
+    const token = await writeToken()
+    const rebound = `rebind.attacker.test:${new URL(app.url).port}`
+    for (const path of ['/__poet/', '/__poet/api/functions', '/__poet/v1/functions']) {
+      const read = await new Promise<number>((done, fail) => request(`${app.url}${path}`, { headers: { host: rebound } }, (res) => done(res.resume().statusCode!)).on('error', fail).end())
+      expect(read, path).toBe(403)
+    }
+    // The page would read the token from the dashboard it fetched under its own name, and send it from that origin.
+    const write = await post('/__poet/api/rollback', JSON.stringify({ id: ID }), { host: rebound, origin: `http://${rebound}`, 'x-poet-token': token })
+    expect(write.status).toBe(403)
+    expect(write.body).toMatch(/allowedHosts/)
+    expect((await post('/__poet/events', event(), { host: rebound, origin: `http://${rebound}` })).status).toBe(403)
+  })
+
   it('refuse bodies over the limit with 413', async () => {
     const token = await writeToken()
     const big = await post('/__poet/api/promote', JSON.stringify({ id: ID, version: 'x'.repeat(20_000) }), { 'x-poet-token': token })
