@@ -151,9 +151,10 @@ interface Scope {
 /**
  * What a phase may do with its `ctx`: read these members, write the last three. At run time `ctx` is the execution
  * itself, which also holds the decorated function, its `this` and the phases every later call runs: reaching those
- * would let a phase call the user's code, or swap out the checks the sandbox verified.
+ * would let a phase call the user's code, or swap out the checks the sandbox verified. Not its ids: the sandbox has
+ * none to give (a phase could tell it from a real call by them), and an execution id is random, a coin to toss.
  */
-const CTX_MEMBERS = new Set(['functionId', 'executionId', 'repair', 'repairs', 'stats', 'result'])
+const CTX_MEMBERS = new Set(['repair', 'repairs', 'stats', 'result'])
 const CTX_WRITABLE = new Set(['repairs', 'stats', 'result'])
 
 /** Whether `name` resolves, in its nearest declaring scope, to a declaration (or a counter, or a key). */
