@@ -144,12 +144,12 @@ async function refreshOnce(superseded: () => boolean): Promise<void> {
 }
 
 async function showTable(info: Record<string, Info>, superseded: () => boolean): Promise<void> {
-  const data = await getJson<{ functions: Row[]; dropped?: number }>(`/v1/functions?window=${windowSelect.value}`)
+  const data = await getJson<{ functions: Row[]; dropped?: number; omitted?: number }>(`/v1/functions?window=${windowSelect.value}`)
   if (superseded()) return
   const byId = new Map<string, Row[]>()
   for (const r of data.functions) byId.set(r.id, [...(byId.get(r.id) ?? []), r])
   for (const id of Object.keys(info)) if (!byId.has(id)) byId.set(id, [])
-  const html = byId.size === 0 ? emptyState() : functionsTable([...byId].sort(([a], [b]) => a.localeCompare(b)), info, data.dropped ?? 0)
+  const html = byId.size === 0 ? emptyState() : functionsTable([...byId].sort(([a], [b]) => a.localeCompare(b)), info, data.dropped ?? 0, data.omitted ?? 0)
   if (html !== rendered) {
     destroyCharts()
     app.innerHTML = html
@@ -181,7 +181,7 @@ configure({ sink: httpSink({ url: '${location.origin}/v1/events'${authHeaders().
 </div>`
 }
 
-function functionsTable(rows: [string, Row[]][], info: Record<string, Info>, dropped: number): string {
+function functionsTable(rows: [string, Row[]][], info: Record<string, Info>, dropped: number, omitted: number): string {
   const body = rows
     .map(([id, versions]) => {
       const i = info[id] ?? {}
@@ -212,7 +212,10 @@ function functionsTable(rows: [string, Row[]][], info: Record<string, Info>, dro
   const lost = dropped
     ? `<p class="dropped">${fmtInt(dropped)} event${dropped === 1 ? '' : 's'} lost by clients in the last ${esc(windowLabel())}, never received: the counts below miss them. A sink drops events when its queue is full (raise <code>maxQueue</code>) or when a page is left holding more than the browser lets a page send as it goes, and gives them up when the collector refuses them or stays down past its retries.</p>`
     : ''
-  return `<div class="panel"><h2>Functions · last ${esc(windowLabel())}</h2>${lost}
+  const unlisted = omitted
+    ? `<p class="dropped">${fmtInt(omitted)} more function${omitted === 1 ? '' : 's'} outside the lock sent events in the last ${esc(windowLabel())}: the table lists the lock's functions and the busiest others. Open one as <code>#/fn/&lt;id&gt;</code>.</p>`
+    : ''
+  return `<div class="panel"><h2>Functions · last ${esc(windowLabel())}</h2>${lost}${unlisted}
 <table><thead><tr><th>Function</th><th>Domain</th><th>Version</th><th>Generator</th><th class="num">Calls</th><th>Error rate by kind</th><th class="num">p50</th><th class="num">p95</th><th class="num">Feedback</th></tr></thead>
 <tbody>${body}</tbody></table></div>`
 }

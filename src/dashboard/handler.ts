@@ -4,6 +4,7 @@ import { existsSync, readFileSync } from 'node:fs'
 import { basename, join, resolve } from 'node:path'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { createRequire } from 'node:module'
+import { isIP } from 'node:net'
 import { earlierVersions, LockStore, olderCompilerVersions, olderFallback, refusedLockWrite, serialize, type LockEntry, type LockFile } from '../generators/lock'
 import { isBusy, lockHeld, type Decision, type FeedbackStore } from '../train/store'
 import { badTarget, guarded, requestUrl, type Middleware, type RunningCollector } from '../train/collector'
@@ -148,12 +149,41 @@ export function createDashboard(o: DashboardOptions): Middleware {
 }
 
 /** `poet serve`: the read-only dashboard at `/`, in front of the collector's own routes. */
-export function attachDashboard(running: RunningCollector, o: { lockDir: string; project: string; token?: string }): void {
+export function attachDashboard(running: RunningCollector, o: { lockDir: string; project: string; token?: string; host?: string }): void {
   const collector = running.collector
   const dashboard = createDashboard({ base: '', lockDir: o.lockDir, store: collector.store, collector: collector.handle, project: o.project, writable: false, readToken: o.token })
   // serve() made the collector the server's request listener; the dashboard goes in front of it, and passes on the rest.
   running.server.removeAllListeners('request')
-  running.server.on('request', guarded((req, res) => dashboard(req, res, () => collector.handle(req, res))))
+  running.server.on(
+    'request',
+    guarded((req, res) => {
+      const refused = o.token ? undefined : foreignHost(req, o.host)
+      if (refused) return foreignHostRefused(res, refused, running.url)
+      dashboard(req, res, () => collector.handle(req, res))
+    }),
+  )
+}
+
+/**
+ * The name a request for the dashboard or its data gives as its Host, when a page of another site may have sent it: a
+ * DNS rebinding page (its name now resolving to 127.0.0.1) reads what it fetches there as its own, and without a token
+ * nothing else stands in its way. IP addresses, `localhost` names and the `--host` one are the collector's own; events
+ * and /healthz answer under any name, as sinks and probes use whatever name reaches the collector.
+ */
+function foreignHost(req: IncomingMessage, own: string | undefined): string | undefined {
+  const path = requestUrl(req)?.pathname
+  if (path === '/v1/events' || path === '/events' || path === '/healthz') return undefined
+  const header = req.headers.host
+  if (header === undefined) return undefined
+  const name = (header.startsWith('[') ? header.slice(0, header.indexOf(']') + 1) : header.replace(/:\d*$/, '')).toLowerCase()
+  if (isIP(name.replace(/^\[(.*)\]$/, '$1')) || name === 'localhost' || name.endsWith('.localhost') || name === own?.toLowerCase()) return undefined
+  return name
+}
+
+function foreignHostRefused(res: ServerResponse, name: string, url: string): void {
+  const body = `poet serve: refused a request for ${JSON.stringify(name)}: without a --token, the dashboard and its data are served only at the collector's own address (${url}, localhost), as a page of another site can take a name like this one over. Open ${url}/, or start poet serve with --token <t> (then open /#?token=<t>) to serve them under any name.\n`
+  res.writeHead(403, { 'content-type': 'text/plain; charset=utf-8', 'content-length': String(Buffer.byteLength(body)) })
+  res.end(body)
 }
 
 /**

@@ -6,7 +6,7 @@ import { dirname, join, relative } from 'node:path'
 import { threadId } from 'node:worker_threads'
 import { encodeKey } from '../plugin/ids'
 import { BUILTIN_VERSION } from './builtin/version'
-import { contentHash, NEVER_IN_EVENTS_LINE } from './render'
+import { comment, contentHash, NEVER_IN_EVENTS_LINE } from './render'
 import type { FunctionSpec } from './spec'
 
 export interface LockVersion {
@@ -176,6 +176,14 @@ export class LockStore {
       throw new Error(
         `poet: cannot read ${this.file}: it is JSON but not a poet lock (expected { "lockfileVersion": 1, "functions": { … } }). ` +
           'Restore it from version control, or delete it and run `poet generate`.',
+      )
+    }
+    const outside = fileOutsidePhases(functions as Record<string, unknown>)
+    if (outside) {
+      throw new Error(
+        `poet: cannot read ${this.file}: the entry of ${JSON.stringify(outside.id)} names ${JSON.stringify(outside.file)} as a file of its version ${outside.version}, ` +
+          `outside ${join(this.dir, 'phases')}/ where poet keeps every phase module: poet would read it as code and remove it with the entry. ` +
+          'Restore lock.json from version control, or delete the entry and run `poet generate`.',
       )
     }
     return lock as LockFile
@@ -467,15 +475,35 @@ export class LockStore {
   }
 }
 
+/** A file a version may name: `phases/<name>`, one level down, as LockStore writes them. */
+const PHASE_FILE = /^phases\/(?!\.\.?$)[^/\\]+$/
+
+/**
+ * The first file a lock names outside `phases/`. The lock is text anyone can edit in a pull request or a merge, and
+ * each file it names is read as a phase module (served by the dashboard, bundled) and removed with its entry.
+ */
+function fileOutsidePhases(functions: Record<string, unknown>): { id: string; version: string; file: unknown } | undefined {
+  for (const [id, entry] of Object.entries(functions)) {
+    const versions = (entry as Partial<LockEntry> | null)?.versions
+    if (typeof versions !== 'object' || versions === null) continue
+    for (const [version, v] of Object.entries(versions as Record<string, Partial<LockVersion> | null>)) {
+      for (const file of [v?.file, v?.variants?.file]) {
+        if (file !== undefined && (typeof file !== 'string' || !PHASE_FILE.test(file))) return { id, version, file }
+      }
+    }
+  }
+  return undefined
+}
+
 /** A rendered phase module (see render.ts) saying `to` where it said `from`; null when it does not read as one. */
 function renameInModule(source: string, from: string, to: string): string | null {
-  const header = `// POET phases for ${from}\n`
+  const header = `${comment(`POET phases for ${from}`)}\n`
   const line = `\n  id: ${JSON.stringify(from)},\n`
   // The last one: the phases object closes the module, after helpers an LLM wrote.
   const at = source.lastIndexOf(line)
   if (!source.startsWith(header) || at < 0) return null
   const body = `${source.slice(0, at)}\n  id: ${JSON.stringify(to)},\n${source.slice(at + line.length)}`
-  return `// POET phases for ${to}\n${body.slice(header.length)}`
+  return `${comment(`POET phases for ${to}`)}\n${body.slice(header.length)}`
 }
 
 function readText(path: string): string | undefined {

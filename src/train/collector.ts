@@ -56,6 +56,8 @@ export interface Collector {
 }
 
 export const MAX_BODY = 1024 * 1024
+/** Functions outside the lock that `GET /v1/functions` details, the busiest first; it counts the others in `omitted`. */
+export const MAX_TABLE_FUNCTIONS = 200
 const MINUTE = 60_000
 const HOUR = 3_600_000
 /** The longest a batch waits for others to share its commit: a bound on the latency the window adds to an ack. */
@@ -207,7 +209,8 @@ export function createCollector(options: CollectorOptions = {}): Collector {
     const entries = lock?.read().functions ?? {}
     const rows: Record<string, unknown>[] = []
     const seen = new Set<string>()
-    for (const { id } of store.functions(window)) {
+    const { listed, omitted } = tableFunctions(store.functions(window).map((f) => f.id), entries, window)
+    for (const id of listed) {
       for (const m of store.metrics(id, window, { sample: VERSION_SAMPLE, custom: false })) {
         seen.add(`${id}\0${m.version}`)
         rows.push({ id, ...role(entryOf(entries, id), m.version), ...summary(m) })
@@ -217,7 +220,20 @@ export function createCollector(options: CollectorOptions = {}): Collector {
       if (!seen.has(`${id}\0${entry.current}`)) rows.push({ id, ...role(entry, entry.current), ...summary(undefined) })
     }
     rows.sort((a, b) => String(a.id).localeCompare(String(b.id)) || String(a.version).localeCompare(String(b.version)))
-    return { window, dropped: store.dropped(window), functions: rows }
+    return { window, dropped: store.dropped(window), functions: rows, ...(omitted ? { omitted } : {}) }
+  }
+
+  /**
+   * The functions the table details: every one the lock holds, and the busiest MAX_TABLE_FUNCTIONS others. Events
+   * name any function id a client makes up, and each listed one costs a read of its metrics on the thread that acks
+   * every batch: twenty thousand made-up ids held the collector for seconds at every poll of the dashboard.
+   */
+  function tableFunctions(ids: string[], entries: Record<string, LockEntry>, window: { since: number; until: number }): { listed: string[]; omitted: number } {
+    const others = ids.filter((id) => !Object.hasOwn(entries, id))
+    if (others.length <= MAX_TABLE_FUNCTIONS) return { listed: ids, omitted: 0 }
+    const calls = store.callsByFunction(window)
+    const busiest = new Set(others.sort((a, b) => (calls.get(b) ?? 0) - (calls.get(a) ?? 0) || a.localeCompare(b)).slice(0, MAX_TABLE_FUNCTIONS))
+    return { listed: ids.filter((id) => Object.hasOwn(entries, id) || busiest.has(id)), omitted: others.length - MAX_TABLE_FUNCTIONS }
   }
 
   function functionDetail(id: string, url: URL): unknown {

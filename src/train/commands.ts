@@ -106,7 +106,7 @@ export async function serveCommand(argv: string[], io: CommandIO = consoleIO): P
     )
     return EXIT.failure
   }
-  attachDashboard(running, { lockDir, project: projectName(resolve(cwd, args.values.root ?? '.')), token: token || undefined })
+  attachDashboard(running, { lockDir, project: projectName(resolve(cwd, args.values.root ?? '.')), token: token || undefined, host: args.values.host })
   io.out(`poet serve: collecting events at ${running.url}/v1/events`)
   io.out(`  store ${db}${token ? ', bearer token required' : ''}; status table at ${running.url}/v1/functions`)
   io.out(`  dashboard at ${running.url}/${token ? '#?token=<token>' : ''}`)

@@ -543,6 +543,15 @@ export class FeedbackStore {
     return this.db.prepare('SELECT n FROM event_totals WHERE name = ?').pluck().get(table) as number
   }
 
+  /** Calls per function in the minutes the window touches, whole: a ranking of functions, not an exact count. */
+  callsByFunction(window: Window = {}): Map<string, number> {
+    const since = window.since === undefined ? Number.MIN_SAFE_INTEGER : window.since - (window.since % MINUTE)
+    const rows = this.db
+      .prepare('SELECT function_id AS id, total(calls) AS calls FROM execution_minutes WHERE minute >= ? AND minute <= ? GROUP BY function_id')
+      .all(since, window.until ?? Number.MAX_SAFE_INTEGER) as { id: string; calls: number }[]
+    return new Map(rows.map((r) => [r.id, r.calls]))
+  }
+
   /** Events clients reported dropped, counted in the minute the collector heard of it, over the minutes that start in the window. */
   dropped(window: Window = {}): number {
     const since = window.since === undefined ? Number.MIN_SAFE_INTEGER : window.since - (window.since % MINUTE)

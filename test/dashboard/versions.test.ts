@@ -108,6 +108,38 @@ describe("a function's versions", () => {
     expect(await rowOf('bbbb000002').locator('button[data-action="promote"]').count()).toBe(1)
   })
 
+  it('shows the project name, what the build says of a function and the collector\'s errors as text, never as markup', async () => {
+    const evil = `<img src=x onerror="window.__pwned=1">`
+    const hostile = createDashboard({
+      base: '/__poet',
+      lockDir: lock.dir,
+      store: collector.store,
+      collector: collector.handle,
+      project: `</title><script>window.__pwned=2</script>${evil}`,
+      writable: true,
+      functions: () => ({ [ID]: { domain: evil, optimizeFor: `"><svg onload="window.__pwned=3">` } }),
+    })
+    const other = createServer((req, res) => hostile(req, res, () => collector.handle(req, res)))
+    await new Promise<void>((done) => other.listen(0, '127.0.0.1', done))
+    try {
+      const at = `http://127.0.0.1:${(other.address() as AddressInfo).port}`
+      lock.write(ID, { version: 'aaaa000001', source: '// a\n', inputHash: 'in-1', generator: `${evil}`, reason: 'build' })
+      await page.goto(`${at}/__poet/`)
+      await expect.poll(() => page.locator('tr.fn').count()).toBe(1)
+      expect(await page.title()).toContain('</title><script>')
+      expect(await page.locator('tr.fn').innerText()).toContain(evil)
+      await page.goto(`${at}/__poet/#/fn/${encodeURIComponent(ID)}`)
+      await expect.poll(() => page.locator('#meta').innerText()).toContain('svg onload')
+      // No such function: the collector's 404 names the id, which the page shows.
+      await page.goto(`${at}/__poet/#/fn/${encodeURIComponent(`src/x.ts#${evil}`)}`)
+      await expect.poll(() => page.locator('#app').innerText()).toContain(`no function`)
+      expect(await page.locator('#app img, #app svg:not(.u-over svg), body > script:not([src]):not([type])').count()).toBe(0)
+      expect(await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned)).toBeUndefined()
+    } finally {
+      await new Promise((done) => other.close(done))
+    }
+  })
+
   it('shows ids, versions, reasons and decisions from events and the lock as text, never as markup', async () => {
     const evil = `<img src=x onerror="window.__pwned=1">`
     const id = `src/x.ts#${evil}`

@@ -431,17 +431,19 @@ describe('dev endpoints', () => {
     const html = await (await fetch(`${app.url}/__poet/`)).text()
     return (JSON.parse(/<script id="poet-config" type="application\/json">(.*?)<\/script>/.exec(html)![1]!) as { token: string }).token
   }
-  const event = () => JSON.stringify([{ v: 1, kind: 'execution', functionId: ID, version: 'x', executionId: randomUUID(), ts: Date.now(), duration: 1, outcome: 'ok', attempts: 1 }])
+  const event = (functionId = ID) => JSON.stringify([{ v: 1, kind: 'execution', functionId, version: 'x', executionId: randomUUID(), ts: Date.now(), duration: 1, outcome: 'ok', attempts: 1 }])
 
   it('refuse cross-origin writes: events from another site are not stored', async () => {
-    const count = async () => ((await (await fetch(`${app.url}/__poet/healthz`)).json()) as { executions: number }).executions
-    const before = await count()
-    const evil = await post('/__poet/events', event(), { origin: 'http://evil.example' })
+    // A function of its own: the app's page may still be sending events of its functions meanwhile.
+    const probe = `src/cross-origin.ts#probe-${randomUUID()}`
+    const stored = async () => (await fetch(`${app.url}/__poet/v1/functions/${encodeURIComponent(probe)}`)).status !== 404
+    const evil = await post('/__poet/events', event(probe), { origin: 'http://evil.example' })
     expect(evil.status).toBe(403)
     expect(evil.body).toMatch(/cross-origin/)
-    expect((await post('/__poet/events', event(), { 'sec-fetch-site': 'cross-site' })).status).toBe(403)
-    expect(await count()).toBe(before)
-    expect((await post('/__poet/events', event(), { origin: `http://${host()}`, 'sec-fetch-site': 'same-origin' })).status).toBe(202)
+    expect((await post('/__poet/events', event(probe), { 'sec-fetch-site': 'cross-site' })).status).toBe(403)
+    expect(await stored()).toBe(false)
+    expect((await post('/__poet/events', event(probe), { origin: `http://${host()}`, 'sec-fetch-site': 'same-origin' })).status).toBe(202)
+    expect(await stored()).toBe(true)
   })
 
   it('refuse promote and rollback without the page token or from another origin', async () => {
@@ -454,6 +456,20 @@ describe('dev endpoints', () => {
     const crossSite = await post('/__poet/api/rollback', body, { 'x-poet-token': token, origin: 'http://evil.example' })
     expect(crossSite.status).toBe(403)
     expect(crossSite.body).toMatch(/cross-origin/)
+  })
+
+  it('answer nothing under a name the page of another site rebinds to this server (DNS rebinding): Vite checks allowedHosts before them', async () => {
+    const token = await writeToken()
+    const rebound = `rebind.attacker.test:${new URL(app.url).port}`
+    for (const path of ['/__poet/', '/__poet/api/functions', '/__poet/v1/functions']) {
+      const read = await new Promise<number>((done, fail) => request(`${app.url}${path}`, { headers: { host: rebound } }, (res) => done(res.resume().statusCode!)).on('error', fail).end())
+      expect(read, path).toBe(403)
+    }
+    // The page would read the token from the dashboard it fetched under its own name, and send it from that origin.
+    const write = await post('/__poet/api/rollback', JSON.stringify({ id: ID }), { host: rebound, origin: `http://${rebound}`, 'x-poet-token': token })
+    expect(write.status).toBe(403)
+    expect(write.body).toMatch(/allowedHosts/)
+    expect((await post('/__poet/events', event(), { host: rebound, origin: `http://${rebound}` })).status).toBe(403)
   })
 
   it('refuse bodies over the limit with 413', async () => {

@@ -130,13 +130,13 @@ describe('poet serve', () => {
     const url = new URL(/collecting events at (\S+)\/v1\/events/.exec(t.out[0]!)![1]!)
     // What any client on the network can send: Node's parser takes these targets, `new URL` does not.
     for (const target of ['//[', '/v1/functions/%E0%A4%A']) {
-      const head = await rawRequest(Number(url.port), `GET ${target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`)
+      const head = await rawRequest(Number(url.port), `GET ${target} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n`)
       expect(head.split('\r\n')[0]).toBe('HTTP/1.1 400 Bad Request')
     }
     // A lock.json in the middle of a merge conflict: the dashboard cannot read it, and says so.
     mkdirSync(join(cwd, '.poet'), { recursive: true })
     writeFileSync(join(cwd, '.poet', 'lock.json'), '<<<<<<< HEAD\n')
-    const conflicted = await rawRequest(Number(url.port), 'GET /api/functions HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n')
+    const conflicted = await rawRequest(Number(url.port), 'GET /api/functions HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n')
     expect(conflicted.split('\r\n')[0]).toBe('HTTP/1.1 503 Service Unavailable')
     expect(conflicted).toContain('cannot read')
     // Events meanwhile are kept by their sink for a retry, not refused for good nor stored unchecked.

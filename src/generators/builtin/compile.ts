@@ -4,6 +4,7 @@ import { derefType, type PropertyIR, type TupleElementIR, type TypeIR } from '..
 import { formatKey, HOLE_PATTERNS } from './resolve'
 import { MAX_ISSUES } from '../../runtime/validate'
 import { MAX_LIST_ITEMS } from '../../runtime/limits'
+import { comment } from '../render'
 
 /** Deeper than this, a recursive value is rejected instead of overflowing the stack. */
 export const MAX_DEPTH = 2000
@@ -208,12 +209,12 @@ export class ValidatorCompiler {
       if (p.rest) {
         const el = this.deref(p.type)
         if (el.kind !== 'array') {
-          out.push(`// ...${p.name}: not checked (rest parameters are checked only when typed as arrays)`)
+          out.push(comment(`...${p.name}: not checked (rest parameters are checked only when typed as arrays)`))
           return
         }
         const idx = this.name('i')
         const v = this.name('a')
-        out.push(`// ...${p.name}: ${this.describe(p.type)}`)
+        out.push(comment(`...${p.name}: ${this.describe(p.type)}`))
         out.push(`for (let ${idx} = ${i}; ${idx} < args.length; ${idx}++) {`)
         out.push(indent(`const ${v} = args[${idx}]\n${this.check(el.element, { v, path: [{ text: 'args[' }, { expr: idx }, { text: ']' }], target: `args[${idx}]`, key: p.name, iss: 'issues', depth: '0' })}`))
         out.push('}')
@@ -223,7 +224,7 @@ export class ValidatorCompiler {
       const site: Site = { v, path: [{ text: `args[${i}]` }], target: `args[${i}]`, key: p.name, iss: 'issues', depth: '0' }
       const code = this.check(p.type, site)
       if (!code) return
-      out.push(`// args[${i}] (${p.name}${p.optional ? '?' : ''}): ${this.describe(p.type)}`)
+      out.push(comment(`args[${i}] (${p.name}${p.optional ? '?' : ''}): ${this.describe(p.type)}`))
       out.push(`const ${v} = args[${i}]`)
       out.push(p.optional ? `if (${v} !== undefined) {\n${indent(code)}\n}` : code)
     })
@@ -234,7 +235,7 @@ export class ValidatorCompiler {
   result(type: TypeIR, path = 'result'): string {
     this.phase = 'enforce'
     const code = this.check(type, { v: 'result', path: [{ text: path }], target: 'ctx.result', iss: 'issues', depth: '0' })
-    return code ? `// ${path}: ${this.describe(type)}\n${code}` : ''
+    return code ? `${comment(`${path}: ${this.describe(type)}`)}\n${code}` : ''
   }
 
   /** The helpers the compiled checks call, in declaration order (dependencies first). */
@@ -430,7 +431,7 @@ export class ValidatorCompiler {
     this.templates.set(key, fn)
     const first = parts.texts[0]!
     const last = parts.texts[parts.texts.length - 1]!
-    const lines = [`// ${text}`, `function ${fn}(s) {`]
+    const lines = [comment(text), `function ${fn}(s) {`]
     const lengthTest = first.length + last.length > 0 ? `s.length < ${first.length + last.length} || ` : ''
     const ends = [first ? `!s.startsWith(${JSON.stringify(first)})` : '', last ? `!s.endsWith(${JSON.stringify(last)})` : ''].filter(Boolean)
     if (lengthTest || ends.length) lines.push(`  if (${lengthTest}${ends.join(' || ') || 'false'}) return false`)
@@ -489,7 +490,7 @@ export class ValidatorCompiler {
     const body = this.check(this.options.types[name]!, { v: 'v', path: [{ text: '' }], iss: 'issues', depth: 'd', label: name })
     this.declarations.push(
       [
-        `// ${name} (recursive): ${this.describe(this.options.types[name]!, true)}`,
+        comment(`${name} (recursive): ${this.describe(this.options.types[name]!, true)}`),
         `function ${fn}(v, d, ctx) {`,
         `  return typeof v === "object" && v !== null ? deep(${fn}_body, v, d, ctx) : ${fn}_body(v, d, ctx)`,
         `}`,
@@ -547,7 +548,7 @@ export class ValidatorCompiler {
     const access = `${site.v}${/^[A-Za-z_$][\w$]*$/.test(p.name) ? `.${p.name}` : `[${JSON.stringify(p.name)}]`}`
     const child: Site = { v, path: [...site.path, { text: formatKey(p.name) }], target: access, key: p.name, iss: site.iss, depth: site.depth, parent: { value: site.v, type: owner } }
     const code = this.check(p.type, child)
-    const header = `// ${formatKey(p.name).replace(/^\./, '')}${p.optional ? '?' : ''}: ${this.describe(p.type)}`
+    const header = comment(`${formatKey(p.name).replace(/^\./, '')}${p.optional ? '?' : ''}: ${this.describe(p.type)}`)
     const missing = `if (!(${JSON.stringify(p.name)} in Object(${site.v}))) ${site.iss} = addReceived(${site.iss}, ${renderPath(child.path)}, ${JSON.stringify(this.describe(p.type))}, "missing")`
     if (!code) {
       if (p.optional) return ''
@@ -574,7 +575,7 @@ export class ValidatorCompiler {
     const applies = this.keyTest(keyType, k)
     const skip = declared.length ? `if (${declared.map((p) => `${k} === ${JSON.stringify(p.name)}`).join(' || ')}) continue\n  ` : ''
     return [
-      `// [key: ${this.describe(keyType)}]: ${this.describe(value)}`,
+      comment(`[key: ${this.describe(keyType)}]: ${this.describe(value)}`),
       `for (const ${k} in ${site.v}) {`,
       `  if (!hasOwn.call(${site.v}, ${k})${applies === 'true' ? '' : ` || !(${applies})`}) continue`,
       `  ${skip}const ${v} = ${site.v}[${k}]`,
@@ -722,7 +723,7 @@ export class ValidatorCompiler {
     // Members checked by their properties alone take arrays and functions that have them, as in TypeScript.
     const structural = d.branches.every((b) => this.checkedByProperties(b.type))
     const guard = structural ? anyObjectGuard(site.v) : this.objectGuard(site.v, false)
-    return `// discriminated by ${d.name}\n${this.shaped(site, `!${guard}`, site.label ?? this.describe(t), [body])}`
+    return `${comment(`discriminated by ${d.name}`)}\n${this.shaped(site, `!${guard}`, site.label ?? this.describe(t), [body])}`
   }
 
   /**
@@ -820,7 +821,7 @@ export class ValidatorCompiler {
     const out: string[] = []
     for (const rule of rules) {
       const code = rule.check?.(ruleSite)
-      if (code) out.push(`// rule ${rule.id}\n{\n${indent(code)}\n}`)
+      if (code) out.push(`${comment(`rule ${rule.id}`)}\n{\n${indent(code)}\n}`)
     }
     return out.join('\n')
   }
@@ -843,7 +844,7 @@ export class ValidatorCompiler {
     for (const rule of rules) {
       const code = rule.coerce?.(ruleSite)
       // A frozen or read-only input cannot take the repair: the checks that follow report the value as it is.
-      if (code) out.push(`// repair ${rule.id}\ntry {\n${indent(code)}\n} catch {}`)
+      if (code) out.push(`${comment(`repair ${rule.id}`)}\ntry {\n${indent(code)}\n} catch {}`)
     }
     return out.join('\n')
   }

@@ -2,6 +2,7 @@
 import type { FunctionSpec, PhaseParts, UnresolvedType } from '../spec'
 import type { CodeRule, DomainPack, LearnedValue } from './domain'
 import { ValidatorCompiler } from './compile'
+import { comment } from '../render'
 import { resolvePolicy } from './policy'
 
 export { resolveSignature } from './resolve'
@@ -68,7 +69,7 @@ export function learnedLine(learned: Record<string, LearnedValue>): string {
 function wholeRules(rules: CodeRule[], spec: FunctionSpec, phase: 'perceive' | 'enforce'): string[] {
   return rules.flatMap((r) => {
     const code = r.whole?.(spec, phase)
-    return code ? [`// rule ${r.id}\n{\n${code.trimEnd()}\n}`] : []
+    return code ? [`${comment(`rule ${r.id}`)}\n{\n${code.trimEnd()}\n}`] : []
   })
 }
 

@@ -46,9 +46,11 @@ Each returns undefined (valid) or an array of issues. Follow these conventions e
 - Record a violation with \`issues = add(issues, path, expected, value, rule)\`: path is a string like "args[0].items[2].price",
   expected says what is wanted ("finite number"), value is the offending value (add describes it without leaking it),
   rule is omitted for type errors and set to "<domain>.<rule>" for domain rules.
-- Never change args or result (unless ctx.repair is true; then record every change in ctx.repairs).
-- Plain, straight-line JavaScript only. Allowed names: args, result, ctx, add and the other baseline helpers, your own
-  declarations, and ${Object.keys(ALLOWED_GLOBALS).join(', ')} (members like Number.isFinite, Array.isArray, Object.keys, Math.*).
+- Never change args or result (unless ctx.repair is true; then record every change in ctx.repairs). Write only into
+  objects your code creates in the call, ctx.stats and ctx.repairs; keep nothing from one call to the next.
+- Plain, straight-line JavaScript only. Allowed names: args, result, ctx (repair, repairs, stats, result), add and the
+  other baseline helpers, your own declarations, and ${Object.keys(ALLOWED_GLOBALS).join(', ')} (members like
+  Number.isFinite, Array.isArray, Object.keys, Math.* but not Math.random).
   No imports, eval, Function, globalThis, window, process, require, fetch, timers, this, classes, getters, while loops,
   and no access to constructor, prototype or __proto__. Computed access x[k] only with numbers, loop counters
   (for (let i = 0; i < n; i++)) or keys from Object.keys. Regular expressions without nested quantifiers or backreferences.

@@ -9,7 +9,14 @@ import type * as t from '@babel/types'
  * - `new`: may be constructed (`new Set([...])`); `instanceof`: may appear on the right of `instanceof`.
  */
 export const ALLOWED_GLOBALS: Record<string, { members?: readonly string[] | '*'; call?: boolean; new?: boolean; instanceof?: boolean }> = {
-  Math: { members: '*' },
+  // Not `random`: a phase that decides by chance passes any number of examples and then fails a call now and then.
+  Math: {
+    members: [
+      'abs', 'acos', 'acosh', 'asin', 'asinh', 'atan', 'atan2', 'atanh', 'cbrt', 'ceil', 'clz32', 'cos', 'cosh', 'exp', 'expm1', 'floor',
+      'fround', 'hypot', 'imul', 'log', 'log10', 'log1p', 'log2', 'max', 'min', 'pow', 'round', 'sign', 'sin', 'sinh', 'sqrt', 'tan', 'tanh',
+      'trunc', 'E', 'LN10', 'LN2', 'LOG10E', 'LOG2E', 'PI', 'SQRT1_2', 'SQRT2',
+    ],
+  },
   Number: { members: ['isFinite', 'isInteger', 'isNaN', 'isSafeInteger', 'MAX_SAFE_INTEGER', 'MIN_SAFE_INTEGER', 'EPSILON'], call: true },
   String: { call: true },
   Boolean: { call: true },
@@ -144,9 +151,10 @@ interface Scope {
 /**
  * What a phase may do with its `ctx`: read these members, write the last three. At run time `ctx` is the execution
  * itself, which also holds the decorated function, its `this` and the phases every later call runs: reaching those
- * would let a phase call the user's code, or swap out the checks the sandbox verified.
+ * would let a phase call the user's code, or swap out the checks the sandbox verified. Not its ids: the sandbox has
+ * none to give (a phase could tell it from a real call by them), and an execution id is random, a coin to toss.
  */
-const CTX_MEMBERS = new Set(['functionId', 'executionId', 'repair', 'repairs', 'stats', 'result'])
+const CTX_MEMBERS = new Set(['repair', 'repairs', 'stats', 'result'])
 const CTX_WRITABLE = new Set(['repairs', 'stats', 'result'])
 
 /** Whether `name` resolves, in its nearest declaring scope, to a declaration (or a counter, or a key). */
@@ -315,6 +323,8 @@ function checkTree(part: PartName, program: t.Program, declared: readonly string
           if (method && (MUTATORS.has(method) || method === 'delete') && trustedRoot((callee as t.MemberExpression).object, scope)) {
             return fail(node, `\`.${method}()\` would change \`${trustedRoot((callee as t.MemberExpression).object, scope)}\`, which belongs to the builtin helpers`)
           }
+          const refused = method && (MUTATORS.has(method) || method === 'delete') ? changeRefusal((callee as t.MemberExpression).object, scope, `\`.${method}()\``) : undefined
+          if (refused) return fail(node, refused)
           walk(callee, scope, loops, fns)
         }
         // The recursive checkers the builtin generator declares take the context along, and are trusted with it.
@@ -351,6 +361,10 @@ function checkTree(part: PartName, program: t.Program, declared: readonly string
         walk(node.argument, scope, loops, fns)
         return
       case 'AssignmentExpression':
+        // What the phase then adds to them must not land in an object of its input.
+        if (!repair && isStatsOrRepairs(node.left, scope) && !isFreshValue(node.right) && !(node.right.type === 'Identifier' && isFresh(node.right.name))) {
+          return fail(node, `\`${memberPath(node.left)}\` takes a new object or array (\`{ … }\`, \`[]\`), or one the phase made itself`)
+        }
         assignTarget(node.left, scope, loops, fns)
         walk(node.right, scope, loops, fns)
         return
@@ -531,6 +545,8 @@ function checkTree(part: PartName, program: t.Program, declared: readonly string
       if (!repair && writesInput(target)) return fail(target, 'writes into its input, but repair is off (phases must leave arguments and results as they are)')
       const owner = trustedRoot(target, scope)
       if (owner) return fail(target, `\`${owner}\` belongs to the builtin helpers and cannot be modified`)
+      const refused = changeRefusal(target.object, scope, 'this assignment')
+      if (refused) return fail(target, refused)
       return member(target, scope, loops, fns, true)
     }
     if (target.type === 'ObjectPattern' || target.type === 'ArrayPattern') return fail(target, 'destructuring assignment is not allowed')
@@ -538,6 +554,58 @@ function checkTree(part: PartName, program: t.Program, declared: readonly string
   }
 
   const isTrustedName = (name: string): boolean => declared.includes(name)
+
+  /**
+   * Why changing the object `obj` (assigning one of its members, or calling a mutating method on it) is refused, if it
+   * is. What the module declares outlives the call: a phase that changes it (a counter, a map of what it saw) behaves
+   * differently from one call to the next, and passes every example before it turns. And without repair, a phase
+   * changes only what it made itself: an alias (`const a = args[0]`), a loop variable over its input or a helper's
+   * parameter may be the caller's value, which no rule about `args` alone would see.
+   */
+  const changeRefusal = (obj: t.Node, scope: Scope, what: string): string | undefined => {
+    const base = chainRoot(obj)
+    // A global (`Math.max = …`) or an undeclared name: the walk refuses it, saying which.
+    if (base.type === 'Identifier' && !declaring(scope, base.name)) return undefined
+    if (base.type === 'Identifier' && declaring(scope, base.name) === root && !isPhaseCtx(base, scope)) {
+      return `${what} changes \`${base.name}\`, which the module keeps from one call to the next: a phase must behave the same at every call (record what it saw in \`ctx.stats\`)`
+    }
+    if (repair) return undefined
+    if (obj.type === 'Identifier' && (isPhaseCtx(obj, scope) || isFresh(obj.name))) return undefined
+    if (isStatsOrRepairs(obj, scope) || (obj.type === 'Identifier' && phase && ctxBindings === 1 && isAlias(obj.name, isStatsOrRepairsValue))) return undefined
+    if (obj.type === 'AssignmentExpression' && isStatsOrRepairs(obj.left, scope) && isFreshValue(obj.right)) return undefined
+    return `${what} changes \`${memberPath(obj) ?? 'a value'}\`, which may be (part of) its input, but repair is off: a phase writes only into objects it made itself (\`{}\`, \`[]\`, \`new Map()\`) and into \`ctx.stats\` and \`ctx.repairs\``
+  }
+
+  /** `ctx.stats` or `ctx.repairs` of the phase's own `ctx`. */
+  const isStatsOrRepairs = (n: t.Node, scope: Scope): boolean =>
+    n.type === 'MemberExpression' && !n.computed && n.property.type === 'Identifier' && (n.property.name === 'stats' || n.property.name === 'repairs') && isPhaseCtx(n.object, scope)
+
+  /** The same, judged without a scope where the program binds `ctx` only as the phase's parameter: `ctx.stats`, `(ctx.stats ??= {})`. */
+  const isStatsOrRepairsValue = (v: t.Node): boolean => {
+    const n = v.type === 'AssignmentExpression' && v.left.type === 'MemberExpression' && isFreshValue(v.right) ? v.left : v
+    return n.type === 'MemberExpression' && !n.computed && n.property.type === 'Identifier' && (n.property.name === 'stats' || n.property.name === 'repairs') && n.object.type === 'Identifier' && n.object.name === 'ctx'
+  }
+
+  const isFreshValue = (v: t.Node): boolean => v.type === 'ObjectExpression' || v.type === 'ArrayExpression' || v.type === 'NewExpression'
+
+  /** Every value any binding of `name` in the program takes is one `ok` admits (through other such names too). */
+  const isAlias = (name: string, ok: (v: t.Node) => boolean, seen = new Set<string>()): boolean => {
+    const values = bound.get(name)
+    if (!values) return false
+    if (seen.has(name)) return true
+    seen.add(name)
+    return values.every((v) => {
+      if (v === NO_VALUE) return true
+      if (ok(v)) return true
+      if (v.type === 'Identifier') return isAlias(v.name, ok, seen)
+      if (v.type === 'ConditionalExpression') return [v.consequent, v.alternate].every((x) => ok(x) || (x.type === 'Identifier' && isAlias(x.name, ok, seen)))
+      if (v.type === 'LogicalExpression') return [v.left, v.right].every((x) => ok(x) || (x.type === 'Identifier' && isAlias(x.name, ok, seen)))
+      return false
+    })
+  }
+  const isFresh = (name: string): boolean => isAlias(name, isFreshValue)
+  const bound = boundValues(program)
+  const ctxBindings = bindingCount(program, 'ctx')
 
   /** A name the trusted builtin helpers declare, as the code at hand sees it (not shadowed by one of its own). */
   const isTrustedValue = (node: t.Node, scope: Scope): boolean =>
@@ -570,6 +638,70 @@ function checkTree(part: PartName, program: t.Program, declared: readonly string
   }
 
   walk(program, root, 0, 0)
+}
+
+/** Stands for "no value yet" (`let x`) or a primitive one (`x += 1`): neither lets a later write reach another object. */
+const NO_VALUE: t.Node = { type: 'NullLiteral' }
+
+/**
+ * The values bound to each name anywhere in `program`, whatever its scope: initialisers and assigned values. A name
+ * also bound where its value cannot be known (a parameter, a loop variable, a catch clause, a destructuring, a
+ * function) is left out, as is one never bound here (a global, a helper of the module).
+ */
+function boundValues(program: t.Node): Map<string, t.Node[]> {
+  const values = new Map<string, t.Node[]>()
+  const opaque = new Set<string>()
+  const add = (name: string, v: t.Node) => values.set(name, [...(values.get(name) ?? []), v])
+  const visit = (node: t.Node): void => {
+    switch (node.type) {
+      case 'VariableDeclarator':
+        if (node.id.type === 'Identifier') add(node.id.name, node.init ?? NO_VALUE)
+        else for (const n of bindingNames(node.id)) opaque.add(n)
+        break
+      case 'FunctionDeclaration':
+      case 'ArrowFunctionExpression':
+        if (node.type === 'FunctionDeclaration' && node.id) opaque.add(node.id.name)
+        for (const p of node.params) for (const n of bindingNames(p)) opaque.add(n)
+        break
+      case 'ForOfStatement':
+      case 'ForInStatement':
+        if (node.left.type === 'VariableDeclaration') for (const d of node.left.declarations) for (const n of bindingNames(d.id)) opaque.add(n)
+        for (const c of children(node)) if (c !== node.left) visit(c)
+        return
+      case 'CatchClause':
+        if (node.param) for (const n of bindingNames(node.param)) opaque.add(n)
+        break
+      case 'AssignmentExpression':
+        if (node.left.type === 'Identifier') add(node.left.name, ['=', '??=', '||=', '&&='].includes(node.operator) ? node.right : NO_VALUE)
+        break
+    }
+    for (const c of children(node)) visit(c)
+  }
+  visit(program)
+  for (const n of opaque) values.delete(n)
+  return values
+}
+
+/** How many declarations (variables, parameters, functions, catch clauses) bind `name` in `program`. */
+function bindingCount(program: t.Node, name: string): number {
+  let n = 0
+  const visit = (node: t.Node): void => {
+    if (node.type === 'VariableDeclarator' || node.type === 'CatchClause') n += bindingNames((node.type === 'VariableDeclarator' ? node.id : node.param) ?? NO_VALUE).filter((x) => x === name).length
+    if (node.type === 'FunctionDeclaration' || node.type === 'ArrowFunctionExpression') {
+      if (node.type === 'FunctionDeclaration' && node.id?.name === name) n++
+      for (const p of node.params) n += bindingNames(p).filter((x) => x === name).length
+    }
+    for (const c of children(node)) visit(c)
+  }
+  visit(program)
+  return n
+}
+
+/** The node a member chain (`a.b[c].d`) starts from. */
+function chainRoot(node: t.Node): t.Node {
+  let n = node
+  while (n.type === 'MemberExpression' || n.type === 'OptionalMemberExpression') n = n.object
+  return n
 }
 
 /** Whether an expression reaches into the phase's input: `args…`, `result…` or `ctx.result…`. */

@@ -99,13 +99,13 @@ describe('checkStatic keeps a phase to its own part of ctx', () => {
     ['ctx handed to a local function', 'function h(c) { return c.t }\nh(ctx)'],
     ['ctx handed to a helper that calls back', 'function h(v, d, c) { return c.t }\ndeep(h, args, 0, ctx)'],
     ['a computed member', 'const t = ctx["t"]'],
-    ['a member it may read, but not write', 'ctx.functionId = "x"'],
+    ['a member it may read, but not write', 'ctx.repair = true'],
   ])('rejects %s', (_name, body) => {
     expect(checkStatic({ trusted: [...trusted, 'deep'], perceive: `let issues\n${body}\nreturn issues` }).join('\n')).toMatch(/ctx/)
   })
 
   it('admits what phases do with ctx: statistics, repairs, the result, and the recursive checkers', () => {
-    const body = 'ctx.stats = { n: args.length }\nif (ctx.repair) (ctx.repairs ??= []).push({ path: "args", action: "none" })\nconst r = check_Tree(args[0], 1, ctx)\nif (r !== undefined) issues = r\nif (ctx.executionId === ctx.functionId) issues = undefined'
+    const body = 'ctx.stats = { n: args.length }\nif (ctx.repair) (ctx.repairs ??= []).push({ path: "args", action: "none" })\nconst r = check_Tree(args[0], 1, ctx)\nif (r !== undefined) issues = r'
     expect(checkStatic({ trusted: [...trusted, 'check_Tree'], perceive: `let issues\n${body}\nreturn issues` })).toEqual([])
     expect(checkStatic({ trusted, repair: true, enforce: 'if (typeof ctx.result === "string") ctx.result = ctx.result.trim()\nreturn undefined' })).toEqual([])
   })

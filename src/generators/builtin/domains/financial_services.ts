@@ -1,6 +1,7 @@
 // The `financial_services` pack: money amounts finite and no more precise than their currency, ISO 4217 codes, non-negative totals.
 import type { TypeIR } from '../../spec'
 import type { CodeRule, DomainPack, RuleSite } from '../domain'
+import { comment } from '../../render'
 import { block, core, elementOf, isNumber, isString, issue, issueExpr, keyHas, propValue, repaired, words } from './emit'
 
 const AMOUNT = 'financial_services.money_amount'
@@ -210,7 +211,7 @@ export const financialServices: DomainPack = {
       },
       whole(spec, phase) {
         if (phase !== 'enforce' || !words(spec.name.split('.').pop()).some((w) => TOTAL_WORDS.has(w)) || !isNumber(spec.returns, spec.types)) return undefined
-        return `// ${TOTAL}: ${spec.name} returns a total\nif (typeof ctx.result === 'number' && ctx.result < 0) ${issue('"result"', 'non-negative total', 'ctx.result', TOTAL)}`
+        return `${comment(`${TOTAL}: ${spec.name} returns a total`)}\nif (typeof ctx.result === 'number' && ctx.result < 0) ${issue('"result"', 'non-negative total', 'ctx.result', TOTAL)}`
       },
     },
   ],
