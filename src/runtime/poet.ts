@@ -27,7 +27,7 @@ export function poet(options: PoetOptions = {}, phases?: PhaseModule): PoetDecor
   const policy = resolvePolicy(options)
   const wrap = (fn: unknown): unknown => {
     if (typeof fn !== 'function') throw new TypeError(`poet: expected a function or a method, got ${typeof fn}`)
-    const t: Target = { fn: fn as Target['fn'], name: fn.name || 'anonymous', policy, phases }
+    const t: Target = { fn: fn as Target['fn'], id: fn.name || 'anonymous', version: 'unversioned', policy, phases }
     // A function defined as a property value takes the property's name: the wrapper keeps fn's name in stack traces.
     return {
       [fn.name]: function (this: unknown, ...args: unknown[]) {
