@@ -41,7 +41,7 @@ function describe(v) {
   },
   add: {
     deps: ['describe', 'addReceived'],
-    code: `// Records one issue (the first ${MAX_ISSUES} are kept).
+    code: `// Records one issue (the first ${MAX_ISSUES} are listed, the others counted in \`more\`).
 function add(issues, path, expected, value, rule) {
   return addReceived(issues, path, expected, describe(value), rule)
 }`,
@@ -50,6 +50,7 @@ function add(issues, path, expected, value, rule) {
     code: `function addReceived(issues, path, expected, received, rule) {
   if (issues === undefined) issues = []
   if (issues.length < ${MAX_ISSUES}) issues.push(rule === undefined ? { path, expected, received } : { path, expected, received, rule })
+  else issues.more = (issues.more || 0) + 1
   return issues
 }`,
   },
@@ -67,18 +68,23 @@ function literal(v) {
     deps: ['add'],
     code: `// Replaces the issues found inside a value since \`from\` with one issue about the value itself.
 function collapse(issues, from, path, expected, value) {
+  // Issues are counted in \`more\` only once the list is full: a list shorter than that at \`from\` counted none before it.
+  if (from < ${MAX_ISSUES}) delete issues.more
   issues.length = from
   return add(from === 0 ? undefined : issues, path, expected, value)
 }`,
   },
   nest: {
-    code: `// Adds the issues a nested check reported, prefixing their relative paths.
+    code: `// Adds the issues a nested check reported, prefixing their relative paths; those past the list are counted.
 function nest(issues, prefix, inner) {
   if (issues === undefined) issues = []
-  for (let i = 0; i < inner.length && issues.length < ${MAX_ISSUES}; i++) {
+  let i = 0
+  for (; i < inner.length && issues.length < ${MAX_ISSUES}; i++) {
     const it = inner[i]
     issues.push({ ...it, path: prefix + it.path })
   }
+  const more = inner.length - i + (inner.more || 0)
+  if (more) issues.more = (issues.more || 0) + more
   return issues
 }`,
   },
@@ -93,7 +99,7 @@ function key(k) {
   closer: {
     code: `// Which failed union member is nearer the value: fewer issues, and on a tie, issues inside it beat one about the value itself.
 function closer(a, b, path) {
-  const score = (list) => list.length + (list.some((it) => it.path === path) ? 0.5 : 0)
+  const score = (list) => list.length + (list.more || 0) + (list.some((it) => it.path === path) ? 0.5 : 0)
   return score(a) < score(b)
 }`,
   },
