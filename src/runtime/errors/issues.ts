@@ -5,5 +5,6 @@ export function formatIssues(what: string, functionId: string, issues: IssueList
   let message = `poet: ${what} of ${functionId}:`
   for (const i of issues) message += `\n  ${i.path}: expected ${i.expected}, received ${i.received}${i.rule ? ` (${i.rule})` : ''}`
   // The issues past the listed ones are only counted: the message says so, rather than reading as the whole story.
-  return issues.more ? message + `\n  …and ${issues.more} more` : message
+  if (issues.more) message += `\n  …and ${issues.more} more`
+  return message
 }
