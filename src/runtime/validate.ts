@@ -45,10 +45,13 @@ export function literalText(v: unknown): string {
   return describeValue(v)
 }
 
-/** Replaces the issues found inside a value since `from` with one issue about the value itself. */
+/**
+ * Replaces the issues found inside a value since `from` (how many there were before it, listed or counted in `more`)
+ * with one issue about the value itself.
+ */
 export function collapseIssues(issues: IssueList, from: number, path: string, expected: string, value: unknown): IssueList {
-  // Issues are counted in `more` only once the list is full: a list shorter than that at `from` counted none before it.
-  if (from < MAX_ISSUES) delete issues.more
-  issues.length = from
+  issues.length = Math.min(from, MAX_ISSUES)
+  if (from > MAX_ISSUES) issues.more = from - MAX_ISSUES
+  else delete issues.more
   return addIssue(from === 0 ? undefined : issues, path, expected, value)
 }

@@ -77,6 +77,17 @@ function walk(t: Tree, v: number[] | string[]): number { return 0 }`
     expect(u.message.endsWith('\n  …and 2 more')).toBe(true)
   })
 
+  it('counts a value of the wrong kind as one issue, as a list with room lists it, when the list is already full', async () => {
+    const PLACE = `interface Point { x: number; y: number }
+function place(xs: number[], at: Point): number { return 0 }`
+    const place = poet({}, await phasesFor(PLACE, 'place'))((xs: unknown, at: unknown) => 0)
+    const roomy = caught(() => place([], 'here' as never)) as PoetInputError
+    expect(roomy.issues).toEqual([{ path: 'args[1]', expected: 'Point', received: 'string' }])
+    // 25 issues in xs, and `at` is one more: a string has no x and no y, which is still one issue about `at`.
+    const full = caught(() => place(Array.from({ length: 25 }, () => 'x') as never, 'here' as never)) as PoetInputError
+    expect([full.issues.length, full.issueCount]).toEqual([20, 26])
+  })
+
   it('puts issueCount in the event, which a real collector stores with the rest of its batch', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'poet-issue-count-'))
     const running = await serve({ port: 0, db: join(dir, 'feedback.db') })

@@ -66,11 +66,12 @@ function literal(v) {
   },
   collapse: {
     deps: ['add'],
-    code: `// Replaces the issues found inside a value since \`from\` with one issue about the value itself.
+    code: `// Replaces the issues found inside a value since \`from\` (how many there were before it, listed or counted in \`more\`)
+// with one issue about the value itself.
 function collapse(issues, from, path, expected, value) {
-  // Issues are counted in \`more\` only once the list is full: a list shorter than that at \`from\` counted none before it.
-  if (from < ${MAX_ISSUES}) delete issues.more
-  issues.length = from
+  issues.length = Math.min(from, ${MAX_ISSUES})
+  if (from > ${MAX_ISSUES}) issues.more = from - ${MAX_ISSUES}
+  else delete issues.more
   return add(from === 0 ? undefined : issues, path, expected, value)
 }`,
   },
@@ -531,9 +532,10 @@ export class ValidatorCompiler {
     const { iss, v } = site
     this.used.add('collapse')
     const body = [
-      `const ${n} = ${iss} === undefined ? 0 : ${iss}.length`,
+      // Issues found so far, the ones counted past the list too: a full list still collapses what the value added.
+      `const ${n} = ${iss} === undefined ? 0 : ${iss}.length + (${iss}.more || 0)`,
       ...bodies,
-      `if (${iss} !== undefined && ${iss}.length > ${n} && (typeof ${v} !== "object" || Array.isArray(${v}) || ${v} instanceof Date)) ${iss} = collapse(${iss}, ${n}, ${renderPath(site.path)}, ${JSON.stringify(expected)}, ${v})`,
+      `if (${iss} !== undefined && ${iss}.length + (${iss}.more || 0) > ${n} && (typeof ${v} !== "object" || Array.isArray(${v}) || ${v} instanceof Date)) ${iss} = collapse(${iss}, ${n}, ${renderPath(site.path)}, ${JSON.stringify(expected)}, ${v})`,
       // Domain rules written for objects never see a primitive that happened to fit.
       rules ? `if (typeof ${v} === "object" || typeof ${v} === "function") {\n${indent(rules)}\n}` : '',
     ]
