@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
-import { configure, consoleSink, httpSink, onEvent, poet, PoetInputError, PoetOutputError, type ExecutionEvent, type PoetEvent } from '../../src/runtime/index'
+import { configure, consoleSink, httpSink, onEvent, poet, PoetInputError, PoetOutputError, type ExecutionEvent, type PhaseModule, type PoetEvent } from '../../src/runtime/index'
 import { addIssue, collapseIssues, MAX_ISSUES } from '../../src/runtime/validate'
 import { serve } from '../../src/train/collector'
 import { phasesFor } from '../generators/builtin/harness'
@@ -113,6 +113,24 @@ function place(xs: number[], at: Point): number { return 0 }`
     expect([sink.sent, sink.failed]).toEqual([3, 0])
     expect(running.collector.store.count('executions')).toBe(3)
     expect(lines.find((l) => l.includes('input_error') && l.includes('args[0][19]'))).toMatch(/args\[0\]\[19\] …and 37 more$/)
+  })
+})
+
+describe('a phase module of its own that lists more issues than an event takes (100)', () => {
+  it('gets them all in the message, and the event lists 100 with issueCount saying how many there were', () => {
+    const events = recorded()
+    const phases: PhaseModule = {
+      id: 'src/own.ts#f',
+      version: 'v1',
+      generator: 'llm:test',
+      policy: { attempts: 1, timeout: 0, backoff: { initial: 1, max: 5, factor: 2, jitter: true }, retryOn: 'any', repair: false, sample: 1 },
+      perceive: () => Array.from({ length: 150 }, (_, i) => ({ path: `args[0][${i}]`, expected: 'number', received: 'string' })),
+    }
+    const f = poet({}, phases)((xs: unknown) => xs)
+    const e = caught(() => f([])) as PoetInputError
+    expect([e.issues.length, e.issueCount, e.message.split('\n').length]).toEqual([150, 150, 151])
+    const event = events[0] as ExecutionEvent
+    expect([event.issues!.length, event.issueCount]).toEqual([100, 150])
   })
 })
 
