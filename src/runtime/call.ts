@@ -1,13 +1,17 @@
 // The shapes the engine shares with its reporter: a decorated function's target and one execution's state.
 import type { PhaseContext, PhaseModule, PhaseVersion, Policy } from './types'
 
-/** What `poet(...)` fixed for one decorated function. */
-export interface Target {
+/**
+ * What `poet(...)` fixed for one decorated function. Without a phase module it stands in for one, unversioned and
+ * without phases, so that an execution reads the same fields either way.
+ */
+export interface Target extends PhaseVersion {
   fn: (...args: unknown[]) => unknown
   /** Function id when there is no phase module. */
-  name: string
+  id: string
   /** Level-1 policy from the options, used only when there is no phase module. */
   policy: Policy
+  variants?: undefined
   /** Read on every call, never cached: Vite dev hot-swaps a new version into this very object. */
   phases?: PhaseModule
 }

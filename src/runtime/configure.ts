@@ -48,8 +48,7 @@ export function configure(options: ConfigureOptions): void {
 
 function closeSink(sink: Sink): void {
   try {
-    const r = (sink as { close?(): unknown }).close?.()
-    if (r && typeof (r as PromiseLike<unknown>).then === 'function') (r as PromiseLike<unknown>).then(undefined, () => {})
+    unheard((sink as { close?(): unknown }).close?.())
   } catch {
     // A custom sink's close that throws: it is let go all the same.
   }
@@ -57,9 +56,13 @@ function closeSink(sink: Sink): void {
 
 function deliver(sink: Sink, events: PoetEvent[]): void {
   try {
-    const r = sink(events)
-    if (r && typeof r.then === 'function') r.then(undefined, () => {})
+    unheard(sink(events))
   } catch {
     // A broken sink loses its batch, never the application's call.
   }
+}
+
+/** Lets a rejection of what a sink returned go unheard (never an unhandled rejection): its failure is its own. */
+function unheard(r: unknown): void {
+  if (typeof (r as PromiseLike<unknown> | undefined)?.then === 'function') (r as PromiseLike<unknown>).then(undefined, () => {})
 }

@@ -43,7 +43,7 @@ function fire(): void {
   const now = Date.now()
   let next = Infinity
   // Backwards: a swap-remove moves an already visited entry into the current slot.
-  for (let i = pending.length - 1; i >= 0; i--) {
+  for (let i = pending.length; i--; ) {
     const d = pending[i]
     if (d.at <= now) {
       disarm(d)

@@ -56,10 +56,10 @@ class Execution implements Call {
     this.t = t
     this.self = self
     this.args = args
-    const ph = t.phases
-    let served: PhaseVersion | undefined = ph
-    let policy = ph ? ph.policy : t.policy
-    if (ph?.variants) {
+    const ph = t.phases || t
+    let served: PhaseVersion = ph
+    let policy = ph.policy
+    if (ph.variants) {
       // A/B: a candidate serves its share of executions, chosen by id so the split is deterministic and replayable.
       let u = hashUnit(this.executionId)
       for (const v of ph.variants) {
@@ -70,12 +70,12 @@ class Execution implements Call {
         }
       }
     }
-    this.functionId = ph ? ph.id : t.name
+    this.functionId = ph.id
     this.repair = policy.repair
     this.policy = policy
-    this.perceive = ph && (served!.perceive || ph.perceive)
-    this.enforce = ph && (served!.enforce || ph.enforce)
-    this.version = served ? served.version : 'unversioned'
+    this.perceive = served.perceive || ph.perceive
+    this.enforce = served.enforce || ph.enforce
+    this.version = served.version
     this.n = 0
     // Only once someone listens (onEvent installs it): decides whether this execution is sampled and starts its clock.
     settings.start?.(this)
@@ -95,8 +95,8 @@ function operate(c: Call): unknown {
     c.n++
     try {
       const r = c.t.fn.apply(c.self, c.args)
-      if (isThenable(r)) return operateAsync(c, r)
-      return done(c, check(c, r))
+      if (typeof (r as PromiseLike<unknown> | undefined)?.then === 'function') return operateAsync(c, r as PromiseLike<unknown>)
+      return done(c, r)
     } catch (e) {
       if (!retryable(c, e)) throw fail(c, e)
     }
@@ -146,7 +146,7 @@ function settle(
 /** An async attempt's value: checked and returned, or (when enforce rejects it) the next attempt. */
 function settled(c: Call, value: unknown): unknown {
   try {
-    return done(c, check(c, value))
+    return done(c, value)
   } catch (e) {
     return again(c, e)
   }
@@ -162,15 +162,6 @@ function again(c: Call, e: unknown): Promise<unknown> {
   return new Promise((r) => setTimeout(r, delay)).then(() => operate(c))
 }
 
-function check(c: Call, result: unknown): unknown {
-  if (!c.enforce) return result
-  c.result = result
-  const issues = c.enforce(result, c)
-  if (issues?.length) throw new PoetOutputError(issues, c.functionId, c.executionId)
-  // Under repair, enforce may have replaced the result with a normalised one.
-  return c.policy.repair ? c.result : result
-}
-
 /** Whether to try again after `e`; an error it cannot read (a getter or a Proxy trap that throws) is rethrown as it is. */
 function retryable(c: Call, e: unknown): boolean | undefined {
   try {
@@ -178,7 +169,15 @@ function retryable(c: Call, e: unknown): boolean | undefined {
   } catch {}
 }
 
+/** Ends the execution with an attempt's result once enforce accepts it (and, under repair, normalised); else throws. */
 function done(c: Call, result: unknown): unknown {
+  if (c.enforce) {
+    c.result = result
+    const issues = c.enforce(result, c)
+    if (issues?.length) throw new PoetOutputError(issues, c.functionId, c.executionId)
+    // Under repair, enforce may have replaced the result with a normalised one.
+    if (c.repair) result = c.result
+  }
   settings.end?.(c, true, result)
   return result
 }
@@ -192,8 +191,4 @@ function fail(c: Call, e: unknown): unknown {
   }
   settings.end?.(c, false, e)
   return e
-}
-
-function isThenable(v: unknown): v is PromiseLike<unknown> {
-  return v != null && typeof (v as PromiseLike<unknown>).then === 'function'
 }

@@ -65,6 +65,10 @@ function describeFailure(c: Call, event: ExecutionEvent, value: unknown): string
   if (own instanceof PoetInputError || own instanceof PoetOutputError) {
     event.outcome = own instanceof PoetInputError ? 'input_error' : 'output_error'
     event.issues = listed<Pick<Issue, 'path' | 'rule'>>(own.issues, ['path'])
+    // What the event cannot list is counted, so that a reader knows the list is not the whole story. A collector takes
+    // a whole number only: a count a phase module made of anything is left out.
+    const count = own.issueCount
+    if (Number.isSafeInteger(count) && count > event.issues.length) event.issueCount = count
   } else if (own instanceof PoetTimeoutError) event.outcome = 'timeout'
   const name = value !== null && typeof value === 'object' && (value as { name?: unknown }).name
   // A collector takes a name of 1 to MAX_ERROR characters.

@@ -61,6 +61,15 @@ export interface Issue {
   rule?: string
 }
 
+/**
+ * Issues as perceive or enforce return them. A list is kept short (the issue helpers keep the first 20, so that a huge
+ * bad input cannot flood messages and events); `more` counts the issues found past the listed ones.
+ */
+export type IssueList = Issue[] & {
+  /** How many issues were found but not listed; absent when none were left out. */
+  more?: number
+}
+
 /** A normalisation perceive or enforce made under `repair: true`. Never carries the value itself. */
 export interface Repair {
   path: string
@@ -90,9 +99,9 @@ export interface PhaseVersion {
   version: string
   policy?: Partial<Policy>
   /** Validates (and under repair, normalises in place) the arguments array. Returns issues, or undefined when valid. */
-  perceive?(args: unknown[], ctx: PhaseContext): Issue[] | undefined
+  perceive?(args: unknown[], ctx: PhaseContext): IssueList | undefined
   /** Validates the awaited result (`ctx.result`). Returns issues, or undefined when valid. */
-  enforce?(result: unknown, ctx: PhaseContext): Issue[] | undefined
+  enforce?(result: unknown, ctx: PhaseContext): IssueList | undefined
   /** Share of executions, 0..1, served by this variant (candidates only). */
   share?: number
 }
@@ -139,6 +148,8 @@ export interface ExecutionEvent {
   attempts: number
   /** Issue paths (and rules) from perceive/enforce, without values. */
   issues?: { path: string; rule?: string }[]
+  /** How many issues there were in all, when `issues` lists fewer (a phase lists its first 20, an event its first 100). */
+  issueCount?: number
   repairs?: Repair[]
   stats?: Record<string, number>
   /** Name of the last error (e.g. `TypeError`) when outcome is not ok. */

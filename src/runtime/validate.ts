@@ -1,10 +1,10 @@
 // The helpers generated phase modules share (`import { addIssue as add, … } from 'unplugin-poet/runtime'`), so each module holds only its own checks.
-import type { Issue } from './types'
+import type { IssueList } from './types'
 
-/** Issues kept per phase call; the rest are dropped so a huge bad input cannot flood events. */
+/** Issues listed per phase call; the rest are only counted (`more`), so a huge bad input cannot flood messages and events. */
 export const MAX_ISSUES = 20
 
-type Issues = Issue[] | undefined
+type Issues = IssueList | undefined
 
 /** What a value is, without revealing it. */
 export function describeValue(v: unknown): string {
@@ -24,15 +24,16 @@ export function describeValue(v: unknown): string {
   }
 }
 
-/** Records one issue whose `received` text is given (the first 20 are kept). */
-export function addIssueReceived(issues: Issues, path: string, expected: string, received: string, rule?: string): Issue[] {
+/** Records one issue whose `received` text is given (the first 20 are listed, the others counted in `more`). */
+export function addIssueReceived(issues: Issues, path: string, expected: string, received: string, rule?: string): IssueList {
   if (issues === undefined) issues = []
   if (issues.length < MAX_ISSUES) issues.push(rule === undefined ? { path, expected, received } : { path, expected, received, rule })
+  else issues.more = (issues.more || 0) + 1
   return issues
 }
 
-/** Records one issue about `value` (the first 20 are kept). */
-export function addIssue(issues: Issues, path: string, expected: string, value: unknown, rule?: string): Issue[] {
+/** Records one issue about `value` (the first 20 are listed, the others counted in `more`). */
+export function addIssue(issues: Issues, path: string, expected: string, value: unknown, rule?: string): IssueList {
   return addIssueReceived(issues, path, expected, describeValue(value), rule)
 }
 
@@ -44,8 +45,13 @@ export function literalText(v: unknown): string {
   return describeValue(v)
 }
 
-/** Replaces the issues found inside a value since `from` with one issue about the value itself. */
-export function collapseIssues(issues: Issue[], from: number, path: string, expected: string, value: unknown): Issue[] {
-  issues.length = from
+/**
+ * Replaces the issues found inside a value since `from` (how many there were before it, listed or counted in `more`)
+ * with one issue about the value itself.
+ */
+export function collapseIssues(issues: IssueList, from: number, path: string, expected: string, value: unknown): IssueList {
+  issues.length = Math.min(from, MAX_ISSUES)
+  if (from > MAX_ISSUES) issues.more = from - MAX_ISSUES
+  else delete issues.more
   return addIssue(from === 0 ? undefined : issues, path, expected, value)
 }

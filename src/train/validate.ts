@@ -18,7 +18,7 @@ export const LIMITS = {
 } as const
 
 const COMMON = ['v', 'kind', 'functionId', 'version', 'executionId', 'ts'] as const
-const EXECUTION_FIELDS = new Set<string>([...COMMON, 'duration', 'outcome', 'attempts', 'issues', 'repairs', 'stats', 'error'])
+const EXECUTION_FIELDS = new Set<string>([...COMMON, 'duration', 'outcome', 'attempts', 'issues', 'issueCount', 'repairs', 'stats', 'error'])
 const FEEDBACK_FIELDS = new Set<string>([...COMMON, 'score', 'label', 'metrics', 'comment'])
 
 export type Validation = { ok: true; events: PoetEvent[] } | { ok: false; reason: string }
@@ -58,6 +58,7 @@ function validateEvent(e: unknown, at: string): void {
     if (!OUTCOMES.includes(e.outcome as never)) fail(`${at}.outcome`, `expected one of ${OUTCOMES.join(', ')}, received ${describe(e.outcome)}`)
     num(e.attempts, `${at}.attempts`, { min: 0, integer: true })
     if (e.issues !== undefined) list(e.issues, `${at}.issues`, ['path'], ['rule'])
+    if (e.issueCount !== undefined) num(e.issueCount, `${at}.issueCount`, { min: 0, integer: true })
     if (e.repairs !== undefined) list(e.repairs, `${at}.repairs`, ['path', 'action'], ['rule'])
     if (e.stats !== undefined) numbers(e.stats, `${at}.stats`)
     if (e.error !== undefined) text(e.error, `${at}.error`, LIMITS.error)

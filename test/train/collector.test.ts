@@ -123,6 +123,7 @@ describe('POST /v1/events', () => {
     ['a fractional attempt count', [execution({ attempts: 1.5 })], /events\[0\]\.attempts: expected an integer/],
     ['a negative duration', [execution({ duration: -1 })], /events\[0\]\.duration: expected ≥ 0/],
     ['an issue carrying the received value', [execution({ issues: [{ path: 'args[0]', received: 'secret' } as never] })], /events\[0\]\.issues\[0\]\.received: unknown field/],
+    ['a fractional issue count', [execution({ issues: [{ path: 'args[0]' }], issueCount: 2.5 })], /events\[0\]\.issueCount: expected an integer/],
     ['a non-numeric stat', [execution({ stats: { n: 'many' } as never })], /events\[0\]\.stats\.n: expected a finite number, received a string/],
     ['empty feedback', [feedback({ score: undefined })], /events\[0\]: feedback carries none of score, label, metrics, comment/],
     ['a score that is a string', [feedback({ score: '1' as never })], /events\[0\]\.score: expected a finite number/],

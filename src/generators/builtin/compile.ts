@@ -42,7 +42,7 @@ function describe(v) {
   },
   add: {
     deps: ['describe', 'addReceived'],
-    code: `// Records one issue (the first ${MAX_ISSUES} are kept).
+    code: `// Records one issue (the first ${MAX_ISSUES} are listed, the others counted in \`more\`).
 function add(issues, path, expected, value, rule) {
   return addReceived(issues, path, expected, describe(value), rule)
 }`,
@@ -51,6 +51,7 @@ function add(issues, path, expected, value, rule) {
     code: `function addReceived(issues, path, expected, received, rule) {
   if (issues === undefined) issues = []
   if (issues.length < ${MAX_ISSUES}) issues.push(rule === undefined ? { path, expected, received } : { path, expected, received, rule })
+  else issues.more = (issues.more || 0) + 1
   return issues
 }`,
   },
@@ -66,20 +67,26 @@ function literal(v) {
   },
   collapse: {
     deps: ['add'],
-    code: `// Replaces the issues found inside a value since \`from\` with one issue about the value itself.
+    code: `// Replaces the issues found inside a value since \`from\` (how many there were before it, listed or counted in \`more\`)
+// with one issue about the value itself.
 function collapse(issues, from, path, expected, value) {
-  issues.length = from
+  issues.length = Math.min(from, ${MAX_ISSUES})
+  if (from > ${MAX_ISSUES}) issues.more = from - ${MAX_ISSUES}
+  else delete issues.more
   return add(from === 0 ? undefined : issues, path, expected, value)
 }`,
   },
   nest: {
-    code: `// Adds the issues a nested check reported, prefixing their relative paths.
+    code: `// Adds the issues a nested check reported, prefixing their relative paths; those past the list are counted.
 function nest(issues, prefix, inner) {
   if (issues === undefined) issues = []
-  for (let i = 0; i < inner.length && issues.length < ${MAX_ISSUES}; i++) {
+  let i = 0
+  for (; i < inner.length && issues.length < ${MAX_ISSUES}; i++) {
     const it = inner[i]
     issues.push({ ...it, path: prefix + it.path })
   }
+  const more = inner.length - i + (inner.more || 0)
+  if (more) issues.more = (issues.more || 0) + more
   return issues
 }`,
   },
@@ -94,7 +101,7 @@ function key(k) {
   closer: {
     code: `// Which failed union member is nearer the value: fewer issues, and on a tie, issues inside it beat one about the value itself.
 function closer(a, b, path) {
-  const score = (list) => list.length + (list.some((it) => it.path === path) ? 0.5 : 0)
+  const score = (list) => list.length + (list.more || 0) + (list.some((it) => it.path === path) ? 0.5 : 0)
   return score(a) < score(b)
 }`,
   },
@@ -526,9 +533,10 @@ export class ValidatorCompiler {
     const { iss, v } = site
     this.used.add('collapse')
     const body = [
-      `const ${n} = ${iss} === undefined ? 0 : ${iss}.length`,
+      // Issues found so far, the ones counted past the list too: a full list still collapses what the value added.
+      `const ${n} = ${iss} === undefined ? 0 : ${iss}.length + (${iss}.more || 0)`,
       ...bodies,
-      `if (${iss} !== undefined && ${iss}.length > ${n} && (typeof ${v} !== "object" || Array.isArray(${v}) || ${v} instanceof Date)) ${iss} = collapse(${iss}, ${n}, ${renderPath(site.path)}, ${JSON.stringify(expected)}, ${v})`,
+      `if (${iss} !== undefined && ${iss}.length + (${iss}.more || 0) > ${n} && (typeof ${v} !== "object" || Array.isArray(${v}) || ${v} instanceof Date)) ${iss} = collapse(${iss}, ${n}, ${renderPath(site.path)}, ${JSON.stringify(expected)}, ${v})`,
       // Domain rules written for objects never see a primitive that happened to fit.
       rules ? `if (typeof ${v} === "object" || typeof ${v} === "function") {\n${indent(rules)}\n}` : '',
     ]

@@ -6,8 +6,9 @@ import type { FunctionSpec, TypeIR } from '../spec'
  * Conventions every emitter follows, so type checks (the validator compiler) and domain rules compose:
  * - Generated perceive/enforce bodies declare `let issues` (undefined until the first issue) and end with `return issues`.
  * - A rule records a violation with the module helper `issues = add(issues, path, expected, value, rule)`;
- *   `add` describes `value` without leaking it and caps the list (first 20 issues). When the rule knows better what it
- *   received (`"3 elements"`), `issues = addReceived(issues, path, expected, received, rule)` takes that text instead.
+ *   `add` describes `value` without leaking it and caps the list (first 20 issues, the rest counted in `issues.more`).
+ *   When the rule knows better what it received (`"3 elements"`), `issues = addReceived(issues, path, expected,
+ *   received, rule)` takes that text instead.
  * - `path` in emitted code is a JS expression that evaluates to the path string (e.g. `"args[0]"`,
  *   `p + "[" + i + "]"`), `value` a JS expression for the value at that path.
  * - Under `repair`, a rule may replace the value by assigning to `target` (an assignable expression) and must

@@ -29,6 +29,7 @@ export function formatEvent(e: PoetEvent): string {
   let line = `poet ${e.outcome === 'ok' ? '✓' : '✗'} ${head} ${e.outcome} ${e.duration.toFixed(1)} ms, ${e.attempts} attempt${e.attempts === 1 ? '' : 's'}`
   if (e.error && e.outcome === 'error') line += ` (${e.error})`
   if (e.issues) line += `: ${e.issues.map((i) => (i.rule ? `${i.path} [${i.rule}]` : i.path)).join(', ')}`
+  if (e.issues && e.issueCount) line += ` …and ${e.issueCount - e.issues.length} more`
   if (e.repairs) line += `; repaired ${e.repairs.map((r) => `${r.path} (${r.action})`).join(', ')}`
   return line
 }

@@ -53,6 +53,7 @@ export function otlpLogs(events: PoetEvent[], resource: Record<string, string | 
       add('poet.duration_ms', e.duration)
       add('poet.error', e.error)
       add('poet.issues', e.issues && e.issues.map((i) => (i.rule ? `${i.path} [${i.rule}]` : i.path)))
+      add('poet.issue_count', e.issueCount)
       add('poet.repairs', e.repairs && e.repairs.map((r) => `${r.path}: ${r.action}`))
       for (const k in e.stats) add(`poet.stats.${k}`, e.stats[k])
     } else {
