@@ -152,6 +152,7 @@ export function applyTraining(plans: Plan[], o: TrainerOptions): Plan[] {
           created: new Date(now).toISOString(),
           ...files,
           reason: `train: ${p.reason}`,
+          origin: 'train',
         }
         entry.candidate = { version: p.candidate!, share: c.share, since: new Date(now).toISOString(), metric: c.metric }
         done = true

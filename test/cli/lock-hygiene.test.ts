@@ -12,6 +12,8 @@ import { renderPhaseModule } from '../../src/generators/render'
 import { resolveOptions } from '../../src/plugin/options'
 import { readPolicy, withPolicy } from '../../src/train/candidate'
 import { serve } from '../../src/train/collector'
+import { FeedbackStore } from '../../src/train/store'
+import { applyTraining, planTraining } from '../../src/train/trainer'
 import { build, createProject, loadPlugin, PACKAGE_ROOT, run, viteDevServer, type Project } from '../helpers/project'
 import { execution, feedback } from '../train/helpers'
 import { reply, startOpenAIServer, type OpenAIServer } from '../helpers/openai-server'
@@ -115,6 +117,50 @@ describe('entries of deleted functions', () => {
     expect(phaseFiles(p)).toHaveLength(1)
     expect(llm.requests).toHaveLength(asked)
     expect((await poet(p, ['generate', '--check', '--prune'])).code).toBe(2)
+  })
+
+  it("keeps an entry whose versions Train made, whatever words their reasons have, and an old lock's that say it in words only", async () => {
+    const SLOW = HALF.replace('poet()', "poet({ optimizeFor: 'latency' })")
+    const p = fixture('deleted-trained', { 'src/double.ts': DOUBLE, 'src/half.ts': SLOW })
+    expect((await poet(p, ['generate'])).code).toBe(0)
+    const id = 'src/half.ts#half'
+    const base = lockOf(p).functions[id]!.current
+    // The real trainer: three days at 1 % timeouts, then an hour at 15 %, give a candidate, which is then promoted.
+    const HOUR = 3_600_000
+    const T = Math.ceil(Date.now() / HOUR) * HOUR + 24 * HOUR
+    const store = new FeedbackStore(join(p.dir, 'feedback.db'))
+    const calls = (n: number, from: number, to: number, fail: number) =>
+      Array.from({ length: n }, (_, i) => {
+        const failed = i < Math.round(n * fail)
+        return execution({ functionId: id, version: base, ts: from + Math.floor(((to - from) * i) / n), duration: failed ? 30_000 : 50 + (i % 100), outcome: failed ? 'timeout' : 'ok', attempts: failed ? 3 : 1 })
+      })
+    try {
+      store.insert(calls(2000, T - 3 * 24 * HOUR, T - HOUR, 0.01))
+      store.insert(calls(300, T - HOUR, T, 0.15))
+      const options = { lockDir: p.lockDir, store, now: () => T }
+      const [plan] = planTraining(options)
+      expect(plan).toMatchObject({ functionId: id, action: 'candidate' })
+      expect(applyTraining([plan!], options)).toHaveLength(1)
+      expect(applyTraining([{ functionId: id, action: 'promote', current: base, candidate: plan!.candidate!, reason: 'better' }], options)).toHaveLength(1)
+    } finally {
+      store.close()
+    }
+    expect(lockOf(p).functions[id]).toMatchObject({ current: expect.not.stringMatching(base) })
+    rmSync(p.path('src/half.ts'))
+
+    // A later trainer that words its reasons otherwise: what it made is kept all the same.
+    const reworded = p.read('.poet/lock.json').replace(/"reason": "train: [^"]*"/, '"reason": "Learned from 2300 calls: timeout 30000 → 300 ms"')
+    expect(reworded).not.toContain('"reason": "train')
+    p.write('.poet/lock.json', reworded)
+    const kept = "Kept in .poet/lock.json, no longer in the source: src/half.ts#half, its entry holding Train's history. `poet generate --prune` removes it."
+    expect(await poet(p, ['generate'])).toMatchObject({ code: 0, stdout: `${kept}\nThe 1 function is up to date in .poet/lock.json.\n` })
+    expect(lockOf(p).functions[id]).toBeDefined()
+
+    // A lock an earlier release wrote has no marker: its reason's words are what say Train made the version.
+    p.write('.poet/lock.json', p.read('.poet/lock.json').replace(/"reason": "Learned[^"]*"/, '"reason": "train: error rate up"').replace(/\n\s*"origin": "train",?/g, ''))
+    expect(p.read('.poet/lock.json')).not.toContain('"origin"')
+    expect(await poet(p, ['generate'])).toMatchObject({ code: 0, stdout: `${kept}\nThe 1 function is up to date in .poet/lock.json.\n` })
+    expect(Object.keys(lockOf(p).functions)).toEqual(['src/double.ts#double', id])
   })
 
   it('a build of some of the files removes no entry, and --only leaves the others alone', async () => {
