@@ -4,6 +4,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net'
 import { LockStore, type LockEntry } from '../generators/lock'
 import type { PoetEvent } from '../runtime/types'
+import { eventSources, ownerOf } from './former'
 import { EventLimits } from './limits'
 import { BUSY_TIMEOUT, FeedbackStore, isBusy, lockHeld, type DropReport, type RetentionOptions, type VersionMetrics } from './store'
 import { refuseAbsurdTimes, validateBatch } from './validate'
@@ -204,11 +205,14 @@ export function createCollector(options: CollectorOptions = {}): Collector {
 
   function functionsTable(url: URL): unknown {
     const window = readWindow(url, now())
-    const entries = lock?.read().functions ?? {}
+    const file = lock?.read()
+    const entries = file?.functions ?? {}
     const rows: Record<string, unknown>[] = []
     const seen = new Set<string>()
-    for (const { id } of store.functions(window)) {
-      for (const m of store.metrics(id, window, { sample: VERSION_SAMPLE, custom: false })) {
+    // A renamed or moved function is one row per version, its calls under every id it had counted together.
+    const owners = new Set(store.functions(window).flatMap(({ id, versions }) => (file ? versions.map((v) => ownerOf(file, id, v)) : [id])))
+    for (const id of owners) {
+      for (const m of store.metrics(file ? eventSources(file, id) : id, window, { sample: VERSION_SAMPLE, custom: false })) {
         seen.add(`${id}\0${m.version}`)
         rows.push({ id, ...role(entryOf(entries, id), m.version), ...summary(m) })
       }
@@ -222,9 +226,12 @@ export function createCollector(options: CollectorOptions = {}): Collector {
 
   function functionDetail(id: string, url: URL): unknown {
     const window = readWindow(url, now())
-    const entry = entryOf(lock?.read().functions ?? {}, id)
-    const metrics = new Map(store.metrics(id, window, { sample: VERSION_SAMPLE }).map((m) => [m.version, m]))
-    if (!entry && metrics.size === 0 && store.decisions(id).length === 0) return undefined
+    const file = lock?.read()
+    const entry = entryOf(file?.functions ?? {}, id)
+    const events = file ? eventSources(file, id) : id
+    const metrics = new Map(store.metrics(events, window, { sample: VERSION_SAMPLE }).map((m) => [m.version, m]))
+    const decisions = store.decisions(events)
+    if (!entry && metrics.size === 0 && decisions.length === 0) return undefined
     const versions = new Set([...Object.keys(entry?.versions ?? {}), ...metrics.keys()])
     const bucket = readBucket(url, window)
     return {
@@ -243,8 +250,8 @@ export function createCollector(options: CollectorOptions = {}): Collector {
         }
       }),
       bucket,
-      series: store.series(id, bucket, window, SERIES_SAMPLE),
-      decisions: store.decisions(id),
+      series: store.series(events, bucket, window, SERIES_SAMPLE),
+      decisions,
     }
   }
 
