@@ -288,13 +288,21 @@ describe('functions renamed or moved', () => {
     expect(await poet(p, ['generate', '--check'])).toMatchObject({ code: 0 })
   })
 
-  it('a Vite dev server takes the old entry over when a function is renamed in its file while it runs', async () => {
+  it('a Vite dev server takes the old entry over when a function is renamed in its file while it runs, and its dashboard keeps the calls made before', async () => {
     const p = fixture('renamed-dev', { 'src/double.ts': DOUBLE })
     expect((await poet(p, ['generate'])).code).toBe(0)
     const old = lockOf(p).functions['src/double.ts#double']!
     const poetPlugin = await loadPlugin(p, 'vite')
-    const server = await viteDevServer(p, { plugins: [poetPlugin()] })
+    const server = await viteDevServer(p, { server: { host: '127.0.0.1', port: 0, hmr: false }, plugins: [poetPlugin()] })
+    await server.listen()
+    const base = server.resolvedUrls!.local[0]!
+    const post = async (functionId: string, n: number) => {
+      const events = Array.from({ length: n }, () => execution({ functionId, version: old.current }))
+      const res = await fetch(`${base}__poet/events`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(events) })
+      expect(res.status).toBe(202)
+    }
     try {
+      await post('src/double.ts#double', 3)
       const client = server.environments.client
       expect((await client.transformRequest('/src/double.ts'))?.code).toContain('poet:src~2fdouble.ts~23double')
       p.write('src/double.ts', DOUBLE.replace('const double', 'const twice'))
@@ -303,6 +311,12 @@ describe('functions renamed or moved', () => {
       const phases = await client.transformRequest('virtual:poet/src~2fdouble.ts~23twice')
       expect(phases?.code).toContain('id: "src/double.ts#twice"')
       expect(phases?.code).toContain(`version: "${old.current}"`)
+      // A page still on the code from before the edit, and one on the new code.
+      await post('src/double.ts#double', 1)
+      await post('src/double.ts#twice', 2)
+      const table = (await (await fetch(`${base}__poet/v1/functions`)).json()) as { functions: { id: string; version: string; role: string; calls: number }[] }
+      expect(table.functions).toMatchObject([{ id: 'src/double.ts#twice', version: old.current, role: 'current', calls: 6 }])
+      expect(table.functions).toHaveLength(1)
     } finally {
       await server.close()
     }
