@@ -4,7 +4,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net'
 import { LockStore, type LockEntry } from '../generators/lock'
 import type { PoetEvent } from '../runtime/types'
-import { eventSources, ownerOf } from './former'
+import { eventSources, ownersOf } from './former'
 import { EventLimits } from './limits'
 import { BUSY_TIMEOUT, FeedbackStore, isBusy, lockHeld, type DropReport, type RetentionOptions, type VersionMetrics } from './store'
 import { refuseAbsurdTimes, validateBatch } from './validate'
@@ -210,7 +210,7 @@ export function createCollector(options: CollectorOptions = {}): Collector {
     const rows: Record<string, unknown>[] = []
     const seen = new Set<string>()
     // A renamed or moved function is one row per version, its calls under every id it had counted together.
-    const owners = new Set(store.functions(window).flatMap(({ id, versions }) => (file ? versions.map((v) => ownerOf(file, id, v)) : [id])))
+    const owners = new Set(store.functions(window).flatMap(({ id, versions }) => (file ? versions.flatMap((v) => ownersOf(file, id, v)) : [id])))
     for (const id of owners) {
       for (const m of store.metrics(file ? eventSources(file, id) : id, window, { sample: VERSION_SAMPLE, custom: false })) {
         seen.add(`${id}\0${m.version}`)

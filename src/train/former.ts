@@ -27,42 +27,64 @@ function holds(lock: LockFile, id: string, version: string): boolean {
   return Object.hasOwn(lock.functions, id) && Object.hasOwn(lock.functions[id]!.versions, version)
 }
 
-/**
- * The function an event sent under `id` for `version` belongs to. Events stay under the id they were sent with: those a
- * renamed or moved function's clients sent before (or still send, running an earlier build) are its events. An id a
- * new function took after its function was renamed holds both: each version goes to the entry that holds it, the id's
- * own entry first; a version no entry holds (an old build, a typo) to the id's own function, or, when the id has none,
- * to the one function that had it. Otherwise the id is its own (a function not in the lock).
- */
-export function ownerOf(lock: LockFile, id: string, version: string): string {
-  if (holds(lock, id, version)) return id
-  const others = claimants(lock, id)
-  const holder = others.find((other) => holds(lock, other, version))
-  if (holder !== undefined) return holder
-  if (Object.hasOwn(lock.functions, id)) return id
-  return others.length === 1 ? others[0]! : id
+/** When the function that has `id` now got its entry (its oldest version's creation), epoch ms. */
+function takenAt(lock: LockFile, id: string): number {
+  return Math.min(...Object.values(lock.functions[id]!.versions).map((v) => Date.parse(v.created) || 0))
 }
 
-/** Where the store holds the events of the function `id` (see ownerOf): its own id, and the ids it had before. */
+/**
+ * Whose events those sent under `id` for `version` are: `owner`, or, before `earlier.until` (event time), `earlier.owner`.
+ * Events stay under the id they were sent with: those a renamed or moved function's clients sent before (or still send,
+ * running an earlier build) are its own. An id a new function took after its function was renamed holds both, told
+ * apart by version, the id's own entry first: a version no entry holds (an old build, a typo) is the new function's,
+ * or, when the id has none, the one function's that had it. Phases hash what they check, not the id, so the new
+ * function may well run a version the renamed one ran: events of that version sent before the new function had its
+ * entry are the renamed one's. An id no entry has or had is its own (a function not in the lock).
+ */
+function owners(lock: LockFile, id: string, version: string): { owner: string; earlier?: { owner: string; until: number } } {
+  const others = claimants(lock, id)
+  const holder = others.find((other) => holds(lock, other, version))
+  if (holds(lock, id, version)) return holder === undefined ? { owner: id } : { owner: id, earlier: { owner: holder, until: takenAt(lock, id) } }
+  if (holder !== undefined) return { owner: holder }
+  if (Object.hasOwn(lock.functions, id)) return { owner: id }
+  return { owner: others.length === 1 ? others[0]! : id }
+}
+
+/** The function an event sent under `id` for `version` at `ts` belongs to (see owners). */
+export function ownerOf(lock: LockFile, id: string, version: string, ts: number): string {
+  const { owner, earlier } = owners(lock, id, version)
+  return earlier && ts < earlier.until ? earlier.owner : owner
+}
+
+/** The functions whose events the store may hold under `id` for `version` (see owners). */
+export function ownersOf(lock: LockFile, id: string, version: string): string[] {
+  const { owner, earlier } = owners(lock, id, version)
+  return earlier ? [owner, earlier.owner] : [owner]
+}
+
+/** Where the store holds the events of the function `id` (see owners): its own id, and the ids it had before. */
 export function eventSources(lock: LockFile, id: string): EventSource[] {
   const entry = Object.hasOwn(lock.functions, id) ? lock.functions[id]! : undefined
-  const others = claimants(lock, id)
-  if (!entry) {
-    // A former id no function has now: the one function that had it reads all of it, or each its versions.
-    if (others.length === 1) return []
-    const taken = others.flatMap((other) => Object.keys(lock.functions[other]!.versions))
-    return [taken.length ? { id, except: [...new Set(taken)] } : { id }]
-  }
-  const taken = others.flatMap((other) => Object.keys(lock.functions[other]!.versions)).filter((v) => !Object.hasOwn(entry.versions, v))
-  const sources: EventSource[] = [taken.length ? { id, except: [...new Set(taken)] } : { id }]
-  for (const former of new Set(entry.formerIds ?? [])) {
-    if (former === id) continue
-    if (!Object.hasOwn(lock.functions, former) && claimants(lock, former).length === 1) {
-      sources.push({ id: former })
-      continue
+  const sources: EventSource[] = []
+  for (const sent of new Set([id, ...(entry?.formerIds ?? [])])) {
+    // The versions someone's entry holds, each with its owners; every other version goes where one no entry holds goes.
+    const named = new Set([sent, ...claimants(lock, sent)].flatMap((other) => (Object.hasOwn(lock.functions, other) ? Object.keys(lock.functions[other]!.versions) : [])))
+    const whole: string[] = []
+    const since: string[] = []
+    const until: string[] = []
+    for (const version of named) {
+      const { owner, earlier } = owners(lock, sent, version)
+      if (owner === id) (earlier ? since : whole).push(version)
+      else if (earlier?.owner === id) until.push(version)
     }
-    const only = Object.keys(entry.versions).filter((v) => ownerOf(lock, former, v) === id)
-    if (only.length) sources.push({ id: former, only })
+    // '': a version no entry holds.
+    const rest = owners(lock, sent, '').owner === id
+    if (rest) {
+      const except = [...named].filter((v) => !whole.includes(v))
+      sources.push(except.length ? { id: sent, except } : { id: sent })
+    } else if (whole.length) sources.push({ id: sent, only: whole })
+    if (since.length) sources.push({ id: sent, only: since, since: takenAt(lock, sent) })
+    if (until.length) sources.push({ id: sent, only: until, until: takenAt(lock, sent) })
   }
   return sources
 }

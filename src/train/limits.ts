@@ -38,7 +38,7 @@ export class EventLimits {
       this.#cache.clear()
       this.#from = file
     }
-    const limits = events.map((e) => this.#limitsOf(file, e.functionId, e.version))
+    const limits = events.map((e) => this.#limitsOf(file, e.functionId, e.version, e.ts))
     events.forEach((e, i) => {
       const never = limits[i]!
       if (!never.length) return
@@ -49,10 +49,10 @@ export class EventLimits {
     })
   }
 
-  #limitsOf(file: LockFile, sentId: string, sent: string): readonly EventField[] {
+  #limitsOf(file: LockFile, sentId: string, sent: string, ts: number): readonly EventField[] {
     // A client still running a build from before a rename sends the id the function had then, which a new function
-    // may have taken since: the version tells whose event it is.
-    const functionId = ownerOf(file, sentId, sent)
+    // may have taken since: the version (and, for one both ran, the time) tells whose event it is.
+    const functionId = ownerOf(file, sentId, sent, ts)
     // Own keys only: an id like `constructor` (any client may send one) would find Object's, which has no versions.
     const entry = Object.hasOwn(file.functions, functionId) ? file.functions[functionId]! : undefined
     if (!entry) return NONE

@@ -276,13 +276,26 @@ export interface EventSource {
   id: string
   only?: readonly string[]
   except?: readonly string[]
+  /** Event time (epoch ms) from which, or until which (exclusive), it counts them: an id two functions had in turn. */
+  since?: number
+  until?: number
 }
 
 /** Where a reader finds a function's events: its id (every event stored under it), or the sources of a renamed one. */
 export type EventsOf = string | readonly EventSource[]
 
-function sourcesOf(of: EventsOf): readonly EventSource[] {
-  return typeof of === 'string' ? [{ id: of }] : of
+/** The sources of `of`, each with the part of `window` in which it counts events; those with none left out. */
+function sourcesOf(of: EventsOf, window: Window = {}): (EventSource & { window: Window })[] {
+  return (typeof of === 'string' ? [{ id: of }] : of).flatMap((source) => {
+    const since = Math.max(window.since ?? -Infinity, source.since ?? -Infinity)
+    const until = Math.min(window.until ?? Infinity, source.until ?? Infinity)
+    if (since >= until) return []
+    return [{ ...source, window: { ...(since > -Infinity ? { since } : {}), ...(until < Infinity ? { until } : {}) } }]
+  })
+}
+
+function within(window: Window, ts: number): boolean {
+  return (window.since === undefined || ts >= window.since) && (window.until === undefined || ts < window.until)
 }
 
 /** Whether `source` counts the events of `version`. */
@@ -607,24 +620,23 @@ export class FeedbackStore {
   metrics(of: EventsOf, window: Window = {}, o: MetricsOptions = {}): VersionMetrics[] {
     // One read transaction, so one snapshot: retention or ingest in another process (WAL lets it write meanwhile)
     // could otherwise delete rows between the counts and the percentiles.
-    return this.inOneSnapshot(() => this.readMetrics(sourcesOf(of), window, o))
+    return this.inOneSnapshot(() => this.readMetrics(sourcesOf(of, window), o))
   }
 
-  private readMetrics(sources: readonly EventSource[], window: Window, o: MetricsOptions): VersionMetrics[] {
-    const split = splitWindow(window)
+  private readMetrics(sources: readonly (EventSource & { window: Window })[], o: MetricsOptions): VersionMetrics[] {
     // Each source's rows, of the versions it takes: sums per version, which add up across the ids a version served under
     // (a renamed function's old clients and new ones run the same version).
-    const gather = (read: (id: string) => Row[], add: (into: Row, r: Row) => void) => {
-      const into = new Map<string, { row: Row; ids: string[] }>()
+    const gather = (read: (params: object) => Row[], add: (into: Row, r: Row) => void) => {
+      const into = new Map<string, { row: Row; from: { id: string; window: Window }[] }>()
       for (const source of sources) {
-        for (const r of read(source.id)) {
+        for (const r of read({ functionId: source.id, ...splitWindow(source.window) })) {
           const version = r.version as string
           if (!takes(source, version)) continue
           const seen = into.get(version)
           if (seen) {
             add(seen.row, r)
-            seen.ids.push(source.id)
-          } else into.set(version, { row: { ...r }, ids: [source.id] })
+            seen.from.push(source)
+          } else into.set(version, { row: { ...r }, from: [source] })
         }
       }
       return into
@@ -645,12 +657,12 @@ export class FeedbackStore {
          )})
          GROUP BY version ORDER BY version`,
       )
-    const rows = gather((functionId) => counts.all({ functionId, ...split }) as Row[], sum(['calls', 'attempts', ...OUTCOMES, 'okSum', 'okSq']))
+    const rows = gather((params) => counts.all(params) as Row[], sum(['calls', 'attempts', ...OUTCOMES, 'okSum', 'okSq']))
     const result = new Map<string, VersionMetrics>()
-    for (const [version, { row: r, ids }] of [...rows].sort(([a], [b]) => (a < b ? -1 : 1))) {
+    for (const [version, { row: r, from }] of [...rows].sort(([a], [b]) => (a < b ? -1 : 1))) {
       const calls = r.calls as number
       const outcomes = Object.fromEntries(OUTCOMES.map((o) => [o, r[o] as number])) as Record<Outcome, number>
-      const latency = o.percentiles === false ? undefined : this.latencies(ids, version, window, calls, o.sample ?? PERCENTILE_SAMPLE)
+      const latency = o.percentiles === false ? undefined : this.latencies(from, version, calls, o.sample ?? PERCENTILE_SAMPLE)
       result.set(version, {
         version,
         calls,
@@ -676,16 +688,16 @@ export class FeedbackStore {
        FROM (${acrossMinutes('score_minutes', 'version, n, score_sum, score_sq, clamped', 'version, 1, score, score * score, min(max(score, 0), 1)')})
        GROUP BY version`,
     )
-    const scores = gather((functionId) => scoreRows.all({ functionId, ...split }) as Row[], sum(['n', 's', 'sq', 'clamped']))
+    const scores = gather((params) => scoreRows.all(params) as Row[], sum(['n', 's', 'sq', 'clamped']))
     for (const { row: r } of scores.values()) {
       const m = result.get(r.version as string) ?? emptyMetrics(r.version as string, result)
       m.score = { ...meanStat(r.n as number, r.s as number, r.sq as number), clampedSum: r.clamped as number }
     }
     if (o.custom === false) return [...result.values()]
-    const [fWhere, fParams] = windowClause(window, 'f.ts')
     // Version by version (each found by one seek, skipping the rest of its feedback), so that the window is a range of
     // the index: by function alone, a function page's poll read every feedback event of the function ever kept.
-    const customRows = this.db.prepare(
+    const customRows = (where: string) =>
+      this.db.prepare(
         `WITH RECURSIVE versions(version) AS (
            SELECT (SELECT min(version) FROM feedback WHERE function_id = ?)
            UNION ALL
@@ -693,12 +705,13 @@ export class FeedbackStore {
          )
          SELECT f.version AS version, j.key AS name, count(*) AS n, total(j.value) AS s, total(j.value * j.value) AS sq
          FROM versions CROSS JOIN feedback AS f INDEXED BY feedback_by_function, json_each(f.metrics) AS j
-         WHERE f.function_id = ? AND f.version = versions.version AND f.metrics IS NOT NULL ${fWhere} GROUP BY f.version, j.key`,
+         WHERE f.function_id = ? AND f.version = versions.version AND f.metrics IS NOT NULL ${where} GROUP BY f.version, j.key`,
       )
     // Keyed by version and name: each name's sums add up across the sources, as the counts do.
     const custom = new Map<string, Row>()
     for (const source of sources) {
-      for (const r of customRows.all(source.id, source.id, source.id, ...fParams) as Row[]) {
+      const [where, params] = windowClause(source.window, 'f.ts')
+      for (const r of customRows(where).all(source.id, source.id, source.id, ...params) as Row[]) {
         if (!takes(source, r.version as string)) continue
         const key = JSON.stringify([r.version, r.name])
         const seen = custom.get(key)
@@ -721,24 +734,24 @@ export class FeedbackStore {
   series(of: EventsOf, bucketMs: number, window: Window = {}, sample = PERCENTILE_SAMPLE): SeriesBucket[] {
     // One snapshot, as metrics(): rows another process deletes between the counts and the latency reads would leave
     // their buckets with calls and a latency of 0.
-    return this.inOneSnapshot(() => this.readSeries(sourcesOf(of), bucketMs, window, sample))
-  }
-
-  private readSeries(sources: readonly EventSource[], bucketMs: number, window: Window, sample: number): SeriesBucket[] {
     // Counts are sums of the rollup's minutes: a bucket that split minutes would have to count every call of the window.
     if (!(bucketMs > 0 && bucketMs % MINUTE === 0)) throw new RangeError(`poet: series buckets are whole minutes, received ${bucketMs} ms`)
-    const [where, params] = windowClause(window)
+    return this.inOneSnapshot(() => this.readSeries(sourcesOf(of, window), bucketMs, sample))
+  }
+
+  private readSeries(sources: readonly (EventSource & { window: Window })[], bucketMs: number, sample: number): SeriesBucket[] {
     const size = bucketMs
     const countsOf = this.db.prepare(
       `SELECT t, version, sum(calls) AS calls, sum(errors) AS errors
        FROM (${acrossMinutes('execution_minutes', 'minute - minute % @size AS t, version, calls, calls - ok AS errors', "ts - ts % @size, version, 1, outcome != 'ok'")})
        GROUP BY t, version`,
     )
-    const split = splitWindow(window)
-    // Each source with the versions it takes that served in the window: the latencies are read of those alone.
+    // Each source with the versions it takes that served in its window: the latencies are read of those alone.
     const parts = sources.map((source) => {
-      const rows = (countsOf.all({ functionId: source.id, size, ...split }) as { t: number; version: string; calls: number; errors: number }[]).filter((r) => takes(source, r.version))
-      return { id: source.id, rows, versions: JSON.stringify([...new Set(rows.map((r) => r.version))]) }
+      const rows = (countsOf.all({ functionId: source.id, size, ...splitWindow(source.window) }) as { t: number; version: string; calls: number; errors: number }[]).filter((r) =>
+        takes(source, r.version),
+      )
+      return { id: source.id, window: source.window, rows, versions: JSON.stringify([...new Set(rows.map((r) => r.version))]) }
     })
     const buckets = new Map<number, { t: number; calls: number; errors: number }>()
     for (const r of parts.flatMap((s) => s.rows)) {
@@ -761,14 +774,15 @@ export class FeedbackStore {
         else durations.set(t, [d])
       }
     }
-    for (const { id, versions } of parts) {
+    for (const { id, window, versions } of parts) {
+      const [where, params] = windowClause(window)
       read(`SELECT ts - ts % ?, duration FROM ${sampleOf(from)} AND version IN (SELECT value FROM json_each(?)) ${where}`, [size, id, versions, ...params])
     }
     const whole = from > 0 ? counts.filter((b) => (durations.get(b.t)?.length ?? 0) < BUCKET_SAMPLE).map((b) => b.t) : []
     for (const t of whole) durations.delete(t)
     if (whole.length) {
-      const ranges = whole.map((t) => [Math.max(t, window.since ?? t), Math.min(t + size, window.until ?? t + size)])
-      for (const { id, versions } of parts) {
+      for (const { id, window, versions } of parts) {
+        const ranges = whole.map((t) => [Math.max(t, window.since ?? t), Math.min(t + size, window.until ?? t + size)])
         read(
           // CROSS JOIN: the buckets first, so that each is a range of the index; left to itself the planner read every call.
           `SELECT e.ts - e.ts % ?, e.duration FROM json_each(?) AS b CROSS JOIN executions AS e
@@ -785,16 +799,16 @@ export class FeedbackStore {
 
   /** Executions perceive rejected (input_error) that feedback rated good: score ≥ 0.8 or label `good`. */
   goodRejections(of: EventsOf, window: Window = {}): GoodRejection[] {
-    const [where, params] = windowClause(window, 'f.ts')
-    const query = this.db.prepare(
-      `SELECT DISTINCT e.execution_id AS executionId, e.issues AS issues, e.version AS version
-       FROM feedback AS f JOIN executions AS e ON e.execution_id = f.execution_id
-       WHERE f.function_id = ? AND e.outcome = 'input_error' AND (f.score >= 0.8 OR lower(f.label) = 'good')
-         ${where}`,
-    )
     // By execution: a call rated under its function's old id and again under the new one is one rejection.
     const rows = new Map<string, { executionId: string; issues: string | null }>()
-    for (const source of sourcesOf(of)) {
+    for (const source of sourcesOf(of, window)) {
+      const [where, params] = windowClause(source.window, 'f.ts')
+      const query = this.db.prepare(
+        `SELECT DISTINCT e.execution_id AS executionId, e.issues AS issues, e.version AS version
+         FROM feedback AS f JOIN executions AS e ON e.execution_id = f.execution_id
+         WHERE f.function_id = ? AND e.outcome = 'input_error' AND (f.score >= 0.8 OR lower(f.label) = 'good')
+           ${where}`,
+      )
       for (const r of query.all(source.id, ...params) as { executionId: string; issues: string | null; version: string }[]) {
         if (takes(source, r.version) && !rows.has(r.executionId)) rows.set(r.executionId, r)
       }
@@ -812,8 +826,8 @@ export class FeedbackStore {
    * rating: the distributions the trainer learns domain thresholds from.
    */
   observations(of: EventsOf, version: string, window: Window = {}): Observation[] {
-    const [where, params] = windowClause(window, 'e.ts')
-    const query = this.db.prepare(
+    const query = (where: string) =>
+      this.db.prepare(
         `SELECT e.seq AS seq, e.outcome AS outcome, e.issues AS issues, e.stats AS stats,
            (SELECT max(f.score >= 0.8 OR lower(f.label) = 'good') FROM feedback AS f WHERE f.execution_id = e.execution_id) AS good,
            (SELECT max(f.score <= 0.2 OR lower(f.label) = 'bad') FROM feedback AS f WHERE f.execution_id = e.execution_id) AS bad
@@ -821,9 +835,12 @@ export class FeedbackStore {
          WHERE e.function_id = ? AND e.version = ? AND (e.stats IS NOT NULL OR e.issues IS NOT NULL) ${where}
          ORDER BY e.seq`,
       )
-    const rows = sourcesOf(of)
+    const rows = sourcesOf(of, window)
       .filter((source) => takes(source, version))
-      .flatMap((source) => query.all(source.id, version, ...params) as { seq: number; outcome: Outcome; issues: string | null; stats: string | null; good: number | null; bad: number | null }[])
+      .flatMap((source) => {
+        const [where, params] = windowClause(source.window, 'e.ts')
+        return query(where).all(source.id, version, ...params) as { seq: number; outcome: Outcome; issues: string | null; stats: string | null; good: number | null; bad: number | null }[]
+      })
       .sort((a, b) => a.seq - b.seq)
     return rows.map((r) => {
       const rating = r.good && !r.bad ? 'good' : r.bad && !r.good ? 'bad' : undefined
@@ -838,15 +855,17 @@ export class FeedbackStore {
 
   /** The most recent feedback on `version` that carries a label or a comment (newest first, at most `limit`). */
   comments(of: EventsOf, version: string, window: Window = {}, limit = 20): { score?: number; label?: string; comment?: string }[] {
-    const [where, params] = windowClause(window)
-    const query = this.db.prepare(
-      `SELECT seq, ts, score, label, comment FROM feedback
-       WHERE function_id = ? AND version = ? AND (label IS NOT NULL OR comment IS NOT NULL) ${where}
-       ORDER BY ts DESC, seq DESC LIMIT ?`,
-    )
-    const rows = sourcesOf(of)
+    const rows = sourcesOf(of, window)
       .filter((source) => takes(source, version))
-      .flatMap((source) => query.all(source.id, version, ...params, limit) as { seq: number; ts: number; score: number | null; label: string | null; comment: string | null }[])
+      .flatMap((source) => {
+        const [where, params] = windowClause(source.window)
+        const query = this.db.prepare(
+          `SELECT seq, ts, score, label, comment FROM feedback
+           WHERE function_id = ? AND version = ? AND (label IS NOT NULL OR comment IS NOT NULL) ${where}
+           ORDER BY ts DESC, seq DESC LIMIT ?`,
+        )
+        return query.all(source.id, version, ...params, limit) as { seq: number; ts: number; score: number | null; label: string | null; comment: string | null }[]
+      })
       .sort((a, b) => b.ts - a.ts || b.seq - a.seq)
       .slice(0, limit)
     return rows.map((r) => ({
@@ -886,7 +905,7 @@ export class FeedbackStore {
     const query = this.db.prepare('SELECT seq, function_id, ts, action, from_version, to_version, reason FROM decisions WHERE function_id = ? ORDER BY seq')
     type DecisionRow = { seq: number; function_id: string; ts: number; action: string; from_version: string | null; to_version: string | null; reason: string }
     const rows = sourcesOf(of)
-      .flatMap((source) => (query.all(source.id) as DecisionRow[]).filter((r) => takes(source, r.to_version ?? r.from_version ?? '')))
+      .flatMap((source) => (query.all(source.id) as DecisionRow[]).filter((r) => takes(source, r.to_version ?? r.from_version ?? '') && within(source.window, r.ts)))
       .sort((a, b) => a.seq - b.seq)
     return rows.map((r) => ({
       functionId: r.function_id,
@@ -908,11 +927,13 @@ export class FeedbackStore {
    * that holds them by level, so the rows left out are never read): a dashboard poll and a `poet train` then
    * cost the same for a busy function as for a quiet one, instead of a sort of every call (a second for 300 000 calls).
    */
-  private latencies(ids: readonly string[], version: string, window: Window, calls: number, sample: number): { all: Float64Array; ok: Float64Array } {
-    const [where, params] = windowClause(window)
+  private latencies(from: readonly { id: string; window: Window }[], version: string, calls: number, sample: number): { all: Float64Array; ok: Float64Array } {
     // One level for every id the version served under: together they are the sample of its calls.
-    const read = this.db.prepare(`SELECT duration, outcome = 'ok' FROM ${sampleOf(sampleLevel(calls, sample))} AND version = ? ${where}`).raw()
-    const rows = ids.flatMap((functionId) => read.all(functionId, version, ...params) as [number, number][])
+    const rows = from.flatMap(({ id, window }) => {
+      const [where, params] = windowClause(window)
+      const read = this.db.prepare(`SELECT duration, outcome = 'ok' FROM ${sampleOf(sampleLevel(calls, sample))} AND version = ? ${where}`).raw()
+      return read.all(id, version, ...params) as [number, number][]
+    })
     const all = Float64Array.from(rows, (r) => r[0]).sort()
     const ok = Float64Array.from(
       rows.filter((r) => r[1]),

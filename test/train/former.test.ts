@@ -179,4 +179,35 @@ describe('the collector, after a rename', () => {
       [NEW, 'no trigger (last 60 min: 39 calls, 0.0 % failed)'],
     ])
   })
+
+  it('gives a new function that took the former id with the very phases (so the same version) only the calls made since it did', async () => {
+    const dir = tempDir()
+    const lockDir = join(dir, '.poet')
+    const { lock, version } = lockWith(lockDir, OLD, { optimizeFor: 'latency' })
+    const store = new FeedbackStore(join(dir, 'feedback.db'))
+    const now = Date.now()
+    const r = await serve({ port: 0, store, lockDir, now: () => now + HOUR })
+    running.push(r)
+    try {
+      await post(r, calls(OLD, version, 30, now - HOUR, now - HOUR / 2, 0))
+      expect(lock.rename(OLD, NEW)).toBe(true)
+      // A new fetchQuote in the old file, of the same signature: phases hash what they check, not the id.
+      const reused = lockWith(lockDir, OLD, { optimizeFor: 'latency' })
+      expect(reused.version).toBe(version)
+      const taken = Date.parse(lock.read().functions[OLD]!.versions[version]!.created)
+      await post(r, [...calls(OLD, version, 7, taken + 1000, taken + 60_000, 0), ...calls(NEW, version, 4, taken + 1000, taken + 60_000, 0)])
+
+      const window = `since=${now - 2 * HOUR}&until=${now + HOUR}`
+      const rows = ((await (await fetch(`${r.url}/v1/functions?${window}`)).json()) as { functions: Row[] }).functions
+      expect(rows.map((f) => [f.id, f.version, f.calls])).toEqual([
+        [OLD, version, 7],
+        [NEW, version, 34],
+      ])
+      const series = async (id: string) =>
+        ((await (await fetch(`${r.url}/v1/functions/${encodeURIComponent(id)}?${window}&bucket=1h`)).json()) as { series: { calls: number }[] }).series.reduce((n, b) => n + b.calls, 0)
+      expect([await series(OLD), await series(NEW)]).toEqual([7, 34])
+    } finally {
+      store.close()
+    }
+  })
 })
