@@ -4,7 +4,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net'
 import { LockStore, type LockEntry } from '../generators/lock'
 import type { PoetEvent } from '../runtime/types'
-import { eventSources, ownersOf } from './former'
+import { eventSources, ownersOf, renamedHint } from './former'
 import { EventLimits } from './limits'
 import { BUSY_TIMEOUT, FeedbackStore, isBusy, lockHeld, type DropReport, type RetentionOptions, type VersionMetrics } from './store'
 import { refuseAbsurdTimes, validateBatch } from './validate'
@@ -271,7 +271,11 @@ export function createCollector(options: CollectorOptions = {}): Collector {
         if (path === `${base}/v1/functions`) return send(res, 200, functionsTable(url))
         const id = decodeId(path.slice(`${base}/v1/functions/`.length))
         const detail = functionDetail(id, url)
-        return detail ? send(res, 200, detail) : send(res, 404, { error: `no function ${JSON.stringify(id)} in the store or the lock (ids look like src/file.ts#name, URL-encoded)` })
+        if (detail) return send(res, 200, detail)
+        const moved = lock ? renamedHint(lock.read(), id) : ''
+        // A link to the old id (a bookmark, a dashboard open during the rename) says where its calls are counted now.
+        if (moved) return send(res, 404, { error: `no function ${JSON.stringify(id)} in the lock.${moved} Its calls under the old id are counted there.` })
+        return send(res, 404, { error: `no function ${JSON.stringify(id)} in the store or the lock (ids look like src/file.ts#name, URL-encoded)` })
       } catch (e) {
         return e instanceof BadRequest ? send(res, 400, { error: e.message }) : fail(res, e)
       }

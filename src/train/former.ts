@@ -88,3 +88,16 @@ export function eventSources(lock: LockFile, id: string): EventSource[] {
   }
   return sources
 }
+
+/**
+ * ` It was renamed or moved: its entry is <id> now.` when `id` has no entry but was a function's before a rename, else
+ * empty: a command or a dashboard link that names the old id says where the function went, not only that it is unknown.
+ */
+export function renamedHint(lock: LockFile, id: string): string {
+  if (Object.hasOwn(lock.functions, id)) return ''
+  const now = claimants(lock, id)
+  if (!now.length) return ''
+  return now.length === 1
+    ? ` It was renamed or moved: its entry is ${now[0]} now.`
+    : ` It was renamed or moved, and the function that took it after was too: their entries are ${now.join(' and ')} now.`
+}

@@ -3,7 +3,9 @@
 // that took one of those ids later.
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
+import { diffCommand } from '../../src/cli/diff'
 import type { ExecutionEvent } from '../../src/runtime/types'
+import { rollbackCommand } from '../../src/train/commands'
 import { serve, type RunningCollector } from '../../src/train/collector'
 import { eventSources } from '../../src/train/former'
 import { FeedbackStore } from '../../src/train/store'
@@ -207,6 +209,32 @@ describe('the collector, after a rename', () => {
         ((await (await fetch(`${r.url}/v1/functions/${encodeURIComponent(id)}?${window}&bucket=1h`)).json()) as { series: { calls: number }[] }).series.reduce((n, b) => n + b.calls, 0)
       expect([await series(OLD), await series(NEW)]).toEqual([7, 34])
     } finally {
+      store.close()
+    }
+  })
+})
+
+describe('the old id, after a rename', () => {
+  it('poet rollback, poet diff and GET /v1/functions/:id say where the function went', async () => {
+    const dir = tempDir()
+    const { lock } = lockWith(join(dir, '.poet'), OLD, { optimizeFor: 'latency' })
+    expect(lock.rename(OLD, NEW)).toBe(true)
+    const moved = `It was renamed or moved: its entry is ${NEW} now.`
+    const err: string[] = []
+    const io = { out: () => {}, err: (l: string) => void err.push(l), cwd: dir }
+    expect(await rollbackCommand([OLD], io)).toBe(2)
+    expect(err[0]!.split('\n')[0]).toBe(`poet rollback: ${OLD} is not in ${lock.file}. ${moved}`)
+    expect(await diffCommand([OLD], io)).toBe(2)
+    expect(err[1]!.split('\n')[0]).toBe(`poet diff: ${OLD} is not in ${lock.file}. ${moved}`)
+
+    const store = new FeedbackStore(join(dir, 'feedback.db'))
+    const r = await serve({ port: 0, store, lockDir: lock.dir })
+    try {
+      const res = await fetch(`${r.url}/v1/functions/${encodeURIComponent(OLD)}`)
+      expect(res.status).toBe(404)
+      expect(await res.json()).toEqual({ error: `no function ${JSON.stringify(OLD)} in the lock. ${moved} Its calls under the old id are counted there.` })
+    } finally {
+      await r.close()
       store.close()
     }
   })
