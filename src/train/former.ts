@@ -56,6 +56,14 @@ export function ownerOf(lock: LockFile, id: string, version: string, ts: number)
   return earlier && ts < earlier.until ? earlier.owner : owner
 }
 
+/**
+ * The entries `id` belongs to for an event whose function cannot be told (see owners): its own, else those that had it
+ * before a rename (several when functions took it in turn), else none.
+ */
+export function possibleOwners(lock: LockFile, id: string): string[] {
+  return Object.hasOwn(lock.functions, id) ? [id] : claimants(lock, id)
+}
+
 /** The functions whose events the store may hold under `id` for `version` (see owners). */
 export function ownersOf(lock: LockFile, id: string, version: string): string[] {
   const { owner, earlier } = owners(lock, id, version)

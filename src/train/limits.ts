@@ -3,7 +3,7 @@ import { join } from 'node:path'
 import type { LockFile, LockStore } from '../generators/lock'
 import type { EventField, PoetEvent } from '../runtime/types'
 import { jsonLine, NEVER_IN_EVENTS_LINE } from '../generators/render'
-import { ownerOf } from './former'
+import { ownerOf, possibleOwners } from './former'
 
 const NONE: readonly EventField[] = []
 
@@ -54,8 +54,12 @@ export class EventLimits {
     // may have taken since: the version (and, for one both ran, the time) tells whose event it is.
     const functionId = ownerOf(file, sentId, sent, ts)
     // Own keys only: an id like `constructor` (any client may send one) would find Object's, which has no versions.
-    const entry = Object.hasOwn(file.functions, functionId) ? file.functions[functionId]! : undefined
-    if (!entry) return NONE
+    if (!Object.hasOwn(file.functions, functionId)) {
+      // An id several renamed functions had in turn, of a version neither holds: whichever it was, its limits hold.
+      const union = new Set(possibleOwners(file, sentId).flatMap((id) => this.#limitsOf(file, id, sent, ts)))
+      return union.size ? [...union] : NONE
+    }
+    const entry = file.functions[functionId]!
     // A version the lock does not hold (an old build, a typo) gets the limits of the function's current version.
     const version = Object.hasOwn(entry.versions, sent) ? sent : entry.current
     const key = `${functionId}\0${version}`

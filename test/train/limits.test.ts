@@ -50,4 +50,18 @@ describe('EventLimits', () => {
       [undefined, undefined],
     ])
   })
+
+  it('holds an event of a version no entry holds, under an id two renamed functions had in turn, to the limits of both', () => {
+    const lockDir = join(tempDir(), '.poet')
+    const triage = lockWith(lockDir, 'src/triage.ts#triage', { neverInEvents: ['comment'] })
+    expect(triage.lock.rename('src/triage.ts#triage', 'src/clinic/triage.ts#triage')).toBe(true)
+    lockWith(lockDir, 'src/triage.ts#triage', { neverInEvents: ['label'] })
+    expect(triage.lock.rename('src/triage.ts#triage', 'src/ward/triage.ts#triage')).toBe(true)
+    const limits = new EventLimits(triage.lock)
+    const sent = [feedback({ functionId: 'src/triage.ts#triage', version: 'from-an-old-build', label: 'tachycardia', comment: 'bed 4', score: 0.5 })]
+    limits.apply(sent)
+    expect(sent[0]).toMatchObject({ score: 0.5 })
+    expect(sent[0]).not.toHaveProperty('label')
+    expect(sent[0]).not.toHaveProperty('comment')
+  })
 })
