@@ -56,6 +56,11 @@ export interface LockEntry {
    * send them, and the collector holds their events to this entry's event limits.
    */
   formerIds?: string[]
+  /**
+   * When the last rename or move gave the entry its id (ISO): events another function sent under that id before are
+   * that function's, also of a version both hold (see train/former.ts).
+   */
+  renamed?: string
 }
 
 export interface LockFile {
@@ -422,6 +427,7 @@ export class LockStore {
       const formerIds = [...new Set([...(entry.formerIds ?? []), from])].filter((id) => id !== to)
       if (formerIds.length) entry.formerIds = formerIds
       else delete entry.formerIds
+      entry.renamed = now()
       lock.functions[to] = entry
       delete lock.functions[from]
       moved = true

@@ -27,9 +27,11 @@ function holds(lock: LockFile, id: string, version: string): boolean {
   return Object.hasOwn(lock.functions, id) && Object.hasOwn(lock.functions[id]!.versions, version)
 }
 
-/** When the function that has `id` now got its entry (its oldest version's creation), epoch ms. */
+/** When the function that has `id` now took it: its rename, else its oldest version's creation; epoch ms. */
 function takenAt(lock: LockFile, id: string): number {
-  return Math.min(...Object.values(lock.functions[id]!.versions).map((v) => Date.parse(v.created) || 0))
+  const entry = lock.functions[id]!
+  const renamed = entry.renamed === undefined ? NaN : Date.parse(entry.renamed)
+  return Number.isNaN(renamed) ? Math.min(...Object.values(entry.versions).map((v) => Date.parse(v.created) || 0)) : renamed
 }
 
 /**

@@ -214,6 +214,33 @@ describe('the collector, after a rename', () => {
   })
 })
 
+describe('an id a renamed function took from another', () => {
+  it('counts the calls made under it before that rename for the function that had it then, also of a version both hold', async () => {
+    const dir = tempDir()
+    const lockDir = join(dir, '.poet')
+    const { lock, version } = lockWith(lockDir, OLD)
+    // Another function with the very phases, made three hours ago, which will be renamed to OLD.
+    const OTHER = 'src/legacy.ts#fetchQuote'
+    lockWith(lockDir, OTHER)
+    const now = Date.now()
+    lock.update((l) => {
+      for (const v of Object.values(l.functions[OTHER]!.versions)) v.created = new Date(now - 3 * HOUR).toISOString()
+    })
+    const store = new FeedbackStore(join(dir, 'feedback.db'))
+    try {
+      store.insert(calls(OLD, version, 10, now - 2 * HOUR, now - HOUR, 0))
+      expect(lock.rename(OLD, NEW)).toBe(true)
+      expect(lock.rename(OTHER, OLD)).toBe(true)
+      store.insert(calls(OLD, version, 3, now + 1000, now + 60_000, 0))
+      const file = lock.read()
+      const count = (id: string) => store.metrics(eventSources(file, id)).reduce((n, m) => n + m.calls, 0)
+      expect([count(NEW), count(OLD)]).toEqual([10, 3])
+    } finally {
+      store.close()
+    }
+  })
+})
+
 describe('the old id, after a rename', () => {
   it('poet rollback, poet diff and GET /v1/functions/:id say where the function went', async () => {
     const dir = tempDir()
