@@ -728,8 +728,8 @@ export class FeedbackStore {
 
   /**
    * Calls, errors and latency percentiles of a function (`of`, as in metrics()) per bucket of `bucketMs`, a whole
-   * number of minutes (all versions together). Past `sample` calls in the window, the percentiles come from a sample of about that many, and a
-   * bucket it leaves with few calls is read whole.
+   * number of minutes (all versions together). Past `sample` calls in the window, the percentiles come from a sample of
+   * about that many, and a bucket it leaves with few calls is read whole.
    */
   series(of: EventsOf, bucketMs: number, window: Window = {}, sample = PERCENTILE_SAMPLE): SeriesBucket[] {
     // One snapshot, as metrics(): rows another process deletes between the counts and the latency reads would leave
@@ -900,7 +900,10 @@ export class FeedbackStore {
       .run(d.functionId, d.ts, d.action, d.from ?? null, d.to ?? null, d.reason)
   }
 
-  /** Every decision on the function (`of`, as in metrics()), oldest first: one on a version a source does not take is another function's. */
+  /**
+   * Every decision on the function (`of`, as in metrics()), oldest first, each with the id it was recorded under: one on
+   * a version a source does not take is another function's.
+   */
   decisions(of: EventsOf): Decision[] {
     const query = this.db.prepare('SELECT seq, function_id, ts, action, from_version, to_version, reason FROM decisions WHERE function_id = ? ORDER BY seq')
     type DecisionRow = { seq: number; function_id: string; ts: number; action: string; from_version: string | null; to_version: string | null; reason: string }
