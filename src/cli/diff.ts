@@ -2,6 +2,7 @@
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { LockStore } from '../generators/lock'
+import { renamedHint } from '../train/former'
 import { parseCommand } from './args'
 import { COMMON_FLAGS, COMMON_HELP, loadConfig } from './config'
 import { EXIT, idHint, usage, type CliIO } from './io'
@@ -35,7 +36,7 @@ export async function diffCommand(argv: string[], io: CliIO): Promise<number> {
   // Own keys only: an id like `constructor` names something every object has.
   const entry = Object.hasOwn(functions, id) ? functions[id] : undefined
   if (!entry) {
-    return usage(io, `${id} is not in ${lock.file}.${idHint(id, Object.keys(functions))}`, DIFF_HELP)
+    return usage(io, `${id} is not in ${lock.file}.${renamedHint(lock.read(), id) || idHint(id, Object.keys(functions))}`, DIFF_HELP)
   }
   const history = lock.history(id)
   // A version or a unique prefix of one, as `poet rollback --to` takes it: a short hash copied from status or a log.

@@ -21,6 +21,12 @@ export interface LockVersion {
   file: string
   /** What made this version (e.g. `build`, `train: error rate up`, `fallback: …`). */
   reason?: string
+  /**
+   * `train` on every version Train made: its candidates, and what it promoted carried across a builtin compiler
+   * upgrade. A build would never write such a version again, so `poet generate` keeps the entry of a deleted function
+   * that holds one, whatever its reason says.
+   */
+  origin?: 'train'
   /** Verified operate variants proposed with this version (optimizeFor): JSON file for review and A/B tests, never bundled. */
   variants?: { file: string; names: string[] }
   /**
@@ -50,6 +56,11 @@ export interface LockEntry {
    * send them, and the collector holds their events to this entry's event limits.
    */
   formerIds?: string[]
+  /**
+   * When the last rename or move gave the entry its id (ISO): events another function sent under that id before are
+   * that function's, also of a version both hold (see train/former.ts).
+   */
+  renamed?: string
 }
 
 export interface LockFile {
@@ -65,6 +76,7 @@ export interface NewVersion {
   model?: string
   usage?: LockVersion['usage']
   reason?: string
+  origin?: LockVersion['origin']
   /** Verified operate variants to store beside the version (see `LockVersion.variants`). */
   variants?: { name: string; body: string; rationale: string }[]
   /** The function's `optimizeFor` option; absent means Train is off for it. */
@@ -280,6 +292,7 @@ export class LockStore {
           created: existing?.inputHash === nv.inputHash ? existing.created : now(i - (versions.length - 1)),
           file,
           ...(nv.reason ? { reason: nv.reason } : {}),
+          ...(nv.origin ? { origin: nv.origin } : {}),
           ...(variants ? { variants } : {}),
           ...(nv.compiler ? { compiler: nv.compiler } : {}),
           ...(nv.compilerUpgradeOf ? { compilerUpgradeOf: nv.compilerUpgradeOf } : {}),
@@ -422,6 +435,7 @@ export class LockStore {
       const formerIds = [...new Set([...(entry.formerIds ?? []), from])].filter((id) => id !== to)
       if (formerIds.length) entry.formerIds = formerIds
       else delete entry.formerIds
+      entry.renamed = now()
       lock.functions[to] = entry
       delete lock.functions[from]
       moved = true
@@ -455,8 +469,8 @@ export class LockStore {
 
   /**
    * What the entry of a function no longer in the source holds that removing it would lose, empty when nothing: an
-   * LLM's phases (paid for, reviewed), Train's history (a version Train made, `train: …`, or carried over a compiler
-   * upgrade, `… kept … Train promoted …`, see train/carry.ts; an A/B test), a domain's event limits, which the
+   * LLM's phases (paid for, reviewed), Train's history (a version Train made, see `madeByTrain`; an A/B test), a
+   * domain's event limits, which the
    * collector applies from the lock to clients still running the function. Builtin versions alone are deterministic
    * and offline: a build writes them again. What it holds is kept unless asked.
    */
@@ -464,7 +478,7 @@ export class LockStore {
     const versions = Object.entries(entry.versions)
     const kept: KeptFor[] = []
     if (versions.some(([, v]) => v.generator !== 'builtin')) kept.push('llm')
-    if (entry.candidate || versions.some(([, v]) => v.reason?.startsWith('train') || v.reason?.includes('Train promoted'))) kept.push('train')
+    if (entry.candidate || versions.some(([, v]) => madeByTrain(v))) kept.push('train')
     if (versions.some(([version]) => NEVER_IN_EVENTS_LINE.test(this.source(id, version, lock) ?? ''))) kept.push('limits')
     return kept
   }
@@ -493,6 +507,16 @@ function fileOutsidePhases(functions: Record<string, unknown>): { id: string; ve
     }
   }
   return undefined
+}
+
+/**
+ * Whether Train made `version` (see `LockVersion.origin`). Locks written before the marker existed say it only in the
+ * reason, in the words releases then wrote (`train: …` for a candidate, `… kept … Train promoted in …` across a compiler
+ * upgrade): those words are history, read for such versions alone, so a trainer that words its reasons otherwise
+ * cannot make `poet generate` delete what it made.
+ */
+export function madeByTrain(version: LockVersion): boolean {
+  return version.origin === 'train' || !!version.reason?.startsWith('train') || !!version.reason?.includes('Train promoted')
 }
 
 /** A rendered phase module (see render.ts) saying `to` where it said `from`; null when it does not read as one. */

@@ -83,7 +83,7 @@ export function planKeepingTrained(lock: LockStore, id: string, fresh: NewVersio
   const versions: NewVersion[] = next
     ? [
         { ...fresh, ...upgradeOf, variants: undefined },
-        { ...fresh, ...upgradeOf, version: next.version, source: next.source, reason: `${fresh.reason ?? 'build'}: kept ${carried.what} Train promoted in ${from}${why}` },
+        { ...fresh, ...upgradeOf, version: next.version, source: next.source, reason: `${fresh.reason ?? 'build'}: kept ${carried.what} Train promoted in ${from}${why}`, origin: 'train' },
       ]
     : [{ ...fresh, ...upgradeOf, ...(why ? { reason: `${fresh.reason ?? 'build'}${why}` } : {}) }]
   const plan: PlannedUpgrade = {
@@ -142,7 +142,7 @@ function carryCandidate(
   }
   const next = withPolicy(now.source, carried.policy, `${carried.what} as candidate ${from} tests them, carried across a builtin compiler upgrade`, carried.learned)
   const reason = `${entry.versions[from]?.reason ?? 'train'} (carried from candidate ${from} across a builtin compiler upgrade)`
-  return { replaces: from, share, ...(metric ? { metric } : {}), version: { ...fresh, version: next.version, source: next.source, reason, variants: undefined } }
+  return { replaces: from, share, ...(metric ? { metric } : {}), version: { ...fresh, version: next.version, source: next.source, reason, origin: 'train', variants: undefined } }
 }
 
 interface Carried {

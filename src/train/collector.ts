@@ -4,6 +4,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net'
 import { LockStore, type LockEntry } from '../generators/lock'
 import type { PoetEvent } from '../runtime/types'
+import { eventSources, ownersOf, renamedHint } from './former'
 import { EventLimits } from './limits'
 import { BUSY_TIMEOUT, FeedbackStore, isBusy, lockHeld, type DropReport, type RetentionOptions, type VersionMetrics } from './store'
 import { refuseAbsurdTimes, validateBatch } from './validate'
@@ -206,12 +207,15 @@ export function createCollector(options: CollectorOptions = {}): Collector {
 
   function functionsTable(url: URL): unknown {
     const window = readWindow(url, now())
-    const entries = lock?.read().functions ?? {}
+    const file = lock?.read()
+    const entries = file?.functions ?? {}
     const rows: Record<string, unknown>[] = []
     const seen = new Set<string>()
-    const { listed, omitted } = tableFunctions(store.functions(window).map((f) => f.id), entries, window)
+    // A renamed or moved function is one row per version, its calls under every id it had counted together.
+    const owners = new Set(store.functions(window).flatMap(({ id, versions }) => (file ? versions.flatMap((v) => ownersOf(file, id, v)) : [id])))
+    const { listed, omitted } = tableFunctions([...owners], entries, window)
     for (const id of listed) {
-      for (const m of store.metrics(id, window, { sample: VERSION_SAMPLE, custom: false })) {
+      for (const m of store.metrics(file ? eventSources(file, id) : id, window, { sample: VERSION_SAMPLE, custom: false })) {
         seen.add(`${id}\0${m.version}`)
         rows.push({ id, ...role(entryOf(entries, id), m.version), ...summary(m) })
       }
@@ -238,9 +242,12 @@ export function createCollector(options: CollectorOptions = {}): Collector {
 
   function functionDetail(id: string, url: URL): unknown {
     const window = readWindow(url, now())
-    const entry = entryOf(lock?.read().functions ?? {}, id)
-    const metrics = new Map(store.metrics(id, window, { sample: VERSION_SAMPLE }).map((m) => [m.version, m]))
-    if (!entry && metrics.size === 0 && store.decisions(id).length === 0) return undefined
+    const file = lock?.read()
+    const entry = entryOf(file?.functions ?? {}, id)
+    const events = file ? eventSources(file, id) : id
+    const metrics = new Map(store.metrics(events, window, { sample: VERSION_SAMPLE }).map((m) => [m.version, m]))
+    const decisions = store.decisions(events)
+    if (!entry && metrics.size === 0 && decisions.length === 0) return undefined
     const versions = new Set([...Object.keys(entry?.versions ?? {}), ...metrics.keys()])
     const bucket = readBucket(url, window)
     return {
@@ -259,8 +266,8 @@ export function createCollector(options: CollectorOptions = {}): Collector {
         }
       }),
       bucket,
-      series: store.series(id, bucket, window, SERIES_SAMPLE),
-      decisions: store.decisions(id),
+      series: store.series(events, bucket, window, SERIES_SAMPLE),
+      decisions,
     }
   }
 
@@ -280,7 +287,11 @@ export function createCollector(options: CollectorOptions = {}): Collector {
         if (path === `${base}/v1/functions`) return send(res, 200, functionsTable(url))
         const id = decodeId(path.slice(`${base}/v1/functions/`.length))
         const detail = functionDetail(id, url)
-        return detail ? send(res, 200, detail) : send(res, 404, { error: `no function ${JSON.stringify(id)} in the store or the lock (ids look like src/file.ts#name, URL-encoded)` })
+        if (detail) return send(res, 200, detail)
+        const moved = lock ? renamedHint(lock.read(), id) : ''
+        // A link to the old id (a bookmark, a dashboard open during the rename) says where its calls are counted now.
+        if (moved) return send(res, 404, { error: `no function ${JSON.stringify(id)} in the lock.${moved} Its calls under the old id are counted there.` })
+        return send(res, 404, { error: `no function ${JSON.stringify(id)} in the store or the lock (ids look like src/file.ts#name, URL-encoded)` })
       } catch (e) {
         return e instanceof BadRequest ? send(res, 400, { error: e.message }) : fail(res, e)
       }

@@ -10,6 +10,7 @@ import { COMMON_FLAGS, ConfigError, loadConfig, type ConfigFlags } from '../cli/
 import { EXIT, idHint, usage } from '../cli/io'
 import { scanProject } from '../cli/project'
 import { projectProposer } from './llm'
+import { renamedHint } from './former'
 import { applyTraining, planTraining, proposeCandidates, untrained, type Plan } from './trainer'
 
 const DAY = 86_400_000
@@ -326,7 +327,7 @@ export async function rollbackCommand(argv: string[], io: CommandIO = consoleIO)
     const entry = Object.hasOwn(l.functions, id) ? l.functions[id] : undefined
     if (!entry) {
       unknown = true
-      failure = `${id} is not in ${lock.file}.${idHint(id, Object.keys(l.functions))}`
+      failure = `${id} is not in ${lock.file}.${renamedHint(l, id) || idHint(id, Object.keys(l.functions))}`
       return
     }
     const versions = Object.keys(entry.versions)

@@ -3,6 +3,7 @@ import { join } from 'node:path'
 import type { LockFile, LockStore } from '../generators/lock'
 import type { EventField, PoetEvent } from '../runtime/types'
 import { jsonLine, NEVER_IN_EVENTS_LINE } from '../generators/render'
+import { ownerOf, possibleOwners } from './former'
 
 const NONE: readonly EventField[] = []
 
@@ -19,8 +20,6 @@ export class EventLimits {
   readonly #cache = new Map<string, readonly EventField[]>()
   /** The parse the cache was filled from: the lock store hands out the same object while the file is unchanged. */
   #from: LockFile | undefined
-  /** An earlier id of a renamed or moved function → its id now (see `LockEntry.formerIds`), for the same parse. */
-  #renamed = new Map<string, string>()
 
   constructor(private readonly lock: LockStore) {}
 
@@ -38,9 +37,8 @@ export class EventLimits {
     if (file !== this.#from) {
       this.#cache.clear()
       this.#from = file
-      this.#renamed = new Map(Object.entries(file.functions).flatMap(([id, entry]) => (entry.formerIds ?? []).map((former): [string, string] => [former, id])))
     }
-    const limits = events.map((e) => this.#limitsOf(file, e.functionId, e.version))
+    const limits = events.map((e) => this.#limitsOf(file, e.functionId, e.version, e.ts))
     events.forEach((e, i) => {
       const never = limits[i]!
       if (!never.length) return
@@ -51,12 +49,17 @@ export class EventLimits {
     })
   }
 
-  #limitsOf(file: LockFile, sentId: string, sent: string): readonly EventField[] {
-    // A client still running a build from before a rename sends the id the function had then.
-    const functionId = Object.hasOwn(file.functions, sentId) ? sentId : (this.#renamed.get(sentId) ?? sentId)
+  #limitsOf(file: LockFile, sentId: string, sent: string, ts: number): readonly EventField[] {
+    // A client still running a build from before a rename sends the id the function had then, which a new function
+    // may have taken since: the version (and, for one both ran, the time) tells whose event it is.
+    const functionId = ownerOf(file, sentId, sent, ts)
     // Own keys only: an id like `constructor` (any client may send one) would find Object's, which has no versions.
-    const entry = Object.hasOwn(file.functions, functionId) ? file.functions[functionId]! : undefined
-    if (!entry) return NONE
+    if (!Object.hasOwn(file.functions, functionId)) {
+      // An id several renamed functions had in turn, of a version neither holds: whichever it was, its limits hold.
+      const union = new Set(possibleOwners(file, sentId).flatMap((id) => this.#limitsOf(file, id, sent, ts)))
+      return union.size ? [...union] : NONE
+    }
+    const entry = file.functions[functionId]!
     // A version the lock does not hold (an old build, a typo) gets the limits of the function's current version.
     const version = Object.hasOwn(entry.versions, sent) ? sent : entry.current
     const key = `${functionId}\0${version}`

@@ -267,6 +267,42 @@ CREATE INDEX IF NOT EXISTS decisions_by_function ON decisions (function_id, ts);
 
 type Row = Record<string, number | string | null>
 
+/**
+ * Events the store holds under one function id that belong to the function read: all of them, `only` the versions
+ * listed, or all `except` those. A function renamed or moved reads its own id and the ids it had before (see
+ * train/former.ts).
+ */
+export interface EventSource {
+  id: string
+  only?: readonly string[]
+  except?: readonly string[]
+  /** Event time (epoch ms) from which, or until which (exclusive), it counts them: an id two functions had in turn. */
+  since?: number
+  until?: number
+}
+
+/** Where a reader finds a function's events: its id (every event stored under it), or the sources of a renamed one. */
+export type EventsOf = string | readonly EventSource[]
+
+/** The sources of `of`, each with the part of `window` in which it counts events; those with none left out. */
+function sourcesOf(of: EventsOf, window: Window = {}): (EventSource & { window: Window })[] {
+  return (typeof of === 'string' ? [{ id: of }] : of).flatMap((source) => {
+    const since = Math.max(window.since ?? -Infinity, source.since ?? -Infinity)
+    const until = Math.min(window.until ?? Infinity, source.until ?? Infinity)
+    if (since >= until) return []
+    return [{ ...source, window: { ...(since > -Infinity ? { since } : {}), ...(until < Infinity ? { until } : {}) } }]
+  })
+}
+
+function within(window: Window, ts: number): boolean {
+  return (window.since === undefined || ts >= window.since) && (window.until === undefined || ts < window.until)
+}
+
+/** Whether `source` counts the events of `version`. */
+function takes(source: EventSource, version: string): boolean {
+  return source.only ? source.only.includes(version) : !source.except?.includes(version)
+}
+
 /** A sink's running count of events it dropped, as its `x-poet-dropped` header says (see httpSink). */
 export interface DropReport {
   session: string
@@ -584,22 +620,42 @@ export class FeedbackStore {
   }
 
   /**
-   * Metrics of every version of `functionId` that served calls in the window.
+   * Metrics of every version of the function that served calls in the window (`of`: its id, or its sources, each
+   * event counted once however many of its ids the sources name).
    * `percentiles: false` skips the latency percentiles (left 0): they cost a sort per version, and the A/B rule needs none.
    * `sample` is the size of the latency sample past which percentiles are estimated; `custom: false` skips the custom
    * feedback metrics (left empty), which are read from every feedback row that carries some.
    */
-  metrics(functionId: string, window: Window = {}, o: MetricsOptions = {}): VersionMetrics[] {
+  metrics(of: EventsOf, window: Window = {}, o: MetricsOptions = {}): VersionMetrics[] {
     // One read transaction, so one snapshot: retention or ingest in another process (WAL lets it write meanwhile)
     // could otherwise delete rows between the counts and the percentiles.
-    return this.inOneSnapshot(() => this.readMetrics(functionId, window, o))
+    return this.inOneSnapshot(() => this.readMetrics(sourcesOf(of, window), o))
   }
 
-  private readMetrics(functionId: string, window: Window, o: MetricsOptions): VersionMetrics[] {
-    const split = { functionId, ...splitWindow(window) }
+  private readMetrics(sources: readonly (EventSource & { window: Window })[], o: MetricsOptions): VersionMetrics[] {
+    // Each source's rows, of the versions it takes: sums per version, which add up across the ids a version served under
+    // (a renamed function's old clients and new ones run the same version).
+    const gather = (read: (params: object) => Row[], add: (into: Row, r: Row) => void) => {
+      const into = new Map<string, { row: Row; from: { id: string; window: Window }[] }>()
+      for (const source of sources) {
+        for (const r of read({ functionId: source.id, ...splitWindow(source.window) })) {
+          const version = r.version as string
+          if (!takes(source, version)) continue
+          const seen = into.get(version)
+          if (seen) {
+            add(seen.row, r)
+            seen.from.push(source)
+          } else into.set(version, { row: { ...r }, from: [source] })
+        }
+      }
+      return into
+    }
+    const sum = (keys: string[]) => (into: Row, r: Row) => {
+      for (const k of keys) into[k] = (into[k] as number) + (r[k] as number)
+    }
     // total(), not sum(), for attempts and durations: sum() of integers throws on 64-bit overflow, and one valid event
     // (attempts: 9e18) would then break every read of this function until retention removed it.
-    const rows = this.db
+    const counts = this.db
       .prepare(
         `SELECT version, sum(calls) AS calls, total(attempts) AS attempts, ${OUTCOMES.map((o) => `sum(${o}) AS ${o}`).join(', ')},
            total(ok_sum) AS okSum, total(ok_sq) AS okSq
@@ -610,13 +666,12 @@ export class FeedbackStore {
          )})
          GROUP BY version ORDER BY version`,
       )
-      .all(split) as Row[]
+    const rows = gather((params) => counts.all(params) as Row[], sum(['calls', 'attempts', ...OUTCOMES, 'okSum', 'okSq']))
     const result = new Map<string, VersionMetrics>()
-    for (const r of rows) {
-      const version = r.version as string
+    for (const [version, { row: r, from }] of [...rows].sort(([a], [b]) => (a < b ? -1 : 1))) {
       const calls = r.calls as number
       const outcomes = Object.fromEntries(OUTCOMES.map((o) => [o, r[o] as number])) as Record<Outcome, number>
-      const latency = o.percentiles === false ? undefined : this.latencies(functionId, version, window, calls, o.sample ?? PERCENTILE_SAMPLE)
+      const latency = o.percentiles === false ? undefined : this.latencies(from, version, calls, o.sample ?? PERCENTILE_SAMPLE)
       result.set(version, {
         version,
         calls,
@@ -637,23 +692,21 @@ export class FeedbackStore {
         metrics: Object.create(null) as Record<string, MeanStat>,
       })
     }
-    const scores = this.db
-      .prepare(
-        `SELECT version, sum(n) AS n, total(score_sum) AS s, total(score_sq) AS sq, total(clamped) AS clamped
-         FROM (${acrossMinutes('score_minutes', 'version, n, score_sum, score_sq, clamped', 'version, 1, score, score * score, min(max(score, 0), 1)')})
-         GROUP BY version`,
-      )
-      .all(split) as Row[]
-    for (const r of scores) {
+    const scoreRows = this.db.prepare(
+      `SELECT version, sum(n) AS n, total(score_sum) AS s, total(score_sq) AS sq, total(clamped) AS clamped
+       FROM (${acrossMinutes('score_minutes', 'version, n, score_sum, score_sq, clamped', 'version, 1, score, score * score, min(max(score, 0), 1)')})
+       GROUP BY version`,
+    )
+    const scores = gather((params) => scoreRows.all(params) as Row[], sum(['n', 's', 'sq', 'clamped']))
+    for (const { row: r } of scores.values()) {
       const m = result.get(r.version as string) ?? emptyMetrics(r.version as string, result)
       m.score = { ...meanStat(r.n as number, r.s as number, r.sq as number), clampedSum: r.clamped as number }
     }
     if (o.custom === false) return [...result.values()]
-    const [fWhere, fParams] = windowClause(window, 'f.ts')
     // Version by version (each found by one seek, skipping the rest of its feedback), so that the window is a range of
     // the index: by function alone, a function page's poll read every feedback event of the function ever kept.
-    const custom = this.db
-      .prepare(
+    const customRows = (where: string) =>
+      this.db.prepare(
         `WITH RECURSIVE versions(version) AS (
            SELECT (SELECT min(version) FROM feedback WHERE function_id = ?)
            UNION ALL
@@ -661,10 +714,21 @@ export class FeedbackStore {
          )
          SELECT f.version AS version, j.key AS name, count(*) AS n, total(j.value) AS s, total(j.value * j.value) AS sq
          FROM versions CROSS JOIN feedback AS f INDEXED BY feedback_by_function, json_each(f.metrics) AS j
-         WHERE f.function_id = ? AND f.version = versions.version AND f.metrics IS NOT NULL ${fWhere} GROUP BY f.version, j.key`,
+         WHERE f.function_id = ? AND f.version = versions.version AND f.metrics IS NOT NULL ${where} GROUP BY f.version, j.key`,
       )
-      .all(functionId, functionId, functionId, ...fParams) as Row[]
-    for (const r of custom) {
+    // Keyed by version and name: each name's sums add up across the sources, as the counts do.
+    const custom = new Map<string, Row>()
+    for (const source of sources) {
+      const [where, params] = windowClause(source.window, 'f.ts')
+      for (const r of customRows(where).all(source.id, source.id, source.id, ...params) as Row[]) {
+        if (!takes(source, r.version as string)) continue
+        const key = JSON.stringify([r.version, r.name])
+        const seen = custom.get(key)
+        if (seen) sum(['n', 's', 'sq'])(seen, r)
+        else custom.set(key, { ...r })
+      }
+    }
+    for (const r of custom.values()) {
       const m = result.get(r.version as string) ?? emptyMetrics(r.version as string, result)
       m.metrics[r.name as string] = meanStat(r.n as number, r.s as number, r.sq as number)
     }
@@ -672,30 +736,34 @@ export class FeedbackStore {
   }
 
   /**
-   * Calls, errors and latency percentiles of `functionId` per bucket of `bucketMs`, a whole number of minutes (all
-   * versions together). Past `sample` calls in the window, the percentiles come from a sample of about that many, and a
-   * bucket it leaves with few calls is read whole.
+   * Calls, errors and latency percentiles of a function (`of`, as in metrics()) per bucket of `bucketMs`, a whole
+   * number of minutes (all versions together). Past `sample` calls in the window, the percentiles come from a sample of
+   * about that many, and a bucket it leaves with few calls is read whole.
    */
-  series(functionId: string, bucketMs: number, window: Window = {}, sample = PERCENTILE_SAMPLE): SeriesBucket[] {
+  series(of: EventsOf, bucketMs: number, window: Window = {}, sample = PERCENTILE_SAMPLE): SeriesBucket[] {
     // One snapshot, as metrics(): rows another process deletes between the counts and the latency reads would leave
     // their buckets with calls and a latency of 0.
-    return this.inOneSnapshot(() => this.readSeries(functionId, bucketMs, window, sample))
-  }
-
-  private readSeries(functionId: string, bucketMs: number, window: Window, sample: number): SeriesBucket[] {
     // Counts are sums of the rollup's minutes: a bucket that split minutes would have to count every call of the window.
     if (!(bucketMs > 0 && bucketMs % MINUTE === 0)) throw new RangeError(`poet: series buckets are whole minutes, received ${bucketMs} ms`)
-    const [where, params] = windowClause(window)
+    return this.inOneSnapshot(() => this.readSeries(sourcesOf(of, window), bucketMs, sample))
+  }
+
+  private readSeries(sources: readonly (EventSource & { window: Window })[], bucketMs: number, sample: number): SeriesBucket[] {
     const size = bucketMs
-    const byVersion = this.db
-      .prepare(
-        `SELECT t, version, sum(calls) AS calls, sum(errors) AS errors
-         FROM (${acrossMinutes('execution_minutes', 'minute - minute % @size AS t, version, calls, calls - ok AS errors', "ts - ts % @size, version, 1, outcome != 'ok'")})
-         GROUP BY t, version`,
+    const countsOf = this.db.prepare(
+      `SELECT t, version, sum(calls) AS calls, sum(errors) AS errors
+       FROM (${acrossMinutes('execution_minutes', 'minute - minute % @size AS t, version, calls, calls - ok AS errors', "ts - ts % @size, version, 1, outcome != 'ok'")})
+       GROUP BY t, version`,
+    )
+    // Each source with the versions it takes that served in its window: the latencies are read of those alone.
+    const parts = sources.map((source) => {
+      const rows = (countsOf.all({ functionId: source.id, size, ...splitWindow(source.window) }) as { t: number; version: string; calls: number; errors: number }[]).filter((r) =>
+        takes(source, r.version),
       )
-      .all({ functionId, size, ...splitWindow(window) }) as { t: number; version: string; calls: number; errors: number }[]
+      return { id: source.id, window: source.window, rows, versions: JSON.stringify([...new Set(rows.map((r) => r.version))]) }
+    })
     const buckets = new Map<number, { t: number; calls: number; errors: number }>()
-    for (const r of byVersion) {
+    for (const r of parts.flatMap((s) => s.rows)) {
       const b = buckets.get(r.t)
       if (b) {
         b.calls += r.calls
@@ -703,7 +771,6 @@ export class FeedbackStore {
       } else buckets.set(r.t, { t: r.t, calls: r.calls, errors: r.errors })
     }
     const counts = [...buckets.values()].sort((a, b) => a.t - b.t)
-    const versions = JSON.stringify([...new Set(byVersion.map((r) => r.version))])
     // Latency from a sample of the calls, as in metrics(), when there are many. A bucket the sample left with few of its
     // calls (a quiet minute in a busy hour) is read whole, all such buckets in one pass: few calls each.
     const total = counts.reduce((n, b) => n + b.calls, 0)
@@ -716,20 +783,22 @@ export class FeedbackStore {
         else durations.set(t, [d])
       }
     }
-    read(
-      `SELECT ts - ts % ?, duration FROM ${sampleOf(from)} AND version IN (SELECT value FROM json_each(?)) ${where}`,
-      [size, functionId, versions, ...params],
-    )
+    for (const { id, window, versions } of parts) {
+      const [where, params] = windowClause(window)
+      read(`SELECT ts - ts % ?, duration FROM ${sampleOf(from)} AND version IN (SELECT value FROM json_each(?)) ${where}`, [size, id, versions, ...params])
+    }
     const whole = from > 0 ? counts.filter((b) => (durations.get(b.t)?.length ?? 0) < BUCKET_SAMPLE).map((b) => b.t) : []
     for (const t of whole) durations.delete(t)
     if (whole.length) {
-      const ranges = whole.map((t) => [Math.max(t, window.since ?? t), Math.min(t + size, window.until ?? t + size)])
-      read(
-        // CROSS JOIN: the buckets first, so that each is a range of the index; left to itself the planner read every call.
-        `SELECT e.ts - e.ts % ?, e.duration FROM json_each(?) AS b CROSS JOIN executions AS e
-         WHERE e.function_id = ? AND e.version IN (SELECT value FROM json_each(?)) AND e.ts >= b.value ->> 0 AND e.ts < b.value ->> 1`,
-        [size, JSON.stringify(ranges), functionId, versions],
-      )
+      for (const { id, window, versions } of parts) {
+        const ranges = whole.map((t) => [Math.max(t, window.since ?? t), Math.min(t + size, window.until ?? t + size)])
+        read(
+          // CROSS JOIN: the buckets first, so that each is a range of the index; left to itself the planner read every call.
+          `SELECT e.ts - e.ts % ?, e.duration FROM json_each(?) AS b CROSS JOIN executions AS e
+           WHERE e.function_id = ? AND e.version IN (SELECT value FROM json_each(?)) AND e.ts >= b.value ->> 0 AND e.ts < b.value ->> 1`,
+          [size, JSON.stringify(ranges), id, versions],
+        )
+      }
     }
     return counts.map((b) => {
       const sorted = Float64Array.from(durations.get(b.t) ?? []).sort()
@@ -738,17 +807,22 @@ export class FeedbackStore {
   }
 
   /** Executions perceive rejected (input_error) that feedback rated good: score ≥ 0.8 or label `good`. */
-  goodRejections(functionId: string, window: Window = {}): GoodRejection[] {
-    const [where, params] = windowClause(window, 'f.ts')
-    const rows = this.db
-      .prepare(
-        `SELECT DISTINCT e.execution_id AS executionId, e.issues AS issues
+  goodRejections(of: EventsOf, window: Window = {}): GoodRejection[] {
+    // By execution: a call rated under its function's old id and again under the new one is one rejection.
+    const rows = new Map<string, { executionId: string; issues: string | null }>()
+    for (const source of sourcesOf(of, window)) {
+      const [where, params] = windowClause(source.window, 'f.ts')
+      const query = this.db.prepare(
+        `SELECT DISTINCT e.execution_id AS executionId, e.issues AS issues, e.version AS version
          FROM feedback AS f JOIN executions AS e ON e.execution_id = f.execution_id
          WHERE f.function_id = ? AND e.outcome = 'input_error' AND (f.score >= 0.8 OR lower(f.label) = 'good')
            ${where}`,
       )
-      .all(functionId, ...params) as { executionId: string; issues: string | null }[]
-    return rows.map((r) => ({
+      for (const r of query.all(source.id, ...params) as { executionId: string; issues: string | null; version: string }[]) {
+        if (takes(source, r.version) && !rows.has(r.executionId)) rows.set(r.executionId, r)
+      }
+    }
+    return [...rows.values()].map((r) => ({
       executionId: r.executionId,
       issues: (r.issues ? (JSON.parse(r.issues) as { path: string; rule?: string }[]) : []).map((i) =>
         i.rule ? `${i.path} (${i.rule})` : i.path,
@@ -760,18 +834,23 @@ export class FeedbackStore {
    * Calls of `version` in the window (event time) that carry input statistics or issues, oldest first, each with its
    * rating: the distributions the trainer learns domain thresholds from.
    */
-  observations(functionId: string, version: string, window: Window = {}): Observation[] {
-    const [where, params] = windowClause(window, 'e.ts')
-    const rows = this.db
-      .prepare(
-        `SELECT e.outcome AS outcome, e.issues AS issues, e.stats AS stats,
+  observations(of: EventsOf, version: string, window: Window = {}): Observation[] {
+    const query = (where: string) =>
+      this.db.prepare(
+        `SELECT e.seq AS seq, e.outcome AS outcome, e.issues AS issues, e.stats AS stats,
            (SELECT max(f.score >= 0.8 OR lower(f.label) = 'good') FROM feedback AS f WHERE f.execution_id = e.execution_id) AS good,
            (SELECT max(f.score <= 0.2 OR lower(f.label) = 'bad') FROM feedback AS f WHERE f.execution_id = e.execution_id) AS bad
          FROM executions AS e
          WHERE e.function_id = ? AND e.version = ? AND (e.stats IS NOT NULL OR e.issues IS NOT NULL) ${where}
          ORDER BY e.seq`,
       )
-      .all(functionId, version, ...params) as { outcome: Outcome; issues: string | null; stats: string | null; good: number | null; bad: number | null }[]
+    const rows = sourcesOf(of, window)
+      .filter((source) => takes(source, version))
+      .flatMap((source) => {
+        const [where, params] = windowClause(source.window, 'e.ts')
+        return query(where).all(source.id, version, ...params) as { seq: number; outcome: Outcome; issues: string | null; stats: string | null; good: number | null; bad: number | null }[]
+      })
+      .sort((a, b) => a.seq - b.seq)
     return rows.map((r) => {
       const rating = r.good && !r.bad ? 'good' : r.bad && !r.good ? 'bad' : undefined
       return {
@@ -784,15 +863,20 @@ export class FeedbackStore {
   }
 
   /** The most recent feedback on `version` that carries a label or a comment (newest first, at most `limit`). */
-  comments(functionId: string, version: string, window: Window = {}, limit = 20): { score?: number; label?: string; comment?: string }[] {
-    const [where, params] = windowClause(window)
-    const rows = this.db
-      .prepare(
-        `SELECT score, label, comment FROM feedback
-         WHERE function_id = ? AND version = ? AND (label IS NOT NULL OR comment IS NOT NULL) ${where}
-         ORDER BY ts DESC, seq DESC LIMIT ?`,
-      )
-      .all(functionId, version, ...params, limit) as { score: number | null; label: string | null; comment: string | null }[]
+  comments(of: EventsOf, version: string, window: Window = {}, limit = 20): { score?: number; label?: string; comment?: string }[] {
+    const rows = sourcesOf(of, window)
+      .filter((source) => takes(source, version))
+      .flatMap((source) => {
+        const [where, params] = windowClause(source.window)
+        const query = this.db.prepare(
+          `SELECT seq, ts, score, label, comment FROM feedback
+           WHERE function_id = ? AND version = ? AND (label IS NOT NULL OR comment IS NOT NULL) ${where}
+           ORDER BY ts DESC, seq DESC LIMIT ?`,
+        )
+        return query.all(source.id, version, ...params, limit) as { seq: number; ts: number; score: number | null; label: string | null; comment: string | null }[]
+      })
+      .sort((a, b) => b.ts - a.ts || b.seq - a.seq)
+      .slice(0, limit)
     return rows.map((r) => ({
       ...(r.score !== null ? { score: r.score } : {}),
       ...(r.label !== null ? { label: r.label } : {}),
@@ -825,12 +909,18 @@ export class FeedbackStore {
       .run(d.functionId, d.ts, d.action, d.from ?? null, d.to ?? null, d.reason)
   }
 
-  decisions(functionId: string): Decision[] {
-    const rows = this.db
-      .prepare('SELECT ts, action, from_version, to_version, reason FROM decisions WHERE function_id = ? ORDER BY seq')
-      .all(functionId) as { ts: number; action: string; from_version: string | null; to_version: string | null; reason: string }[]
+  /**
+   * Every decision on the function (`of`, as in metrics()), oldest first, each with the id it was recorded under: one on
+   * a version a source does not take is another function's.
+   */
+  decisions(of: EventsOf): Decision[] {
+    const query = this.db.prepare('SELECT seq, function_id, ts, action, from_version, to_version, reason FROM decisions WHERE function_id = ? ORDER BY seq')
+    type DecisionRow = { seq: number; function_id: string; ts: number; action: string; from_version: string | null; to_version: string | null; reason: string }
+    const rows = sourcesOf(of)
+      .flatMap((source) => (query.all(source.id) as DecisionRow[]).filter((r) => takes(source, r.to_version ?? r.from_version ?? '') && within(source.window, r.ts)))
+      .sort((a, b) => a.seq - b.seq)
     return rows.map((r) => ({
-      functionId,
+      functionId: r.function_id,
       ts: r.ts,
       action: r.action,
       ...(r.from_version ? { from: r.from_version } : {}),
@@ -849,12 +939,13 @@ export class FeedbackStore {
    * that holds them by level, so the rows left out are never read): a dashboard poll and a `poet train` then
    * cost the same for a busy function as for a quiet one, instead of a sort of every call (a second for 300 000 calls).
    */
-  private latencies(functionId: string, version: string, window: Window, calls: number, sample: number): { all: Float64Array; ok: Float64Array } {
-    const [where, params] = windowClause(window)
-    const rows = this.db
-      .prepare(`SELECT duration, outcome = 'ok' FROM ${sampleOf(sampleLevel(calls, sample))} AND version = ? ${where}`)
-      .raw()
-      .all(functionId, version, ...params) as [number, number][]
+  private latencies(from: readonly { id: string; window: Window }[], version: string, calls: number, sample: number): { all: Float64Array; ok: Float64Array } {
+    // One level for every id the version served under: together they are the sample of its calls.
+    const rows = from.flatMap(({ id, window }) => {
+      const [where, params] = windowClause(window)
+      const read = this.db.prepare(`SELECT duration, outcome = 'ok' FROM ${sampleOf(sampleLevel(calls, sample))} AND version = ? ${where}`).raw()
+      return read.all(id, version, ...params) as [number, number][]
+    })
     const all = Float64Array.from(rows, (r) => r[0]).sort()
     const ok = Float64Array.from(
       rows.filter((r) => r[1]),

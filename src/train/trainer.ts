@@ -5,7 +5,8 @@ import type { TrainingEvidence } from '../generators/llm/prompt'
 import { declaresAsync, learnPolicy, readPolicy, withPolicy, type Learnable } from './candidate'
 import { learnThresholds, readLearned, THRESHOLD_RULES } from './thresholds'
 import { compare, decide, DEFAULT_RULE, MARGINS, type Arm, type Comparison, type MetricSpec, type RuleOptions } from './rule'
-import { noMetrics, type FeedbackStore, type VersionMetrics } from './store'
+import { eventSources } from './former'
+import { noMetrics, type EventSource, type FeedbackStore, type VersionMetrics } from './store'
 
 const HOUR = 3_600_000
 
@@ -72,7 +73,9 @@ export function planTraining(o: TrainerOptions): Plan[] {
     const entry = lock.functions[id]!
     const optimizeFor = o.optimizeFor?.[id] ?? entry.optimizeFor
     if (!optimizeFor) continue
-    plans.push(entry.candidate ? judgeCandidate(id, entry, optimizeFor, o) : lookForTriggers(id, entry, optimizeFor, o))
+    // A renamed or moved function's evidence includes what its clients sent under its former ids.
+    const events = eventSources(lock, id)
+    plans.push(entry.candidate ? judgeCandidate(id, events, entry, optimizeFor, o) : lookForTriggers(id, events, entry, optimizeFor, o))
   }
   return plans
 }
@@ -152,6 +155,7 @@ export function applyTraining(plans: Plan[], o: TrainerOptions): Plan[] {
           created: new Date(now).toISOString(),
           ...files,
           reason: `train: ${p.reason}`,
+          origin: 'train',
         }
         entry.candidate = { version: p.candidate!, share: c.share, since: new Date(now).toISOString(), metric: c.metric }
         done = true
@@ -172,10 +176,10 @@ export function applyTraining(plans: Plan[], o: TrainerOptions): Plan[] {
   return applied
 }
 
-function judgeCandidate(id: string, entry: LockEntry, optimizeFor: string, o: TrainerOptions): Plan {
+function judgeCandidate(id: string, events: EventSource[], entry: LockEntry, optimizeFor: string, o: TrainerOptions): Plan {
   const cand = entry.candidate!
   const since = Date.parse(cand.since ?? entry.versions[cand.version]?.created ?? '') || 0
-  const byVersion = new Map(o.store.metrics(id, { since }, { percentiles: false }).map((m) => [m.version, m]))
+  const byVersion = new Map(o.store.metrics(events, { since }, { percentiles: false }).map((m) => [m.version, m]))
   const base = byVersion.get(entry.current) ?? noMetrics(entry.current)
   const next = byVersion.get(cand.version) ?? noMetrics(cand.version)
   const primaryName = cand.metric ?? metricName(optimizeFor)
@@ -185,14 +189,14 @@ function judgeCandidate(id: string, entry: LockEntry, optimizeFor: string, o: Tr
   return { functionId: id, action: verdict.action, current: entry.current, candidate: cand.version, reason: verdict.reason }
 }
 
-function lookForTriggers(id: string, entry: LockEntry, optimizeFor: string, o: TrainerOptions): Plan {
+function lookForTriggers(id: string, events: EventSource[], entry: LockEntry, optimizeFor: string, o: TrainerOptions): Plan {
   const now = (o.now ?? Date.now)()
   const recentMs = o.recentMs ?? HOUR
   const baselineMs = o.baselineMs ?? 7 * 24 * HOUR
   const rule = { ...DEFAULT_RULE, ...o.rule }
   const split = now - recentMs
   const pick = (since: number, until: number, percentiles = false) =>
-    o.store.metrics(id, { since, until }, { percentiles }).find((m) => m.version === entry.current) ?? noMetrics(entry.current)
+    o.store.metrics(events, { since, until }, { percentiles }).find((m) => m.version === entry.current) ?? noMetrics(entry.current)
   const baseline = pick(split - baselineMs, split)
   const recent = pick(split, now)
   const none = (reason: string): Plan => ({ functionId: id, action: 'none', current: entry.current, reason })
@@ -225,7 +229,7 @@ function lookForTriggers(id: string, entry: LockEntry, optimizeFor: string, o: T
   // A rejection a learnable threshold made is that threshold's evidence: repair cannot admit it.
   const byThreshold = (issue: string) => [...THRESHOLD_RULES].some((rule) => current?.[rule] !== undefined && issue.endsWith(` (${rule})`))
   const counts = new Map<string, number>()
-  for (const r of o.store.goodRejections(id, { since: split - baselineMs, until: now })) {
+  for (const r of o.store.goodRejections(events, { since: split - baselineMs, until: now })) {
     for (const issue of new Set(r.issues)) if (!byThreshold(issue)) counts.set(issue, (counts.get(issue) ?? 0) + 1)
   }
   const goodRejections = [...counts].map(([issue, count]) => ({ issue, count })).sort((a, b) => b.count - a.count || (a.issue < b.issue ? -1 : 1))
@@ -236,7 +240,7 @@ function lookForTriggers(id: string, entry: LockEntry, optimizeFor: string, o: T
     learn.add('repair')
   }
   // Domain thresholds: each fires its own trigger, only when the current version's calls move it.
-  const thresholds = current && learnThresholds(current, o.store.observations(id, entry.current, { since: split - baselineMs, until: now }), { goodRejections: threshold })
+  const thresholds = current && learnThresholds(current, o.store.observations(events, entry.current, { since: split - baselineMs, until: now }), { goodRejections: threshold })
   if (thresholds) triggers.push(...thresholds.triggers)
   const minutes = Math.round(recentMs / 60_000)
   if (!triggers.length) {
@@ -252,7 +256,7 @@ function lookForTriggers(id: string, entry: LockEntry, optimizeFor: string, o: T
       goodRejections,
       ...(source ? { currentSource: source } : {}),
     }
-    const feedback = source ? userFeedback(o.store, id, entry.current, split - baselineMs, now, source) : []
+    const feedback = source ? userFeedback(o.store, events, entry.current, split - baselineMs, now, source) : []
     return { functionId: id, action: 'candidate', current: entry.current, reason: `${triggers.join('; ')} → ask ${made} for new phases with this evidence`, ask: { generator: made, metric, evidence, feedback } }
   }
   const policy = source && readPolicy(source)
@@ -274,7 +278,7 @@ function lookForTriggers(id: string, entry: LockEntry, optimizeFor: string, o: T
   // Tested and stopped as a candidate (`to`), or rolled back from after serving as current (`from`: `poet rollback`
   // or the dashboard moving the pointer away from a promoted version).
   const tried = o.store
-    .decisions(id)
+    .decisions(events)
     .find((d) => (d.to === next.version && (d.action === 'rollback' || d.action === 'retire')) || (d.from === next.version && d.action === 'rollback'))
   if (tried) return none(`${triggers.join('; ')}; the learned version ${next.version} was already tested and ${tried.action === 'rollback' ? 'rolled back' : 'retired'}`)
   const base = entry.versions[entry.current]!
@@ -315,11 +319,11 @@ function metricLines(m: VersionMetrics, recentMs: number, baselineMs: number): s
  * Recent feedback with text, for the prompt (quoted there as untrusted): labels and comments only where the function's
  * domain lets events carry them (the module's `neverInEvents`), whatever a forged event may have stored.
  */
-function userFeedback(store: FeedbackStore, id: string, version: string, since: number, until: number, source: string): string[] {
+function userFeedback(store: FeedbackStore, events: EventSource[], version: string, since: number, until: number, source: string): string[] {
   const forbidden = new Set<string>(jsonLine<string[]>(source, NEVER_IN_EVENTS_LINE) ?? [])
   if (forbidden.has('comment') && forbidden.has('label')) return []
   return store
-    .comments(id, version, { since, until })
+    .comments(events, version, { since, until })
     .map((f) => {
       const parts = [f.score !== undefined ? `score ${f.score}` : '', !forbidden.has('label') && f.label ? `label ${JSON.stringify(f.label)}` : '']
       const text = !forbidden.has('comment') && f.comment ? `: ${f.comment}` : ''

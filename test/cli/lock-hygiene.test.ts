@@ -12,6 +12,8 @@ import { renderPhaseModule } from '../../src/generators/render'
 import { resolveOptions } from '../../src/plugin/options'
 import { readPolicy, withPolicy } from '../../src/train/candidate'
 import { serve } from '../../src/train/collector'
+import { FeedbackStore } from '../../src/train/store'
+import { applyTraining, planTraining } from '../../src/train/trainer'
 import { build, createProject, loadPlugin, PACKAGE_ROOT, run, viteDevServer, type Project } from '../helpers/project'
 import { execution, feedback } from '../train/helpers'
 import { reply, startOpenAIServer, type OpenAIServer } from '../helpers/openai-server'
@@ -115,6 +117,50 @@ describe('entries of deleted functions', () => {
     expect(phaseFiles(p)).toHaveLength(1)
     expect(llm.requests).toHaveLength(asked)
     expect((await poet(p, ['generate', '--check', '--prune'])).code).toBe(2)
+  })
+
+  it("keeps an entry whose versions Train made, whatever words their reasons have, and an old lock's that say it in words only", async () => {
+    const SLOW = HALF.replace('poet()', "poet({ optimizeFor: 'latency' })")
+    const p = fixture('deleted-trained', { 'src/double.ts': DOUBLE, 'src/half.ts': SLOW })
+    expect((await poet(p, ['generate'])).code).toBe(0)
+    const id = 'src/half.ts#half'
+    const base = lockOf(p).functions[id]!.current
+    // The real trainer: three days at 1 % timeouts, then an hour at 15 %, give a candidate, which is then promoted.
+    const HOUR = 3_600_000
+    const T = Math.ceil(Date.now() / HOUR) * HOUR + 24 * HOUR
+    const store = new FeedbackStore(join(p.dir, 'feedback.db'))
+    const calls = (n: number, from: number, to: number, fail: number) =>
+      Array.from({ length: n }, (_, i) => {
+        const failed = i < Math.round(n * fail)
+        return execution({ functionId: id, version: base, ts: from + Math.floor(((to - from) * i) / n), duration: failed ? 30_000 : 50 + (i % 100), outcome: failed ? 'timeout' : 'ok', attempts: failed ? 3 : 1 })
+      })
+    try {
+      store.insert(calls(2000, T - 3 * 24 * HOUR, T - HOUR, 0.01))
+      store.insert(calls(300, T - HOUR, T, 0.15))
+      const options = { lockDir: p.lockDir, store, now: () => T }
+      const [plan] = planTraining(options)
+      expect(plan).toMatchObject({ functionId: id, action: 'candidate' })
+      expect(applyTraining([plan!], options)).toHaveLength(1)
+      expect(applyTraining([{ functionId: id, action: 'promote', current: base, candidate: plan!.candidate!, reason: 'better' }], options)).toHaveLength(1)
+    } finally {
+      store.close()
+    }
+    expect(lockOf(p).functions[id]).toMatchObject({ current: expect.not.stringMatching(base) })
+    rmSync(p.path('src/half.ts'))
+
+    // A later trainer that words its reasons otherwise: what it made is kept all the same.
+    const reworded = p.read('.poet/lock.json').replace(/"reason": "train: [^"]*"/, '"reason": "Learned from 2300 calls: timeout 30000 → 300 ms"')
+    expect(reworded).not.toContain('"reason": "train')
+    p.write('.poet/lock.json', reworded)
+    const kept = "Kept in .poet/lock.json, no longer in the source: src/half.ts#half, its entry holding Train's history. `poet generate --prune` removes it."
+    expect(await poet(p, ['generate'])).toMatchObject({ code: 0, stdout: `${kept}\nThe 1 function is up to date in .poet/lock.json.\n` })
+    expect(lockOf(p).functions[id]).toBeDefined()
+
+    // A lock an earlier release wrote has no marker: its reason's words are what say Train made the version.
+    p.write('.poet/lock.json', p.read('.poet/lock.json').replace(/"reason": "Learned[^"]*"/, '"reason": "train: error rate up"').replace(/\n\s*"origin": "train",?/g, ''))
+    expect(p.read('.poet/lock.json')).not.toContain('"origin"')
+    expect(await poet(p, ['generate'])).toMatchObject({ code: 0, stdout: `${kept}\nThe 1 function is up to date in .poet/lock.json.\n` })
+    expect(Object.keys(lockOf(p).functions)).toEqual(['src/double.ts#double', id])
   })
 
   it('a build of some of the files removes no entry, and --only leaves the others alone', async () => {
@@ -242,13 +288,21 @@ describe('functions renamed or moved', () => {
     expect(await poet(p, ['generate', '--check'])).toMatchObject({ code: 0 })
   })
 
-  it('a Vite dev server takes the old entry over when a function is renamed in its file while it runs', async () => {
+  it('a Vite dev server takes the old entry over when a function is renamed in its file while it runs, and its dashboard keeps the calls made before', async () => {
     const p = fixture('renamed-dev', { 'src/double.ts': DOUBLE })
     expect((await poet(p, ['generate'])).code).toBe(0)
     const old = lockOf(p).functions['src/double.ts#double']!
     const poetPlugin = await loadPlugin(p, 'vite')
-    const server = await viteDevServer(p, { plugins: [poetPlugin()] })
+    const server = await viteDevServer(p, { server: { host: '127.0.0.1', port: 0, hmr: false }, plugins: [poetPlugin()] })
+    await server.listen()
+    const base = server.resolvedUrls!.local[0]!
+    const post = async (functionId: string, n: number) => {
+      const events = Array.from({ length: n }, () => execution({ functionId, version: old.current }))
+      const res = await fetch(`${base}__poet/events`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(events) })
+      expect(res.status).toBe(202)
+    }
     try {
+      await post('src/double.ts#double', 3)
       const client = server.environments.client
       expect((await client.transformRequest('/src/double.ts'))?.code).toContain('poet:src~2fdouble.ts~23double')
       p.write('src/double.ts', DOUBLE.replace('const double', 'const twice'))
@@ -257,6 +311,12 @@ describe('functions renamed or moved', () => {
       const phases = await client.transformRequest('virtual:poet/src~2fdouble.ts~23twice')
       expect(phases?.code).toContain('id: "src/double.ts#twice"')
       expect(phases?.code).toContain(`version: "${old.current}"`)
+      // A page still on the code from before the edit, and one on the new code.
+      await post('src/double.ts#double', 1)
+      await post('src/double.ts#twice', 2)
+      const table = (await (await fetch(`${base}__poet/v1/functions`)).json()) as { functions: { id: string; version: string; role: string; calls: number }[] }
+      expect(table.functions).toMatchObject([{ id: 'src/double.ts#twice', version: old.current, role: 'current', calls: 6 }])
+      expect(table.functions).toHaveLength(1)
     } finally {
       await server.close()
     }

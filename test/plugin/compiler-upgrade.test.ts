@@ -187,12 +187,14 @@ describe('a newer builtin compiler', () => {
     const lock = new LockStore(p.lockDir)
     const entry = lock.read().functions[ID]!
     const current = entry.versions[entry.current]!
-    expect(current.reason).toBe(`build: kept attempts Train promoted in ${trained}`)
+    expect(current).toMatchObject({ reason: `build: kept attempts Train promoted in ${trained}`, origin: 'train' })
     const source = lock.source(ID, entry.current)!
     expect(readPolicy(source)!.attempts).toBe(4)
     // Trained from the new compiler's own output, which the lock holds beside it.
     const base = /^\/\/ trained from (\S+): attempts as Train promoted them in (\S+), kept across a builtin compiler upgrade$/m.exec(source)
     expect(base?.[2]).toBe(trained)
+    // The compiler's own module, kept beside it as the version training started from, is no work of Train's.
+    expect(entry.versions[base![1]!]!.origin).toBeUndefined()
     expect(readPolicy(lock.source(ID, base![1]!)!)!.attempts).toBe(2)
     expect(entry.versions[base![1]!]!.reason).toBe('build')
     // A rollback goes back to that module, and from there not forward again to the one keeping Train's attempts.
@@ -370,7 +372,10 @@ describe('a newer builtin compiler', () => {
     expect(readPolicy(source)!.attempts).toBe(5)
     expect(source).toMatch(new RegExp(`^// trained from ${entry.current}: attempts as candidate ${candidate.version} tests them, carried across a builtin compiler upgrade$`, 'm'))
     expect(entry.versions[carried!]!.inputHash).toBe(entry.versions[entry.current]!.inputHash)
-    expect(entry.versions[carried!]!.reason).toBe(`train: latency above its baseline (test) (carried from candidate ${candidate.version} across a builtin compiler upgrade)`)
+    expect(entry.versions[carried!]).toMatchObject({
+      reason: `train: latency above its baseline (test) (carried from candidate ${candidate.version} across a builtin compiler upgrade)`,
+      origin: 'train',
+    })
     expect(readPolicy(lock.source(ID, entry.current)!)!.attempts).toBe(4)
     // The bundle runs the test: (almost) every call takes the candidate, which checks what the new compiler checks.
     const app = await run<App>(result, 'ab')

@@ -57,7 +57,7 @@ describe('trainer', () => {
     const entry = lock.read().functions[ID]!
     expect(entry.current).toBe(version)
     expect(entry.candidate).toMatchObject({ version: plan!.candidate, share: 0.2, metric: 'ok rate', since: new Date(T).toISOString() })
-    expect(entry.versions[plan!.candidate!]).toMatchObject({ inputHash: 'input-hash-1', generator: 'builtin', reason: `train: ${plan!.reason}` })
+    expect(entry.versions[plan!.candidate!]).toMatchObject({ inputHash: 'input-hash-1', generator: 'builtin', reason: `train: ${plan!.reason}`, origin: 'train' })
     const file = join(options.lockDir, entry.versions[plan!.candidate!]!.file)
     expect(existsSync(file)).toBe(true)
     expect(readPolicy(readFileSync(file, 'utf8'))).toMatchObject({ timeout: 300, attempts: 3 })
