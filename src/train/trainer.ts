@@ -262,14 +262,20 @@ function lookForTriggers(id: string, entry: LockEntry, optimizeFor: string, o: T
   // does; a call that timed out proves it for a function whose signature does not tell (plain JS returning a promise).
   const sync = !declaresAsync(source) && baseline.outcomes.timeout + recent.outcomes.timeout === 0
   const noTimeout = sync && learn.delete('timeout')
+  // The builtin compiler writes repair code only into a module generated with repair on: in any other, turning the
+  // policy's repair on would put a version that rejects exactly what it rejected before under an A/B test.
+  const noRepair = !repairs(source) && learn.delete('repair')
   const learned = learnPolicy(policy, { metrics: pick(split - baselineMs, now, true), goodRejections, goodRejectionThreshold: threshold }, learn)
   const changes = [...learned.changes, ...(thresholds?.changes ?? [])]
+  const repairHint = noRepair
+    ? `; turning repair on in ${entry.current} would change nothing, as its phase module has no repair code: set \`repair: true\` in the function's poet() options to generate the repairs its checks can make`
+    : ''
   if (!changes.length) {
     const why = noTimeout ? ': a timeout cannot apply to a synchronous function' : ''
-    return none(`${triggers.join('; ')}; the builtin generator has no parameter to change for this${why} (an LLM generator can propose new phases from this evidence)`)
+    return none(`${triggers.join('; ')}; the builtin generator has no parameter to change for this${why}${repairHint} (an LLM generator can propose new phases from this evidence)`)
   }
   if (thresholds?.metric === 'target' && metric === OK_RATE) metric = target
-  const reason = `${triggers.join('; ')} → ${changes.join('; ')}`
+  const reason = `${triggers.join('; ')} → ${changes.join('; ')}${repairHint}`
   const next = withPolicy(source, learned.policy, reason, thresholds?.changes.length ? thresholds.learned : undefined)
   // Tested and stopped as a candidate (`to`), or rolled back from after serving as current (`from`: `poet rollback`
   // or the dashboard moving the pointer away from a promoted version).
@@ -296,6 +302,11 @@ function lookForTriggers(id: string, entry: LockEntry, optimizeFor: string, o: T
       ...(base.compiler ? { compiler: base.compiler } : {}),
     },
   }
+}
+
+/** Whether a phase module does anything under `repair: true`: a repair reads `ctx.repair` or records itself in `ctx.repairs`. */
+function repairs(source: string): boolean {
+  return /\bctx\.repairs?\b/.test(source)
 }
 
 /** What the prompt says about the current version's calls: numbers only, computed here. */

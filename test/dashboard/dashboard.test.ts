@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { LockStore } from '../../src/generators/lock'
-import { FILES, PACKAGE_ROOT, launchChromium, startDevApp, type DevApp } from '../dev/app'
+import { FILES, PACKAGE_ROOT, launchChromium, risingErrors, startDevApp, type DevApp } from '../dev/app'
 
 const SENSOR = 'src/sensor.ts#normalize'
 const QUOTE = 'src/quote.ts#quote'
@@ -133,10 +133,8 @@ describe('dashboard at /__poet/', () => {
   it('promote makes a trained version current and the app serves it at once; roll back returns to the previous one', async () => {
     const lock = new LockStore(app.path('.poet'))
     const base = lock.read().functions[SENSOR]!.current
-    for (let i = 0; i < 6; i++) {
-      const r = await call({ value: i, unit: 'X' })
-      await site.evaluate((index) => (window as unknown as { app: { rate(i: number, s: number): void } }).app.rate(index, 1), r.index!)
-    }
+    const posted = await fetch(`${app.url}/__poet/events`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(risingErrors(SENSOR, base)) })
+    expect(posted.status).toBe(202)
     await expect.poll(() => lock.read().functions[SENSOR]?.candidate?.version, { timeout: 15_000 }).toBeDefined()
     const candidate = lock.read().functions[SENSOR]!.candidate!.version
     await expect.poll(() => board.locator('.tag.candidate').count(), { timeout: 10_000 }).toBeGreaterThan(0)

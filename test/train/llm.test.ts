@@ -250,11 +250,17 @@ describe('poet train for phases an LLM wrote', () => {
         { v: 1, kind: 'feedback', functionId: ID, version, executionId: `r-${i}`, ts: t0 + i + 1, label: 'good' },
       ]).flat(),
     )
+    // Errors rising: 200 calls two hours ago at 1 %, 150 in the last minutes at 30 %.
+    const call = (i: number, ts: number, failed: boolean): PoetEvent => ({ v: 1, kind: 'execution', functionId: ID, version, executionId: `c-${i}`, ts, duration: 2, outcome: failed ? 'error' : 'ok', attempts: 1, ...(failed ? { error: 'Error' } : {}) })
+    store.insert(Array.from({ length: 200 }, (_, i) => call(i, t0 - 2 * 3_600_000 + i * 1000, i % 100 === 0)))
+    store.insert(Array.from({ length: 150 }, (_, i) => call(200 + i, t0 + 1000 + i * 1000, i % 10 < 3)))
     store.close()
     const run = await poet(dir, ['train', '--apply'], { OPENAI_BASE_URL: 'http://127.0.0.1:9/v1' })
     expect(run.err).toBe('')
     expect(run.code).toBe(0)
-    expect(run.out).toContain('6 rejected inputs rated good → repair off → on (6 rejected inputs rated good: args[1] ×6)')
+    expect(run.out).toContain('6 rejected inputs rated good → attempts 3 → 4 (13.4 % of 350 attempts failed); turning repair on')
+    // The builtin module was generated with repair off, so it holds no repair code: repair is not what the candidate tests.
+    expect(run.out).toContain(`turning repair on in ${version} would change nothing, as its phase module has no repair code: set \`repair: true\` in the function's poet() options`)
     expect(lock.read().functions[ID]!.candidate).toMatchObject({ share: 0.2 })
     expect(lock.read().functions[ID]!.versions[lock.read().functions[ID]!.candidate!.version]!.generator).toBe('builtin')
   })

@@ -14,9 +14,9 @@ const HOUR = 3_600_000
 // After the lock was written (its versions carry real creation times), so trained versions are newer.
 const T = Math.ceil(Date.now() / HOUR) * HOUR + 24 * HOUR
 
-function setup(optimizeFor = 'latency') {
+function setup(optimizeFor = 'latency', perceive?: string) {
   const dir = tempDir()
-  const { lock, version } = lockWith(join(dir, '.poet'), ID, { optimizeFor })
+  const { lock, version } = lockWith(join(dir, '.poet'), ID, { optimizeFor, ...(perceive ? { perceive } : {}) })
   const store = new FeedbackStore(join(dir, '.poet', 'feedback.db'))
   let now = T
   const options: TrainerOptions = { lockDir: join(dir, '.poet'), store, now: () => now }
@@ -131,14 +131,30 @@ describe('trainer', () => {
     expect(planTraining(options)[0]).toMatchObject({ action: 'none', reason: expect.stringMatching(/already tested and rolled back$/) })
   })
 
-  it('tries repair when users rate rejected inputs as good', () => {
-    const { store, version, options } = setup('accuracy')
+  function rateRejectedGood(store: FeedbackStore, version: string): void {
     const rejected = Array.from({ length: 6 }, () => execution({ functionId: ID, version, ts: T - 1000, outcome: 'input_error', attempts: 0, duration: 1, issues: [{ path: 'args[0].amount' }] }))
     store.insert(rejected)
     store.insert(rejected.map((e) => feedback({ functionId: ID, version, executionId: e.executionId, ts: T - 500, score: undefined, label: 'good' })))
+  }
+
+  it('tries repair when users rate rejected inputs as good, in a module whose checks repair under ctx.repair', () => {
+    const repairing = 'let issues\nconst a = args[0]\nif (ctx.repair && typeof a.amount === "string") { a.amount = +a.amount; (ctx.repairs ??= []).push({ path: "args[0].amount", action: "numeric string → number" }) }\nif (typeof a.amount !== "number") issues = [{ path: "args[0].amount", expected: "number", received: typeof a.amount }]\nreturn issues'
+    const { store, version, options } = setup('accuracy', repairing)
+    rateRejectedGood(store, version)
     const [plan] = planTraining(options)
     expect(plan).toMatchObject({ action: 'candidate', reason: '6 rejected inputs rated good → repair off → on (6 rejected inputs rated good: args[0].amount ×6)' })
     expect(readPolicy(plan!.create!.source)?.repair).toBe(true)
+  })
+
+  it('puts no repair under test in a module without repair code (builtin, generated with repair off): it would reject the same inputs; says how to get one that repairs', () => {
+    const { store, version, options } = setup('accuracy')
+    rateRejectedGood(store, version)
+    const [plan] = planTraining(options)
+    expect(plan).toMatchObject({ action: 'none', current: version })
+    expect(plan!.reason).toBe(
+      `6 rejected inputs rated good; the builtin generator has no parameter to change for this; turning repair on in ${version} would change nothing, as its phase module has no repair code: set \`repair: true\` in the function's poet() options to generate the repairs its checks can make (an LLM generator can propose new phases from this evidence)`,
+    )
+    expect(applyTraining([plan!], options)).toEqual([])
   })
 
   it('leaves functions without optimizeFor alone and says why nothing happens', () => {
