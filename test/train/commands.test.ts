@@ -193,6 +193,19 @@ describe('poet train', () => {
     expect(lock.read().functions[ID]!.candidate).toMatchObject({ share: 0.1 })
   })
 
+  it('with --apply and no decision to apply, says so as the plain run does, not "applied 0 of 0 decisions"', async () => {
+    const cwd = tempDir()
+    const { lock } = lockWith(join(cwd, '.poet'), ID, { optimizeFor: 'latency' })
+    new FeedbackStore(join(cwd, '.poet', 'feedback.db')).close()
+    const before = readFileSync(join(cwd, '.poet', 'lock.json'), 'utf8')
+    const applied = io(cwd)
+    expect(await trainCommand(['--apply'], applied.io)).toBe(0)
+    expect(applied.out[1]).toMatch(/^src\/api\.ts#fetchQuote\s+none\s+[0-9a-f]{10}\s+no trigger \(no calls in the last 60 min\)$/)
+    expect(applied.out.at(-1)).toBe('\nNothing to apply.')
+    expect(readFileSync(join(cwd, '.poet', 'lock.json'), 'utf8')).toBe(before)
+    expect(lock.read().functions[ID]!.candidate).toBeUndefined()
+  })
+
   it('says how many events clients reported dropped in the week it reads, as its metrics miss them', async () => {
     const cwd = tempDir()
     const { version } = lockWith(join(cwd, '.poet'), ID, { optimizeFor: 'latency' })
