@@ -121,6 +121,22 @@ describe('poet serve', () => {
     expect(await done).toBe(0)
   })
 
+  it("shows on its dashboard what each function optimizes, from the lock, as it reads no source to know it otherwise", async () => {
+    const cwd = tempDir()
+    const { version } = lockWith(join(cwd, '.poet'), ID, { optimizeFor: 'latency' })
+    lockWith(join(cwd, '.poet'), 'src/other.ts#plain')
+    let stop!: () => void
+    const t = io(cwd, new Promise((r) => (stop = r)))
+    const done = serveCommand(['--port', '0'], t.io)
+    await expect.poll(() => t.out.length).toBeGreaterThan(1)
+    const url = new URL(/collecting events at (\S+)\/v1\/events/.exec(t.out[0]!)![1]!)
+    const info = (await (await fetch(`${url.origin}/api/functions`)).json()) as { functions: Record<string, { optimizeFor?: string; current: string }> }
+    expect(info.functions[ID]).toMatchObject({ optimizeFor: 'latency', current: version })
+    expect(info.functions['src/other.ts#plain']!.optimizeFor).toBeUndefined()
+    stop()
+    expect(await done).toBe(0)
+  })
+
   it('answers 400 to a request target that is not a URL, and keeps serving', async () => {
     const cwd = tempDir()
     let stop!: () => void
