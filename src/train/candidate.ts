@@ -51,8 +51,8 @@ export function learnPolicy(current: Policy, e: Evidence, learn: ReadonlySet<Lea
       changes.push(`timeout ${current.timeout} → ${timeout} ms (p99 of ${m.outcomes.ok} successful calls ${round(m.okLatency.p99)} ms × ${TIMEOUT_MARGIN}${bound})`)
     }
   }
-  // Input errors are never retried: their single attempt says nothing about transient failures.
-  const tries = m.attempts - m.outcomes.input_error
+  // Every attempt counted ran: perceive rejects an input before the first attempt, so an input error reports none.
+  const tries = m.attempts
   const failedTries = tries - m.outcomes.ok
   if (learn.has('attempts') && tries >= MIN_SAMPLE && failedTries > 0) {
     const q = failedTries / tries

@@ -312,7 +312,9 @@ function repairs(source: string): boolean {
 /** What the prompt says about the current version's calls: numbers only, computed here. */
 function metricLines(m: VersionMetrics, recentMs: number, baselineMs: number): string[] {
   const days = (recentMs + baselineMs) / (24 * HOUR)
-  const lines = [`over the last ${Number(days.toFixed(2))} days: ${m.calls} calls, ${(m.attempts / (m.calls || 1)).toFixed(2)} attempts per call`]
+  // Per call that ran: a rejected input runs no attempt, and counted in it would read as calls that never tried.
+  const ran = m.calls - m.outcomes.input_error
+  const lines = [`over the last ${Number(days.toFixed(2))} days: ${m.calls} calls, ${(m.attempts / (ran || 1)).toFixed(2)} attempts per call that ran (a rejected input runs none)`]
   const kinds = (['input_error', 'output_error', 'timeout', 'error'] as const).map((k) => `${k} ${pct(m.errorRate[k] || 0)} (${m.outcomes[k]})`)
   lines.push(`failures by kind: ${kinds.join(', ')}`)
   if (m.calls) lines.push(`latency of all calls: p50 ${m.latency.p50} ms, p95 ${m.latency.p95} ms, p99 ${m.latency.p99} ms`)

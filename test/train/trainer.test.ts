@@ -2,11 +2,13 @@
 import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
+import { onEvent, poet } from '../../src/runtime'
 import type { ExecutionEvent } from '../../src/runtime/types'
 import { readPolicy } from '../../src/train/candidate'
 import { rollbackCommand } from '../../src/train/commands'
 import { FeedbackStore } from '../../src/train/store'
 import { applyTraining, planTraining, untrained, type TrainerOptions } from '../../src/train/trainer'
+import { importPhases } from '../helpers/phase-module'
 import { execution, feedback, lockWith, tempDir } from './helpers'
 
 const ID = 'src/api.ts#fetchQuote'
@@ -155,6 +157,40 @@ describe('trainer', () => {
       `6 rejected inputs rated good; the builtin generator has no parameter to change for this; turning repair on in ${version} would change nothing, as its phase module has no repair code: set \`repair: true\` in the function's poet() options to generate the repairs its checks can make (an LLM generator can propose new phases from this evidence)`,
     )
     expect(applyTraining([plan!], options)).toEqual([])
+  })
+
+  it('learns attempts from the events the runtime sends, in which a rejected input ran no attempt', async () => {
+    const dir = tempDir()
+    const { lock, version } = lockWith(join(dir, '.poet'), ID, { optimizeFor: 'latency', policy: { attempts: 1 } })
+    const store = new FeedbackStore(join(dir, '.poet', 'feedback.db'))
+    const phases = await importPhases(lock.source(ID, version)!)
+    const events: ExecutionEvent[] = []
+    const off = onEvent((e) => void (e.kind === 'execution' && events.push(e)))
+    const fetchQuote = poet({ optimizeFor: 'latency' }, phases)((xs: number[]) => {
+      if (xs[0]! < 0) throw new Error('upstream failed')
+      return xs.length
+    })
+    const run = (n: number, failing: number, rejected: number) => {
+      events.length = 0
+      for (let i = 0; i < n; i++) {
+        try {
+          fetchQuote((i < rejected ? 'not a list' : [i < rejected + failing ? -1 : 1]) as number[])
+        } catch {}
+      }
+      return [...events]
+    }
+    try {
+      const at = (from: number) => (e: ExecutionEvent, i: number) => ({ ...e, ts: from + i * 1000 })
+      store.insert(run(300, 3, 0).map(at(T - 3 * HOUR)))
+      store.insert(run(200, 40, 60).map(at(T - 30 * 60_000)))
+    } finally {
+      off()
+    }
+    expect(events.filter((e) => e.outcome === 'input_error').every((e) => e.attempts === 0)).toBe(true)
+    const [plan] = planTraining({ lockDir: join(dir, '.poet'), store, now: () => T })
+    // 43 of the 440 attempts that ran failed: three attempts leave < 0.1 % of calls failing.
+    expect(plan).toMatchObject({ action: 'candidate', reason: expect.stringMatching(/^error rate up: .* → attempts 1 → 3 \(9\.8 % of 440 attempts failed\)$/) })
+    store.close()
   })
 
   it('leaves functions without optimizeFor alone and says why nothing happens', () => {
