@@ -268,14 +268,14 @@ function lookForTriggers(id: string, entry: LockEntry, optimizeFor: string, o: T
   const learned = learnPolicy(policy, { metrics: pick(split - baselineMs, now, true), goodRejections, goodRejectionThreshold: threshold }, learn)
   const changes = [...learned.changes, ...(thresholds?.changes ?? [])]
   const repairHint = noRepair
-    ? `; turning repair on in ${entry.current} would change nothing, as its phase module has no repair code: set \`repair: true\` in the function's poet() options to generate the repairs its checks can make`
+    ? `turning repair on in ${entry.current} would change nothing, as its phase module has no repair code: set \`repair: true\` in the function's poet() options to generate the repairs its checks can make`
     : ''
   if (!changes.length) {
-    const why = noTimeout ? ': a timeout cannot apply to a synchronous function' : ''
-    return none(`${triggers.join('; ')}; the builtin generator has no parameter to change for this${why}${repairHint} (an LLM generator can propose new phases from this evidence)`)
+    const why = noTimeout ? `the builtin generator has no parameter to change for this: a timeout cannot apply to a synchronous function${repairHint && `; ${repairHint}`}` : repairHint || 'the builtin generator has no parameter to change for this'
+    return none(`${triggers.join('; ')}; ${why} (an LLM generator can propose new phases from this evidence)`)
   }
   if (thresholds?.metric === 'target' && metric === OK_RATE) metric = target
-  const reason = `${triggers.join('; ')} → ${changes.join('; ')}${repairHint}`
+  const reason = `${triggers.join('; ')} → ${changes.join('; ')}${repairHint && `; ${repairHint}`}`
   const next = withPolicy(source, learned.policy, reason, thresholds?.changes.length ? thresholds.learned : undefined)
   // Tested and stopped as a candidate (`to`), or rolled back from after serving as current (`from`: `poet rollback`
   // or the dashboard moving the pointer away from a promoted version).

@@ -154,7 +154,7 @@ describe('trainer', () => {
     const [plan] = planTraining(options)
     expect(plan).toMatchObject({ action: 'none', current: version })
     expect(plan!.reason).toBe(
-      `6 rejected inputs rated good; the builtin generator has no parameter to change for this; turning repair on in ${version} would change nothing, as its phase module has no repair code: set \`repair: true\` in the function's poet() options to generate the repairs its checks can make (an LLM generator can propose new phases from this evidence)`,
+      `6 rejected inputs rated good; turning repair on in ${version} would change nothing, as its phase module has no repair code: set \`repair: true\` in the function's poet() options to generate the repairs its checks can make (an LLM generator can propose new phases from this evidence)`,
     )
     expect(applyTraining([plan!], options)).toEqual([])
   })
