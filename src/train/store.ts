@@ -774,20 +774,26 @@ export class FeedbackStore {
     })
   }
 
-  /** The most recent feedback on `version` that carries a label or a comment (newest first, at most `limit`). */
-  comments(functionId: string, version: string, window: Window = {}, limit = 20): { score?: number; label?: string; comment?: string }[] {
+  /**
+   * The most recent feedback on `version` that carries a label or a comment (newest first, at most `limit`); the same
+   * score, label and comment sent more than once is one entry, with its `count`.
+   */
+  comments(functionId: string, version: string, window: Window = {}, limit = 20): { score?: number; label?: string; comment?: string; count?: number }[] {
     const [where, params] = windowClause(window)
+    // The same feedback sent by many (a page's canned rating) is one entry with its count, not `limit` copies of it.
     const rows = this.db
       .prepare(
-        `SELECT score, label, comment FROM feedback
+        `SELECT score, label, comment, count(*) AS n, max(ts) AS last, max(seq) AS last_seq FROM feedback
          WHERE function_id = ? AND version = ? AND (label IS NOT NULL OR comment IS NOT NULL) ${where}
-         ORDER BY ts DESC, seq DESC LIMIT ?`,
+         GROUP BY score, label, comment
+         ORDER BY last DESC, last_seq DESC LIMIT ?`,
       )
-      .all(functionId, version, ...params, limit) as { score: number | null; label: string | null; comment: string | null }[]
+      .all(functionId, version, ...params, limit) as { score: number | null; label: string | null; comment: string | null; n: number }[]
     return rows.map((r) => ({
       ...(r.score !== null ? { score: r.score } : {}),
       ...(r.label !== null ? { label: r.label } : {}),
       ...(r.comment !== null ? { comment: r.comment } : {}),
+      ...(r.n > 1 ? { count: r.n } : {}),
     }))
   }
 

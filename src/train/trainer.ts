@@ -336,7 +336,7 @@ function userFeedback(store: FeedbackStore, id: string, version: string, since: 
     .map((f) => {
       const parts = [f.score !== undefined ? `score ${f.score}` : '', !forbidden.has('label') && f.label ? `label ${JSON.stringify(f.label)}` : '']
       const text = !forbidden.has('comment') && f.comment ? `: ${f.comment}` : ''
-      return text || parts[1] ? `${parts.filter(Boolean).join(', ')}${text}` : ''
+      return text || parts[1] ? `${parts.filter(Boolean).join(', ')}${text}${f.count ? ` (×${f.count})` : ''}` : ''
     })
     .filter(Boolean)
 }
