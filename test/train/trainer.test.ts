@@ -64,7 +64,7 @@ describe('trainer', () => {
     expect(existsSync(file)).toBe(true)
     expect(readPolicy(readFileSync(file, 'utf8'))).toMatchObject({ timeout: 300, attempts: 3 })
     expect(store.decisions(ID)).toMatchObject([{ action: 'candidate', from: version, to: plan!.candidate }])
-    expect(planTraining(options)[0]).toMatchObject({ action: 'wait', reason: expect.stringMatching(/200 more observations per arm before promotion$/) })
+    expect(planTraining(options)[0]).toMatchObject({ action: 'wait', reason: expect.stringMatching(/200 observations per arm before promotion: current needs 200 more, the candidate 200$/) })
   })
 
   it("gives a builtin fallback's candidate the compiler its base records, so a build does not take it for an older compiler's", () => {
