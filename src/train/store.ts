@@ -776,11 +776,11 @@ export class FeedbackStore {
 
   /**
    * The most recent feedback on `version` that carries a label or a comment (newest first, at most `limit`); the same
-   * score, label and comment sent more than once is one entry, with its `count`.
+   * score, label and comment sent more than once (a page's canned rating) is one entry with its `count`, not `limit`
+   * copies of it.
    */
   comments(functionId: string, version: string, window: Window = {}, limit = 20): { score?: number; label?: string; comment?: string; count?: number }[] {
     const [where, params] = windowClause(window)
-    // The same feedback sent by many (a page's canned rating) is one entry with its count, not `limit` copies of it.
     const rows = this.db
       .prepare(
         `SELECT score, label, comment, count(*) AS n, max(ts) AS last, max(seq) AS last_seq FROM feedback

@@ -331,14 +331,15 @@ function metricLines(m: VersionMetrics, recentMs: number, baselineMs: number): s
 function userFeedback(store: FeedbackStore, id: string, version: string, since: number, until: number, source: string): string[] {
   const forbidden = new Set<string>(jsonLine<string[]>(source, NEVER_IN_EVENTS_LINE) ?? [])
   if (forbidden.has('comment') && forbidden.has('label')) return []
-  return store
-    .comments(id, version, { since, until })
-    .map((f) => {
-      const parts = [f.score !== undefined ? `score ${f.score}` : '', !forbidden.has('label') && f.label ? `label ${JSON.stringify(f.label)}` : '']
-      const text = !forbidden.has('comment') && f.comment ? `: ${f.comment}` : ''
-      return text || parts[1] ? `${parts.filter(Boolean).join(', ')}${text}${f.count ? ` (×${f.count})` : ''}` : ''
-    })
-    .filter(Boolean)
+  // Feedback that differs only in what the domain leaves out reads the same: one line, with the counts added up.
+  const lines = new Map<string, number>()
+  for (const f of store.comments(id, version, { since, until })) {
+    const parts = [f.score !== undefined ? `score ${f.score}` : '', !forbidden.has('label') && f.label ? `label ${JSON.stringify(f.label)}` : '']
+    const text = !forbidden.has('comment') && f.comment ? `: ${f.comment}` : ''
+    const line = text || parts[1] ? `${parts.filter(Boolean).join(', ')}${text}` : ''
+    if (line) lines.set(line, (lines.get(line) ?? 0) + (f.count ?? 1))
+  }
+  return [...lines].map(([line, n]) => (n > 1 ? `${line} (×${n})` : line))
 }
 
 /** The metric a function's optimizeFor names: accuracy and quality are the feedback score. */
