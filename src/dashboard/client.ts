@@ -456,7 +456,7 @@ function drawCharts(d: Detail): void {
       {
         width,
         height: 200,
-        series: [{}, { label: 'p50 ms', stroke: '#2b8a3e', width: 2 }, { label: 'p95 ms', stroke: '#b35c00', width: 2, dash: [6, 4] }],
+        series: [{}, { label: 'p50 ms', stroke: '#2b8a3e', width: 2, points: { filter: isolated } }, { label: 'p95 ms', stroke: '#b35c00', width: 2, dash: [6, 4], points: { filter: isolated } }],
         axes: [axis, { ...axis, size: 56 }],
         scales: { x: { time: true, range: () => span }, y: { range: (_u, _min, max) => [0, Math.max(1, max)] } },
       },
@@ -464,6 +464,18 @@ function drawCharts(d: Detail): void {
       latencyEl,
     ),
   ]
+}
+
+/**
+ * Where uPlot leaves points out (many buckets), the buckets whose neighbours had no calls: a line needs two points, so
+ * a burst of calls in one bucket would have no latency drawn at all.
+ */
+function isolated(u: uPlot, seriesIdx: number, show: boolean): number[] | null {
+  if (show) return null
+  const ys = u.data[seriesIdx]!
+  const out: number[] = []
+  for (let i = 0; i < ys.length; i++) if (ys[i] != null && ys[i - 1] == null && ys[i + 1] == null) out.push(i)
+  return out.length ? out : null
 }
 
 function destroyCharts(): void {

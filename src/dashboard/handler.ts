@@ -102,14 +102,16 @@ export function createDashboard(o: DashboardOptions): Middleware {
     pass()
   }
 
-  /** The build's view (domain, optimizeFor) merged with the lock's (current version and its generator). */
+  /** The build's view (domain, optimizeFor) merged with the lock's (optimizeFor, current version and its generator). */
   function functionInfo(): Record<string, FunctionInfo> {
     const out: Record<string, FunctionInfo> = { ...o.functions?.() }
     for (const [id, entry] of Object.entries(lock.read().functions)) {
       const input = entry.versions[entry.current]?.inputHash
       const olderCompiler = olderCompilerVersions(entry).filter((v) => v !== entry.current)
       const promotable = Object.keys(entry.versions).filter((v) => v !== entry.current && entry.versions[v]!.inputHash === input && !olderCompiler.includes(v))
-      out[id] = { ...out[id], current: entry.current, generator: entry.versions[entry.current]?.generator, promotable, ...(olderCompiler.length ? { olderCompiler } : {}) }
+      // What the running build says wins; `poet serve` reads no source, and the lock records optimizeFor too.
+      const optimizeFor = out[id]?.optimizeFor ?? entry.optimizeFor
+      out[id] = { ...out[id], ...(optimizeFor ? { optimizeFor } : {}), current: entry.current, generator: entry.versions[entry.current]?.generator, promotable, ...(olderCompiler.length ? { olderCompiler } : {}) }
     }
     return out
   }

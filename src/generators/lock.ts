@@ -279,6 +279,12 @@ export class LockStore {
         if (!existsSync(join(this.dir, file)) || (variants && !existsSync(join(this.dir, variants.file)))) this.writeFiles(id, nv.version, nv.source, nv.variants)
       }
       const entry = (lock.functions[id] ??= { current: last.version, versions: {} })
+      // New inputs that give the very module current is (an edit of the function's body, where the phases are
+      // builtin): the versions made from it, a candidate under test among them, hold for the new inputs just as well.
+      const before = entry.current === last.version ? entry.versions[last.version]?.inputHash : undefined
+      if (before !== undefined && before !== last.inputHash) {
+        for (const v of Object.values(entry.versions)) if (v.inputHash === before) v.inputHash = last.inputHash
+      }
       const stored = (nv: NewVersion, i: number): LockVersion => {
         const { file, variants } = files[i]!
         const existing = entry.versions[nv.version]

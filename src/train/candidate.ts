@@ -28,6 +28,9 @@ export const TIMEOUT_MARGIN = 2
 export const RESIDUAL_FAILURE = 0.001
 const MAX_ATTEMPTS = 6
 const MIN_SAMPLE = 30
+/** Bounds of a learned timeout: a shorter one would cut off calls on a merely busy machine, a longer one never fires. */
+const MIN_TIMEOUT = 50
+const MAX_TIMEOUT = 300_000
 
 /**
  * Learns parameters from evidence: timeout from the p99 latency of successful calls × TIMEOUT_MARGIN; attempts from the
@@ -39,14 +42,17 @@ export function learnPolicy(current: Policy, e: Evidence, learn: ReadonlySet<Lea
   const changes: string[] = []
   const m = e.metrics
   if (learn.has('timeout') && m.outcomes.ok >= MIN_SAMPLE && m.okLatency.p99 > 0) {
-    const timeout = Math.min(300_000, Math.max(50, Math.ceil((m.okLatency.p99 * TIMEOUT_MARGIN) / 10) * 10))
+    const wanted = Math.ceil((m.okLatency.p99 * TIMEOUT_MARGIN) / 10) * 10
+    const timeout = Math.min(MAX_TIMEOUT, Math.max(MIN_TIMEOUT, wanted))
     if (Math.abs(timeout - current.timeout) / current.timeout > 0.2) {
       policy.timeout = timeout
-      changes.push(`timeout ${current.timeout} → ${timeout} ms (p99 of ${m.outcomes.ok} successful calls ${round(m.okLatency.p99)} ms × ${TIMEOUT_MARGIN})`)
+      // Else "17 ms × 2" would read as the reason for 50 ms.
+      const bound = wanted < MIN_TIMEOUT ? `, and never below ${MIN_TIMEOUT} ms` : wanted > MAX_TIMEOUT ? `, and never above ${MAX_TIMEOUT} ms` : ''
+      changes.push(`timeout ${current.timeout} → ${timeout} ms (p99 of ${m.outcomes.ok} successful calls ${round(m.okLatency.p99)} ms × ${TIMEOUT_MARGIN}${bound})`)
     }
   }
-  // Input errors are never retried: their single attempt says nothing about transient failures.
-  const tries = m.attempts - m.outcomes.input_error
+  // Every attempt counted ran: perceive rejects an input before the first attempt, so an input error reports none.
+  const tries = m.attempts
   const failedTries = tries - m.outcomes.ok
   if (learn.has('attempts') && tries >= MIN_SAMPLE && failedTries > 0) {
     const q = failedTries / tries

@@ -230,7 +230,7 @@ export async function trainCommand(argv: string[], io: CommandIO = consoleIO): P
       notApplied(db, io)
       return EXIT.failure
     }
-    io.out(`\napplied ${applied.length} of ${actionable.length} decision${actionable.length === 1 ? '' : 's'} to ${join(lockDir, 'lock.json')}`)
+    io.out(actionable.length ? `\napplied ${applied.length} of ${actionable.length} decision${actionable.length === 1 ? '' : 's'} to ${join(lockDir, 'lock.json')}` : '\nNothing to apply.')
     if (applied.length < actionable.length) io.out('(the lock changed meanwhile for the others; run `poet train` again)')
     if (rejected.length) {
       for (const p of rejected) io.err(`poet train: ${p.functionId}: no candidate: ${p.rejection}`)

@@ -98,7 +98,10 @@ export function decide(primary: Comparison, guards: Comparison[], rule: RuleOpti
   if (primary.n.candidate >= rule.maxCandidate) {
     return { action: 'retire', reason: `no difference beyond the margin on ${primary.metric.name} after ${primary.n.candidate} candidate observations: ${describe(primary)}` }
   }
-  const need = ready ? '' : `, ${Math.max(0, rule.minPromote - Math.min(primary.n.baseline, primary.n.candidate))} more observations per arm before promotion`
+  // Said per arm: "92 more per arm" read as both arms needing 92, when current had hundreds already.
+  const [current, candidate] = [primary.n.baseline, primary.n.candidate].map((n) => Math.max(0, rule.minPromote - n)) as [number, number]
+  const short = current && candidate ? `current needs ${current} more, the candidate ${candidate}` : current ? `current needs ${current} more` : `the candidate needs ${candidate} more`
+  const need = ready ? '' : `, ${rule.minPromote} observations per arm before promotion: ${short}`
   return { action: 'wait', reason: `${primary.metric.name}: ${describe(primary)}, P(better) = ${primary.pBetter.toFixed(3)}, P(worse) = ${primary.pWorse.toFixed(3)}${need}` }
 }
 

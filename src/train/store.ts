@@ -862,25 +862,40 @@ export class FeedbackStore {
     })
   }
 
-  /** The most recent feedback on `version` that carries a label or a comment (newest first, at most `limit`). */
-  comments(of: EventsOf, version: string, window: Window = {}, limit = 20): { score?: number; label?: string; comment?: string }[] {
-    const rows = sourcesOf(of, window)
-      .filter((source) => takes(source, version))
-      .flatMap((source) => {
-        const [where, params] = windowClause(source.window)
-        const query = this.db.prepare(
-          `SELECT seq, ts, score, label, comment FROM feedback
+  /**
+   * The most recent feedback on `version` that carries a label or a comment (newest first, at most `limit`); the same
+   * score, label and comment sent more than once (a page's canned rating) is one entry with its `count`, not `limit`
+   * copies of it, under whichever of the function's ids it was sent.
+   */
+  comments(of: EventsOf, version: string, window: Window = {}, limit = 20): { score?: number; label?: string; comment?: string; count?: number }[] {
+    type Row = { score: number | null; label: string | null; comment: string | null; n: number; last: number; last_seq: number }
+    const groups = new Map<string, Row>()
+    for (const source of sourcesOf(of, window).filter((source) => takes(source, version))) {
+      const [where, params] = windowClause(source.window)
+      const found = this.db
+        .prepare(
+          `SELECT score, label, comment, count(*) AS n, max(ts) AS last, max(seq) AS last_seq FROM feedback
            WHERE function_id = ? AND version = ? AND (label IS NOT NULL OR comment IS NOT NULL) ${where}
-           ORDER BY ts DESC, seq DESC LIMIT ?`,
+           GROUP BY score, label, comment
+           ORDER BY last DESC, last_seq DESC LIMIT ?`,
         )
-        return query.all(source.id, version, ...params, limit) as { seq: number; ts: number; score: number | null; label: string | null; comment: string | null }[]
-      })
-      .sort((a, b) => b.ts - a.ts || b.seq - a.seq)
-      .slice(0, limit)
+        .all(source.id, version, ...params, limit) as Row[]
+      for (const r of found) {
+        const key = JSON.stringify([r.score, r.label, r.comment])
+        const seen = groups.get(key)
+        if (!seen) groups.set(key, r)
+        else {
+          seen.n += r.n
+          if (r.last > seen.last || (r.last === seen.last && r.last_seq > seen.last_seq)) Object.assign(seen, { last: r.last, last_seq: r.last_seq })
+        }
+      }
+    }
+    const rows = [...groups.values()].sort((a, b) => b.last - a.last || b.last_seq - a.last_seq).slice(0, limit)
     return rows.map((r) => ({
       ...(r.score !== null ? { score: r.score } : {}),
       ...(r.label !== null ? { label: r.label } : {}),
       ...(r.comment !== null ? { comment: r.comment } : {}),
+      ...(r.n > 1 ? { count: r.n } : {}),
     }))
   }
 

@@ -123,9 +123,10 @@ function seedBaseline(seed: Baseline, observations: readonly Observation[], out:
 
 /**
  * ml_monitoring's drift threshold: ratings are read as verdicts on the input — rated good means in distribution, rated
- * bad means drifted (e.g. `label: 'missed-drift'`). The new threshold is the |z| that misjudges the fewest rated calls
- * (good calls above it are false alarms, bad calls at or below it are misses), the current one winning ties; it moves
- * only when the current one misjudges at least MIN_MISJUDGED calls and the move is more than a tenth.
+ * bad means drifted (e.g. `{ score: 0.2, label: 'missed-drift' }`: the score rates it). The new threshold is the |z|
+ * that misjudges the fewest rated calls (good calls above it are false alarms, bad calls at or below it are misses), the
+ * current one winning ties; it moves only when the current one misjudges at least MIN_MISJUDGED calls and the move is
+ * more than a tenth.
  */
 function learnDriftZ(z0: number, observations: readonly Observation[], out: LearnedThresholds): void {
   const good: number[] = []

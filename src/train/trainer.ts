@@ -266,14 +266,20 @@ function lookForTriggers(id: string, events: EventSource[], entry: LockEntry, op
   // does; a call that timed out proves it for a function whose signature does not tell (plain JS returning a promise).
   const sync = !declaresAsync(source) && baseline.outcomes.timeout + recent.outcomes.timeout === 0
   const noTimeout = sync && learn.delete('timeout')
+  // The builtin compiler writes repair code only into a module generated with repair on: in any other, turning the
+  // policy's repair on would put a version that rejects exactly what it rejected before under an A/B test.
+  const noRepair = !repairs(source) && learn.delete('repair')
   const learned = learnPolicy(policy, { metrics: pick(split - baselineMs, now, true), goodRejections, goodRejectionThreshold: threshold }, learn)
   const changes = [...learned.changes, ...(thresholds?.changes ?? [])]
+  const repairHint = noRepair
+    ? `turning repair on in ${entry.current} would change nothing, as its phase module has no repair code: set \`repair: true\` in the function's poet() options to generate the repairs its checks can make`
+    : ''
   if (!changes.length) {
-    const why = noTimeout ? ': a timeout cannot apply to a synchronous function' : ''
-    return none(`${triggers.join('; ')}; the builtin generator has no parameter to change for this${why} (an LLM generator can propose new phases from this evidence)`)
+    const why = noTimeout ? `the builtin generator has no parameter to change for this: a timeout cannot apply to a synchronous function${repairHint && `; ${repairHint}`}` : repairHint || 'the builtin generator has no parameter to change for this'
+    return none(`${triggers.join('; ')}; ${why} (an LLM generator can propose new phases from this evidence)`)
   }
   if (thresholds?.metric === 'target' && metric === OK_RATE) metric = target
-  const reason = `${triggers.join('; ')} → ${changes.join('; ')}`
+  const reason = `${triggers.join('; ')} → ${changes.join('; ')}${repairHint && `; ${repairHint}`}`
   const next = withPolicy(source, learned.policy, reason, thresholds?.changes.length ? thresholds.learned : undefined)
   // Tested and stopped as a candidate (`to`), or rolled back from after serving as current (`from`: `poet rollback`
   // or the dashboard moving the pointer away from a promoted version).
@@ -302,10 +308,17 @@ function lookForTriggers(id: string, events: EventSource[], entry: LockEntry, op
   }
 }
 
+/** Whether a phase module does anything under `repair: true`: a repair reads `ctx.repair` or records itself in `ctx.repairs`. */
+function repairs(source: string): boolean {
+  return /\bctx\.repairs?\b/.test(source)
+}
+
 /** What the prompt says about the current version's calls: numbers only, computed here. */
 function metricLines(m: VersionMetrics, recentMs: number, baselineMs: number): string[] {
   const days = (recentMs + baselineMs) / (24 * HOUR)
-  const lines = [`over the last ${Number(days.toFixed(2))} days: ${m.calls} calls, ${(m.attempts / (m.calls || 1)).toFixed(2)} attempts per call`]
+  // Per call that ran: a rejected input runs no attempt, and counted in it would read as calls that never tried.
+  const ran = m.calls - m.outcomes.input_error
+  const lines = [`over the last ${Number(days.toFixed(2))} days: ${m.calls} calls, ${(m.attempts / (ran || 1)).toFixed(2)} attempts per call that ran (a rejected input runs none)`]
   const kinds = (['input_error', 'output_error', 'timeout', 'error'] as const).map((k) => `${k} ${pct(m.errorRate[k] || 0)} (${m.outcomes[k]})`)
   lines.push(`failures by kind: ${kinds.join(', ')}`)
   if (m.calls) lines.push(`latency of all calls: p50 ${m.latency.p50} ms, p95 ${m.latency.p95} ms, p99 ${m.latency.p99} ms`)
@@ -322,14 +335,15 @@ function metricLines(m: VersionMetrics, recentMs: number, baselineMs: number): s
 function userFeedback(store: FeedbackStore, events: EventSource[], version: string, since: number, until: number, source: string): string[] {
   const forbidden = new Set<string>(jsonLine<string[]>(source, NEVER_IN_EVENTS_LINE) ?? [])
   if (forbidden.has('comment') && forbidden.has('label')) return []
-  return store
-    .comments(events, version, { since, until })
-    .map((f) => {
-      const parts = [f.score !== undefined ? `score ${f.score}` : '', !forbidden.has('label') && f.label ? `label ${JSON.stringify(f.label)}` : '']
-      const text = !forbidden.has('comment') && f.comment ? `: ${f.comment}` : ''
-      return text || parts[1] ? `${parts.filter(Boolean).join(', ')}${text}` : ''
-    })
-    .filter(Boolean)
+  // Feedback that differs only in what the domain leaves out reads the same: one line, with the counts added up.
+  const lines = new Map<string, number>()
+  for (const f of store.comments(events, version, { since, until })) {
+    const parts = [f.score !== undefined ? `score ${f.score}` : '', !forbidden.has('label') && f.label ? `label ${JSON.stringify(f.label)}` : '']
+    const text = !forbidden.has('comment') && f.comment ? `: ${f.comment}` : ''
+    const line = text || parts[1] ? `${parts.filter(Boolean).join(', ')}${text}` : ''
+    if (line) lines.set(line, (lines.get(line) ?? 0) + (f.count ?? 1))
+  }
+  return [...lines].map(([line, n]) => (n > 1 ? `${line} (×${n})` : line))
 }
 
 /** The metric a function's optimizeFor names: accuracy and quality are the feedback score. */

@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { LockStore } from '../../src/generators/lock'
-import { FILES, PACKAGE_ROOT, launchChromium, startDevApp, type DevApp } from '../dev/app'
+import { FILES, PACKAGE_ROOT, launchChromium, risingErrors, startDevApp, type DevApp } from '../dev/app'
 
 const SENSOR = 'src/sensor.ts#normalize'
 const QUOTE = 'src/quote.ts#quote'
@@ -130,13 +130,41 @@ describe('dashboard at /__poet/', () => {
     }
   })
 
+  it('draws the latency of calls that all fell in one bucket: a point with no neighbour to draw a line to is still drawn', async () => {
+    const id = 'src/burst.ts#burst'
+    const now = Date.now()
+    const events = Array.from({ length: 5 }, (_, i) => ({ v: 1, kind: 'execution', functionId: id, version: 'v1', executionId: randomUUID(), ts: now - i, duration: 3 + i, outcome: 'ok', attempts: 1 }))
+    const res = await fetch(`${app.url}/__poet/events`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(events) })
+    expect(res.status).toBe(202)
+    const page = await browser.newPage({ viewport: { width: 1320, height: 1000 } })
+    try {
+      await page.goto(`${app.url}/__poet/#/fn/${encodeURIComponent(id)}`)
+      await page.locator('#chart-latency canvas').waitFor()
+      // Pixels in the p50 series' green (#2b8a3e) and the p95 series' orange (#b35c00): nothing else on the chart has them.
+      const drawn = await page.evaluate(() => {
+        const canvas = document.querySelector<HTMLCanvasElement>('#chart-latency canvas')!
+        const { data } = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height)
+        let green = 0
+        let orange = 0
+        for (let i = 0; i < data.length; i += 4) {
+          const [r, g, b] = [data[i]!, data[i + 1]!, data[i + 2]!]
+          if (g > r + 50 && g > b + 40) green++
+          if (r > g + 50 && r > b + 100) orange++
+        }
+        return { green, orange }
+      })
+      expect(drawn.green).toBeGreaterThan(0)
+      expect(drawn.orange).toBeGreaterThan(0)
+    } finally {
+      await page.close()
+    }
+  })
+
   it('promote makes a trained version current and the app serves it at once; roll back returns to the previous one', async () => {
     const lock = new LockStore(app.path('.poet'))
     const base = lock.read().functions[SENSOR]!.current
-    for (let i = 0; i < 6; i++) {
-      const r = await call({ value: i, unit: 'X' })
-      await site.evaluate((index) => (window as unknown as { app: { rate(i: number, s: number): void } }).app.rate(index, 1), r.index!)
-    }
+    const posted = await fetch(`${app.url}/__poet/events`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(risingErrors(SENSOR, base)) })
+    expect(posted.status).toBe(202)
     await expect.poll(() => lock.read().functions[SENSOR]?.candidate?.version, { timeout: 15_000 }).toBeDefined()
     const candidate = lock.read().functions[SENSOR]!.candidate!.version
     await expect.poll(() => board.locator('.tag.candidate').count(), { timeout: 10_000 }).toBeGreaterThan(0)

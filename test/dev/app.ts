@@ -22,7 +22,7 @@ export const normalize = poet({ optimizeFor: 'accuracy', attempts: 1 })(function
   return x.unit === 'F' ? ((x.value! - 32) * 5) / 9 : x.unit === 'K' ? x.value! - 273.15 : x.value!
 })
 `,
-  'src/main.ts': `import { onEvent, feedback } from 'unplugin-poet/runtime'
+  'src/main.ts': `import { onEvent } from 'unplugin-poet/runtime'
 import { normalize } from './sensor'
 
 const w = window as unknown as Record<string, unknown>
@@ -39,12 +39,32 @@ w.app = {
       return { error: (e as Error).name, message: (e as Error).message, index: errors.length - 1 }
     }
   },
-  rate(index: number, score: number) {
-    feedback(errors[index], { score })
-  },
 }
 document.body.dataset.ready = '1'
 `,
+}
+
+/**
+ * What pages would have reported of `version`: 200 calls two hours ago at 1 % errors, then 150 in the last minutes at
+ * 30 %, the rise Train's error-rate trigger answers. Posted to the dev server, they make it add a candidate.
+ */
+export function risingErrors(functionId: string, version: string, now = Date.now()) {
+  const event = (i: number, ts: number, failed: boolean) => ({
+    v: 1,
+    kind: 'execution',
+    functionId,
+    version,
+    executionId: `rise-${i}`,
+    ts,
+    duration: 1,
+    outcome: failed ? 'error' : 'ok',
+    attempts: 1,
+    ...(failed ? { error: 'Error' } : {}),
+  })
+  return [
+    ...Array.from({ length: 200 }, (_, i) => event(i, now - 2 * 3_600_000 + i * 1000, i % 100 === 0)),
+    ...Array.from({ length: 150 }, (_, i) => event(200 + i, now - 150_000 + i * 1000, i % 10 < 3)),
+  ]
 }
 
 export interface DevApp {

@@ -8,7 +8,7 @@ import type { Browser, Page } from 'playwright-core'
 import type { RunnableDevEnvironment } from 'vite'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { LockStore } from '../../src/generators/lock'
-import { FILES, launchChromium, PACKAGE_ROOT, startDevApp, type DevApp } from './app'
+import { FILES, launchChromium, PACKAGE_ROOT, risingErrors, startDevApp, type DevApp } from './app'
 
 const ID = 'src/sensor.ts#normalize'
 
@@ -136,21 +136,19 @@ describe('vite dev server', () => {
     expect(await tokenSurvived()).toBe(token)
   })
 
-  it('feedback rating rejected inputs good makes the trainer add a candidate; making it current hot-swaps the served version', async () => {
+  it('events showing errors rising make the trainer add a candidate; making it current hot-swaps the served version', async () => {
     const lock = new LockStore(app.path('.poet'))
     const base = lock.read().functions[ID]!.current
-    for (let i = 0; i < 6; i++) {
-      const r = await call({ value: i, unit: 'X' })
-      expect(r.error).toBe('PoetInputError')
-      await page.evaluate((index) => (window as unknown as { app: { rate(i: number, s: number): void } }).app.rate(index, 1), r.index!)
-    }
+    const posted = await fetch(`${app.url}/__poet/events`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(risingErrors(ID, base)) })
+    expect(posted.status).toBe(202)
     const entry = await until(
       async () => lock.read().functions[ID],
       (e) => !!e?.candidate,
     )
-    expect(entry?.candidate, 'the dev server trained on the feedback').toBeDefined()
+    expect(entry?.candidate, 'the dev server trained on the events').toBeDefined()
     const candidate = entry!.candidate!.version
-    expect(entry!.versions[candidate]!.reason).toMatch(/^train: .*rated good.*repair off → on/)
+    // A synchronous function: attempts are learned, a timeout could not apply.
+    expect(entry!.versions[candidate]!.reason).toMatch(/^train: error rate up: .* → attempts 1 → \d/)
     // A candidate is a trial: the current pointer stays where it was until a promotion.
     expect(entry!.current).toBe(base)
 

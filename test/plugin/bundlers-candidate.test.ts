@@ -88,6 +88,37 @@ describe.each(BUNDLERS)('%s', (bundler: Bundler) => {
   })
 })
 
+describe('an edit of the function body alone, which leaves its builtin phases as they were', () => {
+  let project: Project
+  let builds = 0
+  const buildAndRun = async () => run<App>(await build(project, 'esbuild', { entry: 'src/rank.ts' }), `edit-${++builds}`)
+  beforeAll(async () => {
+    project = createProject('candidate-body-edit')
+    project.write('src/rank.ts', SOURCE)
+    await buildAndRun()
+  })
+  afterAll(() => project.remove())
+
+  it('keeps the A/B test going on the new source, and a promotion Train makes afterwards is what the next build serves', async () => {
+    const { current, candidate } = startCandidate(project, 0.5)
+    project.write('src/rank.ts', SOURCE.replace('return Math.max(...scores)', 'return scores.reduce((a, b) => Math.max(a, b), -Infinity)'))
+    const app = await buildAndRun()
+    for (let i = 0; i < 200; i++) app.rank([1, i])
+    expect(new Set(app.events.map((e) => e.version))).toEqual(new Set([current, candidate]))
+    const entry = new LockStore(project.lockDir).read().functions[ID]!
+    expect(entry.current).toBe(current)
+    expect(entry.candidate?.version).toBe(candidate)
+    // Made from the module current still is: it belongs to the new source as much as current does.
+    expect(entry.versions[candidate]!.inputHash).toBe(entry.versions[current]!.inputHash)
+
+    train(project, { action: 'promote', current, candidate, reason: 'test: faster' })
+    const promoted = await buildAndRun()
+    promoted.rank([1])
+    expect(promoted.events.map((e) => e.version)).toEqual([candidate])
+    expect(new LockStore(project.lockDir).read().functions[ID]!.current).toBe(candidate)
+  })
+})
+
 describe('a phase module loaded without its transform (a dev server restarted with a warm cache)', () => {
   let project: Project
   beforeAll(async () => {

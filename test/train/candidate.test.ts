@@ -25,6 +25,17 @@ describe('learnPolicy', () => {
     ])
   })
 
+  it('says where a learned timeout is held to its bounds, so p99 × 2 is not read as the reason for it', () => {
+    const fast = observed({ calls: 800, attempts: 800, outcomes: { ok: 787, input_error: 0, output_error: 0, timeout: 0, error: 13 }, okLatency: { p99: 17, mean: { n: 787, mean: 11, variance: 9 } } })
+    expect(learnPolicy(policy, { metrics: fast, goodRejections: [], goodRejectionThreshold: 5 }, new Set(['timeout'] as const)).changes).toEqual([
+      'timeout 30000 → 50 ms (p99 of 787 successful calls 17 ms × 2, and never below 50 ms)',
+    ])
+    const slow = observed({ calls: 800, attempts: 800, outcomes: { ok: 800, input_error: 0, output_error: 0, timeout: 0, error: 0 }, okLatency: { p99: 400_000, mean: { n: 800, mean: 200_000, variance: 1e8 } } })
+    expect(learnPolicy(policy, { metrics: slow, goodRejections: [], goodRejectionThreshold: 5 }, new Set(['timeout'] as const)).changes).toEqual([
+      'timeout 30000 → 300000 ms (p99 of 800 successful calls 400000 ms × 2, and never above 300000 ms)',
+    ])
+  })
+
   it('changes nothing on thin evidence or when the evidence agrees with the policy', () => {
     const few = observed({ calls: 10, attempts: 10, outcomes: { ok: 10, input_error: 0, output_error: 0, timeout: 0, error: 0 }, okLatency: { p99: 5, mean: { n: 10, mean: 3, variance: 1 } } })
     expect(learnPolicy(policy, { metrics: few, goodRejections: [], goodRejectionThreshold: 5 }, ALL).changes).toEqual([])

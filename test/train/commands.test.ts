@@ -121,6 +121,22 @@ describe('poet serve', () => {
     expect(await done).toBe(0)
   })
 
+  it("shows on its dashboard what each function optimizes, from the lock, as it reads no source to know it otherwise", async () => {
+    const cwd = tempDir()
+    const { version } = lockWith(join(cwd, '.poet'), ID, { optimizeFor: 'latency' })
+    lockWith(join(cwd, '.poet'), 'src/other.ts#plain')
+    let stop!: () => void
+    const t = io(cwd, new Promise((r) => (stop = r)))
+    const done = serveCommand(['--port', '0'], t.io)
+    await expect.poll(() => t.out.length).toBeGreaterThan(1)
+    const url = new URL(/collecting events at (\S+)\/v1\/events/.exec(t.out[0]!)![1]!)
+    const info = (await (await fetch(`${url.origin}/api/functions`)).json()) as { functions: Record<string, { optimizeFor?: string; current: string }> }
+    expect(info.functions[ID]).toMatchObject({ optimizeFor: 'latency', current: version })
+    expect(info.functions['src/other.ts#plain']!.optimizeFor).toBeUndefined()
+    stop()
+    expect(await done).toBe(0)
+  })
+
   it('answers 400 to a request target that is not a URL, and keeps serving', async () => {
     const cwd = tempDir()
     let stop!: () => void
@@ -191,6 +207,19 @@ describe('poet train', () => {
     expect(await trainCommand(['--apply', '--share', '0.1'], applied.io)).toBe(0)
     expect(applied.out.at(-1)).toBe(`\napplied 1 of 1 decision to ${join(cwd, '.poet', 'lock.json')}`)
     expect(lock.read().functions[ID]!.candidate).toMatchObject({ share: 0.1 })
+  })
+
+  it('with --apply and no decision to apply, says so as the plain run does, not "applied 0 of 0 decisions"', async () => {
+    const cwd = tempDir()
+    const { lock } = lockWith(join(cwd, '.poet'), ID, { optimizeFor: 'latency' })
+    new FeedbackStore(join(cwd, '.poet', 'feedback.db')).close()
+    const before = readFileSync(join(cwd, '.poet', 'lock.json'), 'utf8')
+    const applied = io(cwd)
+    expect(await trainCommand(['--apply'], applied.io)).toBe(0)
+    expect(applied.out[1]).toMatch(/^src\/api\.ts#fetchQuote\s+none\s+[0-9a-f]{10}\s+no trigger \(no calls in the last 60 min\)$/)
+    expect(applied.out.at(-1)).toBe('\nNothing to apply.')
+    expect(readFileSync(join(cwd, '.poet', 'lock.json'), 'utf8')).toBe(before)
+    expect(lock.read().functions[ID]!.candidate).toBeUndefined()
   })
 
   it('says how many events clients reported dropped in the week it reads, as its metrics miss them', async () => {

@@ -73,13 +73,13 @@ export function feedback(over: Partial<FeedbackEvent> = {}): FeedbackEvent {
 export function lockWith(
   dir: string,
   id: string,
-  o: { optimizeFor?: string; policy?: Partial<Policy>; neverInEvents?: EventField[]; async?: boolean } = {},
+  o: { optimizeFor?: string; policy?: Partial<Policy>; neverInEvents?: EventField[]; async?: boolean; perceive?: string } = {},
 ): { lock: LockStore; version: string } {
   const lock = new LockStore(dir)
   const rendered = renderPhaseModule(id, {
     generator: 'builtin',
     policy: { attempts: 3, timeout: 30_000, backoff: { initial: 100, max: 5000, factor: 2, jitter: true }, retryOn: 'any', repair: false, sample: 1, ...o.policy },
-    perceive: 'let issues\nif (!Array.isArray(args[0])) issues = [{ path: "args[0]", expected: "array", received: typeof args[0] }]\nreturn issues',
+    perceive: o.perceive ?? 'let issues\nif (!Array.isArray(args[0])) issues = [{ path: "args[0]", expected: "array", received: typeof args[0] }]\nreturn issues',
     neverInEvents: o.neverInEvents,
   }, { async: o.async })
   lock.write(id, { version: rendered.version, source: rendered.source, inputHash: 'input-hash-1', generator: 'builtin', reason: 'build', optimizeFor: o.optimizeFor })

@@ -48,6 +48,12 @@ describe('decide', () => {
     expect(decide(compare(okRate, rate(40, 30), rate(0, 0)), []).reason).toMatch(/^ok rate: 0\.\d+ \(n=40\) → — \(n=0\)/)
   })
 
+  it('says which arm still lacks observations before a promotion, and how many', () => {
+    expect(decide(compare(okRate, rate(392, 350), rate(108, 97)), []).reason).toMatch(/, 200 observations per arm before promotion: the candidate needs 92 more$/)
+    expect(decide(compare(okRate, rate(120, 100), rate(30, 27)), []).reason).toMatch(/, 200 observations per arm before promotion: current needs 80 more, the candidate 170$/)
+    expect(decide(compare(okRate, rate(150, 130), rate(400, 380)), []).reason).toMatch(/, 200 observations per arm before promotion: current needs 50 more$/)
+  })
+
   it('promotes a clearly better candidate once both arms have the minimum sample', () => {
     const v = decide(compare(okRate, rate(1000, 900), rate(300, 297)), [])
     expect(v.action).toBe('promote')

@@ -2,11 +2,13 @@
 import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
+import { onEvent, poet } from '../../src/runtime'
 import type { ExecutionEvent } from '../../src/runtime/types'
 import { readPolicy } from '../../src/train/candidate'
 import { rollbackCommand } from '../../src/train/commands'
 import { FeedbackStore } from '../../src/train/store'
 import { applyTraining, planTraining, untrained, type TrainerOptions } from '../../src/train/trainer'
+import { importPhases } from '../helpers/phase-module'
 import { execution, feedback, lockWith, tempDir } from './helpers'
 
 const ID = 'src/api.ts#fetchQuote'
@@ -14,9 +16,9 @@ const HOUR = 3_600_000
 // After the lock was written (its versions carry real creation times), so trained versions are newer.
 const T = Math.ceil(Date.now() / HOUR) * HOUR + 24 * HOUR
 
-function setup(optimizeFor = 'latency') {
+function setup(optimizeFor = 'latency', perceive?: string) {
   const dir = tempDir()
-  const { lock, version } = lockWith(join(dir, '.poet'), ID, { optimizeFor })
+  const { lock, version } = lockWith(join(dir, '.poet'), ID, { optimizeFor, ...(perceive ? { perceive } : {}) })
   const store = new FeedbackStore(join(dir, '.poet', 'feedback.db'))
   let now = T
   const options: TrainerOptions = { lockDir: join(dir, '.poet'), store, now: () => now }
@@ -62,7 +64,7 @@ describe('trainer', () => {
     expect(existsSync(file)).toBe(true)
     expect(readPolicy(readFileSync(file, 'utf8'))).toMatchObject({ timeout: 300, attempts: 3 })
     expect(store.decisions(ID)).toMatchObject([{ action: 'candidate', from: version, to: plan!.candidate }])
-    expect(planTraining(options)[0]).toMatchObject({ action: 'wait', reason: expect.stringMatching(/200 more observations per arm before promotion$/) })
+    expect(planTraining(options)[0]).toMatchObject({ action: 'wait', reason: expect.stringMatching(/200 observations per arm before promotion: current needs 200 more, the candidate 200$/) })
   })
 
   it("gives a builtin fallback's candidate the compiler its base records, so a build does not take it for an older compiler's", () => {
@@ -131,14 +133,64 @@ describe('trainer', () => {
     expect(planTraining(options)[0]).toMatchObject({ action: 'none', reason: expect.stringMatching(/already tested and rolled back$/) })
   })
 
-  it('tries repair when users rate rejected inputs as good', () => {
-    const { store, version, options } = setup('accuracy')
+  function rateRejectedGood(store: FeedbackStore, version: string): void {
     const rejected = Array.from({ length: 6 }, () => execution({ functionId: ID, version, ts: T - 1000, outcome: 'input_error', attempts: 0, duration: 1, issues: [{ path: 'args[0].amount' }] }))
     store.insert(rejected)
     store.insert(rejected.map((e) => feedback({ functionId: ID, version, executionId: e.executionId, ts: T - 500, score: undefined, label: 'good' })))
+  }
+
+  it('tries repair when users rate rejected inputs as good, in a module whose checks repair under ctx.repair', () => {
+    const repairing = 'let issues\nconst a = args[0]\nif (ctx.repair && typeof a.amount === "string") { a.amount = +a.amount; (ctx.repairs ??= []).push({ path: "args[0].amount", action: "numeric string → number" }) }\nif (typeof a.amount !== "number") issues = [{ path: "args[0].amount", expected: "number", received: typeof a.amount }]\nreturn issues'
+    const { store, version, options } = setup('accuracy', repairing)
+    rateRejectedGood(store, version)
     const [plan] = planTraining(options)
     expect(plan).toMatchObject({ action: 'candidate', reason: '6 rejected inputs rated good → repair off → on (6 rejected inputs rated good: args[0].amount ×6)' })
     expect(readPolicy(plan!.create!.source)?.repair).toBe(true)
+  })
+
+  it('puts no repair under test in a module without repair code (builtin, generated with repair off): it would reject the same inputs; says how to get one that repairs', () => {
+    const { store, version, options } = setup('accuracy')
+    rateRejectedGood(store, version)
+    const [plan] = planTraining(options)
+    expect(plan).toMatchObject({ action: 'none', current: version })
+    expect(plan!.reason).toBe(
+      `6 rejected inputs rated good; turning repair on in ${version} would change nothing, as its phase module has no repair code: set \`repair: true\` in the function's poet() options to generate the repairs its checks can make (an LLM generator can propose new phases from this evidence)`,
+    )
+    expect(applyTraining([plan!], options)).toEqual([])
+  })
+
+  it('learns attempts from the events the runtime sends, in which a rejected input ran no attempt', async () => {
+    const dir = tempDir()
+    const { lock, version } = lockWith(join(dir, '.poet'), ID, { optimizeFor: 'latency', policy: { attempts: 1 } })
+    const store = new FeedbackStore(join(dir, '.poet', 'feedback.db'))
+    const phases = await importPhases(lock.source(ID, version)!)
+    const events: ExecutionEvent[] = []
+    const off = onEvent((e) => void (e.kind === 'execution' && events.push(e)))
+    const fetchQuote = poet({ optimizeFor: 'latency' }, phases)((xs: number[]) => {
+      if (xs[0]! < 0) throw new Error('upstream failed')
+      return xs.length
+    })
+    const run = (n: number, failing: number, rejected: number) => {
+      events.length = 0
+      for (let i = 0; i < n; i++) {
+        try {
+          fetchQuote((i < rejected ? 'not a list' : [i < rejected + failing ? -1 : 1]) as number[])
+        } catch {}
+      }
+      return [...events]
+    }
+    try {
+      const at = (from: number) => (e: ExecutionEvent, i: number) => ({ ...e, ts: from + i * 1000 })
+      store.insert(run(300, 3, 0).map(at(T - 3 * HOUR)))
+      store.insert(run(200, 40, 60).map(at(T - 30 * 60_000)))
+    } finally {
+      off()
+    }
+    expect(events.filter((e) => e.outcome === 'input_error').every((e) => e.attempts === 0)).toBe(true)
+    const [plan] = planTraining({ lockDir: join(dir, '.poet'), store, now: () => T })
+    // 43 of the 440 attempts that ran failed: three attempts leave < 0.1 % of calls failing.
+    expect(plan).toMatchObject({ action: 'candidate', reason: expect.stringMatching(/^error rate up: .* → attempts 1 → 3 \(9\.8 % of 440 attempts failed\)$/) })
+    store.close()
   })
 
   it('leaves functions without optimizeFor alone and says why nothing happens', () => {
