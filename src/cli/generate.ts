@@ -4,7 +4,7 @@ import { generateBuiltin } from '../generators/builtin'
 import { BUILTIN_VERSION } from '../generators/builtin/version'
 import { compilerUpgradeOnly, describeTest, generatorIdentity, writeGeneration } from '../generators'
 import { createLlmGenerator, domainSummary, type LlmResult } from '../generators/llm'
-import { LockStore, refusedLockWrite, type NewVersion } from '../generators/lock'
+import { fallbackReason, LockStore, refusedLockWrite, type NewVersion } from '../generators/lock'
 import { renderPhaseModule } from '../generators/render'
 import type { ResolvedGenerator } from '../plugin/options'
 import { parseCommand } from './args'
@@ -174,8 +174,8 @@ export async function generateCommand(argv: string[], io: CliIO): Promise<number
       generator: result.parts.generator,
       ...(identity.model ? { model: identity.model } : {}),
       ...(result.usage ? { usage: result.usage } : {}),
-      reason: result.fallback ? `fallback: ${result.fallback}` : v.force ? 'generate --force' : 'generate',
-      ...(result.fallback ? { compiler: BUILTIN_VERSION } : {}),
+      reason: result.fallback ? fallbackReason(result.fallback) : v.force ? 'generate --force' : 'generate',
+      ...(result.fallback ? { compiler: BUILTIN_VERSION, fallback: result.fallback } : {}),
       ...(result.variants ? { variants: result.variants } : {}),
       ...(s.spec.options.optimizeFor ? { optimizeFor: s.spec.options.optimizeFor } : {}),
     }

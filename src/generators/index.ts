@@ -34,7 +34,7 @@ export interface Generation {
   usage?: LockVersion['usage']
   /** Verified operate variants (optimizeFor): stored beside the version for review and A/B tests, never bundled. */
   variants?: NewVersion['variants']
-  /** Why the configured generator fell back to builtin, when it did: the lock records it as `fallback: <why>`. */
+  /** Why the configured generator fell back to builtin, when it did: the lock records it in the version's `fallback`. */
   fallback?: string
 }
 

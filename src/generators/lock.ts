@@ -27,6 +27,12 @@ export interface LockVersion {
    * that holds one, whatever its reason says.
    */
   origin?: 'train'
+  /**
+   * On a builtin fallback (the configured LLM's answer failed the verify gate, or it gave none): why, as the fallback
+   * was made (`''` when a lock from before this marker no longer said); a compiler upgrade that keeps Train's values in
+   * a fallback keeps it too. Read with `fallbackWhy`, which also reads locks that say it only in `reason`.
+   */
+  fallback?: string
   /** Verified operate variants proposed with this version (optimizeFor): JSON file for review and A/B tests, never bundled. */
   variants?: { file: string; names: string[] }
   /**
@@ -77,6 +83,7 @@ export interface NewVersion {
   usage?: LockVersion['usage']
   reason?: string
   origin?: LockVersion['origin']
+  fallback?: LockVersion['fallback']
   /** Verified operate variants to store beside the version (see `LockVersion.variants`). */
   variants?: { name: string; body: string; rationale: string }[]
   /** The function's `optimizeFor` option; absent means Train is off for it. */
@@ -299,6 +306,7 @@ export class LockStore {
           file,
           ...(nv.reason ? { reason: nv.reason } : {}),
           ...(nv.origin ? { origin: nv.origin } : {}),
+          ...(nv.fallback !== undefined ? { fallback: nv.fallback } : {}),
           ...(variants ? { variants } : {}),
           ...(nv.compiler ? { compiler: nv.compiler } : {}),
           ...(nv.compilerUpgradeOf ? { compilerUpgradeOf: nv.compilerUpgradeOf } : {}),
@@ -590,6 +598,20 @@ export function olderCompilerVersions(entry: LockEntry): string[] {
     const version = entry.versions[v]!
     return byCompiler.includes(version.inputHash) || (version.inputHash === input && olderFallback(version))
   })
+}
+
+/** The reason a builtin fallback is recorded with: its words are for people, `LockVersion.fallback` is what code reads. */
+export function fallbackReason(why: string): string {
+  return why ? `fallback: ${why}` : 'fallback'
+}
+
+/**
+ * Why `version` is a builtin fallback, or undefined when it is none. Locks written before the marker say it only in the
+ * reason, which Train's versions extend with what they kept: those are left out, so the why read is the fallback's own.
+ */
+export function fallbackWhy(version: LockVersion): string | undefined {
+  if (version.fallback !== undefined) return version.fallback
+  return version.reason?.startsWith('fallback: ') && !madeByTrain(version) ? version.reason.slice('fallback: '.length) : undefined
 }
 
 /** A builtin fallback (a builtin version an LLM generator's run recorded, so with its model) an earlier compiler wrote. */

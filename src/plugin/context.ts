@@ -3,7 +3,7 @@ import { readFileSync, statSync } from 'node:fs'
 import { basename, isAbsolute, relative, resolve, sep } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { compilerUpgradeOnly, describeTest, generatePhases, generatorIdentity, phaseInputHash, planGeneration, type PlannedGeneration } from '../generators'
-import { LockStore, type LockFile, type LockVersion, type NewVersion } from '../generators/lock'
+import { fallbackReason, fallbackWhy, LockStore, type LockFile, type LockVersion, type NewVersion } from '../generators/lock'
 import { rehashFrom, renamedFrom, renameHashesFrom } from '../generators/renamed'
 import { BUILTIN_VERSION } from '../generators/builtin/version'
 import { addHotSwap, renderPhaseModule } from '../generators/render'
@@ -372,8 +372,8 @@ export class PoetContext {
       // Train works only on functions whose lock entry names the metric to improve.
       ...(spec.options.optimizeFor ? { optimizeFor: spec.options.optimizeFor } : {}),
       // As `poet generate` records it, so `poet status` and the next generate see the fallback for what it is.
-      reason: fallback ? `fallback: ${fallback}` : 'build',
-      ...(fallback ? { compiler: BUILTIN_VERSION } : {}),
+      reason: fallback ? fallbackReason(fallback) : 'build',
+      ...(fallback ? { compiler: BUILTIN_VERSION, fallback } : {}),
     }
     const entry = lock.functions[spec.id]
     const upgrade = compilerUpgradeOnly(spec, generator, pack, entry?.versions[entry.current])
@@ -442,7 +442,8 @@ export class PoetContext {
     const rendered = renderPhaseModule(spec.id, generateBuiltin(spec, { pack: this.packOf(spec) }), { async: spec.async })
     const versions = Object.values(lock.functions[spec.id]!.versions)
     // Why the LLM's answer was refused, as the fallback recorded it (a trained current's reason is Train's).
-    const fell = versions.filter((v) => v.inputHash === current.inputHash && v.reason?.startsWith('fallback:')).sort((a, b) => b.created.localeCompare(a.created))[0]
+    const fell = versions.filter((v) => v.inputHash === current.inputHash && fallbackWhy(v) !== undefined).sort((a, b) => b.created.localeCompare(a.created))[0]
+    const why = fell ? fallbackWhy(fell)! : ''
     const fresh: NewVersion = {
       version: rendered.version,
       source: rendered.source,
@@ -450,8 +451,9 @@ export class PoetContext {
       generator: 'builtin',
       ...(current.model ? { model: current.model } : {}),
       ...(spec.options.optimizeFor ? { optimizeFor: spec.options.optimizeFor } : {}),
-      reason: fell?.reason ?? 'fallback',
+      reason: fallbackReason(why),
       compiler: BUILTIN_VERSION,
+      fallback: why,
     }
     const planned = await planGeneration(this.lock, spec.id, fresh, true)
     if (planned.version === hit.version && !planned.test) {

@@ -324,7 +324,20 @@ export interface ServeOptions extends CollectorOptions {
   port?: number
   /** @default '127.0.0.1' */
   host?: string
+  /** ms a client has to send a request's headers (a connection that sends nothing counts too); then 408 and closed. @default 10000 */
+  headersTimeout?: number
+  /** ms a client has to send a whole request, body included (1 MiB at most); then 408 and closed. @default 30000 */
+  requestTimeout?: number
+  /** ms an idle keep-alive connection waits for the client's next request. @default 5000 */
+  keepAliveTimeout?: number
+  /** Connections open at once; a connection beyond them is closed as soon as it is accepted (sinks retry). @default 1000 */
+  maxConnections?: number
 }
+
+/** How often Node looks for connections past those limits (its default, 30 s, would let them stay four times as long). */
+const CONNECTION_CHECK_MS = 1000
+/** A burst of connections refused at the cap is said once a minute, not once per connection. */
+const DROP_REPORT_MS = 60_000
 
 export interface RunningCollector {
   url: string
@@ -336,7 +349,26 @@ export interface RunningCollector {
 /** `poet serve`: the collector on its own HTTP server. */
 export function serve(options: ServeOptions = {}): Promise<RunningCollector> {
   const collector = createCollector(options)
-  const server = createServer(guarded(collector.handle))
+  // Node's own limits (60 s for headers, 300 s for a request, any number of connections) let a few hundred clients that
+  // send a byte now and then hold every file descriptor and keep real sinks out. A batch is at most 1 MiB, which
+  // httpSink gives up on after 10 s anyway, so seconds are plenty. The keep-alive outlasts httpSink's 1 s interval, so a
+  // busy sink keeps its connection from batch to batch.
+  const headersTimeout = options.headersTimeout ?? 10_000
+  const server = createServer(
+    { headersTimeout, requestTimeout: options.requestTimeout ?? 30_000, connectionsCheckingInterval: Math.min(CONNECTION_CHECK_MS, headersTimeout) },
+    guarded(collector.handle),
+  )
+  server.keepAliveTimeout = options.keepAliveTimeout ?? 5_000
+  server.maxConnections = options.maxConnections ?? 1000
+  let saidFullAt = -Infinity
+  server.on('drop', () => {
+    if (performance.now() - saidFullAt < DROP_REPORT_MS) return
+    saidFullAt = performance.now()
+    console.error(
+      `poet serve: ${server.maxConnections} connections are open, the most it takes: new ones are closed until some end (sinks retry). ` +
+        'Many clients holding connections open? Raise --max-connections, or put the collector behind a proxy.',
+    )
+  })
   return new Promise((resolve, reject) => {
     const failedToStart = (e: Error) => {
       collector.close()

@@ -43,6 +43,7 @@ Options:
   --rate <n>            events per second per token (429 beyond)      default 2000
   --retention-days <n>  delete events older than this                 default 30
   --max-rows <n>        keep at most this many events per table       default 1000000
+  --max-connections <n> connections open at once (more are closed)    default 1000
   -h, --help            show this help
 
 Endpoints: POST /v1/events, GET /v1/functions, GET /v1/functions/:id, GET /healthz; the dashboard at /`
@@ -59,6 +60,7 @@ export async function serveCommand(argv: string[], io: CommandIO = consoleIO): P
     rate: { type: 'string' },
     'retention-days': { type: 'string' },
     'max-rows': { type: 'string' },
+    'max-connections': { type: 'string' },
   })
   if (typeof args === 'number') return args
   if (args.positionals.length) return usage(io, `unexpected argument ${JSON.stringify(args.positionals[0])}: this command takes none`, SERVE_HELP)
@@ -67,11 +69,13 @@ export async function serveCommand(argv: string[], io: CommandIO = consoleIO): P
   const rate = integer(args.values.rate, 'rate', 2000, 1)
   const days = integer(args.values['retention-days'], 'retention-days', 30, 1)
   const maxRows = integer(args.values['max-rows'], 'max-rows', 1_000_000, 1)
+  const maxConnections = integer(args.values['max-connections'], 'max-connections', 1000, 1)
   // Each a number, or what is wrong with its flag.
   if (typeof port === 'string') return usage(io, port, SERVE_HELP)
   if (typeof rate === 'string') return usage(io, rate, SERVE_HELP)
   if (typeof days === 'string') return usage(io, days, SERVE_HELP)
   if (typeof maxRows === 'string') return usage(io, maxRows, SERVE_HELP)
+  if (typeof maxConnections === 'string') return usage(io, maxConnections, SERVE_HELP)
   // `--token "$POET_TOKEN"` with the variable unset passes an empty token: running open to anyone is then a surprise.
   if (args.values.token !== undefined && !args.values.token.trim()) {
     return usage(io, '--token is empty (is $POET_TOKEN set?). Pass a token, or leave --token out to accept events without one.', SERVE_HELP)
@@ -97,6 +101,7 @@ export async function serveCommand(argv: string[], io: CommandIO = consoleIO): P
       lockDir,
       rateLimit: { eventsPerSecond: rate, burst: rate * 10 },
       retention: { maxAgeMs: days * DAY, maxRows },
+      maxConnections,
     })
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code

@@ -6,7 +6,7 @@ import { dirname, join } from 'node:path'
 import { promisify } from 'node:util'
 import { build } from 'esbuild'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { inputHash, LockStore, refusedLockWrite, serialize, type LockFile } from '../../src/generators/lock'
+import { fallbackWhy, inputHash, LockStore, refusedLockWrite, serialize, type LockFile, type LockVersion } from '../../src/generators/lock'
 import { createProject } from '../helpers/project'
 import { scaleSpec } from './verify/fixture'
 
@@ -442,5 +442,21 @@ describe('a lock write the disk cannot hold', () => {
     } finally {
       execFileSync('umount', [dir], { stdio: 'pipe' })
     }
+  })
+})
+
+describe('fallbackWhy', () => {
+  const builtin: LockVersion = { inputHash: 'h', generator: 'builtin', model: 'm', created: '2026-01-01T00:00:00.000Z', file: 'phases/f.mjs' }
+
+  it('reads the marker, whatever the reason says', () => {
+    expect(fallbackWhy({ ...builtin, reason: 'builtin used in place of m (refused)', fallback: 'refused' })).toBe('refused')
+    expect(fallbackWhy({ ...builtin, reason: 'fallback', fallback: '' })).toBe('')
+  })
+
+  it('reads locks from before the marker by their reason, but not Train\'s versions, whose reason adds what they kept', () => {
+    expect(fallbackWhy({ ...builtin, reason: 'fallback: the model refused: No' })).toBe('the model refused: No')
+    expect(fallbackWhy({ ...builtin, reason: 'fallback: the model refused: No: kept attempts Train promoted in v1' })).toBeUndefined()
+    expect(fallbackWhy({ ...builtin, reason: 'build' })).toBeUndefined()
+    expect(fallbackWhy({ ...builtin, generator: 'openai', reason: 'generate' })).toBeUndefined()
   })
 })

@@ -13,7 +13,7 @@ import { main } from '../../src/cli/main'
 import { scanProject } from '../../src/cli/project'
 import { compilerUpgradeOnly, phaseInputHash, planGeneration, writeGeneration } from '../../src/generators'
 import { BUILTIN_VERSION, EARLIER_BUILTIN_VERSIONS } from '../../src/generators/builtin/version'
-import { earlierVersions, inputHash, LockStore, type LockVersion } from '../../src/generators/lock'
+import { earlierVersions, inputHash, LockStore, type LockVersion, type NewVersion } from '../../src/generators/lock'
 import { PROMPT_VERSION } from '../../src/generators/llm/version'
 import { resolveOptions } from '../../src/plugin/options'
 import { readPolicy, withPolicy } from '../../src/train/candidate'
@@ -90,12 +90,15 @@ function weakened(source: string): string {
  * (unchanged), weakened checks, no compiler recorded; then Train promoted 4 attempts in it. Returns the fallback as
  * this release wrote it (and its version), and the two versions written.
  */
-function olderFallback(lock: LockStore): { built: string; fell: LockVersion; weak: { version: string; source: string }; trained: { version: string; source: string } } {
+function olderFallback(
+  lock: LockStore,
+  marked: Pick<NewVersion, 'reason' | 'fallback'> = { reason: 'fallback: the model refused: No' },
+): { built: string; fell: LockVersion; weak: { version: string; source: string }; trained: { version: string; source: string } } {
   const first = lock.read().functions[ID]!
   const fell = first.versions[first.current]!
   const weak = renderLike(weakened(lock.source(ID, first.current)!), 'fall000001')
   const older = { inputHash: fell.inputHash, generator: 'builtin', model: 'test-model', optimizeFor: 'latency' }
-  lock.write(ID, { ...older, ...weak, reason: 'fallback: the model refused: No' })
+  lock.write(ID, { ...older, ...weak, ...marked })
   nextMillisecond()
   const trained = withPolicy(weak.source, { ...readPolicy(weak.source)!, attempts: 4 }, 'attempts up (test)')
   lock.write(ID, { ...older, ...trained, reason: 'train: attempts up (test)' })
@@ -660,6 +663,47 @@ describe('a newer builtin compiler', () => {
     expect(again.warnings.join('\n')).not.toContain('fallback')
     expect(readFileSync(join(p.lockDir, 'lock.json'), 'utf8')).toBe(locked)
     expect(server.requests).toHaveLength(asked)
+  })
+
+  it('knows a builtin fallback by its marker, not by the words of its reason: reworded, it is regenerated and described the same', async () => {
+    server = await startOpenAIServer(() => reply.refusal('No'))
+    const p = fixture('fallback-reworded')
+    const llm = { provider: 'openai', model: 'test-model', baseURL: server.baseURL, apiKey: 'k' } as const
+    p.write('poet.config.json', JSON.stringify({ generator: { provider: 'openai', model: 'test-model' } }))
+    await build(p, 'vite', { entry: 'src/total.ts', outDir: 'dist/first', options: { generator: llm, strict: false } })
+    const lock = new LockStore(p.lockDir)
+    // As a release that worded the reason otherwise would have left it: only the marker says what the versions are.
+    const reworded = { reason: 'builtin used in place of test-model (the model refused: No)', fallback: 'the model refused: No' }
+    const { built, trained } = olderFallback(lock, reworded)
+    lock.update((l) => Object.assign(l.functions[ID]!.versions[built]!, reworded))
+    const result = await build(p, 'rollup', { entry: 'src/total.ts', outDir: 'dist/new', options: { generator: llm, strict: true } })
+    expect(result.warnings.join('\n')).toContain(`${ID}: its builtin fallback was written by an earlier builtin compiler; regenerated offline by this release's compiler, without asking test-model again`)
+    const entry = lock.read().functions[ID]!
+    expect(entry.versions[entry.current]).toMatchObject({
+      generator: 'builtin',
+      reason: `fallback: the model refused: No: kept attempts Train promoted in ${trained.version}`,
+      fallback: 'the model refused: No',
+    })
+    expect((await cli(p, ['status'])).out).toMatch(/src\/total\.ts#total\s+\S+\s+builtin \(fallback\)\s+no\s/)
+  })
+
+  it('marks a builtin fallback where it is made, by a build and by poet generate, with why the LLM\'s answer was refused', async () => {
+    server = await startOpenAIServer(() => reply.refusal('No'))
+    const p = fixture('fallback-marked')
+    const llm = { provider: 'openai', model: 'test-model', baseURL: server.baseURL, apiKey: 'k' } as const
+    p.write('poet.config.json', JSON.stringify({ generator: { provider: 'openai', model: 'test-model' } }))
+    await build(p, 'vite', { entry: 'src/total.ts', outDir: 'dist/first', options: { generator: llm, strict: false } })
+    const lock = new LockStore(p.lockDir)
+    const built = lock.read().functions[ID]!
+    expect(built.versions[built.current]).toMatchObject({ generator: 'builtin', fallback: 'the model refused: No', reason: 'fallback: the model refused: No' })
+    // poet generate writes the same module again: what it records is its own.
+    lock.update((l) => delete l.functions[ID]!.versions[built.current]!.fallback)
+    p.write('poet.config.json', JSON.stringify({ generator: { provider: 'openai', model: 'test-model', baseURL: server.baseURL } }))
+    const generated = await poet(p, ['generate', '--force'])
+    expect(generated.code, generated.err).toBe(0)
+    const entry = lock.read().functions[ID]!
+    expect(entry.current).toBe(built.current)
+    expect(entry.versions[entry.current]).toMatchObject({ generator: 'builtin', model: 'test-model', fallback: 'the model refused: No', reason: 'fallback: the model refused: No' })
   })
 })
 
