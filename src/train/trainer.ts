@@ -59,6 +59,11 @@ export interface Plan {
   create?: { source: string; metric: string; share: number; inputHash: string; generator: string; model?: string; usage?: LockVersion['usage']; variants?: NewVersion['variants']; compiler?: string }
   /** Why the LLM generator gave no candidate (`rejected` only): the verify gate's reasons, a transport failure … */
   rejection?: string
+  /**
+   * `none` because every change the triggers point at waits out a rollback's cool-down: when the latest such rollback
+   * happened. `--apply` records the hold once per rollback, so the dashboard's decisions say until when.
+   */
+  held?: { since: number }
   /** A candidate still to be asked of the LLM generator (`proposeCandidates`), with the evidence for its prompt. */
   ask?: { generator: string; metric: string; evidence: TrainingEvidence; feedback: string[] }
 }
@@ -131,6 +136,9 @@ export function applyTraining(plans: Plan[], o: TrainerOptions): Plan[] {
   const now = (o.now ?? Date.now)()
   const applied: Plan[] = []
   for (const p of plans) {
+    if (p.held && !o.store.decisions(p.functionId).some((d) => d.action === 'hold' && d.ts >= p.held!.since)) {
+      o.store.recordDecision({ functionId: p.functionId, ts: now, action: 'hold', from: p.current, reason: p.reason })
+    }
     if (p.action === 'wait' || p.action === 'none') continue
     if (p.action === 'rejected') {
       // Nothing reaches the lock; the store keeps the attempt, so the dashboard shows why no candidate came.
@@ -297,7 +305,7 @@ function lookForTriggers(id: string, events: EventSource[], entry: LockEntry, op
   const repairHint = noRepair
     ? `turning repair on in ${entry.current} would change nothing, as its phase module has no repair code: set \`repair: true\` in the function's poet() options to generate the repairs its checks can make`
     : ''
-  if (!changes.length && waits) return none(`${triggers.join('; ')}; ${waits}`)
+  if (!changes.length && waits) return { ...none(`${triggers.join('; ')}; ${waits}`), held: { since: Math.max(...[...held].map((p) => cooling.get(p)!.decision.ts)) } }
   if (!changes.length) {
     const why = noTimeout ? `the builtin generator has no parameter to change for this: a timeout cannot apply to a synchronous function${repairHint && `; ${repairHint}`}` : repairHint || 'the builtin generator has no parameter to change for this'
     return none(`${triggers.join('; ')}; ${why} (an LLM generator can propose new phases from this evidence)`)

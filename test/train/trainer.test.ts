@@ -200,6 +200,11 @@ describe('trainer', () => {
       const [after] = planTraining({ ...options, now: () => T + HOUR + 60_000 })
       expect(after).toMatchObject({ action: 'none', reason: expect.stringMatching(/^error rate up: .*; attempts waits: /) })
       expect(after!.reason).toContain(`(worse on latency`)
+      // --apply (and the dev server) records the hold once per rollback, for the dashboard's decisions: no candidate.
+      expect(applyTraining([after!], { ...options, now: () => T + HOUR + 60_000 })).toEqual([])
+      expect(applyTraining(planTraining({ ...options, now: () => T + HOUR + 120_000 }), { ...options, now: () => T + HOUR + 120_000 })).toEqual([])
+      expect(store.decisions(ID).map((d) => d.action)).toEqual(['candidate', 'rollback', 'hold'])
+      expect(store.decisions(ID).at(-1)).toMatchObject({ from: version, reason: after!.reason })
       expect(lock.read().functions[ID]!.candidate).toBeUndefined()
     } finally {
       off()
