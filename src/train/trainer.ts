@@ -347,7 +347,9 @@ function coolingDown(id: string, decisions: Decision[], lockDir: string, now: nu
   for (const d of decisions) {
     if (d.action !== 'rollback' || !d.from || !d.to || d.ts + windowMs <= now) continue
     const [a, b] = [lock.source(id, d.from, file), lock.source(id, d.to, file)]
-    if (a && b) for (const p of changedParameters(a, b)) cooling.set(p, { decision: d, until: d.ts + windowMs })
+    // One object per rollback: `waiting` names the parameters a rollback holds back together.
+    const hold = { decision: d, until: d.ts + windowMs }
+    if (a && b) for (const p of changedParameters(a, b)) cooling.set(p, hold)
   }
   return cooling
 }
@@ -374,7 +376,7 @@ function waiting(held: ReadonlySet<string>, cooling: ReadonlyMap<string, { decis
   return [...byRollback]
     .map(([{ decision: d, until }, ps]) => {
       const names = ps.join(' and ')
-      return `${names} ${ps.length === 1 ? 'waits' : 'wait'}: a change of ${ps.length === 1 ? 'it' : 'them'} was rolled back on ${utc(d.ts)} (${d.reason}); no new ${names} before ${utc(until)}, when the calls Train reads (${window}) were all made since`
+      return `${names} ${ps.length === 1 ? 'waits' : 'wait'}: a change of ${ps.length === 1 ? 'it' : 'them'} was rolled back on ${utc(d.ts)} (${d.reason}); no new ${names} before ${utc(Math.ceil(until / 60_000) * 60_000)}, when the calls Train reads (${window}) were all made since`
     })
     .join('; ')
 }

@@ -143,7 +143,7 @@ describe('trainer', () => {
     // A few slower calls since: the learned timeout moves (another version), but it is the change the user just undid.
     store.insert(calls(version, 100, T - 30 * 60_000, T, 0.15, 300))
     const [again] = planTraining(options)
-    const until = new Date(stopped!.ts + 7 * 24 * HOUR + HOUR).toISOString().slice(0, 16).replace('T', ' ')
+    const until = new Date(Math.ceil((stopped!.ts + 7 * 24 * HOUR + HOUR) / 60_000) * 60_000).toISOString().slice(0, 16).replace('T', ' ')
     expect(again).toMatchObject({ action: 'none', current: version })
     expect(again!.reason).toMatch(/^error rate up: .*; timeout waits: /)
     expect(again!.reason).toContain(`(candidate stopped by poet rollback); no new timeout before ${until} UTC, when the calls Train reads (the last 60 min and the 7 days before) were all made since`)
@@ -155,6 +155,23 @@ describe('trainer', () => {
     store.insert(calls(version, 300, later - HOUR, later, 0.15, 200))
     setNow(later)
     expect(planTraining(options)[0]).toMatchObject({ action: 'candidate', reason: expect.stringMatching(/^error rate up: .* → timeout 30000 → \d+ ms/) })
+  })
+
+  it('names the parameters one rollback holds back together, once', async () => {
+    const dir = tempDir()
+    const { version } = lockWith(join(dir, '.poet'), ID, { optimizeFor: 'latency', policy: { attempts: 1 } })
+    const store = new FeedbackStore(join(dir, '.poet', 'feedback.db'))
+    const options: TrainerOptions = { lockDir: join(dir, '.poet'), store, now: () => T }
+    errorRateRise(store, version)
+    const [plan] = planTraining(options)
+    expect(plan!.reason).toMatch(/→ timeout 30000 → \d+ ms .*; attempts 1 → \d/)
+    applyTraining([plan!], options)
+    expect(await rollbackCommand([ID, '--lock-dir', options.lockDir], { out: () => {}, err: () => {} })).toBe(0)
+    store.insert(calls(version, 100, T - 30 * 60_000, T, 0.15, 300))
+    const [again] = planTraining(options)
+    expect(again).toMatchObject({ action: 'none', reason: expect.stringMatching(/; attempts and timeout wait: a change of them was rolled back on .* \(candidate stopped by poet rollback\); no new attempts and timeout before /) })
+    expect(again!.reason.match(/rolled back on/g)).toHaveLength(1)
+    store.close()
   })
 
   it('for a latency function, does not raise attempts again and again after the latency guard rolled a raise back (runtime events)', async () => {
