@@ -48,6 +48,8 @@ export class DevServer {
   private settleTimer?: ReturnType<typeof setTimeout>
   private server?: ViteDevServer
   private trainTimer?: ReturnType<typeof setTimeout>
+  /** Holds already logged, by function and the rollback they wait on. */
+  private heldSaid = new Set<string>()
   private logger?: ViteDevServer['config']['logger']
   /** Why the event store could not open, when it could not: the dev client then sends nothing. */
   private storeOff?: string
@@ -356,10 +358,18 @@ export class DevServer {
     if (!Object.keys(optimizeFor).length) return
     try {
       const options = { lockDir: this.ctx.lock.dir, store, optimizeFor }
-      const applied = applyTraining(planTraining(options), options)
+      const plans = planTraining(options)
+      const applied = applyTraining(plans, options)
       if (applied.length) this.settleLock()
       for (const plan of applied) {
         this.logger?.info(`[unplugin-poet] ${plan.functionId}: ${plan.action} ${plan.candidate ?? ''} (${plan.reason})`, { timestamp: true })
+      }
+      // Said once per rollback it waits on: training runs after every batch of feedback.
+      for (const plan of plans) {
+        const key = plan.held && `${plan.functionId}@${plan.held.since}`
+        if (!key || this.heldSaid.has(key)) continue
+        this.heldSaid.add(key)
+        this.logger?.info(`[unplugin-poet] ${plan.functionId}: no candidate (${plan.reason})`, { timestamp: true })
       }
     } catch (error) {
       this.logger?.error(`[unplugin-poet] training failed: ${(error as Error).message}`)

@@ -137,7 +137,8 @@ Without --apply it only shows the decisions. Decisions:
   retire     no difference beyond the margin after 20000 candidate observations: it stops serving
   wait       not enough evidence yet
   none       no candidate under test and nothing to propose: no trigger fired, or one did but there is
-             nothing new to learn from it (the reason says which)
+             nothing new to learn from it, or what it would change was rolled back lately and waits for
+             calls made since (the reason says which, and until when; --apply records such a hold once)
 
 Options:
   --apply            apply the decisions to the lock (.poet/lock.json)

@@ -6,7 +6,7 @@ import { declaresAsync, learnPolicy, readPolicy, withPolicy, type Learnable } fr
 import { learnThresholds, readLearned, THRESHOLD_RULES } from './thresholds'
 import { compare, decide, DEFAULT_RULE, MARGINS, type Arm, type Comparison, type MetricSpec, type RuleOptions } from './rule'
 import { eventSources } from './former'
-import { noMetrics, type EventSource, type FeedbackStore, type VersionMetrics } from './store'
+import { noMetrics, type Decision, type EventSource, type FeedbackStore, type VersionMetrics } from './store'
 
 const HOUR = 3_600_000
 
@@ -59,6 +59,11 @@ export interface Plan {
   create?: { source: string; metric: string; share: number; inputHash: string; generator: string; model?: string; usage?: LockVersion['usage']; variants?: NewVersion['variants']; compiler?: string }
   /** Why the LLM generator gave no candidate (`rejected` only): the verify gate's reasons, a transport failure … */
   rejection?: string
+  /**
+   * `none` because every change the triggers point at waits out a rollback's cool-down: when the latest such rollback
+   * happened. `--apply` records the hold once per rollback, so the dashboard's decisions say until when.
+   */
+  held?: { since: number }
   /** A candidate still to be asked of the LLM generator (`proposeCandidates`), with the evidence for its prompt. */
   ask?: { generator: string; metric: string; evidence: TrainingEvidence; feedback: string[] }
 }
@@ -131,6 +136,9 @@ export function applyTraining(plans: Plan[], o: TrainerOptions): Plan[] {
   const now = (o.now ?? Date.now)()
   const applied: Plan[] = []
   for (const p of plans) {
+    if (p.held && !o.store.decisions(p.functionId).some((d) => d.action === 'hold' && d.ts >= p.held!.since)) {
+      o.store.recordDecision({ functionId: p.functionId, ts: now, action: 'hold', from: p.current, reason: p.reason })
+    }
     if (p.action === 'wait' || p.action === 'none') continue
     if (p.action === 'rejected') {
       // Nothing reaches the lock; the store keeps the attempt, so the dashboard shows why no candidate came.
@@ -269,24 +277,44 @@ function lookForTriggers(id: string, events: EventSource[], entry: LockEntry, op
   // The builtin compiler writes repair code only into a module generated with repair on: in any other, turning the
   // policy's repair on would put a version that rejects exactly what it rejected before under an A/B test.
   const noRepair = !repairs(source) && learn.delete('repair')
-  const learned = learnPolicy(policy, { metrics: pick(split - baselineMs, now, true), goodRejections, goodRejectionThreshold: threshold }, learn)
-  const changes = [...learned.changes, ...(thresholds?.changes ?? [])]
+  const decisions = o.store.decisions(events)
+  // Tested and stopped as a candidate (`to`), or rolled back from after serving as current (`from`: `poet rollback`
+  // or the dashboard moving the pointer away from a promoted version).
+  const tested = (version: string) =>
+    decisions.find((d) => (d.to === version && (d.action === 'rollback' || d.action === 'retire')) || (d.from === version && d.action === 'rollback'))
+  const testedReason = (version: string, d: Decision) => `${triggers.join('; ')}; the learned version ${version} was already tested and ${d.action === 'rollback' ? 'rolled back' : 'retired'}`
+  // A parameter a rollback undid is learned again only from calls made after it: else the same evidence, a few calls
+  // richer, proposes a slightly different value of the change that just lost (or that the user stopped).
+  const cooling = coolingDown(id, decisions, o.lockDir, now, recentMs + baselineMs)
+  const evidence = { metrics: pick(split - baselineMs, now, true), goodRejections, goodRejectionThreshold: threshold }
+  const whole = learnPolicy(policy, evidence, learn)
+  const movedThresholds = thresholds ? differing(current, thresholds.learned) : []
+  const held = new Set([...differing(policy, whole.policy), ...movedThresholds].filter((p) => cooling.has(p)))
+  if (held.size) {
+    // The very version this evidence gives was tested already: say so, as that holds for good, not until a date.
+    const version = withPolicy(source, whole.policy, '', thresholds?.changes.length ? thresholds.learned : undefined).version
+    const d = tested(version)
+    if (d) return none(testedReason(version, d))
+  }
+  for (const p of learn) if (held.has(p)) learn.delete(p)
+  const learned = held.size ? learnPolicy(policy, evidence, learn) : whole
+  // A pack's thresholds are learned together, from one distribution: one of them cooling down holds them all back.
+  const keptThresholds = thresholds && !movedThresholds.some((k) => held.has(k)) ? thresholds : undefined
+  const changes = [...learned.changes, ...(keptThresholds?.changes ?? [])]
+  const waits = waiting(held, cooling, recentMs, baselineMs)
   const repairHint = noRepair
     ? `turning repair on in ${entry.current} would change nothing, as its phase module has no repair code: set \`repair: true\` in the function's poet() options to generate the repairs its checks can make`
     : ''
+  if (!changes.length && waits) return { ...none(`${triggers.join('; ')}; ${waits}`), held: { since: Math.max(...[...held].map((p) => cooling.get(p)!.decision.ts)) } }
   if (!changes.length) {
     const why = noTimeout ? `the builtin generator has no parameter to change for this: a timeout cannot apply to a synchronous function${repairHint && `; ${repairHint}`}` : repairHint || 'the builtin generator has no parameter to change for this'
     return none(`${triggers.join('; ')}; ${why} (an LLM generator can propose new phases from this evidence)`)
   }
-  if (thresholds?.metric === 'target' && metric === OK_RATE) metric = target
-  const reason = `${triggers.join('; ')} → ${changes.join('; ')}${repairHint && `; ${repairHint}`}`
-  const next = withPolicy(source, learned.policy, reason, thresholds?.changes.length ? thresholds.learned : undefined)
-  // Tested and stopped as a candidate (`to`), or rolled back from after serving as current (`from`: `poet rollback`
-  // or the dashboard moving the pointer away from a promoted version).
-  const tried = o.store
-    .decisions(events)
-    .find((d) => (d.to === next.version && (d.action === 'rollback' || d.action === 'retire')) || (d.from === next.version && d.action === 'rollback'))
-  if (tried) return none(`${triggers.join('; ')}; the learned version ${next.version} was already tested and ${tried.action === 'rollback' ? 'rolled back' : 'retired'}`)
+  if (keptThresholds?.metric === 'target' && metric === OK_RATE) metric = target
+  const reason = `${triggers.join('; ')} → ${changes.join('; ')}${repairHint && `; ${repairHint}`}${waits && `; ${waits}`}`
+  const next = withPolicy(source, learned.policy, reason, keptThresholds?.changes.length ? keptThresholds.learned : undefined)
+  const tried = tested(next.version)
+  if (tried) return none(testedReason(next.version, tried))
   const base = entry.versions[entry.current]!
   return {
     functionId: id,
@@ -306,6 +334,55 @@ function lookForTriggers(id: string, events: EventSource[], entry: LockEntry, op
       ...(base.compiler ? { compiler: base.compiler } : {}),
     },
   }
+}
+
+/**
+ * The parameters (policy keys, learned thresholds) that a rollback still cooling down undid, each with the latest such
+ * rollback and when its cool-down ends: when the window Train reads (`windowMs`) holds only calls made after it.
+ */
+function coolingDown(id: string, decisions: Decision[], lockDir: string, now: number, windowMs: number): Map<string, { decision: Decision; until: number }> {
+  const lock = new LockStore(lockDir)
+  const file = lock.read()
+  const cooling = new Map<string, { decision: Decision; until: number }>()
+  for (const d of decisions) {
+    if (d.action !== 'rollback' || !d.from || !d.to || d.ts + windowMs <= now) continue
+    const [a, b] = [lock.source(id, d.from, file), lock.source(id, d.to, file)]
+    // One object per rollback: `waiting` names the parameters a rollback holds back together.
+    const hold = { decision: d, until: d.ts + windowMs }
+    if (a && b) for (const p of changedParameters(a, b)) cooling.set(p, hold)
+  }
+  return cooling
+}
+
+/** The policy keys and learned thresholds in which two rendered phase modules differ. */
+function changedParameters(a: string, b: string): string[] {
+  return [...differing(readPolicy(a), readPolicy(b)), ...differing(readLearned(a), readLearned(b))]
+}
+
+/** The keys whose values two objects (a policy, learned thresholds) do not share. */
+function differing(x: object = {}, y: object = {}): string[] {
+  const [xs, ys] = [x as Record<string, unknown>, y as Record<string, unknown>]
+  return [...new Set([...Object.keys(xs), ...Object.keys(ys)])].filter((k) => JSON.stringify(xs[k]) !== JSON.stringify(ys[k]))
+}
+
+/** Why the `held` parameters are not learned now, one clause per rollback: when it happened, its reason, and until when. */
+function waiting(held: ReadonlySet<string>, cooling: ReadonlyMap<string, { decision: Decision; until: number }>, recentMs: number, baselineMs: number): string {
+  const byRollback = new Map<{ decision: Decision; until: number }, string[]>()
+  for (const p of held) {
+    const c = cooling.get(p)!
+    byRollback.set(c, [...(byRollback.get(c) ?? []), p])
+  }
+  const window = `the last ${Math.round(recentMs / 60_000)} min and the ${Number((baselineMs / (24 * HOUR)).toFixed(2))} days before`
+  return [...byRollback]
+    .map(([{ decision: d, until }, ps]) => {
+      const names = ps.join(' and ')
+      return `${names} ${ps.length === 1 ? 'waits' : 'wait'}: a change of ${ps.length === 1 ? 'it' : 'them'} was rolled back on ${utc(d.ts)} (${d.reason}); no new ${names} before ${utc(Math.ceil(until / 60_000) * 60_000)}, when the calls Train reads (${window}) were all made since`
+    })
+    .join('; ')
+}
+
+function utc(ms: number): string {
+  return `${new Date(ms).toISOString().slice(0, 16).replace('T', ' ')} UTC`
 }
 
 /** Whether a phase module does anything under `repair: true`: a repair reads `ctx.repair` or records itself in `ctx.repairs`. */

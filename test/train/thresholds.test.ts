@@ -10,6 +10,7 @@ import type { PhaseModule, PoetEvent, PoetOptions } from '../../src/runtime/type
 import { readPolicy } from '../../src/train/candidate'
 import { FeedbackStore, type Observation } from '../../src/train/store'
 import { fewestMisjudged, learnThresholds, readLearned } from '../../src/train/thresholds'
+import { rollbackCommand } from '../../src/train/commands'
 import { applyTraining, planTraining, type TrainerOptions } from '../../src/train/trainer'
 import { specFor } from '../generators/builtin/harness'
 import { tempDir } from './helpers'
@@ -239,6 +240,27 @@ describe('learned domain thresholds, end to end', () => {
     const judgedPlan = planTraining({ ...p.trainer, now: () => T + HOUR })[0]!
     expect(judgedPlan).toMatchObject({ action: 'promote', candidate: plan!.candidate })
     expect(judgedPlan.reason).toMatch(/^better on feedback score: /)
+  })
+
+  it('ml_monitoring: after poet rollback stops a seeded baseline, a few more calls do not bring another seed back at once', async () => {
+    const p = await project(drift, 'detectDrift', { domain: 'ml_monitoring', optimizeFor: 'accuracy' })
+    const r = rng(7)
+    const detect = poet({ domain: 'ml_monitoring', optimizeFor: 'accuracy' }, await load(p.source))(function detectDrift(cur: number[], ref: number[]) {
+      return { drifted: Math.abs(cur[0]! - ref[0]!) > 100 }
+    })
+    const sample = () => Array.from({ length: 25 }, () => 10 + 2 * normal(r))
+    for (let i = 0; i < 40; i++) detect(sample(), sample())
+    p.flush()
+    const [seeded] = planTraining(p.trainer)
+    expect(seeded).toMatchObject({ action: 'candidate', reason: expect.stringMatching(/→ baseline of current seeded with 1000 values/) })
+    applyTraining([seeded!], p.trainer)
+    expect(await rollbackCommand([p.spec.id, '--lock-dir', p.trainer.lockDir], { out: () => {}, err: () => {} })).toBe(0)
+    for (let i = 0; i < 10; i++) detect(sample(), sample())
+    p.flush()
+    const [again] = planTraining(p.trainer)
+    expect(again).toMatchObject({ action: 'none', current: p.version })
+    expect(again!.reason).toMatch(/^drift is judged from an empty baseline \(0 values\): every new process waits for 30 values; ml_monitoring\.baseline waits: a change of it was rolled back on .* \(candidate stopped by poet rollback\); no new ml_monitoring\.baseline before \d{4}-\d\d-\d\d \d\d:\d\d UTC, when the calls Train reads/)
+    expect(p.lock.read().functions[p.spec.id]!.candidate).toBeUndefined()
   })
 
   it('data_processing: raises the batch limit from rejected batches users rated good, without turning repair on', async () => {

@@ -133,6 +133,104 @@ describe('trainer', () => {
     expect(planTraining(options)[0]).toMatchObject({ action: 'none', reason: expect.stringMatching(/already tested and rolled back$/) })
   })
 
+  it('after poet rollback stops a learned timeout, proposes no other timeout until the week and an hour it reads is new evidence', async () => {
+    const { lock, store, version, options, setNow } = setup()
+    errorRateRise(store, version)
+    const [plan] = planTraining(options)
+    applyTraining([plan!], options)
+    expect(await rollbackCommand([ID, '--lock-dir', options.lockDir], { out: () => {}, err: () => {} })).toBe(0)
+    const [stopped] = store.decisions(ID).filter((d) => d.action === 'rollback')
+    // A few slower calls since: the learned timeout moves (another version), but it is the change the user just undid.
+    store.insert(calls(version, 100, T - 30 * 60_000, T, 0.15, 300))
+    const [again] = planTraining(options)
+    const until = new Date(Math.ceil((stopped!.ts + 7 * 24 * HOUR + HOUR) / 60_000) * 60_000).toISOString().slice(0, 16).replace('T', ' ')
+    expect(again).toMatchObject({ action: 'none', current: version })
+    expect(again!.reason).toMatch(/^error rate up: .*; timeout waits: /)
+    expect(again!.reason).toContain(`(candidate stopped by poet rollback); no new timeout before ${until} UTC, when the calls Train reads (the last 60 min and the 7 days before) were all made since`)
+    expect(applyTraining([again!], options)).toEqual([])
+    expect(lock.read().functions[ID]!.candidate).toBeUndefined()
+    // Past the cool-down, on calls made after the rollback only, the same trigger may try a timeout again.
+    const later = stopped!.ts + 8 * 24 * HOUR
+    store.insert(calls(version, 2000, later - 3 * 24 * HOUR, later - HOUR, 0.01))
+    store.insert(calls(version, 300, later - HOUR, later, 0.15, 200))
+    setNow(later)
+    expect(planTraining(options)[0]).toMatchObject({ action: 'candidate', reason: expect.stringMatching(/^error rate up: .* → timeout 30000 → \d+ ms/) })
+  })
+
+  it('names the parameters one rollback holds back together, once', async () => {
+    const dir = tempDir()
+    const { version } = lockWith(join(dir, '.poet'), ID, { optimizeFor: 'latency', policy: { attempts: 1 } })
+    const store = new FeedbackStore(join(dir, '.poet', 'feedback.db'))
+    const options: TrainerOptions = { lockDir: join(dir, '.poet'), store, now: () => T }
+    errorRateRise(store, version)
+    const [plan] = planTraining(options)
+    expect(plan!.reason).toMatch(/→ timeout 30000 → \d+ ms .*; attempts 1 → \d/)
+    applyTraining([plan!], options)
+    expect(await rollbackCommand([ID, '--lock-dir', options.lockDir], { out: () => {}, err: () => {} })).toBe(0)
+    store.insert(calls(version, 100, T - 30 * 60_000, T, 0.15, 300))
+    const [again] = planTraining(options)
+    expect(again).toMatchObject({ action: 'none', reason: expect.stringMatching(/; attempts and timeout wait: a change of them was rolled back on .* \(candidate stopped by poet rollback\); no new attempts and timeout before /) })
+    expect(again!.reason.match(/rolled back on/g)).toHaveLength(1)
+    store.close()
+  })
+
+  it('for a latency function, does not raise attempts again and again after the latency guard rolled a raise back (runtime events)', async () => {
+    const dir = tempDir()
+    const lockDir = join(dir, '.poet')
+    // Returns a promise without declaring it: no timeout to learn, so the error-rate trigger learns attempts alone.
+    const { lock, version } = lockWith(lockDir, ID, { optimizeFor: 'latency', policy: { attempts: 1, backoff: { initial: 150, max: 150, factor: 1, jitter: false } } })
+    const store = new FeedbackStore(join(lockDir, 'feedback.db'))
+    const options: TrainerOptions = { lockDir, store, now: () => T }
+    const events: ExecutionEvent[] = []
+    const off = onEvent((e) => void (e.kind === 'execution' && events.push(e)))
+    // A call fails on its first attempt when its number is a multiple of `every`; a retry succeeds, after the backoff.
+    let every = 100
+    const failedOnce = new Set<number>()
+    const body = async (x: number[]) => {
+      await new Promise((done) => setTimeout(done, 2))
+      if (x[0]! % every === 0 && !failedOnce.has(x[0]!)) {
+        failedOnce.add(x[0]!)
+        throw new Error('upstream hiccup')
+      }
+      return x.length
+    }
+    let next = 1
+    const run = async (source: string, n: number, from: number, to: number) => {
+      const fn = poet({ optimizeFor: 'latency' }, await importPhases(source))(body)
+      events.length = 0
+      // Ten at a time: a call's duration then holds little of the others' turns on a busy machine, and the versions'
+      // batches (of different sizes) compare by the backoff, not by how many calls waited together.
+      for (let i = 0; i < n; i += 10) await Promise.allSettled(Array.from({ length: Math.min(10, n - i) }, () => fn([next++])))
+      store.insert(events.map((e, i) => ({ ...e, ts: from + Math.floor(((to - from) * i) / events.length) })))
+    }
+    try {
+      await run(lock.source(ID, version)!, 300, T - 3 * HOUR, T - HOUR)
+      every = 5
+      await run(lock.source(ID, version)!, 200, T - 30 * 60_000, T)
+      const [raise] = planTraining(options)
+      expect(raise).toMatchObject({ action: 'candidate', reason: expect.stringMatching(/^error rate up: .* → attempts 1 → \d \(/) })
+      applyTraining([raise!], options)
+      // The A/B test: the raise turns failures into successes that waited out the backoff.
+      await run(lock.source(ID, version)!, 400, T + 1000, T + HOUR)
+      await run(raise!.create!.source, 150, T + 1000, T + HOUR)
+      const judged = planTraining({ ...options, now: () => T + HOUR })
+      expect(judged[0]).toMatchObject({ action: 'rollback', reason: expect.stringMatching(/^worse on latency/) })
+      applyTraining(judged, { ...options, now: () => T + HOUR })
+      const [after] = planTraining({ ...options, now: () => T + HOUR + 60_000 })
+      expect(after).toMatchObject({ action: 'none', reason: expect.stringMatching(/^error rate up: .*; attempts waits: /) })
+      expect(after!.reason).toContain(`(worse on latency`)
+      // --apply (and the dev server) records the hold once per rollback, for the dashboard's decisions: no candidate.
+      expect(applyTraining([after!], { ...options, now: () => T + HOUR + 60_000 })).toEqual([])
+      expect(applyTraining(planTraining({ ...options, now: () => T + HOUR + 120_000 }), { ...options, now: () => T + HOUR + 120_000 })).toEqual([])
+      expect(store.decisions(ID).map((d) => d.action)).toEqual(['candidate', 'rollback', 'hold'])
+      expect(store.decisions(ID).at(-1)).toMatchObject({ from: version, reason: after!.reason })
+      expect(lock.read().functions[ID]!.candidate).toBeUndefined()
+    } finally {
+      off()
+      store.close()
+    }
+  })
+
   function rateRejectedGood(store: FeedbackStore, version: string): void {
     const rejected = Array.from({ length: 6 }, () => execution({ functionId: ID, version, ts: T - 1000, outcome: 'input_error', attempts: 0, duration: 1, issues: [{ path: 'args[0].amount' }] }))
     store.insert(rejected)
