@@ -124,4 +124,14 @@ export async function startDevApp(name: string, files: Record<string, string> = 
   }
 }
 
+/** Reads until `ok` holds or `timeout` ms pass, and returns the last value read (the test's assertion then says what it was). */
+export async function until<T>(read: () => Promise<T>, ok: (v: T) => boolean, timeout = 15_000): Promise<T> {
+  const end = Date.now() + timeout
+  for (;;) {
+    const v = await read()
+    if (ok(v) || Date.now() > end) return v
+    await new Promise((done) => setTimeout(done, 150))
+  }
+}
+
 export { launchChromium } from '../helpers/chromium'

@@ -4,22 +4,13 @@ import type { AddressInfo } from 'node:net'
 import type { RunnableDevEnvironment } from 'vite'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { workerEnvironment, type WorkerEnvironment } from '../helpers/worker-environment'
-import { FILES, startDevApp, type DevApp } from './app'
+import { FILES, startDevApp, until, type DevApp } from './app'
 
 const ID = 'src/sensor.ts#normalize'
 
 async function calls(app: DevApp): Promise<number> {
   const { functions } = (await (await fetch(`${app.url}/__poet/v1/functions?window=1h`)).json()) as { functions: { id: string; calls: number }[] }
   return functions.filter((f) => f.id === ID).reduce((sum, f) => sum + f.calls, 0)
-}
-
-async function until<T>(read: () => Promise<T>, ok: (v: T) => boolean, timeout = 15_000): Promise<T> {
-  const end = Date.now() + timeout
-  for (;;) {
-    const v = await read()
-    if (ok(v) || Date.now() > end) return v
-    await new Promise((done) => setTimeout(done, 150))
-  }
 }
 
 describe('vite dev with SSR and a custom edge environment beside the page', () => {

@@ -8,7 +8,7 @@ import type { Browser, Page } from 'playwright-core'
 import type { RunnableDevEnvironment } from 'vite'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { LockStore } from '../../src/generators/lock'
-import { FILES, launchChromium, PACKAGE_ROOT, risingErrors, startDevApp, type DevApp } from './app'
+import { FILES, launchChromium, PACKAGE_ROOT, risingErrors, startDevApp, until, type DevApp } from './app'
 
 const ID = 'src/sensor.ts#normalize'
 
@@ -52,15 +52,6 @@ async function callUntil(input: unknown, until: (r: CallResult) => boolean, time
 async function functionsRows(): Promise<{ id: string; version: string; calls: number; role?: string }[]> {
   const res = await fetch(`${app.url}/__poet/v1/functions?window=1h`)
   return ((await res.json()) as { functions: { id: string; version: string; calls: number; role?: string }[] }).functions
-}
-
-async function until<T>(read: () => Promise<T>, ok: (v: T) => boolean, timeout = 15_000): Promise<T> {
-  const end = Date.now() + timeout
-  for (;;) {
-    const v = await read()
-    if (ok(v) || Date.now() > end) return v
-    await new Promise((done) => setTimeout(done, 150))
-  }
 }
 
 describe('vite dev server', () => {

@@ -6,6 +6,7 @@ import { dirname, join, relative, sep } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import type { InlineConfig, ViteDevServer } from 'vite'
 import type { Options } from '../../src'
+import { LockStore } from '../../src/generators/lock'
 
 export const BUNDLERS = ['vite', 'rollup', 'rolldown', 'esbuild', 'webpack', 'rspack'] as const
 export type Bundler = (typeof BUNDLERS)[number]
@@ -457,4 +458,13 @@ export async function viteDevServer(project: Project, config: InlineConfig): Pro
     server: { middlewareMode: true, ws: false },
     ...config,
   })
+}
+
+/** Makes `version` current for `id` in the lock alone, as Train's promotion does: the current version's phases under a new version name, of the same inputs. */
+export function promoteInLock(lockDir: string, id: string, version: string): void {
+  const store = new LockStore(lockDir)
+  const entry = store.read().functions[id]!
+  const { inputHash, generator } = entry.versions[entry.current]!
+  const source = store.source(id, entry.current)!.replace(`version: "${entry.current}"`, `version: "${version}"`)
+  store.write(id, { version, source, inputHash, generator, reason: 'train: test promotion' })
 }

@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { ModuleRunner } from 'vite/module-runner'
 import { LockStore } from '../../src/generators/lock'
-import { createProject, loadPlugin, PACKAGE_ROOT, viteDevServer, type Project } from '../helpers/project'
+import { createProject, loadPlugin, PACKAGE_ROOT, promoteInLock, viteDevServer, type Project } from '../helpers/project'
 
 interface Geometry {
   norm(p: { x: unknown; y: unknown }): number
@@ -121,12 +121,7 @@ describe('vite dev server without HMR (server.hmr: false, as Vitest runs it)', (
       await eventuallyAsync(async () => (after = await phases()) !== before)
       expect(after).toContain('// price: number | string\n')
       // A version Train makes current, in the lock alone.
-      const id = 'src/orders.ts#priceOrder'
-      const store = new LockStore(project.lockDir)
-      const entry = store.read().functions[id]!
-      const { inputHash, generator } = entry.versions[entry.current]!
-      const source = store.source(id, entry.current)!.replace(`version: "${entry.current}"`, 'version: "trained0002"')
-      store.write(id, { version: 'trained0002', source, inputHash, generator, reason: 'train: test promotion' })
+      promoteInLock(project.lockDir, 'src/orders.ts#priceOrder', 'trained0002')
       await eventuallyAsync(async () => (await phases()).includes('version: "trained0002"'))
     } finally {
       await server.close()

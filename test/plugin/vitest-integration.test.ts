@@ -6,8 +6,7 @@ import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { afterEach, describe, expect, it } from 'vitest'
-import { LockStore } from '../../src/generators/lock'
-import { createProject, PACKAGE_ROOT, type Project } from '../helpers/project'
+import { createProject, PACKAGE_ROOT, promoteInLock, type Project } from '../helpers/project'
 import { startOpenAIServer, reply, type OpenAIServer } from '../helpers/openai-server'
 
 const FIXTURE = join(PACKAGE_ROOT, 'test/fixtures/vitest')
@@ -172,12 +171,7 @@ describe('vitest on a project whose vite.config.ts has poet()', () => {
         if (!moved && /Tests\s+1 failed/.test(output)) {
           moved = true
           // What Train's promotion writes: a new current version of the same inputs.
-          const id = 'src/geometry.ts#norm'
-          const store = new LockStore(p.lockDir)
-          const entry = store.read().functions[id]!
-          const { inputHash, generator } = entry.versions[entry.current]!
-          const source = store.source(id, entry.current)!.replace(`version: "${entry.current}"`, 'version: "trained0002"')
-          store.write(id, { version: 'trained0002', source, inputHash, generator, reason: 'train: test promotion' })
+          promoteInLock(p.lockDir, 'src/geometry.ts#norm', 'trained0002')
           // The next run: an edit of the test file.
           setTimeout(() => p.write('src/version.test.ts', `${test}// edited\n`), 500)
         }
