@@ -4,6 +4,13 @@ import { tmpdir } from 'node:os'
 import { dirname, join, relative } from 'node:path'
 import { PACKAGE_ROOT, type Project } from './project'
 
+/** A library package's `src/index.ts`: one poet function over a type of its own. */
+export const LIB_TOTAL = [
+  "import { poet } from 'unplugin-poet/runtime'",
+  'interface Order { items: { price: number }[] }',
+  'export const total = poet()((order: Order): number => order.items.reduce((s, i) => s + i.price, 0))',
+].join('\n')
+
 export interface Monorepo {
   /** The repository root (a real path). */
   dir: string

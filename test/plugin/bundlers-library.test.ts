@@ -1,7 +1,7 @@
 // A library that uses poet, built with the plugin in Vite library mode, consumed from its dist/ by a workspace app: built by each bundler with the plugin, and without it.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { LockFile } from '../../src/generators/lock'
-import { createMonorepo, type Monorepo } from '../helpers/monorepo'
+import { createMonorepo, LIB_TOTAL, type Monorepo } from '../helpers/monorepo'
 import { build, loadPlugin, run, type Project } from '../helpers/project'
 
 interface App {
@@ -20,14 +20,7 @@ describe('a library built with the plugin, consumed from its dist/ by a workspac
   beforeAll(async () => {
     repo = createMonorepo()
     lib = repo.addPackage('lib', { name: '@acme/lib', exports: { '.': './dist/index.js' } })
-    lib.write(
-      'src/index.ts',
-      [
-        "import { poet } from 'unplugin-poet/runtime'",
-        'interface Order { items: { price: number }[] }',
-        'export const total = poet()((order: Order): number => order.items.reduce((s, i) => s + i.price, 0))',
-      ].join('\n'),
-    )
+    lib.write('src/index.ts', LIB_TOTAL)
     web = repo.addPackage('web', { name: 'web', private: true, dependencies: { '@acme/lib': '*' } })
     web.write(
       'src/main.ts',

@@ -3,7 +3,7 @@ import { rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import type { LockFile } from '../../src/generators/lock'
-import { createMonorepo, type Monorepo } from '../helpers/monorepo'
+import { createMonorepo, LIB_TOTAL, type Monorepo } from '../helpers/monorepo'
 import { build, loadPlugin, run, type Project } from '../helpers/project'
 
 interface App {
@@ -20,14 +20,7 @@ describe('an app importing a sibling package that ships its sources', () => {
   beforeAll(() => {
     repo = createMonorepo()
     const lib = repo.addPackage('lib', { name: '@acme/lib', exports: { '.': './src/index.ts' } })
-    lib.write(
-      'src/index.ts',
-      [
-        "import { poet } from 'unplugin-poet/runtime'",
-        'interface Order { items: { price: number }[] }',
-        'export const total = poet()((order: Order): number => order.items.reduce((s, i) => s + i.price, 0))',
-      ].join('\n'),
-    )
+    lib.write('src/index.ts', LIB_TOTAL)
     web = repo.addPackage('web', { name: 'web', private: true, dependencies: { '@acme/lib': '*' } })
     web.write(
       'src/main.ts',
