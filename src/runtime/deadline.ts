@@ -13,7 +13,7 @@ const pending: Deadline[] = []
 let timer: ReturnType<typeof setTimeout> | undefined
 let armedAt = Infinity
 
-/** Calls `expire` once `ms` milliseconds have passed, unless `disarm` comes first. */
+/** Calls `expire` once `ms` milliseconds have passed, unless `disarm` comes first; never before it returns. */
 export function arm(ms: number, expire: () => void): Deadline {
   const d = { at: Date.now() + ms, expire, i: pending.length }
   pending.push(d)
@@ -27,7 +27,7 @@ export function disarm(d: Deadline): void {
   if (last !== d) pending[(last.i = d.i)] = last
   // Nothing left to time out: a timer without unref (Deno's) would keep the process alive until it fires. One with
   // unref stays armed, so that sequential calls reuse it instead of each setting a timer of its own.
-  else if (!pending.length && !(timer as { unref?(): void }).unref) clearTimeout(timer), (armedAt = Infinity)
+  else if (!(pending.length || (timer as { unref?(): void }).unref)) clearTimeout(timer), (armedAt = Infinity)
 }
 
 function schedule(at: number): void {
