@@ -12,12 +12,15 @@ export interface Deadline {
 const pending: Deadline[] = []
 let timer: ReturnType<typeof setTimeout> | undefined
 let armedAt = Infinity
+// The setTimeout that set `timer`: a timer set by one swapped out since (Vitest's fake timers) may never fire.
+let armedWith: typeof setTimeout | undefined
 
-/** Calls `expire` once `ms` milliseconds have passed, unless `disarm` comes first. */
+/** Calls `expire` once `ms` milliseconds have passed, unless `disarm` comes first; never before it returns. */
 export function arm(ms: number, expire: () => void): Deadline {
   const d = { at: Date.now() + ms, expire, i: pending.length }
   pending.push(d)
-  if (d.at < armedAt) schedule(d.at)
+  // Also when setTimeout is another than the timer's (fake timers switched on or off): set it again with this one.
+  if (d.at < armedAt || armedWith !== setTimeout) schedule(d.at < armedAt ? d.at : armedAt)
   return d
 }
 
@@ -27,13 +30,13 @@ export function disarm(d: Deadline): void {
   if (last !== d) pending[(last.i = d.i)] = last
   // Nothing left to time out: a timer without unref (Deno's) would keep the process alive until it fires. One with
   // unref stays armed, so that sequential calls reuse it instead of each setting a timer of its own.
-  else if (!pending.length && !(timer as { unref?(): void }).unref) clearTimeout(timer), (armedAt = Infinity)
+  else if (!(pending.length || (timer as { unref?(): void }).unref)) clearTimeout(timer), (armedAt = Infinity)
 }
 
 function schedule(at: number): void {
   clearTimeout(timer)
   armedAt = at
-  timer = setTimeout(fire, at - Date.now())
+  timer = (armedWith = setTimeout)(fire, at - Date.now())
   // Never keep a Node process alive just to time out work nobody is waiting on any more.
   ;(timer as { unref?(): void }).unref?.()
 }

@@ -1,7 +1,7 @@
 // The execution engine: one call through perceive → operate (attempts, backoff, timeout) → enforce, then its event.
 import { backoffDelay } from './backoff'
 import type { Call, Target } from './call'
-import { arm, disarm } from './deadline'
+import { arm, disarm, type Deadline } from './deadline'
 import { PoetInputError } from './errors/PoetInputError'
 import { PoetOutputError } from './errors/PoetOutputError'
 import { PoetTimeoutError } from './errors/PoetTimeoutError'
@@ -115,15 +115,15 @@ function operateAsync(c: Call, r: PromiseLike<unknown>): Promise<unknown> {
   // 2^31 ms (about 25 days) and beyond, no timer can wait (it fires at once, over and over): as good as none.
   if (!(ms > 0 && ms < 2 ** 31)) return pending.then((v) => settled(c, v), (e) => again(c, e))
   return new Promise((resolve, reject) => {
-    // Once an attempt timed out, its late result or rejection is ignored (and, being handled, never unhandled).
-    let over = false
-    const d = arm(ms, () => {
-      over = true
+    // Once an attempt timed out (d = 0: arm never expires before it returns), its late result or rejection is ignored
+    // (and, being handled, never unhandled).
+    let d: Deadline | 0 = arm(ms, () => {
+      d = 0
       settle(resolve, reject, again, c, new PoetTimeoutError(ms, c.functionId, c.executionId))
     })
     pending.then(
-      (v) => over || (disarm(d), settle(resolve, reject, settled, c, v)),
-      (e) => over || (disarm(d), settle(resolve, reject, again, c, e)),
+      (v) => d && (disarm(d), settle(resolve, reject, settled, c, v)),
+      (e) => d && (disarm(d), settle(resolve, reject, again, c, e)),
     )
   })
 }

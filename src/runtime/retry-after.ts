@@ -2,10 +2,11 @@
 
 /** Milliseconds to wait for a `Retry-After` value (delay-seconds or an HTTP date), or undefined when absent or unreadable. */
 export function parseRetryAfter(value: string | null | undefined): number | undefined {
-  if (!value) return
-  const s = +value
-  const ms = s === s ? s * 1000 : Date.parse(value) - Date.now()
-  return ms === ms ? Math.max(0, ms) : undefined
+  if (value) {
+    const s = +value
+    const ms = s === s ? s * 1000 : Date.parse(value) - Date.now()
+    if (ms === ms) return Math.max(0, ms)
+  }
 }
 
 /** A `Headers`-like object with `get`, or a plain record. */

@@ -182,6 +182,58 @@ describe('vitest on a project whose vite.config.ts has poet()', () => {
     expect(run.output).toMatch(/Tests\s+1 passed/)
   })
 
+  it('times out async calls under fake timers and after them, without vi.runOnlyPendingTimers()', async () => {
+    project = createProject('vitest-fake-timers', { fixture: FIXTURE })
+    project.write('src/timers.ts', [
+      `import { poet } from 'unplugin-poet/runtime'`,
+      '',
+      `export const sleep = poet({ timeout: 1000, attempts: 1 })(async function sleep(ms: number): Promise<number> {`,
+      '  await new Promise((resolve) => setTimeout(resolve, ms))',
+      '  return ms',
+      '})',
+      '',
+      `export const echo = poet({ timeout: 1000, attempts: 1 })(async function echo(n: number): Promise<number> {`,
+      '  return n',
+      '})',
+      '',
+    ].join('\n'))
+    // In this order, each timing-out test starts with the runtime's shared timer armed (and left armed, for reuse, by
+    // a call that settled in time) by the other setTimeout: the fake one, then the real one. Before, the call after fake
+    // timers resolved 3 s late instead of timing out after 1 s, and the one under them stayed pending.
+    project.write('src/timers.test.ts', [
+      `import { afterEach, expect, it, vi } from 'vitest'`,
+      `import { PoetTimeoutError } from 'unplugin-poet/runtime'`,
+      `import { echo, sleep } from './timers'`,
+      '',
+      'afterEach(() => vi.useRealTimers())',
+      '',
+      `it('arms the timer under fake timers', async () => {`,
+      '  vi.useFakeTimers()',
+      '  expect(await echo(1)).toBe(1)',
+      '})',
+      '',
+      `it('times out once fake timers are switched off', async () => {`,
+      '  await expect(sleep(3000)).rejects.toBeInstanceOf(PoetTimeoutError)',
+      '})',
+      '',
+      `it('times out under fake timers switched on after the timer was armed', async () => {`,
+      '  expect(await echo(2)).toBe(2)',
+      '  vi.useFakeTimers()',
+      `  let outcome: unknown = 'pending'`,
+      '  sleep(60_000).then((v) => (outcome = v), (e) => (outcome = e))',
+      '  await vi.advanceTimersByTimeAsync(1000)',
+      '  expect(outcome).toBeInstanceOf(PoetTimeoutError)',
+      '})',
+      '',
+    ].join('\n'))
+    const run = await vitest(project, ['run', 'timers.test'])
+    expect(run.killed, run.output).toBe(false)
+    expect(run.output).toMatch(/Tests\s+3 passed \(3\)/)
+    expect(run.code, run.output).toBe(0)
+    // Vitest clears the timers of the other kind for us, silently.
+    expect(run.output).not.toContain('FakeTimers:')
+  })
+
   describe('with an LLM generator configured', () => {
     let llm: OpenAIServer
     afterEach(() => llm?.close())

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it, vi } from 'vitest'
 import { arm, disarm } from '../../src/runtime/deadline'
 
 describe('the shared deadline timer', () => {
@@ -41,5 +41,31 @@ describe('the shared deadline timer under churn', () => {
     }
     await new Promise((r) => setTimeout(r, 200))
     expect([...fired].sort((a, b) => a - b)).toEqual([...live.keys()].sort((a, b) => a - b))
+  })
+})
+
+describe('the shared deadline timer and Vitest fake timers', () => {
+  afterEach(() => vi.useRealTimers())
+
+  it('expires a deadline armed after fake timers were switched off, though the timer was left armed under them', async () => {
+    vi.useFakeTimers()
+    // Settled in time: the timer stays armed, for the next deadline to reuse, on the fake clock.
+    disarm(arm(1, () => {}))
+    vi.useRealTimers()
+    const outcome = await new Promise((resolve) => {
+      arm(20, () => resolve('expired'))
+      // Node fires timers in the order they are due, so this one can only come first if the deadline never expires.
+      setTimeout(() => resolve('still pending after 2 s'), 2000)
+    })
+    expect(outcome).toBe('expired')
+  })
+
+  it('expires on the fake clock a deadline armed under fake timers, though the timer was left armed by real ones', () => {
+    disarm(arm(1000, () => {}))
+    vi.useFakeTimers()
+    let expired = false
+    arm(1000, () => (expired = true))
+    vi.advanceTimersByTime(1000)
+    expect(expired).toBe(true)
   })
 })
