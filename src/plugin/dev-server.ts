@@ -212,11 +212,7 @@ export class DevServer {
       const printUrls = server.printUrls.bind(server)
       server.printUrls = () => {
         printUrls()
-        const local = server.resolvedUrls?.local[0]
-        // The dashboard sits at the server's root whatever Vite's `base` is, like the events endpoint the runtime posts to.
-        const arrow = COLORED ? '\x1b[32m➜\x1b[0m' : '➜'
-        const name = COLORED ? '\x1b[1mPOET\x1b[0m' : 'POET'
-        if (local) server.config.logger.info(`  ${arrow}  ${name}:    ${new URL(local).origin}${DEV_BASE}/`)
+        printPoetUrl(server.config.logger, server.resolvedUrls?.local[0])
       }
     }
   }
@@ -386,6 +382,13 @@ export class DevServer {
     this.collector?.close()
     this.collector = undefined
   }
+}
+
+/** The dashboard's line under Vite's own URLs. It sits at the server's root whatever Vite's `base` is, like the events endpoint. */
+export function printPoetUrl(logger: ViteDevServer['config']['logger'], local: string | undefined): void {
+  const arrow = COLORED ? '\x1b[32m➜\x1b[0m' : '➜'
+  const name = COLORED ? '\x1b[1mPOET\x1b[0m' : 'POET'
+  if (local) logger.info(`  ${arrow}  ${name}:    ${new URL(local).origin}${DEV_BASE}/`)
 }
 
 function readText(file: string): string | undefined {
