@@ -169,7 +169,7 @@ export const unpluginFactory: UnpluginFactory<Options | undefined, false> = (raw
       async handler(id) {
         const key = keyOf(id)
         if (key === undefined) return null
-        if (dev && key.startsWith(DEV_KEY_PREFIX)) return { code: dev.devModule(key, consumerOf(this)), map: null }
+        if (dev && key.startsWith(DEV_KEY_PREFIX)) return { code: dev.devModule(key, consumerOf(this), environmentOf(this)), map: null }
         const out = await ctx.load(key, (message) => firstTime(message) && this.warn(warning(message)))
         watch(this, out.watchFiles)
         return { code: out.code, map: null }
