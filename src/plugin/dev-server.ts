@@ -123,7 +123,8 @@ export class DevServer {
     const endpoint = consumer === 'server' ? this.onThisServer(given, environment) : given
     const sink = `httpSink({ url: ${JSON.stringify(endpoint)}, interval: 250 })`
     // SSR code sent its events to the dev store even with an endpoint set, where the pages' went to the endpoint. Only
-    // a relative endpoint with no address to resolve it against (middleware mode) leaves them to the store.
+    // a relative endpoint with no address to resolve it against yet (middleware mode before its first request, without
+    // server.origin) leaves the events of code run in this process to the store.
     if (named && (consumer !== 'server' || ABSOLUTE_URL.test(endpoint))) {
       return [`import { configure, httpSink } from 'unplugin-poet/runtime'`, `configure({ sink: ${sink} })`, ''].join('\n')
     }

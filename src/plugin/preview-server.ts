@@ -80,6 +80,10 @@ function proxies(proxy: Record<string, string | ProxyOptions> | undefined, path:
 function notCollected(off: boolean, endpoint: string | undefined, proxied: boolean): string {
   if (off) return 'this build sends no POET events (the poet plugin has feedback: false), so vite preview collects none and shows no dashboard.'
   if (proxied) return `this build posts its POET events to ${endpoint}, which preview.proxy (or server.proxy) sends on: the dashboard is where they go (\`poet serve\`: at /).`
+  // `events` or `./events`: each page resolves it against its own URL, so no one path here is where they all go.
+  if (endpoint && !/^[a-z][a-z\d+.-]*:|^\/\//i.test(endpoint)) {
+    return `this build posts its POET events to ${endpoint}, relative to each page's own URL, so vite preview cannot take them: give feedback.endpoint a path from the root, like '/__poet/events', and build again.`
+  }
   if (endpoint) return `this build posts its POET events to ${endpoint}: the dashboard is there (\`poet serve\`: at /), not in vite preview.`
   return (
     "this build sends no POET events: a page Vite builds posts them only to the poet plugin's feedback.endpoint, which is " +

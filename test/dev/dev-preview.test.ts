@@ -63,7 +63,8 @@ const call = (p: Previewed, input: unknown) => p.page.evaluate((i) => (window as
 
 async function calls(url: string): Promise<number> {
   const res = await fetch(`${url}/__poet/v1/functions?window=1h`)
-  if (res.status !== 200) return -res.status
+  // Without a collector there, Vite's SPA fallback answers with the app's index.html.
+  if (!res.headers.get('content-type')?.startsWith('application/json')) return -res.status
   const { functions } = (await res.json()) as { functions: { id: string; calls: number }[] }
   return functions.filter((f) => f.id === ID).reduce((sum, f) => sum + f.calls, 0)
 }
@@ -134,4 +135,17 @@ describe('vite preview of a build with the default options, which sends no event
     expect(await res.text()).toContain("this build sends no POET events: a page Vite builds posts them only to the poet plugin's feedback.endpoint, which is not set. Set feedback: { endpoint: '/__poet/events' }")
     expect(app.posts).toEqual([])
   })
+})
+
+it("says at /__poet/ that an endpoint relative to each page's URL cannot be taken, and what to give instead", async () => {
+  const app = await previewApp('preview-relative', { feedback: { endpoint: 'events' } })
+  try {
+    const res = await fetch(`${app.url}/__poet/`)
+    expect(res.status).toBe(404)
+    expect(await res.text()).toBe(
+      "this build posts its POET events to events, relative to each page's own URL, so vite preview cannot take them: give feedback.endpoint a path from the root, like '/__poet/events', and build again.\n",
+    )
+  } finally {
+    await app.close()
+  }
 })
