@@ -178,6 +178,7 @@ export async function generateCommand(argv: string[], io: CliIO): Promise<number
       ...(result.fallback ? { compiler: BUILTIN_VERSION, fallback: result.fallback } : {}),
       ...(result.variants ? { variants: result.variants } : {}),
       ...(s.spec.options.optimizeFor ? { optimizeFor: s.spec.options.optimizeFor } : {}),
+      ...(s.spec.options.domain ? { domain: s.spec.options.domain } : {}),
     }
     // --force asks for the generator's own output: what Train promoted is kept only across a compiler upgrade.
     let written

@@ -109,9 +109,10 @@ export function createDashboard(o: DashboardOptions): Middleware {
       const input = entry.versions[entry.current]?.inputHash
       const olderCompiler = olderCompilerVersions(entry).filter((v) => v !== entry.current)
       const promotable = Object.keys(entry.versions).filter((v) => v !== entry.current && entry.versions[v]!.inputHash === input && !olderCompiler.includes(v))
-      // What the running build says wins; `poet serve` reads no source, and the lock records optimizeFor too.
+      // What the running build says wins; `poet serve` reads no source, and the lock records domain and optimizeFor too.
       const optimizeFor = out[id]?.optimizeFor ?? entry.optimizeFor
-      out[id] = { ...out[id], ...(optimizeFor ? { optimizeFor } : {}), current: entry.current, generator: entry.versions[entry.current]?.generator, promotable, ...(olderCompiler.length ? { olderCompiler } : {}) }
+      const domain = out[id]?.domain ?? entry.domain
+      out[id] = { ...out[id], ...(domain ? { domain } : {}), ...(optimizeFor ? { optimizeFor } : {}), current: entry.current, generator: entry.versions[entry.current]?.generator, promotable, ...(olderCompiler.length ? { olderCompiler } : {}) }
     }
     return out
   }

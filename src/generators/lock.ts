@@ -56,6 +56,8 @@ export interface LockEntry {
   candidate?: { version: string; share: number; since?: string; metric?: string }
   /** The function's `optimizeFor` at its last generation: Train works only on entries that have one. */
   optimizeFor?: string
+  /** The function's domain pack at its last generation: `poet serve` reads no source, and shows it from here. */
+  domain?: string
   versions: Record<string, LockVersion>
   /**
    * The ids the function had before renames or moves that kept this entry: clients still running a build from before
@@ -88,6 +90,8 @@ export interface NewVersion {
   variants?: { name: string; body: string; rationale: string }[]
   /** The function's `optimizeFor` option; absent means Train is off for it. */
   optimizeFor?: string
+  /** The function's `domain` option, when it has one. */
+  domain?: string
   compiler?: string
   compilerUpgradeOf?: string
 }
@@ -315,6 +319,8 @@ export class LockStore {
       for (const [i, nv] of versions.entries()) entry.versions[nv.version] = stored(nv, i)
       if (last.optimizeFor) entry.optimizeFor = last.optimizeFor
       else delete entry.optimizeFor
+      if (last.domain) entry.domain = last.domain
+      else delete entry.domain
       // Only a test still running goes on (the trainer or a rollback may have ended it since the caller read the lock).
       const carry = candidate && entry.candidate?.version === candidate.replaces ? candidate : undefined
       // A candidate was derived from the old current (its types, its rules): it cannot be tested against a new one.

@@ -371,6 +371,7 @@ export class PoetContext {
       ...(variants ? { variants } : {}),
       // Train works only on functions whose lock entry names the metric to improve.
       ...(spec.options.optimizeFor ? { optimizeFor: spec.options.optimizeFor } : {}),
+      ...(spec.options.domain ? { domain: spec.options.domain } : {}),
       // As `poet generate` records it, so `poet status` and the next generate see the fallback for what it is.
       reason: fallback ? fallbackReason(fallback) : 'build',
       ...(fallback ? { compiler: BUILTIN_VERSION, fallback } : {}),
@@ -451,6 +452,7 @@ export class PoetContext {
       generator: 'builtin',
       ...(current.model ? { model: current.model } : {}),
       ...(spec.options.optimizeFor ? { optimizeFor: spec.options.optimizeFor } : {}),
+      ...(spec.options.domain ? { domain: spec.options.domain } : {}),
       reason: fallbackReason(why),
       compiler: BUILTIN_VERSION,
       fallback: why,

@@ -53,6 +53,13 @@ export class DevServer {
   private logger?: ViteDevServer['config']['logger']
   /** Why the event store could not open, when it could not: the dev client then sends nothing. */
   private storeOff?: string
+  /**
+   * Where this server can be reached when Vite has no URLs for it: the address it listens on, before Vite lists it, or
+   * in middleware mode (the user's own HTTP server in front) the one the first request to its middlewares arrived at.
+   */
+  private learned?: string
+  /** Environments run elsewhere that were given the dev client before any address was known: it is made again once one is. */
+  private unaddressed = new Set<string>()
 
   constructor(private readonly ctx: PoetContext) {}
 
@@ -86,9 +93,9 @@ export class DevServer {
     return insertWithMap(code, map, [{ at, text: `import ${JSON.stringify(VIRTUAL_PREFIX + DEV_CLIENT_KEY)}; ` }])
   }
 
-  /** The source of one of the dev server's own modules, `virtual:poet/~~<name>`, for an environment of this `consumer`. */
-  devModule(key: string, consumer: string | undefined): string {
-    if (key === DEV_CLIENT_KEY) return this.clientModule(consumer)
+  /** The source of one of the dev server's own modules, `virtual:poet/~~<name>`, for the `environment` of this `consumer`. */
+  devModule(key: string, consumer: string | undefined, environment: string): string {
+    if (key === DEV_CLIENT_KEY) return this.clientModule(consumer, environment)
     if (key === DEV_HOT_KEY) return hotModule()
     throw new Error(`poet: no dev module "${VIRTUAL_PREFIX}${key}": only ${DEV_CLIENT_KEY} and ${DEV_HOT_KEY} exist.`)
   }
@@ -105,7 +112,7 @@ export class DevServer {
    * resolved exactly like the app's own import). In the dev server's process (SSR) events go straight to the store,
    * unless `feedback.endpoint` names where dev events go.
    */
-  private clientModule(consumer: string | undefined): string {
+  private clientModule(consumer: string | undefined, environment: string): string {
     const feedback = this.ctx.options.feedback
     const named = (feedback && feedback.endpoint) || undefined
     // Nothing would take the events: posting them would only fill the console with 503s.
@@ -113,10 +120,11 @@ export class DevServer {
     const given = named ?? `${DEV_BASE}/events`
     // A server environment whose runner is not in this process (a worker thread, workerd, a child process) has no page
     // to resolve a relative URL against: its httpSink dropped every event, saying the URL it was given was relative.
-    const endpoint = consumer === 'server' ? this.onThisServer(given) : given
+    const endpoint = consumer === 'server' ? this.onThisServer(given, environment) : given
     const sink = `httpSink({ url: ${JSON.stringify(endpoint)}, interval: 250 })`
     // SSR code sent its events to the dev store even with an endpoint set, where the pages' went to the endpoint. Only
-    // a relative endpoint with no address to resolve it against (middleware mode) leaves them to the store.
+    // a relative endpoint with no address to resolve it against yet (middleware mode before its first request, without
+    // server.origin) leaves the events of code run in this process to the store.
     if (named && (consumer !== 'server' || ABSOLUTE_URL.test(endpoint))) {
       return [`import { configure, httpSink } from 'unplugin-poet/runtime'`, `configure({ sink: ${sink} })`, ''].join('\n')
     }
@@ -128,16 +136,45 @@ export class DevServer {
     ].join('\n')
   }
 
-  /** `endpoint` resolved against this dev server's own origin once it listens (the events endpoint ignores `base`). */
-  private onThisServer(endpoint: string): string {
+  /**
+   * `endpoint` resolved against this dev server's own origin (the events endpoint ignores `base`): Vite's URL for it,
+   * else `server.origin`, else the address learned from the server (see `learned`). Without any yet (Vite in middleware
+   * mode before its first request, or a transform at startup before it listens), the environment's code is made again
+   * once there is one: code already run there keeps the relative URL, which its httpSink refuses, saying so.
+   */
+  private onThisServer(endpoint: string, environment: string): string {
     const local = this.server?.resolvedUrls?.local[0]
-    return local ? new URL(endpoint, new URL(local).origin).href : endpoint
+    const origin = (local && new URL(local).origin) || this.server?.config.server.origin || this.learned
+    if (origin || ABSOLUTE_URL.test(endpoint)) return origin ? new URL(endpoint, origin).href : endpoint
+    this.unaddressed.add(environment)
+    return endpoint
+  }
+
+  /** Takes the first address this server is known by, and has the dev client made again where it was made without one. */
+  private learn(origin: string | undefined): void {
+    if (this.learned || !origin) return
+    this.learned = origin
+    for (const name of this.unaddressed) {
+      const env = this.server?.environments[name]
+      const mod = env?.moduleGraph.getModuleById(RESOLVED_PREFIX + DEV_CLIENT_KEY)
+      if (mod) env!.moduleGraph.invalidateModule(mod)
+    }
+    this.unaddressed.clear()
   }
 
   configureServer(server: ViteDevServer): void {
     this.logger = server.config.logger
     this.server = server
     const { options } = this.ctx
+    server.httpServer?.once('listening', () => {
+      const at = server.httpServer?.address()
+      if (at && typeof at === 'object') this.learn(originOf(at.address, at.port, Boolean(server.config.server.https)))
+    })
+    server.middlewares.use((req, _res, next) => {
+      // The user's own server (middleware mode) may be HTTPS whatever Vite's config says: the socket tells.
+      if (!this.learned) this.learn(originOf(req.socket.localAddress, req.socket.localPort, 'encrypted' in req.socket))
+      next()
+    })
     // Type files read by a spec may live outside the root, where Vite does not watch unless asked.
     for (const spec of this.ctx.found.values()) server.watcher.add(spec.dependencies)
     // Closing or restarting a server closes its environments, with or without an HTTP server (middleware mode). Not a
@@ -212,11 +249,7 @@ export class DevServer {
       const printUrls = server.printUrls.bind(server)
       server.printUrls = () => {
         printUrls()
-        const local = server.resolvedUrls?.local[0]
-        // The dashboard sits at the server's root whatever Vite's `base` is, like the events endpoint the runtime posts to.
-        const arrow = COLORED ? '\x1b[32m➜\x1b[0m' : '➜'
-        const name = COLORED ? '\x1b[1mPOET\x1b[0m' : 'POET'
-        if (local) server.config.logger.info(`  ${arrow}  ${name}:    ${new URL(local).origin}${DEV_BASE}/`)
+        printPoetUrl(server.config.logger, server.resolvedUrls?.local[0])
       }
     }
   }
@@ -386,6 +419,23 @@ export class DevServer {
     this.collector?.close()
     this.collector = undefined
   }
+}
+
+/** The dashboard's line under Vite's own URLs. It sits at the server's root whatever Vite's `base` is, like the events endpoint. */
+export function printPoetUrl(logger: ViteDevServer['config']['logger'], local: string | undefined): void {
+  const arrow = COLORED ? '\x1b[32m➜\x1b[0m' : '➜'
+  const name = COLORED ? '\x1b[1mPOET\x1b[0m' : 'POET'
+  if (local) logger.info(`  ${arrow}  ${name}:    ${new URL(local).origin}${DEV_BASE}/`)
+}
+
+/**
+ * The origin of an address a server listens on or a request arrived at. A server listening on every interface is
+ * reached on the loopback one; an IPv4 address mapped into IPv6 is given as IPv4.
+ */
+function originOf(address: string | undefined, port: number | undefined, https: boolean): string | undefined {
+  if (!address || !port) return undefined
+  const host = address === '0.0.0.0' ? '127.0.0.1' : address === '::' ? '::1' : address.replace(/^::ffff:(?=\d+\.)/, '')
+  return `${https ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${port}`
 }
 
 function readText(file: string): string | undefined {

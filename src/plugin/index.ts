@@ -116,6 +116,8 @@ export const unpluginFactory: UnpluginFactory<Options | undefined, false> = (raw
   let inWorker = false
   // Only a Vite dev server has one: the collector, dashboard and trainer (SQLite) never load for a build.
   let dev: DevServer | undefined
+  /** This Vite config is `vite preview`'s. */
+  let preview = false
   const { include } = ctx.options
   // With the default exclude, node_modules is told apart in the handler where the bundler filters by code before any
   // hook runs (Vite, Rollup, Rolldown): a workspace package reached through its link (preserveSymlinks) has a
@@ -167,7 +169,7 @@ export const unpluginFactory: UnpluginFactory<Options | undefined, false> = (raw
       async handler(id) {
         const key = keyOf(id)
         if (key === undefined) return null
-        if (dev && key.startsWith(DEV_KEY_PREFIX)) return { code: dev.devModule(key, consumerOf(this)), map: null }
+        if (dev && key.startsWith(DEV_KEY_PREFIX)) return { code: dev.devModule(key, consumerOf(this), environmentOf(this)), map: null }
         const out = await ctx.load(key, (message) => firstTime(message) && this.warn(warning(message)))
         watch(this, out.watchFiles)
         return { code: out.code, map: null }
@@ -238,6 +240,7 @@ export const unpluginFactory: UnpluginFactory<Options | undefined, false> = (raw
       // worker (new Worker(new URL('./w.ts', import.meta.url)), './w.ts?worker') got no phases, without a word. Vite
       // appends what this returns to the user's own worker plugins. (A dev server runs `plugins` on workers too.)
       config(_config, env) {
+        preview = env.isPreview === true
         if (forWorkers || env.command !== 'build') return
         const copy: UnpluginContextMeta = { ...meta }
         workerCopies.add(copy)
@@ -252,7 +255,8 @@ export const unpluginFactory: UnpluginFactory<Options | undefined, false> = (raw
         }
         ctx.setRoot(config.root)
         ctx.serve = config.command === 'serve'
-        if (!ctx.serve) return
+        // `vite preview` resolves its config as a dev server would, but serves a build: no dev server to set up.
+        if (!ctx.serve || preview) return
         // Vite calls no hotUpdate hook without HMR (Vitest turns it off): phase modules then follow their function's
         // own file through the module graph (PoetContext.load) and the lock through watchChange.
         ctx.withoutHmr = config.server.hmr === false
@@ -265,6 +269,9 @@ export const unpluginFactory: UnpluginFactory<Options | undefined, false> = (raw
         await ctx.loadTransformer()
       },
       configureServer: (server) => dev?.configureServer(server),
+      async configurePreviewServer(server) {
+        ;(await import('./preview-server')).configurePreviewServer(ctx, server)
+      },
       // Without HMR no hotUpdate hook runs, and phase modules do not watch the lock (PoetContext.load): the phase
       // modules a moved lock (`poet rollback`, a trainer) makes stale are dropped here, to be loaded afresh when next
       // asked for, in every environment (Vite calls this hook for the client's alone unless told otherwise, and Vitest

@@ -83,27 +83,14 @@ export interface DevApp {
  * the server's configuration (environments, say).
  */
 export async function startDevApp(name: string, files: Record<string, string> = FILES, options?: Options, config: InlineConfig = {}): Promise<DevApp> {
-  mkdirSync(TMP, { recursive: true })
-  const dir = mkdtempSync(join(TMP, `${name}-`))
-  const path = (rel: string) => join(dir, rel)
-  const write = (rel: string, content: string) => {
-    mkdirSync(dirname(path(rel)), { recursive: true })
-    writeFileSync(path(rel), content)
-  }
-  for (const [rel, content] of Object.entries(files)) write(rel, content)
-  const pkg = path('node_modules/unplugin-poet')
-  mkdirSync(pkg, { recursive: true })
-  cpSync(join(PACKAGE_ROOT, 'package.json'), join(pkg, 'package.json'))
-  cpSync(join(PACKAGE_ROOT, 'dist'), join(pkg, 'dist'), { recursive: true })
-  // The plugin itself runs from the worktree's dist: its own dependencies resolve from the shared install there.
+  const { dir, path, write } = writeApp(name, files)
   const { createServer } = await import('vite')
-  const { default: poet } = (await import(pathToFileURL(join(PACKAGE_ROOT, 'dist/vite.mjs')).href)) as typeof import('../../src/vite')
   const server = await createServer({
     root: dir,
     configFile: false,
     logLevel: 'warn',
     clearScreen: false,
-    plugins: [poet(options)],
+    plugins: [await distPlugin(options)],
     server: { host: '127.0.0.1', port: 0, strictPort: false, fs: { allow: [dir] } },
     ...config,
   })
@@ -122,6 +109,29 @@ export async function startDevApp(name: string, files: Record<string, string> = 
       rmSync(dir, { recursive: true, force: true })
     },
   }
+}
+
+/** The plugin as the app installed it; it runs from the worktree's dist, its own dependencies resolving from the shared install there. */
+export async function distPlugin(options?: Options) {
+  const { default: poet } = (await import(pathToFileURL(join(PACKAGE_ROOT, 'dist/vite.mjs')).href)) as typeof import('../../src/vite')
+  return poet(options)
+}
+
+/** Writes `files` into a fresh directory in test/.tmp, with the built package installed as a copy in its node_modules. */
+export function writeApp(name: string, files: Record<string, string>) {
+  mkdirSync(TMP, { recursive: true })
+  const dir = mkdtempSync(join(TMP, `${name}-`))
+  const path = (rel: string) => join(dir, rel)
+  const write = (rel: string, content: string) => {
+    mkdirSync(dirname(path(rel)), { recursive: true })
+    writeFileSync(path(rel), content)
+  }
+  for (const [rel, content] of Object.entries(files)) write(rel, content)
+  const pkg = path('node_modules/unplugin-poet')
+  mkdirSync(pkg, { recursive: true })
+  cpSync(join(PACKAGE_ROOT, 'package.json'), join(pkg, 'package.json'))
+  cpSync(join(PACKAGE_ROOT, 'dist'), join(pkg, 'dist'), { recursive: true })
+  return { dir, path, write }
 }
 
 /** Reads until `ok` holds or `timeout` ms pass, and returns the last value read (the test's assertion then says what it was). */

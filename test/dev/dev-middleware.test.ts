@@ -1,15 +1,17 @@
-// The dev server in middleware mode (a framework's own HTTP server in front of Vite): events are taken, and close() releases the store.
+// The dev server in middleware mode (a framework's own HTTP server in front of Vite) and environments run outside its process: events are taken, and close() releases the store.
 import { execFileSync } from 'node:child_process'
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer as createHttpServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { createServer } from 'vite'
-import { afterEach, expect, it } from 'vitest'
+import { createServer, type InlineConfig, type ViteDevServer } from 'vite'
+import { afterEach, describe, expect, it } from 'vitest'
 import poet from '../../src/vite'
 import { FeedbackStore } from '../../src/train/store'
 import { feedback, lockWith } from '../train/helpers'
+import { workerEnvironment } from '../helpers/worker-environment'
+import { distPlugin, FILES, launchChromium, until, writeApp } from './app'
 
 const dirs: string[] = []
 afterEach(() => {
@@ -120,4 +122,84 @@ it('keeps the event store out of git: .poet/.gitignore names it, and one the use
   expect((await again.post('git-2')).status).toBe(202)
   await again.close()
   expect(readFileSync(join(dir, '.poet', '.gitignore'), 'utf8')).toBe(own)
+})
+
+describe('an environment whose runner is outside the process (a worker thread, as workerd), its events reaching the collector', () => {
+  const ID = 'src/sensor.ts#normalize'
+  const started: { close(): Promise<void> }[] = []
+  afterEach(async () => {
+    for (const s of started.splice(0).reverse()) await s.close()
+  })
+
+  /** The fixture app on a Vite dev server with a `worker` environment (`config` adds to it), closed after the test. */
+  async function viteWithWorker(name: string, config: InlineConfig) {
+    const worker = workerEnvironment()
+    const { dir } = writeApp(name, FILES)
+    started.push({ close: async () => rmSync(dir, { recursive: true, force: true }) }, worker)
+    const vite = await createServer({
+      root: dir,
+      configFile: false,
+      logLevel: 'silent',
+      plugins: [await distPlugin()],
+      environments: { worker: { resolve: { noExternal: true }, dev: { createEnvironment: worker.createEnvironment } } },
+      ...config,
+    })
+    started.push(vite)
+    return { vite, worker }
+  }
+
+  async function calls(origin: string): Promise<number> {
+    const { functions } = (await (await fetch(`${origin}/__poet/v1/functions?window=1h`)).json()) as { functions: { id: string; calls: number }[] }
+    return functions.filter((f) => f.id === ID).reduce((sum, f) => sum + f.calls, 0)
+  }
+
+  it("in middleware mode, behind the user's own HTTP server: the page's events and the worker's arrive", async () => {
+    const { vite, worker } = await viteWithWorker('dev-mw-worker', { server: { middlewareMode: true } })
+    const http = createHttpServer((req, res) => vite.middlewares(req, res, () => res.writeHead(404).end()))
+    await new Promise<void>((done) => http.listen(0, '127.0.0.1', done))
+    started.push({ close: () => new Promise<void>((done) => http.close(() => done())) })
+    const origin = `http://127.0.0.1:${(http.address() as AddressInfo).port}`
+    const browser = await launchChromium()
+    started.push(browser)
+    const page = await browser.newPage()
+    await page.goto(origin)
+    await page.waitForSelector('body[data-ready="1"]')
+    expect(await page.evaluate(() => (window as unknown as { app: { call(i: unknown): unknown } }).app.call({ value: 3, unit: 'C' }))).toEqual({ ok: 3 })
+    expect(await until(() => calls(origin), (n) => n >= 1), "the page's event did not arrive").toBe(1)
+
+    const answer = await worker.call('/src/sensor.ts', 'normalize', [{ value: 4, unit: 'C' }])
+    expect(answer.failed).toBeUndefined()
+    expect(answer.value).toBe(4)
+    expect(await until(() => calls(origin), (n) => n >= 2), "the worker's event did not arrive").toBe(2)
+    expect((await worker.call('/src/sensor.ts', 'normalize', [{ value: 5, unit: 'C' }])).warnings).toEqual([])
+  })
+
+  it('in middleware mode, run before any request reached the middlewares: server.origin says where the collector is', async () => {
+    let vite: ViteDevServer | undefined
+    const http = createHttpServer((req, res) => (vite ? vite.middlewares(req, res, () => res.writeHead(404).end()) : res.writeHead(503).end()))
+    await new Promise<void>((done) => http.listen(0, '127.0.0.1', done))
+    started.push({ close: () => new Promise<void>((done) => http.close(() => done())) })
+    const origin = `http://127.0.0.1:${(http.address() as AddressInfo).port}`
+    const made = await viteWithWorker('dev-mw-origin', { server: { middlewareMode: true, origin } })
+    vite = made.vite
+    const answer = await made.worker.call('/src/sensor.ts', 'normalize', [{ value: 4, unit: 'C' }])
+    expect(answer.failed).toBeUndefined()
+    expect(answer.value).toBe(4)
+    expect(await until(() => calls(origin), (n) => n >= 1), "the worker's event did not arrive").toBe(1)
+    expect((await made.worker.call('/src/sensor.ts', 'normalize', [{ value: 5, unit: 'C' }])).warnings).toEqual([])
+  })
+
+  it('transformed before the server listened (warmup at startup): the worker still posts to the address it listens on', async () => {
+    const { vite, worker } = await viteWithWorker('dev-early-worker', { server: { host: '127.0.0.1', port: 0 } })
+    // What `dev.warmup` does at startup: the dev client's code is made, and kept, before there is an address to put in it.
+    await vite.environments.worker!.transformRequest('/src/sensor.ts')
+    await vite.environments.worker!.transformRequest('virtual:poet/~~dev')
+    await vite.listen()
+    const origin = `http://127.0.0.1:${(vite.httpServer!.address() as AddressInfo).port}`
+    const answer = await worker.call('/src/sensor.ts', 'normalize', [{ value: 4, unit: 'C' }])
+    expect(answer.failed).toBeUndefined()
+    expect(answer.value).toBe(4)
+    expect(await until(() => calls(origin), (n) => n >= 1), "the worker's event did not arrive").toBe(1)
+    expect((await worker.call('/src/sensor.ts', 'normalize', [{ value: 5, unit: 'C' }])).warnings).toEqual([])
+  })
 })
