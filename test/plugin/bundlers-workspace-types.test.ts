@@ -1,11 +1,12 @@
 // Types imported from a sibling workspace package by its name (`import type { Order } from '@acme/types'`): read where its package.json points TypeScript, in a real build and in poet status.
+import { execFileSync } from 'node:child_process'
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { main } from '../../src/cli/main'
 import type { UnresolvedType } from '../../src/generators/spec'
 import { createMonorepo, type Monorepo } from '../helpers/monorepo'
-import { build, run, type Project } from '../helpers/project'
+import { build, PACKAGE_ROOT, run, type Project } from '../helpers/project'
 
 interface App {
   total(order: unknown): number
@@ -95,5 +96,12 @@ describe('types from sibling workspace packages', () => {
       },
     ])
     expect(functions.every((f) => f.state === 'fresh')).toBe(true)
+  })
+
+  it("says in poet status's table why a type is unresolved, in a few words", () => {
+    const out = execFileSync(process.execPath, [join(PACKAGE_ROOT, 'dist/cli.mjs'), 'status'], { cwd: web.dir, encoding: 'utf8' })
+    expect(out).toMatch(/^src\/main\.ts#unbuilt +[0-9a-f]{10} +builtin +no +1: args\[0\] \(Reply: \.\.\/api not built \(dist\/index\.d\.ts missing\)\)$/m)
+    expect(out).toMatch(/^src\/main\.ts#vendored +[0-9a-f]{10} +builtin +no +1: args\[0\] \(Code: type from package "vendored"\)$/m)
+    expect(out).toMatch(/^src\/main\.ts#total +[0-9a-f]{10} +builtin +no +—$/m)
   })
 })
