@@ -5,6 +5,7 @@ import { parse } from '../parser'
 import type * as t from '@babel/types'
 import { mapSubpathImport } from './subpath-imports'
 import { findPathMapping, mapSpecifier, type PathMapping } from './tsconfig-paths'
+import { findReferencedProjects, sourcesOf, type ReferencedProjects } from './project-references'
 import { mapWorkspacePackage } from './workspace-packages'
 import { derefType, type ParamSpec, type PropertyIR, type TupleElementIR, type TypeIR, type UnresolvedType } from '../spec'
 import { COMPONENT_FILE, componentParts, keepOnly } from '../../plugin/sfc'
@@ -82,6 +83,8 @@ class Resolver {
   private readonly readFile: (path: string) => string | undefined
   /** The tsconfig `paths` in force, by directory of the importing file (null: none). */
   private readonly mappings = new Map<string, PathMapping | null>()
+  /** The projects the governing tsconfig.json references, by directory of the importing file (null: none). */
+  private readonly references = new Map<string, ReferencedProjects | null>()
   private instantiationDepth = 0
 
   constructor(private readonly input: ResolveInput) {
@@ -839,7 +842,14 @@ class Resolver {
     const mapped = mapWorkspacePackage(from, specifier, this.readFile)
     if (!mapped) return { package: specifier }
     this.dependencies.add(mapped.pkg)
+    // A package whose project the tsconfig.json references is read from its sources, built or not, as TypeScript's
+    // editors read it: its `types` point at declarations that only `tsc -b` writes.
+    const projects = mapped.paths.length ? this.referencedProjects(from) : undefined
     for (const base of mapped.paths) {
+      for (const source of projects ? sourcesOf(projects, base) : []) {
+        const mod = this.load(source)
+        if (mod) return { mod }
+      }
       const mod = this.load(base)
       if (mod) return { mod }
     }
@@ -899,6 +909,17 @@ class Resolver {
     if (found === undefined) {
       found = findPathMapping(from, this.readFile) ?? null
       this.mappings.set(dir, found)
+    }
+    for (const f of found?.files ?? []) this.dependencies.add(f)
+    return found ?? undefined
+  }
+
+  private referencedProjects(from: string): ReferencedProjects | undefined {
+    const dir = dirname(from)
+    let found = this.references.get(dir)
+    if (found === undefined) {
+      found = findReferencedProjects(from, this.readFile) ?? null
+      this.references.set(dir, found)
     }
     for (const f of found?.files ?? []) this.dependencies.add(f)
     return found ?? undefined
