@@ -25,7 +25,7 @@ Usage: poet status [--json] [project options]
 Columns: id, current version, generator ("(fallback)" when an LLM was configured but failed),
 stale? (yes: source/options/types/domain/generator changed; yes (compiler): only a newer builtin compiler;
 missing: never generated; missing (file): its phase module is not in .poet/phases),
-unresolved types (accepted as unknown at run time; annotate them to get them checked).
+unresolved types, each with why (accepted as unknown at run time; --json gives the reasons in full).
 Exit code 0, or 1 when a source file has poet() errors.
 
 ${COMMON_HELP}`
@@ -58,7 +58,7 @@ export async function statusCommand(argv: string[], io: CliIO): Promise<number> 
       state: s.state,
       compilerUpgrade: s.compilerUpgrade,
       fileMissing: s.fileMissing,
-      unresolved: s.spec.unresolved,
+      unresolved: s.spec.unresolved.map(({ path, text, reason }) => ({ path, text, reason })),
     }))
     io.out(JSON.stringify({ functions, orphans, orphansKept: orphansKept.map((o) => o.id), renamed, strayFiles, warnings: project.warnings }, null, 2))
     for (const e of project.errors) io.err(e)
@@ -117,8 +117,11 @@ export async function statusCommand(argv: string[], io: CliIO): Promise<number> 
   return project.errors.length ? EXIT.failure : EXIT.ok
 }
 
-/** The annotation as written; where none was written, the reason instead (an empty `result ()` told the user nothing). */
+/**
+ * The annotation as written and why it is unresolved, in a few words where the reason is long (`--json` has it in
+ * full): a bare `args[0] (Reply)` left the user to guess whether to annotate, build a package or install one.
+ */
 function describeUnresolved(u: UnresolvedType): string {
-  if (!u.text) return `${u.path} (${u.reason})`
-  return u.reason === 'no type annotation' ? `${u.path} (${u.text}: ${u.reason})` : `${u.path} (${u.text})`
+  const why = u.brief ?? u.reason
+  return u.text ? `${u.path} (${u.text}: ${why})` : `${u.path} (${why})`
 }

@@ -79,6 +79,8 @@ export interface UnresolvedType {
   /** The annotation as written. */
   text: string
   reason: string
+  /** The reason in a few words, where it is long, for `poet status`'s table (`../api not built (dist/index.d.ts missing)`). */
+  brief?: string
 }
 
 /** Everything a generator knows about one `poet(...)`-marked function. */

@@ -218,8 +218,10 @@ export class PoetContext {
     // Not a tsconfig.json missing above the root, though: the search for one goes up to the filesystem root, and
     // watching each directory up to / costs every watcher for a file that hardly ever appears there. The cache still
     // records them (a warm build checks they are still missing), so a later build sees one that appeared.
+    // Nor where a workspace package linked nowhere yet would be linked, in each node_modules up to / (bundlers do not
+    // watch node_modules either): an install that links it is seen by the next build.
     const missing = [...reads]
-      .filter(([path, text]) => text === undefined && !(basename(path) === 'tsconfig.json' && outside(root, path)))
+      .filter(([path, text]) => text === undefined && !(basename(path) === 'tsconfig.json' && outside(root, path)) && !inNodeModules(root, path))
       .map(([path]) => path)
     const hashed = this.withInputHashes(
       result && { ...result, dependencies: [...new Set([...result.dependencies, ...missing.sort()])] },
@@ -596,4 +598,9 @@ function readFile(file: string): string | undefined {
 function outside(root: string, file: string): boolean {
   const rel = relative(root, file)
   return rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel)
+}
+
+/** Whether `file` lies in a node_modules directory, the root's own ancestors aside (a project may sit under one). */
+function inNodeModules(root: string, file: string): boolean {
+  return relative(root, file).split(sep).includes('node_modules')
 }

@@ -176,13 +176,23 @@ const ESCAPE_REASON =
   "Call poet(...) on each function directly; an alias (import { poet as reliable } from 'unplugin-poet/runtime') is fine."
 
 const DYNAMIC_REASON =
-  "poet loaded with import() or require() is not recognised: the functions marked with it get no generated phases, so no input or output validation, only the runtime policy. " +
+  "poet loaded with import() is not recognised: the functions marked with it get no generated phases, so no input or output validation, only the runtime policy. " +
   `${WHY_NO_PHASES} Import it statically: import { poet } from 'unplugin-poet/runtime'.`
 
-/** `const { poet } = await import('unplugin-poet/runtime')`, `require('unplugin-poet/runtime').poet` and the like, at the `poet`. */
+const REQUIRE_REASON =
+  "poet loaded with require() is not recognised: the functions marked with it get no generated phases, so no input or output validation, only the runtime policy. " +
+  `${WHY_NO_PHASES} Import it statically: import { poet } from 'unplugin-poet/runtime' (a CommonJS module cannot: make it an ES module, or, for a library, build it with the plugin, whose output holds the phases).`
+
+/**
+ * `const { poet } = await import('unplugin-poet/runtime')`, `require('unplugin-poet/runtime').poet` and the like, at the
+ * `poet`. None in a library's build output (a phase module inlined anywhere in it): a CommonJS build that minifies
+ * `(0, require('unplugin-poet/runtime').poet)(opts, { id, version, … })` already hands every call its phases.
+ */
 function dynamicLoadsOfPoet(ast: t.File): EscapeSite[] {
   const found: EscapeSite[] = []
+  let built = false
   const visit = (node: t.Node, parents: t.Node[]): void => {
+    if (isPhaseModule(node)) built = true
     if (node.type === 'CallExpression' && loadsRuntime(node)) {
       let i = parents.length - 1
       while (parents[i]?.type === 'AwaitExpression') i--
@@ -193,7 +203,7 @@ function dynamicLoadsOfPoet(ast: t.File): EscapeSite[] {
           : (holder?.type === 'MemberExpression' || holder?.type === 'OptionalMemberExpression') && propertyName(holder.property, holder.computed) === 'poet'
             ? holder.property
             : undefined
-      if (at) found.push({ kind: 'escape', at: start(at), reason: DYNAMIC_REASON })
+      if (at) found.push({ kind: 'escape', at: start(at), reason: node.callee.type === 'Import' ? DYNAMIC_REASON : REQUIRE_REASON })
     }
     parents.push(node)
     const record = node as unknown as Record<string, unknown>
@@ -207,7 +217,7 @@ function dynamicLoadsOfPoet(ast: t.File): EscapeSite[] {
     parents.pop()
   }
   visit(ast.program, [])
-  return found
+  return built ? [] : found
 }
 
 function loadsRuntime(call: t.CallExpression): boolean {
@@ -238,7 +248,10 @@ function isPhaseModule(node: t.Node): boolean {
   if (node.type !== 'ObjectExpression') return false
   const value = (name: string) => {
     const p = node.properties.find((q) => q.type === 'ObjectProperty' && !q.computed && propertyName(q.key, false) === name)
-    return p?.type === 'ObjectProperty' && p.value.type === 'StringLiteral' ? p.value.value : undefined
+    if (p?.type !== 'ObjectProperty') return undefined
+    // Rolldown's minifier writes strings as template literals (id:`src/a.ts#f`).
+    if (p.value.type === 'TemplateLiteral' && p.value.expressions.length === 0) return p.value.quasis[0]?.value.cooked ?? undefined
+    return p.value.type === 'StringLiteral' ? p.value.value : undefined
   }
   return value('id')?.includes('#') === true && value('version') !== undefined && value('generator') !== undefined
 }

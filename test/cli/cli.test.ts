@@ -352,7 +352,7 @@ describe('poet status', () => {
     expect(r.code).toBe(0)
     const lines = r.out.split('\n')
     expect(lines[0]).toMatch(/^id +version +generator +stale\? +unresolved types$/)
-    expect(r.out).toMatch(/^src\/opaque\.ts#opaque +[0-9a-f]{10} +builtin +no +1: args\[0\] \(Remote\)$/m)
+    expect(r.out).toMatch(/^src\/opaque\.ts#opaque +[0-9a-f]{10} +builtin +no +1: args\[0\] \(Remote: type from package "some-package"\)$/m)
     expect(r.out).toMatch(/^src\/double\.ts#double +[0-9a-f]{10} +builtin +no +—$/m)
     expect(r.out).toMatch(/^src\/slow\.ts#slow +[0-9a-f]{10} +builtin +yes +—$/m)
     expect(r.out).toMatch(/\n5 functions, 1 stale or missing — run `poet generate`\.$/)

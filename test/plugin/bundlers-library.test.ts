@@ -119,3 +119,42 @@ describe('a library built with the plugin, consumed from its dist/ by a workspac
     expect(() => app.total({ items: [{ price: '3' }] })).toThrow(/args\[0\]\.items\[0\]\.price: expected number, received string/)
   })
 })
+
+// A minifier inlines a require() used once: `(0, require('unplugin-poet/runtime').poet)(opts, { id, version, … })`.
+describe('a CommonJS library built with the plugin, consumed from its dist/ by a workspace app', () => {
+  let repo: Monorepo
+  let web: Project
+  let libVersion: string
+
+  beforeAll(async () => {
+    repo = createMonorepo()
+    const lib = repo.addPackage('lib', { name: '@acme/lib', type: 'commonjs', main: './dist/index.cjs' })
+    // Its phases need no issue helper, so poet is all the build takes from the runtime.
+    lib.write('src/index.ts', "import { poet } from 'unplugin-poet/runtime'\nexport const echo = poet({ attempts: 1 })((x: unknown): unknown => x)\n")
+    web = repo.addPackage('web', { name: 'web', private: true, dependencies: { '@acme/lib': '*' } })
+    web.write('src/main.ts', "export { onEvent } from 'unplugin-poet/runtime'\nexport { echo } from '@acme/lib'\n")
+    const { build: viteBuild } = await import('vite')
+    const poet = await loadPlugin(lib, 'vite')
+    await viteBuild({
+      configFile: false,
+      root: lib.dir,
+      logLevel: 'silent',
+      plugins: [poet()],
+      build: { lib: { entry: 'src/index.ts', formats: ['cjs'], fileName: () => 'index.cjs' }, rolldownOptions: { external: [/^unplugin-poet\//] } },
+    })
+    expect(lib.read('dist/index.cjs')).toContain('require("unplugin-poet/runtime").poet')
+    libVersion = (JSON.parse(lib.read('.poet/lock.json')) as LockFile).functions['src/index.ts#echo']!.current
+  })
+  afterAll(() => repo.remove())
+
+  it.each(CONSUMERS)('%s: the app builds without a warning, and the library runs with the phases it was built with', async (bundler) => {
+    const result = await build(web, bundler, { entry: 'src/main.ts', outDir: `dist-${bundler}-cjs` })
+    expect(result.warnings.filter((w) => w.includes('poet'))).toEqual([])
+    const app = await run<{ echo(x: unknown): unknown; onEvent(listener: (event: { functionId: string; version: string }) => void): () => void }>(result)
+    const seen: string[] = []
+    const stop = app.onEvent((event) => void seen.push(`${event.functionId}@${event.version}`))
+    expect(app.echo(7)).toBe(7)
+    stop()
+    expect(seen).toEqual([`src/index.ts#echo@${libVersion}`])
+  })
+})

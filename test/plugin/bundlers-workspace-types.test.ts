@@ -1,11 +1,12 @@
 // Types imported from a sibling workspace package by its name (`import type { Order } from '@acme/types'`): read where its package.json points TypeScript, in a real build and in poet status.
-import { mkdirSync, writeFileSync } from 'node:fs'
+import { execFileSync } from 'node:child_process'
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { main } from '../../src/cli/main'
 import type { UnresolvedType } from '../../src/generators/spec'
 import { createMonorepo, type Monorepo } from '../helpers/monorepo'
-import { build, run, type Project } from '../helpers/project'
+import { build, PACKAGE_ROOT, run, type Project } from '../helpers/project'
 
 interface App {
   total(order: unknown): number
@@ -95,5 +96,43 @@ describe('types from sibling workspace packages', () => {
       },
     ])
     expect(functions.every((f) => f.state === 'fresh')).toBe(true)
+  })
+
+  it("says in poet status's table why a type is unresolved, in a few words", () => {
+    const out = execFileSync(process.execPath, [join(PACKAGE_ROOT, 'dist/cli.mjs'), 'status'], { cwd: web.dir, encoding: 'utf8' })
+    expect(out).toMatch(/^src\/main\.ts#unbuilt +[0-9a-f]{10} +builtin +no +1: args\[0\] \(Reply: \.\.\/api not built \(dist\/index\.d\.ts missing\)\)$/m)
+    expect(out).toMatch(/^src\/main\.ts#vendored +[0-9a-f]{10} +builtin +no +1: args\[0\] \(Code: type from package "vendored"\)$/m)
+    expect(out).toMatch(/^src\/main\.ts#total +[0-9a-f]{10} +builtin +no +—$/m)
+  })
+})
+
+describe('a workspace package linked after a build that cached the transform of its importer', () => {
+  let repo: Monorepo
+
+  beforeAll(() => {
+    repo = createMonorepo()
+  })
+  afterAll(() => repo.remove())
+
+  it('has its type checked by the next build, the importer unchanged', async () => {
+    const types = repo.addPackage('types', { name: '@acme/types', exports: './src/index.ts' }, { hoisted: false })
+    types.write('src/index.ts', 'export interface Order { items: { price: number }[] }\n')
+    const web = repo.addPackage('web', { name: 'web', private: true })
+    web.write(
+      'src/main.ts',
+      [
+        "import { poet } from 'unplugin-poet/runtime'",
+        "import type { Order } from '@acme/types'",
+        'export const count = poet()((order: Order): number => order.items.length)',
+      ].join('\n'),
+    )
+    const bad = { items: [{ price: '2' }] }
+    // Added to the workspace, not yet linked by an install: a type from a package, unchecked.
+    const before = await run<{ count(order: unknown): number }>(await build(web, 'vite', { entry: 'src/main.ts', outDir: 'dist-unlinked' }))
+    expect(before.count(bad)).toBe(1)
+    expect(existsSync(web.path('node_modules/.cache/unplugin-poet'))).toBe(true)
+    repo.linkInto('web', '@acme/types', 'types')
+    const after = await run<{ count(order: unknown): number }>(await build(web, 'vite', { entry: 'src/main.ts', outDir: 'dist-linked' }))
+    expect(() => after.count(bad)).toThrow(/args\[0\]\.items\[0\]\.price: expected number, received string/)
   })
 })

@@ -5,6 +5,7 @@ import { parse } from '../parser'
 import type * as t from '@babel/types'
 import { mapSubpathImport } from './subpath-imports'
 import { findPathMapping, mapSpecifier, type PathMapping } from './tsconfig-paths'
+import { findReferencedProjects, sourcesOf, type ReferencedProjects } from './project-references'
 import { mapWorkspacePackage } from './workspace-packages'
 import { derefType, type ParamSpec, type PropertyIR, type TupleElementIR, type TypeIR, type UnresolvedType } from '../spec'
 import { COMPONENT_FILE, componentParts, keepOnly } from '../../plugin/sfc'
@@ -82,6 +83,8 @@ class Resolver {
   private readonly readFile: (path: string) => string | undefined
   /** The tsconfig `paths` in force, by directory of the importing file (null: none). */
   private readonly mappings = new Map<string, PathMapping | null>()
+  /** The projects the governing tsconfig.json references, by directory of the importing file (null: none). */
+  private readonly references = new Map<string, ReferencedProjects | null>()
   private instantiationDepth = 0
 
   constructor(private readonly input: ResolveInput) {
@@ -172,14 +175,14 @@ class Resolver {
     return { name, type, optional, rest }
   }
 
-  private report(path: string, text: string, reason: string): void {
+  private report(path: string, text: string, reason: string, brief?: string): void {
     if (this.unresolved.some((u) => u.path === path && u.reason === reason)) return
-    this.unresolved.push({ path, text, reason })
+    this.unresolved.push(brief === undefined ? { path, text, reason } : { path, text, reason, brief })
   }
 
-  private unknown(node: t.Node, mod: ModuleInfo, path: string, reason: string): TypeIR {
+  private unknown(node: t.Node, mod: ModuleInfo, path: string, reason: string, brief?: string): TypeIR {
     const text = mod.code.slice(node.start!, node.end!)
-    this.report(path, text, reason)
+    this.report(path, text, reason, brief)
     return { kind: 'unknown', reason, text }
   }
 
@@ -472,7 +475,7 @@ class Resolver {
     const found = this.lookup(mod, name)
     if (found && 'decl' in found) return this.declaration(found.decls, found.mod, args, mod, env, node, path)
     if (found && 'package' in found) return this.fromPackage(node, mod, path, found.package)
-    if (found && 'missing' in found) return this.unknown(node, mod, path, found.missing)
+    if (found && 'missing' in found) return this.unknown(node, mod, path, found.missing, found.brief)
     return this.builtin(name, args, node, mod, env, path)
   }
 
@@ -481,7 +484,7 @@ class Resolver {
     // `ns.Order`, `ns.models.Order`: a namespace import, or a namespace a module re-exports (`export * as models from`).
     const ns = this.namespace(mod, q.left, 0)
     if (ns && 'package' in ns) return this.fromPackage(node, mod, path, ns.package)
-    if (ns && 'missing' in ns) return this.unknown(node, mod, path, ns.missing)
+    if (ns && 'missing' in ns) return this.unknown(node, mod, path, ns.missing, ns.brief)
     if (ns) {
       const found = this.exported(ns.mod, right, new Set())
       if (found && 'decl' in found) return this.declaration(found.decls, found.mod, node.typeParameters?.params ?? [], mod, env, node, path)
@@ -748,7 +751,7 @@ class Resolver {
   }
 
   /** What `name` means in `mod`: a declaration (possibly imported), a package import, or a missing export. */
-  private lookup(mod: ModuleInfo, name: string): { decl: true; decls: Decl[]; mod: ModuleInfo } | { package: string } | { missing: string } | undefined {
+  private lookup(mod: ModuleInfo, name: string): { decl: true; decls: Decl[]; mod: ModuleInfo } | { package: string } | Missing | undefined {
     const local = mod.decls.get(name)
     if (local) return { decl: true, decls: local, mod }
     const imp = mod.imports.get(name)
@@ -812,7 +815,7 @@ class Resolver {
    * The module a specifier names, as TypeScript finds it: relative to the importing file, or through the `paths` and
    * `baseUrl` of the tsconfig.json that governs it; a specifier neither maps is a package's.
    */
-  private importTarget(from: string, specifier: string): { mod: ModuleInfo } | { package: string } | { missing: string } {
+  private importTarget(from: string, specifier: string): { mod: ModuleInfo } | { package: string } | Missing {
     if (isRelative(specifier)) {
       const mod = this.load(resolvePath(dirname(from), specifier))
       return mod ? { mod } : { missing: `cannot find module "${specifier}" from ${this.shown(from)}` }
@@ -839,12 +842,28 @@ class Resolver {
     const mapped = mapWorkspacePackage(from, specifier, this.readFile)
     if (!mapped) return { package: specifier }
     this.dependencies.add(mapped.pkg)
+    // A package whose project the tsconfig.json references is read from its sources, built or not, as TypeScript's
+    // editors read it: its `types` point at declarations that only `tsc -b` writes.
+    const projects = mapped.paths.length ? this.referencedProjects(from) : undefined
     for (const base of mapped.paths) {
+      for (const source of projects ? sourcesOf(projects, base) : []) {
+        const mod = this.load(source)
+        if (mod) return { mod }
+      }
       const mod = this.load(base)
       if (mod) return { mod }
     }
     const where = mapped.paths.map((p) => this.shown(p)).join(', ') || 'nothing'
-    return { missing: `cannot find the types of "${specifier}": the package.json of the workspace package (${this.shown(mapped.pkg)}) points to ${where}, not there (build that package, or point its "types" at its sources)` }
+    const packageDir = dirname(mapped.pkg)
+    const inPackage = mapped.paths.map((p) => relative(packageDir, p).split(sep).join('/')).join(', ')
+    return {
+      missing: `cannot find the types of "${specifier}": the package.json of the workspace package (${this.shown(mapped.pkg)}) points to ${where}, not there (build that package, or point its "types" at its sources)`,
+      brief: !inPackage
+        ? `${this.shown(packageDir)} has no types for "${specifier}" in its package.json`
+        : mapped.paths.some((p) => BUILT_FILE.test(p))
+          ? `${this.shown(packageDir)} not built (${inPackage} missing)`
+          : `${this.shown(packageDir)}: ${inPackage} missing`,
+    }
   }
 
   /** `#…` names an entry of the `imports` of the package.json the file belongs to (Node's subpath imports). */
@@ -879,6 +898,7 @@ class Resolver {
       path,
       mod.code.slice(node.start!, node.end!),
       `"${specifier}" is an alias no tsconfig.json "paths" entry maps (a bundler alias alone is not followed): add it to "paths", or import the type relatively`,
+      `alias "${specifier}" not in tsconfig.json "paths"`,
     )
     return { kind: 'unknown', reason, text: mod.code.slice(node.start!, node.end!) }
   }
@@ -889,6 +909,17 @@ class Resolver {
     if (found === undefined) {
       found = findPathMapping(from, this.readFile) ?? null
       this.mappings.set(dir, found)
+    }
+    for (const f of found?.files ?? []) this.dependencies.add(f)
+    return found ?? undefined
+  }
+
+  private referencedProjects(from: string): ReferencedProjects | undefined {
+    const dir = dirname(from)
+    let found = this.references.get(dir)
+    if (found === undefined) {
+      found = findReferencedProjects(from, this.readFile) ?? null
+      this.references.set(dir, found)
     }
     for (const f of found?.files ?? []) this.dependencies.add(f)
     return found ?? undefined
@@ -1219,6 +1250,12 @@ function isRelative(specifier: string): boolean {
 }
 
 /** Files a relative specifier may name: `.js` specifiers map to their TypeScript sources, bare ones try extensions and index files. */
+/** A module the resolver looked for and did not find; `brief` says it in a few words where `missing` is long. */
+type Missing = { missing: string; brief?: string }
+
+/** Build output: declarations or JavaScript, which a package's build writes. */
+const BUILT_FILE = /\.(?:d\.[cm]?ts|[cm]?js)$/
+
 function candidates(base: string): string[] {
   const js = /\.(m|c)?jsx?$/.exec(base)
   if (js) {

@@ -13,9 +13,10 @@ export interface PathMapping {
 
 type Read = (path: string) => string | undefined
 
-interface RawConfig {
+/** A tsconfig.json as parsed, with its own path. */
+export interface RawConfig {
   file: string
-  compilerOptions?: { paths?: unknown; baseUrl?: unknown }
+  compilerOptions?: Record<string, unknown>
   extends?: unknown
   references?: unknown
 }
@@ -73,18 +74,25 @@ function mappingOf(config: string, read: Read, seen: Set<string>): PathMapping |
     }))
     return { paths, ...(baseUrl ? { baseUrl } : {}), files }
   }
-  for (const ref of Array.isArray(chain[0]!.references) ? chain[0]!.references : []) {
-    const path = (ref as { path?: unknown } | null)?.path
-    if (typeof path !== 'string') continue
-    const target = resolve(dirname(config), path)
-    const referenced = mappingOf(target.endsWith('.json') ? target : join(target, 'tsconfig.json'), read, seen)
+  for (const target of referencedConfigs(chain[0]!)) {
+    const referenced = mappingOf(target, read, seen)
     if (referenced) return { ...referenced, files: [...files, ...referenced.files] }
   }
   return undefined
 }
 
+/** The config files a config's own `references` name (a directory stands for its tsconfig.json); `extends` does not pass them on. */
+export function referencedConfigs(config: RawConfig): string[] {
+  return (Array.isArray(config.references) ? config.references : []).flatMap((ref: unknown) => {
+    const path = (ref as { path?: unknown } | null)?.path
+    if (typeof path !== 'string') return []
+    const target = resolve(dirname(config.file), path)
+    return [target.endsWith('.json') ? target : join(target, 'tsconfig.json')]
+  })
+}
+
 /** The config and what it extends (relative `extends` only: a package's shared config holds no project paths), most derived first. */
-function configChain(config: string, read: Read, files: string[], seen: Set<string>): RawConfig[] {
+export function configChain(config: string, read: Read, files: string[], seen: Set<string>): RawConfig[] {
   if (seen.has(config)) return []
   seen.add(config)
   const text = read(config)

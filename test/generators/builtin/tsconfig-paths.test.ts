@@ -66,6 +66,7 @@ describe('resolveSignature: tsconfig.json paths', () => {
       path: 'args[0]',
       text: 'Order',
       reason: '"@/types" is an alias no tsconfig.json "paths" entry maps (a bundler alias alone is not followed): add it to "paths", or import the type relatively',
+      brief: 'alias "@/types" not in tsconfig.json "paths"',
     })
     // The search for tsconfig.json goes on past the root, up to the filesystem root, as TypeScript's does.
     expect(unmapped.reads).toEqual(['/app/src/tsconfig.json', '/app/tsconfig.json', '/tsconfig.json'])
