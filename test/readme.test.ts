@@ -140,6 +140,35 @@ describe('README snippets', () => {
   })
 })
 
+describe('README quick start', () => {
+  it('builds as written, and priceOrder with a string price throws the PoetInputError the introduction shows', async () => {
+    const quick = README.slice(README.indexOf('## Quick start'), README.indexOf('## Levels'))
+    const blocks = snippets.filter((s) => s.lang === 'ts' && quick.includes(s.code))
+    expect(blocks.map((s) => s.file)).toEqual(['vite.config.ts', 'src/orders.ts'])
+    const app = join(dir, 'quick-start')
+    for (const s of blocks) {
+      mkdirSync(dirname(join(app, s.file)), { recursive: true })
+      writeFileSync(join(app, s.file), s.code)
+    }
+    // "Import priceOrder where your app uses it": an entry that calls it with the body of the introduction.
+    writeFileSync(
+      join(app, 'src/main.ts'),
+      "import { priceOrder } from './orders'\n" +
+        'const body = \'{"currency":"EUR","items":[{"sku":"a","price":2,"quantity":1},{"sku":"b","price":"3","quantity":1}]}\'\n' +
+        'try { priceOrder(JSON.parse(body)) } catch (e) { console.log(`${(e as Error).name}: ${(e as Error).message}`) }\n',
+    )
+    const { build } = await import('vite')
+    await build({ root: app, configFile: join(app, 'vite.config.ts'), logLevel: 'silent', build: { ssr: 'src/main.ts', outDir: 'dist' } })
+    const printed = execFileSync(process.execPath, [join(app, 'dist/main.js')], { encoding: 'utf8' })
+    // The introduction's comment, as the error prints.
+    const intro = README.slice(0, README.indexOf('## Quick start'))
+    const shown = /^\/\/ (PoetInputError: [\s\S]*?)\n```/m.exec(intro)![1]!.split('\n').map((l) => l.replace(/^\/\/ ?/, '')).join('\n')
+    expect(printed).toBe(`${shown}\n`)
+    const lock = JSON.parse(readFileSync(join(app, '.poet/lock.json'), 'utf8')) as { functions: Record<string, unknown> }
+    expect(Object.keys(lock.functions)).toEqual(['src/orders.ts#priceOrder'])
+  })
+})
+
 describe('README command lines', () => {
   const lines = commandLines()
   const helps = new Map<string, Promise<Run>>()
