@@ -1,7 +1,7 @@
 // README.md as a user copies it: its TypeScript snippets type-check against the packed package, each `poet` command
 // line and flag it writes is one the CLI takes, and its options tables list exactly the options the types export.
 import { execFile, execFileSync } from 'node:child_process'
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { dirname, join, posix } from 'node:path'
 import ts from 'typescript'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -259,5 +259,22 @@ describe('README options tables', () => {
         for (const literal of bare(row.default)) expect(literals(jsdoc), `${name}.${key}: README's default "${row.default}" against @default ${jsdoc}`).toContain(literal)
       }
     }
+  })
+})
+
+describe('README build errors', () => {
+  it('name exactly the codes the plugin throws, each one in the built code', () => {
+    // `$POET_TOKEN` is a variable, not a code.
+    const documented = [...new Set(README.match(/(?<!\$)\bPOET_[A-Z_]+\b/g))].sort()
+    // The codes as the error classes declare them: PoetBuildError's union and PoetConfigError's.
+    const source = readFileSync(join(PACKAGE_ROOT, 'src/plugin/errors.ts'), 'utf8')
+    const declaredCodes = [...new Set(source.match(/'POET_[A-Z_]+'/g)!.map((c) => c.slice(1, -1)))].sort()
+    expect(declaredCodes.length).toBeGreaterThan(10)
+    expect(documented).toEqual(declaredCodes)
+    const built = readdirSync(join(PACKAGE_ROOT, 'dist'))
+      .filter((f) => f.endsWith('.mjs'))
+      .map((f) => readFileSync(join(PACKAGE_ROOT, 'dist', f), 'utf8'))
+      .join('\n')
+    for (const code of documented) expect(built, code).toMatch(new RegExp(`["']${code}["']`))
   })
 })
