@@ -55,7 +55,7 @@ run(process.execPath, ['--enable-source-maps', nodeEntry])
 // A first run ends here: say where to look and what to try, rather than leave the reader at a green line.
 step('Next')
 for (const [what, why] of [
-  ['npx vite playground', 'the same calls in a browser, and every call on the dashboard at /__poet/'],
+  ['npx vite playground', 'the same calls in a browser, each call and rating on the dashboard at /__poet/'],
   ['npx poet status --root playground', 'the poet functions, their versions, and what is stale'],
   ['playground/.poet/phases/', 'the generated perceive/enforce code, committed like a lockfile'],
   ['playground/src/', 'the marked functions: change a type or an option and run the demo again'],
