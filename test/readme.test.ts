@@ -207,8 +207,8 @@ describe('README command lines', () => {
   })
 })
 
-/** The rows of the first table after `heading`: key names (the backticked words of the first cell) and the default column. */
-function optionsTable(heading: string): { keys: string[]; default: string }[] {
+/** The rows of the first table after `heading`: key names (the backticked words of the first cell), the meaning and the default column. */
+function optionsTable(heading: string): { keys: string[]; meaning: string; default: string }[] {
   const lines = README.split('\n')
   const at = lines.indexOf(heading)
   expect(at, heading).toBeGreaterThan(-1)
@@ -217,12 +217,19 @@ function optionsTable(heading: string): { keys: string[]; default: string }[] {
   // Past the header row and the --- row; a default is the last cell, and no cell of these tables holds a `|`.
   return lines.slice(first + 2, end).map((row) => {
     const cells = row.slice(2, -2).split(' | ')
-    return { keys: [...cells[0]!.matchAll(/`(\w+)`/g)].map((m) => m[1]!), default: cells.at(-1)! }
+    return { keys: [...cells[0]!.matchAll(/`(\w+)`/g)].map((m) => m[1]!), meaning: cells[1]!, default: cells.at(-1)! }
   })
 }
 
-/** An exported interface of the packed package's types: its keys and each key's `@default` text. */
-function declared(entry: string, name: string): Map<string, string | undefined> {
+interface Declared {
+  /** The `@default` text of its JSDoc. */
+  default: string | undefined
+  /** The keys of the object it takes (`generator: 'builtin' | { provider, model, … }` → provider, model, …). */
+  nested: string[]
+}
+
+/** An exported interface of the packed package's types: its keys, each with its `@default` text and nested keys. */
+function declared(entry: string, name: string): Map<string, Declared> {
   const file = join(dir, `types-${name}.ts`)
   writeFileSync(file, `import type { ${name} } from '${entry}'\nexport type T = ${name}\n`)
   const program = ts.createProgram([file], CONSUMER_OPTIONS)
@@ -231,7 +238,9 @@ function declared(entry: string, name: string): Map<string, string | undefined> 
   return new Map(
     checker.getTypeAtLocation(alias.name).getProperties().map((p) => {
       const tag = p.getJsDocTags(checker).find((t) => t.name === 'default')
-      return [p.name, tag?.text?.map((t) => t.text).join('')]
+      const type = checker.getTypeOfSymbol(p)
+      const object = (type.isUnion() ? type.types : [type]).find((t) => t.flags & ts.TypeFlags.Object)
+      return [p.name, { default: tag?.text?.map((t) => t.text).join(''), nested: object ? object.getProperties().map((n) => n.name) : [] }]
     }),
   )
 }
@@ -249,13 +258,18 @@ describe('README options tables', () => {
   it.each([
     ['### Options', 'unplugin-poet/runtime', 'PoetOptions'],
     ['## Plugin options', 'unplugin-poet', 'Options'],
-  ])('%s lists exactly the keys of %s’s %s, with the defaults its JSDoc states', (heading, entry, name) => {
+  ])('%s lists exactly the keys of %s’s %s, with the keys of its nested objects and the defaults its JSDoc states', (heading, entry, name) => {
     const rows = optionsTable(heading)
     const types = declared(entry, name)
     expect(rows.flatMap((r) => r.keys).sort(), `${heading} against ${name}`).toEqual([...types.keys()].sort())
     for (const row of rows) {
       for (const key of row.keys) {
-        const jsdoc = types.get(key) ?? ''
+        const jsdoc = types.get(key)?.default ?? ''
+        // An object README spells out (`{ endpoint?, sample? }`) has exactly the keys of the type's.
+        for (const shape of row.meaning.matchAll(/`\{ ([^`]*) \}`/g)) {
+          const keys = shape[1]!.split(', ').map((k) => k.replace(/[?:].*$/, ''))
+          expect(keys.sort(), `${name}.${key}: README's { ${shape[1]} }`).toEqual([...types.get(key)!.nested].sort())
+        }
         // Every literal the type's @default names is in README's cell, and every number or boolean README's cell names is in @default.
         const cell = [...[...row.default.matchAll(/`'?([^`']*)'?`/g)].map((m) => m[1]!), ...bare(row.default)]
         for (const literal of literals(jsdoc)) expect(cell, `${name}.${key}: README's default "${row.default}" lacks ${literal} (@default ${jsdoc})`).toContain(literal)
