@@ -7,8 +7,11 @@ import { fileURLToPath } from 'node:url'
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const playground = join(root, 'playground')
 
+// Bold on a terminal only: piped into a file or a CI log, escape codes are noise.
+const bold = process.stdout.isTTY ? (s) => `\x1b[1m${s}\x1b[0m` : (s) => s
+
 function step(title) {
-  console.log(`\n\x1b[1m▸ ${title}\x1b[0m`)
+  console.log(`\n${bold(`▸ ${title}`)}`)
 }
 
 function run(cmd, args, { quiet = false } = {}) {
@@ -48,3 +51,14 @@ for (const id of ids) {
 
 step('Running the scenario (Node entry)')
 run(process.execPath, ['--enable-source-maps', nodeEntry])
+
+// A first run ends here: say where to look and what to try, rather than leave the reader at a green line.
+step('Next')
+for (const [what, why] of [
+  ['npx vite playground', 'the same calls in a browser, each call and rating on the dashboard at /__poet/'],
+  ['npx poet status --root playground', 'the poet functions, their versions, and what is stale'],
+  ['playground/.poet/phases/', 'the generated perceive/enforce code, committed like a lockfile'],
+  ['playground/src/', 'the marked functions: change a type or an option and run the demo again'],
+]) {
+  console.log(`  ${what.padEnd(36)}${why}`)
+}

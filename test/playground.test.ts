@@ -13,7 +13,7 @@ const dir = (() => {
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
 
 describe('the playground (npm run demo)', () => {
-  it('builds with Vite and runs a scenario whose four steps each behave as the README says', async () => {
+  it('builds with Vite and runs a scenario whose five steps each behave as the README says', async () => {
     const skip = new Set(['node_modules', 'dist', '.poet'])
     cpSync(join(PACKAGE_ROOT, 'playground'), dir, { recursive: true, filter: (src) => !skip.has(src.split('/').pop()!) })
     mkdirSync(join(dir, 'node_modules'))
@@ -25,6 +25,7 @@ describe('the playground (npm run demo)', () => {
     expect(existsSync(join(dir, 'dist/index.html'))).toBe(true)
     const lock = JSON.parse(readFileSync(lockFile, 'utf8'))
     expect(Object.keys(lock.functions).sort()).toEqual([
+      'src/drift.ts#detectDrift',
       'src/orders.ts#priceOrder',
       'src/weather.ts#fetchForecast',
       'src/weather.ts#slowLookup',
@@ -41,6 +42,8 @@ describe('the playground (npm run demo)', () => {
     expect(out).toContain('fetchForecast → 21.5°C in Lisbon after 3 attempts')
     expect(out).toMatch(/PoetTimeoutError: .*slowLookup timed out after 50 ms/)
     expect(out).toContain('operate ✗ timeout after 2 attempts')
-    expect(out).toContain('All 4 steps behaved as expected.')
+    // Level 3: a result of a function with optimizeFor, rated with feedback().
+    expect(out).toContain("✓ rated result\n    detectDrift → no drift (z 2.62), rated 0.2 'missed-drift': the feedback Train learns from")
+    expect(out).toContain('All 5 steps behaved as expected.')
   })
 })

@@ -1,5 +1,6 @@
-// The scripted demo scenario, shared by the Node entry and the browser page: four calls, one per behaviour.
-import { onEvent, type ExecutionEvent } from 'unplugin-poet/runtime'
+// The scripted demo scenario, shared by the Node entry and the browser page: five calls, one per behaviour.
+import { feedback, onEvent, type ExecutionEvent, type FeedbackEvent } from 'unplugin-poet/runtime'
+import { detectDrift } from './drift'
 import { priceOrder } from './orders'
 import { fetchForecast, slowLookup } from './weather'
 
@@ -13,8 +14,10 @@ export interface Step {
 export async function runScenario(report: (step: Step) => void): Promise<Step[]> {
   const steps: Step[] = []
   let last: ExecutionEvent | undefined
+  let rated: FeedbackEvent | undefined
   const stop = onEvent((e) => {
     if (e.kind === 'execution') last = e
+    else rated = e
   })
   const record = (title: string, ok: boolean, detail: string) => {
     const step = { title, ok, detail, event: last }
@@ -50,6 +53,15 @@ export async function runScenario(report: (step: Step) => void): Promise<Step[]>
     } catch (e) {
       record('timeout', true, `${(e as Error).name}: ${(e as Error).message}`)
     }
+
+    // A shift the function misses (|z| under 3), rated as a miss: the feedback event a collector stores for Train.
+    const report = detectDrift([10.2, 10.3, 10.1, 10.4, 10.2, 10.3], [10, 10.2, 9.8, 10.1, 9.9, 10.3])
+    feedback(report, { score: 0.2, label: 'missed-drift' })
+    record(
+      'rated result',
+      !report.drift && rated?.score === 0.2,
+      `detectDrift → no drift (z ${report.z}), rated ${rated?.score} '${rated?.label}': the feedback Train learns from`,
+    )
   } finally {
     stop()
   }

@@ -22,7 +22,8 @@ export interface PoetOptions {
   attempts?: number
   /**
    * Milliseconds per attempt (async functions only); on expiry the attempt fails with `PoetTimeoutError`.
-   * `0` or `Infinity` (or 2^31, about 25 days, and beyond, which no timer can wait): no timeout.
+   * No timeout: 2^31 (about 25 days) or more, which no timer can wait, e.g. `1e12` (without the plugin, `0` and
+   * `Infinity` mean none too; the plugin refuses them).
    * @default the domain's, else 30000
    */
   timeout?: number

@@ -252,7 +252,7 @@ function lookForTriggers(id: string, events: EventSource[], entry: LockEntry, op
   if (thresholds) triggers.push(...thresholds.triggers)
   const minutes = Math.round(recentMs / 60_000)
   if (!triggers.length) {
-    return none(recent.calls ? `no trigger (last ${minutes} min: ${recent.calls} calls, ${pct(1 - recent.outcomes.ok / recent.calls)} failed)` : `no trigger (no calls in the last ${minutes} min)`)
+    return none(recent.calls ? `no trigger (last ${minutes} min: ${recent.calls} call${recent.calls === 1 ? '' : 's'}, ${pct(1 - recent.outcomes.ok / recent.calls)} failed)` : `no trigger (no calls in the last ${minutes} min)`)
   }
 
   const made = entry.versions[entry.current]?.generator

@@ -301,6 +301,12 @@ describe('trainer', () => {
     ])
   })
 
+  it('says "1 call", not "1 calls", when one call came in the last hour', () => {
+    const { store, version, options } = setup()
+    store.insert(calls(version, 1, T - 30 * 60_000, T, 0))
+    expect(planTraining(options)).toEqual([{ functionId: ID, action: 'none', current: version, reason: 'no trigger (last 60 min: 1 call, 0.0 % failed)' }])
+  })
+
   it('does not apply a plan made stale by another process moving the pointer', () => {
     const { lock, store, version, options } = setup()
     errorRateRise(store, version)
