@@ -8,8 +8,8 @@ type Rule =
   | { type: 'string' }
   | { type: 'boolean' }
   | { type: 'enum'; values: readonly string[] }
-  /** A finite number in [min, max]; `integer` also requires a whole number; `above` makes `min` exclusive. */
-  | { type: 'number'; min: number; max?: number; integer?: boolean; above?: boolean }
+  /** A finite number in [min, max]; `integer` also requires a whole number. */
+  | { type: 'number'; min: number; max?: number; integer?: boolean }
   | { type: 'object'; fields: Record<string, OptionSpec> }
 
 interface OptionSpec {
@@ -30,7 +30,8 @@ export const POET_OPTIONS = {
   },
   // Bounded: a sync function is retried at once, so a huge number is a loop that never ends.
   attempts: { rule: { type: 'number', min: 1, max: 100, integer: true }, doc: 'total tries, 1 = no retry' },
-  timeout: { rule: { type: 'number', min: 0, above: true }, doc: 'milliseconds per attempt, async functions only' },
+  // 0 is no timeout, as in the runtime (Infinity cannot be written to the lock's JSON).
+  timeout: { rule: { type: 'number', min: 0 }, doc: 'milliseconds per attempt, async functions only; 0 = none' },
   backoff: {
     rule: {
       type: 'object',
@@ -183,13 +184,13 @@ function check(rule: Rule, value: unknown): string | undefined {
       const ok =
         typeof value === 'number' &&
         Number.isFinite(value) &&
-        (rule.above ? value > rule.min : value >= rule.min) &&
+        value >= rule.min &&
         (rule.max === undefined || value <= rule.max) &&
         (!rule.integer || Number.isInteger(value))
       if (ok) return undefined
       const noun = rule.integer ? 'an integer' : 'a number'
       if (rule.max !== undefined) return `${noun} from ${rule.min} to ${rule.max}`
-      return `${noun} ${rule.above ? '>' : '≥'} ${rule.min}`
+      return `${noun} ≥ ${rule.min}`
     }
     case 'object':
       return `an object like { ${Object.keys(rule.fields).join(', ')} }`

@@ -22,8 +22,7 @@ export interface PoetOptions {
   attempts?: number
   /**
    * Milliseconds per attempt (async functions only); on expiry the attempt fails with `PoetTimeoutError`.
-   * No timeout: 2^31 (about 25 days) or more, which no timer can wait, e.g. `1e12` (without the plugin, `0` and
-   * `Infinity` mean none too; the plugin refuses them).
+   * No timeout: `0` (so do 2^31 and more, about 25 days, which no timer can wait; without the plugin, `Infinity` too).
    * @default the domain's, else 30000
    */
   timeout?: number

@@ -44,11 +44,13 @@ export function learnPolicy(current: Policy, e: Evidence, learn: ReadonlySet<Lea
   if (learn.has('timeout') && m.outcomes.ok >= MIN_SAMPLE && m.okLatency.p99 > 0) {
     const wanted = Math.ceil((m.okLatency.p99 * TIMEOUT_MARGIN) / 10) * 10
     const timeout = Math.min(MAX_TIMEOUT, Math.max(MIN_TIMEOUT, wanted))
-    if (Math.abs(timeout - current.timeout) / current.timeout > 0.2) {
+    // No timeout (0, or beyond what a timer can wait) is as far from any learned one as can be.
+    const none = !(current.timeout > 0 && current.timeout < 2 ** 31)
+    if (none || Math.abs(timeout - current.timeout) / current.timeout > 0.2) {
       policy.timeout = timeout
       // Else "17 ms × 2" would read as the reason for 50 ms.
       const bound = wanted < MIN_TIMEOUT ? `, and never below ${MIN_TIMEOUT} ms` : wanted > MAX_TIMEOUT ? `, and never above ${MAX_TIMEOUT} ms` : ''
-      changes.push(`timeout ${current.timeout} → ${timeout} ms (p99 of ${m.outcomes.ok} successful calls ${round(m.okLatency.p99)} ms × ${TIMEOUT_MARGIN}${bound})`)
+      changes.push(`timeout ${none ? 'none' : current.timeout} → ${timeout} ms (p99 of ${m.outcomes.ok} successful calls ${round(m.okLatency.p99)} ms × ${TIMEOUT_MARGIN}${bound})`)
     }
   }
   // Every attempt counted ran: perceive rejects an input before the first attempt, so an input error reports none.

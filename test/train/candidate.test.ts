@@ -36,6 +36,15 @@ describe('learnPolicy', () => {
     ])
   })
 
+  it('reads a timeout of 0 or beyond what a timer can wait as none when it proposes one', () => {
+    const m = observed({ calls: 800, attempts: 800, outcomes: { ok: 800, input_error: 0, output_error: 0, timeout: 0, error: 0 }, okLatency: { p99: 412.3, mean: { n: 800, mean: 150, variance: 900 } } })
+    for (const timeout of [0, 1e12]) {
+      expect(learnPolicy({ ...policy, timeout }, { metrics: m, goodRejections: [], goodRejectionThreshold: 5 }, new Set(['timeout'] as const)).changes).toEqual([
+        'timeout none → 830 ms (p99 of 800 successful calls 412.3 ms × 2)',
+      ])
+    }
+  })
+
   it('changes nothing on thin evidence or when the evidence agrees with the policy', () => {
     const few = observed({ calls: 10, attempts: 10, outcomes: { ok: 10, input_error: 0, output_error: 0, timeout: 0, error: 0 }, okLatency: { p99: 5, mean: { n: 10, mean: 3, variance: 1 } } })
     expect(learnPolicy(policy, { metrics: few, goodRejections: [], goodRejectionThreshold: 5 }, ALL).changes).toEqual([])
