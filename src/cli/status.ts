@@ -18,13 +18,13 @@ Usage: poet status [--json] [project options]
   --json     machine-readable output: { functions: [{ id, version, candidate, generator, fallback, state,
              compilerUpgrade, fileMissing, promoted, unresolved }], orphans, orphansKept, renamed: [{ from, to }],
              strayFiles, warnings } (state: fresh | stale | missing; promoted: kept | replaced | null, what the next
-             build does with a current version Train promoted that is stale; orphans: ids in the lock no longer in the source, which
-             \`poet generate\` removes, but for orphansKept, whose entries hold phases an LLM wrote, Train's history
-             or a domain's event limits, kept unless asked (see \`poet generate --help\`); renamed: functions renamed
-             or moved whose old entry the next build or \`poet generate\` carries over; strayFiles: files under
-             .poet/phases/ that no version names, written over an hour ago, which \`poet generate\` removes;
-             warnings: what a build warns about the source, such as modules that re-export or wrap poet, whose
-             functions get no phases)
+             build does with a stale current version Train promoted; orphans: ids in the lock no longer in the
+             source, which \`poet generate\` removes, but for orphansKept, whose entries hold phases an LLM wrote,
+             Train's history or a domain's event limits, kept unless asked (see \`poet generate --help\`); renamed:
+             functions renamed or moved whose old entry the next build or \`poet generate\` carries over;
+             strayFiles: files under .poet/phases/ that no version names, written over an hour ago, which \`poet
+             generate\` removes; warnings: what a build warns about the source, such as modules that re-export or
+             wrap poet, whose functions get no phases)
 
 Columns: id, current version, generator ("(fallback)" when an LLM was configured but failed),
 stale? (yes: source/options/types/domain/generator changed; yes (compiler): only a newer builtin compiler;
