@@ -2,7 +2,7 @@
 import { join, relative } from 'node:path'
 import { generateBuiltin } from '../generators/builtin'
 import { BUILTIN_VERSION } from '../generators/builtin/version'
-import { compilerUpgradeOnly, describeTest, generatorIdentity, writeGeneration } from '../generators'
+import { compilerUpgradeOnly, describeReplaced, describeTest, generatorIdentity, writeGeneration } from '../generators'
 import { createLlmGenerator, domainSummary, type LlmResult } from '../generators/llm'
 import { fallbackReason, LockStore, refusedLockWrite, type NewVersion } from '../generators/lock'
 import { renderPhaseModule } from '../generators/render'
@@ -192,6 +192,7 @@ export async function generateCommand(argv: string[], io: CliIO): Promise<number
     }
     if (written.kept) progress.warn(`${s.spec.id}: kept what Train promoted in ${written.kept}`)
     if (written.lost) progress.warn(`${s.spec.id}: ${written.lost}`)
+    if (written.replaced) progress.warn(`${s.spec.id}: ${describeReplaced(written.replaced, written.version)}`)
     if (written.test) progress.warn(`${s.spec.id}: ${describeTest(written.test)}`)
     return written.version
   }

@@ -18,7 +18,7 @@ Commands:
   diff <id> [--from <v>] [--to <v>]                     unified diff between two versions of a function's phases
   domains [<name>]                                      the domain packs and their rules
   serve [--port] [--host] [--db] [--token]              the event collector and its dashboard
-  train [--apply] [--share <x>]                         show (or apply) promotions, rollbacks and new candidates
+  train [--apply] [--ignore-cooldown] [--share <x>]     show (or apply) promotions, rollbacks and new candidates
   rollback <id> [--to <version>]                        move the current pointer back: instant
 
 Options:

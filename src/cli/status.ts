@@ -1,11 +1,14 @@
 // `poet status`: one row per poet() function — its current version, generator, staleness and unresolved types.
 import { relative } from 'node:path'
 import { parseCommand } from './args'
-import { LockStore } from '../generators/lock'
+import { keepsCurrent } from '../generators'
+import { generateBuiltin } from '../generators/builtin'
+import { LockStore, madeByTrain } from '../generators/lock'
+import { renderPhaseModule } from '../generators/render'
 import { COMMON_FLAGS, COMMON_HELP, loadConfig } from './config'
 import { EXIT, table, usage, type CliIO } from './io'
 import { ownedElsewhere, owningProjects, scanProject } from './project'
-import { keptOrphanEntries, lockLeftovers, specStates } from './state'
+import { keptOrphanEntries, lockLeftovers, specStates, type SpecState } from './state'
 import type { UnresolvedType } from '../generators/spec'
 
 export const STATUS_HELP = `poet status — the lock against the source: what is generated, by whom, and what is stale
@@ -13,14 +16,15 @@ export const STATUS_HELP = `poet status — the lock against the source: what is
 Usage: poet status [--json] [project options]
 
   --json     machine-readable output: { functions: [{ id, version, candidate, generator, fallback, state,
-             compilerUpgrade, fileMissing, unresolved }], orphans, orphansKept, renamed: [{ from, to }], strayFiles,
-             warnings } (state: fresh | stale | missing; orphans: ids in the lock no longer in the source, which
-             \`poet generate\` removes, but for orphansKept, whose entries hold phases an LLM wrote, Train's history
-             or a domain's event limits, kept unless asked (see \`poet generate --help\`); renamed: functions renamed
-             or moved whose old entry the next build or \`poet generate\` carries over; strayFiles: files under
-             .poet/phases/ that no version names, written over an hour ago, which \`poet generate\` removes;
-             warnings: what a build warns about the source, such as modules that re-export or wrap poet, whose
-             functions get no phases)
+             compilerUpgrade, fileMissing, promoted, unresolved }], orphans, orphansKept, renamed: [{ from, to }],
+             strayFiles, warnings } (state: fresh | stale | missing; promoted: kept | replaced | null, what the next
+             build does with a stale current version Train promoted; orphans: ids in the lock no longer in the
+             source, which \`poet generate\` removes, but for orphansKept, whose entries hold phases an LLM wrote,
+             Train's history or a domain's event limits, kept unless asked (see \`poet generate --help\`); renamed:
+             functions renamed or moved whose old entry the next build or \`poet generate\` carries over;
+             strayFiles: files under .poet/phases/ that no version names, written over an hour ago, which \`poet
+             generate\` removes; warnings: what a build warns about the source, such as modules that re-export or
+             wrap poet, whose functions get no phases)
 
 Columns: id, current version, generator ("(fallback)" when an LLM was configured but failed),
 stale? (yes: source/options/types/domain/generator changed; yes (compiler): only a newer builtin compiler;
@@ -58,6 +62,7 @@ export async function statusCommand(argv: string[], io: CliIO): Promise<number> 
       state: s.state,
       compilerUpgrade: s.compilerUpgrade,
       fileMissing: s.fileMissing,
+      promoted: promotedFate(s, options.generator.provider) ?? null,
       unresolved: s.spec.unresolved.map(({ path, text, reason }) => ({ path, text, reason })),
     }))
     io.out(JSON.stringify({ functions, orphans, orphansKept: orphansKept.map((o) => o.id), renamed, strayFiles, warnings: project.warnings }, null, 2))
@@ -82,6 +87,16 @@ export async function statusCommand(argv: string[], io: CliIO): Promise<number> 
     ]
   })
   io.out(table(['id', 'version', 'generator', 'stale?', 'unresolved types'], rows))
+  for (const s of states) {
+    const fate = promotedFate(s, options.generator.provider)
+    if (fate === 'kept') io.out(`\n${s.spec.id}: only its body changed since ${s.entry!.current}, the version Train promoted; builtin phases do not read it, so the next build or \`poet generate\` keeps that version.`)
+    if (fate === 'replaced') {
+      io.out(
+        `\n${s.spec.id}: its ${options.generator.provider === 'builtin' ? 'signature, options or types' : 'source, options or types'} changed, so the next build or \`poet generate\` replaces ${s.entry!.current}, ` +
+          "the version Train promoted, with new phases: what Train learned is not kept, and Train proposes again from the new version's calls.",
+      )
+    }
+  }
   for (const { from, to } of renamed) {
     io.out(`\n${to} is ${from} renamed or moved (same source, options and types): the next build or \`poet generate\` carries its lock entry over.`)
   }
@@ -115,6 +130,19 @@ export async function statusCommand(argv: string[], io: CliIO): Promise<number> 
   } else io.out(`\n${counted}, ${stale} stale or missing${stale ? ' — run `poet generate`' : ''}.`)
   for (const e of project.errors) io.err(e)
   return project.errors.length ? EXIT.failure : EXIT.ok
+}
+
+/**
+ * What the next build does with a current version Train promoted, when the function changed since: keeps it (the
+ * generator writes for the new inputs what it wrote for the old, as after an edit of the body alone), or replaces it.
+ * The builtin generator is asked (offline, deterministic); an LLM would be asked again, so its phases are replaced.
+ * Undefined when nothing Train promoted is at stake.
+ */
+function promotedFate(s: SpecState, provider: string): 'kept' | 'replaced' | undefined {
+  if (s.state !== 'stale' || s.compilerUpgrade || !s.entry || !s.current || !madeByTrain(s.current)) return undefined
+  if (provider !== 'builtin') return 'replaced'
+  const fresh = renderPhaseModule(s.spec.id, generateBuiltin(s.spec, { pack: s.pack }), { async: s.spec.async })
+  return keepsCurrent(s.entry, { version: fresh.version, inputHash: s.hash }) ? 'kept' : 'replaced'
 }
 
 /**

@@ -8,6 +8,7 @@ import { isIP } from 'node:net'
 import { earlierVersions, LockStore, olderCompilerVersions, olderFallback, refusedLockWrite, serialize, type LockEntry, type LockFile } from '../generators/lock'
 import { isBusy, lockHeld, type Decision, type FeedbackStore } from '../train/store'
 import { badTarget, guarded, requestUrl, type Middleware, type RunningCollector } from '../train/collector'
+import { renamedHint } from '../train/former'
 import { renderPage } from './page'
 
 /** Largest body a dashboard action may send: an id and a version, with room to spare. */
@@ -229,13 +230,24 @@ function changedSince(id: string, entry: LockEntry, seen: SeenState | undefined)
   }
 }
 
+/**
+ * The answer for an id the lock has no entry for. A page opened before a rename (or a script) still posts the old id:
+ * it is told where the function went. Acting on the new id instead would move a pointer the caller never saw under
+ * that name, and the old id may already be another function's.
+ */
+function notInLock(lock: LockStore, id: string, l?: LockFile): ActionResult {
+  const moved = l && renamedHint(l, id)
+  if (!moved) return { status: 404, body: { error: `no function ${JSON.stringify(id)} in ${lock.file}` } }
+  return { status: 404, body: { error: `no function ${JSON.stringify(id)} in ${lock.file}.${moved} Nothing was done: reload the dashboard to act on it under its new id.` } }
+}
+
 /** Makes `version` current; promoting the candidate under test ends its test. Recorded as a decision. */
 export function promote(lock: LockStore, store: FeedbackStore, id: string, version: string, seen?: SeenState): ActionResult {
-  let result: ActionResult = { status: 404, body: { error: `no function ${JSON.stringify(id)} in ${lock.file}` } }
+  let result: ActionResult = notInLock(lock, id)
   let decision: Decision | undefined
   const move = (l: LockFile): void => {
     const entry = Object.hasOwn(l.functions, id) ? l.functions[id] : undefined
-    if (!entry) return
+    if (!entry) return void (result = notInLock(lock, id, l))
     const stale = changedSince(id, entry, seen) ?? danglingCurrent(lock, id, entry)
     if (stale) return void (result = stale)
     if (!Object.hasOwn(entry.versions, version)) {
@@ -273,11 +285,11 @@ export function promote(lock: LockStore, store: FeedbackStore, id: string, versi
  * same input (an older source's version would be regenerated away at the next load).
  */
 export function rollback(lock: LockStore, store: FeedbackStore, id: string, seen?: SeenState): ActionResult {
-  let result: ActionResult = { status: 404, body: { error: `no function ${JSON.stringify(id)} in ${lock.file}` } }
+  let result: ActionResult = notInLock(lock, id)
   let decision: Decision | undefined
   const move = (l: LockFile): void => {
     const entry = Object.hasOwn(l.functions, id) ? l.functions[id] : undefined
-    if (!entry) return
+    if (!entry) return void (result = notInLock(lock, id, l))
     const stale = changedSince(id, entry, seen) ?? danglingCurrent(lock, id, entry)
     if (stale) return void (result = stale)
     if (entry.candidate) {

@@ -3,7 +3,7 @@ import type { DomainPack } from './builtin/domain'
 import type { FunctionSpec, PhaseParts } from './spec'
 import { PROMPT_VERSION } from './llm/version'
 import { BUILTIN_VERSION, EARLIER_BUILTIN_VERSIONS } from './builtin/version'
-import { inputHash, type LockStore, type LockVersion, type NewVersion } from './lock'
+import { inputHash, madeByTrain, type LockEntry, type LockStore, type LockVersion, type NewVersion } from './lock'
 import type { ResolvedGenerator } from '../plugin/options'
 
 export type GeneratorConfig = ResolvedGenerator
@@ -80,9 +80,27 @@ export interface PlannedGeneration {
   lost?: string
   /** What became of the A/B test that was running: a compiler upgrade may carry it, any other regeneration ends it. */
   test?: { from: string; carried: string } | { from: string; ended: string }
+  /**
+   * The version Train promoted that the new one replaces, and why: the function's spec changed, so the phases Train
+   * started from are not what the generator writes now (said as a warning, and in the new version's reason).
+   */
+  replaced?: { version: string; why: string }
   /** The candidate served beside current afterwards, when there is one. */
   candidate?: { source: string; share: number }
   write(): void
+}
+
+/**
+ * Whether new inputs of a function leave its current version as it is: the generator wrote for them a module that the
+ * current inputs gave too (an edit of the function's body alone, which builtin phases do not read), so every version
+ * made from those inputs — what Train promoted, a candidate under test — holds for the new inputs just as well. A
+ * module Train wrote proves nothing about the generator, and `--force` asks for the generator's own output.
+ */
+export function keepsCurrent(entry: LockEntry, fresh: Pick<NewVersion, 'version' | 'inputHash' | 'reason'>): boolean {
+  const current = entry.versions[entry.current]
+  const same = Object.hasOwn(entry.versions, fresh.version) ? entry.versions[fresh.version] : undefined
+  if (!current || !same || fresh.version === entry.current || fresh.reason === 'generate --force') return false
+  return same.inputHash === current.inputHash && current.inputHash !== fresh.inputHash && !madeByTrain(same)
 }
 
 /**
@@ -97,12 +115,47 @@ export async function planGeneration(lock: LockStore, id: string, fresh: NewVers
   }
   const file = lock.read()
   const entry = Object.hasOwn(file.functions, id) ? file.functions[id] : undefined
+  const currentSource = entry && keepsCurrent(entry, fresh) ? lock.source(id, entry.current, file) : undefined
+  if (entry && currentSource !== undefined) {
+    const before = entry.versions[entry.current]!.inputHash
+    const tested = entry.candidate && lock.source(id, entry.candidate.version, file)
+    const write = () => {
+      let moved = false
+      lock.update((l) => {
+        const e = Object.hasOwn(l.functions, id) ? l.functions[id] : undefined
+        // Another writer replaced current meanwhile: its versions are not the ones these inputs were checked against.
+        if (!e || e.versions[e.current]?.inputHash !== before) return void (moved = true)
+        for (const v of Object.values(e.versions)) if (v.inputHash === before) v.inputHash = fresh.inputHash
+        if (fresh.optimizeFor) e.optimizeFor = fresh.optimizeFor
+        else delete e.optimizeFor
+      })
+      if (moved) lock.write(id, fresh)
+    }
+    return { version: entry.current, source: currentSource, ...(tested ? { candidate: { source: tested, share: entry.candidate!.share } } : {}), write }
+  }
+  const current = entry?.versions[entry.current]
   const from = entry?.candidate?.version
+  const replaced = entry && current && entry.current !== fresh.version && madeByTrain(current) ? { version: entry.current, why: replacedBecause(fresh, current) } : undefined
+  const promoted = replaced ? `; replaces ${replaced.version}, which Train promoted, as ${replaced.why}; Train proposes again from the new version's calls` : ''
   // The lock ends the test when current changes: a candidate was derived from the old current (its types, its rules).
-  if (!entry || from === undefined || entry.current === fresh.version) return { version: fresh.version, source: fresh.source, write: () => lock.write(id, fresh) }
+  if (!entry || from === undefined || entry.current === fresh.version) {
+    const version = promoted ? { ...fresh, reason: `${fresh.reason ?? 'build'}${promoted}` } : fresh
+    return { version: fresh.version, source: fresh.source, ...(replaced ? { replaced } : {}), write: () => lock.write(id, version) }
+  }
   const test = { from, ended: `${regeneratedBecause(fresh, entry.versions[entry.current])}, so it tested a change to ${entry.current}, which the new version replaces; Train proposes a new candidate from the new version's calls` }
-  const version = { ...fresh, reason: `${fresh.reason ?? 'build'}; ${describeTest(test)}` }
-  return { version: fresh.version, source: fresh.source, test, write: () => lock.write(id, version) }
+  const version = { ...fresh, reason: `${fresh.reason ?? 'build'}${promoted}; ${describeTest(test)}` }
+  return { version: fresh.version, source: fresh.source, test, ...(replaced ? { replaced } : {}), write: () => lock.write(id, version) }
+}
+
+/** Why a regeneration replaced a current version Train promoted (see `keepsCurrent` for when it does not). */
+function replacedBecause(fresh: NewVersion, current: LockVersion): string {
+  if (fresh.reason === 'generate --force') return "`poet generate --force` asks for the generator's own phases"
+  return `${regeneratedBecause(fresh, current)}, and the generator's phases for it are not the ones Train started from`
+}
+
+/** What a build or `poet generate` says about a version Train promoted that a regeneration replaced. */
+export function describeReplaced(replaced: NonNullable<PlannedGeneration['replaced']>, version: string): string {
+  return `${version} replaces ${replaced.version}, the version Train promoted, as ${replaced.why}: what Train learned is not kept; Train proposes again from the new version's calls`
 }
 
 /** Why a regeneration other than a compiler upgrade replaced the current version, for the A/B test it ends. */

@@ -31,6 +31,9 @@ function colorSupported(env: NodeJS.ProcessEnv, argv: string[]): boolean {
 }
 /** A URL with a scheme, which needs no page to resolve against (httpSink's own test). */
 const ABSOLUTE_URL = /^[a-z][a-z\d+.-]*:/i
+/** The dev client's httpSink: batches and a queue for what a page makes in one task (see clientModule). */
+const DEV_SINK = { batchSize: 500, maxQueue: 50_000 }
+
 /** Feedback arriving in bursts is trained on once per quiet spell. */
 const TRAIN_DEBOUNCE_MS = 300
 
@@ -121,7 +124,10 @@ export class DevServer {
     // A server environment whose runner is not in this process (a worker thread, workerd, a child process) has no page
     // to resolve a relative URL against: its httpSink dropped every event, saying the URL it was given was relative.
     const endpoint = consumer === 'server' ? this.onThisServer(given, environment) : given
-    const sink = `httpSink({ url: ${JSON.stringify(endpoint)}, interval: 250 })`
+    // A page rendering a table calls (and rates) a function per row in one task: thousands of events queued before the
+    // first request can go. The production default queue (1,000) dropped most of such a burst; on the developer's own
+    // machine a larger queue costs a few megabytes at most, and larger batches take it in a few commits.
+    const sink = `httpSink({ url: ${JSON.stringify(endpoint)}, interval: 250, batchSize: ${DEV_SINK.batchSize}, maxQueue: ${DEV_SINK.maxQueue} })`
     // SSR code sent its events to the dev store even with an endpoint set, where the pages' went to the endpoint. Only
     // a relative endpoint with no address to resolve it against yet (middleware mode before its first request, without
     // server.origin) leaves the events of code run in this process to the store.

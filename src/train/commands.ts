@@ -124,7 +124,7 @@ export async function serveCommand(argv: string[], io: CommandIO = consoleIO): P
 
 const TRAIN_HELP = `poet train — decide, per function with optimizeFor, what its metrics call for
 
-Usage: poet train [--apply] [--db <file>] [--lock-dir <dir>] [--share <0..1>] [project options]
+Usage: poet train [--apply] [--ignore-cooldown] [--db <file>] [--lock-dir <dir>] [--share <0..1>] [project options]
 
 Without --apply it only shows the decisions. Decisions:
   candidate  a trigger fired (error or validation-failure rate up, metric below its baseline, rejected inputs
@@ -137,11 +137,15 @@ Without --apply it only shows the decisions. Decisions:
   retire     no difference beyond the margin after 20000 candidate observations: it stops serving
   wait       not enough evidence yet
   none       no candidate under test and nothing to propose: no trigger fired, or one did but there is
-             nothing new to learn from it, or what it would change was rolled back lately and waits for
-             calls made since (the reason says which, and until when; --apply records such a hold once)
+             nothing new to learn from it, or what it would change was rolled back or retired lately and
+             waits for calls made since (a cool-down: the reason says which, and until when; --apply
+             records such a hold once)
 
 Options:
   --apply            apply the decisions to the lock (.poet/lock.json)
+  --ignore-cooldown  propose now what a cool-down holds back (after a rollback or a retired test, Train
+                     waits 7 days and an hour, until the calls it reads were all made since); for when you
+                     know the evidence changed meanwhile. A version already tested is never offered again
   --db <file>        feedback store                       default <lock dir>/feedback.db
   --lock-dir <dir>   lock directory                       default: poet.config's lockDir, else .poet
   --share <x>        traffic share of a new candidate     default 0.2
@@ -161,6 +165,7 @@ export async function trainCommand(argv: string[], io: CommandIO = consoleIO): P
     db: { type: 'string' },
     'lock-dir': { type: 'string' },
     share: { type: 'string' },
+    'ignore-cooldown': { type: 'boolean' },
     ...COMMON_FLAGS,
   })
   if (typeof args === 'number') return args
@@ -200,7 +205,7 @@ export async function trainCommand(argv: string[], io: CommandIO = consoleIO): P
       const { options } = await loadConfig(args.values, cwd, env)
       return { options, project: scanProject(options), env }
     })
-    const options = { lockDir, store, share, llm }
+    const options = { lockDir, store, share, llm, ignoreCooldown: args.values['ignore-cooldown'] === true }
     let plans = planTraining(options)
     const skipped = untrained(options)
     if (!plans.length) {
@@ -212,6 +217,8 @@ export async function trainCommand(argv: string[], io: CommandIO = consoleIO): P
       for (const line of table(plans)) io.out(line)
       if (skipped.length) io.out(`(${skipped.length} function${skipped.length === 1 ? '' : 's'} without optimizeFor skipped)`)
       if (lost) io.out(lost)
+      const cooling = coolingNote(plans)
+      if (cooling) io.out(cooling)
       const actionable = plans.filter((p) => p.action !== 'wait' && p.action !== 'none')
       io.out(actionable.length ? `\n${actionable.length} decision${actionable.length === 1 ? '' : 's'} to apply: run \`poet train --apply\`.` : '\nNothing to apply.')
       return 0
@@ -224,6 +231,8 @@ export async function trainCommand(argv: string[], io: CommandIO = consoleIO): P
     for (const line of table(plans)) io.out(line)
     if (skipped.length) io.out(`(${skipped.length} function${skipped.length === 1 ? '' : 's'} without optimizeFor skipped)`)
     if (lost) io.out(lost)
+    const cooling = coolingNote(plans)
+    if (cooling) io.out(cooling)
     const actionable = plans.filter((p) => p.action !== 'wait' && p.action !== 'none' && p.action !== 'rejected')
     const rejected = plans.filter((p) => p.action === 'rejected')
     let applied: Plan[]
@@ -278,6 +287,15 @@ function recordable(store: FeedbackStore, db: string, io: CommandIO): boolean {
 
 function notApplied(db: string, io: CommandIO): void {
   io.err(`poet train: nothing applied: the decisions could not be recorded, as ${lockHeld(db)}. Run \`poet train --apply\` again once it is done.`)
+}
+
+/** The proposals a cool-down holds back, until when, and how to make them now. */
+function coolingNote(plans: Plan[]): string | undefined {
+  const held = plans.filter((p) => p.held)
+  if (!held.length) return undefined
+  const until = new Date(Math.ceil(Math.max(...held.map((p) => p.held!.until)) / 60_000) * 60_000).toISOString().slice(0, 16).replace('T', ' ')
+  const which = held.length === 1 ? `${held[0]!.functionId}: its proposal waits` : `${held.length} functions: their proposals wait`
+  return `(${which} out a cool-down after a rollback or a retired test, until ${until} UTC${held.length === 1 ? '' : ' at the latest'}; \`poet train --ignore-cooldown\` proposes now)`
 }
 
 function table(plans: Plan[]): string[] {

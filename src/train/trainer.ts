@@ -33,6 +33,12 @@ export interface TrainerOptions {
    * project's config). Without it, those functions get builtin candidates (learned policy) like any other.
    */
   llm?: LlmProposer
+  /**
+   * Proposes what a rollback's or a retired test's cool-down holds back (`poet train --ignore-cooldown`): for a user
+   * who knows the evidence changed meanwhile (a fix deployed, an upstream back to normal). A version already tested
+   * is still never offered again.
+   */
+  ignoreCooldown?: boolean
 }
 
 /** What the trainer asks of an LLM generator: new phases for one function, with the evidence in the prompt. */
@@ -60,10 +66,11 @@ export interface Plan {
   /** Why the LLM generator gave no candidate (`rejected` only): the verify gate's reasons, a transport failure … */
   rejection?: string
   /**
-   * `none` because every change the triggers point at waits out a rollback's cool-down: when the latest such rollback
-   * happened. `--apply` records the hold once per rollback, so the dashboard's decisions say until when.
+   * `none` because every change the triggers point at waits out the cool-down of a rollback or a retired test: when
+   * the latest such decision happened, and when the last cool-down ends. `--apply` records the hold once per
+   * decision, so the dashboard's decisions say until when.
    */
-  held?: { since: number }
+  held?: { since: number; until: number }
   /** A candidate still to be asked of the LLM generator (`proposeCandidates`), with the evidence for its prompt. */
   ask?: { generator: string; metric: string; evidence: TrainingEvidence; feedback: string[] }
 }
@@ -283,9 +290,11 @@ function lookForTriggers(id: string, events: EventSource[], entry: LockEntry, op
   const tested = (version: string) =>
     decisions.find((d) => (d.to === version && (d.action === 'rollback' || d.action === 'retire')) || (d.from === version && d.action === 'rollback'))
   const testedReason = (version: string, d: Decision) => `${triggers.join('; ')}; the learned version ${version} was already tested and ${d.action === 'rollback' ? 'rolled back' : 'retired'}`
-  // A parameter a rollback undid is learned again only from calls made after it: else the same evidence, a few calls
-  // richer, proposes a slightly different value of the change that just lost (or that the user stopped).
-  const cooling = coolingDown(id, decisions, o.lockDir, now, recentMs + baselineMs)
+  // A parameter a rollback undid, or whose test was retired, is learned again only from calls made after it: else the
+  // same evidence, a few calls richer, proposes a slightly different value of the change that just lost (or that the
+  // user stopped, or that made no difference).
+  const pending = coolingDown(id, decisions, o.lockDir, now, recentMs + baselineMs)
+  const cooling = o.ignoreCooldown ? new Map<string, Cooling>() : pending
   const evidence = { metrics: pick(split - baselineMs, now, true), goodRejections, goodRejectionThreshold: threshold }
   const whole = learnPolicy(policy, evidence, learn)
   const movedThresholds = thresholds ? differing(current, thresholds.learned) : []
@@ -305,13 +314,19 @@ function lookForTriggers(id: string, events: EventSource[], entry: LockEntry, op
   const repairHint = noRepair
     ? `turning repair on in ${entry.current} would change nothing, as its phase module has no repair code: set \`repair: true\` in the function's poet() options to generate the repairs its checks can make`
     : ''
-  if (!changes.length && waits) return { ...none(`${triggers.join('; ')}; ${waits}`), held: { since: Math.max(...[...held].map((p) => cooling.get(p)!.decision.ts)) } }
+  if (!changes.length && waits) {
+    const holding = [...held].map((p) => cooling.get(p)!)
+    return { ...none(`${triggers.join('; ')}; ${waits}`), held: { since: Math.max(...holding.map((c) => c.decision.ts)), until: Math.max(...holding.map((c) => c.until)) } }
+  }
   if (!changes.length) {
     const why = noTimeout ? `the builtin generator has no parameter to change for this: a timeout cannot apply to a synchronous function${repairHint && `; ${repairHint}`}` : repairHint || 'the builtin generator has no parameter to change for this'
     return none(`${triggers.join('; ')}; ${why} (an LLM generator can propose new phases from this evidence)`)
   }
   if (keptThresholds?.metric === 'target' && metric === OK_RATE) metric = target
-  const reason = `${triggers.join('; ')} → ${changes.join('; ')}${repairHint && `; ${repairHint}`}${waits && `; ${waits}`}`
+  // Said in the candidate's reason: the lock and the dashboard then show that it was proposed before its time.
+  const overridden = new Set([...differing(policy, learned.policy), ...(keptThresholds ? movedThresholds : [])].filter((p) => pending.has(p) && !cooling.has(p)))
+  const ignored = overridden.size ? `; cool-down ignored on request: ${waiting(overridden, pending, recentMs, baselineMs)}` : ''
+  const reason = `${triggers.join('; ')} → ${changes.join('; ')}${repairHint && `; ${repairHint}`}${waits && `; ${waits}`}${ignored}`
   const next = withPolicy(source, learned.policy, reason, keptThresholds?.changes.length ? keptThresholds.learned : undefined)
   const tried = tested(next.version)
   if (tried) return none(testedReason(next.version, tried))
@@ -336,18 +351,26 @@ function lookForTriggers(id: string, events: EventSource[], entry: LockEntry, op
   }
 }
 
+/** A rollback or a retired test still cooling down, and when its cool-down ends. */
+interface Cooling {
+  decision: Decision
+  until: number
+}
+
 /**
- * The parameters (policy keys, learned thresholds) that a rollback still cooling down undid, each with the latest such
- * rollback and when its cool-down ends: when the window Train reads (`windowMs`) holds only calls made after it.
+ * The parameters (policy keys, learned thresholds) that a rollback still cooling down undid, or that a retired test
+ * tried, each with the latest such decision and when its cool-down ends: when the window Train reads (`windowMs`)
+ * holds only calls made after it. A retired candidate was no better on that evidence: the same evidence, a few calls
+ * richer, would propose the same change again at once.
  */
-function coolingDown(id: string, decisions: Decision[], lockDir: string, now: number, windowMs: number): Map<string, { decision: Decision; until: number }> {
+function coolingDown(id: string, decisions: Decision[], lockDir: string, now: number, windowMs: number): Map<string, Cooling> {
   const lock = new LockStore(lockDir)
   const file = lock.read()
-  const cooling = new Map<string, { decision: Decision; until: number }>()
+  const cooling = new Map<string, Cooling>()
   for (const d of decisions) {
-    if (d.action !== 'rollback' || !d.from || !d.to || d.ts + windowMs <= now) continue
+    if ((d.action !== 'rollback' && d.action !== 'retire') || !d.from || !d.to || d.ts + windowMs <= now) continue
     const [a, b] = [lock.source(id, d.from, file), lock.source(id, d.to, file)]
-    // One object per rollback: `waiting` names the parameters a rollback holds back together.
+    // One object per decision: `waiting` names the parameters a decision holds back together.
     const hold = { decision: d, until: d.ts + windowMs }
     if (a && b) for (const p of changedParameters(a, b)) cooling.set(p, hold)
   }
@@ -365,9 +388,9 @@ function differing(x: object = {}, y: object = {}): string[] {
   return [...new Set([...Object.keys(xs), ...Object.keys(ys)])].filter((k) => JSON.stringify(xs[k]) !== JSON.stringify(ys[k]))
 }
 
-/** Why the `held` parameters are not learned now, one clause per rollback: when it happened, its reason, and until when. */
-function waiting(held: ReadonlySet<string>, cooling: ReadonlyMap<string, { decision: Decision; until: number }>, recentMs: number, baselineMs: number): string {
-  const byRollback = new Map<{ decision: Decision; until: number }, string[]>()
+/** Why the `held` parameters are not learned now, one clause per decision: when it happened, its reason, and until when. */
+function waiting(held: ReadonlySet<string>, cooling: ReadonlyMap<string, Cooling>, recentMs: number, baselineMs: number): string {
+  const byRollback = new Map<Cooling, string[]>()
   for (const p of held) {
     const c = cooling.get(p)!
     byRollback.set(c, [...(byRollback.get(c) ?? []), p])
@@ -376,7 +399,8 @@ function waiting(held: ReadonlySet<string>, cooling: ReadonlyMap<string, { decis
   return [...byRollback]
     .map(([{ decision: d, until }, ps]) => {
       const names = ps.join(' and ')
-      return `${names} ${ps.length === 1 ? 'waits' : 'wait'}: a change of ${ps.length === 1 ? 'it' : 'them'} was rolled back on ${utc(d.ts)} (${d.reason}); no new ${names} before ${utc(Math.ceil(until / 60_000) * 60_000)}, when the calls Train reads (${window}) were all made since`
+      const what = d.action === 'retire' ? 'was tested and retired' : 'was rolled back'
+      return `${names} ${ps.length === 1 ? 'waits' : 'wait'}: a change of ${ps.length === 1 ? 'it' : 'them'} ${what} on ${utc(d.ts)} (${d.reason}); no new ${names} before ${utc(Math.ceil(until / 60_000) * 60_000)}, when the calls Train reads (${window}) were all made since`
     })
     .join('; ')
 }

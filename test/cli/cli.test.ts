@@ -11,6 +11,7 @@ import { createProject, PACKAGE_ROOT, readOnly, type Project } from '../helpers/
 import { reply, startOpenAIServer, type OpenAIServer } from '../helpers/openai-server'
 import { goodReply, scaleSource } from '../generators/verify/fixture'
 import { FeedbackStore } from '../../src/train/store'
+import { readPolicy, withPolicy } from '../../src/train/candidate'
 
 const SCALE = scaleSource()
 
@@ -664,5 +665,46 @@ describe('the lock refusing writes', () => {
       new RegExp(`^poet train: cannot open the feedback store .+/\\.poet/feedback\\.db: cannot write \\.poet/ \\(.+/\\.poet\\): ${WHY}, and SQLite writes its journal beside the store even to read it\\. Make the directory writable, or pass --db with a copy of the store in a writable place\\.\\n$`),
     )
     expect(p.read('.poet/lock.json')).toBe(before)
+  })
+})
+
+describe('a version Train promoted, when its function changes', () => {
+  const ID = 'src/double.ts#double'
+  /** Promotes a Train-made version of `double` with 5 attempts, as `poet train --apply` leaves it; returns it. */
+  function promoteTrained(p: Project): string {
+    const lock = new LockStore(p.path('.poet'))
+    const entry = lock.read().functions[ID]!
+    const source = lock.source(ID, entry.current)!
+    const next = withPolicy(source, { ...readPolicy(source)!, attempts: 5 }, 'test: more attempts')
+    lock.write(ID, { version: next.version, source: next.source, inputHash: entry.versions[entry.current]!.inputHash, generator: 'builtin', reason: 'train: test: more attempts', origin: 'train' })
+    return next.version
+  }
+
+  it('status and generate keep it across an edit of the body alone, and say it is replaced when the signature changes', async () => {
+    const p = fixture('promoted')
+    expect((await poet(p, ['generate'])).code).toBe(0)
+    const promoted = promoteTrained(p)
+    p.write('src/double.ts', SOURCES['src/double.ts']!.replace('return n * 2', 'return n + n'))
+    const kept = await poet(p, ['status'])
+    expect(kept.out).toContain(`${ID}: only its body changed since ${promoted}, the version Train promoted; builtin phases do not read it, so the next build or \`poet generate\` keeps that version.`)
+    expect(JSON.parse((await poet(p, ['status', '--json'])).out).functions[0]).toMatchObject({ id: ID, state: 'stale', promoted: 'kept' })
+    const generated = await poet(p, ['generate'])
+    expect(generated.code).toBe(0)
+    expect(generated.err).not.toContain('replaces')
+    expect(lockOf(p).functions[ID]!.current).toBe(promoted)
+    expect(JSON.parse((await poet(p, ['status', '--json'])).out).functions[0]).toMatchObject({ id: ID, state: 'fresh', version: promoted, promoted: null })
+
+    p.write('src/double.ts', SOURCES['src/double.ts']!.replace('(n: number): number', '(n: number): number | null'))
+    const replacing = await poet(p, ['status'])
+    expect(replacing.out).toContain(
+      `${ID}: its signature, options or types changed, so the next build or \`poet generate\` replaces ${promoted}, the version Train promoted, with new phases: what Train learned is not kept, and Train proposes again from the new version's calls.`,
+    )
+    const replaced = await poet(p, ['generate'])
+    expect(replaced.code).toBe(0)
+    const entry = lockOf(p).functions[ID]!
+    expect(entry.current).not.toBe(promoted)
+    expect(replaced.out + replaced.err).toContain(`${ID}: ${entry.current} replaces ${promoted}, the version Train promoted, as the function's source, options, types, domain pack or generator changed`)
+    expect(entry.versions[entry.current]!.reason).toMatch(new RegExp(`^generate; replaces ${promoted}, which Train promoted, as the function's source`))
+    expect((await poet(p, ['status'])).out).not.toContain('Train promoted')
   })
 })

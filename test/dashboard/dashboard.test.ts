@@ -210,6 +210,31 @@ describe('dashboard at /__poet/', () => {
       await tab.close()
     }
   })
+
+  it("answers a click on a page opened before the function was renamed with its new id, and moves nothing", async () => {
+    const lock = new LockStore(app.path('.poet'))
+    const [before, after] = ['src/legacy.ts#price', 'src/pricing.ts#price']
+    lock.write(before, { version: 'renamed001', source: '// one\n', inputHash: 'in-renamed', generator: 'builtin', reason: 'build' })
+    lock.write(before, { version: 'renamed002', source: '// two\n', inputHash: 'in-renamed', generator: 'builtin', reason: 'train: test' })
+    const tab = await browser.newPage()
+    try {
+      await tab.goto(`${app.url}/__poet/#/fn/${encodeURIComponent(before)}`)
+      await expect.poll(() => tab.locator('button[data-action="rollback"]').count(), { timeout: 10_000 }).toBe(1)
+      // This tab stops polling (a laptop lid): it keeps showing the buttons under the old id.
+      await tab.route('**/__poet/api/functions', (r) => r.abort())
+      // The rename, as a build leaves it in the lock.
+      lock.update((l) => {
+        l.functions[after] = { ...l.functions[before]!, formerIds: [before], renamed: new Date().toISOString() }
+        delete l.functions[before]
+      })
+      await tab.locator('button[data-action="rollback"]').click()
+      await expect.poll(() => tab.locator('#toast').innerText()).toContain(`It was renamed or moved: its entry is ${after} now. Nothing was done`)
+      expect(lock.read().functions[after]!.current).toBe('renamed002')
+    } finally {
+      await tab.close()
+      lock.update((l) => void delete l.functions[after])
+    }
+  })
 })
 
 /** `poet serve` on `dir` until `stop()`; its URL once it listens. */

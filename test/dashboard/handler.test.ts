@@ -173,6 +173,31 @@ describe('dashboard endpoints', () => {
     expect(lock.read().functions[ID]!.current).toBe('bbbb')
   })
 
+  it("answer a function's old id, after a rename, naming its new id, and change nothing (a page opened before the rename, a script)", async () => {
+    const renamed = 'src/b.ts#g'
+    // What a rename leaves in the lock: the same entry under the new id, recording the old one.
+    lock.update((l) => {
+      l.functions[renamed] = { ...l.functions[ID]!, formerIds: [ID], renamed: new Date().toISOString() }
+      delete l.functions[ID]
+    })
+    const before = readFileSync(lock.file, 'utf8')
+    await start()
+    const seen = { current: 'bbbb', candidate: null }
+    for (const [action, body] of [['promote', { id: ID, version: 'cccc', ...seen }], ['rollback', { id: ID, ...seen }]] as const) {
+      const res = await act(action, body)
+      expect(res.status).toBe(404)
+      expect(((await res.json()) as { error: string }).error).toBe(
+        `no function "${ID}" in ${lock.file}. It was renamed or moved: its entry is ${renamed} now. Nothing was done: reload the dashboard to act on it under its new id.`,
+      )
+    }
+    expect(readFileSync(lock.file, 'utf8')).toBe(before)
+    expect(collector.store.decisions(renamed)).toEqual([])
+    // An id that never was a function's is still plainly unknown.
+    expect(((await (await act('rollback', { id: 'src/nope.ts#g' })).json()) as { error: string }).error).toBe(`no function "src/nope.ts#g" in ${lock.file}`)
+    // Under its new id, the same click works.
+    expect((await act('promote', { id: renamed, version: 'cccc', ...seen })).status).toBe(200)
+  })
+
   it('refuse malformed writes with the reason', async () => {
     await start()
     expect((await fetch(`${url}/__poet/api/promote`)).status).toBe(405)

@@ -117,6 +117,43 @@ describe('an edit of the function body alone, which leaves its builtin phases as
     expect(promoted.events.map((e) => e.version)).toEqual([candidate])
     expect(new LockStore(project.lockDir).read().functions[ID]!.current).toBe(candidate)
   })
+
+  it('keeps the version Train promoted across a later edit of the body alone, and says so when a change of the signature replaces it', async () => {
+    const lock = new LockStore(project.lockDir)
+    const promoted = lock.read().functions[ID]!.current
+    expect(lock.read().functions[ID]!.versions[promoted]!.origin).toBe('train')
+    const body = SOURCE.replace('return Math.max(...scores)', 'let best = -Infinity\n  for (const s of scores) best = Math.max(best, s)\n  return best')
+    project.write('src/rank.ts', body)
+    const edited = await build(project, 'esbuild', { entry: 'src/rank.ts' })
+    expect(edited.warnings.filter((w) => w.includes(ID))).toEqual([])
+    const app = await run<App>(edited, `edit-${++builds}`)
+    app.rank([1, 2])
+    expect(app.events.map((e) => e.version)).toEqual([promoted])
+    const entry = lock.read().functions[ID]!
+    expect(entry.current).toBe(promoted)
+    // The next build finds the lock current for the new source: nothing is generated again.
+    const again = await build(project, 'esbuild', { entry: 'src/rank.ts' })
+    expect(again.warnings.filter((w) => w.includes(ID))).toEqual([])
+    expect(lock.read().functions[ID]).toEqual(entry)
+
+    // Another return type: the builtin phases check it, so they are not the ones Train started from.
+    project.write('src/rank.ts', body.replace('(scores: number[]): number {', '(scores: number[]): number | null {'))
+    const changed = await build(project, 'esbuild', { entry: 'src/rank.ts' })
+    const next = lock.read().functions[ID]!
+    expect(next.current).not.toBe(promoted)
+    expect(next.versions[promoted]).toBeDefined()
+    expect(changed.warnings.filter((w) => w.includes(ID))).toEqual([
+      expect.stringContaining(
+        `poet: ${ID}: ${next.current} replaces ${promoted}, the version Train promoted, as the function's source, options, types, domain pack or generator changed, and the generator's phases for it are not the ones Train started from: what Train learned is not kept; Train proposes again from the new version's calls`,
+      ),
+    ])
+    expect(next.versions[next.current]!.reason).toBe(
+      `build; replaces ${promoted}, which Train promoted, as the function's source, options, types, domain pack or generator changed, and the generator's phases for it are not the ones Train started from; Train proposes again from the new version's calls`,
+    )
+    const after = await run<App>(changed, `edit-${++builds}`)
+    after.rank([1])
+    expect(after.events.map((e) => e.version)).toEqual([next.current])
+  })
 })
 
 describe('a phase module loaded without its transform (a dev server restarted with a warm cache)', () => {

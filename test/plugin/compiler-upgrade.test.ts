@@ -474,7 +474,10 @@ describe('a newer builtin compiler', () => {
     expect(forced.err).toContain(`${ID}: ${endedByForce}`)
     entry = lock.read().functions[ID]!
     expect(entry.candidate).toBeUndefined()
-    expect(entry.versions[entry.current]!.reason).toBe(`generate --force; ${endedByForce}`)
+    expect(forced.err).toContain(`${ID}: ${entry.current} replaces ${trained.version}, the version Train promoted, as \`poet generate --force\` asks for the generator's own phases: what Train learned is not kept`)
+    expect(entry.versions[entry.current]!.reason).toBe(
+      `generate --force; replaces ${trained.version}, which Train promoted, as \`poet generate --force\` asks for the generator's own phases; Train proposes again from the new version's calls; ${endedByForce}`,
+    )
   })
 
   it('builds a read-only checkout from memory, strict or not, with one clear warning, and keeps what Train promoted and tested', async () => {

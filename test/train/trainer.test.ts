@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest'
 import { onEvent, poet } from '../../src/runtime'
 import type { ExecutionEvent } from '../../src/runtime/types'
 import { readPolicy } from '../../src/train/candidate'
-import { rollbackCommand } from '../../src/train/commands'
+import { rollbackCommand, trainCommand } from '../../src/train/commands'
 import { FeedbackStore } from '../../src/train/store'
 import { applyTraining, planTraining, untrained, type TrainerOptions } from '../../src/train/trainer'
 import { importPhases } from '../helpers/phase-module'
@@ -155,6 +155,74 @@ describe('trainer', () => {
     store.insert(calls(version, 300, later - HOUR, later, 0.15, 200))
     setNow(later)
     expect(planTraining(options)[0]).toMatchObject({ action: 'candidate', reason: expect.stringMatching(/^error rate up: .* → timeout 30000 → \d+ ms/) })
+  })
+
+  it('after a candidate is retired as no better, proposes no other value of what it changed until the week and an hour it reads is new evidence', () => {
+    const { lock, store, version, options, setNow } = setup()
+    errorRateRise(store, version)
+    const [plan] = planTraining(options)
+    applyTraining([plan!], options)
+    // A tie: both versions fail as often, so the test ends with no difference once the candidate has enough calls.
+    store.insert(calls(version, 1200, T, T + HOUR, 0.05))
+    store.insert(calls(plan!.candidate!, 300, T, T + HOUR, 0.05))
+    setNow(T + HOUR)
+    const retiring = { ...options, rule: { maxCandidate: 300 } }
+    const [judged] = planTraining(retiring)
+    expect(judged).toMatchObject({ action: 'retire', candidate: plan!.candidate })
+    expect(applyTraining([judged!], retiring)).toHaveLength(1)
+    const [retired] = store.decisions(ID).filter((d) => d.action === 'retire')
+    // Slower calls since: the learned timeout moves (another version), but it is the change that just made no difference.
+    store.insert(calls(version, 300, T + HOUR - 30 * 60_000, T + HOUR, 0.2, 300))
+    setNow(T + HOUR + 60_000)
+    const [again] = planTraining(options)
+    const until = retired!.ts + 7 * 24 * HOUR + HOUR
+    expect(again).toMatchObject({ action: 'none', current: version, held: { since: retired!.ts, until } })
+    expect(again!.reason).toMatch(/; timeout waits: a change of it was tested and retired on .* \(no difference beyond the margin on ok rate after 300 candidate observations: .*\); no new timeout before /)
+    expect(applyTraining([again!], options)).toEqual([])
+    expect(store.decisions(ID).map((d) => d.action)).toEqual(['candidate', 'retire', 'hold'])
+    expect(lock.read().functions[ID]!.candidate).toBeUndefined()
+
+    // Asked to, Train proposes it now, and the candidate's reason says which cool-down it did not wait out.
+    const [now] = planTraining({ ...options, ignoreCooldown: true })
+    expect(now).toMatchObject({ action: 'candidate', current: version, reason: expect.stringMatching(/ → timeout 30000 → \d+ ms .*; cool-down ignored on request: timeout waits: a change of it was tested and retired on /) })
+    expect(now!.candidate).not.toBe(plan!.candidate)
+  })
+
+  it('poet train says until when a cool-down holds a proposal, and --ignore-cooldown proposes it now', async () => {
+    const dir = tempDir()
+    const lockDir = join(dir, '.poet')
+    const { lock, version } = lockWith(lockDir, ID, { optimizeFor: 'latency' })
+    const store = new FeedbackStore(join(lockDir, 'feedback.db'))
+    // The command reads the clock: the calls are the last days', and the test retired just now.
+    const now = Date.now()
+    store.insert(calls(version, 2000, now - 3 * 24 * HOUR, now - HOUR, 0.01))
+    store.insert(calls(version, 300, now - HOUR, now, 0.15))
+    const options: TrainerOptions = { lockDir, store }
+    const [plan] = planTraining(options)
+    applyTraining([plan!], options)
+    applyTraining([{ functionId: ID, action: 'retire', current: version, candidate: plan!.candidate, reason: 'no difference beyond the margin' }], options)
+    const retired = store.decisions(ID).find((d) => d.action === 'retire')!
+    store.insert(calls(version, 100, now - 30 * 60_000, now, 0.2, 300))
+    store.close()
+    const until = new Date(Math.ceil((retired.ts + 7 * 24 * HOUR + HOUR) / 60_000) * 60_000).toISOString().slice(0, 16).replace('T', ' ')
+    const run = async (...argv: string[]) => {
+      const out: string[] = []
+      const code = await trainCommand([...argv, '--lock-dir', lockDir], { out: (l) => out.push(l), err: (l) => out.push(l) })
+      return { code, out: out.join('\n') }
+    }
+    const held = await run()
+    expect(held.code).toBe(0)
+    expect(held.out).toContain(`timeout waits: a change of it was tested and retired on `)
+    expect(held.out).toContain(`(${ID}: its proposal waits out a cool-down after a rollback or a retired test, until ${until} UTC; \`poet train --ignore-cooldown\` proposes now)`)
+    expect(held.out).toContain('Nothing to apply.')
+
+    const forced = await run('--apply', '--ignore-cooldown')
+    expect(forced.code, forced.out).toBe(0)
+    expect(forced.out).toContain('cool-down ignored on request: timeout waits')
+    expect(forced.out).not.toContain('its proposal waits out a cool-down')
+    const entry = lock.read().functions[ID]!
+    expect(entry.candidate?.version).toBeDefined()
+    expect(entry.candidate!.version).not.toBe(plan!.candidate)
   })
 
   it('names the parameters one rollback holds back together, once', async () => {
