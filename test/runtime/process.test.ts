@@ -105,6 +105,23 @@ describe('the runtime in a Node process', () => {
     expect(events.map((e) => `${e.functionId} ${e.kind}`)).toEqual(['work execution', 'work execution', 'work execution'])
   })
 
+  it('sends the events of a dozen open httpSinks before the process exits, with no warning of a listener leak', async () => {
+    const before = server.received.length
+    const r = await run(
+      'many-sinks',
+      `import { httpSink } from './runtime.mjs'
+       for (let i = 0; i < 12; i++) {
+         const sink = httpSink({ url: ${JSON.stringify(server.url + '/v1/events')}, interval: 60_000 })
+         sink([{ v: 1, kind: 'execution', functionId: 'f', version: 'v', executionId: 'x-' + i, ts: 0, duration: 1, outcome: 'ok', attempts: 1 }])
+       }
+       console.log('done')`,
+    )
+    // Node prints MaxListenersExceededWarning to stderr (part of out) at the eleventh listener of one event.
+    expect(r).toMatchObject({ code: 0, out: 'done\n' })
+    const ids = server.received.slice(before).flatMap((x) => (JSON.parse(x.body) as PoetEvent[]).map((e) => e.executionId))
+    expect(ids.sort()).toEqual(Array.from({ length: 12 }, (_, i) => `x-${i}`).sort())
+  })
+
   it('awaits a retry in progress on close at the end of a script, instead of exiting with the batch unsent', async () => {
     // The collector is busy once (a 503, as under load): the batch waits out its backoff, and close awaits that.
     const busy = await startServer((_, n) => (n === 1 ? { status: 503 } : { status: 202 }))

@@ -81,6 +81,10 @@ const MAX_DELAY = 30_000
 /** Why the page ended a batch's wait before its time: hidden (it may come back), or left. */
 type Hurry = 'hidden' | 'left'
 
+// One process listener for every sink following the process: one each had Node warn of a leak past ten open sinks.
+const exiting = new Set<() => void>()
+const onProcessBeforeExit = () => exiting.forEach((f) => f())
+
 export function httpSink(options: HttpSinkOptions): HttpSink {
   const { url, batchSize = 50, interval = 1000, maxQueue = 1000, retries = 4, retryDelay = 500, timeout = 10_000, dropCountHeader = true, encode = JSON.stringify } = options
   // Batches are taken with splice(0, batchSize): below 1, the queue never shrinks and the sink posts `[]` forever.
@@ -389,14 +393,16 @@ export function httpSink(options: HttpSinkOptions): HttpSink {
         target.addEventListener('visibilitychange', onVisibility)
         if (typeof document !== 'undefined') document.addEventListener('freeze', onFreeze)
       }
-      if (proc && typeof proc.on === 'function') proc.on('beforeExit', onBeforeExit)
+      exiting.add(onBeforeExit)
+      if (exiting.size === 1 && proc && typeof proc.on === 'function') proc.on('beforeExit', onProcessBeforeExit)
     } else {
       if (typeof target.removeEventListener === 'function') {
         target.removeEventListener('pagehide', onPagehide)
         target.removeEventListener('visibilitychange', onVisibility)
         if (typeof document !== 'undefined') document.removeEventListener('freeze', onFreeze)
       }
-      if (proc && typeof proc.off === 'function') proc.off('beforeExit', onBeforeExit)
+      exiting.delete(onBeforeExit)
+      if (!exiting.size && proc && typeof proc.off === 'function') proc.off('beforeExit', onProcessBeforeExit)
     }
   }
   listen(true)
