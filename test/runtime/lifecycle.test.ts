@@ -319,15 +319,17 @@ describe('httpSink across the page lifecycle in Chromium', () => {
     // A hundred calls, each in a task of its own: timers, responses, messages of a page working in the background.
     const t0 = Date.now()
     for (let i = 0; i < 100; i++) await page.evaluate(() => void (window as unknown as { f: (x: number) => number }).f(1))
-    // A hidden page's timers run once a second: a request a second at most, however long a loaded machine takes for
-    // the hundred calls (one a call, as before the fix, would be 100), and the one as it is closed.
     const seconds = Math.ceil((Date.now() - t0) / 1000)
     await page.close()
     await settledAfter(() => requests.flatMap(idsOf).length >= 100)
     const got = requests.flatMap(idsOf)
     expect(new Set(got).size).toBe(100)
     expect(got).toHaveLength(100)
-    expect(requests.length).toBeLessThanOrEqual(Math.max(4, seconds + 2))
+    // A request a second at most, however long a loaded machine takes for the calls, besides the two full batches and
+    // the one as it is closed. (One a call, as before the fix, would be 100. A sink sending what it held when its timer
+    // fired then sent each call that came before an answer in a request of its own: 13 to 19 requests for calls that
+    // took a loaded machine 3 to 4 s.)
+    expect(requests.length).toBeLessThanOrEqual(seconds + 3)
   })
 
   it('sends what a hidden page holds when Chrome freezes it, as a frozen page may be discarded without another event', async () => {
@@ -390,11 +392,17 @@ describe('httpSink across the page lifecycle in Chromium', () => {
     answer = () => ({ status: 202, delay: 1500 })
     const page = await appPage({ batchSize: 1000, interval: 60_000 })
     await emitMany(page, 500, 10)
+    // The page's timers of a second or more never fire: the hidden page's (a second at most) cannot send the rest before
+    // the page is closed, however long a loaded machine takes to close it (it did, and nothing was left to drop). Not
+    // Playwright's clock, which is the whole context's: the tests after this one would run with it paused.
+    await page.evaluate(() => {
+      const timer = window.setTimeout
+      window.setTimeout = ((run: () => void, ms?: number) => ((ms ?? 0) >= 1000 ? 0 : timer(run, ms))) as typeof setTimeout
+    })
     const other = await newPage('about:blank')
     await other.bringToFront()
     await page.waitForFunction(() => document.visibilityState === 'hidden')
     await until(() => requests.length >= 1)
-    // Closed before the hidden page's timer sends the rest (a second at most).
     await page.close()
     // The slow collector answers each request 1.5 s late; what was dropped is told in the request made as it closed.
     await settledAfter(() => requests.flatMap(idsOf).length + Math.max(0, ...requests.map(droppedOf)) >= 500)

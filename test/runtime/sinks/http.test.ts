@@ -109,6 +109,36 @@ describe('httpSink against a real HTTP server', () => {
     }
   })
 
+  it('leaves the events that come while it sends what a flush asked for to their interval, rather than chasing each with a request', async () => {
+    // Each request held until released: what comes meanwhile is queued behind it.
+    const bodies: string[] = []
+    const held: (() => void)[] = []
+    const sink = httpSink({
+      url: 'http://collector.invalid/v1/events',
+      interval: 10_000,
+      fetch: async (_url, init) => {
+        bodies.push(String(init?.body))
+        await new Promise<void>((r) => held.push(r))
+        return new Response(null, { status: 202 })
+      },
+    })
+    sink(events(0, 1))
+    const flushed = sink.flush()
+    await until(() => held.length === 1)
+    // A call made while the flush's request is out: before the fix, its answer sent this one at once in a request of
+    // its own, and the next one's answer the next call's, a request per call for as long as calls kept coming.
+    sink(events(1, 1))
+    held.shift()!()
+    await flushed
+    await sleep(20)
+    expect(bodies.map(ids)).toEqual([['x-0']])
+    const closed = sink.close()
+    await until(() => held.length === 1)
+    held.shift()!()
+    await closed
+    expect(bodies.map(ids)).toEqual([['x-0'], ['x-1']])
+  })
+
   it('still sends a partial batch after its interval once closed while a timer was pending (events that come late)', async () => {
     const { server, sink } = await setup(undefined, { batchSize: 10, interval: 50 })
     sink(events(0, 1)) // arms the interval
