@@ -237,7 +237,8 @@ if (mode === 'hold') {
       const store = new LockStore(dir)
       const started = Date.now()
       store.write('src/a.ts#f', nv('v1'))
-      expect(Date.now() - started).toBeLessThan(1000)
+      // Not waiting out the lock's age (30 s) or the wait (10 s): a loaded machine may take a few seconds over the rest.
+      expect(Date.now() - started).toBeLessThan(5000)
       expect(store.read().functions['src/a.ts#f']?.current).toBe('v1')
       expect(readdirSync(dir).sort()).toEqual(['lock.json', 'phases'])
     }, 20_000)
@@ -253,7 +254,8 @@ if (mode === 'hold') {
         await kill(held)
         const killedAt = Date.now()
         expect(await waiter.exit).toEqual({ code: 0, stderr: '' })
-        expect(Date.now() - killedAt).toBeLessThan(1500)
+        // Going on without waiting out the lock's age (30 s), with room for a loaded machine to start and end a process.
+        expect(Date.now() - killedAt).toBeLessThan(5000)
         expect(counter(dir)).toBe('1')
       } finally {
         held.proc.kill('SIGKILL')

@@ -1,6 +1,6 @@
 // An OpenAI-compatible chat-completions server on 127.0.0.1 that answers from a script, for driving the real SDK.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
-import type { AddressInfo } from 'node:net'
+import { createServer as createTcpServer, type AddressInfo } from 'node:net'
 
 export interface ChatRequest {
   model: string
@@ -125,11 +125,13 @@ export async function startOpenAIServer(script: Script): Promise<OpenAIServer> {
   }
 }
 
-/** A port that nothing listens on: bound, then closed. */
-export async function deadPort(): Promise<string> {
-  const server = createServer()
+/**
+ * A port nobody answers on: every connection is reset, as a refused one is. Bound for the test's length, since a port
+ * bound and closed again may be given to another process on the machine meanwhile (each outgoing connection takes one).
+ */
+export async function deadPort(): Promise<{ url: string; close(): Promise<void> }> {
+  const server = createTcpServer((socket) => socket.resetAndDestroy())
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   const { port } = server.address() as AddressInfo
-  await new Promise<void>((resolve) => server.close(() => resolve()))
-  return `http://127.0.0.1:${port}/v1`
+  return { url: `http://127.0.0.1:${port}/v1`, close: () => new Promise<void>((resolve) => server.close(() => resolve())) }
 }

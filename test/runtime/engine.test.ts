@@ -144,17 +144,20 @@ describe('a thenable that breaks the Promise contract, under a timeout', () => {
     const stuck = poet({ timeout: 150, attempts: 1 })(function stuck(): Promise<never> {
       return new Promise(() => {})
     })
-    return Promise.race([stuck().then(() => 'resolved', (e: Error) => e.name), sleep(1000).then(() => 'never timed out')])
+    return Promise.race([stuck().then(() => 'resolved', (e: Error) => e.name), sleep(10_000).then(() => 'never timed out')])
   }
 
-  /** Settles once with the first outcome, and nothing more happens after it: no attempt nobody awaits, no 2nd event. */
+  /**
+   * Settles once with the first outcome, and nothing more happens after it: no attempt nobody awaits, no 2nd event.
+   * The races give up after 10 s, not 1 s: a loaded machine stalling a second between two attempts would fire it first.
+   */
   async function expectOnce(then: Then, outcome: [string, unknown], runs: number, event: Partial<ExecutionEvent>) {
     listen()
     const other = bystander()
     const { f, runs: ran } = broken(then)
     const got = await Promise.race([
       f().then((v) => ['resolved', v], (e: Error) => ['rejected', e.message]),
-      sleep(1000).then(() => ['never settled']),
+      sleep(10_000).then(() => ['never settled']),
     ])
     expect(got).toEqual(outcome)
     // Past the timeout and any backoff: a deadline left armed, or a second callback, would show by now.

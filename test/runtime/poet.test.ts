@@ -145,16 +145,19 @@ describe('poet() as a function wrapper', () => {
 
 describe('timeouts', () => {
   it('abandons a slow async attempt with PoetTimeoutError and retries it', async () => {
+    // The attempts end only when released, after the call settled: a sleep outlasting the timeout would not do, since
+    // a loaded machine's timers can fire a timeout and a longer sleep in either order (Node starts both from the
+    // event loop's cached clock, which can lag Date.now by more than the difference).
+    const release: (() => void)[] = []
     let calls = 0
     const f = poet({ timeout: 20, attempts: 2, backoff: { initial: 1 } })(async function slow() {
       calls++
-      await sleep(200)
+      await new Promise<void>((r) => release.push(r))
       return 'late'
     })
-    const t0 = Date.now()
-    const err = await f().catch((e: unknown) => e)
-    // Waiting for the slow attempts would take 400 ms.
-    expect(Date.now() - t0).toBeLessThan(350)
+    // Raced: a call that waited for its attempts would never settle, and this fails here rather than at the test's timeout.
+    const err = await Promise.race([f().catch((e: unknown) => e), sleep(10_000).then(() => 'waited for the attempts')])
+    release.forEach((r) => r())
     expect(err).toBeInstanceOf(PoetTimeoutError)
     expect(err).toMatchObject({ timeout: 20, functionId: 'slow', phase: 'operate', message: 'poet: slow timed out after 20 ms' })
     expect(calls).toBe(2)
@@ -165,13 +168,18 @@ describe('timeouts', () => {
     const unhandled: unknown[] = []
     const onUnhandled = (r: unknown) => unhandled.push(r)
     process.on('unhandledRejection', onUnhandled)
+    // Each attempt fails only when released, once its call has timed out: late for certain, whatever the load.
+    const release: (() => void)[] = []
     try {
       const f = poet({ timeout: 20, attempts: 3, backoff: { initial: 1 } })(async () => {
-        await sleep(40)
+        await new Promise<void>((r) => release.push(r))
         throw new Error('late failure')
       })
       await expect(f()).rejects.toBeInstanceOf(PoetTimeoutError)
       await Promise.all([f().catch(() => {}), f().catch(() => {})])
+      expect(release).toHaveLength(9)
+      release.forEach((r) => r())
+      // Node reports an unhandled rejection once the microtasks have run, before any timer.
       await sleep(100)
       expect(unhandled).toEqual([])
     } finally {

@@ -20,12 +20,12 @@ function io(cwd?: string, stopped?: Promise<void>) {
 const ID = 'src/api.ts#fetchQuote'
 const readLock = (cwd: string) => new LockStore(join(cwd, '.poet')).read()
 
-/** Sends raw bytes and returns what came back before the server closed the connection (or 2 s passed). */
+/** Sends raw bytes and returns what came back before the server closed the connection (or 10 s passed: a loaded machine answers late). */
 function rawRequest(port: number, bytes: string): Promise<string> {
   return new Promise((resolve) => {
     let got = ''
     const socket = connect(port, '127.0.0.1', () => socket.write(bytes))
-    const timer = setTimeout(() => socket.destroy(), 2000)
+    const timer = setTimeout(() => socket.destroy(), 10_000)
     socket.on('data', (d) => (got += String(d)))
     socket.on('close', () => {
       clearTimeout(timer)

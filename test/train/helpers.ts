@@ -1,5 +1,5 @@
 // Shared test helpers for Train: temp dirs that clean up, and well-formed events to post.
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { build } from 'esbuild'
@@ -15,9 +15,10 @@ import type { EventField, ExecutionEvent, FeedbackEvent, Policy } from '../../sr
 export async function bundleChild(name: string): Promise<string> {
   const outfile = join(import.meta.dirname, `../.tmp/train/${name}.mjs`)
   mkdirSync(join(import.meta.dirname, '../.tmp/train'), { recursive: true })
-  await build({
+  const { outputFiles } = await build({
     entryPoints: [join(import.meta.dirname, `${name}.ts`)],
     outfile,
+    write: false,
     bundle: true,
     platform: 'node',
     format: 'esm',
@@ -25,6 +26,11 @@ export async function bundleChild(name: string): Promise<string> {
     packages: 'external',
     logLevel: 'error',
   })
+  // Written aside and renamed over: test files running in parallel bundle the same child, and one of them may be
+  // starting it while another writes it (esbuild writes in place, so a child could read half a file).
+  const aside = `${outfile}.${process.pid}.tmp`
+  writeFileSync(aside, outputFiles[0]!.contents)
+  renameSync(aside, outfile)
   return outfile
 }
 

@@ -87,8 +87,9 @@ describe('poet serve and slow connections', () => {
     expect(sink.failed).toBe(0)
     expect(sink.sent).toBe(100)
     expect(await stored(r.url)).toBe(100)
+    await sink.close()
     // headersTimeout plus the server's check interval, with room for a loaded machine.
-    await allClosed(slow, 4000)
+    await allClosed(slow, 10_000)
     // Node answers what it cuts: 408 to a request it was still reading.
     expect(await slow[0]!.closed).toMatch(/^HTTP\/1\.1 408/)
   })
@@ -97,7 +98,7 @@ describe('poet serve and slow connections', () => {
     const r = await start({ headersTimeout: 1000, requestTimeout: 2000 })
     const body = JSON.stringify([execution()])
     const slow = slowClient(r.url, `${HEAD}Content-Length: ${body.length + 100}\r\n\r\n${body}`, 100, ' ')
-    await allClosed([slow], 5000)
+    await allClosed([slow], 10_000)
     expect(await slow.closed).toMatch(/^HTTP\/1\.1 408/)
     expect(await stored(r.url)).toBe(0)
   })
@@ -119,7 +120,8 @@ describe('poet serve and slow connections', () => {
     expect(sink.failed).toBe(0)
     expect(sink.sent).toBe(30)
     expect(await stored(r.url)).toBe(30)
-    await allClosed(idle, 4000)
+    await sink.close()
+    await allClosed(idle, 10_000)
   })
   it('takes its connection cap from --max-connections', async () => {
     const cwd = tempDir()

@@ -61,7 +61,8 @@ describe('two processes writing one store', () => {
     new FeedbackStore(file).close()
     const runs = ['a', 'b'].map((tag) => child([file, 'insert', '1500', '2', tag]))
     for (const r of runs) expect(await r.done, r.err).toBe(0)
-    for (const r of runs) expect(JSON.parse(r.out.split('\n')[1]!)).toEqual({ failed: 0, first: '' })
+    // None failed without waiting for the other's commit (a batch starved past the busy timeout is sent again).
+    for (const r of runs) expect(JSON.parse(r.out.split('\n')[1]!)).toMatchObject({ failed: 0, first: '' })
     const store = new FeedbackStore(file)
     try {
       expect(store.count('executions')).toBe(6_000)

@@ -40,8 +40,9 @@ describe('withCandidate', () => {
     for (let i = 0; i < 2000; i++) rank([1, 2])
     const share = events.filter((e) => e.version === cand.version).length / events.length
     expect(events).toHaveLength(2000)
-    expect(share).toBeGreaterThan(0.25)
-    expect(share).toBeLessThan(0.35)
+    // 2,000 calls at 0.3: one standard deviation is 0.0102, so ±0.06 is 5.9σ (±0.05 was 4.9σ: one run in a million).
+    expect(share).toBeGreaterThan(0.24)
+    expect(share).toBeLessThan(0.36)
   })
 
   it('stays a module addHotSwap accepts', async () => {

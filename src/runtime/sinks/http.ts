@@ -81,6 +81,10 @@ const MAX_DELAY = 30_000
 /** Why the page ended a batch's wait before its time: hidden (it may come back), or left. */
 type Hurry = 'hidden' | 'left'
 
+// One process listener for every sink following the process: one each had Node warn of a leak past ten open sinks.
+const exiting = new Set<() => void>()
+const onProcessBeforeExit = () => exiting.forEach((f) => f())
+
 export function httpSink(options: HttpSinkOptions): HttpSink {
   const { url, batchSize = 50, interval = 1000, maxQueue = 1000, retries = 4, retryDelay = 500, timeout = 10_000, dropCountHeader = true, encode = JSON.stringify } = options
   // Batches are taken with splice(0, batchSize): below 1, the queue never shrinks and the sink posts `[]` forever.
@@ -113,7 +117,9 @@ export function httpSink(options: HttpSinkOptions): HttpSink {
   // stream of events it never does.
   let step: Promise<void> | undefined
   let queued = 0
-  let drainAll = false
+  // Events a drain asked for `all` still owes: those queued when it was asked. Later ones wait for their interval, or a
+  // steady trickle of calls kept a drain sending each as it came, a request per answer instead of one per interval.
+  let owed = 0
   // A retry's wait is unref'd, so the sink never holds a process by itself; but while anyone awaits a flush (close at
   // the end of a script, the process running dry) it must, or Node exits mid-wait and the batch is never sent.
   let holding = 0
@@ -158,26 +164,29 @@ export function httpSink(options: HttpSinkOptions): HttpSink {
   }
 
   /**
-   * Sends batches one at a time: full ones, and everything once any caller asked for `all` (a drain already running
-   * takes that request over). Starts only when there is something to send, so the first `await` always comes before
+   * Sends batches one at a time: full ones, and everything queued when any caller asked for `all` (a drain already
+   * running takes that request over). Starts only when there is something to send, so the first `await` always comes before
    * the `finally`: a drain that ended at once would otherwise stay in `sending` for good, and every later drain (and
    * `flush`) would wait on it instead of sending.
    */
   function drain(all: boolean): void {
-    drainAll ||= all
-    const more = () => queue.length >= batchSize || (drainAll && queue.length > 0)
+    if (all) owed = queue.length
+    const more = () => queue.length >= batchSize || (owed > 0 && queue.length > 0)
     if (!sending && more()) {
       sending = (async () => {
         try {
-          do await (step = send(queue.splice(0, batchSize)))
-          while (more())
+          do {
+            const batch = queue.splice(0, batchSize)
+            owed -= batch.length
+            await (step = send(batch))
+          } while (more())
         } finally {
           sending = undefined
-          drainAll = false
+          owed = 0
         }
       })()
     }
-    if (!sending) drainAll = false
+    if (!sending) owed = 0
   }
 
   async function send(batch: PoetEvent[]): Promise<void> {
@@ -389,14 +398,16 @@ export function httpSink(options: HttpSinkOptions): HttpSink {
         target.addEventListener('visibilitychange', onVisibility)
         if (typeof document !== 'undefined') document.addEventListener('freeze', onFreeze)
       }
-      if (proc && typeof proc.on === 'function') proc.on('beforeExit', onBeforeExit)
+      exiting.add(onBeforeExit)
+      if (exiting.size === 1 && proc && typeof proc.on === 'function') proc.on('beforeExit', onProcessBeforeExit)
     } else {
       if (typeof target.removeEventListener === 'function') {
         target.removeEventListener('pagehide', onPagehide)
         target.removeEventListener('visibilitychange', onVisibility)
         if (typeof document !== 'undefined') document.removeEventListener('freeze', onFreeze)
       }
-      if (proc && typeof proc.off === 'function') proc.off('beforeExit', onBeforeExit)
+      exiting.delete(onBeforeExit)
+      if (!exiting.size && proc && typeof proc.off === 'function') proc.off('beforeExit', onProcessBeforeExit)
     }
   }
   listen(true)

@@ -160,31 +160,35 @@ describe('the LLM generator against an OpenAI-compatible server', () => {
     const { gen, warnings } = await setup(() => reply.slow(10_000, goodReply), { timeout: 300 }, { maxRetryDelay: 50 })
     const started = Date.now()
     const result = await gen.generate({ spec: scaleSpec, baseline: scaleBaseline })
-    expect(Date.now() - started).toBeLessThan(3_000)
+    // Three tries of 300 ms take about a second; waiting for the reply would take 10 s. A loaded machine gets the rest.
+    expect(Date.now() - started).toBeLessThan(8_000)
     expect(result.parts.generator).toBe('builtin')
     expect(warnings[0]).toMatch(/no answer from http:\/\/127\.0\.0\.1:\d+\/v1 within 300 ms \(tried 3 times\)/)
   })
 
   it('never hangs on a reply whose body stalls after its headers', async () => {
     const { gen, warnings, server } = await setup(() => ({ content: JSON.stringify(goodReply), bodyDelayMs: 60_000 }), { timeout: 300 }, { maxRetryDelay: 50 })
-    const started = Date.now()
-    // Bounded by the test: with the bug the request waits for the body as long as the server holds it back.
+    // Bounded by the test: with the bug the request waits for the body as long as the server holds it back (60 s).
     const result = await Promise.race([
       gen.generate({ spec: scaleSpec, baseline: scaleBaseline }),
-      new Promise<undefined>((resolve) => setTimeout(resolve, 5_000)),
+      new Promise<undefined>((resolve) => setTimeout(resolve, 10_000)),
     ])
     expect(result?.parts.generator).toBe('builtin')
-    expect(Date.now() - started).toBeLessThan(3_000)
     expect(server.requests).toHaveLength(3)
     expect(warnings[0]).toMatch(/no answer from http:\/\/127\.0\.0\.1:\d+\/v1 within 300 ms \(tried 3 times\)/)
   })
 
   it('falls back when nothing listens on the port', async () => {
     const warnings: string[] = []
-    const gen = createLlmGenerator({ provider: 'openai', model: 'm', baseURL: await deadPort(), apiKey: 'k' }, { warn: (m) => warnings.push(m), maxRetryDelay: 20 })
-    const result = await gen.generate({ spec: scaleSpec, baseline: scaleBaseline })
-    expect(result.parts.generator).toBe('builtin')
-    expect(warnings).toEqual([expect.stringMatching(/gave no verified phases after 1 request: cannot reach http:\/\/127\.0\.0\.1:\d+\/v1 \(.+\)/)])
+    const dead = await deadPort()
+    try {
+      const gen = createLlmGenerator({ provider: 'openai', model: 'm', baseURL: dead.url, apiKey: 'k' }, { warn: (m) => warnings.push(m), maxRetryDelay: 20 })
+      const result = await gen.generate({ spec: scaleSpec, baseline: scaleBaseline })
+      expect(result.parts.generator).toBe('builtin')
+      expect(warnings).toEqual([expect.stringMatching(/gave no verified phases after 1 request: cannot reach http:\/\/127\.0\.0\.1:\d+\/v1 \(.+\)/)])
+    } finally {
+      await dead.close()
+    }
   })
 
   it('keeps at most `concurrency` requests in flight', async () => {
