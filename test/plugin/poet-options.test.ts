@@ -60,7 +60,7 @@ describe('poet() options at build time', () => {
   const wrong: fc.Arbitrary<[string, unknown]> = fc.oneof(
     fc.tuple(fc.constant('attempts'), fc.oneof(fc.integer({ max: 0 }), fc.integer({ min: 101 }), fc.double({ min: 1.01, max: 9.99, noInteger: true }), fc.string())),
     fc.tuple(fc.constant('sample'), fc.oneof(fc.double({ min: 1.0001, max: 1e6, noNaN: true }), fc.double({ min: -1e6, max: -0.0001, noNaN: true }))),
-    fc.tuple(fc.constant('timeout'), fc.oneof(fc.integer({ min: -1e6, max: 0 }), fc.boolean())),
+    fc.tuple(fc.constant('timeout'), fc.oneof(fc.integer({ min: -1e6, max: -1 }), fc.boolean())),
     fc.tuple(fc.constant('retryOn'), fc.string().filter((s) => s !== 'transient' && s !== 'any')),
     fc.tuple(fc.constant('repair'), fc.oneof(fc.integer(), fc.string(), fc.constant(null))),
     fc.tuple(fc.constant('optimizeFor'), fc.oneof(fc.constant(''), fc.integer(), fc.array(fc.string()))),
@@ -88,8 +88,8 @@ describe('numbers no retry loop or timer can honour', () => {
     ['{ attempts: 1e9 }', "option 'attempts' (total tries, 1 = no retry) must be an integer from 1 to 100, but received 1000000000."],
     ['{ attempts: NaN }', "option 'attempts' (total tries, 1 = no retry) must be an integer from 1 to 100, but received NaN."],
     ['{ attempts: -1 }', "option 'attempts' (total tries, 1 = no retry) must be an integer from 1 to 100, but received -1."],
-    ['{ timeout: Infinity }', "option 'timeout' (milliseconds per attempt, async functions only) must be a number > 0, but received Infinity."],
-    ['{ timeout: -Infinity }', "option 'timeout' (milliseconds per attempt, async functions only) must be a number > 0, but received -Infinity."],
+    ['{ timeout: Infinity }', "option 'timeout' (milliseconds per attempt, async functions only; 0 = none) must be a number ≥ 0, but received Infinity."],
+    ['{ timeout: -Infinity }', "option 'timeout' (milliseconds per attempt, async functions only; 0 = none) must be a number ≥ 0, but received -Infinity."],
     ['{ backoff: { max: Infinity } }', "option 'backoff.max' (upper bound of any delay, ms) must be a number ≥ 0, but received Infinity."],
   ])('%s is a build error at the value, saying the range', (literal, reason) => {
     const code = moduleWith(literal)
