@@ -82,7 +82,8 @@ export interface PlannedGeneration {
   test?: { from: string; carried: string } | { from: string; ended: string }
   /** The candidate served beside current afterwards, when there is one. */
   candidate?: { source: string; share: number }
-  write(): void
+  /** Writes it into the lock, coalesced with the writes of other generations asked for at the same time. */
+  write(): Promise<void>
 }
 
 /**
@@ -99,10 +100,10 @@ export async function planGeneration(lock: LockStore, id: string, fresh: NewVers
   const entry = Object.hasOwn(file.functions, id) ? file.functions[id] : undefined
   const from = entry?.candidate?.version
   // The lock ends the test when current changes: a candidate was derived from the old current (its types, its rules).
-  if (!entry || from === undefined || entry.current === fresh.version) return { version: fresh.version, source: fresh.source, write: () => lock.write(id, fresh) }
+  if (!entry || from === undefined || entry.current === fresh.version) return { version: fresh.version, source: fresh.source, write: () => lock.writeSoon(id, fresh) }
   const test = { from, ended: `${regeneratedBecause(fresh, entry.versions[entry.current])}, so it tested a change to ${entry.current}, which the new version replaces; Train proposes a new candidate from the new version's calls` }
   const version = { ...fresh, reason: `${fresh.reason ?? 'build'}; ${describeTest(test)}` }
-  return { version: fresh.version, source: fresh.source, test, write: () => lock.write(id, version) }
+  return { version: fresh.version, source: fresh.source, test, write: () => lock.writeSoon(id, version) }
 }
 
 /** Why a regeneration other than a compiler upgrade replaced the current version, for the A/B test it ends. */
@@ -117,7 +118,7 @@ function regeneratedBecause(fresh: NewVersion, current: LockVersion | undefined)
 /** Plans a generation and writes it into the lock. */
 export async function writeGeneration(lock: LockStore, id: string, fresh: NewVersion, compilerUpgrade: boolean): Promise<PlannedGeneration> {
   const planned = await planGeneration(lock, id, fresh, compilerUpgrade)
-  planned.write()
+  await planned.write()
   return planned
 }
 
