@@ -3,7 +3,8 @@ import { join, relative } from 'node:path'
 import { generateBuiltin } from '../generators/builtin'
 import { BUILTIN_VERSION } from '../generators/builtin/version'
 import { compilerUpgradeOnly, describeReplaced, describeTest, generatorIdentity, writeGeneration } from '../generators'
-import { createLlmGenerator, domainSummary, type LlmResult } from '../generators/llm'
+import type { LlmResult } from '../generators/llm'
+import type { PhaseParts } from '../generators/spec'
 import { fallbackReason, LockStore, refusedLockWrite, type NewVersion } from '../generators/lock'
 import { renderPhaseModule } from '../generators/render'
 import type { ResolvedGenerator } from '../plugin/options'
@@ -285,14 +286,17 @@ async function generateAll(
   save: (s: SpecState, result: GenerateResult) => Promise<string>,
   stopped: () => boolean,
 ): Promise<PromiseSettledResult<GenerateResult>[]> {
-  const llm =
-    generator.provider === 'openai'
-      ? createLlmGenerator({ ...generator, ...(concurrency ? { concurrency } : {}) }, { warn: (m) => progress.warn(m) })
-      : undefined
+  // The openai SDK, zod and the sandbox are loaded only for a project that generates with an LLM.
+  let llm: ((s: SpecState, baseline: PhaseParts) => Promise<LlmResult>) | undefined
+  if (generator.provider === 'openai') {
+    const { createLlmGenerator, domainSummary } = await import('../generators/llm')
+    const made = createLlmGenerator({ ...generator, ...(concurrency ? { concurrency } : {}) }, { warn: (m) => progress.warn(m) })
+    llm = (s, baseline) => made.generate({ spec: s.spec, baseline, domain: s.pack && domainSummary(s.pack) })
+  }
   const one = async (s: SpecState): Promise<GenerateResult> => {
     progress.start(s.spec.id)
     const baseline = generateBuiltin(s.spec, { pack: s.pack })
-    const result: GenerateResult = llm ? await llm.generate({ spec: s.spec, baseline, domain: s.pack && domainSummary(s.pack) }) : { parts: baseline }
+    const result: GenerateResult = llm ? await llm(s, baseline) : { parts: baseline }
     const version = await save(s, result)
     progress.finish(s.spec.id, result.fallback ? `builtin ${version} (fallback)` : `${result.parts.generator} ${version}`)
     return result

@@ -1,11 +1,7 @@
 // The `poet` command's dispatcher: one subcommand per job, each with its own --help and exit codes.
 import { createRequire } from 'node:module'
 import { ConfigError } from './config'
-import { diffCommand } from './diff'
-import { domainsCommand } from './domains'
-import { generateCommand } from './generate'
 import { consoleIO, errorText, EXIT, usage, type CliIO } from './io'
-import { statusCommand } from './status'
 import { closest } from '../plugin/suggest'
 
 export const HELP = `poet — generate, review and train the phases of poet() functions
@@ -32,11 +28,13 @@ functions belong to projects with locks of their own).`
 
 type Command = (argv: string[], io: CliIO) => Promise<number>
 
+// Each command's module is imported when it runs: `poet --version` or `poet diff` must not pay for the openai SDK,
+// babel or the generators that `poet generate` needs.
 const COMMANDS: Record<string, Command> = {
-  generate: generateCommand,
-  status: statusCommand,
-  diff: diffCommand,
-  domains: domainsCommand,
+  generate: async (argv, io) => (await import('./generate')).generateCommand(argv, io),
+  status: async (argv, io) => (await import('./status')).statusCommand(argv, io),
+  diff: async (argv, io) => (await import('./diff')).diffCommand(argv, io),
+  domains: async (argv, io) => (await import('./domains')).domainsCommand(argv, io),
   serve: trainCommand('serveCommand'),
   train: trainCommand('trainCommand'),
   rollback: trainCommand('rollbackCommand'),

@@ -87,7 +87,8 @@ export interface PlannedGeneration {
   replaced?: { version: string; why: string }
   /** The candidate served beside current afterwards, when there is one. */
   candidate?: { source: string; share: number }
-  write(): void
+  /** Writes it into the lock, coalesced with the writes of other generations asked for at the same time. */
+  write(): Promise<void>
 }
 
 /**
@@ -119,9 +120,9 @@ export async function planGeneration(lock: LockStore, id: string, fresh: NewVers
   if (entry && currentSource !== undefined) {
     const before = entry.versions[entry.current]!.inputHash
     const tested = entry.candidate && lock.source(id, entry.candidate.version, file)
-    const write = () => {
+    const write = async () => {
       let moved = false
-      lock.update((l) => {
+      await lock.updateSoon((l) => {
         const e = Object.hasOwn(l.functions, id) ? l.functions[id] : undefined
         // Another writer replaced current meanwhile: its versions are not the ones these inputs were checked against.
         if (!e || e.versions[e.current]?.inputHash !== before) return void (moved = true)
@@ -129,7 +130,7 @@ export async function planGeneration(lock: LockStore, id: string, fresh: NewVers
         if (fresh.optimizeFor) e.optimizeFor = fresh.optimizeFor
         else delete e.optimizeFor
       })
-      if (moved) lock.write(id, fresh)
+      if (moved) await lock.writeSoon(id, fresh)
     }
     return { version: entry.current, source: currentSource, ...(tested ? { candidate: { source: tested, share: entry.candidate!.share } } : {}), write }
   }
@@ -140,11 +141,11 @@ export async function planGeneration(lock: LockStore, id: string, fresh: NewVers
   // The lock ends the test when current changes: a candidate was derived from the old current (its types, its rules).
   if (!entry || from === undefined || entry.current === fresh.version) {
     const version = promoted ? { ...fresh, reason: `${fresh.reason ?? 'build'}${promoted}` } : fresh
-    return { version: fresh.version, source: fresh.source, ...(replaced ? { replaced } : {}), write: () => lock.write(id, version) }
+    return { version: fresh.version, source: fresh.source, ...(replaced ? { replaced } : {}), write: () => lock.writeSoon(id, version) }
   }
   const test = { from, ended: `${regeneratedBecause(fresh, entry.versions[entry.current])}, so it tested a change to ${entry.current}, which the new version replaces; Train proposes a new candidate from the new version's calls` }
   const version = { ...fresh, reason: `${fresh.reason ?? 'build'}${promoted}; ${describeTest(test)}` }
-  return { version: fresh.version, source: fresh.source, test, ...(replaced ? { replaced } : {}), write: () => lock.write(id, version) }
+  return { version: fresh.version, source: fresh.source, test, ...(replaced ? { replaced } : {}), write: () => lock.writeSoon(id, version) }
 }
 
 /** Why a regeneration replaced a current version Train promoted (see `keepsCurrent` for when it does not). */
@@ -170,7 +171,7 @@ function regeneratedBecause(fresh: NewVersion, current: LockVersion | undefined)
 /** Plans a generation and writes it into the lock. */
 export async function writeGeneration(lock: LockStore, id: string, fresh: NewVersion, compilerUpgrade: boolean): Promise<PlannedGeneration> {
   const planned = await planGeneration(lock, id, fresh, compilerUpgrade)
-  planned.write()
+  await planned.write()
   return planned
 }
 

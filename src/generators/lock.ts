@@ -270,18 +270,42 @@ export class LockStore {
     this.writeAll(id, [nv])
   }
 
+  /** write, in the lock's next coalesced update (see `updateSoon`). */
+  async writeSoon(id: string, nv: NewVersion): Promise<void> {
+    await this.writeAllSoon(id, [nv])
+  }
+
   /**
    * Stores versions in one update of the lock, the last made current: a reader never sees the ones before it as
    * current (a compiler upgrade's fresh module, written beside the one keeping what Train promoted). Returns whether
    * `candidate` went in as the candidate under test (not when the test it replaces ended meanwhile).
    */
   writeAll(id: string, versions: readonly NewVersion[], candidate?: CarriedCandidate): boolean {
+    const planned = this.#planWrite(id, versions, candidate)
+    if (!planned) return false
+    this.update(planned.mutate)
+    return planned.carried()
+  }
+
+  /**
+   * writeAll, in the lock's next coalesced update (see `updateSoon`): what a build uses, where every function's
+   * phases are generated at once.
+   */
+  async writeAllSoon(id: string, versions: readonly NewVersion[], candidate?: CarriedCandidate): Promise<boolean> {
+    const planned = this.#planWrite(id, versions, candidate)
+    if (!planned) return false
+    await this.updateSoon(planned.mutate)
+    return planned.carried()
+  }
+
+  /** writeAll's phase files, written at once, and the change it makes to lock.json. */
+  #planWrite(id: string, versions: readonly NewVersion[], candidate?: CarriedCandidate): { mutate: (lock: LockFile) => void; carried: () => boolean } | undefined {
     const all = candidate ? [...versions, candidate.version] : versions
     const files = all.map((nv) => this.writeFiles(id, nv.version, nv.source, nv.variants))
     const last = versions.at(-1)
-    if (!last) return false
+    if (!last) return undefined
     let carried = false
-    this.update((lock) => {
+    const mutate = (lock: LockFile): void => {
       // Written before the lock was taken, a file may have been removed as stray since: an old one left by a refused
       // write, holding these very bytes, was kept as it was (and as old). Written again now, nothing removes it before
       // the lock names it.
@@ -332,8 +356,8 @@ export class LockStore {
         entry.candidate = { version: carry.version.version, share: carry.share, since: now(), ...(carry.metric ? { metric: carry.metric } : {}) }
         carried = true
       }
-    })
-    return carried
+    }
+    return { mutate, carried: () => carried }
   }
 
   /**
@@ -405,6 +429,39 @@ export class LockStore {
    * still under the lock: removing files no version names any more, which a writer waiting for the lock may be about
    * to name again (see `writeAll`), must wait until no lock on disk names them.
    */
+  /** Updates asked for through updateSoon that are not in lock.json yet, in the order they were asked for. */
+  #queued: { mutate: (lock: LockFile) => void; settle: (failed: boolean, error?: unknown) => void }[] | undefined
+
+  /**
+   * update(), coalesced: the updates asked for until the event loop next turns go into lock.json in one
+   * read-modify-write, each applied in turn as if alone. A cold build generates the phases of every function at once,
+   * and one read, copy, serialization and atomic write of the whole lock per function made it quadratic in their
+   * number (600 functions: most of a minute under load). When the write fails, every update of it fails with its error.
+   */
+  updateSoon(mutate: (lock: LockFile) => void): Promise<void> {
+    return new Promise((resolve, reject) => {
+      if (!this.#queued) {
+        this.#queued = []
+        setImmediate(() => this.#flush())
+      }
+      this.#queued.push({ mutate, settle: (failed, error) => (failed ? reject(error) : resolve()) })
+    })
+  }
+
+  #flush(): void {
+    const batch = this.#queued ?? []
+    this.#queued = undefined
+    try {
+      this.update((lock) => {
+        for (const { mutate } of batch) mutate(lock)
+      })
+    } catch (e) {
+      for (const { settle } of batch) settle(true, e)
+      return
+    }
+    for (const { settle } of batch) settle(false)
+  }
+
   update(mutate: (lock: LockFile) => void, after?: () => void): void {
     mkdirSync(this.dir, { recursive: true })
     const release = acquire(join(this.dir, '.lock'))

@@ -118,6 +118,8 @@ export const unpluginFactory: UnpluginFactory<Options | undefined, false> = (raw
   let dev: DevServer | undefined
   /** This Vite config is `vite preview`'s. */
   let preview = false
+  /** Vite's logger, once the config is resolved: what a build says that is no warning. */
+  let logInfo: ((message: string) => void) | undefined
   const { include } = ctx.options
   // With the default exclude, node_modules is told apart in the handler where the bundler filters by code before any
   // hook runs (Vite, Rollup, Rolldown): a workspace package reached through its link (preserveSymlinks) has a
@@ -156,7 +158,13 @@ export const unpluginFactory: UnpluginFactory<Options | undefined, false> = (raw
         viteSaid.started.add(environment)
       }
       saidInBuild?.warnings.clear()
+      ctx.startBuild()
       if (ctx.options.domains.length > 0) await ctx.loadDomains()
+    },
+
+    // A file changed, added or deleted under watch: functions transformed before may be gone (Vite's own hook below too).
+    watchChange() {
+      ctx.filesChanged()
     },
 
     resolveId: {
@@ -227,6 +235,11 @@ export const unpluginFactory: UnpluginFactory<Options | undefined, false> = (raw
           this.warn(warning(LIBRARY_BUNDLES_RUNTIME))
         }
       },
+      // A cold build is slower than the next (Rolldown may name this plugin in a PLUGIN_TIMINGS warning): it says why.
+      closeBundle() {
+        const summary = ctx.serve || inWorker ? undefined : ctx.generatedSummary()
+        if (summary) logInfo?.(summary)
+      },
       // Once per worker bundle, said once for all the build's workers. A worker that configures its own sink was still
       // told that its events go nowhere, with nothing left to do to silence it.
       buildEnd() {
@@ -255,6 +268,7 @@ export const unpluginFactory: UnpluginFactory<Options | undefined, false> = (raw
         }
         ctx.setRoot(config.root)
         ctx.serve = config.command === 'serve'
+        logInfo = (message) => config.logger.info(message)
         // `vite preview` resolves its config as a dev server would, but serves a build: no dev server to set up.
         if (!ctx.serve || preview) return
         // Vite calls no hotUpdate hook without HMR (Vitest turns it off): phase modules then follow their function's
@@ -278,6 +292,7 @@ export const unpluginFactory: UnpluginFactory<Options | undefined, false> = (raw
       // runs the tests in another).
       perEnvironmentWatchChangeDuringDev: true,
       async watchChange(id) {
+        ctx.filesChanged()
         const env = this.environment
         if (!ctx.withoutHmr || resolve(id) !== resolve(ctx.lock.file) || !('moduleGraph' in env)) return
         const drop = async () => {

@@ -23,7 +23,7 @@ export interface PlannedUpgrade {
   test?: TestAfterUpgrade
   /** The candidate served beside current afterwards, when there is one. */
   candidate?: { source: string; share: number }
-  write(): void
+  write(): Promise<void>
 }
 
 /**
@@ -42,7 +42,7 @@ export function planKeepingTrained(lock: LockStore, id: string, fresh: NewVersio
   // Another build (or `poet generate`) that saw the same stale entry regenerated it first: carrying again would keep
   // Train's values a second time, as if that regeneration had promoted them.
   if (currentSource !== undefined && current!.inputHash === fresh.inputHash && current!.compiler === fresh.compiler) {
-    return { version: entry!.current, source: currentSource, candidate: tested, write: () => {} }
+    return { version: entry!.current, source: currentSource, candidate: tested, write: async () => {} }
   }
   // The new compiler writes the very module training started from (its fix was for other shapes), or the very module
   // that is current: the current version is right as it is, reason and all. So is every version of the same inputs
@@ -52,7 +52,7 @@ export function planKeepingTrained(lock: LockStore, id: string, fresh: NewVersio
   if (currentSource && (base === fresh.version || entry!.current === fresh.version) && entry!.versions[fresh.version]) {
     const before = current!.inputHash
     const write = () =>
-      lock.update((l) => {
+      lock.updateSoon((l) => {
         for (const v of Object.values(l.functions[id]?.versions ?? {})) {
           if (v.inputHash !== before) continue
           v.inputHash = fresh.inputHash
@@ -93,9 +93,9 @@ export function planKeepingTrained(lock: LockStore, id: string, fresh: NewVersio
     ...(lost ? { lost } : {}),
     ...(goesOn ? { test: { from: goesOn.replaces, carried: goesOn.version.version } } : stopped ? { test: stopped } : {}),
     ...(goesOn ? { candidate: { source: goesOn.version.source, share: goesOn.share } } : {}),
-    write: () => {
+    write: async () => {
       // The test may have ended since the lock was read here: the build must not say it goes on, nor serve the carried one.
-      if (lock.writeAll(id, versions, goesOn) || !goesOn) return
+      if ((await lock.writeAllSoon(id, versions, goesOn)) || !goesOn) return
       plan.test = { from: goesOn.replaces, ended: 'it ended while the function was regenerated (Train, `poet rollback` or the dashboard ended it), so there was nothing to carry' }
       delete plan.candidate
     },

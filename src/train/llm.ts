@@ -1,7 +1,7 @@
 // The trainer's LLM proposer: finds the function and its generator config in the project, asks for phases with the evidence, renders what passes the verify gate.
 import { phaseInputHash } from '../generators'
 import { generateBuiltin } from '../generators/builtin'
-import { generateWithLlm, type LlmGeneratorOptions } from '../generators/llm'
+import type { LlmGeneratorOptions } from '../generators/llm'
 import { renderPhaseModule } from '../generators/render'
 import type { ResolvedOptions } from '../plugin/options'
 import type { ScannedProject } from '../cli/project'
@@ -40,6 +40,8 @@ export function projectProposer(load: () => Promise<ProjectContext>): LlmPropose
       if (phaseInputHash(spec, options.generator, pack) !== entry.versions[entry.current]!.inputHash) {
         return { ok: false, reason: `its source, options or generator changed since ${entry.current} was generated: run \`poet generate\` first` }
       }
+      // Loaded here, not at the top: `poet serve`, `train` and `rollback` import this file, and only a proposal needs the SDK.
+      const { generateWithLlm } = await import('../generators/llm')
       const result = await generateWithLlm(spec, config, generateBuiltin(spec, { pack }), {
         ...(pack ? { pack } : {}),
         // The fallback to builtin phases that a build would take is no candidate here: its reason is the answer.

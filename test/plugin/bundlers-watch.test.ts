@@ -77,4 +77,32 @@ describe.each(WATCH_BUNDLERS)('%s watch mode', (bundler) => {
       project.remove()
     }
   })
+
+  it('a function whose file is renamed while watching takes over its lock entry', async () => {
+    const project = createProject(`watch-move-${bundler}`)
+    const source = `import { poet } from 'unplugin-poet/runtime'
+export const area = poet({ attempts: 1 })(function area(w: number, h: number): number {
+  return w * h
+})
+`
+    project.write('src/move-a.ts', source)
+    project.write('src/move-main.ts', "export { area } from './move-a.ts'\n")
+    const watcher = await watch(project, bundler, { entry: 'src/move-main.ts' })
+    const store = new LockStore(project.lockDir)
+    try {
+      await watcher.until(async () => Object.hasOwn(store.read().functions, 'src/move-a.ts#area'))
+      const version = store.read().functions['src/move-a.ts#area']!.current
+      // A `git mv`: the build still knows the old file's function, until the bundler says the file is gone.
+      project.write('src/move-b.ts', source)
+      project.write('src/move-main.ts', "export { area } from './move-b.ts'\n")
+      rmSync(project.path('src/move-a.ts'))
+      await watcher.until(async () => Object.hasOwn(store.read().functions, 'src/move-b.ts#area'))
+      const functions = store.read().functions
+      expect(Object.keys(functions).filter((id) => id.includes('#area'))).toEqual(['src/move-b.ts#area'])
+      expect(functions['src/move-b.ts#area']).toMatchObject({ current: version, formerIds: ['src/move-a.ts#area'] })
+    } finally {
+      await watcher.close()
+      project.remove()
+    }
+  })
 })

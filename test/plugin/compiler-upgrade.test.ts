@@ -418,7 +418,7 @@ describe('a newer builtin compiler', () => {
     const planned = await planGeneration(lock, ID, fresh, true)
     expect(planned.test).toMatchObject({ from: candidate.version, carried: expect.any(String) })
     lock.update((l) => void delete l.functions[ID]!.candidate)
-    planned.write()
+    await planned.write()
     expect(planned.test).toEqual({ from: candidate.version, ended: 'it ended while the function was regenerated (Train, `poet rollback` or the dashboard ended it), so there was nothing to carry' })
     expect(planned.candidate).toBeUndefined()
     expect(lock.read().functions[ID]!.candidate).toBeUndefined()
