@@ -1,7 +1,7 @@
 // Vite dev: mounts the collector and dashboard under /__poet, points the runtime at them, and hot-swaps regenerated phase modules and edited function bodies.
 import { readFileSync } from 'node:fs'
 import { resolve } from 'node:path'
-import type { DevEnvironment, EnvironmentModuleNode, HotUpdateOptions, ViteDevServer } from 'vite'
+import type { DevEnvironment, EnvironmentModuleNode, HotUpdateOptions, Logger, ViteDevServer } from 'vite'
 import { createDashboard, crossOrigin, projectName, type FunctionInfo } from '../dashboard/handler'
 import type { PoetEvent } from '../runtime/types'
 import { createCollector, type Collector } from '../train/collector'
@@ -195,16 +195,10 @@ export class DevServer {
         this.close()
       }
     }
-    let collector: Collector
-    try {
-      const db = resolve(options.lockDir, 'feedback.db')
-      keepOutOfGit(db)
-      collector = createCollector({ db, lockDir: options.lockDir, base: DEV_BASE, rateLimit: false })
-    } catch (error) {
-      // The app must not lose its dev server to telemetry: without a store (better-sqlite3's native module not built,
-      // the file unwritable …) it is served as usual, validation and HMR included, and /__poet/ says why it is off.
-      this.storeOff = `the POET dashboard and event store are off: ${(error as Error).message}`
-      server.config.logger.warn(`[unplugin-poet] ${this.storeOff}`)
+    const opened = openCollector(options.lockDir, server.config.logger)
+    if ('off' in opened) {
+      // Served as usual, validation and HMR included, and /__poet/ says why the store is off.
+      this.storeOff = opened.off
       server.middlewares.use((req, res, next) => {
         const path = (req.url ?? '/').split('?')[0]!
         if (path !== DEV_BASE && !path.startsWith(`${DEV_BASE}/`)) return next()
@@ -213,6 +207,7 @@ export class DevServer {
       })
       return
     }
+    const { collector } = opened
     this.collector = collector
     this.inProcess = (events) =>
       // Feedback rated here about a result the browser computed carries what the function's domain forbids: this
@@ -467,4 +462,21 @@ function withoutPoetOptions(code: string, file: string): string {
     out = out.slice(0, options.start) + code.slice(options.start, options.end).replace(/[^\n]/g, ' ') + out.slice(options.end)
   }
   return out
+}
+
+/**
+ * The project's event store and its collector (dev and `vite preview`), or why there is none. The app must not lose its
+ * server to telemetry: without a store (better-sqlite3's native module not built, the file unwritable …) it is served
+ * as usual, and the caller answers POET's paths with the reason.
+ */
+export function openCollector(lockDir: string, logger: Logger): { collector: Collector } | { off: string } {
+  try {
+    const db = resolve(lockDir, 'feedback.db')
+    keepOutOfGit(db)
+    return { collector: createCollector({ db, lockDir, base: DEV_BASE, rateLimit: false }) }
+  } catch (error) {
+    const off = `the POET dashboard and event store are off: ${(error as Error).message}`
+    logger.warn(`[unplugin-poet] ${off}`)
+    return { off }
+  }
 }

@@ -1,12 +1,9 @@
 // Vite preview: takes the events a built page posts to a same-origin feedback.endpoint, and shows the read-only dashboard at /__poet/, as `vite dev` does.
-import { resolve } from 'node:path'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { PreviewServer, ProxyOptions } from 'vite'
 import { createDashboard, crossOrigin, projectName } from '../dashboard/handler'
-import { createCollector, type Collector } from '../train/collector'
-import { keepOutOfGit } from '../train/store'
 import type { PoetContext } from './context'
-import { DEV_BASE, printPoetUrl } from './dev-server'
+import { DEV_BASE, openCollector, printPoetUrl } from './dev-server'
 
 /**
  * `vite preview` stands in for production, where the path a built page posts to (`feedback.endpoint: '/__poet/events'`,
@@ -21,17 +18,10 @@ export function configurePreviewServer(ctx: PoetContext, server: PreviewServer):
   const proxied = path !== undefined && proxies(server.config.preview.proxy, path)
   if (path === undefined || proxied) return explain(server, notCollected(options.feedback === false, endpoint, proxied))
 
-  let collector: Collector
-  try {
-    const db = resolve(options.lockDir, 'feedback.db')
-    keepOutOfGit(db)
-    collector = createCollector({ db, lockDir: options.lockDir, base: DEV_BASE, rateLimit: false })
-  } catch (error) {
-    // The previewed app must not lose its server to telemetry, as in dev: its events get a 503 saying why.
-    const off = `the POET dashboard and event store are off: ${(error as Error).message}`
-    server.config.logger.warn(`[unplugin-poet] ${off}`)
-    return explain(server, off, 503, path)
-  }
+  const opened = openCollector(options.lockDir, server.config.logger)
+  // As in dev, the previewed app keeps its server: its events get a 503 saying why.
+  if ('off' in opened) return explain(server, opened.off, 503, path)
+  const { collector } = opened
   const dashboard = options.dashboard
     ? createDashboard({ base: DEV_BASE, lockDir: ctx.lock.dir, store: collector.store, collector: collector.handle, project: projectName(options.root), writable: false })
     : undefined
