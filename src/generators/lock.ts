@@ -424,11 +424,6 @@ export class LockStore {
     return { file, variants: stored }
   }
 
-  /**
-   * Read-modify-write of lock.json under a cross-process lock, written atomically. `after` runs once it is written,
-   * still under the lock: removing files no version names any more, which a writer waiting for the lock may be about
-   * to name again (see `writeAll`), must wait until no lock on disk names them.
-   */
   /** Updates asked for through updateSoon that are not in lock.json yet, in the order they were asked for. */
   #queued: { mutate: (lock: LockFile) => void; settle: (failed: boolean, error?: unknown) => void }[] | undefined
 
@@ -462,6 +457,11 @@ export class LockStore {
     for (const { settle } of batch) settle(false)
   }
 
+  /**
+   * Read-modify-write of lock.json under a cross-process lock, written atomically. `after` runs once it is written,
+   * still under the lock: removing files no version names any more, which a writer waiting for the lock may be about
+   * to name again (see `writeAll`), must wait until no lock on disk names them.
+   */
   update(mutate: (lock: LockFile) => void, after?: () => void): void {
     mkdirSync(this.dir, { recursive: true })
     const release = acquire(join(this.dir, '.lock'))
