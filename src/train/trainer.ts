@@ -390,13 +390,13 @@ function differing(x: object = {}, y: object = {}): string[] {
 
 /** Why the `held` parameters are not learned now, one clause per decision: when it happened, its reason, and until when. */
 function waiting(held: ReadonlySet<string>, cooling: ReadonlyMap<string, Cooling>, recentMs: number, baselineMs: number): string {
-  const byRollback = new Map<Cooling, string[]>()
+  const byDecision = new Map<Cooling, string[]>()
   for (const p of held) {
     const c = cooling.get(p)!
-    byRollback.set(c, [...(byRollback.get(c) ?? []), p])
+    byDecision.set(c, [...(byDecision.get(c) ?? []), p])
   }
   const window = `the last ${Math.round(recentMs / 60_000)} min and the ${Number((baselineMs / (24 * HOUR)).toFixed(2))} days before`
-  return [...byRollback]
+  return [...byDecision]
     .map(([{ decision: d, until }, ps]) => {
       const names = ps.join(' and ')
       const what = d.action === 'retire' ? 'was tested and retired' : 'was rolled back'
