@@ -904,22 +904,24 @@ class Resolver {
   }
 
   private mapping(from: string): PathMapping | undefined {
-    const dir = dirname(from)
-    let found = this.mappings.get(dir)
-    if (found === undefined) {
-      found = findPathMapping(from, this.readFile) ?? null
-      this.mappings.set(dir, found)
-    }
-    for (const f of found?.files ?? []) this.dependencies.add(f)
-    return found ?? undefined
+    return this.nearestConfig(this.mappings, from, findPathMapping)
   }
 
   private referencedProjects(from: string): ReferencedProjects | undefined {
+    return this.nearestConfig(this.references, from, findReferencedProjects)
+  }
+
+  /** What `find` reads from the tsconfig.json governing `from`, once per directory; the files it read are dependencies. */
+  private nearestConfig<T extends { files: string[] }>(
+    cache: Map<string, T | null>,
+    from: string,
+    find: (file: string, read: (path: string) => string | undefined) => T | undefined,
+  ): T | undefined {
     const dir = dirname(from)
-    let found = this.references.get(dir)
+    let found = cache.get(dir)
     if (found === undefined) {
-      found = findReferencedProjects(from, this.readFile) ?? null
-      this.references.set(dir, found)
+      found = find(from, this.readFile) ?? null
+      cache.set(dir, found)
     }
     for (const f of found?.files ?? []) this.dependencies.add(f)
     return found ?? undefined
