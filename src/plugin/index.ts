@@ -108,6 +108,11 @@ export const unpluginFactory: UnpluginFactory<Options | undefined, false> = (raw
     else saidEndpoint = true
     return before
   }
+  /**
+   * Vite: the environments of this build that have no page for feedback.endpoint (SSR, library, script entries), each
+   * with what it is and whether a module of it configures a sink.
+   */
+  const pageless = new Map<string, { build: string; sink: boolean }>()
   /** In a worker copy: the first module of this worker's bundle that imports the runtime. */
   let workerRuntime: string | undefined
   /** In a worker copy: whether a module of this worker's bundle configures a sink, as the warning asks. */
@@ -156,6 +161,7 @@ export const unpluginFactory: UnpluginFactory<Options | undefined, false> = (raw
           viteSaid.started.clear()
         }
         viteSaid.started.add(environment)
+        pageless.delete(environment)
       }
       saidInBuild?.warnings.clear()
       ctx.startBuild()
@@ -212,8 +218,17 @@ export const unpluginFactory: UnpluginFactory<Options | undefined, false> = (raw
             workerSink ||= CONFIGURES_SINK.test(code)
           }
         } else if (feedback && feedback.endpoint) {
-          const pageless = meta.framework === 'vite' ? (ctx.serve ? undefined : pagelessViteBuild(this)) : `${BUNDLER_NAMES[meta.framework] ?? meta.framework} build`
-          if (pageless && !endpointSaidBefore()) this.warn(warning(endpointUnused(pageless, feedback.endpoint)))
+          if (meta.framework !== 'vite') {
+            if (!endpointSaidBefore()) this.warn(warning(endpointUnused(`${BUNDLER_NAMES[meta.framework] ?? meta.framework} build`, feedback.endpoint)))
+          } else if (!ctx.serve) {
+            // Weighed when the environment's bundle is done (buildEnd): an SSR entry that configured its sink, as the
+            // warning asks, was still told that its events go nowhere, with nothing left to do to silence it.
+            const build = pagelessViteBuild(this)
+            const environment = environmentOf(this)
+            const seen = pageless.get(environment)
+            if (seen) seen.sink ||= CONFIGURES_SINK.test(code)
+            else if (build) pageless.set(environment, { build, sink: CONFIGURES_SINK.test(code) })
+          }
         }
         // Build errors are thrown, not passed to this.error: not every bundler stops on this.error.
         const out = await ctx.transformAsync(code, file, (message, at) => firstTime(message) && this.warn(placed(this, message, at))).catch((e: unknown) => {
@@ -240,11 +255,18 @@ export const unpluginFactory: UnpluginFactory<Options | undefined, false> = (raw
         const summary = ctx.serve || inWorker ? undefined : ctx.generatedSummary()
         if (summary) logInfo?.(summary)
       },
-      // Once per worker bundle, said once for all the build's workers. A worker that configures its own sink was still
-      // told that its events go nowhere, with nothing left to do to silence it.
+      // Once per worker bundle, said once for all the build's workers; once per build for its environments without a
+      // page. One that configures its own sink was still told that its events go nowhere, with nothing left to do to
+      // silence it.
       buildEnd() {
         const { feedback } = ctx.options
-        if (!forWorkers || !viteSaid || viteSaid.saidWorkerEndpoint || !feedback || !feedback.endpoint || !workerRuntime || workerSink) return
+        if (!feedback || !feedback.endpoint) return
+        if (!forWorkers) {
+          const seen = pageless.get(environmentOf(this))
+          if (seen && !seen.sink && !endpointSaidBefore()) this.warn(warning(endpointUnused(seen.build, feedback.endpoint)))
+          return
+        }
+        if (!viteSaid || viteSaid.saidWorkerEndpoint || !workerRuntime || workerSink) return
         viteSaid.saidWorkerEndpoint = true
         this.warn(warning(workerEndpointUnused(feedback.endpoint, projectFile(ctx.options.root, workerRuntime))))
       },
@@ -435,13 +457,23 @@ const BUNDLER_NAMES: Record<string, string> = { rollup: 'Rollup', rolldown: 'Rol
  * builds, have no page to put it in, and the option was set and silently did nothing there.
  */
 function endpointUnused(build: string, endpoint: string): string {
-  return (
+  const said =
     `the poet plugin's feedback.endpoint (${endpoint}) reaches only pages that Vite builds from an index.html; ` +
-    `${/^[aeiou]/i.test(build) ? 'an' : 'a'} ${build} has none, so its events go nowhere. Configure the sink in your ` +
-    `entry instead: import { configure, httpSink } from 'unplugin-poet/runtime'; ` +
-    `configure({ sink: httpSink({ url: '${endpoint}' }) })`
-  )
+    `${/^[aeiou]/i.test(build) ? 'an' : 'a'} ${build} has none, so its events go nowhere. Configure the sink in your `
+  const setup = (url: string) => `import { configure, httpSink } from 'unplugin-poet/runtime'; configure({ sink: httpSink({ url: '${url}' }) })`
+  // A server has no page to resolve a path against: an httpSink given the path, as this advised, dropped every event.
+  if (build === SSR_BUILD && !ABSOLUTE_URL.test(endpoint)) {
+    const path = endpoint.startsWith('/') ? endpoint : `/${endpoint}`
+    return `${said}server entry instead, with an absolute URL (a server has no page to resolve ${endpoint} against): ${setup(`https://<your host>${path}`)}`
+  }
+  return `${said}entry instead: ${setup(endpoint)}`
 }
+
+/** The build pagelessViteBuild names a Vite SSR build (`build.ssr`, or an environment whose consumer is the server). */
+const SSR_BUILD = 'Vite SSR build'
+
+/** A URL with a scheme (`https:`, `http:`): one that means the same in a page and in Node. */
+const ABSOLUTE_URL = /^[a-z][a-z\d+.-]*:/i
 
 /** feedback.endpoint in a Vite build with web workers: the page's runtime is set up, each worker's own is not. */
 function workerEndpointUnused(endpoint: string, worker: string): string {
@@ -516,7 +548,7 @@ function pagelessViteBuild(context: object): string | undefined {
   const config = viteConfig(context)
   if (!config) return undefined
   const { consumer, build } = config
-  if (consumer === 'server' || build.ssr) return 'Vite SSR build'
+  if (consumer === 'server' || build.ssr) return SSR_BUILD
   if (build.lib) return 'Vite library build'
   const input = build.rolldownOptions?.input ?? build.rollupOptions?.input
   // None given: Vite builds index.html.
