@@ -246,8 +246,13 @@ export const unpluginFactory: UnpluginFactory<Options | undefined, false> = (raw
     vite: {
       generateBundle(options, bundle) {
         generateBundle(options, bundle)
-        if (viteConfig(this)?.build.lib && Object.values(bundle).some((chunk) => chunk.type === 'chunk' && chunk.moduleIds.includes(RUNTIME_FILE))) {
-          this.warn(warning(LIBRARY_BUNDLES_RUNTIME))
+        const config = viteConfig(this)
+        const chunks = Object.values(bundle).filter((chunk) => chunk.type === 'chunk')
+        if (!config || !chunks.some((chunk) => chunk.moduleIds.includes(RUNTIME_FILE))) return
+        if (config.build.lib) this.warn(warning(LIBRARY_BUNDLES_RUNTIME))
+        else if (config.consumer === 'server' || config.build.ssr) {
+          const apart = poetPackagesImported(chunks.flatMap((chunk) => [...chunk.imports, ...chunk.dynamicImports]).filter((id) => !(id in bundle)), ctx.options.root)
+          if (apart.length > 0) this.warn(warning(serverRuntimeCopies(apart)))
         }
       },
       // A cold build is slower than the next (Rolldown may name this plugin in a PLUGIN_TIMINGS warning): it says why.
@@ -524,6 +529,48 @@ const LIBRARY_BUNDLES_RUNTIME =
   "the app's: the events they emit never reach the sinks and onEvent listeners the app configures, and the app's feedback() " +
   "cannot tie their results to an execution. Leave the runtime to the app: build.rolldownOptions: { external: [/^unplugin-poet\\//] } " +
   "(rollupOptions in Vite before 8), with unplugin-poet as a peer dependency."
+
+/**
+ * The packages among a bundle's external imports that declare unplugin-poet (a dependency or a peer, as a library
+ * using poet does), found in the node_modules above `root`: at run time they import the runtime themselves.
+ */
+function poetPackagesImported(externals: string[], root: string): string[] {
+  const names = new Set<string>()
+  for (const id of externals) {
+    // A bare specifier's package (`@acme/lib/sub` → `@acme/lib`); not a path, nor `node:fs`.
+    const name = /^(?:@[\w.-]+\/)?[\w-][\w.-]*(?=\/|$)/.exec(id)?.[0]
+    if (name && name !== 'unplugin-poet') names.add(name)
+  }
+  return [...names].filter((name) => declaresPoet(name, root)).sort()
+}
+
+function declaresPoet(name: string, root: string): boolean {
+  for (let dir = root; ; dir = resolve(dir, '..')) {
+    const file = resolve(dir, 'node_modules', name, 'package.json')
+    if (existsSync(file)) {
+      try {
+        const pkg = JSON.parse(readFileSync(file, 'utf8')) as { dependencies?: object; peerDependencies?: object }
+        return 'unplugin-poet' in { ...pkg.dependencies, ...pkg.peerDependencies }
+      } catch {
+        // A package.json that cannot be read: nothing to say about it.
+        return false
+      }
+    }
+    if (resolve(dir, '..') === dir) return false
+  }
+}
+
+/** A server bundle holding the runtime, which leaves packages using poet external: they run in Node's copy. */
+function serverRuntimeCopies(packages: string[]): string {
+  const list = packages.join(', ')
+  const [it, imports] = packages.length === 1 ? ['it', 'imports'] : ['they', 'import']
+  return (
+    `this server bundle holds its own copy of unplugin-poet/runtime, but leaves ${list} external, which ${imports} ` +
+    `unplugin-poet/runtime at run time: ${it} will run ${packages.length === 1 ? 'its' : 'their'} poet functions in another copy, ` +
+    `whose events never reach the sinks and onEvent listeners this bundle configures. Keep one copy: leave unplugin-poet ` +
+    `external (take it out of ssr.noExternal; a linked one: ssr.external: ['unplugin-poet']), or bundle ${list} too (ssr.noExternal: [${[...packages, 'unplugin-poet'].map((p) => `'${p}'`).join(', ')}], or true).`
+  )
+}
 
 /** The resolved config of the Vite environment a hook runs in. */
 function viteConfig(context: object): ViteBuildConfig | undefined {

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { LockFile } from '../../src/generators/lock'
 import type { ExecutionEvent } from '../../src/runtime/types'
 import { launchChromium } from '../helpers/chromium'
+import { LIB_TOTAL } from '../helpers/monorepo'
 import { createProject, loadPlugin, PACKAGE_ROOT, type Project } from '../helpers/project'
 
 const VITE_BIN = join(createRequire(import.meta.url).resolve('vite/package.json'), '../bin/vite.js')
@@ -262,5 +263,84 @@ describe('feedback.endpoint in one vite build of the page and the server (builde
     } finally {
       project.remove()
     }
+  }, 120_000)
+})
+
+describe('an SSR build using a library from node_modules that uses poet (prebuilt, the runtime left to the app)', () => {
+  let lib: Project
+  let app: Project
+
+  beforeAll(async () => {
+    lib = createProject('vite-ssr-lib')
+    lib.write('package.json', JSON.stringify({ name: '@acme/lib', type: 'module', exports: './dist/index.js', peerDependencies: { 'unplugin-poet': '*' } }))
+    lib.write('src/index.ts', LIB_TOTAL)
+    const { build } = await import('vite')
+    const poet = await loadPlugin(lib, 'vite')
+    await build({
+      configFile: false,
+      root: lib.dir,
+      logLevel: 'silent',
+      plugins: [poet()],
+      build: { lib: { entry: 'src/index.ts', formats: ['es'], fileName: 'index' }, rolldownOptions: { external: [/^unplugin-poet\//] } },
+    })
+    app = ssrProject('vite-ssr-lib-app')
+    for (const entry of ['package.json', 'dist']) cpSync(lib.path(entry), app.path(`node_modules/@acme/lib/${entry}`), { recursive: true })
+    app.write(
+      'src/entry-server.ts',
+      [
+        "import { onEvent } from 'unplugin-poet/runtime'",
+        "import { total } from '@acme/lib'",
+        "import { price } from './price'",
+        'export const seen: string[] = []',
+        'onEvent((e) => void seen.push(e.functionId))',
+        'export const render = () => `${price({ qty: 1, unit: 2 })} ${total({ items: [{ price: 3 }] })}`',
+      ].join('\n'),
+    )
+  }, 120_000)
+  afterAll(() => {
+    lib.remove()
+    app.remove()
+  })
+
+  /** Builds the server with this `ssr` config, renders once in node, and returns what the app's onEvent heard, and the build's warnings. */
+  async function serve(ssr: InlineConfig['ssr'], outDir: string): Promise<{ heard: string[]; warnings: string[] }> {
+    const { build, createLogger } = await import('vite')
+    const poet = await loadPlugin(app, 'vite')
+    const warnings: string[] = []
+    const collect = (message: string) => void warnings.push(message)
+    await build({
+      configFile: false,
+      root: app.dir,
+      customLogger: { ...createLogger('silent'), warn: collect, warnOnce: collect },
+      plugins: [poet()],
+      ssr,
+      build: { ssr: 'src/entry-server.ts', outDir, rolldownOptions: { output: { entryFileNames: 'entry-server.mjs' } } },
+    })
+    const script = `const m = await import(${JSON.stringify(app.path(`${outDir}/entry-server.mjs`))}); if (m.render() !== '2 3') throw new Error('rendered ' + m.render()); console.log(JSON.stringify(m.seen))`
+    const out = await new Promise<string>((resolve, reject) =>
+      execFile(process.execPath, ['--input-type=module', '-e', script], { cwd: app.dir, timeout: 60_000 }, (error, stdout, stderr) => (error ? reject(new Error(`${error.message}\n${stderr}`)) : resolve(stdout))),
+    )
+    return { heard: JSON.parse(out) as string[], warnings }
+  }
+
+  const oneRuntime: [string, string, InlineConfig['ssr']][] = [
+    ['left external (the default)', 'dist-default', undefined],
+    ['bundled with the runtime (noExternal: true)', 'dist-all', { noExternal: true }],
+    ['bundled, the runtime external (noExternal: [the library])', 'dist-lib', { noExternal: ['@acme/lib'] }],
+  ]
+  it.each(oneRuntime)("%s: its functions and the app's run in one runtime, and the build says nothing of it", async (_, outDir, ssr) => {
+    const { heard, warnings } = await serve(ssr, outDir)
+    expect(heard).toEqual(['src/price.ts#price', 'src/index.ts#total'])
+    expect(warnings.filter((w) => w.includes('unplugin-poet/runtime'))).toEqual([])
+  }, 120_000)
+
+  it('says so when the runtime alone is bundled (noExternal: [unplugin-poet]) and the library left external runs in a copy of its own', async () => {
+    const { heard, warnings } = await serve({ noExternal: ['unplugin-poet'] }, 'dist-runtime')
+    // What the warning is about: the library's call reached none of the app's listeners, without a word.
+    expect(heard).toEqual(['src/price.ts#price'])
+    const said = warnings.filter((w) => w.includes('unplugin-poet/runtime'))
+    expect(said, warnings.join('\n')).toHaveLength(1)
+    expect(said[0]).toContain('@acme/lib')
+    expect(said[0]).toContain('ssr.noExternal')
   }, 120_000)
 })
