@@ -1,6 +1,6 @@
 // Server-side rendering with Vite as its users build it: `vite build` and `vite build --ssr` sharing one lock, the server run with node, the page in Chromium.
 import { execFile, spawn, type ChildProcess } from 'node:child_process'
-import { cpSync, rmSync } from 'node:fs'
+import { cpSync, readdirSync, rmSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { join } from 'node:path'
 import type { InlineConfig } from 'vite'
@@ -8,8 +8,10 @@ import type { Browser } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { LockFile } from '../../src/generators/lock'
 import type { ExecutionEvent } from '../../src/runtime/types'
+import { goodReply, scaleSource } from '../generators/verify/fixture'
 import { launchChromium } from '../helpers/chromium'
 import { LIB_TOTAL } from '../helpers/monorepo'
+import { reply, startOpenAIServer } from '../helpers/openai-server'
 import { createProject, loadPlugin, PACKAGE_ROOT, type Project } from '../helpers/project'
 
 const VITE_BIN = join(createRequire(import.meta.url).resolve('vite/package.json'), '../bin/vite.js')
@@ -343,4 +345,32 @@ describe('an SSR build using a library from node_modules that uses poet (prebuil
     expect(said[0]).toContain('@acme/lib')
     expect(said[0]).toContain('ssr.noExternal')
   }, 120_000)
+})
+
+describe('vite build and vite build --ssr at once, phases written by an LLM', () => {
+  it('bundles one version on both sides, though each process asked the LLM and got its own answer', async () => {
+    // Each answer differs (a comment), as a real model's would. Slow enough that both processes ask before either writes.
+    const llm = await startOpenAIServer((_, i) => reply.slow(1000, { ...goodReply, perceive: `// answer ${i}\n${goodReply.perceive}` }))
+    const project = ssrProject('vite-ssr-llm')
+    try {
+      project.write('src/scale.ts', scaleSource())
+      project.write('src/entry-server.ts', "export { scale, PoetInputError } from './scale'\n")
+      project.write('src/entry-client.ts', "import { scale } from './scale'\n;(window as unknown as { scale: typeof scale }).scale = scale\n")
+      project.write('vite.config.mjs', CONFIG.replace('poet({', `poet({ strict: false, generator: { provider: 'openai', model: 'test-model', baseURL: ${JSON.stringify(llm.baseURL)}, apiKey: 'k' }, `))
+      await Promise.all([vite(project, ['build', '--outDir', 'dist/client']), vite(project, ['build', '--ssr', 'src/entry-server.ts', '--outDir', 'dist/server'])])
+      expect(llm.requests.length).toBeGreaterThan(0)
+      const entry = (JSON.parse(project.read('.poet/lock.json')) as LockFile).functions['src/scale.ts#scale']!
+      const bundled = new Set<string>()
+      for (const dir of ['dist/client/assets', 'dist/server']) {
+        for (const f of readdirSync(project.path(dir))) {
+          for (const m of project.read(`${dir}/${f}`).matchAll(/src\/scale\.ts#scale["'`],\s*version:\s*["'`](\w+)/g)) bundled.add(m[1]!)
+        }
+      }
+      expect([...bundled]).toEqual([entry.current])
+      expect(Object.keys(entry.versions)).toEqual([entry.current])
+    } finally {
+      await llm.close()
+      project.remove()
+    }
+  }, 240_000)
 })
