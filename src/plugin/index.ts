@@ -268,7 +268,8 @@ export const unpluginFactory: UnpluginFactory<Options | undefined, false> = (raw
         if (!feedback || !feedback.endpoint) return
         if (!forWorkers) {
           const seen = pageless.get(environmentOf(this))
-          if (seen && !seen.sink && !endpointSaidBefore()) this.warn(warning(endpointUnused(seen.build, feedback.endpoint)))
+          // A library that configures a sink is told all the same: it would replace the sinks of the app that imports it.
+          if (seen && (!seen.sink || seen.build === LIBRARY_BUILD) && !endpointSaidBefore()) this.warn(warning(endpointUnused(seen.build, feedback.endpoint)))
           return
         }
         if (!viteSaid || viteSaid.saidWorkerEndpoint || !workerRuntime || workerSink) return
@@ -466,6 +467,16 @@ function endpointUnused(build: string, endpoint: string): string {
     `the poet plugin's feedback.endpoint (${endpoint}) reaches only pages that Vite builds from an index.html; ` +
     `${/^[aeiou]/i.test(build) ? 'an' : 'a'} ${build} has none, so its events go nowhere. Configure the sink in your `
   const setup = (url: string) => `import { configure, httpSink } from 'unplugin-poet/runtime'; configure({ sink: httpSink({ url: '${url}' }) })`
+  // A library's configure() would replace the sinks of every app that imports it (and close them): its functions run
+  // in the app's runtime, and send their events wherever the app does.
+  if (build === LIBRARY_BUILD) {
+    return (
+      `the poet plugin's feedback.endpoint (${endpoint}) does nothing in a Vite library build: the library's poet functions ` +
+      `send their events through the runtime of the app that imports it, to the sinks that app sets up (its own feedback.endpoint, ` +
+      `or configure() in its code). Leave feedback out of the library's plugin options, and configure no sink in the library: ` +
+      `configure() replaces the sinks set before it, the app's included.`
+    )
+  }
   // A server has no page to resolve a path against: an httpSink given the path, as this advised, dropped every event.
   if (build === SSR_BUILD && !ABSOLUTE_URL.test(endpoint)) {
     const path = endpoint.startsWith('/') ? endpoint : `/${endpoint}`
@@ -476,6 +487,8 @@ function endpointUnused(build: string, endpoint: string): string {
 
 /** The build pagelessViteBuild names a Vite SSR build (`build.ssr`, or an environment whose consumer is the server). */
 const SSR_BUILD = 'Vite SSR build'
+/** The build pagelessViteBuild names a Vite library build (`build.lib`). */
+const LIBRARY_BUILD = 'Vite library build'
 
 /** A URL with a scheme (`https:`, `http:`): one that means the same in a page and in Node. */
 const ABSOLUTE_URL = /^[a-z][a-z\d+.-]*:/i
@@ -596,7 +609,7 @@ function pagelessViteBuild(context: object): string | undefined {
   if (!config) return undefined
   const { consumer, build } = config
   if (consumer === 'server' || build.ssr) return SSR_BUILD
-  if (build.lib) return 'Vite library build'
+  if (build.lib) return LIBRARY_BUILD
   const input = build.rolldownOptions?.input ?? build.rollupOptions?.input
   // None given: Vite builds index.html.
   if (input === undefined) return undefined
