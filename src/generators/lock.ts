@@ -311,7 +311,8 @@ export class LockStore {
     let carried = false
     const mutate = (lock: LockFile): void => {
       const had = Object.hasOwn(lock.functions, id) ? lock.functions[id] : undefined
-      // Its files, written above, are named by no version: removed as stray once old.
+      // Another writer made current from these very inputs since this write was planned: it stays (see writeSoon). The
+      // files written above are then named by no version, and removed as stray once old.
       if (yieldToSameInputs && had && had.current !== last.version && had.versions[had.current]?.inputHash === last.inputHash) return
       // Written before the lock was taken, a file may have been removed as stray since: an old one left by a refused
       // write, holding these very bytes, was kept as it was (and as old). Written again now, nothing removes it before

@@ -463,10 +463,6 @@ const BUNDLER_NAMES: Record<string, string> = { rollup: 'Rollup', rolldown: 'Rol
  * builds, have no page to put it in, and the option was set and silently did nothing there.
  */
 function endpointUnused(build: string, endpoint: string): string {
-  const said =
-    `the poet plugin's feedback.endpoint (${endpoint}) reaches only pages that Vite builds from an index.html; ` +
-    `${/^[aeiou]/i.test(build) ? 'an' : 'a'} ${build} has none, so its events go nowhere. Configure the sink in your `
-  const setup = (url: string) => `import { configure, httpSink } from 'unplugin-poet/runtime'; configure({ sink: httpSink({ url: '${url}' }) })`
   // A library's configure() would replace the sinks of every app that imports it (and close them): its functions run
   // in the app's runtime, and send their events wherever the app does.
   if (build === LIBRARY_BUILD) {
@@ -477,6 +473,10 @@ function endpointUnused(build: string, endpoint: string): string {
       `configure() replaces the sinks set before it, the app's included.`
     )
   }
+  const said =
+    `the poet plugin's feedback.endpoint (${endpoint}) reaches only pages that Vite builds from an index.html; ` +
+    `${/^[aeiou]/i.test(build) ? 'an' : 'a'} ${build} has none, so its events go nowhere. Configure the sink in your `
+  const setup = (url: string) => `import { configure, httpSink } from 'unplugin-poet/runtime'; configure({ sink: httpSink({ url: '${url}' }) })`
   // A server has no page to resolve a path against: an httpSink given the path, as this advised, dropped every event.
   if (build === SSR_BUILD && !ABSOLUTE_URL.test(endpoint)) {
     const path = endpoint.startsWith('/') ? endpoint : `/${endpoint}`
@@ -557,6 +557,7 @@ function poetPackagesImported(externals: string[], root: string): string[] {
   return [...names].filter((name) => declaresPoet(name, root)).sort()
 }
 
+/** Whether the package `name`, installed above `root`, lists unplugin-poet among its dependencies or peers. */
 function declaresPoet(name: string, root: string): boolean {
   for (let dir = root; ; dir = resolve(dir, '..')) {
     const file = resolve(dir, 'node_modules', name, 'package.json')
