@@ -108,8 +108,9 @@ export function keepsCurrent(entry: LockEntry, fresh: Pick<NewVersion, 'version'
  * Works out how a generation becomes the current version of `id`. When only a compiler upgrade asked for it, what
  * Train promoted in the version it replaces, and the candidate it is testing, are kept (src/train/carry.ts, loaded
  * only then).
+ * `yieldToSameInputs`, a build's: see LockStore.writeSoon.
  */
-export async function planGeneration(lock: LockStore, id: string, fresh: NewVersion, compilerUpgrade: boolean): Promise<PlannedGeneration> {
+export async function planGeneration(lock: LockStore, id: string, fresh: NewVersion, compilerUpgrade: boolean, yieldToSameInputs = false): Promise<PlannedGeneration> {
   if (compilerUpgrade) {
     const { planKeepingTrained } = await import('../train/carry')
     return planKeepingTrained(lock, id, fresh)
@@ -141,11 +142,11 @@ export async function planGeneration(lock: LockStore, id: string, fresh: NewVers
   // The lock ends the test when current changes: a candidate was derived from the old current (its types, its rules).
   if (!entry || from === undefined || entry.current === fresh.version) {
     const version = promoted ? { ...fresh, reason: `${fresh.reason ?? 'build'}${promoted}` } : fresh
-    return { version: fresh.version, source: fresh.source, ...(replaced ? { replaced } : {}), write: () => lock.writeSoon(id, version) }
+    return { version: fresh.version, source: fresh.source, ...(replaced ? { replaced } : {}), write: () => lock.writeSoon(id, version, yieldToSameInputs) }
   }
   const test = { from, ended: `${regeneratedBecause(fresh, entry.versions[entry.current])}, so it tested a change to ${entry.current}, which the new version replaces; Train proposes a new candidate from the new version's calls` }
   const version = { ...fresh, reason: `${fresh.reason ?? 'build'}${promoted}; ${describeTest(test)}` }
-  return { version: fresh.version, source: fresh.source, test, ...(replaced ? { replaced } : {}), write: () => lock.writeSoon(id, version) }
+  return { version: fresh.version, source: fresh.source, test, ...(replaced ? { replaced } : {}), write: () => lock.writeSoon(id, version, yieldToSameInputs) }
 }
 
 /** Why a regeneration replaced a current version Train promoted (see `keepsCurrent` for when it does not). */

@@ -270,9 +270,13 @@ export class LockStore {
     this.writeAll(id, [nv])
   }
 
-  /** write, in the lock's next coalesced update (see `updateSoon`). */
-  async writeSoon(id: string, nv: NewVersion): Promise<void> {
-    await this.writeAllSoon(id, [nv])
+  /**
+   * write, in the lock's next coalesced update (see `updateSoon`). `yieldToSameInputs`: unless current was made from
+   * the same inputs by then (another build, in another process, generated them meanwhile): it stays, so that every
+   * bundle built from those inputs serves the one version, and what this one generated is dropped.
+   */
+  async writeSoon(id: string, nv: NewVersion, yieldToSameInputs = false): Promise<void> {
+    await this.writeAllSoon(id, [nv], undefined, yieldToSameInputs)
   }
 
   /**
@@ -291,21 +295,25 @@ export class LockStore {
    * writeAll, in the lock's next coalesced update (see `updateSoon`): what a build uses, where every function's
    * phases are generated at once.
    */
-  async writeAllSoon(id: string, versions: readonly NewVersion[], candidate?: CarriedCandidate): Promise<boolean> {
-    const planned = this.#planWrite(id, versions, candidate)
+  async writeAllSoon(id: string, versions: readonly NewVersion[], candidate?: CarriedCandidate, yieldToSameInputs = false): Promise<boolean> {
+    const planned = this.#planWrite(id, versions, candidate, yieldToSameInputs)
     if (!planned) return false
     await this.updateSoon(planned.mutate)
     return planned.carried()
   }
 
   /** writeAll's phase files, written at once, and the change it makes to lock.json. */
-  #planWrite(id: string, versions: readonly NewVersion[], candidate?: CarriedCandidate): { mutate: (lock: LockFile) => void; carried: () => boolean } | undefined {
+  #planWrite(id: string, versions: readonly NewVersion[], candidate?: CarriedCandidate, yieldToSameInputs = false): { mutate: (lock: LockFile) => void; carried: () => boolean } | undefined {
     const all = candidate ? [...versions, candidate.version] : versions
     const files = all.map((nv) => this.writeFiles(id, nv.version, nv.source, nv.variants))
     const last = versions.at(-1)
     if (!last) return undefined
     let carried = false
     const mutate = (lock: LockFile): void => {
+      const had = Object.hasOwn(lock.functions, id) ? lock.functions[id] : undefined
+      // Another writer made current from these very inputs since this write was planned: it stays (see writeSoon). The
+      // files written above are then named by no version, and removed as stray once old.
+      if (yieldToSameInputs && had && had.current !== last.version && had.versions[had.current]?.inputHash === last.inputHash) return
       // Written before the lock was taken, a file may have been removed as stray since: an old one left by a refused
       // write, holding these very bytes, was kept as it was (and as old). Written again now, nothing removes it before
       // the lock names it.

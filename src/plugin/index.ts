@@ -108,6 +108,11 @@ export const unpluginFactory: UnpluginFactory<Options | undefined, false> = (raw
     else saidEndpoint = true
     return before
   }
+  /**
+   * Vite: the environments of this build that have no page for feedback.endpoint (SSR, library, script entries), each
+   * with what it is and whether a module of it configures a sink.
+   */
+  const pageless = new Map<string, { build: string; sink: boolean }>()
   /** In a worker copy: the first module of this worker's bundle that imports the runtime. */
   let workerRuntime: string | undefined
   /** In a worker copy: whether a module of this worker's bundle configures a sink, as the warning asks. */
@@ -156,6 +161,7 @@ export const unpluginFactory: UnpluginFactory<Options | undefined, false> = (raw
           viteSaid.started.clear()
         }
         viteSaid.started.add(environment)
+        pageless.delete(environment)
       }
       saidInBuild?.warnings.clear()
       ctx.startBuild()
@@ -212,8 +218,17 @@ export const unpluginFactory: UnpluginFactory<Options | undefined, false> = (raw
             workerSink ||= CONFIGURES_SINK.test(code)
           }
         } else if (feedback && feedback.endpoint) {
-          const pageless = meta.framework === 'vite' ? (ctx.serve ? undefined : pagelessViteBuild(this)) : `${BUNDLER_NAMES[meta.framework] ?? meta.framework} build`
-          if (pageless && !endpointSaidBefore()) this.warn(warning(endpointUnused(pageless, feedback.endpoint)))
+          if (meta.framework !== 'vite') {
+            if (!endpointSaidBefore()) this.warn(warning(endpointUnused(`${BUNDLER_NAMES[meta.framework] ?? meta.framework} build`, feedback.endpoint)))
+          } else if (!ctx.serve) {
+            // Weighed when the environment's bundle is done (buildEnd): an SSR entry that configured its sink, as the
+            // warning asks, was still told that its events go nowhere, with nothing left to do to silence it.
+            const build = pagelessViteBuild(this)
+            const environment = environmentOf(this)
+            const seen = pageless.get(environment)
+            if (seen) seen.sink ||= CONFIGURES_SINK.test(code)
+            else if (build) pageless.set(environment, { build, sink: CONFIGURES_SINK.test(code) })
+          }
         }
         // Build errors are thrown, not passed to this.error: not every bundler stops on this.error.
         const out = await ctx.transformAsync(code, file, (message, at) => firstTime(message) && this.warn(placed(this, message, at))).catch((e: unknown) => {
@@ -231,8 +246,13 @@ export const unpluginFactory: UnpluginFactory<Options | undefined, false> = (raw
     vite: {
       generateBundle(options, bundle) {
         generateBundle(options, bundle)
-        if (viteConfig(this)?.build.lib && Object.values(bundle).some((chunk) => chunk.type === 'chunk' && chunk.moduleIds.includes(RUNTIME_FILE))) {
-          this.warn(warning(LIBRARY_BUNDLES_RUNTIME))
+        const config = viteConfig(this)
+        const chunks = Object.values(bundle).filter((chunk) => chunk.type === 'chunk')
+        if (!config || !chunks.some((chunk) => chunk.moduleIds.includes(RUNTIME_FILE))) return
+        if (config.build.lib) this.warn(warning(LIBRARY_BUNDLES_RUNTIME))
+        else if (config.consumer === 'server' || config.build.ssr) {
+          const apart = poetPackagesImported(chunks.flatMap((chunk) => [...chunk.imports, ...chunk.dynamicImports]).filter((id) => !(id in bundle)), ctx.options.root)
+          if (apart.length > 0) this.warn(warning(serverRuntimeCopies(apart)))
         }
       },
       // A cold build is slower than the next (Rolldown may name this plugin in a PLUGIN_TIMINGS warning): it says why.
@@ -240,11 +260,19 @@ export const unpluginFactory: UnpluginFactory<Options | undefined, false> = (raw
         const summary = ctx.serve || inWorker ? undefined : ctx.generatedSummary()
         if (summary) logInfo?.(summary)
       },
-      // Once per worker bundle, said once for all the build's workers. A worker that configures its own sink was still
-      // told that its events go nowhere, with nothing left to do to silence it.
+      // Once per worker bundle, said once for all the build's workers; once per build for its environments without a
+      // page. One that configures its own sink was still told that its events go nowhere, with nothing left to do to
+      // silence it.
       buildEnd() {
         const { feedback } = ctx.options
-        if (!forWorkers || !viteSaid || viteSaid.saidWorkerEndpoint || !feedback || !feedback.endpoint || !workerRuntime || workerSink) return
+        if (!feedback || !feedback.endpoint) return
+        if (!forWorkers) {
+          const seen = pageless.get(environmentOf(this))
+          // A library that configures a sink is told all the same: it would replace the sinks of the app that imports it.
+          if (seen && (!seen.sink || seen.build === LIBRARY_BUILD) && !endpointSaidBefore()) this.warn(warning(endpointUnused(seen.build, feedback.endpoint)))
+          return
+        }
+        if (!viteSaid || viteSaid.saidWorkerEndpoint || !workerRuntime || workerSink) return
         viteSaid.saidWorkerEndpoint = true
         this.warn(warning(workerEndpointUnused(feedback.endpoint, projectFile(ctx.options.root, workerRuntime))))
       },
@@ -435,13 +463,35 @@ const BUNDLER_NAMES: Record<string, string> = { rollup: 'Rollup', rolldown: 'Rol
  * builds, have no page to put it in, and the option was set and silently did nothing there.
  */
 function endpointUnused(build: string, endpoint: string): string {
-  return (
+  // A library's configure() would replace the sinks of every app that imports it (and close them): its functions run
+  // in the app's runtime, and send their events wherever the app does.
+  if (build === LIBRARY_BUILD) {
+    return (
+      `the poet plugin's feedback.endpoint (${endpoint}) does nothing in a Vite library build: the library's poet functions ` +
+      `send their events through the runtime of the app that imports it, to the sinks that app sets up (its own feedback.endpoint, ` +
+      `or configure() in its code). Leave feedback out of the library's plugin options, and configure no sink in the library: ` +
+      `configure() replaces the sinks set before it, the app's included.`
+    )
+  }
+  const said =
     `the poet plugin's feedback.endpoint (${endpoint}) reaches only pages that Vite builds from an index.html; ` +
-    `${/^[aeiou]/i.test(build) ? 'an' : 'a'} ${build} has none, so its events go nowhere. Configure the sink in your ` +
-    `entry instead: import { configure, httpSink } from 'unplugin-poet/runtime'; ` +
-    `configure({ sink: httpSink({ url: '${endpoint}' }) })`
-  )
+    `${/^[aeiou]/i.test(build) ? 'an' : 'a'} ${build} has none, so its events go nowhere. Configure the sink in your `
+  const setup = (url: string) => `import { configure, httpSink } from 'unplugin-poet/runtime'; configure({ sink: httpSink({ url: '${url}' }) })`
+  // A server has no page to resolve a path against: an httpSink given the path, as this advised, dropped every event.
+  if (build === SSR_BUILD && !ABSOLUTE_URL.test(endpoint)) {
+    const path = endpoint.startsWith('/') ? endpoint : `/${endpoint}`
+    return `${said}server entry instead, with an absolute URL (a server has no page to resolve ${endpoint} against): ${setup(`https://<your host>${path}`)}`
+  }
+  return `${said}entry instead: ${setup(endpoint)}`
 }
+
+/** The build pagelessViteBuild names a Vite SSR build (`build.ssr`, or an environment whose consumer is the server). */
+const SSR_BUILD = 'Vite SSR build'
+/** The build pagelessViteBuild names a Vite library build (`build.lib`). */
+const LIBRARY_BUILD = 'Vite library build'
+
+/** A URL with a scheme (`https:`, `http:`): one that means the same in a page and in Node. */
+const ABSOLUTE_URL = /^[a-z][a-z\d+.-]*:/i
 
 /** feedback.endpoint in a Vite build with web workers: the page's runtime is set up, each worker's own is not. */
 function workerEndpointUnused(endpoint: string, worker: string): string {
@@ -493,6 +543,49 @@ const LIBRARY_BUNDLES_RUNTIME =
   "cannot tie their results to an execution. Leave the runtime to the app: build.rolldownOptions: { external: [/^unplugin-poet\\//] } " +
   "(rollupOptions in Vite before 8), with unplugin-poet as a peer dependency."
 
+/**
+ * The packages among a bundle's external imports that declare unplugin-poet (a dependency or a peer, as a library
+ * using poet does), found in the node_modules above `root`: at run time they import the runtime themselves.
+ */
+function poetPackagesImported(externals: string[], root: string): string[] {
+  const names = new Set<string>()
+  for (const id of externals) {
+    // A bare specifier's package (`@acme/lib/sub` → `@acme/lib`); not a path, nor `node:fs`.
+    const name = /^(?:@[\w.-]+\/)?[\w-][\w.-]*(?=\/|$)/.exec(id)?.[0]
+    if (name && name !== 'unplugin-poet') names.add(name)
+  }
+  return [...names].filter((name) => declaresPoet(name, root)).sort()
+}
+
+/** Whether the package `name`, installed above `root`, lists unplugin-poet among its dependencies or peers. */
+function declaresPoet(name: string, root: string): boolean {
+  for (let dir = root; ; dir = resolve(dir, '..')) {
+    const file = resolve(dir, 'node_modules', name, 'package.json')
+    if (existsSync(file)) {
+      try {
+        const pkg = JSON.parse(readFileSync(file, 'utf8')) as { dependencies?: object; peerDependencies?: object }
+        return 'unplugin-poet' in { ...pkg.dependencies, ...pkg.peerDependencies }
+      } catch {
+        // A package.json that cannot be read: nothing to say about it.
+        return false
+      }
+    }
+    if (resolve(dir, '..') === dir) return false
+  }
+}
+
+/** A server bundle holding the runtime, which leaves packages using poet external: they run in Node's copy. */
+function serverRuntimeCopies(packages: string[]): string {
+  const list = packages.join(', ')
+  const [it, imports] = packages.length === 1 ? ['it', 'imports'] : ['they', 'import']
+  return (
+    `this server bundle holds its own copy of unplugin-poet/runtime, but leaves ${list} external, which ${imports} ` +
+    `unplugin-poet/runtime at run time: ${it} will run ${packages.length === 1 ? 'its' : 'their'} poet functions in another copy, ` +
+    `whose events never reach the sinks and onEvent listeners this bundle configures. Keep one copy: leave unplugin-poet ` +
+    `external (take it out of ssr.noExternal; a linked one: ssr.external: ['unplugin-poet']), or bundle ${list} too (ssr.noExternal: [${[...packages, 'unplugin-poet'].map((p) => `'${p}'`).join(', ')}], or true).`
+  )
+}
+
 /** The resolved config of the Vite environment a hook runs in. */
 function viteConfig(context: object): ViteBuildConfig | undefined {
   return (context as { environment?: { config?: ViteBuildConfig } }).environment?.config
@@ -516,8 +609,8 @@ function pagelessViteBuild(context: object): string | undefined {
   const config = viteConfig(context)
   if (!config) return undefined
   const { consumer, build } = config
-  if (consumer === 'server' || build.ssr) return 'Vite SSR build'
-  if (build.lib) return 'Vite library build'
+  if (consumer === 'server' || build.ssr) return SSR_BUILD
+  if (build.lib) return LIBRARY_BUILD
   const input = build.rolldownOptions?.input ?? build.rollupOptions?.input
   // None given: Vite builds index.html.
   if (input === undefined) return undefined

@@ -36,6 +36,26 @@ describe('inputHash', () => {
 })
 
 describe('LockStore', () => {
+  it("yields a build's write to a current version another writer made from the same inputs meanwhile, and only that", async () => {
+    const dir = fresh()
+    // Two processes' stores: each read the lock before the other wrote.
+    const page = new LockStore(dir)
+    const server = new LockStore(dir)
+    await page.writeSoon('src/a.ts#f', nv('v1page'), true)
+    await server.writeSoon('src/a.ts#f', nv('v1server'), true)
+    let entry = server.read().functions['src/a.ts#f']!
+    expect(entry.current).toBe('v1page')
+    expect(Object.keys(entry.versions)).toEqual(['v1page'])
+    // New inputs are a new generation, which replaces current as ever.
+    await server.writeSoon('src/a.ts#f', nv('v2', { inputHash: 'h2' }), true)
+    expect(page.read().functions['src/a.ts#f']!.current).toBe('v2')
+    // And a write that does not yield (`poet generate --force`) replaces a current from the same inputs.
+    await page.writeSoon('src/a.ts#f', nv('v2forced', { inputHash: 'h2' }))
+    entry = server.read().functions['src/a.ts#f']!
+    expect(entry.current).toBe('v2forced')
+    expect(Object.keys(entry.versions).sort()).toEqual(['v1page', 'v2', 'v2forced'])
+  })
+
   it('keeps every version with a current pointer, and looks up by input hash', () => {
     const store = new LockStore(fresh())
     store.write('src/a.ts#f', nv('v1', { inputHash: 'h1', usage: { promptTokens: 10, completionTokens: 5 }, model: 'm', generator: 'openai:m' }))
