@@ -414,18 +414,20 @@ function repairs(source: string): boolean {
   return /\bctx\.repairs?\b/.test(source)
 }
 
+const counted = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`
+
 /** What the prompt says about the current version's calls: numbers only, computed here. */
-function metricLines(m: VersionMetrics, recentMs: number, baselineMs: number): string[] {
+export function metricLines(m: VersionMetrics, recentMs: number, baselineMs: number): string[] {
   const days = (recentMs + baselineMs) / (24 * HOUR)
   // Per call that ran: a rejected input runs no attempt, and counted in it would read as calls that never tried.
   const ran = m.calls - m.outcomes.input_error
-  const lines = [`over the last ${Number(days.toFixed(2))} days: ${m.calls} calls, ${(m.attempts / (ran || 1)).toFixed(2)} attempts per call that ran (a rejected input runs none)`]
+  const lines = [`over the last ${counted(Number(days.toFixed(2)), 'day')}: ${counted(m.calls, 'call')}, ${(m.attempts / (ran || 1)).toFixed(2)} attempts per call that ran (a rejected input runs none)`]
   const kinds = (['input_error', 'output_error', 'timeout', 'error'] as const).map((k) => `${k} ${pct(m.errorRate[k] || 0)} (${m.outcomes[k]})`)
   lines.push(`failures by kind: ${kinds.join(', ')}`)
   if (m.calls) lines.push(`latency of all calls: p50 ${m.latency.p50} ms, p95 ${m.latency.p95} ms, p99 ${m.latency.p99} ms`)
   if (m.outcomes.ok) lines.push(`latency of successful calls: mean ${m.okLatency.mean.mean.toFixed(1)} ms, p99 ${m.okLatency.p99} ms`)
-  if (m.score.n) lines.push(`feedback score: mean ${m.score.mean.toFixed(3)} over ${m.score.n} ratings`)
-  for (const [name, s] of Object.entries(m.metrics).sort()) lines.push(`feedback metric ${name}: mean ${s.mean.toFixed(3)} over ${s.n} ratings`)
+  if (m.score.n) lines.push(`feedback score: mean ${m.score.mean.toFixed(3)} over ${counted(m.score.n, 'rating')}`)
+  for (const [name, s] of Object.entries(m.metrics).sort()) lines.push(`feedback metric ${name}: mean ${s.mean.toFixed(3)} over ${counted(s.n, 'rating')}`)
   return lines
 }
 

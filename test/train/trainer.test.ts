@@ -7,7 +7,7 @@ import type { ExecutionEvent } from '../../src/runtime/types'
 import { readPolicy } from '../../src/train/candidate'
 import { rollbackCommand, trainCommand } from '../../src/train/commands'
 import { FeedbackStore } from '../../src/train/store'
-import { applyTraining, planTraining, untrained, type TrainerOptions } from '../../src/train/trainer'
+import { applyTraining, metricLines, planTraining, untrained, type TrainerOptions } from '../../src/train/trainer'
 import { importPhases } from '../helpers/phase-module'
 import { execution, feedback, lockWith, tempDir } from './helpers'
 
@@ -409,5 +409,21 @@ describe('trainer', () => {
     expect(entry.candidate).toBeUndefined()
     expect(entry.optimizeFor).toBe('latency')
     expect(Object.keys(entry.versions)).toHaveLength(3)
+  })
+})
+
+describe("the LLM prompt's numbers", () => {
+  it('say "1 day", "1 call" and "1 rating" for one, as a person would write them', () => {
+    const store = new FeedbackStore(join(tempDir(), 'f.db'))
+    const t = 1_700_000_000_000
+    const run = execution({ ts: t })
+    store.insert([run])
+    store.insert([feedback({ executionId: run.executionId, ts: t, score: 1, metrics: { cost: 2 } })])
+    const [m] = store.metrics('src/drift.ts#detectDrift', { since: t, until: t + 1000 })
+    const lines = metricLines(m!, 24 * 3_600_000, 0).join('\n')
+    store.close()
+    expect(lines).toContain('over the last 1 day: 1 call, 1.00 attempts per call that ran')
+    expect(lines).toContain('feedback score: mean 1.000 over 1 rating\n')
+    expect(lines).toContain('feedback metric cost: mean 2.000 over 1 rating')
   })
 })
