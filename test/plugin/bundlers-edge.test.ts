@@ -1,0 +1,176 @@
+// An edge app (a module worker) built as edge users build it, run in an isolate with only a Worker's globals: calls, retries, timeouts, and events through httpSink and ctx.waitUntil.
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { ExecutionEvent } from '../../src/runtime/types'
+import { edgeIsolate, type EdgeIsolate } from '../helpers/edge-isolate'
+import { createProject, loadPlugin, PACKAGE_ROOT, runCompiler, STRIP_TS_LOADER, type Bundler, type Project } from '../helpers/project'
+import { startServer } from '../runtime/sinks/server'
+
+const FIXTURE = join(PACKAGE_ROOT, 'test/fixtures/edge')
+const ENTRY = 'src/worker.ts'
+
+type Plugin = never
+interface EdgeBuild {
+  bundler: Bundler
+  /** Builds `ENTRY` into `outDir`; returns the output file, an ES module with nothing left to import. */
+  build(project: Project, outDir: string, plugin: Plugin): Promise<string>
+}
+
+/** Each bundler configured for a Worker, as its own docs have it; none of them resolves Node built-ins. */
+const BUILDS: Record<string, EdgeBuild> = {
+  'vite (ssr, target webworker)': {
+    bundler: 'vite',
+    async build(project, outDir, plugin) {
+      const { build } = await import('vite')
+      await build({
+        configFile: false,
+        root: project.dir,
+        logLevel: 'silent',
+        cacheDir: project.path('node_modules/.vite'),
+        plugins: [plugin],
+        ssr: { target: 'webworker', noExternal: true },
+        build: { ssr: ENTRY, outDir, minify: false, rolldownOptions: { output: { entryFileNames: 'worker.mjs' } } },
+      })
+      return join(outDir, 'worker.mjs')
+    },
+  },
+  'esbuild (platform neutral)': { bundler: 'esbuild', build: (project, outDir, plugin) => esbuild(project, outDir, plugin, 'neutral') },
+  'esbuild (platform browser)': { bundler: 'esbuild', build: (project, outDir, plugin) => esbuild(project, outDir, plugin, 'browser') },
+  'rolldown (platform browser)': {
+    bundler: 'rolldown',
+    async build(project, outDir, plugin) {
+      const { rolldown } = await import('rolldown')
+      const bundle = await rolldown({ input: project.path(ENTRY), cwd: project.dir, platform: 'browser', logLevel: 'silent', plugins: [plugin] })
+      const file = join(outDir, 'worker.mjs')
+      await bundle.write({ file, format: 'es' })
+      await bundle.close()
+      return file
+    },
+  },
+  'rollup (package exports only)': {
+    bundler: 'rollup',
+    async build(project, outDir, plugin) {
+      const { rollup } = await import('rollup')
+      const { transform } = await import('esbuild')
+      const runtime = join(PACKAGE_ROOT, 'dist/runtime.mjs')
+      const bundle = await rollup({
+        input: project.path(ENTRY),
+        onwarn: () => {},
+        plugins: [
+          plugin,
+          // What @rollup/plugin-node-resolve does for the one package the worker imports: its `exports` default.
+          { name: 'resolve-runtime', resolveId: (id) => (id === 'unplugin-poet/runtime' ? runtime : null) },
+          {
+            name: 'strip-ts',
+            async transform(code, id) {
+              if (!id.endsWith('.ts')) return null
+              return (await transform(code, { loader: 'ts', format: 'esm', target: 'es2022', sourcefile: id })).code
+            },
+          },
+        ],
+      })
+      const file = join(outDir, 'worker.mjs')
+      await bundle.write({ file, format: 'es' })
+      await bundle.close()
+      return file
+    },
+  },
+  'webpack (target webworker)': {
+    bundler: 'webpack',
+    async build(project, outDir, plugin) {
+      const { default: webpack } = await import('webpack')
+      await runCompiler(
+        webpack({
+          ...webpackFamily(project, outDir, plugin),
+          experiments: { outputModule: true },
+          module: { rules: [{ test: /\.ts$/, loader: STRIP_TS_LOADER }] },
+        }),
+      )
+      return join(outDir, 'worker.mjs')
+    },
+  },
+  'rspack (target webworker)': {
+    bundler: 'rspack',
+    async build(project, outDir, plugin) {
+      const { rspack } = await import('@rspack/core')
+      await runCompiler(
+        rspack({
+          ...webpackFamily(project, outDir, plugin),
+          module: {
+            rules: [{ test: /\.ts$/, loader: 'builtin:swc-loader', options: { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' } }, type: 'javascript/auto' }],
+          },
+        }),
+      )
+      return join(outDir, 'worker.mjs')
+    },
+  },
+}
+
+async function esbuild(project: Project, outDir: string, plugin: Plugin, platform: 'neutral' | 'browser'): Promise<string> {
+  const { build } = await import('esbuild')
+  const outfile = join(outDir, 'worker.mjs')
+  await build({ absWorkingDir: project.dir, entryPoints: [ENTRY], outfile, bundle: true, platform, format: 'esm', target: 'es2022', logLevel: 'silent', plugins: [plugin] })
+  return outfile
+}
+
+function webpackFamily(project: Project, outDir: string, plugin: Plugin) {
+  return {
+    context: project.dir,
+    mode: 'none' as const,
+    target: 'webworker' as const,
+    entry: `./${ENTRY}`,
+    output: { path: outDir, filename: 'worker.mjs', module: true, chunkFormat: 'module' as const, library: { type: 'module' as const } },
+    resolve: { extensions: ['.ts', '.js'] },
+    plugins: [plugin],
+    infrastructureLogging: { level: 'error' as const },
+  }
+}
+
+let collector: Awaited<ReturnType<typeof startServer>>
+beforeAll(async () => {
+  collector = await startServer()
+})
+afterAll(() => collector.close())
+
+describe.each(Object.entries(BUILDS))('%s', (_name, { bundler, build }) => {
+  let project: Project
+  let code: string
+  let worker: EdgeIsolate
+
+  beforeAll(async () => {
+    project = createProject(`edge-${bundler}`, { fixture: FIXTURE })
+    const poet = await loadPlugin(project, bundler)
+    const file = await build(project, project.path('dist'), poet(bundler === 'rollup' ? { root: project.dir } : undefined))
+    code = readFileSync(file, 'utf8')
+    worker = await edgeIsolate(code)
+  })
+  afterAll(() => project?.remove())
+
+  it('bundles everything: no import, require or Node built-in is left for the Worker to resolve', () => {
+    expect(code).not.toMatch(/^\s*import\b|\bimport\(|\brequire\(|["']node:/m)
+  })
+
+  it('answers a request with calls validated, retried and timed out, and sends their events before the request ends (ctx.waitUntil)', async () => {
+    const url = `${collector.url}/v1/events`
+    const before = collector.received.length
+    const items = [{ name: 'tea', price: 3 }, { name: 'cake', price: 4.5 }]
+    const ok = await worker.request('https://shop.example/total', { method: 'POST', body: JSON.stringify(items) }, { COLLECTOR: url })
+    expect(ok).toEqual({ status: 200, body: { total: 7.5, flaky: 3, timeout: 20 } })
+    const bad = await worker.request('https://shop.example/total', { method: 'POST', body: JSON.stringify([{ name: 'tea', price: '3' }]) }, { COLLECTOR: url })
+    expect(bad).toEqual({ status: 200, body: { input: [{ path: 'args[0][0].price', expected: 'number', received: 'string' }], flaky: 6, timeout: 20 } })
+    expect(worker.waitUntilCalls).toBe(1)
+    // Everything was sent within the requests: their timers are gone with them, and nothing was said.
+    const events = collector.received.slice(before).flatMap((r) => JSON.parse(r.body) as ExecutionEvent[])
+    expect(events.map((e) => `${e.functionId} ${e.outcome} ${e.attempts}`)).toEqual([
+      'src/worker.ts#total ok 1',
+      'src/worker.ts#flaky ok 3',
+      'src/worker.ts#slow timeout 1',
+      'src/worker.ts#total input_error 0',
+      'src/worker.ts#flaky ok 3',
+      'src/worker.ts#slow timeout 1',
+    ])
+    expect(worker.pendingTimers).toBe(0)
+    expect(worker.said).toEqual([])
+  })
+})
