@@ -127,6 +127,18 @@ function webpackFamily(project: Project, outDir: string, plugin: Plugin) {
   }
 }
 
+/** `promise`, or a rejection saying `what` once `ms` have passed (a hang fails the test instead of stalling it). */
+function within<T>(ms: number, promise: Promise<T>, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined
+  const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(what)), ms)))
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer))
+}
+
+/** Resolves once `done()` holds, checking every few milliseconds. */
+async function until(done: () => boolean): Promise<void> {
+  while (!done()) await new Promise((r) => setTimeout(r, 5))
+}
+
 let collector: Awaited<ReturnType<typeof startServer>>
 beforeAll(async () => {
   collector = await startServer()
@@ -172,5 +184,17 @@ describe.each(Object.entries(BUILDS))('%s', (_name, { bundler, build }) => {
     ])
     expect(worker.pendingTimers).toBe(0)
     expect(worker.said).toEqual([])
+  })
+
+  it('times calls out after a request that ended with a call pending (its timers cancelled with it)', async () => {
+    const env = { COLLECTOR: `${collector.url}/v1/events` }
+    expect(await worker.request('https://shop.example/detach', {}, env)).toEqual({ status: 204, body: undefined })
+    // The detached call armed its deadline before its request ended, so for now + 20 ms at the latest.
+    const detached = Date.now()
+    // The shared deadline timer, set for the detached call's 20 ms, died with its request. Once that time is past, a
+    // new deadline sees the timer is dead (it has not fired) and sets another; before it, it cannot tell (see deadline.ts).
+    await within(5_000, until(() => Date.now() > detached + 21), 'the clock did not move')
+    const next = worker.request('https://shop.example/total', { method: 'POST', body: '[]' }, env)
+    expect(await within(5_000, next, 'a timeout of 20 ms had not fired after 5 s')).toMatchObject({ status: 200, body: { total: 0, timeout: 20 } })
   })
 })
