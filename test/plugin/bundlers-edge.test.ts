@@ -175,12 +175,12 @@ describe.each(Object.entries(BUILDS))('%s', (_name, { bundler, build }) => {
     // Everything was sent within the requests: their timers are gone with them, and nothing was said.
     const events = collector.received.slice(before).flatMap((r) => JSON.parse(r.body) as ExecutionEvent[])
     expect(events.map((e) => `${e.functionId} ${e.outcome} ${e.attempts}`)).toEqual([
-      'src/worker.ts#total ok 1',
-      'src/worker.ts#flaky ok 3',
-      'src/worker.ts#slow timeout 1',
-      'src/worker.ts#total input_error 0',
-      'src/worker.ts#flaky ok 3',
-      'src/worker.ts#slow timeout 1',
+      'src/shop.ts#total ok 1',
+      'src/shop.ts#flaky ok 3',
+      'src/shop.ts#slow timeout 1',
+      'src/shop.ts#total input_error 0',
+      'src/shop.ts#flaky ok 3',
+      'src/shop.ts#slow timeout 1',
     ])
     expect(worker.pendingTimers).toBe(0)
     expect(worker.said).toEqual([])
