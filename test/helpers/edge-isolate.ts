@@ -34,8 +34,9 @@ export interface EdgeIsolate {
 /**
  * Loads an ES module (a bundler's output, self-contained) as a module worker's entry: its `export default { fetch }` is
  * the handler. The module is wrapped into a script for node:vm (esbuild, format iife) and nothing else about it changes.
+ * `workerScope`: the global is a WorkerGlobalScope, as workerd's is (a WinterCG runtime's need not be).
  */
-export async function edgeIsolate(esm: string): Promise<EdgeIsolate> {
+export async function edgeIsolate(esm: string, { workerScope = false } = {}): Promise<EdgeIsolate> {
   const { code } = await transform(esm, { format: 'iife', globalName: '__worker', logLevel: 'silent' })
   const said: string[] = []
   let starting = true
@@ -99,6 +100,8 @@ export async function edgeIsolate(esm: string): Promise<EdgeIsolate> {
     performance: { now: () => performance.now() },
   }
   const context = createContext(sandbox)
+  // workerd's global is a ServiceWorkerGlobalScope, an instance of WorkerGlobalScope (a browser worker's is too).
+  if (workerScope) runInContext('globalThis.WorkerGlobalScope = class WorkerGlobalScope { static [Symbol.hasInstance](o) { return o === globalThis } }', context)
   runInContext(code, context, { filename: 'worker.js' })
   starting = false
   const worker = (runInContext('__worker', context) as { default?: { fetch?: unknown } }).default

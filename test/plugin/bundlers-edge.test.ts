@@ -145,56 +145,70 @@ beforeAll(async () => {
 })
 afterAll(() => collector.close())
 
-describe.each(Object.entries(BUILDS))('%s', (_name, { bundler, build }) => {
-  let project: Project
-  let code: string
-  let worker: EdgeIsolate
+const CODE: Record<string, string> = {}
+/** A bundler's output for the edge, built once for both kinds of isolate. */
+async function built(name: string, { bundler, build }: EdgeBuild): Promise<string> {
+  if (CODE[name] === undefined) {
+    const project = createProject(`edge-${bundler}`, { fixture: FIXTURE })
+    try {
+      const poet = await loadPlugin(project, bundler)
+      CODE[name] = readFileSync(await build(project, project.path('dist'), poet(bundler === 'rollup' ? { root: project.dir } : undefined)), 'utf8')
+    } finally {
+      project.remove()
+    }
+  }
+  return CODE[name]!
+}
 
-  beforeAll(async () => {
-    project = createProject(`edge-${bundler}`, { fixture: FIXTURE })
-    const poet = await loadPlugin(project, bundler)
-    const file = await build(project, project.path('dist'), poet(bundler === 'rollup' ? { root: project.dir } : undefined))
-    code = readFileSync(file, 'utf8')
-    worker = await edgeIsolate(code)
-  })
-  afterAll(() => project?.remove())
+const ISOLATES = [
+  ['a WinterCG runtime', false],
+  ['workerd (a WorkerGlobalScope)', true],
+] as const
 
-  it('bundles everything: no import, require or Node built-in is left for the Worker to resolve', () => {
-    expect(code).not.toMatch(/^\s*import\b|\bimport\(|\brequire\(|["']node:/m)
-  })
-
-  it('answers a request with calls validated, retried and timed out, and sends their events before the request ends (ctx.waitUntil)', async () => {
-    const url = `${collector.url}/v1/events`
-    const before = collector.received.length
-    const items = [{ name: 'tea', price: 3 }, { name: 'cake', price: 4.5 }]
-    const ok = await worker.request('https://shop.example/total', { method: 'POST', body: JSON.stringify(items) }, { COLLECTOR: url })
-    expect(ok).toEqual({ status: 200, body: { total: 7.5, flaky: 3, timeout: 20 } })
-    const bad = await worker.request('https://shop.example/total', { method: 'POST', body: JSON.stringify([{ name: 'tea', price: '3' }]) }, { COLLECTOR: url })
-    expect(bad).toEqual({ status: 200, body: { input: [{ path: 'args[0][0].price', expected: 'number', received: 'string' }], flaky: 6, timeout: 20 } })
-    expect(worker.waitUntilCalls).toBe(1)
-    // Everything was sent within the requests: their timers are gone with them, and nothing was said.
-    const events = collector.received.slice(before).flatMap((r) => JSON.parse(r.body) as ExecutionEvent[])
-    expect(events.map((e) => `${e.functionId} ${e.outcome} ${e.attempts}`)).toEqual([
-      'src/shop.ts#total ok 1',
-      'src/shop.ts#flaky ok 3',
-      'src/shop.ts#slow timeout 1',
-      'src/shop.ts#total input_error 0',
-      'src/shop.ts#flaky ok 3',
-      'src/shop.ts#slow timeout 1',
-    ])
-    expect(worker.pendingTimers).toBe(0)
-    expect(worker.said).toEqual([])
+describe.each(Object.entries(BUILDS))('%s', (name, edge) => {
+  it('bundles everything: no import, require or Node built-in is left for the Worker to resolve', async () => {
+    expect(await built(name, edge)).not.toMatch(/^\s*import\b|\bimport\(|\brequire\(|["']node:/m)
   })
 
-  it('times calls out after a request that ended with a call pending (its timers cancelled with it)', async () => {
-    const env = { COLLECTOR: `${collector.url}/v1/events` }
-    expect(await worker.request('https://shop.example/detach', {}, env)).toEqual({ status: 204, body: undefined })
-    // The detached call armed its deadline before its request ended, so for now + 20 ms at the latest.
-    const detached = Date.now()
-    // The shared deadline timer, set for the detached call's 20 ms, died with its request. Once that time is past, a
-    // new deadline sees the timer is dead (it has not fired) and sets another; before it, it cannot tell (see deadline.ts).
-    await within(5_000, until(() => Date.now() > detached + 21), 'the clock did not move')
-    const next = worker.request('https://shop.example/total', { method: 'POST', body: '[]' }, env)
-    expect(await within(5_000, next, 'a timeout of 20 ms had not fired after 5 s')).toMatchObject({ status: 200, body: { total: 0, timeout: 20 } })
+  describe.each(ISOLATES)('in %s', (_isolate, workerScope) => {
+    let worker: EdgeIsolate
+    beforeAll(async () => {
+      worker = await edgeIsolate(await built(name, edge), { workerScope })
+    })
+
+    it('answers a request with calls validated, retried and timed out, and sends their events before the request ends (ctx.waitUntil)', async () => {
+      const url = `${collector.url}/v1/events`
+      const before = collector.received.length
+      const items = [{ name: 'tea', price: 3 }, { name: 'cake', price: 4.5 }]
+      const ok = await worker.request('https://shop.example/total', { method: 'POST', body: JSON.stringify(items) }, { COLLECTOR: url })
+      expect(ok).toEqual({ status: 200, body: { total: 7.5, flaky: 3, timeout: 20 } })
+      const bad = await worker.request('https://shop.example/total', { method: 'POST', body: JSON.stringify([{ name: 'tea', price: '3' }]) }, { COLLECTOR: url })
+      expect(bad).toEqual({ status: 200, body: { input: [{ path: 'args[0][0].price', expected: 'number', received: 'string' }], flaky: 6, timeout: 20 } })
+      expect(worker.waitUntilCalls).toBe(1)
+      // Everything was sent within the requests: their timers are gone with them, and nothing was said.
+      const events = collector.received.slice(before).flatMap((r) => JSON.parse(r.body) as ExecutionEvent[])
+      expect(events.map((e) => `${e.functionId} ${e.outcome} ${e.attempts}`)).toEqual([
+        'src/shop.ts#total ok 1',
+        'src/shop.ts#flaky ok 3',
+        'src/shop.ts#slow timeout 1',
+        'src/shop.ts#total input_error 0',
+        'src/shop.ts#flaky ok 3',
+        'src/shop.ts#slow timeout 1',
+      ])
+      expect(worker.pendingTimers).toBe(0)
+      expect(worker.said).toEqual([])
+    })
+
+    it('times calls out after a request that ended with a call pending (its timers cancelled with it)', async () => {
+      const env = { COLLECTOR: `${collector.url}/v1/events` }
+      expect(await worker.request('https://shop.example/detach', {}, env)).toEqual({ status: 204, body: undefined })
+      // The detached call armed its deadline before its request ended, so for now + 20 ms at the latest.
+      const detached = Date.now()
+      // The shared deadline timer, set for the detached call's 20 ms, died with its request. Once that time is past, a
+      // new deadline sees the timer is dead (it has not fired) and sets another; before it, it cannot tell (see deadline.ts).
+      await within(5_000, until(() => Date.now() > detached + 21), 'the clock did not move')
+      const next = worker.request('https://shop.example/total', { method: 'POST', body: '[]' }, env)
+      expect(await within(5_000, next, 'a timeout of 20 ms had not fired after 5 s')).toMatchObject({ status: 200, body: { total: 0, timeout: 20 } })
+    })
   })
 })
