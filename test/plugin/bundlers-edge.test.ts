@@ -212,3 +212,38 @@ describe.each(Object.entries(BUILDS))('%s', (name, edge) => {
     })
   })
 })
+
+describe.each(ISOLATES)('the whole runtime set up at the global scope of a Worker, in %s', (_isolate, workerScope) => {
+  it('imports, configures every sink and listens with no timer, fetch or crypto, then sends within the request', async () => {
+    const project = createProject('edge-global', { fixture: FIXTURE })
+    let code: string
+    try {
+      const poet = await loadPlugin(project, 'esbuild')
+      const { build } = await import('esbuild')
+      const out = await build({
+        absWorkingDir: project.dir,
+        entryPoints: ['src/global.ts'],
+        bundle: true,
+        platform: 'neutral',
+        format: 'esm',
+        write: false,
+        logLevel: 'silent',
+        define: { COLLECTOR: JSON.stringify(collector.url) },
+        plugins: [poet()],
+      })
+      code = out.outputFiles[0]!.text
+    } finally {
+      project.remove()
+    }
+    const worker = await edgeIsolate(code, { workerScope })
+    const before = collector.received.length
+    expect(await worker.request('https://shop.example/', {}, {})).toEqual({ status: 200, body: { total: 42, kinds: ['execution', 'feedback'], execution: 'src/global.ts#quote' } })
+    const got = collector.received.slice(before)
+    expect(got.map((r) => r.path).sort()).toEqual(['/v1/events', '/v1/logs'])
+    const events = JSON.parse(got.find((r) => r.path === '/v1/events')!.body) as ExecutionEvent[]
+    expect(events.map((e) => `${e.kind} ${e.functionId}`)).toEqual(['execution src/global.ts#quote', 'feedback src/global.ts#quote'])
+    expect(JSON.parse(got.find((r) => r.path === '/v1/logs')!.body).resourceLogs[0].scopeLogs[0].logRecords).toHaveLength(2)
+    expect(worker.said).toEqual(['poet: httpSink needs an absolute url outside a browser, got "/v1/events"; its events are dropped'])
+    expect(worker.pendingTimers).toBe(0)
+  })
+})
