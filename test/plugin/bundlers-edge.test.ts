@@ -1,8 +1,10 @@
 // An edge app (a module worker) built as edge users build it, run in an isolate with only a Worker's globals: calls, retries, timeouts, and events through httpSink and ctx.waitUntil.
-import { readFileSync } from 'node:fs'
-import { join } from 'node:path'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { dirname, join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { ExecutionEvent } from '../../src/runtime/types'
+import { serve, type RunningCollector } from '../../src/train/collector'
 import { edgeIsolate, type EdgeIsolate } from '../helpers/edge-isolate'
 import { createProject, loadPlugin, PACKAGE_ROOT, runCompiler, STRIP_TS_LOADER, type Bundler, type Project } from '../helpers/project'
 import { startServer } from '../runtime/sinks/server'
@@ -140,10 +142,16 @@ async function until(done: () => boolean): Promise<void> {
 }
 
 let collector: Awaited<ReturnType<typeof startServer>>
+let poetServe: RunningCollector
 beforeAll(async () => {
   collector = await startServer()
+  poetServe = await serve({ port: 0, db: join(mkdtempSync(join(tmpdir(), 'poet-edge-')), 'feedback.db') })
 })
-afterAll(() => collector.close())
+afterAll(async () => {
+  await collector.close()
+  await poetServe?.close()
+  if (poetServe) rmSync(dirname(poetServe.collector.store.file), { recursive: true, force: true })
+})
 
 const CODE: Record<string, string> = {}
 /** A bundler's output for the edge, built once for both kinds of isolate. */
@@ -228,7 +236,7 @@ describe.each(ISOLATES)('the whole runtime set up at the global scope of a Worke
         format: 'esm',
         write: false,
         logLevel: 'silent',
-        define: { COLLECTOR: JSON.stringify(collector.url) },
+        define: { COLLECTOR: JSON.stringify(poetServe.url), OTLP: JSON.stringify(collector.url) },
         plugins: [poet()],
       })
       code = out.outputFiles[0]!.text
@@ -237,12 +245,14 @@ describe.each(ISOLATES)('the whole runtime set up at the global scope of a Worke
     }
     const worker = await edgeIsolate(code, { workerScope })
     const before = collector.received.length
+    const { store } = poetServe.collector
+    const stored = [store.count('executions'), store.count('feedback')]
     expect(await worker.request('https://shop.example/', {}, {})).toEqual({ status: 200, body: { total: 42, kinds: ['execution', 'feedback'], execution: 'src/global.ts#quote' } })
-    const got = collector.received.slice(before)
-    expect(got.map((r) => r.path).sort()).toEqual(['/v1/events', '/v1/logs'])
-    const events = JSON.parse(got.find((r) => r.path === '/v1/events')!.body) as ExecutionEvent[]
-    expect(events.map((e) => `${e.kind} ${e.functionId}`)).toEqual(['execution src/global.ts#quote', 'feedback src/global.ts#quote'])
-    expect(JSON.parse(got.find((r) => r.path === '/v1/logs')!.body).resourceLogs[0].scopeLogs[0].logRecords).toHaveLength(2)
+    // poet serve took both events (202 only once they are in SQLite) before the request ended.
+    expect([store.count('executions') - stored[0]!, store.count('feedback') - stored[1]!]).toEqual([1, 1])
+    const otlpRequests = collector.received.slice(before)
+    expect(otlpRequests.map((r) => r.path)).toEqual(['/v1/logs'])
+    expect(JSON.parse(otlpRequests[0]!.body).resourceLogs[0].scopeLogs[0].logRecords).toHaveLength(2)
     expect(worker.said).toEqual(['poet: httpSink needs an absolute url outside a browser, got "/v1/events"; its events are dropped'])
     expect(worker.pendingTimers).toBe(0)
   })
