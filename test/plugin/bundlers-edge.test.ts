@@ -185,12 +185,12 @@ describe.each(Object.entries(BUILDS))('%s', (name, edge) => {
     })
 
     it('answers a request with calls validated, retried and timed out, and sends their events before the request ends (ctx.waitUntil)', async () => {
-      const url = `${collector.url}/v1/events`
+      const env = { COLLECTOR: `${collector.url}/v1/events` }
       const before = collector.received.length
       const items = [{ name: 'tea', price: 3 }, { name: 'cake', price: 4.5 }]
-      const ok = await worker.request('https://shop.example/total', { method: 'POST', body: JSON.stringify(items) }, { COLLECTOR: url })
+      const ok = await worker.request('https://shop.example/total', { method: 'POST', body: JSON.stringify(items) }, env)
       expect(ok).toEqual({ status: 200, body: { total: 7.5, flaky: 3, timeout: 20 } })
-      const bad = await worker.request('https://shop.example/total', { method: 'POST', body: JSON.stringify([{ name: 'tea', price: '3' }]) }, { COLLECTOR: url })
+      const bad = await worker.request('https://shop.example/total', { method: 'POST', body: JSON.stringify([{ name: 'tea', price: '3' }]) }, env)
       expect(bad).toEqual({ status: 200, body: { input: [{ path: 'args[0][0].price', expected: 'number', received: 'string' }], flaky: 6, timeout: 20 } })
       expect(worker.waitUntilCalls).toBe(1)
       // Everything was sent within the requests: their timers are gone with them, and nothing was said.
@@ -205,6 +205,13 @@ describe.each(Object.entries(BUILDS))('%s', (name, edge) => {
       ])
       expect(worker.pendingTimers).toBe(0)
       expect(worker.said).toEqual([])
+    })
+
+    it('sends at its interval in a request that outlives it, after a request whose interval timer was cancelled with it', async () => {
+      const isolate = await edgeIsolate(await built(name, edge), { workerScope })
+      const env = { COLLECTOR: `${collector.url}/v1/events`, INTERVAL: 50 }
+      expect(await isolate.request('https://shop.example/total', { method: 'POST', body: '[]' }, env)).toMatchObject({ status: 200 })
+      expect(await isolate.request('https://shop.example/linger', {}, env)).toEqual({ status: 200, body: { sent: 1 } })
     })
 
     it('times calls out after a request that ended with a call pending (its timers cancelled with it)', async () => {

@@ -368,6 +368,10 @@ export function httpSink(options: HttpSinkOptions): HttpSink {
   const flush = async (): Promise<void> => {
     holding++
     ;(pause as { ref?(): void } | undefined)?.ref?.()
+    // What the interval would send, this sends: the next events arm it anew. A timer left armed may be dead, and would
+    // keep them from arming one for good: workerd cancels a request's timers as it ends.
+    clearTimeout(timer)
+    timer = undefined
     try {
       // configure() hands events over a microtask after the calls that made them: let those of calls made just before
       // this flush land first, or `f(); await sink.close()` on a script's last lines leaves f's event behind.
