@@ -15,8 +15,8 @@ export interface HttpSinkOptions {
    */
   batchSize?: number
   /**
-   * Milliseconds a partial batch waits before it is sent; while the page is hidden, a second at most; in a worker, none
-   * (what a task queued goes as it ends). @default 1000
+   * Milliseconds a partial batch waits before it is sent; while the page is hidden, a second at most; in a page's
+   * worker, none (what a task queued goes as it ends). @default 1000
    */
   interval?: number
   /** Events held at most; beyond it the oldest are dropped (and counted). @default 1000 */
@@ -104,8 +104,11 @@ export function httpSink(options: HttpSinkOptions): HttpSink {
   // A worker (dedicated or shared) hears nothing of its page's lifecycle, and ends with it: events batched for the
   // interval there were lost when the page closed. It sends what a task queued as the task ends (a microtask after
   // configure hands its events over), beside any request still awaiting its answer, as a page does as it goes.
+  // A page's worker has a location (its script's). workerd's global is a worker scope too, but has none: there a
+  // request's events wait for the flush handed to ctx.waitUntil and go in one request, where a request per task spent
+  // a subrequest each (a Worker has 50 per request on Cloudflare's free plan, its own fetches included).
   const scope = (globalThis as { WorkerGlobalScope?: abstract new () => unknown }).WorkerGlobalScope
-  const worker = !!scope && globalThis instanceof scope
+  const worker = !!scope && globalThis instanceof scope && typeof location !== 'undefined'
   let sent = 0
   let dropped = 0
   let failed = 0
