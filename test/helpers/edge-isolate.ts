@@ -6,12 +6,6 @@ import { transform } from 'esbuild'
 const DISALLOWED =
   'Disallowed operation called within global scope. Asynchronous I/O (ex: fetch() or connect()), setting a timeout, and generating random values are not allowed within global scope.'
 
-/** The globals this isolate has, none other: no process, Buffer, require, setImmediate, navigator, window, document, addEventListener. */
-export const EDGE_GLOBALS = [
-  'fetch', 'Request', 'Response', 'Headers', 'URL', 'setTimeout', 'clearTimeout', 'queueMicrotask', 'crypto', 'TextEncoder',
-  'TextDecoder', 'AbortController', 'AbortSignal', 'structuredClone', 'console', 'performance',
-] as const
-
 export interface EdgeResponse {
   status: number
   body: unknown
@@ -53,6 +47,8 @@ export async function edgeIsolate(esm: string, { workerScope = false } = {}): Pr
       if (starting) throw new Error(DISALLOWED)
       return f(...args)
     }) as F
+  // The globals of the isolate, besides the language's own, and none other: no process, Buffer, require, setImmediate,
+  // navigator, window, document, location or addEventListener.
   const sandbox: Record<string, unknown> = {
     fetch: duringRequest((input: RequestInfo | URL, init?: RequestInit) => fetch(input, init)),
     Request,
