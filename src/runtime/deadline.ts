@@ -3,7 +3,7 @@
 
 export interface Deadline {
   at: number
-  expire(): void
+  ontimeout(): void
   /** Index in `pending`. */
   i: number
 }
@@ -15,12 +15,15 @@ let armedAt = Infinity
 // The setTimeout that set `timer`: a timer set by one swapped out since (Vitest's fake timers) may never fire.
 let armedWith: typeof setTimeout | undefined
 
-/** Calls `expire` once `ms` milliseconds have passed, unless `disarm` comes first; never before it returns. */
-export function arm(ms: number, expire: () => void): Deadline {
-  const d = { at: Date.now() + ms, expire, i: pending.length }
+/** Calls `ontimeout` once `ms` milliseconds have passed, unless `disarm` comes first; never before it returns. */
+export function arm(ms: number, ontimeout: () => void): Deadline {
+  const d = { at: Date.now() + ms, ontimeout, i: pending.length }
   pending.push(d)
-  // Also when setTimeout is another than the timer's (fake timers switched on or off): set it again with this one.
-  if (d.at < armedAt || armedWith !== setTimeout) schedule(d.at < armedAt ? d.at : armedAt)
+  // Also when setTimeout is another than the timer's (fake timers switched on or off), or when the timer is past its
+  // time (before now, d.at - ms) without having fired: workerd cancels the timers of a request as it ends, a call of it
+  // still pending (one nobody awaited, a client gone), and every later timeout waited on that dead timer for good.
+  // Before its time, nothing tells a dead timer from a live one: a deadline armed then waits for the next one after.
+  if (d.at < armedAt || armedAt < d.at - ms || armedWith !== setTimeout) schedule(d.at < armedAt ? d.at : armedAt)
   return d
 }
 
@@ -42,17 +45,16 @@ function schedule(at: number): void {
 }
 
 function fire(): void {
-  armedAt = Infinity
   const now = Date.now()
-  let next = Infinity
+  let next = (armedAt = Infinity)
   // Backwards: a swap-remove moves an already visited entry into the current slot.
   for (let i = pending.length; i--; ) {
     const d = pending[i]
     if (d.at <= now) {
       disarm(d)
-      d.expire()
+      d.ontimeout()
     } else if (d.at < next) next = d.at
   }
-  // An expire that armed a new deadline has scheduled the timer for it already.
+  // An ontimeout that armed a new deadline has scheduled the timer for it already.
   if (next < armedAt) schedule(next)
 }

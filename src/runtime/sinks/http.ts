@@ -15,8 +15,8 @@ export interface HttpSinkOptions {
    */
   batchSize?: number
   /**
-   * Milliseconds a partial batch waits before it is sent; while the page is hidden, a second at most; in a worker, none
-   * (what a task queued goes as it ends). @default 1000
+   * Milliseconds a partial batch waits before it is sent; while the page is hidden, a second at most; in a page's
+   * worker, none (what a task queued goes as it ends). @default 1000
    */
   interval?: number
   /** Events held at most; beyond it the oldest are dropped (and counted). @default 1000 */
@@ -104,8 +104,11 @@ export function httpSink(options: HttpSinkOptions): HttpSink {
   // A worker (dedicated or shared) hears nothing of its page's lifecycle, and ends with it: events batched for the
   // interval there were lost when the page closed. It sends what a task queued as the task ends (a microtask after
   // configure hands its events over), beside any request still awaiting its answer, as a page does as it goes.
+  // A page's worker has a location (its script's). workerd's global is a worker scope too, but has none: there a
+  // request's events wait for the flush handed to ctx.waitUntil and go in one request, where a request per task spent
+  // a subrequest each (a Worker has 50 per request on Cloudflare's free plan, its own fetches included).
   const scope = (globalThis as { WorkerGlobalScope?: abstract new () => unknown }).WorkerGlobalScope
-  const worker = !!scope && globalThis instanceof scope
+  const worker = !!scope && globalThis instanceof scope && typeof location !== 'undefined'
   let sent = 0
   let dropped = 0
   let failed = 0
@@ -368,6 +371,10 @@ export function httpSink(options: HttpSinkOptions): HttpSink {
   const flush = async (): Promise<void> => {
     holding++
     ;(pause as { ref?(): void } | undefined)?.ref?.()
+    // What the interval would send, this sends: the next events arm it anew. A timer left armed may be dead, and would
+    // keep them from arming one for good: workerd cancels a request's timers as it ends.
+    clearTimeout(timer)
+    timer = undefined
     try {
       // configure() hands events over a microtask after the calls that made them: let those of calls made just before
       // this flush land first, or `f(); await sink.close()` on a script's last lines leaves f's event behind.
