@@ -106,7 +106,8 @@ export async function startDevApp(name: string, files: Record<string, string> = 
     write,
     close: async () => {
       await server.close()
-      rmSync(dir, { recursive: true, force: true })
+      // Vite's dependency optimizer may still be writing node_modules/.vite as the server closes (ENOTEMPTY under load).
+      rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 50 })
     },
   }
 }
