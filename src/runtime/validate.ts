@@ -20,11 +20,15 @@ export function describeValue(v: unknown): string {
         return 'revoked Proxy'
       }
       try {
-        if (v instanceof Date) return v.getTime() !== v.getTime() ? 'invalid Date' : 'Date'
+        // By tag, not instanceof: one of another realm (an iframe, a vm context) is no instance of this realm's classes.
+        const tag = Object.prototype.toString.call(v).slice(8, -1)
+        if (tag === 'Date') {
+          // Only a real Date has the slot getTime reads: a look-alike (a toStringTag of 'Date') throws here.
+          const t = Date.prototype.getTime.call(v)
+          return t !== t ? 'invalid Date' : 'Date'
+        }
         // Where a record or an array is declared, "received object" would not say what is wrong with one of these.
-        if (v instanceof Map) return 'Map'
-        if (v instanceof Set) return 'Set'
-        if (ArrayBuffer.isView(v)) return Object.prototype.toString.call(v).slice(8, -1)
+        if (tag === 'Map' || tag === 'Set' || ArrayBuffer.isView(v)) return tag
       } catch {
         // A Proxy whose getPrototypeOf trap throws, a Date whose getTime does: an object all the same, and the issue
         // about it must still be told.

@@ -343,9 +343,12 @@ function g(): Opts { return null! }`
     cyclic.tags = [cyclic]
     expect(received(0, cyclic)).toEqual(['args[0].tags[0]: object'])
     // Array.isArray sees an array of another realm; `instanceof Date` does not see its Date, which is one all the same.
-    const other = runInNewContext('({ o: { n: 1, tags: ["t"], when: new Date() }, m: { a: 1 }, bad: { n: "1", tags: {}, when: {} } })') as Record<string, unknown>
+    const other = runInNewContext('({ o: { n: 1, tags: ["t"], when: new Date() }, m: { a: 1 }, bad: { n: "1", tags: {}, when: {} }, map: new Map(), date: new Date(NaN) })') as Record<string, unknown>
     expect(f(other.o, other.m, 's', 'a')).toBe(0)
     expect(received(0, other.bad)).toEqual(['args[0].n: string', 'args[0].tags: object', 'args[0].when: object'])
+    // Named as this realm's would be (they read "object").
+    expect(received(2, other.map)).toEqual(['args[2]: Map'])
+    expect(received(2, other.date)).toEqual(['args[2]: invalid Date'])
   })
 })
 

@@ -38,10 +38,12 @@ function describe(v) {
         return "revoked Proxy"
       }
       try {
-        if (v instanceof Date) return v.getTime() !== v.getTime() ? "invalid Date" : "Date"
-        if (v instanceof Map) return "Map"
-        if (v instanceof Set) return "Set"
-        if (ArrayBuffer.isView(v)) return Object.prototype.toString.call(v).slice(8, -1)
+        const tag = Object.prototype.toString.call(v).slice(8, -1)
+        if (tag === "Date") {
+          const t = Date.prototype.getTime.call(v)
+          return t !== t ? "invalid Date" : "Date"
+        }
+        if (tag === "Map" || tag === "Set" || ArrayBuffer.isView(v)) return tag
       } catch {}
       return "object"
     default: return typeof v
