@@ -216,10 +216,17 @@ export const unpluginFactory: UnpluginFactory<Options | undefined, false> = (raw
           const pageless = meta.framework === 'vite' ? (ctx.serve ? undefined : pagelessViteBuild(this)) : `${BUNDLER_NAMES[meta.framework] ?? meta.framework} build`
           if (pageless && !endpointSaidBefore()) this.warn(warning(endpointUnused(pageless, feedback.endpoint)))
         }
-        // Build errors are thrown, not passed to this.error: not every bundler stops on this.error.
+        // Build errors are thrown, not passed to this.error: not every bundler stops on this.error. esbuild does (the
+        // module's errors fail the build), and prints a thrown one with a note on where esbuild's own code registered
+        // the callback, and unplugin's call stack: there it is reported instead, the module handed back as it came.
+        let failed = false
         const out = await ctx.transformAsync(code, file, (message, at) => firstTime(message) && this.warn(placed(this, message, at))).catch((e: unknown) => {
-          throw e instanceof PoetBuildError ? present(e) : e
+          if (!(e instanceof PoetBuildError)) throw e
+          if (meta.framework !== 'esbuild') throw present(e)
+          this.error({ message: e.message, plugin: e.plugin, meta: e })
+          failed = true
         })
+        if (failed) return { code, map: null }
         if (!out) return null
         watch(this, out.watchFiles)
         if (!dev && !webpackLike && COMPONENT_FILE.test(file)) components.set(file, { rewritten: out.code, original: code })

@@ -34,6 +34,12 @@ const CLIS: Record<string, { args: string[]; config: [string, string]; test?: [s
     test: ['src/broken.test.ts', "import { expect, it } from 'vitest'\nimport { broken } from './broken'\n\nit('doubles', () => expect(broken(1)).toBe(1))\n"],
     place: (dir) => `File: ${dir}/src/broken.ts:4:30`,
   },
+  // esbuild's JavaScript API logs a failed build as its command line does.
+  esbuild: {
+    args: ['build.mjs'],
+    config: ['build.mjs', "import { build } from 'esbuild'\nimport poet from 'unplugin-poet/esbuild'\nawait build({ entryPoints: ['src/broken.ts'], bundle: true, outdir: 'dist-cli', plugins: [poet()] }).catch(() => process.exit(1))\n"],
+    place: () => 'src/broken.ts:4:30: ',
+  },
   // No webpack-cli here: a script printing the stats as webpack-cli does by default (the `normal` preset), with the
   // persistent cache most webpack 5 projects turn on.
   webpack: {
@@ -83,6 +89,12 @@ describe.each(Object.keys(CLIS))('%s command line', (cli) => {
   it('says where and what, without the plugin\'s own call stack (it says nothing about the mistake)', () => {
     expect(output).not.toMatch(new RegExp(`^\\s+at .*${PACKAGE_ROOT.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}dist/`, 'm'))
     expect(output, output).toContain("src/broken.ts:4:30: unknown poet() option 'atempts'. Did you mean 'attempts'? [POET_UNKNOWN_OPTION]")
+  })
+
+  it('adds no note about the bundler\'s own code, nor a call stack (esbuild: "This error came from the "onLoad" callback registered here", in its main.js, and unplugin\'s frames)', () => {
+    expect(output).not.toContain('This error came from')
+    // Rolldown (and Vite on it) prints its own call stack under every error.
+    if (cli !== 'rolldown' && cli !== 'vite') expect(output).not.toMatch(/^[\s│]*at /m)
   })
 
   it('adds no complaint of its own (webpack\'s persistent cache could not store the error: "No serializer registered for PoetBuildError")', () => {
