@@ -13,7 +13,10 @@ export type PoetBuildErrorCode =
   | 'POET_DECORATOR_NOT_CALLED'
   | 'POET_UNSUPPORTED_DECORATOR_TARGET'
 
-/** Where an error points. `line` is 1-based; `column` is 0-based, as in Rollup's and Vite's `loc`. */
+/**
+ * Where an error points. `line` is 1-based; `column` is 0-based, as babel counts it, except in what Rollup, Rolldown and
+ * Vite are handed ({@link PoetBuildError.unframed}, {@link rollupLoc}).
+ */
 export interface SourceLocation {
   file: string
   line: number
@@ -30,20 +33,24 @@ export class PoetBuildError extends Error {
   plugin = 'unplugin-poet'
   /** The file the error is in (Rollup's `RollupError.id`). */
   id: string
+  /** Where the error is: its column 0-based, or 1-based in an error for Rollup, Rolldown and Vite ({@link unframed}). */
+  readonly loc: SourceLocation
   constructor(
     readonly code: PoetBuildErrorCode,
     /** What is wrong, without the location (that is in `message`). */
     readonly reason: string,
-    readonly loc: SourceLocation,
+    /** Where the error is, its column 0-based. */
+    at: SourceLocation,
     readonly frame: string,
     /** Path shown in the message (relative to the project root). */
     readonly displayPath: string,
-    /** Whether `message` ends with the frame: false for bundlers that print `frame` under it themselves. */
-    framed = true,
+    /** For Rollup, Rolldown and Vite: no frame in `message`, and `loc` as they print it ({@link unframed}). */
+    forRollup = false,
   ) {
-    const header = `${displayPath}:${loc.line}:${loc.column + 1}: ${reason} [${code}]`
-    super(framed ? `${header}\n\n${frame}` : header)
-    this.id = loc.file
+    const header = `${displayPath}:${at.line}:${at.column + 1}: ${reason} [${code}]`
+    super(forRollup ? header : `${header}\n\n${frame}`)
+    this.loc = forRollup ? rollupLoc(at) : at
+    this.id = at.file
     // Every bundler prints the stack under the message: the plugin's own frames, nine lines that say nothing about
     // the mistake the message and frame point at. Rollup and webpack find the message in it by this exact form.
     this.stack = `${this.name}: ${this.message}\n`
@@ -51,10 +58,10 @@ export class PoetBuildError extends Error {
 
   /**
    * This error for Rollup, Rolldown and Vite, which print `frame` under the message (terminal and overlay alike):
-   * with the frame in the message too, every frame showed twice.
+   * with the frame in the message too, every frame showed twice. They print `loc` too, beside the message.
    */
   unframed(): PoetBuildError {
-    return new PoetBuildError(this.code, this.reason, this.loc, this.frame, this.displayPath, false)
+    return new PoetBuildError(this.code, this.reason, this.loc, this.frame, this.displayPath, true)
   }
 
   /**
@@ -102,6 +109,16 @@ export interface ErrorSite {
   displayPath: string
   /** The file's source, for the code frame. */
   code: string
+}
+
+/**
+ * `loc` as Rollup, Rolldown and Vite are handed it: its column 1-based, as in every message. They print it beside the
+ * message, as `path:line:column` (Rolldown, Vite's terminal, overlay and its open-in-editor link, Vitest) or
+ * `path (line:column)` (Rollup), and a 0-based column there read one less than the message's, and led an editor to
+ * the character before the one the frame's caret is under.
+ */
+export function rollupLoc(loc: SourceLocation): SourceLocation {
+  return { ...loc, column: loc.column + 1 }
 }
 
 /** Builds a PoetBuildError at a babel position (`line` 1-based, `column` 0-based). */

@@ -6,7 +6,7 @@ import type { Loader, Metafile, PluginBuild } from 'esbuild'
 import type { UnpluginContextMeta, UnpluginFactory, UnpluginOptions } from 'unplugin'
 import { LOCK_SETTLE_MS, PoetContext } from './context'
 import type { DevServer } from './dev-server'
-import { PoetBuildError, type WarningSite } from './errors'
+import { PoetBuildError, rollupLoc, type WarningSite } from './errors'
 import { DEFAULT_EXCLUDE, NODE_MODULES, type Options } from './options'
 import { installedPackage, matcher } from './filter'
 import { fileOf, POET_CODE_FILTER, RESOLVED_PREFIX } from './ids'
@@ -86,11 +86,12 @@ export const unpluginFactory: UnpluginFactory<Options | undefined, false> = (raw
     webpackLike ? (message: string) => ({ message, stack: '' }) : (message: string) => message
   // A transform warning with a place: Rollup and Rolldown print the place of a warning that has `loc` (and Rollup its
   // frame) in front of its message, which then named the file twice; so does a Vite dev server, and a Vite build on
-  // Rollup. A Vite build on Rolldown prints the message alone, which must name the place itself.
+  // Rollup. A Vite build on Rolldown prints the message alone, which must name the place itself. The place they print
+  // has the column every message of poet's has (1-based): a Vite dev server prints it as `File: path:line:column`.
   const placed = (context: object, message: string, at: WarningSite | undefined) => {
     if (!at) return warning(message)
     if (meta.framework === 'rollup' || meta.framework === 'rolldown' || (meta.framework === 'vite' && (ctx.serve || !onRolldown(context)))) {
-      return { message: at.reason, loc: at.loc, frame: at.frame }
+      return { message: at.reason, loc: rollupLoc(at.loc), frame: at.frame }
     }
     return warning(message)
   }
@@ -230,10 +231,17 @@ export const unpluginFactory: UnpluginFactory<Options | undefined, false> = (raw
             else if (build) pageless.set(environment, { build, sink: CONFIGURES_SINK.test(code) })
           }
         }
-        // Build errors are thrown, not passed to this.error: not every bundler stops on this.error.
+        // Build errors are thrown, not passed to this.error: not every bundler stops on this.error. esbuild does (the
+        // module's errors fail the build), and prints a thrown one with a note on where esbuild's own code registered
+        // the callback, and unplugin's call stack: there it is reported instead, the module handed back as it came.
+        let failed = false
         const out = await ctx.transformAsync(code, file, (message, at) => firstTime(message) && this.warn(placed(this, message, at))).catch((e: unknown) => {
-          throw e instanceof PoetBuildError ? present(e) : e
+          if (!(e instanceof PoetBuildError)) throw e
+          if (meta.framework !== 'esbuild') throw present(e)
+          this.error({ message: e.message, plugin: e.plugin, meta: e })
+          failed = true
         })
+        if (failed) return { code, map: null }
         if (!out) return null
         watch(this, out.watchFiles)
         if (!dev && !webpackLike && COMPONENT_FILE.test(file)) components.set(file, { rewritten: out.code, original: code })

@@ -1,6 +1,6 @@
 // configure(): where events go (sinks) and what fraction of executions emits them, for the whole runtime.
 import { onEvent } from './events'
-import { settings } from './state'
+import { settings, unheard } from './state'
 import type { Sink } from './sink'
 import type { PoetEvent } from './types'
 
@@ -60,9 +60,4 @@ function deliver(sink: Sink, events: PoetEvent[]): void {
   } catch {
     // A broken sink loses its batch, never the application's call.
   }
-}
-
-/** Lets a rejection of what a sink returned go unheard (never an unhandled rejection): its failure is its own. */
-function unheard(r: unknown): void {
-  if (typeof (r as PromiseLike<unknown> | undefined)?.then === 'function') (r as PromiseLike<unknown>).then(undefined, () => {})
 }

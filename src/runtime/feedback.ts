@@ -48,6 +48,7 @@ export function feedback(about: unknown, fb: Feedback): void {
   }
   // A collector refuses a batch holding one event it cannot take (400, nothing stored): what a developer passes wrong
   // is refused here instead, where it shows; a user's free-text comment is cut to the collector's length.
+  if (typeof fb !== 'object' || !fb) throw new TypeError(`poet: feedback takes an object ({ score, label, metrics, comment }), got ${fb === null ? 'null' : typeof fb}`)
   if (fb.score === undefined && fb.label === undefined && fb.metrics === undefined && fb.comment === undefined) {
     throw new TypeError('poet: feedback needs a score, label, metrics or comment')
   }

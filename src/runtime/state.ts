@@ -22,9 +22,15 @@ export function emit(event: PoetEvent): void {
   // A copy, so a listener may unsubscribe while being called.
   for (const l of listeners.slice()) {
     try {
-      l(event)
+      // An async listener fails by rejecting: unhandled, that ended a Node process.
+      unheard(l(event))
     } catch {
       // Telemetry must never break the call it describes.
     }
   }
+}
+
+/** Lets a rejection of what a listener or sink returned go unheard (never an unhandled rejection): its failure is its own. */
+export function unheard(r: unknown): void {
+  if (typeof (r as PromiseLike<unknown> | undefined)?.then === 'function') (r as PromiseLike<unknown>).then(undefined, () => {})
 }

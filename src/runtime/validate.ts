@@ -13,12 +13,27 @@ export function describeValue(v: unknown): string {
     case 'number':
       return v !== v ? 'NaN' : v === Infinity ? 'Infinity' : v === -Infinity ? '-Infinity' : 'number'
     case 'object':
-      if (Array.isArray(v)) return 'array'
-      if (v instanceof Date) return v.getTime() !== v.getTime() ? 'invalid Date' : 'Date'
-      // Where a record or an array is declared, "received object" would not say what is wrong with one of these.
-      if (v instanceof Map) return 'Map'
-      if (v instanceof Set) return 'Set'
-      return ArrayBuffer.isView(v) ? Object.prototype.toString.call(v).slice(8, -1) : 'object'
+      try {
+        if (Array.isArray(v)) return 'array'
+      } catch {
+        // Array.isArray throws for a revoked Proxy, and for nothing else.
+        return 'revoked Proxy'
+      }
+      try {
+        // By tag, not instanceof: one of another realm (an iframe, a vm context) is no instance of this realm's classes.
+        const tag = Object.prototype.toString.call(v).slice(8, -1)
+        if (tag === 'Date') {
+          // Only a real Date has the slot getTime reads: a look-alike (a toStringTag of 'Date') throws here.
+          const t = Date.prototype.getTime.call(v)
+          return t !== t ? 'invalid Date' : 'Date'
+        }
+        // Where a record or an array is declared, "received object" would not say what is wrong with one of these.
+        if (tag === 'Map' || tag === 'Set' || ArrayBuffer.isView(v)) return tag
+      } catch {
+        // A Proxy whose getPrototypeOf trap throws, a Date whose getTime does: an object all the same, and the issue
+        // about it must still be told.
+      }
+      return 'object'
     default:
       return typeof v
   }
@@ -35,6 +50,27 @@ export function addIssueReceived(issues: Issues, path: string, expected: string,
 /** Records one issue about `value` (the first 20 are listed, the others counted in `more`). */
 export function addIssue(issues: Issues, path: string, expected: string, value: unknown, rule?: string): IssueList {
   return addIssueReceived(issues, path, expected, describeValue(value), rule)
+}
+
+/**
+ * Records that a check could not read the value at `path` (a parameter, or the result): a getter or a Proxy trap threw,
+ * or the Proxy was revoked. The caller gets a PoetInputError naming where, not the TypeError of a check deep inside.
+ */
+export function addUnreadable(issues: Issues, path: string, expected: string, value: unknown, error: unknown): IssueList {
+  const what = describeValue(value)
+  return addIssueReceived(issues, path, expected, what === 'revoked Proxy' ? what : what + ' that threw when read (' + thrownText(error) + ')')
+}
+
+/** What was thrown, in at most 100 characters: `name: message`, or what it is. */
+function thrownText(e: unknown): string {
+  let text: string
+  try {
+    const m = e !== null && typeof e === 'object' && (e as { message?: unknown }).message
+    text = typeof m === 'string' ? String((e as { name?: unknown }).name) + ': ' + m : typeof e === 'string' ? JSON.stringify(e) : describeValue(e)
+  } catch {
+    text = describeValue(e)
+  }
+  return text.length > 100 ? text.slice(0, 99) + '…' : text
 }
 
 /** Names a mismatching literal-like value (short strings are shown, quoted), so `expected "a" | "b", received "c"` reads well. */

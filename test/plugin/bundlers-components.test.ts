@@ -329,6 +329,8 @@ describe('errors in components', () => {
     const poetError = error?.errors?.[0] ?? error
     expect(poetError?.message).toContain(`${component}:8:14: cannot parse this module to find poet() calls: Unexpected token.`)
     expect(poetError?.frame).toContain(`>  8 |   return x * * 2\n     | ${' '.repeat(13)}^`)
+    // Where Vite prints the place beside the message (`[plugin unplugin-poet] …/Broken.vue:8:14`), as the message says it.
+    expect(poetError?.loc).toEqual({ file: project.path(component), line: 8, column: 14 })
   })
 })
 

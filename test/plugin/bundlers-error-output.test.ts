@@ -8,31 +8,51 @@ import { createProject, PACKAGE_ROOT, type Project } from '../helpers/project'
 const exec = promisify(execFile)
 const bin = (rel: string) => join(PACKAGE_ROOT, 'node_modules', rel)
 
-/** Each CLI with a config as its README row says, building the fixture's src/broken.ts (`poet({ atempts: 3 })`). */
-const CLIS = {
+/**
+ * Each CLI with a config as its README row says, building the fixture's src/broken.ts (`poet({ atempts: 3 })`); Vitest
+ * running a test that imports it. `place`: where the CLI says the error is (beside the message, or in it).
+ */
+const CLIS: Record<string, { args: string[]; config: [string, string]; test?: [string, string]; place: (dir: string) => string }> = {
   rollup: {
     args: [bin('rollup/dist/bin/rollup'), '-c', 'rollup.config.mjs'],
     config: ['rollup.config.mjs', "import poet from 'unplugin-poet/rollup'\nexport default { input: 'src/broken.ts', output: { dir: 'dist-cli' }, plugins: [poet()] }\n"],
+    place: () => 'src/broken.ts (4:30)',
   },
   rolldown: {
     args: [bin('rolldown/bin/cli.mjs'), '-c', 'rolldown.config.mjs'],
     config: ['rolldown.config.mjs', "import poet from 'unplugin-poet/rolldown'\nexport default { input: 'src/broken.ts', output: { dir: 'dist-cli' }, plugins: [poet()] }\n"],
+    place: (dir) => `[plugin unplugin-poet] ${dir}/src/broken.ts:4:30`,
   },
   vite: {
     args: [bin('vite/bin/vite.js'), 'build', '--config', 'vite.config.mjs'],
     config: ['vite.config.mjs', "import poet from 'unplugin-poet/vite'\nexport default { plugins: [poet()], logLevel: 'error', build: { ssr: 'src/broken.ts', outDir: 'dist-cli' } }\n"],
+    place: (dir) => `[plugin unplugin-poet] ${dir}/src/broken.ts:4:30`,
+  },
+  vitest: {
+    args: [bin('vitest/vitest.mjs'), 'run', '--config', 'vitest.config.mjs'],
+    config: ['vitest.config.mjs', "import poet from 'unplugin-poet/vite'\nexport default { plugins: [poet()], test: { include: ['src/broken.test.ts'] } }\n"],
+    test: ['src/broken.test.ts', "import { expect, it } from 'vitest'\nimport { broken } from './broken'\n\nit('doubles', () => expect(broken(1)).toBe(1))\n"],
+    place: (dir) => `File: ${dir}/src/broken.ts:4:30`,
+  },
+  // esbuild's JavaScript API logs a failed build as its command line does.
+  esbuild: {
+    args: ['build.mjs'],
+    config: ['build.mjs', "import { build } from 'esbuild'\nimport poet from 'unplugin-poet/esbuild'\nawait build({ entryPoints: ['src/broken.ts'], bundle: true, outdir: 'dist-cli', plugins: [poet()] }).catch(() => process.exit(1))\n"],
+    place: () => 'src/broken.ts:4:30: ',
   },
   // No webpack-cli here: a script printing the stats as webpack-cli does by default (the `normal` preset), with the
   // persistent cache most webpack 5 projects turn on.
   webpack: {
     args: ['build.mjs'],
     config: ['build.mjs', webpackScript("import webpack from 'webpack'\nimport poet from 'unplugin-poet/webpack'", 'webpack', "{ type: 'filesystem' }")],
+    place: () => 'src/broken.ts:4:30: ',
   },
   rspack: {
     args: ['build.mjs'],
     config: ['build.mjs', webpackScript("import { rspack } from '@rspack/core'\nimport poet from 'unplugin-poet/rspack'", 'rspack', 'true')],
+    place: () => 'src/broken.ts:4:30: ',
   },
-} as const
+}
 
 function webpackScript(imports: string, factory: string, cache: string): string {
   return `${imports}
@@ -46,15 +66,16 @@ compiler.run((err, stats) => {
 `
 }
 
-describe.each(Object.keys(CLIS) as (keyof typeof CLIS)[])('%s command line', (cli) => {
+describe.each(Object.keys(CLIS))('%s command line', (cli) => {
   let project: Project
   let output: string
 
   beforeAll(async () => {
     project = createProject(`${cli}-cli-error`)
-    const [file, content] = CLIS[cli].config
-    project.write(file, content)
-    const failed = await exec(process.execPath, [...CLIS[cli].args], { cwd: project.dir, env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0' } }).then(
+    for (const [file, content] of [CLIS[cli]!.config, CLIS[cli]!.test ?? []]) if (file) project.write(file, content!)
+    // Vitest, itself run by Vitest, would take the outer run's variables for its own.
+    const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('VITEST') && k !== 'TEST' && k !== 'NODE_ENV'))
+    const failed = await exec(process.execPath, [...CLIS[cli]!.args], { cwd: project.dir, env: { ...env, NO_COLOR: '1', FORCE_COLOR: '0' } }).then(
       () => undefined,
       (e: { code: number; stdout: string; stderr: string }) => e,
     )
@@ -70,8 +91,18 @@ describe.each(Object.keys(CLIS) as (keyof typeof CLIS)[])('%s command line', (cl
     expect(output, output).toContain("src/broken.ts:4:30: unknown poet() option 'atempts'. Did you mean 'attempts'? [POET_UNKNOWN_OPTION]")
   })
 
+  it('adds no note about the bundler\'s own code, nor a call stack (esbuild: "This error came from the "onLoad" callback registered here", in its main.js, and unplugin\'s frames)', () => {
+    expect(output).not.toContain('This error came from')
+    // Rolldown (and Vite on it) prints its own call stack under every error.
+    if (cli !== 'rolldown' && cli !== 'vite') expect(output).not.toMatch(/^[\s│]*at /m)
+  })
+
   it('adds no complaint of its own (webpack\'s persistent cache could not store the error: "No serializer registered for PoetBuildError")', () => {
     expect(output).not.toContain('No serializer registered')
+  })
+
+  it('says the place it prints beside the message as the message does (Rollup, Rolldown, Vite and Vitest printed column 29)', () => {
+    expect(output, output).toContain(CLIS[cli]!.place(project.dir))
   })
 
   it('shows the code frame once (the bundler prints the error\'s frame under its message; it printed twice)', () => {
@@ -125,13 +156,13 @@ const ROLLUP_LIKE = {
   rollup: {
     args: [bin('rollup/dist/bin/rollup'), '-c', 'rollup.config.mjs'],
     config: ['rollup.config.mjs', "import poet from 'unplugin-poet/rollup'\nexport default { input: 'src/sync.js', output: { dir: 'dist-cli' }, external: /^unplugin-poet/, plugins: [poet()] }\n"],
-    // Rollup's own place (0-based column, as in its errors), then the absolute path and the frame it prints under it.
-    place: 'src/sync.js (3:29): ',
+    // Rollup's own form of a place (with the column every message of poet's has), then the absolute path and the frame.
+    place: 'src/sync.js (3:30): ',
   },
   rolldown: {
     args: [bin('rolldown/bin/cli.mjs'), '-c', 'rolldown.config.mjs'],
     config: ['rolldown.config.mjs', "import poet from 'unplugin-poet/rolldown'\nexport default { input: 'src/sync.js', output: { dir: 'dist-cli' }, external: /^unplugin-poet/, plugins: [poet()] }\n"],
-    place: 'src/sync.js (3:29) ',
+    place: 'src/sync.js (3:30) ',
   },
   // Vite 8's build prints a plugin warning's message alone: the place must be in it.
   vite: {
@@ -190,8 +221,38 @@ describe('Vite dev server warnings', () => {
     }
     const warning = said.map((m) => m.replace(/\x1b\[[0-9;]*m/g, '')).find((m) => m.includes(REASON))
     expect(warning, said.join('\n')).toMatch(new RegExp(`^warning: ${REASON.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`))
-    expect(warning).toContain(`File: ${project.path('src/sync.js')}:3:29\n`)
+    expect(warning).toContain(`File: ${project.path('src/sync.js')}:3:30\n`)
     expect(warning).toContain('> 3 | export const addOne = poet({ timeout: 50 })(function addOne(n) {')
     expect(warning!.match(/src\/sync\.js(?!#)/g)).toHaveLength(1)
+  }, 30_000)
+})
+
+describe('Vite dev server errors', () => {
+  let project: Project
+  afterAll(() => project.remove())
+
+  it('show the place as the message says it, in the terminal and in the overlay (both said column 29 under a message saying 30)', async () => {
+    project = createProject('vite-dev-error')
+    const { createServer, createLogger } = await import('vite')
+    const poet = (await import(join(PACKAGE_ROOT, 'dist/vite.mjs'))) as { default: (o?: object) => import('vite').Plugin }
+    const said: string[] = []
+    const logger = { ...createLogger('silent'), error: (m: string) => void said.push(m) }
+    const server = await createServer({ configFile: false, root: project.dir, logLevel: 'silent', customLogger: logger, plugins: [poet.default()], server: { port: 0, host: '127.0.0.1', ws: false } })
+    let overlay: { loc?: { file: string; line: number; column: number }; message: string } | undefined
+    try {
+      await server.listen()
+      const { port } = server.httpServer!.address() as { port: number }
+      const response = await fetch(`http://127.0.0.1:${port}/src/broken.ts`)
+      expect(response.status).toBe(500)
+      // The overlay prints `file:line:column` from the error's loc (Vite's client: `${file}:${err.loc.line}:${err.loc.column}`).
+      overlay = await server.environments.client.transformRequest('/src/broken.ts').then(() => undefined, (e: typeof overlay) => e)
+    } finally {
+      await server.close()
+    }
+    const terminal = said.map((m) => m.replace(/\x1b\[[0-9;]*m/g, '')).find((m) => m.includes('[POET_UNKNOWN_OPTION]'))
+    expect(terminal, said.join('\n')).toContain('src/broken.ts:4:30: unknown poet() option')
+    expect(terminal).toContain(`File: ${project.path('src/broken.ts')}:4:30\n`)
+    expect(overlay?.message).toContain('src/broken.ts:4:30: ')
+    expect(overlay?.loc).toEqual({ file: project.path('src/broken.ts'), line: 4, column: 30 })
   }, 30_000)
 })

@@ -119,9 +119,10 @@ describe.each(BUNDLERS)('%s', (bundler) => {
     try {
       const result = await build(other, bundler, { entry: 'src/sync.ts' })
       const at = positionOf(other.read('src/sync.ts'), 'timeout: 50', 0)
-      // Rollup and Rolldown put the place they are given (`loc`) in front of the message, in their own form (a 0-based
-      // column, as in their errors); the others print the message, which names it.
-      const place = bundler === 'rollup' || bundler === 'rolldown' ? `src/sync.ts (${at.line}:${at.column})` : `src/sync.ts:${at.line}:${at.column + 1}:`
+      // Rollup and Rolldown put the place they are given (`loc`) in front of the message, in their own form, with the
+      // column of every message of poet's (as in poet's errors, which they print beside such a message); the others
+      // print the message, which names it.
+      const place = bundler === 'rollup' || bundler === 'rolldown' ? `src/sync.ts (${at.line}:${at.column + 1})` : `src/sync.ts:${at.line}:${at.column + 1}:`
       const warning = result.warnings.find((w) => w.includes(place))
       expect(warning, result.warnings.join('\n')).toContain("'timeout' has no effect on src/sync.ts#addOne")
       expect((await run<{ addOne(n: number): number }>(result)).addOne(1)).toBe(2)

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { executionOf, feedback, onEvent, poet, type ExecutionEvent, type FeedbackEvent, type PhaseModule, type PoetEvent } from '../../src/runtime/index'
+import { executionOf, feedback, onEvent, poet, type ExecutionEvent, type Feedback, type FeedbackEvent, type PhaseModule, type PoetEvent } from '../../src/runtime/index'
 import { validateBatch } from '../../src/train/validate'
 
 const events: PoetEvent[] = []
@@ -120,6 +120,15 @@ describe('feedback', () => {
     const fb = events.filter((e) => e.kind === 'feedback')
     expect(fb).toHaveLength(1)
     expect(validateBatch(fb)).toMatchObject({ ok: true })
+  })
+
+  it('says what it takes when given no object (from JavaScript: a score alone, or nothing), not a TypeError of its own', () => {
+    const r = detect([1])
+    const wrong: [unknown, string][] = [[0.8, 'number'], [undefined, 'undefined'], [null, 'null'], ['good', 'string']]
+    for (const [fb, what] of wrong) {
+      expect(() => feedback(r, fb as Feedback)).toThrow(`poet: feedback takes an object ({ score, label, metrics, comment }), got ${what}`)
+    }
+    expect(events.filter((e) => e.kind === 'feedback')).toHaveLength(0)
   })
 })
 

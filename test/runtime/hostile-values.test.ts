@@ -4,8 +4,9 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { runInNewContext } from 'node:vm'
 import { afterEach, describe, expect, it } from 'vitest'
-import { configure, executionOf, feedback, httpSink, onEvent, poet, PoetInputError, type ExecutionEvent, type PhaseModule, type PoetEvent } from '../../src/runtime/index'
+import { configure, executionOf, feedback, httpSink, onEvent, poet, PoetInputError, PoetOutputError, type ExecutionEvent, type PhaseModule, type PoetEvent } from '../../src/runtime/index'
 import { serve } from '../../src/train/collector'
 import { phasesFor } from '../generators/builtin/harness'
 
@@ -246,6 +247,108 @@ describe('a thrown value that is no Error', () => {
       [2, 'symbol'],
       [2, 'object'],
     ])
+  })
+})
+
+describe('a received value no check can read, or name without care', () => {
+  const SRC = `interface Opts { n: number; tags: string[]; when: Date }
+function f(o: Opts, m: Record<string, number>, s: string, kind: 'a' | 'b'): number { return 0 }
+function g(): Opts { return null! }`
+  const good = (): unknown[] => [{ n: 1, tags: ['t'], when: new Date() }, { a: 1 }, 's', 'a']
+  const revoked = () => {
+    const { proxy, revoke } = Proxy.revocable({}, {})
+    revoke()
+    return proxy
+  }
+  const trapped = () =>
+    new Proxy({}, {
+      get() {
+        throw new Error('get trap')
+      },
+      getPrototypeOf() {
+        throw new Error('getPrototypeOf trap')
+      },
+    })
+  const throwingGetter = () => ({
+    get n(): number {
+      throw new TypeError('lazy field not loaded')
+    },
+  })
+
+  // What, the argument's position, the value, and the issue the caller must get.
+  const cases: [string, number, () => unknown, { path: string; expected: string; received: string }][] = [
+    ['a getter that throws', 0, throwingGetter, { path: 'args[0]', expected: 'Opts', received: 'object that threw when read (TypeError: lazy field not loaded)' }],
+    ['a Proxy whose traps throw', 0, trapped, { path: 'args[0]', expected: 'Opts', received: 'object that threw when read (Error: get trap)' }],
+    ['a Proxy whose traps throw, as a record', 1, trapped, { path: 'args[1]', expected: 'Record<string, number>', received: 'object that threw when read (Error: getPrototypeOf trap)' }],
+    ['a revoked Proxy', 0, revoked, { path: 'args[0]', expected: 'Opts', received: 'revoked Proxy' }],
+    ['a revoked Proxy, as a record', 1, revoked, { path: 'args[1]', expected: 'Record<string, number>', received: 'revoked Proxy' }],
+    ['a revoked Proxy, as a string', 2, revoked, { path: 'args[2]', expected: 'string', received: 'revoked Proxy' }],
+    ['a Proxy whose traps throw, as a literal', 3, trapped, { path: 'args[3]', expected: '"a" | "b"', received: 'object' }],
+    ['a getter throwing a string of a megabyte', 0, () => ({ get n(): number { throw 'x'.repeat(2 ** 20) } }), { path: 'args[0]', expected: 'Opts', received: `object that threw when read ("${'x'.repeat(98)}…)` }],
+  ]
+
+  for (const [what, at, make, issue] of cases) {
+    it(`is a PoetInputError that says where and what, for ${what}, and its event reaches the store`, async () => {
+      const { sink, stored } = await collector()
+      const events = recorded()
+      const f = poet({}, await phasesFor(SRC, 'f', { options: { attempts: 1 } }))((..._: unknown[]) => 0)
+      const args = good()
+      args[at] = make()
+      const e = caught(() => f(...args))
+      expect(e).toBeInstanceOf(PoetInputError)
+      expect((e as PoetInputError).issues).toEqual([issue])
+      expect((e as PoetInputError).message.length).toBeLessThan(500)
+      await sink.flush()
+      expect([sink.sent, sink.failed]).toEqual([1, 0])
+      expect(stored()).toBe(1)
+      expect(events).toEqual([expect.objectContaining({ outcome: 'input_error', issues: [{ path: issue.path }] })])
+    })
+  }
+
+  it('is a PoetOutputError that says where and what for a result no check can read, each attempt', async () => {
+    const events = recorded()
+    let calls = 0
+    const g = poet({}, await phasesFor(SRC, 'g', { options: { attempts: 2 } }))(() => {
+      calls++
+      return throwingGetter()
+    })
+    const e = caught(() => g())
+    expect(e).toBeInstanceOf(PoetOutputError)
+    expect((e as PoetOutputError).issues).toEqual([{ path: 'result', expected: 'Opts', received: 'object that threw when read (TypeError: lazy field not loaded)' }])
+    expect(calls).toBe(2)
+    expect(events).toEqual([expect.objectContaining({ outcome: 'output_error', issues: [{ path: 'result' }] })])
+  })
+
+  it('names what it can of values that are rarely met, and takes those of another realm as this one\'s', async () => {
+    const f = poet({}, await phasesFor(SRC, 'f', { options: { attempts: 1 } }))((..._: unknown[]) => 0)
+    const received = (at: number, v: unknown) => {
+      const args = good()
+      args[at] = v
+      const e = caught(() => f(...args))
+      expect(e, `args[${at}]`).toBeInstanceOf(PoetInputError)
+      return (e as PoetInputError).issues.map((i) => `${i.path}: ${i.received}`)
+    }
+    expect(received(1, new Map())).toEqual(['args[1]: Map'])
+    expect(received(1, new Set())).toEqual(['args[1]: Set'])
+    expect(received(0, 10n)).toEqual(['args[0]: bigint'])
+    expect(received(3, 10n)).toEqual(['args[3]: 10n'])
+    expect(received(3, Symbol('s'))).toEqual(['args[3]: symbol'])
+    expect(received(2, new Uint8Array(2))).toEqual(['args[2]: Uint8Array'])
+    expect(received(3, 'x'.repeat(2 ** 20))).toEqual(['args[3]: a string of 1048576 characters'])
+    expect(received(2, Object.freeze([1, , 3]))).toEqual(['args[2]: array'])
+    const unprintable = { toString: () => { throw new Error('toString') }, [Symbol.toPrimitive]: () => { throw new Error('toPrimitive') } }
+    expect(received(2, unprintable)).toEqual(['args[2]: object'])
+    expect(received(2, Object.create(null))).toEqual(['args[2]: object'])
+    const cyclic: Record<string, unknown> = { n: 1, when: new Date() }
+    cyclic.tags = [cyclic]
+    expect(received(0, cyclic)).toEqual(['args[0].tags[0]: object'])
+    // Array.isArray sees an array of another realm; `instanceof Date` does not see its Date, which is one all the same.
+    const other = runInNewContext('({ o: { n: 1, tags: ["t"], when: new Date() }, m: { a: 1 }, bad: { n: "1", tags: {}, when: {} }, map: new Map(), date: new Date(NaN) })') as Record<string, unknown>
+    expect(f(other.o, other.m, 's', 'a')).toBe(0)
+    expect(received(0, other.bad)).toEqual(['args[0].n: string', 'args[0].tags: object', 'args[0].when: object'])
+    // Named as this realm's would be (they read "object").
+    expect(received(2, other.map)).toEqual(['args[2]: Map'])
+    expect(received(2, other.date)).toEqual(['args[2]: invalid Date'])
   })
 })
 

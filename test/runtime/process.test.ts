@@ -196,3 +196,24 @@ describe('the runtime in a Node process', () => {
     expect(r.out.trim().split('\n')).toEqual(['Infinity 3 down', '1000000000000 3 down', 'NaN 3 down', '-1 1 down', '100 100 down'])
   })
 })
+
+describe('an onEvent listener that fails', () => {
+  it('breaks neither the call nor the process, thrown or rejected (an async listener\'s rejection was unhandled: Node exited with it)', async () => {
+    const r = await run(
+      'listener-rejects',
+      `import { feedback, onEvent, poet } from './runtime.mjs'
+       onEvent(async () => { throw new Error('async listener failed') })
+       onEvent(() => Promise.reject(new Error('listener rejected')))
+       onEvent(() => { throw new Error('listener threw') })
+       let heard = 0
+       onEvent(() => void heard++)
+       const f = poet({ attempts: 1 })((n) => ({ n }))
+       const r = f(1)
+       feedback(r, { score: 1 })
+       // Past the microtasks the rejections would go unhandled in, and a macrotask beyond.
+       await new Promise((done) => setTimeout(done, 0))
+       console.log(r.n, heard)`,
+    )
+    expect(r).toMatchObject({ code: 0, out: '1 2\n' })
+  })
+})

@@ -20,6 +20,7 @@ const RUNTIME_HELPERS: Record<string, string> = {
   add: 'addIssue',
   collapse: 'collapseIssues',
   literal: 'literalText',
+  unreadable: 'addUnreadable',
 }
 
 const CORE_HELPERS: Record<string, { deps?: string[]; code: string }> = {
@@ -31,13 +32,38 @@ function describe(v) {
   switch (typeof v) {
     case "number": return v !== v ? "NaN" : v === Infinity ? "Infinity" : v === -Infinity ? "-Infinity" : "number"
     case "object":
-      if (Array.isArray(v)) return "array"
-      if (v instanceof Date) return v.getTime() !== v.getTime() ? "invalid Date" : "Date"
-      if (v instanceof Map) return "Map"
-      if (v instanceof Set) return "Set"
-      return ArrayBuffer.isView(v) ? Object.prototype.toString.call(v).slice(8, -1) : "object"
+      try {
+        if (Array.isArray(v)) return "array"
+      } catch {
+        return "revoked Proxy"
+      }
+      try {
+        const tag = Object.prototype.toString.call(v).slice(8, -1)
+        if (tag === "Date") {
+          const t = Date.prototype.getTime.call(v)
+          return t !== t ? "invalid Date" : "Date"
+        }
+        if (tag === "Map" || tag === "Set" || ArrayBuffer.isView(v)) return tag
+      } catch {}
+      return "object"
     default: return typeof v
   }
+}`,
+  },
+  unreadable: {
+    deps: ['describe', 'addReceived'],
+    code: `// Records that a check could not read the value at \`path\` (a getter or a Proxy trap threw, or the Proxy was revoked).
+function unreadable(issues, path, expected, value, error) {
+  const what = describe(value)
+  let text
+  try {
+    const m = error !== null && typeof error === "object" && error.message
+    text = typeof m === "string" ? String(error.name) + ": " + m : typeof error === "string" ? JSON.stringify(error) : describe(error)
+  } catch {
+    text = describe(error)
+  }
+  if (text.length > 100) text = text.slice(0, 99) + "…"
+  return addReceived(issues, path, expected, what === "revoked Proxy" ? what : what + " that threw when read (" + text + ")")
 }`,
   },
   add: {
@@ -158,6 +184,9 @@ function deep(check, v, d, ctx) {
   },
 }
 
+/** Kinds whose checks compare or test `typeof` alone: no read of the value can throw in them. */
+const READS_NOTHING = new Set<TypeIR['kind']>(['unknown', 'any', 'never', 'string', 'number', 'boolean', 'bigint', 'symbol', 'null', 'undefined', 'void', 'literal', 'enum', 'template'])
+
 /** A path in generated code: static text, or a JS expression evaluated only when an issue is recorded. */
 type Segment = { text: string } | { expr: string }
 
@@ -223,17 +252,21 @@ export class ValidatorCompiler {
         const v = this.name('a')
         out.push(comment(`...${p.name}: ${this.describe(p.type)}`))
         out.push(`for (let ${idx} = ${i}; ${idx} < args.length; ${idx}++) {`)
-        out.push(indent(`const ${v} = args[${idx}]\n${this.check(el.element, { v, path: [{ text: 'args[' }, { expr: idx }, { text: ']' }], target: `args[${idx}]`, key: p.name, iss: 'issues', depth: '0' })}`))
+        const path: Segment[] = [{ text: 'args[' }, { expr: idx }, { text: ']' }]
+        const code = this.check(el.element, { v, path, target: `args[${idx}]`, key: p.name, iss: 'issues', depth: '0' })
+        out.push(indent(`const ${v} = args[${idx}]\n${this.readable(code, v, path, el.element)}`))
         out.push('}')
         return
       }
       const v = this.name('a')
-      const site: Site = { v, path: [{ text: `args[${i}]` }], target: `args[${i}]`, key: p.name, iss: 'issues', depth: '0' }
+      const path: Segment[] = [{ text: `args[${i}]` }]
+      const site: Site = { v, path, target: `args[${i}]`, key: p.name, iss: 'issues', depth: '0' }
       const code = this.check(p.type, site)
       if (!code) return
       out.push(comment(`args[${i}] (${p.name}${p.optional ? '?' : ''}): ${this.describe(p.type)}`))
       out.push(`const ${v} = args[${i}]`)
-      out.push(p.optional ? `if (${v} !== undefined) {\n${indent(code)}\n}` : code)
+      const checked = this.readable(code, v, path, p.type)
+      out.push(p.optional ? `if (${v} !== undefined) {\n${indent(checked)}\n}` : checked)
     })
     return out.join('\n')
   }
@@ -241,8 +274,21 @@ export class ValidatorCompiler {
   /** Statements checking `result` (the awaited return value) against `type`. */
   result(type: TypeIR, path = 'result'): string {
     this.phase = 'enforce'
-    const code = this.check(type, { v: 'result', path: [{ text: path }], target: 'ctx.result', iss: 'issues', depth: '0' })
-    return code ? `${comment(`${path}: ${this.describe(type)}`)}\n${code}` : ''
+    const at: Segment[] = [{ text: path }]
+    const code = this.check(type, { v: 'result', path: at, target: 'ctx.result', iss: 'issues', depth: '0' })
+    return code ? `${comment(`${path}: ${this.describe(type)}`)}\n${this.readable(code, 'result', at, type)}` : ''
+  }
+
+  /**
+   * `code`, the checks of one parameter or the result, made to report a value they cannot read (a getter or a Proxy
+   * trap that throws, a revoked Proxy) as an issue at its path, rather than throw from inside a check: the caller gets
+   * a PoetInputError or PoetOutputError that says where. Checks of a primitive type read nothing and stay as they are.
+   */
+  private readable(code: string, v: string, path: Segment[], type: TypeIR): string {
+    if (READS_NOTHING.has(this.deref(type).kind) && !this.options.rules?.[this.phase]?.length) return code
+    this.used.add('unreadable')
+    const e = this.name('e')
+    return `try {\n${indent(code)}\n} catch (${e}) {\n  issues = unreadable(issues, ${renderPath(path)}, ${JSON.stringify(this.describe(type))}, ${v}, ${e})\n}`
   }
 
   /** The helpers the compiled checks call, in declaration order (dependencies first). */

@@ -6,10 +6,10 @@
  * fix in the generated checks reaches functions whose source did not change. Bump it with every change to what the
  * compiler or the policy resolver emits; domain packs have versions of their own.
  */
-export const BUILTIN_VERSION = 'poet-builtin-4'
+export const BUILTIN_VERSION = 'poet-builtin-5'
 
 /**
  * The versions before BUILTIN_VERSION, newest first; `''` is the releases that hashed no version. A stale entry whose
  * hash one of them reproduces differs only by the compiler, so what Train promoted in it is kept (src/train/carry.ts).
  */
-export const EARLIER_BUILTIN_VERSIONS: readonly string[] = ['poet-builtin-3', 'poet-builtin-2', '']
+export const EARLIER_BUILTIN_VERSIONS: readonly string[] = ['poet-builtin-4', 'poet-builtin-3', 'poet-builtin-2', '']

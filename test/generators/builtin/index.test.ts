@@ -79,8 +79,8 @@ describe('generateBuiltin: first cut', () => {
 
   it('imports the shared issue helpers from the runtime instead of declaring them in every module', async () => {
     const m = await phasesFor(ORDER, 'place')
-    expect(m.source).toContain('import { describeValue as describe, addIssueReceived as addReceived, addIssue as add, collapseIssues as collapse, literalText as literal } from "unplugin-poet/runtime"')
-    expect(m.source).not.toMatch(/function (describe|addReceived|add|collapse|literal)\(/)
+    expect(m.source).toContain('import { describeValue as describe, addIssueReceived as addReceived, addIssue as add, collapseIssues as collapse, addUnreadable as unreadable, literalText as literal } from "unplugin-poet/runtime"')
+    expect(m.source).not.toMatch(/function (describe|addReceived|add|collapse|literal|unreadable)\(/)
     expect(perceive(m, [{ id: 'o', items: 'none' }, 'urgent'])).toEqual([
       { path: 'args[0].items', expected: 'object[]', received: 'string' },
       { path: 'args[1]', expected: '"low" | "high"', received: '"urgent"' },
