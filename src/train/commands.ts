@@ -6,7 +6,7 @@ import { earlierVersions, LockStore, olderCompilerVersions, olderFallback, refus
 import { serve } from './collector'
 import { FeedbackStore, isBusy, keepOutOfGit, lockHeld, type Decision } from './store'
 import { parseCommand } from '../cli/args'
-import { COMMON_FLAGS, ConfigError, loadConfig, type ConfigFlags } from '../cli/config'
+import { COMMON_FLAGS, ConfigError, loadConfig, projectRoot, type ConfigFlags } from '../cli/config'
 import { EXIT, idHint, usage } from '../cli/io'
 import { scanProject } from '../cli/project'
 import { projectProposer } from './llm'
@@ -39,7 +39,8 @@ Options:
   --token <t>           require "Authorization: Bearer <t>" on /v1/*  default $POET_TOKEN, else none
                         and the dashboard's data (open it as /#?token=<t>)
   --lock-dir <dir>      lock to mark current/candidate versions       default: poet.config's lockDir, else .poet
-  --root <dir>          project root (its poet.config, its .poet)     default: current directory
+  --root <dir>          project root (its poet.config, its .poet)     default: the nearest directory up from
+                        here with a poet.config, package.json, bundler config, .poet/ or .git, else this one
   --rate <n>            events per second per token (429 beyond)      default 2000
   --retention-days <n>  delete events older than this                 default 30
   --max-rows <n>        keep at most this many events per table       default 1000000
@@ -112,7 +113,7 @@ export async function serveCommand(argv: string[], io: CommandIO = consoleIO): P
     )
     return EXIT.failure
   }
-  attachDashboard(running, { lockDir, project: projectName(resolve(cwd, args.values.root ?? '.')), token: token || undefined, host: args.values.host })
+  attachDashboard(running, { lockDir, project: projectName(projectRoot(cwd, args.values.root)), token: token || undefined, host: args.values.host })
   io.out(`poet serve: collecting events at ${running.url}/v1/events`)
   io.out(`  store ${db}${token ? ', bearer token required' : ''}; status table at ${running.url}/v1/functions`)
   io.out(`  dashboard at ${running.url}/${token ? '#?token=<token>' : ''}`)
@@ -152,7 +153,8 @@ Options:
   -h, --help         show this help
 
 Project options (flags win over poet.config.json / poet.config.mjs in the root):
-  --root <dir>          project root                    default: current directory
+  --root <dir>          project root                    default: the nearest directory up from here with a
+                                                        poet.config, package.json, bundler config, .poet/ or .git
   --generator <name>    builtin | openai                default: the config's
   --model <name>        model for the openai generator
   --base-url <url>      an OpenAI-compatible endpoint   default: generator.baseURL, else $OPENAI_BASE_URL
@@ -316,7 +318,8 @@ build). With --to: makes that version (or a unique prefix of it) current.
 
 Options:
   --to <version>     the version to make current (or a unique prefix of it)
-  --root <dir>       project root (its poet.config, its .poet)   default: current directory
+  --root <dir>       project root (its poet.config, its .poet)   default: the nearest directory up from here
+                     with a poet.config, package.json, bundler config, .poet/ or .git, else this one
   --lock-dir <dir>   lock directory                              default: poet.config's lockDir, else .poet
   --db <file>        feedback store that records the decision    default: <lock dir>/feedback.db, when it exists
   -h, --help         show this help
@@ -473,7 +476,7 @@ async function lockDirOf(flags: ConfigFlags & { 'lock-dir'?: string }, cwd: stri
     return (await loadConfig({ ...(flags.root !== undefined ? { root: flags.root } : {}) }, cwd, io.env ?? process.env)).options.lockDir
   } catch (e) {
     if (!(e instanceof ConfigError)) throw e
-    const fallback = resolve(cwd, flags.root ?? '.', '.poet')
+    const fallback = join(projectRoot(cwd, flags.root), '.poet')
     io.err(`poet ${command}: ${e.message}; using ${fallback}`)
     return fallback
   }
