@@ -37,6 +37,11 @@ plain \`poet generate\` tries the LLM again for such functions.
 Exit code 0, 1 when --check finds an entry not up to date, a source file has poet() errors, or a function
 could not be generated; 2 for a wrong option or an unknown --only id.
 
+Examples:
+  poet generate                                     after adding or changing poet() functions; commit .poet/
+  poet generate --check                             in CI: exit 1, naming each function, when the lock is behind
+  poet generate --only src/drift.ts#detectDrift --force
+
 ${COMMON_HELP}`
 
 export async function generateCommand(argv: string[], io: CliIO): Promise<number> {

@@ -21,6 +21,11 @@ Options:
   -h, --help      this help; \`poet <command> --help\` (or \`poet help <command>\`) for a command's options
   -v, --version   the version of unplugin-poet
 
+Examples:
+  poet generate            after adding or changing poet() functions; commit .poet/
+  poet generate --check    in CI: exit 1, naming each function, when the lock is behind the source
+  poet status              what is generated, by whom, and what is stale
+
 Exit codes: 0 done (also when there was nothing to do), 1 the command ran and what it checked or was asked to do
 failed, 2 the command line or poet.config is wrong (an unknown command, option, function id, version or pack;
 a missing or malformed value; a --root, --lock-dir or --db that is not there; a directory without a lock whose

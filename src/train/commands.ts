@@ -47,7 +47,13 @@ Options:
   --max-connections <n> connections open at once (more are closed)    default 1000
   -h, --help            show this help
 
-Endpoints: POST /v1/events, GET /v1/functions, GET /v1/functions/:id, GET /healthz; the dashboard at /`
+Endpoints: POST /v1/events, GET /v1/functions, GET /v1/functions/:id, GET /healthz; the dashboard at /
+It runs until Ctrl-C or SIGTERM, then closes the store and exits 0; exit code 1 when it cannot start (the port in
+use, a store it cannot open), 2 for a wrong option.
+
+Examples:
+  poet serve                                          on 127.0.0.1:8787, the store beside the lock
+  poet serve --host 0.0.0.0 --token "$POET_TOKEN" --db /var/lib/poet/feedback.db`
 
 /** `poet serve`: runs the collector until SIGINT/SIGTERM. */
 export async function serveCommand(argv: string[], io: CommandIO = consoleIO): Promise<number> {
@@ -158,7 +164,14 @@ Project options (flags win over poet.config.json / poet.config.mjs in the root):
   --generator <name>    builtin | openai                default: the config's
   --model <name>        model for the openai generator
   --base-url <url>      an OpenAI-compatible endpoint   default: generator.baseURL, else $OPENAI_BASE_URL
-The API key is read from OPENAI_API_KEY.`
+The API key is read from OPENAI_API_KEY.
+
+Exit code 0, 1 when there is no lock or feedback store yet, an LLM candidate is rejected, or the decisions cannot
+be applied (the lock or the store refusing writes); 2 for a wrong option.
+
+Examples:
+  poet train                      what the metrics call for, changing nothing
+  poet train --apply              apply it to .poet/lock.json, then commit .poet/`
 
 /** `poet train [--apply]`: shows the trainer's decisions and, with --apply, applies them. */
 export async function trainCommand(argv: string[], io: CommandIO = consoleIO): Promise<number> {
@@ -325,7 +338,11 @@ Options:
   -h, --help         show this help
 
 Exit code 0 when the pointer moved (or already was there), 1 when the rollback is refused (nothing earlier to go
-to, a phase module missing), 2 for an unknown id or version, or no lock.`
+to, a phase module missing), 2 for an unknown id or version, or no lock.
+
+Examples:
+  poet rollback src/drift.ts#detectDrift              stop its A/B test, else go back one version
+  poet rollback src/drift.ts#detectDrift --to 3f2a    make that version (a prefix of it) current`
 
 /** `poet rollback <id> [--to <v>]`: a pointer move in the lock; every version stays. */
 export async function rollbackCommand(argv: string[], io: CommandIO = consoleIO): Promise<number> {

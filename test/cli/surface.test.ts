@@ -154,6 +154,15 @@ describe('poet --help', () => {
     }
   })
 
+  it.each(COMMANDS)('poet %s --help states its exit codes and shows examples of the command itself', async (command) => {
+    const { stdout } = await poet(PACKAGE_ROOT, [command, '--help'])
+    expect(stdout).toMatch(/\nExit code 0\b|exits 0\b/)
+    expect(stdout).toMatch(/\b2 for\b/)
+    const examples = /\nExamples:\n((?: {2}.+\n?)+)/.exec(stdout)?.[1]?.trimEnd().split('\n')
+    expect(examples?.length, stdout).toBeGreaterThan(0)
+    for (const line of examples!) expect(line).toMatch(new RegExp(`^ {2}poet ${command}\\b`))
+  })
+
   it("lists each command with the README's synopsis", async () => {
     const readme = readFileSync(join(PACKAGE_ROOT, 'README.md'), 'utf8')
     const synopsis = (line: string) => line.trim().split(/ {2,}/)[0]!
