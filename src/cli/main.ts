@@ -75,11 +75,16 @@ export async function main(argv: string[], io: CliIO = consoleIO): Promise<numbe
 }
 
 function unknownCommand(name: string, io: CliIO): number {
+  if (name.startsWith('-')) {
+    // A slip of poet's own options (`--verison`, `-V`), else a command's option before the command (`poet --root app
+    // status`): say where options go. A command is no answer to either.
+    const own = /^-[vh]$/i.test(name) ? name.toLowerCase() : closest(name.replace(/^-+/, ''), ['help', 'version'])
+    const hint = own ? ` Did you mean ${own.startsWith('-') ? own : `--${own}`}?` : ' Options go after the command: poet <command> [options].'
+    return usage(io, `unknown option ${name}.${hint}`, HELP)
+  }
   const prefixed = Object.keys(COMMANDS).filter((c) => c.startsWith(name))
-  const hint = prefixed.length === 1 ? prefixed[0] : closest(name, Object.keys(COMMANDS))
-  // An option before the command (`poet --root app status`) is not a command either: say where options go.
-  const what = name.startsWith('-') ? `unknown option ${name}` : `unknown command "${name}"`
-  return usage(io, `${what}.${hint ? ` Did you mean \`poet ${hint}\`?` : ''}${name.startsWith('-') ? ' Options go after the command: poet <command> [options].' : ''}`, HELP)
+  const hint = name === 'version' ? '--version' : prefixed.length === 1 ? prefixed[0] : closest(name, Object.keys(COMMANDS))
+  return usage(io, `unknown command "${name}".${hint ? ` Did you mean \`poet ${hint}\`?` : ''}`, HELP)
 }
 
 /** The installed package's version, read through its own `exports` (the same from src/ in tests as from dist/). */

@@ -201,6 +201,18 @@ describe('poet usage errors', () => {
     const before = await poet(PACKAGE_ROOT, ['--root', 'app', 'status'])
     expect(before.code).toBe(2)
     expect(before.stderr.split('\n')[0]).toBe('poet: unknown option --root. Options go after the command: poet <command> [options].')
+    // A slip of poet's own options is that, not a command's option out of place.
+    const own: [string, string][] = [
+      ['--verison', 'poet: unknown option --verison. Did you mean --version?'],
+      ['--hlep', 'poet: unknown option --hlep. Did you mean --help?'],
+      ['-V', 'poet: unknown option -V. Did you mean -v?'],
+      ['version', 'poet: unknown command "version". Did you mean `poet --version`?'],
+    ]
+    const ownResults = await Promise.all(own.map(([argv]) => poet(PACKAGE_ROOT, [argv])))
+    for (const [i, [argv, message]] of own.entries()) {
+      expect(ownResults[i], argv).toMatchObject({ code: 2, stdout: '' })
+      expect(ownResults[i]!.stderr.split('\n')[0], argv).toBe(message)
+    }
   })
 
   it('a missing, malformed or dangling value says which option and what it needs, without a stack trace', async () => {
