@@ -112,10 +112,14 @@ export async function serveCommand(argv: string[], io: CommandIO = consoleIO): P
     })
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code
+    // SQLite's "unable to open database file" for a store it could not create says neither where nor why.
+    const refused = code === undefined && /^poet: cannot open the feedback store /.test((e as Error).message) ? dirRefused(db, cwd) : undefined
     io.err(
       code === 'EADDRINUSE'
         ? `poet serve: port ${port} is already in use; pick another with --port`
-        : `poet serve: cannot start: ${(e as Error).message.replace(/^poet: /, '')}`,
+        : refused
+          ? `poet serve: cannot start: cannot open the feedback store ${db}: ${refused}. Make the directory writable, or pass --db <file> in a writable place.`
+          : `poet serve: cannot start: ${(e as Error).message.replace(/^poet: /, '')}`,
     )
     return EXIT.failure
   }
@@ -506,12 +510,17 @@ async function lockDirOf(flags: ConfigFlags & { 'lock-dir'?: string }, cwd: stri
 function storeRefused(db: string, e: unknown, cwd: string): string | undefined {
   const code = (e as { code?: unknown }).code
   if (code !== 'SQLITE_CANTOPEN' && code !== 'SQLITE_READONLY') return undefined
+  const why = dirRefused(db, cwd)
+  return why && `cannot open the feedback store ${db}: ${why}, and SQLite writes its journal beside the store even to read it. Make the directory writable, or pass --db with a copy of the store in a writable place.`
+}
+
+/** Why the directory of the store `db` takes no writes (`cannot write .poet/ (…): read-only file system`), if it does not. */
+function dirRefused(db: string, cwd: string): string | undefined {
   try {
     accessSync(dirname(db), constants.W_OK)
     return undefined
   } catch (refusal) {
-    const why = refusedLockWrite(dirname(db), refusal, cwd)
-    return why && `cannot open the feedback store ${db}: ${why}, and SQLite writes its journal beside the store even to read it. Make the directory writable, or pass --db with a copy of the store in a writable place.`
+    return refusedLockWrite(dirname(db), refusal, cwd)
   }
 }
 

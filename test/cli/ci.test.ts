@@ -5,7 +5,7 @@ import { readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { FeedbackStore } from '../../src/train/store'
-import { createProject, PACKAGE_ROOT, type Project } from '../helpers/project'
+import { createProject, PACKAGE_ROOT, readOnly, type Project } from '../helpers/project'
 
 const BIN = join(PACKAGE_ROOT, 'dist/cli.mjs')
 
@@ -55,6 +55,26 @@ describe('a lock written by a newer unplugin-poet', () => {
       const r = await poet(p.dir, argv)
       expect(r, argv.join(' ')).toEqual({ code: 1, stdout: '', stderr: message(argv[0]!) })
       expect(readFileSync(file, 'utf8'), argv.join(' ')).toBe(newer)
+    }
+  })
+})
+
+describe('a read-only .poet/ (a read-only checkout or mount)', () => {
+  it('poet serve says the store cannot be made there and why, and to pass --db elsewhere (exit 1)', async () => {
+    const p = await generated('cli-ci-readonly')
+    const writable = readOnly(p.lockDir)
+    try {
+      const r = await poet(p.dir, ['serve', '--port', '0'])
+      expect(r.code, r.stderr).toBe(1)
+      expect(r.stdout).toBe('')
+      expect(r.stderr).toMatch(
+        new RegExp(
+          `^poet serve: cannot start: cannot open the feedback store ${join(p.lockDir, 'feedback.db').replace(/[.]/g, '\\.')}: cannot write \\.poet/ \\(.+/\\.poet\\): ` +
+            '(read-only file system|permission denied|operation not permitted)\\. Make the directory writable, or pass --db <file> in a writable place\\.\\n$',
+        ),
+      )
+    } finally {
+      writable()
     }
   })
 })
