@@ -1,7 +1,7 @@
 // `poet serve` stopped as a terminal (Ctrl-C: SIGINT) or a service manager (SIGTERM) stops it: the store closed, the
 // port free, the conventional exit code. Runs the built dist/cli.mjs in child processes.
 import { spawn, type ChildProcess } from 'node:child_process'
-import { existsSync } from 'node:fs'
+import { existsSync, rmSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -96,5 +96,30 @@ describe('poet serve stopped by a signal', () => {
     } finally {
       store.close()
     }
+  })
+})
+
+describe('poet writing to a reader that stopped reading', () => {
+  /** Runs the bin with its stdout a pipe whose reading end is already closed, as `poet … | head -1` leaves it. */
+  function intoClosedPipe(cwd: string, argv: string[]): Promise<{ code: number | null; stderr: string }> {
+    const c = (child = spawn(process.execPath, [BIN, ...argv], { cwd, env: { ...process.env, CI: '' }, stdio: ['ignore', 'pipe', 'pipe'] }))
+    c.stdout!.destroy()
+    let stderr = ''
+    c.stderr!.on('data', (d: Buffer) => (stderr += d.toString()))
+    return new Promise((done, fail) => {
+      const timer = setTimeout(() => fail(new Error(`poet ${argv.join(' ')} did not exit within ${WAIT_MS} ms.\nstderr: ${stderr}`)), WAIT_MS)
+      c.on('close', (code) => {
+        clearTimeout(timer)
+        done({ code, stderr })
+      })
+    })
+  }
+
+  it.each(['--help', 'generate', 'status --json'])('poet %s stops quietly with the status of a process SIGPIPE stops, not with an EPIPE stack trace', async (command) => {
+    const p = (project = createProject('cli-epipe'))
+    // The fixture's file that misuses poet(), for the build tests: here its error would go to stderr.
+    rmSync(p.path('src/broken.ts'))
+    const argv = command.split(' ')
+    expect(await intoClosedPipe(p.dir, argv)).toEqual({ code: 141, stderr: '' })
   })
 })
