@@ -112,6 +112,10 @@ export async function serveCommand(argv: string[], io: CommandIO = consoleIO): P
     })
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code
+    // A host this machine does not have is a mistake of the command line, like a --root that is not there.
+    if (code === 'EADDRNOTAVAIL' && args.values.host !== undefined) {
+      return usage(io, `--host ${args.values.host}: not an address of this machine, so nothing can listen on it. Pass one of its addresses (0.0.0.0 for every interface), or leave --host out to listen on 127.0.0.1.`, SERVE_HELP, { brief: true })
+    }
     // SQLite's "unable to open database file" for a store it could not create says neither where nor why.
     const refused = code === undefined && /^poet: cannot open the feedback store /.test((e as Error).message) ? dirRefused(db, cwd) : undefined
     io.err(

@@ -78,3 +78,16 @@ describe('a read-only .poet/ (a read-only checkout or mount)', () => {
     }
   })
 })
+
+describe('poet serve on an address it cannot take', () => {
+  it('a --host that is no address of this machine is named as the mistake (exit 2), not as a listen error', async () => {
+    const p = (project = createProject('cli-ci-host'))
+    // 192.0.2.0/24 is reserved for documentation (RFC 5737): no machine has it.
+    const r = await poet(p.dir, ['serve', '--port', '0', '--host', '192.0.2.1'])
+    expect(r).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: 'poet serve: --host 192.0.2.1: not an address of this machine, so nothing can listen on it. Pass one of its addresses (0.0.0.0 for every interface), or leave --host out to listen on 127.0.0.1.\n',
+    })
+  })
+})
