@@ -175,7 +175,8 @@ Project options (flags win over poet.config.json / poet.config.mjs in the root):
 The API key is read from OPENAI_API_KEY.
 
 Exit code 0, 1 when there is no lock or feedback store yet, an LLM candidate is rejected, or the decisions cannot
-be applied (the lock or the store refusing writes); 2 for a wrong option.
+be applied (the lock or the store refusing writes); 2 for a wrong option. Stopped (Ctrl-C, SIGTERM) while the LLM
+is asked, it applies nothing and exits 130 (143 for SIGTERM).
 
 Examples:
   poet train                      what the metrics call for, changing nothing
@@ -250,7 +251,15 @@ export async function trainCommand(argv: string[], io: CommandIO = consoleIO): P
     // A store another process keeps write-locked would take no decision: found before the LLM is paid.
     if (asking && !recordable(store, db, io)) return EXIT.failure
     if (asking) io.out(`asking the LLM generator for ${asking} candidate${asking === 1 ? '' : 's'} with the evidence …`)
-    plans = await proposeCandidates(plans, options)
+    // Ctrl-C or SIGTERM during the run's one wait, on the LLM: stop there, nothing applied, the store closed. The
+    // requests in flight would hold the process until they end, so it exits at once, with the status of the signal.
+    const proposed = await unlessSignalled(proposeCandidates(plans, options))
+    if ('signal' in proposed) {
+      io.err(`poet train: stopped (${proposed.signal}) while the LLM was asked: nothing was applied.`)
+      store.close()
+      process.exit(proposed.signal === 'SIGINT' ? 130 : 143)
+    }
+    plans = proposed.value
     for (const line of table(plans)) io.out(line)
     if (skipped.length) io.out(`(${skipped.length} function${skipped.length === 1 ? '' : 's'} without optimizeFor skipped)`)
     if (lost) io.out(lost)
@@ -568,6 +577,32 @@ function signalled(): Promise<void> {
     }
     process.on('SIGINT', stop)
     process.on('SIGTERM', stop)
+  })
+}
+
+/** What `work` settles to, or the signal (SIGINT, SIGTERM) that came first; the handlers are removed either way. */
+function unlessSignalled<T>(work: Promise<T>): Promise<{ value: T } | { signal: NodeJS.Signals }> {
+  return new Promise((done, fail) => {
+    const stop = (signal: NodeJS.Signals) => {
+      off()
+      done({ signal })
+    }
+    const off = () => {
+      process.off('SIGINT', stop)
+      process.off('SIGTERM', stop)
+    }
+    process.on('SIGINT', stop)
+    process.on('SIGTERM', stop)
+    work.then(
+      (value) => {
+        off()
+        done({ value })
+      },
+      (e: unknown) => {
+        off()
+        fail(e)
+      },
+    )
   })
 }
 
