@@ -7,7 +7,7 @@ import { serve } from './collector'
 import { FeedbackStore, isBusy, keepOutOfGit, lockHeld, type Decision } from './store'
 import { parseCommand } from '../cli/args'
 import { COMMON_FLAGS, ConfigError, loadConfig, projectRoot, type ConfigFlags } from '../cli/config'
-import { EXIT, idHint, usage } from '../cli/io'
+import { EXIT, idHint, unlessSignalled, usage } from '../cli/io'
 import { scanProject } from '../cli/project'
 import { projectProposer } from './llm'
 import { renamedHint } from './former'
@@ -577,32 +577,6 @@ function signalled(): Promise<void> {
     }
     process.on('SIGINT', stop)
     process.on('SIGTERM', stop)
-  })
-}
-
-/** What `work` settles to, or the signal (SIGINT, SIGTERM) that came first; the handlers are removed either way. */
-function unlessSignalled<T>(work: Promise<T>): Promise<{ value: T } | { signal: NodeJS.Signals }> {
-  return new Promise((done, fail) => {
-    const stop = (signal: NodeJS.Signals) => {
-      off()
-      done({ signal })
-    }
-    const off = () => {
-      process.off('SIGINT', stop)
-      process.off('SIGTERM', stop)
-    }
-    process.on('SIGINT', stop)
-    process.on('SIGTERM', stop)
-    work.then(
-      (value) => {
-        off()
-        done({ value })
-      },
-      (e: unknown) => {
-        off()
-        fail(e)
-      },
-    )
   })
 }
 

@@ -98,3 +98,39 @@ describe('poet train --apply stopped while the LLM is asked', () => {
     expect(existsSync(join(dir, '.poet/feedback.db-wal'))).toBe(false)
   })
 })
+
+describe('poet generate stopped while the LLM is asked', () => {
+  it('keeps what was written, says which functions were and which were not, and exits 130', async () => {
+    const held = new Promise<void>((r) => (release = r))
+    // The first function's answer comes at once, the second's never (until the test ends).
+    server = await startOpenAIServer((_, i) => (i === 0 ? reply.json(goodReply) : reply.held(held, goodReply)))
+    const dir = tempDir()
+    writeFileSync(join(dir, 'package.json'), '{ "type": "module" }')
+    writeFileSync(join(dir, 'poet.config.json'), JSON.stringify({ generator: { provider: 'openai', model: 'test-model', concurrency: 1 } }))
+    mkdirSync(join(dir, 'src'))
+    writeFileSync(join(dir, 'src/a.ts'), scaleSource())
+    writeFileSync(join(dir, 'src/b.ts'), scaleSource())
+    const env = { ...process.env, CI: '', OPENAI_BASE_URL: server.baseURL, OPENAI_API_KEY: 'test-key' }
+    const child = spawn(process.execPath, [BIN, 'generate'], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] })
+    let stdout = ''
+    let stderr = ''
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()))
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()))
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((done) => child.on('close', (code, sig) => done({ code, signal: sig })))
+    try {
+      await until(() => server!.requests.length === 2, 'the request for the second function')
+      child.kill('SIGINT')
+      let timer: NodeJS.Timeout | undefined
+      const result = await Promise.race([
+        exited,
+        new Promise<never>((_, fail) => (timer = setTimeout(() => fail(new Error(`poet generate did not exit within ${WAIT_MS} ms.\nstdout: ${stdout}\nstderr: ${stderr}`)), WAIT_MS))),
+      ]).finally(() => clearTimeout(timer))
+      expect(result, stderr).toEqual({ code: 130, signal: null })
+    } finally {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
+    }
+    expect(stdout).toMatch(/^\[1\/2\] src\/a\.ts#scale {2}openai:test-model [0-9a-f]{10}\n$/)
+    expect(stderr).toBe('poet generate: stopped (SIGINT): written to the lock: src/a.ts#scale; not generated: src/b.ts#scale. Run `poet generate` again for the rest.\n')
+    expect(Object.keys(new LockStore(join(dir, '.poet')).read().functions)).toEqual(['src/a.ts#scale'])
+  })
+})
