@@ -83,7 +83,8 @@ function unknownCommand(name: string, io: CliIO): number {
     return usage(io, `unknown option ${name}.${hint}`, HELP)
   }
   const prefixed = Object.keys(COMMANDS).filter((c) => c.startsWith(name))
-  const hint = name === 'version' ? '--version' : prefixed.length === 1 ? prefixed[0] : closest(name, Object.keys(COMMANDS))
+  // `check` is what a CI step does, spelled as the flag that does it.
+  const hint = name === 'version' ? '--version' : /^check$/i.test(name) ? 'generate --check' : prefixed.length === 1 ? prefixed[0] : closest(name, Object.keys(COMMANDS))
   return usage(io, `unknown command "${name}".${hint ? ` Did you mean \`poet ${hint}\`?` : ''}`, HELP)
 }
 

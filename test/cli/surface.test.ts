@@ -207,6 +207,7 @@ describe('poet usage errors', () => {
       ['--hlep', 'poet: unknown option --hlep. Did you mean --help?'],
       ['-V', 'poet: unknown option -V. Did you mean -v?'],
       ['version', 'poet: unknown command "version". Did you mean `poet --version`?'],
+      ['check', 'poet: unknown command "check". Did you mean `poet generate --check`?'],
     ]
     const ownResults = await Promise.all(own.map(([argv]) => poet(PACKAGE_ROOT, [argv])))
     for (const [i, [argv, message]] of own.entries()) {
