@@ -1,6 +1,6 @@
 // The CLI's configuration: `poet.config.json` or `poet.config.mjs` in the root, then flags, resolved like the plugin's options.
-import { existsSync, readFileSync, statSync } from 'node:fs'
-import { join, resolve } from 'node:path'
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs'
+import { dirname, join, resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import type { Options } from '../plugin/options'
 import { resolveOptions, type ResolvedOptions } from '../plugin/options'
@@ -16,7 +16,9 @@ export const COMMON_FLAGS = {
 } as const
 
 export const COMMON_HELP = `Project options (flags win over poet.config.json / poet.config.mjs in the root):
-  --root <dir>          project root; function ids are relative to it      default: current directory
+  --root <dir>          project root; function ids are relative to it
+                        default: the nearest directory up from here with a poet.config, package.json,
+                        bundler config, .poet/ or .git (as npm and git find theirs), else the current one
   --generator <name>    builtin | openai                                   default: the config's, else builtin
   --model <name>        model for the openai generator (implies --generator openai)
   --base-url <url>      any OpenAI-compatible endpoint (Ollama, vLLM, LM Studio, Azure)
@@ -38,9 +40,31 @@ export class ConfigError extends Error {
   override name = 'ConfigError'
 }
 
+/** What a project's root holds: the CLI's config, a package, a bundler's config, the lock, a repository. */
+const ROOT_MARKER = /^(?:poet\.config\.(?:json|mjs)|package\.json|\.poet|\.git|(?:vite|vitest|rollup|rolldown|webpack|rspack)\.config\.[cm]?[jt]s)$/
+
+/**
+ * `--root`, else the nearest directory from `cwd` up that holds a ROOT_MARKER, else `cwd`: run from `src/`, a command
+ * finds the project as npm and git do, rather than make a lock there under ids no build reads.
+ */
+export function projectRoot(cwd: string, flag: string | undefined): string {
+  if (flag !== undefined) return resolve(cwd, flag)
+  for (let dir = resolve(cwd); ; dir = dirname(dir)) {
+    let names: string[]
+    try {
+      names = readdirSync(dir)
+    } catch {
+      // An ancestor this user may not list (a shared host's /home) tells nothing: look further up.
+      names = []
+    }
+    if (names.some((n) => ROOT_MARKER.test(n))) return dir
+    if (dirname(dir) === dir) return resolve(cwd)
+  }
+}
+
 /** Loads the config file (if any), applies the flags and resolves every default exactly as the plugin does. */
 export async function loadConfig(flags: ConfigFlags, cwd: string, env: Record<string, string | undefined>): Promise<{ options: ResolvedOptions; file?: string }> {
-  const root = resolve(cwd, flags.root ?? '.')
+  const root = projectRoot(cwd, flags.root)
   if (!existsSync(root)) throw new ConfigError(`--root ${flags.root}: no such directory (${root})`)
   if (!statSync(root).isDirectory()) throw new ConfigError(`--root ${flags.root}: not a directory (${root})`)
   let raw: Options = {}

@@ -20,6 +20,10 @@ newest other version (the previous one, or a newer one after a rollback).
 Exit code 0 (also when there is nothing to compare), 1 when a version's phase module is missing from .poet/,
 2 for an unknown id or version, or no lock.
 
+Examples:
+  poet diff src/drift.ts#detectDrift                current against the candidate (or the previous version)
+  poet diff src/drift.ts#detectDrift --from 3f2a    that version (a prefix of it) against the current one
+
 ${COMMON_HELP}`
 
 export async function diffCommand(argv: string[], io: CliIO): Promise<number> {

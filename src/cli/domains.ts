@@ -12,6 +12,11 @@ Usage: poet domains [<name>] [--json] [project options]
   --json     machine-readable output
 
 Custom packs come from the \`domains\` option in poet.config.mjs.
+Exit code 0, 2 for an unknown pack or a wrong option.
+
+Examples:
+  poet domains
+  poet domains financial_services --json
 
 ${COMMON_HELP}`
 

@@ -10,7 +10,7 @@ import { renderPhaseModule } from '../generators/render'
 import type { ResolvedGenerator } from '../plugin/options'
 import { parseCommand } from './args'
 import { COMMON_FLAGS, COMMON_HELP, loadConfig } from './config'
-import { errorText, EXIT, idHint, usage, type CliIO } from './io'
+import { errorText, EXIT, idHint, unlessSignalled, usage, type CliIO } from './io'
 import { Progress } from './progress'
 import { ownedElsewhere, owningProjects, scanProject } from './project'
 import { keptOrphanEntries, lockLeftovers, specStates, type LockLeftovers, type SpecState } from './state'
@@ -35,7 +35,13 @@ Train's history), when exactly one entry of a function no longer in the source w
 A function whose LLM answer fails verification falls back to the builtin generator with a warning;
 plain \`poet generate\` tries the LLM again for such functions.
 Exit code 0, 1 when --check finds an entry not up to date, a source file has poet() errors, or a function
-could not be generated; 2 for a wrong option or an unknown --only id.
+could not be generated; 2 for a wrong option or an unknown --only id. Stopped by Ctrl-C or SIGTERM, it keeps
+what it wrote (each function goes into the lock as soon as it is generated), says which, and exits 130 (143).
+
+Examples:
+  poet generate                                     after adding or changing poet() functions; commit .poet/
+  poet generate --check                             in CI: exit 1, naming each function, when the lock is behind
+  poet generate --only src/drift.ts#detectDrift --force
 
 ${COMMON_HELP}`
 
@@ -165,6 +171,7 @@ export async function generateCommand(argv: string[], io: CliIO): Promise<number
   // The first write the file system refuses (a full disk, a mount or a permission changed since the check above) stops
   // the run: every later write would fail the same way, one raw error each, with an LLM paid for every function.
   let refusal: { id: string; why: string } | undefined
+  const saved: string[] = []
   const save = async (s: SpecState, result: GenerateResult): Promise<string> => {
     if (refusal) throw NOT_WRITTEN
     const rendered = renderPhaseModule(s.spec.id, result.parts, { async: s.spec.async })
@@ -191,14 +198,24 @@ export async function generateCommand(argv: string[], io: CliIO): Promise<number
       refusal = { id: s.spec.id, why }
       throw NOT_WRITTEN
     }
+    saved.push(s.spec.id)
     if (written.kept) progress.warn(`${s.spec.id}: kept what Train promoted in ${written.kept}`)
     if (written.lost) progress.warn(`${s.spec.id}: ${written.lost}`)
     if (written.replaced) progress.warn(`${s.spec.id}: ${describeReplaced(written.replaced, written.version)}`)
     if (written.test) progress.warn(`${s.spec.id}: ${describeTest(written.test)}`)
     return written.version
   }
-  const settled = await generateAll(todo, options.generator, concurrency, progress, save, () => refusal !== undefined)
+  // Ctrl-C or SIGTERM: what was generated is in the lock already; the LLM requests in flight would hold the process
+  // until they end, so it stops at once, saying what is where.
+  const run = await unlessSignalled(generateAll(todo, options.generator, concurrency, progress, save, () => refusal !== undefined))
   progress.end()
+  if ('signal' in run) {
+    const ids = (list: string[]) => `${list.slice(0, 5).join(', ')}${list.length > 5 ? ` and ${list.length - 5} more` : ''}`
+    const rest = todo.map((s) => s.spec.id).filter((id) => !saved.includes(id))
+    io.err(`poet generate: stopped (${run.signal}): ${saved.length ? `written to the lock: ${ids(saved)}` : 'nothing was written to the lock'}; not generated: ${ids(rest)}. Run \`poet generate\` again for the rest.`)
+    process.exit(run.signal === 'SIGINT' ? 130 : 143)
+  }
+  const settled = run.value
 
   const notWritten = todo.filter((_, i) => settled[i]!.status === 'rejected' && (settled[i] as PromiseRejectedResult).reason === NOT_WRITTEN).map((s) => s.spec.id)
   const failed = settled.filter((r): r is PromiseRejectedResult => r.status === 'rejected' && r.reason !== NOT_WRITTEN)

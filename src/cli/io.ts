@@ -73,3 +73,32 @@ export function errorText(e: unknown): string {
   if (typeof code === 'string' && typeof syscall === 'string') return e.message
   return e.stack ?? e.message
 }
+
+/**
+ * What `work` settles to, or the signal (SIGINT, SIGTERM) that came first, for a command to stop on cleanly; the
+ * handlers are removed either way, so a signal outside such a wait acts as Node's default does.
+ */
+export function unlessSignalled<T>(work: Promise<T>): Promise<{ value: T } | { signal: NodeJS.Signals }> {
+  return new Promise((done, fail) => {
+    const stop = (signal: NodeJS.Signals) => {
+      off()
+      done({ signal })
+    }
+    const off = () => {
+      process.off('SIGINT', stop)
+      process.off('SIGTERM', stop)
+    }
+    process.on('SIGINT', stop)
+    process.on('SIGTERM', stop)
+    work.then(
+      (value) => {
+        off()
+        done({ value })
+      },
+      (e: unknown) => {
+        off()
+        fail(e)
+      },
+    )
+  })
+}

@@ -21,6 +21,11 @@ Options:
   -h, --help      this help; \`poet <command> --help\` (or \`poet help <command>\`) for a command's options
   -v, --version   the version of unplugin-poet
 
+Examples:
+  poet generate            after adding or changing poet() functions; commit .poet/
+  poet generate --check    in CI: exit 1, naming each function, when the lock is behind the source
+  poet status              what is generated, by whom, and what is stale
+
 Exit codes: 0 done (also when there was nothing to do), 1 the command ran and what it checked or was asked to do
 failed, 2 the command line or poet.config is wrong (an unknown command, option, function id, version or pack;
 a missing or malformed value; a --root, --lock-dir or --db that is not there; a directory without a lock whose
@@ -70,11 +75,17 @@ export async function main(argv: string[], io: CliIO = consoleIO): Promise<numbe
 }
 
 function unknownCommand(name: string, io: CliIO): number {
+  if (name.startsWith('-')) {
+    // A slip of poet's own options (`--verison`, `-V`), else a command's option before the command (`poet --root app
+    // status`): say where options go. A command is no answer to either.
+    const own = /^-[vh]$/i.test(name) ? name.toLowerCase() : closest(name.replace(/^-+/, ''), ['help', 'version'])
+    const hint = own ? ` Did you mean ${own.startsWith('-') ? own : `--${own}`}?` : ' Options go after the command: poet <command> [options].'
+    return usage(io, `unknown option ${name}.${hint}`, HELP)
+  }
   const prefixed = Object.keys(COMMANDS).filter((c) => c.startsWith(name))
-  const hint = prefixed.length === 1 ? prefixed[0] : closest(name, Object.keys(COMMANDS))
-  // An option before the command (`poet --root app status`) is not a command either: say where options go.
-  const what = name.startsWith('-') ? `unknown option ${name}` : `unknown command "${name}"`
-  return usage(io, `${what}.${hint ? ` Did you mean \`poet ${hint}\`?` : ''}${name.startsWith('-') ? ' Options go after the command: poet <command> [options].' : ''}`, HELP)
+  // `check` is what a CI step does, spelled as the flag that does it.
+  const hint = name === 'version' ? '--version' : /^check$/i.test(name) ? 'generate --check' : prefixed.length === 1 ? prefixed[0] : closest(name, Object.keys(COMMANDS))
+  return usage(io, `unknown command "${name}".${hint ? ` Did you mean \`poet ${hint}\`?` : ''}`, HELP)
 }
 
 /** The installed package's version, read through its own `exports` (the same from src/ in tests as from dist/). */

@@ -30,7 +30,11 @@ Columns: id, current version, generator ("(fallback)" when an LLM was configured
 stale? (yes: source/options/types/domain/generator changed; yes (compiler): only a newer builtin compiler;
 missing: never generated; missing (file): its phase module is not in .poet/phases),
 unresolved types, each with why (accepted as unknown at run time; --json gives the reasons in full).
-Exit code 0, or 1 when a source file has poet() errors.
+Exit code 0, or 1 when a source file has poet() errors; 2 for a wrong option.
+
+Examples:
+  poet status
+  poet status --json | jq -r '.functions[] | select(.state != "fresh") | .id'
 
 ${COMMON_HELP}`
 

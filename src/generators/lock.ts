@@ -201,6 +201,16 @@ export class LockStore {
           'Restore it from version control, or delete it and run `poet generate`.',
       )
     }
+    // A format this release does not know would be read as its own and written back as lockfileVersion 1, losing what
+    // the newer one recorded. A lock without the field is taken as 1.
+    const format = (lock as { lockfileVersion?: unknown }).lockfileVersion
+    if (format !== undefined && format !== 1) {
+      throw new Error(
+        typeof format === 'number' && format > 1
+          ? `poet: cannot read ${this.file}: it was written by a newer unplugin-poet (lockfileVersion ${format}; this one reads 1). Upgrade unplugin-poet to the version that wrote it; nothing was changed.`
+          : `poet: cannot read ${this.file}: its lockfileVersion is ${JSON.stringify(format)}, which no unplugin-poet writes (this one reads 1). Restore it from version control.`,
+      )
+    }
     const outside = fileOutsidePhases(functions as Record<string, unknown>)
     if (outside) {
       throw new Error(

@@ -6,8 +6,8 @@ import { earlierVersions, LockStore, olderCompilerVersions, olderFallback, refus
 import { serve } from './collector'
 import { FeedbackStore, isBusy, keepOutOfGit, lockHeld, type Decision } from './store'
 import { parseCommand } from '../cli/args'
-import { COMMON_FLAGS, ConfigError, loadConfig, type ConfigFlags } from '../cli/config'
-import { EXIT, idHint, usage } from '../cli/io'
+import { COMMON_FLAGS, ConfigError, loadConfig, projectRoot, type ConfigFlags } from '../cli/config'
+import { EXIT, idHint, unlessSignalled, usage } from '../cli/io'
 import { scanProject } from '../cli/project'
 import { projectProposer } from './llm'
 import { renamedHint } from './former'
@@ -39,14 +39,21 @@ Options:
   --token <t>           require "Authorization: Bearer <t>" on /v1/*  default $POET_TOKEN, else none
                         and the dashboard's data (open it as /#?token=<t>)
   --lock-dir <dir>      lock to mark current/candidate versions       default: poet.config's lockDir, else .poet
-  --root <dir>          project root (its poet.config, its .poet)     default: current directory
+  --root <dir>          project root (its poet.config, its .poet)     default: the nearest directory up from
+                        here with a poet.config, package.json, bundler config, .poet/ or .git, else this one
   --rate <n>            events per second per token (429 beyond)      default 2000
   --retention-days <n>  delete events older than this                 default 30
   --max-rows <n>        keep at most this many events per table       default 1000000
   --max-connections <n> connections open at once (more are closed)    default 1000
   -h, --help            show this help
 
-Endpoints: POST /v1/events, GET /v1/functions, GET /v1/functions/:id, GET /healthz; the dashboard at /`
+Endpoints: POST /v1/events, GET /v1/functions, GET /v1/functions/:id, GET /healthz; the dashboard at /
+It runs until Ctrl-C or SIGTERM, then closes the store and exits 0; exit code 1 when it cannot start (the port in
+use, a store it cannot open), 2 for a wrong option.
+
+Examples:
+  poet serve                                          on 127.0.0.1:8787, the store beside the lock
+  poet serve --host 0.0.0.0 --token "$POET_TOKEN" --db /var/lib/poet/feedback.db`
 
 /** `poet serve`: runs the collector until SIGINT/SIGTERM. */
 export async function serveCommand(argv: string[], io: CommandIO = consoleIO): Promise<number> {
@@ -105,14 +112,22 @@ export async function serveCommand(argv: string[], io: CommandIO = consoleIO): P
     })
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code
+    // A host this machine does not have is a mistake of the command line, like a --root that is not there.
+    if (code === 'EADDRNOTAVAIL' && args.values.host !== undefined) {
+      return usage(io, `--host ${args.values.host}: not an address of this machine, so nothing can listen on it. Pass one of its addresses (0.0.0.0 for every interface), or leave --host out to listen on 127.0.0.1.`, SERVE_HELP, { brief: true })
+    }
+    // SQLite's "unable to open database file" for a store it could not create says neither where nor why.
+    const refused = code === undefined && /^poet: cannot open the feedback store /.test((e as Error).message) ? dirRefused(db, cwd) : undefined
     io.err(
       code === 'EADDRINUSE'
         ? `poet serve: port ${port} is already in use; pick another with --port`
-        : `poet serve: cannot start: ${(e as Error).message.replace(/^poet: /, '')}`,
+        : refused
+          ? `poet serve: cannot start: cannot open the feedback store ${db}: ${refused}. Make the directory writable, or pass --db <file> in a writable place.`
+          : `poet serve: cannot start: ${(e as Error).message.replace(/^poet: /, '')}`,
     )
     return EXIT.failure
   }
-  attachDashboard(running, { lockDir, project: projectName(resolve(cwd, args.values.root ?? '.')), token: token || undefined, host: args.values.host })
+  attachDashboard(running, { lockDir, project: projectName(projectRoot(cwd, args.values.root)), token: token || undefined, host: args.values.host })
   io.out(`poet serve: collecting events at ${running.url}/v1/events`)
   io.out(`  store ${db}${token ? ', bearer token required' : ''}; status table at ${running.url}/v1/functions`)
   io.out(`  dashboard at ${running.url}/${token ? '#?token=<token>' : ''}`)
@@ -152,11 +167,20 @@ Options:
   -h, --help         show this help
 
 Project options (flags win over poet.config.json / poet.config.mjs in the root):
-  --root <dir>          project root                    default: current directory
+  --root <dir>          project root                    default: the nearest directory up from here with a
+                                                        poet.config, package.json, bundler config, .poet/ or .git
   --generator <name>    builtin | openai                default: the config's
   --model <name>        model for the openai generator
   --base-url <url>      an OpenAI-compatible endpoint   default: generator.baseURL, else $OPENAI_BASE_URL
-The API key is read from OPENAI_API_KEY.`
+The API key is read from OPENAI_API_KEY.
+
+Exit code 0, 1 when there is no lock or feedback store yet, an LLM candidate is rejected, or the decisions cannot
+be applied (the lock or the store refusing writes); 2 for a wrong option. Stopped (Ctrl-C, SIGTERM) while the LLM
+is asked, it applies nothing and exits 130 (143 for SIGTERM).
+
+Examples:
+  poet train                      what the metrics call for, changing nothing
+  poet train --apply              apply it to .poet/lock.json, then commit .poet/`
 
 /** `poet train [--apply]`: shows the trainer's decisions and, with --apply, applies them. */
 export async function trainCommand(argv: string[], io: CommandIO = consoleIO): Promise<number> {
@@ -227,7 +251,15 @@ export async function trainCommand(argv: string[], io: CommandIO = consoleIO): P
     // A store another process keeps write-locked would take no decision: found before the LLM is paid.
     if (asking && !recordable(store, db, io)) return EXIT.failure
     if (asking) io.out(`asking the LLM generator for ${asking} candidate${asking === 1 ? '' : 's'} with the evidence …`)
-    plans = await proposeCandidates(plans, options)
+    // Ctrl-C or SIGTERM during the run's one wait, on the LLM: stop there, nothing applied, the store closed. The
+    // requests in flight would hold the process until they end, so it exits at once, with the status of the signal.
+    const proposed = await unlessSignalled(proposeCandidates(plans, options))
+    if ('signal' in proposed) {
+      io.err(`poet train: stopped (${proposed.signal}) while the LLM was asked: nothing was applied.`)
+      store.close()
+      process.exit(proposed.signal === 'SIGINT' ? 130 : 143)
+    }
+    plans = proposed.value
     for (const line of table(plans)) io.out(line)
     if (skipped.length) io.out(`(${skipped.length} function${skipped.length === 1 ? '' : 's'} without optimizeFor skipped)`)
     if (lost) io.out(lost)
@@ -316,13 +348,18 @@ build). With --to: makes that version (or a unique prefix of it) current.
 
 Options:
   --to <version>     the version to make current (or a unique prefix of it)
-  --root <dir>       project root (its poet.config, its .poet)   default: current directory
+  --root <dir>       project root (its poet.config, its .poet)   default: the nearest directory up from here
+                     with a poet.config, package.json, bundler config, .poet/ or .git, else this one
   --lock-dir <dir>   lock directory                              default: poet.config's lockDir, else .poet
   --db <file>        feedback store that records the decision    default: <lock dir>/feedback.db, when it exists
   -h, --help         show this help
 
 Exit code 0 when the pointer moved (or already was there), 1 when the rollback is refused (nothing earlier to go
-to, a phase module missing), 2 for an unknown id or version, or no lock.`
+to, a phase module missing), 2 for an unknown id or version, or no lock.
+
+Examples:
+  poet rollback src/drift.ts#detectDrift              stop its A/B test, else go back one version
+  poet rollback src/drift.ts#detectDrift --to 3f2a    make that version (a prefix of it) current`
 
 /** `poet rollback <id> [--to <v>]`: a pointer move in the lock; every version stays. */
 export async function rollbackCommand(argv: string[], io: CommandIO = consoleIO): Promise<number> {
@@ -473,7 +510,7 @@ async function lockDirOf(flags: ConfigFlags & { 'lock-dir'?: string }, cwd: stri
     return (await loadConfig({ ...(flags.root !== undefined ? { root: flags.root } : {}) }, cwd, io.env ?? process.env)).options.lockDir
   } catch (e) {
     if (!(e instanceof ConfigError)) throw e
-    const fallback = resolve(cwd, flags.root ?? '.', '.poet')
+    const fallback = join(projectRoot(cwd, flags.root), '.poet')
     io.err(`poet ${command}: ${e.message}; using ${fallback}`)
     return fallback
   }
@@ -486,12 +523,17 @@ async function lockDirOf(flags: ConfigFlags & { 'lock-dir'?: string }, cwd: stri
 function storeRefused(db: string, e: unknown, cwd: string): string | undefined {
   const code = (e as { code?: unknown }).code
   if (code !== 'SQLITE_CANTOPEN' && code !== 'SQLITE_READONLY') return undefined
+  const why = dirRefused(db, cwd)
+  return why && `cannot open the feedback store ${db}: ${why}, and SQLite writes its journal beside the store even to read it. Make the directory writable, or pass --db with a copy of the store in a writable place.`
+}
+
+/** Why the directory of the store `db` takes no writes (`cannot write .poet/ (…): read-only file system`), if it does not. */
+function dirRefused(db: string, cwd: string): string | undefined {
   try {
     accessSync(dirname(db), constants.W_OK)
     return undefined
   } catch (refusal) {
-    const why = refusedLockWrite(dirname(db), refusal, cwd)
-    return why && `cannot open the feedback store ${db}: ${why}, and SQLite writes its journal beside the store even to read it. Make the directory writable, or pass --db with a copy of the store in a writable place.`
+    return refusedLockWrite(dirname(db), refusal, cwd)
   }
 }
 

@@ -154,6 +154,15 @@ describe('poet --help', () => {
     }
   })
 
+  it.each(COMMANDS)('poet %s --help states its exit codes and shows examples of the command itself', async (command) => {
+    const { stdout } = await poet(PACKAGE_ROOT, [command, '--help'])
+    expect(stdout).toMatch(/\nExit code 0\b|exits 0\b/)
+    expect(stdout).toMatch(/\b2 for\b/)
+    const examples = /\nExamples:\n((?: {2}.+\n?)+)/.exec(stdout)?.[1]?.trimEnd().split('\n')
+    expect(examples?.length, stdout).toBeGreaterThan(0)
+    for (const line of examples!) expect(line).toMatch(new RegExp(`^ {2}poet ${command}\\b`))
+  })
+
   it("lists each command with the README's synopsis", async () => {
     const readme = readFileSync(join(PACKAGE_ROOT, 'README.md'), 'utf8')
     const synopsis = (line: string) => line.trim().split(/ {2,}/)[0]!
@@ -192,6 +201,19 @@ describe('poet usage errors', () => {
     const before = await poet(PACKAGE_ROOT, ['--root', 'app', 'status'])
     expect(before.code).toBe(2)
     expect(before.stderr.split('\n')[0]).toBe('poet: unknown option --root. Options go after the command: poet <command> [options].')
+    // A slip of poet's own options is that, not a command's option out of place.
+    const own: [string, string][] = [
+      ['--verison', 'poet: unknown option --verison. Did you mean --version?'],
+      ['--hlep', 'poet: unknown option --hlep. Did you mean --help?'],
+      ['-V', 'poet: unknown option -V. Did you mean -v?'],
+      ['version', 'poet: unknown command "version". Did you mean `poet --version`?'],
+      ['check', 'poet: unknown command "check". Did you mean `poet generate --check`?'],
+    ]
+    const ownResults = await Promise.all(own.map(([argv]) => poet(PACKAGE_ROOT, [argv])))
+    for (const [i, [argv, message]] of own.entries()) {
+      expect(ownResults[i], argv).toMatchObject({ code: 2, stdout: '' })
+      expect(ownResults[i]!.stderr.split('\n')[0], argv).toBe(message)
+    }
   })
 
   it('a missing, malformed or dangling value says which option and what it needs, without a stack trace', async () => {

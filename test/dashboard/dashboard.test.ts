@@ -265,6 +265,8 @@ describe('dashboard of `poet serve`', () => {
   it('shows a helpful empty state before any event, and is read-only', async () => {
     const dir = join(PACKAGE_ROOT, 'test/.tmp', `serve-empty-${randomUUID().slice(0, 8)}`)
     mkdirSync(dir, { recursive: true })
+    // A project of its own: else poet serve takes the repository around test/.tmp for the project.
+    writeFileSync(join(dir, 'package.json'), '{}\n')
     const { serveCommand } = await import('../../src/train/commands')
     const out: string[] = []
     let stop!: () => void
@@ -308,6 +310,8 @@ describe('dashboard of `poet serve`', () => {
   it('asks for the token when poet serve wants one, rather than saying the collector is unreachable', async () => {
     const dir = join(PACKAGE_ROOT, 'test/.tmp', `serve-token-${randomUUID().slice(0, 8)}`)
     mkdirSync(dir, { recursive: true })
+    // A project of its own: else poet serve takes the repository around test/.tmp for the project.
+    writeFileSync(join(dir, 'package.json'), '{}\n')
     const serve = await startServe(dir, ['--token', 'sesame'])
     const page = await browser.newPage()
     try {
