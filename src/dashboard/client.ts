@@ -115,6 +115,8 @@ function refresh(o: { poll?: boolean } = {}): Promise<void> {
 }
 
 let lastError: string | undefined
+/** After a navigation: `''` the new page's heading, else the id of the function whose link takes focus. */
+let focusAfter: string | undefined
 async function refreshOnce(superseded: () => boolean): Promise<void> {
   try {
     const { id } = route()
@@ -122,6 +124,11 @@ async function refreshOnce(superseded: () => boolean): Promise<void> {
     if (superseded()) return
     if (id) await showFunction(id, meta.functions[id] ?? {}, superseded)
     else await showTable(meta.functions, superseded)
+    if (focusAfter !== undefined && !superseded()) {
+      const to = focusAfter ? app.querySelector<HTMLElement>(`a[data-fn="${CSS.escape(focusAfter)}"]`) : app.querySelector('h1')
+      focusAfter = undefined
+      to?.focus()
+    }
     live.classList.remove('stale')
     live.textContent = 'live'
     live.title = 'Refreshes every 2 seconds'
@@ -196,7 +203,7 @@ function functionsTable(rows: [string, Row[]][], info: Record<string, Info>, dro
         }).join('') || (calls ? '<span class="rate ok">no errors</span>' : '<span class="muted">—</span>')
       const [file, name] = splitId(id)
       return `<tr class="fn" data-id="${esc(id)}">
-  <td class="id"><span class="file">${esc(file)}#</span>${esc(name)}</td>
+  <th scope="row" class="id"><a href="#/fn/${esc(encodeURIComponent(id))}" data-fn="${esc(id)}"><span class="file">${esc(file)}#</span>${esc(name)}</a></th>
   <td>${i.domain ? `<span class="tag domain">${esc(i.domain)}</span>` : '<span class="muted">—</span>'}</td>
   <td class="ver">${esc(current?.version ?? i.current ?? '—')}${candidate ? ` <span class="tag candidate" title="candidate under test">+${esc(candidate.version.slice(0, 6))} ${pct(candidate.share ?? 0)}</span>` : ''}</td>
   <td>${esc(i.generator ?? '—')}</td>
@@ -216,8 +223,7 @@ function functionsTable(rows: [string, Row[]][], info: Record<string, Info>, dro
     ? `<p class="dropped">${fmtInt(omitted)} more function${omitted === 1 ? '' : 's'} outside the lock sent events in the last ${esc(windowLabel())}: the table lists the lock's functions and the busiest others. Open one as <code>#/fn/&lt;id&gt;</code>.</p>`
     : ''
   return `<div class="panel"><h2>Functions · last ${esc(windowLabel())}</h2>${lost}${unlisted}
-<table><thead><tr><th>Function</th><th>Domain</th><th>Version</th><th>Generator</th><th class="num">Calls</th><th>Error rate by kind</th><th class="num">p50</th><th class="num">p95</th><th class="num">Feedback</th></tr></thead>
-<tbody>${body}</tbody></table></div>`
+${table(['Function', 'Domain', 'Version', 'Generator', '#Calls', 'Error rate by kind', '#p50', '#p95', '#Feedback'], body)}</div>`
 }
 
 async function showFunction(id: string, info: Info, superseded: () => boolean): Promise<void> {
@@ -230,7 +236,7 @@ async function showFunction(id: string, info: Info, superseded: () => boolean): 
     if (!(e instanceof ServerError)) throw e
     if (superseded()) return
     destroyCharts()
-    rendered = `<p class="crumbs"><a href="#/">← All functions</a></p><div class="panel"><h1>${esc(id)}</h1><p class="muted">${esc((e as Error).message)}</p></div>`
+    rendered = `<p class="crumbs"><a href="#/">← All functions</a></p><div class="panel"><h1 tabindex="-1">${esc(id)}</h1><p class="muted">${esc((e as Error).message)}</p></div>`
     app.innerHTML = rendered
     return
   }
@@ -247,7 +253,7 @@ async function showFunction(id: string, info: Info, superseded: () => boolean): 
   if (skeleton !== rendered) {
     destroyCharts()
     app.innerHTML = `<p class="crumbs"><a href="#/">← All functions</a></p>
-<h1 class="id">${esc(id)}</h1>
+<h1 class="id" tabindex="-1">${esc(id)}</h1>
 <div class="meta" id="meta"></div>
 <div class="kpis" id="kpis"></div>
 <div class="grid">
@@ -324,10 +330,16 @@ function versionTable(id: string, versions: VersionRow[], info: Info, d: Detail)
               : info.olderCompiler?.includes(v.version)
                 ? `<span class="muted" title="Written by an earlier builtin compiler from the current source: a build regenerates it with this release's compiler, keeping what Train promoted">older compiler</span>`
                 : `<span class="muted" title="Generated from an earlier source: revert the source to serve it again">older source</span>`
-      return `<tr><td class="ver">${esc(v.version)} ${role}</td><td class="muted">${v.created ? esc(new Date(v.created).toLocaleString()) : '—'}</td><td>${esc(v.generator ?? '—')}</td><td class="reason">${esc(v.reason ?? '—')}</td><td class="num">${fmtInt(v.calls)}</td><td class="num">${score(v.score)}</td><td class="num">${buttons}</td></tr>`
+      return `<tr data-version="${esc(v.version)}"><th scope="row" class="ver">${esc(v.version)} ${role}</th><td class="muted">${v.created ? esc(new Date(v.created).toLocaleString()) : '—'}</td><td>${esc(v.generator ?? '—')}</td><td class="reason">${esc(v.reason ?? '—')}</td><td class="num">${fmtInt(v.calls)}</td><td class="num">${score(v.score)}</td>${config.writable ? `<td class="num">${buttons}</td>` : ''}</tr>`
     })
     .join('')
-  return `<table><thead><tr><th>Version</th><th>Created</th><th>Generator</th><th>What made it</th><th class="num">Calls</th><th class="num">Feedback</th><th></th></tr></thead><tbody>${rows}</tbody></table>`
+  return table(['Version', 'Created', 'Generator', 'What made it', '#Calls', '#Feedback', ...(config.writable ? ['#<span class="sr">Action</span>'] : [])], rows)
+}
+
+/** A table that scrolls within its panel on a narrow screen, not the whole page; `#` marks a numeric column. */
+function table(heads: string[], rows: string): string {
+  const th = heads.map((h) => (h.startsWith('#') ? `<th scope="col" class="num">${h.slice(1)}</th>` : `<th scope="col">${h}</th>`)).join('')
+  return `<div class="scroll"><table><thead><tr>${th}</tr></thead><tbody>${rows}</tbody></table></div>`
 }
 
 function wireVersionButtons(id: string): void {
@@ -359,7 +371,7 @@ function diffControls(id: string, versions: VersionRow[], d: Detail): string {
   const has = (v: string) => versions.some((x) => x.version === v)
   const pick = diffPick?.id === id && has(diffPick.from) && has(diffPick.to) ? diffPick : defaultDiff(versions, d)
   const options = (selected: string) => versions.map((v) => `<option value="${esc(v.version)}"${v.version === selected ? ' selected' : ''}>${esc(v.version)}${v.role === 'current' ? ' (current)' : ''}</option>`).join('')
-  return `<div class="diffbar">from <select id="diff-from">${options(pick.from)}</select> to <select id="diff-to">${options(pick.to)}</select></div>`
+  return `<div class="diffbar"><label>from <select id="diff-from">${options(pick.from)}</select></label> <label>to <select id="diff-to">${options(pick.to)}</select></label></div>`
 }
 
 function defaultDiff(oldestFirst: VersionRow[], d: Detail): { id: string; from: string; to: string } {
@@ -438,7 +450,7 @@ function drawCharts(d: Detail): void {
     return
   }
   callsEl.innerHTML = latencyEl.innerHTML = ''
-  const width = Math.max(280, callsEl.clientWidth)
+  const width = chartWidth(callsEl)
   const axis = { stroke: '#6b6f7a', grid: { stroke: '#efefec', width: 1 }, ticks: { stroke: '#efefec', width: 1 } }
   charts = [
     new uPlot(
@@ -476,6 +488,10 @@ function isolated(u: uPlot, seriesIdx: number, show: boolean): number[] | null {
   const out: number[] = []
   for (let i = 0; i < ys.length; i++) if (ys[i] != null && ys[i - 1] == null && ys[i + 1] == null) out.push(i)
   return out.length ? out : null
+}
+
+function chartWidth(el: HTMLElement): number {
+  return Math.max(200, el.clientWidth)
 }
 
 function destroyCharts(): void {
@@ -523,9 +539,19 @@ windowSelect.addEventListener('change', () => {
   rendered = ''
   void refresh()
 })
+// Keyboard focus follows the user: onto the heading of the function a link opened, back onto the link of the one left.
+let shownId = route().id
 addEventListener('hashchange', () => {
+  const left = shownId
+  shownId = route().id
+  focusAfter = shownId !== undefined ? '' : left
   rendered = ''
   void refresh()
+})
+// uPlot draws at a fixed width: a window made narrower (a phone turned, a split screen) would scroll the whole page.
+addEventListener('resize', () => {
+  const el = document.getElementById('chart-calls')
+  if (el) for (const c of charts) c.setSize({ width: chartWidth(el), height: 200 })
 })
 void refresh()
 setInterval(() => void refresh({ poll: true }), POLL_MS)

@@ -1,0 +1,125 @@
+// The dashboard as people use it every day, in Chromium against a real collector and SQLite store: on a phone, from
+// the keyboard, with a screen reader, through a collector restart, and clicking promote / roll back.
+import type { Browser, Page } from 'playwright-core'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { launchChromium } from '../helpers/chromium'
+import { LONG_ID, seed, startBoard, type Board } from './board'
+
+const SENSOR = 'src/sensor.ts#normalize'
+const fnUrl = (board: Board, id: string) => `${board.url}/#/fn/${encodeURIComponent(id)}`
+
+let board: Board
+let browser: Browser
+
+beforeAll(async () => {
+  ;[board, browser] = await Promise.all([startBoard('usability', { writable: true }), launchChromium()])
+  await seed(board)
+}, 60_000)
+
+afterAll(async () => {
+  await browser?.close()
+  await board?.close()
+})
+
+/** How far the whole page scrolls sideways, in px: 0 when everything fits the viewport. */
+const sideways = (page: Page) => page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth)
+
+describe('on a narrow screen', () => {
+  for (const width of [375, 768]) {
+    it(`fits ${width} px: the page never scrolls sideways, long ids wrap, and wide tables scroll within their panel`, async () => {
+      const page = await browser.newPage({ viewport: { width, height: 800 } })
+      try {
+        await page.goto(`${board.url}/`)
+        await page.locator(`tr.fn[data-id="${LONG_ID}"]`).waitFor()
+        expect(await sideways(page)).toBe(0)
+        if (width === 375) {
+          // Nine columns do not fit a phone: the table scrolls inside its panel, which the page's width does not follow.
+          const scroller = page.locator('.panel .scroll').first()
+          expect(await scroller.evaluate((e) => e.scrollWidth > e.clientWidth)).toBe(true)
+        }
+        const link = page.getByRole('link', { name: LONG_ID })
+        const box = (await link.boundingBox())!
+        expect(box.height).toBeGreaterThan(40)
+
+        await page.goto(fnUrl(board, LONG_ID))
+        await page.locator('#chart-calls canvas').first().waitFor()
+        await page.locator('#versions table').waitFor()
+        expect(await sideways(page)).toBe(0)
+        const heading = (await page.locator('h1.id').boundingBox())!
+        expect(heading.x + heading.width).toBeLessThanOrEqual(width)
+        await page.goto(fnUrl(board, SENSOR))
+        await page.locator('#diff .add').waitFor()
+        expect(await sideways(page)).toBe(0)
+      } finally {
+        await page.close()
+      }
+    })
+  }
+
+  it('redraws its charts to the new width when the window narrows, rather than scroll the page', async () => {
+    const page = await browser.newPage({ viewport: { width: 1320, height: 900 } })
+    try {
+      await page.goto(fnUrl(board, SENSOR))
+      await page.locator('#chart-calls canvas').first().waitFor()
+      await page.setViewportSize({ width: 375, height: 900 })
+      await expect.poll(() => sideways(page)).toBe(0)
+      expect((await page.locator('#chart-calls .uplot').boundingBox())!.width).toBeLessThan(375)
+    } finally {
+      await page.close()
+    }
+  })
+})
+
+describe('from the keyboard and with a screen reader', () => {
+  it('opens a function with Tab and Enter, puts focus on its heading, and brings it back to its link on the way back', async () => {
+    const page = await browser.newPage({ viewport: { width: 1320, height: 900 } })
+    try {
+      await page.goto(`${board.url}/`)
+      await page.locator(`tr.fn[data-id="${SENSOR}"]`).waitFor()
+      const focused = () => page.evaluate(() => document.activeElement?.getAttribute('data-fn') ?? document.activeElement?.tagName)
+      // The brand link, the window select, then each function in the table's order.
+      const seen: (string | undefined)[] = []
+      for (let i = 0; i < 6; i++) {
+        await page.keyboard.press('Tab')
+        seen.push(await focused())
+      }
+      expect(seen).toEqual(['A', 'SELECT', LONG_ID, 'src/idle.ts#neverCalled', 'src/quote.ts#quote', SENSOR])
+      // Focus is drawn where it is: a keyboard user sees which function Enter opens.
+      expect(await page.evaluate(() => getComputedStyle(document.activeElement!).outlineStyle)).not.toBe('none')
+      await page.keyboard.press('Enter')
+      await expect.poll(() => page.evaluate(() => document.activeElement?.tagName)).toBe('H1')
+      expect(await page.locator('h1.id').innerText()).toBe(SENSOR)
+
+      await page.keyboard.press('Shift+Tab')
+      expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('← All functions')
+      await page.keyboard.press('Enter')
+      await expect.poll(focused).toBe(SENSOR)
+    } finally {
+      await page.close()
+    }
+  })
+
+  it('names every control and header, marks row headers, and does not read the whole table out at every poll', async () => {
+    const page = await browser.newPage({ viewport: { width: 1320, height: 900 } })
+    try {
+      await page.goto(`${board.url}/`)
+      await page.locator(`tr.fn[data-id="${SENSOR}"]`).waitFor()
+      expect(await page.getByRole('rowheader', { name: 'src/quote.ts#quote' }).count()).toBe(1)
+      expect(await page.locator('th:not([scope])').count()).toBe(0)
+      // A live region around the table made screen readers read it again each time a number changed: every 2 s under traffic.
+      expect(await page.locator('tr.fn').first().evaluate((e) => e.closest('[aria-live], [role="status"], [role="alert"], [role="log"]') === null)).toBe(true)
+      expect(await page.getByRole('status').filter({ hasText: 'live' }).count()).toBe(1)
+
+      await page.goto(fnUrl(board, SENSOR))
+      await page.locator('#diff .add').waitFor()
+      await page.getByRole('combobox', { name: 'from' }).waitFor()
+      await page.getByRole('combobox', { name: 'to' }).waitFor()
+      expect(await page.getByRole('columnheader', { name: 'Action' }).count()).toBe(1)
+      expect(await page.getByRole('rowheader', { name: /^n9f8e7d6c5 candidate/ }).count()).toBe(1)
+      expect(await page.locator('#versions th:not([scope])').count()).toBe(0)
+      for (const control of await page.locator('button, select, a[href], input').all()) expect((await control.ariaSnapshot()).replace(/^- \w+\s*/, '').trim()).not.toBe('')
+    } finally {
+      await page.close()
+    }
+  })
+})
