@@ -56,6 +56,8 @@ const config = JSON.parse(document.getElementById('poet-config')!.textContent!) 
 const app = document.getElementById('app')!
 const windowSelect = document.getElementById('window') as HTMLSelectElement
 const live = document.getElementById('live')!
+const banner = document.getElementById('banner')!
+let staleSince = ''
 const POLL_MS = 2000
 /** A read not answered by then is given up: polls wait for the one still out, so one that never ends would stop them. */
 const REQUEST_TIMEOUT_MS = 10_000
@@ -76,7 +78,8 @@ async function getJson<T>(path: string): Promise<T> {
     res = await fetch(config.base + path, { headers: authHeaders(), cache: 'no-store', signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) })
   } catch (e) {
     if ((e as Error).name === 'TimeoutError') throw new Error(`the collector did not answer within ${REQUEST_TIMEOUT_MS / 1000} s`)
-    throw e
+    // The browser says only "Failed to fetch".
+    throw new Error(`cannot reach the collector at ${location.host}: stopped, or restarting`)
   }
   if (!res.ok) throw new ServerError(((await res.json().catch(() => ({}))) as { error?: string }).error ?? `${res.status} ${res.statusText}`)
   return (await res.json()) as T
@@ -133,6 +136,7 @@ async function refreshOnce(superseded: () => boolean): Promise<void> {
     live.textContent = 'live'
     live.title = 'Refreshes every 2 seconds'
     lastError = undefined
+    banner.hidden = true
   } catch (e) {
     if (superseded()) return
     const message = (e as Error).message
@@ -143,8 +147,11 @@ async function refreshOnce(superseded: () => boolean): Promise<void> {
     if (!rendered) {
       app.innerHTML = `<div class="panel"><h1>${answered ? 'The collector answered with an error' : 'Cannot reach the collector'}</h1><p class="muted">${esc(message)}</p></div>`
     } else if (message !== lastError) {
-      // The page keeps what it last showed; say once why it stopped updating rather than go quietly stale.
-      toast(`Not updating: ${message}`, true)
+      // The page keeps what it last showed. A toast that went after 5 s left numbers that look current on a page kept
+      // open: the banner stays until an answer comes, and says since when they are old.
+      if (banner.hidden) staleSince = new Date().toLocaleTimeString()
+      banner.textContent = `Not updating since ${staleSince}: ${message}. Retrying every ${POLL_MS / 1000} s.`
+      banner.hidden = false
     }
     lastError = message
   }

@@ -29,6 +29,7 @@ export function renderPage(o: PageConfig & { uplotCss: string }): string {
     <label>Window <select id="window"><option value="15m">15 min</option><option value="1h" selected>1 hour</option><option value="24h">24 hours</option><option value="7d">7 days</option></select></label>
     <span id="live" class="live" role="status" title="Refreshes every 2 seconds">live</span>
   </div>
+  <div id="banner" class="banner" role="alert" hidden></div>
 </header>
 <main id="app"><p class="muted">Loading…</p></main>
 <div id="toast" class="toast" role="status" hidden></div>
@@ -141,6 +142,8 @@ button.act:disabled { opacity: .5; cursor: default; }
 .decision:last-child { border-bottom: 0; }
 .toast { position: fixed; right: 24px; bottom: 24px; background: var(--ink); color: #fff; padding: 10px 14px; border-radius: 8px; font-size: 13px; max-width: 460px; box-shadow: 0 6px 24px rgba(0,0,0,.15); }
 .toast.error { background: var(--bad); }
+.banner { flex-basis: 100%; background: var(--warn-soft); color: var(--warn); padding: 6px 10px; border-radius: 6px; font-size: 13px; }
+.banner[hidden] { display: none; }
 @media (max-width: 900px) { .grid { grid-template-columns: 1fr; } .kpis { grid-template-columns: repeat(2, 1fr); } }
 @media (max-width: 600px) { .top { padding: 10px 14px; } main { padding: 16px 14px 48px; } .panel { padding: 14px; } .decision { grid-template-columns: auto 1fr; } .decision > :last-child { grid-column: 1 / -1; } }
 `

@@ -20,11 +20,11 @@ export interface Board {
 }
 
 /** The dashboard of `dir`'s `.poet/` on its own port; `writable` as in Vite dev (promote, roll back). */
-export async function startBoard(name: string, o: { writable?: boolean; dir?: string } = {}): Promise<Board> {
+export async function startBoard(name: string, o: { writable?: boolean; dir?: string; port?: number } = {}): Promise<Board> {
   const dir = o.dir ?? join(PACKAGE_ROOT, 'test/.tmp', `board-${name}-${randomUUID().slice(0, 8)}`)
   mkdirSync(join(dir, '.poet'), { recursive: true })
   const lockDir = join(dir, '.poet')
-  const running = await serve({ port: 0, db: join(lockDir, 'feedback.db'), lockDir, rateLimit: false })
+  const running = await serve({ port: o.port ?? 0, db: join(lockDir, 'feedback.db'), lockDir, rateLimit: false })
   const dashboard = createDashboard({ base: '', lockDir, store: running.collector.store, collector: running.collector.handle, project: name, writable: o.writable ?? false })
   running.server.removeAllListeners('request')
   running.server.on('request', guarded((req, res) => dashboard(req, res, () => running.collector.handle(req, res))))

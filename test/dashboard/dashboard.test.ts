@@ -401,10 +401,11 @@ describe('dashboard of `poet serve`', () => {
       await expect.poll(() => dropped, { timeout: 10_000 }).toBeGreaterThan(0)
       await expect.poll(() => page.locator('#live').innerText()).toBe('offline')
       expect(await page.locator('h1.id').innerText()).toBe(id)
-      expect(await page.locator('#toast').innerText()).toContain('Not updating:')
+      expect(await page.locator('#banner').innerText()).toContain('Not updating since')
       // The next poll is answered: live again, on the same page.
       await expect.poll(() => page.locator('#live').innerText(), { timeout: 10_000 }).toBe('live')
       expect(await page.locator('h1.id').innerText()).toBe(id)
+      expect(await page.locator('#banner').isVisible()).toBe(false)
     } finally {
       await page.close()
       await serve.stop()
@@ -427,8 +428,8 @@ describe('dashboard of `poet serve`', () => {
       expect(await page.locator('#diff .add').count()).toBe(0)
 
       writeFileSync(lock.file, '<<<<<<< HEAD\n{}\n=======\n{}\n>>>>>>> theirs\n')
-      await expect.poll(() => page.locator('#toast').innerText(), { timeout: 10_000 }).toContain('Not updating: cannot read')
-      expect(await page.locator('#toast').innerText()).toContain('merge conflict markers')
+      await expect.poll(() => page.locator('#banner').innerText(), { timeout: 10_000 }).toMatch(/^Not updating since .*: cannot read/)
+      expect(await page.locator('#banner').innerText()).toContain('merge conflict markers')
       expect(await page.locator('#live').innerText()).toBe('error')
 
       writeFileSync(lock.file, '{ "lockfileVersion": 1, "functions": {} }\n')

@@ -123,3 +123,37 @@ describe('from the keyboard and with a screen reader', () => {
     }
   })
 })
+
+describe('when the collector goes away', () => {
+  it('says at the top that the numbers are not updating and since when, keeps them, and clears it once the collector is back', async () => {
+    const first = await startBoard('restart')
+    await seed(first)
+    const port = Number(new URL(first.url).port)
+    const page = await browser.newPage({ viewport: { width: 1320, height: 900 } })
+    let second: Board | undefined
+    try {
+      await page.goto(`${first.url}/`)
+      await page.locator(`tr.fn[data-id="${SENSOR}"]`).waitFor()
+      const banner = page.getByRole('alert')
+      expect(await banner.isVisible()).toBe(false)
+      await first.close()
+      await expect.poll(() => banner.isVisible(), { timeout: 15_000 }).toBe(true)
+      const text = await banner.innerText()
+      expect(text).toMatch(new RegExp(`^Not updating since \\d{1,2}:\\d{2}:\\d{2}\\s?[AP]?M?: cannot reach the collector at 127\\.0\\.0\\.1:${port}: stopped, or restarting\\. Retrying every 2 s\\.$`))
+      expect(await page.locator('#live').innerText()).toBe('offline')
+      // What it showed stays, for the user to read while the collector is away.
+      expect(await page.locator('tr.fn').count()).toBe(4)
+      // Still down at the next polls: the same banner, the time it went stale unchanged.
+      await expect.poll(() => page.evaluate(() => performance.getEntriesByType('resource').filter((e) => e.name.endsWith('/api/functions')).length), { timeout: 15_000 }).toBeGreaterThan(3)
+      expect(await banner.innerText()).toBe(text)
+
+      second = await startBoard('restart', { dir: first.dir, port })
+      await expect.poll(() => banner.isVisible(), { timeout: 15_000 }).toBe(false)
+      expect(await page.locator('#live').innerText()).toBe('live')
+      expect(await page.locator('tr.fn').count()).toBe(4)
+    } finally {
+      await page.close()
+      await second?.close()
+    }
+  })
+})
