@@ -352,12 +352,23 @@ function table(heads: string[], rows: string): string {
 function wireVersionButtons(id: string): void {
   for (const b of app.querySelectorAll<HTMLButtonElement>('button[data-action]')) {
     b.addEventListener('click', async () => {
-      b.disabled = true
+      const { action, version, current, candidate } = b.dataset
+      const question =
+        action === 'promote'
+          ? `Make ${version} the current version of ${id}? The app serves it from its next call.`
+          : candidate
+            ? `Stop testing candidate ${candidate} of ${id}? All calls go to ${current} again.`
+            : `Roll ${id} back from ${current} to the version before it? The app serves that one from its next call.`
+      if (!confirm(question)) return
+      // One action at a time: a second click, on this button or another, would act on a lock the first is moving.
+      const buttons = [...app.querySelectorAll<HTMLButtonElement>('button[data-action]')]
+      for (const x of buttons) x.disabled = true
+      b.textContent = action === 'promote' ? 'Promoting…' : 'Rolling back…'
       try {
-        const res = await fetch(`${config.base}/api/${b.dataset.action}`, {
+        const res = await fetch(`${config.base}/api/${action}`, {
           method: 'POST',
           headers: { 'content-type': 'application/json', 'x-poet-token': config.token ?? '' },
-          body: JSON.stringify({ id, version: b.dataset.version, current: b.dataset.current, candidate: b.dataset.candidate || null }),
+          body: JSON.stringify({ id, version, current, candidate: candidate || null }),
         })
         const body = (await res.json()) as { message?: string; error?: string }
         toast(body.message ?? body.error ?? `${res.status}`, !res.ok)
@@ -366,6 +377,9 @@ function wireVersionButtons(id: string): void {
       }
       rendered = ''
       await refresh()
+      // The table was drawn again: focus goes back to the row acted on, not to the top of the page.
+      const row = [...app.querySelectorAll<HTMLElement>('#versions tr[data-version]')].find((r) => r.dataset.version === (version ?? current))
+      ;(row?.querySelector('button') ?? app.querySelector<HTMLElement>('#versions button') ?? app.querySelector('h1'))?.focus()
     })
   }
 }
@@ -507,14 +521,18 @@ function destroyCharts(): void {
 }
 
 let toastTimer: ReturnType<typeof setTimeout> | undefined
+const toastEl = document.getElementById('toast')!
+/** What an action did. A refusal stays until read and dismissed (Escape, or a click on it): 5 s is too short for its reason. */
 function toast(message: string, error: boolean): void {
-  const el = document.getElementById('toast')!
-  el.textContent = message
-  el.className = error ? 'toast error' : 'toast'
-  el.hidden = false
+  toastEl.textContent = message
+  toastEl.className = error ? 'toast error' : 'toast'
+  toastEl.title = error ? 'Escape or click to dismiss' : ''
+  toastEl.hidden = false
   clearTimeout(toastTimer)
-  toastTimer = setTimeout(() => (el.hidden = true), 5000)
+  if (!error) toastTimer = setTimeout(() => (toastEl.hidden = true), 5000)
 }
+toastEl.addEventListener('click', () => (toastEl.hidden = true))
+addEventListener('keydown', (e) => void (e.key === 'Escape' && (toastEl.hidden = true)))
 
 function rate(label: string, x: number): string {
   const cls = x >= 0.1 ? ' hot' : x > 0 ? ' warm' : ''

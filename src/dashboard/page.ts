@@ -141,7 +141,7 @@ button.act:disabled { opacity: .5; cursor: default; }
 .decision { display: grid; grid-template-columns: 150px 90px 1fr; gap: 10px; padding: 8px 0; border-bottom: 1px solid var(--soft); font-size: 13px; }
 .decision:last-child { border-bottom: 0; }
 .toast { position: fixed; right: 24px; bottom: 24px; background: var(--ink); color: #fff; padding: 10px 14px; border-radius: 8px; font-size: 13px; max-width: 460px; box-shadow: 0 6px 24px rgba(0,0,0,.15); }
-.toast.error { background: var(--bad); }
+.toast.error { background: var(--bad); cursor: pointer; }
 .banner { flex-basis: 100%; background: var(--warn-soft); color: var(--warn); padding: 6px 10px; border-radius: 6px; font-size: 13px; }
 .banner[hidden] { display: none; }
 @media (max-width: 900px) { .grid { grid-template-columns: 1fr; } .kpis { grid-template-columns: repeat(2, 1fr); } }

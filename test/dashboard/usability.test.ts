@@ -157,3 +157,61 @@ describe('when the collector goes away', () => {
     }
   })
 })
+
+describe('promote and roll back', () => {
+  it('ask first, say what is pending, take one action at a time, keep focus on the row, and leave a refusal up until dismissed', async () => {
+    const page = await browser.newPage({ viewport: { width: 1320, height: 900 } })
+    try {
+      // The page's own clock, to see that a refusal is still up long after a success would have gone.
+      await page.clock.install()
+      await page.goto(fnUrl(board, SENSOR))
+      const promote = page.getByRole('button', { name: 'Promote' })
+      await promote.waitFor()
+      const dialogs: string[] = []
+      let answer = false
+      page.on('dialog', (d) => {
+        dialogs.push(d.message())
+        void (answer ? d.accept() : d.dismiss())
+      })
+
+      await promote.focus()
+      await page.keyboard.press('Space')
+      await expect.poll(() => dialogs.length).toBe(1)
+      expect(dialogs[0]).toBe(`Make n9f8e7d6c5 the current version of ${SENSOR}? The app serves it from its next call.`)
+      expect(board.lock.read().functions[SENSOR]!.current).toBe('n1a2b3c4d5')
+      expect(await promote.isEnabled()).toBe(true)
+
+      // The collector takes its time over the write: the page says it is on it, and nothing else can be clicked.
+      let release!: () => void
+      const released = new Promise<void>((done) => (release = done))
+      await page.route('**/api/promote', async (r) => {
+        await released
+        await r.continue()
+      })
+      answer = true
+      await page.keyboard.press('Enter')
+      await expect.poll(() => page.locator('button[data-action="promote"]').innerText()).toBe('Promoting…')
+      expect(await page.locator('button[data-action]').evaluateAll((bs) => bs.map((b) => (b as HTMLButtonElement).disabled))).toEqual([true, true])
+      release()
+      await expect.poll(() => page.locator('#toast').innerText()).toContain('→ n9f8e7d6c5')
+      expect(board.lock.read().functions[SENSOR]!.current).toBe('n9f8e7d6c5')
+      expect(dialogs).toHaveLength(2)
+      // Focus is on the row acted on, where the next action on it is: its version is current now, and can be rolled back.
+      await expect.poll(() => page.evaluate(() => `${document.activeElement?.closest('tr')?.dataset.version} ${document.activeElement?.textContent}`)).toBe('n9f8e7d6c5 Roll back')
+
+      // Another tab moved the lock and this one has not seen it: its click is refused, and the reason stays up.
+      await page.route('**/api/functions', (r) => r.abort())
+      board.lock.update((l) => void (l.functions[SENSOR]!.current = 'n1a2b3c4d5'))
+      await page.keyboard.press('Enter')
+      await expect.poll(() => page.locator('#toast.error').innerText(), { timeout: 10_000 }).toContain('changed since the page showed it')
+      expect(dialogs[2]).toBe(`Roll ${SENSOR} back from n9f8e7d6c5 to the version before it? The app serves that one from its next call.`)
+      await page.clock.fastForward(60_000)
+      expect(await page.locator('#toast').isVisible()).toBe(true)
+      await page.keyboard.press('Escape')
+      expect(await page.locator('#toast').isVisible()).toBe(false)
+      expect(board.lock.read().functions[SENSOR]!.current).toBe('n1a2b3c4d5')
+    } finally {
+      await page.close()
+    }
+  })
+})
