@@ -472,13 +472,16 @@ function drawCharts(d: Detail): void {
   }
   callsEl.innerHTML = latencyEl.innerHTML = ''
   const width = chartWidth(callsEl)
-  const axis = { stroke: '#6b6f7a', grid: { stroke: '#efefec', width: 1 }, ticks: { stroke: '#efefec', width: 1 } }
+  // A canvas takes no CSS: the axes read the scheme's colors, light or dark, when drawn.
+  const css = getComputedStyle(document.documentElement)
+  const [line, accent, bad, ok, warn] = ['--line', '--accent', '--bad', '--ok', '--warn'].map((v) => css.getPropertyValue(v))
+  const axis = { stroke: css.getPropertyValue('--muted'), grid: { stroke: line, width: 1 }, ticks: { stroke: line, width: 1 } }
   charts = [
     new uPlot(
       {
         width,
         height: 200,
-        series: [{}, { label: 'calls', stroke: '#3b5bdb', fill: 'rgba(59,91,219,.08)', width: 2 }, { label: 'errors', stroke: '#c92a2a', fill: 'rgba(201,42,42,.08)', width: 2 }],
+        series: [{}, { label: 'calls', stroke: accent, fill: 'rgba(59,91,219,.08)', width: 2 }, { label: 'errors', stroke: bad, fill: 'rgba(201,42,42,.08)', width: 2 }],
         axes: [axis, { ...axis, size: 48 }],
         scales: { x: { time: true, range: () => span }, y: { range: (_u, _min, max) => [0, Math.max(1, max)] } },
       },
@@ -489,7 +492,7 @@ function drawCharts(d: Detail): void {
       {
         width,
         height: 200,
-        series: [{}, { label: 'p50 ms', stroke: '#2b8a3e', width: 2, points: { filter: isolated } }, { label: 'p95 ms', stroke: '#b35c00', width: 2, dash: [6, 4], points: { filter: isolated } }],
+        series: [{}, { label: 'p50 ms', stroke: ok, width: 2, points: { filter: isolated } }, { label: 'p95 ms', stroke: warn, width: 2, dash: [6, 4], points: { filter: isolated } }],
         axes: [axis, { ...axis, size: 56 }],
         scales: { x: { time: true, range: () => span }, y: { range: (_u, _min, max) => [0, Math.max(1, max)] } },
       },

@@ -51,12 +51,20 @@ function escapeHtml(s: string): string {
 
 const STYLE = `
 :root {
-  --bg: #f7f7f5; --panel: #fff; --ink: #1c1d21; --muted: #6b6f7a; --line: #e6e6e3; --soft: #f1f1ee;
-  --accent: #3b5bdb; --accent-soft: #e8ecfc; --ok: #2b8a3e; --ok-soft: #e6f4ea; --warn: #b35c00; --warn-soft: #fff1e0;
+  color-scheme: light dark;
+  --bg: #f7f7f5; --panel: #fff; --ink: #1c1d21; --muted: #62666f; --line: #e6e6e3; --soft: #f1f1ee; --hover: #fafaf8;
+  --accent: #3b5bdb; --accent-soft: #e8ecfc; --ok: #237032; --ok-soft: #e6f4ea; --warn: #9a4f00; --warn-soft: #fff1e0;
   --bad: #c92a2a; --bad-soft: #fdecec;
   --mono: ui-monospace, SFMono-Regular, Menlo, Consolas, "Liberation Mono", monospace;
   font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", sans-serif;
   color: var(--ink); background: var(--bg);
+}
+@media (prefers-color-scheme: dark) {
+  :root {
+    --bg: #15161a; --panel: #1d1f24; --ink: #e6e7ea; --muted: #9da1ab; --line: #2e3138; --soft: #2a2d34; --hover: #23252b;
+    --accent: #8ea2ff; --accent-soft: #262d4a; --ok: #6cc884; --ok-soft: #1b3324; --warn: #f0a54a; --warn-soft: #3a2a14;
+    --bad: #ff8a8a; --bad-soft: #3d1f1f;
+  }
 }
 * { box-sizing: border-box; }
 body { margin: 0; }
@@ -65,7 +73,7 @@ a:hover { text-decoration: underline; }
 .top { display: flex; flex-wrap: wrap; gap: 8px 16px; align-items: center; justify-content: space-between; padding: 14px 28px; background: var(--panel); border-bottom: 1px solid var(--line); position: sticky; top: 0; z-index: 2; }
 .brand { display: flex; align-items: center; gap: 10px; font-weight: 650; letter-spacing: .02em; color: var(--ink); }
 .brand:hover { text-decoration: none; }
-.logo { display: inline-grid; place-items: center; width: 26px; height: 26px; border-radius: 7px; background: var(--ink); color: #fff; font-size: 13px; }
+.logo { display: inline-grid; place-items: center; width: 26px; height: 26px; border-radius: 7px; background: var(--ink); color: var(--panel); font-size: 13px; }
 .project { font-weight: 500; color: var(--muted); letter-spacing: 0; }
 .controls { display: flex; align-items: center; gap: 16px; color: var(--muted); font-size: 13px; }
 select, button { font: inherit; }
@@ -92,7 +100,7 @@ tbody tr:last-child > * { border-bottom: 0; }
 th.num, td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 tbody th { font-weight: 400; font-size: inherit; color: inherit; padding: 10px; border-bottom: 1px solid var(--soft); white-space: normal; }
 tbody tr.fn { cursor: pointer; }
-tbody tr.fn:hover { background: #fafaf8; }
+tbody tr.fn:hover { background: var(--hover); }
 .id { font-family: var(--mono); font-size: 13px; overflow-wrap: anywhere; }
 th.id { min-width: 16em; }
 .id a { color: var(--ink); }
@@ -128,20 +136,20 @@ button.act:hover { border-color: var(--accent); color: var(--accent); }
 button.act.danger:hover { border-color: var(--bad); color: var(--bad); }
 button.act:disabled { opacity: .5; cursor: default; }
 .reason { color: var(--muted); font-size: 12.5px; max-width: 420px; }
-.diff { font-family: var(--mono); font-size: 12px; line-height: 1.5; border: 1px solid var(--line); border-radius: 8px; overflow: auto; max-height: 460px; background: #fcfcfb; }
+.diff { font-family: var(--mono); font-size: 12px; line-height: 1.5; border: 1px solid var(--line); border-radius: 8px; overflow: auto; max-height: 460px; background: var(--panel); }
 .diff div { white-space: pre; padding: 0 12px; }
-.diff .add { background: #e9f7ee; color: #1e6b35; }
-.diff .del { background: #fdeeee; color: #a12626; }
+.diff .add { background: var(--ok-soft); color: var(--ok); }
+.diff .del { background: var(--bad-soft); color: var(--bad); }
 .diff .gap { color: var(--muted); background: var(--soft); }
 .diffbar { display: flex; flex-wrap: wrap; gap: 10px; align-items: center; margin-bottom: 10px; font-size: 13px; color: var(--muted); }
 .empty { text-align: center; padding: 56px 20px; }
 .empty h1 { margin-bottom: 8px; }
 .empty p { max-width: 560px; margin: 8px auto; color: var(--muted); }
-.empty pre { display: inline-block; text-align: left; background: var(--ink); color: #e9e9ef; padding: 14px 18px; border-radius: 8px; font: 12.5px/1.6 var(--mono); margin-top: 14px; }
+.empty pre { display: inline-block; text-align: left; background: #1c1d21; color: #e9e9ef; padding: 14px 18px; border-radius: 8px; font: 12.5px/1.6 var(--mono); margin-top: 14px; }
 .decision { display: grid; grid-template-columns: 150px 90px 1fr; gap: 10px; padding: 8px 0; border-bottom: 1px solid var(--soft); font-size: 13px; }
 .decision:last-child { border-bottom: 0; }
-.toast { position: fixed; right: 24px; bottom: 24px; background: var(--ink); color: #fff; padding: 10px 14px; border-radius: 8px; font-size: 13px; max-width: 460px; box-shadow: 0 6px 24px rgba(0,0,0,.15); }
-.toast.error { background: var(--bad); cursor: pointer; }
+.toast { position: fixed; right: 24px; bottom: 24px; background: #1c1d21; color: #fff; padding: 10px 14px; border-radius: 8px; font-size: 13px; max-width: 460px; box-shadow: 0 6px 24px rgba(0,0,0,.15); }
+.toast.error { background: #c92a2a; cursor: pointer; }
 .banner { flex-basis: 100%; background: var(--warn-soft); color: var(--warn); padding: 6px 10px; border-radius: 6px; font-size: 13px; }
 .banner[hidden] { display: none; }
 @media (max-width: 900px) { .grid { grid-template-columns: 1fr; } .kpis { grid-template-columns: repeat(2, 1fr); } }

@@ -124,6 +124,57 @@ describe('from the keyboard and with a screen reader', () => {
   })
 })
 
+/** Every text on the page whose contrast with what is behind it is under WCAG AA's 4.5:1 (3:1 for large text). */
+function lowContrast(page: Page): Promise<string[]> {
+  return page.evaluate(() => {
+    const rgb = (c: string) => (c.match(/[\d.]+/g) ?? []).map(Number)
+    const lum = ([r, g, b]: number[]) => {
+      const [R, G, B] = [r!, g!, b!].map((v) => (v / 255 <= 0.03928 ? v / 255 / 12.92 : ((v / 255 + 0.055) / 1.055) ** 2.4))
+      return 0.2126 * R! + 0.7152 * G! + 0.0722 * B!
+    }
+    const background = (e: Element | null): number[] => {
+      for (; e; e = e.parentElement) {
+        const c = rgb(getComputedStyle(e).backgroundColor)
+        if (c.length === 3 || (c.length === 4 && c[3]! > 0.5)) return c
+      }
+      return [255, 255, 255]
+    }
+    const out: string[] = []
+    for (const e of document.querySelectorAll('body *')) {
+      const own = [...e.childNodes].some((n) => n.nodeType === Node.TEXT_NODE && n.textContent!.trim())
+      const style = getComputedStyle(e)
+      if (!own || !(e as HTMLElement).offsetParent || (e as HTMLButtonElement).disabled || e.closest('.uplot')) continue
+      const [a, b] = [lum(rgb(style.color)), lum(background(e))]
+      const ratio = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05)
+      const large = parseFloat(style.fontSize) >= 24 || (parseFloat(style.fontSize) >= 18.6 && Number(style.fontWeight) >= 700)
+      if (ratio < (large ? 3 : 4.5)) out.push(`${e.tagName.toLowerCase()}.${e.className} "${e.textContent!.trim().slice(0, 30)}" ${ratio.toFixed(2)}`)
+    }
+    return out
+  })
+}
+
+describe('in light and dark', () => {
+  for (const scheme of ['light', 'dark'] as const) {
+    it(`keeps every text readable (WCAG AA contrast) in the ${scheme} color scheme`, async () => {
+      const page = await browser.newPage({ viewport: { width: 1320, height: 900 }, colorScheme: scheme })
+      try {
+        await page.goto(`${board.url}/`)
+        await page.locator(`tr.fn[data-id="${SENSOR}"] .rate`).first().waitFor()
+        expect(await lowContrast(page)).toEqual([])
+        await page.goto(fnUrl(board, SENSOR))
+        await page.locator('#diff .add').waitFor()
+        await page.locator('#versions .tag.current').waitFor()
+        expect(await lowContrast(page)).toEqual([])
+        // The page follows the system's scheme, form controls and charts included.
+        const back = await page.evaluate(() => getComputedStyle(document.documentElement).backgroundColor)
+        expect(back).toBe(scheme === 'dark' ? 'rgb(21, 22, 26)' : 'rgb(247, 247, 245)')
+      } finally {
+        await page.close()
+      }
+    })
+  }
+})
+
 describe('when the collector goes away', () => {
   it('says at the top that the numbers are not updating and since when, keeps them, and clears it once the collector is back', async () => {
     const first = await startBoard('restart')
