@@ -315,7 +315,7 @@ function decisions(d: Detail): string {
   return d.decisions
     .slice(-12)
     .reverse()
-    .map((x) => `<div class="decision"><span class="muted">${esc(new Date(x.ts).toLocaleString())}</span><span><span class="tag ${x.action === 'promote' ? 'current' : x.action === 'candidate' ? 'candidate' : ''}">${esc(x.action)}</span></span><span>${x.to ? `<span class="ver">${esc(x.from ?? '')} → ${esc(x.to)}</span> ` : ''}<span class="reason">${esc(x.reason)}</span></span></div>`)
+    .map((x) => `<div class="decision"><span class="muted">${when(x.ts)}</span><span><span class="tag ${x.action === 'promote' ? 'current' : x.action === 'candidate' ? 'candidate' : ''}">${esc(x.action)}</span></span><span>${x.to ? `<span class="ver">${esc(x.from ?? '')} → ${esc(x.to)}</span> ` : ''}<span class="reason">${esc(x.reason)}</span></span></div>`)
     .join('')
 }
 
@@ -337,7 +337,7 @@ function versionTable(id: string, versions: VersionRow[], info: Info, d: Detail)
               : info.olderCompiler?.includes(v.version)
                 ? `<span class="muted" title="Written by an earlier builtin compiler from the current source: a build regenerates it with this release's compiler, keeping what Train promoted">older compiler</span>`
                 : `<span class="muted" title="Generated from an earlier source: revert the source to serve it again">older source</span>`
-      return `<tr data-version="${esc(v.version)}"><th scope="row" class="ver">${esc(v.version)} ${role}</th><td class="muted">${v.created ? esc(new Date(v.created).toLocaleString()) : '—'}</td><td>${esc(v.generator ?? '—')}</td><td class="reason">${esc(v.reason ?? '—')}</td><td class="num">${fmtInt(v.calls)}</td><td class="num">${score(v.score)}</td>${config.writable ? `<td class="num">${buttons}</td>` : ''}</tr>`
+      return `<tr data-version="${esc(v.version)}"><th scope="row" class="ver">${esc(v.version)} ${role}</th><td class="muted">${v.created ? when(Date.parse(v.created)) : '—'}</td><td>${esc(v.generator ?? '—')}</td><td class="reason">${esc(v.reason ?? '—')}</td><td class="num">${fmtInt(v.calls)}</td><td class="num">${score(v.score)}</td>${config.writable ? `<td class="num">${buttons}</td>` : ''}</tr>`
     })
     .join('')
   return table(['Version', 'Created', 'Generator', 'What made it', '#Calls', '#Feedback', ...(config.writable ? ['#<span class="sr">Action</span>'] : [])], rows)
@@ -553,6 +553,22 @@ function windowLabel(): string {
 
 function score(s: { mean: number | null; n: number } | undefined): string {
   return s && s.mean !== null && s.n > 0 ? `${s.mean.toFixed(2)} <small class="muted">n=${fmtInt(s.n)}</small>` : '<span class="muted">—</span>'
+}
+
+const ago = new Intl.RelativeTimeFormat('en', { numeric: 'auto' })
+const UNITS: [Intl.RelativeTimeFormatUnit, number][] = [['minute', 60], ['hour', 3600], ['day', 86_400]]
+
+/**
+ * A moment as someone who keeps the page open reads it: how long ago ("3 hours ago", redrawn as polls go by), and the
+ * date and time in their own time zone on hover; past a month, that date.
+ */
+function when(t: number): string {
+  const s = (Date.now() - t) / 1000
+  const at = new Date(t)
+  if (!Number.isFinite(s)) return '—'
+  let text = s < 60 ? 'just now' : at.toLocaleDateString()
+  for (const [unit, size] of UNITS) if (s >= size && s < 30 * 86_400) text = ago.format(-Math.floor(s / size), unit)
+  return `<time datetime="${at.toISOString()}" title="${esc(at.toLocaleString())}">${esc(text)}</time>`
 }
 
 function fmtInt(n: number): string {

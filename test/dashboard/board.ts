@@ -5,6 +5,7 @@ import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { expect } from 'vitest'
 import { LockStore } from '../../src/generators/lock'
+import type { FeedbackStore } from '../../src/train/store'
 import { createDashboard } from '../../src/dashboard/handler'
 import { guarded, serve } from '../../src/train/collector'
 import { PACKAGE_ROOT } from '../dev/app'
@@ -15,6 +16,7 @@ export interface Board {
   url: string
   dir: string
   lock: LockStore
+  store: FeedbackStore
   post(events: unknown[]): Promise<void>
   close(): Promise<void>
 }
@@ -32,6 +34,7 @@ export async function startBoard(name: string, o: { writable?: boolean; dir?: st
     url: running.url,
     dir,
     lock: new LockStore(lockDir),
+    store: running.collector.store,
     async post(events) {
       for (let i = 0; i < events.length; i += 2000) {
         const res = await fetch(`${running.url}/v1/events`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(events.slice(i, i + 2000)) })

@@ -153,6 +153,26 @@ function lowContrast(page: Page): Promise<string[]> {
   })
 }
 
+describe('times', () => {
+  it("says how long ago decisions and versions were, with the date and time of the user's time zone on hover", async () => {
+    const QUOTE = 'src/quote.ts#quote'
+    const ts = Date.now() - 3 * 3_600_000 - 5 * 60_000
+    board.store.recordDecision({ functionId: QUOTE, ts, action: 'retire', from: 'q1a2b3c4d5', to: 'q1a2b3c4d5', reason: 'no better than current' })
+    const context = await browser.newContext({ timezoneId: 'Asia/Kolkata', locale: 'en-US', viewport: { width: 1320, height: 900 } })
+    try {
+      const page = await context.newPage()
+      await page.goto(fnUrl(board, QUOTE))
+      const decided = page.locator('#decisions time')
+      await decided.waitFor()
+      expect(await decided.innerText()).toBe('3 hours ago')
+      expect(await decided.getAttribute('title')).toBe(new Date(ts).toLocaleString('en-US', { timeZone: 'Asia/Kolkata' }))
+      expect(await page.locator('#versions time').innerText()).toMatch(/^(just now|\d+ minutes? ago)$/)
+    } finally {
+      await context.close()
+    }
+  })
+})
+
 describe('in light and dark', () => {
   for (const scheme of ['light', 'dark'] as const) {
     it(`keeps every text readable (WCAG AA contrast) in the ${scheme} color scheme`, async () => {
