@@ -164,6 +164,7 @@ async function showTable(info: Record<string, Info>, superseded: () => boolean):
   for (const r of data.functions) byId.set(r.id, [...(byId.get(r.id) ?? []), r])
   for (const id of Object.keys(info)) if (!byId.has(id)) byId.set(id, [])
   const html = byId.size === 0 ? emptyState() : functionsTable([...byId].sort(([a], [b]) => a.localeCompare(b)), info, data.dropped ?? 0, data.omitted ?? 0)
+  document.title = `POET · ${config.project}`
   if (html !== rendered) {
     destroyCharts()
     app.innerHTML = html
@@ -234,6 +235,8 @@ ${table(['Function', 'Domain', 'Version', 'Generator', '#Calls', 'Error rate by 
 }
 
 async function showFunction(id: string, info: Info, superseded: () => boolean): Promise<void> {
+  // The tab, the window list and history name the function open, not only the project.
+  document.title = `${splitId(id)[1]} · POET · ${config.project}`
   let d: Detail
   try {
     d = await getJson<Detail>(`/v1/functions/${encodeURIComponent(id)}?window=${windowSelect.value}`)
@@ -264,8 +267,8 @@ async function showFunction(id: string, info: Info, superseded: () => boolean): 
 <div class="meta" id="meta"></div>
 <div class="kpis" id="kpis"></div>
 <div class="grid">
-  <div class="panel"><h2>Calls and errors</h2><div class="chart" id="chart-calls"></div></div>
-  <div class="panel"><h2>Latency</h2><div class="chart" id="chart-latency"></div></div>
+  <div class="panel"><h2>Calls and errors</h2><div class="chart" id="chart-calls" role="img"></div></div>
+  <div class="panel"><h2>Latency</h2><div class="chart" id="chart-latency" role="img"></div></div>
 </div>
 <div class="stack"></div>
 <div class="grid">
@@ -284,6 +287,11 @@ async function showFunction(id: string, info: Info, superseded: () => boolean): 
   fill('decisions', decisions(d))
   if (fill('versions', versionTable(id, versions, info, d))) wireVersionButtons(id)
   drawCharts(d)
+  // A canvas says nothing to a screen reader, and uPlot's legend reads "--" until hovered: each chart is one image,
+  // named by what it shows.
+  const over = `over the last ${windowLabel()}: `
+  document.getElementById('chart-calls')!.ariaLabel = `Calls and errors ${over}${fmtInt(calls)} calls, ${fmtInt(Math.round(failed))} failed`
+  document.getElementById('chart-latency')!.ariaLabel = `Latency of the current version ${over}${current?.calls ? `p50 ${ms(current.p50, 1)}, p95 ${ms(current.p95, 1)}` : 'no calls'}`
 }
 
 /** Replaces a section's HTML when it changed; true when it did. */
@@ -500,6 +508,8 @@ function drawCharts(d: Detail): void {
       latencyEl,
     ),
   ]
+  // The chart's name says what the legend's "--" would (see showFunction).
+  for (const legend of app.querySelectorAll('.u-legend')) legend.ariaHidden = 'true'
 }
 
 /**

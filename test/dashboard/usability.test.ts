@@ -99,7 +99,7 @@ describe('from the keyboard and with a screen reader', () => {
     }
   })
 
-  it('names every control and header, marks row headers, and does not read the whole table out at every poll', async () => {
+  it('names every control, header and chart, marks row headers, titles the tab, and does not read the whole table out at every poll', async () => {
     const page = await browser.newPage({ viewport: { width: 1320, height: 900 } })
     try {
       await page.goto(`${board.url}/`)
@@ -115,6 +115,11 @@ describe('from the keyboard and with a screen reader', () => {
       await page.getByRole('combobox', { name: 'from' }).waitFor()
       await page.getByRole('combobox', { name: 'to' }).waitFor()
       expect(await page.getByRole('columnheader', { name: 'Action' }).count()).toBe(1)
+      // The charts are canvases: each is an image named by what it shows, not a legend reading "--".
+      await expect.poll(() => page.getByRole('img', { name: /^Calls and errors over the last 1 hour: 1,000 calls, 9\d failed$/ }).count()).toBe(1)
+      expect(await page.getByRole('img', { name: /^Latency of the current version over the last 1 hour: p50 \d+ ms, p95 \d+ ms$/ }).count()).toBe(1)
+      expect(await page.getByRole('table').count()).toBe(1)
+      expect(await page.title()).toBe('normalize · POET · usability')
       expect(await page.getByRole('rowheader', { name: /^n9f8e7d6c5 candidate/ }).count()).toBe(1)
       expect(await page.locator('#versions th:not([scope])').count()).toBe(0)
       for (const control of await page.locator('button, select, a[href], input').all()) expect((await control.ariaSnapshot()).replace(/^- \w+\s*/, '').trim()).not.toBe('')
