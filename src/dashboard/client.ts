@@ -167,7 +167,7 @@ async function showTable(info: Record<string, Info>, superseded: () => boolean):
   document.title = `POET · ${config.project}`
   if (html !== rendered) {
     destroyCharts()
-    app.innerHTML = html
+    redraw(app, html)
     rendered = html
     for (const tr of app.querySelectorAll<HTMLTableRowElement>('tr.fn')) {
       tr.addEventListener('click', () => (location.hash = `#/fn/${encodeURIComponent(tr.dataset.id!)}`))
@@ -298,9 +298,24 @@ async function showFunction(id: string, info: Info, superseded: () => boolean): 
 function fill(id: string, html: string): boolean {
   const el = document.getElementById(id)
   if (!el || el.dataset.html === html) return false
-  el.innerHTML = html
+  redraw(el, html)
   el.dataset.html = html
   return true
+}
+
+/**
+ * Replaces `el`'s HTML as a poll does, every 2 s under traffic: keyboard focus stays on the same function's link or
+ * version's button, and a table scrolled sideways on a phone stays scrolled, rather than both going back to the start.
+ */
+function redraw(el: HTMLElement, html: string): void {
+  const active = document.activeElement as HTMLElement | null
+  const { fn, action, version } = (el.contains(active) && active?.dataset) || {}
+  const scrolled = [...el.querySelectorAll('.scroll')].map((s) => s.scrollLeft)
+  el.innerHTML = html
+  const again =
+    fn !== undefined ? `a[data-fn="${CSS.escape(fn)}"]` : action ? `button[data-action="${action}"]${version ? `[data-version="${CSS.escape(version)}"]` : ''}` : undefined
+  if (again) el.querySelector<HTMLElement>(again)?.focus({ preventScroll: true })
+  el.querySelectorAll('.scroll').forEach((s, k) => (s.scrollLeft = scrolled[k] ?? 0))
 }
 
 function kpi(label: string, value: string): string {

@@ -3,7 +3,7 @@
 import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { launchChromium } from '../helpers/chromium'
-import { LONG_ID, seed, startBoard, type Board } from './board'
+import { LONG_ID, seed, startBoard, traffic, type Board } from './board'
 
 const SENSOR = 'src/sensor.ts#normalize'
 const fnUrl = (board: Board, id: string) => `${board.url}/#/fn/${encodeURIComponent(id)}`
@@ -157,6 +157,37 @@ function lowContrast(page: Page): Promise<string[]> {
     return out
   })
 }
+
+describe('as polls redraw it under traffic', () => {
+  it('keeps keyboard focus on the link or button it was on, and a table scrolled sideways where it was', async () => {
+    const page = await browser.newPage({ viewport: { width: 375, height: 800 } })
+    try {
+      await page.goto(`${board.url}/`)
+      const calls = page.locator(`tr.fn[data-id="src/quote.ts#quote"] td.num`).first()
+      await expect.poll(() => calls.innerText()).toBe('1,200')
+      await page.getByRole('link', { name: 'src/quote.ts#quote' }).focus()
+      const scroller = page.locator('.panel .scroll').first()
+      await scroller.evaluate((e) => (e.scrollLeft = 200))
+      // New calls (their own execution ids: the store keeps one event per id).
+      const more = (tag: string) => traffic('src/quote.ts#quote', 'q1a2b3c4d5', 10).map((e) => ({ ...(e as object), executionId: `${tag}-${(e as { executionId: string }).executionId}` }))
+      await board.post(more('first'))
+      await expect.poll(() => calls.innerText(), { timeout: 10_000 }).toBe('1,210')
+      expect(await page.evaluate(() => document.activeElement?.getAttribute('data-fn'))).toBe('src/quote.ts#quote')
+      expect(await scroller.evaluate((e) => e.scrollLeft)).toBe(200)
+
+      await page.goto(fnUrl(board, 'src/quote.ts#quote'))
+      const versionCalls = page.locator('#versions tr[data-version="q1a2b3c4d5"] td.num').first()
+      await expect.poll(() => versionCalls.innerText()).toBe('1,210')
+      // The one version is current: its action is Roll back.
+      await page.getByRole('button', { name: 'Roll back' }).focus()
+      await board.post(more('second'))
+      await expect.poll(() => versionCalls.innerText(), { timeout: 10_000 }).toBe('1,220')
+      expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Roll back')
+    } finally {
+      await page.close()
+    }
+  })
+})
 
 describe('times', () => {
   it("says how long ago decisions and versions were, with the date and time of the user's time zone on hover", async () => {
