@@ -78,11 +78,15 @@ async function getJson<T>(path: string): Promise<T> {
     res = await fetch(config.base + path, { headers: authHeaders(), cache: 'no-store', signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) })
   } catch (e) {
     if ((e as Error).name === 'TimeoutError') throw new Error(`the collector did not answer within ${REQUEST_TIMEOUT_MS / 1000} s`)
-    // The browser says only "Failed to fetch".
-    throw new Error(`cannot reach the collector at ${location.host}: stopped, or restarting`)
+    throw new Error(unreachable())
   }
   if (!res.ok) throw new ServerError(((await res.json().catch(() => ({}))) as { error?: string }).error ?? `${res.status} ${res.statusText}`)
   return (await res.json()) as T
+}
+
+/** What a request that got no answer at all means; the browser says only "Failed to fetch". */
+function unreachable(): string {
+  return `cannot reach the collector at ${location.host}: stopped, or restarting`
 }
 
 /** `poet serve --token`: the collector wants the bearer token, which the user gives the page as `#token=…`. */
@@ -386,6 +390,7 @@ function wireVersionButtons(id: string): void {
       // One action at a time: a second click, on this button or another, would act on a lock the first is moving.
       const buttons = [...app.querySelectorAll<HTMLButtonElement>('button[data-action]')]
       for (const x of buttons) x.disabled = true
+      const label = b.textContent
       b.textContent = action === 'promote' ? 'Promoting…' : 'Rolling back…'
       try {
         const res = await fetch(`${config.base}/api/${action}`, {
@@ -393,12 +398,17 @@ function wireVersionButtons(id: string): void {
           headers: { 'content-type': 'application/json', 'x-poet-token': config.token ?? '' },
           body: JSON.stringify({ id, version, current, candidate: candidate || null }),
         })
-        const body = (await res.json()) as { message?: string; error?: string }
-        toast(body.message ?? body.error ?? `${res.status}`, !res.ok)
-      } catch (e) {
-        toast((e as Error).message, true)
+        // A proxy's or a stopped store's answer may not be JSON.
+        const body = (await res.json().catch(() => ({}))) as { message?: string; error?: string }
+        toast(body.message ?? body.error ?? `${label}: ${res.status} ${res.statusText}`, !res.ok)
+      } catch {
+        toast(`${label}: ${unreachable()}`, true)
       }
-      rendered = ''
+      // Usable again should the read below fail too; it draws them anew when it does not.
+      b.textContent = label
+      for (const x of buttons) x.disabled = false
+      // Not '': a failed read would then trade the page for the error shown when nothing has been drawn yet.
+      rendered = '\0'
       await refresh()
       // The table was drawn again: focus goes back to the row acted on, not to the top of the page.
       const row = [...app.querySelectorAll<HTMLElement>('#versions tr[data-version]')].find((r) => r.dataset.version === (version ?? current))

@@ -321,4 +321,26 @@ describe('promote and roll back', () => {
       await page.close()
     }
   })
+
+  it('say the collector cannot be reached when it is down, and keep the page with its buttons usable again', async () => {
+    const down = await startBoard('action-down', { writable: true })
+    await seed(down)
+    const page = await browser.newPage({ viewport: { width: 1320, height: 900 } })
+    page.on('dialog', (d) => void d.accept())
+    try {
+      await page.goto(fnUrl(down, SENSOR))
+      const promote = page.getByRole('button', { name: 'Promote' })
+      await promote.waitFor()
+      await down.close()
+      await promote.click()
+      await expect.poll(() => page.locator('#toast.error').innerText(), { timeout: 10_000 }).toBe(`Promote: cannot reach the collector at ${new URL(down.url).host}: stopped, or restarting`)
+      // What the page showed stays, under the banner that says it is not updating.
+      expect(await page.locator('h1.id').innerText()).toBe(SENSOR)
+      await expect.poll(() => page.getByRole('alert').isVisible()).toBe(true)
+      expect(await promote.isEnabled()).toBe(true)
+      expect(await page.locator('button[data-action]').evaluateAll((bs) => bs.map((b) => `${b.textContent} ${(b as HTMLButtonElement).disabled}`))).toEqual(['Promote false', 'Roll back false'])
+    } finally {
+      await page.close()
+    }
+  })
 })
