@@ -283,6 +283,7 @@ async function showFunction(id: string, info: Info, superseded: () => boolean): 
 <div class="panel"><h2>Versions</h2><div id="versions"></div></div>
 <div class="panel" id="diff-panel"><h2>Phase code diff</h2>${inLock.length > 1 ? diffControls(id, inLock, d) : '<p class="muted">Only one version so far: a diff appears once the source, its types or the trainer produce another.</p>'}<div id="diff"></div></div>`
     rendered = skeleton
+    diffRetry = undefined
     if (inLock.length > 1) void wireDiff(id)
   }
   fill('meta', `${info.domain ? `<span class="tag domain">${esc(info.domain)}</span>` : ''}${info.optimizeFor ? `<span class="tag">optimizes ${esc(info.optimizeFor)}</span>` : ''}<span>current <span class="ver">${esc(d.current ?? '—')}</span></span>${d.candidate ? `<span class="tag candidate">candidate ${esc(d.candidate.version)} · ${pct(d.candidate.share)} of calls</span>` : ''}`)
@@ -290,6 +291,7 @@ async function showFunction(id: string, info: Info, superseded: () => boolean): 
   fill('scores', scoreBars(versions))
   fill('decisions', decisions(d))
   if (fill('versions', versionTable(id, versions, info, d))) wireVersionButtons(id)
+  void diffRetry?.()
   drawCharts(d)
   // A canvas says nothing to a screen reader, and uPlot's legend reads "--" until hovered: each chart is one image,
   // named by what it shows.
@@ -438,6 +440,8 @@ function defaultDiff(oldestFirst: VersionRow[], d: Detail): { id: string; from: 
 }
 
 let diffShown = 0
+/** The diff of a source that did not come (collector away, module missing) is asked again at the next poll answered. */
+let diffRetry: (() => Promise<void>) | undefined
 async function wireDiff(id: string): Promise<void> {
   const from = document.getElementById('diff-from') as HTMLSelectElement
   const to = document.getElementById('diff-to') as HTMLSelectElement
@@ -449,6 +453,7 @@ async function wireDiff(id: string): Promise<void> {
     // A diff against a missing source would show every line of the other as added or removed.
     const missing = [a, b].find((x): x is { error: string } => typeof x !== 'string')
     document.getElementById('diff')!.innerHTML = missing ? `<p class="muted">No diff: ${esc(missing.error)}</p>` : renderDiff(lineDiff(a as string, b as string))
+    diffRetry = missing ? show : undefined
   }
   const chosen = () => {
     diffPick = { id, from: from.value, to: to.value }
@@ -475,7 +480,7 @@ async function source(id: string, version: string): Promise<string | { error: st
     return await p
   } catch (e) {
     sources.delete(key)
-    return { error: (e as Error).message }
+    return { error: e instanceof TypeError ? unreachable() : (e as Error).message }
   }
 }
 

@@ -265,6 +265,22 @@ describe('when the collector goes away', () => {
   })
 })
 
+describe('the diff', () => {
+  it('says the collector cannot be reached when a phase source does not come, rather than "Failed to fetch", and shows the diff by itself once they come', async () => {
+    const page = await browser.newPage({ viewport: { width: 1320, height: 900 } })
+    try {
+      await page.route('**/api/source?*', (r) => r.abort('connectionrefused'))
+      await page.goto(fnUrl(board, SENSOR))
+      await expect.poll(() => page.locator('#diff').innerText()).toBe(`No diff: cannot reach the collector at ${new URL(board.url).host}: stopped, or restarting`)
+      // Once the sources come again, the diff shows by itself at the next poll.
+      await page.unroute('**/api/source?*')
+      await expect.poll(() => page.locator('#diff .add').count(), { timeout: 10_000 }).toBe(1)
+    } finally {
+      await page.close()
+    }
+  })
+})
+
 describe('promote and roll back', () => {
   it('ask first, say what is pending, take one action at a time, keep focus on the row, and leave a refusal up until dismissed', async () => {
     const page = await browser.newPage({ viewport: { width: 1320, height: 900 } })
