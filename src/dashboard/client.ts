@@ -179,16 +179,21 @@ async function showTable(info: Record<string, Info>, superseded: () => boolean):
   }
 }
 
+/** How a production runtime reports to this collector. */
+function sinkSnippet(): string {
+  return `<pre class="snippet">${esc(`import { configure, httpSink } from 'unplugin-poet/runtime'
+
+configure({ sink: httpSink({ url: '${location.origin}/v1/events'${authHeaders().authorization ? ', token: process.env.POET_TOKEN' : ''} }) })`)}</pre>`
+}
+
 function emptyState(): string {
   const snippet = config.writable
-    ? `import { poet } from 'unplugin-poet/runtime'
+    ? `<pre class="snippet">${esc(`import { poet } from 'unplugin-poet/runtime'
 
 export const quote = poet({ domain: 'financial_services' })(
   function quote(amount: number, currency: 'EUR' | 'USD') { … },
-)`
-    : `import { configure, httpSink } from 'unplugin-poet/runtime'
-
-configure({ sink: httpSink({ url: '${location.origin}/v1/events'${authHeaders().authorization ? ', token: process.env.POET_TOKEN' : ''} }) })`
+)`)}</pre>`
+    : sinkSnippet()
   return `<div class="panel empty">
   <h1>No POET functions yet</h1>
   <p>${
@@ -196,7 +201,7 @@ configure({ sink: httpSink({ url: '${location.origin}/v1/events'${authHeaders().
       ? 'Mark a function with <code>poet()</code> and call it: in dev the runtime reports to this server by itself, and its calls, errors, latency and feedback appear here within seconds.'
       : 'Point the runtime at this collector, then call a <code>poet()</code> function: its calls, errors, latency and feedback appear here within seconds.'
   }</p>
-  <pre>${esc(snippet)}</pre>
+  ${snippet}
 </div>`
 }
 
@@ -234,7 +239,15 @@ function functionsTable(rows: [string, Row[]][], info: Record<string, Info>, dro
   const unlisted = omitted
     ? `<p class="dropped">${fmtInt(omitted)} more function${omitted === 1 ? '' : 's'} outside the lock sent events in the last ${esc(windowLabel())}: the table lists the lock's functions and the busiest others. Open one as <code>#/fn/&lt;id&gt;</code>.</p>`
     : ''
-  return `<div class="panel"><h2>Functions · last ${esc(windowLabel())}</h2>${lost}${unlisted}
+  // A lock committed and deployed lists its functions before any event came: a table of zeros says nothing of why.
+  const quiet = rows.every(([, versions]) => versions.every((v) => !v.calls))
+    ? `<div class="hint"><p>No calls in the last ${esc(windowLabel())}. ${
+        config.writable
+          ? 'Call a <code>poet()</code> function in the app: in dev the runtime reports here by itself, within seconds.'
+          : 'Is the runtime pointed at this collector? Its calls appear here within seconds of it reporting:'
+      }</p>${config.writable ? '' : sinkSnippet()}</div>`
+    : ''
+  return `<div class="panel"><h2>Functions · last ${esc(windowLabel())}</h2>${lost}${unlisted}${quiet}
 ${table(['Function', 'Domain', 'Version', 'Generator', '#Calls', 'Error rate by kind', '#p50', '#p95', '#Feedback'], body)}</div>`
 }
 

@@ -145,7 +145,9 @@ button.act:disabled { opacity: .5; cursor: default; }
 .empty { text-align: center; padding: 56px 20px; }
 .empty h1 { margin-bottom: 8px; }
 .empty p { max-width: 560px; margin: 8px auto; color: var(--muted); }
-.empty pre { display: inline-block; text-align: left; background: #1c1d21; color: #e9e9ef; padding: 14px 18px; border-radius: 8px; font: 12.5px/1.6 var(--mono); margin-top: 14px; }
+.hint { color: var(--muted); margin-bottom: 12px; }
+.hint p { margin: 0; }
+pre.snippet { display: inline-block; max-width: 100%; overflow-x: auto; text-align: left; background: #1c1d21; color: #e9e9ef; padding: 14px 18px; border-radius: 8px; font: 12.5px/1.6 var(--mono); margin-top: 14px; }
 .decision { display: grid; grid-template-columns: 150px 90px 1fr; gap: 10px; padding: 8px 0; border-bottom: 1px solid var(--soft); font-size: 13px; }
 .decision:last-child { border-bottom: 0; }
 .toast { position: fixed; right: 24px; bottom: 24px; background: #1c1d21; color: #fff; padding: 10px 14px; border-radius: 8px; font-size: 13px; max-width: 460px; box-shadow: 0 6px 24px rgba(0,0,0,.15); }

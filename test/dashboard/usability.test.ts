@@ -158,6 +158,32 @@ function lowContrast(page: Page): Promise<string[]> {
   })
 }
 
+describe('on the first run', () => {
+  it('tells what to do next on a phone, before any function or before any call of the functions a lock lists', async () => {
+    const first = await startBoard('first-run')
+    const page = await browser.newPage({ viewport: { width: 375, height: 800 } })
+    const sink = `httpSink({ url: '${first.url}/v1/events' })`
+    try {
+      await page.goto(`${first.url}/`)
+      await expect.poll(() => page.locator('.empty').innerText()).toContain(sink)
+      expect(await sideways(page)).toBe(0)
+
+      // A deployed collector beside the project's committed lock: its functions are listed, with no call yet.
+      first.lock.write('src/a.ts#f', { version: 'aaaa000001', source: '// one\n', inputHash: 'in-1', generator: 'builtin', reason: 'build' })
+      const hint = page.locator('.hint')
+      await expect.poll(() => hint.count(), { timeout: 10_000 }).toBe(1)
+      expect(await hint.innerText()).toContain('No calls in the last 1 hour. Is the runtime pointed at this collector?')
+      expect(await hint.innerText()).toContain(sink)
+      expect(await sideways(page)).toBe(0)
+      await first.post([{ v: 1, kind: 'execution', functionId: 'src/a.ts#f', version: 'aaaa000001', executionId: 'first-call', ts: Date.now(), duration: 1, outcome: 'ok', attempts: 1 }])
+      await expect.poll(() => hint.count(), { timeout: 10_000 }).toBe(0)
+    } finally {
+      await page.close()
+      await first.close()
+    }
+  })
+})
+
 describe('as polls redraw it under traffic', () => {
   it('keeps keyboard focus on the link or button it was on, and a table scrolled sideways where it was', async () => {
     const page = await browser.newPage({ viewport: { width: 375, height: 800 } })
