@@ -222,7 +222,7 @@ function functionsTable(rows: [string, Row[]][], info: Record<string, Info>, dro
       return `<tr class="fn" data-id="${esc(id)}">
   <th scope="row" class="id"><a href="#/fn/${esc(encodeURIComponent(id))}" data-fn="${esc(id)}"><span class="file">${esc(file)}#</span>${esc(name)}</a></th>
   <td>${i.domain ? `<span class="tag domain">${esc(i.domain)}</span>` : '<span class="muted">—</span>'}</td>
-  <td class="ver">${esc(current?.version ?? i.current ?? '—')}${candidate ? ` <span class="tag candidate" title="candidate under test">+${esc(candidate.version.slice(0, 6))} ${pct(candidate.share ?? 0)}</span>` : ''}</td>
+  <td class="ver">${esc(current?.version ?? i.current ?? '—')}${candidate ? ` <span class="tag candidate" title="candidate under test"><span class="sr">candidate under test: </span>+${esc(candidate.version.slice(0, 6))} ${pct(candidate.share ?? 0)}</span>` : ''}</td>
   <td>${esc(i.generator ?? '—')}</td>
   <td class="num">${fmtInt(calls)}</td>
   <td><div class="rates">${rates}</div></td>
