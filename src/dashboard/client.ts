@@ -136,18 +136,14 @@ async function refreshOnce(superseded: () => boolean): Promise<void> {
       focusAfter = undefined
       to?.focus()
     }
-    live.classList.remove('stale')
-    live.textContent = 'live'
-    live.title = 'Refreshes every 2 seconds'
+    liveSays('live', 'Refreshes every 2 seconds')
     lastError = undefined
     banner.hidden = true
   } catch (e) {
     if (superseded()) return
     const message = (e as Error).message
     const answered = e instanceof ServerError
-    live.classList.add('stale')
-    live.textContent = answered ? 'error' : 'offline'
-    live.title = message
+    liveSays(answered ? 'error' : 'offline', message)
     if (!rendered) {
       app.innerHTML = `<div class="panel"><h1>${answered ? 'The collector answered with an error' : 'Cannot reach the collector'}</h1><p class="muted">${esc(message)}</p></div>`
     } else if (message !== lastError) {
@@ -159,6 +155,13 @@ async function refreshOnce(superseded: () => boolean): Promise<void> {
     }
     lastError = message
   }
+}
+
+/** The status in the header. Written only when it changes: as a status region, each write is read out, every poll. */
+function liveSays(text: string, title: string): void {
+  live.classList.toggle('stale', text !== 'live')
+  if (live.textContent !== text) live.textContent = text
+  live.title = title
 }
 
 async function showTable(info: Record<string, Info>, superseded: () => boolean): Promise<void> {

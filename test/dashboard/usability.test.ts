@@ -111,6 +111,16 @@ describe('from the keyboard and with a screen reader', () => {
       // A live region around the table made screen readers read it again each time a number changed: every 2 s under traffic.
       expect(await page.locator('tr.fn').first().evaluate((e) => e.closest('[aria-live], [role="status"], [role="alert"], [role="log"]') === null)).toBe(true)
       expect(await page.getByRole('status').filter({ hasText: 'live' }).count()).toBe(1)
+      // The status is read out when it changes, not at each poll that finds it unchanged.
+      await page.evaluate(() => {
+        const w = window as unknown as { writes: number }
+        w.writes = 0
+        new MutationObserver((m) => (w.writes += m.length)).observe(document.getElementById('live')!, { childList: true, characterData: true, subtree: true })
+      })
+      const polls = () => page.evaluate(() => performance.getEntriesByType('resource').filter((e) => e.name.endsWith('/api/functions')).length)
+      const before = await polls()
+      await expect.poll(polls, { timeout: 15_000 }).toBeGreaterThan(before + 2)
+      expect(await page.evaluate(() => (window as unknown as { writes: number }).writes)).toBe(0)
 
       await page.goto(fnUrl(board, SENSOR))
       await page.locator('#diff .add').waitFor()
