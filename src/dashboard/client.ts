@@ -250,7 +250,8 @@ function functionsTable(rows: [string, Row[]][], info: Record<string, Info>, dro
           : 'Is the runtime pointed at this collector? Its calls appear here within seconds of it reporting:'
       }</p>${config.writable ? '' : sinkSnippet()}</div>`
     : ''
-  return `<div class="panel"><h2>Functions · last ${esc(windowLabel())}</h2>${lost}${unlisted}${quiet}
+  // Every page has an h1 to jump to: here the project's, for screen readers, above the panel's visible heading.
+  return `<h1 class="sr">${esc(config.project)}</h1><div class="panel"><h2>Functions · last ${esc(windowLabel())}</h2>${lost}${unlisted}${quiet}
 ${table(['Function', 'Domain', 'Version', 'Generator', '#Calls', 'Error rate by kind', '#p50', '#p95', '#Feedback'], body)}</div>`
 }
 

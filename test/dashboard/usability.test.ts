@@ -105,6 +105,7 @@ describe('from the keyboard and with a screen reader', () => {
       await page.goto(`${board.url}/`)
       await page.locator(`tr.fn[data-id="${SENSOR}"]`).waitFor()
       expect(await page.getByRole('rowheader', { name: 'src/quote.ts#quote' }).count()).toBe(1)
+      expect(await page.getByRole('heading', { level: 1 }).innerText()).toBe('usability')
       // "+n9f8e7 10 %" said what it was only on hover.
       expect(await page.getByRole('cell', { name: 'n1a2b3c4d5 candidate under test: +n9f8e7 10 %' }).count()).toBe(1)
       expect(await page.locator('th:not([scope])').count()).toBe(0)
