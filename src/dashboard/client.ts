@@ -56,6 +56,8 @@ const config = JSON.parse(document.getElementById('poet-config')!.textContent!) 
 const app = document.getElementById('app')!
 const windowSelect = document.getElementById('window') as HTMLSelectElement
 const live = document.getElementById('live')!
+const banner = document.getElementById('banner')!
+let staleSince = ''
 const POLL_MS = 2000
 /** A read not answered by then is given up: polls wait for the one still out, so one that never ends would stop them. */
 const REQUEST_TIMEOUT_MS = 10_000
@@ -76,10 +78,15 @@ async function getJson<T>(path: string): Promise<T> {
     res = await fetch(config.base + path, { headers: authHeaders(), cache: 'no-store', signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) })
   } catch (e) {
     if ((e as Error).name === 'TimeoutError') throw new Error(`the collector did not answer within ${REQUEST_TIMEOUT_MS / 1000} s`)
-    throw e
+    throw new Error(unreachable())
   }
   if (!res.ok) throw new ServerError(((await res.json().catch(() => ({}))) as { error?: string }).error ?? `${res.status} ${res.statusText}`)
   return (await res.json()) as T
+}
+
+/** What a request that got no answer at all means; the browser says only "Failed to fetch". */
+function unreachable(): string {
+  return `cannot reach the collector at ${location.host}: stopped, or restarting`
 }
 
 /** `poet serve --token`: the collector wants the bearer token, which the user gives the page as `#token=…`. */
@@ -115,6 +122,8 @@ function refresh(o: { poll?: boolean } = {}): Promise<void> {
 }
 
 let lastError: string | undefined
+/** After a navigation: `''` the new page's heading, else the id of the function whose link takes focus. */
+let focusAfter: string | undefined
 async function refreshOnce(superseded: () => boolean): Promise<void> {
   try {
     const { id } = route()
@@ -122,25 +131,37 @@ async function refreshOnce(superseded: () => boolean): Promise<void> {
     if (superseded()) return
     if (id) await showFunction(id, meta.functions[id] ?? {}, superseded)
     else await showTable(meta.functions, superseded)
-    live.classList.remove('stale')
-    live.textContent = 'live'
-    live.title = 'Refreshes every 2 seconds'
+    if (focusAfter !== undefined && !superseded()) {
+      const to = focusAfter ? app.querySelector<HTMLElement>(`a[data-fn="${CSS.escape(focusAfter)}"]`) : app.querySelector('h1')
+      focusAfter = undefined
+      to?.focus()
+    }
+    liveSays('live', 'Refreshes every 2 seconds')
     lastError = undefined
+    banner.hidden = true
   } catch (e) {
     if (superseded()) return
     const message = (e as Error).message
     const answered = e instanceof ServerError
-    live.classList.add('stale')
-    live.textContent = answered ? 'error' : 'offline'
-    live.title = message
+    liveSays(answered ? 'error' : 'offline', message)
     if (!rendered) {
       app.innerHTML = `<div class="panel"><h1>${answered ? 'The collector answered with an error' : 'Cannot reach the collector'}</h1><p class="muted">${esc(message)}</p></div>`
     } else if (message !== lastError) {
-      // The page keeps what it last showed; say once why it stopped updating rather than go quietly stale.
-      toast(`Not updating: ${message}`, true)
+      // The page keeps what it last showed. A toast that went after 5 s left numbers that look current on a page kept
+      // open: the banner stays until an answer comes, and says since when they are old.
+      if (banner.hidden) staleSince = new Date().toLocaleTimeString()
+      banner.textContent = `Not updating since ${staleSince}: ${message}. Retrying every ${POLL_MS / 1000} s.`
+      banner.hidden = false
     }
     lastError = message
   }
+}
+
+/** The status in the header. Written only when it changes: as a status region, each write is read out, every poll. */
+function liveSays(text: string, title: string): void {
+  live.classList.toggle('stale', text !== 'live')
+  if (live.textContent !== text) live.textContent = text
+  live.title = title
 }
 
 async function showTable(info: Record<string, Info>, superseded: () => boolean): Promise<void> {
@@ -150,9 +171,10 @@ async function showTable(info: Record<string, Info>, superseded: () => boolean):
   for (const r of data.functions) byId.set(r.id, [...(byId.get(r.id) ?? []), r])
   for (const id of Object.keys(info)) if (!byId.has(id)) byId.set(id, [])
   const html = byId.size === 0 ? emptyState() : functionsTable([...byId].sort(([a], [b]) => a.localeCompare(b)), info, data.dropped ?? 0, data.omitted ?? 0)
+  document.title = `POET · ${config.project}`
   if (html !== rendered) {
     destroyCharts()
-    app.innerHTML = html
+    redraw(app, html)
     rendered = html
     for (const tr of app.querySelectorAll<HTMLTableRowElement>('tr.fn')) {
       tr.addEventListener('click', () => (location.hash = `#/fn/${encodeURIComponent(tr.dataset.id!)}`))
@@ -160,16 +182,21 @@ async function showTable(info: Record<string, Info>, superseded: () => boolean):
   }
 }
 
+/** How a production runtime reports to this collector. */
+function sinkSnippet(): string {
+  return `<pre class="snippet">${esc(`import { configure, httpSink } from 'unplugin-poet/runtime'
+
+configure({ sink: httpSink({ url: '${location.origin}/v1/events'${authHeaders().authorization ? ', token: process.env.POET_TOKEN' : ''} }) })`)}</pre>`
+}
+
 function emptyState(): string {
   const snippet = config.writable
-    ? `import { poet } from 'unplugin-poet/runtime'
+    ? `<pre class="snippet">${esc(`import { poet } from 'unplugin-poet/runtime'
 
 export const quote = poet({ domain: 'financial_services' })(
   function quote(amount: number, currency: 'EUR' | 'USD') { … },
-)`
-    : `import { configure, httpSink } from 'unplugin-poet/runtime'
-
-configure({ sink: httpSink({ url: '${location.origin}/v1/events'${authHeaders().authorization ? ', token: process.env.POET_TOKEN' : ''} }) })`
+)`)}</pre>`
+    : sinkSnippet()
   return `<div class="panel empty">
   <h1>No POET functions yet</h1>
   <p>${
@@ -177,7 +204,7 @@ configure({ sink: httpSink({ url: '${location.origin}/v1/events'${authHeaders().
       ? 'Mark a function with <code>poet()</code> and call it: in dev the runtime reports to this server by itself, and its calls, errors, latency and feedback appear here within seconds.'
       : 'Point the runtime at this collector, then call a <code>poet()</code> function: its calls, errors, latency and feedback appear here within seconds.'
   }</p>
-  <pre>${esc(snippet)}</pre>
+  ${snippet}
 </div>`
 }
 
@@ -196,9 +223,9 @@ function functionsTable(rows: [string, Row[]][], info: Record<string, Info>, dro
         }).join('') || (calls ? '<span class="rate ok">no errors</span>' : '<span class="muted">—</span>')
       const [file, name] = splitId(id)
       return `<tr class="fn" data-id="${esc(id)}">
-  <td class="id"><span class="file">${esc(file)}#</span>${esc(name)}</td>
+  <th scope="row" class="id"><a href="#/fn/${esc(encodeURIComponent(id))}" data-fn="${esc(id)}"><span class="file">${esc(file)}#</span>${esc(name)}</a></th>
   <td>${i.domain ? `<span class="tag domain">${esc(i.domain)}</span>` : '<span class="muted">—</span>'}</td>
-  <td class="ver">${esc(current?.version ?? i.current ?? '—')}${candidate ? ` <span class="tag candidate" title="candidate under test">+${esc(candidate.version.slice(0, 6))} ${pct(candidate.share ?? 0)}</span>` : ''}</td>
+  <td class="ver">${esc(current?.version ?? i.current ?? '—')}${candidate ? ` <span class="tag candidate" title="candidate under test"><span class="sr">candidate under test: </span>+${esc(candidate.version.slice(0, 6))} ${pct(candidate.share ?? 0)}</span>` : ''}</td>
   <td>${esc(i.generator ?? '—')}</td>
   <td class="num">${fmtInt(calls)}</td>
   <td><div class="rates">${rates}</div></td>
@@ -215,12 +242,22 @@ function functionsTable(rows: [string, Row[]][], info: Record<string, Info>, dro
   const unlisted = omitted
     ? `<p class="dropped">${fmtInt(omitted)} more function${omitted === 1 ? '' : 's'} outside the lock sent events in the last ${esc(windowLabel())}: the table lists the lock's functions and the busiest others. Open one as <code>#/fn/&lt;id&gt;</code>.</p>`
     : ''
-  return `<div class="panel"><h2>Functions · last ${esc(windowLabel())}</h2>${lost}${unlisted}
-<table><thead><tr><th>Function</th><th>Domain</th><th>Version</th><th>Generator</th><th class="num">Calls</th><th>Error rate by kind</th><th class="num">p50</th><th class="num">p95</th><th class="num">Feedback</th></tr></thead>
-<tbody>${body}</tbody></table></div>`
+  // A lock committed and deployed lists its functions before any event came: a table of zeros says nothing of why.
+  const quiet = rows.every(([, versions]) => versions.every((v) => !v.calls))
+    ? `<div class="hint"><p>No calls in the last ${esc(windowLabel())}. ${
+        config.writable
+          ? 'Call a <code>poet()</code> function in the app: in dev the runtime reports here by itself, within seconds.'
+          : 'Is the runtime pointed at this collector? Its calls appear here within seconds of it reporting:'
+      }</p>${config.writable ? '' : sinkSnippet()}</div>`
+    : ''
+  // Every page has an h1 to jump to: here the project's, for screen readers, above the panel's visible heading.
+  return `<h1 class="sr">${esc(config.project)}</h1><div class="panel"><h2>Functions · last ${esc(windowLabel())}</h2>${lost}${unlisted}${quiet}
+${table(['Function', 'Domain', 'Version', 'Generator', '#Calls', 'Error rate by kind', '#p50', '#p95', '#Feedback'], body)}</div>`
 }
 
 async function showFunction(id: string, info: Info, superseded: () => boolean): Promise<void> {
+  // The tab, the window list and history name the function open, not only the project.
+  document.title = `${splitId(id)[1]} · POET · ${config.project}`
   let d: Detail
   try {
     d = await getJson<Detail>(`/v1/functions/${encodeURIComponent(id)}?window=${windowSelect.value}`)
@@ -230,7 +267,7 @@ async function showFunction(id: string, info: Info, superseded: () => boolean): 
     if (!(e instanceof ServerError)) throw e
     if (superseded()) return
     destroyCharts()
-    rendered = `<p class="crumbs"><a href="#/">← All functions</a></p><div class="panel"><h1>${esc(id)}</h1><p class="muted">${esc((e as Error).message)}</p></div>`
+    rendered = `<p class="crumbs"><a href="#/">← All functions</a></p><div class="panel"><h1 tabindex="-1">${esc(id)}</h1><p class="muted">${esc((e as Error).message)}</p></div>`
     app.innerHTML = rendered
     return
   }
@@ -247,12 +284,12 @@ async function showFunction(id: string, info: Info, superseded: () => boolean): 
   if (skeleton !== rendered) {
     destroyCharts()
     app.innerHTML = `<p class="crumbs"><a href="#/">← All functions</a></p>
-<h1 class="id">${esc(id)}</h1>
+<h1 class="id" tabindex="-1">${esc(id)}</h1>
 <div class="meta" id="meta"></div>
 <div class="kpis" id="kpis"></div>
 <div class="grid">
-  <div class="panel"><h2>Calls and errors</h2><div class="chart" id="chart-calls"></div></div>
-  <div class="panel"><h2>Latency</h2><div class="chart" id="chart-latency"></div></div>
+  <div class="panel"><h2>Calls and errors</h2><div class="chart" id="chart-calls" role="img"></div></div>
+  <div class="panel"><h2>Latency</h2><div class="chart" id="chart-latency" role="img"></div></div>
 </div>
 <div class="stack"></div>
 <div class="grid">
@@ -263,6 +300,7 @@ async function showFunction(id: string, info: Info, superseded: () => boolean): 
 <div class="panel"><h2>Versions</h2><div id="versions"></div></div>
 <div class="panel" id="diff-panel"><h2>Phase code diff</h2>${inLock.length > 1 ? diffControls(id, inLock, d) : '<p class="muted">Only one version so far: a diff appears once the source, its types or the trainer produce another.</p>'}<div id="diff"></div></div>`
     rendered = skeleton
+    diffRetry = undefined
     if (inLock.length > 1) void wireDiff(id)
   }
   fill('meta', `${info.domain ? `<span class="tag domain">${esc(info.domain)}</span>` : ''}${info.optimizeFor ? `<span class="tag">optimizes ${esc(info.optimizeFor)}</span>` : ''}<span>current <span class="ver">${esc(d.current ?? '—')}</span></span>${d.candidate ? `<span class="tag candidate">candidate ${esc(d.candidate.version)} · ${pct(d.candidate.share)} of calls</span>` : ''}`)
@@ -270,16 +308,37 @@ async function showFunction(id: string, info: Info, superseded: () => boolean): 
   fill('scores', scoreBars(versions))
   fill('decisions', decisions(d))
   if (fill('versions', versionTable(id, versions, info, d))) wireVersionButtons(id)
+  void diffRetry?.()
   drawCharts(d)
+  // A canvas says nothing to a screen reader, and uPlot's legend reads "--" until hovered: each chart is one image,
+  // named by what it shows.
+  const over = `over the last ${windowLabel()}: `
+  document.getElementById('chart-calls')!.ariaLabel = `Calls and errors ${over}${fmtInt(calls)} calls, ${fmtInt(Math.round(failed))} failed`
+  document.getElementById('chart-latency')!.ariaLabel = `Latency of the current version ${over}${current?.calls ? `p50 ${ms(current.p50, 1)}, p95 ${ms(current.p95, 1)}` : 'no calls'}`
 }
 
 /** Replaces a section's HTML when it changed; true when it did. */
 function fill(id: string, html: string): boolean {
   const el = document.getElementById(id)
   if (!el || el.dataset.html === html) return false
-  el.innerHTML = html
+  redraw(el, html)
   el.dataset.html = html
   return true
+}
+
+/**
+ * Replaces `el`'s HTML as a poll does, every 2 s under traffic: keyboard focus stays on the same function's link or
+ * version's button, and a table scrolled sideways on a phone stays scrolled, rather than both going back to the start.
+ */
+function redraw(el: HTMLElement, html: string): void {
+  const active = document.activeElement as HTMLElement | null
+  const { fn, action, version } = (el.contains(active) && active?.dataset) || {}
+  const scrolled = [...el.querySelectorAll('.scroll')].map((s) => s.scrollLeft)
+  el.innerHTML = html
+  const again =
+    fn !== undefined ? `a[data-fn="${CSS.escape(fn)}"]` : action ? `button[data-action="${action}"]${version ? `[data-version="${CSS.escape(version)}"]` : ''}` : undefined
+  if (again) el.querySelector<HTMLElement>(again)?.focus({ preventScroll: true })
+  el.querySelectorAll('.scroll').forEach((s, k) => (s.scrollLeft = scrolled[k] ?? 0))
 }
 
 function kpi(label: string, value: string): string {
@@ -302,7 +361,7 @@ function decisions(d: Detail): string {
   return d.decisions
     .slice(-12)
     .reverse()
-    .map((x) => `<div class="decision"><span class="muted">${esc(new Date(x.ts).toLocaleString())}</span><span><span class="tag ${x.action === 'promote' ? 'current' : x.action === 'candidate' ? 'candidate' : ''}">${esc(x.action)}</span></span><span>${x.to ? `<span class="ver">${esc(x.from ?? '')} → ${esc(x.to)}</span> ` : ''}<span class="reason">${esc(x.reason)}</span></span></div>`)
+    .map((x) => `<div class="decision"><span class="muted">${when(x.ts)}</span><span><span class="tag ${x.action === 'promote' ? 'current' : x.action === 'candidate' ? 'candidate' : ''}">${esc(x.action)}</span></span><span>${x.to ? `<span class="ver">${esc(x.from ?? '')} → ${esc(x.to)}</span> ` : ''}<span class="reason">${esc(x.reason)}</span></span></div>`)
     .join('')
 }
 
@@ -324,29 +383,55 @@ function versionTable(id: string, versions: VersionRow[], info: Info, d: Detail)
               : info.olderCompiler?.includes(v.version)
                 ? `<span class="muted" title="Written by an earlier builtin compiler from the current source: a build regenerates it with this release's compiler, keeping what Train promoted">older compiler</span>`
                 : `<span class="muted" title="Generated from an earlier source: revert the source to serve it again">older source</span>`
-      return `<tr><td class="ver">${esc(v.version)} ${role}</td><td class="muted">${v.created ? esc(new Date(v.created).toLocaleString()) : '—'}</td><td>${esc(v.generator ?? '—')}</td><td class="reason">${esc(v.reason ?? '—')}</td><td class="num">${fmtInt(v.calls)}</td><td class="num">${score(v.score)}</td><td class="num">${buttons}</td></tr>`
+      return `<tr data-version="${esc(v.version)}"><th scope="row" class="ver">${esc(v.version)} ${role}</th><td class="muted">${v.created ? when(Date.parse(v.created)) : '—'}</td><td>${esc(v.generator ?? '—')}</td><td class="reason">${esc(v.reason ?? '—')}</td><td class="num">${fmtInt(v.calls)}</td><td class="num">${score(v.score)}</td>${config.writable ? `<td class="num">${buttons}</td>` : ''}</tr>`
     })
     .join('')
-  return `<table><thead><tr><th>Version</th><th>Created</th><th>Generator</th><th>What made it</th><th class="num">Calls</th><th class="num">Feedback</th><th></th></tr></thead><tbody>${rows}</tbody></table>`
+  return table(['Version', 'Created', 'Generator', 'What made it', '#Calls', '#Feedback', ...(config.writable ? ['#<span class="sr">Action</span>'] : [])], rows)
+}
+
+/** A table that scrolls within its panel on a narrow screen, not the whole page; `#` marks a numeric column. */
+function table(heads: string[], rows: string): string {
+  const th = heads.map((h) => (h.startsWith('#') ? `<th scope="col" class="num">${h.slice(1)}</th>` : `<th scope="col">${h}</th>`)).join('')
+  return `<div class="scroll"><table><thead><tr>${th}</tr></thead><tbody>${rows}</tbody></table></div>`
 }
 
 function wireVersionButtons(id: string): void {
   for (const b of app.querySelectorAll<HTMLButtonElement>('button[data-action]')) {
     b.addEventListener('click', async () => {
-      b.disabled = true
+      const { action, version, current, candidate } = b.dataset
+      const question =
+        action === 'promote'
+          ? `Make ${version} the current version of ${id}? The app serves it from its next call.`
+          : candidate
+            ? `Stop testing candidate ${candidate} of ${id}? All calls go to ${current} again.`
+            : `Roll ${id} back from ${current} to the version before it? The app serves that one from its next call.`
+      if (!confirm(question)) return
+      // One action at a time: a second click, on this button or another, would act on a lock the first is moving.
+      const buttons = [...app.querySelectorAll<HTMLButtonElement>('button[data-action]')]
+      for (const x of buttons) x.disabled = true
+      const label = b.textContent
+      b.textContent = action === 'promote' ? 'Promoting…' : 'Rolling back…'
       try {
-        const res = await fetch(`${config.base}/api/${b.dataset.action}`, {
+        const res = await fetch(`${config.base}/api/${action}`, {
           method: 'POST',
           headers: { 'content-type': 'application/json', 'x-poet-token': config.token ?? '' },
-          body: JSON.stringify({ id, version: b.dataset.version, current: b.dataset.current, candidate: b.dataset.candidate || null }),
+          body: JSON.stringify({ id, version, current, candidate: candidate || null }),
         })
-        const body = (await res.json()) as { message?: string; error?: string }
-        toast(body.message ?? body.error ?? `${res.status}`, !res.ok)
-      } catch (e) {
-        toast((e as Error).message, true)
+        // A proxy's or a stopped store's answer may not be JSON.
+        const body = (await res.json().catch(() => ({}))) as { message?: string; error?: string }
+        toast(body.message ?? body.error ?? `${label}: ${res.status} ${res.statusText}`, !res.ok)
+      } catch {
+        toast(`${label}: ${unreachable()}`, true)
       }
-      rendered = ''
+      // Usable again should the read below fail too; it draws them anew when it does not.
+      b.textContent = label
+      for (const x of buttons) x.disabled = false
+      // Not '': a failed read would then trade the page for the error shown when nothing has been drawn yet.
+      rendered = '\0'
       await refresh()
+      // The table was drawn again: focus goes back to the row acted on, not to the top of the page.
+      const row = [...app.querySelectorAll<HTMLElement>('#versions tr[data-version]')].find((r) => r.dataset.version === (version ?? current))
+      ;(row?.querySelector('button') ?? app.querySelector<HTMLElement>('#versions button') ?? app.querySelector('h1'))?.focus()
     })
   }
 }
@@ -359,7 +444,7 @@ function diffControls(id: string, versions: VersionRow[], d: Detail): string {
   const has = (v: string) => versions.some((x) => x.version === v)
   const pick = diffPick?.id === id && has(diffPick.from) && has(diffPick.to) ? diffPick : defaultDiff(versions, d)
   const options = (selected: string) => versions.map((v) => `<option value="${esc(v.version)}"${v.version === selected ? ' selected' : ''}>${esc(v.version)}${v.role === 'current' ? ' (current)' : ''}</option>`).join('')
-  return `<div class="diffbar">from <select id="diff-from">${options(pick.from)}</select> to <select id="diff-to">${options(pick.to)}</select></div>`
+  return `<div class="diffbar"><label>from <select id="diff-from">${options(pick.from)}</select></label> <label>to <select id="diff-to">${options(pick.to)}</select></label></div>`
 }
 
 function defaultDiff(oldestFirst: VersionRow[], d: Detail): { id: string; from: string; to: string } {
@@ -372,6 +457,8 @@ function defaultDiff(oldestFirst: VersionRow[], d: Detail): { id: string; from: 
 }
 
 let diffShown = 0
+/** The diff of a source that did not come (collector away, module missing) is asked again at the next poll answered. */
+let diffRetry: (() => Promise<void>) | undefined
 async function wireDiff(id: string): Promise<void> {
   const from = document.getElementById('diff-from') as HTMLSelectElement
   const to = document.getElementById('diff-to') as HTMLSelectElement
@@ -383,6 +470,7 @@ async function wireDiff(id: string): Promise<void> {
     // A diff against a missing source would show every line of the other as added or removed.
     const missing = [a, b].find((x): x is { error: string } => typeof x !== 'string')
     document.getElementById('diff')!.innerHTML = missing ? `<p class="muted">No diff: ${esc(missing.error)}</p>` : renderDiff(lineDiff(a as string, b as string))
+    diffRetry = missing ? show : undefined
   }
   const chosen = () => {
     diffPick = { id, from: from.value, to: to.value }
@@ -409,7 +497,7 @@ async function source(id: string, version: string): Promise<string | { error: st
     return await p
   } catch (e) {
     sources.delete(key)
-    return { error: (e as Error).message }
+    return { error: e instanceof TypeError ? unreachable() : (e as Error).message }
   }
 }
 
@@ -438,14 +526,17 @@ function drawCharts(d: Detail): void {
     return
   }
   callsEl.innerHTML = latencyEl.innerHTML = ''
-  const width = Math.max(280, callsEl.clientWidth)
-  const axis = { stroke: '#6b6f7a', grid: { stroke: '#efefec', width: 1 }, ticks: { stroke: '#efefec', width: 1 } }
+  const width = chartWidth(callsEl)
+  // A canvas takes no CSS: the axes read the scheme's colors, light or dark, when drawn.
+  const css = getComputedStyle(document.documentElement)
+  const [line, accent, bad, ok, warn] = ['--line', '--accent', '--bad', '--ok', '--warn'].map((v) => css.getPropertyValue(v))
+  const axis = { stroke: css.getPropertyValue('--muted'), grid: { stroke: line, width: 1 }, ticks: { stroke: line, width: 1 } }
   charts = [
     new uPlot(
       {
         width,
         height: 200,
-        series: [{}, { label: 'calls', stroke: '#3b5bdb', fill: 'rgba(59,91,219,.08)', width: 2 }, { label: 'errors', stroke: '#c92a2a', fill: 'rgba(201,42,42,.08)', width: 2 }],
+        series: [{}, { label: 'calls', stroke: accent, fill: 'rgba(59,91,219,.08)', width: 2 }, { label: 'errors', stroke: bad, fill: 'rgba(201,42,42,.08)', width: 2 }],
         axes: [axis, { ...axis, size: 48 }],
         scales: { x: { time: true, range: () => span }, y: { range: (_u, _min, max) => [0, Math.max(1, max)] } },
       },
@@ -456,7 +547,7 @@ function drawCharts(d: Detail): void {
       {
         width,
         height: 200,
-        series: [{}, { label: 'p50 ms', stroke: '#2b8a3e', width: 2, points: { filter: isolated } }, { label: 'p95 ms', stroke: '#b35c00', width: 2, dash: [6, 4], points: { filter: isolated } }],
+        series: [{}, { label: 'p50 ms', stroke: ok, width: 2, points: { filter: isolated } }, { label: 'p95 ms', stroke: warn, width: 2, dash: [6, 4], points: { filter: isolated } }],
         axes: [axis, { ...axis, size: 56 }],
         scales: { x: { time: true, range: () => span }, y: { range: (_u, _min, max) => [0, Math.max(1, max)] } },
       },
@@ -464,6 +555,8 @@ function drawCharts(d: Detail): void {
       latencyEl,
     ),
   ]
+  // The chart's name says what the legend's "--" would (see showFunction).
+  for (const legend of app.querySelectorAll('.u-legend')) legend.ariaHidden = 'true'
 }
 
 /**
@@ -478,20 +571,28 @@ function isolated(u: uPlot, seriesIdx: number, show: boolean): number[] | null {
   return out.length ? out : null
 }
 
+function chartWidth(el: HTMLElement): number {
+  return Math.max(200, el.clientWidth)
+}
+
 function destroyCharts(): void {
   for (const c of charts) c.destroy()
   charts = []
 }
 
 let toastTimer: ReturnType<typeof setTimeout> | undefined
+const toastEl = document.getElementById('toast')!
+/** What an action did. A refusal stays until read and dismissed (Escape, or a click on it): 5 s is too short for its reason. */
 function toast(message: string, error: boolean): void {
-  const el = document.getElementById('toast')!
-  el.textContent = message
-  el.className = error ? 'toast error' : 'toast'
-  el.hidden = false
+  toastEl.textContent = message
+  toastEl.className = error ? 'toast error' : 'toast'
+  toastEl.title = error ? 'Escape or click to dismiss' : ''
+  toastEl.hidden = false
   clearTimeout(toastTimer)
-  toastTimer = setTimeout(() => (el.hidden = true), 5000)
+  if (!error) toastTimer = setTimeout(() => (toastEl.hidden = true), 5000)
 }
+toastEl.addEventListener('click', () => (toastEl.hidden = true))
+addEventListener('keydown', (e) => void (e.key === 'Escape' && (toastEl.hidden = true)))
 
 function rate(label: string, x: number): string {
   const cls = x >= 0.1 ? ' hot' : x > 0 ? ' warm' : ''
@@ -511,6 +612,22 @@ function score(s: { mean: number | null; n: number } | undefined): string {
   return s && s.mean !== null && s.n > 0 ? `${s.mean.toFixed(2)} <small class="muted">n=${fmtInt(s.n)}</small>` : '<span class="muted">—</span>'
 }
 
+const ago = new Intl.RelativeTimeFormat('en', { numeric: 'auto' })
+const UNITS: [Intl.RelativeTimeFormatUnit, number][] = [['minute', 60], ['hour', 3600], ['day', 86_400]]
+
+/**
+ * A moment as someone who keeps the page open reads it: how long ago ("3 hours ago", redrawn as polls go by), and the
+ * date and time in their own time zone on hover; past a month, that date.
+ */
+function when(t: number): string {
+  const s = (Date.now() - t) / 1000
+  const at = new Date(t)
+  if (!Number.isFinite(s)) return '—'
+  let text = s < 60 ? 'just now' : at.toLocaleDateString()
+  for (const [unit, size] of UNITS) if (s >= size && s < 30 * 86_400) text = ago.format(-Math.floor(s / size), unit)
+  return `<time datetime="${at.toISOString()}" title="${esc(at.toLocaleString())}">${esc(text)}</time>`
+}
+
 function fmtInt(n: number): string {
   return n.toLocaleString('en-US')
 }
@@ -523,9 +640,19 @@ windowSelect.addEventListener('change', () => {
   rendered = ''
   void refresh()
 })
+// Keyboard focus follows the user: onto the heading of the function a link opened, back onto the link of the one left.
+let shownId = route().id
 addEventListener('hashchange', () => {
+  const left = shownId
+  shownId = route().id
+  focusAfter = shownId !== undefined ? '' : left
   rendered = ''
   void refresh()
+})
+// uPlot draws at a fixed width: a window made narrower (a phone turned, a split screen) would scroll the whole page.
+addEventListener('resize', () => {
+  const el = document.getElementById('chart-calls')
+  if (el) for (const c of charts) c.setSize({ width: chartWidth(el), height: 200 })
 })
 void refresh()
 setInterval(() => void refresh({ poll: true }), POLL_MS)

@@ -56,5 +56,7 @@ export function pct(x: number): string {
 export function ms(x: number | undefined, calls: number | undefined): string {
   if (x === undefined || !Number.isFinite(x) || !calls) return '<span class="muted">—</span>'
   if (x === 0) return '0 ms'
-  return x < 10 ? `${x.toFixed(2)} ms` : x < 1000 ? `${x.toFixed(0)} ms` : `${(x / 1000).toFixed(2)} s`
+  // Bounds as rounded: 9.996 would read "10.00 ms", 999.7 "1000 ms", and a sync call's microseconds "0.00 ms".
+  if (x < 0.005) return '<0.01 ms'
+  return x < 9.995 ? `${x.toFixed(2)} ms` : x < 999.5 ? `${x.toFixed(0)} ms` : `${(x / 1000).toFixed(2)} s`
 }

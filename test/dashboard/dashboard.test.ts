@@ -35,6 +35,8 @@ beforeAll(async () => {
   await site.waitForSelector('body[data-ready="1"]')
   await site.evaluate((t) => ((window as unknown as Record<string, unknown>).__token = t), token)
   board = await browser.newPage({ viewport: { width: 1320, height: 1000 } })
+  // Promote and roll back ask first: these tests mean every click.
+  board.on('dialog', (d) => void d.accept())
 })
 
 afterAll(async () => {
@@ -193,6 +195,7 @@ describe('dashboard at /__poet/', () => {
       l.functions[SENSOR]!.candidate = { version: 'stale00001', share: 0.2 }
     })
     const tab = await browser.newPage()
+    tab.on('dialog', (d) => void d.accept())
     try {
       await tab.goto(`${app.url}/__poet/#/fn/${encodeURIComponent(SENSOR)}`)
       await expect.poll(() => tab.locator('#meta .tag.candidate').count(), { timeout: 10_000 }).toBe(1)
@@ -217,6 +220,7 @@ describe('dashboard at /__poet/', () => {
     lock.write(before, { version: 'renamed001', source: '// one\n', inputHash: 'in-renamed', generator: 'builtin', reason: 'build' })
     lock.write(before, { version: 'renamed002', source: '// two\n', inputHash: 'in-renamed', generator: 'builtin', reason: 'train: test' })
     const tab = await browser.newPage()
+    tab.on('dialog', (d) => void d.accept())
     try {
       await tab.goto(`${app.url}/__poet/#/fn/${encodeURIComponent(before)}`)
       await expect.poll(() => tab.locator('button[data-action="rollback"]').count(), { timeout: 10_000 }).toBe(1)
@@ -405,10 +409,11 @@ describe('dashboard of `poet serve`', () => {
       await expect.poll(() => dropped, { timeout: 10_000 }).toBeGreaterThan(0)
       await expect.poll(() => page.locator('#live').innerText()).toBe('offline')
       expect(await page.locator('h1.id').innerText()).toBe(id)
-      expect(await page.locator('#toast').innerText()).toContain('Not updating:')
+      expect(await page.locator('#banner').innerText()).toContain('Not updating since')
       // The next poll is answered: live again, on the same page.
       await expect.poll(() => page.locator('#live').innerText(), { timeout: 10_000 }).toBe('live')
       expect(await page.locator('h1.id').innerText()).toBe(id)
+      expect(await page.locator('#banner').isVisible()).toBe(false)
     } finally {
       await page.close()
       await serve.stop()
@@ -431,8 +436,8 @@ describe('dashboard of `poet serve`', () => {
       expect(await page.locator('#diff .add').count()).toBe(0)
 
       writeFileSync(lock.file, '<<<<<<< HEAD\n{}\n=======\n{}\n>>>>>>> theirs\n')
-      await expect.poll(() => page.locator('#toast').innerText(), { timeout: 10_000 }).toContain('Not updating: cannot read')
-      expect(await page.locator('#toast').innerText()).toContain('merge conflict markers')
+      await expect.poll(() => page.locator('#banner').innerText(), { timeout: 10_000 }).toMatch(/^Not updating since .*: cannot read/)
+      expect(await page.locator('#banner').innerText()).toContain('merge conflict markers')
       expect(await page.locator('#live').innerText()).toBe('error')
 
       writeFileSync(lock.file, '{ "lockfileVersion": 1, "functions": {} }\n')

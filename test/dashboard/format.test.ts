@@ -24,6 +24,13 @@ describe('ms', () => {
     expect(ms(250, 1)).toBe('250 ms')
     expect(ms(2500, 1)).toBe('2.50 s')
   })
+
+  it('never shows a measured latency as 0.00 ms, 10.00 ms or 1000 ms: a sync function takes microseconds', () => {
+    expect(ms(0.004, 1)).toBe('<0.01 ms')
+    expect(ms(0.012, 1)).toBe('0.01 ms')
+    expect(ms(9.996, 1)).toBe('10 ms')
+    expect(ms(999.7, 1)).toBe('1.00 s')
+  })
 })
 
 describe('chartSeries', () => {

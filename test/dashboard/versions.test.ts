@@ -149,7 +149,7 @@ describe("a function's versions", () => {
     collector.store.recordDecision({ functionId: id, ts: Date.now(), action: `<b onmouseover="window.__pwned=3">x</b>`, from: 'aaaa000001', to: 'bbbb000002', reason: evil })
     await page.goto(`${url}/__poet/`)
     await expect.poll(() => page.locator('tr.fn').count()).toBe(1)
-    expect(await page.locator('tr.fn td.id').innerText()).toBe(id)
+    expect(await page.locator('tr.fn .id').innerText()).toBe(id)
     await page.locator('tr.fn').click()
     await page.waitForSelector('#diff .diff')
     expect(await page.locator('h1.id').innerText()).toBe(id)
