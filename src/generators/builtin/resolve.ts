@@ -418,12 +418,30 @@ class Resolver {
     const checked = flat.filter((x) => x.kind !== 'unknown' || x.reason !== undefined)
     const informative = checked.filter((x) => !empty(x))
     const kept = informative.length ? informative : checked.slice(0, 1)
-    const primitive = kept.filter((x) => isPrimitiveKind(this.deref(x).kind))
-    const objectish = kept.filter((x) => !isPrimitiveKind(this.deref(x).kind))
-    if (primitive.length && objectish.length) return this.unknown(node, mod, path, 'intersections of primitives with object types (brands) are not checkable')
+    const primitive = kept.filter((x) => this.isPrimitive(x))
+    // A brand (`string & { __brand: 'UserId' }`): its object part exists only for the compiler, and every value of the
+    // type is a primitive that has none of it, so the primitive part is all a value can be checked against.
+    // null and undefined have no properties at all: beside an object part they are never.
+    if (primitive.length && primitive.length < kept.length) {
+      const values = primitive.map((x) => this.withoutNullish(x))
+      return values.length === 1 ? values[0]! : { kind: 'intersection', types: values }
+    }
     if (kept.length === 1) return kept[0]!
     if (kept.length === 0) return { kind: 'unknown' }
     return { kind: 'intersection', types: kept }
+  }
+
+  /** A primitive type, or a union of them (`(string | number) & { __brand: 'Id' }` is a brand too). */
+  private isPrimitive(t: TypeIR, depth = 0): boolean {
+    const d = this.deref(t)
+    if (d.kind === 'union' && depth < 10) return d.types.every((x) => this.isPrimitive(x, depth + 1))
+    return isPrimitiveKind(d.kind)
+  }
+
+  private withoutNullish(t: TypeIR): TypeIR {
+    const d = this.deref(t)
+    if (d.kind === 'null' || d.kind === 'undefined') return { kind: 'never' }
+    return d.kind === 'union' ? union(d.types.map((x) => this.withoutNullish(x))) : t
   }
 
   private keyof(node: t.TSTypeOperator, mod: ModuleInfo, env: Env, path: string): TypeIR {

@@ -195,6 +195,25 @@ function save(d: Required<Draft>) {}`, 'save')
       { path: 'args[2]', expected: 'Opts', received: 'array' },
     ])
   })
+
+  it('a branded primitive (`string & { __brand }`) is checked as its primitive, nested and generic alike, not accepted blindly', async () => {
+    const m = await phasesFor(
+      `type UserId = string & { readonly __brand: 'UserId' }
+       type Brand<T, B extends string> = T & { readonly __brand: B }
+       type Cents = Brand<number, 'cents'>
+       type Key = (string | number | null) & { __key: true }
+       function pay(to: UserId, amount: Cents, lines: { sku: Brand<string, 'sku'>; qty: Cents }[], key: Key) {}`,
+      'pay',
+    )
+    expect(m.spec.unresolved.filter((u) => u.path !== 'result')).toEqual([])
+    expect(perceive(m, ['u1', 120, [{ sku: 'a', qty: 1 }], 7])).toBeUndefined()
+    expect(perceive(m, [42, '120', [{ sku: null, qty: NaN }], null])).toEqual([
+      { path: 'args[0]', expected: 'string', received: 'number' },
+      { path: 'args[1]', expected: 'number', received: 'string' },
+      { path: 'args[2][0].sku', expected: 'string', received: 'null' },
+      { path: 'args[3]', expected: 'string | number', received: 'null' },
+    ])
+  })
 })
 
 interface Item {
