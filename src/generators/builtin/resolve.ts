@@ -438,6 +438,12 @@ class Resolver {
     return isPrimitiveKind(d.kind)
   }
 
+  /** The members of a union, through aliases (a union of aliased unions is flattened). */
+  private unionMembers(t: TypeIR, depth = 0): TypeIR[] {
+    const d = this.deref(t)
+    return d.kind === 'union' && depth < 10 ? d.types.flatMap((x) => this.unionMembers(x, depth + 1)) : [t]
+  }
+
   private withoutNullish(t: TypeIR): TypeIR {
     const d = this.deref(t)
     if (d.kind === 'null' || d.kind === 'undefined') return { kind: 'never' }
@@ -595,12 +601,28 @@ class Resolver {
       case 'Extract': {
         const from = arg(0)
         const what = arg(1)
-        const d = from && this.deref(from)
-        const w = what && this.deref(what)
-        if (!d || !w || !isLiteralSet(d) || !isLiteralSet(w)) return this.unknown(node, mod, path, `${name} is resolved only over literal unions`)
-        const drop = new Set((w.kind === 'union' ? w.types : [w]).map((x) => literalKey(x)))
-        const members = d.kind === 'union' ? d.types : [d]
-        return union(members.filter((x) => drop.has(literalKey(x)) === (name === 'Extract')))
+        if (!from || !what) return this.unknown(node, mod, path, `${name} needs two type arguments`)
+        const targets = this.unionMembers(what).map((x) => this.deref(x))
+        // A conditional type distributes over the members of a union (boolean being true | false); an aliased union
+        // kept whole keeps its name, for messages.
+        const distribute = (t: TypeIR, depth: number): TypeIR[] | undefined => {
+          const d = this.deref(t)
+          const parts: TypeIR[] | undefined = d.kind === 'union' && depth < 10 ? d.types : d.kind === 'boolean' ? [{ kind: 'literal', value: true }, { kind: 'literal', value: false }] : undefined
+          if (!parts) {
+            const fits = assignableTo(d, targets)
+            return fits === undefined ? undefined : fits === (name === 'Extract') ? [t] : []
+          }
+          const kept: TypeIR[] = []
+          for (const part of parts) {
+            const k = distribute(part, depth + 1)
+            if (!k) return undefined
+            kept.push(...k)
+          }
+          return kept.length === parts.length && kept.every((k, i) => k === parts[i]) ? [t] : kept
+        }
+        const kept = distribute(from, 0)
+        if (!kept) return this.unknown(node, mod, path, `${name} is resolved only over literals, primitives and object types told apart from primitives`)
+        return union(kept)
       }
       case 'Promise':
       case 'PromiseLike':
@@ -1186,12 +1208,33 @@ function isPrimitiveKind(kind: TypeIR['kind']): boolean {
   return ['string', 'number', 'boolean', 'bigint', 'symbol', 'null', 'undefined', 'literal', 'template', 'enum'].includes(kind)
 }
 
-function isLiteralSet(t: TypeIR): boolean {
-  return t.kind === 'literal' || (t.kind === 'union' && t.types.every((x) => x.kind === 'literal'))
-}
+const OBJECTISH: TypeIR['kind'][] = ['objectType', 'record', 'array', 'tuple', 'date', 'function', 'object']
+const PRIMITIVE_TARGETS: TypeIR['kind'][] = ['string', 'number', 'boolean', 'bigint', 'symbol', 'null', 'undefined', 'literal', 'template']
 
-function literalKey(t: TypeIR): string {
-  return t.kind === 'literal' ? `${typeof t.value}:${String(t.value)}` : t.kind
+/**
+ * Whether a member of `Exclude`/`Extract`'s first argument is assignable to one of the second's (both dereferenced):
+ * decided for literals and primitives against literals and primitives, and for object-like types against primitives
+ * (never) or `object` (always); undefined where it would take the type checker (objects against objects, enums,
+ * template types against templates).
+ */
+function assignableTo(m: TypeIR, targets: TypeIR[]): boolean | undefined {
+  if (targets.some((w) => w.kind === 'unknown' || w.kind === 'any')) return true
+  if (OBJECTISH.includes(m.kind)) {
+    if (targets.some((w) => w.kind === 'object')) return true
+    return targets.every((w) => PRIMITIVE_TARGETS.includes(w.kind)) ? false : undefined
+  }
+  if (!PRIMITIVE_TARGETS.includes(m.kind)) return undefined
+  const stringy = m.kind === 'string' || m.kind === 'template' || (m.kind === 'literal' && typeof m.value === 'string')
+  let fits = false
+  for (const w of targets) {
+    if (w.kind === m.kind && m.kind !== 'literal' && m.kind !== 'template') fits = true
+    else if (m.kind === 'literal' && ((w.kind === 'literal' && Object.is(m.value, w.value)) || w.kind === typeof m.value)) fits = true
+    else if (m.kind === 'template' && w.kind === 'string') fits = true
+    // A string against a template, anything against an enum, a primitive against an object type (a string has a
+    // length): questions for the type checker. The other object-like types take no primitive.
+    else if ((w.kind === 'template' && stringy) || w.kind === 'enum' || w.kind === 'objectType' || w.kind === 'record') return undefined
+  }
+  return fits
 }
 
 /** The property names a literal (union) denotes; numbers become their string form, as keys do (only the numbers' with `only`). */

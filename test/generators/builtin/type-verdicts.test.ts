@@ -214,6 +214,26 @@ function save(d: Required<Draft>) {}`, 'save')
       { path: 'args[3]', expected: 'string | number', received: 'null' },
     ])
   })
+
+  it('Exclude and Extract over primitives and object types (`Exclude<T, null>`, `Extract<T, string>`) are computed, as tsc distributes them', async () => {
+    const m = await phasesFor(
+      `type Shape = { kind: 'circle'; r: number } | { kind: 'square'; side: number }
+       type Input = string | number | null | undefined
+       type Key = 'id' | 'name' | 0 | 1
+       function f(a: Exclude<Input, null | undefined>, b: Exclude<Shape | undefined, undefined>, c: Extract<Key, string>, d: Exclude<boolean | string, false>, e: Extract<Shape | string, object>) {}`,
+      'f',
+    )
+    expect(m.spec.unresolved.filter((u) => u.path !== 'result')).toEqual([])
+    expect(perceive(m, ['a', { kind: 'circle', r: 1 }, 'name', true, { kind: 'square', side: 2 }])).toBeUndefined()
+    expect(perceive(m, [7, { kind: 'square', side: 1 }, 'id', 'x', { kind: 'circle', r: 0 }])).toBeUndefined()
+    expect(perceive(m, [null, undefined, 0, false, 'circle'])).toEqual([
+      { path: 'args[0]', expected: 'string | number', received: 'null' },
+      { path: 'args[1]', expected: 'Shape', received: 'undefined' },
+      { path: 'args[2]', expected: '"id" | "name"', received: '0' },
+      { path: 'args[3]', expected: 'true | string', received: 'false' },
+      { path: 'args[4]', expected: 'Shape', received: 'string' },
+    ])
+  })
 })
 
 interface Item {
