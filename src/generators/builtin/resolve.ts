@@ -56,6 +56,8 @@ interface ModuleInfo {
   code: string
   /** Top-level declarations by local name (interfaces may merge, so a list). */
   decls: Map<string, Decl[]>
+  /** Top-level `const` declarations by name: the values `typeof` may ask about. */
+  values: Map<string, t.VariableDeclarator>
   /** Local name → where it is imported from (`imported` is `*` for namespace imports). */
   imports: Map<string, { source: string; imported: string }>
   /** Exported name → local name, or a re-export from another module. */
@@ -245,7 +247,7 @@ class Resolver {
       case 'TSTypeReference':
         return this.reference(node, mod, env, path)
       case 'TSTypeQuery':
-        return this.unknown(node, mod, path, '`typeof` queries need the type checker')
+        return this.typeQuery(node, mod, env, path)
       case 'TSConditionalType':
         return this.unknown(node, mod, path, 'conditional types are not resolved')
       case 'TSMappedType':
@@ -448,6 +450,89 @@ class Resolver {
     const d = this.deref(t)
     if (d.kind === 'null' || d.kind === 'undefined') return { kind: 'never' }
     return d.kind === 'union' ? union(d.types.map((x) => this.withoutNullish(x))) : t
+  }
+
+  /** `typeof X`: the type TypeScript infers for a `const` (annotated, a literal, `as const` or not), or an enum's object. */
+  private typeQuery(node: t.TSTypeQuery, mod: ModuleInfo, env: Env, path: string): TypeIR {
+    if (node.exprName.type !== 'Identifier' || node.typeParameters) return this.unknown(node, mod, path, '`typeof` is resolved only for a plain name')
+    const name = node.exprName.name
+    const found = this.lookup(mod, name, 'value')
+    if (!found) return this.unknown(node, mod, path, `${name} is not a const of this file or a relative import`)
+    if ('package' in found) return this.fromPackage(node, mod, path, found.package)
+    if ('missing' in found) return this.unknown(node, mod, path, found.missing, found.brief)
+    if ('decl' in found) {
+      const first = found.decls[0]!
+      if (first.type !== 'TSEnumDeclaration') return this.unknown(node, mod, path, `typeof the class ${name} is not checked`)
+      // The enum's object: one property per member (a numeric enum's reverse mapping is no key of keyof typeof).
+      const members = this.enumOf(first, found.mod).members
+      return { kind: 'objectType', properties: members.map((m) => ({ name: m.name, type: { kind: 'literal', value: m.value }, optional: false, readonly: true })) }
+    }
+    const d = found.value
+    if (d.id.type === 'Identifier' && d.id.typeAnnotation?.type === 'TSTypeAnnotation') return this.type(d.id.typeAnnotation.typeAnnotation, found.mod, new Map(), path)
+    const inferred = d.init ? this.valueType(d.init, found.mod, env, path, false, true) : undefined
+    return inferred ?? this.unknown(node, mod, path, `the value of ${name} is not a literal (typeof needs the type checker)`)
+  }
+
+  /**
+   * The type TypeScript infers for a literal expression: literal types under `as const` (readonly, tuples) and at the
+   * top of a const declaration, widened to their primitives inside a mutable object or array. Undefined for anything
+   * else (a call, a variable, a spread, a function).
+   */
+  private valueType(e: t.Node, mod: ModuleInfo, env: Env, path: string, asConst: boolean, top = false): TypeIR | undefined {
+    const keep = asConst || top
+    const lit = (value: string | number | boolean | bigint): TypeIR => (keep ? { kind: 'literal', value } : { kind: typeof value as 'string' | 'number' | 'boolean' | 'bigint' })
+    switch (e.type) {
+      case 'TSAsExpression':
+        if (e.typeAnnotation.type === 'TSTypeReference' && e.typeAnnotation.typeName.type === 'Identifier' && e.typeAnnotation.typeName.name === 'const') return this.valueType(e.expression, mod, env, path, true)
+        return this.type(e.typeAnnotation, mod, env, path)
+      case 'TSSatisfiesExpression':
+        // `satisfies` keeps the literal types its target asks for: only `as const satisfies T` is known without it.
+        return e.expression.type === 'TSAsExpression' ? this.valueType(e.expression, mod, env, path, asConst, top) : undefined
+      case 'ParenthesizedExpression':
+        return this.valueType(e.expression, mod, env, path, asConst, top)
+      case 'StringLiteral':
+        return lit(e.value)
+      case 'NumericLiteral':
+        return lit(e.value)
+      case 'BooleanLiteral':
+        return lit(e.value)
+      case 'BigIntLiteral':
+        return lit(BigInt(e.value))
+      case 'UnaryExpression':
+        return e.operator === '-' && e.argument.type === 'NumericLiteral' ? lit(-e.argument.value) : undefined
+      case 'TemplateLiteral':
+        return e.expressions.length === 0 ? lit(e.quasis[0]!.value.cooked ?? '') : undefined
+      case 'NullLiteral':
+        return { kind: 'null' }
+      case 'Identifier':
+        return e.name === 'undefined' ? { kind: 'undefined' } : undefined
+      case 'ArrayExpression': {
+        const items: TypeIR[] = []
+        for (const el of e.elements) {
+          const x = el && el.type !== 'SpreadElement' ? this.valueType(el, mod, env, path, asConst) : undefined
+          if (!x) return undefined
+          items.push(x)
+        }
+        if (asConst) return { kind: 'tuple', elements: items.map((type) => ({ type })), readonly: true }
+        return items.length ? { kind: 'array', element: union(items) } : undefined
+      }
+      case 'ObjectExpression': {
+        const properties: PropertyIR[] = []
+        for (const p of e.properties) {
+          if (p.type !== 'ObjectProperty' || p.computed || p.shorthand) return undefined
+          const key = p.key.type === 'Identifier' ? p.key.name : p.key.type === 'StringLiteral' ? p.key.value : p.key.type === 'NumericLiteral' ? String(p.key.value) : undefined
+          const type = key === undefined ? undefined : this.valueType(p.value, mod, env, path, asConst)
+          if (key === undefined || !type) return undefined
+          const prop: PropertyIR = { name: key, type, optional: false, ...(asConst ? { readonly: true } : {}), ...(p.key.type === 'NumericLiteral' ? { numeric: true } : {}) }
+          const i = properties.findIndex((x) => x.name === key)
+          if (i >= 0) properties[i] = prop
+          else properties.push(prop)
+        }
+        return { kind: 'objectType', properties }
+      }
+      default:
+        return undefined
+    }
   }
 
   private keyof(node: t.TSTypeOperator, mod: ModuleInfo, env: Env, path: string): TypeIR {
@@ -791,29 +876,35 @@ class Resolver {
   }
 
   /** What `name` means in `mod`: a declaration (possibly imported), a package import, or a missing export. */
-  private lookup(mod: ModuleInfo, name: string): { decl: true; decls: Decl[]; mod: ModuleInfo } | { package: string } | Missing | undefined {
-    const local = mod.decls.get(name)
-    if (local) return { decl: true, decls: local, mod }
+  /**
+   * What a name stands for in `mod`, through imports and re-exports. Types and values have separate names in
+   * TypeScript: in the value space (what `typeof` asks about) a name is a `const`, or an enum or class.
+   */
+  private lookup(mod: ModuleInfo, name: string, space: 'type' | 'value' = 'type'): { decl: true; decls: Decl[]; mod: ModuleInfo } | { value: t.VariableDeclarator; mod: ModuleInfo } | { package: string } | Missing | undefined {
+    const value = space === 'value' ? mod.values.get(name) : undefined
+    if (value) return { value, mod }
+    const local = mod.decls.get(name)?.filter((d) => space === 'type' || d.type === 'TSEnumDeclaration' || d.type === 'ClassDeclaration')
+    if (local?.length) return { decl: true, decls: local, mod }
     const imp = mod.imports.get(name)
     if (!imp) return undefined
     const target = this.importTarget(mod.file, imp.source)
     if (!('mod' in target)) return target
-    return this.exported(target.mod, imp.imported, new Set()) ?? { missing: `"${imp.imported}" is not exported by "${imp.source}"` }
+    return this.exported(target.mod, imp.imported, new Set(), space) ?? { missing: `"${imp.imported}" is not exported by "${imp.source}"` }
   }
 
-  private exported(mod: ModuleInfo, name: string, seen: Set<string>): ReturnType<Resolver['lookup']> {
+  private exported(mod: ModuleInfo, name: string, seen: Set<string>, space: 'type' | 'value' = 'type'): ReturnType<Resolver['lookup']> {
     const key = `${mod.file}\0${name}`
     if (seen.has(key)) return undefined
     seen.add(key)
     const e = mod.exports.get(name)
-    if (e && 'local' in e) return this.lookup(mod, e.local)
+    if (e && 'local' in e) return this.lookup(mod, e.local, space)
     if (e && 'source' in e) {
       const target = this.importTarget(mod.file, e.source)
-      return 'mod' in target ? this.exported(target.mod, e.imported, seen) : target
+      return 'mod' in target ? this.exported(target.mod, e.imported, seen, space) : target
     }
     for (const source of mod.starExports) {
       const target = this.importTarget(mod.file, source)
-      const found = 'mod' in target && this.exported(target.mod, name, seen)
+      const found = 'mod' in target && this.exported(target.mod, name, seen, space)
       if (found) return found
     }
     return undefined
@@ -1046,9 +1137,17 @@ function parsedModule(file: string, code: string): ModuleInfo | undefined {
 }
 
 function collectModule(file: string, code: string, ast: t.File): ModuleInfo {
-  const info: ModuleInfo = { file, code, decls: new Map(), imports: new Map(), exports: new Map(), starExports: [] }
+  const info: ModuleInfo = { file, code, decls: new Map(), values: new Map(), imports: new Map(), exports: new Map(), starExports: [] }
   const declare = (d: t.Node | null | undefined, exportedAs?: string) => {
     if (!d) return
+    if (d.type === 'VariableDeclaration' && d.kind === 'const') {
+      for (const v of d.declarations) {
+        if (v.id.type !== 'Identifier') continue
+        info.values.set(v.id.name, v)
+        if (exportedAs) info.exports.set(v.id.name, { local: v.id.name })
+      }
+      return
+    }
     if (d.type === 'TSInterfaceDeclaration' || d.type === 'TSTypeAliasDeclaration' || d.type === 'TSEnumDeclaration' || (d.type === 'ClassDeclaration' && d.id)) {
       const name = d.id!.name
       const list = info.decls.get(name) ?? []

@@ -234,6 +234,33 @@ function save(d: Required<Draft>) {}`, 'save')
       { path: 'args[4]', expected: 'Shape', received: 'string' },
     ])
   })
+
+  it('typeof a const (`(typeof ROLES)[number]`, `keyof typeof CONFIG`, `keyof typeof Enum`) is the type tsc infers, not any value', async () => {
+    const m = await phasesFor(
+      `import { FLAGS } from './flags'
+       const ROLES = ['admin', 'user'] as const
+       const LIMITS = { max: 10, unit: 'ms', tags: ['a'] }
+       const MODE = 'fast'
+       const DEFAULTS: { retries: number } = { retries: 3 }
+       enum Color { Red, Green = 5 }
+       type Role = (typeof ROLES)[number]
+       function f(role: Role, key: keyof typeof LIMITS, limits: typeof LIMITS, color: keyof typeof Color, d: typeof DEFAULTS, mode: typeof MODE, flag: (typeof FLAGS)[keyof typeof FLAGS]) {}`,
+      'f',
+      { files: { '/project/src/flags.ts': "export const FLAGS = { on: 'ON', off: -1 } as const" } },
+    )
+    expect(m.spec.unresolved.filter((u) => u.path !== 'result')).toEqual([])
+    expect(perceive(m, ['user', 'max', { max: 99, unit: 'h', tags: [] }, 'Green', { retries: 0 }, 'fast', -1])).toBeUndefined()
+    expect(perceive(m, ['root', 'min', { max: '99', unit: 'h', tags: [1] }, 0, {}, 'slow', 'OFF'])).toEqual([
+      { path: 'args[0]', expected: '"admin" | "user"', received: '"root"' },
+      { path: 'args[1]', expected: '"max" | "unit" | "tags"', received: '"min"' },
+      { path: 'args[2].max', expected: 'number', received: 'string' },
+      { path: 'args[2].tags[0]', expected: 'string', received: 'number' },
+      { path: 'args[3]', expected: '"Red" | "Green"', received: '0' },
+      { path: 'args[4].retries', expected: 'number', received: 'undefined' },
+      { path: 'args[5]', expected: '"fast"', received: '"slow"' },
+      { path: 'args[6]', expected: '"ON" | -1', received: '"OFF"' },
+    ])
+  })
 })
 
 interface Item {
