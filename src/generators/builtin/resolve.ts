@@ -713,6 +713,9 @@ class Resolver {
       case 'PromiseLike':
         return this.unknown(node, mod, path, 'a Promise inside a value is not checked')
       default:
+        // A class the platform ships is a type to TypeScript like any other, checked by its members (a class of your
+        // own that implements Map is a Map to it): no instanceof test can say the same, so it is left unchecked.
+        if (LIB_CLASSES.has(name)) return this.unknown(node, mod, path, `${name} is a built-in class, which is not checked (TypeScript checks it by its members)`, `built-in ${name} not checked`)
         return this.unknown(node, mod, path, `${name} is not declared in this file or a relative import`)
     }
   }
@@ -1414,6 +1417,16 @@ function isRelative(specifier: string): boolean {
 /** Files a relative specifier may name: `.js` specifiers map to their TypeScript sources, bare ones try extensions and index files. */
 /** A module the resolver looked for and did not find; `brief` says it in a few words where `missing` is long. */
 type Missing = { missing: string; brief?: string }
+
+/** Classes and interfaces of the standard library and the web platform that a signature commonly names. */
+const LIB_CLASSES = new Set([
+  'Map', 'Set', 'WeakMap', 'WeakSet', 'ReadonlyMap', 'ReadonlySet', 'RegExp', 'Error', 'TypeError', 'RangeError', 'SyntaxError',
+  'ArrayBuffer', 'SharedArrayBuffer', 'DataView', 'Int8Array', 'Uint8Array', 'Uint8ClampedArray', 'Int16Array', 'Uint16Array',
+  'Int32Array', 'Uint32Array', 'Float32Array', 'Float64Array', 'BigInt64Array', 'BigUint64Array', 'Iterable', 'AsyncIterable',
+  'Iterator', 'AsyncIterator', 'IterableIterator', 'Generator', 'AsyncGenerator', 'URL', 'URLSearchParams', 'Blob', 'File',
+  'FormData', 'Headers', 'Request', 'Response', 'ReadableStream', 'WritableStream', 'AbortSignal', 'AbortController',
+  'Event', 'EventTarget', 'HTMLElement', 'Element', 'Node', 'Document', 'Window', 'Buffer',
+])
 
 /** Build output: declarations or JavaScript, which a package's build writes. */
 const BUILT_FILE = /\.(?:d\.[cm]?ts|[cm]?js)$/
