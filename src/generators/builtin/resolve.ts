@@ -4,7 +4,7 @@ import { dirname, relative, resolve as resolvePath, sep } from 'node:path'
 import { parse } from '../parser'
 import type * as t from '@babel/types'
 import { mapSubpathImport } from './subpath-imports'
-import { findPathMapping, mapSpecifier, type PathMapping } from './tsconfig-paths'
+import { findExactOptional, findPathMapping, mapSpecifier, type PathMapping } from './tsconfig-paths'
 import { findReferencedProjects, sourcesOf, type ReferencedProjects } from './project-references'
 import { mapWorkspacePackage } from './workspace-packages'
 import { derefType, type ParamSpec, type PropertyIR, type TupleElementIR, type TypeIR, type UnresolvedType } from '../spec'
@@ -88,10 +88,17 @@ class Resolver {
   /** The projects the governing tsconfig.json references, by directory of the importing file (null: none). */
   private readonly references = new Map<string, ReferencedProjects | null>()
   private instantiationDepth = 0
+  /** `exactOptionalPropertyTypes` of the function's project (one program's option, whichever file declares a type). */
+  private exactOption: boolean | undefined
 
   constructor(private readonly input: ResolveInput) {
     this.readFile = input.readFile ?? readFileOrUndefined
     this.modules.set(input.file, collectModule(input.file, input.code, input.ast))
+  }
+
+  /** Looked up at the first optional property or element: a signature without any reads no tsconfig.json for it. */
+  private get exact(): boolean {
+    return (this.exactOption ??= this.nearestConfig(new Map(), this.input.file, findExactOptional)?.exact ?? false)
   }
 
   run(): ResolvedSignature {
@@ -361,7 +368,7 @@ class Resolver {
       // A spread tuple (`[...Head, T]`) stands for its elements, as TypeScript normalises it.
       const spread = rest ? this.deref(type) : undefined
       if (spread?.kind === 'tuple') elements.push(...spread.elements)
-      else elements.push({ type, ...(optional ? { optional } : {}), ...(rest ? { rest } : {}), ...(name ? { name } : {}) })
+      else elements.push({ type, ...(optional ? { optional, ...(this.exact ? { exact: true } : {}) } : {}), ...(rest ? { rest } : {}), ...(name ? { name } : {}) })
     })
     return { kind: 'tuple', elements }
   }
@@ -394,7 +401,7 @@ class Resolver {
           continue
         }
         const readonly = (m.type === 'TSPropertySignature' && m.readonly) || (accessor === 'get' && existing < 0)
-        const prop: PropertyIR = { name: key, type, optional: !!m.optional, ...(readonly ? { readonly: true } : {}), ...(m.key.type === 'NumericLiteral' && !m.computed ? { numeric: true } : {}) }
+        const prop: PropertyIR = { name: key, type, optional: !!m.optional, ...(m.optional && this.exact ? { exact: true } : {}), ...(readonly ? { readonly: true } : {}), ...(m.key.type === 'NumericLiteral' && !m.computed ? { numeric: true } : {}) }
         if (existing >= 0) properties[existing] = prop
         else properties.push(prop)
       } else if (m.type === 'TSIndexSignature') {
@@ -656,7 +663,7 @@ class Resolver {
           ...obj,
           name: undefined,
           properties: obj.properties.map((p) =>
-            name === 'Partial' ? { ...p, optional: true } : name === 'Required' ? { ...p, optional: false, type: withoutUndefinedIfOptional(p) } : { ...p, readonly: true },
+            name === 'Partial' ? { ...p, optional: true, ...(this.exact ? { exact: true } : {}) } : name === 'Required' ? withoutOptional(p) : { ...p, readonly: true },
           ),
           // `?` on a mapped index signature adds undefined to its values.
           ...(name === 'Partial' && obj.indexSignatures ? { indexSignatures: obj.indexSignatures.map((s) => ({ ...s, value: union([s.value, { kind: 'undefined' }]) })) } : {}),
@@ -851,7 +858,7 @@ class Resolver {
           if (i < 0) properties.push(p)
           else {
             const prev = properties[i]!
-            properties[i] = { name: p.name, type: { kind: 'intersection', types: [prev.type, p.type] }, optional: prev.optional && p.optional, ...(prev.numeric ? { numeric: true } : {}) }
+            properties[i] = { name: p.name, type: { kind: 'intersection', types: [prev.type, p.type] }, optional: prev.optional && p.optional, ...(prev.optional && p.optional && prev.exact && p.exact ? { exact: true } : {}), ...(prev.numeric ? { numeric: true } : {}) }
           }
         }
         indexSignatures.push(...(part!.indexSignatures ?? []))
@@ -1353,6 +1360,12 @@ function literalStrings(t: TypeIR, deref: (t: TypeIR) => TypeIR, only?: 'number'
     else return undefined
   }
   return out
+}
+
+function withoutOptional(p: PropertyIR): PropertyIR {
+  const { exact, ...required } = p
+  // Under exactOptionalPropertyTypes `?` added no undefined, so `-?` takes none away.
+  return { ...required, optional: false, type: exact ? p.type : withoutUndefinedIfOptional(p) }
 }
 
 function withoutUndefinedIfOptional(p: PropertyIR): TypeIR {

@@ -261,6 +261,22 @@ function save(d: Required<Draft>) {}`, 'save')
       { path: 'args[6]', expected: '"ON" | -1', received: '"OFF"' },
     ])
   })
+
+  it('under exactOptionalPropertyTypes, an optional property or element that is there holds its type (no explicit undefined), as tsc has it', async () => {
+    const code = `type Profile = { name: string; nick?: string; age?: number | undefined }
+       function save(p: Profile, patch: Partial<{ a: number }>, pair: [string, number?], all: Required<{ x?: number | undefined }>) {}`
+    const exact = await phasesFor(code, 'save', { files: { '/project/tsconfig.json': '{ "extends": "./tsconfig.base.json" }', '/project/tsconfig.base.json': '{ "compilerOptions": { "strict": true, "exactOptionalPropertyTypes": true } }' } })
+    expect(perceive(exact, [{ name: 'a', age: undefined }, {}, ['a'], { x: undefined }])).toBeUndefined()
+    expect(perceive(exact, [{ name: 'a', nick: undefined }, { a: undefined }, ['a', undefined], {}])).toEqual([
+      { path: 'args[0].nick', expected: 'string', received: 'undefined' },
+      { path: 'args[1].a', expected: 'number', received: 'undefined' },
+      { path: 'args[2][1]', expected: 'number', received: 'undefined' },
+      { path: 'args[3].x', expected: 'number | undefined', received: 'missing' },
+    ])
+    // Without the option, `?` adds undefined to the type.
+    const loose = await phasesFor(code, 'save', { files: { '/project/tsconfig.json': '{ "compilerOptions": { "strict": true } }' } })
+    expect(perceive(loose, [{ name: 'a', nick: undefined }, { a: undefined }, ['a', undefined], { x: 1 }])).toBeUndefined()
+  })
 })
 
 interface Item {
