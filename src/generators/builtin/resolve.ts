@@ -374,8 +374,15 @@ class Resolver {
   }
 
   private members(members: t.TSTypeElement[], mod: ModuleInfo, env: Env, path: string, name?: string): TypeIR {
+    const { object, callable } = this.membersOf(members, mod, env, path, name)
+    return callable ? callableWith(object) : object
+  }
+
+  /** The object type the members declare, and whether they declare a call or construct signature too. */
+  private membersOf(members: t.TSTypeElement[], mod: ModuleInfo, env: Env, path: string, name?: string): { object: Extract<TypeIR, { kind: 'objectType' }>; callable: boolean } {
     const properties: PropertyIR[] = []
     const indexSignatures: { key: TypeIR; value: TypeIR }[] = []
+    let callable = false
     for (const m of members) {
       if (m.type === 'TSPropertySignature' || m.type === 'TSMethodSignature') {
         const key = propertyName(m.key, !!m.computed)
@@ -410,10 +417,10 @@ class Resolver {
         if (!keyAnn || !m.typeAnnotation) continue
         indexSignatures.push({ key: this.type(keyAnn, mod, env, path), value: this.type(m.typeAnnotation.typeAnnotation, mod, env, `${path}[string]`) })
       } else if (m.type === 'TSCallSignatureDeclaration' || m.type === 'TSConstructSignatureDeclaration') {
-        return { kind: 'function' }
+        callable = true
       }
     }
-    return { kind: 'objectType', properties, ...(indexSignatures.length ? { indexSignatures } : {}), ...(name ? { name } : {}) }
+    return { object: { kind: 'objectType', properties, ...(indexSignatures.length ? { indexSignatures } : {}), ...(name ? { name } : {}) }, callable }
   }
 
   private intersection(types: TypeIR[], node: t.Node, mod: ModuleInfo, path: string): TypeIR {
@@ -786,6 +793,7 @@ class Resolver {
   private interfaceOf(decls: t.TSInterfaceDeclaration[], mod: ModuleInfo, env: Env, name: string): TypeIR {
     const properties: PropertyIR[] = []
     const indexSignatures: { key: TypeIR; value: TypeIR }[] = []
+    let callable = false
     const add = (obj: Extract<TypeIR, { kind: 'objectType' }>) => {
       for (const p of obj.properties) {
         const i = properties.findIndex((q) => q.name === p.name)
@@ -805,17 +813,24 @@ class Resolver {
           end: h.end,
         } as t.TSTypeReference
         const resolved = this.type(ref, mod, env, name)
-        const obj = this.objectOf(resolved)
+        // A callable base (see callableWith) passes its call signature on with its properties.
+        const d = this.deref(resolved)
+        const parts = d.kind === 'intersection' ? d.types.map((x) => this.deref(x)) : [d]
+        const fn = parts.some((p) => p.kind === 'function')
+        if (fn) callable = true
+        const rest = parts.filter((p) => p.kind !== 'function')
+        const obj = !fn ? this.objectOf(resolved) : rest.length === 0 ? { kind: 'objectType' as const, properties: [] } : rest.length === 1 ? this.objectOf(rest[0]!) : undefined
         if (obj) add(obj)
         else this.report(name, mod.code.slice(h.start!, h.end!), 'base interface is not a resolvable object type')
       }
     }
     for (const decl of decls) {
-      const own = this.members(decl.body.body, mod, env, name)
-      if (own.kind === 'objectType') add(own)
-      else return own
+      const own = this.membersOf(decl.body.body, mod, env, name)
+      add(own.object)
+      callable ||= own.callable
     }
-    return { kind: 'objectType', properties, ...(indexSignatures.length ? { indexSignatures } : {}), name }
+    const object: Extract<TypeIR, { kind: 'objectType' }> = { kind: 'objectType', properties, ...(indexSignatures.length ? { indexSignatures } : {}), name }
+    return callable ? callableWith(object) : object
   }
 
   private enumOf(decl: t.TSEnumDeclaration, mod: ModuleInfo): Extract<TypeIR, { kind: 'enum' }> {
@@ -1360,6 +1375,16 @@ function literalStrings(t: TypeIR, deref: (t: TypeIR) => TypeIR, only?: 'number'
     else return undefined
   }
   return out
+}
+
+/**
+ * A callable type (`{ (x: number): string; label: string }`): a function, which must have the required properties
+ * too; optional ones and index signatures ask nothing of a function that lacks them.
+ */
+function callableWith(object: Extract<TypeIR, { kind: 'objectType' }>): TypeIR {
+  if (!object.properties.some((p) => !p.optional)) return { kind: 'function' }
+  const { indexSignatures: _ignored, ...properties } = object
+  return { kind: 'intersection', types: [{ kind: 'function' }, properties] }
 }
 
 function withoutOptional(p: PropertyIR): PropertyIR {

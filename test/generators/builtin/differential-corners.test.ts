@@ -43,6 +43,19 @@ type Getters<T> = { [K in keyof T as \`get\${Capitalize<string & K>}\`]: () => T
 type Flags<T> = { [K in keyof T]: boolean }
 type IsStr<T> = T extends string ? 'yes' : 'no'
 type Pair<A, B = A> = { first: A; second: B }
+interface Hybrid { (x: number): string; label: string }
+interface Gen<T = string> { value: T; list: T[] }
+type Evt = { type: 'a'; ok: true; n: number } | { type: 'a'; ok: false; err: string } | { type: 'b' }
+type BoolDisc = { ok: true; v: number } | { ok: false }
+type EnumDisc = { c: Color.Red; r: number } | { c: Color.Green; g: string }
+type NumKeys = { 0: string; 1: string }
+type SymKey = { [k: symbol]: number }
+type Deep = { a?: { b?: { c?: number } } }
+type MixedIdx = { [k: string]: number | string; id: string }
+type AndIdx = { [k: string]: number } & { n: number }
+type UnionIntersect = ({ kind: 'a' } | { kind: 'b' }) & { id: string }
+type TupUnion = [string] | [number, number]
+type ArrOrObj = string[] | { [k: string]: string }
 type Percent = \`\${number}%\`
 type Route = \`/\${string}\`
 type Hex = \`#\${string}\`
@@ -144,6 +157,20 @@ const CORPUS: [annotation: string, values: string[]][] = [
   ['ReturnType<() => number>', ['1', '"1"']],
   ['Awaited<Promise<number>>', ['1', '"1"']],
   ['Uppercase<"a">', ['"A"', '"a"']],
+  ['Hybrid', ['Object.assign((x: number) => String(x), { label: "l" })', '{ label: "l" }', '() => 1']],
+  ['Gen', ['{ value: "a", list: ["b"] }', '{ value: 1, list: [] }']],
+  ['Gen<number>', ['{ value: 1, list: [2] }', '{ value: "1", list: [] }']],
+  ['Evt', ['{ type: "a" as const, ok: true as const, n: 1 }', '{ type: "a" as const, ok: false as const, err: "e" }', '{ type: "b" as const }', '{ type: "a" as const, ok: true as const, err: "e" }', '{ type: "a" as const, ok: false as const, n: 1 }']],
+  ['BoolDisc', ['{ ok: true as const, v: 1 }', '{ ok: false as const }', '{ ok: true as const }', '{ ok: false as const, v: "x" }']],
+  ['EnumDisc', ['{ c: Color.Red, r: 1 }', '{ c: Color.Green, g: "x" }', '{ c: Color.Red, g: "x" }', '{ c: 0 as const, r: 1 }', '{ c: Color.Blue, r: 1 }']],
+  ['NumKeys', ['{ 0: "a", 1: "b" }', '["a", "b"]', '["a"]', '{ 0: "a" }']],
+  ['SymKey', ['{}', '{ [Symbol.iterator]: 1 }', '{ a: "x" }']],
+  ['Deep', ['{}', '{ a: {} }', '{ a: { b: { c: 1 } } }', '{ a: { b: { c: "1" } } }', '{ a: null }', '{ a: { b: 1 } }']],
+  ['MixedIdx', ['{ id: "1" }', '{ id: "1", n: 1 }', '{ id: 1 }', '{ id: "1", n: true }']],
+  ['AndIdx', ['{ n: 1 }', '{ n: 1, m: 2 }', '{ n: "1" }', '{ n: 1, m: "2" }']],
+  ['UnionIntersect', ['{ kind: "a" as const, id: "1" }', '{ kind: "b" as const }', '{ kind: "c", id: "1" }']],
+  ['TupUnion', ['["a"] as [string]', '[1, 2] as [number, number]', '[1]', '["a", 1]']],
+  ['ArrOrObj', ['["a"]', '{ a: "b" }', '[1]', '{ a: 1 }']],
   ['Exclude<string | number | null | undefined, null | undefined>', ['"a"', '1', 'null', 'undefined']],
   ['Exclude<Shape | undefined, undefined>', ['{ kind: "circle" as const, r: 1 }', 'undefined', '{ kind: "circle" as const }']],
   ['Extract<Shape | string, object>', ['{ kind: "square" as const, side: 1 }', '"circle"']],

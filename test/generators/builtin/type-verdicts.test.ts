@@ -277,6 +277,24 @@ function save(d: Required<Draft>) {}`, 'save')
     const loose = await phasesFor(code, 'save', { files: { '/project/tsconfig.json': '{ "compilerOptions": { "strict": true } }' } })
     expect(perceive(loose, [{ name: 'a', nick: undefined }, { a: undefined }, ['a', undefined], { x: 1 }])).toBeUndefined()
   })
+
+  it('a callable type with required properties (`{ (x: number): string; label: string }`) takes only a function that has them', async () => {
+    const m = await phasesFor(
+      `interface Formatter { (x: number): string; label: string }
+       interface Named extends Formatter { locale?: string }
+       type Loose = { (x: number): string; label?: string }
+       function use(f: Formatter, g: Named, h: Loose) {}`,
+      'use',
+    )
+    const fmt = Object.assign((x: number) => String(x), { label: 'plain' })
+    expect(perceive(m, [fmt, fmt, () => 'x'])).toBeUndefined()
+    expect(perceive(m, [() => 'x', Object.assign(() => 'x', { label: 1 }), { label: 'l' }])).toEqual([
+      // As for any object type checked by its properties, a function lacking them reads as one issue at the value.
+      { path: 'args[0]', expected: 'Formatter', received: 'function' },
+      { path: 'args[1]', expected: 'Named', received: 'function' },
+      { path: 'args[2]', expected: 'function', received: 'object' },
+    ])
+  })
 })
 
 interface Item {
