@@ -105,7 +105,17 @@ class Resolver {
     const { fn, code, file } = this.input
     const mod = this.modules.get(file)!
     const env: Env = new Map()
-    for (const p of enclosingTypeParams(this.input.ast, fn)) env.set(p, null)
+    const typeParams = enclosingTypeParams(this.input.ast, fn)
+    for (const p of typeParams) env.set(p.name, null)
+    // A value of a type parameter is a value of its constraint (`T extends Order`), whatever the caller's T: checking
+    // the constraint rejects nothing valid. One that resolves only partly is left a generic.
+    for (const p of typeParams) {
+      if (!p.constraint) continue
+      const reported = this.unresolved.length
+      const bound = this.type(p.constraint, mod, env, p.name)
+      if (this.unresolved.length === reported && !(bound.kind === 'unknown' && bound.reason)) env.set(p.name, bound)
+      else this.unresolved.length = reported
+    }
 
     const params: ParamSpec[] = []
     let index = 0
@@ -1213,11 +1223,11 @@ function collectModule(file: string, code: string, ast: t.File): ModuleInfo {
 }
 
 /** Type parameters in scope at `fn`: its own and those of enclosing classes and functions (all generics here). */
-function enclosingTypeParams(ast: t.File, fn: FunctionNode): string[] {
-  const names: string[] = []
-  const visit = (node: t.Node, scope: string[]): boolean => {
+function enclosingTypeParams(ast: t.File, fn: FunctionNode): t.TSTypeParameter[] {
+  const names: t.TSTypeParameter[] = []
+  const visit = (node: t.Node, scope: t.TSTypeParameter[]): boolean => {
     const tp = 'typeParameters' in node ? (node.typeParameters as t.Node | null | undefined) : undefined
-    const here = tp && tp.type === 'TSTypeParameterDeclaration' ? [...scope, ...tp.params.map((p: t.TSTypeParameter) => p.name)] : scope
+    const here = tp && tp.type === 'TSTypeParameterDeclaration' ? [...scope, ...tp.params] : scope
     if (node === fn) {
       names.push(...here)
       return true

@@ -295,6 +295,25 @@ function save(d: Required<Draft>) {}`, 'save')
       { path: 'args[2]', expected: 'function', received: 'object' },
     ])
   })
+
+  it('a type parameter with a constraint (`T extends Entity`) is checked against it; one without, or bound by another, stays unresolved', async () => {
+    const m = await phasesFor(
+      `interface Entity { id: string }
+       class Repo<T extends Entity> {
+         save<K extends 'draft' | 'live', V extends readonly number[], F, G extends Wrapped<F>>(item: T, items: T[], state: K, values: V, free: F, wrapped: G) {}
+       }
+       type Wrapped<X> = { inner: X }`,
+      'save',
+    )
+    expect(m.spec.unresolved.filter((u) => u.path !== 'result').map((u) => `${u.path}: ${u.reason}`)).toEqual(['args[4]: generic type parameter F', 'args[5]: generic type parameter G'])
+    expect(perceive(m, [{ id: 'a', extra: 1 }, [], 'live', [1, 2], Symbol(), { inner: 1 }])).toBeUndefined()
+    expect(perceive(m, [{ id: 1 }, [null], 'gone', ['1'], undefined, 3])).toEqual([
+      { path: 'args[0].id', expected: 'string', received: 'number' },
+      { path: 'args[1][0]', expected: 'Entity', received: 'null' },
+      { path: 'args[2]', expected: '"draft" | "live"', received: '"gone"' },
+      { path: 'args[3][0]', expected: 'number', received: 'string' },
+    ])
+  })
 })
 
 interface Item {
