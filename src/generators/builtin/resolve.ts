@@ -528,6 +528,9 @@ class Resolver {
         return e.expressions.length === 0 ? lit(e.quasis[0]!.value.cooked ?? '') : undefined
       case 'NullLiteral':
         return { kind: 'null' }
+      case 'ArrowFunctionExpression':
+      case 'FunctionExpression':
+        return { kind: 'function' }
       case 'Identifier':
         return e.name === 'undefined' ? { kind: 'undefined' } : undefined
       case 'ArrayExpression': {
@@ -543,9 +546,11 @@ class Resolver {
       case 'ObjectExpression': {
         const properties: PropertyIR[] = []
         for (const p of e.properties) {
-          if (p.type !== 'ObjectProperty' || p.computed || p.shorthand) return undefined
+          // A method (`onClick() {}`) is a property holding a function; a getter or setter, a spread or a shorthand is not known here.
+          const method = p.type === 'ObjectMethod' && p.kind === 'method'
+          if ((p.type !== 'ObjectProperty' && !method) || p.computed || (p.type === 'ObjectProperty' && p.shorthand)) return undefined
           const key = p.key.type === 'Identifier' ? p.key.name : p.key.type === 'StringLiteral' ? p.key.value : p.key.type === 'NumericLiteral' ? String(p.key.value) : undefined
-          const type = key === undefined ? undefined : this.valueType(p.value, mod, env, path, asConst)
+          const type = key === undefined ? undefined : p.type === 'ObjectMethod' ? { kind: 'function' as const } : this.valueType(p.value, mod, env, path, asConst)
           if (key === undefined || !type) return undefined
           const prop: PropertyIR = { name: key, type, optional: false, ...(asConst ? { readonly: true } : {}), ...(p.key.type === 'NumericLiteral' ? { numeric: true } : {}) }
           const i = properties.findIndex((x) => x.name === key)

@@ -23,6 +23,7 @@ type Brand = string & { __brand: 'UserId' }
 type Cents = number & { readonly __unit: 'cents' }
 const CONFIG = { mode: 'fast', retries: 3 } as const
 const WIDE = { mode: 'fast', tags: ['a'], nested: { on: true } }
+const HANDLERS = { save() {}, load: () => 1, name: 'h' }
 const ROLES = ['admin', 'user'] as const
 const LIMIT = 10
 type Shape = { kind: 'circle'; r: number } | { kind: 'square'; side: number }
@@ -90,6 +91,8 @@ const CORPUS: [annotation: string, values: string[]][] = [
   ['keyof typeof CONFIG', ['"mode"', '"retries"', '"x"', '0']],
   ['typeof CONFIG', ['CONFIG', '{ mode: "fast", retries: 3 } as const', '{ mode: "slow", retries: 3 } as const', '{ mode: "fast" } as const', '1']],
   ['typeof LIMIT', ['10', '11', '"10"']],
+  ['keyof typeof HANDLERS', ['"save"', '"load"', '"name"', '"x"']],
+  ['typeof HANDLERS', ['HANDLERS', '{ save() {}, load: () => 2, name: "n" }', '{ save: 1, load: () => 2, name: "n" }', '{ save() {}, name: "n" }']],
   ['typeof WIDE', ['WIDE', '{ mode: "slow", tags: [], nested: { on: false } }', '{ mode: "fast", tags: [1], nested: { on: true } }', '{ mode: "fast", tags: [] }']],
   ['(typeof ROLES)[number]', ['"admin"', '"user"', '"root"', '0']],
   ['Shape', ['{ kind: "circle" as const, r: 1 }', '{ kind: "square" as const, side: 2 }', '{ kind: "circle" as const, side: 2 }', '{ kind: "tri" as const, r: 1 }', '{ kind: "circle" as const, r: 1, side: 2 }', 'null', '[]']],
