@@ -583,14 +583,18 @@ class Resolver {
     if ((target.kind === 'array' || target.kind === 'tuple') && index.kind === 'number') {
       return target.kind === 'array' ? target.element : union(target.elements.map((e) => (e.rest ? this.elementOf(e.type) : e.type)))
     }
-    const obj = this.objectOf(objectIR)
+    // On a union of object types (`Action['type']`) the property is read from every member, as tsc does.
+    const single = this.objectOf(objectIR)
+    const objects = single ? [single] : target.kind === 'union' ? this.unionMembers(objectIR).map((m) => this.objectOf(m)) : []
     const names = literalStrings(index, (x) => this.deref(x))
-    if (obj && names) {
+    if (objects.length && objects.every((o) => o) && names) {
       const picked: TypeIR[] = []
-      for (const n of names) {
-        const prop = obj.properties.find((p) => p.name === n)
-        if (!prop) return this.unknown(node, mod, path, `property "${n}" does not exist on the indexed type`)
-        picked.push(prop.optional ? union([prop.type, { kind: 'undefined' }]) : prop.type)
+      for (const obj of objects) {
+        for (const n of names) {
+          const prop = obj!.properties.find((p) => p.name === n)
+          if (!prop) return this.unknown(node, mod, path, `property "${n}" does not exist on the indexed type`)
+          picked.push(prop.optional ? union([prop.type, { kind: 'undefined' }]) : prop.type)
+        }
       }
       return union(picked)
     }

@@ -314,6 +314,17 @@ function save(d: Required<Draft>) {}`, 'save')
       { path: 'args[3][0]', expected: 'number', received: 'string' },
     ])
   })
+
+  it('indexed access on a union of object types (`Action["type"]`) reads the property of every member', async () => {
+    const m = await phasesFor(
+      `type Action = { type: 'add'; item: string } | { type: 'remove'; id: number; note?: string } | { type: 'clear'; note: string }
+       function dispatch(kind: Action['type'], note: Action['note']) {}`,
+      'dispatch',
+    )
+    expect(m.spec.unresolved.filter((u) => u.path !== 'result').map((u) => u.reason)).toEqual(['property "note" does not exist on the indexed type'])
+    expect(perceive(m, ['remove', 1])).toBeUndefined()
+    expect(perceive(m, ['reset', 1])).toEqual([{ path: 'args[0]', expected: '"add" | "remove" | "clear"', received: '"reset"' }])
+  })
 })
 
 interface Item {
