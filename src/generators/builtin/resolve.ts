@@ -769,10 +769,11 @@ class Resolver {
   private declaration(decls: Decl[], declMod: ModuleInfo, argNodes: t.TSType[], useMod: ModuleInfo, useEnv: Env, node: t.Node, path: string): TypeIR {
     const first = decls[0]!
     const name = first.id!.name
-    if (first.type === 'ClassDeclaration') return this.unknown(node, useMod, path, `class ${name} is not checked structurally`)
+    if (first.type === 'ClassDeclaration' && decls.length > 1) return this.unknown(node, useMod, path, `class ${name} merged with an interface is not checked structurally`)
     if (first.type === 'TSEnumDeclaration') return this.ref(declMod, name, '', () => this.enumOf(first, declMod))
 
-    const params = first.typeParameters?.params ?? []
+    const tp = first.typeParameters
+    const params = tp && tp.type === 'TSTypeParameterDeclaration' ? tp.params : []
     const args = argNodes.map((a) => this.type(a, useMod, useEnv, path))
     const env: Env = new Map()
     params.forEach((p, i) => {
@@ -788,6 +789,7 @@ class Resolver {
       this.instantiationDepth++
       try {
         if (first.type === 'TSTypeAliasDeclaration') return this.type(first.typeAnnotation, declMod, env, name)
+        if (first.type === 'ClassDeclaration') return this.classOf(first, declMod, env, name + argText, node, useMod, path)
         return this.interfaceOf(decls as t.TSInterfaceDeclaration[], declMod, env, name + argText)
       } finally {
         this.instantiationDepth--
@@ -850,6 +852,56 @@ class Resolver {
     }
     const object: Extract<TypeIR, { kind: 'objectType' }> = { kind: 'objectType', properties, ...(indexSignatures.length ? { indexSignatures } : {}), name }
     return callable ? callableWith(object) : object
+  }
+
+  /**
+   * A class as TypeScript checks a value against it: by its public instance members (fields, parameter properties,
+   * accessors, methods), its base class's included. Private, protected and #private members make tsc ask for an
+   * instance of the class itself, which a phase module cannot name: those are not checked.
+   */
+  private classOf(decl: t.ClassDeclaration, mod: ModuleInfo, env: Env, name: string, node: t.Node, useMod: ModuleInfo, path: string): TypeIR {
+    const properties: PropertyIR[] = []
+    const add = (p: PropertyIR) => {
+      const i = properties.findIndex((q) => q.name === p.name)
+      if (i >= 0) properties[i] = p
+      else properties.push(p)
+    }
+    if (decl.superClass) {
+      if (decl.superClass.type !== 'Identifier') return this.unknown(node, useMod, path, `the base class of ${decl.id!.name} is not a plain name`)
+      const base = this.objectOf(this.type({ type: 'TSTypeReference', typeName: decl.superClass, typeParameters: decl.superTypeParameters ?? null, start: decl.superClass.start, end: decl.superClass.end } as t.TSTypeReference, mod, env, name))
+      if (!base) return this.unknown(node, useMod, path, `the base class of ${decl.id!.name} is not resolvable`)
+      base.properties.forEach(add)
+    }
+    const annotated = (a: t.Node | null | undefined): TypeIR | undefined => (a?.type === 'TSTypeAnnotation' ? this.type(a.typeAnnotation, mod, env, name) : undefined)
+    const hidden = (m: { accessibility?: string | null; static?: boolean | null }) => !!m.static || m.accessibility === 'private' || m.accessibility === 'protected'
+    for (const m of decl.body.body) {
+      if (m.type === 'ClassProperty' || m.type === 'ClassAccessorProperty' || m.type === 'ClassMethod' || m.type === 'TSDeclareMethod') {
+        if (hidden(m)) continue
+        const key = m.key.type === 'PrivateName' ? undefined : propertyName(m.key, !!m.computed)
+        if (m.type === 'ClassMethod' && m.kind === 'constructor') {
+          for (const p of m.params) {
+            if (p.type !== 'TSParameterProperty' || p.accessibility === 'private' || p.accessibility === 'protected') continue
+            const id = p.parameter.type === 'AssignmentPattern' ? p.parameter.left : p.parameter
+            if (id.type !== 'Identifier') continue
+            add({ name: id.name, type: annotated(id.typeAnnotation) ?? { kind: 'any' }, optional: !!id.optional, ...(p.readonly ? { readonly: true } : {}) })
+          }
+          continue
+        }
+        if (key === undefined) return this.unknown(node, useMod, path, `class ${decl.id!.name} has a computed member`)
+        let type: TypeIR
+        if (m.type === 'ClassProperty' || m.type === 'ClassAccessorProperty') {
+          // An initializer gives the type tsc infers: a literal's own for a readonly field, its primitive otherwise.
+          type = annotated(m.typeAnnotation) ?? (m.value ? this.valueType(m.value, mod, env, name, false, m.type === 'ClassProperty' && !!m.readonly) : undefined) ?? { kind: 'any' }
+        } else if (m.kind === 'get') type = annotated(m.returnType) ?? { kind: 'any' }
+        else if (m.kind === 'set') {
+          if (properties.some((p) => p.name === key)) continue
+          const param = m.params[0]
+          type = (param && param.type === 'Identifier' ? annotated(param.typeAnnotation) : undefined) ?? { kind: 'any' }
+        } else type = { kind: 'function' }
+        add({ name: key, type, optional: !!m.optional })
+      }
+    }
+    return { kind: 'objectType', properties, name }
   }
 
   private enumOf(decl: t.TSEnumDeclaration, mod: ModuleInfo): Extract<TypeIR, { kind: 'enum' }> {

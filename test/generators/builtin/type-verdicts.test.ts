@@ -325,6 +325,34 @@ function save(d: Required<Draft>) {}`, 'save')
     expect(perceive(m, ['remove', 1])).toBeUndefined()
     expect(perceive(m, ['reset', 1])).toEqual([{ path: 'args[0]', expected: '"add" | "remove" | "clear"', received: '"reset"' }])
   })
+
+  it('a class type is checked by its public instance members (its base class\'s too), as tsc checks a value against it', async () => {
+    const code = `class Entity { readonly kind = 'entity'; createdAt = new Date(); constructor(public id: string, private secret = 0) {} get label(): string { return this.id } }
+       class User extends Entity { static count = 0; #token = ''; protected role = 'user'; email?: string; greet() { return 'hi' } }
+       function save(user: User, users: User[]) {}`
+    const m = await phasesFor(code, 'save')
+    expect(m.spec.unresolved.filter((u) => u.path !== 'result')).toEqual([])
+    class Entity {
+      readonly kind = 'entity'
+      createdAt = new Date()
+      constructor(public id: string, private secret = 0) {}
+      get label(): string { return this.id + this.secret }
+    }
+    class User extends Entity {
+      email?: string
+      greet() { return 'hi' }
+    }
+    const user = new User('u1')
+    expect(perceive(m, [user, [user, { kind: 'entity', createdAt: 0, id: 'u2', label: 'x', greet: () => 'yo' }]])).toBeUndefined()
+    expect(perceive(m, [{ kind: 'user', id: 7, label: 'x', greet: 'hi', email: null }, [null]])).toEqual([
+      { path: 'args[0].kind', expected: '"entity"', received: '"user"' },
+      { path: 'args[0].createdAt', expected: 'any', received: 'missing' },
+      { path: 'args[0].id', expected: 'string', received: 'number' },
+      { path: 'args[0].email', expected: 'string', received: 'null' },
+      { path: 'args[0].greet', expected: 'function', received: 'string' },
+      { path: 'args[1][0]', expected: 'User', received: 'null' },
+    ])
+  })
 })
 
 interface Item {
