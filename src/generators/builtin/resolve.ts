@@ -898,10 +898,19 @@ class Resolver {
           const param = m.params[0]
           type = (param && param.type === 'Identifier' ? annotated(param.typeAnnotation) : undefined) ?? { kind: 'any' }
         } else type = { kind: 'function' }
-        add({ name: key, type, optional: !!m.optional })
+        // A field with no initializer that may hold undefined need not be there at all: a `declare` field, or any field
+        // compiled without useDefineForClassFields, is not defined on the instance until something assigns it.
+        const unset = (m.type === 'ClassProperty' || m.type === 'ClassAccessorProperty') && !m.value && this.mayBeUndefined(type)
+        add({ name: key, type, optional: !!m.optional || unset })
       }
     }
     return { kind: 'objectType', properties, name }
+  }
+
+  private mayBeUndefined(t: TypeIR, depth = 0): boolean {
+    const d = this.deref(t)
+    if (['undefined', 'void', 'any', 'unknown'].includes(d.kind)) return true
+    return d.kind === 'union' && depth < 10 && d.types.some((x) => this.mayBeUndefined(x, depth + 1))
   }
 
   private enumOf(decl: t.TSEnumDeclaration, mod: ModuleInfo): Extract<TypeIR, { kind: 'enum' }> {

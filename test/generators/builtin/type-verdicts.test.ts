@@ -344,6 +344,13 @@ function save(d: Required<Draft>) {}`, 'save')
     }
     const user = new User('u1')
     expect(perceive(m, [user, [user, { kind: 'entity', createdAt: 0, id: 'u2', label: 'x', greet: () => 'yo' }]])).toBeUndefined()
+    // A field that may hold undefined and has no initializer is not on an instance compiled without useDefineForClassFields.
+    const form = await phasesFor(`class Form { value: string | undefined; declare note: unknown; touched = false }\nfunction submit(f: Form) {}`, 'submit')
+    expect(perceive(form, [{ touched: true }])).toBeUndefined()
+    expect(perceive(form, [{ value: 1 }])).toEqual([
+      { path: 'args[0].value', expected: 'string | undefined', received: 'number' },
+      { path: 'args[0].touched', expected: 'boolean', received: 'undefined' },
+    ])
     expect(perceive(m, [{ kind: 'user', id: 7, label: 'x', greet: 'hi', email: null }, [null]])).toEqual([
       { path: 'args[0].kind', expected: '"entity"', received: '"user"' },
       { path: 'args[0].createdAt', expected: 'any', received: 'missing' },
