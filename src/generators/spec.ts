@@ -49,6 +49,8 @@ export interface PropertyIR {
   readonly?: boolean
   /** Named by a number (`0: T`, or a key of `Record<0 | 1, T>`): `keyof` gives the number, not the string. */
   numeric?: boolean
+  /** Optional under `exactOptionalPropertyTypes`: it may be absent, but when present it holds a T (undefined only if T has it). */
+  exact?: boolean
 }
 
 export interface IndexSignatureIR {
@@ -59,6 +61,8 @@ export interface IndexSignatureIR {
 export interface TupleElementIR {
   type: TypeIR
   optional?: boolean
+  /** Optional under `exactOptionalPropertyTypes` (see PropertyIR). */
+  exact?: boolean
   rest?: boolean
   name?: string
 }

@@ -610,6 +610,8 @@ export class ValidatorCompiler {
       this.used.add('addReceived')
       return `${header}\n${missing}`
     }
+    // Under exactOptionalPropertyTypes a property that is there holds its type: an explicit undefined is checked too.
+    if (p.optional && p.exact) return `${header}\nconst ${v} = ${access}\nif (${v} !== undefined || ${JSON.stringify(p.name)} in Object(${site.v})) {\n${indent(code)}\n}`
     if (p.optional) return `${header}\nconst ${v} = ${access}\nif (${v} !== undefined) {\n${indent(code)}\n}`
     if (this.admitsUndefined(p.type)) {
       this.used.add('addReceived')
@@ -692,7 +694,7 @@ export class ValidatorCompiler {
       const code = this.check(e.type, child)
       if (!code) return
       body.push(`const ${v} = ${a}[${index}]`)
-      body.push(e.optional ? `if (${v} !== undefined) {\n${indent(code)}\n}` : code)
+      body.push(e.optional ? `if (${v} !== undefined${e.exact ? ` || ${index} in ${a}` : ''}) {\n${indent(code)}\n}` : code)
     }
     head.forEach((e, i) => element(e, String(i), [{ text: String(i) }]))
     if (rest) {

@@ -4,7 +4,7 @@ import { dirname, relative, resolve as resolvePath, sep } from 'node:path'
 import { parse } from '../parser'
 import type * as t from '@babel/types'
 import { mapSubpathImport } from './subpath-imports'
-import { findPathMapping, mapSpecifier, type PathMapping } from './tsconfig-paths'
+import { findExactOptional, findPathMapping, mapSpecifier, type PathMapping } from './tsconfig-paths'
 import { findReferencedProjects, sourcesOf, type ReferencedProjects } from './project-references'
 import { mapWorkspacePackage } from './workspace-packages'
 import { derefType, type ParamSpec, type PropertyIR, type TupleElementIR, type TypeIR, type UnresolvedType } from '../spec'
@@ -56,6 +56,8 @@ interface ModuleInfo {
   code: string
   /** Top-level declarations by local name (interfaces may merge, so a list). */
   decls: Map<string, Decl[]>
+  /** Top-level `const` declarations by name: the values `typeof` may ask about. */
+  values: Map<string, t.VariableDeclarator>
   /** Local name → where it is imported from (`imported` is `*` for namespace imports). */
   imports: Map<string, { source: string; imported: string }>
   /** Exported name → local name, or a re-export from another module. */
@@ -86,17 +88,34 @@ class Resolver {
   /** The projects the governing tsconfig.json references, by directory of the importing file (null: none). */
   private readonly references = new Map<string, ReferencedProjects | null>()
   private instantiationDepth = 0
+  /** `exactOptionalPropertyTypes` of the function's project (one program's option, whichever file declares a type). */
+  private exactOption: boolean | undefined
 
   constructor(private readonly input: ResolveInput) {
     this.readFile = input.readFile ?? readFileOrUndefined
     this.modules.set(input.file, collectModule(input.file, input.code, input.ast))
   }
 
+  /** Looked up at the first optional property or element: a signature without any reads no tsconfig.json for it. */
+  private get exact(): boolean {
+    return (this.exactOption ??= this.nearestConfig(new Map(), this.input.file, findExactOptional)?.exact ?? false)
+  }
+
   run(): ResolvedSignature {
     const { fn, code, file } = this.input
     const mod = this.modules.get(file)!
     const env: Env = new Map()
-    for (const p of enclosingTypeParams(this.input.ast, fn)) env.set(p, null)
+    const typeParams = enclosingTypeParams(this.input.ast, fn)
+    for (const p of typeParams) env.set(p.name, null)
+    // A value of a type parameter is a value of its constraint (`T extends Order`), whatever the caller's T: checking
+    // the constraint rejects nothing valid. One that resolves only partly is left a generic.
+    for (const p of typeParams) {
+      if (!p.constraint) continue
+      const reported = this.unresolved.length
+      const bound = this.type(p.constraint, mod, env, p.name)
+      if (this.unresolved.length === reported && !(bound.kind === 'unknown' && bound.reason)) env.set(p.name, bound)
+      else this.unresolved.length = reported
+    }
 
     const params: ParamSpec[] = []
     let index = 0
@@ -245,7 +264,7 @@ class Resolver {
       case 'TSTypeReference':
         return this.reference(node, mod, env, path)
       case 'TSTypeQuery':
-        return this.unknown(node, mod, path, '`typeof` queries need the type checker')
+        return this.typeQuery(node, mod, env, path)
       case 'TSConditionalType':
         return this.unknown(node, mod, path, 'conditional types are not resolved')
       case 'TSMappedType':
@@ -359,14 +378,21 @@ class Resolver {
       // A spread tuple (`[...Head, T]`) stands for its elements, as TypeScript normalises it.
       const spread = rest ? this.deref(type) : undefined
       if (spread?.kind === 'tuple') elements.push(...spread.elements)
-      else elements.push({ type, ...(optional ? { optional } : {}), ...(rest ? { rest } : {}), ...(name ? { name } : {}) })
+      else elements.push({ type, ...(optional ? { optional, ...(this.exact ? { exact: true } : {}) } : {}), ...(rest ? { rest } : {}), ...(name ? { name } : {}) })
     })
     return { kind: 'tuple', elements }
   }
 
   private members(members: t.TSTypeElement[], mod: ModuleInfo, env: Env, path: string, name?: string): TypeIR {
+    const { object, callable } = this.membersOf(members, mod, env, path, name)
+    return callable ? callableWith(object) : object
+  }
+
+  /** The object type the members declare, and whether they declare a call or construct signature too. */
+  private membersOf(members: t.TSTypeElement[], mod: ModuleInfo, env: Env, path: string, name?: string): { object: Extract<TypeIR, { kind: 'objectType' }>; callable: boolean } {
     const properties: PropertyIR[] = []
     const indexSignatures: { key: TypeIR; value: TypeIR }[] = []
+    let callable = false
     for (const m of members) {
       if (m.type === 'TSPropertySignature' || m.type === 'TSMethodSignature') {
         const key = propertyName(m.key, !!m.computed)
@@ -392,7 +418,7 @@ class Resolver {
           continue
         }
         const readonly = (m.type === 'TSPropertySignature' && m.readonly) || (accessor === 'get' && existing < 0)
-        const prop: PropertyIR = { name: key, type, optional: !!m.optional, ...(readonly ? { readonly: true } : {}), ...(m.key.type === 'NumericLiteral' && !m.computed ? { numeric: true } : {}) }
+        const prop: PropertyIR = { name: key, type, optional: !!m.optional, ...(m.optional && this.exact ? { exact: true } : {}), ...(readonly ? { readonly: true } : {}), ...(m.key.type === 'NumericLiteral' && !m.computed ? { numeric: true } : {}) }
         if (existing >= 0) properties[existing] = prop
         else properties.push(prop)
       } else if (m.type === 'TSIndexSignature') {
@@ -401,10 +427,10 @@ class Resolver {
         if (!keyAnn || !m.typeAnnotation) continue
         indexSignatures.push({ key: this.type(keyAnn, mod, env, path), value: this.type(m.typeAnnotation.typeAnnotation, mod, env, `${path}[string]`) })
       } else if (m.type === 'TSCallSignatureDeclaration' || m.type === 'TSConstructSignatureDeclaration') {
-        return { kind: 'function' }
+        callable = true
       }
     }
-    return { kind: 'objectType', properties, ...(indexSignatures.length ? { indexSignatures } : {}), ...(name ? { name } : {}) }
+    return { object: { kind: 'objectType', properties, ...(indexSignatures.length ? { indexSignatures } : {}), ...(name ? { name } : {}) }, callable }
   }
 
   private intersection(types: TypeIR[], node: t.Node, mod: ModuleInfo, path: string): TypeIR {
@@ -418,12 +444,124 @@ class Resolver {
     const checked = flat.filter((x) => x.kind !== 'unknown' || x.reason !== undefined)
     const informative = checked.filter((x) => !empty(x))
     const kept = informative.length ? informative : checked.slice(0, 1)
-    const primitive = kept.filter((x) => isPrimitiveKind(this.deref(x).kind))
-    const objectish = kept.filter((x) => !isPrimitiveKind(this.deref(x).kind))
-    if (primitive.length && objectish.length) return this.unknown(node, mod, path, 'intersections of primitives with object types (brands) are not checkable')
+    const primitive = kept.filter((x) => this.isPrimitive(x))
+    // A brand (`string & { __brand: 'UserId' }`): its object part exists only for the compiler, and every value of the
+    // type is a primitive that has none of it, so the primitive part is all a value can be checked against.
+    // null and undefined have no properties at all: beside an object part they are never.
+    if (primitive.length && primitive.length < kept.length) {
+      const values = primitive.map((x) => this.withoutNullish(x))
+      return values.length === 1 ? values[0]! : { kind: 'intersection', types: values }
+    }
     if (kept.length === 1) return kept[0]!
     if (kept.length === 0) return { kind: 'unknown' }
     return { kind: 'intersection', types: kept }
+  }
+
+  /** A primitive type, or a union of them (`(string | number) & { __brand: 'Id' }` is a brand too). */
+  private isPrimitive(t: TypeIR, depth = 0): boolean {
+    const d = this.deref(t)
+    if (d.kind === 'union' && depth < 10) return d.types.every((x) => this.isPrimitive(x, depth + 1))
+    return isPrimitiveKind(d.kind)
+  }
+
+  /** The members of a union, through aliases (a union of aliased unions is flattened). */
+  private unionMembers(t: TypeIR, depth = 0): TypeIR[] {
+    const d = this.deref(t)
+    return d.kind === 'union' && depth < 10 ? d.types.flatMap((x) => this.unionMembers(x, depth + 1)) : [t]
+  }
+
+  private withoutNullish(t: TypeIR): TypeIR {
+    const d = this.deref(t)
+    if (d.kind === 'null' || d.kind === 'undefined') return { kind: 'never' }
+    return d.kind === 'union' ? union(d.types.map((x) => this.withoutNullish(x))) : t
+  }
+
+  /** `typeof X`: the type TypeScript infers for a `const` (annotated, a literal, `as const` or not), or an enum's object. */
+  private typeQuery(node: t.TSTypeQuery, mod: ModuleInfo, env: Env, path: string): TypeIR {
+    if (node.exprName.type !== 'Identifier' || node.typeParameters) return this.unknown(node, mod, path, '`typeof` is resolved only for a plain name')
+    const name = node.exprName.name
+    const found = this.lookup(mod, name, 'value')
+    if (!found) return this.unknown(node, mod, path, `${name} is not a const of this file or a relative import`)
+    if ('package' in found) return this.fromPackage(node, mod, path, found.package)
+    if ('missing' in found) return this.unknown(node, mod, path, found.missing, found.brief)
+    if ('decl' in found) {
+      const first = found.decls[0]!
+      if (first.type !== 'TSEnumDeclaration') return this.unknown(node, mod, path, `typeof the class ${name} is not checked`)
+      // The enum's object: one property per member (a numeric enum's reverse mapping is no key of keyof typeof).
+      const members = this.enumOf(first, found.mod).members
+      return { kind: 'objectType', properties: members.map((m) => ({ name: m.name, type: { kind: 'literal', value: m.value }, optional: false, readonly: true })) }
+    }
+    const d = found.value
+    if (d.id.type === 'Identifier' && d.id.typeAnnotation?.type === 'TSTypeAnnotation') return this.type(d.id.typeAnnotation.typeAnnotation, found.mod, new Map(), path)
+    const inferred = d.init ? this.valueType(d.init, found.mod, env, path, false, true) : undefined
+    return inferred ?? this.unknown(node, mod, path, `the value of ${name} is not a literal (typeof needs the type checker)`)
+  }
+
+  /**
+   * The type TypeScript infers for a literal expression: literal types under `as const` (readonly, tuples) and at the
+   * top of a const declaration, widened to their primitives inside a mutable object or array. Undefined for anything
+   * else (a call, a variable, a spread, a function).
+   */
+  private valueType(e: t.Node, mod: ModuleInfo, env: Env, path: string, asConst: boolean, top = false): TypeIR | undefined {
+    const keep = asConst || top
+    const lit = (value: string | number | boolean | bigint): TypeIR => (keep ? { kind: 'literal', value } : { kind: typeof value as 'string' | 'number' | 'boolean' | 'bigint' })
+    switch (e.type) {
+      case 'TSAsExpression':
+        if (e.typeAnnotation.type === 'TSTypeReference' && e.typeAnnotation.typeName.type === 'Identifier' && e.typeAnnotation.typeName.name === 'const') return this.valueType(e.expression, mod, env, path, true)
+        return this.type(e.typeAnnotation, mod, env, path)
+      case 'TSSatisfiesExpression':
+        // `satisfies` keeps the literal types its target asks for: only `as const satisfies T` is known without it.
+        return e.expression.type === 'TSAsExpression' ? this.valueType(e.expression, mod, env, path, asConst, top) : undefined
+      case 'ParenthesizedExpression':
+        return this.valueType(e.expression, mod, env, path, asConst, top)
+      case 'StringLiteral':
+        return lit(e.value)
+      case 'NumericLiteral':
+        return lit(e.value)
+      case 'BooleanLiteral':
+        return lit(e.value)
+      case 'BigIntLiteral':
+        return lit(BigInt(e.value))
+      case 'UnaryExpression':
+        return e.operator === '-' && e.argument.type === 'NumericLiteral' ? lit(-e.argument.value) : undefined
+      case 'TemplateLiteral':
+        return e.expressions.length === 0 ? lit(e.quasis[0]!.value.cooked ?? '') : undefined
+      case 'NullLiteral':
+        return { kind: 'null' }
+      case 'ArrowFunctionExpression':
+      case 'FunctionExpression':
+        return { kind: 'function' }
+      case 'Identifier':
+        return e.name === 'undefined' ? { kind: 'undefined' } : undefined
+      case 'ArrayExpression': {
+        const items: TypeIR[] = []
+        for (const el of e.elements) {
+          const x = el && el.type !== 'SpreadElement' ? this.valueType(el, mod, env, path, asConst) : undefined
+          if (!x) return undefined
+          items.push(x)
+        }
+        if (asConst) return { kind: 'tuple', elements: items.map((type) => ({ type })), readonly: true }
+        return items.length ? { kind: 'array', element: union(items) } : undefined
+      }
+      case 'ObjectExpression': {
+        const properties: PropertyIR[] = []
+        for (const p of e.properties) {
+          // A method (`onClick() {}`) is a property holding a function; a getter or setter, a spread or a shorthand is not known here.
+          const method = p.type === 'ObjectMethod' && p.kind === 'method'
+          if ((p.type !== 'ObjectProperty' && !method) || p.computed || (p.type === 'ObjectProperty' && p.shorthand)) return undefined
+          const key = p.key.type === 'Identifier' ? p.key.name : p.key.type === 'StringLiteral' ? p.key.value : p.key.type === 'NumericLiteral' ? String(p.key.value) : undefined
+          const type = key === undefined ? undefined : p.type === 'ObjectMethod' ? { kind: 'function' as const } : this.valueType(p.value, mod, env, path, asConst)
+          if (key === undefined || !type) return undefined
+          const prop: PropertyIR = { name: key, type, optional: false, ...(asConst ? { readonly: true } : {}), ...(p.key.type === 'NumericLiteral' ? { numeric: true } : {}) }
+          const i = properties.findIndex((x) => x.name === key)
+          if (i >= 0) properties[i] = prop
+          else properties.push(prop)
+        }
+        return { kind: 'objectType', properties }
+      }
+      default:
+        return undefined
+    }
   }
 
   private keyof(node: t.TSTypeOperator, mod: ModuleInfo, env: Env, path: string): TypeIR {
@@ -445,14 +583,18 @@ class Resolver {
     if ((target.kind === 'array' || target.kind === 'tuple') && index.kind === 'number') {
       return target.kind === 'array' ? target.element : union(target.elements.map((e) => (e.rest ? this.elementOf(e.type) : e.type)))
     }
-    const obj = this.objectOf(objectIR)
+    // On a union of object types (`Action['type']`) the property is read from every member, as tsc does.
+    const single = this.objectOf(objectIR)
+    const objects = single ? [single] : target.kind === 'union' ? this.unionMembers(objectIR).map((m) => this.objectOf(m)) : []
     const names = literalStrings(index, (x) => this.deref(x))
-    if (obj && names) {
+    if (objects.length && objects.every((o) => o) && names) {
       const picked: TypeIR[] = []
-      for (const n of names) {
-        const prop = obj.properties.find((p) => p.name === n)
-        if (!prop) return this.unknown(node, mod, path, `property "${n}" does not exist on the indexed type`)
-        picked.push(prop.optional ? union([prop.type, { kind: 'undefined' }]) : prop.type)
+      for (const obj of objects) {
+        for (const n of names) {
+          const prop = obj!.properties.find((p) => p.name === n)
+          if (!prop) return this.unknown(node, mod, path, `property "${n}" does not exist on the indexed type`)
+          picked.push(prop.optional ? union([prop.type, { kind: 'undefined' }]) : prop.type)
+        }
       }
       return union(picked)
     }
@@ -547,7 +689,7 @@ class Resolver {
           ...obj,
           name: undefined,
           properties: obj.properties.map((p) =>
-            name === 'Partial' ? { ...p, optional: true } : name === 'Required' ? { ...p, optional: false, type: withoutUndefinedIfOptional(p) } : { ...p, readonly: true },
+            name === 'Partial' ? { ...p, optional: true, ...(this.exact ? { exact: true } : {}) } : name === 'Required' ? withoutOptional(p) : { ...p, readonly: true },
           ),
           // `?` on a mapped index signature adds undefined to its values.
           ...(name === 'Partial' && obj.indexSignatures ? { indexSignatures: obj.indexSignatures.map((s) => ({ ...s, value: union([s.value, { kind: 'undefined' }]) })) } : {}),
@@ -577,17 +719,36 @@ class Resolver {
       case 'Extract': {
         const from = arg(0)
         const what = arg(1)
-        const d = from && this.deref(from)
-        const w = what && this.deref(what)
-        if (!d || !w || !isLiteralSet(d) || !isLiteralSet(w)) return this.unknown(node, mod, path, `${name} is resolved only over literal unions`)
-        const drop = new Set((w.kind === 'union' ? w.types : [w]).map((x) => literalKey(x)))
-        const members = d.kind === 'union' ? d.types : [d]
-        return union(members.filter((x) => drop.has(literalKey(x)) === (name === 'Extract')))
+        if (!from || !what) return this.unknown(node, mod, path, `${name} needs two type arguments`)
+        const targets = this.unionMembers(what).map((x) => this.deref(x))
+        // A conditional type distributes over the members of a union (boolean being true | false); an aliased union
+        // kept whole keeps its name, for messages.
+        const distribute = (t: TypeIR, depth: number): TypeIR[] | undefined => {
+          const d = this.deref(t)
+          const parts: TypeIR[] | undefined = d.kind === 'union' && depth < 10 ? d.types : d.kind === 'boolean' ? [{ kind: 'literal', value: true }, { kind: 'literal', value: false }] : undefined
+          if (!parts) {
+            const fits = assignableTo(d, targets)
+            return fits === undefined ? undefined : fits === (name === 'Extract') ? [t] : []
+          }
+          const kept: TypeIR[] = []
+          for (const part of parts) {
+            const k = distribute(part, depth + 1)
+            if (!k) return undefined
+            kept.push(...k)
+          }
+          return kept.length === parts.length && kept.every((k, i) => k === parts[i]) ? [t] : kept
+        }
+        const kept = distribute(from, 0)
+        if (!kept) return this.unknown(node, mod, path, `${name} is resolved only over literals, primitives and object types told apart from primitives`)
+        return union(kept)
       }
       case 'Promise':
       case 'PromiseLike':
         return this.unknown(node, mod, path, 'a Promise inside a value is not checked')
       default:
+        // A class the platform ships is a type to TypeScript like any other, checked by its members (a class of your
+        // own that implements Map is a Map to it): no instanceof test can say the same, so it is left unchecked.
+        if (LIB_CLASSES.has(name)) return this.unknown(node, mod, path, `${name} is a built-in class, which is not checked (TypeScript checks it by its members)`, `built-in ${name} not checked`)
         return this.unknown(node, mod, path, `${name} is not declared in this file or a relative import`)
     }
   }
@@ -608,10 +769,11 @@ class Resolver {
   private declaration(decls: Decl[], declMod: ModuleInfo, argNodes: t.TSType[], useMod: ModuleInfo, useEnv: Env, node: t.Node, path: string): TypeIR {
     const first = decls[0]!
     const name = first.id!.name
-    if (first.type === 'ClassDeclaration') return this.unknown(node, useMod, path, `class ${name} is not checked structurally`)
+    if (first.type === 'ClassDeclaration' && decls.length > 1) return this.unknown(node, useMod, path, `class ${name} merged with an interface is not checked structurally`)
     if (first.type === 'TSEnumDeclaration') return this.ref(declMod, name, '', () => this.enumOf(first, declMod))
 
-    const params = first.typeParameters?.params ?? []
+    const tp = first.typeParameters
+    const params = tp && tp.type === 'TSTypeParameterDeclaration' ? tp.params : []
     const args = argNodes.map((a) => this.type(a, useMod, useEnv, path))
     const env: Env = new Map()
     params.forEach((p, i) => {
@@ -627,6 +789,7 @@ class Resolver {
       this.instantiationDepth++
       try {
         if (first.type === 'TSTypeAliasDeclaration') return this.type(first.typeAnnotation, declMod, env, name)
+        if (first.type === 'ClassDeclaration') return this.classOf(first, declMod, env, name + argText, node, useMod, path)
         return this.interfaceOf(decls as t.TSInterfaceDeclaration[], declMod, env, name + argText)
       } finally {
         this.instantiationDepth--
@@ -651,6 +814,7 @@ class Resolver {
   private interfaceOf(decls: t.TSInterfaceDeclaration[], mod: ModuleInfo, env: Env, name: string): TypeIR {
     const properties: PropertyIR[] = []
     const indexSignatures: { key: TypeIR; value: TypeIR }[] = []
+    let callable = false
     const add = (obj: Extract<TypeIR, { kind: 'objectType' }>) => {
       for (const p of obj.properties) {
         const i = properties.findIndex((q) => q.name === p.name)
@@ -670,17 +834,83 @@ class Resolver {
           end: h.end,
         } as t.TSTypeReference
         const resolved = this.type(ref, mod, env, name)
-        const obj = this.objectOf(resolved)
+        // A callable base (see callableWith) passes its call signature on with its properties.
+        const d = this.deref(resolved)
+        const parts = d.kind === 'intersection' ? d.types.map((x) => this.deref(x)) : [d]
+        const fn = parts.some((p) => p.kind === 'function')
+        if (fn) callable = true
+        const rest = parts.filter((p) => p.kind !== 'function')
+        const obj = !fn ? this.objectOf(resolved) : rest.length === 0 ? { kind: 'objectType' as const, properties: [] } : rest.length === 1 ? this.objectOf(rest[0]!) : undefined
         if (obj) add(obj)
         else this.report(name, mod.code.slice(h.start!, h.end!), 'base interface is not a resolvable object type')
       }
     }
     for (const decl of decls) {
-      const own = this.members(decl.body.body, mod, env, name)
-      if (own.kind === 'objectType') add(own)
-      else return own
+      const own = this.membersOf(decl.body.body, mod, env, name)
+      add(own.object)
+      callable ||= own.callable
     }
-    return { kind: 'objectType', properties, ...(indexSignatures.length ? { indexSignatures } : {}), name }
+    const object: Extract<TypeIR, { kind: 'objectType' }> = { kind: 'objectType', properties, ...(indexSignatures.length ? { indexSignatures } : {}), name }
+    return callable ? callableWith(object) : object
+  }
+
+  /**
+   * A class as TypeScript checks a value against it: by its public instance members (fields, parameter properties,
+   * accessors, methods), its base class's included. Private, protected and #private members make tsc ask for an
+   * instance of the class itself, which a phase module cannot name: those are not checked.
+   */
+  private classOf(decl: t.ClassDeclaration, mod: ModuleInfo, env: Env, name: string, node: t.Node, useMod: ModuleInfo, path: string): TypeIR {
+    const properties: PropertyIR[] = []
+    const add = (p: PropertyIR) => {
+      const i = properties.findIndex((q) => q.name === p.name)
+      if (i >= 0) properties[i] = p
+      else properties.push(p)
+    }
+    if (decl.superClass) {
+      if (decl.superClass.type !== 'Identifier') return this.unknown(node, useMod, path, `the base class of ${decl.id!.name} is not a plain name`)
+      const base = this.objectOf(this.type({ type: 'TSTypeReference', typeName: decl.superClass, typeParameters: decl.superTypeParameters ?? null, start: decl.superClass.start, end: decl.superClass.end } as t.TSTypeReference, mod, env, name))
+      if (!base) return this.unknown(node, useMod, path, `the base class of ${decl.id!.name} is not resolvable`)
+      base.properties.forEach(add)
+    }
+    const annotated = (a: t.Node | null | undefined): TypeIR | undefined => (a?.type === 'TSTypeAnnotation' ? this.type(a.typeAnnotation, mod, env, name) : undefined)
+    const hidden = (m: { accessibility?: string | null; static?: boolean | null }) => !!m.static || m.accessibility === 'private' || m.accessibility === 'protected'
+    for (const m of decl.body.body) {
+      if (m.type === 'ClassProperty' || m.type === 'ClassAccessorProperty' || m.type === 'ClassMethod' || m.type === 'TSDeclareMethod') {
+        if (hidden(m)) continue
+        const key = m.key.type === 'PrivateName' ? undefined : propertyName(m.key, !!m.computed)
+        if (m.type === 'ClassMethod' && m.kind === 'constructor') {
+          for (const p of m.params) {
+            if (p.type !== 'TSParameterProperty' || p.accessibility === 'private' || p.accessibility === 'protected') continue
+            const id = p.parameter.type === 'AssignmentPattern' ? p.parameter.left : p.parameter
+            if (id.type !== 'Identifier') continue
+            add({ name: id.name, type: annotated(id.typeAnnotation) ?? { kind: 'any' }, optional: !!id.optional, ...(p.readonly ? { readonly: true } : {}) })
+          }
+          continue
+        }
+        if (key === undefined) return this.unknown(node, useMod, path, `class ${decl.id!.name} has a computed member`)
+        let type: TypeIR
+        if (m.type === 'ClassProperty' || m.type === 'ClassAccessorProperty') {
+          // An initializer gives the type tsc infers: a literal's own for a readonly field, its primitive otherwise.
+          type = annotated(m.typeAnnotation) ?? (m.value ? this.valueType(m.value, mod, env, name, false, m.type === 'ClassProperty' && !!m.readonly) : undefined) ?? { kind: 'any' }
+        } else if (m.kind === 'get') type = annotated(m.returnType) ?? { kind: 'any' }
+        else if (m.kind === 'set') {
+          if (properties.some((p) => p.name === key)) continue
+          const param = m.params[0]
+          type = (param && param.type === 'Identifier' ? annotated(param.typeAnnotation) : undefined) ?? { kind: 'any' }
+        } else type = { kind: 'function' }
+        // A field with no initializer that may hold undefined need not be there at all: a `declare` field, or any field
+        // compiled without useDefineForClassFields, is not defined on the instance until something assigns it.
+        const unset = (m.type === 'ClassProperty' || m.type === 'ClassAccessorProperty') && !m.value && this.mayBeUndefined(type)
+        add({ name: key, type, optional: !!m.optional || unset })
+      }
+    }
+    return { kind: 'objectType', properties, name }
+  }
+
+  private mayBeUndefined(t: TypeIR, depth = 0): boolean {
+    const d = this.deref(t)
+    if (['undefined', 'void', 'any', 'unknown'].includes(d.kind)) return true
+    return d.kind === 'union' && depth < 10 && d.types.some((x) => this.mayBeUndefined(x, depth + 1))
   }
 
   private enumOf(decl: t.TSEnumDeclaration, mod: ModuleInfo): Extract<TypeIR, { kind: 'enum' }> {
@@ -723,7 +953,7 @@ class Resolver {
           if (i < 0) properties.push(p)
           else {
             const prev = properties[i]!
-            properties[i] = { name: p.name, type: { kind: 'intersection', types: [prev.type, p.type] }, optional: prev.optional && p.optional, ...(prev.numeric ? { numeric: true } : {}) }
+            properties[i] = { name: p.name, type: { kind: 'intersection', types: [prev.type, p.type] }, optional: prev.optional && p.optional, ...(prev.optional && p.optional && prev.exact && p.exact ? { exact: true } : {}), ...(prev.numeric ? { numeric: true } : {}) }
           }
         }
         indexSignatures.push(...(part!.indexSignatures ?? []))
@@ -751,29 +981,35 @@ class Resolver {
   }
 
   /** What `name` means in `mod`: a declaration (possibly imported), a package import, or a missing export. */
-  private lookup(mod: ModuleInfo, name: string): { decl: true; decls: Decl[]; mod: ModuleInfo } | { package: string } | Missing | undefined {
-    const local = mod.decls.get(name)
-    if (local) return { decl: true, decls: local, mod }
+  /**
+   * What a name stands for in `mod`, through imports and re-exports. Types and values have separate names in
+   * TypeScript: in the value space (what `typeof` asks about) a name is a `const`, or an enum or class.
+   */
+  private lookup(mod: ModuleInfo, name: string, space: 'type' | 'value' = 'type'): { decl: true; decls: Decl[]; mod: ModuleInfo } | { value: t.VariableDeclarator; mod: ModuleInfo } | { package: string } | Missing | undefined {
+    const value = space === 'value' ? mod.values.get(name) : undefined
+    if (value) return { value, mod }
+    const local = mod.decls.get(name)?.filter((d) => space === 'type' || d.type === 'TSEnumDeclaration' || d.type === 'ClassDeclaration')
+    if (local?.length) return { decl: true, decls: local, mod }
     const imp = mod.imports.get(name)
     if (!imp) return undefined
     const target = this.importTarget(mod.file, imp.source)
     if (!('mod' in target)) return target
-    return this.exported(target.mod, imp.imported, new Set()) ?? { missing: `"${imp.imported}" is not exported by "${imp.source}"` }
+    return this.exported(target.mod, imp.imported, new Set(), space) ?? { missing: `"${imp.imported}" is not exported by "${imp.source}"` }
   }
 
-  private exported(mod: ModuleInfo, name: string, seen: Set<string>): ReturnType<Resolver['lookup']> {
+  private exported(mod: ModuleInfo, name: string, seen: Set<string>, space: 'type' | 'value' = 'type'): ReturnType<Resolver['lookup']> {
     const key = `${mod.file}\0${name}`
     if (seen.has(key)) return undefined
     seen.add(key)
     const e = mod.exports.get(name)
-    if (e && 'local' in e) return this.lookup(mod, e.local)
+    if (e && 'local' in e) return this.lookup(mod, e.local, space)
     if (e && 'source' in e) {
       const target = this.importTarget(mod.file, e.source)
-      return 'mod' in target ? this.exported(target.mod, e.imported, seen) : target
+      return 'mod' in target ? this.exported(target.mod, e.imported, seen, space) : target
     }
     for (const source of mod.starExports) {
       const target = this.importTarget(mod.file, source)
-      const found = 'mod' in target && this.exported(target.mod, name, seen)
+      const found = 'mod' in target && this.exported(target.mod, name, seen, space)
       if (found) return found
     }
     return undefined
@@ -1006,9 +1242,17 @@ function parsedModule(file: string, code: string): ModuleInfo | undefined {
 }
 
 function collectModule(file: string, code: string, ast: t.File): ModuleInfo {
-  const info: ModuleInfo = { file, code, decls: new Map(), imports: new Map(), exports: new Map(), starExports: [] }
+  const info: ModuleInfo = { file, code, decls: new Map(), values: new Map(), imports: new Map(), exports: new Map(), starExports: [] }
   const declare = (d: t.Node | null | undefined, exportedAs?: string) => {
     if (!d) return
+    if (d.type === 'VariableDeclaration' && d.kind === 'const') {
+      for (const v of d.declarations) {
+        if (v.id.type !== 'Identifier') continue
+        info.values.set(v.id.name, v)
+        if (exportedAs) info.exports.set(v.id.name, { local: v.id.name })
+      }
+      return
+    }
     if (d.type === 'TSInterfaceDeclaration' || d.type === 'TSTypeAliasDeclaration' || d.type === 'TSEnumDeclaration' || (d.type === 'ClassDeclaration' && d.id)) {
       const name = d.id!.name
       const list = info.decls.get(name) ?? []
@@ -1049,11 +1293,11 @@ function collectModule(file: string, code: string, ast: t.File): ModuleInfo {
 }
 
 /** Type parameters in scope at `fn`: its own and those of enclosing classes and functions (all generics here). */
-function enclosingTypeParams(ast: t.File, fn: FunctionNode): string[] {
-  const names: string[] = []
-  const visit = (node: t.Node, scope: string[]): boolean => {
+function enclosingTypeParams(ast: t.File, fn: FunctionNode): t.TSTypeParameter[] {
+  const names: t.TSTypeParameter[] = []
+  const visit = (node: t.Node, scope: t.TSTypeParameter[]): boolean => {
     const tp = 'typeParameters' in node ? (node.typeParameters as t.Node | null | undefined) : undefined
-    const here = tp && tp.type === 'TSTypeParameterDeclaration' ? [...scope, ...tp.params.map((p: t.TSTypeParameter) => p.name)] : scope
+    const here = tp && tp.type === 'TSTypeParameterDeclaration' ? [...scope, ...tp.params] : scope
     if (node === fn) {
       names.push(...here)
       return true
@@ -1168,12 +1412,33 @@ function isPrimitiveKind(kind: TypeIR['kind']): boolean {
   return ['string', 'number', 'boolean', 'bigint', 'symbol', 'null', 'undefined', 'literal', 'template', 'enum'].includes(kind)
 }
 
-function isLiteralSet(t: TypeIR): boolean {
-  return t.kind === 'literal' || (t.kind === 'union' && t.types.every((x) => x.kind === 'literal'))
-}
+const OBJECTISH: TypeIR['kind'][] = ['objectType', 'record', 'array', 'tuple', 'date', 'function', 'object']
+const PRIMITIVE_TARGETS: TypeIR['kind'][] = ['string', 'number', 'boolean', 'bigint', 'symbol', 'null', 'undefined', 'literal', 'template']
 
-function literalKey(t: TypeIR): string {
-  return t.kind === 'literal' ? `${typeof t.value}:${String(t.value)}` : t.kind
+/**
+ * Whether a member of `Exclude`/`Extract`'s first argument is assignable to one of the second's (both dereferenced):
+ * decided for literals and primitives against literals and primitives, and for object-like types against primitives
+ * (never) or `object` (always); undefined where it would take the type checker (objects against objects, enums,
+ * template types against templates).
+ */
+function assignableTo(m: TypeIR, targets: TypeIR[]): boolean | undefined {
+  if (targets.some((w) => w.kind === 'unknown' || w.kind === 'any')) return true
+  if (OBJECTISH.includes(m.kind)) {
+    if (targets.some((w) => w.kind === 'object')) return true
+    return targets.every((w) => PRIMITIVE_TARGETS.includes(w.kind)) ? false : undefined
+  }
+  if (!PRIMITIVE_TARGETS.includes(m.kind)) return undefined
+  const stringy = m.kind === 'string' || m.kind === 'template' || (m.kind === 'literal' && typeof m.value === 'string')
+  let fits = false
+  for (const w of targets) {
+    if (w.kind === m.kind && m.kind !== 'literal' && m.kind !== 'template') fits = true
+    else if (m.kind === 'literal' && ((w.kind === 'literal' && Object.is(m.value, w.value)) || w.kind === typeof m.value)) fits = true
+    else if (m.kind === 'template' && w.kind === 'string') fits = true
+    // A string against a template, anything against an enum, a primitive against an object type (a string has a
+    // length): questions for the type checker. The other object-like types take no primitive.
+    else if ((w.kind === 'template' && stringy) || w.kind === 'enum' || w.kind === 'objectType' || w.kind === 'record') return undefined
+  }
+  return fits
 }
 
 /** The property names a literal (union) denotes; numbers become their string form, as keys do (only the numbers' with `only`). */
@@ -1190,6 +1455,22 @@ function literalStrings(t: TypeIR, deref: (t: TypeIR) => TypeIR, only?: 'number'
     else return undefined
   }
   return out
+}
+
+/**
+ * A callable type (`{ (x: number): string; label: string }`): a function, which must have the required properties
+ * too; optional ones and index signatures ask nothing of a function that lacks them.
+ */
+function callableWith(object: Extract<TypeIR, { kind: 'objectType' }>): TypeIR {
+  if (!object.properties.some((p) => !p.optional)) return { kind: 'function' }
+  const { indexSignatures: _ignored, ...properties } = object
+  return { kind: 'intersection', types: [{ kind: 'function' }, properties] }
+}
+
+function withoutOptional(p: PropertyIR): PropertyIR {
+  const { exact, ...required } = p
+  // Under exactOptionalPropertyTypes `?` added no undefined, so `-?` takes none away.
+  return { ...required, optional: false, type: exact ? p.type : withoutUndefinedIfOptional(p) }
 }
 
 function withoutUndefinedIfOptional(p: PropertyIR): TypeIR {
@@ -1254,6 +1535,16 @@ function isRelative(specifier: string): boolean {
 /** Files a relative specifier may name: `.js` specifiers map to their TypeScript sources, bare ones try extensions and index files. */
 /** A module the resolver looked for and did not find; `brief` says it in a few words where `missing` is long. */
 type Missing = { missing: string; brief?: string }
+
+/** Classes and interfaces of the standard library and the web platform that a signature commonly names. */
+const LIB_CLASSES = new Set([
+  'Map', 'Set', 'WeakMap', 'WeakSet', 'ReadonlyMap', 'ReadonlySet', 'RegExp', 'Error', 'TypeError', 'RangeError', 'SyntaxError',
+  'ArrayBuffer', 'SharedArrayBuffer', 'DataView', 'Int8Array', 'Uint8Array', 'Uint8ClampedArray', 'Int16Array', 'Uint16Array',
+  'Int32Array', 'Uint32Array', 'Float32Array', 'Float64Array', 'BigInt64Array', 'BigUint64Array', 'Iterable', 'AsyncIterable',
+  'Iterator', 'AsyncIterator', 'IterableIterator', 'Generator', 'AsyncGenerator', 'URL', 'URLSearchParams', 'Blob', 'File',
+  'FormData', 'Headers', 'Request', 'Response', 'ReadableStream', 'WritableStream', 'AbortSignal', 'AbortController',
+  'Event', 'EventTarget', 'HTMLElement', 'Element', 'Node', 'Document', 'Window', 'Buffer',
+])
 
 /** Build output: declarations or JavaScript, which a package's build writes. */
 const BUILT_FILE = /\.(?:d\.[cm]?ts|[cm]?js)$/

@@ -37,6 +37,31 @@ export function findPathMapping(file: string, read: Read): PathMapping | undefin
 }
 
 /**
+ * Whether `exactOptionalPropertyTypes` is on for a file (then `a?: T` takes no explicit undefined): set by the nearest
+ * tsconfig.json above it or what that extends, else by the first config a solution-style one references that sets it.
+ */
+export function findExactOptional(file: string, read: Read): { exact: boolean; files: string[] } | undefined {
+  for (let dir = dirname(file); ; dir = dirname(dir)) {
+    const config = join(dir, 'tsconfig.json')
+    if (read(config) !== undefined) return exactOptionalOf(config, read, new Set())
+    if (dirname(dir) === dir) return undefined
+  }
+}
+
+function exactOptionalOf(config: string, read: Read, seen: Set<string>): { exact: boolean; files: string[] } | undefined {
+  const files: string[] = []
+  const chain = configChain(config, read, files, seen)
+  if (chain.length === 0) return undefined
+  const setting = chain.find((c) => typeof c.compilerOptions?.exactOptionalPropertyTypes === 'boolean')
+  if (setting) return { exact: setting.compilerOptions!.exactOptionalPropertyTypes === true, files }
+  for (const target of referencedConfigs(chain[0]!)) {
+    const referenced = exactOptionalOf(target, read, seen)
+    if (referenced) return { ...referenced, files: [...files, ...referenced.files] }
+  }
+  return { exact: false, files }
+}
+
+/**
  * The absolute paths (without extension) a specifier maps to, in the order TypeScript tries them, with the `paths`
  * pattern that mapped it: the exact pattern, else the matching `*` pattern with the longest prefix, else (no
  * pattern) under `baseUrl`. Undefined when nothing maps it.

@@ -104,6 +104,8 @@ function valid(t: TypeIR, spec: FunctionSpec, depth: number): Value[] {
         const v = valid(m, spec, depth + 1)[0]!
         if ('props' in v) props.push(...v.props)
       }
+      // A callable type with properties (`{ (x: number): string; label: string }`) takes a function that has them.
+      if (t.types.some((m) => m.kind === 'function')) return [{ src: `Object.assign(function () {}, ${print({ props })})` }]
       return [{ props }]
     }
     case 'ref': {

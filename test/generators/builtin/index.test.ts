@@ -64,7 +64,7 @@ describe('generateBuiltin: first cut', () => {
     expect(m.enforce).toBeUndefined()
     expect(unresolvedReport([m.spec])).toEqual([
       { id: 'src/main.ts#f', path: 'args[0]', text: 'Big', reason: 'type from package "big-lib"' },
-      { id: 'src/main.ts#f', path: 'result', text: 'Map<string, number>', reason: 'Map is not declared in this file or a relative import' },
+      { id: 'src/main.ts#f', path: 'result', text: 'Map<string, number>', reason: 'Map is a built-in class, which is not checked (TypeScript checks it by its members)', brief: 'built-in Map not checked' },
     ])
   })
 
@@ -102,7 +102,7 @@ describe('unresolvedReport', () => {
     expect(unresolvedReport([a, b, c])).toEqual([
       { id: 'src/main.ts#a', path: 'args[0]', text: 'X', reason: 'type from package "x"' },
       { id: 'src/main.ts#c', path: 'args[0]', text: 'T', reason: 'generic type parameter T' },
-      { id: 'src/main.ts#c', path: 'args[1]', text: 'Map<string, T>', reason: 'Map is not declared in this file or a relative import' },
+      { id: 'src/main.ts#c', path: 'args[1]', text: 'Map<string, T>', reason: 'Map is a built-in class, which is not checked (TypeScript checks it by its members)', brief: 'built-in Map not checked' },
     ])
     expect(JSON.parse(JSON.stringify(unresolvedReport([c])))).toEqual(unresolvedReport([c]))
   })

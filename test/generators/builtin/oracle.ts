@@ -21,14 +21,15 @@ export const ORACLE_OPTIONS: ts.CompilerOptions = {
 }
 
 /**
- * One Program over `prelude` followed by one statement per line; the statements with a diagnostic are the rejected
- * ones, each with tsc's message. Diagnostics elsewhere (the prelude, the other files) are returned apart: they mean a
+ * One Program over `prelude` followed by one statement per line (strict, plus `extra` options); the statements with a
+ * diagnostic are the rejected ones, each with tsc's message. Diagnostics elsewhere (the prelude, the other files) are returned apart: they mean a
  * broken test.
  */
-export function tscVerdicts(prelude: string, statements: string[], files: Record<string, string> = {}): { rejected: Map<number, string>; preludeErrors: string[] } {
+export function tscVerdicts(prelude: string, statements: string[], files: Record<string, string> = {}, extra: ts.CompilerOptions = {}): { rejected: Map<number, string>; preludeErrors: string[] } {
+  const options = { ...ORACLE_OPTIONS, ...extra }
   const main = `${prelude}\n${statements.join('\n')}\n`
   const all: Record<string, string> = { ...files, [ORACLE_MAIN]: main }
-  const host = ts.createCompilerHost(ORACLE_OPTIONS)
+  const host = ts.createCompilerHost(options)
   const readLib = (f: string) => ts.sys.readFile(f.startsWith(libDir) ? f : join(libDir, f.split('/').pop()!))
   host.getDefaultLibLocation = () => libDir
   host.fileExists = (f) => f in all || (f.startsWith(libDir) && ts.sys.fileExists(f))
@@ -40,7 +41,7 @@ export function tscVerdicts(prelude: string, statements: string[], files: Record
     return text === undefined ? undefined : ts.createSourceFile(f, text, lang)
   }
   host.getCurrentDirectory = () => ORACLE_ROOT
-  const program = ts.createProgram([ORACLE_MAIN], ORACLE_OPTIONS, host)
+  const program = ts.createProgram([ORACLE_MAIN], options, host)
   const firstLine = prelude.split('\n').length
   const rejected = new Map<number, string>()
   const preludeErrors: string[] = []

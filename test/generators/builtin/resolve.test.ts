@@ -125,8 +125,8 @@ describe('resolveSignature', () => {
       ['args[3]', 'Hidden', '"Hidden" is not exported by "./models"'],
       ['Cond', 'T extends string ? 1 : 2', 'conditional types are not resolved'],
       ['args[5]', "{ [K in 'a']: 1 }", 'mapped types are not resolved (only Partial, Required, Readonly, Pick, Omit, Record)'],
-      ['args[6]', 'typeof Math', '`typeof` queries need the type checker'],
-      ['args[7]', 'Map<string, number>', 'Map is not declared in this file or a relative import'],
+      ['args[6]', 'typeof Math', 'Math is not a const of this file or a relative import'],
+      ['args[7]', 'Map<string, number>', 'Map is a built-in class, which is not checked (TypeScript checks it by its members)'],
       ['args[8]', 'j', 'no type annotation'],
       ['result', '', 'no return type annotation'],
     ])

@@ -195,6 +195,171 @@ function save(d: Required<Draft>) {}`, 'save')
       { path: 'args[2]', expected: 'Opts', received: 'array' },
     ])
   })
+
+  it('a branded primitive (`string & { __brand }`) is checked as its primitive, nested and generic alike, not accepted blindly', async () => {
+    const m = await phasesFor(
+      `type UserId = string & { readonly __brand: 'UserId' }
+       type Brand<T, B extends string> = T & { readonly __brand: B }
+       type Cents = Brand<number, 'cents'>
+       type Key = (string | number | null) & { __key: true }
+       function pay(to: UserId, amount: Cents, lines: { sku: Brand<string, 'sku'>; qty: Cents }[], key: Key) {}`,
+      'pay',
+    )
+    expect(m.spec.unresolved.filter((u) => u.path !== 'result')).toEqual([])
+    expect(perceive(m, ['u1', 120, [{ sku: 'a', qty: 1 }], 7])).toBeUndefined()
+    expect(perceive(m, [42, '120', [{ sku: null, qty: NaN }], null])).toEqual([
+      { path: 'args[0]', expected: 'string', received: 'number' },
+      { path: 'args[1]', expected: 'number', received: 'string' },
+      { path: 'args[2][0].sku', expected: 'string', received: 'null' },
+      { path: 'args[3]', expected: 'string | number', received: 'null' },
+    ])
+  })
+
+  it('Exclude and Extract over primitives and object types (`Exclude<T, null>`, `Extract<T, string>`) are computed, as tsc distributes them', async () => {
+    const m = await phasesFor(
+      `type Shape = { kind: 'circle'; r: number } | { kind: 'square'; side: number }
+       type Input = string | number | null | undefined
+       type Key = 'id' | 'name' | 0 | 1
+       function f(a: Exclude<Input, null | undefined>, b: Exclude<Shape | undefined, undefined>, c: Extract<Key, string>, d: Exclude<boolean | string, false>, e: Extract<Shape | string, object>) {}`,
+      'f',
+    )
+    expect(m.spec.unresolved.filter((u) => u.path !== 'result')).toEqual([])
+    expect(perceive(m, ['a', { kind: 'circle', r: 1 }, 'name', true, { kind: 'square', side: 2 }])).toBeUndefined()
+    expect(perceive(m, [7, { kind: 'square', side: 1 }, 'id', 'x', { kind: 'circle', r: 0 }])).toBeUndefined()
+    expect(perceive(m, [null, undefined, 0, false, 'circle'])).toEqual([
+      { path: 'args[0]', expected: 'string | number', received: 'null' },
+      { path: 'args[1]', expected: 'Shape', received: 'undefined' },
+      { path: 'args[2]', expected: '"id" | "name"', received: '0' },
+      { path: 'args[3]', expected: 'true | string', received: 'false' },
+      { path: 'args[4]', expected: 'Shape', received: 'string' },
+    ])
+  })
+
+  it('typeof a const (`(typeof ROLES)[number]`, `keyof typeof CONFIG`, `keyof typeof Enum`) is the type tsc infers, not any value', async () => {
+    const m = await phasesFor(
+      `import { FLAGS } from './flags'
+       const ROLES = ['admin', 'user'] as const
+       const LIMITS = { max: 10, unit: 'ms', tags: ['a'] }
+       const MODE = 'fast'
+       const DEFAULTS: { retries: number } = { retries: 3 }
+       enum Color { Red, Green = 5 }
+       type Role = (typeof ROLES)[number]
+       function f(role: Role, key: keyof typeof LIMITS, limits: typeof LIMITS, color: keyof typeof Color, d: typeof DEFAULTS, mode: typeof MODE, flag: (typeof FLAGS)[keyof typeof FLAGS]) {}`,
+      'f',
+      { files: { '/project/src/flags.ts': "export const FLAGS = { on: 'ON', off: -1 } as const" } },
+    )
+    expect(m.spec.unresolved.filter((u) => u.path !== 'result')).toEqual([])
+    expect(perceive(m, ['user', 'max', { max: 99, unit: 'h', tags: [] }, 'Green', { retries: 0 }, 'fast', -1])).toBeUndefined()
+    expect(perceive(m, ['root', 'min', { max: '99', unit: 'h', tags: [1] }, 0, {}, 'slow', 'OFF'])).toEqual([
+      { path: 'args[0]', expected: '"admin" | "user"', received: '"root"' },
+      { path: 'args[1]', expected: '"max" | "unit" | "tags"', received: '"min"' },
+      { path: 'args[2].max', expected: 'number', received: 'string' },
+      { path: 'args[2].tags[0]', expected: 'string', received: 'number' },
+      { path: 'args[3]', expected: '"Red" | "Green"', received: '0' },
+      { path: 'args[4].retries', expected: 'number', received: 'undefined' },
+      { path: 'args[5]', expected: '"fast"', received: '"slow"' },
+      { path: 'args[6]', expected: '"ON" | -1', received: '"OFF"' },
+    ])
+  })
+
+  it('under exactOptionalPropertyTypes, an optional property or element that is there holds its type (no explicit undefined), as tsc has it', async () => {
+    const code = `type Profile = { name: string; nick?: string; age?: number | undefined }
+       function save(p: Profile, patch: Partial<{ a: number }>, pair: [string, number?], all: Required<{ x?: number | undefined }>) {}`
+    const exact = await phasesFor(code, 'save', { files: { '/project/tsconfig.json': '{ "extends": "./tsconfig.base.json" }', '/project/tsconfig.base.json': '{ "compilerOptions": { "strict": true, "exactOptionalPropertyTypes": true } }' } })
+    expect(perceive(exact, [{ name: 'a', age: undefined }, {}, ['a'], { x: undefined }])).toBeUndefined()
+    expect(perceive(exact, [{ name: 'a', nick: undefined }, { a: undefined }, ['a', undefined], {}])).toEqual([
+      { path: 'args[0].nick', expected: 'string', received: 'undefined' },
+      { path: 'args[1].a', expected: 'number', received: 'undefined' },
+      { path: 'args[2][1]', expected: 'number', received: 'undefined' },
+      { path: 'args[3].x', expected: 'number | undefined', received: 'missing' },
+    ])
+    // Without the option, `?` adds undefined to the type.
+    const loose = await phasesFor(code, 'save', { files: { '/project/tsconfig.json': '{ "compilerOptions": { "strict": true } }' } })
+    expect(perceive(loose, [{ name: 'a', nick: undefined }, { a: undefined }, ['a', undefined], { x: 1 }])).toBeUndefined()
+  })
+
+  it('a callable type with required properties (`{ (x: number): string; label: string }`) takes only a function that has them', async () => {
+    const m = await phasesFor(
+      `interface Formatter { (x: number): string; label: string }
+       interface Named extends Formatter { locale?: string }
+       type Loose = { (x: number): string; label?: string }
+       function use(f: Formatter, g: Named, h: Loose) {}`,
+      'use',
+    )
+    const fmt = Object.assign((x: number) => String(x), { label: 'plain' })
+    expect(perceive(m, [fmt, fmt, () => 'x'])).toBeUndefined()
+    expect(perceive(m, [() => 'x', Object.assign(() => 'x', { label: 1 }), { label: 'l' }])).toEqual([
+      // As for any object type checked by its properties, a function lacking them reads as one issue at the value.
+      { path: 'args[0]', expected: 'Formatter', received: 'function' },
+      { path: 'args[1]', expected: 'Named', received: 'function' },
+      { path: 'args[2]', expected: 'function', received: 'object' },
+    ])
+  })
+
+  it('a type parameter with a constraint (`T extends Entity`) is checked against it; one without, or bound by another, stays unresolved', async () => {
+    const m = await phasesFor(
+      `interface Entity { id: string }
+       class Repo<T extends Entity> {
+         save<K extends 'draft' | 'live', V extends readonly number[], F, G extends Wrapped<F>>(item: T, items: T[], state: K, values: V, free: F, wrapped: G) {}
+       }
+       type Wrapped<X> = { inner: X }`,
+      'save',
+    )
+    expect(m.spec.unresolved.filter((u) => u.path !== 'result').map((u) => `${u.path}: ${u.reason}`)).toEqual(['args[4]: generic type parameter F', 'args[5]: generic type parameter G'])
+    expect(perceive(m, [{ id: 'a', extra: 1 }, [], 'live', [1, 2], Symbol(), { inner: 1 }])).toBeUndefined()
+    expect(perceive(m, [{ id: 1 }, [null], 'gone', ['1'], undefined, 3])).toEqual([
+      { path: 'args[0].id', expected: 'string', received: 'number' },
+      { path: 'args[1][0]', expected: 'Entity', received: 'null' },
+      { path: 'args[2]', expected: '"draft" | "live"', received: '"gone"' },
+      { path: 'args[3][0]', expected: 'number', received: 'string' },
+    ])
+  })
+
+  it('indexed access on a union of object types (`Action["type"]`) reads the property of every member', async () => {
+    const m = await phasesFor(
+      `type Action = { type: 'add'; item: string } | { type: 'remove'; id: number; note?: string } | { type: 'clear'; note: string }
+       function dispatch(kind: Action['type'], note: Action['note']) {}`,
+      'dispatch',
+    )
+    expect(m.spec.unresolved.filter((u) => u.path !== 'result').map((u) => u.reason)).toEqual(['property "note" does not exist on the indexed type'])
+    expect(perceive(m, ['remove', 1])).toBeUndefined()
+    expect(perceive(m, ['reset', 1])).toEqual([{ path: 'args[0]', expected: '"add" | "remove" | "clear"', received: '"reset"' }])
+  })
+
+  it('a class type is checked by its public instance members (its base class\'s too), as tsc checks a value against it', async () => {
+    const code = `class Entity { readonly kind = 'entity'; createdAt = new Date(); constructor(public id: string, private secret = 0) {} get label(): string { return this.id } }
+       class User extends Entity { static count = 0; #token = ''; protected role = 'user'; email?: string; greet() { return 'hi' } }
+       function save(user: User, users: User[]) {}`
+    const m = await phasesFor(code, 'save')
+    expect(m.spec.unresolved.filter((u) => u.path !== 'result')).toEqual([])
+    class Entity {
+      readonly kind = 'entity'
+      createdAt = new Date()
+      constructor(public id: string, private secret = 0) {}
+      get label(): string { return this.id + this.secret }
+    }
+    class User extends Entity {
+      email?: string
+      greet() { return 'hi' }
+    }
+    const user = new User('u1')
+    expect(perceive(m, [user, [user, { kind: 'entity', createdAt: 0, id: 'u2', label: 'x', greet: () => 'yo' }]])).toBeUndefined()
+    // A field that may hold undefined and has no initializer is not on an instance compiled without useDefineForClassFields.
+    const form = await phasesFor(`class Form { value: string | undefined; declare note: unknown; touched = false }\nfunction submit(f: Form) {}`, 'submit')
+    expect(perceive(form, [{ touched: true }])).toBeUndefined()
+    expect(perceive(form, [{ value: 1 }])).toEqual([
+      { path: 'args[0].value', expected: 'string | undefined', received: 'number' },
+      { path: 'args[0].touched', expected: 'boolean', received: 'undefined' },
+    ])
+    expect(perceive(m, [{ kind: 'user', id: 7, label: 'x', greet: 'hi', email: null }, [null]])).toEqual([
+      { path: 'args[0].kind', expected: '"entity"', received: '"user"' },
+      { path: 'args[0].createdAt', expected: 'any', received: 'missing' },
+      { path: 'args[0].id', expected: 'string', received: 'number' },
+      { path: 'args[0].email', expected: 'string', received: 'null' },
+      { path: 'args[0].greet', expected: 'function', received: 'string' },
+      { path: 'args[1][0]', expected: 'User', received: 'null' },
+    ])
+  })
 })
 
 interface Item {

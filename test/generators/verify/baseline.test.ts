@@ -20,6 +20,13 @@ const SOURCES: [string, string][] = [
     interface Entry { key: unknown; note: string | undefined; level?: 1n | 2n | 'max' }
     type Options = { size?: number } & { label?: string }
     export const store = poet()(function store(entries: Entry[], cache: { size?: number; has?: (k: string) => boolean }, options: Options, index: { [i: number]: string }, seen: Set<string>, byId: Map<string, Entry>, bytes: Uint8Array, nonce: 7n): Entry | null { throw 0 })`],
+  ['none', `
+    const ROLES = ['admin', 'user'] as const
+    class Account { readonly kind = 'account'; constructor(public id: string, private secret = 0) {} get label(): string { return this.id } greet() { return 'hi' } }
+    interface Formatter { (x: number): string; label: string }
+    type UserId = string & { readonly __brand: 'UserId' }
+    type Shape = { kind: 'circle'; r: number } | { kind: 'square'; side: number }
+    export const act = poet()(function act<T extends { id: UserId }>(role: (typeof ROLES)[number], account: Account, format: Formatter, owner: T, kind: Shape['kind'], shape: Exclude<Shape | null, null>): Extract<Shape | string, object> { throw 0 })`],
   ['ml_monitoring', `
     interface DriftReport { drift: boolean; pValue: number; scores?: { confidence: number }[] }
     export const detectDrift = poet({ domain: 'ml_monitoring' })(function detectDrift(current: number[], reference: number[]): DriftReport { throw 0 })`],
