@@ -3,7 +3,7 @@
 
 export interface Deadline {
   at: number
-  ontimeout(): void
+  timeout(): void
   /** Index in `pending`. */
   i: number
 }
@@ -15,15 +15,18 @@ let armedAt = Infinity
 // The setTimeout that set `timer`: a timer set by one swapped out since (Vitest's fake timers) may never fire.
 let armedWith: typeof setTimeout | undefined
 
-/** Calls `ontimeout` once `ms` milliseconds have passed, unless `disarm` comes first; never before it returns. */
-export function arm(ms: number, ontimeout: () => void): Deadline {
-  const d = { at: Date.now() + ms, ontimeout, i: pending.length }
+/** Calls `timeout` once `ms` milliseconds have passed, unless `disarm` comes first; never before it returns. */
+export function arm(ms: number, timeout: () => void): Deadline {
+  const now = Date.now()
+  const d = { at: now + ms, timeout, i: pending.length }
   pending.push(d)
   // Also when setTimeout is another than the timer's (fake timers switched on or off), or when the timer is past its
-  // time (before now, d.at - ms) without having fired: workerd cancels the timers of a request as it ends, a call of it
-  // still pending (one nobody awaited, a client gone), and every later timeout waited on that dead timer for good.
-  // Before its time, nothing tells a dead timer from a live one: a deadline armed then waits for the next one after.
-  if (d.at < armedAt || armedAt < d.at - ms || armedWith !== setTimeout) schedule(d.at < armedAt ? d.at : armedAt)
+  // time without having fired: workerd cancels the timers of a request as it ends, a call of it still pending (one
+  // nobody awaited, a client gone), and every later timeout waited on that dead timer for good. Before its time,
+  // nothing tells a dead timer from a live one: a deadline armed then waits for the next one after. One set again for
+  // that counts as armed for now: while the event loop is too busy to run timers (a loop of awaited calls that never
+  // yields), calls in the same millisecond find it live, where comparing with its old time set a timer per call.
+  if (d.at < armedAt || armedAt < now || armedWith !== setTimeout) schedule(d.at < armedAt ? d.at : Math.max(armedAt, now))
   return d
 }
 
@@ -52,9 +55,9 @@ function fire(): void {
     const d = pending[i]
     if (d.at <= now) {
       disarm(d)
-      d.ontimeout()
+      d.timeout()
     } else if (d.at < next) next = d.at
   }
-  // An ontimeout that armed a new deadline has scheduled the timer for it already.
+  // A timeout that armed a new deadline has scheduled the timer for it already.
   if (next < armedAt) schedule(next)
 }

@@ -69,3 +69,31 @@ describe('the shared deadline timer and Vitest fake timers', () => {
     expect(expired).toBe(true)
   })
 })
+
+describe('the shared deadline timer on a busy event loop', () => {
+  it('sets no timer per call while the loop is too busy to run an overdue one, and still expires deadlines after', async () => {
+    // Left armed for 1 ms by a call settled in time, then overdue: nothing runs timers during this synchronous work.
+    disarm(arm(1, () => {}))
+    const until = Date.now() + 5
+    while (Date.now() < until);
+    const real = globalThis.setTimeout
+    let set = 0
+    globalThis.setTimeout = ((...args: Parameters<typeof setTimeout>) => (set++, real(...args))) as typeof setTimeout
+    const t0 = Date.now()
+    try {
+      // A loop of awaited calls that never yields to the timer phase: each arms and settles a deadline.
+      for (let k = 0; k < 2000; k++) disarm(arm(1000, () => {}))
+    } finally {
+      globalThis.setTimeout = real
+    }
+    const elapsed = Date.now() - t0
+    // Set again at most once per millisecond (it counts as armed for the millisecond it was set in), where comparing
+    // with its old time set a timer for every one of the 2000 calls.
+    expect(set).toBeLessThanOrEqual(elapsed + 2)
+    const outcome = await new Promise((resolve) => {
+      arm(20, () => resolve('expired'))
+      real(() => resolve('still pending after 2 s'), 2000)
+    })
+    expect(outcome).toBe('expired')
+  })
+})
