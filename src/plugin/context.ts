@@ -1,5 +1,5 @@
 // The plugin's state in one object: resolved options, the specs the transform found, the lock store and the domain registry.
-import { readFileSync, statSync } from 'node:fs'
+import { existsSync, readFileSync, statSync } from 'node:fs'
 import { basename, isAbsolute, relative, resolve, sep } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { compilerUpgradeOnly, describeReplaced, describeTest, generatePhases, generatorIdentity, phaseInputHash, planGeneration, type PlannedGeneration } from '../generators'
@@ -632,6 +632,9 @@ function refusedWrite(e: unknown): boolean {
 }
 
 function readFile(file: string): string | undefined {
+  // The type resolver's reads mostly miss (each candidate extension, each tsconfig.json up to the root): a failed read
+  // throws, a check does not.
+  if (!existsSync(file)) return undefined
   try {
     return readFileSync(file, 'utf8')
   } catch {

@@ -2,7 +2,7 @@
 import type * as t from '@babel/types'
 import MagicString, { type SourceMap } from 'magic-string'
 import type { FunctionSpec } from '../generators/spec'
-import { resolveSignature } from '../generators/builtin/resolve'
+import { configLookups, resolveSignature } from '../generators/builtin/resolve'
 import { buildError, PoetBuildError, warningAt, type ErrorSite, type WarningSite } from './errors'
 import { encodeKey, fileOf, functionId, projectPath } from './ids'
 import { readPoetOptions, type DomainNames, type Position } from './poet-options'
@@ -98,9 +98,11 @@ export function transformPoet(code: string, file: string, ctx: TransformContext)
   const planned = new Map<ScanResult, PlannedSite[]>()
   const specs: FunctionSpec[] = []
   const dependencies = new Set<string>()
+  // The module's signatures are governed by the same tsconfig.json: looked up (up to the root) and parsed once.
+  const configs = configLookups()
   marked.forEach(({ site, options, timeoutAt, scan }, i) => {
     const id = functionId(displayPath, names[i]!)
-    const sig = resolveSignature({ file: path, code: types.code, ast: types.ast, fn: site.fn, readFile: ctx.readFile, root: ctx.root })
+    const sig = resolveSignature({ file: path, code: types.code, ast: types.ast, fn: site.fn, readFile: ctx.readFile, root: ctx.root, configs })
     for (const d of sig.dependencies) dependencies.add(d)
     if (timeoutAt && !sig.async) {
       ctx.warn(

@@ -117,6 +117,28 @@ describe('transformPoet', () => {
     expect(POET_CODE_FILTER.test("import { poet } from 'unplugin-poet/runtime'")).toBe(true)
   })
 
+  it("reads the tsconfig.json governing a module's functions once, however many it holds", () => {
+    const config = join(root, 'inline/tsconfig.json')
+    const read: string[] = []
+    const ctx = {
+      ...context(root),
+      readFile: (abs: string) => {
+        read.push(abs)
+        return abs === config ? '{ "compilerOptions": { "exactOptionalPropertyTypes": true } }' : undefined
+      },
+    }
+    const fn = (i: number) => `export const f${i} = poet()(function f${i}(o: { nick?: string }, t: [string, number?]): number { return ${i} })`
+    const code = ["import { poet } from 'unplugin-poet/runtime'", ...[0, 1, 2, 3].map(fn), ''].join('\n')
+    const result = transformPoet(code, file, ctx)!
+    expect(result.specs).toHaveLength(4)
+    // Each function's optional members follow the option (a present nick must be a string)...
+    for (const spec of result.specs) expect(JSON.stringify(spec.params)).toContain('"exact":true')
+    // ...looked up once: each directory from the module's up to the config, each once.
+    const lookups = read.filter((f) => f.endsWith('tsconfig.json'))
+    expect(lookups, JSON.stringify(read)).toEqual([...new Set(lookups)])
+    expect(lookups).toContain(config)
+  })
+
   it('builds specs with resolved types, including types from relatively imported files', () => {
     const types = join(root, 'inline/src/types.ts')
     const read: string[] = []

@@ -1,6 +1,6 @@
 // Maps the declaration output of a project that a tsconfig.json `references` back to its sources, as TypeScript does, so a referenced package's types are read without building it first.
 import { dirname, join, relative, resolve, isAbsolute, sep } from 'node:path'
-import { configChain, referencedConfigs, type RawConfig } from './tsconfig-paths'
+import { configChain, nearestConfigFile, referencedConfigs, type RawConfig } from './tsconfig-paths'
 
 type Read = (path: string) => string | undefined
 
@@ -22,11 +22,8 @@ const MAX_CONFIGS = 200
  * references are followed in turn.
  */
 export function findReferencedProjects(file: string, read: Read): ReferencedProjects | undefined {
-  for (let dir = dirname(file); ; dir = dirname(dir)) {
-    const config = join(dir, 'tsconfig.json')
-    if (read(config) !== undefined) return referencesOf(config, read)
-    if (dirname(dir) === dir) return undefined
-  }
+  const nearest = nearestConfigFile(file, read)
+  return nearest && referencesOf(nearest.config, nearest.read)
 }
 
 function referencesOf(start: string, read: Read): ReferencedProjects | undefined {

@@ -1,5 +1,5 @@
 // Resolves a function's TypeScript signature syntactically (no type checker) into TypeIR, following declarations across relative imports.
-import { readFileSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import { dirname, relative, resolve as resolvePath, sep } from 'node:path'
 import { parse } from '../parser'
 import type * as t from '@babel/types'
@@ -33,6 +33,22 @@ export interface ResolveInput {
    * specifiers stops there (the one for tsconfig.json goes on up, as TypeScript's).
    */
   root?: string
+  /** tsconfig.json lookups to share with the other signatures of the same file, read with the same `readFile`. */
+  configs?: ConfigLookups
+}
+
+/** What the tsconfig.json governing a directory says, by directory (null: nothing); the same for every signature. */
+export interface ConfigLookups {
+  /** The tsconfig `paths` in force. */
+  mappings: Map<string, PathMapping | null>
+  /** The projects the governing tsconfig.json references. */
+  references: Map<string, ReferencedProjects | null>
+  /** `exactOptionalPropertyTypes`. */
+  exact: Map<string, { exact: boolean; files: string[] } | null>
+}
+
+export function configLookups(): ConfigLookups {
+  return { mappings: new Map(), references: new Map(), exact: new Map() }
 }
 
 export interface ResolvedSignature {
@@ -83,22 +99,21 @@ class Resolver {
   private readonly unresolved: UnresolvedType[] = []
   private readonly dependencies = new Set<string>()
   private readonly readFile: (path: string) => string | undefined
-  /** The tsconfig `paths` in force, by directory of the importing file (null: none). */
-  private readonly mappings = new Map<string, PathMapping | null>()
-  /** The projects the governing tsconfig.json references, by directory of the importing file (null: none). */
-  private readonly references = new Map<string, ReferencedProjects | null>()
+  /** By directory of the importing file. */
+  private readonly configs: ConfigLookups
   private instantiationDepth = 0
   /** `exactOptionalPropertyTypes` of the function's project (one program's option, whichever file declares a type). */
   private exactOption: boolean | undefined
 
   constructor(private readonly input: ResolveInput) {
     this.readFile = input.readFile ?? readFileOrUndefined
+    this.configs = input.configs ?? configLookups()
     this.modules.set(input.file, collectModule(input.file, input.code, input.ast))
   }
 
   /** Looked up at the first optional property or element: a signature without any reads no tsconfig.json for it. */
   private get exact(): boolean {
-    return (this.exactOption ??= this.nearestConfig(new Map(), this.input.file, findExactOptional)?.exact ?? false)
+    return (this.exactOption ??= this.nearestConfig(this.configs.exact, this.input.file, findExactOptional)?.exact ?? false)
   }
 
   run(): ResolvedSignature {
@@ -1140,11 +1155,11 @@ class Resolver {
   }
 
   private mapping(from: string): PathMapping | undefined {
-    return this.nearestConfig(this.mappings, from, findPathMapping)
+    return this.nearestConfig(this.configs.mappings, from, findPathMapping)
   }
 
   private referencedProjects(from: string): ReferencedProjects | undefined {
-    return this.nearestConfig(this.references, from, findReferencedProjects)
+    return this.nearestConfig(this.configs.references, from, findReferencedProjects)
   }
 
   /** What `find` reads from the tsconfig.json governing `from`, once per directory; the files it read are dependencies. */
@@ -1561,6 +1576,8 @@ function candidates(base: string): string[] {
 }
 
 function readFileOrUndefined(path: string): string | undefined {
+  // Most reads miss (each candidate extension, each tsconfig.json up to the root): a failed read throws, a check does not.
+  if (!existsSync(path)) return undefined
   try {
     return readFileSync(path, 'utf8')
   } catch {

@@ -29,9 +29,19 @@ export interface RawConfig {
  * repository's.
  */
 export function findPathMapping(file: string, read: Read): PathMapping | undefined {
+  const nearest = nearestConfigFile(file, read)
+  return nearest && mappingOf(nearest.config, nearest.read, new Set())
+}
+
+/**
+ * The nearest tsconfig.json above `file` (up to the filesystem root, as TypeScript searches), with a `read` that hands
+ * back the text found rather than reading the file again.
+ */
+export function nearestConfigFile(file: string, read: Read): { config: string; read: Read } | undefined {
   for (let dir = dirname(file); ; dir = dirname(dir)) {
     const config = join(dir, 'tsconfig.json')
-    if (read(config) !== undefined) return mappingOf(config, read, new Set())
+    const text = read(config)
+    if (text !== undefined) return { config, read: (path) => (path === config ? text : read(path)) }
     if (dirname(dir) === dir) return undefined
   }
 }
@@ -41,11 +51,8 @@ export function findPathMapping(file: string, read: Read): PathMapping | undefin
  * tsconfig.json above it or what that extends, else by the first config a solution-style one references that sets it.
  */
 export function findExactOptional(file: string, read: Read): { exact: boolean; files: string[] } | undefined {
-  for (let dir = dirname(file); ; dir = dirname(dir)) {
-    const config = join(dir, 'tsconfig.json')
-    if (read(config) !== undefined) return exactOptionalOf(config, read, new Set())
-    if (dirname(dir) === dir) return undefined
-  }
+  const nearest = nearestConfigFile(file, read)
+  return nearest && exactOptionalOf(nearest.config, nearest.read, new Set())
 }
 
 function exactOptionalOf(config: string, read: Read, seen: Set<string>): { exact: boolean; files: string[] } | undefined {
