@@ -1,13 +1,12 @@
 // The `poet` bin in a CI pipeline: what a lock it cannot take makes each command say and do. Runs the built
 // dist/cli.mjs in child processes.
-import { execFile } from 'node:child_process'
 import { readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { FeedbackStore } from '../../src/train/store'
-import { createProject, PACKAGE_ROOT, readOnly, type Project } from '../helpers/project'
+import { runCli } from '../helpers/cli'
+import { createProject, readOnly, type Project } from '../helpers/project'
 
-const BIN = join(PACKAGE_ROOT, 'dist/cli.mjs')
 
 let project: Project | undefined
 afterEach(() => {
@@ -15,19 +14,7 @@ afterEach(() => {
   project = undefined
 })
 
-interface Run {
-  code: number
-  stdout: string
-  stderr: string
-}
-
-function poet(cwd: string, argv: string[]): Promise<Run> {
-  return new Promise((done) => {
-    execFile(process.execPath, [BIN, ...argv], { cwd, env: { ...process.env, CI: '1', POET_TOKEN: '' }, timeout: 30_000, killSignal: 'SIGKILL' }, (error, stdout, stderr) => {
-      done({ code: error ? (typeof error.code === 'number' ? error.code : -1) : 0, stdout, stderr })
-    })
-  })
-}
+const poet = (cwd: string, argv: string[]) => runCli(cwd, argv, { ci: true })
 
 /** The fixture project with its lock written, less the file that misuses poet() (for the build tests). */
 async function generated(name: string): Promise<Project> {

@@ -1,14 +1,13 @@
 // The project root the `poet` bin finds when run below it (in src/, as npm and git find theirs), and what it does
 // outside any project. Runs the built dist/cli.mjs in child processes.
-import { execFile } from 'node:child_process'
 import { existsSync, mkdirSync, mkdtempSync, realpathSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { LockStore } from '../../src/generators/lock'
-import { createProject, FIXTURE_FUNCTIONS, PACKAGE_ROOT, type Project } from '../helpers/project'
+import { runCli } from '../helpers/cli'
+import { createProject, FIXTURE_FUNCTIONS, type Project } from '../helpers/project'
 
-const BIN = join(PACKAGE_ROOT, 'dist/cli.mjs')
 
 let project: Project | undefined
 let scratch: string | undefined
@@ -18,19 +17,7 @@ afterEach(() => {
   project = scratch = undefined
 })
 
-interface Run {
-  code: number
-  stdout: string
-  stderr: string
-}
-
-function poet(cwd: string, argv: string[]): Promise<Run> {
-  return new Promise((done) => {
-    execFile(process.execPath, [BIN, ...argv], { cwd, env: { ...process.env, CI: '', POET_TOKEN: '' }, timeout: 30_000, killSignal: 'SIGKILL' }, (error, stdout, stderr) => {
-      done({ code: error ? (typeof error.code === 'number' ? error.code : -1) : 0, stdout, stderr })
-    })
-  })
-}
+const poet = (cwd: string, argv: string[]) => runCli(cwd, argv)
 
 describe('poet run below the project root', () => {
   it('from src/ of a project without a lock yet, generate writes the root’s lock under ids relative to the root, and every command finds it', async () => {

@@ -6,9 +6,9 @@ import { dirname, join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { LockStore } from '../../src/generators/lock'
 import { FeedbackStore } from '../../src/train/store'
+import { CLI_BIN as BIN, runCli, type CliRun } from '../helpers/cli'
 import { createProject, PACKAGE_ROOT, type Project } from '../helpers/project'
 
-const BIN = join(PACKAGE_ROOT, 'dist/cli.mjs')
 const COMMANDS = ['generate', 'status', 'diff', 'domains', 'serve', 'train', 'rollback'] as const
 
 let project: Project | undefined
@@ -17,23 +17,10 @@ afterEach(() => {
   project = undefined
 })
 
-interface Run {
-  code: number
-  stdout: string
-  stderr: string
-}
-
-function poet(cwd: string, argv: string[]): Promise<Run> {
-  return new Promise((done) => {
-    // A serve that wrongly starts is killed rather than left to hang the test; its code is then -1.
-    execFile(process.execPath, [BIN, ...argv], { cwd, env: { ...process.env, CI: '', POET_TOKEN: '' }, timeout: 20_000, killSignal: 'SIGKILL' }, (error, stdout, stderr) => {
-      done({ code: error ? (typeof error.code === 'number' ? error.code : -1) : 0, stdout, stderr })
-    })
-  })
-}
+const poet = (cwd: string, argv: string[]) => runCli(cwd, argv, { timeout: 20_000 })
 
 /** A usage error as every command words it: the message, the usage line, where the options are; nothing on stdout. */
-function expectUsage(r: Run, command: string, message: string | RegExp): void {
+function expectUsage(r: CliRun, command: string, message: string | RegExp): void {
   expect(r.code, r.stderr).toBe(2)
   expect(r.stdout).toBe('')
   const [first, usageLine, pointer, ...rest] = r.stderr.split('\n')
