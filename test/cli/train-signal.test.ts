@@ -26,6 +26,29 @@ afterEach(async () => {
   server = release = undefined
 })
 
+/** Starts `poet <argv>` in `cwd`; `signalled(signal)` sends it and waits for the exit, failing after WAIT_MS with its output. */
+function start(argv: string[], cwd: string, env: NodeJS.ProcessEnv) {
+  const child = spawn(process.execPath, [BIN, ...argv], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] })
+  const out = { stdout: '', stderr: '' }
+  child.stdout.on('data', (d: Buffer) => (out.stdout += d.toString()))
+  child.stderr.on('data', (d: Buffer) => (out.stderr += d.toString()))
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((done) => child.on('close', (code, sig) => done({ code, signal: sig })))
+  const signalled = async (signal: NodeJS.Signals) => {
+    let timer: NodeJS.Timeout | undefined
+    try {
+      child.kill(signal)
+      return await Promise.race([
+        exited,
+        new Promise<never>((_, fail) => (timer = setTimeout(() => fail(new Error(`poet ${argv[0]} did not exit within ${WAIT_MS} ms.\nstdout: ${out.stdout}\nstderr: ${out.stderr}`)), WAIT_MS))),
+      ])
+    } finally {
+      clearTimeout(timer)
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
+    }
+  }
+  return { out, signalled }
+}
+
 /** Waits for `ready()`, failing with `what` if it does not come within WAIT_MS. */
 async function until(ready: () => boolean, what: string): Promise<void> {
   const start = Date.now()
@@ -73,24 +96,14 @@ describe('poet train --apply stopped while the LLM is asked', () => {
   ] as const)('%s: applies nothing, closes the store, says so, and exits %i', async (signal, status) => {
     const { dir, env } = await llmProject()
     const lock = readFileSync(join(dir, '.poet/lock.json'), 'utf8')
-    const child = spawn(process.execPath, [BIN, 'train', '--apply'], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()))
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()))
-    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((done) => child.on('close', (code, sig) => done({ code, signal: sig })))
-    try {
-      await until(() => server!.requests.length === 2, "Train's request to the LLM")
-      child.kill(signal)
-      let timer: NodeJS.Timeout | undefined
-      const result = await Promise.race([
-        exited,
-        new Promise<never>((_, fail) => (timer = setTimeout(() => fail(new Error(`poet train did not exit within ${WAIT_MS} ms.\nstdout: ${stdout}\nstderr: ${stderr}`)), WAIT_MS))),
-      ]).finally(() => clearTimeout(timer))
-      expect(result, stderr).toEqual({ code: status, signal: null })
-    } finally {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
-    }
+    const run = start(['train', '--apply'], dir, env)
+    const { out } = run
+    await until(() => server!.requests.length === 2, "Train's request to the LLM").catch(async (e) => {
+      await run.signalled('SIGKILL')
+      throw e
+    })
+    expect(await run.signalled(signal), out.stderr).toEqual({ code: status, signal: null })
+    const { stdout, stderr } = out
     expect(stdout).toContain('asking the LLM generator for 1 candidate with the evidence')
     expect(stderr).toBe(`poet train: stopped (${signal}) while the LLM was asked: nothing was applied.\n`)
     expect(readFileSync(join(dir, '.poet/lock.json'), 'utf8')).toBe(lock)
@@ -111,24 +124,14 @@ describe('poet generate stopped while the LLM is asked', () => {
     writeFileSync(join(dir, 'src/a.ts'), scaleSource())
     writeFileSync(join(dir, 'src/b.ts'), scaleSource())
     const env = { ...process.env, CI: '', OPENAI_BASE_URL: server.baseURL, OPENAI_API_KEY: 'test-key' }
-    const child = spawn(process.execPath, [BIN, 'generate'], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()))
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()))
-    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((done) => child.on('close', (code, sig) => done({ code, signal: sig })))
-    try {
-      await until(() => server!.requests.length === 2, 'the request for the second function')
-      child.kill('SIGINT')
-      let timer: NodeJS.Timeout | undefined
-      const result = await Promise.race([
-        exited,
-        new Promise<never>((_, fail) => (timer = setTimeout(() => fail(new Error(`poet generate did not exit within ${WAIT_MS} ms.\nstdout: ${stdout}\nstderr: ${stderr}`)), WAIT_MS))),
-      ]).finally(() => clearTimeout(timer))
-      expect(result, stderr).toEqual({ code: 130, signal: null })
-    } finally {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
-    }
+    const run = start(['generate'], dir, env)
+    const { out } = run
+    await until(() => server!.requests.length === 2, 'the request for the second function').catch(async (e) => {
+      await run.signalled('SIGKILL')
+      throw e
+    })
+    expect(await run.signalled('SIGINT'), out.stderr).toEqual({ code: 130, signal: null })
+    const { stdout, stderr } = out
     expect(stdout).toMatch(/^\[1\/2\] src\/a\.ts#scale {2}openai:test-model [0-9a-f]{10}\n$/)
     expect(stderr).toBe('poet generate: stopped (SIGINT): written to the lock: src/a.ts#scale; not generated: src/b.ts#scale. Run `poet generate` again for the rest.\n')
     expect(Object.keys(new LockStore(join(dir, '.poet')).read().functions)).toEqual(['src/a.ts#scale'])
