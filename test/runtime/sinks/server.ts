@@ -46,7 +46,7 @@ export async function startServer(answer: (req: Received, n: number) => Answer |
  * forwards them to that port. Closing a server to have it down, and listening on its port again later, races every
  * other process on the machine: any of them may be given that port meanwhile (each outgoing connection takes one).
  */
-export async function startGate() {
+export async function startGate(options: { close?: boolean } = {}) {
   let target: number | undefined
   const open = new Set<Socket>()
   const track = (s: Socket) => (open.add(s), s.on('close', () => open.delete(s)).on('error', () => s.destroy()))
@@ -56,7 +56,8 @@ export async function startGate() {
     track(socket)
     // Reset, as a refused connection is: a plain close before the request is written leaves Node 20's fetch pending
     // with nothing holding the process, until its signal aborts it.
-    if (target === undefined) return void socket.resetAndDestroy()
+    // `close: true` does that on purpose.
+    if (target === undefined) return void (options.close ? socket.destroy() : socket.resetAndDestroy())
     const upstream = track(connect(target, '127.0.0.1'))
     socket.pipe(upstream).pipe(socket)
     socket.on('close', () => upstream.destroy())
