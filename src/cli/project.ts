@@ -8,6 +8,7 @@ import type { ResolvedOptions } from '../plugin/options'
 import { PoetBuildError } from '../plugin/errors'
 import { matcher } from '../plugin/filter'
 import { transformPoet } from '../plugin/transform'
+import { readFileOrUndefined as readFile } from '../generators/read-file'
 
 const CONFIG_HINT =
   'The poet command does not read your bundler config: it takes custom domain packs (and every other plugin option) from ' +
@@ -158,12 +159,4 @@ export function ownedElsewhere(owners: OwningProject[], options: ResolvedOptions
 /** Whether a relative path stays inside the directory it is relative to. */
 function isInside(rel: string): boolean {
   return rel !== '' && rel !== '..' && !rel.startsWith(`..${sep}`) && !isAbsolute(rel)
-}
-
-function readFile(file: string): string | undefined {
-  try {
-    return readFileSync(file, 'utf8')
-  } catch {
-    return undefined
-  }
 }

@@ -8,6 +8,7 @@ import { encodeKey } from '../plugin/ids'
 import { BUILTIN_VERSION } from './builtin/version'
 import { comment, contentHash, NEVER_IN_EVENTS_LINE } from './render'
 import type { FunctionSpec } from './spec'
+import { readFileOrUndefined as readText } from './read-file'
 
 export interface LockVersion {
   /** Hash of everything the generation depended on (source, options, types, pack version, generator, model, prompt). */
@@ -623,14 +624,6 @@ function renameInModule(source: string, from: string, to: string): string | null
   if (!source.startsWith(header) || at < 0) return null
   const body = `${source.slice(0, at)}\n  id: ${JSON.stringify(to)},\n${source.slice(at + line.length)}`
   return `${comment(`POET phases for ${to}`)}\n${body.slice(header.length)}`
-}
-
-function readText(path: string): string | undefined {
-  try {
-    return readFileSync(path, 'utf8')
-  } catch {
-    return undefined
-  }
 }
 
 /**

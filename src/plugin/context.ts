@@ -1,5 +1,5 @@
 // The plugin's state in one object: resolved options, the specs the transform found, the lock store and the domain registry.
-import { existsSync, readFileSync, statSync } from 'node:fs'
+import { statSync } from 'node:fs'
 import { basename, isAbsolute, relative, resolve, sep } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { compilerUpgradeOnly, describeReplaced, describeTest, generatePhases, generatorIdentity, phaseInputHash, planGeneration, type PlannedGeneration } from '../generators'
@@ -18,6 +18,7 @@ import type { WarningSite } from './errors'
 import { resolveOptions, type Options, type ResolvedOptions } from './options'
 import { POET_CODE_FILTER } from './ids'
 import type { transformPoet } from './transform'
+import { readFileOrUndefined as readFile } from '../generators/read-file'
 
 /** How long after a lock change it is read again, past the file watcher's 50 ms window for repeated changes. */
 export const LOCK_SETTLE_MS = 150
@@ -629,17 +630,6 @@ function candidateOf(lock: LockFile, id: string): string | undefined {
 function refusedWrite(e: unknown): boolean {
   const code = (e as NodeJS.ErrnoException | undefined)?.code
   return code !== undefined && ['EROFS', 'EACCES', 'EPERM', 'ENOTDIR', 'EEXIST', 'EISDIR', 'ENOSPC', 'EDQUOT'].includes(code)
-}
-
-function readFile(file: string): string | undefined {
-  // The type resolver's reads mostly miss (each candidate extension, each tsconfig.json up to the root): a failed read
-  // throws, a check does not.
-  if (!existsSync(file)) return undefined
-  try {
-    return readFileSync(file, 'utf8')
-  } catch {
-    return undefined
-  }
 }
 
 /** Whether `file` lies outside the directory `root`. */

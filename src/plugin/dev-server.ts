@@ -1,5 +1,4 @@
 // Vite dev: mounts the collector and dashboard under /__poet, points the runtime at them, and hot-swaps regenerated phase modules and edited function bodies.
-import { readFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 import type { DevEnvironment, EnvironmentModuleNode, HotUpdateOptions, Logger, ViteDevServer } from 'vite'
 import { createDashboard, crossOrigin, projectName, type FunctionInfo } from '../dashboard/handler'
@@ -15,6 +14,7 @@ import { projectPath, RESOLVED_PREFIX, VIRTUAL_PREFIX } from './ids'
 import { DEV_CLIENT_KEY, DEV_HOT_KEY } from './virtual'
 import type { SourceMapJSON } from './cache'
 import { hotExports, hotExportsChange, hotModule, hotSwappable } from './dev-hot'
+import { readFileOrUndefined as readText } from '../generators/read-file'
 
 /** Where the dev server mounts everything POET: `/__poet/events`, `/__poet/` (dashboard), `/__poet/v1/*`. */
 export const DEV_BASE = '/__poet'
@@ -437,14 +437,6 @@ function originOf(address: string | undefined, port: number | undefined, https: 
   if (!address || !port) return undefined
   const host = address === '0.0.0.0' ? '127.0.0.1' : address === '::' ? '::1' : address.replace(/^::ffff:(?=\d+\.)/, '')
   return `${https ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${port}`
-}
-
-function readText(file: string): string | undefined {
-  try {
-    return readFileSync(file, 'utf8')
-  } catch {
-    return undefined
-  }
 }
 
 /** `code` with the options argument of every `poet(...)` that marks a function blanked out (same length, same lines). */

@@ -1,5 +1,4 @@
 // Resolves a function's TypeScript signature syntactically (no type checker) into TypeIR, following declarations across relative imports.
-import { existsSync, readFileSync } from 'node:fs'
 import { dirname, relative, resolve as resolvePath, sep } from 'node:path'
 import { parse } from '../parser'
 import type * as t from '@babel/types'
@@ -9,6 +8,7 @@ import { findReferencedProjects, sourcesOf, type ReferencedProjects } from './pr
 import { mapWorkspacePackage } from './workspace-packages'
 import { derefType, type ParamSpec, type PropertyIR, type TupleElementIR, type TypeIR, type UnresolvedType } from '../spec'
 import { COMPONENT_FILE, componentParts, keepOnly } from '../../plugin/sfc'
+import { readFileOrUndefined } from '../read-file'
 
 export type FunctionNode =
   | t.FunctionExpression
@@ -1573,16 +1573,6 @@ function candidates(base: string): string[] {
   }
   if (/\.(m|c)?tsx?$/.test(base) || COMPONENT_FILE.test(base)) return [base]
   return [`${base}.ts`, `${base}.tsx`, `${base}.d.ts`, `${base}/index.ts`, `${base}/index.tsx`, `${base}/index.d.ts`]
-}
-
-function readFileOrUndefined(path: string): string | undefined {
-  // Most reads miss (each candidate extension, each tsconfig.json up to the root): a failed read throws, a check does not.
-  if (!existsSync(path)) return undefined
-  try {
-    return readFileSync(path, 'utf8')
-  } catch {
-    return undefined
-  }
 }
 
 function escapeRegExp(s: string): string {
