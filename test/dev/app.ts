@@ -106,8 +106,16 @@ export async function startDevApp(name: string, files: Record<string, string> = 
     write,
     close: async () => {
       await server.close()
-      // Vite's dependency optimizer may still be writing node_modules/.vite as the server closes (ENOTEMPTY under load).
-      rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 50 })
+      // Vite's dependency optimizer may go on writing node_modules/.vite for seconds after the server closed (ENOTEMPTY
+      // under load, past rmSync's own retries): tried again for up to 20 s.
+      for (let i = 0; ; i++) {
+        try {
+          return rmSync(dir, { recursive: true, force: true })
+        } catch (e) {
+          if (i >= 200) throw e
+          await new Promise((r) => setTimeout(r, 100))
+        }
+      }
     },
   }
 }
